@@ -1,0 +1,38 @@
+// Type-aware lint: floating promises and non-exhaustive switches are money bugs waiting to happen.
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['node_modules', '.moneta', 'dist', 'coverage', 'bin'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBigInt: true }],
+      // Module boundaries: other modules are reached only through their index.ts.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(\\.\\./)*modules/[^/]+/(?!index\\.js$).+',
+              message: 'Import a module only through its index.ts.',
+            },
+            {
+              regex: '^\\.\\./(?!\\.\\.|shared/)[^/]+/(?!index\\.js$).+\\.js$',
+              message: 'Import a sibling module only through its index.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['eslint.config.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+)

@@ -1,0 +1,14 @@
+import type { ErrorKind } from '../shared/errors.js'
+
+/** The one table from error kind to HTTP status. */
+export const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rejected: 422,
+  unavailable: 503,
+  internal: 500,
+}

@@ -1,0 +1,81 @@
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { AppServices } from '../app.js'
+import type { ApiKeyPrincipal } from '../modules/platform/index.js'
+import { AppError } from '../shared/errors.js'
+import { errorHandler } from './errors.js'
+import { registerRoutes } from './routes/index.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: ApiKeyPrincipal | undefined
+  }
+  interface FastifyContextConfig {
+    /** Routes that authenticate by other means (health, docs, signed gateway webhooks). */
+    public?: boolean
+  }
+}
+
+export type ApiApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>
+
+export interface ServerOptions {
+  readonly bodyLimitBytes: number
+  readonly logger: FastifyBaseLogger | false
+}
+
+/** The authenticated tenant of a request; routes call this, never read headers themselves. */
+export function tenantOf(req: { principal: ApiKeyPrincipal | undefined }): string {
+  if (!req.principal) throw new AppError('UNAUTHENTICATED', 'unauthorized', 'Missing API key.')
+  return req.principal.tenantId
+}
+
+export async function buildServer(services: AppServices, opts: ServerOptions): Promise<ApiApp> {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: opts.bodyLimitBytes,
+    // Unknown fields are errors, and "100" never silently becomes 100 or the reverse.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    disableRequestLogging: true,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorateRequest('principal', undefined)
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .status(404)
+      .send({ error: { code: 'ROUTE_NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` } })
+  })
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Moneta API', version: '0.1.0', description: 'Payments, ledger and compliance core.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config.public || !req.routeOptions.url?.startsWith('/v1/')) return
+    const header = req.headers.authorization
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null
+    if (!match?.[1]) {
+      throw new AppError('UNAUTHENTICATED', 'unauthorized', 'Send your API key as "Authorization: Bearer <key>".')
+    }
+    const principal = await services.platform.authenticate(match[1])
+    if (!principal) throw new AppError('UNAUTHENTICATED', 'unauthorized', 'The API key is not valid.')
+    req.principal = principal
+  })
+
+  registerRoutes(app, services)
+  return app
+}

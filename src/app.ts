@@ -1,0 +1,86 @@
+import pino, { type Logger } from 'pino'
+import { buildServer, type ApiApp } from './api/server.js'
+import type { Config } from './config.js'
+import { allMigrations } from './migrations.js'
+import { createLedger, type Ledger } from './modules/ledger/index.js'
+import { createPlatform, DEFAULT_TENANT, generateApiKey, type Platform } from './modules/platform/index.js'
+import { systemClock, type Clock } from './shared/clock.js'
+import { connect, type DbHandle } from './shared/db/connect.js'
+import { migrateToLatest } from './shared/db/migrate.js'
+import { systemIds, type IdGenerator } from './shared/ids.js'
+
+/** Everything the HTTP edge, the CLI and the workers call. Built only here. */
+export interface AppServices {
+  readonly config: Config
+  readonly db: DbHandle
+  readonly clock: Clock
+  readonly ids: IdGenerator
+  readonly logger: Logger
+  readonly platform: Platform
+  readonly ledger: Ledger
+}
+
+export interface App {
+  readonly services: AppServices
+  readonly server: ApiApp
+  /** Set on first start when no key existed: shown once, stored only hashed. */
+  readonly generatedApiKey: string | undefined
+  startWorkers(): void
+  close(): Promise<void>
+}
+
+export interface CreateAppOptions {
+  readonly clock?: Clock
+  readonly logger?: Logger
+  /** Tests and the CLI open the database without background workers. */
+  readonly workers?: boolean
+}
+
+/** Opens storage, applies migrations and wires every module. */
+export async function createServices(config: Config, opts: CreateAppOptions = {}): Promise<AppServices> {
+  const logger =
+    opts.logger ??
+    pino({
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', '*.apiKey', '*.password', '*.secret'], censor: '<redacted>' },
+    })
+  const db = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize })
+  await migrateToLatest(db.db, allMigrations)
+  const clock = opts.clock ?? systemClock
+  const ids = systemIds
+  const platform = createPlatform(db.db)
+  const ledger = createLedger({ db: db.db, clock, ids, batchMax: config.ledgerBatchMax, logger })
+  return { config, db, clock, ids, logger, platform, ledger }
+}
+
+export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
+  const services = await createServices(config, opts)
+  await services.platform.ensureTenant(DEFAULT_TENANT, 'Default tenant')
+  let generatedApiKey: string | undefined
+  if (config.apiKey) {
+    await services.platform.ensureApiKey(DEFAULT_TENANT, config.apiKey.reveal())
+  } else if ((await services.platform.countApiKeys(DEFAULT_TENANT)) === 0) {
+    generatedApiKey = await services.platform.createApiKey(DEFAULT_TENANT, { plaintext: generateApiKey() })
+  }
+  const server = await buildServer(services, { bodyLimitBytes: config.bodyLimitBytes, logger: services.logger })
+  const timers: NodeJS.Timeout[] = []
+  return {
+    services,
+    server,
+    generatedApiKey,
+    startWorkers() {
+      // Pending transactions past their timeout are voided (status "expired").
+      const sweep = setInterval(() => {
+        services.ledger.expirePending().catch((err: unknown) => services.logger.error({ err }, 'pending sweep failed'))
+      }, config.pendingSweepMs)
+      sweep.unref()
+      timers.push(sweep)
+    },
+    async close() {
+      for (const t of timers) clearInterval(t)
+      await server.close()
+      await services.ledger.close()
+      await services.db.close()
+    },
+  }
+}

@@ -1,0 +1,26 @@
+import { Command } from 'commander'
+import { ConfigError } from '../config.js'
+import { isAppError } from '../shared/errors.js'
+import { registerCoreCommands } from './commands/core.js'
+import { registerLedgerCommands } from './commands/ledger.js'
+
+/** `moneta` commands call module interfaces directly, never the HTTP API. */
+const program = new Command('moneta').description('Moneta: payments, ledger and compliance core').version('0.1.0')
+program.showHelpAfterError()
+
+registerCoreCommands(program)
+registerLedgerCommands(program)
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`)
+    process.exit(2)
+  }
+  if (isAppError(err)) {
+    process.stderr.write(`error ${err.code}: ${err.message}\n`)
+    process.exit(1)
+  }
+  throw err
+}

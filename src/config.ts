@@ -1,0 +1,150 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { redactUrl } from './shared/db/connect.js'
+
+/**
+ * The only reader of process.env. Values come from the environment, else from an optional JSON
+ * file (MONETA_CONFIG_FILE, default ./moneta.config.json), else defaults. Validated once, frozen.
+ */
+export interface Config {
+  readonly port: number
+  readonly host: string
+  /** PostgreSQL when set; otherwise embedded PGlite in dataDir. */
+  readonly databaseUrl: string | undefined
+  readonly dataDir: string
+  readonly dbPoolSize: number
+  readonly apiKey: Secret | undefined
+  readonly redisUrl: string | undefined
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  readonly bodyLimitBytes: number
+  /** Largest number of items the ledger batcher sends in one call. */
+  readonly ledgerBatchMax: number
+  /** How often expired pending transactions are voided. */
+  readonly pendingSweepMs: number
+}
+
+/** Wraps a secret so that logging or serialising it prints `<redacted>`. */
+export class Secret {
+  readonly #value: string
+  constructor(value: string) {
+    this.#value = value
+  }
+  reveal(): string {
+    return this.#value
+  }
+  toString(): string {
+    return '<redacted>'
+  }
+  toJSON(): string {
+    return '<redacted>'
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '<redacted>'
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const FILE_KEYS: Record<string, string> = {
+  PORT: 'port',
+  HOST: 'host',
+  DATABASE_URL: 'databaseUrl',
+  MONETA_DATA_DIR: 'dataDir',
+  MONETA_DB_POOL_SIZE: 'dbPoolSize',
+  MONETA_API_KEY: 'apiKey',
+  REDIS_URL: 'redisUrl',
+  LOG_LEVEL: 'logLevel',
+  MONETA_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  MONETA_LEDGER_BATCH_MAX: 'ledgerBatchMax',
+  MONETA_PENDING_SWEEP_MS: 'pendingSweepMs',
+}
+
+function readFile(env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
+  const explicit = env.MONETA_CONFIG_FILE
+  const path = resolve(explicit ?? 'moneta.config.json')
+  if (!existsSync(path)) {
+    if (explicit) problems.push(`MONETA_CONFIG_FILE points to ${path}, which does not exist.`)
+    return {}
+  }
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'))
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>
+    problems.push(`${path} must hold a JSON object.`)
+  } catch (e) {
+    problems.push(`${path} is not valid JSON: ${(e as Error).message}`)
+  }
+  return {}
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = []
+  const file = readFile(env, problems)
+  const known = new Set(Object.values(FILE_KEYS))
+  for (const key of Object.keys(file)) {
+    if (!known.has(key)) problems.push(`Unknown key "${key}" in the config file; known keys: ${[...known].join(', ')}.`)
+  }
+  const get = (name: string): string | undefined => {
+    const fromEnv = env[name]
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv
+    const fromFile = file[FILE_KEYS[name] ?? '']
+    return fromFile === undefined || fromFile === null ? undefined : String(fromFile as string | number)
+  }
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name)
+    if (raw === undefined) return fallback
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`)
+      return fallback
+    }
+    return n
+  }
+
+  const databaseUrl = get('DATABASE_URL')
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(`DATABASE_URL must start with postgres:// or postgresql://, got "${redactUrl(databaseUrl)}".`)
+  }
+  const redisUrl = get('REDIS_URL')
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://.')
+  const apiKey = get('MONETA_API_KEY')
+  if (apiKey !== undefined && apiKey.length < 24) {
+    problems.push('MONETA_API_KEY must be at least 24 characters; generate one with `openssl rand -base64 32`.')
+  }
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+  const logLevel = get('LOG_LEVEL') ?? 'info'
+  if (!levels.includes(logLevel as Config['logLevel'])) {
+    problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}, got "${logLevel}".`)
+  }
+
+  const config: Config = {
+    port: int('PORT', 4000, 0, 65535),
+    host: get('HOST') ?? '0.0.0.0',
+    databaseUrl,
+    dataDir: resolve(get('MONETA_DATA_DIR') ?? '.moneta'),
+    dbPoolSize: int('MONETA_DB_POOL_SIZE', 10, 1, 200),
+    apiKey: apiKey === undefined ? undefined : new Secret(apiKey),
+    redisUrl,
+    logLevel: logLevel as Config['logLevel'],
+    bodyLimitBytes: int('MONETA_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    ledgerBatchMax: int('MONETA_LEDGER_BATCH_MAX', 1000, 1, 10_000),
+    pendingSweepMs: int('MONETA_PENDING_SWEEP_MS', 1000, 50, 3_600_000),
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(config)
+}
+
+/** What `moneta config` and the start banner print: no secret, no password. */
+export function describeConfig(c: Config): Record<string, unknown> {
+  return {
+    ...c,
+    databaseUrl: c.databaseUrl ? redactUrl(c.databaseUrl) : undefined,
+    redisUrl: c.redisUrl ? redactUrl(c.redisUrl) : undefined,
+    apiKey: c.apiKey ? '<redacted>' : undefined,
+    database: c.databaseUrl ? 'postgres' : `pglite (${c.dataDir})`,
+  }
+}

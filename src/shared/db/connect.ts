@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs'
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, PostgresDialect } from 'kysely'
+import { PGliteDialect } from 'kysely-pglite-dialect'
+import pg from 'pg'
+import type { Database } from './schema.js'
+
+export type Db = Kysely<Database>
+
+export interface DbHandle {
+  readonly db: Db
+  /** 'postgres' when a real server is used; 'pglite' for the embedded engine. */
+  readonly engine: 'postgres' | 'pglite'
+  /** A raw pg pool (PostgreSQL only), for LISTEN/NOTIFY and other driver-level needs. */
+  readonly pool?: pg.Pool
+  close(): Promise<void>
+}
+
+export interface ConnectOptions {
+  /** postgres://… selects PostgreSQL; otherwise PGlite. */
+  readonly databaseUrl?: string | undefined
+  /** PGlite data directory; omitted = in memory. */
+  readonly dataDir?: string | undefined
+  readonly poolSize?: number
+}
+
+// int8 → bigint, as PGlite does, so both engines hand the code the same types.
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => BigInt(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+}
+
+export async function connect(opts: ConnectOptions): Promise<DbHandle> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      types: pgTypes,
+    })
+    // Fail fast with a clear message instead of on the first request.
+    const client = await pool.connect().catch((e: unknown) => {
+      void pool.end()
+      throw new Error(`Cannot connect to PostgreSQL at ${redactUrl(opts.databaseUrl!)}: ${String(e)}`)
+    })
+    client.release()
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    return { db, engine: 'postgres', pool, close: () => db.destroy() }
+  }
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true })
+  const lite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite()
+  await lite.waitReady
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(lite) })
+  return { db, engine: 'pglite', close: () => db.destroy() }
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:<redacted>@')
+}

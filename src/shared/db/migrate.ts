@@ -1,0 +1,36 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+
+/**
+ * Every module contributes named migrations; names start with a sortable prefix
+ * (`0001_ledger_core`) so one ordered list spans modules. The same SQL runs on PGlite and PostgreSQL.
+ */
+export type NamedMigrations = Readonly<Record<string, Migration>>
+
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  sets: readonly NamedMigrations[],
+): Promise<{ applied: string[] }> {
+  const all: Record<string, Migration> = {}
+  for (const set of sets) {
+    for (const [name, m] of Object.entries(set)) {
+      if (all[name]) throw new Error(`Duplicate migration name ${name}`)
+      all[name] = m
+    }
+  }
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(all) }
+  const migrator = new Migrator({ db, provider, migrationTableName: 'moneta_migrations' })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')
+    throw new Error(`Migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`, { cause: error })
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) }
+}
+
+/**
+ * Runs DDL one statement at a time: PGlite's extended protocol (like pg with parameters)
+ * accepts a single statement per query, and function bodies make splitting on ';' unsafe.
+ */
+export async function runStatements(db: Kysely<unknown>, statements: readonly string[]): Promise<void> {
+  for (const statement of statements) await sql.raw(statement).execute(db)
+}

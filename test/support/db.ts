@@ -1,0 +1,30 @@
+import { describe } from 'vitest'
+import { connect, type DbHandle } from '../../src/shared/db/connect.js'
+import { migrateToLatest } from '../../src/shared/db/migrate.js'
+import { allMigrations } from '../../src/migrations.js'
+import { newId } from '../../src/shared/ids.js'
+
+export interface TestDbTarget {
+  readonly name: 'pglite' | 'postgres'
+  readonly url?: string
+}
+
+/** PGlite always; real PostgreSQL too when MONETA_TEST_DATABASE_URL is set (and then it must connect). */
+export function testDbTargets(): TestDbTarget[] {
+  const url = process.env.MONETA_TEST_DATABASE_URL
+  return url ? [{ name: 'pglite' }, { name: 'postgres', url }] : [{ name: 'pglite' }]
+}
+
+/** Opens a migrated database. Tests isolate themselves by tenant id, so a shared server is safe. */
+export async function openTestDb(target: TestDbTarget, poolSize?: number): Promise<DbHandle> {
+  const handle = await connect({ databaseUrl: target.url, ...(poolSize ? { poolSize } : {}) })
+  await migrateToLatest(handle.db, allMigrations)
+  return handle
+}
+
+/** Runs a suite once per configured database. */
+export function describeEachDb(title: string, suite: (target: TestDbTarget) => void): void {
+  for (const target of testDbTargets()) describe(`${title} [${target.name}]`, () => suite(target))
+}
+
+export const freshTenant = (): string => newId('ten')
