@@ -6,8 +6,8 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
  */
 export type NamedMigrations = Readonly<Record<string, Migration>>
 
-export async function migrateToLatest(
-  db: Kysely<unknown>,
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
   sets: readonly NamedMigrations[],
 ): Promise<{ applied: string[] }> {
   const all: Record<string, Migration> = {}
@@ -18,7 +18,7 @@ export async function migrateToLatest(
     }
   }
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(all) }
-  const migrator = new Migrator({ db, provider, migrationTableName: 'moneta_migrations' })
+  const migrator = new Migrator({ db: db as Kysely<unknown>, provider, migrationTableName: 'moneta_migrations' })
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')

@@ -1,0 +1,306 @@
+/**
+ * ledger_apply: one SQL round trip per batch. Items are processed in order, as TigerBeetle does,
+ * with per-item results; balances are held in arrays while the loop runs and written back
+ * set-based, so a hot account is updated once per batch, not once per transfer.
+ *
+ * Lock order, the same in every batch so batches cannot deadlock each other:
+ *   1. new transaction rows, inserted in idempotency-key order (claims the keys; a concurrent
+ *      batch with the same key waits for us, then sees our row as a replay);
+ *   2. pending transactions targeted by post/void/expire, FOR UPDATE in id order;
+ *   3. accounts, FOR NO KEY UPDATE in id order (no key changes, so FK checks are not blocked).
+ *
+ * Ops: 'create' (posted or pending), 'post' (full, or partial with per-leg amounts), 'void',
+ * 'expire' (a void by the sweeper). Entries: kind 'hold' (pending created), 'posted', 'post',
+ * 'void', 'expire'; side 'D' on the source, 'C' on the destination of every leg.
+ */
+export const LEDGER_APPLY_FUNCTION = String.raw`
+CREATE OR REPLACE FUNCTION ledger_apply(
+  p_tenant text, p_now timestamptz, p_atomic boolean,
+  p_ops text[], p_ids text[], p_keys text[], p_hashes text[],
+  p_pending boolean[], p_timeouts integer[], p_metadata jsonb[],
+  p_leg_item integer[], p_leg_src text[], p_leg_dst text[], p_leg_amount bigint[], p_leg_currency text[]
+) RETURNS TABLE (item integer, transaction_id text, status text, replayed boolean,
+                 error_code text, error_detail text)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  n integer := coalesce(array_length(p_ops, 1), 0);
+  max_amt constant bigint := 9223372036854775807;
+  r_txn text[]; r_status text[]; r_replayed boolean[]; r_code text[]; r_detail text[];
+  claimed text[];
+  t_status text[]; t_timeout timestamptz[]; t_posted text[];
+  w_item integer[]; w_srcid text[]; w_dstid text[]; w_amt bigint[]; w_post bigint[]; w_cur text[];
+  w_src integer[]; w_dst integer[];
+  it_start integer[]; it_count integer[];
+  a_id text[]; a_cur text[]; a_flags integer[]; a_lim bigint[];
+  a_dp bigint[]; a_dpo bigint[]; a_cp bigint[]; a_cpo bigint[]; a_seq bigint[]; a_last timestamptz[];
+  e_acc integer[]; e_txn text[]; e_leg integer[]; e_kind text[]; e_side text[]; e_cur text[];
+  e_pd bigint[]; e_pod bigint[]; e_seq bigint[]; e_at timestamptz[];
+  e_dp bigint[]; e_dpo bigint[]; e_cp bigint[]; e_cpo bigint[];
+  ne integer := 0; mark integer;
+  i integer; l integer; e integer; s integer; d integer; x integer;
+  op text; kind text; amt bigint; pd bigint; pod bigint; fail text; detail text; req text; at timestamptz;
+  rec record;
+BEGIN
+  IF n = 0 THEN RETURN; END IF;
+  r_txn := array_fill(NULL::text, ARRAY[n]);
+  r_status := array_fill(NULL::text, ARRAY[n]);
+  r_replayed := array_fill(false, ARRAY[n]);
+  r_code := array_fill(NULL::text, ARRAY[n]);
+  r_detail := array_fill(NULL::text, ARRAY[n]);
+  t_status := array_fill(NULL::text, ARRAY[n]);
+  t_timeout := array_fill(NULL::timestamptz, ARRAY[n]);
+  t_posted := array_fill(NULL::text, ARRAY[n]);
+  it_start := array_fill(0, ARRAY[n]);
+  it_count := array_fill(0, ARRAY[n]);
+
+  -- 1. Claim transaction ids and idempotency keys for new transactions.
+  WITH legs AS (
+    SELECT u.li, array_agg(u.s ORDER BY u.k) AS srcs, array_agg(u.d ORDER BY u.k) AS dsts,
+           array_agg(u.a ORDER BY u.k) AS amts, array_agg(u.c ORDER BY u.k) AS curs
+    FROM unnest(p_leg_item, p_leg_src, p_leg_dst, p_leg_amount, p_leg_currency) WITH ORDINALITY
+         AS u(li, s, d, a, c, k)
+    WHERE p_ops[u.li] = 'create'
+    GROUP BY u.li
+  ), ins AS (
+    INSERT INTO ledger_transactions AS t (tenant_id, transaction_id, idempotency_key, request_hash, status,
+      leg_sources, leg_destinations, leg_amounts, leg_currencies, timeout_at, metadata, created_at)
+    SELECT p_tenant, x.id, x.key, x.hash, CASE WHEN x.pend THEN 'pending' ELSE 'posted' END,
+           legs.srcs, legs.dsts, legs.amts, legs.curs,
+           CASE WHEN x.pend AND x.tmo IS NOT NULL THEN p_now + make_interval(secs => x.tmo) END,
+           coalesce(x.meta, '{}'::jsonb), p_now
+    FROM unnest(p_ops, p_ids, p_keys, p_hashes, p_pending, p_timeouts, p_metadata) WITH ORDINALITY
+         AS x(op, id, key, hash, pend, tmo, meta, i)
+    JOIN legs ON legs.li = x.i
+    WHERE x.op = 'create'
+    ORDER BY x.key NULLS LAST, x.id
+    ON CONFLICT DO NOTHING
+    RETURNING t.transaction_id
+  )
+  SELECT coalesce(array_agg(ins.transaction_id), '{}') INTO claimed FROM ins;
+
+  -- Keys already taken: the same request is a replay, another request a conflict.
+  FOR rec IN
+    SELECT x.i, t.transaction_id AS tid, t.status AS st, t.request_hash = x.hash AS same
+    FROM unnest(p_ops, p_ids, p_keys, p_hashes) WITH ORDINALITY AS x(op, id, key, hash, i)
+    LEFT JOIN unnest(claimed) AS c(id) ON c.id = x.id
+    JOIN ledger_transactions t ON t.tenant_id = p_tenant AND t.idempotency_key = x.key
+    WHERE x.op = 'create' AND x.key IS NOT NULL AND c.id IS NULL
+  LOOP
+    IF rec.same THEN
+      r_txn[rec.i] := rec.tid; r_status[rec.i] := rec.st; r_replayed[rec.i] := true;
+    ELSE
+      r_code[rec.i] := 'IDEMPOTENCY_CONFLICT'; r_detail[rec.i] := rec.tid;
+    END IF;
+  END LOOP;
+
+  -- 2. Lock the pending transactions that posts and voids target, in id order.
+  FOR rec IN
+    SELECT x.i, t.status AS st, t.timeout_at AS tmo, t.posted_amounts::text AS posted
+    FROM unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
+    JOIN (SELECT lt.transaction_id, lt.status, lt.timeout_at, lt.posted_amounts
+          FROM ledger_transactions lt
+          WHERE lt.tenant_id = p_tenant
+            AND lt.transaction_id IN (SELECT y.id FROM unnest(p_ops, p_ids) AS y(op, id) WHERE y.op <> 'create')
+          ORDER BY lt.transaction_id
+          FOR UPDATE) t ON t.transaction_id = x.id
+    WHERE x.op <> 'create'
+  LOOP
+    t_status[rec.i] := rec.st; t_timeout[rec.i] := rec.tmo; t_posted[rec.i] := rec.posted;
+  END LOOP;
+
+  -- Work legs for every item: given legs for creates, the target's legs for the others.
+  SELECT array_agg(w.i ORDER BY w.i, w.ord), array_agg(w.src ORDER BY w.i, w.ord),
+         array_agg(w.dst ORDER BY w.i, w.ord), array_agg(w.amt ORDER BY w.i, w.ord),
+         array_agg(w.post ORDER BY w.i, w.ord), array_agg(w.cur ORDER BY w.i, w.ord)
+  INTO w_item, w_srcid, w_dstid, w_amt, w_post, w_cur
+  FROM (
+    SELECT u.li AS i, u.k AS ord, u.s AS src, u.d AS dst, u.a AS amt, NULL::bigint AS post, u.c AS cur
+    FROM unnest(p_leg_item, p_leg_src, p_leg_dst, p_leg_amount, p_leg_currency) WITH ORDINALITY
+         AS u(li, s, d, a, c, k)
+    WHERE p_ops[u.li] = 'create'
+    UNION ALL
+    SELECT x.i, l.ord, l.src, l.dst, l.amt,
+           CASE WHEN x.op = 'post' THEN coalesce(rq.a, l.amt) ELSE 0 END, l.cur
+    FROM unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
+    JOIN ledger_transactions t ON t.tenant_id = p_tenant AND t.transaction_id = x.id
+    CROSS JOIN LATERAL unnest(t.leg_sources, t.leg_destinations, t.leg_amounts, t.leg_currencies)
+         WITH ORDINALITY AS l(src, dst, amt, cur, ord)
+    LEFT JOIN (
+      SELECT u.li, row_number() OVER (PARTITION BY u.li ORDER BY u.k) AS ord, u.a
+      FROM unnest(p_leg_item, p_leg_amount) WITH ORDINALITY AS u(li, a, k)
+      WHERE p_ops[u.li] = 'post'
+    ) rq ON rq.li = x.i AND rq.ord = l.ord
+    WHERE x.op <> 'create' AND t_status[x.i] = 'pending'
+  ) w;
+
+  -- 3. Lock every account touched, in id order, and load its balances.
+  SELECT array_agg(a.account_id), array_agg(a.currency), array_agg(a.flags), array_agg(a.credit_limit),
+         array_agg(a.debits_pending), array_agg(a.debits_posted), array_agg(a.credits_pending),
+         array_agg(a.credits_posted), array_agg(a.entry_seq), array_agg(a.last_entry_at)
+  INTO a_id, a_cur, a_flags, a_lim, a_dp, a_dpo, a_cp, a_cpo, a_seq, a_last
+  FROM (
+    SELECT la.account_id, la.currency, la.flags, la.credit_limit, la.debits_pending, la.debits_posted,
+           la.credits_pending, la.credits_posted, la.entry_seq, la.last_entry_at
+    FROM ledger_accounts la
+    WHERE la.tenant_id = p_tenant
+      AND la.account_id IN (SELECT unnest(w_srcid) UNION SELECT unnest(w_dstid))
+    ORDER BY la.account_id
+    FOR NO KEY UPDATE
+  ) a;
+
+  SELECT array_agg(coalesce(sa.idx, 0)::integer ORDER BY w.k), array_agg(coalesce(da.idx, 0)::integer ORDER BY w.k)
+  INTO w_src, w_dst
+  FROM unnest(w_srcid, w_dstid) WITH ORDINALITY AS w(s, d, k)
+  LEFT JOIN unnest(a_id) WITH ORDINALITY AS sa(id, idx) ON sa.id = w.s
+  LEFT JOIN unnest(a_id) WITH ORDINALITY AS da(id, idx) ON da.id = w.d;
+
+  FOR l IN 1 .. coalesce(array_length(w_item, 1), 0) LOOP
+    i := w_item[l];
+    IF it_count[i] = 0 THEN it_start[i] := l; END IF;
+    it_count[i] := it_count[i] + 1;
+  END LOOP;
+
+  -- 4. Apply items in order against the in-memory balances.
+  FOR i IN 1 .. n LOOP
+    CONTINUE WHEN r_code[i] IS NOT NULL OR r_replayed[i];
+    op := p_ops[i];
+    IF op <> 'create' THEN
+      IF t_status[i] IS NULL THEN
+        r_code[i] := 'LEDGER_TRANSACTION_NOT_FOUND'; r_detail[i] := p_ids[i]; CONTINUE;
+      END IF;
+      IF t_status[i] <> 'pending' THEN
+        req := NULL;
+        IF op = 'post' AND t_status[i] = 'posted' THEN
+          SELECT array_agg(coalesce(rq.a, 0) ORDER BY rq.k)::text INTO req
+          FROM unnest(p_leg_item, p_leg_amount) WITH ORDINALITY AS rq(li, a, k) WHERE rq.li = i;
+        END IF;
+        IF (op = 'post' AND t_status[i] = 'posted' AND t_posted[i] IS NOT NULL
+              AND (req IS NULL OR req = t_posted[i]))
+           OR (op = 'void' AND t_status[i] = 'voided') OR (op = 'expire' AND t_status[i] = 'expired') THEN
+          r_txn[i] := p_ids[i]; r_status[i] := t_status[i]; r_replayed[i] := true;
+        ELSIF t_posted[i] IS NULL AND t_status[i] = 'posted' THEN
+          r_code[i] := 'LEDGER_NOT_PENDING'; r_detail[i] := p_ids[i];
+        ELSE
+          r_code[i] := 'LEDGER_PENDING_ALREADY_' || upper(t_status[i]); r_detail[i] := p_ids[i];
+        END IF;
+        CONTINUE;
+      END IF;
+      IF op <> 'expire' AND t_timeout[i] IS NOT NULL AND t_timeout[i] <= p_now THEN
+        r_code[i] := 'LEDGER_PENDING_EXPIRED'; r_detail[i] := p_ids[i]; CONTINUE;
+      END IF;
+    END IF;
+
+    mark := ne; fail := NULL; detail := NULL;
+    kind := CASE op WHEN 'create' THEN CASE WHEN p_pending[i] THEN 'hold' ELSE 'posted' END ELSE op END;
+    FOR l IN it_start[i] .. it_start[i] + it_count[i] - 1 LOOP
+      EXIT WHEN it_count[i] = 0;
+      s := w_src[l]; d := w_dst[l]; amt := w_amt[l];
+      IF s = 0 OR d = 0 THEN
+        fail := 'LEDGER_ACCOUNT_NOT_FOUND'; detail := CASE WHEN s = 0 THEN w_srcid[l] ELSE w_dstid[l] END; EXIT;
+      END IF;
+      IF a_cur[s] <> w_cur[l] OR a_cur[d] <> w_cur[l] THEN
+        fail := 'LEDGER_CURRENCY_MISMATCH';
+        detail := CASE WHEN a_cur[s] <> w_cur[l] THEN a_id[s] ELSE a_id[d] END; EXIT;
+      END IF;
+      IF kind = 'hold' THEN pd := amt; pod := 0;
+      ELSIF kind = 'posted' THEN pd := 0; pod := amt;
+      ELSIF kind = 'post' THEN
+        pd := -amt; pod := w_post[l];
+        IF pod > amt OR pod < 0 THEN fail := 'LEDGER_POST_EXCEEDS_PENDING'; detail := l::text; EXIT; END IF;
+      ELSE pd := -amt; pod := 0;
+      END IF;
+      IF (pd > 0 AND (a_dp[s] > max_amt - pd OR a_cp[d] > max_amt - pd))
+         OR (pod > 0 AND (a_dpo[s] > max_amt - pod OR a_cpo[d] > max_amt - pod)) THEN
+        fail := 'LEDGER_BALANCE_OVERFLOW'; detail := a_id[s]; EXIT;
+      END IF;
+      FOR x IN 1 .. 2 LOOP
+        e := CASE x WHEN 1 THEN s ELSE d END;
+        IF x = 1 THEN a_dp[e] := a_dp[e] + pd; a_dpo[e] := a_dpo[e] + pod;
+        ELSE a_cp[e] := a_cp[e] + pd; a_cpo[e] := a_cpo[e] + pod; END IF;
+        a_seq[e] := a_seq[e] + 1;
+        at := greatest(p_now, a_last[e]);
+        ne := ne + 1;
+        e_acc[ne] := e; e_txn[ne] := p_ids[i]; e_leg[ne] := l - it_start[i] + 1; e_kind[ne] := kind;
+        e_side[ne] := CASE x WHEN 1 THEN 'D' ELSE 'C' END; e_cur[ne] := w_cur[l];
+        e_pd[ne] := pd; e_pod[ne] := pod; e_seq[ne] := a_seq[e]; e_at[ne] := at;
+        e_dp[ne] := a_dp[e]; e_dpo[ne] := a_dpo[e]; e_cp[ne] := a_cp[e]; e_cpo[ne] := a_cpo[e];
+      END LOOP;
+    END LOOP;
+
+    -- Limits, checked on the final state of the item (only new debits/credits can break them).
+    IF fail IS NULL AND op = 'create' THEN
+      FOR l IN it_start[i] .. it_start[i] + it_count[i] - 1 LOOP
+        s := w_src[l]; d := w_dst[l];
+        IF a_flags[s] & 1 = 1 AND a_dp[s]::numeric + a_dpo[s] > a_cpo[s]::numeric + a_lim[s] THEN
+          fail := 'LEDGER_INSUFFICIENT_FUNDS'; detail := a_id[s]; EXIT;
+        END IF;
+        IF a_flags[d] & 2 = 2 AND a_cp[d]::numeric + a_cpo[d] > a_dpo[d]::numeric + a_lim[d] THEN
+          fail := 'LEDGER_INSUFFICIENT_FUNDS'; detail := a_id[d]; EXIT;
+        END IF;
+      END LOOP;
+    END IF;
+
+    IF fail IS NOT NULL THEN
+      FOR e IN REVERSE ne .. mark + 1 LOOP
+        x := e_acc[e];
+        IF e_side[e] = 'D' THEN a_dp[x] := a_dp[x] - e_pd[e]; a_dpo[x] := a_dpo[x] - e_pod[e];
+        ELSE a_cp[x] := a_cp[x] - e_pd[e]; a_cpo[x] := a_cpo[x] - e_pod[e]; END IF;
+        a_seq[x] := a_seq[x] - 1;
+      END LOOP;
+      ne := mark;
+      r_code[i] := fail; r_detail[i] := detail;
+    ELSE
+      FOR e IN mark + 1 .. ne LOOP a_last[e_acc[e]] := e_at[e]; END LOOP;
+      r_txn[i] := p_ids[i];
+      r_status[i] := CASE kind WHEN 'hold' THEN 'pending' WHEN 'posted' THEN 'posted' WHEN 'post' THEN 'posted'
+                               WHEN 'void' THEN 'voided' ELSE 'expired' END;
+    END IF;
+  END LOOP;
+
+  -- 5. All-or-nothing batches: one failure undoes everything this call claimed.
+  IF p_atomic AND EXISTS (SELECT 1 FROM generate_series(1, n) g WHERE r_code[g] IS NOT NULL) THEN
+    DELETE FROM ledger_transactions lt WHERE lt.tenant_id = p_tenant AND lt.transaction_id = ANY (claimed);
+    FOR i IN 1 .. n LOOP
+      IF r_code[i] IS NULL AND NOT r_replayed[i] THEN
+        r_code[i] := 'LEDGER_BATCH_ABORTED'; r_txn[i] := NULL; r_status[i] := NULL;
+      END IF;
+    END LOOP;
+    RETURN QUERY SELECT g, r_txn[g], r_status[g], r_replayed[g], r_code[g], r_detail[g] FROM generate_series(1, n) g;
+    RETURN;
+  END IF;
+
+  -- 6. Write back, set-based.
+  DELETE FROM ledger_transactions lt
+  USING unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
+  WHERE x.op = 'create' AND r_code[x.i] IS NOT NULL AND lt.tenant_id = p_tenant AND lt.transaction_id = x.id;
+
+  UPDATE ledger_transactions lt
+  SET status = r_status[x.i], resolved_at = p_now,
+      posted_amounts = CASE WHEN x.op = 'post' THEN pa.amts END
+  FROM unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
+  LEFT JOIN (
+    SELECT w.i, array_agg(w.p ORDER BY w.k) AS amts
+    FROM unnest(w_item, w_post) WITH ORDINALITY AS w(i, p, k) GROUP BY w.i
+  ) pa ON pa.i = x.i
+  WHERE x.op <> 'create' AND r_code[x.i] IS NULL AND NOT r_replayed[x.i]
+    AND lt.tenant_id = p_tenant AND lt.transaction_id = x.id;
+
+  IF ne > 0 THEN
+    UPDATE ledger_accounts la
+    SET debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo,
+        entry_seq = v.seq, last_entry_at = v.last
+    FROM unnest(a_id, a_dp, a_dpo, a_cp, a_cpo, a_seq, a_last) AS v(id, dp, dpo, cp, cpo, seq, last)
+    WHERE la.tenant_id = p_tenant AND la.account_id = v.id AND la.entry_seq <> v.seq;
+
+    INSERT INTO ledger_entries (tenant_id, account_id, seq, transaction_id, leg, kind, side, currency,
+      pending_delta, posted_delta, debits_pending, debits_posted, credits_pending, credits_posted, created_at)
+    SELECT p_tenant, a_id[v.acc], v.seq, v.txn, v.leg, v.kind, v.side, v.cur, v.pd, v.pod,
+           v.dp, v.dpo, v.cp, v.cpo, v.at
+    FROM unnest(e_acc[1:ne], e_seq[1:ne], e_txn[1:ne], e_leg[1:ne], e_kind[1:ne], e_side[1:ne], e_cur[1:ne],
+                e_pd[1:ne], e_pod[1:ne], e_dp[1:ne], e_dpo[1:ne], e_cp[1:ne], e_cpo[1:ne], e_at[1:ne])
+         AS v(acc, seq, txn, leg, kind, side, cur, pd, pod, dp, dpo, cp, cpo, at);
+  END IF;
+
+  RETURN QUERY SELECT g, r_txn[g], r_status[g], r_replayed[g], r_code[g], r_detail[g] FROM generate_series(1, n) g;
+END;
+$fn$`

@@ -1,0 +1,320 @@
+import type { Kysely } from 'kysely'
+import type { Logger } from 'pino'
+import type { Clock } from '../../shared/clock.js'
+import type { CommandOptions } from '../../shared/command.js'
+import type { Db } from '../../shared/db/connect.js'
+import { AppError, invalid } from '../../shared/errors.js'
+import type { IdGenerator } from '../../shared/ids.js'
+import { currency as lookupCurrency } from '../../shared/money.js'
+import { LedgerBatcher } from './ledger.batcher.js'
+import { LEDGER_ERRORS, ledgerError, type LedgerErrorCode } from './ledger.errors.js'
+import {
+  computeBalances,
+  requestHash,
+  validateCreate,
+  type Account,
+  type AccountInput,
+  type Balances,
+  type CommandResult,
+  type Entry,
+  type LedgerCommand,
+  type Transaction,
+  type TransactionStatus,
+} from './ledger.js'
+import type { ApplyItem, ApplyRow, LedgerStore, VerifyViolation } from './ledger.store.js'
+import { createPgLedgerStore } from './ledger.store.pg.js'
+
+export interface LedgerDeps {
+  readonly db: Db
+  readonly clock: Clock
+  readonly ids: IdGenerator
+  readonly logger?: Logger
+  /** Largest batch sent in one SQL call (default 1000). */
+  readonly batchMax?: number
+  /** Batches the in-process batcher keeps in flight (default 2). */
+  readonly maxInFlight?: number
+}
+
+export interface ExecuteOptions extends CommandOptions {
+  /** All-or-nothing: one failing item leaves every item unapplied. */
+  readonly atomic?: boolean
+}
+
+export interface VerifyReport {
+  readonly ok: boolean
+  readonly violations: readonly VerifyViolation[]
+}
+
+export interface Page<T> {
+  readonly items: readonly T[]
+  readonly next: string | null
+}
+
+export interface Ledger {
+  /** Creates an account; repeating the same id (or code) with the same attributes returns it. */
+  createAccount(tenant: string, input: AccountInput): Promise<Account>
+  getAccount(tenant: string, id: string): Promise<Account>
+  listAccounts(tenant: string, page?: { after?: string; limit?: number }): Promise<Page<Account>>
+  /** Changes the credit limit or metadata at runtime. Errors: LEDGER_LIMIT_BELOW_USAGE. */
+  updateAccount(tenant: string, id: string, patch: { creditLimit?: bigint; metadata?: Record<string, unknown> }): Promise<Account>
+  /**
+   * Applies a batch in one SQL round trip, in order, one result per item.
+   * Per-item errors: LEDGER_INSUFFICIENT_FUNDS · LEDGER_ACCOUNT_NOT_FOUND · LEDGER_CURRENCY_MISMATCH ·
+   * LEDGER_PENDING_* · IDEMPOTENCY_CONFLICT · LEDGER_BATCH_ABORTED (atomic batches).
+   * Idempotent on each create's idempotencyKey: a replay returns the original result.
+   * Deadlocks and serialization failures are retried, never reported as item errors.
+   */
+  execute(tenant: string, commands: readonly LedgerCommand[], opts?: ExecuteOptions): Promise<CommandResult[]>
+  /** One command through the in-process batcher (group commit). */
+  submit(tenant: string, command: LedgerCommand): Promise<CommandResult>
+  getTransaction(tenant: string, id: string): Promise<Transaction & { entries: readonly Entry[] }>
+  /** Balances now, or as of a past moment (from the entry history). */
+  balances(tenant: string, accountId: string, at?: Date): Promise<Balances & { asOf: Date }>
+  history(tenant: string, accountId: string, page?: { after?: string; limit?: number }): Promise<Page<Entry>>
+  /** Voids pending transactions past their timeout; returns how many expired. */
+  expirePending(): Promise<number>
+  verify(tenant?: string): Promise<VerifyReport>
+  close(): Promise<void>
+}
+
+const RETRYABLE = new Set(['40P01', '40001', '55P03'])
+const MAX_ATTEMPTS = 8
+
+function toResult(row: ApplyRow): CommandResult {
+  if (row.error_code) {
+    const known = LEDGER_ERRORS[row.error_code as LedgerErrorCode] as readonly [string, string] | undefined
+    const message = known ? known[1] : row.error_code
+    return {
+      ok: false,
+      code: row.error_code,
+      message: row.error_detail ? `${message}: ${row.error_detail}` : message,
+      ...(row.error_detail ? { ref: row.error_detail } : {}),
+    }
+  }
+  return { ok: true, transactionId: row.transaction_id!, status: row.status as TransactionStatus, replayed: row.replayed }
+}
+
+const pageLimit = (limit: number | undefined) => {
+  const n = limit ?? 100
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw invalid('INVALID_LIMIT', 'limit must be from 1 to 1000.')
+  return n
+}
+
+export function createLedger(deps: LedgerDeps): Ledger {
+  const store: LedgerStore = createPgLedgerStore(deps.db)
+  const batchMax = deps.batchMax ?? 1000
+
+  function toItem(cmd: LedgerCommand): ApplyItem {
+    switch (cmd.op) {
+      case 'create':
+        validateCreate(cmd)
+        return {
+          op: 'create',
+          id: deps.ids('txn'),
+          key: cmd.idempotencyKey ?? null,
+          hash: requestHash(cmd),
+          pending: cmd.pending ?? false,
+          timeoutSeconds: cmd.timeoutSeconds ?? null,
+          metadata: cmd.metadata ?? null,
+          legs: cmd.legs,
+        }
+      case 'post':
+        if (cmd.amounts?.some((a) => a < 0n)) throw invalid('INVALID_AMOUNT', 'Posted amounts cannot be negative.')
+        return {
+          op: 'post',
+          id: cmd.transactionId,
+          key: null,
+          hash: null,
+          pending: false,
+          timeoutSeconds: null,
+          metadata: null,
+          legs: (cmd.amounts ?? []).map((amount) => ({ source: '', destination: '', amount, currency: '' })),
+        }
+      case 'void':
+      case 'expire':
+        return { op: cmd.op, id: cmd.transactionId, key: null, hash: null, pending: false, timeoutSeconds: null, metadata: null, legs: [] }
+    }
+  }
+
+  /** Calls the batch function, retrying deadlocks and serialization failures with jittered backoff. */
+  async function send(tenant: string, items: readonly ApplyItem[], atomic: boolean, on?: Kysely<unknown>): Promise<ApplyRow[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await store.apply(tenant, deps.clock.now(), atomic, items, on)
+      } catch (err) {
+        const code = (err as { code?: string }).code
+        // Inside a caller's transaction the whole transaction is aborted: the caller must retry it.
+        if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS || on) {
+          if (code && RETRYABLE.has(code)) throw new AppError('LEDGER_CONTENDED', 'unavailable', 'Too much contention; retry.', { cause: err })
+          throw err
+        }
+        deps.logger?.debug({ code, attempt }, 'ledger batch retried')
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt))
+      }
+    }
+  }
+
+  const batcher = new LedgerBatcher({
+    maxBatch: batchMax,
+    maxInFlight: deps.maxInFlight ?? 2,
+    send: (tenant, items) => send(tenant, items, false),
+  })
+
+  /** Splits a batch so each idempotency key appears once per call (the repeat then replays). */
+  function rounds(items: ApplyItem[]): ApplyItem[][] {
+    const out: ApplyItem[][] = []
+    const seen = new Map<string, number>()
+    for (const item of items) {
+      const key = item.key ?? (item.op === 'create' ? null : `target:${item.id}`)
+      const round = key === null ? 0 : (seen.get(key) ?? -1) + 1
+      if (key !== null) seen.set(key, round)
+      ;(out[round] ??= []).push(item)
+    }
+    return out
+  }
+
+  async function executeItems(tenant: string, items: ApplyItem[], opts: ExecuteOptions): Promise<ApplyRow[]> {
+    const on = opts.tx as Kysely<unknown> | undefined
+    const parts = rounds(items)
+    if (parts.length > 1 && opts.atomic) {
+      throw invalid('IDEMPOTENCY_KEY_REPEATED', 'An all-or-nothing batch cannot name the same idempotency key or pending transaction twice.')
+    }
+    if (parts.length === 1) return send(tenant, items, opts.atomic ?? false, on)
+    const byItem = new Map<ApplyItem, ApplyRow>()
+    for (const part of parts) {
+      const rows = await send(tenant, part, false, on)
+      part.forEach((item, i) => byItem.set(item, rows[i]!))
+    }
+    return items.map((item) => byItem.get(item)!)
+  }
+
+  const ledger: Ledger = {
+    async createAccount(tenant, input) {
+      const cur = lookupCurrency(input.currency)
+      if (input.debitsMustNotExceedCredits && input.creditsMustNotExceedDebits) {
+        throw invalid('LEDGER_FLAGS_CONFLICT', 'An account cannot set both debitsMustNotExceedCredits and creditsMustNotExceedDebits.')
+      }
+      if (input.creditLimit !== undefined && input.creditLimit < 0n) throw invalid('INVALID_AMOUNT', 'creditLimit cannot be negative.')
+      const id = input.id ?? deps.ids('acc')
+      const created = await store.insertAccount(tenant, id, input, cur.exponent, deps.clock.now())
+      if (created) return created
+      const existing = (await store.getAccount(tenant, id)) ?? (input.code ? await store.getAccountByCode(tenant, input.code) : undefined)
+      const same =
+        existing &&
+        existing.id === id &&
+        existing.currency === input.currency &&
+        existing.normalSide === input.normalSide &&
+        existing.code === (input.code ?? null) &&
+        existing.debitsMustNotExceedCredits === (input.debitsMustNotExceedCredits ?? false) &&
+        existing.creditsMustNotExceedDebits === (input.creditsMustNotExceedDebits ?? false)
+      if (same) return existing
+      throw ledgerError('LEDGER_ACCOUNT_EXISTS', existing?.id ?? id)
+    },
+
+    async getAccount(tenant, id) {
+      const account = await store.getAccount(tenant, id)
+      if (!account) throw ledgerError('LEDGER_ACCOUNT_NOT_FOUND', id)
+      return account
+    },
+
+    async listAccounts(tenant, page = {}) {
+      const limit = pageLimit(page.limit)
+      const items = await store.listAccounts(tenant, page.after, limit)
+      return { items, next: items.length === limit ? items[items.length - 1]!.id : null }
+    },
+
+    async updateAccount(tenant, id, patch) {
+      if (patch.creditLimit !== undefined && patch.creditLimit < 0n) throw invalid('INVALID_AMOUNT', 'creditLimit cannot be negative.')
+      try {
+        const account = await store.updateAccount(tenant, id, patch)
+        if (!account) throw ledgerError('LEDGER_ACCOUNT_NOT_FOUND', id)
+        return account
+      } catch (err) {
+        if ((err as { code?: string }).code === '23514') throw ledgerError('LEDGER_LIMIT_BELOW_USAGE', id)
+        throw err
+      }
+    },
+
+    async execute(tenant, commands, opts = {}) {
+      if (commands.length === 0) return []
+      if (commands.length > batchMax) throw invalid('LEDGER_BATCH_TOO_LARGE', `At most ${batchMax} items per batch.`)
+      const items = commands.map((cmd, i) => {
+        try {
+          return toItem(cmd)
+        } catch (err) {
+          if (err instanceof AppError) throw new AppError(err.code, err.kind, `items[${i}]: ${err.message}`)
+          throw err
+        }
+      })
+      if (opts.dryRun) {
+        const rows = await deps.db
+          .transaction()
+          .execute(async (trx) => {
+            const r = await executeItems(tenant, items, { ...opts, tx: trx })
+            throw new DryRun(r)
+          })
+          .catch((e: unknown) => {
+            if (e instanceof DryRun) return e.rows
+            throw e
+          })
+        return rows.map(toResult)
+      }
+      return (await executeItems(tenant, items, opts)).map(toResult)
+    },
+
+    async submit(tenant, command) {
+      return toResult(await batcher.submit(tenant, toItem(command)))
+    },
+
+    async getTransaction(tenant, id) {
+      const txn = await store.getTransaction(tenant, id)
+      if (!txn) throw ledgerError('LEDGER_TRANSACTION_NOT_FOUND', id)
+      return { ...txn, entries: await store.transactionEntries(tenant, id) }
+    },
+
+    async balances(tenant, accountId, at) {
+      const account = await ledger.getAccount(tenant, accountId)
+      if (!at) return { ...account.balances, asOf: deps.clock.now() }
+      const entry = await store.entryAsOf(tenant, accountId, at)
+      const zero = { debitsPending: 0n, debitsPosted: 0n, creditsPending: 0n, creditsPosted: 0n }
+      return { ...(entry ? entry.balanceAfter : computeBalances(account.normalSide, zero)), asOf: at }
+    },
+
+    async history(tenant, accountId, page = {}) {
+      const limit = pageLimit(page.limit)
+      if (page.after !== undefined && !/^[0-9]{1,18}$/.test(page.after)) throw invalid('INVALID_CURSOR', 'after must be an entry sequence number.')
+      await ledger.getAccount(tenant, accountId)
+      const items = await store.listEntries(tenant, accountId, BigInt(page.after ?? '0'), limit)
+      return { items, next: items.length === limit ? items[items.length - 1]!.seq.toString() : null }
+    },
+
+    async expirePending() {
+      let total = 0
+      for (;;) {
+        const due = await store.expiredPending(deps.clock.now(), batchMax)
+        if (due.length === 0) return total
+        const byTenant = new Map<string, string[]>()
+        for (const d of due) byTenant.set(d.tenantId, [...(byTenant.get(d.tenantId) ?? []), d.transactionId])
+        for (const [tenant, ids] of byTenant) {
+          const results = await ledger.execute(tenant, ids.map((transactionId) => ({ op: 'expire', transactionId })))
+          total += results.filter((r) => r.ok && !r.replayed).length
+        }
+        if (due.length < batchMax) return total
+      }
+    },
+
+    async verify(tenant) {
+      const violations = await store.verify(tenant)
+      return { ok: violations.length === 0, violations }
+    },
+
+    close: () => batcher.close(),
+  }
+  return ledger
+}
+
+class DryRun extends Error {
+  constructor(readonly rows: ApplyRow[]) {
+    super('dry run')
+  }
+}
