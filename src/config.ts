@@ -66,6 +66,7 @@ const FILE_KEYS: Record<string, string> = {
 
 function readFile(env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
   const explicit = env.MONETA_CONFIG_FILE
+  if (explicit === '') return {} // set but empty: no config file at all
   const path = resolve(explicit ?? 'moneta.config.json')
   if (!existsSync(path)) {
     if (explicit) problems.push(`MONETA_CONFIG_FILE points to ${path}, which does not exist.`)
@@ -125,7 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int('PORT', 4000, 0, 65535),
     host: get('HOST') ?? '0.0.0.0',
     databaseUrl,
-    dataDir: resolve(get('MONETA_DATA_DIR') ?? '.moneta'),
+    dataDir: (get('MONETA_DATA_DIR') ?? '.moneta').startsWith('memory://') ? 'memory://' : resolve(get('MONETA_DATA_DIR') ?? '.moneta'),
     dbPoolSize: int('MONETA_DB_POOL_SIZE', 10, 1, 200),
     apiKey: apiKey === undefined ? undefined : new Secret(apiKey),
     redisUrl,

@@ -1,7 +1,7 @@
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { AppServices } from '../app.js'
 import type { ApiKeyPrincipal } from '../modules/platform/index.js'
 import { AppError } from '../shared/errors.js'
@@ -43,7 +43,8 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
     bodyLimit: opts.bodyLimitBytes,
     // Unknown fields are errors, and "100" never silently becomes 100 or the reverse.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    disableRequestLogging: true,
+    // Per-request log lines cost throughput; errors are still logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorateRequest('principal', undefined)

@@ -15,5 +15,6 @@ export type {
 } from './ledger.js'
 export { entriesToLegs, MAX_LEGS } from './ledger.js'
 export { InsufficientFundsError, LEDGER_ERRORS, ledgerError } from './ledger.errors.js'
+export type { LedgerErrorCode } from './ledger.errors.js'
 export type { VerifyViolation } from './ledger.store.js'
 export { ledgerMigrations } from './ledger.migrations.js'

@@ -19,7 +19,7 @@ export interface DbHandle {
 export interface ConnectOptions {
   /** postgres://… selects PostgreSQL; otherwise PGlite. */
   readonly databaseUrl?: string | undefined
-  /** PGlite data directory; omitted = in memory. */
+  /** PGlite data directory; omitted or 'memory://' = in memory. */
   readonly dataDir?: string | undefined
   readonly poolSize?: number
 }
@@ -46,8 +46,10 @@ export async function connect(opts: ConnectOptions): Promise<DbHandle> {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     return { db, engine: 'postgres', pool, close: () => db.destroy() }
   }
-  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true })
-  const lite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite()
+  // 'memory://' keeps the embedded database in memory (tests, demos).
+  const inMemory = !opts.dataDir || opts.dataDir.startsWith('memory://')
+  if (!inMemory) mkdirSync(opts.dataDir!, { recursive: true })
+  const lite = inMemory ? new PGlite() : new PGlite(opts.dataDir)
   await lite.waitReady
   const db = new Kysely<Database>({ dialect: new PGliteDialect(lite) })
   return { db, engine: 'pglite', close: () => db.destroy() }
