@@ -1,0 +1,40 @@
+import type { Kysely, Migration } from 'kysely'
+import { runStatements, type NamedMigrations } from '../../shared/db/migrate.js'
+
+/**
+ * One Merkle log per tenant. `entry` is the exact text hashed into the leaf (NULL once pruned by
+ * retention: the leaf hash and MAC stay, so the tree still verifies). `audit_heads` serialises
+ * appends per tenant (row lock) and carries the compact frontier so an append is O(log n).
+ */
+const auditLog: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE audit_entries (
+        tenant_id  text NOT NULL,
+        seq        bigint NOT NULL,
+        entry      text,
+        leaf_hash  bytea NOT NULL,
+        mac        bytea NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, seq)
+      )`,
+      `CREATE TABLE audit_heads (
+        tenant_id  text PRIMARY KEY,
+        tree_size  bigint NOT NULL,
+        frontier   bytea NOT NULL,
+        updated_at timestamptz NOT NULL
+      )`,
+      `CREATE TABLE audit_checkpoints (
+        tenant_id  text NOT NULL,
+        tree_size  bigint NOT NULL,
+        root       bytea NOT NULL,
+        signed_at  text NOT NULL,
+        key_id     text NOT NULL,
+        signature  bytea NOT NULL,
+        PRIMARY KEY (tenant_id, tree_size)
+      )`,
+    ])
+  },
+}
+
+export const auditMigrations: NamedMigrations = { '0210_audit_log': auditLog }

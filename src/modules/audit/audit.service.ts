@@ -1,0 +1,327 @@
+import { sql } from 'kysely'
+import type { Logger } from 'pino'
+import type { Clock } from '../../shared/clock.js'
+import type { Db } from '../../shared/db/connect.js'
+import { redactValue, type AuditKeys } from '../crypto/index.js'
+import {
+  decodeEntry,
+  encodeEntry,
+  entryMac,
+  signCheckpoint,
+  type AuditEntry,
+  type AuditRecord,
+  type Checkpoint,
+} from './audit.js'
+import { AUDIT_ERRORS, auditError } from './audit.errors.js'
+import {
+  checkpointAt,
+  insertCheckpoint,
+  insertEntries,
+  latestCheckpoint,
+  leafHashes,
+  listCheckpoints,
+  lockHead,
+  pageEntries,
+  readHeadSize,
+  updateHead,
+} from './audit.store.js'
+import { consistencyProof, Frontier, inclusionProof, leafHash } from './merkle.js'
+import { verifyLog, type VerifyReport } from './verify.js'
+
+export interface InclusionProof {
+  readonly seq: number
+  readonly treeSize: number
+  readonly leafHash: Buffer
+  readonly proof: readonly Buffer[]
+  readonly checkpoint: Checkpoint
+}
+
+export interface ConsistencyProof {
+  readonly from: number
+  readonly to: number
+  readonly proof: readonly Buffer[]
+  readonly fromCheckpoint: Checkpoint | undefined
+  readonly toCheckpoint: Checkpoint
+}
+
+export interface StoredAuditEntry {
+  readonly seq: number
+  /** Undefined once retention pruned the entry (its leaf hash remains). */
+  readonly entry: AuditEntry | undefined
+  readonly leafHash: Buffer
+}
+
+/**
+ * The audit log other modules write to:
+ *   services.audit.record({ tenant, actor, action, resource, outcome, origin, details })
+ * `record` only queues (no I/O on the caller's path); a background flush hashes, MACs, appends in
+ * batches and signs a checkpoint per batch. `flush()` waits until everything queued is durable.
+ */
+export interface Audit {
+  record(r: AuditRecord): void
+  flush(): Promise<void>
+  /** Entries queued but not yet durable. */
+  pending(): number
+  close(): Promise<void>
+  readonly signer: { readonly keyId: string; readonly publicKey: Buffer }
+  latestCheckpoint(tenant: string): Promise<Checkpoint | undefined>
+  checkpoints(tenant: string): Promise<Checkpoint[]>
+  /** Proof that entry `seq` is in the tree of a checkpointed size (default: the latest). */
+  inclusionProof(tenant: string, seq: number, treeSize?: number): Promise<InclusionProof>
+  /** Proof that the tree of size `from` is a prefix of the checkpointed tree of size `to`. */
+  consistencyProof(tenant: string, from: number, to?: number): Promise<ConsistencyProof>
+  entries(tenant: string, from: number, limit: number): Promise<StoredAuditEntry[]>
+  verify(tenant: string, opts?: { onProgress?: (rows: number) => void; pageSize?: number }): Promise<VerifyReport>
+  /** Writes a self-contained JSON-lines export (header, entries, checkpoints). */
+  export(tenant: string, write: (line: string) => void | Promise<void>, opts?: { from?: number; to?: number }): Promise<{ entries: number; checkpoints: number }>
+  /** Retention: drops entry texts older than `before`, keeping leaf hashes and MACs (still verifiable). */
+  prune(tenant: string, before: Date): Promise<number>
+  /** Applies `retentionDays` to every tenant. */
+  applyRetention(): Promise<number>
+  tenants(): Promise<string[]>
+}
+
+export interface AuditDeps {
+  readonly db: Db
+  readonly clock: Clock
+  readonly keys: AuditKeys
+  readonly logger?: Logger | undefined
+  /** Entries per append transaction (default 2,000). */
+  readonly batchMax?: number
+  /** Longest time an entry waits in the queue (default 25 ms). */
+  readonly flushMs?: number
+  /** Entry texts older than this are pruned by applyRetention (default: keep forever). */
+  readonly retentionDays?: number | undefined
+}
+
+interface Queued extends AuditRecord {
+  readonly ts: string
+}
+
+const IDENT_MAX = 512
+
+function validate(r: AuditRecord): void {
+  for (const k of ['tenant', 'actor', 'action', 'resource', 'origin'] as const) {
+    const v = r[k]
+    if (typeof v !== 'string' || v.length === 0 || v.length > IDENT_MAX) {
+      throw auditError(AUDIT_ERRORS.INVALID_RECORD, 'invalid', `Audit record field "${k}" must be a non-empty string of at most ${IDENT_MAX} characters.`)
+    }
+  }
+  if (r.outcome !== 'success' && r.outcome !== 'failure' && r.outcome !== 'denied') {
+    throw auditError(AUDIT_ERRORS.INVALID_RECORD, 'invalid', 'Audit outcome must be success, failure or denied.')
+  }
+}
+
+export function createAudit(deps: AuditDeps): Audit {
+  const { db, clock, keys } = deps
+  const batchMax = deps.batchMax ?? 2000
+  const flushMs = deps.flushMs ?? 25
+  let queue: Queued[] = []
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<void> | undefined
+  let closed = false
+
+  async function appendBatch(batch: readonly Queued[]): Promise<void> {
+    const byTenant = new Map<string, Queued[]>()
+    for (const q of batch) {
+      let list = byTenant.get(q.tenant)
+      if (!list) byTenant.set(q.tenant, (list = []))
+      list.push(q)
+    }
+    const at = clock.now()
+    await db.transaction().execute(async (trx) => {
+      // Heads are locked in a fixed order so concurrent appenders never deadlock.
+      for (const tenant of [...byTenant.keys()].sort()) {
+        const items = byTenant.get(tenant)!
+        const head = await lockHead(trx, tenant, at)
+        const frontier = Frontier.decode(head.treeSize, head.frontier)
+        const rows = items.map((q, i) => {
+          const seq = head.treeSize + i
+          const entry = encodeEntry({ ...q, seq })
+          const leaf = leafHash(Buffer.from(entry, 'utf8'))
+          frontier.append(leaf)
+          return { seq, entry, leaf, mac: entryMac(keys.macKey, tenant, seq, leaf), at: new Date(q.ts) }
+        })
+        await insertEntries(trx, tenant, rows)
+        await updateHead(trx, tenant, { treeSize: frontier.size, frontier: frontier.encode() }, at)
+        await insertCheckpoint(trx, signCheckpoint(keys.signingKey, keys.keyId, tenant, frontier.size, frontier.root(), at.toISOString()))
+      }
+    })
+  }
+
+  async function drain(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, batchMax)
+      queue = queue.slice(batch.length)
+      try {
+        await appendBatch(batch)
+      } catch (err) {
+        queue = [...batch, ...queue] // never drop an audit entry: retry on the next flush
+        throw err
+      }
+    }
+  }
+
+  function run(): Promise<void> {
+    if (timer) {
+      clearTimeout(timer)
+      timer = undefined
+    }
+    running ??= drain().finally(() => {
+      running = undefined
+      if (queue.length > 0 && !closed) schedule()
+    })
+    return running
+  }
+
+  function schedule(): void {
+    if (timer || running) return
+    timer = setTimeout(() => {
+      timer = undefined
+      run().catch((err: unknown) => deps.logger?.error({ err }, 'audit: append failed; will retry'))
+    }, queue.length >= batchMax ? 0 : flushMs)
+    timer.unref()
+  }
+
+  async function flush(): Promise<void> {
+    while (running || queue.length > 0) {
+      if (running) await running
+      else await run()
+    }
+  }
+
+  async function requireCheckpoint(tenant: string, size?: number): Promise<Checkpoint> {
+    const cp = size === undefined ? await latestCheckpoint(db, tenant) : await checkpointAt(db, tenant, size)
+    if (!cp) {
+      throw auditError(
+        AUDIT_ERRORS.NO_CHECKPOINT,
+        'not_found',
+        size === undefined ? `Tenant ${tenant} has no audit checkpoint yet.` : `No signed checkpoint at tree size ${size}; use the size of a published checkpoint.`,
+      )
+    }
+    return cp
+  }
+
+  async function leavesFor(tenant: string, size: number): Promise<Buffer[]> {
+    const leaves = await leafHashes(db, tenant, size)
+    if (leaves.length !== size) {
+      throw auditError(AUDIT_ERRORS.BAD_RANGE, 'unavailable', `Audit log of ${tenant} is missing entry ${leaves.length}; run \`moneta audit verify\`.`)
+    }
+    return leaves
+  }
+
+  return {
+    record(r) {
+      if (closed) throw auditError(AUDIT_ERRORS.INVALID_RECORD, 'unavailable', 'The audit log is closed.')
+      validate(r)
+      const ts = clock.now().toISOString()
+      queue.push(r.details === undefined ? { ...r, ts } : { ...r, details: redactValue(r.details) as Record<string, unknown>, ts })
+      schedule()
+    },
+    flush,
+    pending: () => queue.length,
+    async close() {
+      await flush()
+      closed = true
+      if (timer) clearTimeout(timer)
+    },
+    signer: { keyId: keys.keyId, publicKey: keys.publicKeyRaw },
+    latestCheckpoint: (tenant) => latestCheckpoint(db, tenant),
+    checkpoints: (tenant) => listCheckpoints(db, tenant),
+    async inclusionProof(tenant, seq, treeSize) {
+      const checkpoint = await requireCheckpoint(tenant, treeSize)
+      if (!Number.isInteger(seq) || seq < 0 || seq >= checkpoint.treeSize) {
+        throw auditError(AUDIT_ERRORS.BAD_RANGE, 'invalid', `seq must be a whole number from 0 to ${checkpoint.treeSize - 1}.`)
+      }
+      const leaves = await leavesFor(tenant, checkpoint.treeSize)
+      return { seq, treeSize: checkpoint.treeSize, leafHash: leaves[seq]!, proof: inclusionProof(leaves, seq, checkpoint.treeSize), checkpoint }
+    },
+    async consistencyProof(tenant, from, to) {
+      const toCheckpoint = await requireCheckpoint(tenant, to)
+      if (!Number.isInteger(from) || from < 0 || from > toCheckpoint.treeSize) {
+        throw auditError(AUDIT_ERRORS.BAD_RANGE, 'invalid', `from must be a whole number from 0 to ${toCheckpoint.treeSize}.`)
+      }
+      const leaves = await leavesFor(tenant, toCheckpoint.treeSize)
+      return {
+        from,
+        to: toCheckpoint.treeSize,
+        proof: consistencyProof(leaves, from, toCheckpoint.treeSize),
+        fromCheckpoint: await checkpointAt(db, tenant, from),
+        toCheckpoint,
+      }
+    },
+    async entries(tenant, from, limit) {
+      const out: StoredAuditEntry[] = []
+      for await (const page of pageEntries(db, tenant, Math.min(limit, 1000), from)) {
+        for (const r of page) {
+          if (out.length >= limit) return out
+          out.push({ seq: r.seq, entry: r.entry === null ? undefined : decodeEntry(r.entry), leafHash: r.leafHash })
+        }
+        if (out.length >= limit) break
+      }
+      return out
+    },
+    async verify(tenant, opts = {}) {
+      const checkpoints = await listCheckpoints(db, tenant)
+      const headSize = await readHeadSize(db, tenant)
+      return verifyLog({
+        tenant,
+        macKey: keys.macKey,
+        publicKeys: new Map([[keys.keyId, keys.publicKey]]),
+        checkpoints,
+        headSize,
+        pages: pageEntries(db, tenant, opts.pageSize ?? 20_000),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      })
+    },
+    async export(tenant, write, opts = {}) {
+      const cps = await listCheckpoints(db, tenant)
+      await write(
+        JSON.stringify({
+          type: 'header',
+          format: 'moneta-audit-export/v1',
+          tenant,
+          signer: { keyId: keys.keyId, publicKey: keys.publicKeyRaw.toString('base64'), algorithm: 'ed25519' },
+          hashing: 'rfc6962-sha256',
+          exportedAt: clock.now().toISOString(),
+        }),
+      )
+      let n = 0
+      for await (const page of pageEntries(db, tenant, 10_000, opts.from ?? 0, opts.to)) {
+        for (const r of page) {
+          await write(JSON.stringify({ type: 'entry', seq: r.seq, leafHash: r.leafHash.toString('hex'), entry: r.entry }))
+          n++
+        }
+      }
+      for (const cp of cps) {
+        await write(
+          JSON.stringify({
+            type: 'checkpoint',
+            treeSize: cp.treeSize,
+            root: cp.root.toString('hex'),
+            signedAt: cp.signedAt,
+            keyId: cp.keyId,
+            signature: cp.signature.toString('base64'),
+          }),
+        )
+      }
+      return { entries: n, checkpoints: cps.length }
+    },
+    async prune(tenant, before) {
+      const r = await sql`
+        UPDATE audit_entries SET entry = NULL WHERE tenant_id = ${tenant} AND created_at < ${before} AND entry IS NOT NULL`.execute(db)
+      return Number(r.numAffectedRows ?? 0n)
+    },
+    async applyRetention() {
+      if (deps.retentionDays === undefined) return 0
+      const before = new Date(clock.now().getTime() - deps.retentionDays * 86_400_000)
+      const r = await sql`UPDATE audit_entries SET entry = NULL WHERE created_at < ${before} AND entry IS NOT NULL`.execute(db)
+      return Number(r.numAffectedRows ?? 0n)
+    },
+    async tenants() {
+      const r = await sql<{ tenant_id: string }>`
+        SELECT tenant_id FROM audit_heads UNION SELECT DISTINCT tenant_id FROM audit_checkpoints ORDER BY 1`.execute(db)
+      return r.rows.map((x) => x.tenant_id)
+    },
+  }
+}

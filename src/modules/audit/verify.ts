@@ -1,0 +1,199 @@
+import type { KeyObject } from 'node:crypto'
+import { claimedSeq, entryMac, macEquals, verifyCheckpoint, type Checkpoint } from './audit.js'
+import { Frontier, HASH_BYTES, leafHash } from './merkle.js'
+
+export interface StoredEntry {
+  readonly seq: number
+  readonly entry: string | null
+  readonly leafHash: Buffer
+  readonly mac: Buffer
+}
+
+export type FindingKind = 'altered' | 'removed' | 'inserted' | 'reordered' | 'checkpoint' | 'index'
+
+export interface Finding {
+  readonly kind: FindingKind
+  /** The entry's sequence number (its position in the log). */
+  readonly seq: number
+  /** Where it was found, when that differs from `seq` (reordered / copied entries). */
+  readonly foundAt?: number
+  readonly message: string
+}
+
+export interface VerifyReport {
+  readonly tenant: string
+  readonly ok: boolean
+  /** Entries rows read. */
+  readonly entries: number
+  /** Tree size the log should have: the largest signed checkpoint or head, whichever is larger. */
+  readonly treeSize: number
+  readonly checkpoints: number
+  readonly checkpointsVerified: number
+  readonly pruned: number
+  readonly findings: readonly Finding[]
+  readonly root: string | undefined
+}
+
+export interface VerifyInput {
+  readonly tenant: string
+  readonly macKey: Buffer
+  /** Public keys by key id, for checkpoint signatures. */
+  readonly publicKeys: ReadonlyMap<string, KeyObject>
+  readonly checkpoints: readonly Checkpoint[]
+  readonly headSize: number
+  /** Entries in ascending row seq, in pages. */
+  readonly pages: AsyncIterable<readonly StoredEntry[]>
+  readonly onProgress?: (rows: number) => void
+  /** At most this many findings are kept (the counts stay exact). */
+  readonly maxFindings?: number
+}
+
+/** A growable array of 32-byte hashes with a presence map, indexed by seq. */
+class LeafTable {
+  buf = Buffer.alloc(HASH_BYTES * 1024)
+  present = new Uint8Array(1024)
+  private grow(min: number): void {
+    let cap = this.present.length
+    while (cap <= min) cap *= 2
+    const b = Buffer.alloc(cap * HASH_BYTES)
+    this.buf.copy(b)
+    const p = new Uint8Array(cap)
+    p.set(this.present)
+    this.buf = b
+    this.present = p
+  }
+  has(i: number): boolean {
+    return i < this.present.length && this.present[i] === 1
+  }
+  set(i: number, h: Buffer): void {
+    if (i >= this.present.length) this.grow(i)
+    h.copy(this.buf, i * HASH_BYTES)
+    this.present[i] = 1
+  }
+  get(i: number): Buffer {
+    return this.buf.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)
+  }
+}
+
+/**
+ * Recomputes the log from its entries and checks it against the signed checkpoints.
+ *
+ * Each entry's leaf is recomputed from its text; its MAC (keyed outside the database, binding
+ * tenant, claimed seq and leaf) tells an authentic entry from an edited or forged one, and the seq
+ * inside the entry tells where it belongs. So every tampered entry is named:
+ *  - altered:   a row whose content (or MAC) no longer verifies, at a position inside the log;
+ *  - inserted:  a forged row beyond the signed size, or a copy of an entry that already exists;
+ *  - reordered: an authentic entry found at another position than its own;
+ *  - removed:   a position of the signed log with no authentic entry anywhere.
+ * Then the tree is rebuilt from the authentic leaves and every checkpoint's signature and root
+ * are checked (a root mismatch with all entries authentic means the checkpoint or MAC key was
+ * tampered with).
+ */
+export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
+  const { tenant, macKey } = input
+  const maxFindings = input.maxFindings ?? 10_000
+  const findings: Finding[] = []
+  let findingCount = 0
+  const add = (f: Finding): void => {
+    findingCount++
+    if (findings.length < maxFindings) findings.push(f)
+  }
+  const leaves = new LeafTable()
+  const badRows: number[] = []
+  let rows = 0
+  let pruned = 0
+  let maxRow = -1
+
+  for await (const page of input.pages) {
+    for (const r of page) {
+      rows++
+      if (r.seq > maxRow) maxRow = r.seq
+      let claimed: number
+      let leaf: Buffer
+      if (r.entry === null) {
+        pruned++
+        claimed = r.seq
+        leaf = r.leafHash
+      } else {
+        claimed = claimedSeq(r.entry)
+        leaf = leafHash(Buffer.from(r.entry, 'utf8'))
+      }
+      const authentic = claimed >= 0 && macEquals(r.mac, entryMac(macKey, tenant, claimed, leaf))
+      if (!authentic) {
+        badRows.push(r.seq)
+        continue
+      }
+      if (leaves.has(claimed)) {
+        add({ kind: 'inserted', seq: claimed, foundAt: r.seq, message: `entry ${claimed} was copied to position ${r.seq}` })
+        continue
+      }
+      leaves.set(claimed, leaf)
+      if (claimed !== r.seq) {
+        add({ kind: 'reordered', seq: claimed, foundAt: r.seq, message: `entry ${claimed} was moved to position ${r.seq}` })
+      } else if (r.entry !== null && !r.leafHash.equals(leaf)) {
+        add({ kind: 'index', seq: claimed, message: `entry ${claimed}: stored leaf_hash column differs from the entry (proofs would be wrong)` })
+      }
+    }
+    input.onProgress?.(rows)
+  }
+
+  const cps = [...input.checkpoints].sort((a, b) => a.treeSize - b.treeSize)
+  const signedSize = cps.length > 0 ? cps[cps.length - 1]!.treeSize : 0
+  const treeSize = Math.max(signedSize, input.headSize)
+
+  for (const s of badRows) {
+    if (s < treeSize) add({ kind: 'altered', seq: s, message: `entry ${s} was altered (its content no longer matches its MAC)` })
+    else add({ kind: 'inserted', seq: s, message: `entry ${s} was inserted: it lies beyond the signed log (size ${treeSize}) and is not authentic` })
+  }
+  const badSet = new Set(badRows)
+  for (let e = 0; e < treeSize; e++) {
+    if (leaves.has(e) || badSet.has(e)) continue
+    add({ kind: 'removed', seq: e, message: `entry ${e} was removed` })
+  }
+  // Authentic entries past the signed size: the tail's checkpoints were deleted.
+  for (let e = treeSize; e <= maxRow; e++) {
+    if (leaves.has(e)) add({ kind: 'checkpoint', seq: e, message: `entry ${e} is authentic but not covered by any checkpoint (checkpoints deleted?)` })
+  }
+
+  // Rebuild the tree from authentic leaves and check every checkpoint.
+  const frontier = new Frontier()
+  let verified = 0
+  let ci = 0
+  let complete = true
+  let root: string | undefined
+  while (ci < cps.length && cps[ci]!.treeSize === 0) ci++
+  for (let e = 0; e < treeSize && ci < cps.length; e++) {
+    if (!leaves.has(e)) {
+      complete = false
+      break
+    }
+    frontier.append(Buffer.from(leaves.get(e)))
+    while (ci < cps.length && cps[ci]!.treeSize === frontier.size) {
+      const cp = cps[ci]!
+      const key = input.publicKeys.get(cp.keyId)
+      if (!key) add({ kind: 'checkpoint', seq: cp.treeSize, message: `checkpoint at size ${cp.treeSize}: signing key ${cp.keyId} is unknown` })
+      else if (!verifyCheckpoint(key, cp)) add({ kind: 'checkpoint', seq: cp.treeSize, message: `checkpoint at size ${cp.treeSize}: signature is invalid` })
+      else if (!frontier.root().equals(cp.root)) add({ kind: 'checkpoint', seq: cp.treeSize, message: `checkpoint at size ${cp.treeSize}: signed root does not match the entries` })
+      else verified++
+      ci++
+    }
+  }
+  if (complete && frontier.size === treeSize) root = frontier.root().toString('hex')
+  for (; ci < cps.length; ci++) {
+    const cp = cps[ci]!
+    if (!complete) continue // entries missing below it: already named
+    add({ kind: 'checkpoint', seq: cp.treeSize, message: `checkpoint at size ${cp.treeSize} could not be recomputed` })
+  }
+  findings.sort((a, b) => a.seq - b.seq)
+  return {
+    tenant,
+    ok: findingCount === 0,
+    entries: rows,
+    treeSize,
+    checkpoints: cps.length,
+    checkpointsVerified: verified,
+    pruned,
+    findings,
+    root,
+  }
+}
