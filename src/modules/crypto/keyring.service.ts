@@ -172,12 +172,11 @@ export async function createKeyring(deps: KeyringDeps): Promise<Keyring> {
       await load() // rotated elsewhere: pick up the new primary
       return
     }
-    const before = r.reserved - BigInt(block)
-    const granted = r.limit - before < BigInt(block) ? Number(r.limit - before) : block
+    const granted = r.granted
     if (granted <= 0) {
       // Budget spent: rotation is forced, not optional.
       try {
-        await rotate(`usage limit ${r.limit} reached on key ${key.id}`)
+        await rotate(`usage limit reached on key ${key.id}`)
       } catch (e) {
         // Another process rotated at the same moment (unique primary index): use its key.
         deps.logger?.warn({ err: e }, 'crypto: forced rotation raced; reloading')

@@ -56,18 +56,29 @@ export async function demotePrimary(db: Executor, kekId: string, at: Date): Prom
   return r.rows[0]?.key_id
 }
 
-/** Reserves `n` encryptions on a key; returns the new total and the key's current status. */
+/**
+ * Reserves up to `n` encryptions on a key, never beyond its limit. Returns how many were granted
+ * (0 = budget spent) and the key's status (not 'primary' = rotated by someone else).
+ */
 export async function reserveUsage(
-  db: Executor,
+  db: Db,
   keyId: number,
   n: number,
-): Promise<{ reserved: bigint; limit: bigint; status: KeyStatus } | undefined> {
-  const r = await sql<{ usage_reserved: bigint; usage_limit: bigint; status: KeyStatus }>`
-    UPDATE crypto_keys SET usage_reserved = usage_reserved + ${n}
-    WHERE tenant_id = ${SYSTEM_TENANT} AND key_id = ${keyId}
-    RETURNING usage_reserved, usage_limit, status`.execute(db)
-  const row = r.rows[0]
-  return row && { reserved: BigInt(row.usage_reserved), limit: BigInt(row.usage_limit), status: row.status }
+): Promise<{ granted: number; status: KeyStatus } | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const cur = await sql<{ usage_reserved: bigint; usage_limit: bigint; status: KeyStatus }>`
+      SELECT usage_reserved, usage_limit, status FROM crypto_keys
+      WHERE tenant_id = ${SYSTEM_TENANT} AND key_id = ${keyId} FOR UPDATE`.execute(trx)
+    const row = cur.rows[0]
+    if (!row) return undefined
+    const left = BigInt(row.usage_limit) - BigInt(row.usage_reserved)
+    const granted = row.status !== 'primary' || left <= 0n ? 0 : left < BigInt(n) ? Number(left) : n
+    if (granted > 0) {
+      await sql`UPDATE crypto_keys SET usage_reserved = usage_reserved + ${granted}
+                WHERE tenant_id = ${SYSTEM_TENANT} AND key_id = ${keyId}`.execute(trx)
+    }
+    return { granted, status: row.status }
+  })
 }
 
 export async function setStatus(db: Executor, keyId: number, status: KeyStatus): Promise<void> {

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
+import { fixedClock } from '../../shared/clock.js'
+import type { DbHandle } from '../../shared/db/connect.js'
+import { systemIds } from '../../shared/ids.js'
+import { createCrypto, ed25519PublicKey } from '../crypto/index.js'
+import { checkpointBody, createAudit, leafHash, verifyConsistency, verifyInclusion, type Audit } from './index.js'
+import { verify as edVerify } from 'node:crypto'
+
+const clock = fixedClock(new Date('2026-03-01T00:00:00Z'))
+
+describeEachDb('audit log', (target) => {
+  let h: DbHandle
+  let audit: Audit
+
+  beforeAll(async () => {
+    h = await openTestDb(target, 6)
+    const crypto = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: (await import('../crypto/index.js')).localKeyStore(randomBytes(32)) })
+    audit = createAudit({ db: h.db, clock, keys: crypto.keyring.auditKeys(), batchMax: 7, flushMs: 1 })
+  })
+  afterAll(async () => {
+    await audit.close()
+    await h.close()
+  })
+
+  const fill = async (tenant: string, n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      audit.record({ tenant, actor: `user:${i % 3}`, action: 'payments.intent.capture', resource: `pay_${i}`, outcome: i % 5 === 0 ? 'failure' : 'success', origin: '10.0.0.1', details: { amount: String(100 + i) } })
+    }
+    await audit.flush()
+  }
+  const kinds = (r: Awaited<ReturnType<Audit['verify']>>) => r.findings.map((f) => `${f.kind}:${f.seq}${f.foundAt !== undefined ? `@${f.foundAt}` : ''}`)
+
+  it('appends off the caller path in batches with a signed checkpoint per batch, and verifies', async () => {
+    const tenant = freshTenant()
+    audit.record({ tenant, actor: 'a', action: 'auth.session.create', resource: 'ses_1', outcome: 'success', origin: 'cli' })
+    expect(audit.pending()).toBe(1) // queued, not yet written
+    await fill(tenant, 20)
+    expect(audit.pending()).toBe(0)
+    const cps = await audit.checkpoints(tenant)
+    expect(cps.length).toBeGreaterThanOrEqual(3) // 21 entries in batches of ≤ 7
+    const last = cps[cps.length - 1]!
+    expect(last.treeSize).toBe(21)
+    const pub = ed25519PublicKey(audit.signer.publicKey)
+    expect(edVerify(null, Buffer.from(checkpointBody(tenant, last.treeSize, last.root, last.signedAt)), pub, last.signature)).toBe(true)
+    const report = await audit.verify(tenant)
+    expect(report).toMatchObject({ ok: true, entries: 21, treeSize: 21, checkpointsVerified: cps.length })
+    expect(report.root).toBe(last.root.toString('hex'))
+    const [first] = await audit.entries(tenant, 0, 1)
+    expect(first!.entry).toMatchObject({ seq: 0, actor: 'a', action: 'auth.session.create', outcome: 'success', origin: 'cli', tenant })
+  })
+
+  it('serves inclusion and consistency proofs that verify against signed roots', async () => {
+    const tenant = freshTenant()
+    await fill(tenant, 10)
+    const cps = await audit.checkpoints(tenant)
+    const latest = cps[cps.length - 1]!
+    for (const seq of [0, 4, 9]) {
+      const p = await audit.inclusionProof(tenant, seq)
+      const [stored] = await audit.entries(tenant, seq, 1)
+      expect(p.leafHash.equals(leafHash(Buffer.from(JSON.stringify(stored!.entry))))).toBe(true)
+      expect(verifyInclusion(seq, p.treeSize, p.leafHash, p.proof, latest.root)).toBe(true)
+    }
+    const older = cps[0]!
+    const c = await audit.consistencyProof(tenant, older.treeSize)
+    expect(verifyConsistency(older.treeSize, latest.treeSize, older.root, latest.root, c.proof)).toBe(true)
+    await expect(audit.inclusionProof(tenant, 10)).rejects.toMatchObject({ code: 'AUDIT_BAD_RANGE' })
+    await expect(audit.inclusionProof(tenant, 0, 3)).rejects.toMatchObject({ code: 'AUDIT_NO_CHECKPOINT' })
+  })
+
+  it('names an entry edited directly in SQL', async () => {
+    const tenant = freshTenant()
+    await fill(tenant, 12)
+    await sql`UPDATE audit_entries SET entry = replace(entry, '"outcome":"failure"', '"outcome":"success"')
+              WHERE tenant_id = ${tenant} AND seq = 5`.execute(h.db)
+    const r = await audit.verify(tenant)
+    expect(r.ok).toBe(false)
+    expect(kinds(r)).toEqual(['altered:5'])
+  })
+
+  it('names an edit even when the attacker also recomputes the leaf hash', async () => {
+    const tenant = freshTenant()
+    await fill(tenant, 8)
+    const row = await sql<{ entry: string }>`SELECT entry FROM audit_entries WHERE tenant_id = ${tenant} AND seq = 3`.execute(h.db)
+    const forged = row.rows[0]!.entry.replace('user:0', 'user:9')
+    await sql`UPDATE audit_entries SET entry = ${forged}, leaf_hash = ${leafHash(Buffer.from(forged))}
+              WHERE tenant_id = ${tenant} AND seq = 3`.execute(h.db)
+    expect(kinds(await audit.verify(tenant))).toEqual(['altered:3'])
+  })
+
+  it('names a deleted entry, a deleted tail, and an inserted entry', async () => {
+    const tenant = freshTenant()
+    await fill(tenant, 12)
+    await sql`DELETE FROM audit_entries WHERE tenant_id = ${tenant} AND seq IN (4, 11)`.execute(h.db)
+    const forged = JSON.stringify({ seq: 12, ts: '2026-03-01T00:00:00.000Z', tenant, actor: 'x', action: 'y', resource: 'z', outcome: 'success', origin: 'o' })
+    await sql`INSERT INTO audit_entries (tenant_id, seq, entry, leaf_hash, mac, created_at)
+              VALUES (${tenant}, 12, ${forged}, ${leafHash(Buffer.from(forged))}, ${randomBytes(32)}, now())`.execute(h.db)
+    expect(kinds(await audit.verify(tenant))).toEqual(['removed:4', 'removed:11', 'inserted:12'])
+  })
+
+  it('names two swapped entries and a renumbered deletion', async () => {
+    const tenant = freshTenant()
+    await fill(tenant, 10)
+    await sql`UPDATE audit_entries SET seq = -1 WHERE tenant_id = ${tenant} AND seq = 2`.execute(h.db)
+    await sql`UPDATE audit_entries SET seq = 2 WHERE tenant_id = ${tenant} AND seq = 6`.execute(h.db)
+    await sql`UPDATE audit_entries SET seq = 6 WHERE tenant_id = ${tenant} AND seq = -1`.execute(h.db)
+    expect(kinds(await audit.verify(tenant))).toEqual(['reordered:2@6', 'reordered:6@2'])
+
+    const t2 = freshTenant()
+    await fill(t2, 6)
+    await sql`DELETE FROM audit_entries WHERE tenant_id = ${t2} AND seq = 3`.execute(h.db)
+    await sql`UPDATE audit_entries SET seq = seq - 1 WHERE tenant_id = ${t2} AND seq > 3`.execute(h.db)
+    expect(kinds(await audit.verify(t2))).toEqual(['removed:3', 'reordered:4@3', 'reordered:5@4'])
+  })
+
+  it('names entries swapped in content (seq column kept) and copies between tenants', async () => {
+    const tenant = freshTenant()
+    await fill(tenant, 6)
+    await sql`UPDATE audit_entries a SET entry = b.entry, leaf_hash = b.leaf_hash, mac = b.mac
+              FROM audit_entries b WHERE a.tenant_id = ${tenant} AND b.tenant_id = ${tenant} AND a.seq = 1 AND b.seq = 0`.execute(h.db)
+    expect(kinds(await audit.verify(tenant))).toEqual(['inserted:0@1', 'removed:1'])
+
+    const other = freshTenant()
+    await fill(other, 3)
+    await sql`UPDATE audit_entries a SET entry = b.entry, leaf_hash = b.leaf_hash, mac = b.mac
+              FROM audit_entries b WHERE a.tenant_id = ${other} AND b.tenant_id = ${tenant} AND a.seq = 2 AND b.seq = 2`.execute(h.db)
+    expect(kinds(await audit.verify(other))).toEqual(['altered:2'])
+  })
+
+  it('detects a forged checkpoint and a tampered head', async () => {
+    const tenant = freshTenant()
+    await fill(tenant, 9)
+    await sql`UPDATE audit_checkpoints SET root = ${randomBytes(32)} WHERE tenant_id = ${tenant} AND tree_size = 7`.execute(h.db)
+    expect(kinds(await audit.verify(tenant))).toEqual(['checkpoint:7'])
+  })
+
+  it('keeps verifying after retention prunes entry texts, and exports a self-contained file', async () => {
+    const tenant = freshTenant()
+    await fill(tenant, 5)
+    clock.advance(86_400_000 * 10)
+    await fill(tenant, 3)
+    const pruned = await audit.prune(tenant, new Date(clock.now().getTime() - 86_400_000))
+    expect(pruned).toBe(5)
+    const r = await audit.verify(tenant)
+    expect(r).toMatchObject({ ok: true, pruned: 5, entries: 8 })
+    const lines: string[] = []
+    const out = await audit.export(tenant, (l) => void lines.push(l))
+    expect(out.entries).toBe(8)
+    const parsed = lines.map((l) => JSON.parse(l) as { type: string; entry?: string | null })
+    expect(parsed[0]).toMatchObject({ type: 'header', tenant, hashing: 'rfc6962-sha256' })
+    expect(parsed.filter((p) => p.type === 'entry').map((p) => p.entry === null)).toEqual([true, true, true, true, true, false, false, false])
+    expect(parsed.filter((p) => p.type === 'checkpoint').length).toBe(out.checkpoints)
+    // A pruned entry whose leaf hash is then altered is still named.
+    await sql`UPDATE audit_entries SET leaf_hash = ${randomBytes(32)} WHERE tenant_id = ${tenant} AND seq = 1`.execute(h.db)
+    expect(kinds(await audit.verify(tenant))).toEqual(['altered:1'])
+  })
+
+  it('serialises concurrent appenders on one tenant (two audit instances, like two processes)', async () => {
+    const tenant = freshTenant()
+    const crypto = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: (await import('../crypto/index.js')).localKeyStore(randomBytes(32)) })
+    const keys = crypto.keyring.auditKeys()
+    const a = createAudit({ db: h.db, clock, keys, batchMax: 5, flushMs: 1 })
+    const b = createAudit({ db: h.db, clock, keys, batchMax: 5, flushMs: 1 })
+    for (let i = 0; i < 40; i++) (i % 2 ? a : b).record({ tenant, actor: 'x', action: 'y', resource: `r${i}`, outcome: 'success', origin: 'o' })
+    await Promise.all([a.flush(), b.flush()])
+    const r = await b.verify(tenant)
+    expect(r).toMatchObject({ ok: true, entries: 40, treeSize: 40 })
+  })
+})
