@@ -1,0 +1,19 @@
+export * from './screening.js'
+export { normalizeName, normalizeIdentifier, normalizeCryptoAddress, foldText } from './normalize.js'
+export type { NormalizedName, NameToken } from './normalize.js'
+export { countryCode } from './countries.js'
+export { jaroWinkler, editDistance, phoneticKey } from './similarity.js'
+export {
+  ScreeningIndex,
+  TokenStats,
+  DEFAULT_PARAMS,
+  DEFAULT_THRESHOLD,
+  scoreNames,
+  baselineScore,
+  tokenSimilarity,
+} from './matcher.js'
+export type { ScorerParams, ScreenOptions } from './matcher.js'
+export { parseListSource, readListSource, detectFormat } from './loaders/source.js'
+export type { ListSource } from './loaders/source.js'
+export { parseCsv as parseCsvRows } from './loaders/csv.js'
+export { ListFormatError } from './screening.errors.js'

@@ -1,0 +1,5 @@
+import type { ParsedList } from '../screening.js'
+import { ListFormatError } from '../screening.errors.js'
+export function parseOfacAdvancedXml(_xml: string, file = 'sdn_advanced.xml'): ParsedList {
+  throw new ListFormatError(file, 'root element', 'not implemented yet')
+}
