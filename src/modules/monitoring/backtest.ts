@@ -1,0 +1,199 @@
+import { MonitoringEngine } from './engine.js'
+import { DAY_MS, type AlertDraft, type MonTxn, type Party } from './monitoring.js'
+import type { CompiledRuleSet, ListSnapshot } from './rules.js'
+
+/**
+ * Backtesting: replay history in time order through a draft rule set (and the active one, side by
+ * side on the same point-in-time features), then report hits, alerts per day and, where labels
+ * exist, precision and recall. Transactions before `from` only warm the features up.
+ */
+
+/** A labelled case (planted by the generator or confirmed by investigators). */
+export interface CaseLabel {
+  readonly id: string
+  readonly typology: string
+  readonly members: readonly string[]
+  readonly primary: readonly string[]
+  readonly start: number
+  readonly end: number
+}
+
+export interface AlertLike {
+  readonly subject: string
+  readonly at: number
+  readonly ruleId: string
+}
+
+export interface LabelScore {
+  readonly cases: number
+  readonly detected: number
+  /** Detected cases / cases: a case counts when an alert names one of its primary accounts within its window. */
+  readonly recall: number
+  /** Alerts about a member of a labelled case within its window / all alerts. */
+  readonly precision: number
+  readonly truePositives: number
+  readonly falsePositives: number
+  readonly byTypology: Record<string, { cases: number; detected: number }>
+  readonly byRule: Record<string, { alerts: number; truePositives: number }>
+  readonly missed: readonly string[]
+}
+
+/** Days after a case's last transaction during which an alert still counts for it. */
+export const LABEL_SLACK_MS = 14 * DAY_MS
+
+export function scoreAlerts(alerts: readonly AlertLike[], labels: readonly CaseLabel[], slackMs = LABEL_SLACK_MS): LabelScore {
+  const byMember = new Map<string, CaseLabel[]>()
+  for (const c of labels) {
+    for (const m of c.members) {
+      const list = byMember.get(m)
+      if (list) list.push(c)
+      else byMember.set(m, [c])
+    }
+  }
+  const detected = new Set<string>()
+  const byRule: Record<string, { alerts: number; truePositives: number }> = {}
+  let tp = 0
+  for (const a of alerts) {
+    const rule = (byRule[a.ruleId] ??= { alerts: 0, truePositives: 0 })
+    rule.alerts++
+    let hit = false
+    for (const c of byMember.get(a.subject) ?? []) {
+      if (a.at < c.start - DAY_MS || a.at > c.end + slackMs) continue
+      hit = true
+      if (c.primary.includes(a.subject)) detected.add(c.id)
+    }
+    if (hit) {
+      tp++
+      rule.truePositives++
+    }
+  }
+  const byTypology: Record<string, { cases: number; detected: number }> = {}
+  for (const c of labels) {
+    const t = (byTypology[c.typology] ??= { cases: 0, detected: 0 })
+    t.cases++
+    if (detected.has(c.id)) t.detected++
+  }
+  return {
+    cases: labels.length,
+    detected: detected.size,
+    recall: labels.length === 0 ? 1 : detected.size / labels.length,
+    precision: alerts.length === 0 ? 1 : tp / alerts.length,
+    truePositives: tp,
+    falsePositives: alerts.length - tp,
+    byTypology,
+    byRule,
+    missed: labels.filter((c) => !detected.has(c.id)).map((c) => `${c.id}:${c.typology}`),
+  }
+}
+
+export interface BacktestOptions {
+  readonly draft: CompiledRuleSet
+  readonly active?: CompiledRuleSet | undefined
+  readonly from: number
+  readonly to: number
+  readonly parties?: Iterable<Party>
+  readonly lists?: ListSnapshot
+  readonly labels?: readonly CaseLabel[]
+  readonly dedupWindowMs?: number
+}
+
+export interface RuleSetReport {
+  readonly version: number
+  readonly alerts: number
+  readonly hitsByRule: Record<string, number>
+  readonly alertsPerDay: Record<string, number>
+  readonly outcomes: { allow: number; review: number; block: number }
+  readonly labels?: LabelScore
+}
+
+export interface BacktestReport {
+  readonly from: string
+  readonly to: string
+  readonly transactions: number
+  readonly warmup: number
+  readonly draft: RuleSetReport
+  readonly active?: RuleSetReport
+  /** Alerts only the draft raises, only the active set raises, and both. */
+  readonly diff?: { onlyDraft: number; onlyActive: number; both: number }
+}
+
+interface Acc {
+  alerts: AlertLike[]
+  keys: Set<string>
+  hits: Record<string, number>
+  perDay: Record<string, number>
+  outcomes: { allow: number; review: number; block: number }
+}
+
+const newAcc = (): Acc => ({ alerts: [], keys: new Set(), hits: {}, perDay: {}, outcomes: { allow: 0, review: 0, block: 0 } })
+
+function report(version: number, acc: Acc, labels: readonly CaseLabel[] | undefined): RuleSetReport {
+  const base = { version, alerts: acc.alerts.length, hitsByRule: acc.hits, alertsPerDay: acc.perDay, outcomes: acc.outcomes }
+  return labels ? { ...base, labels: scoreAlerts(acc.alerts, labels) } : base
+}
+
+/** Replays `txns` (sorted by time) and reports on the draft and, if given, the active rule set. */
+export function backtest(txns: Iterable<MonTxn>, opts: BacktestOptions): BacktestReport {
+  const dedupWindowMs = opts.dedupWindowMs ?? 30 * DAY_MS
+  const engine = new MonitoringEngine({
+    lists: opts.lists ?? new Map(),
+    parties: new Map([...(opts.parties ?? [])].map((p) => [p.id, p])),
+    dedupWindowMs,
+  })
+  engine.active = opts.draft
+  engine.shadows = opts.active ? [opts.active] : []
+  const draft = newAcc()
+  const active = newAcc()
+  let n = 0
+  let warm = 0
+  const day = (at: number): string => new Date(at).toISOString().slice(0, 10)
+  const addAlert = (acc: Acc, a: AlertLike, key: string): void => {
+    acc.keys.add(key)
+    acc.alerts.push(a)
+    const d = day(a.at)
+    acc.perDay[d] = (acc.perDay[d] ?? 0) + 1
+  }
+  for (const t of txns) {
+    if (t.at >= opts.to) break
+    if (t.at < opts.from) {
+      engine.learn(t)
+      warm++
+      continue
+    }
+    n++
+    const res = engine.process(t)
+    draft.outcomes[res.decision.outcome]++
+    for (const f of res.decision.fired) draft.hits[f.ruleId] = (draft.hits[f.ruleId] ?? 0) + 1
+    for (const a of res.alerts) addAlert(draft, a, a.dedupKey)
+    const s = res.shadow[0]
+    if (s) {
+      active.outcomes[s.outcome]++
+      for (const f of s.fired) {
+        active.hits[f.ruleId] = (active.hits[f.ruleId] ?? 0) + 1
+        if (f.outcome === 'allow') continue
+        const key = `${f.ruleId}|${f.subject}|${Math.floor(t.at / dedupWindowMs)}`
+        if (!active.keys.has(key)) addAlert(active, { subject: f.subject, at: t.at, ruleId: f.ruleId }, key)
+      }
+    }
+  }
+  const result: BacktestReport = {
+    from: new Date(opts.from).toISOString(),
+    to: new Date(opts.to).toISOString(),
+    transactions: n,
+    warmup: warm,
+    draft: report(opts.draft.version, draft, opts.labels),
+  }
+  if (!opts.active) return result
+  const subjects = (acc: Acc): Set<string> => new Set(acc.alerts.map((a) => `${a.ruleId}|${a.subject}`))
+  const ds = subjects(draft)
+  const as = subjects(active)
+  let both = 0
+  for (const k of ds) if (as.has(k)) both++
+  return {
+    ...result,
+    active: report(opts.active.version, active, opts.labels),
+    diff: { onlyDraft: ds.size - both, onlyActive: as.size - both, both },
+  }
+}
+
+export type { AlertDraft }

@@ -1,0 +1,298 @@
+import { FeatureStore, isTracked, type EntityState } from './features.js'
+import {
+  CASH,
+  DAY_MS,
+  outcomeRank,
+  type AlertDraft,
+  type Decision,
+  type FiredRule,
+  type MonTxn,
+  type Outcome,
+  type Party,
+} from './monitoring.js'
+import {
+  featureValues,
+  newEvalContext,
+  withLists,
+  type CompiledRuleSet,
+  type EvalContext,
+  type ListSnapshot,
+} from './rules.js'
+
+/**
+ * The in-process evaluation engine of one tenant: feature store + compiled rule sets + alert
+ * deduplication. Synchronous and allocation-light: the evaluation context is reused, features are
+ * computed lazily and memoised per transaction, and nothing is allocated for a rule that does not
+ * fire. Storage, events and HTTP live around it (monitoring.service.ts).
+ */
+
+export interface ExplainEntry {
+  readonly ruleId: string
+  readonly fired: boolean
+  readonly outcome: Outcome
+  readonly score: number
+  readonly reason: string
+  readonly features: Record<string, unknown>
+  readonly error?: string
+}
+
+export interface ProcessOptions {
+  /** Latency budget (ms) for this decision; defaults to the rule set's budgetMs. */
+  readonly budgetMs?: number
+  /** Evaluate every rule and report each one with the feature values it saw. */
+  readonly explain?: boolean
+  /** Update the feature store and dedup state (default true). Dry runs pass false. */
+  readonly apply?: boolean
+  /** Evaluate this rule set instead of the active one (dry run of a draft). */
+  readonly ruleSet?: CompiledRuleSet
+  /** Clock in ms for the latency budget (tests inject a fake to exercise the fallback). */
+  readonly timer?: () => number
+}
+
+export interface ShadowResult {
+  readonly version: number
+  readonly outcome: Outcome
+  readonly fired: readonly FiredRule[]
+}
+
+export interface ProcessResult {
+  readonly decision: Decision
+  /** New (not deduplicated) alerts from fired review/block rules of the active set. */
+  readonly alerts: readonly AlertDraft[]
+  /** Alerts suppressed as duplicates of an open one, by dedup key. */
+  readonly duplicates: readonly string[]
+  readonly shadow: readonly ShadowResult[]
+  readonly explain?: readonly ExplainEntry[]
+}
+
+export interface EngineOptions {
+  readonly lists?: ListSnapshot
+  readonly parties?: ReadonlyMap<string, Party>
+  /** Alerts for the same rule and subject within one window of this length share one alert. */
+  readonly dedupWindowMs?: number
+}
+
+const EMPTY: readonly never[] = Object.freeze([])
+const nowMs = (): number => performance.now()
+
+export class MonitoringEngine {
+  readonly store = new FeatureStore()
+  active: CompiledRuleSet | undefined
+  shadows: CompiledRuleSet[] = []
+  lists: ListSnapshot
+  parties: Map<string, Party>
+  readonly dedupWindowMs: number
+  private readonly openAlerts = new Map<string, number>()
+  private readonly ctx: EvalContext = newEvalContext()
+  private epoch = 0
+  /** Rule evaluation errors (e.g. division by zero) by rule id; such a rule counts as not fired. */
+  readonly ruleErrors = new Map<string, number>()
+
+  constructor(opts: EngineOptions = {}) {
+    this.lists = opts.lists ?? new Map()
+    this.parties = new Map(opts.parties ?? [])
+    this.dedupWindowMs = opts.dedupWindowMs ?? 30 * DAY_MS
+  }
+
+  /** Marks dedup keys already present in storage (after a restart). */
+  rememberAlerts(keys: Iterable<string>): void {
+    for (const k of keys) this.openAlerts.set(k, 1)
+  }
+
+  /** Evaluates a transaction, then (unless apply is false) folds it into the features. */
+  process(t: MonTxn, opts: ProcessOptions = {}): ProcessResult {
+    const timer = opts.timer ?? nowMs
+    const started = timer()
+    const rs = opts.ruleSet ?? this.active
+    const ctx = this.prepare(t)
+    let outcome: Outcome = 'allow'
+    let score = 0
+    let fired: FiredRule[] | undefined
+    let degraded = false
+    let explain: ExplainEntry[] | undefined = opts.explain ? [] : undefined
+    if (rs) {
+      const budget = opts.budgetMs ?? rs.budgetMs
+      const rules = rs.rules
+      for (let i = 0; i < rules.length; i++) {
+        if ((i & 7) === 7 && timer() - started > budget) {
+          degraded = true
+          break
+        }
+        const rule = rules[i]!
+        let hit = false
+        let error: string | undefined
+        try {
+          hit = rule.fn(ctx) === true
+        } catch (e) {
+          error = e instanceof Error ? e.message.split('\n')[0] : String(e)
+          this.ruleErrors.set(rule.def.id, (this.ruleErrors.get(rule.def.id) ?? 0) + 1)
+        }
+        if (hit) {
+          const d = rule.def
+          fired ??= []
+          fired.push({
+            ruleId: d.id,
+            outcome: d.outcome,
+            score: d.score,
+            reason: d.reason,
+            subject: d.subject === 'dst' ? t.dst : t.src,
+            typology: d.typology,
+          })
+          score += d.score
+          if (outcomeRank(d.outcome) > outcomeRank(outcome)) outcome = d.outcome
+        }
+        if (explain) {
+          const d = rule.def
+          const entry: ExplainEntry = {
+            ruleId: d.id,
+            fired: hit,
+            outcome: d.outcome,
+            score: d.score,
+            reason: d.reason,
+            features: featureValues(rule, ctx),
+          }
+          explain.push(error === undefined ? entry : { ...entry, error })
+        }
+      }
+      if (!degraded && timer() - started > budget) degraded = true
+      if (degraded) {
+        // the budget ran out: the configured fallback decides, unless a rule already blocked
+        if (outcomeRank(rs.fallback) > outcomeRank(outcome)) outcome = rs.fallback
+      } else {
+        const d = rs.def
+        if (d.blockScore !== undefined && score >= d.blockScore) outcome = 'block'
+        else if (d.reviewScore !== undefined && score >= d.reviewScore && outcome === 'allow') outcome = 'review'
+      }
+    }
+    let shadow: ShadowResult[] | undefined
+    if (!opts.ruleSet && this.shadows.length > 0) {
+      for (const s of this.shadows) {
+        let so: Outcome = 'allow'
+        let sf: FiredRule[] | undefined
+        for (const rule of s.rules) {
+          let hit = false
+          try {
+            hit = rule.fn(ctx) === true
+          } catch {
+            hit = false
+          }
+          if (!hit) continue
+          const d = rule.def
+          ;(sf ??= []).push({
+            ruleId: d.id,
+            outcome: d.outcome,
+            score: d.score,
+            reason: d.reason,
+            subject: d.subject === 'dst' ? t.dst : t.src,
+            typology: d.typology,
+          })
+          if (outcomeRank(d.outcome) > outcomeRank(so)) so = d.outcome
+        }
+        ;(shadow ??= []).push({ version: s.version, outcome: so, fired: sf ?? EMPTY })
+      }
+    }
+    // alerts: one per fired review/block rule, deduplicated per rule, subject and window
+    let alerts: AlertDraft[] | undefined
+    let duplicates: string[] | undefined
+    const apply = opts.apply !== false
+    if (fired && rs) {
+      for (const f of fired) {
+        if (f.outcome === 'allow' || !isTracked(f.subject)) continue
+        const key = `${f.ruleId}|${f.subject}|${Math.floor(t.at / this.dedupWindowMs)}`
+        if (this.openAlerts.has(key)) {
+          ;(duplicates ??= []).push(key)
+          if (apply) this.openAlerts.set(key, this.openAlerts.get(key)! + 1)
+          continue
+        }
+        if (apply) this.openAlerts.set(key, 1)
+        const rule = rs.rules.find((r) => r.def.id === f.ruleId)!
+        ;(alerts ??= []).push({
+          dedupKey: key,
+          ruleSetVersion: rs.version,
+          ruleId: f.ruleId,
+          typology: f.typology,
+          subject: f.subject,
+          outcome: f.outcome,
+          score: f.score,
+          reason: f.reason,
+          txnId: t.id,
+          at: t.at,
+          context: {
+            features: featureValues(rule, ctx),
+            txn: txnContext(t),
+            src_party: this.parties.get(t.src) ?? null,
+            dst_party: this.parties.get(t.dst) ?? null,
+            decision: { outcome, score, rules: fired.map((x) => x.ruleId) },
+          },
+        })
+      }
+    }
+    if (apply) this.store.apply(t)
+    const decision: Decision = {
+      txnId: t.id,
+      outcome,
+      score,
+      fired: fired ?? EMPTY,
+      degraded,
+      elapsedMs: timer() - started,
+    }
+    const result: ProcessResult = {
+      decision,
+      alerts: alerts ?? EMPTY,
+      duplicates: duplicates ?? EMPTY,
+      shadow: shadow ?? EMPTY,
+    }
+    if (explain) explain = explain.slice()
+    return explain ? { ...result, explain } : result
+  }
+
+  /** Folds a transaction into the features without evaluating it (rebuild from history). */
+  learn(t: MonTxn): void {
+    this.store.apply(t)
+  }
+
+  private prepare(t: MonTxn): EvalContext {
+    const ctx = this.ctx
+    const store = this.store
+    const epoch = ++this.epoch
+    withLists(this.lists)
+    const amount = Number(t.amount)
+    const srcCp = isTracked(t.src) ? store.interner.get(t.src) : -1
+    const dstCp = isTracked(t.dst) ? store.interner.get(t.dst) : -1
+    const src = store.entity(store.accounts, t.src, false)
+    const dst = store.entity(store.accounts, t.dst, false)
+    const at = t.at
+    ctx.txn.reset(t, t.kind === 'transfer' && src && dstCp >= 0 ? src.closesCycle(dstCp, at, amount) : 0)
+    ctx.src.reset(src, at, true, amount, dstCp, epoch)
+    ctx.dst.reset(dst, at, false, amount, srcCp, epoch)
+    ctx.src_customer.reset(this.ent(store.customers, t.srcCustomer), at, true, amount, dstCp, epoch)
+    ctx.dst_customer.reset(this.ent(store.customers, t.dstCustomer), at, false, amount, srcCp, epoch)
+    ctx.device.reset(this.ent(store.devices, t.device), at, true, amount, dstCp, epoch)
+    ctx.card.reset(this.ent(store.cards, t.card), at, true, amount, dstCp, epoch)
+    ctx.src_party.reset(t.src === CASH ? undefined : this.parties.get(t.src), at)
+    ctx.dst_party.reset(t.dst === CASH ? undefined : this.parties.get(t.dst), at)
+    return ctx
+  }
+
+  private ent(map: Map<string, EntityState>, id: string | undefined): EntityState | undefined {
+    return this.store.entity(map, id, false)
+  }
+}
+
+export function txnContext(t: MonTxn): Record<string, unknown> {
+  return {
+    id: t.id,
+    at: new Date(t.at).toISOString(),
+    amount: t.amount.toString(),
+    currency: t.currency,
+    kind: t.kind,
+    src: t.src,
+    dst: t.dst,
+    ...(t.srcCountry ? { srcCountry: t.srcCountry } : {}),
+    ...(t.dstCountry ? { dstCountry: t.dstCountry } : {}),
+    ...(t.srcCustomer ? { srcCustomer: t.srcCustomer } : {}),
+    ...(t.dstCustomer ? { dstCustomer: t.dstCustomer } : {}),
+    ...(t.device ? { device: t.device } : {}),
+    ...(t.card ? { card: t.card } : {}),
+  }
+}

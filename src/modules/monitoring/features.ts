@@ -1,0 +1,481 @@
+import { CASH, DAY_MS, ROUND_UNIT_MINOR, type MonTxn } from './monitoring.js'
+
+/**
+ * The feature store: per-entity state maintained incrementally, one transaction at a time, in
+ * timestamp order. A query at time t sees only transactions applied before it, so a replay of
+ * history in order is point-in-time correct (a backtest never sees the future).
+ *
+ * Per entity:
+ *  - a ring of its most recent events (timestamp, amount, direction, round flag, counterparty),
+ *    growing from 8 to RING_MAX slots: exact sliding windows while the ring covers the window;
+ *  - day buckets (count, sum, max, round count per direction) for up to 181 days: the fallback
+ *    for windows of a day or more when the ring no longer covers them (window rounded up to whole
+ *    UTC days, the current day included);
+ *  - counterparties with their last-seen time, sorted by time (distinct counterparties in a window
+ *    is a binary search), at most CP_MAX per direction (the least recently seen is evicted);
+ *  - running statistics of log amounts per direction (usual amount, z-score), first/last seen;
+ *  - for accounts, the "origins" of money that recently flowed through them (cycle detection).
+ */
+
+export const WINDOWS = {
+  '5m': 5 * 60_000,
+  '15m': 15 * 60_000,
+  '1h': 3_600_000,
+  '6h': 6 * 3_600_000,
+  '24h': DAY_MS,
+  '48h': 2 * DAY_MS,
+  '7d': 7 * DAY_MS,
+  '30d': 30 * DAY_MS,
+  '90d': 90 * DAY_MS,
+  '180d': 180 * DAY_MS,
+} as const
+export type WindowName = keyof typeof WINDOWS
+export const WINDOW_NAMES = Object.keys(WINDOWS) as WindowName[]
+/** Window lengths in ascending order (same order as WINDOW_NAMES). */
+export const WINDOW_MS: readonly number[] = WINDOW_NAMES.map((w) => WINDOWS[w])
+
+export const DIRS = ['in', 'out', 'all'] as const
+export type Dir = (typeof DIRS)[number]
+export const AGG_METRICS = ['count', 'sum', 'avg', 'max', 'round_count'] as const
+export type AggMetric = (typeof AGG_METRICS)[number] | 'distinct'
+
+/** Entity slots a rule can read, with the entity kind whose store backs them. */
+export const ENTITY_SLOTS = ['src', 'dst', 'src_customer', 'dst_customer', 'device', 'card'] as const
+export type EntitySlot = (typeof ENTITY_SLOTS)[number]
+
+export const HISTORY_FIELDS = {
+  history_count: 'double',
+  days_since_last: 'double',
+  days_since_last_in: 'double',
+  days_since_last_out: 'double',
+  age_days: 'double',
+  usual_amount: 'double',
+  amount_z: 'double',
+  new_counterparty: 'bool',
+} as const
+export type HistoryField = keyof typeof HISTORY_FIELDS
+
+export interface WindowFeature {
+  readonly kind: 'window'
+  readonly dir: Dir
+  readonly metric: AggMetric
+  readonly window: WindowName
+}
+export interface HistoryFeature {
+  readonly kind: 'history'
+  readonly field: HistoryField
+}
+export type FeatureSpec = WindowFeature | HistoryFeature
+
+/** Every declared entity feature name → its meaning. Anything else is an unknown feature. */
+export const ENTITY_FEATURES: ReadonlyMap<string, FeatureSpec> = (() => {
+  const m = new Map<string, FeatureSpec>()
+  for (const window of WINDOW_NAMES) {
+    for (const dir of DIRS) {
+      for (const metric of AGG_METRICS) m.set(`${dir}_${metric}_${window}`, { kind: 'window', dir, metric, window })
+      if (dir !== 'all') m.set(`${dir}_distinct_${window}`, { kind: 'window', dir, metric: 'distinct', window })
+    }
+  }
+  for (const field of Object.keys(HISTORY_FIELDS) as HistoryField[]) m.set(field, { kind: 'history', field })
+  return m
+})()
+
+const RING_MAX = 64
+const CP_MAX = 128
+const DAY_BUCKETS = 181
+const ORIGIN_MAX = 12
+const ORIGIN_WINDOW_MS = 30 * DAY_MS
+const ORIGIN_HOP_MS = 10 * DAY_MS
+const ORIGIN_MAX_DEPTH = 7
+const DIR_IN = 0
+const DIR_OUT = 1
+
+/** Counterparty ids are interned to small integers so the hot path compares numbers. */
+export class Interner {
+  private readonly ids = new Map<string, number>()
+  private readonly names: string[] = []
+  get(id: string): number {
+    let n = this.ids.get(id)
+    if (n === undefined) {
+      n = this.names.length
+      this.ids.set(id, n)
+      this.names.push(id)
+    }
+    return n
+  }
+  name(n: number): string {
+    return this.names[n] ?? '?'
+  }
+  get size(): number {
+    return this.names.length
+  }
+}
+
+class CpList {
+  cp = new Int32Array(4)
+  ts = new Float64Array(4)
+  n = 0
+  /** Records a contact; returns true when the counterparty had not been seen (or was evicted). */
+  touch(cp: number, at: number): boolean {
+    const arr = this.cp
+    let i = this.n - 1
+    while (i >= 0 && arr[i] !== cp) i--
+    const isNew = i < 0
+    if (!isNew) {
+      // move to the end (most recent); events arrive in time order, so the list stays sorted
+      arr.copyWithin(i, i + 1, this.n)
+      this.ts.copyWithin(i, i + 1, this.n)
+      this.n--
+    } else if (this.n === CP_MAX) {
+      arr.copyWithin(0, 1, this.n)
+      this.ts.copyWithin(0, 1, this.n)
+      this.n--
+    } else if (this.n === arr.length) {
+      const cp2 = new Int32Array(Math.min(CP_MAX, arr.length * 2))
+      cp2.set(arr)
+      const ts2 = new Float64Array(cp2.length)
+      ts2.set(this.ts)
+      this.cp = cp2
+      this.ts = ts2
+    }
+    this.cp[this.n] = cp
+    this.ts[this.n] = at
+    this.n++
+    return isNew
+  }
+  has(cp: number): boolean {
+    const arr = this.cp
+    for (let i = this.n - 1; i >= 0; i--) if (arr[i] === cp) return true
+    return false
+  }
+  /** Distinct counterparties seen at or after `since`. */
+  countSince(since: number): number {
+    let lo = 0
+    let hi = this.n
+    const ts = this.ts
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (ts[mid]! < since) lo = mid + 1
+      else hi = mid
+    }
+    return this.n - lo
+  }
+}
+
+export class EntityState {
+  // ring of recent events
+  ts = new Float64Array(8)
+  amt = new Float64Array(8)
+  flags = new Uint8Array(8) // bit0: out, bit1: round
+  head = 0
+  size = 0
+  total = 0
+  // day buckets: day number and 8 numbers per day (in: count,sum,max,round; out: count,sum,max,round)
+  days: number[] = []
+  buckets: number[] = []
+  firstTs = -1
+  lastTs = -1
+  lastInTs = -1
+  lastOutTs = -1
+  // running statistics of ln(amount) per direction (Welford)
+  statN = [0, 0]
+  statMean = [0, 0]
+  statM2 = [0, 0]
+  cpIn = new CpList()
+  cpOut = new CpList()
+  // origins of recent inflows: interned account, depth (hops), start amount, start time, last hop time
+  oCp: Int32Array | undefined
+  oDepth: Uint8Array | undefined
+  oAmt: Float64Array | undefined
+  oStart: Float64Array | undefined
+  oLast: Float64Array | undefined
+  oN = 0
+
+  record(at: number, amount: number, out: boolean, round: boolean, cp: number): void {
+    // ring
+    if (this.size === this.ts.length && this.size < RING_MAX) this.grow()
+    const cap = this.ts.length
+    this.ts[this.head] = at
+    this.amt[this.head] = amount
+    this.flags[this.head] = (out ? 1 : 0) | (round ? 2 : 0)
+    this.head = (this.head + 1) % cap
+    if (this.size < cap) this.size++
+    this.total++
+    // day buckets
+    const day = Math.floor(at / DAY_MS)
+    const days = this.days
+    let last = days.length - 1
+    if (last < 0 || days[last] !== day) {
+      if (days.length > 0 && days[0]! <= day - DAY_BUCKETS) {
+        let drop = 0
+        while (drop < days.length && days[drop]! <= day - DAY_BUCKETS) drop++
+        days.splice(0, drop)
+        this.buckets.splice(0, drop * 8)
+      }
+      days.push(day)
+      this.buckets.push(0, 0, 0, 0, 0, 0, 0, 0)
+      last = days.length - 1
+    }
+    const b = last * 8 + (out ? 4 : 0)
+    const bk = this.buckets
+    bk[b] = bk[b]! + 1
+    bk[b + 1] = bk[b + 1]! + amount
+    if (amount > bk[b + 2]!) bk[b + 2] = amount
+    if (round) bk[b + 3] = bk[b + 3]! + 1
+    // history
+    if (this.firstTs < 0) this.firstTs = at
+    this.lastTs = at
+    const d = out ? DIR_OUT : DIR_IN
+    if (out) this.lastOutTs = at
+    else this.lastInTs = at
+    const x = Math.log(amount > 1 ? amount : 1)
+    const n = this.statN[d]! + 1
+    const delta = x - this.statMean[d]!
+    const mean = this.statMean[d]! + delta / n
+    this.statN[d] = n
+    this.statMean[d] = mean
+    this.statM2[d] = this.statM2[d]! + delta * (x - mean)
+    if (cp >= 0) (out ? this.cpOut : this.cpIn).touch(cp, at)
+  }
+
+  private grow(): void {
+    const cap = this.ts.length
+    const next = Math.min(RING_MAX, cap * 2)
+    const ts = new Float64Array(next)
+    const amt = new Float64Array(next)
+    const flags = new Uint8Array(next)
+    // unroll into chronological order
+    for (let i = 0; i < this.size; i++) {
+      const j = (this.head - this.size + i + cap) % cap
+      ts[i] = this.ts[j]!
+      amt[i] = this.amt[j]!
+      flags[i] = this.flags[j]!
+    }
+    this.ts = ts
+    this.amt = amt
+    this.flags = flags
+    this.head = this.size % next
+  }
+
+  /**
+   * Aggregates events with direction `dir` over every window at once (windows are nested, so one
+   * backward pass over the ring serves them all). Writes count, sum, max and round count of window
+   * k into out[4k..4k+3].
+   */
+  aggregateAll(now: number, dir: Dir, out: Float64Array, base: number): void {
+    let count = 0
+    let sum = 0
+    let max = 0
+    let round = 0
+    const cap = this.ts.length
+    const wantOut = dir === 'out' ? 1 : 0
+    const any = dir === 'all'
+    let w = 0
+    let boundary = now - WINDOW_MS[0]!
+    let idx = this.head
+    let i = 0
+    for (; i < this.size; i++) {
+      idx = idx === 0 ? cap - 1 : idx - 1
+      const t = this.ts[idx]!
+      while (t <= boundary) {
+        out[base + w * 4] = count
+        out[base + w * 4 + 1] = sum
+        out[base + w * 4 + 2] = max
+        out[base + w * 4 + 3] = round
+        w++
+        if (w === WINDOW_MS.length) return
+        boundary = now - WINDOW_MS[w]!
+      }
+      const f = this.flags[idx]!
+      if (any || (f & 1) === wantOut) {
+        const a = this.amt[idx]!
+        count++
+        sum += a
+        if (a > max) max = a
+        if (f & 2) round++
+      }
+    }
+    // the ring ran out before the remaining windows did: exact only if nothing was ever evicted
+    const exact = this.total === this.size
+    for (; w < WINDOW_MS.length; w++) {
+      const windowMs = WINDOW_MS[w]!
+      if (exact || windowMs < DAY_MS) {
+        // sub-day windows beyond 64 events are a lower bound (a velocity rule saturates anyway)
+        out[base + w * 4] = count
+        out[base + w * 4 + 1] = sum
+        out[base + w * 4 + 2] = max
+        out[base + w * 4 + 3] = round
+        continue
+      }
+      this.fromBuckets(now, windowMs, dir, out, base + w * 4)
+    }
+  }
+
+  /** Day-bucket aggregate: the window rounded up to whole UTC days, today included. */
+  private fromBuckets(now: number, windowMs: number, dir: Dir, out: Float64Array, at: number): void {
+    let count = 0
+    let sum = 0
+    let max = 0
+    let round = 0
+    const wantOut = dir === 'out'
+    const any = dir === 'all'
+    const firstDay = Math.floor(now / DAY_MS) - Math.ceil(windowMs / DAY_MS) + 1
+    const days = this.days
+    const bk = this.buckets
+    for (let k = days.length - 1; k >= 0 && days[k]! >= firstDay; k--) {
+      for (let side = 0; side < 2; side++) {
+        if (!any && (side === 1) !== wantOut) continue
+        const b = k * 8 + side * 4
+        count += bk[b]!
+        sum += bk[b + 1]!
+        if (bk[b + 2]! > max) max = bk[b + 2]!
+        round += bk[b + 3]!
+      }
+    }
+    out[at] = count
+    out[at + 1] = sum
+    out[at + 2] = max
+    out[at + 3] = round
+  }
+
+  distinct(now: number, windowMs: number, dir: Dir): number {
+    const since = now - windowMs
+    if (dir === 'in') return this.cpIn.countSince(since + 1e-9)
+    if (dir === 'out') return this.cpOut.countSince(since + 1e-9)
+    return this.cpIn.countSince(since + 1e-9) + this.cpOut.countSince(since + 1e-9)
+  }
+
+  history(field: HistoryField, now: number, out: boolean, amount: number, cp: number): number | boolean {
+    switch (field) {
+      case 'history_count':
+        return this.total
+      case 'days_since_last':
+        return this.lastTs < 0 ? -1 : (now - this.lastTs) / DAY_MS
+      case 'days_since_last_in':
+        return this.lastInTs < 0 ? -1 : (now - this.lastInTs) / DAY_MS
+      case 'days_since_last_out':
+        return this.lastOutTs < 0 ? -1 : (now - this.lastOutTs) / DAY_MS
+      case 'age_days':
+        return this.firstTs < 0 ? -1 : (now - this.firstTs) / DAY_MS
+      case 'usual_amount': {
+        const d = out ? DIR_OUT : DIR_IN
+        return this.statN[d]! === 0 ? 0 : Math.exp(this.statMean[d]!)
+      }
+      case 'amount_z': {
+        const d = out ? DIR_OUT : DIR_IN
+        const n = this.statN[d]!
+        if (n < 5) return 0
+        const sd = Math.sqrt(this.statM2[d]! / (n - 1))
+        return (Math.log(amount > 1 ? amount : 1) - this.statMean[d]!) / (sd < 0.1 ? 0.1 : sd)
+      }
+      case 'new_counterparty':
+        return cp < 0 ? false : !(out ? this.cpOut : this.cpIn).has(cp)
+    }
+  }
+
+  /** Cycle detection: length of the cycle this transfer closes (0 = none). `this` is the payer. */
+  closesCycle(dstCp: number, now: number, amount: number): number {
+    const n = this.oN
+    if (n === 0) return 0
+    const cps = this.oCp!
+    for (let i = 0; i < n; i++) {
+      if (cps[i] !== dstCp) continue
+      const depth = this.oDepth![i]!
+      if (depth < 2) continue
+      if (now - this.oStart![i]! > ORIGIN_WINDOW_MS) continue
+      const start = this.oAmt![i]!
+      if (amount >= 0.5 * start && amount <= 1.05 * start) return depth + 1
+    }
+    return 0
+  }
+
+  /** Money from `srcCp` (whose own origins are `src`) arrived here: remember where it came from. */
+  inheritOrigins(src: EntityState, srcCp: number, selfCp: number, now: number, amount: number): void {
+    this.addOrigin(srcCp, 1, amount, now, now)
+    const n = src.oN
+    for (let i = 0; i < n; i++) {
+      const origin = src.oCp![i]!
+      if (origin === selfCp) continue
+      const depth = src.oDepth![i]!
+      if (depth >= ORIGIN_MAX_DEPTH) continue
+      if (now - src.oStart![i]! > ORIGIN_WINDOW_MS || now - src.oLast![i]! > ORIGIN_HOP_MS) continue
+      const start = src.oAmt![i]!
+      // only money that flows through in a comparable amount carries its origin along
+      if (amount < 0.5 * start || amount > 1.05 * start) continue
+      this.addOrigin(origin, depth + 1, start, src.oStart![i]!, now)
+    }
+  }
+
+  private addOrigin(cp: number, depth: number, amount: number, start: number, last: number): void {
+    if (!this.oCp) {
+      this.oCp = new Int32Array(ORIGIN_MAX)
+      this.oDepth = new Uint8Array(ORIGIN_MAX)
+      this.oAmt = new Float64Array(ORIGIN_MAX)
+      this.oStart = new Float64Array(ORIGIN_MAX)
+      this.oLast = new Float64Array(ORIGIN_MAX)
+    }
+    let slot = -1
+    for (let i = 0; i < this.oN; i++) if (this.oCp[i] === cp) slot = i
+    if (slot < 0) {
+      if (this.oN < ORIGIN_MAX) slot = this.oN++
+      else {
+        // evict the stalest
+        slot = 0
+        for (let i = 1; i < this.oN; i++) if (this.oLast![i]! < this.oLast![slot]!) slot = i
+      }
+    }
+    this.oCp[slot] = cp
+    this.oDepth![slot] = depth
+    this.oAmt![slot] = amount
+    this.oStart![slot] = start
+    this.oLast![slot] = last
+  }
+}
+
+export const isTracked = (id: string | undefined): id is string => id !== undefined && id !== '' && id !== CASH
+
+/** All entity stores of one tenant. */
+export class FeatureStore {
+  readonly interner = new Interner()
+  readonly accounts = new Map<string, EntityState>()
+  readonly customers = new Map<string, EntityState>()
+  readonly devices = new Map<string, EntityState>()
+  readonly cards = new Map<string, EntityState>()
+  /** Latest applied transaction time: events must arrive in time order (older ones are rejected by the engine). */
+  watermark = -Infinity
+  applied = 0
+
+  entity(map: Map<string, EntityState>, id: string | undefined, create: boolean): EntityState | undefined {
+    if (!isTracked(id)) return undefined
+    let e = map.get(id)
+    if (!e && create) {
+      e = new EntityState()
+      map.set(id, e)
+    }
+    return e
+  }
+
+  /** Applies a transaction to every entity it touches. Call after evaluating it. */
+  apply(t: MonTxn): void {
+    const amount = Number(t.amount)
+    const round = t.amount % BigInt(ROUND_UNIT_MINOR) === 0n
+    const srcCp = isTracked(t.src) ? this.interner.get(t.src) : -1
+    const dstCp = isTracked(t.dst) ? this.interner.get(t.dst) : -1
+    const src = this.entity(this.accounts, t.src, true)
+    const dst = this.entity(this.accounts, t.dst, true)
+    if (src && dst && t.kind === 'transfer') dst.inheritOrigins(src, srcCp, dstCp, t.at, amount)
+    src?.record(t.at, amount, true, round, dstCp)
+    dst?.record(t.at, amount, false, round, srcCp)
+    this.entity(this.customers, t.srcCustomer, true)?.record(t.at, amount, true, round, dstCp)
+    this.entity(this.customers, t.dstCustomer, true)?.record(t.at, amount, false, round, srcCp)
+    // devices and cards belong to the payer side
+    this.entity(this.devices, t.device, true)?.record(t.at, amount, true, round, dstCp)
+    this.entity(this.cards, t.card, true)?.record(t.at, amount, true, round, dstCp)
+    if (t.at > this.watermark) this.watermark = t.at
+    this.applied++
+  }
+
+  get entityCount(): number {
+    return this.accounts.size + this.customers.size + this.devices.size + this.cards.size
+  }
+}

@@ -1,0 +1,6 @@
+export * from './monitoring.js'
+export { MonitoringEngine, type ProcessResult, type ProcessOptions, type ExplainEntry, type ShadowResult } from './engine.js'
+export { compileRuleSet, checkRuleSet, describeFeatures, type CompiledRuleSet, type RuleProblem, type ListSnapshot } from './rules.js'
+export { defaultRuleSet, typologyRules, scoringRules, DEFAULT_PARAMS, type TypologyParams } from './typologies.js'
+export { generateTransactions, TYPOLOGIES, DEFAULT_HIGH_RISK, type GeneratedData, type PlantedCase, type Typology } from './generator.js'
+export { backtest, scoreAlerts, type BacktestReport, type CaseLabel, type LabelScore } from './backtest.js'

@@ -1,0 +1,114 @@
+/**
+ * Transaction monitoring: domain types shared by the feature store, the rule compiler, the engine,
+ * the generator and the backtester. Pure data; no I/O.
+ */
+
+export type TxnKind = 'transfer' | 'card' | 'cash_deposit' | 'cash_withdrawal' | 'wire'
+export const TXN_KINDS: readonly TxnKind[] = ['transfer', 'card', 'cash_deposit', 'cash_withdrawal', 'wire']
+
+/** Physical cash: the payer of a cash deposit and the payee of a withdrawal. Not tracked as an entity. */
+export const CASH = 'cash'
+
+/** A monetary movement as monitoring sees it (a payment about to go out, a ledger or bank event). */
+export interface MonTxn {
+  readonly id: string
+  /** Epoch milliseconds. */
+  readonly at: number
+  /** Minor units. */
+  readonly amount: bigint
+  readonly currency: string
+  readonly kind: TxnKind
+  /** Payer account (or "cash"). */
+  readonly src: string
+  /** Payee account (or "cash"). */
+  readonly dst: string
+  readonly srcCountry?: string
+  readonly dstCountry?: string
+  readonly srcCustomer?: string
+  readonly dstCustomer?: string
+  readonly device?: string
+  readonly card?: string
+}
+
+export type PartySegment = 'individual' | 'business' | 'external'
+
+/** KYC facts about an account holder, as the rules see them (`src_party`, `dst_party`). */
+export interface Party {
+  readonly id: string
+  readonly segment: PartySegment
+  readonly country: string
+  readonly risk: 'low' | 'medium' | 'high'
+  /** Account opening, epoch ms. */
+  readonly openedAt: number
+}
+
+export type Outcome = 'allow' | 'review' | 'block'
+export const OUTCOMES: readonly Outcome[] = ['allow', 'review', 'block']
+export const outcomeRank = (o: Outcome): number => (o === 'block' ? 2 : o === 'review' ? 1 : 0)
+
+export type RuleSubject = 'src' | 'dst'
+
+export interface RuleDef {
+  readonly id: string
+  readonly description?: string
+  /** CEL expression over txn, src, dst, src_party, dst_party, src_customer, dst_customer, device, card. */
+  readonly when: string
+  readonly outcome: Outcome
+  readonly score: number
+  readonly reason: string
+  /** Which side of the transaction an alert is about (default src). */
+  readonly subject?: RuleSubject
+  readonly typology?: string
+}
+
+export interface RuleSetDef {
+  readonly rules: readonly RuleDef[]
+  /** Outcome when a synchronous decision exceeds its latency budget (default review). */
+  readonly fallback?: Outcome
+  /** Latency budget of a synchronous decision in ms (default 50). */
+  readonly budgetMs?: number
+  /** Summed score at which the decision becomes review / block even if no single rule says so. */
+  readonly reviewScore?: number
+  readonly blockScore?: number
+}
+
+export type RuleSetStatus = 'draft' | 'shadow' | 'active' | 'retired'
+
+export interface FiredRule {
+  readonly ruleId: string
+  readonly outcome: Outcome
+  readonly score: number
+  readonly reason: string
+  readonly subject: string
+  readonly typology: string | undefined
+}
+
+export interface Decision {
+  readonly txnId: string
+  readonly outcome: Outcome
+  readonly score: number
+  readonly fired: readonly FiredRule[]
+  /** True when the latency budget ran out and the fallback outcome was applied. */
+  readonly degraded: boolean
+  readonly elapsedMs: number
+}
+
+export interface AlertDraft {
+  readonly dedupKey: string
+  readonly ruleSetVersion: number
+  readonly ruleId: string
+  readonly typology: string | undefined
+  readonly subject: string
+  readonly outcome: Outcome
+  readonly score: number
+  readonly reason: string
+  readonly txnId: string
+  readonly at: number
+  /** Feature values the rule saw, the transaction, the parties. */
+  readonly context: Record<string, unknown>
+}
+
+export const DAY_MS = 86_400_000
+
+/** Round amounts: a whole multiple of 1,000 major units (100,000 minor units for 2-decimal currencies). */
+export const ROUND_UNIT_MINOR = 100_000

@@ -1,0 +1,277 @@
+import type { RuleDef, RuleSetDef } from './monitoring.js'
+
+/**
+ * The typology pack: AML detection rules in CEL with their parameters, plus risk-scoring rules.
+ * Amounts are minor units (100 = 1.00 of a 2-decimal currency); thresholds below are written for
+ * EUR-like currencies. Each parameter is documented in docs/monitoring.md; a team changes them by
+ * saving a new rule-set version (draft → backtest → shadow → active).
+ */
+
+export interface TypologyParams {
+  /** Cash reporting threshold (minor units); structuring looks just below it. */
+  readonly cashThreshold: number
+  /** Lower edge of the "just below the threshold" band, as a fraction of the threshold. */
+  readonly structuringBand: number
+  /** Distinct senders in 7 days for fan-in / gathering on a personal account. */
+  readonly fanInSenders: number
+  readonly fanInMinSum: number
+  /** Distinct recipients in 48 hours for fan-out / scattering from a personal account. */
+  readonly fanOutRecipients: number
+  readonly fanOutMinSum: number
+  readonly fanOutMinPayment: number
+  readonly cycleMinAmount: number
+  readonly passThroughMinAmount: number
+  /** Share of the recent inflow that leaves again. */
+  readonly passThroughShare: number
+  readonly roundMinAmount: number
+  /** Earlier round-amount payments in 30 days before the current one. */
+  readonly roundPriorCount: number
+  readonly dormantDays: number
+  readonly dormantMinAmount: number
+  readonly highRiskMinAmount: number
+  /** Outgoing payments in 24 hours, and the multiple of the usual daily rate. */
+  readonly velocityCount: number
+  readonly velocityMultiple: number
+  readonly muleMaxAgeDays: number
+  readonly muleSenders: number
+  readonly muleMinSum: number
+}
+
+export const DEFAULT_PARAMS: TypologyParams = {
+  cashThreshold: 1_000_000,
+  structuringBand: 0.7,
+  fanInSenders: 4,
+  fanInMinSum: 800_000,
+  fanOutRecipients: 5,
+  fanOutMinSum: 800_000,
+  fanOutMinPayment: 100_000,
+  cycleMinAmount: 300_000,
+  passThroughMinAmount: 500_000,
+  passThroughShare: 0.7,
+  roundMinAmount: 300_000,
+  roundPriorCount: 2,
+  dormantDays: 45,
+  dormantMinAmount: 200_000,
+  highRiskMinAmount: 500_000,
+  velocityCount: 12,
+  velocityMultiple: 6,
+  muleMaxAgeDays: 60,
+  muleSenders: 4,
+  muleMinSum: 150_000,
+}
+
+const d = (x: number): string => (Number.isInteger(x) ? `${x}.0` : String(x))
+
+/** Detection rules: each fires an alert (review) about the account named by `subject`. */
+export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
+  const low = Math.round(p.cashThreshold * p.structuringBand)
+  return [
+    {
+      id: 'structuring.cash_below_threshold',
+      typology: 'structuring',
+      subject: 'dst',
+      description: 'A cash deposit just below the reporting threshold after another one in the last 7 days.',
+      when: `txn.kind == "cash_deposit" && txn.amount >= ${low} && txn.amount < ${p.cashThreshold}
+        && dst.in_max_7d >= ${d(low)} && dst.in_max_7d < ${d(p.cashThreshold)}`,
+      outcome: 'review',
+      score: 40,
+      reason: 'Repeated cash deposits just below the reporting threshold',
+    },
+    {
+      id: 'fan_in.many_senders',
+      typology: 'fan_in',
+      subject: 'dst',
+      description: 'A personal account receiving from many distinct senders within 7 days.',
+      when: `txn.kind == "transfer" && dst_party.segment == "individual"
+        && dst.in_distinct_7d >= ${d(p.fanInSenders)} && dst.in_sum_7d >= ${d(p.fanInMinSum)}`,
+      outcome: 'review',
+      score: 35,
+      reason: 'Funds gathered from many senders into a personal account',
+    },
+    {
+      id: 'fan_out.many_recipients',
+      typology: 'fan_out',
+      subject: 'src',
+      description: 'A personal account paying many distinct recipients sizeable amounts within 48 hours.',
+      when: `txn.kind == "transfer" && src_party.segment == "individual" && txn.amount >= ${p.fanOutMinPayment}
+        && src.out_distinct_48h >= ${d(p.fanOutRecipients)} && src.out_sum_48h >= ${d(p.fanOutMinSum)}`,
+      outcome: 'review',
+      score: 35,
+      reason: 'Funds dispersed to many recipients from a personal account',
+    },
+    {
+      id: 'cycle.closed_loop',
+      typology: 'cycle',
+      subject: 'src',
+      description: 'A transfer that returns money to an account it came from through 2 or more hops (30 days).',
+      when: `txn.kind == "transfer" && txn.cycle_len >= 3.0 && txn.amount >= ${p.cycleMinAmount}`,
+      outcome: 'review',
+      score: 50,
+      reason: 'Money returned to its origin through a chain of accounts',
+    },
+    {
+      id: 'pass_through.rapid',
+      typology: 'pass_through',
+      subject: 'src',
+      description: 'Most of a large inflow to a personal account leaves to a new counterparty within 12 hours.',
+      when: `txn.amount >= ${p.passThroughMinAmount} && src.days_since_last_in >= 0.0 && src.days_since_last_in < 0.5
+        && src_party.segment == "individual" && src.in_sum_24h >= ${d(p.passThroughMinAmount)}
+        && txn.amount >= ${d(p.passThroughShare)} * src.in_max_24h && txn.amount <= src.in_sum_24h && src.new_counterparty`,
+      outcome: 'review',
+      score: 35,
+      reason: 'Rapid pass-through of a large inflow to a new counterparty',
+    },
+    {
+      id: 'round_amounts.repeated',
+      typology: 'round_amounts',
+      subject: 'src',
+      description: 'A third (or later) large round-amount payment within 30 days from a personal account.',
+      when: `txn.amount % 100000 == 0 && txn.amount >= ${p.roundMinAmount} && src_party.segment == "individual"
+        && src.out_round_count_30d >= ${d(p.roundPriorCount)}`,
+      outcome: 'review',
+      score: 25,
+      reason: 'Repeated large round-amount payments',
+    },
+    {
+      id: 'dormant.reactivation_in',
+      typology: 'dormant_reactivation',
+      subject: 'dst',
+      description: 'A large credit to an account silent for a long time.',
+      when: `dst_party.known && txn.amount >= ${p.dormantMinAmount} && dst.days_since_last >= ${d(p.dormantDays)}`,
+      outcome: 'review',
+      score: 30,
+      reason: 'Dormant account reactivated with a large credit',
+    },
+    {
+      id: 'dormant.reactivation_out',
+      typology: 'dormant_reactivation',
+      subject: 'src',
+      description: 'A large debit from an account silent for a long time.',
+      when: `src_party.known && txn.amount >= ${p.dormantMinAmount} && src.days_since_last >= ${d(p.dormantDays)}`,
+      outcome: 'review',
+      score: 30,
+      reason: 'Dormant account reactivated with a large debit',
+    },
+    {
+      id: 'high_risk.jurisdiction_out',
+      typology: 'high_risk_jurisdiction',
+      subject: 'src',
+      description: 'A sizeable payment to a high-risk country.',
+      when: `in_list("high_risk_countries", txn.dst_country) && txn.amount >= ${p.highRiskMinAmount}`,
+      outcome: 'review',
+      score: 30,
+      reason: 'Sizeable payment to a high-risk jurisdiction',
+    },
+    {
+      id: 'high_risk.jurisdiction_in',
+      typology: 'high_risk_jurisdiction',
+      subject: 'dst',
+      description: 'A sizeable payment from a high-risk country.',
+      when: `in_list("high_risk_countries", txn.src_country) && txn.amount >= ${p.highRiskMinAmount}`,
+      outcome: 'review',
+      score: 30,
+      reason: 'Sizeable payment from a high-risk jurisdiction',
+    },
+    {
+      id: 'velocity.spike',
+      typology: 'velocity_spike',
+      subject: 'src',
+      description: 'Outgoing payments in 24 hours far above the account’s usual daily rate.',
+      when: `src_party.segment == "individual" && src.out_count_24h >= ${d(p.velocityCount)}
+        && src.out_count_24h >= ${d(p.velocityMultiple)} * (src.out_count_30d / 30.0 + 1.0)`,
+      outcome: 'review',
+      score: 30,
+      reason: 'Spike in outgoing payment velocity',
+    },
+    {
+      id: 'mule.new_account_collects',
+      typology: 'mule',
+      subject: 'dst',
+      description: 'A recently opened account receiving from several distinct senders.',
+      when: `txn.kind == "transfer" && dst_party.known && dst_party.age_days < ${d(p.muleMaxAgeDays)}
+        && dst.in_distinct_7d >= ${d(p.muleSenders)} && dst.in_sum_7d >= ${d(p.muleMinSum)}`,
+      outcome: 'review',
+      score: 40,
+      reason: 'New account collecting funds from several senders (possible money mule)',
+    },
+    {
+      id: 'mule.new_account_drains',
+      typology: 'mule',
+      subject: 'src',
+      description: 'A recently opened account sending on what it just received from several senders.',
+      when: `src_party.known && src_party.age_days < ${d(p.muleMaxAgeDays)} && src.in_distinct_7d >= ${d(p.muleSenders)}
+        && src.in_sum_7d >= ${d(p.muleMinSum)} && src.out_sum_7d >= 0.5 * src.in_sum_7d`,
+      outcome: 'review',
+      score: 40,
+      reason: 'New account moving on funds from several senders (possible money mule)',
+    },
+    {
+      id: 'watchlist.counterparty',
+      typology: 'watchlist',
+      subject: 'src',
+      description: 'A payment to an account on the watchlist.',
+      when: `in_list("watchlist", txn.dst) || in_list("watchlist", txn.src)`,
+      outcome: 'block',
+      score: 100,
+      reason: 'Counterparty on the watchlist',
+    },
+  ]
+}
+
+/**
+ * Risk-scoring rules (outcome allow): they add to the decision's score for prioritisation but do
+ * not raise alerts on their own. They exercise every kind of feature: short and long windows,
+ * customers, devices, cards, history.
+ */
+export function scoringRules(): RuleDef[] {
+  const r = (id: string, when: string, score: number, reason: string): RuleDef => ({
+    id: `score.${id}`,
+    when,
+    outcome: 'allow',
+    score,
+    reason,
+  })
+  return [
+    r('large_amount', 'txn.amount >= 1000000', 10, 'Large amount'),
+    r('amount_z_out', 'src.amount_z > 3.0', 8, 'Amount unusual for the payer'),
+    r('amount_z_in', 'dst.amount_z > 3.0', 6, 'Amount unusual for the payee'),
+    r('new_cp_large', 'src.new_counterparty && txn.amount >= 200000', 6, 'Large payment to a new counterparty'),
+    r('new_cp_in_large', 'dst.new_counterparty && txn.amount >= 500000', 5, 'Large credit from a new counterparty'),
+    r('night', 'txn.hour < 5.0 && txn.amount >= 50000', 3, 'Night-time payment'),
+    r('cross_border', 'src_party.known && txn.dst_country != src_party.country && txn.amount >= 100000', 4, 'Cross-border payment'),
+    r('card_burst', 'card.out_count_1h >= 5.0', 6, 'Card used many times within an hour'),
+    r('device_burst', 'device.out_count_24h >= 20.0', 6, 'Device used for many payments in a day'),
+    r('customer_daily_volume', 'src_customer.out_sum_24h >= 1000000.0', 5, 'High daily outgoing volume (customer)'),
+    r('burst_5m', 'src.out_count_5m >= 3.0', 5, 'Several payments within 5 minutes'),
+    r('burst_15m', 'src.out_count_15m >= 5.0', 5, 'Many payments within 15 minutes'),
+    r('hourly_volume', 'src.out_sum_1h >= 500000.0', 4, 'High hourly outgoing volume'),
+    r('recipients_6h', 'src.out_distinct_6h >= 5.0', 4, 'Many recipients within 6 hours'),
+    r('credits_1h', 'dst.in_count_1h >= 5.0', 4, 'Many credits within an hour'),
+    r('senders_24h', 'dst.in_distinct_24h >= 5.0', 4, 'Many senders within a day'),
+    r('above_avg_90d', 'src.out_count_90d >= 10.0 && double(txn.amount) > 5.0 * src.out_avg_90d', 4, 'Five times the 90-day average'),
+    r('above_max_180d', 'src.out_count_180d >= 10.0 && double(txn.amount) > 2.0 * src.out_max_180d', 5, 'Twice the 180-day maximum'),
+    r('volume_90d', 'src.all_sum_90d >= 10000000.0', 3, 'High 90-day turnover'),
+    r('young_large', 'src_party.known && src_party.age_days < 30.0 && txn.amount >= 100000', 5, 'Young account, large payment'),
+    r('risky_party', 'src_party.risk == "high" || dst_party.risk == "high"', 8, 'High-risk party'),
+    r('cash_withdrawals', 'txn.kind == "cash_withdrawal" && src.out_count_24h >= 3.0', 4, 'Repeated cash withdrawals'),
+    r('usual_amount', 'src.history_count >= 10.0 && double(txn.amount) > 10.0 * src.usual_amount', 5, 'Ten times the usual amount'),
+    r('quiet_30d', 'src.days_since_last >= 30.0', 3, 'First activity in a month'),
+    r('outflow_gt_inflow', 'src.out_sum_7d > 300000.0 && src.out_sum_7d > 1.5 * src.in_sum_30d', 4, 'Spending beyond recent income'),
+    r('round_payment', 'txn.amount % 100000 == 0 && txn.amount >= 100000', 2, 'Round-amount payment'),
+    r('customer_velocity', 'src_customer.out_count_24h >= 10.0', 4, 'Customer payment velocity'),
+    r('credits_48h', 'dst.in_sum_48h >= 2000000.0', 4, 'Large credits within 48 hours'),
+    r('credits_15m', 'dst.in_count_15m >= 3.0', 3, 'Several credits within 15 minutes'),
+    r('round_credits', 'dst.in_round_count_30d >= 3.0', 3, 'Repeated round-amount credits'),
+    r('cash_in_week', 'txn.kind == "cash_deposit" && dst.in_sum_7d >= 1500000.0', 5, 'Large cash inflow within a week'),
+    r('wire_new_account', 'txn.kind == "wire" && dst_party.known && dst_party.age_days < 90.0', 4, 'Wire to a young account'),
+    r('in_out_same_day', 'src.in_sum_24h >= 300000.0 && src.out_sum_24h >= 0.8 * src.in_sum_24h', 5, 'Money in and out the same day'),
+    r('max_in_7d', 'dst.in_max_7d >= 2000000.0', 3, 'Very large recent credit'),
+    r('counterparties_30d', 'src.out_distinct_30d >= 40.0', 2, 'Many counterparties in 30 days'),
+    r('customer_z', 'src_customer.amount_z > 4.0', 4, 'Amount unusual for the customer'),
+  ]
+}
+
+/** The default rule set: 14 typology detection rules and 36 scoring rules (50 in all). */
+export function defaultRuleSet(p: TypologyParams = DEFAULT_PARAMS): RuleSetDef {
+  return { rules: [...typologyRules(p), ...scoringRules()], fallback: 'review', budgetMs: 50 }
+}
