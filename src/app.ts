@@ -1,8 +1,10 @@
 import pino, { type Logger } from 'pino'
 import { buildServer, type ApiApp } from './api/server.js'
 import type { Config } from './config.js'
-import { allMigrations } from './migrations.js'
+import { allMigrations, allRoutines } from './migrations.js'
 import { createLedger, type Ledger } from './modules/ledger/index.js'
+import { createAudit, type Audit } from './modules/audit/index.js'
+import { createCrypto, loggerRedaction, masterKeyStore, type Crypto } from './modules/crypto/index.js'
 import { createPlatform, DEFAULT_TENANT, generateApiKey, type Platform } from './modules/platform/index.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
@@ -18,6 +20,10 @@ export interface AppServices {
   readonly logger: Logger
   readonly platform: Platform
   readonly ledger: Ledger
+  /** Field encryption, blind indexes, key rotation, card vault. */
+  readonly crypto: Crypto
+  /** Tamper-evident audit log: `audit.record({ tenant, actor, action, resource, outcome, origin })`. */
+  readonly audit: Audit
 }
 
 export interface App {
@@ -42,15 +48,19 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     opts.logger ??
     pino({
       level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', '*.apiKey', '*.password', '*.secret'], censor: '<redacted>' },
+      ...loggerRedaction(['*.apiKey', '*.password', '*.secret']),
     })
   const db = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize })
-  await migrateToLatest(db.db, allMigrations)
+  await migrateToLatest(db.db, allMigrations, allRoutines)
   const clock = opts.clock ?? systemClock
   const ids = systemIds
   const platform = createPlatform(db.db)
   const ledger = createLedger({ db: db.db, clock, ids, batchMax: config.ledgerBatchMax, logger })
-  return { config, db, clock, ids, logger, platform, ledger }
+  // The master key comes from MONETA_MASTER_KEY / MONETA_MASTER_KEY_FILE, else <dataDir>/master.key.
+  const crypto = await createCrypto({ db: db.db, clock, ids, logger, keyStore: masterKeyStore(process.env, config.dataDir, logger) })
+  const audit = createAudit({ db: db.db, clock, logger, keys: crypto.keyring.auditKeys() })
+  crypto.useAudit(audit)
+  return { config, db, clock, ids, logger, platform, ledger, crypto, audit }
 }
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
@@ -75,11 +85,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       }, config.pendingSweepMs)
       sweep.unref()
       timers.push(sweep)
+      // Pick up keys rotated by `moneta keys rotate` in another process.
+      const keys = setInterval(() => void services.crypto.keyring.refresh().catch((err: unknown) => services.logger.error({ err }, 'keyring refresh failed')), 30_000)
+      keys.unref()
+      timers.push(keys)
     },
     async close() {
       for (const t of timers) clearInterval(t)
       await server.close()
       await services.ledger.close()
+      await services.audit.close()
       await services.db.close()
     },
   }

@@ -1,6 +1,12 @@
 import type { NamedMigrations } from './shared/db/migrate.js'
 import { platformMigrations } from './modules/platform/index.js'
-import { ledgerMigrations } from './modules/ledger/index.js'
+import { ledgerMigrations, ledgerRoutines } from './modules/ledger/index.js'
+import { eventsMigrations } from './modules/events/index.js'
+import { cryptoMigrations } from './modules/crypto/index.js'
+import { auditMigrations } from './modules/audit/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
-export const allMigrations: readonly NamedMigrations[] = [platformMigrations, ledgerMigrations]
+export const allMigrations: readonly NamedMigrations[] = [platformMigrations, ledgerMigrations, eventsMigrations, cryptoMigrations, auditMigrations]
+
+/** SQL functions re-applied (CREATE OR REPLACE) on every migrate; see migrateToLatest. */
+export const allRoutines: readonly string[] = [...ledgerRoutines]

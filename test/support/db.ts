@@ -1,7 +1,7 @@
 import { describe } from 'vitest'
 import { connect, type DbHandle } from '../../src/shared/db/connect.js'
 import { migrateToLatest } from '../../src/shared/db/migrate.js'
-import { allMigrations } from '../../src/migrations.js'
+import { allMigrations, allRoutines } from '../../src/migrations.js'
 import { newId } from '../../src/shared/ids.js'
 
 export interface TestDbTarget {
@@ -18,7 +18,7 @@ export function testDbTargets(): TestDbTarget[] {
 /** Opens a migrated database. Tests isolate themselves by tenant id, so a shared server is safe. */
 export async function openTestDb(target: TestDbTarget, poolSize?: number): Promise<DbHandle> {
   const handle = await connect({ databaseUrl: target.url, ...(poolSize ? { poolSize } : {}) })
-  await migrateToLatest(handle.db, allMigrations)
+  await migrateToLatest(handle.db, allMigrations, allRoutines)
   return handle
 }
 

@@ -36,9 +36,11 @@ DECLARE
   e_acc integer[]; e_txn text[]; e_leg integer[]; e_kind text[]; e_side text[]; e_cur text[];
   e_pd bigint[]; e_pod bigint[]; e_seq bigint[]; e_at timestamptz[];
   e_dp bigint[]; e_dpo bigint[]; e_cp bigint[]; e_cpo bigint[];
+  e_accid text[]; acc_ids text[]; f_ids text[] := '{}';
+  has_other boolean; n_create integer;
   ne integer := 0; mark integer;
   i integer; l integer; e integer; s integer; d integer; x integer;
-  op text; kind text; amt bigint; pd bigint; pod bigint; fail text; detail text; req text; at timestamptz;
+  op text; kind text; amt bigint; pd bigint; pod bigint; fail text; detail text; req text;
   rec record;
 BEGIN
   IF n = 0 THEN RETURN; END IF;
@@ -52,6 +54,8 @@ BEGIN
   t_posted := array_fill(NULL::text, ARRAY[n]);
   it_start := array_fill(0, ARRAY[n]);
   it_count := array_fill(0, ARRAY[n]);
+  SELECT count(*) FILTER (WHERE o <> 'create') > 0, count(*) FILTER (WHERE o = 'create')
+  INTO has_other, n_create FROM unnest(p_ops) AS o;
 
   -- 1. Claim transaction ids and idempotency keys for new transactions.
   WITH legs AS (
@@ -59,7 +63,6 @@ BEGIN
            array_agg(u.a ORDER BY u.k) AS amts, array_agg(u.c ORDER BY u.k) AS curs
     FROM unnest(p_leg_item, p_leg_src, p_leg_dst, p_leg_amount, p_leg_currency) WITH ORDINALITY
          AS u(li, s, d, a, c, k)
-    WHERE p_ops[u.li] = 'create'
     GROUP BY u.li
   ), ins AS (
     INSERT INTO ledger_transactions AS t (tenant_id, transaction_id, idempotency_key, request_hash, status,
@@ -79,6 +82,7 @@ BEGIN
   SELECT coalesce(array_agg(ins.transaction_id), '{}') INTO claimed FROM ins;
 
   -- Keys already taken: the same request is a replay, another request a conflict.
+  IF cardinality(claimed) < n_create THEN
   FOR rec IN
     SELECT x.i, t.transaction_id AS tid, t.status AS st, t.request_hash = x.hash AS same
     FROM unnest(p_ops, p_ids, p_keys, p_hashes) WITH ORDINALITY AS x(op, id, key, hash, i)
@@ -92,8 +96,10 @@ BEGIN
       r_code[rec.i] := 'IDEMPOTENCY_CONFLICT'; r_detail[rec.i] := rec.tid;
     END IF;
   END LOOP;
+  END IF;
 
   -- 2. Lock the pending transactions that posts and voids target, in id order.
+  IF has_other THEN
   FOR rec IN
     SELECT x.i, t.status AS st, t.timeout_at AS tmo, t.posted_amounts::text AS posted
     FROM unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
@@ -107,33 +113,40 @@ BEGIN
   LOOP
     t_status[rec.i] := rec.st; t_timeout[rec.i] := rec.tmo; t_posted[rec.i] := rec.posted;
   END LOOP;
+  END IF;
 
   -- Work legs for every item: given legs for creates, the target's legs for the others.
-  SELECT array_agg(w.i ORDER BY w.i, w.ord), array_agg(w.src ORDER BY w.i, w.ord),
-         array_agg(w.dst ORDER BY w.i, w.ord), array_agg(w.amt ORDER BY w.i, w.ord),
-         array_agg(w.post ORDER BY w.i, w.ord), array_agg(w.cur ORDER BY w.i, w.ord)
-  INTO w_item, w_srcid, w_dstid, w_amt, w_post, w_cur
-  FROM (
-    SELECT u.li AS i, u.k AS ord, u.s AS src, u.d AS dst, u.a AS amt, NULL::bigint AS post, u.c AS cur
-    FROM unnest(p_leg_item, p_leg_src, p_leg_dst, p_leg_amount, p_leg_currency) WITH ORDINALITY
-         AS u(li, s, d, a, c, k)
-    WHERE p_ops[u.li] = 'create'
-    UNION ALL
-    SELECT x.i, l.ord, l.src, l.dst, l.amt,
-           CASE WHEN x.op = 'post' THEN coalesce(rq.a, l.amt) ELSE 0 END, l.cur
-    FROM unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
-    JOIN ledger_transactions t ON t.tenant_id = p_tenant AND t.transaction_id = x.id
-    CROSS JOIN LATERAL unnest(t.leg_sources, t.leg_destinations, t.leg_amounts, t.leg_currencies)
-         WITH ORDINALITY AS l(src, dst, amt, cur, ord)
-    LEFT JOIN (
-      SELECT u.li, row_number() OVER (PARTITION BY u.li ORDER BY u.k) AS ord, u.a
-      FROM unnest(p_leg_item, p_leg_amount) WITH ORDINALITY AS u(li, a, k)
-      WHERE p_ops[u.li] = 'post'
-    ) rq ON rq.li = x.i AND rq.ord = l.ord
-    WHERE x.op <> 'create' AND t_status[x.i] = 'pending'
-  ) w;
+  IF NOT has_other THEN
+    w_item := p_leg_item; w_srcid := p_leg_src; w_dstid := p_leg_dst; w_amt := p_leg_amount;
+    w_cur := p_leg_currency; w_post := array_fill(NULL::bigint, ARRAY[coalesce(array_length(p_leg_item, 1), 0)]);
+  ELSE
+    SELECT array_agg(w.i ORDER BY w.i, w.ord), array_agg(w.src ORDER BY w.i, w.ord),
+           array_agg(w.dst ORDER BY w.i, w.ord), array_agg(w.amt ORDER BY w.i, w.ord),
+           array_agg(w.post ORDER BY w.i, w.ord), array_agg(w.cur ORDER BY w.i, w.ord)
+    INTO w_item, w_srcid, w_dstid, w_amt, w_post, w_cur
+    FROM (
+      SELECT u.li AS i, u.k AS ord, u.s AS src, u.d AS dst, u.a AS amt, NULL::bigint AS post, u.c AS cur
+      FROM unnest(p_leg_item, p_leg_src, p_leg_dst, p_leg_amount, p_leg_currency) WITH ORDINALITY
+           AS u(li, s, d, a, c, k)
+      JOIN unnest(p_ops) WITH ORDINALITY AS o(op, i) ON o.i = u.li AND o.op = 'create'
+      UNION ALL
+      SELECT x.i, l.ord, l.src, l.dst, l.amt,
+             CASE WHEN x.op = 'post' THEN coalesce(rq.a, l.amt) ELSE 0 END, l.cur
+      FROM unnest(p_ops, p_ids, t_status) WITH ORDINALITY AS x(op, id, st, i)
+      JOIN ledger_transactions t ON t.tenant_id = p_tenant AND t.transaction_id = x.id
+      CROSS JOIN LATERAL unnest(t.leg_sources, t.leg_destinations, t.leg_amounts, t.leg_currencies)
+           WITH ORDINALITY AS l(src, dst, amt, cur, ord)
+      LEFT JOIN (
+        SELECT u.li, row_number() OVER (PARTITION BY u.li ORDER BY u.k) AS ord, u.a
+        FROM unnest(p_leg_item, p_leg_amount) WITH ORDINALITY AS u(li, a, k)
+        JOIN unnest(p_ops) WITH ORDINALITY AS o(op, i) ON o.i = u.li AND o.op = 'post'
+      ) rq ON rq.li = x.i AND rq.ord = l.ord
+      WHERE x.op <> 'create' AND x.st = 'pending'
+    ) w;
+  END IF;
 
   -- 3. Lock every account touched, in id order, and load its balances.
+  acc_ids := ARRAY(SELECT DISTINCT u.id FROM unnest(w_srcid || w_dstid) AS u(id) WHERE u.id IS NOT NULL);
   SELECT array_agg(a.account_id), array_agg(a.currency), array_agg(a.flags), array_agg(a.credit_limit),
          array_agg(a.debits_pending), array_agg(a.debits_posted), array_agg(a.credits_pending),
          array_agg(a.credits_posted), array_agg(a.entry_seq), array_agg(a.last_entry_at)
@@ -142,8 +155,7 @@ BEGIN
     SELECT la.account_id, la.currency, la.flags, la.credit_limit, la.debits_pending, la.debits_posted,
            la.credits_pending, la.credits_posted, la.entry_seq, la.last_entry_at
     FROM ledger_accounts la
-    WHERE la.tenant_id = p_tenant
-      AND la.account_id IN (SELECT unnest(w_srcid) UNION SELECT unnest(w_dstid))
+    WHERE la.tenant_id = p_tenant AND la.account_id = ANY (acc_ids)
     ORDER BY la.account_id
     FOR NO KEY UPDATE
   ) a;
@@ -213,18 +225,21 @@ BEGIN
          OR (pod > 0 AND (a_dpo[s] > max_amt - pod OR a_cpo[d] > max_amt - pod)) THEN
         fail := 'LEDGER_BALANCE_OVERFLOW'; detail := a_id[s]; EXIT;
       END IF;
-      FOR x IN 1 .. 2 LOOP
-        e := CASE x WHEN 1 THEN s ELSE d END;
-        IF x = 1 THEN a_dp[e] := a_dp[e] + pd; a_dpo[e] := a_dpo[e] + pod;
-        ELSE a_cp[e] := a_cp[e] + pd; a_cpo[e] := a_cpo[e] + pod; END IF;
-        a_seq[e] := a_seq[e] + 1;
-        at := greatest(p_now, a_last[e]);
-        ne := ne + 1;
-        e_acc[ne] := e; e_txn[ne] := p_ids[i]; e_leg[ne] := l - it_start[i] + 1; e_kind[ne] := kind;
-        e_side[ne] := CASE x WHEN 1 THEN 'D' ELSE 'C' END; e_cur[ne] := w_cur[l];
-        e_pd[ne] := pd; e_pod[ne] := pod; e_seq[ne] := a_seq[e]; e_at[ne] := at;
-        e_dp[ne] := a_dp[e]; e_dpo[ne] := a_dpo[e]; e_cp[ne] := a_cp[e]; e_cpo[ne] := a_cpo[e];
-      END LOOP;
+      -- Debit the source, credit the destination; record each entry with the balances after it.
+      a_dp[s] := a_dp[s] + pd; a_dpo[s] := a_dpo[s] + pod; a_seq[s] := a_seq[s] + 1;
+      ne := ne + 1;
+      e_acc[ne] := s; e_accid[ne] := a_id[s]; e_side[ne] := 'D'; e_seq[ne] := a_seq[s];
+      e_at[ne] := greatest(p_now, a_last[s]);
+      e_dp[ne] := a_dp[s]; e_dpo[ne] := a_dpo[s]; e_cp[ne] := a_cp[s]; e_cpo[ne] := a_cpo[s];
+      e_txn[ne] := p_ids[i]; e_leg[ne] := l - it_start[i] + 1; e_kind[ne] := kind; e_cur[ne] := w_cur[l];
+      e_pd[ne] := pd; e_pod[ne] := pod;
+      a_cp[d] := a_cp[d] + pd; a_cpo[d] := a_cpo[d] + pod; a_seq[d] := a_seq[d] + 1;
+      ne := ne + 1;
+      e_acc[ne] := d; e_accid[ne] := a_id[d]; e_side[ne] := 'C'; e_seq[ne] := a_seq[d];
+      e_at[ne] := greatest(p_now, a_last[d]);
+      e_dp[ne] := a_dp[d]; e_dpo[ne] := a_dpo[d]; e_cp[ne] := a_cp[d]; e_cpo[ne] := a_cpo[d];
+      e_txn[ne] := p_ids[i]; e_leg[ne] := l - it_start[i] + 1; e_kind[ne] := kind; e_cur[ne] := w_cur[l];
+      e_pd[ne] := pd; e_pod[ne] := pod;
     END LOOP;
 
     -- Limits, checked on the final state of the item (only new debits/credits can break them).
@@ -249,6 +264,7 @@ BEGIN
       END LOOP;
       ne := mark;
       r_code[i] := fail; r_detail[i] := detail;
+      IF op = 'create' THEN f_ids := f_ids || p_ids[i]; END IF;
     ELSE
       FOR e IN mark + 1 .. ne LOOP a_last[e_acc[e]] := e_at[e]; END LOOP;
       r_txn[i] := p_ids[i];
@@ -265,25 +281,28 @@ BEGIN
         r_code[i] := 'LEDGER_BATCH_ABORTED'; r_txn[i] := NULL; r_status[i] := NULL;
       END IF;
     END LOOP;
-    RETURN QUERY SELECT g, r_txn[g], r_status[g], r_replayed[g], r_code[g], r_detail[g] FROM generate_series(1, n) g;
+    RETURN QUERY SELECT r.g::integer, r.txn, r.st, r.rep, r.code, r.detail
+    FROM unnest(r_txn, r_status, r_replayed, r_code, r_detail) WITH ORDINALITY AS r(txn, st, rep, code, detail, g);
     RETURN;
   END IF;
 
   -- 6. Write back, set-based.
-  DELETE FROM ledger_transactions lt
-  USING unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
-  WHERE x.op = 'create' AND r_code[x.i] IS NOT NULL AND lt.tenant_id = p_tenant AND lt.transaction_id = x.id;
+  IF cardinality(f_ids) > 0 THEN
+    DELETE FROM ledger_transactions lt WHERE lt.tenant_id = p_tenant AND lt.transaction_id = ANY (f_ids);
+  END IF;
 
-  UPDATE ledger_transactions lt
-  SET status = r_status[x.i], resolved_at = p_now,
-      posted_amounts = CASE WHEN x.op = 'post' THEN pa.amts END
-  FROM unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
-  LEFT JOIN (
-    SELECT w.i, array_agg(w.p ORDER BY w.k) AS amts
-    FROM unnest(w_item, w_post) WITH ORDINALITY AS w(i, p, k) GROUP BY w.i
-  ) pa ON pa.i = x.i
-  WHERE x.op <> 'create' AND r_code[x.i] IS NULL AND NOT r_replayed[x.i]
-    AND lt.tenant_id = p_tenant AND lt.transaction_id = x.id;
+  IF has_other THEN
+    UPDATE ledger_transactions lt
+    SET status = x.st, resolved_at = p_now,
+        posted_amounts = CASE WHEN x.op = 'post' THEN pa.amts END
+    FROM unnest(p_ops, p_ids, r_status, r_code, r_replayed) WITH ORDINALITY AS x(op, id, st, code, rep, i)
+    LEFT JOIN (
+      SELECT w.i, array_agg(w.p ORDER BY w.k) AS amts
+      FROM unnest(w_item, w_post) WITH ORDINALITY AS w(i, p, k) GROUP BY w.i
+    ) pa ON pa.i = x.i
+    WHERE x.op <> 'create' AND x.code IS NULL AND NOT x.rep
+      AND lt.tenant_id = p_tenant AND lt.transaction_id = x.id;
+  END IF;
 
   IF ne > 0 THEN
     UPDATE ledger_accounts la
@@ -294,13 +313,14 @@ BEGIN
 
     INSERT INTO ledger_entries (tenant_id, account_id, seq, transaction_id, leg, kind, side, currency,
       pending_delta, posted_delta, debits_pending, debits_posted, credits_pending, credits_posted, created_at)
-    SELECT p_tenant, a_id[v.acc], v.seq, v.txn, v.leg, v.kind, v.side, v.cur, v.pd, v.pod,
+    SELECT p_tenant, v.acc, v.seq, v.txn, v.leg, v.kind, v.side, v.cur, v.pd, v.pod,
            v.dp, v.dpo, v.cp, v.cpo, v.at
-    FROM unnest(e_acc[1:ne], e_seq[1:ne], e_txn[1:ne], e_leg[1:ne], e_kind[1:ne], e_side[1:ne], e_cur[1:ne],
+    FROM unnest(e_accid[1:ne], e_seq[1:ne], e_txn[1:ne], e_leg[1:ne], e_kind[1:ne], e_side[1:ne], e_cur[1:ne],
                 e_pd[1:ne], e_pod[1:ne], e_dp[1:ne], e_dpo[1:ne], e_cp[1:ne], e_cpo[1:ne], e_at[1:ne])
          AS v(acc, seq, txn, leg, kind, side, cur, pd, pod, dp, dpo, cp, cpo, at);
   END IF;
 
-  RETURN QUERY SELECT g, r_txn[g], r_status[g], r_replayed[g], r_code[g], r_detail[g] FROM generate_series(1, n) g;
+  RETURN QUERY SELECT r.g::integer, r.txn, r.st, r.rep, r.code, r.detail
+    FROM unnest(r_txn, r_status, r_replayed, r_code, r_detail) WITH ORDINALITY AS r(txn, st, rep, code, detail, g);
 END;
 $fn$`

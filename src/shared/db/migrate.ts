@@ -9,6 +9,7 @@ export type NamedMigrations = Readonly<Record<string, Migration>>
 export async function migrateToLatest<DB>(
   db: Kysely<DB>,
   sets: readonly NamedMigrations[],
+  routines: readonly string[] = [],
 ): Promise<{ applied: string[] }> {
   const all: Record<string, Migration> = {}
   for (const set of sets) {
@@ -24,7 +25,21 @@ export async function migrateToLatest<DB>(
     const failed = results?.find((r) => r.status === 'Error')
     throw new Error(`Migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`, { cause: error })
   }
+  await applyRoutines(db as Kysely<unknown>, routines)
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) }
+}
+
+/**
+ * SQL functions are "repeatable": their CREATE OR REPLACE text is applied on every migrate, so a
+ * changed function body needs no new migration. An advisory lock keeps concurrent starts from
+ * racing on the catalog ("tuple concurrently updated").
+ */
+async function applyRoutines(db: Kysely<unknown>, routines: readonly string[]): Promise<void> {
+  if (routines.length === 0) return
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(7262535)`.execute(trx)
+    for (const routine of routines) await sql.raw(routine).execute(trx)
+  })
 }
 
 /**
