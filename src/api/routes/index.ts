@@ -2,9 +2,13 @@ import type { AppServices } from '../../app.js'
 import type { ApiApp } from '../server.js'
 import { registerHealthRoutes } from './health.js'
 import { registerLedgerRoutes } from './ledger.js'
+import { registerVaultRoutes } from './vault.js'
+import { registerAuditRoutes } from './audit.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerHealthRoutes(app, services)
   registerLedgerRoutes(app, services)
+  registerVaultRoutes(app, services)
+  registerAuditRoutes(app, services)
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
@@ -6,7 +7,7 @@ import type { Db } from '../../shared/db/connect.js'
 import type { IdGenerator } from '../../shared/ids.js'
 import { createFieldCipher, type FieldCipher } from './field-cipher.js'
 import { createKeyring, type KeyInfo, type Keyring } from './keyring.service.js'
-import { loadLocalKeyStore, type KeyStore } from './keystore.js'
+import { loadLocalKeyStore, localKeyStore, type KeyStore } from './keystore.js'
 import { reencryptField, type ReencryptOptions, type ReencryptResult } from './reencrypt.js'
 import { SYSTEM_TENANT } from './keyring.store.js'
 import { createVault, type AuditSink, type Vault } from './vault.service.js'
@@ -106,6 +107,10 @@ export function masterKeyStore(
   dataDir: string,
   logger?: Logger,
 ): KeyStore {
+  if (!env.MONETA_MASTER_KEY && !env.MONETA_MASTER_KEY_FILE && dataDir.startsWith('memory://')) {
+    // An in-memory database lives as long as the process: so does its master key.
+    return localKeyStore(randomBytes(32))
+  }
   const { store, source, generated } = loadLocalKeyStore({
     masterKey: env.MONETA_MASTER_KEY,
     masterKeyFile: env.MONETA_MASTER_KEY_FILE,

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
 import { CRYPTO_ERRORS, cryptoError } from './crypto.errors.js'
@@ -92,12 +92,16 @@ export function loadLocalKeyStore(src: LocalKeySource): { store: KeyStore; sourc
   }
   mkdirSync(dirname(file), { recursive: true })
   const key = randomBytes(32)
+  // Write a temporary file, then link it into place: atomic, and the first process wins.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  writeFileSync(tmp, `${key.toString('base64')}\n`, { mode: 0o600 })
   try {
-    writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' })
+    linkSync(tmp, file)
   } catch (e) {
-    // Another process created it first: use theirs.
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
     return { store: localKeyStore(parseMasterKey(readFileSync(file, 'utf8'), file)), source: file, generated: false }
+  } finally {
+    unlinkSync(tmp)
   }
   chmodSync(file, 0o600)
   return { store: localKeyStore(key), source: file, generated: true }

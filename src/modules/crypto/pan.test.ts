@@ -24,7 +24,9 @@ describe('PAN helpers', () => {
   it('masks card numbers in free text, leaving other numbers', () => {
     expect(maskPans('card 4111111111111111 declined')).toBe('card 411111******1111 declined')
     expect(maskPans('card 4111 1111 1111 1111.')).toBe('card 411111******1111.')
-    expect(maskPans('order 4111111111111112 and id 123456789012')).toBe('order 4111111111111112 and id 123456789012')
+    expect(maskPans('order 1795241220065 and id 123456789012')).toBe('order 1795241220065 and id 123456789012')
+    // A mistyped card (wrong check digit) is still masked.
+    expect(maskPans('typo 4111111111111112')).toBe('typo 411111******1112')
     expect(maskPans('x5555555555554444y')).toBe('x555555******4444y')
   })
 })

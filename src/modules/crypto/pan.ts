@@ -34,15 +34,23 @@ export function cardBrand(pan: string): string {
   return 'unknown'
 }
 
-// 12–19 digits, optionally grouped by single spaces or dashes, not inside a longer number.
-const PAN_LIKE = /(?<![\d])(?:\d[ -]?){11,18}\d(?![\d])/g
+// 12 or more digits, optionally grouped by single spaces or dashes, not inside a longer number.
+const PAN_LIKE = /(?<![\d])(?:\d[ -]?){11,}\d(?![\d])/g
 
-/** Masks every Luhn-valid card number in free text: 4111111111111111 → 411111******1111. */
+/**
+ * Masks card numbers in free text: every Luhn-valid 12–19 digit run, and every run of 15 or more digits
+ * starting with a card industry digit (2–6) even when the check digit is wrong (a mistyped card is
+ * still a card). 4111111111111111 → 411111******1111.
+ */
 export function maskPans(text: string): string {
   if (text.length < 12) return text
   return text.replace(PAN_LIKE, (m) => {
     const digits = m.replace(/[ -]/g, '')
-    if (digits.length < 12 || digits.length > 19 || !luhnValid(digits)) return m
+    if (digits.length < 12) return m
+    // Longer runs may be a card with extra digits typed or glued on: masked too.
+    const cardLike = digits.length >= 15 && digits.charCodeAt(0) >= 50 && digits.charCodeAt(0) <= 54
+    if (digits.length > 19 && !cardLike) return m
+    if (!cardLike && !luhnValid(digits)) return m
     return `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`
   })
 }
