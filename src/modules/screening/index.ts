@@ -17,3 +17,17 @@ export { parseListSource, readListSource, detectFormat } from './loaders/source.
 export type { ListSource } from './loaders/source.js'
 export { parseCsv as parseCsvRows } from './loaders/csv.js'
 export { ListFormatError } from './screening.errors.js'
+export { createScreening, subjectFingerprint, MAX_BATCH } from './screening.service.js'
+export type {
+  Screening,
+  ScreeningDeps,
+  ImportResult,
+  RescreenResult,
+  CheckOptions,
+  CheckResult,
+  CheckHit,
+  DecisionInput,
+} from './screening.service.js'
+export type { SnapshotRow } from './screening.store.js'
+export { screeningMigrations } from './screening.migrations.js'
+export { SCREENING_EVENTS } from './screening.events.js'

@@ -39,7 +39,7 @@ export function parseDateText(text: string): string[] {
 }
 
 const ID_CLAUSE =
-  /^(?:alt\.\s+)?([A-Za-z][A-Za-z .,'/#&()-]*?(?:No\.?|Number|ID|Passport|IMO|MMSI|SWIFT\/BIC|R\.F\.C\.|RFC|C\.U\.R\.P\.|NIT #|Code|Card|License|Document #|Credencial electoral|C\.U\.I\.|Registry No\.?))\s+([A-Za-z0-9][A-Za-z0-9 ./-]*?\d[A-Za-z0-9./-]*)(?:\s*\(([^)]*)\))?\s*(?:issued.*|expires.*)?$/
+  /^(?:alt\.\s+)?((?:[A-Za-z][A-Za-z .,'/#&()-]*?)?(?:No\.?|Number|ID|Passport|IMO|MMSI|SWIFT\/BIC|R\.F\.C\.|RFC|C\.U\.R\.P\.|NIT #|Code|Card|License|Document #|Credencial electoral|C\.U\.I\.|Registry No\.?))\s+([A-Za-z0-9][A-Za-z0-9 ./-]*?\d[A-Za-z0-9./-]*)(?:\s*\(([^)]*)\))?\s*(?:issued.*|expires.*)?$/
 
 export function parseRemarks(remarks: string | undefined): RemarkFacts {
   const out: RemarkFacts = { dobs: [], countries: [], identifiers: [], cryptoAddresses: [] }

@@ -1,0 +1,171 @@
+import { basename } from 'node:path'
+import cliProgress from 'cli-progress'
+import type { Command } from 'commander'
+import { DEFAULT_TENANT } from '../../modules/platform/index.js'
+import {
+  LIST_FORMATS,
+  readListSource,
+  type CheckHit,
+  type ListFormat,
+  type ListSource,
+  type SubjectType,
+} from '../../modules/screening/index.js'
+import { AppError } from '../../shared/errors.js'
+import { withServices } from '../context.js'
+
+const TYPES: readonly SubjectType[] = ['person', 'entity', 'vessel', 'aircraft', 'unknown']
+
+async function fetchSource(url: string): Promise<ListSource> {
+  let res: Response
+  try {
+    res = await fetch(url)
+  } catch (err) {
+    throw new AppError('SCREENING_LIST_UNREADABLE', 'unavailable', `Cannot download ${url}: ${String(err)}`)
+  }
+  if (!res.ok) throw new AppError('SCREENING_LIST_UNREADABLE', 'unavailable', `Downloading ${url} answered HTTP ${res.status}`)
+  const name = basename(new URL(url).pathname) || 'list'
+  return { name: url, files: new Map([[name, Buffer.from(await res.arrayBuffer())]]) }
+}
+
+function printHit(h: CheckHit): void {
+  const e = h.explanation
+  process.stdout.write(
+    `${h.score.toFixed(3)}  ${h.listId}:${h.entryKey}  ${h.primaryName}  [${h.entryType}]${h.suppressedBy ? '  (suppressed: not a match)' : ''}\n`,
+  )
+  process.stdout.write(`       ${e.summary}\n`)
+}
+
+export function registerScreeningCommands(program: Command): void {
+  program
+    .command('screen <name>')
+    .description('Screen a name against every loaded sanctions list and explain each hit')
+    .option('--dob <date>', 'date of birth: YYYY, YYYY-MM or YYYY-MM-DD')
+    .option('--country <country...>', 'nationality or residence (name or ISO code); repeatable')
+    .option('--type <type>', `person | entity | vessel | aircraft | unknown`, 'unknown')
+    .option('--id <identifier...>', 'passport, registration or tax number (matched exactly)')
+    .option('--crypto <address...>', 'crypto address (matched exactly)')
+    .option('--subject <id>', 'customer/counterparty id: remember it, apply decisions, raise alerts')
+    .option('--threshold <score>', 'alert threshold (default: the shipped one)')
+    .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (
+        name: string,
+        opts: {
+          dob?: string
+          country?: string[]
+          type: string
+          id?: string[]
+          crypto?: string[]
+          subject?: string
+          threshold?: string
+          tenant: string
+          json?: boolean
+        },
+      ) => {
+        if (!TYPES.includes(opts.type as SubjectType)) {
+          throw new AppError('SCREENING_TYPE_INVALID', 'invalid', `--type must be one of ${TYPES.join(', ')}`)
+        }
+        const threshold = opts.threshold === undefined ? undefined : Number(opts.threshold)
+        if (threshold !== undefined && !(threshold >= 0.5 && threshold <= 1)) {
+          throw new AppError('SCREENING_THRESHOLD_INVALID', 'invalid', '--threshold must be a number between 0.5 and 1')
+        }
+        const r = await withServices((s) =>
+          s.screening.check(
+            opts.tenant,
+            {
+              name,
+              type: opts.type as SubjectType,
+              ...(opts.dob ? { dob: opts.dob } : {}),
+              ...(opts.country ? { countries: opts.country } : {}),
+              ...(opts.id ? { identifiers: opts.id } : {}),
+              ...(opts.crypto ? { cryptoAddresses: opts.crypto } : {}),
+            },
+            { ...(opts.subject ? { subjectId: opts.subject } : {}), ...(threshold !== undefined ? { threshold } : {}) },
+          ),
+        )
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(r)}\n`)
+        } else {
+          if (r.listsLoaded === 0) process.stderr.write('warning: no sanctions list is loaded; run `moneta lists import PATH`\n')
+          for (const h of r.hits) printHit(h)
+          for (const h of r.suppressed) printHit(h)
+          process.stdout.write(
+            `${r.hits.length} hit(s) at threshold ${r.threshold}${r.suppressed.length ? `, ${r.suppressed.length} suppressed` : ''}${r.alertsCreated ? `, ${r.alertsCreated} alert(s) raised` : ''}\n`,
+          )
+        }
+        // Exit 0 for no hit, 3 for hits, so scripts can branch without parsing.
+        process.exitCode = r.hits.length > 0 ? 3 : 0
+      },
+    )
+
+  const lists = program.command('lists').description('Sanctions lists: import snapshots, show status')
+  lists
+    .command('import <pathOrUrl>')
+    .description('Import a list file, an OFAC CSV directory or a URL as a new snapshot (diffed against the active one)')
+    .option('--format <format>', `one of ${LIST_FORMATS.join(', ')} (default: detected)`)
+    .option('--no-rescreen', 'do not rescreen stored subjects against added/changed entries')
+    .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
+    .option('--json', 'print the result as JSON')
+    .action(async (path: string, opts: { format?: string; rescreen: boolean; tenant: string; json?: boolean }) => {
+      if (opts.format && !LIST_FORMATS.includes(opts.format as ListFormat)) {
+        throw new AppError('SCREENING_LIST_FORMAT_UNKNOWN', 'invalid', `--format must be one of ${LIST_FORMATS.join(', ')}`)
+      }
+      const bar = new cliProgress.SingleBar(
+        { format: 'import [{bar}] {percentage}% | {value}/{total} entries | {stage}', hideCursor: true, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+      const result = await withServices(async (s) => {
+        const source = /^https?:\/\//.test(path) ? await fetchSource(path) : readListSource(path)
+        bar.start(1, 0, { stage: 'parsing' })
+        try {
+          return await s.screening.importList(opts.tenant, source, {
+            ...(opts.format ? { format: opts.format as ListFormat } : {}),
+            rescreen: opts.rescreen,
+            onParsed: (n) => {
+              bar.setTotal(Math.max(n, 1))
+              bar.update(0, { stage: 'diffing and storing' })
+            },
+            onProgress: (done) => bar.update(done, { stage: 'diffing and storing' }),
+          })
+        } finally {
+          bar.stop()
+        }
+      })
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(result)}\n`)
+        return
+      }
+      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`)
+      if (result.unchanged) {
+        process.stdout.write(`${result.listId}: unchanged (same file as active snapshot ${result.snapshotId})\n`)
+        return
+      }
+      process.stdout.write(
+        `${result.listId}: snapshot ${result.snapshotId} active — ${result.entryCount} entries, +${result.added} added, -${result.removed} removed, ~${result.changed} changed\n`,
+      )
+      if (result.rescreen) {
+        const r = result.rescreen
+        process.stdout.write(`rescreened ${r.subjects} subject(s) against ${r.entries} entries: ${r.hits} hit(s), ${r.alertsCreated} new alert(s)\n`)
+      }
+    })
+
+  lists
+    .command('status')
+    .description('Show the active snapshot of every loaded list')
+    .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
+    .option('--json', 'print as JSON')
+    .action(async (opts: { tenant: string; json?: boolean }) => {
+      const rows = await withServices((s) => s.screening.listStatus(opts.tenant))
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(rows)}\n`)
+        return
+      }
+      if (rows.length === 0) process.stdout.write('no list loaded\n')
+      for (const r of rows) {
+        process.stdout.write(
+          `${r.listId.padEnd(10)} ${r.entryCount} entries  snapshot ${r.snapshotId}  imported ${r.importedAt.toISOString()}  (+${r.added} -${r.removed} ~${r.changed})  ${r.format}  ${r.source}\n`,
+        )
+      }
+    })
+}
