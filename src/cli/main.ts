@@ -3,6 +3,8 @@ import { ConfigError } from '../config.js'
 import { isAppError } from '../shared/errors.js'
 import { registerCoreCommands } from './commands/core.js'
 import { registerLedgerCommands } from './commands/ledger.js'
+import { registerKeysCommands } from './commands/keys.js'
+import { registerAuditCommands } from './commands/audit.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
 const program = new Command('moneta').description('Moneta: payments, ledger and compliance core').version('0.1.0')
@@ -10,6 +12,8 @@ program.showHelpAfterError()
 
 registerCoreCommands(program)
 registerLedgerCommands(program)
+registerKeysCommands(program)
+registerAuditCommands(program)
 
 try {
   await program.parseAsync(process.argv)

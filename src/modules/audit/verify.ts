@@ -98,6 +98,27 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
     findingCount++
     if (findings.length < maxFindings) findings.push(f)
   }
+  if (input.checkpoints.length > 0 && !input.checkpoints.some((c) => input.publicKeys.has(c.keyId))) {
+    // Written under another master key (a shared test database, or a restored backup with the wrong key).
+    const ids = [...new Set(input.checkpoints.map((c) => c.keyId))].join(', ')
+    return {
+      tenant,
+      ok: false,
+      entries: 0,
+      treeSize: Math.max(input.headSize, ...input.checkpoints.map((c) => c.treeSize)),
+      checkpoints: input.checkpoints.length,
+      checkpointsVerified: 0,
+      pruned: 0,
+      root: undefined,
+      findings: [
+        {
+          kind: 'checkpoint',
+          seq: 0,
+          message: `log is signed by key ${ids}, which this master key does not hold: cannot verify`,
+        },
+      ],
+    }
+  }
   const leaves = new LeafTable()
   const badRows: number[] = []
   let rows = 0
@@ -124,14 +145,28 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
         continue
       }
       if (leaves.has(claimed)) {
-        add({ kind: 'inserted', seq: claimed, foundAt: r.seq, message: `entry ${claimed} was copied to position ${r.seq}` })
+        add({
+          kind: 'inserted',
+          seq: claimed,
+          foundAt: r.seq,
+          message: `entry ${claimed} was copied to position ${r.seq}`,
+        })
         continue
       }
       leaves.set(claimed, leaf)
       if (claimed !== r.seq) {
-        add({ kind: 'reordered', seq: claimed, foundAt: r.seq, message: `entry ${claimed} was moved to position ${r.seq}` })
+        add({
+          kind: 'reordered',
+          seq: claimed,
+          foundAt: r.seq,
+          message: `entry ${claimed} was moved to position ${r.seq}`,
+        })
       } else if (r.entry !== null && !r.leafHash.equals(leaf)) {
-        add({ kind: 'index', seq: claimed, message: `entry ${claimed}: stored leaf_hash column differs from the entry (proofs would be wrong)` })
+        add({
+          kind: 'index',
+          seq: claimed,
+          message: `entry ${claimed}: stored leaf_hash column differs from the entry (proofs would be wrong)`,
+        })
       }
     }
     input.onProgress?.(rows)
@@ -142,8 +177,18 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
   const treeSize = Math.max(signedSize, input.headSize)
 
   for (const s of badRows) {
-    if (s < treeSize) add({ kind: 'altered', seq: s, message: `entry ${s} was altered (its content no longer matches its MAC)` })
-    else add({ kind: 'inserted', seq: s, message: `entry ${s} was inserted: it lies beyond the signed log (size ${treeSize}) and is not authentic` })
+    if (s < treeSize)
+      add({
+        kind: 'altered',
+        seq: s,
+        message: `entry ${s} was altered (its content no longer matches its MAC)`,
+      })
+    else
+      add({
+        kind: 'inserted',
+        seq: s,
+        message: `entry ${s} was inserted: it lies beyond the signed log (size ${treeSize}) and is not authentic`,
+      })
   }
   const badSet = new Set(badRows)
   for (let e = 0; e < treeSize; e++) {
@@ -152,7 +197,12 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
   }
   // Authentic entries past the signed size: the tail's checkpoints were deleted.
   for (let e = treeSize; e <= maxRow; e++) {
-    if (leaves.has(e)) add({ kind: 'checkpoint', seq: e, message: `entry ${e} is authentic but not covered by any checkpoint (checkpoints deleted?)` })
+    if (leaves.has(e))
+      add({
+        kind: 'checkpoint',
+        seq: e,
+        message: `entry ${e} is authentic but not covered by any checkpoint (checkpoints deleted?)`,
+      })
   }
 
   // Rebuild the tree from authentic leaves and check every checkpoint.
@@ -171,9 +221,24 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
     while (ci < cps.length && cps[ci]!.treeSize === frontier.size) {
       const cp = cps[ci]!
       const key = input.publicKeys.get(cp.keyId)
-      if (!key) add({ kind: 'checkpoint', seq: cp.treeSize, message: `checkpoint at size ${cp.treeSize}: signing key ${cp.keyId} is unknown` })
-      else if (!verifyCheckpoint(key, cp)) add({ kind: 'checkpoint', seq: cp.treeSize, message: `checkpoint at size ${cp.treeSize}: signature is invalid` })
-      else if (!frontier.root().equals(cp.root)) add({ kind: 'checkpoint', seq: cp.treeSize, message: `checkpoint at size ${cp.treeSize}: signed root does not match the entries` })
+      if (!key)
+        add({
+          kind: 'checkpoint',
+          seq: cp.treeSize,
+          message: `checkpoint at size ${cp.treeSize}: signing key ${cp.keyId} is unknown`,
+        })
+      else if (!verifyCheckpoint(key, cp))
+        add({
+          kind: 'checkpoint',
+          seq: cp.treeSize,
+          message: `checkpoint at size ${cp.treeSize}: signature is invalid`,
+        })
+      else if (!frontier.root().equals(cp.root))
+        add({
+          kind: 'checkpoint',
+          seq: cp.treeSize,
+          message: `checkpoint at size ${cp.treeSize}: signed root does not match the entries`,
+        })
       else verified++
       ci++
     }
@@ -182,7 +247,11 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
   for (; ci < cps.length; ci++) {
     const cp = cps[ci]!
     if (!complete) continue // entries missing below it: already named
-    add({ kind: 'checkpoint', seq: cp.treeSize, message: `checkpoint at size ${cp.treeSize} could not be recomputed` })
+    add({
+      kind: 'checkpoint',
+      seq: cp.treeSize,
+      message: `checkpoint at size ${cp.treeSize} could not be recomputed`,
+    })
   }
   findings.sort((a, b) => a.seq - b.seq)
   return {

@@ -24,6 +24,8 @@ export interface ReencryptOptions {
   /** Passes over the table before giving up on rows that writers keep producing under old keys. */
   readonly maxPasses?: number
   readonly onProgress?: (p: ReencryptProgress) => void
+  /** Stops cleanly after the current batch (Ctrl-C); the job stays resumable. */
+  readonly signal?: AbortSignal | undefined
 }
 
 export interface ReencryptResult {
@@ -109,7 +111,7 @@ export async function reencryptField(
   opts.onProgress?.({ field: name, total, done, pass })
 
   for (;;) {
-    if (opts.maxBatches !== undefined && batches >= opts.maxBatches) {
+    if ((opts.maxBatches !== undefined && batches >= opts.maxBatches) || opts.signal?.aborted) {
       return { field: name, targetKeyId: target, reencrypted, unavailable, raced, remaining: await countRemaining(), finished: false, resumed }
     }
     const after = cursor ? sql`AND (tenant_id, ${idc}) > (${cursor.tenant}, ${cursor.row})` : sql``
