@@ -12,20 +12,31 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBigInt: true }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       // Module boundaries: other modules are reached only through their index.ts.
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              regex: '^\\.\\./(\\.\\./)*modules/[^/]+/(?!index\\.js$).+',
+              regex: '(^|/)modules/[^/]+/(?!index\\.js$).+',
               message: 'Import a module only through its index.ts.',
             },
-            {
-              regex: '^\\.\\./(?!\\.\\.|shared/)[^/]+/(?!index\\.js$).+\\.js$',
-              message: 'Import a sibling module only through its index.ts.',
-            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Inside a module's top folder, "../other/x.js" is another module's private file.
+    files: ['src/modules/*/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)modules/[^/]+/(?!index\\.js$).+', message: 'Import a module only through its index.ts.' },
+            { regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!index\\.js$).+', message: 'Import another module only through its index.ts.' },
           ],
         },
       ],

@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { connect } from '../src/shared/db/connect.js'
 import { migrateToLatest } from '../src/shared/db/migrate.js'
 import { allMigrations, allRoutines } from '../src/migrations.js'
-import { createLedger, type Ledger, type LedgerCommand } from '../src/modules/ledger/index.js'
+import { createLedger, type LedgerCommand } from '../src/modules/ledger/index.js'
 import { systemClock } from '../src/shared/clock.js'
 import { systemIds } from '../src/shared/ids.js'
 
@@ -23,25 +23,45 @@ const log = (s: string) => process.stdout.write(`${s}\n`)
 export async function main(args: string[]): Promise<void> {
   const seconds = arg(args, 'seconds', 10)
   const nAccounts = arg(args, 'accounts', 10_000)
-  const url = process.env.DATABASE_URL ?? process.env.MONETA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  const url =
+    process.env.DATABASE_URL ??
+    process.env.MONETA_TEST_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/test'
   const h = await connect({ databaseUrl: url, poolSize: 20 })
   await migrateToLatest(h.db, allMigrations, allRoutines)
-  const fsync = (await sql<{ fsync: string; synchronous_commit: string }>`
-    SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit`.execute(h.db)).rows[0]!
-  log(`ledger bench: ${url.replace(/\/\/[^@]*@/, '//')} fsync=${fsync.fsync} synchronous_commit=${fsync.synchronous_commit}, ${seconds}s per run`)
-  const ledger = createLedger({ db: h.db, clock: systemClock, ids: systemIds, batchMax: 1000, maxInFlight: 2 })
+  const fsync = (
+    await sql<{ fsync: string; synchronous_commit: string }>`
+    SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit`.execute(
+      h.db,
+    )
+  ).rows[0]!
+  log(
+    `ledger bench: ${url.replace(/\/\/[^@]*@/, '//')} fsync=${fsync.fsync} synchronous_commit=${fsync.synchronous_commit}, ${seconds}s per run`,
+  )
+  const ledger = createLedger({
+    db: h.db,
+    clock: systemClock,
+    ids: systemIds,
+    batchMax: 1000,
+    maxInFlight: 2,
+  })
   const tenant = systemIds('ten_bench')
 
   // Accounts: no-overdraft wallets, funded far beyond what the runs spend (10^14 each, so the
   // funding account's total stays below 2^63), so every error is a real one.
   log(`creating ${nAccounts} accounts…`)
   await sql`INSERT INTO ledger_accounts (tenant_id, account_id, currency, exponent, normal_side, flags, created_at)
-    SELECT ${tenant}, 'acc_' || g, 'USD', 2, 'credit', 1, now() FROM generate_series(0, ${nAccounts - 1}) g`.execute(h.db)
+    SELECT ${tenant}, 'acc_' || g, 'USD', 2, 'credit', 1, now() FROM generate_series(0, ${nAccounts - 1}) g`.execute(
+    h.db,
+  )
   await ledger.createAccount(tenant, { id: 'funding', currency: 'USD', normalSide: 'debit' })
   for (let start = 0; start < nAccounts; start += 1000) {
     const cmds: LedgerCommand[] = []
     for (let i = start; i < Math.min(start + 1000, nAccounts); i++) {
-      cmds.push({ op: 'create', legs: [{ source: 'funding', destination: `acc_${i}`, amount: 10n ** 14n, currency: 'USD' }] })
+      cmds.push({
+        op: 'create',
+        legs: [{ source: 'funding', destination: `acc_${i}`, amount: 10n ** 14n, currency: 'USD' }],
+      })
     }
     await ledger.execute(tenant, cmds)
   }
@@ -63,7 +83,9 @@ export async function main(args: string[]): Promise<void> {
     const t0 = performance.now()
     const r = await ledger.verify(tenant)
     verifyAll.push(r.ok)
-    log(`  verify after ${name}: ${r.ok ? 'ok' : `FAILED (${r.violations.length})`} in ${((performance.now() - t0) / 1000).toFixed(1)}s`)
+    log(
+      `  verify after ${name}: ${r.ok ? 'ok' : `FAILED (${r.violations.length})`} in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+    )
   }
 
   async function batched(size: number, workers: number): Promise<number> {
@@ -85,7 +107,11 @@ export async function main(args: string[]): Promise<void> {
     return tps
   }
 
-  async function single(name: string, clients: number, next: () => LedgerCommand): Promise<{ tps: number; p99: number; p50: number }> {
+  async function single(
+    name: string,
+    clients: number,
+    next: () => LedgerCommand,
+  ): Promise<{ tps: number; p99: number; p50: number }> {
     const latencies: number[] = []
     const end = performance.now() + seconds * 1000
     const start = performance.now()
@@ -103,7 +129,9 @@ export async function main(args: string[]): Promise<void> {
     latencies.sort((a, b) => a - b)
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0
     const tps = latencies.length / elapsed
-    log(`  ${name}: ${Math.round(tps)} transfers/s, p50 ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms`)
+    log(
+      `  ${name}: ${Math.round(tps)} transfers/s, p50 ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms`,
+    )
     await verify(name)
     return { tps, p99: q(0.99), p50: q(0.5) }
   }
@@ -114,7 +142,9 @@ export async function main(args: string[]): Promise<void> {
   log('single path (16 concurrent clients, in-process batcher):')
   const uniform = await single('uniform over 10,000', 16, () => transfer(...pair(() => rand(nAccounts))))
   const hot10 = await single('10 hot accounts', 16, () => transfer(...pair(() => rand(10))))
-  const hot1 = await single('1 hot account', 16, () => (Math.random() < 0.5 ? transfer(0, 1 + rand(nAccounts - 1)) : transfer(1 + rand(nAccounts - 1), 0)))
+  const hot1 = await single('1 hot account', 16, () =>
+    Math.random() < 0.5 ? transfer(0, 1 + rand(nAccounts - 1)) : transfer(1 + rand(nAccounts - 1), 0),
+  )
 
   await ledger.close()
   await h.close()

@@ -6,6 +6,8 @@ import { createLedger, type Ledger } from './modules/ledger/index.js'
 import { createAudit, type Audit } from './modules/audit/index.js'
 import { createCrypto, loggerRedaction, masterKeyStore, type Crypto } from './modules/crypto/index.js'
 import { createPlatform, DEFAULT_TENANT, generateApiKey, type Platform } from './modules/platform/index.js'
+import { createScreening, type Screening } from './modules/screening/index.js'
+import { createMonitoring, type Monitoring } from './modules/monitoring/index.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -24,6 +26,9 @@ export interface AppServices {
   readonly crypto: Crypto
   /** Tamper-evident audit log: `audit.record({ tenant, actor, action, resource, outcome, origin })`. */
   readonly audit: Audit
+  readonly screening: Screening
+  /** Transaction monitoring: CEL rules, velocity features, typologies, decisions, alerts, backtests. */
+  readonly monitoring: Monitoring
 }
 
 export interface App {
@@ -50,17 +55,30 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       level: config.logLevel,
       ...loggerRedaction(['*.apiKey', '*.password', '*.secret']),
     })
-  const db = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize })
+  const db = await connect({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+  })
   await migrateToLatest(db.db, allMigrations, allRoutines)
   const clock = opts.clock ?? systemClock
   const ids = systemIds
   const platform = createPlatform(db.db)
   const ledger = createLedger({ db: db.db, clock, ids, batchMax: config.ledgerBatchMax, logger })
   // The master key comes from MONETA_MASTER_KEY / MONETA_MASTER_KEY_FILE, else <dataDir>/master.key.
-  const crypto = await createCrypto({ db: db.db, clock, ids, logger, keyStore: masterKeyStore(process.env, config.dataDir, logger) })
+  const crypto = await createCrypto({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    keyStore: masterKeyStore(process.env, config.dataDir, logger),
+  })
   const audit = createAudit({ db: db.db, clock, logger, keys: crypto.keyring.auditKeys() })
   crypto.useAudit(audit)
-  return { config, db, clock, ids, logger, platform, ledger, crypto, audit }
+  const screening = createScreening({ db: db.db, clock, ids, logger })
+  // Alerts go to the events outbox once the backbone is composed here (pass `outbox`).
+  const monitoring = createMonitoring({ db: db.db, clock, ids, logger })
+  return { config, db, clock, ids, logger, platform, ledger, crypto, audit, screening, monitoring }
 }
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
@@ -72,7 +90,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   } else if ((await services.platform.countApiKeys(DEFAULT_TENANT)) === 0) {
     generatedApiKey = await services.platform.createApiKey(DEFAULT_TENANT, { plaintext: generateApiKey() })
   }
-  const server = await buildServer(services, { bodyLimitBytes: config.bodyLimitBytes, logger: services.logger })
+  const server = await buildServer(services, {
+    bodyLimitBytes: config.bodyLimitBytes,
+    logger: services.logger,
+  })
   const timers: NodeJS.Timeout[] = []
   return {
     services,
@@ -81,12 +102,20 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     startWorkers() {
       // Pending transactions past their timeout are voided (status "expired").
       const sweep = setInterval(() => {
-        services.ledger.expirePending().catch((err: unknown) => services.logger.error({ err }, 'pending sweep failed'))
+        services.ledger
+          .expirePending()
+          .catch((err: unknown) => services.logger.error({ err }, 'pending sweep failed'))
       }, config.pendingSweepMs)
       sweep.unref()
       timers.push(sweep)
       // Pick up keys rotated by `moneta keys rotate` in another process.
-      const keys = setInterval(() => void services.crypto.keyring.refresh().catch((err: unknown) => services.logger.error({ err }, 'keyring refresh failed')), 30_000)
+      const keys = setInterval(
+        () =>
+          void services.crypto.keyring
+            .refresh()
+            .catch((err: unknown) => services.logger.error({ err }, 'keyring refresh failed')),
+        30_000,
+      )
       keys.unref()
       timers.push(keys)
     },

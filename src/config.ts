@@ -74,7 +74,8 @@ function readFile(env: NodeJS.ProcessEnv, problems: string[]): Record<string, un
   }
   try {
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'))
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>
     problems.push(`${path} must hold a JSON object.`)
   } catch (e) {
     problems.push(`${path} is not valid JSON: ${(e as Error).message}`)
@@ -87,13 +88,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const file = readFile(env, problems)
   const known = new Set(Object.values(FILE_KEYS))
   for (const key of Object.keys(file)) {
-    if (!known.has(key)) problems.push(`Unknown key "${key}" in the config file; known keys: ${[...known].join(', ')}.`)
+    if (!known.has(key))
+      problems.push(`Unknown key "${key}" in the config file; known keys: ${[...known].join(', ')}.`)
   }
   const get = (name: string): string | undefined => {
     const fromEnv = env[name]
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv
     const fromFile = file[FILE_KEYS[name] ?? '']
-    return fromFile === undefined || fromFile === null ? undefined : String(fromFile as string | number)
+    if (fromFile === undefined || fromFile === null) return undefined
+    return typeof fromFile === 'object' ? JSON.stringify(fromFile) : String(fromFile)
   }
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const raw = get(name)
@@ -108,13 +111,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const databaseUrl = get('DATABASE_URL')
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push(`DATABASE_URL must start with postgres:// or postgresql://, got "${redactUrl(databaseUrl)}".`)
+    problems.push(
+      `DATABASE_URL must start with postgres:// or postgresql://, got "${redactUrl(databaseUrl)}".`,
+    )
   }
   const redisUrl = get('REDIS_URL')
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://.')
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
+    problems.push('REDIS_URL must start with redis:// or rediss://.')
   const apiKey = get('MONETA_API_KEY')
   if (apiKey !== undefined && apiKey.length < 24) {
-    problems.push('MONETA_API_KEY must be at least 24 characters; generate one with `openssl rand -base64 32`.')
+    problems.push(
+      'MONETA_API_KEY must be at least 24 characters; generate one with `openssl rand -base64 32`.',
+    )
   }
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
   const logLevel = get('LOG_LEVEL') ?? 'info'
@@ -126,7 +134,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int('PORT', 4000, 0, 65535),
     host: get('HOST') ?? '0.0.0.0',
     databaseUrl,
-    dataDir: (get('MONETA_DATA_DIR') ?? '.moneta').startsWith('memory://') ? 'memory://' : resolve(get('MONETA_DATA_DIR') ?? '.moneta'),
+    dataDir: (get('MONETA_DATA_DIR') ?? '.moneta').startsWith('memory://')
+      ? 'memory://'
+      : resolve(get('MONETA_DATA_DIR') ?? '.moneta'),
     dbPoolSize: int('MONETA_DB_POOL_SIZE', 10, 1, 200),
     apiKey: apiKey === undefined ? undefined : new Secret(apiKey),
     redisUrl,

@@ -23,7 +23,11 @@ function fromFastify(err: FastifyError): AppError | undefined {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new AppError('INVALID_JSON', 'invalid', `The request body is not valid JSON: ${err.message}`)
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('BODY_TOO_LARGE', 'too_large', 'The request body is larger than the server accepts.')
+      return new AppError(
+        'BODY_TOO_LARGE',
+        'too_large',
+        'The request body is larger than the server accepts.',
+      )
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError('UNSUPPORTED_MEDIA_TYPE', 'invalid', 'Send the body as application/json.')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -46,8 +50,7 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
       body: { error: { code: 'INTERNAL', message: 'Internal error; it has been logged.' } },
     }
   }
-  const status =
-    appError.code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : (STATUS_BY_KIND[appError.kind] ?? 500)
+  const status = appError.code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : (STATUS_BY_KIND[appError.kind] ?? 500)
   const body: ErrorBody = { error: { code: appError.code, message: appError.message } }
   if (appError.details) body.error.details = { ...appError.details }
   return { status, body, internal: status >= 500 }

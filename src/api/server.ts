@@ -52,7 +52,9 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
   app.setNotFoundHandler((req, reply) => {
     void reply
       .status(404)
-      .send({ error: { code: 'ROUTE_NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` } })
+      .send({
+        error: { code: 'ROUTE_NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` },
+      })
   })
 
   await app.register(fastifySwagger, {
@@ -70,7 +72,11 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
     const header = req.headers.authorization
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null
     if (!match?.[1]) {
-      throw new AppError('UNAUTHENTICATED', 'unauthorized', 'Send your API key as "Authorization: Bearer <key>".')
+      throw new AppError(
+        'UNAUTHENTICATED',
+        'unauthorized',
+        'Send your API key as "Authorization: Bearer <key>".',
+      )
     }
     const principal = await services.platform.authenticate(match[1])
     if (!principal) throw new AppError('UNAUTHENTICATED', 'unauthorized', 'The API key is not valid.')

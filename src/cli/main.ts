@@ -5,15 +5,19 @@ import { registerCoreCommands } from './commands/core.js'
 import { registerLedgerCommands } from './commands/ledger.js'
 import { registerKeysCommands } from './commands/keys.js'
 import { registerAuditCommands } from './commands/audit.js'
+import { registerScreeningCommands } from './commands/screening.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
-const program = new Command('moneta').description('Moneta: payments, ledger and compliance core').version('0.1.0')
+const program = new Command('moneta')
+  .description('Moneta: payments, ledger and compliance core')
+  .version('0.1.0')
 program.showHelpAfterError()
 
 registerCoreCommands(program)
 registerLedgerCommands(program)
 registerKeysCommands(program)
 registerAuditCommands(program)
+registerScreeningCommands(program)
 
 try {
   await program.parseAsync(process.argv)

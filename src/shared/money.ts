@@ -22,7 +22,10 @@ const INTEGER = /^(0|[1-9][0-9]*)$/
 /** Parses a positive amount in minor units from its integer-string form. */
 export function parseAmount(value: string, field = 'amount'): bigint {
   if (!INTEGER.test(value)) {
-    throw invalid('INVALID_AMOUNT', `${field} must be a positive integer string in minor units, got "${value}".`)
+    throw invalid(
+      'INVALID_AMOUNT',
+      `${field} must be a positive integer string in minor units, got "${value}".`,
+    )
   }
   const amount = BigInt(value)
   if (amount === 0n) throw invalid('INVALID_AMOUNT', `${field} must be greater than zero.`)

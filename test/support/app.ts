@@ -22,7 +22,10 @@ export async function createTestApp(target: TestDbTarget, opts: { clock?: Clock 
     LOG_LEVEL: 'silent',
     MONETA_CONFIG_FILE: '',
   })
-  const app = await createApp(config, { logger: pino({ level: 'silent' }), ...(opts.clock ? { clock: opts.clock } : {}) })
+  const app = await createApp(config, {
+    logger: pino({ level: 'silent' }),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  })
   await app.server.ready()
   const newTenant = async () => {
     const tenantId = newId('ten')

@@ -18,7 +18,10 @@ import { tenantOf, type ApiApp } from '../server.js'
 
 // ---- schemas (they validate requests and generate the OpenAPI document) ----
 
-const Amount = Type.String({ pattern: '^[0-9]{1,20}$', description: 'Integer minor units, e.g. "1050" = 10.50 USD' })
+const Amount = Type.String({
+  pattern: '^[0-9]{1,20}$',
+  description: 'Integer minor units, e.g. "1050" = 10.50 USD',
+})
 const CurrencyCode = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' })
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_:.-]+$' })
 const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50 })
@@ -64,7 +67,10 @@ const CreateAccountBody = Type.Object(
   { additionalProperties: false },
 )
 const PatchAccountBody = Type.Object(
-  { creditLimit: Type.Optional(Type.String({ pattern: '^[0-9]{1,20}$' })), metadata: Type.Optional(Metadata) },
+  {
+    creditLimit: Type.Optional(Type.String({ pattern: '^[0-9]{1,20}$' })),
+    metadata: Type.Optional(Metadata),
+  },
   { additionalProperties: false, minProperties: 1 },
 )
 const LegSchema = Type.Object(
@@ -90,11 +96,19 @@ const CreateTransactionFields = {
 const CreateTransactionBody = Type.Object(CreateTransactionFields, { additionalProperties: false })
 const BulkItem = Type.Union([
   Type.Object(
-    { op: Type.Literal('create'), idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), ...CreateTransactionFields },
+    {
+      op: Type.Literal('create'),
+      idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+      ...CreateTransactionFields,
+    },
     { additionalProperties: false },
   ),
   Type.Object(
-    { op: Type.Literal('post'), transactionId: Id, amounts: Type.Optional(Type.Array(Amount, { maxItems: MAX_LEGS })) },
+    {
+      op: Type.Literal('post'),
+      transactionId: Id,
+      amounts: Type.Optional(Type.Array(Amount, { maxItems: MAX_LEGS })),
+    },
     { additionalProperties: false },
   ),
   Type.Object({ op: Type.Literal('void'), transactionId: Id }, { additionalProperties: false }),
@@ -114,7 +128,14 @@ const TransactionSchema = Type.Object({
   id: Type.String(),
   status: Type.String(),
   idempotencyKey: Type.Union([Type.String(), Type.Null()]),
-  legs: Type.Array(Type.Object({ source: Type.String(), destination: Type.String(), amount: Amount, currency: Type.String() })),
+  legs: Type.Array(
+    Type.Object({
+      source: Type.String(),
+      destination: Type.String(),
+      amount: Amount,
+      currency: Type.String(),
+    }),
+  ),
   postedAmounts: Type.Union([Type.Array(Amount), Type.Null()]),
   timeoutAt: Type.Union([Type.String(), Type.Null()]),
   metadata: Metadata,
@@ -137,7 +158,10 @@ const EntryOut = Type.Object({
 })
 const IdParams = Type.Object({ id: Id })
 const PageQuery = Type.Object(
-  { after: Type.Optional(Type.String({ maxLength: 64 })), limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) },
+  {
+    after: Type.Optional(Type.String({ maxLength: 64 })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  },
   { additionalProperties: false },
 )
 
@@ -177,7 +201,10 @@ type CreateFields = Static<typeof CreateTransactionBody>
 
 function legsFrom(body: CreateFields): Leg[] {
   if ((body.legs === undefined) === (body.entries === undefined)) {
-    throw invalid('VALIDATION_ERROR', 'Give either "legs" (source → destination) or "entries" (debits and credits), not both.')
+    throw invalid(
+      'VALIDATION_ERROR',
+      'Give either "legs" (source → destination) or "entries" (debits and credits), not both.',
+    )
   }
   const checkCurrency = (code: string) => currency(code).code
   if (body.legs) {
@@ -223,12 +250,25 @@ function unwrap(result: CommandResult): Extract<CommandResult, { ok: true }> {
 const limitOf = (q: { limit?: string }) => (q.limit === undefined ? undefined : Number(q.limit))
 
 export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void {
-  const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse }
+  const errors = {
+    400: ErrorResponse,
+    401: ErrorResponse,
+    404: ErrorResponse,
+    409: ErrorResponse,
+    422: ErrorResponse,
+  }
   const tags = ['ledger']
 
   app.post(
     '/v1/accounts',
-    { schema: { tags, summary: 'Create an account', body: CreateAccountBody, response: { 201: AccountSchema, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create an account',
+        body: CreateAccountBody,
+        response: { 201: AccountSchema, ...errors },
+      },
+    },
     async (req, reply) => {
       const b = req.body
       const account = await ledger.createAccount(tenantOf(req), {
@@ -236,8 +276,12 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
         ...(b.code !== undefined ? { code: b.code } : {}),
         currency: currency(b.currency).code,
         normalSide: b.normalSide,
-        ...(b.debitsMustNotExceedCredits !== undefined ? { debitsMustNotExceedCredits: b.debitsMustNotExceedCredits } : {}),
-        ...(b.creditsMustNotExceedDebits !== undefined ? { creditsMustNotExceedDebits: b.creditsMustNotExceedDebits } : {}),
+        ...(b.debitsMustNotExceedCredits !== undefined
+          ? { debitsMustNotExceedCredits: b.debitsMustNotExceedCredits }
+          : {}),
+        ...(b.creditsMustNotExceedDebits !== undefined
+          ? { creditsMustNotExceedDebits: b.creditsMustNotExceedDebits }
+          : {}),
         ...(b.creditLimit !== undefined ? { creditLimit: BigInt(b.creditLimit) } : {}),
         ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
       })
@@ -252,7 +296,13 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
         tags,
         summary: 'List accounts',
         querystring: PageQuery,
-        response: { 200: Type.Object({ items: Type.Array(AccountSchema), next: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+        response: {
+          200: Type.Object({
+            items: Type.Array(AccountSchema),
+            next: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errors,
+        },
       },
     },
     async (req) => {
@@ -266,7 +316,14 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
 
   app.get(
     '/v1/accounts/:id',
-    { schema: { tags, summary: 'Get an account with its balances', params: IdParams, response: { 200: AccountSchema, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: 'Get an account with its balances',
+        params: IdParams,
+        response: { 200: AccountSchema, ...errors },
+      },
+    },
     async (req) => accountJson(await ledger.getAccount(tenantOf(req), req.params.id)),
   )
 
@@ -297,13 +354,17 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
         tags,
         summary: 'Balances now, or as of a past time',
         params: IdParams,
-        querystring: Type.Object({ at: Type.Optional(Type.String({ format: 'date-time' })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { at: Type.Optional(Type.String({ format: 'date-time' })) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Intersect([BalancesSchema, Type.Object({ asOf: Type.String() })]), ...errors },
       },
     },
     async (req) => {
       const at = req.query.at === undefined ? undefined : new Date(req.query.at)
-      if (at && Number.isNaN(at.getTime())) throw invalid('VALIDATION_ERROR', 'at must be an ISO 8601 date-time.')
+      if (at && Number.isNaN(at.getTime()))
+        throw invalid('VALIDATION_ERROR', 'at must be an ISO 8601 date-time.')
       const b = await ledger.balances(tenantOf(req), req.params.id, at)
       return { ...balancesJson(b), asOf: b.asOf.toISOString() }
     },
@@ -317,7 +378,10 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
         summary: 'Account history with the balance after each entry',
         params: IdParams,
         querystring: PageQuery,
-        response: { 200: Type.Object({ items: Type.Array(EntryOut), next: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+        response: {
+          200: Type.Object({ items: Type.Array(EntryOut), next: Type.Union([Type.String(), Type.Null()]) }),
+          ...errors,
+        },
       },
     },
     async (req) => {
@@ -366,7 +430,9 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
             return {
               op: 'post',
               transactionId: item.transactionId,
-              ...(item.amounts ? { amounts: item.amounts.map((a, j) => BigInt(parseAmountOrZero(a, `amounts[${j}]`))) } : {}),
+              ...(item.amounts
+                ? { amounts: item.amounts.map((a, j) => BigInt(parseAmountOrZero(a, `amounts[${j}]`))) }
+                : {}),
             }
           }
           return { op: 'void', transactionId: item.transactionId }
@@ -382,7 +448,14 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
 
   app.get(
     '/v1/transactions/:id',
-    { schema: { tags, summary: 'Get a transaction and its entries', params: IdParams, response: { 200: TransactionSchema, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: 'Get a transaction and its entries',
+        params: IdParams,
+        response: { 200: TransactionSchema, ...errors },
+      },
+    },
     async (req) => {
       const t = await ledger.getTransaction(tenantOf(req), req.params.id)
       return {
@@ -405,7 +478,10 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
         summary: 'Post a pending transaction, fully or with smaller per-leg amounts',
         params: IdParams,
         body: Type.Optional(
-          Type.Object({ amounts: Type.Optional(Type.Array(Amount, { minItems: 1, maxItems: MAX_LEGS })) }, { additionalProperties: false }),
+          Type.Object(
+            { amounts: Type.Optional(Type.Array(Amount, { minItems: 1, maxItems: MAX_LEGS })) },
+            { additionalProperties: false },
+          ),
         ),
         response: { 200: ResultSchema, ...errors },
       },
@@ -413,7 +489,11 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
     async (req) => {
       const amounts = req.body?.amounts?.map((a, j) => BigInt(parseAmountOrZero(a, `amounts[${j}]`)))
       const result = unwrap(
-        await ledger.submit(tenantOf(req), { op: 'post', transactionId: req.params.id, ...(amounts ? { amounts } : {}) }),
+        await ledger.submit(tenantOf(req), {
+          op: 'post',
+          transactionId: req.params.id,
+          ...(amounts ? { amounts } : {}),
+        }),
       )
       return resultJson(result)
     },
@@ -421,8 +501,16 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
 
   app.post(
     '/v1/transactions/:id/void',
-    { schema: { tags, summary: 'Void a pending transaction', params: IdParams, response: { 200: ResultSchema, ...errors } } },
-    async (req) => resultJson(unwrap(await ledger.submit(tenantOf(req), { op: 'void', transactionId: req.params.id }))),
+    {
+      schema: {
+        tags,
+        summary: 'Void a pending transaction',
+        params: IdParams,
+        response: { 200: ResultSchema, ...errors },
+      },
+    },
+    async (req) =>
+      resultJson(unwrap(await ledger.submit(tenantOf(req), { op: 'void', transactionId: req.params.id }))),
   )
 }
 

@@ -14,8 +14,9 @@ export function registerCoreCommands(program: Command): void {
     .command('migrate')
     .description('Apply database migrations (also done on start)')
     .action(async () =>
-      withServices(async () => {
+      withServices(() => {
         process.stdout.write('migrations applied\n')
+        return Promise.resolve()
       }),
     )
 

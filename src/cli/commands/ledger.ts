@@ -6,7 +6,9 @@ export function registerLedgerCommands(program: Command): void {
   const ledger = program.command('ledger').description('Ledger operations')
   ledger
     .command('verify')
-    .description('Check every invariant: transactions net to zero, balances equal their entries, totals are zero')
+    .description(
+      'Check every invariant: transactions net to zero, balances equal their entries, totals are zero',
+    )
     .option('--tenant <id>', 'only this tenant (default: all tenants)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { tenant?: string; json?: boolean }) => {
@@ -16,7 +18,8 @@ export function registerLedgerCommands(program: Command): void {
       } else if (report.ok) {
         process.stdout.write('ledger verify: ok\n')
       } else {
-        for (const v of report.violations) process.stdout.write(`VIOLATION ${v.kind} tenant=${v.tenantId} ref=${v.ref}: ${v.detail}\n`)
+        for (const v of report.violations)
+          process.stdout.write(`VIOLATION ${v.kind} tenant=${v.tenantId} ref=${v.ref}: ${v.detail}\n`)
         process.stdout.write(`ledger verify: ${report.violations.length} violation(s)\n`)
       }
       process.exitCode = report.ok ? 0 : 1
@@ -36,7 +39,11 @@ export function registerLedgerCommands(program: Command): void {
     .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
     .option('--at <iso>', 'as of this ISO 8601 time')
     .action(async (accountId: string, opts: { tenant: string; at?: string }) => {
-      const b = await withServices((s) => s.ledger.balances(opts.tenant, accountId, opts.at ? new Date(opts.at) : undefined))
-      process.stdout.write(`${JSON.stringify(b, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`)
+      const b = await withServices((s) =>
+        s.ledger.balances(opts.tenant, accountId, opts.at ? new Date(opts.at) : undefined),
+      )
+      process.stdout.write(
+        `${JSON.stringify(b, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
+      )
     })
 }

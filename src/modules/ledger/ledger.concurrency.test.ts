@@ -20,9 +20,16 @@ describeEachDb('ledger under concurrency', (target) => {
 
   async function wallet(t: string, funds: bigint) {
     await ledger.createAccount(t, { id: 'bank', currency: 'USD', normalSide: 'debit' })
-    await ledger.createAccount(t, { id: 'wallet', currency: 'USD', normalSide: 'credit', debitsMustNotExceedCredits: true })
+    await ledger.createAccount(t, {
+      id: 'wallet',
+      currency: 'USD',
+      normalSide: 'credit',
+      debitsMustNotExceedCredits: true,
+    })
     await ledger.createAccount(t, { id: 'shop', currency: 'USD', normalSide: 'credit' })
-    await ledger.execute(t, [{ op: 'create', legs: [{ source: 'bank', destination: 'wallet', amount: funds, currency: 'USD' }] }])
+    await ledger.execute(t, [
+      { op: 'create', legs: [{ source: 'bank', destination: 'wallet', amount: funds, currency: 'USD' }] },
+    ])
   }
   const debit = (amount: bigint) => ({
     op: 'create' as const,
@@ -33,9 +40,13 @@ describeEachDb('ledger under concurrency', (target) => {
     const t = freshTenant()
     await wallet(t, 2000n) // 20 × 100 affordable
     // Each call is its own batch and its own connection: they contend for the account row lock.
-    const results = (await Promise.all(Array.from({ length: 50 }, () => ledger.execute(t, [debit(100n)])))).flat()
+    const results = (
+      await Promise.all(Array.from({ length: 50 }, () => ledger.execute(t, [debit(100n)])))
+    ).flat()
     expect(results.filter((r) => r.ok)).toHaveLength(20)
-    expect(results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.code))).toEqual(Array(30).fill('LEDGER_INSUFFICIENT_FUNDS'))
+    expect(results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.code))).toEqual(
+      Array(30).fill('LEDGER_INSUFFICIENT_FUNDS'),
+    )
     const b = (await ledger.getAccount(t, 'wallet')).balances
     expect(b.posted).toBe(0n)
     expect((await ledger.verify(t)).ok).toBe(true)
@@ -68,8 +79,18 @@ describeEachDb('ledger under concurrency', (target) => {
       await Promise.all(
         Array.from({ length: 60 }, (_, i) =>
           ledger.execute(t, [
-            { op: 'create', legs: [{ source: i % 2 ? 'a' : 'b', destination: i % 2 ? 'b' : 'a', amount: 1n, currency: 'USD' }] },
-            { op: 'create', legs: [{ source: i % 2 ? 'b' : 'a', destination: i % 2 ? 'a' : 'b', amount: 2n, currency: 'USD' }] },
+            {
+              op: 'create',
+              legs: [
+                { source: i % 2 ? 'a' : 'b', destination: i % 2 ? 'b' : 'a', amount: 1n, currency: 'USD' },
+              ],
+            },
+            {
+              op: 'create',
+              legs: [
+                { source: i % 2 ? 'b' : 'a', destination: i % 2 ? 'a' : 'b', amount: 2n, currency: 'USD' },
+              ],
+            },
           ]),
         ),
       )

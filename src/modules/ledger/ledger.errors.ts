@@ -25,11 +25,20 @@ export type LedgerErrorCode = keyof typeof LEDGER_ERRORS
 
 export function ledgerError(code: LedgerErrorCode, detail?: string | null): AppError {
   const [kind, message] = LEDGER_ERRORS[code]
-  return new AppError(code, kind, detail ? `${message}: ${detail}` : message, detail ? { details: { ref: detail } } : {})
+  return new AppError(
+    code,
+    kind,
+    detail ? `${message}: ${detail}` : message,
+    detail ? { details: { ref: detail } } : {},
+  )
 }
 
 export class InsufficientFundsError extends AppError {
   constructor(accountId: string) {
-    super('LEDGER_INSUFFICIENT_FUNDS', 'rejected', `${LEDGER_ERRORS.LEDGER_INSUFFICIENT_FUNDS[1]}: ${accountId}`)
+    super(
+      'LEDGER_INSUFFICIENT_FUNDS',
+      'rejected',
+      `${LEDGER_ERRORS.LEDGER_INSUFFICIENT_FUNDS[1]}: ${accountId}`,
+    )
   }
 }

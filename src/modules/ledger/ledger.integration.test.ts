@@ -31,9 +31,26 @@ describeEachDb('ledger', (target) => {
   async function setup(funds = 1000n) {
     const t = freshTenant()
     const bank = await ledger.createAccount(t, { id: 'bank', currency: USD, normalSide: 'debit' })
-    const alice = await ledger.createAccount(t, { id: 'alice', currency: USD, normalSide: 'credit', debitsMustNotExceedCredits: true })
-    const bob = await ledger.createAccount(t, { id: 'bob', currency: USD, normalSide: 'credit', debitsMustNotExceedCredits: true })
-    if (funds > 0n) ok((await ledger.execute(t, [{ op: 'create', legs: [{ source: 'bank', destination: 'alice', amount: funds, currency: USD }] }]))[0])
+    const alice = await ledger.createAccount(t, {
+      id: 'alice',
+      currency: USD,
+      normalSide: 'credit',
+      debitsMustNotExceedCredits: true,
+    })
+    const bob = await ledger.createAccount(t, {
+      id: 'bob',
+      currency: USD,
+      normalSide: 'credit',
+      debitsMustNotExceedCredits: true,
+    })
+    if (funds > 0n)
+      ok(
+        (
+          await ledger.execute(t, [
+            { op: 'create', legs: [{ source: 'bank', destination: 'alice', amount: funds, currency: USD }] },
+          ])
+        )[0],
+      )
     return { t, bank, alice, bob }
   }
 
@@ -43,17 +60,23 @@ describeEachDb('ledger', (target) => {
       const a = await ledger.createAccount(t, { id: 'x', currency: 'JPY', normalSide: 'credit' })
       expect(a.exponent).toBe(0)
       expect((await ledger.createAccount(t, { id: 'x', currency: 'JPY', normalSide: 'credit' })).id).toBe('x')
-      await expect(ledger.createAccount(t, { id: 'x', currency: 'EUR', normalSide: 'credit' })).rejects.toMatchObject({
+      await expect(
+        ledger.createAccount(t, { id: 'x', currency: 'EUR', normalSide: 'credit' }),
+      ).rejects.toMatchObject({
         code: 'LEDGER_ACCOUNT_EXISTS',
       })
-      await expect(ledger.createAccount(t, { currency: 'ABC', normalSide: 'credit' })).rejects.toMatchObject({ code: 'UNKNOWN_CURRENCY' })
+      await expect(ledger.createAccount(t, { currency: 'ABC', normalSide: 'credit' })).rejects.toMatchObject({
+        code: 'UNKNOWN_CURRENCY',
+      })
     })
 
     it('keeps tenants apart: the same account id in two tenants is two accounts', async () => {
       const t1 = freshTenant()
       const t2 = freshTenant()
       await ledger.createAccount(t1, { id: 'shared', currency: USD, normalSide: 'credit' })
-      await expect(ledger.getAccount(t2, 'shared')).rejects.toMatchObject({ code: 'LEDGER_ACCOUNT_NOT_FOUND' })
+      await expect(ledger.getAccount(t2, 'shared')).rejects.toMatchObject({
+        code: 'LEDGER_ACCOUNT_NOT_FOUND',
+      })
     })
   })
 
@@ -75,29 +98,62 @@ describeEachDb('ledger', (target) => {
 
     it('honours a credit limit changed at runtime, and refuses lowering it below what is used', async () => {
       const { t } = await setup(0n)
-      expect(code((await ledger.execute(t, [{ op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 50n, currency: USD }] }]))[0])).toBe(
-        'LEDGER_INSUFFICIENT_FUNDS',
-      )
+      expect(
+        code(
+          (
+            await ledger.execute(t, [
+              { op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 50n, currency: USD }] },
+            ])
+          )[0],
+        ),
+      ).toBe('LEDGER_INSUFFICIENT_FUNDS')
       await ledger.updateAccount(t, 'alice', { creditLimit: 50n })
-      ok((await ledger.execute(t, [{ op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 50n, currency: USD }] }]))[0])
-      await expect(ledger.updateAccount(t, 'alice', { creditLimit: 10n })).rejects.toMatchObject({ code: 'LEDGER_LIMIT_BELOW_USAGE' })
+      ok(
+        (
+          await ledger.execute(t, [
+            { op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 50n, currency: USD }] },
+          ])
+        )[0],
+      )
+      await expect(ledger.updateAccount(t, 'alice', { creditLimit: 10n })).rejects.toMatchObject({
+        code: 'LEDGER_LIMIT_BELOW_USAGE',
+      })
       expect((await ledger.getAccount(t, 'alice')).balances.posted).toBe(-50n)
     })
 
     it('enforces credits-must-not-exceed-debits on the destination', async () => {
       const t = freshTenant()
       await ledger.createAccount(t, { id: 'src', currency: USD, normalSide: 'credit' })
-      await ledger.createAccount(t, { id: 'cap', currency: USD, normalSide: 'debit', creditsMustNotExceedDebits: true })
-      const [r] = await ledger.execute(t, [{ op: 'create', legs: [{ source: 'cap', destination: 'src', amount: 1n, currency: USD }] }])
+      await ledger.createAccount(t, {
+        id: 'cap',
+        currency: USD,
+        normalSide: 'debit',
+        creditsMustNotExceedDebits: true,
+      })
+      const [r] = await ledger.execute(t, [
+        { op: 'create', legs: [{ source: 'cap', destination: 'src', amount: 1n, currency: USD }] },
+      ])
       ok(r) // debits on "cap" are fine
-      const [r2] = await ledger.execute(t, [{ op: 'create', legs: [{ source: 'src', destination: 'cap', amount: 2n, currency: USD }] }])
+      const [r2] = await ledger.execute(t, [
+        { op: 'create', legs: [{ source: 'src', destination: 'cap', amount: 2n, currency: USD }] },
+      ])
       expect(code(r2)).toBe('LEDGER_INSUFFICIENT_FUNDS')
     })
 
     it('applies multi-leg, multi-currency transactions atomically per item', async () => {
       const t = freshTenant()
-      for (const [id, cur] of [['usd_a', USD], ['usd_b', USD], ['eur_a', 'EUR'], ['eur_b', 'EUR']] as const) {
-        await ledger.createAccount(t, { id, currency: cur, normalSide: 'credit', debitsMustNotExceedCredits: id.endsWith('_a') && cur === 'EUR' })
+      for (const [id, cur] of [
+        ['usd_a', USD],
+        ['usd_b', USD],
+        ['eur_a', 'EUR'],
+        ['eur_b', 'EUR'],
+      ] as const) {
+        await ledger.createAccount(t, {
+          id,
+          currency: cur,
+          normalSide: 'credit',
+          debitsMustNotExceedCredits: id.endsWith('_a') && cur === 'EUR',
+        })
       }
       // Second leg fails (no EUR funds): the first leg must not stick.
       const [r] = await ledger.execute(t, [
@@ -111,9 +167,13 @@ describeEachDb('ledger', (target) => {
       ])
       expect(code(r)).toBe('LEDGER_INSUFFICIENT_FUNDS')
       expect((await ledger.getAccount(t, 'usd_b')).balances.creditsPosted).toBe(0n)
-      const [mismatch] = await ledger.execute(t, [{ op: 'create', legs: [{ source: 'usd_a', destination: 'eur_b', amount: 1n, currency: USD }] }])
+      const [mismatch] = await ledger.execute(t, [
+        { op: 'create', legs: [{ source: 'usd_a', destination: 'eur_b', amount: 1n, currency: USD }] },
+      ])
       expect(code(mismatch)).toBe('LEDGER_CURRENCY_MISMATCH')
-      const [missing] = await ledger.execute(t, [{ op: 'create', legs: [{ source: 'usd_a', destination: 'nope', amount: 1n, currency: USD }] }])
+      const [missing] = await ledger.execute(t, [
+        { op: 'create', legs: [{ source: 'usd_a', destination: 'nope', amount: 1n, currency: USD }] },
+      ])
       expect(code(missing)).toBe('LEDGER_ACCOUNT_NOT_FOUND')
       expect((await ledger.verify(t)).ok).toBe(true)
     })
@@ -138,23 +198,53 @@ describeEachDb('ledger', (target) => {
   describe('two-phase', () => {
     it('holds funds while pending, then posts partially and releases the rest', async () => {
       const { t } = await setup(100n)
-      const hold = ok((await ledger.execute(t, [{ op: 'create', pending: true, legs: [{ source: 'alice', destination: 'bob', amount: 80n, currency: USD }] }]))[0])
+      const hold = ok(
+        (
+          await ledger.execute(t, [
+            {
+              op: 'create',
+              pending: true,
+              legs: [{ source: 'alice', destination: 'bob', amount: 80n, currency: USD }],
+            },
+          ])
+        )[0],
+      )
       expect(hold.status).toBe('pending')
       expect((await ledger.getAccount(t, 'alice')).balances.available).toBe(20n)
       // Pending amounts count against the limit.
-      expect(code((await ledger.execute(t, [{ op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 30n, currency: USD }] }]))[0])).toBe(
-        'LEDGER_INSUFFICIENT_FUNDS',
+      expect(
+        code(
+          (
+            await ledger.execute(t, [
+              { op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 30n, currency: USD }] },
+            ])
+          )[0],
+        ),
+      ).toBe('LEDGER_INSUFFICIENT_FUNDS')
+      const post = ok(
+        (await ledger.execute(t, [{ op: 'post', transactionId: hold.transactionId, amounts: [50n] }]))[0],
       )
-      const post = ok((await ledger.execute(t, [{ op: 'post', transactionId: hold.transactionId, amounts: [50n] }]))[0])
       expect(post.status).toBe('posted')
       const alice = await ledger.getAccount(t, 'alice')
-      expect(alice.balances).toMatchObject({ debitsPending: 0n, debitsPosted: 50n, posted: 50n, available: 50n })
+      expect(alice.balances).toMatchObject({
+        debitsPending: 0n,
+        debitsPosted: 50n,
+        posted: 50n,
+        available: 50n,
+      })
       // Posting again with the same amounts is a replay; voiding a posted one is a conflict.
-      expect(ok((await ledger.execute(t, [{ op: 'post', transactionId: hold.transactionId, amounts: [50n] }]))[0]).replayed).toBe(true)
-      expect(code((await ledger.execute(t, [{ op: 'void', transactionId: hold.transactionId }]))[0])).toBe('LEDGER_PENDING_ALREADY_POSTED')
-      expect(code((await ledger.execute(t, [{ op: 'post', transactionId: hold.transactionId, amounts: [60n] }]))[0])).toBe(
+      expect(
+        ok((await ledger.execute(t, [{ op: 'post', transactionId: hold.transactionId, amounts: [50n] }]))[0])
+          .replayed,
+      ).toBe(true)
+      expect(code((await ledger.execute(t, [{ op: 'void', transactionId: hold.transactionId }]))[0])).toBe(
         'LEDGER_PENDING_ALREADY_POSTED',
       )
+      expect(
+        code(
+          (await ledger.execute(t, [{ op: 'post', transactionId: hold.transactionId, amounts: [60n] }]))[0],
+        ),
+      ).toBe('LEDGER_PENDING_ALREADY_POSTED')
       const txn = await ledger.getTransaction(t, hold.transactionId)
       expect(txn.postedAmounts).toEqual([50n])
       expect(txn.entries.map((e) => e.kind).sort()).toEqual(['hold', 'hold', 'post', 'post'])
@@ -164,21 +254,39 @@ describeEachDb('ledger', (target) => {
     it('voids, refuses posting more than pending, and expires after the timeout', async () => {
       const { t } = await setup(100n)
       const [a, b] = await ledger.execute(t, [
-        { op: 'create', pending: true, legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }] },
-        { op: 'create', pending: true, timeoutSeconds: 60, legs: [{ source: 'alice', destination: 'bob', amount: 20n, currency: USD }] },
+        {
+          op: 'create',
+          pending: true,
+          legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }],
+        },
+        {
+          op: 'create',
+          pending: true,
+          timeoutSeconds: 60,
+          legs: [{ source: 'alice', destination: 'bob', amount: 20n, currency: USD }],
+        },
       ])
       const idA = ok(a).transactionId
       const idB = ok(b).transactionId
-      expect(code((await ledger.execute(t, [{ op: 'post', transactionId: idA, amounts: [11n] }]))[0])).toBe('LEDGER_POST_EXCEEDS_PENDING')
+      expect(code((await ledger.execute(t, [{ op: 'post', transactionId: idA, amounts: [11n] }]))[0])).toBe(
+        'LEDGER_POST_EXCEEDS_PENDING',
+      )
       expect(ok((await ledger.execute(t, [{ op: 'void', transactionId: idA }]))[0]).status).toBe('voided')
       expect((await ledger.expirePending()) >= 0).toBe(true)
       expect((await ledger.getTransaction(t, idB)).status).toBe('pending')
       clock.advance(61_000)
-      expect(code((await ledger.execute(t, [{ op: 'post', transactionId: idB }]))[0])).toBe('LEDGER_PENDING_EXPIRED')
+      expect(code((await ledger.execute(t, [{ op: 'post', transactionId: idB }]))[0])).toBe(
+        'LEDGER_PENDING_EXPIRED',
+      )
       expect(await ledger.expirePending()).toBeGreaterThanOrEqual(1)
       expect((await ledger.getTransaction(t, idB)).status).toBe('expired')
-      expect((await ledger.getAccount(t, 'alice')).balances).toMatchObject({ debitsPending: 0n, available: 100n })
-      expect(code((await ledger.execute(t, [{ op: 'post', transactionId: 'txn_missing' }]))[0])).toBe('LEDGER_TRANSACTION_NOT_FOUND')
+      expect((await ledger.getAccount(t, 'alice')).balances).toMatchObject({
+        debitsPending: 0n,
+        available: 100n,
+      })
+      expect(code((await ledger.execute(t, [{ op: 'post', transactionId: 'txn_missing' }]))[0])).toBe(
+        'LEDGER_TRANSACTION_NOT_FOUND',
+      )
       expect((await ledger.verify(t)).ok).toBe(true)
     })
   })
@@ -186,23 +294,40 @@ describeEachDb('ledger', (target) => {
   describe('idempotency', () => {
     it('replays the original result and refuses the same key with another payload', async () => {
       const { t } = await setup(100n)
-      const cmd = { op: 'create' as const, idempotencyKey: 'pay-1', legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }] }
+      const cmd = {
+        op: 'create' as const,
+        idempotencyKey: 'pay-1',
+        legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }],
+      }
       const first = ok((await ledger.execute(t, [cmd]))[0])
       const again = ok((await ledger.execute(t, [cmd]))[0])
       expect(again).toEqual({ ...first, replayed: true })
       const other = await ledger.execute(t, [{ ...cmd, legs: [{ ...cmd.legs[0]!, amount: 11n }] }])
       expect(code(other[0])).toBe('IDEMPOTENCY_CONFLICT')
       // Same key inside one batch: the repeat is a replay of the first.
-      const [x, y] = await ledger.execute(t, [{ ...cmd, idempotencyKey: 'pay-2' }, { ...cmd, idempotencyKey: 'pay-2' }])
+      const [x, y] = await ledger.execute(t, [
+        { ...cmd, idempotencyKey: 'pay-2' },
+        { ...cmd, idempotencyKey: 'pay-2' },
+      ])
       expect(ok(y).transactionId).toBe(ok(x).transactionId)
       expect((await ledger.getAccount(t, 'bob')).balances.posted).toBe(20n)
     })
 
     it('lets a failed request be retried with the same key', async () => {
       const { t } = await setup(0n)
-      const cmd = { op: 'create' as const, idempotencyKey: 'retry', legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }] }
+      const cmd = {
+        op: 'create' as const,
+        idempotencyKey: 'retry',
+        legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }],
+      }
       expect(code((await ledger.execute(t, [cmd]))[0])).toBe('LEDGER_INSUFFICIENT_FUNDS')
-      ok((await ledger.execute(t, [{ op: 'create', legs: [{ source: 'bank', destination: 'alice', amount: 10n, currency: USD }] }]))[0])
+      ok(
+        (
+          await ledger.execute(t, [
+            { op: 'create', legs: [{ source: 'bank', destination: 'alice', amount: 10n, currency: USD }] },
+          ])
+        )[0],
+      )
       expect(ok((await ledger.execute(t, [cmd]))[0]).replayed).toBe(false)
     })
   })
@@ -213,7 +338,11 @@ describeEachDb('ledger', (target) => {
       const results = await ledger.execute(
         t,
         [
-          { op: 'create', idempotencyKey: 'atom-1', legs: [{ source: 'alice', destination: 'bob', amount: 50n, currency: USD }] },
+          {
+            op: 'create',
+            idempotencyKey: 'atom-1',
+            legs: [{ source: 'alice', destination: 'bob', amount: 50n, currency: USD }],
+          },
           { op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 60n, currency: USD }] },
         ],
         { atomic: true },
@@ -221,12 +350,26 @@ describeEachDb('ledger', (target) => {
       expect(results.map(code)).toEqual(['LEDGER_BATCH_ABORTED', 'LEDGER_INSUFFICIENT_FUNDS'])
       expect((await ledger.getAccount(t, 'bob')).balances.posted).toBe(0n)
       // The aborted item's key was released.
-      ok((await ledger.execute(t, [{ op: 'create', idempotencyKey: 'atom-1', legs: [{ source: 'alice', destination: 'bob', amount: 50n, currency: USD }] }]))[0])
+      ok(
+        (
+          await ledger.execute(t, [
+            {
+              op: 'create',
+              idempotencyKey: 'atom-1',
+              legs: [{ source: 'alice', destination: 'bob', amount: 50n, currency: USD }],
+            },
+          ])
+        )[0],
+      )
     })
 
     it('dry run reports results without changing anything', async () => {
       const { t } = await setup(100n)
-      const [r] = await ledger.execute(t, [{ op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 70n, currency: USD }] }], { dryRun: true })
+      const [r] = await ledger.execute(
+        t,
+        [{ op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 70n, currency: USD }] }],
+        { dryRun: true },
+      )
       ok(r)
       expect((await ledger.getAccount(t, 'bob')).balances.posted).toBe(0n)
     })
@@ -236,7 +379,20 @@ describeEachDb('ledger', (target) => {
       await h.db
         .transaction()
         .execute(async (tx) => {
-          ok((await ledger.execute(t, [{ op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }] }], { tx }))[0])
+          ok(
+            (
+              await ledger.execute(
+                t,
+                [
+                  {
+                    op: 'create',
+                    legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }],
+                  },
+                ],
+                { tx },
+              )
+            )[0],
+          )
           throw new Error('caller aborts')
         })
         .catch((e: unknown) => expect(String(e)).toContain('caller aborts'))
@@ -246,19 +402,36 @@ describeEachDb('ledger', (target) => {
     it('groups concurrent single submissions (batcher) with exact results', async () => {
       const { t } = await setup(500n)
       const results = await Promise.all(
-        Array.from({ length: 80 }, () => ledger.submit(t, { op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }] })),
+        Array.from({ length: 80 }, () =>
+          ledger.submit(t, {
+            op: 'create',
+            legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }],
+          }),
+        ),
       )
       expect(results.filter((r) => r.ok)).toHaveLength(50)
-      expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.code === 'LEDGER_INSUFFICIENT_FUNDS')).toBe(true)
+      expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.code === 'LEDGER_INSUFFICIENT_FUNDS')).toBe(
+        true,
+      )
       expect((await ledger.getAccount(t, 'alice')).balances.posted).toBe(0n)
     })
 
     it('rejects structurally invalid items before touching the database', async () => {
       const t = freshTenant()
-      const bad = ledger.execute(t, [{ op: 'create', legs: [{ source: 'a', destination: 'a', amount: 1n, currency: USD }] }])
-      await expect(bad).rejects.toSatisfy((e: unknown) => isAppError(e) && e.code === 'LEDGER_SAME_ACCOUNT' && e.message.startsWith('items[0]'))
-      await expect(ledger.execute(t, [{ op: 'create', legs: [] }])).rejects.toMatchObject({ code: 'LEDGER_NO_LEGS' })
-      await expect(ledger.execute(t, [{ op: 'create', legs: [{ source: 'a', destination: 'b', amount: 0n, currency: USD }] }])).rejects.toMatchObject({
+      const bad = ledger.execute(t, [
+        { op: 'create', legs: [{ source: 'a', destination: 'a', amount: 1n, currency: USD }] },
+      ])
+      await expect(bad).rejects.toSatisfy(
+        (e: unknown) => isAppError(e) && e.code === 'LEDGER_SAME_ACCOUNT' && e.message.startsWith('items[0]'),
+      )
+      await expect(ledger.execute(t, [{ op: 'create', legs: [] }])).rejects.toMatchObject({
+        code: 'LEDGER_NO_LEGS',
+      })
+      await expect(
+        ledger.execute(t, [
+          { op: 'create', legs: [{ source: 'a', destination: 'b', amount: 0n, currency: USD }] },
+        ]),
+      ).rejects.toMatchObject({
         code: 'INVALID_AMOUNT',
       })
     })
@@ -270,7 +443,16 @@ describeEachDb('ledger', (target) => {
       const t0 = clock.now()
       for (let i = 1; i <= 5; i++) {
         clock.advance(1000)
-        ok((await ledger.execute(t, [{ op: 'create', legs: [{ source: 'bank', destination: 'alice', amount: BigInt(i), currency: USD }] }]))[0])
+        ok(
+          (
+            await ledger.execute(t, [
+              {
+                op: 'create',
+                legs: [{ source: 'bank', destination: 'alice', amount: BigInt(i), currency: USD }],
+              },
+            ])
+          )[0],
+        )
       }
       expect((await ledger.balances(t, 'alice', t0)).posted).toBe(0n)
       expect((await ledger.balances(t, 'alice', new Date(t0.getTime() + 2500))).posted).toBe(3n)
@@ -286,10 +468,20 @@ describeEachDb('ledger', (target) => {
   describe('verify', () => {
     it('names every violation after rows are tampered with directly in SQL', async () => {
       const { t } = await setup(100n)
-      const r = ok((await ledger.execute(t, [{ op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }] }]))[0])
+      const r = ok(
+        (
+          await ledger.execute(t, [
+            { op: 'create', legs: [{ source: 'alice', destination: 'bob', amount: 10n, currency: USD }] },
+          ])
+        )[0],
+      )
       expect((await ledger.verify(t)).ok).toBe(true)
-      await sql`UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE tenant_id = ${t} AND account_id = 'bob'`.execute(h.db)
-      await sql`UPDATE ledger_entries SET posted_delta = 9 WHERE tenant_id = ${t} AND transaction_id = ${r.transactionId} AND side = 'D'`.execute(h.db)
+      await sql`UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE tenant_id = ${t} AND account_id = 'bob'`.execute(
+        h.db,
+      )
+      await sql`UPDATE ledger_entries SET posted_delta = 9 WHERE tenant_id = ${t} AND transaction_id = ${r.transactionId} AND side = 'D'`.execute(
+        h.db,
+      )
       const report = await ledger.verify(t)
       expect(report.ok).toBe(false)
       const kinds = report.violations.map((v) => `${v.kind}:${v.ref}`)

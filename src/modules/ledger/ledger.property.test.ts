@@ -82,31 +82,39 @@ describeEachDb('ledger properties', (target) => {
 
   it('random batches give exactly the model results and never break an invariant', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(createArb, { minLength: 1, maxLength: 25 }), { minLength: 1, maxLength: 4 }), async (batches) => {
-        const t = freshTenant()
-        const model = new Map<string, ModelAccount>()
-        for (const [id, a] of Object.entries(ACCOUNTS)) {
-          await ledger.createAccount(t, {
-            id,
-            currency: 'USD',
-            normalSide: a.flags === 2 ? 'debit' : 'credit',
-            debitsMustNotExceedCredits: a.flags === 1,
-            creditsMustNotExceedDebits: a.flags === 2,
-            creditLimit: a.limit,
-          })
-          model.set(id, { flags: a.flags, limit: a.limit, dp: 0n, dpo: 0n, cp: 0n, cpo: 0n })
-        }
-        for (const batch of batches) {
-          const results = await ledger.execute(t, batch)
-          const expected = batch.map((cmd) => modelApply(model, cmd))
-          expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual(expected)
-        }
-        for (const [id, m] of model) {
-          const b = (await ledger.getAccount(t, id)).balances
-          expect([b.debitsPending, b.debitsPosted, b.creditsPending, b.creditsPosted]).toEqual([m.dp, m.dpo, m.cp, m.cpo])
-        }
-        expect(await ledger.verify(t)).toEqual({ ok: true, violations: [] })
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(createArb, { minLength: 1, maxLength: 25 }), { minLength: 1, maxLength: 4 }),
+        async (batches) => {
+          const t = freshTenant()
+          const model = new Map<string, ModelAccount>()
+          for (const [id, a] of Object.entries(ACCOUNTS)) {
+            await ledger.createAccount(t, {
+              id,
+              currency: 'USD',
+              normalSide: a.flags === 2 ? 'debit' : 'credit',
+              debitsMustNotExceedCredits: a.flags === 1,
+              creditsMustNotExceedDebits: a.flags === 2,
+              creditLimit: a.limit,
+            })
+            model.set(id, { flags: a.flags, limit: a.limit, dp: 0n, dpo: 0n, cp: 0n, cpo: 0n })
+          }
+          for (const batch of batches) {
+            const results = await ledger.execute(t, batch)
+            const expected = batch.map((cmd) => modelApply(model, cmd))
+            expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual(expected)
+          }
+          for (const [id, m] of model) {
+            const b = (await ledger.getAccount(t, id)).balances
+            expect([b.debitsPending, b.debitsPosted, b.creditsPending, b.creditsPosted]).toEqual([
+              m.dp,
+              m.dpo,
+              m.cp,
+              m.cpo,
+            ])
+          }
+          expect(await ledger.verify(t)).toEqual({ ok: true, violations: [] })
+        },
+      ),
       { numRuns: 40 },
     )
   })
@@ -114,21 +122,38 @@ describeEachDb('ledger properties', (target) => {
   it('posts and voids of random pending transactions keep every invariant', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(createArb.map((c) => ({ ...c, pending: true })), { minLength: 1, maxLength: 20 }),
-        fc.array(fc.tuple(fc.nat(), fc.constantFrom('post', 'void', 'partial') , fc.bigInt({ min: 0n, max: 80n })), { maxLength: 30 }),
+        fc.array(
+          createArb.map((c) => ({ ...c, pending: true })),
+          { minLength: 1, maxLength: 20 },
+        ),
+        fc.array(
+          fc.tuple(fc.nat(), fc.constantFrom('post', 'void', 'partial'), fc.bigInt({ min: 0n, max: 80n })),
+          { maxLength: 30 },
+        ),
         fc.boolean(),
         async (holds, actions, atomic) => {
           const t = freshTenant()
           for (const [id, a] of Object.entries(ACCOUNTS)) {
-            await ledger.createAccount(t, { id, currency: 'USD', normalSide: 'credit', creditLimit: a.limit, debitsMustNotExceedCredits: a.flags === 1, creditsMustNotExceedDebits: a.flags === 2 })
+            await ledger.createAccount(t, {
+              id,
+              currency: 'USD',
+              normalSide: 'credit',
+              creditLimit: a.limit,
+              debitsMustNotExceedCredits: a.flags === 1,
+              creditsMustNotExceedDebits: a.flags === 2,
+            })
           }
-          await ledger.execute(t, [{ op: 'create', legs: [{ source: 'open', destination: 'w1', amount: 500n, currency: 'USD' }] }])
+          await ledger.execute(t, [
+            { op: 'create', legs: [{ source: 'open', destination: 'w1', amount: 500n, currency: 'USD' }] },
+          ])
           const created = (await ledger.execute(t, holds)).flatMap((r) => (r.ok ? [r.transactionId] : []))
           if (created.length === 0) return
           const commands: LedgerCommand[] = actions.map(([i, action, amount]) => {
             const transactionId = created[i % created.length]!
             if (action === 'void') return { op: 'void', transactionId }
-            return action === 'post' ? { op: 'post', transactionId } : { op: 'post', transactionId, amounts: [amount] }
+            return action === 'post'
+              ? { op: 'post', transactionId }
+              : { op: 'post', transactionId, amounts: [amount] }
           })
           const seen = new Set(commands.map((c) => (c.op === 'create' ? '' : c.transactionId)))
           if (atomic && seen.size !== commands.length) return // atomic batches may not name a target twice

@@ -56,7 +56,11 @@ export interface Ledger {
   getAccount(tenant: string, id: string): Promise<Account>
   listAccounts(tenant: string, page?: { after?: string; limit?: number }): Promise<Page<Account>>
   /** Changes the credit limit or metadata at runtime. Errors: LEDGER_LIMIT_BELOW_USAGE. */
-  updateAccount(tenant: string, id: string, patch: { creditLimit?: bigint; metadata?: Record<string, unknown> }): Promise<Account>
+  updateAccount(
+    tenant: string,
+    id: string,
+    patch: { creditLimit?: bigint; metadata?: Record<string, unknown> },
+  ): Promise<Account>
   /**
    * Applies a batch in one SQL round trip, in order, one result per item.
    * Per-item errors: LEDGER_INSUFFICIENT_FUNDS · LEDGER_ACCOUNT_NOT_FOUND · LEDGER_CURRENCY_MISMATCH ·
@@ -91,12 +95,18 @@ function toResult(row: ApplyRow): CommandResult {
       ...(row.error_detail ? { ref: row.error_detail } : {}),
     }
   }
-  return { ok: true, transactionId: row.transaction_id!, status: row.status as TransactionStatus, replayed: row.replayed }
+  return {
+    ok: true,
+    transactionId: row.transaction_id!,
+    status: row.status as TransactionStatus,
+    replayed: row.replayed,
+  }
 }
 
 const pageLimit = (limit: number | undefined) => {
   const n = limit ?? 100
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw invalid('INVALID_LIMIT', 'limit must be from 1 to 1000.')
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw invalid('INVALID_LIMIT', 'limit must be from 1 to 1000.')
   return n
 }
 
@@ -119,7 +129,8 @@ export function createLedger(deps: LedgerDeps): Ledger {
           legs: cmd.legs,
         }
       case 'post':
-        if (cmd.amounts?.some((a) => a < 0n)) throw invalid('INVALID_AMOUNT', 'Posted amounts cannot be negative.')
+        if (cmd.amounts?.some((a) => a < 0n))
+          throw invalid('INVALID_AMOUNT', 'Posted amounts cannot be negative.')
         return {
           op: 'post',
           id: cmd.transactionId,
@@ -132,12 +143,26 @@ export function createLedger(deps: LedgerDeps): Ledger {
         }
       case 'void':
       case 'expire':
-        return { op: cmd.op, id: cmd.transactionId, key: null, hash: null, pending: false, timeoutSeconds: null, metadata: null, legs: [] }
+        return {
+          op: cmd.op,
+          id: cmd.transactionId,
+          key: null,
+          hash: null,
+          pending: false,
+          timeoutSeconds: null,
+          metadata: null,
+          legs: [],
+        }
     }
   }
 
   /** Calls the batch function, retrying deadlocks and serialization failures with jittered backoff. */
-  async function send(tenant: string, items: readonly ApplyItem[], atomic: boolean, on?: Kysely<unknown>): Promise<ApplyRow[]> {
+  async function send(
+    tenant: string,
+    items: readonly ApplyItem[],
+    atomic: boolean,
+    on?: Kysely<unknown>,
+  ): Promise<ApplyRow[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await store.apply(tenant, deps.clock.now(), atomic, items, on)
@@ -145,7 +170,10 @@ export function createLedger(deps: LedgerDeps): Ledger {
         const code = (err as { code?: string }).code
         // Inside a caller's transaction the whole transaction is aborted: the caller must retry it.
         if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS || on) {
-          if (code && RETRYABLE.has(code)) throw new AppError('LEDGER_CONTENDED', 'unavailable', 'Too much contention; retry.', { cause: err })
+          if (code && RETRYABLE.has(code))
+            throw new AppError('LEDGER_CONTENDED', 'unavailable', 'Too much contention; retry.', {
+              cause: err,
+            })
           throw err
         }
         deps.logger?.debug({ code, attempt }, 'ledger batch retried')
@@ -177,7 +205,10 @@ export function createLedger(deps: LedgerDeps): Ledger {
     const on = opts.tx as Kysely<unknown> | undefined
     const parts = rounds(items)
     if (parts.length > 1 && opts.atomic) {
-      throw invalid('IDEMPOTENCY_KEY_REPEATED', 'An all-or-nothing batch cannot name the same idempotency key or pending transaction twice.')
+      throw invalid(
+        'IDEMPOTENCY_KEY_REPEATED',
+        'An all-or-nothing batch cannot name the same idempotency key or pending transaction twice.',
+      )
     }
     if (parts.length === 1) return send(tenant, items, opts.atomic ?? false, on)
     const byItem = new Map<ApplyItem, ApplyRow>()
@@ -192,13 +223,19 @@ export function createLedger(deps: LedgerDeps): Ledger {
     async createAccount(tenant, input) {
       const cur = lookupCurrency(input.currency)
       if (input.debitsMustNotExceedCredits && input.creditsMustNotExceedDebits) {
-        throw invalid('LEDGER_FLAGS_CONFLICT', 'An account cannot set both debitsMustNotExceedCredits and creditsMustNotExceedDebits.')
+        throw invalid(
+          'LEDGER_FLAGS_CONFLICT',
+          'An account cannot set both debitsMustNotExceedCredits and creditsMustNotExceedDebits.',
+        )
       }
-      if (input.creditLimit !== undefined && input.creditLimit < 0n) throw invalid('INVALID_AMOUNT', 'creditLimit cannot be negative.')
+      if (input.creditLimit !== undefined && input.creditLimit < 0n)
+        throw invalid('INVALID_AMOUNT', 'creditLimit cannot be negative.')
       const id = input.id ?? deps.ids('acc')
       const created = await store.insertAccount(tenant, id, input, cur.exponent, deps.clock.now())
       if (created) return created
-      const existing = (await store.getAccount(tenant, id)) ?? (input.code ? await store.getAccountByCode(tenant, input.code) : undefined)
+      const existing =
+        (await store.getAccount(tenant, id)) ??
+        (input.code ? await store.getAccountByCode(tenant, input.code) : undefined)
       const same =
         existing &&
         existing.id === id &&
@@ -224,7 +261,8 @@ export function createLedger(deps: LedgerDeps): Ledger {
     },
 
     async updateAccount(tenant, id, patch) {
-      if (patch.creditLimit !== undefined && patch.creditLimit < 0n) throw invalid('INVALID_AMOUNT', 'creditLimit cannot be negative.')
+      if (patch.creditLimit !== undefined && patch.creditLimit < 0n)
+        throw invalid('INVALID_AMOUNT', 'creditLimit cannot be negative.')
       try {
         const account = await store.updateAccount(tenant, id, patch)
         if (!account) throw ledgerError('LEDGER_ACCOUNT_NOT_FOUND', id)
@@ -237,7 +275,8 @@ export function createLedger(deps: LedgerDeps): Ledger {
 
     async execute(tenant, commands, opts = {}) {
       if (commands.length === 0) return []
-      if (commands.length > batchMax) throw invalid('LEDGER_BATCH_TOO_LARGE', `At most ${batchMax} items per batch.`)
+      if (commands.length > batchMax)
+        throw invalid('LEDGER_BATCH_TOO_LARGE', `At most ${batchMax} items per batch.`)
       const items = commands.map((cmd, i) => {
         try {
           return toItem(cmd)
@@ -282,7 +321,8 @@ export function createLedger(deps: LedgerDeps): Ledger {
 
     async history(tenant, accountId, page = {}) {
       const limit = pageLimit(page.limit)
-      if (page.after !== undefined && !/^[0-9]{1,18}$/.test(page.after)) throw invalid('INVALID_CURSOR', 'after must be an entry sequence number.')
+      if (page.after !== undefined && !/^[0-9]{1,18}$/.test(page.after))
+        throw invalid('INVALID_CURSOR', 'after must be an entry sequence number.')
       await ledger.getAccount(tenant, accountId)
       const items = await store.listEntries(tenant, accountId, BigInt(page.after ?? '0'), limit)
       return { items, next: items.length === limit ? items[items.length - 1]!.seq.toString() : null }
@@ -296,7 +336,10 @@ export function createLedger(deps: LedgerDeps): Ledger {
         const byTenant = new Map<string, string[]>()
         for (const d of due) byTenant.set(d.tenantId, [...(byTenant.get(d.tenantId) ?? []), d.transactionId])
         for (const [tenant, ids] of byTenant) {
-          const results = await ledger.execute(tenant, ids.map((transactionId) => ({ op: 'expire', transactionId })))
+          const results = await ledger.execute(
+            tenant,
+            ids.map((transactionId) => ({ op: 'expire', transactionId })),
+          )
           total += results.filter((r) => r.ok && !r.replayed).length
         }
         if (due.length < batchMax) return total

@@ -1,6 +1,10 @@
 import { sql, type Kysely } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
-import { computeBalances, FLAG_CREDITS_MUST_NOT_EXCEED_DEBITS, FLAG_DEBITS_MUST_NOT_EXCEED_CREDITS } from './ledger.js'
+import {
+  computeBalances,
+  FLAG_CREDITS_MUST_NOT_EXCEED_DEBITS,
+  FLAG_DEBITS_MUST_NOT_EXCEED_CREDITS,
+} from './ledger.js'
 import type { Account, Entry, Leg, NormalSide, Transaction, TransactionStatus } from './ledger.js'
 import type { ApplyRow, LedgerStore, VerifyViolation } from './ledger.store.js'
 
@@ -178,7 +182,9 @@ export function createPgLedgerStore(db: Db): LedgerStore {
         metadata: Record<string, unknown>
         created_at: Date
         resolved_at: Date | null
-      }>`SELECT * FROM ledger_transactions WHERE tenant_id = ${tenant} AND transaction_id = ${id}`.execute(raw)
+      }>`SELECT * FROM ledger_transactions WHERE tenant_id = ${tenant} AND transaction_id = ${id}`.execute(
+        raw,
+      )
       const t = r.rows[0]
       if (!t) return undefined
       const legs: Leg[] = t.leg_sources.map((source, i) => ({
@@ -244,16 +250,28 @@ export function createPgLedgerStore(db: Db): LedgerStore {
 async function verifyInvariants(db: Kysely<unknown>, tenant?: string): Promise<VerifyViolation[]> {
   const t = tenant ?? null
   const violations: VerifyViolation[] = []
-  const unbalanced = await sql<{ tenant_id: string; transaction_id: string; currency: string; detail: string }>`
+  const unbalanced = await sql<{
+    tenant_id: string
+    transaction_id: string
+    currency: string
+    detail: string
+  }>`
     SELECT tenant_id, transaction_id, currency,
       'pending D ' || sum(pending_delta) FILTER (WHERE side = 'D') || ' C ' || sum(pending_delta) FILTER (WHERE side = 'C')
       || ', posted D ' || sum(posted_delta) FILTER (WHERE side = 'D') || ' C ' || sum(posted_delta) FILTER (WHERE side = 'C') AS detail
     FROM ledger_entries WHERE (${t}::text IS NULL OR tenant_id = ${t})
     GROUP BY tenant_id, transaction_id, currency
     HAVING coalesce(sum(pending_delta) FILTER (WHERE side = 'D'), 0) <> coalesce(sum(pending_delta) FILTER (WHERE side = 'C'), 0)
-        OR coalesce(sum(posted_delta) FILTER (WHERE side = 'D'), 0) <> coalesce(sum(posted_delta) FILTER (WHERE side = 'C'), 0)`.execute(db)
+        OR coalesce(sum(posted_delta) FILTER (WHERE side = 'D'), 0) <> coalesce(sum(posted_delta) FILTER (WHERE side = 'C'), 0)`.execute(
+    db,
+  )
   for (const r of unbalanced.rows) {
-    violations.push({ kind: 'transaction_unbalanced', tenantId: r.tenant_id, ref: r.transaction_id, detail: `${r.currency}: ${r.detail}` })
+    violations.push({
+      kind: 'transaction_unbalanced',
+      tenantId: r.tenant_id,
+      ref: r.transaction_id,
+      detail: `${r.currency}: ${r.detail}`,
+    })
   }
   const accounts = await sql<{ tenant_id: string; account_id: string; detail: string }>`
     WITH sums AS (
@@ -271,7 +289,12 @@ async function verifyInvariants(db: Kysely<unknown>, tenant?: string): Promise<V
         OR a.credits_pending <> coalesce(s.cp, 0) OR a.credits_posted <> coalesce(s.cpo, 0)
         OR a.entry_seq <> coalesce(s.n, 0) OR a.entry_seq <> coalesce(s.max_seq, 0))`.execute(db)
   for (const r of accounts.rows) {
-    violations.push({ kind: 'account_balance_mismatch', tenantId: r.tenant_id, ref: r.account_id, detail: r.detail })
+    violations.push({
+      kind: 'account_balance_mismatch',
+      tenantId: r.tenant_id,
+      ref: r.account_id,
+      detail: r.detail,
+    })
   }
   const totals = await sql<{ tenant_id: string; currency: string; detail: string }>`
     SELECT tenant_id, currency,
@@ -282,7 +305,12 @@ async function verifyInvariants(db: Kysely<unknown>, tenant?: string): Promise<V
     HAVING sum(debits_posted::numeric) <> sum(credits_posted::numeric)
         OR sum(debits_pending::numeric) <> sum(credits_pending::numeric)`.execute(db)
   for (const r of totals.rows) {
-    violations.push({ kind: 'currency_total_nonzero', tenantId: r.tenant_id, ref: r.currency, detail: r.detail })
+    violations.push({
+      kind: 'currency_total_nonzero',
+      tenantId: r.tenant_id,
+      ref: r.currency,
+      detail: r.detail,
+    })
   }
   return violations
 }

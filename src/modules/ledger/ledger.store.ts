@@ -26,19 +26,36 @@ export interface ApplyRow {
 }
 
 export interface VerifyViolation {
-  readonly kind: 'transaction_unbalanced' | 'account_balance_mismatch' | 'currency_total_nonzero' | 'entry_sequence_gap'
+  readonly kind:
+    'transaction_unbalanced' | 'account_balance_mismatch' | 'currency_total_nonzero' | 'entry_sequence_gap'
   readonly tenantId: string
   readonly ref: string
   readonly detail: string
 }
 
 export interface LedgerStore {
-  apply(tenant: string, now: Date, atomic: boolean, items: readonly ApplyItem[], db?: Kysely<unknown>): Promise<ApplyRow[]>
-  insertAccount(tenant: string, id: string, input: AccountInput, exponent: number, now: Date): Promise<Account | undefined>
+  apply(
+    tenant: string,
+    now: Date,
+    atomic: boolean,
+    items: readonly ApplyItem[],
+    db?: Kysely<unknown>,
+  ): Promise<ApplyRow[]>
+  insertAccount(
+    tenant: string,
+    id: string,
+    input: AccountInput,
+    exponent: number,
+    now: Date,
+  ): Promise<Account | undefined>
   getAccount(tenant: string, id: string): Promise<Account | undefined>
   getAccountByCode(tenant: string, code: string): Promise<Account | undefined>
   listAccounts(tenant: string, after: string | undefined, limit: number): Promise<Account[]>
-  updateAccount(tenant: string, id: string, patch: { creditLimit?: bigint; metadata?: Record<string, unknown> }): Promise<Account | undefined>
+  updateAccount(
+    tenant: string,
+    id: string,
+    patch: { creditLimit?: bigint; metadata?: Record<string, unknown> },
+  ): Promise<Account | undefined>
   getTransaction(tenant: string, id: string): Promise<Transaction | undefined>
   listEntries(tenant: string, accountId: string, afterSeq: bigint, limit: number): Promise<Entry[]>
   transactionEntries(tenant: string, transactionId: string): Promise<Entry[]>

@@ -71,7 +71,12 @@ export type LedgerCommand =
   | { readonly op: 'expire'; readonly transactionId: string }
 
 export type CommandResult =
-  | { readonly ok: true; readonly transactionId: string; readonly status: TransactionStatus; readonly replayed: boolean }
+  | {
+      readonly ok: true
+      readonly transactionId: string
+      readonly status: TransactionStatus
+      readonly replayed: boolean
+    }
   | { readonly ok: false; readonly code: string; readonly message: string; readonly ref?: string }
 
 export interface Transaction {
@@ -115,17 +120,27 @@ export const MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
 /** Checks a create command before it reaches the database (what needs no state). */
 export function validateCreate(cmd: Extract<LedgerCommand, { op: 'create' }>): void {
   if (cmd.legs.length === 0) throw invalid('LEDGER_NO_LEGS', 'A transaction needs at least one leg.')
-  if (cmd.legs.length > MAX_LEGS) throw invalid('LEDGER_TOO_MANY_LEGS', `At most ${MAX_LEGS} legs per transaction.`)
+  if (cmd.legs.length > MAX_LEGS)
+    throw invalid('LEDGER_TOO_MANY_LEGS', `At most ${MAX_LEGS} legs per transaction.`)
   cmd.legs.forEach((leg, i) => {
     lookupCurrency(leg.currency)
     if (leg.amount <= 0n) throw invalid('INVALID_AMOUNT', `legs[${i}].amount must be greater than zero.`)
-    if (leg.amount > MAX_AMOUNT) throw invalid('AMOUNT_OUT_OF_RANGE', `legs[${i}].amount exceeds ${MAX_AMOUNT}.`)
+    if (leg.amount > MAX_AMOUNT)
+      throw invalid('AMOUNT_OUT_OF_RANGE', `legs[${i}].amount exceeds ${MAX_AMOUNT}.`)
     if (leg.source === leg.destination) throw ledgerError('LEDGER_SAME_ACCOUNT', leg.source)
   })
   if (cmd.timeoutSeconds !== undefined) {
-    if (!cmd.pending) throw invalid('LEDGER_TIMEOUT_WITHOUT_PENDING', 'timeoutSeconds applies only to pending transactions.')
-    if (!Number.isInteger(cmd.timeoutSeconds) || cmd.timeoutSeconds < 1 || cmd.timeoutSeconds > MAX_TIMEOUT_SECONDS) {
-      throw invalid('INVALID_TIMEOUT', `timeoutSeconds must be a whole number from 1 to ${MAX_TIMEOUT_SECONDS}.`)
+    if (!cmd.pending)
+      throw invalid('LEDGER_TIMEOUT_WITHOUT_PENDING', 'timeoutSeconds applies only to pending transactions.')
+    if (
+      !Number.isInteger(cmd.timeoutSeconds) ||
+      cmd.timeoutSeconds < 1 ||
+      cmd.timeoutSeconds > MAX_TIMEOUT_SECONDS
+    ) {
+      throw invalid(
+        'INVALID_TIMEOUT',
+        `timeoutSeconds must be a whole number from 1 to ${MAX_TIMEOUT_SECONDS}.`,
+      )
     }
   }
 }
@@ -142,7 +157,10 @@ export interface EntryInput {
  * database only ever sees legs, which balance by construction. Unbalanced input is refused.
  */
 export function entriesToLegs(entries: readonly EntryInput[]): Leg[] {
-  const byCurrency = new Map<string, { debits: { account: string; left: bigint }[]; credits: { account: string; left: bigint }[] }>()
+  const byCurrency = new Map<
+    string,
+    { debits: { account: string; left: bigint }[]; credits: { account: string; left: bigint }[] }
+  >()
   for (const e of entries) {
     const group = byCurrency.get(e.currency) ?? { debits: [], credits: [] }
     byCurrency.set(e.currency, group)

@@ -42,7 +42,9 @@ export function createPlatform(db: Db): Platform {
       return key
     },
     async ensureApiKey(tenantId, plaintext) {
-      const found = await q(sql`SELECT 1 FROM api_keys WHERE key_hash = ${hashKey(plaintext)} AND tenant_id = ${tenantId}`)
+      const found = await q(
+        sql`SELECT 1 FROM api_keys WHERE key_hash = ${hashKey(plaintext)} AND tenant_id = ${tenantId}`,
+      )
       if (found.rows.length > 0) return false
       await this.createApiKey(tenantId, { plaintext })
       return true

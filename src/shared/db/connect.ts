@@ -26,9 +26,11 @@ export interface ConnectOptions {
 
 // int8 → bigint, as PGlite does, so both engines hand the code the same types.
 const pgTypes = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (v: string) => BigInt(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-}
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+    if (oid === 20) return (v: string) => BigInt(v)
+    return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown
+  },
+} as unknown as typeof pg.types
 
 export async function connect(opts: ConnectOptions): Promise<DbHandle> {
   if (opts.databaseUrl) {
@@ -48,8 +50,8 @@ export async function connect(opts: ConnectOptions): Promise<DbHandle> {
   }
   // 'memory://' keeps the embedded database in memory (tests, demos).
   const inMemory = !opts.dataDir || opts.dataDir.startsWith('memory://')
-  if (!inMemory) mkdirSync(opts.dataDir!, { recursive: true })
-  const lite = inMemory ? new PGlite() : new PGlite(opts.dataDir)
+  if (!inMemory && opts.dataDir) mkdirSync(opts.dataDir, { recursive: true })
+  const lite = inMemory || !opts.dataDir ? new PGlite() : new PGlite(opts.dataDir)
   await lite.waitReady
   const db = new Kysely<Database>({ dialect: new PGliteDialect(lite) })
   return { db, engine: 'pglite', close: () => db.destroy() }

@@ -1,0 +1,53 @@
+import { inspect } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, describeConfig, loadConfig } from './config.js'
+
+const base = { MONETA_CONFIG_FILE: '' }
+
+describe('config', () => {
+  it('has working defaults: PGlite in ./.moneta on port 4000', () => {
+    const c = loadConfig(base)
+    expect(c.port).toBe(4000)
+    expect(c.databaseUrl).toBeUndefined()
+    expect(c.dataDir).toMatch(/\.moneta$/)
+    expect(Object.isFrozen(c)).toBe(true)
+  })
+
+  it('collects every problem with a message that says what to fix', () => {
+    try {
+      loadConfig({
+        ...base,
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        LOG_LEVEL: 'loud',
+        MONETA_API_KEY: 'short',
+      })
+      expect.unreachable()
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError)
+      const problems = (e as ConfigError).problems.join('\n')
+      expect(problems).toMatch(/PORT must be a whole number/)
+      expect(problems).toMatch(/DATABASE_URL must start with postgres/)
+      expect(problems).toMatch(/LOG_LEVEL must be one of/)
+      expect(problems).toMatch(/MONETA_API_KEY must be at least 24/)
+    }
+  })
+
+  it('never prints secrets', () => {
+    const c = loadConfig({
+      ...base,
+      MONETA_API_KEY: 'super-secret-value-123456789',
+      DATABASE_URL: 'postgres://u:pw@h/db',
+    })
+    expect(c.apiKey?.reveal()).toBe('super-secret-value-123456789')
+    const printed = [String(c.apiKey), JSON.stringify(c), inspect(c), JSON.stringify(describeConfig(c))].join(
+      ' ',
+    )
+    expect(printed).not.toContain('super-secret')
+    expect(JSON.stringify(describeConfig(c))).not.toContain(':pw@')
+  })
+
+  it('refuses a missing config file that was asked for', () => {
+    expect(() => loadConfig({ MONETA_CONFIG_FILE: '/nonexistent/moneta.json' })).toThrow(/does not exist/)
+  })
+})
