@@ -4,9 +4,19 @@ import { ledgerMigrations, ledgerRoutines } from './modules/ledger/index.js'
 import { eventsMigrations } from './modules/events/index.js'
 import { cryptoMigrations } from './modules/crypto/index.js'
 import { auditMigrations } from './modules/audit/index.js'
+import { screeningMigrations } from './modules/screening/index.js'
+import { monitoringMigrations } from './modules/monitoring/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
-export const allMigrations: readonly NamedMigrations[] = [platformMigrations, ledgerMigrations, eventsMigrations, cryptoMigrations, auditMigrations]
+export const allMigrations: readonly NamedMigrations[] = [
+  platformMigrations,
+  ledgerMigrations,
+  eventsMigrations,
+  cryptoMigrations,
+  auditMigrations,
+  screeningMigrations,
+  monitoringMigrations,
+]
 
 /** SQL functions re-applied (CREATE OR REPLACE) on every migrate; see migrateToLatest. */
 export const allRoutines: readonly string[] = [...ledgerRoutines]

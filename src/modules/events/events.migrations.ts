@@ -1,0 +1,71 @@
+import type { Kysely, Migration } from 'kysely'
+import { runStatements, type NamedMigrations } from '../../shared/db/migrate.js'
+
+/**
+ * The outbox is written by producers in their own transaction (the ledger's `ledger_apply` inserts
+ * into it directly): an insert needs only tenant_id, topic, partition_key and payload.
+ */
+const eventsCore: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE event_outbox (
+        tenant_id     text        NOT NULL,
+        seq           bigint      GENERATED ALWAYS AS IDENTITY,
+        event_id      text        NOT NULL DEFAULT ('evt_' || replace(gen_random_uuid()::text, '-', '')),
+        topic         text        NOT NULL,
+        partition_key text        NOT NULL,
+        payload       jsonb       NOT NULL,
+        headers       jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        lane          smallint    GENERATED ALWAYS AS ((hashtext(partition_key) & 15)::smallint) STORED,
+        created_at    timestamptz NOT NULL DEFAULT now(),
+        sent_at       timestamptz,
+        publish_count integer     NOT NULL DEFAULT 0,
+        failed_at     timestamptz,
+        last_error    text,
+        PRIMARY KEY (tenant_id, seq)
+      )`,
+      `CREATE UNIQUE INDEX event_outbox_event_id ON event_outbox (tenant_id, event_id)`,
+      // The relay's work queue: small, because sent rows leave it.
+      `CREATE INDEX event_outbox_pending ON event_outbox (seq) WHERE sent_at IS NULL AND failed_at IS NULL`,
+      // Retention and republishing.
+      `CREATE INDEX event_outbox_sent_at ON event_outbox (sent_at) WHERE sent_at IS NOT NULL`,
+      `CREATE FUNCTION event_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('moneta_outbox', '');
+        RETURN NULL;
+      END
+      $$`,
+      `CREATE TRIGGER event_outbox_notify AFTER INSERT ON event_outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION event_outbox_notify()`,
+      `CREATE TABLE event_inbox (
+        tenant_id      text        NOT NULL,
+        consumer_group text        NOT NULL,
+        event_id       text        NOT NULL,
+        processed_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, consumer_group, event_id)
+      )`,
+      `CREATE INDEX event_inbox_processed_at ON event_inbox (processed_at)`,
+      `CREATE TABLE event_dead_letters (
+        tenant_id      text        NOT NULL,
+        dead_letter_id text        NOT NULL,
+        consumer_group text        NOT NULL,
+        event_id       text        NOT NULL,
+        topic          text        NOT NULL,
+        partition_key  text        NOT NULL,
+        payload        jsonb       NOT NULL,
+        headers        jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        occurred_at    timestamptz NOT NULL,
+        error          text        NOT NULL,
+        attempts       integer     NOT NULL,
+        failed_at      timestamptz NOT NULL DEFAULT now(),
+        retried_at     timestamptz,
+        PRIMARY KEY (tenant_id, dead_letter_id)
+      )`,
+      `CREATE UNIQUE INDEX event_dead_letters_open ON event_dead_letters (tenant_id, consumer_group, event_id)
+        WHERE retried_at IS NULL`,
+      `CREATE INDEX event_dead_letters_failed_at ON event_dead_letters (failed_at)`,
+    ])
+  },
+}
+
+export const eventsMigrations: NamedMigrations = { '0100_events_core': eventsCore }
