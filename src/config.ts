@@ -96,7 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv
     const fromFile = file[FILE_KEYS[name] ?? '']
     if (fromFile === undefined || fromFile === null) return undefined
-    return typeof fromFile === 'object' ? JSON.stringify(fromFile) : String(fromFile)
+    return typeof fromFile === 'string' ? fromFile : JSON.stringify(fromFile)
   }
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const raw = get(name)
