@@ -112,7 +112,7 @@ export function registerScreeningCommands(program: Command): void {
         throw new AppError('SCREENING_LIST_FORMAT_UNKNOWN', 'invalid', `--format must be one of ${LIST_FORMATS.join(', ')}`)
       }
       const bar = new cliProgress.SingleBar(
-        { format: 'import [{bar}] {percentage}% | {value}/{total} entries | {stage}', hideCursor: true, stream: process.stderr },
+        { format: 'import [{bar}] {percentage}% | {value}/{total} entries | {stage}', hideCursor: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 1000 },
         cliProgress.Presets.shades_classic,
       )
       const result = await withServices(async (s) => {

@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const dir = mkdtempSync(join(tmpdir(), 'moneta-screen-'))
+const env = { ...process.env, MONETA_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', MONETA_CONFIG_FILE: '', LOG_LEVEL: 'silent' }
+
+async function moneta(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const r = await run('node', ['bin/moneta.js', ...args], { env, timeout: 60_000 })
+    return { code: 0, out: r.stdout, err: r.stderr }
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string }
+    return { code: x.code, out: x.stdout, err: x.stderr }
+  }
+}
+
+describe('moneta screen / lists (embedded PGlite)', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('imports an OFAC CSV set with a progress bar, screens names, and rejects a malformed file without touching the list', async () => {
+    const sdnDir = join(dir, 'sdn')
+    mkdirSync(sdnDir)
+    writeFileSync(
+      join(sdnDir, 'sdn.csv'),
+      '7157,"ABU SAYYAF, Khalid","individual","SDGT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"DOB 04 Apr 1962."\r\n' +
+        '306,"BANCO NACIONAL DE CUBA",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n',
+    )
+    writeFileSync(join(sdnDir, 'alt.csv'), '306,220,"aka","NATIONAL BANK OF CUBA",-0- \r\n')
+    const imp = await moneta('lists', 'import', sdnDir)
+    expect(imp.code).toBe(0)
+    expect(imp.out).toMatch(/ofac_sdn: snapshot scs_\w+ active — 2 entries, \+2 added, -0 removed, ~0 changed/)
+    expect(imp.err).toMatch(/import \[/)
+
+    const hit = await moneta('screen', 'Khaled Abu Sayyaf', '--dob', '1962-04-04', '--type', 'person')
+    expect(hit.code).toBe(3)
+    expect(hit.out).toMatch(/ofac_sdn:7157 {2}ABU SAYYAF, Khalid {2}\[person]/)
+    expect(hit.out).toMatch(/date of birth 1962-04-04 matches/)
+    const json = await moneta('screen', 'National Bank of Cuba', '--json')
+    expect(JSON.parse(json.out)).toMatchObject({ hits: [{ entryKey: '306', explanation: { nameKind: 'alias' } }] })
+    const none = await moneta('screen', 'Jane Roe')
+    expect(none).toMatchObject({ code: 0 })
+    expect(none.out).toContain('0 hit(s)')
+
+    const bad = join(dir, 'broken.xml')
+    writeFileSync(bad, '<CONSOLIDATED_LIST>\n<INDIVIDUALS>\n<INDIVIDUAL><DATAID>1</DATA></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>')
+    const rejected = await moneta('lists', 'import', bad, '--format', 'un-xml')
+    expect(rejected.code).toBe(1)
+    expect(rejected.err).toMatch(/SCREENING_LIST_MALFORMED: broken\.xml: line 3, column \d+/)
+    const status = await moneta('lists', 'status')
+    expect(status.out.trim().split('\n')).toHaveLength(1)
+    expect(status.out).toMatch(/^ofac_sdn +2 entries/)
+  }, 120_000)
+})
