@@ -1,5 +1,5 @@
 import { MonitoringEngine } from './engine.js'
-import { DAY_MS, type AlertDraft, type MonTxn, type Party } from './monitoring.js'
+import { DAY_MS, type MonTxn, type Party } from './monitoring.js'
 import type { CompiledRuleSet, ListSnapshot } from './rules.js'
 
 /**
@@ -132,35 +132,40 @@ function report(version: number, acc: Acc, labels: readonly CaseLabel[] | undefi
   return labels ? { ...base, labels: scoreAlerts(acc.alerts, labels) } : base
 }
 
-/** Replays `txns` (sorted by time) and reports on the draft and, if given, the active rule set. */
-export function backtest(txns: Iterable<MonTxn>, opts: BacktestOptions): BacktestReport {
-  const dedupWindowMs = opts.dedupWindowMs ?? 30 * DAY_MS
-  const engine = new MonitoringEngine({
-    lists: opts.lists ?? new Map(),
-    parties: new Map([...(opts.parties ?? [])].map((p) => [p.id, p])),
-    dedupWindowMs,
-  })
-  engine.active = opts.draft
-  engine.shadows = opts.active ? [opts.active] : []
-  const draft = newAcc()
-  const active = newAcc()
-  let n = 0
-  let warm = 0
-  const day = (at: number): string => new Date(at).toISOString().slice(0, 10)
-  const addAlert = (acc: Acc, a: AlertLike, key: string): void => {
-    acc.keys.add(key)
-    acc.alerts.push(a)
-    const d = day(a.at)
-    acc.perDay[d] = (acc.perDay[d] ?? 0) + 1
+/** Incremental backtest: feed transactions in time order, then ask for the report. */
+export class Backtester {
+  private readonly engine: MonitoringEngine
+  private readonly draft = newAcc()
+  private readonly active = newAcc()
+  private readonly dedupWindowMs: number
+  private n = 0
+  private warm = 0
+  done = false
+
+  constructor(private readonly opts: BacktestOptions) {
+    this.dedupWindowMs = opts.dedupWindowMs ?? 30 * DAY_MS
+    this.engine = new MonitoringEngine({
+      lists: opts.lists ?? new Map(),
+      parties: new Map([...(opts.parties ?? [])].map((p) => [p.id, p])),
+      dedupWindowMs: this.dedupWindowMs,
+    })
+    this.engine.active = opts.draft
+    this.engine.shadows = opts.active ? [opts.active] : []
   }
-  for (const t of txns) {
-    if (t.at >= opts.to) break
+
+  /** Returns false once past the end of the range (the caller may stop feeding). */
+  feed(t: MonTxn): boolean {
+    const { opts, engine, draft, active } = this
+    if (t.at >= opts.to) {
+      this.done = true
+      return false
+    }
     if (t.at < opts.from) {
       engine.learn(t)
-      warm++
-      continue
+      this.warm++
+      return true
     }
-    n++
+    this.n++
     const res = engine.process(t)
     draft.outcomes[res.decision.outcome]++
     for (const f of res.decision.fired) draft.hits[f.ruleId] = (draft.hits[f.ruleId] ?? 0) + 1
@@ -171,29 +176,48 @@ export function backtest(txns: Iterable<MonTxn>, opts: BacktestOptions): Backtes
       for (const f of s.fired) {
         active.hits[f.ruleId] = (active.hits[f.ruleId] ?? 0) + 1
         if (f.outcome === 'allow') continue
-        const key = `${f.ruleId}|${f.subject}|${Math.floor(t.at / dedupWindowMs)}`
+        const key = `${f.ruleId}|${f.subject}|${Math.floor(t.at / this.dedupWindowMs)}`
         if (!active.keys.has(key)) addAlert(active, { subject: f.subject, at: t.at, ruleId: f.ruleId }, key)
       }
     }
+    return true
   }
-  const result: BacktestReport = {
-    from: new Date(opts.from).toISOString(),
-    to: new Date(opts.to).toISOString(),
-    transactions: n,
-    warmup: warm,
-    draft: report(opts.draft.version, draft, opts.labels),
-  }
-  if (!opts.active) return result
-  const subjects = (acc: Acc): Set<string> => new Set(acc.alerts.map((a) => `${a.ruleId}|${a.subject}`))
-  const ds = subjects(draft)
-  const as = subjects(active)
-  let both = 0
-  for (const k of ds) if (as.has(k)) both++
-  return {
-    ...result,
-    active: report(opts.active.version, active, opts.labels),
-    diff: { onlyDraft: ds.size - both, onlyActive: as.size - both, both },
+
+  report(): BacktestReport {
+    const { opts, draft, active } = this
+    const result: BacktestReport = {
+      from: new Date(opts.from).toISOString(),
+      to: new Date(opts.to).toISOString(),
+      transactions: this.n,
+      warmup: this.warm,
+      draft: report(opts.draft.version, draft, opts.labels),
+    }
+    if (!opts.active) return result
+    const subjects = (acc: Acc): Set<string> => new Set(acc.alerts.map((a) => `${a.ruleId}|${a.subject}`))
+    const ds = subjects(draft)
+    const as = subjects(active)
+    let both = 0
+    for (const k of ds) if (as.has(k)) both++
+    return {
+      ...result,
+      active: report(opts.active.version, active, opts.labels),
+      diff: { onlyDraft: ds.size - both, onlyActive: as.size - both, both },
+    }
   }
 }
 
-export type { AlertDraft }
+const day = (at: number): string => new Date(at).toISOString().slice(0, 10)
+
+function addAlert(acc: Acc, a: AlertLike, key: string): void {
+  acc.keys.add(key)
+  acc.alerts.push(a)
+  const d = day(a.at)
+  acc.perDay[d] = (acc.perDay[d] ?? 0) + 1
+}
+
+/** Replays `txns` (sorted by time) and reports on the draft and, if given, the active rule set. */
+export function backtest(txns: Iterable<MonTxn>, opts: BacktestOptions): BacktestReport {
+  const b = new Backtester(opts)
+  for (const t of txns) if (!b.feed(t)) break
+  return b.report()
+}

@@ -1,4 +1,4 @@
-import { FeatureStore, isTracked, type EntityState } from './features.js'
+import { FeatureStore, isTracked } from './features.js'
 import {
   CASH,
   DAY_MS,
@@ -100,11 +100,13 @@ export class MonitoringEngine {
   }
 
   /** Evaluates a transaction, then (unless apply is false) folds it into the features. */
-  process(t: MonTxn, opts: ProcessOptions = {}): ProcessResult {
+  process(input: MonTxn, opts: ProcessOptions = {}): ProcessResult {
+    // Features assume time order; a late event is evaluated and recorded at the latest time seen.
+    const t = input.at < this.store.watermark ? { ...input, at: this.store.watermark } : input
     const timer = opts.timer ?? nowMs
     const started = timer()
     const rs = opts.ruleSet ?? this.active
-    const ctx = this.prepare(t)
+    const ctx = this.prepare(t, opts.apply !== false)
     let outcome: Outcome = 'allow'
     let score = 0
     let fired: FiredRule[] | undefined
@@ -227,7 +229,10 @@ export class MonitoringEngine {
         })
       }
     }
-    if (apply) this.store.apply(t)
+    if (apply) {
+      const c = this.ctx
+      this.store.applyResolved(t, c.dst.cp, c.src.cp, c.src.state, c.dst.state, c.src_customer.state, c.dst_customer.state, c.device.state, c.card.state)
+    }
     const decision: Decision = {
       txnId: t.id,
       outcome,
@@ -248,10 +253,11 @@ export class MonitoringEngine {
 
   /** Folds a transaction into the features without evaluating it (rebuild from history). */
   learn(t: MonTxn): void {
-    this.store.apply(t)
+    this.store.apply(t.at < this.store.watermark ? { ...t, at: this.store.watermark } : t)
   }
 
-  private prepare(t: MonTxn): EvalContext {
+  /** Resolves the entities of a transaction (creating them when it will be applied) into the context. */
+  private prepare(t: MonTxn, create: boolean): EvalContext {
     const ctx = this.ctx
     const store = this.store
     const epoch = ++this.epoch
@@ -259,23 +265,19 @@ export class MonitoringEngine {
     const amount = Number(t.amount)
     const srcCp = isTracked(t.src) ? store.interner.get(t.src) : -1
     const dstCp = isTracked(t.dst) ? store.interner.get(t.dst) : -1
-    const src = store.entity(store.accounts, t.src, false)
-    const dst = store.entity(store.accounts, t.dst, false)
+    const src = store.entity(store.accounts, t.src, create)
+    const dst = store.entity(store.accounts, t.dst, create)
     const at = t.at
     ctx.txn.reset(t, t.kind === 'transfer' && src && dstCp >= 0 ? src.closesCycle(dstCp, at, amount) : 0)
     ctx.src.reset(src, at, true, amount, dstCp, epoch)
     ctx.dst.reset(dst, at, false, amount, srcCp, epoch)
-    ctx.src_customer.reset(this.ent(store.customers, t.srcCustomer), at, true, amount, dstCp, epoch)
-    ctx.dst_customer.reset(this.ent(store.customers, t.dstCustomer), at, false, amount, srcCp, epoch)
-    ctx.device.reset(this.ent(store.devices, t.device), at, true, amount, dstCp, epoch)
-    ctx.card.reset(this.ent(store.cards, t.card), at, true, amount, dstCp, epoch)
+    ctx.src_customer.reset(store.entity(store.customers, t.srcCustomer, create), at, true, amount, dstCp, epoch)
+    ctx.dst_customer.reset(store.entity(store.customers, t.dstCustomer, create), at, false, amount, srcCp, epoch)
+    ctx.device.reset(store.entity(store.devices, t.device, create), at, true, amount, dstCp, epoch)
+    ctx.card.reset(store.entity(store.cards, t.card, create), at, true, amount, dstCp, epoch)
     ctx.src_party.reset(t.src === CASH ? undefined : this.parties.get(t.src), at)
     ctx.dst_party.reset(t.dst === CASH ? undefined : this.parties.get(t.dst), at)
     return ctx
-  }
-
-  private ent(map: Map<string, EntityState>, id: string | undefined): EntityState | undefined {
-    return this.store.entity(map, id, false)
   }
 }
 

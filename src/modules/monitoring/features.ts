@@ -9,8 +9,8 @@ import { CASH, DAY_MS, ROUND_UNIT_MINOR, type MonTxn } from './monitoring.js'
  *  - a ring of its most recent events (timestamp, amount, direction, round flag, counterparty),
  *    growing from 8 to RING_MAX slots: exact sliding windows while the ring covers the window;
  *  - day buckets (count, sum, max, round count per direction) for up to 181 days: the fallback
- *    for windows of a day or more when the ring no longer covers them (window rounded up to whole
- *    UTC days, the current day included);
+ *    for windows of a day or more when the ring no longer covers them (the window widened to whole
+ *    UTC days: from the day its start falls in up to today, so it over-counts by < 1 day);
  *  - counterparties with their last-seen time, sorted by time (distinct counterparties in a window
  *    is a binary search), at most CP_MAX per direction (the least recently seen is evicted);
  *  - running statistics of log amounts per direction (usual amount, z-score), first/last seen;
@@ -80,6 +80,7 @@ export const ENTITY_FEATURES: ReadonlyMap<string, FeatureSpec> = (() => {
   return m
 })()
 
+const ROUND_UNIT_BIG = BigInt(ROUND_UNIT_MINOR)
 const RING_MAX = 64
 const CP_MAX = 128
 const DAY_BUCKETS = 181
@@ -262,7 +263,7 @@ export class EntityState {
    * backward pass over the ring serves them all). Writes count, sum, max and round count of window
    * k into out[4k..4k+3].
    */
-  aggregateAll(now: number, dir: Dir, out: Float64Array, base: number): void {
+  aggregateAll(now: number, dir: Dir, out: Float64Array, base: number, wMax = WINDOW_MS.length - 1): void {
     let count = 0
     let sum = 0
     let max = 0
@@ -283,7 +284,7 @@ export class EntityState {
         out[base + w * 4 + 2] = max
         out[base + w * 4 + 3] = round
         w++
-        if (w === WINDOW_MS.length) return
+        if (w > wMax) return
         boundary = now - WINDOW_MS[w]!
       }
       const f = this.flags[idx]!
@@ -295,34 +296,44 @@ export class EntityState {
         if (f & 2) round++
       }
     }
-    // the ring ran out before the remaining windows did: exact only if nothing was ever evicted
+    // the ring ran out before the remaining windows did: exact only if nothing was ever evicted;
+    // sub-day windows beyond the ring are a lower bound (a velocity rule saturates anyway)
     const exact = this.total === this.size
-    for (; w < WINDOW_MS.length; w++) {
-      const windowMs = WINDOW_MS[w]!
-      if (exact || windowMs < DAY_MS) {
-        // sub-day windows beyond 64 events are a lower bound (a velocity rule saturates anyway)
-        out[base + w * 4] = count
-        out[base + w * 4 + 1] = sum
-        out[base + w * 4 + 2] = max
-        out[base + w * 4 + 3] = round
-        continue
-      }
-      this.fromBuckets(now, windowMs, dir, out, base + w * 4)
+    for (; w <= wMax && (exact || WINDOW_MS[w]! < DAY_MS); w++) {
+      out[base + w * 4] = count
+      out[base + w * 4 + 1] = sum
+      out[base + w * 4 + 2] = max
+      out[base + w * 4 + 3] = round
     }
+    if (w <= wMax) this.fromBuckets(now, dir, out, base, w, wMax)
   }
 
-  /** Day-bucket aggregate: the window rounded up to whole UTC days, today included. */
-  private fromBuckets(now: number, windowMs: number, dir: Dir, out: Float64Array, at: number): void {
+  /**
+   * Day-bucket aggregates for windows w0..wMax (one backward pass): each window widened to whole
+   * UTC days, from the day its start falls in up to today (never fewer events than the window).
+   */
+  private fromBuckets(now: number, dir: Dir, out: Float64Array, base: number, w0: number, wMax: number): void {
     let count = 0
     let sum = 0
     let max = 0
     let round = 0
     const wantOut = dir === 'out'
     const any = dir === 'all'
-    const firstDay = Math.floor(now / DAY_MS) - Math.ceil(windowMs / DAY_MS) + 1
     const days = this.days
     const bk = this.buckets
-    for (let k = days.length - 1; k >= 0 && days[k]! >= firstDay; k--) {
+    let w = w0
+    let firstDay = Math.floor((now - WINDOW_MS[w]!) / DAY_MS)
+    for (let k = days.length - 1; k >= 0; k--) {
+      const day = days[k]!
+      while (day < firstDay) {
+        out[base + w * 4] = count
+        out[base + w * 4 + 1] = sum
+        out[base + w * 4 + 2] = max
+        out[base + w * 4 + 3] = round
+        w++
+        if (w > wMax) return
+        firstDay = Math.floor((now - WINDOW_MS[w]!) / DAY_MS)
+      }
       for (let side = 0; side < 2; side++) {
         if (!any && (side === 1) !== wantOut) continue
         const b = k * 8 + side * 4
@@ -332,10 +343,12 @@ export class EntityState {
         round += bk[b + 3]!
       }
     }
-    out[at] = count
-    out[at + 1] = sum
-    out[at + 2] = max
-    out[at + 3] = round
+    for (; w <= wMax; w++) {
+      out[base + w * 4] = count
+      out[base + w * 4 + 1] = sum
+      out[base + w * 4 + 2] = max
+      out[base + w * 4 + 3] = round
+    }
   }
 
   distinct(now: number, windowMs: number, dir: Dir): number {
@@ -457,20 +470,43 @@ export class FeatureStore {
 
   /** Applies a transaction to every entity it touches. Call after evaluating it. */
   apply(t: MonTxn): void {
-    const amount = Number(t.amount)
-    const round = t.amount % BigInt(ROUND_UNIT_MINOR) === 0n
     const srcCp = isTracked(t.src) ? this.interner.get(t.src) : -1
     const dstCp = isTracked(t.dst) ? this.interner.get(t.dst) : -1
-    const src = this.entity(this.accounts, t.src, true)
-    const dst = this.entity(this.accounts, t.dst, true)
+    this.applyResolved(
+      t,
+      srcCp,
+      dstCp,
+      this.entity(this.accounts, t.src, true),
+      this.entity(this.accounts, t.dst, true),
+      this.entity(this.customers, t.srcCustomer, true),
+      this.entity(this.customers, t.dstCustomer, true),
+      this.entity(this.devices, t.device, true),
+      this.entity(this.cards, t.card, true),
+    )
+  }
+
+  /** apply() with the entities and interned counterparties already looked up (the engine's hot path). */
+  applyResolved(
+    t: MonTxn,
+    srcCp: number,
+    dstCp: number,
+    src: EntityState | undefined,
+    dst: EntityState | undefined,
+    srcCustomer: EntityState | undefined,
+    dstCustomer: EntityState | undefined,
+    device: EntityState | undefined,
+    card: EntityState | undefined,
+  ): void {
+    const amount = Number(t.amount)
+    const round = t.amount % ROUND_UNIT_BIG === 0n
     if (src && dst && t.kind === 'transfer') dst.inheritOrigins(src, srcCp, dstCp, t.at, amount)
     src?.record(t.at, amount, true, round, dstCp)
     dst?.record(t.at, amount, false, round, srcCp)
-    this.entity(this.customers, t.srcCustomer, true)?.record(t.at, amount, true, round, dstCp)
-    this.entity(this.customers, t.dstCustomer, true)?.record(t.at, amount, false, round, srcCp)
+    srcCustomer?.record(t.at, amount, true, round, dstCp)
+    dstCustomer?.record(t.at, amount, false, round, srcCp)
     // devices and cards belong to the payer side
-    this.entity(this.devices, t.device, true)?.record(t.at, amount, true, round, dstCp)
-    this.entity(this.cards, t.card, true)?.record(t.at, amount, true, round, dstCp)
+    device?.record(t.at, amount, true, round, dstCp)
+    card?.record(t.at, amount, true, round, dstCp)
     if (t.at > this.watermark) this.watermark = t.at
     this.applied++
   }

@@ -40,6 +40,7 @@ export class EntityView {
   // memo of aggregates: per direction, all windows × (count, sum, max, round); stamp per direction
   readonly agg = new Float64Array(DIRS.length * WINDOW_NAMES.length * 4)
   readonly aggStamp = new Int32Array(DIRS.length)
+  readonly aggUpTo = new Int8Array(DIRS.length)
 
   reset(state: EntityState | undefined, now: number, out: boolean, amount: number, cp: number, epoch: number): void {
     this.state = state
@@ -52,11 +53,13 @@ export class EntityView {
 
   aggregate(dirIdx: number, windowIdx: number, k: number): number {
     const base = dirIdx * WINDOW_NAMES.length * 4
-    if (this.aggStamp[dirIdx] !== this.epoch) {
+    if (this.aggStamp[dirIdx] !== this.epoch || this.aggUpTo[dirIdx]! < windowIdx) {
+      // compute windows 0..windowIdx in one pass (short windows stop early on busy entities)
       const s = this.state
-      if (s) s.aggregateAll(this.now, DIRS[dirIdx]!, this.agg, base)
-      else this.agg.fill(0, base, base + WINDOW_NAMES.length * 4)
+      if (s) s.aggregateAll(this.now, DIRS[dirIdx]!, this.agg, base, windowIdx)
+      else this.agg.fill(0, base, base + (windowIdx + 1) * 4)
       this.aggStamp[dirIdx] = this.epoch
+      this.aggUpTo[dirIdx] = windowIdx
     }
     return this.agg[base + windowIdx * 4 + k]!
   }

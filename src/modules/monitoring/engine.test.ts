@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest'
+import { backtest } from './backtest.js'
+import { MonitoringEngine } from './engine.js'
+import { generateTransactions, TYPOLOGIES } from './generator.js'
+import { DAY_MS, type MonTxn } from './monitoring.js'
+import { compileRuleSet } from './rules.js'
+import { defaultRuleSet } from './typologies.js'
+
+const LISTS = new Set(['high_risk_countries', 'watchlist'])
+const T0 = Date.UTC(2026, 2, 1)
+const pay = (i: number, at: number, amount = 100_000n, src = 'a', dst = `d${i}`): MonTxn => ({
+  id: `p${i}`,
+  at,
+  amount,
+  currency: 'EUR',
+  kind: 'transfer',
+  src,
+  dst,
+})
+
+const velocity = compileRuleSet(
+  {
+    rules: [
+      { id: 'v', when: 'src.out_count_1h >= 2.0', outcome: 'review', score: 20, reason: 'velocity' },
+      { id: 'big', when: 'txn.amount >= 1000000', outcome: 'allow', score: 5, reason: 'big' },
+    ],
+    fallback: 'block',
+    reviewScore: 5,
+  },
+  3,
+  LISTS,
+)
+
+describe('engine decisions and alerts', () => {
+  it('raises one alert per rule and subject per dedup window, counting repeats', () => {
+    const e = new MonitoringEngine({ dedupWindowMs: DAY_MS })
+    e.active = velocity
+    const outcomes = [0, 1, 2, 3].map((i) => e.process(pay(i, T0 + i * 60_000)))
+    expect(outcomes.map((o) => o.decision.outcome)).toEqual(['allow', 'allow', 'review', 'review'])
+    expect(outcomes[2]!.alerts).toHaveLength(1)
+    expect(outcomes[2]!.alerts[0]).toMatchObject({ ruleId: 'v', subject: 'a', ruleSetVersion: 3, outcome: 'review' })
+    expect(outcomes[2]!.alerts[0]!.context).toMatchObject({ features: { 'src.out_count_1h': 2 } })
+    expect(outcomes[3]!.alerts).toHaveLength(0)
+    expect(outcomes[3]!.duplicates).toEqual([outcomes[2]!.alerts[0]!.dedupKey])
+    // next day: a new window, a new alert
+    e.process(pay(10, T0 + DAY_MS + 1))
+    e.process(pay(11, T0 + DAY_MS + 2))
+    expect(e.process(pay(12, T0 + DAY_MS + 3)).alerts).toHaveLength(1)
+  })
+
+  it('turns a summed score into review and allows otherwise', () => {
+    const e = new MonitoringEngine()
+    e.active = velocity
+    const r = e.process(pay(0, T0, 2_000_000n))
+    expect(r.decision).toMatchObject({ outcome: 'review', score: 5 })
+    expect(r.alerts).toHaveLength(0) // allow rules score, they do not alert
+  })
+
+  it('applies the fallback when the latency budget runs out', () => {
+    const e = new MonitoringEngine()
+    e.active = compileRuleSet(
+      {
+        rules: Array.from({ length: 20 }, (_, i) => ({ id: `r${i}`, when: 'false', outcome: 'allow' as const, score: 0, reason: 'x' })),
+        fallback: 'block',
+        budgetMs: 5,
+      },
+      1,
+      LISTS,
+    )
+    let now = 0
+    const slowTimer = () => (now += 3) // every reading of the clock costs 3 ms
+    const r = e.process(pay(0, T0), { timer: slowTimer })
+    expect(r.decision.degraded).toBe(true)
+    expect(r.decision.outcome).toBe('block')
+    const fast = e.process(pay(1, T0 + 1))
+    expect(fast.decision).toMatchObject({ degraded: false, outcome: 'allow' })
+  })
+
+  it('dry runs do not touch features or dedup state; shadow sets are evaluated alongside', () => {
+    const e = new MonitoringEngine()
+    e.active = velocity
+    e.shadows = [
+      compileRuleSet({ rules: [{ id: 's', when: 'txn.amount > 0', outcome: 'review', score: 1, reason: 's' }] }, 4, LISTS),
+    ]
+    for (let i = 0; i < 5; i++) e.process(pay(i, T0 + i), { apply: false })
+    expect(e.store.applied).toBe(0)
+    const r = e.process(pay(9, T0 + 10))
+    expect(r.decision.outcome).toBe('allow')
+    expect(r.shadow).toEqual([expect.objectContaining({ version: 4, outcome: 'review' })])
+    expect(r.alerts).toHaveLength(0) // shadow sets never alert
+    expect(e.store.applied).toBe(1)
+  })
+})
+
+describe('generator and typology pack', () => {
+  const data = generateTransactions({ customers: 1200, days: 60, seed: 7 })
+
+  it('is deterministic for a seed and plants every typology with labels', () => {
+    const again = generateTransactions({ customers: 1200, days: 60, seed: 7 })
+    expect(again.txns.length).toBe(data.txns.length)
+    expect(again.txns[1000]).toEqual(data.txns[1000])
+    expect(generateTransactions({ customers: 1200, days: 60, seed: 8 }).txns.length).not.toBe(data.txns.length)
+    expect(new Set(data.cases.map((c) => c.typology))).toEqual(new Set(TYPOLOGIES))
+    const ids = new Set(data.txns.map((t) => t.id))
+    for (const c of data.cases) {
+      expect(c.primary.length).toBeGreaterThan(0)
+      expect(c.txnIds.some((id) => ids.has(id))).toBe(true)
+    }
+    // time order, ordinary volume
+    for (let i = 1; i < data.txns.length; i++) expect(data.txns[i]!.at).toBeGreaterThanOrEqual(data.txns[i - 1]!.at)
+    expect(data.txns.length).toBeGreaterThan(1200 * 60 * 0.6)
+  })
+
+  it('detects the planted cases with few false alerts, and compares a draft with the active set', () => {
+    const lists = new Map([
+      ['high_risk_countries', new Set(data.highRiskCountries)],
+      ['watchlist', new Set<string>()],
+    ])
+    const draft = compileRuleSet(defaultRuleSet(), 2, LISTS)
+    // the "active" set lacks the cycle rule: the comparison must show it
+    const def = defaultRuleSet()
+    const active = compileRuleSet({ ...def, rules: def.rules.filter((r) => r.id !== 'cycle.closed_loop') }, 1, LISTS)
+    const report = backtest(data.txns, {
+      draft,
+      active,
+      from: data.start,
+      to: data.end,
+      parties: data.parties,
+      lists,
+      labels: data.cases,
+    })
+    const score = report.draft.labels!
+    expect(score.recall).toBeGreaterThanOrEqual(0.9)
+    expect(score.precision).toBeGreaterThanOrEqual(0.7)
+    expect(report.active!.labels!.byTypology.cycle!.detected).toBeLessThan(score.byTypology.cycle!.detected)
+    expect(report.diff!.onlyDraft).toBeGreaterThan(0)
+    expect(Object.values(report.draft.alertsPerDay).reduce((a, b) => a + b, 0)).toBe(report.draft.alerts)
+    expect(report.transactions).toBe(data.txns.length)
+  })
+})

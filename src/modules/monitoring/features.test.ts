@@ -1,0 +1,149 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FeatureStore } from './features.js'
+import { DAY_MS, type MonTxn } from './monitoring.js'
+import { EntityView } from './rules.js'
+
+const T0 = Date.UTC(2026, 0, 1)
+const MIN = 60_000
+let seq = 0
+const txn = (at: number, src: string, dst: string, amount: bigint, kind: MonTxn['kind'] = 'transfer'): MonTxn => ({
+  id: `t${seq++}`,
+  at,
+  amount,
+  currency: 'EUR',
+  kind,
+  src,
+  dst,
+})
+
+/** Reads a feature of an account the way a rule does (through its view). */
+function feature(store: FeatureStore, account: string, name: string, now: number, out = true, amount = 100, cp = -1): unknown {
+  const view = new EntityView()
+  view.reset(store.accounts.get(account), now, out, amount, cp, Math.floor(Math.random() * 1e9))
+  return (view as unknown as Record<string, unknown>)[name]
+}
+
+describe('feature store windows', () => {
+  it('counts, sums, averages and maxes outgoing payments over sliding windows', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'a', 'b', 1000n))
+    s.apply(txn(T0 + 10 * MIN, 'a', 'c', 3000n))
+    s.apply(txn(T0 + 50 * MIN, 'a', 'b', 2000n))
+    s.apply(txn(T0 + 55 * MIN, 'x', 'a', 7000n))
+    const now = T0 + 61 * MIN
+    expect(feature(s, 'a', 'out_count_1h', now)).toBe(2) // the first one is 61 minutes old
+    expect(feature(s, 'a', 'out_sum_1h', now)).toBe(5000)
+    expect(feature(s, 'a', 'out_avg_1h', now)).toBe(2500)
+    expect(feature(s, 'a', 'out_max_1h', now)).toBe(3000)
+    expect(feature(s, 'a', 'out_count_24h', now)).toBe(3)
+    expect(feature(s, 'a', 'in_sum_24h', now)).toBe(7000)
+    expect(feature(s, 'a', 'all_count_24h', now)).toBe(4)
+    expect(feature(s, 'a', 'out_count_15m', now)).toBe(1)
+    expect(feature(s, 'a', 'out_distinct_24h', now)).toBe(2)
+    expect(feature(s, 'a', 'in_distinct_24h', now)).toBe(1)
+    expect(feature(s, 'nobody', 'out_count_24h', now)).toBe(0)
+  })
+
+  it('is point-in-time: a query sees only what was applied before it', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'a', 'b', 500n))
+    const before = feature(s, 'a', 'out_count_7d', T0 + DAY_MS)
+    s.apply(txn(T0 + DAY_MS, 'a', 'b', 500n))
+    expect(before).toBe(1)
+    expect(feature(s, 'a', 'out_count_7d', T0 + DAY_MS + 1)).toBe(2)
+    // and the 7-day window forgets an event after seven days
+    expect(feature(s, 'a', 'out_count_7d', T0 + 7 * DAY_MS + 1)).toBe(1)
+  })
+
+  it('falls back to day buckets for long windows once the ring no longer covers them', () => {
+    const s = new FeatureStore()
+    // 200 payments over 100 days (2 a day): more than the ring holds
+    for (let i = 0; i < 200; i++) s.apply(txn(T0 + i * (DAY_MS / 2) + 1, 'a', `m${i % 7}`, 100n))
+    const now = T0 + 100 * DAY_MS
+    expect(feature(s, 'a', 'out_count_90d', now)).toBeGreaterThanOrEqual(180)
+    expect(feature(s, 'a', 'out_count_90d', now)).toBeLessThanOrEqual(182) // rounded up to whole days
+    expect(feature(s, 'a', 'out_count_180d', now)).toBe(200)
+    expect(feature(s, 'a', 'out_sum_180d', now)).toBe(20_000)
+    expect(feature(s, 'a', 'out_count_24h', now)).toBe(2) // exact from the ring
+    expect(feature(s, 'a', 'out_distinct_90d', now)).toBe(7)
+  })
+
+  it('matches a brute-force reference for exact windows (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 6 * 3_600_000 }), amt: fc.integer({ min: 1, max: 10_000 }), out: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        fc.integer({ min: 0, max: 3 * DAY_MS }),
+        (events, tail) => {
+          const s = new FeatureStore()
+          let at = T0
+          const applied: { at: number; amt: number; out: boolean }[] = []
+          for (const e of events) {
+            at += e.gap
+            s.apply(e.out ? txn(at, 'a', 'b', BigInt(e.amt)) : txn(at, 'b', 'a', BigInt(e.amt)))
+            applied.push({ at, amt: e.amt, out: e.out })
+          }
+          const now = at + tail
+          for (const [name, ms] of [['1h', 3_600_000], ['6h', 6 * 3_600_000], ['24h', DAY_MS], ['7d', 7 * DAY_MS]] as const) {
+            const inWin = applied.filter((x) => x.at > now - ms && x.out)
+            expect(feature(s, 'a', `out_count_${name}`, now)).toBe(inWin.length)
+            expect(feature(s, 'a', `out_sum_${name}`, now)).toBe(inWin.reduce((k, x) => k + x.amt, 0))
+            expect(feature(s, 'a', `out_max_${name}`, now)).toBe(inWin.reduce((k, x) => Math.max(k, x.amt), 0))
+          }
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+})
+
+describe('history features', () => {
+  it('knows days since last activity, account age, usual amount, z-score and new counterparties', () => {
+    const s = new FeatureStore()
+    for (let i = 0; i < 10; i++) s.apply(txn(T0 + i * DAY_MS, 'a', 'shop', BigInt(1000 + (i % 3) * 100)))
+    const now = T0 + 30 * DAY_MS
+    expect(feature(s, 'a', 'days_since_last', now)).toBeCloseTo(21, 5)
+    expect(feature(s, 'a', 'days_since_last_in', now)).toBe(-1)
+    expect(feature(s, 'a', 'age_days', now)).toBeCloseTo(30, 5)
+    expect(feature(s, 'a', 'history_count', now)).toBe(10)
+    const usual = feature(s, 'a', 'usual_amount', now) as number
+    expect(usual).toBeGreaterThan(1000)
+    expect(usual).toBeLessThan(1200)
+    expect(feature(s, 'a', 'amount_z', now, true, 1100)).toBeLessThan(1)
+    expect(feature(s, 'a', 'amount_z', now, true, 50_000)).toBeGreaterThan(5)
+    const shop = s.interner.get('shop')
+    const other = s.interner.get('other')
+    expect(feature(s, 'a', 'new_counterparty', now, true, 100, shop)).toBe(false)
+    expect(feature(s, 'a', 'new_counterparty', now, true, 100, other)).toBe(true)
+    expect(feature(s, 'fresh', 'days_since_last', now)).toBe(-1)
+  })
+
+  it('counts round amounts', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'a', 'b', 500_000n))
+    s.apply(txn(T0 + 1, 'a', 'b', 500_001n))
+    s.apply(txn(T0 + 2, 'a', 'b', 100_000n))
+    expect(feature(s, 'a', 'out_round_count_24h', T0 + 10)).toBe(2)
+  })
+})
+
+describe('cycle detection', () => {
+  it('finds a chain that returns money to its origin, and ignores unrelated amounts', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'a', 'b', 1_000_000n))
+    s.apply(txn(T0 + DAY_MS, 'b', 'c', 980_000n))
+    s.apply(txn(T0 + 2 * DAY_MS, 'c', 'd', 960_000n))
+    const c = s.accounts.get('d')!
+    expect(c.closesCycle(s.interner.get('a'), T0 + 3 * DAY_MS, 940_000)).toBe(4)
+    // a small payment back is not the same money
+    expect(c.closesCycle(s.interner.get('a'), T0 + 3 * DAY_MS, 10_000)).toBe(0)
+    // a 2-cycle (paying back a friend) is not reported
+    const b = s.accounts.get('b')!
+    expect(b.closesCycle(s.interner.get('a'), T0 + 3 * DAY_MS, 990_000)).toBe(0)
+    // money that waited more than 30 days no longer counts
+    expect(c.closesCycle(s.interner.get('a'), T0 + 40 * DAY_MS, 940_000)).toBe(0)
+  })
+})

@@ -1,0 +1,471 @@
+import { sql } from 'kysely'
+import type { Logger } from 'pino'
+import type { Clock } from '../../shared/clock.js'
+import type { Db } from '../../shared/db/connect.js'
+import type { IdGenerator } from '../../shared/ids.js'
+import type { Outbox } from '../events/index.js'
+import { Backtester, type BacktestReport, type CaseLabel } from './backtest.js'
+import { MonitoringEngine, type ExplainEntry, type ShadowResult } from './engine.js'
+import {
+  alertNotFound,
+  badTransition,
+  invalidList,
+  invalidRange,
+  invalidTxn,
+  ruleSetNotFound,
+} from './monitoring.errors.js'
+import { MONITORING_EVENTS } from './monitoring.events.js'
+import {
+  DAY_MS,
+  TXN_KINDS,
+  type AlertDraft,
+  type Decision,
+  type MonTxn,
+  type Outcome,
+  type Party,
+  type RuleSetDef,
+  type RuleSetStatus,
+} from './monitoring.js'
+import { createMonitoringStore, type AlertFilter, type AlertRecord, type RuleSetRecord } from './monitoring.store.js'
+import { checkRuleSet, compileRuleSet, type CompiledRuleSet, type RuleProblem } from './rules.js'
+
+export interface MonitoringDeps {
+  readonly db: Db
+  readonly clock: Clock
+  readonly ids: IdGenerator
+  readonly logger?: Logger
+  /** When given, each new alert is written to the events outbox in the alert's transaction. */
+  readonly outbox?: Outbox
+  /** History replayed into the features when a tenant's engine starts (default 180 days). */
+  readonly historyDays?: number
+  readonly dedupWindowMs?: number
+  /**
+   * Outcome of a synchronous decision that cannot be made within its budget because the tenant's
+   * engine is still loading (cold start). Default review. Inside the engine, the rule set's own
+   * fallback applies when evaluation runs over budget.
+   */
+  readonly coldFallback?: Outcome
+  /** Default latency budget (ms) of a synchronous decision, including a cold engine load. */
+  readonly budgetMs?: number
+}
+
+export interface EvaluateOptions {
+  /** Latency budget in ms (default: the rule set's budgetMs). */
+  readonly budgetMs?: number
+  /** Return every rule with the feature values it saw. */
+  readonly explain?: boolean
+  /** Evaluate without storing the transaction, updating features or raising alerts. */
+  readonly dryRun?: boolean
+  /** Dry-run this rule-set version instead of the active one (implies dryRun). */
+  readonly version?: number
+}
+
+export interface EvaluateResult {
+  readonly decision: Decision
+  readonly alerts: readonly AlertRecord[]
+  readonly shadow: readonly ShadowResult[]
+  readonly explain?: readonly ExplainEntry[]
+  /** The transaction id was seen before: the stored outcome is returned and nothing is re-applied. */
+  readonly replayed: boolean
+  readonly ruleSetVersion: number | null
+}
+
+export interface BacktestRequest {
+  readonly version: number
+  readonly from: Date
+  readonly to: Date
+  /** Compare with the active set (default true when one is active). */
+  readonly compare?: boolean
+  /** Days before `from` replayed only to warm up the features (default 90). */
+  readonly warmupDays?: number
+}
+
+export interface Monitoring {
+  /** Every problem of a rule set (syntax, unknown features, unknown lists, bad fields), with positions. */
+  validateRuleSet(tenant: string, def: RuleSetDef): Promise<RuleProblem[]>
+  /** Saves a new draft version. Throws MONITORING_RULE_INVALID with every problem and its position. */
+  saveRuleSet(tenant: string, def: RuleSetDef, opts?: { note?: string }): Promise<RuleSetRecord>
+  listRuleSets(tenant: string): Promise<RuleSetRecord[]>
+  getRuleSet(tenant: string, version: number): Promise<RuleSetRecord>
+  /** draft → shadow → active (activating retires the previous active set); any → retired. */
+  transition(tenant: string, version: number, to: Exclude<RuleSetStatus, 'draft'>): Promise<RuleSetRecord>
+  /** Saves a new version of a list (high_risk_countries, watchlist, …). */
+  saveList(tenant: string, name: string, items: readonly string[]): Promise<{ name: string; version: number; size: number }>
+  lists(tenant: string): Promise<{ name: string; version: number; size: number }[]>
+  upsertParties(tenant: string, parties: readonly Party[]): Promise<number>
+  /** Synchronous decision on one transaction (a payment before it goes to the gateway). */
+  evaluate(tenant: string, txn: MonTxn, opts?: EvaluateOptions): Promise<EvaluateResult>
+  /** Asynchronous path (ledger and bank events): evaluates and stores a batch in time order. */
+  ingest(tenant: string, txns: readonly MonTxn[]): Promise<{ evaluated: number; replayed: number; alerts: number }>
+  /** Stores history without evaluating it (features learn from it; backtests replay it). */
+  importHistory(
+    tenant: string,
+    data: { txns: readonly MonTxn[]; parties?: readonly Party[]; labels?: readonly CaseLabel[] },
+  ): Promise<{ transactions: number }>
+  backtest(tenant: string, req: BacktestRequest): Promise<BacktestReport>
+  listAlerts(tenant: string, filter?: AlertFilter): Promise<AlertRecord[]>
+  getAlert(tenant: string, alertId: string): Promise<AlertRecord>
+  /** Drops the tenant's in-memory engine; the next call rebuilds it from storage. */
+  reload(tenant: string): void
+}
+
+const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/
+const LIST_NAME_RE = /^[a-z][a-z0-9_]{0,63}$/
+
+/** Checks a transaction's shape (the API schema does most of this; the CLI and other modules too). */
+export function checkTxn(t: MonTxn): void {
+  if (!ID_RE.test(t.id)) throw invalidTxn('id must be 1–128 chars of letters, digits, _ . : -')
+  if (!Number.isFinite(t.at)) throw invalidTxn('at must be a valid time.')
+  if (typeof t.amount !== 'bigint' || t.amount <= 0n) throw invalidTxn('amount must be a positive integer of minor units.')
+  if (!/^[A-Z]{3}$/.test(t.currency)) throw invalidTxn('currency must be an ISO 4217 code.')
+  if (!TXN_KINDS.includes(t.kind)) throw invalidTxn(`kind must be one of ${TXN_KINDS.join(', ')}.`)
+  if (!ID_RE.test(t.src) || !ID_RE.test(t.dst)) throw invalidTxn('src and dst must be account ids (or "cash").')
+}
+
+interface TenantEngine {
+  readonly engine: MonitoringEngine
+  readonly compiled: Map<number, CompiledRuleSet>
+  knownLists: Set<string>
+}
+
+export function createMonitoring(deps: MonitoringDeps): Monitoring {
+  const { db, clock, ids } = deps
+  const store = createMonitoringStore(db)
+  const historyMs = (deps.historyDays ?? 180) * DAY_MS
+  const engines = new Map<string, Promise<TenantEngine>>()
+
+  async function listSnapshot(tenant: string): Promise<Map<string, Set<string>>> {
+    const lists = await store.latestLists(tenant)
+    return new Map(lists.map((l) => [l.name, new Set(l.items)]))
+  }
+
+  async function build(tenant: string): Promise<TenantEngine> {
+    const lists = await listSnapshot(tenant)
+    const knownLists = new Set(lists.keys())
+    const engine = new MonitoringEngine({
+      lists,
+      parties: new Map((await store.loadParties(tenant)).map((p) => [p.id, p])),
+      ...(deps.dedupWindowMs ? { dedupWindowMs: deps.dedupWindowMs } : {}),
+    })
+    const compiled = new Map<number, CompiledRuleSet>()
+    for (const rs of await store.listRuleSets(tenant)) {
+      if (rs.status !== 'active' && rs.status !== 'shadow') continue
+      const c = compileRuleSet(rs.definition, rs.version, knownLists)
+      compiled.set(rs.version, c)
+      if (rs.status === 'active') engine.active = c
+      else engine.shadows.push(c)
+    }
+    const now = clock.now().getTime()
+    let n = 0
+    for await (const t of store.transactions(tenant, now - historyMs, Number.MAX_SAFE_INTEGER)) {
+      engine.learn(t)
+      n++
+    }
+    engine.rememberAlerts(await store.recentDedupKeys(tenant, now - 2 * engine.dedupWindowMs))
+    deps.logger?.debug({ tenant, replayed: n, entities: engine.store.entityCount }, 'monitoring engine rebuilt')
+    return { engine, compiled, knownLists }
+  }
+
+  function engineOf(tenant: string): Promise<TenantEngine> {
+    let e = engines.get(tenant)
+    if (!e) {
+      e = build(tenant)
+      engines.set(tenant, e)
+      e.catch(() => engines.delete(tenant))
+    }
+    return e
+  }
+
+  async function ruleSet(tenant: string, version: number): Promise<RuleSetRecord> {
+    const rs = await store.getRuleSet(tenant, version)
+    if (!rs) throw ruleSetNotFound(version)
+    return rs
+  }
+
+  async function compiledVersion(tenant: string, te: TenantEngine, version: number): Promise<CompiledRuleSet> {
+    const cached = te.compiled.get(version)
+    if (cached) return cached
+    const rs = await ruleSet(tenant, version)
+    const c = compileRuleSet(rs.definition, rs.version, te.knownLists)
+    te.compiled.set(version, c)
+    return c
+  }
+
+  /** Persists evaluated transactions with their alerts (and outbox events) in one transaction. */
+  async function persist(
+    tenant: string,
+    items: readonly { txn: MonTxn; decision: Decision; alerts: readonly AlertDraft[]; duplicates: readonly string[] }[],
+  ): Promise<AlertRecord[]> {
+    return db.transaction().execute(async (tx) => {
+      await store.insertTransactions(
+        tx,
+        tenant,
+        items.map((i) => i.txn),
+        items.map((i) => ({ outcome: i.decision.outcome, score: i.decision.score })),
+      )
+      const drafts = items.flatMap((i) => i.alerts.map((a) => ({ ...a, alertId: ids('alt') })))
+      const created = drafts.length > 0 ? await store.upsertAlerts(tx, tenant, drafts) : []
+      await store.recordRepeats(tx, tenant, items.flatMap((i) => i.duplicates))
+      if (deps.outbox && created.length > 0) {
+        await deps.outbox.enqueue(
+          tx,
+          created.map((a) => ({
+            topic: MONITORING_EVENTS.alertRaised,
+            key: a.subject,
+            tenantId: tenant,
+            payload: alertPayload(a),
+          })),
+        )
+      }
+      return created
+    })
+  }
+
+  async function isKnown(tenant: string, txnId: string): Promise<{ outcome: Outcome; score: number } | undefined> {
+    const r = await sql<{ outcome: Outcome | null; score: number | null }>`
+      SELECT outcome, score FROM monitoring_transactions WHERE tenant_id = ${tenant} AND txn_id = ${txnId}`.execute(db)
+    const row = r.rows[0]
+    return row ? { outcome: row.outcome ?? 'allow', score: Number(row.score ?? 0) } : undefined
+  }
+
+  return {
+    async validateRuleSet(tenant, def) {
+      const known = new Set((await store.latestLists(tenant)).map((l) => l.name))
+      return checkRuleSet(def, known)
+    },
+
+    async saveRuleSet(tenant, def, opts = {}) {
+      const known = new Set((await store.latestLists(tenant)).map((l) => l.name))
+      compileRuleSet(def, 0, known) // throws MONITORING_RULE_INVALID with positions
+      return db.transaction().execute((tx) => store.insertRuleSet(tx, tenant, def, opts.note ?? null))
+    },
+
+    listRuleSets: (tenant) => store.listRuleSets(tenant),
+    getRuleSet: ruleSet,
+
+    async transition(tenant, version, to) {
+      const rec = await db.transaction().execute(async (tx) => {
+        const rs = await store.getRuleSet(tenant, version, tx)
+        if (!rs) throw ruleSetNotFound(version)
+        const ok =
+          to === 'retired' ||
+          (to === 'shadow' && rs.status === 'draft') ||
+          (to === 'active' && (rs.status === 'draft' || rs.status === 'shadow' || rs.status === 'retired'))
+        if (!ok || rs.status === to) throw badTransition(version, rs.status, to)
+        if (to !== 'retired') {
+          const known = new Set((await store.latestLists(tenant)).map((l) => l.name))
+          compileRuleSet(rs.definition, rs.version, known) // lists may have changed since it was saved
+        }
+        await store.setStatus(tx, tenant, version, to)
+        return (await store.getRuleSet(tenant, version, tx))!
+      })
+      // swap the compiled sets of a running engine in place (its features stay)
+      const running = engines.get(tenant)
+      if (running) {
+        const te = await running
+        const c = await compiledVersion(tenant, te, version)
+        te.engine.shadows = te.engine.shadows.filter((s) => s.version !== version)
+        if (te.engine.active?.version === version) te.engine.active = undefined
+        if (to === 'active') te.engine.active = c
+        if (to === 'shadow') te.engine.shadows.push(c)
+      }
+      return rec
+    },
+
+    async saveList(tenant, name, items) {
+      if (!LIST_NAME_RE.test(name)) throw invalidList('A list name is 1–64 chars of a-z, 0-9 and _, starting with a letter.')
+      if (items.some((x) => typeof x !== 'string' || x.length === 0 || x.length > 256)) {
+        throw invalidList('List items must be non-empty strings of at most 256 chars.')
+      }
+      const uniq = [...new Set(items)].sort()
+      const version = await store.saveList(tenant, name, uniq)
+      const running = engines.get(tenant)
+      if (running) {
+        const te = await running
+        const next = new Map(te.engine.lists)
+        next.set(name, new Set(uniq))
+        te.engine.lists = next
+        te.knownLists.add(name)
+      }
+      return { name, version, size: uniq.length }
+    },
+
+    async lists(tenant) {
+      return (await store.latestLists(tenant)).map((l) => ({ name: l.name, version: l.version, size: l.items.length }))
+    },
+
+    async upsertParties(tenant, parties) {
+      await store.upsertParties(tenant, parties)
+      const running = engines.get(tenant)
+      if (running) {
+        const te = await running
+        for (const p of parties) te.engine.parties.set(p.id, p)
+      }
+      return parties.length
+    },
+
+    async evaluate(tenant, txn, opts = {}) {
+      checkTxn(txn)
+      const started = performance.now()
+      const budget = opts.budgetMs ?? deps.budgetMs ?? 50
+      const loading = engineOf(tenant)
+      let timer: NodeJS.Timeout | undefined
+      const te = await Promise.race([
+        loading,
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), budget)
+        }),
+      ]).finally(() => clearTimeout(timer))
+      if (!te) {
+        // cold engine past the budget: decide by the configured fallback, keep the transaction
+        const outcome = deps.coldFallback ?? 'review'
+        const decision: Decision = {
+          txnId: txn.id,
+          outcome,
+          score: 0,
+          fired: [],
+          degraded: true,
+          elapsedMs: performance.now() - started,
+        }
+        if (!opts.dryRun && opts.version === undefined) {
+          await db.transaction().execute((tx) => store.insertTransactions(tx, tenant, [txn], [{ outcome, score: 0 }]))
+        }
+        return { decision, alerts: [], shadow: [], replayed: false, ruleSetVersion: null }
+      }
+      const engine = te.engine
+      if (opts.dryRun || opts.version !== undefined) {
+        const rs = opts.version !== undefined ? await compiledVersion(tenant, te, opts.version) : engine.active
+        const res = engine.process(txn, {
+          apply: false,
+          explain: opts.explain ?? true,
+          ...(rs ? { ruleSet: rs } : {}),
+          ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
+        })
+        return {
+          decision: res.decision,
+          alerts: [],
+          shadow: res.shadow,
+          ...(res.explain ? { explain: res.explain } : {}),
+          replayed: false,
+          ruleSetVersion: rs?.version ?? null,
+        }
+      }
+      const known = await isKnown(tenant, txn.id)
+      if (known) {
+        return {
+          decision: { txnId: txn.id, outcome: known.outcome, score: known.score, fired: [], degraded: false, elapsedMs: 0 },
+          alerts: [],
+          shadow: [],
+          replayed: true,
+          ruleSetVersion: engine.active?.version ?? null,
+        }
+      }
+      const res = engine.process(txn, {
+        ...(opts.explain ? { explain: true } : {}),
+        ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
+      })
+      const alerts = await persist(tenant, [{ txn, decision: res.decision, alerts: res.alerts, duplicates: res.duplicates }])
+      return {
+        decision: res.decision,
+        alerts,
+        shadow: res.shadow,
+        ...(res.explain ? { explain: res.explain } : {}),
+        replayed: false,
+        ruleSetVersion: engine.active?.version ?? null,
+      }
+    },
+
+    async ingest(tenant, txns) {
+      for (const t of txns) checkTxn(t)
+      const te = await engineOf(tenant)
+      const sorted = [...txns].sort((a, b) => a.at - b.at)
+      let replayed = 0
+      let alerts = 0
+      for (let i = 0; i < sorted.length; i += 2000) {
+        const chunk = sorted.slice(i, i + 2000)
+        const seen = await sql<{ txn_id: string }>`
+          SELECT txn_id FROM monitoring_transactions
+          WHERE tenant_id = ${tenant} AND txn_id = ANY(${chunk.map((t) => t.id)}::text[])`.execute(db)
+        const known = new Set(seen.rows.map((r) => r.txn_id))
+        const items = []
+        for (const t of chunk) {
+          if (known.has(t.id)) {
+            replayed++
+            continue
+          }
+          known.add(t.id)
+          const res = te.engine.process(t)
+          items.push({ txn: t, decision: res.decision, alerts: res.alerts, duplicates: res.duplicates })
+        }
+        alerts += (await persist(tenant, items)).length
+      }
+      return { evaluated: txns.length - replayed, replayed, alerts }
+    },
+
+    async importHistory(tenant, data) {
+      for (const t of data.txns) checkTxn(t)
+      if (data.parties) await store.upsertParties(tenant, data.parties)
+      if (data.labels) await store.saveLabels(tenant, data.labels)
+      const fresh = await db.transaction().execute((tx) => store.insertTransactions(tx, tenant, data.txns))
+      engines.delete(tenant) // the next use rebuilds features from the stored history
+      return { transactions: fresh.size }
+    },
+
+    async backtest(tenant, req) {
+      const from = req.from.getTime()
+      const to = req.to.getTime()
+      if (!(from < to)) throw invalidRange('from must be before to.')
+      if (to - from > 400 * DAY_MS) throw invalidRange('A backtest covers at most 400 days.')
+      const known = new Set((await store.latestLists(tenant)).map((l) => l.name))
+      const draftRec = await ruleSet(tenant, req.version)
+      const draft = compileRuleSet(draftRec.definition, draftRec.version, known)
+      let active: CompiledRuleSet | undefined
+      if (req.compare !== false) {
+        const a = (await store.listRuleSets(tenant)).find((r) => r.status === 'active')
+        if (a && a.version !== req.version) active = compileRuleSet(a.definition, a.version, known)
+      }
+      const labels = await store.loadLabels(tenant)
+      const b = new Backtester({
+        draft,
+        active,
+        from,
+        to,
+        parties: await store.loadParties(tenant),
+        lists: await listSnapshot(tenant),
+        ...(labels.length > 0 ? { labels } : {}),
+        ...(deps.dedupWindowMs ? { dedupWindowMs: deps.dedupWindowMs } : {}),
+      })
+      const warmup = (req.warmupDays ?? 90) * DAY_MS
+      for await (const t of store.transactions(tenant, from - warmup, to)) if (!b.feed(t)) break
+      return b.report()
+    },
+
+    listAlerts: (tenant, filter = {}) => store.listAlerts(tenant, filter),
+
+    async getAlert(tenant, alertId) {
+      const a = await store.getAlert(tenant, alertId)
+      if (!a) throw alertNotFound(alertId)
+      return a
+    },
+
+    reload(tenant) {
+      engines.delete(tenant)
+    },
+  }
+}
+
+export function alertPayload(a: AlertRecord): Record<string, unknown> {
+  return {
+    alertId: a.alertId,
+    ruleSetVersion: a.ruleSetVersion,
+    ruleId: a.ruleId,
+    typology: a.typology,
+    subject: a.subject,
+    outcome: a.outcome,
+    score: a.score,
+    reason: a.reason,
+    txnId: a.txnId,
+    at: a.at.toISOString(),
+    context: a.context,
+  }
+}

@@ -1,0 +1,358 @@
+import { sql } from 'kysely'
+import type { Db } from '../../shared/db/connect.js'
+import type { CaseLabel } from './backtest.js'
+import type { AlertDraft, MonTxn, Outcome, Party, RuleSetDef, RuleSetStatus, TxnKind } from './monitoring.js'
+
+/** PostgreSQL / PGlite storage of the monitoring module (raw SQL through Kysely). */
+
+export interface RuleSetRecord {
+  readonly version: number
+  readonly status: RuleSetStatus
+  readonly definition: RuleSetDef
+  readonly note: string | null
+  readonly createdAt: Date
+  readonly activatedAt: Date | null
+}
+
+export interface AlertRecord {
+  readonly alertId: string
+  readonly dedupKey: string
+  readonly ruleSetVersion: number
+  readonly ruleId: string
+  readonly typology: string | null
+  readonly subject: string
+  readonly outcome: Outcome
+  readonly score: number
+  readonly reason: string
+  readonly txnId: string
+  readonly at: Date
+  readonly hits: number
+  readonly status: string
+  readonly context: Record<string, unknown>
+  readonly createdAt: Date
+}
+
+export interface AlertFilter {
+  readonly ruleId?: string
+  readonly subject?: string
+  readonly status?: string
+  readonly from?: Date
+  readonly to?: Date
+  readonly limit?: number
+}
+
+interface RuleSetRow {
+  version: number
+  status: RuleSetStatus
+  definition: RuleSetDef
+  note: string | null
+  created_at: Date
+  activated_at: Date | null
+}
+
+const toRuleSet = (r: RuleSetRow): RuleSetRecord => ({
+  version: Number(r.version),
+  status: r.status,
+  definition: r.definition,
+  note: r.note,
+  createdAt: new Date(r.created_at),
+  activatedAt: r.activated_at ? new Date(r.activated_at) : null,
+})
+
+interface AlertRow {
+  alert_id: string
+  dedup_key: string
+  rule_set_version: number
+  rule_id: string
+  typology: string | null
+  subject: string
+  outcome: Outcome
+  score: number
+  reason: string
+  txn_id: string
+  at: Date
+  hits: number
+  status: string
+  context: Record<string, unknown>
+  created_at: Date
+}
+
+const toAlert = (r: AlertRow): AlertRecord => ({
+  alertId: r.alert_id,
+  dedupKey: r.dedup_key,
+  ruleSetVersion: Number(r.rule_set_version),
+  ruleId: r.rule_id,
+  typology: r.typology,
+  subject: r.subject,
+  outcome: r.outcome,
+  score: Number(r.score),
+  reason: r.reason,
+  txnId: r.txn_id,
+  at: new Date(r.at),
+  hits: Number(r.hits),
+  status: r.status,
+  context: r.context,
+  createdAt: new Date(r.created_at),
+})
+
+interface TxnRow {
+  txn_id: string
+  at: Date
+  amount: bigint | string
+  currency: string
+  kind: TxnKind
+  src: string
+  dst: string
+  src_country: string | null
+  dst_country: string | null
+  src_customer: string | null
+  dst_customer: string | null
+  device: string | null
+  card: string | null
+}
+
+const toTxn = (r: TxnRow): MonTxn => ({
+  id: r.txn_id,
+  at: new Date(r.at).getTime(),
+  amount: BigInt(r.amount),
+  currency: r.currency,
+  kind: r.kind,
+  src: r.src,
+  dst: r.dst,
+  ...(r.src_country ? { srcCountry: r.src_country } : {}),
+  ...(r.dst_country ? { dstCountry: r.dst_country } : {}),
+  ...(r.src_customer ? { srcCustomer: r.src_customer } : {}),
+  ...(r.dst_customer ? { dstCustomer: r.dst_customer } : {}),
+  ...(r.device ? { device: r.device } : {}),
+  ...(r.card ? { card: r.card } : {}),
+})
+
+const iso = (ms: number): string => new Date(ms).toISOString()
+
+export function createMonitoringStore(db: Db) {
+  return {
+    async insertRuleSet(tx: Db, tenant: string, def: RuleSetDef, note: string | null): Promise<RuleSetRecord> {
+      // serialise version numbers per tenant
+      await sql`SELECT pg_advisory_xact_lock(hashtext('monitoring_rule_sets'), hashtext(${tenant}))`.execute(tx)
+      const r = await sql<RuleSetRow>`
+        INSERT INTO monitoring_rule_sets (tenant_id, version, status, definition, note)
+        SELECT ${tenant}, coalesce(max(version), 0) + 1, 'draft', ${JSON.stringify(def)}::jsonb, ${note}
+        FROM monitoring_rule_sets WHERE tenant_id = ${tenant}
+        RETURNING version, status, definition, note, created_at, activated_at`.execute(tx)
+      return toRuleSet(r.rows[0]!)
+    },
+
+    async listRuleSets(tenant: string): Promise<RuleSetRecord[]> {
+      const r = await sql<RuleSetRow>`
+        SELECT version, status, definition, note, created_at, activated_at FROM monitoring_rule_sets
+        WHERE tenant_id = ${tenant} ORDER BY version`.execute(db)
+      return r.rows.map(toRuleSet)
+    },
+
+    async getRuleSet(tenant: string, version: number, tx: Db = db): Promise<RuleSetRecord | undefined> {
+      const r = await sql<RuleSetRow>`
+        SELECT version, status, definition, note, created_at, activated_at FROM monitoring_rule_sets
+        WHERE tenant_id = ${tenant} AND version = ${version}`.execute(tx)
+      return r.rows[0] ? toRuleSet(r.rows[0]) : undefined
+    },
+
+    async setStatus(tx: Db, tenant: string, version: number, status: RuleSetStatus): Promise<void> {
+      if (status === 'active') {
+        await sql`UPDATE monitoring_rule_sets SET status = 'retired'
+                  WHERE tenant_id = ${tenant} AND status = 'active' AND version <> ${version}`.execute(tx)
+      }
+      await sql`UPDATE monitoring_rule_sets
+                SET status = ${status}, activated_at = CASE WHEN ${status} = 'active' THEN now() ELSE activated_at END
+                WHERE tenant_id = ${tenant} AND version = ${version}`.execute(tx)
+    },
+
+    async saveList(tenant: string, name: string, items: readonly string[]): Promise<number> {
+      const r = await sql<{ version: number }>`
+        INSERT INTO monitoring_lists (tenant_id, name, version, items)
+        SELECT ${tenant}, ${name}, coalesce(max(version), 0) + 1, ${JSON.stringify(items)}::jsonb
+        FROM monitoring_lists WHERE tenant_id = ${tenant} AND name = ${name}
+        RETURNING version`.execute(db)
+      return Number(r.rows[0]!.version)
+    },
+
+    /** Latest version of every list. */
+    async latestLists(tenant: string): Promise<{ name: string; version: number; items: string[] }[]> {
+      const r = await sql<{ name: string; version: number; items: string[] }>`
+        SELECT DISTINCT ON (name) name, version, items FROM monitoring_lists
+        WHERE tenant_id = ${tenant} ORDER BY name, version DESC`.execute(db)
+      return r.rows.map((x) => ({ name: x.name, version: Number(x.version), items: x.items }))
+    },
+
+    async upsertParties(tenant: string, parties: readonly Party[]): Promise<void> {
+      for (let i = 0; i < parties.length; i += 5000) {
+        const chunk = parties.slice(i, i + 5000)
+        await sql`
+          INSERT INTO monitoring_parties (tenant_id, party_id, segment, country, risk, opened_at)
+          SELECT ${tenant}, x.id, x.segment, x.country, x.risk, x.opened::timestamptz
+          FROM unnest(${chunk.map((p) => p.id)}::text[], ${chunk.map((p) => p.segment)}::text[],
+                      ${chunk.map((p) => p.country)}::text[], ${chunk.map((p) => p.risk)}::text[],
+                      ${chunk.map((p) => iso(p.openedAt))}::text[]) AS x(id, segment, country, risk, opened)
+          ON CONFLICT (tenant_id, party_id) DO UPDATE
+          SET segment = excluded.segment, country = excluded.country, risk = excluded.risk, opened_at = excluded.opened_at`.execute(db)
+      }
+    },
+
+    async loadParties(tenant: string): Promise<Party[]> {
+      const r = await sql<{ party_id: string; segment: Party['segment']; country: string; risk: Party['risk']; opened_at: Date }>`
+        SELECT party_id, segment, country, risk, opened_at FROM monitoring_parties WHERE tenant_id = ${tenant}`.execute(db)
+      return r.rows.map((p) => ({
+        id: p.party_id,
+        segment: p.segment,
+        country: p.country,
+        risk: p.risk,
+        openedAt: new Date(p.opened_at).getTime(),
+      }))
+    },
+
+    /** Stores transactions (idempotent on txn id); returns the ids that were new. */
+    async insertTransactions(
+      tx: Db,
+      tenant: string,
+      txns: readonly MonTxn[],
+      outcomes?: readonly { outcome: Outcome; score: number }[],
+    ): Promise<Set<string>> {
+      const fresh = new Set<string>()
+      for (let i = 0; i < txns.length; i += 5000) {
+        const c = txns.slice(i, i + 5000)
+        const o = outcomes?.slice(i, i + 5000)
+        const r = await sql<{ txn_id: string }>`
+          INSERT INTO monitoring_transactions (tenant_id, txn_id, at, amount, currency, kind, src, dst, src_country,
+            dst_country, src_customer, dst_customer, device, card, outcome, score)
+          SELECT ${tenant}, x.id, x.at::timestamptz, x.amount::bigint, x.currency, x.kind, x.src, x.dst, x.sc, x.dc,
+                 x.scu, x.dcu, x.device, x.card, x.outcome, x.score::double precision
+          FROM unnest(${c.map((t) => t.id)}::text[], ${c.map((t) => iso(t.at))}::text[],
+                      ${c.map((t) => t.amount.toString())}::text[], ${c.map((t) => t.currency)}::text[],
+                      ${c.map((t) => t.kind)}::text[], ${c.map((t) => t.src)}::text[], ${c.map((t) => t.dst)}::text[],
+                      ${c.map((t) => t.srcCountry ?? null)}::text[], ${c.map((t) => t.dstCountry ?? null)}::text[],
+                      ${c.map((t) => t.srcCustomer ?? null)}::text[], ${c.map((t) => t.dstCustomer ?? null)}::text[],
+                      ${c.map((t) => t.device ?? null)}::text[], ${c.map((t) => t.card ?? null)}::text[],
+                      ${c.map((_, k) => o?.[k]?.outcome ?? null)}::text[], ${c.map((_, k) => (o?.[k] ? String(o[k].score) : null))}::text[])
+               AS x(id, at, amount, currency, kind, src, dst, sc, dc, scu, dcu, device, card, outcome, score)
+          ON CONFLICT (tenant_id, txn_id) DO NOTHING
+          RETURNING txn_id`.execute(tx)
+        for (const row of r.rows) fresh.add(row.txn_id)
+      }
+      return fresh
+    },
+
+    /** Transactions in [from, to) in time order, read in pages. */
+    async *transactions(tenant: string, from: number, to: number, page = 10_000): AsyncGenerator<MonTxn> {
+      let afterAt = iso(from - 1)
+      let afterId = ''
+      let first = true
+      for (;;) {
+        const r = await sql<TxnRow>`
+          SELECT txn_id, at, amount, currency, kind, src, dst, src_country, dst_country, src_customer, dst_customer,
+                 device, card
+          FROM monitoring_transactions
+          WHERE tenant_id = ${tenant} AND at < ${iso(to)}::timestamptz
+            AND ${first ? sql`at >= ${iso(from)}::timestamptz` : sql`(at, txn_id) > (${afterAt}::timestamptz, ${afterId})`}
+          ORDER BY at, txn_id LIMIT ${page}`.execute(db)
+        for (const row of r.rows) yield toTxn(row)
+        if (r.rows.length < page) return
+        const last = r.rows[r.rows.length - 1]!
+        afterAt = new Date(last.at).toISOString()
+        afterId = last.txn_id
+        first = false
+      }
+    },
+
+    async txnRange(tenant: string): Promise<{ from: number; to: number; count: number } | undefined> {
+      const r = await sql<{ lo: Date | null; hi: Date | null; n: bigint }>`
+        SELECT min(at) AS lo, max(at) AS hi, count(*) AS n FROM monitoring_transactions WHERE tenant_id = ${tenant}`.execute(db)
+      const row = r.rows[0]
+      if (!row?.lo || !row.hi) return undefined
+      return { from: new Date(row.lo).getTime(), to: new Date(row.hi).getTime(), count: Number(row.n) }
+    },
+
+    /**
+     * Inserts new alerts and counts repeats of open ones (same dedup key). Returns the alerts that
+     * were created (not the repeats).
+     */
+    async upsertAlerts(tx: Db, tenant: string, alerts: readonly (AlertDraft & { alertId: string })[]): Promise<AlertRecord[]> {
+      const created: AlertRecord[] = []
+      for (const a of alerts) {
+        const r = await sql<AlertRow & { inserted: boolean }>`
+          INSERT INTO monitoring_alerts (tenant_id, alert_id, dedup_key, rule_set_version, rule_id, typology, subject,
+            outcome, score, reason, txn_id, at, context)
+          VALUES (${tenant}, ${a.alertId}, ${a.dedupKey}, ${a.ruleSetVersion}, ${a.ruleId}, ${a.typology ?? null},
+            ${a.subject}, ${a.outcome}, ${a.score}, ${a.reason}, ${a.txnId}, ${iso(a.at)}::timestamptz,
+            ${JSON.stringify(a.context)}::jsonb)
+          ON CONFLICT (tenant_id, dedup_key) DO UPDATE SET hits = monitoring_alerts.hits + 1, updated_at = now()
+          RETURNING alert_id, dedup_key, rule_set_version, rule_id, typology, subject, outcome, score, reason, txn_id, at,
+            hits, status, context, created_at, (xmax = 0) AS inserted`.execute(tx)
+        const row = r.rows[0]!
+        if (row.inserted) created.push(toAlert(row))
+      }
+      return created
+    },
+
+    async recordRepeats(tx: Db, tenant: string, keys: readonly string[]): Promise<void> {
+      if (keys.length === 0) return
+      await sql`UPDATE monitoring_alerts SET hits = hits + 1, updated_at = now()
+                WHERE tenant_id = ${tenant} AND dedup_key = ANY(${keys}::text[])`.execute(tx)
+    },
+
+    async listAlerts(tenant: string, f: AlertFilter): Promise<AlertRecord[]> {
+      const r = await sql<AlertRow>`
+        SELECT alert_id, dedup_key, rule_set_version, rule_id, typology, subject, outcome, score, reason, txn_id, at, hits,
+               status, context, created_at
+        FROM monitoring_alerts
+        WHERE tenant_id = ${tenant}
+          ${f.ruleId ? sql`AND rule_id = ${f.ruleId}` : sql``}
+          ${f.subject ? sql`AND subject = ${f.subject}` : sql``}
+          ${f.status ? sql`AND status = ${f.status}` : sql``}
+          ${f.from ? sql`AND at >= ${f.from.toISOString()}::timestamptz` : sql``}
+          ${f.to ? sql`AND at < ${f.to.toISOString()}::timestamptz` : sql``}
+        ORDER BY at DESC, alert_id DESC
+        LIMIT ${f.limit ?? 100}`.execute(db)
+      return r.rows.map(toAlert)
+    },
+
+    async getAlert(tenant: string, alertId: string): Promise<AlertRecord | undefined> {
+      const r = await sql<AlertRow>`
+        SELECT alert_id, dedup_key, rule_set_version, rule_id, typology, subject, outcome, score, reason, txn_id, at, hits,
+               status, context, created_at
+        FROM monitoring_alerts WHERE tenant_id = ${tenant} AND alert_id = ${alertId}`.execute(db)
+      return r.rows[0] ? toAlert(r.rows[0]) : undefined
+    },
+
+    async recentDedupKeys(tenant: string, since: number): Promise<string[]> {
+      const r = await sql<{ dedup_key: string }>`
+        SELECT dedup_key FROM monitoring_alerts WHERE tenant_id = ${tenant} AND at >= ${iso(since)}::timestamptz`.execute(db)
+      return r.rows.map((x) => x.dedup_key)
+    },
+
+    async saveLabels(tenant: string, labels: readonly CaseLabel[]): Promise<void> {
+      for (const l of labels) {
+        await sql`
+          INSERT INTO monitoring_labels (tenant_id, case_id, typology, members, primary_members, start_at, end_at)
+          VALUES (${tenant}, ${l.id}, ${l.typology}, ${JSON.stringify(l.members)}::jsonb, ${JSON.stringify(l.primary)}::jsonb,
+                  ${iso(l.start)}::timestamptz, ${iso(l.end)}::timestamptz)
+          ON CONFLICT (tenant_id, case_id) DO UPDATE SET typology = excluded.typology, members = excluded.members,
+            primary_members = excluded.primary_members, start_at = excluded.start_at, end_at = excluded.end_at`.execute(db)
+      }
+    },
+
+    async loadLabels(tenant: string): Promise<CaseLabel[]> {
+      const r = await sql<{ case_id: string; typology: string; members: string[]; primary_members: string[]; start_at: Date; end_at: Date }>`
+        SELECT case_id, typology, members, primary_members, start_at, end_at FROM monitoring_labels
+        WHERE tenant_id = ${tenant} ORDER BY case_id`.execute(db)
+      return r.rows.map((x) => ({
+        id: x.case_id,
+        typology: x.typology,
+        members: x.members,
+        primary: x.primary_members,
+        start: new Date(x.start_at).getTime(),
+        end: new Date(x.end_at).getTime(),
+      }))
+    },
+  }
+}
+
+export type MonitoringStore = ReturnType<typeof createMonitoringStore>
