@@ -9,7 +9,7 @@ import { createKafkaTransport } from './adapters/kafka.js'
 
 const openDb = () => openTestDb({ name: 'pglite' })
 
-runBusContract({ name: 'memory', makeTransport: () => createMemoryTransport({ partitions: 4 }), settleMs: 0, openDb })
+runBusContract({ name: 'memory', makeTransport: () => createMemoryTransport({ partitions: 4 }), settleMs: 0, partitions: 4, openDb })
 
 const redisUrl = testRedisUrl()
 if (redisUrl) {
@@ -18,6 +18,7 @@ if (redisUrl) {
     name: 'redis',
     makeTransport: () => createRedisTransport({ url: redisUrl, prefix, partitions: 4, leaseMs: 300, blockMs: 50 }),
     settleMs: 300,
+    partitions: 4,
     openDb,
   })
 }
@@ -29,6 +30,8 @@ if (brokers) {
     name: 'kafka',
     makeTransport: () => createKafkaTransport({ brokers, topicPrefix, sessionTimeoutMs: 6000 }),
     settleMs: 6000,
+    // librdkafka's mock cluster creates topics with 4 partitions.
+    partitions: 4,
     openDb,
   })
 }
