@@ -57,7 +57,25 @@ BEGIN
   SELECT count(*) FILTER (WHERE o <> 'create') > 0, count(*) FILTER (WHERE o = 'create')
   INTO has_other, n_create FROM unnest(p_ops) AS o;
 
-  -- 1. Claim transaction ids and idempotency keys for new transactions.
+  -- 1. Claim transaction ids and idempotency keys for new transactions. Rows are inserted in key
+  --    order so two batches sharing keys cannot deadlock; with one leg per item (the common case)
+  --    the leg arrays are built without grouping.
+  IF NOT has_other AND coalesce(array_length(p_leg_item, 1), 0) = n THEN
+    INSERT INTO ledger_transactions AS t (tenant_id, transaction_id, idempotency_key, request_hash, status,
+      leg_sources, leg_destinations, leg_amounts, leg_currencies, timeout_at, metadata, created_at)
+    SELECT p_tenant, x.id, x.key, x.hash, CASE WHEN x.pend THEN 'pending' ELSE 'posted' END,
+           ARRAY[x.s], ARRAY[x.d], ARRAY[x.a], ARRAY[x.c],
+           CASE WHEN x.pend AND x.tmo IS NOT NULL THEN p_now + make_interval(secs => x.tmo) END,
+           coalesce(x.meta, '{}'::jsonb), p_now
+    FROM unnest(p_ids, p_keys, p_hashes, p_pending, p_timeouts, p_metadata, p_leg_src, p_leg_dst, p_leg_amount,
+                p_leg_currency) AS x(id, key, hash, pend, tmo, meta, s, d, a, c)
+    ORDER BY x.key NULLS LAST, x.id
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS x = ROW_COUNT;
+    claimed := CASE WHEN x = n THEN p_ids ELSE ARRAY(
+      SELECT lt.transaction_id FROM ledger_transactions lt
+      WHERE lt.tenant_id = p_tenant AND lt.transaction_id = ANY (p_ids)) END;
+  ELSE
   WITH legs AS (
     SELECT u.li, array_agg(u.s ORDER BY u.k) AS srcs, array_agg(u.d ORDER BY u.k) AS dsts,
            array_agg(u.a ORDER BY u.k) AS amts, array_agg(u.c ORDER BY u.k) AS curs
@@ -80,6 +98,7 @@ BEGIN
     RETURNING t.transaction_id
   )
   SELECT coalesce(array_agg(ins.transaction_id), '{}') INTO claimed FROM ins;
+  END IF;
 
   -- Keys already taken: the same request is a replay, another request a conflict.
   IF cardinality(claimed) < n_create THEN
@@ -146,7 +165,8 @@ BEGIN
   END IF;
 
   -- 3. Lock every account touched, in id order, and load its balances.
-  acc_ids := ARRAY(SELECT DISTINCT u.id FROM unnest(w_srcid || w_dstid) AS u(id) WHERE u.id IS NOT NULL);
+  -- (= ANY over an array with repeats is fine: the index scan sorts and dedups its keys itself.)
+  acc_ids := w_srcid || w_dstid;
   SELECT array_agg(a.account_id), array_agg(a.currency), array_agg(a.flags), array_agg(a.credit_limit),
          array_agg(a.debits_pending), array_agg(a.debits_posted), array_agg(a.credits_pending),
          array_agg(a.credits_posted), array_agg(a.entry_seq), array_agg(a.last_entry_at)

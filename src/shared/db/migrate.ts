@@ -19,10 +19,13 @@ export async function migrateToLatest<DB>(
     }
   }
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(all) }
+  // Modules own number ranges and their migrations are independent of each other's, so a module
+  // that lands later with a lower range must still apply on an existing database (ADR 0005).
   const migrator = new Migrator({
     db: db as Kysely<unknown>,
     provider,
     migrationTableName: 'moneta_migrations',
+    allowUnorderedMigrations: true,
   })
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
