@@ -157,7 +157,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     }
     const now = clock.now().getTime()
     let n = 0
-    for await (const t of store.transactions(tenant, now - historyMs, Number.MAX_SAFE_INTEGER)) {
+    for await (const t of store.transactions(tenant, now - historyMs, Date.UTC(9999, 0, 1))) {
       engine.learn(t)
       n++
     }
@@ -244,6 +244,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     getRuleSet: ruleSet,
 
     async transition(tenant, version, to) {
+      // read outside the transaction: PGlite has a single connection
+      const known = new Set((await store.latestLists(tenant)).map((l) => l.name))
       const rec = await db.transaction().execute(async (tx) => {
         const rs = await store.getRuleSet(tenant, version, tx)
         if (!rs) throw ruleSetNotFound(version)
@@ -253,7 +255,6 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           (to === 'active' && (rs.status === 'draft' || rs.status === 'shadow' || rs.status === 'retired'))
         if (!ok || rs.status === to) throw badTransition(version, rs.status, to)
         if (to !== 'retired') {
-          const known = new Set((await store.latestLists(tenant)).map((l) => l.name))
           compileRuleSet(rs.definition, rs.version, known) // lists may have changed since it was saved
         }
         await store.setStatus(tx, tenant, version, to)
