@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db, DbHandle } from '../../shared/db/connect.js'
 import type { EventCatalogue } from './catalogue.js'
-import type { EventBus, OutgoingEvent } from './events.js'
+import { partitionOf, type EventBus, type OutgoingEvent } from './events.js'
 import { invalidEvent } from './events.errors.js'
 
 export const OUTBOX_CHANNEL = 'moneta_outbox'
@@ -52,6 +52,11 @@ export interface OutboxRelayOptions {
   readonly retentionMs?: number
   /** Inbox rows are kept this long (must exceed retentionMs so republished events stay deduplicated). */
   readonly inboxRetentionMs?: number
+  /**
+   * Relay only these tenants' rows (default: all). Relays with different scopes run side by side
+   * (each holds its own lanes); used to split the work by tenant, and by tests sharing one database.
+   */
+  readonly tenants?: readonly string[]
   /** Test hook: runs after the bus accepted a batch and before the rows are marked sent. */
   readonly afterPublish?: (eventIds: readonly string[]) => Promise<void>
 }
@@ -103,6 +108,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const retentionMs = o.retentionMs ?? 7 * 24 * 3600_000
   const inboxRetentionMs = o.inboxRetentionMs ?? 2 * retentionMs
   const db = o.db.db
+  const tenants = o.tenants && o.tenants.length > 0 ? [...o.tenants].sort() : null
+  const lockClass = tenants ? partitionOf(tenants.join(','), 0x7fffffff) : LOCK_CLASS
   let lanes: number[] = o.db.engine === 'pglite' ? Array.from({ length: LANES }, (_, i) => i) : []
   let running = false
   let wake: (() => void) | undefined
@@ -118,7 +125,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     const owned = new Set(lanes)
     for (let lane = 0; lane < LANES; lane++) {
       if (owned.has(lane)) continue
-      const r = await listener.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS, lane])
+      const r = await listener.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [lockClass, lane])
       if (r.rows[0]?.ok) owned.add(lane)
     }
     lanes = [...owned].sort((a, b) => a - b)
@@ -148,6 +155,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
           SELECT tenant_id, seq, event_id, topic, partition_key, payload, headers, created_at
           FROM event_outbox
           WHERE sent_at IS NULL AND failed_at IS NULL AND lane = ANY(${lanes}::smallint[])
+            AND (${tenants}::text[] IS NULL OR tenant_id = ANY(${tenants}::text[]))
           ORDER BY seq
           LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED`.execute(tx)
@@ -194,11 +202,13 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     const outbox = await sql`
       DELETE FROM event_outbox WHERE (tenant_id, seq) IN (
         SELECT tenant_id, seq FROM event_outbox
-        WHERE sent_at IS NOT NULL AND sent_at < now() - ${retentionMs} * interval '1 millisecond' LIMIT 10000)`.execute(db)
+        WHERE sent_at IS NOT NULL AND sent_at < now() - ${retentionMs} * interval '1 millisecond'
+          AND (${tenants}::text[] IS NULL OR tenant_id = ANY(${tenants}::text[])) LIMIT 10000)`.execute(db)
     const inbox = await sql`
       DELETE FROM event_inbox WHERE (tenant_id, consumer_group, event_id) IN (
         SELECT tenant_id, consumer_group, event_id FROM event_inbox
-        WHERE processed_at < now() - ${inboxRetentionMs} * interval '1 millisecond' LIMIT 10000)`.execute(db)
+        WHERE processed_at < now() - ${inboxRetentionMs} * interval '1 millisecond'
+          AND (${tenants}::text[] IS NULL OR tenant_id = ANY(${tenants}::text[])) LIMIT 10000)`.execute(db)
     return { outbox: Number(outbox.numAffectedRows ?? 0n), inbox: Number(inbox.numAffectedRows ?? 0n) }
   }
 
@@ -257,7 +267,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         WHERE sent_at IS NOT NULL
           AND (${filter.since ?? null}::timestamptz IS NULL OR sent_at >= ${filter.since ?? null}::timestamptz)
           AND (${filter.topic ?? null}::text IS NULL OR topic = ${filter.topic ?? null})
-          AND (${filter.tenantId ?? null}::text IS NULL OR tenant_id = ${filter.tenantId ?? null})`.execute(db)
+          AND (${filter.tenantId ?? null}::text IS NULL OR tenant_id = ${filter.tenantId ?? null})
+          AND (${tenants}::text[] IS NULL OR tenant_id = ANY(${tenants}::text[]))`.execute(db)
       kick()
       return Number(r.numAffectedRows ?? 0n)
     },

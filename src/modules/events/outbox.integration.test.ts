@@ -1,0 +1,184 @@
+import { sql } from 'kysely'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
+import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
+import type { DbHandle } from '../../shared/db/connect.js'
+import { newId } from '../../shared/ids.js'
+import { createEventBackbone, type EventBackbone } from './backbone.js'
+import type { EventMessage } from './events.js'
+
+const PROBE = 'events.probe.sent.v1'
+const immediate = () => Promise.resolve()
+
+describeEachDb('outbox relay', (target) => {
+  let db: DbHandle
+  beforeAll(async () => {
+    db = await openTestDb(target)
+    await sql`CREATE TABLE IF NOT EXISTS test_event_effects (tenant_id text NOT NULL, event_id text NOT NULL, n int NOT NULL)`.execute(db.db)
+  })
+  afterAll(async () => {
+    await db.close()
+  })
+
+  // Each test's relay is scoped to its own tenant: test files share one PostgreSQL database.
+  const backbone = (tenantId: string, extra: Parameters<typeof createEventBackbone>[0]['relay'] = {}) =>
+    createEventBackbone({ db, bus: { kind: 'memory' }, relay: { pollMs: 20, tenants: [tenantId], ...extra }, delay: immediate })
+
+  /** Subscribes a group whose effect (a row per event) commits with its inbox rows. */
+  const consume = async (bb: EventBackbone, tenantId: string, seen: EventMessage[] = []) => {
+    const group = newId('grp')
+    await bb.bus.subscribe({
+      group,
+      topics: [PROBE],
+      batchHandler: async (msgs) => {
+        const mine = msgs.filter((m) => m.tenantId === tenantId)
+        seen.push(...mine)
+        await bb.inbox.apply(group, mine, async (tx, fresh) => {
+          for (const m of fresh) {
+            await sql`INSERT INTO test_event_effects VALUES (${m.tenantId}, ${m.id}, ${(m.payload as { n: number }).n})`.execute(tx)
+          }
+        })
+      },
+    })
+    return group
+  }
+  const effects = async (tenantId: string) =>
+    (
+      await sql<{ event_id: string; n: number }>`SELECT event_id, n FROM test_event_effects WHERE tenant_id = ${tenantId}`.execute(db.db)
+    ).rows
+  const pending = async (tenantId: string) =>
+    Number(
+      (await sql<{ c: bigint }>`SELECT count(*) AS c FROM event_outbox WHERE tenant_id = ${tenantId} AND sent_at IS NULL`.execute(db.db)).rows[0]!.c,
+    )
+
+  it('relays what committed, nothing that rolled back, in order per key; the ledger-style INSERT works', async () => {
+    const tenantId = freshTenant()
+    const bb = backbone(tenantId)
+    const seen: EventMessage[] = []
+    await consume(bb, tenantId, seen)
+    await db.db.transaction().execute(async (tx) => {
+      await bb.outbox.enqueue(tx, [0, 1, 2].map((n) => ({ topic: PROBE, key: 'a', tenantId, payload: { n } })))
+    })
+    await expect(
+      db.db.transaction().execute(async (tx) => {
+        await bb.outbox.enqueue(tx, [{ topic: PROBE, key: 'a', tenantId, payload: { n: 99 } }])
+        throw new Error('rolled back')
+      }),
+    ).rejects.toThrow('rolled back')
+    // What ledger_apply does from PL/pgSQL: only the four required columns.
+    await sql`INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
+              VALUES (${tenantId}, ${PROBE}, 'a', ${JSON.stringify({ n: 3 })}::jsonb)`.execute(db.db)
+    await bb.relay.runOnce()
+    await vi.waitFor(async () => expect((await effects(tenantId)).length).toBe(4))
+    expect(seen.map((m) => (m.payload as { n: number }).n)).toEqual([0, 1, 2, 3])
+    expect(seen.every((m) => m.id.startsWith('evt_'))).toBe(true)
+    expect(await pending(tenantId)).toBe(0)
+    await bb.close()
+  })
+
+  it('a relay crash between publish and mark-sent republishes; the inbox applies each event once', async () => {
+    let crash = true
+    const tenantId = freshTenant()
+    const bb = backbone(tenantId, {
+      afterPublish: () => {
+        if (!crash) return Promise.resolve()
+        crash = false
+        return Promise.reject(new Error('relay killed after publish'))
+      },
+    })
+    const seen: EventMessage[] = []
+    await consume(bb, tenantId, seen)
+    await db.db.transaction().execute((tx) =>
+      bb.outbox.enqueue(tx, Array.from({ length: 10 }, (_, n) => ({ topic: PROBE, key: `k${n % 3}`, tenantId, payload: { n } }))),
+    )
+    await expect(bb.relay.runOnce()).rejects.toThrow('relay killed')
+    expect(await pending(tenantId)).toBe(10)
+    await bb.relay.runOnce()
+    expect(await pending(tenantId)).toBe(0)
+    await vi.waitFor(() => expect(seen.length).toBe(20)) // every event delivered twice
+    await vi.waitFor(async () => expect((await effects(tenantId)).length).toBe(10))
+    const rows = await effects(tenantId)
+    expect(new Set(rows.map((r) => r.event_id)).size).toBe(10)
+    expect(rows.map((r) => r.n).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    await bb.close()
+  })
+
+  it('sets aside a row the catalogue rejects and goes on; keeps sent rows for republishing, then purges them', async () => {
+    const tenantId = freshTenant()
+    const bb = backbone(tenantId)
+    const seen: EventMessage[] = []
+    await consume(bb, tenantId, seen)
+    await sql`INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
+              VALUES (${tenantId}, ${PROBE}, 'p', '{"n":"not a number"}'::jsonb),
+                     (${tenantId}, ${PROBE}, 'p', '{"n":1}'::jsonb)`.execute(db.db)
+    await bb.relay.runOnce()
+    const poisoned = await sql<{ last_error: string }>`
+      SELECT last_error FROM event_outbox WHERE tenant_id = ${tenantId} AND failed_at IS NOT NULL`.execute(db.db)
+    expect(poisoned.rows).toHaveLength(1)
+    expect(poisoned.rows[0]!.last_error).toContain('/n')
+    await vi.waitFor(async () => expect((await effects(tenantId)).length).toBe(1))
+
+    expect(await bb.relay.republish({ tenantId })).toBe(1)
+    await bb.relay.runOnce()
+    await vi.waitFor(() => expect(seen.length).toBe(2))
+    expect((await effects(tenantId)).length).toBe(1) // the republished copy had no second effect
+    await bb.close()
+
+    const purger = backbone(tenantId, { retentionMs: 0, inboxRetentionMs: 0 })
+    await purger.relay.purge()
+    const left = await sql`SELECT 1 FROM event_outbox WHERE tenant_id = ${tenantId} AND sent_at IS NOT NULL`.execute(db.db)
+    expect(left.rows).toHaveLength(0)
+    await purger.close()
+  })
+
+  if (target.name === 'postgres') {
+    it('never skips a row whose sequence value commits after a later one (PostgreSQL)', async () => {
+      const tenantId = freshTenant()
+      const bb = backbone(tenantId)
+      const seen: EventMessage[] = []
+      await consume(bb, tenantId, seen)
+      let release!: () => void
+      const hold = new Promise<void>((r) => (release = r))
+      let inserted!: () => void
+      const didInsert = new Promise<void>((r) => (inserted = r))
+      const slow = db.db.transaction().execute(async (tx) => {
+        await bb.outbox.enqueue(tx, [{ topic: PROBE, key: 'slow', tenantId, payload: { n: 1 } }]) // lower seq
+        inserted()
+        await hold
+      })
+      await didInsert
+      await db.db.transaction().execute((tx) => bb.outbox.enqueue(tx, [{ topic: PROBE, key: 'fast', tenantId, payload: { n: 2 } }]))
+      await bb.relay.runOnce()
+      await vi.waitFor(() => expect(seen.map((m) => (m.payload as { n: number }).n)).toEqual([2]))
+      release()
+      await slow
+      await bb.relay.runOnce()
+      await vi.waitFor(() => expect(seen.map((m) => (m.payload as { n: number }).n)).toEqual([2, 1]))
+      await bb.close()
+    })
+
+    it('wakes on NOTIFY; one relay holds the lanes, a standby takes over when it stops (PostgreSQL)', async () => {
+      const db2 = await openTestDb(target)
+      const tenantId = freshTenant()
+      const a = backbone(tenantId, { pollMs: 60_000 })
+      const b = createEventBackbone({ db: db2, bus: { kind: 'memory' }, relay: { pollMs: 60_000, tenants: [tenantId] } })
+      const seenA: EventMessage[] = []
+      await consume(a, tenantId, seenA)
+      await a.start()
+      await vi.waitFor(() => expect(a.relay.stats().lanes).toBe(16))
+      await b.start()
+      // Another connection inserts: only NOTIFY can wake relay A before its 60 s poll.
+      await sql`INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
+                VALUES (${tenantId}, ${PROBE}, 'n', '{"n":7}'::jsonb)`.execute(db2.db)
+      await vi.waitFor(() => expect(seenA).toHaveLength(1), { timeout: 5000 })
+      expect(b.relay.stats().lanes).toBe(0)
+      expect(await b.relay.runOnce()).toBe(0)
+      await a.close()
+      await vi.waitFor(async () => {
+        await b.relay.runOnce()
+        expect(b.relay.stats().lanes).toBe(16)
+      })
+      await b.close()
+      await db2.close()
+    })
+  }
+})
