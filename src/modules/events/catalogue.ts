@@ -53,32 +53,38 @@ const Id = (prefix: string) => Type.String({ pattern: `^${prefix}_[A-Za-z0-9]+$`
 const Amount = Type.String({ pattern: '^-?[0-9]+$', description: 'integer minor units' })
 
 /**
- * Events of the ledger, written by `ledger_apply` into the outbox. The ledger owns their content;
- * the schemas pin what consumers may rely on and allow additional fields.
+ * Events of the ledger, written by `ledger_apply` into the outbox in the same transaction as the
+ * postings (partition key: the transaction id, so a hold and its post or void stay in order).
+ * The ledger owns their content (docs/ledger.md); the schemas pin what consumers may rely on.
  */
+const LedgerLeg = Type.Object(
+  {
+    source: Type.String({ minLength: 1 }),
+    destination: Type.String({ minLength: 1 }),
+    amount: Amount,
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+  },
+  { additionalProperties: false },
+)
+const LedgerTransactionEvent = Type.Object(
+  {
+    transactionId: Id('txn'),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('posted'), Type.Literal('voided'), Type.Literal('expired')]),
+    legs: Type.Array(LedgerLeg, { minItems: 1, description: 'amounts moved by this step (posted, held or released)' }),
+    metadata: Type.Record(Type.String(), Type.Unknown()),
+    at: Type.String({ description: 'ISO 8601 time of the step' }),
+  },
+  { additionalProperties: true },
+)
 export const ledgerEvents: readonly EventDefinition[] = [
-  defineEvent(
-    'ledger.transaction.posted.v1',
-    'A balanced transaction was posted (or a pending one committed).',
-    Type.Object(
-      {
-        transactionId: Id('txn'),
-        entries: Type.Optional(
-          Type.Array(
-            Type.Object(
-              { accountId: Id('acc'), amount: Amount, currency: Type.String({ pattern: '^[A-Z]{3}$' }) },
-              { additionalProperties: true },
-            ),
-          ),
-        ),
-      },
-      { additionalProperties: true },
-    ),
-  ),
+  defineEvent('ledger.transaction.posted.v1', 'Amounts were posted: a transaction posted directly, or a pending one posted (legs carry the posted amounts).', LedgerTransactionEvent),
+  defineEvent('ledger.transaction.pending.v1', 'A pending transaction holds amounts.', LedgerTransactionEvent),
+  defineEvent('ledger.transaction.voided.v1', 'A pending transaction was voided; legs carry the released amounts.', LedgerTransactionEvent),
+  defineEvent('ledger.transaction.expired.v1', 'A pending transaction passed its timeout and was voided.', LedgerTransactionEvent),
   defineEvent(
     'ledger.account.created.v1',
     'An account was opened.',
-    Type.Object({ accountId: Id('acc') }, { additionalProperties: true }),
+    Type.Object({ accountId: Type.String({ minLength: 1 }), currency: Type.String(), normalSide: Type.String() }, { additionalProperties: true }),
   ),
 ]
 

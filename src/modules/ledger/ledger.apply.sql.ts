@@ -27,7 +27,7 @@ DECLARE
   max_amt constant bigint := 9223372036854775807;
   r_txn text[]; r_status text[]; r_replayed boolean[]; r_code text[]; r_detail text[];
   claimed text[];
-  t_status text[]; t_timeout timestamptz[]; t_posted text[];
+  t_status text[]; t_timeout timestamptz[]; t_posted text[]; t_meta jsonb[];
   w_item integer[]; w_srcid text[]; w_dstid text[]; w_amt bigint[]; w_post bigint[]; w_cur text[];
   w_src integer[]; w_dst integer[];
   it_start integer[]; it_count integer[];
@@ -52,6 +52,7 @@ BEGIN
   t_status := array_fill(NULL::text, ARRAY[n]);
   t_timeout := array_fill(NULL::timestamptz, ARRAY[n]);
   t_posted := array_fill(NULL::text, ARRAY[n]);
+  t_meta := array_fill(NULL::jsonb, ARRAY[n]);
   it_start := array_fill(0, ARRAY[n]);
   it_count := array_fill(0, ARRAY[n]);
   SELECT count(*) FILTER (WHERE o <> 'create') > 0, count(*) FILTER (WHERE o = 'create')
@@ -120,9 +121,9 @@ BEGIN
   -- 2. Lock the pending transactions that posts and voids target, in id order.
   IF has_other THEN
   FOR rec IN
-    SELECT x.i, t.status AS st, t.timeout_at AS tmo, t.posted_amounts::text AS posted
+    SELECT x.i, t.status AS st, t.timeout_at AS tmo, t.posted_amounts::text AS posted, t.metadata AS meta
     FROM unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
-    JOIN (SELECT lt.transaction_id, lt.status, lt.timeout_at, lt.posted_amounts
+    JOIN (SELECT lt.transaction_id, lt.status, lt.timeout_at, lt.posted_amounts, lt.metadata
           FROM ledger_transactions lt
           WHERE lt.tenant_id = p_tenant
             AND lt.transaction_id IN (SELECT y.id FROM unnest(p_ops, p_ids) AS y(op, id) WHERE y.op <> 'create')
@@ -130,7 +131,7 @@ BEGIN
           FOR UPDATE) t ON t.transaction_id = x.id
     WHERE x.op <> 'create'
   LOOP
-    t_status[rec.i] := rec.st; t_timeout[rec.i] := rec.tmo; t_posted[rec.i] := rec.posted;
+    t_status[rec.i] := rec.st; t_timeout[rec.i] := rec.tmo; t_posted[rec.i] := rec.posted; t_meta[rec.i] := rec.meta;
   END LOOP;
   END IF;
 
@@ -405,6 +406,24 @@ BEGIN
     FROM unnest(e_accid[1:ne], e_seq[1:ne], e_txn[1:ne], e_leg[1:ne], e_kind[1:ne], e_side[1:ne], e_cur[1:ne],
                 e_pd[1:ne], e_pod[1:ne], e_dp[1:ne], e_dpo[1:ne], e_cp[1:ne], e_cpo[1:ne], e_at[1:ne])
          AS v(acc, seq, txn, leg, kind, side, cur, pd, pod, dp, dpo, cp, cpo, at);
+
+    -- 7. One event per applied step, in the same transaction (relayed after commit).
+    INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
+    SELECT p_tenant, 'ledger.transaction.' || x.st || '.v1', x.txn,
+           jsonb_build_object('transactionId', x.txn, 'status', x.st, 'legs', lg.legs,
+             'metadata', coalesce(CASE WHEN x.op = 'create' THEN x.meta ELSE x.tmeta END, '{}'::jsonb),
+             'at', to_char(p_now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+    FROM unnest(p_ops, r_txn, r_status, r_code, r_replayed, p_metadata, t_meta) WITH ORDINALITY
+         AS x(op, txn, st, code, rep, meta, tmeta, i)
+    JOIN (
+      SELECT w.i, jsonb_agg(jsonb_build_object('source', w.s, 'destination', w.d,
+               'amount', (CASE WHEN o.op = 'post' THEN w.p ELSE w.a END)::text, 'currency', w.c) ORDER BY w.k) AS legs
+      FROM unnest(w_item, w_srcid, w_dstid, w_amt, w_post, w_cur) WITH ORDINALITY AS w(i, s, d, a, p, c, k)
+      JOIN unnest(p_ops) WITH ORDINALITY AS o(op, i) ON o.i = w.i
+      GROUP BY w.i
+    ) lg ON lg.i = x.i
+    WHERE x.code IS NULL AND NOT x.rep
+    ORDER BY x.i;
   END IF;
 
   RETURN QUERY SELECT r.g::integer, r.txn, r.st, r.rep, r.code, r.detail

@@ -5,6 +5,7 @@ import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { isAppError } from '../../shared/errors.js'
 import { systemIds } from '../../shared/ids.js'
+import { createCatalogue, ledgerEvents } from '../events/index.js'
 import { createLedger, type CommandResult, type Ledger } from './index.js'
 
 const USD = 'USD'
@@ -489,6 +490,81 @@ describeEachDb('ledger', (target) => {
       expect(kinds).toContain('account_balance_mismatch:bob')
       expect(kinds).toContain('account_balance_mismatch:alice')
       expect(kinds).toContain('currency_total_nonzero:USD')
+    })
+  })
+})
+
+describeEachDb('ledger events', (target) => {
+  let h: DbHandle
+  let ledger: Ledger
+  beforeAll(async () => {
+    h = await openTestDb(target)
+    ledger = createLedger({ db: h.db, clock: fixedClock(new Date('2026-04-01T00:00:00Z')), ids: systemIds })
+  })
+  afterAll(async () => {
+    await ledger.close()
+    await h.close()
+  })
+
+  it('writes one catalogue-valid outbox event per applied step, none for failures or replays', async () => {
+    const catalogue = createCatalogue(ledgerEvents)
+    const t = freshTenant()
+    await ledger.createAccount(t, { id: 'src', currency: 'USD', normalSide: 'debit' })
+    await ledger.createAccount(t, {
+      id: 'dst',
+      currency: 'USD',
+      normalSide: 'credit',
+      debitsMustNotExceedCredits: true,
+    })
+    const [posted, failed] = await ledger.execute(t, [
+      {
+        op: 'create',
+        idempotencyKey: 'e1',
+        metadata: { order: 'o-1' },
+        legs: [{ source: 'src', destination: 'dst', amount: 100n, currency: 'USD' }],
+      },
+      { op: 'create', legs: [{ source: 'dst', destination: 'src', amount: 500n, currency: 'USD' }] },
+    ])
+    expect(failed?.ok).toBe(false)
+    await ledger.execute(t, [
+      {
+        op: 'create',
+        idempotencyKey: 'e1',
+        metadata: { order: 'o-1' },
+        legs: [{ source: 'src', destination: 'dst', amount: 100n, currency: 'USD' }],
+      },
+    ])
+    const [hold] = await ledger.execute(t, [
+      {
+        op: 'create',
+        pending: true,
+        legs: [{ source: 'dst', destination: 'src', amount: 40n, currency: 'USD' }],
+      },
+    ])
+    const holdId = hold?.ok ? hold.transactionId : ''
+    await ledger.execute(t, [{ op: 'post', transactionId: holdId, amounts: [30n] }])
+
+    const rows = await sql<{ topic: string; partition_key: string; payload: Record<string, unknown> }>`
+      SELECT topic, partition_key, payload FROM event_outbox WHERE tenant_id = ${t} ORDER BY seq`.execute(
+      h.db,
+    )
+    expect(rows.rows.map((r) => r.topic)).toEqual([
+      'ledger.account.created.v1',
+      'ledger.account.created.v1',
+      'ledger.transaction.posted.v1',
+      'ledger.transaction.pending.v1',
+      'ledger.transaction.posted.v1',
+    ])
+    for (const r of rows.rows) expect(catalogue.problem(r.topic, r.payload)).toBeUndefined()
+    expect(rows.rows[2]?.payload).toMatchObject({
+      transactionId: posted?.ok ? posted.transactionId : '',
+      metadata: { order: 'o-1' },
+      legs: [{ source: 'src', destination: 'dst', amount: '100', currency: 'USD' }],
+      at: '2026-04-01T00:00:00.000Z',
+    })
+    expect(rows.rows[4]).toMatchObject({
+      partition_key: holdId,
+      payload: { status: 'posted', legs: [{ amount: '30' }] },
     })
   })
 })

@@ -129,13 +129,23 @@ export function createPgLedgerStore(db: Db): LedgerStore {
       const flags =
         (input.debitsMustNotExceedCredits ? FLAG_DEBITS_MUST_NOT_EXCEED_CREDITS : 0) |
         (input.creditsMustNotExceedDebits ? FLAG_CREDITS_MUST_NOT_EXCEED_DEBITS : 0)
+      // The account and its ledger.account.created.v1 event commit in one statement.
       const r = await sql<AccountRow>`
-        INSERT INTO ledger_accounts (tenant_id, account_id, code, currency, exponent, normal_side, flags,
-          credit_limit, metadata, created_at)
-        VALUES (${tenant}, ${id}, ${input.code ?? null}, ${input.currency}, ${exponent}, ${input.normalSide},
-          ${flags}, ${(input.creditLimit ?? 0n).toString()}, ${JSON.stringify(input.metadata ?? {})}, ${now})
-        ON CONFLICT DO NOTHING
-        RETURNING ${ACCOUNT_COLUMNS}`.execute(raw)
+        WITH ins AS (
+          INSERT INTO ledger_accounts (tenant_id, account_id, code, currency, exponent, normal_side, flags,
+            credit_limit, metadata, created_at)
+          VALUES (${tenant}, ${id}, ${input.code ?? null}, ${input.currency}, ${exponent}, ${input.normalSide},
+            ${flags}, ${(input.creditLimit ?? 0n).toString()}, ${JSON.stringify(input.metadata ?? {})}, ${now})
+          ON CONFLICT DO NOTHING
+          RETURNING ${ACCOUNT_COLUMNS}
+        ), event AS (
+          INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
+          SELECT ${tenant}, 'ledger.account.created.v1', ins.account_id,
+            jsonb_build_object('accountId', ins.account_id, 'currency', ins.currency, 'normalSide', ins.normal_side,
+              'code', ins.code, 'metadata', ins.metadata)
+          FROM ins
+        )
+        SELECT * FROM ins`.execute(raw)
       return r.rows[0] ? toAccount(r.rows[0]) : undefined
     },
 
