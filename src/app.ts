@@ -7,7 +7,9 @@ import { createAudit, type Audit } from './modules/audit/index.js'
 import { createCrypto, loggerRedaction, masterKeyStore, type Crypto } from './modules/crypto/index.js'
 import { createPlatform, DEFAULT_TENANT, generateApiKey, type Platform } from './modules/platform/index.js'
 import { createScreening, type Screening } from './modules/screening/index.js'
-import { createMonitoring, type Monitoring } from './modules/monitoring/index.js'
+import { createMonitoring, monitoringEvents, type Monitoring } from './modules/monitoring/index.js'
+import { createEventBackbone, type EventBackbone } from './modules/events/index.js'
+import { createMarket, marketEvents, type Market } from './modules/market/index.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -27,6 +29,10 @@ export interface AppServices {
   /** Tamper-evident audit log: `audit.record({ tenant, actor, action, resource, outcome, origin })`. */
   readonly audit: Audit
   readonly screening: Screening
+  /** Event backbone: outbox (`events.outbox.enqueue(tx, …)`), relay, bus, consumer inbox, dead letters. */
+  readonly events: EventBackbone
+  /** Market data: tick ingestion, rolling state, alert rules, alerts as events. */
+  readonly market: Market
   /** Transaction monitoring: CEL rules, velocity features, typologies, decisions, alerts, backtests. */
   readonly monitoring: Monitoring
 }
@@ -76,9 +82,17 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   const audit = createAudit({ db: db.db, clock, logger, keys: crypto.keyring.auditKeys() })
   crypto.useAudit(audit)
   const screening = createScreening({ db: db.db, clock, ids, logger })
-  // Alerts go to the events outbox once the backbone is composed here (pass `outbox`).
-  const monitoring = createMonitoring({ db: db.db, clock, ids, logger })
-  return { config, db, clock, ids, logger, platform, ledger, crypto, audit, screening, monitoring }
+  // Redis Streams when REDIS_URL is set, else the in-process bus; the relay runs in startWorkers.
+  const events = createEventBackbone({
+    db,
+    bus: config.redisUrl ? { kind: 'redis', url: config.redisUrl } : { kind: 'memory' },
+    events: [...marketEvents, ...monitoringEvents],
+    logger,
+  })
+  const market = createMarket({ db: db.db, events, clock, logger })
+  // Alerts go to the events outbox in the alert's transaction.
+  const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
+  return { config, db, clock, ids, logger, platform, ledger, crypto, audit, screening, monitoring, events, market }
 }
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
@@ -118,10 +132,15 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       )
       keys.unref()
       timers.push(keys)
+      // Outbox relay and the market alert consumer (`moneta worker` runs the same without the API).
+      services.events.start().catch((err: unknown) => services.logger.error({ err }, 'outbox relay failed to start'))
+      services.market.startAlertWorker().catch((err: unknown) => services.logger.error({ err }, 'market worker failed to start'))
     },
     async close() {
       for (const t of timers) clearInterval(t)
       await server.close()
+      await services.market.close()
+      await services.events.close()
       await services.ledger.close()
       await services.audit.close()
       await services.db.close()

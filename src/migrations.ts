@@ -2,6 +2,7 @@ import type { NamedMigrations } from './shared/db/migrate.js'
 import { platformMigrations } from './modules/platform/index.js'
 import { ledgerMigrations, ledgerRoutines } from './modules/ledger/index.js'
 import { eventsMigrations } from './modules/events/index.js'
+import { marketMigrations } from './modules/market/index.js'
 import { cryptoMigrations } from './modules/crypto/index.js'
 import { auditMigrations } from './modules/audit/index.js'
 import { screeningMigrations } from './modules/screening/index.js'
@@ -12,6 +13,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   platformMigrations,
   ledgerMigrations,
   eventsMigrations,
+  marketMigrations,
   cryptoMigrations,
   auditMigrations,
   screeningMigrations,

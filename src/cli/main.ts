@@ -3,6 +3,7 @@ import { ConfigError } from '../config.js'
 import { isAppError } from '../shared/errors.js'
 import { registerCoreCommands } from './commands/core.js'
 import { registerLedgerCommands } from './commands/ledger.js'
+import { registerEventCommands } from './commands/events.js'
 import { registerKeysCommands } from './commands/keys.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerScreeningCommands } from './commands/screening.js'
@@ -15,6 +16,7 @@ program.showHelpAfterError()
 
 registerCoreCommands(program)
 registerLedgerCommands(program)
+registerEventCommands(program)
 registerKeysCommands(program)
 registerAuditCommands(program)
 registerScreeningCommands(program)

@@ -2,6 +2,7 @@ import type { AppServices } from '../../app.js'
 import type { ApiApp } from '../server.js'
 import { registerHealthRoutes } from './health.js'
 import { registerLedgerRoutes } from './ledger.js'
+import { registerMarketRoutes } from './market.js'
 import { registerVaultRoutes } from './vault.js'
 import { registerAuditRoutes } from './audit.js'
 
@@ -9,6 +10,7 @@ import { registerAuditRoutes } from './audit.js'
 export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerHealthRoutes(app, services)
   registerLedgerRoutes(app, services)
+  registerMarketRoutes(app, services)
   registerVaultRoutes(app, services)
   registerAuditRoutes(app, services)
 }

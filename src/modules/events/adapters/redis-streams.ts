@@ -51,7 +51,7 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
   const maxLen = opts.maxLen ?? 1_000_000
   const leaseMs = opts.leaseMs ?? 5000
   const blockMs = opts.blockMs ?? 200
-  const redis = new Redis(opts.url, { maxRetriesPerRequest: 2, lazyConnect: false, enableOfflineQueue: true })
+  const redis = new Redis(opts.url, { maxRetriesPerRequest: 2, lazyConnect: true, enableOfflineQueue: true })
   redis.on('error', (err) => opts.logger?.debug({ err }, 'redis error'))
   const connections = new Set<Redis>([redis])
   const lossListeners: ((i: StreamLoss) => void)[] = []

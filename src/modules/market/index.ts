@@ -1,0 +1,7 @@
+export { createMarket, ALERT_GROUP } from './market.service.js'
+export type { Market, MarketDeps, RuleInput, StoredAlert, TickInput } from './market.service.js'
+export { createAlertEngine, parseTickLine, alertIdOf } from './market.js'
+export type { Alert, AlertEngine, AlertRule, CsvTick, InstrumentState, RuleKind, Tick } from './market.js'
+export { marketEvents, TICK_TOPIC, ALERT_TOPIC } from './market.events.js'
+export type { AlertPayload, TickPayload } from './market.events.js'
+export { marketMigrations } from './market.migrations.js'
