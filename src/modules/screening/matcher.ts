@@ -93,6 +93,8 @@ export interface PreparedName {
   readonly tokens: readonly string[]
   readonly phon: readonly string[]
   readonly cons: readonly boolean[]
+  /** Han syllables: matched exactly or not at all. */
+  readonly syl: readonly boolean[]
   readonly weights: readonly number[]
   readonly joined: string
   readonly removed: readonly string[]
@@ -104,6 +106,7 @@ export function prepareName(n: NormalizedName, stats: TokenStats, params: Scorer
     tokens,
     phon: tokens.map((t) => phoneticKey(t)),
     cons: n.tokens.slice(0, 12).map((t) => t.consonantal),
+    syl: n.tokens.slice(0, 12).map((t) => t.syllable === true),
     weights: tokens.map((t) => stats.weight(t, params)),
     joined: tokens.join(''),
     removed: n.removed,
@@ -135,8 +138,9 @@ export function tokenSimilarity(
     const sa = skeleton(a)
     const sb = skeleton(b)
     if (sa.length === 0 || sb.length === 0) return NO_MATCH
-    if (sa === sb) return { sim: sa.length >= 2 ? 0.92 : 0.85, how: 'consonants' }
-    const s = jaroWinkler(sa, sb) * 0.95
+    // Two consonants say little ("zr" is zar, zari, zora…): only longer skeletons count as strong.
+    if (sa === sb) return { sim: sa.length >= 4 ? 0.92 : sa.length === 3 ? 0.86 : 0.7, how: 'consonants' }
+    const s = jaroWinkler(sa, sb) * 0.9
     return s > 0 ? { sim: s, how: 'consonants' } : NO_MATCH
   }
   if (a.length === 1 || b.length === 1) {
@@ -202,7 +206,10 @@ export function scoreNamePair(
     for (let j = 0; j < n; j++) {
       let t = memo?.get(c.tokens[j]!)
       if (!t) {
-        t = tokenSimilarity(q.tokens[i]!, q.phon[i]!, q.cons[i]!, c.tokens[j]!, c.phon[j]!, c.cons[j]!, params)
+        t =
+          (q.syl[i] || c.syl[j]) && q.tokens[i] !== c.tokens[j]
+            ? NO_MATCH
+            : tokenSimilarity(q.tokens[i]!, q.phon[i]!, q.cons[i]!, c.tokens[j]!, c.phon[j]!, c.cons[j]!, params)
         memo?.set(c.tokens[j]!, t)
       }
       if (t.sim >= params.tokenFloor) pairs.push({ q0: i, q1: i, c0: j, c1: j, sim: t.sim, how: t.how })
@@ -213,9 +220,10 @@ export function scoreNamePair(
   for (let i = 0; i + 1 < m; i++) {
     if (best[i] === 1 && best[i + 1] === 1) continue
     const cat = q.tokens[i]! + q.tokens[i + 1]!
+    const exactOnly = q.syl[i]! || q.syl[i + 1]!
     for (let j = 0; j < n; j++) {
       const ct = c.tokens[j]!
-      if (Math.abs(ct.length - cat.length) > 2 || ct[0] !== cat[0]) continue
+      if (Math.abs(ct.length - cat.length) > 2 || ct[0] !== cat[0] || (exactOnly && cat !== ct)) continue
       const s = cat === ct ? 1 : Math.max(jaroWinkler(cat, ct), editSimilarity(cat, ct)) * 0.98
       if (s >= Math.max(params.tokenFloor, 0.88)) pairs.push({ q0: i, q1: i + 1, c0: j, c1: j, sim: s, how: 'merged' })
     }
@@ -225,7 +233,7 @@ export function scoreNamePair(
     for (let i = 0; i < m; i++) {
       if (best[i] === 1) continue
       const qt = q.tokens[i]!
-      if (Math.abs(qt.length - cat.length) > 2 || qt[0] !== cat[0]) continue
+      if (Math.abs(qt.length - cat.length) > 2 || qt[0] !== cat[0] || (q.syl[i] && cat !== qt)) continue
       const s = cat === qt ? 1 : Math.max(jaroWinkler(cat, qt), editSimilarity(cat, qt)) * 0.98
       if (s >= Math.max(params.tokenFloor, 0.88)) pairs.push({ q0: i, q1: i, c0: j, c1: j + 1, sim: s, how: 'merged' })
     }
@@ -277,7 +285,7 @@ export function scoreNamePair(
   }
   let score = den > 0 ? num / den : 0
   // Token boundaries moved ("arefullaha ref" / "arefullah aref"): compare the joined letters too.
-  if (q.joined.length >= 8 && c.joined.length >= 8 && Math.abs(q.joined.length - c.joined.length) <= 2) {
+  if (q.joined.length >= 8 && c.joined.length >= 8 && Math.abs(q.joined.length - c.joined.length) <= 2 && !q.syl.includes(true)) {
     const joined = editSimilarity(q.joined, c.joined)
     if (joined >= 0.9 && joined * 0.97 > score) {
       score = joined * 0.97
@@ -352,7 +360,7 @@ export function dobEffect(query: string, listDobs: readonly string[]): Attribute
     } else if (dy <= 3) {
       e = { attribute: 'dob', effect: -1.5, detail: `year of birth ${dy} years off (${raw})` }
     } else {
-      e = { attribute: 'dob', effect: -3, detail: `year of birth ${dy} years off (${raw})` }
+      e = { attribute: 'dob', effect: -4, detail: `year of birth ${dy} years off (${raw})` }
     }
     if (!best || e.effect > best.effect) best = e
   }
@@ -378,6 +386,8 @@ interface IndexedName {
   readonly kind: NameKind
   readonly display: string
   readonly prepared: PreparedName
+  /** Vocabulary ids of the tokens. */
+  readonly tids: Int32Array
 }
 
 export interface ScreenOptions {
@@ -464,10 +474,12 @@ export class ScreeningIndex {
     for (const p of this.pending) {
       const id = this.names.length
       const prepared = prepareName(p.norm, this.stats, this.params)
-      this.names.push({ entry: p.entry, kind: p.kind, display: p.display, prepared })
+      const tids = new Int32Array(prepared.tokens.length)
+      this.names.push({ entry: p.entry, kind: p.kind, display: p.display, prepared, tids })
       for (let i = 0; i < prepared.tokens.length; i++) {
         const tok = prepared.tokens[i]!
         const tid = this.tokenId(tok, prepared.phon[i]!)
+        tids[i] = tid
         const post = this.postings[tid]!
         if (post[post.length - 1] !== id) post.push(id)
         if (i + 1 < prepared.tokens.length) push(this.joinedIndex, tok + prepared.tokens[i + 1]!, id)
@@ -489,10 +501,10 @@ export class ScreeningIndex {
     this.vocab.set(tok, id)
     this.vocabTokens.push(tok)
     this.postings.push([])
-    if (phon.length >= 2) push(this.phonIndex, phon, id)
+    if (phon.length >= 3) push(this.phonIndex, phon, id)
     if (tok.length >= 4) for (const d of deletions(tok)) push(this.deleteIndex, d, id)
     const sk = skeleton(tok)
-    if (sk.length >= 1) push(this.skeletonIndex, sk, id)
+    if (sk.length >= 3) push(this.skeletonIndex, sk, id)
     return id
   }
 
@@ -544,7 +556,7 @@ export class ScreeningIndex {
   }
 
   /** Adds `weight` to every name in `ids` not yet credited for the current query token. */
-  private visit(ids: readonly number[], weight: number, touched: number[]): void {
+  private visit(ids: readonly number[], weight: number, touched: number[], addNew: boolean): void {
     const epoch = this.epoch
     const tokEpoch = this.tokEpoch
     const stamp = this.stamp
@@ -555,6 +567,7 @@ export class ScreeningIndex {
       if (tokStamp[id] === tokEpoch) continue
       tokStamp[id] = tokEpoch
       if (stamp[id] !== epoch) {
+        if (!addNew) continue
         stamp[id] = epoch
         acc[id] = weight
         touched.push(id)
@@ -562,56 +575,91 @@ export class ScreeningIndex {
     }
   }
 
-  private visitTokens(ids: readonly number[] | undefined, weight: number, touched: number[]): void {
-    if (!ids) return
-    for (const tid of ids) this.visit(this.postings[tid]!, weight, touched)
+  /** Vocabulary tokens that may be the same word as query token `i`, with the share of its weight they earn. */
+  private similarTokens(q: PreparedName, i: number, out: Map<number, number>): void {
+    const tok = q.tokens[i]!
+    const add = (tid: number, share: number): void => {
+      if ((out.get(tid) ?? 0) < share) out.set(tid, share)
+    }
+    const exact = this.vocab.get(tok)
+    if (exact !== undefined) add(exact, 1)
+    if (q.syl[i]) return
+    if (q.cons[i]) {
+      // Skeletons of one or two consonants match too much to be worth a lookup (they score low anyway).
+      const sk = skeleton(tok)
+      if (sk.length >= 3) for (const t of this.skeletonIndex.get(sk) ?? []) add(t, 0.8)
+      return
+    }
+    const phon = q.phon[i]!
+    if (phon.length >= 3) for (const t of this.phonIndex.get(phon) ?? []) add(t, 0.8)
+    if (tok.length >= 4) {
+      for (const t of this.deleteIndex.get(tok) ?? []) add(t, 0.8)
+      for (let k = 0; k < tok.length; k++) {
+        const d = tok.slice(0, k) + tok.slice(k + 1)
+        const v = this.vocab.get(d)
+        if (v !== undefined) add(v, 0.8)
+        for (const t of this.deleteIndex.get(d) ?? []) add(t, 0.8)
+      }
+    }
+    // "abdul hai" in the query against a listed "abdulhai".
+    if (i + 1 < q.tokens.length) {
+      const v = this.vocab.get(tok + q.tokens[i + 1]!)
+      if (v !== undefined) add(v, 1)
+    }
   }
 
   /**
    * Candidate names: those sharing with the query a token, a phonetic key, a one-edit neighbour
    * (deletion neighbourhoods, so typos anywhere, first letters included, are found) or a joined
-   * pair of adjacent tokens. Ranked by the IDF weight of what they share.
+   * pair of adjacent tokens, ranked by the IDF weight of what they share. Query tokens are taken
+   * rarest first; once the tokens left could no longer lift a new name to the minimum share, they
+   * only add to names already found (scanning those names instead of long posting lists).
    */
   private retrieve(q: PreparedName): number[] {
     this.epoch++
     const touched: number[] = []
     let qTotal = 0
-    for (let i = 0; i < q.tokens.length; i++) {
+    for (const w of q.weights) qTotal += w
+    // A name sharing less than 40 % of the query's weight cannot reach a name score near 0.6.
+    const min = qTotal * 0.4
+    const order = q.tokens.map((_, i) => i).sort((a, b) => q.weights[b]! - q.weights[a]!)
+    let remaining = qTotal
+    const shares = new Map<number, number>()
+    for (const i of order) {
       const tok = q.tokens[i]!
       const w = q.weights[i]!
-      qTotal += w
+      const addNew = remaining >= min
+      remaining -= w
       if (PARTICLES.has(tok) && q.tokens.length > 1) continue
       this.tokEpoch++
-      const exact = this.vocab.get(tok)
-      if (exact !== undefined) this.visit(this.postings[exact]!, w, touched)
-      const fw = w * 0.8
-      if (q.cons[i]) {
-        this.visitTokens(this.skeletonIndex.get(skeleton(tok)), fw, touched)
-      } else {
-        const phon = q.phon[i]!
-        if (phon.length >= 2) this.visitTokens(this.phonIndex.get(phon), fw, touched)
-        if (tok.length >= 4) {
-          this.visitTokens(this.deleteIndex.get(tok), fw, touched)
-          for (let k = 0; k < tok.length; k++) {
-            const d = tok.slice(0, k) + tok.slice(k + 1)
-            const v = this.vocab.get(d)
-            if (v !== undefined) this.visit(this.postings[v]!, fw, touched)
-            this.visitTokens(this.deleteIndex.get(d), fw, touched)
+      shares.clear()
+      this.similarTokens(q, i, shares)
+      let postingsSize = 0
+      for (const tid of shares.keys()) postingsSize += this.postings[tid]!.length
+      if (!addNew && touched.length * 4 < postingsSize) {
+        // Few names found so far: check their tokens rather than walk long posting lists.
+        const acc = this.acc
+        for (const id of touched) {
+          const tids = this.names[id]!.tids
+          let best = 0
+          for (let k = 0; k < tids.length; k++) {
+            const sh = shares.get(tids[k]!)
+            if (sh !== undefined && sh > best) best = sh
           }
+          if (best > 0) acc[id] = acc[id]! + w * best
         }
+        continue
       }
-      // "abdulhai" against a listed "abdul hai", and "abdul hai" against a listed "abdulhai".
+      // Exact first, so a name holding the token itself is credited in full.
+      for (const [tid, share] of [...shares.entries()].sort((a, b) => b[1] - a[1])) {
+        this.visit(this.postings[tid]!, w * share, touched, addNew)
+      }
+      // "abdulhai" in the query against a listed "abdul hai".
       const joined = this.joinedIndex.get(tok)
-      if (joined) this.visit(joined, w, touched)
-      if (i + 1 < q.tokens.length) {
-        const tid = this.vocab.get(tok + q.tokens[i + 1]!)
-        if (tid !== undefined) this.visit(this.postings[tid]!, w, touched)
-      }
+      if (joined) this.visit(joined, w, touched, addNew)
     }
     if (touched.length === 0) return []
     const acc = this.acc
-    // A name sharing less than 40 % of the query's weight cannot reach a name score near 0.6.
-    const min = qTotal * 0.4
     const ranked = touched.filter((id) => acc[id]! >= min)
     if (ranked.length > CANDIDATES) {
       ranked.sort((a, b) => acc[b]! - acc[a]!)

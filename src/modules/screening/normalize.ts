@@ -14,6 +14,8 @@ export interface NameToken {
   readonly text: string
   /** Written in an abjad (Arabic, Hebrew…): vowels are missing, compare consonant skeletons. */
   readonly consonantal: boolean
+  /** A syllable transliterated from Han characters: pinyin is deterministic, so only exact agreement counts. */
+  readonly syllable?: boolean
 }
 
 export interface NormalizedName {
@@ -90,14 +92,23 @@ export const PARTICLES: ReadonlySet<string> = new Set([
 
 const ABJAD = /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}]/u
 const SYLLABIC = /[\p{Script=Han}\p{Script=Hangul}\p{Script=Hiragana}\p{Script=Katakana}]/u
+const HAN = /\p{Script=Han}/u
 const MARKS = /\p{M}+/gu
 const APOSTROPHES = /['’‘`´ʻʼʿʾ"“”]/g
 
 /** ASCII-folds one whitespace-free word; CJK characters become space-separated syllables. */
-function foldWord(word: string): { text: string; consonantal: boolean } {
+function foldWord(word: string, syllables?: Set<string>): { text: string; consonantal: boolean } {
   if (SYLLABIC.test(word)) {
     let out = ''
-    for (const ch of word) out += SYLLABIC.test(ch) ? ` ${anyAscii(ch)} ` : anyAscii(ch)
+    for (const ch of word) {
+      if (!SYLLABIC.test(ch)) {
+        out += anyAscii(ch)
+        continue
+      }
+      const syl = anyAscii(ch)
+      if (HAN.test(ch)) syllables?.add(syl.toLowerCase())
+      out += ` ${syl} `
+    }
     return { text: out, consonantal: false }
   }
   return { text: anyAscii(word), consonantal: ABJAD.test(word) }
@@ -191,6 +202,7 @@ const PHRASE_STARTS = new Set(LEGAL_PHRASES.map((p) => p[0]!))
 
 export function normalizeName(input: string, type: SubjectType = 'unknown'): NormalizedName {
   const consonantalWords = new Set<string>()
+  const syllables = new Set<string>()
   let ascii: string
   if (PRINTABLE_ASCII.test(input)) ascii = input
   else {
@@ -198,7 +210,7 @@ export function normalizeName(input: string, type: SubjectType = 'unknown'): Nor
     const folded: string[] = []
     for (const w of decomposed.split(/\s+/)) {
       if (!w) continue
-      const f = foldWord(w)
+      const f = foldWord(w, syllables)
       folded.push(f.text)
       if (f.consonantal) for (const t of cleanAscii(f.text).split(/[ ,]+/)) if (t) consonantalWords.add(t)
     }
@@ -212,7 +224,9 @@ export function normalizeName(input: string, type: SubjectType = 'unknown'): Nor
   // Never strip a name down to nothing ("Limited", "General"): keep the words then.
   const final = kept.length > 0 ? kept : words
   if (kept.length === 0) removed.length = 0
-  const tokens = final.map((t) => ({ text: t, consonantal: consonantalWords.has(t) }))
+  const tokens = final.map((t) =>
+    syllables.has(t) ? { text: t, consonantal: false, syllable: true } : { text: t, consonantal: consonantalWords.has(t) },
+  )
   return { tokens, removed, text: final.join(' ') }
 }
 

@@ -173,9 +173,15 @@ export function phoneticKey(token: string): string {
   return out
 }
 
-/** Consonant skeleton, for abjad-transliterated tokens ("mhmd" ≈ "muhammad"). */
+/**
+ * Consonant skeleton, for abjad-transliterated tokens ("mhmd" ≈ "muhammad"): vowels and the
+ * letters that double as long vowels (w, y) go, h stays (Latin spellings keep it), doubles collapse.
+ */
 export function skeleton(token: string): string {
   let out = ''
-  for (const ch of token.replace(/[aeiouywh]/g, '')) if (out[out.length - 1] !== ch) out += ch
+  for (const ch of token) {
+    if (ch === 'a' || ch === 'e' || ch === 'i' || ch === 'o' || ch === 'u' || ch === 'w' || ch === 'y') continue
+    if (out[out.length - 1] !== ch) out += ch
+  }
   return out
 }
