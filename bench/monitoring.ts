@@ -43,7 +43,10 @@ export async function main(args: string[]): Promise<void> {
     lat[i] = performance.now() - s
     if (res.decision.degraded) degraded++
     for (const a of res.alerts) alerts.push(a)
-    if ((i & 0x3ffff) === 0x3ffff) process.stdout.write(`  ${i + 1} evaluated\n`)
+    if ((i & 0x3ffff) === 0x3ffff) {
+      process.stdout.write(`  ${i + 1} evaluated\n`)
+      await new Promise((r) => setImmediate(r)) // let stdout flush
+    }
   }
   const secs = (performance.now() - t0) / 1000
   const tps = data.txns.length / secs
@@ -53,9 +56,13 @@ export async function main(args: string[]): Promise<void> {
   process.stdout.write(
     `evaluated with ${rs.rules.length} rules in ${secs.toFixed(2)} s: ${Math.round(tps)} tx/s, p50 ${pct(0.5).toFixed(4)} ms, p99 ${pct(0.99).toFixed(4)} ms, max ${lat[lat.length - 1]!.toFixed(2)} ms, degraded ${degraded}\n`,
   )
-  process.stdout.write(`alerts ${alerts.length}: TP ${score.truePositives}, FP ${score.falsePositives}; cases ${score.cases}, detected ${score.detected}\n`)
-  for (const [t, v] of Object.entries(score.byTypology)) process.stdout.write(`  typology ${t}: ${v.detected}/${v.cases}\n`)
-  for (const [r, v] of Object.entries(score.byRule)) process.stdout.write(`  rule ${r}: ${v.alerts} alerts, ${v.truePositives} TP\n`)
+  process.stdout.write(
+    `alerts ${alerts.length}: TP ${score.truePositives}, FP ${score.falsePositives}; cases ${score.cases}, detected ${score.detected}\n`,
+  )
+  for (const [t, v] of Object.entries(score.byTypology))
+    process.stdout.write(`  typology ${t}: ${v.detected}/${v.cases}\n`)
+  for (const [r, v] of Object.entries(score.byRule))
+    process.stdout.write(`  rule ${r}: ${v.alerts} alerts, ${v.truePositives} TP\n`)
   if (args.includes('--verbose')) {
     const members = new Map<string, string>()
     for (const c of data.cases) for (const m of c.members) members.set(m, c.typology)
@@ -63,7 +70,9 @@ export async function main(args: string[]): Promise<void> {
     for (const a of alerts) {
       if (members.has(a.subject)) continue
       const txn = a.context.txn as Record<string, unknown>
-      process.stdout.write(`  FP ${a.ruleId} ${a.subject} ${parties.get(a.subject)?.segment ?? 'ext'} ${String(txn.kind)} ${String(txn.amount)} ${JSON.stringify(a.context.features)}\n`)
+      process.stdout.write(
+        `  FP ${a.ruleId} ${a.subject} ${parties.get(a.subject)?.segment ?? 'ext'} ${String(txn.kind)} ${String(txn.amount)} ${JSON.stringify(a.context.features)}\n`,
+      )
     }
   }
   if (score.missed.length > 0) process.stdout.write(`  missed: ${score.missed.join(', ')}\n`)

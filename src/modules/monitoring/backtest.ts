@@ -41,7 +41,11 @@ export interface LabelScore {
 /** Days after a case's last transaction during which an alert still counts for it. */
 export const LABEL_SLACK_MS = 14 * DAY_MS
 
-export function scoreAlerts(alerts: readonly AlertLike[], labels: readonly CaseLabel[], slackMs = LABEL_SLACK_MS): LabelScore {
+export function scoreAlerts(
+  alerts: readonly AlertLike[],
+  labels: readonly CaseLabel[],
+  slackMs = LABEL_SLACK_MS,
+): LabelScore {
   const byMember = new Map<string, CaseLabel[]>()
   for (const c of labels) {
     for (const m of c.members) {
@@ -125,10 +129,22 @@ interface Acc {
   outcomes: { allow: number; review: number; block: number }
 }
 
-const newAcc = (): Acc => ({ alerts: [], keys: new Set(), hits: {}, perDay: {}, outcomes: { allow: 0, review: 0, block: 0 } })
+const newAcc = (): Acc => ({
+  alerts: [],
+  keys: new Set(),
+  hits: {},
+  perDay: {},
+  outcomes: { allow: 0, review: 0, block: 0 },
+})
 
 function report(version: number, acc: Acc, labels: readonly CaseLabel[] | undefined): RuleSetReport {
-  const base = { version, alerts: acc.alerts.length, hitsByRule: acc.hits, alertsPerDay: acc.perDay, outcomes: acc.outcomes }
+  const base = {
+    version,
+    alerts: acc.alerts.length,
+    hitsByRule: acc.hits,
+    alertsPerDay: acc.perDay,
+    outcomes: acc.outcomes,
+  }
   return labels ? { ...base, labels: scoreAlerts(acc.alerts, labels) } : base
 }
 

@@ -38,7 +38,12 @@ describe('engine decisions and alerts', () => {
     const outcomes = [0, 1, 2, 3].map((i) => e.process(pay(i, T0 + i * 60_000)))
     expect(outcomes.map((o) => o.decision.outcome)).toEqual(['allow', 'allow', 'review', 'review'])
     expect(outcomes[2]!.alerts).toHaveLength(1)
-    expect(outcomes[2]!.alerts[0]).toMatchObject({ ruleId: 'v', subject: 'a', ruleSetVersion: 3, outcome: 'review' })
+    expect(outcomes[2]!.alerts[0]).toMatchObject({
+      ruleId: 'v',
+      subject: 'a',
+      ruleSetVersion: 3,
+      outcome: 'review',
+    })
     expect(outcomes[2]!.alerts[0]!.context).toMatchObject({ features: { 'src.out_count_1h': 2 } })
     expect(outcomes[3]!.alerts).toHaveLength(0)
     expect(outcomes[3]!.duplicates).toEqual([outcomes[2]!.alerts[0]!.dedupKey])
@@ -60,7 +65,13 @@ describe('engine decisions and alerts', () => {
     const e = new MonitoringEngine()
     e.active = compileRuleSet(
       {
-        rules: Array.from({ length: 20 }, (_, i) => ({ id: `r${i}`, when: 'false', outcome: 'allow' as const, score: 0, reason: 'x' })),
+        rules: Array.from({ length: 20 }, (_, i) => ({
+          id: `r${i}`,
+          when: 'false',
+          outcome: 'allow' as const,
+          score: 0,
+          reason: 'x',
+        })),
         fallback: 'block',
         budgetMs: 5,
       },
@@ -80,7 +91,11 @@ describe('engine decisions and alerts', () => {
     const e = new MonitoringEngine()
     e.active = velocity
     e.shadows = [
-      compileRuleSet({ rules: [{ id: 's', when: 'txn.amount > 0', outcome: 'review', score: 1, reason: 's' }] }, 4, LISTS),
+      compileRuleSet(
+        { rules: [{ id: 's', when: 'txn.amount > 0', outcome: 'review', score: 1, reason: 's' }] },
+        4,
+        LISTS,
+      ),
     ]
     for (let i = 0; i < 5; i++) e.process(pay(i, T0 + i), { apply: false })
     expect(e.store.applied).toBe(0)
@@ -99,7 +114,9 @@ describe('generator and typology pack', () => {
     const again = generateTransactions({ customers: 1200, days: 60, seed: 7 })
     expect(again.txns.length).toBe(data.txns.length)
     expect(again.txns[1000]).toEqual(data.txns[1000])
-    expect(generateTransactions({ customers: 1200, days: 60, seed: 8 }).txns.length).not.toBe(data.txns.length)
+    expect(generateTransactions({ customers: 1200, days: 60, seed: 8 }).txns.length).not.toBe(
+      data.txns.length,
+    )
     expect(new Set(data.cases.map((c) => c.typology))).toEqual(new Set(TYPOLOGIES))
     const ids = new Set(data.txns.map((t) => t.id))
     for (const c of data.cases) {
@@ -107,7 +124,8 @@ describe('generator and typology pack', () => {
       expect(c.txnIds.some((id) => ids.has(id))).toBe(true)
     }
     // time order, ordinary volume
-    for (let i = 1; i < data.txns.length; i++) expect(data.txns[i]!.at).toBeGreaterThanOrEqual(data.txns[i - 1]!.at)
+    for (let i = 1; i < data.txns.length; i++)
+      expect(data.txns[i]!.at).toBeGreaterThanOrEqual(data.txns[i - 1]!.at)
     expect(data.txns.length).toBeGreaterThan(1200 * 60 * 0.6)
   })
 
@@ -119,7 +137,11 @@ describe('generator and typology pack', () => {
     const draft = compileRuleSet(defaultRuleSet(), 2, LISTS)
     // the "active" set lacks the cycle rule: the comparison must show it
     const def = defaultRuleSet()
-    const active = compileRuleSet({ ...def, rules: def.rules.filter((r) => r.id !== 'cycle.closed_loop') }, 1, LISTS)
+    const active = compileRuleSet(
+      { ...def, rules: def.rules.filter((r) => r.id !== 'cycle.closed_loop') },
+      1,
+      LISTS,
+    )
     const report = backtest(data.txns, {
       draft,
       active,

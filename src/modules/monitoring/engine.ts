@@ -163,7 +163,8 @@ export class MonitoringEngine {
       } else {
         const d = rs.def
         if (d.blockScore !== undefined && score >= d.blockScore) outcome = 'block'
-        else if (d.reviewScore !== undefined && score >= d.reviewScore && outcome === 'allow') outcome = 'review'
+        else if (d.reviewScore !== undefined && score >= d.reviewScore && outcome === 'allow')
+          outcome = 'review'
       }
     }
     let shadow: ShadowResult[] | undefined
@@ -231,7 +232,17 @@ export class MonitoringEngine {
     }
     if (apply) {
       const c = this.ctx
-      this.store.applyResolved(t, c.dst.cp, c.src.cp, c.src.state, c.dst.state, c.src_customer.state, c.dst_customer.state, c.device.state, c.card.state)
+      this.store.applyResolved(
+        t,
+        c.dst.cp,
+        c.src.cp,
+        c.src.state,
+        c.dst.state,
+        c.src_customer.state,
+        c.dst_customer.state,
+        c.device.state,
+        c.card.state,
+      )
     }
     const decision: Decision = {
       txnId: t.id,
@@ -271,8 +282,22 @@ export class MonitoringEngine {
     ctx.txn.reset(t, t.kind === 'transfer' && src && dstCp >= 0 ? src.closesCycle(dstCp, at, amount) : 0)
     ctx.src.reset(src, at, true, amount, dstCp, epoch)
     ctx.dst.reset(dst, at, false, amount, srcCp, epoch)
-    ctx.src_customer.reset(store.entity(store.customers, t.srcCustomer, create), at, true, amount, dstCp, epoch)
-    ctx.dst_customer.reset(store.entity(store.customers, t.dstCustomer, create), at, false, amount, srcCp, epoch)
+    ctx.src_customer.reset(
+      store.entity(store.customers, t.srcCustomer, create),
+      at,
+      true,
+      amount,
+      dstCp,
+      epoch,
+    )
+    ctx.dst_customer.reset(
+      store.entity(store.customers, t.dstCustomer, create),
+      at,
+      false,
+      amount,
+      srcCp,
+      epoch,
+    )
     ctx.device.reset(store.entity(store.devices, t.device, create), at, true, amount, dstCp, epoch)
     ctx.card.reset(store.entity(store.cards, t.card, create), at, true, amount, dstCp, epoch)
     ctx.src_party.reset(t.src === CASH ? undefined : this.parties.get(t.src), at)

@@ -7,7 +7,13 @@ import { EntityView } from './rules.js'
 const T0 = Date.UTC(2026, 0, 1)
 const MIN = 60_000
 let seq = 0
-const txn = (at: number, src: string, dst: string, amount: bigint, kind: MonTxn['kind'] = 'transfer'): MonTxn => ({
+const txn = (
+  at: number,
+  src: string,
+  dst: string,
+  amount: bigint,
+  kind: MonTxn['kind'] = 'transfer',
+): MonTxn => ({
   id: `t${seq++}`,
   at,
   amount,
@@ -18,7 +24,15 @@ const txn = (at: number, src: string, dst: string, amount: bigint, kind: MonTxn[
 })
 
 /** Reads a feature of an account the way a rule does (through its view). */
-function feature(store: FeatureStore, account: string, name: string, now: number, out = true, amount = 100, cp = -1): unknown {
+function feature(
+  store: FeatureStore,
+  account: string,
+  name: string,
+  now: number,
+  out = true,
+  amount = 100,
+  cp = -1,
+): unknown {
   const view = new EntityView()
   view.reset(store.accounts.get(account), now, out, amount, cp, Math.floor(Math.random() * 1e9))
   return (view as unknown as Record<string, unknown>)[name]
@@ -72,10 +86,17 @@ describe('feature store windows', () => {
   it('matches a brute-force reference for exact windows (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 6 * 3_600_000 }), amt: fc.integer({ min: 1, max: 10_000 }), out: fc.boolean() }), {
-          minLength: 1,
-          maxLength: 60,
-        }),
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 6 * 3_600_000 }),
+            amt: fc.integer({ min: 1, max: 10_000 }),
+            out: fc.boolean(),
+          }),
+          {
+            minLength: 1,
+            maxLength: 60,
+          },
+        ),
         fc.integer({ min: 0, max: 3 * DAY_MS }),
         (events, tail) => {
           const s = new FeatureStore()
@@ -87,11 +108,18 @@ describe('feature store windows', () => {
             applied.push({ at, amt: e.amt, out: e.out })
           }
           const now = at + tail
-          for (const [name, ms] of [['1h', 3_600_000], ['6h', 6 * 3_600_000], ['24h', DAY_MS], ['7d', 7 * DAY_MS]] as const) {
+          for (const [name, ms] of [
+            ['1h', 3_600_000],
+            ['6h', 6 * 3_600_000],
+            ['24h', DAY_MS],
+            ['7d', 7 * DAY_MS],
+          ] as const) {
             const inWin = applied.filter((x) => x.at > now - ms && x.out)
             expect(feature(s, 'a', `out_count_${name}`, now)).toBe(inWin.length)
             expect(feature(s, 'a', `out_sum_${name}`, now)).toBe(inWin.reduce((k, x) => k + x.amt, 0))
-            expect(feature(s, 'a', `out_max_${name}`, now)).toBe(inWin.reduce((k, x) => Math.max(k, x.amt), 0))
+            expect(feature(s, 'a', `out_max_${name}`, now)).toBe(
+              inWin.reduce((k, x) => Math.max(k, x.amt), 0),
+            )
           }
         },
       ),

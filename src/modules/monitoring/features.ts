@@ -72,8 +72,10 @@ export const ENTITY_FEATURES: ReadonlyMap<string, FeatureSpec> = (() => {
   const m = new Map<string, FeatureSpec>()
   for (const window of WINDOW_NAMES) {
     for (const dir of DIRS) {
-      for (const metric of AGG_METRICS) m.set(`${dir}_${metric}_${window}`, { kind: 'window', dir, metric, window })
-      if (dir !== 'all') m.set(`${dir}_distinct_${window}`, { kind: 'window', dir, metric: 'distinct', window })
+      for (const metric of AGG_METRICS)
+        m.set(`${dir}_${metric}_${window}`, { kind: 'window', dir, metric, window })
+      if (dir !== 'all')
+        m.set(`${dir}_distinct_${window}`, { kind: 'window', dir, metric: 'distinct', window })
     }
   }
   for (const field of Object.keys(HISTORY_FIELDS) as HistoryField[]) m.set(field, { kind: 'history', field })
@@ -312,7 +314,14 @@ export class EntityState {
    * Day-bucket aggregates for windows w0..wMax (one backward pass): each window widened to whole
    * UTC days, from the day its start falls in up to today (never fewer events than the window).
    */
-  private fromBuckets(now: number, dir: Dir, out: Float64Array, base: number, w0: number, wMax: number): void {
+  private fromBuckets(
+    now: number,
+    dir: Dir,
+    out: Float64Array,
+    base: number,
+    w0: number,
+    wMax: number,
+  ): void {
     let count = 0
     let sum = 0
     let max = 0
@@ -445,7 +454,8 @@ export class EntityState {
   }
 }
 
-export const isTracked = (id: string | undefined): id is string => id !== undefined && id !== '' && id !== CASH
+export const isTracked = (id: string | undefined): id is string =>
+  id !== undefined && id !== '' && id !== CASH
 
 /** All entity stores of one tenant. */
 export class FeatureStore {

@@ -147,7 +147,8 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
   const cents = (major: number): bigint => BigInt(Math.max(1, Math.round(major * 100)))
   const whole = (major: number): bigint => BigInt(Math.max(1, Math.round(major)) * 100)
   /** A time on a given day, during waking hours. */
-  const at = (day: number, fromH = 7, toH = 22): number => start + day * DAY_MS + Math.floor(uni(fromH, toH) * 3_600_000)
+  const at = (day: number, fromH = 7, toH = 22): number =>
+    start + day * DAY_MS + Math.floor(uni(fromH, toH) * 3_600_000)
 
   const push = (
     time: number,
@@ -189,7 +190,8 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
   const customers: Customer[] = []
   for (let i = 0; i < n; i++) {
     const x = r()
-    const profile: Profile = x < 0.015 ? 'employer' : x < 0.095 ? 'business' : x < 0.125 ? 'dormant' : 'regular'
+    const profile: Profile =
+      x < 0.015 ? 'employer' : x < 0.095 ? 'business' : x < 0.125 ? 'dormant' : 'regular'
     // most accounts are years old; 3% were opened during the period
     const openedDay = chance(0.03) && profile === 'regular' ? int(0, days - 10) : -int(60, 3000)
     customers.push({
@@ -276,16 +278,21 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
             push(at(day), 'transfer', c.id, `S${int(0, 2000)}`, amt)
           }
         }
-        if (dom === c.payday) for (const s of c.staff) push(at(day, 8, 10), 'transfer', c.id, s, cents(logn(2300, 0.25)))
+        if (dom === c.payday)
+          for (const s of c.staff) push(at(day, 8, 10), 'transfer', c.id, s, cents(logn(2300, 0.25)))
         continue
       }
       if (c.profile === 'employer') {
         if (day % 7 === 1 && chance(0.8)) {
-          push(at(day), 'wire', `K${int(0, 3000)}`, c.id, cents(logn(60000, 0.6)), { srcCountry: pick(FOREIGN) })
+          push(at(day), 'wire', `K${int(0, 3000)}`, c.id, cents(logn(60000, 0.6)), {
+            srcCountry: pick(FOREIGN),
+          })
         }
-        if (dom === c.payday) for (const s of c.staff) push(at(day, 6, 8), 'transfer', c.id, s, cents(logn(3000, 0.3)))
+        if (dom === c.payday)
+          for (const s of c.staff) push(at(day, 6, 8), 'transfer', c.id, s, cents(logn(3000, 0.3)))
         if (day % 7 === 2) {
-          for (let k = int(2, 6); k > 0; k--) push(at(day), 'transfer', c.id, `S${int(0, 2000)}`, cents(logn(9000, 0.7)))
+          for (let k = int(2, 6); k > 0; k--)
+            push(at(day), 'transfer', c.id, `S${int(0, 2000)}`, cents(logn(9000, 0.7)))
         }
         if (chance(0.3)) push(at(day), 'card', c.id, pick(c.merchants), cents(logn(200, 1)))
         continue
@@ -296,16 +303,21 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
       }
       if (c.rent > 0 && dom === 1) push(at(day), 'transfer', c.id, c.landlord, whole(c.rent))
       if (dom === 5 || dom === 15) push(at(day), 'transfer', c.id, pick(utilities), cents(uni(30, 160)))
-      if (c.saver > 0 && dom === (c.payday + 1) % 30) push(at(day), 'transfer', c.id, `V${c.id}`, whole(c.saver))
+      if (c.saver > 0 && dom === (c.payday + 1) % 30)
+        push(at(day), 'transfer', c.id, `V${c.id}`, whole(c.saver))
       for (let k = poisson(c.cardRate); k > 0; k--) {
         push(at(day), 'card', c.id, pick(c.merchants), cents(logn(30, 0.8)))
       }
       if (c.friends.length > 0 && chance(0.04)) {
-        const amt = chance(0.3) ? whole(Math.max(1, Math.round(logn(40, 0.7) / 10)) * 10) : cents(logn(40, 0.7))
+        const amt = chance(0.3)
+          ? whole(Math.max(1, Math.round(logn(40, 0.7) / 10)) * 10)
+          : cents(logn(40, 0.7))
         push(at(day), 'transfer', c.id, pick(c.friends), amt)
       }
-      if (chance(0.06)) push(at(day), 'cash_withdrawal', c.id, CASH, whole(pick([20, 40, 50, 100, 150, 200, 300, 400])))
-      if (c.cashWeekly > 0 && day % 7 === 4) push(at(day), 'cash_deposit', CASH, c.id, cents(c.cashWeekly * uni(0.6, 1.4)))
+      if (chance(0.06))
+        push(at(day), 'cash_withdrawal', c.id, CASH, whole(pick([20, 40, 50, 100, 150, 200, 300, 400])))
+      if (c.cashWeekly > 0 && day % 7 === 4)
+        push(at(day), 'cash_deposit', CASH, c.id, cents(c.cashWeekly * uni(0.6, 1.4)))
       if (c.remit && dom === 2) {
         push(at(day), 'transfer', c.id, c.remit.to, whole(c.remit.amount * uni(0.8, 1.2)), {
           dstCountry: c.remit.country,
@@ -319,7 +331,8 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
         if (assetSale) {
           const amt = uni(10000, 60000)
           push(at(day), 'transfer', `B${int(0, 9999)}`, c.id, cents(amt))
-          if (chance(0.4)) push(at(day + int(1, 4)), 'transfer', c.id, `V${c.id}`, cents(amt * uni(0.5, 0.95)))
+          if (chance(0.4))
+            push(at(day + int(1, 4)), 'transfer', c.id, `V${c.id}`, cents(amt * uni(0.5, 0.95)))
         }
         if (bigCash) push(at(day), 'cash_deposit', CASH, c.id, cents(uni(8000, 9950)))
         if (bigHighRisk) {
@@ -362,8 +375,14 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
       ids.push(id)
       if (time > tEnd) tEnd = time
     }
-    const tx = (time: number, kind: TxnKind, s: string, d: string, amt: bigint, extra: { srcCountry?: string; dstCountry?: string } = {}): void =>
-      note(push(time, kind, s, d, amt, extra), time)
+    const tx = (
+      time: number,
+      kind: TxnKind,
+      s: string,
+      d: string,
+      amt: bigint,
+      extra: { srcCountry?: string; dstCountry?: string } = {},
+    ): void => note(push(time, kind, s, d, amt, extra), time)
     const someone = (): string | undefined => {
       const c = take(regularPool)
       if (c) members.push(c.id)
@@ -479,7 +498,9 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
           const a = uni(6000, 25000)
           tx(t, 'wire', ext('E'), p, cents(a), { srcCountry: pick(FOREIGN) })
           const dc = chance(0.5) ? pick(FOREIGN) : HOME
-          tx(t + uni(1, 10) * 3_600_000, 'transfer', p, ext('Y'), cents(a * uni(0.9, 0.99)), { dstCountry: dc })
+          tx(t + uni(1, 10) * 3_600_000, 'transfer', p, ext('Y'), cents(a * uni(0.9, 0.99)), {
+            dstCountry: dc,
+          })
           t += uni(0.2, 0.9) * DAY_MS
         }
         break
@@ -517,7 +538,8 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
         primary.push(s)
         let t = t0
         for (let i = int(2, 4); i > 0; i--) {
-          if (chance(0.5)) tx(t, 'transfer', s, ext('H'), cents(uni(4000, 20000)), { dstCountry: pick(DEFAULT_HIGH_RISK) })
+          if (chance(0.5))
+            tx(t, 'transfer', s, ext('H'), cents(uni(4000, 20000)), { dstCountry: pick(DEFAULT_HIGH_RISK) })
           else tx(t, 'wire', ext('H'), s, cents(uni(4000, 20000)), { srcCountry: pick(DEFAULT_HIGH_RISK) })
           t += uni(1, 5) * DAY_MS
         }
@@ -539,15 +561,32 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
         members.push(id)
         primary.push(id)
         // a little ordinary activity after opening
-        for (let i = int(0, 3); i > 0; i--) tx(opened + uni(0, (t0 - opened) / DAY_MS) * DAY_MS, 'card', id, pick(merchants), cents(logn(25, 0.5)))
+        for (let i = int(0, 3); i > 0; i--)
+          tx(
+            opened + uni(0, (t0 - opened) / DAY_MS) * DAY_MS,
+            'card',
+            id,
+            pick(merchants),
+            cents(logn(25, 0.5)),
+          )
         let t = t0
         for (let i = int(4, 8); i > 0; i--) {
           const v = someone()
           if (!v) continue
           const a = uni(400, 3000)
           tx(t, 'transfer', v, id, cents(a))
-          if (chance(0.5)) tx(t + uni(1, 20) * 3_600_000, 'cash_withdrawal', id, CASH, whole(Math.floor((a * 0.9) / 50) * 50))
-          else tx(t + uni(1, 20) * 3_600_000, 'transfer', id, ext('Y'), cents(a * uni(0.85, 0.95)), { dstCountry: pick(FOREIGN) })
+          if (chance(0.5))
+            tx(
+              t + uni(1, 20) * 3_600_000,
+              'cash_withdrawal',
+              id,
+              CASH,
+              whole(Math.floor((a * 0.9) / 50) * 50),
+            )
+          else
+            tx(t + uni(1, 20) * 3_600_000, 'transfer', id, ext('Y'), cents(a * uni(0.85, 0.95)), {
+              dstCountry: pick(FOREIGN),
+            })
           t += uni(0.1, 1.2) * DAY_MS
         }
         break
@@ -555,7 +594,15 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     }
     if (ids.length === 0 || primary.length === 0) continue
     t0 = Math.min(t0, tEnd)
-    cases.push({ id: `case_${k}`, typology, members: [...new Set(members)], primary, txnIds: ids, start: t0, end: tEnd })
+    cases.push({
+      id: `case_${k}`,
+      typology,
+      members: [...new Set(members)],
+      primary,
+      txnIds: ids,
+      start: t0,
+      end: tEnd,
+    })
   }
 
   txns.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1))

@@ -11,7 +11,13 @@ export type { GeneratedData, GeneratorOptions, PlantedCase, Typology } from './g
 export { backtest, Backtester, scoreAlerts } from './backtest.js'
 export type { BacktestReport, RuleSetReport, CaseLabel, LabelScore } from './backtest.js'
 export { createMonitoring, checkTxn, alertPayload } from './monitoring.service.js'
-export type { Monitoring, MonitoringDeps, EvaluateOptions, EvaluateResult, BacktestRequest } from './monitoring.service.js'
+export type {
+  Monitoring,
+  MonitoringDeps,
+  EvaluateOptions,
+  EvaluateResult,
+  BacktestRequest,
+} from './monitoring.service.js'
 export type { AlertRecord, AlertFilter, RuleSetRecord } from './monitoring.store.js'
 export { monitoringMigrations } from './monitoring.migrations.js'
 export { MONITORING_EVENTS, monitoringEvents } from './monitoring.events.js'

@@ -20,8 +20,11 @@ export const badTransition = (version: number, from: string, to: string): AppErr
 export const alertNotFound = (id: string): AppError =>
   new AppError('MONITORING_ALERT_NOT_FOUND', 'not_found', `No alert ${id}.`)
 
-export const invalidTxn = (message: string): AppError => new AppError('MONITORING_TXN_INVALID', 'invalid', message)
+export const invalidTxn = (message: string): AppError =>
+  new AppError('MONITORING_TXN_INVALID', 'invalid', message)
 
-export const invalidList = (message: string): AppError => new AppError('MONITORING_LIST_INVALID', 'invalid', message)
+export const invalidList = (message: string): AppError =>
+  new AppError('MONITORING_LIST_INVALID', 'invalid', message)
 
-export const invalidRange = (message: string): AppError => new AppError('MONITORING_RANGE_INVALID', 'invalid', message)
+export const invalidRange = (message: string): AppError =>
+  new AppError('MONITORING_RANGE_INVALID', 'invalid', message)

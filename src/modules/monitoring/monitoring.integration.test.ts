@@ -109,7 +109,10 @@ describeEachDb('monitoring service', (target) => {
     expect(r2.alerts).toHaveLength(1)
     const alert = r2.alerts[0]!
     expect(alert).toMatchObject({ ruleId: 'velocity.out_1h', subject: 'acc_a', hits: 1, status: 'open' })
-    expect(alert.context).toMatchObject({ features: { 'src.out_count_1h': 2 }, txn: { amount: '10000', src: 'acc_a' } })
+    expect(alert.context).toMatchObject({
+      features: { 'src.out_count_1h': 2 },
+      txn: { amount: '10000', src: 'acc_a' },
+    })
     const r3 = await m.evaluate(tenant, pay(T0 + 180_000))
     expect(r3.alerts).toHaveLength(0) // deduplicated
     const stored = await m.listAlerts(tenant)
@@ -127,11 +130,16 @@ describeEachDb('monitoring service', (target) => {
     const again = await m.evaluate(tenant, { ...pay(T0 + 200_000), id: `t_${seq - 2}` })
     expect(again).toMatchObject({ replayed: true, decision: { outcome: 'review' } })
     // a block outcome from a list
-    const hr = await m.evaluate(tenant, pay(T0 + 5 * 3_600_000, { src: 'acc_z', amount: 900_000n, dstCountry: 'IR' }))
+    const hr = await m.evaluate(
+      tenant,
+      pay(T0 + 5 * 3_600_000, { src: 'acc_z', amount: 900_000n, dstCountry: 'IR' }),
+    )
     expect(hr.decision.outcome).toBe('block')
     // bad input is a 4xx-kind error
     expect(await codeOf(m.evaluate(tenant, pay(T0, { amount: 0n })))).toBe('MONITORING_TXN_INVALID')
-    expect(await codeOf(m.evaluate(tenant, pay(T0, { kind: 'crypto' as never })))).toBe('MONITORING_TXN_INVALID')
+    expect(await codeOf(m.evaluate(tenant, pay(T0, { kind: 'crypto' as never })))).toBe(
+      'MONITORING_TXN_INVALID',
+    )
   })
 
   it('dry-runs and explains a draft without storing anything, and rebuilds features after a restart', async () => {
@@ -189,7 +197,9 @@ describeEachDb('monitoring service', (target) => {
     )
     // async ingestion of new events raises alerts through the active set
     const day = data.end + 3_600_000
-    const burst = Array.from({ length: 3 }, (_, i) => pay(day + i * 1000, { src: 'A0000001', dst: `ext_${i}` }))
+    const burst = Array.from({ length: 3 }, (_, i) =>
+      pay(day + i * 1000, { src: 'A0000001', dst: `ext_${i}` }),
+    )
     const ingest = await m.ingest(tenant, burst)
     expect(ingest).toMatchObject({ evaluated: 3, replayed: 0 })
     expect((await m.ingest(tenant, burst)).replayed).toBe(3)

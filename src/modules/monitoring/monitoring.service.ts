@@ -26,7 +26,12 @@ import {
   type RuleSetDef,
   type RuleSetStatus,
 } from './monitoring.js'
-import { createMonitoringStore, type AlertFilter, type AlertRecord, type RuleSetRecord } from './monitoring.store.js'
+import {
+  createMonitoringStore,
+  type AlertFilter,
+  type AlertRecord,
+  type RuleSetRecord,
+} from './monitoring.store.js'
 import { checkRuleSet, compileRuleSet, type CompiledRuleSet, type RuleProblem } from './rules.js'
 
 export interface MonitoringDeps {
@@ -90,13 +95,20 @@ export interface Monitoring {
   /** draft → shadow → active (activating retires the previous active set); any → retired. */
   transition(tenant: string, version: number, to: Exclude<RuleSetStatus, 'draft'>): Promise<RuleSetRecord>
   /** Saves a new version of a list (high_risk_countries, watchlist, …). */
-  saveList(tenant: string, name: string, items: readonly string[]): Promise<{ name: string; version: number; size: number }>
+  saveList(
+    tenant: string,
+    name: string,
+    items: readonly string[],
+  ): Promise<{ name: string; version: number; size: number }>
   lists(tenant: string): Promise<{ name: string; version: number; size: number }[]>
   upsertParties(tenant: string, parties: readonly Party[]): Promise<number>
   /** Synchronous decision on one transaction (a payment before it goes to the gateway). */
   evaluate(tenant: string, txn: MonTxn, opts?: EvaluateOptions): Promise<EvaluateResult>
   /** Asynchronous path (ledger and bank events): evaluates and stores a batch in time order. */
-  ingest(tenant: string, txns: readonly MonTxn[]): Promise<{ evaluated: number; replayed: number; alerts: number }>
+  ingest(
+    tenant: string,
+    txns: readonly MonTxn[],
+  ): Promise<{ evaluated: number; replayed: number; alerts: number }>
   /** Stores history without evaluating it (features learn from it; backtests replay it). */
   importHistory(
     tenant: string,
@@ -116,10 +128,12 @@ const LIST_NAME_RE = /^[a-z][a-z0-9_]{0,63}$/
 export function checkTxn(t: MonTxn): void {
   if (!ID_RE.test(t.id)) throw invalidTxn('id must be 1–128 chars of letters, digits, _ . : -')
   if (!Number.isFinite(t.at)) throw invalidTxn('at must be a valid time.')
-  if (typeof t.amount !== 'bigint' || t.amount <= 0n) throw invalidTxn('amount must be a positive integer of minor units.')
+  if (typeof t.amount !== 'bigint' || t.amount <= 0n)
+    throw invalidTxn('amount must be a positive integer of minor units.')
   if (!/^[A-Z]{3}$/.test(t.currency)) throw invalidTxn('currency must be an ISO 4217 code.')
   if (!TXN_KINDS.includes(t.kind)) throw invalidTxn(`kind must be one of ${TXN_KINDS.join(', ')}.`)
-  if (!ID_RE.test(t.src) || !ID_RE.test(t.dst)) throw invalidTxn('src and dst must be account ids (or "cash").')
+  if (!ID_RE.test(t.src) || !ID_RE.test(t.dst))
+    throw invalidTxn('src and dst must be account ids (or "cash").')
 }
 
 interface TenantEngine {
@@ -162,7 +176,10 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       n++
     }
     engine.rememberAlerts(await store.recentDedupKeys(tenant, now - 2 * engine.dedupWindowMs))
-    deps.logger?.debug({ tenant, replayed: n, entities: engine.store.entityCount }, 'monitoring engine rebuilt')
+    deps.logger?.debug(
+      { tenant, replayed: n, entities: engine.store.entityCount },
+      'monitoring engine rebuilt',
+    )
     return { engine, compiled, knownLists }
   }
 
@@ -182,7 +199,11 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     return rs
   }
 
-  async function compiledVersion(tenant: string, te: TenantEngine, version: number): Promise<CompiledRuleSet> {
+  async function compiledVersion(
+    tenant: string,
+    te: TenantEngine,
+    version: number,
+  ): Promise<CompiledRuleSet> {
     const cached = te.compiled.get(version)
     if (cached) return cached
     const rs = await ruleSet(tenant, version)
@@ -194,7 +215,12 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
   /** Persists evaluated transactions with their alerts (and outbox events) in one transaction. */
   async function persist(
     tenant: string,
-    items: readonly { txn: MonTxn; decision: Decision; alerts: readonly AlertDraft[]; duplicates: readonly string[] }[],
+    items: readonly {
+      txn: MonTxn
+      decision: Decision
+      alerts: readonly AlertDraft[]
+      duplicates: readonly string[]
+    }[],
   ): Promise<AlertRecord[]> {
     return db.transaction().execute(async (tx) => {
       await store.insertTransactions(
@@ -205,7 +231,11 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       )
       const drafts = items.flatMap((i) => i.alerts.map((a) => ({ ...a, alertId: ids('alt') })))
       const created = drafts.length > 0 ? await store.upsertAlerts(tx, tenant, drafts) : []
-      await store.recordRepeats(tx, tenant, items.flatMap((i) => i.duplicates))
+      await store.recordRepeats(
+        tx,
+        tenant,
+        items.flatMap((i) => i.duplicates),
+      )
       if (deps.outbox && created.length > 0) {
         await deps.outbox.enqueue(
           tx,
@@ -221,9 +251,14 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     })
   }
 
-  async function isKnown(tenant: string, txnId: string): Promise<{ outcome: Outcome; score: number } | undefined> {
+  async function isKnown(
+    tenant: string,
+    txnId: string,
+  ): Promise<{ outcome: Outcome; score: number } | undefined> {
     const r = await sql<{ outcome: Outcome | null; score: number | null }>`
-      SELECT outcome, score FROM monitoring_transactions WHERE tenant_id = ${tenant} AND txn_id = ${txnId}`.execute(db)
+      SELECT outcome, score FROM monitoring_transactions WHERE tenant_id = ${tenant} AND txn_id = ${txnId}`.execute(
+      db,
+    )
     const row = r.rows[0]
     return row ? { outcome: row.outcome ?? 'allow', score: Number(row.score ?? 0) } : undefined
   }
@@ -274,7 +309,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     },
 
     async saveList(tenant, name, items) {
-      if (!LIST_NAME_RE.test(name)) throw invalidList('A list name is 1–64 chars of a-z, 0-9 and _, starting with a letter.')
+      if (!LIST_NAME_RE.test(name))
+        throw invalidList('A list name is 1–64 chars of a-z, 0-9 and _, starting with a letter.')
       if (items.some((x) => typeof x !== 'string' || x.length === 0 || x.length > 256)) {
         throw invalidList('List items must be non-empty strings of at most 256 chars.')
       }
@@ -292,7 +328,11 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     },
 
     async lists(tenant) {
-      return (await store.latestLists(tenant)).map((l) => ({ name: l.name, version: l.version, size: l.items.length }))
+      return (await store.latestLists(tenant)).map((l) => ({
+        name: l.name,
+        version: l.version,
+        size: l.items.length,
+      }))
     },
 
     async upsertParties(tenant, parties) {
@@ -329,13 +369,16 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           elapsedMs: performance.now() - started,
         }
         if (!opts.dryRun && opts.version === undefined) {
-          await db.transaction().execute((tx) => store.insertTransactions(tx, tenant, [txn], [{ outcome, score: 0 }]))
+          await db
+            .transaction()
+            .execute((tx) => store.insertTransactions(tx, tenant, [txn], [{ outcome, score: 0 }]))
         }
         return { decision, alerts: [], shadow: [], replayed: false, ruleSetVersion: null }
       }
       const engine = te.engine
       if (opts.dryRun || opts.version !== undefined) {
-        const rs = opts.version !== undefined ? await compiledVersion(tenant, te, opts.version) : engine.active
+        const rs =
+          opts.version !== undefined ? await compiledVersion(tenant, te, opts.version) : engine.active
         const res = engine.process(txn, {
           apply: false,
           explain: opts.explain ?? true,
@@ -354,7 +397,14 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       const known = await isKnown(tenant, txn.id)
       if (known) {
         return {
-          decision: { txnId: txn.id, outcome: known.outcome, score: known.score, fired: [], degraded: false, elapsedMs: 0 },
+          decision: {
+            txnId: txn.id,
+            outcome: known.outcome,
+            score: known.score,
+            fired: [],
+            degraded: false,
+            elapsedMs: 0,
+          },
           alerts: [],
           shadow: [],
           replayed: true,
@@ -365,7 +415,9 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
         ...(opts.explain ? { explain: true } : {}),
         ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
       })
-      const alerts = await persist(tenant, [{ txn, decision: res.decision, alerts: res.alerts, duplicates: res.duplicates }])
+      const alerts = await persist(tenant, [
+        { txn, decision: res.decision, alerts: res.alerts, duplicates: res.duplicates },
+      ])
       return {
         decision: res.decision,
         alerts,

@@ -131,9 +131,16 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 
 export function createMonitoringStore(db: Db) {
   return {
-    async insertRuleSet(tx: Db, tenant: string, def: RuleSetDef, note: string | null): Promise<RuleSetRecord> {
+    async insertRuleSet(
+      tx: Db,
+      tenant: string,
+      def: RuleSetDef,
+      note: string | null,
+    ): Promise<RuleSetRecord> {
       // serialise version numbers per tenant
-      await sql`SELECT pg_advisory_xact_lock(hashtext('monitoring_rule_sets'), hashtext(${tenant}))`.execute(tx)
+      await sql`SELECT pg_advisory_xact_lock(hashtext('monitoring_rule_sets'), hashtext(${tenant}))`.execute(
+        tx,
+      )
       const r = await sql<RuleSetRow>`
         INSERT INTO monitoring_rule_sets (tenant_id, version, status, definition, note)
         SELECT ${tenant}, coalesce(max(version), 0) + 1, 'draft', ${JSON.stringify(def)}::jsonb, ${note}
@@ -193,13 +200,23 @@ export function createMonitoringStore(db: Db) {
                       ${chunk.map((p) => p.country)}::text[], ${chunk.map((p) => p.risk)}::text[],
                       ${chunk.map((p) => iso(p.openedAt))}::text[]) AS x(id, segment, country, risk, opened)
           ON CONFLICT (tenant_id, party_id) DO UPDATE
-          SET segment = excluded.segment, country = excluded.country, risk = excluded.risk, opened_at = excluded.opened_at`.execute(db)
+          SET segment = excluded.segment, country = excluded.country, risk = excluded.risk, opened_at = excluded.opened_at`.execute(
+          db,
+        )
       }
     },
 
     async loadParties(tenant: string): Promise<Party[]> {
-      const r = await sql<{ party_id: string; segment: Party['segment']; country: string; risk: Party['risk']; opened_at: Date }>`
-        SELECT party_id, segment, country, risk, opened_at FROM monitoring_parties WHERE tenant_id = ${tenant}`.execute(db)
+      const r = await sql<{
+        party_id: string
+        segment: Party['segment']
+        country: string
+        risk: Party['risk']
+        opened_at: Date
+      }>`
+        SELECT party_id, segment, country, risk, opened_at FROM monitoring_parties WHERE tenant_id = ${tenant}`.execute(
+        db,
+      )
       return r.rows.map((p) => ({
         id: p.party_id,
         segment: p.segment,
@@ -264,7 +281,9 @@ export function createMonitoringStore(db: Db) {
 
     async txnRange(tenant: string): Promise<{ from: number; to: number; count: number } | undefined> {
       const r = await sql<{ lo: Date | null; hi: Date | null; n: bigint }>`
-        SELECT min(at) AS lo, max(at) AS hi, count(*) AS n FROM monitoring_transactions WHERE tenant_id = ${tenant}`.execute(db)
+        SELECT min(at) AS lo, max(at) AS hi, count(*) AS n FROM monitoring_transactions WHERE tenant_id = ${tenant}`.execute(
+        db,
+      )
       const row = r.rows[0]
       if (!row?.lo || !row.hi) return undefined
       return { from: new Date(row.lo).getTime(), to: new Date(row.hi).getTime(), count: Number(row.n) }
@@ -274,7 +293,11 @@ export function createMonitoringStore(db: Db) {
      * Inserts new alerts and counts repeats of open ones (same dedup key). Returns the alerts that
      * were created (not the repeats).
      */
-    async upsertAlerts(tx: Db, tenant: string, alerts: readonly (AlertDraft & { alertId: string })[]): Promise<AlertRecord[]> {
+    async upsertAlerts(
+      tx: Db,
+      tenant: string,
+      alerts: readonly (AlertDraft & { alertId: string })[],
+    ): Promise<AlertRecord[]> {
       const created: AlertRecord[] = []
       for (const a of alerts) {
         const r = await sql<AlertRow & { inserted: boolean }>`
@@ -324,7 +347,9 @@ export function createMonitoringStore(db: Db) {
 
     async recentDedupKeys(tenant: string, since: number): Promise<string[]> {
       const r = await sql<{ dedup_key: string }>`
-        SELECT dedup_key FROM monitoring_alerts WHERE tenant_id = ${tenant} AND at >= ${iso(since)}::timestamptz`.execute(db)
+        SELECT dedup_key FROM monitoring_alerts WHERE tenant_id = ${tenant} AND at >= ${iso(since)}::timestamptz`.execute(
+        db,
+      )
       return r.rows.map((x) => x.dedup_key)
     },
 
@@ -335,12 +360,21 @@ export function createMonitoringStore(db: Db) {
           VALUES (${tenant}, ${l.id}, ${l.typology}, ${JSON.stringify(l.members)}::jsonb, ${JSON.stringify(l.primary)}::jsonb,
                   ${iso(l.start)}::timestamptz, ${iso(l.end)}::timestamptz)
           ON CONFLICT (tenant_id, case_id) DO UPDATE SET typology = excluded.typology, members = excluded.members,
-            primary_members = excluded.primary_members, start_at = excluded.start_at, end_at = excluded.end_at`.execute(db)
+            primary_members = excluded.primary_members, start_at = excluded.start_at, end_at = excluded.end_at`.execute(
+          db,
+        )
       }
     },
 
     async loadLabels(tenant: string): Promise<CaseLabel[]> {
-      const r = await sql<{ case_id: string; typology: string; members: string[]; primary_members: string[]; start_at: Date; end_at: Date }>`
+      const r = await sql<{
+        case_id: string
+        typology: string
+        members: string[]
+        primary_members: string[]
+        start_at: Date
+        end_at: Date
+      }>`
         SELECT case_id, typology, members, primary_members, start_at, end_at FROM monitoring_labels
         WHERE tenant_id = ${tenant} ORDER BY case_id`.execute(db)
       return r.rows.map((x) => ({

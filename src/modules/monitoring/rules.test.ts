@@ -15,7 +15,10 @@ const rule = (when: string, extra: Partial<RuleDef> = {}): RuleDef => ({
   ...extra,
 })
 
-function compileError(rules: RuleDef[]): { message: string; problems: { field: string; message: string; position?: { line: number; column: number; start: number } }[] } {
+function compileError(rules: RuleDef[]): {
+  message: string
+  problems: { field: string; message: string; position?: { line: number; column: number; start: number } }[]
+} {
   try {
     compileRuleSet({ rules }, 1, LISTS)
   } catch (e) {
@@ -62,7 +65,13 @@ describe('rule compilation', () => {
     expect(e.problems.find((p) => p.message.includes('unknown list "sanctions"'))).toBeDefined()
     expect(e.problems.find((p) => p.message.includes('must be a bool'))).toBeDefined()
     expect(e.problems.find((p) => p.message.includes('no such overload'))).toBeDefined()
-    expect(byRule).toEqual(expect.arrayContaining([expect.stringMatching(/^id:duplicate/), expect.stringMatching(/^outcome/), expect.stringMatching(/^reason/)]))
+    expect(byRule).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^id:duplicate/),
+        expect.stringMatching(/^outcome/),
+        expect.stringMatching(/^reason/),
+      ]),
+    )
     expect(e.message).toMatch(/and \d+ more problem/)
   })
 
@@ -118,7 +127,11 @@ describe('rule evaluation', () => {
   })
 
   it('treats a runtime error as not fired and counts it', () => {
-    const rs = compileRuleSet({ rules: [rule('txn.amount / (txn.amount - txn.amount) > 1', { id: 'div' })] }, 1, LISTS)
+    const rs = compileRuleSet(
+      { rules: [rule('txn.amount / (txn.amount - txn.amount) > 1', { id: 'div' })] },
+      1,
+      LISTS,
+    )
     const engine = new MonitoringEngine()
     engine.active = rs
     const r = engine.process(t(), { explain: true })

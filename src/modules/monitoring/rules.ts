@@ -7,7 +7,6 @@ import {
   HISTORY_FIELDS,
   WINDOW_MS,
   WINDOW_NAMES,
-  WINDOWS,
   type EntitySlot,
   type EntityState,
   type FeatureSpec,
@@ -42,7 +41,14 @@ export class EntityView {
   readonly aggStamp = new Int32Array(DIRS.length)
   readonly aggUpTo = new Int8Array(DIRS.length)
 
-  reset(state: EntityState | undefined, now: number, out: boolean, amount: number, cp: number, epoch: number): void {
+  reset(
+    state: EntityState | undefined,
+    now: number,
+    out: boolean,
+    amount: number,
+    cp: number,
+    epoch: number,
+  ): void {
     this.state = state
     this.now = now
     this.out = out
@@ -188,7 +194,13 @@ export class PartyView {
   }
 }
 
-const partyFieldTypes = { known: 'bool', segment: 'string', country: 'string', risk: 'string', age_days: 'double' }
+const partyFieldTypes = {
+  known: 'bool',
+  segment: 'string',
+  country: 'string',
+  risk: 'string',
+  age_days: 'double',
+}
 
 /** The variables of one evaluation; reused from one transaction to the next. */
 export interface EvalContext {
@@ -230,15 +242,19 @@ export function withLists(lists: ListSnapshot): void {
 // ---------------------------------------------------------------------------------------------
 // Environment and compilation
 
-const env = new Environment({ homogeneousAggregateLiterals: false, limits: { maxAstNodes: 2000, maxDepth: 64 } })
+const env = new Environment({
+  homogeneousAggregateLiterals: false,
+  limits: { maxAstNodes: 2000, maxDepth: 64 },
+})
   .registerType('Txn', { ctor: TxnView, fields: txnFieldTypes })
   .registerType('Entity', { ctor: EntityView, fields: entityFieldTypes })
   .registerType('Party', { ctor: PartyView, fields: partyFieldTypes })
   .registerVariable('txn', 'Txn')
   .registerVariable('src_party', 'Party')
   .registerVariable('dst_party', 'Party')
-  .registerFunction('in_list(string, string): bool', (name: string, value: string) =>
-    listHolder.current.get(name)?.has(value) === true,
+  .registerFunction(
+    'in_list(string, string): bool',
+    (name: string, value: string) => listHolder.current.get(name)?.has(value) === true,
   )
 for (const slot of ENTITY_SLOTS) env.registerVariable(slot, 'Entity')
 
@@ -306,7 +322,11 @@ export function checkRuleSet(def: RuleSetDef, knownLists: ReadonlySet<string>): 
 }
 
 /** Compiles a rule set, or throws MONITORING_RULE_INVALID listing every problem with its position. */
-export function compileRuleSet(def: RuleSetDef, version: number, knownLists: ReadonlySet<string>): CompiledRuleSet {
+export function compileRuleSet(
+  def: RuleSetDef,
+  version: number,
+  knownLists: ReadonlySet<string>,
+): CompiledRuleSet {
   const { problems, compiled } = compileInternal(def, version, knownLists)
   if (problems.length > 0 || !compiled) {
     const first = problems[0]!
@@ -334,7 +354,12 @@ function compileInternal(
     problems.push({ ruleId: '-', index: -1, field: 'rules', message: 'A rule set needs at least one rule.' })
   }
   if (def.fallback !== undefined && !OUTCOMES.includes(def.fallback)) {
-    problems.push({ ruleId: '-', index: -1, field: 'fallback', message: 'fallback must be allow, review or block.' })
+    problems.push({
+      ruleId: '-',
+      index: -1,
+      field: 'fallback',
+      message: 'fallback must be allow, review or block.',
+    })
   }
   if (def.budgetMs !== undefined && !(def.budgetMs > 0 && def.budgetMs <= 10_000)) {
     problems.push({ ruleId: '-', index: -1, field: 'budgetMs', message: 'budgetMs must be in (0, 10000].' })
@@ -342,14 +367,19 @@ function compileInternal(
   def.rules.forEach((rule, index) => {
     const ruleId = typeof rule.id === 'string' ? rule.id : `#${index}`
     const p = (field: string, message: string, position?: RuleProblem['position']): void => {
-      problems.push(position ? { ruleId, index, field, message, position } : { ruleId, index, field, message })
+      problems.push(
+        position ? { ruleId, index, field, message, position } : { ruleId, index, field, message },
+      )
     }
-    if (!ID.test(ruleId)) p('id', 'id must be 1–64 chars of a-z, 0-9, _, . or -, starting with a letter or digit.')
+    if (!ID.test(ruleId))
+      p('id', 'id must be 1–64 chars of a-z, 0-9, _, . or -, starting with a letter or digit.')
     if (seen.has(ruleId)) p('id', `duplicate rule id "${ruleId}".`)
     seen.add(ruleId)
     if (!OUTCOMES.includes(rule.outcome)) p('outcome', 'outcome must be allow, review or block.')
-    if (typeof rule.score !== 'number' || !Number.isFinite(rule.score)) p('score', 'score must be a finite number.')
-    if (typeof rule.reason !== 'string' || rule.reason.trim() === '') p('reason', 'reason must be a non-empty text.')
+    if (typeof rule.score !== 'number' || !Number.isFinite(rule.score))
+      p('score', 'score must be a finite number.')
+    if (typeof rule.reason !== 'string' || rule.reason.trim() === '')
+      p('reason', 'reason must be a non-empty text.')
     if (rule.subject !== undefined && rule.subject !== 'src' && rule.subject !== 'dst') {
       p('subject', 'subject must be src or dst.')
     }
@@ -370,7 +400,11 @@ function compileInternal(
       return
     }
     if (String(checked.type) !== 'bool') {
-      p('when', `the expression must be a bool, it is ${String(checked.type)}.`, positionOf(rule.when, 0, rule.when.length))
+      p(
+        'when',
+        `the expression must be a bool, it is ${String(checked.type)}.`,
+        positionOf(rule.when, 0, rule.when.length),
+      )
       return
     }
     const fn = env.parse(rule.when) as unknown as CompiledFn & { ast: unknown }
@@ -380,12 +414,17 @@ function compileInternal(
     walk(fn.ast, (n) => {
       if (n.op === '.' && Array.isArray(n.args)) {
         const [target, field] = n.args as [unknown, unknown]
-        if (isNode(target) && target.op === 'id' && typeof field === 'string') features.add(`${String(target.args)}.${field}`)
+        if (isNode(target) && target.op === 'id' && typeof field === 'string')
+          features.add(`${String(target.args)}.${field}`)
       }
       if (n.op === 'call' && Array.isArray(n.args) && n.args[0] === 'in_list') {
         const first = (n.args[1] as unknown[] | undefined)?.[0]
         if (!isNode(first) || first.op !== 'value' || typeof first.args !== 'string') {
-          p('when', 'the first argument of in_list must be a literal list name.', positionOf(rule.when, n.start ?? 0, n.end ?? 0))
+          p(
+            'when',
+            'the first argument of in_list must be a literal list name.',
+            positionOf(rule.when, n.start ?? 0, n.end ?? 0),
+          )
           listProblem = true
         } else if (!knownLists.has(first.args)) {
           p(
