@@ -7,6 +7,7 @@ import { registerEventCommands } from './commands/events.js'
 import { registerKeysCommands } from './commands/keys.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerScreeningCommands } from './commands/screening.js'
+import { registerMonitoringCommands } from './commands/monitoring.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
 const program = new Command('moneta')
@@ -20,6 +21,7 @@ registerEventCommands(program)
 registerKeysCommands(program)
 registerAuditCommands(program)
 registerScreeningCommands(program)
+registerMonitoringCommands(program)
 
 try {
   await program.parseAsync(process.argv)
