@@ -5,6 +5,7 @@ import { registerLedgerRoutes } from './ledger.js'
 import { registerMarketRoutes } from './market.js'
 import { registerVaultRoutes } from './vault.js'
 import { registerAuditRoutes } from './audit.js'
+import { registerMonitoringRoutes } from './monitoring.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -13,4 +14,5 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerMarketRoutes(app, services)
   registerVaultRoutes(app, services)
   registerAuditRoutes(app, services)
+  registerMonitoringRoutes(app, services)
 }
