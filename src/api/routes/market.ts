@@ -186,10 +186,10 @@ export function registerMarketRoutes(app: ApiApp, services: AppServices): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       })
-      res.write(': connected\n\n')
       const unsubscribe = await market.onAlert(tenantId, (alert) => {
         res.write(`id: ${alert.alertId}\nevent: alert\ndata: ${JSON.stringify(alert)}\n\n`)
       })
+      res.write(': connected\n\n') // after subscribing: whatever fires from now on is pushed
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
       heartbeat.unref()
       req.raw.on('close', () => {
