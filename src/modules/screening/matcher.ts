@@ -139,7 +139,12 @@ export function tokenSimilarity(
     const sb = skeleton(b)
     if (sa.length === 0 || sb.length === 0) return NO_MATCH
     // Two consonants say little ("zr" is zar, zari, zora…): only longer skeletons count as strong.
-    if (sa === sb) return { sim: sa.length >= 4 ? 0.92 : sa.length === 3 ? 0.86 : 0.7, how: 'consonants' }
+    if (sa === sb) {
+      // One or two consonants say little, except for a short name ("ly" = "ali").
+      const latin = aCons ? b : a
+      const sim = sa.length >= 4 ? 0.92 : sa.length === 3 ? 0.86 : latin.length <= 4 ? 0.8 : 0.7
+      return { sim, how: 'consonants' }
+    }
     const s = jaroWinkler(sa, sb) * 0.9
     return s > 0 ? { sim: s, how: 'consonants' } : NO_MATCH
   }
@@ -221,6 +226,14 @@ export function scoreNamePair(
     if (best[i] === 1 && best[i + 1] === 1) continue
     const cat = q.tokens[i]! + q.tokens[i + 1]!
     const exactOnly = q.syl[i]! || q.syl[i + 1]!
+    if (q.cons[i] && q.cons[i + 1]) {
+      // "bd llh" (عبد الله) against "abdullah": compare consonant skeletons of the joined tokens.
+      const sk = skeleton(cat)
+      for (let j = 0; j < n; j++) {
+        if (!c.cons[j] && sk.length >= 3 && skeleton(c.tokens[j]!) === sk) pairs.push({ q0: i, q1: i + 1, c0: j, c1: j, sim: 0.9, how: 'consonants' })
+      }
+      continue
+    }
     for (let j = 0; j < n; j++) {
       const ct = c.tokens[j]!
       if (Math.abs(ct.length - cat.length) > 2 || ct[0] !== cat[0] || (exactOnly && cat !== ct)) continue

@@ -19,6 +19,9 @@ describe('normalizeName', () => {
     expect(arabic.tokens.map((t) => t.text)).toEqual(['mhmd', 'ly'])
     expect(arabic.tokens.every((t) => t.consonantal)).toBe(true)
     expect(text('习近平')).toBe('xi jin ping')
+    expect(normalizeName('习近平').tokens.every((t) => t.syllable)).toBe(true)
+    expect(text('김정은')).toBe('kim jong un')
+    expect(text('강철수')).toBe('kang chol su')
   })
 
   it('reorders "LAST, First" for people but not "NAME, S.A." for companies', () => {

@@ -93,7 +93,25 @@ export const PARTICLES: ReadonlySet<string> = new Set([
 const ABJAD = /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}]/u
 const SYLLABIC = /[\p{Script=Han}\p{Script=Hangul}\p{Script=Hiragana}\p{Script=Katakana}]/u
 const HAN = /\p{Script=Han}/u
-const MARKS = /\p{M}+/gu
+const HANGUL = /\p{Script=Hangul}/u
+
+/**
+ * any-ascii writes Hangul in Revised Romanization ("gim jeong eun"); sanctions lists write Korean
+ * names the McCune-Reischauer way without diacritics ("KIM JONG UN", "KANG CHOL SU"). Bring the
+ * syllable closer: unvoiced initials, eo → o, eu → u.
+ */
+function koreanAsListed(syllable: string): string {
+  return syllable
+    .toLowerCase()
+    .replace(/^g/, 'k')
+    .replace(/^d/, 't')
+    .replace(/^b/, 'p')
+    .replace(/eo/g, 'o')
+    .replace(/eu/g, 'u')
+}
+/** Combining diacritics of Latin, Greek and Cyrillic (é = e + U+0301); marks of other scripts (Devanagari
+ *  vowel signs, Thai vowels) carry sounds and stay, and Hangul jamo are recomposed after NFKD. */
+const MARKS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+/g
 const APOSTROPHES = /['’‘`´ʻʼʿʾ"“”]/g
 
 /** ASCII-folds one whitespace-free word; CJK characters become space-separated syllables. */
@@ -105,8 +123,9 @@ function foldWord(word: string, syllables?: Set<string>): { text: string; conson
         out += anyAscii(ch)
         continue
       }
-      const syl = anyAscii(ch)
+      let syl = anyAscii(ch)
       if (HAN.test(ch)) syllables?.add(syl.toLowerCase())
+      else if (HANGUL.test(ch)) syl = koreanAsListed(syl)
       out += ` ${syl} `
     }
     return { text: out, consonantal: false }
@@ -116,7 +135,7 @@ function foldWord(word: string, syllables?: Set<string>): { text: string; conson
 
 /** Lower-case ASCII with punctuation reduced to single spaces; dotted initials "S.A." become "sa". */
 export function foldText(input: string): string {
-  const decomposed = input.normalize('NFKD').replace(MARKS, '')
+  const decomposed = input.normalize('NFKD').replace(MARKS, '').normalize('NFC')
   const parts: string[] = []
   for (const w of decomposed.split(/\s+/)) if (w) parts.push(foldWord(w).text)
   return cleanAscii(parts.join(' '))
@@ -206,7 +225,7 @@ export function normalizeName(input: string, type: SubjectType = 'unknown'): Nor
   let ascii: string
   if (PRINTABLE_ASCII.test(input)) ascii = input
   else {
-    const decomposed = input.normalize('NFKD').replace(MARKS, '')
+    const decomposed = input.normalize('NFKD').replace(MARKS, '').normalize('NFC')
     const folded: string[] = []
     for (const w of decomposed.split(/\s+/)) {
       if (!w) continue
