@@ -74,11 +74,11 @@ for (const [name, busConfig] of buses) {
       const tenantId = freshTenant()
       const bb = createEventBackbone({ db, bus: busConfig(), relay: { pollMs: 20, tenants: [tenantId] }, delay: () => Promise.resolve() })
       const group = newId('grp')
-      let victim: Subscription | undefined
+      const victim: { sub?: Subscription } = {}
       let batches = 0
-      victim = await member(bb, group, tenantId, async () => {
+      victim.sub = await member(bb, group, tenantId, async () => {
         // Dies right after its first batch committed: the acknowledgement never happens.
-        if (++batches === 1 && victim) await victim.kill()
+        if (++batches === 1 && victim.sub) await victim.sub.kill()
       })
       await enqueue(bb, tenantId, 0, 20)
       await bb.start()

@@ -112,18 +112,19 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        eachBatch: async (payload) => {
+          const { batch } = payload
           for (let i = 0; i < batch.messages.length; i += o.maxInFlight) {
-            if (killed || !isRunning() || isStale()) return
+            if (killed || !payload.isRunning() || payload.isStale()) return
             const chunk = batch.messages.slice(i, i + o.maxInFlight)
             await process(chunk.map((m) => decode(batch.topic, batch.partition, m)))
             if (killed) return
             const last = chunk[chunk.length - 1]!
-            resolveOffset(last.offset)
+            payload.resolveOffset(last.offset)
             await consumer.commitOffsets([
               { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
             ])
-            await heartbeat()
+            await payload.heartbeat()
           }
         },
       })
