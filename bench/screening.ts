@@ -36,10 +36,13 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]
     const v = argv[i + 1]
-    if (k === '--data' && v) (a.data = resolve(v), i++)
-    else if (k === '--negatives' && v) (a.negatives = Number(v), i++)
-    else if (k === '--baseline-negatives' && v) (a.baselineNegatives = Number(v), i++)
-    else if (k === '--customers' && v) (a.customers = Number(v), i++)
+    if (!v) continue
+    if (k === '--data') a.data = resolve(v)
+    else if (k === '--negatives') a.negatives = Number(v)
+    else if (k === '--baseline-negatives') a.baselineNegatives = Number(v)
+    else if (k === '--customers') a.customers = Number(v)
+    else continue
+    i++
   }
   return a
 }
@@ -278,7 +281,9 @@ export async function main(argv: string[]): Promise<void> {
   for (const e of index.entries) {
     for (const n of e.names) {
       const k = normalizeName(n.name).text
-      if (!seenName.has(k)) (seenName.add(k), allNames.push(k))
+      if (seenName.has(k)) continue
+      seenName.add(k)
+      allNames.push(k)
     }
   }
   // Exact pruning: Jaro ≤ (m/|a| + m/|b| + 1)/3 with m ≤ the letters both strings share.

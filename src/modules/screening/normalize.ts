@@ -111,8 +111,24 @@ function koreanAsListed(syllable: string): string {
 }
 /** Combining diacritics of Latin, Greek and Cyrillic (é = e + U+0301); marks of other scripts (Devanagari
  *  vowel signs, Thai vowels) carry sounds and stay, and Hangul jamo are recomposed after NFKD. */
-const MARKS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+/g
-const APOSTROPHES = /['’‘`´ʻʼʿʾ"“”]/g
+function stripDiacritics(s: string): string {
+  let out = ''
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!
+    if (
+      (c >= 0x300 && c <= 0x36f) ||
+      (c >= 0x1ab0 && c <= 0x1aff) ||
+      (c >= 0x1dc0 && c <= 0x1dff) ||
+      (c >= 0x20d0 && c <= 0x20ff) ||
+      (c >= 0xfe20 && c <= 0xfe2f)
+    ) {
+      continue
+    }
+    out += ch
+  }
+  return out
+}
+const APOSTROPHES = /['`"\u00b4\u02bb\u02bc\u02be\u02bf\u2018\u2019\u201c\u201d]/g
 
 /** ASCII-folds one whitespace-free word; CJK characters become space-separated syllables. */
 function foldWord(word: string, syllables?: Set<string>): { text: string; consonantal: boolean } {
@@ -135,7 +151,7 @@ function foldWord(word: string, syllables?: Set<string>): { text: string; conson
 
 /** Lower-case ASCII with punctuation reduced to single spaces; dotted initials "S.A." become "sa". */
 export function foldText(input: string): string {
-  const decomposed = input.normalize('NFKD').replace(MARKS, '').normalize('NFC')
+  const decomposed = stripDiacritics(input.normalize('NFKD')).normalize('NFC')
   const parts: string[] = []
   for (const w of decomposed.split(/\s+/)) if (w) parts.push(foldWord(w).text)
   return cleanAscii(parts.join(' '))
@@ -225,7 +241,7 @@ export function normalizeName(input: string, type: SubjectType = 'unknown'): Nor
   let ascii: string
   if (PRINTABLE_ASCII.test(input)) ascii = input
   else {
-    const decomposed = input.normalize('NFKD').replace(MARKS, '').normalize('NFC')
+    const decomposed = stripDiacritics(input.normalize('NFKD')).normalize('NFC')
     const folded: string[] = []
     for (const w of decomposed.split(/\s+/)) {
       if (!w) continue

@@ -8,7 +8,7 @@ const ARRAYS = new Set(['sanctionEntity', 'nameAlias', 'citizenship', 'birthdate
 const pad = (s: string): string => s.padStart(2, '0')
 
 function subjectType(code: string | undefined): SubjectType {
-  switch (code) {
+  switch (code ?? '') {
     case 'person':
       return 'person'
     case 'enterprise':

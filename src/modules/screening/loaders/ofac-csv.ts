@@ -15,7 +15,7 @@ export interface OfacCsvFiles {
 }
 
 function ofacType(raw: string | undefined): SubjectType {
-  switch (raw?.toLowerCase()) {
+  switch (raw?.toLowerCase() ?? '') {
     case 'individual':
       return 'person'
     case 'vessel':

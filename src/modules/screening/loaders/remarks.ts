@@ -54,7 +54,7 @@ export function parseRemarks(remarks: string | undefined): RemarkFacts {
     }
     r = /^(?:alt\.\s+)?(?:nationality|citizen|Nationality of Registration|Vessel Flag)\s+(.+)$/i.exec(clause)
     if (r) {
-      const c = countryCode(r[1]!)
+      const c = countryCode(r[1])
       if (c) out.countries.push(c)
       continue
     }
