@@ -10,7 +10,13 @@ import { newId } from '../../src/shared/ids.js'
 import { testDbTargets } from '../support/db.js'
 
 // Published gateway test card numbers.
-const PANS = ['4111111111111111', '5555555555554444', '378282246310005', '6011111111111117', '4000056655665556']
+const PANS = [
+  '4111111111111111',
+  '5555555555554444',
+  '378282246310005',
+  '6011111111111117',
+  '4000056655665556',
+]
 const spaced = (p: string): string => p.replace(/(\d{4})(?=\d)/g, '$1 ')
 
 for (const target of testDbTargets()) {
@@ -36,14 +42,19 @@ for (const target of testDbTargets()) {
         },
       })
       // The same redaction the app installs on its own logger.
-      const logger = pino({ level: 'trace', ...loggerRedaction(['*.apiKey', '*.password', '*.secret']) }, sink)
+      const logger = pino(
+        { level: 'trace', ...loggerRedaction(['*.apiKey', '*.password', '*.secret']) },
+        sink,
+      )
       app = await createApp(config, { logger })
       // A careless debug log of every request body and error: redaction must still keep PANs out.
-      app.server.addHook('preHandler', async (req) => {
+      app.server.addHook('preHandler', (req, _reply, done) => {
         req.log.debug({ body: req.body, url: req.url }, `request ${JSON.stringify(req.body ?? null)}`)
+        done()
       })
-      app.server.addHook('onError', async (req, _reply, err) => {
+      app.server.addHook('onError', (req, _reply, err, done) => {
         req.log.info({ err }, 'request failed')
+        done()
       })
       await app.server.ready()
       tenant = newId('ten')
@@ -57,7 +68,10 @@ for (const target of testDbTargets()) {
       const res = await app.server.inject({
         method,
         url,
-        headers: { authorization: `Bearer ${k}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${k}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       })
       return res
@@ -103,8 +117,17 @@ for (const target of testDbTargets()) {
       await app.services.audit.flush()
       const entries = await call('GET', '/v1/audit/entries?limit=100')
       expect(entries.statusCode).toBe(200)
-      const actions = entries.json<{ entries: { entry: { action: string; outcome: string } }[] }>().entries.map((e) => `${e.entry.action}:${e.entry.outcome}`)
-      expect(actions).toEqual(expect.arrayContaining(['vault.card.tokenize:success', 'vault.card.tokenize:failure', 'vault.card.detokenize:denied', 'vault.card.detokenize:success']))
+      const actions = entries
+        .json<{ entries: { entry: { action: string; outcome: string } }[] }>()
+        .entries.map((e) => `${e.entry.action}:${e.entry.outcome}`)
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'vault.card.tokenize:success',
+          'vault.card.tokenize:failure',
+          'vault.card.detokenize:denied',
+          'vault.card.detokenize:success',
+        ]),
+      )
       responses.push({ url: 'audit', body: entries.body })
 
       // The scan: no PAN (plain, spaced, or as hex bytes) in any response, log line or audit entry.
@@ -117,11 +140,18 @@ for (const target of testDbTargets()) {
       // …nor in any table (the in-memory database holds only this test's data; a shared server may hold others').
       if (target.name === 'pglite') {
         const tables = await sql<{ table_name: string }>`
-          SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(app.services.db.db)
-        expect(tables.rows.map((t) => t.table_name)).toEqual(expect.arrayContaining(['vault_cards', 'audit_entries']))
+          SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(
+          app.services.db.db,
+        )
+        expect(tables.rows.map((t) => t.table_name)).toEqual(
+          expect.arrayContaining(['vault_cards', 'audit_entries']),
+        )
         for (const { table_name } of tables.rows) {
-          const rows = await sql<{ j: string }>`SELECT row_to_json(t)::text AS j FROM ${sql.id(table_name)} t`.execute(app.services.db.db)
-          for (const r of rows.rows) for (const n of needles) expect(r.j, `${table_name} holds ${n}`).not.toContain(n)
+          const rows = await sql<{
+            j: string
+          }>`SELECT row_to_json(t)::text AS j FROM ${sql.id(table_name)} t`.execute(app.services.db.db)
+          for (const r of rows.rows)
+            for (const n of needles) expect(r.j, `${table_name} holds ${n}`).not.toContain(n)
         }
       }
     })
@@ -132,14 +162,39 @@ for (const target of testDbTargets()) {
       expect(cpRes.statusCode).toBe(200)
       const cp = cpRes.json<{ treeSize: number; root: string }>()
       expect(cp.treeSize).toBeGreaterThan(5)
-      const inc = (await call('GET', `/v1/audit/proofs/inclusion?seq=2&treeSize=${cp.treeSize}`)).json<{ leafHash: string; proof: string[] }>()
-      expect(verifyInclusion(2, cp.treeSize, Buffer.from(inc.leafHash, 'hex'), inc.proof.map((p) => Buffer.from(p, 'hex')), Buffer.from(cp.root, 'hex'))).toBe(true)
+      const inc = (await call('GET', `/v1/audit/proofs/inclusion?seq=2&treeSize=${cp.treeSize}`)).json<{
+        leafHash: string
+        proof: string[]
+      }>()
+      expect(
+        verifyInclusion(
+          2,
+          cp.treeSize,
+          Buffer.from(inc.leafHash, 'hex'),
+          inc.proof.map((p) => Buffer.from(p, 'hex')),
+          Buffer.from(cp.root, 'hex'),
+        ),
+      ).toBe(true)
       const cps = await app.services.audit.checkpoints(tenant)
       const older = cps[0]!
-      const cons = (await call('GET', `/v1/audit/proofs/consistency?from=${older.treeSize}`)).json<{ to: number; proof: string[]; checkpoint: { root: string } }>()
-      expect(verifyConsistency(older.treeSize, cons.to, older.root, Buffer.from(cons.checkpoint.root, 'hex'), cons.proof.map((p) => Buffer.from(p, 'hex')))).toBe(true)
+      const cons = (await call('GET', `/v1/audit/proofs/consistency?from=${older.treeSize}`)).json<{
+        to: number
+        proof: string[]
+        checkpoint: { root: string }
+      }>()
+      expect(
+        verifyConsistency(
+          older.treeSize,
+          cons.to,
+          older.root,
+          Buffer.from(cons.checkpoint.root, 'hex'),
+          cons.proof.map((p) => Buffer.from(p, 'hex')),
+        ),
+      ).toBe(true)
       expect((await call('GET', '/v1/audit/proofs/inclusion?seq=abc')).statusCode).toBe(400)
-      expect((await call('GET', `/v1/audit/proofs/inclusion?seq=99999`)).json()).toMatchObject({ error: { code: 'AUDIT_BAD_RANGE' } })
+      expect((await call('GET', `/v1/audit/proofs/inclusion?seq=99999`)).json()).toMatchObject({
+        error: { code: 'AUDIT_BAD_RANGE' },
+      })
       expect((await call('GET', '/v1/audit/checkpoint', undefined, detokKey)).statusCode).toBe(403)
       const report = await app.services.audit.verify(tenant)
       expect(report.ok).toBe(true)

@@ -43,7 +43,13 @@ export function registerAuditRoutes(app: ApiApp, services: AppServices): void {
 
   app.get(
     '/v1/audit/checkpoint',
-    { schema: { tags: ['audit'], summary: 'Latest signed checkpoint (tree size and root)', response: { 200: CheckpointJson, 404: ErrorBody } } },
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Latest signed checkpoint (tree size and root)',
+        response: { 200: CheckpointJson, 404: ErrorBody },
+      },
+    },
     async (req) => {
       requireAuditScope(req)
       const tenant = tenantOf(req)
@@ -60,11 +66,21 @@ export function registerAuditRoutes(app: ApiApp, services: AppServices): void {
       schema: {
         tags: ['audit'],
         summary: 'Entries in log order',
-        querystring: Type.Object({ from: Type.Optional(Num), limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$' })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            from: Type.Optional(Num),
+            limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$' })),
+          },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({
             entries: Type.Array(
-              Type.Object({ seq: Type.Integer(), leafHash: Hex, entry: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]) }),
+              Type.Object({
+                seq: Type.Integer(),
+                leafHash: Hex,
+                entry: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+              }),
             ),
             next: Type.Union([Type.Integer(), Type.Null()]),
           }),
@@ -76,7 +92,11 @@ export function registerAuditRoutes(app: ApiApp, services: AppServices): void {
       const limit = Number(req.query.limit ?? 100)
       const rows = await audit.entries(tenantOf(req), Number(req.query.from ?? 0), limit)
       return {
-        entries: rows.map((r) => ({ seq: r.seq, leafHash: r.leafHash.toString('hex'), entry: (r.entry as unknown as Record<string, unknown>) ?? null })),
+        entries: rows.map((r) => ({
+          seq: r.seq,
+          leafHash: r.leafHash.toString('hex'),
+          entry: (r.entry as unknown as Record<string, unknown>) ?? null,
+        })),
         next: rows.length === limit ? rows[rows.length - 1]!.seq + 1 : null,
       }
     },
@@ -87,10 +107,17 @@ export function registerAuditRoutes(app: ApiApp, services: AppServices): void {
     {
       schema: {
         tags: ['audit'],
-        summary: 'Inclusion proof of entry `seq` in the checkpointed tree of size `treeSize` (default: latest)',
+        summary:
+          'Inclusion proof of entry `seq` in the checkpointed tree of size `treeSize` (default: latest)',
         querystring: Type.Object({ seq: Num, treeSize: Type.Optional(Num) }, { additionalProperties: false }),
         response: {
-          200: Type.Object({ seq: Type.Integer(), treeSize: Type.Integer(), leafHash: Hex, proof: Type.Array(Hex), checkpoint: CheckpointJson }),
+          200: Type.Object({
+            seq: Type.Integer(),
+            treeSize: Type.Integer(),
+            leafHash: Hex,
+            proof: Type.Array(Hex),
+            checkpoint: CheckpointJson,
+          }),
           400: ErrorBody,
           404: ErrorBody,
         },
@@ -98,8 +125,18 @@ export function registerAuditRoutes(app: ApiApp, services: AppServices): void {
     },
     async (req) => {
       requireAuditScope(req)
-      const p = await audit.inclusionProof(tenantOf(req), Number(req.query.seq), req.query.treeSize === undefined ? undefined : Number(req.query.treeSize))
-      return { seq: p.seq, treeSize: p.treeSize, leafHash: p.leafHash.toString('hex'), proof: p.proof.map((x) => x.toString('hex')), checkpoint: cpJson(p.checkpoint) }
+      const p = await audit.inclusionProof(
+        tenantOf(req),
+        Number(req.query.seq),
+        req.query.treeSize === undefined ? undefined : Number(req.query.treeSize),
+      )
+      return {
+        seq: p.seq,
+        treeSize: p.treeSize,
+        leafHash: p.leafHash.toString('hex'),
+        proof: p.proof.map((x) => x.toString('hex')),
+        checkpoint: cpJson(p.checkpoint),
+      }
     },
   )
 
@@ -111,7 +148,12 @@ export function registerAuditRoutes(app: ApiApp, services: AppServices): void {
         summary: 'Consistency proof between tree sizes `from` and `to` (default: latest checkpoint)',
         querystring: Type.Object({ from: Num, to: Type.Optional(Num) }, { additionalProperties: false }),
         response: {
-          200: Type.Object({ from: Type.Integer(), to: Type.Integer(), proof: Type.Array(Hex), checkpoint: CheckpointJson }),
+          200: Type.Object({
+            from: Type.Integer(),
+            to: Type.Integer(),
+            proof: Type.Array(Hex),
+            checkpoint: CheckpointJson,
+          }),
           400: ErrorBody,
           404: ErrorBody,
         },
@@ -119,8 +161,17 @@ export function registerAuditRoutes(app: ApiApp, services: AppServices): void {
     },
     async (req) => {
       requireAuditScope(req)
-      const p = await audit.consistencyProof(tenantOf(req), Number(req.query.from), req.query.to === undefined ? undefined : Number(req.query.to))
-      return { from: p.from, to: p.to, proof: p.proof.map((x) => x.toString('hex')), checkpoint: cpJson(p.toCheckpoint) }
+      const p = await audit.consistencyProof(
+        tenantOf(req),
+        Number(req.query.from),
+        req.query.to === undefined ? undefined : Number(req.query.to),
+      )
+      return {
+        from: p.from,
+        to: p.to,
+        proof: p.proof.map((x) => x.toString('hex')),
+        checkpoint: cpJson(p.toCheckpoint),
+      }
     },
   )
 }

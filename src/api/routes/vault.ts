@@ -17,7 +17,10 @@ const Card = Type.Object(
   { additionalProperties: false },
 )
 const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) })
-const TokenParams = Type.Object({ token: Type.String({ pattern: '^tok_[0-9a-f]{32}$' }) }, { additionalProperties: false })
+const TokenParams = Type.Object(
+  { token: Type.String({ pattern: '^tok_[0-9a-f]{32}$' }) },
+  { additionalProperties: false },
+)
 
 const cardJson = (c: CardToken) => ({
   token: c.token,
@@ -30,8 +33,15 @@ const cardJson = (c: CardToken) => ({
   createdAt: c.createdAt.toISOString(),
 })
 
-export function callerOf(req: { principal: { keyId: string; scopes: readonly string[] } | undefined; ip: string }): Caller {
-  return { actor: `apikey:${req.principal?.keyId ?? 'anonymous'}`, roles: req.principal?.scopes ?? [], origin: req.ip }
+export function callerOf(req: {
+  principal: { keyId: string; scopes: readonly string[] } | undefined
+  ip: string
+}): Caller {
+  return {
+    actor: `apikey:${req.principal?.keyId ?? 'anonymous'}`,
+    roles: req.principal?.scopes ?? [],
+    origin: req.ip,
+  }
 }
 
 /** Card vault: PANs in, tokens out. Only detokenize returns a PAN, and only to the vault:detokenize scope. */
@@ -46,7 +56,12 @@ export function registerVaultRoutes(app: ApiApp, services: AppServices): void {
         summary: 'Tokenize a card number (Luhn-checked); the same card always gets the same token',
         body: Type.Object(
           {
-            pan: Type.String({ minLength: 12, maxLength: 23, pattern: '^[0-9][0-9 -]*[0-9]$', description: 'Card number; spaces and dashes allowed.' }),
+            pan: Type.String({
+              minLength: 12,
+              maxLength: 23,
+              pattern: '^[0-9][0-9 -]*[0-9]$',
+              description: 'Card number; spaces and dashes allowed.',
+            }),
             expMonth: Type.Optional(Type.Integer({ minimum: 1, maximum: 12 })),
             expYear: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })),
           },
@@ -63,7 +78,14 @@ export function registerVaultRoutes(app: ApiApp, services: AppServices): void {
 
   app.get(
     '/v1/vault/cards/:token',
-    { schema: { tags: ['vault'], summary: 'Card metadata (never the number)', params: TokenParams, response: { 200: Card, 404: ErrorBody } } },
+    {
+      schema: {
+        tags: ['vault'],
+        summary: 'Card metadata (never the number)',
+        params: TokenParams,
+        response: { 200: Card, 404: ErrorBody },
+      },
+    },
     async (req) => cardJson(await vault.get(tenantOf(req), req.params.token)),
   )
 

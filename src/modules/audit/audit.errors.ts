@@ -6,5 +6,8 @@ export const AUDIT_ERRORS = {
   INVALID_RECORD: 'AUDIT_INVALID_RECORD',
 } as const
 
-export const auditError = (code: (typeof AUDIT_ERRORS)[keyof typeof AUDIT_ERRORS], kind: AppError['kind'], message: string): AppError =>
-  new AppError(code, kind, message)
+export const auditError = (
+  code: (typeof AUDIT_ERRORS)[keyof typeof AUDIT_ERRORS],
+  kind: AppError['kind'],
+  message: string,
+): AppError => new AppError(code, kind, message)

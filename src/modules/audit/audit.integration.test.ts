@@ -6,7 +6,14 @@ import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { systemIds } from '../../shared/ids.js'
 import { createCrypto, ed25519PublicKey } from '../crypto/index.js'
-import { checkpointBody, createAudit, leafHash, verifyConsistency, verifyInclusion, type Audit } from './index.js'
+import {
+  checkpointBody,
+  createAudit,
+  leafHash,
+  verifyConsistency,
+  verifyInclusion,
+  type Audit,
+} from './index.js'
 import { verify as edVerify } from 'node:crypto'
 
 const clock = fixedClock(new Date('2026-03-01T00:00:00Z'))
@@ -17,7 +24,12 @@ describeEachDb('audit log', (target) => {
 
   beforeAll(async () => {
     h = await openTestDb(target, 6)
-    const crypto = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: (await import('../crypto/index.js')).localKeyStore(randomBytes(32)) })
+    const crypto = await createCrypto({
+      db: h.db,
+      clock,
+      ids: systemIds,
+      keyStore: (await import('../crypto/index.js')).localKeyStore(randomBytes(32)),
+    })
     audit = createAudit({ db: h.db, clock, keys: crypto.keyring.auditKeys(), batchMax: 7, flushMs: 1 })
   })
   afterAll(async () => {
@@ -27,15 +39,31 @@ describeEachDb('audit log', (target) => {
 
   const fill = async (tenant: string, n: number): Promise<void> => {
     for (let i = 0; i < n; i++) {
-      audit.record({ tenant, actor: `user:${i % 3}`, action: 'payments.intent.capture', resource: `pay_${i}`, outcome: i % 5 === 0 ? 'failure' : 'success', origin: '10.0.0.1', details: { amount: String(100 + i) } })
+      audit.record({
+        tenant,
+        actor: `user:${i % 3}`,
+        action: 'payments.intent.capture',
+        resource: `pay_${i}`,
+        outcome: i % 5 === 0 ? 'failure' : 'success',
+        origin: '10.0.0.1',
+        details: { amount: String(100 + i) },
+      })
     }
     await audit.flush()
   }
-  const kinds = (r: Awaited<ReturnType<Audit['verify']>>) => r.findings.map((f) => `${f.kind}:${f.seq}${f.foundAt !== undefined ? `@${f.foundAt}` : ''}`)
+  const kinds = (r: Awaited<ReturnType<Audit['verify']>>) =>
+    r.findings.map((f) => `${f.kind}:${f.seq}${f.foundAt !== undefined ? `@${f.foundAt}` : ''}`)
 
   it('appends off the caller path in batches with a signed checkpoint per batch, and verifies', async () => {
     const tenant = freshTenant()
-    audit.record({ tenant, actor: 'a', action: 'auth.session.create', resource: 'ses_1', outcome: 'success', origin: 'cli' })
+    audit.record({
+      tenant,
+      actor: 'a',
+      action: 'auth.session.create',
+      resource: 'ses_1',
+      outcome: 'success',
+      origin: 'cli',
+    })
     expect(audit.pending()).toBe(1) // queued, not yet written
     await fill(tenant, 20)
     expect(audit.pending()).toBe(0)
@@ -44,12 +72,26 @@ describeEachDb('audit log', (target) => {
     const last = cps[cps.length - 1]!
     expect(last.treeSize).toBe(21)
     const pub = ed25519PublicKey(audit.signer.publicKey)
-    expect(edVerify(null, Buffer.from(checkpointBody(tenant, last.treeSize, last.root, last.signedAt)), pub, last.signature)).toBe(true)
+    expect(
+      edVerify(
+        null,
+        Buffer.from(checkpointBody(tenant, last.treeSize, last.root, last.signedAt)),
+        pub,
+        last.signature,
+      ),
+    ).toBe(true)
     const report = await audit.verify(tenant)
     expect(report).toMatchObject({ ok: true, entries: 21, treeSize: 21, checkpointsVerified: cps.length })
     expect(report.root).toBe(last.root.toString('hex'))
     const [first] = await audit.entries(tenant, 0, 1)
-    expect(first!.entry).toMatchObject({ seq: 0, actor: 'a', action: 'auth.session.create', outcome: 'success', origin: 'cli', tenant })
+    expect(first!.entry).toMatchObject({
+      seq: 0,
+      actor: 'a',
+      action: 'auth.session.create',
+      outcome: 'success',
+      origin: 'cli',
+      tenant,
+    })
   })
 
   it('serves inclusion and consistency proofs that verify against signed roots', async () => {
@@ -83,7 +125,9 @@ describeEachDb('audit log', (target) => {
   it('names an edit even when the attacker also recomputes the leaf hash', async () => {
     const tenant = freshTenant()
     await fill(tenant, 8)
-    const row = await sql<{ entry: string }>`SELECT entry FROM audit_entries WHERE tenant_id = ${tenant} AND seq = 3`.execute(h.db)
+    const row = await sql<{
+      entry: string
+    }>`SELECT entry FROM audit_entries WHERE tenant_id = ${tenant} AND seq = 3`.execute(h.db)
     const forged = row.rows[0]!.entry.replace('user:0', 'user:9')
     await sql`UPDATE audit_entries SET entry = ${forged}, leaf_hash = ${leafHash(Buffer.from(forged))}
               WHERE tenant_id = ${tenant} AND seq = 3`.execute(h.db)
@@ -94,9 +138,20 @@ describeEachDb('audit log', (target) => {
     const tenant = freshTenant()
     await fill(tenant, 12)
     await sql`DELETE FROM audit_entries WHERE tenant_id = ${tenant} AND seq IN (4, 11)`.execute(h.db)
-    const forged = JSON.stringify({ seq: 12, ts: '2026-03-01T00:00:00.000Z', tenant, actor: 'x', action: 'y', resource: 'z', outcome: 'success', origin: 'o' })
+    const forged = JSON.stringify({
+      seq: 12,
+      ts: '2026-03-01T00:00:00.000Z',
+      tenant,
+      actor: 'x',
+      action: 'y',
+      resource: 'z',
+      outcome: 'success',
+      origin: 'o',
+    })
     await sql`INSERT INTO audit_entries (tenant_id, seq, entry, leaf_hash, mac, created_at)
-              VALUES (${tenant}, 12, ${forged}, ${leafHash(Buffer.from(forged))}, ${randomBytes(32)}, now())`.execute(h.db)
+              VALUES (${tenant}, 12, ${forged}, ${leafHash(Buffer.from(forged))}, ${randomBytes(32)}, now())`.execute(
+      h.db,
+    )
     expect(kinds(await audit.verify(tenant))).toEqual(['removed:4', 'removed:11', 'inserted:12'])
   })
 
@@ -119,20 +174,26 @@ describeEachDb('audit log', (target) => {
     const tenant = freshTenant()
     await fill(tenant, 6)
     await sql`UPDATE audit_entries a SET entry = b.entry, leaf_hash = b.leaf_hash, mac = b.mac
-              FROM audit_entries b WHERE a.tenant_id = ${tenant} AND b.tenant_id = ${tenant} AND a.seq = 1 AND b.seq = 0`.execute(h.db)
+              FROM audit_entries b WHERE a.tenant_id = ${tenant} AND b.tenant_id = ${tenant} AND a.seq = 1 AND b.seq = 0`.execute(
+      h.db,
+    )
     expect(kinds(await audit.verify(tenant))).toEqual(['inserted:0@1', 'removed:1'])
 
     const other = freshTenant()
     await fill(other, 3)
     await sql`UPDATE audit_entries a SET entry = b.entry, leaf_hash = b.leaf_hash, mac = b.mac
-              FROM audit_entries b WHERE a.tenant_id = ${other} AND b.tenant_id = ${tenant} AND a.seq = 2 AND b.seq = 2`.execute(h.db)
+              FROM audit_entries b WHERE a.tenant_id = ${other} AND b.tenant_id = ${tenant} AND a.seq = 2 AND b.seq = 2`.execute(
+      h.db,
+    )
     expect(kinds(await audit.verify(other))).toEqual(['altered:2'])
   })
 
   it('detects a forged checkpoint and a tampered head', async () => {
     const tenant = freshTenant()
     await fill(tenant, 9)
-    await sql`UPDATE audit_checkpoints SET root = ${randomBytes(32)} WHERE tenant_id = ${tenant} AND tree_size = 7`.execute(h.db)
+    await sql`UPDATE audit_checkpoints SET root = ${randomBytes(32)} WHERE tenant_id = ${tenant} AND tree_size = 7`.execute(
+      h.db,
+    )
     expect(kinds(await audit.verify(tenant))).toEqual(['checkpoint:7'])
   })
 
@@ -150,20 +211,44 @@ describeEachDb('audit log', (target) => {
     expect(out.entries).toBe(8)
     const parsed = lines.map((l) => JSON.parse(l) as { type: string; entry?: string | null })
     expect(parsed[0]).toMatchObject({ type: 'header', tenant, hashing: 'rfc6962-sha256' })
-    expect(parsed.filter((p) => p.type === 'entry').map((p) => p.entry === null)).toEqual([true, true, true, true, true, false, false, false])
+    expect(parsed.filter((p) => p.type === 'entry').map((p) => p.entry === null)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ])
     expect(parsed.filter((p) => p.type === 'checkpoint').length).toBe(out.checkpoints)
     // A pruned entry whose leaf hash is then altered is still named.
-    await sql`UPDATE audit_entries SET leaf_hash = ${randomBytes(32)} WHERE tenant_id = ${tenant} AND seq = 1`.execute(h.db)
+    await sql`UPDATE audit_entries SET leaf_hash = ${randomBytes(32)} WHERE tenant_id = ${tenant} AND seq = 1`.execute(
+      h.db,
+    )
     expect(kinds(await audit.verify(tenant))).toEqual(['altered:1'])
   })
 
   it('serialises concurrent appenders on one tenant (two audit instances, like two processes)', async () => {
     const tenant = freshTenant()
-    const crypto = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: (await import('../crypto/index.js')).localKeyStore(randomBytes(32)) })
+    const crypto = await createCrypto({
+      db: h.db,
+      clock,
+      ids: systemIds,
+      keyStore: (await import('../crypto/index.js')).localKeyStore(randomBytes(32)),
+    })
     const keys = crypto.keyring.auditKeys()
     const a = createAudit({ db: h.db, clock, keys, batchMax: 5, flushMs: 1 })
     const b = createAudit({ db: h.db, clock, keys, batchMax: 5, flushMs: 1 })
-    for (let i = 0; i < 40; i++) (i % 2 ? a : b).record({ tenant, actor: 'x', action: 'y', resource: `r${i}`, outcome: 'success', origin: 'o' })
+    for (let i = 0; i < 40; i++)
+      (i % 2 ? a : b).record({
+        tenant,
+        actor: 'x',
+        action: 'y',
+        resource: `r${i}`,
+        outcome: 'success',
+        origin: 'o',
+      })
     await Promise.all([a.flush(), b.flush()])
     const r = await b.verify(tenant)
     expect(r).toMatchObject({ ok: true, entries: 40, treeSize: 40 })

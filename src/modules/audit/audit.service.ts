@@ -6,7 +6,7 @@ import { redactValue, type AuditKeys } from '../crypto/index.js'
 import {
   decodeEntry,
   encodeEntry,
-  entryMac,
+  entryMacFactory,
   signCheckpoint,
   type AuditEntry,
   type AuditRecord,
@@ -71,9 +71,16 @@ export interface Audit {
   /** Proof that the tree of size `from` is a prefix of the checkpointed tree of size `to`. */
   consistencyProof(tenant: string, from: number, to?: number): Promise<ConsistencyProof>
   entries(tenant: string, from: number, limit: number): Promise<StoredAuditEntry[]>
-  verify(tenant: string, opts?: { onProgress?: (rows: number) => void; pageSize?: number }): Promise<VerifyReport>
+  verify(
+    tenant: string,
+    opts?: { onProgress?: (rows: number) => void; pageSize?: number },
+  ): Promise<VerifyReport>
   /** Writes a self-contained JSON-lines export (header, entries, checkpoints). */
-  export(tenant: string, write: (line: string) => void | Promise<void>, opts?: { from?: number; to?: number }): Promise<{ entries: number; checkpoints: number }>
+  export(
+    tenant: string,
+    write: (line: string) => void | Promise<void>,
+    opts?: { from?: number; to?: number },
+  ): Promise<{ entries: number; checkpoints: number }>
   /** Retention: drops entry texts older than `before`, keeping leaf hashes and MACs (still verifiable). */
   prune(tenant: string, before: Date): Promise<number>
   /** Applies `retentionDays` to every tenant. */
@@ -104,11 +111,19 @@ function validate(r: AuditRecord): void {
   for (const k of ['tenant', 'actor', 'action', 'resource', 'origin'] as const) {
     const v = r[k]
     if (typeof v !== 'string' || v.length === 0 || v.length > IDENT_MAX) {
-      throw auditError(AUDIT_ERRORS.INVALID_RECORD, 'invalid', `Audit record field "${k}" must be a non-empty string of at most ${IDENT_MAX} characters.`)
+      throw auditError(
+        AUDIT_ERRORS.INVALID_RECORD,
+        'invalid',
+        `Audit record field "${k}" must be a non-empty string of at most ${IDENT_MAX} characters.`,
+      )
     }
   }
   if (r.outcome !== 'success' && r.outcome !== 'failure' && r.outcome !== 'denied') {
-    throw auditError(AUDIT_ERRORS.INVALID_RECORD, 'invalid', 'Audit outcome must be success, failure or denied.')
+    throw auditError(
+      AUDIT_ERRORS.INVALID_RECORD,
+      'invalid',
+      'Audit outcome must be success, failure or denied.',
+    )
   }
 }
 
@@ -120,6 +135,7 @@ export function createAudit(deps: AuditDeps): Audit {
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined
   let closed = false
+  const entryMac = entryMacFactory(keys.macKey)
 
   async function appendBatch(batch: readonly Queued[]): Promise<void> {
     const byTenant = new Map<string, Queued[]>()
@@ -138,13 +154,23 @@ export function createAudit(deps: AuditDeps): Audit {
         const rows = items.map((q, i) => {
           const seq = head.treeSize + i
           const entry = encodeEntry({ ...q, seq })
-          const leaf = leafHash(Buffer.from(entry, 'utf8'))
+          const leaf = leafHash(entry)
           frontier.append(leaf)
-          return { seq, entry, leaf, mac: entryMac(keys.macKey, tenant, seq, leaf), at: new Date(q.ts) }
+          return { seq, entry, leaf, mac: entryMac(tenant, seq, leaf), at: new Date(q.ts) }
         })
         await insertEntries(trx, tenant, rows)
         await updateHead(trx, tenant, { treeSize: frontier.size, frontier: frontier.encode() }, at)
-        await insertCheckpoint(trx, signCheckpoint(keys.signingKey, keys.keyId, tenant, frontier.size, frontier.root(), at.toISOString()))
+        await insertCheckpoint(
+          trx,
+          signCheckpoint(
+            keys.signingKey,
+            keys.keyId,
+            tenant,
+            frontier.size,
+            frontier.root(),
+            at.toISOString(),
+          ),
+        )
       }
     })
   }
@@ -176,10 +202,13 @@ export function createAudit(deps: AuditDeps): Audit {
 
   function schedule(): void {
     if (timer || running) return
-    timer = setTimeout(() => {
-      timer = undefined
-      run().catch((err: unknown) => deps.logger?.error({ err }, 'audit: append failed; will retry'))
-    }, queue.length >= batchMax ? 0 : flushMs)
+    timer = setTimeout(
+      () => {
+        timer = undefined
+        run().catch((err: unknown) => deps.logger?.error({ err }, 'audit: append failed; will retry'))
+      },
+      queue.length >= batchMax ? 0 : flushMs,
+    )
     timer.unref()
   }
 
@@ -196,7 +225,9 @@ export function createAudit(deps: AuditDeps): Audit {
       throw auditError(
         AUDIT_ERRORS.NO_CHECKPOINT,
         'not_found',
-        size === undefined ? `Tenant ${tenant} has no audit checkpoint yet.` : `No signed checkpoint at tree size ${size}; use the size of a published checkpoint.`,
+        size === undefined
+          ? `Tenant ${tenant} has no audit checkpoint yet.`
+          : `No signed checkpoint at tree size ${size}; use the size of a published checkpoint.`,
       )
     }
     return cp
@@ -205,7 +236,11 @@ export function createAudit(deps: AuditDeps): Audit {
   async function leavesFor(tenant: string, size: number): Promise<Buffer[]> {
     const leaves = await leafHashes(db, tenant, size)
     if (leaves.length !== size) {
-      throw auditError(AUDIT_ERRORS.BAD_RANGE, 'unavailable', `Audit log of ${tenant} is missing entry ${leaves.length}; run \`moneta audit verify\`.`)
+      throw auditError(
+        AUDIT_ERRORS.BAD_RANGE,
+        'unavailable',
+        `Audit log of ${tenant} is missing entry ${leaves.length}; run \`moneta audit verify\`.`,
+      )
     }
     return leaves
   }
@@ -215,7 +250,11 @@ export function createAudit(deps: AuditDeps): Audit {
       if (closed) throw auditError(AUDIT_ERRORS.INVALID_RECORD, 'unavailable', 'The audit log is closed.')
       validate(r)
       const ts = clock.now().toISOString()
-      queue.push(r.details === undefined ? { ...r, ts } : { ...r, details: redactValue(r.details) as Record<string, unknown>, ts })
+      queue.push(
+        r.details === undefined
+          ? { ...r, ts }
+          : { ...r, details: redactValue(r.details) as Record<string, unknown>, ts },
+      )
       schedule()
     },
     flush,
@@ -231,15 +270,29 @@ export function createAudit(deps: AuditDeps): Audit {
     async inclusionProof(tenant, seq, treeSize) {
       const checkpoint = await requireCheckpoint(tenant, treeSize)
       if (!Number.isInteger(seq) || seq < 0 || seq >= checkpoint.treeSize) {
-        throw auditError(AUDIT_ERRORS.BAD_RANGE, 'invalid', `seq must be a whole number from 0 to ${checkpoint.treeSize - 1}.`)
+        throw auditError(
+          AUDIT_ERRORS.BAD_RANGE,
+          'invalid',
+          `seq must be a whole number from 0 to ${checkpoint.treeSize - 1}.`,
+        )
       }
       const leaves = await leavesFor(tenant, checkpoint.treeSize)
-      return { seq, treeSize: checkpoint.treeSize, leafHash: leaves[seq]!, proof: inclusionProof(leaves, seq, checkpoint.treeSize), checkpoint }
+      return {
+        seq,
+        treeSize: checkpoint.treeSize,
+        leafHash: leaves[seq]!,
+        proof: inclusionProof(leaves, seq, checkpoint.treeSize),
+        checkpoint,
+      }
     },
     async consistencyProof(tenant, from, to) {
       const toCheckpoint = await requireCheckpoint(tenant, to)
       if (!Number.isInteger(from) || from < 0 || from > toCheckpoint.treeSize) {
-        throw auditError(AUDIT_ERRORS.BAD_RANGE, 'invalid', `from must be a whole number from 0 to ${toCheckpoint.treeSize}.`)
+        throw auditError(
+          AUDIT_ERRORS.BAD_RANGE,
+          'invalid',
+          `from must be a whole number from 0 to ${toCheckpoint.treeSize}.`,
+        )
       }
       const leaves = await leavesFor(tenant, toCheckpoint.treeSize)
       return {
@@ -255,7 +308,11 @@ export function createAudit(deps: AuditDeps): Audit {
       for await (const page of pageEntries(db, tenant, Math.min(limit, 1000), from)) {
         for (const r of page) {
           if (out.length >= limit) return out
-          out.push({ seq: r.seq, entry: r.entry === null ? undefined : decodeEntry(r.entry), leafHash: r.leafHash })
+          out.push({
+            seq: r.seq,
+            entry: r.entry === null ? undefined : decodeEntry(r.entry),
+            leafHash: r.leafHash,
+          })
         }
         if (out.length >= limit) break
       }
@@ -281,7 +338,11 @@ export function createAudit(deps: AuditDeps): Audit {
           type: 'header',
           format: 'moneta-audit-export/v1',
           tenant,
-          signer: { keyId: keys.keyId, publicKey: keys.publicKeyRaw.toString('base64'), algorithm: 'ed25519' },
+          signer: {
+            keyId: keys.keyId,
+            publicKey: keys.publicKeyRaw.toString('base64'),
+            algorithm: 'ed25519',
+          },
           hashing: 'rfc6962-sha256',
           exportedAt: clock.now().toISOString(),
         }),
@@ -289,7 +350,14 @@ export function createAudit(deps: AuditDeps): Audit {
       let n = 0
       for await (const page of pageEntries(db, tenant, 10_000, opts.from ?? 0, opts.to)) {
         for (const r of page) {
-          await write(JSON.stringify({ type: 'entry', seq: r.seq, leafHash: r.leafHash.toString('hex'), entry: r.entry }))
+          await write(
+            JSON.stringify({
+              type: 'entry',
+              seq: r.seq,
+              leafHash: r.leafHash.toString('hex'),
+              entry: r.entry,
+            }),
+          )
           n++
         }
       }
@@ -309,18 +377,25 @@ export function createAudit(deps: AuditDeps): Audit {
     },
     async prune(tenant, before) {
       const r = await sql`
-        UPDATE audit_entries SET entry = NULL WHERE tenant_id = ${tenant} AND created_at < ${before} AND entry IS NOT NULL`.execute(db)
+        UPDATE audit_entries SET entry = NULL WHERE tenant_id = ${tenant} AND created_at < ${before} AND entry IS NOT NULL`.execute(
+        db,
+      )
       return Number(r.numAffectedRows ?? 0n)
     },
     async applyRetention() {
       if (deps.retentionDays === undefined) return 0
       const before = new Date(clock.now().getTime() - deps.retentionDays * 86_400_000)
-      const r = await sql`UPDATE audit_entries SET entry = NULL WHERE created_at < ${before} AND entry IS NOT NULL`.execute(db)
+      const r =
+        await sql`UPDATE audit_entries SET entry = NULL WHERE created_at < ${before} AND entry IS NOT NULL`.execute(
+          db,
+        )
       return Number(r.numAffectedRows ?? 0n)
     },
     async tenants() {
       const r = await sql<{ tenant_id: string }>`
-        SELECT tenant_id FROM audit_heads UNION SELECT DISTINCT tenant_id FROM audit_checkpoints ORDER BY 1`.execute(db)
+        SELECT tenant_id FROM audit_heads UNION SELECT DISTINCT tenant_id FROM audit_checkpoints ORDER BY 1`.execute(
+        db,
+      )
       return r.rows.map((x) => x.tenant_id)
     },
   }

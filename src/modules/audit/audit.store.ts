@@ -22,7 +22,9 @@ export async function lockHead(db: Exec, tenant: string, at: Date): Promise<Head
 }
 
 export async function readHeadSize(db: Exec, tenant: string): Promise<number> {
-  const r = await sql<{ tree_size: bigint }>`SELECT tree_size FROM audit_heads WHERE tenant_id = ${tenant}`.execute(db)
+  const r = await sql<{
+    tree_size: bigint
+  }>`SELECT tree_size FROM audit_heads WHERE tenant_id = ${tenant}`.execute(db)
   return r.rows[0] ? Number(r.rows[0].tree_size) : 0
 }
 
@@ -31,12 +33,24 @@ export async function insertEntries(
   tenant: string,
   rows: readonly { seq: number; entry: string; leaf: Buffer; mac: Buffer; at: Date }[],
 ): Promise<void> {
-  const CHUNK = 2000
+  // One JSON parameter per chunk: far cheaper to send and parse than thousands of bind parameters.
+  const CHUNK = 5000
   for (let i = 0; i < rows.length; i += CHUNK) {
-    const values = sql.join(
-      rows.slice(i, i + CHUNK).map((r) => sql`(${tenant}, ${r.seq}, ${r.entry}, ${r.leaf}, ${r.mac}, ${r.at})`),
+    const json = JSON.stringify(
+      rows
+        .slice(i, i + CHUNK)
+        .map((r) => ({
+          s: r.seq,
+          e: r.entry,
+          l: r.leaf.toString('base64'),
+          m: r.mac.toString('base64'),
+          t: r.at.toISOString(),
+        })),
     )
-    await sql`INSERT INTO audit_entries (tenant_id, seq, entry, leaf_hash, mac, created_at) VALUES ${values}`.execute(db)
+    await sql`
+      INSERT INTO audit_entries (tenant_id, seq, entry, leaf_hash, mac, created_at)
+      SELECT ${tenant}, x.s, x.e, decode(x.l, 'base64'), decode(x.m, 'base64'), x.t
+      FROM json_to_recordset(${json}::json) AS x(s bigint, e text, l text, m text, t timestamptz)`.execute(db)
   }
 }
 
@@ -77,7 +91,11 @@ export async function listCheckpoints(db: Exec, tenant: string): Promise<Checkpo
   return r.rows.map(toCp)
 }
 
-export async function latestCheckpoint(db: Exec, tenant: string, atMost?: number): Promise<Checkpoint | undefined> {
+export async function latestCheckpoint(
+  db: Exec,
+  tenant: string,
+  atMost?: number,
+): Promise<Checkpoint | undefined> {
   const r = await sql<CpRow>`
     SELECT tenant_id, tree_size, root, signed_at, key_id, signature FROM audit_checkpoints
     WHERE tenant_id = ${tenant} ${atMost === undefined ? sql`` : sql`AND tree_size <= ${atMost}`}
@@ -92,24 +110,92 @@ export async function checkpointAt(db: Exec, tenant: string, size: number): Prom
   return r.rows[0] && toCp(r.rows[0])
 }
 
-/** Entries in seq order, page by page (keyset pagination). */
-export async function* pageEntries(db: Exec, tenant: string, pageSize: number, from = 0, to?: number): AsyncGenerator<StoredEntry[]> {
-  let after = from - 1
-  for (;;) {
-    const r = await sql<{ seq: bigint; entry: string | null; leaf_hash: Buffer; mac: Buffer }>`
-      SELECT seq, entry, leaf_hash, mac FROM audit_entries
-      WHERE tenant_id = ${tenant} AND seq > ${after} ${to === undefined ? sql`` : sql`AND seq < ${to}`}
-      ORDER BY seq LIMIT ${pageSize}`.execute(db)
-    if (r.rows.length === 0) return
-    const page = r.rows.map((row) => ({
-      seq: Number(row.seq),
-      entry: row.entry,
-      leafHash: Buffer.from(row.leaf_hash),
-      mac: Buffer.from(row.mac),
-    }))
-    yield page
-    after = page[page.length - 1]!.seq
-    if (r.rows.length < pageSize) return
+interface AggPage {
+  n: bigint
+  ok: boolean | null
+  seqs: string | null
+  present: string | null
+  entries: string | null
+  leaves: string | null
+  macs: string | null
+}
+
+/**
+ * One page as a handful of aggregated columns instead of thousands of rows: an order of magnitude
+ * less driver work. Falls back to plain rows when the aggregate cannot be split unambiguously
+ * (a tampered entry containing the separator, or a hash column of the wrong length).
+ */
+async function fetchPage(db: Exec, tenant: string, lo: number, hi: number): Promise<StoredEntry[]> {
+  // A seq range, not OFFSET/LIMIT: an index range scan whatever the page.
+  const r = await sql<AggPage>`
+    SELECT count(*) AS n,
+      bool_and(length(leaf_hash) = 32 AND length(mac) = 32) AS ok,
+      string_agg(seq::text, ',' ORDER BY seq) AS seqs,
+      string_agg(CASE WHEN entry IS NULL THEN '0' ELSE '1' END, '' ORDER BY seq) AS present,
+      string_agg(coalesce(entry, ''), E'\x1e' ORDER BY seq) AS entries,
+      encode(string_agg(leaf_hash, ''::bytea ORDER BY seq), 'base64') AS leaves,
+      encode(string_agg(mac, ''::bytea ORDER BY seq), 'base64') AS macs
+    FROM audit_entries WHERE tenant_id = ${tenant} AND seq >= ${lo} AND seq < ${hi}`.execute(db)
+  const a = r.rows[0]
+  const n = Number(a?.n ?? 0n)
+  if (!a || n === 0) return []
+  const seqs = a.seqs!.split(',')
+  const entries = a.entries!.split('\x1e')
+  const leaves = Buffer.from(a.leaves!, 'base64')
+  const macs = Buffer.from(a.macs!, 'base64')
+  if (
+    a.ok &&
+    seqs.length === n &&
+    entries.length === n &&
+    a.present!.length === n &&
+    leaves.length === 32 * n &&
+    macs.length === 32 * n
+  ) {
+    const out: StoredEntry[] = new Array<StoredEntry>(n)
+    for (let i = 0; i < n; i++) {
+      out[i] = {
+        seq: Number(seqs[i]),
+        entry: a.present![i] === '1' ? entries[i]! : null,
+        leafHash: leaves.subarray(i * 32, i * 32 + 32),
+        mac: macs.subarray(i * 32, i * 32 + 32),
+      }
+    }
+    return out
+  }
+  const rows = await sql<{ seq: bigint; entry: string | null; leaf_hash: Buffer; mac: Buffer }>`
+    SELECT seq, entry, leaf_hash, mac FROM audit_entries
+    WHERE tenant_id = ${tenant} AND seq >= ${lo} AND seq < ${hi} ORDER BY seq`.execute(db)
+  return rows.rows.map((row) => ({
+    seq: Number(row.seq),
+    entry: row.entry,
+    leafHash: Buffer.from(row.leaf_hash),
+    mac: Buffer.from(row.mac),
+  }))
+}
+
+/**
+ * Entries in seq order, `pageSize` seq numbers at a time (gaps make pages shorter); the next page
+ * is fetched while this one is used. Rows with out-of-range seqs (tampering) are included.
+ */
+export async function* pageEntries(
+  db: Exec,
+  tenant: string,
+  pageSize: number,
+  from?: number,
+  to?: number,
+): AsyncGenerator<StoredEntry[]> {
+  const b = await sql<{ lo: bigint | null; hi: bigint | null }>`
+    SELECT min(seq) AS lo, max(seq) AS hi FROM audit_entries WHERE tenant_id = ${tenant}`.execute(db)
+  if (b.rows[0]?.lo === null || b.rows[0]?.lo === undefined) return
+  const start = Math.max(Number(b.rows[0].lo), from ?? -Infinity)
+  const end = Math.min(Number(b.rows[0].hi) + 1, to ?? Infinity)
+  let lo = start
+  let next = lo < end ? fetchPage(db, tenant, lo, Math.min(lo + pageSize, end)) : Promise.resolve([])
+  while (lo < end) {
+    const page = await next
+    lo += pageSize
+    next = lo < end ? fetchPage(db, tenant, lo, Math.min(lo + pageSize, end)) : Promise.resolve([])
+    if (page.length > 0) yield page
   }
 }
 

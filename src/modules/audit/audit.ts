@@ -1,4 +1,5 @@
-import { createHmac, sign, verify, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { sign, verify, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { hmacSeqHash, hmacSha256Factory } from './hash.js'
 
 export type AuditOutcome = 'success' | 'failure' | 'denied'
 
@@ -83,10 +84,27 @@ export function decodeEntry(encoded: string): AuditEntry {
 
 /**
  * Binds a leaf to its tenant and position under a key held outside the database, so that an
- * edit, a move or an insertion made directly in SQL is named entry by entry.
+ * edit, a move or an insertion made directly in SQL is named entry by entry:
+ *   tenantKey = HMAC-SHA256(macKey, "moneta/audit/v1|" ‖ tenant)
+ *   mac       = HMAC-SHA256(tenantKey, seq as uint64 BE ‖ leaf)
  */
+export function entryMacFactory(macKey: Buffer): (tenant: string, seq: number, leaf: Buffer) => Buffer {
+  const derive = hmacSha256Factory(macKey)
+  const perTenant = new Map<string, (seq: number, leaf: Buffer) => Buffer>()
+  return (tenant, seq, leaf) => {
+    let f = perTenant.get(tenant)
+    if (!f) {
+      if (perTenant.size > 10_000) perTenant.clear()
+      f = hmacSeqHash(derive([`moneta/audit/v1|${tenant}`]))
+      perTenant.set(tenant, f)
+    }
+    if (leaf.length !== 32) throw new Error('leaf hashes are 32 bytes')
+    return f(seq, leaf)
+  }
+}
+
 export function entryMac(macKey: Buffer, tenant: string, seq: number, leaf: Buffer): Buffer {
-  return createHmac('sha256', macKey).update(`moneta/audit/v1|${tenant.length}:${tenant}|${seq}|`).update(leaf).digest()
+  return entryMacFactory(macKey)(tenant, seq, leaf)
 }
 
 export const macEquals = (a: Buffer, b: Buffer): boolean => a.length === b.length && timingSafeEqual(a, b)
@@ -96,16 +114,27 @@ export function checkpointBody(tenant: string, treeSize: number, root: Buffer, s
   return `moneta-audit/v1\ntenant ${tenant}\nsize ${treeSize}\nroot ${root.toString('base64')}\ntime ${signedAt}\n`
 }
 
-export function signCheckpoint(key: KeyObject, keyId: string, tenant: string, treeSize: number, root: Buffer, signedAt: string): Checkpoint {
+export function signCheckpoint(
+  key: KeyObject,
+  keyId: string,
+  tenant: string,
+  treeSize: number,
+  root: Buffer,
+  signedAt: string,
+): Checkpoint {
   const signature = sign(null, Buffer.from(checkpointBody(tenant, treeSize, root, signedAt)), key)
   return { tenant, treeSize, root, signedAt, keyId, signature }
 }
 
 export function verifyCheckpoint(publicKey: KeyObject, cp: Checkpoint): boolean {
   try {
-    return verify(null, Buffer.from(checkpointBody(cp.tenant, cp.treeSize, cp.root, cp.signedAt)), publicKey, cp.signature)
+    return verify(
+      null,
+      Buffer.from(checkpointBody(cp.tenant, cp.treeSize, cp.root, cp.signedAt)),
+      publicKey,
+      cp.signature,
+    )
   } catch {
     return false
   }
 }
-

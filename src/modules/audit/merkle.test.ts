@@ -17,7 +17,16 @@ const hx = (s: string): Buffer => Buffer.from(s, 'hex')
 const hexes = (b: readonly Buffer[]): string[] => b.map((x) => x.toString('hex'))
 
 // The Certificate Transparency reference test data (RFC 6962 hashing).
-const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(hx)
+const LEAVES = [
+  '',
+  '00',
+  '10',
+  '2021',
+  '3031',
+  '40414243',
+  '5051525354555657',
+  '606162636465666768696a6b6c6d6e6f',
+].map(hx)
 const ROOTS = [
   'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
   '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
@@ -39,7 +48,9 @@ describe('RFC 6962 Merkle tree (CT reference vectors)', () => {
   })
 
   it('hashes leaf 0x00 with the 0x00 prefix', () => {
-    expect(leafHash(hx('00')).toString('hex')).toBe('96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7')
+    expect(leafHash(hx('00')).toString('hex')).toBe(
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+    )
   })
 
   it('reproduces the roots of trees of size 1..8, incrementally and recursively', () => {
@@ -139,4 +150,24 @@ describe('Ed25519 as used for checkpoints (RFC 8032 §7.1 vectors)', () => {
       expect(verify(null, hx(v.msg), pub, bad)).toBe(false)
     })
   }
+})
+
+describe('fast hashing helpers', () => {
+  it('HMAC-SHA256 over node:crypto hash() equals createHmac, for short and long keys', async () => {
+    const { createHmac, randomBytes } = await import('node:crypto')
+    const { hmacSha256Factory } = await import('./hash.js')
+    for (const keyLen of [0, 16, 32, 64, 65, 200]) {
+      const key = randomBytes(keyLen)
+      const msg = randomBytes(77)
+      expect(
+        hmacSha256Factory(key)(['pre|', msg]).equals(
+          createHmac('sha256', key).update('pre|').update(msg).digest(),
+        ),
+      ).toBe(true)
+    }
+  })
+  it('hashes a string entry as its UTF-8 bytes', () => {
+    const s = '{"x":"é😀"}'
+    expect(leafHash(s).equals(leafHash(Buffer.from(s, 'utf8')))).toBe(true)
+  })
 })

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from './hash.js'
 
 /**
  * RFC 6962 (§2.1) Merkle tree hashing with SHA-256:
@@ -8,17 +8,26 @@ import { createHash } from 'node:crypto'
  * Sizes and indexes are plain numbers (exact up to 2^53); no 32-bit bit operations are used.
  */
 export const HASH_BYTES = 32
-const LEAF = Buffer.from([0x00])
-const NODE = Buffer.from([0x01])
 
-export const EMPTY_ROOT: Buffer = createHash('sha256').digest()
+export const EMPTY_ROOT: Buffer = sha256(Buffer.alloc(0))
 
-export function leafHash(entry: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF).update(entry).digest()
+/** SHA-256(0x00 ‖ entry); a string entry is hashed as its UTF-8 bytes. */
+export function leafHash(entry: Uint8Array | string): Buffer {
+  return typeof entry === 'string' ? sha256(`\u0000${entry}`) : sha256(Buffer.concat([LEAF_PREFIX, entry]))
 }
 
+const LEAF_PREFIX = Buffer.from([0x00])
+const node = Buffer.alloc(1 + 2 * HASH_BYTES)
+node[0] = 0x01
+
+/** SHA-256(0x01 ‖ left ‖ right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE).update(left).update(right).digest()
+  if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) {
+    return sha256(Buffer.concat([node.subarray(0, 1), left, right]))
+  }
+  node.set(left, 1)
+  node.set(right, 1 + HASH_BYTES)
+  return sha256(node)
 }
 
 /** Largest power of two strictly smaller than n (n ≥ 2). */
@@ -46,10 +55,12 @@ export class Frontier {
 
   static decode(size: number, bytes: Uint8Array): Frontier {
     const nodes: Buffer[] = []
-    for (let i = 0; i + HASH_BYTES <= bytes.length; i += HASH_BYTES) nodes.push(Buffer.from(bytes.subarray(i, i + HASH_BYTES)))
+    for (let i = 0; i + HASH_BYTES <= bytes.length; i += HASH_BYTES)
+      nodes.push(Buffer.from(bytes.subarray(i, i + HASH_BYTES)))
     let bits = 0
     for (let s = size; s > 0; s = half(s)) if (isOdd(s)) bits++
-    if (bits !== nodes.length) throw new Error(`frontier of size ${size} needs ${bits} nodes, has ${nodes.length}`)
+    if (bits !== nodes.length)
+      throw new Error(`frontier of size ${size} needs ${bits} nodes, has ${nodes.length}`)
     return new Frontier(size, nodes)
   }
 
@@ -118,7 +129,13 @@ export function consistencyProof(leaves: readonly Buffer[], m: number, n = leave
 }
 
 /** RFC 9162 §2.1.3.2 inclusion verification. */
-export function verifyInclusion(index: number, size: number, leaf: Buffer, proof: readonly Buffer[], root: Buffer): boolean {
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leaf: Buffer,
+  proof: readonly Buffer[],
+  root: Buffer,
+): boolean {
   if (!(index >= 0 && index < size)) return false
   let fn = index
   let sn = size - 1

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto'
-import { claimedSeq, entryMac, macEquals, verifyCheckpoint, type Checkpoint } from './audit.js'
+import { claimedSeq, entryMacFactory, macEquals, verifyCheckpoint, type Checkpoint } from './audit.js'
 import { Frontier, HASH_BYTES, leafHash } from './merkle.js'
 
 export interface StoredEntry {
@@ -50,8 +50,12 @@ export interface VerifyInput {
 
 /** A growable array of 32-byte hashes with a presence map, indexed by seq. */
 class LeafTable {
-  buf = Buffer.alloc(HASH_BYTES * 1024)
-  present = new Uint8Array(1024)
+  buf: Buffer
+  present: Uint8Array
+  constructor(capacity: number) {
+    this.buf = Buffer.alloc(HASH_BYTES * capacity)
+    this.present = new Uint8Array(capacity)
+  }
   private grow(min: number): void {
     let cap = this.present.length
     while (cap <= min) cap *= 2
@@ -105,7 +109,7 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
       tenant,
       ok: false,
       entries: 0,
-      treeSize: Math.max(input.headSize, ...input.checkpoints.map((c) => c.treeSize)),
+      treeSize: input.checkpoints.reduce((m, c) => Math.max(m, c.treeSize), input.headSize),
       checkpoints: input.checkpoints.length,
       checkpointsVerified: 0,
       pruned: 0,
@@ -119,7 +123,10 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
       ],
     }
   }
-  const leaves = new LeafTable()
+  const entryMac = entryMacFactory(macKey)
+  const leaves = new LeafTable(
+    input.checkpoints.reduce((m, c) => Math.max(m, c.treeSize), Math.max(input.headSize, 1024)),
+  )
   const badRows: number[] = []
   let rows = 0
   let pruned = 0
@@ -137,9 +144,10 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
         leaf = r.leafHash
       } else {
         claimed = claimedSeq(r.entry)
-        leaf = leafHash(Buffer.from(r.entry, 'utf8'))
+        leaf = leafHash(r.entry)
       }
-      const authentic = claimed >= 0 && macEquals(r.mac, entryMac(macKey, tenant, claimed, leaf))
+      const authentic =
+        claimed >= 0 && leaf.length === 32 && macEquals(r.mac, entryMac(tenant, claimed, leaf))
       if (!authentic) {
         badRows.push(r.seq)
         continue
@@ -217,7 +225,7 @@ export async function verifyLog(input: VerifyInput): Promise<VerifyReport> {
       complete = false
       break
     }
-    frontier.append(Buffer.from(leaves.get(e)))
+    frontier.append(leaves.get(e))
     while (ci < cps.length && cps[ci]!.treeSize === frontier.size) {
       const cp = cps[ci]!
       const key = input.publicKeys.get(cp.keyId)

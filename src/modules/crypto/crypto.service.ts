@@ -70,9 +70,12 @@ export async function createCrypto(deps: CryptoDeps): Promise<Crypto> {
     fieldCipher,
     vault,
     async reencrypt(opts = {}) {
-      const fields = fieldCipher.fields().filter((f) => !opts.field || `${f.table}.${f.column}` === opts.field)
+      const fields = fieldCipher
+        .fields()
+        .filter((f) => !opts.field || `${f.table}.${f.column}` === opts.field)
       const out: ReencryptResult[] = []
-      for (const f of fields) out.push(await reencryptField({ db: deps.db, keyring, clock: deps.clock }, f, opts))
+      for (const f of fields)
+        out.push(await reencryptField({ db: deps.db, keyring, clock: deps.clock }, f, opts))
       return out
     },
     async status() {
@@ -116,6 +119,10 @@ export function masterKeyStore(
     masterKeyFile: env.MONETA_MASTER_KEY_FILE,
     defaultKeyFile: join(dataDir, 'master.key'),
   })
-  if (generated) logger?.warn({ file: source, kekId: store.kekId }, 'crypto: generated a master key file; set MONETA_MASTER_KEY in production and back it up')
+  if (generated)
+    logger?.warn(
+      { file: source, kekId: store.kekId },
+      'crypto: generated a master key file; set MONETA_MASTER_KEY in production and back it up',
+    )
   return store
 }

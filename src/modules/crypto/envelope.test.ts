@@ -2,7 +2,16 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isAppError } from '../../shared/errors.js'
-import { blindIndex, deriveDataKey, encodeContext, HEADER_BYTES, keyIdOf, open, seal, TAG_BYTES } from './envelope.js'
+import {
+  blindIndex,
+  deriveDataKey,
+  encodeContext,
+  HEADER_BYTES,
+  keyIdOf,
+  open,
+  seal,
+  TAG_BYTES,
+} from './envelope.js'
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 
@@ -13,9 +22,33 @@ const P15 =
 const C15 =
   '522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad'
 const GCM_VECTORS = [
-  { name: 'TC13', key: '00'.repeat(32), iv: '00'.repeat(12), aad: '', pt: '', ct: '', tag: '530f8afbc74536b9a963b4f1c4cb738b' },
-  { name: 'TC14', key: '00'.repeat(32), iv: '00'.repeat(12), aad: '', pt: '00'.repeat(16), ct: 'cea7403d4d606b6e074ec5d3baf39d18', tag: 'd0d1c8a799996bf0265b98b5d48ab919' },
-  { name: 'TC15', key: K15, iv: 'cafebabefacedbaddecaf888', aad: '', pt: P15, ct: C15, tag: 'b094dac5d93471bdec1a502270e3cc6c' },
+  {
+    name: 'TC13',
+    key: '00'.repeat(32),
+    iv: '00'.repeat(12),
+    aad: '',
+    pt: '',
+    ct: '',
+    tag: '530f8afbc74536b9a963b4f1c4cb738b',
+  },
+  {
+    name: 'TC14',
+    key: '00'.repeat(32),
+    iv: '00'.repeat(12),
+    aad: '',
+    pt: '00'.repeat(16),
+    ct: 'cea7403d4d606b6e074ec5d3baf39d18',
+    tag: 'd0d1c8a799996bf0265b98b5d48ab919',
+  },
+  {
+    name: 'TC15',
+    key: K15,
+    iv: 'cafebabefacedbaddecaf888',
+    aad: '',
+    pt: P15,
+    ct: C15,
+    tag: 'b094dac5d93471bdec1a502270e3cc6c',
+  },
   {
     name: 'TC16',
     key: K15,
@@ -91,7 +124,9 @@ describe('field ciphertext format', () => {
   it('rejects truncated tags and any flipped bit', () => {
     const ct = seal(key, aad, Buffer.from('secret value'))
     for (let cut = 1; cut <= TAG_BYTES; cut++) {
-      expect(code(() => open(key, aad, ct.subarray(0, ct.length - cut)))).toMatch(/CRYPTO_(INTEGRITY|MALFORMED_CIPHERTEXT)/)
+      expect(code(() => open(key, aad, ct.subarray(0, ct.length - cut)))).toMatch(
+        /CRYPTO_(INTEGRITY|MALFORMED_CIPHERTEXT)/,
+      )
     }
     for (let i = 0; i < ct.length; i++) {
       if (i >= 1 && i < 5) continue // key id bytes: a different key would be looked up instead
@@ -111,18 +146,31 @@ describe('field ciphertext format', () => {
 
   it('round-trips any plaintext and context, and any other context fails (property)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.string(), fc.string(), fc.string(), fc.string(), (pt, tenant, table, column, row) => {
-        const c = { table, column, row }
-        const ct = seal(key, encodeContext(tenant, c), Buffer.from(pt))
-        expect(open(key, encodeContext(tenant, c), ct).equals(Buffer.from(pt))).toBe(true)
-        expect(code(() => open(key, encodeContext(tenant, { ...c, row: `${row}x` }), ct))).toBe('CRYPTO_INTEGRITY')
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.string(),
+        fc.string(),
+        fc.string(),
+        fc.string(),
+        (pt, tenant, table, column, row) => {
+          const c = { table, column, row }
+          const ct = seal(key, encodeContext(tenant, c), Buffer.from(pt))
+          expect(open(key, encodeContext(tenant, c), ct).equals(Buffer.from(pt))).toBe(true)
+          expect(code(() => open(key, encodeContext(tenant, { ...c, row: `${row}x` }), ct))).toBe(
+            'CRYPTO_INTEGRITY',
+          )
+        },
+      ),
       { numRuns: 200 },
     )
   })
 
   it('encodes contexts unambiguously', () => {
-    expect(encodeContext('a|b', { table: 't', column: 'c', row: 'r' }).equals(encodeContext('a', { table: 'b|t', column: 'c', row: 'r' }))).toBe(false)
+    expect(
+      encodeContext('a|b', { table: 't', column: 'c', row: 'r' }).equals(
+        encodeContext('a', { table: 'b|t', column: 'c', row: 'r' }),
+      ),
+    ).toBe(false)
   })
 })
 
@@ -134,7 +182,11 @@ describe('blind index', () => {
     expect(blindIndex(k, 'ten_a', 'customers', 'email', 'ada@example.com', 8).equals(a)).toBe(true)
     expect(blindIndex(k, 'ten_b', 'customers', 'email', 'ada@example.com', 8).equals(a)).toBe(false)
     expect(blindIndex(k, 'ten_a', 'customers', 'phone', 'ada@example.com', 8).equals(a)).toBe(false)
-    expect(blindIndex(randomBytes(32), 'ten_a', 'customers', 'email', 'ada@example.com', 8).equals(a)).toBe(false)
-    expect(blindIndex(k, 'ten_a', 'customers', 'email', 'ada@example.com', 16).subarray(0, 8).equals(a)).toBe(true)
+    expect(blindIndex(randomBytes(32), 'ten_a', 'customers', 'email', 'ada@example.com', 8).equals(a)).toBe(
+      false,
+    )
+    expect(blindIndex(k, 'ten_a', 'customers', 'email', 'ada@example.com', 16).subarray(0, 8).equals(a)).toBe(
+      true,
+    )
   })
 })

@@ -59,10 +59,7 @@ export function deriveDataKey(id: number, raw: Buffer): DataKey {
 
 /** Length-prefixed so that no two different contexts encode to the same bytes. */
 export function encodeContext(tenant: string, ctx: FieldContext): Buffer {
-  return Buffer.from(
-    `${tenant.length}:${tenant}|${ctx.table.length}:${ctx.table}|${ctx.column.length}:${ctx.column}|${ctx.row.length}:${ctx.row}`,
-    'utf8',
-  )
+  return Buffer.from(contextString(tenant, ctx), 'utf8')
 }
 
 // Nonces come from a pooled CSPRNG buffer: one getrandom call per 4096 encryptions.
@@ -79,14 +76,38 @@ function writeNonce(target: Buffer, offset: number): void {
   poolPos += NONCE_BYTES
 }
 
-export function seal(key: DataKey, context: Buffer, plaintext: Buffer): Buffer {
+// AAD scratch: header ‖ context, rebuilt per call (setAAD consumes it synchronously).
+let scratch = Buffer.allocUnsafe(1024)
+
+function contextString(tenant: string, ctx: FieldContext): string {
+  return `${tenant.length}:${tenant}|${ctx.table.length}:${ctx.table}|${ctx.column.length}:${ctx.column}|${ctx.row.length}:${ctx.row}`
+}
+
+/** header ‖ context in the shared scratch buffer; returns the view to pass to setAAD. */
+function aadFor(header: Buffer, context: string | Buffer): Buffer {
+  const max = HEADER_BYTES + (typeof context === 'string' ? context.length * 3 : context.length)
+  if (scratch.length < max) scratch = Buffer.allocUnsafe(max * 2)
+  header.copy(scratch, 0, 0, HEADER_BYTES)
+  const n =
+    typeof context === 'string'
+      ? scratch.write(context, HEADER_BYTES, 'utf8')
+      : context.copy(scratch, HEADER_BYTES)
+  return scratch.subarray(0, HEADER_BYTES + n)
+}
+
+/** Encrypts `plaintext` bound to `context` (from encodeContext, or tenant + FieldContext). */
+export function seal(
+  key: DataKey,
+  context: Buffer | { tenant: string; ctx: FieldContext },
+  plaintext: Buffer,
+): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + plaintext.length + TAG_BYTES)
   out[0] = FORMAT_VERSION
   out.writeUInt32BE(key.id, 1)
   writeNonce(out, 5)
   key.commitment.copy(out, 17)
   const cipher = createCipheriv('aes-256-gcm', key.encKey, out.subarray(5, 17), { authTagLength: TAG_BYTES })
-  cipher.setAAD(Buffer.concat([out.subarray(0, HEADER_BYTES), context]))
+  cipher.setAAD(aadFor(out, Buffer.isBuffer(context) ? context : contextString(context.tenant, context.ctx)))
   const body = cipher.update(plaintext)
   body.copy(out, HEADER_BYTES)
   const fin = cipher.final()
@@ -118,17 +139,29 @@ export function checkShape(ciphertext: Uint8Array): Buffer {
   return buf
 }
 
-export function open(key: DataKey, context: Buffer, ciphertext: Buffer): Buffer {
+export function open(
+  key: DataKey,
+  context: Buffer | { tenant: string; ctx: FieldContext },
+  ciphertext: Buffer,
+): Buffer {
   const buf = checkShape(ciphertext)
   if (buf.readUInt32BE(1) !== key.id) throw new Error('open() called with the wrong key')
   // Key commitment: the value names exactly one key; a ciphertext crafted to open under two keys fails here.
   if (!timingSafeEqual(buf.subarray(17, HEADER_BYTES), key.commitment)) {
-    throw cryptoError(CRYPTO_ERRORS.INTEGRITY, 'internal', `Ciphertext key commitment does not match key ${key.id}.`)
+    throw cryptoError(
+      CRYPTO_ERRORS.INTEGRITY,
+      'internal',
+      `Ciphertext key commitment does not match key ${key.id}.`,
+    )
   }
   const tagAt = buf.length - TAG_BYTES
-  const decipher = createDecipheriv('aes-256-gcm', key.encKey, buf.subarray(5, 17), { authTagLength: TAG_BYTES })
+  const decipher = createDecipheriv('aes-256-gcm', key.encKey, buf.subarray(5, 17), {
+    authTagLength: TAG_BYTES,
+  })
   decipher.setAuthTag(buf.subarray(tagAt))
-  decipher.setAAD(Buffer.concat([buf.subarray(0, HEADER_BYTES), context]))
+  decipher.setAAD(
+    aadFor(buf, Buffer.isBuffer(context) ? context : contextString(context.tenant, context.ctx)),
+  )
   const body = decipher.update(buf.subarray(HEADER_BYTES, tagAt))
   try {
     const fin = decipher.final()
@@ -148,7 +181,14 @@ export function open(key: DataKey, context: Buffer, ciphertext: Buffer): Buffer 
  * (tenant, table, column) and the normalised value, truncated to `bytes`. Equal inputs give equal
  * indexes; the width is planned per field (shorter = more false positives, less leakage).
  */
-export function blindIndex(key: Buffer, tenant: string, table: string, column: string, value: string, bytes: number): Buffer {
+export function blindIndex(
+  key: Buffer,
+  tenant: string,
+  table: string,
+  column: string,
+  value: string,
+  bytes: number,
+): Buffer {
   if (!Number.isInteger(bytes) || bytes < 4 || bytes > 32) throw new Error('blind index width is 4..32 bytes')
   return createHmac('sha256', key)
     .update(`${tenant.length}:${tenant}|${table.length}:${table}|${column.length}:${column}|`)

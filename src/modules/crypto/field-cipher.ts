@@ -27,7 +27,12 @@ export interface FieldCipher {
   encrypt(tenant: string, ctx: FieldContext, plaintext: string | Uint8Array): Promise<Buffer>
   decrypt(tenant: string, ctx: FieldContext, ciphertext: Uint8Array): Promise<Buffer>
   decryptString(tenant: string, ctx: FieldContext, ciphertext: Uint8Array): Promise<string>
-  blindIndex(tenant: string, field: { table: string; column: string }, value: string, opts?: BlindIndexOptions): Buffer
+  blindIndex(
+    tenant: string,
+    field: { table: string; column: string },
+    value: string,
+    opts?: BlindIndexOptions,
+  ): Buffer
   /** Declares a column for re-encryption after rotation. Idempotent. */
   registerField(field: EncryptedField): void
   fields(): readonly EncryptedField[]
@@ -48,12 +53,23 @@ export function createFieldCipher(keyring: Keyring): FieldCipher {
     },
     blindIndex(tenant, field, value, opts = {}) {
       const normalize = opts.normalize ?? defaultNormalize
-      return computeBlindIndex(keyring.blindIndexKey(), tenant, field.table, field.column, normalize(value), opts.bytes ?? 8)
+      return computeBlindIndex(
+        keyring.blindIndexKey(),
+        tenant,
+        field.table,
+        field.column,
+        normalize(value),
+        opts.bytes ?? 8,
+      )
     },
     registerField(field) {
       for (const name of [field.table, field.column, field.idColumn]) {
         if (!IDENT.test(name)) {
-          throw cryptoError(CRYPTO_ERRORS.UNKNOWN_FIELD, 'invalid', `"${name}" is not a plain SQL identifier.`)
+          throw cryptoError(
+            CRYPTO_ERRORS.UNKNOWN_FIELD,
+            'invalid',
+            `"${name}" is not a plain SQL identifier.`,
+          )
         }
       }
       registry.set(`${field.table}.${field.column}`, field)

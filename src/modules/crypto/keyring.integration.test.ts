@@ -26,7 +26,13 @@ describeEachDb('keyring and vault', (target) => {
 
   beforeAll(async () => {
     h = await openTestDb(target, 8)
-    crypto = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: localKeyStore(master), reserveBlock: 8 })
+    crypto = await createCrypto({
+      db: h.db,
+      clock,
+      ids: systemIds,
+      keyStore: localKeyStore(master),
+      reserveBlock: 8,
+    })
   })
   afterAll(async () => {
     await h.close()
@@ -39,11 +45,18 @@ describeEachDb('keyring and vault', (target) => {
     const same = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: localKeyStore(master) })
     expect(same.keyring.primaryKeyId()).toBe(crypto.keyring.primaryKeyId())
     expect(await same.fieldCipher.decryptString(tenant, ctx, ct)).toBe('Grace Hopper')
-    const other = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: localKeyStore(randomBytes(32)) })
+    const other = await createCrypto({
+      db: h.db,
+      clock,
+      ids: systemIds,
+      keyStore: localKeyStore(randomBytes(32)),
+    })
     expect(other.keyring.primaryKeyId()).not.toBe(crypto.keyring.primaryKeyId())
     expect(await errCode(other.fieldCipher.decrypt(tenant, ctx, ct))).toBe('CRYPTO_KEY_UNAVAILABLE')
     // Data keys are stored only wrapped.
-    const rows = await sql<{ wrapped: Buffer }>`SELECT wrapped FROM crypto_keys WHERE kek_id = ${crypto.keyring.kekId}`.execute(h.db)
+    const rows = await sql<{
+      wrapped: Buffer
+    }>`SELECT wrapped FROM crypto_keys WHERE kek_id = ${crypto.keyring.kekId}`.execute(h.db)
     expect(rows.rows.length).toBeGreaterThanOrEqual(2)
     for (const r of rows.rows) expect(Buffer.from(r.wrapped).length).toBe(1 + 12 + 32 + 16)
   })
@@ -61,14 +74,30 @@ describeEachDb('keyring and vault', (target) => {
     expect(old.readUInt32BE(1)).toBe(before)
     expect(await crypto.fieldCipher.decryptString(tenant, ctx, old)).toBe('before rotation')
     expect(await crypto.fieldCipher.decryptString(tenant, ctx, fresh)).toBe('after rotation')
-    const listed = (await crypto.keyring.list()).filter((k) => k.kekId === crypto.keyring.kekId && k.purpose === 'field')
+    const listed = (await crypto.keyring.list()).filter(
+      (k) => k.kekId === crypto.keyring.kekId && k.purpose === 'field',
+    )
     expect(listed.filter((k) => k.status === 'primary').map((k) => k.keyId)).toEqual([info.keyId])
   })
 
   it('forces a rotation when a key reaches its usage limit, counting across processes', async () => {
     const m = randomBytes(32)
-    const a = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: localKeyStore(m), usageLimit: 20n, reserveBlock: 4 })
-    const b = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: localKeyStore(m), usageLimit: 20n, reserveBlock: 4 })
+    const a = await createCrypto({
+      db: h.db,
+      clock,
+      ids: systemIds,
+      keyStore: localKeyStore(m),
+      usageLimit: 20n,
+      reserveBlock: 4,
+    })
+    const b = await createCrypto({
+      db: h.db,
+      clock,
+      ids: systemIds,
+      keyStore: localKeyStore(m),
+      usageLimit: 20n,
+      reserveBlock: 4,
+    })
     const first = a.keyring.primaryKeyId()
     const tenant = freshTenant()
     const ctx = { table: 't', column: 'c', row: 'r' }
@@ -88,7 +117,11 @@ describeEachDb('keyring and vault', (target) => {
 
   it('tokenizes a card: PAN encrypted, BIN and last four in clear, same card same token', async () => {
     const tenant = freshTenant()
-    const t1 = await crypto.vault.tokenize(tenant, { pan: '4111 1111 1111 1111', expMonth: 12, expYear: 2030 }, caller)
+    const t1 = await crypto.vault.tokenize(
+      tenant,
+      { pan: '4111 1111 1111 1111', expMonth: 12, expYear: 2030 },
+      caller,
+    )
     expect(t1).toMatchObject({ bin: '411111', last4: '1111', brand: 'visa', panLength: 16, created: true })
     expect(t1.token).toMatch(/^tok_/)
     const t2 = await crypto.vault.tokenize(tenant, { pan: '4111111111111111' }, caller)
@@ -96,9 +129,14 @@ describeEachDb('keyring and vault', (target) => {
     expect(t2.created).toBe(false)
     const other = await crypto.vault.tokenize(freshTenant(), { pan: '4111111111111111' }, caller)
     expect(other.token).not.toBe(t1.token)
-    const raw = await sql<{ pan_ct: Buffer }>`SELECT pan_ct FROM vault_cards WHERE tenant_id = ${tenant}`.execute(h.db)
+    const raw = await sql<{
+      pan_ct: Buffer
+    }>`SELECT pan_ct FROM vault_cards WHERE tenant_id = ${tenant}`.execute(h.db)
     expect(Buffer.from(raw.rows[0]!.pan_ct).includes(Buffer.from('4111111111111111'))).toBe(false)
-    expect(await crypto.vault.detokenize(tenant, t1.token, caller)).toEqual({ token: t1.token, pan: '4111111111111111' })
+    expect(await crypto.vault.detokenize(tenant, t1.token, caller)).toEqual({
+      token: t1.token,
+      pan: '4111111111111111',
+    })
   })
 
   it('rejects invalid PANs without echoing them, and detokenizes only for allowed roles', async () => {
@@ -111,8 +149,12 @@ describeEachDb('keyring and vault', (target) => {
       expect(String((e as Error).message)).not.toContain('4111111111111112')
     }
     const t = await crypto.vault.tokenize(tenant, { pan: '5555555555554444' }, caller)
-    expect(await errCode(crypto.vault.detokenize(tenant, t.token, { ...caller, roles: ['*'] }))).toBe('VAULT_DETOKENIZE_FORBIDDEN')
-    expect(await errCode(crypto.vault.detokenize(freshTenant(), t.token, caller))).toBe('VAULT_TOKEN_NOT_FOUND')
+    expect(await errCode(crypto.vault.detokenize(tenant, t.token, { ...caller, roles: ['*'] }))).toBe(
+      'VAULT_DETOKENIZE_FORBIDDEN',
+    )
+    expect(await errCode(crypto.vault.detokenize(freshTenant(), t.token, caller))).toBe(
+      'VAULT_TOKEN_NOT_FOUND',
+    )
   })
 
   it('a ciphertext copied to another row fails to decrypt', async () => {
@@ -130,7 +172,15 @@ describeEachDb('keyring and vault', (target) => {
 
   it('re-encryption is resumable and leaves every value readable under the new key', async () => {
     const tenant = freshTenant()
-    const pans = ['4111111111111111', '5555555555554444', '378282246310005', '6011111111111117', '4000056655665556', '4242424242424242', '5105105105105100']
+    const pans = [
+      '4111111111111111',
+      '5555555555554444',
+      '378282246310005',
+      '6011111111111117',
+      '4000056655665556',
+      '4242424242424242',
+      '5105105105105100',
+    ]
     const tokens = new Map<string, string>()
     for (const pan of pans) tokens.set((await crypto.vault.tokenize(tenant, { pan }, caller)).token, pan)
     const target = (await crypto.keyring.rotate('test')).keyId
@@ -140,9 +190,13 @@ describeEachDb('keyring and vault', (target) => {
     const rest = await crypto.reencrypt({ field: 'vault_cards.pan_ct', tenant, batchSize: 2 })
     expect(rest[0]).toMatchObject({ finished: true, resumed: true, reencrypted: 3, remaining: 0 })
     const status = await crypto.status()
-    expect(status.fields.find((f) => f.field === 'vault_cards.pan_ct')!.rowsByKey[String(target)]).toBeGreaterThanOrEqual(7)
+    expect(
+      status.fields.find((f) => f.field === 'vault_cards.pan_ct')!.rowsByKey[String(target)],
+    ).toBeGreaterThanOrEqual(7)
     for (const [token, pan] of tokens) {
-      const row = await sql<{ pan_ct: Buffer }>`SELECT pan_ct FROM vault_cards WHERE tenant_id = ${tenant} AND token = ${token}`.execute(h.db)
+      const row = await sql<{
+        pan_ct: Buffer
+      }>`SELECT pan_ct FROM vault_cards WHERE tenant_id = ${tenant} AND token = ${token}`.execute(h.db)
       expect(Buffer.from(row.rows[0]!.pan_ct).readUInt32BE(1)).toBe(target)
       expect((await crypto.vault.detokenize(tenant, token, caller)).pan).toBe(pan)
     }
@@ -155,7 +209,9 @@ describe('rotation and re-encryption under write load', () => {
     const table = `crypto_load_${Math.random().toString(36).slice(2, 10)}`
     beforeAll(async () => {
       h = await openTestDb(target, 8)
-      await sql`CREATE TABLE ${sql.id(table)} (tenant_id text NOT NULL, id text NOT NULL, secret bytea, PRIMARY KEY (tenant_id, id))`.execute(h.db)
+      await sql`CREATE TABLE ${sql.id(table)} (tenant_id text NOT NULL, id text NOT NULL, secret bytea, PRIMARY KEY (tenant_id, id))`.execute(
+        h.db,
+      )
     })
     afterAll(async () => {
       await sql`DROP TABLE IF EXISTS ${sql.id(table)}`.execute(h.db)
@@ -165,8 +221,20 @@ describe('rotation and re-encryption under write load', () => {
     it('writers keep inserting and updating while a rotation and re-encryption run', async () => {
       const master = randomBytes(32)
       // Two "processes": the writers' and the operator's (`moneta keys rotate/reencrypt`).
-      const app = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: localKeyStore(master), reserveBlock: 16 })
-      const ops = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: localKeyStore(master), reserveBlock: 16 })
+      const app = await createCrypto({
+        db: h.db,
+        clock,
+        ids: systemIds,
+        keyStore: localKeyStore(master),
+        reserveBlock: 16,
+      })
+      const ops = await createCrypto({
+        db: h.db,
+        clock,
+        ids: systemIds,
+        keyStore: localKeyStore(master),
+        reserveBlock: 16,
+      })
       const field = { table, column: 'secret', idColumn: 'id' }
       app.fieldCipher.registerField(field)
       ops.fieldCipher.registerField(field)
@@ -186,7 +254,8 @@ describe('rotation and re-encryption under write load', () => {
       const writer = async (w: number): Promise<void> => {
         let n = 0
         while (!stop) {
-          const id = n % 3 === 0 ? `row_new_${w}_${n}` : `row_${String((n * 7 + w * 13) % 150).padStart(4, '0')}`
+          const id =
+            n % 3 === 0 ? `row_new_${w}_${n}` : `row_${String((n * 7 + w * 13) % 150).padStart(4, '0')}`
           await write(id, `w${w}-${n}`)
           n++
           writes++
@@ -203,7 +272,10 @@ describe('rotation and re-encryption under write load', () => {
       expect(during[0]!.reencrypted).toBeGreaterThan(0)
       expect(after[0]).toMatchObject({ finished: true, remaining: 0 })
 
-      const rows = await sql<{ id: string; secret: Buffer }>`SELECT id, secret FROM ${sql.id(table)} WHERE tenant_id = ${tenant}`.execute(h.db)
+      const rows = await sql<{
+        id: string
+        secret: Buffer
+      }>`SELECT id, secret FROM ${sql.id(table)} WHERE tenant_id = ${tenant}`.execute(h.db)
       expect(rows.rows.length).toBe(expected.size)
       for (const r of rows.rows) {
         expect(Buffer.from(r.secret).readUInt32BE(1)).toBe(rotated.keyId)

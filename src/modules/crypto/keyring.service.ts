@@ -4,7 +4,15 @@ import type { Logger } from 'pino'
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import { CRYPTO_ERRORS, cryptoError } from './crypto.errors.js'
-import { deriveDataKey, encodeContext, keyIdOf, open, seal, checkShape, type DataKey, type FieldContext } from './envelope.js'
+import {
+  deriveDataKey,
+  keyIdOf,
+  open,
+  seal,
+  checkShape,
+  type DataKey,
+  type FieldContext,
+} from './envelope.js'
 import type { KeyStore } from './keystore.js'
 import {
   demotePrimary,
@@ -27,7 +35,7 @@ export interface KeyInfo {
   readonly purpose: KeyPurpose
   readonly status: KeyStatus
   readonly kekId: string
-  /** Encryptions reserved so far (an upper bound of encryptions done). */
+  /** Encryptions granted so far (an upper bound of encryptions done; never above the limit). */
   readonly usage: bigint
   readonly usageLimit: bigint
   readonly createdAt: Date
@@ -84,7 +92,10 @@ function toInfo(row: KeyRow, available: boolean): KeyInfo {
     purpose: row.purpose,
     status: row.status,
     kekId: row.kek_id,
-    usage: BigInt(row.usage_reserved),
+    usage:
+      BigInt(row.usage_reserved) < BigInt(row.usage_limit)
+        ? BigInt(row.usage_reserved)
+        : BigInt(row.usage_limit),
     usageLimit: BigInt(row.usage_limit),
     createdAt: new Date(row.created_at),
     rotatedAt: row.rotated_at ? new Date(row.rotated_at) : null,
@@ -114,7 +125,9 @@ export async function createKeyring(deps: KeyringDeps): Promise<Keyring> {
       await lockKeys(trx)
       const again = await listKeys(trx, kekId)
       for (const purpose of ['system', 'field'] as const) {
-        const present = again.some((r) => r.purpose === purpose && (purpose === 'system' || r.status === 'primary'))
+        const present = again.some(
+          (r) => r.purpose === purpose && (purpose === 'system' || r.status === 'primary'),
+        )
         if (present) continue
         const keyId = await nextKeyId(trx)
         const wrapped = await keyStore.wrap(randomBytes(32), ctxOf({ key_id: keyId, purpose }))
@@ -138,13 +151,15 @@ export async function createKeyring(deps: KeyringDeps): Promise<Keyring> {
         if (!systemSecret) systemSecret = await keyStore.unwrap(row.wrapped, ctxOf(row))
         continue
       }
-      if (!dataKeys.has(row.key_id)) dataKeys.set(row.key_id, deriveDataKey(row.key_id, await keyStore.unwrap(row.wrapped, ctxOf(row))))
+      if (!dataKeys.has(row.key_id))
+        dataKeys.set(row.key_id, deriveDataKey(row.key_id, await keyStore.unwrap(row.wrapped, ctxOf(row))))
       if (row.status === 'primary' && primary?.id !== row.key_id) {
         primary = dataKeys.get(row.key_id)
         remaining = 0 // the budget is per key: reserve afresh
       }
     }
-    if (!primary || !systemSecret) throw new Error('keyring has no primary or system key after initialisation')
+    if (!primary || !systemSecret)
+      throw new Error('keyring has no primary or system key after initialisation')
   }
 
   async function rotate(reason: string): Promise<KeyInfo> {
@@ -168,7 +183,7 @@ export async function createKeyring(deps: KeyringDeps): Promise<Keyring> {
   async function reserve(): Promise<void> {
     const key = primary!
     const r = await reserveUsage(db, key.id, block)
-    if (!r || r.status !== 'primary') {
+    if (r.status !== 'primary') {
       await load() // rotated elsewhere: pick up the new primary
       return
     }
@@ -212,20 +227,33 @@ export async function createKeyring(deps: KeyringDeps): Promise<Keyring> {
   return {
     kekId,
     primaryKeyId: () => primary!.id,
-    async encrypt(tenant, ctx, plaintext) {
-      while (remaining <= 0) await reserveOnce()
-      remaining--
-      if (remaining < block / 4 && !reserving) void reserveOnce().catch((err: unknown) => deps.logger?.error({ err }, 'crypto: usage reservation failed'))
-      return seal(primary!, encodeContext(tenant, ctx), plaintext)
+    encrypt(tenant, ctx, plaintext) {
+      if (remaining > 0) {
+        // Fast path: budget in hand, no await.
+        remaining--
+        if (remaining < block / 4 && !reserving)
+          void reserveOnce().catch((err: unknown) =>
+            deps.logger?.error({ err }, 'crypto: usage reservation failed'),
+          )
+        try {
+          return Promise.resolve(seal(primary!, { tenant, ctx }, plaintext))
+        } catch (e) {
+          return Promise.reject(e instanceof Error ? e : new Error(String(e)))
+        }
+      }
+      return (async () => {
+        while (remaining <= 0) await reserveOnce()
+        remaining--
+        return seal(primary!, { tenant, ctx }, plaintext)
+      })()
     },
     async decrypt(tenant, ctx, ciphertext) {
       const buf = checkShape(ciphertext)
       const id = keyIdOf(buf)!
       let key = dataKeys.get(id)
-      if (!key) {
-        await load()
-        key = dataKeys.get(id)
-      }
+      if (key) return open(key, { tenant, ctx }, buf)
+      await load() // a key created by another process since we loaded
+      key = dataKeys.get(id)
       if (!key) {
         throw cryptoError(
           CRYPTO_ERRORS.KEY_UNAVAILABLE,
@@ -233,7 +261,7 @@ export async function createKeyring(deps: KeyringDeps): Promise<Keyring> {
           `Data key ${id} is not held by master key ${kekId} (wrapped by another master key, or unknown).`,
         )
       }
-      return open(key, encodeContext(tenant, ctx), buf)
+      return open(key, { tenant, ctx }, buf)
     },
     rotate: (reason = 'manual') => rotate(reason),
     refresh: load,

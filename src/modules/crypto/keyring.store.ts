@@ -41,11 +41,21 @@ export async function nextKeyId(db: Executor): Promise<number> {
 
 export async function insertKey(
   db: Executor,
-  k: { keyId: number; purpose: KeyPurpose; status: KeyStatus; kekId: string; wrapped: Buffer; usageLimit: bigint; at: Date },
+  k: {
+    keyId: number
+    purpose: KeyPurpose
+    status: KeyStatus
+    kekId: string
+    wrapped: Buffer
+    usageLimit: bigint
+    at: Date
+  },
 ): Promise<void> {
   await sql`
     INSERT INTO crypto_keys (tenant_id, key_id, purpose, status, kek_id, wrapped, usage_limit, created_at)
-    VALUES (${SYSTEM_TENANT}, ${k.keyId}, ${k.purpose}, ${k.status}, ${k.kekId}, ${k.wrapped}, ${k.usageLimit}, ${k.at})`.execute(db)
+    VALUES (${SYSTEM_TENANT}, ${k.keyId}, ${k.purpose}, ${k.status}, ${k.kekId}, ${k.wrapped}, ${k.usageLimit}, ${k.at})`.execute(
+    db,
+  )
 }
 
 export async function demotePrimary(db: Executor, kekId: string, at: Date): Promise<number | undefined> {
@@ -57,30 +67,33 @@ export async function demotePrimary(db: Executor, kekId: string, at: Date): Prom
 }
 
 /**
- * Reserves up to `n` encryptions on a key, never beyond its limit. Returns how many were granted
- * (0 = budget spent) and the key's status (not 'primary' = rotated by someone else).
+ * Reserves up to `n` encryptions on the primary key, never granting beyond its limit. One UPDATE
+ * (no SELECT … FOR UPDATE first): it takes its locks in the same order as a rotation, so the two
+ * cannot deadlock. The counter may overshoot the limit by less than `n`; grants never do.
+ * Returns how many were granted (0 = budget spent or key no longer primary).
  */
 export async function reserveUsage(
   db: Db,
   keyId: number,
   n: number,
-): Promise<{ granted: number; status: KeyStatus } | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const cur = await sql<{ usage_reserved: bigint; usage_limit: bigint; status: KeyStatus }>`
-      SELECT usage_reserved, usage_limit, status FROM crypto_keys
-      WHERE tenant_id = ${SYSTEM_TENANT} AND key_id = ${keyId} FOR UPDATE`.execute(trx)
-    const row = cur.rows[0]
-    if (!row) return undefined
-    const left = BigInt(row.usage_limit) - BigInt(row.usage_reserved)
-    const granted = row.status !== 'primary' || left <= 0n ? 0 : left < BigInt(n) ? Number(left) : n
-    if (granted > 0) {
-      await sql`UPDATE crypto_keys SET usage_reserved = usage_reserved + ${granted}
-                WHERE tenant_id = ${SYSTEM_TENANT} AND key_id = ${keyId}`.execute(trx)
-    }
-    return { granted, status: row.status }
-  })
+): Promise<{ granted: number; status: KeyStatus | undefined }> {
+  const r = await sql<{ usage_reserved: bigint; usage_limit: bigint }>`
+    UPDATE crypto_keys SET usage_reserved = usage_reserved + ${n}
+    WHERE tenant_id = ${SYSTEM_TENANT} AND key_id = ${keyId} AND status = 'primary' AND usage_reserved < usage_limit
+    RETURNING usage_reserved, usage_limit`.execute(db)
+  const row = r.rows[0]
+  if (!row) {
+    const cur = await sql<{ status: KeyStatus }>`
+      SELECT status FROM crypto_keys WHERE tenant_id = ${SYSTEM_TENANT} AND key_id = ${keyId}`.execute(db)
+    return { granted: 0, status: cur.rows[0]?.status }
+  }
+  const before = BigInt(row.usage_reserved) - BigInt(n)
+  const left = BigInt(row.usage_limit) - before
+  return { granted: left < BigInt(n) ? Number(left) : n, status: 'primary' }
 }
 
 export async function setStatus(db: Executor, keyId: number, status: KeyStatus): Promise<void> {
-  await sql`UPDATE crypto_keys SET status = ${status} WHERE tenant_id = ${SYSTEM_TENANT} AND key_id = ${keyId}`.execute(db)
+  await sql`UPDATE crypto_keys SET status = ${status} WHERE tenant_id = ${SYSTEM_TENANT} AND key_id = ${keyId}`.execute(
+    db,
+  )
 }

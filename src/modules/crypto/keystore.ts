@@ -20,7 +20,11 @@ const WRAP_VERSION = 0x01
 /** Local adapter: AES-256-GCM under a 32-byte master key held in memory. */
 export function localKeyStore(masterKey: Buffer): KeyStore {
   if (masterKey.length !== 32) {
-    throw cryptoError(CRYPTO_ERRORS.MASTER_KEY, 'internal', `The master key must be 32 bytes, got ${masterKey.length}.`)
+    throw cryptoError(
+      CRYPTO_ERRORS.MASTER_KEY,
+      'internal',
+      `The master key must be 32 bytes, got ${masterKey.length}.`,
+    )
   }
   const kek = Buffer.from(masterKey)
   const kekId = `local:${createHash('sha256').update('moneta/kek-id/v1').update(kek).digest('hex').slice(0, 16)}`
@@ -35,18 +39,27 @@ export function localKeyStore(masterKey: Buffer): KeyStore {
     },
     unwrap(wrapped, context) {
       if (wrapped.length < 1 + 12 + 16 || wrapped[0] !== WRAP_VERSION) {
-        return Promise.reject(cryptoError(CRYPTO_ERRORS.MASTER_KEY, 'internal', 'Wrapped key has an unknown format.'))
+        return Promise.reject(
+          cryptoError(CRYPTO_ERRORS.MASTER_KEY, 'internal', 'Wrapped key has an unknown format.'),
+        )
       }
       try {
         const d = createDecipheriv('aes-256-gcm', kek, wrapped.subarray(1, 13), { authTagLength: 16 })
         d.setAAD(Buffer.from(`moneta/wrap/v1|${context}`))
         d.setAuthTag(wrapped.subarray(wrapped.length - 16))
-        return Promise.resolve(Buffer.concat([d.update(wrapped.subarray(13, wrapped.length - 16)), d.final()]))
+        return Promise.resolve(
+          Buffer.concat([d.update(wrapped.subarray(13, wrapped.length - 16)), d.final()]),
+        )
       } catch (cause) {
         return Promise.reject(
-          cryptoError(CRYPTO_ERRORS.MASTER_KEY, 'internal', `Master key ${kekId} does not unwrap key "${context}".`, {
-            cause,
-          }),
+          cryptoError(
+            CRYPTO_ERRORS.MASTER_KEY,
+            'internal',
+            `Master key ${kekId} does not unwrap key "${context}".`,
+            {
+              cause,
+            },
+          ),
         )
       }
     },
@@ -81,14 +94,31 @@ export interface LocalKeySource {
  * created (mode 0600) when missing — `generated` tells the caller to warn that production
  * installs should manage the key themselves.
  */
-export function loadLocalKeyStore(src: LocalKeySource): { store: KeyStore; source: string; generated: boolean } {
-  if (src.masterKey) return { store: localKeyStore(parseMasterKey(src.masterKey, 'MONETA_MASTER_KEY')), source: 'env', generated: false }
+export function loadLocalKeyStore(src: LocalKeySource): {
+  store: KeyStore
+  source: string
+  generated: boolean
+} {
+  if (src.masterKey)
+    return {
+      store: localKeyStore(parseMasterKey(src.masterKey, 'MONETA_MASTER_KEY')),
+      source: 'env',
+      generated: false,
+    }
   const file = src.masterKeyFile ?? src.defaultKeyFile
   if (existsSync(file)) {
-    return { store: localKeyStore(parseMasterKey(readFileSync(file, 'utf8'), file)), source: file, generated: false }
+    return {
+      store: localKeyStore(parseMasterKey(readFileSync(file, 'utf8'), file)),
+      source: file,
+      generated: false,
+    }
   }
   if (src.masterKeyFile) {
-    throw cryptoError(CRYPTO_ERRORS.MASTER_KEY, 'internal', `MONETA_MASTER_KEY_FILE points to ${file}, which does not exist.`)
+    throw cryptoError(
+      CRYPTO_ERRORS.MASTER_KEY,
+      'internal',
+      `MONETA_MASTER_KEY_FILE points to ${file}, which does not exist.`,
+    )
   }
   mkdirSync(dirname(file), { recursive: true })
   const key = randomBytes(32)
@@ -99,7 +129,11 @@ export function loadLocalKeyStore(src: LocalKeySource): { store: KeyStore; sourc
     linkSync(tmp, file)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-    return { store: localKeyStore(parseMasterKey(readFileSync(file, 'utf8'), file)), source: file, generated: false }
+    return {
+      store: localKeyStore(parseMasterKey(readFileSync(file, 'utf8'), file)),
+      source: file,
+      generated: false,
+    }
   } finally {
     unlinkSync(tmp)
   }

@@ -3,7 +3,13 @@ import { cardBrand, luhnValid, maskPans, normalizePan } from './pan.js'
 
 describe('PAN helpers', () => {
   it('Luhn-checks published test card numbers', () => {
-    for (const pan of ['4111111111111111', '5555555555554444', '378282246310005', '6011111111111117', '4000056655665556']) {
+    for (const pan of [
+      '4111111111111111',
+      '5555555555554444',
+      '378282246310005',
+      '6011111111111117',
+      '4000056655665556',
+    ]) {
       expect(luhnValid(pan)).toBe(true)
     }
     expect(luhnValid('4111111111111112')).toBe(false)
@@ -24,7 +30,9 @@ describe('PAN helpers', () => {
   it('masks card numbers in free text, leaving other numbers', () => {
     expect(maskPans('card 4111111111111111 declined')).toBe('card 411111******1111 declined')
     expect(maskPans('card 4111 1111 1111 1111.')).toBe('card 411111******1111.')
-    expect(maskPans('order 1795241220065 and id 123456789012')).toBe('order 1795241220065 and id 123456789012')
+    expect(maskPans('order 1795241220065 and id 123456789012')).toBe(
+      'order 1795241220065 and id 123456789012',
+    )
     // A mistyped card (wrong check digit) is still masked.
     expect(maskPans('typo 4111111111111112')).toBe('typo 411111******1112')
     expect(maskPans('x5555555555554444y')).toBe('x555555******4444y')

@@ -32,7 +32,14 @@ describe('redaction', () => {
 
   it('keeps secrets and PANs out of pino output: objects, messages, errors, headers', () => {
     const { logger, lines } = capture()
-    logger.info({ pan: '4111111111111111', accessToken: 'access-sandbox-abc', req: { headers: { authorization: 'Bearer mk_abc' } } }, 'tokenized')
+    logger.info(
+      {
+        pan: '4111111111111111',
+        accessToken: 'access-sandbox-abc',
+        req: { headers: { authorization: 'Bearer mk_abc' } },
+      },
+      'tokenized',
+    )
     logger.info('charging card 4111 1111 1111 1111 now')
     logger.error({ err: new Error('gateway refused 4111111111111111') }, 'failed')
     const all = lines.join('\n')

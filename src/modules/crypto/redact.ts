@@ -57,12 +57,17 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `<${value.byteLength} bytes>`
   if (value instanceof Date) return value
   if (value instanceof Error) {
-    return { type: value.name, message: maskPans(value.message), ...(redactValue({ ...value }, depth + 1) as object) }
+    return {
+      type: value.name,
+      message: maskPans(value.message),
+      ...(redactValue({ ...value }, depth + 1) as object),
+    }
   }
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1))
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SENSITIVE.has(k.toLowerCase()) && v !== undefined && v !== null ? REDACTED : redactValue(v, depth + 1)
+    out[k] =
+      SENSITIVE.has(k.toLowerCase()) && v !== undefined && v !== null ? REDACTED : redactValue(v, depth + 1)
   }
   return out
 }
@@ -72,7 +77,9 @@ export function redactValue(value: unknown, depth = 0): unknown {
  * then scrub every log object and message for sensitive keys and card numbers:
  *   pino({ level, ...loggerRedaction() })
  */
-export function loggerRedaction(extraPaths: readonly string[] = []): Pick<LoggerOptions, 'redact' | 'formatters' | 'hooks'> {
+export function loggerRedaction(
+  extraPaths: readonly string[] = [],
+): Pick<LoggerOptions, 'redact' | 'formatters' | 'hooks'> {
   return {
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', ...extraPaths],

@@ -79,13 +79,21 @@ export async function reencryptField(
   const target = keyring.primaryKeyId()
   const targetBytes = keyBytes(target)
 
-  const existing = await sql<{ target_key_id: number; cursor_tenant: string | null; cursor_row: string | null; passes: number; finished_at: Date | null }>`
+  const existing = await sql<{
+    target_key_id: number
+    cursor_tenant: string | null
+    cursor_row: string | null
+    passes: number
+    finished_at: Date | null
+  }>`
     SELECT target_key_id, cursor_tenant, cursor_row, passes, finished_at FROM crypto_reencrypt_progress
     WHERE tenant_id = ${SYSTEM_TENANT} AND job = ${job}`.execute(db)
   const prev = existing.rows[0]
   const resumed = !!prev && prev.target_key_id === target && !prev.finished_at && prev.cursor_tenant !== null
   let cursor: { tenant: string; row: string } | undefined =
-    resumed && prev.cursor_tenant !== null && prev.cursor_row !== null ? { tenant: prev.cursor_tenant, row: prev.cursor_row } : undefined
+    resumed && prev.cursor_tenant !== null && prev.cursor_row !== null
+      ? { tenant: prev.cursor_tenant, row: prev.cursor_row }
+      : undefined
   let pass = resumed ? prev.passes : 1
   const now = clock.now()
   await sql`
@@ -94,11 +102,15 @@ export async function reencryptField(
     ON CONFLICT (tenant_id, job) DO UPDATE SET target_key_id = EXCLUDED.target_key_id, cursor_tenant = EXCLUDED.cursor_tenant,
       cursor_row = EXCLUDED.cursor_row, passes = EXCLUDED.passes, finished_at = NULL, updated_at = EXCLUDED.updated_at,
       rows_done = CASE WHEN ${resumed} THEN crypto_reencrypt_progress.rows_done ELSE 0 END,
-      started_at = CASE WHEN ${resumed} THEN crypto_reencrypt_progress.started_at ELSE EXCLUDED.started_at END`.execute(db)
+      started_at = CASE WHEN ${resumed} THEN crypto_reencrypt_progress.started_at ELSE EXCLUDED.started_at END`.execute(
+    db,
+  )
 
   const countRemaining = async (): Promise<number> => {
     const r = await sql<{ n: bigint }>`
-      SELECT count(*) AS n FROM ${t} WHERE ${col} IS NOT NULL AND substring(${col} from 2 for 4) <> ${targetBytes} ${scope}`.execute(db)
+      SELECT count(*) AS n FROM ${t} WHERE ${col} IS NOT NULL AND substring(${col} from 2 for 4) <> ${targetBytes} ${scope}`.execute(
+      db,
+    )
     return Number(r.rows[0]?.n ?? 0n)
   }
 
@@ -112,7 +124,16 @@ export async function reencryptField(
 
   for (;;) {
     if ((opts.maxBatches !== undefined && batches >= opts.maxBatches) || opts.signal?.aborted) {
-      return { field: name, targetKeyId: target, reencrypted, unavailable, raced, remaining: await countRemaining(), finished: false, resumed }
+      return {
+        field: name,
+        targetKeyId: target,
+        reencrypted,
+        unavailable,
+        raced,
+        remaining: await countRemaining(),
+        finished: false,
+        resumed,
+      }
     }
     const after = cursor ? sql`AND (tenant_id, ${idc}) > (${cursor.tenant}, ${cursor.row})` : sql``
     const page = await sql<Row>`
@@ -128,7 +149,16 @@ export async function reencryptField(
         await sql`
           UPDATE crypto_reencrypt_progress SET finished_at = ${finished ? clock.now() : null}, cursor_tenant = NULL, cursor_row = NULL, updated_at = ${clock.now()}
           WHERE tenant_id = ${SYSTEM_TENANT} AND job = ${job}`.execute(db)
-        return { field: name, targetKeyId: target, reencrypted, unavailable, raced, remaining: left, finished, resumed }
+        return {
+          field: name,
+          targetKeyId: target,
+          reencrypted,
+          unavailable,
+          raced,
+          remaining: left,
+          finished,
+          resumed,
+        }
       }
       // Writers in other processes may still have used the old key: sweep again.
       pass++
@@ -152,7 +182,12 @@ export async function reencryptField(
         }
         throw e
       }
-      updates.push({ tenant: r.tenant_id, row: String(r.row_id), old: Buffer.from(r.ct), next: await keyring.encrypt(r.tenant_id, ctx, plain) })
+      updates.push({
+        tenant: r.tenant_id,
+        row: String(r.row_id),
+        old: Buffer.from(r.ct),
+        next: await keyring.encrypt(r.tenant_id, ctx, plain),
+      })
     }
     const last = page.rows[page.rows.length - 1]!
     cursor = { tenant: last.tenant_id, row: String(last.row_id) }
@@ -160,7 +195,9 @@ export async function reencryptField(
     const changed = await db.transaction().execute(async (trx) => {
       let n = 0
       if (updates.length > 0) {
-        const values = sql.join(updates.map((u) => sql`(${u.tenant}, ${u.row}, ${u.old}::bytea, ${u.next}::bytea)`))
+        const values = sql.join(
+          updates.map((u) => sql`(${u.tenant}, ${u.row}, ${u.old}::bytea, ${u.next}::bytea)`),
+        )
         const r = await sql`
           UPDATE ${t} AS x SET ${col} = v.next FROM (VALUES ${values}) AS v(tenant_id, row_id, old, next)
           WHERE x.tenant_id = v.tenant_id AND x.${idc} = v.row_id AND x.${col} = v.old`.execute(trx)

@@ -108,15 +108,35 @@ export function createVault(deps: VaultDeps): Vault {
     async tokenize(tenant, input, caller) {
       const pan = normalizePan(input.pan)
       if (!pan) {
-        deps.audit?.record({ tenant, actor: caller.actor, action: 'vault.card.tokenize', resource: 'vault_cards', outcome: 'failure', origin: caller.origin, details: { reason: 'invalid_pan' } })
-        throw cryptoError(CRYPTO_ERRORS.INVALID_PAN, 'invalid', 'The card number is not valid: it must be 12 to 19 digits and pass the Luhn check.')
+        deps.audit?.record({
+          tenant,
+          actor: caller.actor,
+          action: 'vault.card.tokenize',
+          resource: 'vault_cards',
+          outcome: 'failure',
+          origin: caller.origin,
+          details: { reason: 'invalid_pan' },
+        })
+        throw cryptoError(
+          CRYPTO_ERRORS.INVALID_PAN,
+          'invalid',
+          'The card number is not valid: it must be 12 to 19 digits and pass the Luhn check.',
+        )
       }
       const { expMonth, expYear } = input
       if (expMonth !== undefined && (!Number.isInteger(expMonth) || expMonth < 1 || expMonth > 12)) {
-        throw cryptoError(CRYPTO_ERRORS.INVALID_PAN, 'invalid', 'expMonth must be a whole number from 1 to 12.')
+        throw cryptoError(
+          CRYPTO_ERRORS.INVALID_PAN,
+          'invalid',
+          'expMonth must be a whole number from 1 to 12.',
+        )
       }
       if (expYear !== undefined && (!Number.isInteger(expYear) || expYear < 2000 || expYear > 2100)) {
-        throw cryptoError(CRYPTO_ERRORS.INVALID_PAN, 'invalid', 'expYear must be a four-digit year from 2000 to 2100.')
+        throw cryptoError(
+          CRYPTO_ERRORS.INVALID_PAN,
+          'invalid',
+          'expYear must be a four-digit year from 2000 to 2100.',
+        )
       }
       const bidx = fieldCipher.blindIndex(tenant, PAN_INDEX, pan, { bytes: 16, normalize: (v) => v })
       const found = await sql<CardRow>`
@@ -126,7 +146,11 @@ export function createVault(deps: VaultDeps): Vault {
       let created = false
       if (!row) {
         const token = ids('tok')
-        const ct = await fieldCipher.encrypt(tenant, { table: VAULT_PAN_FIELD.table, column: VAULT_PAN_FIELD.column, row: token }, pan)
+        const ct = await fieldCipher.encrypt(
+          tenant,
+          { table: VAULT_PAN_FIELD.table, column: VAULT_PAN_FIELD.column, row: token },
+          pan,
+        )
         const ins = await sql<CardRow>`
           INSERT INTO vault_cards (tenant_id, token, pan_ct, pan_bidx, bin, last4, brand, pan_length, exp_month, exp_year, created_at)
           VALUES (${tenant}, ${token}, ${ct}, ${bidx}, ${pan.slice(0, 6)}, ${pan.slice(-4)}, ${cardBrand(pan)}, ${pan.length},
@@ -143,7 +167,15 @@ export function createVault(deps: VaultDeps): Vault {
           row = again.rows[0]!
         }
       }
-      deps.audit?.record({ tenant, actor: caller.actor, action: 'vault.card.tokenize', resource: row.token, outcome: 'success', origin: caller.origin, details: { created } })
+      deps.audit?.record({
+        tenant,
+        actor: caller.actor,
+        action: 'vault.card.tokenize',
+        resource: row.token,
+        outcome: 'success',
+        origin: caller.origin,
+        details: { created },
+      })
       return { ...toCard(row), created }
     },
     async get(tenant, token) {
@@ -151,7 +183,14 @@ export function createVault(deps: VaultDeps): Vault {
     },
     async detokenize(tenant, token, caller) {
       if (!caller.roles.some((r) => allowed.has(r))) {
-        deps.audit?.record({ tenant, actor: caller.actor, action: 'vault.card.detokenize', resource: token, outcome: 'denied', origin: caller.origin })
+        deps.audit?.record({
+          tenant,
+          actor: caller.actor,
+          action: 'vault.card.detokenize',
+          resource: token,
+          outcome: 'denied',
+          origin: caller.origin,
+        })
         throw cryptoError(
           CRYPTO_ERRORS.DETOKENIZE_FORBIDDEN,
           'forbidden',
@@ -159,8 +198,19 @@ export function createVault(deps: VaultDeps): Vault {
         )
       }
       const row = await byToken(tenant, token)
-      const pan = await fieldCipher.decryptString(tenant, { table: VAULT_PAN_FIELD.table, column: VAULT_PAN_FIELD.column, row: token }, row.pan_ct)
-      deps.audit?.record({ tenant, actor: caller.actor, action: 'vault.card.detokenize', resource: token, outcome: 'success', origin: caller.origin })
+      const pan = await fieldCipher.decryptString(
+        tenant,
+        { table: VAULT_PAN_FIELD.table, column: VAULT_PAN_FIELD.column, row: token },
+        row.pan_ct,
+      )
+      deps.audit?.record({
+        tenant,
+        actor: caller.actor,
+        action: 'vault.card.detokenize',
+        resource: token,
+        outcome: 'success',
+        origin: caller.origin,
+      })
       return { token, pan }
     },
   }
