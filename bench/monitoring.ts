@@ -1,3 +1,4 @@
+import os from 'node:os'
 import {
   compileRuleSet,
   defaultRuleSet,
@@ -37,6 +38,7 @@ export async function main(args: string[]): Promise<void> {
   const alerts: AlertDraft[] = []
   let degraded = 0
   t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   for (let i = 0; i < data.txns.length; i++) {
     const s = performance.now()
     const res = engine.process(data.txns[i]!)
@@ -49,12 +51,17 @@ export async function main(args: string[]): Promise<void> {
     }
   }
   const secs = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const cpuSecs = (cpu.user + cpu.system) / 1e6
   const tps = data.txns.length / secs
   lat.sort()
   const pct = (q: number): number => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!
   const score = scoreAlerts(alerts, data.cases)
   process.stdout.write(
     `evaluated with ${rs.rules.length} rules in ${secs.toFixed(2)} s: ${Math.round(tps)} tx/s, p50 ${pct(0.5).toFixed(4)} ms, p99 ${pct(0.99).toFixed(4)} ms, max ${lat[lat.length - 1]!.toFixed(2)} ms, degraded ${degraded}\n`,
+  )
+  process.stdout.write(
+    `CPU time ${cpuSecs.toFixed(2)} s: ${Math.round(data.txns.length / cpuSecs)} tx per CPU-second; wall/CPU ${(secs / cpuSecs).toFixed(2)} (above 1: the process waited for a core); load average ${os.loadavg()[0]!.toFixed(1)}\n`,
   )
   process.stdout.write(
     `alerts ${alerts.length}: TP ${score.truePositives}, FP ${score.falsePositives}; cases ${score.cases}, detected ${score.detected}\n`,

@@ -129,6 +129,39 @@ describe('generator and typology pack', () => {
     expect(data.txns.length).toBeGreaterThan(1200 * 60 * 0.6)
   })
 
+  it('compiled rules agree with the cel-js interpreter on every rule and transaction', () => {
+    const rs = compileRuleSet(defaultRuleSet(), 1, LISTS)
+    expect(rs.rules.filter((r) => !r.compiled).map((r) => r.def.id)).toEqual([])
+    const e = new MonitoringEngine({
+      verifyCompiled: true,
+      lists: new Map([['high_risk_countries', new Set(data.highRiskCountries)]]),
+      parties: new Map(data.parties.map((p) => [p.id, p])),
+    })
+    e.active = rs
+    let fired = 0
+    for (const t of data.txns.slice(0, 40_000)) fired += e.process(t).decision.fired.length
+    expect(fired).toBeGreaterThan(1000) // the comparison covered both outcomes
+    // constructs outside the compiled subset run on cel-js
+    const macro = compileRuleSet(
+      {
+        rules: [
+          {
+            id: 'm',
+            when: '[1, 2].exists(x, x == 2) && txn.kind.startsWith("tr")',
+            outcome: 'review',
+            score: 1,
+            reason: 'x',
+          },
+        ],
+      },
+      1,
+      LISTS,
+    )
+    expect(macro.rules[0]!.compiled).toBe(false)
+    e.active = macro
+    expect(e.process({ ...data.txns[0]!, id: 'x', kind: 'transfer' }).decision.outcome).toBe('review')
+  })
+
   it('detects the planted cases with few false alerts, and compares a draft with the active set', () => {
     const lists = new Map([
       ['high_risk_countries', new Set(data.highRiskCountries)],

@@ -70,7 +70,11 @@ export interface EngineOptions {
   readonly parties?: ReadonlyMap<string, Party>
   /** Alerts for the same rule and subject within one window of this length share one alert. */
   readonly dedupWindowMs?: number
+  /** Test aid: also run the cel-js interpreter on every rule and throw if the compiled result differs. */
+  readonly verifyCompiled?: boolean
 }
+
+export class CompiledMismatch extends Error {}
 
 const EMPTY: readonly never[] = Object.freeze([])
 const nowMs = (): number => performance.now()
@@ -88,7 +92,10 @@ export class MonitoringEngine {
   /** Rule evaluation errors (e.g. division by zero) by rule id; such a rule counts as not fired. */
   readonly ruleErrors = new Map<string, number>()
 
+  private readonly verifyCompiled: boolean
+
   constructor(opts: EngineOptions = {}) {
+    this.verifyCompiled = opts.verifyCompiled === true
     this.lists = opts.lists ?? new Map()
     this.parties = new Map(opts.parties ?? [])
     this.dedupWindowMs = opts.dedupWindowMs ?? 30 * DAY_MS
@@ -125,7 +132,9 @@ export class MonitoringEngine {
         let error: string | undefined
         try {
           hit = rule.fn(ctx) === true
+          if (this.verifyCompiled) this.verify(rule.def.id, hit, () => rule.cel(ctx) === true)
         } catch (e) {
+          if (e instanceof CompiledMismatch) throw e
           error = e instanceof Error ? e.message.split('\n')[0] : String(e)
           this.ruleErrors.set(rule.def.id, (this.ruleErrors.get(rule.def.id) ?? 0) + 1)
         }
@@ -262,6 +271,16 @@ export class MonitoringEngine {
     return explain ? { ...result, explain } : result
   }
 
+  private verify(ruleId: string, hit: boolean, reference: () => boolean): void {
+    let ref = false
+    try {
+      ref = reference()
+    } catch {
+      ref = false
+    }
+    if (ref !== hit) throw new CompiledMismatch(`rule ${ruleId}: compiled ${hit}, cel-js ${ref}`)
+  }
+
   /** Folds a transaction into the features without evaluating it (rebuild from history). */
   learn(t: MonTxn): void {
     this.store.apply(t.at < this.store.watermark ? { ...t, at: this.store.watermark } : t)
@@ -274,10 +293,12 @@ export class MonitoringEngine {
     const epoch = ++this.epoch
     withLists(this.lists)
     const amount = Number(t.amount)
-    const srcCp = isTracked(t.src) ? store.interner.get(t.src) : -1
-    const dstCp = isTracked(t.dst) ? store.interner.get(t.dst) : -1
-    const src = store.entity(store.accounts, t.src, create)
-    const dst = store.entity(store.accounts, t.dst, create)
+    const srcTracked = isTracked(t.src)
+    const dstTracked = isTracked(t.dst)
+    const src = srcTracked ? store.account(t.src, create) : undefined
+    const dst = dstTracked ? store.account(t.dst, create) : undefined
+    const srcCp = src ? src.cp : srcTracked ? store.interner.get(t.src) : -1
+    const dstCp = dst ? dst.cp : dstTracked ? store.interner.get(t.dst) : -1
     const at = t.at
     ctx.txn.reset(t, t.kind === 'transfer' && src && dstCp >= 0 ? src.closesCycle(dstCp, at, amount) : 0)
     ctx.src.reset(src, at, true, amount, dstCp, epoch)

@@ -166,6 +166,8 @@ class CpList {
 }
 
 export class EntityState {
+  /** Interned id of an account (its counterparty number), -1 for other entity kinds. */
+  cp = -1
   // ring of recent events
   ts = new Float64Array(8)
   amt = new Float64Array(8)
@@ -478,6 +480,17 @@ export class FeatureStore {
     return e
   }
 
+  /** An account's state (with its interned counterparty number), created on demand. */
+  account(id: string, create: boolean): EntityState | undefined {
+    let e = this.accounts.get(id)
+    if (!e && create) {
+      e = new EntityState()
+      e.cp = this.interner.get(id)
+      this.accounts.set(id, e)
+    }
+    return e
+  }
+
   /** Applies a transaction to every entity it touches. Call after evaluating it. */
   apply(t: MonTxn): void {
     const srcCp = isTracked(t.src) ? this.interner.get(t.src) : -1
@@ -486,8 +499,8 @@ export class FeatureStore {
       t,
       srcCp,
       dstCp,
-      this.entity(this.accounts, t.src, true),
-      this.entity(this.accounts, t.dst, true),
+      isTracked(t.src) ? this.account(t.src, true) : undefined,
+      isTracked(t.dst) ? this.account(t.dst, true) : undefined,
       this.entity(this.customers, t.srcCustomer, true),
       this.entity(this.customers, t.dstCustomer, true),
       this.entity(this.devices, t.device, true),

@@ -262,7 +262,12 @@ export type CompiledFn = (ctx: EvalContext) => unknown
 
 export interface CompiledRule {
   readonly def: RuleDef
+  /** The fast path: the checked AST compiled to JavaScript, falling back to cel-js on any error. */
   readonly fn: CompiledFn
+  /** The reference evaluator (cel-js interpreter). */
+  readonly cel: CompiledFn
+  /** True when `fn` is compiled JavaScript (false: the expression uses constructs only cel-js runs). */
+  readonly compiled: boolean
   /** Features the expression reads, as "slot.feature". */
   readonly features: readonly string[]
   readonly lists: readonly string[]
@@ -407,7 +412,8 @@ function compileInternal(
       )
       return
     }
-    const fn = env.parse(rule.when) as unknown as CompiledFn & { ast: unknown }
+    const cel = env.parse(rule.when) as unknown as CompiledFn & { ast: unknown }
+    const fn = cel
     const features = new Set<string>()
     const lists = new Set<string>()
     let listProblem = false
@@ -437,7 +443,24 @@ function compileInternal(
       }
     })
     if (listProblem) return
-    rules.push({ def: rule, fn, features: [...features].sort(), lists: [...lists] })
+    const jit = compileToJs(fn.ast)
+    const fast: CompiledFn = jit
+      ? (ctx) => {
+          try {
+            return jit(ctx, listHolder.current)
+          } catch {
+            return cel(ctx) // exact CEL semantics (errors, error absorption) on the rare failing path
+          }
+        }
+      : cel
+    rules.push({
+      def: rule,
+      fn: fast,
+      cel,
+      compiled: jit !== undefined,
+      features: [...features].sort(),
+      lists: [...lists],
+    })
   })
   if (problems.length > 0) return { problems }
   return {
@@ -450,6 +473,91 @@ function compileInternal(
       budgetMs: def.budgetMs ?? 50,
     },
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compilation of a type-checked CEL AST to JavaScript (the hot path).
+//
+// Only constructs whose JavaScript meaning equals CEL's for the declared types are compiled:
+// variables, fields, literals, && || ! ?:, comparisons (JS compares bigint with number exactly,
+// like CEL's heterogeneous numeric comparison), + - * / % (the checker guarantees both sides have
+// the same type: bigint or number), unary minus, in_list() and double(). Anything else (macros,
+// string functions, lists, maps, indexing, int overflow checks) keeps the cel-js interpreter. A
+// compiled rule that throws (e.g. integer division by zero) is re-run by cel-js, so errors and
+// CEL's error absorption in && / || behave exactly as the reference.
+
+type JitFn = (ctx: EvalContext, lists: ListSnapshot) => unknown
+
+const VARIABLES = new Set(['txn', 'src_party', 'dst_party', ...ENTITY_SLOTS])
+const FIELD_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
+const BINARY = new Set(['&&', '||', '==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', '%'])
+
+function toJs(node: unknown): string | undefined {
+  if (!isNode(node)) return undefined
+  const a = node.args
+  switch (node.op) {
+    case 'id':
+      return typeof a === 'string' && VARIABLES.has(a) ? `ctx.${a}` : undefined
+    case '.': {
+      if (!Array.isArray(a)) return undefined
+      const [target, field] = a as [unknown, unknown]
+      const obj = toJs(target)
+      return obj !== undefined && typeof field === 'string' && FIELD_RE.test(field)
+        ? `${obj}.${field}`
+        : undefined
+    }
+    case 'value':
+      if (typeof a === 'bigint') return `${a}n`
+      if (typeof a === 'number') return Number.isFinite(a) ? `(${String(a)})` : undefined
+      if (typeof a === 'string') return JSON.stringify(a)
+      if (typeof a === 'boolean') return String(a)
+      return undefined
+    case '!_': {
+      const x = toJs(a)
+      return x === undefined ? undefined : `(!${x})`
+    }
+    case '-_': {
+      const x = toJs(a)
+      return x === undefined ? undefined : `(-${x})`
+    }
+    case '?:': {
+      if (!Array.isArray(a) || a.length !== 3) return undefined
+      const [c, t, f] = a.map(toJs)
+      return c === undefined || t === undefined || f === undefined ? undefined : `(${c} ? ${t} : ${f})`
+    }
+    case 'call': {
+      if (!Array.isArray(a)) return undefined
+      const [name, args] = a as [unknown, unknown[]]
+      const xs = Array.isArray(args) ? args.map(toJs) : []
+      if (xs.some((x) => x === undefined)) return undefined
+      if (name === 'in_list' && xs.length === 2) return `(lists.get(${xs[0]})?.has(${xs[1]}) === true)`
+      if (name === 'double' && xs.length === 1) return `toDouble(${xs[0]})`
+      return undefined
+    }
+    default: {
+      if (!BINARY.has(node.op) || !Array.isArray(a) || a.length !== 2) return undefined
+      const l = toJs(a[0])
+      const r = toJs(a[1])
+      return l === undefined || r === undefined ? undefined : `(${l} ${node.op} ${r})`
+    }
+  }
+}
+
+function toDouble(v: unknown): number {
+  if (typeof v === 'number') return v
+  if (typeof v === 'bigint') return Number(v)
+  throw new Error('double() of a non-number') // cel-js then decides
+}
+
+/** JavaScript for a checked AST, or undefined when it uses constructs left to cel-js. */
+export function compileToJs(ast: unknown): JitFn | undefined {
+  const body = toJs(ast)
+  if (body === undefined) return undefined
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from a type-checked AST, see above
+  const make = new Function('toDouble', `return function rule(ctx, lists) { return ${body} }`) as (
+    d: typeof toDouble,
+  ) => JitFn
+  return make(toDouble)
 }
 
 /** Reads the features a rule saw, for explain output and alert context. */
