@@ -83,6 +83,29 @@ describe('feature store windows', () => {
     expect(feature(s, 'a', 'out_distinct_90d', now)).toBe(7)
   })
 
+  it('keeps day-bucket answers right while a day fills up (cached past days + live today)', () => {
+    const s = new FeatureStore()
+    const applied: number[] = []
+    // a busy entity: 6 events a day for 40 days, queried before every event
+    for (let i = 0; i < 240; i++) {
+      const at = T0 + Math.floor(i / 6) * DAY_MS + (i % 6) * 3_600_000 + 1
+      if (applied.length > 64) {
+        for (const [name, ms] of [
+          ['7d', 7 * DAY_MS],
+          ['30d', 30 * DAY_MS],
+        ] as const) {
+          const firstDay = Math.floor((at - ms) / DAY_MS)
+          const expected = applied.filter((x) => Math.floor(x / DAY_MS) >= firstDay).length
+          const oldestInRing = applied[applied.length - 64]!
+          const exact = applied.filter((x) => x > at - ms).length
+          expect(feature(s, 'a', `out_count_${name}`, at)).toBe(oldestInRing <= at - ms ? exact : expected)
+        }
+      }
+      s.apply(txn(at, 'a', 'b', 100n))
+      applied.push(at)
+    }
+  })
+
   it('matches a brute-force reference for exact windows (property)', () => {
     fc.assert(
       fc.property(

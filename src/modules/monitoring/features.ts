@@ -195,6 +195,9 @@ export class EntityState {
   oStart: Float64Array | undefined
   oLast: Float64Array | undefined
   oN = 0
+  // day-bucket aggregates of the days before `bucketCacheDay`, per (direction, window)
+  bucketCache: Float64Array | undefined
+  bucketCacheDay: Int32Array | undefined
 
   record(at: number, amount: number, out: boolean, round: boolean, cp: number): void {
     // ring
@@ -313,8 +316,10 @@ export class EntityState {
   }
 
   /**
-   * Day-bucket aggregates for windows w0..wMax (one backward pass): each window widened to whole
-   * UTC days, from the day its start falls in up to today (never fewer events than the window).
+   * Day-bucket aggregates for windows w0..wMax: each window widened to whole UTC days, from the
+   * day its start falls in up to today (never fewer events than the window). The part before
+   * today cannot change any more (events arrive in time order), so it is cached per UTC day:
+   * a busy entity pays for the scan once a day, then only adds today's bucket.
    */
   private fromBuckets(
     now: number,
@@ -324,41 +329,58 @@ export class EntityState {
     w0: number,
     wMax: number,
   ): void {
-    let count = 0
-    let sum = 0
-    let max = 0
-    let round = 0
-    const wantOut = dir === 'out'
-    const any = dir === 'all'
+    const today = Math.floor(now / DAY_MS)
+    const d = dir === 'in' ? 0 : dir === 'out' ? 1 : 2
     const days = this.days
     const bk = this.buckets
-    let w = w0
-    let firstDay = Math.floor((now - WINDOW_MS[w]!) / DAY_MS)
-    for (let k = days.length - 1; k >= 0; k--) {
-      const day = days[k]!
-      while (day < firstDay) {
-        out[base + w * 4] = count
-        out[base + w * 4 + 1] = sum
-        out[base + w * 4 + 2] = max
-        out[base + w * 4 + 3] = round
-        w++
-        if (w > wMax) return
-        firstDay = Math.floor((now - WINDOW_MS[w]!) / DAY_MS)
+    const cache = (this.bucketCache ??= new Float64Array(3 * WINDOW_MS.length * 4))
+    const cacheDay = (this.bucketCacheDay ??= new Int32Array(3 * WINDOW_MS.length).fill(-1))
+    const last = days.length - 1
+    const hasToday = last >= 0 && days[last] === today
+    for (let w = w0; w <= wMax; w++) {
+      const key = d * WINDOW_MS.length + w
+      const c = key * 4
+      if (cacheDay[key] !== today) {
+        const firstDay = Math.floor((now - WINDOW_MS[w]!) / DAY_MS)
+        let count = 0
+        let sum = 0
+        let max = 0
+        let round = 0
+        for (let k = hasToday ? last - 1 : last; k >= 0 && days[k]! >= firstDay; k--) {
+          for (let side = 0; side < 2; side++) {
+            if (d !== 2 && side !== d) continue
+            const b = k * 8 + side * 4
+            count += bk[b]!
+            sum += bk[b + 1]!
+            if (bk[b + 2]! > max) max = bk[b + 2]!
+            round += bk[b + 3]!
+          }
+        }
+        cache[c] = count
+        cache[c + 1] = sum
+        cache[c + 2] = max
+        cache[c + 3] = round
+        cacheDay[key] = today
       }
-      for (let side = 0; side < 2; side++) {
-        if (!any && (side === 1) !== wantOut) continue
-        const b = k * 8 + side * 4
-        count += bk[b]!
-        sum += bk[b + 1]!
-        if (bk[b + 2]! > max) max = bk[b + 2]!
-        round += bk[b + 3]!
+      let count = cache[c]!
+      let sum = cache[c + 1]!
+      let max = cache[c + 2]!
+      let round = cache[c + 3]!
+      if (hasToday) {
+        for (let side = 0; side < 2; side++) {
+          if (d !== 2 && side !== d) continue
+          const b = last * 8 + side * 4
+          count += bk[b]!
+          sum += bk[b + 1]!
+          if (bk[b + 2]! > max) max = bk[b + 2]!
+          round += bk[b + 3]!
+        }
       }
-    }
-    for (; w <= wMax; w++) {
-      out[base + w * 4] = count
-      out[base + w * 4 + 1] = sum
-      out[base + w * 4 + 2] = max
-      out[base + w * 4 + 3] = round
+      const o = base + w * 4
+      out[o] = count
+      out[o + 1] = sum
+      out[o + 2] = max
+      out[o + 3] = round
     }
   }
 
