@@ -30,4 +30,4 @@ export type {
 } from './screening.service.js'
 export type { SnapshotRow } from './screening.store.js'
 export { screeningMigrations } from './screening.migrations.js'
-export { SCREENING_EVENTS } from './screening.events.js'
+export { SCREENING_EVENTS, screeningEvents } from './screening.events.js'

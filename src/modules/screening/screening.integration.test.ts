@@ -4,7 +4,9 @@ import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/d
 import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { systemIds } from '../../shared/ids.js'
+import { createCatalogue, createOutbox } from '../events/index.js'
 import type { ListSource } from './loaders/source.js'
+import { screeningEvents } from './screening.events.js'
 import { createScreening, type Screening } from './screening.service.js'
 
 const CRLF = (lines: string[]): string => `${lines.join('\r\n')}\r\n`
@@ -127,6 +129,25 @@ describeEachDb('screening service', (target) => {
     const alerts = await s.alerts(tenant)
     expect(alerts).toHaveLength(2)
     expect(alerts.find((a) => a.source === 'rescreen')).toMatchObject({ subject_id: 'cus_b', entry_key: '7' })
+  })
+
+  it('publishes imports, alerts and decisions to the events outbox in the same transaction', async () => {
+    const tenant = freshTenant()
+    const withEvents = createScreening({ db: h.db, clock, ids: systemIds, outbox: createOutbox(createCatalogue(screeningEvents)) })
+    await withEvents.importList(tenant, sdn(V1))
+    const r = await withEvents.check(tenant, { name: 'Rustam Karimov' }, { subjectId: 'cus_ev' })
+    expect(r.alertsCreated).toBe(1)
+    await withEvents.check(tenant, { name: 'Rustam Karimov' }, { subjectId: 'cus_ev' })
+    await withEvents.recordDecision(tenant, { subjectId: 'cus_ev', listId: 'ofac_sdn', entryKey: '3', decision: 'not_a_match', analyst: 'ana', reason: 'r' })
+    const rows = await sql<{ topic: string; partition_key: string; payload: Record<string, unknown> }>`
+      SELECT topic, partition_key, payload FROM event_outbox WHERE tenant_id = ${tenant} ORDER BY topic`.execute(h.db)
+    expect(rows.rows.map((x) => [x.topic, x.partition_key])).toEqual([
+      ['screening.alert.created.v1', 'cus_ev'],
+      ['screening.decision.recorded.v1', 'cus_ev'],
+      ['screening.list.imported.v1', 'ofac_sdn'],
+    ])
+    expect(rows.rows[0]!.payload).toMatchObject({ subjectId: 'cus_ev', entryKey: '3', source: 'screen' })
+    expect(rows.rows[2]!.payload).toMatchObject({ added: 3, removed: 0, changed: 0, entryCount: 3 })
   })
 
   it('screens batches, rejects empty names and oversize batches with codes, and keeps tenants apart', async () => {

@@ -4,6 +4,7 @@ import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import { AppError } from '../../shared/errors.js'
 import type { IdGenerator } from '../../shared/ids.js'
+import type { Outbox } from '../events/index.js'
 import { DEFAULT_PARAMS, DEFAULT_THRESHOLD, ScreeningIndex } from './matcher.js'
 import { normalizeName } from './normalize.js'
 import { parseListSource, type ListSource } from './loaders/source.js'
@@ -14,7 +15,8 @@ import {
   subjectNotFound,
 } from './screening.errors.js'
 import { entryFingerprint, type Hit, type ListEntry, type ListFormat, type ParsedList, type ScreeningQuery } from './screening.js'
-import { createScreeningStore, type EntryChange, type SnapshotRow, type ScreeningStore } from './screening.store.js'
+import { SCREENING_EVENTS } from './screening.events.js'
+import { createScreeningStore, type AlertInsert, type EntryChange, type SnapshotRow, type ScreeningStore } from './screening.store.js'
 
 export interface ScreeningDeps {
   readonly db: Db
@@ -23,6 +25,8 @@ export interface ScreeningDeps {
   readonly logger?: Logger
   /** Alert threshold (default DEFAULT_THRESHOLD). */
   readonly threshold?: number
+  /** When set, list imports, alerts and decisions are published as events in their own transaction. */
+  readonly outbox?: Outbox
 }
 
 export interface ImportResult {
@@ -176,22 +180,44 @@ export function createScreening(deps: ScreeningDeps): Screening {
       if (clearedHash !== undefined && clearedHash === t.hashes.get(k)) suppressed.push({ ...h, suppressedBy: 'not_a_match' })
       else hits.push(h)
     }
-    const alertsCreated = await store.insertAlerts(
-      tenantId,
-      hits.map((h) => ({
-        alertId: deps.ids('sca'),
-        subjectId,
-        listId: h.listId,
-        entryKey: h.entryKey,
-        entryHash: t.hashes.get(`${h.listId}/${h.entryKey}`) ?? '',
-        subjectFingerprint: fingerprint,
-        score: h.score,
-        explanation: h.explanation,
-        source,
-      })),
-      deps.clock.now(),
-    )
-    return { hits, suppressed, alertsCreated }
+    const alerts: AlertInsert[] = hits.map((h) => ({
+      alertId: deps.ids('sca'),
+      subjectId,
+      listId: h.listId,
+      entryKey: h.entryKey,
+      entryHash: t.hashes.get(`${h.listId}/${h.entryKey}`) ?? '',
+      subjectFingerprint: fingerprint,
+      score: h.score,
+      explanation: h.explanation,
+      source,
+    }))
+    const outbox = deps.outbox
+    const created = !outbox
+      ? await store.insertAlerts(deps.db, tenantId, alerts, deps.clock.now())
+      : await deps.db.transaction().execute(async (tx) => {
+          const ids = await store.insertAlerts(tx, tenantId, alerts, deps.clock.now())
+          await outbox.enqueue(
+            tx,
+            alerts
+              .filter((a) => ids.has(a.alertId))
+              .map((a) => ({
+                topic: SCREENING_EVENTS.alertCreated,
+                key: a.subjectId,
+                tenantId,
+                payload: {
+                  alertId: a.alertId,
+                  subjectId: a.subjectId,
+                  listId: a.listId,
+                  entryKey: a.entryKey,
+                  score: a.score,
+                  source: a.source,
+                  summary: a.explanation.summary,
+                },
+              })),
+          )
+          return ids
+        })
+    return { hits, suppressed, alertsCreated: created.size }
   }
 
   const service: Screening = {
@@ -255,6 +281,23 @@ export function createScreening(deps: ScreeningDeps): Screening {
           importedAt: now,
         }
         await store.writeSnapshot(tx, tenantId, snap, changes)
+        await deps.outbox?.enqueue(tx, [
+          {
+            topic: SCREENING_EVENTS.listImported,
+            key: snap.listId,
+            tenantId,
+            payload: {
+              snapshotId,
+              listId: snap.listId,
+              format: snap.format,
+              sha256: snap.sha256,
+              entryCount: snap.entryCount,
+              added: snap.added,
+              removed: snap.removed,
+              changed: snap.changed,
+            },
+          },
+        ])
         await store.audit(tx, tenantId, {
           auditId: deps.ids('sau'),
           action: 'list.imported',
@@ -336,6 +379,21 @@ export function createScreening(deps: ScreeningDeps): Screening {
           details: { decisionId, reason: input.reason, subjectFingerprint: subject.fingerprint, entryHash },
           at: now,
         })
+        await deps.outbox?.enqueue(tx, [
+          {
+            topic: SCREENING_EVENTS.decisionRecorded,
+            key: input.subjectId,
+            tenantId,
+            payload: {
+              decisionId,
+              subjectId: input.subjectId,
+              listId: input.listId,
+              entryKey: input.entryKey,
+              decision: input.decision,
+              analyst: input.analyst,
+            },
+          },
+        ])
       })
       return { decisionId }
     },

@@ -219,20 +219,21 @@ export function createScreeningStore(db: Db) {
       }))
     },
 
-    /** Inserts alerts; an alert already raised for the same subject and entry versions is not repeated. */
-    async insertAlerts(tenantId: string, alerts: readonly AlertInsert[], at: Date): Promise<number> {
-      let created = 0
+    /** Inserts alerts; an alert already raised for the same subject and entry versions is not repeated.
+     *  Returns the ids of the alerts actually created. */
+    async insertAlerts(tx: Exec, tenantId: string, alerts: readonly AlertInsert[], at: Date): Promise<Set<string>> {
+      const created = new Set<string>()
       for (let i = 0; i < alerts.length; i += CHUNK) {
         const rows = alerts.slice(i, i + CHUNK).map(
           (a) =>
             sql`(${tenantId}, ${a.alertId}, ${a.subjectId}, ${a.listId}, ${a.entryKey}, ${a.entryHash}, ${a.subjectFingerprint},
               ${a.score}, ${JSON.stringify(a.explanation)}::jsonb, ${a.source}, 'open', ${at})`,
         )
-        const r = await sql`
+        const r = await sql<{ alert_id: string }>`
           INSERT INTO screening_alerts (tenant_id, alert_id, subject_id, list_id, entry_key, entry_hash,
             subject_fingerprint, score, explanation, source, status, created_at)
-          VALUES ${sql.join(rows)} ON CONFLICT DO NOTHING`.execute(db)
-        created += Number(r.numAffectedRows ?? 0n)
+          VALUES ${sql.join(rows)} ON CONFLICT DO NOTHING RETURNING alert_id`.execute(tx)
+        for (const row of r.rows) created.add(row.alert_id)
       }
       return created
     },
