@@ -119,6 +119,16 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
   const parties: Party[] = []
   const cases: PlantedCase[] = []
   let seq = 0
+  /** One customer per account here; the id strings are shared, as a real feed would intern them. */
+  const customerIds = new Map<string, string>()
+  const customerOf = (account: string): string => {
+    let c = customerIds.get(account)
+    if (c === undefined) {
+      c = `C${account.slice(1)}`
+      customerIds.set(account, c)
+    }
+    return c
+  }
   /** Accounts opened during the period → opening time. */
   const lateOpen = new Map<string, number>()
 
@@ -176,8 +186,8 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
       dst,
       srcCountry: extra.srcCountry ?? HOME,
       dstCountry: extra.dstCountry ?? HOME,
-      ...(src.startsWith('A') ? { srcCustomer: `C${src.slice(1)}` } : {}),
-      ...(dst.startsWith('A') ? { dstCustomer: `C${dst.slice(1)}` } : {}),
+      ...(src.startsWith('A') ? { srcCustomer: customerOf(src) } : {}),
+      ...(dst.startsWith('A') ? { dstCustomer: customerOf(dst) } : {}),
     })
     return id
   }

@@ -59,13 +59,16 @@ export class EntityView {
 
   aggregate(dirIdx: number, windowIdx: number, k: number): number {
     const base = dirIdx * WINDOW_NAMES.length * 4
-    if (this.aggStamp[dirIdx] !== this.epoch || this.aggUpTo[dirIdx]! < windowIdx) {
-      // compute windows 0..windowIdx in one pass (short windows stop early on busy entities)
+    const fresh = this.aggStamp[dirIdx] !== this.epoch
+    if (fresh || this.aggUpTo[dirIdx]! < windowIdx) {
+      // First use in this transaction: windows 0..windowIdx in one pass (short windows stop early
+      // on busy entities). A longer window asked later: all windows, so at most two passes.
+      const upTo = fresh ? windowIdx : WINDOW_NAMES.length - 1
       const s = this.state
-      if (s) s.aggregateAll(this.now, DIRS[dirIdx]!, this.agg, base, windowIdx)
-      else this.agg.fill(0, base, base + (windowIdx + 1) * 4)
+      if (s) s.aggregateAll(this.now, DIRS[dirIdx]!, this.agg, base, upTo)
+      else this.agg.fill(0, base, base + (upTo + 1) * 4)
       this.aggStamp[dirIdx] = this.epoch
-      this.aggUpTo[dirIdx] = windowIdx
+      this.aggUpTo[dirIdx] = upTo
     }
     return this.agg[base + windowIdx * 4 + k]!
   }
