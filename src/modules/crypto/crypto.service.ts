@@ -115,8 +115,8 @@ export function masterKeyStore(
     return localKeyStore(randomBytes(32))
   }
   const { store, source, generated } = loadLocalKeyStore({
-    masterKey: env.MONETA_MASTER_KEY,
-    masterKeyFile: env.MONETA_MASTER_KEY_FILE,
+    masterKey: env.MONETA_MASTER_KEY || undefined,
+    masterKeyFile: env.MONETA_MASTER_KEY_FILE || undefined,
     defaultKeyFile: join(dataDir, 'master.key'),
   })
   if (generated)

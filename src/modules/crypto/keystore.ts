@@ -105,7 +105,7 @@ export function loadLocalKeyStore(src: LocalKeySource): {
       source: 'env',
       generated: false,
     }
-  const file = src.masterKeyFile ?? src.defaultKeyFile
+  const file = src.masterKeyFile || src.defaultKeyFile // empty = unset, as everywhere in config
   if (existsSync(file)) {
     return {
       store: localKeyStore(parseMasterKey(readFileSync(file, 'utf8'), file)),
