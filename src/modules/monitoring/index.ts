@@ -21,3 +21,9 @@ export type {
 export type { AlertRecord, AlertFilter, RuleSetRecord } from './monitoring.store.js'
 export { monitoringMigrations } from './monitoring.migrations.js'
 export { MONITORING_EVENTS, monitoringEvents } from './monitoring.events.js'
+export {
+  startLedgerConsumer,
+  ledgerPostingToTxns,
+  LEDGER_POSTED,
+  LEDGER_CONSUMER_GROUP,
+} from './ledger-consumer.js'

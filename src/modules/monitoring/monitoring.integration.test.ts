@@ -1,11 +1,12 @@
 import { sql } from 'kysely'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { isAppError } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
-import { createCatalogue, createOutbox } from '../events/index.js'
+import { createCatalogue, createEventBackbone, createOutbox, ledgerEvents } from '../events/index.js'
+import { ledgerPostingToTxns, startLedgerConsumer } from './ledger-consumer.js'
 import { generateTransactions } from './generator.js'
 import { monitoringEvents } from './monitoring.events.js'
 import { DAY_MS, type MonTxn, type RuleSetDef } from './monitoring.js'
@@ -203,5 +204,58 @@ describeEachDb('monitoring service', (target) => {
     const ingest = await m.ingest(tenant, burst)
     expect(ingest).toMatchObject({ evaluated: 3, replayed: 0 })
     expect((await m.ingest(tenant, burst)).replayed).toBe(3)
+  })
+
+  it('consumes posted ledger transactions from the event bus (asynchronous path)', async () => {
+    const tenant = freshTenant()
+    await m.saveList(tenant, 'high_risk_countries', ['IR'])
+    await m.saveRuleSet(tenant, velocitySet)
+    await m.transition(tenant, 1, 'active')
+    const bb = createEventBackbone({ db: h, bus: { kind: 'memory' }, events: monitoringEvents })
+    const sub = await startLedgerConsumer(bb.bus, m)
+    try {
+      const posted = (n: number) => ({
+        id: newId('evt'),
+        topic: 'ledger.transaction.posted.v1',
+        key: `txn_${n}`,
+        tenantId: tenant,
+        payload: {
+          transactionId: `txn_led${n}`,
+          status: 'posted',
+          legs: [{ source: 'acc_led', destination: `acc_shop${n}`, amount: '700000', currency: 'EUR' }],
+          metadata: { dstCountry: n === 2 ? 'IR' : 'DE' },
+          at: new Date(T0 + n * 1000).toISOString(),
+        },
+      })
+      expect(ledgerEvents.some((e) => e.name === 'ledger.transaction.posted.v1')).toBe(true)
+      await bb.bus.publish([posted(0), posted(1), posted(2)])
+      await vi.waitFor(
+        async () => {
+          const alerts = await m.listAlerts(tenant)
+          expect(alerts.map((a) => a.ruleId).sort()).toEqual(['hr.out', 'velocity.out_1h'])
+        },
+        { timeout: 10_000, interval: 50 },
+      )
+      const stored = await sql<{ txn_id: string }>`
+        SELECT txn_id FROM monitoring_transactions WHERE tenant_id = ${tenant} ORDER BY txn_id`.execute(h.db)
+      expect(stored.rows.map((r) => r.txn_id)).toEqual(['txn_led0', 'txn_led1', 'txn_led2'])
+    } finally {
+      await sub.close()
+      await bb.close()
+    }
+    // several legs become several transactions with derived ids; unknown kinds fall back to transfer
+    const many = ledgerPostingToTxns({
+      transactionId: 'txn_x',
+      legs: [
+        { source: 'a', destination: 'b', amount: '10', currency: 'EUR' },
+        { source: 'b', destination: 'c', amount: '5', currency: 'EUR' },
+      ],
+      metadata: { kind: 'teleport' },
+      at: new Date(T0).toISOString(),
+    })
+    expect(many.map((t) => [t.id, t.kind, t.src, t.dst, t.amount])).toEqual([
+      ['txn_x:0', 'transfer', 'a', 'b', 10n],
+      ['txn_x:1', 'transfer', 'b', 'c', 5n],
+    ])
   })
 })

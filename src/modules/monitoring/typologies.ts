@@ -202,7 +202,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       subject: 'src',
       description: 'A recently opened account sending on what it just received from several senders.',
       when: `src_party.known && src_party.age_days < ${d(p.muleMaxAgeDays)} && src.in_distinct_7d >= ${d(p.muleSenders)}
-        && src.in_sum_7d >= ${d(p.muleMinSum)} && src.out_sum_7d >= 0.5 * src.in_sum_7d`,
+        && src.in_sum_7d >= ${d(p.muleMinSum)} && src.out_sum_7d + double(txn.amount) >= 0.5 * src.in_sum_7d`,
       outcome: 'review',
       score: 40,
       reason: 'New account moving on funds from several senders (possible money mule)',
