@@ -209,6 +209,7 @@ export async function main(argv: string[]): Promise<void> {
   const baseUntreated: number[] = []
   const baseTreated: number[] = []
   let unmatchedTargets = 0
+  const treatedNames: string[] = []
   const baselineEntry = (name: string, targets: readonly number[]): number => {
     let best = 0
     const qn = normalizeName(name).text
@@ -226,6 +227,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     ourUntreated.push(screenScore(u, targets))
     ourTreated.push(screenScore(tr, targets))
+    treatedNames.push(`${tr.name} (${tr.dob || 'no dob'}) for ${u.name}`)
     baseUntreated.push(baselineEntry(u.name, targets))
     baseTreated.push(baselineEntry(tr.name, targets))
   }
@@ -266,6 +268,8 @@ export async function main(argv: string[]): Promise<void> {
   log(
     `ours at the shipped default ${DEFAULT_THRESHOLD}: treated recall ${pct(rate(ourTreated, DEFAULT_THRESHOLD))}, untreated ${pct(rate(ourUntreated, DEFAULT_THRESHOLD))}, false alerts ${pct(rate(negScores, DEFAULT_THRESHOLD))}`,
   )
+  const misses = ourTreated.map((x, i) => [x, i] as const).filter(([x]) => x < DEFAULT_THRESHOLD)
+  for (const [x, i] of misses.slice(0, 12)) log(`  treated miss at the default: ${x.toFixed(3)} ${treatedNames[i]}`)
   worst.sort((a, b) => b.score - a.score)
   for (const w of worst.slice(0, 8)) log(`  top false alert ${w.score}: ${w.name} — ${w.summary}`)
 

@@ -170,7 +170,21 @@ export function tokenSimilarity(
   // Short tokens ("chen" / "cheng", "ali" / "ala") are whole different names more often than typos.
   if (short) sim *= params.shortTokenFactor
   if (Math.max(la, lb) <= 3) sim = Math.min(sim, 0.82)
+  // …except for two kinds of slip that rarely make another name: a doubled letter ("yyu" / "yu",
+  // "hassan" / "hasan") and two neighbours swapped ("afiz" / "faiz").
+  if (dist === 1 && Math.min(la, lb) >= 2 && undouble(a) === undouble(b)) sim = Math.max(sim, 0.9)
+  else if (dist === 1 && la === lb && la >= 4 && sameLetters(a, b)) sim = Math.max(sim, 0.88)
   return { sim: Math.min(sim, 0.99), how }
+}
+
+function undouble(t: string): string {
+  let out = ''
+  for (const ch of t) if (out[out.length - 1] !== ch) out += ch
+  return out
+}
+
+function sameLetters(a: string, b: string): boolean {
+  return [...a].sort().join('') === [...b].sort().join('')
 }
 
 interface Pair {
@@ -401,6 +415,8 @@ interface IndexedName {
   readonly prepared: PreparedName
   /** Vocabulary ids of the tokens. */
   readonly tids: Int32Array
+  /** Sum of the token weights. */
+  readonly total: number
 }
 
 export interface ScreenOptions {
@@ -424,6 +440,7 @@ export class ScreeningIndex {
   private readonly names: IndexedName[] = []
   private readonly vocab = new Map<string, number>()
   private readonly vocabTokens: string[] = []
+  private readonly vocabPhon: string[] = []
   private readonly postings: number[][] = []
   private readonly phonIndex = new Map<string, number[]>()
   private readonly deleteIndex = new Map<string, number[]>()
@@ -488,7 +505,9 @@ export class ScreeningIndex {
       const id = this.names.length
       const prepared = prepareName(p.norm, this.stats, this.params)
       const tids = new Int32Array(prepared.tokens.length)
-      this.names.push({ entry: p.entry, kind: p.kind, display: p.display, prepared, tids })
+      let total = 0
+      for (const w of prepared.weights) total += w
+      this.names.push({ entry: p.entry, kind: p.kind, display: p.display, prepared, tids, total })
       for (let i = 0; i < prepared.tokens.length; i++) {
         const tok = prepared.tokens[i]!
         const tid = this.tokenId(tok, prepared.phon[i]!)
@@ -513,6 +532,7 @@ export class ScreeningIndex {
     const id = this.vocabTokens.length
     this.vocab.set(tok, id)
     this.vocabTokens.push(tok)
+    this.vocabPhon.push(phon)
     this.postings.push([])
     if (phon.length >= 3) push(this.phonIndex, phon, id)
     if (tok.length >= 4) for (const d of deletions(tok)) push(this.deleteIndex, d, id)
@@ -588,11 +608,18 @@ export class ScreeningIndex {
     }
   }
 
-  /** Vocabulary tokens that may be the same word as query token `i`, with the share of its weight they earn. */
+  /** Vocabulary tokens that may be the same word as query token `i`, with the share of its weight they
+   *  earn: 1 for the token itself, its similarity for a neighbour that clears the token floor. */
   private similarTokens(q: PreparedName, i: number, out: Map<number, number>): void {
     const tok = q.tokens[i]!
     const add = (tid: number, share: number): void => {
-      if ((out.get(tid) ?? 0) < share) out.set(tid, share)
+      if (out.has(tid)) return
+      if (share < 1) {
+        const t = tokenSimilarity(tok, q.phon[i]!, q.cons[i]!, this.vocabTokens[tid]!, this.vocabPhon[tid]!, false, this.params)
+        if (t.sim < this.params.tokenFloor) return
+        share = t.sim
+      }
+      out.set(tid, share)
     }
     const exact = this.vocab.get(tok)
     if (exact !== undefined) add(exact, 1)
@@ -675,7 +702,10 @@ export class ScreeningIndex {
     const acc = this.acc
     const ranked = touched.filter((id) => acc[id]! >= min)
     if (ranked.length > CANDIDATES) {
-      ranked.sort((a, b) => acc[b]! - acc[a]!)
+      // Rank by shared weight, less what the listed name leaves unexplained (long names rank lower).
+      const names = this.names
+      const key = (id: number): number => acc[id]! - 0.25 * Math.max(0, names[id]!.total - acc[id]!)
+      ranked.sort((a, b) => key(b) - key(a))
       ranked.length = CANDIDATES
     }
     return ranked
