@@ -68,4 +68,24 @@ const eventsCore: Migration = {
   },
 }
 
-export const eventsMigrations: NamedMigrations = { '0100_events_core': eventsCore }
+/**
+ * An UPDATE that marks a row sent cannot be HOT (sent_at is in the pending index's predicate), so it
+ * writes a new entry into every index of the table: keep only the primary key and the pending queue.
+ * Retention purges by created_at through a BRIN index (cheap to maintain); republishing, a rare
+ * recovery step, filters sent_at without an index.
+ */
+const outboxLeanIndexes: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `DROP INDEX IF EXISTS event_outbox_event_id`,
+      `DROP INDEX IF EXISTS event_outbox_sent_at`,
+      `CREATE INDEX event_outbox_created_brin ON event_outbox USING brin (created_at)`,
+      `ALTER TABLE event_outbox SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 5000)`,
+    ])
+  },
+}
+
+export const eventsMigrations: NamedMigrations = {
+  '0100_events_core': eventsCore,
+  '0101_events_outbox_lean_indexes': outboxLeanIndexes,
+}

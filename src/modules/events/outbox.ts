@@ -57,6 +57,8 @@ export interface OutboxRelayOptions {
    * (each holds its own lanes); used to split the work by tenant, and by tests sharing one database.
    */
   readonly tenants?: readonly string[]
+  /** Lanes (0–15) this relay may take; default all. Several relays with disjoint lanes run in parallel. */
+  readonly lanes?: readonly number[]
   /** Test hook: runs after the bus accepted a batch and before the rows are marked sent. */
   readonly afterPublish?: (eventIds: readonly string[]) => Promise<void>
 }
@@ -110,7 +112,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const db = o.db.db
   const tenants = o.tenants && o.tenants.length > 0 ? [...o.tenants].sort() : null
   const lockClass = tenants ? partitionOf(tenants.join(','), 0x7fffffff) : LOCK_CLASS
-  let lanes: number[] = o.db.engine === 'pglite' ? Array.from({ length: LANES }, (_, i) => i) : []
+  const allowed = o.lanes ? [...new Set(o.lanes)].filter((l) => l >= 0 && l < LANES) : Array.from({ length: LANES }, (_, i) => i)
+  let lanes: number[] = o.db.engine === 'pglite' ? allowed : []
   let running = false
   let wake: (() => void) | undefined
   let loopDone: Promise<void> | undefined
@@ -118,12 +121,17 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let lastPurge = 0
   const stats = { published: 0, rounds: 0, poisoned: 0 }
 
-  const kick = () => wake?.()
+  // A wake-up that arrives while a round is running is remembered, not lost.
+  let kicked = false
+  const kick = () => {
+    kicked = true
+    wake?.()
+  }
 
   const takeLanes = async () => {
-    if (!listener || lanes.length === LANES) return
+    if (!listener || lanes.length === allowed.length) return
     const owned = new Set(lanes)
-    for (let lane = 0; lane < LANES; lane++) {
+    for (const lane of allowed) {
       if (owned.has(lane)) continue
       const r = await listener.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [lockClass, lane])
       if (r.rows[0]?.ok) owned.add(lane)
@@ -202,7 +210,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     const outbox = await sql`
       DELETE FROM event_outbox WHERE (tenant_id, seq) IN (
         SELECT tenant_id, seq FROM event_outbox
-        WHERE sent_at IS NOT NULL AND sent_at < now() - ${retentionMs} * interval '1 millisecond'
+        WHERE created_at < now() - ${retentionMs} * interval '1 millisecond' AND sent_at IS NOT NULL
           AND (${tenants}::text[] IS NULL OR tenant_id = ANY(${tenants}::text[])) LIMIT 10000)`.execute(db)
     const inbox = await sql`
       DELETE FROM event_inbox WHERE (tenant_id, consumer_group, event_id) IN (
@@ -215,6 +223,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const loop = async () => {
     while (running) {
       let n = 0
+      kicked = false
       try {
         if (!listener && o.db.engine === 'postgres') await connectListener()
         await takeLanes()
@@ -227,7 +236,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         o.logger?.warn({ err }, 'outbox relay round failed; retrying')
         n = 0
       }
-      if (n >= batchSize || !running) continue
+      if (n >= batchSize || !running || kicked) continue
       await new Promise<void>((resolve) => {
         wake = resolve
         setTimeout(resolve, pollMs).unref()

@@ -65,7 +65,10 @@ export interface Market {
   listAlerts(tenantId: string, opts?: { instrument?: string; limit?: number }): Promise<readonly StoredAlert[]>
   /** Rolling state of an instrument, as this process's evaluator sees it. */
   state(tenantId: string, instrument: string): InstrumentState | undefined
-  /** Consumes the tick topic (group market-alerts) and evaluates the rules. */
+  /**
+   * Consumes the tick topic (group market-alerts), evaluates the rules and publishes the alerts;
+   * a second group (market-alert-store) stores them for /v1/market/alerts.
+   */
   startAlertWorker(opts?: { maxInFlight?: number; consumerName?: string }): Promise<Subscription>
   /** Alerts of a tenant as they are published (feeds Server-Sent Events). Returns the unsubscribe. */
   onAlert(tenantId: string, listener: (alert: AlertPayload) => void): Promise<() => void>
@@ -73,6 +76,7 @@ export interface Market {
 }
 
 export const ALERT_GROUP = 'market-alerts'
+export const ALERT_STORE_GROUP = 'market-alert-store'
 
 const RULE_PREFIX = 'mrl'
 
@@ -102,17 +106,25 @@ export function createMarket(deps: MarketDeps): Market {
       SELECT rule_id, instrument, kind, params FROM market_alert_rules WHERE tenant_id = ${tenantId} ORDER BY rule_id`.execute(db)
     return r.rows.map((row) => ({ ruleId: row.rule_id, tenantId, instrument: row.instrument, kind: row.kind, params: row.params }))
   }
+  const refreshing = new Set<string>()
   const engineFor = async (tenantId: string): Promise<AlertEngine> => {
     const now = deps.clock.now().getTime()
     const cached = engines.get(tenantId)
-    if (cached && now - cached.loadedAt < ttl) return cached.engine
-    const rules = await loadRules(tenantId)
     if (cached) {
-      cached.engine.setRules(rules)
-      cached.loadedAt = now
+      // Stale rules are refreshed in the background: the tick path never waits for the database.
+      if (now - cached.loadedAt >= ttl && !refreshing.has(tenantId)) {
+        refreshing.add(tenantId)
+        loadRules(tenantId)
+          .then((rules) => {
+            cached.engine.setRules(rules)
+            cached.loadedAt = deps.clock.now().getTime()
+          })
+          .catch((err: unknown) => deps.logger?.warn({ err, tenantId }, 'market: reloading rules failed'))
+          .finally(() => refreshing.delete(tenantId))
+      }
       return cached.engine
     }
-    const engine = createAlertEngine(tenantId, rules)
+    const engine = createAlertEngine(tenantId, await loadRules(tenantId))
     engines.set(tenantId, { engine, loadedAt: now })
     return engine
   }
@@ -128,8 +140,8 @@ export function createMarket(deps: MarketDeps): Market {
     message: a.message,
   })
 
-  /** Publishes alerts (event id derived from the alert id) and stores them; both are idempotent. */
-  const emit = async (alerts: readonly { alert: Alert; tickId: string }[]) => {
+  /** Publishes alerts; the event id derives from the alert id, so a re-evaluated tick deduplicates. */
+  const publish = async (alerts: readonly { alert: Alert; tickId: string }[]) => {
     if (alerts.length === 0) return
     await events.bus.publish(
       alerts.map(({ alert, tickId }) => ({
@@ -140,6 +152,10 @@ export function createMarket(deps: MarketDeps): Market {
         payload: toPayload(alert, tickId),
       })),
     )
+  }
+  /** Stores alerts (idempotent on the alert id). */
+  const store = async (alerts: readonly { alert: Alert; tickId: string }[]) => {
+    if (alerts.length === 0) return
     await sql`
       INSERT INTO market_alerts (tenant_id, alert_id, rule_id, instrument, kind, price, tick_at, tick_id, message)
       SELECT * FROM unnest(${alerts.map((a) => a.alert.tenantId)}::text[], ${alerts.map((a) => a.alert.alertId)}::text[],
@@ -222,7 +238,8 @@ export function createMarket(deps: MarketDeps): Market {
     },
     async evaluate(tenantId, ticks) {
       const fired = await evaluateTicks(tenantId, ticks)
-      await emit(fired)
+      await publish(fired)
+      await store(fired)
       return fired.map((f) => f.alert)
     },
     async listAlerts(tenantId, opts = {}) {
@@ -270,10 +287,37 @@ export function createMarket(deps: MarketDeps): Market {
           }
           const fired: { alert: Alert; tickId: string }[] = []
           for (const [tenantId, ticks] of byTenant) fired.push(...(await evaluateTicks(tenantId, ticks)))
-          await emit(fired)
+          await publish(fired)
         },
       })
       subs.push(sub)
+      // Alerts are stored by a projection of the alert topic, off the tick path.
+      subs.push(
+        await events.bus.subscribe({
+          group: ALERT_STORE_GROUP,
+          topics: [ALERT_TOPIC],
+          maxInFlight: 1000,
+          batchHandler: (msgs) =>
+            store(
+              msgs.map((m) => {
+                const p = m.payload as AlertPayload
+                return {
+                  tickId: p.tickId,
+                  alert: {
+                    alertId: p.alertId,
+                    ruleId: p.ruleId,
+                    tenantId: m.tenantId,
+                    instrument: p.instrument,
+                    kind: p.kind,
+                    price: Number(p.price),
+                    tickTs: p.tickTs,
+                    message: p.message,
+                  },
+                }
+              }),
+            ),
+        }),
+      )
       return sub
     },
     async onAlert(tenantId, listener) {

@@ -176,8 +176,16 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
       }
 
       const ack = async (msgs: readonly EventMessage[], streamOf: Map<EventMessage, string>) => {
+        // One XACK per stream with every id of the batch.
+        const ids = new Map<string, string[]>()
+        for (const m of msgs) {
+          const s = streamOf.get(m)!
+          const list = ids.get(s)
+          if (list) list.push(m.position)
+          else ids.set(s, [m.position])
+        }
         const pipe = redis.pipeline()
-        for (const m of msgs) pipe.xack(streamOf.get(m)!, o.group, m.position)
+        for (const [s, list] of ids) pipe.xack(s, o.group, ...list)
         await pipe.exec()
       }
 
@@ -200,7 +208,11 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
         if (msgs.length === 0) return
         await process(msgs)
         if (killed) return
-        await ack(msgs, streamOf)
+        // Not awaited: the next read goes out at once (commands on one connection keep their order).
+        // A failed acknowledgement leaves the entries pending: they are read again through the drain path.
+        ack(msgs, streamOf).catch(() => {
+          for (const s of streamOf.values()) if (owned.has(s)) draining.add(s)
+        })
       }
 
       // A partition newly taken over (or after an error): first what is pending to this member,

@@ -1,0 +1,280 @@
+import { execFileSync } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
+import { Redis } from 'ioredis'
+import { sql } from 'kysely'
+import { allMigrations, allRoutines } from '../src/migrations.js'
+import {
+  createEventBackbone,
+  createOutboxRelay,
+  type EventBackbone,
+  type OutboxRelay,
+  type Subscription,
+} from '../src/modules/events/index.js'
+import { ALERT_TOPIC, createMarket, marketEvents, TICK_TOPIC, type AlertPayload } from '../src/modules/market/index.js'
+import { systemClock } from '../src/shared/clock.js'
+import { connect, type DbHandle } from '../src/shared/db/connect.js'
+import { migrateToLatest } from '../src/shared/db/migrate.js'
+import { newId } from '../src/shared/ids.js'
+
+/**
+ * npm run bench -- events [--events N] [--relays N] [--consumers N] [--tick-rate N] [--tick-seconds N]
+ *
+ * 1. ceiling: `redis-benchmark` XADD throughput (pipelined) on the same Redis;
+ * 2. end to end: N events already committed in the PostgreSQL outbox → relays (FOR UPDATE SKIP LOCKED,
+ *    disjoint lanes) → Redis Streams → a consumer group whose effect commits with its inbox rows;
+ *    checks that every event's effect is applied exactly once;
+ * 3. market: ticks published at a fixed rate through Redis Streams → alert worker (rules, alert rows
+ *    in PostgreSQL, alert events) → an alert subscriber; tick-to-alert latency percentiles.
+ * Redis: MONETA_BENCH_REDIS_URL or REDIS_URL (default redis://127.0.0.1:6379).
+ * PostgreSQL: DATABASE_URL or MONETA_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
+ */
+const arg = (args: string[], name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`)
+  const v = i >= 0 ? Number(args[i + 1]) : fallback
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`)
+  return v
+}
+const log = (s: string) => process.stdout.write(`${s}\n`)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+
+async function dropKeys(redis: Redis, prefix: string) {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) await redis.del(...keys)
+  } while (cursor !== '0')
+}
+
+function xaddCeiling(url: string): number {
+  const u = new URL(url)
+  const key = `${newId('bench')}:xadd`
+  const payload = JSON.stringify({ n: 123456 })
+  const out = execFileSync(
+    'redis-benchmark',
+    ['-h', u.hostname, '-p', u.port || '6379', '-q', '-n', '400000', '-P', '64', '-c', '8',
+      'XADD', key, '*', 'id', newId('evt'), 'k', 'k123', 'tn', newId('ten'), 'ts', String(Date.now()), 'd', payload],
+    { encoding: 'utf8' },
+  )
+  execFileSync('redis-cli', ['-h', u.hostname, '-p', u.port || '6379', 'DEL', key])
+  const m = /([\d.]+) requests per second/.exec(out.split('\r').at(-1) ?? out)
+  if (!m) throw new Error(`cannot parse redis-benchmark output: ${out.slice(-200)}`)
+  return Number(m[1])
+}
+
+async function endToEnd(h: DbHandle, redisUrl: string, n: number, nRelays: number, nConsumers: number) {
+  const tenant = newId('ten')
+  const prefix = newId('bench')
+  const group = 'bench-e2e'
+  await sql`CREATE TABLE IF NOT EXISTS bench_event_effects (tenant_id text NOT NULL, consumer text NOT NULL, n bigint NOT NULL, PRIMARY KEY (tenant_id, consumer))`.execute(h.db)
+
+  log(`e2e: committing ${n} events to the outbox (one INSERT … SELECT, keys over 1,000 aggregates)…`)
+  let t = performance.now()
+  await sql`INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
+    SELECT ${tenant}, 'events.probe.sent.v1', 'agg' || (g % 1000), jsonb_build_object('n', g) FROM generate_series(1, ${n}) g`.execute(h.db)
+  log(`e2e: outbox filled in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+
+  const bb = createEventBackbone({
+    db: h,
+    bus: { kind: 'redis', url: redisUrl, prefix, partitions: 8, blockMs: 20 },
+    relay: { tenants: [tenant], batchSize: 4000, pollMs: 5 },
+    republishOnUnknownLoss: false,
+  })
+  let applied = 0
+  let delivered = 0
+  const subs: Subscription[] = []
+  for (let c = 0; c < nConsumers; c++) {
+    const consumer = `c${c}`
+    await sql`INSERT INTO bench_event_effects VALUES (${tenant}, ${consumer}, 0)`.execute(h.db)
+    subs.push(
+      await bb.bus.subscribe({
+        group,
+        topics: ['events.probe.sent.v1'],
+        consumerName: `${prefix}-${consumer}`,
+        maxInFlight: 4000,
+        batchHandler: async (msgs) => {
+          delivered += msgs.length
+          const fresh = await bb.inbox.apply(group, msgs, async (tx, f) => {
+            // The effect: a counter that would exceed N if any event were applied twice.
+            await sql`UPDATE bench_event_effects SET n = n + ${f.length} WHERE tenant_id = ${tenant} AND consumer = ${consumer}`.execute(tx)
+          })
+          applied += fresh
+        },
+      }),
+    )
+  }
+  // Disjoint lanes: the relays work in parallel, each key still has one relay.
+  const relays: OutboxRelay[] = Array.from({ length: nRelays }, (_, r) =>
+    createOutboxRelay({
+      db: h,
+      bus: bb.bus,
+      catalogue: bb.catalogue,
+      tenants: [tenant],
+      batchSize: 4000,
+      pollMs: 5,
+      lanes: Array.from({ length: 16 }, (_, l) => l).filter((l) => l % nRelays === r),
+    }),
+  )
+  await sleep(300) // consumers take their partition leases
+  t = performance.now()
+  for (const r of relays) await r.start()
+  const samples: number[] = []
+  let last = 0
+  let lastT = t
+  while (applied < n) {
+    await sleep(250)
+    const now = performance.now()
+    if (now - lastT >= 1000) {
+      samples.push(((applied - last) * 1000) / (now - lastT))
+      last = applied
+      lastT = now
+      log(`e2e: ${applied}/${n} applied (${Math.round(samples.at(-1)!)} /s)`)
+    }
+    if (now - t > 300_000) break
+  }
+  const seconds = (performance.now() - t) / 1000
+  for (const r of relays) await r.stop()
+  for (const s of subs) await s.close()
+  await bb.close()
+
+  const effects = Number((await sql<{ s: string }>`SELECT coalesce(sum(n), 0)::text AS s FROM bench_event_effects WHERE tenant_id = ${tenant}`.execute(h.db)).rows[0]!.s)
+  const inbox = Number((await sql<{ c: string }>`SELECT count(*)::text AS c FROM event_inbox WHERE tenant_id = ${tenant} AND consumer_group = ${group}`.execute(h.db)).rows[0]!.c)
+  const unsent = Number((await sql<{ c: string }>`SELECT count(*)::text AS c FROM event_outbox WHERE tenant_id = ${tenant} AND sent_at IS NULL`.execute(h.db)).rows[0]!.c)
+  await sql`DELETE FROM event_outbox WHERE tenant_id = ${tenant}`.execute(h.db)
+  await sql`DELETE FROM event_inbox WHERE tenant_id = ${tenant}`.execute(h.db)
+  await sql`DELETE FROM bench_event_effects WHERE tenant_id = ${tenant}`.execute(h.db)
+  const redis = new Redis(redisUrl)
+  await dropKeys(redis, prefix)
+  redis.disconnect()
+  const eps = applied / seconds
+  const minSecond = samples.length > 2 ? Math.min(...samples.slice(0, -1)) : eps
+  log(
+    `e2e: ${applied} events in ${seconds.toFixed(2)} s = ${Math.round(eps)} events/s (slowest full second ${Math.round(minSecond)} /s); ` +
+      `delivered ${delivered}, effects ${effects}, inbox ${inbox}, unsent ${unsent}`,
+  )
+  return { eps, minSecond, lost: n - inbox + unsent, duplicated: effects - inbox }
+}
+
+async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds: number) {
+  const tenant = newId('ten')
+  const prefix = newId('bench')
+  const bb: EventBackbone = createEventBackbone({
+    db: h,
+    bus: { kind: 'redis', url: redisUrl, prefix, partitions: 8, blockMs: 20 },
+    events: marketEvents,
+    relay: { tenants: [tenant] },
+    republishOnUnknownLoss: false,
+  })
+  const market = createMarket({ db: h.db, events: bb, clock: systemClock, rulesTtlMs: 60_000 })
+  const instruments = Array.from({ length: 50 }, (_, i) => `SYM${i}`)
+  for (const instrument of instruments) await market.createRule(tenant, { instrument, kind: 'price_cross', level: '100', direction: 'any' })
+  await market.createRule(tenant, { instrument: '*', kind: 'pct_move', pct: 1.5, windowSec: 5 })
+  const sentAt = new Map<string, number>()
+  const latencies: number[] = []
+  let warm = Infinity
+  let alerts = 0
+  const worker = await market.startAlertWorker({ maxInFlight: 2000 })
+  const watcher = await bb.bus.subscribe({
+    group: 'bench-alerts',
+    topics: [ALERT_TOPIC],
+    from: 'latest',
+    maxInFlight: 2000,
+    batchHandler: (msgs) => {
+      const now = performance.now()
+      for (const m of msgs) {
+        const p = m.payload as AlertPayload
+        const at = sentAt.get(p.tickId)
+        alerts++
+        if (at !== undefined && at >= warm) latencies.push(now - at)
+      }
+      return Promise.resolve()
+    },
+  })
+  while (worker.assigned() === 0 || watcher.assigned() === 0) await sleep(20)
+
+  const price = instruments.map(() => 100)
+  let sent = 0
+  const start = performance.now()
+  warm = start + 1000 // the first second warms up JIT and connections
+  const end = start + seconds * 1000
+  log(`ticks: ${rate}/s for ${seconds}s over ${instruments.length} instruments…`)
+  while (performance.now() < end) {
+    const due = Math.floor(((performance.now() - start) * rate) / 1000) - sent
+    if (due > 0) {
+      const batch = Array.from({ length: due }, (_, i) => {
+        const k = (sent + i) % instruments.length
+        price[k] = Math.max(1, price[k]! + (100 - price[k]!) * 0.05 + (Math.random() - 0.5) * 0.6)
+        return {
+          topic: TICK_TOPIC,
+          key: instruments[k]!,
+          tenantId: tenant,
+          payload: { instrument: instruments[k]!, price: price[k]!.toFixed(2), volume: 100 + Math.floor(Math.random() * 900), ts: Date.now() },
+        }
+      })
+      const t = performance.now()
+      const wire = await bb.bus.publish(batch)
+      for (const w of wire) sentAt.set(w.id, t)
+      sent += due
+    }
+    await sleep(1)
+  }
+  const elapsed = (performance.now() - start) / 1000
+  await sleep(1000)
+  await worker.close()
+  await watcher.close()
+  await market.close()
+  await bb.close()
+  const stored = Number((await sql<{ c: string }>`SELECT count(*)::text AS c FROM market_alerts WHERE tenant_id = ${tenant}`.execute(h.db)).rows[0]!.c)
+  await sql`DELETE FROM market_alerts WHERE tenant_id = ${tenant}`.execute(h.db)
+  await sql`DELETE FROM market_alert_rules WHERE tenant_id = ${tenant}`.execute(h.db)
+  const redis = new Redis(redisUrl)
+  await dropKeys(redis, prefix)
+  redis.disconnect()
+  latencies.sort((a, b) => a - b)
+  const r = {
+    rate: sent / elapsed,
+    alerts,
+    stored,
+    samples: latencies.length,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    max: latencies.at(-1) ?? NaN,
+  }
+  log(
+    `ticks: sent ${sent} (${Math.round(r.rate)}/s), ${alerts} alerts received (${stored} stored); tick-to-alert over ${r.samples} alerts: ` +
+      `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms`,
+  )
+  return r
+}
+
+export async function main(args: string[]): Promise<void> {
+  const n = arg(args, 'events', 300_000)
+  const nRelays = arg(args, 'relays', 2)
+  const nConsumers = arg(args, 'consumers', 2)
+  const rate = arg(args, 'tick-rate', 15_000)
+  const tickSeconds = arg(args, 'tick-seconds', 10)
+  const redisUrl = process.env.MONETA_BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const dbUrl = process.env.DATABASE_URL ?? process.env.MONETA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  log(`events bench: redis ${redisUrl}, postgres ${dbUrl.replace(/\/\/[^@]*@/, '//')}`)
+
+  const ceiling = xaddCeiling(redisUrl)
+  log(`ceiling: redis-benchmark XADD (pipeline 64, 8 clients) ${Math.round(ceiling)} /s`)
+
+  const h = await connect({ databaseUrl: dbUrl, poolSize: 20 })
+  await migrateToLatest(h.db, allMigrations, allRoutines)
+  const e2e = await endToEnd(h, redisUrl, n, nRelays, nConsumers)
+  const ticks = await tickToAlert(h, redisUrl, rate, tickSeconds)
+  await h.close()
+
+  log(
+    JSON.stringify({
+      bench: 'events',
+      e2e_eps: Math.round(e2e.eps),
+      tick_alert_p99_ms: Number(ticks.p99.toFixed(2)),
+      xadd_ceiling_eps: Math.round(ceiling),
+      lost: e2e.lost,
+      duplicated_effects: e2e.duplicated,
+    }),
+  )
+}
