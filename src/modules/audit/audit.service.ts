@@ -327,7 +327,7 @@ export function createAudit(deps: AuditDeps): Audit {
         publicKeys: new Map([[keys.keyId, keys.publicKey]]),
         checkpoints,
         headSize,
-        pages: pageEntries(db, tenant, opts.pageSize ?? 20_000),
+        pages: ({ macs }) => pageEntries(db, tenant, opts.pageSize ?? 5000, undefined, undefined, { macs }),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       })
     },

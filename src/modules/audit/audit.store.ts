@@ -37,15 +37,13 @@ export async function insertEntries(
   const CHUNK = 5000
   for (let i = 0; i < rows.length; i += CHUNK) {
     const json = JSON.stringify(
-      rows
-        .slice(i, i + CHUNK)
-        .map((r) => ({
-          s: r.seq,
-          e: r.entry,
-          l: r.leaf.toString('base64'),
-          m: r.mac.toString('base64'),
-          t: r.at.toISOString(),
-        })),
+      rows.slice(i, i + CHUNK).map((r) => ({
+        s: r.seq,
+        e: r.entry,
+        l: r.leaf.toString('base64'),
+        m: r.mac.toString('base64'),
+        t: r.at.toISOString(),
+      })),
     )
     await sql`
       INSERT INTO audit_entries (tenant_id, seq, entry, leaf_hash, mac, created_at)
@@ -125,16 +123,22 @@ interface AggPage {
  * less driver work. Falls back to plain rows when the aggregate cannot be split unambiguously
  * (a tampered entry containing the separator, or a hash column of the wrong length).
  */
-async function fetchPage(db: Exec, tenant: string, lo: number, hi: number): Promise<StoredEntry[]> {
+async function fetchPage(
+  db: Exec,
+  tenant: string,
+  lo: number,
+  hi: number,
+  macs: boolean,
+): Promise<StoredEntry[]> {
   // A seq range, not OFFSET/LIMIT: an index range scan whatever the page.
   const r = await sql<AggPage>`
     SELECT count(*) AS n,
-      bool_and(length(leaf_hash) = 32 AND length(mac) = 32) AS ok,
+      bool_and(length(leaf_hash) = 32 AND (${!macs} OR length(mac) = 32)) AS ok,
       string_agg(seq::text, ',' ORDER BY seq) AS seqs,
       string_agg(CASE WHEN entry IS NULL THEN '0' ELSE '1' END, '' ORDER BY seq) AS present,
       string_agg(coalesce(entry, ''), E'\x1e' ORDER BY seq) AS entries,
       encode(string_agg(leaf_hash, ''::bytea ORDER BY seq), 'base64') AS leaves,
-      encode(string_agg(mac, ''::bytea ORDER BY seq), 'base64') AS macs
+      ${macs ? sql`encode(string_agg(mac, ''::bytea ORDER BY seq), 'base64')` : sql`''`} AS macs
     FROM audit_entries WHERE tenant_id = ${tenant} AND seq >= ${lo} AND seq < ${hi}`.execute(db)
   const a = r.rows[0]
   const n = Number(a?.n ?? 0n)
@@ -142,14 +146,15 @@ async function fetchPage(db: Exec, tenant: string, lo: number, hi: number): Prom
   const seqs = a.seqs!.split(',')
   const entries = a.entries!.split('\x1e')
   const leaves = Buffer.from(a.leaves!, 'base64')
-  const macs = Buffer.from(a.macs!, 'base64')
+  const macBytes = Buffer.from(a.macs!, 'base64')
+  const noMac = Buffer.alloc(0)
   if (
     a.ok &&
     seqs.length === n &&
     entries.length === n &&
     a.present!.length === n &&
     leaves.length === 32 * n &&
-    macs.length === 32 * n
+    (!macs || macBytes.length === 32 * n)
   ) {
     const out: StoredEntry[] = new Array<StoredEntry>(n)
     for (let i = 0; i < n; i++) {
@@ -157,7 +162,7 @@ async function fetchPage(db: Exec, tenant: string, lo: number, hi: number): Prom
         seq: Number(seqs[i]),
         entry: a.present![i] === '1' ? entries[i]! : null,
         leafHash: leaves.subarray(i * 32, i * 32 + 32),
-        mac: macs.subarray(i * 32, i * 32 + 32),
+        mac: macs ? macBytes.subarray(i * 32, i * 32 + 32) : noMac,
       }
     }
     return out
@@ -183,18 +188,20 @@ export async function* pageEntries(
   pageSize: number,
   from?: number,
   to?: number,
+  opts: { macs?: boolean } = {},
 ): AsyncGenerator<StoredEntry[]> {
+  const macs = opts.macs ?? true
   const b = await sql<{ lo: bigint | null; hi: bigint | null }>`
     SELECT min(seq) AS lo, max(seq) AS hi FROM audit_entries WHERE tenant_id = ${tenant}`.execute(db)
   if (b.rows[0]?.lo === null || b.rows[0]?.lo === undefined) return
   const start = Math.max(Number(b.rows[0].lo), from ?? -Infinity)
   const end = Math.min(Number(b.rows[0].hi) + 1, to ?? Infinity)
   let lo = start
-  let next = lo < end ? fetchPage(db, tenant, lo, Math.min(lo + pageSize, end)) : Promise.resolve([])
+  let next = lo < end ? fetchPage(db, tenant, lo, Math.min(lo + pageSize, end), macs) : Promise.resolve([])
   while (lo < end) {
     const page = await next
     lo += pageSize
-    next = lo < end ? fetchPage(db, tenant, lo, Math.min(lo + pageSize, end)) : Promise.resolve([])
+    next = lo < end ? fetchPage(db, tenant, lo, Math.min(lo + pageSize, end), macs) : Promise.resolve([])
     if (page.length > 0) yield page
   }
 }

@@ -79,7 +79,7 @@ function writeNonce(target: Buffer, offset: number): void {
 // AAD scratch: header ‖ context, rebuilt per call (setAAD consumes it synchronously).
 let scratch = Buffer.allocUnsafe(1024)
 
-function contextString(tenant: string, ctx: FieldContext): string {
+export function contextString(tenant: string, ctx: FieldContext): string {
   return `${tenant.length}:${tenant}|${ctx.table.length}:${ctx.table}|${ctx.column.length}:${ctx.column}|${ctx.row.length}:${ctx.row}`
 }
 
@@ -96,18 +96,14 @@ function aadFor(header: Buffer, context: string | Buffer): Buffer {
 }
 
 /** Encrypts `plaintext` bound to `context` (from encodeContext, or tenant + FieldContext). */
-export function seal(
-  key: DataKey,
-  context: Buffer | { tenant: string; ctx: FieldContext },
-  plaintext: Buffer,
-): Buffer {
+export function seal(key: DataKey, context: Buffer | string, plaintext: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + plaintext.length + TAG_BYTES)
   out[0] = FORMAT_VERSION
   out.writeUInt32BE(key.id, 1)
   writeNonce(out, 5)
   key.commitment.copy(out, 17)
   const cipher = createCipheriv('aes-256-gcm', key.encKey, out.subarray(5, 17), { authTagLength: TAG_BYTES })
-  cipher.setAAD(aadFor(out, Buffer.isBuffer(context) ? context : contextString(context.tenant, context.ctx)))
+  cipher.setAAD(aadFor(out, context))
   const body = cipher.update(plaintext)
   body.copy(out, HEADER_BYTES)
   const fin = cipher.final()
@@ -139,11 +135,7 @@ export function checkShape(ciphertext: Uint8Array): Buffer {
   return buf
 }
 
-export function open(
-  key: DataKey,
-  context: Buffer | { tenant: string; ctx: FieldContext },
-  ciphertext: Buffer,
-): Buffer {
+export function open(key: DataKey, context: Buffer | string, ciphertext: Buffer): Buffer {
   const buf = checkShape(ciphertext)
   if (buf.readUInt32BE(1) !== key.id) throw new Error('open() called with the wrong key')
   // Key commitment: the value names exactly one key; a ciphertext crafted to open under two keys fails here.
@@ -159,9 +151,7 @@ export function open(
     authTagLength: TAG_BYTES,
   })
   decipher.setAuthTag(buf.subarray(tagAt))
-  decipher.setAAD(
-    aadFor(buf, Buffer.isBuffer(context) ? context : contextString(context.tenant, context.ctx)),
-  )
+  decipher.setAAD(aadFor(buf, context))
   const body = decipher.update(buf.subarray(HEADER_BYTES, tagAt))
   try {
     const fin = decipher.final()

@@ -5,6 +5,7 @@ import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import { CRYPTO_ERRORS, cryptoError } from './crypto.errors.js'
 import {
+  contextString,
   deriveDataKey,
   keyIdOf,
   open,
@@ -236,7 +237,7 @@ export async function createKeyring(deps: KeyringDeps): Promise<Keyring> {
             deps.logger?.error({ err }, 'crypto: usage reservation failed'),
           )
         try {
-          return Promise.resolve(seal(primary!, { tenant, ctx }, plaintext))
+          return Promise.resolve(seal(primary!, contextString(tenant, ctx), plaintext))
         } catch (e) {
           return Promise.reject(e instanceof Error ? e : new Error(String(e)))
         }
@@ -244,14 +245,14 @@ export async function createKeyring(deps: KeyringDeps): Promise<Keyring> {
       return (async () => {
         while (remaining <= 0) await reserveOnce()
         remaining--
-        return seal(primary!, { tenant, ctx }, plaintext)
+        return seal(primary!, contextString(tenant, ctx), plaintext)
       })()
     },
     async decrypt(tenant, ctx, ciphertext) {
       const buf = checkShape(ciphertext)
       const id = keyIdOf(buf)!
       let key = dataKeys.get(id)
-      if (key) return open(key, { tenant, ctx }, buf)
+      if (key) return open(key, contextString(tenant, ctx), buf)
       await load() // a key created by another process since we loaded
       key = dataKeys.get(id)
       if (!key) {
@@ -261,7 +262,7 @@ export async function createKeyring(deps: KeyringDeps): Promise<Keyring> {
           `Data key ${id} is not held by master key ${kekId} (wrapped by another master key, or unknown).`,
         )
       }
-      return open(key, { tenant, ctx }, buf)
+      return open(key, contextString(tenant, ctx), buf)
     },
     rotate: (reason = 'manual') => rotate(reason),
     refresh: load,
