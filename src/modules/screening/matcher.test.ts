@@ -57,6 +57,23 @@ describe('ScreeningIndex', () => {
     expect(top({ name: 'Bdurakhmanov Maghomed' })?.entryKey).toBe('2')
   })
 
+  it('forgives a doubled letter or two swapped neighbours even in short names, but not another short name', () => {
+    const small = new ScreeningIndex()
+    small.add(entry('k1', ['HAN YU-RO']))
+    small.add(entry('f1', ['FAIZ'], { dobs: ['1969'] }))
+    for (let i = 0; i < 60; i++) small.add(entry(`h${i}`, [`HAFIZ ${String.fromCharCode(97 + (i % 26))}${i}XQ`]))
+    small.add(entry('c1', ['CHEN, Zhu']))
+    expect(small.screen({ name: 'HAN YYU-RO' })[0]?.entryKey).toBe('k1')
+    // "afiz" is one deletion away from sixty "hafiz" names; ranking must still surface FAIZ.
+    expect(small.screen({ name: 'AFIZ', dob: '1969' })[0]?.entryKey).toBe('f1')
+    // In Latin script "Cheng" vs "Chen" is only a near match: scored well below an exact name.
+    expect(small.screen({ name: 'Cheng Zhu' })[0]!.score).toBeLessThan(0.95)
+    expect(small.screen({ name: 'Chen Zhu' })[0]!.score).toBe(1)
+    // Han characters transliterate to exact pinyin: a different syllable is a different name.
+    expect(small.screen({ name: '朱成' })).toEqual([])
+    expect(small.screen({ name: '朱辰' })[0]?.entryKey).toBe('c1')
+  })
+
   it('handles moved token boundaries ("AREFULLAHA REF")', () => {
     expect(top({ name: 'AREFULLAHA REF GHAZI MOHAMMAD' })!.score).toBeGreaterThan(0.9)
   })
