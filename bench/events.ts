@@ -209,7 +209,7 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
           topic: TICK_TOPIC,
           key: instruments[k]!,
           tenantId: tenant,
-          payload: { instrument: instruments[k]!, price: price[k]!.toFixed(2), volume: 100 + Math.floor(Math.random() * 900), ts: Date.now() },
+          payload: { instrument: instruments[k]!, price: price[k].toFixed(2), volume: 100 + Math.floor(Math.random() * 900), ts: Date.now() },
         }
       })
       const t = performance.now()
