@@ -85,7 +85,22 @@ const outboxLeanIndexes: Migration = {
   },
 }
 
+/**
+ * Event ids shaped like the application's ids (UUIDv7 hex: 48-bit ms time first), so inbox primary
+ * keys grow at the right edge of the B-tree instead of landing on random pages.
+ */
+const timeOrderedEventIds: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `ALTER TABLE event_outbox ALTER COLUMN event_id SET DEFAULT (
+        'evt_' || lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || '7'
+        || substr(replace(gen_random_uuid()::text, '-', ''), 1, 19))`,
+    ])
+  },
+}
+
 export const eventsMigrations: NamedMigrations = {
   '0100_events_core': eventsCore,
   '0101_events_outbox_lean_indexes': outboxLeanIndexes,
+  '0102_events_time_ordered_ids': timeOrderedEventIds,
 }
