@@ -10,13 +10,14 @@ import { migrateToLatest } from '../src/shared/db/migrate.js'
 import { systemIds } from '../src/shared/ids.js'
 
 /**
- * npm run bench -- crypto [--seconds N] [--appends N] [--verify-entries N] [--postgres URL]
+ * npm run bench -- crypto [--seconds N] [--appends N] [--verify-entries N] [--postgres URL | --pglite]
  *
  * One core (the event loop): field encryption and decryption through the real FieldCipher
  * (keyring, usage budget, AAD, key commitment) next to raw node:crypto AES-256-GCM on the same
  * plaintext as the ceiling; audit appends persisted through the real queue/batch path; then
- * `verify` over a log of --verify-entries entries. Database: embedded PGlite in memory, or the
- * PostgreSQL given with --postgres.
+ * `verify` over a log of --verify-entries entries. Database: PostgreSQL from --postgres, else
+ * DATABASE_URL / MONETA_TEST_DATABASE_URL, else (or with --pglite) embedded PGlite in memory.
+ * The audit tenants it creates on PostgreSQL are deleted at the end.
  */
 const arg = (args: string[], name: string): string | undefined => {
   const i = args.indexOf(`--${name}`)
@@ -63,7 +64,9 @@ export async function main(args: string[]): Promise<void> {
   const seconds = num(args, 'seconds', 3)
   const appends = num(args, 'appends', 200_000)
   const verifyEntries = num(args, 'verify-entries', 1_000_000)
-  const pgUrl = arg(args, 'postgres')
+  const pgUrl = args.includes('--pglite')
+    ? undefined
+    : (arg(args, 'postgres') ?? process.env.DATABASE_URL ?? process.env.MONETA_TEST_DATABASE_URL)
   const h = await connect(pgUrl ? { databaseUrl: pgUrl, poolSize: 4 } : {})
   await migrateToLatest(h.db, allMigrations, allRoutines)
   log(`crypto bench on ${h.engine}, node ${process.version}, ${seconds}s per throughput run`)

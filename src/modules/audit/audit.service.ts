@@ -135,6 +135,7 @@ export function createAudit(deps: AuditDeps): Audit {
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined
   let closed = false
+  let inFlight = 0
   const entryMac = entryMacFactory(keys.macKey)
 
   async function appendBatch(batch: readonly Queued[]): Promise<void> {
@@ -177,13 +178,19 @@ export function createAudit(deps: AuditDeps): Audit {
 
   async function drain(): Promise<void> {
     while (queue.length > 0) {
-      const batch = queue.slice(0, batchMax)
-      queue = queue.slice(batch.length)
-      try {
-        await appendBatch(batch)
-      } catch (err) {
-        queue = [...batch, ...queue] // never drop an audit entry: retry on the next flush
-        throw err
+      // Take everything queued so far (O(1)); new records go to a fresh array meanwhile.
+      const taken = queue
+      queue = []
+      for (let i = 0; i < taken.length; i += batchMax) {
+        inFlight = taken.length - i
+        try {
+          await appendBatch(taken.slice(i, i + batchMax))
+        } catch (err) {
+          queue = [...taken.slice(i), ...queue] // never drop an audit entry: retry on the next flush
+          throw err
+        } finally {
+          inFlight = 0
+        }
       }
     }
   }
@@ -258,7 +265,7 @@ export function createAudit(deps: AuditDeps): Audit {
       schedule()
     },
     flush,
-    pending: () => queue.length,
+    pending: () => queue.length + inFlight,
     async close() {
       await flush()
       closed = true
