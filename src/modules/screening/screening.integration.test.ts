@@ -48,6 +48,10 @@ describeEachDb('screening service', (target) => {
       { entry_key: '3', change: 'removed' },
       { entry_key: '4', change: 'added' },
     ])
+    // The removed entry's diff row keeps what was removed.
+    const gone = await sql<{ data: { names: { name: string }[] } }>`
+      SELECT data FROM screening_entry_changes WHERE tenant_id = ${tenant} AND snapshot_id = ${second.snapshotId!} AND entry_key = '3'`.execute(h.db)
+    expect(gone.rows[0]!.data.names[0]!.name).toBe('KARIMOV, Rustam')
     const status = await s.listStatus(tenant)
     expect(status).toHaveLength(1)
     expect(status[0]).toMatchObject({ snapshotId: second.snapshotId, added: 1, removed: 1, changed: 1 })

@@ -262,6 +262,7 @@ export function createScreening(deps: ScreeningDeps): Screening {
         }
         for (const [key, hash] of current) {
           if (seen.has(key)) continue
+          // The store copies the entry's last content into the diff.
           const removed: ListEntry = {
             listId: parsed.listId, key, type: 'unknown', names: [], dobs: [], countries: [], identifiers: [], cryptoAddresses: [], programs: [],
           }

@@ -119,16 +119,28 @@ export function createScreeningStore(db: Db) {
           ${snap.entryCount}, ${snap.added}, ${snap.removed}, ${snap.changed}, ${snap.importedAt})`.execute(tx)
       for (let i = 0; i < changes.length; i += CHUNK) {
         const part = changes.slice(i, i + CHUNK)
-        const changeRows = part.map(
+        // A removed entry's diff row keeps its last content, copied from the current state.
+        const removed = part.filter((c) => c.change === 'removed').map((c) => c.entryKey)
+        if (removed.length > 0) {
+          await sql`
+            INSERT INTO screening_entry_changes (tenant_id, snapshot_id, list_id, entry_key, change, content_hash, data)
+            SELECT tenant_id, ${snap.snapshotId}, list_id, entry_key, 'removed', content_hash, data FROM screening_entries
+            WHERE tenant_id = ${tenantId} AND list_id = ${snap.listId} AND entry_key = ANY(${removed})`.execute(tx)
+          await sql`
+            UPDATE screening_entries SET removed_in = ${snap.snapshotId}
+            WHERE tenant_id = ${tenantId} AND list_id = ${snap.listId} AND entry_key = ANY(${removed})`.execute(tx)
+        }
+        const kept = part.filter((c) => c.change !== 'removed')
+        if (kept.length === 0) continue
+        const changeRows = kept.map(
           (c) =>
             sql`(${tenantId}, ${snap.snapshotId}, ${snap.listId}, ${c.entryKey}, ${c.change}, ${c.contentHash}, ${JSON.stringify(c.entry)}::jsonb)`,
         )
         await sql`
           INSERT INTO screening_entry_changes (tenant_id, snapshot_id, list_id, entry_key, change, content_hash, data)
           VALUES ${sql.join(changeRows)}`.execute(tx)
-        const upserts = part.filter((c) => c.change !== 'removed')
-        if (upserts.length > 0) {
-          const rows = upserts.map(
+        {
+          const rows = kept.map(
             (c) =>
               sql`(${tenantId}, ${snap.listId}, ${c.entryKey}, ${c.contentHash}, ${JSON.stringify(c.entry)}::jsonb, ${snap.snapshotId}, NULL)`,
           )
@@ -138,12 +150,6 @@ export function createScreeningStore(db: Db) {
             ON CONFLICT (tenant_id, list_id, entry_key) DO UPDATE
               SET content_hash = excluded.content_hash, data = excluded.data,
                   updated_in = excluded.updated_in, removed_in = NULL`.execute(tx)
-        }
-        const removed = part.filter((c) => c.change === 'removed').map((c) => c.entryKey)
-        if (removed.length > 0) {
-          await sql`
-            UPDATE screening_entries SET removed_in = ${snap.snapshotId}
-            WHERE tenant_id = ${tenantId} AND list_id = ${snap.listId} AND entry_key = ANY(${removed})`.execute(tx)
         }
       }
       await sql`
