@@ -79,8 +79,25 @@ export class TokenStats {
     return this.df.get(token) ?? 0
   }
 
-  /** IDF-based weight; tokens never seen in any list weigh as the rarest. */
+  private cache = new Map<string, number>()
+  private cacheFor: ScorerParams | undefined
+  private cacheAt = -1
+
+  /** IDF-based weight; tokens never seen in any list weigh as the rarest. Memoised per corpus size. */
   weight(token: string, params: ScorerParams): number {
+    if (this.cacheFor !== params || this.cacheAt !== this.names || this.cache.size > 500_000) {
+      this.cache.clear()
+      this.cacheFor = params
+      this.cacheAt = this.names
+    }
+    const hit = this.cache.get(token)
+    if (hit !== undefined) return hit
+    const w = this.computeWeight(token, params)
+    this.cache.set(token, w)
+    return w
+  }
+
+  private computeWeight(token: string, params: ScorerParams): number {
     const n = Math.max(this.names, 1)
     const df = this.df.get(token) ?? 0
     const idf = Math.log(1 + n / (df + 0.5))
