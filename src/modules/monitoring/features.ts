@@ -176,8 +176,11 @@ export class EntityState {
   size = 0
   total = 0
   // day buckets: day number and 8 numbers per day (in: count,sum,max,round; out: count,sum,max,round)
-  days: number[] = []
-  buckets: number[] = []
+  // (typed arrays grown by doubling: a growing JS array would leave its old backing stores behind
+  // in the old generation, which made full GCs slow)
+  days = new Int32Array(4)
+  buckets = new Float64Array(32)
+  nDays = 0
   firstTs = -1
   lastTs = -1
   lastInTs = -1
@@ -211,18 +214,26 @@ export class EntityState {
     this.total++
     // day buckets
     const day = Math.floor(at / DAY_MS)
-    const days = this.days
-    let last = days.length - 1
-    if (last < 0 || days[last] !== day) {
-      if (days.length > 0 && days[0]! <= day - DAY_BUCKETS) {
+    let last = this.nDays - 1
+    if (last < 0 || this.days[last] !== day) {
+      if (this.nDays > 0 && this.days[0]! <= day - DAY_BUCKETS) {
         let drop = 0
-        while (drop < days.length && days[drop]! <= day - DAY_BUCKETS) drop++
-        days.splice(0, drop)
-        this.buckets.splice(0, drop * 8)
+        while (drop < this.nDays && this.days[drop]! <= day - DAY_BUCKETS) drop++
+        this.days.copyWithin(0, drop, this.nDays)
+        this.buckets.copyWithin(0, drop * 8, this.nDays * 8)
+        this.nDays -= drop
       }
-      days.push(day)
-      this.buckets.push(0, 0, 0, 0, 0, 0, 0, 0)
-      last = days.length - 1
+      if (this.nDays === this.days.length) {
+        const days = new Int32Array(this.days.length * 2)
+        days.set(this.days)
+        const buckets = new Float64Array(days.length * 8)
+        buckets.set(this.buckets)
+        this.days = days
+        this.buckets = buckets
+      }
+      this.days[this.nDays] = day
+      this.buckets.fill(0, this.nDays * 8, this.nDays * 8 + 8)
+      last = this.nDays++
     }
     const b = last * 8 + (out ? 4 : 0)
     const bk = this.buckets
@@ -335,7 +346,7 @@ export class EntityState {
     const bk = this.buckets
     const cache = (this.bucketCache ??= new Float64Array(3 * WINDOW_MS.length * 4))
     const cacheDay = (this.bucketCacheDay ??= new Int32Array(3 * WINDOW_MS.length).fill(-1))
-    const last = days.length - 1
+    const last = this.nDays - 1
     const hasToday = last >= 0 && days[last] === today
     for (let w = w0; w <= wMax; w++) {
       const key = d * WINDOW_MS.length + w
