@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process'
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { Redis } from 'ioredis'
 import { sql } from 'kysely'
 import { allMigrations, allRoutines } from '../src/migrations.js'
 import {
+  createCatalogue,
   createEventBackbone,
+  createEventBus,
   createOutboxRelay,
+  createRedisTransport,
   type EventBackbone,
   type OutboxRelay,
   type Subscription,
@@ -36,6 +40,59 @@ const arg = (args: string[], name: string, fallback: number) => {
 }
 const log = (s: string) => process.stdout.write(`${s}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across threads. */
+const wallNow = () => performance.timeOrigin + performance.now()
+
+interface ProducerJob {
+  role: 'tick-producer'
+  redisUrl: string
+  prefix: string
+  tenant: string
+  rate: number
+  seconds: number
+  instruments: string[]
+}
+
+/**
+ * The load generator runs in a worker thread (its own event loop), as an ingest process would:
+ * it publishes ticks at a fixed rate and reports when each id left.
+ */
+async function tickProducer(job: ProducerJob) {
+  const bus = createEventBus({
+    transport: createRedisTransport({ url: job.redisUrl, prefix: job.prefix, partitions: 8 }),
+    catalogue: createCatalogue(marketEvents),
+    deadLetters: { put: () => Promise.resolve() },
+  })
+  const price = job.instruments.map(() => 100)
+  let sent = 0
+  const start = performance.now()
+  const end = start + job.seconds * 1000
+  while (performance.now() < end) {
+    const due = Math.floor(((performance.now() - start) * job.rate) / 1000) - sent
+    if (due > 0) {
+      const batch = Array.from({ length: due }, (_, i) => {
+        const k = (sent + i) % job.instruments.length
+        price[k] = Math.max(1, price[k]! + (100 - price[k]!) * 0.05 + (Math.random() - 0.5) * 0.6)
+        return {
+          topic: TICK_TOPIC,
+          key: job.instruments[k]!,
+          tenantId: job.tenant,
+          payload: { instrument: job.instruments[k]!, price: price[k].toFixed(2), volume: 100 + Math.floor(Math.random() * 900), ts: Date.now() },
+        }
+      })
+      const at = wallNow()
+      const wire = await bus.publish(batch)
+      parentPort!.postMessage({ at, ids: wire.map((w) => w.id) })
+      sent += due
+    }
+    await sleep(1)
+  }
+  parentPort!.postMessage({ done: true, sent, seconds: (performance.now() - start) / 1000 })
+  await bus.close()
+}
+
+if (!isMainThread && (workerData as ProducerJob | undefined)?.role === 'tick-producer') await tickProducer(workerData as ProducerJob)
+
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 
 async function dropKeys(redis: Redis, prefix: string) {
@@ -172,6 +229,7 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
   await market.createRule(tenant, { instrument: '*', kind: 'pct_move', pct: 1.5, windowSec: 5 })
   const sentAt = new Map<string, number>()
   const latencies: number[] = []
+  const receivedAt = new Map<string, number>()
   let warm = Infinity
   let alerts = 0
   const worker = await market.startAlertWorker({ maxInFlight: 2000 })
@@ -181,45 +239,38 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
     from: 'latest',
     maxInFlight: 2000,
     batchHandler: (msgs) => {
-      const now = performance.now()
+      const now = wallNow()
       for (const m of msgs) {
-        const p = m.payload as AlertPayload
-        const at = sentAt.get(p.tickId)
+        // Matched with the send time at the end: the producer's report may arrive after the alert.
+        if (!receivedAt.has((m.payload as AlertPayload).tickId)) receivedAt.set((m.payload as AlertPayload).tickId, now)
         alerts++
-        if (at !== undefined && at >= warm) latencies.push(now - at)
       }
       return Promise.resolve()
     },
   })
   while (worker.assigned() === 0 || watcher.assigned() === 0) await sleep(20)
 
-  const price = instruments.map(() => 100)
-  let sent = 0
-  const start = performance.now()
-  warm = start + 1000 // the first second warms up JIT and connections
-  const end = start + seconds * 1000
-  log(`ticks: ${rate}/s for ${seconds}s over ${instruments.length} instruments…`)
-  while (performance.now() < end) {
-    const due = Math.floor(((performance.now() - start) * rate) / 1000) - sent
-    if (due > 0) {
-      const batch = Array.from({ length: due }, (_, i) => {
-        const k = (sent + i) % instruments.length
-        price[k] = Math.max(1, price[k]! + (100 - price[k]!) * 0.05 + (Math.random() - 0.5) * 0.6)
-        return {
-          topic: TICK_TOPIC,
-          key: instruments[k]!,
-          tenantId: tenant,
-          payload: { instrument: instruments[k]!, price: price[k].toFixed(2), volume: 100 + Math.floor(Math.random() * 900), ts: Date.now() },
-        }
-      })
-      const t = performance.now()
-      const wire = await bb.bus.publish(batch)
-      for (const w of wire) sentAt.set(w.id, t)
-      sent += due
-    }
-    await sleep(1)
-  }
-  const elapsed = (performance.now() - start) / 1000
+  log(`ticks: ${rate}/s for ${seconds}s over ${instruments.length} instruments (load generator in a worker thread)…`)
+  const job: ProducerJob = { role: 'tick-producer', redisUrl, prefix, tenant, rate, seconds, instruments }
+  // The worker loads this file through tsx's loader (registered inside the worker).
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}) })`
+  const producer = new Worker(boot, { eval: true, workerData: job })
+  warm = wallNow() + 1000 // the first second warms up JIT and connections
+  const finished = new Promise<{ sent: number; seconds: number }>((resolve, reject) => {
+    producer.on('message', (m: { at: number; ids: string[] } | { done: true; sent: number; seconds: number }) => {
+      if ('done' in m) resolve(m)
+      else for (const id of m.ids) sentAt.set(id, m.at)
+    })
+    producer.on('error', reject)
+  })
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 })
+  loopDelay.enable()
+  const { sent, seconds: elapsed } = await finished
+  loopDelay.disable()
+  log(
+    `ticks: consumer event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
+  )
+  await producer.terminate()
   await sleep(1000)
   await worker.close()
   await watcher.close()
@@ -231,6 +282,10 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
   const redis = new Redis(redisUrl)
   await dropKeys(redis, prefix)
   redis.disconnect()
+  for (const [tickId, at] of receivedAt) {
+    const sentTime = sentAt.get(tickId)
+    if (sentTime !== undefined && sentTime >= warm) latencies.push(at - sentTime)
+  }
   latencies.sort((a, b) => a - b)
   const r = {
     rate: sent / elapsed,

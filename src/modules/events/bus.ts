@@ -3,6 +3,7 @@ import { newId } from '../../shared/ids.js'
 import type { EventCatalogue } from './catalogue.js'
 import {
   byKey,
+  eventId,
   type BatchHandler,
   type EventBus,
   type EventMessage,
@@ -43,7 +44,7 @@ export function createEventBus(deps: EventBusDeps): EventBus {
         if (!e.tenantId) throw invalidEvent(`Event ${e.topic} needs a tenant id.`)
         catalogue.validate(e.topic, e.payload)
         return {
-          id: e.id ?? newId('evt'),
+          id: e.id ?? eventId(),
           topic: e.topic,
           key: e.key,
           tenantId: e.tenantId,

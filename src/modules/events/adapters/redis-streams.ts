@@ -142,20 +142,24 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
       const balance = async () => {
         const now = Date.now()
         lastBalance = now
-        await redis
-          .multi()
+        // One round trip: heartbeat, live member count and every lease renewal.
+        const mine = [...owned]
+        const pipe = redis
+          .pipeline()
           .zadd(membersKey, now + leaseMs, me)
           .zremrangebyscore(membersKey, '-inf', now)
-          .exec()
-        const live = Math.max(1, await redis.zcount(membersKey, now, '+inf'))
+          .zcount(membersKey, now, '+inf')
+        for (const s of mine) pipe.eval(RENEW, 1, lease(s), me, leaseMs)
+        const replies = (await pipe.exec()) ?? []
+        const live = Math.max(1, Number(replies[2]?.[1] ?? 1))
         const target = Math.ceil(units.length / live)
-        for (const s of [...owned]) {
-          const ok = await redis.eval(RENEW, 1, lease(s), me, leaseMs)
-          if (ok !== 1) {
+        mine.forEach((s, i) => {
+          const [err, ok] = replies[3 + i] ?? [null, 0]
+          if (err || ok !== 1) {
             owned.delete(s)
             draining.delete(s)
           }
-        }
+        })
         while (owned.size > target) {
           const s = [...owned].pop()!
           await redis.eval(RELEASE, 1, lease(s), me)
