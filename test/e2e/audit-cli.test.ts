@@ -87,5 +87,9 @@ describe('moneta audit verify / export (CLI)', () => {
       .map((l) => JSON.parse(l) as { type: string })
     expect(lines[0]).toMatchObject({ type: 'header', tenant: 'ten_cli' })
     expect(lines.filter((l) => l.type === 'entry')).toHaveLength(29)
+    // The export carries the tampered rows as they are: the offline check (no database, no secret) fails too.
+    const offline = await cli('audit', 'verify-export', out)
+    expect(offline.code).toBe(1)
+    expect(offline.stdout).toMatch(/^FAIL ten_cli/)
   })
 })

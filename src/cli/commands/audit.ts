@@ -1,7 +1,7 @@
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
 import { once } from 'node:events'
 import type { Command } from 'commander'
-import type { VerifyReport } from '../../modules/audit/index.js'
+import { verifyExport, type VerifyReport } from '../../modules/audit/index.js'
 import { withServices } from '../context.js'
 
 function printReport(r: VerifyReport): void {
@@ -70,6 +70,18 @@ export function registerAuditCommands(program: Command): void {
         }
       }),
     )
+
+  audit
+    .command('verify-export <file>')
+    .description('Check an export offline (no database, no secret): leaves, tree and every signed checkpoint')
+    .action((file: string) => {
+      const r = verifyExport(readFileSync(file, 'utf8').split('\n'))
+      process.stdout.write(
+        `${r.ok ? 'OK  ' : 'FAIL'} ${r.tenant ?? '?'}: ${r.entries} entries, ${r.checkpointsVerified} checkpoints verified\n`,
+      )
+      for (const p of r.problems) process.stdout.write(`     ${p}\n`)
+      if (!r.ok) process.exitCode = 1
+    })
 
   audit
     .command('prune')

@@ -11,6 +11,7 @@ import {
   createAudit,
   leafHash,
   verifyConsistency,
+  verifyExport,
   verifyInclusion,
   type Audit,
 } from './index.js'
@@ -222,6 +223,15 @@ describeEachDb('audit log', (target) => {
       false,
     ])
     expect(parsed.filter((p) => p.type === 'checkpoint').length).toBe(out.checkpoints)
+    // A third party checks the export with the public key alone; an edited export fails.
+    expect(verifyExport(lines)).toMatchObject({
+      ok: true,
+      tenant,
+      entries: 8,
+      checkpointsVerified: out.checkpoints,
+    })
+    const edited = lines.map((l, i) => (i === 7 ? l.replace('pay_', 'pay_X') : l))
+    expect(verifyExport(edited).ok).toBe(false)
     // A pruned entry whose leaf hash is then altered is still named.
     await sql`UPDATE audit_entries SET leaf_hash = ${randomBytes(32)} WHERE tenant_id = ${tenant} AND seq = 1`.execute(
       h.db,

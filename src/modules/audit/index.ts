@@ -10,5 +10,7 @@ export type { AuditRecord, AuditEntry, AuditOutcome, Checkpoint } from './audit.
 export { checkpointBody, verifyCheckpoint, encodeEntry } from './audit.js'
 export { leafHash, nodeHash, EMPTY_ROOT, verifyInclusion, verifyConsistency } from './merkle.js'
 export type { VerifyReport, Finding, FindingKind } from './verify.js'
+export { verifyExport } from './export-verify.js'
+export type { ExportCheck } from './export-verify.js'
 export { AUDIT_ERRORS } from './audit.errors.js'
 export { auditMigrations } from './audit.migrations.js'
