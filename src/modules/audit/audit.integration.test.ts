@@ -189,13 +189,17 @@ describeEachDb('audit log', (target) => {
     expect(kinds(await audit.verify(other))).toEqual(['altered:2'])
   })
 
-  it('detects a forged checkpoint and a tampered head', async () => {
+  it('detects a forged checkpoint root and a deleted checkpoint', async () => {
     const tenant = freshTenant()
     await fill(tenant, 9)
     await sql`UPDATE audit_checkpoints SET root = ${randomBytes(32)} WHERE tenant_id = ${tenant} AND tree_size = 7`.execute(
       h.db,
     )
     expect(kinds(await audit.verify(tenant))).toEqual(['checkpoint:7'])
+    const t2 = freshTenant()
+    await fill(t2, 9)
+    await sql`DELETE FROM audit_checkpoints WHERE tenant_id = ${t2} AND tree_size = 9`.execute(h.db)
+    expect(kinds(await audit.verify(t2))).toEqual(['checkpoint:7'])
   })
 
   it('keeps verifying after retention prunes entry texts, and exports a self-contained file', async () => {

@@ -203,8 +203,17 @@ async function analyse(input: VerifyInput): Promise<VerifyReport> {
     if (leaves.has(e) || badSet.has(e)) continue
     add({ kind: 'removed', seq: e, message: `entry ${e} was removed` })
   }
+  // Every append signs a checkpoint of the new size: a head beyond the last checkpoint means
+  // checkpoint rows were deleted.
+  if (input.headSize > signedSize) {
+    add({
+      kind: 'checkpoint',
+      seq: signedSize,
+      message: `the log head is at size ${input.headSize} but the latest checkpoint covers ${signedSize} (checkpoints deleted?)`,
+    })
+  }
   // Authentic entries past the signed size: the tail's checkpoints were deleted.
-  for (let e = treeSize; e <= maxRow; e++) {
+  for (let e = Math.max(treeSize, signedSize); e <= maxRow; e++) {
     if (leaves.has(e))
       add({
         kind: 'checkpoint',
