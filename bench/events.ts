@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import v8 from 'node:v8'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { Redis } from 'ioredis'
 import { sql } from 'kysely'
@@ -304,6 +305,9 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
 }
 
 export async function main(args: string[]): Promise<void> {
+  // A larger young generation: fewer scavenges and less promotion while tens of thousands of
+  // short-lived messages a second go through (a usual setting for latency-sensitive Node services).
+  v8.setFlagsFromString('--max-semi-space-size=64')
   const n = arg(args, 'events', 300_000)
   const nRelays = arg(args, 'relays', 2)
   const nConsumers = arg(args, 'consumers', 2)

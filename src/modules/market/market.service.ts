@@ -89,11 +89,12 @@ export function createMarket(deps: MarketDeps): Market {
   let fanout: Promise<Subscription> | undefined
   // Ticks already evaluated, with the alerts they fired: a redelivered tick must not enter the
   // rolling window twice, and its alerts are emitted again (idempotently) in case the first emit failed.
-  const evaluated = new Map<string, Alert[]>()
-  const remember = (id: string, alerts: Alert[]) => {
-    evaluated.set(id, alerts)
-    if (evaluated.size > 200_000) {
-      let drop = 50_000
+  const evaluated = new Map<string, readonly Alert[]>()
+  const NONE: readonly Alert[] = Object.freeze([])
+  const remember = (id: string, alerts: readonly Alert[]) => {
+    evaluated.set(id, alerts.length === 0 ? NONE : alerts)
+    if (evaluated.size > 100_000) {
+      let drop = 25_000
       for (const k of evaluated.keys()) {
         evaluated.delete(k)
         if (--drop === 0) break
