@@ -34,6 +34,10 @@ export function registerKeysCommands(program: Command): void {
           )
         }
         for (const f of st.fields) {
+          if (f.error) {
+            process.stdout.write(`${f.field}: cannot count (${f.error})\n`)
+            continue
+          }
           const parts = Object.entries(f.rowsByKey).map(([k, n]) => `key ${k}: ${n}`)
           process.stdout.write(`${f.field}: ${parts.length ? parts.join(', ') : 'no rows'}\n`)
         }

@@ -19,7 +19,10 @@ export interface Crypto {
   /** Re-encrypts every registered field (or one, `table.column`) under the primary key. */
   reencrypt(opts?: ReencryptOptions & { field?: string }): Promise<ReencryptResult[]>
   /** Keys, their usage, and how many rows of each registered field each key still protects. */
-  status(): Promise<{ keys: KeyInfo[]; fields: { field: string; rowsByKey: Record<string, number> }[] }>
+  status(): Promise<{
+    keys: KeyInfo[]
+    fields: { field: string; rowsByKey: Record<string, number>; error?: string }[]
+  }>
   /** Connects the audit log once it exists (it needs the keyring's signing key first). */
   useAudit(sink: AuditSink): void
 }
@@ -80,12 +83,19 @@ export async function createCrypto(deps: CryptoDeps): Promise<Crypto> {
     },
     async status() {
       const keys = await keyring.list()
-      const fields = []
+      const fields: { field: string; rowsByKey: Record<string, number>; error?: string }[] = []
       for (const f of fieldCipher.fields()) {
         const col = sql.id(f.column)
-        const r = await sql<{ k: Buffer; n: bigint }>`
-          SELECT substring(${col} from 2 for 4) AS k, count(*) AS n FROM ${sql.id(f.table)}
-          WHERE ${col} IS NOT NULL GROUP BY 1`.execute(deps.db)
+        let r
+        try {
+          r = await sql<{ k: Buffer; n: bigint }>`
+            SELECT substring(${col} from 2 for 4) AS k, count(*) AS n FROM ${sql.id(f.table)}
+            WHERE ${col} IS NOT NULL GROUP BY 1`.execute(deps.db)
+        } catch (e) {
+          // A registered column whose table is not there (yet): say so, keep reporting the rest.
+          fields.push({ field: `${f.table}.${f.column}`, rowsByKey: {}, error: (e as Error).message })
+          continue
+        }
         const rowsByKey: Record<string, number> = {}
         for (const row of r.rows) {
           const k = Buffer.from(row.k)

@@ -17,6 +17,16 @@ export interface BlindIndexOptions {
   readonly normalize?: (value: string) => string
 }
 
+/** One encrypted column, bound: what a module keeps after `fieldCipher.field(...)`. */
+export interface BoundField {
+  readonly spec: EncryptedField
+  encrypt(tenant: string, row: string, plaintext: string | Uint8Array): Promise<Buffer>
+  decrypt(tenant: string, row: string, ciphertext: Uint8Array): Promise<Buffer>
+  decryptString(tenant: string, row: string, ciphertext: Uint8Array): Promise<string>
+  /** Blind index of a value for this column's equality lookups (its own planned width). */
+  index(tenant: string, value: string): Buffer
+}
+
 /**
  * What other modules use to protect a column:
  *   const ct = await fieldCipher.encrypt(tenant, { table, column, row }, plaintext)
@@ -36,6 +46,12 @@ export interface FieldCipher {
   /** Declares a column for re-encryption after rotation. Idempotent. */
   registerField(field: EncryptedField): void
   fields(): readonly EncryptedField[]
+  /**
+   * Registers a column and returns it bound, e.g. in a module's factory:
+   *   const accessToken = fieldCipher.field({ table: 'bank_items', column: 'access_token_ct', idColumn: 'item_id' })
+   *   await accessToken.encrypt(tenant, itemId, token)
+   */
+  field(spec: EncryptedField, index?: BlindIndexOptions): BoundField
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/
@@ -75,5 +91,25 @@ export function createFieldCipher(keyring: Keyring): FieldCipher {
       registry.set(`${field.table}.${field.column}`, field)
     },
     fields: () => [...registry.values()],
+    field(spec, index = {}) {
+      this.registerField(spec)
+      const ctx = (row: string) => ({ table: spec.table, column: spec.column, row })
+      return {
+        spec,
+        encrypt: (tenant, row, plaintext) => keyring.encrypt(tenant, ctx(row), toBuf(plaintext)),
+        decrypt: (tenant, row, ct) => keyring.decrypt(tenant, ctx(row), ct),
+        decryptString: async (tenant, row, ct) =>
+          (await keyring.decrypt(tenant, ctx(row), ct)).toString('utf8'),
+        index: (tenant, value) =>
+          computeBlindIndex(
+            keyring.blindIndexKey(),
+            tenant,
+            spec.table,
+            spec.column,
+            (index.normalize ?? defaultNormalize)(value),
+            index.bytes ?? 8,
+          ),
+      }
+    },
   }
 }

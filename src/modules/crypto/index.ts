@@ -9,7 +9,7 @@
  */
 export { createCrypto, masterKeyStore } from './crypto.service.js'
 export type { Crypto, CryptoDeps } from './crypto.service.js'
-export type { FieldCipher, EncryptedField, BlindIndexOptions } from './field-cipher.js'
+export type { FieldCipher, EncryptedField, BlindIndexOptions, BoundField } from './field-cipher.js'
 export type { FieldContext } from './envelope.js'
 export type { Keyring, KeyInfo, AuditKeys } from './keyring.service.js'
 export { DEFAULT_USAGE_LIMIT } from './keyring.service.js'

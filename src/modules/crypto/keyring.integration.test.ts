@@ -61,6 +61,25 @@ describeEachDb('keyring and vault', (target) => {
     for (const r of rows.rows) expect(Buffer.from(r.wrapped).length).toBe(1 + 12 + 32 + 16)
   })
 
+  it('binds a column for other modules: encrypt, decrypt, blind index, registered for re-encryption', async () => {
+    const tenant = freshTenant()
+    const own = await createCrypto({ db: h.db, clock, ids: systemIds, keyStore: localKeyStore(master) })
+    const email = own.fieldCipher.field(
+      { table: 'customers', column: 'email_ct', idColumn: 'customer_id' },
+      { bytes: 12 },
+    )
+    const ct = await email.encrypt(tenant, 'cus_1', 'Ada@Example.com')
+    expect(await email.decryptString(tenant, 'cus_1', ct)).toBe('Ada@Example.com')
+    expect(await errCode(email.decrypt(tenant, 'cus_2', ct))).toBe('CRYPTO_INTEGRITY')
+    expect(email.index(tenant, ' ada@example.com').equals(email.index(tenant, 'ADA@example.com'))).toBe(true)
+    expect(email.index(tenant, 'ada@example.com')).toHaveLength(12)
+    expect(own.fieldCipher.fields()).toContainEqual({
+      table: 'customers',
+      column: 'email_ct',
+      idColumn: 'customer_id',
+    })
+  })
+
   it('rotation makes a new primary while old keys still decrypt', async () => {
     const tenant = freshTenant()
     const ctx = { table: 't', column: 'c', row: 'r1' }
