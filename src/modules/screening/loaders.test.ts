@@ -133,6 +133,11 @@ describe('UN consolidated XML', () => {
     expect(ent).toMatchObject({ key: '110', type: 'entity', countries: ['PK'], names: [{ name: 'AL-RASHID TRUST', kind: 'primary' }, { name: 'AL RASHEED TRUST', kind: 'alias' }] })
   })
 
+  it('refuses entity declarations (expansion bombs)', () => {
+    const bomb = `<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n<CONSOLIDATED_LIST>&b;</CONSOLIDATED_LIST>`
+    expect(() => parseUnXml(bomb, 'bomb.xml')).toThrow(/bomb\.xml: line 2: DOCTYPE entity declarations are not accepted/)
+  })
+
   it('rejects broken XML naming line and column, and a record without DATAID naming the element', () => {
     expect(() => parseUnXml(UN.replace('</SECOND_NAME>', '</SECOND>'), 'un.xml')).toThrow(/un\.xml: line 5, column \d+/)
     expect(() => parseUnXml(UN.replace('<DATAID>110</DATAID>', ''), 'un.xml')).toThrow(/<ENTITY> #1: missing <DATAID>/)

@@ -5,6 +5,12 @@ export type XmlNode = Record<string, unknown>
 
 /** Validates (naming the line and column at fault) and parses; attributes under "@_", text under "#text". */
 export function parseXml(text: string, file: string, arrays: ReadonlySet<string>): XmlNode {
+  // No official list declares entities; refusing them rules out entity-expansion bombs.
+  const doctype = /<!DOCTYPE[^>[]*\[[^\]]*<!ENTITY/i.exec(text)
+  if (doctype) {
+    const line = text.slice(0, doctype.index).split('\n').length
+    throw new ListFormatError(file, `line ${line}`, 'DOCTYPE entity declarations are not accepted')
+  }
   const v = XMLValidator.validate(text)
   if (v !== true) throw new ListFormatError(file, `line ${v.err.line}, column ${v.err.col}`, v.err.msg)
   const parser = new XMLParser({
