@@ -6,7 +6,7 @@ import { createLedger, type Ledger } from './modules/ledger/index.js'
 import { createAudit, type Audit } from './modules/audit/index.js'
 import { createCrypto, loggerRedaction, masterKeyStore, type Crypto } from './modules/crypto/index.js'
 import { createPlatform, DEFAULT_TENANT, generateApiKey, type Platform } from './modules/platform/index.js'
-import { createScreening, type Screening } from './modules/screening/index.js'
+import { createScreening, screeningEvents, type Screening } from './modules/screening/index.js'
 import { createMonitoring, monitoringEvents, type Monitoring } from './modules/monitoring/index.js'
 import { createEventBackbone, type EventBackbone } from './modules/events/index.js'
 import { createMarket, marketEvents, type Market } from './modules/market/index.js'
@@ -81,17 +81,17 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   })
   const audit = createAudit({ db: db.db, clock, logger, keys: crypto.keyring.auditKeys() })
   crypto.useAudit(audit)
-  const screening = createScreening({ db: db.db, clock, ids, logger })
   // Redis Streams when REDIS_URL is set, else the in-process bus; the relay runs in startWorkers.
   const events = createEventBackbone({
     db,
     bus: config.redisUrl ? { kind: 'redis', url: config.redisUrl } : { kind: 'memory' },
-    events: [...marketEvents, ...monitoringEvents],
+    events: [...marketEvents, ...monitoringEvents, ...screeningEvents],
     logger,
   })
   const market = createMarket({ db: db.db, events, clock, logger })
   // Alerts go to the events outbox in the alert's transaction.
   const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
+  const screening = createScreening({ db: db.db, clock, ids, logger, outbox: events.outbox })
   return { config, db, clock, ids, logger, platform, ledger, crypto, audit, screening, monitoring, events, market }
 }
 

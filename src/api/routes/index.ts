@@ -5,6 +5,7 @@ import { registerLedgerRoutes } from './ledger.js'
 import { registerMarketRoutes } from './market.js'
 import { registerVaultRoutes } from './vault.js'
 import { registerAuditRoutes } from './audit.js'
+import { registerScreeningRoutes } from './screening.js'
 import { registerMonitoringRoutes } from './monitoring.js'
 
 /** Every route module, registered in one place. */
@@ -14,5 +15,6 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerMarketRoutes(app, services)
   registerVaultRoutes(app, services)
   registerAuditRoutes(app, services)
+  registerScreeningRoutes(app, services)
   registerMonitoringRoutes(app, services)
 }
