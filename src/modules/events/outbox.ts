@@ -159,8 +159,11 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     stats.rounds++
     return db.transaction().execute(async (tx) => {
       // Losing a "sent" mark in a database crash only means a republish (consumers deduplicate),
-      // so the relay's commits need not wait for the WAL flush. Producers' and inboxes' commits do.
-      if (o.db.engine === 'postgres') await sql`SET LOCAL synchronous_commit = off`.execute(tx)
+      // so the relay's commits need not wait for the WAL flush; producers' and inboxes' commits do.
+      // Walk the pending index in seq order and stop at the batch size: a bitmap scan + sort reads
+      // every pending row each round, and never marks the dead entries that sent rows leave behind.
+      await sql`SELECT set_config('synchronous_commit', 'off', true), set_config('enable_bitmapscan', 'off', true),
+                       set_config('enable_sort', 'off', true)`.execute(tx)
       const rows = (
         await sql<Row>`
           SELECT tenant_id, seq, event_id, topic, partition_key, payload, headers, created_at
@@ -192,10 +195,11 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
           })),
         )
         if (o.afterPublish) await o.afterPublish(good.map((r) => r.event_id))
+        // seq is unique across tenants (one identity); the pending index finds the rows (a join on
+        // unnest(tenant, seq) makes the planner hash the whole table).
         await sql`
-          UPDATE event_outbox o SET sent_at = now(), publish_count = o.publish_count + 1
-          FROM unnest(${good.map((r) => r.tenant_id)}::text[], ${good.map((r) => String(r.seq))}::bigint[]) AS x(tenant_id, seq)
-          WHERE o.tenant_id = x.tenant_id AND o.seq = x.seq`.execute(tx)
+          UPDATE event_outbox SET sent_at = now(), publish_count = publish_count + 1
+          WHERE seq = ANY(${good.map((r) => String(r.seq))}::bigint[]) AND sent_at IS NULL AND failed_at IS NULL`.execute(tx)
       }
       for (const { row, problem } of poison) {
         // A row the catalogue rejects is set aside (kept, with the reason) instead of blocking its key forever.
