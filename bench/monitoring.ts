@@ -29,6 +29,8 @@ function toColumns(txns: readonly MonTxn[]): Columns {
   const dc: (string | undefined)[] = new Array<string | undefined>(len)
   const scu: (string | undefined)[] = new Array<string | undefined>(len)
   const dcu: (string | undefined)[] = new Array<string | undefined>(len)
+  const card: (string | undefined)[] = new Array<string | undefined>(len)
+  const device: (string | undefined)[] = new Array<string | undefined>(len)
   for (let i = 0; i < len; i++) {
     const t = txns[i]!
     id[i] = t.id
@@ -41,6 +43,8 @@ function toColumns(txns: readonly MonTxn[]): Columns {
     dc[i] = t.dstCountry
     scu[i] = t.srcCustomer
     dcu[i] = t.dstCustomer
+    card[i] = t.card
+    device[i] = t.device
   }
   const currency = txns[0]?.currency ?? 'EUR'
   return {
@@ -58,6 +62,8 @@ function toColumns(txns: readonly MonTxn[]): Columns {
         ...(dc[i] ? { dstCountry: dc[i] } : {}),
         ...(scu[i] ? { srcCustomer: scu[i] } : {}),
         ...(dcu[i] ? { dstCustomer: dcu[i] } : {}),
+        ...(card[i] ? { card: card[i] } : {}),
+        ...(device[i] ? { device: device[i] } : {}),
       }
       return t
     },

@@ -80,6 +80,9 @@ const TxnFields = {
   dstCustomer: Type.Optional(Id),
   device: Type.Optional(Id),
   card: Type.Optional(Id),
+  address: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 256, description: 'payer address key (tracked as an entity)' }),
+  ),
 }
 const Txn = Type.Object(TxnFields, { additionalProperties: false })
 const EvaluateBody = Type.Object(
@@ -158,6 +161,7 @@ const toTxn = (b: Static<typeof Txn>, now: Date): MonTxn => ({
   ...(b.dstCustomer ? { dstCustomer: b.dstCustomer } : {}),
   ...(b.device ? { device: b.device } : {}),
   ...(b.card ? { card: b.card } : {}),
+  ...(b.address ? { address: b.address } : {}),
 })
 
 const ruleSetView = (r: RuleSetRecord) => ({

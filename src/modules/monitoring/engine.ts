@@ -251,6 +251,7 @@ export class MonitoringEngine {
         c.dst_customer.state,
         c.device.state,
         c.card.state,
+        c.address.state,
       )
     }
     const decision: Decision = {
@@ -321,6 +322,7 @@ export class MonitoringEngine {
     )
     ctx.device.reset(store.entity(store.devices, t.device, create), at, true, amount, dstCp, epoch)
     ctx.card.reset(store.entity(store.cards, t.card, create), at, true, amount, dstCp, epoch)
+    ctx.address.reset(store.entity(store.addresses, t.address, create), at, true, amount, dstCp, epoch)
     ctx.src_party.reset(t.src === CASH ? undefined : this.parties.get(t.src), at)
     ctx.dst_party.reset(t.dst === CASH ? undefined : this.parties.get(t.dst), at)
     return ctx
@@ -342,5 +344,6 @@ export function txnContext(t: MonTxn): Record<string, unknown> {
     ...(t.dstCustomer ? { dstCustomer: t.dstCustomer } : {}),
     ...(t.device ? { device: t.device } : {}),
     ...(t.card ? { card: t.card } : {}),
+    ...(t.address ? { address: t.address } : {}),
   }
 }

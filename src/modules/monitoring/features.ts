@@ -40,7 +40,15 @@ export const AGG_METRICS = ['count', 'sum', 'avg', 'max', 'round_count'] as cons
 export type AggMetric = (typeof AGG_METRICS)[number] | 'distinct'
 
 /** Entity slots a rule can read, with the entity kind whose store backs them. */
-export const ENTITY_SLOTS = ['src', 'dst', 'src_customer', 'dst_customer', 'device', 'card'] as const
+export const ENTITY_SLOTS = [
+  'src',
+  'dst',
+  'src_customer',
+  'dst_customer',
+  'device',
+  'card',
+  'address',
+] as const
 export type EntitySlot = (typeof ENTITY_SLOTS)[number]
 
 export const HISTORY_FIELDS = {
@@ -499,6 +507,7 @@ export class FeatureStore {
   readonly customers = new Map<string, EntityState>()
   readonly devices = new Map<string, EntityState>()
   readonly cards = new Map<string, EntityState>()
+  readonly addresses = new Map<string, EntityState>()
   /** Latest applied transaction time: events must arrive in time order (older ones are rejected by the engine). */
   watermark = -Infinity
   applied = 0
@@ -538,6 +547,7 @@ export class FeatureStore {
       this.entity(this.customers, t.dstCustomer, true),
       this.entity(this.devices, t.device, true),
       this.entity(this.cards, t.card, true),
+      this.entity(this.addresses, t.address, true),
     )
   }
 
@@ -552,6 +562,7 @@ export class FeatureStore {
     dstCustomer: EntityState | undefined,
     device: EntityState | undefined,
     card: EntityState | undefined,
+    address: EntityState | undefined,
   ): void {
     const amount = Number(t.amount)
     const round = t.amount % ROUND_UNIT_BIG === 0n
@@ -560,14 +571,17 @@ export class FeatureStore {
     dst?.record(t.at, amount, false, round, srcCp)
     srcCustomer?.record(t.at, amount, true, round, dstCp)
     dstCustomer?.record(t.at, amount, false, round, srcCp)
-    // devices and cards belong to the payer side
+    // devices, cards and addresses belong to the payer side
     device?.record(t.at, amount, true, round, dstCp)
     card?.record(t.at, amount, true, round, dstCp)
+    address?.record(t.at, amount, true, round, dstCp)
     if (t.at > this.watermark) this.watermark = t.at
     this.applied++
   }
 
   get entityCount(): number {
-    return this.accounts.size + this.customers.size + this.devices.size + this.cards.size
+    return (
+      this.accounts.size + this.customers.size + this.devices.size + this.cards.size + this.addresses.size
+    )
   }
 }

@@ -129,6 +129,16 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     }
     return c
   }
+  const cardIds = new Map<string, string>()
+  const deviceIds = new Map<string, string>()
+  const interned = (ids: Map<string, string>, account: string, prefix: string): string => {
+    let c = ids.get(account)
+    if (c === undefined) {
+      c = `${prefix}${account.slice(1)}`
+      ids.set(account, c)
+    }
+    return c
+  }
   /** Accounts opened during the period → opening time. */
   const lateOpen = new Map<string, number>()
 
@@ -188,6 +198,9 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
       dstCountry: extra.dstCountry ?? HOME,
       ...(src.startsWith('A') ? { srcCustomer: customerOf(src) } : {}),
       ...(dst.startsWith('A') ? { dstCustomer: customerOf(dst) } : {}),
+      // one card per customer for card payments, one device per customer for transfers
+      ...(src.startsWith('A') && kind === 'card' ? { card: interned(cardIds, src, 'card_') } : {}),
+      ...(src.startsWith('A') && kind === 'transfer' ? { device: interned(deviceIds, src, 'dev_') } : {}),
     })
     return id
   }

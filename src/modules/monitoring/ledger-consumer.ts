@@ -18,7 +18,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
 /**
  * One monitored transaction per leg of a posted ledger transaction: `source` pays `destination`.
  * Optional metadata: `kind` (transfer, card, cash_deposit, cash_withdrawal, wire; default transfer),
- * `srcCountry`, `dstCountry`, `srcCustomer`, `dstCustomer`, `device`, `card`.
+ * `srcCountry`, `dstCountry`, `srcCustomer`, `dstCustomer`, `device`, `card`, `address`.
  */
 export function ledgerPostingToTxns(p: LedgerPosted): MonTxn[] {
   const md = p.metadata ?? {}
@@ -31,6 +31,7 @@ export function ledgerPostingToTxns(p: LedgerPosted): MonTxn[] {
     ...(str(md.dstCustomer) ? { dstCustomer: str(md.dstCustomer)! } : {}),
     ...(str(md.device) ? { device: str(md.device)! } : {}),
     ...(str(md.card) ? { card: str(md.card)! } : {}),
+    ...(str(md.address) ? { address: str(md.address)! } : {}),
   }
   return p.legs
     .filter((l) => /^[1-9][0-9]*$/.test(l.amount) && l.source !== l.destination)

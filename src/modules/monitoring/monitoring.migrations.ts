@@ -94,4 +94,13 @@ const core: Migration = {
   },
 }
 
-export const monitoringMigrations: NamedMigrations = { '0300_monitoring_core': core }
+const address: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [`ALTER TABLE monitoring_transactions ADD COLUMN address text`])
+  },
+}
+
+export const monitoringMigrations: NamedMigrations = {
+  '0300_monitoring_core': core,
+  '0301_monitoring_address': address,
+}

@@ -109,6 +109,7 @@ interface TxnRow {
   dst_customer: string | null
   device: string | null
   card: string | null
+  address: string | null
 }
 
 const toTxn = (r: TxnRow): MonTxn => ({
@@ -125,6 +126,7 @@ const toTxn = (r: TxnRow): MonTxn => ({
   ...(r.dst_customer ? { dstCustomer: r.dst_customer } : {}),
   ...(r.device ? { device: r.device } : {}),
   ...(r.card ? { card: r.card } : {}),
+  ...(r.address ? { address: r.address } : {}),
 })
 
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -239,17 +241,17 @@ export function createMonitoringStore(db: Db) {
         const o = outcomes?.slice(i, i + 5000)
         const r = await sql<{ txn_id: string }>`
           INSERT INTO monitoring_transactions (tenant_id, txn_id, at, amount, currency, kind, src, dst, src_country,
-            dst_country, src_customer, dst_customer, device, card, outcome, score)
+            dst_country, src_customer, dst_customer, device, card, address, outcome, score)
           SELECT ${tenant}, x.id, x.at::timestamptz, x.amount::bigint, x.currency, x.kind, x.src, x.dst, x.sc, x.dc,
-                 x.scu, x.dcu, x.device, x.card, x.outcome, x.score::double precision
+                 x.scu, x.dcu, x.device, x.card, x.address, x.outcome, x.score::double precision
           FROM unnest(${c.map((t) => t.id)}::text[], ${c.map((t) => iso(t.at))}::text[],
                       ${c.map((t) => t.amount.toString())}::text[], ${c.map((t) => t.currency)}::text[],
                       ${c.map((t) => t.kind)}::text[], ${c.map((t) => t.src)}::text[], ${c.map((t) => t.dst)}::text[],
                       ${c.map((t) => t.srcCountry ?? null)}::text[], ${c.map((t) => t.dstCountry ?? null)}::text[],
                       ${c.map((t) => t.srcCustomer ?? null)}::text[], ${c.map((t) => t.dstCustomer ?? null)}::text[],
-                      ${c.map((t) => t.device ?? null)}::text[], ${c.map((t) => t.card ?? null)}::text[],
+                      ${c.map((t) => t.device ?? null)}::text[], ${c.map((t) => t.card ?? null)}::text[], ${c.map((t) => t.address ?? null)}::text[],
                       ${c.map((_, k) => o?.[k]?.outcome ?? null)}::text[], ${c.map((_, k) => (o?.[k] ? String(o[k].score) : null))}::text[])
-               AS x(id, at, amount, currency, kind, src, dst, sc, dc, scu, dcu, device, card, outcome, score)
+               AS x(id, at, amount, currency, kind, src, dst, sc, dc, scu, dcu, device, card, address, outcome, score)
           ON CONFLICT (tenant_id, txn_id) DO NOTHING
           RETURNING txn_id`.execute(tx)
         for (const row of r.rows) fresh.add(row.txn_id)
@@ -265,7 +267,7 @@ export function createMonitoringStore(db: Db) {
       for (;;) {
         const r = await sql<TxnRow>`
           SELECT txn_id, at, amount, currency, kind, src, dst, src_country, dst_country, src_customer, dst_customer,
-                 device, card
+                 device, card, address
           FROM monitoring_transactions
           WHERE tenant_id = ${tenant} AND at < ${iso(to)}::timestamptz
             AND ${first ? sql`at >= ${iso(from)}::timestamptz` : sql`(at, txn_id) > (${afterAt}::timestamptz, ${afterId})`}

@@ -28,6 +28,8 @@ export interface MonTxn {
   readonly dstCustomer?: string
   readonly device?: string
   readonly card?: string
+  /** Payer's address (e.g. a normalised billing or IP address key), tracked as an entity. */
+  readonly address?: string
 }
 
 export type PartySegment = 'individual' | 'business' | 'external'
@@ -51,7 +53,7 @@ export type RuleSubject = 'src' | 'dst'
 export interface RuleDef {
   readonly id: string
   readonly description?: string
-  /** CEL expression over txn, src, dst, src_party, dst_party, src_customer, dst_customer, device, card. */
+  /** CEL expression over txn, src, dst, src_party, dst_party, src_customer, dst_customer, device, card, address. */
   readonly when: string
   readonly outcome: Outcome
   readonly score: number

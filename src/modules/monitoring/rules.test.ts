@@ -126,6 +126,33 @@ describe('rule evaluation', () => {
     expect(second.decision.fired.map((f) => f.ruleId)).toEqual(['velocity'])
   })
 
+  it('tracks customers, devices, cards and addresses as entities of their own', () => {
+    const rs = compileRuleSet(
+      {
+        rules: [
+          rule('device.out_count_24h >= 1.0', { id: 'dev' }),
+          rule('card.out_sum_24h >= 1000.0', { id: 'card' }),
+          rule('address.out_distinct_24h >= 2.0', { id: 'addr' }),
+          rule('src_customer.out_count_24h >= 2.0', { id: 'cust' }),
+        ],
+      },
+      1,
+      LISTS,
+    )
+    const engine = new MonitoringEngine()
+    engine.active = rs
+    const base = { device: 'd1', card: 'k1', address: 'addr1', srcCustomer: 'c1', dstCountry: 'DE' }
+    engine.process(t({ id: 'x1', src: 'acc1', dst: 'p1', ...base }))
+    engine.process(t({ id: 'x2', at: Date.UTC(2026, 0, 1, 13), src: 'acc2', dst: 'p2', ...base }))
+    const third = engine.process(
+      t({ id: 'x3', at: Date.UTC(2026, 0, 1, 14), src: 'acc3', dst: 'p3', ...base }),
+    )
+    // three different accounts: only the shared device, card, address and customer link them
+    expect(third.decision.fired.map((f) => f.ruleId).sort()).toEqual(['addr', 'card', 'cust', 'dev'])
+    const other = engine.process(t({ id: 'x4', at: Date.UTC(2026, 0, 1, 15), src: 'acc4', dst: 'p4' }))
+    expect(other.decision.fired).toEqual([])
+  })
+
   it('treats a runtime error as not fired and counts it', () => {
     const rs = compileRuleSet(
       { rules: [rule('txn.amount / (txn.amount - txn.amount) > 1', { id: 'div' })] },

@@ -214,6 +214,7 @@ export interface EvalContext {
   readonly dst_customer: EntityView
   readonly device: EntityView
   readonly card: EntityView
+  readonly address: EntityView
   readonly src_party: PartyView
   readonly dst_party: PartyView
 }
@@ -227,6 +228,7 @@ export function newEvalContext(): EvalContext {
     dst_customer: new EntityView(),
     device: new EntityView(),
     card: new EntityView(),
+    address: new EntityView(),
     src_party: new PartyView(),
     dst_party: new PartyView(),
   }

@@ -332,9 +332,9 @@ export function scoringRules(): RuleDef[] {
       5,
       'Money in and out the same day',
     ),
-    r('max_in_7d', 'dst.in_max_7d >= 2000000.0', 3, 'Very large recent credit'),
     r('counterparties_30d', 'src.out_distinct_30d >= 40.0', 2, 'Many counterparties in 30 days'),
     r('customer_z', 'src_customer.amount_z > 4.0', 4, 'Amount unusual for the customer'),
+    r('address_velocity', 'address.out_distinct_24h >= 10.0', 4, 'Many payees from one address in a day'),
   ]
 }
 
