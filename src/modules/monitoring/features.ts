@@ -210,7 +210,14 @@ export class EntityState {
   bucketCache: Float64Array | undefined
   bucketCacheDay: Int32Array | undefined
 
-  record(at: number, amount: number, out: boolean, round: boolean, cp: number): void {
+  record(
+    at: number,
+    amount: number,
+    out: boolean,
+    round: boolean,
+    cp: number,
+    lnAmount = Math.log(amount > 1 ? amount : 1),
+  ): void {
     // ring
     if (this.size === this.ts.length && this.size < RING_MAX) this.grow()
     const cap = this.ts.length
@@ -255,7 +262,7 @@ export class EntityState {
     const d = out ? DIR_OUT : DIR_IN
     if (out) this.lastOutTs = at
     else this.lastInTs = at
-    const x = Math.log(amount > 1 ? amount : 1)
+    const x = lnAmount
     const n = this.statN[d]! + 1
     const delta = x - this.statMean[d]!
     const mean = this.statMean[d]! + delta / n
@@ -566,15 +573,16 @@ export class FeatureStore {
   ): void {
     const amount = Number(t.amount)
     const round = t.amount % ROUND_UNIT_BIG === 0n
+    const ln = Math.log(amount > 1 ? amount : 1)
     if (src && dst && t.kind === 'transfer') dst.inheritOrigins(src, srcCp, dstCp, t.at, amount)
-    src?.record(t.at, amount, true, round, dstCp)
-    dst?.record(t.at, amount, false, round, srcCp)
-    srcCustomer?.record(t.at, amount, true, round, dstCp)
-    dstCustomer?.record(t.at, amount, false, round, srcCp)
+    src?.record(t.at, amount, true, round, dstCp, ln)
+    dst?.record(t.at, amount, false, round, srcCp, ln)
+    srcCustomer?.record(t.at, amount, true, round, dstCp, ln)
+    dstCustomer?.record(t.at, amount, false, round, srcCp, ln)
     // devices, cards and addresses belong to the payer side
-    device?.record(t.at, amount, true, round, dstCp)
-    card?.record(t.at, amount, true, round, dstCp)
-    address?.record(t.at, amount, true, round, dstCp)
+    device?.record(t.at, amount, true, round, dstCp, ln)
+    card?.record(t.at, amount, true, round, dstCp, ln)
+    address?.record(t.at, amount, true, round, dstCp, ln)
     if (t.at > this.watermark) this.watermark = t.at
     this.applied++
   }
