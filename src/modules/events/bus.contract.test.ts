@@ -9,7 +9,7 @@ import { createKafkaTransport } from './adapters/kafka.js'
 
 const openDb = () => openTestDb({ name: 'pglite' })
 
-runBusContract({ name: 'memory', makeTransport: () => createMemoryTransport({ partitions: 4 }), settleMs: 0, partitions: 4, openDb })
+runBusContract({ name: 'memory', makeTransport: () => createMemoryTransport({ partitions: 4 }), settleMs: 0, partitions: 4, ephemeralGroups: true, openDb })
 
 const redisUrl = testRedisUrl()
 if (redisUrl) {
@@ -19,6 +19,7 @@ if (redisUrl) {
     makeTransport: () => createRedisTransport({ url: redisUrl, prefix, partitions: 4, leaseMs: 300, blockMs: 50 }),
     settleMs: 300,
     partitions: 4,
+    ephemeralGroups: true,
     openDb,
   })
 }
@@ -32,6 +33,7 @@ if (brokers) {
     settleMs: 6000,
     // librdkafka's mock cluster creates topics with 4 partitions.
     partitions: 4,
+    ephemeralGroups: false,
     openDb,
   })
 }

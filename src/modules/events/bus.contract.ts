@@ -31,6 +31,8 @@ export interface ContractTarget {
   readonly settleMs: number
   /** Partitions of a topic (units of ordering spread over a group's members). */
   readonly partitions: number
+  /** Whether closing an ephemeral group removes its state (memory, Redis; Kafka expires groups itself). */
+  readonly ephemeralGroups: boolean
   readonly openDb: () => Promise<DbHandle>
 }
 
@@ -287,6 +289,39 @@ export function runBusContract(target: ContractTarget): void {
       expect(peak).toBeGreaterThan(1)
       expect(peak).toBeLessThanOrEqual(4)
     })
+
+    if (target.ephemeralGroups) {
+      it('an ephemeral group leaves nothing behind; a durable one resumes where it stopped', async () => {
+        const key = newId('key')
+        const seen = (group: string, ephemeral: boolean) => {
+          const got: number[] = []
+          return {
+            got,
+            sub: () =>
+              bus.subscribe({
+                group,
+                topics: [TOPIC],
+                ephemeral,
+                handler: (m) => (m.key === key ? (got.push((m.payload as { n: number }).n), Promise.resolve()) : Promise.resolve()),
+              }),
+          }
+        }
+        const eph = newId('grp')
+        const dur = newId('grp')
+        const e1 = seen(eph, true)
+        const d1 = seen(dur, false)
+        const [se, sd] = [await e1.sub(), await d1.sub()]
+        await bus.publish([{ topic: TOPIC, key, tenantId, payload: { n: 1 } }])
+        await vi.waitFor(() => expect([e1.got, d1.got]).toEqual([[1], [1]]), wait)
+        await se.close()
+        await sd.close()
+        await bus.publish([{ topic: TOPIC, key, tenantId, payload: { n: 2 } }])
+        const e2 = seen(eph, true)
+        const d2 = seen(dur, false)
+        subs.push(await e2.sub(), await d2.sub())
+        await vi.waitFor(() => expect([e2.got, d2.got]).toEqual([[1, 2], [2]]), wait)
+      })
+    }
 
     it('with the inbox, a duplicated delivery has one effect', async () => {
       const group = newId('grp')

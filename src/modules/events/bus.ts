@@ -117,6 +117,7 @@ export function createEventBus(deps: EventBusDeps): EventBus {
           maxInFlight: options.maxInFlight ?? 256,
           claimIdleMs: options.claimIdleMs ?? 30_000,
           from: options.from ?? 'earliest',
+          ...(options.ephemeral ? { ephemeral: true } : {}),
         },
         process,
       )

@@ -56,6 +56,8 @@ export interface SubscribeOptions {
   readonly claimIdleMs?: number
   /** Where a new group starts. Default 'earliest'. */
   readonly from?: 'earliest' | 'latest'
+  /** A per-process group (fan-out to this process only): its broker state is removed on close. */
+  readonly ephemeral?: boolean
 }
 
 export interface Subscription {
@@ -117,6 +119,7 @@ export interface TransportConsumeOptions {
   readonly maxInFlight: number
   readonly claimIdleMs: number
   readonly from: 'earliest' | 'latest'
+  readonly ephemeral?: boolean
 }
 
 const pool = Buffer.alloc(16 * 256)

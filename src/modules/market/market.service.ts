@@ -334,6 +334,7 @@ export function createMarket(deps: MarketDeps): Market {
           group: `market-sse-${newId('p')}`,
           topics: [ALERT_TOPIC],
           from: 'latest',
+          ephemeral: true,
           maxAttempts: 1,
           handler: (m) => {
             for (const l of listeners.get(m.tenantId) ?? []) l(m.payload as AlertPayload)

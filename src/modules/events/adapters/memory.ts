@@ -144,6 +144,7 @@ export function createMemoryTransport(opts: MemoryTransportOptions = {}): Transp
         running = false
         const i = group.members.indexOf(member)
         if (i >= 0) group.members.splice(i, 1)
+        if (o.ephemeral && group.members.length === 0 && groups.get(o.group) === group) groups.delete(o.group)
         rebalance(group)
         wakeUp?.()
       }

@@ -307,6 +307,13 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
           await done
           for (const s of owned) await redis.eval(RELEASE, 1, lease(s), me).catch(() => undefined)
           await redis.zrem(membersKey, me).catch(() => undefined)
+          if (o.ephemeral) {
+            // A per-process group: nothing of it should outlive the process.
+            const pipe = redis.pipeline()
+            for (const s of units) pipe.xgroup('DESTROY', s, o.group)
+            pipe.del(membersKey)
+            await pipe.exec().catch(() => undefined)
+          }
           connections.delete(conn)
           conn.disconnect()
         },
