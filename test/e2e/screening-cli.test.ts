@@ -40,11 +40,17 @@ describe('moneta screen / lists (embedded PGlite)', () => {
     expect(hit.code).toBe(3)
     expect(hit.out).toMatch(/ofac_sdn:7157 {2}ABU SAYYAF, Khalid {2}\[person]/)
     expect(hit.out).toMatch(/date of birth 1962-04-04 matches/)
-    const json = await moneta('screen', 'National Bank of Cuba', '--json')
-    expect(JSON.parse(json.out)).toMatchObject({ hits: [{ entryKey: '306', explanation: { nameKind: 'alias' } }] })
-    const none = await moneta('screen', 'Jane Roe')
-    expect(none).toMatchObject({ code: 0 })
-    expect(none.out).toContain('0 hit(s)')
+    const csv = join(dir, 'people.csv')
+    writeFileSync(csv, 'full_name,date_of_birth,nationality\n"SAYYAF, Khaled Abu",1962-04-04,ph\nJane Roe,1990,se\nNational Bank of Cuba,,\n')
+    const batch = await moneta('screen', '--file', csv)
+    expect(batch.code).toBe(3)
+    const lines = batch.out.trim().split('\n').map((l) => JSON.parse(l) as { line: number; hits: { entryKey: string; summary: string }[] })
+    expect(lines.map((l) => [l.line, l.hits.map((h) => h.entryKey)])).toEqual([
+      [2, ['7157']],
+      [3, []],
+      [4, ['306']],
+    ])
+    expect(lines[2]!.hits[0]!.summary).toContain('alias "NATIONAL BANK OF CUBA"')
 
     const bad = join(dir, 'broken.xml')
     writeFileSync(bad, '<CONSOLIDATED_LIST>\n<INDIVIDUALS>\n<INDIVIDUAL><DATAID>1</DATA></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>')

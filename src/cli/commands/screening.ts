@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
 import {
   LIST_FORMATS,
+  parseCsvRows,
   readListSource,
   type CheckHit,
   type ListFormat,
@@ -35,10 +37,72 @@ function printHit(h: CheckHit): void {
   process.stdout.write(`       ${e.summary}\n`)
 }
 
+const pick = (row: Record<string, string>, ...keys: string[]): string | undefined => {
+  for (const k of keys) {
+    const v = row[k]?.trim()
+    if (v) return v
+  }
+  return undefined
+}
+
+/** Screens each row of a CSV in one process (the index is built once); returns the exit code. */
+async function screenFile(path: string, tenant: string, thresholdText: string | undefined): Promise<number> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new AppError('SCREENING_FILE_UNREADABLE', 'invalid', `Cannot read ${path}: ${String(err)}`)
+  }
+  const rows = parseCsvRows(text, path)
+  const header = (rows[0]?.cells ?? []).map((h) => h.trim().toLowerCase())
+  if (!header.some((h) => h === 'name' || h === 'full_name')) {
+    throw new AppError('SCREENING_FILE_MALFORMED', 'invalid', `${path}: line 1 must be a header with a "name" or "full_name" column`)
+  }
+  const threshold = thresholdText === undefined ? undefined : Number(thresholdText)
+  let anyHit = false
+  await withServices(async (s) => {
+    for (const r of rows.slice(1)) {
+      const row = Object.fromEntries(header.map((h, i) => [h, r.cells[i] ?? '']))
+      const name = pick(row, 'name', 'full_name') ?? ''
+      const type = (pick(row, 'type') ?? 'unknown') as SubjectType
+      const dob = pick(row, 'dob', 'date_of_birth')
+      const countries = (pick(row, 'country', 'countries', 'nationality') ?? '').split(';').map((c) => c.trim()).filter(Boolean)
+      const ids = (pick(row, 'id', 'identifiers') ?? '').split(';').map((c) => c.trim()).filter(Boolean)
+      const subject = pick(row, 'subject', 'subject_id')
+      let out: Record<string, unknown>
+      try {
+        const res = await s.screening.check(
+          tenant,
+          {
+            name,
+            type: TYPES.includes(type) ? type : 'unknown',
+            ...(dob && /^\d{4}(-\d{1,2}(-\d{1,2})?)?$/.test(dob) ? { dob } : {}),
+            ...(countries.length ? { countries } : {}),
+            ...(ids.length ? { identifiers: ids } : {}),
+          },
+          { ...(subject ? { subjectId: subject } : {}), ...(threshold !== undefined ? { threshold } : {}) },
+        )
+        anyHit ||= res.hits.length > 0
+        out = {
+          line: r.line,
+          name,
+          hits: res.hits.map((h) => ({ listId: h.listId, entryKey: h.entryKey, primaryName: h.primaryName, score: h.score, summary: h.explanation.summary })),
+          suppressed: res.suppressed.length,
+        }
+      } catch (err) {
+        out = { line: r.line, name, error: err instanceof AppError ? { code: err.code, message: err.message } : String(err) }
+      }
+      process.stdout.write(`${JSON.stringify(out)}\n`)
+    }
+  })
+  return anyHit ? 3 : 0
+}
+
 export function registerScreeningCommands(program: Command): void {
   program
-    .command('screen <name>')
-    .description('Screen a name against every loaded sanctions list and explain each hit')
+    .command('screen [name]')
+    .description('Screen a name (or every row of --file) against every loaded sanctions list and explain each hit')
+    .option('--file <csv>', 'screen every row of a CSV with a header (name|full_name, dob|date_of_birth, country|nationality, type, id, subject); prints one JSON line per row')
     .option('--dob <date>', 'date of birth: YYYY, YYYY-MM or YYYY-MM-DD')
     .option('--country <country...>', 'nationality or residence (name or ISO code); repeatable')
     .option('--type <type>', `person | entity | vessel | aircraft | unknown`, 'unknown')
@@ -50,8 +114,9 @@ export function registerScreeningCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       async (
-        name: string,
+        name: string | undefined,
         opts: {
+          file?: string
           dob?: string
           country?: string[]
           type: string
@@ -63,6 +128,11 @@ export function registerScreeningCommands(program: Command): void {
           json?: boolean
         },
       ) => {
+        if (opts.file) {
+          process.exitCode = await screenFile(opts.file, opts.tenant, opts.threshold)
+          return
+        }
+        if (name === undefined) throw new AppError('SCREENING_NAME_REQUIRED', 'invalid', 'Give a name to screen, or --file with one row per name.')
         if (!TYPES.includes(opts.type as SubjectType)) {
           throw new AppError('SCREENING_TYPE_INVALID', 'invalid', `--type must be one of ${TYPES.join(', ')}`)
         }
