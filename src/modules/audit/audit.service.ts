@@ -334,7 +334,7 @@ export function createAudit(deps: AuditDeps): Audit {
         publicKeys: new Map([[keys.keyId, keys.publicKey]]),
         checkpoints,
         headSize,
-        pages: ({ macs }) => pageEntries(db, tenant, opts.pageSize ?? 5000, undefined, undefined, { macs }),
+        pages: ({ macs }) => pageEntries(db, tenant, opts.pageSize ?? 2000, undefined, undefined, { macs }),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       })
     },

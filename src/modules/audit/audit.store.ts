@@ -196,12 +196,22 @@ export async function* pageEntries(
   if (b.rows[0]?.lo === null || b.rows[0]?.lo === undefined) return
   const start = Math.max(Number(b.rows[0].lo), from ?? -Infinity)
   const end = Math.min(Number(b.rows[0].hi) + 1, to ?? Infinity)
+  // Keep a few pages in flight: the database aggregates the next pages while this one is hashed.
+  const depth = 3
+  const inflight: Promise<StoredEntry[]>[] = []
   let lo = start
-  let next = lo < end ? fetchPage(db, tenant, lo, Math.min(lo + pageSize, end), macs) : Promise.resolve([])
-  while (lo < end) {
-    const page = await next
-    lo += pageSize
-    next = lo < end ? fetchPage(db, tenant, lo, Math.min(lo + pageSize, end), macs) : Promise.resolve([])
+  const more = (): void => {
+    while (inflight.length < depth && lo < end) {
+      const p = fetchPage(db, tenant, lo, Math.min(lo + pageSize, end), macs)
+      p.catch(() => undefined) // surfaced when awaited; not unhandled if the consumer stops early
+      inflight.push(p)
+      lo += pageSize
+    }
+  }
+  more()
+  while (inflight.length > 0) {
+    const page = await inflight.shift()!
+    more()
     if (page.length > 0) yield page
   }
 }
