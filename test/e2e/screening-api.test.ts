@@ -31,6 +31,10 @@ for (const target of testDbTargets()) {
       expect(body.hits[0]).toMatchObject({ entryKey: '7157' })
       expect(body.hits[0]!.explanation.summary).toMatch(/khaled≈khalid/)
       expect(body.hits[0]!.explanation.attributes).toHaveLength(2)
+      // Empty optional values (as CSV-driven callers send them) mean "unknown", not an error.
+      const blanks = await post('/v1/screening/check', { name: 'Khalid Abu Sayyaf', dob: '', countries: [''] })
+      expect(blanks.statusCode).toBe(200)
+      expect(blanks.json<{ hits: { entryKey: string }[] }>().hits[0]?.entryKey).toBe('7157')
       const ent = await post('/v1/screening/check', { name: 'Banco Nacional de Cuba, S.A.', type: 'entity' })
       expect(ent.json<{ hits: { entryKey: string }[] }>().hits[0]?.entryKey).toBe('306')
     })

@@ -26,14 +26,14 @@ const QueryFields = {
   ),
   dob: Type.Optional(
     Type.String({
-      pattern: '^[0-9]{4}(-[0-9]{1,2}(-[0-9]{1,2})?)?$',
-      description: 'YYYY, YYYY-MM or YYYY-MM-DD',
+      pattern: '^([0-9]{4}(-[0-9]{1,2}(-[0-9]{1,2})?)?)?$',
+      description: 'YYYY, YYYY-MM or YYYY-MM-DD (empty = unknown)',
     }),
   ),
   countries: Type.Optional(
-    Type.Array(Type.String({ minLength: 2, maxLength: 80 }), {
+    Type.Array(Type.String({ maxLength: 80 }), {
       maxItems: 20,
-      description: 'Nationality / residence: names or ISO codes',
+      description: 'Nationality / residence: names or ISO codes (empty strings ignored)',
     }),
   ),
   identifiers: Type.Optional(
@@ -138,7 +138,7 @@ function toQuery(b: QueryBody): ScreeningQuery {
     name: b.name,
     ...(b.type ? { type: b.type } : {}),
     ...(b.dob ? { dob: b.dob } : {}),
-    ...(b.countries ? { countries: b.countries } : {}),
+    ...(b.countries?.some((c) => c.trim()) ? { countries: b.countries.filter((c) => c.trim()) } : {}),
     ...(b.identifiers ? { identifiers: b.identifiers } : {}),
     ...(b.cryptoAddresses ? { cryptoAddresses: b.cryptoAddresses } : {}),
   }

@@ -154,7 +154,7 @@ export function createScreening(deps: ScreeningDeps): Screening {
     if (normalizeName(q.name, q.type ?? 'unknown').tokens.length === 0 && !q.identifiers?.length && !q.cryptoAddresses?.length) {
       throw emptyName()
     }
-    if (q.dob !== undefined && !/^\d{4}(-\d{1,2}(-\d{1,2})?)?$/.test(q.dob)) {
+    if (q.dob && !/^\d{4}(-\d{1,2}(-\d{1,2})?)?$/.test(q.dob)) {
       throw new AppError('SCREENING_DOB_INVALID', 'invalid', `dob "${q.dob}" must be YYYY, YYYY-MM or YYYY-MM-DD.`)
     }
   }
