@@ -91,5 +91,5 @@ describe('moneta audit verify / export (CLI)', () => {
     const offline = await cli('audit', 'verify-export', out)
     expect(offline.code).toBe(1)
     expect(offline.stdout).toMatch(/^FAIL ten_cli/)
-  })
+  }, 120_000) // spawns the CLI three times (tsx start-up each)
 })
