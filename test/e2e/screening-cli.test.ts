@@ -36,14 +36,14 @@ describe('moneta screen / lists (embedded PGlite)', () => {
     expect(imp.out).toMatch(/ofac_sdn: snapshot scs_\w+ active — 2 entries, \+2 added, -0 removed, ~0 changed/)
     expect(imp.err).toMatch(/import \[/)
 
-    const hit = await moneta('screen', 'Khaled Abu Sayyaf', '--dob', '1962-04-04', '--type', 'person')
+    const hit = await moneta('screen', 'Khaled Abu Sayyaf', '--dob', '1962-04-04', '--type', 'person', '--fail-on-hit')
     expect(hit.code).toBe(3)
     expect(hit.out).toMatch(/ofac_sdn:7157 {2}ABU SAYYAF, Khalid {2}\[person]/)
     expect(hit.out).toMatch(/date of birth 1962-04-04 matches/)
     const csv = join(dir, 'people.csv')
     writeFileSync(csv, 'full_name,date_of_birth,nationality\n"SAYYAF, Khaled Abu",1962-04-04,ph\nJane Roe,1990,se\nNational Bank of Cuba,,\n')
     const batch = await moneta('screen', '--file', csv)
-    expect(batch.code).toBe(3)
+    expect(batch.code).toBe(0)
     const lines = batch.out.trim().split('\n').map((l) => JSON.parse(l) as { line: number; hits: { entryKey: string; summary: string }[] })
     expect(lines.map((l) => [l.line, l.hits.map((h) => h.entryKey)])).toEqual([
       [2, ['7157']],

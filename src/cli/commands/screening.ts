@@ -46,7 +46,7 @@ const pick = (row: Record<string, string>, ...keys: string[]): string | undefine
 }
 
 /** Screens each row of a CSV in one process (the index is built once); returns the exit code. */
-async function screenFile(path: string, tenant: string, thresholdText: string | undefined): Promise<number> {
+async function screenFile(path: string, tenant: string, thresholdText: string | undefined): Promise<boolean> {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -95,7 +95,7 @@ async function screenFile(path: string, tenant: string, thresholdText: string | 
       process.stdout.write(`${JSON.stringify(out)}\n`)
     }
   })
-  return anyHit ? 3 : 0
+  return anyHit
 }
 
 export function registerScreeningCommands(program: Command): void {
@@ -111,6 +111,7 @@ export function registerScreeningCommands(program: Command): void {
     .option('--subject <id>', 'customer/counterparty id: remember it, apply decisions, raise alerts')
     .option('--threshold <score>', 'alert threshold (default: the shipped one)')
     .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
+    .option('--fail-on-hit', 'exit with status 3 when there is a hit')
     .option('--json', 'print the result as JSON')
     .action(
       async (
@@ -126,10 +127,12 @@ export function registerScreeningCommands(program: Command): void {
           threshold?: string
           tenant: string
           json?: boolean
+          failOnHit?: boolean
         },
       ) => {
         if (opts.file) {
-          process.exitCode = await screenFile(opts.file, opts.tenant, opts.threshold)
+          const anyHit = await screenFile(opts.file, opts.tenant, opts.threshold)
+          process.exitCode = anyHit && opts.failOnHit ? 3 : 0
           return
         }
         if (name === undefined) throw new AppError('SCREENING_NAME_REQUIRED', 'invalid', 'Give a name to screen, or --file with one row per name.')
@@ -164,8 +167,8 @@ export function registerScreeningCommands(program: Command): void {
             `${r.hits.length} hit(s) at threshold ${r.threshold}${r.suppressed.length ? `, ${r.suppressed.length} suppressed` : ''}${r.alertsCreated ? `, ${r.alertsCreated} alert(s) raised` : ''}\n`,
           )
         }
-        // Exit 0 for no hit, 3 for hits, so scripts can branch without parsing.
-        process.exitCode = r.hits.length > 0 ? 3 : 0
+        // With --fail-on-hit, exit 3 when there are hits, so scripts can branch without parsing.
+        process.exitCode = r.hits.length > 0 && opts.failOnHit ? 3 : 0
       },
     )
 
