@@ -60,7 +60,11 @@ const defaultNormalize = (v: string): string => v.trim().toLowerCase()
 export function createFieldCipher(keyring: Keyring): FieldCipher {
   const registry = new Map<string, EncryptedField>()
   const toBuf = (p: string | Uint8Array): Buffer =>
-    typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p.buffer, p.byteOffset, p.byteLength)
+    typeof p === 'string'
+      ? Buffer.from(p, 'utf8')
+      : Buffer.isBuffer(p)
+        ? p
+        : Buffer.from(p.buffer, p.byteOffset, p.byteLength)
   return {
     encrypt: (tenant, ctx, plaintext) => keyring.encrypt(tenant, ctx, toBuf(plaintext)),
     decrypt: (tenant, ctx, ct) => keyring.decrypt(tenant, ctx, ct),
