@@ -143,6 +143,10 @@ describe('feature store windows', () => {
             expect(feature(s, 'a', `out_max_${name}`, now)).toBe(
               inWin.reduce((k, x) => Math.max(k, x.amt), 0),
             )
+            const all = applied.filter((x) => x.at > now - ms)
+            expect(feature(s, 'a', `in_count_${name}`, now)).toBe(all.length - inWin.length)
+            expect(feature(s, 'a', `all_sum_${name}`, now)).toBe(all.reduce((k, x) => k + x.amt, 0))
+            expect(feature(s, 'a', `all_max_${name}`, now)).toBe(all.reduce((k, x) => Math.max(k, x.amt), 0))
           }
         },
       ),

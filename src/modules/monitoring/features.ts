@@ -101,6 +101,33 @@ const ORIGIN_MAX_DEPTH = 7
 const DIR_IN = 0
 const DIR_OUT = 1
 
+function writeWindow(
+  out: Float64Array,
+  o: number,
+  W4: number,
+  ci: number,
+  si: number,
+  mi: number,
+  ri: number,
+  co: number,
+  so: number,
+  mo: number,
+  ro: number,
+): void {
+  out[o] = ci
+  out[o + 1] = si
+  out[o + 2] = mi
+  out[o + 3] = ri
+  out[W4 + o] = co
+  out[W4 + o + 1] = so
+  out[W4 + o + 2] = mo
+  out[W4 + o + 3] = ro
+  out[2 * W4 + o] = ci + co
+  out[2 * W4 + o + 1] = si + so
+  out[2 * W4 + o + 2] = mi > mo ? mi : mo
+  out[2 * W4 + o + 3] = ri + ro
+}
+
 /** Counterparty ids are interned to small integers so the hot path compares numbers. */
 export class Interner {
   private readonly ids = new Map<string, number>()
@@ -292,18 +319,21 @@ export class EntityState {
   }
 
   /**
-   * Aggregates events with direction `dir` over every window at once (windows are nested, so one
-   * backward pass over the ring serves them all). Writes count, sum, max and round count of window
-   * k into out[4k..4k+3].
+   * Aggregates over every window at once, both directions in one backward pass over the ring
+   * (windows are nested), up to window index wMax. Layout of `out`: direction d (0 in, 1 out,
+   * 2 all) and window k → count, sum, max, round count at (d × windows + k) × 4.
    */
-  aggregateAll(now: number, dir: Dir, out: Float64Array, base: number, wMax = WINDOW_MS.length - 1): void {
-    let count = 0
-    let sum = 0
-    let max = 0
-    let round = 0
+  aggregateAll(now: number, out: Float64Array, wMax = WINDOW_MS.length - 1): void {
+    const W4 = WINDOW_MS.length * 4
+    let ci = 0
+    let si = 0
+    let mi = 0
+    let ri = 0
+    let co = 0
+    let so = 0
+    let mo = 0
+    let ro = 0
     const cap = this.ts.length
-    const wantOut = dir === 'out' ? 1 : 0
-    const any = dir === 'all'
     let w = 0
     let boundary = now - WINDOW_MS[0]!
     let idx = this.head
@@ -312,33 +342,35 @@ export class EntityState {
       idx = idx === 0 ? cap - 1 : idx - 1
       const t = this.ts[idx]!
       while (t <= boundary) {
-        out[base + w * 4] = count
-        out[base + w * 4 + 1] = sum
-        out[base + w * 4 + 2] = max
-        out[base + w * 4 + 3] = round
+        writeWindow(out, w * 4, W4, ci, si, mi, ri, co, so, mo, ro)
         w++
         if (w > wMax) return
         boundary = now - WINDOW_MS[w]!
       }
       const f = this.flags[idx]!
-      if (any || (f & 1) === wantOut) {
-        const a = this.amt[idx]!
-        count++
-        sum += a
-        if (a > max) max = a
-        if (f & 2) round++
+      const a = this.amt[idx]!
+      if (f & 1) {
+        co++
+        so += a
+        if (a > mo) mo = a
+        if (f & 2) ro++
+      } else {
+        ci++
+        si += a
+        if (a > mi) mi = a
+        if (f & 2) ri++
       }
     }
     // the ring ran out before the remaining windows did: exact only if nothing was ever evicted;
     // sub-day windows beyond the ring are a lower bound (a velocity rule saturates anyway)
     const exact = this.total === this.size
-    for (; w <= wMax && (exact || WINDOW_MS[w]! < DAY_MS); w++) {
-      out[base + w * 4] = count
-      out[base + w * 4 + 1] = sum
-      out[base + w * 4 + 2] = max
-      out[base + w * 4 + 3] = round
+    for (; w <= wMax && (exact || WINDOW_MS[w]! < DAY_MS); w++)
+      writeWindow(out, w * 4, W4, ci, si, mi, ri, co, so, mo, ro)
+    if (w <= wMax) {
+      this.fromBuckets(now, 'in', out, 0, w, wMax)
+      this.fromBuckets(now, 'out', out, W4, w, wMax)
+      this.fromBuckets(now, 'all', out, 2 * W4, w, wMax)
     }
-    if (w <= wMax) this.fromBuckets(now, dir, out, base, w, wMax)
   }
 
   /**

@@ -38,8 +38,8 @@ export class EntityView {
   epoch = 0
   // memo of aggregates: per direction, all windows × (count, sum, max, round); stamp per direction
   readonly agg = new Float64Array(DIRS.length * WINDOW_NAMES.length * 4)
-  readonly aggStamp = new Int32Array(DIRS.length)
-  readonly aggUpTo = new Int8Array(DIRS.length)
+  aggStamp = -1
+  aggUpTo = -1
 
   reset(
     state: EntityState | undefined,
@@ -58,19 +58,19 @@ export class EntityView {
   }
 
   aggregate(dirIdx: number, windowIdx: number, k: number): number {
-    const base = dirIdx * WINDOW_NAMES.length * 4
-    const fresh = this.aggStamp[dirIdx] !== this.epoch
-    if (fresh || this.aggUpTo[dirIdx]! < windowIdx) {
-      // First use in this transaction: windows 0..windowIdx in one pass (short windows stop early
-      // on busy entities). A longer window asked later: all windows, so at most two passes.
+    const fresh = this.aggStamp !== this.epoch
+    if (fresh || this.aggUpTo < windowIdx) {
+      // First use in this transaction: windows 0..windowIdx of all directions in one pass (short
+      // windows stop early on busy entities). A longer window asked later: all windows, so at
+      // most two passes per entity and transaction.
       const upTo = fresh ? windowIdx : WINDOW_NAMES.length - 1
       const s = this.state
-      if (s) s.aggregateAll(this.now, DIRS[dirIdx]!, this.agg, base, upTo)
-      else this.agg.fill(0, base, base + (upTo + 1) * 4)
-      this.aggStamp[dirIdx] = this.epoch
-      this.aggUpTo[dirIdx] = upTo
+      if (s) s.aggregateAll(this.now, this.agg, upTo)
+      else this.agg.fill(0)
+      this.aggStamp = this.epoch
+      this.aggUpTo = upTo
     }
-    return this.agg[base + windowIdx * 4 + k]!
+    return this.agg[(dirIdx * WINDOW_NAMES.length + windowIdx) * 4 + k]!
   }
 
   feature(spec: FeatureSpec): number | boolean {
