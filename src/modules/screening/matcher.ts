@@ -460,7 +460,8 @@ export class ScreeningIndex {
   private readonly vocabPhon: string[] = []
   private readonly postings: number[][] = []
   private readonly phonIndex = new Map<string, number[]>()
-  private readonly deleteIndex = new Map<string, number[]>()
+  /** Most deletion keys belong to one token: a bare number then, an array only when shared (less garbage). */
+  private readonly deleteIndex = new Map<string, number | number[]>()
   private readonly skeletonIndex = new Map<string, number[]>()
   private readonly joinedIndex = new Map<string, number[]>()
   private readonly idIndex = new Map<string, number[]>()
@@ -552,7 +553,7 @@ export class ScreeningIndex {
     this.vocabPhon.push(phon)
     this.postings.push([])
     if (phon.length >= 3) push(this.phonIndex, phon, id)
-    if (tok.length >= 4) for (const d of deletions(tok)) push(this.deleteIndex, d, id)
+    if (tok.length >= 4) for (const d of deletions(tok)) pushCompact(this.deleteIndex, d, id)
     const sk = skeleton(tok)
     if (sk.length >= 3) push(this.skeletonIndex, sk, id)
     return id
@@ -650,12 +651,12 @@ export class ScreeningIndex {
     const phon = q.phon[i]!
     if (phon.length >= 3) for (const t of this.phonIndex.get(phon) ?? []) add(t, 0.8)
     if (tok.length >= 4) {
-      for (const t of this.deleteIndex.get(tok) ?? []) add(t, 0.8)
+      forIds(this.deleteIndex.get(tok), (t) => add(t, 0.8))
       for (let k = 0; k < tok.length; k++) {
         const d = tok.slice(0, k) + tok.slice(k + 1)
         const v = this.vocab.get(d)
         if (v !== undefined) add(v, 0.8)
-        for (const t of this.deleteIndex.get(d) ?? []) add(t, 0.8)
+        forIds(this.deleteIndex.get(d), (t) => add(t, 0.8))
       }
     }
     // "abdul hai" in the query against a listed "abdulhai".
@@ -833,6 +834,20 @@ function push<K>(map: Map<K, number[]>, key: K, value: number): void {
   if (list) {
     if (list[list.length - 1] !== value) list.push(value)
   } else map.set(key, [value])
+}
+
+function pushCompact(map: Map<string, number | number[]>, key: string, value: number): void {
+  const cur = map.get(key)
+  if (cur === undefined) map.set(key, value)
+  else if (typeof cur === 'number') {
+    if (cur !== value) map.set(key, [cur, value])
+  } else if (cur[cur.length - 1] !== value) cur.push(value)
+}
+
+function forIds(v: number | readonly number[] | undefined, fn: (id: number) => void): void {
+  if (v === undefined) return
+  if (typeof v === 'number') fn(v)
+  else for (const id of v) fn(id)
 }
 
 function deletions(tok: string): string[] {

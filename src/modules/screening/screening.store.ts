@@ -76,10 +76,11 @@ export function createScreeningStore(db: Db) {
     },
 
     async activeEntries(tenantId: string): Promise<{ entry: ListEntry; hash: string }[]> {
-      const r = await sql<{ data: ListEntry; content_hash: string }>`
-        SELECT data, content_hash FROM screening_entries
+      // As text and parsed here: about twice as fast as letting the driver decode jsonb (PGlite).
+      const r = await sql<{ data: string; content_hash: string }>`
+        SELECT data::text AS data, content_hash FROM screening_entries
         WHERE tenant_id = ${tenantId} AND removed_in IS NULL ORDER BY list_id, entry_key`.execute(db)
-      return r.rows.map((x) => ({ entry: x.data, hash: x.content_hash }))
+      return r.rows.map((x) => ({ entry: JSON.parse(x.data) as ListEntry, hash: x.content_hash }))
     },
 
     async entryHash(tenantId: string, listId: string, key: string): Promise<string | undefined> {
