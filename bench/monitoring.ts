@@ -50,7 +50,8 @@ function toColumns(txns: readonly MonTxn[]): Columns {
   return {
     length: len,
     get(i) {
-      const t: MonTxn = {
+      // built field by field: no temporary objects from conditional spreads
+      const t: { -readonly [K in keyof MonTxn]: MonTxn[K] } = {
         id: id[i]!,
         at: at[i]!,
         amount: amount[i]!,
@@ -58,13 +59,19 @@ function toColumns(txns: readonly MonTxn[]): Columns {
         kind: TXN_KINDS[kind[i]!]!,
         src: src[i]!,
         dst: dst[i]!,
-        ...(sc[i] ? { srcCountry: sc[i] } : {}),
-        ...(dc[i] ? { dstCountry: dc[i] } : {}),
-        ...(scu[i] ? { srcCustomer: scu[i] } : {}),
-        ...(dcu[i] ? { dstCustomer: dcu[i] } : {}),
-        ...(card[i] ? { card: card[i] } : {}),
-        ...(device[i] ? { device: device[i] } : {}),
       }
+      const x1 = sc[i]
+      if (x1) t.srcCountry = x1
+      const x2 = dc[i]
+      if (x2) t.dstCountry = x2
+      const x3 = scu[i]
+      if (x3) t.srcCustomer = x3
+      const x4 = dcu[i]
+      if (x4) t.dstCustomer = x4
+      const x5 = card[i]
+      if (x5) t.card = x5
+      const x6 = device[i]
+      if (x6) t.device = x6
       return t
     },
   }

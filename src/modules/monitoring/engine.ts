@@ -118,12 +118,13 @@ export class MonitoringEngine {
     let score = 0
     let fired: FiredRule[] | undefined
     let degraded = false
+    let decided = 0
     let explain: ExplainEntry[] | undefined = opts.explain ? [] : undefined
     if (rs) {
       const budget = opts.budgetMs ?? rs.budgetMs
       const rules = rs.rules
       for (let i = 0; i < rules.length; i++) {
-        if ((i & 7) === 7 && timer() - started > budget) {
+        if ((i & 15) === 15 && timer() - started > budget) {
           degraded = true
           break
         }
@@ -165,7 +166,8 @@ export class MonitoringEngine {
           explain.push(error === undefined ? entry : { ...entry, error })
         }
       }
-      if (!degraded && timer() - started > budget) degraded = true
+      decided = timer()
+      if (!degraded && decided - started > budget) degraded = true
       if (degraded) {
         // the budget ran out: the configured fallback decides, unless a rule already blocked
         if (outcomeRank(rs.fallback) > outcomeRank(outcome)) outcome = rs.fallback
@@ -260,7 +262,7 @@ export class MonitoringEngine {
       score,
       fired: fired ?? EMPTY,
       degraded,
-      elapsedMs: timer() - started,
+      elapsedMs: (decided || timer()) - started,
     }
     const result: ProcessResult = {
       decision,
