@@ -165,6 +165,7 @@ describeEachDb('screening service', (target) => {
       code: 'SCREENING_BATCH_TOO_LARGE',
       kind: 'too_large',
     })
+    expect(await s.warm(tenant)).toEqual({ entries: 3 })
     const other = freshTenant()
     expect((await s.check(other, { name: 'Banco Nacional de Cuba' })).hits).toEqual([])
     expect(await s.listStatus(other)).toEqual([])

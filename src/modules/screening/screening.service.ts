@@ -100,6 +100,8 @@ export interface Screening {
   checkBatch(tenantId: string, queries: readonly (ScreeningQuery & { subjectId?: string })[]): Promise<CheckResult[]>
   recordDecision(tenantId: string, input: DecisionInput): Promise<{ decisionId: string }>
   rescreen(tenantId: string, snapshotId: string): Promise<RescreenResult>
+  /** Builds the tenant's index now (a server calls it at start so the first check is not slow). */
+  warm(tenantId: string): Promise<{ entries: number }>
   alerts(tenantId: string, subjectId?: string): Promise<Record<string, unknown>[]>
   auditTrail(tenantId: string, subjectId: string): Promise<Record<string, unknown>[]>
 }
@@ -426,6 +428,10 @@ export function createScreening(deps: ScreeningDeps): Screening {
       }
       deps.logger?.info({ tenantId, snapshotId, subjects, hits, alertsCreated }, 'screening: rescreen done')
       return { subjects, entries: changes.length, hits, alertsCreated, suppressed }
+    },
+
+    async warm(tenantId) {
+      return { entries: (await indexFor(tenantId)).index.size }
     },
 
     alerts: (tenantId, subjectId) => store.alerts(tenantId, subjectId),
