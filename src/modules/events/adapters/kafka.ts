@@ -103,6 +103,10 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
       consumers.add(consumer)
       let assigned = 0
       let killed = false
+      // Partitions are being reassigned: this member owns none until it has joined again.
+      consumer.on(consumer.events.REBALANCING, () => {
+        assigned = 0
+      })
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         assigned = Object.values(e.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0)
       })
