@@ -74,6 +74,12 @@ for (const target of testDbTargets()) {
       expect(alerts[1]!.tickAt).toBe(new Date(t0 + 2000).toISOString())
       expect(alerts[1]!.message).toBe('AAPL crossed 101 upwards at 101.5')
       await vi.waitFor(() => expect(stream.received.map((a) => a.price)).toEqual(['101.5', '102']))
+      // Rolling state over the default 60 s window: VWAP of the five ticks, +2% from the first.
+      const state = await call('GET', '/v1/market/instruments/AAPL')
+      expect(state.status).toBe(200)
+      expect(state.body).toMatchObject({ instrument: 'AAPL', last: '102', volume: 50, ticks: 5, movePct: 2 })
+      expect(Number(state.body.vwap)).toBeCloseTo((100 + 100.5 + 101.5 + 100.8 + 102) / 5, 6)
+      expect((await call('GET', '/v1/market/instruments/NOPE')).status).toBe(404)
       // The other tenant has no rules and sees nothing, over HTTP or SSE.
       expect((await call('GET', '/v1/market/alerts', undefined, other.apiKey)).body.alerts).toEqual([])
       expect(otherStream.received).toEqual([])

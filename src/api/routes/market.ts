@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
 import type { AlertRule, StoredAlert } from '../../modules/market/index.js'
+import { AppError } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
 
 const Instrument = Type.String({ pattern: '^[A-Z0-9][A-Z0-9._:-]{0,31}$', description: 'Symbol, e.g. "AAPL"' })
@@ -142,6 +143,50 @@ export function registerMarketRoutes(app: ApiApp, services: AppServices): void {
     async (req, reply) => {
       await market.deleteRule(tenantOf(req), req.params.ruleId)
       return reply.status(204).send(null)
+    },
+  )
+
+  app.get(
+    '/v1/market/instruments/:instrument',
+    {
+      schema: {
+        tags: ['market'],
+        summary: "Rolling state of an instrument (last price, VWAP, window volume, % move), as this process's alert worker sees it",
+        params: Type.Object({ instrument: Instrument }),
+        response: {
+          200: Type.Object({
+            instrument: Type.String(),
+            last: Type.String(),
+            vwap: Type.String(),
+            volume: Type.Integer(),
+            movePct: Type.Number(),
+            ticks: Type.Integer(),
+            windowSec: Type.Integer(),
+            at: Type.String({ format: 'date-time' }),
+          }),
+          404: ErrorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const s = market.state(tenantOf(req), req.params.instrument)
+      if (!s) {
+        throw new AppError(
+          'MARKET_INSTRUMENT_NOT_FOUND',
+          'not_found',
+          `No ticks for ${req.params.instrument} in this process's window (state lives with the alert worker: moneta start).`,
+        )
+      }
+      return {
+        instrument: s.instrument,
+        last: String(s.last),
+        vwap: s.vwap.toFixed(6).replace(/0+$/, '').replace(/\.$/, ''),
+        volume: s.volume,
+        movePct: Number(s.movePct.toFixed(4)),
+        ticks: s.ticks,
+        windowSec: s.windowSec,
+        at: new Date(s.ts).toISOString(),
+      }
     },
   )
 
