@@ -150,50 +150,45 @@ export class Interner {
 }
 
 class CpList {
-  cp = new Int32Array(4)
-  ts = new Float64Array(4)
+  /** Interleaved (counterparty, last seen) pairs, sorted by last seen: one object, one cache line run. */
+  d = new Float64Array(8)
   n = 0
   /** Records a contact; returns true when the counterparty had not been seen (or was evicted). */
   touch(cp: number, at: number): boolean {
-    const arr = this.cp
+    const d = this.d
     let i = this.n - 1
-    while (i >= 0 && arr[i] !== cp) i--
+    while (i >= 0 && d[2 * i] !== cp) i--
     const isNew = i < 0
     if (!isNew) {
       // move to the end (most recent); events arrive in time order, so the list stays sorted
-      arr.copyWithin(i, i + 1, this.n)
-      this.ts.copyWithin(i, i + 1, this.n)
+      d.copyWithin(2 * i, 2 * i + 2, 2 * this.n)
       this.n--
     } else if (this.n === CP_MAX) {
-      arr.copyWithin(0, 1, this.n)
-      this.ts.copyWithin(0, 1, this.n)
+      d.copyWithin(0, 2, 2 * this.n)
       this.n--
-    } else if (this.n === arr.length) {
-      const cp2 = new Int32Array(Math.min(CP_MAX, arr.length * 2))
-      cp2.set(arr)
-      const ts2 = new Float64Array(cp2.length)
-      ts2.set(this.ts)
-      this.cp = cp2
-      this.ts = ts2
+    } else if (2 * this.n === d.length) {
+      const d2 = new Float64Array(Math.min(2 * CP_MAX, d.length * 2))
+      d2.set(d)
+      this.d = d2
     }
-    this.cp[this.n] = cp
-    this.ts[this.n] = at
+    this.d[2 * this.n] = cp
+    this.d[2 * this.n + 1] = at
     this.n++
     return isNew
   }
   has(cp: number): boolean {
-    const arr = this.cp
-    for (let i = this.n - 1; i >= 0; i--) if (arr[i] === cp) return true
+    const d = this.d
+    for (let i = this.n - 1; i >= 0; i--) if (d[2 * i] === cp) return true
     return false
   }
   /** Distinct counterparties seen at or after `since`. */
   countSince(since: number): number {
     let lo = 0
     let hi = this.n
-    const ts = this.ts
+    const d = this.d
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if (ts[mid]! < since) lo = mid + 1
+      if (d[2 * mid + 1]! < since) lo = mid + 1
       else hi = mid
     }
     return this.n - lo
@@ -203,10 +198,9 @@ class CpList {
 export class EntityState {
   /** Interned id of an account (its counterparty number), -1 for other entity kinds. */
   cp = -1
-  // ring of recent events
-  ts = new Float64Array(8)
-  amt = new Float64Array(8)
-  flags = new Uint8Array(8) // bit0: out, bit1: round
+  // ring of recent events: (time, amount, flags) triples, flags bit0 = out, bit1 = round
+  ev = new Float64Array(8 * 3)
+  cap = 8
   head = 0
   size = 0
   total = 0
@@ -221,9 +215,8 @@ export class EntityState {
   lastInTs = -1
   lastOutTs = -1
   // running statistics of ln(amount) per direction (Welford)
-  statN = [0, 0]
-  statMean = [0, 0]
-  statM2 = [0, 0]
+  /** Welford running statistics of ln(amount): [n, mean, M2] for incoming, then outgoing. */
+  stat = new Float64Array(6)
   cpIn = new CpList()
   cpOut = new CpList()
   // origins of recent inflows: interned account, depth (hops), start amount, start time, last hop time
@@ -246,12 +239,14 @@ export class EntityState {
     lnAmount = Math.log(amount > 1 ? amount : 1),
   ): void {
     // ring
-    if (this.size === this.ts.length && this.size < RING_MAX) this.grow()
-    const cap = this.ts.length
-    this.ts[this.head] = at
-    this.amt[this.head] = amount
-    this.flags[this.head] = (out ? 1 : 0) | (round ? 2 : 0)
-    this.head = (this.head + 1) % cap
+    if (this.size === this.cap && this.size < RING_MAX) this.grow()
+    const cap = this.cap
+    const ev = this.ev
+    const h = this.head * 3
+    ev[h] = at
+    ev[h + 1] = amount
+    ev[h + 2] = (out ? 1 : 0) | (round ? 2 : 0)
+    this.head = this.head + 1 === cap ? 0 : this.head + 1
     if (this.size < cap) this.size++
     this.total++
     // day buckets
@@ -290,31 +285,30 @@ export class EntityState {
     if (out) this.lastOutTs = at
     else this.lastInTs = at
     const x = lnAmount
-    const n = this.statN[d]! + 1
-    const delta = x - this.statMean[d]!
-    const mean = this.statMean[d]! + delta / n
-    this.statN[d] = n
-    this.statMean[d] = mean
-    this.statM2[d] = this.statM2[d]! + delta * (x - mean)
+    const st = this.stat
+    const k = d * 3
+    const n = st[k]! + 1
+    const delta = x - st[k + 1]!
+    const mean = st[k + 1]! + delta / n
+    st[k] = n
+    st[k + 1] = mean
+    st[k + 2] = st[k + 2]! + delta * (x - mean)
     if (cp >= 0) (out ? this.cpOut : this.cpIn).touch(cp, at)
   }
 
   private grow(): void {
-    const cap = this.ts.length
+    const cap = this.cap
     const next = Math.min(RING_MAX, cap * 2)
-    const ts = new Float64Array(next)
-    const amt = new Float64Array(next)
-    const flags = new Uint8Array(next)
+    const ev = new Float64Array(next * 3)
     // unroll into chronological order
     for (let i = 0; i < this.size; i++) {
       const j = (this.head - this.size + i + cap) % cap
-      ts[i] = this.ts[j]!
-      amt[i] = this.amt[j]!
-      flags[i] = this.flags[j]!
+      ev[i * 3] = this.ev[j * 3]!
+      ev[i * 3 + 1] = this.ev[j * 3 + 1]!
+      ev[i * 3 + 2] = this.ev[j * 3 + 2]!
     }
-    this.ts = ts
-    this.amt = amt
-    this.flags = flags
+    this.ev = ev
+    this.cap = next
     this.head = this.size % next
   }
 
@@ -333,22 +327,23 @@ export class EntityState {
     let so = 0
     let mo = 0
     let ro = 0
-    const cap = this.ts.length
+    const cap = this.cap
+    const ev = this.ev
     let w = 0
     let boundary = now - WINDOW_MS[0]!
     let idx = this.head
     let i = 0
     for (; i < this.size; i++) {
       idx = idx === 0 ? cap - 1 : idx - 1
-      const t = this.ts[idx]!
+      const t = ev[idx * 3]!
       while (t <= boundary) {
         writeWindow(out, w * 4, W4, ci, si, mi, ri, co, so, mo, ro)
         w++
         if (w > wMax) return
         boundary = now - WINDOW_MS[w]!
       }
-      const f = this.flags[idx]!
-      const a = this.amt[idx]!
+      const a = ev[idx * 3 + 1]!
+      const f = ev[idx * 3 + 2]!
       if (f & 1) {
         co++
         so += a
@@ -463,14 +458,14 @@ export class EntityState {
         return this.firstTs < 0 ? -1 : (now - this.firstTs) / DAY_MS
       case 'usual_amount': {
         const d = out ? DIR_OUT : DIR_IN
-        return this.statN[d]! === 0 ? 0 : Math.exp(this.statMean[d]!)
+        return this.stat[d * 3]! === 0 ? 0 : Math.exp(this.stat[d * 3 + 1]!)
       }
       case 'amount_z': {
         const d = out ? DIR_OUT : DIR_IN
-        const n = this.statN[d]!
+        const n = this.stat[d * 3]!
         if (n < 5) return 0
-        const sd = Math.sqrt(this.statM2[d]! / (n - 1))
-        return (Math.log(amount > 1 ? amount : 1) - this.statMean[d]!) / (sd < 0.1 ? 0.1 : sd)
+        const sd = Math.sqrt(this.stat[d * 3 + 2]! / (n - 1))
+        return (Math.log(amount > 1 ? amount : 1) - this.stat[d * 3 + 1]!) / (sd < 0.1 ? 0.1 : sd)
       }
       case 'new_counterparty':
         return cp < 0 ? false : !(out ? this.cpOut : this.cpIn).has(cp)
@@ -604,7 +599,9 @@ export class FeatureStore {
     address: EntityState | undefined,
   ): void {
     const amount = Number(t.amount)
-    const round = t.amount % ROUND_UNIT_BIG === 0n
+    // Number arithmetic while exact (no BigInt allocated per transaction)
+    const round =
+      amount <= Number.MAX_SAFE_INTEGER ? amount % ROUND_UNIT_MINOR === 0 : t.amount % ROUND_UNIT_BIG === 0n
     const ln = Math.log(amount > 1 ? amount : 1)
     if (src && dst && t.kind === 'transfer') dst.inheritOrigins(src, srcCp, dstCp, t.at, amount)
     src?.record(t.at, amount, true, round, dstCp, ln)

@@ -128,7 +128,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       typology: 'round_amounts',
       subject: 'src',
       description: 'A third (or later) large round-amount payment within 30 days from a personal account.',
-      when: `txn.amount % 100000 == 0 && txn.amount >= ${p.roundMinAmount} && src_party.segment == "individual"
+      when: `txn.amount >= ${p.roundMinAmount} && txn.amount % 100000 == 0 && src_party.segment == "individual"
         && src.out_round_count_30d >= ${d(p.roundPriorCount)}`,
       outcome: 'review',
       score: 25,
@@ -309,7 +309,7 @@ export function scoringRules(): RuleDef[] {
       4,
       'Spending beyond recent income',
     ),
-    r('round_payment', 'txn.amount % 100000 == 0 && txn.amount >= 100000', 2, 'Round-amount payment'),
+    r('round_payment', 'txn.amount >= 100000 && txn.amount % 100000 == 0', 2, 'Round-amount payment'),
     r('customer_velocity', 'src_customer.out_count_24h >= 10.0', 4, 'Customer payment velocity'),
     r('credits_48h', 'dst.in_sum_48h >= 2000000.0', 4, 'Large credits within 48 hours'),
     r('credits_15m', 'dst.in_count_15m >= 3.0', 3, 'Several credits within 15 minutes'),
