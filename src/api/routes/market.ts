@@ -168,7 +168,7 @@ export function registerMarketRoutes(app: ApiApp, services: AppServices): void {
         },
       },
     },
-    async (req) => {
+    (req) => {
       const s = market.state(tenantOf(req), req.params.instrument)
       if (!s) {
         throw new AppError(
