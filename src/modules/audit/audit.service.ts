@@ -15,6 +15,8 @@ import {
 import { AUDIT_ERRORS, auditError } from './audit.errors.js'
 import {
   checkpointAt,
+  entriesJson,
+  readHead,
   insertCheckpoint,
   insertEntries,
   latestCheckpoint,
@@ -138,40 +140,95 @@ export function createAudit(deps: AuditDeps): Audit {
   let inFlight = 0
   const entryMac = entryMacFactory(keys.macKey)
 
-  async function appendBatch(batch: readonly Queued[]): Promise<void> {
+  /** A tenant's part of a batch, hashed, MAC'd and signed against an assumed head. */
+  interface PreparedTenant {
+    readonly base: { treeSize: number; frontier: Buffer }
+    readonly head: { treeSize: number; frontier: Buffer }
+    readonly chunks: string[]
+    readonly checkpoint: Checkpoint
+  }
+  /** Heads as this process last wrote them (or will, once the batch in flight commits). */
+  const knownHeads = new Map<string, { treeSize: number; frontier: Buffer }>()
+
+  function groupByTenant(batch: readonly Queued[]): Map<string, Queued[]> {
     const byTenant = new Map<string, Queued[]>()
     for (const q of batch) {
       let list = byTenant.get(q.tenant)
       if (!list) byTenant.set(q.tenant, (list = []))
       list.push(q)
     }
+    return byTenant
+  }
+
+  const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+  /** Hashes, MACs and signs in slices, yielding so the transaction in flight keeps moving. */
+  async function prepareTenant(
+    tenant: string,
+    items: readonly Queued[],
+    base: { treeSize: number; frontier: Buffer },
+    at: Date,
+    slices: boolean,
+  ): Promise<PreparedTenant> {
+    const frontier = Frontier.decode(base.treeSize, base.frontier)
+    const rows: { seq: number; entry: string; leaf: Buffer; mac: Buffer; at: string }[] = []
+    for (let i = 0; i < items.length; i++) {
+      if (slices && i > 0 && i % 500 === 0) await yieldToIo()
+      const q = items[i]!
+      const seq = base.treeSize + i
+      const entry = encodeEntry({ ...q, seq })
+      const leaf = leafHash(entry)
+      frontier.append(leaf)
+      rows.push({ seq, entry, leaf, mac: entryMac(tenant, seq, leaf), at: q.ts })
+    }
+    return {
+      base,
+      head: { treeSize: frontier.size, frontier: frontier.encode() },
+      chunks: entriesJson(rows),
+      checkpoint: signCheckpoint(
+        keys.signingKey,
+        keys.keyId,
+        tenant,
+        frontier.size,
+        frontier.root(),
+        at.toISOString(),
+      ),
+    }
+  }
+
+  type Prepared = { at: Date; tenants: Map<string, { items: Queued[]; prepared: PreparedTenant }> }
+
+  /**
+   * CPU work for a batch, done before its transaction — and, sliced, while the previous batch's
+   * transaction is in the database — against the head this process expects (the one its previous
+   * batch will leave, or the stored one). The transaction checks the real head under its lock and
+   * recomputes when another process appended in between.
+   */
+  async function prepareBatch(batch: readonly Queued[]): Promise<Prepared> {
     const at = clock.now()
+    if (knownHeads.size > 10_000) knownHeads.clear() // bounded memory with very many tenants
+    const tenants = new Map<string, { items: Queued[]; prepared: PreparedTenant }>()
+    for (const [tenant, items] of groupByTenant(batch)) {
+      const base = knownHeads.get(tenant) ?? (await readHead(db, tenant))
+      const prepared = await prepareTenant(tenant, items, base, at, true)
+      knownHeads.set(tenant, prepared.head) // the next batch builds on this one
+      tenants.set(tenant, { items, prepared })
+    }
+    return { at, tenants }
+  }
+
+  async function commitBatch(p: Prepared): Promise<void> {
     await db.transaction().execute(async (trx) => {
       // Heads are locked in a fixed order so concurrent appenders never deadlock.
-      for (const tenant of [...byTenant.keys()].sort()) {
-        const items = byTenant.get(tenant)!
-        const head = await lockHead(trx, tenant, at)
-        const frontier = Frontier.decode(head.treeSize, head.frontier)
-        const rows = items.map((q, i) => {
-          const seq = head.treeSize + i
-          const entry = encodeEntry({ ...q, seq })
-          const leaf = leafHash(entry)
-          frontier.append(leaf)
-          return { seq, entry, leaf, mac: entryMac(tenant, seq, leaf), at: new Date(q.ts) }
-        })
-        await insertEntries(trx, tenant, rows)
-        await updateHead(trx, tenant, { treeSize: frontier.size, frontier: frontier.encode() }, at)
-        await insertCheckpoint(
-          trx,
-          signCheckpoint(
-            keys.signingKey,
-            keys.keyId,
-            tenant,
-            frontier.size,
-            frontier.root(),
-            at.toISOString(),
-          ),
-        )
+      for (const tenant of [...p.tenants.keys()].sort()) {
+        const { items, prepared } = p.tenants.get(tenant)!
+        const head = await lockHead(trx, tenant, p.at)
+        const fits = prepared.base.treeSize === head.treeSize && prepared.base.frontier.equals(head.frontier)
+        const use = fits ? prepared : await prepareTenant(tenant, items, head, p.at, false)
+        await insertEntries(trx, tenant, use.chunks)
+        await updateHead(trx, tenant, use.head, p.at)
+        await insertCheckpoint(trx, use.checkpoint)
+        if (!fits) knownHeads.delete(tenant) // another process appended: re-read before predicting again
       }
     })
   }
@@ -181,16 +238,31 @@ export function createAudit(deps: AuditDeps): Audit {
       // Take everything queued so far (O(1)); new records go to a fresh array meanwhile.
       const taken = queue
       queue = []
-      for (let i = 0; i < taken.length; i += batchMax) {
-        inFlight = taken.length - i
-        try {
-          await appendBatch(taken.slice(i, i + batchMax))
-        } catch (err) {
-          queue = [...taken.slice(i), ...queue] // never drop an audit entry: retry on the next flush
-          throw err
-        } finally {
-          inFlight = 0
+      // Pipeline: batch k+1 is prepared while batch k's transaction runs; commits stay in order.
+      const batches = Math.ceil(taken.length / batchMax)
+      let inDb: Promise<void> | undefined
+      let inDbFrom = 0
+      try {
+        inFlight = taken.length
+        let next: Prepared | undefined = await prepareBatch(taken.slice(0, batchMax))
+        for (let b = 0; b < batches; b++) {
+          if (inDb) await inDb
+          inDbFrom = b * batchMax
+          inFlight = taken.length - inDbFrom
+          inDb = commitBatch(next!)
+          inDb.catch(() => undefined) // awaited below; not unhandled meanwhile
+          next =
+            b + 1 < batches
+              ? await prepareBatch(taken.slice((b + 1) * batchMax, (b + 2) * batchMax))
+              : undefined
         }
+        if (inDb) await inDb
+      } catch (err) {
+        knownHeads.clear() // predictions built on a failed batch are void
+        queue = [...taken.slice(inDbFrom), ...queue] // never drop an audit entry: retry on the next flush
+        throw err
+      } finally {
+        inFlight = 0
       }
     }
   }

@@ -21,6 +21,16 @@ export async function lockHead(db: Exec, tenant: string, at: Date): Promise<Head
   return { treeSize: Number(row.tree_size), frontier: Buffer.from(row.frontier) }
 }
 
+/** The head without locking it (a prediction; appends re-check under the lock). */
+export async function readHead(db: Exec, tenant: string): Promise<Head> {
+  const r = await sql<{ tree_size: bigint; frontier: Buffer }>`
+    SELECT tree_size, frontier FROM audit_heads WHERE tenant_id = ${tenant}`.execute(db)
+  const row = r.rows[0]
+  return row
+    ? { treeSize: Number(row.tree_size), frontier: Buffer.from(row.frontier) }
+    : { treeSize: 0, frontier: Buffer.alloc(0) }
+}
+
 export async function readHeadSize(db: Exec, tenant: string): Promise<number> {
   const r = await sql<{
     tree_size: bigint
@@ -28,23 +38,31 @@ export async function readHeadSize(db: Exec, tenant: string): Promise<number> {
   return r.rows[0] ? Number(r.rows[0].tree_size) : 0
 }
 
-export async function insertEntries(
-  db: Exec,
-  tenant: string,
-  rows: readonly { seq: number; entry: string; leaf: Buffer; mac: Buffer; at: Date }[],
-): Promise<void> {
-  // One JSON parameter per chunk: far cheaper to send and parse than thousands of bind parameters.
+/** Rows as the JSON parameters insertEntries sends (built ahead of the transaction). */
+export function entriesJson(
+  rows: readonly { seq: number; entry: string; leaf: Buffer; mac: Buffer; at: string }[],
+): string[] {
   const CHUNK = 5000
+  const out: string[] = []
   for (let i = 0; i < rows.length; i += CHUNK) {
-    const json = JSON.stringify(
-      rows.slice(i, i + CHUNK).map((r) => ({
-        s: r.seq,
-        e: r.entry,
-        l: r.leaf.toString('base64'),
-        m: r.mac.toString('base64'),
-        t: r.at.toISOString(),
-      })),
+    out.push(
+      JSON.stringify(
+        rows.slice(i, i + CHUNK).map((r) => ({
+          s: r.seq,
+          e: r.entry,
+          l: r.leaf.toString('base64'),
+          m: r.mac.toString('base64'),
+          t: r.at,
+        })),
+      ),
     )
+  }
+  return out
+}
+
+/** One JSON parameter per chunk: far cheaper to send and parse than thousands of bind parameters. */
+export async function insertEntries(db: Exec, tenant: string, chunks: readonly string[]): Promise<void> {
+  for (const json of chunks) {
     await sql`
       INSERT INTO audit_entries (tenant_id, seq, entry, leaf_hash, mac, created_at)
       SELECT ${tenant}, x.s, x.e, decode(x.l, 'base64'), decode(x.m, 'base64'), x.t
