@@ -1,5 +1,5 @@
 export * from './screening.js'
-export { normalizeName, normalizeIdentifier, normalizeCryptoAddress, foldText } from './normalize.js'
+export { normalizeName, normalizeIdentifier, normalizeCryptoAddress } from './normalize.js'
 export type { NormalizedName, NameToken } from './normalize.js'
 export { countryCode } from './countries.js'
 export { jaroWinkler, editDistance, phoneticKey } from './similarity.js'

@@ -594,18 +594,6 @@ export class ScreeningIndex {
     return [...hits.values()].sort((a, b) => b.score - a.score).slice(0, limit)
   }
 
-  /** Best score of the query against one entry (all its names), or 0: for evaluation. */
-  scoreEntry(pq: PreparedQuery, entryIndex: number): Hit | undefined {
-    this.build()
-    let best: Hit | undefined
-    for (const name of this.names) {
-      if (name.entry !== entryIndex) continue
-      const h = this.scoreCandidate(pq, name, best, 0)
-      if (h) best = h
-    }
-    return best
-  }
-
   /** Adds `weight` to every name in `ids` not yet credited for the current query token. */
   private visit(ids: readonly number[], weight: number, touched: number[], addNew: boolean): void {
     const epoch = this.epoch

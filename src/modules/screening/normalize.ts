@@ -150,13 +150,6 @@ function foldWord(word: string, syllables?: Set<string>): { text: string; conson
 }
 
 /** Lower-case ASCII with punctuation reduced to single spaces; dotted initials "S.A." become "sa". */
-export function foldText(input: string): string {
-  const decomposed = stripDiacritics(input.normalize('NFKD')).normalize('NFC')
-  const parts: string[] = []
-  for (const w of decomposed.split(/\s+/)) if (w) parts.push(foldWord(w).text)
-  return cleanAscii(parts.join(' '))
-}
-
 function cleanAscii(s: string): string {
   return s
     .toLowerCase()

@@ -17,16 +17,6 @@ export const LIST_FORMATS = [
 ] as const
 export type ListFormat = (typeof LIST_FORMATS)[number]
 
-export const FORMAT_LIST: Readonly<Record<ListFormat, ListId>> = {
-  'ofac-csv': 'ofac_sdn',
-  'ofac-cons-csv': 'ofac_cons',
-  'ofac-advanced-xml': 'ofac_sdn',
-  'un-xml': 'un',
-  'eu-xml': 'eu',
-  'uk-csv': 'uk',
-  'csl-csv': 'us_csl',
-}
-
 export type NameKind = 'primary' | 'alias' | 'weak_alias' | 'original_script'
 
 export interface EntryName {
