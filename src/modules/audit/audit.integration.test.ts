@@ -95,6 +95,26 @@ describeEachDb('audit log', (target) => {
     })
   })
 
+  it('refuses malformed records at the call, so no poison entry ever reaches the queue', () => {
+    const ok = {
+      tenant: freshTenant(),
+      actor: 'a',
+      action: 'b',
+      resource: 'c',
+      outcome: 'success',
+      origin: 'o',
+    } as const
+    for (const bad of [
+      { ...ok, tenant: '' },
+      { ...ok, actor: 'x\u0000y' },
+      { ...ok, outcome: 'maybe' },
+      { ...ok, resource: 'r'.repeat(600) },
+    ]) {
+      expect(() => audit.record(bad as never)).toThrow(/Audit (record field|outcome)/)
+    }
+    expect(audit.pending()).toBe(0)
+  })
+
   it('serves inclusion and consistency proofs that verify against signed roots', async () => {
     const tenant = freshTenant()
     await fill(tenant, 10)

@@ -112,11 +112,12 @@ const IDENT_MAX = 512
 function validate(r: AuditRecord): void {
   for (const k of ['tenant', 'actor', 'action', 'resource', 'origin'] as const) {
     const v = r[k]
-    if (typeof v !== 'string' || v.length === 0 || v.length > IDENT_MAX) {
+    // NUL cannot be stored in a PostgreSQL text column: refused here, not as a poison entry in the queue.
+    if (typeof v !== 'string' || v.length === 0 || v.length > IDENT_MAX || v.includes('\u0000')) {
       throw auditError(
         AUDIT_ERRORS.INVALID_RECORD,
         'invalid',
-        `Audit record field "${k}" must be a non-empty string of at most ${IDENT_MAX} characters.`,
+        `Audit record field "${k}" must be a non-empty string of at most ${IDENT_MAX} characters, without NUL.`,
       )
     }
   }
@@ -259,7 +260,18 @@ export function createAudit(deps: AuditDeps): Audit {
         if (inDb) await inDb
       } catch (err) {
         knownHeads.clear() // predictions built on a failed batch are void
-        queue = [...taken.slice(inDbFrom), ...queue] // never drop an audit entry: retry on the next flush
+        // The batch in the database may still commit (when preparing the next one failed): settle it
+        // first, so that nothing is written twice or dropped.
+        let from = inDbFrom
+        if (inDb) {
+          try {
+            await inDb
+            from = inDbFrom + batchMax
+          } catch {
+            // it failed too: retry it
+          }
+        }
+        queue = [...taken.slice(from), ...queue] // never drop an audit entry: retry on the next flush
         throw err
       } finally {
         inFlight = 0
