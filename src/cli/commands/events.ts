@@ -103,6 +103,7 @@ export function registerEventCommands(program: Command): void {
           return
         }
         if (!opts.topic) throw invalid('CLI_MISSING_OPTION', 'events replay needs --topic (or --outbox).')
+        if (!s.events.catalogue.has(opts.topic)) throw invalid('EVENT_UNKNOWN_TYPE', `Unknown event type "${opts.topic}".`)
         const r = await s.events.bus.read(
           opts.topic,
           { ...(opts.from ? { position: opts.from } : {}), ...(since ? { since } : {}) },
