@@ -22,7 +22,7 @@ import { migrateToLatest } from '../src/shared/db/migrate.js'
 import { newId } from '../src/shared/ids.js'
 
 /**
- * npm run bench -- events [--events N] [--relays N] [--consumers N] [--tick-rate N] [--tick-seconds N] [--only e2e|ticks]
+ * npm run bench -- events [--events N] [--relays N] [--consumers N] [--tick-rate N] [--tick-seconds N] [--batch N] [--only e2e|ticks]
  *
  * 1. ceiling: `redis-benchmark` XADD throughput (pipelined) on the same Redis;
  * 2. end to end: N events already committed in the PostgreSQL outbox → relays (FOR UPDATE SKIP LOCKED,
@@ -121,7 +121,7 @@ function xaddCeiling(url: string): number {
   return Number(m[1])
 }
 
-async function endToEnd(h: DbHandle, redisUrl: string, n: number, nRelays: number, nConsumers: number) {
+async function endToEnd(h: DbHandle, redisUrl: string, n: number, nRelays: number, nConsumers: number, batch: number) {
   const tenant = newId('ten')
   const prefix = newId('bench')
   const group = 'bench-e2e'
@@ -136,7 +136,7 @@ async function endToEnd(h: DbHandle, redisUrl: string, n: number, nRelays: numbe
   const bb = createEventBackbone({
     db: h,
     bus: { kind: 'redis', url: redisUrl, prefix, partitions: 8, blockMs: 20 },
-    relay: { tenants: [tenant], batchSize: 4000, pollMs: 5 },
+    relay: { tenants: [tenant], batchSize: batch, pollMs: 5 },
     republishOnUnknownLoss: false,
   })
   let applied = 0
@@ -150,7 +150,7 @@ async function endToEnd(h: DbHandle, redisUrl: string, n: number, nRelays: numbe
         group,
         topics: ['events.probe.sent.v1'],
         consumerName: `${prefix}-${consumer}`,
-        maxInFlight: 4000,
+        maxInFlight: batch,
         batchHandler: async (msgs) => {
           delivered += msgs.length
           const fresh = await bb.inbox.apply(group, msgs, async (tx, f) => {
@@ -169,7 +169,7 @@ async function endToEnd(h: DbHandle, redisUrl: string, n: number, nRelays: numbe
       bus: bb.bus,
       catalogue: bb.catalogue,
       tenants: [tenant],
-      batchSize: 4000,
+      batchSize: batch,
       pollMs: 5,
       lanes: Array.from({ length: 16 }, (_, l) => l).filter((l) => l % nRelays === r),
     }),
@@ -311,6 +311,7 @@ export async function main(args: string[]): Promise<void> {
   const n = arg(args, 'events', 300_000)
   const nRelays = arg(args, 'relays', 2)
   const nConsumers = arg(args, 'consumers', 2)
+  const batch = arg(args, 'batch', 4000)
   const rate = arg(args, 'tick-rate', 15_000)
   const tickSeconds = arg(args, 'tick-seconds', 10)
   const redisUrl = process.env.MONETA_BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -323,7 +324,7 @@ export async function main(args: string[]): Promise<void> {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
   const h = await connect({ databaseUrl: dbUrl, poolSize: 20 })
   await migrateToLatest(h.db, allMigrations, allRoutines)
-  const e2e = only === 'ticks' ? { eps: NaN, lost: NaN, duplicated: NaN } : await endToEnd(h, redisUrl, n, nRelays, nConsumers)
+  const e2e = only === 'ticks' ? { eps: NaN, lost: NaN, duplicated: NaN } : await endToEnd(h, redisUrl, n, nRelays, nConsumers, batch)
   const ticks = only === 'e2e' ? { p99: NaN } : await tickToAlert(h, redisUrl, rate, tickSeconds)
   await h.close()
 
