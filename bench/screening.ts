@@ -29,10 +29,12 @@ interface Args {
   negatives: number
   baselineNegatives: number
   customers: number
+  /** PostgreSQL URL: also time the rescreen end to end through the service (subjects paged from the database). */
+  db: string | undefined
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { data: resolve('../shared/data'), negatives: 50_000, baselineNegatives: 5_000, customers: 1_000_000 }
+  const a: Args = { data: resolve('../shared/data'), negatives: 50_000, baselineNegatives: 5_000, customers: 1_000_000, db: undefined }
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]
     const v = argv[i + 1]
@@ -41,6 +43,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--negatives') a.negatives = Number(v)
     else if (k === '--baseline-negatives') a.baselineNegatives = Number(v)
     else if (k === '--customers') a.customers = Number(v)
+    else if (k === '--db') a.db = v
     else continue
     i++
   }
@@ -421,6 +424,8 @@ export async function main(argv: string[]): Promise<void> {
     `rescreen: ${args.customers} customers against a ${rescreen.updateSize}-entry update in ${rescreen.seconds.toFixed(1)} s (${rescreen.hits} hits, ${rescreen.plantedFound}/${rescreen.planted} planted look-alikes found)`,
   )
 
+  if (args.db) await dbRescreen(args.db, lists[0]!, negRows, args.customers)
+
   process.stdout.write(
     `${JSON.stringify({
       bench: 'screening',
@@ -483,4 +488,47 @@ function rescreenBench(
     }
   }
   return { seconds: (performance.now() - t0) / 1000, hits, updateSize: update.length, planted, plantedFound }
+}
+
+/**
+ * The whole rescreen path on PostgreSQL: subjects stored in screening_subjects (bulk-inserted,
+ * names drawn from the negatives' name parts), a snapshot adding 100 entries, and the service's
+ * rescreen paging every subject from the database. Rows are removed afterwards.
+ */
+async function dbRescreen(url: string, sdn: ParsedList, people: readonly Record<string, string>[], customers: number): Promise<void> {
+  const { connect } = await import('../src/shared/db/connect.js')
+  const { migrateToLatest } = await import('../src/shared/db/migrate.js')
+  const { allMigrations, allRoutines } = await import('../src/migrations.js')
+  const { createScreening } = await import('../src/modules/screening/index.js')
+  const { sql } = await import('kysely')
+  const h = await connect({ databaseUrl: url })
+  try {
+    await migrateToLatest(h.db, allMigrations, allRoutines)
+    const s = createScreening({ db: h.db, clock: { now: () => new Date() }, ids: (p) => `${p}_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}` })
+    const tenant = `ten_bench_${Date.now().toString(36)}`
+    const base = sdn.entries.slice(0, sdn.entries.length - 100)
+    await s.importParsed(tenant, { ...sdn, entries: base }, { source: 'bench-base', sha256: 'bench-base' }, { rescreen: false })
+    const firsts = [...new Set(people.map((p) => p.first_name ?? '').filter(Boolean))]
+    const lasts = [...new Set(people.map((p) => p.last_name ?? '').filter(Boolean))]
+    let t0 = performance.now()
+    await sql`
+      INSERT INTO screening_subjects (tenant_id, subject_id, query, fingerprint, updated_at)
+      SELECT ${tenant}, 'cus_' || lpad(g::text, 8, '0'),
+             jsonb_build_object('name', (${firsts}::text[])[1 + (g * 7919) % ${firsts.length}] || ' ' || (${lasts}::text[])[1 + (g * 104729) % ${lasts.length}],
+                                'dob', (1940 + g % 65)::text),
+             md5(g::text), now()
+      FROM generate_series(1, ${customers}) g`.execute(h.db)
+    await sql`ANALYZE screening_subjects`.execute(h.db)
+    log(`db rescreen: ${customers} subjects stored in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+    t0 = performance.now()
+    const r = await s.importParsed(tenant, sdn, { source: 'bench-update', sha256: 'bench-update' })
+    log(
+      `db rescreen: snapshot adding ${r.added} entries, written and all ${r.rescreen?.subjects ?? 0} subjects rescreened through the service in ${((performance.now() - t0) / 1000).toFixed(1)} s (${r.rescreen?.hits ?? 0} hits, ${r.rescreen?.alertsCreated ?? 0} alerts)`,
+    )
+    for (const table of ['screening_alerts', 'screening_subjects', 'screening_entry_changes', 'screening_entries', 'screening_snapshots', 'screening_lists', 'screening_audit']) {
+      await sql`DELETE FROM ${sql.table(table)} WHERE tenant_id = ${tenant}`.execute(h.db)
+    }
+  } finally {
+    await h.close()
+  }
 }
