@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
-import v8 from 'node:v8'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { Redis } from 'ioredis'
 import { sql } from 'kysely'
@@ -41,8 +40,73 @@ const arg = (args: string[], name: string, fallback: number) => {
 }
 const log = (s: string) => process.stdout.write(`${s}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across threads. */
 const wallNow = () => performance.timeOrigin + performance.now()
+
+interface WatcherJob {
+  role: 'alert-watcher'
+  redisUrl: string
+  prefix: string
+}
+
+interface LatencyReport {
+  alerts: number
+  samples: number
+  p50: number
+  p99: number
+  max: number
+}
+
+/** The alert subscriber runs in its own thread too, as an API process serving SSE would. */
+async function alertWatcher(job: WatcherJob) {
+  const latencies: number[] = []
+  let alerts = 0
+  let warmFrom = Infinity
+  const bus = createEventBus({
+    transport: createRedisTransport({ url: job.redisUrl, prefix: job.prefix, partitions: 8, blockMs: 20 }),
+    catalogue: createCatalogue(marketEvents),
+    deadLetters: { put: () => Promise.resolve() },
+  })
+  const sub = await bus.subscribe({
+    group: 'bench-alerts',
+    topics: [ALERT_TOPIC],
+    from: 'latest',
+    ephemeral: true,
+    maxInFlight: 2000,
+    batchHandler: (msgs) => {
+      // Latency = now − the tick's own time (Date.now() when the generator built it, whole ms, so
+      // this overstates by < 1 ms). No per-tick bookkeeping anywhere: nothing for the GC to walk.
+      const now = wallNow()
+      for (const m of msgs) {
+        alerts++
+        const tickTs = (m.payload as AlertPayload).tickTs
+        if (tickTs >= warmFrom) latencies.push(now - tickTs)
+      }
+      return Promise.resolve()
+    },
+  })
+  while (sub.assigned() === 0) await sleep(20)
+  parentPort!.postMessage({ ready: true })
+  parentPort!.on('message', (m: { warmFrom?: number; close?: true }) => {
+    if (m.warmFrom !== undefined) warmFrom = m.warmFrom
+    if (!m.close) return
+    void sub
+      .close()
+      .then(() => bus.close())
+      .then(() => {
+        latencies.sort((a, b) => a - b)
+        const report: LatencyReport = {
+          alerts,
+          samples: latencies.length,
+          p50: pct(latencies, 50),
+          p99: pct(latencies, 99),
+          max: latencies.at(-1) ?? NaN,
+        }
+        parentPort!.postMessage({ report })
+      })
+  })
+}
 
 interface ProducerJob {
   role: 'tick-producer'
@@ -81,20 +145,25 @@ async function tickProducer(job: ProducerJob) {
           payload: { instrument: job.instruments[k]!, price: price[k].toFixed(2), volume: 100 + Math.floor(Math.random() * 900), ts: Date.now() },
         }
       })
-      const at = wallNow()
-      const wire = await bus.publish(batch)
-      parentPort!.postMessage({ at, ids: wire.map((w) => w.id) })
+      await bus.publish(batch)
       sent += due
     }
     await sleep(1)
   }
-  parentPort!.postMessage({ done: true, sent, seconds: (performance.now() - start) / 1000 })
+  parentPort!.postMessage({ sent, seconds: (performance.now() - start) / 1000 })
   await bus.close()
 }
 
 if (!isMainThread && (workerData as ProducerJob | undefined)?.role === 'tick-producer') await tickProducer(workerData as ProducerJob)
+if (!isMainThread && (workerData as WatcherJob | undefined)?.role === 'alert-watcher') await alertWatcher(workerData as WatcherJob)
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+/** Starts this file in a worker thread, through tsx's loader (registered inside the worker). */
+const thread = (job: ProducerJob | WatcherJob) =>
+  new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}) })`, {
+    eval: true,
+    workerData: job,
+  })
+
 
 async function dropKeys(redis: Redis, prefix: string) {
   let cursor = '0'
@@ -228,40 +297,20 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
   const instruments = Array.from({ length: 50 }, (_, i) => `SYM${i}`)
   for (const instrument of instruments) await market.createRule(tenant, { instrument, kind: 'price_cross', level: '100', direction: 'any' })
   await market.createRule(tenant, { instrument: '*', kind: 'pct_move', pct: 1.5, windowSec: 5 })
-  const sentAt = new Map<string, number>()
-  const latencies: number[] = []
-  const receivedAt = new Map<string, number>()
-  let warm = Infinity
-  let alerts = 0
   const worker = await market.startAlertWorker({ maxInFlight: 2000 })
-  const watcher = await bb.bus.subscribe({
-    group: 'bench-alerts',
-    topics: [ALERT_TOPIC],
-    from: 'latest',
-    maxInFlight: 2000,
-    batchHandler: (msgs) => {
-      const now = wallNow()
-      for (const m of msgs) {
-        // Matched with the send time at the end: the producer's report may arrive after the alert.
-        if (!receivedAt.has((m.payload as AlertPayload).tickId)) receivedAt.set((m.payload as AlertPayload).tickId, now)
-        alerts++
-      }
-      return Promise.resolve()
-    },
+  const watcher = thread({ role: 'alert-watcher', redisUrl, prefix })
+  await new Promise<void>((resolve, reject) => {
+    watcher.once('message', () => resolve())
+    watcher.on('error', reject)
   })
-  while (worker.assigned() === 0 || watcher.assigned() === 0) await sleep(20)
+  while (worker.assigned() === 0) await sleep(20)
 
-  log(`ticks: ${rate}/s for ${seconds}s over ${instruments.length} instruments (load generator in a worker thread)…`)
+  log(`ticks: ${rate}/s for ${seconds}s over ${instruments.length} instruments (load generator and alert watcher in worker threads)…`)
   const job: ProducerJob = { role: 'tick-producer', redisUrl, prefix, tenant, rate, seconds, instruments }
-  // The worker loads this file through tsx's loader (registered inside the worker).
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}) })`
-  const producer = new Worker(boot, { eval: true, workerData: job })
-  warm = wallNow() + 1000 // the first second warms up JIT and connections
+  const producer = thread(job)
+  watcher.postMessage({ warmFrom: Date.now() + 1000 }) // the first second warms up JIT and connections
   const finished = new Promise<{ sent: number; seconds: number }>((resolve, reject) => {
-    producer.on('message', (m: { at: number; ids: string[] } | { done: true; sent: number; seconds: number }) => {
-      if ('done' in m) resolve(m)
-      else for (const id of m.ids) sentAt.set(id, m.at)
-    })
+    producer.once('message', (m: { sent: number; seconds: number }) => resolve(m))
     producer.on('error', reject)
   })
   const loopDelay = monitorEventLoopDelay({ resolution: 1 })
@@ -274,7 +323,10 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
   await producer.terminate()
   await sleep(1000)
   await worker.close()
-  await watcher.close()
+  const reported = new Promise<LatencyReport>((r) => watcher.once('message', (m: { report: LatencyReport }) => r(m.report)))
+  watcher.postMessage({ close: true })
+  const lat = await reported
+  await watcher.terminate()
   await market.close()
   await bb.close()
   const stored = Number((await sql<{ c: string }>`SELECT count(*)::text AS c FROM market_alerts WHERE tenant_id = ${tenant}`.execute(h.db)).rows[0]!.c)
@@ -283,31 +335,15 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
   const redis = new Redis(redisUrl)
   await dropKeys(redis, prefix)
   redis.disconnect()
-  for (const [tickId, at] of receivedAt) {
-    const sentTime = sentAt.get(tickId)
-    if (sentTime !== undefined && sentTime >= warm) latencies.push(at - sentTime)
-  }
-  latencies.sort((a, b) => a - b)
-  const r = {
-    rate: sent / elapsed,
-    alerts,
-    stored,
-    samples: latencies.length,
-    p50: pct(latencies, 50),
-    p99: pct(latencies, 99),
-    max: latencies.at(-1) ?? NaN,
-  }
+  const r = { rate: sent / elapsed, alerts: lat.alerts, stored, samples: lat.samples, p50: lat.p50, p99: lat.p99, max: lat.max }
   log(
-    `ticks: sent ${sent} (${Math.round(r.rate)}/s), ${alerts} alerts received (${stored} stored); tick-to-alert over ${r.samples} alerts: ` +
+    `ticks: sent ${sent} (${Math.round(r.rate)}/s), ${r.alerts} alerts received (${stored} stored); tick-to-alert over ${r.samples} alerts: ` +
       `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms`,
   )
   return r
 }
 
 export async function main(args: string[]): Promise<void> {
-  // A larger young generation: fewer scavenges and less promotion while tens of thousands of
-  // short-lived messages a second go through (a usual setting for latency-sensitive Node services).
-  v8.setFlagsFromString('--max-semi-space-size=64')
   const n = arg(args, 'events', 300_000)
   const nRelays = arg(args, 'relays', 2)
   const nConsumers = arg(args, 'consumers', 2)

@@ -87,18 +87,18 @@ export function createMarket(deps: MarketDeps): Market {
   const listeners = new Map<string, Set<(a: AlertPayload) => void>>()
   const subs: Subscription[] = []
   let fanout: Promise<Subscription> | undefined
-  // Ticks already evaluated, with the alerts they fired: a redelivered tick must not enter the
-  // rolling window twice, and its alerts are emitted again (idempotently) in case the first emit failed.
+  // Ticks evaluated recently, with the alerts they fired: a redelivered batch must not enter the
+  // rolling windows twice, and its alerts are emitted again (idempotently) in case the first emit
+  // failed. A redelivery repeats at most a batch or two, so a bounded window of ids is enough; keyed
+  // by the event id itself (unique), so remembering a tick allocates nothing new.
+  const RECENT = 20_000
   const evaluated = new Map<string, readonly Alert[]>()
   const NONE: readonly Alert[] = Object.freeze([])
   const remember = (id: string, alerts: readonly Alert[]) => {
     evaluated.set(id, alerts.length === 0 ? NONE : alerts)
-    if (evaluated.size > 100_000) {
-      let drop = 25_000
-      for (const k of evaluated.keys()) {
-        evaluated.delete(k)
-        if (--drop === 0) break
-      }
+    if (evaluated.size > RECENT) {
+      const oldest = evaluated.keys().next()
+      if (!oldest.done) evaluated.delete(oldest.value)
     }
   }
 
@@ -167,11 +167,12 @@ export function createMarket(deps: MarketDeps): Market {
       ON CONFLICT DO NOTHING`.execute(db)
   }
 
-  const evaluateTicks = async (tenantId: string, ticks: readonly (Tick & { id: string })[]) => {
+  /** `scoped`: ids chosen by a caller (file replays) may repeat across tenants; bus event ids do not. */
+  const evaluateTicks = async (tenantId: string, ticks: readonly (Tick & { id: string })[], scoped = false) => {
     const engine = await engineFor(tenantId)
     const fired: { alert: Alert; tickId: string }[] = []
     for (const t of ticks) {
-      const key = `${tenantId}\u0000${t.id}`
+      const key = scoped ? `${tenantId}\u0000${t.id}` : t.id
       let alerts = evaluated.get(key)
       if (!alerts) {
         alerts = engine.onTick(t, t.id)
@@ -238,7 +239,7 @@ export function createMarket(deps: MarketDeps): Market {
       return payloads.length
     },
     async evaluate(tenantId, ticks) {
-      const fired = await evaluateTicks(tenantId, ticks)
+      const fired = await evaluateTicks(tenantId, ticks, true)
       await publish(fired)
       await store(fired)
       return fired.map((f) => f.alert)
