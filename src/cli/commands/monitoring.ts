@@ -88,7 +88,11 @@ export function registerMonitoringCommands(program: Command): void {
     .option('--out <file>', 'write the transactions as NDJSON to this file')
     .option('--labels <file>', 'write the planted cases (labels) as JSON to this file')
     .option('--load', 'store transactions, parties, labels and lists in the database (for backtests)')
-    .option('--tenant <id>', 'tenant id (with --load)', DEFAULT_TENANT)
+    .option(
+      '--load-parties',
+      'store only parties, labels and lists (then evaluate the file with `moneta monitor`)',
+    )
+    .option('--tenant <id>', 'tenant id (with --load / --load-parties)', DEFAULT_TENANT)
     .action(
       async (opts: {
         customers: string
@@ -98,6 +102,7 @@ export function registerMonitoringCommands(program: Command): void {
         out?: string
         labels?: string
         load?: boolean
+        loadParties?: boolean
         tenant: string
       }) => {
         const data = generateTransactions({
@@ -124,7 +129,7 @@ export function registerMonitoringCommands(program: Command): void {
           createWriteStream(opts.labels).end(JSON.stringify(data.cases, null, 1))
           process.stdout.write(`wrote ${opts.labels}\n`)
         }
-        if (opts.load) {
+        if (opts.load || opts.loadParties) {
           await withServices(async (s) => {
             await s.platform.ensureTenant(opts.tenant, opts.tenant)
             const m = s.monitoring
@@ -132,11 +137,13 @@ export function registerMonitoringCommands(program: Command): void {
             if (!(await m.lists(opts.tenant)).some((l) => l.name === 'watchlist'))
               await m.saveList(opts.tenant, 'watchlist', [])
             const r = await m.importHistory(opts.tenant, {
-              txns: data.txns,
+              txns: opts.load ? data.txns : [],
               parties: data.parties,
               labels: data.cases,
             })
-            process.stdout.write(`loaded ${r.transactions} new transactions into tenant ${opts.tenant}\n`)
+            process.stdout.write(
+              `loaded ${data.parties.length} parties, ${data.cases.length} labels and ${r.transactions} new transactions into tenant ${opts.tenant}\n`,
+            )
           })
         }
       },

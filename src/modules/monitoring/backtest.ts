@@ -1,4 +1,4 @@
-import { MonitoringEngine } from './engine.js'
+import { dedupKey, MonitoringEngine } from './engine.js'
 import { DAY_MS, type MonTxn, type Party } from './monitoring.js'
 import type { CompiledRuleSet, ListSnapshot } from './rules.js'
 
@@ -123,7 +123,7 @@ export interface BacktestReport {
 
 interface Acc {
   alerts: AlertLike[]
-  keys: Set<string>
+  keys: Map<string, number>
   hits: Record<string, number>
   perDay: Record<string, number>
   outcomes: { allow: number; review: number; block: number }
@@ -131,7 +131,7 @@ interface Acc {
 
 const newAcc = (): Acc => ({
   alerts: [],
-  keys: new Set(),
+  keys: new Map(),
   hits: {},
   perDay: {},
   outcomes: { allow: 0, review: 0, block: 0 },
@@ -192,8 +192,8 @@ export class Backtester {
       for (const f of s.fired) {
         active.hits[f.ruleId] = (active.hits[f.ruleId] ?? 0) + 1
         if (f.outcome === 'allow') continue
-        const key = `${f.ruleId}|${f.subject}|${Math.floor(t.at / this.dedupWindowMs)}`
-        if (!active.keys.has(key)) addAlert(active, { subject: f.subject, at: t.at, ruleId: f.ruleId }, key)
+        const { key, open } = dedupKey(active.keys, f.ruleId, f.subject, t.at, this.dedupWindowMs)
+        if (open === undefined) addAlert(active, { subject: f.subject, at: t.at, ruleId: f.ruleId }, key)
       }
     }
     return true
@@ -225,7 +225,7 @@ export class Backtester {
 const day = (at: number): string => new Date(at).toISOString().slice(0, 10)
 
 function addAlert(acc: Acc, a: AlertLike, key: string): void {
-  acc.keys.add(key)
+  acc.keys.set(key, a.at)
   acc.alerts.push(a)
   const d = day(a.at)
   acc.perDay[d] = (acc.perDay[d] ?? 0) + 1

@@ -47,10 +47,16 @@ describe('engine decisions and alerts', () => {
     expect(outcomes[2]!.alerts[0]!.context).toMatchObject({ features: { 'src.out_count_1h': 2 } })
     expect(outcomes[3]!.alerts).toHaveLength(0)
     expect(outcomes[3]!.duplicates).toEqual([outcomes[2]!.alerts[0]!.dedupKey])
-    // next day: a new window, a new alert
+    // just past the bucket boundary but less than a window after the alert: still the same alert
     e.process(pay(10, T0 + DAY_MS + 1))
     e.process(pay(11, T0 + DAY_MS + 2))
-    expect(e.process(pay(12, T0 + DAY_MS + 3)).alerts).toHaveLength(1)
+    const sliding = e.process(pay(12, T0 + DAY_MS + 3))
+    expect(sliding.alerts).toHaveLength(0)
+    expect(sliding.duplicates).toEqual([outcomes[2]!.alerts[0]!.dedupKey])
+    // a window after the alert: a new one
+    e.process(pay(20, T0 + 2 * DAY_MS + 1))
+    e.process(pay(21, T0 + 2 * DAY_MS + 2))
+    expect(e.process(pay(22, T0 + 2 * DAY_MS + 3)).alerts).toHaveLength(1)
   })
 
   it('turns a summed score into review and allows otherwise', () => {

@@ -86,6 +86,7 @@ export class MonitoringEngine {
   lists: ListSnapshot
   parties: Map<string, Party>
   readonly dedupWindowMs: number
+  /** Open alerts by dedup key → time the alert was raised. */
   private readonly openAlerts = new Map<string, number>()
   private readonly ctx: EvalContext = newEvalContext()
   private epoch = 0
@@ -102,8 +103,8 @@ export class MonitoringEngine {
   }
 
   /** Marks dedup keys already present in storage (after a restart). */
-  rememberAlerts(keys: Iterable<string>): void {
-    for (const k of keys) this.openAlerts.set(k, 1)
+  rememberAlerts(alerts: Iterable<{ key: string; at: number }>): void {
+    for (const a of alerts) this.openAlerts.set(a.key, a.at)
   }
 
   /** Evaluates a transaction, then (unless apply is false) folds it into the features. */
@@ -212,13 +213,12 @@ export class MonitoringEngine {
     if (fired && rs) {
       for (const f of fired) {
         if (f.outcome === 'allow' || !isTracked(f.subject)) continue
-        const key = `${f.ruleId}|${f.subject}|${Math.floor(t.at / this.dedupWindowMs)}`
-        if (this.openAlerts.has(key)) {
-          ;(duplicates ??= []).push(key)
-          if (apply) this.openAlerts.set(key, this.openAlerts.get(key)! + 1)
+        const { key, open } = dedupKey(this.openAlerts, f.ruleId, f.subject, t.at, this.dedupWindowMs)
+        if (open !== undefined) {
+          ;(duplicates ??= []).push(open)
           continue
         }
-        if (apply) this.openAlerts.set(key, 1)
+        if (apply) this.openAlerts.set(key, t.at)
         const rule = rs.rules.find((r) => r.def.id === f.ruleId)!
         ;(alerts ??= []).push({
           dedupKey: key,
@@ -329,6 +329,25 @@ export class MonitoringEngine {
     ctx.dst_party.reset(t.dst === CASH ? undefined : this.parties.get(t.dst), at)
     return ctx
   }
+}
+
+/**
+ * Sliding deduplication: an alert opened less than one window ago (in this window-sized bucket or
+ * the previous one) absorbs the hit (`open` is its key); otherwise `key` names a new alert.
+ */
+export function dedupKey(
+  openAlerts: ReadonlyMap<string, number>,
+  ruleId: string,
+  subject: string,
+  at: number,
+  windowMs: number,
+): { key: string; open: string | undefined } {
+  const bucket = Math.floor(at / windowMs)
+  const key = `${ruleId}|${subject}|${bucket}`
+  if (openAlerts.has(key)) return { key, open: key }
+  const prevKey = `${ruleId}|${subject}|${bucket - 1}`
+  const prevAt = openAlerts.get(prevKey)
+  return { key, open: prevAt !== undefined && at - prevAt < windowMs ? prevKey : undefined }
 }
 
 export function txnContext(t: MonTxn): Record<string, unknown> {

@@ -347,12 +347,12 @@ export function createMonitoringStore(db: Db) {
       return r.rows[0] ? toAlert(r.rows[0]) : undefined
     },
 
-    async recentDedupKeys(tenant: string, since: number): Promise<string[]> {
-      const r = await sql<{ dedup_key: string }>`
-        SELECT dedup_key FROM monitoring_alerts WHERE tenant_id = ${tenant} AND at >= ${iso(since)}::timestamptz`.execute(
+    async recentDedupKeys(tenant: string, since: number): Promise<{ key: string; at: number }[]> {
+      const r = await sql<{ dedup_key: string; at: Date }>`
+        SELECT dedup_key, at FROM monitoring_alerts WHERE tenant_id = ${tenant} AND at >= ${iso(since)}::timestamptz`.execute(
         db,
       )
-      return r.rows.map((x) => x.dedup_key)
+      return r.rows.map((x) => ({ key: x.dedup_key, at: new Date(x.at).getTime() }))
     },
 
     async saveLabels(tenant: string, labels: readonly CaseLabel[]): Promise<void> {
