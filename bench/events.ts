@@ -130,6 +130,7 @@ async function tickProducer(job: ProducerJob) {
   })
   const price = job.instruments.map(() => 100)
   let sent = 0
+  parentPort!.postMessage({ started: Date.now() })
   const start = performance.now()
   const end = start + job.seconds * 1000
   while (performance.now() < end) {
@@ -308,9 +309,12 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
   log(`ticks: ${rate}/s for ${seconds}s over ${instruments.length} instruments (load generator and alert watcher in worker threads)…`)
   const job: ProducerJob = { role: 'tick-producer', redisUrl, prefix, tenant, rate, seconds, instruments }
   const producer = thread(job)
-  watcher.postMessage({ warmFrom: Date.now() + 1000 }) // the first second warms up JIT and connections
   const finished = new Promise<{ sent: number; seconds: number }>((resolve, reject) => {
-    producer.once('message', (m: { sent: number; seconds: number }) => resolve(m))
+    producer.on('message', (m: { started: number } | { sent: number; seconds: number }) => {
+      // The first second after the generator starts warms up JIT and connections: not measured.
+      if ('started' in m) watcher.postMessage({ warmFrom: m.started + 1000 })
+      else resolve(m)
+    })
     producer.on('error', reject)
   })
   const loopDelay = monitorEventLoopDelay({ resolution: 1 })
