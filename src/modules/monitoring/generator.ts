@@ -28,6 +28,22 @@ export const TYPOLOGIES = [
 ] as const
 export type Typology = (typeof TYPOLOGIES)[number]
 
+/** Longest span (days) of each planted scheme, so that it fits before the end of the data. */
+const MAX_DAYS: Record<Typology, number> = {
+  structuring: 18,
+  fan_in: 6,
+  fan_out: 4,
+  cycle: 19,
+  scatter_gather: 5,
+  gather_scatter: 6,
+  pass_through: 5,
+  round_amounts: 29,
+  dormant_reactivation: 5,
+  high_risk_jurisdiction: 16,
+  velocity_spike: 1,
+  mule: 11,
+}
+
 export interface PlantedCase {
   readonly id: string
   readonly typology: Typology
@@ -390,7 +406,11 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     const members: string[] = []
     const primary: string[] = []
     // leave two weeks of history before any case; dormant cases need two months of silence
-    let day0 = typology === 'dormant_reactivation' ? int(Math.min(70, days - 8), days - 6) : int(14, days - 8)
+    // leave room for the whole scheme before the end of the data (a cycle cut short is no cycle)
+    let day0 =
+      typology === 'dormant_reactivation'
+        ? int(Math.min(70, days - 8), days - 6)
+        : int(14, Math.max(14, days - 2 - MAX_DAYS[typology]))
     if (day0 < 0) day0 = 0
     let t0 = at(day0, 0, 24)
     let tEnd = t0
