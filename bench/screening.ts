@@ -514,7 +514,7 @@ async function dbRescreen(url: string, sdn: ParsedList, people: readonly Record<
     await sql`
       INSERT INTO screening_subjects (tenant_id, subject_id, query, fingerprint, updated_at)
       SELECT ${tenant}, 'cus_' || lpad(g::text, 8, '0'),
-             jsonb_build_object('name', (${firsts}::text[])[1 + (g * 7919) % ${firsts.length}] || ' ' || (${lasts}::text[])[1 + (g * 104729) % ${lasts.length}],
+             jsonb_build_object('name', (${firsts}::text[])[1 + ((g::bigint * 7919) % ${firsts.length})::int] || ' ' || (${lasts}::text[])[1 + ((g::bigint * 104729) % ${lasts.length})::int],
                                 'dob', (1940 + g % 65)::text),
              md5(g::text), now()
       FROM generate_series(1, ${customers}) g`.execute(h.db)
