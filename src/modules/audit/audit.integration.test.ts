@@ -191,6 +191,20 @@ describeEachDb('audit log', (target) => {
     expect(kinds(await audit.verify(t2))).toEqual(['removed:3', 'reordered:4@3', 'reordered:5@4'])
   })
 
+  it('checks the stored leaf-hash column (a cache for proofs) in the full analysis', async () => {
+    const tenant = freshTenant()
+    await fill(tenant, 6)
+    await sql`UPDATE audit_entries SET leaf_hash = ${randomBytes(32)} WHERE tenant_id = ${tenant} AND seq = 2`.execute(
+      h.db,
+    )
+    // The entries and signed roots are intact, so the fast path passes; --full names the bad cache row.
+    expect((await audit.verify(tenant)).ok).toBe(true)
+    expect(kinds(await audit.verify(tenant, { full: true }))).toEqual(['index:2'])
+    await expect(audit.inclusionProof(tenant, 2)).resolves.toMatchObject({ seq: 2 }) // served, and fails client-side:
+    const p = await audit.inclusionProof(tenant, 2)
+    expect(verifyInclusion(2, p.treeSize, p.leafHash, p.proof, p.checkpoint.root)).toBe(false)
+  })
+
   it('names entries swapped in content (seq column kept) and copies between tenants', async () => {
     const tenant = freshTenant()
     await fill(tenant, 6)

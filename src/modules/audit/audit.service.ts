@@ -75,7 +75,7 @@ export interface Audit {
   entries(tenant: string, from: number, limit: number): Promise<StoredAuditEntry[]>
   verify(
     tenant: string,
-    opts?: { onProgress?: (rows: number) => void; pageSize?: number },
+    opts?: { onProgress?: (rows: number) => void; pageSize?: number; full?: boolean },
   ): Promise<VerifyReport>
   /** Writes a self-contained JSON-lines export (header, entries, checkpoints). */
   export(
@@ -420,6 +420,7 @@ export function createAudit(deps: AuditDeps): Audit {
         headSize,
         pages: ({ macs }) => pageEntries(db, tenant, opts.pageSize ?? 2000, undefined, undefined, { macs }),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        ...(opts.full ? { full: true } : {}),
       })
     },
     async export(tenant, write, opts = {}) {
