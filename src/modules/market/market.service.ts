@@ -91,15 +91,19 @@ export function createMarket(deps: MarketDeps): Market {
   // rolling windows twice, and its alerts are emitted again (idempotently) in case the first emit
   // failed. A redelivery repeats at most a batch or two, so a bounded window of ids is enough; keyed
   // by the event id itself (unique), so remembering a tick allocates nothing new.
+  // Eviction order is a ring of ids: asking a Map for its oldest key after many deletions walks the
+  // deleted slots every time (that alone cost more CPU than evaluating the rules).
   const RECENT = 20_000
   const evaluated = new Map<string, readonly Alert[]>()
+  const ring: (string | undefined)[] = new Array<string | undefined>(RECENT)
+  let ringAt = 0
   const NONE: readonly Alert[] = Object.freeze([])
   const remember = (id: string, alerts: readonly Alert[]) => {
+    const evict = ring[ringAt]
+    if (evict !== undefined) evaluated.delete(evict)
+    ring[ringAt] = id
+    ringAt = (ringAt + 1) % RECENT
     evaluated.set(id, alerts.length === 0 ? NONE : alerts)
-    if (evaluated.size > RECENT) {
-      const oldest = evaluated.keys().next()
-      if (!oldest.done) evaluated.delete(oldest.value)
-    }
   }
 
   const loadRules = async (tenantId: string): Promise<AlertRule[]> => {
