@@ -77,9 +77,19 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     clock,
     ids,
     logger,
-    keyStore: masterKeyStore(process.env, config.dataDir, logger),
+    keyStore: masterKeyStore(
+      { MONETA_MASTER_KEY: config.masterKey?.reveal(), MONETA_MASTER_KEY_FILE: config.masterKeyFile },
+      config.dataDir,
+      logger,
+    ),
   })
-  const audit = createAudit({ db: db.db, clock, logger, keys: crypto.keyring.auditKeys() })
+  const audit = createAudit({
+    db: db.db,
+    clock,
+    logger,
+    keys: crypto.keyring.auditKeys(),
+    retentionDays: config.auditRetentionDays,
+  })
   crypto.useAudit(audit)
   // Redis Streams when REDIS_URL is set, else the in-process bus; the relay runs in startWorkers.
   const events = createEventBackbone({
@@ -92,7 +102,21 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   // Alerts go to the events outbox in the alert's transaction.
   const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
   const screening = createScreening({ db: db.db, clock, ids, logger, outbox: events.outbox })
-  return { config, db, clock, ids, logger, platform, ledger, crypto, audit, screening, monitoring, events, market }
+  return {
+    config,
+    db,
+    clock,
+    ids,
+    logger,
+    platform,
+    ledger,
+    crypto,
+    audit,
+    screening,
+    monitoring,
+    events,
+    market,
+  }
 }
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
@@ -132,9 +156,25 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       )
       keys.unref()
       timers.push(keys)
+      // Audit retention (MONETA_AUDIT_RETENTION_DAYS): prune entry texts hourly; hashes stay verifiable.
+      if (config.auditRetentionDays !== undefined) {
+        const prune = setInterval(
+          () =>
+            void services.audit
+              .applyRetention()
+              .catch((err: unknown) => services.logger.error({ err }, 'audit retention failed')),
+          3_600_000,
+        )
+        prune.unref()
+        timers.push(prune)
+      }
       // Outbox relay and the market alert consumer (`moneta worker` runs the same without the API).
-      services.events.start().catch((err: unknown) => services.logger.error({ err }, 'outbox relay failed to start'))
-      services.market.startAlertWorker().catch((err: unknown) => services.logger.error({ err }, 'market worker failed to start'))
+      services.events
+        .start()
+        .catch((err: unknown) => services.logger.error({ err }, 'outbox relay failed to start'))
+      services.market
+        .startAlertWorker()
+        .catch((err: unknown) => services.logger.error({ err }, 'market worker failed to start'))
     },
     async close() {
       for (const t of timers) clearInterval(t)

@@ -21,6 +21,11 @@ export interface Config {
   readonly ledgerBatchMax: number
   /** How often expired pending transactions are voided. */
   readonly pendingSweepMs: number
+  /** Key-encryption key (32 bytes, hex or base64); else masterKeyFile; else <dataDir>/master.key. */
+  readonly masterKey: Secret | undefined
+  readonly masterKeyFile: string | undefined
+  /** Audit entry texts older than this are pruned (hashes stay, so the log still verifies). */
+  readonly auditRetentionDays: number | undefined
 }
 
 /** Wraps a secret so that logging or serialising it prints `<redacted>`. */
@@ -62,6 +67,9 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   MONETA_LEDGER_BATCH_MAX: 'ledgerBatchMax',
   MONETA_PENDING_SWEEP_MS: 'pendingSweepMs',
+  MONETA_MASTER_KEY: 'masterKey',
+  MONETA_MASTER_KEY_FILE: 'masterKeyFile',
+  MONETA_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
 }
 
 function readFile(env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
@@ -144,6 +152,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: int('MONETA_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     ledgerBatchMax: int('MONETA_LEDGER_BATCH_MAX', 1000, 1, 10_000),
     pendingSweepMs: int('MONETA_PENDING_SWEEP_MS', 1000, 50, 3_600_000),
+    masterKey: get('MONETA_MASTER_KEY') === undefined ? undefined : new Secret(get('MONETA_MASTER_KEY')!),
+    masterKeyFile: get('MONETA_MASTER_KEY_FILE'),
+    auditRetentionDays:
+      get('MONETA_AUDIT_RETENTION_DAYS') === undefined
+        ? undefined
+        : int('MONETA_AUDIT_RETENTION_DAYS', 0, 1, 36_500),
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)
@@ -156,6 +170,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     databaseUrl: c.databaseUrl ? redactUrl(c.databaseUrl) : undefined,
     redisUrl: c.redisUrl ? redactUrl(c.redisUrl) : undefined,
     apiKey: c.apiKey ? '<redacted>' : undefined,
+    masterKey: c.masterKey ? '<redacted>' : undefined,
     database: c.databaseUrl ? 'postgres' : `pglite (${c.dataDir})`,
   }
 }
