@@ -7,7 +7,12 @@ import { createAudit, type Audit } from './modules/audit/index.js'
 import { createCrypto, loggerRedaction, masterKeyStore, type Crypto } from './modules/crypto/index.js'
 import { createPlatform, DEFAULT_TENANT, generateApiKey, type Platform } from './modules/platform/index.js'
 import { createScreening, screeningEvents, type Screening } from './modules/screening/index.js'
-import { createMonitoring, monitoringEvents, type Monitoring } from './modules/monitoring/index.js'
+import {
+  createMonitoring,
+  monitoringEvents,
+  startLedgerConsumer,
+  type Monitoring,
+} from './modules/monitoring/index.js'
 import { createEventBackbone, type EventBackbone } from './modules/events/index.js'
 import { createMarket, marketEvents, type Market } from './modules/market/index.js'
 import { systemClock, type Clock } from './shared/clock.js'
@@ -133,6 +138,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     logger: services.logger,
   })
   const timers: NodeJS.Timeout[] = []
+  const subscriptions: { close(): Promise<void> }[] = []
   return {
     services,
     server,
@@ -175,9 +181,15 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       services.market
         .startAlertWorker()
         .catch((err: unknown) => services.logger.error({ err }, 'market worker failed to start'))
+      // Monitoring evaluates every ledger posting asynchronously (one monitored transaction per leg).
+      startLedgerConsumer(services.events.bus, services.monitoring).then(
+        (sub) => subscriptions.push(sub),
+        (err: unknown) => services.logger.error({ err }, 'monitoring ledger consumer failed to start'),
+      )
     },
     async close() {
       for (const t of timers) clearInterval(t)
+      for (const sub of subscriptions) await sub.close()
       await server.close()
       await services.market.close()
       await services.events.close()
