@@ -96,10 +96,16 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     retentionDays: config.auditRetentionDays,
   })
   crypto.useAudit(audit)
-  // Redis Streams when REDIS_URL is set, else the in-process bus; the relay runs in startWorkers.
+  // MONETA_EVENT_BUS picks the transport (default: Redis Streams when REDIS_URL is set, else in-process).
   const events = createEventBackbone({
     db,
-    bus: config.redisUrl ? { kind: 'redis', url: config.redisUrl } : { kind: 'memory' },
+    bus:
+      config.eventBus === 'redis' && config.redisUrl
+        ? { kind: 'redis', url: config.redisUrl }
+        : config.eventBus === 'kafka'
+          ? { kind: 'kafka', brokers: config.kafkaBrokers }
+          : { kind: 'memory' },
+    relay: { retentionMs: config.outboxRetentionMs },
     events: [...marketEvents, ...monitoringEvents, ...screeningEvents],
     logger,
   })

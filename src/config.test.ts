@@ -47,6 +47,16 @@ describe('config', () => {
     expect(JSON.stringify(describeConfig(c))).not.toContain(':pw@')
   })
 
+  it('picks the event bus and refuses one that lacks its connection', () => {
+    expect(loadConfig(base).eventBus).toBe('memory')
+    expect(loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379' }).eventBus).toBe('redis')
+    const kafka = loadConfig({ ...base, MONETA_EVENT_BUS: 'kafka', MONETA_KAFKA_BROKERS: 'a:9092, b:9092' })
+    expect(kafka.kafkaBrokers).toEqual(['a:9092', 'b:9092'])
+    expect(() => loadConfig({ ...base, MONETA_EVENT_BUS: 'kafka' })).toThrow(/needs MONETA_KAFKA_BROKERS/)
+    expect(() => loadConfig({ ...base, MONETA_EVENT_BUS: 'redis' })).toThrow(/needs REDIS_URL/)
+    expect(() => loadConfig({ ...base, MONETA_EVENT_BUS: 'rabbit' })).toThrow(/memory, redis or kafka/)
+  })
+
   it('refuses a missing config file that was asked for', () => {
     expect(() => loadConfig({ MONETA_CONFIG_FILE: '/nonexistent/moneta.json' })).toThrow(/does not exist/)
   })

@@ -15,6 +15,11 @@ export interface Config {
   readonly dbPoolSize: number
   readonly apiKey: Secret | undefined
   readonly redisUrl: string | undefined
+  /** Event bus: memory (in-process), redis (REDIS_URL) or kafka (MONETA_KAFKA_BROKERS). */
+  readonly eventBus: 'memory' | 'redis' | 'kafka'
+  readonly kafkaBrokers: readonly string[]
+  /** Sent outbox rows are kept this long so they can be republished. */
+  readonly outboxRetentionMs: number
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   readonly bodyLimitBytes: number
   /** Largest number of items the ledger batcher sends in one call. */
@@ -63,6 +68,9 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_DB_POOL_SIZE: 'dbPoolSize',
   MONETA_API_KEY: 'apiKey',
   REDIS_URL: 'redisUrl',
+  MONETA_EVENT_BUS: 'eventBus',
+  MONETA_KAFKA_BROKERS: 'kafkaBrokers',
+  MONETA_OUTBOX_RETENTION_MS: 'outboxRetentionMs',
   LOG_LEVEL: 'logLevel',
   MONETA_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   MONETA_LEDGER_BATCH_MAX: 'ledgerBatchMax',
@@ -132,6 +140,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'MONETA_API_KEY must be at least 24 characters; generate one with `openssl rand -base64 32`.',
     )
   }
+  const kafkaBrokers = (get('MONETA_KAFKA_BROKERS') ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean)
+  const eventBus = get('MONETA_EVENT_BUS') ?? (redisUrl ? 'redis' : 'memory')
+  if (!['memory', 'redis', 'kafka'].includes(eventBus)) {
+    problems.push(`MONETA_EVENT_BUS must be memory, redis or kafka, got "${eventBus}".`)
+  } else if (eventBus === 'redis' && !redisUrl) {
+    problems.push('MONETA_EVENT_BUS=redis needs REDIS_URL.')
+  } else if (eventBus === 'kafka' && kafkaBrokers.length === 0) {
+    problems.push('MONETA_EVENT_BUS=kafka needs MONETA_KAFKA_BROKERS (host:port,host:port).')
+  }
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
   const logLevel = get('LOG_LEVEL') ?? 'info'
   if (!levels.includes(logLevel as Config['logLevel'])) {
@@ -148,6 +168,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: int('MONETA_DB_POOL_SIZE', 10, 1, 200),
     apiKey: apiKey === undefined ? undefined : new Secret(apiKey),
     redisUrl,
+    eventBus: eventBus as Config['eventBus'],
+    kafkaBrokers,
+    outboxRetentionMs: int('MONETA_OUTBOX_RETENTION_MS', 7 * 24 * 3_600_000, 60_000, 365 * 24 * 3_600_000),
     logLevel: logLevel as Config['logLevel'],
     bodyLimitBytes: int('MONETA_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     ledgerBatchMax: int('MONETA_LEDGER_BATCH_MAX', 1000, 1, 10_000),
