@@ -103,10 +103,14 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
       consumers.add(consumer)
       let assigned = 0
       let killed = false
-      // Partitions are being reassigned: this member owns none until it has joined again.
-      consumer.on(consumer.events.REBALANCING, () => {
+      // Partitions are being reassigned: this member owns none until it has joined again. A crashed or
+      // stopped member owns none either (a restarted one joins again and reports its new share).
+      const ownNothing = () => {
         assigned = 0
-      })
+      }
+      consumer.on(consumer.events.REBALANCING, ownNothing)
+      consumer.on(consumer.events.CRASH, ownNothing)
+      consumer.on(consumer.events.STOP, ownNothing)
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         assigned = Object.values(e.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0)
       })
@@ -125,9 +129,19 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
             if (killed) return
             const last = chunk[chunk.length - 1]!
             payload.resolveOffset(last.offset)
-            await consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-            ])
+            // Commit through the batch, not consumer.commitOffsets(): the latter wraps a "group is
+            // rebalancing" answer in a non-retriable error, which crashes the consumer for good (no
+            // restart, no rejoin) while it still believes it owns its old partitions. The batch's
+            // commit throws the protocol error itself, so kafkajs rejoins the group; the uncommitted
+            // chunk is redelivered to the partition's next owner (the inbox makes that harmless).
+            await payload.commitOffsetsIfNecessary({
+              topics: [
+                {
+                  topic: batch.topic,
+                  partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+                },
+              ],
+            })
             await payload.heartbeat()
           }
         },
