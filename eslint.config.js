@@ -35,8 +35,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '(^|/)modules/[^/]+/(?!index\\.js$).+', message: 'Import a module only through its index.ts.' },
-            { regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!index\\.js$).+', message: 'Import another module only through its index.ts.' },
+            {
+              regex: '(^|/)modules/[^/]+/(?!index\\.js$).+',
+              message: 'Import a module only through its index.ts.',
+            },
+            {
+              regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!index\\.js$).+',
+              message: 'Import another module only through its index.ts.',
+            },
           ],
         },
       ],

@@ -14,7 +14,13 @@ import {
   type OutboxRelay,
   type Subscription,
 } from '../src/modules/events/index.js'
-import { ALERT_TOPIC, createMarket, marketEvents, TICK_TOPIC, type AlertPayload } from '../src/modules/market/index.js'
+import {
+  ALERT_TOPIC,
+  createMarket,
+  marketEvents,
+  TICK_TOPIC,
+  type AlertPayload,
+} from '../src/modules/market/index.js'
 import { systemClock } from '../src/shared/clock.js'
 import { connect, type DbHandle } from '../src/shared/db/connect.js'
 import { migrateToLatest } from '../src/shared/db/migrate.js'
@@ -40,7 +46,8 @@ const arg = (args: string[], name: string, fallback: number) => {
 }
 const log = (s: string) => process.stdout.write(`${s}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across threads. */
 const wallNow = () => performance.timeOrigin + performance.now()
 
@@ -143,7 +150,12 @@ async function tickProducer(job: ProducerJob) {
           topic: TICK_TOPIC,
           key: job.instruments[k]!,
           tenantId: job.tenant,
-          payload: { instrument: job.instruments[k]!, price: price[k].toFixed(2), volume: 100 + Math.floor(Math.random() * 900), ts: Date.now() },
+          payload: {
+            instrument: job.instruments[k]!,
+            price: price[k].toFixed(2),
+            volume: 100 + Math.floor(Math.random() * 900),
+            ts: Date.now(),
+          },
         }
       })
       await bus.publish(batch)
@@ -155,16 +167,20 @@ async function tickProducer(job: ProducerJob) {
   await bus.close()
 }
 
-if (!isMainThread && (workerData as ProducerJob | undefined)?.role === 'tick-producer') await tickProducer(workerData as ProducerJob)
-if (!isMainThread && (workerData as WatcherJob | undefined)?.role === 'alert-watcher') await alertWatcher(workerData as WatcherJob)
+if (!isMainThread && (workerData as ProducerJob | undefined)?.role === 'tick-producer')
+  await tickProducer(workerData as ProducerJob)
+if (!isMainThread && (workerData as WatcherJob | undefined)?.role === 'alert-watcher')
+  await alertWatcher(workerData as WatcherJob)
 
 /** Starts this file in a worker thread, through tsx's loader (registered inside the worker). */
 const thread = (job: ProducerJob | WatcherJob) =>
-  new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}) })`, {
-    eval: true,
-    workerData: job,
-  })
-
+  new Worker(
+    `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}) })`,
+    {
+      eval: true,
+      workerData: job,
+    },
+  )
 
 async function dropKeys(redis: Redis, prefix: string) {
   let cursor = '0'
@@ -181,8 +197,32 @@ function xaddCeiling(url: string): number {
   const payload = JSON.stringify({ n: 123456 })
   const out = execFileSync(
     'redis-benchmark',
-    ['-h', u.hostname, '-p', u.port || '6379', '-q', '-n', '400000', '-P', '64', '-c', '8',
-      'XADD', key, '*', 'id', newId('evt'), 'k', 'k123', 'tn', newId('ten'), 'ts', String(Date.now()), 'd', payload],
+    [
+      '-h',
+      u.hostname,
+      '-p',
+      u.port || '6379',
+      '-q',
+      '-n',
+      '400000',
+      '-P',
+      '64',
+      '-c',
+      '8',
+      'XADD',
+      key,
+      '*',
+      'id',
+      newId('evt'),
+      'k',
+      'k123',
+      'tn',
+      newId('ten'),
+      'ts',
+      String(Date.now()),
+      'd',
+      payload,
+    ],
     { encoding: 'utf8' },
   )
   execFileSync('redis-cli', ['-h', u.hostname, '-p', u.port || '6379', 'DEL', key])
@@ -191,16 +231,27 @@ function xaddCeiling(url: string): number {
   return Number(m[1])
 }
 
-async function endToEnd(h: DbHandle, redisUrl: string, n: number, nRelays: number, nConsumers: number, batch: number) {
+async function endToEnd(
+  h: DbHandle,
+  redisUrl: string,
+  n: number,
+  nRelays: number,
+  nConsumers: number,
+  batch: number,
+) {
   const tenant = newId('ten')
   const prefix = newId('bench')
   const group = 'bench-e2e'
-  await sql`CREATE TABLE IF NOT EXISTS bench_event_effects (tenant_id text NOT NULL, consumer text NOT NULL, n bigint NOT NULL, PRIMARY KEY (tenant_id, consumer))`.execute(h.db)
+  await sql`CREATE TABLE IF NOT EXISTS bench_event_effects (tenant_id text NOT NULL, consumer text NOT NULL, n bigint NOT NULL, PRIMARY KEY (tenant_id, consumer))`.execute(
+    h.db,
+  )
 
   log(`e2e: committing ${n} events to the outbox (one INSERT … SELECT, keys over 1,000 aggregates)…`)
   let t = performance.now()
   await sql`INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
-    SELECT ${tenant}, 'events.probe.sent.v1', 'agg' || (g % 1000), jsonb_build_object('n', g) FROM generate_series(1, ${n}) g`.execute(h.db)
+    SELECT ${tenant}, 'events.probe.sent.v1', 'agg' || (g % 1000), jsonb_build_object('n', g) FROM generate_series(1, ${n}) g`.execute(
+    h.db,
+  )
   log(`e2e: outbox filled in ${((performance.now() - t) / 1000).toFixed(1)} s`)
 
   const bb = createEventBackbone({
@@ -225,7 +276,9 @@ async function endToEnd(h: DbHandle, redisUrl: string, n: number, nRelays: numbe
           delivered += msgs.length
           const fresh = await bb.inbox.apply(group, msgs, async (tx, f) => {
             // The effect: a counter that would exceed N if any event were applied twice.
-            await sql`UPDATE bench_event_effects SET n = n + ${f.length} WHERE tenant_id = ${tenant} AND consumer = ${consumer}`.execute(tx)
+            await sql`UPDATE bench_event_effects SET n = n + ${f.length} WHERE tenant_id = ${tenant} AND consumer = ${consumer}`.execute(
+              tx,
+            )
           })
           applied += fresh
         },
@@ -266,9 +319,33 @@ async function endToEnd(h: DbHandle, redisUrl: string, n: number, nRelays: numbe
   for (const s of subs) await s.close()
   await bb.close()
 
-  const effects = Number((await sql<{ s: string }>`SELECT coalesce(sum(n), 0)::text AS s FROM bench_event_effects WHERE tenant_id = ${tenant}`.execute(h.db)).rows[0]!.s)
-  const inbox = Number((await sql<{ c: string }>`SELECT count(*)::text AS c FROM event_inbox WHERE tenant_id = ${tenant} AND consumer_group = ${group}`.execute(h.db)).rows[0]!.c)
-  const unsent = Number((await sql<{ c: string }>`SELECT count(*)::text AS c FROM event_outbox WHERE tenant_id = ${tenant} AND sent_at IS NULL`.execute(h.db)).rows[0]!.c)
+  const effects = Number(
+    (
+      await sql<{
+        s: string
+      }>`SELECT coalesce(sum(n), 0)::text AS s FROM bench_event_effects WHERE tenant_id = ${tenant}`.execute(
+        h.db,
+      )
+    ).rows[0]!.s,
+  )
+  const inbox = Number(
+    (
+      await sql<{
+        c: string
+      }>`SELECT count(*)::text AS c FROM event_inbox WHERE tenant_id = ${tenant} AND consumer_group = ${group}`.execute(
+        h.db,
+      )
+    ).rows[0]!.c,
+  )
+  const unsent = Number(
+    (
+      await sql<{
+        c: string
+      }>`SELECT count(*)::text AS c FROM event_outbox WHERE tenant_id = ${tenant} AND sent_at IS NULL`.execute(
+        h.db,
+      )
+    ).rows[0]!.c,
+  )
   await sql`DELETE FROM event_outbox WHERE tenant_id = ${tenant}`.execute(h.db)
   await sql`DELETE FROM event_inbox WHERE tenant_id = ${tenant}`.execute(h.db)
   await sql`DELETE FROM bench_event_effects WHERE tenant_id = ${tenant}`.execute(h.db)
@@ -296,7 +373,8 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
   })
   const market = createMarket({ db: h.db, events: bb, clock: systemClock, rulesTtlMs: 60_000 })
   const instruments = Array.from({ length: 50 }, (_, i) => `SYM${i}`)
-  for (const instrument of instruments) await market.createRule(tenant, { instrument, kind: 'price_cross', level: '100', direction: 'any' })
+  for (const instrument of instruments)
+    await market.createRule(tenant, { instrument, kind: 'price_cross', level: '100', direction: 'any' })
   await market.createRule(tenant, { instrument: '*', kind: 'pct_move', pct: 1.5, windowSec: 5 })
   const worker = await market.startAlertWorker({ maxInFlight: 2000 })
   const watcher = thread({ role: 'alert-watcher', redisUrl, prefix })
@@ -306,7 +384,9 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
   })
   while (worker.assigned() === 0) await sleep(20)
 
-  log(`ticks: ${rate}/s for ${seconds}s over ${instruments.length} instruments (load generator and alert watcher in worker threads)…`)
+  log(
+    `ticks: ${rate}/s for ${seconds}s over ${instruments.length} instruments (load generator and alert watcher in worker threads)…`,
+  )
   const job: ProducerJob = { role: 'tick-producer', redisUrl, prefix, tenant, rate, seconds, instruments }
   const producer = thread(job)
   const finished = new Promise<{ sent: number; seconds: number }>((resolve, reject) => {
@@ -327,19 +407,35 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
   await producer.terminate()
   await sleep(1000)
   await worker.close()
-  const reported = new Promise<LatencyReport>((r) => watcher.once('message', (m: { report: LatencyReport }) => r(m.report)))
+  const reported = new Promise<LatencyReport>((r) =>
+    watcher.once('message', (m: { report: LatencyReport }) => r(m.report)),
+  )
   watcher.postMessage({ close: true })
   const lat = await reported
   await watcher.terminate()
   await market.close()
   await bb.close()
-  const stored = Number((await sql<{ c: string }>`SELECT count(*)::text AS c FROM market_alerts WHERE tenant_id = ${tenant}`.execute(h.db)).rows[0]!.c)
+  const stored = Number(
+    (
+      await sql<{
+        c: string
+      }>`SELECT count(*)::text AS c FROM market_alerts WHERE tenant_id = ${tenant}`.execute(h.db)
+    ).rows[0]!.c,
+  )
   await sql`DELETE FROM market_alerts WHERE tenant_id = ${tenant}`.execute(h.db)
   await sql`DELETE FROM market_alert_rules WHERE tenant_id = ${tenant}`.execute(h.db)
   const redis = new Redis(redisUrl)
   await dropKeys(redis, prefix)
   redis.disconnect()
-  const r = { rate: sent / elapsed, alerts: lat.alerts, stored, samples: lat.samples, p50: lat.p50, p99: lat.p99, max: lat.max }
+  const r = {
+    rate: sent / elapsed,
+    alerts: lat.alerts,
+    stored,
+    samples: lat.samples,
+    p50: lat.p50,
+    p99: lat.p99,
+    max: lat.max,
+  }
   log(
     `ticks: sent ${sent} (${Math.round(r.rate)}/s), ${r.alerts} alerts received (${stored} stored); tick-to-alert over ${r.samples} alerts: ` +
       `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms`,
@@ -355,7 +451,10 @@ export async function main(args: string[]): Promise<void> {
   const rate = arg(args, 'tick-rate', 15_000)
   const tickSeconds = arg(args, 'tick-seconds', 10)
   const redisUrl = process.env.MONETA_BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-  const dbUrl = process.env.DATABASE_URL ?? process.env.MONETA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  const dbUrl =
+    process.env.DATABASE_URL ??
+    process.env.MONETA_TEST_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/test'
   log(`events bench: redis ${redisUrl}, postgres ${dbUrl.replace(/\/\/[^@]*@/, '//')}`)
 
   const ceiling = xaddCeiling(redisUrl)
@@ -364,7 +463,10 @@ export async function main(args: string[]): Promise<void> {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
   const h = await connect({ databaseUrl: dbUrl, poolSize: 20 })
   await migrateToLatest(h.db, allMigrations, allRoutines)
-  const e2e = only === 'ticks' ? { eps: NaN, lost: NaN, duplicated: NaN } : await endToEnd(h, redisUrl, n, nRelays, nConsumers, batch)
+  const e2e =
+    only === 'ticks'
+      ? { eps: NaN, lost: NaN, duplicated: NaN }
+      : await endToEnd(h, redisUrl, n, nRelays, nConsumers, batch)
   const ticks = only === 'e2e' ? { p99: NaN } : await tickToAlert(h, redisUrl, rate, tickSeconds)
   await h.close()
 

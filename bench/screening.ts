@@ -34,7 +34,13 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { data: resolve('../shared/data'), negatives: 50_000, baselineNegatives: 5_000, customers: 1_000_000, db: undefined }
+  const a: Args = {
+    data: resolve('../shared/data'),
+    negatives: 50_000,
+    baselineNegatives: 5_000,
+    customers: 1_000_000,
+    db: undefined,
+  }
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]
     const v = argv[i + 1]
@@ -55,7 +61,9 @@ const pct = (x: number): string => `${(x * 100).toFixed(2)} %`
 const r4 = (x: number): number => Math.round(x * 10_000) / 10_000
 
 function csvObjects(path: string): Record<string, string>[] {
-  const rows = parseCsvRows(readFileSync(path, 'utf8'), path).filter((r) => !(r.cells[0] ?? '').startsWith('#'))
+  const rows = parseCsvRows(readFileSync(path, 'utf8'), path).filter(
+    (r) => !(r.cells[0] ?? '').startsWith('#'),
+  )
   const header = rows[0]?.cells ?? []
   return rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r.cells[i] ?? ''])))
 }
@@ -129,7 +137,7 @@ function spearman(a: readonly number[], b: readonly number[]): number {
   const rank = (v: readonly number[]): number[] => {
     const idx = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0])
     const r = new Array<number>(v.length)
-    for (let i = 0; i < idx.length; ) {
+    for (let i = 0; i < idx.length;) {
       let j = i
       while (j + 1 < idx.length && idx[j + 1]![0] === idx[i]![0]) j++
       for (let k = i; k <= j; k++) r[idx[k]![1]] = (i + j) / 2
@@ -177,8 +185,11 @@ export async function main(argv: string[]): Promise<void> {
   for (const l of lists) for (const e of l.entries) index.add(e)
   index.build()
   const loadS = (performance.now() - t0) / 1000
-  for (const l of lists) log(`  ${l.listId}: ${l.entries.length} entries${l.warnings.length ? ` (${l.warnings.join('; ')})` : ''}`)
-  log(`index: ${index.size} entries, ${index.nameCount} distinct names and aliases, parsed+indexed in ${loadS.toFixed(1)} s`)
+  for (const l of lists)
+    log(`  ${l.listId}: ${l.entries.length} entries${l.warnings.length ? ` (${l.warnings.join('; ')})` : ''}`)
+  log(
+    `index: ${index.size} entries, ${index.nameCount} distinct names and aliases, parsed+indexed in ${loadS.toFixed(1)} s`,
+  )
 
   // ------------------------------------------------------------------ UN positives
   const unEntries = new Map<string, number[]>()
@@ -197,7 +208,12 @@ export async function main(argv: string[]): Promise<void> {
   const latencies: number[] = []
   const cpuLatencies: number[] = []
   const screenScore = (p: Positive, targets: readonly number[]): number => {
-    const q = { name: p.name, type: 'person' as SubjectType, dob: p.dob, countries: p.country ? [p.country] : [] }
+    const q = {
+      name: p.name,
+      type: 'person' as SubjectType,
+      dob: p.dob,
+      countries: p.country ? [p.country] : [],
+    }
     const hits = index.screen(q, { threshold: 0.3, limit: 50 })
     let best = 0
     for (const h of hits) {
@@ -216,7 +232,9 @@ export async function main(argv: string[]): Promise<void> {
   const baselineEntry = (name: string, targets: readonly number[]): number => {
     let best = 0
     const qn = normalizeName(name).text
-    for (const i of targets) for (const n of index.entries[i]!.names) best = Math.max(best, jaroWinkler(qn, normalizeName(n.name).text))
+    for (const i of targets)
+      for (const n of index.entries[i]!.names)
+        best = Math.max(best, jaroWinkler(qn, normalizeName(n.name).text))
     return best
   }
   t0 = performance.now()
@@ -258,7 +276,8 @@ export async function main(argv: string[]): Promise<void> {
     cpuLatencies.push(process.cpuUsage(c).user / 1000)
     negScores[i] = hits[0]?.score ?? 0
     negNameOnly[i] = hits.reduce((m, h) => Math.max(m, h.explanation.nameScore), 0)
-    if (hits[0] && hits[0].score >= 0.8) worst.push({ name: q.name, score: hits[0].score, summary: hits[0].explanation.summary })
+    if (hits[0] && hits[0].score >= 0.8)
+      worst.push({ name: q.name, score: hits[0].score, summary: hits[0].explanation.summary })
   })
   log(`negatives: ${negRows.length} screened in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
@@ -267,12 +286,15 @@ export async function main(argv: string[]): Promise<void> {
   const recallTreated = rate(ourTreated, tOurs)
   const recallUntreated = rate(ourUntreated, tOurs)
   const far = rate(negScores, tOurs)
-  log(`ours: threshold ${tOurs.toFixed(3)} → treated recall ${pct(recallTreated)}, untreated ${pct(recallUntreated)}, false alerts ${pct(far)}`)
+  log(
+    `ours: threshold ${tOurs.toFixed(3)} → treated recall ${pct(recallTreated)}, untreated ${pct(recallUntreated)}, false alerts ${pct(far)}`,
+  )
   log(
     `ours at the shipped default ${DEFAULT_THRESHOLD}: treated recall ${pct(rate(ourTreated, DEFAULT_THRESHOLD))}, untreated ${pct(rate(ourUntreated, DEFAULT_THRESHOLD))}, false alerts ${pct(rate(negScores, DEFAULT_THRESHOLD))}`,
   )
   const misses = ourTreated.map((x, i) => [x, i] as const).filter(([x]) => x < DEFAULT_THRESHOLD)
-  for (const [x, i] of misses.slice(0, 12)) log(`  treated miss at the default: ${x.toFixed(3)} ${treatedNames[i]}`)
+  for (const [x, i] of misses.slice(0, 12))
+    log(`  treated miss at the default: ${x.toFixed(3)} ${treatedNames[i]}`)
   worst.sort((a, b) => b.score - a.score)
   for (const w of worst.slice(0, 8)) log(`  top false alert ${w.score}: ${w.name} — ${w.summary}`)
 
@@ -328,7 +350,9 @@ export async function main(argv: string[]): Promise<void> {
   log(
     `baseline (plain Jaro-Winkler on normalised names): threshold ${tBase.toFixed(3)} → treated recall ${pct(baseRecall)}, false alerts ${pct(baseFar)} on ${nBase} negatives (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   )
-  log(`  reduction in false alerts vs baseline at equal recall: ${baseFar > 0 ? pct(1 - far / baseFar) : 'n/a'}`)
+  log(
+    `  reduction in false alerts vs baseline at equal recall: ${baseFar > 0 ? pct(1 - far / baseFar) : 'n/a'}`,
+  )
 
   // ------------------------------------------------------------------ nomenklatura pairs
   const pairs = csvObjects(join(evalDir, 'nomenklatura/name-pairs.csv'))
@@ -385,11 +409,15 @@ export async function main(argv: string[]): Promise<void> {
   log(
     `name pairs: ${scored.length} — ours F1 ${pairsF1.toFixed(4)} (5-fold CV threshold), ${atDefault.toFixed(4)} at the default ${DEFAULT_THRESHOLD}, best-threshold ${oracle.f1.toFixed(4)} @ ${oracle.t.toFixed(3)}; on logic-v2's ${lv2.length} rows best ${oursOnLv2.f1.toFixed(4)}`,
   )
-  log(`  logic-v2: F1 ${logicF1.toFixed(4)} at its own threshold, best-threshold ${lv2Oracle.f1.toFixed(4)} @ ${lv2Oracle.t.toFixed(3)}`)
+  log(
+    `  logic-v2: F1 ${logicF1.toFixed(4)} at its own threshold, best-threshold ${lv2Oracle.f1.toFixed(4)} @ ${lv2Oracle.t.toFixed(3)}`,
+  )
 
   // ------------------------------------------------------------------ OFAC tool parity
   const ofac = csvObjects(join(evalDir, 'nomenklatura/ofac-tool-scores.csv'))
-  const ours = ofac.map((r) => 100 * scoreNames(r.query_name ?? '', r.result_name ?? '', 'unknown', index.stats))
+  const ours = ofac.map(
+    (r) => 100 * scoreNames(r.query_name ?? '', r.result_name ?? '', 'unknown', index.stats),
+  )
   const theirs = ofac.map((r) => Number(r.ofac_score))
   const baseOfac = ofac.map((r) => 100 * baselineScore(r.query_name ?? '', r.result_name ?? ''))
   const mae = ours.reduce((s, x, i) => s + Math.abs(x - theirs[i]!), 0) / ours.length
@@ -410,13 +438,17 @@ export async function main(argv: string[]): Promise<void> {
     if (sc >= Number(min)) crossOk++
     else crossMiss.push(`${q}→${m} ${sc.toFixed(2)}<${min}`)
   }
-  log(`cross-script pairs: ${crossOk}/${cross.length} reach Watchman's minimum score; misses: ${crossMiss.join('; ')}`)
+  log(
+    `cross-script pairs: ${crossOk}/${cross.length} reach Watchman's minimum score; misses: ${crossMiss.join('; ')}`,
+  )
 
   // ------------------------------------------------------------------ latency
   const lat = Float64Array.from(latencies).sort()
   const p99 = percentile(lat, 0.99)
   const cpuLat = Float64Array.from(cpuLatencies).sort()
-  log(`latency over ${lat.length} screenings (one name each, all lists) against ${index.nameCount} names: p50 ${percentile(lat, 0.5).toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, max ${lat[lat.length - 1]?.toFixed(1)} ms wall-clock; on-CPU time (excludes waiting for a core on a shared machine) p50 ${percentile(cpuLat, 0.5).toFixed(3)} ms, p99 ${percentile(cpuLat, 0.99).toFixed(3)} ms; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} on ${(await import('node:os')).cpus().length} cores`)
+  log(
+    `latency over ${lat.length} screenings (one name each, all lists) against ${index.nameCount} names: p50 ${percentile(lat, 0.5).toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, max ${lat[lat.length - 1]?.toFixed(1)} ms wall-clock; on-CPU time (excludes waiting for a core on a shared machine) p50 ${percentile(cpuLat, 0.5).toFixed(3)} ms, p99 ${percentile(cpuLat, 0.99).toFixed(3)} ms; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} on ${(await import('node:os')).cpus().length} cores`,
+  )
 
   // ------------------------------------------------------------------ rescreen 1M customers
   const rescreen = rescreenBench(index, negRows, args.customers)
@@ -473,7 +505,8 @@ function rescreenBench(
       isPlanted = true
       planted++
     } else {
-      name = rand() < 0.4 ? `${pick(firsts)} ${pick(middles)} ${pick(lasts)}` : `${pick(firsts)} ${pick(lasts)}`
+      name =
+        rand() < 0.4 ? `${pick(firsts)} ${pick(middles)} ${pick(lasts)}` : `${pick(firsts)} ${pick(lasts)}`
     }
     const y = 1940 + Math.floor(rand() * 65)
     let dob = `${y}-0${1 + Math.floor(rand() * 9)}-1${Math.floor(rand() * 9)}`
@@ -495,7 +528,12 @@ function rescreenBench(
  * names drawn from the negatives' name parts), a snapshot adding 100 entries, and the service's
  * rescreen paging every subject from the database. Rows are removed afterwards.
  */
-async function dbRescreen(url: string, sdn: ParsedList, people: readonly Record<string, string>[], customers: number): Promise<void> {
+async function dbRescreen(
+  url: string,
+  sdn: ParsedList,
+  people: readonly Record<string, string>[],
+  customers: number,
+): Promise<void> {
   const { connect } = await import('../src/shared/db/connect.js')
   const { migrateToLatest } = await import('../src/shared/db/migrate.js')
   const { allMigrations, allRoutines } = await import('../src/migrations.js')
@@ -504,10 +542,19 @@ async function dbRescreen(url: string, sdn: ParsedList, people: readonly Record<
   const h = await connect({ databaseUrl: url })
   try {
     await migrateToLatest(h.db, allMigrations, allRoutines)
-    const s = createScreening({ db: h.db, clock: { now: () => new Date() }, ids: (p) => `${p}_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}` })
+    const s = createScreening({
+      db: h.db,
+      clock: { now: () => new Date() },
+      ids: (p) => `${p}_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`,
+    })
     const tenant = `ten_bench_${Date.now().toString(36)}`
     const base = sdn.entries.slice(0, sdn.entries.length - 100)
-    await s.importParsed(tenant, { ...sdn, entries: base }, { source: 'bench-base', sha256: 'bench-base' }, { rescreen: false })
+    await s.importParsed(
+      tenant,
+      { ...sdn, entries: base },
+      { source: 'bench-base', sha256: 'bench-base' },
+      { rescreen: false },
+    )
     const firsts = [...new Set(people.map((p) => p.first_name ?? '').filter(Boolean))]
     const lasts = [...new Set(people.map((p) => p.last_name ?? '').filter(Boolean))]
     let t0 = performance.now()
@@ -525,7 +572,15 @@ async function dbRescreen(url: string, sdn: ParsedList, people: readonly Record<
     log(
       `db rescreen: snapshot adding ${r.added} entries, written and all ${r.rescreen?.subjects ?? 0} subjects rescreened through the service in ${((performance.now() - t0) / 1000).toFixed(1)} s (${r.rescreen?.hits ?? 0} hits, ${r.rescreen?.alertsCreated ?? 0} alerts)`,
     )
-    for (const table of ['screening_alerts', 'screening_subjects', 'screening_entry_changes', 'screening_entries', 'screening_snapshots', 'screening_lists', 'screening_audit']) {
+    for (const table of [
+      'screening_alerts',
+      'screening_subjects',
+      'screening_entry_changes',
+      'screening_entries',
+      'screening_snapshots',
+      'screening_lists',
+      'screening_audit',
+    ]) {
       await sql`DELETE FROM ${sql.table(table)} WHERE tenant_id = ${tenant}`.execute(h.db)
     }
   } finally {

@@ -50,11 +50,9 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
   app.decorateRequest('principal', undefined)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .status(404)
-      .send({
-        error: { code: 'ROUTE_NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` },
-      })
+    void reply.status(404).send({
+      error: { code: 'ROUTE_NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` },
+    })
   })
 
   await app.register(fastifySwagger, {

@@ -21,7 +21,10 @@ for (const target of testDbTargets()) {
     const call = async (method: string, path: string, body?: unknown, apiKey = t.apiKey) => {
       const res = await fetch(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       })
       const text = await res.text()
@@ -33,20 +36,25 @@ for (const target of testDbTargets()) {
       const received: AlertPayload[] = []
       const state = { connected: false }
       let buffer = ''
-      const req = httpRequest(`${base}/v1/market/alerts/stream`, { headers: { authorization: `Bearer ${apiKey}` } }, (res) => {
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => {
-          buffer += chunk
-          let i
-          while ((i = buffer.indexOf('\n\n')) >= 0) {
-            const frame = buffer.slice(0, i)
-            buffer = buffer.slice(i + 2)
-            if (frame.startsWith(': connected')) state.connected = true
-            const data = frame.split('\n').find((l) => l.startsWith('data: '))
-            if (frame.includes('event: alert') && data) received.push(JSON.parse(data.slice(6)) as AlertPayload)
-          }
-        })
-      })
+      const req = httpRequest(
+        `${base}/v1/market/alerts/stream`,
+        { headers: { authorization: `Bearer ${apiKey}` } },
+        (res) => {
+          res.setEncoding('utf8')
+          res.on('data', (chunk: string) => {
+            buffer += chunk
+            let i
+            while ((i = buffer.indexOf('\n\n')) >= 0) {
+              const frame = buffer.slice(0, i)
+              buffer = buffer.slice(i + 2)
+              if (frame.startsWith(': connected')) state.connected = true
+              const data = frame.split('\n').find((l) => l.startsWith('data: '))
+              if (frame.includes('event: alert') && data)
+                received.push(JSON.parse(data.slice(6)) as AlertPayload)
+            }
+          })
+        },
+      )
       req.end()
       return { received, state, close: () => req.destroy() }
     }
@@ -55,21 +63,35 @@ for (const target of testDbTargets()) {
       const other = await t.newTenant()
       const stream = openStream(t.apiKey)
       const otherStream = openStream(other.apiKey)
-      const rule = await call('POST', '/v1/market/rules', { instrument: 'AAPL', kind: 'price_cross', level: '101', direction: 'up' })
+      const rule = await call('POST', '/v1/market/rules', {
+        instrument: 'AAPL',
+        kind: 'price_cross',
+        level: '101',
+        direction: 'up',
+      })
       expect(rule.status).toBe(201)
       expect(rule.body.id).toMatch(/^mrl_/)
       expect((await call('GET', '/v1/market/rules')).body.rules).toHaveLength(1)
       // The streams subscribe asynchronously: wait until both listen before the ticks go out.
       await vi.waitFor(() => expect(stream.state.connected && otherStream.state.connected).toBe(true))
       const t0 = Date.parse('2026-01-05T14:30:00Z')
-      const ticks = [100, 100.5, 101.5, 100.8, 102].map((p, i) => ({ instrument: 'AAPL', price: String(p), volume: 10, ts: t0 + i * 1000 }))
+      const ticks = [100, 100.5, 101.5, 100.8, 102].map((p, i) => ({
+        instrument: 'AAPL',
+        price: String(p),
+        volume: 10,
+        ts: t0 + i * 1000,
+      }))
       const ingest = await call('POST', '/v1/market/ticks', { ticks })
       expect(ingest).toEqual({ status: 202, body: { accepted: 5 } })
       await vi.waitFor(async () => {
         const r = await call('GET', '/v1/market/alerts?instrument=AAPL')
         expect(r.body.alerts).toHaveLength(2)
       })
-      const alerts = (await call('GET', '/v1/market/alerts')).body.alerts as { price: string; tickAt: string; message: string }[]
+      const alerts = (await call('GET', '/v1/market/alerts')).body.alerts as {
+        price: string
+        tickAt: string
+        message: string
+      }[]
       expect(alerts.map((a) => a.price)).toEqual(['102', '101.5'])
       expect(alerts[1]!.tickAt).toBe(new Date(t0 + 2000).toISOString())
       expect(alerts[1]!.message).toBe('AAPL crossed 101 upwards at 101.5')
@@ -88,10 +110,14 @@ for (const target of testDbTargets()) {
     })
 
     it('rejects bad ticks and rules with a 4xx and a code', async () => {
-      const bad = await call('POST', '/v1/market/ticks', { ticks: [{ instrument: 'aapl', price: '1', volume: 1 }] })
+      const bad = await call('POST', '/v1/market/ticks', {
+        ticks: [{ instrument: 'aapl', price: '1', volume: 1 }],
+      })
       expect(bad.status).toBe(400)
       expect((bad.body.error as { code: string }).code).toBe('VALIDATION_ERROR')
-      const price = await call('POST', '/v1/market/ticks', { ticks: [{ instrument: 'AAPL', price: '0', volume: 1 }] })
+      const price = await call('POST', '/v1/market/ticks', {
+        ticks: [{ instrument: 'AAPL', price: '0', volume: 1 }],
+      })
       expect(price.status).toBe(400)
       expect((price.body.error as { code: string }).code).toBe('MARKET_INVALID_TICK')
       expect((await call('POST', '/v1/market/ticks', { ticks: [] })).status).toBe(400)

@@ -12,7 +12,10 @@ for (const target of testDbTargets()) {
     let t: TestApp
     beforeAll(async () => {
       t = await createTestApp(target)
-      await t.app.services.screening.importList(t.tenantId, { name: 'sdn', files: new Map([['sdn.csv', Buffer.from(SDN)]]) })
+      await t.app.services.screening.importList(t.tenantId, {
+        name: 'sdn',
+        files: new Map([['sdn.csv', Buffer.from(SDN)]]),
+      })
     })
     afterAll(async () => t.close())
 
@@ -25,14 +28,25 @@ for (const target of testDbTargets()) {
       })
 
     it('screens a person with an explanation, and an entity with its legal form', async () => {
-      const r = await post('/v1/screening/check', { name: 'Khaled Abu Sayyaf', type: 'person', dob: '1962-04-04', countries: ['PH'] })
+      const r = await post('/v1/screening/check', {
+        name: 'Khaled Abu Sayyaf',
+        type: 'person',
+        dob: '1962-04-04',
+        countries: ['PH'],
+      })
       expect(r.statusCode).toBe(200)
-      const body = r.json<{ hits: { entryKey: string; score: number; explanation: { summary: string; attributes: unknown[] } }[] }>()
+      const body = r.json<{
+        hits: { entryKey: string; score: number; explanation: { summary: string; attributes: unknown[] } }[]
+      }>()
       expect(body.hits[0]).toMatchObject({ entryKey: '7157' })
       expect(body.hits[0]!.explanation.summary).toMatch(/khaled≈khalid/)
       expect(body.hits[0]!.explanation.attributes).toHaveLength(2)
       // Empty optional values (as CSV-driven callers send them) mean "unknown", not an error.
-      const blanks = await post('/v1/screening/check', { name: 'Khalid Abu Sayyaf', dob: '', countries: [''] })
+      const blanks = await post('/v1/screening/check', {
+        name: 'Khalid Abu Sayyaf',
+        dob: '',
+        countries: [''],
+      })
       expect(blanks.statusCode).toBe(200)
       expect(blanks.json<{ hits: { entryKey: string }[] }>().hits[0]?.entryKey).toBe('7157')
       const ent = await post('/v1/screening/check', { name: 'Banco Nacional de Cuba, S.A.', type: 'entity' })
@@ -41,8 +55,14 @@ for (const target of testDbTargets()) {
 
     it('matches passport numbers and crypto addresses exactly', async () => {
       const byId = await post('/v1/screening/check', { name: 'unrelated', identifiers: ['a123456'] })
-      expect(byId.json<{ hits: { entryKey: string; score: number }[] }>().hits[0]).toMatchObject({ entryKey: '7157', score: 1 })
-      const byAddr = await post('/v1/screening/check', { name: 'wallet', cryptoAddresses: ['1BoatSLRHtKNngkdXEeobR76b53LETtpyT'] })
+      expect(byId.json<{ hits: { entryKey: string; score: number }[] }>().hits[0]).toMatchObject({
+        entryKey: '7157',
+        score: 1,
+      })
+      const byAddr = await post('/v1/screening/check', {
+        name: 'wallet',
+        cryptoAddresses: ['1BoatSLRHtKNngkdXEeobR76b53LETtpyT'],
+      })
       expect(byAddr.json<{ hits: { entryKey: string }[] }>().hits[0]?.entryKey).toBe('7157')
     })
 
@@ -69,12 +89,21 @@ for (const target of testDbTargets()) {
       })
       expect(d.statusCode).toBe(201)
       const again = await post('/v1/screening/check', { name: 'Khalid Abu Sayyaf', subjectId: 'cus_9' })
-      expect(again.json()).toMatchObject({ hits: [], suppressed: [{ entryKey: '7157', suppressedBy: 'not_a_match' }] })
-      const alerts = await t.app.server.inject({ url: '/v1/screening/alerts?subjectId=cus_9', headers: { authorization: `Bearer ${t.apiKey}` } })
+      expect(again.json()).toMatchObject({
+        hits: [],
+        suppressed: [{ entryKey: '7157', suppressedBy: 'not_a_match' }],
+      })
+      const alerts = await t.app.server.inject({
+        url: '/v1/screening/alerts?subjectId=cus_9',
+        headers: { authorization: `Bearer ${t.apiKey}` },
+      })
       expect(alerts.json<{ alerts: { entryKey: string; source: string }[] }>().alerts).toEqual([
         expect.objectContaining({ entryKey: '7157', source: 'screen', status: 'open' }),
       ])
-      const lists = await t.app.server.inject({ url: '/v1/screening/lists', headers: { authorization: `Bearer ${t.apiKey}` } })
+      const lists = await t.app.server.inject({
+        url: '/v1/screening/lists',
+        headers: { authorization: `Bearer ${t.apiKey}` },
+      })
       expect(lists.json<{ lists: { listId: string; entryCount: number }[] }>().lists).toEqual([
         expect.objectContaining({ listId: 'ofac_sdn', entryCount: 2 }),
       ])
@@ -88,8 +117,32 @@ for (const target of testDbTargets()) {
         ['/v1/screening/check', { name: '...' }, 400, 'SCREENING_NAME_REQUIRED'],
         ['/v1/screening/check', { name: 'x', threshold: 2 }, 400, 'VALIDATION_ERROR'],
         ['/v1/screening/check/batch', { queries: [] }, 400, 'VALIDATION_ERROR'],
-        ['/v1/screening/decisions', { subjectId: 'nobody', listId: 'ofac_sdn', entryKey: '1', decision: 'not_a_match', analyst: 'a', reason: 'r' }, 404, 'SCREENING_SUBJECT_NOT_FOUND'],
-        ['/v1/screening/decisions', { subjectId: 'cus_9', listId: 'mars', entryKey: '1', decision: 'not_a_match', analyst: 'a', reason: 'r' }, 400, 'VALIDATION_ERROR'],
+        [
+          '/v1/screening/decisions',
+          {
+            subjectId: 'nobody',
+            listId: 'ofac_sdn',
+            entryKey: '1',
+            decision: 'not_a_match',
+            analyst: 'a',
+            reason: 'r',
+          },
+          404,
+          'SCREENING_SUBJECT_NOT_FOUND',
+        ],
+        [
+          '/v1/screening/decisions',
+          {
+            subjectId: 'cus_9',
+            listId: 'mars',
+            entryKey: '1',
+            decision: 'not_a_match',
+            analyst: 'a',
+            reason: 'r',
+          },
+          400,
+          'VALIDATION_ERROR',
+        ],
       ]
       for (const [url, body, status, code] of cases) {
         const r = await post(url, body)

@@ -7,7 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const dir = mkdtempSync(join(tmpdir(), 'moneta-screen-'))
-const env = { ...process.env, MONETA_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', MONETA_CONFIG_FILE: '', LOG_LEVEL: 'silent' }
+const env = {
+  ...process.env,
+  MONETA_DATA_DIR: join(dir, 'data'),
+  DATABASE_URL: '',
+  MONETA_CONFIG_FILE: '',
+  LOG_LEVEL: 'silent',
+}
 
 async function moneta(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
@@ -33,18 +39,34 @@ describe('moneta screen / lists (embedded PGlite)', () => {
     writeFileSync(join(sdnDir, 'alt.csv'), '306,220,"aka","NATIONAL BANK OF CUBA",-0- \r\n')
     const imp = await moneta('lists', 'import', sdnDir)
     expect(imp.code).toBe(0)
-    expect(imp.out).toMatch(/ofac_sdn: snapshot scs_\w+ active — 2 entries, \+2 added, -0 removed, ~0 changed/)
+    expect(imp.out).toMatch(
+      /ofac_sdn: snapshot scs_\w+ active — 2 entries, \+2 added, -0 removed, ~0 changed/,
+    )
     expect(imp.err).toMatch(/import \[/)
 
-    const hit = await moneta('screen', 'Khaled Abu Sayyaf', '--dob', '1962-04-04', '--type', 'person', '--fail-on-hit')
+    const hit = await moneta(
+      'screen',
+      'Khaled Abu Sayyaf',
+      '--dob',
+      '1962-04-04',
+      '--type',
+      'person',
+      '--fail-on-hit',
+    )
     expect(hit.code).toBe(3)
     expect(hit.out).toMatch(/ofac_sdn:7157 {2}ABU SAYYAF, Khalid {2}\[person]/)
     expect(hit.out).toMatch(/date of birth 1962-04-04 matches/)
     const csv = join(dir, 'people.csv')
-    writeFileSync(csv, 'full_name,date_of_birth,nationality\n"SAYYAF, Khaled Abu",1962-04-04,ph\nJane Roe,1990,se\nNational Bank of Cuba,,\n')
+    writeFileSync(
+      csv,
+      'full_name,date_of_birth,nationality\n"SAYYAF, Khaled Abu",1962-04-04,ph\nJane Roe,1990,se\nNational Bank of Cuba,,\n',
+    )
     const batch = await moneta('screen', '--file', csv)
     expect(batch.code).toBe(0)
-    const lines = batch.out.trim().split('\n').map((l) => JSON.parse(l) as { line: number; hits: { entryKey: string; summary: string }[] })
+    const lines = batch.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; hits: { entryKey: string; summary: string }[] })
     expect(lines.map((l) => [l.line, l.hits.map((h) => h.entryKey)])).toEqual([
       [2, ['7157']],
       [3, []],
@@ -53,7 +75,10 @@ describe('moneta screen / lists (embedded PGlite)', () => {
     expect(lines[2]!.hits[0]!.summary).toContain('alias "NATIONAL BANK OF CUBA"')
 
     const bad = join(dir, 'broken.xml')
-    writeFileSync(bad, '<CONSOLIDATED_LIST>\n<INDIVIDUALS>\n<INDIVIDUAL><DATAID>1</DATA></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>')
+    writeFileSync(
+      bad,
+      '<CONSOLIDATED_LIST>\n<INDIVIDUALS>\n<INDIVIDUAL><DATAID>1</DATA></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>',
+    )
     const rejected = await moneta('lists', 'import', bad, '--format', 'un-xml')
     expect(rejected.code).toBe(1)
     expect(rejected.err).toMatch(/SCREENING_LIST_MALFORMED: broken\.xml: line 3, column \d+/)

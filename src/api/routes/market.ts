@@ -4,8 +4,14 @@ import type { AlertRule, StoredAlert } from '../../modules/market/index.js'
 import { AppError } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
 
-const Instrument = Type.String({ pattern: '^[A-Z0-9][A-Z0-9._:-]{0,31}$', description: 'Symbol, e.g. "AAPL"' })
-const Price = Type.String({ pattern: '^[0-9]{1,12}(\\.[0-9]{1,10})?$', description: 'Decimal price, e.g. "101.25"' })
+const Instrument = Type.String({
+  pattern: '^[A-Z0-9][A-Z0-9._:-]{0,31}$',
+  description: 'Symbol, e.g. "AAPL"',
+})
+const Price = Type.String({
+  pattern: '^[0-9]{1,12}(\\.[0-9]{1,10})?$',
+  description: 'Decimal price, e.g. "101.25"',
+})
 const ErrorResponse = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 })
@@ -19,7 +25,10 @@ const TickBody = Type.Object(
           price: Price,
           volume: Type.Integer({ minimum: 0, maximum: 1e15 }),
           ts: Type.Optional(
-            Type.Union([Type.Integer({ minimum: 0, description: 'epoch ms' }), Type.String({ format: 'date-time' })]),
+            Type.Union([
+              Type.Integer({ minimum: 0, description: 'epoch ms' }),
+              Type.String({ format: 'date-time' }),
+            ]),
           ),
         },
         { additionalProperties: false },
@@ -103,7 +112,8 @@ export function registerMarketRoutes(app: ApiApp, services: AppServices): void {
     {
       schema: {
         tags: ['market'],
-        summary: 'Create an alert rule: price_cross (level, direction), pct_move (pct, windowSec), volume_spike (multiple, windowSec)',
+        summary:
+          'Create an alert rule: price_cross (level, direction), pct_move (pct, windowSec), volume_spike (multiple, windowSec)',
         body: RuleBody,
         response: { 201: RuleSchema, 400: ErrorResponse },
       },
@@ -126,7 +136,13 @@ export function registerMarketRoutes(app: ApiApp, services: AppServices): void {
 
   app.get(
     '/v1/market/rules',
-    { schema: { tags: ['market'], summary: 'List alert rules', response: { 200: Type.Object({ rules: Type.Array(RuleSchema) }) } } },
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'List alert rules',
+        response: { 200: Type.Object({ rules: Type.Array(RuleSchema) }) },
+      },
+    },
     async (req) => ({ rules: (await market.listRules(tenantOf(req))).map(ruleJson) }),
   )
 
@@ -151,7 +167,8 @@ export function registerMarketRoutes(app: ApiApp, services: AppServices): void {
     {
       schema: {
         tags: ['market'],
-        summary: "Rolling state of an instrument (last price, VWAP, window volume, % move), as this process's alert worker sees it",
+        summary:
+          "Rolling state of an instrument (last price, VWAP, window volume, % move), as this process's alert worker sees it",
         params: Type.Object({ instrument: Instrument }),
         response: {
           200: Type.Object({
@@ -197,7 +214,10 @@ export function registerMarketRoutes(app: ApiApp, services: AppServices): void {
         tags: ['market'],
         summary: 'Alerts, newest tick first',
         querystring: Type.Object(
-          { instrument: Type.Optional(Instrument), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+          {
+            instrument: Type.Optional(Instrument),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ alerts: Type.Array(AlertSchema) }) },
@@ -217,7 +237,8 @@ export function registerMarketRoutes(app: ApiApp, services: AppServices): void {
     {
       schema: {
         tags: ['market'],
-        summary: 'Server-Sent Events: one "alert" event per alert as it fires (data = market.alert.triggered.v1 payload)',
+        summary:
+          'Server-Sent Events: one "alert" event per alert as it fires (data = market.alert.triggered.v1 payload)',
         produces: ['text/event-stream'],
       },
     },

@@ -25,14 +25,16 @@ const withEvents = <T>(fn: (s: AppServices) => Promise<T>) =>
 const parseSince = (s: string | undefined): Date | undefined => {
   if (s === undefined) return undefined
   const d = new Date(s)
-  if (Number.isNaN(d.getTime())) throw invalid('EVENTS_INVALID_TIME', `--since "${s}" is not an ISO-8601 time.`)
+  if (Number.isNaN(d.getTime()))
+    throw invalid('EVENTS_INVALID_TIME', `--since "${s}" is not an ISO-8601 time.`)
   return d
 }
 
 const positiveInt = (name: string, v: string | undefined, fallback: number): number => {
   if (v === undefined) return fallback
   const n = Number(v)
-  if (!Number.isInteger(n) || n < 1) throw invalid('CLI_INVALID_NUMBER', `${name} must be a whole number ≥ 1, got "${v}".`)
+  if (!Number.isInteger(n) || n < 1)
+    throw invalid('CLI_INVALID_NUMBER', `${name} must be a whole number ≥ 1, got "${v}".`)
   return n
 }
 
@@ -45,12 +47,16 @@ const untilSignal = () =>
 export function registerEventCommands(program: Command): void {
   program
     .command('worker')
-    .description('Run the background workers without the API: outbox relay, market alert consumer, ledger sweeps')
+    .description(
+      'Run the background workers without the API: outbox relay, market alert consumer, ledger sweeps',
+    )
     .action(async () => {
       const app = await createApp(loadConfig())
       app.startWorkers()
       const bus = app.services.events.bus.adapter
-      process.stderr.write(`moneta worker running (bus: ${bus}, database: ${app.services.db.engine}); Ctrl-C to stop\n`)
+      process.stderr.write(
+        `moneta worker running (bus: ${bus}, database: ${app.services.db.engine}); Ctrl-C to stop\n`,
+      )
       await untilSignal()
       await app.close()
     })
@@ -65,7 +71,8 @@ export function registerEventCommands(program: Command): void {
     .option('--limit <n>', 'stop after n events')
     .action(async (opts: { topic: string; since?: string; limit?: string }) =>
       withEvents(async (s) => {
-        if (!s.events.catalogue.has(opts.topic)) throw invalid('EVENT_UNKNOWN_TYPE', `Unknown event type "${opts.topic}".`)
+        if (!s.events.catalogue.has(opts.topic))
+          throw invalid('EVENT_UNKNOWN_TYPE', `Unknown event type "${opts.topic}".`)
         const limit = opts.limit === undefined ? Infinity : positiveInt('--limit', opts.limit, 1)
         let from: { position?: string; since?: Date } = { since: parseSince(opts.since) ?? new Date() }
         let printed = 0
@@ -83,38 +90,54 @@ export function registerEventCommands(program: Command): void {
 
   events
     .command('replay')
-    .description('Replay a topic from a position or a time: print it, or (--outbox) republish retained outbox rows to every consumer')
+    .description(
+      'Replay a topic from a position or a time: print it, or (--outbox) republish retained outbox rows to every consumer',
+    )
     .option('--topic <name>', 'event type (required unless --outbox)')
     .option('--from <position>', 'after this position (as printed by tail/replay)')
     .option('--since <iso>', 'at or after this time')
     .option('--limit <n>', 'most events to print', '1000')
-    .option('--outbox', 'mark retained outbox rows sent since --since unsent, so the relay publishes them again')
+    .option(
+      '--outbox',
+      'mark retained outbox rows sent since --since unsent, so the relay publishes them again',
+    )
     .option('--tenant <id>', 'with --outbox: only this tenant')
-    .action(async (opts: { topic?: string; from?: string; since?: string; limit: string; outbox?: boolean; tenant?: string }) =>
-      withEvents(async (s) => {
-        const since = parseSince(opts.since)
-        if (opts.outbox) {
-          const n = await s.events.relay.republish({
-            ...(since ? { since } : {}),
-            ...(opts.topic ? { topic: opts.topic } : {}),
-            ...(opts.tenant ? { tenantId: opts.tenant } : {}),
-          })
-          out(`${n} outbox row(s) marked for republishing; the relay (moneta worker / start) sends them`)
-          return
-        }
-        if (!opts.topic) throw invalid('CLI_MISSING_OPTION', 'events replay needs --topic (or --outbox).')
-        if (!s.events.catalogue.has(opts.topic)) throw invalid('EVENT_UNKNOWN_TYPE', `Unknown event type "${opts.topic}".`)
-        const r = await s.events.bus.read(
-          opts.topic,
-          { ...(opts.from ? { position: opts.from } : {}), ...(since ? { since } : {}) },
-          positiveInt('--limit', opts.limit, 1000),
-        )
-        for (const m of r.messages) out(JSON.stringify({ ...m, occurredAt: m.occurredAt.toISOString() }))
-        process.stderr.write(`${r.messages.length} event(s); next position: ${r.next ?? '-'}\n`)
-      }),
+    .action(
+      async (opts: {
+        topic?: string
+        from?: string
+        since?: string
+        limit: string
+        outbox?: boolean
+        tenant?: string
+      }) =>
+        withEvents(async (s) => {
+          const since = parseSince(opts.since)
+          if (opts.outbox) {
+            const n = await s.events.relay.republish({
+              ...(since ? { since } : {}),
+              ...(opts.topic ? { topic: opts.topic } : {}),
+              ...(opts.tenant ? { tenantId: opts.tenant } : {}),
+            })
+            out(`${n} outbox row(s) marked for republishing; the relay (moneta worker / start) sends them`)
+            return
+          }
+          if (!opts.topic) throw invalid('CLI_MISSING_OPTION', 'events replay needs --topic (or --outbox).')
+          if (!s.events.catalogue.has(opts.topic))
+            throw invalid('EVENT_UNKNOWN_TYPE', `Unknown event type "${opts.topic}".`)
+          const r = await s.events.bus.read(
+            opts.topic,
+            { ...(opts.from ? { position: opts.from } : {}), ...(since ? { since } : {}) },
+            positiveInt('--limit', opts.limit, 1000),
+          )
+          for (const m of r.messages) out(JSON.stringify({ ...m, occurredAt: m.occurredAt.toISOString() }))
+          process.stderr.write(`${r.messages.length} event(s); next position: ${r.next ?? '-'}\n`)
+        }),
     )
 
-  const dlq = events.command('dlq').description('Dead letters: messages a consumer group gave up on, with the error')
+  const dlq = events
+    .command('dlq')
+    .description('Dead letters: messages a consumer group gave up on, with the error')
   dlq
     .command('list')
     .option('--group <name>', 'consumer group')
@@ -154,7 +177,9 @@ export function registerEventCommands(program: Command): void {
   const rules = ticks.command('rules').description('Alert rules evaluated on every tick')
   rules
     .command('add')
-    .description('Add a rule: price_cross --level [--direction], pct_move --pct --window-sec, volume_spike --multiple --window-sec')
+    .description(
+      'Add a rule: price_cross --level [--direction], pct_move --pct --window-sec, volume_spike --multiple --window-sec',
+    )
     .requiredOption('--instrument <symbol>', 'instrument, or "*" for all')
     .requiredOption('--kind <kind>', 'price_cross | pct_move | volume_spike')
     .option('--level <price>', 'price_cross: level, e.g. 101.5')
@@ -164,7 +189,16 @@ export function registerEventCommands(program: Command): void {
     .option('--multiple <n>', 'volume_spike: multiple of the mean tick volume')
     .option('--tenant <id>', 'tenant', DEFAULT_TENANT)
     .action(
-      async (o: { instrument: string; kind: string; level?: string; direction: string; pct?: string; windowSec: string; multiple?: string; tenant: string }) =>
+      async (o: {
+        instrument: string
+        kind: string
+        level?: string
+        direction: string
+        pct?: string
+        windowSec: string
+        multiple?: string
+        tenant: string
+      }) =>
         withEvents(async (s) => {
           const kinds = ['price_cross', 'pct_move', 'volume_spike'] as const
           const kind = kinds.find((k) => k === o.kind)
@@ -189,75 +223,88 @@ export function registerEventCommands(program: Command): void {
     .option('--tenant <id>', 'tenant', DEFAULT_TENANT)
     .action(async (o: { tenant: string }) =>
       withEvents(async (s) => {
-        for (const r of await s.market.listRules(o.tenant)) out(`${r.ruleId} ${r.kind} ${r.instrument} ${JSON.stringify(r.params)}`)
+        for (const r of await s.market.listRules(o.tenant))
+          out(`${r.ruleId} ${r.kind} ${r.instrument} ${JSON.stringify(r.params)}`)
       }),
     )
   ticks
     .command('replay <file>')
-    .description('Replay a CSV of ticks (ts,instrument,price,volume) through the alert rules and print the alerts')
+    .description(
+      'Replay a CSV of ticks (ts,instrument,price,volume) through the alert rules and print the alerts',
+    )
     .option('--tenant <id>', 'tenant whose rules apply', DEFAULT_TENANT)
     .option('--publish', 'publish the ticks on the bus for the workers instead of evaluating them here')
     .option('--batch <n>', 'ticks per batch', '1000')
     .option('--quiet', 'print only the summary')
-    .action(async (file: string, opts: { tenant: string; publish?: boolean; batch: string; quiet?: boolean }) =>
-      withEvents(async (s) => {
-        const size = (() => {
-          try {
-            return statSync(file).size
-          } catch {
-            throw invalid('TICKS_FILE_NOT_FOUND', `Cannot read ${file}.`)
-          }
-        })()
-        const batchSize = positiveInt('--batch', opts.batch, 1000)
-        const bar = new cliProgress.SingleBar(
-          { format: 'ticks {bar} {percentage}% | {value}/{total} bytes | {ticks} ticks | {alerts} alerts', stream: process.stderr },
-          cliProgress.Presets.shades_classic,
-        )
-        bar.start(size, 0, { ticks: 0, alerts: 0 })
-        const input = createReadStream(file)
-        const lines = createInterface({ input, crlfDelay: Infinity })
-        let batch: CsvTick[] = []
-        let lineNo = 0
-        let count = 0
-        let alerts = 0
-        const flush = async () => {
-          if (batch.length === 0) return
-          if (opts.publish) {
-            await s.market.ingest(
-              opts.tenant,
-              batch.map((t) => ({ instrument: t.instrument, price: String(t.price), volume: t.volume, ts: t.ts })),
-            )
-          } else {
-            const fired = await s.market.evaluate(
-              opts.tenant,
-              batch.map((t) => ({ ...t, id: `csv:${t.instrument}:${t.ts}:${t.line}` })),
-            )
-            alerts += fired.length
-            if (!opts.quiet) {
-              bar.stop()
-              for (const a of fired) out(`ALERT ${new Date(a.tickTs).toISOString()} ${a.kind} ${a.instrument} ${a.message}`)
-              bar.start(size, input.bytesRead, { ticks: count, alerts })
+    .action(
+      async (file: string, opts: { tenant: string; publish?: boolean; batch: string; quiet?: boolean }) =>
+        withEvents(async (s) => {
+          const size = (() => {
+            try {
+              return statSync(file).size
+            } catch {
+              throw invalid('TICKS_FILE_NOT_FOUND', `Cannot read ${file}.`)
             }
+          })()
+          const batchSize = positiveInt('--batch', opts.batch, 1000)
+          const bar = new cliProgress.SingleBar(
+            {
+              format: 'ticks {bar} {percentage}% | {value}/{total} bytes | {ticks} ticks | {alerts} alerts',
+              stream: process.stderr,
+            },
+            cliProgress.Presets.shades_classic,
+          )
+          bar.start(size, 0, { ticks: 0, alerts: 0 })
+          const input = createReadStream(file)
+          const lines = createInterface({ input, crlfDelay: Infinity })
+          let batch: CsvTick[] = []
+          let lineNo = 0
+          let count = 0
+          let alerts = 0
+          const flush = async () => {
+            if (batch.length === 0) return
+            if (opts.publish) {
+              await s.market.ingest(
+                opts.tenant,
+                batch.map((t) => ({
+                  instrument: t.instrument,
+                  price: String(t.price),
+                  volume: t.volume,
+                  ts: t.ts,
+                })),
+              )
+            } else {
+              const fired = await s.market.evaluate(
+                opts.tenant,
+                batch.map((t) => ({ ...t, id: `csv:${t.instrument}:${t.ts}:${t.line}` })),
+              )
+              alerts += fired.length
+              if (!opts.quiet) {
+                bar.stop()
+                for (const a of fired)
+                  out(`ALERT ${new Date(a.tickTs).toISOString()} ${a.kind} ${a.instrument} ${a.message}`)
+                bar.start(size, input.bytesRead, { ticks: count, alerts })
+              }
+            }
+            batch = []
+            bar.update(input.bytesRead, { ticks: count, alerts })
           }
-          batch = []
-          bar.update(input.bytesRead, { ticks: count, alerts })
-        }
-        try {
-          for await (const line of lines) {
-            lineNo++
-            const t = parseTickLine(line, lineNo)
-            if (t === undefined) continue
-            if ('error' in t) throw invalid('TICKS_INVALID_LINE', t.error)
-            batch.push(t)
-            count++
-            if (batch.length >= batchSize) await flush()
+          try {
+            for await (const line of lines) {
+              lineNo++
+              const t = parseTickLine(line, lineNo)
+              if (t === undefined) continue
+              if ('error' in t) throw invalid('TICKS_INVALID_LINE', t.error)
+              batch.push(t)
+              count++
+              if (batch.length >= batchSize) await flush()
+            }
+            await flush()
+            bar.update(size, { ticks: count, alerts })
+          } finally {
+            bar.stop()
           }
-          await flush()
-          bar.update(size, { ticks: count, alerts })
-        } finally {
-          bar.stop()
-        }
-        out(opts.publish ? `published ${count} tick(s)` : `replayed ${count} tick(s), ${alerts} alert(s)`)
-      }),
+          out(opts.publish ? `published ${count} tick(s)` : `replayed ${count} tick(s), ${alerts} alert(s)`)
+        }),
     )
 }

@@ -24,7 +24,12 @@ async function fetchSource(url: string): Promise<ListSource> {
   } catch (err) {
     throw new AppError('SCREENING_LIST_UNREADABLE', 'unavailable', `Cannot download ${url}: ${String(err)}`)
   }
-  if (!res.ok) throw new AppError('SCREENING_LIST_UNREADABLE', 'unavailable', `Downloading ${url} answered HTTP ${res.status}`)
+  if (!res.ok)
+    throw new AppError(
+      'SCREENING_LIST_UNREADABLE',
+      'unavailable',
+      `Downloading ${url} answered HTTP ${res.status}`,
+    )
   const name = basename(new URL(url).pathname) || 'list'
   return { name: url, files: new Map([[name, Buffer.from(await res.arrayBuffer())]]) }
 }
@@ -56,7 +61,11 @@ async function screenFile(path: string, tenant: string, thresholdText: string | 
   const rows = parseCsvRows(text, path)
   const header = (rows[0]?.cells ?? []).map((h) => h.trim().toLowerCase())
   if (!header.some((h) => h === 'name' || h === 'full_name')) {
-    throw new AppError('SCREENING_FILE_MALFORMED', 'invalid', `${path}: line 1 must be a header with a "name" or "full_name" column`)
+    throw new AppError(
+      'SCREENING_FILE_MALFORMED',
+      'invalid',
+      `${path}: line 1 must be a header with a "name" or "full_name" column`,
+    )
   }
   const threshold = thresholdText === undefined ? undefined : Number(thresholdText)
   let anyHit = false
@@ -66,8 +75,14 @@ async function screenFile(path: string, tenant: string, thresholdText: string | 
       const name = pick(row, 'name', 'full_name') ?? ''
       const type = (pick(row, 'type') ?? 'unknown') as SubjectType
       const dob = pick(row, 'dob', 'date_of_birth')
-      const countries = (pick(row, 'country', 'countries', 'nationality') ?? '').split(';').map((c) => c.trim()).filter(Boolean)
-      const ids = (pick(row, 'id', 'identifiers') ?? '').split(';').map((c) => c.trim()).filter(Boolean)
+      const countries = (pick(row, 'country', 'countries', 'nationality') ?? '')
+        .split(';')
+        .map((c) => c.trim())
+        .filter(Boolean)
+      const ids = (pick(row, 'id', 'identifiers') ?? '')
+        .split(';')
+        .map((c) => c.trim())
+        .filter(Boolean)
       const subject = pick(row, 'subject', 'subject_id')
       let out: Record<string, unknown>
       try {
@@ -86,11 +101,21 @@ async function screenFile(path: string, tenant: string, thresholdText: string | 
         out = {
           line: r.line,
           name,
-          hits: res.hits.map((h) => ({ listId: h.listId, entryKey: h.entryKey, primaryName: h.primaryName, score: h.score, summary: h.explanation.summary })),
+          hits: res.hits.map((h) => ({
+            listId: h.listId,
+            entryKey: h.entryKey,
+            primaryName: h.primaryName,
+            score: h.score,
+            summary: h.explanation.summary,
+          })),
           suppressed: res.suppressed.length,
         }
       } catch (err) {
-        out = { line: r.line, name, error: err instanceof AppError ? { code: err.code, message: err.message } : String(err) }
+        out = {
+          line: r.line,
+          name,
+          error: err instanceof AppError ? { code: err.code, message: err.message } : String(err),
+        }
       }
       process.stdout.write(`${JSON.stringify(out)}\n`)
     }
@@ -101,8 +126,13 @@ async function screenFile(path: string, tenant: string, thresholdText: string | 
 export function registerScreeningCommands(program: Command): void {
   program
     .command('screen [name]')
-    .description('Screen a name (or every row of --file) against every loaded sanctions list and explain each hit')
-    .option('--file <csv>', 'screen every row of a CSV with a header (name|full_name, dob|date_of_birth, country|nationality, type, id, subject); prints one JSON line per row')
+    .description(
+      'Screen a name (or every row of --file) against every loaded sanctions list and explain each hit',
+    )
+    .option(
+      '--file <csv>',
+      'screen every row of a CSV with a header (name|full_name, dob|date_of_birth, country|nationality, type, id, subject); prints one JSON line per row',
+    )
     .option('--dob <date>', 'date of birth: YYYY, YYYY-MM or YYYY-MM-DD')
     .option('--country <country...>', 'nationality or residence (name or ISO code); repeatable')
     .option('--type <type>', `person | entity | vessel | aircraft | unknown`, 'unknown')
@@ -135,13 +165,22 @@ export function registerScreeningCommands(program: Command): void {
           process.exitCode = anyHit && opts.failOnHit ? 3 : 0
           return
         }
-        if (name === undefined) throw new AppError('SCREENING_NAME_REQUIRED', 'invalid', 'Give a name to screen, or --file with one row per name.')
+        if (name === undefined)
+          throw new AppError(
+            'SCREENING_NAME_REQUIRED',
+            'invalid',
+            'Give a name to screen, or --file with one row per name.',
+          )
         if (!TYPES.includes(opts.type as SubjectType)) {
           throw new AppError('SCREENING_TYPE_INVALID', 'invalid', `--type must be one of ${TYPES.join(', ')}`)
         }
         const threshold = opts.threshold === undefined ? undefined : Number(opts.threshold)
         if (threshold !== undefined && !(threshold >= 0.5 && threshold <= 1)) {
-          throw new AppError('SCREENING_THRESHOLD_INVALID', 'invalid', '--threshold must be a number between 0.5 and 1')
+          throw new AppError(
+            'SCREENING_THRESHOLD_INVALID',
+            'invalid',
+            '--threshold must be a number between 0.5 and 1',
+          )
         }
         const r = await withServices((s) =>
           s.screening.check(
@@ -154,13 +193,17 @@ export function registerScreeningCommands(program: Command): void {
               ...(opts.id ? { identifiers: opts.id } : {}),
               ...(opts.crypto ? { cryptoAddresses: opts.crypto } : {}),
             },
-            { ...(opts.subject ? { subjectId: opts.subject } : {}), ...(threshold !== undefined ? { threshold } : {}) },
+            {
+              ...(opts.subject ? { subjectId: opts.subject } : {}),
+              ...(threshold !== undefined ? { threshold } : {}),
+            },
           ),
         )
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(r)}\n`)
         } else {
-          if (r.listsLoaded === 0) process.stderr.write('warning: no sanctions list is loaded; run `moneta lists import PATH`\n')
+          if (r.listsLoaded === 0)
+            process.stderr.write('warning: no sanctions list is loaded; run `moneta lists import PATH`\n')
           for (const h of r.hits) printHit(h)
           for (const h of r.suppressed) printHit(h)
           process.stdout.write(
@@ -175,53 +218,71 @@ export function registerScreeningCommands(program: Command): void {
   const lists = program.command('lists').description('Sanctions lists: import snapshots, show status')
   lists
     .command('import <pathOrUrl>')
-    .description('Import a list file, an OFAC CSV directory or a URL as a new snapshot (diffed against the active one)')
+    .description(
+      'Import a list file, an OFAC CSV directory or a URL as a new snapshot (diffed against the active one)',
+    )
     .option('--format <format>', `one of ${LIST_FORMATS.join(', ')} (default: detected)`)
     .option('--no-rescreen', 'do not rescreen stored subjects against added/changed entries')
     .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
     .option('--json', 'print the result as JSON')
-    .action(async (path: string, opts: { format?: string; rescreen: boolean; tenant: string; json?: boolean }) => {
-      if (opts.format && !LIST_FORMATS.includes(opts.format as ListFormat)) {
-        throw new AppError('SCREENING_LIST_FORMAT_UNKNOWN', 'invalid', `--format must be one of ${LIST_FORMATS.join(', ')}`)
-      }
-      const bar = new cliProgress.SingleBar(
-        { format: 'import [{bar}] {percentage}% | {value}/{total} entries | {stage}', hideCursor: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 1000 },
-        cliProgress.Presets.shades_classic,
-      )
-      const result = await withServices(async (s) => {
-        const source = /^https?:\/\//.test(path) ? await fetchSource(path) : readListSource(path)
-        bar.start(1, 0, { stage: 'parsing' })
-        try {
-          return await s.screening.importList(opts.tenant, source, {
-            ...(opts.format ? { format: opts.format as ListFormat } : {}),
-            rescreen: opts.rescreen,
-            onParsed: (n) => {
-              bar.setTotal(Math.max(n, 1))
-              bar.update(0, { stage: 'diffing and storing' })
-            },
-            onProgress: (done) => bar.update(done, { stage: 'diffing and storing' }),
-          })
-        } finally {
-          bar.stop()
+    .action(
+      async (path: string, opts: { format?: string; rescreen: boolean; tenant: string; json?: boolean }) => {
+        if (opts.format && !LIST_FORMATS.includes(opts.format as ListFormat)) {
+          throw new AppError(
+            'SCREENING_LIST_FORMAT_UNKNOWN',
+            'invalid',
+            `--format must be one of ${LIST_FORMATS.join(', ')}`,
+          )
         }
-      })
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(result)}\n`)
-        return
-      }
-      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`)
-      if (result.unchanged) {
-        process.stdout.write(`${result.listId}: unchanged (same file as active snapshot ${result.snapshotId})\n`)
-        return
-      }
-      process.stdout.write(
-        `${result.listId}: snapshot ${result.snapshotId} active — ${result.entryCount} entries, +${result.added} added, -${result.removed} removed, ~${result.changed} changed\n`,
-      )
-      if (result.rescreen) {
-        const r = result.rescreen
-        process.stdout.write(`rescreened ${r.subjects} subject(s) against ${r.entries} entries: ${r.hits} hit(s), ${r.alertsCreated} new alert(s)\n`)
-      }
-    })
+        const bar = new cliProgress.SingleBar(
+          {
+            format: 'import [{bar}] {percentage}% | {value}/{total} entries | {stage}',
+            hideCursor: true,
+            stream: process.stderr,
+            noTTYOutput: true,
+            notTTYSchedule: 1000,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+        const result = await withServices(async (s) => {
+          const source = /^https?:\/\//.test(path) ? await fetchSource(path) : readListSource(path)
+          bar.start(1, 0, { stage: 'parsing' })
+          try {
+            return await s.screening.importList(opts.tenant, source, {
+              ...(opts.format ? { format: opts.format as ListFormat } : {}),
+              rescreen: opts.rescreen,
+              onParsed: (n) => {
+                bar.setTotal(Math.max(n, 1))
+                bar.update(0, { stage: 'diffing and storing' })
+              },
+              onProgress: (done) => bar.update(done, { stage: 'diffing and storing' }),
+            })
+          } finally {
+            bar.stop()
+          }
+        })
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(result)}\n`)
+          return
+        }
+        for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`)
+        if (result.unchanged) {
+          process.stdout.write(
+            `${result.listId}: unchanged (same file as active snapshot ${result.snapshotId})\n`,
+          )
+          return
+        }
+        process.stdout.write(
+          `${result.listId}: snapshot ${result.snapshotId} active — ${result.entryCount} entries, +${result.added} added, -${result.removed} removed, ~${result.changed} changed\n`,
+        )
+        if (result.rescreen) {
+          const r = result.rescreen
+          process.stdout.write(
+            `rescreened ${r.subjects} subject(s) against ${r.entries} entries: ${r.hits} hit(s), ${r.alertsCreated} new alert(s)\n`,
+          )
+        }
+      },
+    )
 
   lists
     .command('status')

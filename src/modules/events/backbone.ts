@@ -1,14 +1,26 @@
 import type { Logger } from 'pino'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { createEventBus } from './bus.js'
-import { createCatalogue, ledgerEvents, systemEvents, type EventCatalogue, type EventDefinition } from './catalogue.js'
+import {
+  createCatalogue,
+  ledgerEvents,
+  systemEvents,
+  type EventCatalogue,
+  type EventDefinition,
+} from './catalogue.js'
 import { createDeadLetterStore, type DeadLetterStore } from './dead-letters.js'
 import type { EventBus, Transport } from './events.js'
 import { createInbox, type ConsumerInbox } from './inbox.js'
 import { createKafkaTransport, type KafkaTransportOptions } from './adapters/kafka.js'
 import { createMemoryTransport } from './adapters/memory.js'
 import { createRedisTransport, type RedisTransportOptions } from './adapters/redis-streams.js'
-import { createOutbox, createOutboxRelay, type Outbox, type OutboxRelay, type OutboxRelayOptions } from './outbox.js'
+import {
+  createOutbox,
+  createOutboxRelay,
+  type Outbox,
+  type OutboxRelay,
+  type OutboxRelayOptions,
+} from './outbox.js'
 
 export type BusConfig =
   | { readonly kind: 'memory'; readonly partitions?: number }
@@ -67,7 +79,13 @@ export function createEventBackbone(o: EventBackboneOptions): EventBackbone {
     ...(o.logger ? { logger: o.logger } : {}),
     ...(o.delay ? { delay: o.delay } : {}),
   })
-  const relay = createOutboxRelay({ ...o.relay, db: o.db, bus, catalogue, ...(o.logger ? { logger: o.logger } : {}) })
+  const relay = createOutboxRelay({
+    ...o.relay,
+    db: o.db,
+    bus,
+    catalogue,
+    ...(o.logger ? { logger: o.logger } : {}),
+  })
   const outbox = createOutbox(catalogue, () => relay.kick())
   let recovery: Promise<number> = Promise.resolve(0)
   bus.onStreamLoss(({ since }) => {
@@ -76,7 +94,11 @@ export function createEventBackbone(o: EventBackboneOptions): EventBackbone {
     const from = since ? new Date(since.getTime() - 60_000) : undefined
     recovery = relay.republish(from ? { since: from } : {}).then(
       (n) => {
-        if (n > 0) o.logger?.warn({ republished: n, since: from }, 'republishing retained outbox rows after stream loss')
+        if (n > 0)
+          o.logger?.warn(
+            { republished: n, since: from },
+            'republishing retained outbox rows after stream loss',
+          )
         return n
       },
       (err: unknown) => {

@@ -9,14 +9,22 @@ import { createKafkaTransport } from './adapters/kafka.js'
 
 const openDb = () => openTestDb({ name: 'pglite' })
 
-runBusContract({ name: 'memory', makeTransport: () => createMemoryTransport({ partitions: 4 }), settleMs: 0, partitions: 4, ephemeralGroups: true, openDb })
+runBusContract({
+  name: 'memory',
+  makeTransport: () => createMemoryTransport({ partitions: 4 }),
+  settleMs: 0,
+  partitions: 4,
+  ephemeralGroups: true,
+  openDb,
+})
 
 const redisUrl = testRedisUrl()
 if (redisUrl) {
   const prefix = newId('test')
   runBusContract({
     name: 'redis',
-    makeTransport: () => createRedisTransport({ url: redisUrl, prefix, partitions: 4, leaseMs: 300, blockMs: 50 }),
+    makeTransport: () =>
+      createRedisTransport({ url: redisUrl, prefix, partitions: 4, leaseMs: 300, blockMs: 50 }),
     settleMs: 300,
     partitions: 4,
     ephemeralGroups: true,

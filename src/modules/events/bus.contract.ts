@@ -18,7 +18,11 @@ export const contractCatalogue = createCatalogue([
     'Contract suite event.',
     Type.Object({ n: Type.Integer(), fail: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
   ),
-  defineEvent('contract.replay.sent.v1', 'Contract suite event (replay test only).', Type.Object({ n: Type.Integer() })),
+  defineEvent(
+    'contract.replay.sent.v1',
+    'Contract suite event (replay test only).',
+    Type.Object({ n: Type.Integer() }),
+  ),
 ])
 const REPLAY = 'contract.replay.sent.v1'
 const TOPIC = 'contract.item.sent.v1'
@@ -62,7 +66,12 @@ export function runBusContract(target: ContractTarget): void {
 
     beforeAll(async () => {
       transport = target.makeTransport()
-      bus = createEventBus({ transport, catalogue: contractCatalogue, deadLetters: sink, delay: () => Promise.resolve() })
+      bus = createEventBus({
+        transport,
+        catalogue: contractCatalogue,
+        deadLetters: sink,
+        delay: () => Promise.resolve(),
+      })
       db = await target.openDb()
     })
     // Each test's members leave when it ends, so the next test's group rebalances alone.
@@ -220,17 +229,33 @@ export function runBusContract(target: ContractTarget): void {
     it('validates payloads on publish and on consume', async () => {
       const bad = bus.publish([{ topic: TOPIC, key: 'k', tenantId, payload: { n: 'one' } }])
       await expect(bad).rejects.toSatisfy((e) => isAppError(e) && e.code === 'EVENT_INVALID_PAYLOAD')
-      await expect(bus.publish([{ topic: 'nope.thing.done.v1', key: 'k', tenantId, payload: {} }])).rejects.toSatisfy(
-        (e) => isAppError(e) && e.code === 'EVENT_UNKNOWN_TYPE',
-      )
+      await expect(
+        bus.publish([{ topic: 'nope.thing.done.v1', key: 'k', tenantId, payload: {} }]),
+      ).rejects.toSatisfy((e) => isAppError(e) && e.code === 'EVENT_UNKNOWN_TYPE')
       const group = newId('grp')
       const handled: EventMessage[] = []
       const key = newId('key')
       await sub(group, key, (m) => (handled.push(m), Promise.resolve()))
       // A producer that skipped validation (another version, a bug): the consumer refuses the payload.
       await transport.publish([
-        { id: newId('evt'), topic: TOPIC, key, tenantId, payload: { n: 'x' }, occurredAt: new Date(), headers: {} },
-        { id: newId('evt'), topic: TOPIC, key, tenantId, payload: { n: 7 }, occurredAt: new Date(), headers: {} },
+        {
+          id: newId('evt'),
+          topic: TOPIC,
+          key,
+          tenantId,
+          payload: { n: 'x' },
+          occurredAt: new Date(),
+          headers: {},
+        },
+        {
+          id: newId('evt'),
+          topic: TOPIC,
+          key,
+          tenantId,
+          payload: { n: 7 },
+          occurredAt: new Date(),
+          headers: {},
+        },
       ])
       await vi.waitFor(() => expect(handled.filter((m) => m.key === key)).toHaveLength(1), wait)
       const d = dead.filter((x) => x.group === group && x.message.key === key)
@@ -243,7 +268,12 @@ export function runBusContract(target: ContractTarget): void {
       const b = createEventBus({ transport: t, catalogue: contractCatalogue, deadLetters: sink })
       try {
         const key = newId('key')
-        const early = Array.from({ length: 3 }, (_, i) => ({ topic: REPLAY, key, tenantId, payload: { n: i } }))
+        const early = Array.from({ length: 3 }, (_, i) => ({
+          topic: REPLAY,
+          key,
+          tenantId,
+          payload: { n: i },
+        }))
         await b.publish(early)
         // The broker stamps arrival time with its own clock: let it move past the first batch.
         await new Promise((r) => setTimeout(r, 20))
@@ -306,7 +336,10 @@ export function runBusContract(target: ContractTarget): void {
                 group,
                 topics: [TOPIC],
                 ephemeral,
-                handler: (m) => (m.key === key ? (got.push((m.payload as { n: number }).n), Promise.resolve()) : Promise.resolve()),
+                handler: (m) =>
+                  m.key === key
+                    ? (got.push((m.payload as { n: number }).n), Promise.resolve())
+                    : Promise.resolve(),
               }),
           }
         }

@@ -58,7 +58,8 @@ export function createEventBus(deps: EventBusDeps): EventBus {
     },
 
     async subscribe(options: SubscribeOptions) {
-      for (const t of options.topics) if (!catalogue.has(t)) throw invalidEvent(`Cannot subscribe to unknown event type "${t}".`)
+      for (const t of options.topics)
+        if (!catalogue.has(t)) throw invalidEvent(`Cannot subscribe to unknown event type "${t}".`)
       const maxAttempts = options.maxAttempts ?? 5
       const backoff = options.retryBackoffMs ?? 100
       const group = options.group
@@ -128,4 +129,3 @@ export function createEventBus(deps: EventBusDeps): EventBus {
     close: () => transport.close(),
   }
 }
-

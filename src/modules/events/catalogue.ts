@@ -69,22 +69,49 @@ const LedgerLeg = Type.Object(
 const LedgerTransactionEvent = Type.Object(
   {
     transactionId: Id('txn'),
-    status: Type.Union([Type.Literal('pending'), Type.Literal('posted'), Type.Literal('voided'), Type.Literal('expired')]),
-    legs: Type.Array(LedgerLeg, { minItems: 1, description: 'amounts moved by this step (posted, held or released)' }),
+    status: Type.Union([
+      Type.Literal('pending'),
+      Type.Literal('posted'),
+      Type.Literal('voided'),
+      Type.Literal('expired'),
+    ]),
+    legs: Type.Array(LedgerLeg, {
+      minItems: 1,
+      description: 'amounts moved by this step (posted, held or released)',
+    }),
     metadata: Type.Record(Type.String(), Type.Unknown()),
     at: Type.String({ description: 'ISO 8601 time of the step' }),
   },
   { additionalProperties: true },
 )
 export const ledgerEvents: readonly EventDefinition[] = [
-  defineEvent('ledger.transaction.posted.v1', 'Amounts were posted: a transaction posted directly, or a pending one posted (legs carry the posted amounts).', LedgerTransactionEvent),
-  defineEvent('ledger.transaction.pending.v1', 'A pending transaction holds amounts.', LedgerTransactionEvent),
-  defineEvent('ledger.transaction.voided.v1', 'A pending transaction was voided; legs carry the released amounts.', LedgerTransactionEvent),
-  defineEvent('ledger.transaction.expired.v1', 'A pending transaction passed its timeout and was voided.', LedgerTransactionEvent),
+  defineEvent(
+    'ledger.transaction.posted.v1',
+    'Amounts were posted: a transaction posted directly, or a pending one posted (legs carry the posted amounts).',
+    LedgerTransactionEvent,
+  ),
+  defineEvent(
+    'ledger.transaction.pending.v1',
+    'A pending transaction holds amounts.',
+    LedgerTransactionEvent,
+  ),
+  defineEvent(
+    'ledger.transaction.voided.v1',
+    'A pending transaction was voided; legs carry the released amounts.',
+    LedgerTransactionEvent,
+  ),
+  defineEvent(
+    'ledger.transaction.expired.v1',
+    'A pending transaction passed its timeout and was voided.',
+    LedgerTransactionEvent,
+  ),
   defineEvent(
     'ledger.account.created.v1',
     'An account was opened.',
-    Type.Object({ accountId: Type.String({ minLength: 1 }), currency: Type.String(), normalSide: Type.String() }, { additionalProperties: true }),
+    Type.Object(
+      { accountId: Type.String({ minLength: 1 }), currency: Type.String(), normalSide: Type.String() },
+      { additionalProperties: true },
+    ),
   ),
 ]
 
@@ -93,6 +120,9 @@ export const systemEvents: readonly EventDefinition[] = [
   defineEvent(
     'events.probe.sent.v1',
     'A probe event: used by the contract suite, the benchmark and `moneta events` diagnostics.',
-    Type.Object({ n: Type.Integer({ minimum: 0 }), note: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+    Type.Object(
+      { n: Type.Integer({ minimum: 0 }), note: Type.Optional(Type.String({ maxLength: 200 })) },
+      { additionalProperties: false },
+    ),
   ),
 ]

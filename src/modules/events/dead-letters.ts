@@ -22,7 +22,12 @@ export interface DeadLetter {
 
 /** Dead letters live in the database, whatever the bus: they survive a broker restart. */
 export interface DeadLetterStore extends DeadLetterSink {
-  list(filter?: { group?: string; tenantId?: string; includeRetried?: boolean; limit?: number }): Promise<readonly DeadLetter[]>
+  list(filter?: {
+    group?: string
+    tenantId?: string
+    includeRetried?: boolean
+    limit?: number
+  }): Promise<readonly DeadLetter[]>
   /** Publishes the event again (same id) and marks the dead letter retried. */
   retry(id: string, bus: EventBus): Promise<DeadLetter>
 }
@@ -79,7 +84,10 @@ export function createDeadLetterStore(db: Db): DeadLetterStore {
       return r.rows.map(toDeadLetter)
     },
     async retry(id, bus) {
-      const r = await sql<Row>`SELECT * FROM event_dead_letters WHERE dead_letter_id = ${id} AND retried_at IS NULL`.execute(db)
+      const r =
+        await sql<Row>`SELECT * FROM event_dead_letters WHERE dead_letter_id = ${id} AND retried_at IS NULL`.execute(
+          db,
+        )
       const row = r.rows[0]
       if (!row) throw deadLetterNotFound(id)
       await bus.publish([

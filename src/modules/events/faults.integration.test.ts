@@ -21,16 +21,20 @@ const target = testDbTargets().at(-1)! // real PostgreSQL when configured, else 
 let db: DbHandle
 beforeAll(async () => {
   db = await openTestDb(target)
-  await sql`CREATE TABLE IF NOT EXISTS test_event_effects (tenant_id text NOT NULL, event_id text NOT NULL, n int NOT NULL)`.execute(db.db)
+  await sql`CREATE TABLE IF NOT EXISTS test_event_effects (tenant_id text NOT NULL, event_id text NOT NULL, n int NOT NULL)`.execute(
+    db.db,
+  )
 })
 afterAll(async () => {
   await db.close()
 })
 
 const effects = async (tenantId: string) =>
-  (await sql<{ event_id: string }>`SELECT event_id FROM test_event_effects WHERE tenant_id = ${tenantId}`.execute(db.db)).rows.map(
-    (r) => r.event_id,
-  )
+  (
+    await sql<{
+      event_id: string
+    }>`SELECT event_id FROM test_event_effects WHERE tenant_id = ${tenantId}`.execute(db.db)
+  ).rows.map((r) => r.event_id)
 
 /** A group member whose effect (one row per event) commits together with its inbox rows. */
 const member = (bb: EventBackbone, group: string, tenantId: string, onCommitted?: () => Promise<void>) =>
@@ -46,7 +50,9 @@ const member = (bb: EventBackbone, group: string, tenantId: string, onCommitted?
         msgs.filter((m) => m.tenantId === tenantId),
         async (tx, fresh) => {
           for (const m of fresh) {
-            await sql`INSERT INTO test_event_effects VALUES (${m.tenantId}, ${m.id}, ${(m.payload as { n: number }).n})`.execute(tx)
+            await sql`INSERT INTO test_event_effects VALUES (${m.tenantId}, ${m.id}, ${(m.payload as { n: number }).n})`.execute(
+              tx,
+            )
           }
         },
       )
@@ -58,21 +64,34 @@ const enqueue = (bb: EventBackbone, tenantId: string, from: number, count: numbe
   db.db.transaction().execute((tx) =>
     bb.outbox.enqueue(
       tx,
-      Array.from({ length: count }, (_, i) => ({ topic: PROBE, key: `k${(from + i) % 4}`, tenantId, payload: { n: from + i } })),
+      Array.from({ length: count }, (_, i) => ({
+        topic: PROBE,
+        key: `k${(from + i) % 4}`,
+        tenantId,
+        payload: { n: from + i },
+      })),
     ),
   )
 
 const buses: [string, () => BusConfig][] = [['memory', () => ({ kind: 'memory', partitions: 2 })]]
 const redisUrl = testRedisUrl()
 if (redisUrl) {
-  buses.push(['redis', () => ({ kind: 'redis', url: redisUrl, prefix: newId('test'), partitions: 2, leaseMs: 300, blockMs: 50 })])
+  buses.push([
+    'redis',
+    () => ({ kind: 'redis', url: redisUrl, prefix: newId('test'), partitions: 2, leaseMs: 300, blockMs: 50 }),
+  ])
 }
 
 for (const [name, busConfig] of buses) {
   describe(`faults [${name} bus, ${target.name}]`, () => {
     it('a member killed after its commit and before its acknowledgement: redelivered, applied once', async () => {
       const tenantId = freshTenant()
-      const bb = createEventBackbone({ db, bus: busConfig(), relay: { pollMs: 20, tenants: [tenantId] }, delay: () => Promise.resolve() })
+      const bb = createEventBackbone({
+        db,
+        bus: busConfig(),
+        relay: { pollMs: 20, tenants: [tenantId] },
+        delay: () => Promise.resolve(),
+      })
       const group = newId('grp')
       const victim: { sub?: Subscription } = {}
       let batches = 0
@@ -84,7 +103,10 @@ for (const [name, busConfig] of buses) {
       await bb.start()
       await vi.waitFor(() => expect(batches).toBeGreaterThanOrEqual(1), { timeout: 10_000 })
       const heir = await member(bb, group, tenantId)
-      await vi.waitFor(async () => expect(new Set(await effects(tenantId)).size).toBe(20), { timeout: 15_000, interval: 50 })
+      await vi.waitFor(async () => expect(new Set(await effects(tenantId)).size).toBe(20), {
+        timeout: 15_000,
+        interval: 50,
+      })
       expect((await effects(tenantId)).length).toBe(20)
       await heir.close()
       await bb.close()
@@ -97,10 +119,18 @@ if (redisUrl) {
     let server: ChildProcess | undefined
     let port = 0
     const startRedis = async () => {
-      server = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], {
-        stdio: 'ignore',
+      server = spawn(
+        'redis-server',
+        ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'],
+        {
+          stdio: 'ignore',
+        },
+      )
+      const probe = new Redis(port, '127.0.0.1', {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
       })
-      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
       probe.on('error', () => undefined)
       await vi.waitFor(
         async () => {
@@ -135,7 +165,14 @@ if (redisUrl) {
       const tenantId = freshTenant()
       const bb = createEventBackbone({
         db,
-        bus: { kind: 'redis', url: `redis://127.0.0.1:${port}`, prefix: 'moneta', partitions: 2, leaseMs: 300, blockMs: 50 },
+        bus: {
+          kind: 'redis',
+          url: `redis://127.0.0.1:${port}`,
+          prefix: 'moneta',
+          partitions: 2,
+          leaseMs: 300,
+          blockMs: 50,
+        },
         relay: { pollMs: 20, tenants: [tenantId] },
         delay: () => Promise.resolve(),
       })
@@ -143,15 +180,23 @@ if (redisUrl) {
       const sub = await member(bb, group, tenantId)
       await enqueue(bb, tenantId, 0, 30)
       await bb.start()
-      await vi.waitFor(async () => expect((await effects(tenantId)).length).toBe(30), { timeout: 10_000, interval: 50 })
+      await vi.waitFor(async () => expect((await effects(tenantId)).length).toBe(30), {
+        timeout: 10_000,
+        interval: 50,
+      })
 
       await stopRedis()
       await startRedis() // same port, empty data set: streams, groups and leases are gone
       await enqueue(bb, tenantId, 30, 20)
-      await vi.waitFor(async () => expect(new Set(await effects(tenantId)).size).toBe(50), { timeout: 20_000, interval: 50 })
+      await vi.waitFor(async () => expect(new Set(await effects(tenantId)).size).toBe(50), {
+        timeout: 20_000,
+        interval: 50,
+      })
       expect(await bb.lastRecovery()).toBeGreaterThanOrEqual(30) // the 30 sent before the restart went out again
       const again = await sql<{ n: bigint }>`
-        SELECT count(*) AS n FROM event_outbox WHERE tenant_id = ${tenantId} AND publish_count >= 2`.execute(db.db)
+        SELECT count(*) AS n FROM event_outbox WHERE tenant_id = ${tenantId} AND publish_count >= 2`.execute(
+        db.db,
+      )
       expect(Number(again.rows[0]!.n)).toBeGreaterThanOrEqual(30)
       // Let the redelivered copies reach the consumer: still one effect per event.
       await vi.waitFor(async () => {

@@ -11,7 +11,11 @@ export interface ConsumerInbox {
    * In one transaction: records the messages this group has not processed yet and runs `effect`
    * with exactly those (in order). Returns how many were new.
    */
-  apply(group: string, messages: readonly EventMessage[], effect: (tx: Db, fresh: readonly EventMessage[]) => Promise<void>): Promise<number>
+  apply(
+    group: string,
+    messages: readonly EventMessage[],
+    effect: (tx: Db, fresh: readonly EventMessage[]) => Promise<void>,
+  ): Promise<number>
   /** A batch handler for `subscribe` that wraps `effect` in the inbox. */
   handler(group: string, effect: (tx: Db, fresh: readonly EventMessage[]) => Promise<void>): BatchHandler
   /** Whether this group has processed the event (for diagnostics and tests). */
@@ -42,7 +46,10 @@ export function createInbox(db: Db): ConsumerInbox {
       await apply(group, messages, effect)
     },
     async seen(tenantId, group, eventId) {
-      const r = await sql`SELECT 1 FROM event_inbox WHERE tenant_id = ${tenantId} AND consumer_group = ${group} AND event_id = ${eventId}`.execute(db)
+      const r =
+        await sql`SELECT 1 FROM event_inbox WHERE tenant_id = ${tenantId} AND consumer_group = ${group} AND event_id = ${eventId}`.execute(
+          db,
+        )
       return r.rows.length > 0
     },
   }

@@ -13,7 +13,9 @@ describeEachDb('outbox relay', (target) => {
   let db: DbHandle
   beforeAll(async () => {
     db = await openTestDb(target)
-    await sql`CREATE TABLE IF NOT EXISTS test_event_effects (tenant_id text NOT NULL, event_id text NOT NULL, n int NOT NULL)`.execute(db.db)
+    await sql`CREATE TABLE IF NOT EXISTS test_event_effects (tenant_id text NOT NULL, event_id text NOT NULL, n int NOT NULL)`.execute(
+      db.db,
+    )
   })
   afterAll(async () => {
     await db.close()
@@ -21,7 +23,12 @@ describeEachDb('outbox relay', (target) => {
 
   // Each test's relay is scoped to its own tenant: test files share one PostgreSQL database.
   const backbone = (tenantId: string, extra: Parameters<typeof createEventBackbone>[0]['relay'] = {}) =>
-    createEventBackbone({ db, bus: { kind: 'memory' }, relay: { pollMs: 20, tenants: [tenantId], ...extra }, delay: immediate })
+    createEventBackbone({
+      db,
+      bus: { kind: 'memory' },
+      relay: { pollMs: 20, tenants: [tenantId], ...extra },
+      delay: immediate,
+    })
 
   /** Subscribes a group whose effect (a row per event) commits with its inbox rows. */
   const consume = async (bb: EventBackbone, tenantId: string, seen: EventMessage[] = []) => {
@@ -34,7 +41,9 @@ describeEachDb('outbox relay', (target) => {
         seen.push(...mine)
         await bb.inbox.apply(group, mine, async (tx, fresh) => {
           for (const m of fresh) {
-            await sql`INSERT INTO test_event_effects VALUES (${m.tenantId}, ${m.id}, ${(m.payload as { n: number }).n})`.execute(tx)
+            await sql`INSERT INTO test_event_effects VALUES (${m.tenantId}, ${m.id}, ${(m.payload as { n: number }).n})`.execute(
+              tx,
+            )
           }
         })
       },
@@ -43,11 +52,20 @@ describeEachDb('outbox relay', (target) => {
   }
   const effects = async (tenantId: string) =>
     (
-      await sql<{ event_id: string; n: number }>`SELECT event_id, n FROM test_event_effects WHERE tenant_id = ${tenantId}`.execute(db.db)
+      await sql<{
+        event_id: string
+        n: number
+      }>`SELECT event_id, n FROM test_event_effects WHERE tenant_id = ${tenantId}`.execute(db.db)
     ).rows
   const pending = async (tenantId: string) =>
     Number(
-      (await sql<{ c: bigint }>`SELECT count(*) AS c FROM event_outbox WHERE tenant_id = ${tenantId} AND sent_at IS NULL`.execute(db.db)).rows[0]!.c,
+      (
+        await sql<{
+          c: bigint
+        }>`SELECT count(*) AS c FROM event_outbox WHERE tenant_id = ${tenantId} AND sent_at IS NULL`.execute(
+          db.db,
+        )
+      ).rows[0]!.c,
     )
 
   it('relays what committed, nothing that rolled back, in order per key; the ledger-style INSERT works', async () => {
@@ -56,7 +74,10 @@ describeEachDb('outbox relay', (target) => {
     const seen: EventMessage[] = []
     await consume(bb, tenantId, seen)
     await db.db.transaction().execute(async (tx) => {
-      await bb.outbox.enqueue(tx, [0, 1, 2].map((n) => ({ topic: PROBE, key: 'a', tenantId, payload: { n } })))
+      await bb.outbox.enqueue(
+        tx,
+        [0, 1, 2].map((n) => ({ topic: PROBE, key: 'a', tenantId, payload: { n } })),
+      )
     })
     await expect(
       db.db.transaction().execute(async (tx) => {
@@ -88,7 +109,10 @@ describeEachDb('outbox relay', (target) => {
     const seen: EventMessage[] = []
     await consume(bb, tenantId, seen)
     await db.db.transaction().execute((tx) =>
-      bb.outbox.enqueue(tx, Array.from({ length: 10 }, (_, n) => ({ topic: PROBE, key: `k${n % 3}`, tenantId, payload: { n } }))),
+      bb.outbox.enqueue(
+        tx,
+        Array.from({ length: 10 }, (_, n) => ({ topic: PROBE, key: `k${n % 3}`, tenantId, payload: { n } })),
+      ),
     )
     await expect(bb.relay.runOnce()).rejects.toThrow('relay killed')
     expect(await pending(tenantId)).toBe(10)
@@ -112,7 +136,9 @@ describeEachDb('outbox relay', (target) => {
                      (${tenantId}, ${PROBE}, 'p', '{"n":1}'::jsonb)`.execute(db.db)
     await bb.relay.runOnce()
     const poisoned = await sql<{ last_error: string }>`
-      SELECT last_error FROM event_outbox WHERE tenant_id = ${tenantId} AND failed_at IS NOT NULL`.execute(db.db)
+      SELECT last_error FROM event_outbox WHERE tenant_id = ${tenantId} AND failed_at IS NOT NULL`.execute(
+      db.db,
+    )
     expect(poisoned.rows).toHaveLength(1)
     expect(poisoned.rows[0]!.last_error).toContain('/n')
     await vi.waitFor(async () => expect((await effects(tenantId)).length).toBe(1))
@@ -125,7 +151,10 @@ describeEachDb('outbox relay', (target) => {
 
     const purger = backbone(tenantId, { retentionMs: 0, inboxRetentionMs: 0 })
     await purger.relay.purge()
-    const left = await sql`SELECT 1 FROM event_outbox WHERE tenant_id = ${tenantId} AND sent_at IS NOT NULL`.execute(db.db)
+    const left =
+      await sql`SELECT 1 FROM event_outbox WHERE tenant_id = ${tenantId} AND sent_at IS NOT NULL`.execute(
+        db.db,
+      )
     expect(left.rows).toHaveLength(0)
     await purger.close()
   })
@@ -146,7 +175,9 @@ describeEachDb('outbox relay', (target) => {
         await hold
       })
       await didInsert
-      await db.db.transaction().execute((tx) => bb.outbox.enqueue(tx, [{ topic: PROBE, key: 'fast', tenantId, payload: { n: 2 } }]))
+      await db.db
+        .transaction()
+        .execute((tx) => bb.outbox.enqueue(tx, [{ topic: PROBE, key: 'fast', tenantId, payload: { n: 2 } }]))
       await bb.relay.runOnce()
       await vi.waitFor(() => expect(seen.map((m) => (m.payload as { n: number }).n)).toEqual([2]))
       release()
@@ -160,7 +191,11 @@ describeEachDb('outbox relay', (target) => {
       const db2 = await openTestDb(target)
       const tenantId = freshTenant()
       const a = backbone(tenantId, { pollMs: 60_000 })
-      const b = createEventBackbone({ db: db2, bus: { kind: 'memory' }, relay: { pollMs: 60_000, tenants: [tenantId] } })
+      const b = createEventBackbone({
+        db: db2,
+        bus: { kind: 'memory' },
+        relay: { pollMs: 60_000, tenants: [tenantId] },
+      })
       const seenA: EventMessage[] = []
       await consume(a, tenantId, seenA)
       await a.start()

@@ -112,7 +112,9 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const db = o.db.db
   const tenants = o.tenants && o.tenants.length > 0 ? [...o.tenants].sort() : null
   const lockClass = tenants ? partitionOf(tenants.join(','), 0x7fffffff) : LOCK_CLASS
-  const allowed = o.lanes ? [...new Set(o.lanes)].filter((l) => l >= 0 && l < LANES) : Array.from({ length: LANES }, (_, i) => i)
+  const allowed = o.lanes
+    ? [...new Set(o.lanes)].filter((l) => l >= 0 && l < LANES)
+    : Array.from({ length: LANES }, (_, i) => i)
   let lanes: number[] = o.db.engine === 'pglite' ? allowed : []
   let running = false
   let wake: (() => void) | undefined
@@ -133,7 +135,10 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     const owned = new Set(lanes)
     for (const lane of allowed) {
       if (owned.has(lane)) continue
-      const r = await listener.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [lockClass, lane])
+      const r = await listener.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        lockClass,
+        lane,
+      ])
       if (r.rows[0]?.ok) owned.add(lane)
     }
     lanes = [...owned].sort((a, b) => a - b)
@@ -199,13 +204,18 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         // unnest(tenant, seq) makes the planner hash the whole table).
         await sql`
           UPDATE event_outbox SET sent_at = now(), publish_count = publish_count + 1
-          WHERE seq = ANY(${good.map((r) => String(r.seq))}::bigint[]) AND sent_at IS NULL AND failed_at IS NULL`.execute(tx)
+          WHERE seq = ANY(${good.map((r) => String(r.seq))}::bigint[]) AND sent_at IS NULL AND failed_at IS NULL`.execute(
+          tx,
+        )
       }
       for (const { row, problem } of poison) {
         // A row the catalogue rejects is set aside (kept, with the reason) instead of blocking its key forever.
         await sql`UPDATE event_outbox SET failed_at = now(), last_error = ${problem}
                   WHERE tenant_id = ${row.tenant_id} AND seq = ${String(row.seq)}::bigint`.execute(tx)
-        o.logger?.error({ eventId: row.event_id, topic: row.topic, problem }, 'outbox row rejected by the event catalogue')
+        o.logger?.error(
+          { eventId: row.event_id, topic: row.topic, problem },
+          'outbox row rejected by the event catalogue',
+        )
       }
       stats.published += good.length
       stats.poisoned += poison.length
@@ -256,7 +266,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     async start() {
       if (running) return
       running = true
-      if (o.db.engine === 'postgres') await connectListener().catch((err: unknown) => o.logger?.warn({ err }, 'LISTEN failed'))
+      if (o.db.engine === 'postgres')
+        await connectListener().catch((err: unknown) => o.logger?.warn({ err }, 'LISTEN failed'))
       loopDone = loop()
     },
     async stop() {

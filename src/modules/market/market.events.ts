@@ -29,7 +29,15 @@ export const marketEvents: readonly EventDefinition[] = [
   defineEvent(
     TICK_TOPIC,
     'A market data tick (price, volume, event time in epoch ms), keyed by instrument.',
-    Type.Object({ instrument: Instrument, price: Decimal, volume: Type.Integer({ minimum: 0 }), ts: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+    Type.Object(
+      {
+        instrument: Instrument,
+        price: Decimal,
+        volume: Type.Integer({ minimum: 0 }),
+        ts: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
   ),
   defineEvent(
     ALERT_TOPIC,
@@ -39,7 +47,11 @@ export const marketEvents: readonly EventDefinition[] = [
         alertId: Type.String({ pattern: '^alr_[0-9a-f]+$' }),
         ruleId: Type.String({ pattern: '^mrl_[0-9a-f]+$' }),
         instrument: Instrument,
-        kind: Type.Union([Type.Literal('price_cross'), Type.Literal('pct_move'), Type.Literal('volume_spike')]),
+        kind: Type.Union([
+          Type.Literal('price_cross'),
+          Type.Literal('pct_move'),
+          Type.Literal('volume_spike'),
+        ]),
         price: Type.String(),
         tickTs: Type.Integer({ minimum: 0 }),
         tickId: Type.String(),

@@ -62,7 +62,10 @@ export interface Market {
   ingest(tenantId: string, ticks: readonly TickInput[]): Promise<number>
   /** Evaluates ticks in this process (replay of a file): stores and publishes the alerts, returns them. */
   evaluate(tenantId: string, ticks: readonly (Tick & { readonly id: string })[]): Promise<readonly Alert[]>
-  listAlerts(tenantId: string, opts?: { instrument?: string; limit?: number }): Promise<readonly StoredAlert[]>
+  listAlerts(
+    tenantId: string,
+    opts?: { instrument?: string; limit?: number },
+  ): Promise<readonly StoredAlert[]>
   /** Rolling state of an instrument, as this process's evaluator sees it. */
   state(tenantId: string, instrument: string): InstrumentState | undefined
   /**
@@ -108,8 +111,16 @@ export function createMarket(deps: MarketDeps): Market {
 
   const loadRules = async (tenantId: string): Promise<AlertRule[]> => {
     const r = await sql<{ rule_id: string; instrument: string; kind: RuleKind; params: RuleParams }>`
-      SELECT rule_id, instrument, kind, params FROM market_alert_rules WHERE tenant_id = ${tenantId} ORDER BY rule_id`.execute(db)
-    return r.rows.map((row) => ({ ruleId: row.rule_id, tenantId, instrument: row.instrument, kind: row.kind, params: row.params }))
+      SELECT rule_id, instrument, kind, params FROM market_alert_rules WHERE tenant_id = ${tenantId} ORDER BY rule_id`.execute(
+      db,
+    )
+    return r.rows.map((row) => ({
+      ruleId: row.rule_id,
+      tenantId,
+      instrument: row.instrument,
+      kind: row.kind,
+      params: row.params,
+    }))
   }
   const refreshing = new Set<string>()
   const engineFor = async (tenantId: string): Promise<AlertEngine> => {
@@ -172,7 +183,11 @@ export function createMarket(deps: MarketDeps): Market {
   }
 
   /** `scoped`: ids chosen by a caller (file replays) may repeat across tenants; bus event ids do not. */
-  const evaluateTicks = async (tenantId: string, ticks: readonly (Tick & { id: string })[], scoped = false) => {
+  const evaluateTicks = async (
+    tenantId: string,
+    ticks: readonly (Tick & { id: string })[],
+    scoped = false,
+  ) => {
     const engine = await engineFor(tenantId)
     const fired: { alert: Alert; tickId: string }[] = []
     for (const t of ticks) {
@@ -188,34 +203,46 @@ export function createMarket(deps: MarketDeps): Market {
   }
 
   const validateTick = (t: TickInput, i: number, now: number): TickPayload => {
-    if (!INSTRUMENT_RE.test(t.instrument)) throw invalidTick(`ticks[${i}].instrument "${t.instrument}" is not a symbol (A-Z, 0-9, . _ : -; up to 32).`)
-    if (parsePrice(t.price) === undefined) throw invalidTick(`ticks[${i}].price "${t.price}" must be a positive decimal string such as "101.25".`)
-    if (!Number.isSafeInteger(t.volume) || t.volume < 0) throw invalidTick(`ticks[${i}].volume must be a whole number ≥ 0.`)
+    if (!INSTRUMENT_RE.test(t.instrument))
+      throw invalidTick(
+        `ticks[${i}].instrument "${t.instrument}" is not a symbol (A-Z, 0-9, . _ : -; up to 32).`,
+      )
+    if (parsePrice(t.price) === undefined)
+      throw invalidTick(`ticks[${i}].price "${t.price}" must be a positive decimal string such as "101.25".`)
+    if (!Number.isSafeInteger(t.volume) || t.volume < 0)
+      throw invalidTick(`ticks[${i}].volume must be a whole number ≥ 0.`)
     const ts = t.ts === undefined ? now : typeof t.ts === 'number' ? t.ts : parseTime(t.ts)
-    if (ts === undefined || !Number.isSafeInteger(ts) || ts < 0) throw invalidTick(`ticks[${i}].ts must be epoch milliseconds or an ISO-8601 time.`)
+    if (ts === undefined || !Number.isSafeInteger(ts) || ts < 0)
+      throw invalidTick(`ticks[${i}].ts must be epoch milliseconds or an ISO-8601 time.`)
     return { instrument: t.instrument, price: t.price, volume: t.volume, ts }
   }
 
   const validateRule = (input: RuleInput): RuleParams => {
-    if (input.instrument !== '*' && !INSTRUMENT_RE.test(input.instrument)) throw invalidRule(`instrument "${input.instrument}" is not a symbol or "*".`)
+    if (input.instrument !== '*' && !INSTRUMENT_RE.test(input.instrument))
+      throw invalidRule(`instrument "${input.instrument}" is not a symbol or "*".`)
     const windowSec = input.windowSec ?? 60
-    if (!Number.isInteger(windowSec) || windowSec < 1 || windowSec > MAX_WINDOW_SEC) throw invalidRule(`windowSec must be a whole number from 1 to ${MAX_WINDOW_SEC}.`)
+    if (!Number.isInteger(windowSec) || windowSec < 1 || windowSec > MAX_WINDOW_SEC)
+      throw invalidRule(`windowSec must be a whole number from 1 to ${MAX_WINDOW_SEC}.`)
     switch (input.kind) {
       case 'price_cross': {
         const level = input.level === undefined ? undefined : parsePrice(input.level)
-        if (level === undefined) throw invalidRule('price_cross needs "level", a positive decimal string such as "101.5".')
+        if (level === undefined)
+          throw invalidRule('price_cross needs "level", a positive decimal string such as "101.5".')
         return { level, direction: input.direction ?? 'any' }
       }
       case 'pct_move': {
         const pct = input.pct
-        if (pct === undefined || !(pct > 0 && pct <= 100)) throw invalidRule('pct_move needs "pct", a percentage above 0 and at most 100.')
+        if (pct === undefined || !(pct > 0 && pct <= 100))
+          throw invalidRule('pct_move needs "pct", a percentage above 0 and at most 100.')
         return { pct, windowSec }
       }
       case 'volume_spike': {
         const multiple = input.multiple
-        if (multiple === undefined || !(multiple > 1 && multiple <= 1000)) throw invalidRule('volume_spike needs "multiple", above 1 and at most 1000.')
+        if (multiple === undefined || !(multiple > 1 && multiple <= 1000))
+          throw invalidRule('volume_spike needs "multiple", above 1 and at most 1000.')
         const minTicks = input.minTicks ?? 5
-        if (!Number.isInteger(minTicks) || minTicks < 1 || minTicks > 10_000) throw invalidRule('minTicks must be a whole number from 1 to 10000.')
+        if (!Number.isInteger(minTicks) || minTicks < 1 || minTicks > 10_000)
+          throw invalidRule('minTicks must be a whole number from 1 to 10000.')
         return { multiple, windowSec, minTicks }
       }
     }
@@ -226,20 +253,27 @@ export function createMarket(deps: MarketDeps): Market {
       const params = validateRule(input)
       const ruleId = newId(RULE_PREFIX)
       await sql`INSERT INTO market_alert_rules (tenant_id, rule_id, instrument, kind, params)
-                VALUES (${tenantId}, ${ruleId}, ${input.instrument}, ${input.kind}, ${JSON.stringify(params)}::jsonb)`.execute(db)
+                VALUES (${tenantId}, ${ruleId}, ${input.instrument}, ${input.kind}, ${JSON.stringify(params)}::jsonb)`.execute(
+        db,
+      )
       engines.delete(tenantId)
       return { ruleId, tenantId, instrument: input.instrument, kind: input.kind, params }
     },
     listRules: (tenantId) => loadRules(tenantId),
     async deleteRule(tenantId, ruleId) {
-      const r = await sql`DELETE FROM market_alert_rules WHERE tenant_id = ${tenantId} AND rule_id = ${ruleId}`.execute(db)
+      const r =
+        await sql`DELETE FROM market_alert_rules WHERE tenant_id = ${tenantId} AND rule_id = ${ruleId}`.execute(
+          db,
+        )
       if ((r.numAffectedRows ?? 0n) === 0n) throw ruleNotFound(ruleId)
       engines.delete(tenantId)
     },
     async ingest(tenantId, ticks) {
       const now = deps.clock.now().getTime()
       const payloads = ticks.map((t, i) => validateTick(t, i, now))
-      await events.bus.publish(payloads.map((p) => ({ topic: TICK_TOPIC, key: p.instrument, tenantId, payload: p })))
+      await events.bus.publish(
+        payloads.map((p) => ({ topic: TICK_TOPIC, key: p.instrument, tenantId, payload: p })),
+      )
       return payloads.length
     },
     async evaluate(tenantId, ticks) {
@@ -288,7 +322,13 @@ export function createMarket(deps: MarketDeps): Market {
           for (const m of msgs) {
             const p = m.payload as TickPayload
             const list = byTenant.get(m.tenantId) ?? []
-            list.push({ id: m.id, instrument: p.instrument, price: Number(p.price), volume: p.volume, ts: p.ts })
+            list.push({
+              id: m.id,
+              instrument: p.instrument,
+              price: Number(p.price),
+              volume: p.volume,
+              ts: p.ts,
+            })
             byTenant.set(m.tenantId, list)
           }
           const fired: { alert: Alert; tickId: string }[] = []

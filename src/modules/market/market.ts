@@ -127,7 +127,13 @@ export function windowSecOf(rule: AlertRule): number {
   return 'windowSec' in rule.params ? rule.params.windowSec : DEFAULT_WINDOW_SEC
 }
 
-const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(Math.min(8, Math.max(2, 8 - Math.floor(Math.log10(Math.abs(n) + 1))))).replace(/0+$/, '').replace(/\.$/, ''))
+const fmt = (n: number) =>
+  Number.isInteger(n)
+    ? String(n)
+    : n
+        .toFixed(Math.min(8, Math.max(2, 8 - Math.floor(Math.log10(Math.abs(n) + 1)))))
+        .replace(/0+$/, '')
+        .replace(/\.$/, '')
 
 /** Deterministic: the same rule on the same tick gives the same alert id (replays deduplicate). */
 export function alertIdOf(ruleId: string, tickId: string): string {
@@ -188,7 +194,10 @@ export function createAlertEngine(tenantId: string, initial: readonly AlertRule[
             const up = previous < p.level && tick.price >= p.level
             const down = previous > p.level && tick.price <= p.level
             if ((up && p.direction !== 'down') || (down && p.direction !== 'up')) {
-              fire(rule, `${tick.instrument} crossed ${fmt(p.level)} ${up ? 'upwards' : 'downwards'} at ${fmt(tick.price)}`)
+              fire(
+                rule,
+                `${tick.instrument} crossed ${fmt(p.level)} ${up ? 'upwards' : 'downwards'} at ${fmt(tick.price)}`,
+              )
             }
             break
           }
@@ -202,7 +211,10 @@ export function createAlertEngine(tenantId: string, initial: readonly AlertRule[
             if (Math.abs(move) >= p.pct) {
               if (isArmed) {
                 armed.set(key, false)
-                fire(rule, `${tick.instrument} moved ${move >= 0 ? '+' : ''}${move.toFixed(2)}% within ${p.windowSec}s (from ${fmt(ref)} to ${fmt(tick.price)})`)
+                fire(
+                  rule,
+                  `${tick.instrument} moved ${move >= 0 ? '+' : ''}${move.toFixed(2)}% within ${p.windowSec}s (from ${fmt(ref)} to ${fmt(tick.price)})`,
+                )
               }
             } else if (!isArmed && Math.abs(move) < p.pct / 2) {
               armed.set(key, true) // re-arm once the move has faded to half the threshold
@@ -216,7 +228,10 @@ export function createAlertEngine(tenantId: string, initial: readonly AlertRule[
             if (n < (p.minTicks ?? 5)) break
             const mean = w.volume(i, end - 1) / n
             if (mean > 0 && tick.volume >= p.multiple * mean) {
-              fire(rule, `${tick.instrument} volume ${tick.volume} is ${(tick.volume / mean).toFixed(1)}x the ${p.windowSec}s mean`)
+              fire(
+                rule,
+                `${tick.instrument} volume ${tick.volume} is ${(tick.volume / mean).toFixed(1)}x the ${p.windowSec}s mean`,
+              )
             }
             break
           }
@@ -271,11 +286,14 @@ export function parseTickLine(line: string, lineNo: number): CsvTick | undefined
   const trimmed = line.trim()
   if (trimmed === '' || trimmed.startsWith('#') || /^ts\s*,/i.test(trimmed)) return undefined
   const cols = trimmed.split(',').map((c) => c.trim())
-  if (cols.length !== 4) return { error: `line ${lineNo}: expected 4 columns ts,instrument,price,volume, got ${cols.length}` }
+  if (cols.length !== 4)
+    return { error: `line ${lineNo}: expected 4 columns ts,instrument,price,volume, got ${cols.length}` }
   const [tsRaw, instrument, priceRaw, volRaw] = cols as [string, string, string, string]
   const ts = parseTime(tsRaw)
-  if (ts === undefined) return { error: `line ${lineNo}: "${tsRaw}" is not epoch milliseconds or an ISO-8601 time` }
-  if (!INSTRUMENT_RE.test(instrument)) return { error: `line ${lineNo}: "${instrument}" is not an instrument symbol (A-Z, 0-9, . _ : -)` }
+  if (ts === undefined)
+    return { error: `line ${lineNo}: "${tsRaw}" is not epoch milliseconds or an ISO-8601 time` }
+  if (!INSTRUMENT_RE.test(instrument))
+    return { error: `line ${lineNo}: "${instrument}" is not an instrument symbol (A-Z, 0-9, . _ : -)` }
   const price = parsePrice(priceRaw)
   if (price === undefined) return { error: `line ${lineNo}: "${priceRaw}" is not a positive decimal price` }
   if (!/^[0-9]{1,15}$/.test(volRaw)) return { error: `line ${lineNo}: "${volRaw}" is not a whole volume` }

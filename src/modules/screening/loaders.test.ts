@@ -19,7 +19,11 @@ const SDN = CRLF([
   '7157,"ABU SAYYAF, Khalid","individual","SDGT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"DOB 04 Apr 1962; alt. DOB 1963; POB Jolo, Philippines; nationality Philippines; Passport A123456 (Philippines); Gender Male."',
   '9999,"SEA STAR","vessel","IRAN",-0- ,"9HA1234","Crude Oil Tanker",-0- ,-0- ,"Malta",-0- ,"Vessel Registration Identification IMO 9187629; Digital Currency Address - XBT 1BoatSLRHtKNngkdXEeobR76b53LETtpyT."',
 ])
-const ALT = CRLF(['306,220,"aka","NATIONAL BANK OF CUBA",-0- ', '7157,221,"aka","SAYYAF, Abu",-0- ', '1,222,"aka","ORPHAN",-0- '])
+const ALT = CRLF([
+  '306,220,"aka","NATIONAL BANK OF CUBA",-0- ',
+  '7157,221,"aka","SAYYAF, Abu",-0- ',
+  '1,222,"aka","ORPHAN",-0- ',
+])
 const ADD = CRLF(['306,199,"Zweierstrasse 35","Zurich CH-8022","Switzerland",-0- '])
 const COMMENTS = CRLF(['7157," Linked To: ABU SAYYAF GROUP."'])
 
@@ -34,16 +38,21 @@ describe('CSV reader', () => {
   })
 
   it('names the line of an unterminated quote', () => {
-    expect(() => parseCsv('a,b\r\nc,"never closed\r\nd,e\r\n', 'bad.csv')).toThrow(/bad\.csv: line 2: a quoted field is never closed/)
+    expect(() => parseCsv('a,b\r\nc,"never closed\r\nd,e\r\n', 'bad.csv')).toThrow(
+      /bad\.csv: line 2: a quoted field is never closed/,
+    )
   })
 
   it('round-trips any table written with quotes', () => {
     const cell = fc.string({ maxLength: 12 })
     fc.assert(
-      fc.property(fc.array(fc.array(cell, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 5 }), (table) => {
-        const text = table.map((r) => r.map((c) => `"${c.replace(/"/g, '""')}"`).join(',')).join('\r\n')
-        expect(parseCsv(text, 't').map((r) => r.cells)).toEqual(table)
-      }),
+      fc.property(
+        fc.array(fc.array(cell, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 5 }),
+        (table) => {
+          const text = table.map((r) => r.map((c) => `"${c.replace(/"/g, '""')}"`).join(',')).join('\r\n')
+          expect(parseCsv(text, 't').map((r) => r.cells)).toEqual(table)
+        },
+      ),
       { numRuns: 200 },
     )
   })
@@ -86,10 +95,14 @@ describe('OFAC legacy CSV', () => {
 
   it('rejects a row with the wrong number of columns, naming file and line', () => {
     const bad = SDN.replace('"SEA STAR","vessel",', '"SEA STAR",')
-    expect(() => parseOfacCsv({ primary: { name: 'sdn.csv', text: bad } })).toThrow(/sdn\.csv: line 3: expected 12 columns, found 11/)
-    expect(() => parseOfacCsv({ primary: { name: 'sdn.csv', text: 'x1,"A",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ' } })).toThrow(
-      /line 1: ent_num "x1" is not a number/,
+    expect(() => parseOfacCsv({ primary: { name: 'sdn.csv', text: bad } })).toThrow(
+      /sdn\.csv: line 3: expected 12 columns, found 11/,
     )
+    expect(() =>
+      parseOfacCsv({
+        primary: { name: 'sdn.csv', text: 'x1,"A",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ' },
+      }),
+    ).toThrow(/line 1: ent_num "x1" is not a number/)
   })
 
   it('parses OFAC date phrases', () => {
@@ -127,20 +140,39 @@ describe('UN consolidated XML', () => {
     const p = parseUnXml(UN)
     expect(p.entries).toHaveLength(2)
     const [ind, ent] = p.entries
-    expect(ind).toMatchObject({ key: '6908555', type: 'person', dobs: ['1965', '1966-02-03'], countries: ['AF'] })
+    expect(ind).toMatchObject({
+      key: '6908555',
+      type: 'person',
+      dobs: ['1965', '1966-02-03'],
+      countries: ['AF'],
+    })
     expect(ind!.names.map((n) => n.kind)).toEqual(['primary', 'original_script', 'alias', 'weak_alias'])
     expect(ind!.identifiers).toEqual([{ type: 'Passport', value: 'OR 1234', country: 'AF' }])
-    expect(ent).toMatchObject({ key: '110', type: 'entity', countries: ['PK'], names: [{ name: 'AL-RASHID TRUST', kind: 'primary' }, { name: 'AL RASHEED TRUST', kind: 'alias' }] })
+    expect(ent).toMatchObject({
+      key: '110',
+      type: 'entity',
+      countries: ['PK'],
+      names: [
+        { name: 'AL-RASHID TRUST', kind: 'primary' },
+        { name: 'AL RASHEED TRUST', kind: 'alias' },
+      ],
+    })
   })
 
   it('refuses entity declarations (expansion bombs)', () => {
     const bomb = `<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n<CONSOLIDATED_LIST>&b;</CONSOLIDATED_LIST>`
-    expect(() => parseUnXml(bomb, 'bomb.xml')).toThrow(/bomb\.xml: line 2: DOCTYPE entity declarations are not accepted/)
+    expect(() => parseUnXml(bomb, 'bomb.xml')).toThrow(
+      /bomb\.xml: line 2: DOCTYPE entity declarations are not accepted/,
+    )
   })
 
   it('rejects broken XML naming line and column, and a record without DATAID naming the element', () => {
-    expect(() => parseUnXml(UN.replace('</SECOND_NAME>', '</SECOND>'), 'un.xml')).toThrow(/un\.xml: line 5, column \d+/)
-    expect(() => parseUnXml(UN.replace('<DATAID>110</DATAID>', ''), 'un.xml')).toThrow(/<ENTITY> #1: missing <DATAID>/)
+    expect(() => parseUnXml(UN.replace('</SECOND_NAME>', '</SECOND>'), 'un.xml')).toThrow(
+      /un\.xml: line 5, column \d+/,
+    )
+    expect(() => parseUnXml(UN.replace('<DATAID>110</DATAID>', ''), 'un.xml')).toThrow(
+      /<ENTITY> #1: missing <DATAID>/,
+    )
   })
 })
 
@@ -152,7 +184,12 @@ describe('US Consolidated Screening List CSV', () => {
     const csv = `${CSL_HEADER}\n21944,Specially Designated Nationals (SDN) - Treasury Department,21944,Individual,SYRIA,"'ABBAS, Rim",Employee,SY,,,,,,,,,,,,,,http://x,"ABBAS, Reem; RIM ABBAS",,1973-03-25,SY,"",http://y,"Passport, N123, SY, , "\n`
     const p = parseCslCsv(csv)
     expect(p.entries).toHaveLength(1)
-    expect(p.entries[0]).toMatchObject({ key: '21944', type: 'person', dobs: ['1973-03-25'], countries: ['SY'] })
+    expect(p.entries[0]).toMatchObject({
+      key: '21944',
+      type: 'person',
+      dobs: ['1973-03-25'],
+      countries: ['SY'],
+    })
     expect(p.entries[0]!.names.map((n) => n.name)).toEqual(["'ABBAS, Rim", 'ABBAS, Reem', 'RIM ABBAS'])
     expect(p.entries[0]!.identifiers).toEqual([{ type: 'Passport', value: 'N123', country: 'SY' }])
     // The real file ships gzipped: detection and decompression work on the bytes.
@@ -163,7 +200,9 @@ describe('US Consolidated Screening List CSV', () => {
 
   it('rejects a missing column and a short row', () => {
     expect(() => parseCslCsv('_id,source,name\n1,x,y\n', 'c.csv')).toThrow(/line 1: missing column "type"/)
-    expect(() => parseCslCsv(`${CSL_HEADER}\n1,x,y\n`, 'c.csv')).toThrow(/c\.csv: line 2: expected 29 columns, found 3/)
+    expect(() => parseCslCsv(`${CSL_HEADER}\n1,x,y\n`, 'c.csv')).toThrow(
+      /c\.csv: line 2: expected 29 columns, found 3/,
+    )
   })
 })
 
@@ -193,7 +232,10 @@ describe('EU Financial Sanctions Files XML', () => {
     expect(p.entries[0]).toMatchObject({
       key: '13',
       type: 'person',
-      names: [{ name: 'Saddam Hussein Al-Tikriti', kind: 'primary' }, { name: 'Abu Ali', kind: 'weak_alias' }],
+      names: [
+        { name: 'Saddam Hussein Al-Tikriti', kind: 'primary' },
+        { name: 'Abu Ali', kind: 'weak_alias' },
+      ],
       countries: ['IQ'],
       dobs: ['1937-04-28'],
       identifiers: [{ type: 'passport', value: 'A123', country: 'IQ' }],
@@ -204,10 +246,12 @@ describe('EU Financial Sanctions Files XML', () => {
   })
 
   it('rejects an entity without names or id, naming it', () => {
-    expect(() => parseEuXml(EU.replace(/<nameAlias wholeName="Bank Melli Iran"[^>]*\/>/, ''), 'eu.xml')).toThrow(
-      /<sanctionEntity> #2 \(logicalId 14\): no <nameAlias>/,
-    )
-    expect(() => parseEuXml(EU.replace('<sanctionEntity logicalId="14">', '<sanctionEntity>'), 'eu.xml')).toThrow(/#2: missing logicalId/)
+    expect(() =>
+      parseEuXml(EU.replace(/<nameAlias wholeName="Bank Melli Iran"[^>]*\/>/, ''), 'eu.xml'),
+    ).toThrow(/<sanctionEntity> #2 \(logicalId 14\): no <nameAlias>/)
+    expect(() =>
+      parseEuXml(EU.replace('<sanctionEntity logicalId="14">', '<sanctionEntity>'), 'eu.xml'),
+    ).toThrow(/#2: missing logicalId/)
     expect(() => parseEuXml('<other/>', 'eu.xml')).toThrow(/expected <export>/)
   })
 })
@@ -223,9 +267,32 @@ describe('UK consolidated list CSV', () => {
   const csv = [
     'Last Updated,01/05/2024',
     UK_HEADER,
-    ukRow({ 'Name 6': 'HUSSEIN AL-TIKRITI', 'Name 1': 'Saddam', DOB: '28/04/1937', Nationality: '(1) Iraq', 'Group Type': 'Individual', 'Alias Type': 'Primary name', Regime: 'Iraq', 'Group ID': '7', 'Passport Number': 'A123' }),
-    ukRow({ 'Name 6': 'ABU ALI', DOB: '00/00/1937', 'Group Type': 'Individual', 'Alias Type': 'AKA', 'Alias Quality': 'Low', 'Group ID': '7' }),
-    ukRow({ 'Name 6': 'SEA SHIP', 'Group Type': 'Ship', 'Alias Type': 'Primary name', 'Group ID': '8', Country: 'Iran' }),
+    ukRow({
+      'Name 6': 'HUSSEIN AL-TIKRITI',
+      'Name 1': 'Saddam',
+      DOB: '28/04/1937',
+      Nationality: '(1) Iraq',
+      'Group Type': 'Individual',
+      'Alias Type': 'Primary name',
+      Regime: 'Iraq',
+      'Group ID': '7',
+      'Passport Number': 'A123',
+    }),
+    ukRow({
+      'Name 6': 'ABU ALI',
+      DOB: '00/00/1937',
+      'Group Type': 'Individual',
+      'Alias Type': 'AKA',
+      'Alias Quality': 'Low',
+      'Group ID': '7',
+    }),
+    ukRow({
+      'Name 6': 'SEA SHIP',
+      'Group Type': 'Ship',
+      'Alias Type': 'Primary name',
+      'Group ID': '8',
+      Country: 'Iran',
+    }),
   ].join('\r\n')
 
   it('groups name rows by Group ID into entries', () => {
@@ -234,7 +301,10 @@ describe('UK consolidated list CSV', () => {
     expect(p.entries[0]).toMatchObject({
       key: '7',
       type: 'person',
-      names: [{ name: 'HUSSEIN AL-TIKRITI, Saddam', kind: 'primary' }, { name: 'ABU ALI', kind: 'weak_alias' }],
+      names: [
+        { name: 'HUSSEIN AL-TIKRITI, Saddam', kind: 'primary' },
+        { name: 'ABU ALI', kind: 'weak_alias' },
+      ],
       dobs: ['1937-04-28', '1937'],
       countries: ['IQ'],
       identifiers: [{ type: 'passport', value: 'A123' }],
@@ -302,33 +372,49 @@ describe('OFAC sdn_advanced.xml', () => {
     expect(p.entries[0]).toMatchObject({
       key: '6636',
       type: 'person',
-      names: [{ name: 'OMAR, Mohammed', kind: 'primary' }, { name: 'Mullah Omar', kind: 'weak_alias' }],
+      names: [
+        { name: 'OMAR, Mohammed', kind: 'primary' },
+        { name: 'Mullah Omar', kind: 'weak_alias' },
+      ],
       dobs: ['1960/1962'],
       countries: ['AF'],
       identifiers: [{ type: 'Passport', value: 'OR123', country: 'AF' }],
       cryptoAddresses: [{ currency: 'XBT', address: '1BoatSLRHtKNngkdXEeobR76b53LETtpyT' }],
     })
-    expect(detectFormat({ name: 'sdn_advanced.xml', files: new Map([['sdn_advanced.xml', Buffer.from(ADV)]]) })).toBe('ofac-advanced-xml')
+    expect(
+      detectFormat({ name: 'sdn_advanced.xml', files: new Map([['sdn_advanced.xml', Buffer.from(ADV)]]) }),
+    ).toBe('ofac-advanced-xml')
   })
 
   it('rejects a party without FixedRef or names, naming it', () => {
-    expect(() => parseOfacAdvancedXml(ADV.replace('<DistinctParty FixedRef="6636">', '<DistinctParty>'), 'a.xml')).toThrow(
-      /a\.xml: <DistinctParty> #1: missing FixedRef/,
-    )
-    expect(() => parseOfacAdvancedXml(ADV.replace(/<NamePartValue[^>]*>OMAR<\/NamePartValue>/, '').replace(/<NamePartValue[^>]*>Mohammed<\/NamePartValue>/, ''), 'a.xml')).toThrow(
-      /FixedRef 6636\) <DocumentedName>: a name without any <NamePartValue>/,
-    )
+    expect(() =>
+      parseOfacAdvancedXml(ADV.replace('<DistinctParty FixedRef="6636">', '<DistinctParty>'), 'a.xml'),
+    ).toThrow(/a\.xml: <DistinctParty> #1: missing FixedRef/)
+    expect(() =>
+      parseOfacAdvancedXml(
+        ADV.replace(/<NamePartValue[^>]*>OMAR<\/NamePartValue>/, '').replace(
+          /<NamePartValue[^>]*>Mohammed<\/NamePartValue>/,
+          '',
+        ),
+        'a.xml',
+      ),
+    ).toThrow(/FixedRef 6636\) <DocumentedName>: a name without any <NamePartValue>/)
   })
 })
 
 describe('format detection', () => {
   it('refuses what it cannot recognise', () => {
-    expect(() => detectFormat({ name: 'x.txt', files: new Map([['x.txt', Buffer.from('hello')]]) })).toThrow(/SCREENING|Cannot tell the list format/)
+    expect(() => detectFormat({ name: 'x.txt', files: new Map([['x.txt', Buffer.from('hello')]]) })).toThrow(
+      /SCREENING|Cannot tell the list format/,
+    )
   })
 
   it('errors are 4xx AppErrors with a stable code', () => {
     try {
-      parseUnXml('<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>', 'u.xml')
+      parseUnXml(
+        '<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>',
+        'u.xml',
+      )
       expect.unreachable()
     } catch (e) {
       expect(e).toBeInstanceOf(ListFormatError)

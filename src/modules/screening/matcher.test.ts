@@ -18,19 +18,34 @@ const entry = (key: string, names: string[], extra: Partial<ListEntry> = {}): Li
 
 function buildIndex(): ScreeningIndex {
   const index = new ScreeningIndex()
-  index.add(entry('1', ['PUTIN, Vladimir Vladimirovich', 'Владимир Владимирович Путин'], { dobs: ['1952-10-07'], countries: ['RU'] }))
-  index.add(entry('2', ['ABDURAKHMANOV, Maghomed Maghomedzakirovich'], { dobs: ['1974-11-24'], countries: ['RU'] }))
+  index.add(
+    entry('1', ['PUTIN, Vladimir Vladimirovich', 'Владимир Владимирович Путин'], {
+      dobs: ['1952-10-07'],
+      countries: ['RU'],
+    }),
+  )
+  index.add(
+    entry('2', ['ABDURAKHMANOV, Maghomed Maghomedzakirovich'], { dobs: ['1974-11-24'], countries: ['RU'] }),
+  )
   index.add(entry('3', ['AREFULLAH AREF GHAZI MOHAMMAD'], { dobs: ['1958'], countries: ['AF'] }))
-  index.add(entry('4', ['BANCO NACIONAL DE CUBA', 'NATIONAL BANK OF CUBA'], { type: 'entity', countries: ['CU'] }))
+  index.add(
+    entry('4', ['BANCO NACIONAL DE CUBA', 'NATIONAL BANK OF CUBA'], { type: 'entity', countries: ['CU'] }),
+  )
   index.add(
     entry('5', ['LAZARUS GROUP'], {
       type: 'entity',
       cryptoAddresses: [{ currency: 'ETH', address: '0x098B716B8Aaf21512996dC57EB0615e2383E2f96' }],
     }),
   )
-  index.add(entry('6', ['SMITH, John'], { dobs: ['1960-01-01'], identifiers: [{ type: 'Passport', value: 'X-1234567' }] }))
+  index.add(
+    entry('6', ['SMITH, John'], {
+      dobs: ['1960-01-01'],
+      identifiers: [{ type: 'Passport', value: 'X-1234567' }],
+    }),
+  )
   // Common tokens: many listed people named Mohammad / Ali, so those weigh little.
-  for (let i = 0; i < 40; i++) index.add(entry(`c${i}`, [`MOHAMMAD ALI ZZZ${String.fromCharCode(97 + (i % 26))}${i}`]))
+  for (let i = 0; i < 40; i++)
+    index.add(entry(`c${i}`, [`MOHAMMAD ALI ZZZ${String.fromCharCode(97 + (i % 26))}${i}`]))
   return index
 }
 
@@ -61,7 +76,8 @@ describe('ScreeningIndex', () => {
     const small = new ScreeningIndex()
     small.add(entry('k1', ['HAN YU-RO']))
     small.add(entry('f1', ['FAIZ'], { dobs: ['1969'] }))
-    for (let i = 0; i < 60; i++) small.add(entry(`h${i}`, [`HAFIZ ${String.fromCharCode(97 + (i % 26))}${i}XQ`]))
+    for (let i = 0; i < 60; i++)
+      small.add(entry(`h${i}`, [`HAFIZ ${String.fromCharCode(97 + (i % 26))}${i}XQ`]))
     small.add(entry('c1', ['CHEN, Zhu']))
     expect(small.screen({ name: 'HAN YYU-RO' })[0]?.entryKey).toBe('k1')
     // "afiz" is one deletion away from sixty "hafiz" names; ranking must still surface FAIZ.
@@ -143,7 +159,9 @@ describe('secondary attributes', () => {
     expect(dobEffect('1952-10-07', ['1952-10-07'])!.effect).toBeGreaterThan(0)
     expect(dobEffect('1952', ['1952-10-07'])!.effect).toBeGreaterThan(0)
     expect(dobEffect('1953-1-1', ['1952-10-07'])!.effect).toBeLessThan(0)
-    expect(dobEffect('1990-01-01', ['1952-10-07'])!.effect).toBeLessThan(dobEffect('1953-01-01', ['1952-10-07'])!.effect)
+    expect(dobEffect('1990-01-01', ['1952-10-07'])!.effect).toBeLessThan(
+      dobEffect('1953-01-01', ['1952-10-07'])!.effect,
+    )
     expect(dobEffect('1961', ['1960/1965'])!.effect).toBeGreaterThan(0)
     expect(dobEffect('1990', [])).toBeUndefined()
   })

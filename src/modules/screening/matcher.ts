@@ -175,7 +175,7 @@ export function tokenSimilarity(
   // Jaro-Winkler rewards shared prefixes ("castillo" / "castro"); blend in the edit distance.
   let sim = short ? jaroWinkler(a, b) : (jaroWinkler(a, b) + 1 - dist / Math.max(la, lb)) / 2
   let how: How = 'fuzzy'
-  
+
   if (a.charCodeAt(0) !== b.charCodeAt(0) && aPhon[0] !== bPhon[0]) sim *= params.firstLetterPenalty
   const ratio = Math.min(la, lb) / Math.max(la, lb)
   if (ratio < 0.75) sim *= 0.85 + 0.2 * ratio
@@ -234,7 +234,8 @@ export function scoreNamePair(
 ): NameScore {
   const m = q.tokens.length
   const n = c.tokens.length
-  if (m === 0 || n === 0) return { score: 0, parts: [], unmatchedQuery: [...q.tokens], unmatchedList: [...c.tokens] }
+  if (m === 0 || n === 0)
+    return { score: 0, parts: [], unmatchedQuery: [...q.tokens], unmatchedList: [...c.tokens] }
   const pairs: Pair[] = []
   const best = new Float64Array(m)
   for (let i = 0; i < m; i++) {
@@ -245,7 +246,15 @@ export function scoreNamePair(
         t =
           (q.syl[i] || c.syl[j]) && q.tokens[i] !== c.tokens[j]
             ? NO_MATCH
-            : tokenSimilarity(q.tokens[i]!, q.phon[i]!, q.cons[i]!, c.tokens[j]!, c.phon[j]!, c.cons[j]!, params)
+            : tokenSimilarity(
+                q.tokens[i]!,
+                q.phon[i]!,
+                q.cons[i]!,
+                c.tokens[j]!,
+                c.phon[j]!,
+                c.cons[j]!,
+                params,
+              )
         memo?.set(c.tokens[j]!, t)
       }
       if (t.sim >= params.tokenFloor) pairs.push({ q0: i, q1: i, c0: j, c1: j, sim: t.sim, how: t.how })
@@ -261,7 +270,8 @@ export function scoreNamePair(
       // "bd llh" (عبد الله) against "abdullah": compare consonant skeletons of the joined tokens.
       const sk = skeleton(cat)
       for (let j = 0; j < n; j++) {
-        if (!c.cons[j] && sk.length >= 3 && skeleton(c.tokens[j]!) === sk) pairs.push({ q0: i, q1: i + 1, c0: j, c1: j, sim: 0.9, how: 'consonants' })
+        if (!c.cons[j] && sk.length >= 3 && skeleton(c.tokens[j]!) === sk)
+          pairs.push({ q0: i, q1: i + 1, c0: j, c1: j, sim: 0.9, how: 'consonants' })
       }
       continue
     }
@@ -269,7 +279,8 @@ export function scoreNamePair(
       const ct = c.tokens[j]!
       if (Math.abs(ct.length - cat.length) > 2 || ct[0] !== cat[0] || (exactOnly && cat !== ct)) continue
       const s = cat === ct ? 1 : Math.max(jaroWinkler(cat, ct), editSimilarity(cat, ct)) * 0.98
-      if (s >= Math.max(params.tokenFloor, 0.88)) pairs.push({ q0: i, q1: i + 1, c0: j, c1: j, sim: s, how: 'merged' })
+      if (s >= Math.max(params.tokenFloor, 0.88))
+        pairs.push({ q0: i, q1: i + 1, c0: j, c1: j, sim: s, how: 'merged' })
     }
   }
   for (let j = 0; j + 1 < n; j++) {
@@ -279,7 +290,8 @@ export function scoreNamePair(
       const qt = q.tokens[i]!
       if (Math.abs(qt.length - cat.length) > 2 || qt[0] !== cat[0] || (q.syl[i] && cat !== qt)) continue
       const s = cat === qt ? 1 : Math.max(jaroWinkler(cat, qt), editSimilarity(cat, qt)) * 0.98
-      if (s >= Math.max(params.tokenFloor, 0.88)) pairs.push({ q0: i, q1: i, c0: j, c1: j + 1, sim: s, how: 'merged' })
+      if (s >= Math.max(params.tokenFloor, 0.88))
+        pairs.push({ q0: i, q1: i, c0: j, c1: j + 1, sim: s, how: 'merged' })
     }
   }
   pairs.sort((x, y) => y.sim - x.sim || y.q1 - y.q0 + y.c1 - y.c0 - (x.q1 - x.q0 + x.c1 - x.c0))
@@ -329,13 +341,26 @@ export function scoreNamePair(
   }
   let score = den > 0 ? num / den : 0
   // Token boundaries moved ("arefullaha ref" / "arefullah aref"): compare the joined letters too.
-  if (q.joined.length >= 8 && c.joined.length >= 8 && Math.abs(q.joined.length - c.joined.length) <= 2 && !q.syl.includes(true)) {
+  if (
+    q.joined.length >= 8 &&
+    c.joined.length >= 8 &&
+    Math.abs(q.joined.length - c.joined.length) <= 2 &&
+    !q.syl.includes(true)
+  ) {
     const joined = editSimilarity(q.joined, c.joined)
     if (joined >= 0.9 && joined * 0.97 > score) {
       score = joined * 0.97
       return {
         score,
-        parts: [{ query: q.tokens.join(' '), list: c.tokens.join(' '), similarity: round3(joined), weight: 1, how: 'merged' }],
+        parts: [
+          {
+            query: q.tokens.join(' '),
+            list: c.tokens.join(' '),
+            similarity: round3(joined),
+            weight: 1,
+            how: 'merged',
+          },
+        ],
         unmatchedQuery: [],
         unmatchedList: [],
       }
@@ -411,11 +436,19 @@ export function dobEffect(query: string, listDobs: readonly string[]): Attribute
   return best
 }
 
-export function countryEffect(query: readonly string[], list: readonly string[]): AttributeEffect | undefined {
+export function countryEffect(
+  query: readonly string[],
+  list: readonly string[],
+): AttributeEffect | undefined {
   if (query.length === 0 || list.length === 0) return undefined
   const shared = query.filter((c) => list.includes(c))
-  if (shared.length > 0) return { attribute: 'country', effect: 0.4, detail: `country ${shared.join(', ')} matches` }
-  return { attribute: 'country', effect: -0.8, detail: `countries differ (${query.join(', ')} vs ${list.join(', ')})` }
+  if (shared.length > 0)
+    return { attribute: 'country', effect: 0.4, detail: `country ${shared.join(', ')} matches` }
+  return {
+    attribute: 'country',
+    effect: -0.8,
+    detail: `countries differ (${query.join(', ')} vs ${list.join(', ')})`,
+  }
 }
 
 export function typeEffect(query: SubjectType | undefined, list: SubjectType): AttributeEffect | undefined {
@@ -564,7 +597,9 @@ export class ScreeningIndex {
     return {
       query,
       name: prepareName(norm, this.stats, this.params),
-      countries: (query.countries ?? []).map((c) => countryCode(c)).filter((c): c is string => c !== undefined),
+      countries: (query.countries ?? [])
+        .map((c) => countryCode(c))
+        .filter((c): c is string => c !== undefined),
       ids: (query.identifiers ?? []).map(normalizeIdentifier).filter((v) => v.length > 0),
       crypto: (query.cryptoAddresses ?? []).map(normalizeCryptoAddress),
     }
@@ -583,7 +618,7 @@ export class ScreeningIndex {
     this.exactHits(pq, hits)
     const q = pq.name
     if (q.tokens.length > 0 && this.names.length > 0) {
-        const candidates = this.retrieve(q)
+      const candidates = this.retrieve(q)
       const cache = candidates.length > 0 ? q.tokens.map(() => new Map<string, TokenSim>()) : undefined
       for (const nameId of candidates) {
         const name = this.names[nameId]!
@@ -621,7 +656,15 @@ export class ScreeningIndex {
     const add = (tid: number, share: number): void => {
       if (out.has(tid)) return
       if (share < 1) {
-        const t = tokenSimilarity(tok, q.phon[i]!, q.cons[i]!, this.vocabTokens[tid]!, this.vocabPhon[tid]!, false, this.params)
+        const t = tokenSimilarity(
+          tok,
+          q.phon[i]!,
+          q.cons[i]!,
+          this.vocabTokens[tid]!,
+          this.vocabPhon[tid]!,
+          false,
+          this.params,
+        )
         if (t.sim < this.params.tokenFloor) return
         share = t.sim
       }
@@ -808,8 +851,15 @@ export function combine(nameScore: number, attributes: readonly AttributeEffect[
   return 1 / (1 + Math.exp(-logit))
 }
 
-function summarize(ns: NameScore, nameScore: number, attrs: readonly AttributeEffect[], name: IndexedName): string {
-  const parts = ns.parts.map((p) => (p.how === 'exact' ? p.list : `${p.query}≈${p.list} (${p.how} ${p.similarity})`))
+function summarize(
+  ns: NameScore,
+  nameScore: number,
+  attrs: readonly AttributeEffect[],
+  name: IndexedName,
+): string {
+  const parts = ns.parts.map((p) =>
+    p.how === 'exact' ? p.list : `${p.query}≈${p.list} (${p.how} ${p.similarity})`,
+  )
   let s = `name ${round3(nameScore)} vs ${name.kind} "${name.display}": ${parts.join(', ')}`
   if (ns.unmatchedQuery.length) s += `; not in listed name: ${ns.unmatchedQuery.join(' ')}`
   if (ns.unmatchedList.length) s += `; listed but not queried: ${ns.unmatchedList.join(' ')}`

@@ -8,7 +8,7 @@ const text = (s: string, type?: Parameters<typeof normalizeName>[1]): string => 
 describe('normalizeName', () => {
   it('folds accents, case and punctuation', () => {
     expect(text('José  MARÍA Núñez-Ortíz')).toBe('jose maria nunez ortiz')
-    expect(text("‘ABD AL-RAHMAN BIN ‘UMAYR AL-NU’AYMI")).toBe('abd al rahman bin umayr al nuaymi')
+    expect(text('‘ABD AL-RAHMAN BIN ‘UMAYR AL-NU’AYMI')).toBe('abd al rahman bin umayr al nuaymi')
     expect(text('Rišo Æsir Straße')).toBe('riso aesir strasse')
   })
 
@@ -69,7 +69,9 @@ describe('identifiers, crypto addresses and countries', () => {
   })
 
   it('lower-cases hex and bech32 addresses but keeps base58 case', () => {
-    expect(normalizeCryptoAddress('0x8589427373D6D84E98730D7795D8f6f8731FDA16')).toBe('0x8589427373d6d84e98730d7795d8f6f8731fda16')
+    expect(normalizeCryptoAddress('0x8589427373D6D84E98730D7795D8f6f8731FDA16')).toBe(
+      '0x8589427373d6d84e98730d7795d8f6f8731fda16',
+    )
     expect(normalizeCryptoAddress('BC1QSAMPLE')).toBe('bc1qsample')
     expect(normalizeCryptoAddress('1AbCdEf')).toBe('1AbCdEf')
   })

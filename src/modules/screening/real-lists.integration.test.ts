@@ -35,7 +35,9 @@ describe('real OFAC SDN set (2021-07-07)', () => {
     expect(index.screen({ name: 'Xiaobing Yan', dob: '1977-03-25' })[0]?.entryKey).toBe('25308')
     expect(index.screen({ name: 'Mohamad Gorbaniyan', dob: '1987' })[0]?.entryKey).toBe('26138')
     expect(index.screen({ name: 'Banco Nacional de Cuba', type: 'entity' })[0]?.entryKey).toBe('306')
-    expect(index.screen({ name: 'x', cryptoAddresses: ['1Kuf2Rd8mDyAViwBozGTNYnvWL8uYFrkVo'] })[0]).toMatchObject({ entryKey: '25308', score: 1 })
+    expect(
+      index.screen({ name: 'x', cryptoAddresses: ['1Kuf2Rd8mDyAViwBozGTNYnvWL8uYFrkVo'] })[0],
+    ).toMatchObject({ entryKey: '25308', score: 1 })
     expect(index.screen({ name: 'Emma Johansson', dob: '1991-05-02', countries: ['Sweden'] })).toEqual([])
   })
 })

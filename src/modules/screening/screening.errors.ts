@@ -3,7 +3,9 @@ import { AppError } from '../../shared/errors.js'
 /** A list file that cannot be read; `where` names the line or element at fault. */
 export class ListFormatError extends AppError {
   constructor(file: string, where: string, problem: string) {
-    super('SCREENING_LIST_MALFORMED', 'invalid', `${file}: ${where}: ${problem}`, { details: { file, where, problem } })
+    super('SCREENING_LIST_MALFORMED', 'invalid', `${file}: ${where}: ${problem}`, {
+      details: { file, where, problem },
+    })
     this.name = 'ListFormatError'
   }
 }
@@ -19,7 +21,11 @@ export const listSourceUnreadable = (path: string, cause: unknown): AppError =>
   new AppError('SCREENING_LIST_UNREADABLE', 'invalid', `Cannot read ${path}: ${String(cause)}`, { cause })
 
 export const emptyName = (): AppError =>
-  new AppError('SCREENING_NAME_REQUIRED', 'invalid', 'Give a name with at least one letter or digit to screen.')
+  new AppError(
+    'SCREENING_NAME_REQUIRED',
+    'invalid',
+    'Give a name with at least one letter or digit to screen.',
+  )
 
 export const decisionNotFound = (id: string): AppError =>
   new AppError('SCREENING_DECISION_NOT_FOUND', 'not_found', `No screening decision ${id}.`)

@@ -14,11 +14,19 @@ const row = (id: string, name: string, type: string, remarks = '-0- '): string =
   `${id},"${name}",${type},"SDGT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,${remarks}`
 
 const V1 = [
-  row('1', 'ABDURAKHMANOV, Maghomed Maghomedzakirovich', '"individual"', '"DOB 24 Nov 1974; nationality Russia."'),
+  row(
+    '1',
+    'ABDURAKHMANOV, Maghomed Maghomedzakirovich',
+    '"individual"',
+    '"DOB 24 Nov 1974; nationality Russia."',
+  ),
   row('2', 'BANCO NACIONAL DE CUBA', '-0- '),
   row('3', 'KARIMOV, Rustam', '"individual"', '"DOB 1960."'),
 ]
-const sdn = (lines: string[]): ListSource => ({ name: 'test-sdn', files: new Map([['sdn.csv', Buffer.from(CRLF(lines))]]) })
+const sdn = (lines: string[]): ListSource => ({
+  name: 'test-sdn',
+  files: new Map([['sdn.csv', Buffer.from(CRLF(lines))]]),
+})
 
 describeEachDb('screening service', (target) => {
   let h: DbHandle
@@ -33,7 +41,14 @@ describeEachDb('screening service', (target) => {
   it('imports a snapshot, then records the next one as a diff of added, removed and changed entries', async () => {
     const tenant = freshTenant()
     const first = await s.importList(tenant, sdn(V1))
-    expect(first).toMatchObject({ listId: 'ofac_sdn', unchanged: false, entryCount: 3, added: 3, removed: 0, changed: 0 })
+    expect(first).toMatchObject({
+      listId: 'ofac_sdn',
+      unchanged: false,
+      entryCount: 3,
+      added: 3,
+      removed: 0,
+      changed: 0,
+    })
     const again = await s.importList(tenant, sdn(V1))
     expect(again).toMatchObject({ unchanged: true, snapshotId: first.snapshotId })
 
@@ -50,7 +65,9 @@ describeEachDb('screening service', (target) => {
     ])
     // The removed entry's diff row keeps what was removed.
     const gone = await sql<{ data: { names: { name: string }[] } }>`
-      SELECT data FROM screening_entry_changes WHERE tenant_id = ${tenant} AND snapshot_id = ${second.snapshotId!} AND entry_key = '3'`.execute(h.db)
+      SELECT data FROM screening_entry_changes WHERE tenant_id = ${tenant} AND snapshot_id = ${second.snapshotId!} AND entry_key = '3'`.execute(
+      h.db,
+    )
     expect(gone.rows[0]!.data.names[0]!.name).toBe('KARIMOV, Rustam')
     const status = await s.listStatus(tenant)
     expect(status).toHaveLength(1)
@@ -82,10 +99,24 @@ describeEachDb('screening service', (target) => {
     expect((await s.check(tenant, q, { subjectId: 'cus_1' })).alertsCreated).toBe(0)
 
     await expect(
-      s.recordDecision(tenant, { subjectId: 'cus_1', listId: 'ofac_sdn', entryKey: '404', decision: 'not_a_match', analyst: 'ana', reason: 'x' }),
+      s.recordDecision(tenant, {
+        subjectId: 'cus_1',
+        listId: 'ofac_sdn',
+        entryKey: '404',
+        decision: 'not_a_match',
+        analyst: 'ana',
+        reason: 'x',
+      }),
     ).rejects.toMatchObject({ code: 'SCREENING_ENTRY_NOT_FOUND' })
     await expect(
-      s.recordDecision(tenant, { subjectId: 'nobody', listId: 'ofac_sdn', entryKey: '1', decision: 'not_a_match', analyst: 'ana', reason: 'x' }),
+      s.recordDecision(tenant, {
+        subjectId: 'nobody',
+        listId: 'ofac_sdn',
+        entryKey: '1',
+        decision: 'not_a_match',
+        analyst: 'ana',
+        reason: 'x',
+      }),
     ).rejects.toMatchObject({ code: 'SCREENING_SUBJECT_NOT_FOUND' })
     const { decisionId } = await s.recordDecision(tenant, {
       subjectId: 'cus_1',
@@ -110,10 +141,20 @@ describeEachDb('screening service', (target) => {
     // Back to the cleared version: suppressed again.
     expect((await s.check(tenant, q, { subjectId: 'cus_1' })).hits).toEqual([])
     // The list entry changes: the decision no longer applies either, and the rescreen raises it.
-    const v2 = [V1[0]!.replace('nationality Russia', 'nationality Russia; Passport 9999999 (Russia)'), V1[1]!, V1[2]!]
+    const v2 = [
+      V1[0]!.replace('nationality Russia', 'nationality Russia; Passport 9999999 (Russia)'),
+      V1[1]!,
+      V1[2]!,
+    ]
     const imported = await s.importList(tenant, sdn(v2))
     expect(imported.changed).toBe(1)
-    expect(imported.rescreen).toMatchObject({ subjects: 1, entries: 1, hits: 1, alertsCreated: 1, suppressed: 0 })
+    expect(imported.rescreen).toMatchObject({
+      subjects: 1,
+      entries: 1,
+      hits: 1,
+      alertsCreated: 1,
+      suppressed: 0,
+    })
     expect((await s.check(tenant, q, { subjectId: 'cus_1' })).hits[0]?.entryKey).toBe('1')
     const alerts = await s.alerts(tenant, 'cus_1')
     expect(alerts.map((a) => a.source)).toEqual(['screen', 'screen', 'rescreen'])
@@ -137,14 +178,28 @@ describeEachDb('screening service', (target) => {
 
   it('publishes imports, alerts and decisions to the events outbox in the same transaction', async () => {
     const tenant = freshTenant()
-    const withEvents = createScreening({ db: h.db, clock, ids: systemIds, outbox: createOutbox(createCatalogue(screeningEvents)) })
+    const withEvents = createScreening({
+      db: h.db,
+      clock,
+      ids: systemIds,
+      outbox: createOutbox(createCatalogue(screeningEvents)),
+    })
     await withEvents.importList(tenant, sdn(V1))
     const r = await withEvents.check(tenant, { name: 'Rustam Karimov' }, { subjectId: 'cus_ev' })
     expect(r.alertsCreated).toBe(1)
     await withEvents.check(tenant, { name: 'Rustam Karimov' }, { subjectId: 'cus_ev' })
-    await withEvents.recordDecision(tenant, { subjectId: 'cus_ev', listId: 'ofac_sdn', entryKey: '3', decision: 'not_a_match', analyst: 'ana', reason: 'r' })
+    await withEvents.recordDecision(tenant, {
+      subjectId: 'cus_ev',
+      listId: 'ofac_sdn',
+      entryKey: '3',
+      decision: 'not_a_match',
+      analyst: 'ana',
+      reason: 'r',
+    })
     const rows = await sql<{ topic: string; partition_key: string; payload: Record<string, unknown> }>`
-      SELECT topic, partition_key, payload FROM event_outbox WHERE tenant_id = ${tenant} ORDER BY topic`.execute(h.db)
+      SELECT topic, partition_key, payload FROM event_outbox WHERE tenant_id = ${tenant} ORDER BY topic`.execute(
+      h.db,
+    )
     expect(rows.rows.map((x) => [x.topic, x.partition_key])).toEqual([
       ['screening.alert.created.v1', 'cus_ev'],
       ['screening.decision.recorded.v1', 'cus_ev'],
@@ -159,9 +214,19 @@ describeEachDb('screening service', (target) => {
     await s.importList(tenant, sdn(V1))
     const r = await s.checkBatch(tenant, [{ name: 'Banco Nacional de Cuba' }, { name: 'Nobody Atall' }])
     expect(r.map((x) => x.hits.length)).toEqual([1, 0])
-    await expect(s.check(tenant, { name: '  ,. ' })).rejects.toMatchObject({ code: 'SCREENING_NAME_REQUIRED', kind: 'invalid' })
-    await expect(s.check(tenant, { name: 'x', dob: '12/2000' })).rejects.toMatchObject({ code: 'SCREENING_DOB_INVALID' })
-    await expect(s.checkBatch(tenant, Array.from({ length: 1001 }, () => ({ name: 'a' })))).rejects.toMatchObject({
+    await expect(s.check(tenant, { name: '  ,. ' })).rejects.toMatchObject({
+      code: 'SCREENING_NAME_REQUIRED',
+      kind: 'invalid',
+    })
+    await expect(s.check(tenant, { name: 'x', dob: '12/2000' })).rejects.toMatchObject({
+      code: 'SCREENING_DOB_INVALID',
+    })
+    await expect(
+      s.checkBatch(
+        tenant,
+        Array.from({ length: 1001 }, () => ({ name: 'a' })),
+      ),
+    ).rejects.toMatchObject({
       code: 'SCREENING_BATCH_TOO_LARGE',
       kind: 'too_large',
     })

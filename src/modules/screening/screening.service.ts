@@ -8,15 +8,23 @@ import type { Outbox } from '../events/index.js'
 import { DEFAULT_PARAMS, DEFAULT_THRESHOLD, ScreeningIndex } from './matcher.js'
 import { normalizeName } from './normalize.js'
 import { parseListSource, type ListSource } from './loaders/source.js'
+import { batchTooLarge, emptyName, entryNotFound, subjectNotFound } from './screening.errors.js'
 import {
-  batchTooLarge,
-  emptyName,
-  entryNotFound,
-  subjectNotFound,
-} from './screening.errors.js'
-import { entryFingerprint, type Hit, type ListEntry, type ListFormat, type ParsedList, type ScreeningQuery } from './screening.js'
+  entryFingerprint,
+  type Hit,
+  type ListEntry,
+  type ListFormat,
+  type ParsedList,
+  type ScreeningQuery,
+} from './screening.js'
 import { SCREENING_EVENTS } from './screening.events.js'
-import { createScreeningStore, type AlertInsert, type EntryChange, type SnapshotRow, type ScreeningStore } from './screening.store.js'
+import {
+  createScreeningStore,
+  type AlertInsert,
+  type EntryChange,
+  type SnapshotRow,
+  type ScreeningStore,
+} from './screening.store.js'
 
 export interface ScreeningDeps {
   readonly db: Db
@@ -94,10 +102,18 @@ export interface Screening {
     },
   ): Promise<ImportResult>
   /** Stores an already parsed list (tests, URL downloads). */
-  importParsed(tenantId: string, parsed: ParsedList, meta: { source: string; sha256: string }, opts?: { rescreen?: boolean; onProgress?: (done: number, total: number) => void }): Promise<ImportResult>
+  importParsed(
+    tenantId: string,
+    parsed: ParsedList,
+    meta: { source: string; sha256: string },
+    opts?: { rescreen?: boolean; onProgress?: (done: number, total: number) => void },
+  ): Promise<ImportResult>
   listStatus(tenantId: string): Promise<readonly SnapshotRow[]>
   check(tenantId: string, query: ScreeningQuery, opts?: CheckOptions): Promise<CheckResult>
-  checkBatch(tenantId: string, queries: readonly (ScreeningQuery & { subjectId?: string })[]): Promise<CheckResult[]>
+  checkBatch(
+    tenantId: string,
+    queries: readonly (ScreeningQuery & { subjectId?: string })[],
+  ): Promise<CheckResult[]>
   recordDecision(tenantId: string, input: DecisionInput): Promise<{ decisionId: string }>
   rescreen(tenantId: string, snapshotId: string): Promise<RescreenResult>
   /** Builds the tenant's index now (a server calls it at start so the first check is not slow). */
@@ -137,7 +153,10 @@ export function createScreening(deps: ScreeningDeps): Screening {
 
   async function indexFor(tenantId: string): Promise<TenantIndex> {
     const active = await store.activeSnapshots(tenantId)
-    const version = [...active.entries()].sort().map((x) => x.join('=')).join(',')
+    const version = [...active.entries()]
+      .sort()
+      .map((x) => x.join('='))
+      .join(',')
     const cached = cache.get(tenantId)
     if (cached && cached.version === version) return cached
     const index = new ScreeningIndex(DEFAULT_PARAMS)
@@ -153,11 +172,19 @@ export function createScreening(deps: ScreeningDeps): Screening {
   }
 
   function validateQuery(q: ScreeningQuery): void {
-    if (normalizeName(q.name, q.type ?? 'unknown').tokens.length === 0 && !q.identifiers?.length && !q.cryptoAddresses?.length) {
+    if (
+      normalizeName(q.name, q.type ?? 'unknown').tokens.length === 0 &&
+      !q.identifiers?.length &&
+      !q.cryptoAddresses?.length
+    ) {
       throw emptyName()
     }
     if (q.dob && !/^\d{4}(-\d{1,2}(-\d{1,2})?)?$/.test(q.dob)) {
-      throw new AppError('SCREENING_DOB_INVALID', 'invalid', `dob "${q.dob}" must be YYYY, YYYY-MM or YYYY-MM-DD.`)
+      throw new AppError(
+        'SCREENING_DOB_INVALID',
+        'invalid',
+        `dob "${q.dob}" must be YYYY, YYYY-MM or YYYY-MM-DD.`,
+      )
     }
   }
 
@@ -179,7 +206,8 @@ export function createScreening(deps: ScreeningDeps): Screening {
     for (const h of raw) {
       const k = `${h.listId}/${h.entryKey}`
       const clearedHash = cleared.get(k)
-      if (clearedHash !== undefined && clearedHash === t.hashes.get(k)) suppressed.push({ ...h, suppressedBy: 'not_a_match' })
+      if (clearedHash !== undefined && clearedHash === t.hashes.get(k))
+        suppressed.push({ ...h, suppressedBy: 'not_a_match' })
       else hits.push(h)
     }
     const alerts: AlertInsert[] = hits.map((h) => ({
@@ -230,7 +258,12 @@ export function createScreening(deps: ScreeningDeps): Screening {
       for (const [name, buf] of [...source.files.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
         digest.update(name).update(buf)
       }
-      return service.importParsed(tenantId, parsed, { source: source.name, sha256: digest.digest('hex') }, opts)
+      return service.importParsed(
+        tenantId,
+        parsed,
+        { source: source.name, sha256: digest.digest('hex') },
+        opts,
+      )
     },
 
     async importParsed(tenantId, parsed, meta, opts = {}) {
@@ -258,15 +291,25 @@ export function createScreening(deps: ScreeningDeps): Screening {
           seen.add(entry.key)
           const hash = sha256(entryFingerprint(entry))
           const prev = current.get(entry.key)
-          if (prev === undefined) changes.push({ entryKey: entry.key, change: 'added', contentHash: hash, entry })
-          else if (prev !== hash) changes.push({ entryKey: entry.key, change: 'changed', contentHash: hash, entry })
+          if (prev === undefined)
+            changes.push({ entryKey: entry.key, change: 'added', contentHash: hash, entry })
+          else if (prev !== hash)
+            changes.push({ entryKey: entry.key, change: 'changed', contentHash: hash, entry })
           if (++i % 1000 === 0) opts.onProgress?.(i, parsed.entries.length)
         }
         for (const [key, hash] of current) {
           if (seen.has(key)) continue
           // The store copies the entry's last content into the diff.
           const removed: ListEntry = {
-            listId: parsed.listId, key, type: 'unknown', names: [], dobs: [], countries: [], identifiers: [], cryptoAddresses: [], programs: [],
+            listId: parsed.listId,
+            key,
+            type: 'unknown',
+            names: [],
+            dobs: [],
+            countries: [],
+            identifiers: [],
+            cryptoAddresses: [],
+            programs: [],
           }
           changes.push({ entryKey: key, change: 'removed', contentHash: hash, entry: removed })
         }
@@ -306,7 +349,14 @@ export function createScreening(deps: ScreeningDeps): Screening {
           action: 'list.imported',
           actor: 'system',
           listId: parsed.listId,
-          details: { snapshotId, source: meta.source, sha256: meta.sha256, added: snap.added, removed: snap.removed, changed: snap.changed },
+          details: {
+            snapshotId,
+            source: meta.source,
+            sha256: meta.sha256,
+            added: snap.added,
+            removed: snap.removed,
+            changed: snap.changed,
+          },
           at: now,
         })
         return snap
@@ -332,13 +382,26 @@ export function createScreening(deps: ScreeningDeps): Screening {
       validateQuery(query)
       const t = await indexFor(tenantId)
       if (!opts.subjectId) {
-        const hits = t.index.screen(query, { threshold: opts.threshold ?? threshold, limit: opts.limit ?? 10 })
-        return { hits, suppressed: [], alertsCreated: 0, listsLoaded: t.version ? t.version.split(',').length : 0, threshold: opts.threshold ?? threshold }
+        const hits = t.index.screen(query, {
+          threshold: opts.threshold ?? threshold,
+          limit: opts.limit ?? 10,
+        })
+        return {
+          hits,
+          suppressed: [],
+          alertsCreated: 0,
+          listsLoaded: t.version ? t.version.split(',').length : 0,
+          threshold: opts.threshold ?? threshold,
+        }
       }
       const fingerprint = subjectFingerprint(query)
       await store.upsertSubject(tenantId, { subjectId: opts.subjectId, query, fingerprint }, deps.clock.now())
       const r = await screenSubject(tenantId, t, t.index, opts.subjectId, query, fingerprint, 'screen', opts)
-      return { ...r, listsLoaded: t.version ? t.version.split(',').length : 0, threshold: opts.threshold ?? threshold }
+      return {
+        ...r,
+        listsLoaded: t.version ? t.version.split(',').length : 0,
+        threshold: opts.threshold ?? threshold,
+      }
     },
 
     async checkBatch(tenantId, queries) {
@@ -402,7 +465,9 @@ export function createScreening(deps: ScreeningDeps): Screening {
     },
 
     async rescreen(tenantId, snapshotId) {
-      const changes = (await store.snapshotChanges(tenantId, snapshotId)).filter((c) => c.change !== 'removed')
+      const changes = (await store.snapshotChanges(tenantId, snapshotId)).filter(
+        (c) => c.change !== 'removed',
+      )
       if (changes.length === 0) return { subjects: 0, entries: 0, hits: 0, alertsCreated: 0, suppressed: 0 }
       const t = await indexFor(tenantId)
       // Only the added and changed entries, weighed with the whole corpus' token statistics.
@@ -419,7 +484,16 @@ export function createScreening(deps: ScreeningDeps): Screening {
         if (page.length === 0) break
         for (const s of page) {
           subjects++
-          const r = await screenSubject(tenantId, t, small, s.subjectId, s.query, s.fingerprint, 'rescreen', {})
+          const r = await screenSubject(
+            tenantId,
+            t,
+            small,
+            s.subjectId,
+            s.query,
+            s.fingerprint,
+            'rescreen',
+            {},
+          )
           hits += r.hits.length
           alertsCreated += r.alertsCreated
           suppressed += r.suppressed.length

@@ -86,7 +86,9 @@ export function createScreeningStore(db: Db) {
     async entryHash(tenantId: string, listId: string, key: string): Promise<string | undefined> {
       const r = await sql<{ content_hash: string }>`
         SELECT content_hash FROM screening_entries
-        WHERE tenant_id = ${tenantId} AND list_id = ${listId} AND entry_key = ${key} AND removed_in IS NULL`.execute(db)
+        WHERE tenant_id = ${tenantId} AND list_id = ${listId} AND entry_key = ${key} AND removed_in IS NULL`.execute(
+        db,
+      )
       return r.rows[0]?.content_hash
     },
 
@@ -117,7 +119,9 @@ export function createScreeningStore(db: Db) {
         INSERT INTO screening_snapshots (tenant_id, snapshot_id, list_id, format, source, sha256, entry_count,
           added, removed, changed, imported_at)
         VALUES (${tenantId}, ${snap.snapshotId}, ${snap.listId}, ${snap.format}, ${snap.source}, ${snap.sha256},
-          ${snap.entryCount}, ${snap.added}, ${snap.removed}, ${snap.changed}, ${snap.importedAt})`.execute(tx)
+          ${snap.entryCount}, ${snap.added}, ${snap.removed}, ${snap.changed}, ${snap.importedAt})`.execute(
+        tx,
+      )
       for (let i = 0; i < changes.length; i += CHUNK) {
         const part = changes.slice(i, i + CHUNK)
         // A removed entry's diff row keeps its last content, copied from the current state.
@@ -126,10 +130,14 @@ export function createScreeningStore(db: Db) {
           await sql`
             INSERT INTO screening_entry_changes (tenant_id, snapshot_id, list_id, entry_key, change, content_hash, data)
             SELECT tenant_id, ${snap.snapshotId}, list_id, entry_key, 'removed', content_hash, data FROM screening_entries
-            WHERE tenant_id = ${tenantId} AND list_id = ${snap.listId} AND entry_key = ANY(${removed})`.execute(tx)
+            WHERE tenant_id = ${tenantId} AND list_id = ${snap.listId} AND entry_key = ANY(${removed})`.execute(
+            tx,
+          )
           await sql`
             UPDATE screening_entries SET removed_in = ${snap.snapshotId}
-            WHERE tenant_id = ${tenantId} AND list_id = ${snap.listId} AND entry_key = ANY(${removed})`.execute(tx)
+            WHERE tenant_id = ${tenantId} AND list_id = ${snap.listId} AND entry_key = ANY(${removed})`.execute(
+            tx,
+          )
         }
         const kept = part.filter((c) => c.change !== 'removed')
         if (kept.length === 0) continue
@@ -161,10 +169,20 @@ export function createScreeningStore(db: Db) {
     },
 
     async snapshotChanges(tenantId: string, snapshotId: string): Promise<EntryChange[]> {
-      const r = await sql<{ entry_key: string; change: EntryChange['change']; content_hash: string; data: ListEntry }>`
+      const r = await sql<{
+        entry_key: string
+        change: EntryChange['change']
+        content_hash: string
+        data: ListEntry
+      }>`
         SELECT entry_key, change, content_hash, data FROM screening_entry_changes
         WHERE tenant_id = ${tenantId} AND snapshot_id = ${snapshotId} ORDER BY entry_key`.execute(db)
-      return r.rows.map((x) => ({ entryKey: x.entry_key, change: x.change, contentHash: x.content_hash, entry: x.data }))
+      return r.rows.map((x) => ({
+        entryKey: x.entry_key,
+        change: x.change,
+        contentHash: x.content_hash,
+        entry: x.data,
+      }))
     },
 
     async upsertSubject(tenantId: string, s: SubjectRow, at: Date): Promise<void> {
@@ -172,7 +190,9 @@ export function createScreeningStore(db: Db) {
         INSERT INTO screening_subjects (tenant_id, subject_id, query, fingerprint, updated_at)
         VALUES (${tenantId}, ${s.subjectId}, ${JSON.stringify(s.query)}::jsonb, ${s.fingerprint}, ${at})
         ON CONFLICT (tenant_id, subject_id) DO UPDATE
-          SET query = excluded.query, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at`.execute(db)
+          SET query = excluded.query, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at`.execute(
+        db,
+      )
     },
 
     async subject(tenantId: string, subjectId: string): Promise<SubjectRow | undefined> {
@@ -187,12 +207,18 @@ export function createScreeningStore(db: Db) {
     async subjectsPage(tenantId: string, after: string, limit: number): Promise<SubjectRow[]> {
       const r = await sql<{ subject_id: string; query: ScreeningQuery; fingerprint: string }>`
         SELECT subject_id, query, fingerprint FROM screening_subjects
-        WHERE tenant_id = ${tenantId} AND subject_id > ${after} ORDER BY subject_id LIMIT ${limit}`.execute(db)
+        WHERE tenant_id = ${tenantId} AND subject_id > ${after} ORDER BY subject_id LIMIT ${limit}`.execute(
+        db,
+      )
       return r.rows.map((x) => ({ subjectId: x.subject_id, query: x.query, fingerprint: x.fingerprint }))
     },
 
     /** The (list, entry) pairs an analyst cleared for this subject version and these entry versions. */
-    async suppressedPairs(tenantId: string, subjectId: string, fingerprint: string): Promise<Map<string, string>> {
+    async suppressedPairs(
+      tenantId: string,
+      subjectId: string,
+      fingerprint: string,
+    ): Promise<Map<string, string>> {
       const r = await sql<{ list_id: string; entry_key: string; entry_hash: string }>`
         SELECT list_id, entry_key, entry_hash FROM screening_decisions
         WHERE tenant_id = ${tenantId} AND subject_id = ${subjectId} AND subject_fingerprint = ${fingerprint}
@@ -228,7 +254,12 @@ export function createScreeningStore(db: Db) {
 
     /** Inserts alerts; an alert already raised for the same subject and entry versions is not repeated.
      *  Returns the ids of the alerts actually created. */
-    async insertAlerts(tx: Exec, tenantId: string, alerts: readonly AlertInsert[], at: Date): Promise<Set<string>> {
+    async insertAlerts(
+      tx: Exec,
+      tenantId: string,
+      alerts: readonly AlertInsert[],
+      at: Date,
+    ): Promise<Set<string>> {
       const created = new Set<string>()
       for (let i = 0; i < alerts.length; i += CHUNK) {
         const rows = alerts.slice(i, i + CHUNK).map(
@@ -249,7 +280,9 @@ export function createScreeningStore(db: Db) {
       const r = subjectId
         ? await sql<Record<string, unknown>>`
             SELECT alert_id, subject_id, list_id, entry_key, score, source, status, explanation, created_at
-            FROM screening_alerts WHERE tenant_id = ${tenantId} AND subject_id = ${subjectId} ORDER BY alert_id`.execute(db)
+            FROM screening_alerts WHERE tenant_id = ${tenantId} AND subject_id = ${subjectId} ORDER BY alert_id`.execute(
+            db,
+          )
         : await sql<Record<string, unknown>>`
             SELECT alert_id, subject_id, list_id, entry_key, score, source, status, explanation, created_at
             FROM screening_alerts WHERE tenant_id = ${tenantId} ORDER BY alert_id`.execute(db)
@@ -259,7 +292,16 @@ export function createScreeningStore(db: Db) {
     async audit(
       tx: Exec,
       tenantId: string,
-      row: { auditId: string; action: string; actor: string; subjectId?: string; listId?: string; entryKey?: string; details: unknown; at: Date },
+      row: {
+        auditId: string
+        action: string
+        actor: string
+        subjectId?: string
+        listId?: string
+        entryKey?: string
+        details: unknown
+        at: Date
+      },
     ): Promise<void> {
       await sql`
         INSERT INTO screening_audit (tenant_id, audit_id, action, actor, subject_id, list_id, entry_key, details, at)

@@ -81,7 +81,8 @@ export function editDistance(a: string, b: string): number {
       const cb = b.charCodeAt(j - 1)
       const cost = ca === cb ? 0 : 1
       let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost)
-      if (i > 1 && j > 1 && ca === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === cb) v = Math.min(v, prev2[j - 2]! + 1)
+      if (i > 1 && j > 1 && ca === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === cb)
+        v = Math.min(v, prev2[j - 2]! + 1)
       cur[j] = v
     }
     const t = prev2
@@ -180,7 +181,8 @@ export function phoneticKey(token: string): string {
 export function skeleton(token: string): string {
   let out = ''
   for (const ch of token) {
-    if (ch === 'a' || ch === 'e' || ch === 'i' || ch === 'o' || ch === 'u' || ch === 'w' || ch === 'y') continue
+    if (ch === 'a' || ch === 'e' || ch === 'i' || ch === 'o' || ch === 'u' || ch === 'w' || ch === 'y')
+      continue
     if (out[out.length - 1] !== ch) out += ch
   }
   return out

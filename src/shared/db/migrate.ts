@@ -30,7 +30,10 @@ export async function migrateToLatest<DB>(
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')
-    throw new Error(`Migration ${failed?.migrationName ?? '?'} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`, { cause: error })
+    throw new Error(
+      `Migration ${failed?.migrationName ?? '?'} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+      { cause: error },
+    )
   }
   await applyRoutines(db as Kysely<unknown>, routines)
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) }

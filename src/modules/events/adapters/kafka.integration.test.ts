@@ -12,52 +12,67 @@ import { createKafkaTransport } from './kafka.js'
 const brokers = testKafkaBrokers()
 
 describe.runIf(brokers)('kafka transport', () => {
-  const transport: Transport = createKafkaTransport({ brokers: brokers ?? [], topicPrefix: `${newId('t')}.`, sessionTimeoutMs: 6000 })
+  const transport: Transport = createKafkaTransport({
+    brokers: brokers ?? [],
+    topicPrefix: `${newId('t')}.`,
+    sessionTimeoutMs: 6000,
+  })
   const subs: Subscription[] = []
   afterAll(async () => {
     for (const s of subs) await s.close().catch(() => undefined)
     await transport.close()
   })
 
-  it('a member busy in its handler while a second one joins rejoins and shares the partitions', { timeout: 60_000 }, async () => {
-    const topic = 'kafka.rejoin.sent.v1'
-    const group = newId('grp')
-    const wait = { timeout: 45_000, interval: 20 }
-    const events = Array.from({ length: 16 }, (_, i) => ({
-      id: newId('evt'),
-      topic,
-      key: `k-${i % 8}`,
-      tenantId: 'ten_test',
-      payload: { n: i },
-      occurredAt: new Date(),
-      headers: {},
-    }))
-    await transport.publish(events)
+  it(
+    'a member busy in its handler while a second one joins rejoins and shares the partitions',
+    { timeout: 60_000 },
+    async () => {
+      const topic = 'kafka.rejoin.sent.v1'
+      const group = newId('grp')
+      const wait = { timeout: 45_000, interval: 20 }
+      const events = Array.from({ length: 16 }, (_, i) => ({
+        id: newId('evt'),
+        topic,
+        key: `k-${i % 8}`,
+        tenantId: 'ten_test',
+        payload: { n: i },
+        occurredAt: new Date(),
+        headers: {},
+      }))
+      await transport.publish(events)
 
-    const seen: EventMessage[] = []
-    let release!: () => void
-    const released = new Promise<void>((r) => (release = r))
-    const options = (name: string) => ({ group, topics: [topic], consumerName: name, maxInFlight: 1, claimIdleMs: 100, from: 'earliest' as const })
-    // The first member holds its first message, so its next step after the handler is an offset commit.
-    const s1 = await transport.consume(options('one'), async (ms) => {
-      seen.push(...ms)
-      await released
-    })
-    subs.push(s1)
-    await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0), wait)
-    // A second member joins; the group rebalances while the first is still in its handler, so the
-    // first member's commit is answered "the group is rebalancing".
-    const joining = transport.consume(options('two'), (ms) => (seen.push(...ms), Promise.resolve()))
-    setTimeout(release, 2000)
-    const s2 = await joining
-    subs.push(s2)
+      const seen: EventMessage[] = []
+      let release!: () => void
+      const released = new Promise<void>((r) => (release = r))
+      const options = (name: string) => ({
+        group,
+        topics: [topic],
+        consumerName: name,
+        maxInFlight: 1,
+        claimIdleMs: 100,
+        from: 'earliest' as const,
+      })
+      // The first member holds its first message, so its next step after the handler is an offset commit.
+      const s1 = await transport.consume(options('one'), async (ms) => {
+        seen.push(...ms)
+        await released
+      })
+      subs.push(s1)
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0), wait)
+      // A second member joins; the group rebalances while the first is still in its handler, so the
+      // first member's commit is answered "the group is rebalancing".
+      const joining = transport.consume(options('two'), (ms) => (seen.push(...ms), Promise.resolve()))
+      setTimeout(release, 2000)
+      const s2 = await joining
+      subs.push(s2)
 
-    await vi.waitFor(() => {
-      expect(s1.assigned()).toBeGreaterThan(0)
-      expect(s2.assigned()).toBeGreaterThan(0)
-      expect(s1.assigned() + s2.assigned()).toBe(4) // the mock cluster's topics have 4 partitions
-    }, wait)
-    // Nothing is lost: the held message was either committed or redelivered to its partition's owner.
-    await vi.waitFor(() => expect(new Set(seen.map((m) => m.id)).size).toBe(events.length), wait)
-  })
+      await vi.waitFor(() => {
+        expect(s1.assigned()).toBeGreaterThan(0)
+        expect(s2.assigned()).toBeGreaterThan(0)
+        expect(s1.assigned() + s2.assigned()).toBe(4) // the mock cluster's topics have 4 partitions
+      }, wait)
+      // Nothing is lost: the held message was either committed or redelivered to its partition's owner.
+      await vi.waitFor(() => expect(new Set(seen.map((m) => m.id)).size).toBe(events.length), wait)
+    },
+  )
 })

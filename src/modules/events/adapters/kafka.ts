@@ -46,7 +46,10 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
 
   const getProducer = () =>
     (producing ??= (async () => {
-      const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true })
+      const p = kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: true,
+      })
       await p.connect()
       producer = p
       return p
@@ -72,14 +75,21 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
       const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>()
       for (const e of batch) {
         const list = byTopic.get(e.topic) ?? []
-        const headers: Record<string, string> = { id: e.id, tn: e.tenantId, ts: String(e.occurredAt.getTime()) }
+        const headers: Record<string, string> = {
+          id: e.id,
+          tn: e.tenantId,
+          ts: String(e.occurredAt.getTime()),
+        }
         if (Object.keys(e.headers).length > 0) headers.h = JSON.stringify(e.headers)
         list.push({ key: e.key, value: JSON.stringify(e.payload), headers })
         byTopic.set(e.topic, list)
       }
       try {
         const p = await getProducer()
-        await p.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([t, messages]) => ({ topic: kTopic(t), messages })) })
+        await p.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([t, messages]) => ({ topic: kTopic(t), messages })),
+        })
       } catch (e) {
         throw busUnavailable('Kafka did not accept the events.', e)
       }
@@ -181,7 +191,11 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
       const todo = ends.filter((e) => start.get(e.partition)! < BigInt(e.high))
       const got: EventMessage[] = []
       if (todo.length > 0) {
-        const consumer = kafka.consumer({ groupId: newId('replay'), maxWaitTimeInMs: 50, sessionTimeout: 6000 })
+        const consumer = kafka.consumer({
+          groupId: newId('replay'),
+          maxWaitTimeInMs: 50,
+          sessionTimeout: 6000,
+        })
         await consumer.connect()
         try {
           await consumer.subscribe({ topics: [kTopic(topic)], fromBeginning: true })
@@ -200,7 +214,12 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
               return Promise.resolve()
             },
           })
-          for (const e of todo) consumer.seek({ topic: kTopic(topic), partition: e.partition, offset: start.get(e.partition)!.toString() })
+          for (const e of todo)
+            consumer.seek({
+              topic: kTopic(topic),
+              partition: e.partition,
+              offset: start.get(e.partition)!.toString(),
+            })
           await Promise.race([finished, new Promise((r) => setTimeout(r, 20_000))])
         } finally {
           await consumer.disconnect()

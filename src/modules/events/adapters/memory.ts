@@ -135,7 +135,8 @@ export function createMemoryTransport(opts: MemoryTransportOptions = {}): Transp
           }
           if (killed) return
           // Acknowledge: move the committed cursor (never backwards, in case of a hand-over).
-          for (const [unit, next] of advance) group.cursors.set(unit, Math.max(group.cursors.get(unit) ?? 0, next))
+          for (const [unit, next] of advance)
+            group.cursors.set(unit, Math.max(group.cursors.get(unit) ?? 0, next))
         }
       }
       const done = loop()

@@ -70,7 +70,10 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
     const previous = epoch
     epoch = current
     if (previous && previous.id !== current.id) {
-      opts.logger?.warn({ since: new Date(previous.since) }, 'redis lost its streams (restart without persistence)')
+      opts.logger?.warn(
+        { since: new Date(previous.since) },
+        'redis lost its streams (restart without persistence)',
+      )
       for (const l of lossListeners) l({ since: new Date(previous.since) })
     } else if (!previous && set === 'OK') {
       // A data set this process has never seen: a first start, or a loss while nothing was running.
@@ -103,15 +106,34 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
     async publish(batch: readonly WireEvent[]) {
       const pipe = redis.pipeline()
       for (const e of batch) {
-        const fields = ['id', e.id, 'k', e.key, 'tn', e.tenantId, 'ts', String(e.occurredAt.getTime()), 'd', JSON.stringify(e.payload)]
+        const fields = [
+          'id',
+          e.id,
+          'k',
+          e.key,
+          'tn',
+          e.tenantId,
+          'ts',
+          String(e.occurredAt.getTime()),
+          'd',
+          JSON.stringify(e.payload),
+        ]
         if (Object.keys(e.headers).length > 0) fields.push('h', JSON.stringify(e.headers))
-        pipe.xadd(stream(e.topic, partitionOf(e.key, partitions)), 'MAXLEN', '~', String(maxLen), '*', ...fields)
+        pipe.xadd(
+          stream(e.topic, partitionOf(e.key, partitions)),
+          'MAXLEN',
+          '~',
+          String(maxLen),
+          '*',
+          ...fields,
+        )
       }
       const results = await pipe.exec().catch((e: unknown) => {
         throw busUnavailable('Redis did not accept the events.', e)
       })
       const failed = results?.find(([err]) => err)
-      if (!results || failed) throw busUnavailable(`Redis rejected an event: ${String(failed?.[0] ?? 'no reply')}`)
+      if (!results || failed)
+        throw busUnavailable(`Redis rejected an event: ${String(failed?.[0] ?? 'no reply')}`)
     },
 
     async consume(o: TransportConsumeOptions, process: BatchHandler): Promise<Subscription> {
@@ -132,9 +154,11 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
 
       const ensureGroups = async (streams: readonly string[]) => {
         for (const s of streams) {
-          await redis.xgroup('CREATE', s, o.group, o.from === 'latest' ? '$' : '0', 'MKSTREAM').catch((e: unknown) => {
-            if (!String(e).includes('BUSYGROUP')) throw e
-          })
+          await redis
+            .xgroup('CREATE', s, o.group, o.from === 'latest' ? '$' : '0', 'MKSTREAM')
+            .catch((e: unknown) => {
+              if (!String(e).includes('BUSYGROUP')) throw e
+            })
         }
       }
       await ensureGroups(units)
@@ -222,9 +246,16 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
       // A partition newly taken over (or after an error): first what is pending to this member,
       // then what its previous holder left pending (XAUTOCLAIM once idle), in id order.
       const drain = async (s: string): Promise<boolean> => {
-        const mine = (await conn.xreadgroup('GROUP', o.group, me, 'COUNT', o.maxInFlight, 'STREAMS', s, '0')) as
-          | [string, [string, Fields | null][]][]
-          | null
+        const mine = (await conn.xreadgroup(
+          'GROUP',
+          o.group,
+          me,
+          'COUNT',
+          o.maxInFlight,
+          'STREAMS',
+          s,
+          '0',
+        )) as [string, [string, Fields | null][]][] | null
         const own = mine?.[0]?.[1] ?? []
         const gone = own.filter((e) => !e[1]).map((e) => e[0])
         if (gone.length > 0) await redis.xack(s, o.group, ...gone)
@@ -233,11 +264,15 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
           await run([[s, ownLive]])
           return false
         }
-        const [, claimed, deleted] = (await redis.xautoclaim(s, o.group, me, o.claimIdleMs, '0-0', 'COUNT', o.maxInFlight)) as [
-          string,
-          (StreamEntry | null)[],
-          string[]?,
-        ]
+        const [, claimed, deleted] = (await redis.xautoclaim(
+          s,
+          o.group,
+          me,
+          o.claimIdleMs,
+          '0-0',
+          'COUNT',
+          o.maxInFlight,
+        )) as [string, (StreamEntry | null)[], string[]?]
         if (deleted && deleted.length > 0) await redis.xack(s, o.group, ...deleted)
         const live = claimed.filter((e): e is StreamEntry => e !== null && Array.isArray(e[1]))
         if (live.length > 0) {

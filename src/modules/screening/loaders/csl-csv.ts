@@ -28,7 +28,8 @@ export function parseCslCsv(csv: string, file = 'consolidated.csv'): ParsedList 
   const header = rows[0]
   if (!header) throw new ListFormatError(file, 'line 1', 'the file is empty')
   const col = new Map(header.cells.map((h, i) => [h.trim(), i]))
-  for (const r of REQUIRED) if (!col.has(r)) throw new ListFormatError(file, 'line 1', `missing column "${r}"`)
+  for (const r of REQUIRED)
+    if (!col.has(r)) throw new ListFormatError(file, 'line 1', `missing column "${r}"`)
   const get = (cells: string[], name: string): string => {
     const i = col.get(name)
     return i === undefined ? '' : (cells[i] ?? '').trim()
@@ -42,7 +43,11 @@ export function parseCslCsv(csv: string, file = 'consolidated.csv'): ParsedList 
   const seen = new Set<string>()
   for (const row of rows.slice(1)) {
     if (row.cells.length !== header.cells.length) {
-      throw new ListFormatError(file, `line ${row.line}`, `expected ${header.cells.length} columns, found ${row.cells.length}`)
+      throw new ListFormatError(
+        file,
+        `line ${row.line}`,
+        `expected ${header.cells.length} columns, found ${row.cells.length}`,
+      )
     }
     const key = get(row.cells, '_id')
     const name = get(row.cells, 'name')

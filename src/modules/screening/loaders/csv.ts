@@ -14,7 +14,8 @@ export function parseCsv(text: string, file: string): CsvRow[] {
   let s = text
   if (s.charCodeAt(0) === 0xfeff) s = s.slice(1)
   // DOS end-of-file marker (0x1A) that OFAC appends.
-  while (s.length > 0 && (s.charCodeAt(s.length - 1) === 0x1a || /\s/.test(s[s.length - 1]!))) s = s.slice(0, -1)
+  while (s.length > 0 && (s.charCodeAt(s.length - 1) === 0x1a || /\s/.test(s[s.length - 1]!)))
+    s = s.slice(0, -1)
   if (s.length > 0) s += '\n'
   const rows: CsvRow[] = []
   let cells: string[] = []

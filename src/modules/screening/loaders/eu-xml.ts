@@ -4,7 +4,15 @@ import type { EntryIdentifier, EntryName, ListEntry, ParsedList } from '../scree
 import type { SubjectType } from '../normalize.js'
 import { asArray, attr, child, parseXml, text, type XmlNode } from './xml.js'
 
-const ARRAYS = new Set(['sanctionEntity', 'nameAlias', 'citizenship', 'birthdate', 'identification', 'address', 'regulation'])
+const ARRAYS = new Set([
+  'sanctionEntity',
+  'nameAlias',
+  'citizenship',
+  'birthdate',
+  'identification',
+  'address',
+  'regulation',
+])
 const pad = (s: string): string => s.padStart(2, '0')
 
 function subjectType(code: string | undefined): SubjectType {
@@ -34,7 +42,8 @@ function birthdate(b: XmlNode): string | undefined {
 export function parseEuXml(xml: string, file = 'eu.xml'): ParsedList {
   const doc = parseXml(xml, file, ARRAYS)
   const root = child(doc, 'export')
-  if (!root) throw new ListFormatError(file, 'root element', 'expected <export> (EU Financial Sanctions Files XML)')
+  if (!root)
+    throw new ListFormatError(file, 'root element', 'expected <export> (EU Financial Sanctions Files XML)')
   const entries: ListEntry[] = []
   asArray(root.sanctionEntity).forEach((e, i) => {
     const key = attr(e, 'logicalId')
@@ -43,9 +52,13 @@ export function parseEuXml(xml: string, file = 'eu.xml'): ParsedList {
     const names: EntryName[] = []
     for (const a of asArray(e.nameAlias)) {
       const whole =
-        attr(a, 'wholeName') ?? [attr(a, 'firstName'), attr(a, 'middleName'), attr(a, 'lastName')].filter(Boolean).join(' ')
+        attr(a, 'wholeName') ??
+        [attr(a, 'firstName'), attr(a, 'middleName'), attr(a, 'lastName')].filter(Boolean).join(' ')
       if (!whole) continue
-      names.push({ name: whole, kind: names.length === 0 ? 'primary' : attr(a, 'strong') === 'false' ? 'weak_alias' : 'alias' })
+      names.push({
+        name: whole,
+        kind: names.length === 0 ? 'primary' : attr(a, 'strong') === 'false' ? 'weak_alias' : 'alias',
+      })
     }
     if (names.length === 0) throw new ListFormatError(file, where, 'no <nameAlias> with a name')
     const countries = new Set<string>()
@@ -58,16 +71,24 @@ export function parseEuXml(xml: string, file = 'eu.xml'): ParsedList {
       const num = attr(n, 'number') ?? attr(n, 'latinNumber')
       if (!num) continue
       const c = countryCode(attr(n, 'countryIso2Code'))
-      identifiers.push({ type: attr(n, 'identificationTypeCode') ?? 'id', value: num, ...(c ? { country: c } : {}) })
+      identifiers.push({
+        type: attr(n, 'identificationTypeCode') ?? 'id',
+        value: num,
+        ...(c ? { country: c } : {}),
+      })
     }
-    const programmes = asArray(e.regulation).map((r) => attr(r, 'programme')).filter((p): p is string => !!p)
+    const programmes = asArray(e.regulation)
+      .map((r) => attr(r, 'programme'))
+      .filter((p): p is string => !!p)
     const remark = text(e.remark)
     entries.push({
       listId: 'eu',
       key,
       type: subjectType(attr(child(e, 'subjectType'), 'code')),
       names,
-      dobs: asArray(e.birthdate).map(birthdate).filter((d): d is string => !!d),
+      dobs: asArray(e.birthdate)
+        .map(birthdate)
+        .filter((d): d is string => !!d),
       countries: [...countries],
       identifiers,
       cryptoAddresses: [],

@@ -5,10 +5,30 @@ import type { CryptoAddress, EntryIdentifier, EntryName, ListEntry, ParsedList }
 import { asArray, attr, child, parseXml, text, type XmlNode } from './xml.js'
 
 const ARRAYS = new Set([
-  'DistinctParty', 'Profile', 'Identity', 'Alias', 'DocumentedName', 'DocumentedNamePart', 'NamePartGroup',
-  'MasterNamePartGroup', 'Feature', 'FeatureVersion', 'VersionDetail', 'VersionLocation', 'IDRegDocument',
-  'Location', 'LocationCountry', 'AliasType', 'PartySubType', 'PartyType', 'FeatureType', 'NamePartType',
-  'IDRegDocType', 'Country', 'SanctionsEntry', 'SanctionsMeasure',
+  'DistinctParty',
+  'Profile',
+  'Identity',
+  'Alias',
+  'DocumentedName',
+  'DocumentedNamePart',
+  'NamePartGroup',
+  'MasterNamePartGroup',
+  'Feature',
+  'FeatureVersion',
+  'VersionDetail',
+  'VersionLocation',
+  'IDRegDocument',
+  'Location',
+  'LocationCountry',
+  'AliasType',
+  'PartySubType',
+  'PartyType',
+  'FeatureType',
+  'NamePartType',
+  'IDRegDocType',
+  'Country',
+  'SanctionsEntry',
+  'SanctionsMeasure',
 ])
 
 const pad = (s: string): string => s.padStart(2, '0')
@@ -76,7 +96,11 @@ export function parseOfacAdvancedXml(xml: string, file = 'sdn_advanced.xml'): Pa
     const country = countriesById.get(attr(d, 'IssuedBy-CountryID') ?? '')
     const cc = country ? countryCode(attr(country, 'ISO2') ?? text(country)) : undefined
     const list = docsByIdentity.get(identity) ?? []
-    list.push({ type: text(docTypes.get(attr(d, 'IDRegDocTypeID') ?? '')) ?? 'document', value: no, ...(cc ? { country: cc } : {}) })
+    list.push({
+      type: text(docTypes.get(attr(d, 'IDRegDocTypeID') ?? '')) ?? 'document',
+      value: no,
+      ...(cc ? { country: cc } : {}),
+    })
     docsByIdentity.set(identity, list)
   }
   const entries: ListEntry[] = []
@@ -90,14 +114,25 @@ export function parseOfacAdvancedXml(xml: string, file = 'sdn_advanced.xml'): Pa
     const subName = (text(sub) ?? '').toLowerCase()
     const partyName = (text(partyTypes.get(attr(sub, 'PartyTypeID') ?? '')) ?? '').toLowerCase()
     const type: SubjectType =
-      subName === 'vessel' ? 'vessel' : subName === 'aircraft' ? 'aircraft' : partyName === 'individual' ? 'person' : partyName === 'entity' ? 'entity' : 'unknown'
+      subName === 'vessel'
+        ? 'vessel'
+        : subName === 'aircraft'
+          ? 'aircraft'
+          : partyName === 'individual'
+            ? 'person'
+            : partyName === 'entity'
+              ? 'entity'
+              : 'unknown'
     const names: EntryName[] = []
     const identifiers: EntryIdentifier[] = []
     for (const identity of asArray(profile.Identity)) {
       const partTypeByGroup = new Map<string, string>()
       for (const mg of asArray(child(identity, 'NamePartGroups')?.MasterNamePartGroup)) {
         for (const g of asArray(mg.NamePartGroup)) {
-          partTypeByGroup.set(attr(g, 'ID') ?? '', (text(namePartTypes.get(attr(g, 'NamePartTypeID') ?? '')) ?? '').toLowerCase())
+          partTypeByGroup.set(
+            attr(g, 'ID') ?? '',
+            (text(namePartTypes.get(attr(g, 'NamePartTypeID') ?? '')) ?? '').toLowerCase(),
+          )
         }
       }
       for (const alias of asArray(identity.Alias)) {
@@ -114,9 +149,14 @@ export function parseOfacAdvancedXml(xml: string, file = 'sdn_advanced.xml'): Pa
             const pt = partTypeByGroup.get(attr(v, 'NamePartGroupID') ?? '') ?? ''
             ;(pt === 'last name' ? last : rest).push(value)
           }
-          const full = last.length && rest.length ? `${last.join(' ')}, ${rest.join(' ')}` : [...last, ...rest].join(' ')
-          if (!full) throw new ListFormatError(file, `${where} <DocumentedName>`, 'a name without any <NamePartValue>')
-          names.push({ name: full, kind: primary && aliasType === 'name' ? 'primary' : low ? 'weak_alias' : 'alias' })
+          const full =
+            last.length && rest.length ? `${last.join(' ')}, ${rest.join(' ')}` : [...last, ...rest].join(' ')
+          if (!full)
+            throw new ListFormatError(file, `${where} <DocumentedName>`, 'a name without any <NamePartValue>')
+          names.push({
+            name: full,
+            kind: primary && aliasType === 'name' ? 'primary' : low ? 'weak_alias' : 'alias',
+          })
         }
       }
       identifiers.push(...(docsByIdentity.get(attr(identity, 'ID') ?? '') ?? []))
@@ -133,7 +173,8 @@ export function parseOfacAdvancedXml(xml: string, file = 'sdn_advanced.xml'): Pa
           const d = datePeriod(child(fv, 'DatePeriod'))
           if (d) dobs.push(d)
         } else if (/nationality|citizenship|flag/i.test(ft)) {
-          for (const vl of asArray(fv.VersionLocation)) for (const c of locations.get(attr(vl, 'LocationID') ?? '') ?? []) countries.add(c)
+          for (const vl of asArray(fv.VersionLocation))
+            for (const c of locations.get(attr(vl, 'LocationID') ?? '') ?? []) countries.add(c)
         } else if (/^Digital Currency Address - /i.test(ft)) {
           for (const vd of asArray(fv.VersionDetail)) {
             const a = text(vd)
@@ -142,7 +183,17 @@ export function parseOfacAdvancedXml(xml: string, file = 'sdn_advanced.xml'): Pa
         }
       }
     }
-    entries.push({ listId: 'ofac_sdn', key, type, names, dobs, countries: [...countries], identifiers, cryptoAddresses: crypto, programs: [] })
+    entries.push({
+      listId: 'ofac_sdn',
+      key,
+      type,
+      names,
+      dobs,
+      countries: [...countries],
+      identifiers,
+      cryptoAddresses: crypto,
+      programs: [],
+    })
   })
   return { listId: 'ofac_sdn', format: 'ofac-advanced-xml', entries, warnings: [] }
 }

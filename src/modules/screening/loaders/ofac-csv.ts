@@ -66,14 +66,18 @@ export function parseOfacCsv(files: OfacCsvFiles, listId: ListId = 'ofac_sdn'): 
       key,
       type,
       names: [{ name, kind: 'primary' }],
-      programs: (ofacValue(row.cells[3]) ?? '').split(/\]\s*\[|[[\]]|\s+/).map((s) => s.trim()).filter(Boolean),
+      programs: (ofacValue(row.cells[3]) ?? '')
+        .split(/\]\s*\[|[[\]]|\s+/)
+        .map((s) => s.trim())
+        .filter(Boolean),
       remarks: ofacValue(row.cells[11]) ?? '',
       countries,
     })
   }
   if (files.comments) {
     for (const row of parseCsv(files.comments.text, files.comments.name)) {
-      if (row.cells.length < 2) throw new ListFormatError(files.comments.name, `line ${row.line}`, 'expected 2 columns')
+      if (row.cells.length < 2)
+        throw new ListFormatError(files.comments.name, `line ${row.line}`, 'expected 2 columns')
       const key = entNum(row.cells[0], files.comments.name, row.line)
       const d = drafts.get(key)
       const more = ofacValue(row.cells[1])
@@ -84,7 +88,11 @@ export function parseOfacCsv(files: OfacCsvFiles, listId: ListId = 'ofac_sdn'): 
     let orphans = 0
     for (const row of parseCsv(files.alt.text, files.alt.name)) {
       if (row.cells.length !== 5) {
-        throw new ListFormatError(files.alt.name, `line ${row.line}`, `expected 5 columns, found ${row.cells.length}`)
+        throw new ListFormatError(
+          files.alt.name,
+          `line ${row.line}`,
+          `expected 5 columns, found ${row.cells.length}`,
+        )
       }
       const key = entNum(row.cells[0], files.alt.name, row.line)
       const name = ofacValue(row.cells[3])
@@ -97,12 +105,17 @@ export function parseOfacCsv(files: OfacCsvFiles, listId: ListId = 'ofac_sdn'): 
       const remark = (ofacValue(row.cells[4]) ?? '').toLowerCase()
       d.names.push({ name, kind: remark.includes('weak') ? 'weak_alias' : 'alias' })
     }
-    if (orphans > 0) warnings.push(`${files.alt.name}: ${orphans} aliases of entries absent from ${p.name} were skipped`)
+    if (orphans > 0)
+      warnings.push(`${files.alt.name}: ${orphans} aliases of entries absent from ${p.name} were skipped`)
   }
   if (files.add) {
     for (const row of parseCsv(files.add.text, files.add.name)) {
       if (row.cells.length !== 6) {
-        throw new ListFormatError(files.add.name, `line ${row.line}`, `expected 6 columns, found ${row.cells.length}`)
+        throw new ListFormatError(
+          files.add.name,
+          `line ${row.line}`,
+          `expected 6 columns, found ${row.cells.length}`,
+        )
       }
       const key = entNum(row.cells[0], files.add.name, row.line)
       const d = drafts.get(key)

@@ -11,14 +11,28 @@ export interface RemarkFacts {
 }
 
 const MONTHS: Record<string, number> = {
-  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0')
 
 /** "04 Apr 1962", "Apr 1962", "1962", "circa 1962", "1960 to 1962", "1962-04-04" → list DOB strings. */
 export function parseDateText(text: string): string[] {
-  const t = text.trim().replace(/^circa\s+/i, '').replace(/\.$/, '')
+  const t = text
+    .trim()
+    .replace(/^circa\s+/i, '')
+    .replace(/\.$/, '')
   const range = /^(?:\d{1,2}\s+[A-Za-z]{3}\s+)?(\d{4})\s+to\s+(?:\d{1,2}\s+[A-Za-z]{3}\s+)?(\d{4})$/.exec(t)
   if (range) return [`${range[1]}/${range[2]}`]
   let r = /^(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?\s+(\d{4})$/.exec(t)
@@ -69,7 +83,11 @@ export function parseRemarks(remarks: string | undefined): RemarkFacts {
       continue
     }
     r = ID_CLAUSE.exec(clause)
-    if (r && !/^a\.k\.a/i.test(clause) && !/^(Linked To|Additional Sanctions|Secondary sanctions)/i.test(clause)) {
+    if (
+      r &&
+      !/^a\.k\.a/i.test(clause) &&
+      !/^(Linked To|Additional Sanctions|Secondary sanctions)/i.test(clause)
+    ) {
       const country = r[3] ? countryCode(r[3]) : undefined
       out.identifiers.push({ type: r[1]!.trim(), value: r[2]!.trim(), ...(country ? { country } : {}) })
     }

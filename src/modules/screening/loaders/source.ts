@@ -62,7 +62,8 @@ export function detectFormat(src: ListSource): ListFormat {
 }
 
 function pick(src: ListSource, re: RegExp): { name: string; text: string } | undefined {
-  for (const [name, buf] of src.files) if (re.test(name.toLowerCase())) return { name, text: decode(name, buf) }
+  for (const [name, buf] of src.files)
+    if (re.test(name.toLowerCase())) return { name, text: decode(name, buf) }
   return undefined
 }
 
@@ -77,7 +78,9 @@ export function parseListSource(src: ListSource, format: ListFormat = detectForm
     case 'ofac-csv':
     case 'ofac-cons-csv': {
       const cons = format === 'ofac-cons-csv'
-      const primary = pick(src, cons ? /^cons_prim.*\.csv$/ : /^sdn\.csv$/) ?? (src.files.size === 1 ? single(src) : undefined)
+      const primary =
+        pick(src, cons ? /^cons_prim.*\.csv$/ : /^sdn\.csv$/) ??
+        (src.files.size === 1 ? single(src) : undefined)
       if (!primary) throw unknownFormat(src.name)
       const alt = pick(src, cons ? /^cons_alt.*\.csv$/ : /^alt\.csv$/)
       const add = pick(src, cons ? /^cons_add.*\.csv$/ : /^add\.csv$/)

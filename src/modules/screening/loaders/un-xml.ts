@@ -4,8 +4,17 @@ import type { EntryIdentifier, EntryName, ListEntry, ParsedList } from '../scree
 import { asArray, child, parseXml, text, type XmlNode } from './xml.js'
 
 const ARRAYS = new Set([
-  'INDIVIDUAL', 'ENTITY', 'INDIVIDUAL_ALIAS', 'ENTITY_ALIAS', 'INDIVIDUAL_DATE_OF_BIRTH', 'INDIVIDUAL_DOCUMENT',
-  'INDIVIDUAL_ADDRESS', 'ENTITY_ADDRESS', 'NATIONALITY', 'VALUE', 'INDIVIDUAL_PLACE_OF_BIRTH',
+  'INDIVIDUAL',
+  'ENTITY',
+  'INDIVIDUAL_ALIAS',
+  'ENTITY_ALIAS',
+  'INDIVIDUAL_DATE_OF_BIRTH',
+  'INDIVIDUAL_DOCUMENT',
+  'INDIVIDUAL_ADDRESS',
+  'ENTITY_ADDRESS',
+  'NATIONALITY',
+  'VALUE',
+  'INDIVIDUAL_PLACE_OF_BIRTH',
 ])
 
 const pad = (s: string): string => s.padStart(2, '0')
@@ -50,7 +59,9 @@ export function parseUnXml(xml: string, file = 'un.xml'): ParsedList {
     if (!key) throw new ListFormatError(file, where, 'missing <DATAID>')
     if (seen.has(key)) throw new ListFormatError(file, where, `duplicate DATAID ${key}`)
     seen.add(key)
-    const parts = ['FIRST_NAME', 'SECOND_NAME', 'THIRD_NAME', 'FOURTH_NAME'].map((k) => text(node[k])).filter(Boolean)
+    const parts = ['FIRST_NAME', 'SECOND_NAME', 'THIRD_NAME', 'FOURTH_NAME']
+      .map((k) => text(node[k]))
+      .filter(Boolean)
     if (parts.length === 0) throw new ListFormatError(file, where, 'no <FIRST_NAME>')
     const names: EntryName[] = [{ name: parts.join(' '), kind: 'primary' }]
     const original = text(node.NAME_ORIGINAL_SCRIPT)
@@ -69,7 +80,11 @@ export function parseUnXml(xml: string, file = 'un.xml'): ParsedList {
       const num = text(d.NUMBER)
       if (!num) continue
       const c = countryCode(text(d.ISSUING_COUNTRY) ?? text(d.COUNTRY_OF_ISSUE))
-      identifiers.push({ type: text(d.TYPE_OF_DOCUMENT) ?? 'document', value: num, ...(c ? { country: c } : {}) })
+      identifiers.push({
+        type: text(d.TYPE_OF_DOCUMENT) ?? 'document',
+        value: num,
+        ...(c ? { country: c } : {}),
+      })
     }
     const listType = text(node.UN_LIST_TYPE)
     const comments = text(node.COMMENTS1)
