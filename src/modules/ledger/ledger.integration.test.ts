@@ -273,7 +273,8 @@ describeEachDb('ledger', (target) => {
         'LEDGER_POST_EXCEEDS_PENDING',
       )
       expect(ok((await ledger.execute(t, [{ op: 'void', transactionId: idA }]))[0]).status).toBe('voided')
-      expect((await ledger.expirePending()) >= 0).toBe(true)
+      // Before its timeout a sweep leaves the hold alone.
+      await ledger.expirePending()
       expect((await ledger.getTransaction(t, idB)).status).toBe('pending')
       clock.advance(61_000)
       expect(code((await ledger.execute(t, [{ op: 'post', transactionId: idB }]))[0])).toBe(
