@@ -1,33 +1,15 @@
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { sql } from 'kysely'
 import pino from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createServices } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
+import { monetaCli } from '../support/cli.js'
 
-const run = promisify(execFile)
 const dir = mkdtempSync(join(tmpdir(), 'moneta-cli-'))
-const env = {
-  ...process.env,
-  MONETA_DATA_DIR: dir,
-  DATABASE_URL: '',
-  MONETA_CONFIG_FILE: '',
-  LOG_LEVEL: 'silent',
-}
-
-async function moneta(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const r = await run('node', ['bin/moneta.js', ...args], { env, timeout: 60_000 })
-    return { code: 0, out: r.stdout }
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string }
-    return { code: err.code, out: err.stdout + err.stderr }
-  }
-}
+const moneta = monetaCli({ MONETA_DATA_DIR: dir })
 
 describe('moneta CLI (embedded PGlite)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -65,10 +47,8 @@ describe('moneta CLI (embedded PGlite)', () => {
   )
 
   it('reports bad configuration with exit code 2 and the fix', { timeout: 60_000 }, async () => {
-    const r = await run('node', ['bin/moneta.js', 'config'], { env: { ...env, PORT: 'x' } }).catch(
-      (e: { code: number; stderr: string }) => e,
-    )
-    expect(r).toMatchObject({ code: 2 })
-    expect((r as { stderr: string }).stderr).toContain('PORT must be a whole number')
+    const r = await monetaCli({ MONETA_DATA_DIR: dir, PORT: 'x' })('config')
+    expect(r.code).toBe(2)
+    expect(r.err).toContain('PORT must be a whole number')
   })
 })

@@ -1,29 +1,11 @@
-import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
+import { monetaCli } from '../support/cli.js'
 
-const run = promisify(execFile)
 const dir = mkdtempSync(join(tmpdir(), 'moneta-screen-'))
-const env = {
-  ...process.env,
-  MONETA_DATA_DIR: join(dir, 'data'),
-  DATABASE_URL: '',
-  MONETA_CONFIG_FILE: '',
-  LOG_LEVEL: 'silent',
-}
-
-async function moneta(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const r = await run('node', ['bin/moneta.js', ...args], { env, timeout: 60_000 })
-    return { code: 0, out: r.stdout, err: r.stderr }
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string }
-    return { code: x.code, out: x.stdout, err: x.stderr }
-  }
-}
+const moneta = monetaCli({ MONETA_DATA_DIR: join(dir, 'data') })
 
 describe('moneta screen / lists (embedded PGlite)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }))

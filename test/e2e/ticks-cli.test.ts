@@ -1,34 +1,15 @@
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import pino from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createServices } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { DEFAULT_TENANT } from '../../src/modules/platform/index.js'
+import { monetaCli } from '../support/cli.js'
 
-const run = promisify(execFile)
 const dir = mkdtempSync(join(tmpdir(), 'moneta-ticks-'))
-const env = {
-  ...process.env,
-  MONETA_DATA_DIR: dir,
-  DATABASE_URL: '',
-  REDIS_URL: '',
-  MONETA_CONFIG_FILE: '',
-  LOG_LEVEL: 'silent',
-}
-
-async function moneta(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const r = await run('node', ['bin/moneta.js', ...args], { env, timeout: 60_000 })
-    return { code: 0, out: r.stdout, err: r.stderr }
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string }
-    return { code: err.code, out: err.stdout, err: err.stderr }
-  }
-}
+const moneta = monetaCli({ MONETA_DATA_DIR: dir })
 
 const csv = [
   'ts,instrument,price,volume',

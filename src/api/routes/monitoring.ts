@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
 import {
+  alertPayload,
   describeFeatures,
   type AlertRecord,
   type FiredRule,
@@ -173,20 +174,11 @@ const ruleSetView = (r: RuleSetRecord) => ({
   definition: r.definition,
 })
 
+// The event payload plus what only the API shows (dedup count, workflow status, creation time).
 const alertView = (a: AlertRecord) => ({
-  alertId: a.alertId,
-  ruleSetVersion: a.ruleSetVersion,
-  ruleId: a.ruleId,
-  typology: a.typology,
-  subject: a.subject,
-  outcome: a.outcome,
-  score: a.score,
-  reason: a.reason,
-  txnId: a.txnId,
-  at: a.at.toISOString(),
+  ...alertPayload(a),
   hits: a.hits,
   status: a.status,
-  context: a.context,
   createdAt: a.createdAt.toISOString(),
 })
 

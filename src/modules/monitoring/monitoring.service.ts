@@ -507,7 +507,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
   }
 }
 
-export function alertPayload(a: AlertRecord): Record<string, unknown> {
+export function alertPayload(a: AlertRecord) {
   return {
     alertId: a.alertId,
     ruleSetVersion: a.ruleSetVersion,
