@@ -134,6 +134,11 @@ export interface GatewayEvent {
   readonly paymentRef?: string
   /** Our payment id when the vendor echoed our metadata back. */
   readonly paymentId?: string
+  /**
+   * Our tenant id when the vendor echoed our metadata back. A routing hint only: the webhook inbox
+   * keys the row by it and the payment is still looked up under that tenant before anything applies.
+   */
+  readonly tenantId?: string
   /** Vendor id of the refund, dispute or payout the event is about. */
   readonly objectRef?: string
   readonly amount?: bigint
@@ -171,12 +176,7 @@ export interface PaymentGateway {
     idempotencyKey: string,
   ): Promise<GatewayPaymentState>
   cancel(gatewayRef: string, idempotencyKey: string): Promise<GatewayPaymentState>
-  refund(
-    gatewayRef: string,
-    amount: bigint,
-    currency: string,
-    idempotencyKey: string,
-  ): Promise<RefundResult>
+  refund(gatewayRef: string, amount: bigint, currency: string, idempotencyKey: string): Promise<RefundResult>
   /** The sweeper's question for payments in status `unknown`; by our payment id when no ref came back. */
   retrieve(ref: { gatewayRef?: string; paymentId: string }): Promise<GatewayPaymentState | undefined>
   payout?(amount: bigint, currency: string, idempotencyKey: string): Promise<PayoutResult>
