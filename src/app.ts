@@ -15,6 +15,7 @@ import {
 } from './modules/monitoring/index.js'
 import { createEventBackbone, type EventBackbone } from './modules/events/index.js'
 import { createMarket, marketEvents, type Market } from './modules/market/index.js'
+import { createWebhooks, webhooksEvents, type Webhooks } from './modules/webhooks/index.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -40,6 +41,8 @@ export interface AppServices {
   readonly market: Market
   /** Transaction monitoring: CEL rules, velocity features, typologies, decisions, alerts, backtests. */
   readonly monitoring: Monitoring
+  /** Outgoing webhooks to tenants' endpoints: endpoints, fan-out consumer, delivery worker. */
+  readonly webhooks: Webhooks
 }
 
 export interface App {
@@ -106,13 +109,25 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
           ? { kind: 'kafka', brokers: config.kafkaBrokers }
           : { kind: 'memory' },
     relay: { retentionMs: config.outboxRetentionMs },
-    events: [...marketEvents, ...monitoringEvents, ...screeningEvents],
+    events: [...marketEvents, ...monitoringEvents, ...screeningEvents, ...webhooksEvents],
     logger,
   })
   const market = createMarket({ db: db.db, events, clock, logger })
   // Alerts go to the events outbox in the alert's transaction.
   const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
   const screening = createScreening({ db: db.db, clock, ids, logger, outbox: events.outbox })
+  const webhooks = createWebhooks({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    fieldCipher: crypto.fieldCipher,
+    catalogue: events.catalogue,
+    outbox: events.outbox,
+    bus: events.bus,
+    inbox: events.inbox,
+    options: config.webhooks,
+  })
   return {
     config,
     db,
@@ -127,6 +142,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     monitoring,
     events,
     market,
+    webhooks,
   }
 }
 
@@ -192,11 +208,18 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         (sub) => subscriptions.push(sub),
         (err: unknown) => services.logger.error({ err }, 'monitoring ledger consumer failed to start'),
       )
+      // Outgoing webhooks: every event fans out to the tenant's matching endpoints; the worker sends them.
+      services.webhooks.startConsumer().then(
+        (sub) => subscriptions.push(sub),
+        (err: unknown) => services.logger.error({ err }, 'webhooks consumer failed to start'),
+      )
+      services.webhooks.worker.start()
     },
     async close() {
       for (const t of timers) clearInterval(t)
       for (const sub of subscriptions) await sub.close()
       await server.close()
+      await services.webhooks.close()
       await services.market.close()
       await services.events.close()
       await services.ledger.close()

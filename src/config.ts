@@ -31,6 +31,22 @@ export interface Config {
   readonly masterKeyFile: string | undefined
   /** Audit entry texts older than this are pruned (hashes stay, so the log still verifies). */
   readonly auditRetentionDays: number | undefined
+  /** Outgoing webhooks (docs/webhooks-out.md). */
+  readonly webhooks: WebhooksConfig
+}
+
+export interface WebhooksConfig {
+  /** Plain http to any host (otherwise only localhost / 127.0.0.1). */
+  readonly allowHttp: boolean
+  /** Endpoints on private / loopback addresses; default true unless NODE_ENV=production. */
+  readonly allowPrivate: boolean
+  readonly timeoutMs: number
+  /** How long a rotated-out secret keeps signing. */
+  readonly rotationOverlapMs: number
+  /** An endpoint whose every attempt failed for this long is disabled. */
+  readonly disableAfterMs: number
+  /** Delivery attempts in flight per worker process. */
+  readonly concurrency: number
 }
 
 /** Wraps a secret so that logging or serialising it prints `<redacted>`. */
@@ -78,6 +94,12 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_MASTER_KEY: 'masterKey',
   MONETA_MASTER_KEY_FILE: 'masterKeyFile',
   MONETA_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
+  MONETA_WEBHOOKS_ALLOW_HTTP: 'webhooksAllowHttp',
+  MONETA_WEBHOOKS_ALLOW_PRIVATE: 'webhooksAllowPrivate',
+  MONETA_WEBHOOKS_TIMEOUT_MS: 'webhooksTimeoutMs',
+  MONETA_WEBHOOKS_SECRET_OVERLAP_MS: 'webhooksSecretOverlapMs',
+  MONETA_WEBHOOKS_DISABLE_AFTER_MS: 'webhooksDisableAfterMs',
+  MONETA_WEBHOOKS_CONCURRENCY: 'webhooksConcurrency',
 }
 
 function readFile(env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
@@ -123,6 +145,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return fallback
     }
     return n
+  }
+
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = get(name)
+    if (raw === undefined) return fallback
+    if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true
+    if (['false', '0', 'no'].includes(raw.toLowerCase())) return false
+    problems.push(`${name} must be true or false, got "${raw}".`)
+    return fallback
   }
 
   const databaseUrl = get('DATABASE_URL')
@@ -181,6 +212,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       get('MONETA_AUDIT_RETENTION_DAYS') === undefined
         ? undefined
         : int('MONETA_AUDIT_RETENTION_DAYS', 0, 1, 36_500),
+    webhooks: {
+      allowHttp: bool('MONETA_WEBHOOKS_ALLOW_HTTP', false),
+      allowPrivate: bool('MONETA_WEBHOOKS_ALLOW_PRIVATE', env.NODE_ENV !== 'production'),
+      timeoutMs: int('MONETA_WEBHOOKS_TIMEOUT_MS', 10_000, 100, 60_000),
+      rotationOverlapMs: int('MONETA_WEBHOOKS_SECRET_OVERLAP_MS', 24 * 3_600_000, 0, 7 * 24 * 3_600_000),
+      disableAfterMs: int(
+        'MONETA_WEBHOOKS_DISABLE_AFTER_MS',
+        5 * 24 * 3_600_000,
+        60_000,
+        30 * 24 * 3_600_000,
+      ),
+      concurrency: int('MONETA_WEBHOOKS_CONCURRENCY', 64, 1, 1000),
+    },
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)

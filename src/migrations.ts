@@ -7,6 +7,7 @@ import { cryptoMigrations } from './modules/crypto/index.js'
 import { auditMigrations } from './modules/audit/index.js'
 import { screeningMigrations } from './modules/screening/index.js'
 import { monitoringMigrations } from './modules/monitoring/index.js'
+import { webhooksMigrations } from './modules/webhooks/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
 export const allMigrations: readonly NamedMigrations[] = [
@@ -18,6 +19,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   auditMigrations,
   screeningMigrations,
   monitoringMigrations,
+  webhooksMigrations,
 ]
 
 /** SQL functions re-applied (CREATE OR REPLACE) on every migrate; see migrateToLatest. */
