@@ -8,6 +8,7 @@ import { registerKeysCommands } from './commands/keys.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerScreeningCommands } from './commands/screening.js'
 import { registerMonitoringCommands } from './commands/monitoring.js'
+import { registerAttackCommands } from './commands/attack.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
 const program = new Command('moneta')
@@ -22,6 +23,7 @@ registerKeysCommands(program)
 registerAuditCommands(program)
 registerScreeningCommands(program)
 registerMonitoringCommands(program)
+registerAttackCommands(program)
 
 try {
   await program.parseAsync(process.argv)

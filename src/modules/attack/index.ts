@@ -1,0 +1,9 @@
+/**
+ * `moneta attack`: the security test suite run from the outside against a deployment. Every check
+ * talks to the target over HTTP only (fetch), as an attacker would; nothing here opens the database.
+ */
+export { runAttack, type AttackOptions } from './attack.js'
+export { formatTable, type AttackReport, type CheckResult } from './report.js'
+export { createHttpClient, type HttpClient } from './http.js'
+export { listOperations, type Operation } from './openapi.js'
+export { seedTenant, snapshot, sweep, badOutcome, type Probe, type TenantSeed } from './isolation.js'

@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto'
+import { describe, field, idemKey, type Exchange, type HttpClient } from './http.js'
+import { fillPath, sampleBody, type Operation } from './openapi.js'
+import { createAuthorisedPayment } from './payments.js'
+
+/** One object made in tenant A through the API, with where it lives and how A reads it back. */
+export interface SeededObject {
+  readonly kind: string
+  /** Path segments whose next parameter takes this id (`payments` for /v1/payments/{id}). */
+  readonly resources: readonly string[]
+  readonly id: string
+  /** GET path A uses to snapshot it; undefined when the API has no single-object read. */
+  readonly readPath: string | undefined
+}
+
+export interface TenantSeed {
+  readonly objects: SeededObject[]
+  /** A string stored in A's objects (metadata, notes, names); it must never appear in B's answers. */
+  readonly marker: string
+  /** Kinds that could not be made, with the answer that stopped them. */
+  readonly failures: string[]
+}
+
+type Seeder = (a: HttpClient, marker: string, add: (o: SeededObject) => void) => Promise<void>
+
+function must(res: Exchange, what: string, ...ok: number[]): Exchange {
+  if (!ok.includes(res.status))
+    throw new Error(`${what}: ${describe(res)} ${JSON.stringify(res.body).slice(0, 160)}`)
+  return res
+}
+
+const SEEDERS: Record<string, Seeder> = {
+  async ledger(a, marker, add) {
+    const ids = [1, 2].map(() => `atk_${randomBytes(6).toString('hex')}`)
+    for (const [i, id] of ids.entries()) {
+      must(
+        await a.request('POST', '/v1/accounts', {
+          body: { id, currency: 'USD', normalSide: i === 0 ? 'debit' : 'credit', metadata: { marker } },
+          idempotencyKey: idemKey(),
+        }),
+        'create account',
+        201,
+      )
+      add({ kind: 'account', resources: ['accounts'], id, readPath: `/v1/accounts/${id}` })
+    }
+    const txn = must(
+      await a.request('POST', '/v1/transactions', {
+        body: {
+          legs: [{ source: ids[0], destination: ids[1], amount: '500', currency: 'USD' }],
+          pending: true,
+          metadata: { marker },
+        },
+        idempotencyKey: idemKey(),
+      }),
+      'create pending transaction',
+      201,
+    )
+    const txnId = String(field(txn, 'id'))
+    add({
+      kind: 'transaction',
+      resources: ['transactions'],
+      id: txnId,
+      readPath: `/v1/transactions/${txnId}`,
+    })
+  },
+  async vault(a, _marker, add) {
+    const res = must(
+      await a.request('POST', '/v1/vault/cards', {
+        body: { pan: '4242424242424242', expMonth: 7, expYear: 2031 },
+      }),
+      'tokenize card',
+      200,
+      201,
+    )
+    const token = String(field(res, 'token'))
+    add({ kind: 'card token', resources: ['cards'], id: token, readPath: `/v1/vault/cards/${token}` })
+  },
+  async market(a, _marker, add) {
+    const res = must(
+      await a.request('POST', '/v1/market/rules', {
+        body: { instrument: 'ATKUSD', kind: 'price_cross', level: '100' },
+      }),
+      'create market rule',
+      200,
+      201,
+    )
+    add({ kind: 'market rule', resources: ['rules'], id: String(field(res, 'id')), readPath: undefined })
+  },
+  async monitoring(a, marker, add) {
+    const res = must(
+      await a.request('POST', '/v1/monitoring/rule-sets', {
+        body: {
+          note: marker,
+          rules: [{ id: 'atk', when: 'txn.amount > 1', outcome: 'review', score: 1, reason: marker }],
+        },
+      }),
+      'create rule set',
+      201,
+    )
+    const version = String(field(res, 'version'))
+    add({
+      kind: 'rule set',
+      resources: ['rule-sets'],
+      id: version,
+      readPath: `/v1/monitoring/rule-sets/${version}`,
+    })
+  },
+  async payments(a, marker, add) {
+    const p = await createAuthorisedPayment(a, '1000')
+    must(
+      await a.request('PATCH', `/v1/payments/${p.id}`, {
+        body: { metadata: { marker } },
+        idempotencyKey: idemKey(),
+      }),
+      'tag payment',
+      200,
+    )
+    add({ kind: 'payment', resources: ['payments'], id: p.id, readPath: `/v1/payments/${p.id}` })
+    const captured = await createAuthorisedPayment(a, '2000')
+    must(
+      await a.request('POST', `/v1/payments/${captured.id}/capture`, { body: {}, idempotencyKey: idemKey() }),
+      'capture',
+      200,
+    )
+    const refund = must(
+      await a.request('POST', `/v1/payments/${captured.id}/refunds`, {
+        body: { amount: '100', reason: marker },
+        idempotencyKey: idemKey(),
+      }),
+      'refund',
+      201,
+    )
+    add({
+      kind: 'captured payment',
+      resources: ['payments'],
+      id: captured.id,
+      readPath: `/v1/payments/${captured.id}`,
+    })
+    add({
+      kind: 'refund',
+      resources: ['refunds'],
+      id: String(field(refund, 'id')),
+      readPath: `/v1/payments/${captured.id}/refunds`,
+    })
+  },
+  async operators(a, marker, add) {
+    const email = `${marker}@tenant-a.example`
+    const res = must(
+      await a.request('POST', '/v1/operators', {
+        body: { email, password: `Atk!${randomBytes(18).toString('base64url')}9z`, role: 'analyst' },
+      }),
+      'create operator',
+      201,
+    )
+    add({ kind: 'operator', resources: ['operators'], id: String(field(res, 'id')), readPath: undefined })
+  },
+  async apiKeys(a, marker, add) {
+    const res = must(
+      await a.request('POST', '/v1/api-keys', { body: { name: marker, scopes: ['payments:read'] } }),
+      'create API key',
+      201,
+    )
+    add({ kind: 'API key', resources: ['api-keys'], id: String(field(res, 'id')), readPath: undefined })
+  },
+}
+
+/** Makes one object of each kind in tenant A, through the API only. */
+export async function seedTenant(a: HttpClient): Promise<TenantSeed> {
+  const marker = `atkmark${randomBytes(8).toString('hex')}`
+  const objects: SeededObject[] = []
+  const failures: string[] = []
+  for (const [name, seed] of Object.entries(SEEDERS)) {
+    try {
+      await seed(a, marker, (o) => objects.push(o))
+    } catch (e) {
+      failures.push(`${name}: ${(e as Error).message}`)
+    }
+  }
+  return { objects, marker, failures }
+}
+
+/** What A sees of its objects; compared before and after B's attempts. */
+export async function snapshot(a: HttpClient, seed: TenantSeed): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  for (const o of seed.objects) {
+    if (!o.readPath) continue
+    const res = await a.request('GET', o.readPath)
+    out.set(`${o.kind} ${o.id}`, `${res.status} ${JSON.stringify(res.body)}`)
+  }
+  return out
+}
+
+export type Outcome = 'refused' | 'not reached' | 'no A data' | 'LEAK' | 'ORACLE' | 'ERROR'
+
+export interface Probe {
+  readonly op: Operation
+  readonly line: string
+  readonly outcome: Outcome
+}
+
+/** Bodies that point at A's objects from inside the request (a B transfer out of A's accounts). */
+function bodyFor(op: Operation, seed: TenantSeed): unknown {
+  const of = (kind: string) => seed.objects.filter((o) => o.kind === kind).map((o) => o.id)
+  const [acc1, acc2] = of('account')
+  const [txn] = of('transaction')
+  const key = `${op.method} ${op.path}`
+  if (key === 'POST /v1/transactions' && acc1 && acc2)
+    return { legs: [{ source: acc1, destination: acc2, amount: '1', currency: 'USD' }] }
+  if (key === 'POST /v1/transactions/bulk' && txn)
+    return {
+      items: [
+        { op: 'post', transactionId: txn },
+        { op: 'void', transactionId: txn },
+      ],
+    }
+  if (key === 'PATCH /v1/payments/{id}') return { metadata: { stolen: 'yes' } }
+  if (key === 'PATCH /v1/accounts/{id}') return { metadata: { stolen: 'yes' } }
+  if (key.endsWith('/capture') || key.endsWith('/refunds')) return { amount: '1' }
+  return op.hasBody ? sampleBody(op.bodySchema) : undefined
+}
+
+/** `matched`: the path names one of A's objects of the kind the route serves (not a fallback guess). */
+function classify(
+  res: Exchange,
+  op: Operation,
+  seed: TenantSeed,
+  pathHasAId: boolean,
+  matched: boolean,
+): Outcome {
+  const text = JSON.stringify(res.body)
+  if (text.includes(seed.marker)) return 'LEAK'
+  if (res.status === 404 || res.status === 403) return 'refused'
+  if (res.status === 400 || res.status === 415) return 'not reached'
+  if (res.status === 409 || res.status === 422) return pathHasAId ? 'ORACLE' : 'not reached'
+  if (res.status >= 200 && res.status < 300) {
+    // A GET naming A's object must not find it; a write may only have touched B's own data.
+    if (matched && op.method === 'GET') return 'LEAK'
+    return 'no A data'
+  }
+  return 'ERROR'
+}
+
+/**
+ * Calls every non-public operation with B's key: with A's ids in each path parameter (the id whose
+ * resource matches, else each of A's ids), and list/create operations with bodies naming A's objects.
+ */
+export async function sweep(b: HttpClient, ops: readonly Operation[], seed: TenantSeed): Promise<Probe[]> {
+  const probes: Probe[] = []
+  for (const op of ops) {
+    if (op.public || op.path.endsWith('/stream')) continue
+    const matching = (resource: string): string[] =>
+      seed.objects.filter((o) => o.resources.includes(resource)).map((o) => o.id)
+    const candidates = (resource: string): string[] => {
+      const m = matching(resource)
+      return m.length > 0 ? m : seed.objects.map((o) => o.id)
+    }
+    const paths = new Map<string, boolean>()
+    if (op.params.length === 0) paths.set(op.path, false)
+    else {
+      // One call per candidate of the first parameter; the others take their best match.
+      const firstParam = op.params[0] ?? ''
+      let firstResource = ''
+      fillPath(op, (p, r) => (p === firstParam ? (firstResource = r) : ''))
+      for (const id of candidates(firstResource)) {
+        paths.set(
+          fillPath(op, (p, r) => (p === firstParam ? id : (candidates(r)[0] ?? 'x'))),
+          matching(firstResource).length > 0,
+        )
+      }
+    }
+    for (const [path, matched] of paths) {
+      const body = bodyFor(op, seed)
+      const res = await b.request(op.method, path, {
+        ...(body !== undefined ? { body } : {}),
+        idempotencyKey: idemKey(),
+      })
+      const outcome = classify(res, op, seed, op.params.length > 0, matched)
+      probes.push({ op, outcome, line: `${describe(res)} [${outcome}]` })
+    }
+  }
+  return probes
+}
+
+export const badOutcome = (o: Outcome): boolean => o === 'LEAK' || o === 'ORACLE' || o === 'ERROR'
