@@ -1,0 +1,352 @@
+import { sql, type Transaction } from 'kysely'
+import type { Logger } from 'pino'
+import type { Clock } from '../../shared/clock.js'
+import type { DbHandle } from '../../shared/db/connect.js'
+import type { Database } from '../../shared/db/schema.js'
+import type { GatewayEvent, GatewayName, PaymentGateway } from './gateway.js'
+import { WEBHOOK_INBOX_CHANNEL } from './webhook-inbox.migrations.js'
+import {
+  DEFAULT_RETRY,
+  describeFailure,
+  fromStoredEvent,
+  retryDelayMs,
+  routingTenant,
+  toStoredEvent,
+  UNROUTED_TENANT,
+  type InboxEntry,
+  type InboxOutcome,
+  type InboxStatus,
+  type RetryPolicy,
+} from './webhook-inbox.js'
+import { GroupCommit } from './webhook-inbox.batcher.js'
+import {
+  webhookEventNotDead,
+  webhookGatewayUnknown,
+  webhookInboxUnavailable,
+  webhookTenantUnresolved,
+} from './webhook-inbox.errors.js'
+import {
+  claimDue,
+  countByStatus,
+  insertRows,
+  listRows,
+  markFailed,
+  markProcessed,
+  reviveDead,
+  rowKey,
+  type ClaimedRow,
+  type FailedMark,
+  type ListFilter,
+  type NewInboxRow,
+  type ProcessedMark,
+} from './webhook-inbox.store.js'
+
+type Tx = Transaction<Database>
+
+/** What the inbox needs from payments: the single writer of state transitions, and tenant lookups. */
+export interface WebhookPaymentsPort {
+  /**
+   * Idempotent; runs in the inbox row's transaction, so the row is marked processed with its effect.
+   * Throwing (e.g. PAYMENT_EVENT_OUT_OF_ORDER) rolls the row's work back and schedules a retry.
+   */
+  applyGatewayEvent(
+    tenant: string,
+    gateway: string,
+    event: GatewayEvent,
+    opts: { tx: Tx },
+  ): Promise<InboxOutcome>
+  /** The owner of the payment with this gateway reference (committed rows). */
+  findTenantByGatewayRef(gateway: string, gatewayRef: string): Promise<{ tenantId: string } | undefined>
+  /** The tenant of our payment id, when the vendor echoed it back. */
+  findTenantByPaymentId(paymentId: string): Promise<string | undefined>
+}
+
+export type WebhookVerifier = Pick<PaymentGateway, 'name' | 'verifyWebhook'>
+
+export interface WebhookInboxDeps {
+  readonly db: DbHandle
+  readonly clock: Clock
+  readonly logger?: Logger
+  /** The configured gateway of that name, or undefined. */
+  readonly gateway: (name: string) => WebhookVerifier | undefined
+  readonly payments: WebhookPaymentsPort
+  readonly retry?: Partial<RetryPolicy>
+  /** Receipts written per INSERT (group commit). Default 500. */
+  readonly batchMax?: number
+  /** Rows claimed per processing transaction. Default 100. */
+  readonly claimBatch?: number
+  /** Processing loops on PostgreSQL (PGlite has one connection: always 1). Default 2. */
+  readonly workers?: number
+  /** Safety-net polling interval (due retries, missed notifications). */
+  readonly pollMs?: number
+}
+
+export interface ReceiveResult {
+  readonly eventId: string
+  /** The row's tenant key: the tenant the event names, or `_unrouted`. */
+  readonly tenantId: string
+  /** Already in the inbox: nothing new was stored. */
+  readonly duplicate: boolean
+}
+
+export interface RoundResult {
+  readonly claimed: number
+  readonly processed: number
+  /** Failed and scheduled for another attempt. */
+  readonly retried: number
+  /** Failed for the last time and dead-lettered. */
+  readonly dead: number
+}
+
+export interface WebhookInbox {
+  /** Verifies the signature on the raw body, stores the event once, returns before it is processed. */
+  receive(
+    gateway: string,
+    rawBody: Buffer,
+    headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+  ): Promise<ReceiveResult>
+  /** One processing round: claim due rows, apply each in the round's transaction, mark them. */
+  processDue(opts?: { limit?: number; only?: ListFilter }): Promise<RoundResult>
+  /** Starts the background processor (LISTEN/NOTIFY on PostgreSQL, polling on PGlite). */
+  start(): Promise<void>
+  stop(): Promise<void>
+  list(filter?: ListFilter): Promise<InboxEntry[]>
+  counts(tenantId?: string): Promise<Record<InboxStatus, number>>
+  /**
+   * Puts dead-lettered events back in the queue with a fresh attempt budget and processes them now.
+   * Applying is idempotent, so a replay never has a second effect.
+   */
+  replay(filter: { eventId?: string; gateway?: string; tenantId?: string }): Promise<{
+    revived: InboxEntry[]
+    round: RoundResult
+  }>
+  close(): Promise<void>
+}
+
+const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization'])
+
+const keptHeaders = (h: Readonly<Record<string, string | readonly string[] | undefined>>) => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || DROPPED_HEADERS.has(k.toLowerCase())) continue
+    out[k.toLowerCase()] = typeof v === 'string' ? v : v.join(', ')
+  }
+  return out
+}
+
+export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
+  const { db, clock, logger } = deps
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry }
+  const claimBatch = deps.claimBatch ?? 100
+  const loops = db.engine === 'postgres' ? Math.max(1, deps.workers ?? 2) : 1
+  const pollMs = deps.pollMs ?? (db.engine === 'postgres' ? 1000 : 200)
+
+  const batcher = new GroupCommit<NewInboxRow, boolean>({
+    maxBatch: deps.batchMax ?? 500,
+    maxInFlight: db.engine === 'postgres' ? 4 : 1,
+    async send(rows) {
+      const fresh = await insertRows(db.db, rows)
+      // A key repeated inside one batch is new only for its first occurrence.
+      return rows.map((r) => fresh.delete(rowKey(r.tenantId, r.gateway, r.event.id)))
+    },
+  })
+
+  // ---- processing ----
+
+  const resolveTenant = async (row: ClaimedRow, event: GatewayEvent): Promise<string> => {
+    if (event.paymentRef) {
+      const owner = await deps.payments.findTenantByGatewayRef(row.gateway, event.paymentRef)
+      if (owner) return owner.tenantId
+    }
+    if (event.paymentId) {
+      const t = await deps.payments.findTenantByPaymentId(event.paymentId)
+      if (t) return t
+    }
+    // Payouts and other account-level events name no payment: the tenant the gateway echoed back.
+    if (!event.paymentRef && !event.paymentId && row.tenantId !== UNROUTED_TENANT) return row.tenantId
+    throw webhookTenantUnresolved(
+      event.paymentRef || event.paymentId
+        ? `no payment ${event.paymentRef ?? event.paymentId} on gateway ${row.gateway} (yet)`
+        : 'it names neither a payment nor a tenant',
+    )
+  }
+
+  const applyOne = async (tx: Tx, row: ClaimedRow): Promise<ProcessedMark> => {
+    const event = fromStoredEvent(row.event)
+    // Vendor events we do not map change nothing; they are kept for the operator.
+    if (event.type === 'ignored') {
+      const hint = row.tenantId === UNROUTED_TENANT ? undefined : row.tenantId
+      return { row, outcome: 'ignored', appliedTenantId: hint }
+    }
+    const tenant = await resolveTenant(row, event)
+    if (row.tenantId !== UNROUTED_TENANT && row.tenantId !== tenant) {
+      logger?.warn(
+        { eventId: row.eventId, gateway: row.gateway, named: row.tenantId, owner: tenant },
+        'webhook names another tenant than the payment owner; applied for the owner',
+      )
+    }
+    const outcome = await deps.payments.applyGatewayEvent(tenant, row.gateway, event, { tx })
+    return { row, outcome, appliedTenantId: tenant }
+  }
+
+  const processDue: WebhookInbox['processDue'] = async (opts = {}) => {
+    const now = clock.now()
+    return db.db.transaction().execute(async (tx) => {
+      const rows = await claimDue(tx, now, opts.limit ?? claimBatch, opts.only)
+      const done: ProcessedMark[] = []
+      const failed: FailedMark[] = []
+      for (const row of rows) {
+        // Each row's effect is all-or-nothing inside the round's transaction; a failing row is
+        // rolled back alone and rescheduled, the others commit with their "processed" marks.
+        await sql`SAVEPOINT webhook_row`.execute(tx)
+        try {
+          done.push(await applyOne(tx, row))
+          await sql`RELEASE SAVEPOINT webhook_row`.execute(tx)
+        } catch (err) {
+          await sql`ROLLBACK TO SAVEPOINT webhook_row`.execute(tx)
+          const attempts = row.attempts + 1
+          const dead = attempts >= policy.maxAttempts
+          failed.push({
+            row,
+            error: describeFailure(err),
+            nextAttemptAt: new Date(now.getTime() + retryDelayMs(policy, attempts)),
+            dead,
+          })
+        }
+      }
+      await markProcessed(tx, done, now)
+      for (const f of failed) {
+        await markFailed(tx, f)
+        const log = {
+          eventId: f.row.eventId,
+          gateway: f.row.gateway,
+          attempts: f.row.attempts + 1,
+          error: f.error,
+        }
+        if (f.dead) logger?.error(log, 'webhook event dead-lettered; replay with `moneta webhooks replay`')
+        else logger?.warn({ ...log, retryAt: f.nextAttemptAt }, 'webhook event failed; will retry')
+      }
+      const dead = failed.filter((f) => f.dead).length
+      return { claimed: rows.length, processed: done.length, retried: failed.length - dead, dead }
+    })
+  }
+
+  // ---- background loop ----
+
+  let running = false
+  let kicked = false
+  const sleepers = new Set<() => void>()
+  const kick = () => {
+    kicked = true
+    for (const wake of sleepers) wake()
+  }
+  let listener: import('pg').PoolClient | undefined
+  const loopsDone: Promise<void>[] = []
+
+  const listen = async () => {
+    if (!db.pool || listener) return
+    const client = await db.pool.connect()
+    client.on('notification', kick)
+    client.on('error', (err) => {
+      logger?.warn({ err }, 'webhook inbox listener connection lost')
+      listener = undefined
+      client.release(true)
+    })
+    await client.query(`LISTEN ${WEBHOOK_INBOX_CHANNEL}`)
+    listener = client
+  }
+
+  const loop = async () => {
+    while (running) {
+      kicked = false
+      let claimed = 0
+      try {
+        if (!listener) await listen()
+        claimed = (await processDue()).claimed
+      } catch (err) {
+        logger?.warn({ err }, 'webhook inbox round failed; retrying')
+      }
+      if (!running || claimed >= claimBatch || kicked) continue
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          sleepers.delete(wake)
+          resolve()
+        }
+        sleepers.add(wake)
+        setTimeout(wake, pollMs).unref()
+      })
+    }
+  }
+
+  const stop = async () => {
+    running = false
+    kick()
+    await Promise.all(loopsDone.splice(0))
+    if (listener) {
+      await listener.query(`UNLISTEN ${WEBHOOK_INBOX_CHANNEL}`).catch(() => undefined)
+      listener.release()
+      listener = undefined
+    }
+  }
+
+  return {
+    async receive(gatewayName, rawBody, headers) {
+      const gw = deps.gateway(gatewayName)
+      if (!gw) throw webhookGatewayUnknown(gatewayName)
+      const event = await gw.verifyWebhook(rawBody, headers, clock.now())
+      const row: NewInboxRow = {
+        tenantId: routingTenant(event),
+        gateway: gw.name,
+        event: toStoredEvent(event),
+        rawBody,
+        headers: keptHeaders(headers),
+        receivedAt: clock.now(),
+      }
+      let isNew: boolean
+      try {
+        isNew = await batcher.submit(row)
+      } catch (err) {
+        logger?.error({ err, eventId: event.id }, 'webhook inbox insert failed')
+        throw webhookInboxUnavailable(err)
+      }
+      if (isNew) kick()
+      return { eventId: event.id, tenantId: row.tenantId, duplicate: !isNew }
+    },
+    processDue,
+    async start() {
+      if (running) return
+      running = true
+      await listen().catch((err: unknown) => logger?.warn({ err }, 'webhook inbox LISTEN failed; polling'))
+      for (let i = 0; i < loops; i++) loopsDone.push(loop())
+    },
+    stop,
+    list: (filter = {}) => listRows(db.db, filter),
+    counts: (tenantId) => countByStatus(db.db, tenantId),
+    async replay(filter) {
+      const revived = await reviveDead(db.db, filter, clock.now())
+      if (revived.length === 0) throw webhookEventNotDead(filter.eventId ?? '(any)')
+      const only: ListFilter = {
+        ...(filter.gateway ? { gateway: filter.gateway } : {}),
+        ...(filter.eventId ? { eventId: filter.eventId } : {}),
+      }
+      let round: RoundResult = { claimed: 0, processed: 0, retried: 0, dead: 0 }
+      for (let left = revived.length; left > 0;) {
+        const r = await processDue({ limit: Math.min(left, claimBatch), only })
+        round = {
+          claimed: round.claimed + r.claimed,
+          processed: round.processed + r.processed,
+          retried: round.retried + r.retried,
+          dead: round.dead + r.dead,
+        }
+        if (r.claimed === 0) break
+        left -= r.claimed
+      }
+      kick()
+      return { revived, round }
+    },
+    async close() {
+      await stop()
+      await batcher.close()
+    },
+  }
+}

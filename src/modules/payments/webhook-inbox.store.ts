@@ -1,0 +1,192 @@
+import { sql } from 'kysely'
+import type { Db } from '../../shared/db/connect.js'
+import type { GatewayEventType, GatewayName } from './gateway.js'
+import type { InboxEntry, InboxOutcome, InboxStatus, StoredEvent } from './webhook-inbox.js'
+
+/** A verified event on its way into the inbox. */
+export interface NewInboxRow {
+  readonly tenantId: string
+  readonly gateway: GatewayName
+  readonly event: StoredEvent
+  readonly rawBody: Buffer
+  readonly headers: Readonly<Record<string, string>>
+  readonly receivedAt: Date
+}
+
+/** A row claimed for processing. */
+export interface ClaimedRow {
+  readonly tenantId: string
+  readonly gateway: GatewayName
+  readonly eventId: string
+  readonly event: StoredEvent
+  readonly attempts: number
+}
+
+export interface ProcessedMark {
+  readonly row: ClaimedRow
+  readonly outcome: InboxOutcome
+  readonly appliedTenantId: string | undefined
+}
+
+export interface FailedMark {
+  readonly row: ClaimedRow
+  readonly error: string
+  readonly nextAttemptAt: Date
+  readonly dead: boolean
+}
+
+export const rowKey = (tenantId: string, gateway: string, eventId: string): string =>
+  `${tenantId}\u0000${gateway}\u0000${eventId}`
+
+interface Row {
+  tenant_id: string
+  gateway: string
+  event_id: string
+  event_type: string
+  vendor_type: string
+  payment_ref: string | null
+  payment_id: string | null
+  status: string
+  outcome: string | null
+  applied_tenant_id: string | null
+  attempts: number
+  next_attempt_at: Date | string
+  last_error: string | null
+  received_at: Date | string
+  processed_at: Date | string | null
+}
+
+const toEntry = (r: Row): InboxEntry => ({
+  tenantId: r.tenant_id,
+  gateway: r.gateway as GatewayName,
+  eventId: r.event_id,
+  type: r.event_type as GatewayEventType,
+  vendorType: r.vendor_type,
+  paymentRef: r.payment_ref ?? undefined,
+  paymentId: r.payment_id ?? undefined,
+  status: r.status as InboxStatus,
+  outcome: (r.outcome ?? undefined) as InboxOutcome | undefined,
+  appliedTenantId: r.applied_tenant_id ?? undefined,
+  attempts: r.attempts,
+  nextAttemptAt: new Date(r.next_attempt_at),
+  lastError: r.last_error ?? undefined,
+  receivedAt: new Date(r.received_at),
+  processedAt: r.processed_at === null ? undefined : new Date(r.processed_at),
+})
+
+const ENTRY_COLUMNS = sql.raw(`tenant_id, gateway, event_id, event_type, vendor_type, payment_ref, payment_id,
+  status, outcome, applied_tenant_id, attempts, next_attempt_at, last_error, received_at, processed_at`)
+
+export interface ListFilter {
+  readonly status?: InboxStatus
+  readonly gateway?: string
+  readonly tenantId?: string
+  readonly eventId?: string
+  readonly limit?: number
+}
+
+/**
+ * Inserts a batch in one statement (one commit, one WAL flush for every waiting request).
+ * Returns the keys that were new; the others were already in the inbox.
+ */
+export async function insertRows(db: Db, rows: readonly NewInboxRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set()
+  const r = await sql<{ tenant_id: string; gateway: string; event_id: string }>`
+    INSERT INTO payment_webhook_inbox (tenant_id, gateway, event_id, event_type, vendor_type, payment_ref, payment_id,
+                                       event, raw_body, headers, received_at, next_attempt_at)
+    SELECT x.t, x.g, x.e, x.ty, x.vt, x.pr, x.pi, x.ev::jsonb, decode(x.rb, 'base64'), x.h::jsonb, x.at, x.at
+    FROM unnest(${rows.map((w) => w.tenantId)}::text[], ${rows.map((w) => w.gateway)}::text[],
+                ${rows.map((w) => w.event.id)}::text[], ${rows.map((w) => w.event.type)}::text[],
+                ${rows.map((w) => w.event.vendorType)}::text[], ${rows.map((w) => w.event.paymentRef ?? null)}::text[],
+                ${rows.map((w) => w.event.paymentId ?? null)}::text[], ${rows.map((w) => JSON.stringify(w.event))}::text[],
+                ${rows.map((w) => w.rawBody.toString('base64'))}::text[], ${rows.map((w) => JSON.stringify(w.headers))}::text[],
+                ${rows.map((w) => w.receivedAt.toISOString())}::timestamptz[])
+         AS x(t, g, e, ty, vt, pr, pi, ev, rb, h, at)
+    ON CONFLICT DO NOTHING
+    RETURNING tenant_id, gateway, event_id`.execute(db)
+  return new Set(r.rows.map((row) => rowKey(row.tenant_id, row.gateway, row.event_id)))
+}
+
+/** Claims due pending rows, oldest first, skipping rows another worker holds. Call inside a transaction. */
+export async function claimDue(tx: Db, now: Date, limit: number, only?: ListFilter): Promise<ClaimedRow[]> {
+  const r = await sql<{
+    tenant_id: string
+    gateway: string
+    event_id: string
+    event: StoredEvent
+    attempts: number
+  }>`
+    SELECT tenant_id, gateway, event_id, event, attempts FROM payment_webhook_inbox
+    WHERE status = 'pending' AND next_attempt_at <= ${now.toISOString()}::timestamptz
+      AND (${only?.gateway ?? null}::text IS NULL OR gateway = ${only?.gateway ?? null})
+      AND (${only?.eventId ?? null}::text IS NULL OR event_id = ${only?.eventId ?? null})
+    ORDER BY next_attempt_at
+    LIMIT ${limit}
+    FOR UPDATE SKIP LOCKED`.execute(tx)
+  return r.rows.map((row) => ({
+    tenantId: row.tenant_id,
+    gateway: row.gateway as GatewayName,
+    eventId: row.event_id,
+    event: row.event,
+    attempts: row.attempts,
+  }))
+}
+
+export async function markProcessed(tx: Db, marks: readonly ProcessedMark[], at: Date): Promise<void> {
+  if (marks.length === 0) return
+  await sql`
+    UPDATE payment_webhook_inbox i
+    SET status = 'processed', outcome = x.o, applied_tenant_id = x.at, processed_at = ${at.toISOString()}::timestamptz,
+        attempts = i.attempts + 1, last_error = NULL
+    FROM unnest(${marks.map((m) => m.row.tenantId)}::text[], ${marks.map((m) => m.row.gateway)}::text[],
+                ${marks.map((m) => m.row.eventId)}::text[], ${marks.map((m) => m.outcome)}::text[],
+                ${marks.map((m) => m.appliedTenantId ?? null)}::text[]) AS x(t, g, e, o, at)
+    WHERE i.tenant_id = x.t AND i.gateway = x.g AND i.event_id = x.e`.execute(tx)
+}
+
+export async function markFailed(tx: Db, m: FailedMark): Promise<void> {
+  await sql`
+    UPDATE payment_webhook_inbox
+    SET attempts = attempts + 1, last_error = ${m.error}, next_attempt_at = ${m.nextAttemptAt.toISOString()}::timestamptz,
+        status = ${m.dead ? 'dead' : 'pending'}
+    WHERE tenant_id = ${m.row.tenantId} AND gateway = ${m.row.gateway} AND event_id = ${m.row.eventId}`.execute(
+    tx,
+  )
+}
+
+export async function listRows(db: Db, f: ListFilter): Promise<InboxEntry[]> {
+  const r = await sql<Row>`
+    SELECT ${ENTRY_COLUMNS} FROM payment_webhook_inbox
+    WHERE (${f.status ?? null}::text IS NULL OR status = ${f.status ?? null})
+      AND (${f.gateway ?? null}::text IS NULL OR gateway = ${f.gateway ?? null})
+      AND (${f.tenantId ?? null}::text IS NULL OR tenant_id = ${f.tenantId ?? null}
+           OR applied_tenant_id = ${f.tenantId ?? null})
+      AND (${f.eventId ?? null}::text IS NULL OR event_id = ${f.eventId ?? null})
+    ORDER BY received_at, event_id
+    LIMIT ${f.limit ?? 100}`.execute(db)
+  return r.rows.map(toEntry)
+}
+
+/** Puts dead rows back in the queue, due now, with a fresh attempt budget. Returns them. */
+export async function reviveDead(db: Db, f: ListFilter, now: Date): Promise<InboxEntry[]> {
+  const r = await sql<Row>`
+    UPDATE payment_webhook_inbox
+    SET status = 'pending', attempts = 0, next_attempt_at = ${now.toISOString()}::timestamptz
+    WHERE status = 'dead'
+      AND (${f.gateway ?? null}::text IS NULL OR gateway = ${f.gateway ?? null})
+      AND (${f.eventId ?? null}::text IS NULL OR event_id = ${f.eventId ?? null})
+      AND (${f.tenantId ?? null}::text IS NULL OR tenant_id = ${f.tenantId ?? null})
+    RETURNING ${ENTRY_COLUMNS}`.execute(db)
+  return r.rows.map(toEntry)
+}
+
+/** Counts by status (for the worker's log line and the bench). */
+export async function countByStatus(db: Db, tenantId?: string): Promise<Record<InboxStatus, number>> {
+  const r = await sql<{ status: InboxStatus; n: string | number | bigint }>`
+    SELECT status, count(*) AS n FROM payment_webhook_inbox
+    WHERE ${tenantId ?? null}::text IS NULL OR tenant_id = ${tenantId ?? null} OR applied_tenant_id = ${tenantId ?? null}
+    GROUP BY status`.execute(db)
+  const out: Record<InboxStatus, number> = { pending: 0, processed: 0, dead: 0 }
+  for (const row of r.rows) out[row.status] = Number(row.n)
+  return out
+}
