@@ -14,13 +14,8 @@ import { createInbox, type ConsumerInbox } from './inbox.js'
 import { createKafkaTransport, type KafkaTransportOptions } from './adapters/kafka.js'
 import { createMemoryTransport } from './adapters/memory.js'
 import { createRedisTransport, type RedisTransportOptions } from './adapters/redis-streams.js'
-import {
-  createOutbox,
-  createOutboxRelay,
-  type Outbox,
-  type OutboxRelay,
-  type OutboxRelayOptions,
-} from './outbox.js'
+import { createOutbox, type Outbox } from './outbox.js'
+import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js'
 
 export type BusConfig =
   | { readonly kind: 'memory'; readonly partitions?: number }

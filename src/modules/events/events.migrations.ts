@@ -99,8 +99,49 @@ const timeOrderedEventIds: Migration = {
   },
 }
 
+/**
+ * The relay keeps a cursor instead of marking rows sent (ADR 0101). A row's seq now comes from
+ * event_outbox_next_seq(), which gives the transaction its id before it takes the sequence value:
+ * the relay's proof that a missing seq can no longer commit rests on that order. The pending index
+ * goes (no per-row state to index); the relay reads by seq; republish requests are the only
+ * per-row mark left, indexed only while set.
+ */
+const relayCursor: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE SEQUENCE event_outbox_seq_gen AS bigint`,
+      `SELECT setval('event_outbox_seq_gen', coalesce((SELECT max(seq) FROM event_outbox), 0) + 1, false)`,
+      `CREATE FUNCTION event_outbox_next_seq() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        PERFORM pg_current_xact_id();
+        RETURN nextval('event_outbox_seq_gen');
+      END
+      $$`,
+      `ALTER TABLE event_outbox ALTER COLUMN seq DROP IDENTITY`,
+      `ALTER TABLE event_outbox ALTER COLUMN seq SET DEFAULT event_outbox_next_seq()`,
+      `ALTER TABLE event_outbox ADD COLUMN republish_at timestamptz`,
+      `CREATE INDEX event_outbox_seq ON event_outbox (seq)`,
+      `CREATE INDEX event_outbox_republish ON event_outbox (seq) WHERE republish_at IS NOT NULL`,
+      `DROP INDEX IF EXISTS event_outbox_pending`,
+      // Platform tables (no tenant): a relay's scope may span tenants; on Citus, reference tables.
+      `CREATE TABLE event_relay_cursors (
+        relay_key  text        PRIMARY KEY,
+        watermark  bigint      NOT NULL,
+        updated_at timestamptz NOT NULL
+      )`,
+      `CREATE TABLE event_relay_progress (
+        relay_key text        NOT NULL,
+        at        timestamptz NOT NULL,
+        watermark bigint      NOT NULL,
+        PRIMARY KEY (relay_key, at)
+      )`,
+    ])
+  },
+}
+
 export const eventsMigrations: NamedMigrations = {
   '0100_events_core': eventsCore,
   '0101_events_outbox_lean_indexes': outboxLeanIndexes,
   '0102_events_time_ordered_ids': timeOrderedEventIds,
+  '0103_events_relay_cursor': relayCursor,
 }

@@ -1,0 +1,74 @@
+/**
+ * The relay's position in the outbox, kept without touching the rows it relays (ADR 0101).
+ *
+ * Sequence values are handed out before commit, so a row with a lower seq can become visible after
+ * one with a higher seq. The relay reads forward by seq and remembers every missing value below the
+ * highest seq it has seen (a "gap") together with the snapshot's xmax at the time. Every outbox row
+ * gets its transaction id before its seq (the column default `event_outbox_next_seq()` calls
+ * `pg_current_xact_id()` first), so the transaction that holds a gap's seq has an xid below that xmax.
+ * Once a later snapshot's xmin has passed that xmax, the transaction has ended: if the row is still not
+ * visible, it rolled back and the gap is dead. A gap is therefore relayed when it commits, or dropped
+ * only when it can never commit — never skipped while it still might.
+ */
+export interface Gap {
+  readonly from: bigint
+  readonly to: bigint
+  /** xmax of the snapshot in which these seqs were first missed. */
+  readonly xmax: bigint
+}
+
+export interface RelayCursor {
+  /** Every seq ≤ watermark is relayed or known dead: the persisted restart point. */
+  readonly watermark: bigint
+  /** Highest seq read so far. */
+  readonly scanned: bigint
+  /** Missing seq ranges below `scanned`, ascending and disjoint (ranges: a rolled-back bulk insert
+   *  leaves millions of values unused, and they must not cost a map entry each). */
+  readonly gaps: readonly Gap[]
+}
+
+export const startCursor = (watermark: bigint): RelayCursor => ({ watermark, scanned: watermark, gaps: [] })
+
+/** After reading `seqs` (ascending, all > cursor.scanned) in a snapshot with xmax `snapXmax`. */
+export function afterScan(cursor: RelayCursor, seqs: readonly bigint[], snapXmax: bigint): RelayCursor {
+  if (seqs.length === 0) return cursor
+  const gaps = [...cursor.gaps]
+  let expected = cursor.scanned + 1n
+  for (const seq of seqs) {
+    if (seq > expected) gaps.push({ from: expected, to: seq - 1n, xmax: snapXmax })
+    expected = seq + 1n
+  }
+  const scanned = seqs[seqs.length - 1]!
+  return { scanned, gaps, watermark: watermarkOf(scanned, gaps) }
+}
+
+/**
+ * After looking the gaps up again (`found`: the seqs now visible, relayed in this round) in a
+ * snapshot with xmin `snapXmin`. Returns the ranges that can never fill (their transactions ended).
+ */
+export function afterGapCheck(
+  cursor: RelayCursor,
+  found: readonly bigint[],
+  snapXmin: bigint,
+): { cursor: RelayCursor; dead: readonly Gap[] } {
+  const sorted = [...found].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const gaps: Gap[] = []
+  const dead: Gap[] = []
+  for (const gap of cursor.gaps) {
+    const rest: Gap[] = []
+    let from = gap.from
+    for (const seq of sorted) {
+      if (seq < from || seq > gap.to) continue
+      if (seq > from) rest.push({ from, to: seq - 1n, xmax: gap.xmax })
+      from = seq + 1n
+    }
+    if (from <= gap.to) rest.push({ from, to: gap.to, xmax: gap.xmax })
+    if (snapXmin >= gap.xmax) dead.push(...rest)
+    else gaps.push(...rest)
+  }
+  return { cursor: { scanned: cursor.scanned, gaps, watermark: watermarkOf(cursor.scanned, gaps) }, dead }
+}
+
+function watermarkOf(scanned: bigint, gaps: readonly Gap[]): bigint {
+  return gaps.length === 0 ? scanned : gaps[0]!.from - 1n
+}

@@ -1,0 +1,424 @@
+import { sql } from 'kysely'
+import type { Logger } from 'pino'
+import type { DbHandle } from '../../shared/db/connect.js'
+import type { EventCatalogue } from './catalogue.js'
+import { partitionOf, type EventBus } from './events.js'
+import { OUTBOX_CHANNEL } from './outbox.js'
+import { afterGapCheck, afterScan, startCursor, type Gap, type RelayCursor } from './relay-cursor.js'
+
+const LANES = 16
+const LOCK_CLASS = 0x6d6f6e // advisory lock namespace for relay lanes ("mon")
+const PROGRESS_EVERY_MS = 1000
+
+export interface OutboxRelayOptions {
+  readonly db: DbHandle
+  readonly bus: EventBus
+  readonly catalogue: EventCatalogue
+  readonly logger?: Logger
+  /** Rows read and published per round. Default 1000. */
+  readonly batchSize?: number
+  /** Polling interval: the only wake-up on PGlite, a safety net next to LISTEN on PostgreSQL. */
+  readonly pollMs?: number
+  /** Relayed rows are kept this long so they can be republished. Default 7 days. */
+  readonly retentionMs?: number
+  /** Inbox rows are kept this long (must exceed retentionMs so republished events stay deduplicated). */
+  readonly inboxRetentionMs?: number
+  /**
+   * Relay only these tenants' rows (default: all). Relays with different scopes run side by side,
+   * each with its own cursor; used to split the work by tenant, and by tests sharing one database.
+   */
+  readonly tenants?: readonly string[]
+  /** Lanes (0–15) this relay serves; default all. Relays with disjoint lanes run in parallel. */
+  readonly lanes?: readonly number[]
+  /** Test hook: runs after the bus accepted a batch and before the cursor advances. */
+  readonly afterPublish?: (eventIds: readonly string[]) => Promise<void>
+}
+
+export interface RelayStats {
+  readonly published: number
+  readonly rounds: number
+  /** Lanes held: all of this relay's lanes, or 0 while another relay holds them (hot standby). */
+  readonly lanes: number
+  readonly poisoned: number
+  /** Sequence values given up because their transaction rolled back. */
+  readonly deadSeqs: number
+}
+
+export interface OutboxRelay {
+  /** Starts the background loop (LISTEN/NOTIFY on PostgreSQL, polling on PGlite). */
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** One round: look up open gaps, read forward, publish, advance the cursor. Returns rows published. */
+  runOnce(): Promise<number>
+  /** Wakes the loop now (after an in-process enqueue). */
+  kick(): void
+  /** Queues retained relayed rows to be published again (rows relayed since `since`). Returns the count. */
+  republish(filter: { since?: Date; topic?: string; tenantId?: string }): Promise<number>
+  /** Deletes relayed rows past retention and inbox rows past theirs. */
+  purge(): Promise<{ outbox: number; inbox: number }>
+  /** Committed rows in this relay's scope it has not published yet. */
+  backlog(): Promise<number>
+  stats(): RelayStats
+}
+
+interface Row {
+  tenant_id: string | null
+  seq: string | null
+  event_id: string | null
+  topic: string | null
+  partition_key: string | null
+  payload: unknown
+  headers: Record<string, string> | null
+  created_at: Date | string | null
+  mine: boolean | null
+  failed?: boolean | null
+}
+
+const big = (v: string | number | bigint): bigint => BigInt(v)
+
+/**
+ * Reads the outbox forward by seq and keeps its position in a cursor (watermark + open gaps) instead
+ * of updating every row it relays (ADR 0101): a round is a read, a publish and at most one small
+ * UPDATE. A crash before the cursor is saved republishes from the saved watermark; consumers
+ * deduplicate through the inbox. Order per partition key: a key maps to one of 16 lanes, and on
+ * PostgreSQL a relay runs only while it holds all of its lanes (session advisory locks), so one
+ * relay at a time serves a key; others are hot standbys.
+ */
+export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
+  const batchSize = o.batchSize ?? 1000
+  const pollMs = o.pollMs ?? (o.db.engine === 'postgres' ? 1000 : 100)
+  const retentionMs = o.retentionMs ?? 7 * 24 * 3600_000
+  const inboxRetentionMs = o.inboxRetentionMs ?? 2 * retentionMs
+  const db = o.db.db
+  const tenants = o.tenants && o.tenants.length > 0 ? [...o.tenants].sort() : null
+  const lockClass = tenants ? partitionOf(tenants.join(','), 0x7fffffff) : LOCK_CLASS
+  const allowed = o.lanes
+    ? [...new Set(o.lanes)].filter((l) => l >= 0 && l < LANES).sort((a, b) => a - b)
+    : Array.from({ length: LANES }, (_, i) => i)
+  const allLanes = allowed.length === LANES
+  const relayKey = `${tenants ? tenants.join(',') : '*'}|${allowed.join('.')}`
+  let held = o.db.engine === 'pglite'
+  let cursor: RelayCursor | undefined
+  let running = false
+  let wake: (() => void) | undefined
+  let loopDone: Promise<void> | undefined
+  let listener: import('pg').PoolClient | undefined
+  let lastPurge = 0
+  let lastProgress = 0
+  /** What event_relay_cursors holds for this relay (undefined: no row yet). */
+  let savedWatermark: bigint | undefined
+  const stats = { published: 0, rounds: 0, poisoned: 0, deadSeqs: 0 }
+
+  // A wake-up that arrives while a round is running is remembered, not lost.
+  let kicked = false
+  const kick = () => {
+    kicked = true
+    wake?.()
+  }
+
+  // Scope predicates, shared by every query (null = no restriction).
+  const lanesParam = allLanes ? null : allowed
+  const inScope = (alias: string) =>
+    sql`(${lanesParam}::smallint[] IS NULL OR ${sql.ref(`${alias}.lane`)} = ANY(${lanesParam}::smallint[]))
+        AND (${tenants}::text[] IS NULL OR ${sql.ref(`${alias}.tenant_id`)} = ANY(${tenants}::text[]))`
+
+  /** All of this relay's lanes or none: two relays never serve one key. */
+  const takeLanes = async () => {
+    if (!listener || held) return
+    const got: number[] = []
+    for (const lane of allowed) {
+      const r = await listener.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        lockClass,
+        lane,
+      ])
+      if (!r.rows[0]?.ok) break
+      got.push(lane)
+    }
+    if (got.length === allowed.length) {
+      held = true
+      cursor = undefined // another relay may have moved the saved cursor while we waited
+      return
+    }
+    for (const lane of got) await listener.query('SELECT pg_advisory_unlock($1, $2)', [lockClass, lane])
+  }
+
+  const connectListener = async () => {
+    const pool = o.db.pool
+    if (!pool) return
+    const client = await pool.connect()
+    client.on('notification', () => kick())
+    client.on('error', (err) => {
+      o.logger?.warn({ err }, 'outbox listener connection lost')
+      held = false
+      listener = undefined
+      client.release(true)
+    })
+    await client.query(`LISTEN ${OUTBOX_CHANNEL}`)
+    listener = client
+  }
+
+  /**
+   * The saved watermark, or where a new cursor starts: below the first unrelayed row in scope
+   * (rows relayed before ADR 0101 carry sent_at), else at the sequence's last value. Either way
+   * everything below is one open gap, so a row still in flight there is not skipped.
+   */
+  const loadCursor = async (): Promise<RelayCursor> => {
+    const saved = await sql<{ watermark: string }>`
+      SELECT watermark::text AS watermark FROM event_relay_cursors WHERE relay_key = ${relayKey}`.execute(db)
+    if (saved.rows[0]) {
+      savedWatermark = big(saved.rows[0].watermark)
+      return startCursor(savedWatermark)
+    }
+    const r = await sql<{ first: string | null; last: string; xmax: string }>`
+      SELECT (SELECT min(seq) FROM event_outbox o
+              WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND ${inScope('o')})::text AS first,
+             (SELECT last_value FROM event_outbox_seq_gen)::text AS last,
+             pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`.execute(db)
+    const row = r.rows[0]!
+    const watermark = row.first !== null ? big(row.first) - 1n : big(row.last)
+    const start = startCursor(watermark)
+    return watermark > 0n
+      ? { ...start, gaps: [{ from: 1n, to: watermark, xmax: big(row.xmax) }], watermark: 0n }
+      : start
+  }
+
+  const saveWatermark = async (watermark: bigint) => {
+    await sql`INSERT INTO event_relay_cursors (relay_key, watermark, updated_at)
+              VALUES (${relayKey}, ${watermark.toString()}::bigint, now())
+              ON CONFLICT (relay_key) DO UPDATE SET watermark = EXCLUDED.watermark, updated_at = now()`.execute(
+      db,
+    )
+    savedWatermark = watermark
+    if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return
+    lastProgress = Date.now()
+    // When each watermark was reached: republish(since) turns a time into a seq with it.
+    await sql`INSERT INTO event_relay_progress (relay_key, at, watermark)
+              VALUES (${relayKey}, clock_timestamp(), ${watermark.toString()}::bigint)`.execute(db)
+  }
+
+  /** Rows in open gaps that have committed since, and the snapshot's xmin to retire the rest. */
+  const checkGaps = async (gaps: readonly Gap[]) => {
+    const r = await sql<Row & { snap_xmin: string }>`
+      WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS snap_xmin)
+      SELECT snap.snap_xmin, o.tenant_id, o.seq::text AS seq, o.event_id, o.topic, o.partition_key,
+             o.payload, o.headers, o.created_at, true AS mine
+      FROM snap LEFT JOIN LATERAL (
+        SELECT o.* FROM unnest(${gaps.map((g) => g.from.toString())}::bigint[],
+                               ${gaps.map((g) => g.to.toString())}::bigint[]) AS g(f, t)
+        JOIN event_outbox o ON o.seq BETWEEN g.f AND g.t
+        WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND ${inScope('o')}
+      ) o ON true
+      ORDER BY o.seq`.execute(db)
+    const xmin = big(r.rows[0]!.snap_xmin)
+    return { xmin, rows: r.rows.filter((row) => row.seq !== null) }
+  }
+
+  /** The next rows past the cursor (every scope's, so other rows are not mistaken for gaps). */
+  const scan = async (after: bigint) => {
+    const r = await sql<Row & { snap_xmax: string }>`
+      WITH snap AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS snap_xmax)
+      SELECT snap.snap_xmax, o.* FROM snap LEFT JOIN LATERAL (
+        SELECT o.seq::text AS seq, ${inScope('o')} AS mine,
+               o.tenant_id, o.event_id, o.topic, o.partition_key, o.failed_at IS NOT NULL AS failed,
+               CASE WHEN ${inScope('o')} THEN o.payload END AS payload,
+               CASE WHEN ${inScope('o')} THEN o.headers END AS headers, o.created_at
+        FROM event_outbox o
+        WHERE o.seq > ${after.toString()}::bigint
+        ORDER BY o.seq LIMIT ${batchSize}
+      ) o ON true`.execute(db)
+    const xmax = big(r.rows[0]!.snap_xmax)
+    return { xmax, rows: r.rows.filter((row) => row.seq !== null) }
+  }
+
+  const publish = async (rows: readonly Row[]) => {
+    const good: Row[] = []
+    for (const row of rows) {
+      const problem = o.catalogue.problem(row.topic!, row.payload)
+      if (!problem) {
+        good.push(row)
+        continue
+      }
+      // A row the catalogue rejects is set aside (kept, with the reason) instead of blocking its key.
+      await sql`UPDATE event_outbox SET failed_at = now(), last_error = ${problem}
+                WHERE tenant_id = ${row.tenant_id} AND seq = ${row.seq}::bigint`.execute(db)
+      o.logger?.error({ eventId: row.event_id, topic: row.topic, problem }, 'outbox row rejected by the catalogue')
+      stats.poisoned++
+    }
+    if (good.length === 0) return 0
+    await o.bus.publish(
+      good.map((r) => ({
+        id: r.event_id!,
+        topic: r.topic!,
+        key: r.partition_key!,
+        tenantId: r.tenant_id!,
+        payload: r.payload,
+        occurredAt: new Date(r.created_at!),
+        headers: r.headers ?? {},
+      })),
+    )
+    if (o.afterPublish) await o.afterPublish(good.map((r) => r.event_id!))
+    stats.published += good.length
+    return good.length
+  }
+
+  /** Rows queued by republish(): claimed, published and unmarked in one transaction. */
+  const republishRound = async (): Promise<number> =>
+    db.transaction().execute(async (tx) => {
+      const rows = (
+        await sql<Row>`
+          SELECT o.tenant_id, o.seq::text AS seq, o.event_id, o.topic, o.partition_key, o.payload, o.headers,
+                 o.created_at, true AS mine
+          FROM event_outbox o
+          WHERE o.republish_at IS NOT NULL AND ${inScope('o')}
+          ORDER BY o.seq LIMIT ${batchSize}
+          FOR UPDATE SKIP LOCKED`.execute(tx)
+      ).rows
+      if (rows.length === 0) return 0
+      const n = await publish(rows)
+      await sql`UPDATE event_outbox SET republish_at = NULL, publish_count = publish_count + 1
+                WHERE seq = ANY(${rows.map((r) => r.seq!)}::bigint[])`.execute(tx)
+      return n
+    })
+
+  const round = async (): Promise<{ published: number; more: boolean }> => {
+    if (!held) return { published: 0, more: false }
+    stats.rounds++
+    let next = cursor ?? (await loadCursor())
+    const out: Row[] = []
+    if (next.gaps.length > 0) {
+      const { xmin, rows } = await checkGaps(next.gaps)
+      const checked = afterGapCheck(
+        next,
+        rows.map((r) => big(r.seq!)),
+        xmin,
+      )
+      for (const g of checked.dead) stats.deadSeqs += Number(g.to - g.from + 1n)
+      out.push(...rows)
+      next = checked.cursor
+    }
+    const { xmax, rows } = await scan(next.scanned)
+    next = afterScan(
+      next,
+      rows.map((r) => big(r.seq!)),
+      xmax,
+    )
+    out.push(...rows.filter((r) => r.mine && !r.failed))
+    const published = out.length > 0 ? await publish(out) : 0
+    // Only now, after the bus took the batch: a crash before this line republishes from the old cursor.
+    // A new cursor whose opening gap is still open saves nothing: a restart would start it anew.
+    if (next.watermark !== savedWatermark && !(savedWatermark === undefined && next.watermark === 0n))
+      await saveWatermark(next.watermark)
+    cursor = next
+    const again = await republishRound()
+    return { published: published + again, more: rows.length >= batchSize || again >= batchSize }
+  }
+
+  const purge = async () => {
+    const watermark = (cursor ?? (await loadCursor())).watermark
+    const outbox = await sql`
+      DELETE FROM event_outbox WHERE (tenant_id, seq) IN (
+        SELECT tenant_id, seq FROM event_outbox o
+        WHERE o.created_at < now() - ${retentionMs} * interval '1 millisecond'
+          AND o.seq <= ${watermark.toString()}::bigint AND o.failed_at IS NULL AND ${inScope('o')}
+        LIMIT 10000)`.execute(db)
+    const inbox = await sql`
+      DELETE FROM event_inbox WHERE (tenant_id, consumer_group, event_id) IN (
+        SELECT tenant_id, consumer_group, event_id FROM event_inbox
+        WHERE processed_at < now() - ${inboxRetentionMs} * interval '1 millisecond'
+          AND (${tenants}::text[] IS NULL OR tenant_id = ANY(${tenants}::text[])) LIMIT 10000)`.execute(db)
+    await sql`DELETE FROM event_relay_progress
+              WHERE relay_key = ${relayKey} AND at < now() - ${retentionMs} * interval '1 millisecond'`.execute(db)
+    return { outbox: Number(outbox.numAffectedRows ?? 0n), inbox: Number(inbox.numAffectedRows ?? 0n) }
+  }
+
+  const runOnce = async () => {
+    if (o.db.engine === 'postgres' && !listener) await connectListener()
+    await takeLanes()
+    return round()
+  }
+
+  const loop = async () => {
+    while (running) {
+      let more = false
+      kicked = false
+      try {
+        more = (await runOnce()).more
+        if (held && Date.now() - lastPurge > 60_000) {
+          lastPurge = Date.now()
+          await purge()
+        }
+      } catch (err) {
+        o.logger?.warn({ err }, 'outbox relay round failed; retrying')
+        cursor = undefined // reload the saved cursor: what this round published goes out again
+      }
+      if (more || !running || kicked) continue
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        setTimeout(resolve, pollMs).unref()
+      })
+      wake = undefined
+    }
+  }
+
+  return {
+    async start() {
+      if (running) return
+      running = true
+      if (o.db.engine === 'postgres')
+        await connectListener().catch((err: unknown) => o.logger?.warn({ err }, 'LISTEN failed'))
+      loopDone = loop()
+    },
+    async stop() {
+      running = false
+      kick()
+      await loopDone
+      if (listener) {
+        await listener.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined)
+        await listener.query('SELECT pg_advisory_unlock_all()').catch(() => undefined)
+        listener.release()
+        listener = undefined
+        held = false
+        cursor = undefined
+      }
+    },
+    async runOnce() {
+      try {
+        return (await runOnce()).published
+      } catch (err) {
+        cursor = undefined
+        throw err
+      }
+    },
+    kick,
+    async republish(filter) {
+      // The lowest watermark any relay had reached before `since`: rows above it were relayed later.
+      const since = filter.since ?? null
+      const r = await sql`
+        UPDATE event_outbox o SET republish_at = now()
+        WHERE o.failed_at IS NULL AND o.republish_at IS NULL
+          AND o.seq > coalesce((
+            SELECT min(w) FROM (SELECT max(watermark) AS w FROM event_relay_progress
+                                WHERE ${since}::timestamptz IS NOT NULL AND at <= ${since}::timestamptz
+                                GROUP BY relay_key) x), 0)
+          AND o.seq <= (SELECT coalesce(max(watermark), 0) FROM event_relay_cursors)
+          AND (${filter.topic ?? null}::text IS NULL OR o.topic = ${filter.topic ?? null})
+          AND (${filter.tenantId ?? null}::text IS NULL OR o.tenant_id = ${filter.tenantId ?? null})
+          AND ${inScope('o')}`.execute(db)
+      kick()
+      return Number(r.numAffectedRows ?? 0n)
+    },
+    purge,
+    async backlog() {
+      const c = cursor ?? (await loadCursor())
+      const r = await sql<{ n: string }>`
+        SELECT count(*)::text AS n FROM event_outbox o
+        WHERE o.failed_at IS NULL AND ${inScope('o')}
+          AND (o.seq > ${c.scanned.toString()}::bigint OR EXISTS (
+            SELECT 1 FROM unnest(${c.gaps.map((g) => g.from.toString())}::bigint[],
+                                 ${c.gaps.map((g) => g.to.toString())}::bigint[]) AS g(f, t)
+            WHERE o.seq BETWEEN g.f AND g.t))`.execute(db)
+      return Number(r.rows[0]!.n)
+    },
+    stats: () => ({ ...stats, lanes: held ? allowed.length : 0 }),
+  }
+}
