@@ -33,6 +33,63 @@ export interface Config {
   readonly auditRetentionDays: number | undefined
   /** Outgoing webhooks (docs/webhooks-out.md). */
   readonly webhooks: WebhooksConfig
+  /** Incoming gateway webhooks (docs/payments.md#gateway-webhooks): retries before dead-lettering. */
+  readonly gatewayWebhooks: GatewayWebhooksConfig
+  /** Operators' passwords, sessions and lockout (docs/security.md). */
+  readonly auth: AuthConfig
+  /** Requests per minute per API key or session, per address, for sign-in and for webhooks. */
+  readonly rateLimits: RateLimitConfig
+  /** Bank data providers (docs/banking.md). */
+  readonly banking: BankingConfig
+}
+
+export interface BankingConfig {
+  /** Set when MONETA_PLAID_CLIENT_ID and MONETA_PLAID_SECRET are. */
+  readonly plaid:
+    | { clientId: string; secret: Secret; env: 'sandbox' | 'development' | 'production'; apiUrl: string | undefined }
+    | undefined
+  /** Set when MONETA_TELLER_CERT_FILE and MONETA_TELLER_KEY_FILE are (mutual TLS). */
+  readonly teller:
+    | { certFile: string; keyFile: string; apiUrl: string; signingSecret: Secret | undefined; caFile: string | undefined }
+    | undefined
+  /** Provider used when a link-token request names none: plaid when configured, else sandbox. */
+  readonly defaultProvider: 'sandbox' | 'plaid' | 'teller'
+  /** Items not synced for this long are synced by the poll (webhooks can be lost). */
+  readonly pollMs: number
+  /** Public base URL given to providers for webhooks, e.g. https://moneta.example.com. */
+  readonly publicUrl: string | undefined
+}
+
+export interface AuthConfig {
+  readonly passwordMinLength: number
+  /** Argon2id cost: memory (KiB) and passes; stored hashes are upgraded at the next sign-in. */
+  readonly argon2MemoryKiB: number
+  readonly argon2Passes: number
+  readonly sessionIdleMs: number
+  readonly sessionMaxMs: number
+  /** Failures in a row that lock an operator (at most 10) or a source address. */
+  readonly lockoutThreshold: number
+  readonly lockoutAddressThreshold: number
+  /** First lockout (at least 30 minutes); each further one in a row doubles it. */
+  readonly lockoutMs: number
+}
+
+export interface RateLimitConfig {
+  readonly perKey: number
+  /** Requests without valid credentials, per source address. */
+  readonly perAddress: number
+  readonly login: number
+  /** Gateway and bank webhooks (/v1/webhooks/*, /v1/banking/webhooks/*), per source address. */
+  readonly webhooks: number
+}
+
+export interface GatewayWebhooksConfig {
+  /** Failed processing attempts after which an event is dead-lettered. */
+  readonly maxAttempts: number
+  /** Wait after the first failure; doubles per attempt up to 10 minutes. */
+  readonly retryBaseMs: number
+  /** Processing loops per process (PostgreSQL; PGlite always uses one). */
+  readonly workers: number
 }
 
 export interface WebhooksConfig {
@@ -100,6 +157,33 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_WEBHOOKS_SECRET_OVERLAP_MS: 'webhooksSecretOverlapMs',
   MONETA_WEBHOOKS_DISABLE_AFTER_MS: 'webhooksDisableAfterMs',
   MONETA_WEBHOOKS_CONCURRENCY: 'webhooksConcurrency',
+  MONETA_GATEWAY_WEBHOOK_MAX_ATTEMPTS: 'gatewayWebhookMaxAttempts',
+  MONETA_GATEWAY_WEBHOOK_RETRY_BASE_MS: 'gatewayWebhookRetryBaseMs',
+  MONETA_GATEWAY_WEBHOOK_WORKERS: 'gatewayWebhookWorkers',
+  MONETA_PASSWORD_MIN_LENGTH: 'passwordMinLength',
+  MONETA_ARGON2_MEMORY_KIB: 'argon2MemoryKiB',
+  MONETA_ARGON2_PASSES: 'argon2Passes',
+  MONETA_SESSION_IDLE_MINUTES: 'sessionIdleMinutes',
+  MONETA_SESSION_MAX_HOURS: 'sessionMaxHours',
+  MONETA_LOCKOUT_THRESHOLD: 'lockoutThreshold',
+  MONETA_LOCKOUT_ADDRESS_THRESHOLD: 'lockoutAddressThreshold',
+  MONETA_LOCKOUT_MINUTES: 'lockoutMinutes',
+  MONETA_RATE_LIMIT_PER_KEY: 'rateLimitPerKey',
+  MONETA_RATE_LIMIT_PER_ADDRESS: 'rateLimitPerAddress',
+  MONETA_RATE_LIMIT_LOGIN: 'rateLimitLogin',
+  MONETA_RATE_LIMIT_WEBHOOKS: 'rateLimitWebhooks',
+  MONETA_PLAID_CLIENT_ID: 'plaidClientId',
+  MONETA_PLAID_SECRET: 'plaidSecret',
+  MONETA_PLAID_ENV: 'plaidEnv',
+  MONETA_PLAID_API_URL: 'plaidApiUrl',
+  MONETA_TELLER_CERT_FILE: 'tellerCertFile',
+  MONETA_TELLER_KEY_FILE: 'tellerKeyFile',
+  MONETA_TELLER_CA_FILE: 'tellerCaFile',
+  MONETA_TELLER_API_URL: 'tellerApiUrl',
+  MONETA_TELLER_SIGNING_SECRET: 'tellerSigningSecret',
+  MONETA_BANKING_PROVIDER: 'bankingProvider',
+  MONETA_BANKING_POLL_MS: 'bankingPollMs',
+  MONETA_PUBLIC_URL: 'publicUrl',
 }
 
 function readFile(env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
@@ -225,9 +309,93 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
       concurrency: int('MONETA_WEBHOOKS_CONCURRENCY', 64, 1, 1000),
     },
+    gatewayWebhooks: {
+      maxAttempts: int('MONETA_GATEWAY_WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
+      retryBaseMs: int('MONETA_GATEWAY_WEBHOOK_RETRY_BASE_MS', 2000, 10, 3_600_000),
+      workers: int('MONETA_GATEWAY_WEBHOOK_WORKERS', 2, 1, 32),
+    },
+    auth: {
+      passwordMinLength: int('MONETA_PASSWORD_MIN_LENGTH', 12, 8, 128),
+      argon2MemoryKiB: int('MONETA_ARGON2_MEMORY_KIB', 19_456, 1024, 4_194_304),
+      argon2Passes: int('MONETA_ARGON2_PASSES', 3, 1, 20),
+      sessionIdleMs: int('MONETA_SESSION_IDLE_MINUTES', 30, 1, 1440) * 60_000,
+      sessionMaxMs: int('MONETA_SESSION_MAX_HOURS', 12, 1, 720) * 3_600_000,
+      lockoutThreshold: int('MONETA_LOCKOUT_THRESHOLD', 10, 3, 10),
+      lockoutAddressThreshold: int('MONETA_LOCKOUT_ADDRESS_THRESHOLD', 100, 10, 1_000_000),
+      lockoutMs: int('MONETA_LOCKOUT_MINUTES', 30, 30, 1440) * 60_000,
+    },
+    // High enough that normal traffic, the test suites and the benchmarks never meet them.
+    rateLimits: {
+      perKey: int('MONETA_RATE_LIMIT_PER_KEY', 6000, 1, 100_000_000),
+      perAddress: int('MONETA_RATE_LIMIT_PER_ADDRESS', 1000, 1, 100_000_000),
+      login: int('MONETA_RATE_LIMIT_LOGIN', 30, 1, 100_000_000),
+      webhooks: int('MONETA_RATE_LIMIT_WEBHOOKS', 20_000, 1, 100_000_000),
+    },
+    banking: bankingConfig(get, int, problems),
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)
+}
+
+function bankingConfig(
+  get: (name: string) => string | undefined,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+): BankingConfig {
+  const clientId = get('MONETA_PLAID_CLIENT_ID')
+  const secret = get('MONETA_PLAID_SECRET')
+  const env = get('MONETA_PLAID_ENV') ?? 'sandbox'
+  if (!['sandbox', 'development', 'production'].includes(env))
+    problems.push(`MONETA_PLAID_ENV must be sandbox, development or production, got "${env}".`)
+  if (Boolean(clientId) !== Boolean(secret))
+    problems.push('Set both MONETA_PLAID_CLIENT_ID and MONETA_PLAID_SECRET, or neither.')
+  const apiUrl = get('MONETA_PLAID_API_URL')
+  for (const [name, url] of [
+    ['MONETA_PLAID_API_URL', apiUrl],
+    ['MONETA_TELLER_API_URL', get('MONETA_TELLER_API_URL')],
+    ['MONETA_PUBLIC_URL', get('MONETA_PUBLIC_URL')],
+  ] as const) {
+    if (url && !/^https?:\/\//.test(url)) problems.push(`${name} must be an http(s) URL, got "${url}".`)
+  }
+  const certFile = get('MONETA_TELLER_CERT_FILE')
+  const keyFile = get('MONETA_TELLER_KEY_FILE')
+  if (Boolean(certFile) !== Boolean(keyFile))
+    problems.push('Teller needs a client certificate: set both MONETA_TELLER_CERT_FILE and MONETA_TELLER_KEY_FILE.')
+  for (const [name, file] of [
+    ['MONETA_TELLER_CERT_FILE', certFile],
+    ['MONETA_TELLER_KEY_FILE', keyFile],
+    ['MONETA_TELLER_CA_FILE', get('MONETA_TELLER_CA_FILE')],
+  ] as const) {
+    if (file && !existsSync(file)) problems.push(`${name} points to ${file}, which does not exist.`)
+  }
+  const signing = get('MONETA_TELLER_SIGNING_SECRET')
+  const plaid =
+    clientId && secret
+      ? { clientId, secret: new Secret(secret), env: env as 'sandbox' | 'development' | 'production', apiUrl }
+      : undefined
+  const teller =
+    certFile && keyFile
+      ? {
+          certFile,
+          keyFile,
+          apiUrl: get('MONETA_TELLER_API_URL') ?? 'https://api.teller.io',
+          signingSecret: signing ? new Secret(signing) : undefined,
+          caFile: get('MONETA_TELLER_CA_FILE'),
+        }
+      : undefined
+  const provider = get('MONETA_BANKING_PROVIDER') ?? (plaid ? 'plaid' : 'sandbox')
+  if (!['sandbox', 'plaid', 'teller'].includes(provider)) {
+    problems.push(`MONETA_BANKING_PROVIDER must be sandbox, plaid or teller, got "${provider}".`)
+  } else if ((provider === 'plaid' && !plaid) || (provider === 'teller' && !teller)) {
+    problems.push(`MONETA_BANKING_PROVIDER=${provider} but that provider is not configured.`)
+  }
+  return {
+    plaid,
+    teller,
+    defaultProvider: provider as BankingConfig['defaultProvider'],
+    pollMs: int('MONETA_BANKING_POLL_MS', 3_600_000, 1000, 7 * 24 * 3_600_000),
+    publicUrl: get('MONETA_PUBLIC_URL')?.replace(/\/$/, ''),
+  }
 }
 
 /** What `moneta config` and the start banner print: no secret, no password. */
