@@ -15,12 +15,16 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-export async function createTestApp(target: TestDbTarget, opts: { clock?: Clock } = {}): Promise<TestApp> {
+export async function createTestApp(
+  target: TestDbTarget,
+  opts: { clock?: Clock; env?: Record<string, string> } = {},
+): Promise<TestApp> {
   const config = loadConfig({
     ...(target.url ? { DATABASE_URL: target.url } : { MONETA_DATA_DIR: 'memory://' }),
     MONETA_API_KEY: `test-key-${newId('k')}`,
     LOG_LEVEL: 'silent',
     MONETA_CONFIG_FILE: '',
+    ...opts.env,
   })
   const app = await createApp(config, {
     logger: pino({ level: 'silent' }),
