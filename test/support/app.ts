@@ -10,6 +10,8 @@ export interface TestApp {
   /** A fresh tenant per test app, so suites sharing one PostgreSQL never see each other's rows. */
   readonly tenantId: string
   readonly apiKey: string
+  /** The bootstrap key (MONETA_API_KEY): admin of the default tenant and platform admin (POST /v1/tenants). */
+  readonly bootstrapApiKey: string
   /** Another tenant with its own key, for isolation tests. */
   newTenant(): Promise<{ tenantId: string; apiKey: string }>
   close(): Promise<void>
@@ -24,6 +26,9 @@ export async function createTestApp(
     MONETA_API_KEY: `test-key-${newId('k')}`,
     LOG_LEVEL: 'silent',
     MONETA_CONFIG_FILE: '',
+    // Operators' argon2id at test cost (the production default takes ~70 ms a hash).
+    MONETA_ARGON2_MEMORY_KIB: '1024',
+    MONETA_ARGON2_PASSES: '1',
     ...opts.env,
   })
   const app = await createApp(config, {
@@ -38,5 +43,5 @@ export async function createTestApp(
     return { tenantId, apiKey }
   }
   const first = await newTenant()
-  return { app, ...first, newTenant, close: () => app.close() }
+  return { app, ...first, bootstrapApiKey, newTenant, close: () => app.close() }
 }
