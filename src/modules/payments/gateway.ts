@@ -181,6 +181,14 @@ export interface PaymentGateway {
   retrieve(ref: { gatewayRef?: string; paymentId: string }): Promise<GatewayPaymentState | undefined>
   payout?(amount: bigint, currency: string, idempotencyKey: string): Promise<PayoutResult>
   clientToken?(customerId?: string): Promise<string>
+  /**
+   * Saves a payment method (token or nonce) in the vendor's vault (capability vaultedMethods), under
+   * the given customer or a new one. authorize then takes the returned token with that customerId.
+   */
+  vaultPaymentMethod?(input: {
+    customerId?: string
+    paymentMethod: string
+  }): Promise<{ readonly customerId: string; readonly token: string }>
   /** Settled-funds records in a time range. Throws (never returns []) when the fetch failed. */
   listSettlements(range: DateRange): Promise<readonly SettlementRecord[]>
   /**
