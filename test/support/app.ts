@@ -21,9 +21,10 @@ export async function createTestApp(
   target: TestDbTarget,
   opts: { clock?: Clock; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
+  const bootstrapApiKey = `test-key-${newId('k')}`
   const config = loadConfig({
     ...(target.url ? { DATABASE_URL: target.url } : { MONETA_DATA_DIR: 'memory://' }),
-    MONETA_API_KEY: `test-key-${newId('k')}`,
+    MONETA_API_KEY: bootstrapApiKey,
     LOG_LEVEL: 'silent',
     MONETA_CONFIG_FILE: '',
     // Operators' argon2id at test cost (the production default takes ~70 ms a hash).
