@@ -44,6 +44,8 @@ export interface DeliveryWorkerDeps {
   readonly pollMs: number
   readonly disableAfterMs: number
   readonly random: () => number
+  /** Work only these tenants' deliveries (default all): to split work, and for tests sharing a database. */
+  readonly tenants?: readonly string[]
   readonly decryptSecrets: (
     tenant: string,
     endpointId: string,
@@ -120,7 +122,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
 
   const claim = (limit: number) => {
     const now = deps.clock.now()
-    return deps.store.claimDue(now, limit, new Date(now.getTime() + leaseMs))
+    return deps.store.claimDue(now, limit, new Date(now.getTime() + leaseMs), deps.tenants)
   }
 
   const record = async (results: readonly AttemptResult[]): Promise<void> => {

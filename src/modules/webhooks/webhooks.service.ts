@@ -79,6 +79,8 @@ export interface WebhooksDeps {
   readonly options?: Partial<WebhooksOptions>
   /** Jitter source, [0, 1). */
   readonly random?: () => number
+  /** The delivery worker handles only these tenants (default all). */
+  readonly workerTenants?: readonly string[]
 }
 
 export interface EndpointInput {
@@ -224,6 +226,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     pollMs: o.pollMs,
     disableAfterMs: o.disableAfterMs,
     random,
+    ...(deps.workerTenants ? { tenants: deps.workerTenants } : {}),
     decryptSecrets: secretsFor,
     disable,
   })

@@ -132,17 +132,11 @@ export interface DueDelivery {
 }
 
 /** The outcome of one attempt, as the worker records it. */
-export interface AttemptResult {
+export interface AttemptResult extends Attempt {
   readonly tenantId: string
   readonly deliveryId: string
   readonly endpointId: string
   readonly isTest: boolean
-  readonly attempt: number
-  readonly at: Date
-  readonly statusCode: number | null
-  readonly latencyMs: number
-  readonly error: string | null
-  readonly responseBody: string | null
   readonly status: DeliveryStatus
   readonly nextAttemptAt: Date | null
 }
@@ -304,7 +298,12 @@ export function createWebhooksStore(db: Db) {
      * Claims up to `limit` pending deliveries due at `now` and leases them until `leaseUntil`
      * (a worker that dies mid-attempt leaves them to be retried after the lease).
      */
-    async claimDue(now: Date, limit: number, leaseUntil: Date): Promise<DueDelivery[]> {
+    async claimDue(
+      now: Date,
+      limit: number,
+      leaseUntil: Date,
+      tenants?: readonly string[],
+    ): Promise<DueDelivery[]> {
       const r = await sql<{
         tenant_id: string
         delivery_id: string
@@ -322,6 +321,7 @@ export function createWebhooksStore(db: Db) {
         WITH due AS (
           SELECT tenant_id, delivery_id FROM webhook_deliveries
           WHERE status = 'pending' AND next_attempt_at <= ${now}
+            ${tenants ? sql`AND tenant_id = ANY(${[...tenants]}::text[])` : sql``}
           ORDER BY next_attempt_at LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
         UPDATE webhook_deliveries d SET next_attempt_at = ${leaseUntil}
