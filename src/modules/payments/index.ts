@@ -1,0 +1,43 @@
+export * from './gateway.js'
+export { createPayments } from './payments.service.js'
+export type {
+  Payments,
+  PaymentsDeps,
+  CreatePaymentInput,
+  WriteOptions,
+  PaymentFilter,
+} from './payments.service.js'
+export type { Payment, PaymentStatus, CaptureMethod, Fact, PaymentState } from './payments.js'
+export { PAYMENT_STATUSES, amountCapturable, amountRefundable, plan, factOf } from './payments.js'
+export type { Refund, Dispute, Payout } from './payments.store.js'
+export { paymentsMigrations } from './payments.migrations.js'
+export { PAYMENT_EVENTS, paymentEvents } from './payments.events.js'
+export { chartOfAccounts } from './ledger-mapping.js'
+export type { ChartOfAccounts } from './ledger-mapping.js'
+export { createGatewayRegistry, route, weightedOrder } from './routing.js'
+export type { GatewayRegistry, RoutingRule, RuleMatch } from './routing.js'
+export {
+  createSandboxGateway,
+  SANDBOX_METHODS,
+  sandboxCardOf,
+  sandboxFee,
+} from './gateways/sandbox/sandbox.js'
+export type { SandboxGateway, SandboxOptions } from './gateways/sandbox/sandbox.js'
+export {
+  signSandboxWebhook,
+  sandboxWebhookBody,
+  verifySandboxWebhook,
+} from './gateways/sandbox/webhook-signature.js'
+// Gateway webhook inbox (pay-inbox): receipt, async processing, retries, dead letters, replay.
+export { createWebhookInbox } from './webhook-inbox.service.js'
+export type {
+  WebhookInbox,
+  WebhookInboxDeps,
+  WebhookPaymentsPort,
+  WebhookVerifier,
+  ReceiveResult,
+  RoundResult,
+} from './webhook-inbox.service.js'
+export { webhookInboxMigrations } from './webhook-inbox.migrations.js'
+export { INBOX_STATUSES, UNROUTED_TENANT, DEFAULT_RETRY } from './webhook-inbox.js'
+export type { InboxEntry, InboxStatus, InboxOutcome, RetryPolicy } from './webhook-inbox.js'

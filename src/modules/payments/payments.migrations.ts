@@ -1,0 +1,127 @@
+import type { Kysely, Migration } from 'kysely'
+import { runStatements, type NamedMigrations } from '../../shared/db/migrate.js'
+
+const core: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      // Amount and currency are written once, at creation; no code path updates them.
+      `CREATE TABLE payments (
+        tenant_id              text NOT NULL,
+        payment_id             text NOT NULL,
+        status                 text NOT NULL,
+        amount                 bigint NOT NULL CHECK (amount > 0),
+        currency               text NOT NULL,
+        capture_method         text NOT NULL CHECK (capture_method IN ('automatic', 'manual')),
+        payment_method         text NOT NULL,
+        customer               text,
+        description            text,
+        metadata               jsonb NOT NULL DEFAULT '{}',
+        gateway                text,
+        gateway_ref            text,
+        decline_code           text,
+        next_action            jsonb,
+        amount_authorized      bigint NOT NULL DEFAULT 0,
+        amount_captured        bigint NOT NULL DEFAULT 0,
+        amount_refunded        bigint NOT NULL DEFAULT 0,
+        amount_refund_pending  bigint NOT NULL DEFAULT 0,
+        amount_disputed        bigint NOT NULL DEFAULT 0,
+        hold_txn_id            text,
+        in_flight              text,
+        card_brand             text,
+        card_country           text,
+        attempts               jsonb NOT NULL DEFAULT '[]',
+        created_at             timestamptz NOT NULL,
+        updated_at             timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, payment_id),
+        CHECK (amount_authorized <= amount AND amount_captured <= amount_authorized
+               AND amount_refunded + amount_refund_pending <= amount_captured
+               AND amount_refund_pending >= 0 AND amount_disputed >= 0)
+      )`,
+      `CREATE INDEX payments_by_status ON payments (tenant_id, status, payment_id)`,
+      `CREATE INDEX payments_by_customer ON payments (tenant_id, customer, payment_id)`,
+      // Webhook routing finds the tenant from the vendor's id (not unique across gateways' namespaces).
+      `CREATE INDEX payments_by_gateway_ref ON payments (gateway, gateway_ref)`,
+      // The sweeper's work list, across tenants.
+      `CREATE INDEX payments_to_sweep ON payments (updated_at)
+         WHERE status IN ('unknown', 'processing') OR in_flight IS NOT NULL`,
+      `CREATE TABLE payment_refunds (
+        tenant_id     text NOT NULL,
+        refund_id     text NOT NULL,
+        payment_id    text NOT NULL,
+        amount        bigint NOT NULL CHECK (amount > 0),
+        currency      text NOT NULL,
+        status        text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        reason        text,
+        gateway       text NOT NULL,
+        gateway_ref   text,
+        created_at    timestamptz NOT NULL,
+        updated_at    timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, refund_id)
+      )`,
+      `CREATE INDEX payment_refunds_by_payment ON payment_refunds (tenant_id, payment_id, refund_id)`,
+      `CREATE UNIQUE INDEX payment_refunds_by_ref ON payment_refunds (tenant_id, gateway, gateway_ref)`,
+      `CREATE TABLE payment_disputes (
+        tenant_id     text NOT NULL,
+        dispute_id    text NOT NULL,
+        payment_id    text NOT NULL,
+        gateway       text NOT NULL,
+        gateway_ref   text NOT NULL,
+        amount        bigint NOT NULL CHECK (amount > 0),
+        currency      text NOT NULL,
+        status        text NOT NULL CHECK (status IN ('opened', 'won', 'lost')),
+        created_at    timestamptz NOT NULL,
+        updated_at    timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, dispute_id)
+      )`,
+      `CREATE UNIQUE INDEX payment_disputes_by_ref ON payment_disputes (tenant_id, gateway, gateway_ref)`,
+      // One row per Idempotency-Key: the request's hash and, once done, the response to replay.
+      `CREATE TABLE payment_idempotency (
+        tenant_id     text NOT NULL,
+        idem_key      text NOT NULL,
+        operation     text NOT NULL,
+        request_hash  text NOT NULL,
+        response      jsonb,
+        created_at    timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, idem_key)
+      )`,
+      // What the books say about each gateway fact, for reconciliation (also in ledger metadata).
+      `CREATE TABLE payment_ledger_facts (
+        tenant_id      text NOT NULL,
+        fact_id        text NOT NULL,
+        payment_id     text,
+        gateway        text NOT NULL,
+        gateway_ref    text NOT NULL,
+        kind           text NOT NULL,
+        amount         bigint NOT NULL,
+        currency       text NOT NULL,
+        ledger_txn_id  text NOT NULL,
+        at             timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, fact_id)
+      )`,
+      `CREATE INDEX payment_ledger_facts_by_gateway ON payment_ledger_facts (tenant_id, gateway, at)`,
+      `CREATE TABLE payment_routing_rules (
+        tenant_id   text NOT NULL,
+        rule_id     text NOT NULL,
+        priority    integer NOT NULL,
+        match       jsonb NOT NULL,
+        gateways    jsonb NOT NULL,
+        created_at  timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, rule_id)
+      )`,
+      `CREATE TABLE payment_payouts (
+        tenant_id     text NOT NULL,
+        payout_id     text NOT NULL,
+        gateway       text NOT NULL,
+        amount        bigint NOT NULL CHECK (amount > 0),
+        currency      text NOT NULL,
+        status        text NOT NULL,
+        gateway_ref   text,
+        created_at    timestamptz NOT NULL,
+        updated_at    timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, payout_id)
+      )`,
+    ])
+  },
+}
+
+export const paymentsMigrations: NamedMigrations = { '0500_payments_core': core }

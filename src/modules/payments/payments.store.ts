@@ -1,0 +1,493 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Db } from '../../shared/db/connect.js'
+import type { Database } from '../../shared/db/schema.js'
+import type { LedgerFact } from './gateway.js'
+import type { CaptureMethod, Payment, PaymentStatus } from './payments.js'
+
+export type Exec = Kysely<Database> | Transaction<Database>
+
+export interface Refund {
+  readonly id: string
+  readonly paymentId: string
+  readonly amount: bigint
+  readonly currency: string
+  readonly status: 'pending' | 'succeeded' | 'failed'
+  readonly reason: string | null
+  readonly gateway: string
+  readonly gatewayRef: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+export interface Dispute {
+  readonly id: string
+  readonly paymentId: string
+  readonly gateway: string
+  readonly gatewayRef: string
+  readonly amount: bigint
+  readonly currency: string
+  readonly status: 'opened' | 'won' | 'lost'
+}
+
+export interface Payout {
+  readonly id: string
+  readonly gateway: string
+  readonly amount: bigint
+  readonly currency: string
+  readonly status: string
+  readonly gatewayRef: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+export interface RoutingRuleRow {
+  readonly id: string
+  readonly priority: number
+  readonly match: Record<string, unknown>
+  readonly gateways: readonly { gateway: string; weight: number }[]
+  readonly createdAt: Date
+}
+
+export interface PaymentFilters {
+  readonly status?: PaymentStatus
+  readonly customer?: string
+  readonly gateway?: string
+  readonly after?: string
+  readonly limit: number
+}
+
+interface PaymentRow {
+  tenant_id: string
+  payment_id: string
+  status: PaymentStatus
+  amount: bigint | string
+  currency: string
+  capture_method: CaptureMethod
+  payment_method: string
+  customer: string | null
+  description: string | null
+  metadata: Record<string, string>
+  gateway: string | null
+  gateway_ref: string | null
+  decline_code: string | null
+  next_action: Record<string, string> | null
+  amount_authorized: bigint | string
+  amount_captured: bigint | string
+  amount_refunded: bigint | string
+  amount_refund_pending: bigint | string
+  amount_disputed: bigint | string
+  hold_txn_id: string | null
+  in_flight: string | null
+  created_at: Date
+  updated_at: Date
+}
+
+const big = (v: bigint | string | number): bigint => BigInt(v)
+
+function toPayment(r: PaymentRow): Payment {
+  return {
+    id: r.payment_id,
+    tenantId: r.tenant_id,
+    status: r.status,
+    amount: big(r.amount),
+    currency: r.currency,
+    capture: r.capture_method,
+    paymentMethod: r.payment_method,
+    customer: r.customer,
+    description: r.description,
+    metadata: r.metadata,
+    gateway: r.gateway,
+    gatewayRef: r.gateway_ref,
+    declineCode: r.decline_code,
+    nextAction: r.next_action,
+    amountAuthorized: big(r.amount_authorized),
+    amountCaptured: big(r.amount_captured),
+    amountRefunded: big(r.amount_refunded),
+    amountRefundPending: big(r.amount_refund_pending),
+    amountDisputed: big(r.amount_disputed),
+    holdTransactionId: r.hold_txn_id,
+    inFlight: r.in_flight,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+}
+
+interface RefundRow {
+  refund_id: string
+  payment_id: string
+  amount: bigint | string
+  currency: string
+  status: Refund['status']
+  reason: string | null
+  gateway: string
+  gateway_ref: string | null
+  created_at: Date
+  updated_at: Date
+}
+
+const toRefund = (r: RefundRow): Refund => ({
+  id: r.refund_id,
+  paymentId: r.payment_id,
+  amount: big(r.amount),
+  currency: r.currency,
+  status: r.status,
+  reason: r.reason,
+  gateway: r.gateway,
+  gatewayRef: r.gateway_ref,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+})
+
+interface PayoutRow {
+  payout_id: string
+  gateway: string
+  amount: bigint | string
+  currency: string
+  status: string
+  gateway_ref: string | null
+  created_at: Date
+  updated_at: Date
+}
+
+const toPayout = (r: PayoutRow): Payout => ({
+  id: r.payout_id,
+  gateway: r.gateway,
+  amount: big(r.amount),
+  currency: r.currency,
+  status: r.status,
+  gatewayRef: r.gateway_ref,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+})
+
+const PAYMENT_COLUMNS =
+  sql.raw(`tenant_id, payment_id, status, amount, currency, capture_method, payment_method,
+  customer, description, metadata, gateway, gateway_ref, decline_code, next_action, amount_authorized,
+  amount_captured, amount_refunded, amount_refund_pending, amount_disputed, hold_txn_id, in_flight,
+  created_at, updated_at`)
+
+/** Payments storage (PGlite and PostgreSQL); plain SQL, every statement scoped by tenant. */
+export function createPaymentsStore(db: Db) {
+  return {
+    db,
+
+    async insertPayment(tx: Exec, p: Payment, card: { brand?: string; country?: string }): Promise<void> {
+      await sql`
+        INSERT INTO payments (tenant_id, payment_id, status, amount, currency, capture_method, payment_method,
+          customer, description, metadata, card_brand, card_country, created_at, updated_at)
+        VALUES (${p.tenantId}, ${p.id}, ${p.status}, ${p.amount.toString()}, ${p.currency}, ${p.capture},
+          ${p.paymentMethod}, ${p.customer}, ${p.description}, ${JSON.stringify(p.metadata)},
+          ${card.brand ?? null}, ${card.country ?? null}, ${p.createdAt}, ${p.updatedAt})`.execute(tx)
+    },
+
+    async getPayment(ex: Exec, tenant: string, id: string, lock = false): Promise<Payment | undefined> {
+      const r = await sql<PaymentRow>`SELECT ${PAYMENT_COLUMNS} FROM payments
+        WHERE tenant_id = ${tenant} AND payment_id = ${id} ${lock ? sql`FOR UPDATE` : sql``}`.execute(ex)
+      return r.rows[0] ? toPayment(r.rows[0]) : undefined
+    },
+
+    async paymentIdByRef(
+      ex: Exec,
+      tenant: string,
+      gateway: string,
+      ref: string,
+    ): Promise<string | undefined> {
+      const r = await sql<{ payment_id: string }>`SELECT payment_id FROM payments
+        WHERE gateway = ${gateway} AND gateway_ref = ${ref} AND tenant_id = ${tenant} LIMIT 1`.execute(ex)
+      return r.rows[0]?.payment_id
+    },
+
+    async tenantByRef(
+      gateway: string,
+      ref: string,
+    ): Promise<{ tenantId: string; paymentId: string } | undefined> {
+      const r = await sql<{
+        tenant_id: string
+        payment_id: string
+      }>`SELECT tenant_id, payment_id FROM payments
+        WHERE gateway = ${gateway} AND gateway_ref = ${ref} LIMIT 2`.execute(db)
+      // A ref seen under two tenants cannot be routed safely.
+      if (r.rows.length !== 1) return undefined
+      return { tenantId: r.rows[0]!.tenant_id, paymentId: r.rows[0]!.payment_id }
+    },
+
+    async tenantByPaymentId(paymentId: string): Promise<string | undefined> {
+      const r = await sql<{ tenant_id: string }>`SELECT tenant_id FROM payments
+        WHERE payment_id = ${paymentId} LIMIT 2`.execute(db)
+      return r.rows.length === 1 ? r.rows[0]!.tenant_id : undefined
+    },
+
+    /** Writes the mutable state; amount, currency and capture method are never updated. */
+    async updatePayment(tx: Exec, p: Payment): Promise<void> {
+      await sql`UPDATE payments SET status = ${p.status}, gateway = ${p.gateway}, gateway_ref = ${p.gatewayRef},
+          decline_code = ${p.declineCode}, next_action = ${p.nextAction ? JSON.stringify(p.nextAction) : null},
+          amount_authorized = ${p.amountAuthorized.toString()}, amount_captured = ${p.amountCaptured.toString()},
+          amount_refunded = ${p.amountRefunded.toString()},
+          amount_refund_pending = ${p.amountRefundPending.toString()},
+          amount_disputed = ${p.amountDisputed.toString()}, hold_txn_id = ${p.holdTransactionId},
+          in_flight = ${p.inFlight}, metadata = ${JSON.stringify(p.metadata)}, updated_at = ${p.updatedAt}
+        WHERE tenant_id = ${p.tenantId} AND payment_id = ${p.id}`.execute(tx)
+    },
+
+    async appendAttempt(
+      tx: Exec,
+      tenant: string,
+      id: string,
+      attempt: Record<string, string>,
+    ): Promise<void> {
+      await sql`UPDATE payments SET attempts = attempts || ${JSON.stringify([attempt])}::jsonb
+        WHERE tenant_id = ${tenant} AND payment_id = ${id}`.execute(tx)
+    },
+
+    async cardOf(tenant: string, id: string): Promise<{ brand?: string; country?: string }> {
+      const r = await sql<{ card_brand: string | null; card_country: string | null }>`
+        SELECT card_brand, card_country FROM payments WHERE tenant_id = ${tenant} AND payment_id = ${id}`.execute(
+        db,
+      )
+      const row = r.rows[0]
+      return {
+        ...(row?.card_brand ? { brand: row.card_brand } : {}),
+        ...(row?.card_country ? { country: row.card_country } : {}),
+      }
+    },
+
+    async attempts(tenant: string, id: string): Promise<Record<string, string>[]> {
+      const r = await sql<{ attempts: Record<string, string>[] }>`SELECT attempts FROM payments
+        WHERE tenant_id = ${tenant} AND payment_id = ${id}`.execute(db)
+      return r.rows[0]?.attempts ?? []
+    },
+
+    async listPayments(tenant: string, f: PaymentFilters): Promise<Payment[]> {
+      const r = await sql<PaymentRow>`SELECT ${PAYMENT_COLUMNS} FROM payments
+        WHERE tenant_id = ${tenant}
+          ${f.status ? sql`AND status = ${f.status}` : sql``}
+          ${f.customer ? sql`AND customer = ${f.customer}` : sql``}
+          ${f.gateway ? sql`AND gateway = ${f.gateway}` : sql``}
+          ${f.after ? sql`AND payment_id > ${f.after}` : sql``}
+        ORDER BY payment_id LIMIT ${f.limit}`.execute(db)
+      return r.rows.map(toPayment)
+    },
+
+    /** Payments whose outcome the gateway must be asked about, oldest first, across tenants. */
+    async toSweep(olderThan: Date, limit: number): Promise<{ tenantId: string; paymentId: string }[]> {
+      const r = await sql<{
+        tenant_id: string
+        payment_id: string
+      }>`SELECT tenant_id, payment_id FROM payments
+        WHERE (status IN ('unknown', 'processing') OR in_flight IS NOT NULL) AND updated_at <= ${olderThan}
+        ORDER BY updated_at LIMIT ${limit}`.execute(db)
+      return r.rows.map((x) => ({ tenantId: x.tenant_id, paymentId: x.payment_id }))
+    },
+
+    // ---- refunds ----
+
+    async insertRefund(tx: Exec, tenant: string, r: Refund): Promise<void> {
+      await sql`INSERT INTO payment_refunds (tenant_id, refund_id, payment_id, amount, currency, status, reason,
+          gateway, gateway_ref, created_at, updated_at)
+        VALUES (${tenant}, ${r.id}, ${r.paymentId}, ${r.amount.toString()}, ${r.currency}, ${r.status}, ${r.reason},
+          ${r.gateway}, ${r.gatewayRef}, ${r.createdAt}, ${r.updatedAt})`.execute(tx)
+    },
+
+    async updateRefund(
+      tx: Exec,
+      tenant: string,
+      id: string,
+      patch: { status: Refund['status']; gatewayRef: string | null; at: Date },
+    ): Promise<void> {
+      await sql`UPDATE payment_refunds SET status = ${patch.status}, gateway_ref = ${patch.gatewayRef},
+          updated_at = ${patch.at}
+        WHERE tenant_id = ${tenant} AND refund_id = ${id}`.execute(tx)
+    },
+
+    async getRefund(ex: Exec, tenant: string, id: string): Promise<Refund | undefined> {
+      const r = await sql<RefundRow>`SELECT * FROM payment_refunds
+        WHERE tenant_id = ${tenant} AND refund_id = ${id}`.execute(ex)
+      return r.rows[0] ? toRefund(r.rows[0]) : undefined
+    },
+
+    async refundByRef(ex: Exec, tenant: string, gateway: string, ref: string): Promise<Refund | undefined> {
+      const r = await sql<RefundRow>`SELECT * FROM payment_refunds
+        WHERE tenant_id = ${tenant} AND gateway = ${gateway} AND gateway_ref = ${ref}`.execute(ex)
+      return r.rows[0] ? toRefund(r.rows[0]) : undefined
+    },
+
+    async listRefunds(ex: Exec, tenant: string, paymentId: string): Promise<Refund[]> {
+      const r = await sql<RefundRow>`SELECT * FROM payment_refunds
+        WHERE tenant_id = ${tenant} AND payment_id = ${paymentId} ORDER BY refund_id`.execute(ex)
+      return r.rows.map(toRefund)
+    },
+
+    // ---- disputes ----
+
+    async disputeByRef(ex: Exec, tenant: string, gateway: string, ref: string): Promise<Dispute | undefined> {
+      const r = await sql<{
+        dispute_id: string
+        payment_id: string
+        gateway: string
+        gateway_ref: string
+        amount: bigint | string
+        currency: string
+        status: Dispute['status']
+      }>`SELECT dispute_id, payment_id, gateway, gateway_ref, amount, currency, status FROM payment_disputes
+        WHERE tenant_id = ${tenant} AND gateway = ${gateway} AND gateway_ref = ${ref}`.execute(ex)
+      const row = r.rows[0]
+      if (!row) return undefined
+      return {
+        id: row.dispute_id,
+        paymentId: row.payment_id,
+        gateway: row.gateway,
+        gatewayRef: row.gateway_ref,
+        amount: big(row.amount),
+        currency: row.currency,
+        status: row.status,
+      }
+    },
+
+    async upsertDispute(tx: Exec, tenant: string, d: Dispute, at: Date): Promise<void> {
+      await sql`INSERT INTO payment_disputes (tenant_id, dispute_id, payment_id, gateway, gateway_ref, amount,
+          currency, status, created_at, updated_at)
+        VALUES (${tenant}, ${d.id}, ${d.paymentId}, ${d.gateway}, ${d.gatewayRef}, ${d.amount.toString()},
+          ${d.currency}, ${d.status}, ${at}, ${at})
+        ON CONFLICT (tenant_id, dispute_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`.execute(
+        tx,
+      )
+    },
+
+    // ---- idempotency ----
+
+    /** Claims a key in `tx`; an existing row gives its hash and stored response (null while in progress). */
+    async claimKey(
+      tx: Exec,
+      tenant: string,
+      key: string,
+      operation: string,
+      hash: string,
+      at: Date,
+    ): Promise<{ claimed: true } | { claimed: false; hash: string; response: unknown }> {
+      const ins =
+        await sql`INSERT INTO payment_idempotency (tenant_id, idem_key, operation, request_hash, created_at)
+        VALUES (${tenant}, ${key}, ${operation}, ${hash}, ${at}) ON CONFLICT DO NOTHING`.execute(tx)
+      if (Number(ins.numAffectedRows ?? 0n) === 1) return { claimed: true }
+      const r = await sql<{ request_hash: string; response: unknown }>`SELECT request_hash, response
+        FROM payment_idempotency WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(tx)
+      const row = r.rows[0]!
+      return { claimed: false, hash: row.request_hash, response: row.response }
+    },
+
+    async completeKey(ex: Exec, tenant: string, key: string, response: unknown): Promise<void> {
+      await sql`UPDATE payment_idempotency SET response = ${JSON.stringify(response)}::jsonb
+        WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(ex)
+    },
+
+    async releaseKey(ex: Exec, tenant: string, key: string): Promise<void> {
+      await sql`DELETE FROM payment_idempotency WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(ex)
+    },
+
+    // ---- ledger facts ----
+
+    async insertFacts(
+      tx: Exec,
+      tenant: string,
+      facts: readonly (LedgerFact & { id: string })[],
+    ): Promise<void> {
+      for (const f of facts) {
+        await sql`INSERT INTO payment_ledger_facts (tenant_id, fact_id, payment_id, gateway, gateway_ref, kind, amount,
+            currency, ledger_txn_id, at)
+          VALUES (${tenant}, ${f.id}, ${f.paymentId ?? null}, ${f.gateway}, ${f.gatewayRef}, ${f.kind},
+            ${f.amount.toString()}, ${f.currency}, ${f.ledgerTransactionId}, ${f.at})`.execute(tx)
+      }
+    },
+
+    async listFacts(tenant: string, gateway: string, from: Date, to: Date): Promise<LedgerFact[]> {
+      const r = await sql<{
+        payment_id: string | null
+        gateway: LedgerFact['gateway']
+        gateway_ref: string
+        kind: LedgerFact['kind']
+        amount: bigint | string
+        currency: string
+        ledger_txn_id: string
+        at: Date
+      }>`SELECT payment_id, gateway, gateway_ref, kind, amount, currency, ledger_txn_id, at FROM payment_ledger_facts
+        WHERE tenant_id = ${tenant} AND gateway = ${gateway} AND at >= ${from} AND at < ${to}
+        ORDER BY at, fact_id`.execute(db)
+      return r.rows.map((x) => ({
+        kind: x.kind,
+        gateway: x.gateway,
+        gatewayRef: x.gateway_ref,
+        ...(x.payment_id ? { paymentId: x.payment_id } : {}),
+        ledgerTransactionId: x.ledger_txn_id,
+        amount: big(x.amount),
+        currency: x.currency,
+        at: x.at,
+      }))
+    },
+
+    // ---- routing rules ----
+
+    async replaceRules(tenant: string, rules: readonly RoutingRuleRow[]): Promise<void> {
+      await db.transaction().execute(async (tx) => {
+        await sql`DELETE FROM payment_routing_rules WHERE tenant_id = ${tenant}`.execute(tx)
+        for (const r of rules) {
+          await sql`INSERT INTO payment_routing_rules (tenant_id, rule_id, priority, match, gateways, created_at)
+            VALUES (${tenant}, ${r.id}, ${r.priority}, ${JSON.stringify(r.match)}, ${JSON.stringify(r.gateways)},
+              ${r.createdAt})`.execute(tx)
+        }
+      })
+    },
+
+    async listRules(tenant: string): Promise<RoutingRuleRow[]> {
+      const r = await sql<{
+        rule_id: string
+        priority: number
+        match: Record<string, unknown>
+        gateways: { gateway: string; weight: number }[]
+        created_at: Date
+      }>`SELECT rule_id, priority, match, gateways, created_at FROM payment_routing_rules
+        WHERE tenant_id = ${tenant} ORDER BY priority, rule_id`.execute(db)
+      return r.rows.map((x) => ({
+        id: x.rule_id,
+        priority: x.priority,
+        match: x.match,
+        gateways: x.gateways,
+        createdAt: x.created_at,
+      }))
+    },
+
+    // ---- payouts ----
+
+    async insertPayout(tx: Exec, tenant: string, p: Payout): Promise<void> {
+      await sql`INSERT INTO payment_payouts (tenant_id, payout_id, gateway, amount, currency, status, gateway_ref,
+          created_at, updated_at)
+        VALUES (${tenant}, ${p.id}, ${p.gateway}, ${p.amount.toString()}, ${p.currency}, ${p.status},
+          ${p.gatewayRef}, ${p.createdAt}, ${p.updatedAt})`.execute(tx)
+    },
+
+    async updatePayout(
+      tx: Exec,
+      tenant: string,
+      id: string,
+      status: string,
+      ref: string | null,
+      at: Date,
+    ): Promise<void> {
+      await sql`UPDATE payment_payouts SET status = ${status}, gateway_ref = ${ref}, updated_at = ${at}
+        WHERE tenant_id = ${tenant} AND payout_id = ${id}`.execute(tx)
+    },
+
+    async getPayout(ex: Exec, tenant: string, id: string): Promise<Payout | undefined> {
+      const r = await sql<PayoutRow>`SELECT * FROM payment_payouts
+        WHERE tenant_id = ${tenant} AND payout_id = ${id}`.execute(ex)
+      return r.rows[0] ? toPayout(r.rows[0]) : undefined
+    },
+
+    /** Serialises payouts of one tenant, gateway and currency (the balance check must not race). */
+    async lockPayouts(tx: Exec, tenant: string, gateway: string, currency: string): Promise<void> {
+      await sql`SELECT pg_advisory_xact_lock(hashtext(${`payout:${tenant}:${gateway}:${currency}`}))`.execute(
+        tx,
+      )
+    },
+  }
+}
+
+export type PaymentsStore = ReturnType<typeof createPaymentsStore>

@@ -1,0 +1,39 @@
+import { createCatalogue, createOutbox, ledgerEvents } from '../../src/modules/events/index.js'
+import { createLedger, type Ledger } from '../../src/modules/ledger/index.js'
+import {
+  createGatewayRegistry,
+  createPayments,
+  createSandboxGateway,
+  paymentEvents,
+  type GatewayRegistry,
+  type Payments,
+  type SandboxGateway,
+} from '../../src/modules/payments/index.js'
+import type { FixedClock } from '../../src/shared/clock.js'
+import type { DbHandle } from '../../src/shared/db/connect.js'
+import { systemIds } from '../../src/shared/ids.js'
+
+export const SANDBOX_SECRET = `whsec_${Buffer.from('moneta-test-sandbox-secret-32bytes!').toString('base64')}`
+
+export interface PaymentsHarness {
+  readonly payments: Payments
+  readonly ledger: Ledger
+  readonly sandbox: SandboxGateway
+  /** A second sandbox instance registered as "sandbox2", to prove failover. */
+  readonly sandbox2: SandboxGateway
+  readonly registry: GatewayRegistry
+  close(): Promise<void>
+}
+
+/** The payments service wired as app.ts does, on a test database, with two sandbox instances. */
+export function paymentsHarness(h: DbHandle, clock: FixedClock): PaymentsHarness {
+  const ledger = createLedger({ db: h.db, clock, ids: systemIds })
+  const sandbox = createSandboxGateway({ clock, webhookSecret: SANDBOX_SECRET })
+  const sandbox2 = createSandboxGateway({ clock, webhookSecret: SANDBOX_SECRET, id: 'sandbox2' })
+  const registry = createGatewayRegistry()
+  registry.register(sandbox)
+  registry.register(sandbox2, 'sandbox2')
+  const outbox = createOutbox(createCatalogue([...ledgerEvents, ...paymentEvents]))
+  const payments = createPayments({ db: h.db, clock, ids: systemIds, ledger, gateways: registry, outbox })
+  return { payments, ledger, sandbox, sandbox2, registry, close: () => ledger.close() }
+}
