@@ -8,6 +8,7 @@ import { auditMigrations } from './modules/audit/index.js'
 import { screeningMigrations } from './modules/screening/index.js'
 import { monitoringMigrations } from './modules/monitoring/index.js'
 import { webhooksMigrations } from './modules/webhooks/index.js'
+import { paymentsMigrations } from './modules/payments/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
 export const allMigrations: readonly NamedMigrations[] = [
@@ -20,6 +21,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   screeningMigrations,
   monitoringMigrations,
   webhooksMigrations,
+  paymentsMigrations,
 ]
 
 /** SQL functions re-applied (CREATE OR REPLACE) on every migrate; see migrateToLatest. */
