@@ -41,6 +41,17 @@ export interface Config {
   readonly rateLimits: RateLimitConfig
   /** Bank data providers (docs/banking.md). */
   readonly banking: BankingConfig
+  /** Payments (docs/payments.md): the unknown-outcome sweeper and the sandbox gateway. */
+  readonly payments: PaymentsConfig
+}
+
+export interface PaymentsConfig {
+  /** How often the sweeper asks gateways about payments whose outcome is unknown. */
+  readonly sweepMs: number
+  /** A payment is swept once it has not changed for this long (a call may still be under way before). */
+  readonly sweepAfterMs: number
+  /** Standard Webhooks secret (whsec_<base64>) the sandbox gateway signs and verifies webhooks with. */
+  readonly sandboxWebhookSecret: Secret | undefined
 }
 
 export interface BankingConfig {
@@ -160,6 +171,9 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_GATEWAY_WEBHOOK_MAX_ATTEMPTS: 'gatewayWebhookMaxAttempts',
   MONETA_GATEWAY_WEBHOOK_RETRY_BASE_MS: 'gatewayWebhookRetryBaseMs',
   MONETA_GATEWAY_WEBHOOK_WORKERS: 'gatewayWebhookWorkers',
+  MONETA_PAYMENTS_SWEEP_MS: 'paymentsSweepMs',
+  MONETA_PAYMENTS_SWEEP_AFTER_MS: 'paymentsSweepAfterMs',
+  MONETA_SANDBOX_WEBHOOK_SECRET: 'sandboxWebhookSecret',
   MONETA_PASSWORD_MIN_LENGTH: 'passwordMinLength',
   MONETA_ARGON2_MEMORY_KIB: 'argon2MemoryKiB',
   MONETA_ARGON2_PASSES: 'argon2Passes',
@@ -332,6 +346,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhooks: int('MONETA_RATE_LIMIT_WEBHOOKS', 20_000, 1, 100_000_000),
     },
     banking: bankingConfig(get, int, problems),
+    payments: {
+      sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),
+      sweepAfterMs: int('MONETA_PAYMENTS_SWEEP_AFTER_MS', 60_000, 0, 24 * 3_600_000),
+      sandboxWebhookSecret: sandboxSecret(get('MONETA_SANDBOX_WEBHOOK_SECRET'), problems),
+    },
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)
@@ -396,6 +415,18 @@ function bankingConfig(
     pollMs: int('MONETA_BANKING_POLL_MS', 3_600_000, 1000, 7 * 24 * 3_600_000),
     publicUrl: get('MONETA_PUBLIC_URL')?.replace(/\/$/, ''),
   }
+}
+
+function sandboxSecret(raw: string | undefined, problems: string[]): Secret | undefined {
+  if (raw === undefined) return undefined
+  const key = raw.startsWith('whsec_') ? Buffer.from(raw.slice(6), 'base64') : Buffer.alloc(0)
+  if (key.length < 16) {
+    problems.push(
+      'MONETA_SANDBOX_WEBHOOK_SECRET must be whsec_ followed by at least 16 bytes in base64; generate one with `echo whsec_$(openssl rand -base64 32)`.',
+    )
+    return undefined
+  }
+  return new Secret(raw)
 }
 
 /** What `moneta config` and the start banner print: no secret, no password. */
