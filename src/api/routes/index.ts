@@ -7,6 +7,7 @@ import { registerVaultRoutes } from './vault.js'
 import { registerAuditRoutes } from './audit.js'
 import { registerScreeningRoutes } from './screening.js'
 import { registerMonitoringRoutes } from './monitoring.js'
+import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -17,4 +18,5 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerAuditRoutes(app, services)
   registerScreeningRoutes(app, services)
   registerMonitoringRoutes(app, services)
+  registerWebhookEndpointRoutes(app, services)
 }
