@@ -151,6 +151,7 @@ function eventOf(event: StripeEvent): GatewayEvent {
       type,
       paymentRef: pi.id,
       ...(pi.metadata.paymentId ? { paymentId: pi.metadata.paymentId } : {}),
+      ...(pi.metadata.tenantId ? { tenantId: pi.metadata.tenantId } : {}),
       ...money(pi[amountField], pi.currency),
     }
   }
