@@ -16,6 +16,13 @@ import {
 import { createEventBackbone, type EventBackbone } from './modules/events/index.js'
 import { createMarket, marketEvents, type Market } from './modules/market/index.js'
 import { createWebhooks, webhooksEvents, type Webhooks } from './modules/webhooks/index.js'
+import {
+  createGatewayRegistry,
+  createPayments,
+  createSandboxGateway,
+  paymentEvents,
+  type Payments,
+} from './modules/payments/index.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -43,6 +50,8 @@ export interface AppServices {
   readonly monitoring: Monitoring
   /** Outgoing webhooks to tenants' endpoints: endpoints, fan-out consumer, delivery worker. */
   readonly webhooks: Webhooks
+  /** Payments: intents, refunds, disputes, payouts through routed gateways; ledger mapping; sweeper. */
+  readonly payments: Payments
 }
 
 export interface App {
@@ -109,13 +118,27 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
           ? { kind: 'kafka', brokers: config.kafkaBrokers }
           : { kind: 'memory' },
     relay: { retentionMs: config.outboxRetentionMs },
-    events: [...marketEvents, ...monitoringEvents, ...screeningEvents, ...webhooksEvents],
+    events: [...marketEvents, ...monitoringEvents, ...screeningEvents, ...webhooksEvents, ...paymentEvents],
     logger,
   })
   const market = createMarket({ db: db.db, events, clock, logger })
   // Alerts go to the events outbox in the alert's transaction.
   const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
   const screening = createScreening({ db: db.db, clock, ids, logger, outbox: events.outbox })
+  // Gateways are platform-wide: the sandbox always; Stripe and Braintree are registered when configured.
+  const gateways = createGatewayRegistry()
+  const sandboxSecret = config.payments.sandboxWebhookSecret?.reveal()
+  gateways.register(createSandboxGateway({ clock, ...(sandboxSecret ? { webhookSecret: sandboxSecret } : {}) }))
+  const payments = createPayments({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    ledger,
+    outbox: events.outbox,
+    gateways,
+    sweepAfterMs: config.payments.sweepAfterMs,
+  })
   const webhooks = createWebhooks({
     db: db.db,
     clock,
@@ -143,6 +166,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     events,
     market,
     webhooks,
+    payments,
   }
 }
 
@@ -166,6 +190,18 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     server,
     generatedApiKey,
     startWorkers() {
+      // Payments whose gateway outcome is unknown (timeouts, crashes mid-call) are settled by asking it.
+      let sweeping = false
+      const paymentSweep = setInterval(() => {
+        if (sweeping) return
+        sweeping = true
+        services.payments
+          .sweep()
+          .catch((err: unknown) => services.logger.error({ err }, 'payment sweep failed'))
+          .finally(() => (sweeping = false))
+      }, config.payments.sweepMs)
+      paymentSweep.unref()
+      timers.push(paymentSweep)
       // Pending transactions past their timeout are voided (status "expired").
       const sweep = setInterval(() => {
         services.ledger
