@@ -113,7 +113,8 @@ export function runGatewayContract(target: GatewayContractTarget): void {
     })
 
     it('manual capture: authorised, then a partial capture takes only that amount', async () => {
-      const auth = await authorize('manual', { amount: 2000n })
+      const paymentId = `pay_${randomUUID()}`
+      const auth = await authorize('manual', { amount: 2000n, paymentId })
       expect(auth.status).toBe('authorized')
       expect(auth.amountAuthorized).toBe(2000n)
       expect(auth.amountCaptured).toBe(0n)
@@ -121,16 +122,17 @@ export function runGatewayContract(target: GatewayContractTarget): void {
       const captured = await gw.capture(auth.gatewayRef, partial, h.currency, randomUUID())
       expect(captured.status).toBe('captured')
       expect(captured.amountCaptured).toBe(partial)
-      const again = await gw.retrieve({ gatewayRef: auth.gatewayRef, paymentId: 'pay_unused' })
+      const again = await gw.retrieve({ gatewayRef: auth.gatewayRef, paymentId })
       expect(again?.status).toBe('captured')
       expect(again?.amountCaptured).toBe(partial)
     })
 
     it('capturing more than was authorised is refused, not retryable', async () => {
-      const auth = await authorize('manual', { amount: 1000n })
+      const paymentId = `pay_${randomUUID()}`
+      const auth = await authorize('manual', { amount: 1000n, paymentId })
       const err = await gatewayFailure(gw.capture(auth.gatewayRef, 1001n, h.currency, randomUUID()))
       expect(err.retryable).toBe(false)
-      const after = await gw.retrieve({ gatewayRef: auth.gatewayRef, paymentId: 'pay_unused' })
+      const after = await gw.retrieve({ gatewayRef: auth.gatewayRef, paymentId })
       expect(after?.status).toBe('authorized')
     })
 
