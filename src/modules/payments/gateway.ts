@@ -154,6 +154,8 @@ export interface SettlementRecord {
   readonly type: 'charge' | 'refund' | 'dispute' | 'dispute_reversal' | 'fee' | 'payout' | 'adjustment'
   /** gatewayRef of the payment, refund or payout it settles, when it has one. */
   readonly sourceRef?: string
+  /** gatewayRef of the payment behind it (the charge itself, or the refunded / disputed payment). */
+  readonly paymentRef?: string
   readonly amount: bigint
   readonly fee: bigint
   readonly currency: string

@@ -105,6 +105,11 @@ function settlementRecord(t: BraintreeTransaction): SettlementRecord {
     id: t.id,
     type: t.type === 'credit' ? 'refund' : 'charge',
     sourceRef: t.id,
+    ...(t.type === 'credit'
+      ? t.refundedTransactionId
+        ? { paymentRef: t.refundedTransactionId }
+        : {}
+      : { paymentRef: t.id }),
     amount: t.type === 'credit' ? -amount : amount,
     // Braintree reports fees in its merchant reports, not per transaction in the API.
     fee: 0n,

@@ -309,7 +309,11 @@ describe('Stripe settlements (balance transactions)', () => {
       sourceRef: payout.gatewayRef,
       amount: -2000n,
     })
-    expect(mine.find((r) => r.type === 'dispute')).toMatchObject({ amount: -5000n, fee: 1500n })
+    expect(mine.find((r) => r.type === 'dispute')).toMatchObject({
+      amount: -5000n,
+      fee: 1500n,
+      paymentRef: paid.gatewayRef,
+    })
     expect(mine.find((r) => r.type === 'dispute')?.sourceRef).toMatch(/^dp_/)
   })
 

@@ -113,6 +113,13 @@ function settlementRecord(bt: StripeBalanceTransaction): SettlementRecord {
     }
     return source ?? undefined
   })()
+  // Refunds and disputes name their PaymentIntent: lets reconciliation tell whose record it is.
+  const paymentRef =
+    source && typeof source === 'object'
+      ? source.object === 'charge'
+        ? sourceRef
+        : refOf((source as { payment_intent?: string | { id: string } | null }).payment_intent)
+      : undefined
   const category = bt.reporting_category
   const type = ((): SettlementRecord['type'] => {
     if (bt.type === 'charge' || bt.type === 'payment') return 'charge'
@@ -127,6 +134,7 @@ function settlementRecord(bt: StripeBalanceTransaction): SettlementRecord {
     id: bt.id,
     type,
     ...(sourceRef ? { sourceRef } : {}),
+    ...(paymentRef ? { paymentRef } : {}),
     amount: BigInt(bt.amount),
     fee: BigInt(bt.fee),
     currency: upper(bt.currency),
