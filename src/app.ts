@@ -23,6 +23,8 @@ import {
   paymentEvents,
   type Payments,
 } from './modules/payments/index.js'
+import { bankingEvents, type Banking } from './modules/banking/index.js'
+import { createBankingServices } from './banking-providers.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -52,6 +54,8 @@ export interface AppServices {
   readonly webhooks: Webhooks
   /** Payments: intents, refunds, disputes, payouts through routed gateways; ledger mapping; sweeper. */
   readonly payments: Payments
+  /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
+  readonly banking: Banking
 }
 
 export interface App {
@@ -118,7 +122,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
           ? { kind: 'kafka', brokers: config.kafkaBrokers }
           : { kind: 'memory' },
     relay: { retentionMs: config.outboxRetentionMs },
-    events: [...marketEvents, ...monitoringEvents, ...screeningEvents, ...webhooksEvents, ...paymentEvents],
+    events: [...marketEvents, ...monitoringEvents, ...screeningEvents, ...webhooksEvents, ...paymentEvents, ...bankingEvents],
     logger,
   })
   const market = createMarket({ db: db.db, events, clock, logger })
@@ -151,6 +155,16 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     inbox: events.inbox,
     options: config.webhooks,
   })
+  // Picks the bank data adapters from config (sandbox always; Plaid and Teller when configured).
+  const banking = createBankingServices(config.banking, {
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    ledger,
+    outbox: events.outbox,
+    fieldCipher: crypto.fieldCipher,
+  })
   return {
     config,
     db,
@@ -167,6 +181,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     market,
     webhooks,
     payments,
+    banking,
   }
 }
 
@@ -190,6 +205,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     server,
     generatedApiKey,
     startWorkers() {
+      // Bank transaction sync poll: provider webhooks can be lost and are not replayable.
+      const bankPoll = setInterval(
+        () =>
+          void services.banking
+            .pollDue()
+            .catch((err: unknown) => services.logger.error({ err }, 'bank sync poll failed')),
+        Math.min(config.banking.pollMs, 60_000),
+      )
+      bankPoll.unref()
+      timers.push(bankPoll)
       // Payments whose gateway outcome is unknown (timeouts, crashes mid-call) are settled by asking it.
       let sweeping = false
       const paymentSweep = setInterval(() => {
@@ -255,6 +280,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       for (const t of timers) clearInterval(t)
       for (const sub of subscriptions) await sub.close()
       await server.close()
+      await services.banking.idle()
       await services.webhooks.close()
       await services.market.close()
       await services.events.close()

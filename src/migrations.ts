@@ -9,6 +9,7 @@ import { screeningMigrations } from './modules/screening/index.js'
 import { monitoringMigrations } from './modules/monitoring/index.js'
 import { webhooksMigrations } from './modules/webhooks/index.js'
 import { paymentsMigrations } from './modules/payments/index.js'
+import { bankingMigrations } from './modules/banking/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
 export const allMigrations: readonly NamedMigrations[] = [
@@ -22,6 +23,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   monitoringMigrations,
   webhooksMigrations,
   paymentsMigrations,
+  bankingMigrations,
 ]
 
 /** SQL functions re-applied (CREATE OR REPLACE) on every migrate; see migrateToLatest. */

@@ -8,6 +8,7 @@ import { registerAuditRoutes } from './audit.js'
 import { registerScreeningRoutes } from './screening.js'
 import { registerMonitoringRoutes } from './monitoring.js'
 import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
+import { registerBankingRoutes } from './banking.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -19,4 +20,5 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerScreeningRoutes(app, services)
   registerMonitoringRoutes(app, services)
   registerWebhookEndpointRoutes(app, services)
+  registerBankingRoutes(app, services)
 }

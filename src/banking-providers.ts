@@ -1,0 +1,29 @@
+import type { BankingConfig } from './config.js'
+import {
+  createBanking,
+  createSandboxProvider,
+  createSandboxRail,
+  type Banking,
+  type BankingDeps,
+  type BankDataProvider,
+  type ProviderName,
+} from './modules/banking/index.js'
+
+/**
+ * Part of the composition root: picks the bank data adapters from config. The sandbox is always
+ * there (demo, `npm start`); Plaid and Teller join when their credentials are set.
+ */
+export function createBankingServices(
+  config: BankingConfig,
+  deps: Omit<BankingDeps, 'providers' | 'defaultProvider' | 'rail' | 'publicUrl' | 'pollAfterMs'>,
+): Banking {
+  const providers: Partial<Record<ProviderName, BankDataProvider>> = { sandbox: createSandboxProvider() }
+  return createBanking({
+    ...deps,
+    providers,
+    defaultProvider: config.defaultProvider,
+    rail: createSandboxRail(),
+    pollAfterMs: config.pollMs,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+  })
+}
