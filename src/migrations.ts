@@ -8,7 +8,7 @@ import { auditMigrations } from './modules/audit/index.js'
 import { screeningMigrations } from './modules/screening/index.js'
 import { monitoringMigrations } from './modules/monitoring/index.js'
 import { webhooksMigrations } from './modules/webhooks/index.js'
-import { paymentsMigrations } from './modules/payments/index.js'
+import { paymentsMigrations, reconcileMigrations } from './modules/payments/index.js'
 import { bankingMigrations } from './modules/banking/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
@@ -23,6 +23,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   monitoringMigrations,
   webhooksMigrations,
   paymentsMigrations,
+  reconcileMigrations,
   bankingMigrations,
 ]
 

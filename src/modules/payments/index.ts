@@ -41,3 +41,26 @@ export type {
 export { webhookInboxMigrations } from './webhook-inbox.migrations.js'
 export { INBOX_STATUSES, UNROUTED_TENANT, DEFAULT_RETRY } from './webhook-inbox.js'
 export type { InboxEntry, InboxStatus, InboxOutcome, RetryPolicy } from './webhook-inbox.js'
+// Vendor adapters and reconciliation (pay-vendors).
+export { createStripeGateway } from './gateways/stripe/stripe.gateway.js'
+export type { StripeGatewayOptions } from './gateways/stripe/stripe.gateway.js'
+export { createBraintreeGateway } from './gateways/braintree/braintree.gateway.js'
+export type { BraintreeGatewayOptions } from './gateways/braintree/braintree.gateway.js'
+export { matchSettlements, countLines, verdict, MISMATCH_STATUSES } from './reconcile.js'
+export type {
+  ReconciliationLine,
+  ReconciliationLineStatus,
+  ReconciliationCounts,
+  ReconciliationStatus,
+} from './reconcile.js'
+export { createReconciliation } from './reconcile.service.js'
+export type {
+  Reconciliation,
+  ReconciliationDeps,
+  ReconciliationFacts,
+  ReconciliationRun,
+  RunInput as ReconciliationRunInput,
+  RunReport as ReconciliationReport,
+} from './reconcile.service.js'
+export { reconcileMigrations } from './reconcile.migrations.js'
+export { reconciliationEvents, RECONCILIATION_MISMATCH } from './reconcile.events.js'

@@ -1,0 +1,41 @@
+import { Type } from '@sinclair/typebox'
+import { defineEvent, type EventDefinition } from '../events/index.js'
+
+export const RECONCILIATION_MISMATCH = 'payments.reconciliation.mismatch.v1'
+
+const SignedAmount = Type.Union([Type.String({ pattern: '^-?[0-9]+$' }), Type.Null()])
+const Text = Type.Union([Type.String(), Type.Null()])
+
+/** One difference between a gateway's settled funds and the ledger; partition key: the run id. */
+export const reconciliationEvents: readonly EventDefinition[] = [
+  defineEvent(
+    RECONCILIATION_MISMATCH,
+    'Reconciliation found a difference between what a gateway settled and what the ledger booked.',
+    Type.Object(
+      {
+        runId: Type.String(),
+        gateway: Type.String(),
+        from: Type.String({ description: 'ISO 8601 instant' }),
+        to: Type.String({ description: 'ISO 8601 instant' }),
+        status: Type.Union(
+          [
+            'missing_in_ledger',
+            'missing_at_gateway',
+            'amount_mismatch',
+            'currency_mismatch',
+            'fee_mismatch',
+          ].map((s) => Type.Literal(s)),
+        ),
+        kind: Type.String(),
+        gatewayRef: Type.String(),
+        paymentId: Text,
+        gatewayAmount: SignedAmount,
+        ledgerAmount: SignedAmount,
+        gatewayCurrency: Text,
+        ledgerCurrency: Text,
+        explanation: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+]
