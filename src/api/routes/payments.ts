@@ -1,0 +1,498 @@
+import { Type, type Static } from '@sinclair/typebox'
+import type { AppServices } from '../../app.js'
+import {
+  amountCapturable,
+  PAYMENT_STATUSES,
+  type Payment,
+  type Payout,
+  type Refund,
+  type RoutingRule,
+} from '../../modules/payments/index.js'
+import { AppError } from '../../shared/errors.js'
+import { parseAmount } from '../../shared/money.js'
+import { tenantOf, type ApiApp } from '../server.js'
+
+// ---- schemas ----
+
+const Amount = Type.String({
+  pattern: '^[0-9]{1,20}$',
+  description: 'Integer minor units, e.g. "1050" = 10.50 USD',
+})
+const CurrencyCode = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' })
+const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String({ maxLength: 500 }), {
+  maxProperties: 50,
+})
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+})
+const ErrorResponse = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
+})
+const errors = {
+  400: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+  422: ErrorResponse,
+  503: ErrorResponse,
+}
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_]+$' }) })
+const Status = Type.Union(PAYMENT_STATUSES.map((s) => Type.Literal(s)))
+
+const PaymentSchema = Type.Object({
+  id: Type.String(),
+  status: Status,
+  amount: Amount,
+  currency: Type.String(),
+  capture: Type.Union([Type.Literal('automatic'), Type.Literal('manual')]),
+  amountAuthorized: Amount,
+  amountCapturable: Amount,
+  amountCaptured: Amount,
+  amountRefunded: Amount,
+  amountDisputed: Amount,
+  gateway: Nullable(Type.String()),
+  gatewayRef: Nullable(Type.String()),
+  customer: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  declineCode: Type.Optional(Type.String()),
+  nextAction: Type.Optional(Type.Record(Type.String(), Type.String())),
+  metadata: Metadata,
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+})
+const RefundSchema = Type.Object({
+  id: Type.String(),
+  paymentId: Type.String(),
+  amount: Amount,
+  currency: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  reason: Nullable(Type.String()),
+  gatewayRef: Nullable(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+})
+const PayoutSchema = Type.Object({
+  id: Type.String(),
+  gateway: Type.String(),
+  amount: Amount,
+  currency: Type.String(),
+  status: Type.String(),
+  gatewayRef: Nullable(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+})
+const CreateBody = Type.Object(
+  {
+    amount: Amount,
+    currency: CurrencyCode,
+    paymentMethod: Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'Token, nonce or saved method id',
+    }),
+    capture: Type.Optional(Type.Union([Type.Literal('automatic'), Type.Literal('manual')])),
+    confirm: Type.Optional(Type.Boolean()),
+    customer: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+)
+const Empty = Type.Object({}, { additionalProperties: false })
+const CaptureBody = Type.Object({ amount: Type.Optional(Amount) }, { additionalProperties: false })
+const RefundBody = Type.Object(
+  { amount: Type.Optional(Amount), reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { additionalProperties: false },
+)
+// Only metadata: amount and currency are fixed at creation, so they are unknown fields here (400).
+const PatchBody = Type.Object({ metadata: Metadata }, { additionalProperties: false })
+const ListQuery = Type.Object(
+  {
+    status: Type.Optional(Status),
+    customer: Type.Optional(Type.String({ maxLength: 255 })),
+    gateway: Type.Optional(Type.String({ maxLength: 64 })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+    after: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+)
+const RuleSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 64 }),
+    priority: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    match: Type.Object(
+      {
+        currencies: Type.Optional(Type.Array(CurrencyCode, { minItems: 1, maxItems: 200 })),
+        minAmount: Type.Optional(Amount),
+        maxAmount: Type.Optional(Amount),
+        cardBrands: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { minItems: 1, maxItems: 20 })),
+        cardCountries: Type.Optional(
+          Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { minItems: 1, maxItems: 250 }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    gateways: Type.Array(
+      Type.Object(
+        {
+          gateway: Type.String({ minLength: 1, maxLength: 64 }),
+          weight: Type.Integer({ minimum: 0, maximum: 1000 }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 10 },
+    ),
+  },
+  { additionalProperties: false },
+)
+const RulesBody = Type.Object(
+  { rules: Type.Array(RuleSchema, { maxItems: 100 }) },
+  { additionalProperties: false },
+)
+const PayoutBody = Type.Object(
+  {
+    amount: Amount,
+    currency: CurrencyCode,
+    gateway: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: false },
+)
+
+// ---- JSON mapping ----
+
+export function paymentJson(p: Payment): Static<typeof PaymentSchema> {
+  return {
+    id: p.id,
+    status: p.status,
+    amount: p.amount.toString(),
+    currency: p.currency,
+    capture: p.capture,
+    amountAuthorized: p.amountAuthorized.toString(),
+    amountCapturable: amountCapturable(p).toString(),
+    amountCaptured: p.amountCaptured.toString(),
+    amountRefunded: p.amountRefunded.toString(),
+    amountDisputed: p.amountDisputed.toString(),
+    gateway: p.gateway,
+    gatewayRef: p.gatewayRef,
+    customer: p.customer,
+    description: p.description,
+    ...(p.declineCode ? { declineCode: p.declineCode } : {}),
+    ...(p.nextAction ? { nextAction: p.nextAction } : {}),
+    metadata: p.metadata,
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+  }
+}
+
+const refundJson = (r: Refund): Static<typeof RefundSchema> => ({
+  id: r.id,
+  paymentId: r.paymentId,
+  amount: r.amount.toString(),
+  currency: r.currency,
+  status: r.status,
+  reason: r.reason,
+  gatewayRef: r.gatewayRef,
+  createdAt: r.createdAt.toISOString(),
+})
+
+const payoutJson = (p: Payout): Static<typeof PayoutSchema> => ({
+  id: p.id,
+  gateway: p.gateway,
+  amount: p.amount.toString(),
+  currency: p.currency,
+  status: p.status,
+  gatewayRef: p.gatewayRef,
+  createdAt: p.createdAt.toISOString(),
+})
+
+const ruleJson = (r: RoutingRule): Static<typeof RuleSchema> => ({
+  id: r.id,
+  priority: r.priority,
+  match: {
+    ...(r.match.currencies ? { currencies: [...r.match.currencies] } : {}),
+    ...(r.match.minAmount !== undefined ? { minAmount: r.match.minAmount.toString() } : {}),
+    ...(r.match.maxAmount !== undefined ? { maxAmount: r.match.maxAmount.toString() } : {}),
+    ...(r.match.cardBrands ? { cardBrands: [...r.match.cardBrands] } : {}),
+    ...(r.match.cardCountries ? { cardCountries: [...r.match.cardCountries] } : {}),
+  },
+  gateways: r.gateways.map((g) => ({ gateway: g.gateway, weight: g.weight })),
+})
+
+/** Every money-moving write names its Idempotency-Key. */
+function keyOf(req: { headers: { 'idempotency-key'?: string } }): string {
+  const key = req.headers['idempotency-key']
+  if (!key)
+    throw new AppError(
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'invalid',
+      'Send an Idempotency-Key header (a unique string per request, reused only to retry it).',
+    )
+  return key
+}
+
+const amountOf = (v: string | undefined, field: string): bigint | undefined =>
+  v === undefined ? undefined : parseAmount(v, field)
+
+export function registerPaymentRoutes(app: ApiApp, services: AppServices): void {
+  const { payments } = services
+  const tags = ['payments']
+
+  app.post(
+    '/v1/payments',
+    {
+      schema: {
+        tags,
+        summary: 'Create a payment; confirmed at once unless "confirm": false',
+        headers: IdempotencyHeaders,
+        body: CreateBody,
+        response: { 201: PaymentSchema, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const key = keyOf(req)
+      const b = req.body
+      const p = await payments.create(
+        tenantOf(req),
+        {
+          amount: parseAmount(b.amount),
+          currency: b.currency,
+          paymentMethod: b.paymentMethod,
+          ...(b.capture ? { capture: b.capture } : {}),
+          ...(b.confirm !== undefined ? { confirm: b.confirm } : {}),
+          ...(b.customer ? { customer: b.customer } : {}),
+          ...(b.description !== undefined ? { description: b.description } : {}),
+          ...(b.metadata ? { metadata: b.metadata } : {}),
+        },
+        { idempotencyKey: key },
+      )
+      return reply.status(201).send(paymentJson(p))
+    },
+  )
+
+  app.get(
+    '/v1/payments',
+    {
+      schema: {
+        tags,
+        summary: 'List payments (filters: status, customer, gateway; cursor: after)',
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({ items: Type.Array(PaymentSchema), next: Nullable(Type.String()) }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query
+      const page = await payments.list(tenantOf(req), {
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.customer ? { customer: q.customer } : {}),
+        ...(q.gateway ? { gateway: q.gateway } : {}),
+        ...(q.after ? { after: q.after } : {}),
+        ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
+      })
+      return { items: page.items.map(paymentJson), next: page.next }
+    },
+  )
+
+  app.get(
+    '/v1/payments/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Get a payment',
+        params: IdParams,
+        response: { 200: PaymentSchema, ...errors },
+      },
+    },
+    async (req) => paymentJson(await payments.get(tenantOf(req), req.params.id)),
+  )
+
+  app.patch(
+    '/v1/payments/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Replace the metadata (nothing else can change after creation)',
+        headers: IdempotencyHeaders,
+        params: IdParams,
+        body: PatchBody,
+        response: { 200: PaymentSchema, ...errors },
+      },
+    },
+    async (req) =>
+      paymentJson(
+        await payments.updateMetadata(tenantOf(req), req.params.id, req.body.metadata, {
+          idempotencyKey: keyOf(req),
+        }),
+      ),
+  )
+
+  app.post(
+    '/v1/payments/:id/confirm',
+    {
+      schema: {
+        tags,
+        summary: 'Send the payment to a gateway (again after 3-D Secure)',
+        headers: IdempotencyHeaders,
+        params: IdParams,
+        body: Type.Optional(Empty),
+        response: { 200: PaymentSchema, ...errors },
+      },
+    },
+    async (req) =>
+      paymentJson(await payments.confirm(tenantOf(req), req.params.id, { idempotencyKey: keyOf(req) })),
+  )
+
+  app.post(
+    '/v1/payments/:id/capture',
+    {
+      schema: {
+        tags,
+        summary: 'Capture all (default) or part of the authorised amount, once',
+        headers: IdempotencyHeaders,
+        params: IdParams,
+        body: Type.Optional(CaptureBody),
+        response: { 200: PaymentSchema, ...errors },
+      },
+    },
+    async (req) =>
+      paymentJson(
+        await payments.capture(tenantOf(req), req.params.id, amountOf(req.body?.amount, 'amount'), {
+          idempotencyKey: keyOf(req),
+        }),
+      ),
+  )
+
+  app.post(
+    '/v1/payments/:id/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel an unconfirmed or uncaptured payment; the hold is released',
+        headers: IdempotencyHeaders,
+        params: IdParams,
+        body: Type.Optional(Empty),
+        response: { 200: PaymentSchema, ...errors },
+      },
+    },
+    async (req) =>
+      paymentJson(await payments.cancel(tenantOf(req), req.params.id, { idempotencyKey: keyOf(req) })),
+  )
+
+  app.post(
+    '/v1/payments/:id/refunds',
+    {
+      schema: {
+        tags,
+        summary: 'Refund what is left (default) or part; total refunds never exceed the captured amount',
+        headers: IdempotencyHeaders,
+        params: IdParams,
+        body: Type.Optional(RefundBody),
+        response: { 201: RefundSchema, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const amount = amountOf(req.body?.amount, 'amount')
+      const refund = await payments.refund(
+        tenantOf(req),
+        req.params.id,
+        {
+          ...(amount !== undefined ? { amount } : {}),
+          ...(req.body?.reason !== undefined ? { reason: req.body.reason } : {}),
+        },
+        { idempotencyKey: keyOf(req) },
+      )
+      return reply.status(201).send(refundJson(refund))
+    },
+  )
+
+  app.get(
+    '/v1/payments/:id/refunds',
+    {
+      schema: {
+        tags,
+        summary: 'Refunds of a payment',
+        params: IdParams,
+        response: { 200: Type.Object({ items: Type.Array(RefundSchema) }), ...errors },
+      },
+    },
+    async (req) => ({ items: (await payments.listRefunds(tenantOf(req), req.params.id)).map(refundJson) }),
+  )
+
+  app.get(
+    '/v1/routing-rules',
+    {
+      schema: {
+        tags,
+        summary: "The tenant's gateway routing rules",
+        response: {
+          200: Type.Object({ rules: Type.Array(RuleSchema), gateways: Type.Array(Type.String()) }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => ({
+      rules: (await payments.routingRules(tenantOf(req))).map(ruleJson),
+      gateways: [...payments.gateways.ids()],
+    }),
+  )
+
+  app.put(
+    '/v1/routing-rules',
+    {
+      schema: {
+        tags,
+        summary: 'Replace the routing rules (first matching rule by priority picks the gateways)',
+        body: RulesBody,
+        response: { 200: Type.Object({ rules: Type.Array(RuleSchema) }), ...errors },
+      },
+    },
+    async (req) => {
+      const rules: RoutingRule[] = req.body.rules.map((r) => ({
+        id: r.id,
+        priority: r.priority,
+        match: {
+          ...(r.match.currencies ? { currencies: r.match.currencies } : {}),
+          ...(r.match.minAmount !== undefined ? { minAmount: BigInt(r.match.minAmount) } : {}),
+          ...(r.match.maxAmount !== undefined ? { maxAmount: BigInt(r.match.maxAmount) } : {}),
+          ...(r.match.cardBrands ? { cardBrands: r.match.cardBrands } : {}),
+          ...(r.match.cardCountries ? { cardCountries: r.match.cardCountries } : {}),
+        },
+        gateways: r.gateways,
+      }))
+      return { rules: (await payments.setRoutingRules(tenantOf(req), rules)).map(ruleJson) }
+    },
+  )
+
+  app.post(
+    '/v1/payouts',
+    {
+      schema: {
+        tags,
+        summary: "Pay out from a gateway balance to the merchant's bank (at most the balance)",
+        headers: IdempotencyHeaders,
+        body: PayoutBody,
+        response: { 201: PayoutSchema, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const payout = await payments.payout(
+        tenantOf(req),
+        {
+          gateway: req.body.gateway ?? 'sandbox',
+          amount: parseAmount(req.body.amount),
+          currency: req.body.currency,
+        },
+        { idempotencyKey: keyOf(req) },
+      )
+      return reply.status(201).send(payoutJson(payout))
+    },
+  )
+
+  app.get(
+    '/v1/payouts/:id',
+    {
+      schema: { tags, summary: 'Get a payout', params: IdParams, response: { 200: PayoutSchema, ...errors } },
+    },
+    async (req) => payoutJson(await payments.getPayout(tenantOf(req), req.params.id)),
+  )
+}
