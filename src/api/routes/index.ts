@@ -8,7 +8,7 @@ import { registerAuditRoutes } from './audit.js'
 import { registerScreeningRoutes } from './screening.js'
 import { registerMonitoringRoutes } from './monitoring.js'
 import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
-import { registerBankingRoutes } from './banking.js'
+import { registerPaymentRoutes } from './payments.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -20,5 +20,5 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerScreeningRoutes(app, services)
   registerMonitoringRoutes(app, services)
   registerWebhookEndpointRoutes(app, services)
-  registerBankingRoutes(app, services)
+  registerPaymentRoutes(app, services)
 }
