@@ -16,6 +16,7 @@ import {
 import { createEventBackbone, type EventBackbone } from './modules/events/index.js'
 import { createMarket, marketEvents, type Market } from './modules/market/index.js'
 import { createWebhooks, webhooksEvents, type Webhooks } from './modules/webhooks/index.js'
+import { authEvents, createAuth, type Auth } from './modules/auth/index.js'
 import {
   createGatewayRegistry,
   createPayments,
@@ -52,6 +53,8 @@ export interface AppServices {
   readonly monitoring: Monitoring
   /** Outgoing webhooks to tenants' endpoints: endpoints, fan-out consumer, delivery worker. */
   readonly webhooks: Webhooks
+  /** Operators (passwords, MFA, lockout), sessions, API keys with scopes, roles (docs/security.md). */
+  readonly auth: Auth
   /** Payments: intents, refunds, disputes, payouts through routed gateways; ledger mapping; sweeper. */
   readonly payments: Payments
   /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
@@ -90,7 +93,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   await migrateToLatest(db.db, allMigrations, allRoutines)
   const clock = opts.clock ?? systemClock
   const ids = systemIds
-  const platform = createPlatform(db.db)
+  const platform = createPlatform(db.db, clock)
   const ledger = createLedger({ db: db.db, clock, ids, batchMax: config.ledgerBatchMax, logger })
   // The master key comes from MONETA_MASTER_KEY / MONETA_MASTER_KEY_FILE, else <dataDir>/master.key.
   const crypto = await createCrypto({
@@ -122,13 +125,38 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
           ? { kind: 'kafka', brokers: config.kafkaBrokers }
           : { kind: 'memory' },
     relay: { retentionMs: config.outboxRetentionMs },
-    events: [...marketEvents, ...monitoringEvents, ...screeningEvents, ...webhooksEvents, ...paymentEvents, ...bankingEvents],
+    events: [...authEvents, ...marketEvents, ...monitoringEvents, ...screeningEvents, ...webhooksEvents, ...paymentEvents, ...bankingEvents],
     logger,
   })
   const market = createMarket({ db: db.db, events, clock, logger })
   // Alerts go to the events outbox in the alert's transaction.
   const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
   const screening = createScreening({ db: db.db, clock, ids, logger, outbox: events.outbox })
+  const auth = createAuth({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    platform,
+    fieldCipher: crypto.fieldCipher,
+    outbox: events.outbox,
+    audit,
+    hashParams: { memoryKiB: config.auth.argon2MemoryKiB, passes: config.auth.argon2Passes, parallelism: 1 },
+    passwordPolicy: { minLength: config.auth.passwordMinLength, maxLength: 256, checkBreached: true },
+    operatorLockout: {
+      threshold: config.auth.lockoutThreshold,
+      windowMs: config.auth.lockoutMs,
+      baseLockMs: config.auth.lockoutMs,
+      maxLockMs: 24 * 3_600_000,
+    },
+    addressLockout: {
+      threshold: config.auth.lockoutAddressThreshold,
+      windowMs: config.auth.lockoutMs,
+      baseLockMs: config.auth.lockoutMs,
+      maxLockMs: 24 * 3_600_000,
+    },
+    sessions: { idleMs: config.auth.sessionIdleMs, absoluteMs: config.auth.sessionMaxMs },
+  })
   // Gateways are platform-wide: the sandbox always; Stripe and Braintree are registered when configured.
   const gateways = createGatewayRegistry()
   const sandboxSecret = config.payments.sandboxWebhookSecret?.reveal()
@@ -179,6 +207,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     monitoring,
     events,
     market,
+    auth,
     webhooks,
     payments,
     banking,
@@ -194,6 +223,9 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   } else if ((await services.platform.countApiKeys(DEFAULT_TENANT)) === 0) {
     generatedApiKey = await services.platform.createApiKey(DEFAULT_TENANT, { plaintext: generateApiKey() })
   }
+  // The bootstrap key is the platform owner's: it alone may create tenants (platform:admin).
+  const bootstrapKey = config.apiKey?.reveal() ?? generatedApiKey
+  if (bootstrapKey) await services.auth.apiKeys.grantPlatformAdmin(bootstrapKey)
   const server = await buildServer(services, {
     bodyLimitBytes: config.bodyLimitBytes,
     logger: services.logger,

@@ -8,6 +8,7 @@ import { auditMigrations } from './modules/audit/index.js'
 import { screeningMigrations } from './modules/screening/index.js'
 import { monitoringMigrations } from './modules/monitoring/index.js'
 import { webhooksMigrations } from './modules/webhooks/index.js'
+import { authMigrations } from './modules/auth/index.js'
 import { paymentsMigrations, reconcileMigrations } from './modules/payments/index.js'
 import { bankingMigrations } from './modules/banking/index.js'
 
@@ -21,6 +22,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   auditMigrations,
   screeningMigrations,
   monitoringMigrations,
+  authMigrations,
   webhooksMigrations,
   paymentsMigrations,
   reconcileMigrations,

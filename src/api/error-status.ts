@@ -8,6 +8,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  rate_limited: 429,
   rejected: 422,
   unavailable: 503,
   internal: 500,

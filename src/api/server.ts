@@ -3,14 +3,16 @@ import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { AppServices } from '../app.js'
-import type { ApiKeyPrincipal } from '../modules/platform/index.js'
+import type { Principal } from '../modules/auth/index.js'
 import { AppError } from '../shared/errors.js'
+import { registerAccessControl } from './access.js'
 import { errorHandler } from './errors.js'
 import { registerRoutes } from './routes/index.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    principal: ApiKeyPrincipal | undefined
+    /** Set by the access hook (src/api/access.ts): an API key or an operator session. */
+    principal: Principal | undefined
   }
   interface FastifyContextConfig {
     /** Routes that authenticate by other means (health, docs, signed gateway webhooks). */
@@ -32,7 +34,7 @@ export interface ServerOptions {
 }
 
 /** The authenticated tenant of a request; routes call this, never read headers themselves. */
-export function tenantOf(req: { principal: ApiKeyPrincipal | undefined }): string {
+export function tenantOf(req: { principal: Principal | undefined }): string {
   if (!req.principal) throw new AppError('UNAUTHENTICATED', 'unauthorized', 'Missing API key.')
   return req.principal.tenantId
 }
@@ -65,21 +67,8 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
 
-  app.addHook('onRequest', async (req) => {
-    if (req.routeOptions.config.public || !req.routeOptions.url?.startsWith('/v1/')) return
-    const header = req.headers.authorization
-    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null
-    if (!match?.[1]) {
-      throw new AppError(
-        'UNAUTHENTICATED',
-        'unauthorized',
-        'Send your API key as "Authorization: Bearer <key>".',
-      )
-    }
-    const principal = await services.platform.authenticate(match[1])
-    if (!principal) throw new AppError('UNAUTHENTICATED', 'unauthorized', 'The API key is not valid.')
-    req.principal = principal
-  })
+  // Credentials, the route permission table and rate limits (src/api/access.ts, src/api/permissions.ts).
+  await registerAccessControl(app, services)
 
   registerRoutes(app, services)
   return app

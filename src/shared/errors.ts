@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'conflict'
   | 'rejected'
   | 'too_large'
+  | 'rate_limited'
   | 'unavailable'
   | 'internal'
 

@@ -7,6 +7,8 @@ import { registerVaultRoutes } from './vault.js'
 import { registerAuditRoutes } from './audit.js'
 import { registerScreeningRoutes } from './screening.js'
 import { registerMonitoringRoutes } from './monitoring.js'
+import { registerAuthRoutes } from './auth.js'
+import { registerApiKeyRoutes } from './api-keys.js'
 import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 import { registerPaymentRoutes } from './payments.js'
 
@@ -19,6 +21,8 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerAuditRoutes(app, services)
   registerScreeningRoutes(app, services)
   registerMonitoringRoutes(app, services)
+  registerAuthRoutes(app, services)
+  registerApiKeyRoutes(app, services)
   registerWebhookEndpointRoutes(app, services)
   registerPaymentRoutes(app, services)
 }

@@ -34,11 +34,11 @@ const cardJson = (c: CardToken) => ({
 })
 
 export function callerOf(req: {
-  principal: { keyId: string; scopes: readonly string[] } | undefined
+  principal: { keyId: string; scopes: readonly string[]; actor?: string } | undefined
   ip: string
 }): Caller {
   return {
-    actor: `apikey:${req.principal?.keyId ?? 'anonymous'}`,
+    actor: req.principal?.actor ?? `apikey:${req.principal?.keyId ?? 'anonymous'}`,
     roles: req.principal?.scopes ?? [],
     origin: req.ip,
   }

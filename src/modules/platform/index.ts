@@ -1,3 +1,3 @@
-export { createPlatform, generateApiKey, DEFAULT_TENANT } from './platform.service.js'
+export { createPlatform, generateApiKey, hashApiKey, DEFAULT_TENANT } from './platform.service.js'
 export type { Platform, ApiKeyPrincipal } from './platform.service.js'
 export { platformMigrations } from './platform.migrations.js'

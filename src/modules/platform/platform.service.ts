@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { sql } from 'kysely'
+import { systemClock, type Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import { newId } from '../../shared/ids.js'
 
@@ -9,6 +10,8 @@ export interface ApiKeyPrincipal {
   readonly tenantId: string
   readonly keyId: string
   readonly scopes: readonly string[]
+  /** Role whose grants the key also holds (set by auth's key management; see src/modules/auth). */
+  readonly role?: string | undefined
 }
 
 export interface Platform {
@@ -22,13 +25,15 @@ export interface Platform {
   revokeApiKey(tenantId: string, keyId: string): Promise<boolean>
 }
 
-const hashKey = (key: string): Buffer => createHash('sha256').update(key).digest()
+/** API keys are 192-bit random, so a fast hash is enough: there is nothing to brute-force. */
+export const hashApiKey = (key: string): Buffer => createHash('sha256').update(key).digest()
+const hashKey = hashApiKey
 
 export function generateApiKey(): string {
   return `mk_${randomBytes(24).toString('base64url')}`
 }
 
-export function createPlatform(db: Db): Platform {
+export function createPlatform(db: Db, clock: Clock = systemClock): Platform {
   const q = <T>(query: ReturnType<typeof sql<T>>) => query.execute(db)
   return {
     async ensureTenant(tenantId, name) {
@@ -57,14 +62,22 @@ export function createPlatform(db: Db): Platform {
     },
     async authenticate(plaintext) {
       const hash = hashKey(plaintext)
-      const r = await q<{ tenant_id: string; key_id: string; key_hash: Buffer; scopes: string[] }>(sql`
-        SELECT tenant_id, key_id, key_hash, scopes FROM api_keys
-        WHERE key_hash = ${hash} AND revoked_at IS NULL LIMIT 1`)
+      // expires_at and role are added by auth's migration 0601 (a rotated key works until its overlap ends).
+      const r = await q<{
+        tenant_id: string
+        key_id: string
+        key_hash: Buffer
+        scopes: string[]
+        role: string | null
+      }>(sql`
+        SELECT tenant_id, key_id, key_hash, scopes, role FROM api_keys
+        WHERE key_hash = ${hash} AND revoked_at IS NULL
+          AND (expires_at IS NULL OR expires_at > ${clock.now()}) LIMIT 1`)
       const row = r.rows[0]
       // The index lookup already matched; compare again in constant time so a future change
       // to prefix lookups cannot turn this into a timing oracle.
       if (!row || !timingSafeEqual(Buffer.from(row.key_hash), hash)) return undefined
-      return { tenantId: row.tenant_id, keyId: row.key_id, scopes: row.scopes }
+      return { tenantId: row.tenant_id, keyId: row.key_id, scopes: row.scopes, role: row.role ?? undefined }
     },
     async revokeApiKey(tenantId, keyId) {
       const r = await q(sql`

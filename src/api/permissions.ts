@@ -1,0 +1,129 @@
+import type { Permission } from '../modules/auth/index.js'
+
+/**
+ * Every route's required permission, in one table (`METHOD /path` exactly as registered). `public` routes
+ * authenticate otherwise (sign-in, signed gateway webhooks, health). A route missing here is admin-only:
+ * it needs `*` (fail closed), and src/api/permissions.test.ts fails until it gets an entry.
+ * Roles → permissions: src/modules/auth/permissions.ts; docs/security.md prints both.
+ */
+export type RouteRule = Permission | 'public'
+
+export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
+  'GET /health': 'public',
+
+  // Access (this module)
+  'POST /v1/auth/login': 'public',
+  'POST /v1/auth/logout': 'session:self',
+  'GET /v1/auth/session': 'session:self',
+  'POST /v1/auth/mfa/enroll': 'session:self',
+  'POST /v1/auth/mfa/activate': 'session:self',
+  'POST /v1/operators': 'operators:admin',
+  'GET /v1/operators': 'operators:admin',
+  'POST /v1/operators/:id/unlock': 'operators:admin',
+  'POST /v1/api-keys': 'api_keys:admin',
+  'GET /v1/api-keys': 'api_keys:admin',
+  'POST /v1/api-keys/:id/rotate': 'api_keys:admin',
+  'DELETE /v1/api-keys/:id': 'api_keys:admin',
+  'POST /v1/tenants': 'platform:admin',
+  // OIDC sign-in (the redirect and callback carry no credentials of ours).
+  'GET /v1/auth/oidc/start': 'public',
+  'GET /v1/auth/oidc/callback': 'public',
+  'GET /v1/auth/oidc/login': 'public',
+
+  // Ledger
+  'POST /v1/accounts': 'ledger:write',
+  'GET /v1/accounts': 'ledger:read',
+  'GET /v1/accounts/:id': 'ledger:read',
+  'PATCH /v1/accounts/:id': 'ledger:write',
+  'GET /v1/accounts/:id/balances': 'ledger:read',
+  'GET /v1/accounts/:id/entries': 'ledger:read',
+  'POST /v1/transactions': 'ledger:write',
+  'POST /v1/transactions/bulk': 'ledger:write',
+  'GET /v1/transactions/:id': 'ledger:read',
+  'POST /v1/transactions/:id/post': 'ledger:write',
+  'POST /v1/transactions/:id/void': 'ledger:write',
+
+  // Market data
+  'POST /v1/market/ticks': 'market:write',
+  'GET /v1/market/rules': 'market:read',
+  'POST /v1/market/rules': 'market:write',
+  'DELETE /v1/market/rules/:ruleId': 'market:write',
+  'GET /v1/market/instruments/:instrument': 'market:read',
+  'GET /v1/market/alerts': 'market:read',
+  'GET /v1/market/alerts/stream': 'market:read',
+
+  // Transaction monitoring (parties and alerts carry personal data)
+  'GET /v1/monitoring/rule-sets': 'monitoring:read',
+  'POST /v1/monitoring/rule-sets': 'monitoring:write',
+  'POST /v1/monitoring/rule-sets/validate': 'monitoring:read',
+  'GET /v1/monitoring/rule-sets/:version': 'monitoring:read',
+  'POST /v1/monitoring/rule-sets/:version/activate': 'monitoring:write',
+  'GET /v1/monitoring/lists': 'monitoring:read',
+  'PUT /v1/monitoring/lists/:name': 'monitoring:write',
+  'PUT /v1/monitoring/parties': 'monitoring:write',
+  'POST /v1/monitoring/evaluate': 'monitoring:write',
+  'POST /v1/monitoring/events': 'monitoring:write',
+  'POST /v1/monitoring/backtests': 'monitoring:write',
+  'GET /v1/monitoring/alerts': 'monitoring:read',
+  'GET /v1/monitoring/alerts/:alertId': 'monitoring:read',
+  'PATCH /v1/monitoring/alerts/:alertId': 'monitoring:write',
+  'POST /v1/monitoring/alerts/:alertId': 'monitoring:write',
+  'GET /v1/monitoring/features': 'monitoring:read',
+
+  // Sanctions screening (names, dates of birth: personal data)
+  'POST /v1/screening/check': 'screening:write',
+  'POST /v1/screening/check/batch': 'screening:write',
+  'POST /v1/screening/decisions': 'screening:write',
+  'GET /v1/screening/lists': 'screening:read',
+  'GET /v1/screening/alerts': 'screening:read',
+
+  // Card vault (revealing a PAN also needs the explicit vault:detokenize scope inside the vault)
+  'POST /v1/vault/cards': 'vault:write',
+  'GET /v1/vault/cards/:token': 'vault:read',
+  'POST /v1/vault/cards/:token/detokenize': 'vault:detokenize',
+
+  // Audit log
+  'GET /v1/audit/checkpoint': 'audit:read',
+  'GET /v1/audit/entries': 'audit:read',
+  'GET /v1/audit/proofs/inclusion': 'audit:read',
+  'GET /v1/audit/proofs/consistency': 'audit:read',
+
+  // Payments (docs/payments.md)
+  'POST /v1/payments': 'payments:write',
+  'GET /v1/payments': 'payments:read',
+  'GET /v1/payments/:id': 'payments:read',
+  'PATCH /v1/payments/:id': 'payments:write',
+  'POST /v1/payments/:id/confirm': 'payments:write',
+  'POST /v1/payments/:id/capture': 'payments:write',
+  'POST /v1/payments/:id/cancel': 'payments:write',
+  'POST /v1/payments/:id/refunds': 'payments:write',
+  'GET /v1/payments/:id/refunds': 'payments:read',
+  // Signed by the gateway, verified on the raw body; rate-limited apart from API traffic.
+  'POST /v1/webhooks/:gateway': 'public',
+
+  // Outgoing webhooks to tenants' endpoints
+  'POST /v1/webhook-endpoints': 'webhooks:write',
+  'GET /v1/webhook-endpoints': 'webhooks:read',
+  'GET /v1/webhook-endpoints/:id': 'webhooks:read',
+  'PATCH /v1/webhook-endpoints/:id': 'webhooks:write',
+  'DELETE /v1/webhook-endpoints/:id': 'webhooks:write',
+  'POST /v1/webhook-endpoints/:id/test': 'webhooks:write',
+  'POST /v1/webhook-endpoints/:id/rotate-secret': 'webhooks:write',
+  'GET /v1/webhook-endpoints/:id/deliveries': 'webhooks:read',
+
+  // Bank data (account holders and transactions: personal data)
+  'POST /v1/banking/link-tokens': 'banking:write',
+  'POST /v1/banking/webhooks/:provider': 'public',
+
+  // Reconciliation
+  'GET /v1/reconciliation/runs': 'reconciliation:read',
+  'POST /v1/reconciliation/runs': 'reconciliation:write',
+}
+
+/** Fastify answers HEAD with the GET handler; it needs what GET needs. */
+export function ruleFor(method: string, url: string): RouteRule | undefined {
+  return ROUTE_PERMISSIONS[`${method === 'HEAD' ? 'GET' : method} ${url}`]
+}
+
+/** What a route with no entry requires: `*` (admin). */
+export const FAIL_CLOSED = '*'

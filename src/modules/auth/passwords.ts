@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs'
+import argon2 from 'argon2'
+
+/**
+ * Argon2id cost. The default (19 MiB, 3 passes, 1 lane) is above OWASP's minimum (19 MiB, 2 passes) and
+ * takes about 50–100 ms on this project's 2-core machines (docs/security.md has the measurement): slow
+ * enough that an offline guess costs the same, fast enough for sign-in. Tests inject cheaper costs.
+ */
+export interface HashParams {
+  readonly memoryKiB: number
+  readonly passes: number
+  readonly parallelism: number
+}
+
+export const DEFAULT_HASH_PARAMS: HashParams = { memoryKiB: 19_456, passes: 3, parallelism: 1 }
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>
+  verify(hash: string, password: string): Promise<boolean>
+  /** Burns the same time as a real verify: used for unknown emails so timing does not reveal them. */
+  dummyVerify(password: string): Promise<void>
+  /** True when a stored hash was made with other costs than the current ones (rehash on next sign-in). */
+  needsRehash(hash: string): boolean
+}
+
+export function createPasswordHasher(params: HashParams = DEFAULT_HASH_PARAMS): PasswordHasher {
+  const options: argon2.HashOptions = {
+    type: argon2.argon2id,
+    memoryCost: params.memoryKiB,
+    timeCost: params.passes,
+    parallelism: params.parallelism,
+  }
+  let dummy: Promise<string> | undefined
+  const verify = async (hash: string, password: string): Promise<boolean> => {
+    try {
+      return await argon2.verify(hash, password)
+    } catch {
+      return false // a malformed stored hash never signs anyone in
+    }
+  }
+  return {
+    hash: (password) => argon2.hash(password, options),
+    verify,
+    async dummyVerify(password) {
+      dummy ??= argon2.hash('moneta-dummy-password-for-timing', options)
+      await verify(await dummy, password)
+    },
+    needsRehash: (hash) => argon2.needsRehash(hash, options),
+  }
+}
+
+export interface PasswordPolicy {
+  readonly minLength: number
+  readonly maxLength: number
+  /** Reject passwords found in the bundled common-password list (data/common-passwords.txt). */
+  readonly checkBreached: boolean
+}
+
+export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = { minLength: 12, maxLength: 256, checkBreached: true }
+
+let commonPasswords: ReadonlySet<string> | undefined
+
+/** The bundled list (30,000 most common leaked passwords; see data/README.md), loaded once. */
+export function commonPasswordList(): ReadonlySet<string> {
+  commonPasswords ??= new Set(
+    readFileSync(new URL('./data/common-passwords.txt', import.meta.url), 'utf8')
+      .split('\n')
+      .filter(Boolean),
+  )
+  return commonPasswords
+}
+
+/**
+ * Problems with a password under the policy; empty when accepted. Besides the list itself, the list
+ * word with digits or symbols stuck on its end ("password123456", "sunshine2024!") and one character
+ * repeated or the email's name count as breached: they are the first things a guesser tries.
+ */
+export function passwordProblems(password: string, policy: PasswordPolicy, email?: string): string[] {
+  const problems: string[] = []
+  const length = [...password].length
+  if (length < policy.minLength) problems.push(`use at least ${policy.minLength} characters`)
+  if (length > policy.maxLength) problems.push(`use at most ${policy.maxLength} characters`)
+  if (!policy.checkBreached || problems.length > 0) return problems
+  const lower = password.toLowerCase()
+  const list = commonPasswordList()
+  const stem = lower.replace(/[\d\W_]+$/u, '')
+  const local = email?.split('@')[0]?.toLowerCase()
+  if (list.has(lower) || (stem.length >= 4 && list.has(stem))) {
+    problems.push('it is on the list of commonly used (breached) passwords')
+  } else if (/^(.)\1*$/u.test(lower)) {
+    problems.push('it is too easy to guess')
+  } else if (local && local.length >= 4 && lower.includes(local)) {
+    problems.push('it must not contain your email name')
+  }
+  return problems
+}
