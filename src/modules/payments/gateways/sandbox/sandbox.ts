@@ -120,6 +120,13 @@ export interface SandboxGateway extends PaymentGateway {
   readonly calls: Readonly<Record<string, number>>
 }
 
+const MAX_EVENTS = 10_000
+
+/** The sandbox behind a registry entry, when it is one (for delivering its webhooks in-process). */
+export function asSandbox(gateway: PaymentGateway | undefined): SandboxGateway | undefined {
+  return gateway && 'onEvent' in gateway && 'webhookFor' in gateway ? (gateway as SandboxGateway) : undefined
+}
+
 const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 24)
 
 export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway {
@@ -163,6 +170,8 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
       occurredAt: clock.now(),
     }
     events.push(event)
+    // A long-running demo keeps only the recent history; listeners see every event.
+    if (events.length > MAX_EVENTS) events.splice(0, events.length - MAX_EVENTS)
     for (const l of listeners) l(event)
     return event
   }
