@@ -20,6 +20,7 @@ import { authEvents, createAuth, type Auth } from './modules/auth/index.js'
 import {
   createGatewayRegistry,
   createPayments,
+  asSandbox,
   createSandboxGateway,
   paymentEvents,
   type Payments,
@@ -259,6 +260,23 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       }, config.payments.sweepMs)
       paymentSweep.unref()
       timers.push(paymentSweep)
+      // With a webhook secret, the sandbox sends its events (captures, refunds, disputes) as signed
+      // webhooks to our own endpoint, like a real gateway, so `npm start` exercises the whole path.
+      const sandbox = asSandbox(services.payments.gateways.get('sandbox'))
+      const sandboxSecret = config.payments.sandboxWebhookSecret
+      if (sandbox && sandboxSecret) {
+        sandbox.onEvent((event) => {
+          const { body, headers } = sandbox.webhookFor(event)
+          setTimeout(() => {
+            server
+              .inject({ method: 'POST', url: '/v1/webhooks/sandbox', headers, payload: body })
+              .then((r) => {
+                if (r.statusCode >= 300) services.logger.warn({ status: r.statusCode, event: event.id }, 'sandbox webhook refused')
+              })
+              .catch((err: unknown) => services.logger.error({ err }, 'sandbox webhook delivery failed'))
+          }, 0)
+        })
+      }
       // Pending transactions past their timeout are voided (status "expired").
       const sweep = setInterval(() => {
         services.ledger

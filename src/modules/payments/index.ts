@@ -18,6 +18,7 @@ export { createGatewayRegistry, route, weightedOrder } from './routing.js'
 export type { GatewayRegistry, RoutingRule, RuleMatch } from './routing.js'
 export {
   createSandboxGateway,
+  asSandbox,
   SANDBOX_METHODS,
   sandboxCardOf,
   sandboxFee,
