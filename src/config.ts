@@ -52,16 +52,49 @@ export interface PaymentsConfig {
   readonly sweepAfterMs: number
   /** Standard Webhooks secret (whsec_<base64>) the sandbox gateway signs and verifies webhooks with. */
   readonly sandboxWebhookSecret: Secret | undefined
+  /** Stripe is registered as a gateway when MONETA_STRIPE_SECRET_KEY is set (docs/payments-gateways.md). */
+  readonly stripe: StripeConfig | undefined
+  /** Braintree is registered when MONETA_BRAINTREE_MERCHANT_ID, _PUBLIC_KEY and _PRIVATE_KEY are all set. */
+  readonly braintree: BraintreeConfig | undefined
+  /** Scheduled reconciliation of the last complete day, checked this often; off when unset. */
+  readonly reconcileIntervalMs: number | undefined
+}
+
+export interface StripeConfig {
+  readonly secretKey: Secret
+  readonly webhookSecret: Secret | undefined
+  /** A local server speaking Stripe's API (tests, stripe-mock); api.stripe.com when unset. */
+  readonly apiUrl: string | undefined
+}
+
+export interface BraintreeConfig {
+  readonly merchantId: string
+  readonly publicKey: string
+  readonly privateKey: Secret
+  readonly environment: 'sandbox' | 'production'
+  /** A local server speaking Braintree's gateway API (tests); the environment's host when unset. */
+  readonly apiUrl: string | undefined
 }
 
 export interface BankingConfig {
   /** Set when MONETA_PLAID_CLIENT_ID and MONETA_PLAID_SECRET are. */
   readonly plaid:
-    | { clientId: string; secret: Secret; env: 'sandbox' | 'development' | 'production'; apiUrl: string | undefined }
+    | {
+        clientId: string
+        secret: Secret
+        env: 'sandbox' | 'development' | 'production'
+        apiUrl: string | undefined
+      }
     | undefined
   /** Set when MONETA_TELLER_CERT_FILE and MONETA_TELLER_KEY_FILE are (mutual TLS). */
   readonly teller:
-    | { certFile: string; keyFile: string; apiUrl: string; signingSecret: Secret | undefined; caFile: string | undefined }
+    | {
+        certFile: string
+        keyFile: string
+        apiUrl: string
+        signingSecret: Secret | undefined
+        caFile: string | undefined
+      }
     | undefined
   /** Provider used when a link-token request names none: plaid when configured, else sandbox. */
   readonly defaultProvider: 'sandbox' | 'plaid' | 'teller'
@@ -174,6 +207,15 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_PAYMENTS_SWEEP_MS: 'paymentsSweepMs',
   MONETA_PAYMENTS_SWEEP_AFTER_MS: 'paymentsSweepAfterMs',
   MONETA_SANDBOX_WEBHOOK_SECRET: 'sandboxWebhookSecret',
+  MONETA_STRIPE_SECRET_KEY: 'stripeSecretKey',
+  MONETA_STRIPE_WEBHOOK_SECRET: 'stripeWebhookSecret',
+  MONETA_STRIPE_API_URL: 'stripeApiUrl',
+  MONETA_BRAINTREE_MERCHANT_ID: 'braintreeMerchantId',
+  MONETA_BRAINTREE_PUBLIC_KEY: 'braintreePublicKey',
+  MONETA_BRAINTREE_PRIVATE_KEY: 'braintreePrivateKey',
+  MONETA_BRAINTREE_ENVIRONMENT: 'braintreeEnvironment',
+  MONETA_BRAINTREE_API_URL: 'braintreeApiUrl',
+  MONETA_RECONCILE_INTERVAL_MS: 'reconcileIntervalMs',
   MONETA_PASSWORD_MIN_LENGTH: 'passwordMinLength',
   MONETA_ARGON2_MEMORY_KIB: 'argon2MemoryKiB',
   MONETA_ARGON2_PASSES: 'argon2Passes',
@@ -350,6 +392,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),
       sweepAfterMs: int('MONETA_PAYMENTS_SWEEP_AFTER_MS', 60_000, 0, 24 * 3_600_000),
       sandboxWebhookSecret: sandboxSecret(get('MONETA_SANDBOX_WEBHOOK_SECRET'), problems),
+      ...vendorGateways(get, problems),
+      reconcileIntervalMs:
+        get('MONETA_RECONCILE_INTERVAL_MS') === undefined
+          ? undefined
+          : int('MONETA_RECONCILE_INTERVAL_MS', 3_600_000, 60_000, 7 * 24 * 3_600_000),
     },
   }
   if (problems.length > 0) throw new ConfigError(problems)
@@ -379,7 +426,9 @@ function bankingConfig(
   const certFile = get('MONETA_TELLER_CERT_FILE')
   const keyFile = get('MONETA_TELLER_KEY_FILE')
   if (Boolean(certFile) !== Boolean(keyFile))
-    problems.push('Teller needs a client certificate: set both MONETA_TELLER_CERT_FILE and MONETA_TELLER_KEY_FILE.')
+    problems.push(
+      'Teller needs a client certificate: set both MONETA_TELLER_CERT_FILE and MONETA_TELLER_KEY_FILE.',
+    )
   for (const [name, file] of [
     ['MONETA_TELLER_CERT_FILE', certFile],
     ['MONETA_TELLER_KEY_FILE', keyFile],
@@ -414,6 +463,61 @@ function bankingConfig(
     defaultProvider: provider as BankingConfig['defaultProvider'],
     pollMs: int('MONETA_BANKING_POLL_MS', 3_600_000, 1000, 7 * 24 * 3_600_000),
     publicUrl: get('MONETA_PUBLIC_URL')?.replace(/\/$/, ''),
+  }
+}
+
+function vendorGateways(
+  get: (name: string) => string | undefined,
+  problems: string[],
+): Pick<PaymentsConfig, 'stripe' | 'braintree'> {
+  const url = (name: string): string | undefined => {
+    const raw = get(name)
+    if (raw !== undefined && !/^https?:\/\/[^/]+/.test(raw))
+      problems.push(`${name} must be an http(s) URL, got "${raw}".`)
+    return raw
+  }
+  const stripeKey = get('MONETA_STRIPE_SECRET_KEY')
+  const stripeHook = get('MONETA_STRIPE_WEBHOOK_SECRET')
+  if (stripeKey !== undefined && !/^(sk|rk)_(test|live)_\w+/.test(stripeKey))
+    problems.push(
+      'MONETA_STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_test_…, sk_live_…, rk_…).',
+    )
+  if (stripeHook !== undefined && !stripeHook.startsWith('whsec_'))
+    problems.push(
+      'MONETA_STRIPE_WEBHOOK_SECRET must be the endpoint signing secret (whsec_…) from the Stripe dashboard.',
+    )
+  const stripeUrl = url('MONETA_STRIPE_API_URL')
+  const names = [
+    'MONETA_BRAINTREE_MERCHANT_ID',
+    'MONETA_BRAINTREE_PUBLIC_KEY',
+    'MONETA_BRAINTREE_PRIVATE_KEY',
+  ]
+  const [merchantId, publicKey, privateKey] = names.map((n) => get(n))
+  const someBraintree = [merchantId, publicKey, privateKey].some((v) => v !== undefined)
+  if (someBraintree && !(merchantId && publicKey && privateKey))
+    problems.push(`Braintree needs all of ${names.join(', ')}; only some are set.`)
+  const environment = get('MONETA_BRAINTREE_ENVIRONMENT') ?? 'sandbox'
+  if (environment !== 'sandbox' && environment !== 'production')
+    problems.push(`MONETA_BRAINTREE_ENVIRONMENT must be sandbox or production, got "${environment}".`)
+  const braintreeUrl = url('MONETA_BRAINTREE_API_URL')
+  return {
+    stripe: stripeKey
+      ? {
+          secretKey: new Secret(stripeKey),
+          webhookSecret: stripeHook === undefined ? undefined : new Secret(stripeHook),
+          apiUrl: stripeUrl,
+        }
+      : undefined,
+    braintree:
+      merchantId && publicKey && privateKey
+        ? {
+            merchantId,
+            publicKey,
+            privateKey: new Secret(privateKey),
+            environment: environment === 'production' ? 'production' : 'sandbox',
+            apiUrl: braintreeUrl,
+          }
+        : undefined,
   }
 }
 
