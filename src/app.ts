@@ -23,6 +23,11 @@ import {
   asSandbox,
   createSandboxGateway,
   paymentEvents,
+  createStripeGateway,
+  createBraintreeGateway,
+  createReconciliation,
+  reconciliationEvents,
+  type Reconciliation,
   type Payments,
 } from './modules/payments/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
@@ -58,6 +63,8 @@ export interface AppServices {
   readonly auth: Auth
   /** Payments: intents, refunds, disputes, payouts through routed gateways; ledger mapping; sweeper. */
   readonly payments: Payments
+  /** Reconciliation of gateway settlements against ledger facts (docs/payments-gateways.md). */
+  readonly reconciliation: Reconciliation
   /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
   readonly banking: Banking
 }
@@ -126,7 +133,16 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
           ? { kind: 'kafka', brokers: config.kafkaBrokers }
           : { kind: 'memory' },
     relay: { retentionMs: config.outboxRetentionMs },
-    events: [...authEvents, ...marketEvents, ...monitoringEvents, ...screeningEvents, ...webhooksEvents, ...paymentEvents, ...bankingEvents],
+    events: [
+      ...authEvents,
+      ...marketEvents,
+      ...monitoringEvents,
+      ...screeningEvents,
+      ...webhooksEvents,
+      ...paymentEvents,
+      ...reconciliationEvents,
+      ...bankingEvents,
+    ],
     logger,
   })
   const market = createMarket({ db: db.db, events, clock, logger })
@@ -161,7 +177,30 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   // Gateways are platform-wide: the sandbox always; Stripe and Braintree are registered when configured.
   const gateways = createGatewayRegistry()
   const sandboxSecret = config.payments.sandboxWebhookSecret?.reveal()
-  gateways.register(createSandboxGateway({ clock, ...(sandboxSecret ? { webhookSecret: sandboxSecret } : {}) }))
+  gateways.register(
+    createSandboxGateway({ clock, ...(sandboxSecret ? { webhookSecret: sandboxSecret } : {}) }),
+  )
+  const { stripe, braintree } = config.payments
+  if (stripe) {
+    gateways.register(
+      createStripeGateway({
+        secretKey: stripe.secretKey.reveal(),
+        ...(stripe.webhookSecret ? { webhookSecret: stripe.webhookSecret.reveal() } : {}),
+        ...(stripe.apiUrl ? { apiUrl: stripe.apiUrl } : {}),
+      }),
+    )
+  }
+  if (braintree) {
+    gateways.register(
+      createBraintreeGateway({
+        merchantId: braintree.merchantId,
+        publicKey: braintree.publicKey,
+        privateKey: braintree.privateKey.reveal(),
+        environment: braintree.environment,
+        ...(braintree.apiUrl ? { apiUrl: braintree.apiUrl } : {}),
+      }),
+    )
+  }
   const payments = createPayments({
     db: db.db,
     clock,
@@ -171,6 +210,16 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     gateways,
     sweepAfterMs: config.payments.sweepAfterMs,
+  })
+  const reconciliation = createReconciliation({
+    db: db.db,
+    gateways,
+    facts: payments,
+    outbox: events.outbox,
+    clock,
+    ids,
+    logger,
+    tenants: [DEFAULT_TENANT],
   })
   const webhooks = createWebhooks({
     db: db.db,
@@ -211,6 +260,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     auth,
     webhooks,
     payments,
+    reconciliation,
     banking,
   }
 }
@@ -260,6 +310,21 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       }, config.payments.sweepMs)
       paymentSweep.unref()
       timers.push(paymentSweep)
+      // Scheduled reconciliation (MONETA_RECONCILE_INTERVAL_MS): the last complete day, once per gateway and tenant.
+      const reconcileEvery = config.payments.reconcileIntervalMs
+      if (reconcileEvery !== undefined) {
+        let reconciling = false
+        const reconcile = setInterval(() => {
+          if (reconciling) return
+          reconciling = true
+          services.reconciliation
+            .runDue()
+            .catch((err: unknown) => services.logger.error({ err }, 'scheduled reconciliation failed'))
+            .finally(() => (reconciling = false))
+        }, reconcileEvery)
+        reconcile.unref()
+        timers.push(reconcile)
+      }
       // With a webhook secret, the sandbox sends its events (captures, refunds, disputes) as signed
       // webhooks to our own endpoint, like a real gateway, so `npm start` exercises the whole path.
       const sandbox = asSandbox(services.payments.gateways.get('sandbox'))
@@ -271,7 +336,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
             server
               .inject({ method: 'POST', url: '/v1/webhooks/sandbox', headers, payload: body })
               .then((r) => {
-                if (r.statusCode >= 300) services.logger.warn({ status: r.statusCode, event: event.id }, 'sandbox webhook refused')
+                if (r.statusCode >= 300)
+                  services.logger.warn({ status: r.statusCode, event: event.id }, 'sandbox webhook refused')
               })
               .catch((err: unknown) => services.logger.error({ err }, 'sandbox webhook delivery failed'))
           }, 0)
