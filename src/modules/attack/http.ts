@@ -50,6 +50,7 @@ export function createHttpClient(baseUrl: string, token: string | null): HttpCli
       let body: string | undefined
       if (opts.rawBody !== undefined) body = opts.rawBody
       else if (opts.body !== undefined) body = JSON.stringify(opts.body)
+      if (method === 'GET' || method === 'HEAD') body = undefined
       if (body !== undefined && headers['content-type'] === undefined)
         headers['content-type'] = 'application/json'
       for (let attempt = 0; ; attempt++) {

@@ -6,7 +6,7 @@ import { createAuthorisedPayment } from './payments.js'
 /** One object made in tenant A through the API, with where it lives and how A reads it back. */
 export interface SeededObject {
   readonly kind: string
-  /** Path segments whose next parameter takes this id (`payments` for /v1/payments/{id}). */
+  /** Collections whose id parameter takes this id: a path ends with one (`/v1/payments` for /v1/payments/{id}). */
   readonly resources: readonly string[]
   readonly id: string
   /** GET path A uses to snapshot it; undefined when the API has no single-object read. */
@@ -29,6 +29,8 @@ function must(res: Exchange, what: string, ...ok: number[]): Exchange {
   return res
 }
 
+const sampleListBody = (marker: string) => ({ items: [marker] })
+
 const SEEDERS: Record<string, Seeder> = {
   async ledger(a, marker, add) {
     const ids = [1, 2].map(() => `atk_${randomBytes(6).toString('hex')}`)
@@ -41,7 +43,7 @@ const SEEDERS: Record<string, Seeder> = {
         'create account',
         201,
       )
-      add({ kind: 'account', resources: ['accounts'], id, readPath: `/v1/accounts/${id}` })
+      add({ kind: 'account', resources: ['/v1/accounts'], id, readPath: `/v1/accounts/${id}` })
     }
     const txn = must(
       await a.request('POST', '/v1/transactions', {
@@ -55,10 +57,10 @@ const SEEDERS: Record<string, Seeder> = {
       'create pending transaction',
       201,
     )
-    const txnId = String(field(txn, 'id'))
+    const txnId = String(field(txn, 'transactionId') ?? field(txn, 'id'))
     add({
       kind: 'transaction',
-      resources: ['transactions'],
+      resources: ['/v1/transactions'],
       id: txnId,
       readPath: `/v1/transactions/${txnId}`,
     })
@@ -73,7 +75,12 @@ const SEEDERS: Record<string, Seeder> = {
       201,
     )
     const token = String(field(res, 'token'))
-    add({ kind: 'card token', resources: ['cards'], id: token, readPath: `/v1/vault/cards/${token}` })
+    add({
+      kind: 'card token',
+      resources: ['/v1/vault/cards'],
+      id: token,
+      readPath: `/v1/vault/cards/${token}`,
+    })
   },
   async market(a, _marker, add) {
     const res = must(
@@ -84,7 +91,12 @@ const SEEDERS: Record<string, Seeder> = {
       200,
       201,
     )
-    add({ kind: 'market rule', resources: ['rules'], id: String(field(res, 'id')), readPath: undefined })
+    add({
+      kind: 'market rule',
+      resources: ['/v1/market/rules'],
+      id: String(field(res, 'id')),
+      readPath: undefined,
+    })
   },
   async monitoring(a, marker, add) {
     const res = must(
@@ -100,9 +112,24 @@ const SEEDERS: Record<string, Seeder> = {
     const version = String(field(res, 'version'))
     add({
       kind: 'rule set',
-      resources: ['rule-sets'],
+      resources: ['/v1/monitoring/rule-sets'],
       id: version,
       readPath: `/v1/monitoring/rule-sets/${version}`,
+    })
+  },
+  async monitoringList(a, marker, add) {
+    const name = `atk_${marker.slice(-12)}`.toLowerCase()
+    must(
+      await a.request('PUT', `/v1/monitoring/lists/${name}`, { body: sampleListBody(marker) }),
+      'create monitoring list',
+      200,
+      201,
+    )
+    add({
+      kind: 'monitoring list',
+      resources: ['/v1/monitoring/lists'],
+      id: name,
+      readPath: '/v1/monitoring/lists',
     })
   },
   async payments(a, marker, add) {
@@ -115,7 +142,7 @@ const SEEDERS: Record<string, Seeder> = {
       'tag payment',
       200,
     )
-    add({ kind: 'payment', resources: ['payments'], id: p.id, readPath: `/v1/payments/${p.id}` })
+    add({ kind: 'payment', resources: ['/v1/payments'], id: p.id, readPath: `/v1/payments/${p.id}` })
     const captured = await createAuthorisedPayment(a, '2000')
     must(
       await a.request('POST', `/v1/payments/${captured.id}/capture`, { body: {}, idempotencyKey: idemKey() }),
@@ -132,15 +159,90 @@ const SEEDERS: Record<string, Seeder> = {
     )
     add({
       kind: 'captured payment',
-      resources: ['payments'],
+      resources: ['/v1/payments'],
       id: captured.id,
       readPath: `/v1/payments/${captured.id}`,
     })
     add({
       kind: 'refund',
-      resources: ['refunds'],
+      resources: ['/refunds'],
       id: String(field(refund, 'id')),
       readPath: `/v1/payments/${captured.id}/refunds`,
+    })
+  },
+  async webhookEndpoints(a, marker, add) {
+    const res = must(
+      await a.request('POST', '/v1/webhook-endpoints', {
+        body: { url: 'https://attack.example/hook', description: marker },
+      }),
+      'create webhook endpoint',
+      201,
+    )
+    const id = String(field(res, 'id'))
+    add({
+      kind: 'webhook endpoint',
+      resources: ['/v1/webhook-endpoints'],
+      id,
+      readPath: `/v1/webhook-endpoints/${id}`,
+    })
+  },
+  async banking(a, marker, add) {
+    const lt = must(
+      // The sandbox bank reports this owner; transfers check it against the customer's name.
+      await a.request('POST', '/v1/banking/link-tokens', {
+        body: { customerId: 'atk_cus', customerName: 'Alex Morgan' },
+      }),
+      'create link token',
+      201,
+    )
+    const item = must(
+      await a.request('POST', '/v1/banking/items', {
+        body: { linkToken: field(lt, 'linkToken'), publicToken: 'public-sandbox-' },
+      }),
+      'link sandbox item',
+      201,
+    )
+    const itemId = String(field(item, 'id'))
+    add({
+      kind: 'bank item',
+      resources: ['/v1/banking/items'],
+      id: itemId,
+      readPath: `/v1/banking/items/${itemId}`,
+    })
+    const accounts = must(
+      await a.request('GET', `/v1/banking/accounts?itemId=${itemId}`),
+      'list bank accounts',
+      200,
+    )
+    const list = field<{ id: string; subtype?: string }[]>(accounts, 'items') ?? []
+    const account = list.find((x) => x.subtype === 'checking') ?? list[0]
+    if (!account) throw new Error('the linked item has no accounts')
+    add({
+      kind: 'bank account',
+      resources: ['/v1/banking/accounts'],
+      id: account.id,
+      readPath: `/v1/banking/accounts/${account.id}`,
+    })
+    const transfer = must(
+      await a.request('POST', '/v1/banking/transfers', {
+        body: {
+          accountId: account.id,
+          direction: 'debit',
+          amount: '2500',
+          currency: 'USD',
+          description: marker,
+        },
+        idempotencyKey: idemKey(),
+      }),
+      'create bank transfer',
+      201,
+    )
+    const transferId = String(field(transfer, 'id'))
+    add({
+      kind: 'bank transfer',
+      resources: ['/v1/banking/transfers'],
+      id: transferId,
+      readPath: `/v1/banking/transfers/${transferId}`,
     })
   },
   async operators(a, marker, add) {
@@ -152,7 +254,7 @@ const SEEDERS: Record<string, Seeder> = {
       'create operator',
       201,
     )
-    add({ kind: 'operator', resources: ['operators'], id: String(field(res, 'id')), readPath: undefined })
+    add({ kind: 'operator', resources: ['/v1/operators'], id: String(field(res, 'id')), readPath: undefined })
   },
   async apiKeys(a, marker, add) {
     const res = must(
@@ -160,7 +262,7 @@ const SEEDERS: Record<string, Seeder> = {
       'create API key',
       201,
     )
-    add({ kind: 'API key', resources: ['api-keys'], id: String(field(res, 'id')), readPath: undefined })
+    add({ kind: 'API key', resources: ['/v1/api-keys'], id: String(field(res, 'id')), readPath: undefined })
   },
 }
 
@@ -196,10 +298,13 @@ export interface Probe {
   readonly op: Operation
   readonly line: string
   readonly outcome: Outcome
+  /** The path named one of A's objects of the kind the route serves (not a guess from another kind). */
+  readonly matched: boolean
 }
 
 /** Bodies that point at A's objects from inside the request (a B transfer out of A's accounts). */
 function bodyFor(op: Operation, seed: TenantSeed): unknown {
+  if (op.method === 'GET' || op.method === 'HEAD') return undefined
   const of = (kind: string) => seed.objects.filter((o) => o.kind === kind).map((o) => o.id)
   const [acc1, acc2] = of('account')
   const [txn] = of('transaction')
@@ -248,8 +353,8 @@ export async function sweep(b: HttpClient, ops: readonly Operation[], seed: Tena
   const probes: Probe[] = []
   for (const op of ops) {
     if (op.public || op.path.endsWith('/stream')) continue
-    const matching = (resource: string): string[] =>
-      seed.objects.filter((o) => o.resources.includes(resource)).map((o) => o.id)
+    const matching = (collection: string): string[] =>
+      seed.objects.filter((o) => o.resources.some((r) => collection.endsWith(r))).map((o) => o.id)
     const candidates = (resource: string): string[] => {
       const m = matching(resource)
       return m.length > 0 ? m : seed.objects.map((o) => o.id)
@@ -260,7 +365,7 @@ export async function sweep(b: HttpClient, ops: readonly Operation[], seed: Tena
       // One call per candidate of the first parameter; the others take their best match.
       const firstParam = op.params[0] ?? ''
       let firstResource = ''
-      fillPath(op, (p, r) => (p === firstParam ? (firstResource = r) : ''))
+      fillPath(op, (p, collection) => (p === firstParam ? (firstResource = collection) : ''))
       for (const id of candidates(firstResource)) {
         paths.set(
           fillPath(op, (p, r) => (p === firstParam ? id : (candidates(r)[0] ?? 'x'))),
@@ -275,7 +380,7 @@ export async function sweep(b: HttpClient, ops: readonly Operation[], seed: Tena
         idempotencyKey: idemKey(),
       })
       const outcome = classify(res, op, seed, op.params.length > 0, matched)
-      probes.push({ op, outcome, line: `${describe(res)} [${outcome}]` })
+      probes.push({ op, outcome, matched, line: `${describe(res)} [${outcome}]` })
     }
   }
   return probes

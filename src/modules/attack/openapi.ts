@@ -47,13 +47,26 @@ export async function listOperations(http: HttpClient): Promise<Operation[]> {
   return ops
 }
 
-/** Fills each {param} from `values(param, segmentBefore)`; the segment names the resource (payments). */
-export function fillPath(op: Operation, value: (param: string, resource: string) => string): string {
-  return op.path.replace(/\{([^}]+)\}/g, (_m, name: string, offset: number) => {
-    const before = op.path.slice(0, offset).split('/').filter(Boolean)
-    return encodeURIComponent(value(name, before.at(-1) ?? ''))
-  })
+/** Fills each {param} from `value(param, collection)`; the collection is the path before it (/v1/payments). */
+export function fillPath(op: Operation, value: (param: string, collection: string) => string): string {
+  return op.path.replace(/\{([^}]+)\}/g, (_m, name: string, offset: number) =>
+    encodeURIComponent(value(name, op.path.slice(0, Math.max(0, offset - 1)))),
+  )
 }
+
+/** Values tried in turn for a string field until one fits its pattern and length. */
+const STRING_SAMPLES = [
+  'attack',
+  '100',
+  'USD',
+  'US',
+  'ATKUSD',
+  'attack_list',
+  'https://attack.example/hook',
+  'attack@example.com',
+  '2026-01-01T00:00:00.000Z',
+  '4242424242424242',
+]
 
 /** A body that satisfies a JSON schema's required fields, so a write reaches its lookup, not validation. */
 export function sampleBody(schema: unknown, depth = 0): unknown {
@@ -84,10 +97,15 @@ export function sampleBody(schema: unknown, depth = 0): unknown {
     case 'boolean':
       return false
     case 'string': {
-      if (typeof s.pattern === 'string' && /\\d|\[0-9\]/.test(s.pattern)) return '100'
       if (s.format === 'date-time') return new Date().toISOString()
+      if (s.format === 'uri') return 'https://attack.example/hook'
+      if (s.format === 'email') return 'attack@example.com'
       const min = typeof s.minLength === 'number' ? s.minLength : 1
-      return 'attack'.padEnd(min, 'x')
+      const fits = (v: string) =>
+        v.length >= min &&
+        (typeof s.maxLength !== 'number' || v.length <= s.maxLength) &&
+        (typeof s.pattern !== 'string' || new RegExp(s.pattern, 'u').test(v))
+      return STRING_SAMPLES.find(fits) ?? 'attack'.padEnd(min, 'x')
     }
     default:
       return 'attack'

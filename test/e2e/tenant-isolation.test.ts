@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  badOutcome,
+  createHttpClient,
+  listOperations,
+  seedTenant,
+  snapshot,
+  sweep,
+  type Operation,
+  type Probe,
+  type TenantSeed,
+} from '../../src/modules/attack/index.js'
+import { createTestApp, type TestApp } from '../support/app.js'
+import { testDbTargets } from '../support/db.js'
+
+/**
+ * Tenant A makes one object of each kind through the API; tenant B's key then calls every route of the
+ * OpenAPI document with A's ids in the path (and in bodies that name objects). None may return or
+ * change A's data: 404 or 403 (or a 400 from validation before any lookup), and A's objects read the
+ * same afterwards.
+ */
+for (const target of testDbTargets()) {
+  describe(`tenant isolation over every OpenAPI route [${target.name}]`, () => {
+    let t: TestApp
+    let seed: TenantSeed
+    let ops: Operation[]
+    let probes: Probe[]
+    let before: Map<string, string>
+    let after: Map<string, string>
+    beforeAll(async () => {
+      t = await createTestApp(target, { env: { MONETA_RATE_LIMIT_PER_KEY: '1000000' } })
+      const url = await t.app.server.listen({ port: 0, host: '127.0.0.1' })
+      const a = createHttpClient(url, t.apiKey)
+      const b = createHttpClient(url, (await t.newTenant()).apiKey)
+      seed = await seedTenant(a)
+      before = await snapshot(a, seed)
+      ops = await listOperations(a)
+      probes = await sweep(b, ops, seed)
+      after = await snapshot(a, seed)
+    }, 300_000)
+    afterAll(async () => t.close())
+
+    it('made one object of each kind in tenant A through the API', () => {
+      expect(seed.failures).toEqual([])
+      const kinds = new Set(seed.objects.map((o) => o.kind))
+      for (const k of [
+        'account',
+        'transaction',
+        'card token',
+        'market rule',
+        'rule set',
+        'payment',
+        'refund',
+        'operator',
+        'API key',
+        'webhook endpoint',
+        'bank item',
+        'bank account',
+        'bank transfer',
+        'monitoring list',
+      ]) {
+        expect(kinds).toContain(k)
+      }
+    })
+
+    it("called every guarded operation with B's key", () => {
+      const probed = new Set(probes.map((p) => `${p.op.method} ${p.op.path}`))
+      const guarded = ops.filter((o) => !o.public && !o.path.endsWith('/stream'))
+      expect(guarded.length).toBeGreaterThan(30)
+      for (const o of guarded) expect(probed).toContain(`${o.method} ${o.path}`)
+    })
+
+    it("found, leaked or changed none of A's data", () => {
+      expect(probes.filter((p) => badOutcome(p.outcome)).map((p) => p.line)).toEqual([])
+      expect(before.size).toBeGreaterThan(5)
+      expect([...after]).toEqual([...before])
+    })
+
+    it("answered 404/403 wherever a path named one of A's objects of the route's kind", () => {
+      const named = probes.filter((p) => p.matched)
+      expect(named.length).toBeGreaterThan(30)
+      // A PUT names its object itself: B may make its own list of that name, A's stays as it was.
+      const fine = (p: Probe) =>
+        p.outcome === 'refused' ||
+        p.outcome === 'not reached' ||
+        (p.op.method === 'PUT' && p.outcome === 'no A data')
+      expect(named.filter((p) => !fine(p)).map((p) => p.line)).toEqual([])
+      // Reads of A's objects are a plain "not found", never a validation error or a 200.
+      const reads = named.filter((p) => p.op.method === 'GET')
+      expect(reads.length).toBeGreaterThan(10)
+      expect(reads.filter((p) => p.outcome !== 'refused').map((p) => p.line)).toEqual([])
+    })
+  })
+}
