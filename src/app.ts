@@ -22,6 +22,7 @@ import {
   createPayments,
   asSandbox,
   createSandboxGateway,
+  createWebhookInbox,
   paymentEvents,
   createStripeGateway,
   createBraintreeGateway,
@@ -29,6 +30,7 @@ import {
   reconciliationEvents,
   type Reconciliation,
   type Payments,
+  type WebhookInbox,
 } from './modules/payments/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { createBankingServices } from './banking-providers.js'
@@ -65,6 +67,8 @@ export interface AppServices {
   readonly payments: Payments
   /** Reconciliation of gateway settlements against ledger facts (docs/payments-gateways.md). */
   readonly reconciliation: Reconciliation
+  /** Incoming gateway webhooks: verified receipt, inbox, async processing, retries, dead letters, replay. */
+  readonly gatewayWebhooks: WebhookInbox
   /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
   readonly banking: Banking
 }
@@ -221,6 +225,16 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     logger,
     tenants: [DEFAULT_TENANT],
   })
+  // Verified gateway events are stored once and applied by payments' single writer (ADR 0500).
+  const gatewayWebhooks = createWebhookInbox({
+    db,
+    clock,
+    logger,
+    gateway: (name) => gateways.get(name),
+    payments,
+    retry: { maxAttempts: config.gatewayWebhooks.maxAttempts, baseMs: config.gatewayWebhooks.retryBaseMs },
+    workers: config.gatewayWebhooks.workers,
+  })
   const webhooks = createWebhooks({
     db: db.db,
     clock,
@@ -261,6 +275,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     webhooks,
     payments,
     reconciliation,
+    gatewayWebhooks,
     banking,
   }
 }
@@ -343,6 +358,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           }, 0)
         })
       }
+      // Gateway webhook inbox processor (also run by `moneta worker`).
+      services.gatewayWebhooks
+        .start()
+        .catch((err: unknown) => services.logger.error({ err }, 'gateway webhook processor failed to start'))
       // Pending transactions past their timeout are voided (status "expired").
       const sweep = setInterval(() => {
         services.ledger
@@ -396,6 +415,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       for (const t of timers) clearInterval(t)
       for (const sub of subscriptions) await sub.close()
       await server.close()
+      await services.gatewayWebhooks.close()
       await services.banking.idle()
       await services.webhooks.close()
       await services.market.close()

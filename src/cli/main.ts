@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { ConfigError } from '../config.js'
 import { isAppError } from '../shared/errors.js'
 import { registerCoreCommands } from './commands/core.js'
+import { registerGatewayWebhookCommands } from './commands/gateway-webhooks.js'
 import { registerLedgerCommands } from './commands/ledger.js'
 import { registerEventCommands } from './commands/events.js'
 import { registerKeysCommands } from './commands/keys.js'
@@ -19,6 +20,7 @@ program.showHelpAfterError()
 registerCoreCommands(program)
 registerLedgerCommands(program)
 registerEventCommands(program)
+registerGatewayWebhookCommands(program)
 registerKeysCommands(program)
 registerAuditCommands(program)
 registerScreeningCommands(program)

@@ -1,5 +1,6 @@
 import type { AppServices } from '../../app.js'
 import type { ApiApp } from '../server.js'
+import { registerGatewayWebhookRoutes } from './gateway-webhooks.js'
 import { registerHealthRoutes } from './health.js'
 import { registerLedgerRoutes } from './ledger.js'
 import { registerMarketRoutes } from './market.js'
@@ -14,6 +15,7 @@ import { registerPaymentRoutes } from './payments.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
+  registerGatewayWebhookRoutes(app, services)
   registerHealthRoutes(app, services)
   registerLedgerRoutes(app, services)
   registerMarketRoutes(app, services)

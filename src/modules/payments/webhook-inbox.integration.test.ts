@@ -44,11 +44,11 @@ function testPort(ledger: Ledger) {
       }
       return 'applied'
     },
-    findTenantByGatewayRef: async (_gateway, ref) => {
+    findTenantByGatewayRef: (_gateway, ref) => {
       const tenantId = owners.get(ref)
-      return tenantId ? { tenantId } : undefined
+      return Promise.resolve(tenantId ? { tenantId } : undefined)
     },
-    findTenantByPaymentId: async () => undefined,
+    findTenantByPaymentId: () => Promise.resolve(undefined),
   }
   return { port, owners, failures }
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import type { Database } from '../../shared/db/schema.js'
-import type { GatewayEvent, GatewayName, PaymentGateway } from './gateway.js'
+import type { GatewayEvent, PaymentGateway } from './gateway.js'
 import { WEBHOOK_INBOX_CHANNEL } from './webhook-inbox.migrations.js'
 import {
   DEFAULT_RETRY,
@@ -26,7 +26,8 @@ import {
   webhookTenantUnresolved,
 } from './webhook-inbox.errors.js'
 import {
-  claimDue,
+  claimRows,
+  peekDue,
   countByStatus,
   insertRows,
   listRows,
@@ -171,14 +172,38 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     )
   }
 
-  const applyOne = async (tx: Tx, row: ClaimedRow): Promise<ProcessedMark> => {
+  /** The tenant each event applies to, or why it cannot be told yet (looked up before the round's transaction). */
+  const resolveAll = async (rows: readonly ClaimedRow[]) => {
+    const out = new Map<string, { tenant: string } | { error: unknown }>()
+    await Promise.all(
+      rows.map(async (row) => {
+        const event = fromStoredEvent(row.event)
+        if (event.type === 'ignored') return
+        out.set(
+          rowKey(row.tenantId, row.gateway, row.eventId),
+          await resolveTenant(row, event).then(
+            (tenant) => ({ tenant }),
+            (error: unknown) => ({ error }),
+          ),
+        )
+      }),
+    )
+    return out
+  }
+
+  const applyOne = async (
+    tx: Tx,
+    row: ClaimedRow,
+    resolved: { tenant: string } | { error: unknown } | undefined,
+  ): Promise<ProcessedMark> => {
     const event = fromStoredEvent(row.event)
     // Vendor events we do not map change nothing; they are kept for the operator.
-    if (event.type === 'ignored') {
+    if (event.type === 'ignored' || !resolved) {
       const hint = row.tenantId === UNROUTED_TENANT ? undefined : row.tenantId
       return { row, outcome: 'ignored', appliedTenantId: hint }
     }
-    const tenant = await resolveTenant(row, event)
+    if ('error' in resolved) throw resolved.error
+    const tenant = resolved.tenant
     if (row.tenantId !== UNROUTED_TENANT && row.tenantId !== tenant) {
       logger?.warn(
         { eventId: row.eventId, gateway: row.gateway, named: row.tenantId, owner: tenant },
@@ -189,10 +214,17 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     return { row, outcome, appliedTenantId: tenant }
   }
 
+  const NOTHING: RoundResult = { claimed: 0, processed: 0, retried: 0, dead: 0 }
+
   const processDue: WebhookInbox['processDue'] = async (opts = {}) => {
     const now = clock.now()
+    // Tenants are looked up outside the round's transaction: on PGlite (one connection) a lookup
+    // through another handle inside it would wait for it forever.
+    const due = await peekDue(db.db, now, opts.limit ?? claimBatch, opts.only)
+    if (due.length === 0) return NOTHING
+    const tenants = await resolveAll(due)
     return db.db.transaction().execute(async (tx) => {
-      const rows = await claimDue(tx, now, opts.limit ?? claimBatch, opts.only)
+      const rows = await claimRows(tx, due, now)
       const done: ProcessedMark[] = []
       const failed: FailedMark[] = []
       for (const row of rows) {
@@ -200,7 +232,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
         // rolled back alone and rescheduled, the others commit with their "processed" marks.
         await sql`SAVEPOINT webhook_row`.execute(tx)
         try {
-          done.push(await applyOne(tx, row))
+          done.push(await applyOne(tx, row, tenants.get(rowKey(row.tenantId, row.gateway, row.eventId))))
           await sql`RELEASE SAVEPOINT webhook_row`.execute(tx)
         } catch (err) {
           await sql`ROLLBACK TO SAVEPOINT webhook_row`.execute(tx)

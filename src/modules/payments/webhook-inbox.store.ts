@@ -107,30 +107,50 @@ export async function insertRows(db: Db, rows: readonly NewInboxRow[]): Promise<
   return new Set(r.rows.map((row) => rowKey(row.tenant_id, row.gateway, row.event_id)))
 }
 
-/** Claims due pending rows, oldest first, skipping rows another worker holds. Call inside a transaction. */
-export async function claimDue(tx: Db, now: Date, limit: number, only?: ListFilter): Promise<ClaimedRow[]> {
-  const r = await sql<{
-    tenant_id: string
-    gateway: string
-    event_id: string
-    event: StoredEvent
-    attempts: number
-  }>`
+/** Due pending rows, oldest first, without locking (the round resolves their tenants first). */
+export async function peekDue(db: Db, now: Date, limit: number, only?: ListFilter): Promise<ClaimedRow[]> {
+  const r = await sql<ClaimRow>`
     SELECT tenant_id, gateway, event_id, event, attempts FROM payment_webhook_inbox
     WHERE status = 'pending' AND next_attempt_at <= ${now.toISOString()}::timestamptz
       AND (${only?.gateway ?? null}::text IS NULL OR gateway = ${only?.gateway ?? null})
       AND (${only?.eventId ?? null}::text IS NULL OR event_id = ${only?.eventId ?? null})
     ORDER BY next_attempt_at
-    LIMIT ${limit}
-    FOR UPDATE SKIP LOCKED`.execute(tx)
-  return r.rows.map((row) => ({
-    tenantId: row.tenant_id,
-    gateway: row.gateway as GatewayName,
-    eventId: row.event_id,
-    event: row.event,
-    attempts: row.attempts,
-  }))
+    LIMIT ${limit}`.execute(db)
+  return r.rows.map(toClaimed)
 }
+
+/**
+ * Locks those of `rows` that are still pending and due, skipping rows another worker holds.
+ * Call inside the round's transaction; returns the rows as locked (attempts re-read).
+ */
+export async function claimRows(tx: Db, rows: readonly ClaimedRow[], now: Date): Promise<ClaimedRow[]> {
+  if (rows.length === 0) return []
+  const r = await sql<ClaimRow>`
+    SELECT i.tenant_id, i.gateway, i.event_id, i.event, i.attempts FROM payment_webhook_inbox i
+    JOIN unnest(${rows.map((w) => w.tenantId)}::text[], ${rows.map((w) => w.gateway)}::text[],
+                ${rows.map((w) => w.eventId)}::text[]) AS x(t, g, e)
+      ON i.tenant_id = x.t AND i.gateway = x.g AND i.event_id = x.e
+    WHERE i.status = 'pending' AND i.next_attempt_at <= ${now.toISOString()}::timestamptz
+    ORDER BY i.next_attempt_at
+    FOR UPDATE OF i SKIP LOCKED`.execute(tx)
+  return r.rows.map(toClaimed)
+}
+
+interface ClaimRow {
+  tenant_id: string
+  gateway: string
+  event_id: string
+  event: StoredEvent
+  attempts: number
+}
+
+const toClaimed = (row: ClaimRow): ClaimedRow => ({
+  tenantId: row.tenant_id,
+  gateway: row.gateway as GatewayName,
+  eventId: row.event_id,
+  event: row.event,
+  attempts: row.attempts,
+})
 
 export async function markProcessed(tx: Db, marks: readonly ProcessedMark[], at: Date): Promise<void> {
   if (marks.length === 0) return
