@@ -3,9 +3,6 @@ import { AppError } from '../../shared/errors.js'
 export const paymentNotFound = (id: string): AppError =>
   new AppError('PAYMENT_NOT_FOUND', 'not_found', `Payment ${id} not found.`)
 
-export const refundNotFound = (id: string): AppError =>
-  new AppError('PAYMENT_REFUND_NOT_FOUND', 'not_found', `Refund ${id} not found.`)
-
 export const payoutNotFound = (id: string): AppError =>
   new AppError('PAYOUT_NOT_FOUND', 'not_found', `Payout ${id} not found.`)
 
