@@ -47,16 +47,18 @@ export async function checkWebhookForgery(http: HttpClient, secret: string | und
   f.note(`payment ${p.id} captured (${describe(cap)}), gatewayRef ${gatewayRef}`)
   const now = Math.floor(Date.now() / 1000)
   const eventId = `atk_evt_${randomBytes(8).toString('hex')}`
+  // The sandbox gateway's webhook body (docs/payments.md): a refund the gateway reports on its own.
   const event = {
     id: eventId,
     type: 'refund.succeeded',
-    vendorType: 'charge.refunded',
-    paymentRef: gatewayRef,
-    paymentId: p.id,
-    objectRef: `atk_re_${randomBytes(8).toString('hex')}`,
-    amount: '100',
-    currency: 'USD',
-    occurredAt: new Date().toISOString(),
+    created: new Date().toISOString(),
+    data: {
+      paymentRef: gatewayRef,
+      paymentId: p.id,
+      objectRef: `atk_re_${randomBytes(8).toString('hex')}`,
+      amount: '100',
+      currency: 'USD',
+    },
   }
   const body = JSON.stringify(event)
   const post = (headers: Record<string, string>, raw = body) =>

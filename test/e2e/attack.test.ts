@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runAttack, type AttackReport } from '../../src/modules/attack/index.js'
+import { createTestApp, type TestApp } from '../support/app.js'
+import { testDbTargets } from '../support/db.js'
+
+const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`
+
+// The whole `moneta attack` suite, over real HTTP, against the app listening on a port.
+for (const target of testDbTargets()) {
+  describe(`moneta attack against the app [${target.name}]`, () => {
+    let t: TestApp
+    let report: AttackReport
+    beforeAll(async () => {
+      t = await createTestApp(target, {
+        env: {
+          MONETA_SANDBOX_WEBHOOK_SECRET: WEBHOOK_SECRET,
+          // The login rate limit would answer 429 before the lockout shows; here the lockout is under test.
+          MONETA_RATE_LIMIT_LOGIN: '1000000',
+          MONETA_RATE_LIMIT_PER_ADDRESS: '1000000',
+        },
+      })
+      // Webhooks are applied by the inbox worker, as in `moneta start`.
+      t.app.startWorkers()
+      const url = await t.app.server.listen({ port: 0, host: '127.0.0.1' })
+      report = await runAttack({
+        target: url,
+        apiKey: t.bootstrapApiKey,
+        sandboxWebhookSecret: WEBHOOK_SECRET,
+        mfaGuesses: 2000,
+      })
+    }, 600_000)
+    afterAll(async () => t.close())
+
+    const check = (id: string) => {
+      const c = report.checks.find((x) => x.id === id)
+      if (!c) throw new Error(`no check ${id}`)
+      return c
+    }
+
+    it.each([
+      'credentials',
+      'cross-tenant',
+      'payment-tampering',
+      'idempotency-replay',
+      'webhook-forgery',
+      'totp-replay',
+      'mfa-brute-force',
+      'mfa-guesses',
+    ])('%s passes', (id) => {
+      const c = check(id)
+      expect(c.status, c.evidence.join('\n')).toBe('PASS')
+    })
+
+    it('guesses against an MFA account: none accepted, and the lockout refuses even the right code', () => {
+      for (const id of ['mfa-brute-force', 'mfa-guesses']) {
+        const f = check(id).figures ?? {}
+        expect(f.accepted).toBe(0)
+        expect(f.attempted).toBe(id === 'mfa-guesses' ? 2000 : 25)
+        expect(check(id).evidence.some((e) => e.startsWith('ok') && e.includes('right current code'))).toBe(
+          true,
+        )
+      }
+    })
+
+    it('probed every guarded operation of the OpenAPI document with every bad credential', () => {
+      const f = check('credentials').figures ?? {}
+      expect(Number(f.guarded)).toBeGreaterThan(30)
+      expect(f.requests).toBe(Number(f.guarded) * Number(f.variants))
+    })
+  })
+}
