@@ -4,6 +4,7 @@ import { isAppError } from '../shared/errors.js'
 import { registerCoreCommands } from './commands/core.js'
 import { registerGatewayWebhookCommands } from './commands/gateway-webhooks.js'
 import { registerLedgerCommands } from './commands/ledger.js'
+import { registerReconcileCommands } from './commands/reconcile.js'
 import { registerEventCommands } from './commands/events.js'
 import { registerKeysCommands } from './commands/keys.js'
 import { registerAuditCommands } from './commands/audit.js'
@@ -19,6 +20,7 @@ program.showHelpAfterError()
 
 registerCoreCommands(program)
 registerLedgerCommands(program)
+registerReconcileCommands(program)
 registerEventCommands(program)
 registerGatewayWebhookCommands(program)
 registerKeysCommands(program)

@@ -185,7 +185,9 @@ export function createReconciliation(deps: ReconciliationDeps): Reconciliation {
         records = await gateway.listSettlements({ from: input.from, to: input.to })
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err)
-        deps.logger?.warn({ err, gateway: input.gateway }, 'reconciliation fetch failed')
+        // The run itself reports the failure; scheduled runs have no one watching, so they warn too.
+        const log = input.trigger === 'schedule' ? deps.logger?.warn : deps.logger?.info
+        log?.call(deps.logger, { err, gateway: input.gateway }, 'reconciliation fetch failed')
         const run: ReconciliationRun = {
           ...base,
           status: 'failed',
