@@ -186,7 +186,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const loop = async () => {
     while (running) {
       const free = deps.concurrency - inflight
-      if (free > 0) {
+      // Claim in chunks (half the slots at least) rather than a query per freed slot.
+      if (free > 0 && (inflight === 0 || free >= Math.ceil(deps.concurrency / 2))) {
         let rows: DueDelivery[] = []
         try {
           rows = await claim(Math.min(free, batchSize))
