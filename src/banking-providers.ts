@@ -1,6 +1,7 @@
 import type { BankingConfig } from './config.js'
 import {
   createBanking,
+  createPlaidProvider,
   createSandboxProvider,
   createSandboxRail,
   type Banking,
@@ -18,6 +19,14 @@ export function createBankingServices(
   deps: Omit<BankingDeps, 'providers' | 'defaultProvider' | 'rail' | 'publicUrl' | 'pollAfterMs'>,
 ): Banking {
   const providers: Partial<Record<ProviderName, BankDataProvider>> = { sandbox: createSandboxProvider() }
+  if (config.plaid) {
+    providers.plaid = createPlaidProvider({
+      clientId: config.plaid.clientId,
+      secret: config.plaid.secret.reveal(),
+      env: config.plaid.env,
+      ...(config.plaid.apiUrl ? { basePath: config.plaid.apiUrl } : {}),
+    })
+  }
   return createBanking({
     ...deps,
     providers,

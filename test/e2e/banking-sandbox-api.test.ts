@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSandboxProvider } from '../../src/modules/banking/index.js'
 import { createTestApp, type TestApp } from '../support/app.js'
+import { apiCaller } from '../support/banking.js'
 import { testDbTargets } from '../support/db.js'
 
 for (const target of testDbTargets()) {
@@ -11,22 +12,8 @@ for (const target of testDbTargets()) {
     })
     afterAll(async () => t.close())
 
-    const call = (
-      method: 'GET' | 'POST' | 'DELETE',
-      url: string,
-      body?: unknown,
-      headers: Record<string, string> = {},
-    ) =>
-      t.app.server.inject({
-        method,
-        url,
-        headers: {
-          authorization: `Bearer ${t.apiKey}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-      })
+    const call = (...args: Parameters<ReturnType<typeof apiCaller>>) =>
+      apiCaller(t.app.server, () => t.apiKey)(...args)
 
     it('links, syncs, transfers, settles, returns and unlinks; the sandbox simulates a routing change', async () => {
       const lt = await call('POST', '/v1/banking/link-tokens', {

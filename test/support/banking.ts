@@ -15,6 +15,8 @@ import { createLedger, type Ledger } from '../../src/modules/ledger/index.js'
 import { fixedClock, type FixedClock } from '../../src/shared/clock.js'
 import type { DbHandle } from '../../src/shared/db/connect.js'
 import { systemIds } from '../../src/shared/ids.js'
+import { isAppError } from '../../src/shared/errors.js'
+import type { App } from '../../src/app.js'
 
 export interface BankingHarness {
   readonly banking: Banking
@@ -61,4 +63,34 @@ export async function bankingHarness(
       return r.rows.map((x) => x.payload)
     },
   }
+}
+
+/** The error code a promise rejects with ('no error' when it resolves). */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+  } catch (e) {
+    return isAppError(e) ? e.code : `non-app:${String(e)}`
+  }
+  return 'no error'
+}
+
+/** An authenticated JSON caller for app.server.inject. */
+export function apiCaller(server: App['server'], apiKey: () => string) {
+  return (
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) =>
+    server.inject({
+      method,
+      url,
+      headers: {
+        authorization: `Bearer ${apiKey()}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+    })
 }

@@ -1,20 +1,11 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bankingHarness, type BankingHarness } from '../../../test/support/banking.js'
+import { bankingHarness, codeOf, type BankingHarness } from '../../../test/support/banking.js'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { isAppError } from '../../shared/errors.js'
 import { BANKING_EVENTS } from './banking.events.js'
 import { createSandboxProvider, SANDBOX_OWNER, type SandboxProvider } from './providers/sandbox.js'
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p
-  } catch (e) {
-    return isAppError(e) ? e.code : `non-app:${String(e)}`
-  }
-  return 'no error'
-}
 
 describeEachDb('banking with the sandbox provider', (target) => {
   let h: DbHandle

@@ -243,7 +243,7 @@ export function createBanking(deps: BankingDeps): Banking {
             const page = await p.syncTransactions(token, cursor, pageSize)
             const at = clock.now()
             const changed = [...page.added, ...page.modified]
-            const inserted = await store.upsertTransactions(tenant, itemId, run, changed, at)
+            const inserted = await store.upsertTransactions(tenant, itemId, run, changed, at, abandoned)
             added += inserted
             modified += changed.length - inserted
             rows += changed.length

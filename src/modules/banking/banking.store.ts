@@ -276,7 +276,7 @@ export function createBankingStore(db: Db) {
     /**
      * Upserts one page with a single multi-row INSERT … ON CONFLICT (rows passed as arrays and
      * unnested, so the statement has a fixed number of parameters however long the page).
-     * Returns how many rows were new.
+     * Returns how many rows were new (to the run).
      */
     async upsertTransactions(
       tenant: string,
@@ -284,6 +284,8 @@ export function createBankingStore(db: Db) {
       run: string,
       rows: readonly ProviderTransaction[],
       now: Date,
+      /** Earlier attempts of this run: rows they created still count as new. */
+      abandoned: readonly string[] = [],
     ): Promise<number> {
       if (rows.length === 0) return 0
       // One row may appear once per statement: keep the last version of each id.
@@ -306,7 +308,7 @@ export function createBankingStore(db: Db) {
           currency = EXCLUDED.currency, date = EXCLUDED.date, name = EXCLUDED.name,
           merchant_name = EXCLUDED.merchant_name, pending = EXCLUDED.pending, category = EXCLUDED.category,
           sync_run = EXCLUDED.sync_run, updated_at = EXCLUDED.updated_at, removed_at = NULL
-        RETURNING (xmax = 0) AS inserted`.execute(db)
+        RETURNING (xmax = 0 OR created_run = ANY(${[...abandoned]}::text[])) AS inserted`.execute(db)
       return r.rows.filter((x) => x.inserted).length
     },
 

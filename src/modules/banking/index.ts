@@ -51,3 +51,6 @@ export {
   SANDBOX_ROUTING,
 } from './providers/sandbox.js'
 export type { SandboxProvider, SandboxPatch, SandboxFlag } from './providers/sandbox.js'
+export { createPlaidProvider, plaidError } from './providers/plaid/client.js'
+export type { PlaidOptions } from './providers/plaid/client.js'
+export { MAX_WEBHOOK_AGE_SECONDS } from './providers/plaid/webhook.js'
