@@ -28,7 +28,6 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   // OIDC sign-in (the redirect and callback carry no credentials of ours).
   'GET /v1/auth/oidc/start': 'public',
   'GET /v1/auth/oidc/callback': 'public',
-  'GET /v1/auth/oidc/login': 'public',
 
   // Ledger
   'POST /v1/accounts': 'ledger:write',
@@ -58,6 +57,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/monitoring/rule-sets/validate': 'monitoring:read',
   'GET /v1/monitoring/rule-sets/:version': 'monitoring:read',
   'POST /v1/monitoring/rule-sets/:version/activate': 'monitoring:write',
+  'POST /v1/monitoring/rule-sets/:version/shadow': 'monitoring:write',
+  'POST /v1/monitoring/rule-sets/:version/retire': 'monitoring:write',
   'GET /v1/monitoring/lists': 'monitoring:read',
   'PUT /v1/monitoring/lists/:name': 'monitoring:write',
   'PUT /v1/monitoring/parties': 'monitoring:write',
@@ -66,8 +67,6 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/monitoring/backtests': 'monitoring:write',
   'GET /v1/monitoring/alerts': 'monitoring:read',
   'GET /v1/monitoring/alerts/:alertId': 'monitoring:read',
-  'PATCH /v1/monitoring/alerts/:alertId': 'monitoring:write',
-  'POST /v1/monitoring/alerts/:alertId': 'monitoring:write',
   'GET /v1/monitoring/features': 'monitoring:read',
 
   // Sanctions screening (names, dates of birth: personal data)
@@ -98,6 +97,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/payments/:id/cancel': 'payments:write',
   'POST /v1/payments/:id/refunds': 'payments:write',
   'GET /v1/payments/:id/refunds': 'payments:read',
+  'POST /v1/payouts': 'payments:write',
+  'GET /v1/payouts/:id': 'payments:read',
+  // Which gateway gets a payment: changes where money flows.
+  'GET /v1/routing-rules': 'payments:read',
+  'PUT /v1/routing-rules': 'payments:write',
   // Signed by the gateway, verified on the raw body; rate-limited apart from API traffic.
   'POST /v1/webhooks/:gateway': 'public',
 
@@ -109,10 +113,28 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'DELETE /v1/webhook-endpoints/:id': 'webhooks:write',
   'POST /v1/webhook-endpoints/:id/test': 'webhooks:write',
   'POST /v1/webhook-endpoints/:id/rotate-secret': 'webhooks:write',
+  'POST /v1/webhook-endpoints/:id/enable': 'webhooks:write',
+  'GET /v1/webhook-deliveries/:id': 'webhooks:read',
+  'POST /v1/webhook-deliveries/:id/replay': 'webhooks:write',
   'GET /v1/webhook-endpoints/:id/deliveries': 'webhooks:read',
 
   // Bank data (account holders and transactions: personal data)
   'POST /v1/banking/link-tokens': 'banking:write',
+  'POST /v1/banking/items': 'banking:write',
+  'GET /v1/banking/items': 'banking:read',
+  'GET /v1/banking/items/:id': 'banking:read',
+  'DELETE /v1/banking/items/:id': 'banking:write',
+  'POST /v1/banking/items/:id/sync': 'banking:write',
+  'GET /v1/banking/accounts': 'banking:read',
+  'GET /v1/banking/accounts/:id': 'banking:read',
+  'GET /v1/banking/accounts/:id/balance': 'banking:read',
+  'GET /v1/banking/accounts/:id/transactions': 'banking:read',
+  'POST /v1/banking/transfers': 'banking:write',
+  'GET /v1/banking/transfers': 'banking:read',
+  'GET /v1/banking/transfers/:id': 'banking:read',
+  'POST /v1/banking/transfers/:id/settle': 'banking:write',
+  'POST /v1/banking/transfers/:id/return': 'banking:write',
+  'POST /v1/banking/sandbox/items/:id/simulate': 'banking:write',
   'POST /v1/banking/webhooks/:provider': 'public',
 
   // Reconciliation

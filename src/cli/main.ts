@@ -10,6 +10,7 @@ import { registerKeysCommands } from './commands/keys.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerScreeningCommands } from './commands/screening.js'
 import { registerMonitoringCommands } from './commands/monitoring.js'
+import { registerOperatorCommands } from './commands/operators.js'
 import { registerAttackCommands } from './commands/attack.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
@@ -27,6 +28,7 @@ registerKeysCommands(program)
 registerAuditCommands(program)
 registerScreeningCommands(program)
 registerMonitoringCommands(program)
+registerOperatorCommands(program)
 registerAttackCommands(program)
 
 try {

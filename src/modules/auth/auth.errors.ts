@@ -11,6 +11,7 @@ export const AUTH_ERRORS = {
   SESSION_REQUIRED: 'SESSION_REQUIRED',
   OPERATOR_EXISTS: 'OPERATOR_EXISTS',
   OPERATOR_NOT_FOUND: 'OPERATOR_NOT_FOUND',
+  TENANT_NOT_FOUND: 'TENANT_NOT_FOUND',
   API_KEY_NOT_FOUND: 'API_KEY_NOT_FOUND',
   API_KEY_SCOPE_INVALID: 'API_KEY_SCOPE_INVALID',
   FORBIDDEN: 'FORBIDDEN',
@@ -82,3 +83,6 @@ export const apiKeyNotFound = (id: string): AppError =>
 
 export const apiKeyScopeInvalid = (message: string): AppError =>
   new AppError(AUTH_ERRORS.API_KEY_SCOPE_INVALID, 'invalid', message)
+
+export const tenantNotFound = (id: string): AppError =>
+  new AppError(AUTH_ERRORS.TENANT_NOT_FOUND, 'not_found', `No tenant ${id}.`)

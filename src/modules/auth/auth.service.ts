@@ -14,6 +14,7 @@ import {
   operatorNotFound,
   passwordPolicy,
   sessionRequired,
+  tenantNotFound,
 } from './auth.errors.js'
 import { createFailureCounter } from './failures.js'
 import { DEFAULT_ADDRESS_LOCKOUT, DEFAULT_OPERATOR_LOCKOUT, type LockoutPolicy } from './lockout.js'
@@ -150,6 +151,8 @@ export function createAuth(deps: AuthDeps): Auth {
       const email = normalizeEmail(input.email)
       const problems = passwordProblems(input.password, policy, email)
       if (problems.length > 0) throw passwordPolicy(problems)
+      const tenantRow = await sql`SELECT 1 FROM tenants WHERE tenant_id = ${tenant}`.execute(db)
+      if (tenantRow.rows.length === 0) throw tenantNotFound(tenant)
       const id = deps.ids('op')
       const hash = await hasher.hash(input.password)
       const r = await sql`

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto'
+import type { Command } from 'commander'
+import type { AppServices } from '../../app.js'
+import { isRole, ROLES, type Operator } from '../../modules/auth/index.js'
+import { DEFAULT_TENANT } from '../../modules/platform/index.js'
+import { AppError } from '../../shared/errors.js'
+import { withServices } from '../context.js'
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
+}
+
+async function byEmail(s: AppServices, email: string): Promise<Operator> {
+  const op = await s.auth.findOperator({ email })
+  if (!op) throw new AppError('OPERATOR_NOT_FOUND', 'not_found', `No operator with email ${email}.`)
+  return op
+}
+
+const line = (o: Operator): string =>
+  `${o.id}  ${o.email.padEnd(32)} ${o.role.padEnd(9)} mfa:${o.mfaEnrolled ? 'yes' : 'no '}  ${
+    o.lockedUntil ? `locked until ${o.lockedUntil.toISOString()}` : 'active'
+  }\n`
+
+/** `moneta operators create|list|unlock|reset-mfa`: console and API users (docs/security.md). */
+export function registerOperatorCommands(program: Command): void {
+  const ops = program.command('operators').description('Operators: create, list, unlock, reset MFA')
+
+  ops
+    .command('create')
+    .description('Create an operator; without a password option a strong one is generated and printed once')
+    .requiredOption('--email <email>', 'sign-in email (unique across tenants)')
+    .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+    .option('--tenant <id>', 'tenant', DEFAULT_TENANT)
+    .option('--password-stdin', 'read the password from standard input')
+    .action(async (opts: { email: string; role: string; tenant: string; passwordStdin?: boolean }) => {
+      if (!isRole(opts.role)) {
+        process.stderr.write(`--role must be one of ${ROLES.join(', ')}\n`)
+        process.exitCode = 2
+        return
+      }
+      const role = opts.role
+      const generated = opts.passwordStdin ? undefined : randomBytes(18).toString('base64url')
+      const password = generated ?? (await readStdin())
+      await withServices(async (s) => {
+        // A fresh install has its default tenant only once the server has started; create it here too.
+        if (opts.tenant === DEFAULT_TENANT) await s.platform.ensureTenant(DEFAULT_TENANT, 'Default tenant')
+        const op = await s.auth.createOperator(opts.tenant, { email: opts.email, password, role }, 'cli')
+        await s.audit.flush()
+        process.stdout.write(line(op))
+        if (generated) process.stdout.write(`password (shown once): ${generated}\n`)
+        if (role !== 'auditor' && role !== 'read_only') {
+          process.stdout.write('this role must enrol two-factor sign-in at its first sign-in\n')
+        }
+      })
+    })
+
+  ops
+    .command('list')
+    .description("List a tenant's operators")
+    .option('--tenant <id>', 'tenant', DEFAULT_TENANT)
+    .option('--json', 'print JSON')
+    .action(async (opts: { tenant: string; json?: boolean }) =>
+      withServices(async (s) => {
+        const list = await s.auth.listOperators(opts.tenant)
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(list, null, 2)}\n`)
+          return
+        }
+        for (const o of list) process.stdout.write(line(o))
+        if (list.length === 0) process.stdout.write('no operators\n')
+      }),
+    )
+
+  ops
+    .command('unlock <email>')
+    .description('Lift a sign-in lockout and clear the failure count')
+    .action(async (email: string) =>
+      withServices(async (s) => {
+        const op = await byEmail(s, email)
+        await s.auth.unlockOperator(op.tenantId, op.id, 'cli')
+        await s.audit.flush()
+        process.stdout.write(`unlocked ${op.email}\n`)
+      }),
+    )
+
+  ops
+    .command('reset-mfa <email>')
+    .description('Remove two-factor sign-in (lost phone) and end the sessions; the operator enrols again')
+    .action(async (email: string) =>
+      withServices(async (s) => {
+        const op = await byEmail(s, email)
+        await s.auth.resetMfa(op.tenantId, op.id, 'cli')
+        await s.audit.flush()
+        process.stdout.write(`two-factor sign-in removed for ${op.email}; sessions ended\n`)
+      }),
+    )
+}
