@@ -47,7 +47,7 @@ describeEachDb('vendor gateways wired into the app', (target) => {
   it('registers stripe and braintree next to the sandbox', async () => {
     const r = await t.app.server.inject({ method: 'GET', url: '/v1/routing-rules', headers: auth() })
     expect(r.statusCode).toBe(200)
-    expect((r.json() as { gateways: string[] }).gateways).toEqual(
+    expect(r.json<{ gateways: string[] }>().gateways).toEqual(
       expect.arrayContaining(['sandbox', 'stripe', 'braintree']),
     )
   })
@@ -69,7 +69,7 @@ describeEachDb('vendor gateways wired into the app', (target) => {
       payload: { amount: '2500', currency: 'USD', paymentMethod: 'pm_card_visa' },
     })
     expect(r.statusCode).toBe(201)
-    const payment = r.json() as { id: string; gateway: string; gatewayRef: string; status: string }
+    const payment = r.json<{ id: string; gateway: string; gatewayRef: string; status: string }>()
     expect(payment).toMatchObject({ gateway: 'stripe', status: 'succeeded' })
     const pi = stripeServer.paymentIntent(payment.gatewayRef)
     expect(pi).toMatchObject({ amount: 2500, metadata: { paymentId: payment.id, tenantId: t.tenantId } })
@@ -98,7 +98,7 @@ describeEachDb('vendor gateways wired into the app', (target) => {
       payload: payload.replace('evt_wiring_1', 'evt_wiring_2'),
     })
     expect(forged.statusCode).toBe(400)
-    expect((forged.json() as { error: { code: string } }).error.code).toBe('WEBHOOK_SIGNATURE_INVALID')
+    expect(forged.json<{ error: { code: string } }>().error.code).toBe('WEBHOOK_SIGNATURE_INVALID')
 
     const bt = new braintree.BraintreeGateway({
       environment: braintree.Environment.Sandbox,
