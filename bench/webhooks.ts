@@ -1,0 +1,284 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import http from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { sql } from 'kysely'
+import pg from 'pg'
+import pino from 'pino'
+import { createServices, type AppServices } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { createSandboxGateway, type GatewayEvent } from '../src/modules/payments/index.js'
+import { newId } from '../src/shared/ids.js'
+
+/**
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N] [--port N]
+ * Real PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/moneta_bench, created if
+ * missing). Creates N manual-capture sandbox payments through the payments service, starts
+ * `moneta start` as a child process (API + workers), then sends each payment's signed
+ * `payment.captured` webhook `copies` times, shuffled, over keep-alive HTTP from `concurrency`
+ * clients. Figures: deliveries per second and per-request latency (each answered after its inbox
+ * row committed); then, once the workers drained the inbox, the ledger transactions the events
+ * produced (must equal N) and `ledger verify`.
+ */
+const arg = (args: string[], name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? Number(args[i + 1]) : fallback
+}
+const log = (s: string) => process.stdout.write(`${s}\n`)
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
+const round2 = (n: number) => Math.round(n * 100) / 100
+
+async function ensureDatabase(url: string): Promise<void> {
+  const u = new URL(url)
+  const name = u.pathname.slice(1)
+  u.pathname = '/postgres'
+  const c = new pg.Client({ connectionString: u.toString() })
+  await c.connect()
+  try {
+    const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+    if (r.rowCount === 0) {
+      log(`creating database ${name}`)
+      await c.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`)
+    }
+  } finally {
+    await c.end()
+  }
+}
+
+async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!)
+    }),
+  )
+}
+
+function startServer(env: Record<string, string>): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const prof = process.env.WEBHOOKS_BENCH_CPU_PROF
+      ? ['--cpu-prof', '--cpu-prof-dir', process.env.WEBHOOKS_BENCH_CPU_PROF]
+      : []
+    const child = spawn(process.execPath, [...prof, 'bin/moneta.js', 'start'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const timer = setTimeout(() => reject(new Error('server did not start within 60 s')), 60_000)
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('listening')) {
+        clearTimeout(timer)
+        resolve(child)
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
+  })
+}
+
+interface Delivery {
+  readonly body: string
+  readonly headers: Record<string, string>
+}
+
+function post(agent: http.Agent, port: number, d: Delivery): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/webhooks/sandbox',
+        method: 'POST',
+        agent,
+        headers: { ...d.headers, 'content-length': Buffer.byteLength(d.body) },
+      },
+      (res) => {
+        const parts: Buffer[] = []
+        res.on('data', (c: Buffer) => parts.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }))
+      },
+    )
+    req.on('error', reject)
+    req.end(d.body)
+  })
+}
+
+/** Ledger transactions in force: a capture posts the payment's authorisation hold (one per event). */
+const postedTransactions = async (s: AppServices, tenant: string): Promise<number> =>
+  Number(
+    (
+      await sql<{ n: string | number }>`
+        SELECT count(*) AS n FROM ledger_transactions WHERE tenant_id = ${tenant} AND status = 'posted'`.execute(
+        s.db.db,
+      )
+    ).rows[0]!.n,
+  )
+
+export async function main(args: string[]): Promise<void> {
+  const distinct = arg(args, 'distinct', 10_000)
+  const copies = arg(args, 'copies', 3)
+  const concurrency = arg(args, 'concurrency', 64)
+  const port = arg(args, 'port', 4700 + Math.floor(Math.random() * 200))
+  const url =
+    process.env.DATABASE_URL ??
+    process.env.MONETA_BENCH_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/moneta_bench'
+  await ensureDatabase(url)
+  const secret = `whsec_${randomBytes(32).toString('base64')}`
+  const env = {
+    DATABASE_URL: url,
+    MONETA_SANDBOX_WEBHOOK_SECRET: secret,
+    MONETA_CONFIG_FILE: '',
+    MONETA_API_KEY: `bench-${randomBytes(16).toString('hex')}`,
+    LOG_LEVEL: 'warn',
+    REDIS_URL: '',
+    MONETA_EVENT_BUS: 'memory',
+    // The per-address webhook limit (20,000 a minute) would cut the load generator off.
+    MONETA_RATE_LIMIT_WEBHOOKS: '100000000',
+  }
+  const services = await createServices(loadConfig({ ...process.env, ...env }), {
+    logger: pino({ level: 'warn' }),
+  })
+  const settings = (
+    await sql<{ fsync: string; sc: string }>`
+      SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sc`.execute(
+      services.db.db,
+    )
+  ).rows[0]!
+  log(
+    `webhooks bench: ${url.replace(/\/\/[^@]*@/, '//')} fsync=${settings.fsync} synchronous_commit=${settings.sc}; ` +
+      `${distinct} events × ${copies} deliveries, ${concurrency} clients`,
+  )
+
+  // 1. Payments to capture: authorised, manual capture, on the sandbox.
+  const tenant = newId('ten_bench')
+  await services.platform.ensureTenant(tenant, 'webhooks bench')
+  const payments: { id: string; ref: string; amount: bigint }[] = []
+  let t0 = performance.now()
+  await pool(
+    Array.from({ length: distinct }, (_, i) => i),
+    16,
+    async (i) => {
+      const amount = BigInt(100 + (i % 900))
+      const p = await services.payments.create(
+        tenant,
+        { amount, currency: 'USD', paymentMethod: 'pm_card_visa', capture: 'manual' },
+        { idempotencyKey: `bench-${tenant}-${i}` },
+      )
+      if (p.status !== 'requires_capture' || !p.gatewayRef) throw new Error(`payment ${p.id} is ${p.status}`)
+      payments.push({ id: p.id, ref: p.gatewayRef, amount })
+      if (payments.length % 2000 === 0) log(`  ${payments.length} payments authorised`)
+    },
+  )
+  log(`${distinct} payments authorised in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  const before = await postedTransactions(services, tenant)
+
+  // 2. The server: API and workers in a child process, as deployed.
+  const server = await startServer({ ...env, PORT: String(port), HOST: '127.0.0.1' })
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
+  try {
+    const signer = createSandboxGateway({ webhookSecret: secret })
+    const signed = (e: GatewayEvent): Delivery => {
+      const w = signer.webhookFor(e, new Date())
+      return { body: w.body, headers: w.headers }
+    }
+    // Warm-up: events of a type payments ignores (no effect), so the JIT and the pool are warm.
+    const warm = Array.from({ length: 2000 }, () =>
+      signed({ id: newId('evt'), type: 'ignored', vendorType: 'bench.warmup', occurredAt: new Date() }),
+    )
+    await pool(warm, concurrency, async (d) => {
+      const r = await post(agent, port, d)
+      if (r.status !== 200) throw new Error(`warm-up: HTTP ${r.status} ${r.body}`)
+    })
+
+    // 3. Each capture event `copies` times, shuffled.
+    const events = payments.map((p) =>
+      signed({
+        id: newId('evt'),
+        type: 'payment.captured',
+        vendorType: 'charge.captured',
+        paymentRef: p.ref,
+        paymentId: p.id,
+        amount: p.amount,
+        currency: 'USD',
+        occurredAt: new Date(),
+      }),
+    )
+    const deliveries = events.flatMap((e) => Array.from({ length: copies }, () => e))
+    for (let i = deliveries.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1))
+      ;[deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!]
+    }
+    const latencies: number[] = []
+    let fresh = 0
+    let failures = 0
+    let lastLog = performance.now()
+    t0 = performance.now()
+    await pool(deliveries, concurrency, async (d) => {
+      const start = performance.now()
+      const r = await post(agent, port, d)
+      latencies.push(performance.now() - start)
+      if (r.status !== 200) failures++
+      else if ((JSON.parse(r.body) as { duplicate: boolean }).duplicate === false) fresh++
+      if (performance.now() - lastLog > 2000) {
+        lastLog = performance.now()
+        log(`  ${latencies.length}/${deliveries.length} delivered`)
+      }
+    })
+    const seconds = (performance.now() - t0) / 1000
+    latencies.sort((a, b) => a - b)
+    const eps = Math.round(deliveries.length / seconds)
+    const p50 = round2(quantile(latencies, 0.5))
+    const p99 = round2(quantile(latencies, 0.99))
+    log(
+      `${deliveries.length} deliveries in ${seconds.toFixed(2)} s = ${eps}/s; latency p50 ${p50} ms, p99 ${p99} ms, ` +
+        `max ${round2(latencies.at(-1) ?? 0)} ms; new rows ${fresh}, non-200 ${failures}`,
+    )
+
+    // 4. Wait for the workers to drain the bench's events, then count effects.
+    t0 = performance.now()
+    const ids = payments.map((p) => p.ref)
+    let settled = 0
+    while (performance.now() - t0 < 900_000) {
+      const r = await sql<{ done: string | number }>`
+        SELECT count(*) AS done FROM payment_webhook_inbox
+        WHERE gateway = 'sandbox' AND payment_ref = ANY(${ids}::text[]) AND status <> 'pending'`.execute(
+        services.db.db,
+      )
+      settled = Number(r.rows[0]!.done)
+      if (settled >= distinct) break
+      await new Promise((res) => setTimeout(res, 250))
+    }
+    log(
+      `inbox drained in ${((performance.now() - t0) / 1000).toFixed(1)} s after the last delivery (${settled} settled)`,
+    )
+    const counts = await services.gatewayWebhooks.counts(tenant)
+    const effects = (await postedTransactions(services, tenant)) - before
+    const verify = await services.ledger.verify(tenant)
+    log(`inbox for the tenant: ${JSON.stringify(counts)}; ledger transactions from the events: ${effects}`)
+    log(`ledger verify: ${verify.ok ? 'ok' : JSON.stringify(verify.violations.slice(0, 5))}`)
+    log(
+      JSON.stringify({
+        bench: 'webhooks',
+        eps,
+        p99_ms: p99,
+        p50_ms: p50,
+        deliveries: deliveries.length,
+        distinct,
+        stored: fresh,
+        effects,
+        dead: counts.dead,
+        verify: verify.ok ? 'ok' : 'failed',
+      }),
+    )
+  } finally {
+    agent.destroy()
+    server.kill('SIGTERM')
+    await new Promise((res) => server.once('exit', res))
+    await services.ledger.close()
+    await services.db.close()
+  }
+}
