@@ -4,13 +4,13 @@ import { isAppError } from '../shared/errors.js'
 import { registerCoreCommands } from './commands/core.js'
 import { registerGatewayWebhookCommands } from './commands/gateway-webhooks.js'
 import { registerLedgerCommands } from './commands/ledger.js'
+import { registerPaymentCommands } from './commands/payments.js'
 import { registerReconcileCommands } from './commands/reconcile.js'
 import { registerEventCommands } from './commands/events.js'
 import { registerKeysCommands } from './commands/keys.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerScreeningCommands } from './commands/screening.js'
 import { registerMonitoringCommands } from './commands/monitoring.js'
-import { registerOperatorCommands } from './commands/operators.js'
 import { registerAttackCommands } from './commands/attack.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
@@ -21,6 +21,7 @@ program.showHelpAfterError()
 
 registerCoreCommands(program)
 registerLedgerCommands(program)
+registerPaymentCommands(program)
 registerReconcileCommands(program)
 registerEventCommands(program)
 registerGatewayWebhookCommands(program)
@@ -28,7 +29,6 @@ registerKeysCommands(program)
 registerAuditCommands(program)
 registerScreeningCommands(program)
 registerMonitoringCommands(program)
-registerOperatorCommands(program)
 registerAttackCommands(program)
 
 try {
