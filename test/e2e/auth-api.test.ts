@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AUTH_FAILED_MESSAGE, stepAt, totpCode } from '../../src/modules/auth/index.js'
@@ -5,6 +6,7 @@ import { fixedClock } from '../../src/shared/clock.js'
 import { newId } from '../../src/shared/ids.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { describeEachDb } from '../support/db.js'
+import { testRedisUrl } from '../support/redis.js'
 
 const PASSWORD = 'violet-otter-harbour-42'
 
@@ -292,11 +294,18 @@ describeEachDb('auth API (e2e)', (target) => {
   })
 })
 
-describe('rate limits (e2e)', () => {
+const stores = [
+  { name: 'memory', env: {} },
+  ...(testRedisUrl()
+    ? [{ name: 'redis', env: { REDIS_URL: testRedisUrl()!, MONETA_EVENT_BUS: 'memory' } }]
+    : []),
+]
+
+describe.each(stores)('rate limits (e2e) [$name store]', ({ name, env }) => {
   it('answers 429 RATE_LIMITED with Retry-After past the per-key limit, and limits sign-in per address', async () => {
     const t = await createTestApp(
       { name: 'pglite' },
-      { env: { MONETA_RATE_LIMIT_PER_KEY: '5', MONETA_RATE_LIMIT_LOGIN: '3' } },
+      { env: { ...env, MONETA_RATE_LIMIT_PER_KEY: '5', MONETA_RATE_LIMIT_LOGIN: '3' } },
     )
     try {
       const get = () =>
@@ -319,17 +328,28 @@ describe('rate limits (e2e)', () => {
         headers: { authorization: `Bearer ${other.apiKey}` },
       })
       expect(r.statusCode).toBe(200)
+      // A fresh address each run: Redis keeps counts for the minute across runs.
+      const address = `192.0.2.${Math.floor(Math.random() * 250) + 1}`
       const logins: number[] = []
       for (let i = 0; i < 4; i++) {
         const res = await t.app.server.inject({
           method: 'POST',
           url: '/v1/auth/login',
-          remoteAddress: '192.0.2.9',
+          remoteAddress: address,
           payload: { email: 'x@example.com', password: 'nope-nope-nope' },
         })
         logins.push(res.statusCode)
       }
       expect(logins).toEqual([401, 401, 401, 429])
+      if (name === 'redis') {
+        // The counters live in Redis, where every API process shares them.
+        const redis = new Redis(testRedisUrl()!)
+        try {
+          expect((await redis.keys('moneta:ratelimit:*')).length).toBeGreaterThan(0)
+        } finally {
+          redis.disconnect()
+        }
+      }
     } finally {
       await t.close()
     }

@@ -30,7 +30,9 @@ export function createPasswordHasher(params: HashParams = DEFAULT_HASH_PARAMS): 
     timeCost: params.passes,
     parallelism: params.parallelism,
   }
-  let dummy: Promise<string> | undefined
+  // Made up front, so the first unknown email does not pay for a hash on top of the verification.
+  const dummy = argon2.hash('moneta-dummy-password-for-timing', options)
+  void dummy.catch(() => undefined) // a failure surfaces at the first dummyVerify
   const verify = async (hash: string, password: string): Promise<boolean> => {
     try {
       return await argon2.verify(hash, password)
@@ -42,7 +44,6 @@ export function createPasswordHasher(params: HashParams = DEFAULT_HASH_PARAMS): 
     hash: (password) => argon2.hash(password, options),
     verify,
     async dummyVerify(password) {
-      dummy ??= argon2.hash('moneta-dummy-password-for-timing', options)
       await verify(await dummy, password)
     },
     needsRehash: (hash) => argon2.needsRehash(hash, options),
