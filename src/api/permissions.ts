@@ -99,6 +99,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/payments/:id/refunds': 'payments:read',
   'POST /v1/payouts': 'payments:write',
   'GET /v1/payouts/:id': 'payments:read',
+  'GET /v1/reconciliations': 'payments:read',
+  'GET /v1/reconciliations/:id': 'payments:read',
   // Which gateway gets a payment: changes where money flows.
   'GET /v1/routing-rules': 'payments:read',
   'PUT /v1/routing-rules': 'payments:write',

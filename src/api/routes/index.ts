@@ -12,6 +12,7 @@ import { registerAuthRoutes } from './auth.js'
 import { registerApiKeyRoutes } from './api-keys.js'
 import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 import { registerPaymentRoutes } from './payments.js'
+import { registerReconciliationRoutes } from './reconciliations.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -27,4 +28,5 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerApiKeyRoutes(app, services)
   registerWebhookEndpointRoutes(app, services)
   registerPaymentRoutes(app, services)
+  registerReconciliationRoutes(app, services)
 }

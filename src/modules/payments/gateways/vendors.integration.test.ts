@@ -135,5 +135,34 @@ describeEachDb('vendor gateways wired into the app', (target) => {
     })
     expect(run.status).toBe('reconciled')
     expect(run.counts.matched).toBeGreaterThanOrEqual(1)
+
+    const list = await t.app.server.inject({
+      method: 'GET',
+      url: '/v1/reconciliations?gateway=stripe',
+      headers: auth(),
+    })
+    expect(list.statusCode).toBe(200)
+    expect(list.json<{ items: { id: string; status: string }[] }>().items[0]).toMatchObject({
+      id: run.id,
+      status: 'reconciled',
+    })
+    const one = await t.app.server.inject({
+      method: 'GET',
+      url: `/v1/reconciliations/${run.id}`,
+      headers: auth(),
+    })
+    expect(one.statusCode).toBe(200)
+    expect(one.json<{ run: { counts: { matched: number } }; lines: unknown[] }>()).toMatchObject({
+      run: { counts: { matched: run.counts.matched } },
+      lines: [],
+    })
+    const other = await t.newTenant()
+    const hidden = await t.app.server.inject({
+      method: 'GET',
+      url: `/v1/reconciliations/${run.id}`,
+      headers: { authorization: `Bearer ${other.apiKey}` },
+    })
+    expect(hidden.statusCode).toBe(404)
+    expect(hidden.json<{ error: { code: string } }>().error.code).toBe('RECONCILIATION_RUN_NOT_FOUND')
   })
 })

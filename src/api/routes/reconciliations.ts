@@ -1,0 +1,130 @@
+import { Type } from '@sinclair/typebox'
+import type { AppServices } from '../../app.js'
+import type { ReconciliationLine, ReconciliationRun } from '../../modules/payments/index.js'
+import { notFound } from '../../shared/errors.js'
+import { tenantOf, type ApiApp } from '../server.js'
+
+const SignedAmount = Type.Union([Type.String({ pattern: '^-?[0-9]+$' }), Type.Null()])
+const Text = Type.Union([Type.String(), Type.Null()])
+const Counts = Type.Object({
+  matched: Type.Integer(),
+  missing_in_ledger: Type.Integer(),
+  missing_at_gateway: Type.Integer(),
+  amount_mismatch: Type.Integer(),
+  currency_mismatch: Type.Integer(),
+  fee_mismatch: Type.Integer(),
+})
+const RunSchema = Type.Object({
+  id: Type.String(),
+  gateway: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  status: Type.Union(['reconciled', 'mismatched', 'empty', 'failed'].map((s) => Type.Literal(s))),
+  trigger: Type.String(),
+  counts: Counts,
+  records: Type.Integer(),
+  facts: Type.Integer(),
+  otherTenants: Type.Integer(),
+  error: Text,
+  startedAt: Type.String(),
+  finishedAt: Type.String(),
+})
+const LineSchema = Type.Object({
+  status: Type.String(),
+  kind: Type.String(),
+  gatewayRef: Type.String(),
+  paymentId: Text,
+  gatewayAmount: SignedAmount,
+  ledgerAmount: SignedAmount,
+  gatewayCurrency: Text,
+  ledgerCurrency: Text,
+  recordIds: Type.Array(Type.String()),
+  ledgerTransactionIds: Type.Array(Type.String()),
+  explanation: Type.String(),
+})
+const ErrorResponse = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
+})
+
+const runJson = (r: ReconciliationRun) => ({
+  id: r.id,
+  gateway: r.gateway,
+  from: r.from.toISOString(),
+  to: r.to.toISOString(),
+  status: r.status,
+  trigger: r.trigger,
+  counts: r.counts,
+  records: r.records,
+  facts: r.facts,
+  otherTenants: r.otherTenants,
+  error: r.error,
+  startedAt: r.startedAt.toISOString(),
+  finishedAt: r.finishedAt.toISOString(),
+})
+
+const lineJson = (l: ReconciliationLine) => ({
+  status: l.status,
+  kind: l.kind,
+  gatewayRef: l.gatewayRef,
+  paymentId: l.paymentId ?? null,
+  gatewayAmount: l.gatewayAmount?.toString() ?? null,
+  ledgerAmount: l.ledgerAmount?.toString() ?? null,
+  gatewayCurrency: l.gatewayCurrency ?? null,
+  ledgerCurrency: l.ledgerCurrency ?? null,
+  recordIds: [...l.recordIds],
+  ledgerTransactionIds: [...l.ledgerTransactionIds],
+  explanation: l.explanation,
+})
+
+/** Read-only view of reconciliation runs (runs are started by `moneta reconcile` or the schedule). */
+export function registerReconciliationRoutes(app: ApiApp, services: AppServices): void {
+  const tags = ['payments']
+  app.get(
+    '/v1/reconciliations',
+    {
+      schema: {
+        tags,
+        summary: 'Reconciliation runs, newest first',
+        querystring: Type.Object(
+          {
+            gateway: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+            before: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(RunSchema) }), 400: ErrorResponse },
+      },
+    },
+    async (req) => {
+      const q = req.query
+      const runs = await services.reconciliation.list(tenantOf(req), {
+        ...(q.gateway ? { gateway: q.gateway } : {}),
+        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+        ...(q.before ? { before: q.before } : {}),
+      })
+      return { items: runs.map(runJson) }
+    },
+  )
+
+  app.get(
+    '/v1/reconciliations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One reconciliation run and its differences (matched lines are counted, not kept)',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_]+$' }) }),
+        response: {
+          200: Type.Object({ run: RunSchema, lines: Type.Array(LineSchema) }),
+          400: ErrorResponse,
+          404: ErrorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const found = await services.reconciliation.get(tenantOf(req), req.params.id)
+      if (!found) throw notFound('RECONCILIATION_RUN_NOT_FOUND', `No reconciliation run ${req.params.id}.`)
+      return { run: runJson(found.run), lines: found.lines.map(lineJson) }
+    },
+  )
+}
