@@ -1,0 +1,156 @@
+/**
+ * Stripe and Braintree webhooks end to end: payments routed to each vendor (their official SDKs
+ * against the local vendor-protocol servers), then the vendor's capture notification — signed by
+ * the vendor SDK's own test helpers — delivered twice to /v1/webhooks/{gateway}, stored once and
+ * applied once by the inbox worker.
+ */
+import braintree from 'braintree'
+import Stripe from 'stripe'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { newId } from '../../src/shared/ids.js'
+import { createTestApp, type TestApp } from '../support/app.js'
+import { describeEachDb } from '../support/db.js'
+import { startBraintreeServer, type BraintreeServer } from '../support/vendors/braintree-server.js'
+import { startStripeServer, type StripeServer } from '../support/vendors/stripe-server.js'
+
+const STRIPE_WEBHOOK_SECRET = 'whsec_e2e_gateway_webhooks_stripe'
+
+interface PaymentJson {
+  id: string
+  status: string
+  gateway: string
+  gatewayRef: string
+  amountCaptured: string
+}
+
+describeEachDb('vendor webhooks through the inbox', (target) => {
+  let stripeServer: StripeServer
+  let btServer: BraintreeServer
+  let t: TestApp
+
+  beforeAll(async () => {
+    stripeServer = await startStripeServer()
+    btServer = await startBraintreeServer()
+    t = await createTestApp(target, {
+      env: {
+        MONETA_STRIPE_SECRET_KEY: stripeServer.secretKey,
+        MONETA_STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET,
+        MONETA_STRIPE_API_URL: `http://${stripeServer.host}:${stripeServer.port}`,
+        MONETA_BRAINTREE_MERCHANT_ID: btServer.merchantId,
+        MONETA_BRAINTREE_PUBLIC_KEY: btServer.publicKey,
+        MONETA_BRAINTREE_PRIVATE_KEY: btServer.privateKey,
+        MONETA_BRAINTREE_ENVIRONMENT: 'sandbox',
+        MONETA_BRAINTREE_API_URL: btServer.url,
+      },
+    })
+  })
+  afterAll(async () => {
+    await t.close()
+    await stripeServer.close()
+    await btServer.close()
+  })
+
+  const payOn = async (gateway: string, amount: string, paymentMethod: string) => {
+    await t.app.services.payments.setRoutingRules(t.tenantId, [
+      { id: `only-${gateway}`, priority: 1, match: {}, gateways: [{ gateway, weight: 1 }] },
+    ])
+    const r = await t.app.server.inject({
+      method: 'POST',
+      url: '/v1/payments',
+      headers: { authorization: `Bearer ${t.apiKey}`, 'idempotency-key': newId('k') },
+      payload: { amount, currency: 'USD', paymentMethod, capture: 'manual' },
+    })
+    const p = r.json<PaymentJson>()
+    expect([r.statusCode, p.status, p.gateway]).toEqual([201, 'requires_capture', gateway])
+    return p
+  }
+  const deliver = async (gateway: string, headers: Record<string, string>, payload: string) => {
+    const r = await t.app.server.inject({ method: 'POST', url: `/v1/webhooks/${gateway}`, headers, payload })
+    return { status: r.statusCode, body: r.json<{ duplicate?: boolean; error?: { code: string } }>() }
+  }
+  const drain = async () => {
+    while ((await t.app.services.gatewayWebhooks.processDue()).claimed > 0);
+  }
+  const captured = async (gateway: string) =>
+    (await t.app.services.ledger.balances(t.tenantId, `pay.gateway.${gateway}.USD`)).debitsPosted
+
+  it('Stripe: payment_intent.succeeded signed by generateTestHeaderString captures once', async () => {
+    const p = await payOn('stripe', '2500', 'pm_card_visa')
+    const before = await captured('stripe')
+    const payload = JSON.stringify({
+      id: `evt_${newId('e').slice(2)}`,
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      data: {
+        object: {
+          id: p.gatewayRef,
+          object: 'payment_intent',
+          amount: 2500,
+          amount_received: 2500,
+          currency: 'usd',
+          metadata: { paymentId: p.id },
+        },
+      },
+    })
+    const stripe = new Stripe(stripeServer.secretKey)
+    const headers = {
+      'content-type': 'application/json',
+      'stripe-signature': stripe.webhooks.generateTestHeaderString({
+        payload,
+        secret: STRIPE_WEBHOOK_SECRET,
+      }),
+    }
+    const forged = {
+      ...headers,
+      'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_not_ours' }),
+    }
+    expect((await deliver('stripe', forged, payload)).body.error?.code).toBe('WEBHOOK_SIGNATURE_INVALID')
+    const answers = [await deliver('stripe', headers, payload), await deliver('stripe', headers, payload)]
+    expect(answers.map((a) => [a.status, a.body.duplicate])).toEqual([
+      [200, false],
+      [200, true],
+    ])
+    await drain()
+    const after = await t.app.services.payments.get(t.tenantId, p.id)
+    expect([after.status, after.amountCaptured]).toEqual(['succeeded', 2500n])
+    expect((await captured('stripe')) - before).toBe(2500n)
+    const [row] = await t.app.services.gatewayWebhooks.list({ gateway: 'stripe', tenantId: t.tenantId })
+    expect(row).toMatchObject({
+      vendorType: 'payment_intent.succeeded',
+      status: 'processed',
+      outcome: 'applied',
+    })
+  })
+
+  it('Braintree: transaction_settled from webhookTesting.sampleNotification captures once', async () => {
+    // The sample notification reports a settled sale of 100.00 USD for the id given.
+    const p = await payOn('braintree', '10000', 'fake-valid-visa-nonce')
+    const before = await captured('braintree')
+    const bt = new braintree.BraintreeGateway({
+      environment: braintree.Environment.Sandbox,
+      merchantId: btServer.merchantId,
+      publicKey: btServer.publicKey,
+      privateKey: btServer.privateKey,
+    })
+    const sample = await bt.webhookTesting.sampleNotification('transaction_settled', p.gatewayRef)
+    const form = new URLSearchParams({ bt_signature: sample.bt_signature, bt_payload: sample.bt_payload })
+    const headers = { 'content-type': 'application/x-www-form-urlencoded' }
+    const tampered = new URLSearchParams(form)
+    tampered.set('bt_signature', `${btServer.publicKey}|${'0'.repeat(40)}`)
+    expect((await deliver('braintree', headers, tampered.toString())).status).toBe(400)
+    const answers = [
+      await deliver('braintree', headers, form.toString()),
+      await deliver('braintree', headers, form.toString()),
+    ]
+    expect(answers.map((a) => [a.status, a.body.duplicate])).toEqual([
+      [200, false],
+      [200, true],
+    ])
+    await drain()
+    const after = await t.app.services.payments.get(t.tenantId, p.id)
+    expect([after.status, after.amountCaptured]).toEqual(['succeeded', 10000n])
+    expect((await captured('braintree')) - before).toBe(10000n)
+  })
+})
