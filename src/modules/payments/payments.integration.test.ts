@@ -362,6 +362,34 @@ describeEachDb('payments service', (target) => {
     expect((await t.payments.get(tenant, q.id)).status).toBe('requires_confirmation')
   })
 
+  it('a create whose confirm found every gateway down is resumed, not repeated, by a retry with its key', async () => {
+    const tenant = freshTenant()
+    await t.payments.setRoutingRules(tenant, [
+      { id: 'only', priority: 1, match: {}, gateways: [{ gateway: 'sandbox', weight: 1 }] },
+    ])
+    const input = { amount: 640n, currency: 'USD', paymentMethod: 'pm_card_visa' }
+    t.sandbox.setDown(true)
+    try {
+      expect(await codeOf(t.payments.create(tenant, input, { idempotencyKey: 'retry-me' }))).toBe(
+        'GATEWAY_UNAVAILABLE',
+      )
+      expect(await codeOf(t.payments.create(tenant, input, { idempotencyKey: 'retry-me' }))).toBe(
+        'GATEWAY_UNAVAILABLE',
+      )
+    } finally {
+      t.sandbox.setDown(false)
+    }
+    const [only] = (await t.payments.list(tenant)).items
+    expect(only?.status).toBe('requires_confirmation')
+    const done = await t.payments.create(tenant, input, { idempotencyKey: 'retry-me' })
+    expect(done).toMatchObject({ id: only!.id, status: 'succeeded' })
+    expect(await t.payments.create(tenant, input, { idempotencyKey: 'retry-me' })).toEqual(done)
+    expect((await t.payments.list(tenant)).items).toHaveLength(1)
+    expect(
+      await codeOf(t.payments.create(tenant, { ...input, amount: 1n }, { idempotencyKey: 'retry-me' })),
+    ).toBe('IDEMPOTENCY_CONFLICT')
+  })
+
   it('pays out up to the gateway balance, never more', async () => {
     const tenant = freshTenant()
     await t.payments.create(tenant, { amount: 10_000n, currency: 'USD', paymentMethod: 'pm_card_visa' })

@@ -124,4 +124,15 @@ const core: Migration = {
   },
 }
 
-export const paymentsMigrations: NamedMigrations = { '0500_payments_core': core }
+// A create that failed after its payment row was written keeps its key bound to that payment, so
+// retrying with the same key confirms the same payment instead of making a second one.
+const idempotencyResource: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [`ALTER TABLE payment_idempotency ADD COLUMN resource_id text`])
+  },
+}
+
+export const paymentsMigrations: NamedMigrations = {
+  '0500_payments_core': core,
+  '0501_payments_idempotency_resource': idempotencyResource,
+}

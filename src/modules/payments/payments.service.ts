@@ -228,6 +228,13 @@ function validateAmount(amount: bigint, field = 'amount'): void {
 
 const KEY_TAKEOVER_MS = 60_000
 
+interface KeyContext {
+  /** The resource an earlier attempt with this key created before it failed. */
+  readonly resume: string | undefined
+  /** Binds the key to the resource this attempt creates, in that resource's transaction. */
+  readonly bind: (tx: Tx, resourceId: string) => Promise<void>
+}
+
 export function createPayments(deps: PaymentsDeps): Payments {
   const store = createPaymentsStore(deps.db)
   const provision = accountProvisioner(deps.ledger)
@@ -237,6 +244,8 @@ export function createPayments(deps: PaymentsDeps): Payments {
   /**
    * Runs `run` once per idempotency key. The key is claimed in its own transaction; the result is
    * stored when `run` succeeds; on an error the key is released, so the same request may be retried.
+   * A request that created something before failing (a payment whose confirm found every gateway
+   * down) bound the key to it: the retry gets its id as `resume` and carries on with it.
    * A claim left by a crashed process is taken over after a minute.
    */
   async function idempotent<T extends object>(
@@ -244,30 +253,25 @@ export function createPayments(deps: PaymentsDeps): Payments {
     key: string | undefined,
     op: string,
     request: unknown,
-    run: () => Promise<T>,
+    run: (ctx: KeyContext) => Promise<T>,
   ): Promise<T> {
-    if (key === undefined) return run()
+    if (key === undefined) return run({ resume: undefined, bind: () => Promise.resolve() })
     if (key.length === 0 || key.length > 255)
       throw invalid('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key is 1 to 255 characters.')
     const hash = hashOf(op, request)
-    const replay = await deps.db.transaction().execute(async (tx) => {
-      const claim = await store.claimKey(tx, tenant, key, op, hash, now())
-      if (claim.claimed) return undefined
-      if (claim.hash !== hash) throw idempotencyConflict()
-      if (claim.response !== null && claim.response !== undefined) return { response: claim.response as Json }
-      const r = await sql<{ created_at: Date }>`SELECT created_at FROM payment_idempotency
-        WHERE tenant_id = ${tenant} AND idem_key = ${key} FOR UPDATE`.execute(tx)
-      const at = r.rows[0]?.created_at
-      if (!at || now().getTime() - new Date(at).getTime() < KEY_TAKEOVER_MS) throw idempotencyInProgress()
-      await sql`UPDATE payment_idempotency SET created_at = ${now()} WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(
-        tx,
-      )
-      return undefined
+    const claim = await deps.db.transaction().execute(async (tx) => {
+      const c = await store.claimKey(tx, tenant, key, op, hash, now())
+      if (c.claimed) return { resume: undefined }
+      if (c.hash !== hash) throw idempotencyConflict()
+      if (c.response !== null && c.response !== undefined) return { replay: c.response as Json }
+      if (now().getTime() - c.claimedAt.getTime() < KEY_TAKEOVER_MS) throw idempotencyInProgress()
+      await store.reclaimKey(tx, tenant, key, now())
+      return { resume: c.resourceId ?? undefined }
     })
-    if (replay) return fromJson<T>(replay.response)
+    if ('replay' in claim) return fromJson<T>(claim.replay)
     let result: T
     try {
-      result = await run()
+      result = await run({ resume: claim.resume, bind: (tx, id) => store.bindKey(tx, tenant, key, id) })
     } catch (err) {
       await store.releaseKey(deps.db, tenant, key)
       throw err
@@ -598,7 +602,13 @@ export function createPayments(deps: PaymentsDeps): Payments {
           'INVALID_PAYMENT_METHOD',
           'paymentMethod is a token, nonce or saved method id (1 to 255 characters).',
         )
-      return idempotent(tenant, opts.idempotencyKey, 'create', input, async () => {
+      return idempotent(tenant, opts.idempotencyKey, 'create', input, async ({ resume, bind }) => {
+        if (resume) {
+          // An earlier attempt made this payment, then could not confirm it: carry on with it.
+          const earlier = await mustGet(deps.db, tenant, resume)
+          const again = input.confirm !== false && earlier.status === 'requires_confirmation'
+          return again ? confirmNow(tenant, earlier.id) : earlier
+        }
         const at = now()
         const p: Payment = {
           id: deps.ids('pay'),
@@ -628,6 +638,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
         const card = input.card ?? sandboxCardOf(input.paymentMethod) ?? {}
         await deps.db.transaction().execute(async (tx) => {
           await store.insertPayment(tx, p, card)
+          await bind(tx, p.id)
           await deps.outbox?.enqueue(tx, [
             { tenantId: tenant, topic: PAYMENT_EVENTS.created, key: p.id, payload: paymentPayload(p) },
           ])

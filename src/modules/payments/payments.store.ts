@@ -355,7 +355,10 @@ export function createPaymentsStore(db: Db) {
 
     // ---- idempotency ----
 
-    /** Claims a key in `tx`; an existing row gives its hash and stored response (null while in progress). */
+    /**
+     * Claims a key in `tx`. An existing row gives its hash, its stored response (null while in
+     * progress or after a failure), when it was claimed, and the resource a failed create left behind.
+     */
     async claimKey(
       tx: Exec,
       tenant: string,
@@ -363,15 +366,41 @@ export function createPaymentsStore(db: Db) {
       operation: string,
       hash: string,
       at: Date,
-    ): Promise<{ claimed: true } | { claimed: false; hash: string; response: unknown }> {
+    ): Promise<
+      | { claimed: true }
+      | { claimed: false; hash: string; response: unknown; claimedAt: Date; resourceId: string | null }
+    > {
       const ins =
         await sql`INSERT INTO payment_idempotency (tenant_id, idem_key, operation, request_hash, created_at)
         VALUES (${tenant}, ${key}, ${operation}, ${hash}, ${at}) ON CONFLICT DO NOTHING`.execute(tx)
       if (Number(ins.numAffectedRows ?? 0n) === 1) return { claimed: true }
-      const r = await sql<{ request_hash: string; response: unknown }>`SELECT request_hash, response
-        FROM payment_idempotency WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(tx)
+      const r = await sql<{
+        request_hash: string
+        response: unknown
+        created_at: Date
+        resource_id: string | null
+      }>`
+        SELECT request_hash, response, created_at, resource_id FROM payment_idempotency
+        WHERE tenant_id = ${tenant} AND idem_key = ${key} FOR UPDATE`.execute(tx)
       const row = r.rows[0]!
-      return { claimed: false, hash: row.request_hash, response: row.response }
+      return {
+        claimed: false,
+        hash: row.request_hash,
+        response: row.response,
+        claimedAt: new Date(row.created_at),
+        resourceId: row.resource_id,
+      }
+    },
+
+    async reclaimKey(tx: Exec, tenant: string, key: string, at: Date): Promise<void> {
+      await sql`UPDATE payment_idempotency SET created_at = ${at}
+        WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(tx)
+    },
+
+    /** Ties the key to the resource its request created (in the resource's own transaction). */
+    async bindKey(tx: Exec, tenant: string, key: string, resourceId: string): Promise<void> {
+      await sql`UPDATE payment_idempotency SET resource_id = ${resourceId}
+        WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(tx)
     },
 
     async completeKey(ex: Exec, tenant: string, key: string, response: unknown): Promise<void> {
@@ -379,8 +408,12 @@ export function createPaymentsStore(db: Db) {
         WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(ex)
     },
 
+    /** After an error: forgotten, unless bound to a resource; then free to retry at once. */
     async releaseKey(ex: Exec, tenant: string, key: string): Promise<void> {
-      await sql`DELETE FROM payment_idempotency WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(ex)
+      await sql`DELETE FROM payment_idempotency
+        WHERE tenant_id = ${tenant} AND idem_key = ${key} AND resource_id IS NULL`.execute(ex)
+      await sql`UPDATE payment_idempotency SET created_at = 'epoch'
+        WHERE tenant_id = ${tenant} AND idem_key = ${key} AND resource_id IS NOT NULL`.execute(ex)
     },
 
     // ---- ledger facts ----
