@@ -372,7 +372,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     auth: {
       passwordMinLength: int('MONETA_PASSWORD_MIN_LENGTH', 12, 8, 128),
-      argon2MemoryKiB: int('MONETA_ARGON2_MEMORY_KIB', 19_456, 1024, 4_194_304),
+      argon2MemoryKiB: int('MONETA_ARGON2_MEMORY_KIB', 24_576, 1024, 4_194_304),
       argon2Passes: int('MONETA_ARGON2_PASSES', 3, 1, 20),
       sessionIdleMs: int('MONETA_SESSION_IDLE_MINUTES', 30, 1, 1440) * 60_000,
       sessionMaxMs: int('MONETA_SESSION_MAX_HOURS', 12, 1, 720) * 3_600_000,
