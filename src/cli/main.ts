@@ -11,6 +11,7 @@ import { registerKeysCommands } from './commands/keys.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerScreeningCommands } from './commands/screening.js'
 import { registerMonitoringCommands } from './commands/monitoring.js'
+import { registerEndpointCommands } from './commands/endpoints.js'
 import { registerAttackCommands } from './commands/attack.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
@@ -29,6 +30,7 @@ registerKeysCommands(program)
 registerAuditCommands(program)
 registerScreeningCommands(program)
 registerMonitoringCommands(program)
+registerEndpointCommands(program)
 registerAttackCommands(program)
 
 try {
