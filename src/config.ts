@@ -37,6 +37,8 @@ export interface Config {
   readonly gatewayWebhooks: GatewayWebhooksConfig
   /** Operators' passwords, sessions and lockout (docs/security.md). */
   readonly auth: AuthConfig
+  /** OpenID Connect sign-in (docs/security.md#sign-in-with-openid-connect); undefined when not configured. */
+  readonly oidc: OidcConfig | undefined
   /** Requests per minute per API key or session, per address, for sign-in and for webhooks. */
   readonly rateLimits: RateLimitConfig
   /** Bank data providers (docs/banking.md). */
@@ -102,6 +104,18 @@ export interface BankingConfig {
   readonly pollMs: number
   /** Public base URL given to providers for webhooks, e.g. https://moneta.example.com. */
   readonly publicUrl: string | undefined
+}
+
+export interface OidcConfig {
+  readonly issuer: string
+  readonly clientId: string
+  readonly clientSecret: Secret
+  /** Our callback as registered at the provider: https://…/v1/auth/oidc/callback */
+  readonly redirectUri: string
+  /** Role given to a verified email that matches no operator; undefined: such sign-ins are refused. */
+  readonly autoProvisionRole: string | undefined
+  /** Tenant of auto-provisioned operators. */
+  readonly tenant: string
 }
 
 export interface AuthConfig {
@@ -224,6 +238,12 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_LOCKOUT_THRESHOLD: 'lockoutThreshold',
   MONETA_LOCKOUT_ADDRESS_THRESHOLD: 'lockoutAddressThreshold',
   MONETA_LOCKOUT_MINUTES: 'lockoutMinutes',
+  MONETA_OIDC_ISSUER: 'oidcIssuer',
+  MONETA_OIDC_CLIENT_ID: 'oidcClientId',
+  MONETA_OIDC_CLIENT_SECRET: 'oidcClientSecret',
+  MONETA_OIDC_REDIRECT_URI: 'oidcRedirectUri',
+  MONETA_OIDC_AUTO_PROVISION_ROLE: 'oidcAutoProvisionRole',
+  MONETA_OIDC_TENANT: 'oidcTenant',
   MONETA_RATE_LIMIT_PER_KEY: 'rateLimitPerKey',
   MONETA_RATE_LIMIT_PER_ADDRESS: 'rateLimitPerAddress',
   MONETA_RATE_LIMIT_LOGIN: 'rateLimitLogin',
@@ -380,6 +400,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockoutAddressThreshold: int('MONETA_LOCKOUT_ADDRESS_THRESHOLD', 100, 10, 1_000_000),
       lockoutMs: int('MONETA_LOCKOUT_MINUTES', 30, 30, 1440) * 60_000,
     },
+    oidc: oidcConfig(get, problems),
     // High enough that normal traffic, the test suites and the benchmarks never meet them.
     rateLimits: {
       perKey: int('MONETA_RATE_LIMIT_PER_KEY', 6000, 1, 100_000_000),
@@ -531,6 +552,55 @@ function sandboxSecret(raw: string | undefined, problems: string[]): Secret | un
     return undefined
   }
   return new Secret(raw)
+}
+
+const OIDC_ROLES = ['admin', 'operator', 'analyst', 'auditor', 'read_only']
+
+/** All four of issuer, client id, secret and redirect URI, or none (OIDC sign-in off). */
+function oidcConfig(get: (name: string) => string | undefined, problems: string[]): OidcConfig | undefined {
+  const names = [
+    'MONETA_OIDC_ISSUER',
+    'MONETA_OIDC_CLIENT_ID',
+    'MONETA_OIDC_CLIENT_SECRET',
+    'MONETA_OIDC_REDIRECT_URI',
+  ]
+  const [issuer, clientId, clientSecret, redirectUri] = names.map(get)
+  if (!issuer && !clientId && !clientSecret && !redirectUri) return undefined
+  if (!issuer || !clientId || !clientSecret || !redirectUri) {
+    problems.push(
+      `OIDC sign-in needs all of ${names.join(', ')}; missing ${names.filter((n) => !get(n)).join(', ')}.`,
+    )
+    return undefined
+  }
+  const url = (name: string, value: string): URL | undefined => {
+    try {
+      return new URL(value)
+    } catch {
+      problems.push(`${name} must be an absolute URL, got "${value}".`)
+      return undefined
+    }
+  }
+  const loopback = (u: URL) => ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)
+  for (const [name, value] of [
+    ['MONETA_OIDC_ISSUER', issuer],
+    ['MONETA_OIDC_REDIRECT_URI', redirectUri],
+  ] as const) {
+    const u = url(name, value)
+    if (u && u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback(u)))
+      problems.push(`${name} must use https (plain http only on a loopback address), got "${value}".`)
+  }
+  const role = get('MONETA_OIDC_AUTO_PROVISION_ROLE')
+  if (role !== undefined && !OIDC_ROLES.includes(role))
+    problems.push(`MONETA_OIDC_AUTO_PROVISION_ROLE must be one of ${OIDC_ROLES.join(', ')}, got "${role}".`)
+  if (clientSecret.length < 16) problems.push('MONETA_OIDC_CLIENT_SECRET must be at least 16 characters.')
+  return {
+    issuer,
+    clientId,
+    clientSecret: new Secret(clientSecret),
+    redirectUri,
+    autoProvisionRole: role,
+    tenant: get('MONETA_OIDC_TENANT') ?? 'default',
+  }
 }
 
 /** What `moneta config` and the start banner print: no secret, no password. */
