@@ -154,6 +154,9 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
   const events: Json[] = []
   const idempotent = new Map<string, { fingerprint: string; status: number; body: Json }>()
   let faults: StripeFault[] = []
+  /** Attached payment methods: new pm id → the test method it was made from, and its customer. */
+  const attached = new Map<string, { base: string; customer: string }>()
+  const customers = new Set<string>()
   const id = (prefix: string): string => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 24)}`
 
   const emit = (type: string, object: Json): void => {
@@ -299,7 +302,14 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
 
   const confirm = (pi: PaymentIntent, paymentMethod: string | undefined): { slow: boolean } => {
     if (paymentMethod) pi.payment_method = paymentMethod
-    const method = METHODS[pi.payment_method ?? '']
+    const vaulted = attached.get(pi.payment_method ?? '')
+    if (vaulted && vaulted.customer !== pi.customer)
+      throw invalidRequest(
+        `The provided PaymentMethod belongs to another customer than ${pi.customer ?? 'none'}.`,
+        'payment_method_invalid_parameter',
+        'payment_method',
+      )
+    const method = METHODS[vaulted?.base ?? pi.payment_method ?? '']
     if (!method) {
       throw invalidRequest(
         `No such PaymentMethod: '${pi.payment_method}'`,
@@ -548,6 +558,36 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
         payouts.set(po.id as string, po)
         emit('payout.created', po)
         return { body: po }
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/v1\/customers$/,
+      handle: () => {
+        const cus = { id: id('cus'), object: 'customer', created: now(), livemode: false }
+        customers.add(cus.id)
+        return { body: cus }
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/v1\/payment_methods\/(\w+)\/attach$/,
+      handle: (m, body) => {
+        const customer = str(body.customer) ?? ''
+        if (!customers.has(customer)) throw missing('customer', customer)
+        const base = m[1]!
+        const card = METHODS[base]
+        if (!card) throw missing('payment_method', base)
+        // Attaching a test method makes a new PaymentMethod, as Stripe does.
+        const pm = {
+          id: id('pm'),
+          object: 'payment_method',
+          type: 'card',
+          customer,
+          card: { brand: card.brand, last4: card.last4 },
+        }
+        attached.set(pm.id, { base, customer })
+        return { body: pm }
       },
     },
     {

@@ -187,6 +187,31 @@ describe('Stripe error translation', () => {
   })
 })
 
+describe('Stripe vault', () => {
+  it('a card saved under a customer pays with its token; under another customer it is refused', async () => {
+    const { customerId, token } = await gw.vaultPaymentMethod!({ paymentMethod: 'pm_card_mastercard' })
+    expect(token).toMatch(/^pm_/)
+    expect(token).not.toBe('pm_card_mastercard')
+    const input = {
+      paymentId: `pay_${randomUUID()}`,
+      tenantId: 'ten_a',
+      amount: 1999n,
+      currency: 'USD',
+      paymentMethod: token,
+      capture: 'automatic' as const,
+      idempotencyKey: randomUUID(),
+    }
+    const state = await gw.authorize({ ...input, customerId })
+    expect(state).toMatchObject({ status: 'captured', card: { brand: 'mastercard', last4: '4444' } })
+    expect(server.paymentIntent(state.gatewayRef)).toMatchObject({ customer: customerId })
+    const other = await gw.vaultPaymentMethod!({ paymentMethod: 'pm_card_visa' })
+    const err = await gatewayFailure(
+      gw.authorize({ ...input, customerId: other.customerId, idempotencyKey: randomUUID() }),
+    )
+    expect(err.failure).toBe('misconfigured')
+  })
+})
+
 describe('Stripe webhooks', () => {
   const hook = (event: Record<string, unknown>, at = new Date()) => {
     const payload = JSON.stringify(event)

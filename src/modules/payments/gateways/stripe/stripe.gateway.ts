@@ -318,6 +318,14 @@ export function createStripeGateway(opts: StripeGatewayOptions): PaymentGateway 
       return { gatewayRef: po.id, status, amount: BigInt(po.amount), currency: upper(po.currency) }
     },
 
+    async vaultPaymentMethod(input) {
+      const customerId = input.customerId ?? (await client.call('vault', (s) => s.customers.create({}))).id
+      const pm = await client.call('vault', (s) =>
+        s.paymentMethods.attach(input.paymentMethod, { customer: customerId }),
+      )
+      return { customerId, token: pm.id }
+    },
+
     async listSettlements(range: DateRange) {
       return client.call('listSettlements', async (s) => {
         const records: SettlementRecord[] = []
