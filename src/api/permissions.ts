@@ -99,8 +99,6 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/payments/:id/refunds': 'payments:read',
   'POST /v1/payouts': 'payments:write',
   'GET /v1/payouts/:id': 'payments:read',
-  'GET /v1/reconciliations': 'payments:read',
-  'GET /v1/reconciliations/:id': 'payments:read',
   // Which gateway gets a payment: changes where money flows.
   'GET /v1/routing-rules': 'payments:read',
   'PUT /v1/routing-rules': 'payments:write',
@@ -139,9 +137,9 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/banking/sandbox/items/:id/simulate': 'banking:write',
   'POST /v1/banking/webhooks/:provider': 'public',
 
-  // Reconciliation
-  'GET /v1/reconciliation/runs': 'reconciliation:read',
-  'POST /v1/reconciliation/runs': 'reconciliation:write',
+  // Reconciliation (gateway settlements against the ledger; no personal data, so auditors may read it)
+  'GET /v1/reconciliations': 'reconciliation:read',
+  'GET /v1/reconciliations/:id': 'reconciliation:read',
 }
 
 /** Fastify answers HEAD with the GET handler; it needs what GET needs. */
