@@ -451,6 +451,32 @@ describeEachDb('outgoing webhooks', (target) => {
     expect(rx.for(p)).toHaveLength(1)
   })
 
+  it('secrets survive a key rotation and re-encryption; deleted endpoints keep no secret', async () => {
+    const tenant = freshTenant()
+    const w = webhooks([tenant])
+    const p = path()
+    const { endpoint } = await w.createEndpoint(tenant, { url: rx.url + p })
+    const { secret } = await w.rotateSecret(tenant, endpoint.id) // both columns hold a ciphertext
+    const gone = await w.createEndpoint(tenant, { url: rx.url + path() })
+    await w.deleteEndpoint(tenant, gone.endpoint.id)
+    const crypto = t.app.services.crypto
+    await crypto.keyring.rotate('webhooks test')
+    const results = await crypto.reencrypt({ tenant })
+    const of = (column: string) => results.find((r) => r.field === `webhook_endpoints.${column}`)
+    expect(of('secret_ct')).toMatchObject({ reencrypted: 1, remaining: 0, finished: true })
+    expect(of('previous_secret_ct')).toMatchObject({ reencrypted: 1, remaining: 0, finished: true })
+    const rows = await sql<{ endpoint_id: string; secret_ct: Uint8Array | null }>`
+      SELECT endpoint_id, secret_ct FROM webhook_endpoints WHERE tenant_id = ${tenant}`.execute(
+      t.app.services.db.db,
+    )
+    expect(rows.rows.find((r) => r.endpoint_id === gone.endpoint.id)?.secret_ct).toBeNull()
+    // A fresh instance (empty secret cache) decrypts the re-encrypted secret and signs with it.
+    const fresh = webhooks([tenant])
+    await fanOut(fresh, [event(tenant, 'ledger.account.created.v1')])
+    expect((await fresh.worker.runDue()).delivered).toBe(1)
+    expect(verifyStandardWebhook(secret, rx.for(p)[0]!)).toBe(true)
+  })
+
   it('two workers never attempt the same delivery twice', async () => {
     const tenant = freshTenant()
     const w1 = webhooks([tenant], { concurrency: 4 })

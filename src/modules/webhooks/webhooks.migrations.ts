@@ -69,4 +69,15 @@ const core: Migration = {
   },
 }
 
-export const webhooksMigrations: NamedMigrations = { '0800_webhooks_core': core }
+// A deleted endpoint keeps its row (the delivery log refers to it) but not its secrets: NULL, which
+// `moneta keys reencrypt` skips (an empty ciphertext would not decrypt).
+const deletedSecrets: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [`ALTER TABLE webhook_endpoints ALTER COLUMN secret_ct DROP NOT NULL`])
+  },
+}
+
+export const webhooksMigrations: NamedMigrations = {
+  '0800_webhooks_core': core,
+  '0801_webhooks_deleted_secrets': deletedSecrets,
+}

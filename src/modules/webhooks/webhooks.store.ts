@@ -240,7 +240,7 @@ export function createWebhooksStore(db: Db) {
       return db.transaction().execute(async (tx) => {
         const r = await sql`
           UPDATE webhook_endpoints SET deleted_at = ${at}, enabled = false, updated_at = ${at},
-            secret_ct = ''::bytea, previous_secret_ct = NULL
+            secret_ct = NULL, previous_secret_ct = NULL, previous_secret_expires_at = NULL
           WHERE tenant_id = ${tenant} AND endpoint_id = ${id} AND deleted_at IS NULL`.execute(tx)
         if (Number(r.numAffectedRows ?? 0) === 0) return false
         await this.cancelPending(tx, tenant, id, 'endpoint deleted', at)
