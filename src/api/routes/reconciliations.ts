@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
-import type { ReconciliationLine, ReconciliationRun } from '../../modules/payments/index.js'
+import { lineJson, ReconciliationLineSchema, type ReconciliationRun } from '../../modules/payments/index.js'
 import { notFound } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
 
-const SignedAmount = Type.Union([Type.String({ pattern: '^-?[0-9]+$' }), Type.Null()])
 const Text = Type.Union([Type.String(), Type.Null()])
 const Counts = Type.Object({
   matched: Type.Integer(),
@@ -29,19 +28,6 @@ const RunSchema = Type.Object({
   startedAt: Type.String(),
   finishedAt: Type.String(),
 })
-const LineSchema = Type.Object({
-  status: Type.String(),
-  kind: Type.String(),
-  gatewayRef: Type.String(),
-  paymentId: Text,
-  gatewayAmount: SignedAmount,
-  ledgerAmount: SignedAmount,
-  gatewayCurrency: Text,
-  ledgerCurrency: Text,
-  recordIds: Type.Array(Type.String()),
-  ledgerTransactionIds: Type.Array(Type.String()),
-  explanation: Type.String(),
-})
 const ErrorResponse = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 })
@@ -60,20 +46,6 @@ const runJson = (r: ReconciliationRun) => ({
   error: r.error,
   startedAt: r.startedAt.toISOString(),
   finishedAt: r.finishedAt.toISOString(),
-})
-
-const lineJson = (l: ReconciliationLine) => ({
-  status: l.status,
-  kind: l.kind,
-  gatewayRef: l.gatewayRef,
-  paymentId: l.paymentId ?? null,
-  gatewayAmount: l.gatewayAmount?.toString() ?? null,
-  ledgerAmount: l.ledgerAmount?.toString() ?? null,
-  gatewayCurrency: l.gatewayCurrency ?? null,
-  ledgerCurrency: l.ledgerCurrency ?? null,
-  recordIds: [...l.recordIds],
-  ledgerTransactionIds: [...l.ledgerTransactionIds],
-  explanation: l.explanation,
 })
 
 /** Read-only view of reconciliation runs (runs are started by `moneta reconcile` or the schedule). */
@@ -115,7 +87,7 @@ export function registerReconciliationRoutes(app: ApiApp, services: AppServices)
         summary: 'One reconciliation run and its differences (matched lines are counted, not kept)',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_]+$' }) }),
         response: {
-          200: Type.Object({ run: RunSchema, lines: Type.Array(LineSchema) }),
+          200: Type.Object({ run: RunSchema, lines: Type.Array(ReconciliationLineSchema) }),
           400: ErrorResponse,
           404: ErrorResponse,
         },

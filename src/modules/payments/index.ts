@@ -47,7 +47,7 @@ export { createStripeGateway } from './gateways/stripe/stripe.gateway.js'
 export type { StripeGatewayOptions } from './gateways/stripe/stripe.gateway.js'
 export { createBraintreeGateway } from './gateways/braintree/braintree.gateway.js'
 export type { BraintreeGatewayOptions } from './gateways/braintree/braintree.gateway.js'
-export { matchSettlements, countLines, verdict, MISMATCH_STATUSES } from './reconcile.js'
+export { matchSettlements, countLines, lineJson, verdict, MISMATCH_STATUSES } from './reconcile.js'
 export type {
   ReconciliationLine,
   ReconciliationLineStatus,
@@ -64,4 +64,8 @@ export type {
   RunReport as ReconciliationReport,
 } from './reconcile.service.js'
 export { reconcileMigrations } from './reconcile.migrations.js'
-export { reconciliationEvents, RECONCILIATION_MISMATCH } from './reconcile.events.js'
+export {
+  reconciliationEvents,
+  RECONCILIATION_MISMATCH,
+  ReconciliationLineSchema,
+} from './reconcile.events.js'

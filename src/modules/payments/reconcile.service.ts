@@ -13,6 +13,7 @@ import type { Outbox } from '../events/index.js'
 import type { DateRange, LedgerFact, PaymentGateway, SettlementRecord } from './gateway.js'
 import {
   countLines,
+  lineJson,
   matchSettlements,
   MISMATCH_STATUSES,
   verdict,
@@ -147,15 +148,7 @@ export function createReconciliation(deps: ReconciliationDeps): Reconciliation {
             gateway: run.gateway,
             from: run.from.toISOString(),
             to: run.to.toISOString(),
-            status: l.status,
-            kind: l.kind,
-            gatewayRef: l.gatewayRef,
-            paymentId: l.paymentId ?? null,
-            gatewayAmount: l.gatewayAmount?.toString() ?? null,
-            ledgerAmount: l.ledgerAmount?.toString() ?? null,
-            gatewayCurrency: l.gatewayCurrency ?? null,
-            ledgerCurrency: l.ledgerCurrency ?? null,
-            explanation: l.explanation,
+            ...lineJson(l),
           },
         })),
       )

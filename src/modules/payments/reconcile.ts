@@ -202,6 +202,23 @@ export function matchSettlements(
   return lines
 }
 
+/** A line as JSON: amounts as signed integer strings, absent values as null (API and event payload). */
+export function lineJson(l: ReconciliationLine) {
+  return {
+    status: l.status,
+    kind: l.kind,
+    gatewayRef: l.gatewayRef,
+    paymentId: l.paymentId ?? null,
+    gatewayAmount: l.gatewayAmount?.toString() ?? null,
+    ledgerAmount: l.ledgerAmount?.toString() ?? null,
+    gatewayCurrency: l.gatewayCurrency ?? null,
+    ledgerCurrency: l.ledgerCurrency ?? null,
+    recordIds: [...l.recordIds],
+    ledgerTransactionIds: [...l.ledgerTransactionIds],
+    explanation: l.explanation,
+  }
+}
+
 export function countLines(lines: readonly ReconciliationLine[]): ReconciliationCounts {
   const counts: ReconciliationCounts = {
     matched: 0,
