@@ -127,6 +127,15 @@ for (const target of testDbTargets()) {
       expect(draft.status).toBe('requires_confirmation')
       const confirmed = await call('POST', `/v1/payments/${draft.id}/confirm`, {})
       expect(confirmed.json()).toMatchObject({ status: 'succeeded' })
+      // Bodiless commands are fine: every field of confirm, capture, cancel and refund is optional.
+      const bare = await create({ confirm: false, capture: 'manual' })
+      expect((await call('POST', `/v1/payments/${bare.id}/confirm`)).json()).toMatchObject({
+        status: 'requires_capture',
+      })
+      expect((await call('POST', `/v1/payments/${bare.id}/capture`)).json()).toMatchObject({
+        amountCaptured: '1000',
+      })
+      expect((await call('POST', `/v1/payments/${bare.id}/refunds`)).statusCode).toBe(201)
       const held = await create({ capture: 'manual' })
       const canceled = await call('POST', `/v1/payments/${held.id}/cancel`, {})
       expect(canceled.json()).toMatchObject({ status: 'canceled' })

@@ -228,6 +228,12 @@ function keyOf(req: { headers: { 'idempotency-key'?: string } }): string {
   return key
 }
 
+/** Confirm, capture, cancel and refund may be sent without a body (all their fields are optional). */
+const emptyBodyIsEmptyObject = (req: { body: unknown }, _reply: unknown, done: () => void): void => {
+  req.body ??= {}
+  done()
+}
+
 const amountOf = (v: string | undefined, field: string): bigint | undefined =>
   v === undefined ? undefined : parseAmount(v, field)
 
@@ -329,12 +335,13 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
   app.post(
     '/v1/payments/:id/confirm',
     {
+      preValidation: emptyBodyIsEmptyObject,
       schema: {
         tags,
         summary: 'Send the payment to a gateway (again after 3-D Secure)',
         headers: IdempotencyHeaders,
         params: IdParams,
-        body: Type.Optional(Empty),
+        body: Empty,
         response: { 200: PaymentSchema, ...errors },
       },
     },
@@ -345,18 +352,19 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
   app.post(
     '/v1/payments/:id/capture',
     {
+      preValidation: emptyBodyIsEmptyObject,
       schema: {
         tags,
         summary: 'Capture all (default) or part of the authorised amount, once',
         headers: IdempotencyHeaders,
         params: IdParams,
-        body: Type.Optional(CaptureBody),
+        body: CaptureBody,
         response: { 200: PaymentSchema, ...errors },
       },
     },
     async (req) =>
       paymentJson(
-        await payments.capture(tenantOf(req), req.params.id, amountOf(req.body?.amount, 'amount'), {
+        await payments.capture(tenantOf(req), req.params.id, amountOf(req.body.amount, 'amount'), {
           idempotencyKey: keyOf(req),
         }),
       ),
@@ -365,12 +373,13 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
   app.post(
     '/v1/payments/:id/cancel',
     {
+      preValidation: emptyBodyIsEmptyObject,
       schema: {
         tags,
         summary: 'Cancel an unconfirmed or uncaptured payment; the hold is released',
         headers: IdempotencyHeaders,
         params: IdParams,
-        body: Type.Optional(Empty),
+        body: Empty,
         response: { 200: PaymentSchema, ...errors },
       },
     },
@@ -381,23 +390,24 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
   app.post(
     '/v1/payments/:id/refunds',
     {
+      preValidation: emptyBodyIsEmptyObject,
       schema: {
         tags,
         summary: 'Refund what is left (default) or part; total refunds never exceed the captured amount',
         headers: IdempotencyHeaders,
         params: IdParams,
-        body: Type.Optional(RefundBody),
+        body: RefundBody,
         response: { 201: RefundSchema, ...errors },
       },
     },
     async (req, reply) => {
-      const amount = amountOf(req.body?.amount, 'amount')
+      const amount = amountOf(req.body.amount, 'amount')
       const refund = await payments.refund(
         tenantOf(req),
         req.params.id,
         {
           ...(amount !== undefined ? { amount } : {}),
-          ...(req.body?.reason !== undefined ? { reason: req.body.reason } : {}),
+          ...(req.body.reason !== undefined ? { reason: req.body.reason } : {}),
         },
         { idempotencyKey: keyOf(req) },
       )
