@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
+import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
 import pg from 'pg'
@@ -25,6 +27,15 @@ const arg = (args: string[], name: string, fallback: number) => {
   return i >= 0 ? Number(args[i + 1]) : fallback
 }
 const log = (s: string) => process.stdout.write(`${s}\n`)
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+const cpuSeconds = (pid: number | undefined): number => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
+  }
+}
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
 const round2 = (n: number) => Math.round(n * 100) / 100
@@ -216,6 +227,9 @@ export async function main(args: string[]): Promise<void> {
     let fresh = 0
     let failures = 0
     let lastLog = performance.now()
+    const load0 = loadavg()[0]!
+    const serverCpu0 = cpuSeconds(server.pid)
+    const ownCpu0 = process.cpuUsage()
     t0 = performance.now()
     await pool(deliveries, concurrency, async (d) => {
       const start = performance.now()
@@ -229,6 +243,10 @@ export async function main(args: string[]): Promise<void> {
       }
     })
     const seconds = (performance.now() - t0) / 1000
+    const serverCpuUs = Math.round(((cpuSeconds(server.pid) - serverCpu0) * 1e6) / deliveries.length)
+    const own = process.cpuUsage(ownCpu0)
+    const clientCpuUs = Math.round((own.user + own.system) / deliveries.length)
+    const load = Math.round(((load0 + loadavg()[0]!) / 2) * 10) / 10
     latencies.sort((a, b) => a - b)
     const eps = Math.round(deliveries.length / seconds)
     const p50 = round2(quantile(latencies, 0.5))
@@ -236,6 +254,11 @@ export async function main(args: string[]): Promise<void> {
     log(
       `${deliveries.length} deliveries in ${seconds.toFixed(2)} s = ${eps}/s; latency p50 ${p50} ms, p99 ${p99} ms, ` +
         `max ${round2(latencies.at(-1) ?? 0)} ms; new rows ${fresh}, non-200 ${failures}`,
+    )
+    // CPU per delivery is what the machine's load does not change: it bounds events/s per core.
+    log(
+      `CPU per delivery: server ${serverCpuUs} µs (API + inbox workers), load generator ${clientCpuUs} µs; ` +
+        `load average ${load} on ${cpus().length} cores`,
     )
 
     // 4. Wait for the workers to drain the bench's events, then count effects.
@@ -271,6 +294,8 @@ export async function main(args: string[]): Promise<void> {
         stored: fresh,
         effects,
         dead: counts.dead,
+        server_cpu_us: serverCpuUs,
+        load,
         verify: verify.ok ? 'ok' : 'failed',
       }),
     )

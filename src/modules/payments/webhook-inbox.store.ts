@@ -107,7 +107,10 @@ export async function insertRows(db: Db, rows: readonly NewInboxRow[]): Promise<
   return new Set(r.rows.map((row) => rowKey(row.tenant_id, row.gateway, row.event_id)))
 }
 
-/** Due pending rows, oldest first, without locking (the round resolves their tenants first). */
+/**
+ * Due pending rows, oldest first, that no other worker holds right now (the row locks of this
+ * autocommit statement end with it; the round resolves tenants, then claims for real).
+ */
 export async function peekDue(db: Db, now: Date, limit: number, only?: ListFilter): Promise<ClaimedRow[]> {
   const r = await sql<ClaimRow>`
     SELECT tenant_id, gateway, event_id, event, attempts FROM payment_webhook_inbox
@@ -115,7 +118,8 @@ export async function peekDue(db: Db, now: Date, limit: number, only?: ListFilte
       AND (${only?.gateway ?? null}::text IS NULL OR gateway = ${only?.gateway ?? null})
       AND (${only?.eventId ?? null}::text IS NULL OR event_id = ${only?.eventId ?? null})
     ORDER BY next_attempt_at
-    LIMIT ${limit}`.execute(db)
+    LIMIT ${limit}
+    FOR UPDATE SKIP LOCKED`.execute(db)
   return r.rows.map(toClaimed)
 }
 
