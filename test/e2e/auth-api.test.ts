@@ -302,10 +302,17 @@ const stores = [
 ]
 
 describe.each(stores)('rate limits (e2e) [$name store]', ({ name, env }) => {
-  it('answers 429 RATE_LIMITED with Retry-After past the per-key limit, and limits sign-in per address', async () => {
+  it('answers 429 RATE_LIMITED with Retry-After per key, per address and for sign-in; webhooks have their own budget', async () => {
     const t = await createTestApp(
       { name: 'pglite' },
-      { env: { ...env, MONETA_RATE_LIMIT_PER_KEY: '5', MONETA_RATE_LIMIT_LOGIN: '3' } },
+      {
+        env: {
+          ...env,
+          MONETA_RATE_LIMIT_PER_KEY: '5',
+          MONETA_RATE_LIMIT_LOGIN: '3',
+          MONETA_RATE_LIMIT_PER_ADDRESS: '3',
+        },
+      },
     )
     try {
       const get = () =>
@@ -341,6 +348,24 @@ describe.each(stores)('rate limits (e2e) [$name store]', ({ name, env }) => {
         logins.push(res.statusCode)
       }
       expect(logins).toEqual([401, 401, 401, 429])
+      // Requests without valid credentials spend the address's budget …
+      const anonymous: number[] = []
+      for (let i = 0; i < 4; i++) {
+        const res = await t.app.server.inject({ method: 'GET', url: '/v1/accounts', remoteAddress: address })
+        anonymous.push(res.statusCode)
+      }
+      expect(anonymous).toEqual([401, 401, 401, 429])
+      // … while signed gateway webhooks from that address have a budget of their own.
+      for (let i = 0; i < 4; i++) {
+        const res = await t.app.server.inject({
+          method: 'POST',
+          url: '/v1/webhooks/sandbox',
+          remoteAddress: address,
+          headers: { 'content-type': 'application/json' },
+          payload: '{}',
+        })
+        expect(res.statusCode).not.toBe(429)
+      }
       if (name === 'redis') {
         // The counters live in Redis, where every API process shares them.
         const redis = new Redis(testRedisUrl()!)

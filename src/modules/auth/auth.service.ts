@@ -107,6 +107,9 @@ export interface Auth {
   activateMfa(principal: Principal, code: string): Promise<{ recoveryCodes: string[] }>
 }
 
+/** Where an administrative action came from, for the audit log: the CLI acts as `cli`. */
+const originOf = (actor: string): string => (actor === 'cli' ? 'cli' : 'api')
+
 export function createAuth(deps: AuthDeps): Auth {
   const { db, clock } = deps
   const hasher = createPasswordHasher(deps.hashParams ?? DEFAULT_HASH_PARAMS)
@@ -165,7 +168,7 @@ export function createAuth(deps: AuthDeps): Auth {
         actor,
         action: 'auth.operator.create',
         resource: id,
-        origin: 'api',
+        origin: originOf(actor),
         details: { role: input.role },
       })
       return toOperator((await operatorById(db, tenant, id))!, clock.now())
@@ -185,13 +188,13 @@ export function createAuth(deps: AuthDeps): Auth {
     async unlockOperator(tenant, operatorId, actor) {
       await requireOperator(tenant, operatorId)
       await failures.clear({ tenantId: tenant, operatorId })
-      record({ tenant, actor, action: 'auth.operator.unlock', resource: operatorId, origin: 'cli' })
+      record({ tenant, actor, action: 'auth.operator.unlock', resource: operatorId, origin: originOf(actor) })
     },
 
     async resetMfa(tenant, operatorId, actor) {
       await mfa.reset(tenant, operatorId)
       await sessions.revokeAll(tenant, operatorId)
-      record({ tenant, actor, action: 'auth.mfa.reset', resource: operatorId, origin: 'cli' })
+      record({ tenant, actor, action: 'auth.mfa.reset', resource: operatorId, origin: originOf(actor) })
     },
 
     async login(input, origin) {
