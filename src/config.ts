@@ -146,7 +146,10 @@ export interface GatewayWebhooksConfig {
   readonly maxAttempts: number
   /** Wait after the first failure; doubles per attempt up to 10 minutes. */
   readonly retryBaseMs: number
-  /** Processing loops per process (PostgreSQL; PGlite always uses one). */
+  /**
+   * Processing loops per process (PostgreSQL; PGlite uses one). 0: this process only receives and
+   * stores (an API process), and `moneta worker` processes run with 1 or more.
+   */
   readonly workers: number
 }
 
@@ -388,7 +391,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gatewayWebhooks: {
       maxAttempts: int('MONETA_GATEWAY_WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
       retryBaseMs: int('MONETA_GATEWAY_WEBHOOK_RETRY_BASE_MS', 2000, 10, 3_600_000),
-      workers: int('MONETA_GATEWAY_WEBHOOK_WORKERS', 2, 1, 32),
+      workers: int('MONETA_GATEWAY_WEBHOOK_WORKERS', 2, 0, 32),
     },
     auth: {
       passwordMinLength: int('MONETA_PASSWORD_MIN_LENGTH', 12, 8, 128),

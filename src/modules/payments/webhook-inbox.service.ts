@@ -76,7 +76,7 @@ export interface WebhookInboxDeps {
   readonly batchMax?: number
   /** Rows claimed per processing transaction. Default 100. */
   readonly claimBatch?: number
-  /** Processing loops on PostgreSQL (PGlite has one connection: always 1). Default 2. */
+  /** Processing loops on PostgreSQL (PGlite: 1). 0: receive only (an API process; workers elsewhere). Default 2. */
   readonly workers?: number
   /** Safety-net polling interval (due retries, missed notifications). */
   readonly pollMs?: number
@@ -139,7 +139,8 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
   const { db, clock, logger } = deps
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry }
   const claimBatch = deps.claimBatch ?? 100
-  const loops = db.engine === 'postgres' ? Math.max(1, deps.workers ?? 2) : 1
+  const wanted = deps.workers ?? 2
+  const loops = wanted === 0 ? 0 : db.engine === 'postgres' ? wanted : 1
   const pollMs = deps.pollMs ?? (db.engine === 'postgres' ? 1000 : 200)
 
   const batcher = new GroupCommit<NewInboxRow, boolean>({
@@ -346,7 +347,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     },
     processDue,
     async start() {
-      if (running) return
+      if (running || loops === 0) return
       running = true
       await listen().catch((err: unknown) => logger?.warn({ err }, 'webhook inbox LISTEN failed; polling'))
       for (let i = 0; i < loops; i++) loopsDone.push(loop())
