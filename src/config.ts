@@ -41,6 +41,11 @@ export interface Config {
   readonly oidc: OidcConfig | undefined
   /** Requests per minute per API key or session, per address, for sign-in and for webhooks. */
   readonly rateLimits: RateLimitConfig
+  /**
+   * Behind a reverse proxy: whom to trust for X-Forwarded-For (true = any, or the proxies' addresses and
+   * CIDRs). Rate limits and the per-address lockout count the client address this yields.
+   */
+  readonly trustProxy: boolean | string[]
   /** Bank data providers (docs/banking.md). */
   readonly banking: BankingConfig
   /** Payments (docs/payments.md): the unknown-outcome sweeper and the sandbox gateway. */
@@ -165,6 +170,8 @@ export interface WebhooksConfig {
   readonly disableAfterMs: number
   /** Delivery attempts in flight per worker process. */
   readonly concurrency: number
+  /** Finished deliveries and their attempts are deleted after this long. */
+  readonly retentionMs: number
 }
 
 /** Wraps a secret so that logging or serialising it prints `<redacted>`. */
@@ -218,6 +225,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_WEBHOOKS_SECRET_OVERLAP_MS: 'webhooksSecretOverlapMs',
   MONETA_WEBHOOKS_DISABLE_AFTER_MS: 'webhooksDisableAfterMs',
   MONETA_WEBHOOKS_CONCURRENCY: 'webhooksConcurrency',
+  MONETA_WEBHOOKS_RETENTION_DAYS: 'webhooksRetentionDays',
   MONETA_GATEWAY_WEBHOOK_MAX_ATTEMPTS: 'gatewayWebhookMaxAttempts',
   MONETA_GATEWAY_WEBHOOK_RETRY_BASE_MS: 'gatewayWebhookRetryBaseMs',
   MONETA_GATEWAY_WEBHOOK_WORKERS: 'gatewayWebhookWorkers',
@@ -251,6 +259,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_RATE_LIMIT_PER_ADDRESS: 'rateLimitPerAddress',
   MONETA_RATE_LIMIT_LOGIN: 'rateLimitLogin',
   MONETA_RATE_LIMIT_WEBHOOKS: 'rateLimitWebhooks',
+  MONETA_TRUST_PROXY: 'trustProxy',
   MONETA_PLAID_CLIENT_ID: 'plaidClientId',
   MONETA_PLAID_SECRET: 'plaidSecret',
   MONETA_PLAID_ENV: 'plaidEnv',
@@ -387,6 +396,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         30 * 24 * 3_600_000,
       ),
       concurrency: int('MONETA_WEBHOOKS_CONCURRENCY', 64, 1, 1000),
+      retentionMs: int('MONETA_WEBHOOKS_RETENTION_DAYS', 30, 1, 3650) * 24 * 3_600_000,
     },
     gatewayWebhooks: {
       maxAttempts: int('MONETA_GATEWAY_WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
@@ -411,6 +421,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       login: int('MONETA_RATE_LIMIT_LOGIN', 30, 1, 100_000_000),
       webhooks: int('MONETA_RATE_LIMIT_WEBHOOKS', 20_000, 1, 100_000_000),
     },
+    trustProxy: trustProxy(get('MONETA_TRUST_PROXY')),
     banking: bankingConfig(get, int, problems),
     payments: {
       sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),
@@ -604,6 +615,16 @@ function oidcConfig(get: (name: string) => string | undefined, problems: string[
     autoProvisionRole: role,
     tenant: get('MONETA_OIDC_TENANT') ?? 'default',
   }
+}
+
+/** MONETA_TRUST_PROXY: unset or "false" → false, "true", or a comma list of the proxies' addresses/CIDRs. */
+function trustProxy(raw: string | undefined): boolean | string[] {
+  if (raw === undefined || raw === 'false') return false
+  if (raw === 'true') return true
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 }
 
 /** What `moneta config` and the start banner print: no secret, no password. */

@@ -53,6 +53,8 @@ export interface DeliveryWorkerDeps {
   ) => Promise<readonly string[]>
   /** Disables endpoints in the results' transaction (and emits their event). */
   readonly disable: (tx: Db, endpoints: readonly DisabledEndpoint[]) => Promise<void>
+  /** Retention: deletes old finished deliveries (run hourly by the background loop). */
+  readonly purge: () => Promise<number>
 }
 
 /** One attempt: sign with every valid secret at the attempt's time, POST, classify. */
@@ -183,8 +185,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     else flushTimer ??= setTimeout(() => void flush(), 20)
   }
 
+  let lastPurge = 0
   const loop = async () => {
     while (running) {
+      if (Date.now() - lastPurge > 3_600_000) {
+        lastPurge = Date.now()
+        await deps
+          .purge()
+          .catch((err: unknown) => deps.logger.error({ err }, 'webhook delivery purge failed'))
+      }
       const free = deps.concurrency - inflight
       // Claim in chunks (half the slots at least) rather than a query per freed slot.
       if (free > 0 && (inflight === 0 || free >= Math.ceil(deps.concurrency / 2))) {

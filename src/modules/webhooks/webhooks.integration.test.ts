@@ -477,6 +477,31 @@ describeEachDb('outgoing webhooks', (target) => {
     expect(verifyStandardWebhook(secret, rx.for(p)[0]!)).toBe(true)
   })
 
+  it('purges finished deliveries and their attempts after the retention period, never pending ones', async () => {
+    const tenant = freshTenant()
+    const w = webhooks([tenant], { retentionMs: 30 * DAY })
+    const ok = await w.createEndpoint(tenant, { url: rx.url + path() })
+    const down = path()
+    rx.on(down, () => ({ status: 500 }))
+    const failing = await w.createEndpoint(tenant, { url: rx.url + down })
+    await fanOut(w, [event(tenant, 'ledger.account.created.v1')])
+    await w.worker.runDue()
+    clock.advance(29 * DAY)
+    expect(await w.purge()).toBe(0)
+    clock.advance(2 * DAY)
+    // The failing endpoint's delivery is still pending (its next attempt was due, not yet made).
+    expect(await w.purge()).toBe(1)
+    expect((await w.listDeliveries(tenant, ok.endpoint.id)).deliveries).toHaveLength(0)
+    const [pending] = (await w.listDeliveries(tenant, failing.endpoint.id)).deliveries
+    expect(pending).toMatchObject({ status: 'pending', attempts: 1 })
+    expect((await w.getDelivery(tenant, pending!.id)).history).toHaveLength(1)
+    const attempts = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM webhook_attempts WHERE tenant_id = ${tenant}`.execute(
+      t.app.services.db.db,
+    )
+    expect(attempts.rows[0]!.n).toBe(1)
+  })
+
   it('two workers never attempt the same delivery twice', async () => {
     const tenant = freshTenant()
     const w1 = webhooks([tenant], { concurrency: 4 })

@@ -47,6 +47,8 @@ export interface WebhooksOptions extends UrlPolicy {
   readonly concurrency: number
   /** How often the worker looks for due retries. Default 1 s. */
   readonly pollMs: number
+  /** Finished deliveries (and their attempts) older than this are deleted. Default 30 days. */
+  readonly retentionMs: number
 }
 
 export const DEFAULT_WEBHOOKS_OPTIONS: WebhooksOptions = {
@@ -55,6 +57,7 @@ export const DEFAULT_WEBHOOKS_OPTIONS: WebhooksOptions = {
   disableAfterMs: 5 * 24 * 3_600_000,
   concurrency: 64,
   pollMs: 1000,
+  retentionMs: 30 * 24 * 3_600_000,
   allowHttp: false,
   allowPrivate: true,
 }
@@ -133,6 +136,9 @@ export interface Webhooks {
   getDelivery(tenant: string, id: string): Promise<Delivery & { history: readonly Attempt[] }>
   /** A new delivery of the same event (same webhook-id) with a fresh retry schedule. Errors: WEBHOOK_ENDPOINT_DISABLED. */
   replayDelivery(tenant: string, id: string): Promise<Delivery>
+  /** Deletes finished deliveries (delivered, failed, cancelled) created before the retention period,
+   *  with their attempts (of `workerTenants` when set); the worker runs it hourly. Returns the count. */
+  purge(): Promise<number>
   /** Fan-out of bus events to matching endpoints inside `tx` (the inbox transaction). Returns rows queued. */
   fanOut(tx: Db, messages: readonly EventMessage[]): Promise<number>
   /** Subscribes the fan-out to every catalogue event (group `webhooks-out`). */
@@ -229,6 +235,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     ...(deps.workerTenants ? { tenants: deps.workerTenants } : {}),
     decryptSecrets: secretsFor,
     disable,
+    purge: () => store.purge(new Date(deps.clock.now().getTime() - o.retentionMs), deps.workerTenants),
   })
 
   function checkFilters(filters: readonly string[]): string[] {
@@ -405,6 +412,8 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
 
     fanOut,
 
+    purge: () => store.purge(new Date(deps.clock.now().getTime() - o.retentionMs), deps.workerTenants),
+
     startConsumer(opts = {}) {
       return deps.bus.subscribe({
         group: CONSUMER_GROUP,
@@ -434,7 +443,11 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     const endpoints = await store.liveEndpoints(tx, tenants)
     if (endpoints.length === 0) return 0
     const byTenant = new Map<string, typeof endpoints>()
-    for (const e of endpoints) byTenant.set(e.tenantId, [...(byTenant.get(e.tenantId) ?? []), e])
+    for (const e of endpoints) {
+      const list = byTenant.get(e.tenantId)
+      if (list) list.push(e)
+      else byTenant.set(e.tenantId, [e])
+    }
     const at = deps.clock.now()
     const rows: NewDelivery[] = []
     for (const m of messages) {

@@ -424,6 +424,30 @@ export function createWebhooksStore(db: Db) {
         }))
     },
 
+    /** Deletes finished deliveries created before `before` and their attempts, in chunks. */
+    async purge(before: Date, tenants?: readonly string[]): Promise<number> {
+      let total = 0
+      for (;;) {
+        const n = await db.transaction().execute(async (tx) => {
+          const r = await sql<{ tenant_id: string; delivery_id: string }>`
+            DELETE FROM webhook_deliveries WHERE (tenant_id, delivery_id) IN (
+              SELECT tenant_id, delivery_id FROM webhook_deliveries
+              WHERE created_at < ${before} AND status <> 'pending'
+                ${tenants ? sql`AND tenant_id = ANY(${[...tenants]}::text[])` : sql``}
+              LIMIT 5000)
+            RETURNING tenant_id, delivery_id`.execute(tx)
+          if (r.rows.length === 0) return 0
+          await sql`
+            DELETE FROM webhook_attempts a USING unnest(${r.rows.map((x) => x.tenant_id)}::text[],
+              ${r.rows.map((x) => x.delivery_id)}::text[]) AS x(t, id)
+            WHERE a.tenant_id = x.t AND a.delivery_id = x.id`.execute(tx)
+          return r.rows.length
+        })
+        total += n
+        if (n < 5000) return total
+      }
+    },
+
     async listDeliveries(
       tenant: string,
       endpointId: string,
