@@ -79,11 +79,12 @@ describeEachDb('payments service', (target) => {
       from: new Date('2026-01-01'),
       to: new Date('2027-01-01'),
     })
-    expect(facts.map((f) => [f.kind, f.amount])).toEqual([
+    expect(facts.map((f) => [f.kind, f.amount]).sort()).toEqual([
       ['capture', 10_000n],
       ['fee', -fee],
     ])
-    const txn = await t.ledger.getTransaction(tenant, facts[0]!.ledgerTransactionId)
+    const capture = facts.find((f) => f.kind === 'capture')!
+    const txn = await t.ledger.getTransaction(tenant, capture.ledgerTransactionId)
     expect(txn.metadata).toMatchObject({ paymentId: p.id, gateway: 'sandbox', gatewayRef: p.gatewayRef })
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
   })

@@ -341,37 +341,49 @@ export function createPayments(deps: PaymentsDeps): Payments {
     const gateway = next.gateway ?? 'sandbox'
     const chart = chartOfAccounts(gateway, p.currency)
     const facts: (LedgerFact & { id: string })[] = []
-    for (const step of planned.ledger) {
-      const objectRef =
-        step.kind === 'refund'
-          ? ctx.refund?.gatewayRef
-          : step.kind.startsWith('dispute')
-            ? ctx.dispute?.gatewayRef
-            : undefined
-      const mapped = mapStep(step, {
-        paymentId: p.id,
-        gateway,
-        gatewayRef: objectRef ?? next.gatewayRef ?? p.id,
-        currency: p.currency,
-        holdTransactionId: next.holdTransactionId,
-        chart,
-        factKey: ctx.refund?.id ?? ctx.dispute?.id ?? 'payment',
+    // The hold goes first (the post names its id); every other step of the fact goes in one batch.
+    const rounds = [
+      planned.ledger.filter((x) => x.kind === 'hold'),
+      planned.ledger.filter((x) => x.kind !== 'hold'),
+    ]
+    for (const steps of rounds) {
+      if (steps.length === 0) continue
+      const mapped = steps.map((step) =>
+        mapStep(step, {
+          paymentId: p.id,
+          gateway,
+          gatewayRef:
+            (step.kind === 'refund'
+              ? ctx.refund?.gatewayRef
+              : step.kind.startsWith('dispute')
+                ? ctx.dispute?.gatewayRef
+                : undefined) ??
+            next.gatewayRef ??
+            p.id,
+          currency: p.currency,
+          holdTransactionId: next.holdTransactionId,
+          chart,
+          factKey: ctx.refund?.id ?? ctx.dispute?.id ?? 'payment',
+        }),
+      )
+      const results = await deps.ledger.execute(
+        p.tenantId,
+        mapped.map((m) => m.command),
+        { tx, atomic: true },
+      )
+      steps.forEach((step, i) => {
+        const result = results[i]
+        if (!result?.ok)
+          throw new AppError(
+            'PAYMENT_LEDGER_REJECTED',
+            'internal',
+            `The ledger refused the ${step.kind} of ${p.id}: ${result ? result.message : 'no result'}`,
+          )
+        if (step.kind === 'hold') next = { ...next, holdTransactionId: result.transactionId }
+        const fact = mapped[i]!.fact
+        if (fact)
+          facts.push({ ...fact, id: deps.ids('plf'), ledgerTransactionId: result.transactionId, at: now() })
       })
-      const [result] = await deps.ledger.execute(p.tenantId, [mapped.command], { tx })
-      if (!result?.ok)
-        throw new AppError(
-          'PAYMENT_LEDGER_REJECTED',
-          'internal',
-          `The ledger refused the ${step.kind} of ${p.id}: ${result ? result.message : 'no result'}`,
-        )
-      if (step.kind === 'hold') next = { ...next, holdTransactionId: result.transactionId }
-      if (mapped.fact)
-        facts.push({
-          ...mapped.fact,
-          id: deps.ids('plf'),
-          ledgerTransactionId: result.transactionId,
-          at: now(),
-        })
     }
     await store.updatePayment(tx, next)
     await store.insertFacts(tx, p.tenantId, facts)
@@ -462,24 +474,27 @@ export function createPayments(deps: PaymentsDeps): Payments {
         : route(await rulesOf(tenant), deps.gateways, { ...current, card })
     if (order.length === 0)
       throw noGateway(`no configured gateway takes ${current.currency} with ${current.capture} capture`)
-    const p = await applyNow(tenant, id, { type: 'processing' })
+    // Processing, and the gateway about to be asked, are recorded before the call, so the sweeper
+    // knows whom to ask if this process dies mid-call.
+    const sent = (gateway: string) => ({ gateway, at: now().toISOString(), outcome: 'sent' })
+    await provision(tenant, order[0]!, current.currency)
+    const p = await deps.db.transaction().execute(async (tx) => {
+      const locked = await mustGet(tx, tenant, id, true)
+      const r = await applyFact(tx, locked, { type: 'processing' }, {}, { gateway: order[0]! })
+      await store.appendAttempt(tx, tenant, id, sent(order[0]!))
+      return r.payment
+    })
     let lastError: GatewayError | undefined
-    for (const gatewayId of order) {
+    for (const [i, gatewayId] of order.entries()) {
       const gateway = deps.gateways.require(gatewayId)
-      await provision(tenant, gatewayId, p.currency)
-      // Recorded before the call, so the sweeper knows whom to ask if this process dies mid-call.
-      await deps.db.transaction().execute(async (tx) => {
-        await store.updatePayment(tx, {
-          ...(await mustGet(tx, tenant, id, true)),
-          gateway: gatewayId,
-          updatedAt: now(),
+      if (i > 0) {
+        await provision(tenant, gatewayId, p.currency)
+        await deps.db.transaction().execute(async (tx) => {
+          const locked = await mustGet(tx, tenant, id, true)
+          await store.updatePayment(tx, { ...locked, gateway: gatewayId, updatedAt: now() })
+          await store.appendAttempt(tx, tenant, id, sent(gatewayId))
         })
-        await store.appendAttempt(tx, tenant, id, {
-          gateway: gatewayId,
-          at: now().toISOString(),
-          outcome: 'sent',
-        })
-      })
+      }
       let fact: Fact
       try {
         const state = await gateway.authorize({
