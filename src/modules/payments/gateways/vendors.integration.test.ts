@@ -22,6 +22,18 @@ describeEachDb('vendor gateways wired into the app', (target) => {
   let btServer: BraintreeServer
   let t: TestApp
   const auth = () => ({ authorization: `Bearer ${t.apiKey}` })
+  let stripeRef = ''
+  const routeAllTo = async (gateway: string) => {
+    const r = await t.app.server.inject({
+      method: 'PUT',
+      url: '/v1/routing-rules',
+      headers: auth(),
+      payload: {
+        rules: [{ id: `all-${gateway}`, priority: 1, match: {}, gateways: [{ gateway, weight: 1 }] }],
+      },
+    })
+    expect(r.statusCode).toBe(200)
+  }
 
   beforeAll(async () => {
     stripeServer = await startStripeServer()
@@ -53,15 +65,7 @@ describeEachDb('vendor gateways wired into the app', (target) => {
   })
 
   it('a payment routed to Stripe goes through the SDK to the Stripe server', async () => {
-    const rules = await t.app.server.inject({
-      method: 'PUT',
-      url: '/v1/routing-rules',
-      headers: auth(),
-      payload: {
-        rules: [{ id: 'stripe-all', priority: 1, match: {}, gateways: [{ gateway: 'stripe', weight: 1 }] }],
-      },
-    })
-    expect(rules.statusCode).toBe(200)
+    await routeAllTo('stripe')
     const r = await t.app.server.inject({
       method: 'POST',
       url: '/v1/payments',
@@ -73,16 +77,17 @@ describeEachDb('vendor gateways wired into the app', (target) => {
     expect(payment).toMatchObject({ gateway: 'stripe', status: 'succeeded' })
     const pi = stripeServer.paymentIntent(payment.gatewayRef)
     expect(pi).toMatchObject({ amount: 2500, metadata: { paymentId: payment.id, tenantId: t.tenantId } })
+    stripeRef = payment.gatewayRef
   })
 
   it('Stripe- and Braintree-signed webhooks are accepted; forged ones are refused with 400', async () => {
-    const payload = JSON.stringify({
-      id: 'evt_wiring_1',
-      object: 'event',
-      type: 'payment_intent.created',
-      created: Math.floor(Date.now() / 1000),
-      data: { object: { id: 'pi_unknown', object: 'payment_intent', metadata: {} } },
-    })
+    // What Stripe delivers for the payment made above (our tenant and payment id in its metadata).
+    const event = stripeServer.events.find(
+      (e) =>
+        e.type === 'payment_intent.succeeded' &&
+        (e.data as { object: { id: string } }).object.id === stripeRef,
+    )
+    const payload = JSON.stringify(event)
     const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_WEBHOOK_SECRET })
     const ok = await t.app.server.inject({
       method: 'POST',
@@ -95,7 +100,7 @@ describeEachDb('vendor gateways wired into the app', (target) => {
       method: 'POST',
       url: '/v1/webhooks/stripe',
       headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-      payload: payload.replace('evt_wiring_1', 'evt_wiring_2'),
+      payload: payload.replace('"amount":2500', '"amount":1'),
     })
     expect(forged.statusCode).toBe(400)
     expect(forged.json<{ error: { code: string } }>().error.code).toBe('WEBHOOK_SIGNATURE_INVALID')
@@ -106,7 +111,18 @@ describeEachDb('vendor gateways wired into the app', (target) => {
       publicKey: btServer.publicKey,
       privateKey: btServer.privateKey,
     })
-    const sample = await bt.webhookTesting.sampleNotification('dispute_opened', 'dp_wiring')
+    await routeAllTo('braintree')
+    const paid = await t.app.server.inject({
+      method: 'POST',
+      url: '/v1/payments',
+      headers: { ...auth(), 'idempotency-key': 'wiring-bt' },
+      payload: { amount: '1500', currency: 'USD', paymentMethod: 'fake-valid-visa-nonce' },
+    })
+    expect(paid.json<{ gateway: string }>().gateway).toBe('braintree')
+    const btRef = paid.json<{ gatewayRef: string }>().gatewayRef
+    expect(btServer.transaction(btRef)?.status).toBe('submitted_for_settlement')
+    await routeAllTo('stripe')
+    const sample = await bt.webhookTesting.sampleNotification('transaction_settled', btRef)
     const form = new URLSearchParams({ bt_signature: sample.bt_signature, bt_payload: sample.bt_payload })
     const btOk = await t.app.server.inject({
       method: 'POST',
