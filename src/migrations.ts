@@ -9,7 +9,7 @@ import { screeningMigrations } from './modules/screening/index.js'
 import { monitoringMigrations } from './modules/monitoring/index.js'
 import { webhooksMigrations } from './modules/webhooks/index.js'
 import { authMigrations } from './modules/auth/index.js'
-import { paymentsMigrations, reconcileMigrations } from './modules/payments/index.js'
+import { paymentsMigrations, reconcileMigrations, webhookInboxMigrations } from './modules/payments/index.js'
 import { bankingMigrations } from './modules/banking/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
@@ -25,6 +25,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   authMigrations,
   webhooksMigrations,
   paymentsMigrations,
+  webhookInboxMigrations,
   reconcileMigrations,
   bankingMigrations,
 ]
