@@ -43,6 +43,8 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: opts.bodyLimitBytes,
+    // The client address behind a reverse proxy (rate limits and lockout count per address).
+    trustProxy: services.config.trustProxy,
     // Unknown fields are errors, and "100" never silently becomes 100 or the reverse.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Per-request log lines cost throughput; errors are still logged by the error handler.

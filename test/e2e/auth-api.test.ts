@@ -311,6 +311,7 @@ describe.each(stores)('rate limits (e2e) [$name store]', ({ name, env }) => {
           MONETA_RATE_LIMIT_PER_KEY: '5',
           MONETA_RATE_LIMIT_LOGIN: '3',
           MONETA_RATE_LIMIT_PER_ADDRESS: '3',
+          MONETA_TRUST_PROXY: 'true',
         },
       },
     )
@@ -348,6 +349,15 @@ describe.each(stores)('rate limits (e2e) [$name store]', ({ name, env }) => {
         logins.push(res.statusCode)
       }
       expect(logins).toEqual([401, 401, 401, 429])
+      // Behind a trusted proxy the client address comes from X-Forwarded-For: another client, its own budget.
+      const proxied = await t.app.server.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        remoteAddress: address,
+        headers: { 'x-forwarded-for': '198.51.100.77' },
+        payload: { email: 'x@example.com', password: 'nope-nope-nope' },
+      })
+      expect(proxied.statusCode).toBe(401)
       // Requests without valid credentials spend the address's budget …
       const anonymous: number[] = []
       for (let i = 0; i < 4; i++) {
