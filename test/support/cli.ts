@@ -13,7 +13,10 @@ export interface CliResult {
  * Runs the real `moneta` binary (bin/moneta.js) with the environment of a fresh embedded install:
  * no PostgreSQL, no Redis, no config file, quiet logs — plus the overrides (a data dir, …).
  */
-export function monetaCli(overrides: Record<string, string>): (...args: string[]) => Promise<CliResult> {
+export function monetaCli(
+  overrides: Record<string, string>,
+  opts: { timeoutMs?: number } = {},
+): (...args: string[]) => Promise<CliResult> {
   const env = {
     ...process.env,
     DATABASE_URL: '',
@@ -24,7 +27,7 @@ export function monetaCli(overrides: Record<string, string>): (...args: string[]
   }
   return async (...args) => {
     try {
-      const r = await run('node', ['bin/moneta.js', ...args], { env, timeout: 60_000 })
+      const r = await run('node', ['bin/moneta.js', ...args], { env, timeout: opts.timeoutMs ?? 60_000 })
       return { code: 0, out: r.stdout, err: r.stderr }
     } catch (e) {
       const x = e as { code: number; stdout: string; stderr: string }
