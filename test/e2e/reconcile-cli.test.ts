@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { monetaCli, type CliResult } from '../support/cli.js'
 import { startStripeServer, type StripeServer } from '../support/vendors/stripe-server.js'
 
-describe('moneta reconcile', { timeout: 120_000 }, () => {
+describe('moneta reconcile', { timeout: 400_000 }, () => {
   let server: StripeServer
   let dir: string
   let moneta: (...args: string[]) => Promise<CliResult>
@@ -20,11 +20,15 @@ describe('moneta reconcile', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     server = await startStripeServer()
     dir = mkdtempSync(join(tmpdir(), 'moneta-reconcile-'))
-    moneta = monetaCli({
-      MONETA_DATA_DIR: dir,
-      MONETA_STRIPE_SECRET_KEY: server.secretKey,
-      MONETA_STRIPE_API_URL: `http://${server.host}:${server.port}`,
-    })
+    moneta = monetaCli(
+      {
+        MONETA_DATA_DIR: dir,
+        MONETA_STRIPE_SECRET_KEY: server.secretKey,
+        MONETA_STRIPE_API_URL: `http://${server.host}:${server.port}`,
+      },
+      // Each run boots the whole app on a fresh embedded database: slow on a loaded machine.
+      { timeoutMs: 170_000 },
+    )
   })
   afterAll(async () => {
     await server.close()

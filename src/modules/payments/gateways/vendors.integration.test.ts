@@ -49,7 +49,7 @@ describeEachDb('vendor gateways wired into the app', (target) => {
         MONETA_BRAINTREE_API_URL: btServer.url,
       },
     })
-  })
+  }, 180_000)
   afterAll(async () => {
     await t?.close()
     await stripeServer.close()
