@@ -11,8 +11,8 @@ export interface TestOidcProvider {
   readonly issuer: string
   readonly clientId: string
   readonly clientSecret: string
-  /** Who signs in at the provider on the next authorisation (by subject). */
-  signInAs(subject: string): void
+  /** Who signs in at the provider on the next authorisation (by subject), and how (RFC 8176 amr). */
+  signInAs(subject: string, amr?: string[]): void
   /**
    * Plays the browser at the provider: follows the authorisation URL through login and consent
    * (cookies kept) and returns the URL the provider redirects back to (our callback, with code and state).
@@ -32,6 +32,7 @@ export async function startOidcProvider(opts: {
   const clientId = 'moneta-test'
   const clientSecret = 'test-client-secret-of-decent-length-0123456789'
   let current = Object.keys(opts.accounts)[0] ?? ''
+  let currentAmr = ['pwd']
   const server: Server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -47,7 +48,7 @@ export async function startOidcProvider(opts: {
       },
     ],
     pkce: { required: () => true },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: ['name'] },
     features: { devInteractions: { enabled: false } },
     cookies: { keys: ['test-cookie-key-0123456789abcdef'] },
     findAccount: (_ctx: unknown, sub: string) => {
@@ -74,7 +75,7 @@ export async function startOidcProvider(opts: {
         await provider.interactionFinished(
           req,
           res,
-          { login: { accountId: current } },
+          { login: { accountId: current, amr: currentAmr } },
           {
             mergeWithLastSubmission: false,
           },
@@ -102,8 +103,9 @@ export async function startOidcProvider(opts: {
     issuer,
     clientId,
     clientSecret,
-    signInAs(subject) {
+    signInAs(subject, amr = ['pwd']) {
       current = subject
+      currentAmr = amr
     },
     async authorize(authorizationUrl) {
       const cookies = new Map<string, string>()

@@ -40,3 +40,12 @@ export type { Enrolment } from './totp.js'
 export { AUTH_ERRORS, AUTH_FAILED_MESSAGE, forbidden, mfaEnrollmentRequired } from './auth.errors.js'
 export { AUTH_EVENTS, authEvents } from './auth.events.js'
 export { authMigrations } from './auth.migrations.js'
+export {
+  createOidcClient,
+  signInWithOidc,
+  oidcNotConfigured,
+  FLOW_COOKIE as OIDC_FLOW_COOKIE,
+  SECOND_FACTOR_AMR,
+} from './oidc.js'
+export type { OidcClient, OidcSettings, VerifiedIdentity, OidcAccounts, OidcSignInPolicy } from './oidc.js'
+export { createOidcAccounts } from './oidc-accounts.js'
