@@ -1,34 +1,36 @@
-import type { AppServices } from "../../app.js";
-import type { ApiApp } from "../server.js";
-import { registerGatewayWebhookRoutes } from "./gateway-webhooks.js";
-import { registerHealthRoutes } from "./health.js";
-import { registerLedgerRoutes } from "./ledger.js";
-import { registerMarketRoutes } from "./market.js";
-import { registerVaultRoutes } from "./vault.js";
-import { registerAuditRoutes } from "./audit.js";
-import { registerScreeningRoutes } from "./screening.js";
-import { registerMonitoringRoutes } from "./monitoring.js";
-import { registerAuthRoutes } from "./auth.js";
-import { registerApiKeyRoutes } from "./api-keys.js";
-import { registerOidcRoutes } from "./oidc.js";
-import { registerWebhookEndpointRoutes } from "./webhook-endpoints.js";
-import { registerPaymentRoutes } from "./payments.js";
-import { registerReconciliationRoutes } from "./reconciliations.js";
+import type { AppServices } from '../../app.js'
+import type { ApiApp } from '../server.js'
+import { registerGatewayWebhookRoutes } from './gateway-webhooks.js'
+import { registerHealthRoutes } from './health.js'
+import { registerLedgerRoutes } from './ledger.js'
+import { registerMarketRoutes } from './market.js'
+import { registerVaultRoutes } from './vault.js'
+import { registerAuditRoutes } from './audit.js'
+import { registerScreeningRoutes } from './screening.js'
+import { registerMonitoringRoutes } from './monitoring.js'
+import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
+import { registerPaymentRoutes } from './payments.js'
+import { registerReconciliationRoutes } from './reconciliations.js'
+import { registerAuthRoutes } from './auth.js'
+import { registerApiKeyRoutes } from './api-keys.js'
+import { registerOidcRoutes } from './oidc.js'
+import { registerBankingRoutes } from './banking.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
-  registerGatewayWebhookRoutes(app, services);
-  registerHealthRoutes(app, services);
-  registerLedgerRoutes(app, services);
-  registerMarketRoutes(app, services);
-  registerVaultRoutes(app, services);
-  registerAuditRoutes(app, services);
-  registerScreeningRoutes(app, services);
-  registerMonitoringRoutes(app, services);
-  registerAuthRoutes(app, services);
-  registerApiKeyRoutes(app, services);
-  registerOidcRoutes(app, services);
-  registerWebhookEndpointRoutes(app, services);
-  registerPaymentRoutes(app, services);
-  registerReconciliationRoutes(app, services);
+  registerGatewayWebhookRoutes(app, services)
+  registerHealthRoutes(app, services)
+  registerLedgerRoutes(app, services)
+  registerMarketRoutes(app, services)
+  registerVaultRoutes(app, services)
+  registerAuditRoutes(app, services)
+  registerScreeningRoutes(app, services)
+  registerMonitoringRoutes(app, services)
+  registerWebhookEndpointRoutes(app, services)
+  registerPaymentRoutes(app, services)
+  registerReconciliationRoutes(app, services)
+  registerAuthRoutes(app, services)
+  registerApiKeyRoutes(app, services)
+  registerOidcRoutes(app, services)
+  registerBankingRoutes(app, services)
 }
