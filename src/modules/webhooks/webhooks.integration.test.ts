@@ -531,7 +531,14 @@ describeEachDb('outgoing webhooks', (target) => {
       const sub = await w.startConsumer({ consumerName: `test-${tenant}` })
       w.worker.start()
       try {
-        const [published] = await t.app.services.events.bus.publish([
+        const [unwanted, elsewhere, published] = await t.app.services.events.bus.publish([
+          {
+            topic: 'ledger.account.created.v1',
+            key: 'probe', // one key: one partition, in order, so the last one's arrival means all were handled
+            tenantId: tenant,
+            payload: { accountId: 'acc_1', currency: 'EUR', normalSide: 'debit' },
+          },
+          { topic: 'events.probe.sent.v1', key: 'probe', tenantId: freshTenant(), payload: { n: 6 } },
           { topic: 'events.probe.sent.v1', key: 'probe', tenantId: tenant, payload: { n: 7 } },
         ])
         for (let i = 0; i < 200 && rx.for(p).length === 0; i++) await new Promise((r) => setTimeout(r, 25))
@@ -540,6 +547,12 @@ describeEachDb('outgoing webhooks', (target) => {
         expect(JSON.parse(got!.body)).toMatchObject({ type: 'events.probe.sent.v1', data: { n: 7 } })
         expect(verifyStandardWebhook(secret, got!)).toBe(true)
         expect(await t.app.services.events.inbox.seen(tenant, CONSUMER_GROUP, published!.id)).toBe(true)
+        // Events no endpoint wants cost no inbox row and no delivery.
+        expect(await t.app.services.events.inbox.seen(tenant, CONSUMER_GROUP, unwanted!.id)).toBe(false)
+        expect(
+          await t.app.services.events.inbox.seen(elsewhere!.tenantId, CONSUMER_GROUP, elsewhere!.id),
+        ).toBe(false)
+        expect(rx.for(p)).toHaveLength(1)
       } finally {
         await sub.close()
         await w.worker.stop()

@@ -421,8 +421,11 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
         maxInFlight: 1000,
         ...(opts.consumerName ? { consumerName: opts.consumerName } : {}),
         batchHandler: async (messages) => {
+          // Most events (market ticks…) match no endpoint: a read decides, so they cost no inbox rows.
+          const relevant = await matching(messages)
+          if (relevant.length === 0) return
           let queued = 0
-          await deps.inbox.apply(CONSUMER_GROUP, messages, async (tx, fresh) => {
+          await deps.inbox.apply(CONSUMER_GROUP, relevant, async (tx, fresh) => {
             queued = await fanOut(tx, fresh)
           })
           if (queued > 0) worker.kick()
@@ -436,6 +439,14 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       await worker.stop()
       sender.close()
     },
+  }
+
+  async function matching(messages: readonly EventMessage[]): Promise<readonly EventMessage[]> {
+    const endpoints = await store.liveEndpoints(deps.db, [...new Set(messages.map((m) => m.tenantId))])
+    if (endpoints.length === 0) return []
+    const filters = new Map<string, string[]>()
+    for (const e of endpoints) filters.set(e.tenantId, [...(filters.get(e.tenantId) ?? []), ...e.eventTypes])
+    return messages.filter((m) => matchesAny(filters.get(m.tenantId) ?? [], m.topic))
   }
 
   async function fanOut(tx: Db, messages: readonly EventMessage[]): Promise<number> {
