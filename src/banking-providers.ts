@@ -3,6 +3,7 @@ import {
   createBanking,
   createPlaidProvider,
   createSandboxProvider,
+  createTellerProvider,
   createSandboxRail,
   type Banking,
   type BankingDeps,
@@ -25,6 +26,15 @@ export function createBankingServices(
       secret: config.plaid.secret.reveal(),
       env: config.plaid.env,
       ...(config.plaid.apiUrl ? { basePath: config.plaid.apiUrl } : {}),
+    })
+  }
+  if (config.teller) {
+    providers.teller = createTellerProvider({
+      certFile: config.teller.certFile,
+      keyFile: config.teller.keyFile,
+      apiUrl: config.teller.apiUrl,
+      ...(config.teller.caFile ? { caFile: config.teller.caFile } : {}),
+      ...(config.teller.signingSecret ? { signingSecret: config.teller.signingSecret.reveal() } : {}),
     })
   }
   return createBanking({

@@ -22,7 +22,13 @@ import { bankingError } from './banking.errors.js'
 import { BANKING_EVENTS } from './banking.events.js'
 import type { SandboxPatch, SandboxProvider } from './providers/sandbox.js'
 import { createBankingStore, type ItemRow, type TransferRow } from './banking.store.js'
-import { isProviderError, type BankDataProvider, type ProviderName, type TransferRail } from './provider.js'
+import {
+  isProviderError,
+  type BankDataProvider,
+  type ProviderName,
+  type SyncPage,
+  type TransferRail,
+} from './provider.js'
 
 export interface BankingDeps {
   readonly db: Db
@@ -236,21 +242,27 @@ export function createBanking(deps: BankingDeps): Banking {
       for (;;) {
         const run = ids('bsr')
         let cursor = lease.cursor
-        let [added, modified, removed, pages, rows] = [0, 0, 0, 0, 0]
+        let [removed, pages, rows] = [0, 0, 0]
         let fullRefresh = false
         try {
-          for (let more = true; more;) {
-            const page = await p.syncTransactions(token, cursor, pageSize)
+          // The next page is requested while this one is written (at most two pages in memory):
+          // a provider's latency and our writes overlap instead of adding up.
+          const fetchPage = (c: string | null) => {
+            const pending = p.syncTransactions(token, c, pageSize)
+            pending.catch(() => undefined) // awaited below; never an unhandled rejection
+            return pending
+          }
+          let next: Promise<SyncPage> | undefined = fetchPage(cursor)
+          while (next) {
+            const page: SyncPage = await next
+            cursor = page.nextCursor
+            next = page.hasMore ? fetchPage(cursor) : undefined
             const at = clock.now()
             const changed = [...page.added, ...page.modified]
-            const inserted = await store.upsertTransactions(tenant, itemId, run, changed, at, abandoned)
-            added += inserted
-            modified += changed.length - inserted
+            await store.upsertTransactions(tenant, itemId, run, changed, at)
             rows += changed.length
             removed += await store.markRemoved(tenant, itemId, page.removed, run, at)
             fullRefresh ||= page.fullRefresh === true
-            cursor = page.nextCursor
-            more = page.hasMore
             pages++
           }
         } catch (err) {
@@ -264,6 +276,8 @@ export function createBanking(deps: BankingDeps): Banking {
         }
         if (fullRefresh) removed += await store.removeUnseen(tenant, itemId, run, clock.now())
         await store.dropUnconfirmed(tenant, itemId, abandoned)
+        const added = await store.countCreated(tenant, itemId, [...abandoned, run])
+        const modified = Math.max(0, rows - added)
         const finalCursor = cursor ?? ''
         await db.transaction().execute(async (tx) => {
           await store.commitSync(tx, tenant, itemId, finalCursor, clock.now())

@@ -275,8 +275,8 @@ export function createBankingStore(db: Db) {
 
     /**
      * Upserts one page with a single multi-row INSERT … ON CONFLICT (rows passed as arrays and
-     * unnested, so the statement has a fixed number of parameters however long the page).
-     * Returns how many rows were new (to the run).
+     * unnested, so the statement has a fixed number of parameters however long the page). No
+     * RETURNING: counting what was new is one query at the end of the run (countCreated).
      */
     async upsertTransactions(
       tenant: string,
@@ -284,15 +284,13 @@ export function createBankingStore(db: Db) {
       run: string,
       rows: readonly ProviderTransaction[],
       now: Date,
-      /** Earlier attempts of this run: rows they created still count as new. */
-      abandoned: readonly string[] = [],
-    ): Promise<number> {
-      if (rows.length === 0) return 0
+    ): Promise<void> {
+      if (rows.length === 0) return
       // One row may appear once per statement: keep the last version of each id.
       const last = new Map<string, ProviderTransaction>()
       for (const t of rows) last.set(t.providerTransactionId, t)
       const xs = [...last.values()]
-      const r = await sql<{ inserted: boolean }>`
+      await sql`
         INSERT INTO bank_transactions (tenant_id, item_id, provider_transaction_id, provider_account_id, amount,
           currency, date, name, merchant_name, pending, category, created_run, sync_run, updated_at)
         SELECT ${tenant}, ${itemId}, x.id, x.acct, x.amount::bigint, x.cur, x.dt::date, x.name, x.merchant,
@@ -307,9 +305,16 @@ export function createBankingStore(db: Db) {
           provider_account_id = EXCLUDED.provider_account_id, amount = EXCLUDED.amount,
           currency = EXCLUDED.currency, date = EXCLUDED.date, name = EXCLUDED.name,
           merchant_name = EXCLUDED.merchant_name, pending = EXCLUDED.pending, category = EXCLUDED.category,
-          sync_run = EXCLUDED.sync_run, updated_at = EXCLUDED.updated_at, removed_at = NULL
-        RETURNING (xmax = 0 OR created_run = ANY(${[...abandoned]}::text[])) AS inserted`.execute(db)
-      return r.rows.filter((x) => x.inserted).length
+          sync_run = EXCLUDED.sync_run, updated_at = EXCLUDED.updated_at, removed_at = NULL`.execute(db)
+    },
+
+    /** Rows first written by these runs (one sync and its restarted attempts): what the sync added. */
+    async countCreated(tenant: string, itemId: string, runs: readonly string[]): Promise<number> {
+      const r = await sql<{ n: string }>`SELECT count(*)::text AS n FROM bank_transactions
+        WHERE tenant_id = ${tenant} AND item_id = ${itemId} AND created_run = ANY(${[...runs]}::text[])`.execute(
+        db,
+      )
+      return Number(r.rows[0]!.n)
     },
 
     async markRemoved(

@@ -54,3 +54,5 @@ export type { SandboxProvider, SandboxPatch, SandboxFlag } from './providers/san
 export { createPlaidProvider, plaidError } from './providers/plaid/client.js'
 export type { PlaidOptions } from './providers/plaid/client.js'
 export { MAX_WEBHOOK_AGE_SECONDS } from './providers/plaid/webhook.js'
+export { createTellerProvider, verifyTellerWebhook } from './providers/teller/client.js'
+export type { TellerOptions } from './providers/teller/client.js'

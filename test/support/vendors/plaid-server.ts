@@ -100,7 +100,8 @@ const INSTITUTION_NAMES: Record<string, string> = {
   ins_109510: 'Tattersall Federal Credit Union',
 }
 
-export async function startPlaidServer(): Promise<PlaidServer> {
+/** recordRequests: keep every request for assertions (default true; the benchmark turns it off). */
+export async function startPlaidServer(opts: { recordRequests?: boolean } = {}): Promise<PlaidServer> {
   const clientId = 'test_client_id'
   const secret = 'test_secret'
   const items = new Map<string, PlaidItemState>()
@@ -363,7 +364,7 @@ export async function startPlaidServer(): Promise<PlaidServer> {
           throw new PlaidHttpError(404, 'INVALID_REQUEST', 'NOT_FOUND', `no such endpoint ${req.url}`)
         const body = await readJson(req)
         const path = (req.url ?? '').split('?')[0]!
-        requests.push({ path, body })
+        if (opts.recordRequests !== false) requests.push({ path, body })
         const id = body.client_id ?? req.headers['plaid-client-id']
         const sec = body.secret ?? req.headers['plaid-secret']
         if (id !== clientId || sec !== secret)
