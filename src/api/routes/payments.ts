@@ -50,6 +50,10 @@ const PaymentSchema = Type.Object({
   amountCaptured: Amount,
   amountRefunded: Amount,
   amountDisputed: Amount,
+  amountFee: Type.String({
+    pattern: '^[0-9]+$',
+    description: "The gateway's fee on the capture, once known",
+  }),
   gateway: Nullable(Type.String()),
   gatewayRef: Nullable(Type.String()),
   customer: Nullable(Type.String()),
@@ -170,6 +174,7 @@ export function paymentJson(p: Payment): Static<typeof PaymentSchema> {
     amountCaptured: p.amountCaptured.toString(),
     amountRefunded: p.amountRefunded.toString(),
     amountDisputed: p.amountDisputed.toString(),
+    amountFee: p.amountFee.toString(),
     gateway: p.gateway,
     gatewayRef: p.gatewayRef,
     customer: p.customer,

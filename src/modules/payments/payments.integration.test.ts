@@ -281,6 +281,16 @@ describeEachDb('payments service', (target) => {
       gatewayRef: 'sbx_pi_late',
     })
     expect((await balances(tenant)).merchant).toEqual({ posted: 300n, pending: 0n })
+    // The fee arrives later (as Stripe's balance transaction does): booked once.
+    const feeEvent = { ...base, id: 'e3', type: 'payment.captured' as const, amount: 300n, fee: 12n }
+    expect(await apply(feeEvent)).toBe('applied')
+    expect(await apply({ ...feeEvent, id: 'e4' })).toBe('duplicate')
+    expect((await balances(tenant)).fees.posted).toBe(12n)
+    expect((await t.payments.get(tenant, p.id)).amountFee).toBe(12n)
+    // The database refuses to change the terms, whatever the code path.
+    await expect(
+      sql`UPDATE payments SET amount = 1 WHERE tenant_id = ${tenant} AND payment_id = ${p.id}`.execute(h.db),
+    ).rejects.toThrow(/never change/)
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
   })
 

@@ -132,7 +132,27 @@ const idempotencyResource: Migration = {
   },
 }
 
+// The capture's fee, so a fee reported after the capture is booked once; and the database itself
+// refuses to change a payment's amount or currency after creation.
+const feeAndFixedAmount: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `ALTER TABLE payments ADD COLUMN amount_fee bigint NOT NULL DEFAULT 0`,
+      `CREATE FUNCTION payments_fixed_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.amount <> OLD.amount OR NEW.currency <> OLD.currency OR NEW.capture_method <> OLD.capture_method THEN
+           RAISE EXCEPTION 'a payment''s amount, currency and capture method never change' USING ERRCODE = 'check_violation';
+         END IF;
+         RETURN NEW;
+       END $$`,
+      `CREATE TRIGGER payments_fixed_terms BEFORE UPDATE ON payments
+         FOR EACH ROW EXECUTE FUNCTION payments_fixed_terms()`,
+    ])
+  },
+}
+
 export const paymentsMigrations: NamedMigrations = {
   '0500_payments_core': core,
   '0501_payments_idempotency_resource': idempotencyResource,
+  '0502_payments_fee_and_fixed_terms': feeAndFixedAmount,
 }

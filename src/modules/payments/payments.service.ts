@@ -170,6 +170,7 @@ const BIG_FIELDS = [
   'amountRefunded',
   'amountRefundPending',
   'amountDisputed',
+  'amountFee',
 ] as const
 const DATE_FIELDS = ['createdAt', 'updatedAt'] as const
 
@@ -645,6 +646,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
           amountRefunded: 0n,
           amountRefundPending: 0n,
           amountDisputed: 0n,
+          amountFee: 0n,
           holdTransactionId: null,
           inFlight: null,
           createdAt: at,

@@ -76,6 +76,7 @@ interface PaymentRow {
   amount_refunded: bigint | string
   amount_refund_pending: bigint | string
   amount_disputed: bigint | string
+  amount_fee: bigint | string
   hold_txn_id: string | null
   in_flight: string | null
   created_at: Date
@@ -105,6 +106,7 @@ function toPayment(r: PaymentRow): Payment {
     amountRefunded: big(r.amount_refunded),
     amountRefundPending: big(r.amount_refund_pending),
     amountDisputed: big(r.amount_disputed),
+    amountFee: big(r.amount_fee),
     holdTransactionId: r.hold_txn_id,
     inFlight: r.in_flight,
     createdAt: r.created_at,
@@ -163,7 +165,7 @@ const toPayout = (r: PayoutRow): Payout => ({
 const PAYMENT_COLUMNS =
   sql.raw(`tenant_id, payment_id, status, amount, currency, capture_method, payment_method,
   customer, description, metadata, gateway, gateway_ref, decline_code, next_action, amount_authorized,
-  amount_captured, amount_refunded, amount_refund_pending, amount_disputed, hold_txn_id, in_flight,
+  amount_captured, amount_refunded, amount_refund_pending, amount_disputed, amount_fee, hold_txn_id, in_flight,
   created_at, updated_at`)
 
 /** Payments storage (PGlite and PostgreSQL); plain SQL, every statement scoped by tenant. */
@@ -224,7 +226,8 @@ export function createPaymentsStore(db: Db) {
           amount_authorized = ${p.amountAuthorized.toString()}, amount_captured = ${p.amountCaptured.toString()},
           amount_refunded = ${p.amountRefunded.toString()},
           amount_refund_pending = ${p.amountRefundPending.toString()},
-          amount_disputed = ${p.amountDisputed.toString()}, hold_txn_id = ${p.holdTransactionId},
+          amount_disputed = ${p.amountDisputed.toString()}, amount_fee = ${p.amountFee.toString()},
+          hold_txn_id = ${p.holdTransactionId},
           in_flight = ${p.inFlight}, metadata = ${JSON.stringify(p.metadata)}, updated_at = ${p.updatedAt}
         WHERE tenant_id = ${p.tenantId} AND payment_id = ${p.id}`.execute(tx)
     },

@@ -13,6 +13,7 @@ const fresh = (over: Partial<PaymentState> = {}): PaymentState => ({
   amountRefunded: 0n,
   amountRefundPending: 0n,
   amountDisputed: 0n,
+  amountFee: 0n,
   gatewayRef: null,
   declineCode: null,
   nextAction: null,
@@ -184,6 +185,21 @@ describe('payment state machine', () => {
         expect(isAppError(err) && err.kind).toBe('unavailable')
       }
     }
+  })
+
+  it('a fee reported after the capture is booked once', () => {
+    const captured = plan(fresh(), { type: 'captured', amount: 500n }).next
+    expect(captured.amountFee).toBe(0n)
+    const late = plan(captured, { type: 'captured', amount: 500n, fee: 45n })
+    expect(late).toMatchObject({
+      outcome: 'applied',
+      next: { amountFee: 45n },
+      ledger: [{ kind: 'fee', amount: 45n }],
+    })
+    expect(plan(late.next, { type: 'captured', amount: 500n, fee: 45n }).outcome).toBe('duplicate')
+    const withFee = plan(fresh(), { type: 'captured', amount: 500n, fee: 20n })
+    expect(withFee.ledger.map((s) => s.kind)).toEqual(['hold', 'post', 'fee'])
+    expect(plan(withFee.next, { type: 'captured', amount: 500n, fee: 20n }).outcome).toBe('duplicate')
   })
 
   it('a gateway that reports more than was asked is refused', () => {

@@ -37,6 +37,8 @@ export interface PaymentState {
   readonly amountRefundPending: bigint
   /** Disputed and not yet won back. */
   readonly amountDisputed: bigint
+  /** The gateway's fee on the capture, once known (0 until then). */
+  readonly amountFee: bigint
   readonly gatewayRef: string | null
   readonly declineCode: string | null
   readonly nextAction: Record<string, string> | null
@@ -216,7 +218,16 @@ export function plan(p: PaymentState, fact: Fact): Plan {
     }
 
     case 'captured': {
-      if (p.amountCaptured > 0n) return same(p)
+      if (p.amountCaptured > 0n) {
+        // A fee the gateway reports after the capture (Stripe's balance transaction) is booked late.
+        if (!fact.fee || fact.fee <= 0n || p.amountFee > 0n) return same(p)
+        return {
+          outcome: 'applied',
+          next: { ...p, amountFee: fact.fee },
+          ledger: [{ kind: 'fee', amount: fact.fee }],
+          events: [],
+        }
+      }
       if (p.status === 'failed' || p.status === 'canceled') return ignored(p)
       const authorized = p.amountAuthorized > 0n ? p.amountAuthorized : (fact.authorized ?? fact.amount)
       checkAmount(p, authorized, 'authorised')
@@ -242,6 +253,7 @@ export function plan(p: PaymentState, fact: Fact): Plan {
           status: 'succeeded',
           amountAuthorized: authorized,
           amountCaptured: fact.amount,
+          amountFee: fact.fee && fact.fee > 0n ? fact.fee : 0n,
           nextAction: null,
         },
         ledger,
