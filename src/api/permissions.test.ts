@@ -22,7 +22,7 @@ describe('route permission table', () => {
           isPublic: Array.isArray(op.security) && op.security.length === 0,
         })),
     )
-  })
+  }, 180_000) // a whole app (or database) under a loaded CI machine
   afterAll(async () => t.close())
 
   it('gives every route a permission (a missing one would be admin-only)', () => {

@@ -16,7 +16,7 @@ describeEachDb('auth API (e2e)', (target) => {
   let t: TestApp
   beforeAll(async () => {
     t = await createTestApp(target, { clock })
-  })
+  }, 180_000) // a whole app (or database) under a loaded CI machine
   afterAll(async () => t.close())
 
   const call = async (

@@ -38,7 +38,7 @@ describeEachDb('auth service (integration)', (target) => {
       outbox: createOutbox(createCatalogue(authEvents)),
       hashParams: CHEAP,
     })
-  })
+  }, 180_000) // a whole app (or database) under a loaded CI machine
   afterAll(async () => h.close())
 
   const newOperator = async (role: 'analyst' | 'auditor' = 'analyst') => {
