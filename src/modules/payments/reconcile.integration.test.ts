@@ -3,10 +3,12 @@
  * official SDK against the local Stripe-protocol server), facts from the real ledger mapping, balance
  * transactions from the server, with mismatches planted on the gateway side and a failing fetch.
  */
+import braintree from 'braintree'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import { startStripeServer, type StripeServer } from '../../../test/support/vendors/stripe-server.js'
+import { startBraintreeServer, type BraintreeServer } from '../../../test/support/vendors/braintree-server.js'
 import { createCatalogue, createOutbox, ledgerEvents } from '../events/index.js'
 import { createLedger, type Ledger } from '../ledger/index.js'
 import { fixedClock } from '../../shared/clock.js'
@@ -16,6 +18,7 @@ import {
   createGatewayRegistry,
   createPayments,
   createReconciliation,
+  createBraintreeGateway,
   createStripeGateway,
   paymentEvents,
   reconciliationEvents,
@@ -218,5 +221,82 @@ describeEachDb('reconciliation against the local Stripe server', (target) => {
       const again = await rec.runDue()
       expect(again.find((r) => r.run.tenantId === tenant)).toBeUndefined()
     })
+  })
+})
+
+describeEachDb('reconciliation against the local Braintree server', (target) => {
+  const clock = fixedClock(new Date())
+  let h: DbHandle
+  let server: BraintreeServer
+  let ledger: Ledger
+  let payments: Payments
+  let rec: Reconciliation
+  let sdk: braintree.BraintreeGateway
+
+  beforeAll(async () => {
+    h = await openTestDb(target)
+    server = await startBraintreeServer()
+    const options = {
+      merchantId: server.merchantId,
+      publicKey: server.publicKey,
+      privateKey: server.privateKey,
+      apiUrl: server.url,
+    }
+    const registry = createGatewayRegistry()
+    registry.register(createBraintreeGateway(options))
+    const port = String(server.port)
+    sdk = new braintree.BraintreeGateway({
+      ...options,
+      environment: new braintree.Environment('127.0.0.1', port, server.url, false, '127.0.0.1', port),
+    })
+    ledger = createLedger({ db: h.db, clock, ids: systemIds })
+    const outbox = createOutbox(createCatalogue([...ledgerEvents, ...paymentEvents, ...reconciliationEvents]))
+    payments = createPayments({ db: h.db, clock, ids: systemIds, ledger, gateways: registry, outbox })
+    rec = createReconciliation({
+      db: h.db,
+      gateways: registry,
+      facts: payments,
+      outbox,
+      clock,
+      ids: systemIds,
+    })
+  })
+  afterAll(async () => {
+    await server.close()
+    await ledger.close()
+    await h.close()
+  })
+
+  it('settled sales and refunds reconcile; an unsettled sale is missing at the gateway', async () => {
+    const tenant = freshTenant()
+    await payments.setRoutingRules(tenant, [
+      { id: 'all-to-braintree', priority: 1, match: {}, gateways: [{ gateway: 'braintree', weight: 1 }] },
+    ])
+    const pay = (amount: bigint) =>
+      payments.create(tenant, { amount, currency: 'USD', paymentMethod: 'fake-valid-visa-nonce' })
+    const settled = await pay(4000n)
+    const unsettled = await pay(1500n)
+    await sdk.testing.settle(settled.gatewayRef!)
+    const refund = await payments.refund(tenant, settled.id, { amount: 1000n })
+    const credit = server.transaction(settled.gatewayRef!)?.refund_ids[0]
+    expect(credit).toBeDefined()
+    await sdk.testing.settle(credit!)
+
+    const range = {
+      from: new Date(clock.now().getTime() - 3_600_000),
+      to: new Date(clock.now().getTime() + 3_600_000),
+    }
+    const { run, lines } = await rec.run({ tenant, gateway: 'braintree', ...range })
+    expect(lines.find((l) => l.gatewayRef === settled.gatewayRef)).toMatchObject({
+      status: 'matched',
+      kind: 'capture',
+    })
+    expect(lines.find((l) => l.kind === 'refund')).toMatchObject({ status: 'matched', gatewayAmount: -1000n })
+    expect(refund.amount).toBe(1000n)
+    expect(lines.find((l) => l.gatewayRef === unsettled.gatewayRef)).toMatchObject({
+      status: 'missing_at_gateway',
+      ledgerAmount: 1500n,
+    })
+    expect(run.status).toBe('mismatched')
   })
 })
