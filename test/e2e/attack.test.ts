@@ -27,7 +27,7 @@ for (const target of testDbTargets()) {
         target: url,
         apiKey: t.bootstrapApiKey,
         sandboxWebhookSecret: WEBHOOK_SECRET,
-        mfaGuesses: 2000,
+        mfaGuesses: 300,
       })
     }, 600_000)
     afterAll(async () => t.close())
@@ -56,7 +56,7 @@ for (const target of testDbTargets()) {
       for (const id of ['mfa-brute-force', 'mfa-guesses']) {
         const f = check(id).figures ?? {}
         expect(f.accepted).toBe(0)
-        expect(f.attempted).toBe(id === 'mfa-guesses' ? 2000 : 25)
+        expect(f.attempted).toBe(id === 'mfa-guesses' ? 300 : 25)
         expect(check(id).evidence.some((e) => e.startsWith('ok') && e.includes('right current code'))).toBe(
           true,
         )
