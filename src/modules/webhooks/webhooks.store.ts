@@ -278,13 +278,16 @@ export function createWebhooksStore(db: Db) {
       }))
     },
 
-    /** Inserts pending deliveries due at their `at`; an (endpoint, event) pair already present is skipped. */
+    /**
+     * Inserts pending deliveries due at their `at`; an (endpoint, event) pair already present is skipped.
+     * Test pings are never due: the request that made one sends it, and no worker may send it twice.
+     */
     async insertDeliveries(tx: Db, rows: readonly NewDelivery[]): Promise<number> {
       if (rows.length === 0) return 0
       const r = await sql`
         INSERT INTO webhook_deliveries (tenant_id, delivery_id, endpoint_id, event_id, event_type, body,
           status, next_attempt_at, created_at, replay_of, is_test)
-        SELECT t, d, e, ev, ty, b, 'pending', a, a, rp, it
+        SELECT t, d, e, ev, ty, b, 'pending', CASE WHEN it THEN NULL ELSE a END, a, rp, it
         FROM unnest(${rows.map((x) => x.tenantId)}::text[], ${rows.map((x) => x.id)}::text[],
           ${rows.map((x) => x.endpointId)}::text[], ${rows.map((x) => x.eventId)}::text[],
           ${rows.map((x) => x.eventType)}::text[], ${rows.map((x) => x.body)}::text[],
