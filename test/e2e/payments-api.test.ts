@@ -24,7 +24,7 @@ for (const target of testDbTargets()) {
     let n = 0
     beforeAll(async () => {
       t = await createTestApp(target)
-    })
+    }, 180_000) // starting an app migrates a fresh database: slow on a loaded machine
     afterAll(async () => t.close())
 
     const call = (

@@ -26,7 +26,7 @@ describeEachDb('payments service', (target) => {
   beforeAll(async () => {
     h = await openTestDb(target)
     t = paymentsHarness(h, clock)
-  })
+  }, 180_000) // migrating a fresh PGlite is slow on a loaded machine
   afterAll(async () => {
     await t.close()
     await h.close()
