@@ -268,6 +268,21 @@ describeEachDb('webhook inbox', (target) => {
     })
   })
 
+  it('answers WEBHOOK_INBOX_UNAVAILABLE (503, the gateway redelivers) when the row cannot be stored', async () => {
+    const down = await openTestDb(target)
+    const other = createWebhookInbox({
+      db: down,
+      clock,
+      gateway: () => sandbox,
+      payments: t.port,
+    })
+    await down.close()
+    const w = sandbox.webhookFor(captured(newId('sbx')))
+    expect(await codeOf(other.receive('sandbox', Buffer.from(w.body), w.headers))).toBe(
+      'WEBHOOK_INBOX_UNAVAILABLE',
+    )
+  })
+
   it('keeps the raw body byte for byte', async () => {
     const ref = await newPayment()
     const e = captured(ref)
