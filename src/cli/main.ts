@@ -13,6 +13,7 @@ import { registerScreeningCommands } from './commands/screening.js'
 import { registerMonitoringCommands } from './commands/monitoring.js'
 import { registerEndpointCommands } from './commands/endpoints.js'
 import { registerAttackCommands } from './commands/attack.js'
+import { registerBankingCommands } from './commands/banking.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
 const program = new Command('moneta')
@@ -32,6 +33,7 @@ registerScreeningCommands(program)
 registerMonitoringCommands(program)
 registerEndpointCommands(program)
 registerAttackCommands(program)
+registerBankingCommands(program)
 
 try {
   await program.parseAsync(process.argv)
