@@ -16,7 +16,13 @@ import {
 import { createEventBackbone, type EventBackbone } from './modules/events/index.js'
 import { createMarket, marketEvents, type Market } from './modules/market/index.js'
 import { createWebhooks, webhooksEvents, type Webhooks } from './modules/webhooks/index.js'
-import { authEvents, createAuth, type Auth } from './modules/auth/index.js'
+import {
+  authEvents,
+  createAuth,
+  DEFAULT_ADDRESS_LOCKOUT,
+  DEFAULT_OPERATOR_LOCKOUT,
+  type Auth,
+} from './modules/auth/index.js'
 import {
   createGatewayRegistry,
   createPayments,
@@ -164,17 +170,17 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     audit,
     hashParams: { memoryKiB: config.auth.argon2MemoryKiB, passes: config.auth.argon2Passes, parallelism: 1 },
     passwordPolicy: { minLength: config.auth.passwordMinLength, maxLength: 256, checkBreached: true },
+    // Operators: counted until a success, doubling, the 5th lock in a row until an admin unlocks.
     operatorLockout: {
+      ...DEFAULT_OPERATOR_LOCKOUT,
       threshold: config.auth.lockoutThreshold,
-      windowMs: config.auth.lockoutMs,
       baseLockMs: config.auth.lockoutMs,
-      maxLockMs: 24 * 3_600_000,
     },
     addressLockout: {
+      ...DEFAULT_ADDRESS_LOCKOUT,
       threshold: config.auth.lockoutAddressThreshold,
       windowMs: config.auth.lockoutMs,
       baseLockMs: config.auth.lockoutMs,
-      maxLockMs: 24 * 3_600_000,
     },
     sessions: { idleMs: config.auth.sessionIdleMs, absoluteMs: config.auth.sessionMaxMs },
   })

@@ -115,6 +115,44 @@ describeEachDb('auth service (integration)', (target) => {
     expect(ok.token).toMatch(/^ses_/)
   })
 
+  it('a slow guesser still locks the account, and the fifth lock in a row holds until an admin unlocks', async () => {
+    const { tenant, op } = await newOperator('auditor')
+    const fail = (i: number) =>
+      expect(
+        auth.login({ email: op.email, password: `guess-${i}` }, `198.19.${i % 250}.1`),
+      ).rejects.toMatchObject({
+        code: 'AUTH_FAILED',
+      })
+    const lockedFor = async () => {
+      const r = await sql<{ locked_until: Date | null }>`
+        SELECT locked_until FROM auth_operators WHERE tenant_id = ${tenant} AND operator_id = ${op.id}`.execute(
+        h.db,
+      )
+      const until = r.rows[0]!.locked_until
+      return until ? until.getTime() - clock.now().getTime() : 0
+    }
+    // 9 guesses, a long pause, one more: the count does not restart, so the 10th locks.
+    for (let i = 0; i < 9; i++) await fail(i)
+    clock.advance(6 * 3_600_000)
+    await fail(9)
+    expect(await lockedFor()).toBe(30 * 60_000)
+    // Waiting out each lock and guessing again: 1 h, 2 h, 4 h, then locked for good.
+    for (const expected of [60, 120, 240]) {
+      clock.advance((await lockedFor()) + 1000)
+      for (let i = 0; i < 10; i++) await fail(i)
+      expect(await lockedFor()).toBe(expected * 60_000)
+    }
+    clock.advance((await lockedFor()) + 1000)
+    for (let i = 0; i < 10; i++) await fail(i)
+    expect(await lockedFor()).toBeGreaterThan(50 * 365 * 24 * 3_600_000)
+    clock.advance(365 * 24 * 3_600_000)
+    await expect(auth.login({ email: op.email, password: PASSWORD }, '198.19.255.1')).rejects.toMatchObject({
+      code: 'AUTH_FAILED',
+    })
+    await auth.unlockOperator(tenant, op.id, 'test')
+    expect((await auth.login({ email: op.email, password: PASSWORD }, '198.19.255.1')).token).toMatch(/^ses_/)
+  })
+
   it('counts failures per source address across accounts (password spraying)', async () => {
     const address = `203.0.113.${Math.floor(Math.random() * 200)}`
     await sql`DELETE FROM auth_address_failures WHERE address = ${address}`.execute(h.db)

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_OPERATOR_LOCKOUT, lockDurationMs, locksAt } from './lockout.js'
+import {
+  DEFAULT_ADDRESS_LOCKOUT,
+  DEFAULT_OPERATOR_LOCKOUT,
+  lockDurationMs,
+  locksAt,
+  UNTIL_UNLOCKED_MS,
+} from './lockout.js'
 import { DEFAULT_PASSWORD_POLICY, passwordProblems } from './passwords.js'
 import { coversAll, effectiveGrants, grants, isValidGrant, ROLE_GRANTS } from './permissions.js'
 import { matchTotp, normalizeRecoveryCode, stepAt, totpCode } from './totp.js'
@@ -58,12 +64,21 @@ describe('TOTP (RFC 6238)', () => {
 })
 
 describe('lockout', () => {
-  it('locks on every 10th failure in a row, for 30 minutes doubling each time, capped at 24 h', () => {
+  it('locks an operator on every 10th failure in a row: 30 min doubling, the 5th lock until unlocked', () => {
     const p = DEFAULT_OPERATOR_LOCKOUT
     expect([9, 10, 11, 19, 20].map((n) => locksAt(n, p))).toEqual([false, true, false, false, true])
-    const minutes = [0, 1, 2, 3, 4, 5, 6].map((n) => lockDurationMs(n, p) / 60_000)
-    expect(minutes).toEqual([30, 60, 120, 240, 480, 960, 1440])
-    expect(lockDurationMs(500, p)).toBe(24 * 3_600_000)
+    const minutes = [0, 1, 2, 3].map((n) => lockDurationMs(n, p) / 60_000)
+    expect(minutes).toEqual([30, 60, 120, 240])
+    expect(lockDurationMs(4, p)).toBe(UNTIL_UNLOCKED_MS)
+    expect(lockDurationMs(40, p)).toBe(UNTIL_UNLOCKED_MS)
+    // So at most 5 × 10 guesses are ever evaluated before an admin steps in: P ≤ 50 × 3/10⁶.
+    expect(p.untilUnlockAfter! * p.threshold * 3e-6).toBeLessThanOrEqual(0.001)
+  })
+
+  it('locks an address for 30 min doubling up to 24 h, never for good', () => {
+    const p = DEFAULT_ADDRESS_LOCKOUT
+    const minutes = [0, 1, 2, 3, 4, 5, 6, 100].map((n) => lockDurationMs(n, p) / 60_000)
+    expect(minutes).toEqual([30, 60, 120, 240, 480, 960, 1440, 1440])
   })
 })
 

@@ -21,6 +21,13 @@ export interface FailureTarget {
   readonly operatorId: string
 }
 
+/** SQL: the counter starts again at 1 (its last failure is older than the policy's window, if it has one). */
+function restarts(policy: LockoutPolicy, at: Date, table: '' | 'f.' = '') {
+  if (policy.windowMs === undefined) return sql`false`
+  const column = sql.ref(`${table}last_failed_at`)
+  return sql`(${column} IS NULL OR ${column} <= ${new Date(at.getTime() - policy.windowMs)})`
+}
+
 /**
  * Failure counters in the database, so every API process shares them. Each increment is one UPDATE on
  * the row (row-locked), so concurrent failures all count and exactly one of them sees the count that locks.
@@ -107,24 +114,20 @@ export function createFailureCounter(deps: FailureDeps) {
   return {
     /** Counts one failed attempt against the operator (when known) and the source address. */
     async record(target: FailureTarget | undefined, address: string, at: Date): Promise<void> {
-      const opStart = new Date(at.getTime() - deps.operatorPolicy.windowMs)
       if (target) {
         const r = await sql<{ failed_count: number }>`
           UPDATE auth_operators SET
-            failed_count = CASE WHEN last_failed_at IS NULL OR last_failed_at <= ${opStart} THEN 1
-                                ELSE failed_count + 1 END,
+            failed_count = CASE WHEN ${restarts(deps.operatorPolicy, at)} THEN 1 ELSE failed_count + 1 END,
             last_failed_at = ${at}
           WHERE tenant_id = ${target.tenantId} AND operator_id = ${target.operatorId}
           RETURNING failed_count`.execute(db)
         const count = Number(r.rows[0]?.failed_count ?? 0)
         if (locksAt(count, deps.operatorPolicy)) await lockOperator(target, address, count, at)
       }
-      const addrStart = new Date(at.getTime() - deps.addressPolicy.windowMs)
       const a = await sql<{ failed_count: number }>`
         INSERT INTO auth_address_failures AS f (address, failed_count, last_failed_at) VALUES (${address}, 1, ${at})
         ON CONFLICT (address) DO UPDATE SET
-          failed_count = CASE WHEN f.last_failed_at IS NULL OR f.last_failed_at <= ${addrStart} THEN 1
-                              ELSE f.failed_count + 1 END,
+          failed_count = CASE WHEN ${restarts(deps.addressPolicy, at, 'f.')} THEN 1 ELSE f.failed_count + 1 END,
           last_failed_at = ${at}
         RETURNING failed_count`.execute(db)
       const addrCount = Number(a.rows[0]?.failed_count ?? 0)
