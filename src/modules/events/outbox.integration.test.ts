@@ -86,6 +86,32 @@ describeEachDb('outbox relay', (target) => {
     await bb.close()
   })
 
+  it('a relay started on a brand-new database relays the very first event', async () => {
+    const fresh = target.name === 'pglite' ? await openTestDb(target) : db // PGlite: a new, empty database
+    const tenantId = freshTenant()
+    const bb = createEventBackbone({
+      db: fresh,
+      bus: { kind: 'memory' },
+      relay: { pollMs: 20, tenants: [tenantId] },
+      delay: immediate,
+    })
+    const seen: EventMessage[] = []
+    await bb.bus.subscribe({
+      group: newId('grp'),
+      topics: [PROBE],
+      batchHandler: (m) => void seen.push(...m),
+    })
+    await bb.relay.runOnce() // the cursor is made before any row exists
+    await fresh.db
+      .transaction()
+      .execute((tx) => bb.outbox.enqueue(tx, [{ topic: PROBE, key: 'first', tenantId, payload: { n: 1 } }]))
+    await bb.relay.runOnce()
+    await bb.relay.runOnce()
+    await vi.waitFor(() => expect(seen.map((m) => m.tenantId)).toEqual([tenantId]))
+    await bb.close()
+    if (fresh !== db) await fresh.close()
+  })
+
   it('a relay crash between publish and mark-sent republishes; the inbox applies each event once', async () => {
     let crash = true
     const tenantId = freshTenant()

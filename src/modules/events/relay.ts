@@ -172,7 +172,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     const r = await sql<{ first: string | null; last: string; xmax: string }>`
       SELECT (SELECT min(seq) FROM event_outbox o
               WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND ${inScope('o')})::text AS first,
-             (SELECT last_value FROM event_outbox_seq_gen)::text AS last,
+             -- The last value handed out: a fresh (or setval'd, not yet called) sequence has not handed out last_value.
+             (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM event_outbox_seq_gen)::text AS last,
              pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`.execute(db)
     const row = r.rows[0]!
     const watermark = row.first !== null ? big(row.first) - 1n : big(row.last)
@@ -241,7 +242,10 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       // A row the catalogue rejects is set aside (kept, with the reason) instead of blocking its key.
       await sql`UPDATE event_outbox SET failed_at = now(), last_error = ${problem}
                 WHERE tenant_id = ${row.tenant_id} AND seq = ${row.seq}::bigint`.execute(db)
-      o.logger?.error({ eventId: row.event_id, topic: row.topic, problem }, 'outbox row rejected by the catalogue')
+      o.logger?.error(
+        { eventId: row.event_id, topic: row.topic, problem },
+        'outbox row rejected by the catalogue',
+      )
       stats.poisoned++
     }
     if (good.length === 0) return 0
@@ -327,7 +331,9 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         WHERE processed_at < now() - ${inboxRetentionMs} * interval '1 millisecond'
           AND (${tenants}::text[] IS NULL OR tenant_id = ANY(${tenants}::text[])) LIMIT 10000)`.execute(db)
     await sql`DELETE FROM event_relay_progress
-              WHERE relay_key = ${relayKey} AND at < now() - ${retentionMs} * interval '1 millisecond'`.execute(db)
+              WHERE relay_key = ${relayKey} AND at < now() - ${retentionMs} * interval '1 millisecond'`.execute(
+      db,
+    )
     return { outbox: Number(outbox.numAffectedRows ?? 0n), inbox: Number(inbox.numAffectedRows ?? 0n) }
   }
 
