@@ -30,7 +30,7 @@ export interface BankingHarness {
 export async function bankingHarness(
   h: DbHandle,
   providers: Partial<Record<ProviderName, BankDataProvider>>,
-  extra: Partial<Pick<BankingDeps, 'syncPageSize' | 'pollAfterMs'>> = {},
+  extra: Partial<Pick<BankingDeps, 'syncPageSize' | 'pollAfterMs' | 'rail'>> = {},
 ): Promise<BankingHarness> {
   const clock = fixedClock(new Date('2026-03-02T10:00:00Z'))
   const crypto = await createCrypto({

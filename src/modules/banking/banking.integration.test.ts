@@ -276,6 +276,49 @@ describeEachDb('banking with the sandbox provider', (target) => {
     })
   })
 
+  describe('transfer edge cases', () => {
+    it('concurrent requests with one Idempotency-Key make one transfer and one hold', async () => {
+      const tenant = freshTenant()
+      const { checking } = await link(tenant)
+      const input = { accountId: checking.id, direction: 'debit' as const, amount: 300n, currency: 'USD' }
+      const results = await Promise.all(
+        [1, 2, 3].map(() => t.banking.createTransfer(tenant, input, { idempotencyKey: 'same' })),
+      )
+      expect(new Set(results.map((r) => r.transfer.id)).size).toBe(1)
+      expect(results.filter((r) => !r.replayed)).toHaveLength(1)
+      expect(await t.banking.listTransfers(tenant)).toHaveLength(1)
+      const account = await t.ledger.getAccount(tenant, results[0]!.transfer.ledgerAccountId)
+      expect(account.balances.creditsPending).toBe(300n)
+    })
+
+    it('a rail that refuses the transfer leaves it failed with its hold voided', async () => {
+      const refusing = await bankingHarness(
+        h,
+        { sandbox },
+        { rail: { name: 'broken', initiate: () => Promise.reject(new Error('rail down')) } },
+      )
+      const tenant = freshTenant()
+      const lt = await refusing.banking.createLinkToken(tenant, {
+        customerId: 'c',
+        customerName: SANDBOX_OWNER,
+      })
+      const item = await refusing.banking.exchange(tenant, {
+        linkToken: lt.linkToken,
+        publicToken: 'public-sandbox-',
+      })
+      const accountId = item.accounts.find((a) => a.subtype === 'checking')!.id
+      const err = await refusing.banking
+        .createTransfer(tenant, { accountId, direction: 'debit', amount: 100n, currency: 'USD' })
+        .catch((e: unknown) => e)
+      expect(String(err)).toContain('rail down')
+      const [failed] = await refusing.banking.listTransfers(tenant)
+      expect(failed?.status).toBe('failed')
+      expect((await refusing.ledger.getTransaction(tenant, failed!.ledgerTransactionId)).status).toBe(
+        'voided',
+      )
+    })
+  })
+
   describe('transaction sync', () => {
     it('pulls by cursor, upserts, marks removals, and emits one synced event per run', async () => {
       const tenant = freshTenant()
