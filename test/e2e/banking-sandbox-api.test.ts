@@ -73,6 +73,21 @@ for (const target of testDbTargets()) {
       expect((await call('GET', '/v1/banking/items/nope')).statusCode).toBe(404)
     })
 
+    it('documents the banking routes in the OpenAPI document', async () => {
+      const doc = (await t.app.server.inject({ url: '/docs/json' })).json<{
+        paths: Record<string, unknown>
+      }>()
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          '/v1/banking/link-tokens',
+          '/v1/banking/items/{id}',
+          '/v1/banking/transfers',
+          '/v1/banking/transfers/{id}/return',
+          '/v1/banking/webhooks/{provider}',
+        ]),
+      )
+    })
+
     it('webhooks take the raw body, verify the signature and skip duplicates', async () => {
       const lt = await call('POST', '/v1/banking/link-tokens', {
         customerId: 'cus_w',
