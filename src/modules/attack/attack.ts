@@ -108,7 +108,9 @@ export async function runAttack(opts: AttackOptions): Promise<AttackReport> {
     try {
       verdict = await c.run()
     } catch (e) {
-      verdict = { ok: false, evidence: [`BAD  ${(e as Error).message}`] }
+      const err = e as Error & { cause?: { message?: string } }
+      const cause = err.cause?.message ? ` (${err.cause.message})` : ''
+      verdict = { ok: false, evidence: [`BAD  ${err.message}${cause}`] }
     }
     const result: CheckResult = {
       id: c.id,
