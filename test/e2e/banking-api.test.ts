@@ -69,10 +69,10 @@ for (const target of testDbTargets()) {
       expect(item.json()).toMatchObject({
         provider: 'plaid',
         institution: { id: 'ins_109508', name: 'First Platypus Bank' },
-        accounts: [
+        accounts: expect.arrayContaining([
           { mask: '0000', institution: { routingNumber: '011401533', ownerNames: [OWNER] } },
           { mask: '1111' },
-        ],
+        ]),
       })
       expect(JSON.stringify(item.json())).not.toContain(state.access_token)
 
@@ -103,11 +103,13 @@ for (const target of testDbTargets()) {
       expect(forged.statusCode).toBe(401)
       expect(forged.json()).toMatchObject({ error: { code: 'BANK_WEBHOOK_INVALID' } })
 
-      const created = await transfer(checkingId, '5000', 'e2e-pay-1')
+      // The default tenant of a shared PostgreSQL outlives a run: a fresh key per run.
+      const key = newId('idem')
+      const created = await transfer(checkingId, '5000', key)
       expect(created.statusCode).toBe(201)
       const t1 = created.json<{ id: string; status: string; ledgerTransactionId: string }>()
       expect(t1.status).toBe('pending')
-      expect((await transfer(checkingId, '5000', 'e2e-pay-1')).json()).toMatchObject({
+      expect((await transfer(checkingId, '5000', key)).json()).toMatchObject({
         id: t1.id,
         replayed: true,
       })
