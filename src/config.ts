@@ -119,8 +119,8 @@ export interface OidcConfig {
   readonly redirectUri: string
   /** Role given to a verified email that matches no operator; undefined: such sign-ins are refused. */
   readonly autoProvisionRole: string | undefined
-  /** Tenant of auto-provisioned operators. */
-  readonly tenant: string
+  /** Tenant of auto-provisioned operators; undefined: the default tenant. */
+  readonly tenant: string | undefined
 }
 
 export interface AuthConfig {
@@ -613,7 +613,7 @@ function oidcConfig(get: (name: string) => string | undefined, problems: string[
     clientSecret: new Secret(clientSecret),
     redirectUri,
     autoProvisionRole: role,
-    tenant: get('MONETA_OIDC_TENANT') ?? 'default',
+    tenant: get('MONETA_OIDC_TENANT'),
   }
 }
 

@@ -110,3 +110,64 @@ for (const target of testDbTargets()) {
     })
   })
 }
+
+describe('OIDC sign-in with auto-provisioning [pglite]', () => {
+  let t: TestApp
+  let idp: TestOidcProvider
+  let base: string
+  const newcomer = `newcomer-${Date.now().toString(36)}@corp.example`
+  beforeAll(async () => {
+    const port = await freePort()
+    base = `http://127.0.0.1:${port}`
+    idp = await startOidcProvider({
+      redirectUri: `${base}/v1/auth/oidc/callback`,
+      accounts: {
+        newcomer: { email: newcomer },
+        unverified: { email: `x-${newcomer}`, emailVerified: false },
+      },
+    })
+    t = await createTestApp(
+      { name: 'pglite' },
+      {
+        env: {
+          MONETA_OIDC_ISSUER: idp.issuer,
+          MONETA_OIDC_CLIENT_ID: idp.clientId,
+          MONETA_OIDC_CLIENT_SECRET: idp.clientSecret,
+          MONETA_OIDC_REDIRECT_URI: `${base}/v1/auth/oidc/callback`,
+          MONETA_OIDC_AUTO_PROVISION_ROLE: 'read_only',
+        },
+      },
+    )
+    await t.app.server.listen({ port, host: '127.0.0.1' })
+  }, 120_000)
+  afterAll(async () => {
+    await t.close()
+    await idp.close()
+  })
+
+  const signIn = async (subject: string) => {
+    idp.signInAs(subject)
+    const start = await fetch(`${base}/v1/auth/oidc/start`, { redirect: 'manual' })
+    const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+    const callback = await idp.authorize(start.headers.get('location') ?? '')
+    const res = await fetch(callback, { headers: { cookie } })
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+  }
+
+  it('creates an operator with the configured role for a verified email, once', async () => {
+    const first = await signIn('newcomer')
+    expect(first.status, JSON.stringify(first.body)).toBe(200)
+    expect(first.body).toMatchObject({ provisioned: true, operator: { email: newcomer, role: 'read_only' } })
+    const again = await signIn('newcomer')
+    expect(again.body).toMatchObject({
+      provisioned: false,
+      operator: { id: (first.body.operator as { id: string }).id },
+    })
+  })
+
+  it('never provisions an unverified email', async () => {
+    const r = await signIn('unverified')
+    expect(r.status).toBe(401)
+    expect(await t.app.services.auth.findOperator({ email: `x-${newcomer}` })).toBeUndefined()
+  })
+})

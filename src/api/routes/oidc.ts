@@ -9,6 +9,7 @@ import {
   signInWithOidc,
   type OidcClient,
 } from '../../modules/auth/index.js'
+import { DEFAULT_TENANT } from '../../modules/platform/index.js'
 import type { ApiApp } from '../server.js'
 
 const ErrorResponse = Type.Object({
@@ -122,7 +123,7 @@ export function registerOidcRoutes(app: ApiApp, services: AppServices): void {
         accounts,
         {
           autoProvisionRole: cfg?.autoProvisionRole,
-          tenant: cfg?.tenant ?? 'default',
+          tenant: cfg?.tenant ?? DEFAULT_TENANT,
           mfaRoles: MFA_REQUIRED_ROLES,
         },
         req.ip,
