@@ -54,7 +54,7 @@ for (const target of testDbTargets()) {
       const checking = body.accounts.find((a) => a.subtype === 'checking')!.id
 
       const hook = teller.signedWebhook({
-        id: 'wh_e2e_1',
+        id: newId('wh'),
         type: 'transactions.processed',
         payload: { enrollment_id: enrollment.enrollment_id },
         timestamp: new Date().toISOString(),
