@@ -31,6 +31,7 @@ for (const target of testDbTargets()) {
           admin: { email: email('admin') },
           stranger: { email: email('stranger') },
           unverified: { email: email('auditor2'), emailVerified: false },
+          locked: { email: email('locked') },
         },
       })
       t = await createTestApp(target, {
@@ -46,6 +47,7 @@ for (const target of testDbTargets()) {
         ['auditor', 'auditor'],
         ['admin', 'admin'],
         ['auditor2', 'auditor'],
+        ['locked', 'auditor'],
       ] as const) {
         const res = await fetch(`${base}/v1/operators`, {
           method: 'POST',
@@ -101,6 +103,20 @@ for (const target of testDbTargets()) {
       const withOtp = await signIn('admin', ['pwd', 'otp'])
       expect(withOtp.status).toBe(200)
       expect(withOtp.body).toMatchObject({ operator: { role: 'admin' } })
+    })
+
+    it('keeps a lockout: an operator locked by failed sign-ins cannot get in through the provider', async () => {
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${base}/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: email('locked'), password: `wrong-${i}-Horse!9xx` }),
+        })
+        expect(res.status).toBe(401)
+      }
+      const r = await signIn('locked')
+      expect(r.status).toBe(401)
+      expect(r.body).toMatchObject({ error: { code: 'AUTH_FAILED' } })
     })
 
     it('refuses a callback without the browser’s flow cookie (login CSRF)', async () => {

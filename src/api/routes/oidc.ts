@@ -129,6 +129,7 @@ export function registerOidcRoutes(app: ApiApp, services: AppServices): void {
         req.ip,
         (reason) =>
           req.log.warn({ reason, issuer: who.issuer, subject: who.subject }, 'OIDC sign-in refused'),
+        services.clock.now(),
       )
       return {
         token: result.token,

@@ -26,11 +26,18 @@ export function createOidcAccounts(deps: {
     ids: deps.ids,
     policy: deps.sessionPolicy,
   })
-  const view = (o: { id: string; tenantId: string; email: string; role: string }): OidcOperator => ({
+  const view = (o: {
+    id: string
+    tenantId: string
+    email: string
+    role: string
+    lockedUntil: Date | null
+  }): OidcOperator => ({
     id: o.id,
     tenantId: o.tenantId,
     email: o.email,
     role: o.role,
+    lockedUntil: o.lockedUntil,
   })
   return {
     async findOperatorByEmail(email) {

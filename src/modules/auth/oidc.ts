@@ -224,6 +224,8 @@ export interface OidcOperator {
   readonly tenantId: string
   readonly email: string
   readonly role: string
+  /** Set while sign-in is locked after repeated failures: the provider does not lift Moneta's lock. */
+  readonly lockedUntil?: Date | null
 }
 
 export interface OidcSignInPolicy {
@@ -244,7 +246,11 @@ export interface OidcAccounts {
 }
 
 export type OidcRefusal =
-  'email_not_verified' | 'unknown_operator' | 'operator_disabled' | 'second_factor_missing'
+  | 'email_not_verified'
+  | 'unknown_operator'
+  | 'operator_disabled'
+  | 'operator_locked'
+  | 'second_factor_missing'
 
 /**
  * Maps a verified identity to an operator and signs it in. Every refusal is the same AUTH_FAILED
@@ -256,6 +262,7 @@ export async function signInWithOidc(
   policy: OidcSignInPolicy,
   origin: string,
   onRefused: (reason: OidcRefusal, who: VerifiedIdentity) => void = () => undefined,
+  now: Date = new Date(),
 ): Promise<{ token: string; expiresAt: Date; operator: OidcOperator; provisioned: boolean }> {
   const refuse = (reason: OidcRefusal): never => {
     onRefused(reason, who)
@@ -270,6 +277,8 @@ export async function signInWithOidc(
     operator = await accounts.provisionOperator(policy.tenant, who.email, policy.autoProvisionRole)
     provisioned = true
   }
+  // A lock means someone is guessing this operator's password or codes: it holds for every way in.
+  if (operator.lockedUntil && operator.lockedUntil > now) refuse('operator_locked')
   const amr = Array.isArray(who.claims.amr) ? who.claims.amr.filter((m) => typeof m === 'string') : []
   if (policy.mfaRoles.has(operator.role) && !amr.some((m) => SECOND_FACTOR_AMR.has(m))) {
     refuse('second_factor_missing')
