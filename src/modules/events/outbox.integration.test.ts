@@ -99,7 +99,10 @@ describeEachDb('outbox relay', (target) => {
     await bb.bus.subscribe({
       group: newId('grp'),
       topics: [PROBE],
-      batchHandler: (m) => void seen.push(...m),
+      batchHandler: async (m) => {
+        seen.push(...m)
+        await Promise.resolve()
+      },
     })
     await bb.relay.runOnce() // the cursor is made before any row exists
     await fresh.db

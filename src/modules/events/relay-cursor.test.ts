@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { afterGapCheck, afterScan, startCursor } from './relay-cursor.js'
+import { afterGapCheck, afterScan, gapsToCheck, startCursor } from './relay-cursor.js'
 
 describe('relay cursor', () => {
   it('records the seqs missing between the rows it read as gaps, and holds the watermark below them', () => {
@@ -33,6 +33,17 @@ describe('relay cursor', () => {
       [8n, 9n],
     ])
     expect(r.cursor.watermark).toBe(0n)
+  })
+
+  it('looks a wide gap up only once its transactions have ended; an unchecked gap is never retired', () => {
+    const c = afterScan(startCursor(0n), [5n, 100_000n], 70n) // gaps 1–4 (small) and 6–99,999 (wide)
+    expect(gapsToCheck(c, 69n, 1000n, 10).map((g) => g.from)).toEqual([1n])
+    expect(gapsToCheck(c, 70n, 1000n, 10).map((g) => g.from)).toEqual([1n, 6n])
+    const small = c.gaps[0]!
+    const r = afterGapCheck(c, [], 80n, (g) => g === small)
+    expect(r.dead).toEqual([small])
+    expect(r.cursor.gaps).toEqual([c.gaps[1]])
+    expect(r.cursor.watermark).toBe(5n)
   })
 
   // Model: seqs are handed out in order, each to a transaction whose xid is its seq (xids come

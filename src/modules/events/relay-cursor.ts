@@ -50,11 +50,17 @@ export function afterGapCheck(
   cursor: RelayCursor,
   found: readonly bigint[],
   snapXmin: bigint,
+  /** Gaps that were looked up; the others are kept as they are (default: all were). */
+  checked: (gap: Gap) => boolean = () => true,
 ): { cursor: RelayCursor; dead: readonly Gap[] } {
   const sorted = [...found].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const gaps: Gap[] = []
   const dead: Gap[] = []
   for (const gap of cursor.gaps) {
+    if (!checked(gap)) {
+      gaps.push(gap)
+      continue
+    }
     const rest: Gap[] = []
     let from = gap.from
     for (const seq of sorted) {
@@ -67,6 +73,21 @@ export function afterGapCheck(
     else gaps.push(...rest)
   }
   return { cursor: { scanned: cursor.scanned, gaps, watermark: watermarkOf(cursor.scanned, gaps) }, dead }
+}
+
+/**
+ * The gaps worth looking up this round: small ones every round (their rows are relayed as soon as
+ * they commit), a wide one (a new cursor's opening range, a rolled-back bulk insert) only once its
+ * transactions have all ended — then one lookup settles it, instead of a wide scan every round
+ * while a long transaction holds the snapshot xmin back. At most `limit` gaps per round.
+ */
+export function gapsToCheck(cursor: RelayCursor, lastXmin: bigint, wide: bigint, limit: number): Gap[] {
+  const due: Gap[] = []
+  for (const g of cursor.gaps) {
+    if (due.length >= limit) break
+    if (g.to - g.from < wide || lastXmin >= g.xmax) due.push(g)
+  }
+  return due
 }
 
 function watermarkOf(scanned: bigint, gaps: readonly Gap[]): bigint {

@@ -4,7 +4,14 @@ import type { DbHandle } from '../../shared/db/connect.js'
 import type { EventCatalogue } from './catalogue.js'
 import { partitionOf, type EventBus } from './events.js'
 import { OUTBOX_CHANNEL } from './outbox.js'
-import { afterGapCheck, afterScan, startCursor, type Gap, type RelayCursor } from './relay-cursor.js'
+import {
+  afterGapCheck,
+  afterScan,
+  gapsToCheck,
+  startCursor,
+  type Gap,
+  type RelayCursor,
+} from './relay-cursor.js'
 
 const LANES = 16
 const LOCK_CLASS = 0x6d6f6e // advisory lock namespace for relay lanes ("mon")
@@ -105,6 +112,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let listener: import('pg').PoolClient | undefined
   let lastPurge = 0
   let lastProgress = 0
+  /** The snapshot xmin seen by the last read: wide gaps are looked up once it has passed them. */
+  let lastXmin = 0n
   /** What event_relay_cursors holds for this relay (undefined: no row yet). */
   let savedWatermark: bigint | undefined
   const stats = { published: 0, rounds: 0, poisoned: 0, deadSeqs: 0 }
@@ -206,8 +215,10 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       FROM snap LEFT JOIN LATERAL (
         SELECT o.* FROM unnest(${gaps.map((g) => g.from.toString())}::bigint[],
                                ${gaps.map((g) => g.to.toString())}::bigint[]) AS g(f, t)
-        JOIN event_outbox o ON o.seq BETWEEN g.f AND g.t
-        WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND ${inScope('o')}
+        CROSS JOIN LATERAL (
+          SELECT o.* FROM event_outbox o
+          WHERE o.seq BETWEEN g.f AND g.t AND o.sent_at IS NULL AND o.failed_at IS NULL AND ${inScope('o')}
+        ) o
       ) o ON true
       ORDER BY o.seq`.execute(db)
     const xmin = big(r.rows[0]!.snap_xmin)
@@ -216,9 +227,10 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
 
   /** The next rows past the cursor (every scope's, so other rows are not mistaken for gaps). */
   const scan = async (after: bigint) => {
-    const r = await sql<Row & { snap_xmax: string }>`
-      WITH snap AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS snap_xmax)
-      SELECT snap.snap_xmax, o.* FROM snap LEFT JOIN LATERAL (
+    const r = await sql<Row & { snap_xmax: string; snap_xmin: string }>`
+      WITH snap AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS snap_xmax,
+                           pg_snapshot_xmin(pg_current_snapshot())::text AS snap_xmin)
+      SELECT snap.snap_xmax, snap.snap_xmin, o.* FROM snap LEFT JOIN LATERAL (
         SELECT o.seq::text AS seq, ${inScope('o')} AS mine,
                o.tenant_id, o.event_id, o.topic, o.partition_key, o.failed_at IS NOT NULL AS failed,
                CASE WHEN ${inScope('o')} THEN o.payload END AS payload,
@@ -228,6 +240,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         ORDER BY o.seq LIMIT ${batchSize}
       ) o ON true`.execute(db)
     const xmax = big(r.rows[0]!.snap_xmax)
+    lastXmin = big(r.rows[0]!.snap_xmin)
     return { xmax, rows: r.rows.filter((row) => row.seq !== null) }
   }
 
@@ -289,12 +302,23 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     stats.rounds++
     let next = cursor ?? (await loadCursor())
     const out: Row[] = []
-    if (next.gaps.length > 0) {
-      const { xmin, rows } = await checkGaps(next.gaps)
+    const wide = BigInt(batchSize)
+    if (next.gaps.some((g) => g.to - g.from >= wide && g.xmax > lastXmin)) {
+      // A wide gap waits for its transactions to end: ask whether they have, now, in one small query.
+      const r = await sql<{ x: string }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x`.execute(
+        db,
+      )
+      lastXmin = big(r.rows[0]!.x)
+    }
+    const due = gapsToCheck(next, lastXmin, wide, 1000)
+    if (due.length > 0) {
+      const { xmin, rows } = await checkGaps(due)
+      const looked = new Set(due)
       const checked = afterGapCheck(
         next,
         rows.map((r) => big(r.seq!)),
         xmin,
+        (g) => looked.has(g),
       )
       for (const g of checked.dead) stats.deadSeqs += Number(g.to - g.from + 1n)
       out.push(...rows)
