@@ -17,13 +17,6 @@ import { createEventBackbone, type EventBackbone } from './modules/events/index.
 import { createMarket, marketEvents, type Market } from './modules/market/index.js'
 import { createWebhooks, webhooksEvents, type Webhooks } from './modules/webhooks/index.js'
 import {
-  authEvents,
-  createAuth,
-  DEFAULT_ADDRESS_LOCKOUT,
-  DEFAULT_OPERATOR_LOCKOUT,
-  type Auth,
-} from './modules/auth/index.js'
-import {
   createGatewayRegistry,
   createPayments,
   asSandbox,
@@ -38,6 +31,13 @@ import {
   type Payments,
   type WebhookInbox,
 } from './modules/payments/index.js'
+import {
+  authEvents,
+  createAuth,
+  DEFAULT_ADDRESS_LOCKOUT,
+  DEFAULT_OPERATOR_LOCKOUT,
+  type Auth,
+} from './modules/auth/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { createBankingServices } from './banking-providers.js'
 import { systemClock, type Clock } from './shared/clock.js'
@@ -67,14 +67,14 @@ export interface AppServices {
   readonly monitoring: Monitoring
   /** Outgoing webhooks to tenants' endpoints: endpoints, fan-out consumer, delivery worker. */
   readonly webhooks: Webhooks
-  /** Operators (passwords, MFA, lockout), sessions, API keys with scopes, roles (docs/security.md). */
-  readonly auth: Auth
   /** Payments: intents, refunds, disputes, payouts through routed gateways; ledger mapping; sweeper. */
   readonly payments: Payments
   /** Reconciliation of gateway settlements against ledger facts (docs/payments-gateways.md). */
   readonly reconciliation: Reconciliation
   /** Incoming gateway webhooks: verified receipt, inbox, async processing, retries, dead letters, replay. */
   readonly gatewayWebhooks: WebhookInbox
+  /** Operators (passwords, MFA, lockout), sessions, API keys with scopes, roles (docs/security.md). */
+  readonly auth: Auth
   /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
   readonly banking: Banking
 }

@@ -12,6 +12,7 @@ import { registerAuditCommands } from './commands/audit.js'
 import { registerScreeningCommands } from './commands/screening.js'
 import { registerMonitoringCommands } from './commands/monitoring.js'
 import { registerEndpointCommands } from './commands/endpoints.js'
+import { registerOperatorCommands } from './commands/operators.js'
 import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
 
@@ -32,6 +33,7 @@ registerAuditCommands(program)
 registerScreeningCommands(program)
 registerMonitoringCommands(program)
 registerEndpointCommands(program)
+registerOperatorCommands(program)
 registerAttackCommands(program)
 registerBankingCommands(program)
 
