@@ -408,9 +408,12 @@ BEGIN
                 e_pd[1:ne], e_pod[1:ne], e_dp[1:ne], e_dpo[1:ne], e_cp[1:ne], e_cpo[1:ne], e_at[1:ne])
          AS v(acc, seq, txn, leg, kind, side, cur, pd, pod, dp, dpo, cp, cpo, at);
 
-    -- 7. One event per applied step, in the same transaction (relayed after commit).
-    INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
-    SELECT p_tenant, 'ledger.transaction.' || x.st || '.v1', x.txn,
+    -- 7. One event per applied step, in the same transaction (relayed after commit). Outbox rows
+    --    need the transaction's xid before their seq (ADR 0101): take it once here and read the
+    --    sequence directly, instead of the column default's function call per row.
+    PERFORM pg_current_xact_id(); -- the xid before any seq, even if no write came first
+    INSERT INTO event_outbox (tenant_id, seq, topic, partition_key, payload)
+    SELECT p_tenant, nextval('event_outbox_seq_gen'), 'ledger.transaction.' || x.st || '.v1', x.txn,
            jsonb_build_object('transactionId', x.txn, 'status', x.st, 'legs', lg.legs,
              'metadata', coalesce(CASE WHEN x.op = 'create' THEN x.meta ELSE x.tmeta END, '{}'::jsonb),
              'at', to_char(p_now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
