@@ -36,13 +36,6 @@ for (const target of testDbTargets()) {
     let other: { tenantId: string; apiKey: string }
     beforeAll(async () => {
       t = await createTestApp(target)
-      // An outbox row (of a throwaway tenant) before the relay starts: on a brand-new database the
-      // relay's first cursor takes the never-used sequence's last_value (1) as already allocated and
-      // drops the first event — an events-module issue reported to the lead, kept out of this suite.
-      await t.app.services.ledger.createAccount(`${t.tenantId}_warmup`, {
-        currency: 'EUR',
-        normalSide: 'debit',
-      })
       t.app.startWorkers()
       rx = await startReceiver()
       other = await t.newTenant()
