@@ -27,12 +27,13 @@ import { migrateToLatest } from '../src/shared/db/migrate.js'
 import { newId } from '../src/shared/ids.js'
 
 /**
- * npm run bench -- events [--events N] [--relays N] [--consumers N] [--tick-rate N] [--tick-seconds N] [--batch N] [--only e2e|ticks]
+ * npm run bench -- events [--events N] [--relays N] [--consumers N] [--consumer-threads N] [--tick-rate N] [--tick-seconds N] [--batch N] [--only e2e|ticks]
  *
  * 1. ceiling: `redis-benchmark` XADD throughput (pipelined) on the same Redis;
- * 2. end to end: N events already committed in the PostgreSQL outbox → relays (FOR UPDATE SKIP LOCKED,
- *    disjoint lanes) → Redis Streams → a consumer group whose effect commits with its inbox rows;
- *    checks that every event's effect is applied exactly once;
+ * 2. end to end: N events already committed in the PostgreSQL outbox → relays (cursor by seq, ADR 0101;
+ *    disjoint lanes) → Redis Streams → a consumer group (in its own worker thread, as a consumer
+ *    process beside the relay) whose effect commits with its inbox rows; checks that every event's
+ *    effect is applied exactly once;
  * 3. market: ticks published at a fixed rate through Redis Streams → alert worker (rules, alert rows
  *    in PostgreSQL, alert events) → an alert subscriber; tick-to-alert latency percentiles.
  * Redis: MONETA_BENCH_REDIS_URL or REDIS_URL (default redis://127.0.0.1:6379).
@@ -167,13 +168,72 @@ async function tickProducer(job: ProducerJob) {
   await bus.close()
 }
 
+interface ConsumerJob {
+  role: 'e2e-consumer'
+  redisUrl: string
+  dbUrl: string
+  prefix: string
+  tenant: string
+  group: string
+  consumers: string[]
+  batch: number
+}
+
+/**
+ * Consumer group members in their own thread, as consumer processes run beside the relay: each
+ * applies its batches through the inbox, with an effect that would overcount any duplicate.
+ */
+async function e2eConsumer(job: ConsumerJob) {
+  const h = await connect({ databaseUrl: job.dbUrl, poolSize: job.consumers.length + 1 })
+  const bb = createEventBackbone({
+    db: h,
+    bus: { kind: 'redis', url: job.redisUrl, prefix: job.prefix, partitions: 8, blockMs: 20 },
+    republishOnUnknownLoss: false,
+  })
+  let applied = 0
+  let delivered = 0
+  const subs: Subscription[] = []
+  for (const consumer of job.consumers)
+    subs.push(
+      await bb.bus.subscribe({
+        group: job.group,
+        topics: ['events.probe.sent.v1'],
+        consumerName: `${job.prefix}-${consumer}`,
+        maxInFlight: job.batch,
+        batchHandler: async (msgs) => {
+          delivered += msgs.length
+          // Not `applied += await …`: that reads `applied` before the await and loses the other member's counts.
+          const fresh = await bb.inbox.apply(job.group, msgs, async (tx, f) => {
+            await sql`UPDATE bench_event_effects SET n = n + ${f.length} WHERE tenant_id = ${job.tenant} AND consumer = ${consumer}`.execute(
+              tx,
+            )
+          })
+          applied += fresh
+        },
+      }),
+    )
+  while (subs.some((s) => s.assigned() === 0)) await sleep(20)
+  parentPort!.postMessage({ ready: true })
+  const report = setInterval(() => parentPort!.postMessage({ applied, delivered }), 100)
+  parentPort!.on('message', (m: { close?: true }) => {
+    if (!m.close) return
+    clearInterval(report)
+    void Promise.all(subs.map((s) => s.close()))
+      .then(() => bb.close())
+      .then(() => h.close())
+      .then(() => parentPort!.postMessage({ applied, delivered, closed: true }))
+  })
+}
+
+if (!isMainThread && (workerData as ConsumerJob | undefined)?.role === 'e2e-consumer')
+  await e2eConsumer(workerData as ConsumerJob)
 if (!isMainThread && (workerData as ProducerJob | undefined)?.role === 'tick-producer')
   await tickProducer(workerData as ProducerJob)
 if (!isMainThread && (workerData as WatcherJob | undefined)?.role === 'alert-watcher')
   await alertWatcher(workerData as WatcherJob)
 
 /** Starts this file in a worker thread, through tsx's loader (registered inside the worker). */
-const thread = (job: ProducerJob | WatcherJob) =>
+const thread = (job: ProducerJob | WatcherJob | ConsumerJob) =>
   new Worker(
     `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}) })`,
     {
@@ -233,10 +293,12 @@ function xaddCeiling(url: string): number {
 
 async function endToEnd(
   h: DbHandle,
+  dbUrl: string,
   redisUrl: string,
   n: number,
   nRelays: number,
   nConsumers: number,
+  threads: number,
   batch: number,
 ) {
   const tenant = newId('ten')
@@ -246,12 +308,15 @@ async function endToEnd(
     h.db,
   )
 
+  // Earlier runs' deleted rows would otherwise sit in the indexes this run inserts into.
+  await sql`VACUUM event_outbox, event_inbox`.execute(h.db)
   log(`e2e: committing ${n} events to the outbox (one INSERT … SELECT, keys over 1,000 aggregates)…`)
   let t = performance.now()
   await sql`INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
     SELECT ${tenant}, 'events.probe.sent.v1', 'agg' || (g % 1000), jsonb_build_object('n', g) FROM generate_series(1, ${n}) g`.execute(
     h.db,
   )
+  await sql`ANALYZE event_outbox`.execute(h.db) // as autovacuum would after such a jump
   log(`e2e: outbox filled in ${((performance.now() - t) / 1000).toFixed(1)} s`)
 
   const bb = createEventBackbone({
@@ -260,31 +325,39 @@ async function endToEnd(
     relay: { tenants: [tenant], batchSize: batch, pollMs: 5 },
     republishOnUnknownLoss: false,
   })
-  let applied = 0
-  let delivered = 0
-  const subs: Subscription[] = []
-  for (let c = 0; c < nConsumers; c++) {
-    const consumer = `c${c}`
+  const names = Array.from({ length: nConsumers }, (_, c) => `c${c}`)
+  for (const consumer of names)
     await sql`INSERT INTO bench_event_effects VALUES (${tenant}, ${consumer}, 0)`.execute(h.db)
-    subs.push(
-      await bb.bus.subscribe({
-        group,
-        topics: ['events.probe.sent.v1'],
-        consumerName: `${prefix}-${consumer}`,
-        maxInFlight: batch,
-        batchHandler: async (msgs) => {
-          delivered += msgs.length
-          const fresh = await bb.inbox.apply(group, msgs, async (tx, f) => {
-            // The effect: a counter that would exceed N if any event were applied twice.
-            await sql`UPDATE bench_event_effects SET n = n + ${f.length} WHERE tenant_id = ${tenant} AND consumer = ${consumer}`.execute(
-              tx,
-            )
-          })
-          applied += fresh
-        },
-      }),
-    )
-  }
+  // Consumers in `threads` worker threads (their own event loops, as separate consumer processes).
+  const counts = new Map<Worker, { applied: number; delivered: number }>()
+  const workers = Array.from({ length: threads }, (_, i) => {
+    const job: ConsumerJob = {
+      role: 'e2e-consumer',
+      redisUrl,
+      dbUrl,
+      prefix,
+      tenant,
+      group,
+      consumers: names.filter((_, c) => c % threads === i),
+      batch,
+    }
+    const w = thread(job)
+    counts.set(w, { applied: 0, delivered: 0 })
+    w.on('message', (m: { applied?: number; delivered?: number }) => {
+      if (m.applied !== undefined) counts.set(w, { applied: m.applied, delivered: m.delivered ?? 0 })
+    })
+    return w
+  })
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          w.once('message', () => resolve())
+          w.once('error', reject)
+        }),
+    ),
+  )
+  const total = (k: 'applied' | 'delivered') => [...counts.values()].reduce((a, c) => a + c[k], 0)
   // Disjoint lanes: the relays work in parallel, each key still has one relay.
   const relays: OutboxRelay[] = Array.from({ length: nRelays }, (_, r) =>
     createOutboxRelay({
@@ -297,15 +370,15 @@ async function endToEnd(
       lanes: Array.from({ length: 16 }, (_, l) => l).filter((l) => l % nRelays === r),
     }),
   )
-  await sleep(300) // consumers take their partition leases
   t = performance.now()
   for (const r of relays) await r.start()
   const samples: number[] = []
   let last = 0
   let lastT = t
-  while (applied < n) {
-    await sleep(250)
+  while (total('applied') < n) {
+    await sleep(50)
     const now = performance.now()
+    const applied = total('applied')
     if (now - lastT >= 1000) {
       samples.push(((applied - last) * 1000) / (now - lastT))
       last = applied
@@ -319,8 +392,21 @@ async function endToEnd(
   let unsent = 0
   for (const r of relays) unsent += await r.backlog()
   for (const r of relays) await r.stop()
-  for (const s of subs) await s.close()
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          w.on('message', (m: { closed?: true }) => {
+            if (m.closed) resolve()
+          })
+          w.postMessage({ close: true })
+        }),
+    ),
+  )
+  for (const w of workers) await w.terminate()
   await bb.close()
+  const applied = total('applied')
+  const delivered = total('delivered')
 
   const effects = Number(
     (
@@ -439,9 +525,10 @@ async function tickToAlert(h: DbHandle, redisUrl: string, rate: number, seconds:
 
 export async function main(args: string[]): Promise<void> {
   const n = arg(args, 'events', 300_000)
-  const nRelays = arg(args, 'relays', 2)
-  const nConsumers = arg(args, 'consumers', 2)
+  const nRelays = arg(args, 'relays', 1)
+  const nConsumers = arg(args, 'consumers', 1)
   const batch = arg(args, 'batch', 4000)
+  const threads = arg(args, 'consumer-threads', 1)
   const rate = arg(args, 'tick-rate', 15_000)
   const tickSeconds = arg(args, 'tick-seconds', 10)
   const redisUrl = process.env.MONETA_BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -460,7 +547,7 @@ export async function main(args: string[]): Promise<void> {
   const e2e =
     only === 'ticks'
       ? { eps: NaN, lost: NaN, duplicated: NaN }
-      : await endToEnd(h, redisUrl, n, nRelays, nConsumers, batch)
+      : await endToEnd(h, dbUrl, redisUrl, n, nRelays, nConsumers, Math.min(threads, nConsumers), batch)
   const ticks = only === 'e2e' ? { p99: NaN } : await tickToAlert(h, redisUrl, rate, tickSeconds)
   await h.close()
 

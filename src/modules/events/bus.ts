@@ -49,6 +49,7 @@ export function createEventBus(deps: EventBusDeps): EventBus {
           key: e.key,
           tenantId: e.tenantId,
           payload: e.payload,
+          ...(e.payloadJson === undefined ? {} : { payloadJson: e.payloadJson }),
           occurredAt: e.occurredAt ?? new Date(),
           headers: e.headers ?? {},
         }

@@ -12,6 +12,11 @@ export interface OutgoingEvent {
   readonly key: string
   readonly tenantId: string
   readonly payload: unknown
+  /**
+   * The payload already serialised as JSON (the relay reads it from the outbox as text): adapters
+   * put it on the wire as is instead of serialising `payload` again. Must encode `payload`.
+   */
+  readonly payloadJson?: string
   readonly occurredAt?: Date
   readonly headers?: Readonly<Record<string, string>>
 }
@@ -23,6 +28,7 @@ export interface WireEvent {
   readonly key: string
   readonly tenantId: string
   readonly payload: unknown
+  readonly payloadJson?: string
   readonly occurredAt: Date
   readonly headers: Readonly<Record<string, string>>
 }

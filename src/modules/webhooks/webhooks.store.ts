@@ -433,11 +433,11 @@ export function createWebhooksStore(db: Db) {
       for (;;) {
         const n = await db.transaction().execute(async (tx) => {
           const r = await sql<{ tenant_id: string; delivery_id: string }>`
-            DELETE FROM webhook_deliveries WHERE (tenant_id, delivery_id) IN (
-              SELECT tenant_id, delivery_id FROM webhook_deliveries
+            DELETE FROM webhook_deliveries WHERE ctid = ANY(ARRAY(
+              SELECT ctid FROM webhook_deliveries
               WHERE created_at < ${before} AND status <> 'pending'
                 ${tenants ? sql`AND tenant_id = ANY(${[...tenants]}::text[])` : sql``}
-              LIMIT 5000)
+              LIMIT 5000))
             RETURNING tenant_id, delivery_id`.execute(tx)
           if (r.rows.length === 0) return 0
           await sql`

@@ -81,7 +81,7 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
           ts: String(e.occurredAt.getTime()),
         }
         if (Object.keys(e.headers).length > 0) headers.h = JSON.stringify(e.headers)
-        list.push({ key: e.key, value: JSON.stringify(e.payload), headers })
+        list.push({ key: e.key, value: e.payloadJson ?? JSON.stringify(e.payload), headers })
         byTopic.set(e.topic, list)
       }
       try {
