@@ -72,10 +72,11 @@ describe.runIf(url)('redis streams wire format', () => {
     await transport.publish([first, ...rest])
 
     const stream = `${prefix}:s:${TOPIC}:${partitionOf('acct-1', 2)}`
-    const [[, fields]] = (await redis.xrange(stream, '-', '+', 'COUNT', 1)) as [string, string[]][]
+    const entries = (await redis.xrange(stream, '-', '+', 'COUNT', 1)) as [string, string[]][]
+    const fields: string[] = entries[0]![1]
     expect(fields[0]).toBe('e')
     expect(fields).toHaveLength(2)
-    expect(JSON.parse(fields[1]!)).toEqual({
+    expect(JSON.parse(fields[1] ?? '')).toEqual({
       i: first.id,
       k: 'acct-1',
       t: 'ten_a',
