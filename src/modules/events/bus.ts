@@ -95,7 +95,13 @@ export function createEventBus(deps: EventBusDeps): EventBus {
         )
       }
 
-      const process: BatchHandler = async (messages) => {
+      const lingerMs = options.lingerMs ?? 0
+      const maxInFlight = options.maxInFlight ?? 256
+      const handle: BatchHandler = async (messages) => {
+        await processBatch(messages)
+        if (lingerMs > 0 && messages.length < maxInFlight) await delay(lingerMs)
+      }
+      const processBatch: BatchHandler = async (messages) => {
         const valid: EventMessage[] = []
         for (const m of messages) {
           const problem = catalogue.problem(m.topic, m.payload)
@@ -116,12 +122,12 @@ export function createEventBus(deps: EventBusDeps): EventBus {
           group,
           topics: options.topics,
           consumerName: options.consumerName ?? newId('csm'),
-          maxInFlight: options.maxInFlight ?? 256,
+          maxInFlight,
           claimIdleMs: options.claimIdleMs ?? 30_000,
           from: options.from ?? 'earliest',
           ...(options.ephemeral ? { ephemeral: true } : {}),
         },
-        process,
+        handle,
       )
     },
 

@@ -62,6 +62,12 @@ export interface SubscribeOptions {
   readonly claimIdleMs?: number
   /** Where a new group starts. Default 'earliest'. */
   readonly from?: 'earliest' | 'latest'
+  /**
+   * After a batch smaller than `maxInFlight`, wait this long before taking the next: fewer, larger
+   * batches (and fewer wake-ups) for consumers that are not on a latency path, such as projections
+   * that store what others act on. Default 0.
+   */
+  readonly lingerMs?: number
   /** A per-process group (fan-out to this process only): its broker state is removed on close. */
   readonly ephemeral?: boolean
 }

@@ -343,6 +343,9 @@ export function createMarket(deps: MarketDeps): Market {
           group: ALERT_STORE_GROUP,
           topics: [ALERT_TOPIC],
           maxInFlight: 1000,
+          // Storing is not on the tick-to-alert path: gather alerts for 50 ms per insert rather
+          // than wake for every few, which would take CPU from the evaluator on a small machine.
+          lingerMs: 50,
           batchHandler: (msgs) =>
             store(
               msgs.map((m) => {

@@ -101,6 +101,43 @@ describe('alert engine', () => {
     expect(e.state('MSFT')).toBeUndefined()
   })
 
+  it('over 50,000 ticks (the window compacting and growing many times) state and volume spikes match a recount', () => {
+    const spike = rule('mrl_v', {
+      instrument: 'AAPL',
+      kind: 'volume_spike',
+      params: { multiple: 4, windowSec: 10, minTicks: 5 },
+    })
+    const e = createAlertEngine('ten_1', [spike])
+    const kept: Tick[] = []
+    let seed = 7
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    let ms = 0
+    for (let n = 0; n < 50_000; n++) {
+      // Bursts and pauses: the 60 s state window holds from a handful to thousands of ticks.
+      ms += n % 5000 < 4000 ? Math.floor(rand() * 10) : Math.floor(rand() * 200)
+      const t: Tick = {
+        instrument: 'AAPL',
+        price: 100 + rand() * 10,
+        volume: 1 + Math.floor(rand() * 100),
+        ts: T0 + ms,
+      }
+      if (n % 997 === 0) (t as { volume: number }).volume = 10_000
+      const before = kept.filter((k) => k.ts >= t.ts - 10_000)
+      const fired = e.onTick(t, `t${n}`)
+      const mean = before.reduce((a, k) => a + k.volume, 0) / before.length
+      expect(fired.length, `tick ${n}`).toBe(before.length >= 5 && t.volume >= 4 * mean ? 1 : 0)
+      kept.push(t)
+      while (kept[0]!.ts < t.ts - 60_000) kept.shift()
+      if (n % 1000 === 999) {
+        const s = e.state('AAPL')!
+        const vol = kept.reduce((a, k) => a + k.volume, 0)
+        expect(s.ticks).toBe(kept.length)
+        expect(s.volume).toBe(vol)
+        expect(s.vwap).toBeCloseTo(kept.reduce((a, k) => a + k.price * k.volume, 0) / vol, 6)
+      }
+    }
+  })
+
   it('derives the same alert id from the same rule and tick', () => {
     expect(alertIdOf('mrl_1', 't1')).toBe(alertIdOf('mrl_1', 't1'))
     expect(alertIdOf('mrl_1', 't1')).not.toBe(alertIdOf('mrl_1', 't2'))
