@@ -27,13 +27,14 @@ import { migrateToLatest } from '../src/shared/db/migrate.js'
 import { newId } from '../src/shared/ids.js'
 
 /**
- * npm run bench -- events [--events N] [--relays N] [--consumers N] [--consumer-threads N] [--tick-rate N] [--tick-seconds N] [--batch N] [--only e2e|ticks]
+ * npm run bench -- events [--events N] [--relays N] [--consumers N] [--consumer-threads N] [--live-rate N] [--tick-rate N] [--tick-seconds N] [--batch N] [--only e2e|ticks]
  *
  * 1. ceiling: `redis-benchmark` XADD throughput (pipelined) on the same Redis;
  * 2. end to end: N events already committed in the PostgreSQL outbox → relays (cursor by seq, ADR 0101;
  *    disjoint lanes) → Redis Streams → a consumer group (in its own worker thread, as a consumer
  *    process beside the relay) whose effect commits with its inbox rows; checks that every event's
- *    effect is applied exactly once;
+ *    effect is applied exactly once; with --live-rate N the outbox is filled at N events/s while it
+ *    drains (the figure is then the rate sustained end to end, bounded by N);
  * 3. market: ticks published at a fixed rate through Redis Streams → alert worker (rules, alert rows
  *    in PostgreSQL, alert events) → an alert subscriber; tick-to-alert latency percentiles.
  * Redis: MONETA_BENCH_REDIS_URL or REDIS_URL (default redis://127.0.0.1:6379).
@@ -300,6 +301,7 @@ async function endToEnd(
   nConsumers: number,
   threads: number,
   batch: number,
+  liveRate: number,
 ) {
   const tenant = newId('ten')
   const prefix = newId('bench')
@@ -310,14 +312,18 @@ async function endToEnd(
 
   // Earlier runs' deleted rows would otherwise sit in the indexes this run inserts into.
   await sql`VACUUM event_outbox, event_inbox`.execute(h.db)
-  log(`e2e: committing ${n} events to the outbox (one INSERT … SELECT, keys over 1,000 aggregates)…`)
+  /** Commits events from..to (one INSERT … SELECT, keys over 1,000 aggregates). */
+  const commit = (from: number, to: number) =>
+    sql`INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
+      SELECT ${tenant}, 'events.probe.sent.v1', 'agg' || (g % 1000), jsonb_build_object('n', g)
+      FROM generate_series(${from}::int, ${to}::int) g`.execute(h.db)
   let t = performance.now()
-  await sql`INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
-    SELECT ${tenant}, 'events.probe.sent.v1', 'agg' || (g % 1000), jsonb_build_object('n', g) FROM generate_series(1, ${n}) g`.execute(
-    h.db,
-  )
-  await sql`ANALYZE event_outbox`.execute(h.db) // as autovacuum would after such a jump
-  log(`e2e: outbox filled in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+  if (liveRate === 0) {
+    log(`e2e: committing ${n} events to the outbox (one INSERT … SELECT, keys over 1,000 aggregates)…`)
+    await commit(1, n)
+    await sql`ANALYZE event_outbox`.execute(h.db) // as autovacuum would after such a jump
+    log(`e2e: outbox filled in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+  } else log(`e2e live: producers commit ${liveRate} events/s (a transaction every 10 ms) while the relay and consumer run…`)
 
   const bb = createEventBackbone({
     db: h,
@@ -372,6 +378,23 @@ async function endToEnd(
   )
   t = performance.now()
   for (const r of relays) await r.start()
+  // Live mode: the outbox fills while it drains, as in production; `lastCommit` dates the last event.
+  let produced = 0
+  let lastCommit = 0
+  const producing =
+    liveRate === 0
+      ? Promise.resolve()
+      : (async () => {
+          while (produced < n) {
+            const due = Math.min(n, Math.floor(((performance.now() - t) * liveRate) / 1000)) - produced
+            if (due > 0) {
+              await commit(produced + 1, produced + due)
+              produced += due
+              lastCommit = performance.now()
+            }
+            await sleep(10)
+          }
+        })()
   const samples: number[] = []
   let last = 0
   let lastT = t
@@ -388,6 +411,12 @@ async function endToEnd(
     if (now - t > 300_000) break
   }
   const seconds = (performance.now() - t) / 1000
+  await producing
+  if (liveRate > 0)
+    log(
+      `e2e live: ${produced} committed at ${Math.round(produced / ((lastCommit - t) / 1000))}/s; ` +
+        `the last one applied ${Math.round(performance.now() - lastCommit)} ms after its commit (or less)`,
+    )
   // Rows the relays have not published (their cursors, not a per-row flag: ADR 0101).
   let unsent = 0
   for (const r of relays) unsent += await r.backlog()
@@ -529,6 +558,7 @@ export async function main(args: string[]): Promise<void> {
   const nConsumers = arg(args, 'consumers', 1)
   const batch = arg(args, 'batch', 4000)
   const threads = arg(args, 'consumer-threads', 1)
+  const liveRate = args.includes('--live-rate') ? arg(args, 'live-rate', 50_000) : 0
   const rate = arg(args, 'tick-rate', 15_000)
   const tickSeconds = arg(args, 'tick-seconds', 10)
   const redisUrl = process.env.MONETA_BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -547,7 +577,7 @@ export async function main(args: string[]): Promise<void> {
   const e2e =
     only === 'ticks'
       ? { eps: NaN, lost: NaN, duplicated: NaN }
-      : await endToEnd(h, dbUrl, redisUrl, n, nRelays, nConsumers, Math.min(threads, nConsumers), batch)
+      : await endToEnd(h, dbUrl, redisUrl, n, nRelays, nConsumers, Math.min(threads, nConsumers), batch, liveRate)
   const ticks = only === 'e2e' ? { p99: NaN } : await tickToAlert(h, redisUrl, rate, tickSeconds)
   await h.close()
 
