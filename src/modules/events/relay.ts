@@ -118,6 +118,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let lastProgress = 0
   /** The snapshot xmin seen by the last read: wide gaps are looked up once it has passed them. */
   let lastXmin = 0n
+  /** The next batch, read while the previous one was being published. */
+  let readAhead: { after: bigint; rows: ReturnType<typeof scan> } | undefined
   /** What event_relay_cursors holds for this relay (undefined: no row yet). */
   let savedWatermark: bigint | undefined
   const stats = { published: 0, rounds: 0, poisoned: 0, deadSeqs: 0 }
@@ -330,13 +332,23 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       out.push(...rows)
       next = checked.cursor
     }
-    const { xmax, rows } = await scan(next.scanned)
+    const ahead = readAhead?.after === next.scanned ? readAhead.rows : undefined
+    readAhead = undefined
+    const { xmax, rows } = await (ahead ?? scan(next.scanned))
     next = afterScan(
       next,
       rows.map((r) => big(r.seq!)),
       xmax,
     )
     out.push(...rows.filter((r) => r.mine && !r.failed))
+    // A full batch means more is waiting: read the next one while this one is published (the cursor
+    // logic takes a scan from any snapshot; only the order in which scans are applied matters).
+    if (rows.length >= batchSize && running) {
+      const after = next.scanned
+      const pending = scan(after)
+      pending.catch(() => undefined) // a failed read-ahead is read again by the next round
+      readAhead = { after, rows: pending }
+    }
     const published = out.length > 0 ? await publish(out) : 0
     // Only now, after the bus took the batch: a crash before this line republishes from the old cursor.
     // A new cursor whose opening gap is still open saves nothing: a restart would start it anew.
@@ -411,6 +423,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       running = false
       kick()
       await loopDone
+      await readAhead?.rows.catch(() => undefined)
+      readAhead = undefined
       if (listener) {
         await listener.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined)
         await listener.query('SELECT pg_advisory_unlock_all()').catch(() => undefined)
