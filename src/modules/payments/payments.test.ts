@@ -130,6 +130,19 @@ describe('payment state machine', () => {
     )
   })
 
+  it('a chargeback for money whose refund is in flight is recorded; nothing more is refundable', () => {
+    // Found by the property above (seed -650726999): captured 4, refund of 1 reserved, dispute of 4.
+    const { p } = runSequence([
+      { type: 'captured', amount: 4n },
+      { type: 'refund_reserved', amount: 1n },
+      { type: 'dispute_opened', amount: 4n },
+    ])
+    expect(p.amountDisputed).toBe(4n)
+    expect(p.amountRefundPending).toBe(1n)
+    expect(amountRefundable(p)).toBe(0n)
+    expect(() => plan(p, { type: 'refund_reserved', amount: 1n })).toThrow(/exceeds the refundable 0/)
+  })
+
   it('failed and canceled are final; succeeded only changes amounts', () => {
     fc.assert(
       fc.property(fc.array(factArb, { maxLength: 25 }), (facts) => {

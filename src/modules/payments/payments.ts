@@ -63,11 +63,16 @@ export interface Payment extends PaymentState {
 export const amountCapturable = (p: PaymentState): bigint =>
   p.status === 'requires_capture' ? p.amountAuthorized - p.amountCaptured : 0n
 
-/** What can still be refunded: captured, less refunds done or in flight, less what a dispute took. */
-export const amountRefundable = (p: PaymentState): bigint =>
-  p.status === 'succeeded'
-    ? p.amountCaptured - p.amountRefunded - p.amountRefundPending - p.amountDisputed
-    : 0n
+/**
+ * What can still be refunded: captured, less refunds done or in flight, less what a dispute took.
+ * Never below zero: a chargeback may arrive for money whose refund is still in flight (the bank's
+ * dispute is a fact, not a request), and then nothing more is refundable.
+ */
+export const amountRefundable = (p: PaymentState): bigint => {
+  if (p.status !== 'succeeded') return 0n
+  const left = p.amountCaptured - p.amountRefunded - p.amountRefundPending - p.amountDisputed
+  return left > 0n ? left : 0n
+}
 
 /** Something the gateway said (or we learnt) about a payment. */
 export type Fact =

@@ -246,18 +246,19 @@ export function createRedisTransport(opts: RedisTransportOptions): Transport {
         lastBalance = now
         // One round trip: heartbeat, live member count and every lease renewal.
         const mine = [...owned]
-        const pipe = redis
-          .pipeline()
-          .zadd(membersKey, now + leaseMs, me)
-          .zremrangebyscore(membersKey, '-inf', now)
-          .zcount(membersKey, now, '+inf')
-        for (const s of mine) pipe.eval(RENEW, 1, lease(s), me, leaseMs)
-        const replies = (await pipe.exec()) ?? []
-        const live = Math.max(1, Number(replies[2]?.[1] ?? 1))
+        const [, , counted, ...renewed] = await Promise.allSettled(
+          together(redis, () => [
+            redis.zadd(membersKey, now + leaseMs, me),
+            redis.zremrangebyscore(membersKey, '-inf', now),
+            redis.zcount(membersKey, now, '+inf'),
+            ...mine.map((s) => redis.eval(RENEW, 1, lease(s), me, leaseMs)),
+          ]),
+        )
+        const live = Math.max(1, counted?.status === 'fulfilled' ? Number(counted.value) : 1)
         const target = Math.ceil(units.length / live)
         mine.forEach((s, i) => {
-          const [err, ok] = replies[3 + i] ?? [null, 0]
-          if (err || ok !== 1) {
+          const renewal = renewed[i]
+          if (renewal?.status !== 'fulfilled' || renewal.value !== 1) {
             owned.delete(s)
             draining.delete(s)
           }
