@@ -11,7 +11,7 @@ import { startStripeServer, type StripeServer } from '../../../test/support/vend
 import { startBraintreeServer, type BraintreeServer } from '../../../test/support/vendors/braintree-server.js'
 import { createCatalogue, createOutbox, ledgerEvents } from '../events/index.js'
 import { createLedger, type Ledger } from '../ledger/index.js'
-import { fixedClock } from '../../shared/clock.js'
+import { fixedClock, type Clock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { systemIds } from '../../shared/ids.js'
 import {
@@ -23,9 +23,26 @@ import {
   paymentEvents,
   reconciliationEvents,
   RECONCILIATION_MISMATCH,
+  type GatewayRegistry,
   type Payments,
   type Reconciliation,
 } from './index.js'
+
+/** Ledger, payments and reconciliation over one gateway registry, as the composition root wires them. */
+function wire(h: DbHandle, clock: Clock, registry: GatewayRegistry) {
+  const ledger = createLedger({ db: h.db, clock, ids: systemIds })
+  const outbox = createOutbox(createCatalogue([...ledgerEvents, ...paymentEvents, ...reconciliationEvents]))
+  const payments = createPayments({ db: h.db, clock, ids: systemIds, ledger, gateways: registry, outbox })
+  const rec = createReconciliation({
+    db: h.db,
+    gateways: registry,
+    facts: payments,
+    outbox,
+    clock,
+    ids: systemIds,
+  })
+  return { ledger, payments, rec }
+}
 
 describeEachDb('reconciliation against the local Stripe server', (target) => {
   const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
@@ -46,17 +63,7 @@ describeEachDb('reconciliation against the local Stripe server', (target) => {
     })
     const registry = createGatewayRegistry()
     registry.register(stripe)
-    ledger = createLedger({ db: h.db, clock, ids: systemIds })
-    const outbox = createOutbox(createCatalogue([...ledgerEvents, ...paymentEvents, ...reconciliationEvents]))
-    payments = createPayments({ db: h.db, clock, ids: systemIds, ledger, gateways: registry, outbox })
-    rec = createReconciliation({
-      db: h.db,
-      gateways: registry,
-      facts: payments,
-      outbox,
-      clock,
-      ids: systemIds,
-    })
+    ;({ ledger, payments, rec } = wire(h, clock, registry))
   })
   afterAll(async () => {
     await server.close()
@@ -249,17 +256,7 @@ describeEachDb('reconciliation against the local Braintree server', (target) => 
       ...options,
       environment: new braintree.Environment('127.0.0.1', port, server.url, false, '127.0.0.1', port),
     })
-    ledger = createLedger({ db: h.db, clock, ids: systemIds })
-    const outbox = createOutbox(createCatalogue([...ledgerEvents, ...paymentEvents, ...reconciliationEvents]))
-    payments = createPayments({ db: h.db, clock, ids: systemIds, ledger, gateways: registry, outbox })
-    rec = createReconciliation({
-      db: h.db,
-      gateways: registry,
-      facts: payments,
-      outbox,
-      clock,
-      ids: systemIds,
-    })
+    ;({ ledger, payments, rec } = wire(h, clock, registry))
   })
   afterAll(async () => {
     await server.close()

@@ -94,11 +94,11 @@ function together<T>(client: Redis, send: () => T): T {
 }
 
 /** Waits for every reply; the first failure, if any, becomes the error (none is left unhandled). */
-async function allReplies(replies: readonly Promise<unknown>[]): Promise<unknown[]> {
-  const settled = await Promise.allSettled(replies)
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+async function allReplies(replies: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(replies)).find(
+    (r): r is PromiseRejectedResult => r.status === 'rejected',
+  )
   if (failed) throw failed.reason
-  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value)
 }
 
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`
