@@ -40,6 +40,8 @@ import {
 } from './modules/auth/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { createBankingServices } from './banking-providers.js'
+import { createParties, partiesEvents, type Parties } from './modules/parties/index.js'
+import { moneyExecutors } from './money-executors.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -77,6 +79,8 @@ export interface AppServices {
   readonly auth: Auth
   /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
   readonly banking: Banking
+  /** Customers and counterparties: encrypted details, risk rating, screening, holds on money movement. */
+  readonly parties: Parties
 }
 
 export interface App {
@@ -152,6 +156,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       ...paymentEvents,
       ...reconciliationEvents,
       ...bankingEvents,
+      ...partiesEvents,
     ],
     logger,
   })
@@ -263,6 +268,23 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     fieldCipher: crypto.fieldCipher,
   })
+  // Parties screen through the screening module and hold payouts and bank transfers to possible matches.
+  const parties = createParties({
+    db: db.db,
+    clock,
+    ids,
+    outbox: events.outbox,
+    fieldCipher: crypto.fieldCipher,
+    screening,
+    audit,
+    monitoringAlerts: async (tenant, subjects) => {
+      let n = 0
+      for (const subject of subjects)
+        n += (await monitoring.listAlerts(tenant, { subject, limit: 100 })).length
+      return n
+    },
+    executors: moneyExecutors(payments, banking),
+  })
   return {
     config,
     db,
@@ -283,6 +305,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     reconciliation,
     gatewayWebhooks,
     banking,
+    parties,
   }
 }
 
