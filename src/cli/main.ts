@@ -15,6 +15,7 @@ import { registerEndpointCommands } from './commands/endpoints.js'
 import { registerOperatorCommands } from './commands/operators.js'
 import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
+import { registerCasesCommands } from './commands/cases.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
 const program = new Command('moneta')
@@ -36,6 +37,7 @@ registerEndpointCommands(program)
 registerOperatorCommands(program)
 registerAttackCommands(program)
 registerBankingCommands(program)
+registerCasesCommands(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -15,6 +15,7 @@ import { registerAuthRoutes } from './auth.js'
 import { registerApiKeyRoutes } from './api-keys.js'
 import { registerOidcRoutes } from './oidc.js'
 import { registerBankingRoutes } from './banking.js'
+import { registerCaseRoutes } from './cases.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -33,4 +34,5 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerApiKeyRoutes(app, services)
   registerOidcRoutes(app, services)
   registerBankingRoutes(app, services)
+  registerCaseRoutes(app, services)
 }
