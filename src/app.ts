@@ -39,8 +39,9 @@ import {
   type Auth,
 } from './modules/auth/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
+import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
 import { createBankingServices } from './banking-providers.js'
-import { createParties, partiesEvents, type Parties } from './modules/parties/index.js'
+import { createParties, partiesEvents, partyOfSubject, type Parties } from './modules/parties/index.js'
 import { moneyExecutors } from './money-executors.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
@@ -81,6 +82,8 @@ export interface AppServices {
   readonly banking: Banking
   /** Customers and counterparties: encrypted details, risk rating, screening, holds on money movement. */
   readonly parties: Parties
+  /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
+  readonly cases: Cases
 }
 
 export interface App {
@@ -111,6 +114,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
+    onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool reconnects'),
   })
   await migrateToLatest(db.db, allMigrations, allRoutines)
   const clock = opts.clock ?? systemClock
@@ -157,13 +161,21 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       ...reconciliationEvents,
       ...bankingEvents,
       ...partiesEvents,
+      ...casesEvents,
     ],
     logger,
   })
   const market = createMarket({ db: db.db, events, clock, logger })
   // Alerts go to the events outbox in the alert's transaction.
   const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
-  const screening = createScreening({ db: db.db, clock, ids, logger, outbox: events.outbox })
+  const screening = createScreening({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    outbox: events.outbox,
+    subjectOwner: partyOfSubject,
+  })
   const auth = createAuth({
     db: db.db,
     clock,
@@ -285,6 +297,23 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     },
     executors: moneyExecutors(payments, banking),
   })
+  // Case actions are audited in the change's transaction (the adapter queues until audit writes in tx).
+  const cases = createCases({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    outbox: events.outbox,
+    audit: {
+      record: (_tx, entry) => {
+        audit.record(entry)
+        return Promise.resolve()
+      },
+    },
+    fieldCipher: crypto.fieldCipher,
+    sla: config.cases.slaHours,
+    fourEyes: { strongMatchScore: config.cases.strongMatchScore },
+  })
   return {
     config,
     db,
@@ -306,6 +335,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     gatewayWebhooks,
     banking,
     parties,
+    cases,
   }
 }
 
@@ -432,6 +462,18 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       startLedgerConsumer(services.events.bus, services.monitoring).then(
         (sub) => subscriptions.push(sub),
         (err: unknown) => services.logger.error({ err }, 'monitoring ledger consumer failed to start'),
+      )
+      // Alerts of the enabled sources (MONETA_CASES_SOURCES) land in cases through the consumer inbox.
+      if (config.cases.sources.length > 0) {
+        services.cases.startConsumer(services.events.bus, services.events.inbox, config.cases.sources).then(
+          (sub) => subscriptions.push(sub),
+          (err: unknown) => services.logger.error({ err }, 'cases alert consumer failed to start'),
+        )
+      }
+      // A list update's rescreen hits on parties' names make them possible matches (parties.party.screened.v1).
+      services.parties.startListUpdateConsumer(services.events.bus).then(
+        (sub) => subscriptions.push(sub),
+        (err: unknown) => services.logger.error({ err }, 'parties list-update consumer failed to start'),
       )
       // Outgoing webhooks: every event fans out to the tenant's matching endpoints; the worker sends them.
       services.webhooks.startConsumer().then(

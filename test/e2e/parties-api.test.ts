@@ -149,6 +149,71 @@ for (const target of testDbTargets()) {
       expect(JSON.stringify(events)).not.toMatch(/Khalid|Smith|1962/)
     })
 
+    it('a list update rescreens parties: the new hit carries the party id and makes it a possible match', async () => {
+      const p = (
+        await call('POST', '/v1/parties', {
+          kind: 'person',
+          roles: ['customer'],
+          names: [{ value: 'Ana Lima' }, { value: 'Viktor Petrovich Bout' }],
+        })
+      ).json<{ party: PartyJson }>().party
+      expect(p.screening.status).toBe('clear')
+      const sdn2 = `${SDN}\r\n9999,"BOUT, Viktor Petrovich","individual","SDGT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- `
+      const imported = await t.app.services.screening.importList(t.tenantId, {
+        name: 'sdn',
+        files: new Map([['sdn.csv', Buffer.from(sdn2)]]),
+      })
+      expect(imported.rescreen?.alertsCreated).toBeGreaterThanOrEqual(1)
+      const rows = (await t.app.services.db.db
+        .selectFrom('event_outbox' as never)
+        .select(['payload' as never])
+        .where('topic' as never, '=', 'screening.alert.created.v1' as never)
+        .where('tenant_id' as never, '=', t.tenantId as never)
+        .execute()) as { payload: Record<string, unknown> | string }[]
+      const alerts = rows
+        .map((r) =>
+          typeof r.payload === 'string' ? (JSON.parse(r.payload) as Record<string, unknown>) : r.payload,
+        )
+        .filter((x) => x.partyId === p.id)
+      expect(alerts).toEqual([
+        expect.objectContaining({
+          partyId: p.id,
+          subjectId: `${p.id}:1`,
+          entryKey: '9999',
+          source: 'rescreen',
+        }),
+      ])
+      // What the workers' consumer does with it (idempotent: the second delivery changes nothing).
+      const a = alerts[0]!
+      const alert = {
+        alertId: String(a.alertId),
+        partyId: p.id,
+        subjectId: String(a.subjectId),
+        listId: String(a.listId),
+        entryKey: String(a.entryKey),
+        score: Number(a.score),
+      }
+      expect(await t.app.services.parties.applyListHit(t.tenantId, alert)).toBe(true)
+      expect(await t.app.services.parties.applyListHit(t.tenantId, alert)).toBe(false)
+      const after = (await call('GET', `/v1/parties/${p.id}`)).json<PartyJson>()
+      expect(after).toMatchObject({ screening: { status: 'possible_match' }, risk: { level: 'high' } })
+      const screened = (await t.app.services.db.db
+        .selectFrom('event_outbox' as never)
+        .select(['payload' as never])
+        .where('topic' as never, '=', 'parties.party.screened.v1' as never)
+        .where('partition_key' as never, '=', p.id as never)
+        .execute()) as { payload: Record<string, unknown> | string }[]
+      const last = screened
+        .map((r) =>
+          typeof r.payload === 'string' ? (JSON.parse(r.payload) as Record<string, unknown>) : r.payload,
+        )
+        .at(-1)
+      expect(last).toMatchObject({
+        trigger: 'list_update',
+        newHits: [{ entryKey: '9999', alertId: alert.alertId }],
+      })
+    })
+
     it("holds a sanctioned counterparty's payout until a decision, then releases or rejects it", async () => {
       const pay = await call('POST', '/v1/payments', {
         amount: '50000',

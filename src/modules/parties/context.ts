@@ -39,6 +39,7 @@ export interface PartiesScreeningPort {
     },
   ): Promise<{ decisionId: string }>
   alerts(tenantId: string, subjectId?: string): Promise<Record<string, unknown>[]>
+  listStatus(tenantId: string): Promise<readonly unknown[]>
 }
 
 export interface PartiesDeps {

@@ -12,6 +12,8 @@ export type { PartyPatch } from './change.js'
 export type { ScreenOutcome, ScreenTrigger } from './screen.js'
 export { NO_LISTS_WARNING } from './screen.js'
 export { HOLD_KINDS } from './holds.js'
+export { PARTIES_SCREENING_GROUP } from './list-update.js'
+export type { PartyAlert } from './list-update.js'
 export type { HoldKind, HoldExecutor, MoneyCommand } from './holds.js'
 export type { HoldRow, StoredHit } from './parties.store.js'
 export {

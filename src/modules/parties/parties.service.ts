@@ -5,6 +5,8 @@ import { createContext, type Actor, type PartiesContext, type PartiesDeps } from
 import { createParty, type CreatePartyInput, type CreatePartyResult } from './onboard.js'
 import { transitionParty, updateParty, type PartyPatch } from './change.js'
 import { decideHit, screenParty, type ScreenOutcome } from './screen.js'
+import { applyListHit, startListUpdateConsumer, type PartyAlert } from './list-update.js'
+import type { EventBus, Subscription } from '../events/index.js'
 import {
   decideHold,
   submitMoneyCommand,
@@ -90,6 +92,10 @@ export interface Parties {
     input: { decision: 'release' | 'reject'; reason: string; confirmMatch?: boolean | undefined },
     actor: Actor,
   ): Promise<{ hold: HoldRow; result?: { objectId: string; value: unknown } }>
+  /** A list update's rescreen hit one of the party's names (idempotent). */
+  applyListHit(tenant: string, alert: PartyAlert): Promise<boolean>
+  /** Consumes `screening.alert.created.v1` rescreen alerts on parties (workers). */
+  startListUpdateConsumer(bus: EventBus): Promise<Subscription>
   /** Internal: the shared context (the list-update listener and tests use it). */
   readonly context: PartiesContext
 }
@@ -169,5 +175,7 @@ export function createParties(deps: CreatePartiesDeps): Parties {
       return h
     },
     decideHold: (tenant, id, input, actor) => decideHold(ctx, executors, tenant, id, input, actor),
+    applyListHit: (tenant, alert) => applyListHit(ctx, tenant, alert),
+    startListUpdateConsumer: (bus) => startListUpdateConsumer(ctx, bus),
   }
 }
