@@ -209,5 +209,11 @@ export interface GeneratorConfig {
 export const GENERATOR_CONFIGS: Readonly<Record<'classic' | 'tuning' | 'holdout', GeneratorConfig>> = {
   classic: { name: 'classic', ranges: CLASSIC_RANGES, seeds: [42], customers: 10_000, days: 90 },
   tuning: { name: 'tuning', ranges: TUNING_RANGES, seeds: [11, 12, 13], customers: 10_000, days: 90 },
-  holdout: { name: 'holdout', ranges: HOLDOUT_RANGES, seeds: [1001, 1002, 1003], customers: 10_000, days: 90 },
+  holdout: {
+    name: 'holdout',
+    ranges: HOLDOUT_RANGES,
+    seeds: [1001, 1002, 1003],
+    customers: 10_000,
+    days: 90,
+  },
 }
