@@ -146,7 +146,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     db,
     bus:
       config.eventBus === 'redis' && config.redisUrl
-        ? { kind: 'redis', url: config.redisUrl }
+        ? { kind: 'redis', url: config.redisUrl, prefix: config.redisPrefix }
         : config.eventBus === 'kafka'
           ? { kind: 'kafka', brokers: config.kafkaBrokers }
           : { kind: 'memory' },

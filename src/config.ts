@@ -15,6 +15,8 @@ export interface Config {
   readonly dbPoolSize: number
   readonly apiKey: Secret | undefined
   readonly redisUrl: string | undefined
+  /** Prefix of every Redis key (event streams, leases, rate limits): one per deployment sharing a Redis. */
+  readonly redisPrefix: string
   /** Event bus: memory (in-process), redis (REDIS_URL) or kafka (MONETA_KAFKA_BROKERS). */
   readonly eventBus: 'memory' | 'redis' | 'kafka'
   readonly kafkaBrokers: readonly string[]
@@ -220,6 +222,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_DB_POOL_SIZE: 'dbPoolSize',
   MONETA_API_KEY: 'apiKey',
   REDIS_URL: 'redisUrl',
+  MONETA_REDIS_PREFIX: 'redisPrefix',
   MONETA_EVENT_BUS: 'eventBus',
   MONETA_KAFKA_BROKERS: 'kafkaBrokers',
   MONETA_OUTBOX_RETENTION_MS: 'outboxRetentionMs',
@@ -351,6 +354,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const redisUrl = get('REDIS_URL')
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
     problems.push('REDIS_URL must start with redis:// or rediss://.')
+  const redisPrefix = get('MONETA_REDIS_PREFIX') ?? 'moneta'
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(redisPrefix) || redisPrefix.endsWith(':'))
+    problems.push(
+      'MONETA_REDIS_PREFIX is 1 to 64 letters, digits, "_", ".", "-" or ":" (not ending with ":"), e.g. "moneta-eu".',
+    )
   const apiKey = get('MONETA_API_KEY')
   if (apiKey !== undefined && apiKey.length < 24) {
     problems.push(
@@ -385,6 +393,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: int('MONETA_DB_POOL_SIZE', 10, 1, 200),
     apiKey: apiKey === undefined ? undefined : new Secret(apiKey),
     redisUrl,
+    redisPrefix,
     eventBus: eventBus as Config['eventBus'],
     kafkaBrokers,
     outboxRetentionMs: int('MONETA_OUTBOX_RETENTION_MS', 7 * 24 * 3_600_000, 60_000, 365 * 24 * 3_600_000),
