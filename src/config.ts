@@ -159,9 +159,9 @@ export interface GatewayWebhooksConfig {
 }
 
 export interface WebhooksConfig {
-  /** Plain http to any host (otherwise only localhost / 127.0.0.1). */
+  /** Plain http (default false: https only, localhost included). */
   readonly allowHttp: boolean
-  /** Endpoints on private / loopback addresses; default true unless NODE_ENV=production. */
+  /** Endpoints on private / loopback / reserved addresses (default false, in every environment). */
   readonly allowPrivate: boolean
   readonly timeoutMs: number
   /** How long a rotated-out secret keeps signing. */
@@ -386,7 +386,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : int('MONETA_AUDIT_RETENTION_DAYS', 0, 1, 36_500),
     webhooks: {
       allowHttp: bool('MONETA_WEBHOOKS_ALLOW_HTTP', false),
-      allowPrivate: bool('MONETA_WEBHOOKS_ALLOW_PRIVATE', env.NODE_ENV !== 'production'),
+      // The SSRF guard is on unless switched off by name: never by the absence of NODE_ENV.
+      allowPrivate: bool('MONETA_WEBHOOKS_ALLOW_PRIVATE', false),
       timeoutMs: int('MONETA_WEBHOOKS_TIMEOUT_MS', 10_000, 100, 60_000),
       rotationOverlapMs: int('MONETA_WEBHOOKS_SECRET_OVERLAP_MS', 24 * 3_600_000, 0, 7 * 24 * 3_600_000),
       disableAfterMs: int(
