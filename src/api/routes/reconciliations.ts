@@ -24,6 +24,9 @@ const RunSchema = Type.Object({
   records: Type.Integer(),
   facts: Type.Integer(),
   otherTenants: Type.Integer(),
+  platformOnly: Type.Integer({
+    description: "Records no tenant can be named for (payouts, account fees): shown in the platform owner's runs only",
+  }),
   error: Text,
   startedAt: Type.String(),
   finishedAt: Type.String(),
@@ -43,6 +46,7 @@ const runJson = (r: ReconciliationRun) => ({
   records: r.records,
   facts: r.facts,
   otherTenants: r.otherTenants,
+  platformOnly: r.platformOnly,
   error: r.error,
   startedAt: r.startedAt.toISOString(),
   finishedAt: r.finishedAt.toISOString(),
