@@ -103,6 +103,11 @@ export interface BankingConfig {
         caFile: string | undefined
       }
     | undefined
+  /**
+   * The built-in sandbox bank (fake accounts; demo and tests): on unless NODE_ENV=production or
+   * MONETA_BANKING_SANDBOX=false. Its webhook secret: MONETA_SANDBOX_BANK_WEBHOOK_SECRET, else random.
+   */
+  readonly sandbox: { webhookSecret: Secret | undefined } | undefined
   /** Provider used when a link-token request names none: plaid when configured, else sandbox. */
   readonly defaultProvider: 'sandbox' | 'plaid' | 'teller'
   /** Items not synced for this long are synced by the poll (webhooks can be lost). */
@@ -423,7 +428,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhooks: int('MONETA_RATE_LIMIT_WEBHOOKS', 20_000, 1, 100_000_000),
     },
     trustProxy: trustProxy(get('MONETA_TRUST_PROXY')),
-    banking: bankingConfig(get, int, problems),
+    banking: bankingConfig(get, int, bool, problems, env.NODE_ENV === 'production'),
     payments: {
       sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),
       sweepAfterMs: int('MONETA_PAYMENTS_SWEEP_AFTER_MS', 60_000, 0, 24 * 3_600_000),
@@ -442,7 +447,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function bankingConfig(
   get: (name: string) => string | undefined,
   int: (name: string, fallback: number, min: number, max: number) => number,
+  bool: (name: string, fallback: boolean) => boolean,
   problems: string[],
+  production: boolean,
 ): BankingConfig {
   const clientId = get('MONETA_PLAID_CLIENT_ID')
   const secret = get('MONETA_PLAID_SECRET')
@@ -487,15 +494,29 @@ function bankingConfig(
           caFile: get('MONETA_TELLER_CA_FILE'),
         }
       : undefined
-  const provider = get('MONETA_BANKING_PROVIDER') ?? (plaid ? 'plaid' : 'sandbox')
+  // The sandbox bank links fake accounts and accepts webhooks signed with its secret: off in
+  // production unless switched on by name, and its secret is per deployment (random if unset).
+  const sandboxOn = bool('MONETA_BANKING_SANDBOX', !production)
+  const sandboxSecret = get('MONETA_SANDBOX_BANK_WEBHOOK_SECRET')
+  if (sandboxSecret !== undefined && sandboxSecret.length < 32)
+    problems.push(
+      'MONETA_SANDBOX_BANK_WEBHOOK_SECRET must be at least 32 characters (`openssl rand -hex 32`).',
+    )
+  const provider =
+    get('MONETA_BANKING_PROVIDER') ?? (plaid ? 'plaid' : teller && !sandboxOn ? 'teller' : 'sandbox')
   if (!['sandbox', 'plaid', 'teller'].includes(provider)) {
     problems.push(`MONETA_BANKING_PROVIDER must be sandbox, plaid or teller, got "${provider}".`)
   } else if ((provider === 'plaid' && !plaid) || (provider === 'teller' && !teller)) {
     problems.push(`MONETA_BANKING_PROVIDER=${provider} but that provider is not configured.`)
+  } else if (provider === 'sandbox' && !sandboxOn && get('MONETA_BANKING_PROVIDER') !== undefined) {
+    problems.push('MONETA_BANKING_PROVIDER=sandbox but the sandbox bank is off (MONETA_BANKING_SANDBOX).')
   }
   return {
     plaid,
     teller,
+    sandbox: sandboxOn
+      ? { webhookSecret: sandboxSecret === undefined ? undefined : new Secret(sandboxSecret) }
+      : undefined,
     defaultProvider: provider as BankingConfig['defaultProvider'],
     pollMs: int('MONETA_BANKING_POLL_MS', 3_600_000, 1000, 7 * 24 * 3_600_000),
     publicUrl: get('MONETA_PUBLIC_URL')?.replace(/\/$/, ''),
