@@ -39,7 +39,10 @@ import {
   type Auth,
 } from './modules/auth/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
+import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
 import { createBankingServices } from './banking-providers.js'
+import { createParties, partiesEvents, partyOfSubject, type Parties } from './modules/parties/index.js'
+import { moneyExecutors } from './money-executors.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -77,6 +80,10 @@ export interface AppServices {
   readonly auth: Auth
   /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
   readonly banking: Banking
+  /** Customers and counterparties: encrypted details, risk rating, screening, holds on money movement. */
+  readonly parties: Parties
+  /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
+  readonly cases: Cases
 }
 
 export interface App {
@@ -107,6 +114,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
+    onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool reconnects'),
   })
   await migrateToLatest(db.db, allMigrations, allRoutines)
   const clock = opts.clock ?? systemClock
@@ -138,7 +146,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     db,
     bus:
       config.eventBus === 'redis' && config.redisUrl
-        ? { kind: 'redis', url: config.redisUrl }
+        ? { kind: 'redis', url: config.redisUrl, prefix: config.redisPrefix }
         : config.eventBus === 'kafka'
           ? { kind: 'kafka', brokers: config.kafkaBrokers }
           : { kind: 'memory' },
@@ -152,13 +160,22 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       ...paymentEvents,
       ...reconciliationEvents,
       ...bankingEvents,
+      ...partiesEvents,
+      ...casesEvents,
     ],
     logger,
   })
   const market = createMarket({ db: db.db, events, clock, logger })
   // Alerts go to the events outbox in the alert's transaction.
   const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
-  const screening = createScreening({ db: db.db, clock, ids, logger, outbox: events.outbox })
+  const screening = createScreening({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    outbox: events.outbox,
+    subjectOwner: partyOfSubject,
+  })
   const auth = createAuth({
     db: db.db,
     clock,
@@ -263,6 +280,40 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     fieldCipher: crypto.fieldCipher,
   })
+  // Parties screen through the screening module and hold payouts and bank transfers to possible matches.
+  const parties = createParties({
+    db: db.db,
+    clock,
+    ids,
+    outbox: events.outbox,
+    fieldCipher: crypto.fieldCipher,
+    screening,
+    audit,
+    monitoringAlerts: async (tenant, subjects) => {
+      let n = 0
+      for (const subject of subjects)
+        n += (await monitoring.listAlerts(tenant, { subject, limit: 100 })).length
+      return n
+    },
+    executors: moneyExecutors(payments, banking),
+  })
+  // Case actions are audited in the change's transaction (the adapter queues until audit writes in tx).
+  const cases = createCases({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    outbox: events.outbox,
+    audit: {
+      record: (_tx, entry) => {
+        audit.record(entry)
+        return Promise.resolve()
+      },
+    },
+    fieldCipher: crypto.fieldCipher,
+    sla: config.cases.slaHours,
+    fourEyes: { strongMatchScore: config.cases.strongMatchScore },
+  })
   return {
     config,
     db,
@@ -283,6 +334,8 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     reconciliation,
     gatewayWebhooks,
     banking,
+    parties,
+    cases,
   }
 }
 
@@ -409,6 +462,18 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       startLedgerConsumer(services.events.bus, services.monitoring).then(
         (sub) => subscriptions.push(sub),
         (err: unknown) => services.logger.error({ err }, 'monitoring ledger consumer failed to start'),
+      )
+      // Alerts of the enabled sources (MONETA_CASES_SOURCES) land in cases through the consumer inbox.
+      if (config.cases.sources.length > 0) {
+        services.cases.startConsumer(services.events.bus, services.events.inbox, config.cases.sources).then(
+          (sub) => subscriptions.push(sub),
+          (err: unknown) => services.logger.error({ err }, 'cases alert consumer failed to start'),
+        )
+      }
+      // A list update's rescreen hits on parties' names make them possible matches (parties.party.screened.v1).
+      services.parties.startListUpdateConsumer(services.events.bus).then(
+        (sub) => subscriptions.push(sub),
+        (err: unknown) => services.logger.error({ err }, 'parties list-update consumer failed to start'),
       )
       // Outgoing webhooks: every event fans out to the tenant's matching endpoints; the worker sends them.
       services.webhooks.startConsumer().then(

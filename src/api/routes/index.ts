@@ -12,9 +12,12 @@ import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 import { registerPaymentRoutes } from './payments.js'
 import { registerReconciliationRoutes } from './reconciliations.js'
 import { registerAuthRoutes } from './auth.js'
+import { registerOperatorAdminRoutes } from './operator-admin.js'
 import { registerApiKeyRoutes } from './api-keys.js'
 import { registerOidcRoutes } from './oidc.js'
 import { registerBankingRoutes } from './banking.js'
+import { registerPartiesRoutes } from './parties.js'
+import { registerCaseRoutes } from './cases.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -30,7 +33,10 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerPaymentRoutes(app, services)
   registerReconciliationRoutes(app, services)
   registerAuthRoutes(app, services)
+  registerOperatorAdminRoutes(app, services)
   registerApiKeyRoutes(app, services)
   registerOidcRoutes(app, services)
   registerBankingRoutes(app, services)
+  registerPartiesRoutes(app, services)
+  registerCaseRoutes(app, services)
 }
