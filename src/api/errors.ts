@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isConnectionLoss } from '../shared/db/retry.js'
 import { AppError, isAppError } from '../shared/errors.js'
 import { apiError } from './api.errors.js'
 import { describePattern } from './schemas.js'
@@ -52,7 +53,12 @@ function fromFastify(err: FastifyError): AppError | undefined {
 const INTERNAL_MESSAGE = 'Internal error; it has been logged.'
 
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
-  const appError = isAppError(err) ? err : fromFastify(err as FastifyError)
+  const appError = isAppError(err)
+    ? err
+    : isConnectionLoss(err)
+      ? // The pool has already replaced the connection: the request may be retried as it is.
+        new AppError('DATABASE_UNAVAILABLE', 'unavailable', 'The database connection was lost; retry.')
+      : fromFastify(err as FastifyError)
   if (!appError) {
     return {
       status: 500,

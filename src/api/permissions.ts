@@ -20,6 +20,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/operators': 'operators:admin',
   'GET /v1/operators': 'operators:admin',
   'POST /v1/operators/:id/unlock': 'operators:admin',
+  // Offboarding and account changes (the handler also checks the caller holds the operator's role)
+  'POST /v1/operators/:id/disable': 'operators:admin',
+  'PUT /v1/operators/:id/role': 'operators:admin',
+  'POST /v1/operators/:id/password': 'operators:admin',
+  'POST /v1/auth/password': 'session:self',
   'POST /v1/api-keys': 'api_keys:admin',
   'GET /v1/api-keys': 'api_keys:admin',
   'POST /v1/api-keys/:id/rotate': 'api_keys:admin',
@@ -75,6 +80,19 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/screening/decisions': 'screening:write',
   'GET /v1/screening/lists': 'screening:read',
   'GET /v1/screening/alerts': 'screening:read',
+
+  // Compliance cases (personal data; approving a four-eyes closing needs cases:approve)
+  'GET /v1/cases': 'cases:read',
+  'GET /v1/cases/labels': 'cases:read',
+  'GET /v1/cases/:id': 'cases:read',
+  'POST /v1/cases/:id/assign': 'cases:write',
+  'POST /v1/cases/:id/status': 'cases:write',
+  'POST /v1/cases/:id/comments': 'cases:write',
+  'POST /v1/cases/:id/links': 'cases:write',
+  'POST /v1/cases/:id/attachments': 'cases:write',
+  'GET /v1/cases/:id/attachments/:attachmentId': 'cases:read',
+  'POST /v1/cases/:id/close': 'cases:write',
+  'POST /v1/cases/:id/approve': 'cases:approve',
 
   // Card vault (revealing a PAN also needs the explicit vault:detokenize scope inside the vault)
   'POST /v1/vault/cards': 'vault:write',

@@ -13,8 +13,10 @@ import { registerScreeningCommands } from './commands/screening.js'
 import { registerMonitoringCommands } from './commands/monitoring.js'
 import { registerEndpointCommands } from './commands/endpoints.js'
 import { registerOperatorCommands } from './commands/operators.js'
+import { registerApiKeyCommands } from './commands/api-keys.js'
 import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
+import { registerCasesCommands } from './commands/cases.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
 const program = new Command('moneta')
@@ -34,8 +36,10 @@ registerScreeningCommands(program)
 registerMonitoringCommands(program)
 registerEndpointCommands(program)
 registerOperatorCommands(program)
+registerApiKeyCommands(program)
 registerAttackCommands(program)
 registerBankingCommands(program)
+registerCasesCommands(program)
 
 try {
   await program.parseAsync(process.argv)
