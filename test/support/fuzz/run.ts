@@ -33,6 +33,8 @@ export interface FuzzOptions extends Omit<RequestOptions, 'knownStrings'> {
   send(req: FuzzRequest): Promise<FuzzResponse>
   /** A request unanswered after this long is a finding (a stalled event loop or a hung handler). */
   readonly timeoutMs?: number
+  /** Ids never offered to requests (the fuzzer's own API key: revoking it would end the run). */
+  readonly protectedIds?: readonly string[]
   readonly progress?: (done: number) => void
 }
 
@@ -75,7 +77,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     if (problem)
       findings.push({ index: i, problem, request: req, status: res.status, body: res.body.slice(0, 500) })
     if (res.status < 300 && known.length < 500) {
-      for (const m of res.body.matchAll(ID_LIKE)) if (!known.includes(m[1]!)) known.push(m[1]!)
+      for (const m of res.body.matchAll(ID_LIKE)) {
+        const id = m[1]!
+        if (!known.includes(id) && !opts.protectedIds?.includes(id)) known.push(id)
+      }
     }
   }
   return {
