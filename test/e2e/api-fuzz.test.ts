@@ -16,6 +16,7 @@ import { documentedErrorCodes, runFuzz, summarize } from '../support/fuzz/run.js
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122)
 const BUDGET = Number(process.env.FUZZ_REQUESTS ?? 3000)
+const BANK_SECRET = 'fuzz-sandbox-bank-webhook-secret'
 const GATEWAY_SECRET = `whsec_${Buffer.from('fuzz-gateway-webhook-secret-32-b').toString('base64')}`
 
 /** The signed webhook routes, as concrete operations with the body their sender signs. */
@@ -74,7 +75,7 @@ const idOf = (body: string): string => {
   }
 }
 
-const bankSandbox = createSandboxProvider()
+const bankSandbox = createSandboxProvider({ webhookSecret: BANK_SECRET })
 const signers: Record<string, Signer> = {
   '/v1/webhooks/sandbox': (body) => ({
     'content-type': 'application/json',
@@ -105,6 +106,7 @@ describe(`API fuzzer over the OpenAPI document (${target.name})`, () => {
     t = await createTestApp(target, {
       env: {
         MONETA_SANDBOX_WEBHOOK_SECRET: GATEWAY_SECRET,
+        MONETA_SANDBOX_BANK_WEBHOOK_SECRET: BANK_SECRET,
         MONETA_RATE_LIMIT_PER_KEY: '100000000',
         MONETA_RATE_LIMIT_PER_ADDRESS: '100000000',
         MONETA_RATE_LIMIT_LOGIN: '100000000',

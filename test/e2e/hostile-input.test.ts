@@ -10,12 +10,15 @@ import { describeEachDb } from '../support/db.js'
  * and finding 8): each used to answer 500 (or 503, or leave a payment stuck); each is now refused at
  * the edge with a 4xx and a documented code, for every route.
  */
+const BANK_SECRET = 'fuzz-sandbox-bank-webhook-secret'
 const GATEWAY_SECRET = `whsec_${Buffer.from('hostile-gateway-webhook-secret-3').toString('base64')}`
 
 describeEachDb('hostile input at the edge', (target) => {
   let t: TestApp
   beforeAll(async () => {
-    t = await createTestApp(target, { env: { MONETA_SANDBOX_WEBHOOK_SECRET: GATEWAY_SECRET } })
+    t = await createTestApp(target, {
+      env: { MONETA_SANDBOX_WEBHOOK_SECRET: GATEWAY_SECRET, MONETA_SANDBOX_BANK_WEBHOOK_SECRET: BANK_SECRET },
+    })
   })
   afterAll(async () => t.close())
 
@@ -171,7 +174,7 @@ describeEachDb('hostile input at the edge', (target) => {
 
   it('answers a correctly signed bank webhook that is not JSON or has fields of the wrong type with 400', async () => {
     // Signed as the sandbox bank signs: over JSON.stringify of the object (the bytes sent).
-    const bank = createSandboxProvider()
+    const bank = createSandboxProvider({ webhookSecret: BANK_SECRET })
     const signed = (body: string) =>
       t.app.server.inject({
         method: 'POST',
