@@ -282,6 +282,21 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       },
     },
     fieldCipher: crypto.fieldCipher,
+    // A SAR describes the subject account's pattern: monitoring's stored history of that account.
+    history: {
+      ofAccount: async (tenant, account, from, to, limit) =>
+        (await monitoring.accountTransactions(tenant, account, from, to, limit)).map((t) => ({
+          id: t.id,
+          at: new Date(t.at).toISOString(),
+          amount: t.amount.toString(),
+          currency: t.currency,
+          kind: t.kind,
+          src: t.src,
+          dst: t.dst,
+          ...(t.srcCountry ? { srcCountry: t.srcCountry } : {}),
+          ...(t.dstCountry ? { dstCountry: t.dstCountry } : {}),
+        })),
+    },
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },
   })

@@ -19,6 +19,8 @@ import { close, decide, type CloseResult, type Proposal } from './closing.js'
 import type { CaseAuditSink, CasesContext, PartyLookup, TransactionHistory } from './context.js'
 import { ingestAlerts, startAlertConsumer, type IntakeResult } from './intake.js'
 import { listQueue, type QueueFilter, type QueuePage } from './queue.js'
+import { sarToBsaXml, sarToHtml } from './sar-export.js'
+import { draftSar, editSar, getSar, sarVersions, type SarEdit, type SarVersion } from './sar.service.js'
 import { caseView, labels, type AlertLabel, type CaseView } from './views.js'
 import { assign, attach, comment, link, moveTo, readAttachment, type AttachmentMeta } from './workflow.js'
 
@@ -89,6 +91,25 @@ export interface Cases {
   ): Promise<CloseResult | { status: 'rejected'; proposal: Proposal }>
   /** Closed cases' outcomes per alert: the structured labels a risk model trains on. */
   labels(tenant: string, opts?: { after?: Date; limit?: number }): Promise<AlertLabel[]>
+  /** A new SAR draft version built from the case's facts now (also on a closed case). */
+  draftSar(tenant: string, caseId: string, actor: Actor): Promise<SarVersion>
+  /** A new version with the analyst's changes. CASES_SAR_NOT_FOUND · CASES_SAR_STALE. */
+  editSar(
+    tenant: string,
+    caseId: string,
+    input: { baseVersion: number; changes: SarEdit; note?: string },
+    actor: Actor,
+  ): Promise<SarVersion>
+  /** The latest draft (or a version). CASES_SAR_NOT_FOUND. */
+  getSar(tenant: string, caseId: string, version?: number): Promise<SarVersion>
+  sarVersions(tenant: string, caseId: string): Promise<Omit<SarVersion, 'draft'>[]>
+  /** The draft as JSON, readable HTML or FinCEN BSA XML batch structure. */
+  exportSar(
+    tenant: string,
+    caseId: string,
+    format: 'json' | 'html' | 'xml',
+    version?: number,
+  ): Promise<{ contentType: string; body: string }>
   /** The shared context (SAR drafts and evidence bundles build on it). */
   readonly context: CasesContext
 }
@@ -131,5 +152,16 @@ export function createCases(deps: CasesDeps): Cases {
     close: (tenant, caseId, input, actor) => close(ctx, tenant, caseId, input, actor),
     decide: (tenant, caseId, input, actor) => decide(ctx, tenant, caseId, input, actor),
     labels: (tenant, opts) => labels(ctx, tenant, opts),
+    draftSar: (tenant, caseId, actor) => draftSar(ctx, tenant, caseId, actor),
+    editSar: (tenant, caseId, input, actor) => editSar(ctx, tenant, caseId, input, actor),
+    getSar: (tenant, caseId, version) => getSar(ctx, tenant, caseId, version),
+    sarVersions: (tenant, caseId) => sarVersions(ctx, tenant, caseId),
+    async exportSar(tenant, caseId, format, version) {
+      const v = await getSar(ctx, tenant, caseId, version)
+      if (format === 'html') return { contentType: 'text/html; charset=utf-8', body: sarToHtml(v.draft, v) }
+      if (format === 'xml')
+        return { contentType: 'application/xml', body: sarToBsaXml(v.draft, ctx.clock.now()) }
+      return { contentType: 'application/json', body: JSON.stringify(v) }
+    },
   }
 }
