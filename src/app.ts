@@ -1,3 +1,4 @@
+import { sign } from 'node:crypto'
 import pino, { type Logger } from 'pino'
 import { buildServer, type ApiApp } from './api/server.js'
 import type { Config } from './config.js'
@@ -296,6 +297,18 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
           ...(t.srcCountry ? { srcCountry: t.srcCountry } : {}),
           ...(t.dstCountry ? { dstCountry: t.dstCountry } : {}),
         })),
+    },
+    // Bundles are signed with the audit log's Ed25519 key: one pinned public key checks bundle and checkpoint.
+    evidence: {
+      audit,
+      signer: () => {
+        const keys = crypto.keyring.auditKeys()
+        return {
+          keyId: keys.keyId,
+          publicKey: keys.publicKeyRaw,
+          sign: (data) => sign(null, data, keys.signingKey),
+        }
+      },
     },
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { AppServices } from '../../app.js'
-import { ALERT_SOURCES, CASE_OUTCOMES, type Actor, type SarEdit } from '../../modules/cases/index.js'
+import { ALERT_SOURCES, CASE_OUTCOMES, type Actor } from '../../modules/cases/index.js'
 import { AppError } from '../../shared/errors.js'
 import { ErrorResponse } from '../error-schema.js'
 import { tenantOf, type ApiApp } from '../server.js'
@@ -399,7 +399,7 @@ export function registerCaseRoutes(app: ApiApp, services: AppServices): void {
         req.params.id,
         {
           baseVersion: req.body.baseVersion,
-          changes: req.body.changes as SarEdit,
+          changes: req.body.changes,
           ...(req.body.note ? { note: req.body.note } : {}),
         },
         actorOf(req),
@@ -417,5 +417,29 @@ export function registerCaseRoutes(app: ApiApp, services: AppServices): void {
       },
     },
     async (req) => ({ versions: await cases.sarVersions(tenantOf(req), req.params.id) }),
+  )
+
+  app.get(
+    '/v1/cases/:id/evidence',
+    {
+      schema: {
+        tags: ['cases'],
+        summary:
+          'Signed evidence bundle: case, alerts, transactions, decisions, SAR draft, audit entries with RFC 6962 inclusion proofs; check with `moneta audit verify-bundle`',
+        params: Params,
+        response: {
+          200: Body('the bundle (canonical JSON: save the bytes as they are)'),
+          400: ErrorResponse,
+          404: ErrorResponse,
+        },
+      },
+    },
+    async (req, reply) => {
+      const text = await cases.evidenceBundle(tenantOf(req), req.params.id, actorOf(req))
+      return reply
+        .header('content-type', 'application/json')
+        .header('content-disposition', `attachment; filename="${req.params.id}.evidence.json"`)
+        .send(text)
+    },
   )
 }

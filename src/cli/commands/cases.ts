@@ -176,5 +176,21 @@ export function registerCasesCommands(program: Command): Command {
           else process.stdout.write(`${out.body}\n`)
         }),
     )
+  cases
+    .command('evidence <id>')
+    .description('Write the signed evidence bundle (verify it with `moneta audit verify-bundle FILE`)')
+    .option('--out <file>', 'output file (default: stdout)')
+    .option('--tenant <id>', 'tenant', DEFAULT_TENANT)
+    .option('--as <email>', 'act as this operator')
+    .action(async (id: string, o: Common & { out?: string }) =>
+      withServices(async (s) => {
+        const text = await s.cases.evidenceBundle(o.tenant, id, await actorFor(s, o.tenant, o.as))
+        await s.audit.flush()
+        if (o.out) {
+          writeFileSync(o.out, text)
+          process.stderr.write(`evidence bundle of ${id} written to ${o.out} (${text.length} bytes)\n`)
+        } else process.stdout.write(text)
+      }),
+    )
   return cases
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, sign } from 'node:crypto'
 import { sql } from 'kysely'
 import { XMLParser } from 'fast-xml-parser'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -14,6 +14,7 @@ import { screeningEvents } from '../screening/index.js'
 import type { Actor, CaseAlert } from './cases.js'
 import { casesEvents } from './cases.events.js'
 import { createCases, type Cases } from './cases.service.js'
+import { verifyEvidenceBundle } from './bundle-verify.js'
 import { ingestMessages } from './intake.js'
 
 const analyst = (id: string, grants: string[] = ['cases:*']): Actor => ({
@@ -60,6 +61,7 @@ describeEachDb('cases service (integration)', (target) => {
   let h: DbHandle
   let cases: Cases
   let audit: Audit
+  let publicKey = ''
   const clock = fixedClock(new Date('2026-04-01T12:00:00Z'))
   beforeAll(async () => {
     h = await openTestDb(target)
@@ -78,7 +80,19 @@ describeEachDb('cases service (integration)', (target) => {
       audit: { record: (_tx, e) => Promise.resolve(audit.record(e)) },
       fieldCipher: crypto.fieldCipher,
       sla: { monitoring: 72, screening: 24, market: 48 },
+      evidence: {
+        audit,
+        signer: () => {
+          const keys = crypto.keyring.auditKeys()
+          return {
+            keyId: keys.keyId,
+            publicKey: keys.publicKeyRaw,
+            sign: (d) => sign(null, d, keys.signingKey),
+          }
+        },
+      },
     })
+    publicKey = crypto.keyring.auditKeys().publicKeyRaw.toString('base64')
   }, 180_000)
   afterAll(async () => {
     await audit.close()
@@ -405,5 +419,45 @@ describeEachDb('cases service (integration)', (target) => {
     const subject = (at(activity, 'fc2:Party') as Node[]).find((p) => p['fc2:ActivityPartyTypeCode'] === 33)
     expect(at(subject, 'fc2:PartyName', 'fc2:RawEntityIndividualLastName')).toBe('Jane Roe')
     expect(at(activity, 'fc2:ActivityNarrativeInformation', 'fc2:NarrativeText')).toContain('WHO: Jane Roe')
+  })
+
+  it('exports a signed evidence bundle that verifies offline and fails after any one byte is edited', async () => {
+    const tenant = freshTenant()
+    await cases.ingest(tenant, [monitoringAlert({ alertId: 'b1' }), monitoringAlert({ alertId: 'b2' })])
+    const { caseId } = (await cases.queue(tenant)).cases[0]!
+    const alice = analyst('alice')
+    await cases.comment(tenant, caseId, 'looked at the deposit slips', alice)
+    await cases.close(tenant, caseId, { outcome: 'true_positive', reason: 'pattern confirmed' }, alice)
+    await cases.decide(tenant, caseId, { approve: true }, analyst('bob'))
+    await cases.draftSar(tenant, caseId, alice)
+    // Another case's entries must not be in this bundle.
+    await cases.ingest(tenant, [monitoringAlert({ alertId: 'other', subject: 'acc_other' })])
+    const text = await cases.evidenceBundle(tenant, caseId, alice)
+    const ok = verifyEvidenceBundle(text, publicKey)
+    expect(ok.problems).toEqual([])
+    expect(ok).toMatchObject({ ok: true, caseId, tenant })
+    const body = (JSON.parse(text) as { body: { audit: { entries: { entry: string }[] }; sar: unknown } })
+      .body
+    const actions = body.audit.entries.map((e) => (JSON.parse(e.entry) as { action: string }).action)
+    expect(actions).toEqual([
+      'cases.case.open',
+      'cases.case.comment',
+      'cases.case.propose_close',
+      'cases.case.approve',
+      'cases.case.sar_draft',
+    ])
+    expect(body.sar).not.toBeNull()
+    expect(text).not.toContain('acc_other')
+    // Another key is refused when the signer is pinned.
+    expect(verifyEvidenceBundle(text, randomBytes(32).toString('base64')).ok).toBe(false)
+    // One byte edited anywhere (200 positions spread over the file): refused every time.
+    const bytes = Buffer.from(text)
+    for (let k = 0; k < 200; k++) {
+      const i = Math.floor((k * (bytes.length - 1)) / 199)
+      const edited = Buffer.from(bytes)
+      edited[i] = edited[i] === 0x31 ? 0x32 : 0x31 // '1' ↔ '2', else '1'
+      const r = verifyEvidenceBundle(edited.toString('utf8'), publicKey)
+      expect(r.ok, `byte ${i} edited`).toBe(false)
+    }
   })
 })

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
@@ -19,10 +20,12 @@ import { close, decide, type CloseResult, type Proposal } from './closing.js'
 import type { CaseAuditSink, CasesContext, PartyLookup, TransactionHistory } from './context.js'
 import { ingestAlerts, startAlertConsumer, type IntakeResult } from './intake.js'
 import { listQueue, type QueueFilter, type QueuePage } from './queue.js'
+import { buildEvidenceBundle, type BundleAudit, type BundleSigner } from './bundle.js'
+import { casesError } from './cases.errors.js'
 import { sarToBsaXml, sarToHtml } from './sar-export.js'
 import { draftSar, editSar, getSar, sarVersions, type SarEdit, type SarVersion } from './sar.service.js'
 import { caseView, labels, type AlertLabel, type CaseView } from './views.js'
-import { assign, attach, comment, link, moveTo, readAttachment, type AttachmentMeta } from './workflow.js'
+import { assign, attach, comment, link, moveTo, readAttachment, withCase, type AttachmentMeta } from './workflow.js'
 
 export interface CasesDeps {
   readonly db: Db
@@ -36,6 +39,8 @@ export interface CasesDeps {
   readonly fourEyes?: Partial<FourEyesPolicy>
   readonly parties?: PartyLookup | undefined
   readonly history?: TransactionHistory | undefined
+  /** Evidence bundles: the audit log (entries, proofs, checkpoints) and the key that signs bundles. */
+  readonly evidence?: { readonly audit: BundleAudit; readonly signer: () => BundleSigner } | undefined
 }
 
 /**
@@ -110,6 +115,11 @@ export interface Cases {
     format: 'json' | 'html' | 'xml',
     version?: number,
   ): Promise<{ contentType: string; body: string }>
+  /**
+   * The signed evidence bundle (canonical JSON text): case, alerts, transactions, decisions, SAR draft,
+   * every audit entry touching them with inclusion proofs against a signed checkpoint. Audited.
+   */
+  evidenceBundle(tenant: string, caseId: string, actor: Actor): Promise<string>
   /** The shared context (SAR drafts and evidence bundles build on it). */
   readonly context: CasesContext
 }
@@ -156,6 +166,24 @@ export function createCases(deps: CasesDeps): Cases {
     editSar: (tenant, caseId, input, actor) => editSar(ctx, tenant, caseId, input, actor),
     getSar: (tenant, caseId, version) => getSar(ctx, tenant, caseId, version),
     sarVersions: (tenant, caseId) => sarVersions(ctx, tenant, caseId),
+    async evidenceBundle(tenant, caseId, actor) {
+      if (!deps.evidence) throw casesError('CASES_BUNDLE_INVALID', 'evidence bundles are not configured')
+      const text = await buildEvidenceBundle(ctx, deps.evidence.audit, deps.evidence.signer(), tenant, caseId, actor)
+      await withCase(
+        ctx,
+        tenant,
+        caseId,
+        actor,
+        'evidence_exported',
+        () =>
+          Promise.resolve({
+            result: undefined,
+            details: { sha256: createHash('sha256').update(text).digest('hex'), bytes: text.length },
+          }),
+        { allowClosed: true },
+      )
+      return text
+    },
     async exportSar(tenant, caseId, format, version) {
       const v = await getSar(ctx, tenant, caseId, version)
       if (format === 'html') return { contentType: 'text/html; charset=utf-8', body: sarToHtml(v.draft, v) }
