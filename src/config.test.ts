@@ -13,6 +13,23 @@ describe('config', () => {
     expect(Object.isFrozen(c)).toBe(true)
   })
 
+  it('secure defaults (issue 15 findings 2 and 8): SSRF guard on, https only, no sandbox bank in production', () => {
+    const dev = loadConfig(base)
+    expect(dev.webhooks).toMatchObject({ allowPrivate: false, allowHttp: false })
+    expect(dev.banking.sandbox).toEqual({ webhookSecret: undefined })
+    const prod = loadConfig({ ...base, NODE_ENV: 'production', MONETA_API_KEY: 'k'.repeat(40) })
+    expect(prod.webhooks).toMatchObject({ allowPrivate: false, allowHttp: false })
+    expect(prod.banking.sandbox).toBeUndefined()
+    const optedIn = loadConfig({
+      ...base,
+      MONETA_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      MONETA_BANKING_SANDBOX: 'false',
+    })
+    expect(optedIn.webhooks.allowPrivate).toBe(true)
+    expect(optedIn.banking.sandbox).toBeUndefined()
+    expect(() => loadConfig({ ...base, MONETA_SANDBOX_BANK_WEBHOOK_SECRET: 'short' })).toThrow(/at least 32/)
+  })
+
   it('collects every problem with a message that says what to fix', () => {
     try {
       loadConfig({
@@ -55,6 +72,15 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, MONETA_EVENT_BUS: 'kafka' })).toThrow(/needs MONETA_KAFKA_BROKERS/)
     expect(() => loadConfig({ ...base, MONETA_EVENT_BUS: 'redis' })).toThrow(/needs REDIS_URL/)
     expect(() => loadConfig({ ...base, MONETA_EVENT_BUS: 'rabbit' })).toThrow(/memory, redis or kafka/)
+  })
+
+  it('takes a Redis key prefix per deployment (default moneta) and refuses a malformed one', () => {
+    expect(loadConfig(base).redisPrefix).toBe('moneta')
+    expect(loadConfig({ ...base, MONETA_REDIS_PREFIX: 'moneta-eu:tenants-a' }).redisPrefix).toBe(
+      'moneta-eu:tenants-a',
+    )
+    for (const bad of ['with space', 'trailing:', 'x'.repeat(65), '{hash}'])
+      expect(() => loadConfig({ ...base, MONETA_REDIS_PREFIX: bad })).toThrow(/MONETA_REDIS_PREFIX/)
   })
 
   it('refuses a missing config file that was asked for', () => {
