@@ -312,6 +312,17 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       },
     },
     fieldCipher: crypto.fieldCipher,
+    // The case view shows the party (decrypted details: cases:read already sees personal data).
+    parties: {
+      get: async (tenant, partyId) => {
+        try {
+          return { ...(await parties.get(tenant, partyId)) }
+        } catch (err) {
+          if ((err as { code?: string }).code === 'PARTY_NOT_FOUND') return undefined
+          throw err
+        }
+      },
+    },
     // A SAR describes the subject account's pattern: monitoring's stored history of that account.
     history: {
       ofAccount: async (tenant, account, from, to, limit) =>

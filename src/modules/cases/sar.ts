@@ -166,6 +166,12 @@ export function money(minor: bigint, code: string): string {
   }
 }
 
+/** The legal name of a party from the parties module (details.names[0].value), if the case knows it. */
+function partyName(p: Readonly<Record<string, unknown>> | null): string | null {
+  const names = (p?.details as { names?: { value?: unknown }[] } | undefined)?.names
+  return str(names?.[0]?.value) ?? str(p?.name) ?? null
+}
+
 const day = (iso: string): string => iso.slice(0, 10)
 const list = (xs: readonly string[], none: string): string => (xs.length === 0 ? none : xs.join(', '))
 
@@ -209,7 +215,7 @@ export function buildSarDraft(f: SarFacts): SarDraft {
   const times = [...txns.map((t) => t.at), ...alertTimes].sort()
   const from = times[0] ?? null
   const to = times[times.length - 1] ?? null
-  const name = str(f.party?.name) ?? str(f.party?.displayName) ?? null
+  const name = partyName(f.party)
   const countries = [
     ...new Set(txns.flatMap((t) => [t.srcCountry, t.dstCountry].filter((x) => !!x))),
   ] as string[]
