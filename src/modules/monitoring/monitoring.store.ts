@@ -254,7 +254,10 @@ export function createMonitoringStore(db: Db) {
       return r.rows.map((x) => ({ name: x.name, version: Number(x.version), items: x.items }))
     },
 
-    async upsertParties(tenant: string, parties: readonly Party[]): Promise<void> {
+    async upsertParties(tenant: string, given: readonly Party[]): Promise<void> {
+      // The same id twice in one batch: the last one wins, as it does in the engine's party map
+      // (one INSERT … ON CONFLICT may not touch a row twice).
+      const parties = [...new Map(given.map((p) => [p.id, p])).values()]
       for (let i = 0; i < parties.length; i += 5000) {
         const chunk = parties.slice(i, i + 5000)
         await sql`
