@@ -365,6 +365,17 @@ export function createMonitoringStore(db: Db) {
       }
     },
 
+    /** An account's transactions (as payer or payee) in [from, to], oldest first (cases' SAR facts). */
+    async accountTransactions(tenant: string, account: string, from: Date, to: Date, limit: number): Promise<MonTxn[]> {
+      const r = await sql<TxnRow>`
+        SELECT txn_id, at, amount, currency, kind, src, dst, src_country, dst_country, src_customer, dst_customer,
+               device, card, address
+        FROM monitoring_transactions
+        WHERE tenant_id = ${tenant} AND at >= ${from} AND at <= ${to} AND (src = ${account} OR dst = ${account})
+        ORDER BY at, txn_id LIMIT ${limit}`.execute(db)
+      return r.rows.map(toTxn)
+    },
+
     async txnRange(tenant: string): Promise<{ from: number; to: number; count: number } | undefined> {
       const r = await sql<{ lo: Date | null; hi: Date | null; n: bigint }>`
         SELECT min(at) AS lo, max(at) AS hi, count(*) AS n FROM monitoring_transactions WHERE tenant_id = ${tenant}`.execute(
