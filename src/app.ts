@@ -1,3 +1,4 @@
+import { sign } from 'node:crypto'
 import pino, { type Logger } from 'pino'
 import { buildServer, type ApiApp } from './api/server.js'
 import type { Config } from './config.js'
@@ -41,6 +42,8 @@ import {
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
 import { createBankingServices } from './banking-providers.js'
+import { createParties, partiesEvents, partyOfSubject, type Parties } from './modules/parties/index.js'
+import { moneyExecutors } from './money-executors.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -78,6 +81,8 @@ export interface AppServices {
   readonly auth: Auth
   /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
   readonly banking: Banking
+  /** Customers and counterparties: encrypted details, risk rating, screening, holds on money movement. */
+  readonly parties: Parties
   /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
   readonly cases: Cases
 }
@@ -156,6 +161,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       ...paymentEvents,
       ...reconciliationEvents,
       ...bankingEvents,
+      ...partiesEvents,
       ...casesEvents,
     ],
     logger,
@@ -163,7 +169,14 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   const market = createMarket({ db: db.db, events, clock, logger })
   // Alerts go to the events outbox in the alert's transaction.
   const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
-  const screening = createScreening({ db: db.db, clock, ids, logger, outbox: events.outbox })
+  const screening = createScreening({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    outbox: events.outbox,
+    subjectOwner: partyOfSubject,
+  })
   const auth = createAuth({
     db: db.db,
     clock,
@@ -225,6 +238,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     gateways,
     sweepAfterMs: config.payments.sweepAfterMs,
+    keyTakeoverMs: config.payments.keyTakeoverMs,
   })
   const reconciliation = createReconciliation({
     db: db.db,
@@ -268,6 +282,23 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     fieldCipher: crypto.fieldCipher,
   })
+  // Parties screen through the screening module and hold payouts and bank transfers to possible matches.
+  const parties = createParties({
+    db: db.db,
+    clock,
+    ids,
+    outbox: events.outbox,
+    fieldCipher: crypto.fieldCipher,
+    screening,
+    audit,
+    monitoringAlerts: async (tenant, subjects) => {
+      let n = 0
+      for (const subject of subjects)
+        n += (await monitoring.listAlerts(tenant, { subject, limit: 100 })).length
+      return n
+    },
+    executors: moneyExecutors(payments, banking),
+  })
   // Case actions are audited in the change's transaction (the adapter queues until audit writes in tx).
   const cases = createCases({
     db: db.db,
@@ -282,6 +313,44 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       },
     },
     fieldCipher: crypto.fieldCipher,
+    // The case view shows the party (decrypted details: cases:read already sees personal data).
+    parties: {
+      get: async (tenant, partyId) => {
+        try {
+          return { ...(await parties.get(tenant, partyId)) }
+        } catch (err) {
+          if ((err as { code?: string }).code === 'PARTY_NOT_FOUND') return undefined
+          throw err
+        }
+      },
+    },
+    // A SAR describes the subject account's pattern: monitoring's stored history of that account.
+    history: {
+      ofAccount: async (tenant, account, from, to, limit) =>
+        (await monitoring.accountTransactions(tenant, account, from, to, limit)).map((t) => ({
+          id: t.id,
+          at: new Date(t.at).toISOString(),
+          amount: t.amount.toString(),
+          currency: t.currency,
+          kind: t.kind,
+          src: t.src,
+          dst: t.dst,
+          ...(t.srcCountry ? { srcCountry: t.srcCountry } : {}),
+          ...(t.dstCountry ? { dstCountry: t.dstCountry } : {}),
+        })),
+    },
+    // Bundles are signed with the audit log's Ed25519 key: one pinned public key checks bundle and checkpoint.
+    evidence: {
+      audit,
+      signer: () => {
+        const keys = crypto.keyring.auditKeys()
+        return {
+          keyId: keys.keyId,
+          publicKey: keys.publicKeyRaw,
+          sign: (data) => sign(null, data, keys.signingKey),
+        }
+      },
+    },
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },
   })
@@ -305,6 +374,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     reconciliation,
     gatewayWebhooks,
     banking,
+    parties,
     cases,
   }
 }
@@ -440,6 +510,11 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           (err: unknown) => services.logger.error({ err }, 'cases alert consumer failed to start'),
         )
       }
+      // A list update's rescreen hits on parties' names make them possible matches (parties.party.screened.v1).
+      services.parties.startListUpdateConsumer(services.events.bus).then(
+        (sub) => subscriptions.push(sub),
+        (err: unknown) => services.logger.error({ err }, 'parties list-update consumer failed to start'),
+      )
       // Outgoing webhooks: every event fans out to the tenant's matching endpoints; the worker sends them.
       services.webhooks.startConsumer().then(
         (sub) => subscriptions.push(sub),

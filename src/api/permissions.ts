@@ -79,9 +79,24 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   // Sanctions screening (names, dates of birth: personal data)
   'POST /v1/screening/check': 'screening:write',
   'POST /v1/screening/check/batch': 'screening:write',
-  'POST /v1/screening/decisions': 'screening:write',
+  // Decisions clear or confirm matches and release held money: their own permission (analysts, not operators).
+  'POST /v1/screening/decisions': 'screening:decide',
   'GET /v1/screening/lists': 'screening:read',
   'GET /v1/screening/alerts': 'screening:read',
+  'GET /v1/screening/holds': 'screening:read',
+  'GET /v1/screening/holds/:id': 'screening:read',
+  'POST /v1/screening/holds/:id/decision': 'screening:decide',
+
+  // Parties: customers and counterparties (names, dates of birth, identifiers: personal data)
+  'POST /v1/parties': 'parties:write',
+  'GET /v1/parties': 'parties:read',
+  'GET /v1/parties/:id': 'parties:read',
+  'PATCH /v1/parties/:id': 'parties:write',
+  'POST /v1/parties/:id/status': 'parties:write',
+  'POST /v1/parties/:id/screen': 'parties:write',
+  'GET /v1/parties/:id/screening': 'parties:read',
+  'POST /v1/parties/:id/decisions': 'screening:decide',
+  'GET /v1/parties/:id/links': 'parties:read',
 
   // Compliance cases (personal data; approving a four-eyes closing needs cases:approve)
   'GET /v1/cases': 'cases:read',
@@ -95,6 +110,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/cases/:id/attachments/:attachmentId': 'cases:read',
   'POST /v1/cases/:id/close': 'cases:write',
   'POST /v1/cases/:id/approve': 'cases:approve',
+  'POST /v1/cases/:id/sar': 'cases:write',
+  'GET /v1/cases/:id/sar': 'cases:read',
+  'PATCH /v1/cases/:id/sar': 'cases:write',
+  'GET /v1/cases/:id/sar/versions': 'cases:read',
+  'GET /v1/cases/:id/evidence': 'cases:read',
 
   // Card vault (revealing a PAN also needs the explicit vault:detokenize scope inside the vault)
   'POST /v1/vault/cards': 'vault:write',

@@ -10,7 +10,9 @@ import {
 } from '../../modules/payments/index.js'
 import { AppError } from '../../shared/errors.js'
 import { parseAmount } from '../../shared/money.js'
+import { MAX_PAYMENT_AMOUNT, MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { actorOf } from './parties.js'
 
 // ---- schemas ----
 
@@ -18,6 +20,8 @@ const Amount = Type.String({
   pattern: '^[0-9]{1,20}$',
   description: 'Integer minor units, e.g. "1050" = 10.50 USD',
 })
+// What a caller may ask to move: bounded so that no single payment can fill a ledger account.
+const RequestAmount = MinorUnits({ positive: true, max: MAX_PAYMENT_AMOUNT })
 const CurrencyCode = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' })
 const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String({ maxLength: 500 }), {
   maxProperties: 50,
@@ -82,10 +86,11 @@ const PayoutSchema = Type.Object({
   status: Type.String(),
   gatewayRef: Nullable(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
+  partyId: Type.Optional(Type.String()),
 })
 const CreateBody = Type.Object(
   {
-    amount: Amount,
+    amount: RequestAmount,
     currency: CurrencyCode,
     paymentMethod: Type.String({
       minLength: 1,
@@ -101,9 +106,9 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 )
 const Empty = Type.Object({}, { additionalProperties: false })
-const CaptureBody = Type.Object({ amount: Type.Optional(Amount) }, { additionalProperties: false })
+const CaptureBody = Type.Object({ amount: Type.Optional(RequestAmount) }, { additionalProperties: false })
 const RefundBody = Type.Object(
-  { amount: Type.Optional(Amount), reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { amount: Type.Optional(RequestAmount), reason: Type.Optional(Type.String({ maxLength: 500 })) },
   { additionalProperties: false },
 )
 // Only metadata: amount and currency are fixed at creation, so they are unknown fields here (400).
@@ -153,9 +158,16 @@ const RulesBody = Type.Object(
 )
 const PayoutBody = Type.Object(
   {
-    amount: Amount,
+    amount: RequestAmount,
     currency: CurrencyCode,
     gateway: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    partyId: Type.Optional(
+      Type.String({
+        pattern: '^pty_[0-9a-f]{32}$',
+        description:
+          'Counterparty: screened before money moves; a possible match holds the payout (409 SCREENING_REVIEW_REQUIRED)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -490,16 +502,14 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       },
     },
     async (req, reply) => {
-      const payout = await payments.payout(
+      // Through the parties screening gate: a counterparty that may be sanctioned holds the payout.
+      const { partyId, ...request } = req.body
+      const done = await services.parties.submit(
         tenantOf(req),
-        {
-          gateway: req.body.gateway ?? 'sandbox',
-          amount: parseAmount(req.body.amount),
-          currency: req.body.currency,
-        },
-        { idempotencyKey: keyOf(req) },
+        { kind: 'payout', partyId, idempotencyKey: keyOf(req), request },
+        actorOf(req),
       )
-      return reply.status(201).send(payoutJson(payout))
+      return reply.status(201).send({ ...payoutJson(done.value as Payout), ...(partyId ? { partyId } : {}) })
     },
   )
 
