@@ -238,6 +238,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     gateways,
     sweepAfterMs: config.payments.sweepAfterMs,
+    keyTakeoverMs: config.payments.keyTakeoverMs,
   })
   const reconciliation = createReconciliation({
     db: db.db,
