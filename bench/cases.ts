@@ -208,10 +208,10 @@ export async function main(args: string[]): Promise<void> {
                                opened_at, updated_at, closed_at, outcome, alert_count)
       SELECT ${queueTenant}, 'case_' || lpad(to_hex(g), 32, '0'), 'k' || g, 'pty_' || (g % 200000), 'acc_' || g,
              (ARRAY['monitoring','monitoring','monitoring','screening','market'])[1 + g % 5],
-             st, 1 + (hashint % 4), CASE WHEN hashint % 3 = 0 THEN NULL ELSE 'op_' || (hashint % 40) END,
+             st, 1 + (hashint % 4), CASE WHEN h2 % 3 = 0 THEN NULL ELSE 'op_' || (h2 % 40) END,
              now() + ((hashint % 20000) - 5000) * interval '1 minute', now() - interval '1 day', now(),
              CASE WHEN st = 'closed' THEN now() END, CASE WHEN st = 'closed' THEN 'no_issue' END, 1
-      FROM (SELECT g, abs(hashtext(g::text)) AS hashint,
+      FROM (SELECT g, abs(hashtext(g::text)) AS hashint, abs(hashtext('a' || g)) AS h2,
                    (ARRAY['closed','closed','closed','closed','closed','closed','open','open','investigating','escalated'])[1 + abs(hashtext('s' || g)) % 10] AS st
             FROM generate_series(1, ${caseCount}) AS g) x`.execute(h.db)
     await sql`ANALYZE cases_cases`.execute(h.db)
