@@ -42,9 +42,19 @@ import {
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
 import { createBankingServices } from './banking-providers.js'
-import { createParties, partiesEvents, partyOfSubject, type Parties } from './modules/parties/index.js'
+import {
+  createListRefresher,
+  createParties,
+  partiesEvents,
+  partyOfSubject,
+  type ListRefresher,
+  type Parties,
+} from './modules/parties/index.js'
 import { moneyExecutors } from './money-executors.js'
 import { systemClock, type Clock } from './shared/clock.js'
+import { createMetrics, type Metrics } from './shared/metrics.js'
+import { instrumentDecisions, instrumentLedger, registerDatabaseGauges } from './metrics-wiring.js'
+import { everyWithoutOverlap } from './shared/interval.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
 import { systemIds, type IdGenerator } from './shared/ids.js'
@@ -56,6 +66,8 @@ export interface AppServices {
   readonly clock: Clock
   readonly ids: IdGenerator
   readonly logger: Logger
+  /** Prometheus registry and the instruments the edge and wrappers observe (docs/metrics.md). */
+  readonly metrics: Metrics
   readonly platform: Platform
   readonly ledger: Ledger
   /** Field encryption, blind indexes, key rotation, card vault. */
@@ -83,6 +95,8 @@ export interface AppServices {
   readonly banking: Banking
   /** Customers and counterparties: encrypted details, risk rating, screening, holds on money movement. */
   readonly parties: Parties
+  /** Sanctions list sources (MONETA_LISTS_*): fetched on a schedule, checked, imported, parties rescreened. */
+  readonly lists: ListRefresher
   /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
   readonly cases: Cases
 }
@@ -121,7 +135,13 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   const clock = opts.clock ?? systemClock
   const ids = systemIds
   const platform = createPlatform(db.db, clock)
-  const ledger = createLedger({ db: db.db, clock, ids, batchMax: config.ledgerBatchMax, logger })
+  // Metrics wrap the interfaces every other module is handed (docs/metrics.md).
+  const metrics = createMetrics()
+  registerDatabaseGauges(metrics, db.db)
+  const ledger = instrumentLedger(
+    createLedger({ db: db.db, clock, ids, batchMax: config.ledgerBatchMax, logger }),
+    metrics,
+  )
   // The master key comes from MONETA_MASTER_KEY / MONETA_MASTER_KEY_FILE, else <dataDir>/master.key.
   const crypto = await createCrypto({
     db: db.db,
@@ -168,15 +188,20 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   })
   const market = createMarket({ db: db.db, events, clock, logger })
   // Alerts go to the events outbox in the alert's transaction.
-  const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
-  const screening = createScreening({
-    db: db.db,
-    clock,
-    ids,
-    logger,
-    outbox: events.outbox,
-    subjectOwner: partyOfSubject,
-  })
+  const { monitoring, screening } = instrumentDecisions(
+    {
+      monitoring: createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox }),
+      screening: createScreening({
+        db: db.db,
+        clock,
+        ids,
+        logger,
+        outbox: events.outbox,
+        subjectOwner: partyOfSubject,
+      }),
+    },
+    metrics,
+  )
   const auth = createAuth({
     db: db.db,
     clock,
@@ -299,6 +324,18 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     },
     executors: moneyExecutors(payments, banking),
   })
+  const lists = createListRefresher({
+    db: db.db,
+    clock,
+    ids,
+    outbox: events.outbox,
+    logger,
+    audit,
+    screening,
+    sources: config.lists.sources,
+    tenants: () => platform.tenantIds(),
+    fetchTimeoutMs: config.lists.fetchTimeoutMs,
+  })
   // Case actions are audited in the change's transaction (the adapter queues until audit writes in tx).
   const cases = createCases({
     db: db.db,
@@ -360,6 +397,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     clock,
     ids,
     logger,
+    metrics,
     platform,
     ledger,
     crypto,
@@ -375,6 +413,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     gatewayWebhooks,
     banking,
     parties,
+    lists,
     cases,
   }
 }
@@ -413,31 +452,23 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       bankPoll.unref()
       timers.push(bankPoll)
       // Payments whose gateway outcome is unknown (timeouts, crashes mid-call) are settled by asking it.
-      let sweeping = false
-      const paymentSweep = setInterval(() => {
-        if (sweeping) return
-        sweeping = true
-        services.payments
-          .sweep()
-          .catch((err: unknown) => services.logger.error({ err }, 'payment sweep failed'))
-          .finally(() => (sweeping = false))
-      }, config.payments.sweepMs)
-      paymentSweep.unref()
-      timers.push(paymentSweep)
+      timers.push(
+        everyWithoutOverlap(
+          config.payments.sweepMs,
+          () => services.payments.sweep(),
+          (err) => services.logger.error({ err }, 'payment sweep failed'),
+        ),
+      )
       // Scheduled reconciliation (MONETA_RECONCILE_INTERVAL_MS): the last complete day, once per gateway and tenant.
       const reconcileEvery = config.payments.reconcileIntervalMs
       if (reconcileEvery !== undefined) {
-        let reconciling = false
-        const reconcile = setInterval(() => {
-          if (reconciling) return
-          reconciling = true
-          services.reconciliation
-            .runDue()
-            .catch((err: unknown) => services.logger.error({ err }, 'scheduled reconciliation failed'))
-            .finally(() => (reconciling = false))
-        }, reconcileEvery)
-        reconcile.unref()
-        timers.push(reconcile)
+        timers.push(
+          everyWithoutOverlap(
+            reconcileEvery,
+            () => services.reconciliation.runDue(),
+            (err) => services.logger.error({ err }, 'scheduled reconciliation failed'),
+          ),
+        )
       }
       // With a webhook secret, the sandbox sends its events (captures, refunds, disputes) as signed
       // webhooks to our own endpoint, like a real gateway, so `npm start` exercises the whole path.
@@ -508,6 +539,17 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         services.cases.startConsumer(services.events.bus, services.events.inbox, config.cases.sources).then(
           (sub) => subscriptions.push(sub),
           (err: unknown) => services.logger.error({ err }, 'cases alert consumer failed to start'),
+        )
+      }
+      // Sanctions lists refreshed on a schedule (MONETA_LISTS_REFRESH_MS, default daily; the first run one
+      // period after start, so a restart loop never hammers the publishers). Refusals keep the active snapshot.
+      if (config.lists.refreshMs > 0 && config.lists.sources.length > 0) {
+        timers.push(
+          everyWithoutOverlap(
+            config.lists.refreshMs,
+            () => services.lists.refresh(),
+            (err) => services.logger.error({ err }, 'sanctions list refresh failed'),
+          ),
         )
       }
       // A list update's rescreen hits on parties' names make them possible matches (parties.party.screened.v1).

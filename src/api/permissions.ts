@@ -10,6 +10,8 @@ export type RouteRule = Permission | 'public'
 
 export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /health': 'public',
+  // Platform-wide figures (docs/metrics.md): issued only by the platform owner, implied by no wildcard.
+  'GET /metrics': 'metrics:read',
 
   // Access (this module)
   'POST /v1/auth/login': 'public',
@@ -70,6 +72,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/monitoring/evaluate': 'monitoring:write',
   'POST /v1/monitoring/events': 'monitoring:write',
   'POST /v1/monitoring/backtests': 'monitoring:write',
+  'POST /v1/monitoring/history': 'monitoring:write',
+  'GET /v1/monitoring/labels': 'monitoring:read',
   'GET /v1/monitoring/alerts': 'monitoring:read',
   'GET /v1/monitoring/alerts/:alertId': 'monitoring:read',
   'GET /v1/monitoring/features': 'monitoring:read',

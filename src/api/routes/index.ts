@@ -2,12 +2,14 @@ import type { AppServices } from '../../app.js'
 import type { ApiApp } from '../server.js'
 import { registerGatewayWebhookRoutes } from './gateway-webhooks.js'
 import { registerHealthRoutes } from './health.js'
+import { observeRequests, registerMetricsRoutes } from './metrics.js'
 import { registerLedgerRoutes } from './ledger.js'
 import { registerMarketRoutes } from './market.js'
 import { registerVaultRoutes } from './vault.js'
 import { registerAuditRoutes } from './audit.js'
 import { registerScreeningRoutes } from './screening.js'
 import { registerMonitoringRoutes } from './monitoring.js'
+import { registerMonitoringHistoryRoutes } from './monitoring-history.js'
 import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 import { registerPaymentRoutes } from './payments.js'
 import { registerReconciliationRoutes } from './reconciliations.js'
@@ -22,13 +24,16 @@ import { registerCaseRoutes } from './cases.js'
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerGatewayWebhookRoutes(app, services)
+  observeRequests(app, services)
   registerHealthRoutes(app, services)
+  registerMetricsRoutes(app, services)
   registerLedgerRoutes(app, services)
   registerMarketRoutes(app, services)
   registerVaultRoutes(app, services)
   registerAuditRoutes(app, services)
   registerScreeningRoutes(app, services)
   registerMonitoringRoutes(app, services)
+  registerMonitoringHistoryRoutes(app, services)
   registerWebhookEndpointRoutes(app, services)
   registerPaymentRoutes(app, services)
   registerReconciliationRoutes(app, services)
