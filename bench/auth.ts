@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { allMigrations, allRoutines } from '../src/migrations.js'
 import {
+  CLI_GRANTOR,
   createAuth,
   createPasswordHasher,
   DEFAULT_HASH_PARAMS,
@@ -84,7 +85,7 @@ export async function main(args: string[]): Promise<void> {
   const auditor = await auth.createOperator(
     tenant,
     { email: `a-${tenant}@example.com`, password, role: 'auditor' },
-    'bench',
+    CLI_GRANTOR,
   )
   const loginPassword = stats(
     await timed(runs, () => auth.login({ email: auditor.email, password }, '192.0.2.1')),
@@ -94,7 +95,7 @@ export async function main(args: string[]): Promise<void> {
   const analyst = await auth.createOperator(
     tenant,
     { email: `b-${tenant}@example.com`, password, role: 'analyst' },
-    'bench',
+    CLI_GRANTOR,
   )
   const first = await auth.login({ email: analyst.email, password }, '192.0.2.1')
   const principal = (await auth.authenticate(first.token))!

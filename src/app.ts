@@ -108,6 +108,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
+    onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool reconnects'),
   })
   await migrateToLatest(db.db, allMigrations, allRoutines)
   const clock = opts.clock ?? systemClock

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isConnectionLoss } from '../shared/db/retry.js'
 import { AppError, isAppError } from '../shared/errors.js'
 import { STATUS_BY_KIND } from './error-status.js'
 
@@ -42,7 +43,12 @@ function fromFastify(err: FastifyError): AppError | undefined {
 }
 
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
-  const appError = isAppError(err) ? err : fromFastify(err as FastifyError)
+  const appError = isAppError(err)
+    ? err
+    : isConnectionLoss(err)
+      ? // The pool has already replaced the connection: the request may be retried as it is.
+        new AppError('DATABASE_UNAVAILABLE', 'unavailable', 'The database connection was lost; retry.')
+      : fromFastify(err as FastifyError)
   if (!appError) {
     return {
       status: 500,

@@ -20,6 +20,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/operators': 'operators:admin',
   'GET /v1/operators': 'operators:admin',
   'POST /v1/operators/:id/unlock': 'operators:admin',
+  // Offboarding and account changes (the handler also checks the caller holds the operator's role)
+  'POST /v1/operators/:id/disable': 'operators:admin',
+  'PUT /v1/operators/:id/role': 'operators:admin',
+  'POST /v1/operators/:id/password': 'operators:admin',
+  'POST /v1/auth/password': 'session:self',
   'POST /v1/api-keys': 'api_keys:admin',
   'GET /v1/api-keys': 'api_keys:admin',
   'POST /v1/api-keys/:id/rotate': 'api_keys:admin',

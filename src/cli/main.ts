@@ -13,6 +13,7 @@ import { registerScreeningCommands } from './commands/screening.js'
 import { registerMonitoringCommands } from './commands/monitoring.js'
 import { registerEndpointCommands } from './commands/endpoints.js'
 import { registerOperatorCommands } from './commands/operators.js'
+import { registerApiKeyCommands } from './commands/api-keys.js'
 import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
 
@@ -34,6 +35,7 @@ registerScreeningCommands(program)
 registerMonitoringCommands(program)
 registerEndpointCommands(program)
 registerOperatorCommands(program)
+registerApiKeyCommands(program)
 registerAttackCommands(program)
 registerBankingCommands(program)
 

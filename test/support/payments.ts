@@ -6,6 +6,7 @@ import {
   createSandboxGateway,
   paymentEvents,
   type GatewayRegistry,
+  type PaymentGateway,
   type Payments,
   type SandboxGateway,
 } from '../../src/modules/payments/index.js'
@@ -25,15 +26,22 @@ export interface PaymentsHarness {
   close(): Promise<void>
 }
 
+/** Fault injection for tests: what the payments service sees instead of the real ledger / sandbox. */
+export interface HarnessFaults {
+  readonly ledger?: (ledger: Ledger) => Ledger
+  readonly sandbox?: (sandbox: SandboxGateway) => PaymentGateway
+}
+
 /** The payments service wired as app.ts does, on a test database, with two sandbox instances. */
-export function paymentsHarness(h: DbHandle, clock: FixedClock): PaymentsHarness {
-  const ledger = createLedger({ db: h.db, clock, ids: systemIds })
+export function paymentsHarness(h: DbHandle, clock: FixedClock, faults: HarnessFaults = {}): PaymentsHarness {
+  const realLedger = createLedger({ db: h.db, clock, ids: systemIds })
   const sandbox = createSandboxGateway({ clock, webhookSecret: SANDBOX_SECRET })
   const sandbox2 = createSandboxGateway({ clock, webhookSecret: SANDBOX_SECRET, id: 'sandbox2' })
   const registry = createGatewayRegistry()
-  registry.register(sandbox)
+  registry.register(faults.sandbox ? faults.sandbox(sandbox) : sandbox, 'sandbox')
   registry.register(sandbox2, 'sandbox2')
   const outbox = createOutbox(createCatalogue([...ledgerEvents, ...paymentEvents]))
+  const ledger = faults.ledger ? faults.ledger(realLedger) : realLedger
   const payments = createPayments({ db: h.db, clock, ids: systemIds, ledger, gateways: registry, outbox })
-  return { payments, ledger, sandbox, sandbox2, registry, close: () => ledger.close() }
+  return { payments, ledger: realLedger, sandbox, sandbox2, registry, close: () => realLedger.close() }
 }

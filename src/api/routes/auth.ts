@@ -7,8 +7,8 @@ import { tenantOf, type ApiApp } from '../server.js'
 export const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 })
-const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)))
-const OperatorSchema = Type.Object({
+export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)))
+export const OperatorSchema = Type.Object({
   id: Type.String(),
   email: Type.String(),
   role: RoleSchema,
@@ -16,12 +16,12 @@ const OperatorSchema = Type.Object({
   lockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
 })
-const IdParams = Type.Object(
+export const IdParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 100 }) },
   { additionalProperties: false },
 )
 
-const operatorJson = (o: Operator) => ({
+export const operatorJson = (o: Operator) => ({
   id: o.id,
   email: o.email,
   role: o.role,
@@ -53,6 +53,13 @@ export function registerAuthRoutes(app: ApiApp, services: AppServices): void {
             email: Type.String({ minLength: 3, maxLength: 320 }),
             password: Type.String({ minLength: 1, maxLength: 1024 }),
             code: Type.Optional(Type.String({ maxLength: 32 })),
+            tenant: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 100,
+                description: 'Needed only when the email is an operator of several tenants.',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -188,7 +195,7 @@ export function registerAuthRoutes(app: ApiApp, services: AppServices): void {
       },
     },
     async (req, reply) => {
-      const op = await auth.createOperator(tenantOf(req), req.body, principalOf(req).actor)
+      const op = await auth.createOperator(tenantOf(req), req.body, principalOf(req))
       return reply.status(201).send(operatorJson(op))
     },
   )

@@ -12,6 +12,7 @@ import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 import { registerPaymentRoutes } from './payments.js'
 import { registerReconciliationRoutes } from './reconciliations.js'
 import { registerAuthRoutes } from './auth.js'
+import { registerOperatorAdminRoutes } from './operator-admin.js'
 import { registerApiKeyRoutes } from './api-keys.js'
 import { registerOidcRoutes } from './oidc.js'
 import { registerBankingRoutes } from './banking.js'
@@ -30,6 +31,7 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerPaymentRoutes(app, services)
   registerReconciliationRoutes(app, services)
   registerAuthRoutes(app, services)
+  registerOperatorAdminRoutes(app, services)
   registerApiKeyRoutes(app, services)
   registerOidcRoutes(app, services)
   registerBankingRoutes(app, services)

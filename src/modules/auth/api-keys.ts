@@ -4,9 +4,9 @@ import type { Db } from '../../shared/db/connect.js'
 import type { IdGenerator } from '../../shared/ids.js'
 import type { AuditRecord } from '../audit/index.js'
 import { DEFAULT_TENANT, generateApiKey, hashApiKey, type Platform } from '../platform/index.js'
-import { apiKeyNotFound, apiKeyScopeInvalid } from './auth.errors.js'
-import { coversAll, effectiveGrants, isRole, isValidGrant, type Role } from './permissions.js'
-import type { Principal } from './sessions.js'
+import { apiKeyNotFound, apiKeyScopeInvalid, grantNotHeld } from './auth.errors.js'
+import { effectiveGrants, isRole, isValidGrant, missingGrants, type Role } from './permissions.js'
+import type { Grantor } from './sessions.js'
 
 export interface ApiKeyInfo {
   readonly id: string
@@ -58,13 +58,15 @@ const toInfo = (r: KeyRow): ApiKeyInfo => ({
   replacedBy: r.replaced_by,
 })
 
-/** A key may carry only grants its creator holds, so key management never escalates privilege. */
-function checkGrants(creator: Principal, scopes: readonly string[], role: Role | undefined): void {
+/**
+ * Creating, rotating and revoking a key all need every grant the key carries, so key management
+ * never escalates privilege (a key scoped `api_keys:admin` cannot revoke the admin key either).
+ */
+function checkGrants(creator: Grantor, scopes: readonly string[], role: Role | undefined): void {
   const bad = scopes.filter((s) => !isValidGrant(s))
   if (bad.length > 0) throw apiKeyScopeInvalid(`Unknown scope ${bad.map((b) => `"${b}"`).join(', ')}.`)
-  if (!coversAll(creator.scopes, effectiveGrants(role, scopes))) {
-    throw apiKeyScopeInvalid('A key can only be given scopes (and a role) that you hold yourself.')
-  }
+  const missing = missingGrants(creator.scopes, effectiveGrants(role, scopes))
+  if (missing.length > 0) throw grantNotHeld(missing)
 }
 
 export function createApiKeys(deps: {
@@ -106,7 +108,7 @@ export function createApiKeys(deps: {
     deps.audit?.record({ tenant, actor, action, resource, outcome: 'success', origin: 'api', details })
 
   return {
-    async create(tenant: string, input: CreateKeyInput, creator: Principal): Promise<NewApiKey> {
+    async create(tenant: string, input: CreateKeyInput, creator: Grantor): Promise<NewApiKey> {
       checkGrants(creator, input.scopes, input.role)
       const created = await insert(tenant, input, creator.actor, db)
       audit(tenant, creator.actor, 'auth.api_key.create', created.id, {
@@ -133,7 +135,7 @@ export function createApiKeys(deps: {
       tenant: string,
       keyId: string,
       overlapSeconds: number,
-      creator: Principal,
+      creator: Grantor,
     ): Promise<NewApiKey> {
       const now = clock.now()
       const created = await db.transaction().execute(async (tx) => {
@@ -162,15 +164,29 @@ export function createApiKeys(deps: {
       return created
     },
 
-    async revoke(tenant: string, keyId: string, creator: Principal): Promise<void> {
+    async revoke(tenant: string, keyId: string, creator: Grantor): Promise<void> {
+      const r = await sql<KeyRow>`
+        SELECT key_id, name, prefix, scopes, role, created_at, expires_at, replaced_by FROM api_keys
+        WHERE tenant_id = ${tenant} AND key_id = ${keyId} AND revoked_at IS NULL`.execute(db)
+      const key = r.rows[0]
+      if (!key) throw apiKeyNotFound(keyId)
+      checkGrants(creator, key.scopes, key.role && isRole(key.role) ? key.role : undefined)
       if (!(await deps.platform.revokeApiKey(tenant, keyId))) throw apiKeyNotFound(keyId)
       audit(tenant, creator.actor, 'auth.api_key.revoke', keyId)
+    },
+
+    /** Revokes every key an operator created (offboarding); returns how many. */
+    async revokeCreatedBy(tenant: string, actor: string, tx: Db = db): Promise<number> {
+      const r = await sql`
+        UPDATE api_keys SET revoked_at = ${clock.now()}
+        WHERE tenant_id = ${tenant} AND created_by = ${actor} AND revoked_at IS NULL`.execute(tx)
+      return Number(r.numAffectedRows ?? 0n)
     },
 
     /** A new tenant and its first admin key (the platform owner's bootstrap key calls this). */
     async createTenant(
       name: string,
-      creator: Principal,
+      creator: Grantor,
     ): Promise<{ id: string; name: string; apiKey: string }> {
       const id = deps.ids('ten')
       await deps.platform.ensureTenant(id, name)

@@ -15,6 +15,7 @@ export const AUTH_ERRORS = {
   API_KEY_NOT_FOUND: 'API_KEY_NOT_FOUND',
   API_KEY_SCOPE_INVALID: 'API_KEY_SCOPE_INVALID',
   FORBIDDEN: 'FORBIDDEN',
+  GRANT_NOT_HELD: 'GRANT_NOT_HELD',
 } as const
 
 /**
@@ -86,3 +87,15 @@ export const apiKeyScopeInvalid = (message: string): AppError =>
 
 export const tenantNotFound = (id: string): AppError =>
   new AppError(AUTH_ERRORS.TENANT_NOT_FOUND, 'not_found', `No tenant ${id}.`)
+
+/** Creating an operator or key, changing a role or revoking a key needs every grant involved. */
+export const grantNotHeld = (missing: readonly string[]): AppError =>
+  new AppError(
+    AUTH_ERRORS.GRANT_NOT_HELD,
+    'forbidden',
+    `You can only give, change or remove permissions you hold yourself; missing: ${missing.join(', ')}` +
+      (missing.some((m) => m === 'vault:detokenize' || m === 'platform:admin')
+        ? ' (vault:detokenize and platform:admin are issued only by the platform owner or `moneta api-keys create`).'
+        : '.'),
+    { details: { missing: [...missing] } },
+  )

@@ -10,6 +10,8 @@ import { createCatalogue, createOutbox } from '../events/index.js'
 import { createPlatform } from '../platform/index.js'
 import { authEvents } from './auth.events.js'
 import { createAuth, type Auth } from './auth.service.js'
+import { CLI_GRANTOR } from './sessions.js'
+import { createPasswordHasher, type PasswordHasher } from './passwords.js'
 import { stepAt, totpCode } from './totp.js'
 
 const PASSWORD = 'harbour-violet-otter-77'
@@ -47,7 +49,7 @@ describeEachDb('auth service (integration)', (target) => {
     const op = await auth.createOperator(
       tenant,
       { email: `${tenant}@example.com`, password: PASSWORD, role },
-      'test',
+      CLI_GRANTOR,
     )
     return { tenant, op }
   }
@@ -166,5 +168,43 @@ describeEachDb('auth service (integration)', (target) => {
     const r = await sql<{ failed_count: number }>`
       SELECT failed_count FROM auth_address_failures WHERE address = ${address}`.execute(h.db)
     expect(r.rows[0]?.failed_count).toBe(5)
+  })
+
+  it('a locked account runs no argon2 per attempt, and takes as long as a verification (finding 8)', async () => {
+    const real = createPasswordHasher(CHEAP)
+    const calls = { verify: 0, dummy: 0, pace: 0 }
+    const counting: PasswordHasher = {
+      ...real,
+      verify: (hash, pw) => (calls.verify++, real.verify(hash, pw)),
+      dummyVerify: (pw) => (calls.dummy++, real.dummyVerify(pw)),
+      pace: () => (calls.pace++, real.pace()),
+    }
+    const crypto = await createCrypto({
+      db: h.db,
+      clock,
+      ids: systemIds,
+      keyStore: localKeyStore(randomBytes(32)),
+    })
+    const counted = createAuth({
+      db: h.db,
+      clock,
+      ids: systemIds,
+      platform: createPlatform(h.db, clock),
+      fieldCipher: crypto.fieldCipher,
+      hasher: counting,
+    })
+    const { op } = await newOperator('auditor')
+    for (let i = 0; i < 10; i++) {
+      await expect(counted.login({ email: op.email, password: `w-${i}` }, `198.20.0.${i}`)).rejects.toThrow()
+    }
+    expect(calls.verify).toBe(10)
+    for (let i = 0; i < 5; i++) {
+      await expect(
+        counted.login({ email: op.email, password: PASSWORD }, `198.20.1.${i}`),
+      ).rejects.toMatchObject({
+        code: 'AUTH_FAILED',
+      })
+    }
+    expect(calls).toEqual({ verify: 10, dummy: 0, pace: 5 })
   })
 })

@@ -85,7 +85,25 @@ const apiKeyManagement: Migration = {
   },
 }
 
+/**
+ * Emails unique per tenant, not across tenants: a unique index across tenants let one tenant's admin
+ * learn whether an address is an operator of another tenant (OPERATOR_EXISTS). Disabled operators keep
+ * their row (and audit trail) but free their address. Sign-in names the tenant when an address is in
+ * several (operators.ts).
+ */
+const emailPerTenant: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `DROP INDEX auth_operators_by_email`,
+      `CREATE UNIQUE INDEX auth_operators_by_tenant_email ON auth_operators (tenant_id, email)
+       WHERE disabled_at IS NULL`,
+      `CREATE INDEX auth_operators_by_email ON auth_operators (email)`,
+    ])
+  },
+}
+
 export const authMigrations: NamedMigrations = {
   '0600_auth_operators': authCore,
   '0601_auth_api_key_management': apiKeyManagement,
+  '0602_auth_operator_email_per_tenant': emailPerTenant,
 }

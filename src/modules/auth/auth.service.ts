@@ -10,6 +10,7 @@ import type { Platform } from '../platform/index.js'
 import { createApiKeys, type ApiKeys } from './api-keys.js'
 import {
   authFailed,
+  grantNotHeld,
   operatorExists,
   operatorNotFound,
   passwordPolicy,
@@ -33,13 +34,23 @@ import {
   DEFAULT_PASSWORD_POLICY,
   passwordProblems,
   type HashParams,
+  type PasswordHasher,
   type PasswordPolicy,
 } from './passwords.js'
-import { effectiveGrants, isRole, MFA_REQUIRED_ROLES, type Role } from './permissions.js'
+import { createOperatorAdmin, type OperatorAdmin } from './operator-admin.js'
+import {
+  effectiveGrants,
+  isRole,
+  MFA_REQUIRED_ROLES,
+  missingGrants,
+  ROLE_GRANTS,
+  type Role,
+} from './permissions.js'
 import {
   createSessions,
   DEFAULT_SESSION_POLICY,
   SESSION_PREFIX,
+  type Grantor,
   type Principal,
   type SessionPolicy,
 } from './sessions.js'
@@ -55,6 +66,8 @@ export interface AuthDeps {
   readonly audit?: { record(r: AuditRecord): void } | undefined
   readonly logger?: Logger | undefined
   readonly hashParams?: HashParams | undefined
+  /** Replaces the argon2id hasher made from hashParams (tests count its calls). */
+  readonly hasher?: PasswordHasher | undefined
   readonly passwordPolicy?: PasswordPolicy | undefined
   readonly operatorLockout?: LockoutPolicy | undefined
   readonly addressLockout?: LockoutPolicy | undefined
@@ -65,6 +78,8 @@ export interface AuthDeps {
 
 export interface LoginInput {
   readonly email: string
+  /** Needed only when the email is an operator of several tenants. */
+  readonly tenant?: string | undefined
   readonly password: string
   /** A TOTP code (6 digits) or a recovery code; required once MFA is enrolled. */
   readonly code?: string | undefined
@@ -84,14 +99,16 @@ export interface CreateOperatorInput {
   readonly role: Role
 }
 
-export interface Auth {
+export interface Auth extends OperatorAdmin {
   readonly passwordPolicy: PasswordPolicy
   readonly apiKeys: ApiKeys
-  /** PASSWORD_POLICY · OPERATOR_EXISTS. */
-  createOperator(tenant: string, input: CreateOperatorInput, actor: string): Promise<Operator>
+  /** PASSWORD_POLICY · OPERATOR_EXISTS · GRANT_NOT_HELD (the creator must hold every grant of the role). */
+  createOperator(tenant: string, input: CreateOperatorInput, by: Grantor): Promise<Operator>
   listOperators(tenant: string): Promise<Operator[]>
-  /** By email (any tenant) or id within a tenant; for the CLI. */
-  findOperator(ref: { email: string } | { tenant: string; id: string }): Promise<Operator | undefined>
+  /** By email (in one tenant, or the only operator with it) or id within a tenant; for the CLI. */
+  findOperator(
+    ref: { email: string; tenant?: string | undefined } | { tenant: string; id: string },
+  ): Promise<Operator | undefined>
   /** Clears failure counters and any lockout. OPERATOR_NOT_FOUND. */
   unlockOperator(tenant: string, operatorId: string, actor: string): Promise<void>
   /** Removes MFA and ends the operator's sessions. OPERATOR_NOT_FOUND. */
@@ -112,7 +129,7 @@ const originOf = (actor: string): string => (actor === 'cli' ? 'cli' : 'api')
 
 export function createAuth(deps: AuthDeps): Auth {
   const { db, clock } = deps
-  const hasher = createPasswordHasher(deps.hashParams ?? DEFAULT_HASH_PARAMS)
+  const hasher = deps.hasher ?? createPasswordHasher(deps.hashParams ?? DEFAULT_HASH_PARAMS)
   const policy = deps.passwordPolicy ?? DEFAULT_PASSWORD_POLICY
   const failures = createFailureCounter({
     db,
@@ -140,6 +157,17 @@ export function createAuth(deps: AuthDeps): Auth {
   const record = (r: Omit<AuditRecord, 'outcome'> & { outcome?: AuditRecord['outcome'] }) =>
     deps.audit?.record({ outcome: 'success', ...r })
 
+  const operatorAdmin = createOperatorAdmin({
+    db,
+    clock,
+    hasher,
+    policy,
+    failures,
+    revokeSessions: (tenant, operatorId, tx, except) => sessions.revokeAll(tenant, operatorId, tx, except),
+    revokeKeysCreatedBy: (tenant, actor, tx) => apiKeys.revokeCreatedBy(tenant, actor, tx),
+    record,
+  })
+
   async function requireOperator(tenant: string, id: string) {
     const row = await operatorById(db, tenant, id)
     if (!row) throw operatorNotFound(id)
@@ -149,8 +177,12 @@ export function createAuth(deps: AuthDeps): Auth {
   return {
     passwordPolicy: policy,
     apiKeys,
+    ...operatorAdmin,
 
-    async createOperator(tenant, input, actor) {
+    async createOperator(tenant, input, by) {
+      const actor = by.actor
+      const missing = missingGrants(by.scopes, ROLE_GRANTS[input.role])
+      if (missing.length > 0) throw grantNotHeld(missing)
       const email = normalizeEmail(input.email)
       const problems = passwordProblems(input.password, policy, email)
       if (problems.length > 0) throw passwordPolicy(problems)
@@ -161,7 +193,7 @@ export function createAuth(deps: AuthDeps): Auth {
       const r = await sql`
         INSERT INTO auth_operators (tenant_id, operator_id, email, password_hash, role, created_at)
         VALUES (${tenant}, ${id}, ${email}, ${hash}, ${input.role}, ${clock.now()})
-        ON CONFLICT (email) DO NOTHING`.execute(db)
+        ON CONFLICT (tenant_id, email) WHERE disabled_at IS NULL DO NOTHING`.execute(db)
       if (Number(r.numAffectedRows ?? 0n) !== 1) throw operatorExists()
       record({
         tenant,
@@ -181,7 +213,9 @@ export function createAuth(deps: AuthDeps): Auth {
 
     async findOperator(ref) {
       const row =
-        'email' in ref ? await operatorByEmail(db, ref.email) : await operatorById(db, ref.tenant, ref.id)
+        'email' in ref
+          ? await operatorByEmail(db, ref.email, ref.tenant)
+          : await operatorById(db, ref.tenant, ref.id)
       return row ? toOperator(row, clock.now()) : undefined
     },
 
@@ -198,11 +232,16 @@ export function createAuth(deps: AuthDeps): Auth {
     },
 
     async login(input, origin) {
-      const row = await operatorByEmail(db, input.email)
-      // Unknown emails cost the same argon2 work as known ones, so timing does not reveal which exist.
-      const passwordOk = row ? await hasher.verify(row.password_hash, input.password) : false
-      if (!row) await hasher.dummyVerify(input.password)
+      const row = await operatorByEmail(db, input.email, input.tenant)
       const target = row ? { tenantId: row.tenant_id, operatorId: row.operator_id } : undefined
+      // A locked account (or address) runs no argon2 at all: every attempt would otherwise cost a
+      // hash. It waits as long as a verification takes instead, so timing does not show the lock.
+      // Unknown emails cost the same argon2 work as known ones, so timing does not reveal which exist.
+      const lockedBefore = await failures.locked(target, origin, clock.now())
+      let passwordOk = false
+      if (lockedBefore) await hasher.pace()
+      else if (row) passwordOk = await hasher.verify(row.password_hash, input.password)
+      else await hasher.dummyVerify(input.password)
       const fail = async (counts: boolean): Promise<never> => {
         if (counts) await failures.record(target, origin, clock.now())
         if (row) {
@@ -217,7 +256,11 @@ export function createAuth(deps: AuthDeps): Auth {
         }
         throw authFailed()
       }
-      // Read after the slow hash, so a lock set by a concurrent failure meanwhile is seen.
+      // Read again after the slow hash, so a lock set by a concurrent failure meanwhile is seen.
+      if (lockedBefore) {
+        await failures.record(undefined, origin, clock.now()) // the address still counts it
+        return fail(false)
+      }
       if (await failures.locked(target, origin, clock.now())) return fail(!passwordOk)
       if (!row || !passwordOk) return fail(true)
       if (row.mfa_enrolled_at) {

@@ -7,7 +7,14 @@ import {
   UNTIL_UNLOCKED_MS,
 } from './lockout.js'
 import { DEFAULT_PASSWORD_POLICY, passwordProblems } from './passwords.js'
-import { coversAll, effectiveGrants, grants, isValidGrant, ROLE_GRANTS } from './permissions.js'
+import {
+  coversAll,
+  effectiveGrants,
+  grants,
+  isValidGrant,
+  missingGrants,
+  ROLE_GRANTS,
+} from './permissions.js'
 import { matchTotp, normalizeRecoveryCode, stepAt, totpCode } from './totp.js'
 
 describe('password policy', () => {
@@ -97,9 +104,24 @@ describe('permissions', () => {
     expect(coversAll(ROLE_GRANTS.operator, ['payments:write', 'ledger:*'])).toBe(true)
     expect(coversAll(ROLE_GRANTS.operator, ['audit:read'])).toBe(false)
     expect(coversAll(ROLE_GRANTS.operator, ['*'])).toBe(false)
-    expect(coversAll(['*'], ['*', 'vault:detokenize'])).toBe(true)
+    // security finding 4: no wildcard implies or mints vault:detokenize
+    expect(coversAll(['*'], ['*'])).toBe(true)
+    expect(coversAll(['*'], ['vault:detokenize'])).toBe(false)
+    expect(coversAll(['vault:*'], ['vault:detokenize'])).toBe(false)
+    expect(grants(['*'], 'vault:detokenize')).toBe(false)
+    expect(grants(['vault:*'], 'vault:detokenize')).toBe(false)
+    expect(coversAll(['*'], ['vault:*'])).toBe(true) // vault:* no longer includes detokenize
     expect(coversAll(['*'], ['platform:admin'])).toBe(false)
     expect(coversAll(['screening:read'], ['screening:*'])).toBe(false)
+  })
+
+  it('owner-issued grants: only a holder of platform:admin hands out vault:detokenize', () => {
+    expect(missingGrants(['vault:detokenize'], ['vault:detokenize'])).toEqual(['vault:detokenize'])
+    expect(missingGrants(['*', 'vault:detokenize'], ['vault:detokenize'])).toEqual(['vault:detokenize'])
+    expect(missingGrants(['*', 'platform:admin'], ['vault:detokenize'])).toEqual([])
+    // security finding 3: operators:admin alone cannot create an admin (whose role is *)
+    expect(missingGrants(['operators:admin'], ROLE_GRANTS.admin)).toEqual(['*'])
+    expect(missingGrants(['operators:admin', ...ROLE_GRANTS.read_only], ROLE_GRANTS.read_only)).toEqual([])
   })
 
   it('validates scopes and merges a role with extra scopes', () => {

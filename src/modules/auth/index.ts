@@ -8,8 +8,9 @@
  */
 export { createAuth } from './auth.service.js'
 export type { Auth, AuthDeps, CreateOperatorInput, LoginInput, LoginResult } from './auth.service.js'
-export type { Principal, SessionPolicy } from './sessions.js'
-export { DEFAULT_SESSION_POLICY, SESSION_PREFIX } from './sessions.js'
+export type { Grantor, Principal, SessionPolicy } from './sessions.js'
+export { CLI_GRANTOR, DEFAULT_SESSION_POLICY, SESSION_PREFIX } from './sessions.js'
+export type { OperatorAdmin } from './operator-admin.js'
 export type { Operator } from './operators.js'
 export type { ApiKeyInfo, NewApiKey, CreateKeyInput } from './api-keys.js'
 export { DEFAULT_ROTATION_OVERLAP_SECONDS, MAX_ROTATION_OVERLAP_SECONDS } from './api-keys.js'
@@ -21,6 +22,7 @@ export {
   EXPLICIT_ONLY,
   SELF,
   grants,
+  missingGrants,
   isRole,
   isValidGrant,
   type Permission,

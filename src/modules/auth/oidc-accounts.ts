@@ -6,7 +6,10 @@ import type { AuditRecord } from '../audit/index.js'
 import type { Auth } from './auth.service.js'
 import type { OidcAccounts, OidcOperator } from './oidc.js'
 import { isRole } from './permissions.js'
-import { createSessions, type SessionPolicy } from './sessions.js'
+import { CLI_GRANTOR, createSessions, type Grantor, type SessionPolicy } from './sessions.js'
+
+/** Auto-provisioning creates the role the deployment's configuration names: it acts for the owner. */
+const OIDC_PROVISIONER: Grantor = { actor: 'oidc:auto-provision', scopes: CLI_GRANTOR.scopes }
 
 /**
  * OIDC sign-in's view of operators and sessions: the same operator table and the same session
@@ -48,7 +51,7 @@ export function createOidcAccounts(deps: {
       if (!isRole(role)) throw new Error(`MONETA_OIDC_AUTO_PROVISION_ROLE: unknown role ${role}`)
       // A long random password nobody knows: this operator signs in through the provider only.
       const password = `Oidc!${randomBytes(32).toString('base64url')}7x`
-      return view(await deps.auth.createOperator(tenant, { email, password, role }, 'oidc:auto-provision'))
+      return view(await deps.auth.createOperator(tenant, { email, password, role }, OIDC_PROVISIONER))
     },
     async issueSession(operator, origin) {
       const s = await sessions.create(

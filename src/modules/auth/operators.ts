@@ -47,17 +47,28 @@ export function toOperator(row: OperatorRow, at: Date): Operator {
 const COLUMNS = sql`tenant_id, operator_id, email, password_hash, role, mfa_secret_ct, mfa_pending_ct,
   mfa_enrolled_at, locked_until, created_at, disabled_at`
 
-export async function operatorByEmail(db: Db, email: string): Promise<OperatorRow | undefined> {
+/**
+ * The active operator signing in with this email (in `tenant` when given). Emails are unique per
+ * tenant, so one address may exist in several tenants: without a tenant, such an address matches no
+ * one (the caller then names the tenant), never the first row found.
+ */
+export async function operatorByEmail(
+  db: Db,
+  email: string,
+  tenant?: string,
+): Promise<OperatorRow | undefined> {
+  const inTenant = tenant === undefined ? sql`` : sql`AND tenant_id = ${tenant}`
   const r = await sql<OperatorRow>`
-    SELECT ${COLUMNS} FROM auth_operators WHERE email = ${normalizeEmail(email)} AND disabled_at IS NULL`.execute(
-    db,
-  )
-  return r.rows[0]
+    SELECT ${COLUMNS} FROM auth_operators
+    WHERE email = ${normalizeEmail(email)} AND disabled_at IS NULL ${inTenant} LIMIT 2`.execute(db)
+  return r.rows.length === 1 ? r.rows[0] : undefined
 }
 
+/** An active (not disabled) operator of the tenant. */
 export async function operatorById(db: Db, tenant: string, id: string): Promise<OperatorRow | undefined> {
   const r = await sql<OperatorRow>`
-    SELECT ${COLUMNS} FROM auth_operators WHERE tenant_id = ${tenant} AND operator_id = ${id}`.execute(db)
+    SELECT ${COLUMNS} FROM auth_operators
+    WHERE tenant_id = ${tenant} AND operator_id = ${id} AND disabled_at IS NULL`.execute(db)
   return r.rows[0]
 }
 

@@ -21,6 +21,27 @@ export interface PasswordHasher {
   dummyVerify(password: string): Promise<void>
   /** True when a stored hash was made with other costs than the current ones (rehash on next sign-in). */
   needsRehash(hash: string): boolean
+  /**
+   * Waits as long as a verification takes (the median of the recent ones) without doing the work:
+   * for attempts on a locked account, so a lock neither costs argon2 per attempt nor shows in timing.
+   */
+  pace(): Promise<void>
+}
+
+/** Median of the last verifications' durations (ms); a default until the first one is measured. */
+function createDurationTracker(initialMs: number) {
+  const recent: number[] = []
+  return {
+    add(ms: number): void {
+      recent.push(ms)
+      if (recent.length > 31) recent.shift()
+    },
+    median(): number {
+      if (recent.length === 0) return initialMs
+      const sorted = [...recent].sort((a, b) => a - b)
+      return sorted[sorted.length >> 1]!
+    },
+  }
 }
 
 export function createPasswordHasher(params: HashParams = DEFAULT_HASH_PARAMS): PasswordHasher {
@@ -33,11 +54,15 @@ export function createPasswordHasher(params: HashParams = DEFAULT_HASH_PARAMS): 
   // Made up front, so the first unknown email does not pay for a hash on top of the verification.
   const dummy = argon2.hash('moneta-dummy-password-for-timing', options)
   void dummy.catch(() => undefined) // a failure surfaces at the first dummyVerify
+  const durations = createDurationTracker(50)
   const verify = async (hash: string, password: string): Promise<boolean> => {
+    const started = performance.now()
     try {
       return await argon2.verify(hash, password)
     } catch {
       return false // a malformed stored hash never signs anyone in
+    } finally {
+      durations.add(performance.now() - started)
     }
   }
   return {
@@ -47,6 +72,7 @@ export function createPasswordHasher(params: HashParams = DEFAULT_HASH_PARAMS): 
       await verify(await dummy, password)
     },
     needsRehash: (hash) => argon2.needsRehash(hash, options),
+    pace: () => new Promise((resolve) => setTimeout(resolve, durations.median())),
   }
 }
 

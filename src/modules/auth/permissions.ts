@@ -42,11 +42,15 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number]
 
 /**
- * Never implied by `*`: creating tenants is the platform owner's (the bootstrap key), not any tenant
- * admin's. (`vault:detokenize` passes the route check under `*`, but the vault itself still requires the
- * explicit scope, so no admin key or admin operator reveals card numbers.)
+ * Never implied by `*` or `area:*`: creating tenants is the platform owner's (the bootstrap key), not
+ * any tenant admin's; revealing card numbers needs `vault:detokenize` by name, which only the platform
+ * owner or the CLI can put on a key (see DETOKENIZE_ISSUERS), so no admin key or admin operator reveals
+ * a PAN or mints a key that does.
  */
-export const EXPLICIT_ONLY: ReadonlySet<string> = new Set(['platform:admin'])
+export const EXPLICIT_ONLY: ReadonlySet<string> = new Set(['platform:admin', 'vault:detokenize'])
+
+/** Grants that only a principal holding `platform:admin` (the platform owner, or the CLI) may hand out. */
+export const OWNER_ISSUED: ReadonlySet<string> = new Set(['platform:admin', 'vault:detokenize'])
 
 /** What every principal may do to itself: see its session, log out, enrol MFA. */
 export const SELF: Permission = 'session:self'
@@ -106,7 +110,9 @@ export function coversAll(held: readonly string[], wanted: readonly string[]): b
     if (w === '*') return held.includes('*')
     if (w.endsWith(':*')) {
       const area = w.slice(0, -2)
-      return PERMISSIONS.filter((p) => p.startsWith(`${area}:`)).every((p) => grants(held, p))
+      return PERMISSIONS.filter((p) => p.startsWith(`${area}:`) && !EXPLICIT_ONLY.has(p)).every((p) =>
+        grants(held, p),
+      )
     }
     return grants(held, w)
   })
@@ -115,4 +121,14 @@ export function coversAll(held: readonly string[], wanted: readonly string[]): b
 /** The grants of a role plus extra scopes (an API key may carry a role, scopes or both). */
 export function effectiveGrants(role: Role | undefined, scopes: readonly string[]): string[] {
   return [...new Set([...(role ? ROLE_GRANTS[role] : []), ...scopes])]
+}
+
+/**
+ * The grants `held` lacks to hand out `wanted` (a role's or a key's grants): an owner-issued grant
+ * needs `platform:admin` (holding it is not enough: a detokenize key must not mint more of itself);
+ * any other needs to be held. Empty = allowed.
+ */
+export function missingGrants(held: readonly string[], wanted: readonly string[]): string[] {
+  const owner = held.includes('platform:admin')
+  return [...new Set(wanted)].filter((w) => (OWNER_ISSUED.has(w) ? !owner : !coversAll(held, [w])))
 }

@@ -23,6 +23,12 @@ export interface Principal {
   readonly expiresAt?: Date | undefined
 }
 
+/** Who hands out permissions (creates operators, creates, rotates or revokes keys): what they hold. */
+export type Grantor = Pick<Principal, 'actor' | 'scopes'>
+
+/** The CLI runs on the server with its database: it is the platform owner. */
+export const CLI_GRANTOR: Grantor = { actor: 'cli', scopes: ['*', 'platform:admin', 'vault:detokenize'] }
+
 export interface SessionPolicy {
   /** A session unused this long ends. */
   readonly idleMs: number
@@ -112,10 +118,13 @@ export function createSessions(deps: { db: Db; clock: Clock; ids: IdGenerator; p
     },
 
     /** Ends every session of an operator (MFA reset, role change, lockout by an admin). */
-    async revokeAll(tenantId: string, operatorId: string): Promise<number> {
+    async revokeAll(tenantId: string, operatorId: string, tx: Db = db, except?: string): Promise<number> {
+      const keep = except === undefined ? sql`` : sql`AND session_id <> ${except}`
       const r = await sql`
         UPDATE auth_sessions SET revoked_at = ${clock.now()}
-        WHERE tenant_id = ${tenantId} AND operator_id = ${operatorId} AND revoked_at IS NULL`.execute(db)
+        WHERE tenant_id = ${tenantId} AND operator_id = ${operatorId} AND revoked_at IS NULL ${keep}`.execute(
+        tx,
+      )
       return Number(r.numAffectedRows ?? 0n)
     },
 

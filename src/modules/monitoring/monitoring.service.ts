@@ -32,7 +32,8 @@ import {
   type AlertRecord,
   type RuleSetRecord,
 } from './monitoring.store.js'
-import { checkRuleSet, compileRuleSet, type CompiledRuleSet, type RuleProblem } from './rules.js'
+import { createRuleProbe, type RuleProbe } from './rule-probe.js'
+import { checkRuleSet, compileRuleSet, ruleSetInvalid, type CompiledRuleSet, type RuleProblem } from './rules.js'
 
 export interface MonitoringDeps {
   readonly db: Db
@@ -52,6 +53,8 @@ export interface MonitoringDeps {
   readonly coldFallback?: Outcome
   /** Default latency budget (ms) of a synchronous decision, including a cold engine load. */
   readonly budgetMs?: number
+  /** Evaluates tenant-authored rule sets off the main thread before they are accepted (default: a worker). */
+  readonly ruleProbe?: RuleProbe
 }
 
 export interface EvaluateOptions {
@@ -251,6 +254,13 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     })
   }
 
+  let ownProbe: RuleProbe | undefined
+  const probe = (): RuleProbe => deps.ruleProbe ?? (ownProbe ??= createRuleProbe())
+  async function probeOrThrow(def: RuleSetDef, known: ReadonlySet<string>): Promise<void> {
+    const problems = await probe().probe(def, known)
+    if (problems.length > 0) throw ruleSetInvalid(problems)
+  }
+
   async function isKnown(
     tenant: string,
     txnId: string,
@@ -266,12 +276,14 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
   return {
     async validateRuleSet(tenant, def) {
       const known = new Set((await store.latestLists(tenant)).map((l) => l.name))
-      return checkRuleSet(def, known)
+      const problems = checkRuleSet(def, known)
+      return problems.length > 0 ? problems : probe().probe(def, known)
     },
 
     async saveRuleSet(tenant, def, opts = {}) {
       const known = new Set((await store.latestLists(tenant)).map((l) => l.name))
       compileRuleSet(def, 0, known) // throws MONITORING_RULE_INVALID with positions
+      await probeOrThrow(def, known)
       return db.transaction().execute((tx) => store.insertRuleSet(tx, tenant, def, opts.note ?? null))
     },
 
@@ -281,6 +293,11 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     async transition(tenant, version, to) {
       // read outside the transaction: PGlite has a single connection
       const known = new Set((await store.latestLists(tenant)).map((l) => l.name))
+      if (to !== 'retired') {
+        // sets saved before the probe existed are probed before they may run on live traffic
+        const saved = await store.getRuleSet(tenant, version)
+        if (saved) await probeOrThrow(saved.definition, known)
+      }
       const rec = await db.transaction().execute(async (tx) => {
         const rs = await store.getRuleSet(tenant, version, tx)
         if (!rs) throw ruleSetNotFound(version)

@@ -1,5 +1,6 @@
 import { Environment } from '@marcbachmann/cel-js'
 import { AppError } from '../../shared/errors.js'
+import { compileRe2, matchesCalls, re2Matches, rewriteMatches, RE2_FUNCTION } from './cel-regex.js'
 import {
   DIRS,
   ENTITY_FEATURES,
@@ -13,6 +14,7 @@ import {
   type HistoryField,
 } from './features.js'
 import { DAY_MS, OUTCOMES, type MonTxn, type Party, type RuleDef, type RuleSetDef } from './monitoring.js'
+import { RULE_COST_MAX, ruleCost } from './rule-cost.js'
 
 /**
  * Rules are CEL expressions compiled once per rule-set version against one typed environment:
@@ -261,6 +263,8 @@ const env = new Environment({
     'in_list(string, string): bool',
     (name: string, value: string) => listHolder.current.get(name)?.has(value) === true,
   )
+  // linear-time `matches` (RE2): see cel-regex.ts
+  .registerFunction(`${RE2_FUNCTION}(string, string): bool`, re2Matches)
 for (const slot of ENTITY_SLOTS) env.registerVariable(slot, 'Entity')
 
 export type CompiledFn = (ctx: EvalContext) => unknown
@@ -338,21 +342,24 @@ export function compileRuleSet(
   knownLists: ReadonlySet<string>,
 ): CompiledRuleSet {
   const { problems, compiled } = compileInternal(def, version, knownLists)
-  if (problems.length > 0 || !compiled) {
-    const first = problems[0]!
-    const where = first.position ? ` at line ${first.position.line}, column ${first.position.column}` : ''
-    throw new AppError(
-      'MONITORING_RULE_INVALID',
-      'invalid',
-      `Rule "${first.ruleId}" ${first.field}${where}: ${first.message}` +
-        (problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : ''),
-      { details: { problems } },
-    )
-  }
+  if (problems.length > 0 || !compiled) throw ruleSetInvalid(problems)
   return compiled
 }
 
-function compileInternal(
+/** MONITORING_RULE_INVALID listing every problem, the first one in the message. */
+export function ruleSetInvalid(problems: readonly RuleProblem[]): AppError {
+  const first = problems[0]!
+  const where = first.position ? ` at line ${first.position.line}, column ${first.position.column}` : ''
+  return new AppError(
+    'MONITORING_RULE_INVALID',
+    'invalid',
+    `Rule "${first.ruleId}" ${first.field}${where}: ${first.message}` +
+      (problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : ''),
+    { details: { problems } },
+  )
+}
+
+export function compileInternal(
   def: RuleSetDef,
   version: number,
   knownLists: ReadonlySet<string>,
@@ -417,8 +424,33 @@ function compileInternal(
       )
       return
     }
-    const cel = env.parse(rule.when) as unknown as CompiledFn & { ast: unknown }
-    const fn = cel
+    const parsed = env.parse(rule.when) as unknown as CompiledFn & { ast: unknown }
+    const cost = ruleCost(parsed.ast)
+    if (cost > RULE_COST_MAX) {
+      p(
+        'when',
+        `the expression may do up to ${cost} steps per evaluation (at most ${RULE_COST_MAX}): nest fewer comprehensions or iterate shorter lists.`,
+        positionOf(rule.when, 0, rule.when.length),
+      )
+      return
+    }
+    let regexProblem = false
+    for (const { pattern } of matchesCalls(parsed.ast)) {
+      if (pattern.op !== 'value' || typeof pattern.args !== 'string') continue // checked when run
+      try {
+        compileRe2(pattern.args)
+      } catch (e) {
+        p('when', (e as Error).message, positionOf(rule.when, pattern.start ?? 0, pattern.end ?? 0))
+        regexProblem = true
+      }
+    }
+    if (regexProblem) return
+    // evaluation runs the source with `matches` replaced by the RE2 function
+    const rewritten = rewriteMatches(rule.when, parsed.ast)
+    const cel = rewritten
+      ? (env.parse(rewritten) as unknown as CompiledFn & { ast: unknown })
+      : parsed
+    const fn = parsed
     const features = new Set<string>()
     const lists = new Set<string>()
     let listProblem = false
@@ -448,7 +480,7 @@ function compileInternal(
       }
     })
     if (listProblem) return
-    const jit = compileToJs(fn.ast)
+    const jit = compileToJs(cel.ast)
     const fast: CompiledFn = jit
       ? (ctx) => {
           try {
@@ -537,6 +569,7 @@ function toJs(node: unknown): string | undefined {
       if (xs.some((x) => x === undefined)) return undefined
       if (name === 'in_list' && xs.length === 2) return `(lists.get(${xs[0]})?.has(${xs[1]}) === true)`
       if (name === 'double' && xs.length === 1) return `toDouble(${xs[0]})`
+      if (name === RE2_FUNCTION && xs.length === 2) return `re2(${xs[0]}, ${xs[1]})`
       return undefined
     }
     default: {
@@ -559,10 +592,11 @@ export function compileToJs(ast: unknown): JitFn | undefined {
   const body = toJs(ast)
   if (body === undefined) return undefined
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from a type-checked AST, see above
-  const make = new Function('toDouble', `return function rule(ctx, lists) { return ${body} }`) as (
+  const make = new Function('toDouble', 're2', `return function rule(ctx, lists) { return ${body} }`) as (
     d: typeof toDouble,
+    r: typeof re2Matches,
   ) => JitFn
-  return make(toDouble)
+  return make(toDouble, re2Matches)
 }
 
 /** Reads the features a rule saw, for explain output and alert context. */

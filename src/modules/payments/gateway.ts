@@ -13,6 +13,11 @@ export interface GatewayCapabilities {
   readonly partialCapture: boolean
   /** Several partial refunds against one capture. */
   readonly multipleRefunds: boolean
+  /**
+   * The vendor deduplicates refunds on our idempotency key, so a refund call whose answer was lost
+   * (a crash, a timeout) can be repeated safely; without it we wait for the vendor's webhook.
+   */
+  readonly idempotentRefunds: boolean
   readonly disputes: boolean
   readonly payouts: boolean
   /** Settled-funds records for reconciliation (balance transactions / settlement batches). */
@@ -141,6 +146,8 @@ export interface GatewayEvent {
   readonly tenantId?: string
   /** Vendor id of the refund, dispute or payout the event is about. */
   readonly objectRef?: string
+  /** Our refund id (re_…) when the vendor echoed it back: ties a refund event to our call in flight. */
+  readonly refundId?: string
   readonly amount?: bigint
   readonly currency?: string
   readonly fee?: bigint

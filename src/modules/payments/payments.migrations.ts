@@ -151,8 +151,20 @@ const feeAndFixedAmount: Migration = {
   },
 }
 
+// Refunds whose gateway call never came back (a crash, a lost connection) are found by the sweeper,
+// which repeats the call under the same gateway idempotency key and books the answer.
+const refundSweep: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE INDEX payment_refunds_to_sweep ON payment_refunds (updated_at)
+         WHERE status = 'pending' AND gateway_ref IS NULL`,
+    ])
+  },
+}
+
 export const paymentsMigrations: NamedMigrations = {
   '0500_payments_core': core,
   '0501_payments_idempotency_resource': idempotencyResource,
   '0502_payments_fee_and_fixed_terms': feeAndFixedAmount,
+  '0503_payments_refund_sweep': refundSweep,
 }

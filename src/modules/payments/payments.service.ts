@@ -3,6 +3,7 @@ import { sql, type Transaction } from 'kysely'
 import type { Logger } from 'pino'
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
+import { retryTransient } from '../../shared/db/retry.js'
 import type { Database } from '../../shared/db/schema.js'
 import { AppError, invalid } from '../../shared/errors.js'
 import type { IdGenerator } from '../../shared/ids.js'
@@ -17,6 +18,7 @@ import {
   type GatewayPaymentState,
   type LedgerFact,
   type PaymentGateway,
+  type RefundResult,
 } from './gateway.js'
 import { sandboxCardOf } from './gateways/sandbox/sandbox.js'
 import {
@@ -244,6 +246,17 @@ export function createPayments(deps: PaymentsDeps): Payments {
   const provision = accountProvisioner(deps.ledger)
   const sweepAfterMs = deps.sweepAfterMs ?? 60_000
   const now = () => deps.clock.now()
+  const onRetry = (err: unknown, attempt: number) =>
+    deps.logger?.debug({ err, attempt }, 'payments transaction retried')
+  /** Work that checks its own effect first, so it may run again after contention or a lost connection. */
+  const again = <T>(work: () => Promise<T>): Promise<T> =>
+    retryTransient(work, { onConnectionLoss: true, onRetry })
+  /** A transaction retried on contention (it was rolled back, so running it again is safe). */
+  const transaction = <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
+    retryTransient(() => deps.db.transaction().execute(work), { onRetry })
+  /** A transaction that checks its own effect first: also retried after a lost connection. */
+  const idempotentTransaction = <T>(work: (tx: Tx) => Promise<T>): Promise<T> =>
+    again(() => deps.db.transaction().execute(work))
 
   /**
    * Runs `run` once per idempotency key. The key is claimed in its own transaction; the result is
@@ -277,10 +290,13 @@ export function createPayments(deps: PaymentsDeps): Payments {
     try {
       result = await run({ resume: claim.resume, bind: (tx, id) => store.bindKey(tx, tenant, key, id) })
     } catch (err) {
-      await store.releaseKey(deps.db, tenant, key)
+      // A key bound to its resource stays (the gateway may have acted): the retry resumes it.
+      await again(() => store.releaseKey(deps.db, tenant, key)).catch((e: unknown) =>
+        deps.logger?.warn({ err: e }, 'idempotency key not released; it is taken over after a minute'),
+      )
       throw err
     }
-    await store.completeKey(deps.db, tenant, key, toJson(result))
+    await again(() => store.completeKey(deps.db, tenant, key, toJson(result)))
     return result
   }
 
@@ -435,7 +451,9 @@ export function createPayments(deps: PaymentsDeps): Payments {
     fact: Fact,
     patch: Partial<Pick<Payment, 'gateway' | 'inFlight'>> = {},
   ): Promise<Payment> {
-    return deps.db.transaction().execute(async (tx) => {
+    // A gateway's answer must be booked: the fact is idempotent (a repeat is a duplicate), so the
+    // booking is retried through contention and lost connections rather than answered 503.
+    return idempotentTransaction(async (tx) => {
       const p = await mustGet(tx, tenant, id, true)
       return (await applyFact(tx, p, fact, {}, patch)).payment
     })
@@ -446,13 +464,16 @@ export function createPayments(deps: PaymentsDeps): Payments {
     id: string,
     op: string | null,
     check: (p: Payment) => void,
+    bind?: KeyContext['bind'],
   ): Promise<Payment> {
-    return deps.db.transaction().execute(async (tx) => {
+    return transaction(async (tx) => {
       const p = await mustGet(tx, tenant, id, true)
       if (op !== null && p.inFlight) throw operationInProgress(p.inFlight)
       check(p)
       const next = { ...p, inFlight: op, updatedAt: now() }
       await store.updatePayment(tx, next)
+      // From here the gateway may act: the caller's key stays bound to the payment until it is known.
+      await bind?.(tx, id)
       return next
     })
   }
@@ -588,12 +609,11 @@ export function createPayments(deps: PaymentsDeps): Payments {
     return deps.gateways.require(p.gateway)
   }
 
-  async function sweepOne(tenant: string, id: string): Promise<boolean> {
-    const p = await mustGet(deps.db, tenant, id)
+  /** Asks the gateway what became of a payment in processing, unknown or in flight, and applies it. */
+  async function resolveWithGateway(p: Payment): Promise<Payment> {
     if (!p.gateway) {
-      if (p.status !== 'processing') return false
-      await applyNow(tenant, id, { type: 'unavailable' })
-      return true
+      if (p.status !== 'processing') return p
+      return applyNow(p.tenantId, p.id, { type: 'unavailable' })
     }
     const state: GatewayPaymentState | undefined = await deps.gateways
       .require(p.gateway)
@@ -605,11 +625,124 @@ export function createPayments(deps: PaymentsDeps): Payments {
         : p.status === 'unknown'
           ? { type: 'failed', declineCode: 'gateway_no_record' }
           : { type: 'unknown' }
-    if (state?.status === 'processing') return false
-    const after = await applyNow(tenant, id, fact, { inFlight: null })
+    if (state?.status === 'processing') return p
+    return applyNow(p.tenantId, p.id, fact, { inFlight: null })
+  }
+
+  async function sweepOne(tenant: string, id: string): Promise<boolean> {
+    const p = await mustGet(deps.db, tenant, id)
+    const after = await resolveWithGateway(p)
     return (
       after.status !== p.status || after.inFlight !== p.inFlight || after.amountCaptured !== p.amountCaptured
     )
+  }
+
+  /**
+   * A retry of a capture or cancel whose earlier attempt (same key) failed after the gateway may have
+   * acted: what the gateway did is learnt first, and an operation already done answers its result.
+   */
+  async function resumeInFlight(
+    tenant: string,
+    id: string,
+    op: 'capture' | 'cancel',
+    done: (p: Payment) => boolean,
+  ): Promise<Payment | undefined> {
+    let p = await mustGet(deps.db, tenant, id)
+    if (p.inFlight === op || p.status === 'unknown') p = await resolveWithGateway(p)
+    return done(p) ? p : undefined
+  }
+
+  /**
+   * Books a gateway's answer about refund `r` on its locked payment, once: a refund already settled
+   * (by its webhook, the sweeper or an earlier attempt) is returned as it is.
+   */
+  async function settleRefund(
+    tx: Tx,
+    p: Payment,
+    r: Refund,
+    status: Refund['status'],
+    gatewayRef: string | null,
+  ): Promise<Refund> {
+    if (r.status !== 'pending') return r
+    const ref = gatewayRef ?? r.gatewayRef
+    await store.updateRefund(tx, p.tenantId, r.id, { status, gatewayRef: ref, at: now() })
+    const next: Refund = { ...r, status, gatewayRef: ref, updatedAt: now() }
+    if (status === 'succeeded')
+      await applyFact(tx, p, { type: 'refunded', amount: r.amount, reserved: true }, { refund: next })
+    else if (status === 'failed') await applyFact(tx, p, { type: 'refund_released', amount: r.amount })
+    // pending at the gateway: stays reserved until its webhook (refund.succeeded / failed).
+    return next
+  }
+
+  /** Settles a reserved refund with an answer in a transaction of its own, retried until booked. */
+  function bookRefund(tenant: string, r: Refund, status: Refund['status'], gatewayRef: string | null) {
+    return idempotentTransaction(async (tx) => {
+      const p = await mustGet(tx, tenant, r.paymentId, true)
+      const current = (await store.getRefund(tx, tenant, r.id))!
+      return settleRefund(tx, p, current, status, gatewayRef)
+    })
+  }
+
+  /**
+   * Makes the gateway call of a reserved refund, or repeats it under the same gateway idempotency
+   * key (its id) when an earlier call's answer was lost, and books the answer. A gateway that acted
+   * is booked: the booking is retried, and if it still fails the refund stays reserved and the
+   * caller's key stays bound to it, so neither a retry nor the sweeper refunds twice.
+   */
+  async function driveRefund(tenant: string, r: Refund): Promise<Refund> {
+    const p = await mustGet(deps.db, tenant, r.paymentId)
+    const gw = deps.gateways.require(r.gateway)
+    let result: RefundResult
+    try {
+      result = await gw.refund(p.gatewayRef!, r.amount, r.currency, r.id)
+    } catch (err) {
+      const e = asGatewayError(err)
+      // An unknown outcome keeps the reservation (the webhook or the sweeper settles it); anything else releases it.
+      if (e.failure !== 'unknown') await bookRefund(tenant, r, 'failed', null)
+      throw e
+    }
+    return bookRefund(tenant, r, result.status, result.gatewayRef)
+  }
+
+  /** Repeats the gateway call of refunds whose answer never came back (process died, connection lost). */
+  async function sweepRefunds(olderThan: Date): Promise<number> {
+    let changed = 0
+    for (const { tenantId, refund } of await store.refundsToSweep(olderThan, 100)) {
+      // Without vendor-side idempotency a repeat could refund twice: those wait for their webhook.
+      if (!deps.gateways.get(refund.gateway)?.capabilities.idempotentRefunds) continue
+      try {
+        if ((await driveRefund(tenantId, refund)).status !== 'pending') changed++
+      } catch (err) {
+        deps.logger?.warn({ err, tenantId, refundId: refund.id }, 'refund sweep: not settled, will retry')
+      }
+    }
+    return changed
+  }
+
+  /**
+   * Which of our refunds a gateway refund event is about: by its ref; else by our refund id when the
+   * vendor echoed it; else, for a refund still in flight (no ref yet), the only one of that amount.
+   * Several in flight that it could be: PAYMENT_EVENT_OUT_OF_ORDER (retried after our calls return).
+   */
+  async function refundOfEvent(
+    tx: Tx,
+    p: Payment,
+    gateway: string,
+    event: GatewayEvent & { objectRef: string },
+  ): Promise<Refund | undefined> {
+    const byRef = await store.refundByRef(tx, p.tenantId, gateway, event.objectRef)
+    if (byRef) return byRef
+    if (event.refundId) {
+      const ours = await store.getRefund(tx, p.tenantId, event.refundId)
+      if (ours && ours.paymentId === p.id && ours.gateway === gateway) return ours
+    }
+    const inFlight = (await store.listRefunds(tx, p.tenantId, p.id)).filter(
+      (r) => r.status === 'pending' && !r.gatewayRef,
+    )
+    const same = inFlight.filter((r) => event.amount === undefined || r.amount === event.amount)
+    if (same.length === 1) return same[0]
+    if (inFlight.length > 0) throw outOfOrder('Refunds of this payment are still in flight; retry later.')
+    return undefined
   }
 
   const service: Payments = {
@@ -677,17 +810,27 @@ export function createPayments(deps: PaymentsDeps): Payments {
 
     async capture(tenant, id, amount, opts = {}) {
       if (amount !== undefined) validateAmount(amount)
-      return idempotent(tenant, opts.idempotencyKey, 'capture', { id, amount }, async () => {
+      return idempotent(tenant, opts.idempotencyKey, 'capture', { id, amount }, async ({ resume, bind }) => {
+        if (resume) {
+          const captured = await resumeInFlight(tenant, id, 'capture', (p) => p.amountCaptured > 0n)
+          if (captured) return captured
+        }
         let toCapture = 0n
-        const p = await setInFlight(tenant, id, 'capture', (p) => {
-          if (p.status !== 'requires_capture') throw invalidState(p.status, 'capture')
-          const capturable = amountCapturable(p)
-          toCapture = amount ?? capturable
-          if (toCapture > capturable) throw captureExceedsAuthorized(toCapture, capturable)
-          const gw = gatewayOf(p)
-          if (toCapture < capturable && !gw.capabilities.partialCapture)
-            throw new GatewayError('not_supported', `${p.gateway} cannot capture part of a payment.`)
-        })
+        const p = await setInFlight(
+          tenant,
+          id,
+          'capture',
+          (p) => {
+            if (p.status !== 'requires_capture') throw invalidState(p.status, 'capture')
+            const capturable = amountCapturable(p)
+            toCapture = amount ?? capturable
+            if (toCapture > capturable) throw captureExceedsAuthorized(toCapture, capturable)
+            const gw = gatewayOf(p)
+            if (toCapture < capturable && !gw.capabilities.partialCapture)
+              throw new GatewayError('not_supported', `${p.gateway} cannot capture part of a payment.`)
+          },
+          bind,
+        )
         return settleInFlight(tenant, id, () =>
           gatewayOf(p).capture(p.gatewayRef!, toCapture, p.currency, `${id}:capture`),
         )
@@ -695,7 +838,11 @@ export function createPayments(deps: PaymentsDeps): Payments {
     },
 
     async cancel(tenant, id, opts = {}) {
-      return idempotent(tenant, opts.idempotencyKey, 'cancel', { id }, async () => {
+      return idempotent(tenant, opts.idempotencyKey, 'cancel', { id }, async ({ resume, bind }) => {
+        if (resume) {
+          const canceled = await resumeInFlight(tenant, id, 'cancel', (p) => p.status === 'canceled')
+          if (canceled) return canceled
+        }
         const current = await mustGet(deps.db, tenant, id)
         if (current.status === 'requires_confirmation') {
           return deps.db.transaction().execute(async (tx) => {
@@ -704,10 +851,16 @@ export function createPayments(deps: PaymentsDeps): Payments {
             return (await applyFact(tx, p, { type: 'canceled' })).payment
           })
         }
-        const p = await setInFlight(tenant, id, 'cancel', (p) => {
-          if (p.status !== 'requires_capture' && p.status !== 'requires_action')
-            throw invalidState(p.status, 'cancel')
-        })
+        const p = await setInFlight(
+          tenant,
+          id,
+          'cancel',
+          (p) => {
+            if (p.status !== 'requires_capture' && p.status !== 'requires_action')
+              throw invalidState(p.status, 'cancel')
+          },
+          bind,
+        )
         return settleInFlight(tenant, id, () => gatewayOf(p).cancel(p.gatewayRef!, `${id}:cancel`))
       })
     },
@@ -716,9 +869,16 @@ export function createPayments(deps: PaymentsDeps): Payments {
       if (input.amount !== undefined) validateAmount(input.amount)
       if (input.reason !== undefined && input.reason.length > 500)
         throw invalid('INVALID_REASON', 'reason is at most 500 characters.')
-      return idempotent(tenant, opts.idempotencyKey, 'refund', { id, ...input }, async () => {
+      return idempotent(tenant, opts.idempotencyKey, 'refund', { id, ...input }, async ({ resume, bind }) => {
+        if (resume) {
+          // An earlier attempt with this key reserved a refund and may have reached the gateway.
+          const earlier = await store.getRefund(deps.db, tenant, resume)
+          if (earlier?.status === 'succeeded') return earlier
+          if (earlier?.status === 'pending') return driveRefund(tenant, earlier)
+          // failed: the gateway refused it, so this retry asks again as a new refund.
+        }
         // Reserve the amount under the row lock: concurrent refunds can never exceed the captured amount.
-        const refund = await deps.db.transaction().execute(async (tx) => {
+        const r = await transaction(async (tx) => {
           const p = await mustGet(tx, tenant, id, true)
           if (p.status !== 'succeeded') throw invalidState(p.status, 'refund')
           const gw = gatewayOf(p)
@@ -727,7 +887,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
             throw new GatewayError('not_supported', `${p.gateway} allows one refund per payment.`)
           await applyFact(tx, p, { type: 'refund_reserved', amount })
           const at = now()
-          const r: Refund = {
+          const refund: Refund = {
             id: deps.ids('re'),
             paymentId: id,
             amount,
@@ -739,72 +899,12 @@ export function createPayments(deps: PaymentsDeps): Payments {
             createdAt: at,
             updatedAt: at,
           }
-          await store.insertRefund(tx, tenant, r)
-          return { refund: r, payment: p }
+          await store.insertRefund(tx, tenant, refund)
+          // The key now names the refund: a retry resumes it instead of refunding again.
+          await bind(tx, refund.id)
+          return refund
         })
-        const { refund: r, payment: p } = refund
-        try {
-          const result = await gatewayOf(p).refund(p.gatewayRef!, r.amount, r.currency, r.id)
-          return await deps.db.transaction().execute(async (tx) => {
-            const locked = await mustGet(tx, tenant, id, true)
-            const current = (await store.getRefund(tx, tenant, r.id))!
-            if (current.status !== 'pending') return current // a webhook settled it first
-            if (result.status === 'succeeded') {
-              const done: Refund = {
-                ...current,
-                status: 'succeeded',
-                gatewayRef: result.gatewayRef,
-                updatedAt: now(),
-              }
-              await store.updateRefund(tx, tenant, r.id, {
-                status: 'succeeded',
-                gatewayRef: result.gatewayRef,
-                at: now(),
-              })
-              await applyFact(
-                tx,
-                locked,
-                { type: 'refunded', amount: r.amount, reserved: true },
-                { refund: done },
-              )
-              return done
-            }
-            if (result.status === 'failed') {
-              await store.updateRefund(tx, tenant, r.id, {
-                status: 'failed',
-                gatewayRef: result.gatewayRef,
-                at: now(),
-              })
-              await applyFact(tx, locked, { type: 'refund_released', amount: r.amount })
-              return {
-                ...current,
-                status: 'failed' as const,
-                gatewayRef: result.gatewayRef,
-                updatedAt: now(),
-              }
-            }
-            // Pending at the gateway: stays reserved until its webhook (refund.succeeded / failed).
-            await store.updateRefund(tx, tenant, r.id, {
-              status: 'pending',
-              gatewayRef: result.gatewayRef,
-              at: now(),
-            })
-            return { ...current, gatewayRef: result.gatewayRef }
-          })
-        } catch (err) {
-          const e = asGatewayError(err)
-          // An unknown outcome keeps the reservation (the webhook settles it); anything else releases it.
-          if (e.failure !== 'unknown') {
-            await deps.db.transaction().execute(async (tx) => {
-              const locked = await mustGet(tx, tenant, id, true)
-              const current = (await store.getRefund(tx, tenant, r.id))!
-              if (current.status !== 'pending') return
-              await store.updateRefund(tx, tenant, r.id, { status: 'failed', gatewayRef: null, at: now() })
-              await applyFact(tx, locked, { type: 'refund_released', amount: r.amount })
-            })
-          }
-          throw e
-        }
+        return driveRefund(tenant, r)
       })
     },
 
@@ -911,8 +1011,9 @@ export function createPayments(deps: PaymentsDeps): Payments {
     routingRules: (tenant) => rulesOf(tenant),
 
     async sweep() {
-      const due = await store.toSweep(new Date(now().getTime() - sweepAfterMs), 100)
-      let changed = 0
+      const olderThan = new Date(now().getTime() - sweepAfterMs)
+      const due = await store.toSweep(olderThan, 100)
+      let changed = await sweepRefunds(olderThan)
       for (const { tenantId, paymentId } of due) {
         try {
           if (await sweepOne(tenantId, paymentId)) changed++
@@ -1028,34 +1129,18 @@ export function createPayments(deps: PaymentsDeps): Payments {
     event: GatewayEvent,
   ): Promise<'applied' | 'duplicate' | 'ignored'> {
     if (!event.objectRef) return 'ignored'
-    const known = await store.refundByRef(tx, p.tenantId, gateway, event.objectRef)
+    const known = await refundOfEvent(tx, p, gateway, { ...event, objectRef: event.objectRef })
     if (event.type === 'refund.failed') {
       if (!known || known.status !== 'pending') return known ? 'duplicate' : 'ignored'
-      await store.updateRefund(tx, p.tenantId, known.id, {
-        status: 'failed',
-        gatewayRef: known.gatewayRef,
-        at: now(),
-      })
-      await applyFact(tx, p, { type: 'refund_released', amount: known.amount })
+      await settleRefund(tx, p, known, 'failed', event.objectRef)
       return 'applied'
     }
     if (known) {
       if (known.status !== 'pending') return known.status === 'succeeded' ? 'duplicate' : 'ignored'
-      const done: Refund = { ...known, status: 'succeeded', updatedAt: now() }
-      await store.updateRefund(tx, p.tenantId, known.id, {
-        status: 'succeeded',
-        gatewayRef: known.gatewayRef,
-        at: now(),
-      })
-      await applyFact(tx, p, { type: 'refunded', amount: known.amount, reserved: true }, { refund: done })
+      await settleRefund(tx, p, known, 'succeeded', event.objectRef)
       return 'applied'
     }
-    // A refund we did not ask for (made in the vendor's dashboard), unless one of ours is still in
-    // flight without its ref: it may be that one, so wait for our own call to finish.
-    const inFlight = (await store.listRefunds(tx, p.tenantId, p.id)).some(
-      (r) => r.status === 'pending' && !r.gatewayRef,
-    )
-    if (inFlight) throw outOfOrder('A refund of this payment is still in flight; retry later.')
+    // A refund we did not ask for (made in the vendor's dashboard).
     if (event.amount === undefined || event.amount <= 0n) return 'ignored'
     const at = now()
     const refund: Refund = {

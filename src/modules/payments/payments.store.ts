@@ -314,6 +314,14 @@ export function createPaymentsStore(db: Db) {
       return r.rows[0] ? toRefund(r.rows[0]) : undefined
     },
 
+    /** Refunds whose gateway call never came back (no ref yet), untouched since `olderThan`: the sweeper's. */
+    async refundsToSweep(olderThan: Date, limit: number): Promise<{ tenantId: string; refund: Refund }[]> {
+      const r = await sql<RefundRow & { tenant_id: string }>`SELECT * FROM payment_refunds
+        WHERE status = 'pending' AND gateway_ref IS NULL AND updated_at <= ${olderThan}
+        ORDER BY updated_at LIMIT ${limit}`.execute(db)
+      return r.rows.map((x) => ({ tenantId: x.tenant_id, refund: toRefund(x) }))
+    },
+
     async listRefunds(ex: Exec, tenant: string, paymentId: string): Promise<Refund[]> {
       const r = await sql<RefundRow>`SELECT * FROM payment_refunds
         WHERE tenant_id = ${tenant} AND payment_id = ${paymentId} ORDER BY refund_id`.execute(ex)

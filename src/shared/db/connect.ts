@@ -22,6 +22,8 @@ export interface ConnectOptions {
   /** PGlite data directory; omitted or 'memory://' = in memory. */
   readonly dataDir?: string | undefined
   readonly poolSize?: number
+  /** Told about a pooled connection that died (default: ignored; the pool replaces it). */
+  readonly onConnectionError?: (err: Error) => void
 }
 
 // int8 → bigint, as PGlite does, so both engines hand the code the same types.
@@ -39,6 +41,13 @@ export async function connect(opts: ConnectOptions): Promise<DbHandle> {
       max: opts.poolSize ?? 10,
       types: pgTypes,
     })
+    // A backend that goes away (failover, pg_terminate_backend, a network blip) makes its client
+    // emit 'error'; unheard, that event would end the process. The pool drops the dead client and
+    // opens another; the query that was running fails and its caller retries where that is safe
+    // (shared/db/retry.ts) or answers 503.
+    const onError = (err: Error) => opts.onConnectionError?.(err)
+    pool.on('error', onError) // an idle client died
+    pool.on('connect', (client) => client.on('error', onError)) // a checked-out client died
     // Fail fast with a clear message instead of on the first request.
     const client = await pool.connect().catch((e: unknown) => {
       void pool.end()

@@ -34,6 +34,7 @@ const CAPABILITIES: GatewayCapabilities = {
   manualCapture: true,
   partialCapture: true,
   multipleRefunds: true,
+  idempotentRefunds: false,
   disputes: true,
   payouts: false,
   settlements: true,

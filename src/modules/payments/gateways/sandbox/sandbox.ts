@@ -249,6 +249,7 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
       manualCapture: true,
       partialCapture: true,
       multipleRefunds: true,
+      idempotentRefunds: true,
       disputes: true,
       payouts: true,
       settlements: true,
@@ -370,7 +371,12 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
       }
       refunds.set(idempotencyKey, result)
       settle('refund', result.gatewayRef, -amount, 0n, currency)
-      emit('refund.succeeded', 'charge.refunded', p, { objectRef: result.gatewayRef, amount })
+      // Like Stripe's refund metadata, the event names our refund (the idempotency key is its id).
+      emit('refund.succeeded', 'charge.refunded', p, {
+        objectRef: result.gatewayRef,
+        amount,
+        refundId: idempotencyKey,
+      })
       return result
     },
 

@@ -27,6 +27,7 @@ export interface SandboxWebhookBody {
     readonly paymentId?: string
     readonly tenantId?: string
     readonly objectRef?: string
+    readonly refundId?: string
     readonly amount?: string
     readonly currency?: string
     readonly fee?: string
@@ -92,6 +93,7 @@ export function sandboxWebhookBody(event: GatewayEvent): string {
       ...(event.paymentId === undefined ? {} : { paymentId: event.paymentId }),
       ...(event.tenantId === undefined ? {} : { tenantId: event.tenantId }),
       ...(event.objectRef === undefined ? {} : { objectRef: event.objectRef }),
+      ...(event.refundId === undefined ? {} : { refundId: event.refundId }),
       ...(event.amount === undefined ? {} : { amount: event.amount.toString() }),
       ...(event.currency === undefined ? {} : { currency: event.currency }),
       ...(event.fee === undefined ? {} : { fee: event.fee.toString() }),
@@ -166,6 +168,7 @@ export function parseSandboxEvent(id: string, rawBody: Buffer): GatewayEvent {
   const paymentId = optString(data.paymentId, 'data.paymentId')
   const tenantId = optString(data.tenantId, 'data.tenantId')
   const objectRef = optString(data.objectRef, 'data.objectRef')
+  const refundId = optString(data.refundId, 'data.refundId')
   const amount = optAmount(data.amount, 'data.amount')
   const currency = optString(data.currency, 'data.currency')
   const fee = optAmount(data.fee, 'data.fee')
@@ -178,6 +181,7 @@ export function parseSandboxEvent(id: string, rawBody: Buffer): GatewayEvent {
     ...(paymentId === undefined ? {} : { paymentId }),
     ...(tenantId === undefined ? {} : { tenantId }),
     ...(objectRef === undefined ? {} : { objectRef }),
+    ...(refundId === undefined ? {} : { refundId }),
     ...(amount === undefined ? {} : { amount }),
     ...(currency === undefined ? {} : { currency }),
     ...(fee === undefined ? {} : { fee }),

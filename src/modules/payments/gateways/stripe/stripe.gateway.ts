@@ -31,6 +31,7 @@ const CAPABILITIES: GatewayCapabilities = {
   manualCapture: true,
   partialCapture: true,
   multipleRefunds: true,
+  idempotentRefunds: true,
   disputes: true,
   payouts: true,
   settlements: true,
@@ -166,10 +167,12 @@ function eventOf(event: StripeEvent): GatewayEvent {
   /** Refunds and disputes: the object is the refund / dispute, the payment is its payment_intent. */
   const ofObject = (type: GatewayEventType): GatewayEvent => {
     const paymentRef = refOf(object.payment_intent as string | null)
+    const refundId = (object.metadata as Record<string, string> | null | undefined)?.refundId
     return {
       ...base,
       type,
       objectRef: object.id,
+      ...(refundId && object.object === 'refund' ? { refundId } : {}),
       ...(paymentRef ? { paymentRef } : {}),
       ...money(object.amount, object.currency),
     }
@@ -274,7 +277,15 @@ export function createStripeGateway(opts: StripeGatewayOptions): PaymentGateway 
 
     async refund(gatewayRef, amount, _currency, idempotencyKey): Promise<RefundResult> {
       const re = await client.call('refund', (s) =>
-        s.refunds.create({ payment_intent: gatewayRef, amount: toStripeAmount(amount) }, { idempotencyKey }),
+        s.refunds.create(
+          // Our refund id (the key) in its metadata: its webhook can settle our call still in flight.
+          {
+            payment_intent: gatewayRef,
+            amount: toStripeAmount(amount),
+            metadata: { refundId: idempotencyKey },
+          },
+          { idempotencyKey },
+        ),
       )
       const status: RefundResult['status'] =
         re.status === 'succeeded'

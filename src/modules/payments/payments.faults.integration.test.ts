@@ -1,0 +1,285 @@
+/**
+ * Money under faults: contention on the merchant's ledger rows while clients retry with their
+ * Idempotency-Keys, a booking that fails after the gateway acted, a webhook racing our own call, a
+ * process that dies with a refund in flight. Each test fails on the code before issue 15's fixes.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describeEachDb, freshTenant, openTestDb, testDbTargets } from '../../../test/support/db.js'
+import { paymentsHarness, type PaymentsHarness } from '../../../test/support/payments.js'
+import { fixedClock, type FixedClock } from '../../shared/clock.js'
+import type { DbHandle } from '../../shared/db/connect.js'
+import { AppError, isAppError } from '../../shared/errors.js'
+import type { Ledger } from '../ledger/index.js'
+import type { GatewayEvent, RefundResult } from './gateway.js'
+
+const contended = () => new AppError('LEDGER_CONTENDED', 'unavailable', 'Too much contention; retry.')
+
+/** What a client does with a 503: retry the same request with the same Idempotency-Key. */
+async function withClientRetries<T>(call: () => Promise<T>, attempts = 30): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call()
+    } catch (e) {
+      const retryable =
+        isAppError(e) &&
+        (e.kind === 'unavailable' ||
+          e.code === 'IDEMPOTENCY_IN_PROGRESS' ||
+          e.code === 'PAYMENT_OPERATION_IN_PROGRESS')
+      if (!retryable || i >= attempts) throw e
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20))
+    }
+  }
+}
+
+/** The ledger with `failures` contention errors injected into bookings made inside a caller's transaction. */
+function flakyLedger(ledger: Ledger, state: { failures: number }): Ledger {
+  return {
+    ...ledger,
+    execute: async (tenant, commands, opts) => {
+      if (opts?.tx && state.failures > 0) {
+        state.failures--
+        throw contended()
+      }
+      return ledger.execute(tenant, commands, opts)
+    },
+  }
+}
+
+/** Refund events the gateway emitted for a payment ref (each one is money that left). */
+const gatewayRefunds = (events: readonly GatewayEvent[], paymentRef: string) =>
+  events.filter((e) => e.type === 'refund.succeeded' && e.paymentRef === paymentRef)
+
+const postgres = testDbTargets().find((x) => x.name === 'postgres')
+
+describe.skipIf(!postgres)('refunds under real contention [postgres]', () => {
+  let h: DbHandle
+  let t: PaymentsHarness
+  const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+  beforeAll(async () => {
+    h = await openTestDb(postgres!, 24)
+    t = paymentsHarness(h, clock)
+  }, 180_000)
+  afterAll(async () => {
+    await t.close()
+    await h.close()
+  })
+
+  it('concurrent refunds on one merchant, retried with their keys, are each paid once and booked once', async () => {
+    const tenant = freshTenant()
+    const n = 24
+    const payments = []
+    const manual = []
+    for (let i = 0; i < n; i++) {
+      payments.push(
+        await t.payments.create(tenant, { amount: 1_000n, currency: 'USD', paymentMethod: 'pm_card_visa' }),
+      )
+      manual.push(
+        await t.payments.create(tenant, {
+          amount: 1_000n,
+          currency: 'USD',
+          paymentMethod: 'pm_card_visa',
+          capture: 'manual',
+        }),
+      )
+    }
+    // Two partial refunds per payment and the captures of as many others, all at once: every
+    // booking posts to the same merchant rows, in two rounds for a capture (hold, then the rest).
+    await Promise.all([
+      ...payments.flatMap((p) =>
+        ['a', 'b'].map((k) =>
+          withClientRetries(() =>
+            t.payments.refund(tenant, p.id, { amount: 300n }, { idempotencyKey: `${p.id}:${k}` }),
+          ),
+        ),
+      ),
+      ...manual.map((p) =>
+        withClientRetries(() => t.payments.capture(tenant, p.id, undefined, { idempotencyKey: `${p.id}:c` })),
+      ),
+    ])
+    for (const p of payments) {
+      expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(2)
+      const after = await t.payments.get(tenant, p.id)
+      expect(after).toMatchObject({ amountRefunded: 600n, amountRefundPending: 0n })
+      const refunds = await t.payments.listRefunds(tenant, p.id)
+      expect(refunds.map((r) => r.status)).toEqual(['succeeded', 'succeeded'])
+    }
+    for (const p of manual)
+      expect(await t.payments.get(tenant, p.id)).toMatchObject({
+        status: 'succeeded',
+        amountCaptured: 1_000n,
+      })
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+  }, 120_000)
+})
+
+describeEachDb('payments under injected faults', (target) => {
+  let h: DbHandle
+  let clock: FixedClock
+  beforeAll(async () => {
+    h = await openTestDb(target)
+  }, 180_000)
+  afterAll(async () => {
+    await h.close()
+  })
+
+  /**
+   * A harness whose ledger fails `faults.failures` bookings and whose sandbox refund runs
+   * `faults.afterRefund` once the gateway has acted (to hold the call or kill it).
+   */
+  function harness() {
+    clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+    const faults: { failures: number; afterRefund?: (r: RefundResult) => Promise<RefundResult> } = {
+      failures: 0,
+    }
+    const t = paymentsHarness(h, clock, {
+      ledger: (l) => flakyLedger(l, faults),
+      sandbox: (s) => ({
+        ...s,
+        refund: async (...args) => {
+          const result = await s.refund(...args)
+          return faults.afterRefund ? faults.afterRefund(result) : result
+        },
+      }),
+    })
+    return { t, faults }
+  }
+
+  it('a refund the gateway made is booked although its booking met contention (no second refund on retry)', async () => {
+    const { t, faults } = harness()
+    const tenant = freshTenant()
+    const p = await t.payments.create(tenant, {
+      amount: 900n,
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+    })
+    faults.failures = 3
+    const r = await withClientRetries(() =>
+      t.payments.refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-1' }),
+    )
+    expect(r.status).toBe('succeeded')
+    expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(1)
+    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+      amountRefunded: 400n,
+      amountRefundPending: 0n,
+    })
+    await t.close()
+  })
+
+  it('a booking that keeps failing answers 503 and keeps the key: the retry books the same refund', async () => {
+    const { t, faults } = harness()
+    const tenant = freshTenant()
+    const p = await t.payments.create(tenant, {
+      amount: 900n,
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+    })
+    faults.failures = 1_000
+    const first = await t.payments
+      .refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-2' })
+      .catch((e: unknown) => e)
+    expect(isAppError(first) && first.kind === 'unavailable').toBe(true)
+    faults.failures = 0
+    const again = await t.payments.refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-2' })
+    expect(again.status).toBe('succeeded')
+    expect(await t.payments.refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-2' })).toEqual(
+      again,
+    )
+    expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(1)
+    expect(await t.payments.listRefunds(tenant, p.id)).toHaveLength(1)
+    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+      amountRefunded: 400n,
+      amountRefundPending: 0n,
+    })
+    await t.close()
+  })
+
+  it('the webhook of a refund still in flight settles it instead of being refused as out of order', async () => {
+    const { t, faults } = harness()
+    const tenant = freshTenant()
+    const p = await t.payments.create(tenant, {
+      amount: 900n,
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+    })
+    // The gateway has acted, but our call has not returned yet: its webhook arrives first.
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    let called = false
+    faults.afterRefund = async (result) => {
+      called = true
+      await held
+      return result
+    }
+    const call = t.payments.refund(tenant, p.id, { amount: 250n }, { idempotencyKey: 'race' })
+    await vi.waitFor(() => expect(called).toBe(true))
+    const event = gatewayRefunds(t.sandbox.events, p.gatewayRef!)[0]!
+    const outcome = await h.db
+      .transaction()
+      .execute((tx) => t.payments.applyGatewayEvent(tenant, 'sandbox', event, { tx }))
+    expect(outcome).toBe('applied')
+    release()
+    const r = await call
+    expect(r).toMatchObject({ status: 'succeeded', gatewayRef: event.objectRef })
+    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+      amountRefunded: 250n,
+      amountRefundPending: 0n,
+    })
+    await t.close()
+  })
+
+  it('a refund in flight when the process died is settled by the sweeper, paid once', async () => {
+    const { t, faults } = harness()
+    const tenant = freshTenant()
+    const p = await t.payments.create(tenant, {
+      amount: 900n,
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+    })
+    // The gateway refunded, then the process died before the booking (the call never returned).
+    faults.afterRefund = () => Promise.reject(new Error('process died'))
+    await t.payments.refund(tenant, p.id, { amount: 300n }).catch(() => undefined)
+    delete faults.afterRefund
+    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+      amountRefunded: 0n,
+      amountRefundPending: 300n,
+    })
+    clock.advance(120_000)
+    expect(await t.payments.sweep()).toBeGreaterThan(0)
+    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+      amountRefunded: 300n,
+      amountRefundPending: 0n,
+    })
+    expect((await t.payments.listRefunds(tenant, p.id)).map((r) => r.status)).toEqual(['succeeded'])
+    expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(1)
+    await t.close()
+  })
+
+  it('a capture answered 503 that was in fact applied answers its success on retry', async () => {
+    const { t, faults } = harness()
+    const tenant = freshTenant()
+    const p = await t.payments.create(tenant, {
+      amount: 700n,
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+      capture: 'manual',
+    })
+    faults.failures = 1_000
+    const first = await t.payments
+      .capture(tenant, p.id, undefined, { idempotencyKey: 'cap' })
+      .catch((e: unknown) => e)
+    expect(isAppError(first) && first.kind === 'unavailable').toBe(true)
+    faults.failures = 0
+    // The gateway's webhook books the capture meanwhile.
+    const captured = t.sandbox.events.find(
+      (e) => e.type === 'payment.captured' && e.paymentRef === p.gatewayRef,
+    )!
+    await h.db
+      .transaction()
+      .execute((tx) => t.payments.applyGatewayEvent(tenant, 'sandbox', captured, { tx }))
+    const again = await withClientRetries(() =>
+      t.payments.capture(tenant, p.id, undefined, { idempotencyKey: 'cap' }),
+    )
+    expect(again).toMatchObject({ id: p.id, status: 'succeeded', amountCaptured: 700n })
+    await t.close()
+  })
+})
