@@ -86,7 +86,7 @@ describe('audit coverage walk over every mutating route', () => {
         /^[a-z0-9.-]+:.+$/.test(net.resource) &&
         net.outcome === 'success' &&
         'before' in net.details! &&
-        'after' in net.details!
+        'after' in net.details
       if (!ok) missing.push(`${route}: ${JSON.stringify(net ?? entries.map((e) => e.action))}`)
     }
     // What the walk could not make succeed with a schema-shaped body is listed, not hidden.
