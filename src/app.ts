@@ -40,6 +40,7 @@ import {
   type Auth,
 } from './modules/auth/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
+import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
 import { createBankingServices } from './banking-providers.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
@@ -78,6 +79,8 @@ export interface AppServices {
   readonly auth: Auth
   /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
   readonly banking: Banking
+  /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
+  readonly cases: Cases
 }
 
 export interface App {
@@ -140,7 +143,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     db,
     bus:
       config.eventBus === 'redis' && config.redisUrl
-        ? { kind: 'redis', url: config.redisUrl }
+        ? { kind: 'redis', url: config.redisUrl, prefix: config.redisPrefix }
         : config.eventBus === 'kafka'
           ? { kind: 'kafka', brokers: config.kafkaBrokers }
           : { kind: 'memory' },
@@ -154,6 +157,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       ...paymentEvents,
       ...reconciliationEvents,
       ...bankingEvents,
+      ...casesEvents,
     ],
     logger,
   })
@@ -266,6 +270,23 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     fieldCipher: crypto.fieldCipher,
   })
+  // Case actions are audited in the change's transaction (the adapter queues until audit writes in tx).
+  const cases = createCases({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    outbox: events.outbox,
+    audit: {
+      record: (_tx, entry) => {
+        audit.record(entry)
+        return Promise.resolve()
+      },
+    },
+    fieldCipher: crypto.fieldCipher,
+    sla: config.cases.slaHours,
+    fourEyes: { strongMatchScore: config.cases.strongMatchScore },
+  })
   return {
     config,
     db,
@@ -286,6 +307,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     reconciliation,
     gatewayWebhooks,
     banking,
+    cases,
   }
 }
 
@@ -425,6 +447,13 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         (sub) => subscriptions.push(sub),
         (err: unknown) => services.logger.error({ err }, 'monitoring ledger consumer failed to start'),
       )
+      // Alerts of the enabled sources (MONETA_CASES_SOURCES) land in cases through the consumer inbox.
+      if (config.cases.sources.length > 0) {
+        services.cases.startConsumer(services.events.bus, services.events.inbox, config.cases.sources).then(
+          (sub) => subscriptions.push(sub),
+          (err: unknown) => services.logger.error({ err }, 'cases alert consumer failed to start'),
+        )
+      }
       // Outgoing webhooks: every event fans out to the tenant's matching endpoints; the worker sends them.
       services.webhooks.startConsumer().then(
         (sub) => subscriptions.push(sub),

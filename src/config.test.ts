@@ -57,6 +57,15 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, MONETA_EVENT_BUS: 'rabbit' })).toThrow(/memory, redis or kafka/)
   })
 
+  it('takes a Redis key prefix per deployment (default moneta) and refuses a malformed one', () => {
+    expect(loadConfig(base).redisPrefix).toBe('moneta')
+    expect(loadConfig({ ...base, MONETA_REDIS_PREFIX: 'moneta-eu:tenants-a' }).redisPrefix).toBe(
+      'moneta-eu:tenants-a',
+    )
+    for (const bad of ['with space', 'trailing:', 'x'.repeat(65), '{hash}'])
+      expect(() => loadConfig({ ...base, MONETA_REDIS_PREFIX: bad })).toThrow(/MONETA_REDIS_PREFIX/)
+  })
+
   it('refuses a missing config file that was asked for', () => {
     expect(() => loadConfig({ MONETA_CONFIG_FILE: '/nonexistent/moneta.json' })).toThrow(/does not exist/)
   })

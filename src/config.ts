@@ -15,6 +15,8 @@ export interface Config {
   readonly dbPoolSize: number
   readonly apiKey: Secret | undefined
   readonly redisUrl: string | undefined
+  /** Prefix of every Redis key (event streams, leases, rate limits): one per deployment sharing a Redis. */
+  readonly redisPrefix: string
   /** Event bus: memory (in-process), redis (REDIS_URL) or kafka (MONETA_KAFKA_BROKERS). */
   readonly eventBus: 'memory' | 'redis' | 'kafka'
   readonly kafkaBrokers: readonly string[]
@@ -50,6 +52,17 @@ export interface Config {
   readonly banking: BankingConfig
   /** Payments (docs/payments.md): the unknown-outcome sweeper and the sandbox gateway. */
   readonly payments: PaymentsConfig
+  /** Compliance cases (docs/cases.md): alert sources, SLA per kind, four-eyes threshold. */
+  readonly cases: CasesConfig
+}
+
+export interface CasesConfig {
+  /** Alert sources that open cases (MONETA_CASES_SOURCES; default all three). */
+  readonly sources: readonly ('monitoring' | 'screening' | 'market')[]
+  /** Hours to work a case of each kind (MONETA_CASES_SLA_HOURS, e.g. "screening=24,monitoring=72"). */
+  readonly slaHours: { readonly monitoring: number; readonly screening: number; readonly market: number }
+  /** A screening score at or above this is a strong match: clearing it needs a second operator. */
+  readonly strongMatchScore: number
 }
 
 export interface PaymentsConfig {
@@ -209,6 +222,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_DB_POOL_SIZE: 'dbPoolSize',
   MONETA_API_KEY: 'apiKey',
   REDIS_URL: 'redisUrl',
+  MONETA_REDIS_PREFIX: 'redisPrefix',
   MONETA_EVENT_BUS: 'eventBus',
   MONETA_KAFKA_BROKERS: 'kafkaBrokers',
   MONETA_OUTBOX_RETENTION_MS: 'outboxRetentionMs',
@@ -272,6 +286,9 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_BANKING_PROVIDER: 'bankingProvider',
   MONETA_BANKING_POLL_MS: 'bankingPollMs',
   MONETA_PUBLIC_URL: 'publicUrl',
+  MONETA_CASES_SOURCES: 'casesSources',
+  MONETA_CASES_SLA_HOURS: 'casesSlaHours',
+  MONETA_CASES_STRONG_MATCH: 'casesStrongMatch',
 }
 
 function readFile(env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
@@ -337,6 +354,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const redisUrl = get('REDIS_URL')
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
     problems.push('REDIS_URL must start with redis:// or rediss://.')
+  const redisPrefix = get('MONETA_REDIS_PREFIX') ?? 'moneta'
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(redisPrefix) || redisPrefix.endsWith(':'))
+    problems.push(
+      'MONETA_REDIS_PREFIX is 1 to 64 letters, digits, "_", ".", "-" or ":" (not ending with ":"), e.g. "moneta-eu".',
+    )
   const apiKey = get('MONETA_API_KEY')
   if (apiKey !== undefined && apiKey.length < 24) {
     problems.push(
@@ -371,6 +393,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: int('MONETA_DB_POOL_SIZE', 10, 1, 200),
     apiKey: apiKey === undefined ? undefined : new Secret(apiKey),
     redisUrl,
+    redisPrefix,
     eventBus: eventBus as Config['eventBus'],
     kafkaBrokers,
     outboxRetentionMs: int('MONETA_OUTBOX_RETENTION_MS', 7 * 24 * 3_600_000, 60_000, 365 * 24 * 3_600_000),
@@ -423,6 +446,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     trustProxy: trustProxy(get('MONETA_TRUST_PROXY')),
     banking: bankingConfig(get, int, problems),
+    cases: casesConfig(get, problems),
     payments: {
       sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),
       sweepAfterMs: int('MONETA_PAYMENTS_SWEEP_AFTER_MS', 60_000, 0, 24 * 3_600_000),
@@ -636,5 +660,51 @@ export function describeConfig(c: Config): Record<string, unknown> {
     apiKey: c.apiKey ? '<redacted>' : undefined,
     masterKey: c.masterKey ? '<redacted>' : undefined,
     database: c.databaseUrl ? 'postgres' : `pglite (${c.dataDir})`,
+  }
+}
+
+const CASE_SOURCES = ['monitoring', 'screening', 'market'] as const
+
+function casesConfig(get: (name: string) => string | undefined, problems: string[]): CasesConfig {
+  const rawSources = get('MONETA_CASES_SOURCES')
+  let sources: CasesConfig['sources'] = CASE_SOURCES
+  if (rawSources !== undefined) {
+    const list =
+      rawSources === 'none'
+        ? []
+        : rawSources
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+    const bad = list.filter((s) => !(CASE_SOURCES as readonly string[]).includes(s))
+    if (bad.length > 0)
+      problems.push(
+        `MONETA_CASES_SOURCES: unknown source "${bad.join(', ')}"; use ${CASE_SOURCES.join(', ')} or none.`,
+      )
+    else sources = list as CasesConfig['sources']
+  }
+  const slaHours = { monitoring: 72, screening: 24, market: 48 }
+  const rawSla = get('MONETA_CASES_SLA_HOURS')
+  for (const part of rawSla ? rawSla.split(',') : []) {
+    const [kind, hours] = part.split('=').map((x) => x.trim())
+    const n = Number(hours)
+    if (
+      !kind ||
+      !(CASE_SOURCES as readonly string[]).includes(kind) ||
+      !Number.isFinite(n) ||
+      n <= 0 ||
+      n > 8760
+    )
+      problems.push(`MONETA_CASES_SLA_HOURS: "${part}" must look like monitoring=72 (hours, up to 8760).`)
+    else slaHours[kind as keyof typeof slaHours] = n
+  }
+  const rawStrong = get('MONETA_CASES_STRONG_MATCH')
+  const strong = rawStrong === undefined ? 0.9 : Number(rawStrong)
+  if (!Number.isFinite(strong) || strong <= 0 || strong > 1)
+    problems.push(`MONETA_CASES_STRONG_MATCH must be a score above 0 and at most 1, got "${rawStrong}".`)
+  return {
+    sources,
+    slaHours,
+    strongMatchScore: Number.isFinite(strong) && strong > 0 && strong <= 1 ? strong : 0.9,
   }
 }

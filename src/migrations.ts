@@ -11,6 +11,7 @@ import { webhooksMigrations } from './modules/webhooks/index.js'
 import { authMigrations } from './modules/auth/index.js'
 import { paymentsMigrations, reconcileMigrations, webhookInboxMigrations } from './modules/payments/index.js'
 import { bankingMigrations } from './modules/banking/index.js'
+import { casesMigrations } from './modules/cases/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
 export const allMigrations: readonly NamedMigrations[] = [
@@ -28,6 +29,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   webhookInboxMigrations,
   reconcileMigrations,
   bankingMigrations,
+  casesMigrations,
 ]
 
 /** SQL functions re-applied (CREATE OR REPLACE) on every migrate; see migrateToLatest. */

@@ -32,7 +32,7 @@ export async function registerAccessControl(app: ApiApp, services: AppServices):
   await app.register(rateLimit, {
     global: false,
     skipOnError: true,
-    ...(redis ? { redis, nameSpace: 'moneta:ratelimit:' } : {}),
+    ...(redis ? { redis, nameSpace: `${config.redisPrefix}:ratelimit:` } : {}),
   })
   if (redis) app.addHook('onClose', async () => void (await redis.quit()))
 

@@ -81,6 +81,19 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/screening/lists': 'screening:read',
   'GET /v1/screening/alerts': 'screening:read',
 
+  // Compliance cases (personal data; approving a four-eyes closing needs cases:approve)
+  'GET /v1/cases': 'cases:read',
+  'GET /v1/cases/labels': 'cases:read',
+  'GET /v1/cases/:id': 'cases:read',
+  'POST /v1/cases/:id/assign': 'cases:write',
+  'POST /v1/cases/:id/status': 'cases:write',
+  'POST /v1/cases/:id/comments': 'cases:write',
+  'POST /v1/cases/:id/links': 'cases:write',
+  'POST /v1/cases/:id/attachments': 'cases:write',
+  'GET /v1/cases/:id/attachments/:attachmentId': 'cases:read',
+  'POST /v1/cases/:id/close': 'cases:write',
+  'POST /v1/cases/:id/approve': 'cases:approve',
+
   // Card vault (revealing a PAN also needs the explicit vault:detokenize scope inside the vault)
   'POST /v1/vault/cards': 'vault:write',
   'GET /v1/vault/cards/:token': 'vault:read',

@@ -264,6 +264,52 @@ const SEEDERS: Record<string, Seeder> = {
     )
     add({ kind: 'API key', resources: ['/v1/api-keys'], id: String(field(res, 'id')), readPath: undefined })
   },
+  // Last: its rule fires only on its own amount, so the seeders above never meet it.
+  async cases(a, marker, add) {
+    const rs = must(
+      await a.request('POST', '/v1/monitoring/rule-sets', {
+        body: {
+          note: marker,
+          rules: [
+            { id: 'atk_case', when: 'txn.amount == 4242', outcome: 'review', score: 1, reason: marker },
+          ],
+        },
+      }),
+      'create case rule set',
+      201,
+    )
+    const version = String(field(rs, 'version'))
+    must(
+      await a.request('POST', `/v1/monitoring/rule-sets/${version}/activate`, { body: {} }),
+      'activate',
+      200,
+    )
+    must(
+      await a.request('POST', '/v1/monitoring/evaluate', {
+        body: {
+          id: `atk_${marker.slice(-10)}`,
+          amount: '4242',
+          currency: 'USD',
+          kind: 'transfer',
+          src: 'atk_src',
+          dst: 'atk_dst',
+        },
+      }),
+      'evaluate',
+      200,
+    )
+    // The alert reaches cases through the outbox, the bus and the consumer: wait for its case.
+    let caseId: string | undefined
+    for (let i = 0; i < 100 && !caseId; i++) {
+      const q = await a.request('GET', '/v1/cases')
+      const first = (q.body as { cases?: { caseId?: string }[] } | undefined)?.cases?.[0]
+      caseId = first?.caseId
+      if (!caseId) await new Promise((r) => setTimeout(r, 100))
+    }
+    if (!caseId) throw new Error('no case opened within 10 s (are the workers running?)')
+    must(await a.request('POST', `/v1/cases/${caseId}/comments`, { body: { text: marker } }), 'comment', 201)
+    add({ kind: 'case', resources: ['/v1/cases'], id: caseId, readPath: `/v1/cases/${caseId}` })
+  },
 }
 
 /** Makes one object of each kind in tenant A, through the API only. */

@@ -28,6 +28,9 @@ export const PERMISSIONS = [
   'screening:write',
   'monitoring:read',
   'monitoring:write',
+  'cases:read',
+  'cases:write',
+  'cases:approve',
   'market:read',
   'market:write',
   'vault:read',
@@ -72,7 +75,8 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly string[]>> = {
     'vault:write',
     SELF,
   ],
-  // Compliance analyst: reads money movements, works screening and monitoring alerts, writes rules.
+  // Compliance analyst: reads money movements, works screening and monitoring alerts and cases (a second
+  // analyst approves four-eyes closings: cases:approve), writes rules.
   analyst: [
     'ledger:read',
     'payments:read',
@@ -81,6 +85,7 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly string[]>> = {
     'market:read',
     'screening:*',
     'monitoring:*',
+    'cases:*',
     'vault:read',
     SELF,
   ],

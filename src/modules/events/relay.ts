@@ -445,6 +445,9 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     kick,
     async republish(filter) {
       // The lowest watermark any relay had reached before `since`: rows above it were relayed later.
+      // No upper bound: a relay publishes rows above its saved watermark too (those above a gap still
+      // open, held by a transaction in flight), so "up to the watermark" lost them (issue 15, fault 5).
+      // Rows not relayed yet go out twice at worst; consumers deduplicate.
       const since = filter.since ?? null
       const r = await sql`
         UPDATE event_outbox o SET republish_at = now()
@@ -453,7 +456,6 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
             SELECT min(w) FROM (SELECT max(watermark) AS w FROM event_relay_progress
                                 WHERE ${since}::timestamptz IS NOT NULL AND at <= ${since}::timestamptz
                                 GROUP BY relay_key) x), 0)
-          AND o.seq <= (SELECT coalesce(max(watermark), 0) FROM event_relay_cursors)
           AND (${filter.topic ?? null}::text IS NULL OR o.topic = ${filter.topic ?? null})
           AND (${filter.tenantId ?? null}::text IS NULL OR o.tenant_id = ${filter.tenantId ?? null})
           AND ${inScope('o')}`.execute(db)
