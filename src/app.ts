@@ -270,19 +270,14 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     fieldCipher: crypto.fieldCipher,
   })
-  // Case actions are audited in the change's transaction (the adapter queues until audit writes in tx).
+  // Case actions are audited in the change's transaction (ADR 0211: the entry commits with the change).
   const cases = createCases({
     db: db.db,
     clock,
     ids,
     logger,
     outbox: events.outbox,
-    audit: {
-      record: (_tx, entry) => {
-        audit.record(entry)
-        return Promise.resolve()
-      },
-    },
+    audit: { record: (tx, entry) => audit.recordIn(tx, entry) },
     fieldCipher: crypto.fieldCipher,
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },

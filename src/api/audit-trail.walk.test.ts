@@ -28,6 +28,7 @@ describe('audit coverage walk over every mutating route', () => {
   let actor: string
   beforeAll(async () => {
     t = await createTestApp({ name: 'pglite' })
+    t.app.startWorkers() // some seeders wait for workers (alerts grouped into cases)
     await t.app.server.listen({ port: 0, host: '127.0.0.1' })
     const { port } = t.app.server.server.address() as AddressInfo
     a = createHttpClient(`http://127.0.0.1:${port}`, t.apiKey)

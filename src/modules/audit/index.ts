@@ -10,6 +10,9 @@
  *   // No transaction of yours (a sign-in failure, a call to a provider): durable when it resolves.
  *   await services.audit.record({ tenant, actor, action, resource, outcome, origin, details })
  *
+ * Inside a transaction, always `recordIn(tx, …)`: awaiting `record()` there waits for a second
+ * connection, which PGlite (one connection) never gives — a deadlock.
+ *
  * - `actor` is the authenticated principal (`req.principal.actor`: `apikey:key_…`, `operator:op_…`),
  *   `system`/`cli`/`gateway:NAME` for machines — never a name the caller typed.
  * - `resource` is `type:id` (e.g. `payments:pay_…`); `details` carries `before`/`after` summaries.
