@@ -42,6 +42,8 @@ import {
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
 import { createBankingServices } from './banking-providers.js'
+import { createParties, partiesEvents, partyOfSubject, type Parties } from './modules/parties/index.js'
+import { moneyExecutors } from './money-executors.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -79,6 +81,8 @@ export interface AppServices {
   readonly auth: Auth
   /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
   readonly banking: Banking
+  /** Customers and counterparties: encrypted details, risk rating, screening, holds on money movement. */
+  readonly parties: Parties
   /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
   readonly cases: Cases
 }
@@ -157,6 +161,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       ...paymentEvents,
       ...reconciliationEvents,
       ...bankingEvents,
+      ...partiesEvents,
       ...casesEvents,
     ],
     logger,
@@ -164,7 +169,14 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   const market = createMarket({ db: db.db, events, clock, logger })
   // Alerts go to the events outbox in the alert's transaction.
   const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
-  const screening = createScreening({ db: db.db, clock, ids, logger, outbox: events.outbox })
+  const screening = createScreening({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    outbox: events.outbox,
+    subjectOwner: partyOfSubject,
+  })
   const auth = createAuth({
     db: db.db,
     clock,
@@ -270,6 +282,23 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     fieldCipher: crypto.fieldCipher,
   })
+  // Parties screen through the screening module and hold payouts and bank transfers to possible matches.
+  const parties = createParties({
+    db: db.db,
+    clock,
+    ids,
+    outbox: events.outbox,
+    fieldCipher: crypto.fieldCipher,
+    screening,
+    audit,
+    monitoringAlerts: async (tenant, subjects) => {
+      let n = 0
+      for (const subject of subjects)
+        n += (await monitoring.listAlerts(tenant, { subject, limit: 100 })).length
+      return n
+    },
+    executors: moneyExecutors(payments, banking),
+  })
   // Case actions are audited in the change's transaction (ADR 0211: the entry commits with the change).
   const cases = createCases({
     db: db.db,
@@ -302,6 +331,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     reconciliation,
     gatewayWebhooks,
     banking,
+    parties,
     cases,
   }
 }
@@ -449,6 +479,11 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           (err: unknown) => services.logger.error({ err }, 'cases alert consumer failed to start'),
         )
       }
+      // A list update's rescreen hits on parties' names make them possible matches (parties.party.screened.v1).
+      services.parties.startListUpdateConsumer(services.events.bus).then(
+        (sub) => subscriptions.push(sub),
+        (err: unknown) => services.logger.error({ err }, 'parties list-update consumer failed to start'),
+      )
       // Outgoing webhooks: every event fans out to the tenant's matching endpoints; the worker sends them.
       services.webhooks.startConsumer().then(
         (sub) => subscriptions.push(sub),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { BankingConfig } from './config.js'
 import {
   createBanking,
@@ -12,14 +13,20 @@ import {
 } from './modules/banking/index.js'
 
 /**
- * Part of the composition root: picks the bank data adapters from config. The sandbox is always
- * there (demo, `npm start`); Plaid and Teller join when their credentials are set.
+ * Part of the composition root: picks the bank data adapters from config. The sandbox is there
+ * outside production (demo, `npm start`); Plaid and Teller join when their credentials are set.
  */
 export function createBankingServices(
   config: BankingConfig,
   deps: Omit<BankingDeps, 'providers' | 'defaultProvider' | 'rail' | 'publicUrl' | 'pollAfterMs'>,
 ): Banking {
-  const providers: Partial<Record<ProviderName, BankDataProvider>> = { sandbox: createSandboxProvider() }
+  const providers: Partial<Record<ProviderName, BankDataProvider>> = {}
+  if (config.sandbox) {
+    providers.sandbox = createSandboxProvider({
+      // per deployment; without one configured, per process (nobody outside can sign a webhook)
+      webhookSecret: config.sandbox.webhookSecret?.reveal() ?? randomBytes(32).toString('hex'),
+    })
+  }
   if (config.plaid) {
     providers.plaid = createPlaidProvider({
       clientId: config.plaid.clientId,

@@ -13,6 +13,23 @@ describe('config', () => {
     expect(Object.isFrozen(c)).toBe(true)
   })
 
+  it('secure defaults (issue 15 findings 2 and 8): SSRF guard on, https only, no sandbox bank in production', () => {
+    const dev = loadConfig(base)
+    expect(dev.webhooks).toMatchObject({ allowPrivate: false, allowHttp: false })
+    expect(dev.banking.sandbox).toEqual({ webhookSecret: undefined })
+    const prod = loadConfig({ ...base, NODE_ENV: 'production', MONETA_API_KEY: 'k'.repeat(40) })
+    expect(prod.webhooks).toMatchObject({ allowPrivate: false, allowHttp: false })
+    expect(prod.banking.sandbox).toBeUndefined()
+    const optedIn = loadConfig({
+      ...base,
+      MONETA_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      MONETA_BANKING_SANDBOX: 'false',
+    })
+    expect(optedIn.webhooks.allowPrivate).toBe(true)
+    expect(optedIn.banking.sandbox).toBeUndefined()
+    expect(() => loadConfig({ ...base, MONETA_SANDBOX_BANK_WEBHOOK_SECRET: 'short' })).toThrow(/at least 32/)
+  })
+
   it('collects every problem with a message that says what to fix', () => {
     try {
       loadConfig({

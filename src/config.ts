@@ -116,6 +116,11 @@ export interface BankingConfig {
         caFile: string | undefined
       }
     | undefined
+  /**
+   * The built-in sandbox bank (fake accounts; demo and tests): on unless NODE_ENV=production or
+   * MONETA_BANKING_SANDBOX=false. Its webhook secret: MONETA_SANDBOX_BANK_WEBHOOK_SECRET, else random.
+   */
+  readonly sandbox: { webhookSecret: Secret | undefined } | undefined
   /** Provider used when a link-token request names none: plaid when configured, else sandbox. */
   readonly defaultProvider: 'sandbox' | 'plaid' | 'teller'
   /** Items not synced for this long are synced by the poll (webhooks can be lost). */
@@ -172,9 +177,9 @@ export interface GatewayWebhooksConfig {
 }
 
 export interface WebhooksConfig {
-  /** Plain http to any host (otherwise only localhost / 127.0.0.1). */
+  /** Plain http (default false: https only, localhost included). */
   readonly allowHttp: boolean
-  /** Endpoints on private / loopback addresses; default true unless NODE_ENV=production. */
+  /** Endpoints on private / loopback / reserved addresses (default false, in every environment). */
   readonly allowPrivate: boolean
   readonly timeoutMs: number
   /** How long a rotated-out secret keeps signing. */
@@ -409,7 +414,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : int('MONETA_AUDIT_RETENTION_DAYS', 0, 1, 36_500),
     webhooks: {
       allowHttp: bool('MONETA_WEBHOOKS_ALLOW_HTTP', false),
-      allowPrivate: bool('MONETA_WEBHOOKS_ALLOW_PRIVATE', env.NODE_ENV !== 'production'),
+      // The SSRF guard is on unless switched off by name: never by the absence of NODE_ENV.
+      allowPrivate: bool('MONETA_WEBHOOKS_ALLOW_PRIVATE', false),
       timeoutMs: int('MONETA_WEBHOOKS_TIMEOUT_MS', 10_000, 100, 60_000),
       rotationOverlapMs: int('MONETA_WEBHOOKS_SECRET_OVERLAP_MS', 24 * 3_600_000, 0, 7 * 24 * 3_600_000),
       disableAfterMs: int(
@@ -445,7 +451,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhooks: int('MONETA_RATE_LIMIT_WEBHOOKS', 20_000, 1, 100_000_000),
     },
     trustProxy: trustProxy(get('MONETA_TRUST_PROXY')),
-    banking: bankingConfig(get, int, problems),
+    banking: bankingConfig(get, int, bool, problems, env.NODE_ENV === 'production'),
     cases: casesConfig(get, problems),
     payments: {
       sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),
@@ -465,7 +471,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function bankingConfig(
   get: (name: string) => string | undefined,
   int: (name: string, fallback: number, min: number, max: number) => number,
+  bool: (name: string, fallback: boolean) => boolean,
   problems: string[],
+  production: boolean,
 ): BankingConfig {
   const clientId = get('MONETA_PLAID_CLIENT_ID')
   const secret = get('MONETA_PLAID_SECRET')
@@ -510,15 +518,29 @@ function bankingConfig(
           caFile: get('MONETA_TELLER_CA_FILE'),
         }
       : undefined
-  const provider = get('MONETA_BANKING_PROVIDER') ?? (plaid ? 'plaid' : 'sandbox')
+  // The sandbox bank links fake accounts and accepts webhooks signed with its secret: off in
+  // production unless switched on by name, and its secret is per deployment (random if unset).
+  const sandboxOn = bool('MONETA_BANKING_SANDBOX', !production)
+  const sandboxSecret = get('MONETA_SANDBOX_BANK_WEBHOOK_SECRET')
+  if (sandboxSecret !== undefined && sandboxSecret.length < 32)
+    problems.push(
+      'MONETA_SANDBOX_BANK_WEBHOOK_SECRET must be at least 32 characters (`openssl rand -hex 32`).',
+    )
+  const provider =
+    get('MONETA_BANKING_PROVIDER') ?? (plaid ? 'plaid' : teller && !sandboxOn ? 'teller' : 'sandbox')
   if (!['sandbox', 'plaid', 'teller'].includes(provider)) {
     problems.push(`MONETA_BANKING_PROVIDER must be sandbox, plaid or teller, got "${provider}".`)
   } else if ((provider === 'plaid' && !plaid) || (provider === 'teller' && !teller)) {
     problems.push(`MONETA_BANKING_PROVIDER=${provider} but that provider is not configured.`)
+  } else if (provider === 'sandbox' && !sandboxOn && get('MONETA_BANKING_PROVIDER') !== undefined) {
+    problems.push('MONETA_BANKING_PROVIDER=sandbox but the sandbox bank is off (MONETA_BANKING_SANDBOX).')
   }
   return {
     plaid,
     teller,
+    sandbox: sandboxOn
+      ? { webhookSecret: sandboxSecret === undefined ? undefined : new Secret(sandboxSecret) }
+      : undefined,
     defaultProvider: provider as BankingConfig['defaultProvider'],
     pollMs: int('MONETA_BANKING_POLL_MS', 3_600_000, 1000, 7 * 24 * 3_600_000),
     publicUrl: get('MONETA_PUBLIC_URL')?.replace(/\/$/, ''),

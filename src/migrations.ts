@@ -11,6 +11,7 @@ import { webhooksMigrations } from './modules/webhooks/index.js'
 import { authMigrations } from './modules/auth/index.js'
 import { paymentsMigrations, reconcileMigrations, webhookInboxMigrations } from './modules/payments/index.js'
 import { bankingMigrations } from './modules/banking/index.js'
+import { partiesMigrations } from './modules/parties/index.js'
 import { casesMigrations } from './modules/cases/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
@@ -29,6 +30,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   webhookInboxMigrations,
   reconcileMigrations,
   bankingMigrations,
+  partiesMigrations,
   casesMigrations,
 ]
 

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { isConnectionLoss } from '../shared/db/retry.js'
 import { AppError, isAppError } from '../shared/errors.js'
+import { loggableError } from './error-log.js'
 import { STATUS_BY_KIND } from './error-status.js'
 
 export interface ErrorBody {
@@ -64,6 +65,6 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
 
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const { status, body, internal } = toErrorResponse(err)
-  if (internal) req.log.error({ err }, 'unhandled error')
+  if (internal) req.log.error({ err: loggableError(err) }, 'unhandled error')
   void reply.status(status).send(body)
 }

@@ -77,9 +77,24 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   // Sanctions screening (names, dates of birth: personal data)
   'POST /v1/screening/check': 'screening:write',
   'POST /v1/screening/check/batch': 'screening:write',
-  'POST /v1/screening/decisions': 'screening:write',
+  // Decisions clear or confirm matches and release held money: their own permission (analysts, not operators).
+  'POST /v1/screening/decisions': 'screening:decide',
   'GET /v1/screening/lists': 'screening:read',
   'GET /v1/screening/alerts': 'screening:read',
+  'GET /v1/screening/holds': 'screening:read',
+  'GET /v1/screening/holds/:id': 'screening:read',
+  'POST /v1/screening/holds/:id/decision': 'screening:decide',
+
+  // Parties: customers and counterparties (names, dates of birth, identifiers: personal data)
+  'POST /v1/parties': 'parties:write',
+  'GET /v1/parties': 'parties:read',
+  'GET /v1/parties/:id': 'parties:read',
+  'PATCH /v1/parties/:id': 'parties:write',
+  'POST /v1/parties/:id/status': 'parties:write',
+  'POST /v1/parties/:id/screen': 'parties:write',
+  'GET /v1/parties/:id/screening': 'parties:read',
+  'POST /v1/parties/:id/decisions': 'screening:decide',
+  'GET /v1/parties/:id/links': 'parties:read',
 
   // Compliance cases (personal data; approving a four-eyes closing needs cases:approve)
   'GET /v1/cases': 'cases:read',

@@ -4,11 +4,13 @@ import { createTestApp, type TestApp } from '../support/app.js'
 import { apiCaller } from '../support/banking.js'
 import { testDbTargets } from '../support/db.js'
 
+const SECRET = 'test-sandbox-bank-secret-0123456789abcdef'
+
 for (const target of testDbTargets()) {
   describe(`banking over HTTP with the built-in sandbox [${target.name}]`, () => {
     let t: TestApp
     beforeAll(async () => {
-      t = await createTestApp(target)
+      t = await createTestApp(target, { env: { MONETA_SANDBOX_BANK_WEBHOOK_SECRET: SECRET } })
     })
     afterAll(async () => t.close())
 
@@ -98,7 +100,7 @@ for (const target of testDbTargets()) {
         publicToken: 'public-sandbox-',
       })
       const { providerItemId } = item.json<{ providerItemId: string }>()
-      const hook = createSandboxProvider().webhook({
+      const hook = createSandboxProvider({ webhookSecret: SECRET }).webhook({
         id: 'wh-1',
         item_id: providerItemId,
         code: 'SYNC_UPDATES_AVAILABLE',
@@ -117,6 +119,22 @@ for (const target of testDbTargets()) {
       const forged = await send(hook.body.replace('wh-1', 'wh-2'))
       expect(forged.statusCode).toBe(401)
       expect(forged.json()).toMatchObject({ error: { code: 'BANK_WEBHOOK_INVALID' } })
+      // security finding 8: signed with another secret (the old hard-coded one, or any other
+      // deployment's), the same webhook is refused
+      for (const other of ['moneta-sandbox-webhook-secret', undefined]) {
+        const foreign = createSandboxProvider(other ? { webhookSecret: other } : {}).webhook({
+          id: 'wh-3',
+          item_id: providerItemId,
+          code: 'SYNC_UPDATES_AVAILABLE',
+        })
+        const r = await t.app.server.inject({
+          method: 'POST',
+          url: '/v1/banking/webhooks/sandbox',
+          headers: foreign.headers,
+          payload: foreign.body,
+        })
+        expect(r.statusCode).toBe(401)
+      }
       await t.app.services.banking.idle()
     })
   })

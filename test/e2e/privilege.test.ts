@@ -219,6 +219,15 @@ describeEachDb('privilege and offboarding (e2e)', (target) => {
     })
   })
 
+  it('finding 8: an audit:* key reads the audit log (route table and handler agree)', async () => {
+    const auditAll = await key(['audit:*'])
+    for (const url of ['/v1/audit/entries?limit=5', '/v1/audit/checkpoint']) {
+      const r = await call('GET', url, { token: auditAll.key })
+      expect([200, 404], `${url} ${r.body}`).toContain(r.statusCode)
+      expect(r.body).not.toContain('AUDIT_FORBIDDEN')
+    }
+  })
+
   describe('finding 8: operator emails are unique per tenant', () => {
     it('another tenant may use an address already taken (no cross-tenant probe); sign-in then names the tenant', async () => {
       const address = email()

@@ -84,10 +84,32 @@ for (const target of testDbTargets()) {
         listId: 'ofac_sdn',
         entryKey: '7157',
         decision: 'not_a_match',
-        analyst: 'analyst@example.com',
         reason: 'customer born 1990, different person',
       })
       expect(d.statusCode).toBe(201)
+      // Issue 15 finding 6: the decision is the authenticated key's, in the screening trail and the audit log;
+      // a name typed by the caller is refused.
+      const typed = await post('/v1/screening/decisions', {
+        subjectId: 'cus_9',
+        listId: 'ofac_sdn',
+        entryKey: '7157',
+        decision: 'not_a_match',
+        analyst: 'someone-else@example.com',
+        reason: 'r',
+      })
+      expect(typed.statusCode).toBe(400)
+      const trail = await t.app.services.screening.auditTrail(t.tenantId, 'cus_9')
+      const decided = trail.find((x) => String(x.action).startsWith('decision.'))
+      expect(String(decided?.actor)).toMatch(/^apikey:/)
+      await t.app.services.audit.flush()
+      const logged = (await t.app.services.audit.entries(t.tenantId, 0, 1000)).map((e) => e.entry)
+      expect(logged).toContainEqual(
+        expect.objectContaining({
+          action: 'screening.decision.not_a_match',
+          actor: decided?.actor,
+          resource: d.json<{ decisionId: string }>().decisionId,
+        }),
+      )
       const again = await post('/v1/screening/check', { name: 'Khalid Abu Sayyaf', subjectId: 'cus_9' })
       expect(again.json()).toMatchObject({
         hits: [],
@@ -124,7 +146,6 @@ for (const target of testDbTargets()) {
             listId: 'ofac_sdn',
             entryKey: '1',
             decision: 'not_a_match',
-            analyst: 'a',
             reason: 'r',
           },
           404,
@@ -137,7 +158,6 @@ for (const target of testDbTargets()) {
             listId: 'mars',
             entryKey: '1',
             decision: 'not_a_match',
-            analyst: 'a',
             reason: 'r',
           },
           400,

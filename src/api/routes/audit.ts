@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
 import { checkpointBody, type Checkpoint } from '../../modules/audit/index.js'
+import { grants } from '../../modules/auth/index.js'
 import { AppError } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
 
@@ -20,9 +21,9 @@ const CheckpointJson = Type.Object(
 const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) })
 const Num = Type.String({ pattern: '^[0-9]{1,15}$' })
 
+/** Defence in depth behind the route table, with the same rule (grants): `audit:*` passes both. */
 function requireAuditScope(req: { principal: { scopes: readonly string[] } | undefined }): void {
-  const scopes = req.principal?.scopes ?? []
-  if (!scopes.includes('*') && !scopes.includes('audit:read')) {
+  if (!grants(req.principal?.scopes ?? [], 'audit:read')) {
     throw new AppError('AUDIT_FORBIDDEN', 'forbidden', 'Reading the audit log needs the audit:read scope.')
   }
 }

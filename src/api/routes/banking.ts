@@ -8,7 +8,7 @@ import type {
   ItemView,
   ProviderName,
 } from '../../modules/banking/index.js'
-import { parseAmount } from '../../shared/money.js'
+import { actorOf } from './parties.js'
 import { tenantOf, type ApiApp } from '../server.js'
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_:.-]+$' })
@@ -242,6 +242,13 @@ export function registerBankingRoutes(app: ApiApp, services: AppServices): void 
             currency: Type.String({ pattern: '^[A-Z]{3}$' }),
             ledgerAccountId: Type.Optional(Id),
             description: Type.Optional(Type.String({ maxLength: 500 })),
+            partyId: Type.Optional(
+              Type.String({
+                pattern: '^pty_[0-9a-f]{32}$',
+                description:
+                  'Counterparty: screened first; a possible match holds the transfer (409 SCREENING_REVIEW_REQUIRED)',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -249,21 +256,17 @@ export function registerBankingRoutes(app: ApiApp, services: AppServices): void 
       },
     },
     async (req, reply) => {
-      const body = req.body
-      const key = req.headers['idempotency-key']
-      const r = await b.createTransfer(
+      // Through the parties screening gate (src/money-executors.ts runs the transfer).
+      const { partyId, ...request } = req.body
+      const done = await services.parties.submit(
         tenantOf(req),
-        {
-          accountId: body.accountId,
-          direction: body.direction,
-          amount: parseAmount(body.amount),
-          currency: body.currency,
-          ...(body.ledgerAccountId ? { ledgerAccountId: body.ledgerAccountId } : {}),
-          ...(body.description ? { description: body.description } : {}),
-        },
-        key ? { idempotencyKey: key } : {},
+        { kind: 'bank_transfer', partyId, idempotencyKey: req.headers['idempotency-key'], request },
+        actorOf(req),
       )
-      return reply.status(r.replayed ? 200 : 201).send({ ...transferJson(r.transfer), replayed: r.replayed })
+      const r = done.value as { transfer: Parameters<typeof transferJson>[0]; replayed: boolean }
+      return reply
+        .status(r.replayed ? 200 : 201)
+        .send({ ...transferJson(r.transfer), replayed: r.replayed, ...(partyId ? { partyId } : {}) })
     },
   )
 

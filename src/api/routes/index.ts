@@ -16,6 +16,7 @@ import { registerOperatorAdminRoutes } from './operator-admin.js'
 import { registerApiKeyRoutes } from './api-keys.js'
 import { registerOidcRoutes } from './oidc.js'
 import { registerBankingRoutes } from './banking.js'
+import { registerPartiesRoutes } from './parties.js'
 import { registerCaseRoutes } from './cases.js'
 
 /** Every route module, registered in one place. */
@@ -36,5 +37,6 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerApiKeyRoutes(app, services)
   registerOidcRoutes(app, services)
   registerBankingRoutes(app, services)
+  registerPartiesRoutes(app, services)
   registerCaseRoutes(app, services)
 }

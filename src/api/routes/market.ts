@@ -3,6 +3,7 @@ import type { AppServices } from '../../app.js'
 import type { AlertRule, StoredAlert } from '../../modules/market/index.js'
 import { AppError } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { LimitQuery, parseLimit } from '../query-limit.js'
 
 const Instrument = Type.String({
   pattern: '^[A-Z0-9][A-Z0-9._:-]{0,31}$',
@@ -216,17 +217,17 @@ export function registerMarketRoutes(app: ApiApp, services: AppServices): void {
         querystring: Type.Object(
           {
             instrument: Type.Optional(Instrument),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+            limit: Type.Optional(LimitQuery(1000)),
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ alerts: Type.Array(AlertSchema) }) },
+        response: { 200: Type.Object({ alerts: Type.Array(AlertSchema) }), 400: ErrorResponse },
       },
     },
     async (req) => {
       const alerts = await market.listAlerts(tenantOf(req), {
         ...(req.query.instrument ? { instrument: req.query.instrument } : {}),
-        ...(req.query.limit ? { limit: req.query.limit } : {}),
+        ...(req.query.limit !== undefined ? { limit: parseLimit(req.query.limit, 1000)! } : {}),
       })
       return { alerts: alerts.map(alertJson) }
     },

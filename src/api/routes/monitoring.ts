@@ -24,6 +24,7 @@ const Kind = Type.Union([
   Type.Literal('cash_deposit'),
   Type.Literal('cash_withdrawal'),
   Type.Literal('wire'),
+  Type.Literal('ach'),
 ])
 
 const Rule = Type.Object(
@@ -342,6 +343,7 @@ export function registerMonitoringRoutes(app: ApiApp, services: AppServices): vo
                   segment: Type.Union([
                     Type.Literal('individual'),
                     Type.Literal('business'),
+                    Type.Literal('merchant'),
                     Type.Literal('external'),
                   ]),
                   country: Country,

@@ -11,6 +11,7 @@ import {
 import { AppError } from '../../shared/errors.js'
 import { parseAmount } from '../../shared/money.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { actorOf } from './parties.js'
 
 // ---- schemas ----
 
@@ -82,6 +83,7 @@ const PayoutSchema = Type.Object({
   status: Type.String(),
   gatewayRef: Nullable(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
+  partyId: Type.Optional(Type.String()),
 })
 const CreateBody = Type.Object(
   {
@@ -156,6 +158,13 @@ const PayoutBody = Type.Object(
     amount: Amount,
     currency: CurrencyCode,
     gateway: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    partyId: Type.Optional(
+      Type.String({
+        pattern: '^pty_[0-9a-f]{32}$',
+        description:
+          'Counterparty: screened before money moves; a possible match holds the payout (409 SCREENING_REVIEW_REQUIRED)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -490,16 +499,14 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       },
     },
     async (req, reply) => {
-      const payout = await payments.payout(
+      // Through the parties screening gate: a counterparty that may be sanctioned holds the payout.
+      const { partyId, ...request } = req.body
+      const done = await services.parties.submit(
         tenantOf(req),
-        {
-          gateway: req.body.gateway ?? 'sandbox',
-          amount: parseAmount(req.body.amount),
-          currency: req.body.currency,
-        },
-        { idempotencyKey: keyOf(req) },
+        { kind: 'payout', partyId, idempotencyKey: keyOf(req), request },
+        actorOf(req),
       )
-      return reply.status(201).send(payoutJson(payout))
+      return reply.status(201).send({ ...payoutJson(done.value as Payout), ...(partyId ? { partyId } : {}) })
     },
   )
 

@@ -3,6 +3,7 @@ import type { AppServices } from '../../app.js'
 import { lineJson, ReconciliationLineSchema, type ReconciliationRun } from '../../modules/payments/index.js'
 import { notFound } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { LimitQuery, parseLimit } from '../query-limit.js'
 
 const Text = Type.Union([Type.String(), Type.Null()])
 const Counts = Type.Object({
@@ -24,6 +25,10 @@ const RunSchema = Type.Object({
   records: Type.Integer(),
   facts: Type.Integer(),
   otherTenants: Type.Integer(),
+  platformOnly: Type.Integer({
+    description:
+      "Records no tenant can be named for (payouts, account fees): shown in the platform owner's runs only",
+  }),
   error: Text,
   startedAt: Type.String(),
   finishedAt: Type.String(),
@@ -43,6 +48,7 @@ const runJson = (r: ReconciliationRun) => ({
   records: r.records,
   facts: r.facts,
   otherTenants: r.otherTenants,
+  platformOnly: r.platformOnly,
   error: r.error,
   startedAt: r.startedAt.toISOString(),
   finishedAt: r.finishedAt.toISOString(),
@@ -60,7 +66,7 @@ export function registerReconciliationRoutes(app: ApiApp, services: AppServices)
         querystring: Type.Object(
           {
             gateway: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+            limit: Type.Optional(LimitQuery(500)),
             before: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
           },
           { additionalProperties: false },
@@ -72,7 +78,7 @@ export function registerReconciliationRoutes(app: ApiApp, services: AppServices)
       const q = req.query
       const runs = await services.reconciliation.list(tenantOf(req), {
         ...(q.gateway ? { gateway: q.gateway } : {}),
-        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+        ...(q.limit !== undefined ? { limit: parseLimit(q.limit, 500)! } : {}),
         ...(q.before ? { before: q.before } : {}),
       })
       return { items: runs.map(runJson) }

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
 import { LIST_IDS, MAX_BATCH, type CheckResult, type ScreeningQuery } from '../../modules/screening/index.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { actorOf } from './parties.js'
 
 const ErrorResponse = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
@@ -112,7 +113,6 @@ const DecisionBody = Type.Object(
     listId: Type.Union(LIST_IDS.map((l) => Type.Literal(l))),
     entryKey: Type.String({ minLength: 1, maxLength: 128 }),
     decision: Type.Union([Type.Literal('not_a_match'), Type.Literal('true_match')]),
-    analyst: Type.String({ minLength: 1, maxLength: 128 }),
     reason: Type.String({ minLength: 1, maxLength: 2000 }),
   },
   { additionalProperties: false },
@@ -195,13 +195,25 @@ export function registerScreeningRoutes(app: ApiApp, services: AppServices): voi
       schema: {
         tags: ['screening'],
         summary:
-          'Record an analyst decision on a (subject, list entry) pair; "not_a_match" suppresses the pair until either side changes',
+          'Record a decision on a (subject, list entry) pair under the authenticated operator or API key (audited); "not_a_match" suppresses the pair until either side changes',
         body: DecisionBody,
         response: { 201: Type.Object({ decisionId: Type.String() }), 400: ErrorResponse, 404: ErrorResponse },
       },
     },
     async (req, reply) => {
-      const r = await s.recordDecision(tenantOf(req), req.body)
+      // The decision is the authenticated principal's (issue 15 finding 6): no caller-typed analyst name.
+      const tenant = tenantOf(req)
+      const actor = actorOf(req)
+      const r = await s.recordDecision(tenant, { ...req.body, analyst: actor.actor })
+      await services.audit.record({
+        tenant,
+        actor: actor.actor,
+        action: `screening.decision.${req.body.decision}`,
+        resource: r.decisionId,
+        outcome: 'success',
+        origin: actor.origin,
+        details: { subjectId: req.body.subjectId, listId: req.body.listId, entryKey: req.body.entryKey },
+      })
       return reply.status(201).send(r)
     },
   )

@@ -35,7 +35,7 @@ function printSummary(run: ReconciliationRun): void {
     `${run.id} ${run.gateway} ${run.from.toISOString()} → ${run.to.toISOString()} tenant=${run.tenantId}\n` +
       `status: ${run.status}${run.error ? ` (${run.error})` : ''} — matched ${c.matched}, missing in ledger ${c.missing_in_ledger}, ` +
       `missing at gateway ${c.missing_at_gateway}, amount mismatch ${c.amount_mismatch}, currency mismatch ${c.currency_mismatch}, ` +
-      `fee mismatch ${c.fee_mismatch} (gateway records ${run.records}, ledger facts ${run.facts}, other tenants' records ${run.otherTenants})\n`,
+      `fee mismatch ${c.fee_mismatch} (gateway records ${run.records}, ledger facts ${run.facts}, other tenants' records ${run.otherTenants}, platform-only records ${run.platformOnly})\n`,
   )
 }
 

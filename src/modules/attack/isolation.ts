@@ -245,6 +245,18 @@ const SEEDERS: Record<string, Seeder> = {
       readPath: `/v1/banking/transfers/${transferId}`,
     })
   },
+  async parties(a, marker, add) {
+    const res = must(
+      await a.request('POST', '/v1/parties', {
+        body: { kind: 'person', roles: ['counterparty'], names: [{ value: `Atk ${marker}` }] },
+        idempotencyKey: idemKey(),
+      }),
+      'onboard party',
+      201,
+    )
+    const id = String(field<{ id: string }>(res, 'party')?.id)
+    add({ kind: 'party', resources: ['/v1/parties'], id, readPath: `/v1/parties/${id}` })
+  },
   async operators(a, marker, add) {
     const email = `${marker}@tenant-a.example`
     const res = must(
@@ -364,6 +376,10 @@ function bodyFor(op: Operation, seed: TenantSeed): unknown {
         { op: 'void', transactionId: txn },
       ],
     }
+  // Money sent to A's counterparty from B: the party must not be found (404), nor its screening state leak.
+  const [party] = of('party')
+  if (key === 'POST /v1/payouts' && party) return { amount: '1', currency: 'USD', partyId: party }
+  if (key === 'PATCH /v1/parties/{id}') return { names: [{ value: 'Stolen Name' }] }
   if (key === 'PATCH /v1/payments/{id}') return { metadata: { stolen: 'yes' } }
   if (key === 'PATCH /v1/accounts/{id}') return { metadata: { stolen: 'yes' } }
   if (key.endsWith('/capture') || key.endsWith('/refunds')) return { amount: '1' }

@@ -169,6 +169,11 @@ export class Backtester {
     this.engine.shadows = opts.active ? [opts.active] : []
   }
 
+  /** Lifetime activity before the replay starts (see FeatureStore.seedActivity). */
+  seedActivity(rows: Iterable<Parameters<MonitoringEngine['store']['seedActivity']>[0]>): void {
+    for (const a of rows) this.engine.store.seedActivity(a)
+  }
+
   /** Returns false once past the end of the range (the caller may stop feeding). */
   feed(t: MonTxn): boolean {
     const { opts, engine, draft, active } = this

@@ -9,6 +9,7 @@ import {
   type MonTxn,
   type Outcome,
   type Party,
+  sameOwner,
 } from './monitoring.js'
 import {
   featureValues,
@@ -300,10 +301,12 @@ export class MonitoringEngine {
     const dstTracked = isTracked(t.dst)
     const src = srcTracked ? store.account(t.src, create) : undefined
     const dst = dstTracked ? store.account(t.dst, create) : undefined
-    const srcCp = src ? src.cp : srcTracked ? store.interner.get(t.src) : -1
-    const dstCp = dst ? dst.cp : dstTracked ? store.interner.get(t.dst) : -1
+    // a move between one customer's own accounts names no counterparty (no new counterparty, no cycle)
+    const own = sameOwner(t)
+    const srcCp = own ? -1 : src ? src.cp : srcTracked ? store.interner.get(t.src) : -1
+    const dstCp = own ? -1 : dst ? dst.cp : dstTracked ? store.interner.get(t.dst) : -1
     const at = t.at
-    ctx.txn.reset(t, t.kind === 'transfer' && src && dstCp >= 0 ? src.closesCycle(dstCp, at, amount) : 0)
+    ctx.txn.reset(t, src && dstCp >= 0 ? src.closesCycle(dstCp, at, amount) : 0, own)
     ctx.src.reset(src, at, true, amount, dstCp, epoch)
     ctx.dst.reset(dst, at, false, amount, srcCp, epoch)
     ctx.src_customer.reset(

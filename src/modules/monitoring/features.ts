@@ -1,4 +1,4 @@
-import { CASH, DAY_MS, ROUND_UNIT_MINOR, type MonTxn } from './monitoring.js'
+import { CASH, DAY_MS, currencyProfile, sameOwner, type MonTxn } from './monitoring.js'
 
 /**
  * The feature store: per-entity state maintained incrementally, one transaction at a time, in
@@ -14,7 +14,14 @@ import { CASH, DAY_MS, ROUND_UNIT_MINOR, type MonTxn } from './monitoring.js'
  *  - counterparties with their last-seen time, sorted by time (distinct counterparties in a window
  *    is a binary search), at most CP_MAX per direction (the least recently seen is evicted);
  *  - running statistics of log amounts per direction (usual amount, z-score), first/last seen;
- *  - for accounts, the "origins" of money that recently flowed through them (cycle detection).
+ *  - for accounts, the "origins" of money that recently flowed through them (cycle detection);
+ *  - for accounts, the recent inflows as "lots" drained first-in first-out by outflows (funds
+ *    tracing: how much of a large inflow has left again, over several payments and days).
+ *
+ * Every rail counts (transfer, wire, ACH, card, cash): money traced through a wire hop is the same
+ * money. A move between two accounts of one customer (`srcCustomer === dstCustomer`) is not a
+ * counterparty relationship: it records no counterparty, is never "round", drains no inflow and
+ * carries no origin (a savings sweep is neither a cycle, nor fan-in, nor pass-through).
  */
 
 export const WINDOWS = {
@@ -60,6 +67,9 @@ export const HISTORY_FIELDS = {
   usual_amount: 'double',
   amount_z: 'double',
   new_counterparty: 'bool',
+  flow_in_amount: 'double',
+  flow_out_share: 'double',
+  flow_hours: 'double',
 } as const
 export type HistoryField = keyof typeof HISTORY_FIELDS
 
@@ -90,7 +100,6 @@ export const ENTITY_FEATURES: ReadonlyMap<string, FeatureSpec> = (() => {
   return m
 })()
 
-const ROUND_UNIT_BIG = BigInt(ROUND_UNIT_MINOR)
 const RING_MAX = 64
 const CP_MAX = 128
 const DAY_BUCKETS = 181
@@ -98,6 +107,13 @@ const ORIGIN_MAX = 12
 const ORIGIN_WINDOW_MS = 30 * DAY_MS
 const ORIGIN_HOP_MS = 10 * DAY_MS
 const ORIGIN_MAX_DEPTH = 7
+/** A hop carries an origin along when it passes on at least this share of the original amount
+ *  (one inflow may leave as several outflows) and at most a little more than it. */
+const ORIGIN_MIN_SHARE = 0.3
+const ORIGIN_MAX_SHARE = 1.05
+const LOT_MAX = 16
+/** Inflows older than this are no longer traced (and no longer drained). */
+export const FLOW_WINDOW_MS = 7 * DAY_MS
 const DIR_IN = 0
 const DIR_OUT = 1
 
@@ -226,6 +242,12 @@ export class EntityState {
   oStart: Float64Array | undefined
   oLast: Float64Array | undefined
   oN = 0
+  // recent inflows (lots): arrival time, amount, amount not yet drained by outflows; a ring
+  lAt: Float64Array | undefined
+  lAmt: Float64Array | undefined
+  lLeft: Float64Array | undefined
+  lHead = 0
+  lN = 0
   // day-bucket aggregates of the days before `bucketCacheDay`, per (direction, window)
   bucketCache: Float64Array | undefined
   bucketCacheDay: Int32Array | undefined
@@ -469,6 +491,70 @@ export class EntityState {
       }
       case 'new_counterparty':
         return cp < 0 ? false : !(out ? this.cpOut : this.cpIn).has(cp)
+      case 'flow_in_amount':
+      case 'flow_out_share':
+      case 'flow_hours':
+        return this.flow(field, now, out && cp >= 0 ? amount : 0)
+    }
+  }
+
+  /**
+   * Funds tracing over the largest inflow received in the last 7 days (`flow_in_amount`): the
+   * share of it that has left again, first in first out, counting this payment when the entity
+   * pays it (`flow_out_share`, 0–1), and the hours since it arrived (`flow_hours`, -1 if none).
+   */
+  flow(field: 'flow_in_amount' | 'flow_out_share' | 'flow_hours', now: number, paying: number): number {
+    const n = this.lN
+    if (n === 0) return field === 'flow_hours' ? -1 : 0
+    const at = this.lAt!
+    const amt = this.lAmt!
+    const left = this.lLeft!
+    // FIFO: the part of this payment not covered by older lots reaches lot i
+    let best = -1
+    let reach = paying
+    let bestShare = 0
+    for (let k = 0; k < n; k++) {
+      const i = (this.lHead - n + k + LOT_MAX) % LOT_MAX
+      const l = left[i]!
+      const take = reach < l ? reach : l
+      if (now - at[i]! <= FLOW_WINDOW_MS && (best < 0 || amt[i]! > amt[best]!)) {
+        best = i
+        bestShare = (amt[i]! - l + take) / amt[i]!
+      }
+      if (now - at[i]! <= FLOW_WINDOW_MS) reach -= take
+    }
+    if (best < 0) return field === 'flow_hours' ? -1 : 0
+    if (field === 'flow_in_amount') return amt[best]!
+    if (field === 'flow_hours') return (now - at[best]!) / 3_600_000
+    return bestShare
+  }
+
+  /** An inflow to trace (an account receiving from someone else). */
+  addLot(at: number, amount: number): void {
+    if (!this.lAt) {
+      this.lAt = new Float64Array(LOT_MAX)
+      this.lAmt = new Float64Array(LOT_MAX)
+      this.lLeft = new Float64Array(LOT_MAX)
+    }
+    const i = this.lHead
+    this.lAt[i] = at
+    this.lAmt![i] = amount
+    this.lLeft![i] = amount
+    this.lHead = (i + 1) % LOT_MAX
+    if (this.lN < LOT_MAX) this.lN++
+  }
+
+  /** An outflow to someone else drains the traced inflows of the last 7 days, oldest first. */
+  drainLots(now: number, amount: number): void {
+    const n = this.lN
+    let rest = amount
+    for (let k = 0; k < n && rest > 0; k++) {
+      const i = (this.lHead - n + k + LOT_MAX) % LOT_MAX
+      if (now - this.lAt![i]! > FLOW_WINDOW_MS) continue
+      const l = this.lLeft![i]!
+      const take = rest < l ? rest : l
+      this.lLeft![i] = l - take
+      rest -= take
     }
   }
 
@@ -483,7 +569,7 @@ export class EntityState {
       if (depth < 2) continue
       if (now - this.oStart![i]! > ORIGIN_WINDOW_MS) continue
       const start = this.oAmt![i]!
-      if (amount >= 0.5 * start && amount <= 1.05 * start) return depth + 1
+      if (amount >= ORIGIN_MIN_SHARE * start && amount <= ORIGIN_MAX_SHARE * start) return depth + 1
     }
     return 0
   }
@@ -499,8 +585,8 @@ export class EntityState {
       if (depth >= ORIGIN_MAX_DEPTH) continue
       if (now - src.oStart![i]! > ORIGIN_WINDOW_MS || now - src.oLast![i]! > ORIGIN_HOP_MS) continue
       const start = src.oAmt![i]!
-      // only money that flows through in a comparable amount carries its origin along
-      if (amount < 0.5 * start || amount > 1.05 * start) continue
+      // only money that flows through in a comparable amount (or a sizeable part of it) carries its origin
+      if (amount < ORIGIN_MIN_SHARE * start || amount > ORIGIN_MAX_SHARE * start) continue
       this.addOrigin(origin, depth + 1, start, src.oStart![i]!, now)
     }
   }
@@ -529,6 +615,12 @@ export class EntityState {
     this.oStart![slot] = start
     this.oLast![slot] = last
   }
+}
+
+/** A whole multiple of the currency's round unit (Number arithmetic while exact: no BigInt per transaction). */
+export function isRound(minor: bigint, amount: number, currency: string): boolean {
+  const unit = currencyProfile(currency).roundUnit
+  return amount <= Number.MAX_SAFE_INTEGER ? amount % unit === 0 : minor % BigInt(unit) === 0n
 }
 
 export const isTracked = (id: string | undefined): id is string =>
@@ -588,8 +680,8 @@ export class FeatureStore {
   /** apply() with the entities and interned counterparties already looked up (the engine's hot path). */
   applyResolved(
     t: MonTxn,
-    srcCp: number,
-    dstCp: number,
+    srcCpIn: number,
+    dstCpIn: number,
     src: EntityState | undefined,
     dst: EntityState | undefined,
     srcCustomer: EntityState | undefined,
@@ -598,12 +690,22 @@ export class FeatureStore {
     card: EntityState | undefined,
     address: EntityState | undefined,
   ): void {
+    let srcCp = srcCpIn
+    let dstCp = dstCpIn
     const amount = Number(t.amount)
-    // Number arithmetic while exact (no BigInt allocated per transaction)
-    const round =
-      amount <= Number.MAX_SAFE_INTEGER ? amount % ROUND_UNIT_MINOR === 0 : t.amount % ROUND_UNIT_BIG === 0n
+    const own = sameOwner(t)
+    const round = !own && isRound(t.amount, amount, t.currency)
     const ln = Math.log(amount > 1 ? amount : 1)
-    if (src && dst && t.kind === 'transfer') dst.inheritOrigins(src, srcCp, dstCp, t.at, amount)
+    if (own) {
+      // one customer's own accounts: volumes count, relationships do not
+      srcCp = -1
+      dstCp = -1
+    } else {
+      // every rail carries money along (a wire or ACH hop does not break the chain)
+      if (src && dst) dst.inheritOrigins(src, srcCp, dstCp, t.at, amount)
+      if (src && src.lN > 0) src.drainLots(t.at, amount)
+      if (dst && dst.cp >= 0) dst.addLot(t.at, amount)
+    }
     src?.record(t.at, amount, true, round, dstCp, ln)
     dst?.record(t.at, amount, false, round, srcCp, ln)
     srcCustomer?.record(t.at, amount, true, round, dstCp, ln)
@@ -614,6 +716,29 @@ export class FeatureStore {
     address?.record(t.at, amount, true, round, dstCp, ln)
     if (t.at > this.watermark) this.watermark = t.at
     this.applied++
+  }
+
+  /**
+   * Merges lifetime activity kept outside the window history (first and last activity, events):
+   * an entity quiet for longer than the replayed window still knows when it was last active.
+   * Safe before or after a replay: times merge by min / max, counts by max.
+   */
+  seedActivity(a: {
+    kind: 'account' | 'customer'
+    id: string
+    firstAt: number
+    lastAt: number
+    lastInAt: number | undefined
+    lastOutAt: number | undefined
+    events: number
+  }): void {
+    const e = a.kind === 'account' ? this.account(a.id, true) : this.entity(this.customers, a.id, true)
+    if (!e) return
+    if (e.firstTs < 0 || a.firstAt < e.firstTs) e.firstTs = a.firstAt
+    if (a.lastAt > e.lastTs) e.lastTs = a.lastAt
+    if (a.lastInAt !== undefined && a.lastInAt > e.lastInTs) e.lastInTs = a.lastInAt
+    if (a.lastOutAt !== undefined && a.lastOutAt > e.lastOutTs) e.lastOutTs = a.lastOutAt
+    if (a.events > e.total) e.total = a.events
   }
 
   get entityCount(): number {

@@ -1,4 +1,5 @@
-import { CASH, DAY_MS, type MonTxn, type Party, type TxnKind } from './monitoring.js'
+import { CLASSIC_RANGES, type Range, type SchemeRanges } from './generator-configs.js'
+import { CASH, currencyProfile, DAY_MS, type MonTxn, type Party, type TxnKind } from './monitoring.js'
 
 /**
  * AMLSim-style synthetic data: ordinary customers with realistic amounts and schedules (salaries,
@@ -29,19 +30,33 @@ export const TYPOLOGIES = [
 export type Typology = (typeof TYPOLOGIES)[number]
 
 /** Longest span (days) of each planted scheme, so that it fits before the end of the data. */
-const MAX_DAYS: Record<Typology, number> = {
-  structuring: 18,
-  fan_in: 6,
-  fan_out: 4,
-  cycle: 19,
-  scatter_gather: 5,
-  gather_scatter: 6,
-  pass_through: 5,
-  round_amounts: 29,
-  dormant_reactivation: 5,
-  high_risk_jurisdiction: 16,
-  velocity_spike: 1,
-  mule: 11,
+function maxDays(t: Typology, R: SchemeRanges): number {
+  switch (t) {
+    case 'structuring':
+      return Math.ceil(R.structuringDeposits[1] * R.structuringGapDays[1] + 2)
+    case 'fan_in':
+      return Math.ceil(R.fanInSpreadDays[1] + R.fanInDelayDays[1] + R.fanInOutPayments[1])
+    case 'fan_out':
+      return Math.ceil(R.fanOutSpreadDays[1] + 1)
+    case 'cycle':
+      return Math.ceil(R.cycleLength[1] * R.cycleHopDays[1] + 1)
+    case 'scatter_gather':
+      return Math.ceil(R.gatherDelayDays[1] + 2)
+    case 'gather_scatter':
+      return Math.ceil(R.gatherDelayDays[1] + 3)
+    case 'pass_through':
+      return Math.ceil(R.passRounds[1] * (R.passDelayHours[1] / 24 + R.passOutPayments[1] * 0.5 + 1) + 1)
+    case 'round_amounts':
+      return Math.ceil(R.roundCount[1] * R.roundGapDays[1] + 1)
+    case 'dormant_reactivation':
+      return 5
+    case 'high_risk_jurisdiction':
+      return R.highRiskCount[1] * 5 + 1
+    case 'velocity_spike':
+      return 1
+    case 'mule':
+      return Math.ceil(R.muleSenders[1] * 1.2 + R.muleDelayHours[1] / 24 + 1)
+  }
 }
 
 export interface PlantedCase {
@@ -65,6 +80,8 @@ export interface GeneratorOptions {
   /** Planted cases per customer (default 0.01 = 100 cases for 10,000 customers). */
   readonly caseRate?: number
   readonly currency?: string
+  /** Parameter ranges of the planted schemes and look-alikes (default CLASSIC_RANGES). */
+  readonly ranges?: SchemeRanges
 }
 
 export interface GeneratedData {
@@ -103,7 +120,7 @@ export function rng(seed: number): () => number {
   return next
 }
 
-type Profile = 'regular' | 'dormant' | 'business' | 'employer'
+type Profile = 'regular' | 'dormant' | 'business' | 'employer' | 'merchant'
 
 interface Customer {
   readonly id: string
@@ -131,6 +148,8 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
   const start = opts.start ?? Date.UTC(2026, 0, 1)
   const days = opts.days
   const currency = opts.currency ?? 'EUR'
+  const R = opts.ranges ?? CLASSIC_RANGES
+  const threshold = currencyProfile(currency).reportThreshold / 100
   const txns: MonTxn[] = []
   const parties: Party[] = []
   const cases: PlantedCase[] = []
@@ -140,7 +159,8 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
   const customerOf = (account: string): string => {
     let c = customerIds.get(account)
     if (c === undefined) {
-      c = `C${account.slice(1)}`
+      // a customer's own savings account is its current account's id with an "S" suffix
+      c = `C${account.slice(1).replace(/S$/, '')}`
       customerIds.set(account, c)
     }
     return c
@@ -186,6 +206,7 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
   const at = (day: number, fromH = 7, toH = 22): number =>
     start + day * DAY_MS + Math.floor(uni(fromH, toH) * 3_600_000)
 
+  let preHistory = false
   const push = (
     time: number,
     kind: TxnKind,
@@ -195,7 +216,8 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     extra: { srcCountry?: string; dstCountry?: string } = {},
   ): string => {
     const id = `txn_${opts.seed}_${(seq++).toString(36)}`
-    if (time < start || time >= start + days * DAY_MS) return id
+    // history before the data's first day only where a scheme asks for it (long dormancy)
+    if ((time < start && !preHistory) || time >= start + days * DAY_MS) return id
     // nobody pays into (or out of) an account before it is opened
     if (lateOpen.size > 0) {
       const o1 = lateOpen.get(src)
@@ -229,8 +251,8 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
   const customers: Customer[] = []
   for (let i = 0; i < n; i++) {
     const x = r()
-    const profile: Profile =
-      x < 0.015 ? 'employer' : x < 0.095 ? 'business' : x < 0.125 ? 'dormant' : 'regular'
+    let profile: Profile = x < 0.015 ? 'employer' : x < 0.095 ? 'business' : x < 0.125 ? 'dormant' : 'regular'
+    if (R.lookAlikes && profile === 'business' && chance(0.35)) profile = 'merchant'
     // most accounts are years old; 3% were opened during the period
     const openedDay = chance(0.03) && profile === 'regular' ? int(0, days - 10) : -int(60, 3000)
     customers.push({
@@ -278,7 +300,12 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     if (c.openedDay >= 0) lateOpen.set(c.id, start + c.openedDay * DAY_MS)
     parties.push({
       id: c.id,
-      segment: c.profile === 'business' || c.profile === 'employer' ? 'business' : 'individual',
+      segment:
+        c.profile === 'merchant'
+          ? 'merchant'
+          : c.profile === 'business' || c.profile === 'employer'
+            ? 'business'
+            : 'individual',
       country: HOME,
       risk: 'low',
       openedAt: start + c.openedDay * DAY_MS,
@@ -294,9 +321,10 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     const bigCash = c.profile === 'regular' && chance(0.004)
     const bigHighRisk = c.profile === 'regular' && chance(0.003)
     const wakeDay = c.wakeDay
-    const dormantUntil = c.profile === 'dormant' ? int(0, 12) : -1
+    // with long silences configured, dormant accounts' last activity lies before the data
+    const dormantUntil = c.profile === 'dormant' && R.dormantSilenceDays[1] === 0 ? int(0, 12) : -1
     for (let day = 0; day < days; day++) {
-      if (!active(c, day)) continue
+      if (!active(c, day) || c.profile === 'merchant') continue
       const dom = ((day % 30) + 30) % 30
       if (c.profile === 'dormant') {
         // a few small payments at the start, then silence; some wake up for small amounts
@@ -383,14 +411,145 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     }
   }
 
+  // ---- innocent look-alikes (realistic configurations only) -----------------------------------
+  if (R.lookAlikes) {
+    const blackFriday = Math.min(days - 1, int(Math.floor(days * 0.6), Math.floor(days * 0.8)))
+    for (const c of customers) {
+      if (c.profile === 'merchant') {
+        // a shop's daily cash takings, some days close to the reporting threshold, six days a week
+        const usual = uni(800, 6000)
+        for (let day = 0; day < days; day++) {
+          if (day % 7 === 6) continue
+          const boost = day === blackFriday ? uni(1.5, 2.5) : 1
+          push(
+            at(day, 18, 20),
+            'cash_deposit',
+            CASH,
+            c.id,
+            cents(Math.min(usual * uni(0.6, 1.6) * boost, threshold * 0.99)),
+          )
+          for (let k = poisson(6 * boost); k > 0; k--)
+            push(at(day), 'card', pick(individuals).id, c.id, cents(logn(35, 0.8)))
+          if (day % 7 === 2)
+            push(
+              at(day),
+              chance(0.5) ? 'ach' : 'transfer',
+              c.id,
+              `S${int(0, 2000)}`,
+              cents(usual * uni(2, 5)),
+            )
+        }
+        continue
+      }
+      if (c.profile === 'business' && chance(0.25)) {
+        // a wholesaler: large client payments passed on to suppliers within days
+        for (let day = int(0, 6); day < days; day += int(5, 12)) {
+          const a = logn(30000, 0.6)
+          push(at(day), chance(0.5) ? 'wire' : 'ach', `K${int(0, 3000)}`, c.id, cents(a), {
+            srcCountry: pick(FOREIGN),
+          })
+          for (const part of [0.5, 0.4].map((x) => x * a * uni(0.8, 1.1)))
+            push(
+              at(day + int(0, 3)),
+              chance(0.5) ? 'wire' : 'transfer',
+              c.id,
+              `S${int(0, 2000)}`,
+              cents(part),
+            )
+        }
+        continue
+      }
+      if (c.profile === 'dormant' && R.dormantSilenceDays[1] > 0) {
+        // a long-quiet account's last activity before the data starts (history longer than any window)
+        preHistory = true
+        push(start - (int(30, 700) + 1) * DAY_MS, 'card', c.id, pick(c.merchants), cents(logn(40, 0.6)))
+        preHistory = false
+        continue
+      }
+      if (c.profile !== 'regular' || c.openedDay >= 0) continue
+      const x = r()
+      if (x < 0.015) {
+        // a landlord: several tenants pay round rents at the start of each month
+        const tenants = Array.from({ length: int(3, 8) }, () => `T${int(0, 1e7)}`)
+        const rents = tenants.map(() => Math.round(uni(500, 1600) / 50) * 50)
+        for (let day = 0; day < days; day++) {
+          if (day % 30 !== 1) continue
+          tenants.forEach((t, i) => push(at(day + int(0, 3)), 'transfer', t, c.id, whole(rents[i]!)))
+          push(at(day + 4), 'transfer', c.id, `D${int(0, 500)}`, whole(int(2, 6) * 1000))
+        }
+      } else if (x < 0.035) {
+        // a student: family sends money (some from abroad), spent within days
+        for (let day = int(0, 10); day < days; day += int(10, 30)) {
+          const a = uni(200, 1500)
+          push(
+            at(day),
+            chance(0.4) ? 'wire' : 'transfer',
+            `G${int(0, 1e6)}`,
+            c.id,
+            cents(a),
+            chance(0.4) ? { srcCountry: pick(FOREIGN) } : {},
+          )
+          push(at(day + int(0, 2)), 'transfer', c.id, `D${int(0, 500)}`, cents(a * uni(0.5, 0.9)))
+        }
+      } else if (x < 0.135) {
+        // savings sweeps to and from the customer's own savings account (round amounts)
+        const own = `${c.id}S`
+        for (let day = int(0, 29); day < days; day += 30) {
+          push(at(day), 'transfer', c.id, own, whole(int(1, 5) * 1000))
+          if (chance(0.3)) push(at(day + int(1, 10)), 'transfer', own, c.id, whole(int(1, 3) * 1000))
+        }
+        if (chance(0.2)) {
+          // a salary swept whole to savings the day it arrives
+          const d0 = int(1, days - 2)
+          push(at(d0, 6, 8), 'transfer', `P${int(0, 300)}`, c.id, cents(uni(5000, 12000)))
+          push(at(d0, 9, 12), 'transfer', c.id, own, whole(int(4, 10) * 1000))
+        }
+      } else if (x < 0.165) {
+        // travel: a burst of card payments and cash withdrawals abroad
+        const d0 = int(0, days - 6)
+        for (let day = d0; day < d0 + int(2, 6); day++)
+          for (let k = int(5, 18); k > 0; k--)
+            push(
+              at(day),
+              chance(0.85) ? 'card' : 'cash_withdrawal',
+              c.id,
+              `W${int(0, 1e6)}`,
+              cents(logn(40, 0.9)),
+              { dstCountry: pick(FOREIGN) },
+            )
+      } else if (x < 0.175) {
+        // a remittance for a family event to a high-risk country, once
+        push(
+          at(int(0, days - 1)),
+          chance(0.5) ? 'wire' : 'transfer',
+          c.id,
+          `F${int(0, 99999)}`,
+          cents(uni(3000, 9000)),
+          { dstCountry: pick(DEFAULT_HIGH_RISK) },
+        )
+      } else if (x < 0.178) {
+        // a property sale: the proceeds arrive from a notary and leave for the next purchase
+        const d0 = int(0, days - 6)
+        const a = uni(80_000, 400_000)
+        push(at(d0), 'wire', `N${int(0, 300)}`, c.id, cents(a))
+        push(at(d0 + int(1, 4)), 'wire', c.id, `N${int(0, 300)}`, cents(a * uni(0.7, 0.98)))
+      }
+      // Black Friday: many individuals shop many times that day
+      if (chance(0.35))
+        for (let k = int(3, 14); k > 0; k--)
+          push(at(blackFriday), 'card', c.id, pick(merchants), cents(logn(60, 0.9)))
+    }
+  }
+
   // ---- planted typologies ---------------------------------------------------------------------
   const caseCount = Math.max(TYPOLOGIES.length, Math.round(n * (opts.caseRate ?? 0.01)))
   const regularPool = individuals.filter((c) => c.openedDay < 0)
+  const businessPool = businesses.filter((c) => c.openedDay < 0)
   // a reactivation case needs an account that really stayed silent
   const dormantPool = customers.filter((c) => c.profile === 'dormant' && c.wakeDay < 0)
   let mules = 0
   const take = (pool: Customer[]): Customer | undefined => {
-    for (let tries = 0; tries < 50; tries++) {
+    for (let tries = 0; tries < 50 && pool.length > 0; tries++) {
       const c = pick(pool)
       if (!c.inCase) {
         c.inCase = true
@@ -400,6 +559,16 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     return undefined
   }
   const ext = (prefix: string): string => `${prefix}${int(0, 1e9).toString(36)}`
+  const ri = (x: Range): number => int(x[0], x[1])
+  const ru = (x: Range): number => uni(x[0], x[1])
+  /** The rail of one hop of laundered money: mostly transfers, others as configured. */
+  const rail = (): TxnKind => (chance(R.otherRailP) ? (chance(0.5) ? 'wire' : 'ach') : 'transfer')
+  /** Splits an amount into k payments of uneven size. */
+  const split = (total: number, k: number): number[] => {
+    const w = Array.from({ length: k }, () => uni(0.6, 1.4))
+    const sum = w.reduce((a, b) => a + b, 0)
+    return w.map((x) => (total * x) / sum)
+  }
   for (let k = 0; k < caseCount; k++) {
     const typology = TYPOLOGIES[k % TYPOLOGIES.length]!
     const ids: string[] = []
@@ -410,7 +579,7 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     let day0 =
       typology === 'dormant_reactivation'
         ? int(Math.min(70, days - 8), days - 6)
-        : int(14, Math.max(14, days - 2 - MAX_DAYS[typology]))
+        : int(14, Math.max(14, days - 2 - maxDays(typology, R)))
     if (day0 < 0) day0 = 0
     let t0 = at(day0, 0, 24)
     let tEnd = t0
@@ -431,120 +600,143 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
       if (c) members.push(c.id)
       return c?.id
     }
+    /** The account at the centre of a scheme: sometimes a business (a shell or a complicit shop). */
+    const hub = (): string | undefined => {
+      const c = chance(R.businessP) ? (take(businessPool) ?? take(regularPool)) : take(regularPool)
+      if (c) members.push(c.id)
+      return c?.id
+    }
     switch (typology) {
       case 'structuring': {
-        const s = someone()
+        const s = chance(R.businessP / 2) ? hub() : someone()
         if (!s) continue
         primary.push(s)
         let t = t0
         let total = 0
-        for (let i = int(4, 7); i > 0; i--) {
-          const a = uni(8000, 9900)
+        for (let i = ri(R.structuringDeposits); i > 0; i--) {
+          const a = ru(R.structuringShare) * threshold
           total += a
-          tx(t, 'cash_deposit', CASH, s, cents(a))
-          t += uni(0.4, 2.2) * DAY_MS
+          if (chance(R.structuringSplitP)) {
+            // the same day's cash split over two deposits (two branches, an ATM)
+            const p = uni(0.35, 0.65)
+            tx(t, 'cash_deposit', CASH, s, cents(a * p))
+            tx(t + uni(0.3, 5) * 3_600_000, 'cash_deposit', CASH, s, cents(a * (1 - p)))
+          } else tx(t, 'cash_deposit', CASH, s, cents(a))
+          t += ru(R.structuringGapDays) * DAY_MS
         }
-        tx(t + uni(0.1, 2) * DAY_MS, 'transfer', s, ext('X'), cents(total * uni(0.7, 0.9)))
+        tx(t + uni(0.1, 2) * DAY_MS, rail(), s, ext('X'), cents(total * uni(0.7, 0.9)))
         break
       }
       case 'fan_in': {
-        const h = someone()
+        const h = hub()
         if (!h) continue
         primary.push(h)
         let total = 0
         let last = t0
-        for (let i = int(8, 15); i > 0; i--) {
+        for (let i = ri(R.fanInSenders); i > 0; i--) {
           const s = someone()
           if (!s) continue
-          const a = uni(900, 4500)
+          const a = ru(R.fanInAmount)
           total += a
-          const t = t0 + uni(0, 3) * DAY_MS
+          const t = t0 + ru(R.fanInSpreadDays) * DAY_MS
           last = Math.max(last, t)
           tx(t, 'transfer', s, h, cents(a))
         }
-        tx(last + uni(0.3, 2) * DAY_MS, 'transfer', h, ext('X'), cents(total * uni(0.85, 0.95)))
+        let t = last + ru(R.fanInDelayDays) * DAY_MS
+        for (const part of split(total * uni(0.85, 0.95), ri(R.fanInOutPayments))) {
+          tx(t, rail(), h, ext('X'), cents(part), chance(0.3) ? { dstCountry: pick(FOREIGN) } : {})
+          t += uni(0.05, 1) * DAY_MS
+        }
         break
       }
       case 'fan_out': {
         const h = someone()
         if (!h) continue
         primary.push(h)
-        const total = uni(20000, 60000)
-        tx(t0, 'wire', ext('O'), h, cents(total), { srcCountry: pick(FOREIGN) })
-        const k2 = int(8, 15)
+        const total = ru(R.fanOutTotal)
+        tx(t0, chance(0.5) ? 'wire' : 'transfer', ext('O'), h, cents(total), { srcCountry: pick(FOREIGN) })
+        const k2 = ri(R.fanOutRecipients)
         for (let i = 0; i < k2; i++) {
           const d = someone()
           if (!d) continue
-          tx(t0 + uni(0.2, 3) * DAY_MS, 'transfer', h, d, cents((total / k2) * uni(0.85, 1.0)))
+          tx(t0 + ru(R.fanOutSpreadDays) * DAY_MS, 'transfer', h, d, cents((total / k2) * uni(0.85, 1.0)))
         }
         break
       }
       case 'cycle': {
-        const len = int(3, 6)
+        const len = ri(R.cycleLength)
         const ring: string[] = []
         for (let i = 0; i < len; i++) {
-          const m = someone()
+          const m = i === 0 ? hub() : someone()
           if (m) ring.push(m)
         }
         if (ring.length < 3) continue
         primary.push(...ring)
-        let amt = uni(8000, 40000)
+        let amt = ru(R.cycleAmount)
         let t = t0
         for (let i = 0; i < ring.length; i++) {
-          tx(t, 'transfer', ring[i]!, ring[(i + 1) % ring.length]!, cents(amt))
+          tx(t, rail(), ring[i]!, ring[(i + 1) % ring.length]!, cents(amt))
           amt *= uni(0.95, 0.995)
-          t += uni(0.3, 3) * DAY_MS
+          t += ru(R.cycleHopDays) * DAY_MS
         }
         break
       }
       case 'scatter_gather': {
         const s = someone()
-        const d = someone()
+        const d = hub()
         if (!s || !d) continue
         primary.push(s, d)
-        for (let i = int(5, 9); i > 0; i--) {
+        for (let i = ri(R.gatherMembers); i > 0; i--) {
           const m = someone()
           if (!m) continue
-          const a = uni(3000, 9000)
+          const a = ru(R.gatherAmount)
           const t = t0 + uni(0, 1) * DAY_MS
           tx(t, 'transfer', s, m, cents(a))
-          tx(t + uni(0.3, 3) * DAY_MS, 'transfer', m, d, cents(a * uni(0.95, 0.99)))
+          tx(t + ru(R.gatherDelayDays) * DAY_MS, rail(), m, d, cents(a * uni(0.95, 0.99)))
         }
         break
       }
       case 'gather_scatter': {
-        const h = someone()
+        const h = hub()
         if (!h) continue
         primary.push(h)
         let total = 0
-        for (let i = int(5, 9); i > 0; i--) {
+        for (let i = ri(R.gatherMembers); i > 0; i--) {
           const s = someone()
           if (!s) continue
-          const a = uni(2000, 8000)
+          const a = ru(R.gatherAmount)
           total += a
           tx(t0 + uni(0, 2) * DAY_MS, 'transfer', s, h, cents(a))
         }
-        const m = int(5, 9)
+        const m = ri(R.gatherMembers)
         for (let i = 0; i < m; i++) {
           const d = someone()
           if (!d) continue
-          tx(t0 + uni(2.1, 5) * DAY_MS, 'transfer', h, d, cents((total / m) * uni(0.85, 0.98)))
+          tx(
+            t0 + (2 + ru(R.gatherDelayDays)) * DAY_MS,
+            'transfer',
+            h,
+            d,
+            cents((total / m) * uni(0.85, 0.98)),
+          )
         }
         break
       }
       case 'pass_through': {
-        const p = someone()
+        const p = hub()
         if (!p) continue
         primary.push(p)
         let t = t0
-        for (let i = int(2, 4); i > 0; i--) {
-          const a = uni(6000, 25000)
-          tx(t, 'wire', ext('E'), p, cents(a), { srcCountry: pick(FOREIGN) })
-          const dc = chance(0.5) ? pick(FOREIGN) : HOME
-          tx(t + uni(1, 10) * 3_600_000, 'transfer', p, ext('Y'), cents(a * uni(0.9, 0.99)), {
-            dstCountry: dc,
-          })
-          t += uni(0.2, 0.9) * DAY_MS
+        for (let i = ri(R.passRounds); i > 0; i--) {
+          const a = ru(R.passAmount)
+          tx(t, chance(0.7) ? 'wire' : 'ach', ext('E'), p, cents(a), { srcCountry: pick(FOREIGN) })
+          let to = t + ru(R.passDelayHours) * 3_600_000
+          for (const part of split(a * uni(0.9, 0.99), ri(R.passOutPayments))) {
+            const dc = chance(0.5) ? pick(FOREIGN) : HOME
+            tx(to, rail(), p, ext('Y'), cents(part), { dstCountry: dc })
+            to += uni(0.5, 12) * 3_600_000
+          }
+          t = to + uni(0.2, 0.9) * DAY_MS
         }
         break
       }
@@ -554,9 +746,9 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
         primary.push(s)
         const targets = Array.from({ length: int(1, 3) }, () => ext('R'))
         let t = t0
-        for (let i = int(4, 7); i > 0; i--) {
-          tx(t, 'transfer', s, pick(targets), whole(int(3, 20) * 1000))
-          t += uni(1, 4) * DAY_MS
+        for (let i = ri(R.roundCount); i > 0; i--) {
+          tx(t, rail(), s, pick(targets), whole(ri(R.roundThousands) * 1000))
+          t += ru(R.roundGapDays) * DAY_MS
         }
         break
       }
@@ -565,13 +757,13 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
         if (!c) continue
         members.push(c.id)
         primary.push(c.id)
-        const a = uni(5000, 30000)
-        tx(t0, 'wire', ext('O'), c.id, cents(a), { srcCountry: pick(FOREIGN) })
+        const a = ru(R.dormantAmount)
+        tx(t0, chance(0.6) ? 'wire' : 'transfer', ext('O'), c.id, cents(a), { srcCountry: pick(FOREIGN) })
         let left = a * uni(0.85, 0.98)
         for (let i = int(1, 3); i > 0 && left > 100; i--) {
           const part = i === 1 ? left : left * uni(0.3, 0.6)
           left -= part
-          tx(t0 + uni(0.1, 4) * DAY_MS, 'transfer', c.id, ext('Y'), cents(part))
+          tx(t0 + uni(0.1, 4) * DAY_MS, rail(), c.id, ext('Y'), cents(part))
         }
         break
       }
@@ -580,10 +772,11 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
         if (!s) continue
         primary.push(s)
         let t = t0
-        for (let i = int(2, 4); i > 0; i--) {
+        for (let i = ri(R.highRiskCount); i > 0; i--) {
           if (chance(0.5))
-            tx(t, 'transfer', s, ext('H'), cents(uni(4000, 20000)), { dstCountry: pick(DEFAULT_HIGH_RISK) })
-          else tx(t, 'wire', ext('H'), s, cents(uni(4000, 20000)), { srcCountry: pick(DEFAULT_HIGH_RISK) })
+            tx(t, rail(), s, ext('H'), cents(ru(R.highRiskAmount)), { dstCountry: pick(DEFAULT_HIGH_RISK) })
+          else
+            tx(t, 'wire', ext('H'), s, cents(ru(R.highRiskAmount)), { srcCountry: pick(DEFAULT_HIGH_RISK) })
           t += uni(1, 5) * DAY_MS
         }
         break
@@ -592,15 +785,29 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
         const s = someone()
         if (!s) continue
         primary.push(s)
-        for (let i = int(20, 40); i > 0; i--) {
-          tx(t0 + uni(0, 12) * 3_600_000, chance(0.5) ? 'card' : 'transfer', s, ext('Z'), cents(uni(50, 900)))
+        const hours = ru(R.velocityHours)
+        for (let i = ri(R.velocityCount); i > 0; i--) {
+          tx(
+            t0 + uni(0, Math.max(0.5, hours)) * 3_600_000,
+            chance(0.5) ? 'card' : 'transfer',
+            s,
+            ext('Z'),
+            cents(ru(R.velocityAmount)),
+          )
         }
         break
       }
       case 'mule': {
+        const business = chance(R.businessP)
         const id = acc(n + mules++)
-        const opened = t0 - int(3, 25) * DAY_MS
-        parties.push({ id, segment: 'individual', country: HOME, risk: 'low', openedAt: opened })
+        const opened = t0 - ri(R.muleAgeDays) * DAY_MS
+        parties.push({
+          id,
+          segment: business ? 'business' : 'individual',
+          country: HOME,
+          risk: 'low',
+          openedAt: opened,
+        })
         members.push(id)
         primary.push(id)
         // a little ordinary activity after opening
@@ -613,21 +820,21 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
             cents(logn(25, 0.5)),
           )
         let t = t0
-        for (let i = int(4, 8); i > 0; i--) {
+        for (let i = ri(R.muleSenders); i > 0; i--) {
           const v = someone()
           if (!v) continue
-          const a = uni(400, 3000)
+          const a = ru(R.muleAmount)
           tx(t, 'transfer', v, id, cents(a))
           if (chance(0.5))
             tx(
-              t + uni(1, 20) * 3_600_000,
+              t + ru(R.muleDelayHours) * 3_600_000,
               'cash_withdrawal',
               id,
               CASH,
               whole(Math.floor((a * 0.9) / 50) * 50),
             )
           else
-            tx(t + uni(1, 20) * 3_600_000, 'transfer', id, ext('Y'), cents(a * uni(0.85, 0.95)), {
+            tx(t + ru(R.muleDelayHours) * 3_600_000, rail(), id, ext('Y'), cents(a * uni(0.85, 0.95)), {
               dstCountry: pick(FOREIGN),
             })
           t += uni(0.1, 1.2) * DAY_MS

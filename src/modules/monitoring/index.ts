@@ -27,3 +27,7 @@ export {
   LEDGER_POSTED,
   LEDGER_CONSUMER_GROUP,
 } from './ledger-consumer.js'
+export { scoreCustomers } from './quality.js'
+export type { CustomerScore, TypologyRecall, TypologyPrecision, TypedAlert } from './quality.js'
+export { GENERATOR_CONFIGS, CLASSIC_RANGES, TUNING_RANGES, HOLDOUT_RANGES } from './generator-configs.js'
+export type { GeneratorConfig, SchemeRanges, Range } from './generator-configs.js'

@@ -167,6 +167,35 @@ describeEachDb('monitoring service', (target) => {
     expect((await m.evaluate(tenant, probe, { version: v2.version })).decision.outcome).toBe('allow')
   })
 
+  it('keeps lifetime activity beyond the replayed history: after a restart a long-dormant account is dormant, not new', async () => {
+    const tenant = freshTenant()
+    const dormant: RuleSetDef = {
+      rules: [
+        {
+          id: 'dormant.in',
+          when: 'txn.amount >= 200000 && dst.days_since_last >= 45.0',
+          outcome: 'review',
+          score: 30,
+          reason: 'Dormant account reactivated',
+        },
+      ],
+    }
+    await m.transition(tenant, (await m.saveRuleSet(tenant, dormant)).version, 'active')
+    // the account's last activity was 300 days ago: outside the 180 days a rebuilt engine replays
+    await m.importHistory(tenant, {
+      txns: [
+        pay(T0 - 320 * DAY_MS, { src: 'acc_old', dst: 'acc_x' }),
+        pay(T0 - 300 * DAY_MS, { src: 'acc_y', dst: 'acc_old' }),
+      ],
+    })
+    const restarted = createMonitoring({ db: h.db, clock, ids: (p) => newId(p), historyDays: 180 })
+    const r = await restarted.evaluate(tenant, pay(T0, { src: 'ext_1', dst: 'acc_old', amount: 500_000n }), {
+      dryRun: true,
+    })
+    expect(r.decision.fired.map((f) => f.ruleId)).toEqual(['dormant.in'])
+    expect(r.explain![0]!.features['dst.days_since_last']).toBeCloseTo(300, 3)
+  })
+
   it('imports history with labels and backtests a draft against the active set', async () => {
     const tenant = freshTenant()
     const data = generateTransactions({ customers: 300, days: 40, seed: 11, start: T0 - 40 * DAY_MS })

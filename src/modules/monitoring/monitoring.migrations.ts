@@ -100,7 +100,43 @@ const address: Migration = {
   },
 }
 
+/**
+ * Lifetime activity per account and customer (first and last activity, events), kept up to date
+ * with every stored transaction: the features are rebuilt from a bounded window of history, so
+ * without it an account silent for longer than the window would read as "never seen" after a
+ * restart and a dormancy rule could never fire.
+ */
+const activity: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE monitoring_entity_activity (
+        tenant_id   text NOT NULL,
+        kind        text NOT NULL CHECK (kind IN ('account', 'customer')),
+        entity_id   text NOT NULL,
+        first_at    timestamptz NOT NULL,
+        last_at     timestamptz NOT NULL,
+        last_in_at  timestamptz,
+        last_out_at timestamptz,
+        events      bigint NOT NULL,
+        PRIMARY KEY (tenant_id, kind, entity_id)
+      )`,
+      // existing history: build the lifetime rows once
+      `INSERT INTO monitoring_entity_activity (tenant_id, kind, entity_id, first_at, last_at, last_in_at, last_out_at, events)
+       SELECT tenant_id, kind, entity_id, min(at), max(at), max(at) FILTER (WHERE dir = 'in'),
+              max(at) FILTER (WHERE dir = 'out'), count(*)
+       FROM (
+         SELECT tenant_id, 'account' AS kind, src AS entity_id, 'out' AS dir, at FROM monitoring_transactions WHERE src <> 'cash'
+         UNION ALL SELECT tenant_id, 'account', dst, 'in', at FROM monitoring_transactions WHERE dst <> 'cash'
+         UNION ALL SELECT tenant_id, 'customer', src_customer, 'out', at FROM monitoring_transactions WHERE src_customer IS NOT NULL
+         UNION ALL SELECT tenant_id, 'customer', dst_customer, 'in', at FROM monitoring_transactions WHERE dst_customer IS NOT NULL
+       ) x
+       GROUP BY tenant_id, kind, entity_id`,
+    ])
+  },
+}
+
 export const monitoringMigrations: NamedMigrations = {
   '0300_monitoring_core': core,
   '0301_monitoring_address': address,
+  '0302_monitoring_entity_activity': activity,
 }

@@ -178,6 +178,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       engine.learn(t)
       n++
     }
+    // lifetime activity beyond the replayed window (dormancy longer than the history kept in memory)
+    for (const a of await store.activity(tenant)) engine.store.seedActivity(a)
     engine.rememberAlerts(await store.recentDedupKeys(tenant, now - 2 * engine.dedupWindowMs))
     deps.logger?.debug(
       { tenant, replayed: n, entities: engine.store.entityCount },
@@ -506,6 +508,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
         ...(deps.dedupWindowMs ? { dedupWindowMs: deps.dedupWindowMs } : {}),
       })
       const warmup = (req.warmupDays ?? 90) * DAY_MS
+      // lifetime activity as it was when the replay starts (no look-ahead)
+      b.seedActivity(await store.activityBefore(tenant, from - warmup))
       for await (const t of store.transactions(tenant, from - warmup, to)) if (!b.feed(t)) break
       return b.report()
     },

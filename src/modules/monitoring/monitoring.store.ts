@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import type { CaseLabel } from './backtest.js'
 import type { AlertDraft, MonTxn, Outcome, Party, RuleSetDef, RuleSetStatus, TxnKind } from './monitoring.js'
@@ -131,6 +131,68 @@ const toTxn = (r: TxnRow): MonTxn => ({
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 
+/** Lifetime activity of one account or customer. */
+export interface EntityActivity {
+  readonly kind: 'account' | 'customer'
+  readonly id: string
+  readonly firstAt: number
+  readonly lastAt: number
+  readonly lastInAt: number | undefined
+  readonly lastOutAt: number | undefined
+  readonly events: number
+}
+
+interface ActivityRow {
+  kind: 'account' | 'customer'
+  entity_id: string
+  first_at: Date | string
+  last_at: Date | string
+  last_in_at: Date | string | null
+  last_out_at: Date | string | null
+  events: bigint | number | string
+}
+
+const ms = (d: Date | string): number => new Date(d).getTime()
+const toActivity = (r: ActivityRow): EntityActivity => ({
+  kind: r.kind,
+  id: r.entity_id,
+  firstAt: ms(r.first_at),
+  lastAt: ms(r.last_at),
+  lastInAt: r.last_in_at === null ? undefined : ms(r.last_in_at),
+  lastOutAt: r.last_out_at === null ? undefined : ms(r.last_out_at),
+  events: Number(r.events),
+})
+
+/** Every (entity, direction, time) a set of stored transactions touches. */
+const activitySource = (tenant: string, where: RawBuilder<unknown>): RawBuilder<unknown> => sql`
+  SELECT 'account' AS kind, src AS entity_id, 'out' AS dir, at FROM monitoring_transactions
+    WHERE tenant_id = ${tenant} AND src <> 'cash' AND ${where}
+  UNION ALL SELECT 'account', dst, 'in', at FROM monitoring_transactions
+    WHERE tenant_id = ${tenant} AND dst <> 'cash' AND ${where}
+  UNION ALL SELECT 'customer', src_customer, 'out', at FROM monitoring_transactions
+    WHERE tenant_id = ${tenant} AND src_customer IS NOT NULL AND ${where}
+  UNION ALL SELECT 'customer', dst_customer, 'in', at FROM monitoring_transactions
+    WHERE tenant_id = ${tenant} AND dst_customer IS NOT NULL AND ${where}`
+
+/** Folds newly stored transactions into the lifetime activity rows (same database transaction). */
+async function recordActivity(tx: Db, tenant: string, txnIds: readonly string[]): Promise<void> {
+  for (let i = 0; i < txnIds.length; i += 5000) {
+    const ids = txnIds.slice(i, i + 5000)
+    await sql`
+      INSERT INTO monitoring_entity_activity (tenant_id, kind, entity_id, first_at, last_at, last_in_at, last_out_at, events)
+      SELECT ${tenant}, kind, entity_id, min(at), max(at), max(at) FILTER (WHERE dir = 'in'),
+             max(at) FILTER (WHERE dir = 'out'), count(*)
+      FROM (${activitySource(tenant, sql`txn_id = ANY(${ids}::text[])`)}) x
+      GROUP BY kind, entity_id
+      ON CONFLICT (tenant_id, kind, entity_id) DO UPDATE SET
+        first_at = LEAST(monitoring_entity_activity.first_at, excluded.first_at),
+        last_at = GREATEST(monitoring_entity_activity.last_at, excluded.last_at),
+        last_in_at = GREATEST(monitoring_entity_activity.last_in_at, excluded.last_in_at),
+        last_out_at = GREATEST(monitoring_entity_activity.last_out_at, excluded.last_out_at),
+        events = monitoring_entity_activity.events + excluded.events`.execute(tx)
+  }
+}
+
 export function createMonitoringStore(db: Db) {
   return {
     async insertRuleSet(
@@ -256,7 +318,26 @@ export function createMonitoringStore(db: Db) {
           RETURNING txn_id`.execute(tx)
         for (const row of r.rows) fresh.add(row.txn_id)
       }
+      if (fresh.size > 0) await recordActivity(tx, tenant, [...fresh])
       return fresh
+    },
+
+    /** Lifetime activity of every account and customer (the snapshot a rebuilt engine starts from). */
+    async activity(tenant: string): Promise<EntityActivity[]> {
+      const r = await sql<ActivityRow>`
+        SELECT kind, entity_id, first_at, last_at, last_in_at, last_out_at, events
+        FROM monitoring_entity_activity WHERE tenant_id = ${tenant}`.execute(db)
+      return r.rows.map(toActivity)
+    },
+
+    /** The same, computed from the stored transactions before `before` (point-in-time, for backtests). */
+    async activityBefore(tenant: string, before: number): Promise<EntityActivity[]> {
+      const r = await sql<ActivityRow>`
+        SELECT kind, entity_id, min(at) AS first_at, max(at) AS last_at, max(at) FILTER (WHERE dir = 'in') AS last_in_at,
+               max(at) FILTER (WHERE dir = 'out') AS last_out_at, count(*) AS events
+        FROM (${activitySource(tenant, sql`at < ${iso(before)}::timestamptz`)}) x
+        GROUP BY kind, entity_id`.execute(db)
+      return r.rows.map(toActivity)
     },
 
     /** Transactions in [from, to) in time order, read in pages. */

@@ -3,8 +3,15 @@
  * the generator and the backtester. Pure data; no I/O.
  */
 
-export type TxnKind = 'transfer' | 'card' | 'cash_deposit' | 'cash_withdrawal' | 'wire'
-export const TXN_KINDS: readonly TxnKind[] = ['transfer', 'card', 'cash_deposit', 'cash_withdrawal', 'wire']
+export type TxnKind = 'transfer' | 'card' | 'cash_deposit' | 'cash_withdrawal' | 'wire' | 'ach'
+export const TXN_KINDS: readonly TxnKind[] = [
+  'transfer',
+  'card',
+  'cash_deposit',
+  'cash_withdrawal',
+  'wire',
+  'ach',
+]
 
 /** Physical cash: the payer of a cash deposit and the payee of a withdrawal. Not tracked as an entity. */
 export const CASH = 'cash'
@@ -32,7 +39,9 @@ export interface MonTxn {
   readonly address?: string
 }
 
-export type PartySegment = 'individual' | 'business' | 'external'
+/** individual (personal), business, merchant (a shop or trade taking cash and card payments), external. */
+export type PartySegment = 'individual' | 'business' | 'merchant' | 'external'
+export const PARTY_SEGMENTS: readonly PartySegment[] = ['individual', 'business', 'merchant', 'external']
 
 /** KYC facts about an account holder, as the rules see them (`src_party`, `dst_party`). */
 export interface Party {
@@ -114,3 +123,31 @@ export const DAY_MS = 86_400_000
 
 /** Round amounts: a whole multiple of 1,000 major units (100,000 minor units for 2-decimal currencies). */
 export const ROUND_UNIT_MINOR = 100_000
+
+/**
+ * What "round" and "just below the reporting threshold" mean in one currency, in its minor units.
+ * USD 10,000 is a Currency Transaction Report (31 CFR 1010.311); EUR 10,000 is the EU cash limit
+ * for traders and cash declarations; GBP 8,500 is the UK regulations' EUR 10,000 high-value-dealer
+ * threshold in sterling. Other currencies fall back to EUR's figures in their own minor units
+ * (documented in docs/monitoring.md: configure them before relying on them).
+ */
+export interface CurrencyProfile {
+  /** A payment is "round" when it is a whole multiple of this (minor units). */
+  readonly roundUnit: number
+  /** Cash reporting threshold (minor units): structuring stays just below it. */
+  readonly reportThreshold: number
+}
+
+export const CURRENCY_PROFILES: Readonly<Record<string, CurrencyProfile>> = {
+  USD: { roundUnit: 100_000, reportThreshold: 1_000_000 },
+  EUR: { roundUnit: 100_000, reportThreshold: 1_000_000 },
+  GBP: { roundUnit: 100_000, reportThreshold: 850_000 },
+}
+const FALLBACK_PROFILE: CurrencyProfile = CURRENCY_PROFILES.EUR!
+
+export const currencyProfile = (currency: string): CurrencyProfile =>
+  CURRENCY_PROFILES[currency] ?? FALLBACK_PROFILE
+
+/** Both sides belong to one customer (a move between their own accounts is no counterparty relationship). */
+export const sameOwner = (t: MonTxn): boolean =>
+  t.srcCustomer !== undefined && t.srcCustomer !== '' && t.srcCustomer === t.dstCustomer

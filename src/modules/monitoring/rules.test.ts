@@ -31,11 +31,17 @@ function compileError(rules: RuleDef[]): {
 }
 
 describe('rule compilation', () => {
-  it('compiles the default pack of 50 rules', () => {
+  it('compiles the default pack (detection rules per segment plus 36 scoring rules)', () => {
     const rs = compileRuleSet(defaultRuleSet(), 7, LISTS)
-    expect(rs.rules).toHaveLength(50)
+    expect(rs.rules).toHaveLength(defaultRuleSet().rules.length)
+    expect(rs.rules.length).toBeGreaterThanOrEqual(50)
     expect(rs.version).toBe(7)
-    expect(rs.rules.find((r) => r.def.id === 'velocity.spike')!.features).toContain('src.out_count_24h')
+    expect(rs.rules.every((r) => r.compiled)).toBe(true)
+    expect(rs.rules.find((r) => r.def.id === 'velocity.spike')!.features).toContain('device.out_count_24h')
+    // segment thresholds: business structuring exists, merchants' cash takings have no structuring rule
+    const ids = rs.rules.map((r) => r.def.id)
+    expect(ids).toContain('structuring.cash_below_threshold.business')
+    expect(ids).not.toContain('structuring.cash_below_threshold.merchant')
   })
 
   it('rejects a syntax error with its line and column', () => {

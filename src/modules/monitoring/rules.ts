@@ -6,6 +6,7 @@ import {
   ENTITY_FEATURES,
   ENTITY_SLOTS,
   HISTORY_FIELDS,
+  isRound,
   WINDOW_MS,
   WINDOW_NAMES,
   type EntitySlot,
@@ -13,7 +14,15 @@ import {
   type FeatureSpec,
   type HistoryField,
 } from './features.js'
-import { DAY_MS, OUTCOMES, type MonTxn, type Party, type RuleDef, type RuleSetDef } from './monitoring.js'
+import {
+  currencyProfile,
+  DAY_MS,
+  OUTCOMES,
+  type MonTxn,
+  type Party,
+  type RuleDef,
+  type RuleSetDef,
+} from './monitoring.js'
 import { RULE_COST_MAX, ruleCost } from './rule-cost.js'
 
 /**
@@ -91,9 +100,13 @@ export class EntityView {
         return -1
       case 'new_counterparty':
         return this.cp >= 0
+      case 'flow_hours':
+        return -1
       case 'history_count':
       case 'usual_amount':
       case 'amount_z':
+      case 'flow_in_amount':
+      case 'flow_out_share':
         return 0
     }
   }
@@ -144,10 +157,16 @@ export class TxnView {
   src_country = ''
   dst_country = ''
   hour = 0
-  /** Length of the payment cycle this transfer closes (0 = none); set by the engine. */
+  /** Length of the payment cycle this payment closes (0 = none); set by the engine. */
   cycle_len = 0
+  /** Both sides belong to one customer (srcCustomer === dstCustomer). */
+  same_owner = false
+  /** A whole multiple of the currency's round unit (CURRENCY_PROFILES). */
+  round = false
+  /** The currency's cash reporting threshold in minor units (CURRENCY_PROFILES). */
+  report_threshold = 0
 
-  reset(t: MonTxn, cycleLen: number): void {
+  reset(t: MonTxn, cycleLen: number, sameOwner = false): void {
     this.id = t.id
     this.amount = t.amount
     this.currency = t.currency
@@ -158,6 +177,10 @@ export class TxnView {
     this.dst_country = t.dstCountry ?? ''
     this.hour = Math.floor((t.at % DAY_MS) / 3_600_000)
     this.cycle_len = cycleLen
+    this.same_owner = sameOwner
+    const profile = currencyProfile(t.currency)
+    this.report_threshold = profile.reportThreshold
+    this.round = !sameOwner && isRound(t.amount, Number(t.amount), t.currency)
   }
 }
 
@@ -172,6 +195,9 @@ const txnFieldTypes = {
   dst_country: 'string',
   hour: 'double',
   cycle_len: 'double',
+  same_owner: 'bool',
+  round: 'bool',
+  report_threshold: 'double',
 } as const
 
 /** KYC facts of one side (`src_party`, `dst_party`). Unknown parties: known = false, segment "unknown". */

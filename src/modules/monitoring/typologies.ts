@@ -7,128 +7,188 @@ import type { RuleDef, RuleSetDef } from './monitoring.js'
  * saving a new rule-set version (draft → backtest → shadow → active).
  */
 
-export interface TypologyParams {
-  /** Cash reporting threshold (minor units); structuring looks just below it. */
-  readonly cashThreshold: number
-  /** Lower edge of the "just below the threshold" band, as a fraction of the threshold. */
+/** Thresholds that depend on who holds the account (a shop's daily cash takings are not structuring). */
+export interface SegmentParams {
+  /** Structuring: lower edge of the band below the reporting threshold (0 = no structuring rule). */
   readonly structuringBand: number
-  /** Distinct senders in 7 days for fan-in / gathering on a personal account. */
+  /** Gathering: distinct senders and total in 7 days, then most of it moved on (0 senders = no rule). */
   readonly fanInSenders: number
   readonly fanInMinSum: number
-  /** Distinct recipients in 48 hours for fan-out / scattering from a personal account. */
+  /** Scattering: distinct recipients and total in 48 h (0 = no rule). */
   readonly fanOutRecipients: number
   readonly fanOutMinSum: number
+  /** Pass-through: smallest traced inflow (0 = no rule). */
+  readonly passThroughMinAmount: number
+  /** Velocity: online (device) payments in 24 h to many distinct payees (0 = no rule). */
+  readonly velocityDevicePayments: number
+}
+
+export type Segment = 'individual' | 'business' | 'merchant'
+
+export interface TypologyParams {
+  /** Share of the currency's reporting threshold a structuring deposit must reach (per segment band below). */
   readonly fanOutMinPayment: number
   readonly cycleMinAmount: number
-  readonly passThroughMinAmount: number
-  /** Share of the recent inflow that leaves again. */
+  /** Share of a traced inflow that has left again (several payments may make it up). */
   readonly passThroughShare: number
+  /** Hours within which it left. */
+  readonly passThroughHours: number
   readonly roundMinAmount: number
   /** Earlier round-amount payments in 30 days before the current one. */
   readonly roundPriorCount: number
   readonly dormantDays: number
   readonly dormantMinAmount: number
   readonly highRiskMinAmount: number
-  /** Outgoing payments in 24 hours, and the multiple of the usual daily rate. */
-  readonly velocityCount: number
-  readonly velocityMultiple: number
+  readonly highRiskInMinAmount: number
+  readonly velocityPayees: number
   readonly muleMaxAgeDays: number
   readonly muleSenders: number
   readonly muleMinSum: number
+  readonly segments: Readonly<Record<Segment, SegmentParams>>
 }
 
 export const DEFAULT_PARAMS: TypologyParams = {
-  cashThreshold: 1_000_000,
-  structuringBand: 0.7,
-  fanInSenders: 4,
-  fanInMinSum: 800_000,
-  fanOutRecipients: 5,
-  fanOutMinSum: 800_000,
   fanOutMinPayment: 100_000,
   cycleMinAmount: 300_000,
-  passThroughMinAmount: 500_000,
-  passThroughShare: 0.7,
-  roundMinAmount: 300_000,
+  passThroughShare: 0.8,
+  passThroughHours: 96,
+  roundMinAmount: 200_000,
   roundPriorCount: 2,
   dormantDays: 45,
   dormantMinAmount: 200_000,
-  highRiskMinAmount: 500_000,
-  velocityCount: 12,
-  velocityMultiple: 6,
+  highRiskMinAmount: 700_000,
+  highRiskInMinAmount: 250_000,
+  velocityPayees: 6,
   muleMaxAgeDays: 60,
-  muleSenders: 4,
-  muleMinSum: 150_000,
+  muleSenders: 3,
+  muleMinSum: 100_000,
+  segments: {
+    individual: {
+      structuringBand: 0.5,
+      fanInSenders: 4,
+      fanInMinSum: 300_000,
+      fanOutRecipients: 4,
+      fanOutMinSum: 800_000,
+      passThroughMinAmount: 400_000,
+      velocityDevicePayments: 3,
+    },
+    business: {
+      structuringBand: 0.5,
+      fanInSenders: 0,
+      fanInMinSum: 0,
+      fanOutRecipients: 0,
+      fanOutMinSum: 0,
+      passThroughMinAmount: 0,
+      velocityDevicePayments: 0,
+    },
+    merchant: {
+      structuringBand: 0,
+      fanInSenders: 0,
+      fanInMinSum: 0,
+      fanOutRecipients: 0,
+      fanOutMinSum: 0,
+      passThroughMinAmount: 0,
+      velocityDevicePayments: 0,
+    },
+  },
 }
 
 const d = (x: number): string => (Number.isInteger(x) ? `${x}.0` : String(x))
+const SEGMENTS: readonly Segment[] = ['individual', 'business', 'merchant']
+/** The individual rule keeps the historical id; other segments get a suffix. */
+const sid = (id: string, seg: Segment): string => (seg === 'individual' ? id : `${id}.${seg}`)
 
-/** Detection rules: each fires an alert (review) about the account named by `subject`. */
-export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
-  const low = Math.round(p.cashThreshold * p.structuringBand)
-  return [
-    {
-      id: 'structuring.cash_below_threshold',
+/** Segment-specific detection rules, one per segment whose parameters enable it. */
+function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDef[] {
+  const rules: RuleDef[] = []
+  const who = seg === 'individual' ? 'a personal' : `a ${seg}`
+  if (s.structuringBand > 0)
+    rules.push({
+      id: sid('structuring.cash_below_threshold', seg),
       typology: 'structuring',
       subject: 'dst',
-      description: 'A cash deposit just below the reporting threshold after another one in the last 7 days.',
-      when: `txn.kind == "cash_deposit" && txn.amount >= ${low} && txn.amount < ${p.cashThreshold}
-        && dst.in_max_7d >= ${d(low)} && dst.in_max_7d < ${d(p.cashThreshold)}`,
+      description: `Cash deposits to ${who} account just below the currency's reporting threshold, another in the last 7 days.`,
+      when: `txn.kind == "cash_deposit" && dst_party.segment == "${seg}"
+        && double(txn.amount) >= ${d(s.structuringBand)} * txn.report_threshold && double(txn.amount) < txn.report_threshold
+        && dst.in_max_7d >= ${d(s.structuringBand)} * txn.report_threshold && dst.in_max_7d < txn.report_threshold`,
       outcome: 'review',
       score: 40,
       reason: 'Repeated cash deposits just below the reporting threshold',
-    },
-    {
-      id: 'fan_in.many_senders',
+    })
+  if (s.fanInSenders > 0)
+    rules.push({
+      id: sid('fan_in.many_senders', seg),
       typology: 'fan_in',
-      subject: 'dst',
-      description: 'A personal account receiving from many distinct senders within 7 days.',
-      when: `txn.kind == "transfer" && dst_party.segment == "individual"
-        && dst.in_distinct_7d >= ${d(p.fanInSenders)} && dst.in_sum_7d >= ${d(p.fanInMinSum)}`,
+      subject: 'src',
+      description: `${who} account moving on most of what many senders paid it within 7 days (over any rail, in one or several payments).`,
+      when: `!txn.same_owner && src_party.segment == "${seg}"
+        && src.in_distinct_7d >= ${d(s.fanInSenders)} && src.in_sum_7d >= ${d(s.fanInMinSum)}
+        && txn.kind != "card" && double(txn.amount) >= 0.15 * src.in_sum_7d
+        && src.out_sum_7d + double(txn.amount) >= 0.7 * src.in_sum_7d && src.new_counterparty`,
       outcome: 'review',
       score: 35,
-      reason: 'Funds gathered from many senders into a personal account',
-    },
-    {
-      id: 'fan_out.many_recipients',
+      reason: 'Funds gathered from many senders and moved on',
+    })
+  if (s.fanOutRecipients > 0)
+    rules.push({
+      id: sid('fan_out.many_recipients', seg),
       typology: 'fan_out',
       subject: 'src',
-      description: 'A personal account paying many distinct recipients sizeable amounts within 48 hours.',
-      when: `txn.kind == "transfer" && src_party.segment == "individual" && txn.amount >= ${p.fanOutMinPayment}
-        && src.out_distinct_48h >= ${d(p.fanOutRecipients)} && src.out_sum_48h >= ${d(p.fanOutMinSum)}`,
+      description: `${who} account paying many distinct recipients sizeable amounts within 48 hours.`,
+      when: `!txn.same_owner && src_party.segment == "${seg}" && txn.amount >= ${p.fanOutMinPayment}
+        && src.out_distinct_48h >= ${d(s.fanOutRecipients)} && src.out_sum_48h >= ${d(s.fanOutMinSum)}`,
       outcome: 'review',
       score: 35,
-      reason: 'Funds dispersed to many recipients from a personal account',
-    },
+      reason: 'Funds dispersed to many recipients',
+    })
+  if (s.passThroughMinAmount > 0)
+    rules.push({
+      id: sid('pass_through.rapid', seg),
+      typology: 'pass_through',
+      subject: 'src',
+      description: `Most of a large inflow to ${who} account leaves again within days, in one or several payments, over any rail.`,
+      when: `!txn.same_owner && src_party.segment == "${seg}" && src.flow_in_amount >= ${d(s.passThroughMinAmount)}
+        && src.flow_out_share >= ${d(p.passThroughShare)} && src.flow_hours <= ${d(p.passThroughHours)} && src.new_counterparty`,
+      outcome: 'review',
+      score: 35,
+      reason: 'Rapid pass-through of a large inflow',
+    })
+  if (s.velocityDevicePayments > 0)
+    rules.push({
+      id: sid('velocity.spike', seg),
+      typology: 'velocity_spike',
+      subject: 'src',
+      description: `${who} account making many online payments to many distinct payees within 24 hours.`,
+      when: `txn.kind != "card" && src_party.segment == "${seg}" && device.out_count_24h >= ${d(s.velocityDevicePayments)}
+        && src.out_distinct_24h >= ${d(p.velocityPayees)}`,
+      outcome: 'review',
+      score: 30,
+      reason: 'Spike in outgoing payment velocity',
+    })
+  return rules
+}
+
+/** Detection rules: each fires an alert (review) about the account named by `subject`. */
+export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
+  return [
+    ...SEGMENTS.flatMap((seg) => segmentRules(seg, p.segments[seg], p)),
     {
       id: 'cycle.closed_loop',
       typology: 'cycle',
       subject: 'src',
       description:
-        'A transfer that returns money to an account it came from through 2 or more hops (30 days).',
-      when: `txn.kind == "transfer" && txn.cycle_len >= 3.0 && txn.amount >= ${p.cycleMinAmount}`,
+        'A payment (any rail) that returns money to an account it came from through 2 or more hops (30 days).',
+      when: `txn.cycle_len >= 3.0 && txn.amount >= ${p.cycleMinAmount}`,
       outcome: 'review',
       score: 50,
       reason: 'Money returned to its origin through a chain of accounts',
-    },
-    {
-      id: 'pass_through.rapid',
-      typology: 'pass_through',
-      subject: 'src',
-      description:
-        'Most of a large inflow to a personal account leaves to a new counterparty within 12 hours.',
-      when: `txn.amount >= ${p.passThroughMinAmount} && src.days_since_last_in >= 0.0 && src.days_since_last_in < 0.5
-        && src_party.segment == "individual" && src.in_sum_24h >= ${d(p.passThroughMinAmount)}
-        && txn.amount >= ${d(p.passThroughShare)} * src.in_max_24h && txn.amount <= src.in_sum_24h && src.new_counterparty`,
-      outcome: 'review',
-      score: 35,
-      reason: 'Rapid pass-through of a large inflow to a new counterparty',
     },
     {
       id: 'round_amounts.repeated',
       typology: 'round_amounts',
       subject: 'src',
       description: 'A third (or later) large round-amount payment within 30 days from a personal account.',
-      when: `txn.amount >= ${p.roundMinAmount} && txn.amount % 100000 == 0 && src_party.segment == "individual"
+      when: `txn.round && txn.amount >= ${p.roundMinAmount} && src_party.segment == "individual"
         && src.out_round_count_30d >= ${d(p.roundPriorCount)}`,
       outcome: 'review',
       score: 25,
@@ -139,7 +199,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       typology: 'dormant_reactivation',
       subject: 'dst',
       description: 'A large credit to an account silent for a long time.',
-      when: `dst_party.known && txn.amount >= ${p.dormantMinAmount} && dst.days_since_last >= ${d(p.dormantDays)}`,
+      when: `dst_party.known && !txn.same_owner && txn.amount >= ${p.dormantMinAmount} && dst.days_since_last >= ${d(p.dormantDays)}`,
       outcome: 'review',
       score: 30,
       reason: 'Dormant account reactivated with a large credit',
@@ -149,7 +209,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       typology: 'dormant_reactivation',
       subject: 'src',
       description: 'A large debit from an account silent for a long time.',
-      when: `src_party.known && txn.amount >= ${p.dormantMinAmount} && src.days_since_last >= ${d(p.dormantDays)}`,
+      when: `src_party.known && !txn.same_owner && txn.amount >= ${p.dormantMinAmount} && src.days_since_last >= ${d(p.dormantDays)}`,
       outcome: 'review',
       score: 30,
       reason: 'Dormant account reactivated with a large debit',
@@ -169,28 +229,17 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       typology: 'high_risk_jurisdiction',
       subject: 'dst',
       description: 'A sizeable payment from a high-risk country.',
-      when: `in_list("high_risk_countries", txn.src_country) && txn.amount >= ${p.highRiskMinAmount}`,
+      when: `in_list("high_risk_countries", txn.src_country) && txn.amount >= ${p.highRiskInMinAmount}`,
       outcome: 'review',
       score: 30,
       reason: 'Sizeable payment from a high-risk jurisdiction',
-    },
-    {
-      id: 'velocity.spike',
-      typology: 'velocity_spike',
-      subject: 'src',
-      description: 'Outgoing payments in 24 hours far above the account’s usual daily rate.',
-      when: `src_party.segment == "individual" && src.out_count_24h >= ${d(p.velocityCount)}
-        && src.out_count_24h >= ${d(p.velocityMultiple)} * (src.out_count_30d / 30.0 + 1.0)`,
-      outcome: 'review',
-      score: 30,
-      reason: 'Spike in outgoing payment velocity',
     },
     {
       id: 'mule.new_account_collects',
       typology: 'mule',
       subject: 'dst',
       description: 'A recently opened account receiving from several distinct senders.',
-      when: `txn.kind == "transfer" && dst_party.known && dst_party.age_days < ${d(p.muleMaxAgeDays)}
+      when: `!txn.same_owner && dst_party.known && dst_party.segment != "merchant" && dst_party.age_days < ${d(p.muleMaxAgeDays)}
         && dst.in_distinct_7d >= ${d(p.muleSenders)} && dst.in_sum_7d >= ${d(p.muleMinSum)}`,
       outcome: 'review',
       score: 40,
@@ -201,8 +250,9 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       typology: 'mule',
       subject: 'src',
       description: 'A recently opened account sending on what it just received from several senders.',
-      when: `src_party.known && src_party.age_days < ${d(p.muleMaxAgeDays)} && src.in_distinct_7d >= ${d(p.muleSenders)}
-        && src.in_sum_7d >= ${d(p.muleMinSum)} && src.out_sum_7d + double(txn.amount) >= 0.5 * src.in_sum_7d`,
+      when: `!txn.same_owner && src_party.known && src_party.segment != "merchant" && src_party.age_days < ${d(p.muleMaxAgeDays)}
+        && src.in_distinct_7d >= ${d(p.muleSenders)} && src.in_sum_7d >= ${d(p.muleMinSum)}
+        && src.out_sum_7d + double(txn.amount) >= 0.5 * src.in_sum_7d`,
       outcome: 'review',
       score: 40,
       reason: 'New account moving on funds from several senders (possible money mule)',
@@ -309,7 +359,7 @@ export function scoringRules(): RuleDef[] {
       4,
       'Spending beyond recent income',
     ),
-    r('round_payment', 'txn.amount >= 100000 && txn.amount % 100000 == 0', 2, 'Round-amount payment'),
+    r('round_payment', 'txn.amount >= 100000 && txn.round', 2, 'Round-amount payment'),
     r('customer_velocity', 'src_customer.out_count_24h >= 10.0', 4, 'Customer payment velocity'),
     r('credits_48h', 'dst.in_sum_48h >= 2000000.0', 4, 'Large credits within 48 hours'),
     r('credits_15m', 'dst.in_count_15m >= 3.0', 3, 'Several credits within 15 minutes'),
@@ -338,7 +388,7 @@ export function scoringRules(): RuleDef[] {
   ]
 }
 
-/** The default rule set: 14 typology detection rules and 36 scoring rules (50 in all). */
+/** The default rule set: the typology detection rules (per segment) and 36 scoring rules. */
 export function defaultRuleSet(p: TypologyParams = DEFAULT_PARAMS): RuleSetDef {
   return { rules: [...typologyRules(p), ...scoringRules()], fallback: 'review', budgetMs: 50 }
 }

@@ -131,13 +131,6 @@ describeEachDb('reconciliation against the local Stripe server', (target) => {
     server.dropBalanceTransaction(chargeTxn(missingAtGateway.gatewayRef!))
     server.alterBalanceTransaction(chargeTxn(wrongAmount.gatewayRef!), { amount: 2100 })
     server.alterBalanceTransaction(chargeTxn(wrongCurrency.gatewayRef!), { currency: 'eur' })
-    const stray = server.plantBalanceTransaction({
-      type: 'charge',
-      amount: 4400,
-      source: 'ch_not_ours',
-      fee: 0,
-    })
-
     const { run, lines } = await rec.run({ tenant, gateway: 'stripe', ...day })
     expect(run.status).toBe('mismatched')
     const line = (ref: string, kind = 'capture') => lines.find((l) => l.gatewayRef === ref && l.kind === kind)
@@ -154,11 +147,6 @@ describeEachDb('reconciliation against the local Stripe server', (target) => {
       status: 'currency_mismatch',
       gatewayCurrency: 'EUR',
       ledgerCurrency: 'USD',
-    })
-    expect(line('ch_not_ours')).toMatchObject({
-      status: 'missing_in_ledger',
-      gatewayAmount: 4400n,
-      recordIds: [stray],
     })
     for (const l of lines) expect(l.explanation).toMatch(/\w+ \w+ \w+/)
 
@@ -177,9 +165,34 @@ describeEachDb('reconciliation against the local Stripe server', (target) => {
         'missing_at_gateway',
         'amount_mismatch',
         'currency_mismatch',
-        'missing_in_ledger',
       ]),
     )
+  })
+
+  it("records no tenant can be named for (payouts, unknown charges) go to the platform owner's runs only (finding 7)", async () => {
+    const tenant = await tenantOnStripe()
+    await pay(tenant, 1500n)
+    const stray = server.plantBalanceTransaction({ type: 'charge', amount: 4400, source: 'ch_not_ours', fee: 0 })
+    const payout = server.plantBalanceTransaction({ type: 'payout', amount: -98765, source: 'po_someone', fee: 0 })
+    const { run, lines } = await rec.run({ tenant, gateway: 'stripe', ...day })
+    const ids = lines.flatMap((l) => l.recordIds)
+    expect(ids).not.toContain(stray)
+    expect(ids).not.toContain(payout)
+    expect(JSON.stringify(lines, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(
+      '98765',
+    )
+    expect(run.platformOnly).toBeGreaterThanOrEqual(2)
+    const stored = await rec.get(tenant, run.id)
+    expect(stored?.run.platformOnly).toBe(run.platformOnly)
+    // the platform owner (default tenant) sees them as differences to explain
+    const owner = await rec.run({ tenant: 'ten_default', gateway: 'stripe', ...day })
+    const ownerIds = owner.lines.flatMap((l) => l.recordIds)
+    expect(ownerIds).toEqual(expect.arrayContaining([stray, payout]))
+    expect(owner.lines.find((l) => l.gatewayRef === 'ch_not_ours')).toMatchObject({
+      status: 'missing_in_ledger',
+      gatewayAmount: 4400n,
+    })
+    expect(owner.run.platformOnly).toBe(0)
   })
 
   it('a failing fetch (server 500) is stored and reported as failed, never as reconciled', async () => {

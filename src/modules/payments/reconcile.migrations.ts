@@ -46,4 +46,20 @@ const runs: Migration = {
   },
 }
 
-export const reconcileMigrations: NamedMigrations = { '0570_payments_reconciliation': runs }
+/**
+ * Settlement records no tenant can be shown (no payment reference, or one no tenant booked: payouts,
+ * account fees, charges made outside Moneta) belong to the platform owner's runs only; other tenants'
+ * runs count them here.
+ */
+const platformOnly: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `ALTER TABLE payment_reconciliation_runs ADD COLUMN platform_only integer NOT NULL DEFAULT 0`,
+    ])
+  },
+}
+
+export const reconcileMigrations: NamedMigrations = {
+  '0570_payments_reconciliation': runs,
+  '0571_payments_reconciliation_platform_only': platformOnly,
+}

@@ -10,6 +10,7 @@ import type { Clock } from '../../shared/clock.js'
 import { AppError, invalid } from '../../shared/errors.js'
 import type { IdGenerator } from '../../shared/ids.js'
 import type { Outbox } from '../events/index.js'
+import { DEFAULT_TENANT } from '../platform/index.js'
 import type { DateRange, LedgerFact, PaymentGateway, SettlementRecord } from './gateway.js'
 import {
   countLines,
@@ -45,6 +46,11 @@ export interface ReconciliationDeps {
   readonly slackMs?: number
   /** Tenants the scheduler always reconciles (the default tenant), besides those with facts. */
   readonly tenants?: readonly string[]
+  /**
+   * The platform owner's tenant: the only one whose runs include records attributable to no tenant
+   * (payouts and fees of the shared gateway account, charges nobody booked). Default: the default tenant.
+   */
+  readonly platformTenant?: string
 }
 
 export interface RunInput {
@@ -107,29 +113,40 @@ export function createReconciliation(deps: ReconciliationDeps): Reconciliation {
     return gateway
   }
 
-  /** Keeps records that are this tenant's, or nobody's we know of; drops other tenants' payments. */
+  const platformTenant = deps.platformTenant ?? DEFAULT_TENANT
+
+  /**
+   * Keeps the records this tenant booked or whose payment is this tenant's. A gateway account may be
+   * shared by tenants, so a record with no payment reference (a payout, an account fee) or with one no
+   * tenant booked is nobody's we can name: it goes to the platform owner's runs only, never to every
+   * tenant (which showed one tenant the others' payouts).
+   */
   const attribute = async (
     input: RunInput,
     records: readonly SettlementRecord[],
     facts: readonly LedgerFact[],
-  ): Promise<{ mine: SettlementRecord[]; others: number }> => {
+  ): Promise<{ mine: SettlementRecord[]; others: number; platformOnly: number }> => {
     const booked = new Set(facts.map((f) => f.gatewayRef))
     const owner = new Map<string, string | undefined>()
+    const isPlatform = input.tenant === platformTenant
     const mine: SettlementRecord[] = []
     let others = 0
+    let platformOnly = 0
     for (const r of records) {
       const ref = r.paymentRef
-      if (booked.has(r.sourceRef ?? r.id) || !ref || booked.has(ref)) {
+      if (booked.has(r.sourceRef ?? r.id) || (ref !== undefined && booked.has(ref))) {
         mine.push(r)
         continue
       }
-      if (!owner.has(ref))
+      if (ref !== undefined && !owner.has(ref))
         owner.set(ref, (await deps.facts.findTenantByGatewayRef(input.gateway, ref))?.tenantId)
-      const tenant = owner.get(ref)
-      if (tenant !== undefined && tenant !== input.tenant) others++
-      else mine.push(r)
+      const tenant = ref === undefined ? undefined : owner.get(ref)
+      if (tenant === input.tenant) mine.push(r)
+      else if (tenant !== undefined) others++
+      else if (isPlatform) mine.push(r)
+      else platformOnly++
     }
-    return { mine, others }
+    return { mine, others, platformOnly }
   }
 
   const save = async (run: ReconciliationRun, lines: readonly ReconciliationLine[]): Promise<void> => {
@@ -188,13 +205,14 @@ export function createReconciliation(deps: ReconciliationDeps): Reconciliation {
           records: 0,
           facts: 0,
           otherTenants: 0,
+          platformOnly: 0,
           error: message,
           finishedAt: deps.clock.now(),
         }
         await save(run, [])
         return { run, lines: [] }
       }
-      const { mine, others } = await attribute(input, records, facts)
+      const { mine, others, platformOnly } = await attribute(input, records, facts)
       const lines = matchSettlements(mine, facts, { range: input })
       const counts = countLines(lines)
       const run: ReconciliationRun = {
@@ -204,6 +222,7 @@ export function createReconciliation(deps: ReconciliationDeps): Reconciliation {
         records: mine.length,
         facts: facts.length,
         otherTenants: others,
+        platformOnly,
         error: null,
         finishedAt: deps.clock.now(),
       }

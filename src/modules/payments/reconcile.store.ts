@@ -13,11 +13,13 @@ export interface ReconciliationRun {
   readonly status: ReconciliationStatus
   readonly trigger: 'cli' | 'schedule' | 'api'
   readonly counts: ReconciliationCounts
-  /** Settlement records fetched from the gateway that belong to this tenant (or to no known tenant). */
+  /** Settlement records fetched from the gateway that are this tenant's (the platform owner: also those of no tenant). */
   readonly records: number
   readonly facts: number
   /** Records the payments module attributes to other tenants: not this tenant's to reconcile. */
   readonly otherTenants: number
+  /** Records attributable to no tenant (payouts, account fees, unknown charges): only the platform owner's runs show them. */
+  readonly platformOnly: number
   readonly error: string | null
   readonly startedAt: Date
   readonly finishedAt: Date
@@ -35,6 +37,7 @@ interface RunRow {
   records: number
   facts: number
   other_tenants: number
+  platform_only: number
   error: string | null
   started_at: Date
   finished_at: Date
@@ -55,6 +58,7 @@ const toRun = (r: RunRow): ReconciliationRun => ({
   records: r.records,
   facts: r.facts,
   otherTenants: r.other_tenants,
+  platformOnly: r.platform_only,
   error: r.error,
   startedAt: new Date(r.started_at),
   finishedAt: new Date(r.finished_at),
@@ -64,9 +68,9 @@ export function createReconciliationStore(db: Db) {
   return {
     async insertRun(tx: Exec, run: ReconciliationRun, lines: readonly ReconciliationLine[]): Promise<void> {
       await sql`INSERT INTO payment_reconciliation_runs (tenant_id, run_id, gateway, range_from, range_to, status,
-          trigger, counts, records, facts, other_tenants, error, started_at, finished_at)
+          trigger, counts, records, facts, other_tenants, platform_only, error, started_at, finished_at)
         VALUES (${run.tenantId}, ${run.id}, ${run.gateway}, ${run.from}, ${run.to}, ${run.status}, ${run.trigger},
-          ${JSON.stringify(run.counts)}, ${run.records}, ${run.facts}, ${run.otherTenants}, ${run.error},
+          ${JSON.stringify(run.counts)}, ${run.records}, ${run.facts}, ${run.otherTenants}, ${run.platformOnly}, ${run.error},
           ${run.startedAt}, ${run.finishedAt})`.execute(tx)
       let n = 0
       for (const l of lines) {

@@ -42,6 +42,8 @@ export const screeningEvents: readonly EventDefinition[] = [
         score: Type.Number(),
         source: Type.Union([Type.Literal('screen'), Type.Literal('rescreen')]),
         summary: Type.String(),
+        /** Set when the subject is one of a party's names (docs/parties.md). */
+        partyId: Type.Optional(Type.String()),
       },
       { additionalProperties: false },
     ),

@@ -35,6 +35,8 @@ export interface ScreeningDeps {
   readonly threshold?: number
   /** When set, list imports, alerts and decisions are published as events in their own transaction. */
   readonly outbox?: Outbox
+  /** The party a subject id belongs to (parties screen one subject per name), carried as `partyId` on alert events. */
+  readonly subjectOwner?: (subjectId: string) => string | undefined
 }
 
 export interface ImportResult {
@@ -150,6 +152,10 @@ export function createScreening(deps: ScreeningDeps): Screening {
   const store: ScreeningStore = createScreeningStore(deps.db)
   const threshold = deps.threshold ?? DEFAULT_THRESHOLD
   const cache = new Map<string, TenantIndex>()
+  const partyOf = (subjectId: string): { partyId?: string } => {
+    const partyId = deps.subjectOwner?.(subjectId)
+    return partyId ? { partyId } : {}
+  }
 
   async function indexFor(tenantId: string): Promise<TenantIndex> {
     const active = await store.activeSnapshots(tenantId)
@@ -242,6 +248,7 @@ export function createScreening(deps: ScreeningDeps): Screening {
                   score: a.score,
                   source: a.source,
                   summary: a.explanation.summary,
+                  ...partyOf(a.subjectId),
                 },
               })),
           )

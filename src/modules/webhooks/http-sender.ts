@@ -27,7 +27,15 @@ export interface SenderOptions {
   readonly userAgent: string
   /** Sockets per origin; keep-alive makes a busy endpoint cheap. */
   readonly maxSockets?: number
+  /**
+   * Keep response bodies from private addresses (reachable only with allowPrivate). Default false:
+   * a tenant must not read our internal services' answers through the delivery log or a test call.
+   */
+  readonly keepPrivateResponseBodies?: boolean
 }
+
+/** Stands in for the body of a response that came from a private address. */
+export const WITHHELD_BODY = '<withheld: the endpoint is a private address>'
 
 /**
  * POSTs with node:http(s) rather than fetch so the connection-time DNS answer can be checked
@@ -80,10 +88,12 @@ export function createSender(o: SenderOptions): { send: Sender; close(): void } 
               kept += Math.min(chunk.length, o.responseBodyMax - kept)
             }
           })
-          res.on('end', () => done(res.statusCode ?? null, null, Buffer.concat(chunks).toString('utf8')))
-          res.on('error', (err) =>
-            done(res.statusCode ?? null, describe(err, signal), Buffer.concat(chunks).toString('utf8')),
-          )
+          // the address actually connected to, not the one the name resolved to at registration
+          const peer = res.socket.remoteAddress
+          const withhold = !o.keepPrivateResponseBodies && (peer === undefined || isPrivateAddress(peer))
+          const body = (): string => (withhold ? WITHHELD_BODY : Buffer.concat(chunks).toString('utf8'))
+          res.on('end', () => done(res.statusCode ?? null, null, body()))
+          res.on('error', (err) => done(res.statusCode ?? null, describe(err, signal), body()))
         },
       )
       request.on('error', (err) => done(null, describe(err, signal), null))

@@ -8,13 +8,16 @@ import { urlInsecure, urlInvalid, urlPrivate } from './webhooks.errors.js'
  * DNS rebinding — is refused too, not only at registration).
  */
 export interface UrlPolicy {
-  /** Plain http to any host (default: only localhost / 127.0.0.1 / [::1]). */
+  /** Plain http (default false: https only, localhost included — MONETA_WEBHOOKS_ALLOW_HTTP). */
   readonly allowHttp: boolean
-  /** Private, loopback, link-local and reserved addresses (default: true outside production). */
+  /** Private, loopback, link-local and reserved addresses (default false — MONETA_WEBHOOKS_ALLOW_PRIVATE). */
   readonly allowPrivate: boolean
 }
 
+// Two lists: node's BlockList also checks an IPv4 address against IPv6 rules in its ::ffff: form,
+// so the IPv4-mapped rule below would otherwise block every IPv4 address.
 const blocked = new BlockList()
+const blocked6 = new BlockList()
 for (const [net, bits] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -24,6 +27,7 @@ for (const [net, bits] of [
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
   ['192.0.2.0', 24],
+  ['192.88.99.0', 24], // 6to4 relay anycast
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
   ['198.51.100.0', 24],
@@ -32,29 +36,38 @@ for (const [net, bits] of [
   ['240.0.0.0', 4],
 ] as const)
   blocked.addSubnet(net, bits, 'ipv4')
+// IPv6 ranges that are not global unicast or that embed an IPv4 address a router may forward to
+// (IPv4-compatible, IPv4-mapped, NAT64, 6to4, Teredo): an embedded 127.0.0.1 must not get through.
 for (const [net, bits] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b::', 96],
-  ['100::', 64],
-  ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
+  ['::', 96], // unspecified, loopback and IPv4-compatible (::a.b.c.d)
+  ['::ffff:0:0', 96], // IPv4-mapped
+  ['64:ff9b::', 96], // NAT64
+  ['64:ff9b:1::', 48], // local NAT64
+  ['100::', 64], // discard
+  ['2001::', 23], // IETF protocol assignments, Teredo (2001::/32) included
+  ['2001:db8::', 32], // documentation
+  ['2002::', 16], // 6to4
+  ['3fff::', 20], // documentation
+  ['5f00::', 16], // SRv6 SIDs
+  ['fc00::', 7], // unique local
+  ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated, still routed by some)
+  ['ff00::', 8], // multicast
 ] as const)
-  blocked.addSubnet(net, bits, 'ipv6')
+  blocked6.addSubnet(net, bits, 'ipv6')
 
-/** Private, loopback, link-local, multicast or documentation address (IPv4-mapped IPv6 included). */
+/**
+ * Private, loopback, link-local, multicast, documentation or reserved address. Every IPv6 form that
+ * embeds an IPv4 address (mapped, compatible, 6to4, Teredo, NAT64) counts, whatever it embeds: a
+ * webhook endpoint has no reason to use one.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  if (mapped?.[1]) return blocked.check(mapped[1], 'ipv4')
   const family = isIP(address)
   if (family === 4) return blocked.check(address, 'ipv4')
-  if (family === 6) return blocked.check(address, 'ipv6')
+  if (family === 6) return blocked6.check(address, 'ipv6')
   return true
 }
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 export const MAX_URL_LENGTH = 2048
 
 /** Parses and checks an endpoint url's shape (scheme, host, no fragment). Throws WEBHOOK_URL_*. */
@@ -69,7 +82,7 @@ export function checkUrlShape(raw: string, policy: UrlPolicy): URL {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw urlInvalid('use https://')
   if (!url.hostname) throw urlInvalid('no host')
   if (url.hash) throw urlInvalid('a #fragment is never sent; remove it')
-  if (url.protocol === 'http:' && !policy.allowHttp && !LOCAL_HOSTS.has(url.hostname)) throw urlInsecure()
+  if (url.protocol === 'http:' && !policy.allowHttp) throw urlInsecure()
   return url
 }
 

@@ -10,7 +10,14 @@ import {
 import { fixedClock } from '../../shared/clock.js'
 import type { EventMessage } from '../events/index.js'
 import { RETRY_DELAYS_MS } from './webhooks.js'
-import { CONSUMER_GROUP, createWebhooks, type Webhooks, type WebhooksOptions } from './webhooks.service.js'
+import { WITHHELD_BODY } from './http-sender.js'
+import {
+  CONSUMER_GROUP,
+  createWebhooks,
+  DEFAULT_WEBHOOKS_OPTIONS,
+  type Webhooks,
+  type WebhooksOptions,
+} from './webhooks.service.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -47,7 +54,7 @@ describeEachDb('outgoing webhooks', (target) => {
       outbox: s.events.outbox,
       bus: s.events.bus,
       inbox: s.events.inbox,
-      options: { allowPrivate: true, ...options },
+      options: { allowPrivate: true, allowHttp: true, keepPrivateResponseBodies: true, ...options },
       random: () => 0.5, // no jitter: delays are the schedule exactly
       workerTenants: tenants,
     })
@@ -103,7 +110,13 @@ describeEachDb('outgoing webhooks', (target) => {
         (e: { code?: string }) => e.code,
       )
     expect(await code(w.createEndpoint(tenant, { url: 'ftp://example.com/x' }))).toBe('WEBHOOK_URL_INVALID')
-    expect(await code(w.createEndpoint(tenant, { url: 'http://example.com/x' }))).toBe('WEBHOOK_URL_INSECURE')
+    const httpsOnly = webhooks([tenant], { allowHttp: false })
+    expect(await code(httpsOnly.createEndpoint(tenant, { url: 'http://example.com/x' }))).toBe(
+      'WEBHOOK_URL_INSECURE',
+    )
+    expect(await code(httpsOnly.createEndpoint(tenant, { url: 'http://localhost:9/x' }))).toBe(
+      'WEBHOOK_URL_INSECURE',
+    )
     expect(await code(strict.createEndpoint(tenant, { url: 'http://127.0.0.1:9/x' }))).toBe(
       'WEBHOOK_URL_PRIVATE',
     )
@@ -275,6 +288,22 @@ describeEachDb('outgoing webhooks', (target) => {
     expect(rx.for(p)).toHaveLength(0)
     const [d] = (await guarded.listDeliveries(tenant, endpoint.id)).deliveries
     expect(d!.lastAttempt!.error).toMatch(/private address/)
+  })
+
+  it('never echoes the body of a private target, even where private targets are allowed (finding 2)', async () => {
+    const tenant = freshTenant()
+    // the guard is on by default: a deployment that says nothing refuses loopback
+    const byDefault = webhooks([tenant], { allowPrivate: DEFAULT_WEBHOOKS_OPTIONS.allowPrivate })
+    await expect(byDefault.createEndpoint(tenant, { url: `${rx.url}/x` })).rejects.toMatchObject({
+      code: 'WEBHOOK_URL_PRIVATE',
+    })
+    const allowed = webhooks([tenant], { keepPrivateResponseBodies: false })
+    const p = path()
+    rx.on(p, () => ({ status: 200, body: '{"status":"ok","internal":"secret-health-detail"}' }))
+    const { endpoint } = await allowed.createEndpoint(tenant, { url: rx.url + p })
+    const tested = await allowed.testEndpoint(tenant, endpoint.id)
+    expect(tested.lastAttempt).toMatchObject({ statusCode: 200, responseBody: WITHHELD_BODY })
+    expect(JSON.stringify(await allowed.listDeliveries(tenant, endpoint.id))).not.toContain('secret-health')
   })
 
   it('disables an endpoint whose every attempt failed for five days and emits an event', async () => {

@@ -49,6 +49,8 @@ export interface WebhooksOptions extends UrlPolicy {
   readonly pollMs: number
   /** Finished deliveries (and their attempts) older than this are deleted. Default 30 days. */
   readonly retentionMs: number
+  /** Log response bodies of private addresses too (tests and local development only; default false). */
+  readonly keepPrivateResponseBodies?: boolean
 }
 
 export const DEFAULT_WEBHOOKS_OPTIONS: WebhooksOptions = {
@@ -59,7 +61,7 @@ export const DEFAULT_WEBHOOKS_OPTIONS: WebhooksOptions = {
   pollMs: 1000,
   retentionMs: 30 * 24 * 3_600_000,
   allowHttp: false,
-  allowPrivate: true,
+  allowPrivate: false,
 }
 
 export interface WebhooksDeps {
@@ -170,6 +172,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     responseBodyMax: RESPONSE_BODY_MAX,
     userAgent: 'Moneta-Webhooks/1',
     maxSockets: o.concurrency,
+    keepPrivateResponseBodies: o.keepPrivateResponseBodies === true,
   })
 
   // Decrypted secrets per (endpoint, secret version): signing tens of thousands of deliveries should

@@ -110,17 +110,31 @@ describe('url guard', () => {
       'fe80::1',
       '::ffff:10.0.0.1',
       '100.64.0.1',
+      // security finding 2: every IPv6 form embedding an IPv4 address, and the other reserved ranges
+      '::ffff:7f00:1', // mapped, hex form
+      '::ffff:8.8.8.8', // mapped: never a webhook endpoint
+      '::7f00:1', // IPv4-compatible (::/96)
+      '::127.0.0.1',
+      '2002:7f00:1::1', // 6to4 of 127.0.0.1
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2', // Teredo
+      '64:ff9b::7f00:1', // NAT64
+      'fec0::1',
+      '192.88.99.1',
+      '3fff::1',
     ])
       expect(isPrivateAddress(a), a).toBe(true)
-    for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8', '172.32.0.1'])
+    for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '2a00:1450:4001::1', '172.32.0.1'])
       expect(isPrivateAddress(a), a).toBe(false)
   })
 
-  it('requires https except for local hosts unless allowed', () => {
+  it('requires https, localhost included, unless plain http is configured', () => {
     const strict = { allowHttp: false, allowPrivate: false }
     expect(checkUrlShape('https://example.com/hook', strict).host).toBe('example.com')
-    expect(checkUrlShape('http://localhost:3000/hook', strict).port).toBe('3000')
-    expect(checkUrlShape('http://127.0.0.1/hook', strict).hostname).toBe('127.0.0.1')
+    for (const local of ['http://localhost:3000/hook', 'http://127.0.0.1/health', 'http://[::1]/'])
+      expect(() => checkUrlShape(local, strict), local).toThrow(
+        expect.objectContaining({ code: 'WEBHOOK_URL_INSECURE' }),
+      )
+    expect(checkUrlShape('http://127.0.0.1/hook', { ...strict, allowHttp: true }).hostname).toBe('127.0.0.1')
     expect(() => checkUrlShape('http://example.com/hook', strict)).toThrow(
       expect.objectContaining({ code: 'WEBHOOK_URL_INSECURE' }),
     )

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { bankingError } from '../banking.errors.js'
 import {
   ProviderError,
@@ -31,7 +31,6 @@ export type SandboxFlag = (typeof SANDBOX_FLAGS)[number]
 
 export const SANDBOX_OWNER = 'Alex Morgan'
 export const SANDBOX_ROUTING = '011401533'
-export const SANDBOX_WEBHOOK_SECRET = 'moneta-sandbox-webhook-secret'
 
 export interface SandboxPatch {
   routingNumber?: string
@@ -73,8 +72,10 @@ export interface SandboxProvider extends BankDataProvider {
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16)
 
-export function createSandboxProvider(): SandboxProvider {
+/** webhookSecret: the deployment's (MONETA_SANDBOX_BANK_WEBHOOK_SECRET); default random, per instance. */
+export function createSandboxProvider(opts: { webhookSecret?: string } = {}): SandboxProvider {
   const items = new Map<string, SandboxItem>()
+  const webhookSecret = opts.webhookSecret ?? randomBytes(32).toString('hex')
 
   function parseFlags(publicToken: string): Set<SandboxFlag> {
     const m = /^public-sandbox-([a-z0-9-]*)$/.exec(publicToken)
@@ -249,7 +250,7 @@ export function createSandboxProvider(): SandboxProvider {
     },
     verifyWebhook(rawBody, headers): Promise<ProviderWebhook> {
       const sig = headers['sandbox-signature'] ?? ''
-      const want = createHmac('sha256', SANDBOX_WEBHOOK_SECRET).update(rawBody).digest('hex')
+      const want = createHmac('sha256', webhookSecret).update(rawBody).digest('hex')
       if (sig.length !== want.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(want)))
         return Promise.reject(bankingError('BANK_WEBHOOK_INVALID'))
       const body = JSON.parse(rawBody.toString('utf8')) as { id?: string; item_id?: string; code?: string }
@@ -297,7 +298,7 @@ export function createSandboxProvider(): SandboxProvider {
         body: text,
         headers: {
           'content-type': 'application/json',
-          'sandbox-signature': createHmac('sha256', SANDBOX_WEBHOOK_SECRET).update(text).digest('hex'),
+          'sandbox-signature': createHmac('sha256', webhookSecret).update(text).digest('hex'),
         },
       }
     },

@@ -66,22 +66,55 @@ export function plaidWebhookAction(body: Record<string, unknown>): ProviderWebho
   return { kind: 'ignore', type: `${type}.${code}` }
 }
 
+/**
+ * Key lookups are calls to Plaid's API, which counts them against our quota, and the kid comes
+ * from an unauthenticated request: an unknown kid is remembered (negative cache), and lookups of
+ * kids not seen before are limited per minute, so forged webhooks cannot spend the quota.
+ */
+export const UNKNOWN_KID_TTL_MS = 10 * 60_000
+export const KEY_LOOKUPS_PER_MINUTE = 10
+const NEGATIVE_CACHE_MAX = 10_000
+const KID_RE = /^[A-Za-z0-9_-]{1,64}$/
+
 export function createPlaidWebhookVerifier(deps: {
   fetchKey: (kid: string) => Promise<PlaidJwk>
   now: () => Date
 }): (rawBody: Buffer, headers: Readonly<Record<string, string | undefined>>) => Promise<ProviderWebhook> {
   const cache = new Map<string, { key: KeyObject; expired: boolean; fetchedAt: number }>()
+  const unknown = new Map<string, number>() // kid → until when it is known to be unknown
+  let windowStart = 0
+  let lookups = 0
+
+  function mayLookUp(now: number): boolean {
+    if (now - windowStart >= 60_000) {
+      windowStart = now
+      lookups = 0
+    }
+    return ++lookups <= KEY_LOOKUPS_PER_MINUTE
+  }
 
   async function keyFor(kid: string) {
+    const now = deps.now().getTime()
     const hit = cache.get(kid)
-    if (hit && deps.now().getTime() - hit.fetchedAt < KEY_TTL_MS) return hit
+    if (hit && now - hit.fetchedAt < KEY_TTL_MS) return hit
+    if ((unknown.get(kid) ?? 0) > now) throw invalid('unknown key id')
+    if (!KID_RE.test(kid)) throw invalid('the key id is malformed')
+    if (!mayLookUp(now)) {
+      throw bankingError(
+        'BANK_PROVIDER_UNAVAILABLE',
+        'Plaid webhook not verified now: too many key lookups this minute; it will be accepted on retry.',
+      )
+    }
     let jwk: PlaidJwk
     try {
       jwk = await deps.fetchKey(kid)
     } catch (err) {
       // An unknown kid is a forgery; anything else (network) is the provider's problem: retry later.
-      if ((err as { vendorCode?: string }).vendorCode === 'INVALID_WEBHOOK_VERIFICATION_KEY_ID')
+      if ((err as { vendorCode?: string }).vendorCode === 'INVALID_WEBHOOK_VERIFICATION_KEY_ID') {
+        if (unknown.size >= NEGATIVE_CACHE_MAX) unknown.delete(unknown.keys().next().value!)
+        unknown.set(kid, now + UNKNOWN_KID_TTL_MS)
         throw invalid('unknown key id')
+      }
       throw err
     }
     if (jwk.alg !== 'ES256' || jwk.kty !== 'EC' || jwk.crv !== 'P-256')

@@ -1,0 +1,106 @@
+import {
+  compileRuleSet,
+  generateTransactions,
+  MonitoringEngine,
+  scoreCustomers,
+  type AlertDraft,
+  type CustomerScore,
+  type GeneratorConfig,
+  type MonTxn,
+  type PlantedCase,
+  type RuleSetDef,
+} from '../src/modules/monitoring/index.js'
+
+/**
+ * Detection quality of a rule set on one generator configuration (every seed of it), at the
+ * customer level (src/modules/monitoring/quality.ts). Shared by the monitoring benchmark (which
+ * reports the held-out configuration) and the tuning script (which only ever reads `tuning`).
+ * Case ids are prefixed with the seed so that seeds do not collide.
+ */
+
+export interface QualityRun {
+  readonly score: CustomerScore
+  readonly transactions: number
+  readonly alerts: number
+  /** Latencies of every evaluation (ms), for the benchmark. */
+  readonly latencies: Float64Array
+  readonly seconds: number
+  readonly degraded: number
+}
+
+export interface QualityOptions {
+  readonly customers?: number
+  readonly seeds?: readonly number[]
+  /** Called on each seed's data before it is evaluated (progress output). */
+  readonly onSeed?: (seed: number, txns: number, cases: number) => void
+}
+
+export async function runQuality(
+  config: GeneratorConfig,
+  def: RuleSetDef,
+  opts: QualityOptions = {},
+): Promise<QualityRun> {
+  const rs = compileRuleSet(def, 1, new Set(['high_risk_countries', 'watchlist']))
+  const alerts: AlertDraft[] = []
+  const cases: PlantedCase[] = []
+  const lats: number[] = []
+  let n = 0
+  let degraded = 0
+  let busy = 0
+  for (const seed of opts.seeds ?? config.seeds) {
+    const data = generateTransactions({
+      customers: opts.customers ?? config.customers,
+      days: config.days,
+      seed,
+      ranges: config.ranges,
+    })
+    opts.onSeed?.(seed, data.txns.length, data.cases.length)
+    for (const c of data.cases) cases.push({ ...c, id: `${seed}:${c.id}` })
+    const engine = new MonitoringEngine({
+      lists: new Map([
+        ['high_risk_countries', new Set(data.highRiskCountries)],
+        ['watchlist', new Set<string>()],
+      ]),
+      parties: new Map(data.parties.map((p) => [p.id, p])),
+    })
+    engine.active = rs
+    const txns: MonTxn[] = data.txns
+    const t0 = performance.now()
+    for (let i = 0; i < txns.length; i++) {
+      const s = performance.now()
+      const res = engine.process(txns[i]!)
+      lats.push(performance.now() - s)
+      if (res.decision.degraded) degraded++
+      for (const a of res.alerts) alerts.push(a)
+      if ((i & 0x3ffff) === 0x3ffff) await new Promise((r) => setImmediate(r))
+    }
+    busy += performance.now() - t0
+    n += txns.length
+  }
+  const latencies = Float64Array.from(lats)
+  latencies.sort()
+  return {
+    score: scoreCustomers(alerts, cases),
+    transactions: n,
+    alerts: alerts.length,
+    latencies,
+    seconds: busy / 1000,
+    degraded,
+  }
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)} %`
+
+/** The per-typology table printed by the benchmark and the tuning script. */
+export function formatScore(label: string, s: CustomerScore): string {
+  const lines = [
+    `${label}: customer-level recall ${pct(s.recall)} (${s.detected}/${s.suspicious}), precision ${pct(s.precision)} (${s.truePositives}/${s.alerted} alerted customers)`,
+    '  recall by planted typology:',
+  ]
+  for (const [t, v] of Object.entries(s.recallByTypology).sort())
+    lines.push(`    ${t.padEnd(24)} ${pct(v.recall).padStart(8)}  (${v.detected}/${v.suspicious})`)
+  lines.push('  precision by rule typology:')
+  for (const [t, v] of Object.entries(s.precisionByTypology).sort())
+    lines.push(`    ${t.padEnd(24)} ${pct(v.precision).padStart(8)}  (${v.truePositives}/${v.alerted})`)
+  return lines.join('\n')
+}

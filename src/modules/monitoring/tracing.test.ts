@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest'
+import { MonitoringEngine } from './engine.js'
+import { DAY_MS, type MonTxn, type Party } from './monitoring.js'
+import { compileRuleSet } from './rules.js'
+import { defaultRuleSet } from './typologies.js'
+
+/**
+ * Issue 17 part A: funds traced through every rail and over several payments, a customer's own
+ * accounts not treated as counterparties, thresholds per currency and segment, and lifetime
+ * activity beyond the replayed window.
+ */
+
+const T0 = Date.UTC(2026, 4, 4, 9)
+const H = 3_600_000
+const LISTS = new Set(['high_risk_countries', 'watchlist'])
+let seq = 0
+const t = (at: number, src: string, dst: string, amount: bigint, over: Partial<MonTxn> = {}): MonTxn => ({
+  id: `x${seq++}`,
+  at,
+  amount,
+  currency: 'EUR',
+  kind: 'transfer',
+  src,
+  dst,
+  ...over,
+})
+const person = (id: string, segment: Party['segment'] = 'individual'): Party => ({
+  id,
+  segment,
+  country: 'DE',
+  risk: 'low',
+  openedAt: T0 - 900 * DAY_MS,
+})
+
+function engine(parties: Party[] = []): MonitoringEngine {
+  const e = new MonitoringEngine({
+    lists: new Map([
+      ['high_risk_countries', new Set(['IR'])],
+      ['watchlist', new Set<string>()],
+    ]),
+    parties: new Map(parties.map((p) => [p.id, p])),
+  })
+  e.active = compileRuleSet(defaultRuleSet(), 1, LISTS)
+  return e
+}
+
+const fired = (e: MonitoringEngine, x: MonTxn): string[] => e.process(x).decision.fired.map((f) => f.ruleId)
+/** Detection rules only (scoring rules, outcome allow, raise no alert). */
+const alerting = (e: MonitoringEngine, x: MonTxn): string[] =>
+  e
+    .process(x)
+    .decision.fired.filter((f) => f.outcome !== 'allow')
+    .map((f) => f.ruleId)
+/** Reads txn / entity fields the rules see, without changing anything. */
+function explain(e: MonitoringEngine, x: MonTxn, ruleId: string): Record<string, unknown> {
+  const r = e.process(x, { apply: false, explain: true })
+  return r.explain!.find((y) => y.ruleId === ruleId)!.features
+}
+
+describe('funds tracing through every rail', () => {
+  it('closes a cycle whose hops go by wire and ACH', () => {
+    const e = engine(['A', 'B', 'C'].map((id) => person(id)))
+    e.process(t(T0, 'A', 'B', 1_000_000n, { kind: 'wire' }))
+    e.process(t(T0 + 30 * H, 'B', 'C', 980_000n, { kind: 'ach' }))
+    expect(fired(e, t(T0 + 80 * H, 'C', 'A', 960_000n, { kind: 'wire' }))).toContain('cycle.closed_loop')
+  })
+
+  it('follows one inflow leaving as several outflows, over days, into a cycle', () => {
+    const e = engine(['A', 'B', 'C'].map((id) => person(id)))
+    e.process(t(T0, 'A', 'B', 1_000_000n))
+    // B splits what it received: 45 % goes on to C, who returns it to A two days later
+    e.process(t(T0 + 20 * H, 'B', 'C', 450_000n, { kind: 'ach' }))
+    e.process(t(T0 + 22 * H, 'B', 'Z1', 500_000n))
+    expect(fired(e, t(T0 + 70 * H, 'C', 'A', 440_000n))).toContain('cycle.closed_loop')
+  })
+
+  it('measures how much of a large inflow left again, across split payments and days', () => {
+    const e = engine([person('P')])
+    e.process(t(T0, 'EXT', 'P', 2_000_000n, { kind: 'wire' }))
+    e.process(t(T0 + 30 * H, 'P', 'Y1', 700_000n, { kind: 'ach' }))
+    const second = t(T0 + 50 * H, 'P', 'Y2', 600_000n)
+    const f = explain(e, second, 'pass_through.rapid')
+    expect(f['src.flow_in_amount']).toBe(2_000_000)
+    expect(f['src.flow_out_share']).toBeCloseTo(0.65, 5)
+    expect(f['src.flow_hours']).toBeCloseTo(50, 5)
+    expect(fired(e, second)).not.toContain('pass_through.rapid') // 65 % < 80 %
+    expect(fired(e, t(T0 + 60 * H, 'P', 'Y3', 500_000n, { kind: 'wire' }))).toContain('pass_through.rapid')
+  })
+
+  it('does not call it a pass-through when the money left long after it came', () => {
+    const e = engine([person('P')])
+    e.process(t(T0, 'EXT', 'P', 2_000_000n, { kind: 'wire' }))
+    expect(fired(e, t(T0 + 8 * DAY_MS, 'P', 'Y1', 1_900_000n))).not.toContain('pass_through.rapid')
+  })
+})
+
+describe('same owner', () => {
+  it('a customer moving money between their own accounts makes no counterparty, round amount or pass-through', () => {
+    const e = engine([person('P1')])
+    const own = { srcCustomer: 'C1', dstCustomer: 'C1' }
+    e.process(t(T0, 'EXT', 'P1', 1_000_000n, { kind: 'wire', dstCustomer: 'C1' }))
+    for (let i = 0; i < 3; i++) {
+      const sweep = t(T0 + (i + 1) * H, 'P1', 'S1', 300_000n, own)
+      const f = explain(e, sweep, 'round_amounts.repeated')
+      expect(f['txn.round']).toBe(false)
+      expect(alerting(e, sweep)).toEqual([])
+    }
+    const r = e.process(t(T0 + 5 * H, 'S1', 'P1', 100_000n, own), { apply: false, explain: true })
+    expect(r.explain!.find((x) => x.ruleId === 'score.new_cp_large')!.fired).toBe(false)
+    // the sweeps did not drain the inflow: the traced share is still 0
+    expect(
+      explain(e, t(T0 + 6 * H, 'P1', 'Q', 100n), 'pass_through.rapid')['src.flow_out_share'],
+    ).toBeCloseTo(100 / 1_000_000, 8)
+    expect(e.store.accounts.get('P1')!.distinct(T0 + 6 * H, 7 * DAY_MS, 'out')).toBe(0)
+  })
+
+  it('the same round payments to someone else are a pattern', () => {
+    const e = engine([person('P1')])
+    const hits = [0, 1, 2].map((i) => fired(e, t(T0 + i * DAY_MS, 'P1', 'R1', 300_000n)))
+    expect(hits[2]).toContain('round_amounts.repeated')
+  })
+})
+
+describe('segments and currencies', () => {
+  it('uses the currency’s reporting threshold: GBP 9,000 is above it, EUR 9,000 below', () => {
+    const deposits = (currency: string): string[][] => {
+      const e = engine([person('P')])
+      return [0, 2].map((d) =>
+        fired(e, t(T0 + d * DAY_MS, 'cash', 'P', 900_000n, { kind: 'cash_deposit', currency })),
+      )
+    }
+    expect(deposits('EUR')[1]).toContain('structuring.cash_below_threshold')
+    expect(deposits('USD')[1]).toContain('structuring.cash_below_threshold')
+    expect(deposits('GBP')[1]).not.toContain('structuring.cash_below_threshold')
+  })
+
+  it('a merchant’s daily cash takings just below the threshold are not structuring; a business’s are', () => {
+    for (const [segment, expected] of [
+      ['merchant', false],
+      ['business', true],
+    ] as const) {
+      const e = engine([person('S', segment)])
+      const got = [0, 1, 2].flatMap((d) =>
+        fired(e, t(T0 + d * DAY_MS, 'cash', 'S', 850_000n, { kind: 'cash_deposit' })),
+      )
+      expect(got.some((r) => r.startsWith('structuring.'))).toBe(expected)
+    }
+  })
+})
+
+describe('history longer than the window', () => {
+  it('lifetime activity seeded from a snapshot makes a long-dormant account dormant, not new', () => {
+    const fresh = engine([person('D')])
+    const wake = t(T0, 'EXT', 'D', 1_500_000n, { kind: 'wire' })
+    expect(fired(fresh, wake)).not.toContain('dormant.reactivation_in')
+    const seeded = engine([person('D')])
+    seeded.store.seedActivity({
+      kind: 'account',
+      id: 'D',
+      firstAt: T0 - 900 * DAY_MS,
+      lastAt: T0 - 300 * DAY_MS,
+      lastInAt: T0 - 320 * DAY_MS,
+      lastOutAt: T0 - 300 * DAY_MS,
+      events: 40,
+    })
+    expect(explain(seeded, wake, 'dormant.reactivation_in')['dst.days_since_last']).toBeCloseTo(300, 5)
+    expect(fired(seeded, wake)).toContain('dormant.reactivation_in')
+  })
+})
