@@ -1,3 +1,4 @@
+import { sign } from 'node:crypto'
 import pino, { type Logger } from 'pino'
 import { buildServer, type ApiApp } from './api/server.js'
 import { hostname } from 'node:os'
@@ -308,6 +309,44 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     audit: { record: (tx, entry) => audit.recordIn(tx, entry) },
     fieldCipher: crypto.fieldCipher,
+    // The case view shows the party (decrypted details: cases:read already sees personal data).
+    parties: {
+      get: async (tenant, partyId) => {
+        try {
+          return { ...(await parties.get(tenant, partyId)) }
+        } catch (err) {
+          if ((err as { code?: string }).code === 'PARTY_NOT_FOUND') return undefined
+          throw err
+        }
+      },
+    },
+    // A SAR describes the subject account's pattern: monitoring's stored history of that account.
+    history: {
+      ofAccount: async (tenant, account, from, to, limit) =>
+        (await monitoring.accountTransactions(tenant, account, from, to, limit)).map((t) => ({
+          id: t.id,
+          at: new Date(t.at).toISOString(),
+          amount: t.amount.toString(),
+          currency: t.currency,
+          kind: t.kind,
+          src: t.src,
+          dst: t.dst,
+          ...(t.srcCountry ? { srcCountry: t.srcCountry } : {}),
+          ...(t.dstCountry ? { dstCountry: t.dstCountry } : {}),
+        })),
+    },
+    // Bundles are signed with the audit log's Ed25519 key: one pinned public key checks bundle and checkpoint.
+    evidence: {
+      audit,
+      signer: () => {
+        const keys = crypto.keyring.auditKeys()
+        return {
+          keyId: keys.keyId,
+          publicKey: keys.publicKeyRaw,
+          sign: (data) => sign(null, data, keys.signingKey),
+        }
+      },
+    },
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },
   })

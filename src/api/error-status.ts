@@ -13,3 +13,9 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unavailable: 503,
   internal: 500,
 }
+
+/** The few codes whose HTTP status is more specific than their kind's. */
+export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  URL_PARAM_TOO_LONG: 414,
+}

@@ -1,8 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { isConnectionLoss } from '../shared/db/retry.js'
 import { AppError, isAppError } from '../shared/errors.js'
+import { apiError } from './api.errors.js'
 import { loggableError } from './error-log.js'
-import { STATUS_BY_KIND } from './error-status.js'
+import { describePattern } from './schemas.js'
+import { STATUS_BY_CODE, STATUS_BY_KIND } from './error-status.js'
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> }
@@ -15,6 +17,8 @@ function fromFastify(err: FastifyError): AppError | undefined {
     const where = err.validationContext ?? 'body'
     const path = first?.instancePath ? `${where}${first.instancePath.replace(/\//g, '.')}` : where
     let message = `${path} ${first?.message ?? 'is invalid'}`
+    const readable = first?.keyword === 'pattern' ? describePattern(String(first.params.pattern)) : undefined
+    if (readable) message = `${path} ${readable}`
     if (first?.keyword === 'additionalProperties') {
       message = `${path} has an unknown field "${String((first.params as { additionalProperty?: string }).additionalProperty)}"`
     }
@@ -23,25 +27,31 @@ function fromFastify(err: FastifyError): AppError | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new AppError('INVALID_JSON', 'invalid', `The request body is not valid JSON: ${err.message}`)
+      return apiError('INVALID_JSON', err.message)
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError(
-        'BODY_TOO_LARGE',
-        'too_large',
-        'The request body is larger than the server accepts.',
-      )
+      return apiError('BODY_TOO_LARGE')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'invalid', 'Send the body as application/json.')
+    case 'FST_ERR_CTP_INVALID_TYPE':
+    case 'FST_ERR_CTP_EMPTY_TYPE':
+      return apiError('UNSUPPORTED_MEDIA_TYPE')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new AppError('INVALID_CONTENT_LENGTH', 'invalid', 'Content-Length does not match the body.')
+      return apiError('INVALID_CONTENT_LENGTH')
+    case 'FST_ERR_BAD_URL':
+      return apiError('INVALID_URL')
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return apiError('URL_PARAM_TOO_LONG', 'at most 100 characters')
     default:
       break
   }
-  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-    return new AppError(err.code ?? 'BAD_REQUEST', 'invalid', err.message)
-  }
+  // JSON.parse's own errors (and the prototype-poisoning guard's) carry a 400 status and no code.
+  if (err instanceof SyntaxError) return apiError('INVALID_JSON', err.message)
+  // Any other client error of Fastify's, in our shape under one documented code.
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+    return apiError('BAD_REQUEST', err.message)
   return undefined
 }
+
+const INTERNAL_MESSAGE = 'Internal error; it has been logged.'
 
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
   const appError = isAppError(err)
@@ -54,10 +64,14 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     return {
       status: 500,
       internal: true,
-      body: { error: { code: 'INTERNAL', message: 'Internal error; it has been logged.' } },
+      body: { error: { code: 'INTERNAL', message: INTERNAL_MESSAGE } },
     }
   }
-  const status = appError.code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : (STATUS_BY_KIND[appError.kind] ?? 500)
+  const status = STATUS_BY_CODE[appError.code] ?? STATUS_BY_KIND[appError.kind] ?? 500
+  if (status === 500) {
+    // An internal failure's message and details may name tables, SQL or parameters: log, never answer them.
+    return { status, internal: true, body: { error: { code: appError.code, message: INTERNAL_MESSAGE } } }
+  }
   const body: ErrorBody = { error: { code: appError.code, message: appError.message } }
   if (appError.details) body.error.details = { ...appError.details }
   return { status, body, internal: status >= 500 }

@@ -108,6 +108,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/cases/:id/attachments/:attachmentId': 'cases:read',
   'POST /v1/cases/:id/close': 'cases:write',
   'POST /v1/cases/:id/approve': 'cases:approve',
+  'POST /v1/cases/:id/sar': 'cases:write',
+  'GET /v1/cases/:id/sar': 'cases:read',
+  'PATCH /v1/cases/:id/sar': 'cases:write',
+  'GET /v1/cases/:id/sar/versions': 'cases:read',
+  'GET /v1/cases/:id/evidence': 'cases:read',
 
   // Card vault (revealing a PAN also needs the explicit vault:detokenize scope inside the vault)
   'POST /v1/vault/cards': 'vault:write',

@@ -8,6 +8,7 @@ import { AppError } from '../shared/errors.js'
 import { registerAccessControl } from './access.js'
 import { registerAuditTrail } from './audit-trail.js'
 import { errorHandler } from './errors.js'
+import { registerInputGuards } from './input-guard.js'
 import { registerRoutes } from './routes/index.js'
 
 declare module 'fastify' {
@@ -50,10 +51,14 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Per-request log lines cost throughput; errors are still logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // Malformed percent-encoding and over-long path parameters, answered in our shape with our codes.
+    frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorateRequest('principal', undefined)
   app.setErrorHandler(errorHandler)
+  // Deep JSON, NUL and lone surrogates, null bodies, out-of-range integers: refused for every route.
+  registerInputGuards(app)
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({
       error: { code: 'ROUTE_NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` },

@@ -10,6 +10,7 @@ import type {
 } from '../../modules/banking/index.js'
 import { actorOf } from './parties.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { parseRawJsonObject } from '../input-guard.js'
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_:.-]+$' })
 const IdParams = Type.Object({ id: Id })
@@ -376,6 +377,8 @@ export function registerBankingRoutes(app: ApiApp, services: AppServices): void 
       },
       async (req) => {
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+        // Every bank provider sends a JSON object: anything else is refused before a provider parses it.
+        parseRawJsonObject(raw)
         const headers: Record<string, string | undefined> = {}
         for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v[0] : v
         const { provider } = req.params as { provider: ProviderName }

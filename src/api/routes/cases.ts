@@ -296,4 +296,150 @@ export function registerCaseRoutes(app: ApiApp, services: AppServices): void {
         actorOf(req),
       ),
   )
+
+  const SarQuery = Type.Object(
+    {
+      format: Type.Optional(literals(['json', 'html', 'xml'] as const)),
+      version: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
+    },
+    { additionalProperties: false },
+  )
+
+  app.post(
+    '/v1/cases/:id/sar',
+    {
+      schema: {
+        tags: ['cases'],
+        summary:
+          'Generate a new SAR draft version from the case facts (alerts, transactions, party, decisions)',
+        params: Params,
+        response: { 201: Body('SarVersion'), ...errors },
+      },
+    },
+    async (req, reply) =>
+      reply.status(201).send(await cases.draftSar(tenantOf(req), req.params.id, actorOf(req))),
+  )
+
+  app.get(
+    '/v1/cases/:id/sar',
+    {
+      schema: {
+        tags: ['cases'],
+        summary:
+          'The SAR draft (latest or ?version=N) as json, readable html, or FinCEN BSA XML batch structure (xml)',
+        params: Params,
+        querystring: SarQuery,
+        response: { 200: Body('the draft'), 400: ErrorResponse, 404: ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      const out = await cases.exportSar(
+        tenantOf(req),
+        req.params.id,
+        req.query.format ?? 'json',
+        req.query.version ? Number(req.query.version) : undefined,
+      )
+      return reply.header('content-type', out.contentType).send(out.body)
+    },
+  )
+
+  app.patch(
+    '/v1/cases/:id/sar',
+    {
+      schema: {
+        tags: ['cases'],
+        summary:
+          'Edit the draft: a new version (audited); baseVersion must be the latest (else CASES_SAR_STALE)',
+        params: Params,
+        body: Type.Object(
+          {
+            baseVersion: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+            note: Type.Optional(Type.String({ maxLength: 2000 })),
+            changes: Type.Object(
+              {
+                narrative: Type.Optional(
+                  Type.Object(
+                    Object.fromEntries(
+                      ['who', 'what', 'when', 'where', 'why', 'how'].map((k) => [
+                        k,
+                        Type.Optional(Type.String({ maxLength: 17_000 })),
+                      ]),
+                    ),
+                    { additionalProperties: false },
+                  ),
+                ),
+                subjectName: Type.Optional(Type.String({ minLength: 1, maxLength: 150 })),
+                instruments: Type.Optional(
+                  Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20 }),
+                ),
+                categories: Type.Optional(
+                  Type.Array(
+                    Type.Object(
+                      {
+                        category: Type.String({ minLength: 1, maxLength: 100 }),
+                        subtype: Type.String({ minLength: 1, maxLength: 200 }),
+                      },
+                      { additionalProperties: false },
+                    ),
+                    { maxItems: 50 },
+                  ),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Body('SarVersion'), ...errors },
+      },
+    },
+    async (req) =>
+      cases.editSar(
+        tenantOf(req),
+        req.params.id,
+        {
+          baseVersion: req.body.baseVersion,
+          changes: req.body.changes,
+          ...(req.body.note ? { note: req.body.note } : {}),
+        },
+        actorOf(req),
+      ),
+  )
+
+  app.get(
+    '/v1/cases/:id/sar/versions',
+    {
+      schema: {
+        tags: ['cases'],
+        summary: 'Every version of the SAR draft: who edited it, when, its SHA-256',
+        params: Params,
+        response: { 200: Body('{ versions }'), 400: ErrorResponse, 404: ErrorResponse },
+      },
+    },
+    async (req) => ({ versions: await cases.sarVersions(tenantOf(req), req.params.id) }),
+  )
+
+  app.get(
+    '/v1/cases/:id/evidence',
+    {
+      schema: {
+        tags: ['cases'],
+        summary:
+          'Signed evidence bundle: case, alerts, transactions, decisions, SAR draft, audit entries with RFC 6962 inclusion proofs; check with `moneta audit verify-bundle`',
+        params: Params,
+        response: {
+          200: Body('the bundle (canonical JSON: save the bytes as they are)'),
+          400: ErrorResponse,
+          404: ErrorResponse,
+        },
+      },
+    },
+    async (req, reply) => {
+      const text = await cases.evidenceBundle(tenantOf(req), req.params.id, actorOf(req))
+      return reply
+        .header('content-type', 'application/json')
+        .header('content-disposition', `attachment; filename="${req.params.id}.evidence.json"`)
+        .send(text)
+    },
+  )
 }

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
+import { checkRawJson } from '../input-guard.js'
 import type { ApiApp } from '../server.js'
 
 const Params = Type.Object({ gateway: Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }) })
@@ -39,6 +40,9 @@ export function registerGatewayWebhookRoutes(app: ApiApp, services: AppServices)
       },
       async (req) => {
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+        // A poisoned event (NUL, lone surrogate, deep JSON) gets a 400, which a gateway gives up on,
+        // never the 503 of a failed insert that it would retry for days.
+        checkRawJson(raw)
         const r = await services.gatewayWebhooks.receive(req.params.gateway, raw, req.headers)
         return { received: true as const, eventId: r.eventId, duplicate: r.duplicate }
       },

@@ -14,6 +14,7 @@ import {
 } from '../../modules/ledger/index.js'
 import { AppError, invalid } from '../../shared/errors.js'
 import { currency, parseAmount } from '../../shared/money.js'
+import { MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
 
 // ---- schemas (they validate requests and generate the OpenAPI document) ----
@@ -61,14 +62,14 @@ const CreateAccountBody = Type.Object(
     normalSide: Type.Union([Type.Literal('debit'), Type.Literal('credit')]),
     debitsMustNotExceedCredits: Type.Optional(Type.Boolean()),
     creditsMustNotExceedDebits: Type.Optional(Type.Boolean()),
-    creditLimit: Type.Optional(Type.String({ pattern: '^[0-9]{1,20}$' })),
+    creditLimit: Type.Optional(MinorUnits()),
     metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },
 )
 const PatchAccountBody = Type.Object(
   {
-    creditLimit: Type.Optional(Type.String({ pattern: '^[0-9]{1,20}$' })),
+    creditLimit: Type.Optional(MinorUnits()),
     metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false, minProperties: 1 },

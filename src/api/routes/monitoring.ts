@@ -10,6 +10,7 @@ import {
   type RuleSetDef,
   type RuleSetRecord,
 } from '../../modules/monitoring/index.js'
+import { MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
 
 const ErrorResponse = Type.Object({
@@ -71,7 +72,7 @@ const VersionParams = Type.Object(
 const TxnFields = {
   id: Id,
   at: Type.Optional(Type.String({ format: 'date-time', description: 'default: now' })),
-  amount: Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: 'minor units, integer string' }),
+  amount: MinorUnits({ positive: true }),
   currency: Type.String({ pattern: '^[A-Z]{3}$' }),
   kind: Kind,
   src: Id,

@@ -10,6 +10,7 @@ import {
 } from '../../modules/payments/index.js'
 import { AppError } from '../../shared/errors.js'
 import { parseAmount } from '../../shared/money.js'
+import { MAX_PAYMENT_AMOUNT, MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
 import { actorOf } from './parties.js'
 
@@ -19,6 +20,8 @@ const Amount = Type.String({
   pattern: '^[0-9]{1,20}$',
   description: 'Integer minor units, e.g. "1050" = 10.50 USD',
 })
+// What a caller may ask to move: bounded so that no single payment can fill a ledger account.
+const RequestAmount = MinorUnits({ positive: true, max: MAX_PAYMENT_AMOUNT })
 const CurrencyCode = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' })
 const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String({ maxLength: 500 }), {
   maxProperties: 50,
@@ -87,7 +90,7 @@ const PayoutSchema = Type.Object({
 })
 const CreateBody = Type.Object(
   {
-    amount: Amount,
+    amount: RequestAmount,
     currency: CurrencyCode,
     paymentMethod: Type.String({
       minLength: 1,
@@ -103,9 +106,9 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 )
 const Empty = Type.Object({}, { additionalProperties: false })
-const CaptureBody = Type.Object({ amount: Type.Optional(Amount) }, { additionalProperties: false })
+const CaptureBody = Type.Object({ amount: Type.Optional(RequestAmount) }, { additionalProperties: false })
 const RefundBody = Type.Object(
-  { amount: Type.Optional(Amount), reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { amount: Type.Optional(RequestAmount), reason: Type.Optional(Type.String({ maxLength: 500 })) },
   { additionalProperties: false },
 )
 // Only metadata: amount and currency are fixed at creation, so they are unknown fields here (400).
@@ -155,7 +158,7 @@ const RulesBody = Type.Object(
 )
 const PayoutBody = Type.Object(
   {
-    amount: Amount,
+    amount: RequestAmount,
     currency: CurrencyCode,
     gateway: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     partyId: Type.Optional(

@@ -2,6 +2,7 @@ import { createWriteStream, readFileSync } from 'node:fs'
 import { once } from 'node:events'
 import type { Command } from 'commander'
 import { verifyExport, type VerifyReport } from '../../modules/audit/index.js'
+import { verifyEvidenceBundle } from '../../modules/cases/index.js'
 import { withServices } from '../context.js'
 
 function printReport(r: VerifyReport): void {
@@ -79,6 +80,21 @@ export function registerAuditCommands(program: Command): void {
       const r = verifyExport(readFileSync(file, 'utf8').split('\n'))
       process.stdout.write(
         `${r.ok ? 'OK  ' : 'FAIL'} ${r.tenant ?? '?'}: ${r.entries} entries, ${r.checkpointsVerified} checkpoints verified\n`,
+      )
+      for (const p of r.problems) process.stdout.write(`     ${p}\n`)
+      if (!r.ok) process.exitCode = 1
+    })
+
+  audit
+    .command('verify-bundle <file>')
+    .description(
+      'Check a case evidence bundle offline: every byte, its signature, the checkpoint signature, each inclusion proof',
+    )
+    .option('--public-key <base64>', "pin the signer (the audit log's public key from GET /v1/audit/checkpoint)")
+    .action((file: string, opts: { publicKey?: string }) => {
+      const r = verifyEvidenceBundle(readFileSync(file, 'utf8'), opts.publicKey)
+      process.stdout.write(
+        `${r.ok ? 'OK  ' : 'FAIL'} case ${r.caseId ?? '?'} of ${r.tenant ?? '?'}: ${r.entries} audit entries proven, signed by key ${r.keyId ?? '?'}${opts.publicKey ? ' (pinned)' : ' (not pinned: pass --public-key to check whose key it is)'}\n`,
       )
       for (const p of r.problems) process.stdout.write(`     ${p}\n`)
       if (!r.ok) process.exitCode = 1

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import type { AppServices } from '../../app.js'
 import { ROLE_GRANTS } from '../../modules/auth/index.js'
@@ -145,6 +146,50 @@ export function registerCasesCommands(program: Command): Command {
         process.stdout.write(
           r.status === 'closed' ? `${id} closed: ${r.outcome}\n` : `${id}: proposal rejected\n`,
         )
+      }),
+    )
+  cases
+    .command('sar <id>')
+    .description('Generate a SAR draft from the case facts (--new), or print the latest (or --version) draft')
+    .option('--new', 'generate a new draft version now')
+    .option('--format <f>', 'json | html | xml (FinCEN BSA XML batch structure)', 'json')
+    .option('--version <n>', 'an earlier version')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--tenant <id>', 'tenant', DEFAULT_TENANT)
+    .option('--as <email>', 'act as this operator')
+    .action(
+      async (id: string, o: Common & { new?: boolean; format: string; version?: string; out?: string }) =>
+        withServices(async (s) => {
+          if (!['json', 'html', 'xml'].includes(o.format)) throw bad('--format must be json, html or xml')
+          if (o.new) {
+            const v = await s.cases.draftSar(o.tenant, id, await actorFor(s, o.tenant, o.as))
+            await s.audit.flush()
+            process.stderr.write(`draft version ${v.version} (sha256 ${v.sha256})\n`)
+          }
+          const out = await s.cases.exportSar(
+            o.tenant,
+            id,
+            o.format as 'json' | 'html' | 'xml',
+            o.version ? Number(o.version) : undefined,
+          )
+          if (o.out) writeFileSync(o.out, out.body)
+          else process.stdout.write(`${out.body}\n`)
+        }),
+    )
+  cases
+    .command('evidence <id>')
+    .description('Write the signed evidence bundle (verify it with `moneta audit verify-bundle FILE`)')
+    .option('--out <file>', 'output file (default: stdout)')
+    .option('--tenant <id>', 'tenant', DEFAULT_TENANT)
+    .option('--as <email>', 'act as this operator')
+    .action(async (id: string, o: Common & { out?: string }) =>
+      withServices(async (s) => {
+        const text = await s.cases.evidenceBundle(o.tenant, id, await actorFor(s, o.tenant, o.as))
+        await s.audit.flush()
+        if (o.out) {
+          writeFileSync(o.out, text)
+          process.stderr.write(`evidence bundle of ${id} written to ${o.out} (${text.length} bytes)\n`)
+        } else process.stdout.write(text)
       }),
     )
   return cases

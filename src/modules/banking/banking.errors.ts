@@ -20,6 +20,10 @@ export const BANKING_ERRORS = {
   BANK_PROVIDER_ERROR: ['rejected', 'The bank data provider refused the request.'],
   BANK_PROVIDER_MISCONFIGURED: ['internal', 'The bank data provider rejected our credentials.'],
   BANK_WEBHOOK_INVALID: ['unauthorized', 'The webhook signature did not verify.'],
+  BANK_WEBHOOK_PAYLOAD_INVALID: [
+    'invalid',
+    'The webhook is signed but its body is not an event we understand.',
+  ],
   BANK_TRANSFER_NOT_FOUND: ['not_found', 'No such bank transfer.'],
   BANK_TRANSFER_NOT_PENDING: ['conflict', 'The transfer is not in a state that allows this.'],
   BANK_RETURN_CODE_UNKNOWN: [

@@ -490,7 +490,15 @@ export function createBanking(deps: BankingDeps): Banking {
 
     async handleWebhook(name, rawBody, headers) {
       const p = provider(name)
-      const hook = await p.verifyWebhook(rawBody, headers)
+      const hook = await p.verifyWebhook(rawBody, headers).catch((err: unknown) => {
+        // A signed body that is not JSON, or not the provider's shape: a 400 the sender stops retrying.
+        if (err instanceof SyntaxError || err instanceof TypeError)
+          throw bankingError('BANK_WEBHOOK_PAYLOAD_INVALID')
+        throw err
+      })
+      const isKey = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 255
+      if (!isKey(hook.dedupKey) || (hook.providerItemId !== null && !isKey(hook.providerItemId)))
+        throw bankingError('BANK_WEBHOOK_PAYLOAD_INVALID')
       const targets = hook.providerItemId ? await store.findByProviderItem(name, hook.providerItemId) : []
       let duplicate = targets.length > 0
       for (const { tenant, itemId } of targets) {

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, sign } from 'node:crypto'
 import { sql } from 'kysely'
+import { XMLParser } from 'fast-xml-parser'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import { fixedClock } from '../../shared/clock.js'
@@ -13,6 +14,7 @@ import { screeningEvents } from '../screening/index.js'
 import type { Actor, CaseAlert } from './cases.js'
 import { casesEvents } from './cases.events.js'
 import { createCases, type Cases } from './cases.service.js'
+import { verifyEvidenceBundle } from './bundle-verify.js'
 import { ingestMessages } from './intake.js'
 
 const analyst = (id: string, grants: string[] = ['cases:*']): Actor => ({
@@ -59,6 +61,7 @@ describeEachDb('cases service (integration)', (target) => {
   let h: DbHandle
   let cases: Cases
   let audit: Audit
+  let publicKey = ''
   const clock = fixedClock(new Date('2026-04-01T12:00:00Z'))
   beforeAll(async () => {
     h = await openTestDb(target)
@@ -77,7 +80,19 @@ describeEachDb('cases service (integration)', (target) => {
       audit: { record: (tx, e) => audit.recordIn(tx, e) },
       fieldCipher: crypto.fieldCipher,
       sla: { monitoring: 72, screening: 24, market: 48 },
+      evidence: {
+        audit,
+        signer: () => {
+          const keys = crypto.keyring.auditKeys()
+          return {
+            keyId: keys.keyId,
+            publicKey: keys.publicKeyRaw,
+            sign: (d) => sign(null, d, keys.signingKey),
+          }
+        },
+      },
     })
+    publicKey = crypto.keyring.auditKeys().publicKeyRaw.toString('base64')
   }, 180_000)
   afterAll(async () => {
     await audit.close()
@@ -304,5 +319,145 @@ describeEachDb('cases service (integration)', (target) => {
       cursor = page.next
     } while (cursor)
     expect(seen).toEqual([1, 1, 1, 2, 2, 3, 3])
+  })
+
+  it('writes the SAR draft from the case facts, versions and audits every edit, exports HTML and BSA XML', async () => {
+    const tenant = freshTenant()
+    const deposits = [
+      { id: 'txn_d1', at: '2026-03-30T09:00:00.000Z', amount: '950000' },
+      { id: 'txn_d2', at: '2026-03-31T09:30:00.000Z', amount: '920000' },
+    ]
+    await cases.ingest(
+      tenant,
+      deposits.map((d, i) =>
+        monitoringAlert({
+          alertId: `s${i}`,
+          raisedAt: new Date(d.at),
+          transactions: [d.id],
+          payload: {
+            context: {
+              txn: {
+                ...d,
+                currency: 'USD',
+                kind: 'cash_deposit',
+                src: 'cash',
+                dst: 'acc_cust',
+                dstCountry: 'US',
+              },
+            },
+          },
+        }),
+      ),
+    )
+    const { caseId } = (await cases.queue(tenant)).cases[0]!
+    const alice = analyst('alice')
+    await cases.close(
+      tenant,
+      caseId,
+      { outcome: 'sar_filed', reason: 'Two deposits just under $10,000 in two days' },
+      alice,
+    )
+    await cases.decide(tenant, caseId, { approve: true }, analyst('bob'))
+    const v1 = await cases.draftSar(tenant, caseId, alice)
+    expect(v1.version).toBe(1)
+    const d = v1.draft
+    expect(d.subject).toMatchObject({ partyId: 'cus_1', accounts: ['acc_cust'] })
+    expect(d.activity).toEqual({ from: '2026-03-30T09:00:00.000Z', to: '2026-03-31T09:30:00.000Z' })
+    expect(d.amounts).toEqual([{ currency: 'USD', total: '1870000', formatted: '18700.00 USD', count: 2 }])
+    expect(d.instruments).toEqual(['Currency'])
+    expect(d.categories[0]).toMatchObject({ category: 'Structuring', typeId: 1, subtypeId: 114 })
+    // Every figure in the narrative is one of the case's facts.
+    expect(d.narrative.what).toContain('2 transaction(s) totalling 18700.00 USD')
+    expect(d.narrative.when).toContain('between 2026-03-30 and 2026-03-31')
+    expect(d.narrative.where).toContain('US')
+    expect(d.narrative.why).toContain(
+      'operator:alice proposed sar_filed: "Two deposits just under $10,000 in two days"',
+    )
+    expect(d.narrative.why).toContain('operator:bob approved sar_filed')
+    expect(d.narrative.how).toContain('cash_deposit of 9500.00 USD from cash to acc_cust (txn_d1)')
+    await expect(
+      cases.editSar(tenant, caseId, { baseVersion: 2, changes: { subjectName: 'X' } }, alice),
+    ).rejects.toMatchObject({ code: 'CASES_SAR_STALE' })
+    const v2 = await cases.editSar(
+      tenant,
+      caseId,
+      {
+        baseVersion: 1,
+        changes: { subjectName: 'Jane Roe', narrative: { who: 'Jane Roe, account acc_cust.' } },
+      },
+      analyst('bob'),
+    )
+    expect(v2.version).toBe(2)
+    expect(v2.draft.narrative.who).toBe('Jane Roe, account acc_cust.')
+    expect(v2.draft.narrative.what).toBe(d.narrative.what)
+    expect((await cases.getSar(tenant, caseId, 1)).draft.subject.name).toBeNull()
+    const versions = await cases.sarVersions(tenant, caseId)
+    expect(versions.map((v) => [v.version, v.editedBy])).toEqual([
+      [1, 'operator:alice'],
+      [2, 'operator:bob'],
+    ])
+    await audit.flush()
+    const edits = (await audit.entries(tenant, 0, 100))
+      .map((e) => e.entry!)
+      .filter((e) => e.action === 'cases.case.sar_edit')
+    expect(edits).toHaveLength(1)
+    expect(edits[0]!.details).toMatchObject({
+      version: 2,
+      sha256: v2.sha256,
+      changed: ['narrative.who', 'subject.name'],
+    })
+    const html = await cases.exportSar(tenant, caseId, 'html')
+    expect(html.body).toContain('Jane Roe')
+    const xml = await cases.exportSar(tenant, caseId, 'xml')
+    type Node = Record<string, unknown>
+    const at = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((x, k) => (x as Node)[k], o)
+    const batch = at(new XMLParser({ ignoreAttributes: false }).parse(xml.body), 'fc2:EFilingBatchXML')
+    expect(at(batch, 'fc2:FormTypeCode')).toBe('SARX')
+    expect(at(batch, '@_TotalAmount')).toBe('18700')
+    const activity = at(batch, 'fc2:Activity')
+    expect(at(activity, 'fc2:SuspiciousActivity', 'fc2:SuspiciousActivityFromDateText')).toBe(20260330)
+    const subject = (at(activity, 'fc2:Party') as Node[]).find((p) => p['fc2:ActivityPartyTypeCode'] === 33)
+    expect(at(subject, 'fc2:PartyName', 'fc2:RawEntityIndividualLastName')).toBe('Jane Roe')
+    expect(at(activity, 'fc2:ActivityNarrativeInformation', 'fc2:NarrativeText')).toContain('WHO: Jane Roe')
+  })
+
+  it('exports a signed evidence bundle that verifies offline and fails after any one byte is edited', async () => {
+    const tenant = freshTenant()
+    await cases.ingest(tenant, [monitoringAlert({ alertId: 'b1' }), monitoringAlert({ alertId: 'b2' })])
+    const { caseId } = (await cases.queue(tenant)).cases[0]!
+    const alice = analyst('alice')
+    await cases.comment(tenant, caseId, 'looked at the deposit slips', alice)
+    await cases.close(tenant, caseId, { outcome: 'true_positive', reason: 'pattern confirmed' }, alice)
+    await cases.decide(tenant, caseId, { approve: true }, analyst('bob'))
+    await cases.draftSar(tenant, caseId, alice)
+    // Another case's entries must not be in this bundle.
+    await cases.ingest(tenant, [monitoringAlert({ alertId: 'other', subject: 'acc_other' })])
+    const text = await cases.evidenceBundle(tenant, caseId, alice)
+    const ok = verifyEvidenceBundle(text, publicKey)
+    expect(ok.problems).toEqual([])
+    expect(ok).toMatchObject({ ok: true, caseId, tenant })
+    const body = (JSON.parse(text) as { body: { audit: { entries: { entry: string }[] }; sar: unknown } })
+      .body
+    const actions = body.audit.entries.map((e) => (JSON.parse(e.entry) as { action: string }).action)
+    expect(actions).toEqual([
+      'cases.case.open',
+      'cases.case.comment',
+      'cases.case.propose_close',
+      'cases.case.approve',
+      'cases.case.sar_draft',
+    ])
+    expect(body.sar).not.toBeNull()
+    expect(text).not.toContain('acc_other')
+    // Another key is refused when the signer is pinned.
+    expect(verifyEvidenceBundle(text, randomBytes(32).toString('base64')).ok).toBe(false)
+    // One byte edited anywhere (200 positions spread over the file): refused every time.
+    const bytes = Buffer.from(text)
+    for (let k = 0; k < 200; k++) {
+      const i = Math.floor((k * (bytes.length - 1)) / 199)
+      const edited = Buffer.from(bytes)
+      edited[i] = edited[i] === 0x31 ? 0x32 : 0x31 // '1' ↔ '2', else '1'
+      const r = verifyEvidenceBundle(edited.toString('utf8'), publicKey)
+      expect(r.ok, `byte ${i} edited`).toBe(false)
+    }
   })
 })

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
@@ -19,8 +20,12 @@ import { close, decide, type CloseResult, type Proposal } from './closing.js'
 import type { CaseAuditSink, CasesContext, PartyLookup, TransactionHistory } from './context.js'
 import { ingestAlerts, startAlertConsumer, type IntakeResult } from './intake.js'
 import { listQueue, type QueueFilter, type QueuePage } from './queue.js'
+import { buildEvidenceBundle, type BundleAudit, type BundleSigner } from './bundle.js'
+import { casesError } from './cases.errors.js'
+import { sarToBsaXml, sarToHtml } from './sar-export.js'
+import { draftSar, editSar, getSar, sarVersions, type SarEdit, type SarVersion } from './sar.service.js'
 import { caseView, labels, type AlertLabel, type CaseView } from './views.js'
-import { assign, attach, comment, link, moveTo, readAttachment, type AttachmentMeta } from './workflow.js'
+import { assign, attach, comment, link, moveTo, readAttachment, withCase, type AttachmentMeta } from './workflow.js'
 
 export interface CasesDeps {
   readonly db: Db
@@ -34,6 +39,8 @@ export interface CasesDeps {
   readonly fourEyes?: Partial<FourEyesPolicy>
   readonly parties?: PartyLookup | undefined
   readonly history?: TransactionHistory | undefined
+  /** Evidence bundles: the audit log (entries, proofs, checkpoints) and the key that signs bundles. */
+  readonly evidence?: { readonly audit: BundleAudit; readonly signer: () => BundleSigner } | undefined
 }
 
 /**
@@ -89,6 +96,30 @@ export interface Cases {
   ): Promise<CloseResult | { status: 'rejected'; proposal: Proposal }>
   /** Closed cases' outcomes per alert: the structured labels a risk model trains on. */
   labels(tenant: string, opts?: { after?: Date; limit?: number }): Promise<AlertLabel[]>
+  /** A new SAR draft version built from the case's facts now (also on a closed case). */
+  draftSar(tenant: string, caseId: string, actor: Actor): Promise<SarVersion>
+  /** A new version with the analyst's changes. CASES_SAR_NOT_FOUND · CASES_SAR_STALE. */
+  editSar(
+    tenant: string,
+    caseId: string,
+    input: { baseVersion: number; changes: SarEdit; note?: string },
+    actor: Actor,
+  ): Promise<SarVersion>
+  /** The latest draft (or a version). CASES_SAR_NOT_FOUND. */
+  getSar(tenant: string, caseId: string, version?: number): Promise<SarVersion>
+  sarVersions(tenant: string, caseId: string): Promise<Omit<SarVersion, 'draft'>[]>
+  /** The draft as JSON, readable HTML or FinCEN BSA XML batch structure. */
+  exportSar(
+    tenant: string,
+    caseId: string,
+    format: 'json' | 'html' | 'xml',
+    version?: number,
+  ): Promise<{ contentType: string; body: string }>
+  /**
+   * The signed evidence bundle (canonical JSON text): case, alerts, transactions, decisions, SAR draft,
+   * every audit entry touching them with inclusion proofs against a signed checkpoint. Audited.
+   */
+  evidenceBundle(tenant: string, caseId: string, actor: Actor): Promise<string>
   /** The shared context (SAR drafts and evidence bundles build on it). */
   readonly context: CasesContext
 }
@@ -131,5 +162,34 @@ export function createCases(deps: CasesDeps): Cases {
     close: (tenant, caseId, input, actor) => close(ctx, tenant, caseId, input, actor),
     decide: (tenant, caseId, input, actor) => decide(ctx, tenant, caseId, input, actor),
     labels: (tenant, opts) => labels(ctx, tenant, opts),
+    draftSar: (tenant, caseId, actor) => draftSar(ctx, tenant, caseId, actor),
+    editSar: (tenant, caseId, input, actor) => editSar(ctx, tenant, caseId, input, actor),
+    getSar: (tenant, caseId, version) => getSar(ctx, tenant, caseId, version),
+    sarVersions: (tenant, caseId) => sarVersions(ctx, tenant, caseId),
+    async evidenceBundle(tenant, caseId, actor) {
+      if (!deps.evidence) throw casesError('CASES_BUNDLE_INVALID', 'evidence bundles are not configured')
+      const text = await buildEvidenceBundle(ctx, deps.evidence.audit, deps.evidence.signer(), tenant, caseId, actor)
+      await withCase(
+        ctx,
+        tenant,
+        caseId,
+        actor,
+        'evidence_exported',
+        () =>
+          Promise.resolve({
+            result: undefined,
+            details: { sha256: createHash('sha256').update(text).digest('hex'), bytes: text.length },
+          }),
+        { allowClosed: true },
+      )
+      return text
+    },
+    async exportSar(tenant, caseId, format, version) {
+      const v = await getSar(ctx, tenant, caseId, version)
+      if (format === 'html') return { contentType: 'text/html; charset=utf-8', body: sarToHtml(v.draft, v) }
+      if (format === 'xml')
+        return { contentType: 'application/xml', body: sarToBsaXml(v.draft, ctx.clock.now()) }
+      return { contentType: 'application/json', body: JSON.stringify(v) }
+    },
   }
 }

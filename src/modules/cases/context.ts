@@ -6,6 +6,7 @@ import type { AuditRecord } from '../audit/index.js'
 import type { BoundField } from '../crypto/index.js'
 import type { Outbox } from '../events/index.js'
 import type { FourEyesPolicy, SlaHours } from './cases.js'
+import type { SarTransaction } from './sar.js'
 
 /**
  * Where case actions are audited. Called inside the transaction of the change, so an adapter that
@@ -28,7 +29,7 @@ export interface TransactionHistory {
     from: Date,
     to: Date,
     limit: number,
-  ): Promise<readonly Readonly<Record<string, unknown>>[]>
+  ): Promise<readonly SarTransaction[]>
 }
 
 /** Everything the cases use cases share. Built once by createCases. */

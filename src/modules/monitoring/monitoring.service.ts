@@ -120,6 +120,8 @@ export interface Monitoring {
   backtest(tenant: string, req: BacktestRequest): Promise<BacktestReport>
   listAlerts(tenant: string, filter?: AlertFilter): Promise<AlertRecord[]>
   getAlert(tenant: string, alertId: string): Promise<AlertRecord>
+  /** An account's stored transactions (payer or payee) in [from, to], oldest first, at most `limit`. */
+  accountTransactions(tenant: string, account: string, from: Date, to: Date, limit: number): Promise<MonTxn[]>
   /** Drops the tenant's in-memory engine; the next call rebuilds it from storage. */
   reload(tenant: string): void
 }
@@ -515,6 +517,9 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     },
 
     listAlerts: (tenant, filter = {}) => store.listAlerts(tenant, filter),
+
+    accountTransactions: (tenant, account, from, to, limit) =>
+      store.accountTransactions(tenant, account, from, to, Math.min(Math.max(limit, 1), 10_000)),
 
     async getAlert(tenant, alertId) {
       const a = await store.getAlert(tenant, alertId)

@@ -254,7 +254,10 @@ export function createMonitoringStore(db: Db) {
       return r.rows.map((x) => ({ name: x.name, version: Number(x.version), items: x.items }))
     },
 
-    async upsertParties(tenant: string, parties: readonly Party[]): Promise<void> {
+    async upsertParties(tenant: string, given: readonly Party[]): Promise<void> {
+      // The same id twice in one batch: the last one wins, as it does in the engine's party map
+      // (one INSERT … ON CONFLICT may not touch a row twice).
+      const parties = [...new Map(given.map((p) => [p.id, p])).values()]
       for (let i = 0; i < parties.length; i += 5000) {
         const chunk = parties.slice(i, i + 5000)
         await sql`
@@ -360,6 +363,17 @@ export function createMonitoringStore(db: Db) {
         afterId = last.txn_id
         first = false
       }
+    },
+
+    /** An account's transactions (as payer or payee) in [from, to], oldest first (cases' SAR facts). */
+    async accountTransactions(tenant: string, account: string, from: Date, to: Date, limit: number): Promise<MonTxn[]> {
+      const r = await sql<TxnRow>`
+        SELECT txn_id, at, amount, currency, kind, src, dst, src_country, dst_country, src_customer, dst_customer,
+               device, card, address
+        FROM monitoring_transactions
+        WHERE tenant_id = ${tenant} AND at >= ${from} AND at <= ${to} AND (src = ${account} OR dst = ${account})
+        ORDER BY at, txn_id LIMIT ${limit}`.execute(db)
+      return r.rows.map(toTxn)
     },
 
     async txnRange(tenant: string): Promise<{ from: number; to: number; count: number } | undefined> {
