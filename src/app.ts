@@ -240,6 +240,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     gateways,
     sweepAfterMs: config.payments.sweepAfterMs,
     audit,
+    keyTakeoverMs: config.payments.keyTakeoverMs,
   })
   const reconciliation = createReconciliation({
     db: db.db,

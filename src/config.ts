@@ -70,6 +70,8 @@ export interface PaymentsConfig {
   readonly sweepMs: number
   /** A payment is swept once it has not changed for this long (a call may still be under way before). */
   readonly sweepAfterMs: number
+  /** An Idempotency-Key claimed by a request that never finished (its process died) is taken over after this. */
+  readonly keyTakeoverMs: number
   /** Standard Webhooks secret (whsec_<base64>) the sandbox gateway signs and verifies webhooks with. */
   readonly sandboxWebhookSecret: Secret | undefined
   /** Stripe is registered as a gateway when MONETA_STRIPE_SECRET_KEY is set (docs/payments-gateways.md). */
@@ -250,6 +252,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_GATEWAY_WEBHOOK_WORKERS: 'gatewayWebhookWorkers',
   MONETA_PAYMENTS_SWEEP_MS: 'paymentsSweepMs',
   MONETA_PAYMENTS_SWEEP_AFTER_MS: 'paymentsSweepAfterMs',
+  MONETA_PAYMENTS_KEY_TAKEOVER_MS: 'paymentsKeyTakeoverMs',
   MONETA_SANDBOX_WEBHOOK_SECRET: 'sandboxWebhookSecret',
   MONETA_STRIPE_SECRET_KEY: 'stripeSecretKey',
   MONETA_STRIPE_WEBHOOK_SECRET: 'stripeWebhookSecret',
@@ -456,6 +459,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     payments: {
       sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),
       sweepAfterMs: int('MONETA_PAYMENTS_SWEEP_AFTER_MS', 60_000, 0, 24 * 3_600_000),
+      keyTakeoverMs: int('MONETA_PAYMENTS_KEY_TAKEOVER_MS', 60_000, 1000, 24 * 3_600_000),
       sandboxWebhookSecret: sandboxSecret(get('MONETA_SANDBOX_WEBHOOK_SECRET'), problems),
       ...vendorGateways(get, problems),
       reconcileIntervalMs:

@@ -13,7 +13,6 @@ import { registerScreeningCommands } from './commands/screening.js'
 import { registerMonitoringCommands } from './commands/monitoring.js'
 import { registerEndpointCommands } from './commands/endpoints.js'
 import { registerOperatorCommands } from './commands/operators.js'
-import { registerApiKeyCommands } from './commands/api-keys.js'
 import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
@@ -36,7 +35,6 @@ registerScreeningCommands(program)
 registerMonitoringCommands(program)
 registerEndpointCommands(program)
 registerOperatorCommands(program)
-registerApiKeyCommands(program)
 registerAttackCommands(program)
 registerBankingCommands(program)
 registerCasesCommands(program)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chartOfAccounts, sandboxFee } from '../../src/modules/payments/index.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { testDbTargets } from '../support/db.js'
+import { balanceOr } from '../support/balances.js'
 
 interface PaymentJson {
   id: string
@@ -53,13 +54,12 @@ for (const target of testDbTargets()) {
       expect(r.statusCode).toBe(201)
       return r.json<PaymentJson>()
     }
-    const posted = async (role: keyof ReturnType<typeof chartOfAccounts>, tenant = t.tenantId) => {
-      try {
-        return (await t.app.services.ledger.balances(tenant, chartOfAccounts('sandbox', 'USD')[role])).posted
-      } catch {
-        return 0n
-      }
-    }
+    const posted = (role: keyof ReturnType<typeof chartOfAccounts>, tenant = t.tenantId) =>
+      balanceOr(
+        async () =>
+          (await t.app.services.ledger.balances(tenant, chartOfAccounts('sandbox', 'USD')[role])).posted,
+        0n,
+      )
 
     it('creates, gets and lists payments; the OpenAPI document has the routes', async () => {
       const p = await create({ customer: 'cus_http', metadata: { order: '42' } })

@@ -1,9 +1,11 @@
+import { Redis } from 'ioredis'
 import pino from 'pino'
 import { createApp, type App } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { newId } from '../../src/shared/ids.js'
 import type { Clock } from '../../src/shared/clock.js'
 import type { TestDbTarget } from './db.js'
+import { testRedisUrl } from './redis.js'
 
 export interface TestApp {
   readonly app: App
@@ -22,8 +24,13 @@ export async function createTestApp(
   opts: { clock?: Clock; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
   const bootstrapApiKey = `test-key-${newId('k')}`
+  // Production uses the Redis bus whenever REDIS_URL is set, so the whole app runs on it in tests too
+  // when MONETA_TEST_REDIS_URL is (CI sets it); each app gets its own key prefix on the shared Redis.
+  const redisUrl = testRedisUrl()
+  const redisPrefix = `test-${newId('app')}`
   const config = loadConfig({
     ...(target.url ? { DATABASE_URL: target.url } : { MONETA_DATA_DIR: 'memory://' }),
+    ...(redisUrl ? { REDIS_URL: redisUrl, MONETA_REDIS_PREFIX: redisPrefix } : {}),
     MONETA_API_KEY: bootstrapApiKey,
     LOG_LEVEL: 'silent',
     MONETA_CONFIG_FILE: '',
@@ -44,5 +51,24 @@ export async function createTestApp(
     return { tenantId, apiKey }
   }
   const first = await newTenant()
-  return { app, ...first, bootstrapApiKey, newTenant, close: () => app.close() }
+  const close = async () => {
+    await app.close()
+    if (config.redisUrl && config.redisPrefix === redisPrefix) await dropKeys(config.redisUrl, redisPrefix)
+  }
+  return { app, ...first, bootstrapApiKey, newTenant, close }
+}
+
+/** Removes this app's keys from the shared Redis (never FLUSHALL: other suites use it too). */
+async function dropKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 })
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+      if (keys.length > 0) await redis.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
 }

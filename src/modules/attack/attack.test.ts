@@ -49,11 +49,15 @@ describe('moneta attack detects a target that gives way', () => {
       ['payment-tampering', 'FAIL'],
       ['idempotency-replay', 'FAIL'],
       ['webhook-forgery', 'FAIL'],
+      ['rule-redos', 'FAIL'],
+      ['webhook-ssrf', 'FAIL'],
+      ['privilege-escalation', 'FAIL'],
+      ['detokenize-wildcard', 'FAIL'],
       ['totp-replay', 'FAIL'],
       ['mfa-brute-force', 'FAIL'],
       ['mfa-guesses', 'FAIL'],
     ])
-    expect(report.failed).toBe(8)
+    expect(report.failed).toBe(12)
     const creds = report.checks[0]!
     expect(creds.evidence).toContain(
       'BAD  GET /v1/payments/attack-probe → 200 with no Authorization header (want 401 UNAUTHENTICATED)',

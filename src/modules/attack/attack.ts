@@ -1,4 +1,10 @@
 import { checkMissingCredentials } from './checks/credentials.js'
+import {
+  checkDetokenizeWildcard,
+  checkPrivilegeEscalation,
+  checkRuleRedos,
+  checkWebhookSsrf,
+} from './checks/hardening.js'
 import { checkMassGuessing, checkMfaBruteForce, checkTotpReplay } from './checks/mfa.js'
 import { checkIdempotencyReplay, checkPaymentTampering } from './checks/payments.js'
 import { checkCrossTenant, createSecondTenant } from './checks/tenants.js'
@@ -72,6 +78,26 @@ export async function runAttack(opts: AttackOptions): Promise<AttackReport> {
       id: 'webhook-forgery',
       title: 'unsigned, wrong-secret, stale, tampered and replayed webhooks',
       run: withAdmin((a) => checkWebhookForgery(a, opts.sandboxWebhookSecret)),
+    },
+    {
+      id: 'rule-redos',
+      title: "a tenant's '^(a+)+$' rule and one dry-run do not stall the server",
+      run: withAdmin((a) => checkRuleRedos(a, anon)),
+    },
+    {
+      id: 'webhook-ssrf',
+      title: 'webhook endpoints on loopback, private, metadata and IPv4-in-IPv6 addresses → 400',
+      run: withAdmin(checkWebhookSsrf),
+    },
+    {
+      id: 'privilege-escalation',
+      title: 'keys and operators beyond the caller’s grants, revoke/rotate from below → 403',
+      run: withAdmin(checkPrivilegeEscalation),
+    },
+    {
+      id: 'detokenize-wildcard',
+      title: '* and vault:* neither reveal a PAN nor mint vault:detokenize',
+      run: withAdmin(async (a) => checkDetokenizeWildcard(a.as((await createSecondTenant(a)).apiKey))),
     },
     {
       id: 'totp-replay',

@@ -95,7 +95,7 @@ export const grantNotHeld = (missing: readonly string[]): AppError =>
     'forbidden',
     `You can only give, change or remove permissions you hold yourself; missing: ${missing.join(', ')}` +
       (missing.some((m) => m === 'vault:detokenize' || m === 'platform:admin')
-        ? ' (vault:detokenize and platform:admin are issued only by the platform owner or `moneta api-keys create`).'
+        ? ' (vault:detokenize and platform:admin are issued only by the platform owner or `moneta apikeys create --scopes`).'
         : '.'),
     { details: { missing: [...missing] } },
   )

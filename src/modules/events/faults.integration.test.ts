@@ -3,13 +3,11 @@
  * loses every stream (Redis here keeps nothing on disk). In each case every event's effect is
  * applied exactly once and none is lost.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
-import { Redis } from 'ioredis'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { freshTenant, openTestDb, testDbTargets } from '../../../test/support/db.js'
 import { testRedisUrl } from '../../../test/support/redis.js'
+import { ownRedisServer, type OwnRedis } from '../../../test/support/redis-server.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { newId } from '../../shared/ids.js'
 import { createEventBackbone, type BusConfig, type EventBackbone } from './backbone.js'
@@ -116,49 +114,16 @@ for (const [name, busConfig] of buses) {
 
 if (redisUrl) {
   describe(`faults [redis restart, ${target.name}]`, () => {
-    let server: ChildProcess | undefined
+    let own: OwnRedis
     let port = 0
-    const startRedis = async () => {
-      server = spawn(
-        'redis-server',
-        ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'],
-        {
-          stdio: 'ignore',
-        },
-      )
-      const probe = new Redis(port, '127.0.0.1', {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      })
-      probe.on('error', () => undefined)
-      await vi.waitFor(
-        async () => {
-          await probe.connect().catch(() => undefined)
-          expect(await probe.ping()).toBe('PONG')
-        },
-        { timeout: 10_000, interval: 50 },
-      )
-      probe.disconnect()
-    }
-    const stopRedis = async () => {
-      const s = server
-      if (!s || s.exitCode !== null) return
-      const exited = new Promise((r) => s.once('exit', r))
-      s.kill('SIGKILL')
-      await exited
-    }
+    const startRedis = () => own.start()
+    const stopRedis = () => own.stop()
     beforeAll(async () => {
-      port = await new Promise<number>((resolve) => {
-        const srv = createServer().listen(0, '127.0.0.1', () => {
-          const p = (srv.address() as { port: number }).port
-          srv.close(() => resolve(p))
-        })
-      })
-      await startRedis()
+      own = await ownRedisServer()
+      port = own.port
     })
     afterAll(async () => {
-      await stopRedis()
+      await own.stop()
     })
 
     it('a Redis restart that loses the streams: retained outbox rows are republished, each applied once, none lost', async () => {

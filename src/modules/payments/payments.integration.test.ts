@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
+import { balanceOr } from '../../../test/support/balances.js'
 import { paymentsHarness, type PaymentsHarness } from '../../../test/support/payments.js'
 import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
@@ -36,12 +37,13 @@ describeEachDb('payments service', (target) => {
     const chart = chartOfAccounts(gateway, currency)
     const out = {} as Record<keyof typeof chart, { posted: bigint; pending: bigint }>
     for (const [role, id] of Object.entries(chart) as [keyof typeof chart, string][]) {
-      try {
-        const b = await t.ledger.balances(tenant, id)
-        out[role] = { posted: b.posted, pending: b.debitsPending + b.creditsPending }
-      } catch {
-        out[role] = { posted: 0n, pending: 0n }
-      }
+      out[role] = await balanceOr(
+        async () => {
+          const b = await t.ledger.balances(tenant, id)
+          return { posted: b.posted, pending: b.debitsPending + b.creditsPending }
+        },
+        { posted: 0n, pending: 0n },
+      )
     }
     return out
   }

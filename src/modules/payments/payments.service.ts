@@ -76,6 +76,8 @@ export interface PaymentsDeps {
   readonly sweepAfterMs?: number
   /** Each applied transition is audited in its own transaction. */
   readonly audit?: PaymentsAudit | undefined
+  /** A key claimed by a request that never finished (its process died) is taken over after this (default 60 s). */
+  readonly keyTakeoverMs?: number
 }
 
 export interface CreatePaymentInput {
@@ -232,8 +234,6 @@ function validateAmount(amount: bigint, field = 'amount'): void {
   if (amount > MAX_AMOUNT) throw invalid('AMOUNT_OUT_OF_RANGE', `${field} exceeds the maximum ${MAX_AMOUNT}.`)
 }
 
-const KEY_TAKEOVER_MS = 60_000
-
 interface KeyContext {
   /** The resource an earlier attempt with this key created before it failed. */
   readonly resume: string | undefined
@@ -245,6 +245,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
   const store = createPaymentsStore(deps.db)
   const provision = accountProvisioner(deps.ledger)
   const sweepAfterMs = deps.sweepAfterMs ?? 60_000
+  const keyTakeoverMs = deps.keyTakeoverMs ?? 60_000
   const now = () => deps.clock.now()
   const onRetry = (err: unknown, attempt: number) =>
     deps.logger?.debug({ err, attempt }, 'payments transaction retried')
@@ -281,7 +282,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
       if (c.claimed) return { resume: undefined }
       if (c.hash !== hash) throw idempotencyConflict()
       if (c.response !== null && c.response !== undefined) return { replay: c.response as Json }
-      if (now().getTime() - c.claimedAt.getTime() < KEY_TAKEOVER_MS) throw idempotencyInProgress()
+      if (now().getTime() - c.claimedAt.getTime() < keyTakeoverMs) throw idempotencyInProgress()
       await store.reclaimKey(tx, tenant, key, now())
       return { resume: c.resourceId ?? undefined }
     })
@@ -760,8 +761,16 @@ export function createPayments(deps: PaymentsDeps): Payments {
         )
       return idempotent(tenant, opts.idempotencyKey, 'create', input, async ({ resume, bind }) => {
         if (resume) {
-          // An earlier attempt made this payment, then could not confirm it: carry on with it.
-          const earlier = await mustGet(deps.db, tenant, resume)
+          // An earlier attempt made this payment, then could not confirm it (or died while the
+          // gateway was being asked): learn what the gateway did, then carry on with it.
+          let earlier = await mustGet(deps.db, tenant, resume)
+          if (earlier.status === 'processing' || earlier.status === 'unknown')
+            earlier = await resolveWithGateway(earlier)
+          if (earlier.status === 'processing' || earlier.status === 'unknown')
+            throw new GatewayError(
+              'unknown',
+              'The gateway has not told us the outcome yet; retry with the same key.',
+            )
           const again = input.confirm !== false && earlier.status === 'requires_confirmation'
           return again ? confirmNow(tenant, earlier.id) : earlier
         }

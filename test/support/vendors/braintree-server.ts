@@ -454,8 +454,7 @@ export async function startBraintreeServer(opts: BraintreeServerOptions = {}): P
   function search(criteria: Json): Transaction[] {
     const text = (field: string): string | undefined =>
       ((criteria[field] ?? {}) as Json).is as string | undefined
-    const range = (field: string): { min?: string; max?: string } =>
-      (criteria[field] ?? {})
+    const range = (field: string): { min?: string; max?: string } => criteria[field] ?? {}
     const within = (d: Date | null, r: { min?: string; max?: string }): boolean =>
       (r.min === undefined && r.max === undefined) ||
       (d !== null &&
