@@ -70,6 +70,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/monitoring/evaluate': 'monitoring:write',
   'POST /v1/monitoring/events': 'monitoring:write',
   'POST /v1/monitoring/backtests': 'monitoring:write',
+  'POST /v1/monitoring/history': 'monitoring:write',
+  'GET /v1/monitoring/labels': 'monitoring:read',
   'GET /v1/monitoring/alerts': 'monitoring:read',
   'GET /v1/monitoring/alerts/:alertId': 'monitoring:read',
   'GET /v1/monitoring/features': 'monitoring:read',

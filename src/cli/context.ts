@@ -1,11 +1,18 @@
 import pino from 'pino'
-import { createServices, type AppServices } from '../app.js'
+import type { AppServices } from '../app.js'
 import { loadConfig } from '../config.js'
 
-/** Opens the configured database (migrated) for one CLI command and closes it afterwards. */
+/**
+ * Opens the configured database (migrated) for one CLI command and closes it afterwards.
+ * Logs go to stderr, so `--json` output on stdout is only JSON. The application is imported
+ * here, when a command runs, not when the CLI starts: `--help` and argument errors do not pay
+ * for loading every module.
+ */
 export async function withServices<T>(fn: (services: AppServices) => Promise<T>): Promise<T> {
   const config = loadConfig()
-  const services = await createServices(config, { logger: pino({ level: 'warn' }) })
+  const { createServices } = await import('../app.js')
+  const logger = pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true }))
+  const services = await createServices(config, { logger })
   try {
     return await fn(services)
   } finally {

@@ -159,6 +159,77 @@ for (const target of testDbTargets()) {
       expect(badRange.json()).toMatchObject({ error: { code: 'MONITORING_RANGE_INVALID' } })
     })
 
+    it('loads labelled history without raising alerts; a full batch fits the body limit; backtests list who was alerted', async () => {
+      const before = (await call('GET', '/v1/monitoring/alerts?limit=1000')).json<{ data: unknown[] }>().data
+        .length
+      // a full batch of ordinary transactions: acc_h pays many times an hour (the active velocity rule would fire)
+      const transactions = Array.from({ length: 2000 }, (_, i) =>
+        txn(`h${i}`, new Date(Date.UTC(2026, 5, 1, 8) + i * 60_000).toISOString(), {
+          src: 'acc_h',
+          dst: `acc_payee_${i % 50}`,
+          srcCustomer: 'cust_h',
+          srcCountry: 'DE',
+          dstCountry: 'DE',
+        }),
+      )
+      const labels = [
+        {
+          id: 'case_h',
+          typology: 'velocity_spike',
+          members: ['acc_h'],
+          primary: ['acc_h'],
+          start: '2026-06-01T08:00:00Z',
+          end: '2026-06-02T18:00:00Z',
+        },
+      ]
+      const body = { transactions, labels }
+      expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThan(1_048_576)
+      const loaded = await call('POST', '/v1/monitoring/history', body)
+      expect(loaded.statusCode).toBe(200)
+      expect(loaded.json()).toEqual({ transactions: 2000, parties: 0, labels: 1 })
+      expect(
+        (await call('GET', '/v1/monitoring/alerts?limit=1000')).json<{ data: unknown[] }>().data,
+      ).toHaveLength(before)
+      expect((await call('GET', '/v1/monitoring/labels')).json()).toEqual({
+        data: [{ ...labels[0], start: '2026-06-01T08:00:00.000Z', end: '2026-06-02T18:00:00.000Z' }],
+      })
+      const other = await t.newTenant()
+      expect((await call('GET', '/v1/monitoring/labels', undefined, other.apiKey)).json()).toEqual({
+        data: [],
+      })
+      // over the item limit, a bad label, an empty body
+      const tooMany = await call('POST', '/v1/monitoring/history', {
+        transactions: [...transactions, txn('h_extra', '2026-06-03T00:00:00Z')],
+      })
+      expect(tooMany.statusCode).toBe(400)
+      expect(tooMany.json()).toMatchObject({ error: { code: 'VALIDATION_ERROR' } })
+      const badLabel = await call('POST', '/v1/monitoring/history', {
+        labels: [{ ...labels[0], id: 'case_bad', primary: ['acc_elsewhere'] }],
+      })
+      expect(badLabel.json()).toMatchObject({ error: { code: 'MONITORING_LABEL_INVALID' } })
+      expect((await call('POST', '/v1/monitoring/history', {})).statusCode).toBe(400)
+
+      const version = (await call('GET', '/v1/monitoring/rule-sets')).json<{ data: { version: number }[] }>()
+        .data[0]!.version
+      const bt = await call('POST', '/v1/monitoring/backtests', {
+        version,
+        from: '2026-06-01T00:00:00Z',
+        to: '2026-06-03T00:00:00Z',
+        compare: false,
+      })
+      const draft = bt.json<{
+        draft: {
+          alerted: { subject: string; ruleId: string; cases: string[] }[]
+          customers: { precision: number; recallByTypology: Record<string, { recall: number }> }
+        }
+      }>().draft
+      expect(draft.alerted).toContainEqual(
+        expect.objectContaining({ subject: 'acc_h', ruleId: 'velocity', cases: ['case_h'] }),
+      )
+      expect(draft.customers.recallByTypology.velocity_spike!.recall).toBe(1)
+      expect(draft.customers.precision).toBe(1)
+    })
+
     it('rejects malformed transactions with a 400 and keeps tenants apart', async () => {
       for (const body of [
         txn('bad1', '2026-05-01T10:00:00Z', { amount: '-5' }),

@@ -8,6 +8,7 @@ import { registerVaultRoutes } from './vault.js'
 import { registerAuditRoutes } from './audit.js'
 import { registerScreeningRoutes } from './screening.js'
 import { registerMonitoringRoutes } from './monitoring.js'
+import { registerMonitoringHistoryRoutes } from './monitoring-history.js'
 import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 import { registerPaymentRoutes } from './payments.js'
 import { registerReconciliationRoutes } from './reconciliations.js'
@@ -29,6 +30,7 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerAuditRoutes(app, services)
   registerScreeningRoutes(app, services)
   registerMonitoringRoutes(app, services)
+  registerMonitoringHistoryRoutes(app, services)
   registerWebhookEndpointRoutes(app, services)
   registerPaymentRoutes(app, services)
   registerReconciliationRoutes(app, services)

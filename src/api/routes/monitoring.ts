@@ -13,10 +13,10 @@ import {
 import { MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
 
-const ErrorResponse = Type.Object({
+export const ErrorResponse = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 })
-const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' })
+export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' })
 const Country = Type.String({ pattern: '^[A-Z]{2}$' })
 const Outcome = Type.Union([Type.Literal('allow'), Type.Literal('review'), Type.Literal('block')])
 const Kind = Type.Union([
@@ -87,7 +87,32 @@ const TxnFields = {
     Type.String({ minLength: 1, maxLength: 256, description: 'payer address key (tracked as an entity)' }),
   ),
 }
-const Txn = Type.Object(TxnFields, { additionalProperties: false })
+export const Txn = Type.Object(TxnFields, { additionalProperties: false })
+
+export const PartyItem = Type.Object(
+  {
+    id: Id,
+    segment: Type.Union([
+      Type.Literal('individual'),
+      Type.Literal('business'),
+      Type.Literal('merchant'),
+      Type.Literal('external'),
+    ]),
+    country: Country,
+    risk: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+    openedAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+)
+export const toParty = (p: Static<typeof PartyItem>): Party => ({ ...p, openedAt: Date.parse(p.openedAt) })
+
+/**
+ * Items per batch, chosen so that a full batch of ordinary items fits the default body limit
+ * (MONETA_BODY_LIMIT_BYTES, 1 MiB): a transaction is ~250 bytes of JSON, a party ~120, a label
+ * ~300 plus its members (the e2e test sends full batches). A batch over the limit answers 400;
+ * a body over the byte limit 413 BODY_TOO_LARGE (raise both together).
+ */
+export const BATCH_LIMITS = { transactions: 2_000, parties: 5_000, labels: 1_000, listItems: 20_000 } as const
 const EvaluateBody = Type.Object(
   {
     ...TxnFields,
@@ -150,7 +175,7 @@ const EvaluateResponse = Type.Object({
   ),
 })
 
-const toTxn = (b: Static<typeof Txn>, now: Date): MonTxn => ({
+export const toTxn = (b: Static<typeof Txn>, now: Date): MonTxn => ({
   id: b.id,
   at: b.at ? Date.parse(b.at) : now.getTime(),
   amount: BigInt(b.amount),
@@ -317,7 +342,11 @@ export function registerMonitoringRoutes(app: ApiApp, services: AppServices): vo
           { additionalProperties: false },
         ),
         body: Type.Object(
-          { items: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 100_000 }) },
+          {
+            items: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+              maxItems: BATCH_LIMITS.listItems,
+            }),
+          },
           { additionalProperties: false },
         ),
         response: {
@@ -337,24 +366,7 @@ export function registerMonitoringRoutes(app: ApiApp, services: AppServices): vo
         summary: 'Create or update account holders (KYC facts the rules read as src_party / dst_party)',
         body: Type.Object(
           {
-            parties: Type.Array(
-              Type.Object(
-                {
-                  id: Id,
-                  segment: Type.Union([
-                    Type.Literal('individual'),
-                    Type.Literal('business'),
-                    Type.Literal('merchant'),
-                    Type.Literal('external'),
-                  ]),
-                  country: Country,
-                  risk: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
-                  openedAt: Type.String({ format: 'date-time' }),
-                },
-                { additionalProperties: false },
-              ),
-              { minItems: 1, maxItems: 10_000 },
-            ),
+            parties: Type.Array(PartyItem, { minItems: 1, maxItems: BATCH_LIMITS.parties }),
           },
           { additionalProperties: false },
         ),
@@ -362,8 +374,7 @@ export function registerMonitoringRoutes(app: ApiApp, services: AppServices): vo
       },
     },
     async (req) => {
-      const parties: Party[] = req.body.parties.map((p) => ({ ...p, openedAt: Date.parse(p.openedAt) }))
-      return { upserted: await m.upsertParties(tenantOf(req), parties) }
+      return { upserted: await m.upsertParties(tenantOf(req), req.body.parties.map(toParty)) }
     },
   )
 
@@ -408,7 +419,7 @@ export function registerMonitoringRoutes(app: ApiApp, services: AppServices): vo
         summary:
           'Evaluate a batch of ledger or bank events asynchronously-style (stored, alerts raised, no decision returned)',
         body: Type.Object(
-          { transactions: Type.Array(Txn, { minItems: 1, maxItems: 10_000 }) },
+          { transactions: Type.Array(Txn, { minItems: 1, maxItems: BATCH_LIMITS.transactions }) },
           { additionalProperties: false },
         ),
         response: {

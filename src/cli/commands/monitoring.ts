@@ -4,6 +4,8 @@ import type { Command } from 'commander'
 import {
   defaultRuleSet,
   generateTransactions,
+  GENERATOR_CONFIGS,
+  type SchemeRanges,
   type MonTxn,
   type RuleSetDef,
   type RuleSetReport,
@@ -11,6 +13,7 @@ import {
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
 import { AppError } from '../../shared/errors.js'
 import { withServices } from '../context.js'
+import { registerMonitoringImport } from './monitoring-import.js'
 
 const bad = (message: string): AppError => new AppError('CLI_INVALID_ARGUMENT', 'invalid', message)
 
@@ -25,6 +28,13 @@ function date(value: string, name: string): Date {
   if (Number.isNaN(d.getTime()))
     throw bad(`${name} must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z.`)
   return d
+}
+
+function rangesOf(name: string | undefined): SchemeRanges {
+  if (name === undefined) return GENERATOR_CONFIGS.classic.ranges
+  if (name !== 'classic' && name !== 'tuning' && name !== 'holdout')
+    throw bad('--config must be classic, tuning or holdout.')
+  return GENERATOR_CONFIGS[name].ranges
 }
 
 /** A rule set from a JSON file, or the built-in typology pack with --default. */
@@ -73,6 +83,27 @@ function printReport(label: string, r: RuleSetReport): void {
       `  labels: recall ${(l.recall * 100).toFixed(1)} % (${l.detected}/${l.cases} cases), precision ${(l.precision * 100).toFixed(1)} % (${l.truePositives}/${l.truePositives + l.falsePositives} alerts)\n`,
     )
   }
+  if (r.customers) {
+    const c = r.customers
+    process.stdout.write(
+      `  customers: precision ${(c.precision * 100).toFixed(1)} % (${c.truePositives}/${c.alerted} alerted customers)\n`,
+    )
+    for (const [t, v] of Object.entries(c.recallByTypology))
+      process.stdout.write(
+        `    recall    ${t.padEnd(24)} ${(v.recall * 100).toFixed(1).padStart(6)} % (${v.detected}/${v.suspicious})\n`,
+      )
+    for (const [t, v] of Object.entries(c.precisionByTypology))
+      process.stdout.write(
+        `    precision ${t.padEnd(24)} ${(v.precision * 100).toFixed(1).padStart(6)} % (${v.truePositives}/${v.alerted})\n`,
+      )
+  }
+  if (r.alerted.length > 0) {
+    process.stdout.write(`  alerted${r.alertedTruncated ? ` (first ${r.alerted.length})` : ''}:\n`)
+    for (const a of r.alerted)
+      process.stdout.write(
+        `    ${a.at}  ${a.subject.padEnd(14)} ${a.ruleId.padEnd(36)} ${a.cases.length > 0 ? a.cases.join(',') : '-'}\n`,
+      )
+  }
 }
 
 export function registerMonitoringCommands(program: Command): void {
@@ -87,6 +118,11 @@ export function registerMonitoringCommands(program: Command): void {
     .option('--start <date>', 'first day (UTC)', '2026-01-01')
     .option('--out <file>', 'write the transactions as NDJSON to this file')
     .option('--labels <file>', 'write the planted cases (labels) as JSON to this file')
+    .option('--parties <file>', 'write the account holders as JSON to this file')
+    .option(
+      '--config <name>',
+      'parameter ranges: classic (default), tuning or holdout (realistic variants and look-alikes)',
+    )
     .option('--load', 'store transactions, parties, labels and lists in the database (for backtests)')
     .option(
       '--load-parties',
@@ -101,6 +137,8 @@ export function registerMonitoringCommands(program: Command): void {
         start: string
         out?: string
         labels?: string
+        parties?: string
+        config?: string
         load?: boolean
         loadParties?: boolean
         tenant: string
@@ -110,6 +148,7 @@ export function registerMonitoringCommands(program: Command): void {
           days: int(opts.days, '--days', 1),
           seed: int(opts.seed, '--seed'),
           start: date(opts.start, '--start').getTime(),
+          ranges: rangesOf(opts.config),
         })
         const byType = new Map<string, number>()
         for (const c of data.cases) byType.set(c.typology, (byType.get(c.typology) ?? 0) + 1)
@@ -128,6 +167,10 @@ export function registerMonitoringCommands(program: Command): void {
         if (opts.labels) {
           createWriteStream(opts.labels).end(JSON.stringify(data.cases, null, 1))
           process.stdout.write(`wrote ${opts.labels}\n`)
+        }
+        if (opts.parties) {
+          createWriteStream(opts.parties).end(JSON.stringify(data.parties, null, 1))
+          process.stdout.write(`wrote ${opts.parties}\n`)
         }
         if (opts.load || opts.loadParties) {
           await withServices(async (s) => {
@@ -350,4 +393,5 @@ export function registerMonitoringCommands(program: Command): void {
         )
       }),
     )
+  registerMonitoringImport(program, txnFromJson)
 }

@@ -50,8 +50,48 @@ const pick = (row: Record<string, string>, ...keys: string[]): string | undefine
   return undefined
 }
 
-/** Screens each row of a CSV in one process (the index is built once); returns the exit code. */
-async function screenFile(path: string, tenant: string, thresholdText: string | undefined): Promise<boolean> {
+const DEFAULT_ID_COLUMN = 'identifiers'
+
+/** `--threshold`: the API's range (0.5–1); anything else is refused before any work is done. */
+function parseThreshold(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const t = Number(text)
+  if (text.trim() === '' || !(t >= 0.5 && t <= 1))
+    throw new AppError(
+      'SCREENING_THRESHOLD_INVALID',
+      'invalid',
+      `--threshold must be a number between 0.5 and 1, got "${text}"`,
+    )
+  return t
+}
+
+/** `--limit`: hits reported per name, 1–100 as in the API. */
+function parseLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const n = Number(text)
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 100)
+    throw new AppError(
+      'SCREENING_LIMIT_INVALID',
+      'invalid',
+      `--limit must be a whole number from 1 to 100, got "${text}"`,
+    )
+  return n
+}
+
+interface FileOptions {
+  readonly threshold: number | undefined
+  readonly limit: number | undefined
+  /** Column holding identifiers (passport, registration numbers; several separated by ";"). */
+  readonly idColumn: string
+}
+
+/**
+ * Screens each row of a CSV in one process (the index is built once); returns whether any row hit.
+ * Identifiers are read only from the column named by --id-column ("identifiers" by default): a
+ * column called "id" is usually the file's own record id, so it is echoed back as `id` on the
+ * row's output line, never matched against the lists' passport and registration numbers.
+ */
+async function screenFile(path: string, tenant: string, opts: FileOptions): Promise<boolean> {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -67,7 +107,14 @@ async function screenFile(path: string, tenant: string, thresholdText: string | 
       `${path}: line 1 must be a header with a "name" or "full_name" column`,
     )
   }
-  const threshold = thresholdText === undefined ? undefined : Number(thresholdText)
+  const idColumn = opts.idColumn.trim().toLowerCase()
+  if (opts.idColumn !== DEFAULT_ID_COLUMN && !header.includes(idColumn)) {
+    throw new AppError(
+      'SCREENING_FILE_MALFORMED',
+      'invalid',
+      `${path}: --id-column "${opts.idColumn}" is not a column of the header (${header.join(', ')})`,
+    )
+  }
   let anyHit = false
   await withServices(async (s) => {
     for (const r of rows.slice(1)) {
@@ -79,11 +126,12 @@ async function screenFile(path: string, tenant: string, thresholdText: string | 
         .split(';')
         .map((c) => c.trim())
         .filter(Boolean)
-      const ids = (pick(row, 'id', 'identifiers') ?? '')
+      const ids = (pick(row, idColumn) ?? '')
         .split(';')
         .map((c) => c.trim())
         .filter(Boolean)
       const subject = pick(row, 'subject', 'subject_id')
+      const rowId = idColumn === 'id' ? undefined : pick(row, 'id')
       let out: Record<string, unknown>
       try {
         const res = await s.screening.check(
@@ -95,11 +143,16 @@ async function screenFile(path: string, tenant: string, thresholdText: string | 
             ...(countries.length ? { countries } : {}),
             ...(ids.length ? { identifiers: ids } : {}),
           },
-          { ...(subject ? { subjectId: subject } : {}), ...(threshold !== undefined ? { threshold } : {}) },
+          {
+            ...(subject ? { subjectId: subject } : {}),
+            ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+            ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+          },
         )
         anyHit ||= res.hits.length > 0
         out = {
           line: r.line,
+          ...(rowId !== undefined ? { id: rowId } : {}),
           name,
           hits: res.hits.map((h) => ({
             listId: h.listId,
@@ -113,6 +166,7 @@ async function screenFile(path: string, tenant: string, thresholdText: string | 
       } catch (err) {
         out = {
           line: r.line,
+          ...(rowId !== undefined ? { id: rowId } : {}),
           name,
           error: err instanceof AppError ? { code: err.code, message: err.message } : String(err),
         }
@@ -123,6 +177,7 @@ async function screenFile(path: string, tenant: string, thresholdText: string | 
   return anyHit
 }
 
+
 export function registerScreeningCommands(program: Command): void {
   program
     .command('screen [name]')
@@ -131,8 +186,14 @@ export function registerScreeningCommands(program: Command): void {
     )
     .option(
       '--file <csv>',
-      'screen every row of a CSV with a header (name|full_name, dob|date_of_birth, country|nationality, type, id, subject); prints one JSON line per row',
+      'screen every row of a CSV with a header (name|full_name, dob|date_of_birth, country|nationality, type, identifiers, subject; a column "id" is echoed back, not matched); prints one JSON line per row',
     )
+    .option(
+      '--id-column <column>',
+      'with --file: the column holding identifiers to match exactly (several separated by ";")',
+      DEFAULT_ID_COLUMN,
+    )
+    .option('--limit <n>', 'at most this many hits per name (1–100, default 10)')
     .option('--dob <date>', 'date of birth: YYYY, YYYY-MM or YYYY-MM-DD')
     .option('--country <country...>', 'nationality or residence (name or ISO code); repeatable')
     .option('--type <type>', `person | entity | vessel | aircraft | unknown`, 'unknown')
@@ -155,13 +216,22 @@ export function registerScreeningCommands(program: Command): void {
           crypto?: string[]
           subject?: string
           threshold?: string
+          limit?: string
+          idColumn: string
           tenant: string
           json?: boolean
           failOnHit?: boolean
         },
       ) => {
+        // Options are checked before any file is read or any list is loaded.
+        const threshold = parseThreshold(opts.threshold)
+        const limit = parseLimit(opts.limit)
         if (opts.file) {
-          const anyHit = await screenFile(opts.file, opts.tenant, opts.threshold)
+          const anyHit = await screenFile(opts.file, opts.tenant, {
+            threshold,
+            limit,
+            idColumn: opts.idColumn,
+          })
           process.exitCode = anyHit && opts.failOnHit ? 3 : 0
           return
         }
@@ -173,14 +243,6 @@ export function registerScreeningCommands(program: Command): void {
           )
         if (!TYPES.includes(opts.type as SubjectType)) {
           throw new AppError('SCREENING_TYPE_INVALID', 'invalid', `--type must be one of ${TYPES.join(', ')}`)
-        }
-        const threshold = opts.threshold === undefined ? undefined : Number(opts.threshold)
-        if (threshold !== undefined && !(threshold >= 0.5 && threshold <= 1)) {
-          throw new AppError(
-            'SCREENING_THRESHOLD_INVALID',
-            'invalid',
-            '--threshold must be a number between 0.5 and 1',
-          )
         }
         const r = await withServices((s) =>
           s.screening.check(
@@ -196,6 +258,7 @@ export function registerScreeningCommands(program: Command): void {
             {
               ...(opts.subject ? { subjectId: opts.subject } : {}),
               ...(threshold !== undefined ? { threshold } : {}),
+              ...(limit !== undefined ? { limit } : {}),
             },
           ),
         )

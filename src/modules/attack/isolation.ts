@@ -117,6 +117,33 @@ const SEEDERS: Record<string, Seeder> = {
       readPath: `/v1/monitoring/rule-sets/${version}`,
     })
   },
+  async monitoringLabels(a, marker, add) {
+    const id = `atk_${randomBytes(6).toString('hex')}`
+    must(
+      await a.request('POST', '/v1/monitoring/history', {
+        body: {
+          labels: [
+            {
+              id,
+              typology: 'fan_in',
+              members: [marker],
+              primary: [marker],
+              start: '2026-01-01T00:00:00Z',
+              end: '2026-01-02T00:00:00Z',
+            },
+          ],
+        },
+      }),
+      'load monitoring history',
+      200,
+    )
+    add({
+      kind: 'monitoring label',
+      resources: ['/v1/monitoring/labels'],
+      id,
+      readPath: '/v1/monitoring/labels',
+    })
+  },
   async monitoringList(a, marker, add) {
     const name = `atk_${marker.slice(-12)}`.toLowerCase()
     must(

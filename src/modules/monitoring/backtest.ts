@@ -1,5 +1,6 @@
 import { dedupKey, MonitoringEngine } from './engine.js'
-import { DAY_MS, type MonTxn, type Party } from './monitoring.js'
+import { DAY_MS, LABEL_SLACK_MS, type MonTxn, type Party } from './monitoring.js'
+import { scoreCustomers, type CustomerScore } from './quality.js'
 import type { CompiledRuleSet, ListSnapshot } from './rules.js'
 
 /**
@@ -22,7 +23,21 @@ export interface AlertLike {
   readonly subject: string
   readonly at: number
   readonly ruleId: string
+  readonly typology?: string | undefined
 }
+
+/** One alert of a backtest: who, by which rule, when, and the labelled cases it falls in. */
+export interface AlertedEntry {
+  readonly subject: string
+  readonly ruleId: string
+  readonly typology: string | null
+  readonly at: string
+  /** Labelled cases the subject is a member of at that time (empty: a false positive, if labels exist). */
+  readonly cases: readonly string[]
+}
+
+/** Alerts listed per rule-set report (the counts above cover all of them). */
+export const ALERTED_LIST_MAX = 5_000
 
 export interface LabelScore {
   readonly cases: number
@@ -38,8 +53,7 @@ export interface LabelScore {
   readonly missed: readonly string[]
 }
 
-/** Days after a case's last transaction during which an alert still counts for it. */
-export const LABEL_SLACK_MS = 14 * DAY_MS
+export { LABEL_SLACK_MS }
 
 export function scoreAlerts(
   alerts: readonly AlertLike[],
@@ -108,6 +122,11 @@ export interface RuleSetReport {
   readonly alertsPerDay: Record<string, number>
   readonly outcomes: { allow: number; review: number; block: number }
   readonly labels?: LabelScore
+  /** Customer-level recall per planted typology and precision per rule typology (with labels). */
+  readonly customers?: CustomerScore
+  /** Who was alerted, in time order (at most ALERTED_LIST_MAX; `alertedTruncated` says when more). */
+  readonly alerted: readonly AlertedEntry[]
+  readonly alertedTruncated: boolean
 }
 
 export interface BacktestReport {
@@ -138,14 +157,29 @@ const newAcc = (): Acc => ({
 })
 
 function report(version: number, acc: Acc, labels: readonly CaseLabel[] | undefined): RuleSetReport {
+  const casesOf = new Map<string, CaseLabel[]>()
+  for (const c of labels ?? []) for (const m of c.members) casesOf.set(m, [...(casesOf.get(m) ?? []), c])
+  const alerted = acc.alerts.slice(0, ALERTED_LIST_MAX).map((a) => ({
+    subject: a.subject,
+    ruleId: a.ruleId,
+    typology: a.typology ?? null,
+    at: new Date(a.at).toISOString(),
+    cases: (casesOf.get(a.subject) ?? [])
+      .filter((c) => a.at >= c.start - DAY_MS && a.at <= c.end + LABEL_SLACK_MS)
+      .map((c) => c.id),
+  }))
   const base = {
     version,
     alerts: acc.alerts.length,
     hitsByRule: acc.hits,
     alertsPerDay: acc.perDay,
     outcomes: acc.outcomes,
+    alerted,
+    alertedTruncated: acc.alerts.length > ALERTED_LIST_MAX,
   }
-  return labels ? { ...base, labels: scoreAlerts(acc.alerts, labels) } : base
+  return labels
+    ? { ...base, labels: scoreAlerts(acc.alerts, labels), customers: scoreCustomers(acc.alerts, labels) }
+    : base
 }
 
 /** Incremental backtest: feed transactions in time order, then ask for the report. */
@@ -198,7 +232,8 @@ export class Backtester {
         active.hits[f.ruleId] = (active.hits[f.ruleId] ?? 0) + 1
         if (f.outcome === 'allow') continue
         const { key, open } = dedupKey(active.keys, f.ruleId, f.subject, t.at, this.dedupWindowMs)
-        if (open === undefined) addAlert(active, { subject: f.subject, at: t.at, ruleId: f.ruleId }, key)
+        if (open === undefined)
+          addAlert(active, { subject: f.subject, at: t.at, ruleId: f.ruleId, typology: f.typology }, key)
       }
     }
     return true

@@ -10,7 +10,7 @@ export { generateTransactions, TYPOLOGIES, DEFAULT_HIGH_RISK } from './generator
 export type { GeneratedData, GeneratorOptions, PlantedCase, Typology } from './generator.js'
 export { backtest, Backtester, scoreAlerts } from './backtest.js'
 export type { BacktestReport, RuleSetReport, CaseLabel, LabelScore } from './backtest.js'
-export { createMonitoring, checkTxn, alertPayload } from './monitoring.service.js'
+export { createMonitoring, checkTxn, checkLabel, alertPayload } from './monitoring.service.js'
 export type {
   Monitoring,
   MonitoringDeps,

@@ -28,3 +28,6 @@ export const invalidList = (message: string): AppError =>
 
 export const invalidRange = (message: string): AppError =>
   new AppError('MONITORING_RANGE_INVALID', 'invalid', message)
+
+export const invalidLabel = (message: string): AppError =>
+  new AppError('MONITORING_LABEL_INVALID', 'invalid', message)

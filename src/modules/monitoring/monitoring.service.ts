@@ -9,6 +9,7 @@ import { MonitoringEngine, type ExplainEntry, type ShadowResult } from './engine
 import {
   alertNotFound,
   badTransition,
+  invalidLabel,
   invalidList,
   invalidRange,
   invalidTxn,
@@ -33,7 +34,13 @@ import {
   type RuleSetRecord,
 } from './monitoring.store.js'
 import { createRuleProbe, type RuleProbe } from './rule-probe.js'
-import { checkRuleSet, compileRuleSet, ruleSetInvalid, type CompiledRuleSet, type RuleProblem } from './rules.js'
+import {
+  checkRuleSet,
+  compileRuleSet,
+  ruleSetInvalid,
+  type CompiledRuleSet,
+  type RuleProblem,
+} from './rules.js'
 
 export interface MonitoringDeps {
   readonly db: Db
@@ -117,6 +124,8 @@ export interface Monitoring {
     tenant: string,
     data: { txns: readonly MonTxn[]; parties?: readonly Party[]; labels?: readonly CaseLabel[] },
   ): Promise<{ transactions: number }>
+  /** Labelled cases (imported history, planted cases, confirmed investigations), by case id. */
+  listLabels(tenant: string): Promise<CaseLabel[]>
   backtest(tenant: string, req: BacktestRequest): Promise<BacktestReport>
   listAlerts(tenant: string, filter?: AlertFilter): Promise<AlertRecord[]>
   getAlert(tenant: string, alertId: string): Promise<AlertRecord>
@@ -128,6 +137,20 @@ export interface Monitoring {
 
 const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/
 const LIST_NAME_RE = /^[a-z][a-z0-9_]{0,63}$/
+
+/** Checks a labelled case (typology, member and primary accounts, time range). */
+export function checkLabel(l: CaseLabel): void {
+  const where = `label ${JSON.stringify(String(l.id).slice(0, 40))}`
+  if (!ID_RE.test(l.id)) throw invalidLabel(`${where}: id must be 1–128 chars of letters, digits, _ . : -`)
+  if (!/^[a-z][a-z0-9_]{0,63}$/.test(l.typology))
+    throw invalidLabel(`${where}: typology must be 1–64 chars of a-z, 0-9 and _, starting with a letter.`)
+  if (l.members.length === 0 || l.members.length > 1000 || !l.members.every((m) => ID_RE.test(m)))
+    throw invalidLabel(`${where}: members must list 1–1000 account ids.`)
+  if (l.primary.length === 0 || !l.primary.every((p) => l.members.includes(p)))
+    throw invalidLabel(`${where}: primary must list at least one account, each also a member.`)
+  if (!Number.isFinite(l.start) || !Number.isFinite(l.end) || l.start > l.end)
+    throw invalidLabel(`${where}: start and end must be times with start ≤ end.`)
+}
 
 /** Checks a transaction's shape (the API schema does most of this; the CLI and other modules too). */
 export function checkTxn(t: MonTxn): void {
@@ -478,6 +501,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
 
     async importHistory(tenant, data) {
       for (const t of data.txns) checkTxn(t)
+      for (const l of data.labels ?? []) checkLabel(l)
       if (data.parties) await store.upsertParties(tenant, data.parties)
       if (data.labels) await store.saveLabels(tenant, data.labels)
       const fresh = await db.transaction().execute((tx) => store.insertTransactions(tx, tenant, data.txns))
@@ -515,6 +539,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       for await (const t of store.transactions(tenant, from - warmup, to)) if (!b.feed(t)) break
       return b.report()
     },
+
+    listLabels: (tenant) => store.loadLabels(tenant),
 
     listAlerts: (tenant, filter = {}) => store.listAlerts(tenant, filter),
 

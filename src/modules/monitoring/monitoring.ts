@@ -121,6 +121,9 @@ export interface AlertDraft {
 
 export const DAY_MS = 86_400_000
 
+/** Days after a labelled case's last transaction during which an alert still counts for it. */
+export const LABEL_SLACK_MS = 14 * DAY_MS
+
 /** Round amounts: a whole multiple of 1,000 major units (100,000 minor units for 2-decimal currencies). */
 export const ROUND_UNIT_MINOR = 100_000
 

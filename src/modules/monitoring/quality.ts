@@ -1,5 +1,5 @@
-import { LABEL_SLACK_MS, type AlertLike, type CaseLabel } from './backtest.js'
-import { DAY_MS } from './monitoring.js'
+import type { AlertLike, CaseLabel } from './backtest.js'
+import { DAY_MS, LABEL_SLACK_MS } from './monitoring.js'
 
 /**
  * Customer-level detection quality, the figure an analyst team feels: how many of the suspicious

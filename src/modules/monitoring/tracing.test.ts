@@ -44,16 +44,19 @@ function engine(parties: Party[] = []): MonitoringEngine {
   return e
 }
 
-const fired = (e: MonitoringEngine, x: MonTxn): string[] => e.process(x).decision.fired.map((f) => f.ruleId)
+/** A budget no loaded test machine runs out of: a degraded decision would skip rules. */
+const SLOW = { budgetMs: 60_000 }
+const fired = (e: MonitoringEngine, x: MonTxn): string[] =>
+  e.process(x, SLOW).decision.fired.map((f) => f.ruleId)
 /** Detection rules only (scoring rules, outcome allow, raise no alert). */
 const alerting = (e: MonitoringEngine, x: MonTxn): string[] =>
   e
-    .process(x)
+    .process(x, SLOW)
     .decision.fired.filter((f) => f.outcome !== 'allow')
     .map((f) => f.ruleId)
 /** Reads txn / entity fields the rules see, without changing anything. */
 function explain(e: MonitoringEngine, x: MonTxn, ruleId: string): Record<string, unknown> {
-  const r = e.process(x, { apply: false, explain: true })
+  const r = e.process(x, { ...SLOW, apply: false, explain: true })
   return r.explain!.find((y) => y.ruleId === ruleId)!.features
 }
 
@@ -105,7 +108,7 @@ describe('same owner', () => {
       expect(f['txn.round']).toBe(false)
       expect(alerting(e, sweep)).toEqual([])
     }
-    const r = e.process(t(T0 + 5 * H, 'S1', 'P1', 100_000n, own), { apply: false, explain: true })
+    const r = e.process(t(T0 + 5 * H, 'S1', 'P1', 100_000n, own), { ...SLOW, apply: false, explain: true })
     expect(r.explain!.find((x) => x.ruleId === 'score.new_cp_large')!.fired).toBe(false)
     // the sweeps did not drain the inflow: the traced share is still 0
     expect(

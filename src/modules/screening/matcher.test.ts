@@ -1,20 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { combine, DEFAULT_PARAMS, dobEffect, ScreeningIndex, scoreNames, TokenStats } from './matcher.js'
-import type { ListEntry } from './screening.js'
+import { listEntry } from './testing.js'
 
-const entry = (key: string, names: string[], extra: Partial<ListEntry> = {}): ListEntry => ({
-  listId: 'ofac_sdn',
-  key,
-  type: 'person',
-  names: names.map((name, i) => ({ name, kind: i === 0 ? 'primary' : 'alias' })),
-  dobs: [],
-  countries: [],
-  identifiers: [],
-  cryptoAddresses: [],
-  programs: [],
-  ...extra,
-})
+const entry = listEntry
 
 function buildIndex(): ScreeningIndex {
   const index = new ScreeningIndex()
@@ -85,9 +74,11 @@ describe('ScreeningIndex', () => {
     // In Latin script "Cheng" vs "Chen" is only a near match: scored well below an exact name.
     expect(small.screen({ name: 'Cheng Zhu' })[0]!.score).toBeLessThan(0.95)
     expect(small.screen({ name: 'Chen Zhu' })[0]!.score).toBe(1)
-    // Han characters transliterate to exact pinyin: a different syllable is a different name.
-    expect(small.screen({ name: '朱成' })).toEqual([])
-    expect(small.screen({ name: '朱辰' })[0]?.entryKey).toBe('c1')
+    // Han characters transliterate to exact pinyin: a different syllable is a different name. (A
+    // two-character Han name against a Latin listing is capped below the default threshold:
+    // romanisation merges many names, see matcher.kinds.test.ts; hence the lower threshold here.)
+    expect(small.screen({ name: '朱成' }, { threshold: 0.7 })).toEqual([])
+    expect(small.screen({ name: '朱辰' }, { threshold: 0.7 })[0]?.entryKey).toBe('c1')
   })
 
   it('handles moved token boundaries ("AREFULLAHA REF")', () => {

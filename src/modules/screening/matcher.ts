@@ -16,7 +16,15 @@ import type {
   PartMatch,
   ScreeningQuery,
 } from './screening.js'
-import { editDistance, editSimilarity, jaroWinkler, phoneticKey, skeleton } from './similarity.js'
+import {
+  editDistance,
+  editSimilarity,
+  jaroWinkler,
+  phoneticKey,
+  sameShape,
+  skeleton,
+  vowelShape,
+} from './similarity.js'
 
 /**
  * The matcher: an in-memory index over every loaded name and alias, candidate retrieval through
@@ -31,6 +39,21 @@ export interface ScorerParams {
   /** Share of an unmatched token's weight that still counts against the score. */
   readonly unmatchedQueryWeight: number
   readonly unmatchedListWeight: number
+  /** …for a listed person's given names after the first (middle names, patronymics): a customer
+   *  often gives only the first of several given names. */
+  readonly interiorListWeight: number
+  /** …for a listed person's family name: a query holding only given names that a longer listed
+   *  name contains is not that person by name alone. */
+  readonly surnameListWeight: number
+  /** Similarity of two spellings of one name by their vowel shape ("mohamed" / "muhammad"). */
+  readonly shapeSimilarity: number
+  /** Highest name score of a short (≤ 3 syllables) Chinese/Korean/Japanese-script name against a
+   *  name in another script: romanisation merges many names into one spelling, so such a match
+   *  alerts only with an agreeing date of birth or country. */
+  readonly cjkShortCap: number
+  /** Highest name score when none of a listed person's family-name words is matched: given names
+   *  alone ("Miguel Angel") contained in a longer listed name do not name that person. */
+  readonly noSurnameCap: number
   /** Multiplier when two tokens start with different letters (and do not sound alike). */
   readonly firstLetterPenalty: number
   /** Weight multiplier of particles ("al", "bin", "van"). */
@@ -49,6 +72,11 @@ export const DEFAULT_PARAMS: ScorerParams = {
   tokenFloor: 0.75,
   unmatchedQueryWeight: 1,
   unmatchedListWeight: 0.5,
+  interiorListWeight: 0.2,
+  surnameListWeight: 1,
+  shapeSimilarity: 0.9,
+  cjkShortCap: 0.8,
+  noSurnameCap: 0.8,
   firstLetterPenalty: 0.9,
   particleWeight: 0.25,
   idfPower: 0.5,
@@ -112,22 +140,55 @@ export interface PreparedName {
   readonly cons: readonly boolean[]
   /** Han syllables: matched exactly or not at all. */
   readonly syl: readonly boolean[]
+  /** Vowel shapes (vowelShape) of the tokens. */
+  readonly shape: readonly string[]
+  /** Tokens transliterated from Han, Hangul or Kana. */
+  readonly cjk: readonly boolean[]
   readonly weights: readonly number[]
+  /** Share of each token's weight that counts against the score when it is left unmatched as a listed token. */
+  readonly missWeights: readonly number[]
+  /** Index of a listed person's first family-name token (tokens.length when not known). */
+  readonly surnameFrom: number
+  /** An organisation, vessel or aircraft: its short words are dictionary words, where a one-letter
+   *  difference is a slip more often than another name (unlike "chen" / "cheng"). */
+  readonly organisation: boolean
   readonly joined: string
   readonly removed: readonly string[]
 }
 
-export function prepareName(n: NormalizedName, stats: TokenStats, params: ScorerParams): PreparedName {
+export function prepareName(
+  n: NormalizedName,
+  stats: TokenStats,
+  params: ScorerParams,
+  type: SubjectType = 'unknown',
+): PreparedName {
   const tokens = n.tokens.map((t) => t.text).slice(0, 12)
   return {
     tokens,
     phon: tokens.map((t) => phoneticKey(t)),
     cons: n.tokens.slice(0, 12).map((t) => t.consonantal),
     syl: n.tokens.slice(0, 12).map((t) => t.syllable === true),
+    shape: tokens.map((t) => vowelShape(t)),
+    cjk: n.tokens.slice(0, 12).map((t) => t.cjk === true),
     weights: tokens.map((t) => stats.weight(t, params)),
+    missWeights: missWeights(tokens.length, n.surnameWords, params),
+    surnameFrom: n.surnameWords > 0 ? Math.max(1, tokens.length - n.surnameWords) : tokens.length,
+    organisation: type === 'entity' || type === 'vessel' || type === 'aircraft',
     joined: tokens.join(''),
     removed: n.removed,
   }
+}
+
+/**
+ * A person's name in reading order is given names then family name (surnameWords trailing tokens):
+ * a missing first given name or a missing family name weighs more than a missing middle name.
+ */
+function missWeights(n: number, surnameWords: number, params: ScorerParams): number[] {
+  const out = new Array<number>(n).fill(params.unmatchedListWeight)
+  if (surnameWords <= 0 || n < 2) return out
+  for (let j = 1; j < n; j++)
+    out[j] = j >= n - surnameWords ? params.surnameListWeight : params.interiorListWeight
+  return out
 }
 
 type How = PartMatch['how']
@@ -148,6 +209,9 @@ export function tokenSimilarity(
   bPhon: string,
   bCons: boolean,
   params: ScorerParams,
+  aShape?: string,
+  bShape?: string,
+  organisation = false,
 ): TokenSim {
   if (a === b) return { sim: 1, how: 'exact' }
   if (aCons !== bCons) {
@@ -185,12 +249,22 @@ export function tokenSimilarity(
     sim = Math.max(sim, short ? 0.88 : 0.92)
   }
   // Short tokens ("chen" / "cheng", "ali" / "ala") are whole different names more often than typos.
-  if (short) sim *= params.shortTokenFactor
+  if (short && !organisation) sim *= params.shortTokenFactor
   if (Math.max(la, lb) <= 3) sim = Math.min(sim, 0.82)
   // …except for two kinds of slip that rarely make another name: a doubled letter ("yyu" / "yu",
   // "hassan" / "hasan") and two neighbours swapped ("afiz" / "faiz").
   if (dist === 1 && Math.min(la, lb) >= 2 && undouble(a) === undouble(b)) sim = Math.max(sim, 0.9)
   else if (dist === 1 && la === lb && la >= 4 && sameLetters(a, b)) sim = Math.max(sim, 0.88)
+  // Two transliterations of one name: the same consonants with the vowels in the same places.
+  if (
+    sim < params.shapeSimilarity &&
+    aShape !== undefined &&
+    bShape !== undefined &&
+    sameShape(a, aShape, b, bShape)
+  ) {
+    sim = params.shapeSimilarity
+    how = 'phonetic'
+  }
   return { sim: Math.min(sim, 0.99), how }
 }
 
@@ -241,7 +315,8 @@ export function scoreNamePair(
   for (let i = 0; i < m; i++) {
     const memo = cache?.[i]
     for (let j = 0; j < n; j++) {
-      let t = memo?.get(c.tokens[j]!)
+      const key = c.organisation ? `\u0001${c.tokens[j]!}` : c.tokens[j]!
+      let t = memo?.get(key)
       if (!t) {
         t =
           (q.syl[i] || c.syl[j]) && q.tokens[i] !== c.tokens[j]
@@ -254,8 +329,11 @@ export function scoreNamePair(
                 c.phon[j]!,
                 c.cons[j]!,
                 params,
+                q.shape[i],
+                c.shape[j],
+                c.organisation,
               )
-        memo?.set(c.tokens[j]!, t)
+        memo?.set(key, t)
       }
       if (t.sim >= params.tokenFloor) pairs.push({ q0: i, q1: i, c0: j, c1: j, sim: t.sim, how: t.how })
       if (t.sim > best[i]!) best[i] = t.sim
@@ -337,9 +415,12 @@ export function scoreNamePair(
   for (let j = 0; j < n; j++) {
     if (usedC[j]) continue
     unmatchedList.push(c.tokens[j]!)
-    den += c.weights[j]! * params.unmatchedListWeight
+    den += c.weights[j]! * c.missWeights[j]!
   }
   let score = den > 0 ? num / den : 0
+  let familyMatched = c.surnameFrom >= n
+  for (let j = c.surnameFrom; j < n && !familyMatched; j++) if (usedC[j]) familyMatched = true
+  const cjk = cjkCap(q, c, params)
   // Token boundaries moved ("arefullaha ref" / "arefullah aref"): compare the joined letters too.
   if (
     q.joined.length >= 8 &&
@@ -349,7 +430,7 @@ export function scoreNamePair(
   ) {
     const joined = editSimilarity(q.joined, c.joined)
     if (joined >= 0.9 && joined * 0.97 > score) {
-      score = joined * 0.97
+      score = Math.min(joined * 0.97, cjk)
       return {
         score,
         parts: [
@@ -366,7 +447,16 @@ export function scoreNamePair(
       }
     }
   }
-  return { score, parts, unmatchedQuery, unmatchedList }
+  const cap = Math.min(cjk, familyMatched ? 1 : params.noSurnameCap)
+  return { score: Math.min(score, cap), parts, unmatchedQuery, unmatchedList }
+}
+
+/** A short name written in Han, Hangul or Kana on one side only (see ScorerParams.cjkShortCap). */
+function cjkCap(q: PreparedName, c: PreparedName, params: ScorerParams): number {
+  const shortCjk = (n: PreparedName): boolean => n.tokens.length <= 3 && n.cjk.every(Boolean)
+  const anyCjk = (n: PreparedName): boolean => n.cjk.some(Boolean)
+  if ((shortCjk(q) && !anyCjk(c)) || (shortCjk(c) && !anyCjk(q))) return params.cjkShortCap
+  return 1
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000
@@ -491,11 +581,14 @@ export class ScreeningIndex {
   private readonly vocab = new Map<string, number>()
   private readonly vocabTokens: string[] = []
   private readonly vocabPhon: string[] = []
+  private readonly vocabShape: string[] = []
   private readonly postings: number[][] = []
   private readonly phonIndex = new Map<string, number[]>()
   /** Most deletion keys belong to one token: a bare number then, an array only when shared (less garbage). */
   private readonly deleteIndex = new Map<string, number | number[]>()
   private readonly skeletonIndex = new Map<string, number[]>()
+  /** Vowel shapes of tokens of four letters or more: other transliterations of the same name. */
+  private readonly shapeIndex = new Map<string, number[]>()
   private readonly joinedIndex = new Map<string, number[]>()
   private readonly idIndex = new Map<string, number[]>()
   private readonly cryptoIndex = new Map<string, number[]>()
@@ -554,14 +647,14 @@ export class ScreeningIndex {
     if (this.built) return
     for (const p of this.pending) {
       const id = this.names.length
-      const prepared = prepareName(p.norm, this.stats, this.params)
+      const prepared = prepareName(p.norm, this.stats, this.params, this.entries[p.entry]!.type)
       const tids = new Int32Array(prepared.tokens.length)
       let total = 0
       for (const w of prepared.weights) total += w
       this.names.push({ entry: p.entry, kind: p.kind, display: p.display, prepared, tids, total })
       for (let i = 0; i < prepared.tokens.length; i++) {
         const tok = prepared.tokens[i]!
-        const tid = this.tokenId(tok, prepared.phon[i]!)
+        const tid = this.tokenId(tok, prepared.phon[i]!, prepared.shape[i]!)
         tids[i] = tid
         const post = this.postings[tid]!
         if (post[post.length - 1] !== id) post.push(id)
@@ -577,14 +670,16 @@ export class ScreeningIndex {
     this.built = true
   }
 
-  private tokenId(tok: string, phon: string): number {
+  private tokenId(tok: string, phon: string, shape: string): number {
     const existing = this.vocab.get(tok)
     if (existing !== undefined) return existing
     const id = this.vocabTokens.length
     this.vocab.set(tok, id)
     this.vocabTokens.push(tok)
     this.vocabPhon.push(phon)
+    this.vocabShape.push(shape)
     this.postings.push([])
+    if (tok.length >= 4) push(this.shapeIndex, shape, id)
     if (phon.length >= 3) push(this.phonIndex, phon, id)
     if (tok.length >= 4) for (const d of deletions(tok)) pushCompact(this.deleteIndex, d, id)
     const sk = skeleton(tok)
@@ -596,7 +691,7 @@ export class ScreeningIndex {
     const norm = normalizeName(query.name, query.type ?? 'unknown')
     return {
       query,
-      name: prepareName(norm, this.stats, this.params),
+      name: prepareName(norm, this.stats, this.params, query.type ?? 'unknown'),
       countries: (query.countries ?? [])
         .map((c) => countryCode(c))
         .filter((c): c is string => c !== undefined),
@@ -664,6 +759,8 @@ export class ScreeningIndex {
           this.vocabPhon[tid]!,
           false,
           this.params,
+          q.shape[i],
+          this.vocabShape[tid],
         )
         if (t.sim < this.params.tokenFloor) return
         share = t.sim
@@ -681,6 +778,7 @@ export class ScreeningIndex {
     }
     const phon = q.phon[i]!
     if (phon.length >= 3) for (const t of this.phonIndex.get(phon) ?? []) add(t, 0.8)
+    if (tok.length >= 4) for (const t of this.shapeIndex.get(q.shape[i]!) ?? []) add(t, 0.8)
     if (tok.length >= 4) {
       forIds(this.deleteIndex.get(tok), (t) => add(t, 0.8))
       for (let k = 0; k < tok.length; k++) {
@@ -905,8 +1003,8 @@ export function scoreNames(
   stats: TokenStats,
   params: ScorerParams = DEFAULT_PARAMS,
 ): number {
-  const pa = prepareName(normalizeName(a, type), stats, params)
-  const pb = prepareName(normalizeName(b, type), stats, params)
+  const pa = prepareName(normalizeName(a, type), stats, params, type)
+  const pb = prepareName(normalizeName(b, type), stats, params, type)
   return scoreNamePair(pa, pb, params).score
 }
 

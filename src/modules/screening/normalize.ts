@@ -1,4 +1,7 @@
 import anyAscii from 'any-ascii'
+import { correctLegalWords, LEGAL_FORMS, LEGAL_PHRASES, UNAMBIGUOUS_LEGAL } from './legal-forms.js'
+
+export { LEGAL_FORMS } from './legal-forms.js'
 
 /**
  * Name normalisation shared by list entries and queries, so both sides meet in the same form:
@@ -16,6 +19,8 @@ export interface NameToken {
   readonly consonantal: boolean
   /** A syllable transliterated from Han characters: pinyin is deterministic, so only exact agreement counts. */
   readonly syllable?: boolean
+  /** Transliterated from a Chinese, Korean or Japanese syllable (Han, Hangul, Kana). */
+  readonly cjk?: boolean
 }
 
 export interface NormalizedName {
@@ -24,6 +29,11 @@ export interface NormalizedName {
   readonly removed: readonly string[]
   /** Tokens joined with spaces, in reading order. */
   readonly text: string
+  /**
+   * How many trailing tokens are the family name: the words before the comma of "SURNAME, Given
+   * Names" (reordered to the end), else 1 for a person, else 0 (not known).
+   */
+  readonly surnameWords: number
 }
 
 export const HONORIFICS: ReadonlySet<string> = new Set([
@@ -121,138 +131,6 @@ export const HONORIFICS: ReadonlySet<string> = new Set([
   'governor',
 ])
 
-export const LEGAL_FORMS: ReadonlySet<string> = new Set([
-  'llc',
-  'ltd',
-  'limited',
-  'inc',
-  'incorporated',
-  'corp',
-  'corporation',
-  'co',
-  'company',
-  'plc',
-  'gmbh',
-  'ag',
-  'kg',
-  'ohg',
-  'ug',
-  'ev',
-  'sa',
-  'sas',
-  'sarl',
-  'sl',
-  'srl',
-  'spa',
-  'bv',
-  'nv',
-  'ab',
-  'as',
-  'asa',
-  'oy',
-  'oyj',
-  'aps',
-  'kft',
-  'zrt',
-  'doo',
-  'dd',
-  'ad',
-  'ead',
-  'ooo',
-  'oao',
-  'zao',
-  'pao',
-  'ao',
-  'tov',
-  'pjsc',
-  'ojsc',
-  'cjsc',
-  'jsc',
-  'pte',
-  'pty',
-  'llp',
-  'lp',
-  'fze',
-  'fzco',
-  'fzc',
-  'fzllc',
-  'dmcc',
-  'wll',
-  'bsc',
-  'saog',
-  'saoc',
-  'pjs',
-  'sdn',
-  'bhd',
-  'tbk',
-  'pt',
-  'cv',
-  'sae',
-  'sal',
-  'sak',
-  'kk',
-  'gk',
-  'nl',
-  'se',
-  'sp',
-  'zoo',
-  'sro',
-  'as',
-  'lda',
-  'ltda',
-  'eirl',
-  'sapi',
-  'sab',
-  'ltee',
-  'cia',
-  'establishment',
-  'est',
-  'aktiengesellschaft',
-  'aktiengeselschaft',
-  'kommanditgesellschaft',
-  'intl',
-  'int',
-  'group',
-  'holding',
-  'holdings',
-])
-
-/** Multi-word legal forms, matched as whole token runs. */
-const LEGAL_PHRASES: readonly (readonly string[])[] = [
-  ['sa', 'de', 'cv'],
-  ['s', 'de', 'rl', 'de', 'cv'],
-  ['s', 'de', 'rl'],
-  ['de', 'cv'],
-  ['sp', 'z', 'o', 'o'],
-  ['public', 'joint', 'stock', 'company'],
-  ['closed', 'joint', 'stock', 'company'],
-  ['open', 'joint', 'stock', 'company'],
-  ['joint', 'stock', 'company'],
-  ['limited', 'liability', 'company'],
-  ['limited', 'liability', 'partnership'],
-  ['private', 'limited', 'company'],
-  ['public', 'limited', 'company'],
-  ['obshchestvo', 's', 'ogranichennoi', 'otvetstvennostyu'],
-  ['obshchestvo', 's', 'ogranichennoy', 'otvetstvennostyu'],
-  ['aktsionernoe', 'obshchestvo'],
-  ['publichnoe', 'aktsionernoe', 'obshchestvo'],
-  ['zakrytoe', 'aktsionernoe', 'obshchestvo'],
-  ['otkrytoe', 'aktsionernoe', 'obshchestvo'],
-  ['sociedad', 'anonima'],
-  ['societe', 'anonyme'],
-  ['co', 'ltd'],
-  ['gesellschaft', 'mit', 'beschrankter', 'haftung'],
-  ['societatea', 'cu', 'raspundere', 'limitata'],
-  ['societe', 'a', 'responsabilite', 'limitee'],
-  ['sociedad', 'de', 'responsabilidad', 'limitada'],
-  ['societa', 'a', 'responsabilita', 'limitata'],
-  ['societa', 'per', 'azioni'],
-  ['naamloze', 'vennootschap'],
-  ['besloten', 'vennootschap'],
-  ['limited', 'liability', 'company'],
-  ['aktsionernoye', 'obshchestvo'],
-]
-
 /** Particles that carry little identity ("al", "bin", "van"): kept, but weighed low by the scorer. */
 export const PARTICLES: ReadonlySet<string> = new Set([
   'al',
@@ -339,7 +217,11 @@ function stripDiacritics(s: string): string {
 const APOSTROPHES = /['`"\u00b4\u02bb\u02bc\u02be\u02bf\u2018\u2019\u201c\u201d]/g
 
 /** ASCII-folds one whitespace-free word; CJK characters become space-separated syllables. */
-function foldWord(word: string, syllables?: Set<string>): { text: string; consonantal: boolean } {
+function foldWord(
+  word: string,
+  syllables?: Set<string>,
+  cjk?: Set<string>,
+): { text: string; consonantal: boolean } {
   if (SYLLABIC.test(word)) {
     let out = ''
     for (const ch of word) {
@@ -350,6 +232,7 @@ function foldWord(word: string, syllables?: Set<string>): { text: string; conson
       let syl = anyAscii(ch)
       if (HAN.test(ch)) syllables?.add(syl.toLowerCase())
       else if (HANGUL.test(ch)) syl = koreanAsListed(syl)
+      cjk?.add(syl.toLowerCase())
       out += ` ${syl} `
     }
     return { text: out, consonantal: false }
@@ -398,56 +281,24 @@ function looksLikeLegalTail(words: readonly string[]): boolean {
  * "PUTIN, Vladimir" → "vladimir putin" for people (and for unknown types when the parts are
  * short and carry no legal form); "CIMEX, S.A." stays in order.
  */
-function reorder(folded: string, type: SubjectType): string {
+function reorder(folded: string, type: SubjectType): { text: string; surnameWords: number } {
   const commas = folded.split(',')
-  if (commas.length !== 2) return folded.replace(/,/g, ' ')
+  if (commas.length !== 2) return { text: folded.replace(/,/g, ' '), surnameWords: type === 'person' ? 1 : 0 }
   const [before = '', after = ''] = commas.map((p) => p.trim())
   const bw = before.split(' ').filter(Boolean)
   const aw = after.split(' ').filter(Boolean)
-  if (bw.length === 0 || aw.length === 0 || looksLikeLegalTail(aw)) return `${before} ${after}`
+  if (bw.length === 0 || aw.length === 0 || looksLikeLegalTail(aw))
+    return { text: `${before} ${after}`, surnameWords: type === 'person' ? 1 : 0 }
   const personLike =
     type === 'person' ||
     (type === 'unknown' &&
       bw.length <= 3 &&
       aw.length <= 4 &&
       ![...bw, ...aw].some((w) => LEGAL_FORMS.has(w)))
-  return personLike ? `${after} ${before}` : `${before} ${after}`
+  return personLike
+    ? { text: `${after} ${before}`, surnameWords: bw.length }
+    : { text: `${before} ${after}`, surnameWords: 0 }
 }
-
-/** Legal-form words unlikely to be part of a person's name: stripped anywhere even when the type is unknown. */
-const UNAMBIGUOUS_LEGAL = new Set([
-  'llc',
-  'ltd',
-  'limited',
-  'inc',
-  'incorporated',
-  'corp',
-  'corporation',
-  'company',
-  'plc',
-  'gmbh',
-  'ooo',
-  'oao',
-  'zao',
-  'pao',
-  'pjsc',
-  'ojsc',
-  'cjsc',
-  'jsc',
-  'llp',
-  'fze',
-  'fzco',
-  'fzc',
-  'fzllc',
-  'sarl',
-  'srl',
-  'spa',
-  'bhd',
-  'ltda',
-  'dmcc',
-  'wll',
-  'aktiengesellschaft',
-])
 
 /**
  * People lose honorifics anywhere; entities lose legal forms anywhere; for an unknown type only
@@ -470,6 +321,7 @@ const PHRASE_STARTS = new Set(LEGAL_PHRASES.map((p) => p[0]!))
 export function normalizeName(input: string, type: SubjectType = 'unknown'): NormalizedName {
   const consonantalWords = new Set<string>()
   const syllables = new Set<string>()
+  const cjk = new Set<string>()
   let ascii: string
   if (PRINTABLE_ASCII.test(input)) ascii = input
   else {
@@ -477,7 +329,7 @@ export function normalizeName(input: string, type: SubjectType = 'unknown'): Nor
     const folded: string[] = []
     for (const w of decomposed.split(/\s+/)) {
       if (!w) continue
-      const f = foldWord(w, syllables)
+      const f = foldWord(w, syllables, cjk)
       folded.push(f.text)
       if (f.consonantal) for (const t of cleanAscii(f.text).split(/[ ,]+/)) if (t) consonantalWords.add(t)
     }
@@ -485,18 +337,21 @@ export function normalizeName(input: string, type: SubjectType = 'unknown'): Nor
   }
   const ordered = reorder(cleanAscii(ascii), type)
   const removed: string[] = []
-  let words = ordered.split(' ').filter(Boolean)
+  let words = ordered.text.split(' ').filter(Boolean)
+  // A misspelt legal form ("LIMTED", "JOINT STOK COMPANY") is read as the form, then dropped like one.
+  if (type === 'entity' || type === 'unknown') words = correctLegalWords(words)
   if (type !== 'person' && words.some((w) => PHRASE_STARTS.has(w))) words = stripLegalPhrases(words, removed)
   const kept = stripWords(words, type, removed)
   // Never strip a name down to nothing ("Limited", "General"): keep the words then.
   const final = kept.length > 0 ? kept : words
   if (kept.length === 0) removed.length = 0
-  const tokens = final.map((t) =>
-    syllables.has(t)
-      ? { text: t, consonantal: false, syllable: true }
-      : { text: t, consonantal: consonantalWords.has(t) },
-  )
-  return { tokens, removed, text: final.join(' ') }
+  const tokens = final.map((t): NameToken => {
+    if (syllables.has(t)) return { text: t, consonantal: false, syllable: true, cjk: true }
+    if (cjk.has(t)) return { text: t, consonantal: false, cjk: true }
+    return { text: t, consonantal: consonantalWords.has(t) }
+  })
+  const surnameWords = final.length > 1 ? Math.min(ordered.surnameWords, final.length - 1) : 0
+  return { tokens, removed, text: final.join(' '), surnameWords }
 }
 
 /** Identifiers (passport numbers, registration numbers) compared exactly after this. */

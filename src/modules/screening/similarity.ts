@@ -187,3 +187,62 @@ export function skeleton(token: string): string {
   }
   return out
 }
+
+const VOWELS = 'aeiou'
+
+/**
+ * The shape of a transliterated name: its consonants in order, with "." where a vowel (or a run
+ * of vowels) stands. Transliterations of one name (Arabic, Persian, Turkic, Slavic into Latin)
+ * disagree about which vowel to write, whether to double a consonant, and how to spell a few
+ * sounds, but rarely about the consonants or where the vowels go: "muhammad", "mohammed",
+ * "mohamed" → "m.h.m.d"; "yusuf", "youssef" → "y.s.f"; "hussein", "husayn" → "h.s.yn" while
+ * "hasan" → "h.s.n" and "mahmud" → "m.hm.d" stay apart. Folded: ph→f, q/ck/c→k (c before a
+ * vowel other than e/i), x→ks, dj→j, ch/sh/sch→S, kh→H, th→t, d/t at the end → d; a final silent
+ * e; h after a vowel at the end; "y" after a consonant is a vowel, "i"/"y" after a vowel and
+ * before a consonant or at the end is the consonant y (ai/ay/ei/ey → "ay").
+ */
+export function vowelShape(token: string): string {
+  let s = token
+    .replace(/x/g, 'ks')
+    .replace(/sch|sh|ch/g, 'S')
+    .replace(/kh/g, 'H')
+    .replace(/ph/g, 'f')
+    .replace(/th/g, 't')
+    .replace(/dj/g, 'j')
+    .replace(/ck|q/g, 'k')
+    .replace(/c(?=[aou]|[^aeiouy]|$)/g, 'k')
+    .replace(/iy$/, 'i')
+  if (s.length >= 5 && s.endsWith('e') && !VOWELS.includes(s[s.length - 2]!)) s = s.slice(0, -1)
+  if (s.length >= 4 && s.endsWith('h') && VOWELS.includes(s[s.length - 2]!)) s = s.slice(0, -1)
+  let out = ''
+  let prevVowel = false
+  for (let i = 0; i < s.length; i++) {
+    let c = s[i]!
+    if (c === 't' && i === s.length - 1) c = 'd'
+    const next = s[i + 1]
+    let vowel = VOWELS.includes(c)
+    if (c === 'y') vowel = i > 0 && !prevVowel
+    else if (c === 'i' && prevVowel && (next === undefined || !VOWELS.includes(next))) {
+      c = 'y'
+      vowel = false
+    }
+    if (vowel) {
+      if (!prevVowel) out += '.'
+    } else {
+      const ch = c === 'i' ? 'y' : c
+      if (out[out.length - 1] !== ch) out += ch
+    }
+    prevVowel = vowel
+  }
+  return out
+}
+
+/** Two tokens are spellings of one name by their shapes (vowelShape): the same shape, at least
+ *  four letters each, and three consonants or the same first letter (a skeleton of two consonants
+ *  alone is too common: "amin" / "iman"). */
+export function sameShape(a: string, aShape: string, b: string, bShape: string): boolean {
+  if (aShape !== bShape || a.length < 4 || b.length < 4) return false
+  let consonants = 0
+  for (let i = 0; i < aShape.length; i++) if (aShape[i] !== '.') consonants++
+  return consonants >= 3 || (consonants === 2 && a[0] === b[0])
+}
