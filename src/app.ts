@@ -43,9 +43,17 @@ import {
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
 import { createBankingServices } from './banking-providers.js'
-import { createParties, partiesEvents, partyOfSubject, type Parties } from './modules/parties/index.js'
+import {
+  createListRefresher,
+  createParties,
+  partiesEvents,
+  partyOfSubject,
+  type ListRefresher,
+  type Parties,
+} from './modules/parties/index.js'
 import { moneyExecutors } from './money-executors.js'
 import { systemClock, type Clock } from './shared/clock.js'
+import { everyWithoutOverlap } from './shared/interval.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
 import { systemIds, type IdGenerator } from './shared/ids.js'
@@ -84,6 +92,8 @@ export interface AppServices {
   readonly banking: Banking
   /** Customers and counterparties: encrypted details, risk rating, screening, holds on money movement. */
   readonly parties: Parties
+  /** Sanctions list sources (MONETA_LISTS_*): fetched on a schedule, checked, imported, parties rescreened. */
+  readonly lists: ListRefresher
   /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
   readonly cases: Cases
 }
@@ -301,6 +311,18 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     },
     executors: moneyExecutors(payments, banking),
   })
+  const lists = createListRefresher({
+    db: db.db,
+    clock,
+    ids,
+    outbox: events.outbox,
+    logger,
+    audit,
+    screening,
+    sources: config.lists.sources,
+    tenants: () => platform.tenantIds(),
+    fetchTimeoutMs: config.lists.fetchTimeoutMs,
+  })
   // Case actions are audited in the change's transaction (ADR 0211: the entry commits with the change).
   const cases = createCases({
     db: db.db,
@@ -372,6 +394,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     gatewayWebhooks,
     banking,
     parties,
+    lists,
     cases,
   }
 }
@@ -422,31 +445,23 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       bankPoll.unref()
       timers.push(bankPoll)
       // Payments whose gateway outcome is unknown (timeouts, crashes mid-call) are settled by asking it.
-      let sweeping = false
-      const paymentSweep = setInterval(() => {
-        if (sweeping) return
-        sweeping = true
-        services.payments
-          .sweep()
-          .catch((err: unknown) => services.logger.error({ err }, 'payment sweep failed'))
-          .finally(() => (sweeping = false))
-      }, config.payments.sweepMs)
-      paymentSweep.unref()
-      timers.push(paymentSweep)
+      timers.push(
+        everyWithoutOverlap(
+          config.payments.sweepMs,
+          () => services.payments.sweep(),
+          (err) => services.logger.error({ err }, 'payment sweep failed'),
+        ),
+      )
       // Scheduled reconciliation (MONETA_RECONCILE_INTERVAL_MS): the last complete day, once per gateway and tenant.
       const reconcileEvery = config.payments.reconcileIntervalMs
       if (reconcileEvery !== undefined) {
-        let reconciling = false
-        const reconcile = setInterval(() => {
-          if (reconciling) return
-          reconciling = true
-          services.reconciliation
-            .runDue()
-            .catch((err: unknown) => services.logger.error({ err }, 'scheduled reconciliation failed'))
-            .finally(() => (reconciling = false))
-        }, reconcileEvery)
-        reconcile.unref()
-        timers.push(reconcile)
+        timers.push(
+          everyWithoutOverlap(
+            reconcileEvery,
+            () => services.reconciliation.runDue(),
+            (err) => services.logger.error({ err }, 'scheduled reconciliation failed'),
+          ),
+        )
       }
       // With a webhook secret, the sandbox sends its events (captures, refunds, disputes) as signed
       // webhooks to our own endpoint, like a real gateway, so `npm start` exercises the whole path.
@@ -517,6 +532,17 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         services.cases.startConsumer(services.events.bus, services.events.inbox, config.cases.sources).then(
           (sub) => subscriptions.push(sub),
           (err: unknown) => services.logger.error({ err }, 'cases alert consumer failed to start'),
+        )
+      }
+      // Sanctions lists refreshed on a schedule (MONETA_LISTS_REFRESH_MS, default daily; the first run one
+      // period after start, so a restart loop never hammers the publishers). Refusals keep the active snapshot.
+      if (config.lists.refreshMs > 0 && config.lists.sources.length > 0) {
+        timers.push(
+          everyWithoutOverlap(
+            config.lists.refreshMs,
+            () => services.lists.refresh(),
+            (err) => services.logger.error({ err }, 'sanctions list refresh failed'),
+          ),
         )
       }
       // A list update's rescreen hits on parties' names make them possible matches (parties.party.screened.v1).

@@ -54,6 +54,8 @@ export interface Config {
   readonly payments: PaymentsConfig
   /** Compliance cases (docs/cases.md): alert sources, SLA per kind, four-eyes threshold. */
   readonly cases: CasesConfig
+  /** Sanctions list sources fetched on a schedule and by `moneta lists refresh` (docs/parties.md). */
+  readonly lists: ListsConfig
 }
 
 export interface CasesConfig {
@@ -295,6 +297,14 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_BANKING_POLL_MS: 'bankingPollMs',
   MONETA_PUBLIC_URL: 'publicUrl',
   MONETA_CASES_SOURCES: 'casesSources',
+  MONETA_LISTS_SOURCES: 'listsSources',
+  MONETA_LISTS_REFRESH_MS: 'listsRefreshMs',
+  MONETA_LISTS_FETCH_TIMEOUT_MS: 'listsFetchTimeoutMs',
+  MONETA_LISTS_URL_OFAC_SDN: 'listsUrlOfacSdn',
+  MONETA_LISTS_URL_OFAC_CONS: 'listsUrlOfacCons',
+  MONETA_LISTS_URL_UN: 'listsUrlUn',
+  MONETA_LISTS_URL_EU: 'listsUrlEu',
+  MONETA_LISTS_URL_UK: 'listsUrlUk',
   MONETA_CASES_SLA_HOURS: 'casesSlaHours',
   MONETA_CASES_STRONG_MATCH: 'casesStrongMatch',
 }
@@ -456,6 +466,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(get('MONETA_TRUST_PROXY')),
     banking: bankingConfig(get, int, bool, problems, env.NODE_ENV === 'production'),
     cases: casesConfig(get, problems),
+    lists: listsConfig(get, int, problems),
     payments: {
       sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),
       sweepAfterMs: int('MONETA_PAYMENTS_SWEEP_AFTER_MS', 60_000, 0, 24 * 3_600_000),
@@ -733,4 +744,86 @@ function casesConfig(get: (name: string) => string | undefined, problems: string
     slaHours,
     strongMatchScore: Number.isFinite(strong) && strong > 0 && strong <= 1 ? strong : 0.9,
   }
+}
+
+/** One sanctions list source: where its files are and how to read them. */
+export interface ListSourceConfig {
+  readonly id: 'ofac_sdn' | 'ofac_cons' | 'un' | 'eu' | 'uk'
+  readonly format: 'ofac-csv' | 'ofac-cons-csv' | 'un-xml' | 'eu-xml' | 'uk-csv'
+  /** The file URL, or for OFAC CSV sets the directory URL the file names are appended to. */
+  readonly url: string
+  /** OFAC CSV sets: the files fetched from `url`. */
+  readonly files?: readonly string[]
+}
+
+export interface ListsConfig {
+  readonly sources: readonly ListSourceConfig[]
+  /** Period of the scheduled refresh (MONETA_LISTS_REFRESH_MS, default daily; 0 = off). */
+  readonly refreshMs: number
+  readonly fetchTimeoutMs: number
+}
+
+/** The publishers' official download locations (override each with MONETA_LISTS_URL_<ID>). */
+export const DEFAULT_LIST_SOURCES: readonly ListSourceConfig[] = [
+  {
+    id: 'ofac_sdn',
+    format: 'ofac-csv',
+    url: 'https://www.treasury.gov/ofac/downloads/',
+    files: ['sdn.csv', 'add.csv', 'alt.csv', 'sdn_comments.csv'],
+  },
+  {
+    id: 'ofac_cons',
+    format: 'ofac-cons-csv',
+    url: 'https://www.treasury.gov/ofac/downloads/consolidated/',
+    files: ['cons_prim.csv', 'cons_add.csv', 'cons_alt.csv', 'cons_comments.csv'],
+  },
+  { id: 'un', format: 'un-xml', url: 'https://scsanctions.un.org/resources/xml/en/consolidated.xml' },
+  {
+    id: 'eu',
+    format: 'eu-xml',
+    url: 'https://webgate.ec.europa.eu/fsd/fsf/public/files/xmlFullSanctionsList_1_1/content?token=dG9rZW4tMjAxNw',
+  },
+  {
+    id: 'uk',
+    format: 'uk-csv',
+    url: 'https://ofsistorage.blob.core.windows.net/publishlive/2022format/ConList.csv',
+  },
+]
+
+function listsConfig(
+  get: (name: string) => string | undefined,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+): ListsConfig {
+  const ids = DEFAULT_LIST_SOURCES.map((x) => x.id)
+  const raw = get('MONETA_LISTS_SOURCES')
+  let enabled: readonly string[] = ids
+  if (raw !== undefined) {
+    const list =
+      raw === 'none'
+        ? []
+        : raw
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+    const bad = list.filter((x) => !(ids as readonly string[]).includes(x))
+    if (bad.length > 0)
+      problems.push(
+        `MONETA_LISTS_SOURCES: unknown source "${bad.join(', ')}"; use ${ids.join(', ')} or none.`,
+      )
+    else enabled = list
+  }
+  const sources = DEFAULT_LIST_SOURCES.filter((x) => enabled.includes(x.id)).map((x) => {
+    const name = `MONETA_LISTS_URL_${x.id.toUpperCase()}`
+    const url = get(name)
+    if (url !== undefined && !/^https?:\/\/\S+$/.test(url)) {
+      problems.push(`${name} must be an http(s) URL, got "${url}".`)
+      return x
+    }
+    return url ? { ...x, url } : x
+  })
+  const refreshMs = int('MONETA_LISTS_REFRESH_MS', 86_400_000, 0, 30 * 86_400_000)
+  if (refreshMs > 0 && refreshMs < 60_000)
+    problems.push(`MONETA_LISTS_REFRESH_MS must be 0 (off) or at least 60000, got ${refreshMs}.`)
+  return { sources, refreshMs, fetchTimeoutMs: int('MONETA_LISTS_FETCH_TIMEOUT_MS', 120_000, 1_000, 600_000) }
 }

@@ -16,6 +16,7 @@ import { registerOperatorCommands } from './commands/operators.js'
 import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
+import { registerPartiesCommands } from './commands/parties.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
 const program = new Command('moneta')
@@ -38,6 +39,7 @@ registerOperatorCommands(program)
 registerAttackCommands(program)
 registerBankingCommands(program)
 registerCasesCommands(program)
+registerPartiesCommands(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -3,6 +3,7 @@ import type { AppServices } from '../../app.js'
 import { LIST_IDS, MAX_BATCH, type CheckResult, type ScreeningQuery } from '../../modules/screening/index.js'
 import { tenantOf, type ApiApp } from '../server.js'
 import { actorOf } from './parties.js'
+import { NO_LISTS_WARNING } from '../../modules/parties/index.js'
 
 const ErrorResponse = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
@@ -105,6 +106,9 @@ const CheckResponse = Type.Object({
   alertsCreated: Type.Integer(),
   threshold: Type.Number(),
   listsLoaded: Type.Integer(),
+  warning: Type.Optional(
+    Type.String({ description: 'Set when no list is loaded: an empty answer then means nothing' }),
+  ),
 })
 
 const DecisionBody = Type.Object(
@@ -144,7 +148,11 @@ function toQuery(b: QueryBody): ScreeningQuery {
   }
 }
 
-const view = (r: CheckResult): Static<typeof CheckResponse> => r as unknown as Static<typeof CheckResponse>
+const view = (r: CheckResult): Static<typeof CheckResponse> =>
+  ({
+    ...r,
+    ...(r.listsLoaded === 0 ? { warning: NO_LISTS_WARNING } : {}),
+  }) as unknown as Static<typeof CheckResponse>
 
 export function registerScreeningRoutes(app: ApiApp, services: AppServices): void {
   const s = services.screening

@@ -25,29 +25,27 @@ export async function applyListHit(ctx: PartiesContext, tenant: string, a: Party
   const { row } = await ctx.load(ctx.db, tenant, a.partyId).catch(() => ({ row: undefined }))
   if (!row || row.screeningHits.some((h) => h.listId === a.listId && h.entryKey === a.entryKey)) return false
   const listsLoaded = (await ctx.screening.listStatus(tenant)).length
-  await ctx.db
-    .transaction()
-    .execute((tx) =>
-      applyScreening(
-        ctx,
-        tx,
-        tenant,
-        a.partyId,
-        [
-          {
-            subjectId: a.subjectId,
-            listId: a.listId,
-            entryKey: a.entryKey,
-            score: a.score,
-            alertId: a.alertId,
-          },
-        ],
-        listsLoaded,
-        'list_update',
-        SYSTEM,
-        { merge: true },
-      ),
-    )
+  await ctx.db.transaction().execute((tx) =>
+    applyScreening(
+      ctx,
+      tx,
+      tenant,
+      a.partyId,
+      [
+        {
+          subjectId: a.subjectId,
+          listId: a.listId,
+          entryKey: a.entryKey,
+          score: a.score,
+          alertId: a.alertId,
+        },
+      ],
+      listsLoaded,
+      'list_update',
+      SYSTEM,
+      { merge: true },
+    ),
+  )
   return true
 }
 

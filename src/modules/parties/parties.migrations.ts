@@ -79,4 +79,29 @@ const core: Migration = {
   },
 }
 
-export const partiesMigrations: NamedMigrations = { '0900_parties_core': core }
+// Each fetch of a configured sanctions list source, per tenant it serves: imported, unchanged or refused
+// (with why). `moneta lists sources` and /health read the latest; a refusal also raises an alert event.
+const listFetches: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE list_fetches (
+        tenant_id   text NOT NULL,
+        fetch_id    text NOT NULL,
+        source_id   text NOT NULL,
+        status      text NOT NULL CHECK (status IN ('imported', 'unchanged', 'refused')),
+        reason      text,
+        detail      text,
+        entry_count integer,
+        snapshot_id text,
+        fetched_at  timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, fetch_id)
+      )`,
+      `CREATE INDEX list_fetches_by_source ON list_fetches (tenant_id, source_id, fetched_at)`,
+    ])
+  },
+}
+
+export const partiesMigrations: NamedMigrations = {
+  '0900_parties_core': core,
+  '0901_parties_list_fetches': listFetches,
+}

@@ -16,6 +16,8 @@ export interface ApiKeyPrincipal {
 
 export interface Platform {
   ensureTenant(tenantId: string, name: string): Promise<void>
+  /** Every tenant id (scheduled jobs that serve all tenants, e.g. sanctions list refresh). */
+  tenantIds(): Promise<string[]>
   /** Creates a key and returns it in clear once; only its SHA-256 is stored. */
   createApiKey(tenantId: string, opts?: { scopes?: string[]; plaintext?: string }): Promise<string>
   /** Registers a known key (MONETA_API_KEY) unless it is already stored. Returns true when added. */
@@ -38,6 +40,10 @@ export function createPlatform(db: Db, clock: Clock = systemClock): Platform {
   return {
     async ensureTenant(tenantId, name) {
       await q(sql`INSERT INTO tenants (tenant_id, name) VALUES (${tenantId}, ${name}) ON CONFLICT DO NOTHING`)
+    },
+    async tenantIds() {
+      const r = await q(sql<{ tenant_id: string }>`SELECT tenant_id FROM tenants ORDER BY tenant_id`)
+      return r.rows.map((x) => x.tenant_id)
     },
     async createApiKey(tenantId, opts = {}) {
       const key = opts.plaintext ?? generateApiKey()

@@ -17,7 +17,7 @@ export { parseListSource, readListSource, detectFormat } from './loaders/source.
 export type { ListSource } from './loaders/source.js'
 export { parseCsv as parseCsvRows } from './loaders/csv.js'
 export { ListFormatError } from './screening.errors.js'
-export { createScreening, subjectFingerprint, MAX_BATCH } from './screening.service.js'
+export { createScreening, subjectFingerprint, sourceDigest, MAX_BATCH } from './screening.service.js'
 export type {
   Screening,
   ScreeningDeps,

@@ -134,6 +134,14 @@ interface TenantIndex {
 
 const sha256 = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex')
 
+/** The identity of a list source's content: SHA-256 over its files (names and bytes, in name order). */
+export function sourceDigest(source: ListSource): string {
+  const digest = createHash('sha256')
+  for (const [name, buf] of [...source.files.entries()].sort((a, b) => a[0].localeCompare(b[0])))
+    digest.update(name).update(buf)
+  return digest.digest('hex')
+}
+
 /** What makes a subject "changed" for the false-positive memory: its normalised screened fields. */
 export function subjectFingerprint(q: ScreeningQuery): string {
   return sha256(
@@ -261,14 +269,10 @@ export function createScreening(deps: ScreeningDeps): Screening {
     async importList(tenantId, source, opts = {}) {
       const parsed = parseListSource(source, opts.format)
       opts.onParsed?.(parsed.entries.length)
-      const digest = createHash('sha256')
-      for (const [name, buf] of [...source.files.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
-        digest.update(name).update(buf)
-      }
       return service.importParsed(
         tenantId,
         parsed,
-        { source: source.name, sha256: digest.digest('hex') },
+        { source: source.name, sha256: sourceDigest(source) },
         opts,
       )
     },
