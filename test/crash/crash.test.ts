@@ -7,6 +7,7 @@
  *   1. the server is SIGKILLed twice and restarted;
  *   2. every database connection of its (own) database is terminated;
  *   3. its redis-server is killed and restarted empty.
+ * and `moneta keys reencrypt` is SIGKILLed mid-way after a key rotation, then run again.
  * Then: `ledger verify` ok; every acknowledged operation applied exactly once (ledger balance, the
  * gateway's own record of captures and refunds); every retried key answers its original outcome;
  * every webhook answered 2xx applied (the gateway's amounts match ours); nothing left processing,
@@ -14,7 +15,7 @@
  * Runs against a database it creates (and drops) and a redis-server it starts: shared services
  * other suites use are never disturbed. Needs MONETA_TEST_DATABASE_URL and `redis-server`.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -326,4 +327,82 @@ describe.skipIf(!baseUrl || !hasRedisServer)('crash safety of moneta start [post
       await db.end()
     }
   }, 180_000)
+
+  it('key re-encryption SIGKILLed mid-way resumes where it stopped and moves every row', async () => {
+    const luhn = (body: string) => {
+      let sum = 0
+      for (let i = 0; i < body.length; i++) {
+        let d = Number(body[body.length - 1 - i])
+        if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2
+        sum += d
+      }
+      return `${body}${(10 - (sum % 10)) % 10}`
+    }
+    const CARDS = 200
+    for (let i = 0; i < CARDS; i++) {
+      const r = await untilAnswered(
+        'POST',
+        '/v1/vault/cards',
+        { pan: luhn(`4000${String(i).padStart(11, '0')}`) },
+        `card-${i}`,
+      )
+      expect([200, 201]).toContain(r.status)
+    }
+    const env = {
+      DATABASE_URL: dbUrl,
+      MONETA_DATA_DIR: dataDir,
+      REDIS_URL: '',
+      MONETA_CONFIG_FILE: '',
+      LOG_LEVEL: 'silent',
+    }
+    const cli = monetaCli(env, { timeoutMs: 120_000 })
+    expect((await cli('keys', 'rotate', '--reason', 'crash test')).code).toBe(0)
+
+    const db = new pg.Client({ connectionString: dbUrl })
+    await db.connect()
+    try {
+      const progress = async () =>
+        (
+          await db.query<{
+            done: string
+            finished: boolean
+          }>(`SELECT coalesce(sum(rows_done), 0)::text AS done,
+            coalesce(bool_and(finished_at IS NOT NULL), false) AS finished
+            FROM crypto_reencrypt_progress WHERE job LIKE '%vault_cards%'`)
+        ).rows[0]!
+      const job = spawn(
+        'node',
+        ['bin/moneta.js', 'keys', 'reencrypt', '--batch-size', '1', '--no-progress'],
+        {
+          env: { ...process.env, ...env },
+          stdio: 'ignore',
+        },
+      )
+      const exited = new Promise((r) => job.once('exit', r))
+      for (let i = 0; ; i++) {
+        const p = await progress()
+        if (Number(p.done) >= 10) break
+        if (job.exitCode !== null || i > 3000)
+          throw new Error(`re-encryption ended before it could be killed: ${JSON.stringify(p)}`)
+        await sleep(10)
+      }
+      job.kill('SIGKILL')
+      await exited
+      const killedAt = await progress()
+      expect(killedAt.finished).toBe(false)
+      expect(Number(killedAt.done)).toBeLessThan(CARDS)
+
+      const again = await cli('keys', 'reencrypt', '--no-progress')
+      expect(again.code, again.err).toBe(0)
+      expect(again.out).toMatch(
+        /vault_cards\.pan_ct: \d+ re-encrypted under key \d+ \(resumed\), 0 remaining/,
+      )
+      const status = await cli('keys', 'status')
+      expect(status.out).toMatch(new RegExp(`vault_cards\\.pan_ct: key \\d+: ${CARDS}\\n`))
+    } finally {
+      await db.end()
+    }
+    // The server kept serving the cards throughout.
+    expect(server.alive()).toBe(true)
+  }, 120_000)
 })

@@ -25,7 +25,16 @@ import { casesError } from './cases.errors.js'
 import { sarToBsaXml, sarToHtml } from './sar-export.js'
 import { draftSar, editSar, getSar, sarVersions, type SarEdit, type SarVersion } from './sar.service.js'
 import { caseView, labels, type AlertLabel, type CaseView } from './views.js'
-import { assign, attach, comment, link, moveTo, readAttachment, withCase, type AttachmentMeta } from './workflow.js'
+import {
+  assign,
+  attach,
+  comment,
+  link,
+  moveTo,
+  readAttachment,
+  withCase,
+  type AttachmentMeta,
+} from './workflow.js'
 
 export interface CasesDeps {
   readonly db: Db
@@ -168,7 +177,14 @@ export function createCases(deps: CasesDeps): Cases {
     sarVersions: (tenant, caseId) => sarVersions(ctx, tenant, caseId),
     async evidenceBundle(tenant, caseId, actor) {
       if (!deps.evidence) throw casesError('CASES_BUNDLE_INVALID', 'evidence bundles are not configured')
-      const text = await buildEvidenceBundle(ctx, deps.evidence.audit, deps.evidence.signer(), tenant, caseId, actor)
+      const text = await buildEvidenceBundle(
+        ctx,
+        deps.evidence.audit,
+        deps.evidence.signer(),
+        tenant,
+        caseId,
+        actor,
+      )
       await withCase(
         ctx,
         tenant,

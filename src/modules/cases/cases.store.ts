@@ -59,28 +59,42 @@ export async function getCase(
   return r.rows[0] ? toCase(r.rows[0]) : undefined
 }
 
-/** Inserts alerts not seen before (source + id); returns the ids that were new. */
-export async function insertAlerts(
+/** The alerts (source + id) already stored: one index probe per alert, no write. */
+export async function knownAlerts(
   tx: Db,
   tenant: string,
   alerts: readonly CaseAlert[],
 ): Promise<Set<string>> {
   if (alerts.length === 0) return new Set()
   const r = await sql<{ source: string; alert_id: string }>`
-    INSERT INTO cases_alerts (tenant_id, source, alert_id, party_id, subject, rule, typology, score, priority,
+    SELECT a.source, a.alert_id FROM cases_alerts a
+    JOIN unnest(${alerts.map((a) => a.source)}::text[], ${alerts.map((a) => a.alertId)}::text[]) AS x(source, alert_id)
+      ON a.tenant_id = ${tenant} AND a.source = x.source AND a.alert_id = x.alert_id`.execute(tx)
+  return new Set(r.rows.map((row) => `${row.source}:${row.alert_id}`))
+}
+
+/** Stores new alerts with their case (ON CONFLICT: an alert stored meanwhile by another consumer stays as it is). */
+export async function insertAlerts(
+  tx: Db,
+  tenant: string,
+  alerts: readonly CaseAlert[],
+  caseOf: (a: CaseAlert) => string,
+): Promise<void> {
+  if (alerts.length === 0) return
+  await sql`
+    INSERT INTO cases_alerts (tenant_id, source, alert_id, case_id, party_id, subject, rule, typology, score, priority,
                               summary, raised_at, payload)
-    SELECT ${tenant}, x.source, x.alert_id, x.party_id, x.subject, x.rule, x.typology, x.score, x.priority,
+    SELECT ${tenant}, x.source, x.alert_id, x.case_id, x.party_id, x.subject, x.rule, x.typology, x.score, x.priority,
            x.summary, x.raised_at, x.payload::jsonb
     FROM unnest(${alerts.map((a) => a.source)}::text[], ${alerts.map((a) => a.alertId)}::text[],
+                ${alerts.map(caseOf)}::text[],
                 ${alerts.map((a) => a.partyId)}::text[], ${alerts.map((a) => a.subject)}::text[],
                 ${alerts.map((a) => a.rule)}::text[], ${alerts.map((a) => a.typology)}::text[],
                 ${alerts.map((a) => a.score)}::float8[], ${alerts.map((a) => a.priority)}::int2[],
                 ${alerts.map((a) => a.summary)}::text[], ${alerts.map((a) => a.raisedAt.toISOString())}::timestamptz[],
                 ${alerts.map((a) => JSON.stringify(a.payload))}::text[])
-         AS x(source, alert_id, party_id, subject, rule, typology, score, priority, summary, raised_at, payload)
-    ON CONFLICT DO NOTHING
-    RETURNING source, alert_id`.execute(tx)
-  return new Set(r.rows.map((row) => `${row.source}:${row.alert_id}`))
+         AS x(source, alert_id, case_id, party_id, subject, rule, typology, score, priority, summary, raised_at, payload)
+    ON CONFLICT DO NOTHING`.execute(tx)
 }
 
 export interface CaseUpsert {
@@ -124,19 +138,6 @@ export async function upsertCases(
       updated_at = excluded.updated_at
     RETURNING case_id, open_key, (xmax = 0) AS opened`.execute(tx)
   return new Map(r.rows.map((row) => [row.open_key, { caseId: row.case_id, opened: row.opened }]))
-}
-
-export async function setAlertCases(
-  tx: Db,
-  tenant: string,
-  links: readonly { source: string; alertId: string; caseId: string }[],
-): Promise<void> {
-  if (links.length === 0) return
-  await sql`
-    UPDATE cases_alerts a SET case_id = x.case_id
-    FROM unnest(${links.map((l) => l.source)}::text[], ${links.map((l) => l.alertId)}::text[],
-                ${links.map((l) => l.caseId)}::text[]) AS x(source, alert_id, case_id)
-    WHERE a.tenant_id = ${tenant} AND a.source = x.source AND a.alert_id = x.alert_id`.execute(tx)
 }
 
 export interface TimelineEntry {

@@ -7,7 +7,7 @@ import {
   insertAlerts,
   insertLinks,
   insertTimeline,
-  setAlertCases,
+  knownAlerts,
   upsertCases,
   type CaseUpsert,
   type Link,
@@ -46,11 +46,11 @@ export async function ingestAlerts(
   tenant: string,
   alerts: readonly CaseAlert[],
 ): Promise<IntakeResult> {
-  const freshIds = await insertAlerts(tx, tenant, alerts)
+  const known = await knownAlerts(tx, tenant, alerts)
   const seen = new Set<string>()
   const fresh = alerts.filter((a) => {
     const id = `${a.source}:${a.alertId}`
-    if (!freshIds.has(id) || seen.has(id)) return false
+    if (known.has(id) || seen.has(id)) return false
     seen.add(id)
     return true
   })
@@ -81,13 +81,11 @@ export async function ingestAlerts(
       maxScreeningScore: screening.length > 0 ? Math.max(...screening) : null,
     })
   }
+  // Keys in one order, so that two consumers upserting overlapping keys never deadlock.
+  upserts.sort((a, b) => (a.openKey < b.openKey ? -1 : a.openKey > b.openKey ? 1 : 0))
   const cases = await upsertCases(tx, tenant, upserts, now)
   const caseOf = (a: CaseAlert): string => cases.get(openKeyOf(a.partyId, a.subject))!.caseId
-  await setAlertCases(
-    tx,
-    tenant,
-    fresh.map((a) => ({ source: a.source, alertId: a.alertId, caseId: caseOf(a) })),
-  )
+  await insertAlerts(tx, tenant, fresh, caseOf)
   const links: Link[] = []
   const timeline: TimelineEntry[] = []
   for (const a of fresh) {
@@ -111,16 +109,25 @@ export async function ingestAlerts(
     const c = cases.get(u.openKey)!
     const g = groups.get(u.openKey)!
     const alertIds = g.alerts.map((a) => `${a.source}:${a.alertId}`)
+    const linked = g.alerts.map((a) => ({
+      source: a.source,
+      alertId: a.alertId,
+      rule: a.rule,
+      summary: a.summary,
+    }))
+    // One timeline entry per case and batch: "opened" (with its first alerts) or "alerts_linked".
+    timeline.push({
+      caseId: c.caseId,
+      entryId: ctx.ids('tle'),
+      at: now,
+      actor: 'system',
+      action: c.opened ? 'opened' : 'alerts_linked',
+      details: c.opened
+        ? { kind: u.kind, priority: u.priority, dueAt: u.dueAt.toISOString(), alerts: linked }
+        : { alerts: linked },
+    })
     if (c.opened) {
       opened++
-      timeline.push({
-        caseId: c.caseId,
-        entryId: ctx.ids('tle'),
-        at: now,
-        actor: 'system',
-        action: 'opened',
-        details: { kind: u.kind, priority: u.priority, dueAt: u.dueAt.toISOString() },
-      })
       events.push({
         topic: CASES_EVENTS.opened,
         key: c.caseId,
@@ -134,16 +141,6 @@ export async function ingestAlerts(
           dueAt: u.dueAt.toISOString(),
           alertIds,
         },
-      })
-    }
-    for (const a of g.alerts) {
-      timeline.push({
-        caseId: c.caseId,
-        entryId: ctx.ids('tle'),
-        at: now,
-        actor: 'system',
-        action: 'alert_linked',
-        details: { source: a.source, alertId: a.alertId, rule: a.rule, summary: a.summary },
       })
     }
     await ctx.audit.record(tx, {

@@ -180,7 +180,5 @@ export function sarToBsaXml(d: SarDraft, filingDate: Date): string {
       'fc2:Activity': activity,
     },
   }
-  return new XMLBuilder({ ignoreAttributes: false, format: true, suppressEmptyNode: false }).build(
-    doc,
-  )
+  return new XMLBuilder({ ignoreAttributes: false, format: true, suppressEmptyNode: false }).build(doc)
 }

@@ -238,6 +238,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     if (cached) return cached
     const rs = await ruleSet(tenant, version)
     const c = compileRuleSet(rs.definition, rs.version, te.knownLists)
+    // a version saved before rule sets were probed is probed before its first dry-run here
+    await probeOrThrow(rs.definition, te.knownLists)
     te.compiled.set(version, c)
     return c
   }
