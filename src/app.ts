@@ -52,6 +52,8 @@ import {
 } from './modules/parties/index.js'
 import { moneyExecutors } from './money-executors.js'
 import { systemClock, type Clock } from './shared/clock.js'
+import { createMetrics, type Metrics } from './shared/metrics.js'
+import { instrumentDecisions, instrumentLedger, registerDatabaseGauges } from './metrics-wiring.js'
 import { everyWithoutOverlap } from './shared/interval.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -64,6 +66,8 @@ export interface AppServices {
   readonly clock: Clock
   readonly ids: IdGenerator
   readonly logger: Logger
+  /** Prometheus registry and the instruments the edge and wrappers observe (docs/metrics.md). */
+  readonly metrics: Metrics
   readonly platform: Platform
   readonly ledger: Ledger
   /** Field encryption, blind indexes, key rotation, card vault. */
@@ -131,7 +135,13 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   const clock = opts.clock ?? systemClock
   const ids = systemIds
   const platform = createPlatform(db.db, clock)
-  const ledger = createLedger({ db: db.db, clock, ids, batchMax: config.ledgerBatchMax, logger })
+  // Metrics wrap the interfaces every other module is handed (docs/metrics.md).
+  const metrics = createMetrics()
+  registerDatabaseGauges(metrics, db.db)
+  const ledger = instrumentLedger(
+    createLedger({ db: db.db, clock, ids, batchMax: config.ledgerBatchMax, logger }),
+    metrics,
+  )
   // The master key comes from MONETA_MASTER_KEY / MONETA_MASTER_KEY_FILE, else <dataDir>/master.key.
   const crypto = await createCrypto({
     db: db.db,
@@ -178,15 +188,20 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   })
   const market = createMarket({ db: db.db, events, clock, logger })
   // Alerts go to the events outbox in the alert's transaction.
-  const monitoring = createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox })
-  const screening = createScreening({
-    db: db.db,
-    clock,
-    ids,
-    logger,
-    outbox: events.outbox,
-    subjectOwner: partyOfSubject,
-  })
+  const { monitoring, screening } = instrumentDecisions(
+    {
+      monitoring: createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox }),
+      screening: createScreening({
+        db: db.db,
+        clock,
+        ids,
+        logger,
+        outbox: events.outbox,
+        subjectOwner: partyOfSubject,
+      }),
+    },
+    metrics,
+  )
   const auth = createAuth({
     db: db.db,
     clock,
@@ -382,6 +397,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     clock,
     ids,
     logger,
+    metrics,
     platform,
     ledger,
     crypto,

@@ -12,6 +12,8 @@ type Limiter = ReturnType<ApiApp['createRateLimit']>
 /** Gateway and bank webhooks: signed, public, and counted apart so their bursts never starve the API. */
 const WEBHOOK_ROUTE = /^\/v1\/(webhooks|banking\/webhooks)\//
 const LOGIN_ROUTE = '/v1/auth/login'
+/** Outside /v1 (where Prometheus looks by default), yet authenticated like /v1. */
+const METRICS_ROUTE = '/metrics'
 
 /**
  * Authentication, authorization and rate limits for every /v1 route, in one onRequest hook:
@@ -62,7 +64,7 @@ export async function registerAccessControl(app: ApiApp, services: AppServices):
 
   app.addHook('onRequest', async (req, reply) => {
     const url = req.routeOptions.url
-    if (!url?.startsWith('/v1/')) return
+    if (!url?.startsWith('/v1/') && url !== METRICS_ROUTE) return
     if (req.routeOptions.config.public) {
       const limit = WEBHOOK_ROUTE.test(url)
         ? limits.webhook

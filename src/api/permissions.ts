@@ -10,6 +10,8 @@ export type RouteRule = Permission | 'public'
 
 export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /health': 'public',
+  // Platform-wide figures (docs/metrics.md): issued only by the platform owner, implied by no wildcard.
+  'GET /metrics': 'metrics:read',
 
   // Access (this module)
   'POST /v1/auth/login': 'public',

@@ -15,7 +15,7 @@ import { documentedErrorCodes, runFuzz, summarize } from '../support/fuzz/run.js
  * documents. Seeded: FUZZ_SEED=<seed> replays a run; FUZZ_REQUESTS=<n> widens it (`npm run fuzz`).
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122)
-const BUDGET = Number(process.env.FUZZ_REQUESTS ?? 3000)
+const BUDGET = Number(process.env.FUZZ_REQUESTS ?? 2000)
 const BANK_SECRET = 'fuzz-sandbox-bank-webhook-secret'
 const GATEWAY_SECRET = `whsec_${Buffer.from('fuzz-gateway-webhook-secret-32-b').toString('base64')}`
 

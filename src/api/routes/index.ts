@@ -2,6 +2,7 @@ import type { AppServices } from '../../app.js'
 import type { ApiApp } from '../server.js'
 import { registerGatewayWebhookRoutes } from './gateway-webhooks.js'
 import { registerHealthRoutes } from './health.js'
+import { observeRequests, registerMetricsRoutes } from './metrics.js'
 import { registerLedgerRoutes } from './ledger.js'
 import { registerMarketRoutes } from './market.js'
 import { registerVaultRoutes } from './vault.js'
@@ -23,7 +24,9 @@ import { registerCaseRoutes } from './cases.js'
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerGatewayWebhookRoutes(app, services)
+  observeRequests(app, services)
   registerHealthRoutes(app, services)
+  registerMetricsRoutes(app, services)
   registerLedgerRoutes(app, services)
   registerMarketRoutes(app, services)
   registerVaultRoutes(app, services)

@@ -43,6 +43,7 @@ export const PERMISSIONS = [
   'operators:admin',
   'api_keys:admin',
   'platform:admin',
+  'metrics:read',
   'session:self',
 ] as const
 export type Permission = (typeof PERMISSIONS)[number]
@@ -53,10 +54,18 @@ export type Permission = (typeof PERMISSIONS)[number]
  * owner or the CLI can put on a key (see DETOKENIZE_ISSUERS), so no admin key or admin operator reveals
  * a PAN or mints a key that does.
  */
-export const EXPLICIT_ONLY: ReadonlySet<string> = new Set(['platform:admin', 'vault:detokenize'])
+export const EXPLICIT_ONLY: ReadonlySet<string> = new Set([
+  'platform:admin',
+  'vault:detokenize',
+  'metrics:read',
+])
 
 /** Grants that only a principal holding `platform:admin` (the platform owner, or the CLI) may hand out. */
-export const OWNER_ISSUED: ReadonlySet<string> = new Set(['platform:admin', 'vault:detokenize'])
+export const OWNER_ISSUED: ReadonlySet<string> = new Set([
+  'platform:admin',
+  'vault:detokenize',
+  'metrics:read',
+])
 
 /** What every principal may do to itself: see its session, log out, enrol MFA. */
 export const SELF: Permission = 'session:self'
@@ -103,6 +112,8 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly string[]>> = {
 /** True when the grants include the permission (exactly, by `area:*`, or by `*` unless explicit-only). */
 export function grants(held: readonly string[], permission: string): boolean {
   if (held.includes(permission)) return true
+  // Metrics span every tenant: the platform owner reads them; a tenant's `*` does not.
+  if (permission === 'metrics:read' && held.includes('platform:admin')) return true
   if (held.includes('*') && !EXPLICIT_ONLY.has(permission)) return true
   const area = permission.split(':')[0]
   return held.includes(`${area}:*`) && !EXPLICIT_ONLY.has(permission)
