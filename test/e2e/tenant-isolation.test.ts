@@ -29,6 +29,9 @@ for (const target of testDbTargets()) {
     let after: Map<string, string>
     beforeAll(async () => {
       t = await createTestApp(target, { env: { MONETA_RATE_LIMIT_PER_KEY: '1000000' } })
+      // Some objects only exist once a worker has made them (a case opens when the monitoring alert
+      // reaches the cases consumer), as in `moneta start`.
+      t.app.startWorkers()
       const url = await t.app.server.listen({ port: 0, host: '127.0.0.1' })
       const a = createHttpClient(url, t.apiKey)
       const b = createHttpClient(url, (await t.newTenant()).apiKey)

@@ -225,7 +225,9 @@ export function registerCaseRoutes(app: ApiApp, services: AppServices): void {
         tags: ['cases'],
         summary: 'Download an evidence file (decrypted; the read is audited)',
         params: Type.Object(
-          { id: CaseId, attachmentId: Type.String({ pattern: '^att_[0-9a-f]{32}$' }) },
+          // Any id-shaped value reaches the handler, which answers 404 outside the case's tenant (a strict
+          // format here would answer 400 before the tenant check, hiding what the isolation sweep probes).
+          { id: CaseId, attachmentId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) },
           { additionalProperties: false },
         ),
         response: { 200: Body('the file'), 400: ErrorResponse, 404: ErrorResponse },

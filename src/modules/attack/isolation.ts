@@ -200,7 +200,9 @@ const SEEDERS: Record<string, Seeder> = {
   async webhookEndpoints(a, marker, add) {
     const res = must(
       await a.request('POST', '/v1/webhook-endpoints', {
-        body: { url: 'https://attack.example/hook', description: marker },
+        // Disabled: an enabled endpoint would receive the other seeded objects' events, and its
+        // delivery state (failingSince) would change between the snapshots with no help from B.
+        body: { url: 'https://attack.example/hook', description: marker, enabled: false },
       }),
       'create webhook endpoint',
       201,
@@ -332,6 +334,9 @@ const SEEDERS: Record<string, Seeder> = {
           kind: 'transfer',
           src: 'atk_src',
           dst: 'atk_dst',
+          // A first decision on a cold engine can outlast the default 50 ms budget on a loaded
+          // machine; a degraded decision skips rules, and then no alert (and no case) would follow.
+          budgetMs: 10_000,
         },
       }),
       'evaluate',
@@ -339,13 +344,13 @@ const SEEDERS: Record<string, Seeder> = {
     )
     // The alert reaches cases through the outbox, the bus and the consumer: wait for its case.
     let caseId: string | undefined
-    for (let i = 0; i < 100 && !caseId; i++) {
+    for (let i = 0; i < 300 && !caseId; i++) {
       const q = await a.request('GET', '/v1/cases')
       const first = (q.body as { cases?: { caseId?: string }[] } | undefined)?.cases?.[0]
       caseId = first?.caseId
       if (!caseId) await new Promise((r) => setTimeout(r, 100))
     }
-    if (!caseId) throw new Error('no case opened within 10 s (are the workers running?)')
+    if (!caseId) throw new Error('no case opened within 30 s (are the workers running?)')
     must(await a.request('POST', `/v1/cases/${caseId}/comments`, { body: { text: marker } }), 'comment', 201)
     add({ kind: 'case', resources: ['/v1/cases'], id: caseId, readPath: `/v1/cases/${caseId}` })
   },

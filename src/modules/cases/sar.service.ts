@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import { canonicalJson } from '../../shared/canonical-json.js'
 import type { Db } from '../../shared/db/connect.js'
 import { casesError } from './cases.errors.js'
+import { getCase } from './cases.store.js'
 import type { Actor } from './cases.js'
 import type { CasesContext } from './context.js'
 import { buildSarDraft, type SarDraft } from './sar.js'
@@ -207,6 +208,9 @@ export async function sarVersions(
   tenant: string,
   caseId: string,
 ): Promise<Omit<SarVersion, 'draft'>[]> {
+  // An empty list would tell another tenant nothing, but it answers 200 for a case that is not theirs:
+  // every case route answers CASES_NOT_FOUND for a case outside the caller's tenant.
+  if (!(await getCase(ctx.db, tenant, caseId))) throw casesError('CASES_NOT_FOUND', caseId)
   const r = await sql<DraftRow>`
     SELECT version, draft, edited_by, created_at, note FROM cases_sar_drafts
     WHERE tenant_id = ${tenant} AND case_id = ${caseId} ORDER BY version`.execute(ctx.db)
