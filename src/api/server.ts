@@ -6,6 +6,7 @@ import type { AppServices } from '../app.js'
 import type { Principal } from '../modules/auth/index.js'
 import { AppError } from '../shared/errors.js'
 import { registerAccessControl } from './access.js'
+import { registerConsole } from './console.js'
 import { errorHandler } from './errors.js'
 import { registerInputGuards } from './input-guard.js'
 import { registerRoutes } from './routes/index.js'
@@ -78,5 +79,7 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
   await registerAccessControl(app, services)
 
   registerRoutes(app, services)
+  // The operator console's static pages (web/, built into dist/console).
+  await registerConsole(app)
   return app
 }
