@@ -153,7 +153,10 @@ export async function main(args: string[]): Promise<void> {
     outbox: createOutbox(
       createCatalogue([...casesEvents, ...monitoringEvents, ...screeningEvents, ...marketEvents]),
     ),
-    audit: { record: (_tx, e) => Promise.resolve(audit.record(e)) },
+    // --no-audit (diagnostic only): how much of the intake cost the audit entries are.
+    audit: args.includes('--no-audit')
+      ? { record: () => Promise.resolve() }
+      : { record: (_tx, e) => Promise.resolve(audit.record(e)) },
     fieldCipher: crypto.fieldCipher,
   })
   const inbox = createInbox(h.db)

@@ -94,7 +94,7 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)} %`
 /** The per-typology table printed by the benchmark and the tuning script. */
 export function formatScore(label: string, s: CustomerScore): string {
   const lines = [
-    `${label}: customer-level recall ${pct(s.recall)} (${s.detected}/${s.suspicious}), precision ${pct(s.precision)} (${s.truePositives}/${s.alerted} alerted customers)`,
+    `${label}: recall ${pct(s.recall)} (${s.detected}/${s.suspicious} cases), precision ${pct(s.precision)} (${s.truePositives}/${s.alerted} alerted customers)`,
     '  recall by planted typology:',
   ]
   for (const [t, v] of Object.entries(s.recallByTypology).sort())

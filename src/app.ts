@@ -1,7 +1,8 @@
 import { sign } from 'node:crypto'
 import pino, { type Logger } from 'pino'
 import { buildServer, type ApiApp } from './api/server.js'
-import type { Config } from './config.js'
+import { hostname } from 'node:os'
+import { describeConfig, type Config } from './config.js'
 import { allMigrations, allRoutines } from './migrations.js'
 import { createLedger, type Ledger } from './modules/ledger/index.js'
 import { createAudit, type Audit } from './modules/audit/index.js'
@@ -72,7 +73,7 @@ export interface AppServices {
   readonly ledger: Ledger
   /** Field encryption, blind indexes, key rotation, card vault. */
   readonly crypto: Crypto
-  /** Tamper-evident audit log: `audit.record({ tenant, actor, action, resource, outcome, origin })`. */
+  /** Tamper-evident audit log: `await audit.recordIn(tx, …)` / `await audit.record(…)` (src/modules/audit/index.ts). */
   readonly audit: Audit
   readonly screening: Screening
   /** Event backbone: outbox (`events.outbox.enqueue(tx, …)`), relay, bus, consumer inbox, dead letters. */
@@ -263,6 +264,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     gateways,
     sweepAfterMs: config.payments.sweepAfterMs,
+    audit,
     keyTakeoverMs: config.payments.keyTakeoverMs,
   })
   const reconciliation = createReconciliation({
@@ -336,19 +338,14 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     tenants: () => platform.tenantIds(),
     fetchTimeoutMs: config.lists.fetchTimeoutMs,
   })
-  // Case actions are audited in the change's transaction (the adapter queues until audit writes in tx).
+  // Case actions are audited in the change's transaction (ADR 0211: the entry commits with the change).
   const cases = createCases({
     db: db.db,
     clock,
     ids,
     logger,
     outbox: events.outbox,
-    audit: {
-      record: (_tx, entry) => {
-        audit.record(entry)
-        return Promise.resolve()
-      },
-    },
+    audit: { record: (tx, entry) => audit.recordIn(tx, entry) },
     fieldCipher: crypto.fieldCipher,
     // The case view shows the party (decrypted details: cases:read already sees personal data).
     parties: {
@@ -430,6 +427,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   // The bootstrap key is the platform owner's: it alone may create tenants (platform:admin).
   const bootstrapKey = config.apiKey?.reveal() ?? generatedApiKey
   if (bootstrapKey) await services.auth.apiKeys.grantPlatformAdmin(bootstrapKey)
+  // The configuration this process runs with, redacted (secrets print as <redacted>), in the platform's log.
+  await services.audit.record({
+    tenant: '_system',
+    actor: 'system',
+    action: 'system.config.start',
+    resource: `process:${hostname()}:${process.pid}`,
+    outcome: 'success',
+    origin: 'startup',
+    details: { after: JSON.parse(JSON.stringify(describeConfig(config))) as Record<string, unknown> },
+  })
   const server = await buildServer(services, {
     bodyLimitBytes: config.bodyLimitBytes,
     logger: services.logger,
@@ -441,6 +448,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     server,
     generatedApiKey,
     startWorkers() {
+      // Audit appender: drains what this or a crashed process left in the intake into the Merkle log.
+      services.audit.start()
       // Bank transaction sync poll: provider webhooks can be lost and are not replayable.
       const bankPoll = setInterval(
         () =>

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import type { AppServices } from '../app.js'
 import { forbidden, grants, mfaEnrollmentRequired, type Principal } from '../modules/auth/index.js'
 import { AppError } from '../shared/errors.js'
+import { isAuditRead } from './audit-trail.js'
 import { FAIL_CLOSED, ruleFor } from './permissions.js'
 import type { ApiApp } from './server.js'
 
@@ -87,7 +88,7 @@ export async function registerAccessControl(app: ApiApp, services: AppServices):
           : 'Send your API key or session token as "Authorization: Bearer <token>".',
       )
     }
-    await spend(limits.key, req, reply, principal.keyId)
+    if (!isAuditRead(req)) await spend(limits.key, req, reply, principal.keyId)
     req.principal = principal
     authorize(principal, req.method, url)
   })

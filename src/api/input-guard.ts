@@ -11,7 +11,7 @@ import type { ApiApp } from './server.js'
  *    (or, on a gateway webhook, as a 503 the gateway retries forever);
  *  - a literal `null` body (it used to read as "no body" on some routes and as invalid on others);
  *  - integers beyond the 32-bit columns that hold them, for every integer schema without its own
- *    `maximum` (a schema that needs more says so).
+ *    `maximum` (a schema that needs more says so), and date-times in the year 0000.
  */
 export const MAX_JSON_DEPTH = 64
 const INT32_MAX = 2_147_483_647
@@ -107,7 +107,10 @@ export function parseRawJsonObject(raw: Buffer): Record<string, unknown> {
 
 type Schema = Record<string, unknown>
 
-/** Every integer schema without a `maximum` gets the 32-bit bounds of the column that stores it. */
+/**
+ * Every integer schema without a `maximum` gets the 32-bit bounds of the column that stores it, and
+ * every date-time a year PostgreSQL can store.
+ */
 function capIntegers(schema: unknown): void {
   const stack: unknown[] = [schema]
   const seen = new Set<unknown>()
@@ -116,6 +119,8 @@ function capIntegers(schema: unknown): void {
     if (!s || typeof s !== 'object' || seen.has(s)) continue
     seen.add(s)
     const o = s as Schema
+    // Year 0000 passes RFC 3339 but not PostgreSQL's timestamptz (a 500 deep in a query).
+    if (o.format === 'date-time' && o.pattern === undefined) o.pattern = '^(?!0000)'
     if (o.type === 'integer') {
       if (o.maximum === undefined && o.exclusiveMaximum === undefined) o.maximum = INT32_MAX
       if (o.minimum === undefined && o.exclusiveMinimum === undefined) o.minimum = -INT32_MAX - 1
@@ -139,7 +144,9 @@ export function registerInputGuards(app: ApiApp): void {
     })
   })
 
-  app.addHook('preValidation', (req: FastifyRequest, _reply, done) => {
+  // onRequest, before access control and the audit trail: a NUL in a path must not reach either
+  // (a refused request is audited, and the audit log refuses NUL too).
+  app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
     try {
       checkStrings(req.params, 'path')
       checkStrings(req.query, 'query')

@@ -6,6 +6,7 @@ import type { AppServices } from '../app.js'
 import type { Principal } from '../modules/auth/index.js'
 import { AppError } from '../shared/errors.js'
 import { registerAccessControl } from './access.js'
+import { registerAuditTrail } from './audit-trail.js'
 import { registerConsole } from './console.js'
 import { errorHandler } from './errors.js'
 import { registerInputGuards } from './input-guard.js'
@@ -75,6 +76,8 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
 
+  // Before access control: a request's audit entries (even a refusal's) are durable before it is answered.
+  registerAuditTrail(app, services)
   // Credentials, the route permission table and rate limits (src/api/access.ts, src/api/permissions.ts).
   await registerAccessControl(app, services)
 

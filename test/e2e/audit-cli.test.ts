@@ -41,7 +41,7 @@ describe('moneta audit verify / export (CLI)', () => {
       logger: pino({ level: 'silent' }),
     })
     for (let i = 0; i < 30; i++) {
-      s.audit.record({
+      void s.audit.record({
         tenant: 'ten_cli',
         actor: 'operator:op_1',
         action: 'cases.case.decide',

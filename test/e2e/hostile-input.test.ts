@@ -53,6 +53,8 @@ describeEachDb('hostile input at the edge', (target) => {
       await post('/v1/accounts', { code: 'nul\u0000', currency: 'USD', normalSide: 'debit' }),
       await send('GET', '/v1/accounts/acc%00x'),
       await send('GET', '/v1/payments?customer=%00'),
+      // Refused before access control: the route needs vault:detokenize, and a refusal is audited.
+      await send('POST', '/v1/vault/cards/a%00b/detokenize'),
     ]) {
       expect(r).toMatchObject({ status: 400, code: 'INVALID_TEXT' })
     }
@@ -108,6 +110,11 @@ describeEachDb('hostile input at the edge', (target) => {
       to: '2026-01-02T00:00:00Z',
     })
     expect(backtest).toMatchObject({ status: 400, code: 'VALIDATION_ERROR' })
+    // Year 0000 is valid RFC 3339 but no PostgreSQL timestamptz.
+    expect(await send('GET', '/v1/monitoring/alerts?from=0000-01-01T00:00:00Z')).toMatchObject({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    })
     const huge = await post('/v1/payments', {
       amount: '9223372036854775807',
       currency: 'USD',

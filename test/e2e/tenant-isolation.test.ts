@@ -58,6 +58,7 @@ for (const target of testDbTargets()) {
         'bank account',
         'bank transfer',
         'monitoring list',
+        'monitoring label',
       ]) {
         expect(kinds).toContain(k)
       }

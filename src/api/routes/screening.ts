@@ -213,7 +213,7 @@ export function registerScreeningRoutes(app: ApiApp, services: AppServices): voi
       const tenant = tenantOf(req)
       const actor = actorOf(req)
       const r = await s.recordDecision(tenant, { ...req.body, analyst: actor.actor })
-      services.audit.record({
+      await services.audit.record({
         tenant,
         actor: actor.actor,
         action: `screening.decision.${req.body.decision}`,

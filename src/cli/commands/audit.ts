@@ -119,7 +119,7 @@ export function registerAuditCommands(program: Command): void {
         const tenants = opts.tenant ? [opts.tenant] : await s.audit.tenants()
         let n = 0
         for (const t of tenants) n += await s.audit.prune(t, before)
-        s.audit.record({
+        await s.audit.record({
           tenant: '_system',
           actor: 'cli',
           action: 'audit.log.prune',

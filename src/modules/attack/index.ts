@@ -5,5 +5,5 @@
 export { runAttack, type AttackOptions } from './attack.js'
 export { formatTable, type AttackReport, type CheckResult } from './report.js'
 export { createHttpClient, type HttpClient } from './http.js'
-export { listOperations, type Operation } from './openapi.js'
+export { listOperations, fillPath, sampleBody, type Operation } from './openapi.js'
 export { seedTenant, snapshot, sweep, badOutcome, type Probe, type TenantSeed } from './isolation.js'

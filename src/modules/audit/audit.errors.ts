@@ -4,10 +4,12 @@ export const AUDIT_ERRORS = {
   BAD_RANGE: 'AUDIT_BAD_RANGE',
   NO_CHECKPOINT: 'AUDIT_NO_CHECKPOINT',
   INVALID_RECORD: 'AUDIT_INVALID_RECORD',
+  UNAVAILABLE: 'AUDIT_UNAVAILABLE',
 } as const
 
 export const auditError = (
   code: (typeof AUDIT_ERRORS)[keyof typeof AUDIT_ERRORS],
   kind: AppError['kind'],
   message: string,
-): AppError => new AppError(code, kind, message)
+  cause?: unknown,
+): AppError => new AppError(code, kind, message, cause === undefined ? {} : { cause })

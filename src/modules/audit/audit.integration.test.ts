@@ -22,6 +22,7 @@ const clock = fixedClock(new Date('2026-03-01T00:00:00Z'))
 describeEachDb('audit log', (target) => {
   let h: DbHandle
   let audit: Audit
+  let keys: ReturnType<Awaited<ReturnType<typeof createCrypto>>['keyring']['auditKeys']>
 
   beforeAll(async () => {
     h = await openTestDb(target, 6)
@@ -31,7 +32,9 @@ describeEachDb('audit log', (target) => {
       ids: systemIds,
       keyStore: (await import('../crypto/index.js')).localKeyStore(randomBytes(32)),
     })
-    audit = createAudit({ db: h.db, clock, keys: crypto.keyring.auditKeys(), batchMax: 7, flushMs: 1 })
+    // No timed append: each test decides when entries move from the intake to the log (flush).
+    keys = crypto.keyring.auditKeys()
+    audit = createAudit({ db: h.db, clock, keys, batchMax: 7, flushMs: 60_000 })
   })
   afterAll(async () => {
     await audit.close()
@@ -40,7 +43,7 @@ describeEachDb('audit log', (target) => {
 
   const fill = async (tenant: string, n: number): Promise<void> => {
     for (let i = 0; i < n; i++) {
-      audit.record({
+      void audit.record({
         tenant,
         actor: `user:${i % 3}`,
         action: 'payments.intent.capture',
@@ -57,7 +60,8 @@ describeEachDb('audit log', (target) => {
 
   it('appends off the caller path in batches with a signed checkpoint per batch, and verifies', async () => {
     const tenant = freshTenant()
-    audit.record({
+    const before = await audit.pending()
+    await audit.record({
       tenant,
       actor: 'a',
       action: 'auth.session.create',
@@ -65,9 +69,9 @@ describeEachDb('audit log', (target) => {
       outcome: 'success',
       origin: 'cli',
     })
-    expect(audit.pending()).toBe(1) // queued, not yet written
+    expect(await audit.pending()).toBe(before + 1) // durable in the intake, not yet in the log
     await fill(tenant, 20)
-    expect(audit.pending()).toBe(0)
+    expect(await audit.pending()).toBe(0)
     const cps = await audit.checkpoints(tenant)
     expect(cps.length).toBeGreaterThanOrEqual(3) // 21 entries in batches of ≤ 7
     const last = cps[cps.length - 1]!
@@ -95,7 +99,7 @@ describeEachDb('audit log', (target) => {
     })
   })
 
-  it('refuses malformed records at the call, so no poison entry ever reaches the queue', () => {
+  it('refuses malformed records at the call, so no poison entry ever reaches the intake', async () => {
     const ok = {
       tenant: freshTenant(),
       actor: 'a',
@@ -112,7 +116,7 @@ describeEachDb('audit log', (target) => {
     ]) {
       expect(() => audit.record(bad as never)).toThrow(/Audit (record field|outcome)/)
     }
-    expect(audit.pending()).toBe(0)
+    expect(await audit.pending()).toBe(0)
   })
 
   it('serves inclusion and consistency proofs that verify against signed roots', async () => {
@@ -289,7 +293,7 @@ describeEachDb('audit log', (target) => {
     const a = createAudit({ db: h.db, clock, keys, batchMax: 5, flushMs: 1 })
     const b = createAudit({ db: h.db, clock, keys, batchMax: 5, flushMs: 1 })
     for (let i = 0; i < 40; i++)
-      (i % 2 ? a : b).record({
+      void (i % 2 ? a : b).record({
         tenant,
         actor: 'x',
         action: 'y',
@@ -300,5 +304,52 @@ describeEachDb('audit log', (target) => {
     await Promise.all([a.flush(), b.flush()])
     const r = await b.verify(tenant)
     expect(r).toMatchObject({ ok: true, entries: 40, treeSize: 40 })
+    await Promise.all([a.close(), b.close()])
+  })
+  const rec = (tenant: string, resource: string) =>
+    ({ tenant, actor: 'operator:op_1', action: 'test.thing.change', resource, outcome: 'success', origin: 'test' }) as const
+
+  it('recordIn writes with the change: a rolled-back transaction leaves no entry, a committed one does', async () => {
+    const tenant = freshTenant()
+    await h.db
+      .transaction()
+      .execute(async (tx) => {
+        await audit.recordIn(tx, rec(tenant, 'thing:rolled-back'))
+        throw new Error('the change failed')
+      })
+      .catch(() => undefined)
+    await h.db.transaction().execute(async (tx) => audit.recordIn(tx, rec(tenant, 'thing:committed')))
+    await audit.flush()
+    const got = await audit.entries(tenant, 0, 10)
+    expect(got.map((e) => e.entry?.resource)).toEqual(['thing:committed'])
+  })
+
+  it('loses nothing a crashed process recorded: another process appends its intake, each entry once', async () => {
+    const tenant = freshTenant()
+    // "Process" A records durably and dies before appending (never flushed, never closed).
+    const dead = createAudit({ db: h.db, clock, keys, flushMs: 60_000 })
+    for (let i = 0; i < 30; i++) await dead.record(rec(tenant, `thing:${i}`))
+    // Two survivors drain concurrently: the intake rows leave in the transaction that appends them.
+    const b = createAudit({ db: h.db, clock, keys, batchMax: 4, flushMs: 60_000 })
+    const c = createAudit({ db: h.db, clock, keys, batchMax: 4, flushMs: 60_000 })
+    await Promise.all([b.flush(), c.flush()])
+    const got = await b.entries(tenant, 0, 100)
+    expect(got.map((e) => e.entry?.resource)).toEqual(Array.from({ length: 30 }, (_, i) => `thing:${i}`))
+    const report = await b.verify(tenant)
+    expect(report.findings).toEqual([])
+    expect(report).toMatchObject({ ok: true, entries: 30 })
+    await Promise.all([b.close(), c.close()])
+  })
+
+  it('a durable scope awaits records its code started without awaiting them', async () => {
+    const tenant = freshTenant()
+    const scope = audit.scope(() => {
+      setImmediate(() => void audit.record(rec(tenant, 'thing:fire-and-forget')))
+    })
+    await new Promise((r) => setImmediate(r))
+    await scope.settled()
+    expect(await audit.pending()).toBeGreaterThanOrEqual(1) // in the intake before settled() resolved
+    await audit.flush()
+    expect((await audit.entries(tenant, 0, 1))[0]?.entry?.resource).toBe('thing:fire-and-forget')
   })
 })

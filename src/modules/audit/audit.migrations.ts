@@ -37,4 +37,28 @@ const auditLog: Migration = {
   },
 }
 
-export const auditMigrations: NamedMigrations = { '0210_audit_log': auditLog }
+/**
+ * Entries written with the change they describe (ADR 0211): a producer inserts a row here in its own
+ * transaction (or awaits the insert before acknowledging), and the appender moves rows into the
+ * Merkle log, deleting them in the transaction that appends them, so each is appended exactly once.
+ * `seq` orders the drain; the table stays small because appended rows leave it.
+ */
+const auditIntake: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE audit_intake (
+        tenant_id   text        NOT NULL,
+        seq         bigint      GENERATED ALWAYS AS IDENTITY,
+        record      text        NOT NULL,
+        recorded_at timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, seq)
+      )`,
+      `CREATE INDEX audit_intake_seq ON audit_intake (seq)`,
+    ])
+  },
+}
+
+export const auditMigrations: NamedMigrations = {
+  '0210_audit_log': auditLog,
+  '0220_audit_intake': auditIntake,
+}

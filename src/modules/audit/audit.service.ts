@@ -3,31 +3,21 @@ import type { Logger } from 'pino'
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import { redactValue, type AuditKeys } from '../crypto/index.js'
-import {
-  decodeEntry,
-  encodeEntry,
-  entryMacFactory,
-  signCheckpoint,
-  type AuditEntry,
-  type AuditRecord,
-  type Checkpoint,
-} from './audit.js'
+import { GroupCommit } from '../../shared/group-commit.js'
+import { decodeEntry, type AuditEntry, type AuditRecord, type Checkpoint } from './audit.js'
 import { AUDIT_ERRORS, auditError } from './audit.errors.js'
+import { createAppender } from './appender.js'
 import {
   checkpointAt,
-  entriesJson,
-  readHead,
-  insertCheckpoint,
-  insertEntries,
   latestCheckpoint,
   leafHashes,
   listCheckpoints,
-  lockHead,
   pageEntries,
   readHeadSize,
-  updateHead,
 } from './audit.store.js'
-import { consistencyProof, Frontier, inclusionProof, leafHash } from './merkle.js'
+import { DurableScopes, type AuditScope } from './durable-scope.js'
+import { insertIntake, intakeCount, intakeHigh, intakeWaiting, type IntakeRecord } from './intake.store.js'
+import { consistencyProof, inclusionProof } from './merkle.js'
 import { verifyLog, type VerifyReport } from './verify.js'
 
 export interface InclusionProof {
@@ -54,16 +44,29 @@ export interface StoredAuditEntry {
 }
 
 /**
- * The audit log other modules write to:
- *   services.audit.record({ tenant, actor, action, resource, outcome, origin, details })
- * `record` only queues (no I/O on the caller's path); a background flush hashes, MACs, appends in
- * batches and signs a checkpoint per batch. `flush()` waits until everything queued is durable.
+ * The audit log other modules write to. An entry is durable WITH the change it describes (ADR 0211):
+ *
+ *   await audit.recordIn(tx, record)   // inside the change's own transaction: committed or rolled back with it
+ *   await audit.record(record)         // no transaction of yours: resolves once the entry is durable
+ *
+ * Both write a row to `audit_intake`; the appender moves rows, in order and exactly once, into the
+ * per-tenant Merkle log (hash, MAC, signed checkpoint). On the HTTP edge every `record()` a request
+ * starts is awaited before the response is sent (the request's durable scope), so a caller that does
+ * not await is still never acknowledged ahead of its entry. `flush()` returns once everything
+ * recorded so far (by any process) is in the Merkle log.
  */
 export interface Audit {
-  record(r: AuditRecord): void
+  record(r: AuditRecord): Promise<void>
+  recordIn(tx: Db, r: AuditRecord): Promise<void>
+  /** Runs `fn` in a durable scope whose `settled()` awaits every `record()` started inside it. */
+  scope(fn: () => void): AuditScope
+  /** The principal the current scope's work is done for (set by the HTTP edge), else undefined. */
+  actor(): { readonly actor: string; readonly origin: string } | undefined
   flush(): Promise<void>
-  /** Entries queued but not yet durable. */
-  pending(): number
+  /** Records in the intake, not yet in the Merkle log (all processes). */
+  pending(): Promise<number>
+  /** Background appender: resumes what a crashed process left, picks up other processes' records. */
+  start(): void
   close(): Promise<void>
   readonly signer: { readonly keyId: string; readonly publicKey: Buffer }
   latestCheckpoint(tenant: string): Promise<Checkpoint | undefined>
@@ -97,14 +100,12 @@ export interface AuditDeps {
   readonly logger?: Logger | undefined
   /** Entries per append transaction (default 2,000). */
   readonly batchMax?: number
-  /** Longest time an entry waits in the queue (default 25 ms). */
+  /** Delay between a record's commit and its append (default 25 ms). */
   readonly flushMs?: number
+  /** Background appender poll once `start()`ed (default 1 s). */
+  readonly pollMs?: number
   /** Entry texts older than this are pruned by applyRetention (default: keep forever). */
   readonly retentionDays?: number | undefined
-}
-
-interface Queued extends AuditRecord {
-  readonly ts: string
 }
 
 const IDENT_MAX = 512
@@ -112,7 +113,7 @@ const IDENT_MAX = 512
 function validate(r: AuditRecord): void {
   for (const k of ['tenant', 'actor', 'action', 'resource', 'origin'] as const) {
     const v = r[k]
-    // NUL cannot be stored in a PostgreSQL text column: refused here, not as a poison entry in the queue.
+    // NUL cannot be stored in a PostgreSQL text column: refused here, not as a poison row in the intake.
     if (typeof v !== 'string' || v.length === 0 || v.length > IDENT_MAX || v.includes('\u0000')) {
       throw auditError(
         AUDIT_ERRORS.INVALID_RECORD,
@@ -134,148 +135,45 @@ export function createAudit(deps: AuditDeps): Audit {
   const { db, clock, keys } = deps
   const batchMax = deps.batchMax ?? 2000
   const flushMs = deps.flushMs ?? 25
-  let queue: Queued[] = []
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<void> | undefined
+  const pollMs = deps.pollMs ?? 1000
   let closed = false
-  let inFlight = 0
-  const entryMac = entryMacFactory(keys.macKey)
+  let timer: NodeJS.Timeout | undefined
+  let poll: NodeJS.Timeout | undefined
+  let running: Promise<void> | undefined
+  const scopes = new DurableScopes()
+  const append = createAppender({ db, keys, now: () => clock.now() })
 
-  /** A tenant's part of a batch, hashed, MAC'd and signed against an assumed head. */
-  interface PreparedTenant {
-    readonly base: { treeSize: number; frontier: Buffer }
-    readonly head: { treeSize: number; frontier: Buffer }
-    readonly chunks: string[]
-    readonly checkpoint: Checkpoint
-  }
-  /** Heads as this process last wrote them (or will, once the batch in flight commits). */
-  const knownHeads = new Map<string, { treeSize: number; frontier: Buffer }>()
-
-  function groupByTenant(batch: readonly Queued[]): Map<string, Queued[]> {
-    const byTenant = new Map<string, Queued[]>()
-    for (const q of batch) {
-      let list = byTenant.get(q.tenant)
-      if (!list) byTenant.set(q.tenant, (list = []))
-      list.push(q)
-    }
-    return byTenant
+  /** Validated, redacted and stamped: what the intake stores (never a secret, PAN or personal field). */
+  function stamp(r: AuditRecord): IntakeRecord {
+    if (closed) throw auditError(AUDIT_ERRORS.UNAVAILABLE, 'unavailable', 'The audit log is closed.')
+    validate(r)
+    const ts = clock.now().toISOString()
+    return r.details === undefined
+      ? { ...r, ts }
+      : { ...r, details: redactValue(r.details) as Record<string, unknown>, ts }
   }
 
-  const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-  /** Hashes, MACs and signs in slices, yielding so the transaction in flight keeps moving. */
-  async function prepareTenant(
-    tenant: string,
-    items: readonly Queued[],
-    base: { treeSize: number; frontier: Buffer },
-    at: Date,
-    slices: boolean,
-  ): Promise<PreparedTenant> {
-    const frontier = Frontier.decode(base.treeSize, base.frontier)
-    const rows: { seq: number; entry: string; leaf: Buffer; mac: Buffer; at: string }[] = []
-    for (let i = 0; i < items.length; i++) {
-      if (slices && i > 0 && i % 500 === 0) await yieldToIo()
-      const q = items[i]!
-      const seq = base.treeSize + i
-      const entry = encodeEntry({ ...q, seq })
-      const leaf = leafHash(entry)
-      frontier.append(leaf)
-      rows.push({ seq, entry, leaf, mac: entryMac(tenant, seq, leaf), at: q.ts })
-    }
-    return {
-      base,
-      head: { treeSize: frontier.size, frontier: frontier.encode() },
-      chunks: entriesJson(rows),
-      checkpoint: signCheckpoint(
-        keys.signingKey,
-        keys.keyId,
-        tenant,
-        frontier.size,
-        frontier.root(),
-        at.toISOString(),
-      ),
-    }
-  }
-
-  type Prepared = { at: Date; tenants: Map<string, { items: Queued[]; prepared: PreparedTenant }> }
-
-  /**
-   * CPU work for a batch, done before its transaction — and, sliced, while the previous batch's
-   * transaction is in the database — against the head this process expects (the one its previous
-   * batch will leave, or the stored one). The transaction checks the real head under its lock and
-   * recomputes when another process appended in between.
-   */
-  async function prepareBatch(batch: readonly Queued[]): Promise<Prepared> {
-    const at = clock.now()
-    if (knownHeads.size > 10_000) knownHeads.clear() // bounded memory with very many tenants
-    const tenants = new Map<string, { items: Queued[]; prepared: PreparedTenant }>()
-    for (const [tenant, items] of groupByTenant(batch)) {
-      const base = knownHeads.get(tenant) ?? (await readHead(db, tenant))
-      const prepared = await prepareTenant(tenant, items, base, at, true)
-      knownHeads.set(tenant, prepared.head) // the next batch builds on this one
-      tenants.set(tenant, { items, prepared })
-    }
-    return { at, tenants }
-  }
-
-  async function commitBatch(p: Prepared): Promise<void> {
-    await db.transaction().execute(async (trx) => {
-      // Heads are locked in a fixed order so concurrent appenders never deadlock.
-      for (const tenant of [...p.tenants.keys()].sort()) {
-        const { items, prepared } = p.tenants.get(tenant)!
-        const head = await lockHead(trx, tenant, p.at)
-        const fits = prepared.base.treeSize === head.treeSize && prepared.base.frontier.equals(head.frontier)
-        const use = fits ? prepared : await prepareTenant(tenant, items, head, p.at, false)
-        await insertEntries(trx, tenant, use.chunks)
-        await updateHead(trx, tenant, use.head, p.at)
-        await insertCheckpoint(trx, use.checkpoint)
-        if (!fits) knownHeads.delete(tenant) // another process appended: re-read before predicting again
-      }
-    })
-  }
-
-  async function drain(): Promise<void> {
-    while (queue.length > 0) {
-      // Take everything queued so far (O(1)); new records go to a fresh array meanwhile.
-      const taken = queue
-      queue = []
-      // Pipeline: batch k+1 is prepared while batch k's transaction runs; commits stay in order.
-      const batches = Math.ceil(taken.length / batchMax)
-      let inDb: Promise<void> | undefined
-      let inDbFrom = 0
+  // record() outside a caller's transaction: one INSERT for every record of the moment.
+  const intake = new GroupCommit<IntakeRecord, void>({
+    maxBatch: 5000,
+    maxInFlight: 2,
+    closedMessage: 'The audit log is closed.',
+    async send(records) {
       try {
-        inFlight = taken.length
-        let next: Prepared | undefined = await prepareBatch(taken.slice(0, batchMax))
-        for (let b = 0; b < batches; b++) {
-          if (inDb) await inDb
-          inDbFrom = b * batchMax
-          inFlight = taken.length - inDbFrom
-          inDb = commitBatch(next!)
-          inDb.catch(() => undefined) // awaited below; not unhandled meanwhile
-          next =
-            b + 1 < batches
-              ? await prepareBatch(taken.slice((b + 1) * batchMax, (b + 2) * batchMax))
-              : undefined
-        }
-        if (inDb) await inDb
+        await insertIntake(db, records)
       } catch (err) {
-        knownHeads.clear() // predictions built on a failed batch are void
-        // The batch in the database may still commit (when preparing the next one failed): settle it
-        // first, so that nothing is written twice or dropped.
-        let from = inDbFrom
-        if (inDb) {
-          try {
-            await inDb
-            from = inDbFrom + batchMax
-          } catch {
-            // it failed too: retry it
-          }
-        }
-        queue = [...taken.slice(from), ...queue] // never drop an audit entry: retry on the next flush
-        throw err
-      } finally {
-        inFlight = 0
+        throw auditError(AUDIT_ERRORS.UNAVAILABLE, 'unavailable', 'The audit log could not be written; retry.', err)
       }
+      schedule()
+      return records.map(() => undefined)
+    },
+  })
+
+  /** Drains the intake until empty (background) — one append transaction per batch. */
+  async function drain(wait: boolean): Promise<void> {
+    for (;;) {
+      const r = await append({ wait, limit: batchMax })
+      if (r === 'busy' || r.appended < batchMax) return
     }
   }
 
@@ -284,29 +182,29 @@ export function createAudit(deps: AuditDeps): Audit {
       clearTimeout(timer)
       timer = undefined
     }
-    running ??= drain().finally(() => {
-      running = undefined
-      if (queue.length > 0 && !closed) schedule()
-    })
+    running ??= drain(false).finally(() => (running = undefined))
     return running
   }
 
+  /** An append soon (records just committed here, or a caller's transaction about to commit). */
   function schedule(): void {
-    if (timer || running) return
-    timer = setTimeout(
-      () => {
-        timer = undefined
-        run().catch((err: unknown) => deps.logger?.error({ err }, 'audit: append failed; will retry'))
-      },
-      queue.length >= batchMax ? 0 : flushMs,
-    )
+    if (timer || closed) return
+    timer = setTimeout(() => {
+      timer = undefined
+      run().catch((err: unknown) => deps.logger?.error({ err }, 'audit: append failed; will retry'))
+    }, flushMs)
     timer.unref()
   }
 
   async function flush(): Promise<void> {
-    while (running || queue.length > 0) {
-      if (running) await running
-      else await run()
+    await intake.idle() // record() calls of this process reach the intake first
+    // Everything committed to the intake up to now must be in the log (other processes included).
+    const upTo = await intakeHigh(db)
+    if (upTo === 0n) return
+    while (await intakeWaiting(db, upTo)) {
+      if (running) await running.catch(() => undefined)
+      // Waits for another process's appender rather than skipping.
+      await append({ wait: true, limit: batchMax })
     }
   }
 
@@ -338,22 +236,35 @@ export function createAudit(deps: AuditDeps): Audit {
 
   return {
     record(r) {
-      if (closed) throw auditError(AUDIT_ERRORS.INVALID_RECORD, 'unavailable', 'The audit log is closed.')
-      validate(r)
-      const ts = clock.now().toISOString()
-      queue.push(
-        r.details === undefined
-          ? { ...r, ts }
-          : { ...r, details: redactValue(r.details) as Record<string, unknown>, ts },
-      )
+      const write = intake.submit(stamp(r))
+      scopes.track(write)
+      return write
+    },
+    async recordIn(tx, r) {
+      await insertIntake(tx, [stamp(r)])
       schedule()
     },
+    scope: (fn) => scopes.run(fn),
+    actor: () => scopes.actor(),
     flush,
-    pending: () => queue.length + inFlight,
+    pending: () => intakeCount(db),
+    start() {
+      if (poll || closed) return
+      // Resumes what a crashed process left in the intake, and picks up other processes' records.
+      poll = setInterval(() => {
+        run().catch((err: unknown) => deps.logger?.error({ err }, 'audit: append failed; will retry'))
+      }, pollMs)
+      poll.unref()
+      run().catch((err: unknown) => deps.logger?.error({ err }, 'audit: append failed; will retry'))
+    },
     async close() {
+      if (poll) clearInterval(poll)
+      poll = undefined
       await flush()
       closed = true
+      await intake.close()
       if (timer) clearTimeout(timer)
+      if (running) await running.catch(() => undefined)
     },
     signer: { keyId: keys.keyId, publicKey: keys.publicKeyRaw },
     latestCheckpoint: (tenant) => latestCheckpoint(db, tenant),

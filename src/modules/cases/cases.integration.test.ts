@@ -77,7 +77,7 @@ describeEachDb('cases service (integration)', (target) => {
       clock,
       ids: systemIds,
       outbox: createOutbox(createCatalogue([...casesEvents, ...monitoringEvents, ...screeningEvents])),
-      audit: { record: (_tx, e) => Promise.resolve(audit.record(e)) },
+      audit: { record: (tx, e) => audit.recordIn(tx, e) },
       fieldCipher: crypto.fieldCipher,
       sla: { monitoring: 72, screening: 24, market: 48 },
       evidence: {

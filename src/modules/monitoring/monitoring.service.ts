@@ -290,6 +290,17 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     if (problems.length > 0) throw ruleSetInvalid(problems)
   }
 
+  /** Stores KYC facts and updates a running engine in place (its features stay warm). */
+  async function upsertParties(tenant: string, parties: readonly Party[]): Promise<number> {
+    await store.upsertParties(tenant, parties)
+    const running = engines.get(tenant)
+    if (running) {
+      const te = await running
+      for (const p of parties) te.engine.parties.set(p.id, p)
+    }
+    return parties.length
+  }
+
   async function isKnown(
     tenant: string,
     txnId: string,
@@ -381,15 +392,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       }))
     },
 
-    async upsertParties(tenant, parties) {
-      await store.upsertParties(tenant, parties)
-      const running = engines.get(tenant)
-      if (running) {
-        const te = await running
-        for (const p of parties) te.engine.parties.set(p.id, p)
-      }
-      return parties.length
-    },
+    upsertParties,
 
     async evaluate(tenant, txn, opts = {}) {
       checkTxn(txn)
@@ -504,10 +507,12 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     async importHistory(tenant, data) {
       for (const t of data.txns) checkTxn(t)
       for (const l of data.labels ?? []) checkLabel(l)
-      if (data.parties) await store.upsertParties(tenant, data.parties)
+      if (data.parties) await upsertParties(tenant, data.parties)
       if (data.labels) await store.saveLabels(tenant, data.labels)
+      if (data.txns.length === 0) return { transactions: 0 } // labels and parties: the running engine stays warm
       const fresh = await db.transaction().execute((tx) => store.insertTransactions(tx, tenant, data.txns))
-      engines.delete(tenant) // the next use rebuilds features from the stored history
+      // new history may lie before what the engine has seen: the next use rebuilds features from storage
+      if (fresh.size > 0) engines.delete(tenant)
       return { transactions: fresh.size }
     },
 

@@ -51,6 +51,7 @@ import {
   payoutExceedsBalance,
   payoutNotFound,
 } from './payments.errors.js'
+import { transitionRecord, type PaymentsAudit } from './payments.audit.js'
 import { PAYMENT_EVENTS } from './payments.events.js'
 import {
   createPaymentsStore,
@@ -73,6 +74,8 @@ export interface PaymentsDeps {
   readonly logger?: Logger
   /** The sweeper leaves a payment alone until it has not changed for this long (default 60 s). */
   readonly sweepAfterMs?: number
+  /** Each applied transition is audited in its own transaction. */
+  readonly audit?: PaymentsAudit | undefined
   /** A key claimed by a request that never finished (its process died) is taken over after this (default 60 s). */
   readonly keyTakeoverMs?: number
 }
@@ -405,6 +408,10 @@ export function createPayments(deps: PaymentsDeps): Payments {
     }
     await store.updatePayment(tx, next)
     await store.insertFacts(tx, p.tenantId, facts)
+    if (deps.audit) {
+      const related = { refundId: ctx.refund?.id, disputeId: ctx.dispute?.id }
+      await deps.audit.recordIn(tx, transitionRecord(deps.audit, p, next, fact, related))
+    }
     if (deps.outbox && planned.events.length > 0) {
       await deps.outbox.enqueue(
         tx,

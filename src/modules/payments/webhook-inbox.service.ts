@@ -18,7 +18,7 @@ import {
   type InboxStatus,
   type RetryPolicy,
 } from './webhook-inbox.js'
-import { GroupCommit } from './webhook-inbox.batcher.js'
+import { GroupCommit } from '../../shared/group-commit.js'
 import {
   webhookEventNotDead,
   webhookGatewayUnknown,
@@ -146,6 +146,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
   const batcher = new GroupCommit<NewInboxRow, boolean>({
     maxBatch: deps.batchMax ?? 500,
     maxInFlight: db.engine === 'postgres' ? 4 : 1,
+    closedMessage: 'webhook inbox is closed',
     async send(rows) {
       const fresh = await insertRows(db.db, rows)
       // A key repeated inside one batch is new only for its first occurrence.

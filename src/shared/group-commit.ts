@@ -11,12 +11,14 @@ export interface GroupCommitOptions<T, R> {
   readonly maxInFlight: number
   /** Writes one batch (one statement, one commit) and returns a result per item, in order. */
   readonly send: (items: T[]) => Promise<R[]>
+  /** What a submit after close() is rejected with (default: "closed"). */
+  readonly closedMessage?: string
 }
 
 /**
- * Group commit for webhook receipts: requests that arrive while a batch is being written leave
- * together in the next one, so one WAL flush covers many requests and the commit rate, not the
- * fsync latency, bounds the events per second (the same idea as the ledger's batcher).
+ * Group commit (webhook receipts, audit intake): requests that arrive while a batch is being written
+ * leave together in the next one, so one WAL flush covers many requests and the commit rate, not the
+ * fsync latency, bounds the writes per second (the same idea as the ledger's batcher).
  */
 export class GroupCommit<T, R> {
   #queue: Waiting<T, R>[] = []
@@ -27,7 +29,7 @@ export class GroupCommit<T, R> {
   constructor(private readonly opts: GroupCommitOptions<T, R>) {}
 
   submit(item: T): Promise<R> {
-    if (this.#closed) return Promise.reject(new Error('webhook inbox is closed'))
+    if (this.#closed) return Promise.reject(new Error(this.opts.closedMessage ?? 'closed'))
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject })
       this.#schedule()
@@ -36,7 +38,12 @@ export class GroupCommit<T, R> {
 
   async close(): Promise<void> {
     this.#closed = true
-    while (this.#queue.length > 0 || this.#inFlight > 0) await new Promise((r) => setTimeout(r, 5))
+    await this.idle()
+  }
+
+  /** Resolves once everything submitted so far has been sent (or failed). */
+  async idle(): Promise<void> {
+    while (this.#queue.length > 0 || this.#inFlight > 0) await new Promise((r) => setTimeout(r, 1))
   }
 
   #schedule(): void {
