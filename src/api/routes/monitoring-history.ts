@@ -76,7 +76,7 @@ export function registerMonitoringHistoryRoutes(app: ApiApp, services: AppServic
         ...(parties.length > 0 ? { parties } : {}),
         ...(labels.length > 0 ? { labels } : {}),
       })
-      services.audit.record({
+      await services.audit.record({
         tenant,
         actor: req.principal?.actor ?? 'unknown',
         action: 'monitoring.history.import',

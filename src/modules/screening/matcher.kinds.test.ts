@@ -119,6 +119,12 @@ describe('people listed with several given names', () => {
     expect(topKey(index, 'Karimov Rustam', 'unknown')).toBe('m1')
     expect(topKey(index, 'Maria Alvarez Mendoza', 'person')).toBe('m2')
   })
+  it("reads an untyped listed name written like a person's the same way (family name last)", () => {
+    const untyped = corpus()
+    untyped.add(entry('u1', 'unknown', ['Joaquin Ernesto Valderrama']))
+    expect(topKey(untyped, 'Joaquin Valderrama', 'person')).toBe('u1')
+    expect(untyped.screen({ name: 'Joaquin Ernesto', type: 'person' })).toEqual([])
+  })
   it('does not alert on given names alone that a longer listed name contains', () => {
     expect(index.screen({ name: 'Maria Teresa', type: 'person' })).toEqual([])
     expect(index.screen({ name: 'Rustam Bakhtiyorovich', type: 'person' })).toEqual([])

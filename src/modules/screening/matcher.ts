@@ -418,7 +418,8 @@ export function scoreNamePair(
     den += c.weights[j]! * c.missWeights[j]!
   }
   let score = den > 0 ? num / den : 0
-  let familyMatched = c.surnameFrom >= n
+  // (An organisation's query is not held to a person's family name.)
+  let familyMatched = c.surnameFrom >= n || q.organisation
   for (let j = c.surnameFrom; j < n && !familyMatched; j++) if (usedC[j]) familyMatched = true
   const cjk = cjkCap(q, c, params)
   // Token boundaries moved ("arefullaha ref" / "arefullah aref"): compare the joined letters too.

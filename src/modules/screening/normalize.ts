@@ -350,7 +350,16 @@ export function normalizeName(input: string, type: SubjectType = 'unknown'): Nor
     if (cjk.has(t)) return { text: t, consonantal: false, cjk: true }
     return { text: t, consonantal: consonantalWords.has(t) }
   })
-  const surnameWords = final.length > 1 ? Math.min(ordered.surnameWords, final.length - 1) : 0
+  // An unknown type written like a person's name (two to four plain words, no legal form) is read
+  // like one: given names first, the family name last.
+  const personLike =
+    type === 'unknown' &&
+    removed.length === 0 &&
+    final.length >= 2 &&
+    final.length <= 4 &&
+    final.every((w) => /^[a-z]+$/.test(w))
+  const surnameWords =
+    final.length > 1 ? Math.min(ordered.surnameWords || (personLike ? 1 : 0), final.length - 1) : 0
   return { tokens, removed, text: final.join(' '), surnameWords }
 }
 
