@@ -227,4 +227,27 @@ describe('operator console in Chromium', () => {
       expect(cspViolations).toEqual([])
     },
   )
+
+  it.skipIf(!existsSync(CHROMIUM))(
+    'shows a role only what it may use: an auditor gets neither cases nor payments',
+    { timeout: 120_000 },
+    async () => {
+      // Auditors need no second factor (they read no personal data and move no money).
+      await call('POST', '/v1/operators', {
+        email: 'ivo.auditor@example.com',
+        password: PASSWORD,
+        role: 'auditor',
+      })
+      const page = await browser!.newPage()
+      await page.goto(`${url}/console/payments`)
+      await page.getByLabel('Email').fill('ivo.auditor@example.com')
+      await page.getByLabel('Password').fill(PASSWORD)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Sign out' }).waitFor()
+      expect(await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').count()).toBe(0)
+      await page.getByRole('heading', { name: 'Not found' }).waitFor()
+      expect(await page.getByRole('button', { name: /^Refund/ }).count()).toBe(0)
+      await page.close()
+    },
+  )
 })

@@ -60,8 +60,9 @@ export interface Session {
 }
 
 /**
- * Whether the session's grants include a permission (same rule as src/modules/auth/permissions.ts: exact,
- * `area:*` or `*`). Only hides what the role cannot do; the API refuses it anyway.
+ * Whether the session's grants include a permission (as src/modules/auth/permissions.ts: exact,
+ * `area:*` or `*`; the console asks for no explicit-only permission). Only hides what the role cannot do;
+ * the API refuses it anyway.
  */
 export function can(session: Session, permission: string): boolean {
   const area = permission.split(':')[0]
