@@ -100,6 +100,6 @@ function route(path: string, query: URLSearchParams, session: Session, allowed: 
 }
 
 function Redirect(props: { to: string }) {
-  useEffect(() => navigate(props.to), [props.to])
+  useEffect(() => navigate(props.to, true), [props.to])
   return null
 }

@@ -16,8 +16,10 @@ const current = (): Location => ({
   query: new URLSearchParams(location.search),
 })
 
-export function navigate(to: string): void {
-  history.pushState(null, '', `${BASE}${to}`)
+/** Goes to a screen; `replace` for redirects, so Back does not bounce into them again. */
+export function navigate(to: string, replace = false): void {
+  if (replace) history.replaceState(null, '', `${BASE}${to}`)
+  else history.pushState(null, '', `${BASE}${to}`)
   window.dispatchEvent(new PopStateEvent('popstate'))
 }
 
