@@ -10,6 +10,10 @@ export type RouteRule = Permission | 'public'
 
 export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /health': 'public',
+  // The operator console's static pages and assets (src/api/console.ts): no data, every screen then calls /v1.
+  'GET /console': 'public',
+  'GET /console/*': 'public',
+  'GET /console/assets/*': 'public',
   // Platform-wide figures (docs/metrics.md): issued only by the platform owner, implied by no wildcard.
   'GET /metrics': 'metrics:read',
 

@@ -7,6 +7,7 @@ import type { Principal } from '../modules/auth/index.js'
 import { AppError } from '../shared/errors.js'
 import { registerAccessControl } from './access.js'
 import { registerAuditTrail } from './audit-trail.js'
+import { registerConsole } from './console.js'
 import { errorHandler } from './errors.js'
 import { registerInputGuards } from './input-guard.js'
 import { registerRoutes } from './routes/index.js'
@@ -81,5 +82,7 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
   await registerAccessControl(app, services)
 
   registerRoutes(app, services)
+  // The operator console's static pages (web/, built into dist/console).
+  await registerConsole(app)
   return app
 }

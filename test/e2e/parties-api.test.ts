@@ -215,12 +215,31 @@ for (const target of testDbTargets()) {
     })
 
     it("holds a sanctioned counterparty's payout until a decision, then releases or rejects it", async () => {
+      const payer = (
+        await call('POST', '/v1/parties', {
+          kind: 'person',
+          roles: ['customer'],
+          names: [{ value: 'Paula Payer' }],
+        })
+      ).json<{ party: PartyJson }>().party
       const pay = await call('POST', '/v1/payments', {
         amount: '50000',
         currency: 'USD',
         paymentMethod: 'pm_card_visa',
+        partyId: payer.id,
       })
       expect(pay.statusCode).toBe(201)
+      const payerLinks = await call('GET', `/v1/parties/${payer.id}/links`)
+      expect(
+        payerLinks.json<{ items: { objectKind: string; objectId: string; role: string }[] }>().items,
+      ).toEqual([
+        {
+          objectKind: 'payment',
+          objectId: pay.json<{ id: string }>().id,
+          role: 'customer',
+          createdAt: expect.any(String) as unknown,
+        },
+      ])
       const cp = (
         await call('POST', '/v1/parties', {
           kind: 'organisation',

@@ -102,6 +102,12 @@ const CreateBody = Type.Object(
     customer: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     metadata: Type.Optional(Metadata),
+    partyId: Type.Optional(
+      Type.String({
+        pattern: '^pty_[0-9a-f]{32}$',
+        description: 'The paying customer party (must exist; linked to the payment)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -272,6 +278,8 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     async (req, reply) => {
       const key = keyOf(req)
       const b = req.body
+      // The customer party is checked before the payment exists and linked after (docs/parties.md).
+      if (b.partyId) await services.parties.get(tenantOf(req), b.partyId)
       const p = await payments.create(
         tenantOf(req),
         {
@@ -286,6 +294,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
         },
         { idempotencyKey: key },
       )
+      if (b.partyId) await services.parties.link(tenantOf(req), b.partyId, 'payment', p.id, 'customer')
       return reply.status(201).send(paymentJson(p))
     },
   )

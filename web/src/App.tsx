@@ -1,0 +1,105 @@
+import { useCallback, useEffect, useState } from 'preact/hooks'
+import { api, can, token, type Session } from './api'
+import { CaseView } from './CaseView'
+import { CasesQueue } from './CasesQueue'
+import { Link } from './components'
+import { Payments } from './Payments'
+import { navigate, useLocation } from './router'
+import { SignIn } from './SignIn'
+
+/** Screens and the permission each needs: a screen the role cannot use is not offered. */
+const SCREENS = [
+  { path: '/cases', label: 'Cases', permission: 'cases:read' },
+  { path: '/payments', label: 'Payments', permission: 'payments:read' },
+] as const
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(null)
+  const [checked, setChecked] = useState(false)
+  const loc = useLocation()
+
+  const load = useCallback(async () => {
+    if (!token.get()) return setChecked(true)
+    try {
+      const s = await api<Session>('GET', '/v1/auth/session')
+      setSession(s.mfaEnrollmentRequired ? null : s)
+      if (s.mfaEnrollmentRequired) token.clear()
+    } catch {
+      token.clear()
+      setSession(null)
+    }
+    setChecked(true)
+  }, [])
+  useEffect(() => {
+    void load()
+    const out = () => {
+      token.clear()
+      setSession(null)
+    }
+    window.addEventListener('moneta:signed-out', out)
+    return () => window.removeEventListener('moneta:signed-out', out)
+  }, [load])
+
+  if (!checked) return <p class="loading">Loading…</p>
+  if (!session) return <SignIn onSignedIn={() => void load()} />
+
+  const screens = SCREENS.filter((s) => can(session, s.permission))
+  const signOut = async () => {
+    await api('POST', '/v1/auth/logout').catch(() => undefined)
+    token.clear()
+    setSession(null)
+    navigate('/')
+  }
+  const top = '/' + (loc.path.split('/')[1] ?? '')
+  return (
+    <div class="shell">
+      <header>
+        <span class="brand">Moneta</span>
+        <nav aria-label="Screens">
+          {screens.map((s) => (
+            <Link key={s.path} to={s.path} current={top === s.path}>
+              {s.label}
+            </Link>
+          ))}
+        </nav>
+        <span class="who">
+          {session.email} · {session.role}
+        </span>
+        <button type="button" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </header>
+      <main>
+        {route(
+          loc.path,
+          loc.query,
+          session,
+          screens.map((s) => s.path),
+        )}
+      </main>
+    </div>
+  )
+}
+
+function route(path: string, query: URLSearchParams, session: Session, allowed: readonly string[]) {
+  const caseMatch = /^\/cases\/([^/]+)$/.exec(path)
+  if (caseMatch && allowed.includes('/cases')) return <CaseView id={decodeURIComponent(caseMatch[1]!)} />
+  if (path === '/cases' && allowed.includes('/cases')) return <CasesQueue query={query} session={session} />
+  if (path === '/payments' && allowed.includes('/payments'))
+    return <Payments query={query} canRefund={can(session, 'payments:write')} />
+  if (path === '/' || path === '') {
+    const first = allowed[0]
+    return first ? <Redirect to={first} /> : <p>Your role has no console screens yet.</p>
+  }
+  return (
+    <section>
+      <h1>Not found</h1>
+      <p>No screen at this address, or your role cannot open it.</p>
+    </section>
+  )
+}
+
+function Redirect(props: { to: string }) {
+  useEffect(() => navigate(props.to, true), [props.to])
+  return null
+}
