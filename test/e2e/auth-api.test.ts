@@ -380,7 +380,9 @@ describe.each(stores)('rate limits (e2e) [$name store]', ({ name, env }) => {
         // The counters live in Redis, where every API process shares them.
         const redis = new Redis(testRedisUrl()!)
         try {
-          expect((await redis.keys('moneta:ratelimit:*')).length).toBeGreaterThan(0)
+          // Under this app's own prefix (MONETA_REDIS_PREFIX: the test app gets one of its own).
+          const prefix = t.app.services.config.redisPrefix
+          expect((await redis.keys(`${prefix}:ratelimit:*`)).length).toBeGreaterThan(0)
         } finally {
           redis.disconnect()
         }

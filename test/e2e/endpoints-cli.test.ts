@@ -12,13 +12,23 @@ import { monetaCli } from '../support/cli.js'
 /** `moneta endpoints …` against an embedded install holding one endpoint and one delivery. */
 describe('moneta endpoints (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moneta-endpoints-cli-'))
-  const cli = monetaCli({ MONETA_DATA_DIR: dir, MONETA_MASTER_KEY: '', MONETA_MASTER_KEY_FILE: '' })
+  // The endpoint is a loopback http URL: allowed only by explicit configuration since the SSRF guard is on by default.
+  const allowLoopback = { MONETA_WEBHOOKS_ALLOW_PRIVATE: 'true', MONETA_WEBHOOKS_ALLOW_HTTP: 'true' }
+  const cli = monetaCli({
+    MONETA_DATA_DIR: dir,
+    MONETA_MASTER_KEY: '',
+    MONETA_MASTER_KEY_FILE: '',
+    ...allowLoopback,
+  })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('lists endpoints and deliveries, replays, and refuses bad arguments', { timeout: 400_000 }, async () => {
-    const s = await createServices(loadConfig({ MONETA_DATA_DIR: dir, MONETA_CONFIG_FILE: '' }), {
-      logger: pino({ level: 'silent' }),
-    })
+    const s = await createServices(
+      loadConfig({ MONETA_DATA_DIR: dir, MONETA_CONFIG_FILE: '', ...allowLoopback }),
+      {
+        logger: pino({ level: 'silent' }),
+      },
+    )
     const { endpoint } = await s.webhooks.createEndpoint(DEFAULT_TENANT, {
       url: 'http://127.0.0.1:9/hook',
       eventTypes: ['ledger.*'],

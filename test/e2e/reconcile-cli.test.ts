@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 /**
  * `moneta reconcile` through the real binary, with Stripe configured (MONETA_STRIPE_*) against the
  * local Stripe-protocol server: differences print and exit 1, a failing fetch exits 2 as failed,
@@ -23,6 +24,8 @@ describe('moneta reconcile', { timeout: 400_000 }, () => {
     moneta = monetaCli(
       {
         MONETA_DATA_DIR: dir,
+        // A given master key: otherwise the first run generates one and warns on stderr, which stays empty here.
+        MONETA_MASTER_KEY: randomBytes(32).toString('hex'),
         MONETA_STRIPE_SECRET_KEY: server.secretKey,
         MONETA_STRIPE_API_URL: `http://${server.host}:${server.port}`,
       },

@@ -27,7 +27,8 @@ const TickBody = Type.Object(
           volume: Type.Integer({ minimum: 0, maximum: 1e15 }),
           ts: Type.Optional(
             Type.Union([
-              Type.Integer({ minimum: 0, description: 'epoch ms' }),
+              // Its own bound (the last ms of year 9999): the edge caps unbounded integers at 32 bits.
+              Type.Integer({ minimum: 0, maximum: 253_402_300_799_999, description: 'epoch ms' }),
               Type.String({ format: 'date-time' }),
             ]),
           ),

@@ -26,7 +26,7 @@ export const urlInsecure = (): AppError =>
   new AppError(
     WEBHOOK_ERRORS.URL_INSECURE,
     'invalid',
-    'Endpoint urls must use https (http is accepted only for localhost and 127.0.0.1 unless MONETA_WEBHOOKS_ALLOW_HTTP is set).',
+    'Endpoint urls must use https (plain http, even to localhost, only when MONETA_WEBHOOKS_ALLOW_HTTP=true).',
   )
 
 export const urlPrivate = (host: string, address: string): AppError =>
