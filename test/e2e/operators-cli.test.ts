@@ -22,6 +22,7 @@ describe('moneta operators (CLI)', () => {
       return await fn(s)
     } finally {
       await s.ledger.close()
+      await s.audit.close() // its entries are written before the database goes away
       await s.db.close()
     }
   }

@@ -162,7 +162,12 @@ export function createAudit(deps: AuditDeps): Audit {
       try {
         await insertIntake(db, records)
       } catch (err) {
-        throw auditError(AUDIT_ERRORS.UNAVAILABLE, 'unavailable', 'The audit log could not be written; retry.', err)
+        throw auditError(
+          AUDIT_ERRORS.UNAVAILABLE,
+          'unavailable',
+          'The audit log could not be written; retry.',
+          err,
+        )
       }
       schedule()
       return records.map(() => undefined)
@@ -238,6 +243,9 @@ export function createAudit(deps: AuditDeps): Audit {
     record(r) {
       const write = intake.submit(stamp(r))
       scopes.track(write)
+      // A caller outside a request may not await it: its failure is logged, never an unhandled
+      // rejection that ends the process (a caller that awaits still gets the error).
+      write.catch((err: unknown) => deps.logger?.error({ err }, 'audit: an entry could not be written'))
       return write
     },
     async recordIn(tx, r) {
