@@ -42,6 +42,8 @@ import {
 } from './modules/auth/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
+import { createSearch, loadInstrumentReferences, type Search } from './modules/search/index.js'
+import { searchEngineOf } from './search-engines.js'
 import { createBankingServices } from './banking-providers.js'
 import {
   createListRefresher,
@@ -100,6 +102,8 @@ export interface AppServices {
   readonly lists: ListRefresher
   /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
   readonly cases: Cases
+  /** Search over parties, payments, ledger, counterparties, instruments; kept current from events (docs/search.md). */
+  readonly search: Search
 }
 
 export interface App {
@@ -388,6 +392,16 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },
   })
+  // MONETA_SEARCH_ENGINE picks the engine (default: this database); the indexer follows the outbox.
+  const search = createSearch({
+    db: db.db,
+    engine: searchEngineOf(config.search, db.db),
+    fieldCipher: crypto.fieldCipher,
+    instruments: config.search.instrumentsFile
+      ? loadInstrumentReferences(config.search.instrumentsFile)
+      : undefined,
+    onLag: (seconds, type) => metrics.searchIndexLag.observe({ type }, seconds),
+  })
   return {
     config,
     db,
@@ -412,6 +426,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     parties,
     lists,
     cases,
+    search,
   }
 }
 
@@ -566,6 +581,14 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         (sub) => subscriptions.push(sub),
         (err: unknown) => services.logger.error({ err }, 'parties list-update consumer failed to start'),
       )
+      // Search documents follow the outbox: each event's object is re-read and indexed (docs/search.md).
+      services.search.engine
+        .init()
+        .then(() => services.search.startIndexer(services.events.bus))
+        .then(
+          (sub) => subscriptions.push(sub),
+          (err: unknown) => services.logger.error({ err }, 'search indexer failed to start'),
+        )
       // Outgoing webhooks: every event fans out to the tenant's matching endpoints; the worker sends them.
       services.webhooks.startConsumer().then(
         (sub) => subscriptions.push(sub),
@@ -582,6 +605,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       await services.webhooks.close()
       await services.market.close()
       await services.events.close()
+      await services.search.engine.close()
       await services.ledger.close()
       await services.audit.close()
       await services.db.close()
