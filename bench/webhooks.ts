@@ -322,7 +322,9 @@ export async function main(args: string[]): Promise<void> {
     const counts = await services.gatewayWebhooks.counts(tenant)
     const ledgerEffects = (await postedTransactions(services, tenant)) - before
     const verify = await services.ledger.verify(tenant)
-    log(`inbox for the tenant: ${JSON.stringify(counts)}; ledger transactions from the events: ${ledgerEffects}`)
+    log(
+      `inbox for the tenant: ${JSON.stringify(counts)}; ledger transactions from the events: ${ledgerEffects}`,
+    )
     log(`ledger verify: ${verify.ok ? 'ok' : JSON.stringify(verify.violations.slice(0, 5))}`)
     log(
       JSON.stringify({
