@@ -131,11 +131,11 @@ export function searchEngineContract(name: string, open: () => Promise<EngineUnd
         reveal: (_t, _type, ids) =>
           Promise.resolve(new Map(ids.flatMap((id) => (titles.has(id) ? [[id, titles.get(id)!]] : [])))),
       })
-    })
+    }, 120_000)
     afterAll(async () => {
       await under.engine.remove(tenant, 'party', [...titles.keys()])
       await under.close()
-    })
+    }, 60_000)
 
     const top = async (q: string, extra: Record<string, unknown> = {}) =>
       (await service.search(tenant, { q, limit: 5, ...extra })).hits
