@@ -58,8 +58,8 @@ export interface StoredAuditEntry {
 export interface Audit {
   record(r: AuditRecord): Promise<void>
   recordIn(tx: Db, r: AuditRecord): Promise<void>
-  /** Many records in the caller's transaction with one insert (a billing run's charge attempts). */
-  recordManyIn(tx: Db, rs: readonly AuditRecord[]): Promise<void>
+  /** Several entries in the change's transaction with one statement (a batch that touches many resources). */
+  recordAllIn(tx: Db, rs: readonly AuditRecord[]): Promise<void>
   /** Runs `fn` in a durable scope whose `settled()` awaits every `record()` started inside it. */
   scope(fn: () => void): AuditScope
   /** The principal the current scope's work is done for (set by the HTTP edge), else undefined. */
@@ -254,7 +254,7 @@ export function createAudit(deps: AuditDeps): Audit {
       await insertIntake(tx, [stamp(r)])
       schedule()
     },
-    async recordManyIn(tx, rs) {
+    async recordAllIn(tx, rs) {
       if (rs.length === 0) return
       await insertIntake(tx, rs.map(stamp))
       schedule()

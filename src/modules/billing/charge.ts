@@ -303,7 +303,7 @@ async function record(
       ...(r.step?.nextAttemptAt ? { nextAttemptAt: r.step.nextAttemptAt.toISOString() } : {}),
     },
   }))
-  await ctx.audit.recordManyIn(tx, entries)
+  await ctx.audit.recordAllIn(tx, entries)
   return { attempted: rows.length, succeeded: paid.length, failed: failed.length }
 }
 

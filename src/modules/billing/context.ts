@@ -25,7 +25,7 @@ export interface CustomersPort {
 
 export interface BillingAuditPort {
   recordIn(tx: Db, r: AuditRecord): Promise<void>
-  recordManyIn(tx: Db, rs: readonly AuditRecord[]): Promise<void>
+  recordAllIn(tx: Db, rs: readonly AuditRecord[]): Promise<void>
 }
 
 export interface BillingContext {

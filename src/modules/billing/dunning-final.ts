@@ -54,7 +54,7 @@ export async function endSubscriptionsForDunning(
     }
   }
   await ctx.outbox.enqueue(tx, await subscriptionEvents(tx, tenant, events))
-  await ctx.audit.recordManyIn(
+  await ctx.audit.recordAllIn(
     tx,
     items.map((it) => ({
       tenant,

@@ -116,7 +116,7 @@ export async function renewDue(
     const invoices = await issueInvoices(ctx, tx, tenant, drafts, upTo)
     await ctx.outbox.enqueue(tx, await subscriptionEvents(tx, tenant, events))
     if (events.length > 0)
-      await ctx.audit.recordManyIn(
+      await ctx.audit.recordAllIn(
         tx,
         events.map((e) => ({
           tenant,
