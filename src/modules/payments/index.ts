@@ -81,3 +81,4 @@ export type {
 } from './saved-methods.js'
 export { createSandboxSavedMethods, SANDBOX_SAVED_METHODS } from './gateways/sandbox/sandbox.saved-methods.js'
 export type { SandboxSavedMethods } from './gateways/sandbox/sandbox.saved-methods.js'
+export { createBraintreeSavedMethods } from './gateways/braintree/braintree.saved-methods.js'
