@@ -14,6 +14,7 @@ import { bankingMigrations } from './modules/banking/index.js'
 import { partiesMigrations } from './modules/parties/index.js'
 import { casesMigrations } from './modules/cases/index.js'
 import { searchMigrations } from './modules/search/index.js'
+import { billingMigrations } from './modules/billing/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
 export const allMigrations: readonly NamedMigrations[] = [
@@ -34,6 +35,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   partiesMigrations,
   casesMigrations,
   searchMigrations,
+  billingMigrations,
 ]
 
 /** SQL functions re-applied (CREATE OR REPLACE) on every migrate; see migrateToLatest. */

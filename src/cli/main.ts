@@ -18,6 +18,7 @@ import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
 import { registerPartiesCommands } from './commands/parties.js'
 import { registerSearchCommands } from './commands/search.js'
+import { registerBillingCommands } from './commands/billing.js'
 import { registerSecretsCommands } from './commands/secrets.js'
 import { registerPciCommands } from './commands/pci.js'
 
@@ -44,6 +45,7 @@ registerBankingCommands(program)
 registerCasesCommands(program)
 registerPartiesCommands(program)
 registerSearchCommands(program)
+registerBillingCommands(program)
 registerSecretsCommands(program)
 registerPciCommands(program)
 
