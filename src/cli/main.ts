@@ -17,6 +17,8 @@ import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
 import { registerPartiesCommands } from './commands/parties.js'
+import { registerSecretsCommands } from './commands/secrets.js'
+import { registerPciCommands } from './commands/pci.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
 const program = new Command('moneta')
@@ -40,6 +42,8 @@ registerAttackCommands(program)
 registerBankingCommands(program)
 registerCasesCommands(program)
 registerPartiesCommands(program)
+registerSecretsCommands(program)
+registerPciCommands(program)
 
 try {
   await program.parseAsync(process.argv)
