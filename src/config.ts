@@ -56,6 +56,8 @@ export interface Config {
   readonly cases: CasesConfig
   /** Sanctions list sources fetched on a schedule and by `moneta lists refresh` (docs/parties.md). */
   readonly lists: ListsConfig
+  /** Recurring billing (docs/billing.md): the worker's run interval and the run's batch size. */
+  readonly billing: { readonly runIntervalMs: number; readonly batchSize: number }
 }
 
 export interface CasesConfig {
@@ -468,6 +470,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     banking: bankingConfig(get, int, bool, problems, env.NODE_ENV === 'production'),
     cases: casesConfig(get, problems),
     lists: listsConfig(get, int, problems),
+    billing: {
+      // 0 turns the worker's billing run off (the CLI's `moneta billing run` still works).
+      runIntervalMs: int('MONETA_BILLING_RUN_INTERVAL_MS', 60_000, 0, 86_400_000),
+      batchSize: int('MONETA_BILLING_BATCH_SIZE', 1000, 1, 10_000),
+    },
     payments: {
       sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),
       sweepAfterMs: int('MONETA_PAYMENTS_SWEEP_AFTER_MS', 60_000, 0, 24 * 3_600_000),
