@@ -17,6 +17,7 @@ import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
 import { registerPartiesCommands } from './commands/parties.js'
+import { registerAnalyticsCommands } from './commands/analytics.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
 const program = new Command('moneta')
@@ -40,6 +41,7 @@ registerAttackCommands(program)
 registerBankingCommands(program)
 registerCasesCommands(program)
 registerPartiesCommands(program)
+registerAnalyticsCommands(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -37,7 +37,12 @@ const crashAt = (at: ExportStep, n = 1) => {
   }
 }
 
-async function collect(q: FraudQueries, name: string, tenant: string, engine: 'duckdb' | 'postgres'): Promise<ResultRow[]> {
+async function collect(
+  q: FraudQueries,
+  name: string,
+  tenant: string,
+  engine: 'duckdb' | 'postgres',
+): Promise<ResultRow[]> {
   const r = await q.run(name, tenant, PARAMS[name] ?? {}, engine)
   const rows: ResultRow[] = []
   for await (const batch of r.batches) rows.push(...batch)
@@ -100,7 +105,9 @@ describeEachDb('analytics export and fraud queries', (target) => {
     const first = await exporter().exportOnce()
     expect(first.resumed).toBe(true)
 
-    await sql`UPDATE payments SET amount_refunded = amount WHERE tenant_id = ${tenant} AND payment_id = 'pay_0000000010'`.execute(h.db)
+    await sql`UPDATE payments SET amount_refunded = amount WHERE tenant_id = ${tenant} AND payment_id = 'pay_0000000010'`.execute(
+      h.db,
+    )
     await expect(exporter(crashAt('staged')).exportOnce()).rejects.toThrow(Crash)
     await expect(exporter(crashAt('published-file', 2)).exportOnce()).rejects.toThrow(Crash)
     const second = await exporter().exportOnce()
@@ -113,8 +120,14 @@ describeEachDb('analytics export and fraud queries', (target) => {
       const pg = await sql<{ n: bigint; total: bigint }>`SELECT count(*) AS n, sum(amount)::bigint AS total
         FROM monitoring_transactions WHERE tenant_id = ${t}`.execute(h.db)
       const pq = await parquetStats('transactions', t, 'txn_id', 'amount')
-      expect(pq).toEqual({ n: Number(pg.rows[0]!.n), keys: Number(pg.rows[0]!.n), total: BigInt(pg.rows[0]!.total) })
-      const le = await sql<{ n: bigint }>`SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = ${t}`.execute(h.db)
+      expect(pq).toEqual({
+        n: Number(pg.rows[0]!.n),
+        keys: Number(pg.rows[0]!.n),
+        total: BigInt(pg.rows[0]!.total),
+      })
+      const le = await sql<{
+        n: bigint
+      }>`SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = ${t}`.execute(h.db)
       const lq = await parquetStats('ledger_entries', t, `account_id || '/' || seq`, 'posted_delta')
       expect([lq.n, lq.keys]).toEqual([Number(le.rows[0]!.n), Number(le.rows[0]!.n)])
     }
@@ -123,24 +136,34 @@ describeEachDb('analytics export and fraud queries', (target) => {
     expect(pay.n).toBe(pay.keys + 1)
   }, 180_000)
 
-  it.each(FRAUD_QUERIES.map((q) => q.name))('%s gives identical, non-empty results on DuckDB and PostgreSQL', async (name) => {
-    const q = createFraudQueries({ db: h.db, duck, dir: join(dir, 'data') })
-    const onDuck = await collect(q, name, tenant, 'duckdb')
-    const onPg = await collect(q, name, tenant, 'postgres')
-    expect(onDuck.length).toBeGreaterThan(0)
-    expect(onDuck).toEqual(onPg)
-    // the other tenant sees its own rows only
-    const otherDuck = await collect(q, name, other, 'duckdb')
-    expect(otherDuck).toEqual(await collect(q, name, other, 'postgres'))
-    expect(otherDuck).not.toEqual(onDuck)
-  }, 60_000)
+  it.each(FRAUD_QUERIES.map((q) => q.name))(
+    '%s gives identical, non-empty results on DuckDB and PostgreSQL',
+    async (name) => {
+      const q = createFraudQueries({ db: h.db, duck: () => Promise.resolve(duck), dir: join(dir, 'data') })
+      const onDuck = await collect(q, name, tenant, 'duckdb')
+      const onPg = await collect(q, name, tenant, 'postgres')
+      expect(onDuck.length).toBeGreaterThan(0)
+      expect(onDuck).toEqual(onPg)
+      // the other tenant sees its own rows only
+      const otherDuck = await collect(q, name, other, 'duckdb')
+      expect(otherDuck).toEqual(await collect(q, name, other, 'postgres'))
+      expect(otherDuck).not.toEqual(onDuck)
+    },
+    60_000,
+  )
 
   it('refuses unknown queries, unknown or out-of-range parameters, and unsafe tenant ids', async () => {
-    const q = createFraudQueries({ db: h.db, duck, dir: join(dir, 'data') })
+    const q = createFraudQueries({ db: h.db, duck: () => Promise.resolve(duck), dir: join(dir, 'data') })
     await expect(q.run('nope', tenant, {})).rejects.toMatchObject({ code: 'ANALYTICS_UNKNOWN_QUERY' })
-    await expect(q.run('fan_in', tenant, { bogus: '1' })).rejects.toMatchObject({ code: 'ANALYTICS_INVALID_PARAMS' })
-    await expect(q.run('fan_in', tenant, { limit: '0' })).rejects.toMatchObject({ code: 'ANALYTICS_INVALID_PARAMS' })
-    await expect(q.run('fan_in', tenant, { from: 'yesterday' })).rejects.toMatchObject({ code: 'ANALYTICS_INVALID_PARAMS' })
+    await expect(q.run('fan_in', tenant, { bogus: '1' })).rejects.toMatchObject({
+      code: 'ANALYTICS_INVALID_PARAMS',
+    })
+    await expect(q.run('fan_in', tenant, { limit: '0' })).rejects.toMatchObject({
+      code: 'ANALYTICS_INVALID_PARAMS',
+    })
+    await expect(q.run('fan_in', tenant, { from: 'yesterday' })).rejects.toMatchObject({
+      code: 'ANALYTICS_INVALID_PARAMS',
+    })
     await expect(q.run('fan_in', '../x', {})).rejects.toMatchObject({ code: 'ANALYTICS_INVALID_TENANT' })
   })
 })

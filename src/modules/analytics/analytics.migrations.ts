@@ -37,8 +37,10 @@ const cursor: Migration = {
         `ALTER TABLE ${table} ADD COLUMN analytics_seq bigint NOT NULL DEFAULT analytics_next_seq()`,
         `CREATE INDEX ${table}_analytics_seq ON ${table} USING brin (analytics_seq)`,
         ...(mutable
-          ? [`CREATE TRIGGER ${table}_analytics_touch BEFORE UPDATE ON ${table}
-               FOR EACH ROW EXECUTE FUNCTION analytics_touch()`]
+          ? [
+              `CREATE TRIGGER ${table}_analytics_touch BEFORE UPDATE ON ${table}
+               FOR EACH ROW EXECUTE FUNCTION analytics_touch()`,
+            ]
           : []),
       ]),
       // Platform table (no tenant): one export covers every tenant, as the outbox relay does.

@@ -28,7 +28,10 @@ export interface Dialect {
 }
 
 /** Builds the PostgreSQL dialect; `bind` receives parameter names in placeholder order. */
-export function postgresDialect(specs: ParamSpecs, sources: (name: DatasetName) => string): Dialect & { readonly order: string[] } {
+export function postgresDialect(
+  specs: ParamSpecs,
+  sources: (name: DatasetName) => string,
+): Dialect & { readonly order: string[] } {
   const order: string[] = []
   return {
     engine: 'postgres',
@@ -40,7 +43,11 @@ export function postgresDialect(specs: ParamSpecs, sources: (name: DatasetName) 
       const type = specs[name]?.type
       const n = `$${i + 1}`
       if (type === undefined) return `${n}::text` // the tenant
-      return type === 'timestamp' ? `(${n}::timestamp AT TIME ZONE 'UTC')` : type === 'int' ? `${n}::int` : `${n}::bigint`
+      return type === 'timestamp'
+        ? `(${n}::timestamp AT TIME ZONE 'UTC')`
+        : type === 'int'
+          ? `${n}::int`
+          : `${n}::bigint`
     },
     iso: (e) => `to_char((${e}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
     month: (e) => `to_char((${e}) AT TIME ZONE 'UTC', 'YYYY-MM')`,

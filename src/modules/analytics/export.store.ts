@@ -32,7 +32,9 @@ export function createExportStore(db: Db, key: string) {
   return {
     /** Takes the lease (one exporter at a time); null when another owner holds it. */
     async acquire(owner: string, leaseMs: number): Promise<ExportCursor | null> {
-      await sql`INSERT INTO analytics_export_cursors (export_key) VALUES (${key}) ON CONFLICT DO NOTHING`.execute(db)
+      await sql`INSERT INTO analytics_export_cursors (export_key) VALUES (${key}) ON CONFLICT DO NOTHING`.execute(
+        db,
+      )
       const r = await sql<CursorRow>`
         UPDATE analytics_export_cursors
         SET lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()

@@ -63,10 +63,16 @@ export function createAnalyticsExporter(deps: ExporterDeps): AnalyticsExporter {
     await rm(dir, { recursive: true, force: true })
     for (const d of DATASETS) {
       const csvDir = join(dir, 'csv', d.name)
-      rows[d.name] = await readToCsv(deps.db, d, { from, to: high, span: deps.chunkSpan ?? 250_000n }, csvDir, (n) => {
-        deps.onProgress?.(n)
-        step('read-chunk')
-      })
+      rows[d.name] = await readToCsv(
+        deps.db,
+        d,
+        { from, to: high, span: deps.chunkSpan ?? 250_000n },
+        csvDir,
+        (n) => {
+          deps.onProgress?.(n)
+          step('read-chunk')
+        },
+      )
       await csvToParquet(deps.duck, d, csvDir, join(dir, 'parquet', d.name), high)
       await rm(csvDir, { recursive: true, force: true })
     }
@@ -95,7 +101,10 @@ export function createAnalyticsExporter(deps: ExporterDeps): AnalyticsExporter {
     let high = cursor.pendingHigh
     let resumed = high !== null
     if (high !== null && cursor.pendingPhase === 'staged' && existsSync(join(roundDir(high), 'STAGED'))) {
-      Object.assign(rows, JSON.parse(await readFile(join(roundDir(high), 'STAGED'), 'utf8')) as Record<DatasetName, number>)
+      Object.assign(
+        rows,
+        JSON.parse(await readFile(join(roundDir(high), 'STAGED'), 'utf8')) as Record<DatasetName, number>,
+      )
     } else {
       if (high === null) {
         const horizon = await safeHorizon(deps.db, { waitMs: deps.horizonWaitMs ?? 5000 })
@@ -108,7 +117,11 @@ export function createAnalyticsExporter(deps: ExporterDeps): AnalyticsExporter {
       await stage(from, high, rows)
     }
     await publish(high)
-    await store.commit(owner, high, Object.values(rows).reduce((a, b) => a + b, 0))
+    await store.commit(
+      owner,
+      high,
+      Object.values(rows).reduce((a, b) => a + b, 0),
+    )
     step('committed')
     await rm(roundDir(high), { recursive: true, force: true })
     return { from, to: high, rows, resumed }

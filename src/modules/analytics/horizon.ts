@@ -30,7 +30,10 @@ export async function safeHorizon(
 }
 
 async function snapshotBound(db: Db, which: 'xmin' | 'xmax'): Promise<bigint> {
-  const fn = which === 'xmin' ? sql`pg_snapshot_xmin(pg_current_snapshot())` : sql`pg_snapshot_xmax(pg_current_snapshot())`
+  const fn =
+    which === 'xmin'
+      ? sql`pg_snapshot_xmin(pg_current_snapshot())`
+      : sql`pg_snapshot_xmax(pg_current_snapshot())`
   const r = await sql<{ v: string }>`SELECT ${fn}::text AS v`.execute(db)
   return BigInt(r.rows[0]!.v)
 }

@@ -27,35 +27,57 @@ export interface QuerySummary {
 export interface FraudQueries {
   list(): readonly QuerySummary[]
   /** Runs `name` for `tenantId` only. Errors: ANALYTICS_UNKNOWN_QUERY · ANALYTICS_INVALID_PARAMS · ANALYTICS_INVALID_TENANT. */
-  run(name: string, tenantId: string, params: Readonly<Record<string, unknown>>, engine?: EngineName): Promise<QueryResult>
+  run(
+    name: string,
+    tenantId: string,
+    params: Readonly<Record<string, unknown>>,
+    engine?: EngineName,
+  ): Promise<QueryResult>
 }
 
 export interface FraudQueriesDeps {
   readonly db: Db
-  readonly duck: DuckDBInstance
+  /** Opened on first use (see analytics.service.ts). */
+  readonly duck: () => Promise<DuckDBInstance>
   /** The Parquet directory the export writes. */
   readonly dir: string
 }
 
 export function createFraudQueries(deps: FraudQueriesDeps): FraudQueries {
   return {
-    list: () => FRAUD_QUERIES.map((q) => ({ name: q.name, description: q.description, params: q.params })),
-    async run(name, tenantId, raw, engine = 'duckdb') {
-      const q = fraudQuery(name)
-      const params = resolveParams(q.params, raw)
-      assertPartitionSafe(tenantId)
-      const shown = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]))
-      const batches =
-        engine === 'duckdb'
-          ? runDuck(deps, q.sql(duckdbDialect(q.params, (ds) => duckdbSource(deps.dir, tenantId, ds))), params)
-          : runPostgres(deps.db, q, tenantId, params)
-      return { query: name, engine, params: shown, batches }
+    list: listFraudQueries,
+    run(name, tenantId, raw, engine = 'duckdb') {
+      // Validation errors reject (not throw): callers await one promise either way.
+      try {
+        const q = fraudQuery(name)
+        const params = resolveParams(q.params, raw)
+        assertPartitionSafe(tenantId)
+        const shown = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]))
+        const batches =
+          engine === 'duckdb'
+            ? runDuck(
+                deps,
+                q.sql(duckdbDialect(q.params, (ds) => duckdbSource(deps.dir, tenantId, ds))),
+                params,
+              )
+            : runPostgres(deps.db, q, tenantId, params)
+        return Promise.resolve({ query: name, engine, params: shown, batches })
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)))
+      }
     },
   }
 }
 
-async function* runDuck(deps: FraudQueriesDeps, text: string, params: Record<string, ParamValue>): AsyncIterable<ResultRow[]> {
-  const conn = await deps.duck.connect()
+export const listFraudQueries = (): readonly QuerySummary[] =>
+  FRAUD_QUERIES.map((q) => ({ name: q.name, description: q.description, params: q.params }))
+
+async function* runDuck(
+  deps: FraudQueriesDeps,
+  text: string,
+  params: Record<string, ParamValue>,
+): AsyncIterable<ResultRow[]> {
+  const conn = await (await deps.duck()).connect()
   try {
     const used = Object.fromEntries(Object.entries(params).filter(([k]) => text.includes(`$${k}`)))
     const result = await conn.stream(text, used)

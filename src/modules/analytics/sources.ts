@@ -33,6 +33,8 @@ export function duckdbSource(dir: string, tenantId: string, name: DatasetName): 
 /** PostgreSQL relation with the same columns, read from the source table for one tenant. */
 export function postgresSource(name: DatasetName, tenantParam: string): string {
   const d = DATASETS.find((x) => x.name === name)!
-  const cols = parquetColumns(d).map((c) => `${/^\w+$/.test(c.source) ? `s.${c.source}` : c.source} AS ${c.name}`)
+  const cols = parquetColumns(d).map(
+    (c) => `${/^\w+$/.test(c.source) ? `s.${c.source}` : c.source} AS ${c.name}`,
+  )
   return `(SELECT ${cols.join(', ')} FROM ${d.table} s WHERE s.tenant_id = ${tenantParam})`
 }

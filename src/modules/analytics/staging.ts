@@ -17,7 +17,9 @@ function csvField(c: Column): string {
       return `coalesce('"' || replace(${e}::text, '"', '""') || '"', '')`
     case 'timestamp':
       return `coalesce((extract(epoch FROM ${e}) * 1000000)::bigint::text, '')`
-    default:
+    case 'bigint':
+    case 'int':
+    case 'double': // float8 text output is the shortest exact form (PostgreSQL 12+)
       return `coalesce(${e}::text, '')`
   }
 }
@@ -41,7 +43,10 @@ export async function readToCsv(
   let rows = 0
   for (let lo = range.from; lo < range.to; lo += range.span) {
     const hi = lo + range.span < range.to ? lo + range.span : range.to
-    const r = await sql<{ csv: string | null; n: bigint }>`${sql.raw(text.replace('$1', lo.toString()).replace('$2', hi.toString()))}`.execute(db)
+    const r = await sql<{
+      csv: string | null
+      n: bigint
+    }>`${sql.raw(text.replace('$1', lo.toString()).replace('$2', hi.toString()))}`.execute(db)
     const { csv, n } = r.rows[0]!
     if (csv) {
       await writeFile(join(csvDir, `${lo}.csv`), csv + '\n')
@@ -53,11 +58,20 @@ export async function readToCsv(
 }
 
 /** Converts a dataset's CSV files into Parquet partitioned by tenant and day, files named after the round. */
-export async function csvToParquet(duck: DuckDBInstance, d: Dataset, csvDir: string, outDir: string, round: bigint): Promise<void> {
+export async function csvToParquet(
+  duck: DuckDBInstance,
+  d: Dataset,
+  csvDir: string,
+  outDir: string,
+  round: bigint,
+): Promise<void> {
   const files = (await readdir(csvDir)).filter((f) => f.endsWith('.csv'))
   if (files.length === 0) return
   const cols = parquetColumns(d)
-  const csvColumns = [`'tenant_id': 'VARCHAR'`, ...cols.map((c) => `'${c.name}': '${c.type === 'timestamp' ? 'BIGINT' : duckType(c.type)}'`)]
+  const csvColumns = [
+    `'tenant_id': 'VARCHAR'`,
+    ...cols.map((c) => `'${c.name}': '${c.type === 'timestamp' ? 'BIGINT' : duckType(c.type)}'`),
+  ]
   const select = cols.map((c) => (c.type === 'timestamp' ? `make_timestamp(${c.name}) AS ${c.name}` : c.name))
   const day = cols.find((c) => c.source === d.dayOf || c.name === d.dayOf)!.name
   const list = files.map((f) => `'${join(csvDir, f).replaceAll("'", "''")}'`).join(', ')

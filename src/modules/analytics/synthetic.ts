@@ -27,7 +27,10 @@ export async function generateFraudData(db: Db, o: SyntheticOptions): Promise<vo
   const sleepers = Math.max(2, Math.floor(total / 25_000))
   // h(k): a non-negative pseudo-random bigint per row and stream k
   const h = (k: number) => `abs(hashint8extended(i, ${seed * 100 + k}))`
-  await run(db, o.tenantId, `
+  await run(
+    db,
+    o.tenantId,
+    `
     INSERT INTO monitoring_transactions
       (tenant_id, txn_id, at, amount, currency, kind, src, dst, src_country, dst_country,
        src_customer, dst_customer, device, card, address, outcome, score)
@@ -50,9 +53,14 @@ export async function generateFraudData(db: Db, o: SyntheticOptions): Promise<vo
       '10.' || (${h(8)} % 200) || '.' || (${h(9)} % 250) || '.' || (${h(8)} % 7),
       CASE WHEN ${h(10)} % 20 = 0 THEN 'review' ELSE 'allow' END,
       (${h(10)} % 1000) / 10.0
-    FROM generate_series(${from}::bigint, ${to}::bigint) AS i`, 'transactions')
+    FROM generate_series(${from}::bigint, ${to}::bigint) AS i`,
+    'transactions',
+  )
   const merchants = Math.max(20, Math.floor(total / 2000))
-  await run(db, o.tenantId, `
+  await run(
+    db,
+    o.tenantId,
+    `
     INSERT INTO payments (tenant_id, payment_id, status, amount, currency, capture_method, payment_method,
       customer, metadata, gateway, amount_authorized, amount_captured, amount_refunded, amount_disputed,
       card_brand, card_country, created_at, updated_at)
@@ -63,14 +71,21 @@ export async function generateFraudData(db: Db, o: SyntheticOptions): Promise<vo
       'visa', 'DE', at, at
     FROM (SELECT i, 100 + ${h(14)} % 20000 AS a, ${h(15)} % ${merchants} AS m,
                  timestamptz '2025-01-01 00:00:00+00' + make_interval(secs => i * (31536000.0 / ${total / 10})) AS at
-          FROM generate_series(${Math.ceil(from / 10)}::bigint, ${Math.floor(to / 10)}::bigint) AS i) x`, 'payments')
-  await run(db, o.tenantId, `
+          FROM generate_series(${Math.ceil(from / 10)}::bigint, ${Math.floor(to / 10)}::bigint) AS i) x`,
+    'payments',
+  )
+  await run(
+    db,
+    o.tenantId,
+    `
     INSERT INTO ledger_entries (tenant_id, account_id, seq, transaction_id, leg, kind, side, currency,
       pending_delta, posted_delta, debits_pending, debits_posted, credits_pending, credits_posted, created_at)
     SELECT $1, 'acc_' || (i % ${accounts}), i, 'txn_' || lpad(i::text, 10, '0'), 0, 'post', CASE WHEN i % 2 = 0 THEN 'D' ELSE 'C' END,
       'EUR', 0, 100 + ${h(16)} % 1000, 0, 0, 0, 0,
       timestamptz '2025-01-01 00:00:00+00' + make_interval(secs => i * (31536000.0 / ${total / 5}))
-    FROM generate_series(${Math.ceil(from / 5)}::bigint, ${Math.floor(to / 5)}::bigint) AS i`, 'ledger entries')
+    FROM generate_series(${Math.ceil(from / 5)}::bigint, ${Math.floor(to / 5)}::bigint) AS i`,
+    'ledger entries',
+  )
 }
 
 async function run(db: Db, tenantId: string, text: string, what: string): Promise<void> {

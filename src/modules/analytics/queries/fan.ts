@@ -12,7 +12,13 @@ function fan(direction: 'in' | 'out'): FraudQuery {
         : 'Accounts receiving from at least min_counterparties distinct accounts in the period',
     datasets: ['transactions'],
     params: {
-      min_counterparties: { type: 'int', default: 10, min: 1, max: 10_000_000, doc: 'distinct counterparties' },
+      min_counterparties: {
+        type: 'int',
+        default: 10,
+        min: 1,
+        max: 10_000_000,
+        doc: 'distinct counterparties',
+      },
     },
     sql: (d: Dialect) => `
 SELECT ${self} AS account, count(DISTINCT ${other}) AS counterparties, count(*) AS transactions,

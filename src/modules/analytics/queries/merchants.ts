@@ -10,7 +10,13 @@ export const merchantRatios = defineQuery({
   description: 'Chargeback and refund ratios (ppm) per merchant and per monthly cohort of first payment',
   datasets: ['payments'],
   params: {
-    min_payments: { type: 'int', default: 20, min: 1, max: 100_000_000, doc: 'merchants with at least this many captured payments' },
+    min_payments: {
+      type: 'int',
+      default: 20,
+      min: 1,
+      max: 100_000_000,
+      doc: 'merchants with at least this many captured payments',
+    },
   },
   sql: (d: Dialect) => `
 WITH m AS (

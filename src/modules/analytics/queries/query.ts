@@ -17,4 +17,5 @@ export function defineQuery(q: Omit<FraudQuery, 'params'> & { params: ParamSpecs
 }
 
 /** `x >= :from AND x < :to` */
-export const inPeriod = (d: Dialect, expr: string): string => `${expr} >= ${d.param('from')} AND ${expr} < ${d.param('to')}`
+export const inPeriod = (d: Dialect, expr: string): string =>
+  `${expr} >= ${d.param('from')} AND ${expr} < ${d.param('to')}`

@@ -12,7 +12,13 @@ function velocity(entity: 'card' | 'device' | 'ip', what: string): FraudQuery {
     datasets: ['transactions'],
     params: {
       window_minutes: { type: 'int', default: 60, min: 1, max: 525_600, doc: 'sliding window length' },
-      min_count: { type: 'int', default: 5, min: 1, max: 1_000_000, doc: 'report entities reaching this count' },
+      min_count: {
+        type: 'int',
+        default: 5,
+        min: 1,
+        max: 1_000_000,
+        doc: 'report entities reaching this count',
+      },
     },
     sql: (d: Dialect) => {
       const win = `PARTITION BY ${entity} ORDER BY occurred_at RANGE BETWEEN ${d.minutes(d.param('window_minutes'))} PRECEDING AND CURRENT ROW`
