@@ -18,6 +18,9 @@ import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
 import { registerPartiesCommands } from './commands/parties.js'
 import { registerAnalyticsCommands } from './commands/analytics.js'
+import { registerBillingCommands } from './commands/billing.js'
+import { registerSecretsCommands } from './commands/secrets.js'
+import { registerPciCommands } from './commands/pci.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
 const program = new Command('moneta')
@@ -42,6 +45,9 @@ registerBankingCommands(program)
 registerCasesCommands(program)
 registerPartiesCommands(program)
 registerAnalyticsCommands(program)
+registerBillingCommands(program)
+registerSecretsCommands(program)
+registerPciCommands(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -13,12 +13,24 @@ export interface GroupCommitOptions<T, R> {
   readonly send: (items: T[]) => Promise<R[]>
   /** What a submit after close() is rejected with (default: "closed"). */
   readonly closedMessage?: string
+  /**
+   * Items of different groups never share a batch (the ledger: one tenant per SQL call). The oldest
+   * waiting item's group leaves first, so no group starves.
+   */
+  readonly groupOf?: (item: T) => string
+  /**
+   * Items with the same non-null key never share a batch: the repeat waits for the next one, where
+   * it sees the first one's committed result (the ledger: an idempotency key, or the pending
+   * transaction a post/void targets).
+   */
+  readonly exclusiveKey?: (item: T) => string | null
 }
 
 /**
- * Group commit (webhook receipts, audit intake): requests that arrive while a batch is being written
- * leave together in the next one, so one WAL flush covers many requests and the commit rate, not the
- * fsync latency, bounds the writes per second (the same idea as the ledger's batcher).
+ * Group commit (ledger transfers, webhook receipts, audit intake), as TigerBeetle batches requests:
+ * requests that arrive while a batch is being written leave together in the next one, so one WAL
+ * flush covers many requests, throughput grows with concurrency, and the commit rate, not the
+ * fsync latency, bounds the writes per second.
  */
 export class GroupCommit<T, R> {
   #queue: Waiting<T, R>[] = []
@@ -36,6 +48,11 @@ export class GroupCommit<T, R> {
     })
   }
 
+  /** Items waiting for a batch (not counting those in flight). */
+  get pending(): number {
+    return this.#queue.length
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     await this.idle()
@@ -49,7 +66,7 @@ export class GroupCommit<T, R> {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight >= this.opts.maxInFlight) return
     this.#scheduled = true
-    // setImmediate lets every request parsed in the current tick join the same batch.
+    // setImmediate lets every request made in the current tick join the same batch.
     setImmediate(() => {
       this.#scheduled = false
       this.#flush()
@@ -58,7 +75,7 @@ export class GroupCommit<T, R> {
 
   #flush(): void {
     while (this.#queue.length > 0 && this.#inFlight < this.opts.maxInFlight) {
-      const batch = this.#queue.splice(0, this.opts.maxBatch)
+      const batch = this.#take()
       this.#inFlight++
       this.opts
         .send(batch.map((w) => w.item))
@@ -71,5 +88,30 @@ export class GroupCommit<T, R> {
           if (this.#queue.length > 0) this.#schedule()
         })
     }
+  }
+
+  /** The next batch, oldest first; what cannot join it (other group, repeated key) keeps its place. */
+  #take(): Waiting<T, R>[] {
+    const { groupOf, exclusiveKey, maxBatch } = this.opts
+    if (!groupOf && !exclusiveKey) return this.#queue.splice(0, maxBatch)
+    const group = groupOf?.(this.#queue[0]!.item)
+    const keys = new Set<string>()
+    const batch: Waiting<T, R>[] = []
+    const rest: Waiting<T, R>[] = []
+    for (const w of this.#queue) {
+      const key = exclusiveKey?.(w.item) ?? null
+      const joins =
+        batch.length < maxBatch &&
+        (groupOf === undefined || groupOf(w.item) === group) &&
+        (key === null || !keys.has(key))
+      if (!joins) {
+        rest.push(w)
+        continue
+      }
+      if (key !== null) keys.add(key)
+      batch.push(w)
+    }
+    this.#queue = rest
+    return batch
   }
 }

@@ -36,7 +36,7 @@ export interface SessionPolicy {
   readonly absoluteMs: number
 }
 
-export const DEFAULT_SESSION_POLICY: SessionPolicy = { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 }
+export const DEFAULT_SESSION_POLICY: SessionPolicy = { idleMs: 15 * 60_000, absoluteMs: 12 * 3_600_000 }
 
 /** last_seen_at is written at most this often per session: reads must not turn into a write each. */
 const TOUCH_EVERY_MS = 60_000

@@ -4,9 +4,9 @@ import type { Clock } from '../../shared/clock.js'
 import type { CommandOptions } from '../../shared/command.js'
 import type { Db } from '../../shared/db/connect.js'
 import { AppError, invalid } from '../../shared/errors.js'
+import { GroupCommit } from '../../shared/group-commit.js'
 import type { IdGenerator } from '../../shared/ids.js'
 import { currency as lookupCurrency } from '../../shared/money.js'
-import { LedgerBatcher } from './ledger.batcher.js'
 import { LEDGER_ERRORS, ledgerError, type LedgerErrorCode } from './ledger.errors.js'
 import {
   computeBalances,
@@ -103,6 +103,10 @@ function toResult(row: ApplyRow): CommandResult {
   }
 }
 
+/** What one SQL call may name only once: a create's idempotency key, or the pending transaction targeted. */
+const exclusiveKey = (item: ApplyItem): string | null =>
+  item.key ?? (item.op === 'create' ? null : `target:${item.id}`)
+
 const pageLimit = (limit: number | undefined) => {
   const n = limit ?? 100
   if (!Number.isInteger(n) || n < 1 || n > 1000)
@@ -182,10 +186,19 @@ export function createLedger(deps: LedgerDeps): Ledger {
     }
   }
 
-  const batcher = new LedgerBatcher({
+  // Group commit for single commands: one tenant per SQL call, a key at most once per call.
+  const batcher = new GroupCommit<{ tenant: string; item: ApplyItem }, ApplyRow>({
     maxBatch: batchMax,
     maxInFlight: deps.maxInFlight ?? 2,
-    send: (tenant, items) => send(tenant, items, false),
+    closedMessage: 'ledger batcher is closed',
+    groupOf: (w) => w.tenant,
+    exclusiveKey: (w) => exclusiveKey(w.item),
+    send: (ws) =>
+      send(
+        ws[0]!.tenant,
+        ws.map((w) => w.item),
+        false,
+      ),
   })
 
   /** Splits a batch so each idempotency key appears once per call (the repeat then replays). */
@@ -193,7 +206,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
     const out: ApplyItem[][] = []
     const seen = new Map<string, number>()
     for (const item of items) {
-      const key = item.key ?? (item.op === 'create' ? null : `target:${item.id}`)
+      const key = exclusiveKey(item)
       const round = key === null ? 0 : (seen.get(key) ?? -1) + 1
       if (key !== null) seen.set(key, round)
       ;(out[round] ??= []).push(item)
@@ -302,7 +315,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
     },
 
     async submit(tenant, command) {
-      return toResult(await batcher.submit(tenant, toItem(command)))
+      return toResult(await batcher.submit({ tenant, item: toItem(command) }))
     },
 
     async getTransaction(tenant, id) {

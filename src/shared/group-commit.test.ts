@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest'
+import { GroupCommit } from './group-commit.js'
+
+interface Item {
+  readonly group: string
+  readonly key: string | null
+  readonly n: number
+}
+
+/** A batcher whose send records each batch and answers n * 10 per item. */
+function recording(
+  opts: { maxBatch?: number; maxInFlight?: number; grouped?: boolean; keyed?: boolean } = {},
+) {
+  const batches: number[][] = []
+  const gc = new GroupCommit<Item, number>({
+    maxBatch: opts.maxBatch ?? 100,
+    maxInFlight: opts.maxInFlight ?? 1,
+    closedMessage: 'test batcher is closed',
+    ...(opts.grouped ? { groupOf: (i: Item) => i.group } : {}),
+    ...(opts.keyed ? { exclusiveKey: (i: Item) => i.key } : {}),
+    async send(items) {
+      batches.push(items.map((i) => i.n))
+      await new Promise((r) => setTimeout(r, 2))
+      return items.map((i) => i.n * 10)
+    },
+  })
+  return { gc, batches }
+}
+
+const item = (n: number, group = 'a', key: string | null = null): Item => ({ group, key, n })
+
+describe('GroupCommit', () => {
+  it('sends requests made in the same tick together and answers each with its own result', async () => {
+    const { gc, batches } = recording()
+    const results = await Promise.all([1, 2, 3].map((n) => gc.submit(item(n))))
+    expect(results).toEqual([10, 20, 30])
+    expect(batches).toEqual([[1, 2, 3]])
+  })
+
+  it('caps a batch at maxBatch; what waits leaves in the next batch', async () => {
+    const { gc, batches } = recording({ maxBatch: 2 })
+    await Promise.all([1, 2, 3, 4, 5].map((n) => gc.submit(item(n))))
+    expect(batches).toEqual([[1, 2], [3, 4], [5]])
+  })
+
+  it('keeps groups apart, oldest group first, order kept within a group', async () => {
+    const { gc, batches } = recording({ grouped: true })
+    await Promise.all([item(1, 'a'), item(2, 'b'), item(3, 'a'), item(4, 'b')].map((i) => gc.submit(i)))
+    expect(batches).toEqual([
+      [1, 3],
+      [2, 4],
+    ])
+  })
+
+  it('never puts the same exclusive key twice in a batch', async () => {
+    const { gc, batches } = recording({ keyed: true })
+    await Promise.all(
+      [item(1, 'a', 'k'), item(2, 'a', null), item(3, 'a', 'k'), item(4, 'a', null)].map((i) => gc.submit(i)),
+    )
+    expect(batches).toEqual([[1, 2, 4], [3]])
+  })
+
+  it('rejects every item of a failed batch with its error and keeps serving', async () => {
+    let fail = true
+    const gc = new GroupCommit<number, number>({
+      maxBatch: 10,
+      maxInFlight: 1,
+      send: (items) => (fail ? Promise.reject(new Error('disk full')) : Promise.resolve(items)),
+    })
+    const failed = await Promise.allSettled([gc.submit(1), gc.submit(2)])
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    fail = false
+    expect(await gc.submit(3)).toBe(3)
+  })
+
+  it('keeps at most maxInFlight batches in flight', async () => {
+    let inFlight = 0
+    let peak = 0
+    const gc = new GroupCommit<number, number>({
+      maxBatch: 1,
+      maxInFlight: 2,
+      async send(items) {
+        peak = Math.max(peak, ++inFlight)
+        await new Promise((r) => setTimeout(r, 2))
+        inFlight--
+        return items
+      },
+    })
+    await Promise.all([1, 2, 3, 4, 5, 6].map((n) => gc.submit(n)))
+    expect(peak).toBe(2)
+  })
+
+  it('drains on close, then refuses new work', async () => {
+    const { gc, batches } = recording()
+    const pending = gc.submit(item(7))
+    await gc.close()
+    expect(await pending).toBe(70)
+    expect(batches).toEqual([[7]])
+    await expect(gc.submit(item(8))).rejects.toThrow('test batcher is closed')
+  })
+})
