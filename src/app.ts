@@ -43,6 +43,8 @@ import {
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
 import { createAnalytics, type Analytics } from './modules/analytics/index.js'
+import { createSearch, loadInstrumentReferences, type Search } from './modules/search/index.js'
+import { searchEngineOf } from './search-engines.js'
 import { createBankingServices } from './banking-providers.js'
 import {
   createListRefresher,
@@ -105,6 +107,8 @@ export interface AppServices {
   readonly cases: Cases
   /** Fraud analytics: Parquet export and DuckDB queries (docs/analytics.md). */
   readonly analytics: Analytics
+  /** Search over parties, payments, ledger, counterparties, instruments; kept current from events (docs/search.md). */
+  readonly search: Search
   /** Recurring billing: products, prices, subscriptions, invoices in the ledger, saved methods, dunning (docs/billing.md). */
   readonly billing: Billing
 }
@@ -399,6 +403,16 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },
   })
+  // MONETA_SEARCH_ENGINE picks the engine (default: this database); the indexer follows the outbox.
+  const search = createSearch({
+    db: db.db,
+    engine: searchEngineOf(config.search, db.db),
+    fieldCipher: crypto.fieldCipher,
+    instruments: config.search.instrumentsFile
+      ? loadInstrumentReferences(config.search.instrumentsFile)
+      : undefined,
+    onLag: (seconds, type) => metrics.searchIndexLag.observe({ type }, seconds),
+  })
   // Billing charges saved methods off-session through the saved-methods port of each configured gateway.
   const billing = createBilling({
     db: db.db,
@@ -452,6 +466,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       dir: config.analytics.dir,
       duck: { threads: config.analytics.threads || undefined, memoryLimit: config.analytics.memoryLimit },
     }),
+    search,
     billing,
   }
 }
@@ -617,6 +632,14 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         (sub) => subscriptions.push(sub),
         (err: unknown) => services.logger.error({ err }, 'parties list-update consumer failed to start'),
       )
+      // Search documents follow the outbox: each event's object is re-read and indexed (docs/search.md).
+      services.search.engine
+        .init()
+        .then(() => services.search.startIndexer(services.events.bus))
+        .then(
+          (sub) => subscriptions.push(sub),
+          (err: unknown) => services.logger.error({ err }, 'search indexer failed to start'),
+        )
       // Billing runs (renewals, dunning retries, recognition) for tenants on the real clock; a tenant with
       // a test clock moves only by `moneta billing run --until`. Several processes may run this at once.
       if (config.billing.runIntervalMs > 0) {
@@ -650,6 +673,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       await services.webhooks.close()
       await services.market.close()
       await services.events.close()
+      await services.search.engine.close()
       await services.ledger.close()
       await services.audit.close()
       services.analytics.close()

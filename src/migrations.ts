@@ -13,6 +13,7 @@ import { paymentsMigrations, reconcileMigrations, webhookInboxMigrations } from 
 import { bankingMigrations } from './modules/banking/index.js'
 import { partiesMigrations } from './modules/parties/index.js'
 import { casesMigrations } from './modules/cases/index.js'
+import { searchMigrations } from './modules/search/index.js'
 import { billingMigrations } from './modules/billing/index.js'
 import { analyticsMigrations } from './modules/analytics/index.js'
 
@@ -34,6 +35,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   bankingMigrations,
   partiesMigrations,
   casesMigrations,
+  searchMigrations,
   billingMigrations,
   analyticsMigrations,
 ]

@@ -18,6 +18,7 @@ import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
 import { registerPartiesCommands } from './commands/parties.js'
 import { registerAnalyticsCommands } from './commands/analytics.js'
+import { registerSearchCommands } from './commands/search.js'
 import { registerBillingCommands } from './commands/billing.js'
 import { registerSecretsCommands } from './commands/secrets.js'
 import { registerPciCommands } from './commands/pci.js'
@@ -45,6 +46,7 @@ registerBankingCommands(program)
 registerCasesCommands(program)
 registerPartiesCommands(program)
 registerAnalyticsCommands(program)
+registerSearchCommands(program)
 registerBillingCommands(program)
 registerSecretsCommands(program)
 registerPciCommands(program)

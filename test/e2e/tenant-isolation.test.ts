@@ -78,6 +78,7 @@ for (const target of testDbTargets()) {
         'monitoring list',
         'monitoring label',
         'fraud query',
+        'search hit',
       ]) {
         expect(kinds).toContain(k)
       }

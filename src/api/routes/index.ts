@@ -21,6 +21,7 @@ import { registerBankingRoutes } from './banking.js'
 import { registerPartiesRoutes } from './parties.js'
 import { registerCaseRoutes } from './cases.js'
 import { registerAnalyticsRoutes } from './analytics.js'
+import { registerSearchRoutes } from './search.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -46,4 +47,5 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerPartiesRoutes(app, services)
   registerCaseRoutes(app, services)
   registerAnalyticsRoutes(app, services)
+  registerSearchRoutes(app, services)
 }

@@ -37,6 +37,7 @@ export const PERMISSIONS = [
   'analytics:read',
   'market:read',
   'market:write',
+  'search:read',
   'vault:read',
   'vault:write',
   'vault:detokenize',
@@ -81,6 +82,7 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly string[]>> = {
     'reconciliation:*',
     'webhooks:*',
     'market:*',
+    'search:read',
     'screening:read',
     'screening:write',
     'parties:read',
@@ -98,6 +100,7 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly string[]>> = {
     'banking:read',
     'reconciliation:read',
     'market:read',
+    'search:read',
     'screening:*',
     'parties:read',
     'monitoring:*',
@@ -107,8 +110,8 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly string[]>> = {
     SELF,
   ],
   // Reads the audit log and the books; no personal data (screening, monitoring parties, payment customers).
-  auditor: ['audit:read', 'ledger:read', 'reconciliation:read', 'market:read', SELF],
-  read_only: ['ledger:read', 'market:read', SELF],
+  auditor: ['audit:read', 'ledger:read', 'reconciliation:read', 'market:read', 'search:read', SELF],
+  read_only: ['ledger:read', 'market:read', 'search:read', SELF],
 }
 
 /** True when the grants include the permission (exactly, by `area:*`, or by `*` unless explicit-only). */
