@@ -26,6 +26,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/operators': 'operators:admin',
   'GET /v1/operators': 'operators:admin',
   'POST /v1/operators/:id/unlock': 'operators:admin',
+  'POST /v1/operators/:id/mfa/reset': 'operators:admin',
   // Offboarding and account changes (the handler also checks the caller holds the operator's role)
   'POST /v1/operators/:id/disable': 'operators:admin',
   'PUT /v1/operators/:id/role': 'operators:admin',
@@ -93,6 +94,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/screening/holds/:id': 'screening:read',
   'POST /v1/screening/holds/:id/decision': 'screening:decide',
 
+  // Search: each type's hits only with that area's read permission too (src/api/routes/search.ts)
+  'GET /v1/search': 'search:read',
   // Parties: customers and counterparties (names, dates of birth, identifiers: personal data)
   'POST /v1/parties': 'parties:write',
   'GET /v1/parties': 'parties:read',
