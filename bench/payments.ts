@@ -14,26 +14,32 @@ import { systemClock } from '../src/shared/clock.js'
 import { systemIds } from '../src/shared/ids.js'
 
 /**
- * npm run bench -- payments [--seconds N] [--clients N] [--pglite]
- * Payments through the service and the sandbox gateway, against the PostgreSQL in DATABASE_URL
- * (or MONETA_TEST_DATABASE_URL), or embedded PGlite with --pglite. Scenarios, one tenant each:
- * automatic-capture payments one at a time; the same from N concurrent clients (one merchant, so
- * every payment posts to the same few ledger accounts); the full manual lifecycle (authorise,
- * capture, refund) from N clients. Every write carries an idempotency key. `ledger.verify` at the end.
+ * npm run bench -- payments [--seconds N] [--clients 1,16,64] [--merchants 1000] [--postgres URL] [--pglite]
+ * Payments through the service and the sandbox gateway, against PostgreSQL (--postgres, else
+ * DATABASE_URL or MONETA_TEST_DATABASE_URL), or embedded PGlite with --pglite. A merchant is a tenant
+ * with its own chart of accounts. Scenarios: automatic capture from each client count on ONE merchant
+ * (every payment posts to the same hot ledger accounts) and spread over --merchants merchants; the full
+ * manual lifecycle (authorise → partial capture → partial refund) from the largest client count, on one
+ * merchant and on many. Every write carries an idempotency key; `ledger.verify` runs after each scenario.
+ * The last line is one JSON object (capture_tps_64, capture_p99_ms_64, lifecycle_tps, single_p50_ms …).
  */
-const arg = (args: string[], name: string, fallback: number) => {
+const str = (args: string[], name: string): string | undefined => {
   const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : fallback
+  return i >= 0 ? args[i + 1] : undefined
 }
+const arg = (args: string[], name: string, fallback: number) => Number(str(args, name) ?? fallback)
 const log = (s: string) => process.stdout.write(`${s}\n`)
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
 
 export async function main(args: string[]): Promise<void> {
   const seconds = arg(args, 'seconds', 10)
-  const clients = arg(args, 'clients', 16)
+  const clientCounts = (str(args, 'clients') ?? '1,16,64').split(',').map(Number)
+  const clients = Math.max(...clientCounts)
+  const merchants = arg(args, 'merchants', 1000)
   const pglite = args.includes('--pglite')
   const url =
+    str(args, 'postgres') ??
     process.env.DATABASE_URL ??
     process.env.MONETA_TEST_DATABASE_URL ??
     'postgres://postgres@127.0.0.1:5432/test'
@@ -55,9 +61,12 @@ export async function main(args: string[]): Promise<void> {
   let keys = 0
   const key = () => `bench-${++keys}`
 
-  async function run(name: string, workers: number, op: (tenant: string) => Promise<void>) {
-    const tenant = systemIds('ten_bench')
-    await op(tenant) // warm-up: accounts are created on first use
+  async function run(name: string, workers: number, op: (tenant: string) => Promise<void>, tenantCount = 1) {
+    const tenants = Array.from({ length: tenantCount }, () => systemIds('ten_bench'))
+    // Warm-up: accounts are created on first use.
+    for (let i = 0; i < tenants.length; i += 50) await Promise.all(tenants.slice(i, i + 50).map(op))
+    let next = 0
+    const tenantOf = () => tenants[next++ % tenants.length]!
     const latencies: number[] = []
     const end = performance.now() + seconds * 1000
     let errors = 0
@@ -67,7 +76,7 @@ export async function main(args: string[]): Promise<void> {
         while (performance.now() < end) {
           const t0 = performance.now()
           try {
-            await op(tenant)
+            await op(tenantOf())
             latencies.push(performance.now() - t0)
           } catch {
             errors++
@@ -77,7 +86,8 @@ export async function main(args: string[]): Promise<void> {
     )
     const elapsed = (performance.now() - started) / 1000
     latencies.sort((a, b) => a - b)
-    const verify = await ledger.verify(tenant)
+    let verify = { ok: true }
+    for (const t of tenants) if (!(await ledger.verify(t)).ok) verify = { ok: false }
     const r = {
       perSecond: Math.round(latencies.length / elapsed),
       done: latencies.length,
@@ -110,12 +120,46 @@ export async function main(args: string[]): Promise<void> {
     await payments.commands.refund(tenant, p.id, { amount: 1000n }, { idempotencyKey: key() })
   }
 
-  const sequential = await run('automatic capture, 1 client', 1, pay)
-  const concurrent = await run(`automatic capture, ${clients} clients`, clients, pay)
-  const full = await run(`authorise + capture + refund, ${clients} clients`, clients, lifecycle)
+  const capture: Record<string, Awaited<ReturnType<typeof run>>> = {}
+  for (const n of clientCounts) {
+    capture[`one_${n}`] = await run(`automatic capture, ${n} client(s), 1 merchant`, n, pay)
+    capture[`many_${n}`] = await run(
+      `automatic capture, ${n} client(s), ${merchants} merchants`,
+      n,
+      pay,
+      merchants,
+    )
+  }
+  const lifeOne = await run(
+    `authorise + capture + refund, ${clients} clients, 1 merchant`,
+    clients,
+    lifecycle,
+  )
+  const lifeMany = await run(
+    `authorise + capture + refund, ${clients} clients, ${merchants} merchants`,
+    clients,
+    lifecycle,
+    merchants,
+  )
+  await payments.close()
   await ledger.close()
   await h.close()
+  const all = [...Object.values(capture), lifeOne, lifeMany]
+  const top = capture[`one_${clients}`]!
   process.stdout.write(
-    `${JSON.stringify({ bench: 'payments', engine: pglite ? 'pglite' : 'postgres', seconds, clients, sequential, concurrent, lifecycle: full })}\n`,
+    `${JSON.stringify({
+      bench: 'payments',
+      engine: pglite ? 'pglite' : 'postgres',
+      seconds,
+      [`capture_tps_${clients}`]: top.perSecond,
+      [`capture_p99_ms_${clients}`]: top.p99Ms,
+      lifecycle_tps: lifeOne.perSecond,
+      lifecycle_tps_many: lifeMany.perSecond,
+      single_p50_ms: (capture.one_1 ?? top).p50Ms,
+      errors: all.reduce((n, r) => n + r.errors, 0),
+      verify: all.every((r) => r.ledgerOk) ? 'ok' : 'violations',
+      capture,
+      lifecycle: { one: lifeOne, many: lifeMany },
+    })}\n`,
   )
 }

@@ -265,9 +265,10 @@ function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
 }
 
 /**
- * Locks the payment in a new transaction and applies a fact. A gateway's answer must be booked: the
- * fact is idempotent (a repeat is a duplicate), so the booking is retried through contention and lost
- * connections rather than answered 503.
+ * Books a gateway's answer on a payment in a transaction of its own, shared with the other answers
+ * arriving meanwhile (core/booker.ts). A gateway's answer must be booked: the fact is idempotent (a
+ * repeat is a duplicate), so the booking is retried through contention and lost connections rather
+ * than answered 503. `key`: the Idempotency-Key answered with the result in the same transaction.
  */
 export function applyNow(
   c: PaymentsContext,
@@ -275,9 +276,7 @@ export function applyNow(
   id: string,
   fact: Fact,
   patch: FactPatch = {},
+  key?: string,
 ): Promise<Payment> {
-  return c.idempotentTransaction(async (tx) => {
-    const p = await c.mustGet(tx, tenant, id, true)
-    return (await applyFact(c, tx, p, fact, {}, patch)).payment
-  })
+  return c.book({ tenant, id, fact, patch, ...(key ? { key } : {}) })
 }

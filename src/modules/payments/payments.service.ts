@@ -43,5 +43,6 @@ export function createPayments(deps: PaymentsDeps): Payments {
     routing: routingAdmin(c),
     sweeper: { sweep: () => sweep(c) },
     gateways: deps.gateways,
+    close: () => c.close(),
   }
 }

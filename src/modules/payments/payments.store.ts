@@ -439,6 +439,21 @@ export function createPaymentsStore(db: Db) {
       }
     },
 
+    /** Claims a key never seen before in one statement; false when it exists (then claimKey decides). */
+    async tryClaimKey(
+      ex: Exec,
+      tenant: string,
+      key: string,
+      operation: string,
+      hash: string,
+      at: Date,
+    ): Promise<boolean> {
+      const ins =
+        await sql`INSERT INTO payment_idempotency (tenant_id, idem_key, operation, request_hash, created_at)
+        VALUES (${tenant}, ${key}, ${operation}, ${hash}, ${at}) ON CONFLICT DO NOTHING`.execute(ex)
+      return Number(ins.numAffectedRows ?? 0n) === 1
+    },
+
     async reclaimKey(tx: Exec, tenant: string, key: string, at: Date): Promise<void> {
       await sql`UPDATE payment_idempotency SET created_at = ${at}
         WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(tx)

@@ -106,4 +106,6 @@ export interface Payments {
   readonly routing: RoutingAdmin
   readonly sweeper: PaymentsSweeper
   readonly gateways: GatewayRegistry
+  /** Waits for bookings in flight (core/booker.ts) and refuses new ones. */
+  close(): Promise<void>
 }

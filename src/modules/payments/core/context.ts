@@ -18,6 +18,7 @@ import { paymentNotFound } from '../payments.errors.js'
 import { invalidState, type Payment } from '../payments.js'
 import { createPaymentsStore, type PaymentsStore } from '../payments.store.js'
 import type { GatewayRegistry } from '../routing.js'
+import { createBooker, type Booker } from './booker.js'
 
 export type Tx = Transaction<Database>
 
@@ -35,6 +36,8 @@ export interface PaymentsDeps {
   readonly audit?: PaymentsAudit | undefined
   /** A key claimed by a request that never finished (its process died) is taken over after this (default 60 s). */
   readonly keyTakeoverMs?: number
+  /** Group commit of gateway answers (core/booker.ts): largest batch, batches in flight (256, 2). */
+  readonly booking?: { readonly maxBatch?: number; readonly maxInFlight?: number }
 }
 
 export interface PaymentsContext {
@@ -56,6 +59,9 @@ export interface PaymentsContext {
   gatewayOf(p: Payment): PaymentGateway
   /** A failure we cannot classify happened after the request may have been sent: outcome unknown. */
   asGatewayError(err: unknown): GatewayError
+  /** Books a fact on a payment in a shared (group-committed) transaction; see core/booker.ts. */
+  readonly book: Booker['book']
+  close(): Promise<void>
 }
 
 export function createContext(deps: PaymentsDeps): PaymentsContext {
@@ -64,7 +70,8 @@ export function createContext(deps: PaymentsDeps): PaymentsContext {
     deps.logger?.debug({ err, attempt }, 'payments transaction retried')
   const again = <T>(work: () => Promise<T>): Promise<T> =>
     retryTransient(work, { onConnectionLoss: true, onRetry })
-  return {
+  let booker: Booker | undefined
+  const ctx: PaymentsContext = {
     deps,
     store,
     sweepAfterMs: deps.sweepAfterMs ?? 60_000,
@@ -88,5 +95,8 @@ export function createContext(deps: PaymentsDeps): PaymentsContext {
       deps.logger?.warn({ err }, 'gateway call failed unexpectedly; outcome treated as unknown')
       return new GatewayError('unknown', 'The gateway call failed unexpectedly.', { cause: err })
     },
+    book: (b) => (booker ??= createBooker(ctx, deps.booking)).book(b),
+    close: () => booker?.close() ?? Promise.resolve(),
   }
+  return ctx
 }

@@ -13,6 +13,10 @@ export interface KeyContext {
   readonly resume: string | undefined
   /** Binds the key to the resource this attempt creates, in that resource's transaction. */
   readonly bind: (tx: Tx, resourceId: string) => Promise<void>
+  /** The key, for a use case that stores the answer in its own last transaction (then calls answered). */
+  readonly key: string | undefined
+  /** The answer was stored with the result (FactItem.key): nothing left to write. */
+  readonly answered: () => void
 }
 
 type Json = Record<string, unknown>
@@ -67,22 +71,38 @@ export async function idempotent<T extends object>(
   run: (k: KeyContext) => Promise<T>,
 ): Promise<T> {
   const { store, deps, now } = ctx
-  if (key === undefined) return run({ resume: undefined, bind: () => Promise.resolve() })
+  if (key === undefined)
+    return run({
+      resume: undefined,
+      bind: () => Promise.resolve(),
+      key: undefined,
+      answered: () => undefined,
+    })
   checkKey(key)
   const hash = requestHash(op, request)
-  const claim = await deps.db.transaction().execute(async (tx) => {
-    const c = await store.claimKey(tx, tenant, key, op, hash, now())
-    if (c.claimed) return { resume: undefined }
-    if (c.hash !== hash) throw idempotencyConflict()
-    if (c.response !== null && c.response !== undefined) return { replay: c.response as Json }
-    if (now().getTime() - c.claimedAt.getTime() < ctx.keyTakeoverMs) throw idempotencyInProgress()
-    await store.reclaimKey(tx, tenant, key, now())
-    return { resume: c.resourceId ?? undefined }
-  })
+  // A new key (the common case) is claimed by one autocommitted insert; a known one is examined locked.
+  const fresh = await store.tryClaimKey(deps.db, tenant, key, op, hash, now())
+  const claim = fresh
+    ? { resume: undefined }
+    : await deps.db.transaction().execute(async (tx) => {
+        const c = await store.claimKey(tx, tenant, key, op, hash, now())
+        if (c.claimed) return { resume: undefined }
+        if (c.hash !== hash) throw idempotencyConflict()
+        if (c.response !== null && c.response !== undefined) return { replay: c.response as Json }
+        if (now().getTime() - c.claimedAt.getTime() < ctx.keyTakeoverMs) throw idempotencyInProgress()
+        await store.reclaimKey(tx, tenant, key, now())
+        return { resume: c.resourceId ?? undefined }
+      })
   if ('replay' in claim) return fromJson<T>(claim.replay)
   let result: T
+  let answered = false
   try {
-    result = await run({ resume: claim.resume, bind: (tx, id) => store.bindKey(tx, tenant, key, id) })
+    result = await run({
+      resume: claim.resume,
+      bind: (tx, id) => store.bindKey(tx, tenant, key, id),
+      key,
+      answered: () => (answered = true),
+    })
   } catch (err) {
     // A key bound to its resource stays (the gateway may have acted): the retry resumes it.
     await ctx
@@ -92,6 +112,6 @@ export async function idempotent<T extends object>(
       )
     throw err
   }
-  await ctx.again(() => store.completeKey(deps.db, tenant, key, toJson(result)))
+  if (!answered) await ctx.again(() => store.completeKey(deps.db, tenant, key, toJson(result)))
   return result
 }

@@ -12,7 +12,8 @@ export function cancelPayment(
   id: string,
   opts: WriteOptions = {},
 ): Promise<Payment> {
-  return idempotent(c, tenant, opts.idempotencyKey, 'cancel', { id }, async ({ resume, bind }) => {
+  return idempotent(c, tenant, opts.idempotencyKey, 'cancel', { id }, async (k) => {
+    const { resume, bind } = k
     if (resume) {
       const canceled = await resumeInFlight(c, tenant, id, 'cancel', (p) => p.status === 'canceled')
       if (canceled) return canceled
@@ -36,6 +37,6 @@ export function cancelPayment(
       },
       bind,
     )
-    return settleInFlight(c, tenant, id, () => c.gatewayOf(p).cancel(p.gatewayRef!, `${id}:cancel`))
+    return settleInFlight(c, tenant, id, () => c.gatewayOf(p).cancel(p.gatewayRef!, `${id}:cancel`), k)
   })
 }

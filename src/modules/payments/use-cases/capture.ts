@@ -16,7 +16,8 @@ export function capturePayment(
   opts: WriteOptions = {},
 ): Promise<Payment> {
   if (amount !== undefined) validateAmount(amount)
-  return idempotent(c, tenant, opts.idempotencyKey, 'capture', { id, amount }, async ({ resume, bind }) => {
+  return idempotent(c, tenant, opts.idempotencyKey, 'capture', { id, amount }, async (k) => {
+    const { resume, bind } = k
     if (resume) {
       const captured = await resumeInFlight(c, tenant, id, 'capture', (p) => p.amountCaptured > 0n)
       if (captured) return captured
@@ -38,8 +39,12 @@ export function capturePayment(
       },
       bind,
     )
-    return settleInFlight(c, tenant, id, () =>
-      c.gatewayOf(p).capture(p.gatewayRef!, toCapture, p.currency, `${id}:capture`),
+    return settleInFlight(
+      c,
+      tenant,
+      id,
+      () => c.gatewayOf(p).capture(p.gatewayRef!, toCapture, p.currency, `${id}:capture`),
+      k,
     )
   })
 }

@@ -4,8 +4,8 @@
  */
 import { GatewayError } from '../gateway.js'
 import { applyFact, applyNow, paymentPayload } from '../apply-fact.js'
-import type { PaymentsContext } from '../core/context.js'
-import { idempotent } from '../core/idempotency.js'
+import type { PaymentsContext, Tx } from '../core/context.js'
+import { idempotent, type KeyContext } from '../core/idempotency.js'
 import { validateAmount, validateMetadata } from '../core/validate.js'
 import { currency as lookupCurrency } from '../../../shared/money.js'
 import { noGateway, paymentError } from '../payments.errors.js'
@@ -13,7 +13,7 @@ import { PAYMENT_EVENTS } from '../payments.events.js'
 import { factOf, type Fact, type Payment } from '../payments.js'
 import type { CreatePaymentInput, WriteOptions } from '../ports.js'
 import { route } from '../routing.js'
-import { resolveWithGateway } from './in-flight.js'
+import { answer, resolveWithGateway } from './in-flight.js'
 import { rulesOf } from './routing-admin.js'
 
 export function validateCreate(input: CreatePaymentInput): void {
@@ -71,11 +71,11 @@ export function createPayment(
   opts: WriteOptions = {},
 ): Promise<Payment> {
   validateCreate(input)
-  return idempotent(c, tenant, opts.idempotencyKey, 'create', input, async ({ resume, bind }) => {
-    if (resume) {
+  return idempotent(c, tenant, opts.idempotencyKey, 'create', input, async (k) => {
+    if (k.resume) {
       // An earlier attempt made this payment, then could not confirm it (or died while the
       // gateway was being asked): learn what the gateway did, then carry on with it.
-      let earlier = await c.mustGet(c.deps.db, tenant, resume)
+      let earlier = await c.mustGet(c.deps.db, tenant, k.resume)
       if (earlier.status === 'processing' || earlier.status === 'unknown')
         earlier = await resolveWithGateway(c, earlier)
       if (earlier.status === 'processing' || earlier.status === 'unknown')
@@ -84,17 +84,25 @@ export function createPayment(
           'The gateway has not told us the outcome yet; retry with the same key.',
         )
       const again = input.confirm !== false && earlier.status === 'requires_confirmation'
-      return again ? confirmNow(c, tenant, earlier.id) : earlier
+      return again ? confirmNow(c, tenant, earlier.id, k) : earlier
     }
     const p = newPayment(c, tenant, input)
-    await c.deps.db.transaction().execute(async (tx) => {
-      await c.store.insertPayment(tx, p, cardFor(c, input))
-      await bind(tx, p.id)
+    const card = cardFor(c, input)
+    const order = input.confirm === false ? [] : await routeOf(c, tenant, p, card)
+    if (order.length > 0) await c.provision(tenant, order[0]!, p.currency)
+    // One transaction writes the payment, binds the key to it and, when a gateway is to be asked,
+    // records processing and that gateway before the call (so the sweeper knows whom to ask).
+    const written = await c.deps.db.transaction().execute(async (tx) => {
+      await c.store.insertPayment(tx, p, card)
+      await k.bind(tx, p.id)
       await c.deps.outbox?.enqueue(tx, [
         { tenantId: tenant, topic: PAYMENT_EVENTS.created, key: p.id, payload: paymentPayload(p) },
       ])
+      return order.length > 0 ? markProcessing(c, tx, p, order[0]!) : p
     })
-    return input.confirm === false ? p : confirmNow(c, tenant, p.id)
+    if (input.confirm === false) return written
+    if (order.length === 0) return confirmNow(c, tenant, p.id, k) // answers PAYMENT_NO_GATEWAY
+    return authorizeInTurn(c, tenant, written, order, k)
   })
 }
 
@@ -104,30 +112,61 @@ export function confirmPayment(
   id: string,
   opts: WriteOptions = {},
 ): Promise<Payment> {
-  return idempotent(c, tenant, opts.idempotencyKey, 'confirm', { id }, () => confirmNow(c, tenant, id))
+  return idempotent(c, tenant, opts.idempotencyKey, 'confirm', { id }, (k) => confirmNow(c, tenant, id, k))
+}
+
+const sent = (c: PaymentsContext, gateway: string) => ({
+  gateway,
+  at: c.now().toISOString(),
+  outcome: 'sent',
+})
+
+function routeOf(c: PaymentsContext, tenant: string, p: Payment, card: { brand?: string; country?: string }) {
+  return rulesOf(c, tenant).then((rules) => route(rules, c.deps.gateways, { ...p, card }))
+}
+
+/** processing, with the gateway about to be asked, on the payment `tx` holds. */
+async function markProcessing(c: PaymentsContext, tx: Tx, p: Payment, gateway: string): Promise<Payment> {
+  const r = await applyFact(c, tx, p, { type: 'processing' }, {}, { gateway })
+  await c.store.appendAttempt(tx, p.tenantId, p.id, sent(c, gateway))
+  return r.payment
 }
 
 /** Sends the payment to the routed gateways in turn until one answers (failover on unavailable). */
-export async function confirmNow(c: PaymentsContext, tenant: string, id: string): Promise<Payment> {
-  const { deps, store, now } = c
+export async function confirmNow(
+  c: PaymentsContext,
+  tenant: string,
+  id: string,
+  k?: KeyAnswer,
+): Promise<Payment> {
+  const { deps, store } = c
   const current = await c.mustGet(deps.db, tenant, id)
   const card = await store.cardOf(tenant, id)
   const order =
     current.gateway && current.status === 'requires_action'
       ? [current.gateway] // 3-D Secure continues where it started
-      : route(await rulesOf(c, tenant), deps.gateways, { ...current, card })
+      : await routeOf(c, tenant, current, card)
   if (order.length === 0)
     throw noGateway(`no configured gateway takes ${current.currency} with ${current.capture} capture`)
-  // Processing, and the gateway about to be asked, are recorded before the call, so the sweeper
-  // knows whom to ask if this process dies mid-call.
-  const sent = (gateway: string) => ({ gateway, at: now().toISOString(), outcome: 'sent' })
   await c.provision(tenant, order[0]!, current.currency)
-  const p = await deps.db.transaction().execute(async (tx) => {
-    const locked = await c.mustGet(tx, tenant, id, true)
-    const r = await applyFact(c, tx, locked, { type: 'processing' }, {}, { gateway: order[0]! })
-    await store.appendAttempt(tx, tenant, id, sent(order[0]!))
-    return r.payment
-  })
+  const p = await deps.db
+    .transaction()
+    .execute(async (tx) => markProcessing(c, tx, await c.mustGet(tx, tenant, id, true), order[0]!))
+  return authorizeInTurn(c, tenant, p, order, k)
+}
+
+type KeyAnswer = Pick<KeyContext, 'key' | 'answered'>
+
+/** Asks the routed gateways in turn; the first answer is booked (with the key's answer, if any). */
+async function authorizeInTurn(
+  c: PaymentsContext,
+  tenant: string,
+  p: Payment,
+  order: readonly string[],
+  k?: KeyAnswer,
+): Promise<Payment> {
+  const { deps, store, now } = c
+  const id = p.id
   let lastError: GatewayError | undefined
   for (const [i, gatewayId] of order.entries()) {
     const gateway = deps.gateways.require(gatewayId)
@@ -136,7 +175,7 @@ export async function confirmNow(c: PaymentsContext, tenant: string, id: string)
       await deps.db.transaction().execute(async (tx) => {
         const locked = await c.mustGet(tx, tenant, id, true)
         await store.updatePayment(tx, { ...locked, gateway: gatewayId, updatedAt: now() })
-        await store.appendAttempt(tx, tenant, id, sent(gatewayId))
+        await store.appendAttempt(tx, tenant, id, sent(c, gatewayId))
       })
     }
     let fact: Fact
@@ -185,7 +224,7 @@ export async function confirmNow(c: PaymentsContext, tenant: string, id: string)
         throw e
       }
     }
-    return applyNow(c, tenant, id, fact, { gateway: gatewayId })
+    return answer(k, applyNow(c, tenant, id, fact, { gateway: gatewayId }, k?.key))
   }
   await applyNow(c, tenant, id, { type: 'unavailable' })
   throw lastError ?? new GatewayError('unavailable', 'No gateway answered.')

@@ -40,17 +40,29 @@ export async function settleInFlight(
   tenant: string,
   id: string,
   call: () => Promise<GatewayPaymentState>,
+  k?: Pick<KeyContext, 'key' | 'answered'>,
 ): Promise<Payment> {
   let state: GatewayPaymentState
   try {
     state = await call()
   } catch (err) {
     const e = c.asGatewayError(err)
-    if (e.failure === 'unknown') return applyNow(c, tenant, id, { type: 'unknown' }, { inFlight: null })
+    if (e.failure === 'unknown')
+      return answer(k, applyNow(c, tenant, id, { type: 'unknown' }, { inFlight: null }, k?.key))
     await setInFlight(c, tenant, id, null, () => undefined)
     throw e
   }
-  return applyNow(c, tenant, id, factOf(state), { inFlight: null })
+  return answer(k, applyNow(c, tenant, id, factOf(state), { inFlight: null }, k?.key))
+}
+
+/** Marks the caller's key answered once the booking that stored its answer has committed. */
+export async function answer(
+  k: Pick<KeyContext, 'key' | 'answered'> | undefined,
+  booking: Promise<Payment>,
+): Promise<Payment> {
+  const p = await booking
+  if (k?.key) k.answered()
+  return p
 }
 
 /** Asks the gateway what became of a payment in processing, unknown or in flight, and applies it. */
