@@ -153,10 +153,11 @@ export async function main(args: string[]): Promise<void> {
     outbox: createOutbox(
       createCatalogue([...casesEvents, ...monitoringEvents, ...screeningEvents, ...marketEvents]),
     ),
-    // --no-audit (diagnostic only): how much of the intake cost the audit entries are.
+    // As the app wires it: entries written in the intake transaction (ADR 0211). --no-audit
+    // (diagnostic only) shows how much of the intake cost the audit entries are.
     audit: args.includes('--no-audit')
-      ? { record: () => Promise.resolve() }
-      : { record: (_tx, e) => Promise.resolve(audit.record(e)) },
+      ? { record: () => Promise.resolve(), recordAll: () => Promise.resolve() }
+      : { record: (tx, e) => audit.recordIn(tx, e), recordAll: (tx, es) => audit.recordAllIn(tx, es) },
     fieldCipher: crypto.fieldCipher,
   })
   const inbox = createInbox(h.db)

@@ -4,13 +4,14 @@ import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { sql } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import pg from 'pg'
 import pino from 'pino'
 import { createServices, type AppServices } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createSandboxGateway, type GatewayEvent } from '../src/modules/payments/index.js'
 import { newId } from '../src/shared/ids.js'
+import { EffectTracker } from './webhooks-effects.js'
 
 /**
  * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N] [--port N] [--worker-nice N]
@@ -19,8 +20,10 @@ import { newId } from '../src/shared/ids.js'
  * `moneta start` as a child process (API + workers), then sends each payment's signed
  * `payment.captured` webhook `copies` times, shuffled, over keep-alive HTTP from `concurrency`
  * clients. Figures: deliveries per second and per-request latency (each answered after its inbox
- * row committed); then, once the workers drained the inbox, the ledger transactions the events
- * produced (must equal N) and `ledger verify`.
+ * row committed), requests answered outside 2xx (`non_2xx`); each event's time from receipt to its
+ * ledger effect (bench/webhooks-effects.ts) and the distinct events applied per second; then, once
+ * the workers drained the inbox, the ledger transactions the events produced (must equal N) and
+ * `ledger verify`.
  */
 const arg = (args: string[], name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`)
@@ -112,6 +115,7 @@ const stop = async (child: ChildProcess) => {
 }
 
 interface Delivery {
+  readonly eventId: string
   readonly body: string
   readonly headers: Record<string, string>
 }
@@ -228,7 +232,7 @@ export async function main(args: string[]): Promise<void> {
     const signer = createSandboxGateway({ webhookSecret: secret })
     const signed = (e: GatewayEvent): Delivery => {
       const w = signer.webhookFor(e, new Date())
-      return { body: w.body, headers: w.headers }
+      return { eventId: e.id, body: w.body, headers: w.headers }
     }
     // Warm-up: events of a type payments ignores (no effect), so the JIT and the pool are warm.
     const warm = Array.from({ length: 2000 }, () =>
@@ -259,7 +263,10 @@ export async function main(args: string[]): Promise<void> {
     }
     const latencies: number[] = []
     let fresh = 0
-    let failures = 0
+    // Requests answered outside 2xx, or not answered at all (connection errors).
+    let non2xx = 0
+    const effects = new EffectTracker(services.db.db as unknown as Kysely<unknown>, 'sandbox')
+    effects.start()
     let lastLog = performance.now()
     const load0 = loadavg()[0]!
     const serverCpu0 = cpuSeconds(server.pid)
@@ -268,10 +275,13 @@ export async function main(args: string[]): Promise<void> {
     t0 = performance.now()
     await pool(deliveries, concurrency, async (d) => {
       const start = performance.now()
-      const r = await post(agent, port, d)
+      const r = await post(agent, port, d).catch((err: unknown) => ({ status: 0, body: String(err) }))
       latencies.push(performance.now() - start)
-      if (r.status !== 200) failures++
-      else if ((JSON.parse(r.body) as { duplicate: boolean }).duplicate === false) fresh++
+      if (r.status < 200 || r.status > 299) non2xx++
+      else if ((JSON.parse(r.body) as { duplicate: boolean }).duplicate === false) {
+        fresh++
+        effects.received(d.eventId)
+      }
       if (performance.now() - lastLog > 2000) {
         lastLog = performance.now()
         log(`  ${latencies.length}/${deliveries.length} delivered`)
@@ -289,7 +299,7 @@ export async function main(args: string[]): Promise<void> {
     const p99 = round2(quantile(latencies, 0.99))
     log(
       `${deliveries.length} deliveries in ${seconds.toFixed(2)} s = ${eps}/s; latency p50 ${p50} ms, p99 ${p99} ms, ` +
-        `max ${round2(latencies.at(-1) ?? 0)} ms; new rows ${fresh}, non-200 ${failures}`,
+        `max ${round2(latencies.at(-1) ?? 0)} ms; new rows ${fresh}, non-2xx ${non2xx}`,
     )
     // CPU per delivery is what the machine's load does not change: it bounds events/s per core.
     log(
@@ -298,27 +308,23 @@ export async function main(args: string[]): Promise<void> {
         `load average ${load} on ${cpus().length} cores`,
     )
 
-    // 4. Wait for the workers to drain the bench's events, then count effects.
+    // 4. Wait for the workers to drain the bench's events (the tracker sees each effect land), then count effects.
     t0 = performance.now()
-    const ids = payments.map((p) => p.ref)
-    let settled = 0
-    while (performance.now() - t0 < 900_000) {
-      const r = await sql<{ done: string | number }>`
-        SELECT count(*) AS done FROM payment_webhook_inbox
-        WHERE gateway = 'sandbox' AND payment_ref = ANY(${ids}::text[]) AND status <> 'pending'`.execute(
-        services.db.db,
-      )
-      settled = Number(r.rows[0]!.done)
-      if (settled >= distinct) break
-      await new Promise((res) => setTimeout(res, 250))
-    }
+    const unapplied = await effects.drain(900_000)
+    const applied = effects.figures()
+    const effectP50 = round2(quantile(applied.latencies, 0.5))
+    const effectP99 = round2(quantile(applied.latencies, 0.99))
     log(
-      `inbox drained in ${((performance.now() - t0) / 1000).toFixed(1)} s after the last delivery (${settled} settled)`,
+      `inbox drained in ${((performance.now() - t0) / 1000).toFixed(1)} s after the last delivery ` +
+        `(${applied.latencies.length} applied, ${unapplied} left); receipt → ledger effect p50 ${effectP50} ms, ` +
+        `p99 ${effectP99} ms, max ${round2(applied.latencies.at(-1) ?? 0)} ms; ${applied.appliedPerSecond} events applied/s`,
     )
     const counts = await services.gatewayWebhooks.counts(tenant)
-    const effects = (await postedTransactions(services, tenant)) - before
+    const ledgerEffects = (await postedTransactions(services, tenant)) - before
     const verify = await services.ledger.verify(tenant)
-    log(`inbox for the tenant: ${JSON.stringify(counts)}; ledger transactions from the events: ${effects}`)
+    log(
+      `inbox for the tenant: ${JSON.stringify(counts)}; ledger transactions from the events: ${ledgerEffects}`,
+    )
     log(`ledger verify: ${verify.ok ? 'ok' : JSON.stringify(verify.violations.slice(0, 5))}`)
     log(
       JSON.stringify({
@@ -326,10 +332,14 @@ export async function main(args: string[]): Promise<void> {
         eps,
         p99_ms: p99,
         p50_ms: p50,
+        non_2xx: non2xx,
+        effect_p50_ms: effectP50,
+        effect_p99_ms: effectP99,
+        applied_eps: applied.appliedPerSecond,
         deliveries: deliveries.length,
         distinct,
         stored: fresh,
-        effects,
+        effects: ledgerEffects,
         dead: counts.dead,
         server_cpu_us: serverCpuUs,
         load,

@@ -350,7 +350,10 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     ids,
     logger,
     outbox: events.outbox,
-    audit: { record: (tx, entry) => audit.recordIn(tx, entry) },
+    audit: {
+      record: (tx, entry) => audit.recordIn(tx, entry),
+      recordAll: (tx, entries) => audit.recordAllIn(tx, entries),
+    },
     fieldCipher: crypto.fieldCipher,
     // The case view shows the party (decrypted details: cases:read already sees personal data).
     parties: {

@@ -17,6 +17,7 @@ import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
 import { registerPartiesCommands } from './commands/parties.js'
+import { registerSecretsCommands } from './commands/secrets.js'
 import { registerPciCommands } from './commands/pci.js'
 
 /** `moneta` commands call module interfaces directly, never the HTTP API. */
@@ -41,6 +42,7 @@ registerAttackCommands(program)
 registerBankingCommands(program)
 registerCasesCommands(program)
 registerPartiesCommands(program)
+registerSecretsCommands(program)
 registerPciCommands(program)
 
 try {

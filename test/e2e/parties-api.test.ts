@@ -347,6 +347,55 @@ for (const target of testDbTargets()) {
       })
     })
 
+    it('ledger accounts and bank items reference the party that owns them; an unknown party is refused first', async () => {
+      const owner = (
+        await call('POST', '/v1/parties', {
+          kind: 'person',
+          roles: ['customer'],
+          names: [{ value: 'Ingrid Olsen' }],
+          nationalities: ['NO'],
+        })
+      ).json<{ party: PartyJson }>().party
+      const acc = await call('POST', '/v1/accounts', {
+        id: 'acc_ingrid_wallet',
+        currency: 'EUR',
+        normalSide: 'credit',
+        partyId: owner.id,
+      })
+      expect(acc.statusCode).toBe(201)
+      expect(acc.json()).toMatchObject({ id: 'acc_ingrid_wallet', partyId: owner.id })
+      const lt = await call('POST', '/v1/banking/link-tokens', {
+        customerId: 'cus_ingrid',
+        customerName: 'Ingrid Olsen',
+      })
+      expect(lt.statusCode).toBe(201)
+      const item = await call('POST', '/v1/banking/items', {
+        linkToken: lt.json<{ linkToken: string }>().linkToken,
+        publicToken: 'public-sandbox-',
+        partyId: owner.id,
+      })
+      expect(item.statusCode).toBe(201)
+      const links = (await call('GET', `/v1/parties/${owner.id}/links`)).json<{
+        items: { objectKind: string; objectId: string; role: string }[]
+      }>().items
+      expect(links.map((l) => [l.objectKind, l.objectId, l.role]).sort()).toEqual(
+        [
+          ['bank_item', item.json<{ id: string }>().id, 'owner'],
+          ['ledger_account', 'acc_ingrid_wallet', 'owner'],
+        ].sort(),
+      )
+      // Checked before anything is created: no account is left behind by a bad reference.
+      const ghost = 'pty_' + '0'.repeat(32)
+      const refused = await call('POST', '/v1/accounts', {
+        id: 'acc_ghost',
+        currency: 'EUR',
+        normalSide: 'credit',
+        partyId: ghost,
+      })
+      expect(refused.statusCode).toBe(404)
+      expect((await call('GET', '/v1/accounts/acc_ghost')).statusCode).toBe(404)
+    })
+
     it('keeps tenants apart and answers bad input with documented 4xx codes', async () => {
       const other = await t.newTenant()
       const mine = (

@@ -83,7 +83,8 @@ export function App() {
 
 function route(path: string, query: URLSearchParams, session: Session, allowed: readonly string[]) {
   const caseMatch = /^\/cases\/([^/]+)$/.exec(path)
-  if (caseMatch && allowed.includes('/cases')) return <CaseView id={decodeURIComponent(caseMatch[1]!)} />
+  if (caseMatch && allowed.includes('/cases'))
+    return <CaseView id={decodeURIComponent(caseMatch[1]!)} session={session} />
   if (path === '/cases' && allowed.includes('/cases')) return <CasesQueue query={query} session={session} />
   if (path === '/payments' && allowed.includes('/payments'))
     return <Payments query={query} canRefund={can(session, 'payments:write')} />

@@ -1,19 +1,10 @@
 import type { Session } from './api'
-import { Choice, ErrorNote, Link, Pager, when } from './components'
+import type { CaseSummary } from './case/types'
+import { Choice, ErrorNote, Head, Link, Pager, when } from './components'
 import { href } from './router'
 import { useGet } from './useApi'
 
-interface CaseRow {
-  readonly caseId: string
-  readonly subject: string
-  readonly partyId: string | null
-  readonly kind: string
-  readonly status: string
-  readonly priority: number
-  readonly assignee: string | null
-  readonly dueAt: string
-  readonly alertCount: number
-}
+type CaseRow = CaseSummary & { readonly alertCount: number }
 
 const VIEWS = [
   { id: 'open', label: 'All open' },
@@ -74,18 +65,7 @@ export function CasesQueue(props: { query: URLSearchParams; session: Session }) 
       <ErrorNote error={error} />
       <table aria-busy={loading}>
         <caption>Most urgent first: priority 1 is the highest, then the earliest due.</caption>
-        <thead>
-          <tr>
-            <th scope="col">Priority</th>
-            <th scope="col">Case</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Subject</th>
-            <th scope="col">Status</th>
-            <th scope="col">Assignee</th>
-            <th scope="col">Alerts</th>
-            <th scope="col">Due</th>
-          </tr>
-        </thead>
+        <Head cols={['Priority', 'Case', 'Kind', 'Subject', 'Status', 'Assignee', 'Alerts', 'Due']} />
         <tbody>
           {(data?.cases ?? []).map((c) => (
             <tr

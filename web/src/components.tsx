@@ -49,3 +49,21 @@ export function Choice(props: { label: string; name: string; value: string; opti
     </label>
   )
 }
+
+/** A value from a loosely typed payload as text: strings and numbers as they are, anything else empty. */
+export const text = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '')
+
+/** A table's header row; columns named in `numeric` are right-aligned like their figures. */
+export function Head(props: { cols: readonly string[]; numeric?: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {props.cols.map((c) => (
+          <th key={c} scope="col" {...(props.numeric?.includes(c) ? { class: 'num' } : {})}>
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  )
+}

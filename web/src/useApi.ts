@@ -25,3 +25,31 @@ export function useGet<T>(
   }, [path, reload])
   return state
 }
+
+/**
+ * A command the screen runs on demand (a button, a form): busy while it runs, its error shown, and
+ * `done` called with the answer so the screen can reload what changed.
+ */
+export function useAction(): {
+  busy: boolean
+  error: string | null
+  run: (work: () => Promise<unknown>, done?: () => void) => void
+} {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const run = (work: () => Promise<unknown>, done?: () => void) => {
+    setBusy(true)
+    setError(null)
+    work().then(
+      () => {
+        setBusy(false)
+        done?.()
+      },
+      (e: unknown) => {
+        setBusy(false)
+        setError(errorText(e))
+      },
+    )
+  }
+  return { busy, error, run }
+}

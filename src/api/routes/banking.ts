@@ -101,13 +101,23 @@ export function registerBankingRoutes(app: ApiApp, services: AppServices): void 
           {
             linkToken: Type.String({ minLength: 1, maxLength: 200 }),
             publicToken: Type.String({ minLength: 1, maxLength: 500 }),
+            partyId: Type.Optional(
+              Type.String({ pattern: '^pty_[0-9a-f]{32}$', description: 'The party whose bank this is' }),
+            ),
           },
           { additionalProperties: false },
         ),
         response: { ...errors },
       },
     },
-    async (req, reply) => reply.status(201).send(itemJson(await b.exchange(tenantOf(req), req.body))),
+    async (req, reply) => {
+      const { partyId, ...exchange } = req.body
+      // The owner is checked before the item exists and linked after, as payments do (docs/parties.md).
+      if (partyId) await services.parties.get(tenantOf(req), partyId)
+      const item = await b.exchange(tenantOf(req), exchange)
+      if (partyId) await services.parties.link(tenantOf(req), partyId, 'bank_item', item.id, 'owner')
+      return reply.status(201).send({ ...itemJson(item), ...(partyId ? { partyId } : {}) })
+    },
   )
 
   app.get(

@@ -43,6 +43,7 @@ const BalancesSchema = Type.Object({
 })
 const AccountSchema = Type.Object({
   id: Type.String(),
+  partyId: Type.Optional(Type.String()),
   code: Type.Union([Type.String(), Type.Null()]),
   currency: Type.String(),
   exponent: Type.Integer(),
@@ -64,6 +65,12 @@ const CreateAccountBody = Type.Object(
     creditsMustNotExceedDebits: Type.Optional(Type.Boolean()),
     creditLimit: Type.Optional(MinorUnits()),
     metadata: Type.Optional(Metadata),
+    partyId: Type.Optional(
+      Type.String({
+        pattern: '^pty_[0-9a-f]{32}$',
+        description: 'The party that owns the account (GET /v1/parties/:id/links)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -250,7 +257,7 @@ function unwrap(result: CommandResult): Extract<CommandResult, { ok: true }> {
 
 const limitOf = (q: { limit?: string }) => (q.limit === undefined ? undefined : Number(q.limit))
 
-export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void {
+export function registerLedgerRoutes(app: ApiApp, { ledger, parties }: AppServices): void {
   const errors = {
     400: ErrorResponse,
     401: ErrorResponse,
@@ -272,6 +279,8 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
     },
     async (req, reply) => {
       const b = req.body
+      // The owner is checked before the account exists and linked after, as payments do (docs/parties.md).
+      if (b.partyId) await parties.get(tenantOf(req), b.partyId)
       const account = await ledger.createAccount(tenantOf(req), {
         ...(b.id !== undefined ? { id: b.id } : {}),
         ...(b.code !== undefined ? { code: b.code } : {}),
@@ -286,7 +295,8 @@ export function registerLedgerRoutes(app: ApiApp, { ledger }: AppServices): void
         ...(b.creditLimit !== undefined ? { creditLimit: BigInt(b.creditLimit) } : {}),
         ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
       })
-      return reply.status(201).send(accountJson(account))
+      if (b.partyId) await parties.link(tenantOf(req), b.partyId, 'ledger_account', account.id, 'owner')
+      return reply.status(201).send({ ...accountJson(account), ...(b.partyId ? { partyId: b.partyId } : {}) })
     },
   )
 

@@ -307,7 +307,14 @@ describeEachDb('audit log', (target) => {
     await Promise.all([a.close(), b.close()])
   })
   const rec = (tenant: string, resource: string) =>
-    ({ tenant, actor: 'operator:op_1', action: 'test.thing.change', resource, outcome: 'success', origin: 'test' }) as const
+    ({
+      tenant,
+      actor: 'operator:op_1',
+      action: 'test.thing.change',
+      resource,
+      outcome: 'success',
+      origin: 'test',
+    }) as const
 
   it('recordIn writes with the change: a rolled-back transaction leaves no entry, a committed one does', async () => {
     const tenant = freshTenant()
@@ -322,6 +329,26 @@ describeEachDb('audit log', (target) => {
     await audit.flush()
     const got = await audit.entries(tenant, 0, 10)
     expect(got.map((e) => e.entry?.resource)).toEqual(['thing:committed'])
+  })
+
+  it('recordAllIn writes a batch with the change, in order, or nothing when it rolls back', async () => {
+    const tenant = freshTenant()
+    await h.db
+      .transaction()
+      .execute(async (tx) => {
+        await audit.recordAllIn(tx, [rec(tenant, 'batch:x'), rec(tenant, 'batch:y')])
+        throw new Error('the change failed')
+      })
+      .catch(() => undefined)
+    await h.db.transaction().execute(async (tx) =>
+      audit.recordAllIn(
+        tx,
+        ['a', 'b', 'c'].map((r) => rec(tenant, `batch:${r}`)),
+      ),
+    )
+    await audit.flush()
+    const got = await audit.entries(tenant, 0, 10)
+    expect(got.map((e) => e.entry?.resource)).toEqual(['batch:a', 'batch:b', 'batch:c'])
   })
 
   it('loses nothing a crashed process recorded: another process appends its intake, each entry once', async () => {

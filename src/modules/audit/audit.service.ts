@@ -58,6 +58,8 @@ export interface StoredAuditEntry {
 export interface Audit {
   record(r: AuditRecord): Promise<void>
   recordIn(tx: Db, r: AuditRecord): Promise<void>
+  /** Several entries in the change's transaction with one statement (a batch that touches many resources). */
+  recordAllIn(tx: Db, rs: readonly AuditRecord[]): Promise<void>
   /** Runs `fn` in a durable scope whose `settled()` awaits every `record()` started inside it. */
   scope(fn: () => void): AuditScope
   /** The principal the current scope's work is done for (set by the HTTP edge), else undefined. */
@@ -250,6 +252,11 @@ export function createAudit(deps: AuditDeps): Audit {
     },
     async recordIn(tx, r) {
       await insertIntake(tx, [stamp(r)])
+      schedule()
+    },
+    async recordAllIn(tx, rs) {
+      if (rs.length === 0) return
+      await insertIntake(tx, rs.map(stamp))
       schedule()
     },
     scope: (fn) => scopes.run(fn),

@@ -77,7 +77,7 @@ describeEachDb('cases service (integration)', (target) => {
       clock,
       ids: systemIds,
       outbox: createOutbox(createCatalogue([...casesEvents, ...monitoringEvents, ...screeningEvents])),
-      audit: { record: (tx, e) => audit.recordIn(tx, e) },
+      audit: { record: (tx, e) => audit.recordIn(tx, e), recordAll: (tx, es) => audit.recordAllIn(tx, es) },
       fieldCipher: crypto.fieldCipher,
       sla: { monitoring: 72, screening: 24, market: 48 },
       evidence: {

@@ -14,6 +14,8 @@ import type { SarTransaction } from './sar.js'
  */
 export interface CaseAuditSink {
   record(tx: Db, entry: AuditRecord): Promise<void>
+  /** A batch's entries in one write (alert intake touches hundreds of cases per batch). */
+  recordAll(tx: Db, entries: readonly AuditRecord[]): Promise<void>
 }
 
 /** A party as the case view shows it (from the parties module when it is wired). */

@@ -1,4 +1,5 @@
 import type { Db } from '../../shared/db/connect.js'
+import type { AuditRecord } from '../audit/index.js'
 import type { ConsumerInbox, EventBus, EventMessage, OutgoingEvent, Subscription } from '../events/index.js'
 import { ALERT_TOPICS, alertFromEvent } from './alert-sources.js'
 import { dueAt, openKeyOf, type AlertSource, type CaseAlert, type Priority } from './cases.js'
@@ -104,6 +105,7 @@ export async function ingestAlerts(
   }
   await insertLinks(tx, tenant, links)
   const events: OutgoingEvent[] = []
+  const audits: AuditRecord[] = []
   let opened = 0
   for (const u of upserts) {
     const c = cases.get(u.openKey)!
@@ -143,7 +145,7 @@ export async function ingestAlerts(
         },
       })
     }
-    await ctx.audit.record(tx, {
+    audits.push({
       tenant,
       actor: 'system',
       action: c.opened ? 'cases.case.open' : 'cases.case.alerts_linked',
@@ -155,6 +157,7 @@ export async function ingestAlerts(
   }
   await insertTimeline(tx, tenant, timeline)
   await ctx.outbox.enqueue(tx, events)
+  await ctx.audit.recordAll(tx, audits)
   return { fresh: fresh.length, casesOpened: opened, casesUpdated: upserts.length - opened }
 }
 

@@ -41,6 +41,7 @@ DECLARE
   ne integer := 0; mark integer;
   i integer; l integer; e integer; s integer; d integer; x integer;
   op text; kind text; amt bigint; pd bigint; pod bigint; fail text; detail text; req text;
+  legs_json jsonb[]; at_text text;
   rec record;
 BEGIN
   IF n = 0 THEN RETURN; END IF;
@@ -181,69 +182,67 @@ BEGIN
     FOR NO KEY UPDATE
   ) a;
 
-  SELECT array_agg(coalesce(sa.idx, 0)::integer ORDER BY w.k), array_agg(coalesce(da.idx, 0)::integer ORDER BY w.k)
-  INTO w_src, w_dst
-  FROM unnest(w_srcid, w_dstid) WITH ORDINALITY AS w(s, d, k)
-  LEFT JOIN unnest(a_id) WITH ORDINALITY AS sa(id, idx) ON sa.id = w.s
-  LEFT JOIN unnest(a_id) WITH ORDINALITY AS da(id, idx) ON da.id = w.d;
-
-  FOR l IN 1 .. coalesce(array_length(w_item, 1), 0) LOOP
-    i := w_item[l];
-    IF it_count[i] = 0 THEN it_start[i] := l; END IF;
-    it_count[i] := it_count[i] + 1;
-  END LOOP;
-
   -- 4a. Fast path for batches of creates: running balances per account by window functions. If no
-  --     leg fails a check, the result equals the sequential loop's and the loop is skipped.
-  IF NOT has_other THEN
+  --     leg fails a check, the result equals the sequential loop's: one statement then writes the
+  --     entries and each account's final balances straight from the window (no arrays in between),
+  --     and the loop is skipped. If a check fails, nothing is written and the loop decides. (An
+  --     all-or-nothing batch with a conflicting key is aborted below, so it must not write here.)
+  IF NOT has_other AND NOT (p_atomic AND EXISTS (SELECT 1 FROM unnest(r_code) AS c WHERE c IS NOT NULL)) THEN
     WITH lg AS (
       SELECT u.k, u.i, u.s, u.d, u.a, u.c, row_number() OVER (PARTITION BY u.i ORDER BY u.k) AS leg
-      FROM unnest(w_item, w_src, w_dst, w_amt, w_cur) WITH ORDINALITY AS u(i, s, d, a, c, k)
+      FROM unnest(p_leg_item, p_leg_src, p_leg_dst, p_leg_amount, p_leg_currency) WITH ORDINALITY AS u(i, s, d, a, c, k)
     ), live AS (
       SELECT x.i, x.id, x.pend
       FROM unnest(p_ids, p_pending, r_code, r_replayed) WITH ORDINALITY AS x(id, pend, code, rep, i)
       WHERE x.code IS NULL AND NOT x.rep
     ), mv AS (
       SELECT lg.k, lg.i, lg.leg, live.id, live.pend, m.side, lg.a, lg.c,
-             CASE m.side WHEN 'D' THEN lg.s ELSE lg.d END AS idx
+             CASE m.side WHEN 'D' THEN lg.s ELSE lg.d END AS accid
       FROM lg JOIN live ON live.i = lg.i CROSS JOIN (VALUES ('D'), ('C')) AS m(side)
     ), acc AS (
       SELECT ac.idx::integer AS idx, ac.id, ac.cur, ac.fl, ac.lim, ac.dp, ac.dpo, ac.cp, ac.cpo, ac.seq, ac.last
       FROM unnest(a_id, a_cur, a_flags, a_lim, a_dp, a_dpo, a_cp, a_cpo, a_seq, a_last) WITH ORDINALITY
            AS ac(id, cur, fl, lim, dp, dpo, cp, cpo, seq, last, idx)
     ), run AS (
-      SELECT mv.k, mv.i, mv.leg, mv.id, mv.pend, mv.side, mv.a, mv.c, mv.idx,
-             acc.id AS accid, acc.cur AS acur, acc.fl, acc.lim,
+      SELECT mv.k, mv.i, mv.leg, mv.id, mv.pend, mv.side, mv.a, mv.c, mv.accid,
+             acc.cur AS acur, acc.fl, acc.lim,
              acc.dp::numeric + sum(CASE WHEN mv.side = 'D' AND mv.pend THEN mv.a ELSE 0 END) OVER w AS dp,
              acc.dpo::numeric + sum(CASE WHEN mv.side = 'D' AND NOT mv.pend THEN mv.a ELSE 0 END) OVER w AS dpo,
              acc.cp::numeric + sum(CASE WHEN mv.side = 'C' AND mv.pend THEN mv.a ELSE 0 END) OVER w AS cp,
              acc.cpo::numeric + sum(CASE WHEN mv.side = 'C' AND NOT mv.pend THEN mv.a ELSE 0 END) OVER w AS cpo,
              acc.seq + row_number() OVER w AS seq,
              greatest(p_now, acc.last) AS at,
-             lead(mv.i) OVER w IS DISTINCT FROM mv.i AS item_last
-      FROM mv LEFT JOIN acc ON acc.idx = mv.idx
-      WINDOW w AS (PARTITION BY mv.idx ORDER BY mv.k, mv.side DESC)
+             lead(mv.i) OVER w IS DISTINCT FROM mv.i AS item_last,
+             lead(mv.k) OVER w IS NULL AS acc_last
+      FROM mv LEFT JOIN acc ON acc.id = mv.accid
+      -- Partitioned by the account's position in the lock order (integers sort faster than ids).
+      WINDOW w AS (PARTITION BY acc.idx ORDER BY mv.k, mv.side DESC)
+    ), chk AS (
+      SELECT coalesce(bool_and(r.acur IS NOT NULL AND r.acur = r.c AND greatest(r.dp, r.dpo, r.cp, r.cpo) <= max_amt
+               AND (NOT r.item_last OR (
+                 (r.fl & 1 = 0 OR r.dp + r.dpo <= r.cpo + r.lim) AND (r.fl & 2 = 0 OR r.cp + r.cpo <= r.dpo + r.lim)))),
+               true) AS ok,
+             count(*)::integer AS moves
+      FROM run r
+    ), upd AS (
+      -- Each account's new state is its last entry's balances-after.
+      UPDATE ledger_accounts la
+      SET debits_pending = least(r.dp, max_amt)::bigint, debits_posted = least(r.dpo, max_amt)::bigint,
+          credits_pending = least(r.cp, max_amt)::bigint, credits_posted = least(r.cpo, max_amt)::bigint,
+          entry_seq = r.seq, last_entry_at = r.at
+      FROM run r, chk
+      WHERE chk.ok AND r.acc_last AND la.tenant_id = p_tenant AND la.account_id = r.accid
+    ), ins AS (
+      INSERT INTO ledger_entries (tenant_id, account_id, seq, transaction_id, leg, kind, side, currency,
+        pending_delta, posted_delta, debits_pending, debits_posted, credits_pending, credits_posted, created_at)
+      SELECT p_tenant, r.accid, r.seq, r.id, r.leg, CASE WHEN r.pend THEN 'hold' ELSE 'posted' END, r.side, r.c,
+             CASE WHEN r.pend THEN r.a ELSE 0 END, CASE WHEN r.pend THEN 0 ELSE r.a END,
+             least(r.dp, max_amt)::bigint, least(r.dpo, max_amt)::bigint, least(r.cp, max_amt)::bigint,
+             least(r.cpo, max_amt)::bigint, r.at
+      FROM run r, chk
+      WHERE chk.ok
     )
-    SELECT coalesce(bool_and(r.acur IS NOT NULL AND r.acur = r.c AND greatest(r.dp, r.dpo, r.cp, r.cpo) <= max_amt
-             AND (NOT r.item_last OR (
-               (r.fl & 1 = 0 OR r.dp + r.dpo <= r.cpo + r.lim) AND (r.fl & 2 = 0 OR r.cp + r.cpo <= r.dpo + r.lim)))), true),
-           count(*)::integer,
-           array_agg(r.idx), array_agg(r.accid),
-           array_agg(r.side), array_agg(r.seq),
-           array_agg(r.at),
-           array_agg(least(r.dp, max_amt)::bigint),
-           array_agg(least(r.dpo, max_amt)::bigint),
-           array_agg(least(r.cp, max_amt)::bigint),
-           array_agg(least(r.cpo, max_amt)::bigint),
-           array_agg(r.id), array_agg(r.leg::integer),
-           array_agg(CASE WHEN r.pend THEN 'hold' ELSE 'posted' END),
-           array_agg(r.c),
-           array_agg(CASE WHEN r.pend THEN r.a ELSE 0 END),
-           array_agg(CASE WHEN r.pend THEN 0 ELSE r.a END)
-    INTO fast_ok, ne, e_acc, e_accid, e_side, e_seq, e_at, e_dp, e_dpo, e_cp, e_cpo, e_txn, e_leg, e_kind, e_cur,
-         e_pd, e_pod
-    -- One sort feeds every aggregate (a per-aggregate ORDER BY would sort 17 times).
-    FROM (SELECT * FROM run ORDER BY run.k, run.side DESC) r;
+    SELECT chk.ok, chk.moves INTO fast_ok, ne FROM chk;
     IF fast_ok THEN
       FOR i IN 1 .. n LOOP
         IF r_code[i] IS NULL AND NOT r_replayed[i] THEN
@@ -253,6 +252,21 @@ BEGIN
     ELSE
       ne := 0;
     END IF;
+  END IF;
+
+  -- The loop's inputs: each leg's accounts as positions in the a_* arrays, each item's legs.
+  IF NOT fast_ok THEN
+    SELECT array_agg(coalesce(sa.idx, 0)::integer ORDER BY w.k), array_agg(coalesce(da.idx, 0)::integer ORDER BY w.k)
+    INTO w_src, w_dst
+    FROM unnest(w_srcid, w_dstid) WITH ORDINALITY AS w(s, d, k)
+    LEFT JOIN unnest(a_id) WITH ORDINALITY AS sa(id, idx) ON sa.id = w.s
+    LEFT JOIN unnest(a_id) WITH ORDINALITY AS da(id, idx) ON da.id = w.d;
+
+    FOR l IN 1 .. coalesce(array_length(w_item, 1), 0) LOOP
+      i := w_item[l];
+      IF it_count[i] = 0 THEN it_start[i] := l; END IF;
+      it_count[i] := it_count[i] + 1;
+    END LOOP;
   END IF;
 
   -- 4b. Otherwise apply items in order against the in-memory balances.
@@ -387,7 +401,7 @@ BEGIN
       AND lt.tenant_id = p_tenant AND lt.transaction_id = x.id;
   END IF;
 
-  IF ne > 0 THEN
+  IF ne > 0 AND NOT fast_ok THEN
     -- Each account's new state is its last entry's balances-after.
     UPDATE ledger_accounts la
     SET debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo,
@@ -408,24 +422,38 @@ BEGIN
                 e_pd[1:ne], e_pod[1:ne], e_dp[1:ne], e_dpo[1:ne], e_cp[1:ne], e_cpo[1:ne], e_at[1:ne])
          AS v(acc, seq, txn, leg, kind, side, cur, pd, pod, dp, dpo, cp, cpo, at);
 
-    -- 7. One event per applied step, in the same transaction (relayed after commit). Outbox rows
-    --    need the transaction's xid before their seq (ADR 0101): take it once here and read the
-    --    sequence directly, instead of the column default's function call per row.
+  END IF;
+
+  -- 7. One event per applied step, in the same transaction (relayed after commit). Outbox rows
+  --    need the transaction's xid before their seq (ADR 0101): take it once here and read the
+  --    sequence directly, instead of the column default's function call per row.
+  IF ne > 0 THEN
+    IF NOT has_other AND coalesce(array_length(p_leg_item, 1), 0) = n THEN
+      -- One leg per create (the common case): each item's legs without grouping.
+      SELECT array_agg(jsonb_build_array(jsonb_build_object('source', u.s, 'destination', u.d,
+               'amount', u.a::text, 'currency', u.c)) ORDER BY u.k)
+      INTO legs_json
+      FROM unnest(p_leg_src, p_leg_dst, p_leg_amount, p_leg_currency) WITH ORDINALITY AS u(s, d, a, c, k);
+    ELSE
+      SELECT array_agg(coalesce(lg.legs, '[]'::jsonb) ORDER BY o.i) INTO legs_json
+      FROM unnest(p_ops) WITH ORDINALITY AS o(op, i)
+      LEFT JOIN (
+        SELECT w.i, jsonb_agg(jsonb_build_object('source', w.s, 'destination', w.d,
+                 'amount', (CASE WHEN o.op = 'post' THEN w.p ELSE w.a END)::text, 'currency', w.c) ORDER BY w.k) AS legs
+        FROM unnest(w_item, w_srcid, w_dstid, w_amt, w_post, w_cur) WITH ORDINALITY AS w(i, s, d, a, p, c, k)
+        JOIN unnest(p_ops) WITH ORDINALITY AS o(op, i) ON o.i = w.i
+        GROUP BY w.i
+      ) lg ON lg.i = o.i;
+    END IF;
+    at_text := to_char(p_now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
     PERFORM pg_current_xact_id(); -- the xid before any seq, even if no write came first
     INSERT INTO event_outbox (tenant_id, seq, topic, partition_key, payload)
     SELECT p_tenant, nextval('event_outbox_seq_gen'), 'ledger.transaction.' || x.st || '.v1', x.txn,
-           jsonb_build_object('transactionId', x.txn, 'status', x.st, 'legs', lg.legs,
+           jsonb_build_object('transactionId', x.txn, 'status', x.st, 'legs', x.legs,
              'metadata', coalesce(CASE WHEN x.op = 'create' THEN x.meta ELSE x.tmeta END, '{}'::jsonb),
-             'at', to_char(p_now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-    FROM unnest(p_ops, r_txn, r_status, r_code, r_replayed, p_metadata, t_meta) WITH ORDINALITY
-         AS x(op, txn, st, code, rep, meta, tmeta, i)
-    JOIN (
-      SELECT w.i, jsonb_agg(jsonb_build_object('source', w.s, 'destination', w.d,
-               'amount', (CASE WHEN o.op = 'post' THEN w.p ELSE w.a END)::text, 'currency', w.c) ORDER BY w.k) AS legs
-      FROM unnest(w_item, w_srcid, w_dstid, w_amt, w_post, w_cur) WITH ORDINALITY AS w(i, s, d, a, p, c, k)
-      JOIN unnest(p_ops) WITH ORDINALITY AS o(op, i) ON o.i = w.i
-      GROUP BY w.i
-    ) lg ON lg.i = x.i
+             'at', at_text)
+    FROM unnest(p_ops, r_txn, r_status, r_code, r_replayed, p_metadata, t_meta, legs_json) WITH ORDINALITY
+         AS x(op, txn, st, code, rep, meta, tmeta, legs, i)
     WHERE x.code IS NULL AND NOT x.rep
     ORDER BY x.i;
   END IF;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { canonicalize } from '../../shared/canonical-json.js'
 import { invalid } from '../../shared/errors.js'
 import { currency as lookupCurrency, MAX_AMOUNT } from '../../shared/money.js'
 import { ledgerError } from './ledger.errors.js'
@@ -193,19 +194,7 @@ export function requestHash(cmd: Extract<LedgerCommand, { op: 'create' }>): stri
     cmd.legs.map((l) => [l.source, l.destination, l.amount.toString(), l.currency]),
     cmd.pending ?? false,
     cmd.timeoutSeconds ?? null,
-    sortKeys(cmd.metadata ?? {}),
+    canonicalize(cmd.metadata ?? {}),
   ])
   return createHash('sha256').update(canonical).digest('base64url')
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys)
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    )
-  }
-  return value
 }

@@ -69,6 +69,7 @@ describe('Standard Webhooks signature', () => {
     // The example of the Standard Webhooks specification.
     expect(
       sign(
+        // moneta-scan: allow (the specification's published test vector, not a credential)
         'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
         'msg_p5jXN8AQM9LWM0D4loKWxJek',
         1614265330,
