@@ -8,17 +8,12 @@ import {
   generatePciReport,
   loadTerraform,
   verifyReport,
-  type SecretsScanPort,
+  secretsScanner,
 } from '../../modules/pci/index.js'
 import { withServices } from '../context.js'
 
 /** Scanned for hard-coded credentials by default (8.6.2), besides the config file: the deployment. */
 const DEFAULT_SCAN = ['deploy']
-
-/** The secrets scanner, once src/modules/secrets is on this branch; until then only the config file is judged. */
-function secretsScanner(): SecretsScanPort | undefined {
-  return undefined
-}
 
 /** `moneta pci …`: PCI DSS v4.0.1 evidence (docs/pci.md). */
 export function registerPciCommands(program: Command): void {
@@ -55,7 +50,7 @@ export function registerPciCommands(program: Command): void {
           audit: s.audit,
           recorder: s.audit,
           loggerOptions: serverLoggerOptions(s.config),
-          ...(scanner ? { secrets: { scanner, paths } } : {}),
+          secrets: { scanner, paths },
           signer: {
             keyId: keys.keyId,
             publicKey: keys.publicKeyRaw,

@@ -24,3 +24,4 @@ export { formatReport, verifyReport, reportDigest, signReport } from './signing.
 export type { SignedPciReport, ReportSigner, ReportCheck } from './signing.js'
 export { findLoggedReport } from './report-log.js'
 export type { LoggedReport } from './report-log.js'
+export { secretsScanner } from './secrets-port.js'

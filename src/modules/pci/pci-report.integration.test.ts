@@ -16,6 +16,7 @@ import {
   formatReport,
   generatePciReport,
   reportBody,
+  secretsScanner,
   signReport,
   verifyReport,
   type CollectDeps,
@@ -197,6 +198,24 @@ describeEachDb('moneta pci report', (target) => {
     expect(failing(await factsWithEnv({ MONETA_MASTER_KEY: '', MONETA_MASTER_KEY_FILE: keyFile }))).toEqual(
       [],
     )
+  })
+
+  it('8.6.2: the secrets scan of the deployment is clean, and a planted credential fails it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moneta-pci-deploy-'))
+    writeFileSync(join(dir, 'app.env'), 'NODE_ENV=production\nMONETA_PUBLIC_URL=https://moneta.example.com\n')
+    const clean = await facts({ secrets: { scanner: secretsScanner(), paths: [dir] } })
+    expect(clean.secretsScan?.findings).toEqual([])
+    expect(failing(clean)).toEqual([])
+    // Made at run time, so this file itself holds no credential for the repository's own scan.
+    const live = `sk_${'live'}_${randomBytes(24)
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, 'Q')}`
+    writeFileSync(join(dir, 'app.env'), `NODE_ENV=production\nMONETA_STRIPE_SECRET_KEY=${live}\n`)
+    const dirty = await facts({ secrets: { scanner: secretsScanner(), paths: [dir] } })
+    expect(failing(dirty)).toEqual(['8.6.2/secrets-scan'])
+    const shown = JSON.stringify(dirty.secretsScan)
+    expect(shown).toContain(join(dir, 'app.env'))
+    expect(shown).not.toContain(live) // redacted
   })
 
   it('8.4.2: a role reaching cardholder data without MFA fails, as does a full session that skipped enrolment', async () => {
