@@ -51,6 +51,8 @@ import {
   type ListRefresher,
   type Parties,
 } from './modules/parties/index.js'
+import { billingEvents, createBilling, type Billing } from './modules/billing/index.js'
+import { createBillingGateways } from './billing-gateways.js'
 import { moneyExecutors } from './money-executors.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { createMetrics, type Metrics } from './shared/metrics.js'
@@ -100,6 +102,8 @@ export interface AppServices {
   readonly lists: ListRefresher
   /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
   readonly cases: Cases
+  /** Recurring billing: products, prices, subscriptions, invoices in the ledger, saved methods, dunning (docs/billing.md). */
+  readonly billing: Billing
 }
 
 export interface App {
@@ -184,6 +188,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       ...bankingEvents,
       ...partiesEvents,
       ...casesEvents,
+      ...billingEvents,
     ],
     logger,
   })
@@ -396,6 +401,30 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },
   })
+  // Billing charges saved methods off-session through the saved-methods port of each configured gateway.
+  const billing = createBilling({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    ledger,
+    outbox: events.outbox,
+    audit,
+    fieldCipher: crypto.fieldCipher,
+    gateways: createBillingGateways(config, clock),
+    customers: {
+      exists: async (tenant, customerId) => {
+        try {
+          await parties.get(tenant, customerId)
+          return true
+        } catch (err) {
+          if ((err as { code?: string }).code === 'PARTY_NOT_FOUND') return false
+          throw err
+        }
+      },
+    },
+    batchSize: config.billing.batchSize,
+  })
   return {
     config,
     db,
@@ -420,6 +449,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     parties,
     lists,
     cases,
+    billing,
   }
 }
 
@@ -574,6 +604,23 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         (sub) => subscriptions.push(sub),
         (err: unknown) => services.logger.error({ err }, 'parties list-update consumer failed to start'),
       )
+      // Billing runs (renewals, dunning retries, recognition) for tenants on the real clock; a tenant with
+      // a test clock moves only by `moneta billing run --until`. Several processes may run this at once.
+      if (config.billing.runIntervalMs > 0) {
+        timers.push(
+          everyWithoutOverlap(
+            config.billing.runIntervalMs,
+            async () => {
+              for (const tenant of await services.billing.scheduler.tenants())
+                await services.billing.scheduler.run(tenant, services.clock.now(), {
+                  actor: 'system',
+                  origin: 'worker',
+                })
+            },
+            (err) => services.logger.error({ err }, 'billing run failed'),
+          ),
+        )
+      }
       // Outgoing webhooks: every event fans out to the tenant's matching endpoints; the worker sends them.
       services.webhooks.startConsumer().then(
         (sub) => subscriptions.push(sub),

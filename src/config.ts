@@ -58,6 +58,8 @@ export interface Config {
   readonly lists: ListsConfig
   /** Where the settings came from, for `moneta pci report` (PCI DSS 8.6.2: no secret in a plain file). */
   readonly provenance: ConfigProvenance
+  /** Recurring billing (docs/billing.md): the worker's run interval and the run's batch size. */
+  readonly billing: { readonly runIntervalMs: number; readonly batchSize: number }
 }
 
 export interface ConfigProvenance {
@@ -514,6 +516,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cases: casesConfig(get, problems),
     lists: listsConfig(get, int, problems),
     provenance: { configFile, secretsFromFile: secretsFromFile(env, file), nodeEnv: env.NODE_ENV },
+    billing: {
+      // 0 turns the worker's billing run off (the CLI's `moneta billing run` still works).
+      runIntervalMs: int('MONETA_BILLING_RUN_INTERVAL_MS', 60_000, 0, 86_400_000),
+      batchSize: int('MONETA_BILLING_BATCH_SIZE', 1000, 1, 10_000),
+    },
     payments: {
       sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),
       sweepAfterMs: int('MONETA_PAYMENTS_SWEEP_AFTER_MS', 60_000, 0, 24 * 3_600_000),

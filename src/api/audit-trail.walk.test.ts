@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../../test/support/app.js'
+import { WALK_RECIPES } from '../../test/support/audit-walk-recipes.js'
 import {
   createHttpClient,
   fillPath,
@@ -65,16 +66,25 @@ describe('audit coverage walk over every mutating route', () => {
     const notReached: string[] = []
     for (const op of ordered) {
       // Never revoke or rotate the walking key itself: the rest of the walk needs it.
-      const path = fillPath(op, idFor)
-      const from = await sizeNow()
-      const res = await a.request(op.method, path, {
-        ...(op.hasBody ? { body: sampleBody(op.bodySchema) } : {}),
-        idempotencyKey: `walk-${op.method}-${op.path}-${Date.now()}`,
-        retryRateLimited: true,
-      })
       const route = `${op.method} ${op.path.replace(/\{([^}]+)\}/g, ':$1')}`
+      const call = async (path: string, body: unknown) => {
+        const from = await sizeNow()
+        const res = await a.request(op.method, path, {
+          ...(body !== undefined ? { body } : {}),
+          idempotencyKey: `walk-${op.method}-${op.path}-${Date.now()}`,
+          retryRateLimited: true,
+        })
+        return { from, res }
+      }
+      let { from, res } = await call(fillPath(op, idFor), op.hasBody ? sampleBody(op.bodySchema) : undefined)
+      // A schema-shaped body cannot reach every route: its recipe makes what the call needs first.
+      const recipe = WALK_RECIPES[route]
+      if ((res.status < 200 || res.status >= 300) && recipe) {
+        const prepared = await recipe(a)
+        ;({ from, res } = await call(prepared.path, prepared.body))
+      }
       if (res.status < 200 || res.status >= 300) {
-        notReached.push(`${route} → ${res.status}`)
+        notReached.push(`${route} → ${res.status} ${JSON.stringify(res.body).slice(0, 120)}`)
         continue
       }
       succeeded.push(route)
@@ -96,7 +106,7 @@ describe('audit coverage walk over every mutating route', () => {
         `not reached: ${notReached.join('; ')}`,
     )
     expect(missing).toEqual([])
-    expect(succeeded.length).toBeGreaterThanOrEqual(Math.ceil(ordered.length * 0.5))
+    expect(succeeded.length).toBeGreaterThanOrEqual(Math.ceil(ordered.length * 0.75))
   }, 300_000)
 
   it('records a refused change as denied, under the caller', async () => {

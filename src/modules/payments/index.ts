@@ -69,3 +69,16 @@ export {
   RECONCILIATION_MISMATCH,
   ReconciliationLineSchema,
 } from './reconcile.events.js'
+// Saved payment methods (billing): the vault + off-session port and its adapters.
+export { isRetryableDecline } from './saved-methods.js'
+export type {
+  SavedMethodsGateway,
+  SavedMethodsCapabilities,
+  SavedMethod,
+  OffSessionChargeInput,
+  OffSessionOutcome,
+  SetupSession,
+} from './saved-methods.js'
+export { createSandboxSavedMethods, SANDBOX_SAVED_METHODS } from './gateways/sandbox/sandbox.saved-methods.js'
+export type { SandboxSavedMethods } from './gateways/sandbox/sandbox.saved-methods.js'
+export { createBraintreeSavedMethods } from './gateways/braintree/braintree.saved-methods.js'

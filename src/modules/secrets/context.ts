@@ -42,6 +42,7 @@ export class LineIndex {
   }
 
   lineStart(line: number): number {
+    if (line <= 0) return 0
     return this.all[line] ?? this.text.length
   }
 

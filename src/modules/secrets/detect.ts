@@ -1,6 +1,7 @@
 import { inlineMarker, isDocPath, isTestPath, LineIndex } from './context.js'
 import { shannonEntropy } from './entropy.js'
 import { placeholderReason } from './placeholders.js'
+import { keywordMatcher } from './keywords.js'
 import { fingerprint, redact } from './redact.js'
 import { RULES } from './rules/index.js'
 import type { Finding, Rule, SuppressionReason } from './types.js'
@@ -74,49 +75,116 @@ function* base64Runs(text: string): Generator<{ start: number; run: string }> {
   }
 }
 
+const KEYWORDS = keywordMatcher(RULES.flatMap((r) => r.keywords))
+
+/** Around a keyword, how far a rule's match may start before it or end after it on a long line. */
+const LONG_LINE_REACH = 4096
+
+interface Window {
+  start: number
+  end: number
+  /** The window was cut inside a line: a match touching that edge may be a fragment. */
+  cutStart: boolean
+  cutEnd: boolean
+}
+
 export function detect(path: string, text: string, counters: Counters, depth = 0): Finding[] {
-  const lower = text.toLowerCase()
+  const hits = KEYWORDS.find(text)
   const lines = new LineIndex(text)
-  const inTests = isTestPath(path)
-  const inDocs = isDocPath(path)
+  const ctx: FileContext = { path, text, lines, inTests: isTestPath(path), inDocs: isDocPath(path), counters }
   const kept: Candidate[] = []
 
   for (const rule of RULES) {
     if (rule.paths && !rule.paths.test(path)) continue
-    if (rule.keywords.length > 0 && !rule.keywords.some((k) => lower.includes(k))) continue
-    const re = COMPILED.get(rule)!
-    re.lastIndex = 0
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      if (m[0].length === 0) {
-        re.lastIndex++
-        continue
-      }
-      const secret = m.groups?.secret ?? m[0]
-      const start = m.indices?.groups?.secret?.[0] ?? m.index
-      const verdict = judge(rule, secret, start, text, m, path, lines)
-      if (typeof verdict !== 'string') {
-        counters[verdict.suppressed]++
-        continue
-      }
-      if (rule.testMode && (inTests || inDocs)) {
-        counters[inTests ? 'test-fixture' : 'documentation-example']++
-        continue
-      }
-      const marker = inlineMarker(lines, lines.lineOf(start))
-      if (marker) {
-        counters[marker]++
-        continue
-      }
-      const end = start + secret.length
-      // Most specific rule first (RULES order): a later rule's overlapping candidate is the same secret.
-      if (kept.some((c) => c.start < end && start < c.end)) continue
-      kept.push({ rule, secret, start, end, evidence: verdict })
+    if (rule.keywords.length === 0) {
+      matchIn(rule, { start: 0, end: text.length, cutStart: false, cutEnd: false }, ctx, kept)
+      continue
     }
+    const at = rule.keywords.flatMap((k) => hits.get(k) ?? [])
+    if (at.length === 0) continue
+    for (const w of windowsAround(rule, at, lines, text.length)) matchIn(rule, w, ctx, kept)
   }
 
-  const findings = kept.map((c) => toFinding(c, path, lines))
-  if (depth < MAX_DEPTH) findings.push(...detectInBase64(path, text, lines, counters, depth))
-  return findings
+  if (depth >= MAX_DEPTH) return kept.map((c) => toFinding(c, path, lines))
+  const decoded = detectInBase64(path, text, lines, counters, depth)
+  // A value matched both as written and decoded is one secret: the decoded finding names it better
+  // (`MONETA_API_KEY: <base64 of mk_…>` is a Moneta API key, not an opaque environment value).
+  const direct = kept.filter((c) => !decoded.some((d) => d.start < c.end && c.start < d.end))
+  return [...direct.map((c) => toFinding(c, path, lines)), ...decoded.map((d) => d.finding)]
+}
+
+interface FileContext {
+  path: string
+  text: string
+  lines: LineIndex
+  inTests: boolean
+  inDocs: boolean
+  counters: Counters
+}
+
+/**
+ * The regions a rule's expression runs on: the keyword's line (± the rule's context lines, plus its
+ * longest match for multi-line rules), merged. Running on these instead of the whole text keeps the
+ * cost proportional to keyword hits, not file size (minified bundles of megabytes).
+ */
+function windowsAround(rule: Rule, offsets: number[], lines: LineIndex, length: number): Window[] {
+  offsets.sort((a, b) => a - b)
+  const around = rule.near?.lines ?? 0
+  const out: Window[] = []
+  for (const h of offsets) {
+    const line = lines.lineOf(h)
+    let start = lines.lineStart(line - around)
+    let end = lines.lineStart(line + around + 1)
+    if (rule.maxLength) end = Math.max(end, Math.min(length, h + rule.maxLength))
+    const reach = LONG_LINE_REACH + (rule.maxLength ?? 0)
+    const cutStart = start < h - LONG_LINE_REACH
+    const cutEnd = end > h + reach
+    if (cutStart) start = h - LONG_LINE_REACH
+    if (cutEnd) end = h + reach
+    const last = out.at(-1)
+    if (last && start <= last.end) {
+      if (end > last.end) {
+        last.end = end
+        last.cutEnd = cutEnd
+      }
+    } else {
+      out.push({ start, end, cutStart, cutEnd })
+    }
+  }
+  return out
+}
+
+function matchIn(rule: Rule, w: Window, ctx: FileContext, kept: Candidate[]): void {
+  const re = COMPILED.get(rule)!
+  const region = w.start === 0 && w.end === ctx.text.length ? ctx.text : ctx.text.slice(w.start, w.end)
+  re.lastIndex = 0
+  for (let m = re.exec(region); m !== null; m = re.exec(region)) {
+    if (m[0].length === 0) {
+      re.lastIndex++
+      continue
+    }
+    if ((w.cutStart && m.index === 0) || (w.cutEnd && m.index + m[0].length === region.length)) continue
+    const secret = m.groups?.secret ?? m[0]
+    const start = w.start + (m.indices?.groups?.secret?.[0] ?? m.index)
+    const verdict = judge(rule, secret, start, m, ctx)
+    if (typeof verdict !== 'string') {
+      ctx.counters[verdict.suppressed]++
+      continue
+    }
+    if (rule.testMode && (ctx.inTests || ctx.inDocs)) {
+      ctx.counters[ctx.inTests ? 'test-fixture' : 'documentation-example']++
+      continue
+    }
+    const marker = inlineMarker(ctx.lines, ctx.lines.lineOf(start))
+    if (marker) {
+      ctx.counters[marker]++
+      continue
+    }
+    const end = start + secret.length
+    // Most specific rule first (RULES order): a later rule's overlapping candidate is the same secret.
+    if (kept.some((c) => c.start < end && start < c.end)) continue
+    kept.push({ rule, secret, start, end, evidence: verdict })
+  }
 }
 
 /** A string of evidence when the candidate stands, or why it is suppressed. */
@@ -124,10 +192,8 @@ function judge(
   rule: Rule,
   secret: string,
   start: number,
-  text: string,
   match: RegExpExecArray,
-  path: string,
-  lines: LineIndex,
+  { path, text, lines }: FileContext,
 ): string | { suppressed: SuppressionReason } {
   const placeholder = placeholderReason(secret)
   if (placeholder) return { suppressed: 'placeholder' }
@@ -181,8 +247,8 @@ function detectInBase64(
   lines: LineIndex,
   counters: Counters,
   depth: number,
-): Finding[] {
-  const out: Finding[] = []
+): { start: number; end: number; finding: Finding }[] {
+  const out: { start: number; end: number; finding: Finding }[] = []
   for (const { start, run } of base64Runs(text)) {
     const decoded = Buffer.from(run, 'base64')
     if (!mostlyPrintable(decoded)) continue
@@ -192,11 +258,15 @@ function detectInBase64(
     const column = start - lines.lineStart(line) + 1
     for (const f of inner) {
       out.push({
-        ...f,
-        line: line + 1,
-        column,
-        encoding: 'base64',
-        evidence: `${f.evidence} (inside a base64 payload)`,
+        start,
+        end: start + run.length,
+        finding: {
+          ...f,
+          line: line + 1,
+          column,
+          encoding: 'base64',
+          evidence: `${f.evidence} (inside a base64 payload)`,
+        },
       })
     }
   }

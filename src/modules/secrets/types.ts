@@ -38,6 +38,8 @@ export interface Rule {
   readonly testMode?: boolean
   /** Reported only when one of these expressions matches within `lines` lines of the candidate. */
   readonly near?: { readonly pattern: RegExp; readonly lines: number }
+  /** Longest match in characters, for rules whose match spans lines (PEM blocks); default: one line. */
+  readonly maxLength?: number
   /** Only files whose path matches (e.g. `.env` files). */
   readonly paths?: RegExp
   /** Further validation (checksums, decodable structure). Returns why the candidate is NOT a secret. */

@@ -402,9 +402,40 @@ export async function startBraintreeServer(opts: BraintreeServerOptions = {}): P
             'Customer ID is invalid.',
             'api-error-response-payment-method',
           )
-        const card = CARDS[String(input.payment_method_nonce)]
+        const nonce = String(input.payment_method_nonce)
+        // Drop-in's PayPal vault flow: the nonce stands for a billing agreement the payer approved.
+        if (nonce === 'fake-paypal-billing-agreement-nonce') {
+          const token = shortId()
+          vault.set(token, { token, customerId: customer.id, card: { bin: '', last4: '', type: 'PayPal' } })
+          customer.tokens.push(token)
+          return {
+            status: 201,
+            xml: toXml('paypal_account', {
+              token,
+              customer_id: customer.id,
+              email: 'payer@example.com',
+              billing_agreement_id: `B-${shortId().toUpperCase()}`,
+              default: customer.tokens.length === 1,
+            }),
+          }
+        }
+        const card = CARDS[nonce]
         if (!card)
           throw validation('91565', 'payment_method_nonce', 'Unknown payment_method_nonce.', 'payment-method')
+        // options.verify_card: a zero-amount authorisation; the declining test nonce fails it.
+        const verify = ((input.options ?? {}) as Json).verify_card
+        if ((verify === true || verify === 'true') && nonce === 'fake-processor-declined-visa-nonce')
+          throw new BraintreeHttpError(
+            422,
+            `<api-error-response><errors><errors type="array"/></errors><message>Do Not Honor</message>${toXml(
+              'verification',
+              {
+                status: 'processor_declined',
+                processor_response_code: '2000',
+                processor_response_text: 'Do Not Honor',
+              },
+            )}</api-error-response>`,
+          )
         const token = shortId()
         vault.set(token, { token, customerId: customer.id, card })
         customer.tokens.push(token)
@@ -416,6 +447,8 @@ export async function startBraintreeServer(opts: BraintreeServerOptions = {}): P
             bin: card.bin,
             last_4: card.last4,
             card_type: card.type,
+            expiration_month: '12',
+            expiration_year: String(new Date().getUTCFullYear() + 3),
             default: customer.tokens.length === 1,
           }),
         }

@@ -33,8 +33,9 @@ export const CLOUD_RULES: readonly Rule[] = [
     severity: 'critical',
     why: 'A 40-character secret beside an AWS access key id (credentials CSV, INI or code): together they sign AWS API calls.',
     keywords: ['akia', 'asia'],
-    pattern: token('[A-Za-z0-9/+]{40}', 'A-Za-z0-9/+='),
-    near: { pattern: new RegExp(AWS_KEY_ID), lines: 3 },
+    pattern: token('[A-Za-z0-9/+]{40}', 'A-Za-z0-9/+=_.-'),
+    // Next to a real-looking key id: AWS's documentation id (…EXAMPLE) pairs with its documentation secret.
+    near: { pattern: /(?:AKIA|ASIA)(?![A-Z2-7]*EXAMPLE)[A-Z2-7]{16}/, lines: 3 },
     minEntropy: 4.3,
     // A git object id or a hex digest has the same length; AWS secrets use the base64 alphabet.
     reject: (s) => (/^[0-9a-f]{40}$/i.test(s) ? 'hexadecimal (a digest, not an AWS secret)' : undefined),
@@ -45,10 +46,8 @@ export const CLOUD_RULES: readonly Rule[] = [
     severity: 'high',
     why: 'The third part of temporary AWS credentials (STS); valid until it expires.',
     keywords: ['session', 'security'],
-    pattern: assignment(
-      'aws[_.-]?session[_.-]?token|sessiontoken|aws[_.-]?security[_.-]?token',
-      '[A-Za-z0-9/+=]{100,}',
-    ),
+    pattern: assignment('(?:aws[_.-]?)?(?:session|security)[_.-]?token', '[A-Za-z0-9/+=]{100,}'),
+    near: { pattern: /aws|\bASIA[A-Z2-7]{16}\b/i, lines: 6 },
     minEntropy: 4,
   },
   {
@@ -57,6 +56,7 @@ export const CLOUD_RULES: readonly Rule[] = [
     severity: 'critical',
     why: 'The private key of a Google Cloud service account: acts as that account on every project it is granted.',
     keywords: ['private_key'],
+    maxLength: 8300,
     pattern:
       /"private_key"\s*:\s*"(?<secret>-----BEGIN (?:RSA )?PRIVATE KEY-----(?:\\n|\n)[A-Za-z0-9+/=\\\n]{64,8000}-----END (?:RSA )?PRIVATE KEY-----(?:\\n)?)"/g,
     printablePrefix: /^-----BEGIN (?:RSA )?PRIVATE KEY-----/,

@@ -50,6 +50,8 @@ export const CONFIG_RULES: readonly Rule[] = [
       /(?<![A-Za-z0-9+.-])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|cockroachdb|clickhouse)(?:\+[a-z0-9]+)?:\/\/(?<user>[^\s:/@'"`]{0,64}):(?<secret>[^\s@/'"`]{1,200})@(?<host>[^\s/:'"`?,;]+)/gi,
     reject: (secret, ctx) => {
       if (secret.length < 6 || TRIVIAL_PASSWORDS.has(secret.toLowerCase())) return 'a trivial local password'
+      // `authpassword`, `mysecretpw`: written to be read in documentation, not drawn at random.
+      if (/pass(?:word)?|secret|pwd/i.test(secret)) return 'the password names itself (a documentation value)'
       if (secret === ctx.match.groups?.user) return 'password equals the user name'
       return undefined
     },

@@ -1,10 +1,20 @@
 import type { Rule } from '../types.js'
 import { token } from './patterns.js'
 
-/** The body of a PEM block must hold key material, not just the armour a parser or a doc mentions. */
+/**
+ * The body of a PEM block must be key material — lines of base64 (in any wrapping: JSON `\\n`,
+ * quoted and concatenated lines, diff `+` prefixes) — not code between a header and a footer string.
+ */
 function pemBody(secret: string): string | undefined {
-  const body = secret.replace(/-----(?:BEGIN|END)[^-]*-----/g, '').replace(/\\n|\\r|\s|"|'|\+/g, '')
-  return body.replace(/[^A-Za-z0-9+/=]/g, '').length >= 64 ? undefined : 'armour without key material'
+  const inner = secret.replace(/^-----BEGIN[^-]*-----/, '').replace(/-----END[^-]*-----$/, '')
+  let material = 0
+  for (const raw of inner.split(/\\n|\\r|\n/)) {
+    const line = raw.trim().replace(/^[+"',\s]+|[\s"',+]+$/g, '')
+    if (line === '' || /^[A-Za-z-]+: /.test(line)) continue // blank and RFC 1421 / PGP header lines
+    if (!/^=?[A-Za-z0-9+/]+={0,2}$/.test(line)) return 'armour around text that is not key material'
+    material += line.length
+  }
+  return material >= 64 ? undefined : 'armour without key material'
 }
 
 function decodeJsonPart(part: string): unknown {
@@ -23,6 +33,7 @@ export const KEY_RULES: readonly Rule[] = [
     severity: 'critical',
     why: 'Whoever holds a private key can sign as, decrypt for, or log in as its owner (TLS, SSH, mutual-TLS clients such as Teller, PGP).',
     keywords: ['private key'],
+    maxLength: 16200,
     pattern:
       /(?<secret>-----BEGIN (?<kind>(?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----[\s\S]{40,16000}?-----END \k<kind>-----)/g,
     printablePrefix: /^-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----/,
@@ -34,6 +45,7 @@ export const KEY_RULES: readonly Rule[] = [
     severity: 'critical',
     why: 'An SSH private key in PuTTY format: logs in wherever its public key is authorised.',
     keywords: ['putty-user-key-file'],
+    maxLength: 8200,
     pattern: /(?<secret>PuTTY-User-Key-File-[23]: [\s\S]{40,8000}?Private-MAC: [0-9a-f]{40,64})/g,
     printablePrefix: /^PuTTY-User-Key-File-[23]: /,
   },

@@ -33,8 +33,8 @@ export const MONETA_RULES: readonly Rule[] = [
     title: 'Moneta master key (MONETA_MASTER_KEY)',
     severity: 'critical',
     why: 'The key-encryption key: unwraps every data key, so it decrypts every encrypted field and the card vault.',
-    keywords: ['moneta_master_key'],
-    pattern: assignment('moneta_master_key', '[0-9a-f]{64}|[A-Za-z0-9+/_-]{43}=?'),
+    keywords: ['moneta_master_key', 'monetamasterkey', 'moneta.master'],
+    pattern: assignment('moneta[_.-]?master[_.-]?key', '[0-9a-f]{64}|[A-Za-z0-9+/_-]{43}=?'),
     minEntropy: 3.5,
   },
   {
@@ -52,8 +52,8 @@ export const MONETA_RULES: readonly Rule[] = [
     title: 'Moneta bootstrap API key (MONETA_API_KEY)',
     severity: 'critical',
     why: 'The platform API key from the environment: full access to the installation.',
-    keywords: ['moneta_api_key'],
-    pattern: assignment('moneta_api_key', '[A-Za-z0-9+/=_.~-]{24,200}'),
+    keywords: ['moneta_api_key', 'monetaapikey', 'moneta.api'],
+    pattern: assignment('moneta[_.-]?api[_.-]?key', '[A-Za-z0-9+/=_.~-]{24,200}'),
     minEntropy: 3.5,
   },
 ]

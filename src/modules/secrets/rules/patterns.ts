@@ -6,14 +6,16 @@
 /** `KEY = "value"`, `key: value`, `"key": "value"`, `KEY=value`, `key => 'value'`, `Key := value`. */
 export function assignment(key: string, value: string): RegExp {
   return new RegExp(
-    `(?:${key})["'\`]?\\s*(?:=>|:=|[:=])\\s*["'\`]?(?<secret>${value})(?![A-Za-z0-9+/=_~.-])`,
+    `(?:${key})\\\\?["'\`]?\\s*(?:=>|:=|[:=])\\s*\\\\?["'\`]?(?<secret>${value})(?![A-Za-z0-9+/=_~.-])`,
     'gi',
   )
 }
 
 /** A token that is not the tail or head of a longer word. */
 export function token(body: string, edge = 'A-Za-z0-9_'): RegExp {
-  return new RegExp(`(?<![${edge}])(?<secret>${body})(?![${edge}])`, 'g')
+  // `=` only ends a token (base64 padding); before one it is an assignment (`KEY=value`).
+  const before = edge.replace('=', '')
+  return new RegExp(`(?<![${before}])(?<secret>${body})(?![${edge}])`, 'g')
 }
 
 /** A canonical lower-case UUID. */

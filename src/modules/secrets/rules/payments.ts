@@ -123,9 +123,11 @@ export const PAYMENT_RULES: readonly Rule[] = [
     severity: 'low',
     why: "The certificate half of Teller's mutual-TLS identity; with its private key (reported separately) it calls Teller's API.",
     keywords: ['begin certificate'],
+    maxLength: 12200,
     pattern: /(?<secret>-----BEGIN CERTIFICATE-----[\s\S]{64,12000}?-----END CERTIFICATE-----)/g,
     printablePrefix: /^-----BEGIN CERTIFICATE-----/,
-    near: { pattern: /teller/i, lines: 8 },
+    // A certificate is public on its own: only one configured as Teller's (the key or path says so).
+    near: { pattern: /teller[0-9_.:"'\s{=|[\]+-]{0,16}(?:client[_.-]?)?cert/i, lines: 3 },
   },
   {
     id: 'paypal-client-secret',
