@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- secrets [--files N] [--lookalike-lines N] [--tree PATH | --no-tree] [--split holdout|dev]`
+ * `npm run bench -- secrets [--files N] [--lookalike-lines N] [--tree PATH | --no-tree] [--split holdout|dev] [--seed N]`
  *
  * 1. Quality on the generated corpus (test/secrets-corpus): recall of planted secrets and false
  *    positives per 10,000 lines of look-alikes, on the held-out split unless told otherwise.
@@ -25,7 +25,8 @@ export async function main(args: string[]): Promise<void> {
   const tree = args.includes('--no-tree') ? undefined : resolve(arg(args, 'tree') ?? 'node_modules')
 
   log(`corpus: ${split} split, ${files} files of planted secrets, ${lookalikeLines} lines of look-alikes`)
-  const corpus = generateCorpus({ split, files, lookalikeLines })
+  const seed = arg(args, 'seed')
+  const corpus = generateCorpus({ split, files, lookalikeLines, ...(seed ? { seed: Number(seed) } : {}) })
   const corpusScan = scanFiles(corpus.files)
   const e = evaluate(corpus, corpusScan)
   log(
@@ -60,6 +61,7 @@ export async function main(args: string[]): Promise<void> {
     `${JSON.stringify({
       bench: 'secrets',
       split,
+      ...(seed ? { seed: Number(seed) } : {}),
       recall: Math.round(e.recall * 10_000) / 10_000,
       false_positives_per_10k_lines: Math.round(e.falsePositivesPer10kLines * 100) / 100,
       planted: e.planted,

@@ -146,7 +146,7 @@ export const PAYMENT_RULES: readonly Rule[] = [
     why: "An Adyen web-service user's API key: payments, modifications and payouts on the merchant account.",
     keywords: ['aqe'],
     pattern: token(
-      'AQE[A-Za-z0-9]{2}[A-Za-z0-9+/]{50,}={0,2}(?:-[A-Za-z0-9+/]{20,}={0,2}){0,2}',
+      'AQE[A-Za-z0-9]{2}[A-Za-z0-9+/]{50,}={0,2}(?:-[A-Za-z0-9+/]{20,}={0,2}){1,2}',
       'A-Za-z0-9+/=',
     ),
     printablePrefix: /^AQE/,
