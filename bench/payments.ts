@@ -93,7 +93,7 @@ export async function main(args: string[]): Promise<void> {
   }
 
   const pay = async (tenant: string) => {
-    const p = await payments.create(
+    const p = await payments.commands.create(
       tenant,
       { amount: 1999n, currency: 'USD', paymentMethod: 'pm_card_visa' },
       { idempotencyKey: key() },
@@ -101,13 +101,13 @@ export async function main(args: string[]): Promise<void> {
     if (p.status !== 'succeeded') throw new Error(p.status)
   }
   const lifecycle = async (tenant: string) => {
-    const p = await payments.create(
+    const p = await payments.commands.create(
       tenant,
       { amount: 5000n, currency: 'USD', paymentMethod: 'pm_card_visa', capture: 'manual' },
       { idempotencyKey: key() },
     )
-    await payments.capture(tenant, p.id, 4000n, { idempotencyKey: key() })
-    await payments.refund(tenant, p.id, { amount: 1000n }, { idempotencyKey: key() })
+    await payments.commands.capture(tenant, p.id, 4000n, { idempotencyKey: key() })
+    await payments.commands.refund(tenant, p.id, { amount: 1000n }, { idempotencyKey: key() })
   }
 
   const sequential = await run('automatic capture, 1 client', 1, pay)

@@ -199,7 +199,7 @@ export async function main(args: string[]): Promise<void> {
     16,
     async (i) => {
       const amount = BigInt(100 + (i % 900))
-      const p = await services.payments.create(
+      const p = await services.payments.commands.create(
         tenant,
         { amount, currency: 'USD', paymentMethod: 'pm_card_visa', capture: 'manual' },
         { idempotencyKey: `bench-${tenant}-${i}` },

@@ -280,7 +280,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   const reconciliation = createReconciliation({
     db: db.db,
     gateways,
-    facts: payments,
+    facts: payments.facts,
     outbox: events.outbox,
     clock,
     ids,
@@ -293,7 +293,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     clock,
     logger,
     gateway: (name) => gateways.get(name),
-    payments,
+    payments: payments.webhooks,
     retry: { maxAttempts: config.gatewayWebhooks.maxAttempts, baseMs: config.gatewayWebhooks.retryBaseMs },
     workers: config.gatewayWebhooks.workers,
   })
@@ -334,7 +334,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
         n += (await monitoring.listAlerts(tenant, { subject, limit: 100 })).length
       return n
     },
-    executors: moneyExecutors(payments, banking),
+    executors: moneyExecutors(payments.commands, banking),
   })
   const lists = createListRefresher({
     db: db.db,
@@ -502,7 +502,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       timers.push(
         everyWithoutOverlap(
           config.payments.sweepMs,
-          () => services.payments.sweep(),
+          () => services.payments.sweeper.sweep(),
           (err) => services.logger.error({ err }, 'payment sweep failed'),
         ),
       )

@@ -1,6 +1,6 @@
 import type { Banking } from './modules/banking/index.js'
 import type { HoldExecutor, HoldKind } from './modules/parties/index.js'
-import type { Payments } from './modules/payments/index.js'
+import type { PaymentCommands } from './modules/payments/index.js'
 import { parseAmount } from './shared/money.js'
 
 /**
@@ -8,7 +8,7 @@ import { parseAmount } from './shared/money.js'
  * a hold). Requests are the JSON the API received (amounts as integer strings); the idempotency key is
  * the client's (or the hold id), so a release and a client retry converge on one operation.
  */
-export function moneyExecutors(payments: Payments, banking: Banking): Record<HoldKind, HoldExecutor> {
+export function moneyExecutors(payments: PaymentCommands, banking: Banking): Record<HoldKind, HoldExecutor> {
   const key = (k: string) => (k ? { idempotencyKey: k } : {})
   // The API validated these requests before they were held: fields are strings or absent.
   const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)

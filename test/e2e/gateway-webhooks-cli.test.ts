@@ -91,7 +91,7 @@ describe('moneta webhooks list | replay', () => {
 
     const reopened = await createTestApp({ name: 'pglite' }, { env: { MONETA_DATA_DIR: dir } })
     try {
-      const after = await reopened.app.services.payments.get(t.tenantId, p.id)
+      const after = await reopened.app.services.payments.queries.get(t.tenantId, p.id)
       expect([after.amountCaptured, after.amountRefunded]).toEqual([900n, 400n])
     } finally {
       await reopened.close()

@@ -51,7 +51,7 @@ describeEachDb('vendor webhooks through the inbox', (target) => {
   })
 
   const payOn = async (gateway: string, amount: string, paymentMethod: string) => {
-    await t.app.services.payments.setRoutingRules(t.tenantId, [
+    await t.app.services.payments.routing.setRoutingRules(t.tenantId, [
       { id: `only-${gateway}`, priority: 1, match: {}, gateways: [{ gateway, weight: 1 }] },
     ])
     const r = await t.app.server.inject({
@@ -113,7 +113,7 @@ describeEachDb('vendor webhooks through the inbox', (target) => {
       [200, true],
     ])
     await drain()
-    const after = await t.app.services.payments.get(t.tenantId, p.id)
+    const after = await t.app.services.payments.queries.get(t.tenantId, p.id)
     expect([after.status, after.amountCaptured]).toEqual(['succeeded', 2500n])
     expect((await captured('stripe')) - before).toBe(2500n)
     const [row] = await t.app.services.gatewayWebhooks.list({ gateway: 'stripe', tenantId: t.tenantId })
@@ -149,7 +149,7 @@ describeEachDb('vendor webhooks through the inbox', (target) => {
       [200, true],
     ])
     await drain()
-    const after = await t.app.services.payments.get(t.tenantId, p.id)
+    const after = await t.app.services.payments.queries.get(t.tenantId, p.id)
     expect([after.status, after.amountCaptured]).toEqual(['succeeded', 10000n])
     expect((await captured('braintree')) - before).toBe(10000n)
   })

@@ -24,13 +24,13 @@ describe('moneta payments (embedded PGlite)', { timeout: 240_000 }, () => {
       },
     )
     try {
-      const p = await s.payments.create(DEFAULT_TENANT, {
+      const p = await s.payments.commands.create(DEFAULT_TENANT, {
         amount: 2500n,
         currency: 'USD',
         paymentMethod: 'pm_card_visa',
       })
-      await s.payments.refund(DEFAULT_TENANT, p.id, { amount: 500n })
-      await s.payments.create(DEFAULT_TENANT, {
+      await s.payments.commands.refund(DEFAULT_TENANT, p.id, { amount: 500n })
+      await s.payments.commands.create(DEFAULT_TENANT, {
         amount: 90n,
         currency: 'USD',
         paymentMethod: 'pm_card_declined',

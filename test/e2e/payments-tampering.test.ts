@@ -225,7 +225,7 @@ for (const target of testDbTargets()) {
       const { payments } = t.app.services
       const webhook = () =>
         t.app.services.db.db.transaction().execute((tx) =>
-          payments.applyGatewayEvent(
+          payments.webhooks.applyGatewayEvent(
             a.tenantId,
             'sandbox',
             {

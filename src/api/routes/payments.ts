@@ -280,7 +280,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       const b = req.body
       // The customer party is checked before the payment exists and linked after (docs/parties.md).
       if (b.partyId) await services.parties.get(tenantOf(req), b.partyId)
-      const p = await payments.create(
+      const p = await payments.commands.create(
         tenantOf(req),
         {
           amount: parseAmount(b.amount),
@@ -314,7 +314,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     },
     async (req) => {
       const q = req.query
-      const page = await payments.list(tenantOf(req), {
+      const page = await payments.queries.list(tenantOf(req), {
         ...(q.status ? { status: q.status } : {}),
         ...(q.customer ? { customer: q.customer } : {}),
         ...(q.gateway ? { gateway: q.gateway } : {}),
@@ -335,7 +335,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
         response: { 200: PaymentSchema, ...errors },
       },
     },
-    async (req) => paymentJson(await payments.get(tenantOf(req), req.params.id)),
+    async (req) => paymentJson(await payments.queries.get(tenantOf(req), req.params.id)),
   )
 
   app.patch(
@@ -352,7 +352,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     },
     async (req) =>
       paymentJson(
-        await payments.updateMetadata(tenantOf(req), req.params.id, req.body.metadata, {
+        await payments.commands.updateMetadata(tenantOf(req), req.params.id, req.body.metadata, {
           idempotencyKey: keyOf(req),
         }),
       ),
@@ -372,7 +372,9 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       },
     },
     async (req) =>
-      paymentJson(await payments.confirm(tenantOf(req), req.params.id, { idempotencyKey: keyOf(req) })),
+      paymentJson(
+        await payments.commands.confirm(tenantOf(req), req.params.id, { idempotencyKey: keyOf(req) }),
+      ),
   )
 
   app.post(
@@ -390,7 +392,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     },
     async (req) =>
       paymentJson(
-        await payments.capture(tenantOf(req), req.params.id, amountOf(req.body.amount, 'amount'), {
+        await payments.commands.capture(tenantOf(req), req.params.id, amountOf(req.body.amount, 'amount'), {
           idempotencyKey: keyOf(req),
         }),
       ),
@@ -410,7 +412,9 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       },
     },
     async (req) =>
-      paymentJson(await payments.cancel(tenantOf(req), req.params.id, { idempotencyKey: keyOf(req) })),
+      paymentJson(
+        await payments.commands.cancel(tenantOf(req), req.params.id, { idempotencyKey: keyOf(req) }),
+      ),
   )
 
   app.post(
@@ -428,7 +432,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     },
     async (req, reply) => {
       const amount = amountOf(req.body.amount, 'amount')
-      const refund = await payments.refund(
+      const refund = await payments.commands.refund(
         tenantOf(req),
         req.params.id,
         {
@@ -451,7 +455,9 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
         response: { 200: Type.Object({ items: Type.Array(RefundSchema) }), ...errors },
       },
     },
-    async (req) => ({ items: (await payments.listRefunds(tenantOf(req), req.params.id)).map(refundJson) }),
+    async (req) => ({
+      items: (await payments.queries.listRefunds(tenantOf(req), req.params.id)).map(refundJson),
+    }),
   )
 
   app.get(
@@ -467,7 +473,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       },
     },
     async (req) => ({
-      rules: (await payments.routingRules(tenantOf(req))).map(ruleJson),
+      rules: (await payments.routing.routingRules(tenantOf(req))).map(ruleJson),
       gateways: [...payments.gateways.ids()],
     }),
   )
@@ -495,7 +501,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
         },
         gateways: r.gateways,
       }))
-      return { rules: (await payments.setRoutingRules(tenantOf(req), rules)).map(ruleJson) }
+      return { rules: (await payments.routing.setRoutingRules(tenantOf(req), rules)).map(ruleJson) }
     },
   )
 
@@ -527,6 +533,6 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     {
       schema: { tags, summary: 'Get a payout', params: IdParams, response: { 200: PayoutSchema, ...errors } },
     },
-    async (req) => payoutJson(await payments.getPayout(tenantOf(req), req.params.id)),
+    async (req) => payoutJson(await payments.queries.getPayout(tenantOf(req), req.params.id)),
   )
 }

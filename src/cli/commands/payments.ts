@@ -55,7 +55,7 @@ export function registerPaymentCommands(program: Command): void {
         if (opts.status && !(PAYMENT_STATUSES as readonly string[]).includes(opts.status))
           throw invalid('INVALID_STATUS', `--status must be one of ${PAYMENT_STATUSES.join(', ')}.`)
         const page = await withServices((s) =>
-          s.payments.list(opts.tenant, {
+          s.payments.queries.list(opts.tenant, {
             ...(opts.status ? { status: opts.status as PaymentStatus } : {}),
             ...(opts.customer ? { customer: opts.customer } : {}),
             ...(opts.gateway ? { gateway: opts.gateway } : {}),
@@ -80,9 +80,9 @@ export function registerPaymentCommands(program: Command): void {
     .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
     .action(async (id: string, opts: { tenant: string }) => {
       const out = await withServices(async (s) => ({
-        ...(await s.payments.get(opts.tenant, id)),
-        refunds: await s.payments.listRefunds(opts.tenant, id),
-        attempts: await s.payments.attempts(opts.tenant, id),
+        ...(await s.payments.queries.get(opts.tenant, id)),
+        refunds: await s.payments.queries.listRefunds(opts.tenant, id),
+        attempts: await s.payments.queries.attempts(opts.tenant, id),
       }))
       process.stdout.write(json(out))
     })
@@ -93,7 +93,7 @@ export function registerPaymentCommands(program: Command): void {
       'Ask the gateways about payments in unknown / processing states now (the server does this continuously)',
     )
     .action(async () => {
-      const n = await withServices((s) => s.payments.sweep())
+      const n = await withServices((s) => s.payments.sweeper.sweep())
       process.stdout.write(`sweep: ${n} payment(s) settled\n`)
     })
 
@@ -102,7 +102,9 @@ export function registerPaymentCommands(program: Command): void {
     .command('get')
     .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
     .action(async (opts: { tenant: string }) => {
-      process.stdout.write(json({ rules: await withServices((s) => s.payments.routingRules(opts.tenant)) }))
+      process.stdout.write(
+        json({ rules: await withServices((s) => s.payments.routing.routingRules(opts.tenant)) }),
+      )
     })
   routing
     .command('set <file>')
@@ -110,7 +112,7 @@ export function registerPaymentCommands(program: Command): void {
     .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
     .action(async (file: string, opts: { tenant: string }) => {
       const rules = readRules(file)
-      const saved = await withServices((s) => s.payments.setRoutingRules(opts.tenant, rules))
+      const saved = await withServices((s) => s.payments.routing.setRoutingRules(opts.tenant, rules))
       process.stdout.write(`routing: ${saved.length} rule(s) set\n`)
     })
 }

@@ -190,6 +190,8 @@ export interface PaymentGateway {
   retrieve(ref: { gatewayRef?: string; paymentId: string }): Promise<GatewayPaymentState | undefined>
   payout?(amount: bigint, currency: string, idempotencyKey: string): Promise<PayoutResult>
   clientToken?(customerId?: string): Promise<string>
+  /** Card brand and country a payment-method token tells before any call (for routing), if known. */
+  cardOf?(paymentMethod: string): { readonly brand?: string; readonly country?: string } | undefined
   /**
    * Saves a payment method (token or nonce) in the vendor's vault (capability vaultedMethods), under
    * the given customer or a new one. authorize then takes the returned token with that customerId.

@@ -1,12 +1,23 @@
 export * from './gateway.js'
+// The payments core: one use case per file in use-cases/, the single transition writer in
+// apply-fact.ts, one narrow interface per consumer in ports.ts.
 export { createPayments } from './payments.service.js'
+export type { PaymentsDeps } from './payments.service.js'
 export type {
   Payments,
-  PaymentsDeps,
+  PaymentCommands,
+  PaymentQueries,
+  PaymentFacts,
+  RoutingAdmin,
+  PaymentsSweeper,
   CreatePaymentInput,
+  RefundInput,
+  PayoutInput,
   WriteOptions,
   PaymentFilter,
-} from './payments.service.js'
+} from './ports.js'
+export { PAYMENT_ERRORS, paymentError } from './payments.errors.js'
+export type { PaymentErrorCode } from './payments.errors.js'
 export type { Payment, PaymentStatus, CaptureMethod, Fact, PaymentState } from './payments.js'
 export { PAYMENT_STATUSES, amountCapturable, amountRefundable, plan, factOf } from './payments.js'
 export type { Refund, Dispute, Payout } from './payments.store.js'
@@ -30,7 +41,7 @@ export {
   verifySandboxWebhook,
 } from './gateways/sandbox/webhook-signature.js'
 // Gateway webhook inbox (pay-inbox): receipt, async processing, retries, dead letters, replay.
-export { createWebhookInbox } from './webhook-inbox.service.js'
+export { createWebhookInbox } from './inbox/webhook-inbox.service.js'
 export type {
   WebhookInbox,
   WebhookInboxDeps,
@@ -38,23 +49,23 @@ export type {
   WebhookVerifier,
   ReceiveResult,
   RoundResult,
-} from './webhook-inbox.service.js'
-export { webhookInboxMigrations } from './webhook-inbox.migrations.js'
-export { INBOX_STATUSES, UNROUTED_TENANT, DEFAULT_RETRY } from './webhook-inbox.js'
-export type { InboxEntry, InboxStatus, InboxOutcome, RetryPolicy } from './webhook-inbox.js'
+} from './inbox/webhook-inbox.service.js'
+export { webhookInboxMigrations } from './inbox/webhook-inbox.migrations.js'
+export { INBOX_STATUSES, UNROUTED_TENANT, DEFAULT_RETRY } from './inbox/webhook-inbox.js'
+export type { InboxEntry, InboxStatus, InboxOutcome, RetryPolicy } from './inbox/webhook-inbox.js'
 // Vendor adapters and reconciliation (pay-vendors).
 export { createStripeGateway } from './gateways/stripe/stripe.gateway.js'
 export type { StripeGatewayOptions } from './gateways/stripe/stripe.gateway.js'
 export { createBraintreeGateway } from './gateways/braintree/braintree.gateway.js'
 export type { BraintreeGatewayOptions } from './gateways/braintree/braintree.gateway.js'
-export { matchSettlements, countLines, lineJson, verdict, MISMATCH_STATUSES } from './reconcile.js'
+export { matchSettlements, countLines, lineJson, verdict, MISMATCH_STATUSES } from './reconcile/reconcile.js'
 export type {
   ReconciliationLine,
   ReconciliationLineStatus,
   ReconciliationCounts,
   ReconciliationStatus,
-} from './reconcile.js'
-export { createReconciliation } from './reconcile.service.js'
+} from './reconcile/reconcile.js'
+export { createReconciliation } from './reconcile/reconcile.service.js'
 export type {
   Reconciliation,
   ReconciliationDeps,
@@ -62,13 +73,13 @@ export type {
   ReconciliationRun,
   RunInput as ReconciliationRunInput,
   RunReport as ReconciliationReport,
-} from './reconcile.service.js'
-export { reconcileMigrations } from './reconcile.migrations.js'
+} from './reconcile/reconcile.service.js'
+export { reconcileMigrations } from './reconcile/reconcile.migrations.js'
 export {
   reconciliationEvents,
   RECONCILIATION_MISMATCH,
   ReconciliationLineSchema,
-} from './reconcile.events.js'
+} from './reconcile/reconcile.events.js'
 // Saved payment methods (billing): the vault + off-session port and its adapters.
 export { isRetryableDecline } from './saved-methods.js'
 export type {

@@ -71,10 +71,14 @@ describe.skipIf(!postgres)('refunds under real contention [postgres]', () => {
     const manual = []
     for (let i = 0; i < n; i++) {
       payments.push(
-        await t.payments.create(tenant, { amount: 1_000n, currency: 'USD', paymentMethod: 'pm_card_visa' }),
+        await t.payments.commands.create(tenant, {
+          amount: 1_000n,
+          currency: 'USD',
+          paymentMethod: 'pm_card_visa',
+        }),
       )
       manual.push(
-        await t.payments.create(tenant, {
+        await t.payments.commands.create(tenant, {
           amount: 1_000n,
           currency: 'USD',
           paymentMethod: 'pm_card_visa',
@@ -88,23 +92,25 @@ describe.skipIf(!postgres)('refunds under real contention [postgres]', () => {
       ...payments.flatMap((p) =>
         ['a', 'b'].map((k) =>
           withClientRetries(() =>
-            t.payments.refund(tenant, p.id, { amount: 300n }, { idempotencyKey: `${p.id}:${k}` }),
+            t.payments.commands.refund(tenant, p.id, { amount: 300n }, { idempotencyKey: `${p.id}:${k}` }),
           ),
         ),
       ),
       ...manual.map((p) =>
-        withClientRetries(() => t.payments.capture(tenant, p.id, undefined, { idempotencyKey: `${p.id}:c` })),
+        withClientRetries(() =>
+          t.payments.commands.capture(tenant, p.id, undefined, { idempotencyKey: `${p.id}:c` }),
+        ),
       ),
     ])
     for (const p of payments) {
       expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(2)
-      const after = await t.payments.get(tenant, p.id)
+      const after = await t.payments.queries.get(tenant, p.id)
       expect(after).toMatchObject({ amountRefunded: 600n, amountRefundPending: 0n })
-      const refunds = await t.payments.listRefunds(tenant, p.id)
+      const refunds = await t.payments.queries.listRefunds(tenant, p.id)
       expect(refunds.map((r) => r.status)).toEqual(['succeeded', 'succeeded'])
     }
     for (const p of manual)
-      expect(await t.payments.get(tenant, p.id)).toMatchObject({
+      expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
         status: 'succeeded',
         amountCaptured: 1_000n,
       })
@@ -147,18 +153,18 @@ describeEachDb('payments under injected faults', (target) => {
   it('a refund the gateway made is booked although its booking met contention (no second refund on retry)', async () => {
     const { t, faults } = harness()
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 900n,
       currency: 'USD',
       paymentMethod: 'pm_card_visa',
     })
     faults.failures = 3
     const r = await withClientRetries(() =>
-      t.payments.refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-1' }),
+      t.payments.commands.refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-1' }),
     )
     expect(r.status).toBe('succeeded')
     expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(1)
-    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
       amountRefunded: 400n,
       amountRefundPending: 0n,
     })
@@ -168,25 +174,30 @@ describeEachDb('payments under injected faults', (target) => {
   it('a booking that keeps failing answers 503 and keeps the key: the retry books the same refund', async () => {
     const { t, faults } = harness()
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 900n,
       currency: 'USD',
       paymentMethod: 'pm_card_visa',
     })
     faults.failures = 1_000
-    const first = await t.payments
+    const first = await t.payments.commands
       .refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-2' })
       .catch((e: unknown) => e)
     expect(isAppError(first) && first.kind === 'unavailable').toBe(true)
     faults.failures = 0
-    const again = await t.payments.refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-2' })
-    expect(again.status).toBe('succeeded')
-    expect(await t.payments.refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-2' })).toEqual(
-      again,
+    const again = await t.payments.commands.refund(
+      tenant,
+      p.id,
+      { amount: 400n },
+      { idempotencyKey: 'refund-2' },
     )
+    expect(again.status).toBe('succeeded')
+    expect(
+      await t.payments.commands.refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-2' }),
+    ).toEqual(again)
     expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(1)
-    expect(await t.payments.listRefunds(tenant, p.id)).toHaveLength(1)
-    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+    expect(await t.payments.queries.listRefunds(tenant, p.id)).toHaveLength(1)
+    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
       amountRefunded: 400n,
       amountRefundPending: 0n,
     })
@@ -196,7 +207,7 @@ describeEachDb('payments under injected faults', (target) => {
   it('the webhook of a refund still in flight settles it instead of being refused as out of order', async () => {
     const { t, faults } = harness()
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 900n,
       currency: 'USD',
       paymentMethod: 'pm_card_visa',
@@ -210,17 +221,17 @@ describeEachDb('payments under injected faults', (target) => {
       await held
       return result
     }
-    const call = t.payments.refund(tenant, p.id, { amount: 250n }, { idempotencyKey: 'race' })
+    const call = t.payments.commands.refund(tenant, p.id, { amount: 250n }, { idempotencyKey: 'race' })
     await vi.waitFor(() => expect(called).toBe(true))
     const event = gatewayRefunds(t.sandbox.events, p.gatewayRef!)[0]!
     const outcome = await h.db
       .transaction()
-      .execute((tx) => t.payments.applyGatewayEvent(tenant, 'sandbox', event, { tx }))
+      .execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, 'sandbox', event, { tx }))
     expect(outcome).toBe('applied')
     release()
     const r = await call
     expect(r).toMatchObject({ status: 'succeeded', gatewayRef: event.objectRef })
-    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
       amountRefunded: 250n,
       amountRefundPending: 0n,
     })
@@ -230,26 +241,26 @@ describeEachDb('payments under injected faults', (target) => {
   it('a refund in flight when the process died is settled by the sweeper, paid once', async () => {
     const { t, faults } = harness()
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 900n,
       currency: 'USD',
       paymentMethod: 'pm_card_visa',
     })
     // The gateway refunded, then the process died before the booking (the call never returned).
     faults.afterRefund = () => Promise.reject(new Error('process died'))
-    await t.payments.refund(tenant, p.id, { amount: 300n }).catch(() => undefined)
+    await t.payments.commands.refund(tenant, p.id, { amount: 300n }).catch(() => undefined)
     delete faults.afterRefund
-    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
       amountRefunded: 0n,
       amountRefundPending: 300n,
     })
     clock.advance(120_000)
-    expect(await t.payments.sweep()).toBeGreaterThan(0)
-    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+    expect(await t.payments.sweeper.sweep()).toBeGreaterThan(0)
+    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
       amountRefunded: 300n,
       amountRefundPending: 0n,
     })
-    expect((await t.payments.listRefunds(tenant, p.id)).map((r) => r.status)).toEqual(['succeeded'])
+    expect((await t.payments.queries.listRefunds(tenant, p.id)).map((r) => r.status)).toEqual(['succeeded'])
     expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(1)
     await t.close()
   })
@@ -257,14 +268,14 @@ describeEachDb('payments under injected faults', (target) => {
   it('a capture answered 503 that was in fact applied answers its success on retry', async () => {
     const { t, faults } = harness()
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 700n,
       currency: 'USD',
       paymentMethod: 'pm_card_visa',
       capture: 'manual',
     })
     faults.failures = 1_000
-    const first = await t.payments
+    const first = await t.payments.commands
       .capture(tenant, p.id, undefined, { idempotencyKey: 'cap' })
       .catch((e: unknown) => e)
     expect(isAppError(first) && first.kind === 'unavailable').toBe(true)
@@ -275,9 +286,9 @@ describeEachDb('payments under injected faults', (target) => {
     )!
     await h.db
       .transaction()
-      .execute((tx) => t.payments.applyGatewayEvent(tenant, 'sandbox', captured, { tx }))
+      .execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, 'sandbox', captured, { tx }))
     const again = await withClientRetries(() =>
-      t.payments.capture(tenant, p.id, undefined, { idempotencyKey: 'cap' }),
+      t.payments.commands.capture(tenant, p.id, undefined, { idempotencyKey: 'cap' }),
     )
     expect(again).toMatchObject({ id: p.id, status: 'succeeded', amountCaptured: 700n })
     await t.close()

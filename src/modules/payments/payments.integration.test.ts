@@ -55,7 +55,7 @@ describeEachDb('payments service', (target) => {
 
   it('an automatic capture posts the amount, the fee and its events in one go', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.create(
+    const p = await t.payments.commands.create(
       tenant,
       { amount: 10_000n, currency: 'USD', paymentMethod: 'pm_card_visa', customer: 'cus_1' },
       { idempotencyKey: 'k1' },
@@ -77,7 +77,7 @@ describeEachDb('payments service', (target) => {
       'payments.payment.authorized.v1',
       'payments.payment.captured.v1',
     ])
-    const facts = await t.payments.ledgerFacts(tenant, 'sandbox', {
+    const facts = await t.payments.facts.ledgerFacts(tenant, 'sandbox', {
       from: new Date('2026-01-01'),
       to: new Date('2027-01-01'),
     })
@@ -93,7 +93,7 @@ describeEachDb('payments service', (target) => {
 
   it('manual capture holds, captures part once and releases the rest', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 1000n,
       currency: 'USD',
       paymentMethod: 'pm_card_mastercard',
@@ -101,19 +101,21 @@ describeEachDb('payments service', (target) => {
     })
     expect(p.status).toBe('requires_capture')
     expect((await balances(tenant)).receivable).toEqual({ posted: 0n, pending: 1000n })
-    expect(await codeOf(t.payments.capture(tenant, p.id, 1001n))).toBe('PAYMENT_CAPTURE_EXCEEDS_AUTHORIZED')
-    const captured = await t.payments.capture(tenant, p.id, 600n)
+    expect(await codeOf(t.payments.commands.capture(tenant, p.id, 1001n))).toBe(
+      'PAYMENT_CAPTURE_EXCEEDS_AUTHORIZED',
+    )
+    const captured = await t.payments.commands.capture(tenant, p.id, 600n)
     expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: 600n })
     const b = await balances(tenant)
     expect(b.merchant).toEqual({ posted: 600n, pending: 0n })
     expect(b.receivable.pending).toBe(0n)
-    expect(await codeOf(t.payments.capture(tenant, p.id, 100n))).toBe('PAYMENT_INVALID_STATE')
+    expect(await codeOf(t.payments.commands.capture(tenant, p.id, 100n))).toBe('PAYMENT_INVALID_STATE')
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
   })
 
   it('a decline fails the payment with the decline code and touches no account', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 500n,
       currency: 'EUR',
       paymentMethod: 'pm_card_insufficient_funds',
@@ -126,7 +128,7 @@ describeEachDb('payments service', (target) => {
 
   it('3-D Secure waits in requires_action, then a second confirm authorises', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 700n,
       currency: 'USD',
       paymentMethod: 'pm_card_3ds',
@@ -135,93 +137,95 @@ describeEachDb('payments service', (target) => {
     expect(p.status).toBe('requires_action')
     expect(p.nextAction).toMatchObject({ type: 'authenticate' })
     t.sandbox.completeAction(p.gatewayRef!)
-    const confirmed = await t.payments.confirm(tenant, p.id)
+    const confirmed = await t.payments.commands.confirm(tenant, p.id)
     expect(confirmed).toMatchObject({ status: 'requires_capture', amountAuthorized: 700n })
   })
 
   it('cancel voids the hold; canceling again is refused', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 900n,
       currency: 'USD',
       paymentMethod: 'pm_card_visa',
       capture: 'manual',
     })
-    const c = await t.payments.cancel(tenant, p.id)
+    const c = await t.payments.commands.cancel(tenant, p.id)
     expect(c.status).toBe('canceled')
     expect((await balances(tenant)).receivable).toEqual({ posted: 0n, pending: 0n })
-    expect(await codeOf(t.payments.cancel(tenant, p.id))).toBe('PAYMENT_INVALID_STATE')
-    const later = await t.payments.create(tenant, {
+    expect(await codeOf(t.payments.commands.cancel(tenant, p.id))).toBe('PAYMENT_INVALID_STATE')
+    const later = await t.payments.commands.create(tenant, {
       amount: 5n,
       currency: 'USD',
       paymentMethod: 'pm_card_visa',
       confirm: false,
     })
-    expect((await t.payments.cancel(tenant, later.id)).status).toBe('canceled')
+    expect((await t.payments.commands.cancel(tenant, later.id)).status).toBe('canceled')
   })
 
   it('several partial refunds up to the captured amount, never beyond', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 1000n,
       currency: 'USD',
       paymentMethod: 'pm_card_visa',
     })
-    const r1 = await t.payments.refund(tenant, p.id, { amount: 300n, reason: 'damaged' })
+    const r1 = await t.payments.commands.refund(tenant, p.id, { amount: 300n, reason: 'damaged' })
     expect(r1).toMatchObject({ status: 'succeeded', amount: 300n, paymentId: p.id })
-    await t.payments.refund(tenant, p.id, { amount: 200n })
-    expect(await codeOf(t.payments.refund(tenant, p.id, { amount: 501n }))).toBe(
+    await t.payments.commands.refund(tenant, p.id, { amount: 200n })
+    expect(await codeOf(t.payments.commands.refund(tenant, p.id, { amount: 501n }))).toBe(
       'PAYMENT_REFUND_EXCEEDS_CAPTURED',
     )
-    const rest = await t.payments.refund(tenant, p.id)
+    const rest = await t.payments.commands.refund(tenant, p.id)
     expect(rest.amount).toBe(500n)
-    expect(await codeOf(t.payments.refund(tenant, p.id, { amount: 1n }))).toBe(
+    expect(await codeOf(t.payments.commands.refund(tenant, p.id, { amount: 1n }))).toBe(
       'PAYMENT_REFUND_EXCEEDS_CAPTURED',
     )
-    const after = await t.payments.get(tenant, p.id)
+    const after = await t.payments.queries.get(tenant, p.id)
     expect(after).toMatchObject({ status: 'succeeded', amountRefunded: 1000n, amountRefundPending: 0n })
     expect((await balances(tenant)).merchant.posted).toBe(0n)
-    expect(await t.payments.listRefunds(tenant, p.id)).toHaveLength(3)
+    expect(await t.payments.queries.listRefunds(tenant, p.id)).toHaveLength(3)
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
   })
 
   it('an idempotency key replays the first result and refuses another request', async () => {
     const tenant = freshTenant()
     const input = { amount: 100n, currency: 'USD', paymentMethod: 'pm_card_visa' }
-    const a = await t.payments.create(tenant, input, { idempotencyKey: 'same' })
-    const b = await t.payments.create(tenant, input, { idempotencyKey: 'same' })
+    const a = await t.payments.commands.create(tenant, input, { idempotencyKey: 'same' })
+    const b = await t.payments.commands.create(tenant, input, { idempotencyKey: 'same' })
     expect(b).toEqual(a)
     expect(
-      await codeOf(t.payments.create(tenant, { ...input, amount: 101n }, { idempotencyKey: 'same' })),
+      await codeOf(
+        t.payments.commands.create(tenant, { ...input, amount: 101n }, { idempotencyKey: 'same' }),
+      ),
     ).toBe('IDEMPOTENCY_CONFLICT')
-    expect((await t.payments.list(tenant)).items).toHaveLength(1)
-    const r1 = await t.payments.refund(tenant, a.id, { amount: 10n }, { idempotencyKey: 'r' })
-    const r2 = await t.payments.refund(tenant, a.id, { amount: 10n }, { idempotencyKey: 'r' })
+    expect((await t.payments.queries.list(tenant)).items).toHaveLength(1)
+    const r1 = await t.payments.commands.refund(tenant, a.id, { amount: 10n }, { idempotencyKey: 'r' })
+    const r2 = await t.payments.commands.refund(tenant, a.id, { amount: 10n }, { idempotencyKey: 'r' })
     expect(r2.id).toBe(r1.id)
-    expect((await t.payments.get(tenant, a.id)).amountRefunded).toBe(10n)
+    expect((await t.payments.queries.get(tenant, a.id)).amountRefunded).toBe(10n)
   })
 
   it('a timeout leaves the payment unknown until the sweeper asks the gateway', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 2500n,
       currency: 'USD',
       paymentMethod: 'pm_card_timeout',
     })
     expect(p.status).toBe('unknown')
     expect((await balances(tenant)).merchant.posted).toBe(0n)
-    await t.payments.sweep() // too recent: left alone
-    expect((await t.payments.get(tenant, p.id)).status).toBe('unknown')
+    await t.payments.sweeper.sweep() // too recent: left alone
+    expect((await t.payments.queries.get(tenant, p.id)).status).toBe('unknown')
     clock.advance(61_000)
-    expect(await t.payments.sweep()).toBeGreaterThanOrEqual(1)
-    const swept = await t.payments.get(tenant, p.id)
+    expect(await t.payments.sweeper.sweep()).toBeGreaterThanOrEqual(1)
+    const swept = await t.payments.queries.get(tenant, p.id)
     expect(swept).toMatchObject({ status: 'succeeded', amountCaptured: 2500n })
     expect((await balances(tenant)).merchant.posted).toBe(2500n)
   })
 
   it('gateway events go through the same transitions: out of order, duplicated, racing the API', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 800n,
       currency: 'USD',
       paymentMethod: 'pm_card_visa',
@@ -236,7 +240,7 @@ describeEachDb('payments service', (target) => {
       ...extra,
     })
     const apply = (e: GatewayEvent) =>
-      h.db.transaction().execute((tx) => t.payments.applyGatewayEvent(tenant, 'sandbox', e, { tx }))
+      h.db.transaction().execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, 'sandbox', e, { tx }))
     // A refund before the capture is known must wait (retryable), not corrupt anything.
     expect(await codeOf(apply(event('refund.succeeded', { objectRef: 're_x', amount: 100n })))).toBe(
       'PAYMENT_EVENT_OUT_OF_ORDER',
@@ -245,15 +249,15 @@ describeEachDb('payments service', (target) => {
     expect(await apply(event('payment.captured', { amount: 800n }))).toBe('applied')
     expect(await apply(event('payment.captured', { amount: 800n }))).toBe('duplicate')
     // The client's capture arrives after the webhook: refused, nothing captured twice.
-    expect(await codeOf(t.payments.capture(tenant, p.id))).toBe('PAYMENT_INVALID_STATE')
+    expect(await codeOf(t.payments.commands.capture(tenant, p.id))).toBe('PAYMENT_INVALID_STATE')
     expect(await apply(event('refund.succeeded', { objectRef: 're_x', amount: 100n }))).toBe('applied')
     expect(await apply(event('refund.succeeded', { objectRef: 're_x', amount: 100n }))).toBe('duplicate')
     expect(await apply(event('payment.failed'))).toBe('ignored')
-    const after = await t.payments.get(tenant, p.id)
+    const after = await t.payments.queries.get(tenant, p.id)
     expect(after).toMatchObject({ status: 'succeeded', amountCaptured: 800n, amountRefunded: 100n })
     expect((await balances(tenant)).merchant.posted).toBe(700n)
     expect(await apply(event('payment.captured', { paymentRef: 'sbx_pi_nobody' }))).toBe('ignored')
-    expect(await t.payments.findTenantByGatewayRef('sandbox', p.gatewayRef!)).toEqual({
+    expect(await t.payments.webhooks.findTenantByGatewayRef('sandbox', p.gatewayRef!)).toEqual({
       tenantId: tenant,
       paymentId: p.id,
     })
@@ -262,7 +266,7 @@ describeEachDb('payments service', (target) => {
 
   it('captured before authorized: the capture implies the authorisation', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 400n,
       currency: 'USD',
       paymentMethod: 'pm_card_timeout',
@@ -270,13 +274,13 @@ describeEachDb('payments service', (target) => {
     })
     expect(p.status).toBe('unknown')
     const apply = (e: GatewayEvent) =>
-      h.db.transaction().execute((tx) => t.payments.applyGatewayEvent(tenant, 'sandbox', e, { tx }))
+      h.db.transaction().execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, 'sandbox', e, { tx }))
     const base = { vendorType: 'x', paymentId: p.id, occurredAt: clock.now() }
     expect(
       await apply({ ...base, id: 'e1', type: 'payment.captured', amount: 300n, paymentRef: 'sbx_pi_late' }),
     ).toBe('applied')
     expect(await apply({ ...base, id: 'e2', type: 'payment.authorized', amount: 400n })).toBe('duplicate')
-    expect(await t.payments.get(tenant, p.id)).toMatchObject({
+    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
       status: 'succeeded',
       amountAuthorized: 300n,
       amountCaptured: 300n,
@@ -288,7 +292,7 @@ describeEachDb('payments service', (target) => {
     expect(await apply(feeEvent)).toBe('applied')
     expect(await apply({ ...feeEvent, id: 'e4' })).toBe('duplicate')
     expect((await balances(tenant)).fees.posted).toBe(12n)
-    expect((await t.payments.get(tenant, p.id)).amountFee).toBe(12n)
+    expect((await t.payments.queries.get(tenant, p.id)).amountFee).toBe(12n)
     // The database refuses to change the terms, whatever the code path.
     await expect(
       sql`UPDATE payments SET amount = 1 WHERE tenant_id = ${tenant} AND payment_id = ${p.id}`.execute(h.db),
@@ -299,7 +303,7 @@ describeEachDb('payments service', (target) => {
   it('a dispute opens after capture, and is won back; another is lost', async () => {
     const tenant = freshTenant()
     const seen = t.sandbox.events.length
-    const p = await t.payments.create(tenant, {
+    const p = await t.payments.commands.create(tenant, {
       amount: 3000n,
       currency: 'USD',
       paymentMethod: 'pm_card_dispute',
@@ -307,17 +311,17 @@ describeEachDb('payments service', (target) => {
     const opened = t.sandbox.events.slice(seen).find((e) => e.type === 'dispute.opened')!
     expect(opened).toMatchObject({ paymentId: p.id, amount: 3000n })
     const apply = (e: GatewayEvent) =>
-      h.db.transaction().execute((tx) => t.payments.applyGatewayEvent(tenant, 'sandbox', e, { tx }))
+      h.db.transaction().execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, 'sandbox', e, { tx }))
     expect(await apply(opened)).toBe('applied')
     expect(await apply(opened)).toBe('duplicate')
-    expect(await codeOf(t.payments.refund(tenant, p.id, { amount: 1n }))).toBe(
+    expect(await codeOf(t.payments.commands.refund(tenant, p.id, { amount: 1n }))).toBe(
       'PAYMENT_REFUND_EXCEEDS_CAPTURED',
     )
     const b = await balances(tenant)
     expect(b.disputes.posted).toBe(3000n)
     expect(await apply(t.sandbox.closeDispute(opened.objectRef!, 'won'))).toBe('applied')
     expect((await balances(tenant)).disputes.posted).toBe(0n)
-    expect((await t.payments.get(tenant, p.id)).amountDisputed).toBe(0n)
+    expect((await t.payments.queries.get(tenant, p.id)).amountDisputed).toBe(0n)
 
     const lost = t.sandbox.openDispute(p.gatewayRef!, 1000n)
     expect(await apply(t.sandbox.closeDispute(lost.objectRef!, 'lost'))).toBe('applied') // never saw it open
@@ -336,7 +340,7 @@ describeEachDb('payments service', (target) => {
 
   it('routing fails over to the next gateway when the first is unavailable', async () => {
     const tenant = freshTenant()
-    await t.payments.setRoutingRules(tenant, [
+    await t.payments.routing.setRoutingRules(tenant, [
       {
         id: 'usd',
         priority: 1,
@@ -349,13 +353,13 @@ describeEachDb('payments service', (target) => {
     ])
     t.sandbox.setDown(true)
     try {
-      const p = await t.payments.create(tenant, {
+      const p = await t.payments.commands.create(tenant, {
         amount: 100n,
         currency: 'USD',
         paymentMethod: 'pm_card_visa',
       })
       expect(p).toMatchObject({ status: 'succeeded', gateway: 'sandbox2' })
-      expect((await t.payments.attempts(tenant, p.id)).map((a) => [a.gateway, a.outcome])).toEqual([
+      expect((await t.payments.queries.attempts(tenant, p.id)).map((a) => [a.gateway, a.outcome])).toEqual([
         ['sandbox', 'sent'],
         ['sandbox', 'unavailable'],
         ['sandbox2', 'sent'],
@@ -365,52 +369,60 @@ describeEachDb('payments service', (target) => {
       t.sandbox.setDown(false)
     }
     // Everything down: the payment goes back to requires_confirmation and the error is retryable.
-    const q = await t.payments.create(tenant, {
+    const q = await t.payments.commands.create(tenant, {
       amount: 100n,
       currency: 'USD',
       paymentMethod: 'pm_card_unavailable',
       confirm: false,
     })
-    expect(await codeOf(t.payments.confirm(tenant, q.id))).toBe('GATEWAY_UNAVAILABLE')
-    expect((await t.payments.get(tenant, q.id)).status).toBe('requires_confirmation')
+    expect(await codeOf(t.payments.commands.confirm(tenant, q.id))).toBe('GATEWAY_UNAVAILABLE')
+    expect((await t.payments.queries.get(tenant, q.id)).status).toBe('requires_confirmation')
   })
 
   it('a create whose confirm found every gateway down is resumed, not repeated, by a retry with its key', async () => {
     const tenant = freshTenant()
-    await t.payments.setRoutingRules(tenant, [
+    await t.payments.routing.setRoutingRules(tenant, [
       { id: 'only', priority: 1, match: {}, gateways: [{ gateway: 'sandbox', weight: 1 }] },
     ])
     const input = { amount: 640n, currency: 'USD', paymentMethod: 'pm_card_visa' }
     t.sandbox.setDown(true)
     try {
-      expect(await codeOf(t.payments.create(tenant, input, { idempotencyKey: 'retry-me' }))).toBe(
+      expect(await codeOf(t.payments.commands.create(tenant, input, { idempotencyKey: 'retry-me' }))).toBe(
         'GATEWAY_UNAVAILABLE',
       )
-      expect(await codeOf(t.payments.create(tenant, input, { idempotencyKey: 'retry-me' }))).toBe(
+      expect(await codeOf(t.payments.commands.create(tenant, input, { idempotencyKey: 'retry-me' }))).toBe(
         'GATEWAY_UNAVAILABLE',
       )
     } finally {
       t.sandbox.setDown(false)
     }
-    const [only] = (await t.payments.list(tenant)).items
+    const [only] = (await t.payments.queries.list(tenant)).items
     expect(only?.status).toBe('requires_confirmation')
-    const done = await t.payments.create(tenant, input, { idempotencyKey: 'retry-me' })
+    const done = await t.payments.commands.create(tenant, input, { idempotencyKey: 'retry-me' })
     expect(done).toMatchObject({ id: only!.id, status: 'succeeded' })
-    expect(await t.payments.create(tenant, input, { idempotencyKey: 'retry-me' })).toEqual(done)
-    expect((await t.payments.list(tenant)).items).toHaveLength(1)
+    expect(await t.payments.commands.create(tenant, input, { idempotencyKey: 'retry-me' })).toEqual(done)
+    expect((await t.payments.queries.list(tenant)).items).toHaveLength(1)
     expect(
-      await codeOf(t.payments.create(tenant, { ...input, amount: 1n }, { idempotencyKey: 'retry-me' })),
+      await codeOf(
+        t.payments.commands.create(tenant, { ...input, amount: 1n }, { idempotencyKey: 'retry-me' }),
+      ),
     ).toBe('IDEMPOTENCY_CONFLICT')
   })
 
   it('pays out up to the gateway balance, never more', async () => {
     const tenant = freshTenant()
-    await t.payments.create(tenant, { amount: 10_000n, currency: 'USD', paymentMethod: 'pm_card_visa' })
+    await t.payments.commands.create(tenant, {
+      amount: 10_000n,
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+    })
     const net = 10_000n - sandboxFee(10_000n)
     expect(
-      await codeOf(t.payments.payout(tenant, { gateway: 'sandbox', amount: net + 1n, currency: 'USD' })),
+      await codeOf(
+        t.payments.commands.payout(tenant, { gateway: 'sandbox', amount: net + 1n, currency: 'USD' }),
+      ),
     ).toBe('PAYOUT_EXCEEDS_BALANCE')
-    const po = await t.payments.payout(
+    const po = await t.payments.commands.payout(
       tenant,
       { gateway: 'sandbox', amount: net, currency: 'USD' },
       { idempotencyKey: 'po1' },

@@ -232,6 +232,42 @@ export function createPaymentsStore(db: Db) {
         WHERE tenant_id = ${p.tenantId} AND payment_id = ${p.id}`.execute(tx)
     },
 
+    /** Many payments' new states in one statement (the batched booking of applyFacts). */
+    async updatePayments(tx: Exec, ps: readonly Payment[]): Promise<void> {
+      if (ps.length === 1) return this.updatePayment(tx, ps[0]!)
+      if (ps.length === 0) return
+      const col = <T>(f: (p: Payment) => T) => ps.map(f)
+      const big = (f: (p: Payment) => bigint) => ps.map((p) => f(p).toString())
+      await sql`UPDATE payments AS p SET status = x.status, gateway = x.gateway, gateway_ref = x.gateway_ref,
+          decline_code = x.decline_code, next_action = x.next_action::jsonb,
+          amount_authorized = x.amount_authorized::bigint, amount_captured = x.amount_captured::bigint,
+          amount_refunded = x.amount_refunded::bigint, amount_refund_pending = x.amount_refund_pending::bigint,
+          amount_disputed = x.amount_disputed::bigint, amount_fee = x.amount_fee::bigint,
+          hold_txn_id = x.hold_txn_id, in_flight = x.in_flight, metadata = x.metadata::jsonb,
+          updated_at = x.updated_at::timestamptz
+        FROM unnest(${col((p) => p.tenantId)}::text[], ${col((p) => p.id)}::text[], ${col((p) => p.status)}::text[],
+          ${col((p) => p.gateway)}::text[], ${col((p) => p.gatewayRef)}::text[], ${col((p) => p.declineCode)}::text[],
+          ${col((p) => (p.nextAction ? JSON.stringify(p.nextAction) : null))}::text[],
+          ${big((p) => p.amountAuthorized)}::text[], ${big((p) => p.amountCaptured)}::text[],
+          ${big((p) => p.amountRefunded)}::text[], ${big((p) => p.amountRefundPending)}::text[],
+          ${big((p) => p.amountDisputed)}::text[], ${big((p) => p.amountFee)}::text[],
+          ${col((p) => p.holdTransactionId)}::text[], ${col((p) => p.inFlight)}::text[],
+          ${col((p) => JSON.stringify(p.metadata))}::text[], ${col((p) => p.updatedAt.toISOString())}::text[])
+          AS x(tenant_id, payment_id, status, gateway, gateway_ref, decline_code, next_action, amount_authorized,
+            amount_captured, amount_refunded, amount_refund_pending, amount_disputed, amount_fee, hold_txn_id,
+            in_flight, metadata, updated_at)
+        WHERE p.tenant_id = x.tenant_id AND p.payment_id = x.payment_id`.execute(tx)
+    },
+
+    /** Locks several payments in one statement, in key order (so two batches never deadlock). */
+    async lockPayments(tx: Exec, refs: readonly { tenantId: string; id: string }[]): Promise<Payment[]> {
+      const r = await sql<PaymentRow>`SELECT ${PAYMENT_COLUMNS} FROM payments
+        WHERE (tenant_id, payment_id) IN (SELECT * FROM unnest(${refs.map((x) => x.tenantId)}::text[],
+          ${refs.map((x) => x.id)}::text[]))
+        ORDER BY tenant_id, payment_id FOR UPDATE`.execute(tx)
+      return r.rows.map(toPayment)
+    },
+
     async appendAttempt(
       tx: Exec,
       tenant: string,
@@ -419,6 +455,18 @@ export function createPaymentsStore(db: Db) {
         WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(ex)
     },
 
+    /** Stores several requests' responses at once (in the transaction that made them). */
+    async completeKeys(
+      ex: Exec,
+      done: readonly { tenantId: string; key: string; response: unknown }[],
+    ): Promise<void> {
+      if (done.length === 0) return
+      await sql`UPDATE payment_idempotency AS k SET response = x.response::jsonb
+        FROM unnest(${done.map((d) => d.tenantId)}::text[], ${done.map((d) => d.key)}::text[],
+          ${done.map((d) => JSON.stringify(d.response))}::text[]) AS x(tenant_id, idem_key, response)
+        WHERE k.tenant_id = x.tenant_id AND k.idem_key = x.idem_key`.execute(ex)
+    },
+
     /** After an error: forgotten, unless bound to a resource; then free to retry at once. */
     async releaseKey(ex: Exec, tenant: string, key: string): Promise<void> {
       await sql`DELETE FROM payment_idempotency
@@ -434,12 +482,19 @@ export function createPaymentsStore(db: Db) {
       tenant: string,
       facts: readonly (LedgerFact & { id: string })[],
     ): Promise<void> {
-      for (const f of facts) {
-        await sql`INSERT INTO payment_ledger_facts (tenant_id, fact_id, payment_id, gateway, gateway_ref, kind, amount,
-            currency, ledger_txn_id, at)
-          VALUES (${tenant}, ${f.id}, ${f.paymentId ?? null}, ${f.gateway}, ${f.gatewayRef}, ${f.kind},
-            ${f.amount.toString()}, ${f.currency}, ${f.ledgerTransactionId}, ${f.at})`.execute(tx)
-      }
+      if (facts.length === 0) return
+      const col = <T>(f: (x: LedgerFact & { id: string }) => T) => facts.map(f)
+      await sql`INSERT INTO payment_ledger_facts (tenant_id, fact_id, payment_id, gateway, gateway_ref, kind, amount,
+          currency, ledger_txn_id, at)
+        SELECT ${tenant}, x.fact_id, x.payment_id, x.gateway, x.gateway_ref, x.kind, x.amount::bigint, x.currency,
+          x.ledger_txn_id, x.at::timestamptz
+        FROM unnest(${col((f) => f.id)}::text[], ${col((f) => f.paymentId ?? null)}::text[],
+          ${col((f) => f.gateway)}::text[], ${col((f) => f.gatewayRef)}::text[], ${col((f) => f.kind)}::text[],
+          ${col((f) => f.amount.toString())}::text[], ${col((f) => f.currency)}::text[],
+          ${col((f) => f.ledgerTransactionId)}::text[], ${col((f) => f.at.toISOString())}::text[])
+          AS x(fact_id, payment_id, gateway, gateway_ref, kind, amount, currency, ledger_txn_id, at)`.execute(
+        tx,
+      )
     },
 
     async listFacts(tenant: string, gateway: string, from: Date, to: Date): Promise<LedgerFact[]> {

@@ -4,8 +4,9 @@
  * `plan()`. It returns the new state, the ledger steps and the events; the service writes all of them
  * in one database transaction under a row lock, so there is exactly one writer of transitions.
  */
-import { AppError } from '../../shared/errors.js'
+import type { AppError } from '../../shared/errors.js'
 import type { GatewayPaymentState } from './gateway.js'
+import { paymentError } from './payments.errors.js'
 
 export const PAYMENT_STATUSES = [
   'requires_confirmation',
@@ -132,13 +133,10 @@ export interface Plan {
 }
 
 export const invalidState = (status: PaymentStatus, action: string): AppError =>
-  new AppError('PAYMENT_INVALID_STATE', 'conflict', `Cannot ${action} a payment in status ${status}.`, {
-    details: { status },
-  })
+  paymentError('PAYMENT_INVALID_STATE', `Cannot ${action} a payment in status ${status}.`, { status })
 
 /** A fact that needs an earlier one we have not seen yet; retryable (the inbox tries again later). */
-export const outOfOrder = (message: string): AppError =>
-  new AppError('PAYMENT_EVENT_OUT_OF_ORDER', 'unavailable', message)
+export const outOfOrder = (message: string): AppError => paymentError('PAYMENT_EVENT_OUT_OF_ORDER', message)
 
 const same = (p: PaymentState): Plan => ({ outcome: 'duplicate', next: p, ledger: [], events: [] })
 const ignored = (p: PaymentState): Plan => ({ outcome: 'ignored', next: p, ledger: [], events: [] })
@@ -237,9 +235,8 @@ export function plan(p: PaymentState, fact: Fact): Plan {
       const authorized = p.amountAuthorized > 0n ? p.amountAuthorized : (fact.authorized ?? fact.amount)
       checkAmount(p, authorized, 'authorised')
       if (fact.amount <= 0n || fact.amount > authorized)
-        throw new AppError(
+        throw paymentError(
           'PAYMENT_CAPTURE_EXCEEDS_AUTHORIZED',
-          'conflict',
           `Captured ${fact.amount} is outside 1..${authorized}.`,
         )
       const ledger: LedgerStep[] = []
@@ -294,11 +291,10 @@ export function plan(p: PaymentState, fact: Fact): Plan {
     case 'refund_reserved':
       if (p.status !== 'succeeded') throw invalidState(p.status, 'refund')
       if (fact.amount <= 0n || fact.amount > amountRefundable(p))
-        throw new AppError(
+        throw paymentError(
           'PAYMENT_REFUND_EXCEEDS_CAPTURED',
-          'conflict',
           `Refund of ${fact.amount} exceeds the refundable ${amountRefundable(p)}.`,
-          { details: { refundable: amountRefundable(p).toString() } },
+          { refundable: amountRefundable(p).toString() },
         )
       return {
         outcome: 'applied',
@@ -320,11 +316,7 @@ export function plan(p: PaymentState, fact: Fact): Plan {
       const pending = fact.reserved ? p.amountRefundPending - fact.amount : p.amountRefundPending
       const room = p.amountCaptured - p.amountRefunded - (fact.reserved ? pending : p.amountRefundPending)
       if (fact.amount <= 0n || fact.amount > room)
-        throw new AppError(
-          'PAYMENT_REFUND_EXCEEDS_CAPTURED',
-          'conflict',
-          `Refund of ${fact.amount} exceeds ${room}.`,
-        )
+        throw paymentError('PAYMENT_REFUND_EXCEEDS_CAPTURED', `Refund of ${fact.amount} exceeds ${room}.`)
       return {
         outcome: 'applied',
         next: { ...p, amountRefunded: p.amountRefunded + fact.amount, amountRefundPending: pending },
@@ -364,9 +356,8 @@ export function plan(p: PaymentState, fact: Fact): Plan {
 
 function checkAmount(p: PaymentState, amount: bigint, what: string): void {
   if (amount <= 0n || amount > p.amount)
-    throw new AppError(
+    throw paymentError(
       'PAYMENT_GATEWAY_AMOUNT_MISMATCH',
-      'conflict',
       `The gateway reported ${what} ${amount}, outside 1..${p.amount}.`,
     )
 }
@@ -375,11 +366,7 @@ function checkAmount(p: PaymentState, amount: bigint, what: string): void {
 function clampDispute(p: PaymentState, amount: bigint): bigint {
   const room = p.amountCaptured - p.amountRefunded - p.amountDisputed
   if (amount <= 0n || amount > room)
-    throw new AppError(
-      'PAYMENT_DISPUTE_EXCEEDS_CAPTURED',
-      'conflict',
-      `Dispute of ${amount} exceeds ${room}.`,
-    )
+    throw paymentError('PAYMENT_DISPUTE_EXCEEDS_CAPTURED', `Dispute of ${amount} exceeds ${room}.`)
   return amount
 }
 

@@ -244,6 +244,7 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
 
   const gateway: SandboxGateway = {
     name: 'sandbox',
+    cardOf: sandboxCardOf,
     id,
     capabilities: {
       manualCapture: true,

@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely'
-import { runStatements, type NamedMigrations } from '../../shared/db/migrate.js'
+import { runStatements, type NamedMigrations } from '../../../shared/db/migrate.js'
 
 export const WEBHOOK_INBOX_CHANNEL = 'moneta_webhook_inbox'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { LedgerFact, SettlementRecord } from './gateway.js'
+import type { LedgerFact, SettlementRecord } from '../gateway.js'
 import { countLines, matchSettlements, verdict } from './reconcile.js'
 
 const at = new Date('2026-03-01T12:00:00Z')

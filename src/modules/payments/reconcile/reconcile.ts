@@ -3,7 +3,7 @@
  * facts (what the books say), matched on (kind, vendor ref). Every difference is a line that says
  * what differs and why it matters; nothing here reads a clock, a database or a network.
  */
-import type { DateRange, LedgerFact, SettlementRecord } from './gateway.js'
+import type { DateRange, LedgerFact, SettlementRecord } from '../gateway.js'
 
 export type ReconciliationLineStatus =
   | 'matched'

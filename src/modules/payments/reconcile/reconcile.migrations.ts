@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely'
-import { runStatements, type NamedMigrations } from '../../shared/db/migrate.js'
+import { runStatements, type NamedMigrations } from '../../../shared/db/migrate.js'
 
 /** Reconciliation runs (payments range 0570–0599). Matched lines are counted, differences kept. */
 const runs: Migration = {

@@ -6,14 +6,17 @@
 import braintree from 'braintree'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
-import { startStripeServer, type StripeServer } from '../../../test/support/vendors/stripe-server.js'
-import { startBraintreeServer, type BraintreeServer } from '../../../test/support/vendors/braintree-server.js'
-import { createCatalogue, createOutbox, ledgerEvents } from '../events/index.js'
-import { createLedger, type Ledger } from '../ledger/index.js'
-import { fixedClock, type Clock } from '../../shared/clock.js'
-import type { DbHandle } from '../../shared/db/connect.js'
-import { systemIds } from '../../shared/ids.js'
+import { describeEachDb, freshTenant, openTestDb } from '../../../../test/support/db.js'
+import { startStripeServer, type StripeServer } from '../../../../test/support/vendors/stripe-server.js'
+import {
+  startBraintreeServer,
+  type BraintreeServer,
+} from '../../../../test/support/vendors/braintree-server.js'
+import { createCatalogue, createOutbox, ledgerEvents } from '../../events/index.js'
+import { createLedger, type Ledger } from '../../ledger/index.js'
+import { fixedClock, type Clock } from '../../../shared/clock.js'
+import type { DbHandle } from '../../../shared/db/connect.js'
+import { systemIds } from '../../../shared/ids.js'
 import {
   createGatewayRegistry,
   createPayments,
@@ -26,7 +29,7 @@ import {
   type GatewayRegistry,
   type Payments,
   type Reconciliation,
-} from './index.js'
+} from '../index.js'
 
 /** Ledger, payments and reconciliation over one gateway registry, as the composition root wires them. */
 function wire(h: DbHandle, clock: Clock, registry: GatewayRegistry) {
@@ -36,7 +39,7 @@ function wire(h: DbHandle, clock: Clock, registry: GatewayRegistry) {
   const rec = createReconciliation({
     db: h.db,
     gateways: registry,
-    facts: payments,
+    facts: payments.facts,
     outbox,
     clock,
     ids: systemIds,
@@ -73,13 +76,17 @@ describeEachDb('reconciliation against the local Stripe server', (target) => {
 
   const tenantOnStripe = async (): Promise<string> => {
     const tenant = freshTenant()
-    await payments.setRoutingRules(tenant, [
+    await payments.routing.setRoutingRules(tenant, [
       { id: 'all-to-stripe', priority: 1, match: {}, gateways: [{ gateway: 'stripe', weight: 1 }] },
     ])
     return tenant
   }
   const pay = async (tenant: string, amount: bigint) => {
-    const p = await payments.create(tenant, { amount, currency: 'USD', paymentMethod: 'pm_card_visa' })
+    const p = await payments.commands.create(tenant, {
+      amount,
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+    })
     expect(p.status).toBe('succeeded')
     expect(p.gateway).toBe('stripe')
     return p
@@ -107,7 +114,7 @@ describeEachDb('reconciliation against the local Stripe server', (target) => {
     const tenant = await tenantOnStripe()
     const a = await pay(tenant, 5000n)
     const b = await pay(tenant, 1234n)
-    await payments.refund(tenant, b.id, { amount: 234n })
+    await payments.commands.refund(tenant, b.id, { amount: 234n })
     const { run, lines } = await rec.run({ tenant, gateway: 'stripe', ...day })
     const differences = lines.filter((l) => l.status !== 'matched')
     expect(
@@ -161,19 +168,25 @@ describeEachDb('reconciliation against the local Stripe server', (target) => {
     const events = await mismatchEvents(tenant, run.id)
     expect(events).toHaveLength(differences.length)
     expect(events.map((e) => e.status)).toEqual(
-      expect.arrayContaining([
-        'missing_at_gateway',
-        'amount_mismatch',
-        'currency_mismatch',
-      ]),
+      expect.arrayContaining(['missing_at_gateway', 'amount_mismatch', 'currency_mismatch']),
     )
   })
 
   it("records no tenant can be named for (payouts, unknown charges) go to the platform owner's runs only (finding 7)", async () => {
     const tenant = await tenantOnStripe()
     await pay(tenant, 1500n)
-    const stray = server.plantBalanceTransaction({ type: 'charge', amount: 4400, source: 'ch_not_ours', fee: 0 })
-    const payout = server.plantBalanceTransaction({ type: 'payout', amount: -98765, source: 'po_someone', fee: 0 })
+    const stray = server.plantBalanceTransaction({
+      type: 'charge',
+      amount: 4400,
+      source: 'ch_not_ours',
+      fee: 0,
+    })
+    const payout = server.plantBalanceTransaction({
+      type: 'payout',
+      amount: -98765,
+      source: 'po_someone',
+      fee: 0,
+    })
     const { run, lines } = await rec.run({ tenant, gateway: 'stripe', ...day })
     const ids = lines.flatMap((l) => l.recordIds)
     expect(ids).not.toContain(stray)
@@ -279,15 +292,15 @@ describeEachDb('reconciliation against the local Braintree server', (target) => 
 
   it('settled sales and refunds reconcile; an unsettled sale is missing at the gateway', async () => {
     const tenant = freshTenant()
-    await payments.setRoutingRules(tenant, [
+    await payments.routing.setRoutingRules(tenant, [
       { id: 'all-to-braintree', priority: 1, match: {}, gateways: [{ gateway: 'braintree', weight: 1 }] },
     ])
     const pay = (amount: bigint) =>
-      payments.create(tenant, { amount, currency: 'USD', paymentMethod: 'fake-valid-visa-nonce' })
+      payments.commands.create(tenant, { amount, currency: 'USD', paymentMethod: 'fake-valid-visa-nonce' })
     const settled = await pay(4000n)
     const unsettled = await pay(1500n)
     await sdk.testing.settle(settled.gatewayRef!)
-    const refund = await payments.refund(tenant, settled.id, { amount: 1000n })
+    const refund = await payments.commands.refund(tenant, settled.id, { amount: 1000n })
     const credit = server.transaction(settled.gatewayRef!)?.refund_ids[0]
     expect(credit).toBeDefined()
     await sdk.testing.settle(credit!)

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Db } from '../../shared/db/connect.js'
+import type { Db } from '../../../shared/db/connect.js'
 import type { ReconciliationCounts, ReconciliationLine, ReconciliationStatus } from './reconcile.js'
 
 type Exec = Db

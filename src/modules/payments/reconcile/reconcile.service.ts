@@ -5,13 +5,13 @@
  * reported as `failed`, an empty period as `empty`: neither ever reads as reconciled.
  */
 import type { Logger } from 'pino'
-import type { Db } from '../../shared/db/connect.js'
-import type { Clock } from '../../shared/clock.js'
-import { AppError, invalid } from '../../shared/errors.js'
-import type { IdGenerator } from '../../shared/ids.js'
-import type { Outbox } from '../events/index.js'
-import { DEFAULT_TENANT } from '../platform/index.js'
-import type { DateRange, LedgerFact, PaymentGateway, SettlementRecord } from './gateway.js'
+import type { Db } from '../../../shared/db/connect.js'
+import type { Clock } from '../../../shared/clock.js'
+import { AppError, invalid } from '../../../shared/errors.js'
+import type { IdGenerator } from '../../../shared/ids.js'
+import type { Outbox } from '../../events/index.js'
+import { DEFAULT_TENANT } from '../../platform/index.js'
+import type { DateRange, LedgerFact, PaymentGateway, SettlementRecord } from '../gateway.js'
 import {
   countLines,
   lineJson,

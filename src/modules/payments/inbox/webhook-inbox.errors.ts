@@ -1,4 +1,4 @@
-import { AppError } from '../../shared/errors.js'
+import { AppError } from '../../../shared/errors.js'
 
 export const webhookGatewayUnknown = (name: string): AppError =>
   new AppError(

@@ -2,7 +2,7 @@
  * The gateway webhook inbox, domain side: what a stored event looks like, how its tenant key is
  * chosen and how long a failed one waits before the next attempt. Pure; no I/O.
  */
-import type { GatewayEvent, GatewayEventType, GatewayName } from './gateway.js'
+import type { GatewayEvent, GatewayEventType, GatewayName } from '../gateway.js'
 
 /** Rows whose event names no tenant are kept under this key until the processor resolves one. */
 export const UNROUTED_TENANT = '_unrouted'

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
-import type { Db } from '../../shared/db/connect.js'
-import type { GatewayEventType, GatewayName } from './gateway.js'
+import type { Db } from '../../../shared/db/connect.js'
+import type { GatewayEventType, GatewayName } from '../gateway.js'
 import type { InboxEntry, InboxOutcome, InboxStatus, StoredEvent } from './webhook-inbox.js'
 
 /** A verified event on its way into the inbox. */

@@ -1,9 +1,9 @@
 import { sql, type Transaction } from 'kysely'
 import type { Logger } from 'pino'
-import type { Clock } from '../../shared/clock.js'
-import type { DbHandle } from '../../shared/db/connect.js'
-import type { Database } from '../../shared/db/schema.js'
-import type { GatewayEvent, PaymentGateway } from './gateway.js'
+import type { Clock } from '../../../shared/clock.js'
+import type { DbHandle } from '../../../shared/db/connect.js'
+import type { Database } from '../../../shared/db/schema.js'
+import type { GatewayEvent, PaymentGateway } from '../gateway.js'
 import { WEBHOOK_INBOX_CHANNEL } from './webhook-inbox.migrations.js'
 import {
   DEFAULT_RETRY,
@@ -18,7 +18,7 @@ import {
   type InboxStatus,
   type RetryPolicy,
 } from './webhook-inbox.js'
-import { GroupCommit } from '../../shared/group-commit.js'
+import { GroupCommit } from '../../../shared/group-commit.js'
 import {
   webhookEventNotDead,
   webhookGatewayUnknown,

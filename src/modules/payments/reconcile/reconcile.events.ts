@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { defineEvent, type EventDefinition } from '../events/index.js'
+import { defineEvent, type EventDefinition } from '../../events/index.js'
 
 export const RECONCILIATION_MISMATCH = 'payments.reconciliation.mismatch.v1'
 

@@ -1,0 +1,283 @@
+/**
+ * The single writer of payment transitions. Every change — the gateway's answer to an API call, a
+ * gateway webhook, the sweeper's finding — is a Fact reduced by plan() (payments.ts) and written here:
+ * the payment row, its ledger postings, its reconciliation facts, its audit entry and its outbox
+ * events, in one transaction, on a payment the caller has locked (SELECT … FOR UPDATE). Facts are
+ * idempotent: a repeat plans as a duplicate and writes nothing.
+ */
+import type { LedgerFact } from './gateway.js'
+import { chartOfAccounts, mapStep } from './ledger-mapping.js'
+import { transitionRecord } from './payments.audit.js'
+import { ledgerRejected } from './payments.errors.js'
+import { PAYMENT_EVENTS } from './payments.events.js'
+import {
+  plan,
+  type Fact,
+  type LedgerStep,
+  type Payment,
+  type PaymentEventName,
+  type Plan,
+} from './payments.js'
+import { toJson } from './core/idempotency.js'
+import type { Dispute, Refund } from './payments.store.js'
+import type { PaymentsContext, Tx } from './core/context.js'
+
+export type FactOutcome = 'applied' | 'duplicate' | 'ignored'
+
+/** The refund or dispute a fact is about (their refs key the ledger postings and the events). */
+export interface FactContext {
+  readonly refund?: Refund
+  readonly dispute?: Dispute
+}
+
+/** Fields a caller changes together with the fact (the gateway chosen, the in-flight mark). */
+export type FactPatch = Partial<Pick<Payment, 'gateway' | 'inFlight'>>
+
+const EVENT_TOPIC: Record<PaymentEventName, string> = {
+  authorized: PAYMENT_EVENTS.authorized,
+  captured: PAYMENT_EVENTS.captured,
+  failed: PAYMENT_EVENTS.failed,
+  canceled: PAYMENT_EVENTS.canceled,
+  refund_succeeded: PAYMENT_EVENTS.refundSucceeded,
+  dispute_opened: PAYMENT_EVENTS.disputeOpened,
+  dispute_won: PAYMENT_EVENTS.disputeWon,
+  dispute_lost: PAYMENT_EVENTS.disputeLost,
+}
+
+/** The payload of payments.payment.*.v1 events. */
+export function paymentPayload(p: Payment): Record<string, unknown> {
+  return {
+    paymentId: p.id,
+    status: p.status,
+    amount: p.amount.toString(),
+    currency: p.currency,
+    amountCaptured: p.amountCaptured.toString(),
+    amountRefunded: p.amountRefunded.toString(),
+    gateway: p.gateway,
+    gatewayRef: p.gatewayRef,
+    customer: p.customer,
+    declineCode: p.declineCode,
+  }
+}
+
+function eventPayload(e: PaymentEventName, next: Payment, gateway: string | null, ctx: FactContext) {
+  if (e === 'refund_succeeded' && ctx.refund)
+    return {
+      refundId: ctx.refund.id,
+      paymentId: next.id,
+      amount: ctx.refund.amount.toString(),
+      currency: next.currency,
+      gateway,
+      gatewayRef: ctx.refund.gatewayRef,
+    }
+  if (e.startsWith('dispute') && ctx.dispute)
+    return {
+      disputeId: ctx.dispute.id,
+      paymentId: next.id,
+      amount: ctx.dispute.amount.toString(),
+      currency: next.currency,
+      gateway,
+      gatewayRef: ctx.dispute.gatewayRef,
+    }
+  return paymentPayload(next)
+}
+
+/** One fact for one locked payment. `key` is an Idempotency-Key answered with the resulting payment. */
+export interface FactItem {
+  readonly p: Payment
+  readonly fact: Fact
+  readonly ctx?: FactContext
+  readonly patch?: FactPatch
+  readonly key?: string
+}
+
+export type FactResult =
+  | { readonly ok: true; readonly outcome: FactOutcome; readonly payment: Payment }
+  | { readonly ok: false; readonly error: unknown }
+
+interface Planned {
+  readonly item: FactItem
+  readonly index: number
+  readonly plan: Plan
+  next: Payment
+}
+
+/** Reduces the fact and writes everything it implies in `tx`, on the locked payment `p`. */
+export async function applyFact(
+  c: PaymentsContext,
+  tx: Tx,
+  p: Payment,
+  fact: Fact,
+  ctx: FactContext = {},
+  patch: FactPatch = {},
+): Promise<{ outcome: FactOutcome; payment: Payment }> {
+  const [r] = await applyFacts(c, tx, [{ p, fact, ctx, patch }])
+  if (!r!.ok) throw r!.error
+  return r!
+}
+
+/**
+ * The writer itself, for one fact or many (each on its own payment, all locked by the caller): one
+ * ledger call per tenant and step round, one statement each for the payment rows, the reconciliation
+ * facts, the events and the idempotency answers. The shared account rows are locked by the ledger
+ * call, so everything that does not need the ledger's answer is written before it: the locks are held
+ * for the fewest round trips. A fact plan() refuses is that item's error; a ledger refusal throws
+ * (the caller's transaction rolls back; a batch is then retried one item at a time).
+ */
+export async function applyFacts(
+  c: PaymentsContext,
+  tx: Tx,
+  items: readonly FactItem[],
+): Promise<FactResult[]> {
+  const { deps, store, now } = c
+  const results: FactResult[] = new Array<FactResult>(items.length)
+  const applied: Planned[] = []
+  const touched: Payment[] = []
+  items.forEach((item, index) => {
+    let planned: Plan
+    try {
+      planned = plan(item.p, item.fact)
+    } catch (error) {
+      results[index] = { ok: false, error }
+      return
+    }
+    const patch = item.patch ?? {}
+    if (planned.outcome !== 'applied') {
+      const payment = Object.keys(patch).length === 0 ? item.p : { ...item.p, ...patch, updatedAt: now() }
+      if (payment !== item.p) touched.push(payment)
+      results[index] = { ok: true, outcome: planned.outcome, payment }
+      return
+    }
+    applied.push({
+      item,
+      index,
+      plan: planned,
+      next: { ...item.p, ...planned.next, ...patch, updatedAt: now() },
+    })
+  })
+  // Before the ledger call: audit entries and events (they do not need its answer).
+  if (deps.audit) {
+    for (const a of applied) {
+      const related = { refundId: a.item.ctx?.refund?.id, disputeId: a.item.ctx?.dispute?.id }
+      await deps.audit.recordIn(tx, transitionRecord(deps.audit, a.item.p, a.next, a.item.fact, related))
+    }
+  }
+  if (deps.outbox) {
+    const events = applied.flatMap((a) =>
+      a.plan.events.map((e) => ({
+        tenantId: a.item.p.tenantId,
+        topic: EVENT_TOPIC[e],
+        key: a.item.p.id,
+        payload: eventPayload(e, a.next, a.next.gateway, a.item.ctx ?? {}),
+      })),
+    )
+    if (events.length > 0) await deps.outbox.enqueue(tx, events)
+  }
+  const facts = await postLedgerSteps(c, tx, applied, items.length === 1)
+  for (const a of applied) results[a.index] = { ok: true, outcome: 'applied', payment: a.next }
+  await store.updatePayments(tx, [...touched, ...applied.map((a) => a.next)])
+  for (const [tenant, list] of groupBy(facts, (f) => f.tenantId)) await store.insertFacts(tx, tenant, list)
+  const answers = items.flatMap((item, i) => {
+    const r = results[i]!
+    return item.key && r.ok ? [{ tenantId: item.p.tenantId, key: item.key, response: toJson(r.payment) }] : []
+  })
+  await store.completeKeys(tx, answers)
+  return results
+}
+
+type BookedFact = LedgerFact & { id: string; tenantId: string }
+
+/** Posts the ledger steps of every applied fact: holds first (posts name their id), then the rest. */
+async function postLedgerSteps(
+  c: PaymentsContext,
+  tx: Tx,
+  applied: readonly Planned[],
+  single: boolean,
+): Promise<BookedFact[]> {
+  const { deps, now } = c
+  const facts: BookedFact[] = []
+  for (const round of ['hold', 'rest'] as const) {
+    const work = applied.flatMap((a) =>
+      a.plan.ledger
+        .filter((step) => (step.kind === 'hold') === (round === 'hold'))
+        .map((step) => ({ a, step, mapped: mapStep(step, stepContext(a, step)) })),
+    )
+    for (const [tenant, list] of groupBy(work, (w) => w.a.item.p.tenantId)) {
+      // One payment's steps are all-or-nothing; in a batch any refusal aborts the whole transaction.
+      const results = await deps.ledger.execute(
+        tenant,
+        list.map((w) => w.mapped.command),
+        { tx, atomic: single },
+      )
+      list.forEach(({ a, step, mapped }, i) => {
+        const result = results[i]
+        if (!result?.ok)
+          throw ledgerRejected(
+            `The ledger refused the ${step.kind} of ${a.item.p.id}: ${result ? result.message : 'no result'}`,
+          )
+        if (step.kind === 'hold') a.next = { ...a.next, holdTransactionId: result.transactionId }
+        if (mapped.fact)
+          facts.push({
+            ...mapped.fact,
+            id: deps.ids('plf'),
+            tenantId: tenant,
+            ledgerTransactionId: result.transactionId,
+            at: now(),
+          })
+      })
+    }
+  }
+  return facts
+}
+
+function stepContext(a: Planned, step: LedgerStep) {
+  const { p, ctx = {} } = a.item
+  // Money only moves on a payment a gateway took: no gateway here is a bug, never a default.
+  const gateway = a.next.gateway
+  if (!gateway) throw ledgerRejected(`Payment ${p.id} has ledger steps but no gateway.`)
+  return {
+    paymentId: p.id,
+    gateway,
+    gatewayRef:
+      (step.kind === 'refund'
+        ? ctx.refund?.gatewayRef
+        : step.kind.startsWith('dispute')
+          ? ctx.dispute?.gatewayRef
+          : undefined) ??
+      a.next.gatewayRef ??
+      p.id,
+    currency: p.currency,
+    holdTransactionId: a.next.holdTransactionId,
+    chart: chartOfAccounts(gateway, p.currency),
+    factKey: ctx.refund?.id ?? ctx.dispute?.id ?? 'payment',
+  }
+}
+
+function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>()
+  for (const x of xs) {
+    const k = key(x)
+    const list = out.get(k)
+    if (list) list.push(x)
+    else out.set(k, [x])
+  }
+  return out
+}
+
+/**
+ * Locks the payment in a new transaction and applies a fact. A gateway's answer must be booked: the
+ * fact is idempotent (a repeat is a duplicate), so the booking is retried through contention and lost
+ * connections rather than answered 503.
+ */
+export function applyNow(
+  c: PaymentsContext,
+  tenant: string,
+  id: string,
+  fact: Fact,
+  patch: FactPatch = {},
+): Promise<Payment> {
+  return c.idempotentTransaction(async (tx) => {
+    const p = await c.mustGet(tx, tenant, id, true)
+    return (await applyFact(c, tx, p, fact, {}, patch)).payment
+  })
+}

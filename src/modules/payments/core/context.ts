@@ -1,0 +1,92 @@
+/**
+ * What every payments use case shares: its dependencies, the store, and the transaction helpers.
+ * Built once by createPayments and passed to each use case, so no use case is a closure over another.
+ */
+import type { Transaction } from 'kysely'
+import type { Logger } from 'pino'
+import type { Clock } from '../../../shared/clock.js'
+import type { Db } from '../../../shared/db/connect.js'
+import { retryTransient } from '../../../shared/db/retry.js'
+import type { Database } from '../../../shared/db/schema.js'
+import type { IdGenerator } from '../../../shared/ids.js'
+import type { Outbox } from '../../events/index.js'
+import type { Ledger } from '../../ledger/index.js'
+import { GatewayError, isGatewayError, type PaymentGateway } from '../gateway.js'
+import { accountProvisioner, type ChartOfAccounts } from '../ledger-mapping.js'
+import type { PaymentsAudit } from '../payments.audit.js'
+import { paymentNotFound } from '../payments.errors.js'
+import { invalidState, type Payment } from '../payments.js'
+import { createPaymentsStore, type PaymentsStore } from '../payments.store.js'
+import type { GatewayRegistry } from '../routing.js'
+
+export type Tx = Transaction<Database>
+
+export interface PaymentsDeps {
+  readonly db: Db
+  readonly clock: Clock
+  readonly ids: IdGenerator
+  readonly ledger: Ledger
+  readonly gateways: GatewayRegistry
+  readonly outbox?: Outbox
+  readonly logger?: Logger
+  /** The sweeper leaves a payment alone until it has not changed for this long (default 60 s). */
+  readonly sweepAfterMs?: number
+  /** Each applied transition is audited in its own transaction. */
+  readonly audit?: PaymentsAudit | undefined
+  /** A key claimed by a request that never finished (its process died) is taken over after this (default 60 s). */
+  readonly keyTakeoverMs?: number
+}
+
+export interface PaymentsContext {
+  readonly deps: PaymentsDeps
+  readonly store: PaymentsStore
+  readonly sweepAfterMs: number
+  readonly keyTakeoverMs: number
+  readonly now: () => Date
+  /** Creates the tenant's accounts for a gateway and currency on first use. */
+  provision(tenant: string, gateway: string, currency: string): Promise<ChartOfAccounts>
+  /** Work that checks its own effect first, so it may run again after contention or a lost connection. */
+  again<T>(work: () => Promise<T>): Promise<T>
+  /** A transaction retried on contention (it was rolled back, so running it again is safe). */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>
+  /** A transaction that checks its own effect first: also retried after a lost connection. */
+  idempotentTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>
+  mustGet(ex: Db | Tx, tenant: string, id: string, lock?: boolean): Promise<Payment>
+  /** The adapter the payment was sent to. */
+  gatewayOf(p: Payment): PaymentGateway
+  /** A failure we cannot classify happened after the request may have been sent: outcome unknown. */
+  asGatewayError(err: unknown): GatewayError
+}
+
+export function createContext(deps: PaymentsDeps): PaymentsContext {
+  const store = createPaymentsStore(deps.db)
+  const onRetry = (err: unknown, attempt: number) =>
+    deps.logger?.debug({ err, attempt }, 'payments transaction retried')
+  const again = <T>(work: () => Promise<T>): Promise<T> =>
+    retryTransient(work, { onConnectionLoss: true, onRetry })
+  return {
+    deps,
+    store,
+    sweepAfterMs: deps.sweepAfterMs ?? 60_000,
+    keyTakeoverMs: deps.keyTakeoverMs ?? 60_000,
+    now: () => deps.clock.now(),
+    provision: accountProvisioner(deps.ledger),
+    again,
+    transaction: (work) => retryTransient(() => deps.db.transaction().execute(work), { onRetry }),
+    idempotentTransaction: (work) => again(() => deps.db.transaction().execute(work)),
+    async mustGet(ex, tenant, id, lock = false) {
+      const p = await store.getPayment(ex, tenant, id, lock)
+      if (!p) throw paymentNotFound(id)
+      return p
+    },
+    gatewayOf(p) {
+      if (!p.gateway) throw invalidState(p.status, 'act on')
+      return deps.gateways.require(p.gateway)
+    },
+    asGatewayError(err) {
+      if (isGatewayError(err)) return err
+      deps.logger?.warn({ err }, 'gateway call failed unexpectedly; outcome treated as unknown')
+      return new GatewayError('unknown', 'The gateway call failed unexpectedly.', { cause: err })
+    },
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Idempotency-Key handling for payment commands: the same key with the same request returns the
+ * original result, with another request IDEMPOTENCY_CONFLICT. Results are stored as JSON (bigints as
+ * strings, dates as ISO strings) and revived on replay.
+ */
+import { createHash } from 'node:crypto'
+import { canonicalJson } from '../../../shared/canonical-json.js'
+import { idempotencyConflict, idempotencyInProgress, paymentError } from '../payments.errors.js'
+import type { PaymentsContext, Tx } from './context.js'
+
+export interface KeyContext {
+  /** The resource an earlier attempt with this key created before it failed. */
+  readonly resume: string | undefined
+  /** Binds the key to the resource this attempt creates, in that resource's transaction. */
+  readonly bind: (tx: Tx, resourceId: string) => Promise<void>
+}
+
+type Json = Record<string, unknown>
+const BIG_FIELDS = [
+  'amount',
+  'amountAuthorized',
+  'amountCaptured',
+  'amountRefunded',
+  'amountRefundPending',
+  'amountDisputed',
+  'amountFee',
+] as const
+const DATE_FIELDS = ['createdAt', 'updatedAt'] as const
+
+export function toJson(value: object): Json {
+  const out: Json = {}
+  for (const [k, v] of Object.entries(value))
+    out[k] = typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v
+  return out
+}
+
+export function fromJson<T>(json: Json): T {
+  const out: Json = { ...json }
+  for (const k of BIG_FIELDS) if (typeof out[k] === 'string') out[k] = BigInt(out[k])
+  for (const k of DATE_FIELDS) if (typeof out[k] === 'string') out[k] = new Date(out[k])
+  return out as T
+}
+
+/** The request's fingerprint: the same operation and body always hash alike, whatever the key order. */
+export const requestHash = (op: string, request: unknown): string =>
+  createHash('sha256')
+    .update(canonicalJson([op, request]))
+    .digest('base64url')
+
+export function checkKey(key: string): void {
+  if (key.length === 0 || key.length > 255) throw paymentError('INVALID_IDEMPOTENCY_KEY')
+}
+
+/**
+ * Runs `run` once per idempotency key. The key is claimed in its own transaction; the result is
+ * stored when `run` succeeds; on an error the key is released, so the same request may be retried.
+ * A request that created something before failing (a payment whose confirm found every gateway
+ * down) bound the key to it: the retry gets its id as `resume` and carries on with it.
+ * A claim left by a crashed process is taken over after a minute.
+ */
+export async function idempotent<T extends object>(
+  ctx: PaymentsContext,
+  tenant: string,
+  key: string | undefined,
+  op: string,
+  request: unknown,
+  run: (k: KeyContext) => Promise<T>,
+): Promise<T> {
+  const { store, deps, now } = ctx
+  if (key === undefined) return run({ resume: undefined, bind: () => Promise.resolve() })
+  checkKey(key)
+  const hash = requestHash(op, request)
+  const claim = await deps.db.transaction().execute(async (tx) => {
+    const c = await store.claimKey(tx, tenant, key, op, hash, now())
+    if (c.claimed) return { resume: undefined }
+    if (c.hash !== hash) throw idempotencyConflict()
+    if (c.response !== null && c.response !== undefined) return { replay: c.response as Json }
+    if (now().getTime() - c.claimedAt.getTime() < ctx.keyTakeoverMs) throw idempotencyInProgress()
+    await store.reclaimKey(tx, tenant, key, now())
+    return { resume: c.resourceId ?? undefined }
+  })
+  if ('replay' in claim) return fromJson<T>(claim.replay)
+  let result: T
+  try {
+    result = await run({ resume: claim.resume, bind: (tx, id) => store.bindKey(tx, tenant, key, id) })
+  } catch (err) {
+    // A key bound to its resource stays (the gateway may have acted): the retry resumes it.
+    await ctx
+      .again(() => store.releaseKey(deps.db, tenant, key))
+      .catch((e: unknown) =>
+        deps.logger?.warn({ err: e }, 'idempotency key not released; it is taken over after a minute'),
+      )
+    throw err
+  }
+  await ctx.again(() => store.completeKey(deps.db, tenant, key, toJson(result)))
+  return result
+}

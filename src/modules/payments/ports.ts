@@ -1,0 +1,109 @@
+/**
+ * The narrow interfaces payments offers, one per consumer. A caller depends on the one it needs:
+ * the HTTP API and CLI on PaymentCommands / PaymentQueries / RoutingAdmin, the webhook inbox on
+ * WebhookPaymentsPort (inbox/), reconciliation on ReconciliationFacts (reconcile/), the workers on
+ * PaymentsSweeper. createPayments returns them together as `Payments`, one facet each.
+ */
+import type { DateRange, LedgerFact } from './gateway.js'
+import type { WebhookPaymentsPort } from './inbox/webhook-inbox.service.js'
+import type { CaptureMethod, Payment, PaymentStatus } from './payments.js'
+import type { Payout, Refund } from './payments.store.js'
+import type { ReconciliationFacts } from './reconcile/reconcile.service.js'
+import type { GatewayRegistry, RoutingRule } from './routing.js'
+
+export type { WebhookPaymentsPort, ReconciliationFacts }
+
+export interface CreatePaymentInput {
+  readonly amount: bigint
+  readonly currency: string
+  readonly paymentMethod: string
+  readonly capture?: CaptureMethod
+  /** Send it to a gateway now (default true); else it waits in requires_confirmation. */
+  readonly confirm?: boolean
+  readonly customer?: string
+  readonly description?: string
+  readonly metadata?: Record<string, string>
+  /** Card details known before authorisation, for routing (else a gateway derives them from the token). */
+  readonly card?: { readonly brand?: string; readonly country?: string }
+}
+
+export interface WriteOptions {
+  /** Same key + same request → the original result; same key + another request → IDEMPOTENCY_CONFLICT. */
+  readonly idempotencyKey?: string
+}
+
+export interface RefundInput {
+  readonly amount?: bigint
+  readonly reason?: string
+}
+
+export interface PayoutInput {
+  readonly gateway: string
+  readonly amount: bigint
+  readonly currency: string
+}
+
+export interface PaymentFilter {
+  readonly status?: PaymentStatus
+  readonly customer?: string
+  readonly gateway?: string
+  readonly after?: string
+  readonly limit?: number
+}
+
+/** What the HTTP API and the CLI command: every write is idempotent on its key. */
+export interface PaymentCommands {
+  /** Creates a payment and, unless confirm is false, sends it to a gateway chosen by routing. */
+  create(tenant: string, input: CreatePaymentInput, opts?: WriteOptions): Promise<Payment>
+  /** requires_confirmation | requires_action → processing → the gateway's answer. */
+  confirm(tenant: string, id: string, opts?: WriteOptions): Promise<Payment>
+  /** Captures all (default) or part of the authorised amount, once. */
+  capture(tenant: string, id: string, amount?: bigint, opts?: WriteOptions): Promise<Payment>
+  cancel(tenant: string, id: string, opts?: WriteOptions): Promise<Payment>
+  /** Refunds all that is left (default) or part; several refunds up to the captured amount. */
+  refund(tenant: string, id: string, input?: RefundInput, opts?: WriteOptions): Promise<Refund>
+  /** Only metadata can change after creation. */
+  updateMetadata(
+    tenant: string,
+    id: string,
+    metadata: Record<string, string>,
+    opts?: WriteOptions,
+  ): Promise<Payment>
+  payout(tenant: string, input: PayoutInput, opts?: WriteOptions): Promise<Payout>
+}
+
+export interface PaymentQueries {
+  get(tenant: string, id: string): Promise<Payment>
+  list(tenant: string, filter?: PaymentFilter): Promise<{ items: readonly Payment[]; next: string | null }>
+  listRefunds(tenant: string, id: string): Promise<readonly Refund[]>
+  /** Gateway attempts of a payment (routing and failover trail). */
+  attempts(tenant: string, id: string): Promise<readonly Record<string, string>[]>
+  getPayout(tenant: string, id: string): Promise<Payout>
+}
+
+/** What reconciliation reads (also satisfies ReconciliationFacts). */
+export interface PaymentFacts extends ReconciliationFacts {
+  ledgerFacts(tenant: string, gateway: string, range: DateRange): Promise<LedgerFact[]>
+}
+
+export interface RoutingAdmin {
+  setRoutingRules(tenant: string, rules: readonly RoutingRule[]): Promise<readonly RoutingRule[]>
+  routingRules(tenant: string): Promise<readonly RoutingRule[]>
+  readonly gateways: GatewayRegistry
+}
+
+export interface PaymentsSweeper {
+  /** Asks the gateway about payments in unknown / processing / in-flight states; returns how many changed. */
+  sweep(): Promise<number>
+}
+
+/** The payments module, one facet per consumer. */
+export interface Payments {
+  readonly commands: PaymentCommands
+  readonly queries: PaymentQueries
+  readonly webhooks: WebhookPaymentsPort
+  readonly facts: PaymentFacts
+  readonly routing: RoutingAdmin
+  readonly sweeper: PaymentsSweeper
+  readonly gateways: GatewayRegistry
+}

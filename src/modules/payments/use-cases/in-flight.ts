@@ -1,0 +1,90 @@
+/**
+ * Operations sent to a gateway (capture, cancel) are marked in flight on the payment before the call
+ * and settled with its answer, so a process that dies mid-call leaves a mark the sweeper (or a retry
+ * with the same key) resolves by asking the gateway. Nothing is locked during the gateway call.
+ */
+import type { GatewayPaymentState } from '../gateway.js'
+import { applyNow } from '../apply-fact.js'
+import type { PaymentsContext } from '../core/context.js'
+import type { KeyContext } from '../core/idempotency.js'
+import { operationInProgress } from '../payments.errors.js'
+import { factOf, type Fact, type Payment } from '../payments.js'
+
+/** Marks `op` in flight (or clears the mark with null) after `check` accepts the locked payment. */
+export function setInFlight(
+  c: PaymentsContext,
+  tenant: string,
+  id: string,
+  op: string | null,
+  check: (p: Payment) => void,
+  bind?: KeyContext['bind'],
+): Promise<Payment> {
+  return c.transaction(async (tx) => {
+    const p = await c.mustGet(tx, tenant, id, true)
+    if (op !== null && p.inFlight) throw operationInProgress(p.inFlight)
+    check(p)
+    const next = { ...p, inFlight: op, updatedAt: c.now() }
+    await c.store.updatePayment(tx, next)
+    // From here the gateway may act: the caller's key stays bound to the payment until it is known.
+    await bind?.(tx, id)
+    return next
+  })
+}
+
+/**
+ * Makes the gateway call of an operation marked in flight and applies its answer, clearing the mark.
+ * An unknown outcome puts the payment in `unknown` for the sweeper; a definite failure just clears it.
+ */
+export async function settleInFlight(
+  c: PaymentsContext,
+  tenant: string,
+  id: string,
+  call: () => Promise<GatewayPaymentState>,
+): Promise<Payment> {
+  let state: GatewayPaymentState
+  try {
+    state = await call()
+  } catch (err) {
+    const e = c.asGatewayError(err)
+    if (e.failure === 'unknown') return applyNow(c, tenant, id, { type: 'unknown' }, { inFlight: null })
+    await setInFlight(c, tenant, id, null, () => undefined)
+    throw e
+  }
+  return applyNow(c, tenant, id, factOf(state), { inFlight: null })
+}
+
+/** Asks the gateway what became of a payment in processing, unknown or in flight, and applies it. */
+export async function resolveWithGateway(c: PaymentsContext, p: Payment): Promise<Payment> {
+  if (!p.gateway) {
+    if (p.status !== 'processing') return p
+    return applyNow(c, p.tenantId, p.id, { type: 'unavailable' })
+  }
+  const state: GatewayPaymentState | undefined = await c.deps.gateways
+    .require(p.gateway)
+    .retrieve({ ...(p.gatewayRef ? { gatewayRef: p.gatewayRef } : {}), paymentId: p.id })
+  const fact: Fact = state
+    ? factOf(state)
+    : p.status === 'processing'
+      ? { type: 'unavailable' }
+      : p.status === 'unknown'
+        ? { type: 'failed', declineCode: 'gateway_no_record' }
+        : { type: 'unknown' }
+  if (state?.status === 'processing') return p
+  return applyNow(c, p.tenantId, p.id, fact, { inFlight: null })
+}
+
+/**
+ * A retry of a capture or cancel whose earlier attempt (same key) failed after the gateway may have
+ * acted: what the gateway did is learnt first, and an operation already done answers its result.
+ */
+export async function resumeInFlight(
+  c: PaymentsContext,
+  tenant: string,
+  id: string,
+  op: 'capture' | 'cancel',
+  done: (p: Payment) => boolean,
+): Promise<Payment | undefined> {
+  let p = await c.mustGet(c.deps.db, tenant, id)
+  if (p.inFlight === op || p.status === 'unknown') p = await resolveWithGateway(c, p)
+  return done(p) ? p : undefined
+}

@@ -1,0 +1,45 @@
+/**
+ * The sweeper: payments whose gateway outcome is unknown (timeouts, a process that died mid-call)
+ * and refunds whose call never returned are settled by asking the gateway, through the single writer.
+ */
+import type { PaymentsContext } from '../core/context.js'
+import { resolveWithGateway } from './in-flight.js'
+import { driveRefund } from './refund.js'
+
+async function sweepOne(c: PaymentsContext, tenant: string, id: string): Promise<boolean> {
+  const p = await c.mustGet(c.deps.db, tenant, id)
+  const after = await resolveWithGateway(c, p)
+  return (
+    after.status !== p.status || after.inFlight !== p.inFlight || after.amountCaptured !== p.amountCaptured
+  )
+}
+
+/** Repeats the gateway call of refunds whose answer never came back (process died, connection lost). */
+async function sweepRefunds(c: PaymentsContext, olderThan: Date): Promise<number> {
+  let changed = 0
+  for (const { tenantId, refund } of await c.store.refundsToSweep(olderThan, 100)) {
+    // Without vendor-side idempotency a repeat could refund twice: those wait for their webhook.
+    if (!c.deps.gateways.get(refund.gateway)?.capabilities.idempotentRefunds) continue
+    try {
+      if ((await driveRefund(c, tenantId, refund)).status !== 'pending') changed++
+    } catch (err) {
+      c.deps.logger?.warn({ err, tenantId, refundId: refund.id }, 'refund sweep: not settled, will retry')
+    }
+  }
+  return changed
+}
+
+/** Asks the gateway about payments in unknown / processing / in-flight states; returns how many changed. */
+export async function sweep(c: PaymentsContext): Promise<number> {
+  const olderThan = new Date(c.now().getTime() - c.sweepAfterMs)
+  const due = await c.store.toSweep(olderThan, 100)
+  let changed = await sweepRefunds(c, olderThan)
+  for (const { tenantId, paymentId } of due) {
+    try {
+      if (await sweepOne(c, tenantId, paymentId)) changed++
+    } catch (err) {
+      c.deps.logger?.warn({ err, tenantId, paymentId }, 'payment sweep: gateway not reachable, will retry')
+    }
+  }
+  return changed
+}
