@@ -42,6 +42,8 @@ import {
 } from './modules/auth/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
+import { createSearch, loadInstrumentReferences, type Search } from './modules/search/index.js'
+import { searchEngineOf } from './search-engines.js'
 import { createBankingServices } from './banking-providers.js'
 import {
   createListRefresher,
@@ -102,6 +104,8 @@ export interface AppServices {
   readonly lists: ListRefresher
   /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
   readonly cases: Cases
+  /** Search over parties, payments, ledger, counterparties, instruments; kept current from events (docs/search.md). */
+  readonly search: Search
   /** Recurring billing: products, prices, subscriptions, invoices in the ledger, saved methods, dunning (docs/billing.md). */
   readonly billing: Billing
 }
@@ -401,6 +405,16 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },
   })
+  // MONETA_SEARCH_ENGINE picks the engine (default: this database); the indexer follows the outbox.
+  const search = createSearch({
+    db: db.db,
+    engine: searchEngineOf(config.search, db.db),
+    fieldCipher: crypto.fieldCipher,
+    instruments: config.search.instrumentsFile
+      ? loadInstrumentReferences(config.search.instrumentsFile)
+      : undefined,
+    onLag: (seconds, type) => metrics.searchIndexLag.observe({ type }, seconds),
+  })
   // Billing charges saved methods off-session through the saved-methods port of each configured gateway.
   const billing = createBilling({
     db: db.db,
@@ -449,6 +463,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     parties,
     lists,
     cases,
+    search,
     billing,
   }
 }
@@ -604,6 +619,14 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         (sub) => subscriptions.push(sub),
         (err: unknown) => services.logger.error({ err }, 'parties list-update consumer failed to start'),
       )
+      // Search documents follow the outbox: each event's object is re-read and indexed (docs/search.md).
+      services.search.engine
+        .init()
+        .then(() => services.search.startIndexer(services.events.bus))
+        .then(
+          (sub) => subscriptions.push(sub),
+          (err: unknown) => services.logger.error({ err }, 'search indexer failed to start'),
+        )
       // Billing runs (renewals, dunning retries, recognition) for tenants on the real clock; a tenant with
       // a test clock moves only by `moneta billing run --until`. Several processes may run this at once.
       if (config.billing.runIntervalMs > 0) {
@@ -637,6 +660,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       await services.webhooks.close()
       await services.market.close()
       await services.events.close()
+      await services.search.engine.close()
       await services.ledger.close()
       await services.audit.close()
       await services.db.close()

@@ -60,6 +60,19 @@ export interface Config {
   readonly provenance: ConfigProvenance
   /** Recurring billing (docs/billing.md): the worker's run interval and the run's batch size. */
   readonly billing: { readonly runIntervalMs: number; readonly batchSize: number }
+  /** Search (docs/search.md): the engine and its address, instrument reference data. */
+  readonly search: SearchConfig
+}
+
+export interface SearchConfig {
+  /** MONETA_SEARCH_ENGINE: postgres (default: the service's own database), elasticsearch or opensearch. */
+  readonly engine: 'postgres' | 'elasticsearch' | 'opensearch'
+  /** MONETA_SEARCH_URL: the Elasticsearch / OpenSearch node (credentials may ride in the URL; redacted). */
+  readonly url: string | undefined
+  /** MONETA_SEARCH_INDEX: name of the index in Elasticsearch / OpenSearch (default moneta-search). */
+  readonly index: string
+  /** MONETA_SEARCH_INSTRUMENTS: CSV of instrument reference data (symbol,name,isin,cusip,figi). */
+  readonly instrumentsFile: string | undefined
 }
 
 export interface ConfigProvenance {
@@ -335,6 +348,10 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_LISTS_URL_UK: 'listsUrlUk',
   MONETA_CASES_SLA_HOURS: 'casesSlaHours',
   MONETA_CASES_STRONG_MATCH: 'casesStrongMatch',
+  MONETA_SEARCH_ENGINE: 'searchEngine',
+  MONETA_SEARCH_URL: 'searchUrl',
+  MONETA_SEARCH_INDEX: 'searchIndex',
+  MONETA_SEARCH_INSTRUMENTS: 'searchInstruments',
 }
 
 function readFile(
@@ -516,6 +533,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cases: casesConfig(get, problems),
     lists: listsConfig(get, int, problems),
     provenance: { configFile, secretsFromFile: secretsFromFile(env, file), nodeEnv: env.NODE_ENV },
+    search: searchConfig(get, problems),
     billing: {
       // 0 turns the worker's billing run off (the CLI's `moneta billing run` still works).
       runIntervalMs: int('MONETA_BILLING_RUN_INTERVAL_MS', 60_000, 0, 86_400_000),
@@ -751,7 +769,29 @@ export function describeConfig(c: Config): Record<string, unknown> {
     apiKey: c.apiKey ? '<redacted>' : undefined,
     masterKey: c.masterKey ? '<redacted>' : undefined,
     database: c.databaseUrl ? 'postgres' : `pglite (${c.dataDir})`,
+    search: { ...c.search, url: c.search.url ? redactUrl(c.search.url) : undefined },
   }
+}
+
+const SEARCH_ENGINES = ['postgres', 'elasticsearch', 'opensearch'] as const
+
+function searchConfig(get: (name: string) => string | undefined, problems: string[]): SearchConfig {
+  const raw = get('MONETA_SEARCH_ENGINE') ?? 'postgres'
+  const engine = (SEARCH_ENGINES as readonly string[]).includes(raw)
+    ? (raw as SearchConfig['engine'])
+    : 'postgres'
+  if (engine !== raw)
+    problems.push(`MONETA_SEARCH_ENGINE: "${raw}" is not one of ${SEARCH_ENGINES.join(', ')}.`)
+  const url = get('MONETA_SEARCH_URL')
+  if (engine !== 'postgres' && !url) problems.push(`MONETA_SEARCH_ENGINE=${engine} needs MONETA_SEARCH_URL.`)
+  if (url && !/^https?:\/\//.test(url)) problems.push('MONETA_SEARCH_URL must be an http(s):// URL.')
+  const index = get('MONETA_SEARCH_INDEX') ?? 'moneta-search'
+  if (!/^[a-z0-9][a-z0-9._-]{0,100}$/.test(index))
+    problems.push('MONETA_SEARCH_INDEX must be a lower-case index name (letters, digits, . _ -).')
+  const instrumentsFile = get('MONETA_SEARCH_INSTRUMENTS')
+  if (instrumentsFile && !existsSync(instrumentsFile))
+    problems.push(`MONETA_SEARCH_INSTRUMENTS points to ${instrumentsFile}, which does not exist.`)
+  return { engine, url, index, instrumentsFile }
 }
 
 const CASE_SOURCES = ['monitoring', 'screening', 'market'] as const

@@ -13,6 +13,7 @@ import { paymentsMigrations, reconcileMigrations, webhookInboxMigrations } from 
 import { bankingMigrations } from './modules/banking/index.js'
 import { partiesMigrations } from './modules/parties/index.js'
 import { casesMigrations } from './modules/cases/index.js'
+import { searchMigrations } from './modules/search/index.js'
 import { billingMigrations } from './modules/billing/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
@@ -33,6 +34,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   bankingMigrations,
   partiesMigrations,
   casesMigrations,
+  searchMigrations,
   billingMigrations,
 ]
 

@@ -93,6 +93,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/screening/holds/:id': 'screening:read',
   'POST /v1/screening/holds/:id/decision': 'screening:decide',
 
+  // Search: each type's hits only with that area's read permission too (src/api/routes/search.ts)
+  'GET /v1/search': 'search:read',
   // Parties: customers and counterparties (names, dates of birth, identifiers: personal data)
   'POST /v1/parties': 'parties:write',
   'GET /v1/parties': 'parties:read',

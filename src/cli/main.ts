@@ -17,6 +17,7 @@ import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
 import { registerPartiesCommands } from './commands/parties.js'
+import { registerSearchCommands } from './commands/search.js'
 import { registerBillingCommands } from './commands/billing.js'
 import { registerSecretsCommands } from './commands/secrets.js'
 import { registerPciCommands } from './commands/pci.js'
@@ -43,6 +44,7 @@ registerAttackCommands(program)
 registerBankingCommands(program)
 registerCasesCommands(program)
 registerPartiesCommands(program)
+registerSearchCommands(program)
 registerBillingCommands(program)
 registerSecretsCommands(program)
 registerPciCommands(program)

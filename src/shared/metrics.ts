@@ -14,6 +14,7 @@ export interface Metrics {
   readonly ledgerPostSeconds: Histogram<'outcome'>
   readonly ledgerContended: Counter
   readonly decisionSeconds: Histogram<'engine'>
+  readonly searchIndexLag: Histogram<'type'>
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -58,6 +59,13 @@ export function createMetrics(): Metrics {
       name: 'moneta_decision_duration_seconds',
       help: 'Synchronous screening and monitoring decisions, by engine.',
       labelNames: ['engine'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    searchIndexLag: new Histogram({
+      name: 'moneta_search_index_lag_seconds',
+      help: 'From an outbox event to its document being searchable (oldest event of each indexed batch), by type.',
+      labelNames: ['type'],
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),

@@ -62,6 +62,7 @@ for (const target of testDbTargets()) {
         'bank transfer',
         'monitoring list',
         'monitoring label',
+        'search hit',
       ]) {
         expect(kinds).toContain(k)
       }

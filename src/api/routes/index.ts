@@ -20,6 +20,7 @@ import { registerOidcRoutes } from './oidc.js'
 import { registerBankingRoutes } from './banking.js'
 import { registerPartiesRoutes } from './parties.js'
 import { registerCaseRoutes } from './cases.js'
+import { registerSearchRoutes } from './search.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -44,4 +45,5 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerBankingRoutes(app, services)
   registerPartiesRoutes(app, services)
   registerCaseRoutes(app, services)
+  registerSearchRoutes(app, services)
 }

@@ -354,6 +354,28 @@ const SEEDERS: Record<string, Seeder> = {
     must(await a.request('POST', `/v1/cases/${caseId}/comments`, { body: { text: marker } }), 'comment', 201)
     add({ kind: 'case', resources: ['/v1/cases'], id: caseId, readPath: `/v1/cases/${caseId}` })
   },
+  // After the parties seeder: A's own search finds A's party (named after the marker) once the indexer
+  // has consumed its event, so B's searches below are probes against data that is really indexed.
+  async search(a, marker, add) {
+    const path = `/v1/search?q=${encodeURIComponent(`Atk ${marker}`)}&type=party`
+    let id: string | undefined
+    for (let i = 0; i < 300 && !id; i++) {
+      const res = await a.request('GET', path)
+      id = (res.body as { hits?: { id?: string }[] } | undefined)?.hits?.[0]?.id
+      if (!id) await new Promise((r) => setTimeout(r, 100))
+    }
+    if (!id) throw new Error('the party was not searchable within 30 s (is the search indexer running?)')
+    add({ kind: 'search hit', resources: ['/v1/search'], id, readPath: path })
+  },
+}
+
+/** Query strings B sends to search-like routes: A's marker (in A's names and metadata) and A's ids. */
+const QUERY_PROBES: Readonly<Record<string, (seed: TenantSeed) => string[]>> = {
+  'GET /v1/search': (seed) => [
+    `q=${encodeURIComponent(seed.marker)}`,
+    `q=${encodeURIComponent(`Atk ${seed.marker}`)}`,
+    ...seed.objects.map((o) => `q=${encodeURIComponent(o.id)}`),
+  ],
 }
 
 /** Makes one object of each kind in tenant A, through the API only. */
@@ -428,6 +450,9 @@ function classify(
 ): Outcome {
   const text = JSON.stringify(res.body)
   if (text.includes(seed.marker)) return 'LEAK'
+  // A search answer that names one of A's objects (ids are never echoed back from the query).
+  if (QUERY_PROBES[`${op.method} ${op.path}`] && seed.objects.some((o) => text.includes(`"${o.id}"`)))
+    return 'LEAK'
   if (res.status === 404 || res.status === 403) return 'refused'
   if (res.status === 400 || res.status === 415) return 'not reached'
   if (res.status === 409 || res.status === 422) return pathHasAId ? 'ORACLE' : 'not reached'
@@ -454,6 +479,8 @@ export async function sweep(b: HttpClient, ops: readonly Operation[], seed: Tena
       return m.length > 0 ? m : seed.objects.map((o) => o.id)
     }
     const paths = new Map<string, boolean>()
+    // Search routes: each of A's ids and A's marker as the query; a hit naming any is a leak.
+    for (const q of QUERY_PROBES[`${op.method} ${op.path}`]?.(seed) ?? []) paths.set(`${op.path}?${q}`, false)
     if (op.params.length === 0) paths.set(op.path, false)
     else {
       // One call per candidate of the first parameter; the others take their best match.

@@ -36,6 +36,7 @@ export const PERMISSIONS = [
   'cases:approve',
   'market:read',
   'market:write',
+  'search:read',
   'vault:read',
   'vault:write',
   'vault:detokenize',
@@ -80,6 +81,7 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly string[]>> = {
     'reconciliation:*',
     'webhooks:*',
     'market:*',
+    'search:read',
     'screening:read',
     'screening:write',
     'parties:read',
@@ -97,6 +99,7 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly string[]>> = {
     'banking:read',
     'reconciliation:read',
     'market:read',
+    'search:read',
     'screening:*',
     'parties:read',
     'monitoring:*',
@@ -105,8 +108,8 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly string[]>> = {
     SELF,
   ],
   // Reads the audit log and the books; no personal data (screening, monitoring parties, payment customers).
-  auditor: ['audit:read', 'ledger:read', 'reconciliation:read', 'market:read', SELF],
-  read_only: ['ledger:read', 'market:read', SELF],
+  auditor: ['audit:read', 'ledger:read', 'reconciliation:read', 'market:read', 'search:read', SELF],
+  read_only: ['ledger:read', 'market:read', 'search:read', SELF],
 }
 
 /** True when the grants include the permission (exactly, by `area:*`, or by `*` unless explicit-only). */

@@ -81,6 +81,16 @@ const SEARCH = { table: 'party_search', column: 'bidx' }
 export const requestHash = (v: unknown): string =>
   createHash('sha256').update(JSON.stringify(v)).digest('hex')
 
+/**
+ * The blind index an identifier (passport, LEI, registration number) is found under: what search
+ * indexes and queries for parties' identifiers, so their plaintext never reaches a search index.
+ */
+export const partyIdentifierIndex = (fieldCipher: FieldCipher, tenant: string, value: string): Buffer =>
+  fieldCipher.blindIndex(tenant, SEARCH, `id:${normalizeIdentifier(value)}`, {
+    bytes: 16,
+    normalize: (v) => v,
+  })
+
 export function createContext(deps: PartiesDeps): PartiesContext {
   const detailsField = deps.fieldCipher.field(PARTY_DETAILS_FIELD)
   const blind = (tenant: string, value: string): Buffer =>
@@ -93,7 +103,7 @@ export function createContext(deps: PartiesDeps): PartiesContext {
       `name:${normalizeName(name, kind === 'organisation' ? 'entity' : kind === 'person' ? 'person' : 'unknown').text}`,
     )
   const identifierKey = (tenant: string, value: string): Buffer =>
-    blind(tenant, `id:${normalizeIdentifier(value)}`)
+    partyIdentifierIndex(deps.fieldCipher, tenant, value)
   const ctx: PartiesContext = {
     ...deps,
     detailsField,

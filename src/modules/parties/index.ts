@@ -6,7 +6,7 @@
 export { createParties } from './parties.service.js'
 export type { Parties, PartyListFilter, PartyLink, CreatePartiesDeps } from './parties.service.js'
 export type { Actor, PartiesAuditPort, PartiesScreeningPort } from './context.js'
-export { PARTY_DETAILS_FIELD } from './context.js'
+export { PARTY_DETAILS_FIELD, partyIdentifierIndex } from './context.js'
 export type { CreatePartyInput, CreatePartyResult } from './onboard.js'
 export type { PartyPatch } from './change.js'
 export type { ScreenOutcome, ScreenTrigger } from './screen.js'

@@ -1,5 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
+import { fuzzystrmatch } from '@electric-sql/pglite/contrib/fuzzystrmatch'
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent'
 import { Kysely, PostgresDialect } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
@@ -60,7 +63,10 @@ export async function connect(opts: ConnectOptions): Promise<DbHandle> {
   // 'memory://' keeps the embedded database in memory (tests, demos).
   const inMemory = !opts.dataDir || opts.dataDir.startsWith('memory://')
   if (!inMemory && opts.dataDir) mkdirSync(opts.dataDir, { recursive: true })
-  const lite = inMemory || !opts.dataDir ? new PGlite() : new PGlite(opts.dataDir)
+  // The contrib extensions search uses (trigram similarity, accent folding, edit distance) ship with
+  // PGlite but must be loaded when the engine starts; a server has them as its contrib packages.
+  const extensions = { pg_trgm, unaccent, fuzzystrmatch }
+  const lite = new PGlite({ ...(inMemory || !opts.dataDir ? {} : { dataDir: opts.dataDir }), extensions })
   await lite.waitReady
   const db = new Kysely<Database>({ dialect: new PGliteDialect(lite) })
   return { db, engine: 'pglite', close: () => db.destroy() }

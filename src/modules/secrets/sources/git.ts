@@ -44,10 +44,17 @@ export async function* readBlobs(cwd: string, oids: readonly string[]): AsyncGen
   child.stdin.on('error', () => undefined)
   child.stdin.end(`${oids.join('\n')}\n`)
 
-  let buf: Buffer = Buffer.alloc(0)
+  // Chunks are kept in a list and joined once enough bytes for the next object have arrived, so a
+  // large blob costs one copy rather than one per 64 KB chunk.
+  const pending: Buffer[] = []
+  let pendingBytes = 0
   let need: { oid: string; size: number } | undefined
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
+    pending.push(chunk)
+    pendingBytes += chunk.length
+    if (need && pendingBytes < need.size + 1) continue
+    let buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes)
+    pending.length = 0
     for (;;) {
       if (!need) {
         const nl = buf.indexOf(0x0a)
@@ -62,6 +69,8 @@ export async function* readBlobs(cwd: string, oids: readonly string[]): AsyncGen
       buf = buf.subarray(need.size + 1)
       need = undefined
     }
+    if (buf.length > 0) pending.push(buf)
+    pendingBytes = buf.length
   }
   const code = await exited
   if (code !== 0) throw secretsError('SECRETS_GIT_FAILED', `git cat-file --batch: ${stderr.trim()}`)

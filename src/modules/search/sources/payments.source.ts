@@ -1,0 +1,116 @@
+import { sql } from 'kysely'
+import type { Db } from '../../../shared/db/connect.js'
+import { currency, formatMinor } from '../../../shared/money.js'
+import { PAYMENT_EVENTS, SANDBOX_METHODS } from '../../payments/index.js'
+import { foldText, identifierKey, type SearchDocument } from '../search.js'
+import { keysOf, metadataText, refOf, type SearchSource } from './source.js'
+
+interface PaymentRow {
+  payment_id: string
+  status: string
+  amount: bigint | string
+  currency: string
+  payment_method: string
+  customer: string | null
+  description: string | null
+  metadata: unknown
+  gateway: string | null
+  gateway_ref: string | null
+  card_brand: string | null
+  created_at: Date
+  bin: string | null
+  last4: string | null
+}
+
+function amountText(amount: bigint, code: string): string {
+  try {
+    return formatMinor(amount, currency(code))
+  } catch {
+    return amount.toString()
+  }
+}
+
+/** A payment: id, amount, currency, card BIN and last four (vault or sandbox method), gateway reference, customer. */
+export function paymentDocument(tenant: string, r: PaymentRow): SearchDocument {
+  const amount = BigInt(r.amount)
+  const sandbox = SANDBOX_METHODS[r.payment_method]?.card
+  const last4 = r.last4 ?? sandbox?.last4 ?? null
+  const brand = r.card_brand ?? sandbox?.brand ?? null
+  const card = [brand, r.bin, last4 ? `•••• ${last4}` : null].filter(Boolean).join(' ')
+  const title = [
+    r.payment_id,
+    `${amountText(amount, r.currency)} ${r.currency}`,
+    card,
+    r.customer,
+    r.gateway_ref,
+  ]
+    .filter(Boolean)
+    .join(' · ')
+  return {
+    tenantId: tenant,
+    type: 'payment',
+    id: r.payment_id,
+    title,
+    body: foldText(
+      [r.payment_id, r.customer, r.description, r.gateway_ref, brand, r.bin, last4, metadataText(r.metadata)]
+        .filter(Boolean)
+        .join(' '),
+    ),
+    sealed: [],
+    keys: keysOf([r.payment_id, last4, r.bin, r.gateway_ref, r.customer], identifierKey),
+    occurredAt: new Date(r.created_at),
+    amount,
+    currency: r.currency,
+    attributes: { status: r.status, ...(r.gateway ? { gateway: r.gateway } : {}) },
+  }
+}
+
+const SELECT = sql`SELECT p.payment_id, p.status, p.amount, p.currency, p.payment_method, p.customer,
+    p.description, p.metadata, p.gateway, p.gateway_ref, p.card_brand, p.created_at, v.bin, v.last4
+  FROM payments p LEFT JOIN vault_cards v ON v.tenant_id = p.tenant_id AND v.token = p.payment_method`
+
+export function paymentsSource(db: Db): SearchSource {
+  const byPayment = refOf('paymentId')
+  return {
+    type: 'payment',
+    prunable: true,
+    topics: Object.fromEntries(
+      [
+        PAYMENT_EVENTS.created,
+        PAYMENT_EVENTS.authorized,
+        PAYMENT_EVENTS.captured,
+        PAYMENT_EVENTS.failed,
+        PAYMENT_EVENTS.canceled,
+        PAYMENT_EVENTS.refundSucceeded,
+        PAYMENT_EVENTS.disputeOpened,
+        PAYMENT_EVENTS.disputeWon,
+        PAYMENT_EVENTS.disputeLost,
+      ].map((t) => [t, byPayment]),
+    ),
+    async refresh(tenant, ids) {
+      const r = await sql<PaymentRow>`${SELECT}
+        WHERE p.tenant_id = ${tenant} AND p.payment_id = ANY(${ids}::text[])`.execute(db)
+      const found = new Set(r.rows.map((x) => x.payment_id))
+      return {
+        upsert: r.rows.map((x) => paymentDocument(tenant, x)),
+        removed: ids.filter((id) => !found.has(id)),
+      }
+    },
+    async scan(tenant, after, limit) {
+      const r = await sql<PaymentRow>`${SELECT}
+        WHERE p.tenant_id = ${tenant} AND p.payment_id > ${after ?? ''}
+        ORDER BY p.payment_id LIMIT ${limit}`.execute(db)
+      const last = r.rows[r.rows.length - 1]
+      return {
+        docs: r.rows.map((x) => paymentDocument(tenant, x)),
+        ...(r.rows.length === limit && last ? { next: last.payment_id } : {}),
+      }
+    },
+    async count(tenant) {
+      const r = await sql<{
+        n: string | number | bigint
+      }>`SELECT count(*) AS n FROM payments WHERE tenant_id = ${tenant}`.execute(db)
+      return Number(r.rows[0]?.n ?? 0)
+    },
+  }
+}
