@@ -26,6 +26,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/operators': 'operators:admin',
   'GET /v1/operators': 'operators:admin',
   'POST /v1/operators/:id/unlock': 'operators:admin',
+  'POST /v1/operators/:id/mfa/reset': 'operators:admin',
   // Offboarding and account changes (the handler also checks the caller holds the operator's role)
   'POST /v1/operators/:id/disable': 'operators:admin',
   'PUT /v1/operators/:id/role': 'operators:admin',

@@ -88,7 +88,7 @@ describe('operator console in Chromium', () => {
       expect(page.url()).toBe(`${c.url}/console/cases`)
       await expect
         .poll(() => page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents())
-        .toEqual(['Cases', 'Payments'])
+        .toEqual(['Cases', 'Payments', 'Monitoring', 'Admin'])
       await page.screenshot({ path: shot('cases-queue.png') })
       expect(await seriousViolations(page)).toEqual([])
       // Shareable URL: the unassigned view, opened directly, lists it with its tab marked current.
@@ -137,7 +137,7 @@ describe('operator console in Chromium', () => {
   )
 
   it.skipIf(!HAS_CHROMIUM)(
-    'shows a role only what it may use: an auditor gets neither cases nor payments',
+    'shows a role only what it may use: an auditor gets the audit checkpoint, neither cases nor payments',
     { timeout: 120_000 },
     async () => {
       // Auditors need no second factor (they read no personal data and move no money).
@@ -152,9 +152,17 @@ describe('operator console in Chromium', () => {
       await page.getByLabel('Password').fill(PASSWORD)
       await page.getByRole('button', { name: 'Sign in' }).click()
       await page.getByRole('button', { name: 'Sign out' }).waitFor()
-      expect(await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').count()).toBe(0)
+      expect(
+        await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents(),
+      ).toEqual(['Admin'])
       await page.getByRole('heading', { name: 'Not found' }).waitFor()
       expect(await page.getByRole('button', { name: /^Refund/ }).count()).toBe(0)
+      // Admin holds only what the auditor may read: the audit checkpoint, not operators or keys.
+      await page.getByRole('link', { name: 'Admin' }).click()
+      await page.getByRole('button', { name: 'Verify' }).waitFor()
+      expect(
+        await page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link').allTextContents(),
+      ).toEqual(['Audit'])
       await page.close()
     },
   )
@@ -221,6 +229,101 @@ describe('operator console in Chromium', () => {
       const sar = await c.call('GET', `/v1/cases/${caseId}/sar`)
       expect(sar.version).toBe(2)
       expect((sar.draft as { narrative: { why: string } }).narrative.why).toContain('consecutive days')
+      await page.close()
+    },
+  )
+  it.skipIf(!HAS_CHROMIUM)(
+    'an admin manages operators, API keys and verifies the audit checkpoint; an analyst is offered no admin screen and the API refuses it',
+    { timeout: 180_000 },
+    async () => {
+      const totp = await enrolledOperator(c, 'ada.admin@example.com', 'admin')
+      await enrolledOperator(c, 'dora.lost.phone@example.com', 'analyst')
+      const page = await c.browser.newPage({ viewport: { width: 1200, height: 800 } })
+      page.on('dialog', (d) => void d.accept())
+      await signIn(page, c, '/admin/operators', 'ada.admin@example.com', totp)
+      await page.getByRole('heading', { name: 'Operators' }).waitFor()
+      await page.getByLabel('Email', { exact: true }).fill('nina.new@example.com')
+      await page.getByLabel('Initial password').fill(PASSWORD)
+      await page.getByLabel('Role').selectOption('analyst')
+      await page.getByRole('button', { name: 'Create operator' }).click()
+      await page.getByRole('cell', { name: 'nina.new@example.com', exact: true }).waitFor()
+      await page.getByRole('button', { name: 'Unlock nina.new@example.com' }).click()
+      await expect.poll(() => page.getByRole('status').textContent()).toBe('nina.new@example.com unlocked.')
+      // Dora lost her phone: her factor is reset, so her next sign-in enrols again.
+      await page.getByRole('button', { name: 'Reset MFA of dora.lost.phone@example.com' }).click()
+      await expect
+        .poll(() => page.getByRole('row', { name: /dora\.lost\.phone/ }).textContent())
+        .toContain('not enrolled')
+      expect(await seriousViolations(page)).toEqual([])
+      await page.screenshot({ path: shot('admin-operators.png'), fullPage: true })
+
+      await page.getByRole('link', { name: 'API keys' }).click()
+      await page.getByLabel('Key name').fill('reporting')
+      await page.getByLabel(/^Scopes/).fill('payments:read ledger:read')
+      await page.getByRole('button', { name: 'Create key' }).click()
+      const key = (await page.getByTestId('new-key').textContent())!
+      expect(
+        (await fetch(`${c.url}/v1/payments`, { headers: { authorization: `Bearer ${key}` } })).status,
+      ).toBe(200)
+      await page.getByRole('button', { name: 'Revoke reporting' }).click()
+      await expect
+        .poll(
+          async () =>
+            (await fetch(`${c.url}/v1/payments`, { headers: { authorization: `Bearer ${key}` } })).status,
+        )
+        .toBe(401)
+      expect(await seriousViolations(page)).toEqual([])
+
+      await page.getByRole('link', { name: 'Audit' }).click()
+      await page.getByRole('button', { name: 'Verify' }).click()
+      await expect.poll(() => page.getByRole('status').textContent()).toMatch(/^Signature valid: \d+ entries/)
+      await page.screenshot({ path: shot('admin-audit.png') })
+      expect(await seriousViolations(page)).toEqual([])
+      await page.getByRole('button', { name: 'Sign out' }).click()
+
+      // An analyst: no Admin link, the address shows nothing, and the API refuses with the session's token.
+      const analyst = await enrolledOperator(c, 'carl.analyst@example.com', 'analyst')
+      await signIn(page, c, '/admin/operators', 'carl.analyst@example.com', analyst)
+      await page.getByRole('heading', { name: 'Not found' }).waitFor()
+      expect(
+        await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents(),
+      ).toEqual(['Cases', 'Payments', 'Monitoring'])
+      const session = await page.evaluate(() =>
+        (
+          globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }
+        ).sessionStorage.getItem('moneta.session'),
+      )
+      for (const path of ['/v1/operators', '/v1/api-keys', '/v1/audit/checkpoint'])
+        expect(
+          (await fetch(`${c.url}${path}`, { headers: { authorization: `Bearer ${session}` } })).status,
+        ).toBe(403)
+      await page.close()
+    },
+  )
+
+  it.skipIf(!HAS_CHROMIUM)(
+    'the CEL editor shows the validator’s error at its line and column as you type',
+    { timeout: 120_000 },
+    async () => {
+      await theCase() // leaves an active structuring rule set
+      const totp = await enrolledOperator(c, 'rita.rules@example.com', 'analyst')
+      const page = await c.browser.newPage({ viewport: { width: 1200, height: 900 } })
+      await signIn(page, c, '/monitoring', 'rita.rules@example.com', totp)
+      const editor = page.getByRole('textbox', { name: /^Condition of / }).first()
+      await editor.waitFor()
+      await expect.poll(() => page.getByTestId('validation').textContent()).toBe('Valid')
+      await editor.fill('txn.amount >= 100 &&\n  txn.currency ==')
+      await expect.poll(() => page.getByTestId('validation').textContent()).toBe('1 problem(s)')
+      const problem = page.locator('ul.problems li').first()
+      expect(await problem.textContent()).toMatch(/^line 2, column 18: /)
+      expect(await editor.getAttribute('aria-invalid')).toBe('true')
+      await page.screenshot({ path: shot('monitoring-cel.png'), fullPage: true })
+      expect(await seriousViolations(page)).toEqual([])
+      // Fixed: valid again, and saved as a new draft version that the list then shows.
+      await editor.fill('txn.amount >= 100 &&\n  txn.currency == "USD"')
+      await expect.poll(() => page.getByTestId('validation').textContent()).toBe('Valid')
+      await page.getByRole('button', { name: 'Save as new draft' }).click()
+      await expect.poll(() => page.getByRole('cell', { name: 'draft' }).count()).toBeGreaterThan(0)
       await page.close()
     },
   )

@@ -1,17 +1,22 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
+import { Admin, adminSections } from './admin/Admin'
 import { api, can, token, type Session } from './api'
 import { CaseView } from './CaseView'
 import { CasesQueue } from './CasesQueue'
 import { Link } from './components'
+import { IdleWarning } from './IdleWarning'
+import { Monitoring } from './monitoring/Monitoring'
 import { Payments } from './Payments'
 import { navigate, useLocation } from './router'
 import { SignIn } from './SignIn'
 
 /** Screens and the permission each needs: a screen the role cannot use is not offered. */
-const SCREENS = [
-  { path: '/cases', label: 'Cases', permission: 'cases:read' },
-  { path: '/payments', label: 'Payments', permission: 'payments:read' },
-] as const
+const SCREENS: readonly { path: string; label: string; allowed: (s: Session) => boolean }[] = [
+  { path: '/cases', label: 'Cases', allowed: (s) => can(s, 'cases:read') },
+  { path: '/payments', label: 'Payments', allowed: (s) => can(s, 'payments:read') },
+  { path: '/monitoring', label: 'Monitoring', allowed: (s) => can(s, 'monitoring:read') },
+  { path: '/admin', label: 'Admin', allowed: (s) => adminSections(s).length > 0 },
+]
 
 export function App() {
   const [session, setSession] = useState<Session | null>(null)
@@ -43,7 +48,7 @@ export function App() {
   if (!checked) return <p class="loading">Loading…</p>
   if (!session) return <SignIn onSignedIn={() => void load()} />
 
-  const screens = SCREENS.filter((s) => can(session, s.permission))
+  const screens = SCREENS.filter((s) => s.allowed(session))
   const signOut = async () => {
     await api('POST', '/v1/auth/logout').catch(() => undefined)
     token.clear()
@@ -69,6 +74,9 @@ export function App() {
           Sign out
         </button>
       </header>
+      {session.idleTimeoutSeconds ? (
+        <IdleWarning idleSeconds={session.idleTimeoutSeconds} onExpired={() => void signOut()} />
+      ) : null}
       <main>
         {route(
           loc.path,
@@ -88,6 +96,11 @@ function route(path: string, query: URLSearchParams, session: Session, allowed: 
   if (path === '/cases' && allowed.includes('/cases')) return <CasesQueue query={query} session={session} />
   if (path === '/payments' && allowed.includes('/payments'))
     return <Payments query={query} canRefund={can(session, 'payments:write')} />
+  const adminMatch = /^\/admin(?:\/([a-z-]+))?$/.exec(path)
+  if (adminMatch && allowed.includes('/admin'))
+    return <Admin section={adminMatch[1] ?? ''} query={query} session={session} />
+  if (path === '/monitoring' && allowed.includes('/monitoring'))
+    return <Monitoring query={query} canWrite={can(session, 'monitoring:write')} />
   if (path === '/' || path === '') {
     const first = allowed[0]
     return first ? <Redirect to={first} /> : <p>Your role has no console screens yet.</p>

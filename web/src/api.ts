@@ -38,6 +38,7 @@ export async function api<T>(
     credentials: 'omit',
     ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
   })
+  if (bearer && bearer === token.get() && res.status !== 401) activity.last = Date.now()
   if (res.status === 204) return undefined as T
   const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } }
   if (!res.ok) {
@@ -57,7 +58,12 @@ export interface Session {
   readonly scopes: readonly string[]
   readonly mfaEnrollmentRequired: boolean
   readonly expiresAt: string | null
+  /** An operator session ends after this long without a request (null for API keys). */
+  readonly idleTimeoutSeconds?: number | null
 }
+
+/** When this tab last reached the API with its session: every answered request restarts the idle clock. */
+export const activity = { last: Date.now() }
 
 /**
  * Whether the session's grants include a permission (as src/modules/auth/permissions.ts: exact,

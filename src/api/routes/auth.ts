@@ -115,6 +115,9 @@ export function registerAuthRoutes(app: ApiApp, services: AppServices): void {
             scopes: Type.Array(Type.String()),
             mfaEnrollmentRequired: Type.Boolean(),
             expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+            idleTimeoutSeconds: Type.Union([Type.Integer(), Type.Null()], {
+              description: 'An operator session ends after this long without a request (null for API keys)',
+            }),
           }),
         },
       },
@@ -131,6 +134,7 @@ export function registerAuthRoutes(app: ApiApp, services: AppServices): void {
         scopes: [...p.scopes],
         mfaEnrollmentRequired: p.mfaEnrollmentRequired ?? false,
         expiresAt: p.expiresAt?.toISOString() ?? null,
+        idleTimeoutSeconds: p.kind === 'session' ? Math.round(services.config.auth.sessionIdleMs / 1000) : null,
       }
     },
   )
@@ -224,6 +228,23 @@ export function registerAuthRoutes(app: ApiApp, services: AppServices): void {
     },
     async (req, reply) => {
       await auth.unlockOperator(tenantOf(req), req.params.id, principalOf(req).actor)
+      return reply.status(204).send(null)
+    },
+  )
+
+  app.post(
+    '/v1/operators/:id/mfa/reset',
+    {
+      schema: {
+        tags: ['auth'],
+        summary:
+          "Reset an operator's second factor (a lost phone): their sessions end and the next sign-in enrols again",
+        params: IdParams,
+        response: { 204: Type.Null(), 404: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      await auth.resetMfa(tenantOf(req), req.params.id, principalOf(req).actor)
       return reply.status(204).send(null)
     },
   )

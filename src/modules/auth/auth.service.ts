@@ -226,6 +226,8 @@ export function createAuth(deps: AuthDeps): Auth {
     },
 
     async resetMfa(tenant, operatorId, actor) {
+      // Another tenant's operator id answers 404 like an unknown one (the reset itself is tenant-scoped).
+      await requireOperator(tenant, operatorId)
       await mfa.reset(tenant, operatorId)
       await sessions.revokeAll(tenant, operatorId)
       record({ tenant, actor, action: 'auth.mfa.reset', resource: operatorId, origin: originOf(actor) })
