@@ -42,6 +42,7 @@ import {
 } from './modules/auth/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
+import { createAnalytics, type Analytics } from './modules/analytics/index.js'
 import { createSearch, loadInstrumentReferences, type Search } from './modules/search/index.js'
 import { searchEngineOf } from './search-engines.js'
 import { createBankingServices } from './banking-providers.js'
@@ -104,6 +105,8 @@ export interface AppServices {
   readonly lists: ListRefresher
   /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
   readonly cases: Cases
+  /** Fraud analytics: Parquet export and DuckDB queries (docs/analytics.md). */
+  readonly analytics: Analytics
   /** Search over parties, payments, ledger, counterparties, instruments; kept current from events (docs/search.md). */
   readonly search: Search
   /** Recurring billing: products, prices, subscriptions, invoices in the ledger, saved methods, dunning (docs/billing.md). */
@@ -463,6 +466,11 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     parties,
     lists,
     cases,
+    analytics: createAnalytics({
+      db: db.db,
+      dir: config.analytics.dir,
+      duck: { threads: config.analytics.threads || undefined, memoryLimit: config.analytics.memoryLimit },
+    }),
     search,
     billing,
   }
@@ -584,6 +592,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         prune.unref()
         timers.push(prune)
       }
+      // Fraud analytics: an export round every MONETA_ANALYTICS_EXPORT_MS (a busy lease means another process exports).
+      if (config.analytics.exportMs > 0) {
+        timers.push(
+          everyWithoutOverlap(
+            config.analytics.exportMs,
+            () => services.analytics.exportOnce(),
+            (err: unknown) => services.logger.warn({ err }, 'analytics export round failed'),
+          ),
+        )
+      }
       // Outbox relay and the market alert consumer (`moneta worker` runs the same without the API).
       services.events
         .start()
@@ -663,6 +681,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       await services.search.engine.close()
       await services.ledger.close()
       await services.audit.close()
+      services.analytics.close()
       await services.db.close()
     },
   }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { redactUrl } from './shared/db/connect.js'
 
 /**
@@ -58,6 +59,8 @@ export interface Config {
   readonly lists: ListsConfig
   /** Where the settings came from, for `moneta pci report` (PCI DSS 8.6.2: no secret in a plain file). */
   readonly provenance: ConfigProvenance
+  /** Fraud analytics (docs/analytics.md): Parquet export directory, DuckDB resources, export interval. */
+  readonly analytics: AnalyticsConfig
   /** Recurring billing (docs/billing.md): the worker's run interval and the run's batch size. */
   readonly billing: { readonly runIntervalMs: number; readonly batchSize: number }
   /** Search (docs/search.md): the engine and its address, instrument reference data. */
@@ -95,6 +98,17 @@ export const SECRET_SETTINGS: readonly string[] = [
   'MONETA_PLAID_SECRET',
   'MONETA_TELLER_SIGNING_SECRET',
 ]
+
+export interface AnalyticsConfig {
+  /** MONETA_ANALYTICS_DIR (default <dataDir>/analytics): Parquet files, partitioned by tenant and day. */
+  readonly dir: string
+  /** MONETA_ANALYTICS_THREADS: DuckDB worker threads (0 = one per core). */
+  readonly threads: number
+  /** MONETA_ANALYTICS_MEMORY_LIMIT, e.g. "2GB" (DuckDB spills beyond it); unset = DuckDB's default. */
+  readonly memoryLimit: string | undefined
+  /** MONETA_ANALYTICS_EXPORT_MS: export round interval in the worker; 0 (default) = only `moneta analytics export`. */
+  readonly exportMs: number
+}
 
 export interface CasesConfig {
   /** Alert sources that open cases (MONETA_CASES_SOURCES; default all three). */
@@ -268,6 +282,10 @@ const FILE_KEYS: Record<string, string> = {
   HOST: 'host',
   DATABASE_URL: 'databaseUrl',
   MONETA_DATA_DIR: 'dataDir',
+  MONETA_ANALYTICS_DIR: 'analyticsDir',
+  MONETA_ANALYTICS_THREADS: 'analyticsThreads',
+  MONETA_ANALYTICS_MEMORY_LIMIT: 'analyticsMemoryLimit',
+  MONETA_ANALYTICS_EXPORT_MS: 'analyticsExportMs',
   MONETA_DB_POOL_SIZE: 'dbPoolSize',
   MONETA_API_KEY: 'apiKey',
   REDIS_URL: 'redisUrl',
@@ -531,6 +549,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(get('MONETA_TRUST_PROXY')),
     banking: bankingConfig(get, int, bool, problems, env.NODE_ENV === 'production'),
     cases: casesConfig(get, problems),
+    analytics: {
+      dir: analyticsDir(get('MONETA_ANALYTICS_DIR'), get('MONETA_DATA_DIR')),
+      threads: int('MONETA_ANALYTICS_THREADS', 0, 0, 256),
+      memoryLimit: memoryLimit(get('MONETA_ANALYTICS_MEMORY_LIMIT'), problems),
+      exportMs: int('MONETA_ANALYTICS_EXPORT_MS', 0, 0, 86_400_000),
+    },
     lists: listsConfig(get, int, problems),
     provenance: { configFile, secretsFromFile: secretsFromFile(env, file), nodeEnv: env.NODE_ENV },
     search: searchConfig(get, problems),
@@ -795,6 +819,22 @@ function searchConfig(get: (name: string) => string | undefined, problems: strin
 }
 
 const CASE_SOURCES = ['monitoring', 'screening', 'market'] as const
+
+/** Beside the embedded database; an in-memory database (tests, demos) gets a per-process temporary one. */
+function analyticsDir(dir: string | undefined, dataDir: string | undefined): string {
+  if (dir) return resolve(dir)
+  if (dataDir?.startsWith('memory://')) return join(tmpdir(), `moneta-analytics-${process.pid}`)
+  return resolve(dataDir ?? '.moneta', 'analytics')
+}
+
+function memoryLimit(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(raw.trim())) {
+    problems.push(`MONETA_ANALYTICS_MEMORY_LIMIT must look like 512MB or 2GB, got "${raw}".`)
+    return undefined
+  }
+  return raw.trim()
+}
 
 function casesConfig(get: (name: string) => string | undefined, problems: string[]): CasesConfig {
   const rawSources = get('MONETA_CASES_SOURCES')

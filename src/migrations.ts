@@ -15,6 +15,7 @@ import { partiesMigrations } from './modules/parties/index.js'
 import { casesMigrations } from './modules/cases/index.js'
 import { searchMigrations } from './modules/search/index.js'
 import { billingMigrations } from './modules/billing/index.js'
+import { analyticsMigrations } from './modules/analytics/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
 export const allMigrations: readonly NamedMigrations[] = [
@@ -36,6 +37,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   casesMigrations,
   searchMigrations,
   billingMigrations,
+  analyticsMigrations,
 ]
 
 /** SQL functions re-applied (CREATE OR REPLACE) on every migrate; see migrateToLatest. */

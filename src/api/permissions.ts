@@ -107,6 +107,10 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/parties/:id/decisions': 'screening:decide',
   'GET /v1/parties/:id/links': 'parties:read',
 
+  // Fraud analytics over the caller's tenant's exported data (account, card, device and IP keys)
+  'GET /v1/analytics/queries': 'analytics:read',
+  'POST /v1/analytics/queries/:name': 'analytics:read',
+
   // Compliance cases (personal data; approving a four-eyes closing needs cases:approve)
   'GET /v1/cases': 'cases:read',
   'GET /v1/cases/labels': 'cases:read',

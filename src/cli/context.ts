@@ -17,6 +17,7 @@ export async function withServices<T>(fn: (services: AppServices) => Promise<T>)
     return await fn(services)
   } finally {
     await services.ledger.close()
+    services.analytics.close()
     await services.db.close()
   }
 }

@@ -17,6 +17,7 @@ import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
 import { registerPartiesCommands } from './commands/parties.js'
+import { registerAnalyticsCommands } from './commands/analytics.js'
 import { registerSearchCommands } from './commands/search.js'
 import { registerBillingCommands } from './commands/billing.js'
 import { registerSecretsCommands } from './commands/secrets.js'
@@ -44,6 +45,7 @@ registerAttackCommands(program)
 registerBankingCommands(program)
 registerCasesCommands(program)
 registerPartiesCommands(program)
+registerAnalyticsCommands(program)
 registerSearchCommands(program)
 registerBillingCommands(program)
 registerSecretsCommands(program)

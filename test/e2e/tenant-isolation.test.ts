@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   badOutcome,
@@ -27,8 +30,17 @@ for (const target of testDbTargets()) {
     let probes: Probe[]
     let before: Map<string, string>
     let after: Map<string, string>
+    let analyticsDir: string
     beforeAll(async () => {
-      t = await createTestApp(target, { env: { MONETA_RATE_LIMIT_PER_KEY: '1000000' } })
+      analyticsDir = mkdtempSync(join(tmpdir(), 'moneta-isolation-analytics-'))
+      t = await createTestApp(target, {
+        // the export worker runs often, so A's monitored transaction reaches the fraud queries
+        env: {
+          MONETA_RATE_LIMIT_PER_KEY: '1000000',
+          MONETA_ANALYTICS_EXPORT_MS: '300',
+          MONETA_ANALYTICS_DIR: analyticsDir,
+        },
+      })
       // Some objects only exist once a worker has made them (a case opens when the monitoring alert
       // reaches the cases consumer), as in `moneta start`.
       t.app.startWorkers()
@@ -41,7 +53,10 @@ for (const target of testDbTargets()) {
       probes = await sweep(b, ops, seed)
       after = await snapshot(a, seed)
     }, 300_000)
-    afterAll(async () => t.close())
+    afterAll(async () => {
+      await t.close()
+      rmSync(analyticsDir, { recursive: true, force: true })
+    })
 
     it('made one object of each kind in tenant A through the API', () => {
       expect(seed.failures).toEqual([])
@@ -62,6 +77,7 @@ for (const target of testDbTargets()) {
         'bank transfer',
         'monitoring list',
         'monitoring label',
+        'fraud query',
         'search hit',
       ]) {
         expect(kinds).toContain(k)
@@ -85,10 +101,12 @@ for (const target of testDbTargets()) {
       const named = probes.filter((p) => p.matched)
       expect(named.length).toBeGreaterThan(30)
       // A PUT names its object itself: B may make its own list of that name, A's stays as it was.
+      // A fraud query's name is the same library in every tenant: B runs it over B's data only.
       const fine = (p: Probe) =>
         p.outcome === 'refused' ||
         p.outcome === 'not reached' ||
-        (p.op.method === 'PUT' && p.outcome === 'no A data')
+        (p.op.method === 'PUT' && p.outcome === 'no A data') ||
+        (p.op.path === '/v1/analytics/queries/{name}' && p.outcome === 'no A data')
       expect(named.filter((p) => !fine(p)).map((p) => p.line)).toEqual([])
       // Reads of A's objects are a plain "not found", never a validation error or a 200.
       const reads = named.filter((p) => p.op.method === 'GET')

@@ -20,6 +20,7 @@ import { registerOidcRoutes } from './oidc.js'
 import { registerBankingRoutes } from './banking.js'
 import { registerPartiesRoutes } from './parties.js'
 import { registerCaseRoutes } from './cases.js'
+import { registerAnalyticsRoutes } from './analytics.js'
 import { registerSearchRoutes } from './search.js'
 
 /** Every route module, registered in one place. */
@@ -45,5 +46,6 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerBankingRoutes(app, services)
   registerPartiesRoutes(app, services)
   registerCaseRoutes(app, services)
+  registerAnalyticsRoutes(app, services)
   registerSearchRoutes(app, services)
 }

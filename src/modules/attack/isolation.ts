@@ -31,6 +31,9 @@ function must(res: Exchange, what: string, ...ok: number[]): Exchange {
 
 const sampleListBody = (marker: string) => ({ items: [marker] })
 
+/** Parameters under which fan_out lists every sender, A's included if the tenant scope failed. */
+const FRAUD_QUERY_PROBE = { params: { min_counterparties: 1, limit: 100_000 } }
+
 const SEEDERS: Record<string, Seeder> = {
   async ledger(a, marker, add) {
     const ids = [1, 2].map(() => `atk_${randomBytes(6).toString('hex')}`)
@@ -305,6 +308,36 @@ const SEEDERS: Record<string, Seeder> = {
     )
     add({ kind: 'API key', resources: ['/v1/api-keys'], id: String(field(res, 'id')), readPath: undefined })
   },
+  // A monitored transaction whose accounts carry the marker, exported to Parquet by the export worker
+  // (MONETA_ANALYTICS_EXPORT_MS): B then runs the fraud query that would list those accounts.
+  async analytics(a, marker, add) {
+    must(
+      await a.request('POST', '/v1/monitoring/evaluate', {
+        body: {
+          id: `atk_fq_${marker.slice(-10)}`,
+          amount: '77',
+          currency: 'USD',
+          kind: 'transfer',
+          src: `${marker}_src`,
+          dst: `${marker}_dst`,
+          budgetMs: 10_000,
+        },
+      }),
+      'evaluate',
+      200,
+    )
+    for (let i = 0; i < 300; i++) {
+      const res = await a.request('POST', '/v1/analytics/queries/fan_out', { body: FRAUD_QUERY_PROBE })
+      if (JSON.stringify(res.body).includes(marker)) {
+        add({ kind: 'fraud query', resources: ['/v1/analytics/queries'], id: 'fan_out', readPath: undefined })
+        return
+      }
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    throw new Error(
+      'the transaction did not reach the analytics export within 30 s (is MONETA_ANALYTICS_EXPORT_MS set?)',
+    )
+  },
   // Last: its rule fires only on its own amount, so the seeders above never meet it.
   async cases(a, marker, add) {
     const rs = must(
@@ -437,6 +470,7 @@ function bodyFor(op: Operation, seed: TenantSeed): unknown {
   if (key === 'PATCH /v1/payments/{id}') return { metadata: { stolen: 'yes' } }
   if (key === 'PATCH /v1/accounts/{id}') return { metadata: { stolen: 'yes' } }
   if (key.endsWith('/capture') || key.endsWith('/refunds')) return { amount: '1' }
+  if (key === 'POST /v1/analytics/queries/{name}') return FRAUD_QUERY_PROBE
   return op.hasBody ? sampleBody(op.bodySchema) : undefined
 }
 

@@ -1,0 +1,66 @@
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { join } from 'node:path'
+import type { Db } from '../../shared/db/connect.js'
+import type { EngineName } from './dialect.js'
+import { openDuckDb, type DuckOptions } from './duckdb.js'
+import { createExportStore, type ExportCursor } from './export.store.js'
+import { createAnalyticsExporter, type ExportRound } from './exporter.js'
+import { createFraudQueries, listFraudQueries, type QueryResult, type QuerySummary } from './query.service.js'
+import { localSink, type ParquetSink } from './sink.js'
+
+/** Fraud analytics: the Parquet export and the query library over it (docs/analytics.md). */
+export interface Analytics {
+  readonly dir: string
+  queries(): readonly QuerySummary[]
+  /** Errors: ANALYTICS_UNKNOWN_QUERY · ANALYTICS_INVALID_PARAMS · ANALYTICS_INVALID_TENANT. */
+  query(
+    name: string,
+    tenantId: string,
+    params: Readonly<Record<string, unknown>>,
+    engine?: EngineName,
+  ): Promise<QueryResult>
+  /** One export round. Errors: ANALYTICS_EXPORT_BUSY · ANALYTICS_STORAGE_FAILED. */
+  exportOnce(onProgress?: (rows: number) => void): Promise<ExportRound>
+  exportStatus(): Promise<ExportCursor | null>
+  close(): void
+}
+
+export interface AnalyticsDeps {
+  readonly db: Db
+  /** Where the Parquet files live (and DuckDB reads them). */
+  readonly dir: string
+  /** Defaults to `<dir>/_staging` (same filesystem: publishing is a rename). */
+  readonly stagingDir?: string
+  /** Where files are published; default the local directory. An S3 mirror wraps it. */
+  readonly sink?: ParquetSink
+  readonly duck?: DuckOptions
+}
+
+export function createAnalytics(deps: AnalyticsDeps): Analytics {
+  // DuckDB opens on first use: commands and processes that never query pay nothing for it.
+  let duck: Promise<DuckDBInstance> | undefined
+  const getDuck = () => (duck ??= openDuckDb(deps.duck))
+  const sink = deps.sink ?? localSink(deps.dir)
+  const stagingDir = deps.stagingDir ?? join(deps.dir, '_staging')
+  const queries = createFraudQueries({ db: deps.db, duck: getDuck, dir: deps.dir })
+  const cursor = createExportStore(deps.db, 'default')
+  return {
+    dir: deps.dir,
+    queries: listFraudQueries,
+    query: (name, tenantId, params, engine = 'duckdb') => queries.run(name, tenantId, params, engine),
+    async exportOnce(onProgress) {
+      const exporter = createAnalyticsExporter({
+        db: deps.db,
+        duck: await getDuck(),
+        sink,
+        stagingDir,
+        ...(onProgress ? { onProgress } : {}),
+      })
+      return exporter.exportOnce()
+    },
+    exportStatus: () => cursor.read(),
+    close() {
+      if (duck) void duck.then((d) => d.closeSync())
+    },
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * What the export writes: one Parquet dataset per source table, partitioned by tenant and day
+ * (`<dataset>/tenant_id=<t>/day=<yyyy-mm-dd>/run-<high>_<i>.parquet`). Each column says how
+ * PostgreSQL renders it into the CSV staging file and what DuckDB type it becomes.
+ */
+export type ColumnType = 'text' | 'bigint' | 'int' | 'double' | 'timestamp'
+
+export interface Column {
+  /** Name in Parquet. */
+  readonly name: string
+  /** Expression over the source table's row (alias `s`). */
+  readonly source: string
+  readonly type: ColumnType
+}
+
+export interface Dataset {
+  readonly name: DatasetName
+  readonly table: string
+  /** The column whose UTC day names the partition. */
+  readonly dayOf: string
+  /** Rows change after insert: the export holds versions, readers keep the latest per key. */
+  readonly key?: readonly string[]
+  readonly columns: readonly Column[]
+}
+
+export type DatasetName = 'ledger_entries' | 'transactions' | 'alerts' | 'payments' | 'webhooks'
+
+const col = (name: string, type: ColumnType, source = name): Column => ({ name, source, type })
+
+export const DATASETS: readonly Dataset[] = [
+  {
+    name: 'ledger_entries',
+    table: 'ledger_entries',
+    dayOf: 'created_at',
+    columns: [
+      col('account_id', 'text'),
+      col('seq', 'bigint'),
+      col('transaction_id', 'text'),
+      col('leg', 'int'),
+      col('kind', 'text'),
+      col('side', 'text'),
+      col('currency', 'text'),
+      col('pending_delta', 'bigint'),
+      col('posted_delta', 'bigint'),
+      col('created_at', 'timestamp'),
+    ],
+  },
+  {
+    // Monitored transactions with the engine's decision (outcome, score): the fraud queries' main input.
+    name: 'transactions',
+    table: 'monitoring_transactions',
+    dayOf: 'at',
+    columns: [
+      col('txn_id', 'text'),
+      col('occurred_at', 'timestamp', 'at'),
+      col('amount', 'bigint'),
+      col('currency', 'text'),
+      col('kind', 'text'),
+      col('src', 'text'),
+      col('dst', 'text'),
+      col('src_country', 'text'),
+      col('dst_country', 'text'),
+      col('src_customer', 'text'),
+      col('dst_customer', 'text'),
+      col('device', 'text'),
+      col('card', 'text'),
+      col('ip', 'text', 'address'),
+      col('outcome', 'text'),
+      col('score', 'double'),
+    ],
+  },
+  {
+    name: 'alerts',
+    table: 'monitoring_alerts',
+    dayOf: 'at',
+    key: ['alert_id'],
+    columns: [
+      col('alert_id', 'text'),
+      col('rule_id', 'text'),
+      col('typology', 'text'),
+      col('subject', 'text'),
+      col('outcome', 'text'),
+      col('score', 'double'),
+      col('txn_id', 'text'),
+      col('occurred_at', 'timestamp', 'at'),
+      col('hits', 'int'),
+      col('status', 'text'),
+      col('updated_at', 'timestamp'),
+    ],
+  },
+  {
+    name: 'payments',
+    table: 'payments',
+    dayOf: 'created_at',
+    key: ['payment_id'],
+    columns: [
+      col('payment_id', 'text'),
+      col('status', 'text'),
+      col('amount', 'bigint'),
+      col('currency', 'text'),
+      col('payment_method', 'text'),
+      col('customer', 'text'),
+      // Platforms name the merchant in metadata; the cohort queries group by it.
+      col('merchant', 'text', `s.metadata->>'merchant'`),
+      col('gateway', 'text'),
+      col('card_brand', 'text'),
+      col('card_country', 'text'),
+      col('amount_captured', 'bigint'),
+      col('amount_refunded', 'bigint'),
+      col('amount_disputed', 'bigint'),
+      col('created_at', 'timestamp'),
+      col('updated_at', 'timestamp'),
+    ],
+  },
+  {
+    // Gateway webhooks as received (the raw body stays in PostgreSQL).
+    name: 'webhooks',
+    table: 'payment_webhook_inbox',
+    dayOf: 'received_at',
+    key: ['gateway', 'event_id'],
+    columns: [
+      col('gateway', 'text'),
+      col('event_id', 'text'),
+      col('event_type', 'text'),
+      col('vendor_type', 'text'),
+      col('payment_id', 'text'),
+      col('status', 'text'),
+      col('outcome', 'text'),
+      col('attempts', 'int'),
+      col('received_at', 'timestamp'),
+      col('processed_at', 'timestamp'),
+    ],
+  },
+]
+
+export const datasetNamed = (name: DatasetName): Dataset => DATASETS.find((d) => d.name === name)!
+
+const DUCK_TYPES: Record<ColumnType, string> = {
+  text: 'VARCHAR',
+  bigint: 'BIGINT',
+  int: 'INTEGER',
+  double: 'DOUBLE',
+  timestamp: 'TIMESTAMP',
+}
+
+export const duckType = (t: ColumnType): string => DUCK_TYPES[t]
+
+/** Every Parquet column, with the bookkeeping ones (tenant and day are partition directories). */
+export function parquetColumns(d: Dataset): readonly Column[] {
+  return [...d.columns, col('analytics_seq', 'bigint')]
+}

@@ -1,0 +1,76 @@
+import type { DatasetName } from './datasets.js'
+import type { ParamSpecs } from './params.js'
+
+export type EngineName = 'duckdb' | 'postgres'
+
+/**
+ * What differs between the two engines in a fraud query's SQL. A query is written once against
+ * these helpers; each engine then runs plain SQL of its own (the PostgreSQL text uses the source
+ * tables and their indexes, the DuckDB text the tenant's Parquet files).
+ */
+export interface Dialect {
+  readonly engine: EngineName
+  /** A relation with the dataset's Parquet columns, already limited to the caller's tenant. */
+  source(name: DatasetName): string
+  /** A typed placeholder for parameter `name`. */
+  param(name: string): string
+  /** An instant as `YYYY-MM-DDTHH:MM:SS.ffffffZ` text, identical on both engines. */
+  iso(expr: string): string
+  /** `YYYY-MM` of an instant (UTC). */
+  month(expr: string): string
+  /** Integer division of two integers, truncating. */
+  idiv(a: string, b: string): string
+  /** An interval of `expr` minutes / days (expr an integer). */
+  minutes(expr: string): string
+  days(expr: string): string
+  /** Text compared and ordered byte-wise (PostgreSQL's collation would order it otherwise). */
+  bytes(expr: string): string
+}
+
+/** Builds the PostgreSQL dialect; `bind` receives parameter names in placeholder order. */
+export function postgresDialect(
+  specs: ParamSpecs,
+  sources: (name: DatasetName) => string,
+): Dialect & { readonly order: string[] } {
+  const order: string[] = []
+  return {
+    engine: 'postgres',
+    order,
+    source: sources,
+    param(name) {
+      let i = order.indexOf(name)
+      if (i < 0) i = order.push(name) - 1
+      const type = specs[name]?.type
+      const n = `$${i + 1}`
+      if (type === undefined) return `${n}::text` // the tenant
+      return type === 'timestamp'
+        ? `(${n}::timestamp AT TIME ZONE 'UTC')`
+        : type === 'int'
+          ? `${n}::int`
+          : `${n}::bigint`
+    },
+    iso: (e) => `to_char((${e}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    month: (e) => `to_char((${e}) AT TIME ZONE 'UTC', 'YYYY-MM')`,
+    idiv: (a, b) => `((${a})::bigint / (${b})::bigint)`,
+    minutes: (e) => `make_interval(mins => (${e})::int)`,
+    days: (e) => `make_interval(days => (${e})::int)`,
+    bytes: (e) => `(${e}) COLLATE "C"`,
+  }
+}
+
+export function duckdbDialect(specs: ParamSpecs, sources: (name: DatasetName) => string): Dialect {
+  return {
+    engine: 'duckdb',
+    source: sources,
+    param(name) {
+      const type = specs[name]?.type
+      return `CAST($${name} AS ${type === 'timestamp' ? 'TIMESTAMP' : type === 'int' ? 'INTEGER' : 'BIGINT'})`
+    },
+    iso: (e) => `strftime(${e}, '%Y-%m-%dT%H:%M:%S.%fZ')`,
+    month: (e) => `strftime(${e}, '%Y-%m')`,
+    idiv: (a, b) => `((${a})::BIGINT // (${b})::BIGINT)`,
+    minutes: (e) => `to_minutes((${e})::BIGINT)`,
+    days: (e) => `to_days((${e})::INTEGER)`,
+    bytes: (e) => e,
+  }
+}

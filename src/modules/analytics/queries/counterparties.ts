@@ -1,0 +1,25 @@
+import type { Dialect } from '../dialect.js'
+import { defineQuery, inPeriod } from './query.js'
+
+/** Large transfers to a counterparty the sender never paid before (earlier = by time, then id). */
+export const firstCounterpartyLarge = defineQuery({
+  name: 'first_counterparty_large',
+  description: 'Transfers ≥ min_amount to a counterparty the sender had never paid before',
+  datasets: ['transactions'],
+  params: {
+    min_amount: { type: 'bigint', default: 500_000n, min: 1n, doc: 'minor units' },
+  },
+  sql: (d: Dialect) => {
+    const src = d.source('transactions')
+    return `
+SELECT t.txn_id, t.src, t.dst, t.amount, t.currency, ${d.iso('t.occurred_at')} AS occurred_at
+FROM ${src} t
+WHERE t.amount >= ${d.param('min_amount')} AND ${inPeriod(d, 't.occurred_at')}
+  AND NOT EXISTS (
+    SELECT 1 FROM ${src} p
+    WHERE p.src = t.src AND p.dst = t.dst
+      AND (p.occurred_at < t.occurred_at OR (p.occurred_at = t.occurred_at AND ${d.bytes('p.txn_id')} < ${d.bytes('t.txn_id')})))
+ORDER BY t.occurred_at, ${d.bytes('t.txn_id')}
+LIMIT ${d.param('limit')}`
+  },
+})

@@ -1,0 +1,117 @@
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { CompiledQuery } from 'kysely'
+import type { Db } from '../../shared/db/connect.js'
+import { duckdbDialect, postgresDialect, type EngineName } from './dialect.js'
+import { resolveParams, type ParamSpec, type ParamValue } from './params.js'
+import { FRAUD_QUERIES, fraudQuery } from './queries/catalogue.js'
+import { assertPartitionSafe, duckdbSource, postgresSource } from './sources.js'
+
+/** A result cell: integers as decimal strings (house rule for amounts), text, non-integral doubles, or null. */
+export type Cell = string | number | boolean | null
+export type ResultRow = Record<string, Cell>
+
+export interface QueryResult {
+  readonly query: string
+  readonly engine: EngineName
+  readonly params: Readonly<Record<string, string>>
+  /** Batches of rows as the engine produces them (DuckDB streams; PostgreSQL returns one batch). */
+  readonly batches: AsyncIterable<readonly ResultRow[]>
+}
+
+export interface QuerySummary {
+  readonly name: string
+  readonly description: string
+  readonly params: Readonly<Record<string, ParamSpec>>
+}
+
+export interface FraudQueries {
+  list(): readonly QuerySummary[]
+  /** Runs `name` for `tenantId` only. Errors: ANALYTICS_UNKNOWN_QUERY · ANALYTICS_INVALID_PARAMS · ANALYTICS_INVALID_TENANT. */
+  run(
+    name: string,
+    tenantId: string,
+    params: Readonly<Record<string, unknown>>,
+    engine?: EngineName,
+  ): Promise<QueryResult>
+}
+
+export interface FraudQueriesDeps {
+  readonly db: Db
+  /** Opened on first use (see analytics.service.ts). */
+  readonly duck: () => Promise<DuckDBInstance>
+  /** The Parquet directory the export writes. */
+  readonly dir: string
+}
+
+export function createFraudQueries(deps: FraudQueriesDeps): FraudQueries {
+  return {
+    list: listFraudQueries,
+    run(name, tenantId, raw, engine = 'duckdb') {
+      // Validation errors reject (not throw): callers await one promise either way.
+      try {
+        const q = fraudQuery(name)
+        const params = resolveParams(q.params, raw)
+        assertPartitionSafe(tenantId)
+        const shown = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]))
+        const batches =
+          engine === 'duckdb'
+            ? runDuck(
+                deps,
+                q.sql(duckdbDialect(q.params, (ds) => duckdbSource(deps.dir, tenantId, ds))),
+                params,
+              )
+            : runPostgres(deps.db, q, tenantId, params)
+        return Promise.resolve({ query: name, engine, params: shown, batches })
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)))
+      }
+    },
+  }
+}
+
+export const listFraudQueries = (): readonly QuerySummary[] =>
+  FRAUD_QUERIES.map((q) => ({ name: q.name, description: q.description, params: q.params }))
+
+async function* runDuck(
+  deps: FraudQueriesDeps,
+  text: string,
+  params: Record<string, ParamValue>,
+): AsyncIterable<ResultRow[]> {
+  const conn = await (await deps.duck()).connect()
+  try {
+    const used = Object.fromEntries(Object.entries(params).filter(([k]) => text.includes(`$${k}`)))
+    const result = await conn.stream(text, used)
+    for await (const rows of result.yieldRowObjectJs()) yield rows.map(normaliseRow)
+  } finally {
+    conn.closeSync()
+  }
+}
+
+async function* runPostgres(
+  db: Db,
+  q: ReturnType<typeof fraudQuery>,
+  tenantId: string,
+  params: Record<string, ParamValue>,
+): AsyncIterable<ResultRow[]> {
+  const d = postgresDialect(q.params, (ds) => postgresSource(ds, d.param('tenant')))
+  const text = q.sql(d)
+  const values = d.order.map((k) => (k === 'tenant' ? tenantId : String(params[k])))
+  const r = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, values))
+  yield r.rows.map(normaliseRow)
+}
+
+export function normaliseRow(row: Record<string, unknown>): ResultRow {
+  const out: ResultRow = {}
+  for (const [k, v] of Object.entries(row)) out[k] = normaliseCell(v)
+  return out
+}
+
+function normaliseCell(v: unknown): Cell {
+  if (v === null || v === undefined) return null
+  if (typeof v === 'bigint') return v.toString()
+  // PGlite hands int8 over as a number: integers become strings on both engines alike
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v
+  if (typeof v === 'string' || typeof v === 'boolean') return v
+  if (v instanceof Date) return v.toISOString()
+  return JSON.stringify(v)
+}

@@ -1,0 +1,40 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { analyticsError } from './analytics.errors.js'
+import { DATASETS, datasetNamed, duckType, parquetColumns, type DatasetName } from './datasets.js'
+
+/** Tenant ids become directory names; anything else could walk out of the tenant's partition. */
+const SAFE_TENANT = /^[A-Za-z0-9_-]{1,128}$/
+
+export function assertPartitionSafe(tenantId: string): void {
+  if (!SAFE_TENANT.test(tenantId)) throw analyticsError('ANALYTICS_INVALID_TENANT', JSON.stringify(tenantId))
+}
+
+const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`
+
+/**
+ * DuckDB relation over one tenant's Parquet files of a dataset: the path is the tenant scope (the
+ * files hold no other tenant's rows). Datasets whose rows change keep the latest version per key.
+ */
+export function duckdbSource(dir: string, tenantId: string, name: DatasetName): string {
+  assertPartitionSafe(tenantId)
+  const d = datasetNamed(name)
+  const tenantDir = join(dir, name, `tenant_id=${tenantId}`)
+  const hasFiles = existsSync(tenantDir) && readdirSync(tenantDir).length > 0
+  if (!hasFiles) {
+    const cols = parquetColumns(d).map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${c.name}`)
+    return `(SELECT ${cols.join(', ')} WHERE false)`
+  }
+  const files = `read_parquet(${quote(join(tenantDir, '*', '*.parquet'))}, hive_partitioning = false)`
+  if (!d.key) return files
+  return `(SELECT * FROM ${files} QUALIFY row_number() OVER (PARTITION BY ${d.key.join(', ')} ORDER BY analytics_seq DESC) = 1)`
+}
+
+/** PostgreSQL relation with the same columns, read from the source table for one tenant. */
+export function postgresSource(name: DatasetName, tenantParam: string): string {
+  const d = DATASETS.find((x) => x.name === name)!
+  const cols = parquetColumns(d).map(
+    (c) => `${/^\w+$/.test(c.source) ? `s.${c.source}` : c.source} AS ${c.name}`,
+  )
+  return `(SELECT ${cols.join(', ')} FROM ${d.table} s WHERE s.tenant_id = ${tenantParam})`
+}
