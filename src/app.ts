@@ -1,5 +1,5 @@
 import { sign } from 'node:crypto'
-import pino, { type Logger } from 'pino'
+import pino, { type Logger, type LoggerOptions } from 'pino'
 import { buildServer, type ApiApp } from './api/server.js'
 import { hostname } from 'node:os'
 import { describeConfig, type Config } from './config.js'
@@ -129,14 +129,14 @@ export interface CreateAppOptions {
   readonly workers?: boolean
 }
 
+/** The server's logger settings: level and redaction (`moneta pci report` probes them, PCI DSS 3.5.1). */
+export function serverLoggerOptions(config: Config): LoggerOptions {
+  return { level: config.logLevel, ...loggerRedaction(['*.apiKey', '*.password', '*.secret']) }
+}
+
 /** Opens storage, applies migrations and wires every module. */
 export async function createServices(config: Config, opts: CreateAppOptions = {}): Promise<AppServices> {
-  const logger =
-    opts.logger ??
-    pino({
-      level: config.logLevel,
-      ...loggerRedaction(['*.apiKey', '*.password', '*.secret']),
-    })
+  const logger = opts.logger ?? pino(serverLoggerOptions(config))
   const db = await connect({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -225,7 +225,12 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     outbox: events.outbox,
     audit,
     hashParams: { memoryKiB: config.auth.argon2MemoryKiB, passes: config.auth.argon2Passes, parallelism: 1 },
-    passwordPolicy: { minLength: config.auth.passwordMinLength, maxLength: 256, checkBreached: true },
+    passwordPolicy: {
+      minLength: config.auth.passwordMinLength,
+      maxLength: 256,
+      checkBreached: true,
+      requireLettersAndDigits: config.auth.passwordRequireLettersAndDigits,
+    },
     // Operators: counted until a success, doubling, the 5th lock in a row until an admin unlocks.
     operatorLockout: {
       ...DEFAULT_OPERATOR_LOCKOUT,

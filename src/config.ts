@@ -57,6 +57,8 @@ export interface Config {
   readonly cases: CasesConfig
   /** Sanctions list sources fetched on a schedule and by `moneta lists refresh` (docs/parties.md). */
   readonly lists: ListsConfig
+  /** Where the settings came from, for `moneta pci report` (PCI DSS 8.6.2: no secret in a plain file). */
+  readonly provenance: ConfigProvenance
   /** Fraud analytics (docs/analytics.md): Parquet export directory, DuckDB resources, export interval. */
   readonly analytics: AnalyticsConfig
   /** Recurring billing (docs/billing.md): the worker's run interval and the run's batch size. */
@@ -75,6 +77,27 @@ export interface SearchConfig {
   /** MONETA_SEARCH_INSTRUMENTS: CSV of instrument reference data (symbol,name,isin,cusip,figi). */
   readonly instrumentsFile: string | undefined
 }
+
+export interface ConfigProvenance {
+  /** The JSON config file read, if any. */
+  readonly configFile: string | undefined
+  /** Secret settings (by variable name) whose value came from the config file, not the environment. */
+  readonly secretsFromFile: readonly string[]
+  readonly nodeEnv: string | undefined
+}
+
+/** Settings that hold credentials: they belong in the environment (a secrets manager), never in a file. */
+export const SECRET_SETTINGS: readonly string[] = [
+  'MONETA_API_KEY',
+  'MONETA_MASTER_KEY',
+  'MONETA_SANDBOX_WEBHOOK_SECRET',
+  'MONETA_STRIPE_SECRET_KEY',
+  'MONETA_STRIPE_WEBHOOK_SECRET',
+  'MONETA_BRAINTREE_PRIVATE_KEY',
+  'MONETA_OIDC_CLIENT_SECRET',
+  'MONETA_PLAID_SECRET',
+  'MONETA_TELLER_SIGNING_SECRET',
+]
 
 export interface AnalyticsConfig {
   /** MONETA_ANALYTICS_DIR (default <dataDir>/analytics): Parquet files, partitioned by tenant and day. */
@@ -176,6 +199,8 @@ export interface OidcConfig {
 
 export interface AuthConfig {
   readonly passwordMinLength: number
+  /** At least one letter and one digit (PCI DSS 8.3.6); MONETA_PASSWORD_REQUIRE_LETTERS_AND_DIGITS. */
+  readonly passwordRequireLettersAndDigits: boolean
   /** Argon2id cost: memory (KiB) and passes; stored hashes are upgraded at the next sign-in. */
   readonly argon2MemoryKiB: number
   readonly argon2Passes: number
@@ -299,6 +324,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_BRAINTREE_API_URL: 'braintreeApiUrl',
   MONETA_RECONCILE_INTERVAL_MS: 'reconcileIntervalMs',
   MONETA_PASSWORD_MIN_LENGTH: 'passwordMinLength',
+  MONETA_PASSWORD_REQUIRE_LETTERS_AND_DIGITS: 'passwordRequireLettersAndDigits',
   MONETA_ARGON2_MEMORY_KIB: 'argon2MemoryKiB',
   MONETA_ARGON2_PASSES: 'argon2Passes',
   MONETA_SESSION_IDLE_MINUTES: 'sessionIdleMinutes',
@@ -346,28 +372,46 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_SEARCH_INSTRUMENTS: 'searchInstruments',
 }
 
-function readFile(env: NodeJS.ProcessEnv, problems: string[]): Record<string, unknown> {
+function readFile(
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): { values: Record<string, unknown>; path: string | undefined } {
+  const none = { values: {}, path: undefined }
   const explicit = env.MONETA_CONFIG_FILE
-  if (explicit === '') return {} // set but empty: no config file at all
+  if (explicit === '') return none // set but empty: no config file at all
   const path = resolve(explicit ?? 'moneta.config.json')
   if (!existsSync(path)) {
     if (explicit) problems.push(`MONETA_CONFIG_FILE points to ${path}, which does not exist.`)
-    return {}
+    return none
   }
   try {
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'))
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
-      return parsed as Record<string, unknown>
+      return { values: parsed as Record<string, unknown>, path }
     problems.push(`${path} must hold a JSON object.`)
   } catch (e) {
     problems.push(`${path} is not valid JSON: ${(e as Error).message}`)
   }
-  return {}
+  return none
+}
+
+/** Secret settings taken from the file (the environment, when set, wins). URLs count when they carry a password. */
+function secretsFromFile(env: NodeJS.ProcessEnv, file: Record<string, unknown>): string[] {
+  const fromFile = (name: string) =>
+    (env[name] === undefined || env[name] === '') && file[FILE_KEYS[name] ?? ''] != null
+  const urlWithPassword = (name: string) => {
+    const v = file[FILE_KEYS[name] ?? '']
+    return typeof v === 'string' && /^[a-z]+:\/\/[^/@]*:[^/@]+@/i.test(v)
+  }
+  return [
+    ...SECRET_SETTINGS.filter(fromFile),
+    ...['DATABASE_URL', 'REDIS_URL'].filter((n) => fromFile(n) && urlWithPassword(n)),
+  ]
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = []
-  const file = readFile(env, problems)
+  const { values: file, path: configFile } = readFile(env, problems)
   const known = new Set(Object.values(FILE_KEYS))
   for (const key of Object.keys(file)) {
     if (!known.has(key))
@@ -484,6 +528,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     auth: {
       passwordMinLength: int('MONETA_PASSWORD_MIN_LENGTH', 12, 8, 128),
+      passwordRequireLettersAndDigits: bool('MONETA_PASSWORD_REQUIRE_LETTERS_AND_DIGITS', true),
       argon2MemoryKiB: int('MONETA_ARGON2_MEMORY_KIB', 24_576, 1024, 4_194_304),
       argon2Passes: int('MONETA_ARGON2_PASSES', 3, 1, 20),
       // 15 minutes: PCI DSS v4.0.1 8.2.8 asks re-authentication after at most 15 minutes idle.
@@ -511,6 +556,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       exportMs: int('MONETA_ANALYTICS_EXPORT_MS', 0, 0, 86_400_000),
     },
     lists: listsConfig(get, int, problems),
+    provenance: { configFile, secretsFromFile: secretsFromFile(env, file), nodeEnv: env.NODE_ENV },
     search: searchConfig(get, problems),
     billing: {
       // 0 turns the worker's billing run off (the CLI's `moneta billing run` still works).

@@ -33,6 +33,14 @@ describe('password policy', () => {
     expect(check('margarethe-2026-xyz', 'margarethe@example.com')[0]).toMatch(/email/)
   })
 
+  it('asks for letters and digits (PCI DSS 8.3.6), unless the policy is relaxed', () => {
+    expect(check('violet-otter-harbour')).toEqual(['use both letters and digits'])
+    expect(check('4071-9932-5518-0067')).toEqual(['use both letters and digits'])
+    expect(
+      passwordProblems('violet-otter-harbour', { ...DEFAULT_PASSWORD_POLICY, requireLettersAndDigits: false }),
+    ).toEqual([])
+  })
+
   it('honours a configured minimum and can skip the list', () => {
     expect(passwordProblems('password', { minLength: 8, maxLength: 64, checkBreached: false })).toEqual([])
     expect(

@@ -81,9 +81,16 @@ export interface PasswordPolicy {
   readonly maxLength: number
   /** Reject passwords found in the bundled common-password list (data/common-passwords.txt). */
   readonly checkBreached: boolean
+  /** Require at least one letter and one digit (PCI DSS v4.0.1 8.3.6: "both numeric and alphabetic"). */
+  readonly requireLettersAndDigits?: boolean
 }
 
-export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = { minLength: 12, maxLength: 256, checkBreached: true }
+export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = {
+  minLength: 12,
+  maxLength: 256,
+  checkBreached: true,
+  requireLettersAndDigits: true,
+}
 
 let commonPasswords: ReadonlySet<string> | undefined
 
@@ -118,6 +125,8 @@ export function passwordProblems(password: string, policy: PasswordPolicy, email
     problems.push('it is too easy to guess')
   } else if (local && local.length >= 4 && lower.includes(local)) {
     problems.push('it must not contain your email name')
+  } else if (policy.requireLettersAndDigits && !(/\p{L}/u.test(password) && /\p{Nd}/u.test(password))) {
+    problems.push('use both letters and digits')
   }
   return problems
 }
