@@ -7,6 +7,8 @@ export interface SyntheticOptions {
   readonly rows: number
   /** Row numbers start after this (a second batch for the same tenant continues the first). */
   readonly offset?: number
+  /** The size of the whole data set when it is generated in batches (spreads time and accounts alike). */
+  readonly total?: number
   readonly seed?: number
 }
 
@@ -20,7 +22,7 @@ export async function generateFraudData(db: Db, o: SyntheticOptions): Promise<vo
   const n = o.rows
   const from = (o.offset ?? 0) + 1
   const to = (o.offset ?? 0) + n
-  const total = (o.offset ?? 0) + n
+  const total = o.total ?? (o.offset ?? 0) + n
   const seed = o.seed ?? 7
   const accounts = Math.max(500, Math.floor(total / 100))
   // sleepers wake every ~0.4 of the year whatever the size (each i % 10007 = 0 row is one's transfer)

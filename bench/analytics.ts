@@ -1,0 +1,157 @@
+/**
+ * `npm run bench -- analytics [--rows N] [--postgres URL] [--dir PATH] [--threads N] [--keep]`
+ *
+ * Generates N monitored transactions (plus N/10 payments and N/5 ledger entries) straight into
+ * PostgreSQL with generate_series, gives PostgreSQL the indexes a team answering these queries on
+ * it would create, exports everything to Parquet (export rows/s), then runs every fraud query on
+ * DuckDB and on PostgreSQL in the same run, checks the rows are identical and reports the speed-ups.
+ * The bench's rows are deleted and its Parquet directory removed at the end (unless --keep).
+ *
+ * Database: --postgres URL, else DATABASE_URL / MONETA_TEST_DATABASE_URL (a server: the comparison
+ * is against PostgreSQL, not the embedded PGlite).
+ */
+import { sql } from 'kysely'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  createAnalyticsExporter,
+  createFraudQueries,
+  generateFraudData,
+  localSink,
+  openDuckDb,
+  type ResultRow,
+} from '../src/modules/analytics/index.js'
+import { allMigrations, allRoutines } from '../src/migrations.js'
+import { connect } from '../src/shared/db/connect.js'
+import { migrateToLatest } from '../src/shared/db/migrate.js'
+import { newId } from '../src/shared/ids.js'
+
+const arg = (args: string[], name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? args[i + 1] : undefined
+}
+const log = (s: string) => process.stderr.write(`${s}\n`)
+
+/** Parameters under which each query finds a few hundred rows in the generated data, at any size. */
+const PARAMS: Record<string, Record<string, string>> = {
+  card_velocity: { window_minutes: '60', min_count: '10', limit: '1000' },
+  device_velocity: { window_minutes: '1440', min_count: '4', limit: '1000' },
+  ip_velocity: { window_minutes: '1440', min_count: '3', limit: '1000' },
+  fan_in: { min_counterparties: '125', limit: '1000' },
+  fan_out: { min_counterparties: '125', limit: '1000' },
+  short_cycles: { limit: '1000' },
+  merchant_ratios: { min_payments: '20', limit: '1000' },
+  first_counterparty_large: { limit: '1000' },
+  dormant_then_active: { limit: '1000' },
+}
+
+/** What a team running these on PostgreSQL would index (the OLTP schema has none of them). */
+const POSTGRES_INDEXES = [
+  `CREATE INDEX IF NOT EXISTS bench_mt_card ON monitoring_transactions (tenant_id, card, at)`,
+  `CREATE INDEX IF NOT EXISTS bench_mt_device ON monitoring_transactions (tenant_id, device, at)`,
+  `CREATE INDEX IF NOT EXISTS bench_mt_address ON monitoring_transactions (tenant_id, address, at)`,
+  `CREATE INDEX IF NOT EXISTS bench_mt_src ON monitoring_transactions (tenant_id, src, at)`,
+  `CREATE INDEX IF NOT EXISTS bench_mt_dst ON monitoring_transactions (tenant_id, dst, src)`,
+  `CREATE INDEX IF NOT EXISTS bench_mt_pair ON monitoring_transactions (tenant_id, src, dst, at)`,
+  `CREATE INDEX IF NOT EXISTS bench_mt_amount ON monitoring_transactions (tenant_id, amount)`,
+  `CREATE INDEX IF NOT EXISTS bench_pay_merchant ON payments (tenant_id, (metadata->>'merchant'))`,
+]
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t = performance.now()
+  const value = await fn()
+  return { ms: performance.now() - t, value }
+}
+
+async function collect(batches: AsyncIterable<readonly ResultRow[]>): Promise<ResultRow[]> {
+  const rows: ResultRow[] = []
+  for await (const b of batches) rows.push(...b)
+  return rows
+}
+
+export async function main(args: string[]): Promise<void> {
+  const rows = Number(arg(args, 'rows') ?? 10_000_000)
+  const url = arg(args, 'postgres') ?? process.env.DATABASE_URL ?? process.env.MONETA_TEST_DATABASE_URL
+  if (!url) throw new Error('bench analytics compares against a PostgreSQL server: pass --postgres URL or set DATABASE_URL')
+  const threads = Number(arg(args, 'threads') ?? 0)
+  const dir = arg(args, 'dir') ?? mkdtempSync(join(tmpdir(), 'moneta-bench-analytics-'))
+  const h = await connect({ databaseUrl: url, poolSize: 4 })
+  await migrateToLatest(h.db, allMigrations, allRoutines)
+  const duck = await openDuckDb(threads ? { threads } : {})
+  const tenant = newId('ten')
+  const exportKey = newId('bench')
+  try {
+    // The bench's export starts after everything already in the database: it exports only its rows.
+    await sql`INSERT INTO analytics_export_cursors (export_key, watermark)
+      SELECT ${exportKey}, CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM analytics_seq_gen`.execute(h.db)
+
+    const step = 1_000_000
+    const gen = await timed(async () => {
+      for (let offset = 0; offset < rows; offset += step) {
+        await generateFraudData(h.db, { tenantId: tenant, rows: Math.min(step, rows - offset), offset, total: rows })
+        log(`generated ${Math.min(offset + step, rows).toLocaleString('en')} / ${rows.toLocaleString('en')} transactions`)
+      }
+    })
+    log(`generation: ${(gen.ms / 1000).toFixed(1)} s`)
+    const idx = await timed(async () => {
+      for (const s of POSTGRES_INDEXES) await sql.raw(s).execute(h.db)
+      await sql`ANALYZE monitoring_transactions, payments, ledger_entries`.execute(h.db)
+    })
+    log(`PostgreSQL indexes + ANALYZE: ${(idx.ms / 1000).toFixed(1)} s`)
+
+    const exporter = createAnalyticsExporter({
+      db: h.db,
+      duck,
+      sink: localSink(join(dir, 'data')),
+      stagingDir: join(dir, 'staging'),
+      exportKey,
+      maxSpan: 1_000_000_000n,
+    })
+    const exp = await timed(() => exporter.exportOnce())
+    const exported = Object.values(exp.value.rows).reduce((a, b) => a + b, 0)
+    const exportRate = exported / (exp.ms / 1000)
+    log(`export: ${exported.toLocaleString('en')} rows in ${(exp.ms / 1000).toFixed(1)} s = ${Math.round(exportRate).toLocaleString('en')} rows/s`)
+
+    const q = createFraudQueries({ db: h.db, duck: () => Promise.resolve(duck), dir: join(dir, 'data') })
+    const speedups: number[] = []
+    let identical = true
+    for (const { name } of q.list()) {
+      const params = PARAMS[name] ?? {}
+      // one untimed DuckDB run reads the Parquet footers once, as a long-running process would have
+      await collect((await q.run(name, tenant, params, 'duckdb')).batches)
+      const d = await timed(async () => collect((await q.run(name, tenant, params, 'duckdb')).batches))
+      const p = await timed(async () => collect((await q.run(name, tenant, params, 'postgres')).batches))
+      const same = JSON.stringify(d.value) === JSON.stringify(p.value)
+      identical &&= same
+      const speedup = p.ms / d.ms
+      speedups.push(speedup)
+      log(
+        `${name.padEnd(26)} rows ${String(d.value.length).padStart(5)}  duckdb ${d.ms.toFixed(0).padStart(7)} ms  postgres ${p.ms.toFixed(0).padStart(8)} ms  ×${speedup.toFixed(1)}${same ? '' : '  RESULTS DIFFER'}`,
+      )
+    }
+    const geomean = Math.exp(speedups.reduce((a, s) => a + Math.log(s), 0) / speedups.length)
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'analytics',
+        rows,
+        queries: speedups.length,
+        geomean_speedup: Number(geomean.toFixed(2)),
+        min_speedup: Number(Math.min(...speedups).toFixed(2)),
+        identical,
+        export_rows_per_s: Math.round(exportRate),
+      })}\n`,
+    )
+  } finally {
+    if (!args.includes('--keep')) {
+      log('cleaning up the bench rows and Parquet files')
+      for (const t of ['monitoring_transactions', 'payments', 'ledger_entries'])
+        await sql`DELETE FROM ${sql.table(t)} WHERE tenant_id = ${tenant}`.execute(h.db)
+      await sql`DELETE FROM analytics_export_cursors WHERE export_key = ${exportKey}`.execute(h.db)
+      for (const s of POSTGRES_INDEXES) await sql.raw(`DROP INDEX IF EXISTS ${s.split(' ')[5]}`).execute(h.db)
+      rmSync(dir, { recursive: true, force: true })
+    }
+    duck.closeSync()
+    await h.close()
+  }
+}
