@@ -18,7 +18,7 @@ stop() {
 trap stop EXIT
 
 env PORT="$port" HOST=127.0.0.1 MONETA_DATA_DIR="$dir/data" MONETA_API_KEY="$key" \
-  MONETA_SANDBOX_WEBHOOK_SECRET="$whsec" DATABASE_URL= REDIS_URL= MONETA_CONFIG_FILE= LOG_LEVEL=warn \
+  MONETA_SANDBOX_WEBHOOK_SECRET="$whsec" MONETA_ANALYTICS_EXPORT_MS=300 DATABASE_URL= REDIS_URL= MONETA_CONFIG_FILE= LOG_LEVEL=warn \
   node bin/moneta.js start >"$dir/server.log" 2>&1 &
 server_pid=$!
 

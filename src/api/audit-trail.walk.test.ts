@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../../test/support/app.js'
 import { WALK_RECIPES } from '../../test/support/audit-walk-recipes.js'
@@ -28,7 +31,12 @@ describe('audit coverage walk over every mutating route', () => {
   let ops: Operation[]
   let actor: string
   beforeAll(async () => {
-    t = await createTestApp({ name: 'pglite' })
+    // The export worker runs often, so the analytics seeder's transaction reaches the fraud queries.
+    const analyticsDir = mkdtempSync(join(tmpdir(), 'moneta-walk-analytics-'))
+    t = await createTestApp(
+      { name: 'pglite' },
+      { env: { MONETA_ANALYTICS_EXPORT_MS: '300', MONETA_ANALYTICS_DIR: analyticsDir } },
+    )
     t.app.startWorkers() // some seeders wait for workers (alerts grouped into cases)
     await t.app.server.listen({ port: 0, host: '127.0.0.1' })
     const { port } = t.app.server.server.address() as AddressInfo

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROLE_GRANTS } from '../../src/modules/auth/index.js'
 import { fixedClock } from '../../src/shared/clock.js'
 import { newId } from '../../src/shared/ids.js'
 import { createTestApp, type TestApp } from '../support/app.js'
@@ -71,7 +72,8 @@ describeEachDb('privilege and offboarding (e2e)', (target) => {
         expect(r.statusCode, role).toBe(403)
         expect(r.json()).toMatchObject({ error: { code: 'GRANT_NOT_HELD' } })
       }
-      const enough = await key(['operators:admin', 'ledger:read', 'market:read', 'session:self'])
+      // Exactly the read_only role's grants (whatever modules add to it) plus operators:admin.
+      const enough = await key(['operators:admin', ...ROLE_GRANTS.read_only])
       await operator('read_only', email(), enough.key)
     })
 

@@ -138,6 +138,7 @@ describe('permissions', () => {
     expect(effectiveGrants('read_only', ['audit:read'])).toEqual([
       'ledger:read',
       'market:read',
+      'search:read',
       'session:self',
       'audit:read',
     ])

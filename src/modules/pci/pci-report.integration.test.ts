@@ -3,9 +3,9 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../../../test/support/app.js'
-import { describeEachDb } from '../../../test/support/db.js'
+import type { TestDbTarget } from '../../../test/support/db.js'
 import { serverLoggerOptions } from '../../app.js'
 import { ConfigError, loadConfig, type Config } from '../../config.js'
 import { fixedClock } from '../../shared/clock.js'
@@ -41,7 +41,12 @@ const failing = (facts: PciFacts): string[] =>
     .checks.filter((c) => c.status === 'fail')
     .map((c) => c.id)
 
-describeEachDb('moneta pci report', (target) => {
+// PGlite only: the report reads installation-wide state, and these tests start several apps (default,
+// weakened) that must not see each other's data keys and audit logs (signed with their own keys). On
+// PGlite each app has a database of its own; on a shared PostgreSQL server they would mix. A server
+// run needs one database per app (not done: see docs/pci.md).
+describe('moneta pci report [pglite]', () => {
+  const target: TestDbTarget = { name: 'pglite' }
   const clock = fixedClock(new Date('2026-03-01T09:00:00Z'))
   let t: TestApp
   let base: Omit<CollectDeps, 'config'> & { config: Config }
