@@ -65,7 +65,7 @@ describe('moneta attack detects a target that gives way', () => {
     const mass = report.checks.find((c) => c.id === 'mfa-guesses')!
     expect(mass.figures).toMatchObject({ attempted: 50, accepted: 50 })
     expect(formatTable(report)).toMatch(/^FAIL {2}mfa-guesses/m)
-  })
+  }, 120_000) // seeders poll an accept-everything target until their own waits end (the analytics one: 8 s)
 
   it('fails the keyed checks honestly when no API key is given', async () => {
     const p = await pushover()
