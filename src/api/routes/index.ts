@@ -23,6 +23,7 @@ import { registerCaseRoutes } from './cases.js'
 import { registerAnalyticsRoutes } from './analytics.js'
 import { registerSearchRoutes } from './search.js'
 import { registerBillingRoutes } from './billing.js'
+import { registerConsoleViewRoutes } from './console-views.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -50,4 +51,5 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerAnalyticsRoutes(app, services)
   registerSearchRoutes(app, services)
   registerBillingRoutes(app, services)
+  registerConsoleViewRoutes(app, services)
 }
