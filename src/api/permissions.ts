@@ -53,6 +53,10 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/transactions/:id': 'ledger:read',
   'POST /v1/transactions/:id/post': 'ledger:write',
   'POST /v1/transactions/:id/void': 'ledger:write',
+  // Console read views (ADR 1702): a sampled balance series, per-currency totals, the verify report
+  'GET /v1/accounts/:id/series': 'ledger:read',
+  'GET /v1/ledger/totals': 'ledger:read',
+  'GET /v1/ledger/verify': 'ledger:read',
 
   // Market data
   'POST /v1/market/ticks': 'market:write',
@@ -150,6 +154,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/payments/:id/cancel': 'payments:write',
   'POST /v1/payments/:id/refunds': 'payments:write',
   'GET /v1/payments/:id/refunds': 'payments:read',
+  // The console's timeline: events, attempts, inbox, ledger postings and deliveries of one payment (ADR 1702)
+  'GET /v1/payments/:id/timeline': 'payments:read',
   'POST /v1/payouts': 'payments:write',
   'GET /v1/payouts/:id': 'payments:read',
   // Which gateway gets a payment: changes where money flows.

@@ -54,6 +54,7 @@ export interface PaymentFilters {
   readonly gateway?: string
   readonly after?: string
   readonly limit: number
+  readonly newestFirst?: boolean
 }
 
 interface PaymentRow {
@@ -339,8 +340,8 @@ export function createPaymentsStore(db: Db) {
           ${f.status ? sql`AND status = ${f.status}` : sql``}
           ${f.customer ? sql`AND customer = ${f.customer}` : sql``}
           ${f.gateway ? sql`AND gateway = ${f.gateway}` : sql``}
-          ${f.after ? sql`AND payment_id > ${f.after}` : sql``}
-        ORDER BY payment_id LIMIT ${f.limit}`.execute(db)
+          ${f.after ? (f.newestFirst ? sql`AND payment_id < ${f.after}` : sql`AND payment_id > ${f.after}`) : sql``}
+        ORDER BY payment_id ${f.newestFirst ? sql`DESC` : sql`ASC`} LIMIT ${f.limit}`.execute(db)
       return r.rows.map(toPayment)
     },
 
