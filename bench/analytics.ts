@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- analytics [--rows N] [--postgres URL] [--dir PATH] [--threads N] [--keep]`
+ * `npm run bench -- analytics [--rows N] [--postgres URL] [--dir PATH] [--threads N] [--keep] [--no-compact]`
  *
  * Generates N monitored transactions (plus N/10 payments and N/5 ledger entries) straight into
  * PostgreSQL with generate_series, gives PostgreSQL the indexes a team answering these queries on
@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  compactAll,
   createAnalyticsExporter,
   createFraudQueries,
   generateFraudData,
@@ -73,7 +74,10 @@ async function collect(batches: AsyncIterable<readonly ResultRow[]>): Promise<Re
 export async function main(args: string[]): Promise<void> {
   const rows = Number(arg(args, 'rows') ?? 10_000_000)
   const url = arg(args, 'postgres') ?? process.env.DATABASE_URL ?? process.env.MONETA_TEST_DATABASE_URL
-  if (!url) throw new Error('bench analytics compares against a PostgreSQL server: pass --postgres URL or set DATABASE_URL')
+  if (!url)
+    throw new Error(
+      'bench analytics compares against a PostgreSQL server: pass --postgres URL or set DATABASE_URL',
+    )
   const threads = Number(arg(args, 'threads') ?? 0)
   const dir = arg(args, 'dir') ?? mkdtempSync(join(tmpdir(), 'moneta-bench-analytics-'))
   const h = await connect({ databaseUrl: url, poolSize: 4 })
@@ -84,13 +88,22 @@ export async function main(args: string[]): Promise<void> {
   try {
     // The bench's export starts after everything already in the database: it exports only its rows.
     await sql`INSERT INTO analytics_export_cursors (export_key, watermark)
-      SELECT ${exportKey}, CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM analytics_seq_gen`.execute(h.db)
+      SELECT ${exportKey}, CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM analytics_seq_gen`.execute(
+      h.db,
+    )
 
     const step = 1_000_000
     const gen = await timed(async () => {
       for (let offset = 0; offset < rows; offset += step) {
-        await generateFraudData(h.db, { tenantId: tenant, rows: Math.min(step, rows - offset), offset, total: rows })
-        log(`generated ${Math.min(offset + step, rows).toLocaleString('en')} / ${rows.toLocaleString('en')} transactions`)
+        await generateFraudData(h.db, {
+          tenantId: tenant,
+          rows: Math.min(step, rows - offset),
+          offset,
+          total: rows,
+        })
+        log(
+          `generated ${Math.min(offset + step, rows).toLocaleString('en')} / ${rows.toLocaleString('en')} transactions`,
+        )
       }
     })
     log(`generation: ${(gen.ms / 1000).toFixed(1)} s`)
@@ -114,7 +127,19 @@ export async function main(args: string[]): Promise<void> {
     const exp = await timed(() => exporter.exportOnce())
     const exported = Object.values(exp.value.rows).reduce((a, b) => a + b, 0)
     const exportRate = exported / (exp.ms / 1000)
-    log(`export: ${exported.toLocaleString('en')} rows in ${(exp.ms / 1000).toFixed(1)} s = ${Math.round(exportRate).toLocaleString('en')} rows/s`)
+    log(
+      `export: ${exported.toLocaleString('en')} rows in ${(exp.ms / 1000).toFixed(1)} s = ${Math.round(exportRate).toLocaleString('en')} rows/s`,
+    )
+
+    // Compaction folds the day files (one per tenant, dataset and day) into one sorted file per tenant
+    // and dataset, as `moneta analytics compact` does after exports (--no-compact: query the day files).
+    const compact = args.includes('--no-compact')
+      ? undefined
+      : await timed(() => compactAll(duck, join(dir, 'data'), exp.value.to))
+    if (compact)
+      log(
+        `compaction: ${(compact.ms / 1000).toFixed(1)} s (${JSON.stringify(compact.value)} day files folded in)`,
+      )
 
     const q = createFraudQueries({ db: h.db, duck: () => Promise.resolve(duck), dir: join(dir, 'data') })
     const speedups: number[] = []
@@ -143,6 +168,8 @@ export async function main(args: string[]): Promise<void> {
         min_speedup: Number(Math.min(...speedups).toFixed(2)),
         identical,
         export_rows_per_s: Math.round(exportRate),
+        compacted: compact !== undefined,
+        compact_seconds: compact ? Math.round(compact.ms / 100) / 10 : null,
       })}\n`,
     )
   } finally {

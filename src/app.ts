@@ -473,6 +473,10 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       db: db.db,
       dir: config.analytics.dir,
       duck: { threads: config.analytics.threads || undefined, memoryLimit: config.analytics.memoryLimit },
+      objectStorage:
+        config.analytics.storage.kind === 's3'
+          ? `s3://${config.analytics.storage.bucket}/${config.analytics.storage.prefix}`
+          : undefined,
     }),
     search,
     billing,

@@ -97,6 +97,7 @@ export const SECRET_SETTINGS: readonly string[] = [
   'MONETA_OIDC_CLIENT_SECRET',
   'MONETA_PLAID_SECRET',
   'MONETA_TELLER_SIGNING_SECRET',
+  'MONETA_ANALYTICS_S3_SECRET_ACCESS_KEY',
 ]
 
 export interface AnalyticsConfig {
@@ -108,7 +109,28 @@ export interface AnalyticsConfig {
   readonly memoryLimit: string | undefined
   /** MONETA_ANALYTICS_EXPORT_MS: export round interval in the worker; 0 (default) = only `moneta analytics export`. */
   readonly exportMs: number
+  /** Where the Parquet files live: the local directory (default) or S3-compatible object storage (docs/analytics.md). */
+  readonly storage: AnalyticsStorageConfig
 }
+
+/**
+ * MONETA_ANALYTICS_STORAGE_URL `s3://bucket[/prefix]` with MONETA_ANALYTICS_S3_ENDPOINT (http(s), for
+ * S3-compatible stores), MONETA_ANALYTICS_S3_REGION (default us-east-1) and the key pair
+ * MONETA_ANALYTICS_S3_ACCESS_KEY_ID / MONETA_ANALYTICS_S3_SECRET_ACCESS_KEY (both or neither: neither
+ * means the environment's own credentials). Validated here; the analytics module then needs DuckDB's
+ * httpfs extension, which @duckdb/node-api does not bundle (docs/analytics.md, "Object storage").
+ */
+export type AnalyticsStorageConfig =
+  | { readonly kind: 'local' }
+  | {
+      readonly kind: 's3'
+      readonly bucket: string
+      readonly prefix: string
+      readonly endpoint: string | undefined
+      readonly region: string
+      readonly accessKeyId: string | undefined
+      readonly secretAccessKey: string | undefined
+    }
 
 export interface CasesConfig {
   /** Alert sources that open cases (MONETA_CASES_SOURCES; default all three). */
@@ -286,6 +308,11 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_ANALYTICS_THREADS: 'analyticsThreads',
   MONETA_ANALYTICS_MEMORY_LIMIT: 'analyticsMemoryLimit',
   MONETA_ANALYTICS_EXPORT_MS: 'analyticsExportMs',
+  MONETA_ANALYTICS_STORAGE_URL: 'analyticsStorageUrl',
+  MONETA_ANALYTICS_S3_ENDPOINT: 'analyticsS3Endpoint',
+  MONETA_ANALYTICS_S3_REGION: 'analyticsS3Region',
+  MONETA_ANALYTICS_S3_ACCESS_KEY_ID: 'analyticsS3AccessKeyId',
+  MONETA_ANALYTICS_S3_SECRET_ACCESS_KEY: 'analyticsS3SecretAccessKey',
   MONETA_DB_POOL_SIZE: 'dbPoolSize',
   MONETA_API_KEY: 'apiKey',
   REDIS_URL: 'redisUrl',
@@ -554,6 +581,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       threads: int('MONETA_ANALYTICS_THREADS', 0, 0, 256),
       memoryLimit: memoryLimit(get('MONETA_ANALYTICS_MEMORY_LIMIT'), problems),
       exportMs: int('MONETA_ANALYTICS_EXPORT_MS', 0, 0, 86_400_000),
+      storage: analyticsStorage(get, problems),
     },
     lists: listsConfig(get, int, problems),
     provenance: { configFile, secretsFromFile: secretsFromFile(env, file), nodeEnv: env.NODE_ENV },
@@ -825,6 +853,49 @@ function analyticsDir(dir: string | undefined, dataDir: string | undefined): str
   if (dir) return resolve(dir)
   if (dataDir?.startsWith('memory://')) return join(tmpdir(), `moneta-analytics-${process.pid}`)
   return resolve(dataDir ?? '.moneta', 'analytics')
+}
+
+function analyticsStorage(
+  get: (name: string) => string | undefined,
+  problems: string[],
+): AnalyticsStorageConfig {
+  const url = get('MONETA_ANALYTICS_STORAGE_URL')
+  const s3Settings = ['ENDPOINT', 'REGION', 'ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'].map(
+    (k) => `MONETA_ANALYTICS_S3_${k}`,
+  )
+  if (url === undefined) {
+    const stray = s3Settings.filter((k) => get(k) !== undefined)
+    if (stray.length > 0)
+      problems.push(`${stray.join(', ')} set without MONETA_ANALYTICS_STORAGE_URL=s3://bucket/prefix.`)
+    return { kind: 'local' }
+  }
+  // Bucket names as S3 allows them (3–63 of a-z 0-9 . -), then an optional key prefix.
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([\w./=-]*))?$/.exec(url)
+  if (!m) {
+    problems.push(`MONETA_ANALYTICS_STORAGE_URL must look like s3://bucket/prefix, got "${url}".`)
+    return { kind: 'local' }
+  }
+  const endpoint = get('MONETA_ANALYTICS_S3_ENDPOINT')
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint))
+    problems.push('MONETA_ANALYTICS_S3_ENDPOINT must be an http(s):// URL.')
+  const region = get('MONETA_ANALYTICS_S3_REGION') ?? 'us-east-1'
+  if (!/^[a-z0-9-]{2,32}$/.test(region))
+    problems.push(`MONETA_ANALYTICS_S3_REGION "${region}" is not a region name.`)
+  const accessKeyId = get('MONETA_ANALYTICS_S3_ACCESS_KEY_ID')
+  const secretAccessKey = get('MONETA_ANALYTICS_S3_SECRET_ACCESS_KEY')
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined))
+    problems.push(
+      'MONETA_ANALYTICS_S3_ACCESS_KEY_ID and MONETA_ANALYTICS_S3_SECRET_ACCESS_KEY go together (or neither).',
+    )
+  return {
+    kind: 's3',
+    bucket: m[1]!,
+    prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, ''),
+    endpoint,
+    region,
+    accessKeyId,
+    secretAccessKey,
+  }
 }
 
 function memoryLimit(raw: string | undefined, problems: string[]): string | undefined {

@@ -49,6 +49,22 @@ export function registerAnalyticsCommands(program: Command): Command {
     )
 
   analytics
+    .command('compact')
+    .description('Fold exported day files into one sorted file per tenant and dataset (up to the watermark)')
+    .action(async () =>
+      withServices(async (s) => {
+        const started = Date.now()
+        const r = await s.analytics.compact()
+        const files = Object.entries(r.files)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')
+        process.stdout.write(
+          `compacted up to seq ${r.upTo}: day files folded in (${files}) in ${Date.now() - started} ms\n`,
+        )
+      }),
+    )
+
+  analytics
     .command('status')
     .description('The export cursor: watermark, a round in progress, rows exported')
     .action(async () =>

@@ -1,8 +1,11 @@
 import type { DuckDBInstance } from '@duckdb/node-api'
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Db } from '../../shared/db/connect.js'
 import type { EngineName } from './dialect.js'
 import { openDuckDb, type DuckOptions } from './duckdb.js'
+import { analyticsError } from './analytics.errors.js'
+import { compactAll } from './compaction.js'
 import { createExportStore, type ExportCursor } from './export.store.js'
 import { createAnalyticsExporter, type ExportRound } from './exporter.js'
 import { createFraudQueries, listFraudQueries, type QueryResult, type QuerySummary } from './query.service.js'
@@ -22,6 +25,12 @@ export interface Analytics {
   /** One export round. Errors: ANALYTICS_EXPORT_BUSY · ANALYTICS_STORAGE_FAILED. */
   exportOnce(onProgress?: (rows: number) => void): Promise<ExportRound>
   exportStatus(): Promise<ExportCursor | null>
+  /**
+   * Folds every tenant's exported day files into one sorted file per tenant and dataset, up to the
+   * committed watermark, under the export lease (compaction.ts). Errors: ANALYTICS_EXPORT_BUSY ·
+   * ANALYTICS_STORAGE_FAILED.
+   */
+  compact(): Promise<{ readonly upTo: bigint; readonly files: Readonly<Record<string, number>> }>
   close(): void
 }
 
@@ -34,6 +43,13 @@ export interface AnalyticsDeps {
   /** Where files are published; default the local directory. An S3 mirror wraps it. */
   readonly sink?: ParquetSink
   readonly duck?: DuckOptions
+  /**
+   * Object storage asked for by configuration (`s3://bucket/prefix`). Reading and writing it needs
+   * DuckDB's httpfs extension, which @duckdb/node-api does not bundle (it is downloaded by
+   * `INSTALL httpfs`): until it is present, every export and query refuses with
+   * ANALYTICS_STORAGE_FAILED rather than silently writing to the local directory.
+   */
+  readonly objectStorage?: string | undefined
 }
 
 export function createAnalytics(deps: AnalyticsDeps): Analytics {
@@ -44,11 +60,20 @@ export function createAnalytics(deps: AnalyticsDeps): Analytics {
   const stagingDir = deps.stagingDir ?? join(deps.dir, '_staging')
   const queries = createFraudQueries({ db: deps.db, duck: getDuck, dir: deps.dir })
   const cursor = createExportStore(deps.db, 'default')
+  const storageMissing = () =>
+    analyticsError(
+      'ANALYTICS_STORAGE_FAILED',
+      `${deps.objectStorage} needs DuckDB's httpfs extension, which is not bundled with @duckdb/node-api and is not installed here`,
+    )
   return {
     dir: deps.dir,
     queries: listFraudQueries,
-    query: (name, tenantId, params, engine = 'duckdb') => queries.run(name, tenantId, params, engine),
+    query: (name, tenantId, params, engine = 'duckdb') =>
+      deps.objectStorage && engine === 'duckdb'
+        ? Promise.reject(storageMissing())
+        : queries.run(name, tenantId, params, engine),
     async exportOnce(onProgress) {
+      if (deps.objectStorage) throw storageMissing()
       const exporter = createAnalyticsExporter({
         db: deps.db,
         duck: await getDuck(),
@@ -59,6 +84,19 @@ export function createAnalytics(deps: AnalyticsDeps): Analytics {
       return exporter.exportOnce()
     },
     exportStatus: () => cursor.read(),
+    async compact() {
+      if (deps.objectStorage) throw storageMissing()
+      const owner = `cmp_${randomUUID()}`
+      const c = await cursor.acquire(owner, 600_000)
+      if (!c) throw analyticsError('ANALYTICS_EXPORT_BUSY')
+      try {
+        return { upTo: c.watermark, files: await compactAll(await getDuck(), deps.dir, c.watermark) }
+      } catch (e) {
+        throw analyticsError('ANALYTICS_STORAGE_FAILED', 'compaction', e)
+      } finally {
+        await cursor.release(owner)
+      }
+    },
     close() {
       if (duck) void duck.then((d) => d.closeSync())
     },

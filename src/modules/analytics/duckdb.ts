@@ -12,5 +12,15 @@ export async function openDuckDb(opts: DuckOptions = {}): Promise<DuckDBInstance
   const config: Record<string, string> = {}
   if (opts.threads) config['threads'] = String(opts.threads)
   if (opts.memoryLimit) config['memory_limit'] = opts.memoryLimit
-  return DuckDBInstance.create(':memory:', config)
+  const duck = await DuckDBInstance.create(':memory:', config)
+  // Parquet footers stay cached in the long-lived instance, so a query does not re-read the metadata
+  // of every file of a partition each time (a file that changes is noticed by its modification time).
+  // Set once the statically linked parquet extension is loaded: it cannot be given at create.
+  const conn = await duck.connect()
+  try {
+    await conn.run('SET parquet_metadata_cache = true')
+  } finally {
+    conn.closeSync()
+  }
+  return duck
 }

@@ -1,6 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { analyticsError } from './analytics.errors.js'
+import { currentFiles } from './compaction.js'
 import { DATASETS, datasetNamed, duckType, parquetColumns, type DatasetName } from './datasets.js'
 
 /** Tenant ids become directory names; anything else could walk out of the tenant's partition. */
@@ -19,13 +19,13 @@ const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`
 export function duckdbSource(dir: string, tenantId: string, name: DatasetName): string {
   assertPartitionSafe(tenantId)
   const d = datasetNamed(name)
-  const tenantDir = join(dir, name, `tenant_id=${tenantId}`)
-  const hasFiles = existsSync(tenantDir) && readdirSync(tenantDir).length > 0
-  if (!hasFiles) {
+  // The newest compacted generation and the day files after it (compaction.ts): never a row twice.
+  const list = currentFiles(join(dir, name, `tenant_id=${tenantId}`))
+  if (list.length === 0) {
     const cols = parquetColumns(d).map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${c.name}`)
     return `(SELECT ${cols.join(', ')} WHERE false)`
   }
-  const files = `read_parquet(${quote(join(tenantDir, '*', '*.parquet'))}, hive_partitioning = false)`
+  const files = `read_parquet([${list.map(quote).join(', ')}], hive_partitioning = false)`
   if (!d.key) return files
   return `(SELECT * FROM ${files} QUALIFY row_number() OVER (PARTITION BY ${d.key.join(', ')} ORDER BY analytics_seq DESC) = 1)`
 }

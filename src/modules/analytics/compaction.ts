@@ -1,0 +1,117 @@
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { existsSync, readdirSync } from 'node:fs'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DATASETS, parquetColumns, type Dataset } from './datasets.js'
+
+/**
+ * Compaction of a tenant's small day files into one sorted file, without readers ever seeing a row
+ * twice or not at all (ADR 1200, "Compaction"). The export publishes `day=<d>/run-<high>_<i>.parquet`;
+ * compaction up to watermark W writes `compacted=<W>/part.parquet` (every row of the previous
+ * generation and of the day files of rounds ≤ W) under a name readers ignore, then renames the
+ * directory into place — the one atomic step that switches readers to the new generation. A reader
+ * takes the newest `compacted=<C>` and only the day files of rounds after C, so day files already
+ * compacted are never read twice even before they are deleted. What the previous generation replaced
+ * is deleted at once; what this one replaced waits for the next compaction, so a query that listed its
+ * files just before the switch still finds them (run compactions further apart than the longest query).
+ */
+
+const COMPACTED = /^compacted=(\d+)$/
+const RUN_FILE = /^run-(\d+)_\d+\.parquet$/
+
+interface Generation {
+  readonly upTo: bigint
+  readonly dir: string | undefined
+}
+
+function newestGeneration(tenantDir: string, names: readonly string[]): Generation {
+  let best: Generation = { upTo: -1n, dir: undefined }
+  for (const n of names) {
+    const m = COMPACTED.exec(n)
+    if (m && BigInt(m[1]!) > best.upTo) best = { upTo: BigInt(m[1]!), dir: join(tenantDir, n) }
+  }
+  return best
+}
+
+const parquetIn = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.parquet'))
+    .map((f) => join(dir, f))
+
+/** Day files of rounds in (after, upTo]. */
+function dayFiles(tenantDir: string, names: readonly string[], after: bigint, upTo: bigint | null): string[] {
+  const out: string[] = []
+  for (const n of names) {
+    if (!n.startsWith('day=')) continue
+    for (const f of readdirSync(join(tenantDir, n))) {
+      const m = RUN_FILE.exec(f)
+      if (!m) continue
+      const run = BigInt(m[1]!)
+      if (run > after && (upTo === null || run <= upTo)) out.push(join(tenantDir, n, f))
+    }
+  }
+  return out
+}
+
+/** The files a reader uses for one tenant's dataset: the newest compacted generation and the day files after it. */
+export function currentFiles(tenantDir: string): string[] {
+  if (!existsSync(tenantDir)) return []
+  const names = readdirSync(tenantDir)
+  const gen = newestGeneration(tenantDir, names)
+  return [...(gen.dir ? parquetIn(gen.dir) : []), ...dayFiles(tenantDir, names, gen.upTo, null)].sort()
+}
+
+const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`
+
+/** Compacts one tenant's dataset up to `upTo` (a committed watermark); null when there was nothing new. */
+export async function compactTenant(
+  duck: DuckDBInstance,
+  d: Dataset,
+  tenantDir: string,
+  upTo: bigint,
+): Promise<{ files: number } | null> {
+  const names = readdirSync(tenantDir)
+  const previous = newestGeneration(tenantDir, names)
+  const fresh = dayFiles(tenantDir, names, previous.upTo, upTo)
+  if (fresh.length === 0 || upTo <= previous.upTo) return null
+  const inputs = [...(previous.dir ? parquetIn(previous.dir) : []), ...fresh]
+  const work = join(tenantDir, `_compacting=${upTo}`)
+  await rm(work, { recursive: true, force: true })
+  await mkdir(work, { recursive: true })
+  const time = parquetColumns(d).find((c) => c.source === d.dayOf || c.name === d.dayOf)!.name
+  const conn = await duck.connect()
+  try {
+    await conn.run(`COPY (SELECT * FROM read_parquet([${inputs.map(quote).join(', ')}], hive_partitioning = false)
+      ORDER BY ${time}, analytics_seq) TO ${quote(join(work, 'part.parquet'))} (FORMAT parquet, COMPRESSION zstd)`)
+  } finally {
+    conn.closeSync()
+  }
+  await rename(work, join(tenantDir, `compacted=${upTo}`))
+  // Garbage of the previous switch: older generations and day files the previous generation covered.
+  for (const n of names) {
+    const m = COMPACTED.exec(n)
+    if (m && BigInt(m[1]!) < previous.upTo) await rm(join(tenantDir, n), { recursive: true, force: true })
+  }
+  for (const f of dayFiles(tenantDir, names, -1n, previous.upTo)) await rm(f, { force: true })
+  return { files: fresh.length }
+}
+
+/** Every tenant of every dataset under `dir`, up to `upTo`; returns the day files folded in per dataset. */
+export async function compactAll(
+  duck: DuckDBInstance,
+  dir: string,
+  upTo: bigint,
+): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  for (const d of DATASETS) {
+    const datasetDir = join(dir, d.name)
+    out[d.name] = 0
+    if (!existsSync(datasetDir)) continue
+    for (const t of readdirSync(datasetDir)) {
+      if (!t.startsWith('tenant_id=')) continue
+      const r = await compactTenant(duck, d, join(datasetDir, t), upTo)
+      out[d.name] = (out[d.name] ?? 0) + (r?.files ?? 0)
+    }
+  }
+  return out
+}
