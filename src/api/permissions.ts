@@ -53,6 +53,10 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/transactions/:id': 'ledger:read',
   'POST /v1/transactions/:id/post': 'ledger:write',
   'POST /v1/transactions/:id/void': 'ledger:write',
+  // Console read views (ADR 1702): a sampled balance series, per-currency totals, the verify report
+  'GET /v1/accounts/:id/series': 'ledger:read',
+  'GET /v1/ledger/totals': 'ledger:read',
+  'GET /v1/ledger/verify': 'ledger:read',
 
   // Market data
   'POST /v1/market/ticks': 'market:write',
@@ -150,6 +154,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/payments/:id/cancel': 'payments:write',
   'POST /v1/payments/:id/refunds': 'payments:write',
   'GET /v1/payments/:id/refunds': 'payments:read',
+  // The console's timeline: events, attempts, inbox, ledger postings and deliveries of one payment (ADR 1702)
+  'GET /v1/payments/:id/timeline': 'payments:read',
   'POST /v1/payouts': 'payments:write',
   'GET /v1/payouts/:id': 'payments:read',
   // Which gateway gets a payment: changes where money flows.
@@ -189,6 +195,32 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/banking/transfers/:id/return': 'banking:write',
   'POST /v1/banking/sandbox/items/:id/simulate': 'banking:write',
   'POST /v1/banking/webhooks/:provider': 'public',
+
+  // Recurring billing (docs/billing.md): saved methods show brand, last four and expiry (personal data)
+  'POST /v1/products': 'billing:write',
+  'GET /v1/products': 'billing:read',
+  'GET /v1/products/:id': 'billing:read',
+  'POST /v1/prices': 'billing:write',
+  'GET /v1/prices': 'billing:read',
+  'GET /v1/prices/:id': 'billing:read',
+  'POST /v1/subscriptions': 'billing:write',
+  'GET /v1/subscriptions': 'billing:read',
+  'GET /v1/subscriptions/:id': 'billing:read',
+  'PATCH /v1/subscriptions/:id': 'billing:write',
+  'POST /v1/subscriptions/:id/pause': 'billing:write',
+  'POST /v1/subscriptions/:id/resume': 'billing:write',
+  'POST /v1/subscriptions/:id/cancel': 'billing:write',
+  'GET /v1/invoices': 'billing:read',
+  'GET /v1/invoices/:id': 'billing:read',
+  'GET /v1/invoices/:id/credit-notes': 'billing:read',
+  'POST /v1/invoices/:id/credit-notes': 'billing:write',
+  'POST /v1/payment-methods/client-token': 'billing:write',
+  'GET /v1/customers/:id/payment-methods': 'billing:read',
+  'POST /v1/customers/:id/payment-methods': 'billing:write',
+  'DELETE /v1/customers/:id/payment-methods/:methodId': 'billing:write',
+  'GET /v1/billing/test-clock': 'billing:read',
+  // Moving a tenant's billing time stops the worker billing it: admins (and keys given it) only.
+  'POST /v1/billing/test-clock': 'billing:clock',
 
   // Reconciliation (gateway settlements against the ledger; no personal data, so auditors may read it)
   'GET /v1/reconciliations': 'reconciliation:read',

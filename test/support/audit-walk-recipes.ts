@@ -147,6 +147,87 @@ async function workedCase(a: HttpClient): Promise<{ caseId: string; status: stri
   return page.cases.find((c) => c.status !== 'closed')
 }
 
+/** A price, and a customer with a saved sandbox card (billing's routes need both). */
+async function billingPlan(a: HttpClient): Promise<{ priceId: string; customerId: string }> {
+  const product = await ok<{ id: string }>(a, 'POST', '/v1/products', { name: 'Walk plan' })
+  const price = await ok<{ id: string }>(a, 'POST', '/v1/prices', {
+    productId: product.id,
+    currency: 'USD',
+    model: { kind: 'per_unit', unitAmount: '1000' },
+    interval: { unit: 'month', count: 1 },
+  })
+  const customerId = await person(a)
+  await ok(a, 'POST', `/v1/customers/${customerId}/payment-methods`, {
+    gateway: 'sandbox',
+    paymentMethod: 'pm_card_visa',
+  })
+  return { priceId: price.id, customerId }
+}
+
+async function subscription(a: HttpClient): Promise<string> {
+  const r = await ok<{ id: string }>(a, 'POST', '/v1/subscriptions', await billingPlan(a))
+  return r.id
+}
+
+const billingRecipes: Readonly<Record<string, Recipe>> = {
+  'POST /v1/prices': async (a) => {
+    const product = await ok<{ id: string }>(a, 'POST', '/v1/products', { name: 'Walk product' })
+    return {
+      path: '/v1/prices',
+      body: {
+        productId: product.id,
+        currency: 'USD',
+        model: { kind: 'fixed', amount: '500' },
+        interval: { unit: 'month', count: 1 },
+      },
+    }
+  },
+  'POST /v1/subscriptions': async (a) => ({ path: '/v1/subscriptions', body: await billingPlan(a) }),
+  'PATCH /v1/subscriptions/:id': async (a) => ({
+    path: `/v1/subscriptions/${await subscription(a)}`,
+    body: { quantity: '2' },
+  }),
+  'POST /v1/subscriptions/:id/pause': async (a) => ({
+    path: `/v1/subscriptions/${await subscription(a)}/pause`,
+    body: {},
+  }),
+  'POST /v1/subscriptions/:id/resume': async (a) => {
+    const id = await subscription(a)
+    await ok(a, 'POST', `/v1/subscriptions/${id}/pause`, {})
+    return { path: `/v1/subscriptions/${id}/resume`, body: {} }
+  },
+  'POST /v1/subscriptions/:id/cancel': async (a) => ({
+    path: `/v1/subscriptions/${await subscription(a)}/cancel`,
+    body: { atPeriodEnd: true },
+  }),
+  'POST /v1/invoices/:id/credit-notes': async (a) => {
+    const id = await subscription(a)
+    const invoices = await ok<{ items: { id: string }[] }>(a, 'GET', `/v1/invoices?subscriptionId=${id}`)
+    return { path: `/v1/invoices/${invoices.items[0]?.id ?? 'none'}/credit-notes`, body: { reason: 'walk' } }
+  },
+  'POST /v1/customers/:id/payment-methods': async (a) => ({
+    path: `/v1/customers/${await person(a)}/payment-methods`,
+    body: { gateway: 'sandbox', paymentMethod: 'pm_card_visa' },
+  }),
+  'DELETE /v1/customers/:id/payment-methods/:methodId': async (a) => {
+    const customerId = await person(a)
+    const r = await ok<{ paymentMethod: { id: string } }>(
+      a,
+      'POST',
+      `/v1/customers/${customerId}/payment-methods`,
+      {
+        gateway: 'sandbox',
+        paymentMethod: 'pm_card_visa',
+      },
+    )
+    return { path: `/v1/customers/${customerId}/payment-methods/${r.paymentMethod.id}` }
+  },
+  'POST /v1/payment-methods/client-token': async (a) => ({
+    path: '/v1/payment-methods/client-token',
+    body: { customerId: await person(a), gateway: 'sandbox' },
+  }),
+}
+
 export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
   'POST /v1/transactions': async (a) => ({
     path: '/v1/transactions',
@@ -413,4 +494,5 @@ export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
       },
     }
   },
+  ...billingRecipes,
 }

@@ -6,7 +6,8 @@ import { CasesQueue } from './CasesQueue'
 import { Link } from './components'
 import { IdleWarning } from './IdleWarning'
 import { Monitoring } from './monitoring/Monitoring'
-import { Payments } from './Payments'
+import { PaymentsList } from './payments/PaymentsList'
+import { PaymentView } from './payments/PaymentView'
 import { navigate, useLocation } from './router'
 import { SignIn } from './SignIn'
 
@@ -94,8 +95,10 @@ function route(path: string, query: URLSearchParams, session: Session, allowed: 
   if (caseMatch && allowed.includes('/cases'))
     return <CaseView id={decodeURIComponent(caseMatch[1]!)} session={session} />
   if (path === '/cases' && allowed.includes('/cases')) return <CasesQueue query={query} session={session} />
-  if (path === '/payments' && allowed.includes('/payments'))
-    return <Payments query={query} canRefund={can(session, 'payments:write')} />
+  const paymentMatch = /^\/payments\/([^/]+)$/.exec(path)
+  if (paymentMatch && allowed.includes('/payments'))
+    return <PaymentView id={decodeURIComponent(paymentMatch[1]!)} canWrite={can(session, 'payments:write')} />
+  if (path === '/payments' && allowed.includes('/payments')) return <PaymentsList query={query} />
   const adminMatch = /^\/admin(?:\/([a-z-]+))?$/.exec(path)
   if (adminMatch && allowed.includes('/admin'))
     return <Admin section={adminMatch[1] ?? ''} query={query} session={session} />

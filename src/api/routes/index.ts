@@ -22,6 +22,8 @@ import { registerPartiesRoutes } from './parties.js'
 import { registerCaseRoutes } from './cases.js'
 import { registerAnalyticsRoutes } from './analytics.js'
 import { registerSearchRoutes } from './search.js'
+import { registerBillingRoutes } from './billing.js'
+import { registerConsoleViewRoutes } from './console-views.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -48,4 +50,6 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerCaseRoutes(app, services)
   registerAnalyticsRoutes(app, services)
   registerSearchRoutes(app, services)
+  registerBillingRoutes(app, services)
+  registerConsoleViewRoutes(app, services)
 }

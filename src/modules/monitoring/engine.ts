@@ -48,6 +48,11 @@ export interface ProcessOptions {
   readonly ruleSet?: CompiledRuleSet
   /** Clock in ms for the latency budget (tests inject a fake to exercise the fallback). */
   readonly timer?: () => number
+  /**
+   * Called with the transaction's point-in-time features (before it is folded in) after the rules
+   * ran: the risk model reads the same memoised features instead of computing them again.
+   */
+  readonly observe?: (ctx: EvalContext, t: MonTxn) => void
 }
 
 export interface ShadowResult {
@@ -242,6 +247,7 @@ export class MonitoringEngine {
         })
       }
     }
+    if (opts.observe) opts.observe(ctx, t)
     if (apply) {
       const c = this.ctx
       this.store.applyResolved(

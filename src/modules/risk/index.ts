@@ -1,0 +1,35 @@
+/**
+ * Risk: a gradient-boosted-trees model trained on confirmed case outcomes, scored beside the rules
+ * on the monitoring engine's point-in-time features, explained per score by exact TreeSHAP, rolled
+ * out through a shadow → live gate, watched for feature drift (docs/risk.md).
+ */
+export { trainGbdt, predictMargin, DEFAULT_TRAIN } from './gbdt.js'
+export type { Ensemble, Tree, TrainParams, Dataset } from './gbdt.js'
+export { treeShap, baseValue } from './treeshap.js'
+export { fitIsotonic, calibrate } from './calibration.js'
+export type { Calibration } from './calibration.js'
+export { drift, psi, referenceBins, PSI_ALERT } from './psi.js'
+export type { DriftReport, FeatureBins } from './psi.js'
+export { FEATURE_NAMES, FEATURE_COUNT, RISK_REASON_BITS, extractRow } from './features.js'
+export type { Side, PartyAttributesPort, FeatureInputs } from './features.js'
+export { RiskGraph, MAX_DISTANCE, FAR } from './graph.js'
+export {
+  trainModel,
+  scoreRow,
+  explainRow,
+  averagePrecision,
+  modelToJson,
+  modelFromJson,
+  NotEnoughLabels,
+} from './model.js'
+export type {
+  RiskModel,
+  LabelledRows,
+  ModelMetrics,
+  Score,
+  Explanation,
+  Contribution,
+  ModelJson,
+} from './model.js'
+export { replay, labelIndex } from './replay.js'
+export type { RiskLabel, ReplayOptions, ReplayResult } from './replay.js'

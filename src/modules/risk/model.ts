@@ -1,0 +1,251 @@
+import { calibrate, fitIsotonic, type Calibration } from './calibration.js'
+import {
+  DEFAULT_TRAIN,
+  predictMargin,
+  trainGbdt,
+  type Ensemble,
+  type TrainParams,
+  type Tree,
+} from './gbdt.js'
+import { referenceBins, type FeatureBins } from './psi.js'
+import { baseValue, treeShap } from './treeshap.js'
+
+/**
+ * A trained risk model: the tree ensemble (margin = log-odds), its calibration, the training data's
+ * feature bins (drift) and the figures measured on its validation split. Training is a pure
+ * function of the rows in their order (no randomness): the same rows give the same model.
+ */
+
+export interface LabelledRows {
+  readonly rows: number
+  readonly cols: number
+  /** Row-major feature values. */
+  readonly x: Float64Array
+  /** 1 = the subject took part in a confirmed case at that time. */
+  readonly y: Uint8Array
+  /** Epoch ms of each row's transaction. */
+  readonly at: Float64Array
+}
+
+export interface ModelMetrics {
+  readonly trainRows: number
+  readonly trainPositives: number
+  readonly validationRows: number
+  readonly validationPositives: number
+  /** Average precision (area under the precision-recall curve) on the validation split. */
+  readonly averagePrecision: number
+  /** Brier score of the calibrated probabilities on the validation split. */
+  readonly brier: number
+  readonly positiveWeight: number
+}
+
+export interface RiskModel {
+  readonly ensemble: Ensemble
+  readonly calibration: Calibration
+  readonly reference: readonly FeatureBins[]
+  readonly baseValue: number
+  readonly metrics: ModelMetrics
+}
+
+export interface TrainOptions {
+  /** Rows at or after this time are the validation split (calibration and metrics). */
+  readonly validationFrom: number
+  readonly params?: Partial<TrainParams>
+  /** Share of negative training rows kept (weighted back up by 1 / rate). Default 1. */
+  readonly negativeRate?: number
+}
+
+/** Deterministic per-row keep/drop for negative downsampling (a hash of the row index). */
+const keep = (i: number, rate: number): boolean => {
+  let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return (h >>> 0) / 4294967296 < rate
+}
+
+export class NotEnoughLabels extends Error {}
+
+export function trainModel(data: LabelledRows, features: readonly string[], opts: TrainOptions): RiskModel {
+  const rate = opts.negativeRate ?? 1
+  const { cols } = data
+  const trainIdx: number[] = []
+  const valIdx: number[] = []
+  let pos = 0
+  let neg = 0
+  for (let i = 0; i < data.rows; i++) {
+    if (data.at[i]! >= opts.validationFrom) valIdx.push(i)
+    else if (data.y[i] === 1) {
+      trainIdx.push(i)
+      pos++
+    } else if (keep(i, rate)) {
+      trainIdx.push(i)
+      neg++
+    }
+  }
+  const valPos = valIdx.reduce((s, i) => s + data.y[i]!, 0)
+  if (pos < 2 || neg < 2)
+    throw new NotEnoughLabels(`training split has ${pos} positive and ${neg} negative rows`)
+  if (valPos < 1 || valIdx.length - valPos < 1)
+    throw new NotEnoughLabels(`validation split has ${valPos} positive rows of ${valIdx.length}`)
+  // class imbalance: positives weighted by the square root of the (reweighted) imbalance — enough
+  // for the rare class to shape the splits without every tree chasing it; calibration restores
+  // true probabilities afterwards
+  const negWeight = 1 / rate
+  const positiveWeight = Math.max(1, Math.sqrt((neg * negWeight) / pos))
+  const n = trainIdx.length
+  const x = new Float64Array(n * cols)
+  const y = new Uint8Array(n)
+  const w = new Float64Array(n)
+  trainIdx.forEach((src, r) => {
+    x.set(data.x.subarray(src * cols, src * cols + cols), r * cols)
+    y[r] = data.y[src]!
+    w[r] = y[r] === 1 ? positiveWeight : negWeight
+  })
+  const params = { ...DEFAULT_TRAIN, ...opts.params }
+  const ensemble = trainGbdt({ rows: n, cols, x, y, w }, features, params)
+  // calibration and metrics on the later split, at true class proportions
+  const vm = new Float64Array(valIdx.length)
+  const vy = new Uint8Array(valIdx.length)
+  valIdx.forEach((src, r) => {
+    vm[r] = predictMargin(ensemble, data.x.subarray(src * cols, src * cols + cols))
+    vy[r] = data.y[src]!
+  })
+  const calibration = fitIsotonic(vm, vy, new Float64Array(valIdx.length).fill(1))
+  let brier = 0
+  for (let r = 0; r < vm.length; r++) brier += (calibrate(calibration, vm[r]!) - vy[r]!) ** 2
+  return {
+    ensemble,
+    calibration,
+    reference: referenceBins(x, n, cols, features),
+    baseValue: baseValue(ensemble),
+    metrics: {
+      trainRows: n,
+      trainPositives: pos,
+      validationRows: valIdx.length,
+      validationPositives: valPos,
+      averagePrecision: averagePrecision(vm, vy),
+      brier: brier / Math.max(1, vm.length),
+      positiveWeight,
+    },
+  }
+}
+
+/** Area under the precision-recall curve by the step-wise (average precision) rule. */
+export function averagePrecision(score: ArrayLike<number>, y: ArrayLike<number>): number {
+  const order = Array.from({ length: score.length }, (_, i) => i).sort(
+    (a, b) => score[b]! - score[a]! || a - b,
+  )
+  const total = order.reduce((s, i) => s + y[i]!, 0)
+  if (total === 0) return 0
+  let tp = 0
+  let sum = 0
+  order.forEach((i, k) => {
+    if (y[i] === 1) {
+      tp++
+      sum += tp / (k + 1)
+    }
+  })
+  return sum / total
+}
+
+export interface Score {
+  /** Log-odds from the trees (what the explanation decomposes). */
+  readonly margin: number
+  /** Calibrated probability that the subject is part of a confirmed case. */
+  readonly probability: number
+}
+
+export function scoreRow(m: RiskModel, x: ArrayLike<number>): Score {
+  const margin = predictMargin(m.ensemble, x)
+  return { margin, probability: calibrate(m.calibration, margin) }
+}
+
+export interface Contribution {
+  readonly feature: string
+  readonly value: number
+  /** Change in log-odds this feature's value caused (positive: pushed the score up). */
+  readonly shap: number
+}
+
+export interface Explanation {
+  readonly baseValue: number
+  readonly margin: number
+  readonly probability: number
+  /** Non-zero contributions, largest effect first; they sum to margin − baseValue. */
+  readonly contributions: readonly Contribution[]
+}
+
+export function explainRow(m: RiskModel, x: ArrayLike<number>): Explanation {
+  const phi = treeShap(m.ensemble, x)
+  const s = scoreRow(m, x)
+  const contributions: Contribution[] = []
+  m.ensemble.features.forEach((feature, i) => {
+    if (phi[i] !== 0) contributions.push({ feature, value: x[i]!, shap: phi[i]! })
+  })
+  contributions.sort((a, b) => Math.abs(b.shap) - Math.abs(a.shap) || a.feature.localeCompare(b.feature))
+  return { baseValue: m.baseValue, margin: s.margin, probability: s.probability, contributions }
+}
+
+// ---- serialisation (the registry stores models as JSON) ----
+
+interface TreeJson {
+  f: number[]
+  t: number[]
+  l: number[]
+  r: number[]
+  v: number[]
+  c: number[]
+  d: number
+}
+
+export interface ModelJson {
+  readonly base: number
+  readonly features: readonly string[]
+  readonly trees: readonly TreeJson[]
+  readonly calibration: Calibration
+  readonly reference: readonly FeatureBins[]
+  readonly baseValue: number
+  readonly metrics: ModelMetrics
+}
+
+const finite = (v: number): number => (Number.isFinite(v) ? v : v > 0 ? 1e308 : -1e308)
+
+export function modelToJson(m: RiskModel): ModelJson {
+  return {
+    base: m.ensemble.base,
+    features: m.ensemble.features,
+    trees: m.ensemble.trees.map((t) => ({
+      f: [...t.feature],
+      t: [...t.threshold].map(finite),
+      l: [...t.left],
+      r: [...t.right],
+      v: [...t.value],
+      c: [...t.cover],
+      d: t.maxDepth,
+    })),
+    calibration: m.calibration,
+    reference: m.reference.map((r) => ({ ...r, edges: r.edges.map(finite) })),
+    baseValue: m.baseValue,
+    metrics: m.metrics,
+  }
+}
+
+export function modelFromJson(j: ModelJson): RiskModel {
+  const trees: Tree[] = j.trees.map((t) => ({
+    feature: Int32Array.from(t.f),
+    threshold: Float64Array.from(t.t),
+    left: Int32Array.from(t.l),
+    right: Int32Array.from(t.r),
+    value: Float64Array.from(t.v),
+    cover: Float64Array.from(t.c),
+    maxDepth: t.d,
+  }))
+  return {
+    ensemble: { base: j.base, features: j.features, trees },
+    calibration: j.calibration,
+    reference: j.reference,
+    baseValue: j.baseValue,
+    metrics: j.metrics,
+  }
+}

@@ -1,0 +1,163 @@
+import {
+  CASH,
+  MonitoringEngine,
+  sameOwner,
+  type AlertDraft,
+  type CompiledRuleSet,
+  type EvalContext,
+  type MonTxn,
+  type Party,
+} from '../monitoring/index.js'
+import {
+  extractRow,
+  FEATURE_COUNT,
+  type FeatureInputs,
+  type PartyAttributesPort,
+  type Side,
+} from './features.js'
+import { RiskGraph } from './graph.js'
+import type { LabelledRows } from './model.js'
+
+/**
+ * Replays history in time order through a monitoring engine and collects the model's rows: for
+ * each transaction, the payer's and the payee's feature vectors as they were just before it (the
+ * engine's point-in-time features), labelled by the confirmed cases. A case's accounts become
+ * known-bad in the graph only from the time the case was confirmed (`knownAt`).
+ */
+
+/** A confirmed case as the model learns from it: its accounts were involved during [from, to]. */
+export interface RiskLabel {
+  readonly id: string
+  readonly typology: string
+  readonly accounts: readonly string[]
+  readonly from: number
+  readonly to: number
+  /** When the case was closed as confirmed (the accounts are known-bad from then on). */
+  readonly knownAt: number
+  /** false_positive / no_issue cases: kept for the report, never a positive row. */
+  readonly positive: boolean
+}
+
+export interface ReplayOptions {
+  readonly parties?: readonly Party[]
+  readonly highRisk?: readonly string[]
+  readonly attributes?: PartyAttributesPort
+  /** Rules evaluated on the same features (their alerts are returned). */
+  readonly ruleSet?: CompiledRuleSet
+  /** Only rows of transactions at or after this time are kept (earlier ones warm the features up). */
+  readonly keepFrom?: number
+  /** Called on every kept row with its subject, after the row is written (scoring during a replay). */
+  readonly onRow?: (row: Float64Array, subject: string, t: MonTxn, side: Side) => void
+}
+
+export interface ReplayResult {
+  readonly rows: LabelledRows
+  /** Subject account of each row. */
+  readonly subjects: string[]
+  readonly alerts: AlertDraft[]
+}
+
+/** Growable row-major matrix. */
+class RowBuffer {
+  x = new Float64Array(1024 * FEATURE_COUNT)
+  y = new Uint8Array(1024)
+  at = new Float64Array(1024)
+  subjects: string[] = []
+  rows = 0
+
+  next(): number {
+    if (this.rows === this.y.length) {
+      const cap = this.y.length * 2
+      const x = new Float64Array(cap * FEATURE_COUNT)
+      x.set(this.x)
+      this.x = x
+      const y = new Uint8Array(cap)
+      y.set(this.y)
+      this.y = y
+      const at = new Float64Array(cap)
+      at.set(this.at)
+      this.at = at
+    }
+    return this.rows++
+  }
+}
+
+/** Positive intervals per account. */
+export function labelIndex(labels: readonly RiskLabel[]): Map<string, [number, number][]> {
+  const m = new Map<string, [number, number][]>()
+  for (const l of labels) {
+    if (!l.positive) continue
+    for (const a of l.accounts) {
+      const list = m.get(a) ?? []
+      list.push([l.from, l.to])
+      m.set(a, list)
+    }
+  }
+  return m
+}
+
+const inAny = (list: [number, number][] | undefined, at: number): boolean =>
+  list !== undefined && list.some(([a, b]) => at >= a && at <= b)
+
+export function replay(
+  txns: readonly MonTxn[],
+  labels: readonly RiskLabel[],
+  opts: ReplayOptions = {},
+): ReplayResult {
+  const highRisk = new Set(opts.highRisk ?? [])
+  const engine = new MonitoringEngine({
+    lists: new Map([
+      ['high_risk_countries', highRisk],
+      ['watchlist', new Set<string>()],
+    ]),
+    parties: new Map((opts.parties ?? []).map((p) => [p.id, p])),
+  })
+  engine.active = opts.ruleSet
+  const graph = new RiskGraph()
+  const inputs: FeatureInputs = {
+    highRisk,
+    graph,
+    ...(opts.attributes ? { attributes: opts.attributes } : {}),
+  }
+  const index = labelIndex(labels)
+  const confirmations = labels
+    .filter((l) => l.positive)
+    .flatMap((l) => l.accounts.map((a) => ({ a, at: l.knownAt })))
+    .sort((p, q) => p.at - q.at)
+  let nextConfirmation = 0
+  const buf = new RowBuffer()
+  const alerts: AlertDraft[] = []
+  const keepFrom = opts.keepFrom ?? -Infinity
+  const sorted = [...txns].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const collect = (ctx: EvalContext, t: MonTxn): void => {
+    if (t.at < keepFrom) return
+    for (const side of ['out', 'in'] as const) {
+      const subject = side === 'out' ? t.src : t.dst
+      if (subject === CASH) continue
+      const r = buf.next()
+      extractRow(ctx, t, side, inputs, buf.x, r * FEATURE_COUNT)
+      buf.y[r] = inAny(index.get(subject), t.at) ? 1 : 0
+      buf.at[r] = t.at
+      buf.subjects.push(subject)
+      opts.onRow?.(buf.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), subject, t, side)
+    }
+  }
+  for (const t of sorted) {
+    while (nextConfirmation < confirmations.length && confirmations[nextConfirmation]!.at <= t.at)
+      graph.markBad(confirmations[nextConfirmation++]!.a)
+    const res = engine.process(t, { observe: collect })
+    if (t.at >= keepFrom) for (const a of res.alerts) alerts.push(a)
+    if (t.src !== CASH && t.dst !== CASH && !sameOwner(t)) graph.link(t.src, t.dst)
+  }
+  return {
+    rows: {
+      rows: buf.rows,
+      cols: FEATURE_COUNT,
+      x: buf.x.subarray(0, buf.rows * FEATURE_COUNT),
+      y: buf.y.subarray(0, buf.rows),
+      at: buf.at.subarray(0, buf.rows),
+    },
+    subjects: buf.subjects,
+    alerts,
+  }
+}
