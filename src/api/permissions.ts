@@ -205,6 +205,32 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/banking/sandbox/items/:id/simulate': 'banking:write',
   'POST /v1/banking/webhooks/:provider': 'public',
 
+  // Recurring billing (docs/billing.md): saved methods show brand, last four and expiry (personal data)
+  'POST /v1/products': 'billing:write',
+  'GET /v1/products': 'billing:read',
+  'GET /v1/products/:id': 'billing:read',
+  'POST /v1/prices': 'billing:write',
+  'GET /v1/prices': 'billing:read',
+  'GET /v1/prices/:id': 'billing:read',
+  'POST /v1/subscriptions': 'billing:write',
+  'GET /v1/subscriptions': 'billing:read',
+  'GET /v1/subscriptions/:id': 'billing:read',
+  'PATCH /v1/subscriptions/:id': 'billing:write',
+  'POST /v1/subscriptions/:id/pause': 'billing:write',
+  'POST /v1/subscriptions/:id/resume': 'billing:write',
+  'POST /v1/subscriptions/:id/cancel': 'billing:write',
+  'GET /v1/invoices': 'billing:read',
+  'GET /v1/invoices/:id': 'billing:read',
+  'GET /v1/invoices/:id/credit-notes': 'billing:read',
+  'POST /v1/invoices/:id/credit-notes': 'billing:write',
+  'POST /v1/payment-methods/client-token': 'billing:write',
+  'GET /v1/customers/:id/payment-methods': 'billing:read',
+  'POST /v1/customers/:id/payment-methods': 'billing:write',
+  'DELETE /v1/customers/:id/payment-methods/:methodId': 'billing:write',
+  'GET /v1/billing/test-clock': 'billing:read',
+  // Moving a tenant's billing time stops the worker billing it: admins (and keys given it) only.
+  'POST /v1/billing/test-clock': 'billing:clock',
+
   // Reconciliation (gateway settlements against the ledger; no personal data, so auditors may read it)
   'GET /v1/reconciliations': 'reconciliation:read',
   'GET /v1/reconciliations/:id': 'reconciliation:read',

@@ -24,6 +24,7 @@ import { registerAnalyticsRoutes } from './analytics.js'
 import { registerSearchRoutes } from './search.js'
 import { registerConsoleOverviewRoutes } from './console-overview.js'
 import { registerConsoleScreeningRoutes } from './console-screening.js'
+import { registerBillingRoutes } from './billing.js'
 import { registerConsoleViewRoutes } from './console-views.js'
 
 /** Every route module, registered in one place. */
@@ -51,6 +52,7 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerCaseRoutes(app, services)
   registerAnalyticsRoutes(app, services)
   registerSearchRoutes(app, services)
+  registerBillingRoutes(app, services)
   registerConsoleViewRoutes(app, services)
   registerConsoleOverviewRoutes(app, services)
   registerConsoleScreeningRoutes(app, services)
