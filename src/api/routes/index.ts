@@ -22,6 +22,8 @@ import { registerPartiesRoutes } from './parties.js'
 import { registerCaseRoutes } from './cases.js'
 import { registerAnalyticsRoutes } from './analytics.js'
 import { registerSearchRoutes } from './search.js'
+import { registerConsoleOverviewRoutes } from './console-overview.js'
+import { registerConsoleScreeningRoutes } from './console-screening.js'
 import { registerBillingRoutes } from './billing.js'
 import { registerConsoleViewRoutes } from './console-views.js'
 
@@ -52,4 +54,6 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerSearchRoutes(app, services)
   registerBillingRoutes(app, services)
   registerConsoleViewRoutes(app, services)
+  registerConsoleOverviewRoutes(app, services)
+  registerConsoleScreeningRoutes(app, services)
 }
