@@ -491,7 +491,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     }),
     search,
     billing,
-    views: createViews({ db: db.db }),
+    views: createViews({ db: db.db, clock }),
   }
 }
 
