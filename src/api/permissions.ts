@@ -86,6 +86,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/monitoring/alerts': 'monitoring:read',
   'GET /v1/monitoring/alerts/:alertId': 'monitoring:read',
   'GET /v1/monitoring/features': 'monitoring:read',
+  // Console overview: the tenant's outbox backlog and dead letters — counts only, the feed monitoring reads (ADR 1702)
+  'GET /v1/events/lag': 'monitoring:read',
 
   // Sanctions screening (names, dates of birth: personal data)
   'POST /v1/screening/check': 'screening:write',
@@ -95,6 +97,10 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/screening/lists': 'screening:read',
   'GET /v1/screening/alerts': 'screening:read',
   'GET /v1/screening/holds': 'screening:read',
+  // Console screening screen: snapshots with their diffs, the false-positive memory (ADR 1702)
+  'GET /v1/screening/snapshots': 'screening:read',
+  'GET /v1/screening/snapshots/:id/changes': 'screening:read',
+  'GET /v1/screening/decisions': 'screening:read',
   'GET /v1/screening/holds/:id': 'screening:read',
   'POST /v1/screening/holds/:id/decision': 'screening:decide',
 
@@ -118,6 +124,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   // Compliance cases (personal data; approving a four-eyes closing needs cases:approve)
   'GET /v1/cases': 'cases:read',
   'GET /v1/cases/labels': 'cases:read',
+  // Console overview: open cases and their alerts by kind and age (ADR 1702)
+  'GET /v1/cases/stats': 'cases:read',
   'GET /v1/cases/:id': 'cases:read',
   'POST /v1/cases/:id/assign': 'cases:write',
   'POST /v1/cases/:id/status': 'cases:write',
@@ -156,6 +164,9 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/payments/:id/refunds': 'payments:read',
   // The console's timeline: events, attempts, inbox, ledger postings and deliveries of one payment (ADR 1702)
   'GET /v1/payments/:id/timeline': 'payments:read',
+  'GET /v1/payments/stats': 'payments:read',
+  // Asynchronous commands (?async=true on POST /v1/payments and POST /v1/transactions/bulk).
+  'GET /v1/payments/commands/:id': 'payments:read',
   'POST /v1/payouts': 'payments:write',
   'GET /v1/payouts/:id': 'payments:read',
   // Which gateway gets a payment: changes where money flows.

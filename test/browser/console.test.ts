@@ -82,13 +82,15 @@ describe('operator console in Chromium', () => {
         .fill(totp.generate({ timestamp: Date.now() + 30_000 }))
       await page.getByRole('button', { name: 'Sign in' }).click()
 
-      // The queue: the case is there, most urgent first; its view shows the structuring alert.
-      const caseLink = page.getByRole('link', { name: caseId })
-      await caseLink.waitFor()
-      expect(page.url()).toBe(`${c.url}/console/cases`)
+      // Signed in on the overview; the queue: the case is there, most urgent first.
+      await page.getByRole('heading', { name: 'Overview' }).waitFor()
+      expect(page.url()).toBe(`${c.url}/console/overview`)
       await expect
         .poll(() => page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents())
-        .toEqual(['Cases', 'Payments', 'Monitoring', 'Admin'])
+        .toEqual(['Overview', 'Cases', 'Payments', 'Ledger', 'Screening', 'Monitoring', 'Market', 'Admin'])
+      await page.getByRole('link', { name: 'Cases', exact: true }).click()
+      const caseLink = page.getByRole('link', { name: caseId })
+      await caseLink.waitFor()
       await page.screenshot({ path: shot('cases-queue.png') })
       expect(await seriousViolations(page)).toEqual([])
       // Shareable URL: the unassigned view, opened directly, lists it with its tab marked current.
@@ -133,7 +135,7 @@ describe('operator console in Chromium', () => {
   )
 
   it.skipIf(!HAS_CHROMIUM)(
-    'shows a role only what it may use: an auditor gets the audit checkpoint, neither cases nor payments',
+    'shows a role only what it may use: an auditor gets the books and the audit checkpoint, neither cases nor payments',
     { timeout: 120_000 },
     async () => {
       // Auditors need no second factor (they read no personal data and move no money).
@@ -150,7 +152,7 @@ describe('operator console in Chromium', () => {
       await page.getByRole('button', { name: 'Sign out' }).waitFor()
       expect(
         await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents(),
-      ).toEqual(['Admin'])
+      ).toEqual(['Overview', 'Ledger', 'Market', 'Admin'])
       await page.getByRole('heading', { name: 'Not found' }).waitFor()
       expect(await page.getByRole('button', { name: /^Refund/ }).count()).toBe(0)
       // Admin holds only what the auditor may read: the audit checkpoint, not operators or keys.
@@ -283,7 +285,7 @@ describe('operator console in Chromium', () => {
       await page.getByRole('heading', { name: 'Not found' }).waitFor()
       expect(
         await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents(),
-      ).toEqual(['Cases', 'Payments', 'Monitoring'])
+      ).toEqual(['Overview', 'Cases', 'Payments', 'Ledger', 'Screening', 'Monitoring', 'Market'])
       const session = await page.evaluate(() =>
         (
           globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }

@@ -12,6 +12,7 @@ import { registerMonitoringRoutes } from './monitoring.js'
 import { registerMonitoringHistoryRoutes } from './monitoring-history.js'
 import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 import { registerPaymentRoutes } from './payments.js'
+import { registerPaymentCommandRoutes } from './payment-commands.js'
 import { registerReconciliationRoutes } from './reconciliations.js'
 import { registerAuthRoutes } from './auth.js'
 import { registerOperatorAdminRoutes } from './operator-admin.js'
@@ -22,6 +23,8 @@ import { registerPartiesRoutes } from './parties.js'
 import { registerCaseRoutes } from './cases.js'
 import { registerAnalyticsRoutes } from './analytics.js'
 import { registerSearchRoutes } from './search.js'
+import { registerConsoleOverviewRoutes } from './console-overview.js'
+import { registerConsoleScreeningRoutes } from './console-screening.js'
 import { registerBillingRoutes } from './billing.js'
 import { registerConsoleViewRoutes } from './console-views.js'
 
@@ -40,6 +43,7 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerMonitoringHistoryRoutes(app, services)
   registerWebhookEndpointRoutes(app, services)
   registerPaymentRoutes(app, services)
+  registerPaymentCommandRoutes(app, services)
   registerReconciliationRoutes(app, services)
   registerAuthRoutes(app, services)
   registerOperatorAdminRoutes(app, services)
@@ -52,4 +56,6 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerSearchRoutes(app, services)
   registerBillingRoutes(app, services)
   registerConsoleViewRoutes(app, services)
+  registerConsoleOverviewRoutes(app, services)
+  registerConsoleScreeningRoutes(app, services)
 }
