@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { HttpClient } from '../../src/modules/attack/index.js'
+import { generateTransactions } from '../../src/modules/monitoring/index.js'
 
 /**
  * Requests that succeed, for the mutating routes a schema-shaped body cannot reach (a transaction
@@ -156,6 +157,44 @@ export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
         ],
       },
     }),
+  // Training needs labelled history: a small generated one loaded like a user would, then trained on its range.
+  // Promotion (a signed-in operator) and scoring (a live model) stay unreached by an API key: docs/risk.md.
+  'POST /v1/risk/models/train': async (a) => {
+    const data = generateTransactions({ customers: 300, days: 40, seed: 5, caseRate: 0.06 })
+    const iso = (ms: number) => new Date(ms).toISOString()
+    for (let i = 0; i < data.txns.length; i += 2000)
+      await ok(a, 'POST', '/v1/monitoring/history', {
+        transactions: data.txns.slice(i, i + 2000).map((t) => ({
+          id: `walk_${t.id}`,
+          at: iso(t.at),
+          amount: t.amount.toString(),
+          currency: t.currency,
+          kind: t.kind,
+          src: t.src,
+          dst: t.dst,
+          ...(t.srcCountry ? { srcCountry: t.srcCountry } : {}),
+          ...(t.dstCountry ? { dstCountry: t.dstCountry } : {}),
+          ...(t.srcCustomer ? { srcCustomer: t.srcCustomer } : {}),
+          ...(t.dstCustomer ? { dstCustomer: t.dstCustomer } : {}),
+        })),
+        ...(i === 0
+          ? {
+              labels: data.cases.map((c) => ({
+                id: `walk_${c.id}`,
+                typology: c.typology,
+                members: c.members,
+                primary: c.primary,
+                start: iso(c.start),
+                end: iso(c.end),
+              })),
+            }
+          : {}),
+      })
+    return {
+      path: '/v1/risk/models/train',
+      body: { from: iso(data.start), to: iso(data.end + 86_400_000), trees: 10, depth: 3 },
+    }
+  },
   'POST /v1/webhook-endpoints': () =>
     Promise.resolve({ path: '/v1/webhook-endpoints', body: { url: 'https://hooks.example.com/walk' } }),
   'PATCH /v1/webhook-endpoints/:id': async (a) => ({
