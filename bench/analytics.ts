@@ -107,6 +107,9 @@ export async function main(args: string[]): Promise<void> {
       stagingDir: join(dir, 'staging'),
       exportKey,
       maxSpan: 1_000_000_000n,
+      // The horizon waits for every open transaction of the cluster (ADR 1200); on a shared server
+      // another client's long transaction would otherwise make the round export nothing.
+      horizonWaitMs: 600_000,
     })
     const exp = await timed(() => exporter.exportOnce())
     const exported = Object.values(exp.value.rows).reduce((a, b) => a + b, 0)

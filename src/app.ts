@@ -65,6 +65,7 @@ import { everyWithoutOverlap } from './shared/interval.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
 import { systemIds, type IdGenerator } from './shared/ids.js'
+import { createViews, type Views } from './modules/views/index.js'
 
 /** Everything the HTTP edge, the CLI and the workers call. Built only here. */
 export interface AppServices {
@@ -114,6 +115,8 @@ export interface AppServices {
   readonly search: Search
   /** Recurring billing: products, prices, subscriptions, invoices in the ledger, saved methods, dunning (docs/billing.md). */
   readonly billing: Billing
+  /** Read-only views across modules for the console: payment timeline, ledger series, overview (ADR 1702). */
+  readonly views: Views
 }
 
 export interface App {
@@ -477,6 +480,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     }),
     search,
     billing,
+    views: createViews({ db: db.db, clock }),
   }
 }
 

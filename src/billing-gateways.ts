@@ -1,11 +1,12 @@
 /**
  * Picks the saved-methods adapters billing charges through: the sandbox always; Braintree when
- * configured (composition root only, like banking-providers.ts).
+ * configured, Stripe when configured (composition root only, like banking-providers.ts).
  */
 import type { Config } from './config.js'
 import {
   createBraintreeSavedMethods,
   createSandboxSavedMethods,
+  createStripeSavedMethods,
   type SavedMethodsGateway,
 } from './modules/payments/index.js'
 import type { Clock } from './shared/clock.js'
@@ -21,6 +22,14 @@ export function createBillingGateways(config: Config, clock: Clock): SavedMethod
         privateKey: bt.privateKey.reveal(),
         environment: bt.environment,
         ...(bt.apiUrl ? { apiUrl: bt.apiUrl } : {}),
+      }),
+    )
+  const stripe = config.payments.stripe
+  if (stripe)
+    gateways.push(
+      createStripeSavedMethods({
+        secretKey: stripe.secretKey.reveal(),
+        ...(stripe.apiUrl ? { apiUrl: stripe.apiUrl } : {}),
       }),
     )
   return gateways

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../../test/support/app.js'
-import { WALK_RECIPES } from '../../test/support/audit-walk-recipes.js'
+import { WALK_RECIPES, type WalkContext } from '../../test/support/audit-walk-recipes.js'
 import {
   createHttpClient,
   fillPath,
@@ -43,19 +43,33 @@ describe('audit coverage walk over every mutating route', () => {
     a = createHttpClient(`http://127.0.0.1:${port}`, t.apiKey)
     actor = (await t.app.services.auth.authenticate(t.apiKey))!.actor
     seed = await seedTenant(a)
+    // A list naming one bank, for the recipes that need a screening hit (decisions, holds).
+    await t.app.services.screening.importList(t.tenantId, {
+      name: 'sdn',
+      files: new Map([
+        [
+          'sdn.csv',
+          Buffer.from('306,"BANCO NACIONAL DE CUBA",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- '),
+        ],
+      ]),
+    })
     ops = (await listOperations(a)).filter((o) => o.method !== 'GET' && o.path.startsWith('/v1/'))
   }, 180_000)
   afterAll(async () => t.close())
 
-  /** Entries of the walking tenant written since `from`. */
-  async function entriesSince(from: number): Promise<AuditEntry[]> {
+  /** Entries of a tenant (the walking one unless named) written since `from`. */
+  async function entriesSince(from: number, tenant = t.tenantId): Promise<AuditEntry[]> {
     await t.app.services.audit.flush()
-    const got = await t.app.services.audit.entries(t.tenantId, from, 10_000)
+    const got = await t.app.services.audit.entries(tenant, from, 10_000)
     return got.flatMap((e) => (e.entry ? [e.entry] : []))
   }
-  const sizeNow = async (): Promise<number> => {
+  const sizeNow = async (tenant = t.tenantId): Promise<number> => {
     await t.app.services.audit.flush()
-    return (await t.app.services.audit.latestCheckpoint(t.tenantId))?.treeSize ?? 0
+    return (await t.app.services.audit.latestCheckpoint(tenant))?.treeSize ?? 0
+  }
+  const context: WalkContext = {
+    platformKey: '',
+    keyWithScopes: (scopes) => t.app.services.platform.createApiKey(t.tenantId, { scopes }),
   }
 
   const idFor = (param: string, collection: string): string =>
@@ -75,9 +89,15 @@ describe('audit coverage walk over every mutating route', () => {
     for (const op of ordered) {
       // Never revoke or rotate the walking key itself: the rest of the walk needs it.
       const route = `${op.method} ${op.path.replace(/\{([^}]+)\}/g, ':$1')}`
-      const call = async (path: string, body: unknown) => {
-        const from = await sizeNow()
-        const res = await a.request(op.method, path, {
+      // The principal of a call: the walking key, or the one a recipe names (a session, a second key).
+      let who = { actor, tenant: t.tenantId }
+      const call = async (path: string, body: unknown, token?: string) => {
+        if (token) {
+          const p = (await t.app.services.auth.authenticate(token))!
+          who = { actor: p.actor, tenant: p.tenantId }
+        }
+        const from = await sizeNow(who.tenant)
+        const res = await (token ? a.as(token) : a).request(op.method, path, {
           ...(body !== undefined ? { body } : {}),
           idempotencyKey: `walk-${op.method}-${op.path}-${Date.now()}`,
           retryRateLimited: true,
@@ -88,33 +108,34 @@ describe('audit coverage walk over every mutating route', () => {
       // A schema-shaped body cannot reach every route: its recipe makes what the call needs first.
       const recipe = WALK_RECIPES[route]
       if ((res.status < 200 || res.status >= 300) && recipe) {
-        const prepared = await recipe(a)
-        ;({ from, res } = await call(prepared.path, prepared.body))
+        const prepared = await recipe(a, { ...context, platformKey: t.bootstrapApiKey })
+        ;({ from, res } = await call(prepared.path, prepared.body, prepared.token))
       }
       if (res.status < 200 || res.status >= 300) {
         notReached.push(`${route} → ${res.status} ${JSON.stringify(res.body).slice(0, 120)}`)
         continue
       }
       succeeded.push(route)
-      const entries = await entriesSince(from)
+      const entries = await entriesSince(from, who.tenant)
       const net = entries.find((e) => e.details?.route === route)
       const ok =
         net !== undefined &&
-        net.actor === actor &&
-        net.tenant === t.tenantId &&
+        net.actor === who.actor &&
+        net.tenant === who.tenant &&
         /^[a-z0-9.-]+:.+$/.test(net.resource) &&
         net.outcome === 'success' &&
         'before' in net.details! &&
         'after' in net.details
       if (!ok) missing.push(`${route}: ${JSON.stringify(net ?? entries.map((e) => e.action))}`)
     }
-    // What the walk could not make succeed with a schema-shaped body is listed, not hidden.
+    // Every mutating route must be reached: a new route the sample body cannot reach needs a recipe
+    // in test/support/audit-walk-recipes.ts (the list is printed, so the gap is named).
     console.info(
       `audit walk: ${succeeded.length} of ${ordered.length} mutating operations succeeded and were checked; ` +
         `not reached: ${notReached.join('; ')}`,
     )
     expect(missing).toEqual([])
-    expect(succeeded.length).toBeGreaterThanOrEqual(Math.ceil(ordered.length * 0.75))
+    expect(notReached).toEqual([])
   }, 300_000)
 
   it('records a refused change as denied, under the caller', async () => {

@@ -53,6 +53,10 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/transactions/:id': 'ledger:read',
   'POST /v1/transactions/:id/post': 'ledger:write',
   'POST /v1/transactions/:id/void': 'ledger:write',
+  // Console read views (ADR 1702): a sampled balance series, per-currency totals, the verify report
+  'GET /v1/accounts/:id/series': 'ledger:read',
+  'GET /v1/ledger/totals': 'ledger:read',
+  'GET /v1/ledger/verify': 'ledger:read',
 
   // Market data
   'POST /v1/market/ticks': 'market:write',
@@ -89,6 +93,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/risk/models/:id/promote': 'monitoring:write',
   'POST /v1/risk/score': 'monitoring:write',
   'GET /v1/risk/alerts': 'monitoring:read',
+  // Console overview: the tenant's outbox backlog and dead letters — counts only, the feed monitoring reads (ADR 1702)
+  'GET /v1/events/lag': 'monitoring:read',
 
   // Sanctions screening (names, dates of birth: personal data)
   'POST /v1/screening/check': 'screening:write',
@@ -98,6 +104,10 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/screening/lists': 'screening:read',
   'GET /v1/screening/alerts': 'screening:read',
   'GET /v1/screening/holds': 'screening:read',
+  // Console screening screen: snapshots with their diffs, the false-positive memory (ADR 1702)
+  'GET /v1/screening/snapshots': 'screening:read',
+  'GET /v1/screening/snapshots/:id/changes': 'screening:read',
+  'GET /v1/screening/decisions': 'screening:read',
   'GET /v1/screening/holds/:id': 'screening:read',
   'POST /v1/screening/holds/:id/decision': 'screening:decide',
 
@@ -121,6 +131,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   // Compliance cases (personal data; approving a four-eyes closing needs cases:approve)
   'GET /v1/cases': 'cases:read',
   'GET /v1/cases/labels': 'cases:read',
+  // Console overview: open cases and their alerts by kind and age (ADR 1702)
+  'GET /v1/cases/stats': 'cases:read',
   'GET /v1/cases/:id': 'cases:read',
   'POST /v1/cases/:id/assign': 'cases:write',
   'POST /v1/cases/:id/status': 'cases:write',
@@ -157,6 +169,9 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/payments/:id/cancel': 'payments:write',
   'POST /v1/payments/:id/refunds': 'payments:write',
   'GET /v1/payments/:id/refunds': 'payments:read',
+  // The console's timeline: events, attempts, inbox, ledger postings and deliveries of one payment (ADR 1702)
+  'GET /v1/payments/:id/timeline': 'payments:read',
+  'GET /v1/payments/stats': 'payments:read',
   'POST /v1/payouts': 'payments:write',
   'GET /v1/payouts/:id': 'payments:read',
   // Which gateway gets a payment: changes where money flows.
@@ -196,6 +211,32 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/banking/transfers/:id/return': 'banking:write',
   'POST /v1/banking/sandbox/items/:id/simulate': 'banking:write',
   'POST /v1/banking/webhooks/:provider': 'public',
+
+  // Recurring billing (docs/billing.md): saved methods show brand, last four and expiry (personal data)
+  'POST /v1/products': 'billing:write',
+  'GET /v1/products': 'billing:read',
+  'GET /v1/products/:id': 'billing:read',
+  'POST /v1/prices': 'billing:write',
+  'GET /v1/prices': 'billing:read',
+  'GET /v1/prices/:id': 'billing:read',
+  'POST /v1/subscriptions': 'billing:write',
+  'GET /v1/subscriptions': 'billing:read',
+  'GET /v1/subscriptions/:id': 'billing:read',
+  'PATCH /v1/subscriptions/:id': 'billing:write',
+  'POST /v1/subscriptions/:id/pause': 'billing:write',
+  'POST /v1/subscriptions/:id/resume': 'billing:write',
+  'POST /v1/subscriptions/:id/cancel': 'billing:write',
+  'GET /v1/invoices': 'billing:read',
+  'GET /v1/invoices/:id': 'billing:read',
+  'GET /v1/invoices/:id/credit-notes': 'billing:read',
+  'POST /v1/invoices/:id/credit-notes': 'billing:write',
+  'POST /v1/payment-methods/client-token': 'billing:write',
+  'GET /v1/customers/:id/payment-methods': 'billing:read',
+  'POST /v1/customers/:id/payment-methods': 'billing:write',
+  'DELETE /v1/customers/:id/payment-methods/:methodId': 'billing:write',
+  'GET /v1/billing/test-clock': 'billing:read',
+  // Moving a tenant's billing time stops the worker billing it: admins (and keys given it) only.
+  'POST /v1/billing/test-clock': 'billing:clock',
 
   // Reconciliation (gateway settlements against the ledger; no personal data, so auditors may read it)
   'GET /v1/reconciliations': 'reconciliation:read',

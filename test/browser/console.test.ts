@@ -82,13 +82,15 @@ describe('operator console in Chromium', () => {
         .fill(totp.generate({ timestamp: Date.now() + 30_000 }))
       await page.getByRole('button', { name: 'Sign in' }).click()
 
-      // The queue: the case is there, most urgent first; its view shows the structuring alert.
-      const caseLink = page.getByRole('link', { name: caseId })
-      await caseLink.waitFor()
-      expect(page.url()).toBe(`${c.url}/console/cases`)
+      // Signed in on the overview; the queue: the case is there, most urgent first.
+      await page.getByRole('heading', { name: 'Overview' }).waitFor()
+      expect(page.url()).toBe(`${c.url}/console/overview`)
       await expect
         .poll(() => page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents())
-        .toEqual(['Cases', 'Payments', 'Monitoring', 'Admin'])
+        .toEqual(['Overview', 'Cases', 'Payments', 'Ledger', 'Screening', 'Monitoring', 'Market', 'Admin'])
+      await page.getByRole('link', { name: 'Cases', exact: true }).click()
+      const caseLink = page.getByRole('link', { name: caseId })
+      await caseLink.waitFor()
       await page.screenshot({ path: shot('cases-queue.png') })
       expect(await seriousViolations(page)).toEqual([])
       // Shareable URL: the unassigned view, opened directly, lists it with its tab marked current.
@@ -104,21 +106,17 @@ describe('operator console in Chromium', () => {
       await page.screenshot({ path: shot('case.png'), fullPage: true })
       expect(await seriousViolations(page)).toEqual([])
 
-      // Payments: refund part of the payment from the list.
+      // Payments: open the payment from the list, refund part of it.
       await page.getByRole('link', { name: 'Payments' }).click()
-      await page.getByRole('button', { name: `Refund ${String(payment.id)}` }).click()
+      await page.getByRole('link', { name: String(payment.id) }).click()
+      await page.getByRole('button', { name: 'Refund' }).click()
       await page.getByLabel(/Amount in minor units/).fill('400')
       await page.getByLabel('Reason').fill('customer complaint')
       await page.screenshot({ path: shot('payments-refund.png'), fullPage: true })
       expect(await seriousViolations(page)).toEqual([])
-      await page
-        .getByRole('form', { name: `Refund ${String(payment.id)}` })
-        .getByRole('button', { name: 'Refund' })
-        .click()
+      await page.getByRole('button', { name: 'Confirm refund' }).click()
       await expect.poll(() => page.getByRole('status').textContent()).toMatch(/of 4\.00 USD: succeeded/)
-      await expect
-        .poll(() => page.getByRole('row', { name: new RegExp(String(payment.id)) }).textContent())
-        .toContain('4.00 USD')
+      await expect.poll(() => page.getByTestId('payment-refunded').textContent()).toBe('4.00 USD')
       const after = await c.call('GET', `/v1/payments/${String(payment.id)}`)
       expect(after.amountRefunded).toBe('400')
 
@@ -137,7 +135,7 @@ describe('operator console in Chromium', () => {
   )
 
   it.skipIf(!HAS_CHROMIUM)(
-    'shows a role only what it may use: an auditor gets the audit checkpoint, neither cases nor payments',
+    'shows a role only what it may use: an auditor gets the books and the audit checkpoint, neither cases nor payments',
     { timeout: 120_000 },
     async () => {
       // Auditors need no second factor (they read no personal data and move no money).
@@ -154,7 +152,7 @@ describe('operator console in Chromium', () => {
       await page.getByRole('button', { name: 'Sign out' }).waitFor()
       expect(
         await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents(),
-      ).toEqual(['Admin'])
+      ).toEqual(['Overview', 'Ledger', 'Market', 'Admin'])
       await page.getByRole('heading', { name: 'Not found' }).waitFor()
       expect(await page.getByRole('button', { name: /^Refund/ }).count()).toBe(0)
       // Admin holds only what the auditor may read: the audit checkpoint, not operators or keys.
@@ -287,7 +285,7 @@ describe('operator console in Chromium', () => {
       await page.getByRole('heading', { name: 'Not found' }).waitFor()
       expect(
         await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents(),
-      ).toEqual(['Cases', 'Payments', 'Monitoring'])
+      ).toEqual(['Overview', 'Cases', 'Payments', 'Ledger', 'Screening', 'Monitoring', 'Market'])
       const session = await page.evaluate(() =>
         (
           globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }

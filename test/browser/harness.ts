@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -6,7 +7,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Secret, TOTP } from 'otpauth'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { CONSOLE_DIR } from '../../src/api/console.js'
 import { typologyRules } from '../../src/modules/monitoring/index.js'
 import { createTestApp, type TestApp } from '../support/app.js'
@@ -59,7 +60,11 @@ export async function startConsole(): Promise<Console> {
         ...(key === '' ? {} : { authorization: `Bearer ${key ?? t.apiKey}` }),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(method === 'POST' && path.startsWith('/v1/payments')
-          ? { 'idempotency-key': `seed-${path}` }
+          ? {
+              'idempotency-key': `seed-${path}-${createHash('sha256')
+                .update(JSON.stringify(body ?? null))
+                .digest('hex')}`,
+            }
           : {}),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -159,4 +164,19 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   return result
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.nodes})`)
+}
+
+/**
+ * One app and browser for a describe block: `const c = consoleFixture()` then `c()` inside tests (the
+ * launch is skipped without Chromium, like the tests themselves).
+ */
+export function consoleFixture(): () => Console {
+  let c: Console | undefined
+  beforeAll(async () => {
+    if (HAS_CHROMIUM) c = await startConsole()
+  }, 180_000)
+  afterAll(async () => {
+    await c?.close()
+  })
+  return () => c!
 }

@@ -36,7 +36,7 @@ for (const target of testDbTargets()) {
       t = await createTestApp(target, { env: { MONETA_SEARCH_INSTRUMENTS: instruments } })
       other = await t.newTenant()
       t.app.startWorkers()
-    })
+    }, 180_000) // migrating a fresh PGlite took more than the default minute on a loaded machine
     afterAll(async () => t.close())
 
     let seq = 0
@@ -56,10 +56,13 @@ for (const target of testDbTargets()) {
       expect(r.statusCode, r.body).toBe(200)
       return r.json<Page>()
     }
-    /** Polls until the indexer has applied the events (consumers are asynchronous by design). */
+    /**
+     * Polls until the indexer has applied the events (consumers are asynchronous by design), for up to
+     * 90 s: a loaded CI machine once needed more than the 30 s this allowed before.
+     */
     const until = async (q: string, id: string, extra = ''): Promise<Page> => {
       let page: Page = { hits: [], total: 0 }
-      for (let i = 0; i < 300; i++) {
+      for (const deadline = Date.now() + 90_000; Date.now() < deadline; ) {
         page = await search(q, extra)
         if (page.hits.some((h) => h.id === id)) return page
         await new Promise((r) => setTimeout(r, 100))
@@ -69,7 +72,7 @@ for (const target of testDbTargets()) {
 
     it(
       'finds parties, payments and instruments made through the API, misspelt and in other scripts',
-      { timeout: 90_000 },
+      { timeout: 240_000 },
       async () => {
         const smith = await call('POST', '/v1/parties', {
           kind: 'person',

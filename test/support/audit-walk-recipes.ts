@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { Secret, TOTP } from 'otpauth'
 import type { HttpClient } from '../../src/modules/attack/index.js'
 import { generateTransactions } from '../../src/modules/monitoring/index.js'
 
@@ -12,8 +13,20 @@ import { generateTransactions } from '../../src/modules/monitoring/index.js'
 export interface WalkCall {
   readonly path: string
   readonly body?: unknown
+  /**
+   * Another principal for the call (an operator session, a second analyst, the platform key): the
+   * walk then expects that principal as the entry's actor, in that principal's tenant.
+   */
+  readonly token?: string
 }
-export type Recipe = (a: HttpClient) => Promise<WalkCall>
+/** What a recipe may need beyond the walking key. */
+export interface WalkContext {
+  /** The bootstrap key: platform admin (POST /v1/tenants). */
+  readonly platformKey: string
+  /** A key of the walking tenant with exactly these scopes (some scopes only the platform may grant). */
+  keyWithScopes(scopes: string[]): Promise<string>
+}
+export type Recipe = (a: HttpClient, ctx: WalkContext) => Promise<WalkCall>
 
 const uid = (prefix: string): string => `${prefix}_${randomBytes(6).toString('hex')}`
 
@@ -84,10 +97,136 @@ async function linkedBankAccount(a: HttpClient): Promise<string> {
   return (accs.items.find((x) => x.subtype === 'checking') ?? accs.items[0])!.id
 }
 
+/** An operator of the walking tenant signed in with its password (before MFA): its session token. */
+async function operatorSession(a: HttpClient): Promise<{ token: string; password: string }> {
+  const email = `${uid('walk')}@example.com`
+  const password = `Walk-${randomBytes(12).toString('hex')}`
+  await ok(a, 'POST', '/v1/operators', { email, password, role: 'analyst' })
+  const login = await a.request('POST', '/v1/auth/login', {
+    token: null,
+    body: { email, password },
+    retryRateLimited: true,
+  })
+  const token = (login.body as { token?: string }).token
+  if (login.status !== 200 || !token) throw new Error(`walk recipe sign-in → ${login.status}`)
+  return { token, password }
+}
+
+async function screenedOrganisation(
+  a: HttpClient,
+): Promise<{ id: string; listId: string; entryKey: string }> {
+  // The walk loads a list naming this bank (src/api/audit-trail.walk.test.ts).
+  const r = await ok<{ party: { id: string } }>(a, 'POST', '/v1/parties', {
+    kind: 'organisation',
+    roles: ['counterparty'],
+    names: [{ value: 'Banco Nacional de Cuba' }],
+    country: 'CU',
+  })
+  const hits = await ok<{ hits?: { listId: string; entryKey: string }[] }>(
+    a,
+    'GET',
+    `/v1/parties/${r.party.id}/screening`,
+  )
+  const hit = hits.hits?.[0]
+  if (!hit) throw new Error(`walk recipe: no screening hit for the listed bank ${JSON.stringify(hits)}`)
+  return { id: r.party.id, listId: hit.listId, entryKey: hit.entryKey }
+}
+
+async function bankTransfer(a: HttpClient): Promise<string> {
+  const t = await ok<{ id: string }>(a, 'POST', '/v1/banking/transfers', {
+    accountId: await linkedBankAccount(a),
+    direction: 'debit',
+    amount: '1000',
+    currency: 'USD',
+  })
+  return t.id
+}
+
 /** A case of the walking tenant still being worked (the seeders raise alerts that open cases). */
 async function workedCase(a: HttpClient): Promise<{ caseId: string; status: string } | undefined> {
   const page = await ok<{ cases: { caseId: string; status: string }[] }>(a, 'GET', '/v1/cases?limit=50')
   return page.cases.find((c) => c.status !== 'closed')
+}
+
+/** A price, and a customer with a saved sandbox card (billing's routes need both). */
+async function billingPlan(a: HttpClient): Promise<{ priceId: string; customerId: string }> {
+  const product = await ok<{ id: string }>(a, 'POST', '/v1/products', { name: 'Walk plan' })
+  const price = await ok<{ id: string }>(a, 'POST', '/v1/prices', {
+    productId: product.id,
+    currency: 'USD',
+    model: { kind: 'per_unit', unitAmount: '1000' },
+    interval: { unit: 'month', count: 1 },
+  })
+  const customerId = await person(a)
+  await ok(a, 'POST', `/v1/customers/${customerId}/payment-methods`, {
+    gateway: 'sandbox',
+    paymentMethod: 'pm_card_visa',
+  })
+  return { priceId: price.id, customerId }
+}
+
+async function subscription(a: HttpClient): Promise<string> {
+  const r = await ok<{ id: string }>(a, 'POST', '/v1/subscriptions', await billingPlan(a))
+  return r.id
+}
+
+const billingRecipes: Readonly<Record<string, Recipe>> = {
+  'POST /v1/prices': async (a) => {
+    const product = await ok<{ id: string }>(a, 'POST', '/v1/products', { name: 'Walk product' })
+    return {
+      path: '/v1/prices',
+      body: {
+        productId: product.id,
+        currency: 'USD',
+        model: { kind: 'fixed', amount: '500' },
+        interval: { unit: 'month', count: 1 },
+      },
+    }
+  },
+  'POST /v1/subscriptions': async (a) => ({ path: '/v1/subscriptions', body: await billingPlan(a) }),
+  'PATCH /v1/subscriptions/:id': async (a) => ({
+    path: `/v1/subscriptions/${await subscription(a)}`,
+    body: { quantity: '2' },
+  }),
+  'POST /v1/subscriptions/:id/pause': async (a) => ({
+    path: `/v1/subscriptions/${await subscription(a)}/pause`,
+    body: {},
+  }),
+  'POST /v1/subscriptions/:id/resume': async (a) => {
+    const id = await subscription(a)
+    await ok(a, 'POST', `/v1/subscriptions/${id}/pause`, {})
+    return { path: `/v1/subscriptions/${id}/resume`, body: {} }
+  },
+  'POST /v1/subscriptions/:id/cancel': async (a) => ({
+    path: `/v1/subscriptions/${await subscription(a)}/cancel`,
+    body: { atPeriodEnd: true },
+  }),
+  'POST /v1/invoices/:id/credit-notes': async (a) => {
+    const id = await subscription(a)
+    const invoices = await ok<{ items: { id: string }[] }>(a, 'GET', `/v1/invoices?subscriptionId=${id}`)
+    return { path: `/v1/invoices/${invoices.items[0]?.id ?? 'none'}/credit-notes`, body: { reason: 'walk' } }
+  },
+  'POST /v1/customers/:id/payment-methods': async (a) => ({
+    path: `/v1/customers/${await person(a)}/payment-methods`,
+    body: { gateway: 'sandbox', paymentMethod: 'pm_card_visa' },
+  }),
+  'DELETE /v1/customers/:id/payment-methods/:methodId': async (a) => {
+    const customerId = await person(a)
+    const r = await ok<{ paymentMethod: { id: string } }>(
+      a,
+      'POST',
+      `/v1/customers/${customerId}/payment-methods`,
+      {
+        gateway: 'sandbox',
+        paymentMethod: 'pm_card_visa',
+      },
+    )
+    return { path: `/v1/customers/${customerId}/payment-methods/${r.paymentMethod.id}` }
+  },
+  'POST /v1/payment-methods/client-token': async (a) => ({
+    path: '/v1/payment-methods/client-token',
+    body: { customerId: await person(a), gateway: 'sandbox' },
+  }),
 }
 
 export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
@@ -287,4 +426,112 @@ export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
       },
     }
   },
+  'POST /v1/cases/:id/approve': async (a) => {
+    // Four-eyes: the walking key proposes a true-positive closing, a second analyst key approves it.
+    const c = await workedCase(a)
+    const id = c?.caseId ?? 'none_open'
+    await ok(a, 'POST', `/v1/cases/${id}/close`, { outcome: 'true_positive', reason: 'walk' })
+    const second = await ok<{ key: string }>(a, 'POST', '/v1/api-keys', {
+      name: 'walk-second',
+      scopes: [],
+      role: 'analyst',
+    })
+    return { path: `/v1/cases/${id}/approve`, body: { decision: 'approve' }, token: second.key }
+  },
+  'POST /v1/auth/logout': async (a) => ({
+    path: '/v1/auth/logout',
+    body: {},
+    token: (await operatorSession(a)).token,
+  }),
+  'POST /v1/auth/mfa/enroll': async (a) => ({
+    path: '/v1/auth/mfa/enroll',
+    body: {},
+    token: (await operatorSession(a)).token,
+  }),
+  'POST /v1/auth/mfa/activate': async (a) => {
+    const { token } = await operatorSession(a)
+    const enrol = await ok<{ secret: string }>(a.as(token), 'POST', '/v1/auth/mfa/enroll', {})
+    const totp = new TOTP({
+      secret: Secret.fromBase32(enrol.secret),
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+    })
+    return { path: '/v1/auth/mfa/activate', body: { code: totp.generate() }, token }
+  },
+  'POST /v1/auth/password': async (a) => {
+    const { token, password } = await operatorSession(a)
+    return {
+      path: '/v1/auth/password',
+      body: { currentPassword: password, newPassword: `Walk-${randomBytes(12).toString('hex')}` },
+      token,
+    }
+  },
+  'POST /v1/tenants': (_a, ctx) =>
+    Promise.resolve({ path: '/v1/tenants', body: { name: uid('walk_tenant') }, token: ctx.platformKey }),
+  'POST /v1/vault/cards/:token/detokenize': async (a, ctx) => {
+    const card = await ok<{ token: string }>(a, 'POST', '/v1/vault/cards', { pan: '4111111111111111' })
+    return {
+      path: `/v1/vault/cards/${card.token}/detokenize`,
+      token: await ctx.keyWithScopes(['vault:detokenize']),
+    }
+  },
+  'POST /v1/webhook-deliveries/:id/replay': async (a) => {
+    const ping = await ok<{ id: string }>(a, 'POST', `/v1/webhook-endpoints/${await endpoint(a)}/test`)
+    return { path: `/v1/webhook-deliveries/${ping.id}/replay` }
+  },
+  'POST /v1/banking/transfers/:id/return': async (a) => ({
+    path: `/v1/banking/transfers/${await bankTransfer(a)}/return`,
+    body: { code: 'R01' },
+  }),
+  'POST /v1/banking/sandbox/items/:id/simulate': async (a) => {
+    const lt = await ok<{ linkToken: string }>(a, 'POST', '/v1/banking/link-tokens', {
+      customerId: uid('cus'),
+      customerName: 'Alex Morgan',
+    })
+    const item = await ok<{ id: string }>(a, 'POST', '/v1/banking/items', {
+      linkToken: lt.linkToken,
+      publicToken: 'public-sandbox-',
+    })
+    return { path: `/v1/banking/sandbox/items/${item.id}/simulate`, body: { balance: '123456' } }
+  },
+  'POST /v1/parties/:id/decisions': async (a) => {
+    const p = await screenedOrganisation(a)
+    return {
+      path: `/v1/parties/${p.id}/decisions`,
+      body: { listId: p.listId, entryKey: p.entryKey, decision: 'true_match', reason: 'walk: state bank' },
+    }
+  },
+  'POST /v1/screening/holds/:id/decision': async (a) => {
+    const p = await screenedOrganisation(a)
+    const held = await a.request('POST', '/v1/payouts', {
+      body: { amount: '1000', currency: 'USD', partyId: p.id },
+      idempotencyKey: uid('walk'),
+    })
+    const holdId = (held.body as { error?: { details?: { holdId?: string } } }).error?.details?.holdId
+    return {
+      path: `/v1/screening/holds/${holdId ?? 'hld_none'}/decision`,
+      body: { decision: 'reject', reason: 'walk: listed', confirmMatch: true },
+    }
+  },
+  'POST /v1/screening/decisions': async (a) => {
+    const subjectId = uid('walk_subject')
+    const r = await ok<{ hits: { listId: string; entryKey: string }[] }>(a, 'POST', '/v1/screening/check', {
+      name: 'Banco Nacional de Cuba',
+      type: 'entity',
+      subjectId,
+    })
+    const hit = r.hits[0]
+    return {
+      path: '/v1/screening/decisions',
+      body: {
+        subjectId,
+        listId: hit?.listId ?? 'ofac_sdn',
+        entryKey: hit?.entryKey ?? 'none',
+        decision: 'not_a_match',
+        reason: 'walk: another bank',
+      },
+    }
+  },
+  ...billingRecipes,
 }

@@ -4,17 +4,36 @@ import { api, can, token, type Session } from './api'
 import { CaseView } from './CaseView'
 import { CasesQueue } from './CasesQueue'
 import { Link } from './components'
+import { Market } from './market/Market'
+import { Overview } from './overview/Overview'
+import { Screening } from './screening/Screening'
+import { SnapshotDiff } from './screening/SnapshotDiff'
+import { Accounts } from './ledger/Accounts'
+import { AccountView } from './ledger/AccountView'
+import { TransactionView } from './ledger/TransactionView'
 import { IdleWarning } from './IdleWarning'
 import { Monitoring } from './monitoring/Monitoring'
-import { Payments } from './Payments'
+import { PaymentsList } from './payments/PaymentsList'
+import { PaymentView } from './payments/PaymentView'
 import { navigate, useLocation } from './router'
 import { SignIn } from './SignIn'
 
 /** Screens and the permission each needs: a screen the role cannot use is not offered. */
 const SCREENS: readonly { path: string; label: string; allowed: (s: Session) => boolean }[] = [
+  {
+    path: '/overview',
+    label: 'Overview',
+    allowed: (s) =>
+      ['payments:read', 'ledger:read', 'cases:read', 'monitoring:read', 'screening:read'].some((p) =>
+        can(s, p),
+      ),
+  },
   { path: '/cases', label: 'Cases', allowed: (s) => can(s, 'cases:read') },
   { path: '/payments', label: 'Payments', allowed: (s) => can(s, 'payments:read') },
+  { path: '/ledger', label: 'Ledger', allowed: (s) => can(s, 'ledger:read') },
+  { path: '/screening', label: 'Screening', allowed: (s) => can(s, 'screening:read') },
   { path: '/monitoring', label: 'Monitoring', allowed: (s) => can(s, 'monitoring:read') },
+  { path: '/market', label: 'Market', allowed: (s) => can(s, 'market:read') },
   { path: '/admin', label: 'Admin', allowed: (s) => adminSections(s).length > 0 },
 ]
 
@@ -94,8 +113,24 @@ function route(path: string, query: URLSearchParams, session: Session, allowed: 
   if (caseMatch && allowed.includes('/cases'))
     return <CaseView id={decodeURIComponent(caseMatch[1]!)} session={session} />
   if (path === '/cases' && allowed.includes('/cases')) return <CasesQueue query={query} session={session} />
-  if (path === '/payments' && allowed.includes('/payments'))
-    return <Payments query={query} canRefund={can(session, 'payments:write')} />
+  const paymentMatch = /^\/payments\/([^/]+)$/.exec(path)
+  if (paymentMatch && allowed.includes('/payments'))
+    return <PaymentView id={decodeURIComponent(paymentMatch[1]!)} canWrite={can(session, 'payments:write')} />
+  if (path === '/payments' && allowed.includes('/payments')) return <PaymentsList query={query} />
+  const ledger = /^\/ledger(?:\/(accounts|transactions)\/([^/]+))?$/.exec(path)
+  if (ledger && allowed.includes('/ledger')) {
+    const id = ledger[2] ? decodeURIComponent(ledger[2]) : ''
+    if (ledger[1] === 'accounts') return <AccountView key={id} id={id} query={query} />
+    if (ledger[1] === 'transactions') return <TransactionView key={id} id={id} />
+    return <Accounts query={query} />
+  }
+  if (path === '/overview' && allowed.includes('/overview')) return <Overview session={session} />
+  const snapshot = /^\/screening\/snapshots\/([^/]+)$/.exec(path)
+  if (snapshot && allowed.includes('/screening'))
+    return <SnapshotDiff id={decodeURIComponent(snapshot[1]!)} query={query} />
+  if (path === '/screening' && allowed.includes('/screening'))
+    return <Screening query={query} canCheck={can(session, 'screening:write')} />
+  if (path === '/market' && allowed.includes('/market')) return <Market />
   const adminMatch = /^\/admin(?:\/([a-z-]+))?$/.exec(path)
   if (adminMatch && allowed.includes('/admin'))
     return <Admin section={adminMatch[1] ?? ''} query={query} session={session} />

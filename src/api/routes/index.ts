@@ -23,6 +23,10 @@ import { registerPartiesRoutes } from './parties.js'
 import { registerCaseRoutes } from './cases.js'
 import { registerAnalyticsRoutes } from './analytics.js'
 import { registerSearchRoutes } from './search.js'
+import { registerConsoleOverviewRoutes } from './console-overview.js'
+import { registerConsoleScreeningRoutes } from './console-screening.js'
+import { registerBillingRoutes } from './billing.js'
+import { registerConsoleViewRoutes } from './console-views.js'
 
 /** Every route module, registered in one place. */
 export function registerRoutes(app: ApiApp, services: AppServices): void {
@@ -50,4 +54,8 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerCaseRoutes(app, services)
   registerAnalyticsRoutes(app, services)
   registerSearchRoutes(app, services)
+  registerBillingRoutes(app, services)
+  registerConsoleViewRoutes(app, services)
+  registerConsoleOverviewRoutes(app, services)
+  registerConsoleScreeningRoutes(app, services)
 }

@@ -126,6 +126,7 @@ const ListQuery = Type.Object(
     gateway: Type.Optional(Type.String({ maxLength: 64 })),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
     after: Type.Optional(Type.String({ maxLength: 64 })),
+    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
   },
   { additionalProperties: false },
 )
@@ -304,7 +305,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     {
       schema: {
         tags,
-        summary: 'List payments (filters: status, customer, gateway; cursor: after)',
+        summary: 'List payments by creation time (filters: status, customer, gateway; order: asc|desc; cursor: after)',
         querystring: ListQuery,
         response: {
           200: Type.Object({ items: Type.Array(PaymentSchema), next: Nullable(Type.String()) }),
@@ -319,6 +320,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
         ...(q.customer ? { customer: q.customer } : {}),
         ...(q.gateway ? { gateway: q.gateway } : {}),
         ...(q.after ? { after: q.after } : {}),
+        ...(q.order ? { order: q.order } : {}),
         ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
       })
       return { items: page.items.map(paymentJson), next: page.next }

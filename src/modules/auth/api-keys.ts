@@ -1,8 +1,8 @@
+import type { AuthAuditPort } from './audit-port.js'
 import { sql } from 'kysely'
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import type { IdGenerator } from '../../shared/ids.js'
-import type { AuditRecord } from '../audit/index.js'
 import { DEFAULT_TENANT, generateApiKey, hashApiKey, type Platform } from '../platform/index.js'
 import { apiKeyNotFound, apiKeyScopeInvalid, grantNotHeld } from './auth.errors.js'
 import { effectiveGrants, isRole, isValidGrant, missingGrants, type Role } from './permissions.js'
@@ -74,7 +74,7 @@ export function createApiKeys(deps: {
   clock: Clock
   ids: IdGenerator
   platform: Platform
-  audit?: { record(r: AuditRecord): void } | undefined
+  audit?: AuthAuditPort | undefined
 }) {
   const { db, clock } = deps
 
@@ -104,18 +104,28 @@ export function createApiKeys(deps: {
     }
   }
 
-  const audit = (tenant: string, actor: string, action: string, resource: string, details = {}) =>
-    deps.audit?.record({ tenant, actor, action, resource, outcome: 'success', origin: 'api', details })
+  /** A key change's entry, written in the change's transaction. */
+  const audit = async (
+    tx: Db,
+    tenant: string,
+    actor: string,
+    action: string,
+    resource: string,
+    details = {},
+  ) =>
+    deps.audit?.recordIn(tx, { tenant, actor, action, resource, outcome: 'success', origin: 'api', details })
 
   return {
     async create(tenant: string, input: CreateKeyInput, creator: Grantor): Promise<NewApiKey> {
       checkGrants(creator, input.scopes, input.role)
-      const created = await insert(tenant, input, creator.actor, db)
-      audit(tenant, creator.actor, 'auth.api_key.create', created.id, {
-        scopes: input.scopes,
-        role: input.role,
+      return db.transaction().execute(async (tx) => {
+        const created = await insert(tenant, input, creator.actor, tx)
+        await audit(tx, tenant, creator.actor, 'auth.api_key.create', created.id, {
+          scopes: input.scopes,
+          role: input.role,
+        })
+        return created
       })
-      return created
     },
 
     /** Active keys (rotated ones until their overlap ends). */
@@ -158,9 +168,12 @@ export function createApiKeys(deps: {
         await sql`
           UPDATE api_keys SET expires_at = least(coalesce(expires_at, ${until}), ${until}), replaced_by = ${next.id}
           WHERE tenant_id = ${tenant} AND key_id = ${keyId}`.execute(tx)
+        await audit(tx, tenant, creator.actor, 'auth.api_key.rotate', keyId, {
+          replacedBy: next.id,
+          overlapSeconds,
+        })
         return next
       })
-      audit(tenant, creator.actor, 'auth.api_key.rotate', keyId, { replacedBy: created.id, overlapSeconds })
       return created
     },
 
@@ -171,8 +184,13 @@ export function createApiKeys(deps: {
       const key = r.rows[0]
       if (!key) throw apiKeyNotFound(keyId)
       checkGrants(creator, key.scopes, key.role && isRole(key.role) ? key.role : undefined)
-      if (!(await deps.platform.revokeApiKey(tenant, keyId))) throw apiKeyNotFound(keyId)
-      audit(tenant, creator.actor, 'auth.api_key.revoke', keyId)
+      await db.transaction().execute(async (tx) => {
+        const r = await sql`
+          UPDATE api_keys SET revoked_at = ${clock.now()}
+          WHERE tenant_id = ${tenant} AND key_id = ${keyId} AND revoked_at IS NULL`.execute(tx)
+        if (Number(r.numAffectedRows ?? 0n) !== 1) throw apiKeyNotFound(keyId)
+        await audit(tx, tenant, creator.actor, 'auth.api_key.revoke', keyId)
+      })
     },
 
     /** Revokes every key an operator created (offboarding); returns how many. */
@@ -190,8 +208,11 @@ export function createApiKeys(deps: {
     ): Promise<{ id: string; name: string; apiKey: string }> {
       const id = deps.ids('ten')
       await deps.platform.ensureTenant(id, name)
-      const key = await insert(id, { name: 'admin', scopes: ['*'] }, creator.actor, db)
-      audit(DEFAULT_TENANT, creator.actor, 'platform.tenant.create', id, { name })
+      const key = await db.transaction().execute(async (tx) => {
+        const k = await insert(id, { name: 'admin', scopes: ['*'] }, creator.actor, tx)
+        await audit(tx, DEFAULT_TENANT, creator.actor, 'platform.tenant.create', id, { name })
+        return k
+      })
       return { id, name, apiKey: key.key }
     },
 

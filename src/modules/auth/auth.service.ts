@@ -1,3 +1,4 @@
+import type { AuthAuditPort } from './audit-port.js'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Clock } from '../../shared/clock.js'
@@ -63,7 +64,7 @@ export interface AuthDeps {
   readonly platform: Platform
   readonly fieldCipher: FieldCipher
   readonly outbox?: Outbox | undefined
-  readonly audit?: { record(r: AuditRecord): void } | undefined
+  readonly audit?: AuthAuditPort | undefined
   readonly logger?: Logger | undefined
   readonly hashParams?: HashParams | undefined
   /** Replaces the argon2id hasher made from hashParams (tests count its calls). */
@@ -156,6 +157,8 @@ export function createAuth(deps: AuthDeps): Auth {
   const apiKeys = createApiKeys({ db, clock, ids: deps.ids, platform: deps.platform, audit: deps.audit })
   const record = (r: Omit<AuditRecord, 'outcome'> & { outcome?: AuditRecord['outcome'] }) =>
     deps.audit?.record({ outcome: 'success', ...r })
+  const recordIn = async (tx: Db, r: Omit<AuditRecord, 'outcome'> & { outcome?: AuditRecord['outcome'] }) =>
+    deps.audit?.recordIn(tx, { outcome: 'success', ...r })
 
   const operatorAdmin = createOperatorAdmin({
     db,
@@ -166,6 +169,9 @@ export function createAuth(deps: AuthDeps): Auth {
     revokeSessions: (tenant, operatorId, tx, except) => sessions.revokeAll(tenant, operatorId, tx, except),
     revokeKeysCreatedBy: (tenant, actor, tx) => apiKeys.revokeCreatedBy(tenant, actor, tx),
     record,
+    recordIn: async (tx, r) => {
+      await recordIn(tx, r)
+    },
   })
 
   async function requireOperator(tenant: string, id: string) {
@@ -190,18 +196,20 @@ export function createAuth(deps: AuthDeps): Auth {
       if (tenantRow.rows.length === 0) throw tenantNotFound(tenant)
       const id = deps.ids('op')
       const hash = await hasher.hash(input.password)
-      const r = await sql`
-        INSERT INTO auth_operators (tenant_id, operator_id, email, password_hash, role, created_at)
-        VALUES (${tenant}, ${id}, ${email}, ${hash}, ${input.role}, ${clock.now()})
-        ON CONFLICT (tenant_id, email) WHERE disabled_at IS NULL DO NOTHING`.execute(db)
-      if (Number(r.numAffectedRows ?? 0n) !== 1) throw operatorExists()
-      record({
-        tenant,
-        actor,
-        action: 'auth.operator.create',
-        resource: id,
-        origin: originOf(actor),
-        details: { role: input.role },
+      await db.transaction().execute(async (tx) => {
+        const r = await sql`
+          INSERT INTO auth_operators (tenant_id, operator_id, email, password_hash, role, created_at)
+          VALUES (${tenant}, ${id}, ${email}, ${hash}, ${input.role}, ${clock.now()})
+          ON CONFLICT (tenant_id, email) WHERE disabled_at IS NULL DO NOTHING`.execute(tx)
+        if (Number(r.numAffectedRows ?? 0n) !== 1) throw operatorExists()
+        await recordIn(tx, {
+          tenant,
+          actor,
+          action: 'auth.operator.create',
+          resource: id,
+          origin: originOf(actor),
+          details: { role: input.role },
+        })
       })
       return toOperator((await operatorById(db, tenant, id))!, clock.now())
     },
@@ -221,16 +229,31 @@ export function createAuth(deps: AuthDeps): Auth {
 
     async unlockOperator(tenant, operatorId, actor) {
       await requireOperator(tenant, operatorId)
-      await failures.clear({ tenantId: tenant, operatorId })
-      record({ tenant, actor, action: 'auth.operator.unlock', resource: operatorId, origin: originOf(actor) })
+      await db.transaction().execute(async (tx) => {
+        await failures.clear({ tenantId: tenant, operatorId }, tx)
+        await recordIn(tx, {
+          tenant,
+          actor,
+          action: 'auth.operator.unlock',
+          resource: operatorId,
+          origin: originOf(actor),
+        })
+      })
     },
 
     async resetMfa(tenant, operatorId, actor) {
       // Another tenant's operator id answers 404 like an unknown one (the reset itself is tenant-scoped).
       await requireOperator(tenant, operatorId)
-      await mfa.reset(tenant, operatorId)
-      await sessions.revokeAll(tenant, operatorId)
-      record({ tenant, actor, action: 'auth.mfa.reset', resource: operatorId, origin: originOf(actor) })
+      await mfa.reset(tenant, operatorId, async (tx) => {
+        await sessions.revokeAll(tenant, operatorId, tx)
+        await recordIn(tx, {
+          tenant,
+          actor,
+          action: 'auth.mfa.reset',
+          resource: operatorId,
+          origin: originOf(actor),
+        })
+      })
     },
 
     async login(input, origin) {
@@ -279,17 +302,22 @@ export function createAuth(deps: AuthDeps): Auth {
       }
       const operator = toOperator(row, clock.now())
       const mfaEnrollmentRequired = !operator.mfaEnrolled && MFA_REQUIRED_ROLES.has(operator.role)
-      const session = await sessions.create(
-        { tenantId: row.tenant_id, operatorId: row.operator_id },
-        { mfaPending: mfaEnrollmentRequired, origin },
-      )
-      record({
-        tenant: row.tenant_id,
-        actor: `operator:${row.operator_id}`,
-        action: 'auth.session.create',
-        resource: session.sessionId,
-        origin,
-        details: { mfaEnrollmentRequired },
+      // The session and its entry commit together: no sign-in without its audit entry.
+      const session = await db.transaction().execute(async (tx) => {
+        const s = await sessions.create(
+          { tenantId: row.tenant_id, operatorId: row.operator_id },
+          { mfaPending: mfaEnrollmentRequired, origin },
+          tx,
+        )
+        await recordIn(tx, {
+          tenant: row.tenant_id,
+          actor: `operator:${row.operator_id}`,
+          action: 'auth.session.create',
+          resource: s.sessionId,
+          origin,
+          details: { mfaEnrollmentRequired },
+        })
+        return s
       })
       return { token: session.token, expiresAt: session.expiresAt, operator, mfaEnrollmentRequired }
     },
@@ -311,13 +339,15 @@ export function createAuth(deps: AuthDeps): Auth {
 
     async logout(principal) {
       if (principal.kind !== 'session') throw sessionRequired()
-      await sessions.revoke(principal.tenantId, principal.keyId)
-      record({
-        tenant: principal.tenantId,
-        actor: principal.actor,
-        action: 'auth.session.revoke',
-        resource: principal.keyId,
-        origin: 'api',
+      await db.transaction().execute(async (tx) => {
+        await sessions.revoke(principal.tenantId, principal.keyId, tx)
+        await recordIn(tx, {
+          tenant: principal.tenantId,
+          actor: principal.actor,
+          action: 'auth.session.revoke',
+          resource: principal.keyId,
+          origin: 'api',
+        })
       })
     },
 

@@ -37,7 +37,10 @@ describe('password policy', () => {
     expect(check('violet-otter-harbour')).toEqual(['use both letters and digits'])
     expect(check('4071-9932-5518-0067')).toEqual(['use both letters and digits'])
     expect(
-      passwordProblems('violet-otter-harbour', { ...DEFAULT_PASSWORD_POLICY, requireLettersAndDigits: false }),
+      passwordProblems('violet-otter-harbour', {
+        ...DEFAULT_PASSWORD_POLICY,
+        requireLettersAndDigits: false,
+      }),
     ).toEqual([])
   })
 

@@ -1,7 +1,7 @@
+import type { AuthAuditPort } from './audit-port.js'
 import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Db } from '../../shared/db/connect.js'
-import type { AuditRecord } from '../audit/index.js'
 import type { Outbox } from '../events/index.js'
 import { DEFAULT_TENANT } from '../platform/index.js'
 import { AUTH_EVENTS } from './auth.events.js'
@@ -10,7 +10,7 @@ import { lockDurationMs, locksAt, type LockoutPolicy } from './lockout.js'
 export interface FailureDeps {
   readonly db: Db
   readonly outbox?: Outbox | undefined
-  readonly audit?: { record(r: AuditRecord): void } | undefined
+  readonly audit?: AuthAuditPort | undefined
   readonly logger?: Logger | undefined
   readonly operatorPolicy: LockoutPolicy
   readonly addressPolicy: LockoutPolicy
@@ -62,7 +62,7 @@ export function createFailureCounter(deps: FailureDeps) {
           },
         },
       ])
-      deps.audit?.record({
+      await deps.audit?.recordIn(tx, {
         tenant: t.tenantId,
         actor: 'system',
         action: 'auth.operator.lock',
@@ -99,7 +99,7 @@ export function createFailureCounter(deps: FailureDeps) {
           },
         },
       ])
-      deps.audit?.record({
+      await deps.audit?.recordIn(tx, {
         tenant: DEFAULT_TENANT,
         actor: 'system',
         action: 'auth.address.lock',
@@ -146,10 +146,10 @@ export function createFailureCounter(deps: FailureDeps) {
 
     /** A successful sign-in clears the operator's counters (not the address's: one good account must not
      *  let a guesser reset the count it runs up against others). */
-    async clear(target: FailureTarget): Promise<void> {
+    async clear(target: FailureTarget, tx: Db = db): Promise<void> {
       await sql`
         UPDATE auth_operators SET failed_count = 0, last_failed_at = NULL, lockout_count = 0, locked_until = NULL
-        WHERE tenant_id = ${target.tenantId} AND operator_id = ${target.operatorId}`.execute(db)
+        WHERE tenant_id = ${target.tenantId} AND operator_id = ${target.operatorId}`.execute(tx)
     },
   }
 }

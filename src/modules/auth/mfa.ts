@@ -1,7 +1,7 @@
+import type { AuthAuditPort } from './audit-port.js'
 import { sql } from 'kysely'
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
-import type { AuditRecord } from '../audit/index.js'
 import type { FieldCipher } from '../crypto/index.js'
 import type { Outbox } from '../events/index.js'
 import { AUTH_EVENTS } from './auth.events.js'
@@ -22,7 +22,7 @@ export interface MfaDeps {
   readonly clock: Clock
   readonly fieldCipher: FieldCipher
   readonly outbox?: Outbox | undefined
-  readonly audit?: { record(r: AuditRecord): void } | undefined
+  readonly audit?: AuthAuditPort | undefined
   readonly issuer: string
 }
 
@@ -109,14 +109,14 @@ export function createMfa(deps: MfaDeps) {
           tx,
         )
         await onActivated(tx)
-      })
-      deps.audit?.record({
-        tenant,
-        actor: `operator:${operatorId}`,
-        action: 'auth.mfa.activate',
-        resource: operatorId,
-        outcome: 'success',
-        origin: 'api',
+        await deps.audit?.recordIn(tx, {
+          tenant,
+          actor: `operator:${operatorId}`,
+          action: 'auth.mfa.activate',
+          resource: operatorId,
+          outcome: 'success',
+          origin: 'api',
+        })
       })
       return codes
     },
@@ -155,9 +155,10 @@ export function createMfa(deps: MfaDeps) {
     },
 
     /** Removes the second factor (lost phone): the operator enrols again at next sign-in. */
-    async reset(tenant: string, operatorId: string): Promise<void> {
+    async reset(tenant: string, operatorId: string, inSameTx?: (tx: Db) => Promise<void>): Promise<void> {
       await load(tenant, operatorId)
       await db.transaction().execute(async (tx) => {
+        await inSameTx?.(tx)
         await sql`
           UPDATE auth_operators SET mfa_secret_ct = NULL, mfa_pending_ct = NULL, mfa_enrolled_at = NULL,
                                     mfa_last_step = NULL

@@ -1,8 +1,8 @@
+import type { AuthAuditPort } from './audit-port.js'
 import { randomBytes } from 'node:crypto'
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import type { IdGenerator } from '../../shared/ids.js'
-import type { AuditRecord } from '../audit/index.js'
 import type { Auth } from './auth.service.js'
 import type { OidcAccounts, OidcOperator } from './oidc.js'
 import { isRole } from './permissions.js'
@@ -21,7 +21,7 @@ export function createOidcAccounts(deps: {
   readonly ids: IdGenerator
   readonly auth: Auth
   readonly sessionPolicy: SessionPolicy
-  readonly audit?: { record(r: AuditRecord): void } | undefined
+  readonly audit?: AuthAuditPort | undefined
 }): OidcAccounts {
   const sessions = createSessions({
     db: deps.db,

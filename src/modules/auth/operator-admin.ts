@@ -30,6 +30,8 @@ export interface OperatorAdmin {
   changeOwnPassword(principal: Principal, current: string, next: string, origin: string): Promise<void>
 }
 
+type AuditEntryInput = Omit<AuditRecord, 'outcome'> & { outcome?: AuditRecord['outcome'] }
+
 export interface OperatorAdminDeps {
   readonly db: Db
   readonly clock: Clock
@@ -38,7 +40,10 @@ export interface OperatorAdminDeps {
   readonly failures: ReturnType<typeof createFailureCounter>
   readonly revokeSessions: (tenant: string, operatorId: string, tx: Db, except?: string) => Promise<number>
   readonly revokeKeysCreatedBy: (tenant: string, actor: string, tx: Db) => Promise<number>
-  readonly record: (r: Omit<AuditRecord, 'outcome'> & { outcome?: AuditRecord['outcome'] }) => void
+  /** Writes what changes no state (a refused password change). */
+  readonly record: (r: AuditEntryInput) => void
+  /** Writes a change's entry in the change's own transaction. */
+  readonly recordIn: (tx: Db, r: AuditEntryInput) => Promise<void>
 }
 
 const originOf = (actor: string): string => (actor === 'cli' ? 'cli' : 'api')
@@ -63,7 +68,13 @@ export function createOperatorAdmin(deps: OperatorAdminDeps): OperatorAdmin {
     return row
   }
 
-  async function setPassword(row: OperatorRow, password: string, except?: string): Promise<number> {
+  /** Sets the password, ends sessions and writes the entry `entry(sessionsEnded)` in one transaction. */
+  async function setPassword(
+    row: OperatorRow,
+    password: string,
+    entry: (sessions: number) => AuditEntryInput,
+    except?: string,
+  ): Promise<number> {
     const problems = passwordProblems(password, deps.policy, row.email)
     if (problems.length > 0) throw passwordPolicy(problems)
     const hash = await deps.hasher.hash(password)
@@ -71,7 +82,9 @@ export function createOperatorAdmin(deps: OperatorAdminDeps): OperatorAdmin {
       await sql`
         UPDATE auth_operators SET password_hash = ${hash}
         WHERE tenant_id = ${row.tenant_id} AND operator_id = ${row.operator_id}`.execute(tx)
-      return deps.revokeSessions(row.tenant_id, row.operator_id, tx, except)
+      const sessions = await deps.revokeSessions(row.tenant_id, row.operator_id, tx, except)
+      await deps.recordIn(tx, entry(sessions))
+      return sessions
     })
   }
 
@@ -84,50 +97,49 @@ export function createOperatorAdmin(deps: OperatorAdminDeps): OperatorAdmin {
           WHERE tenant_id = ${tenant} AND operator_id = ${operatorId} AND disabled_at IS NULL`.execute(tx)
         const sessions = await deps.revokeSessions(tenant, operatorId, tx)
         const apiKeys = await deps.revokeKeysCreatedBy(tenant, `operator:${operatorId}`, tx)
+        await deps.recordIn(tx, {
+          tenant,
+          actor: by.actor,
+          action: 'auth.operator.disable',
+          resource: operatorId,
+          origin: originOf(by.actor),
+          details: { email: row.email, role: row.role, sessions, apiKeys },
+        })
         return { sessions, apiKeys }
-      })
-      deps.record({
-        tenant,
-        actor: by.actor,
-        action: 'auth.operator.disable',
-        resource: operatorId,
-        origin: originOf(by.actor),
-        details: { email: row.email, role: row.role, ...result },
       })
       return result
     },
 
     async changeRole(tenant, operatorId, role, by) {
       const row = await target(tenant, operatorId, by, [role])
-      const sessions = await db.transaction().execute(async (tx) => {
+      await db.transaction().execute(async (tx) => {
         await sql`
           UPDATE auth_operators SET role = ${role}
           WHERE tenant_id = ${tenant} AND operator_id = ${operatorId}`.execute(tx)
         // MFA may be required by the new role, and sessions carry the MFA state of the old one
-        return deps.revokeSessions(tenant, operatorId, tx)
-      })
-      deps.record({
-        tenant,
-        actor: by.actor,
-        action: 'auth.operator.role_change',
-        resource: operatorId,
-        origin: originOf(by.actor),
-        details: { from: row.role, to: role, sessions },
+        const sessions = await deps.revokeSessions(tenant, operatorId, tx)
+        await deps.recordIn(tx, {
+          tenant,
+          actor: by.actor,
+          action: 'auth.operator.role_change',
+          resource: operatorId,
+          origin: originOf(by.actor),
+          details: { from: row.role, to: role, sessions },
+        })
       })
       return toOperator((await operatorById(db, tenant, operatorId))!, clock.now())
     },
 
     async resetPassword(tenant, operatorId, password, by) {
       const row = await target(tenant, operatorId, by)
-      const sessions = await setPassword(row, password)
-      deps.record({
+      await setPassword(row, password, (sessions) => ({
         tenant,
         actor: by.actor,
         action: 'auth.operator.password_reset',
         resource: operatorId,
         origin: originOf(by.actor),
         details: { sessions },
-      })
+      }))
     },
 
     async changeOwnPassword(principal, current, next, origin) {
@@ -135,24 +147,27 @@ export function createOperatorAdmin(deps: OperatorAdminDeps): OperatorAdmin {
       const row = await operatorById(db, principal.tenantId, principal.operatorId)
       if (!row) throw operatorNotFound(principal.operatorId)
       const who = { tenantId: row.tenant_id, operatorId: row.operator_id }
-      const audit = (outcome: AuditRecord['outcome'], details: Record<string, unknown>): void =>
-        deps.record({
-          tenant: row.tenant_id,
-          actor: principal.actor,
-          action: 'auth.operator.password_change',
-          resource: row.operator_id,
-          origin,
-          outcome,
-          details,
-        })
+      const entry = (outcome: AuditRecord['outcome'], details: Record<string, unknown>): AuditEntryInput => ({
+        tenant: row.tenant_id,
+        actor: principal.actor,
+        action: 'auth.operator.password_change',
+        resource: row.operator_id,
+        origin,
+        outcome,
+        details,
+      })
       if (!(await deps.hasher.verify(row.password_hash, current))) {
         // a stolen session must not become an unlimited password oracle
         await deps.failures.record(who, origin, clock.now())
-        audit('denied', { reason: 'current password wrong' })
+        deps.record(entry('denied', { reason: 'current password wrong' }))
         throw authFailed()
       }
-      const sessions = await setPassword(row, next, principal.keyId)
-      audit('success', { otherSessionsEnded: sessions })
+      await setPassword(
+        row,
+        next,
+        (sessions) => entry('success', { otherSessionsEnded: sessions }),
+        principal.keyId,
+      )
     },
   }
 }

@@ -63,6 +63,7 @@ export function createSessions(deps: { db: Db; clock: Clock; ids: IdGenerator; p
     async create(
       op: { tenantId: string; operatorId: string },
       opts: { mfaPending: boolean; origin: string },
+      tx: Db = db,
     ): Promise<{ token: string; sessionId: string; expiresAt: Date }> {
       const token = `${SESSION_PREFIX}${randomBytes(32).toString('base64url')}`
       const sessionId = deps.ids('sid')
@@ -72,7 +73,7 @@ export function createSessions(deps: { db: Db; clock: Clock; ids: IdGenerator; p
         INSERT INTO auth_sessions (tenant_id, session_id, operator_id, token_hash, mfa_pending, origin,
                                    created_at, last_seen_at, expires_at)
         VALUES (${op.tenantId}, ${sessionId}, ${op.operatorId}, ${hashToken(token)}, ${opts.mfaPending},
-                ${opts.origin}, ${now}, ${now}, ${expiresAt})`.execute(db)
+                ${opts.origin}, ${now}, ${now}, ${expiresAt})`.execute(tx)
       return { token, sessionId, expiresAt }
     },
 
@@ -111,10 +112,10 @@ export function createSessions(deps: { db: Db; clock: Clock; ids: IdGenerator; p
       }
     },
 
-    async revoke(tenantId: string, sessionId: string): Promise<void> {
+    async revoke(tenantId: string, sessionId: string, tx: Db = db): Promise<void> {
       await sql`
         UPDATE auth_sessions SET revoked_at = ${clock.now()}
-        WHERE tenant_id = ${tenantId} AND session_id = ${sessionId} AND revoked_at IS NULL`.execute(db)
+        WHERE tenant_id = ${tenantId} AND session_id = ${sessionId} AND revoked_at IS NULL`.execute(tx)
     },
 
     /** Ends every session of an operator (MFA reset, role change, lockout by an admin). */

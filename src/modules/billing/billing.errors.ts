@@ -18,6 +18,7 @@ export const BILLING_ERRORS = {
   BILLING_GATEWAY_UNSUPPORTED: ['rejected', 'The gateway cannot save payment methods'],
   BILLING_PAYMENT_METHOD_REFUSED: ['rejected', 'The gateway refused to save the payment method'],
   BILLING_CLOCK_BACKWARDS: ['conflict', 'The test clock only moves forward'],
+  BILLING_NOTHING_TO_CREDIT: ['conflict', 'Nothing of the invoice is left to credit'],
   BILLING_CURRENCY_MISMATCH: ['invalid', 'The new price has another currency than the subscription'],
   IDEMPOTENCY_CONFLICT: ['conflict', 'This idempotency key was used with a different request'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>

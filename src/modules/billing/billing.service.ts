@@ -14,7 +14,14 @@ import type { Ledger } from '../ledger/index.js'
 import type { SavedMethod, SavedMethodsGateway, SetupSession } from '../payments/index.js'
 import type { Actor, CreditNote, Invoice, PaymentMethod, Product, Subscription } from './billing.js'
 import { billingAccounts } from './billing.ledger.js'
-import { invoiceOf, loadInvoice, loadPrice, loadSubscription, subscriptionOf } from './billing.store.js'
+import {
+  creditNoteOf,
+  invoiceOf,
+  loadInvoice,
+  loadPrice,
+  loadSubscription,
+  subscriptionOf,
+} from './billing.store.js'
 import {
   createPrice,
   createProduct,
@@ -25,6 +32,7 @@ import {
   type ProductInput,
 } from './catalog.js'
 import type { ChargeSummary } from './charge.js'
+import { creditInvoice } from './credit-invoice.js'
 import {
   advanceTestClock,
   billingNow,
@@ -46,10 +54,11 @@ import type { Price } from './pricing.js'
 import { runBilling, type RunReport } from './scheduler.js'
 import {
   cancelSubscription,
-  changeQuantity,
+  changePlan,
   createSubscription,
   setPaused,
   type CreateSubscriptionInput,
+  type PlanChange,
 } from './subscriptions.js'
 
 export interface BillingDeps {
@@ -90,6 +99,8 @@ export interface BillingSubscriptions {
   ): Promise<Subscription[]>
   /** Errors: BILLING_SUBSCRIPTION_STATE. Prorated: credit note for the old, invoice for the new. */
   changeQuantity(tenant: string, id: string, quantity: bigint, actor: Actor): Promise<Subscription>
+  /** A new quantity and/or price (same currency and interval), prorated like changeQuantity. */
+  changePlan(tenant: string, id: string, change: PlanChange, actor: Actor): Promise<Subscription>
   pause(tenant: string, id: string, actor: Actor): Promise<Subscription>
   resume(tenant: string, id: string, actor: Actor): Promise<Subscription>
   cancel(tenant: string, id: string, mode: { atPeriodEnd: boolean }, actor: Actor): Promise<Subscription>
@@ -102,6 +113,13 @@ export interface BillingInvoices {
     filter?: { subscriptionId?: string; customerId?: string; limit?: number; after?: string },
   ): Promise<Invoice[]>
   creditNotes(tenant: string, invoiceId: string): Promise<CreditNote[]>
+  /** Credits the unearned rest of the invoice now. Errors: BILLING_INVOICE_NOT_FOUND · BILLING_NOTHING_TO_CREDIT. */
+  credit(
+    tenant: string,
+    invoiceId: string,
+    input: { reason: string; idempotencyKey?: string },
+    actor: Actor,
+  ): Promise<CreditNote[]>
 }
 
 export interface BillingPaymentMethods {
@@ -185,7 +203,8 @@ export function createBilling(deps: BillingDeps): Billing {
           ORDER BY subscription_id LIMIT ${pageLimit(f.limit)}`.execute(db)
         return r.rows.map(subscriptionOf)
       },
-      changeQuantity: (t, id, q, a) => changeQuantity(ctx, t, id, q, a),
+      changeQuantity: (t, id, q, a) => changePlan(ctx, t, id, { quantity: q }, a),
+      changePlan: (t, id, c, a) => changePlan(ctx, t, id, c, a),
       pause: (t, id, a) => setPaused(ctx, t, id, true, a),
       resume: (t, id, a) => setPaused(ctx, t, id, false, a),
       cancel: (t, id, m, a) => cancelSubscription(ctx, t, id, m, a),
@@ -203,16 +222,9 @@ export function createBilling(deps: BillingDeps): Billing {
       async creditNotes(t, invoiceId) {
         const r = await sql<Record<string, unknown>>`SELECT * FROM billing_credit_notes
           WHERE tenant_id = ${t} AND invoice_id = ${invoiceId} ORDER BY credit_note_id`.execute(db)
-        return r.rows.map((x) => ({
-          id: x.credit_note_id as string,
-          invoiceId: x.invoice_id as string,
-          lineNo: x.line_no as number,
-          amount: BigInt(x.amount as bigint),
-          tax: BigInt(x.tax as bigint),
-          reason: x.reason as string,
-          createdAt: new Date(x.created_at as string),
-        }))
+        return r.rows.map(creditNoteOf)
       },
+      credit: (t, id, i, a) => creditInvoice(ctx, t, id, i, a),
     },
     paymentMethods: {
       startSetup: (t, c, g) => startSetup(ctx, t, c, g),

@@ -1,7 +1,7 @@
 /** Reads and row mapping for billing's tables (writes live with the use case that owns them). */
 import { sql } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
-import type { BillingPayment, Invoice, InvoiceLine, Product, Subscription } from './billing.js'
+import type { BillingPayment, CreditNote, Invoice, InvoiceLine, Product, Subscription } from './billing.js'
 import { billingError } from './billing.errors.js'
 import type { Price, PricingModel, Tier } from './pricing.js'
 
@@ -42,7 +42,7 @@ export function modelFromJson(j: Record<string, unknown>): PricingModel {
         tiers: (j.tiers as Record<string, unknown>[]).map((t): Tier => ({
           upTo: t.upTo === null ? null : big(t.upTo),
           unitAmount: big(t.unitAmount),
-          flatAmount: big(t.flatAmount),
+          flatAmount: big(t.flatAmount ?? 0),
         })),
       }
   }
@@ -197,3 +197,13 @@ export async function replayOf(
   if (row.request_hash !== hash) throw billingError('IDEMPOTENCY_CONFLICT')
   return row.id as string
 }
+
+export const creditNoteOf = (x: Row): CreditNote => ({
+  id: x.credit_note_id as string,
+  invoiceId: x.invoice_id as string,
+  lineNo: x.line_no as number,
+  amount: BigInt(x.amount as bigint),
+  tax: BigInt(x.tax as bigint),
+  reason: x.reason as string,
+  createdAt: new Date(x.created_at as string),
+})

@@ -194,29 +194,48 @@ async function chargeIssued(
   if (due.length > 0) await chargeInvoices(ctx, tenant, due, now, actor)
 }
 
+export interface PlanChange {
+  readonly quantity?: bigint
+  /** Another price of the same currency and interval (an upgrade or downgrade of plan). */
+  readonly priceId?: string
+}
+
 /**
- * A new quantity from now on. The unearned part of this period's invoices is credited (credit note),
- * the new quantity is invoiced for the rest of the period; the customer's credit pays what it can,
- * so an upgrade charges the difference and a downgrade leaves credit for the next renewal.
+ * A new quantity and/or price from now on. The unearned part of this period's invoices is credited
+ * (credit note), the new plan is invoiced for the rest of the period; the customer's credit pays what
+ * it can, so an upgrade charges the difference and a downgrade leaves credit for the next renewal.
+ * The new price must share the currency and interval: the periods (anchor + n intervals) stay as they are.
  */
-export async function changeQuantity(
+export async function changePlan(
   ctx: BillingContext,
   tenant: string,
   id: string,
-  quantity: bigint,
+  change: PlanChange,
   actor: Actor,
 ): Promise<Subscription> {
-  if (quantity < 1n) throw billingError('BILLING_INVALID', 'quantity must be at least 1')
+  if (change.quantity !== undefined && change.quantity < 1n)
+    throw billingError('BILLING_INVALID', 'quantity must be at least 1')
   const now = await billingNow(ctx, tenant)
   await ensureAccounts(ctx, tenant)
   const issued = await ctx.db.transaction().execute(async (tx) => {
     const sub = await loadSubscription(tx, tenant, id, { forUpdate: true })
     if (!(ACTIVE as readonly string[]).includes(sub.status))
-      throw billingError('BILLING_SUBSCRIPTION_STATE', `${sub.status} subscriptions keep their quantity`)
-    if (sub.quantity === quantity) return []
-    const price = await loadPrice(tx, tenant, sub.priceId)
+      throw billingError('BILLING_SUBSCRIPTION_STATE', `${sub.status} subscriptions keep their plan`)
+    const quantity = change.quantity ?? sub.quantity
+    const priceId = change.priceId ?? sub.priceId
+    // The same plan again (a retried request) changes nothing.
+    if (sub.quantity === quantity && sub.priceId === priceId) return []
+    const price = await loadPrice(tx, tenant, priceId)
+    if (priceId !== sub.priceId) {
+      const old = await loadPrice(tx, tenant, sub.priceId)
+      if (!price.active) throw billingError('BILLING_PRICE_INACTIVE', price.id)
+      if (price.currency !== sub.currency) throw billingError('BILLING_CURRENCY_MISMATCH', price.id)
+      if (price.interval.unit !== old.interval.unit || price.interval.count !== old.interval.count)
+        throw billingError('BILLING_INVALID', 'the new price must bill on the same interval')
+    }
     const version = sub.version
-    await sql`UPDATE billing_subscriptions SET quantity = ${quantity}, version = version + 1, updated_at = ${now}
+    await sql`UPDATE billing_subscriptions SET quantity = ${quantity}, price_id = ${priceId}, version = version + 1,
+        updated_at = ${now}
       WHERE tenant_id = ${tenant} AND subscription_id = ${id}`.execute(tx)
     let drafts: InvoiceDraft[] = []
     if (sub.status !== 'trialing') {
@@ -251,8 +270,8 @@ export async function changeQuantity(
       await subscriptionEvents(tx, tenant, [{ topic: BILLING_EVENTS.subscriptionUpdated, id }]),
     )
     await audit(ctx, tx, tenant, actor, 'update', id, {
-      from: sub.quantity.toString(),
-      to: quantity.toString(),
+      before: { quantity: sub.quantity.toString(), priceId: sub.priceId },
+      after: { quantity: quantity.toString(), priceId },
     })
     return out
   })
@@ -272,6 +291,8 @@ export async function setPaused(
   await ctx.db.transaction().execute(async (tx) => {
     const sub = await loadSubscription(tx, tenant, id, { forUpdate: true })
     const from = paused ? 'active' : 'paused'
+    // Already where the request wants it (a retried request): nothing changes.
+    if (sub.status === (paused ? 'paused' : 'active')) return
     if (sub.status !== from)
       throw billingError(
         'BILLING_SUBSCRIPTION_STATE',
@@ -303,7 +324,8 @@ export async function cancelSubscription(
   await ensureAccounts(ctx, tenant)
   await ctx.db.transaction().execute(async (tx) => {
     const sub = await loadSubscription(tx, tenant, id, { forUpdate: true })
-    if (sub.status === 'canceled') throw billingError('BILLING_SUBSCRIPTION_STATE', 'already canceled')
+    // Canceled already (a retried request): nothing changes; at period end asked twice: the same.
+    if (sub.status === 'canceled' || (mode.atPeriodEnd && sub.cancelAtPeriodEnd)) return
     if (mode.atPeriodEnd) {
       await sql`UPDATE billing_subscriptions SET cancel_at_period_end = true, version = version + 1, updated_at = ${now}
         WHERE tenant_id = ${tenant} AND subscription_id = ${id}`.execute(tx)

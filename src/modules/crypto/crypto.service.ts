@@ -40,7 +40,10 @@ export interface CryptoDeps {
 
 export async function createCrypto(deps: CryptoDeps): Promise<Crypto> {
   let sink: AuditSink | undefined
-  const audit: AuditSink = { record: (e) => sink?.record(e) }
+  const audit: AuditSink = {
+    record: (e) => sink?.record(e),
+    recordIn: (tx, e) => sink?.recordIn(tx, e) ?? Promise.resolve(),
+  }
   const keyring = await createKeyring({
     db: deps.db,
     keyStore: deps.keyStore,

@@ -6,17 +6,24 @@ import { CRYPTO_ERRORS, cryptoError } from './crypto.errors.js'
 import type { FieldCipher } from './field-cipher.js'
 import { cardBrand, normalizePan } from './pan.js'
 
-/** The slice of the audit log the vault writes to (structural, so crypto does not import audit). */
+/** One audit entry as the modules that write it see it (structural, so crypto does not import audit). */
+export interface AuditSinkEntry {
+  tenant: string
+  actor: string
+  action: string
+  resource: string
+  outcome: 'success' | 'failure' | 'denied'
+  origin: string
+  details?: Record<string, unknown>
+}
+
+/**
+ * The slice of the audit log the vault and parties write to: `recordIn` inside the change's own
+ * transaction (committed or rolled back with it, ADR 0211); `record` where no state changes (a reveal).
+ */
 export interface AuditSink {
-  record(entry: {
-    tenant: string
-    actor: string
-    action: string
-    resource: string
-    outcome: 'success' | 'failure' | 'denied'
-    origin: string
-    details?: Record<string, unknown>
-  }): void
+  record(entry: AuditSinkEntry): void
+  recordIn(tx: Db, entry: AuditSinkEntry): Promise<void>
 }
 
 export interface Caller {
@@ -139,6 +146,15 @@ export function createVault(deps: VaultDeps): Vault {
         )
       }
       const bidx = fieldCipher.blindIndex(tenant, PAN_INDEX, pan, { bytes: 16, normalize: (v) => v })
+      const tokenized = (token: string, isNew: boolean): AuditSinkEntry => ({
+        tenant,
+        actor: caller.actor,
+        action: 'vault.card.tokenize',
+        resource: token,
+        outcome: 'success',
+        origin: caller.origin,
+        details: { created: isNew },
+      })
       const found = await sql<CardRow>`
         SELECT token, pan_ct, bin, last4, brand, pan_length, exp_month, exp_year, created_at
         FROM vault_cards WHERE tenant_id = ${tenant} AND pan_bidx = ${bidx}`.execute(db)
@@ -151,13 +167,20 @@ export function createVault(deps: VaultDeps): Vault {
           { table: VAULT_PAN_FIELD.table, column: VAULT_PAN_FIELD.column, row: token },
           pan,
         )
-        const ins = await sql<CardRow>`
-          INSERT INTO vault_cards (tenant_id, token, pan_ct, pan_bidx, bin, last4, brand, pan_length, exp_month, exp_year, created_at)
-          VALUES (${tenant}, ${token}, ${ct}, ${bidx}, ${pan.slice(0, 6)}, ${pan.slice(-4)}, ${cardBrand(pan)}, ${pan.length},
-                  ${expMonth ?? null}, ${expYear ?? null}, ${clock.now()})
-          ON CONFLICT (tenant_id, pan_bidx) DO NOTHING
-          RETURNING token, pan_ct, bin, last4, brand, pan_length, exp_month, exp_year, created_at`.execute(db)
-        row = ins.rows[0]
+        // The new card and its audit entry commit together (ADR 0211).
+        row = await db.transaction().execute(async (tx) => {
+          const ins = await sql<CardRow>`
+            INSERT INTO vault_cards (tenant_id, token, pan_ct, pan_bidx, bin, last4, brand, pan_length, exp_month, exp_year, created_at)
+            VALUES (${tenant}, ${token}, ${ct}, ${bidx}, ${pan.slice(0, 6)}, ${pan.slice(-4)}, ${cardBrand(pan)}, ${pan.length},
+                    ${expMonth ?? null}, ${expYear ?? null}, ${clock.now()})
+            ON CONFLICT (tenant_id, pan_bidx) DO NOTHING
+            RETURNING token, pan_ct, bin, last4, brand, pan_length, exp_month, exp_year, created_at`.execute(
+            tx,
+          )
+          const inserted = ins.rows[0]
+          if (inserted) await deps.audit?.recordIn(tx, tokenized(inserted.token, true))
+          return inserted
+        })
         created = !!row
         if (!row) {
           // A concurrent request tokenized the same card first.
@@ -167,15 +190,8 @@ export function createVault(deps: VaultDeps): Vault {
           row = again.rows[0]!
         }
       }
-      deps.audit?.record({
-        tenant,
-        actor: caller.actor,
-        action: 'vault.card.tokenize',
-        resource: row.token,
-        outcome: 'success',
-        origin: caller.origin,
-        details: { created },
-      })
+      // A card already in the vault changes nothing: its entry needs no transaction.
+      if (!created) deps.audit?.record(tokenized(row.token, false))
       return { ...toCard(row), created }
     },
     async get(tenant, token) {

@@ -62,7 +62,7 @@ export async function updateParty(
     })
     await partiesStore.replaceSearch(tx, tenant, partyId, ctx.searchKeys(tenant, row.kind, details))
     await ctx.outbox.enqueue(tx, [partyUpdated(tenant, next, changed)])
-    ctx.record(tenant, actor, 'parties.party.update', partyId, {
+    await ctx.record(tx, tenant, actor, 'parties.party.update', partyId, {
       changed,
       before: { version: row.version, riskLevel: row.riskLevel },
       after: { version: next.version, riskLevel: next.riskLevel },
@@ -92,7 +92,7 @@ export async function transitionParty(
     const status = nextStatus(row, to)
     const next = await rerate(ctx, tx, tenant, row, { status, updatedAt: ctx.clock.now() })
     await ctx.outbox.enqueue(tx, [partyUpdated(tenant, next, ['status'], row.status)])
-    ctx.record(tenant, actor, 'parties.party.transition', partyId, {
+    await ctx.record(tx, tenant, actor, 'parties.party.transition', partyId, {
       before: row.status,
       after: status,
       reason,

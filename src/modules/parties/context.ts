@@ -66,13 +66,15 @@ export interface PartiesContext extends Omit<PartiesDeps, 'audit'> {
   identifierKey(tenant: string, value: string): Buffer
   decrypt(tenant: string, row: PartyRow): Promise<Party>
   load(tx: Db, tenant: string, id: string, forUpdate?: boolean): Promise<{ row: PartyRow; party: Party }>
+  /** The audit entry of a change, written in the change's transaction (`tx`), never queued after it. */
   record(
+    tx: Db,
     tenant: string,
     actor: Actor,
     action: string,
     resource: string,
     details?: Record<string, unknown>,
-  ): void
+  ): Promise<void>
 }
 
 export const PARTY_DETAILS_FIELD = { table: 'parties', column: 'details_ct', idColumn: 'party_id' } as const
@@ -143,8 +145,8 @@ export function createContext(deps: PartiesDeps): PartiesContext {
       if (!row) throw partiesError('PARTY_NOT_FOUND', id)
       return { row, party: await ctx.decrypt(tenant, row) }
     },
-    record(tenant, actor, action, resource, details) {
-      deps.audit?.record({
+    async record(tx, tenant, actor, action, resource, details) {
+      await deps.audit?.recordIn(tx, {
         tenant,
         actor: actor.actor,
         action,

@@ -87,12 +87,12 @@ export async function submitMoneyCommand(
           },
         },
       ])
+      await ctx.record(tx, tenant, actor, 'parties.hold.create', h.holdId, {
+        kind: cmd.kind,
+        partyId,
+        hits: h.hits.length,
+      })
       return h
-    })
-    ctx.record(tenant, actor, 'parties.hold.create', hold.holdId, {
-      kind: cmd.kind,
-      partyId,
-      hits: hold.hits.length,
     })
     throw reviewRequired(hold)
   }
@@ -180,14 +180,21 @@ export async function decideHold(
         payload: { holdId, partyId: h.partyId, kind: h.kind, decision: status, decidedBy: actor.actor },
       },
     ])
+    await ctx.record(
+      tx,
+      tenant,
+      actor,
+      `parties.hold.${status === 'released' ? 'release' : 'reject'}`,
+      holdId,
+      {
+        partyId: h.partyId,
+        kind: h.kind,
+        before: 'held',
+        after: status,
+        reason: input.reason,
+      },
+    )
     return { ...h, status, decidedBy: actor.actor, reason: input.reason }
-  })
-  ctx.record(tenant, actor, `parties.hold.${status === 'released' ? 'release' : 'reject'}`, holdId, {
-    partyId: hold.partyId,
-    kind: hold.kind,
-    before: 'held',
-    after: status,
-    reason: input.reason,
   })
   const decision =
     input.decision === 'release' ? 'not_a_match' : input.confirmMatch ? 'true_match' : undefined

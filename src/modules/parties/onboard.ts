@@ -89,6 +89,11 @@ export async function createParty(
         },
       },
     ])
+    await ctx.record(tx, tenant, actor, 'parties.party.create', partyId, {
+      kind: row.kind,
+      roles,
+      riskLevel: row.riskLevel,
+    })
     return true
   })
   if (!inserted) {
@@ -97,11 +102,6 @@ export async function createParty(
     if (prior) return replay(ctx, tenant, prior, hash)
     throw partiesError('PARTY_INVALID', 'could not store the party')
   }
-  ctx.record(tenant, actor, 'parties.party.create', partyId, {
-    kind: row.kind,
-    roles,
-    riskLevel: row.riskLevel,
-  })
   const screening = await screenParty(ctx, tenant, partyId, 'onboarding', actor)
   return { party: screening.party, created: true, screening }
 }

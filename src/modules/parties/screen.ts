@@ -133,7 +133,7 @@ export async function applyScreening(
       },
     },
   ])
-  ctx.record(tenant, actor, 'parties.party.screen', partyId, {
+  await ctx.record(tx, tenant, actor, 'parties.party.screen', partyId, {
     trigger,
     screeningStatus,
     before: row.screeningStatus,
@@ -198,7 +198,7 @@ export async function decideHit(
     })
     decisionIds.push(r.decisionId)
   }
-  ctx.record(tenant, actor, `parties.screening.${input.decision}`, partyId, {
+  await ctx.record(ctx.db, tenant, actor, `parties.screening.${input.decision}`, partyId, {
     listId: input.listId,
     entryKey: input.entryKey,
     decisionIds,

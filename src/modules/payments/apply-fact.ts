@@ -156,11 +156,18 @@ export async function applyFacts(
     })
   })
   // Before the ledger call: audit entries and events (they do not need its answer).
-  if (deps.audit) {
-    for (const a of applied) {
-      const related = { refundId: a.item.ctx?.refund?.id, disputeId: a.item.ctx?.dispute?.id }
-      await deps.audit.recordIn(tx, transitionRecord(deps.audit, a.item.p, a.next, a.item.fact, related))
-    }
+  if (deps.audit && applied.length > 0) {
+    const audit = deps.audit
+    // One statement for the whole batch: a round of 500 webhook captures is one insert, not 500.
+    await audit.recordAllIn(
+      tx,
+      applied.map((a) =>
+        transitionRecord(audit, a.item.p, a.next, a.item.fact, {
+          refundId: a.item.ctx?.refund?.id,
+          disputeId: a.item.ctx?.dispute?.id,
+        }),
+      ),
+    )
   }
   if (deps.outbox) {
     const events = applied.flatMap((a) =>

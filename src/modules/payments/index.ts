@@ -93,3 +93,4 @@ export type {
 export { createSandboxSavedMethods, SANDBOX_SAVED_METHODS } from './gateways/sandbox/sandbox.saved-methods.js'
 export type { SandboxSavedMethods } from './gateways/sandbox/sandbox.saved-methods.js'
 export { createBraintreeSavedMethods } from './gateways/braintree/braintree.saved-methods.js'
+export { createStripeSavedMethods } from './gateways/stripe/stripe.saved-methods.js'

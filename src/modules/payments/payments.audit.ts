@@ -6,6 +6,8 @@ import type { Fact, Payment } from './payments.js'
 export interface PaymentsAudit {
   /** Writes the entry in the transition's own transaction (ADR 0211). */
   recordIn(tx: Db, r: AuditRecord): Promise<void>
+  /** Many entries in one statement (a batch of transitions, issue #18). */
+  recordAllIn(tx: Db, rs: readonly AuditRecord[]): Promise<void>
   /** Who caused the current work: the request's principal, or undefined in a worker. */
   actor(): { readonly actor: string; readonly origin: string } | undefined
 }

@@ -5,6 +5,7 @@
 import { createContext, type PaymentsDeps } from './core/context.js'
 import type { Payments } from './ports.js'
 import { applyGatewayEvent } from './use-cases/apply-gateway-event.js'
+import { applyGatewayEvents } from './use-cases/apply-gateway-events.js'
 import { cancelPayment } from './use-cases/cancel.js'
 import { capturePayment } from './use-cases/capture.js'
 import { confirmPayment, createPayment } from './use-cases/create.js'
@@ -33,7 +34,9 @@ export function createPayments(deps: PaymentsDeps): Payments {
     queries: paymentQueries(c),
     webhooks: {
       applyGatewayEvent: (tenant, gateway, event, { tx }) => applyGatewayEvent(c, tenant, gateway, event, tx),
+      applyGatewayEvents: (items, { tx }) => applyGatewayEvents(c, items, tx),
       findTenantByGatewayRef,
+      findTenantsByGatewayRefs: (gateway, refs) => c.store.tenantsByRefs(gateway, refs),
       findTenantByPaymentId: (paymentId) => c.store.tenantByPaymentId(paymentId),
     },
     facts: {

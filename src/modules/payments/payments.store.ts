@@ -54,6 +54,7 @@ export interface PaymentFilters {
   readonly gateway?: string
   readonly after?: string
   readonly limit: number
+  readonly newestFirst?: boolean
 }
 
 interface PaymentRow {
@@ -213,6 +214,43 @@ export function createPaymentsStore(db: Db) {
       return { tenantId: r.rows[0]!.tenant_id, paymentId: r.rows[0]!.payment_id }
     },
 
+    /**
+     * The owner of each gateway reference, in one statement (the inbox resolves a round's tenants with it).
+     * A ref seen under two tenants is left out: it cannot be routed safely.
+     */
+    async tenantsByRefs(gateway: string, refs: readonly string[]): Promise<Map<string, string>> {
+      if (refs.length === 0) return new Map()
+      const r = await sql<{ gateway_ref: string; tenant_id: string; n: string | number }>`
+        SELECT gateway_ref, min(tenant_id) AS tenant_id, count(*) AS n FROM payments
+        WHERE gateway = ${gateway} AND gateway_ref = ANY(${[...new Set(refs)]}::text[])
+        GROUP BY gateway_ref`.execute(db)
+      return new Map(r.rows.filter((x) => Number(x.n) === 1).map((x) => [x.gateway_ref, x.tenant_id]))
+    },
+
+    /**
+     * For each event, the tenant's payment it is about: by our payment id when that payment exists,
+     * else by the gateway's reference (the single-event lookup of applyGatewayEvent, for a whole round).
+     */
+    async paymentIdsOfEvents(
+      ex: Exec,
+      items: readonly { tenantId: string; gateway: string; paymentId?: string; ref?: string }[],
+    ): Promise<(string | undefined)[]> {
+      if (items.length === 0) return []
+      const r = await sql<{ i: string | number; payment_id: string | null }>`
+        SELECT x.i, coalesce(by_id.payment_id, by_ref.payment_id) AS payment_id
+        FROM unnest(${items.map((x) => x.tenantId)}::text[], ${items.map((x) => x.gateway)}::text[],
+                    ${items.map((x) => x.paymentId ?? null)}::text[], ${items.map((x) => x.ref ?? null)}::text[])
+             WITH ORDINALITY AS x(t, g, pid, ref, i)
+        LEFT JOIN payments by_id ON by_id.tenant_id = x.t AND by_id.payment_id = x.pid
+        LEFT JOIN LATERAL (SELECT payment_id FROM payments
+                           WHERE gateway = x.g AND gateway_ref = x.ref AND tenant_id = x.t LIMIT 1) by_ref ON true`.execute(
+        ex,
+      )
+      const out = new Array<string | undefined>(items.length).fill(undefined)
+      for (const row of r.rows) out[Number(row.i) - 1] = row.payment_id ?? undefined
+      return out
+    },
+
     async tenantByPaymentId(paymentId: string): Promise<string | undefined> {
       const r = await sql<{ tenant_id: string }>`SELECT tenant_id FROM payments
         WHERE payment_id = ${paymentId} LIMIT 2`.execute(db)
@@ -302,8 +340,8 @@ export function createPaymentsStore(db: Db) {
           ${f.status ? sql`AND status = ${f.status}` : sql``}
           ${f.customer ? sql`AND customer = ${f.customer}` : sql``}
           ${f.gateway ? sql`AND gateway = ${f.gateway}` : sql``}
-          ${f.after ? sql`AND payment_id > ${f.after}` : sql``}
-        ORDER BY payment_id LIMIT ${f.limit}`.execute(db)
+          ${f.after ? (f.newestFirst ? sql`AND payment_id < ${f.after}` : sql`AND payment_id > ${f.after}`) : sql``}
+        ORDER BY payment_id ${f.newestFirst ? sql`DESC` : sql`ASC`} LIMIT ${f.limit}`.execute(db)
       return r.rows.map(toPayment)
     },
 

@@ -49,6 +49,8 @@ export interface PaymentFilter {
   readonly gateway?: string
   readonly after?: string
   readonly limit?: number
+  /** By id, which is creation time: 'asc' (default, oldest first) or 'desc' (newest first). */
+  readonly order?: 'asc' | 'desc'
 }
 
 /** What the HTTP API and the CLI command: every write is idempotent on its key. */

@@ -16,7 +16,7 @@ export type {
   Candidate,
 } from './search.js'
 export type { SearchEngine } from './engine.js'
-export { createPostgresEngine } from './engines/postgres.js'
+export { createPostgresEngine, explainSearch } from './engines/postgres.js'
 export { createSearchService, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_LENGTH } from './search.service.js'
 export type { SearchService, SearchServiceDeps, RevealTitles } from './search.service.js'
 export { SEARCH_ERRORS, searchError } from './search.errors.js'

@@ -47,6 +47,34 @@ const documents: Migration = {
   },
 }
 
+/**
+ * Search latency at 1M + 1M documents (ADR 1100, "Latency"), two changes measured in docs/benchmarks.md:
+ *
+ * - Trigrams of words only. Identifiers (ids, references, last four: every token with a digit or an
+ *   underscore) are matched exactly through `keys` and by prefix through full text; their trigrams
+ *   (random hex) were most of the trigram index and ~1 ms of index work per payment document. The
+ *   trigram index is now on `search_fuzzy_text(body)`, the body without those tokens.
+ * - No GIN pending list. With `fastupdate` on, new documents wait in an unsorted list that every
+ *   search reads in full until a vacuum merges it: 13–16 ms per index scan on a table the indexer was
+ *   writing to, against 0.02–0.2 ms once merged. Each insert now updates the index itself.
+ */
+const fuzzyWordsIndex: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE FUNCTION search_fuzzy_text(body text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+        AS $$ SELECT btrim(regexp_replace(body, '\\S*[0-9_]\\S*', ' ', 'g')) $$`,
+      `DROP INDEX search_documents_trgm`,
+      `CREATE INDEX search_documents_words_trgm ON search_documents
+        USING gin (search_fuzzy_text(body) gin_trgm_ops) WITH (fastupdate = off)`,
+      ...['search_documents_fts', 'search_documents_sealed', 'search_documents_keys'].flatMap((ix) => [
+        `ALTER INDEX ${ix} SET (fastupdate = off)`,
+        `SELECT gin_clean_pending_list('${ix}'::regclass)`,
+      ]),
+    ])
+  },
+}
+
 export const searchMigrations: NamedMigrations = {
   '1100_search_documents': documents,
+  '1101_search_word_trigrams_without_pending_list': fuzzyWordsIndex,
 }

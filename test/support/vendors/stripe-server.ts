@@ -78,6 +78,8 @@ export interface StripeServer {
   paymentIntent(id: string): Json | undefined
   /** Closes a dispute as won or lost (a dispute reversal is booked when won). */
   closeDispute(id: string, outcome: 'won' | 'lost'): Json
+  /** Stripe's card updater: the issuer replaced or renewed a saved card (`payment_method.automatically_updated`). */
+  updateCard(paymentMethodId: string, change: { expMonth?: number; expYear?: number; last4?: string }): Json
   /** Marks a payout paid or failed. */
   settlePayout(id: string, outcome: 'paid' | 'failed'): Json
   /** Adds a balance transaction that no API call produced (reconciliation: missing in the ledger). */
@@ -121,7 +123,15 @@ const missing = (what: string, id: string): StripeHttpError =>
     message: `No such ${what}: '${id}'`,
   })
 
-type Behaviour = 'ok' | 'generic_decline' | 'insufficient_funds' | '3ds' | 'dispute' | 'slow' | 'unavailable'
+type Behaviour =
+  | 'ok'
+  | 'generic_decline'
+  | 'insufficient_funds'
+  | '3ds'
+  | 'auth_off_session'
+  | 'dispute'
+  | 'slow'
+  | 'unavailable'
 const METHODS: Record<string, { behaviour: Behaviour; brand: string; last4: string }> = {
   pm_card_visa: { behaviour: 'ok', brand: 'visa', last4: '4242' },
   tok_visa: { behaviour: 'ok', brand: 'visa', last4: '4242' },
@@ -136,6 +146,8 @@ const METHODS: Record<string, { behaviour: Behaviour; brand: string; last4: stri
   pm_card_dispute: { behaviour: 'dispute', brand: 'visa', last4: '0259' },
   pm_card_timeout: { behaviour: 'slow', brand: 'visa', last4: '4242' },
   pm_card_unavailable: { behaviour: 'unavailable', brand: 'visa', last4: '4242' },
+  // Like 4000 0027 6000 3184 after a completed setup: every off-session charge needs the holder.
+  pm_card_authenticationRequiredOffSession: { behaviour: 'auth_off_session', brand: 'visa', last4: '3184' },
 }
 
 const stripeFee = (amount: number): number => Math.round((amount * 29) / 1000) + 30
@@ -157,6 +169,10 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
   /** Attached payment methods: new pm id → the test method it was made from, and its customer. */
   const attached = new Map<string, { base: string; customer: string }>()
   const customers = new Set<string>()
+  /** Saved PaymentMethods (attached or set up), as GET /v1/payment_methods/:id answers them. */
+  const paymentMethods = new Map<string, Json>()
+  const setupIntents = new Map<string, Json>()
+  const offSession = new Set<string>()
   const id = (prefix: string): string => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 24)}`
 
   const emit = (type: string, object: Json): void => {
@@ -317,6 +333,24 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
         'payment_method',
       )
     }
+    if (offSession.has(pi.id) && (method.behaviour === '3ds' || method.behaviour === 'auth_off_session')) {
+      // Off-session, nobody can answer the challenge: Stripe declines and the customer must come back.
+      charge(pi, method)
+      pi.status = 'requires_payment_method'
+      pi.last_payment_error = {
+        type: 'card_error',
+        code: 'authentication_required',
+        decline_code: 'authentication_required',
+        message: 'Your card was declined. This transaction requires authentication.',
+      }
+      emit('payment_intent.payment_failed', pi as unknown as Json)
+      throw cardError(
+        'authentication_required',
+        'authentication_required',
+        'Your card was declined. This transaction requires authentication.',
+        pi as unknown as Json,
+      )
+    }
     switch (method.behaviour) {
       case 'unavailable':
         throw new StripeHttpError(503, { type: 'api_error', message: 'Service temporarily unavailable.' })
@@ -339,6 +373,7 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
         pi.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect' } }
         return { slow: false }
       case 'ok':
+      case 'auth_off_session':
       case 'dispute':
       case 'slow':
         charge(pi, method)
@@ -349,6 +384,61 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
         } else settleCapture(pi, pi.amount)
         return { slow: method.behaviour === 'slow' }
     }
+  }
+
+  /** A test method attached to a customer becomes a new PaymentMethod, as Stripe does. */
+  const savePaymentMethod = (base: string, customer: string): Json => {
+    const card = METHODS[base]
+    if (!card) throw missing('payment_method', base)
+    const exp = new Date((now() + 3 * 365 * 86_400) * 1000)
+    const pm: Json = {
+      id: id('pm'),
+      object: 'payment_method',
+      type: 'card',
+      customer,
+      card: {
+        brand: card.brand,
+        last4: card.last4,
+        exp_month: exp.getUTCMonth() + 1,
+        exp_year: exp.getUTCFullYear(),
+      },
+      created: now(),
+      livemode: false,
+    }
+    attached.set(pm.id as string, { base, customer })
+    paymentMethods.set(pm.id as string, pm)
+    emit('payment_method.attached', pm)
+    return pm
+  }
+
+  /** Confirms a SetupIntent with a test method: verification declines, 3-D Secure waits for the holder. */
+  const confirmSetup = (si: Json, method: string | undefined): void => {
+    if (!method)
+      throw invalidRequest('A payment_method is required to confirm', 'parameter_missing', 'payment_method')
+    const card = METHODS[method]
+    if (!card) throw missing('payment_method', method)
+    const customer = (si.customer as string | null) ?? ''
+    if (card.behaviour === 'generic_decline') {
+      si.status = 'requires_payment_method'
+      si.last_setup_error = { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline' }
+      emit('setup_intent.setup_failed', si)
+      throw new StripeHttpError(402, {
+        type: 'card_error',
+        code: 'card_declined',
+        decline_code: 'generic_decline',
+        message: 'Your card was declined.',
+        setup_intent: structuredClone(si),
+      })
+    }
+    if (card.behaviour === '3ds') {
+      si.status = 'requires_action'
+      si.next_action = { type: 'use_stripe_sdk' }
+      return
+    }
+    const pm = customers.has(customer) ? savePaymentMethod(method, customer) : undefined
+    si.payment_method = pm ? pm.id : method
+    si.status = 'succeeded'
+    emit('setup_intent.succeeded', si)
   }
 
   const amountOf = (v: string | undefined, param: string): number => {
@@ -395,6 +485,7 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
           livemode: false,
         }
         intents.set(pi.id, pi)
+        if (str(body.off_session) === 'true') offSession.add(pi.id)
         emit('payment_intent.created', pi as unknown as Json)
         const slow = str(body.confirm) === 'true' ? confirm(pi, undefined).slow : false
         return { body: expand(pi as unknown as Json, list(body.expand)), slow }
@@ -571,23 +662,66 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
     },
     {
       method: 'POST',
+      pattern: /^\/v1\/setup_intents$/,
+      handle: (_m, body) => {
+        const customer = str(body.customer) ?? null
+        if (customer && !customers.has(customer)) throw missing('customer', customer)
+        const siId = id('seti')
+        const si: Json = {
+          id: siId,
+          object: 'setup_intent',
+          client_secret: `${siId}_secret_${randomUUID().replace(/-/g, '')}`,
+          customer,
+          payment_method: str(body.payment_method) ?? null,
+          status: 'requires_payment_method',
+          usage: str(body.usage) ?? 'off_session',
+          last_setup_error: null,
+          next_action: null,
+          metadata: obj(body.metadata),
+          created: now(),
+          livemode: false,
+        }
+        setupIntents.set(siId, si)
+        if (str(body.confirm) === 'true') confirmSetup(si, str(body.payment_method))
+        return { body: si }
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/setup_intents\/(\w+)$/,
+      handle: (m) => {
+        const si = setupIntents.get(m[1]!)
+        if (!si) throw missing('setup_intent', m[1]!)
+        return { body: si }
+      },
+    },
+    {
+      // What Stripe.js does in the browser (stripe.confirmCardSetup) with the client_secret.
+      method: 'POST',
+      pattern: /^\/v1\/setup_intents\/(\w+)\/confirm$/,
+      handle: (m, body) => {
+        const si = setupIntents.get(m[1]!)
+        if (!si) throw missing('setup_intent', m[1]!)
+        confirmSetup(si, str(body.payment_method) ?? (si.payment_method as string | undefined))
+        return { body: si }
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/payment_methods\/(\w+)$/,
+      handle: (m) => {
+        const pm = paymentMethods.get(m[1]!)
+        if (!pm) throw missing('payment_method', m[1]!)
+        return { body: pm }
+      },
+    },
+    {
+      method: 'POST',
       pattern: /^\/v1\/payment_methods\/(\w+)\/attach$/,
       handle: (m, body) => {
         const customer = str(body.customer) ?? ''
         if (!customers.has(customer)) throw missing('customer', customer)
-        const base = m[1]!
-        const card = METHODS[base]
-        if (!card) throw missing('payment_method', base)
-        // Attaching a test method makes a new PaymentMethod, as Stripe does.
-        const pm = {
-          id: id('pm'),
-          object: 'payment_method',
-          type: 'card',
-          customer,
-          card: { brand: card.brand, last4: card.last4 },
-        }
-        attached.set(pm.id, { base, customer })
-        return { body: pm }
+        return { body: savePaymentMethod(m[1]!, customer) }
       },
     },
     {
@@ -728,6 +862,16 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
     balanceTransactions,
     get requests() {
       return requestCount
+    },
+    updateCard(pmId, change) {
+      const pm = paymentMethods.get(pmId)
+      if (!pm) throw new Error(`no payment method ${pmId}`)
+      const card = pm.card as Json
+      if (change.expMonth !== undefined) card.exp_month = change.expMonth
+      if (change.expYear !== undefined) card.exp_year = change.expYear
+      if (change.last4 !== undefined) card.last4 = change.last4
+      emit('payment_method.automatically_updated', pm)
+      return structuredClone(pm)
     },
     fault: (f) => faults.push(f),
     clearFaults: () => {

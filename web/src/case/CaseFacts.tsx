@@ -1,4 +1,4 @@
-import { money } from '../Payments'
+import { money } from '../money'
 import { Head, text, when } from '../components'
 import type { CaseDetail } from './types'
 

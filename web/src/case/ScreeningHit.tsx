@@ -5,7 +5,7 @@ import { useAction } from '../useApi'
 import type { CaseAlert } from './types'
 
 /** One hit of POST /v1/screening/check (src/api/routes/screening.ts HitSchema). */
-interface Hit {
+export interface Hit {
   readonly listId: string
   readonly entryKey: string
   readonly entryType: string

@@ -8,7 +8,7 @@ import { newId } from '../../../shared/ids.js'
 import { createLedger, type Ledger } from '../../ledger/index.js'
 import type { GatewayEvent } from '../gateway.js'
 import { createSandboxGateway } from '../gateways/sandbox/sandbox.js'
-import { retryDelayMs, UNROUTED_TENANT } from './webhook-inbox.js'
+import { retryDelayMs, UNROUTED_TENANT, type InboxOutcome } from './webhook-inbox.js'
 import { createWebhookInbox, type WebhookInbox, type WebhookPaymentsPort } from './webhook-inbox.service.js'
 
 const SECRET = `whsec_${Buffer.from('inbox-test-secret-32-bytes-long!').toString('base64')}`
@@ -44,6 +44,20 @@ function testPort(ledger: Ledger) {
       }
       return 'applied'
     },
+    // A stand-in for the set-based call: a set holding a failing event fails as a whole (without
+    // using up its failures), so the inbox's one-at-a-time fallback is what decides these tests.
+    async applyGatewayEvents(items, { tx }) {
+      if (items.some((i) => (failures.get(i.event.id) ?? 0) > 0))
+        throw new Error('simulated failure of the set')
+      const out: { ok: true; outcome: InboxOutcome }[] = []
+      for (const i of items)
+        out.push({ ok: true, outcome: await port.applyGatewayEvent(i.tenant, i.gateway, i.event, { tx }) })
+      return out
+    },
+    findTenantsByGatewayRefs: (_gateway, refs) =>
+      Promise.resolve(
+        new Map(refs.flatMap((ref) => (owners.has(ref) ? [[ref, owners.get(ref)!] as const] : []))),
+      ),
     findTenantByGatewayRef: (_gateway, ref) => {
       const tenantId = owners.get(ref)
       return Promise.resolve(tenantId ? { tenantId } : undefined)

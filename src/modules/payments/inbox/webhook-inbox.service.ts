@@ -44,6 +44,8 @@ import {
 
 type Tx = Transaction<Database>
 
+type Resolved = { tenant: string } | { error: unknown }
+
 /** What the inbox needs from payments: the single writer of state transitions, and tenant lookups. */
 export interface WebhookPaymentsPort {
   /**
@@ -56,8 +58,19 @@ export interface WebhookPaymentsPort {
     event: GatewayEvent,
     opts: { tx: Tx },
   ): Promise<InboxOutcome>
+  /**
+   * A round's events as a set, in the round's transaction (issue #18): one result per item. An item
+   * that fails wrote nothing; throwing fails the whole call (the inbox then rolls it back and applies
+   * the round's rows one at a time with applyGatewayEvent).
+   */
+  applyGatewayEvents(
+    items: readonly { tenant: string; gateway: string; event: GatewayEvent }[],
+    opts: { tx: Tx },
+  ): Promise<({ ok: true; outcome: InboxOutcome } | { ok: false; error: unknown })[]>
   /** The owner of the payment with this gateway reference (committed rows). */
   findTenantByGatewayRef(gateway: string, gatewayRef: string): Promise<{ tenantId: string } | undefined>
+  /** The same for many references of one gateway, in one lookup: ref → tenant (unambiguous ones only). */
+  findTenantsByGatewayRefs(gateway: string, gatewayRefs: readonly string[]): Promise<Map<string, string>>
   /** The tenant of our payment id, when the vendor echoed it back. */
   findTenantByPaymentId(paymentId: string): Promise<string | undefined>
 }
@@ -74,7 +87,7 @@ export interface WebhookInboxDeps {
   readonly retry?: Partial<RetryPolicy>
   /** Receipts written per INSERT (group commit). Default 500. */
   readonly batchMax?: number
-  /** Rows claimed per processing transaction. Default 100. */
+  /** Rows claimed per processing transaction (applied as one set). Default 500. */
   readonly claimBatch?: number
   /** Processing loops on PostgreSQL (PGlite: 1). 0: receive only (an API process; workers elsewhere). Default 2. */
   readonly workers?: number
@@ -138,7 +151,7 @@ const keptHeaders = (h: Readonly<Record<string, string | readonly string[] | und
 export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
   const { db, clock, logger } = deps
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry }
-  const claimBatch = deps.claimBatch ?? 100
+  const claimBatch = deps.claimBatch ?? 500
   const wanted = deps.workers ?? 2
   const loops = wanted === 0 ? 0 : db.engine === 'postgres' ? wanted : 1
   const pollMs = deps.pollMs ?? (db.engine === 'postgres' ? 1000 : 200)
@@ -156,10 +169,14 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
 
   // ---- processing ----
 
-  const resolveTenant = async (row: ClaimedRow, event: GatewayEvent): Promise<string> => {
+  const resolveTenant = async (
+    row: ClaimedRow,
+    event: GatewayEvent,
+    owners: ReadonlyMap<string, string>,
+  ): Promise<string> => {
     if (event.paymentRef) {
-      const owner = await deps.payments.findTenantByGatewayRef(row.gateway, event.paymentRef)
-      if (owner) return owner.tenantId
+      const owner = owners.get(`${row.gateway}\u0000${event.paymentRef}`)
+      if (owner) return owner
     }
     if (event.paymentId) {
       const t = await deps.payments.findTenantByPaymentId(event.paymentId)
@@ -174,16 +191,30 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     )
   }
 
-  /** The tenant each event applies to, or why it cannot be told yet (looked up before the round's transaction). */
+  /**
+   * The tenant each event applies to, or why it cannot be told yet (looked up before the round's
+   * transaction): the gateway references of the whole round in one lookup per gateway.
+   */
   const resolveAll = async (rows: readonly ClaimedRow[]) => {
-    const out = new Map<string, { tenant: string } | { error: unknown }>()
+    const refsByGateway = new Map<string, string[]>()
+    for (const row of rows) {
+      const ref = row.event.paymentRef
+      if (ref)
+        (refsByGateway.get(row.gateway) ?? refsByGateway.set(row.gateway, []).get(row.gateway)!).push(ref)
+    }
+    const owners = new Map<string, string>()
+    for (const [gateway, refs] of refsByGateway) {
+      for (const [ref, tenant] of await deps.payments.findTenantsByGatewayRefs(gateway, refs))
+        owners.set(`${gateway}\u0000${ref}`, tenant)
+    }
+    const out = new Map<string, Resolved>()
     await Promise.all(
       rows.map(async (row) => {
         const event = fromStoredEvent(row.event)
         if (event.type === 'ignored') return
         out.set(
           rowKey(row.tenantId, row.gateway, row.eventId),
-          await resolveTenant(row, event).then(
+          await resolveTenant(row, event, owners).then(
             (tenant) => ({ tenant }),
             (error: unknown) => ({ error }),
           ),
@@ -193,11 +224,11 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     return out
   }
 
-  const applyOne = async (
-    tx: Tx,
+  /** Rows that need no payments call (ignored, or their tenant unknown) are settled here. */
+  const settleWithoutPayments = (
     row: ClaimedRow,
-    resolved: { tenant: string } | { error: unknown } | undefined,
-  ): Promise<ProcessedMark> => {
+    resolved: Resolved | undefined,
+  ): ProcessedMark | undefined => {
     const event = fromStoredEvent(row.event)
     // Vendor events we do not map change nothing; they are kept for the operator.
     if (event.type === 'ignored' || !resolved) {
@@ -205,15 +236,73 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
       return { row, outcome: 'ignored', appliedTenantId: hint }
     }
     if ('error' in resolved) throw resolved.error
-    const tenant = resolved.tenant
-    if (row.tenantId !== UNROUTED_TENANT && row.tenantId !== tenant) {
+    if (row.tenantId !== UNROUTED_TENANT && row.tenantId !== resolved.tenant) {
       logger?.warn(
-        { eventId: row.eventId, gateway: row.gateway, named: row.tenantId, owner: tenant },
+        { eventId: row.eventId, gateway: row.gateway, named: row.tenantId, owner: resolved.tenant },
         'webhook names another tenant than the payment owner; applied for the owner',
       )
     }
-    const outcome = await deps.payments.applyGatewayEvent(tenant, row.gateway, event, { tx })
-    return { row, outcome, appliedTenantId: tenant }
+    return undefined
+  }
+
+  const failure = (row: ClaimedRow, err: unknown, now: Date): FailedMark => {
+    const attempts = row.attempts + 1
+    return {
+      row,
+      error: describeFailure(err),
+      nextAttemptAt: new Date(now.getTime() + retryDelayMs(policy, attempts)),
+      dead: attempts >= policy.maxAttempts,
+    }
+  }
+
+  /**
+   * The rows to apply, as one set (one payments call). If that call fails as a whole, the set is
+   * rolled back and its rows are applied one at a time, each under a savepoint: a poisoned row is
+   * then rolled back alone and rescheduled, the others commit with their "processed" marks.
+   */
+  const applyRows = async (
+    tx: Tx,
+    work: readonly { row: ClaimedRow; tenant: string }[],
+    now: Date,
+  ): Promise<{ done: ProcessedMark[]; failed: FailedMark[] }> => {
+    const done: ProcessedMark[] = []
+    const failed: FailedMark[] = []
+    if (work.length === 0) return { done, failed }
+    const items = work.map((w) => ({
+      tenant: w.tenant,
+      gateway: w.row.gateway,
+      event: fromStoredEvent(w.row.event),
+    }))
+    await sql`SAVEPOINT webhook_round`.execute(tx)
+    try {
+      const results = await deps.payments.applyGatewayEvents(items, { tx })
+      await sql`RELEASE SAVEPOINT webhook_round`.execute(tx)
+      results.forEach((r, i) => {
+        const { row, tenant } = work[i]!
+        if (r.ok) done.push({ row, outcome: r.outcome, appliedTenantId: tenant })
+        else failed.push(failure(row, r.error, now))
+      })
+      return { done, failed }
+    } catch (err) {
+      await sql`ROLLBACK TO SAVEPOINT webhook_round`.execute(tx)
+      if (work.length > 1)
+        logger?.warn(
+          { err, rows: work.length },
+          'webhook round failed as a set; applying its rows one by one',
+        )
+    }
+    for (const [i, { row, tenant }] of work.entries()) {
+      await sql`SAVEPOINT webhook_row`.execute(tx)
+      try {
+        const outcome = await deps.payments.applyGatewayEvent(tenant, row.gateway, items[i]!.event, { tx })
+        await sql`RELEASE SAVEPOINT webhook_row`.execute(tx)
+        done.push({ row, outcome, appliedTenantId: tenant })
+      } catch (err) {
+        await sql`ROLLBACK TO SAVEPOINT webhook_row`.execute(tx)
+        failed.push(failure(row, err, now))
+      }
+    }
+    return { done, failed }
   }
 
   const NOTHING: RoundResult = { claimed: 0, processed: 0, retried: 0, dead: 0 }
@@ -229,25 +318,20 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
       const rows = await claimRows(tx, due, now)
       const done: ProcessedMark[] = []
       const failed: FailedMark[] = []
+      const work: { row: ClaimedRow; tenant: string }[] = []
       for (const row of rows) {
-        // Each row's effect is all-or-nothing inside the round's transaction; a failing row is
-        // rolled back alone and rescheduled, the others commit with their "processed" marks.
-        await sql`SAVEPOINT webhook_row`.execute(tx)
+        const resolved = tenants.get(rowKey(row.tenantId, row.gateway, row.eventId))
         try {
-          done.push(await applyOne(tx, row, tenants.get(rowKey(row.tenantId, row.gateway, row.eventId))))
-          await sql`RELEASE SAVEPOINT webhook_row`.execute(tx)
+          const settled = settleWithoutPayments(row, resolved)
+          if (settled) done.push(settled)
+          else work.push({ row, tenant: (resolved as { tenant: string }).tenant })
         } catch (err) {
-          await sql`ROLLBACK TO SAVEPOINT webhook_row`.execute(tx)
-          const attempts = row.attempts + 1
-          const dead = attempts >= policy.maxAttempts
-          failed.push({
-            row,
-            error: describeFailure(err),
-            nextAttemptAt: new Date(now.getTime() + retryDelayMs(policy, attempts)),
-            dead,
-          })
+          failed.push(failure(row, err, now))
         }
       }
+      const applied = await applyRows(tx, work, now)
+      done.push(...applied.done)
+      failed.push(...applied.failed)
       await markProcessed(tx, done, now)
       for (const f of failed) {
         await markFailed(tx, f)

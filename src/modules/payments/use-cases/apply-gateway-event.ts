@@ -6,7 +6,7 @@
 import type { GatewayEvent } from '../gateway.js'
 import { applyFact, type FactOutcome } from '../apply-fact.js'
 import type { PaymentsContext, Tx } from '../core/context.js'
-import { outOfOrder, type Payment } from '../payments.js'
+import { outOfOrder, type Fact, type Payment } from '../payments.js'
 import type { Dispute, Refund } from '../payments.store.js'
 import { settleRefund } from './refund.js'
 
@@ -26,24 +26,9 @@ export async function applyGatewayEvent(
   if (!paymentId) return 'ignored'
   const p = await c.mustGet(tx, tenant, paymentId, true)
   if (p.gateway !== gateway) return 'ignored'
-  const amountOr = (fallback: bigint) => event.amount ?? fallback
-  const ref = event.paymentRef ? { gatewayRef: event.paymentRef } : {}
+  const fact = paymentFactOf(p, event)
+  if (fact) return (await applyFact(c, tx, p, fact)).outcome
   switch (event.type) {
-    case 'payment.authorized':
-      return (await applyFact(c, tx, p, { type: 'authorized', amount: amountOr(p.amount), ...ref })).outcome
-    case 'payment.captured':
-      return (
-        await applyFact(c, tx, p, {
-          type: 'captured',
-          amount: amountOr(p.amountAuthorized || p.amount),
-          ...ref,
-          ...(event.fee !== undefined ? { fee: event.fee } : {}),
-        })
-      ).outcome
-    case 'payment.failed':
-      return (await applyFact(c, tx, p, { type: 'failed', declineCode: 'declined' })).outcome
-    case 'payment.canceled':
-      return (await applyFact(c, tx, p, { type: 'canceled' })).outcome
     case 'refund.succeeded':
     case 'refund.failed':
       return refundEvent(c, tx, p, gateway, event)
@@ -51,11 +36,54 @@ export async function applyGatewayEvent(
     case 'dispute.won':
     case 'dispute.lost':
       return disputeEvent(c, tx, p, gateway, event)
-    // Payouts are recorded when we ask for them; the rest is stored by the inbox, not applied.
+    // Payment-level events were applied above. Payouts are recorded when we ask for them; the rest
+    // is stored by the inbox, not applied.
+    case 'payment.authorized':
+    case 'payment.captured':
+    case 'payment.failed':
+    case 'payment.canceled':
     case 'payout.paid':
     case 'payout.failed':
     case 'ignored':
       return 'ignored'
+  }
+}
+
+/** Event types that are one fact on the payment alone (no refund or dispute row): batchable. */
+export const PAYMENT_FACT_EVENTS: ReadonlySet<GatewayEvent['type']> = new Set([
+  'payment.authorized',
+  'payment.captured',
+  'payment.failed',
+  'payment.canceled',
+])
+
+/** The fact a payment-level event states about `p`, or undefined for refund, dispute and other events. */
+export function paymentFactOf(p: Payment, event: GatewayEvent): Fact | undefined {
+  const amountOr = (fallback: bigint) => event.amount ?? fallback
+  const ref = event.paymentRef ? { gatewayRef: event.paymentRef } : {}
+  switch (event.type) {
+    case 'payment.authorized':
+      return { type: 'authorized', amount: amountOr(p.amount), ...ref }
+    case 'payment.captured':
+      return {
+        type: 'captured',
+        amount: amountOr(p.amountAuthorized || p.amount),
+        ...ref,
+        ...(event.fee !== undefined ? { fee: event.fee } : {}),
+      }
+    case 'payment.failed':
+      return { type: 'failed', declineCode: 'declined' }
+    case 'payment.canceled':
+      return { type: 'canceled' }
+    case 'refund.succeeded':
+    case 'refund.failed':
+    case 'dispute.opened':
+    case 'dispute.won':
+    case 'dispute.lost':
+    case 'payout.paid':
+    case 'payout.failed':
+    case 'ignored':
+      return undefined
   }
 }
 

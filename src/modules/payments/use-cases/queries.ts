@@ -15,6 +15,7 @@ export function paymentQueries(c: PaymentsContext): PaymentQueries {
         ...(filter.customer ? { customer: filter.customer } : {}),
         ...(filter.gateway ? { gateway: filter.gateway } : {}),
         ...(filter.after ? { after: filter.after } : {}),
+        ...(filter.order === 'desc' ? { newestFirst: true } : {}),
         limit,
       })
       return { items, next: items.length === limit ? items[items.length - 1]!.id : null }

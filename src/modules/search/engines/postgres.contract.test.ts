@@ -1,4 +1,7 @@
-import { describeEachDb, openTestDb } from '../../../../test/support/db.js'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeEachDb, freshTenant, openTestDb } from '../../../../test/support/db.js'
+import type { DbHandle } from '../../../shared/db/connect.js'
 import { searchEngineContract } from '../search.contract.js'
 import { createPostgresEngine } from './postgres.js'
 
@@ -6,5 +9,47 @@ describeEachDb('postgres search engine', (target) => {
   searchEngineContract(`postgres (${target.name})`, async () => {
     const handle = await openTestDb(target)
     return { engine: createPostgresEngine(handle.db), close: () => handle.close() }
+  })
+
+  // The engine sets its trigram threshold (0.45) inside the search statement itself: a word at 0.55
+  // word similarity is found (the server default, 0.6, would miss it) and the setting does not outlive
+  // the statement on the pooled connection.
+  let handle: DbHandle
+  beforeAll(async () => {
+    handle = await openTestDb(target, 1)
+  }, 120_000)
+  afterAll(() => handle.close())
+
+  it('applies its trigram threshold within the one search statement', async () => {
+    const engine = createPostgresEngine(handle.db)
+    const tenant = freshTenant()
+    await engine.upsert(
+      [
+        {
+          tenantId: tenant,
+          type: 'counterparty',
+          id: 'cp_wellington',
+          title: 'Wellington Harbour Trading',
+          body: 'wellington harbour trading',
+          sealed: [],
+          keys: [],
+          occurredAt: new Date('2026-01-01T00:00:00Z'),
+          attributes: {},
+        },
+      ],
+      new Date(),
+    )
+    const hits = await engine.search({
+      tenantId: tenant,
+      text: 'welingtn',
+      words: ['welingtn'],
+      sealedGroups: [],
+      keys: [],
+      limit: 10,
+    })
+    expect(hits.map((h) => h.doc.id)).toEqual(['cp_wellington'])
+    const after = await sql<{ v: string | null }>`
+      SELECT current_setting('pg_trgm.word_similarity_threshold', true) AS v`.execute(handle.db)
+    expect(after.rows[0]!.v).not.toBe('0.45')
   })
 })

@@ -6,7 +6,7 @@ import { searchError } from '../search.errors.js'
 
 /**
  * The default engine: PostgreSQL (a server or PGlite) with pg_trgm (typos: word similarity over the
- * trigram index), full-text `simple` prefixes, unaccent (folding on both sides), fuzzystrmatch
+ * trigram index of the body's words, identifiers left out: migration 1101), full-text `simple` prefixes, unaccent (folding on both sides), fuzzystrmatch
  * (identifiers one edit away rank high), and GIN array indexes for exact keys and sealed tokens.
  */
 
@@ -112,16 +112,8 @@ export function createPostgresEngine(db: Db): SearchEngine {
       return Number(r.numAffectedRows ?? 0n)
     },
     async search(q) {
-      return db
-        .transaction()
-        .execute(async (tx) => {
-          await sql`SELECT set_config('pg_trgm.word_similarity_threshold', ${String(WORD_SIMILARITY)}, true)`.execute(
-            tx,
-          )
-          const r = await searchSql(q).execute(tx)
-          return r.rows.map((row) => candidateOf(q.tenantId, row))
-        })
-        .catch(fail)
+      const r = await searchSql(q).execute(db).catch(fail)
+      return r.rows.map((row) => candidateOf(q.tenantId, row))
     },
     async count(tenantId) {
       const r = await sql<{ doc_type: string; n: string | number | bigint }>`
@@ -137,13 +129,21 @@ export function createPostgresEngine(db: Db): SearchEngine {
 function searchSql(q: EngineQuery): RawBuilder<Row> {
   const matches: RawBuilder<unknown>[] = []
   const text = sql`unaccent(lower(${q.text}))`
-  if (q.text.length > 0) matches.push(sql`${text} <% body`)
+  // Typos through trigrams of words only (migration 1101): identifiers are matched exactly (`keys`) and by prefix.
+  const fuzzy = q.words.filter((w) => !/[0-9_]/.test(w)).join(' ')
+  if (fuzzy.length > 0) matches.push(sql`unaccent(lower(${fuzzy})) <% search_fuzzy_text(body)`)
   const prefix = prefixQuery(q.words)
   if (prefix) matches.push(sql`to_tsvector('simple', body) @@ to_tsquery('simple', ${prefix})`)
   if (q.keys.length > 0) matches.push(sql`keys && ${textArray(q.keys)}`)
   const sealed = sealedCondition(q.sealedGroups)
   if (sealed) matches.push(sealed)
-  const filters: RawBuilder<unknown>[] = [sql`tenant_id = ${q.tenantId}`]
+  const filters: RawBuilder<unknown>[] = [
+    // The trigram threshold for this statement only, in one round trip (no BEGIN / SET LOCAL / COMMIT):
+    // an uncorrelated sub-select runs once as a one-time filter before the scans that read the setting,
+    // and `is_local` ends it with the statement's own transaction.
+    sql`(SELECT set_config('pg_trgm.word_similarity_threshold', ${String(WORD_SIMILARITY)}, true)) IS NOT NULL`,
+    sql`tenant_id = ${q.tenantId}`,
+  ]
   if (q.types && q.types.length > 0) filters.push(sql`doc_type = ANY(${textArray(q.types)})`)
   if (q.from) filters.push(sql`occurred_at >= ${q.from}`)
   if (q.to) filters.push(sql`occurred_at < ${q.to}`)
@@ -170,6 +170,12 @@ function searchSql(q: EngineQuery): RawBuilder<Row> {
     WHERE ${sql.join(filters, sql` AND `)} AND (${sql.join(matches, sql` OR `)})
     ORDER BY score DESC, doc_id
     LIMIT ${q.limit}`
+}
+
+/** The plan PostgreSQL runs for an engine query, executed (EXPLAIN ANALYZE, BUFFERS): for the bench and diagnostics. */
+export async function explainSearch(db: Db, q: EngineQuery): Promise<string[]> {
+  const r = await sql<{ 'QUERY PLAN': string }>`EXPLAIN (ANALYZE, BUFFERS) ${searchSql(q)}`.execute(db)
+  return r.rows.map((x) => x['QUERY PLAN'])
 }
 
 function candidateOf(tenantId: string, r: Row): Candidate {

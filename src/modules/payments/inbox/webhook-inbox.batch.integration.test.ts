@@ -1,0 +1,126 @@
+/**
+ * The inbox applying a round as a set through the real payments module (issue #18): many captures of
+ * one merchant in one round, each applied exactly once however often it is delivered, and a poisoned
+ * row — refused by plan() or by the ledger — failing alone while the rest of its round commits.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeEachDb, freshTenant, openTestDb } from '../../../../test/support/db.js'
+import { paymentsHarness, type PaymentsHarness } from '../../../../test/support/payments.js'
+import { fixedClock } from '../../../shared/clock.js'
+import type { DbHandle } from '../../../shared/db/connect.js'
+import { newId } from '../../../shared/ids.js'
+import type { GatewayEvent } from '../gateway.js'
+import { chartOfAccounts } from '../ledger-mapping.js'
+import type { Payment } from '../payments.js'
+import { createWebhookInbox, type WebhookInbox } from './webhook-inbox.service.js'
+
+describeEachDb('webhook inbox: set-based rounds on real payments', (target) => {
+  let h: DbHandle
+  let t: PaymentsHarness
+  let inbox: WebhookInbox
+  const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+
+  beforeAll(async () => {
+    h = await openTestDb(target)
+    t = paymentsHarness(h, clock)
+    inbox = createWebhookInbox({
+      db: h,
+      clock,
+      gateway: (name) => (name === 'sandbox' ? t.sandbox : undefined),
+      payments: t.payments.webhooks,
+      retry: { maxAttempts: 3, baseMs: 1000, maxMs: 10_000 },
+      workers: 0,
+    })
+  }, 180_000)
+  afterAll(async () => {
+    await inbox.close()
+    await t.payments.close()
+    await t.close()
+    await h.close()
+  })
+
+  const authorise = async (tenant: string, n: number, amount = 1000n): Promise<Payment[]> => {
+    const out: Payment[] = []
+    for (let i = 0; i < n; i++)
+      out.push(
+        await t.payments.commands.create(tenant, {
+          amount,
+          currency: 'USD',
+          paymentMethod: 'pm_card_visa',
+          capture: 'manual',
+        }),
+      )
+    return out
+  }
+  const event = (p: Payment, type: GatewayEvent['type'], amount: bigint): GatewayEvent => ({
+    id: newId('evt'),
+    type,
+    vendorType: type,
+    paymentRef: p.gatewayRef!,
+    amount,
+    currency: 'USD',
+    occurredAt: clock.now(),
+  })
+  const deliver = async (e: GatewayEvent) => {
+    const w = t.sandbox.webhookFor(e)
+    await inbox.receive('sandbox', Buffer.from(w.body), w.headers)
+  }
+  const merchantPosted = async (tenant: string) =>
+    (await t.ledger.balances(tenant, chartOfAccounts('sandbox', 'USD').merchant)).posted
+  const statusOf = async (e: GatewayEvent) => (await inbox.list({ eventId: e.id, gateway: 'sandbox' }))[0]
+
+  it('applies a round of captures once each, duplicates and a second event of one payment included', async () => {
+    const tenant = freshTenant()
+    const ps = await authorise(tenant, 12)
+    const captures = ps.map((p) => event(p, 'payment.captured', 1000n))
+    // The authorisation echoed back (a duplicate) in the same round as the capture of that payment.
+    const echo = event(ps[0]!, 'payment.authorized', 1000n)
+    await deliver(echo)
+    for (const e of [...captures, ...captures]) await deliver(e)
+    const r = await inbox.processDue({ only: { gateway: 'sandbox' }, limit: 1000 })
+    expect(r).toMatchObject({ retried: 0, dead: 0 })
+    for (const e of captures)
+      expect(await statusOf(e)).toMatchObject({ status: 'processed', outcome: 'applied' })
+    expect(await statusOf(echo)).toMatchObject({ status: 'processed', outcome: 'duplicate' })
+    for (const p of ps)
+      expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({ amountCaptured: 1000n })
+    expect(await merchantPosted(tenant)).toBe(12_000n)
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+  })
+
+  it('a row plan() refuses fails alone; the rest of its round commits', async () => {
+    const tenant = freshTenant()
+    const ps = await authorise(tenant, 5)
+    const poisoned = event(ps[2]!, 'payment.captured', 5000n) // above the 1000 authorised
+    const good = ps.filter((_, i) => i !== 2).map((p) => event(p, 'payment.captured', 1000n))
+    for (const e of [good[0]!, good[1]!, poisoned, good[2]!, good[3]!]) await deliver(e)
+    const r = await inbox.processDue({ only: { gateway: 'sandbox' }, limit: 1000 })
+    expect(r.retried).toBeGreaterThanOrEqual(1)
+    for (const e of good) expect((await statusOf(e))?.status).toBe('processed')
+    expect(await statusOf(poisoned)).toMatchObject({ status: 'pending', attempts: 1 })
+    expect((await statusOf(poisoned))?.lastError).toContain('PAYMENT_CAPTURE_EXCEEDS_AUTHORIZED')
+    expect(await merchantPosted(tenant)).toBe(4000n)
+    expect((await t.payments.queries.get(tenant, ps[2]!.id)).amountCaptured).toBe(0n)
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+  })
+
+  it('a row the ledger refuses fails alone: the round falls back to one row at a time', async () => {
+    const tenant = freshTenant()
+    const ps = await authorise(tenant, 4)
+    // Void the hold behind the payments module's back: posting it is then refused by the ledger itself.
+    const victim = await t.payments.queries.get(tenant, ps[1]!.id)
+    const [voided] = await t.ledger.execute(tenant, [
+      { op: 'void', transactionId: victim.holdTransactionId! },
+    ])
+    expect(voided?.ok).toBe(true)
+    const events = ps.map((p) => event(p, 'payment.captured', 1000n))
+    for (const e of events) await deliver(e)
+    const r = await inbox.processDue({ only: { gateway: 'sandbox' }, limit: 1000 })
+    expect(r.retried).toBeGreaterThanOrEqual(1)
+    expect(await statusOf(events[1]!)).toMatchObject({ status: 'pending', attempts: 1 })
+    for (const e of [events[0]!, events[2]!, events[3]!])
+      expect(await statusOf(e)).toMatchObject({ status: 'processed', outcome: 'applied' })
+    expect(await merchantPosted(tenant)).toBe(3000n)
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+  })
+})
