@@ -13,6 +13,7 @@ import { registerMonitoringHistoryRoutes } from './monitoring-history.js'
 import { registerRiskRoutes } from './risk.js'
 import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 import { registerPaymentRoutes } from './payments.js'
+import { registerPaymentCommandRoutes } from './payment-commands.js'
 import { registerReconciliationRoutes } from './reconciliations.js'
 import { registerAuthRoutes } from './auth.js'
 import { registerOperatorAdminRoutes } from './operator-admin.js'
@@ -44,6 +45,7 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerRiskRoutes(app, services)
   registerWebhookEndpointRoutes(app, services)
   registerPaymentRoutes(app, services)
+  registerPaymentCommandRoutes(app, services)
   registerReconciliationRoutes(app, services)
   registerAuthRoutes(app, services)
   registerOperatorAdminRoutes(app, services)
