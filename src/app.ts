@@ -21,6 +21,8 @@ import { createWebhooks, webhooksEvents, type Webhooks } from './modules/webhook
 import {
   createGatewayRegistry,
   createPayments,
+  createAsyncCommands,
+  type AsyncCommands,
   asSandbox,
   createSandboxGateway,
   createWebhookInbox,
@@ -96,6 +98,8 @@ export interface AppServices {
   readonly reconciliation: Reconciliation
   /** Incoming gateway webhooks: verified receipt, inbox, async processing, retries, dead letters, replay. */
   readonly gatewayWebhooks: WebhookInbox
+  /** Asynchronous intake (`?async=true`): payment and ledger commands accepted now, applied by consumers. */
+  readonly paymentCommands: AsyncCommands
   /** Operators (passwords, MFA, lockout), sessions, API keys with scopes, roles (docs/security.md). */
   readonly auth: Auth
   /** Bank data: Plaid / Teller / sandbox linking, balances, transaction sync, checked bank transfers. */
@@ -307,6 +311,16 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     retry: { maxAttempts: config.gatewayWebhooks.maxAttempts, baseMs: config.gatewayWebhooks.retryBaseMs },
     workers: config.gatewayWebhooks.workers,
   })
+  // Commands accepted with ?async=true queue on the bus instead of failing in a spike (issue #18).
+  const paymentCommands = createAsyncCommands({
+    db,
+    clock,
+    ids,
+    logger,
+    outbox: events.outbox,
+    payments: payments.commands,
+    ledger,
+  })
   const webhooks = createWebhooks({
     db: db.db,
     clock,
@@ -465,6 +479,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     payments,
     reconciliation,
     gatewayWebhooks,
+    paymentCommands,
     banking,
     parties,
     lists,
@@ -672,12 +687,18 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         (err: unknown) => services.logger.error({ err }, 'webhooks consumer failed to start'),
       )
       services.webhooks.worker.start()
+      // Asynchronous payment and ledger commands (?async=true): this process joins the consumer group.
+      services.paymentCommands.startConsumer(services.events.bus).then(
+        (sub) => subscriptions.push(sub),
+        (err: unknown) => services.logger.error({ err }, 'payment commands consumer failed to start'),
+      )
     },
     async close() {
       for (const t of timers) clearInterval(t)
       for (const sub of subscriptions) await sub.close()
       await server.close()
       await services.gatewayWebhooks.close()
+      await services.paymentCommands.close()
       await services.banking.idle()
       await services.webhooks.close()
       await services.market.close()

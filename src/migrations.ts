@@ -9,7 +9,12 @@ import { screeningMigrations } from './modules/screening/index.js'
 import { monitoringMigrations } from './modules/monitoring/index.js'
 import { webhooksMigrations } from './modules/webhooks/index.js'
 import { authMigrations } from './modules/auth/index.js'
-import { paymentsMigrations, reconcileMigrations, webhookInboxMigrations } from './modules/payments/index.js'
+import {
+  paymentCommandsMigrations,
+  paymentsMigrations,
+  reconcileMigrations,
+  webhookInboxMigrations,
+} from './modules/payments/index.js'
 import { bankingMigrations } from './modules/banking/index.js'
 import { partiesMigrations } from './modules/parties/index.js'
 import { casesMigrations } from './modules/cases/index.js'
@@ -31,6 +36,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   webhooksMigrations,
   paymentsMigrations,
   webhookInboxMigrations,
+  paymentCommandsMigrations,
   reconcileMigrations,
   bankingMigrations,
   partiesMigrations,

@@ -165,6 +165,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   // The console's timeline: events, attempts, inbox, ledger postings and deliveries of one payment (ADR 1702)
   'GET /v1/payments/:id/timeline': 'payments:read',
   'GET /v1/payments/stats': 'payments:read',
+  // Asynchronous commands (?async=true on POST /v1/payments and POST /v1/transactions/bulk).
+  'GET /v1/payments/commands/:id': 'payments:read',
   'POST /v1/payouts': 'payments:write',
   'GET /v1/payouts/:id': 'payments:read',
   // Which gateway gets a payment: changes where money flows.

@@ -12,6 +12,7 @@ import { registerMonitoringRoutes } from './monitoring.js'
 import { registerMonitoringHistoryRoutes } from './monitoring-history.js'
 import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 import { registerPaymentRoutes } from './payments.js'
+import { registerPaymentCommandRoutes } from './payment-commands.js'
 import { registerReconciliationRoutes } from './reconciliations.js'
 import { registerAuthRoutes } from './auth.js'
 import { registerOperatorAdminRoutes } from './operator-admin.js'
@@ -42,6 +43,7 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerMonitoringHistoryRoutes(app, services)
   registerWebhookEndpointRoutes(app, services)
   registerPaymentRoutes(app, services)
+  registerPaymentCommandRoutes(app, services)
   registerReconciliationRoutes(app, services)
   registerAuthRoutes(app, services)
   registerOperatorAdminRoutes(app, services)

@@ -16,6 +16,7 @@ import { AppError, invalid } from '../../shared/errors.js'
 import { currency, parseAmount } from '../../shared/money.js'
 import { MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { AsyncQuery, CommandAcceptedSchema, acceptedJson, commandLocation } from './payment-commands.js'
 
 // ---- schemas (they validate requests and generate the OpenAPI document) ----
 
@@ -257,7 +258,7 @@ function unwrap(result: CommandResult): Extract<CommandResult, { ok: true }> {
 
 const limitOf = (q: { limit?: string }) => (q.limit === undefined ? undefined : Number(q.limit))
 
-export function registerLedgerRoutes(app: ApiApp, { ledger, parties }: AppServices): void {
+export function registerLedgerRoutes(app: ApiApp, { ledger, parties, paymentCommands }: AppServices): void {
   const errors = {
     400: ErrorResponse,
     401: ErrorResponse,
@@ -428,12 +429,19 @@ export function registerLedgerRoutes(app: ApiApp, { ledger, parties }: AppServic
     {
       schema: {
         tags,
-        summary: 'Apply up to 1,000 commands in one database round trip; one result per item',
+        summary:
+          'Apply up to 1,000 commands in one database round trip; one result per item. ?async=true: accepted now (202), applied by a consumer',
+        headers: IdempotencyHeaders,
+        querystring: AsyncQuery,
         body: BulkBody,
-        response: { 200: Type.Object({ results: Type.Array(ResultSchema) }), ...errors },
+        response: {
+          200: Type.Object({ results: Type.Array(ResultSchema) }),
+          202: CommandAcceptedSchema,
+          ...errors,
+        },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const commands: LedgerCommand[] = req.body.items.map((item, i) => {
         try {
           if (item.op === 'create') return createCommand(item, item.idempotencyKey)
@@ -452,8 +460,17 @@ export function registerLedgerRoutes(app: ApiApp, { ledger, parties }: AppServic
           throw err
         }
       })
-      const results = await ledger.execute(tenantOf(req), commands, { atomic: req.body.atomic ?? false })
-      return { results: results.map(resultJson) }
+      const atomic = req.body.atomic ?? false
+      if (req.query.async === 'true') {
+        const accepted = await paymentCommands.acceptLedgerBulk(
+          tenantOf(req),
+          { commands, atomic },
+          req.headers['idempotency-key'],
+        )
+        return reply.status(202).header('location', commandLocation(accepted.id)).send(acceptedJson(accepted))
+      }
+      const results = await ledger.execute(tenantOf(req), commands, { atomic })
+      return reply.send({ results: results.map(resultJson) })
     },
   )
 

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
 import {
   amountCapturable,
+  paymentError,
   PAYMENT_STATUSES,
   type Payment,
   type Payout,
@@ -13,6 +14,7 @@ import { parseAmount } from '../../shared/money.js'
 import { MAX_PAYMENT_AMOUNT, MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
 import { actorOf } from './parties.js'
+import { AsyncQuery, CommandAcceptedSchema, acceptedJson, commandLocation } from './payment-commands.js'
 
 // ---- schemas ----
 
@@ -270,31 +272,37 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     {
       schema: {
         tags,
-        summary: 'Create a payment; confirmed at once unless "confirm": false',
+        summary:
+          'Create a payment; confirmed at once unless "confirm": false. ?async=true: accepted now (202), applied by a consumer',
         headers: IdempotencyHeaders,
+        querystring: AsyncQuery,
         body: CreateBody,
-        response: { 201: PaymentSchema, ...errors },
+        response: { 201: PaymentSchema, 202: CommandAcceptedSchema, ...errors },
       },
     },
     async (req, reply) => {
       const key = keyOf(req)
       const b = req.body
+      const input = {
+        amount: parseAmount(b.amount),
+        currency: b.currency,
+        paymentMethod: b.paymentMethod,
+        ...(b.capture ? { capture: b.capture } : {}),
+        ...(b.confirm !== undefined ? { confirm: b.confirm } : {}),
+        ...(b.customer ? { customer: b.customer } : {}),
+        ...(b.description !== undefined ? { description: b.description } : {}),
+        ...(b.metadata ? { metadata: b.metadata } : {}),
+      }
+      if (req.query.async === 'true') {
+        // The party link needs the payment, which exists only once a consumer applied the command.
+        if (b.partyId)
+          throw paymentError('PAYMENT_COMMAND_UNSUPPORTED_FIELD', 'partyId is not accepted with ?async=true.')
+        const accepted = await services.paymentCommands.acceptPayment(tenantOf(req), input, key)
+        return reply.status(202).header('location', commandLocation(accepted.id)).send(acceptedJson(accepted))
+      }
       // The customer party is checked before the payment exists and linked after (docs/parties.md).
       if (b.partyId) await services.parties.get(tenantOf(req), b.partyId)
-      const p = await payments.commands.create(
-        tenantOf(req),
-        {
-          amount: parseAmount(b.amount),
-          currency: b.currency,
-          paymentMethod: b.paymentMethod,
-          ...(b.capture ? { capture: b.capture } : {}),
-          ...(b.confirm !== undefined ? { confirm: b.confirm } : {}),
-          ...(b.customer ? { customer: b.customer } : {}),
-          ...(b.description !== undefined ? { description: b.description } : {}),
-          ...(b.metadata ? { metadata: b.metadata } : {}),
-        },
-        { idempotencyKey: key },
-      )
+      const p = await payments.commands.create(tenantOf(req), input, { idempotencyKey: key })
       if (b.partyId) await services.parties.link(tenantOf(req), b.partyId, 'payment', p.id, 'customer')
       return reply.status(201).send(paymentJson(p))
     },
@@ -305,7 +313,8 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     {
       schema: {
         tags,
-        summary: 'List payments by creation time (filters: status, customer, gateway; order: asc|desc; cursor: after)',
+        summary:
+          'List payments by creation time (filters: status, customer, gateway; order: asc|desc; cursor: after)',
         querystring: ListQuery,
         response: {
           200: Type.Object({ items: Type.Array(PaymentSchema), next: Nullable(Type.String()) }),

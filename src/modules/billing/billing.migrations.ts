@@ -203,4 +203,21 @@ const core: Migration = {
   },
 }
 
-export const billingMigrations: NamedMigrations = { '1300_billing_core': core }
+/**
+ * When (wall clock) a process claimed a pending attempt: a pending row older than the resend delay
+ * belongs to a process that died between its claim and its record, and the next run resends it
+ * under the same idempotency key (resend.ts).
+ */
+const paymentClaims: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `ALTER TABLE billing_payments ADD COLUMN claimed_at timestamptz NOT NULL DEFAULT now()`,
+      `CREATE INDEX billing_payments_claims ON billing_payments (tenant_id, claimed_at) WHERE status = 'pending'`,
+    ])
+  },
+}
+
+export const billingMigrations: NamedMigrations = {
+  '1300_billing_core': core,
+  '1301_billing_payment_claims': paymentClaims,
+}

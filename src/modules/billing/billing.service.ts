@@ -77,6 +77,8 @@ export interface BillingDeps {
   readonly batchSize?: number
   /** Gateway calls in flight during a run; default 32. */
   readonly chargeConcurrency?: number
+  /** A charge still pending after this long (wall clock) is resent under its key; default 10 min. */
+  readonly resendAfterMs?: number
 }
 
 export interface BillingCatalog {
@@ -180,6 +182,7 @@ export function createBilling(deps: BillingDeps): Billing {
     accounts: billingAccounts(deps.ledger, gatewayNames),
     batchSize: deps.batchSize ?? 1000,
     chargeConcurrency: deps.chargeConcurrency ?? 32,
+    resendAfterMs: deps.resendAfterMs ?? 600_000,
   }
   const db = deps.db
   return {

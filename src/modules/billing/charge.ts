@@ -26,7 +26,7 @@ export interface ChargeTarget {
   readonly attempt: number
 }
 
-interface Loaded {
+export interface Loaded {
   readonly invoiceId: string
   readonly subscriptionId: string
   readonly customerId: string
@@ -47,7 +47,7 @@ export interface ChargeSummary {
 
 type Outcome = OffSessionOutcome & { readonly gateway: string | null }
 
-async function load(tx: Db, tenant: string, ids: readonly string[]): Promise<Loaded[]> {
+export async function load(tx: Db, tenant: string, ids: readonly string[]): Promise<Loaded[]> {
   const r = await sql<Record<string, unknown>>`
     SELECT i.invoice_id, i.subscription_id, i.customer_id, i.currency, i.amount_due - i.amount_paid AS owed,
       i.created_at, s.status AS sub_status, p.dunning_days, p.dunning_final,
@@ -96,8 +96,8 @@ export async function chargeInvoices(
     for (const r of rows) paymentIds.set(r.invoiceId, ctx.ids('bpy'))
     const won = await sql<{ invoice_id: string }>`
       INSERT INTO billing_payments (tenant_id, invoice_id, attempt, payment_id, amount, currency, payment_method_id,
-        status, created_at)
-      SELECT ${tenant}, x.inv, x.attempt, x.pid, x.amount, x.cur, x.pm, 'pending', ${now}
+        status, created_at, claimed_at)
+      SELECT ${tenant}, x.inv, x.attempt, x.pid, x.amount, x.cur, x.pm, 'pending', ${now}, ${ctx.clock.now()}
       FROM unnest(${rows.map((r) => r.invoiceId)}::text[], ${rows.map((r) => attemptOf.get(r.invoiceId)!)}::int[],
         ${rows.map((r) => paymentIds.get(r.invoiceId)!)}::text[], ${rows.map((r) => r.owed.toString())}::bigint[],
         ${rows.map((r) => r.currency)}::text[], ${rows.map((r) => r.paymentMethodId)}::text[])
@@ -115,6 +115,22 @@ export async function chargeInvoices(
   })
   if (claimed.length === 0) return { attempted: 0, succeeded: 0, failed: 0 }
 
+  return chargeClaimed(ctx, tenant, claimed, paymentIds, attemptOf, now, actor)
+}
+
+/**
+ * Steps 2 and 3 for attempts whose pending rows are ours: the claim above, or a resend of rows a
+ * crashed process left (resend.ts). The key is the attempt's, so a resend is the same charge.
+ */
+export async function chargeClaimed(
+  ctx: BillingContext,
+  tenant: string,
+  claimed: readonly Loaded[],
+  paymentIds: ReadonlyMap<string, string>,
+  attemptOf: ReadonlyMap<string, number>,
+  now: Date,
+  actor: Actor,
+): Promise<ChargeSummary> {
   // 2. Gateway calls.
   const methods = await resolveMethods(
     ctx,
@@ -133,7 +149,7 @@ export async function chargeInvoices(
         token: m.token,
         amount: c.owed,
         currency: c.currency,
-        idempotencyKey: `bill:${c.invoiceId}:${attemptOf.get(c.invoiceId)}`,
+        idempotencyKey: chargeKey(c.invoiceId, attemptOf.get(c.invoiceId)!),
         at: now,
         metadata: { invoiceId: c.invoiceId, tenantId: tenant },
       })
@@ -155,6 +171,9 @@ export async function chargeInvoices(
     .execute((tx) => record(ctx, tx, tenant, claimed, outcomes, paymentIds, attemptOf, now, actor))
 }
 
+/** The attempt's key at the gateway: the same for the first call and any resend. */
+export const chargeKey = (invoiceId: string, attempt: number): string => `bill:${invoiceId}:${attempt}`
+
 async function record(
   ctx: BillingContext,
   tx: Tx,
@@ -166,7 +185,7 @@ async function record(
   now: Date,
   actor: Actor,
 ): Promise<ChargeSummary> {
-  const rows = claimed.map((c, i) => {
+  const all = claimed.map((c, i) => {
     const o = outcomes[i]!
     const attempt = attemptOf.get(c.invoiceId)!
     const declineCode = o.status === 'succeeded' ? null : o.declineCode
@@ -184,15 +203,20 @@ async function record(
           })
     return { c, o, attempt, declineCode, retryable, step, paymentId: paymentIds.get(c.invoiceId)! }
   })
-  const status = (r: (typeof rows)[number]) =>
+  const status = (r: (typeof all)[number]) =>
     r.o.status === 'succeeded' ? 'succeeded' : r.o.status === 'requires_action' ? 'requires_action' : 'failed'
-  await sql`UPDATE billing_payments p SET status = x.status, gateway = x.gw, gateway_ref = x.ref,
-      decline_code = x.code, retryable = x.retryable, completed_at = ${now}
-    FROM unnest(${rows.map((r) => r.c.invoiceId)}::text[], ${rows.map((r) => r.attempt)}::int[],
-      ${rows.map(status)}::text[], ${rows.map((r) => r.o.gateway)}::text[],
-      ${rows.map((r) => r.o.gatewayRef ?? null)}::text[], ${rows.map((r) => r.declineCode)}::text[],
-      ${rows.map((r) => r.retryable)}::boolean[]) AS x(inv, attempt, status, gw, ref, code, retryable)
-    WHERE p.tenant_id = ${tenant} AND p.invoice_id = x.inv AND p.attempt = x.attempt`.execute(tx)
+  // Only rows still pending: a process presumed dead (its rows resent) may still finish; the first
+  // record wins and the other changes nothing, so the ledger books the charge once.
+  const updated = await sql<{ invoice_id: string }>`UPDATE billing_payments p SET status = x.status,
+      gateway = x.gw, gateway_ref = x.ref, decline_code = x.code, retryable = x.retryable, completed_at = ${now}
+    FROM unnest(${all.map((r) => r.c.invoiceId)}::text[], ${all.map((r) => r.attempt)}::int[],
+      ${all.map(status)}::text[], ${all.map((r) => r.o.gateway)}::text[],
+      ${all.map((r) => r.o.gatewayRef ?? null)}::text[], ${all.map((r) => r.declineCode)}::text[],
+      ${all.map((r) => r.retryable)}::boolean[]) AS x(inv, attempt, status, gw, ref, code, retryable)
+    WHERE p.tenant_id = ${tenant} AND p.invoice_id = x.inv AND p.attempt = x.attempt AND p.status = 'pending'
+    RETURNING p.invoice_id`.execute(tx)
+  const recorded = new Set(updated.rows.map((r) => r.invoice_id))
+  const rows = all.filter((r) => recorded.has(r.c.invoiceId))
 
   const paid = rows.filter((r) => r.o.status === 'succeeded')
   const failed = rows.filter((r) => r.o.status !== 'succeeded')

@@ -46,6 +46,8 @@ export interface BillingContext {
   readonly batchSize: number
   /** Gateway calls in flight at once during a run. */
   readonly chargeConcurrency: number
+  /** A charge pending longer than this (wall clock) was left by a stopped process: resent (resend.ts). */
+  readonly resendAfterMs: number
 }
 
 /** Billing's time for a tenant: its test clock when it has one, else the injected clock. */

@@ -8,10 +8,11 @@
 import { sql } from 'kysely'
 import type { Actor } from './billing.js'
 import { chargeInvoices } from './charge.js'
-import { ensureAccounts, type BillingContext } from './context.js'
+import { billingNow, ensureAccounts, type BillingContext } from './context.js'
 import { endSubscriptionsForDunning } from './dunning-final.js'
 import { recognizeUpTo } from './recognize.js'
 import { renewDue } from './renew.js'
+import { resendPending } from './resend.js'
 
 export interface RunReport {
   readonly until: string
@@ -43,6 +44,8 @@ export async function runBilling(
 ): Promise<RunReport> {
   await ensureAccounts(ctx, tenant)
   const totals = { renewed: 0, invoices: 0, charges: 0, succeeded: 0, failed: 0, dunningEnded: 0 }
+  // First what a stopped process left half done: its pending charges, resent under their keys.
+  add(totals, await resendPending(ctx, tenant, await billingNow(ctx, tenant), actor))
   for (let t = await nextDue(ctx, tenant, until); t; t = await nextDue(ctx, tenant, until)) {
     let progressed = false
     // Renewals due by t. SKIP LOCKED first; when another process holds every due row, wait for it

@@ -26,7 +26,7 @@ export type PartiesAuditPort = AuditSink
 
 /** The slice of screening parties use: subject checks (remembered, alerted, rescreened) and decisions. */
 export interface PartiesScreeningPort {
-  check(tenantId: string, query: ScreeningQuery, opts: { subjectId: string }): Promise<CheckResult>
+  check(tenantId: string, query: ScreeningQuery, opts: { subjectId: string; tx?: Db }): Promise<CheckResult>
   recordDecision(
     tenantId: string,
     input: {
@@ -38,7 +38,7 @@ export interface PartiesScreeningPort {
       reason: string
     },
   ): Promise<{ decisionId: string }>
-  alerts(tenantId: string, subjectId?: string): Promise<Record<string, unknown>[]>
+  alerts(tenantId: string, subjectId?: string, tx?: Db): Promise<Record<string, unknown>[]>
   listStatus(tenantId: string): Promise<readonly unknown[]>
 }
 

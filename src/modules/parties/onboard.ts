@@ -10,7 +10,7 @@ import {
 } from './parties.js'
 import { partiesStore, type PartyRow } from './parties.store.js'
 import { requestHash, type Actor, type PartiesContext } from './context.js'
-import { screenParty, type ScreenOutcome } from './screen.js'
+import { screenPartyIn, type ScreenOutcome } from './screen.js'
 
 export interface CreatePartyInput {
   readonly kind: PartyKind
@@ -28,7 +28,8 @@ export interface CreatePartyResult {
 
 /**
  * Onboards a party: validated, personal fields encrypted, blind indexes written, risk rated, the
- * created event and audit entry with it; then screened (every name) against the loaded lists.
+ * created event and audit entry with it, and screened (every name) against the loaded lists — one
+ * transaction, one commit.
  * Idempotent on `idempotencyKey`: a replay returns the party as it is now; another payload is
  * IDEMPOTENCY_CONFLICT. Errors: PARTY_INVALID · PARTY_IDENTIFIER_INVALID · IDEMPOTENCY_CONFLICT.
  */
@@ -94,7 +95,9 @@ export async function createParty(
       roles,
       riskLevel: row.riskLevel,
     })
-    return true
+    // Screened in the same transaction (one commit): a party never exists unscreened, and a new
+    // party has no linked objects yet, so no monitoring alerts to count.
+    return screenPartyIn(ctx, tx, tenant, partyId, 'onboarding', actor, { monitoringAlerts: 0 })
   })
   if (!inserted) {
     // A concurrent request with the same key won the unique index.
@@ -102,8 +105,7 @@ export async function createParty(
     if (prior) return replay(ctx, tenant, prior, hash)
     throw partiesError('PARTY_INVALID', 'could not store the party')
   }
-  const screening = await screenParty(ctx, tenant, partyId, 'onboarding', actor)
-  return { party: screening.party, created: true, screening }
+  return { party: inserted.party, created: true, screening: inserted }
 }
 
 async function replay(

@@ -28,8 +28,9 @@ function nextScreeningStatus(current: ScreeningStatus, hits: number): ScreeningS
 
 /**
  * Screens every name of the party (one screening subject per name, so list updates rescreen them all),
- * then, under the party's row lock: screening status, hits, risk rating, `parties.party.screened.v1`
- * and the audit entry. Hits an analyst cleared (not_a_match, neither side changed) do not count.
+ * then: screening status, hits, risk rating, `parties.party.screened.v1` and the audit entry — all in
+ * one transaction under the party's row lock. Hits an analyst cleared (not_a_match, neither side
+ * changed) do not count.
  */
 export async function screenParty(
   ctx: PartiesContext,
@@ -38,22 +39,36 @@ export async function screenParty(
   trigger: ScreenTrigger,
   actor: Actor,
 ): Promise<ScreenOutcome> {
-  const { party } = await ctx.load(ctx.db, tenant, partyId)
+  const monitoringAlerts = await countMonitoringAlerts(ctx, tenant, partyId)
+  return ctx.db
+    .transaction()
+    .execute((tx) => screenPartyIn(ctx, tx, tenant, partyId, trigger, actor, { monitoringAlerts }))
+}
+
+/**
+ * screenParty inside the caller's transaction: onboarding stores, screens and rates a party with one
+ * commit (the remembered screening subjects and any alerts commit with it).
+ */
+export async function screenPartyIn(
+  ctx: PartiesContext,
+  tx: Db,
+  tenant: string,
+  partyId: string,
+  trigger: ScreenTrigger,
+  actor: Actor,
+  opts: { monitoringAlerts?: number | undefined } = {},
+): Promise<ScreenOutcome> {
+  const { party } = await ctx.load(tx, tenant, partyId, true)
   const hits: StoredHit[] = []
   let listsLoaded = 0
   for (const q of screeningQueries(party.kind, party.id, party.details)) {
-    const r = await ctx.screening.check(tenant, q.query, { subjectId: q.subjectId })
+    const r = await ctx.screening.check(tenant, q.query, { subjectId: q.subjectId, tx })
     listsLoaded = r.listsLoaded
     for (const h of r.hits)
       hits.push({ subjectId: q.subjectId, listId: h.listId, entryKey: h.entryKey, score: h.score })
   }
-  const withAlerts = hits.length > 0 ? await attachAlertIds(ctx, tenant, hits) : hits
-  const monitoringAlerts = await countMonitoringAlerts(ctx, tenant, partyId)
-  return ctx.db
-    .transaction()
-    .execute((tx) =>
-      applyScreening(ctx, tx, tenant, partyId, withAlerts, listsLoaded, trigger, actor, { monitoringAlerts }),
-    )
+  const withAlerts = hits.length > 0 ? await attachAlertIds(ctx, tx, tenant, hits) : hits
+  return applyScreening(ctx, tx, tenant, partyId, withAlerts, listsLoaded, trigger, actor, opts)
 }
 
 /** The monitoring-history risk factor: alerts on the party itself and on the objects linked to it. */
@@ -67,10 +82,15 @@ async function countMonitoringAlerts(
   return ctx.monitoringAlerts(tenant, [partyId, ...links.map((l) => l.objectId)])
 }
 
-async function attachAlertIds(ctx: PartiesContext, tenant: string, hits: StoredHit[]): Promise<StoredHit[]> {
+async function attachAlertIds(
+  ctx: PartiesContext,
+  tx: Db,
+  tenant: string,
+  hits: StoredHit[],
+): Promise<StoredHit[]> {
   const bySubject = new Map<string, Record<string, unknown>[]>()
   for (const s of new Set(hits.map((h) => h.subjectId)))
-    bySubject.set(s, await ctx.screening.alerts(tenant, s))
+    bySubject.set(s, await ctx.screening.alerts(tenant, s, tx))
   return hits.map((h) => {
     const alert = bySubject
       .get(h.subjectId)

@@ -51,6 +51,17 @@ export type {
   RoundResult,
 } from './inbox/webhook-inbox.service.js'
 export { webhookInboxMigrations } from './inbox/webhook-inbox.migrations.js'
+// Asynchronous intake (?async=true): commands accepted durably, applied by bus consumers (issue #18).
+export { createAsyncCommands, COMMANDS_CONSUMER_GROUP } from './commands/commands.service.js'
+export type {
+  AsyncCommands,
+  AsyncCommandsDeps,
+  AcceptedCommand,
+  LedgerBulkRequest,
+} from './commands/commands.service.js'
+export type { StoredCommand, CommandKind, CommandStatus } from './commands/commands.store.js'
+export { paymentCommandsMigrations } from './commands/commands.migrations.js'
+export { COMMAND_EVENTS } from './commands/commands.events.js'
 export { INBOX_STATUSES, UNROUTED_TENANT, DEFAULT_RETRY } from './inbox/webhook-inbox.js'
 export type { InboxEntry, InboxStatus, InboxOutcome, RetryPolicy } from './inbox/webhook-inbox.js'
 // Vendor adapters and reconciliation (pay-vendors).

@@ -9,6 +9,7 @@ export const PAYMENT_ERRORS = {
   PAYMENT_NOT_FOUND: ['not_found', 'Payment not found'],
   PAYOUT_NOT_FOUND: ['not_found', 'Payout not found'],
   PAYMENT_COMMAND_NOT_FOUND: ['not_found', 'Payment command not found'],
+  PAYMENT_COMMAND_UNSUPPORTED_FIELD: ['invalid', 'This field is not accepted with ?async=true'],
   PAYMENT_INVALID_STATE: ['conflict', 'The command does not apply in the payment status'],
   PAYMENT_OPERATION_IN_PROGRESS: ['conflict', 'An operation of this payment is in progress at the gateway'],
   PAYMENT_CAPTURE_EXCEEDS_AUTHORIZED: ['conflict', 'The capture exceeds what is capturable'],

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { defineEvent, type EventDefinition } from '../events/index.js'
+import { paymentCommandEvents } from './commands/commands.events.js'
 
 /** Event names this module publishes through the outbox, in the transaction of the change. */
 export const PAYMENT_EVENTS = {
@@ -108,4 +109,6 @@ export const paymentEvents: readonly EventDefinition[] = [
     'Funds were paid out from a gateway balance to the bank.',
     PayoutPayload,
   ),
+  // Asynchronous intake (`?async=true`): the accepted-commands topic and the outcome events.
+  ...paymentCommandEvents,
 ]

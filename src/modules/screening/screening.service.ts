@@ -65,6 +65,11 @@ export interface CheckOptions {
   readonly subjectId?: string
   readonly threshold?: number
   readonly limit?: number
+  /**
+   * The caller's transaction: the remembered subject and its alerts (with their events) commit with the
+   * caller's change (a party onboarded and screened in one transaction).
+   */
+  readonly tx?: Db | undefined
 }
 
 export interface CheckHit extends Hit {
@@ -120,7 +125,8 @@ export interface Screening {
   rescreen(tenantId: string, snapshotId: string): Promise<RescreenResult>
   /** Builds the tenant's index now (a server calls it at start so the first check is not slow). */
   warm(tenantId: string): Promise<{ entries: number }>
-  alerts(tenantId: string, subjectId?: string): Promise<Record<string, unknown>[]>
+  /** Alerts raised on a subject (or the tenant), read in `tx` when given (alerts it has not committed yet). */
+  alerts(tenantId: string, subjectId?: string, tx?: Db): Promise<Record<string, unknown>[]>
   auditTrail(tenantId: string, subjectId: string): Promise<Record<string, unknown>[]>
 }
 
@@ -165,8 +171,9 @@ export function createScreening(deps: ScreeningDeps): Screening {
     return partyId ? { partyId } : {}
   }
 
-  async function indexFor(tenantId: string): Promise<TenantIndex> {
-    const active = await store.activeSnapshots(tenantId)
+  /** The tenant's matcher; `tx` when called inside a caller's transaction (PGlite has one connection). */
+  async function indexFor(tenantId: string, tx: Db = deps.db): Promise<TenantIndex> {
+    const active = await store.activeSnapshots(tenantId, tx)
     const version = [...active.entries()]
       .sort()
       .map((x) => x.join('='))
@@ -175,7 +182,7 @@ export function createScreening(deps: ScreeningDeps): Screening {
     if (cached && cached.version === version) return cached
     const index = new ScreeningIndex(DEFAULT_PARAMS)
     const hashes = new Map<string, string>()
-    for (const { entry, hash } of await store.activeEntries(tenantId)) {
+    for (const { entry, hash } of await store.activeEntries(tenantId, tx)) {
       index.add(entry)
       hashes.set(`${entry.listId}/${entry.key}`, hash)
     }
@@ -210,11 +217,11 @@ export function createScreening(deps: ScreeningDeps): Screening {
     query: ScreeningQuery,
     fingerprint: string,
     source: 'screen' | 'rescreen',
-    opts: { threshold?: number; limit?: number },
+    opts: { threshold?: number; limit?: number; tx?: Db | undefined },
   ): Promise<{ hits: CheckHit[]; suppressed: CheckHit[]; alertsCreated: number }> {
     const raw = index.screen(query, { threshold: opts.threshold ?? threshold, limit: opts.limit ?? 10 })
     if (raw.length === 0) return { hits: [], suppressed: [], alertsCreated: 0 }
-    const cleared = await store.suppressedPairs(tenantId, subjectId, fingerprint)
+    const cleared = await store.suppressedPairs(tenantId, subjectId, fingerprint, opts.tx)
     const hits: CheckHit[] = []
     const suppressed: CheckHit[] = []
     for (const h of raw) {
@@ -236,9 +243,11 @@ export function createScreening(deps: ScreeningDeps): Screening {
       source,
     }))
     const outbox = deps.outbox
+    const inTx = <T>(fn: (tx: Db) => Promise<T>): Promise<T> =>
+      opts.tx ? fn(opts.tx) : deps.db.transaction().execute(fn)
     const created = !outbox
-      ? await store.insertAlerts(deps.db, tenantId, alerts, deps.clock.now())
-      : await deps.db.transaction().execute(async (tx) => {
+      ? await store.insertAlerts(opts.tx ?? deps.db, tenantId, alerts, deps.clock.now())
+      : await inTx(async (tx) => {
           const ids = await store.insertAlerts(tx, tenantId, alerts, deps.clock.now())
           await outbox.enqueue(
             tx,
@@ -391,7 +400,7 @@ export function createScreening(deps: ScreeningDeps): Screening {
 
     async check(tenantId, query, opts = {}) {
       validateQuery(query)
-      const t = await indexFor(tenantId)
+      const t = await indexFor(tenantId, opts.tx)
       if (!opts.subjectId) {
         const hits = t.index.screen(query, {
           threshold: opts.threshold ?? threshold,
@@ -406,7 +415,12 @@ export function createScreening(deps: ScreeningDeps): Screening {
         }
       }
       const fingerprint = subjectFingerprint(query)
-      await store.upsertSubject(tenantId, { subjectId: opts.subjectId, query, fingerprint }, deps.clock.now())
+      await store.upsertSubject(
+        tenantId,
+        { subjectId: opts.subjectId, query, fingerprint },
+        deps.clock.now(),
+        opts.tx,
+      )
       const r = await screenSubject(tenantId, t, t.index, opts.subjectId, query, fingerprint, 'screen', opts)
       return {
         ...r,
@@ -519,7 +533,7 @@ export function createScreening(deps: ScreeningDeps): Screening {
       return { entries: (await indexFor(tenantId)).index.size }
     },
 
-    alerts: (tenantId, subjectId) => store.alerts(tenantId, subjectId),
+    alerts: (tenantId, subjectId, tx) => store.alerts(tenantId, subjectId, tx),
     auditTrail: (tenantId, subjectId) => store.auditTrail(tenantId, subjectId),
   }
   return service

@@ -62,9 +62,9 @@ const CHUNK = 500
 export function createScreeningStore(db: Db) {
   return {
     db,
-    async activeSnapshots(tenantId: string): Promise<Map<string, string>> {
+    async activeSnapshots(tenantId: string, tx: Exec = db): Promise<Map<string, string>> {
       const r = await sql<{ list_id: string; active_snapshot_id: string }>`
-        SELECT list_id, active_snapshot_id FROM screening_lists WHERE tenant_id = ${tenantId}`.execute(db)
+        SELECT list_id, active_snapshot_id FROM screening_lists WHERE tenant_id = ${tenantId}`.execute(tx)
       return new Map(r.rows.map((x) => [x.list_id, x.active_snapshot_id]))
     },
 
@@ -75,11 +75,11 @@ export function createScreeningStore(db: Db) {
       return new Map(r.rows.map((x) => [x.entry_key, x.content_hash]))
     },
 
-    async activeEntries(tenantId: string): Promise<{ entry: ListEntry; hash: string }[]> {
+    async activeEntries(tenantId: string, tx: Exec = db): Promise<{ entry: ListEntry; hash: string }[]> {
       // As text and parsed here: about twice as fast as letting the driver decode jsonb (PGlite).
       const r = await sql<{ data: string; content_hash: string }>`
         SELECT data::text AS data, content_hash FROM screening_entries
-        WHERE tenant_id = ${tenantId} AND removed_in IS NULL ORDER BY list_id, entry_key`.execute(db)
+        WHERE tenant_id = ${tenantId} AND removed_in IS NULL ORDER BY list_id, entry_key`.execute(tx)
       return r.rows.map((x) => ({ entry: JSON.parse(x.data) as ListEntry, hash: x.content_hash }))
     },
 
@@ -185,13 +185,13 @@ export function createScreeningStore(db: Db) {
       }))
     },
 
-    async upsertSubject(tenantId: string, s: SubjectRow, at: Date): Promise<void> {
+    async upsertSubject(tenantId: string, s: SubjectRow, at: Date, tx: Exec = db): Promise<void> {
       await sql`
         INSERT INTO screening_subjects (tenant_id, subject_id, query, fingerprint, updated_at)
         VALUES (${tenantId}, ${s.subjectId}, ${JSON.stringify(s.query)}::jsonb, ${s.fingerprint}, ${at})
         ON CONFLICT (tenant_id, subject_id) DO UPDATE
           SET query = excluded.query, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at`.execute(
-        db,
+        tx,
       )
     },
 
@@ -218,11 +218,12 @@ export function createScreeningStore(db: Db) {
       tenantId: string,
       subjectId: string,
       fingerprint: string,
+      tx: Exec = db,
     ): Promise<Map<string, string>> {
       const r = await sql<{ list_id: string; entry_key: string; entry_hash: string }>`
         SELECT list_id, entry_key, entry_hash FROM screening_decisions
         WHERE tenant_id = ${tenantId} AND subject_id = ${subjectId} AND subject_fingerprint = ${fingerprint}
-          AND decision = 'not_a_match'`.execute(db)
+          AND decision = 'not_a_match'`.execute(tx)
       return new Map(r.rows.map((x) => [`${x.list_id}/${x.entry_key}`, x.entry_hash]))
     },
 
@@ -276,16 +277,16 @@ export function createScreeningStore(db: Db) {
       return created
     },
 
-    async alerts(tenantId: string, subjectId?: string): Promise<Record<string, unknown>[]> {
+    async alerts(tenantId: string, subjectId?: string, tx: Exec = db): Promise<Record<string, unknown>[]> {
       const r = subjectId
         ? await sql<Record<string, unknown>>`
             SELECT alert_id, subject_id, list_id, entry_key, score, source, status, explanation, created_at
             FROM screening_alerts WHERE tenant_id = ${tenantId} AND subject_id = ${subjectId} ORDER BY alert_id`.execute(
-            db,
+            tx,
           )
         : await sql<Record<string, unknown>>`
             SELECT alert_id, subject_id, list_id, entry_key, score, source, status, explanation, created_at
-            FROM screening_alerts WHERE tenant_id = ${tenantId} ORDER BY alert_id`.execute(db)
+            FROM screening_alerts WHERE tenant_id = ${tenantId} ORDER BY alert_id`.execute(tx)
       return r.rows
     },
 

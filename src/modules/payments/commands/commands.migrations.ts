@@ -1,0 +1,36 @@
+import type { Kysely, Migration } from 'kysely'
+import { runStatements, type NamedMigrations } from '../../../shared/db/migrate.js'
+
+/**
+ * Commands accepted with `?async=true` (issue #18 item 5): the request as accepted, keyed by the
+ * tenant's Idempotency-Key, and what became of it. The row and the outbox message that carries its
+ * id to the `payments.command.accepted.v1` consumers are written in one transaction, so an accepted
+ * command is never lost and never queued twice.
+ */
+const commands: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE payment_commands (
+        tenant_id     text        NOT NULL,
+        command_id    text        NOT NULL,
+        idem_key      text        NOT NULL,
+        kind          text        NOT NULL CHECK (kind IN ('payment.create', 'ledger.bulk')),
+        request       jsonb       NOT NULL,
+        request_hash  text        NOT NULL,
+        status        text        NOT NULL DEFAULT 'accepted'
+                      CHECK (status IN ('accepted', 'succeeded', 'failed')),
+        resource_id   text,
+        result        jsonb,
+        error         jsonb,
+        accepted_at   timestamptz NOT NULL,
+        completed_at  timestamptz,
+        PRIMARY KEY (tenant_id, command_id)
+      )`,
+      `CREATE UNIQUE INDEX payment_commands_by_key ON payment_commands (tenant_id, idem_key)`,
+    ])
+  },
+}
+
+export const paymentCommandsMigrations: NamedMigrations = {
+  '0545_payments_commands': commands,
+}

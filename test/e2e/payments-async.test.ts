@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Subscription } from '../../src/modules/events/index.js'
+import { createTestApp, type TestApp } from '../support/app.js'
+
+/**
+ * `?async=true` over HTTP (issue #18 item 5): 202 with a command id, the app's own outbox relay and
+ * in-process bus, the consumer group, the outcome by id. On PGlite: the relay of an app on a shared
+ * PostgreSQL database would take other test files' outbox rows (commands.integration.test.ts covers
+ * both databases without a relay).
+ */
+describe('asynchronous intake over HTTP [pglite]', () => {
+  let t: TestApp
+  let consumer: Subscription
+  let n = 0
+  beforeAll(async () => {
+    t = await createTestApp({ name: 'pglite' })
+    await t.app.services.events.start()
+    consumer = await t.app.services.paymentCommands.startConsumer(t.app.services.events.bus)
+  }, 180_000)
+  afterAll(async () => {
+    await consumer.close()
+    await t.close()
+  })
+
+  const call = (method: 'GET' | 'POST', url: string, body?: unknown, key: string | null = `async-${++n}`) =>
+    t.app.server.inject({
+      method,
+      url,
+      headers: {
+        authorization: `Bearer ${t.apiKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(key === null || method === 'GET' ? {} : { 'idempotency-key': key }),
+      },
+      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+    })
+  const settled = async (id: string) => {
+    const end = Date.now() + 60_000
+    for (;;) {
+      const r = await call('GET', `/v1/payments/commands/${id}`)
+      expect(r.statusCode).toBe(200)
+      const c = r.json<{ status: string; resourceId: string | null; result: unknown; error: unknown }>()
+      if (c.status !== 'accepted') return c
+      if (Date.now() > end) throw new Error(`command ${id} still accepted`)
+      await new Promise((res) => setTimeout(res, 50))
+    }
+  }
+
+  it('accepts a payment with 202, applies it once, and answers its outcome by id', async () => {
+    const body = { amount: '1234', currency: 'USD', paymentMethod: 'pm_card_visa' }
+    const r = await call('POST', '/v1/payments?async=true', body, 'async-pay-1')
+    expect(r.statusCode).toBe(202)
+    const accepted = r.json<{ commandId: string; status: string; duplicate: boolean; location: string }>()
+    expect(accepted).toMatchObject({ status: 'accepted', duplicate: false })
+    expect(r.headers.location).toBe(accepted.location)
+    const again = await call('POST', '/v1/payments?async=true', body, 'async-pay-1')
+    expect(again.json()).toMatchObject({ commandId: accepted.commandId, duplicate: true })
+    const c = await settled(accepted.commandId)
+    expect(c).toMatchObject({ status: 'succeeded', result: { amount: '1234', status: 'succeeded' } })
+    const p = await call('GET', `/v1/payments/${c.resourceId}`)
+    expect(p.json()).toMatchObject({ id: c.resourceId, amountCaptured: '1234' })
+    // The synchronous create under the same key is the same payment.
+    const sync = await call('POST', '/v1/payments', body, 'async-pay-1')
+    expect(sync.json()).toMatchObject({ id: c.resourceId })
+  })
+
+  it('queues a ledger bulk and refuses what it cannot honour', async () => {
+    for (const [id, side] of [
+      ['async_src', 'debit'],
+      ['async_dst', 'credit'],
+    ] as const)
+      expect((await call('POST', '/v1/accounts', { id, currency: 'USD', normalSide: side })).statusCode).toBe(
+        201,
+      )
+    const legs = [{ source: 'async_src', destination: 'async_dst', amount: '70', currency: 'USD' }]
+    const r = await call(
+      'POST',
+      '/v1/transactions/bulk?async=true',
+      { items: [{ op: 'create', legs }] },
+      null,
+    )
+    expect(r.statusCode).toBe(202)
+    const c = await settled(r.json<{ commandId: string }>().commandId)
+    expect(c).toMatchObject({ status: 'succeeded', result: { results: [{ ok: true }] } })
+    const party = await call('POST', '/v1/payments?async=true', {
+      amount: '1',
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+      partyId: `pty_${'0'.repeat(32)}`,
+    })
+    expect(party.statusCode).toBe(400)
+    expect(party.json()).toMatchObject({ error: { code: 'PAYMENT_COMMAND_UNSUPPORTED_FIELD' } })
+    const missing = await call('GET', '/v1/payments/commands/cmd_none')
+    expect(missing.statusCode).toBe(404)
+    expect(missing.json()).toMatchObject({ error: { code: 'PAYMENT_COMMAND_NOT_FOUND' } })
+  })
+})
