@@ -44,6 +44,7 @@ import {
 } from './modules/auth/index.js'
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
+import { createRisk, type Risk } from './modules/risk/index.js'
 import { createAnalytics, type Analytics } from './modules/analytics/index.js'
 import { createSearch, loadInstrumentReferences, type Search } from './modules/search/index.js'
 import { searchEngineOf } from './search-engines.js'
@@ -110,6 +111,8 @@ export interface AppServices {
   readonly lists: ListRefresher
   /** Compliance cases: alerts → cases → four-eyes decisions → SAR drafts, evidence bundles (docs/cases.md). */
   readonly cases: Cases
+  /** Risk model: GBDT on case outcomes, TreeSHAP explanations, shadow gate, drift (docs/risk.md). */
+  readonly risk: Risk
   /** Fraud analytics: Parquet export and DuckDB queries (docs/analytics.md). */
   readonly analytics: Analytics
   /** Search over parties, payments, ledger, counterparties, instruments; kept current from events (docs/search.md). */
@@ -484,6 +487,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     parties,
     lists,
     cases,
+    risk: createRisk({ db: db.db, clock, ids, history: monitoring, cases }),
     analytics: createAnalytics({
       db: db.db,
       dir: config.analytics.dir,

@@ -21,6 +21,7 @@ import { casesMigrations } from './modules/cases/index.js'
 import { searchMigrations } from './modules/search/index.js'
 import { billingMigrations } from './modules/billing/index.js'
 import { analyticsMigrations } from './modules/analytics/index.js'
+import { riskMigrations } from './modules/risk/index.js'
 
 /** Every module's migrations, in the order their names sort. Add a module's set here. */
 export const allMigrations: readonly NamedMigrations[] = [
@@ -44,6 +45,7 @@ export const allMigrations: readonly NamedMigrations[] = [
   searchMigrations,
   billingMigrations,
   analyticsMigrations,
+  riskMigrations,
 ]
 
 /** SQL functions re-applied (CREATE OR REPLACE) on every migrate; see migrateToLatest. */

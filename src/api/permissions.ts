@@ -86,6 +86,13 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/monitoring/alerts': 'monitoring:read',
   'GET /v1/monitoring/alerts/:alertId': 'monitoring:read',
   'GET /v1/monitoring/features': 'monitoring:read',
+  // Risk model (docs/risk.md): the registry and scores read like monitoring; promotion also needs a signed-in operator
+  'GET /v1/risk/models': 'monitoring:read',
+  'GET /v1/risk/models/:id': 'monitoring:read',
+  'POST /v1/risk/models/train': 'monitoring:write',
+  'POST /v1/risk/models/:id/promote': 'monitoring:write',
+  'POST /v1/risk/score': 'monitoring:write',
+  'GET /v1/risk/alerts': 'monitoring:read',
   // Console overview: the tenant's outbox backlog and dead letters — counts only, the feed monitoring reads (ADR 1702)
   'GET /v1/events/lag': 'monitoring:read',
 

@@ -16,6 +16,7 @@ import { registerOperatorCommands } from './commands/operators.js'
 import { registerAttackCommands } from './commands/attack.js'
 import { registerBankingCommands } from './commands/banking.js'
 import { registerCasesCommands } from './commands/cases.js'
+import { registerRiskCommands } from './commands/risk.js'
 import { registerPartiesCommands } from './commands/parties.js'
 import { registerAnalyticsCommands } from './commands/analytics.js'
 import { registerSearchCommands } from './commands/search.js'
@@ -44,6 +45,7 @@ registerOperatorCommands(program)
 registerAttackCommands(program)
 registerBankingCommands(program)
 registerCasesCommands(program)
+registerRiskCommands(program)
 registerPartiesCommands(program)
 registerAnalyticsCommands(program)
 registerSearchCommands(program)

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Secret, TOTP } from 'otpauth'
 import type { HttpClient } from '../../src/modules/attack/index.js'
+import { generateTransactions } from '../../src/modules/monitoring/index.js'
 
 /**
  * Requests that succeed, for the mutating routes a schema-shaped body cannot reach (a transaction
@@ -109,6 +110,60 @@ async function operatorSession(a: HttpClient): Promise<{ token: string; password
   const token = (login.body as { token?: string }).token
   if (login.status !== 200 || !token) throw new Error(`walk recipe sign-in → ${login.status}`)
   return { token, password }
+}
+
+/** A signed-in analyst whose MFA is enrolled (a full session: monitoring:*). */
+async function analystSession(a: HttpClient): Promise<string> {
+  const { token } = await operatorSession(a)
+  const enrol = await ok<{ secret: string }>(a.as(token), 'POST', '/v1/auth/mfa/enroll', {})
+  const totp = new TOTP({ secret: Secret.fromBase32(enrol.secret), algorithm: 'SHA1', digits: 6, period: 30 })
+  await ok(a.as(token), 'POST', '/v1/auth/mfa/activate', { code: totp.generate() })
+  return token
+}
+
+/** Labelled history for the risk model, loaded once per client; its time window. */
+const riskHistories = new WeakMap<HttpClient, Promise<{ from: string; to: string }>>()
+function riskHistory(a: HttpClient): Promise<{ from: string; to: string }> {
+  let p = riskHistories.get(a)
+  if (!p) {
+    p = loadRiskHistory(a)
+    riskHistories.set(a, p)
+  }
+  return p
+}
+
+async function loadRiskHistory(a: HttpClient): Promise<{ from: string; to: string }> {
+  const data = generateTransactions({ customers: 300, days: 40, seed: 5, caseRate: 0.06 })
+  const iso = (ms: number) => new Date(ms).toISOString()
+  for (let i = 0; i < data.txns.length; i += 2000)
+    await ok(a, 'POST', '/v1/monitoring/history', {
+      transactions: data.txns.slice(i, i + 2000).map((t) => ({
+        id: `walk_${t.id}`,
+        at: iso(t.at),
+        amount: t.amount.toString(),
+        currency: t.currency,
+        kind: t.kind,
+        src: t.src,
+        dst: t.dst,
+        ...(t.srcCountry ? { srcCountry: t.srcCountry } : {}),
+        ...(t.dstCountry ? { dstCountry: t.dstCountry } : {}),
+        ...(t.srcCustomer ? { srcCustomer: t.srcCustomer } : {}),
+        ...(t.dstCustomer ? { dstCustomer: t.dstCustomer } : {}),
+      })),
+      ...(i === 0
+        ? {
+            labels: data.cases.map((c) => ({
+              id: `walk_${c.id}`,
+              typology: c.typology,
+              members: c.members,
+              primary: c.primary,
+              start: iso(c.start),
+              end: iso(c.end),
+            })),
+          }
+        : {}),
+    })
+  return { from: iso(data.start), to: iso(data.end + 86_400_000) }
 }
 
 async function screenedOrganisation(
@@ -295,6 +350,46 @@ export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
         ],
       },
     }),
+  // Training needs labelled history: a small generated one loaded like a user would, then trained on its range.
+  'POST /v1/risk/models/train': async (a) => ({
+    path: '/v1/risk/models/train',
+    body: { ...(await riskHistory(a)), trees: 10, depth: 3 },
+  }),
+  // Scoring needs a live model: train one and promote it as a signed-in analyst (MFA enrolled).
+  'POST /v1/risk/score': async (a) => {
+    const window = await riskHistory(a)
+    const live = await ok<{ data: { status: string }[] }>(a, 'GET', '/v1/risk/models')
+    if (!live.data.some((m) => m.status === 'live')) {
+      const m = await ok<{ model: { id: string } }>(a, 'POST', '/v1/risk/models/train', {
+        ...window,
+        trees: 10,
+        depth: 3,
+      })
+      await ok(a.as(await analystSession(a)), 'POST', `/v1/risk/models/${m.model.id}/promote`)
+    }
+    return {
+      path: '/v1/risk/score',
+      body: {
+        transaction: {
+          id: uid('walk_score'),
+          amount: '250000',
+          currency: 'EUR',
+          kind: 'transfer',
+          src: 'A000001',
+          dst: 'A000002',
+        },
+      },
+    }
+  },
+  // Promotion: a larger model on the same window, promoted by a signed-in analyst through the gate.
+  'POST /v1/risk/models/:id/promote': async (a) => {
+    const m = await ok<{ model: { id: string } }>(a, 'POST', '/v1/risk/models/train', {
+      ...(await riskHistory(a)),
+      trees: 40,
+      depth: 4,
+    })
+    return { path: `/v1/risk/models/${m.model.id}/promote`, token: await analystSession(a) }
+  },
   'POST /v1/webhook-endpoints': () =>
     Promise.resolve({ path: '/v1/webhook-endpoints', body: { url: 'https://hooks.example.com/walk' } }),
   'PATCH /v1/webhook-endpoints/:id': async (a) => ({

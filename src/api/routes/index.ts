@@ -10,6 +10,7 @@ import { registerAuditRoutes } from './audit.js'
 import { registerScreeningRoutes } from './screening.js'
 import { registerMonitoringRoutes } from './monitoring.js'
 import { registerMonitoringHistoryRoutes } from './monitoring-history.js'
+import { registerRiskRoutes } from './risk.js'
 import { registerWebhookEndpointRoutes } from './webhook-endpoints.js'
 import { registerPaymentRoutes } from './payments.js'
 import { registerPaymentCommandRoutes } from './payment-commands.js'
@@ -41,6 +42,7 @@ export function registerRoutes(app: ApiApp, services: AppServices): void {
   registerScreeningRoutes(app, services)
   registerMonitoringRoutes(app, services)
   registerMonitoringHistoryRoutes(app, services)
+  registerRiskRoutes(app, services)
   registerWebhookEndpointRoutes(app, services)
   registerPaymentRoutes(app, services)
   registerPaymentCommandRoutes(app, services)

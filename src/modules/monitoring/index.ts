@@ -17,6 +17,7 @@ export type {
   EvaluateOptions,
   EvaluateResult,
   BacktestRequest,
+  StoredHistory,
 } from './monitoring.service.js'
 export type { AlertRecord, AlertFilter, RuleSetRecord } from './monitoring.store.js'
 export { monitoringMigrations } from './monitoring.migrations.js'

@@ -133,6 +133,19 @@ export interface Monitoring {
   accountTransactions(tenant: string, account: string, from: Date, to: Date, limit: number): Promise<MonTxn[]>
   /** Drops the tenant's in-memory engine; the next call rebuilds it from storage. */
   reload(tenant: string): void
+  /**
+   * What a model learns from (the risk module): the stored transactions of [from, to) in time
+   * order, the account holders, the latest lists and the active rule set, and the time range stored.
+   */
+  history(tenant: string, from: number, to: number): Promise<StoredHistory>
+}
+
+export interface StoredHistory {
+  readonly txns: MonTxn[]
+  readonly parties: Party[]
+  readonly lists: ReadonlyMap<string, ReadonlySet<string>>
+  readonly activeRuleSet: { version: number; definition: RuleSetDef } | undefined
+  readonly range: { from: number; to: number; count: number } | undefined
 }
 
 const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/
@@ -548,6 +561,19 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     },
 
     listLabels: (tenant) => store.loadLabels(tenant),
+
+    async history(tenant, from, to) {
+      const txns: MonTxn[] = []
+      for await (const t of store.transactions(tenant, from, to)) txns.push(t)
+      const active = (await store.listRuleSets(tenant)).find((r) => r.status === 'active')
+      return {
+        txns,
+        parties: await store.loadParties(tenant),
+        lists: await listSnapshot(tenant),
+        activeRuleSet: active ? { version: active.version, definition: active.definition } : undefined,
+        range: await store.txnRange(tenant),
+      }
+    },
 
     listAlerts: (tenant, filter = {}) => store.listAlerts(tenant, filter),
 

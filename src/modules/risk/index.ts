@@ -33,3 +33,28 @@ export type {
 } from './model.js'
 export { replay, labelIndex } from './replay.js'
 export type { RiskLabel, ReplayOptions, ReplayResult } from './replay.js'
+export { createRisk } from './risk.service.js'
+export type {
+  Risk,
+  RiskDeps,
+  RiskHistoryPort,
+  RiskCaseOutcomesPort,
+  TrainRequest,
+  ScoreResult,
+  SideScore,
+  EvaluateReport,
+} from './risk.service.js'
+export type { ModelRecord, RiskAlertRecord, ModelStatus } from './risk.store.js'
+export type { GateResult } from './training.js'
+export { promotionGate, timeSplit } from './training.js'
+export { RISK_ERRORS } from './risk.errors.js'
+export { riskMigrations } from './risk.migrations.js'
+export {
+  alertedCustomers,
+  chooseOperatingPoint,
+  combinedAlerts,
+  modelAlerts,
+  ruleAlertProbabilities,
+  topShareRecall,
+} from './combine.js'
+export type { RowScores, RuleAlert, OperatingPoint, ChosenPoint } from './combine.js'

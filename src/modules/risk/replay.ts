@@ -36,6 +36,8 @@ export interface RiskLabel {
   readonly knownAt: number
   /** false_positive / no_issue cases: kept for the report, never a positive row. */
   readonly positive: boolean
+  /** When known (planted cases), only these transactions of the accounts are positive rows. */
+  readonly txnIds?: readonly string[]
 }
 
 export interface ReplayOptions {
@@ -54,6 +56,8 @@ export interface ReplayResult {
   readonly rows: LabelledRows
   /** Subject account of each row. */
   readonly subjects: string[]
+  /** Transaction id of each row. */
+  readonly txnIds: string[]
   readonly alerts: AlertDraft[]
 }
 
@@ -63,6 +67,7 @@ class RowBuffer {
   y = new Uint8Array(1024)
   at = new Float64Array(1024)
   subjects: string[] = []
+  txnIds: string[] = []
   rows = 0
 
   next(): number {
@@ -82,22 +87,34 @@ class RowBuffer {
   }
 }
 
-/** Positive intervals per account. */
-export function labelIndex(labels: readonly RiskLabel[]): Map<string, [number, number][]> {
-  const m = new Map<string, [number, number][]>()
+/** Positive rows: per account, its case intervals; and the (transaction, account) pairs named exactly. */
+export interface LabelIndex {
+  readonly intervals: Map<string, [number, number][]>
+  readonly exact: Set<string>
+}
+
+export function labelIndex(labels: readonly RiskLabel[]): LabelIndex {
+  const intervals = new Map<string, [number, number][]>()
+  const exact = new Set<string>()
   for (const l of labels) {
     if (!l.positive) continue
     for (const a of l.accounts) {
-      const list = m.get(a) ?? []
-      list.push([l.from, l.to])
-      m.set(a, list)
+      if (l.txnIds) for (const t of l.txnIds) exact.add(`${t}|${a}`)
+      else {
+        const list = intervals.get(a) ?? []
+        list.push([l.from, l.to])
+        intervals.set(a, list)
+      }
     }
   }
-  return m
+  return { intervals, exact }
 }
 
-const inAny = (list: [number, number][] | undefined, at: number): boolean =>
-  list !== undefined && list.some(([a, b]) => at >= a && at <= b)
+function isPositive(ix: LabelIndex, subject: string, t: MonTxn): boolean {
+  if (ix.exact.has(`${t.id}|${subject}`)) return true
+  const list = ix.intervals.get(subject)
+  return list !== undefined && list.some(([a, b]) => t.at >= a && t.at <= b)
+}
 
 export function replay(
   txns: readonly MonTxn[],
@@ -136,9 +153,10 @@ export function replay(
       if (subject === CASH) continue
       const r = buf.next()
       extractRow(ctx, t, side, inputs, buf.x, r * FEATURE_COUNT)
-      buf.y[r] = inAny(index.get(subject), t.at) ? 1 : 0
+      buf.y[r] = isPositive(index, subject, t) ? 1 : 0
       buf.at[r] = t.at
       buf.subjects.push(subject)
+      buf.txnIds.push(t.id)
       opts.onRow?.(buf.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), subject, t, side)
     }
   }
@@ -158,6 +176,7 @@ export function replay(
       at: buf.at.subarray(0, buf.rows),
     },
     subjects: buf.subjects,
+    txnIds: buf.txnIds,
     alerts,
   }
 }

@@ -1,0 +1,53 @@
+import type { Kysely, Migration } from 'kysely'
+import { runStatements, type NamedMigrations } from '../../shared/db/migrate.js'
+
+/**
+ * Risk (range 1400–1499, docs/adr/0005). `risk_models` is the model registry: one row per trained
+ * version with its training window, features, metrics (validation and the shadow gate), who trained
+ * and who promoted it; at most one live model per tenant (partial unique index). `risk_alerts` holds
+ * what a model raised — a score with its TreeSHAP explanation, or a drifting feature — so that the
+ * case view can show why.
+ */
+const core: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE risk_models (
+        tenant_id     text NOT NULL,
+        model_id      text NOT NULL,
+        version       integer NOT NULL,
+        status        text NOT NULL CHECK (status IN ('shadow', 'live', 'retired')),
+        window_from   timestamptz NOT NULL,
+        window_to     timestamptz NOT NULL,
+        holdout_from  timestamptz NOT NULL,
+        features      jsonb NOT NULL,
+        metrics       jsonb NOT NULL,
+        model         jsonb NOT NULL,
+        threshold     double precision NOT NULL,
+        trained_by    text NOT NULL,
+        trained_at    timestamptz NOT NULL,
+        promoted_by   text,
+        promoted_at   timestamptz,
+        PRIMARY KEY (tenant_id, model_id),
+        UNIQUE (tenant_id, version)
+      )`,
+      `CREATE UNIQUE INDEX risk_models_one_live ON risk_models (tenant_id) WHERE status = 'live'`,
+      `CREATE TABLE risk_alerts (
+        tenant_id    text NOT NULL,
+        alert_id     text NOT NULL,
+        kind         text NOT NULL CHECK (kind IN ('score', 'drift')),
+        model_id     text NOT NULL,
+        subject      text NOT NULL,
+        txn_id       text,
+        probability  double precision,
+        details      jsonb NOT NULL,
+        created_at   timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, alert_id)
+      )`,
+      `CREATE INDEX risk_alerts_by_subject ON risk_alerts (tenant_id, subject, created_at)`,
+    ])
+  },
+}
+
+export const riskMigrations: NamedMigrations = {
+  '1400_risk_core': core,
+}

@@ -1,0 +1,181 @@
+import { sql } from 'kysely'
+import type { Db } from '../../shared/db/connect.js'
+import type { ModelJson } from './model.js'
+
+/** SQL of the risk module: the model registry and the alerts models raise. */
+
+export type ModelStatus = 'shadow' | 'live' | 'retired'
+
+/** A registry entry without the trees (listing). */
+export interface ModelRecord {
+  readonly modelId: string
+  readonly version: number
+  readonly status: ModelStatus
+  readonly windowFrom: Date
+  readonly windowTo: Date
+  readonly holdoutFrom: Date
+  readonly features: readonly string[]
+  readonly metrics: Record<string, unknown>
+  /** Calibrated probability at or above which the model raises an alert. */
+  readonly threshold: number
+  readonly trainedBy: string
+  readonly trainedAt: Date
+  readonly promotedBy: string | null
+  readonly promotedAt: Date | null
+}
+
+export interface RiskAlertRecord {
+  readonly alertId: string
+  readonly kind: 'score' | 'drift'
+  readonly modelId: string
+  readonly subject: string
+  readonly txnId: string | null
+  readonly probability: number | null
+  readonly details: Record<string, unknown>
+  readonly createdAt: Date
+}
+
+interface ModelRow {
+  model_id: string
+  version: number
+  status: ModelStatus
+  window_from: Date | string
+  window_to: Date | string
+  holdout_from: Date | string
+  features: string[]
+  metrics: Record<string, unknown>
+  threshold: number
+  trained_by: string
+  trained_at: Date | string
+  promoted_by: string | null
+  promoted_at: Date | string | null
+}
+
+const date = (v: Date | string): Date => (v instanceof Date ? v : new Date(v))
+
+const toRecord = (r: ModelRow): ModelRecord => ({
+  modelId: r.model_id,
+  version: r.version,
+  status: r.status,
+  windowFrom: date(r.window_from),
+  windowTo: date(r.window_to),
+  holdoutFrom: date(r.holdout_from),
+  features: r.features,
+  metrics: r.metrics,
+  threshold: Number(r.threshold),
+  trainedBy: r.trained_by,
+  trainedAt: date(r.trained_at),
+  promotedBy: r.promoted_by,
+  promotedAt: r.promoted_at === null ? null : date(r.promoted_at),
+})
+
+const COLUMNS = sql`model_id, version, status, window_from, window_to, holdout_from, features, metrics, threshold,
+  trained_by, trained_at, promoted_by, promoted_at`
+
+export function createRiskStore(db: Db) {
+  return {
+    async insertModel(m: {
+      tenant: string
+      modelId: string
+      windowFrom: Date
+      windowTo: Date
+      holdoutFrom: Date
+      features: readonly string[]
+      metrics: Record<string, unknown>
+      model: ModelJson
+      threshold: number
+      trainedBy: string
+      trainedAt: Date
+    }): Promise<ModelRecord> {
+      return db.transaction().execute(async (tx) => {
+        // serialise version numbers per tenant
+        await sql`SELECT pg_advisory_xact_lock(hashtext('risk_models'), hashtext(${m.tenant}))`.execute(tx)
+        const r = await sql<ModelRow>`
+          INSERT INTO risk_models (tenant_id, model_id, version, status, window_from, window_to, holdout_from,
+            features, metrics, model, threshold, trained_by, trained_at)
+          SELECT ${m.tenant}, ${m.modelId}, coalesce(max(version), 0) + 1, 'shadow', ${m.windowFrom.toISOString()}::timestamptz,
+            ${m.windowTo.toISOString()}::timestamptz, ${m.holdoutFrom.toISOString()}::timestamptz,
+            ${JSON.stringify(m.features)}::jsonb, ${JSON.stringify(m.metrics)}::jsonb, ${JSON.stringify(m.model)}::jsonb,
+            ${m.threshold}, ${m.trainedBy}, ${m.trainedAt.toISOString()}::timestamptz
+          FROM risk_models WHERE tenant_id = ${m.tenant}
+          RETURNING ${COLUMNS}`.execute(tx)
+        return toRecord(r.rows[0]!)
+      })
+    },
+
+    async listModels(tenant: string): Promise<ModelRecord[]> {
+      const r = await sql<ModelRow>`SELECT ${COLUMNS} FROM risk_models WHERE tenant_id = ${tenant}
+        ORDER BY version DESC LIMIT 200`.execute(db)
+      return r.rows.map(toRecord)
+    },
+
+    async getModel(
+      tenant: string,
+      modelId: string,
+    ): Promise<{ record: ModelRecord; model: ModelJson } | undefined> {
+      const r = await sql<ModelRow & { model: ModelJson }>`SELECT ${COLUMNS}, model FROM risk_models
+        WHERE tenant_id = ${tenant} AND model_id = ${modelId}`.execute(db)
+      const row = r.rows[0]
+      return row ? { record: toRecord(row), model: row.model } : undefined
+    },
+
+    async liveModelId(tenant: string): Promise<string | undefined> {
+      const r = await sql<{ model_id: string }>`SELECT model_id FROM risk_models
+        WHERE tenant_id = ${tenant} AND status = 'live'`.execute(db)
+      return r.rows[0]?.model_id
+    },
+
+    /** The candidate becomes live and the previous live model retired, in one transaction. */
+    async promote(
+      tenant: string,
+      modelId: string,
+      by: string,
+      at: Date,
+      gate: Record<string, unknown>,
+    ): Promise<ModelRecord | undefined> {
+      return db.transaction().execute(async (tx) => {
+        await sql`UPDATE risk_models SET status = 'retired'
+          WHERE tenant_id = ${tenant} AND status = 'live' AND model_id <> ${modelId}`.execute(tx)
+        const r = await sql<ModelRow>`UPDATE risk_models
+          SET status = 'live', promoted_by = ${by}, promoted_at = ${at.toISOString()}::timestamptz,
+              metrics = metrics || jsonb_build_object('promotionGate', ${JSON.stringify(gate)}::jsonb)
+          WHERE tenant_id = ${tenant} AND model_id = ${modelId} AND status = 'shadow'
+          RETURNING ${COLUMNS}`.execute(tx)
+        return r.rows[0] ? toRecord(r.rows[0]) : undefined
+      })
+    },
+
+    async insertAlert(tenant: string, a: RiskAlertRecord): Promise<void> {
+      await sql`INSERT INTO risk_alerts (tenant_id, alert_id, kind, model_id, subject, txn_id, probability, details, created_at)
+        VALUES (${tenant}, ${a.alertId}, ${a.kind}, ${a.modelId}, ${a.subject}, ${a.txnId}, ${a.probability},
+          ${JSON.stringify(a.details)}::jsonb, ${a.createdAt.toISOString()}::timestamptz)`.execute(db)
+    },
+
+    async listAlerts(tenant: string, subject: string | undefined, limit: number): Promise<RiskAlertRecord[]> {
+      const r = await sql<{
+        alert_id: string
+        kind: 'score' | 'drift'
+        model_id: string
+        subject: string
+        txn_id: string | null
+        probability: number | null
+        details: Record<string, unknown>
+        created_at: Date | string
+      }>`SELECT alert_id, kind, model_id, subject, txn_id, probability, details, created_at FROM risk_alerts
+        WHERE tenant_id = ${tenant} ${subject === undefined ? sql`` : sql`AND subject = ${subject}`}
+        ORDER BY created_at DESC, alert_id DESC LIMIT ${limit}`.execute(db)
+      return r.rows.map((x) => ({
+        alertId: x.alert_id,
+        kind: x.kind,
+        modelId: x.model_id,
+        subject: x.subject,
+        txnId: x.txn_id,
+        probability: x.probability === null ? null : Number(x.probability),
+        details: x.details,
+        createdAt: date(x.created_at),
+      }))
+    },
+  }
+}
+
+export type RiskStore = ReturnType<typeof createRiskStore>

@@ -1,0 +1,196 @@
+import { DAY_MS, type CompiledRuleSet, type MonTxn, type Party } from '../monitoring/index.js'
+import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
+import type { TrainParams } from './gbdt.js'
+import { averagePrecision, scoreRow, trainModel, type LabelledRows, type RiskModel } from './model.js'
+import { replay, type ReplayResult, type RiskLabel } from './replay.js'
+
+/**
+ * Training on a tenant's stored history, time-split in three: the first half trains the trees, the
+ * next quarter calibrates them and sets the alert threshold, the last quarter (the holdout) is only
+ * ever used by the promotion gate, which compares the candidate with the live configuration there.
+ */
+
+export interface TrainingHistory {
+  readonly txns: readonly MonTxn[]
+  readonly parties: readonly Party[]
+  readonly highRisk: readonly string[]
+  readonly labels: readonly RiskLabel[]
+  readonly ruleSet?: CompiledRuleSet | undefined
+}
+
+export interface Split {
+  readonly from: number
+  readonly validationFrom: number
+  readonly holdoutFrom: number
+  readonly to: number
+}
+
+export function timeSplit(from: number, to: number): Split {
+  const span = to - from
+  return { from, validationFrom: from + span * 0.5, holdoutFrom: from + span * 0.75, to }
+}
+
+/** Rows of [lo, hi) of a replay. */
+export function rowsBetween(
+  r: ReplayResult,
+  lo: number,
+  hi: number,
+): { rows: LabelledRows; index: number[] } {
+  const index: number[] = []
+  for (let i = 0; i < r.rows.rows; i++) if (r.rows.at[i]! >= lo && r.rows.at[i]! < hi) index.push(i)
+  const x = new Float64Array(index.length * FEATURE_COUNT)
+  index.forEach((src, k) =>
+    x.set(r.rows.x.subarray(src * FEATURE_COUNT, (src + 1) * FEATURE_COUNT), k * FEATURE_COUNT),
+  )
+  return {
+    rows: {
+      rows: index.length,
+      cols: FEATURE_COUNT,
+      x,
+      y: Uint8Array.from(index, (i) => r.rows.y[i]!),
+      at: Float64Array.from(index, (i) => r.rows.at[i]!),
+    },
+    index,
+  }
+}
+
+/** Highest probability per subject over some rows. */
+export function subjectScores(
+  model: RiskModel,
+  r: ReplayResult,
+  index: readonly number[],
+): { best: Map<string, number>; positives: Set<string> } {
+  const best = new Map<string, number>()
+  const positives = new Set<string>()
+  for (const i of index) {
+    const s = r.subjects[i]!
+    const p = scoreRow(model, r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)).probability
+    if ((best.get(s) ?? -1) < p) best.set(s, p)
+    if (r.rows.y[i] === 1) positives.add(s)
+  }
+  return { best, positives }
+}
+
+/** Subjects the rules alerted on in [lo, hi). */
+export const ruleSubjects = (r: ReplayResult, lo: number, hi: number): Set<string> =>
+  new Set(r.alerts.filter((a) => a.at >= lo && a.at < hi).map((a) => a.subject))
+
+export interface Trained {
+  readonly model: RiskModel
+  /** Probability at or above which the model alerts (the budget of the live configuration on validation). */
+  readonly threshold: number
+  readonly replay: ReplayResult
+}
+
+export function trainOnHistory(h: TrainingHistory, split: Split, params?: Partial<TrainParams>): Trained {
+  const r = replay(h.txns, h.labels, {
+    parties: h.parties,
+    highRisk: h.highRisk,
+    ...(h.ruleSet ? { ruleSet: h.ruleSet } : {}),
+  })
+  const { rows } = rowsBetween(r, split.from, split.holdoutFrom)
+  const model = trainModel(rows, FEATURE_NAMES, {
+    validationFrom: split.validationFrom,
+    negativeRate: rows.rows > 400_000 ? 0.25 : 1,
+    ...(params ? { params } : {}),
+  })
+  // threshold: the model alone alerts on as many subjects as the rules did on validation (at least
+  // as many as there were suspicious subjects there)
+  const val = rowsBetween(r, split.validationFrom, split.holdoutFrom)
+  const { best, positives } = subjectScores(model, r, val.index)
+  const budget = Math.max(1, ruleSubjects(r, split.validationFrom, split.holdoutFrom).size, positives.size)
+  const ranked = [...best.values()].sort((a, b) => b - a)
+  const threshold = ranked[Math.min(budget, ranked.length) - 1] ?? 1
+  return { model, threshold, replay: r }
+}
+
+export interface GateResult {
+  readonly passed: boolean
+  /** Subjects alerted by the live configuration on the holdout = the candidate's budget. */
+  readonly budget: number
+  readonly suspicious: number
+  readonly candidateDetected: number
+  readonly liveDetected: number
+  readonly candidateAveragePrecision: number
+  readonly liveAveragePrecision: number
+  readonly live: 'model' | 'rules' | 'none'
+  readonly reason: string
+}
+
+/**
+ * The shadow gate on the holdout period. The live configuration (the rules' alerts plus the live
+ * model's at its threshold; the rules alone when no model is live) alerts on B subjects. The
+ * candidate configuration gets the same budget: rules and candidate together, the top B subjects by
+ * the larger of the candidate's probability and, for subjects the rules alerted on, the rules'
+ * precision measured on the validation period (the model can outrank a rule alert, and a rule alert
+ * can outrank a weak score). It passes when it catches more suspicious subjects, or as many with a
+ * better subject-level average precision.
+ */
+export function promotionGate(
+  r: ReplayResult,
+  split: Split,
+  candidate: RiskModel,
+  live: { model: RiskModel; threshold: number } | undefined,
+): GateResult {
+  const hold = rowsBetween(r, split.holdoutFrom, split.to + 1)
+  const cand = subjectScores(candidate, r, hold.index)
+  const positives = cand.positives
+  const ruled = ruleSubjects(r, split.holdoutFrom, split.to + 1)
+  const alerted = new Set(ruled)
+  let liveScores: Map<string, number> | undefined
+  if (live) {
+    liveScores = subjectScores(live.model, r, hold.index).best
+    for (const [s, p] of liveScores) if (p >= live.threshold) alerted.add(s)
+  }
+  // how often a rule alert named a suspicious subject on validation (the rules' own probability)
+  const val = rowsBetween(r, split.validationFrom, split.holdoutFrom)
+  const valPositives = new Set(val.index.filter((i) => r.rows.y[i] === 1).map((i) => r.subjects[i]!))
+  const valRuled = [...ruleSubjects(r, split.validationFrom, split.holdoutFrom)]
+  const rulesPrecision = valRuled.length
+    ? valRuled.filter((s) => valPositives.has(s)).length / valRuled.length
+    : 0
+  const combined = (scores: Map<string, number>): Map<string, number> => {
+    const out = new Map(scores)
+    for (const s of ruled) out.set(s, Math.max(out.get(s) ?? 0, rulesPrecision))
+    return out
+  }
+  const candScores = combined(cand.best)
+  const budget = alerted.size > 0 ? alerted.size : Math.max(1, positives.size)
+  const ranked = [...candScores.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+  const candidateDetected = ranked.slice(0, budget).filter(([s]) => positives.has(s)).length
+  const liveDetected = [...alerted].filter((s) => positives.has(s)).length
+  const subjects = [...candScores.keys()]
+  const ap = (scores: Map<string, number>): number =>
+    averagePrecision(
+      subjects.map((s) => scores.get(s) ?? 0),
+      subjects.map((s) => (positives.has(s) ? 1 : 0)),
+    )
+  const candidateAveragePrecision = ap(candScores)
+  const liveAveragePrecision = ap(
+    liveScores ? combined(liveScores) : new Map([...alerted].map((s) => [s, 1] as [string, number])),
+  )
+  const passed =
+    positives.size > 0 &&
+    (candidateDetected > liveDetected ||
+      (candidateDetected === liveDetected && candidateAveragePrecision > liveAveragePrecision))
+  const liveKind = live ? 'model' : alerted.size > 0 ? 'rules' : 'none'
+  return {
+    passed,
+    budget,
+    suspicious: positives.size,
+    candidateDetected,
+    liveDetected,
+    candidateAveragePrecision,
+    liveAveragePrecision,
+    live: liveKind,
+    reason:
+      positives.size === 0
+        ? 'no suspicious subject in the holdout period: nothing to compare on'
+        : `at ${budget} alerted subjects rules + candidate catch ${candidateDetected} of ${positives.size}, the live configuration (${liveKind === 'model' ? 'rules + live model' : liveKind}) ${liveDetected}`,
+  }
+}
+
+/** Default time range: everything stored, up to a day after the last transaction. */
+export const historyRange = (
+  range: { from: number; to: number } | undefined,
+): { from: number; to: number } => (range ? { from: range.from, to: range.to + DAY_MS } : { from: 0, to: 0 })
