@@ -70,6 +70,7 @@ describe('operator console in Chromium', () => {
       const secret = (await page.getByTestId('totp-secret').textContent())!.trim()
       const totp = new TOTP({ secret: Secret.fromBase32(secret) })
       await page.screenshot({ path: shot('enrol.png') })
+      expect(await seriousViolations(page)).toEqual([])
       await page.getByLabel('Six-digit code').fill(totp.generate())
       await page.getByRole('button', { name: 'Confirm' }).click()
       await expect.poll(() => page.locator('.codes li').count()).toBe(10)

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Secret, TOTP } from 'otpauth'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect } from 'vitest'
 import { CONSOLE_DIR } from '../../src/api/console.js'
+import { CHROMIUM, launchChromium } from './chromium.js'
 import { typologyRules } from '../../src/modules/monitoring/index.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 
@@ -17,7 +18,7 @@ import { createTestApp, type TestApp } from '../support/app.js'
  * playwright-core (one launch per file), operators enrolled with TOTP, a case seeded through monitoring,
  * and an axe-core scan.
  */
-export const CHROMIUM = '/usr/bin/chromium'
+export { CHROMIUM }
 export const HAS_CHROMIUM = existsSync(CHROMIUM)
 export const PASSWORD = 'violet-otter-harbour-42'
 
@@ -42,17 +43,7 @@ export async function startConsole(): Promise<Console> {
   const t = await createTestApp({ name: 'pglite' })
   t.app.startWorkers()
   const url = await t.app.server.listen({ port: 0, host: '127.0.0.1' })
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  })
+  const browser = await launchChromium()
   const call = async (method: string, path: string, body?: unknown, key?: string) => {
     const res = await fetch(`${url}${path}`, {
       method,

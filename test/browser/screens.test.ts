@@ -90,6 +90,10 @@ describe('console screens in Chromium', () => {
       await page.getByRole('link', { name: 'pay.merchant.USD' }).click()
       await expect.poll(() => page.getByTestId('balance-now').textContent()).toBe('75.90 USD')
       await page.getByRole('img', { name: /Posted balance of pay\.merchant\.USD/ }).waitFor()
+      // Time runs left to right: the balance grew, so the line ends higher (smaller SVG y) than it starts.
+      const d = (await page.locator('svg.chart path').getAttribute('d'))!
+      const ys = [...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Number(m[1]))
+      expect(ys.at(-1)!).toBeLessThan(ys[0]!)
       const entries = page.getByRole('table', { name: 'Entries' })
       await expect.poll(() => entries.getByRole('row').count()).toBeGreaterThan(3)
       // The newest entry first, its balance after is the balance now.

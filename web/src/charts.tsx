@@ -42,8 +42,8 @@ export function LineChart(props: {
     PAD.top,
     H - PAD.bottom,
   )
-  // scale() maps max→lo; for x we want min→left, so flip it.
-  const x = (v: number) => W - PAD.right + PAD.left - sx(v)
+  // scale(values, lo, hi) puts the minimum at hi: for x, hi is the left edge, so time runs left to right.
+  const x = sx
   const d = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')
   const ys = pts.map((p) => p.y)
   const max = ys.length ? Math.max(...ys) : 0
@@ -69,6 +69,17 @@ export function LineChart(props: {
             {day(pts[pts.length - 1]!.x)}
           </text>
           <path d={d} fill="none" stroke={props.color ?? '#0b4f9c'} stroke-width="2" />
+          {pts.length <= 31
+            ? pts.map((p) => (
+                <circle
+                  key={p.x}
+                  cx={x(p.x).toFixed(1)}
+                  cy={sy(p.y).toFixed(1)}
+                  r="3"
+                  fill={props.color ?? '#0b4f9c'}
+                />
+              ))
+            : null}
         </>
       ) : (
         <text x={W / 2} y={H / 2} text-anchor="middle" class="tick">
