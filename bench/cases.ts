@@ -259,10 +259,16 @@ export async function main(args: string[]): Promise<void> {
     let onboardP99: number | null = null
     try {
       const partiesBench = (await import(`./${'parties'}.ts`)) as {
-        measureOnboarding?: (o: { count: number }) => Promise<{ onboardP99Ms: number }>
+        measureOnboarding?: (o: {
+          count: number
+          databaseUrl?: string
+        }) => Promise<{ onboardP99Ms: number }>
       }
+      // On the same database as the intake and the queue (it used PGlite whatever --postgres said).
       if (partiesBench.measureOnboarding)
-        onboardP99 = (await partiesBench.measureOnboarding({ count: 2000 })).onboardP99Ms
+        onboardP99 = (
+          await partiesBench.measureOnboarding({ count: 2000, ...(url ? { databaseUrl: url } : {}) })
+        ).onboardP99Ms
     } catch {
       log('onboarding: bench/parties.ts (measureOnboarding) is not there: reported as null')
     }
