@@ -74,7 +74,9 @@ export async function createParty(
   }
   const inserted = await ctx.db.transaction().execute(async (tx) => {
     if (!(await partiesStore.insert(tx, tenant, row))) return false
-    await partiesStore.replaceSearch(tx, tenant, partyId, ctx.searchKeys(tenant, input.kind, details))
+    await partiesStore.replaceSearch(tx, tenant, partyId, ctx.searchKeys(tenant, input.kind, details), {
+      newParty: true,
+    })
     await ctx.outbox.enqueue(tx, [
       {
         topic: PARTIES_EVENTS.created,
@@ -97,7 +99,10 @@ export async function createParty(
     })
     // Screened in the same transaction (one commit): a party never exists unscreened, and a new
     // party has no linked objects yet, so no monitoring alerts to count.
-    return screenPartyIn(ctx, tx, tenant, partyId, 'onboarding', actor, { monitoringAlerts: 0 })
+    return screenPartyIn(ctx, tx, tenant, partyId, 'onboarding', actor, {
+      monitoringAlerts: 0,
+      inserted: { row, details },
+    })
   })
   if (!inserted) {
     // A concurrent request with the same key won the unique index.

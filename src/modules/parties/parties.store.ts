@@ -163,8 +163,11 @@ export const partiesStore = {
     tenant: string,
     partyId: string,
     keys: readonly { field: 'name' | 'identifier'; bidx: Buffer }[],
+    opts: { newParty?: boolean } = {},
   ): Promise<void> {
-    await sql`DELETE FROM party_search WHERE tenant_id = ${tenant} AND party_id = ${partyId}`.execute(tx)
+    // A party inserted in this transaction has no keys to remove yet (one round trip less at onboarding).
+    if (!opts.newParty)
+      await sql`DELETE FROM party_search WHERE tenant_id = ${tenant} AND party_id = ${partyId}`.execute(tx)
     if (keys.length === 0) return
     await sql`
       INSERT INTO party_search (tenant_id, field, bidx, party_id)

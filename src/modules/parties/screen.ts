@@ -1,7 +1,7 @@
 import type { Db } from '../../shared/db/connect.js'
 import { PARTIES_EVENTS, partyUpdated } from './parties.events.js'
 import { partiesError } from './parties.errors.js'
-import { rateRisk, screeningQueries, type Party, type ScreeningStatus } from './parties.js'
+import { rateRisk, screeningQueries, type Party, type PartyDetails, type ScreeningStatus } from './parties.js'
 import { partiesStore, type PartyRow, type StoredHit } from './parties.store.js'
 import type { Actor, PartiesContext } from './context.js'
 
@@ -56,19 +56,28 @@ export async function screenPartyIn(
   partyId: string,
   trigger: ScreenTrigger,
   actor: Actor,
-  opts: { monitoringAlerts?: number | undefined } = {},
+  opts: {
+    monitoringAlerts?: number | undefined
+    /** Onboarding: the row this transaction just inserted and its clear details (no read, no decrypt). */
+    inserted?: { row: PartyRow; details: PartyDetails } | undefined
+  } = {},
 ): Promise<ScreenOutcome> {
-  const { party } = await ctx.load(tx, tenant, partyId, true)
+  const { kind, details } = opts.inserted
+    ? { kind: opts.inserted.row.kind, details: opts.inserted.details }
+    : (await ctx.load(tx, tenant, partyId, true)).party
   const hits: StoredHit[] = []
   let listsLoaded = 0
-  for (const q of screeningQueries(party.kind, party.id, party.details)) {
+  for (const q of screeningQueries(kind, partyId, details)) {
     const r = await ctx.screening.check(tenant, q.query, { subjectId: q.subjectId, tx })
     listsLoaded = r.listsLoaded
     for (const h of r.hits)
       hits.push({ subjectId: q.subjectId, listId: h.listId, entryKey: h.entryKey, score: h.score })
   }
   const withAlerts = hits.length > 0 ? await attachAlertIds(ctx, tx, tenant, hits) : hits
-  return applyScreening(ctx, tx, tenant, partyId, withAlerts, listsLoaded, trigger, actor, opts)
+  return applyScreening(ctx, tx, tenant, partyId, withAlerts, listsLoaded, trigger, actor, {
+    monitoringAlerts: opts.monitoringAlerts,
+    inserted: opts.inserted?.row,
+  })
 }
 
 /** The monitoring-history risk factor: alerts on the party itself and on the objects linked to it. */
@@ -112,9 +121,14 @@ export async function applyScreening(
   listsLoaded: number,
   trigger: ScreenTrigger,
   actor: Actor,
-  opts: { merge?: boolean; monitoringAlerts?: number | undefined } = {},
+  opts: {
+    merge?: boolean
+    monitoringAlerts?: number | undefined
+    /** The row as this transaction inserted it (onboarding): already locked, not read again. */
+    inserted?: PartyRow | undefined
+  } = {},
 ): Promise<ScreenOutcome> {
-  const row = await partiesStore.get(tx, tenant, partyId, true)
+  const row = opts.inserted ?? (await partiesStore.get(tx, tenant, partyId, true))
   if (!row) throw partiesError('PARTY_NOT_FOUND', partyId)
   const before = new Set(row.screeningHits.map(hitKey))
   // A list update only sees the changed entries: it adds to the party's hits rather than replacing them.
