@@ -77,7 +77,10 @@ for (const target of testDbTargets()) {
         'bank transfer',
         'monitoring list',
         'monitoring label',
-        'fraud query',
+        // The export waits until every transaction open on the server has ended (ADR 1200): on a
+        // PostgreSQL server shared with the other suites it may not catch up within the seeder's
+        // wait, and the seeder then skips. On PGlite (this process alone) it must be seeded.
+        ...(target.name === 'pglite' ? ['fraud query'] : []),
         'search hit',
       ]) {
         expect(kinds).toContain(k)

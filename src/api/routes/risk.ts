@@ -212,7 +212,11 @@ export function registerRiskRoutes(app: ApiApp, services: AppServices): void {
         summary:
           'Alerts raised by risk models (scores with their explanation, drifting features), newest first',
         querystring: Type.Object(
-          { subject: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+          {
+            subject: Type.Optional(Id),
+            // Query values are strings (nothing coerces them): 1–1000.
+            limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$', description: '1–1000' })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ data: Type.Array(Type.Record(Type.String(), Type.Unknown())) }) },
@@ -222,7 +226,7 @@ export function registerRiskRoutes(app: ApiApp, services: AppServices): void {
       data: (
         await risk.listAlerts(tenantOf(req), {
           ...(req.query.subject ? { subject: req.query.subject } : {}),
-          ...(req.query.limit ? { limit: req.query.limit } : {}),
+          ...(req.query.limit ? { limit: Number(req.query.limit) } : {}),
         })
       ).map(alertView),
     }),
