@@ -1,18 +1,20 @@
 /**
- * `npm run bench -- analytics [--rows N] [--postgres URL] [--dir PATH] [--threads N] [--keep] [--no-compact]`
+ * `npm run bench -- analytics [--rows N] [--postgres URL] [--dir PATH] [--threads N] [--keep] [--no-compact] [--tenant T]`
  *
  * Generates N monitored transactions (plus N/10 payments and N/5 ledger entries) straight into
  * PostgreSQL with generate_series, gives PostgreSQL the indexes a team answering these queries on
  * it would create, exports everything to Parquet (export rows/s), then runs every fraud query on
  * DuckDB and on PostgreSQL in the same run, checks the rows are identical and reports the speed-ups.
- * The bench's rows are deleted and its Parquet directory removed at the end (unless --keep).
+ * The bench's rows are deleted and its Parquet directory removed at the end (unless --keep; then
+ * `--tenant T --rows N` runs again on the kept rows without generating them: a 10M-row data set takes
+ * a quarter of an hour to generate and index).
  *
  * Database: --postgres URL, else DATABASE_URL / MONETA_TEST_DATABASE_URL (a server: the comparison
  * is against PostgreSQL, not the embedded PGlite).
  */
 import { sql } from 'kysely'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   compactAll,
@@ -59,6 +61,11 @@ const POSTGRES_INDEXES = [
   `CREATE INDEX IF NOT EXISTS bench_pay_merchant ON payments (tenant_id, (metadata->>'merchant'))`,
 ]
 
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t = performance.now()
   const value = await fn()
@@ -83,18 +90,32 @@ export async function main(args: string[]): Promise<void> {
   const h = await connect({ databaseUrl: url, poolSize: 4 })
   await migrateToLatest(h.db, allMigrations, allRoutines)
   const duck = await openDuckDb(threads ? { threads } : {})
-  const tenant = newId('ten')
+  // --tenant T: the rows an earlier `--keep` run generated for T (--rows must match); nothing is generated
+  const reuse = arg(args, 'tenant')
+  const tenant = reuse ?? newId('ten')
   const exportKey = newId('bench')
+  log(`tenant ${tenant}, export key ${exportKey}, Parquet under ${dir}`)
   try {
-    // The bench's export starts after everything already in the database: it exports only its rows.
-    await sql`INSERT INTO analytics_export_cursors (export_key, watermark)
-      SELECT ${exportKey}, CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM analytics_seq_gen`.execute(
-      h.db,
-    )
+    if (reuse) {
+      // A tenant kept by an earlier --keep run: export its rows again from just below its first one.
+      await sql`INSERT INTO analytics_export_cursors (export_key, watermark)
+        SELECT ${exportKey}, coalesce(min(m), 1) - 1 FROM (
+          SELECT min(analytics_seq) AS m FROM monitoring_transactions WHERE tenant_id = ${tenant}
+          UNION ALL SELECT min(analytics_seq) FROM payments WHERE tenant_id = ${tenant}
+          UNION ALL SELECT min(analytics_seq) FROM ledger_entries WHERE tenant_id = ${tenant}) x`.execute(
+        h.db,
+      )
+    } else {
+      // The bench's export starts after everything already in the database: it exports only its rows.
+      await sql`INSERT INTO analytics_export_cursors (export_key, watermark)
+        SELECT ${exportKey}, CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM analytics_seq_gen`.execute(
+        h.db,
+      )
+    }
 
     const step = 1_000_000
     const gen = await timed(async () => {
-      for (let offset = 0; offset < rows; offset += step) {
+      for (let offset = 0; offset < rows && !reuse; offset += step) {
         await generateFraudData(h.db, {
           tenantId: tenant,
           rows: Math.min(step, rows - offset),
@@ -115,13 +136,14 @@ export async function main(args: string[]): Promise<void> {
 
     const exporter = createAnalyticsExporter({
       db: h.db,
+      pool: h.pool,
       duck,
       sink: localSink(join(dir, 'data')),
       stagingDir: join(dir, 'staging'),
       exportKey,
       maxSpan: 1_000_000_000n,
-      // The horizon waits for every open transaction of the cluster (ADR 1200); on a shared server
-      // another client's long transaction would otherwise make the round export nothing.
+      // The horizon waits for this database's open writers of exported rows (ADR 1200); a slow
+      // writer of another process would otherwise make the round export nothing.
       horizonWaitMs: 600_000,
     })
     const exp = await timed(() => exporter.exportOnce())
@@ -148,8 +170,17 @@ export async function main(args: string[]): Promise<void> {
       const params = PARAMS[name] ?? {}
       // one untimed DuckDB run reads the Parquet footers once, as a long-running process would have
       await collect((await q.run(name, tenant, params, 'duckdb')).batches)
-      const d = await timed(async () => collect((await q.run(name, tenant, params, 'duckdb')).batches))
-      const p = await timed(async () => collect((await q.run(name, tenant, params, 'postgres')).batches))
+      const duckRun = () => timed(async () => collect((await q.run(name, tenant, params, 'duckdb')).batches))
+      const pgRun = () => timed(async () => collect((await q.run(name, tenant, params, 'postgres')).batches))
+      const d = await duckRun()
+      const p = await pgRun()
+      // A query answered in well under a second on both engines swings ±30 % between single runs on
+      // this shared VM (merchant_ratios read 4.9× in one run, over 10× in another): such queries get
+      // the median of three runs on each engine alike; the long ones one run each, as before.
+      if (Math.max(d.ms, p.ms) < 2000) {
+        d.ms = median([d.ms, (await duckRun()).ms, (await duckRun()).ms])
+        p.ms = median([p.ms, (await pgRun()).ms, (await pgRun()).ms])
+      }
       const same = JSON.stringify(d.value) === JSON.stringify(p.value)
       identical &&= same
       const speedup = p.ms / d.ms
@@ -170,6 +201,8 @@ export async function main(args: string[]): Promise<void> {
         export_rows_per_s: Math.round(exportRate),
         compacted: compact !== undefined,
         compact_seconds: compact ? Math.round(compact.ms / 100) / 10 : null,
+        // the machine's 1-minute load average at the end: figures taken above ~1 per core are "loaded"
+        load_avg: Number(loadavg()[0]!.toFixed(1)),
       })}\n`,
     )
   } finally {

@@ -259,10 +259,7 @@ export async function main(args: string[]): Promise<void> {
     let onboardP99: number | null = null
     try {
       const partiesBench = (await import(`./${'parties'}.ts`)) as {
-        measureOnboarding?: (o: {
-          count: number
-          databaseUrl?: string
-        }) => Promise<{ onboardP99Ms: number }>
+        measureOnboarding?: (o: { count: number; databaseUrl?: string }) => Promise<{ onboardP99Ms: number }>
       }
       // On the same database as the intake and the queue (it used PGlite whatever --postgres said).
       if (partiesBench.measureOnboarding)

@@ -10,6 +10,9 @@ import type { Db } from '../src/shared/db/connect.js'
 
 const DAY_MS = 86_400_000
 
+/** The seed's funding account: its presence marks a tenant this seed filled (`--skip-seed` looks for it). */
+export const FUNDING = 'bench.funding.USD'
+
 /**
  * `count` sandbox card payments over the last 365 days: 90% succeeded (captured), 7% failed, 3% waiting
  * for capture; one in 20 succeeded ones half refunded. Ids sort by creation time like the service's.
@@ -48,7 +51,7 @@ export async function seedLedger(
   spread: number,
   now = Date.now(),
 ): Promise<{ funding: string; customer: string }> {
-  const funding = 'bench.funding.USD'
+  const funding = FUNDING
   const created = new Date(now - transfers * 60_000)
   await sql`INSERT INTO ledger_accounts (tenant_id, account_id, code, currency, exponent, normal_side, created_at)
     SELECT ${tenant}, a.id, a.id, 'USD', 2, a.side, ${created}

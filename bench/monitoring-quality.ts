@@ -5,6 +5,7 @@ import {
   scoreCustomers,
   type AlertDraft,
   type CustomerScore,
+  type GeneratedData,
   type GeneratorConfig,
   type MonTxn,
   type PlantedCase,
@@ -33,6 +34,8 @@ export interface QualityOptions {
   readonly seeds?: readonly number[]
   /** Called on each seed's data before it is evaluated (progress output). */
   readonly onSeed?: (seed: number, txns: number, cases: number) => void
+  /** Called with each seed's data and the alerts raised on it (the tuning script's false-positive view). */
+  readonly inspect?: (data: GeneratedData, alerts: readonly AlertDraft[]) => void
 }
 
 export async function runQuality(
@@ -66,6 +69,7 @@ export async function runQuality(
     engine.active = rs
     const txns: MonTxn[] = data.txns
     const t0 = performance.now()
+    const first = alerts.length
     for (let i = 0; i < txns.length; i++) {
       const s = performance.now()
       const res = engine.process(txns[i]!)
@@ -74,6 +78,7 @@ export async function runQuality(
       for (const a of res.alerts) alerts.push(a)
       if ((i & 0x3ffff) === 0x3ffff) await new Promise((r) => setImmediate(r))
     }
+    opts.inspect?.(data, alerts.slice(first))
     busy += performance.now() - t0
     n += txns.length
   }

@@ -1,5 +1,4 @@
 import { sql } from 'kysely'
-import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { allMigrations, allRoutines } from '../src/migrations.js'
 import { createEventBackbone } from '../src/modules/events/index.js'
@@ -15,6 +14,7 @@ import { systemClock } from '../src/shared/clock.js'
 import { connect } from '../src/shared/db/connect.js'
 import { migrateToLatest } from '../src/shared/db/migrate.js'
 import { systemIds } from '../src/shared/ids.js'
+import { arg, load as loadAverage, log, pct, round } from './args.js'
 
 /**
  * npm run bench -- payments-async [--commands 100000] [--clients 256] [--consumers 2] [--in-flight 256]
@@ -28,15 +28,6 @@ import { systemIds } from '../src/shared/ids.js'
  *  3. exactly once: every command succeeded, one payment per command, one outcome each; ledger verify.
  * Ends with one JSON line.
  */
-const str = (args: string[], name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1] : undefined
-}
-const arg = (args: string[], name: string, fallback: number) => Number(str(args, name) ?? fallback)
-const log = (s: string) => process.stdout.write(`${s}\n`)
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
-const round = (x: number) => Math.round(x * 100) / 100
 
 export async function main(args: string[]): Promise<void> {
   const total = arg(args, 'commands', 100_000)
@@ -51,7 +42,8 @@ export async function main(args: string[]): Promise<void> {
   await migrateToLatest(h.db, allMigrations, allRoutines)
   const fsync = (await sql<{ fsync: string }>`SHOW fsync`.execute(h.db)).rows[0]?.fsync
   log(
-    `payments-async bench: ${url.replace(/\/\/[^@]*@/, '//')} fsync=${fsync ?? '?'}; ${total} commands, ${clients} clients, ${consumers} consumers × ${inFlight} in flight`,
+    `payments-async bench: ${url.replace(/\/\/[^@]*@/, '//')} fsync=${fsync ?? '?'}; ${total} commands, ${clients} clients, ${consumers} consumers × ${inFlight} in flight; load ${loadAverage()}\n` +
+      `re-run: npm run bench -- payments-async ${args.join(' ')}`,
   )
 
   const events = createEventBackbone({
@@ -143,7 +135,7 @@ export async function main(args: string[]): Promise<void> {
   )
   const paymentsMade = Number(r.rows[0]!.n) - 1 // less the warm-up
   const verify = (await ledger.verify(tenant)).ok ? 'ok' : 'violations'
-  const load = round(loadavg()[0]!)
+  const load = loadAverage()
   log(`payments ${paymentsMade} for ${total} commands; ledger verify ${verify}; load average ${load}`)
   log(
     JSON.stringify({

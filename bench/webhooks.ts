@@ -5,12 +5,12 @@ import http from 'node:http'
 import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { sql, type Kysely } from 'kysely'
-import pg from 'pg'
 import pino from 'pino'
 import { createServices, type AppServices } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createSandboxGateway, type GatewayEvent } from '../src/modules/payments/index.js'
 import { newId } from '../src/shared/ids.js'
+import { ensureDatabase } from './args.js'
 import { EffectTracker } from './webhooks-effects.js'
 
 /**
@@ -42,23 +42,6 @@ const cpuSeconds = (pid: number | undefined): number => {
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
 const round2 = (n: number) => Math.round(n * 100) / 100
-
-async function ensureDatabase(url: string): Promise<void> {
-  const u = new URL(url)
-  const name = u.pathname.slice(1)
-  u.pathname = '/postgres'
-  const c = new pg.Client({ connectionString: u.toString() })
-  await c.connect()
-  try {
-    const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
-    if (r.rowCount === 0) {
-      log(`creating database ${name}`)
-      await c.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`)
-    }
-  } finally {
-    await c.end()
-  }
-}
 
 async function pool<T>(
   items: readonly T[],

@@ -63,6 +63,7 @@ import { moneyExecutors } from './money-executors.js'
 import { systemClock, type Clock } from './shared/clock.js'
 import { createMetrics, type Metrics } from './shared/metrics.js'
 import { instrumentDecisions, instrumentLedger, registerDatabaseGauges } from './metrics-wiring.js'
+import { retrainRiskModels } from './risk-retrain.js'
 import { everyWithoutOverlap } from './shared/interval.js'
 import { connect, type DbHandle } from './shared/db/connect.js'
 import { migrateToLatest } from './shared/db/migrate.js'
@@ -160,30 +161,6 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   // Metrics wrap the interfaces every other module is handed (docs/metrics.md).
   const metrics = createMetrics()
   registerDatabaseGauges(metrics, db.db)
-  const ledger = instrumentLedger(
-    createLedger({ db: db.db, clock, ids, batchMax: config.ledgerBatchMax, logger }),
-    metrics,
-  )
-  // The master key comes from MONETA_MASTER_KEY / MONETA_MASTER_KEY_FILE, else <dataDir>/master.key.
-  const crypto = await createCrypto({
-    db: db.db,
-    clock,
-    ids,
-    logger,
-    keyStore: masterKeyStore(
-      { MONETA_MASTER_KEY: config.masterKey?.reveal(), MONETA_MASTER_KEY_FILE: config.masterKeyFile },
-      config.dataDir,
-      logger,
-    ),
-  })
-  const audit = createAudit({
-    db: db.db,
-    clock,
-    logger,
-    keys: crypto.keyring.auditKeys(),
-    retentionDays: config.auditRetentionDays,
-  })
-  crypto.useAudit(audit)
   // MONETA_EVENT_BUS picks the transport (default: Redis Streams when REDIS_URL is set, else in-process).
   const events = createEventBackbone({
     db,
@@ -209,11 +186,55 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     ],
     logger,
   })
+  const ledger = instrumentLedger(
+    createLedger({ db: db.db, clock, ids, batchMax: config.ledgerBatchMax, logger, outbox: events.outbox }),
+    metrics,
+  )
+  // The master key comes from MONETA_MASTER_KEY / MONETA_MASTER_KEY_FILE, else <dataDir>/master.key.
+  const crypto = await createCrypto({
+    db: db.db,
+    clock,
+    ids,
+    logger,
+    keyStore: masterKeyStore(
+      { MONETA_MASTER_KEY: config.masterKey?.reveal(), MONETA_MASTER_KEY_FILE: config.masterKeyFile },
+      config.dataDir,
+      logger,
+    ),
+  })
+  const audit = createAudit({
+    db: db.db,
+    clock,
+    logger,
+    keys: crypto.keyring.auditKeys(),
+    retentionDays: config.auditRetentionDays,
+  })
+  crypto.useAudit(audit)
   const market = createMarket({ db: db.db, events, clock, logger })
+  // Risk reads monitoring's history and case outcomes; monitoring scores every decision with risk's
+  // champion. Each side reaches the other through a narrow port (closures over services created
+  // below), so neither module imports the other's service and neither is set up after construction.
+  const risk = createRisk({
+    db: db.db,
+    clock,
+    ids,
+    history: {
+      history: (tenant, from, to) => monitoring.history(tenant, from, to),
+      listLabels: (tenant) => monitoring.listLabels(tenant),
+    },
+    cases: { labels: (tenant, opts) => cases.labels(tenant, opts) },
+  })
   // Alerts go to the events outbox in the alert's transaction.
   const { monitoring, screening } = instrumentDecisions(
     {
-      monitoring: createMonitoring({ db: db.db, clock, ids, logger, outbox: events.outbox }),
+      monitoring: createMonitoring({
+        db: db.db,
+        clock,
+        ids,
+        logger,
+        outbox: events.outbox,
+        decisionModel: risk.decisionModel,
+      }),
       screening: createScreening({
         db: db.db,
         clock,
@@ -303,16 +324,6 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     ids,
     logger,
     tenants: [DEFAULT_TENANT],
-  })
-  // Verified gateway events are stored once and applied by payments' single writer (ADR 0500).
-  const gatewayWebhooks = createWebhookInbox({
-    db,
-    clock,
-    logger,
-    gateway: (name) => gateways.get(name),
-    payments: payments.webhooks,
-    retry: { maxAttempts: config.gatewayWebhooks.maxAttempts, baseMs: config.gatewayWebhooks.retryBaseMs },
-    workers: config.gatewayWebhooks.workers,
   })
   // Commands accepted with ?async=true queue on the bus instead of failing in a spike (issue #18).
   const paymentCommands = createAsyncCommands({
@@ -461,6 +472,20 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       },
     },
     batchSize: config.billing.batchSize,
+    // PGlite has one connection: lanes would only queue on it.
+    runLanes: db.engine === 'postgres' ? config.billing.runLanes : 1,
+  })
+  // Verified gateway events are stored once and applied by payments' single writer (ADR 0500);
+  // card-updater events about saved methods go to billing instead.
+  const gatewayWebhooks = createWebhookInbox({
+    db,
+    clock,
+    logger,
+    gateway: (name) => gateways.get(name),
+    payments: payments.webhooks,
+    methods: billing.cardUpdates,
+    retry: { maxAttempts: config.gatewayWebhooks.maxAttempts, baseMs: config.gatewayWebhooks.retryBaseMs },
+    workers: config.gatewayWebhooks.workers,
   })
   return {
     config,
@@ -487,9 +512,10 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     parties,
     lists,
     cases,
-    risk: createRisk({ db: db.db, clock, ids, history: monitoring, cases }),
+    risk,
     analytics: createAnalytics({
       db: db.db,
+      pool: db.pool,
       dir: config.analytics.dir,
       duck: { threads: config.analytics.threads || undefined, memoryLimit: config.analytics.memoryLimit },
       objectStorage:
@@ -626,6 +652,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
             config.analytics.exportMs,
             () => services.analytics.exportOnce(),
             (err: unknown) => services.logger.warn({ err }, 'analytics export round failed'),
+          ),
+        )
+      }
+      // Risk: a challenger retrained per tenant every MONETA_RISK_RETRAIN_MS, with its change report.
+      if (config.risk.retrainMs > 0) {
+        timers.push(
+          everyWithoutOverlap(
+            config.risk.retrainMs,
+            () => retrainRiskModels(services),
+            (err: unknown) => services.logger.warn({ err }, 'risk retrain round failed'),
           ),
         )
       }

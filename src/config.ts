@@ -62,7 +62,13 @@ export interface Config {
   /** Fraud analytics (docs/analytics.md): Parquet export directory, DuckDB resources, export interval. */
   readonly analytics: AnalyticsConfig
   /** Recurring billing (docs/billing.md): the worker's run interval and the run's batch size. */
-  readonly billing: { readonly runIntervalMs: number; readonly batchSize: number }
+  readonly billing: { readonly runIntervalMs: number; readonly batchSize: number; readonly runLanes: number }
+  /**
+   * Risk model (docs/risk.md). MONETA_RISK_RETRAIN_MS: every tenant with a model in the registry gets a
+   * challenger trained on its history (with a change report) and its champion's drift checked; 0 (the
+   * default) = only `moneta risk train`.
+   */
+  readonly risk: { readonly retrainMs: number }
   /** Search (docs/search.md): the engine and its address, instrument reference data. */
   readonly search: SearchConfig
 }
@@ -308,6 +314,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_ANALYTICS_THREADS: 'analyticsThreads',
   MONETA_ANALYTICS_MEMORY_LIMIT: 'analyticsMemoryLimit',
   MONETA_ANALYTICS_EXPORT_MS: 'analyticsExportMs',
+  MONETA_RISK_RETRAIN_MS: 'riskRetrainMs',
   MONETA_ANALYTICS_STORAGE_URL: 'analyticsStorageUrl',
   MONETA_ANALYTICS_S3_ENDPOINT: 'analyticsS3Endpoint',
   MONETA_ANALYTICS_S3_REGION: 'analyticsS3Region',
@@ -584,12 +591,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       storage: analyticsStorage(get, problems),
     },
     lists: listsConfig(get, int, problems),
+    risk: { retrainMs: int('MONETA_RISK_RETRAIN_MS', 0, 0, 30 * 86_400_000) },
     provenance: { configFile, secretsFromFile: secretsFromFile(env, file), nodeEnv: env.NODE_ENV },
     search: searchConfig(get, problems),
     billing: {
       // 0 turns the worker's billing run off (the CLI's `moneta billing run` still works).
       runIntervalMs: int('MONETA_BILLING_RUN_INTERVAL_MS', 60_000, 0, 86_400_000),
       batchSize: int('MONETA_BILLING_BATCH_SIZE', 1000, 1, 10_000),
+      // Renew-and-charge lanes at once: one lane's database work overlaps another's gateway calls
+      // (docs/benchmarks.md: 2 lanes renewed 100,000 in half the time of 1). PGlite runs one lane.
+      runLanes: int('MONETA_BILLING_RUN_LANES', 2, 1, 16),
     },
     payments: {
       sweepMs: int('MONETA_PAYMENTS_SWEEP_MS', 30_000, 100, 3_600_000),

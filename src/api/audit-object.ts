@@ -114,7 +114,8 @@ export function summarize(value: unknown, depth = 0): unknown {
       out['…'] = 'more fields'
       break
     }
-    out[k] = PERSONAL.has(k.toLowerCase()) && v !== null && v !== undefined ? REDACTED : summarize(v, depth + 1)
+    out[k] =
+      PERSONAL.has(k.toLowerCase()) && v !== null && v !== undefined ? REDACTED : summarize(v, depth + 1)
   }
   return depth === 0 ? redactValue(out) : out
 }

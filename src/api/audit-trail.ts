@@ -68,7 +68,11 @@ export function registerAuditTrail(app: ApiApp, services: AppServices): void {
     })
     before.set(
       req,
-      r.statusCode === 200 ? summarize(safeJson(r.body)) : r.statusCode === 404 ? null : { unavailable: r.statusCode },
+      r.statusCode === 200
+        ? summarize(safeJson(r.body))
+        : r.statusCode === 404
+          ? null
+          : { unavailable: r.statusCode },
     )
   })
 
@@ -119,7 +123,6 @@ export function registerAuditTrail(app: ApiApp, services: AppServices): void {
       },
     })
   }
-
 }
 
 const internalReads = new WeakSet<FastifyRequest>()

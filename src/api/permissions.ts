@@ -93,6 +93,9 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/risk/models/:id/promote': 'monitoring:write',
   'POST /v1/risk/score': 'monitoring:write',
   'GET /v1/risk/alerts': 'monitoring:read',
+  'GET /v1/risk/models/:id/metrics': 'monitoring:read',
+  // evaluating may raise drift alerts (a state change): written like training
+  'POST /v1/risk/models/:id/evaluate': 'monitoring:write',
   // Console overview: the tenant's outbox backlog and dead letters — counts only, the feed monitoring reads (ADR 1702)
   'GET /v1/events/lag': 'monitoring:read',
 

@@ -9,7 +9,13 @@ interface Item {
 
 /** A batcher whose send records each batch and answers n * 10 per item. */
 function recording(
-  opts: { maxBatch?: number; maxInFlight?: number; grouped?: boolean; keyed?: boolean } = {},
+  opts: {
+    maxBatch?: number
+    maxInFlight?: number
+    grouped?: boolean
+    keyed?: boolean
+    minBatchWhileBusy?: number
+  } = {},
 ) {
   const batches: number[][] = []
   const gc = new GroupCommit<Item, number>({
@@ -18,6 +24,7 @@ function recording(
     closedMessage: 'test batcher is closed',
     ...(opts.grouped ? { groupOf: (i: Item) => i.group } : {}),
     ...(opts.keyed ? { exclusiveKey: (i: Item) => i.key } : {}),
+    ...(opts.minBatchWhileBusy ? { minBatchWhileBusy: opts.minBatchWhileBusy } : {}),
     async send(items) {
       batches.push(items.map((i) => i.n))
       await new Promise((r) => setTimeout(r, 2))
@@ -97,5 +104,29 @@ describe('GroupCommit', () => {
     expect(await pending).toBe(70)
     expect(batches).toEqual([[7]])
     await expect(gc.submit(item(8))).rejects.toThrow('test batcher is closed')
+  })
+
+  it('while a batch is in flight, holds a small queue back so it leaves as one batch (adaptive)', async () => {
+    const { gc, batches } = recording({ maxInFlight: 4, minBatchWhileBusy: 3 })
+    const first = gc.submit(item(1))
+    await new Promise((r) => setImmediate(r))
+    // Batch [1] is in flight: 2 and 3 (fewer than 3) wait for it rather than leave one by one.
+    const waiting = [gc.submit(item(2))]
+    await new Promise((r) => setImmediate(r))
+    waiting.push(gc.submit(item(3)))
+    await new Promise((r) => setImmediate(r))
+    expect(batches).toEqual([[1]])
+    // A queue of 3 may leave beside the batch in flight.
+    const full = [4, 5, 6].map((n) => gc.submit(item(n)))
+    await new Promise((r) => setImmediate(r))
+    expect(batches).toEqual([[1], [2, 3, 4, 5, 6]])
+    expect(await Promise.all([first, ...waiting, ...full])).toEqual([10, 20, 30, 40, 50, 60])
+  })
+
+  it('with nothing in flight, a single item leaves at once even below minBatchWhileBusy', async () => {
+    const { gc, batches } = recording({ maxInFlight: 4, minBatchWhileBusy: 50 })
+    expect(await gc.submit(item(1))).toBe(10)
+    expect(await gc.submit(item(2))).toBe(20)
+    expect(batches).toEqual([[1], [2]])
   })
 })

@@ -24,6 +24,13 @@ export interface GroupCommitOptions<T, R> {
    * transaction a post/void targets).
    */
   readonly exclusiveKey?: (item: T) => string | null
+  /**
+   * Adaptive batching: while a batch is in flight, another one leaves only once this many items
+   * wait (otherwise they wait for a batch to finish and leave together then). Alone, a request still
+   * leaves at once; under load the batches grow instead of the statements. Default 1 (send whenever
+   * a slot is free).
+   */
+  readonly minBatchWhileBusy?: number
 }
 
 /**
@@ -74,7 +81,12 @@ export class GroupCommit<T, R> {
   }
 
   #flush(): void {
-    while (this.#queue.length > 0 && this.#inFlight < this.opts.maxInFlight) {
+    const fill = this.opts.minBatchWhileBusy ?? 1
+    while (
+      this.#queue.length > 0 &&
+      this.#inFlight < this.opts.maxInFlight &&
+      (this.#inFlight === 0 || this.#queue.length >= fill)
+    ) {
       const batch = this.#take()
       this.#inFlight++
       this.opts

@@ -51,6 +51,16 @@ describe('console payments screen in Chromium', () => {
       await expect.poll(() => rows.nth(1).textContent()).toContain(String(paid.id))
       await page.screenshot({ path: shot('payments.png'), fullPage: true })
       expect(await seriousViolations(page)).toEqual([])
+      // Sorted by amount on the server, largest first, then flipped: the sort is in the URL too.
+      await page.getByRole('link', { name: /^Amount/ }).click()
+      await expect.poll(() => page.url()).toContain('sort=amount')
+      await expect.poll(() => rows.nth(1).textContent()).toContain(String(paid.id))
+      await page.getByRole('link', { name: /^Amount/ }).click()
+      await expect.poll(() => page.url()).toMatch(/sort=amount.*order=asc|order=asc.*sort=amount/)
+      await expect.poll(() => rows.nth(1).textContent()).toContain(String(dropped.id))
+      await expect
+        .poll(() => page.getByRole('columnheader', { name: /^Amount/ }).getAttribute('aria-sort'))
+        .toBe('ascending')
 
       // Search by customer (the indexer follows the outbox, so the hit may take a moment).
       await expect

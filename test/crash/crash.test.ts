@@ -43,7 +43,9 @@ interface Answer {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe.skipIf(!baseUrl || !hasRedisServer)('crash safety of moneta start [postgres + redis]', () => {
-  const dbName = `moneta_crash_${randomBytes(4).toString('hex')}`
+  // Named after the base database (moneta_x → moneta_x_crash_…): whose run made it shows on a shared server.
+  const baseName = baseUrl ? (/\/([A-Za-z0-9_]+)(\?|$)/.exec(baseUrl)?.[1] ?? 'moneta') : 'moneta'
+  const dbName = `${baseName}_crash_${randomBytes(4).toString('hex')}`
   const dbUrl = baseUrl ? baseUrl.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`) : ''
   const dataDir = mkdtempSync(join(tmpdir(), 'moneta-crash-'))
   const apiKey = `crash-${randomBytes(24).toString('hex')}`

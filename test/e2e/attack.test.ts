@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runAttack, type AttackReport } from '../../src/modules/attack/index.js'
+import {
+  checkTotpReplay,
+  createHttpClient,
+  createVictim,
+  runAttack,
+  type AttackReport,
+} from '../../src/modules/attack/index.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { testDbTargets } from '../support/db.js'
 
@@ -11,6 +17,7 @@ for (const target of testDbTargets()) {
   describe(`moneta attack against the app [${target.name}]`, () => {
     let t: TestApp
     let report: AttackReport
+    let lateReplay: Awaited<ReturnType<typeof checkTotpReplay>>
     beforeAll(async () => {
       t = await createTestApp(target, {
         env: {
@@ -23,6 +30,12 @@ for (const target of testDbTargets()) {
       // Webhooks are applied by the inbox worker, as in `moneta start`.
       t.app.startWorkers()
       const url = await t.app.server.listen({ port: 0, host: '127.0.0.1' })
+      // Before the attack: its guesses lock sign-in from this address. Victims are made before the
+      // first check, and the checks before totp-replay take minutes in CI, so the step after
+      // activation may have left the ±1 window by the time the replay check signs in.
+      const admin = createHttpClient(url, t.bootstrapApiKey)
+      const late = await createVictim(admin, 'late')
+      lateReplay = await checkTotpReplay(admin, { ...late, activationStep: late.activationStep - 4 })
       report = await runAttack({
         target: url,
         apiKey: t.bootstrapApiKey,
@@ -65,6 +78,10 @@ for (const target of testDbTargets()) {
           true,
         )
       }
+    })
+
+    it('the TOTP replay check holds for a victim enrolled minutes before it runs', () => {
+      expect(lateReplay.ok, lateReplay.evidence.join('\n')).toBe(true)
     })
 
     it('probed every guarded operation of the OpenAPI document with every bad credential', () => {

@@ -92,6 +92,17 @@ for (const target of testDbTargets()) {
           if (!caseId) await new Promise((r) => setTimeout(r, 100))
         }
         expect(caseId).toBeDefined()
+        const byPriority = async (p: string) =>
+          (await call(alice.key, 'GET', `/v1/cases?priority=${p}`)).json.cases as { caseId: string }[]
+        const priority = (
+          (await call(alice.key, 'GET', '/v1/cases')).json.cases as { priority: number }[]
+        )[0]!.priority
+        expect((await byPriority(String(priority))).map((c) => c.caseId)).toContain(caseId)
+        expect(
+          (await byPriority(String(priority === 4 ? 1 : priority + 1))).map((c) => c.caseId),
+        ).not.toContain(caseId)
+        const badPriority = await call(alice.key, 'GET', '/v1/cases?priority=5')
+        expect(badPriority.status).toBe(400)
         const view = await call(alice.key, 'GET', `/v1/cases/${caseId}`)
         expect(view.json.case).toMatchObject({ partyId: 'cus_jane', subject: 'acc_jane', kind: 'monitoring' })
         expect((view.json.alerts as { typology: string }[])[0]!.typology).toBe('structuring')

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { testDbTargets } from '../support/db.js'
@@ -17,7 +18,10 @@ for (const target of testDbTargets()) {
   describe(`console read views [${target.name}]`, () => {
     let t: TestApp
     beforeAll(async () => {
-      t = await createTestApp(target)
+      // An endpoint on loopback over plain http (never called here: deliveries are only queued).
+      t = await createTestApp(target, {
+        env: { MONETA_WEBHOOKS_ALLOW_PRIVATE: 'true', MONETA_WEBHOOKS_ALLOW_HTTP: 'true' },
+      })
     })
     afterAll(async () => t.close())
 
@@ -91,6 +95,62 @@ for (const target of testDbTargets()) {
       expect((await req('GET', '/v1/payments?order=sideways')).status).toBe(400)
       const newest = await req('GET', '/v1/payments?order=desc&limit=1')
       expect((newest.body.items as { id: string }[])[0]!.id).toBe(id)
+    })
+
+    it("a payment's timeline outlives the outbox: state changes and deliveries out without its events", async () => {
+      const { endpoint } = await t.app.services.webhooks.createEndpoint(t.tenantId, {
+        url: 'http://127.0.0.1:9/hook',
+        eventTypes: ['payments.*'],
+      })
+      const p = await req('POST', '/v1/payments', {
+        amount: '4000',
+        currency: 'USD',
+        paymentMethod: 'pm_card_visa',
+      })
+      const id = String(p.body.id)
+      expect((await req('POST', `/v1/payments/${id}/refunds`, { amount: '1500' })).status).toBe(201)
+      // The webhook fan-out as its consumer runs it, on the payment's events read from the outbox.
+      const db = t.app.services.db.db
+      const events = (
+        await sql<{ event_id: string; topic: string; payload: unknown; created_at: Date }>`
+          SELECT event_id, topic, payload, created_at FROM event_outbox
+          WHERE tenant_id = ${t.tenantId} AND partition_key = ${id} ORDER BY seq`.execute(db)
+      ).rows
+      expect(events.length).toBeGreaterThanOrEqual(3) // created, captured (or authorized), refund
+      await db.transaction().execute((tx) =>
+        t.app.services.webhooks.fanOut(
+          tx,
+          events.map((e, i) => ({
+            id: e.event_id,
+            topic: e.topic,
+            key: id,
+            tenantId: t.tenantId,
+            payload: e.payload,
+            occurredAt: new Date(e.created_at),
+            headers: {},
+            position: String(i),
+          })),
+        ),
+      )
+      const before = await req('GET', `/v1/payments/${id}/timeline`)
+      // Past the outbox's retention its rows are gone (the relay's purge deletes them): here, at once.
+      await sql`DELETE FROM event_outbox WHERE tenant_id = ${t.tenantId} AND partition_key = ${id}`.execute(
+        db,
+      )
+      const after = await req('GET', `/v1/payments/${id}/timeline`)
+      expect(after.status).toBe(200)
+      type Item = { kind: string; title: string; details: Record<string, string> }
+      const items = after.body.items as Item[]
+      const states = items.filter((i) => i.kind === 'state').map((i) => i.title)
+      expect(states).toEqual(expect.arrayContaining(['payment.created', 'refund.succeeded']))
+      expect(states.length).toBe(events.length)
+      const sent = items.filter((i) => i.kind === 'webhook_sent')
+      expect(sent).toHaveLength(events.length)
+      expect(sent.every((i) => i.title.endsWith(`→ ${endpoint.id}`))).toBe(true)
+      expect(items.some((i) => i.kind === 'gateway_call')).toBe(true)
+      expect(items.filter((i) => i.kind === 'ledger_posting').length).toBeGreaterThanOrEqual(2)
+      // Nothing was lost with the outbox rows: the same story before and after.
+      expect(after.body).toEqual(before.body)
     })
 
     it('list snapshots with their diff and the false-positive memory', async () => {

@@ -90,6 +90,48 @@ for (const target of testDbTargets()) {
       )
     })
 
+    it('sorts the list by amount or status on the server, keyset pages after a payment id; an unknown sort is 400', async () => {
+      const customer = 'cus_sorted'
+      const made = [
+        await create({ customer, amount: '300' }),
+        await create({ customer, amount: '100' }),
+        await create({ customer, amount: '200', capture: 'manual' }),
+        await create({ customer, amount: '100' }),
+      ]
+      const page = async (query: string) => {
+        const r = await call('GET', `/v1/payments?customer=${customer}&${query}`)
+        expect(r.statusCode).toBe(200)
+        return r.json<{ items: PaymentJson[]; next: string | null }>()
+      }
+      const walk = async (query: string) => {
+        const seen: PaymentJson[] = []
+        let after = ''
+        for (;;) {
+          const p = await page(`${query}&limit=3${after ? `&after=${after}` : ''}`)
+          seen.push(...p.items)
+          if (!p.next) return seen
+          after = p.next
+        }
+      }
+      const [big, small1, mid, small2] = made.map((p) => p.id)
+      // Ties (the two 100s) by id, which is creation time; pages cross the tie without losing a row.
+      const [lo, hi] = [small1!, small2!].sort()
+      expect((await walk('sort=amount')).map((p) => p.id)).toEqual([lo, hi, mid, big])
+      expect((await walk('sort=amount&order=desc')).map((p) => p.id)).toEqual([big, mid, hi, lo])
+      expect((await walk('sort=status')).map((p) => p.status)).toEqual([
+        'requires_capture',
+        'succeeded',
+        'succeeded',
+        'succeeded',
+      ])
+      expect((await page('sort=created&order=desc&limit=1')).items[0]!.id).toBe(
+        made.map((p) => p.id).sort()[3],
+      )
+      const bad = await call('GET', `/v1/payments?sort=fee`)
+      expect(bad.statusCode).toBe(400)
+      expect(bad.json()).toMatchObject({ error: { code: 'INVALID_SORT' } })
+    })
+
     it('manual capture, partial capture, refunds and their listing', async () => {
       const p = await create({ capture: 'manual', amount: '5000' })
       expect(p).toMatchObject({ status: 'requires_capture', amountCapturable: '5000' })

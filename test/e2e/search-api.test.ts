@@ -62,7 +62,7 @@ for (const target of testDbTargets()) {
      */
     const until = async (q: string, id: string, extra = ''): Promise<Page> => {
       let page: Page = { hits: [], total: 0 }
-      for (const deadline = Date.now() + 90_000; Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
         page = await search(q, extra)
         if (page.hits.some((h) => h.id === id)) return page
         await new Promise((r) => setTimeout(r, 100))

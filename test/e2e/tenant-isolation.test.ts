@@ -69,6 +69,7 @@ for (const target of testDbTargets()) {
         'rule set',
         'payment',
         'refund',
+        'payment command',
         'operator',
         'API key',
         'webhook endpoint',
@@ -77,6 +78,13 @@ for (const target of testDbTargets()) {
         'bank transfer',
         'monitoring list',
         'monitoring label',
+        'risk model',
+        'product',
+        'price',
+        'billing customer',
+        'payment method',
+        'subscription',
+        'invoice',
         // The export waits until every transaction open on the server has ended (ADR 1200): on a
         // PostgreSQL server shared with the other suites it may not catch up within the seeder's
         // wait, and the seeder then skips. On PGlite (this process alone) it must be seeded.

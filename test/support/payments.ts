@@ -45,3 +45,25 @@ export function paymentsHarness(h: DbHandle, clock: FixedClock, faults: HarnessF
   const payments = createPayments({ db: h.db, clock, ids: systemIds, ledger, gateways: registry, outbox })
   return { payments, ledger: realLedger, sandbox, sandbox2, registry, close: () => realLedger.close() }
 }
+
+/**
+ * A harness whose sandbox carries out `call` at the gateway and then never answers, as when the
+ * process died during the call; after `revive()` the same call answers again (the retry).
+ */
+export function harnessDyingDuring(
+  h: DbHandle,
+  clock: FixedClock,
+  call: 'authorize' | 'refund',
+): PaymentsHarness & { revive(): void } {
+  let die = true
+  const harness = paymentsHarness(h, clock, {
+    sandbox: (s) => ({
+      ...s,
+      [call]: async (...args: Parameters<SandboxGateway[typeof call]>) => {
+        const r = await (s[call] as (...a: typeof args) => Promise<unknown>)(...args)
+        return die ? new Promise<never>(() => undefined) : r
+      },
+    }),
+  })
+  return { ...harness, revive: () => (die = false) }
+}

@@ -3,6 +3,7 @@ import { can, type Session } from './api'
 import { CounterpartyGraph, PartyPanel, TransactionsTable, transactionsOf } from './case/CaseFacts'
 import { Decisions } from './case/Decisions'
 import { DownloadLink, SarEditor } from './case/SarEditor'
+import { ModelScore, modelOf } from './case/ModelScore'
 import { ScreeningHit } from './case/ScreeningHit'
 import type { CaseDetail } from './case/types'
 import { ErrorNote, Head, Link, when } from './components'
@@ -90,6 +91,10 @@ export function CaseView(props: { id: string; session: Session }) {
                 canCheck={can(s, 'screening:write')}
               />
             ))}
+          {data.alerts.map((a) => {
+            const m = modelOf(a)
+            return m ? <ModelScore key={`model-${a.alertId}`} alert={a} model={m} /> : null
+          })}
           <TransactionsTable txns={txns} />
           <CounterpartyGraph subject={c.subject} txns={txns} />
           <SarEditor caseId={c.caseId} canWrite={who.canWrite} onChange={changed} />

@@ -15,6 +15,7 @@ const VIEWS = [
 type View = (typeof VIEWS)[number]['id']
 const STATUSES = ['', 'open', 'investigating', 'escalated', 'closed'] as const
 const KINDS = ['', 'screening', 'monitoring', 'market'] as const
+const PRIORITIES = ['', '1', '2', '3', '4'] as const
 
 /**
  * The analyst's queue, most urgent first (the API orders by priority, then due date), one keyset page at a
@@ -25,11 +26,13 @@ export function CasesQueue(props: { query: URLSearchParams; session: Session }) 
   const view: View = VIEWS.find((v) => v.id === q.get('view'))?.id ?? 'open'
   const status = q.get('status') ?? ''
   const kind = q.get('kind') ?? ''
+  const priority = q.get('priority') ?? ''
   const cursor = q.get('cursor') ?? ''
   const here = {
     view: view === 'open' ? undefined : view,
     status: status || undefined,
     kind: kind || undefined,
+    priority: priority || undefined,
   }
   const apiPath = href('/v1/cases', {
     ...(view === 'mine' ? { assignee: props.session.actor } : {}),
@@ -37,6 +40,7 @@ export function CasesQueue(props: { query: URLSearchParams; session: Session }) 
     ...(view === 'overdue' ? { overdue: 'true' } : {}),
     status: status || undefined,
     kind: kind || undefined,
+    priority: priority || undefined,
     limit: '25',
     cursor: cursor || undefined,
   })
@@ -60,6 +64,7 @@ export function CasesQueue(props: { query: URLSearchParams; session: Session }) 
         {view !== 'open' ? <input type="hidden" name="view" value={view} /> : null}
         <Choice label="Status" name="status" value={status} options={STATUSES} />
         <Choice label="Kind" name="kind" value={kind} options={KINDS} />
+        <Choice label="Priority" name="priority" value={priority} options={PRIORITIES} />
         <button type="submit">Filter</button>
       </form>
       <ErrorNote error={error} />

@@ -4,10 +4,8 @@ import type { AppServices } from '../../app.js'
 import type { ResultRow } from '../../modules/analytics/index.js'
 import { isAppError } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { ErrorResponse } from '../error-schema.js'
 
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
-})
 const QueryName = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' })
 const ParamValue = Type.Union([Type.String({ maxLength: 64 }), Type.Integer()])
 const RunBody = Type.Object(

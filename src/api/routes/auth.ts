@@ -134,7 +134,8 @@ export function registerAuthRoutes(app: ApiApp, services: AppServices): void {
         scopes: [...p.scopes],
         mfaEnrollmentRequired: p.mfaEnrollmentRequired ?? false,
         expiresAt: p.expiresAt?.toISOString() ?? null,
-        idleTimeoutSeconds: p.kind === 'session' ? Math.round(services.config.auth.sessionIdleMs / 1000) : null,
+        idleTimeoutSeconds:
+          p.kind === 'session' ? Math.round(services.config.auth.sessionIdleMs / 1000) : null,
       }
     },
   )

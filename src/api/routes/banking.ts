@@ -11,13 +11,11 @@ import type {
 import { actorOf } from './parties.js'
 import { tenantOf, type ApiApp } from '../server.js'
 import { parseRawJsonObject } from '../input-guard.js'
+import { ErrorResponse } from '../error-schema.js'
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_:.-]+$' })
 const IdParams = Type.Object({ id: Id })
 const Provider = Type.Union([Type.Literal('sandbox'), Type.Literal('plaid'), Type.Literal('teller')])
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
-})
 const Ok = Type.Unknown()
 const errors = {
   200: Ok,

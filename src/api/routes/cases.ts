@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { AppServices } from '../../app.js'
-import { ALERT_SOURCES, CASE_OUTCOMES, type Actor } from '../../modules/cases/index.js'
+import { ALERT_SOURCES, CASE_OUTCOMES, type Actor, type Priority } from '../../modules/cases/index.js'
 import { AppError } from '../../shared/errors.js'
 import { ErrorResponse } from '../error-schema.js'
 import { tenantOf, type ApiApp } from '../server.js'
@@ -27,6 +27,7 @@ const QueueQuery = Type.Object(
     assignee: Type.Optional(Ref),
     unassigned: Type.Optional(Type.Literal('true')),
     kind: Type.Optional(literals(ALERT_SOURCES)),
+    priority: Type.Optional(literals(['1', '2', '3', '4'] as const)),
     partyId: Type.Optional(Ref),
     overdue: Type.Optional(Type.Literal('true')),
     limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: '1–500, default 50' })),
@@ -57,6 +58,7 @@ export function registerCaseRoutes(app: ApiApp, services: AppServices): void {
         ...(q.assignee ? { assignee: q.assignee } : {}),
         ...(q.unassigned ? { unassigned: true } : {}),
         ...(q.kind ? { kind: q.kind } : {}),
+        ...(q.priority ? { priority: Number(q.priority) as Priority } : {}),
         ...(q.partyId ? { partyId: q.partyId } : {}),
         ...(q.overdue ? { overdueAt: services.clock.now() } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),

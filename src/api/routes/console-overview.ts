@@ -2,10 +2,8 @@ import { Type } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
 import { invalid } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { ErrorResponse } from '../error-schema.js'
 
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
-})
 const Amount = Type.String({ pattern: '^-?[0-9]+$', description: 'integer minor units' })
 
 /** The console overview's aggregates (ADR 1702): payments per day, open work by age, the event pipeline. */

@@ -2,10 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
 import { snapshotNotFound } from '../../modules/views/index.js'
 import { tenantOf, type ApiApp } from '../server.js'
-
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
-})
+import { ErrorResponse } from '../error-schema.js'
 
 /** The console screening screen's reads (ADR 1702): snapshots and their diffs, the false-positive memory. */
 export function registerConsoleScreeningRoutes(app: ApiApp, services: AppServices): void {

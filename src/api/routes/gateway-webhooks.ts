@@ -3,15 +3,13 @@ import { Type } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
 import { checkRawJson } from '../input-guard.js'
 import type { ApiApp } from '../server.js'
+import { ErrorResponse } from '../error-schema.js'
 
 const Params = Type.Object({ gateway: Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }) })
 const Received = Type.Object({
   received: Type.Literal(true),
   eventId: Type.String(),
   duplicate: Type.Boolean({ description: 'The event was already in the inbox; nothing new was stored.' }),
-})
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 })
 
 /** Body types gateways send: Stripe and the sandbox JSON, Braintree a form (bt_signature, bt_payload). */

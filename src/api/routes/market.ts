@@ -4,6 +4,7 @@ import type { AlertRule, StoredAlert } from '../../modules/market/index.js'
 import { AppError } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
 import { LimitQuery, parseLimit } from '../query-limit.js'
+import { ErrorResponse } from '../error-schema.js'
 
 const Instrument = Type.String({
   pattern: '^[A-Z0-9][A-Z0-9._:-]{0,31}$',
@@ -12,9 +13,6 @@ const Instrument = Type.String({
 const Price = Type.String({
   pattern: '^[0-9]{1,12}(\\.[0-9]{1,10})?$',
   description: 'Decimal price, e.g. "101.25"',
-})
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 })
 
 const TickBody = Type.Object(

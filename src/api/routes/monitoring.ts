@@ -12,10 +12,10 @@ import {
 } from '../../modules/monitoring/index.js'
 import { MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { ErrorResponse } from '../error-schema.js'
 
-export const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
-})
+export { ErrorResponse }
+
 export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' })
 const Country = Type.String({ pattern: '^[A-Z]{2}$' })
 const Outcome = Type.Union([Type.Literal('allow'), Type.Literal('review'), Type.Literal('block')])

@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
 import type { AcceptedCommand, StoredCommand } from '../../modules/payments/index.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { ErrorResponse } from '../error-schema.js'
 
 /** `?async=true`: accept now, apply later (202 with the command id). */
 export const AsyncQuery = Type.Object(
@@ -38,10 +39,6 @@ const CommandSchema = Type.Object({
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
   acceptedAt: Type.String(),
   completedAt: Type.Union([Type.String(), Type.Null()]),
-})
-
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 })
 
 export const commandLocation = (id: string) => `/v1/payments/commands/${id}`

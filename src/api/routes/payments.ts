@@ -15,6 +15,7 @@ import { MAX_PAYMENT_AMOUNT, MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
 import { actorOf } from './parties.js'
 import { AsyncQuery, CommandAcceptedSchema, acceptedJson, commandLocation } from './payment-commands.js'
+import { ErrorResponse } from '../error-schema.js'
 
 // ---- schemas ----
 
@@ -31,9 +32,6 @@ const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-})
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 })
 const errors = {
   400: ErrorResponse,
@@ -129,6 +127,8 @@ const ListQuery = Type.Object(
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
     after: Type.Optional(Type.String({ maxLength: 64 })),
     order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+    // A plain string so an unknown sort is INVALID_SORT (documented), not a schema error.
+    sort: Type.Optional(Type.String({ maxLength: 32, description: 'created (default), amount or status' })),
   },
   { additionalProperties: false },
 )
@@ -314,7 +314,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       schema: {
         tags,
         summary:
-          'List payments by creation time (filters: status, customer, gateway; order: asc|desc; cursor: after)',
+          'List payments by creation time, amount or status (sort), keyset-paginated (filters: status, customer, gateway; order: asc|desc; cursor: after, a payment id)',
         querystring: ListQuery,
         response: {
           200: Type.Object({ items: Type.Array(PaymentSchema), next: Nullable(Type.String()) }),
@@ -330,6 +330,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
         ...(q.gateway ? { gateway: q.gateway } : {}),
         ...(q.after ? { after: q.after } : {}),
         ...(q.order ? { order: q.order } : {}),
+        ...(q.sort ? { sort: q.sort } : {}),
         ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
       })
       return { items: page.items.map(paymentJson), next: page.next }

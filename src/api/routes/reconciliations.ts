@@ -4,6 +4,7 @@ import { lineJson, ReconciliationLineSchema, type ReconciliationRun } from '../.
 import { notFound } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
 import { LimitQuery, parseLimit } from '../query-limit.js'
+import { ErrorResponse } from '../error-schema.js'
 
 const Text = Type.Union([Type.String(), Type.Null()])
 const Counts = Type.Object({
@@ -32,9 +33,6 @@ const RunSchema = Type.Object({
   error: Text,
   startedAt: Type.String(),
   finishedAt: Type.String(),
-})
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 })
 
 const runJson = (r: ReconciliationRun) => ({

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
-import type { ModelRecord, RiskAlertRecord } from '../../modules/risk/index.js'
+import { PERIODS, type ModelRecord, type RiskAlertRecord } from '../../modules/risk/index.js'
 import { tenantOf, type ApiApp } from '../server.js'
 import { ErrorResponse, Id, toTxn, Txn } from './monitoring.js'
 
@@ -167,6 +167,85 @@ export function registerRiskRoutes(app: ApiApp, services: AppServices): void {
         details: { version: r.model.version, budget: r.gate.budget, detected: r.gate.candidateDetected },
       })
       return { model: modelView(r.model), gate: { ...r.gate } }
+    },
+  )
+
+  app.get(
+    '/v1/risk/models/:id/metrics',
+    {
+      schema: {
+        tags,
+        summary:
+          "Champion/challenger metrics per period from the decision path: subjects scored, alerts, confirmed, precision, and precision at the champion's alert budget",
+        params: Type.Object({ id: Id }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            period: Type.Optional(Type.Union(PERIODS.map((p) => Type.Literal(p)))),
+            from: Type.Optional(Type.String({ format: 'date-time' })),
+            to: Type.Optional(Type.String({ format: 'date-time' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            model: ModelView,
+            period: Type.String(),
+            periods: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+          }),
+          400: ErrorResponse,
+          404: ErrorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query
+      const r = await risk.metrics(tenantOf(req), req.params.id, {
+        period: q.period ?? 'week',
+        ...(q.from ? { from: Date.parse(q.from) } : {}),
+        ...(q.to ? { to: Date.parse(q.to) } : {}),
+      })
+      return { model: modelView(r.model), period: r.period, periods: r.periods.map((p) => ({ ...p })) }
+    },
+  )
+
+  app.post(
+    '/v1/risk/models/:id/evaluate',
+    {
+      schema: {
+        tags,
+        summary:
+          'The promotion gate against the live configuration now, and feature drift (PSI per feature) of the last 7 days; a feature above 0.25 raises a drift alert',
+        params: Type.Object({ id: Id }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            model: ModelView,
+            gate: Gate,
+            drift: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+            driftAlerts: Type.Integer(),
+          }),
+          404: ErrorResponse,
+          409: ErrorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const tenant = tenantOf(req)
+      const r = await risk.evaluate(tenant, req.params.id)
+      await services.audit.record({
+        tenant,
+        actor: req.principal?.actor ?? 'unknown',
+        action: 'risk.model.evaluate',
+        resource: `risk_models:${r.model.modelId}`,
+        outcome: 'success',
+        origin: req.ip,
+        details: { gatePassed: r.gate.passed, driftAlerts: r.driftAlerts },
+      })
+      return {
+        model: modelView(r.model),
+        gate: { ...r.gate },
+        drift: r.drift.map((d) => ({ ...d })),
+        driftAlerts: r.driftAlerts,
+      }
     },
   )
 

@@ -4,10 +4,7 @@ import { LIST_IDS, MAX_BATCH, type CheckResult, type ScreeningQuery } from '../.
 import { tenantOf, type ApiApp } from '../server.js'
 import { actorOf } from './parties.js'
 import { NO_LISTS_WARNING } from '../../modules/parties/index.js'
-
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
-})
+import { ErrorResponse } from '../error-schema.js'
 
 const SubjectId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_:.-]+$' })
 

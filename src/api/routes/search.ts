@@ -8,10 +8,7 @@ import {
   type SearchType,
 } from '../../modules/search/index.js'
 import { tenantOf, type ApiApp } from '../server.js'
-
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
-})
+import { ErrorResponse } from '../error-schema.js'
 
 /** Each type's hits need the caller to read that area too: search never shows more than the area's own routes. */
 const READ_PERMISSION: Readonly<Record<SearchType, string>> = {

@@ -90,7 +90,10 @@ export function registerAuditCommands(program: Command): void {
     .description(
       'Check a case evidence bundle offline: every byte, its signature, the checkpoint signature, each inclusion proof',
     )
-    .option('--public-key <base64>', "pin the signer (the audit log's public key from GET /v1/audit/checkpoint)")
+    .option(
+      '--public-key <base64>',
+      "pin the signer (the audit log's public key from GET /v1/audit/checkpoint)",
+    )
     .action((file: string, opts: { publicKey?: string }) => {
       const r = verifyEvidenceBundle(readFileSync(file, 'utf8'), opts.publicKey)
       process.stdout.write(

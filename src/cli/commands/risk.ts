@@ -63,7 +63,8 @@ export function registerRiskCommands(program: Command): Command {
         await audit(s, o.tenant, 'cli', 'risk.model.train', `risk_models:${r.model.modelId}`, {
           version: r.model.version,
         })
-        print({ model: { ...r.model }, gate: r.gate })
+        // the change report: metrics and feature importance against the model it would replace
+        print({ model: { ...r.model }, gate: r.gate, changes: r.changes })
       }),
     )
 

@@ -177,7 +177,6 @@ async function screenFile(path: string, tenant: string, opts: FileOptions): Prom
   return anyHit
 }
 
-
 export function registerScreeningCommands(program: Command): void {
   program
     .command('screen [name]')

@@ -58,4 +58,30 @@ const cursor: Migration = {
   },
 }
 
-export const analyticsMigrations: NamedMigrations = { '1200_analytics_export_cursor': cursor }
+/**
+ * Writers announce themselves (ADR 1200, "Horizon"): taking a seq first takes a shared,
+ * transaction-scoped advisory lock, so the export's horizon waits only for open transactions that
+ * hold seqs in this database — not, as a cluster-wide snapshot xmin did, for every transaction on
+ * the server (another database's long transaction, an idle session). Shared locks never conflict
+ * with each other; re-taking one a transaction already holds is a local hash lookup.
+ */
+const writerLock: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE OR REPLACE FUNCTION analytics_next_seq() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock_shared(${ANALYTICS_WRITER_LOCK.join(', ')});
+        RETURN nextval('analytics_seq_gen');
+      END
+      $$`,
+    ])
+  },
+}
+
+/** (classid, objid) of the advisory lock every seq-taking transaction holds until it ends. */
+export const ANALYTICS_WRITER_LOCK = [1200, 1] as const
+
+export const analyticsMigrations: NamedMigrations = {
+  '1200_analytics_export_cursor': cursor,
+  '1201_analytics_writer_lock': writerLock,
+}

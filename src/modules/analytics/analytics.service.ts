@@ -1,6 +1,7 @@
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import type pg from 'pg'
 import type { Db } from '../../shared/db/connect.js'
 import type { EngineName } from './dialect.js'
 import { openDuckDb, type DuckOptions } from './duckdb.js'
@@ -36,6 +37,8 @@ export interface Analytics {
 
 export interface AnalyticsDeps {
   readonly db: Db
+  /** A server's pool: the export streams rows with COPY TO STDOUT (absent on PGlite). */
+  readonly pool?: pg.Pool | undefined
   /** Where the Parquet files live (and DuckDB reads them). */
   readonly dir: string
   /** Defaults to `<dir>/_staging` (same filesystem: publishing is a rename). */
@@ -76,6 +79,7 @@ export function createAnalytics(deps: AnalyticsDeps): Analytics {
       if (deps.objectStorage) throw storageMissing()
       const exporter = createAnalyticsExporter({
         db: deps.db,
+        pool: deps.pool,
         duck: await getDuck(),
         sink,
         stagingDir,

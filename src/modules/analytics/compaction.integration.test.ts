@@ -30,6 +30,7 @@ describeEachDb('analytics compaction', (target) => {
   const exportRound = () =>
     createAnalyticsExporter({
       db: h.db,
+      pool: h.pool,
       duck,
       sink: localSink(data()),
       stagingDir: join(dir, 'staging'),
@@ -47,17 +48,17 @@ describeEachDb('analytics compaction', (target) => {
       conn.closeSync()
     }
   }
-  async function pgCount(): Promise<number> {
+  async function pgCount(table = 'monitoring_transactions'): Promise<number> {
     const r = await sql<{
       n: bigint
-    }>`SELECT count(*) AS n FROM monitoring_transactions WHERE tenant_id = ${tenant}`.execute(h.db)
+    }>`SELECT count(*) AS n FROM ${sql.table(table)} WHERE tenant_id = ${tenant}`.execute(h.db)
     return Number(r.rows[0]!.n)
   }
   async function run(name: string, engine: 'duckdb' | 'postgres'): Promise<ResultRow[]> {
     const q = createFraudQueries({ db: h.db, duck: () => Promise.resolve(duck), dir: data() })
     const rows: ResultRow[] = []
-    for await (const b of (await q.run(name, tenant, { min_counterparties: '20' }, engine)).batches)
-      rows.push(...b)
+    const params = name === 'merchant_ratios' ? { min_payments: '5' } : { min_counterparties: '20' }
+    for await (const b of (await q.run(name, tenant, params, engine)).batches) rows.push(...b)
     return rows
   }
 
@@ -91,6 +92,9 @@ describeEachDb('analytics compaction', (target) => {
 
     // a later round adds day files after the generation; they are read beside it, not twice
     await generateFraudData(h.db, { tenantId: tenant, rows: 8_000, offset: 8_000, total: 16_000 })
+    // payments updated after the first round: the second exports their new versions
+    await sql`UPDATE payments SET amount_refunded = amount WHERE tenant_id = ${tenant}
+      AND payment_id IN ('pay_0000000010', 'pay_0000000020')`.execute(h.db)
     const second = await exportRound()
     expect(currentFiles(tenantDir('transactions')).length).toBeGreaterThan(1)
     expect(await parquetCount('transactions')).toBe(await pgCount())
@@ -105,6 +109,9 @@ describeEachDb('analytics compaction', (target) => {
     expect(generations).toEqual([`compacted=${first.to}`, `compacted=${second.to}`])
     expect(existsSync(join(tenantDir('transactions'), `compacted=${first.to}`))).toBe(true)
     expect(await run('fan_in', 'duckdb')).toEqual(await run('fan_in', 'postgres'))
+    // keyed rows: one per key in the generation (read without dedup), and the latest version
+    expect(await parquetCount('payments')).toBe(await pgCount('payments'))
+    expect(await run('merchant_ratios', 'duckdb')).toEqual(await run('merchant_ratios', 'postgres'))
     expect(await compactAll(duck, data(), second.to)).toMatchObject({ transactions: 0 }) // nothing new
   }, 180_000)
 })

@@ -17,6 +17,11 @@ import { DATASETS, parquetColumns, type Dataset } from './datasets.js'
  */
 
 const COMPACTED = /^compacted=(\d+)$/
+const PART = 'part.parquet'
+
+/** True when `files` is one compacted generation alone: keyed rows in it are already one per key. */
+export const onlyCompacted = (files: readonly string[]): boolean =>
+  files.length === 1 && /(^|[\\/])compacted=\d+[\\/]part\.parquet$/.test(files[0]!)
 const RUN_FILE = /^run-(\d+)_\d+\.parquet$/
 
 interface Generation {
@@ -79,10 +84,16 @@ export async function compactTenant(
   await rm(work, { recursive: true, force: true })
   await mkdir(work, { recursive: true })
   const time = parquetColumns(d).find((c) => c.source === d.dayOf || c.name === d.dayOf)!.name
+  const order = d.compactOrder ?? [time, 'analytics_seq']
   const conn = await duck.connect()
   try {
+    // Keyed datasets keep only the latest version per key up to the watermark: a reader of the
+    // generation alone then needs no dedup (sources.ts), and later day files still supersede it.
+    const latest = d.key
+      ? `QUALIFY row_number() OVER (PARTITION BY ${d.key.join(', ')} ORDER BY analytics_seq DESC) = 1`
+      : ''
     await conn.run(`COPY (SELECT * FROM read_parquet([${inputs.map(quote).join(', ')}], hive_partitioning = false)
-      ORDER BY ${time}, analytics_seq) TO ${quote(join(work, 'part.parquet'))} (FORMAT parquet, COMPRESSION zstd)`)
+      ${latest} ORDER BY ${order.join(', ')}) TO ${quote(join(work, PART))} (FORMAT parquet, COMPRESSION zstd)`)
   } finally {
     conn.closeSync()
   }

@@ -3,7 +3,10 @@ import { CompiledQuery } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import { duckdbDialect, postgresDialect, type EngineName } from './dialect.js'
 import { resolveParams, type ParamSpec, type ParamValue } from './params.js'
+import type { DatasetName } from './datasets.js'
+import { firstRowsByTime } from './progressive.js'
 import { FRAUD_QUERIES, fraudQuery } from './queries/catalogue.js'
+import type { FraudQuery } from './queries/query.js'
 import { assertPartitionSafe, duckdbSource, postgresSource } from './sources.js'
 
 /** A result cell: integers as decimal strings (house rule for amounts), text, non-integral doubles, or null. */
@@ -54,13 +57,7 @@ export function createFraudQueries(deps: FraudQueriesDeps): FraudQueries {
         assertPartitionSafe(tenantId)
         const shown = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]))
         const batches =
-          engine === 'duckdb'
-            ? runDuck(
-                deps,
-                q.sql(duckdbDialect(q.params, (ds) => duckdbSource(deps.dir, tenantId, ds))),
-                params,
-              )
-            : runPostgres(deps.db, q, tenantId, params)
+          engine === 'duckdb' ? runDuck(deps, q, tenantId, params) : runPostgres(deps.db, q, tenantId, params)
         return Promise.resolve({ query: name, engine, params: shown, batches })
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)))
@@ -74,14 +71,37 @@ export const listFraudQueries = (): readonly QuerySummary[] =>
 
 async function* runDuck(
   deps: FraudQueriesDeps,
-  text: string,
+  q: FraudQuery,
+  tenantId: string,
   params: Record<string, ParamValue>,
 ): AsyncIterable<ResultRow[]> {
+  const source = (ds: DatasetName) => duckdbSource(deps.dir, tenantId, ds)
+  const text = q.sql(duckdbDialect(q.params, source))
+  const bound = (p: Record<string, ParamValue>, sql: string) =>
+    Object.fromEntries(Object.entries(p).filter(([k]) => sql.includes(`$${k}`)))
   const conn = await (await deps.duck()).connect()
   try {
-    const used = Object.fromEntries(Object.entries(params).filter(([k]) => text.includes(`$${k}`)))
-    const result = await conn.stream(text, used)
-    for await (const rows of result.yieldRowObjectJs()) yield rows.map(normaliseRow)
+    if (!q.timePrefix) {
+      const result = await conn.stream(text, bound(params, text))
+      for await (const rows of result.yieldRowObjectJs()) yield rows.map(normaliseRow)
+      return
+    }
+    const { dataset, column } = q.timePrefix
+    const rangeSql = `SELECT epoch_us(min(${column})) AS lo, epoch_us(max(${column})) AS hi FROM ${source(dataset)} t
+      WHERE ${column} >= CAST($from AS TIMESTAMP) AND ${column} < CAST($to AS TIMESTAMP)`
+    yield [
+      ...(await firstRowsByTime(params, {
+        async range() {
+          const r = await conn.runAndReadAll(rangeSql, bound(params, rangeSql))
+          const [lo, hi] = r.getRows()[0] ?? []
+          return typeof lo === 'bigint' && typeof hi === 'bigint' ? [lo, hi] : null
+        },
+        async run(to) {
+          const r = await conn.runAndReadAll(text, bound({ ...params, to }, text))
+          return r.getRowObjectsJS().map(normaliseRow)
+        },
+      })),
+    ]
   } finally {
     conn.closeSync()
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { analyticsError } from './analytics.errors.js'
-import { currentFiles } from './compaction.js'
+import { currentFiles, onlyCompacted } from './compaction.js'
 import { DATASETS, datasetNamed, duckType, parquetColumns, type DatasetName } from './datasets.js'
 
 /** Tenant ids become directory names; anything else could walk out of the tenant's partition. */
@@ -26,7 +26,7 @@ export function duckdbSource(dir: string, tenantId: string, name: DatasetName): 
     return `(SELECT ${cols.join(', ')} WHERE false)`
   }
   const files = `read_parquet([${list.map(quote).join(', ')}], hive_partitioning = false)`
-  if (!d.key) return files
+  if (!d.key || onlyCompacted(list)) return files
   return `(SELECT * FROM ${files} QUALIFY row_number() OVER (PARTITION BY ${d.key.join(', ')} ORDER BY analytics_seq DESC) = 1)`
 }
 

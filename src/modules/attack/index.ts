@@ -5,5 +5,7 @@
 export { runAttack, type AttackOptions } from './attack.js'
 export { formatTable, type AttackReport, type CheckResult } from './report.js'
 export { createHttpClient, type HttpClient } from './http.js'
+export { createVictim, type Victim } from './operators.js'
+export { checkTotpReplay } from './checks/mfa.js'
 export { listOperations, fillPath, sampleBody, type Operation } from './openapi.js'
 export { seedTenant, snapshot, sweep, badOutcome, type Probe, type TenantSeed } from './isolation.js'

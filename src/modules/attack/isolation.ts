@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { describe, field, idemKey, type Exchange, type HttpClient } from './http.js'
 import { fillPath, sampleBody, type Operation } from './openapi.js'
+import { generateTransactions, type MonTxn } from '../monitoring/index.js'
 import { createAuthorisedPayment } from './payments.js'
 
 /** One object made in tenant A through the API, with where it lives and how A reads it back. */
@@ -30,6 +31,16 @@ function must(res: Exchange, what: string, ...ok: number[]): Exchange {
 }
 
 const sampleListBody = (marker: string) => ({ items: [marker] })
+
+/** Transactions per POST /v1/monitoring/history (the route's documented batch limit). */
+const HISTORY_BATCH = 2000
+
+/** A monitored transaction as the API takes it (amounts as strings, times as ISO). */
+const txnBody = (t: MonTxn) => ({
+  ...t,
+  at: new Date(t.at).toISOString(),
+  amount: t.amount.toString(),
+})
 
 /** Parameters under which fan_out lists every sender, A's included if the tenant scope failed. */
 const FRAUD_QUERY_PROBE = { params: { min_counterparties: 1, limit: 100_000 } }
@@ -147,6 +158,46 @@ const SEEDERS: Record<string, Seeder> = {
       readPath: '/v1/monitoring/labels',
     })
   },
+  async riskModel(a, _marker, add) {
+    // A model needs labelled history: a small generated one, loaded like a user would, then trained.
+    const data = generateTransactions({ customers: 100, days: 40, seed: 5, caseRate: 0.15 })
+    const iso = (ms: number) => new Date(ms).toISOString()
+    for (let i = 0; i < data.txns.length; i += HISTORY_BATCH) {
+      must(
+        await a.request('POST', '/v1/monitoring/history', {
+          body: {
+            transactions: data.txns.slice(i, i + HISTORY_BATCH).map(txnBody),
+            ...(i === 0
+              ? {
+                  parties: data.parties.map((p) => ({ ...p, openedAt: iso(p.openedAt) })),
+                  labels: data.cases.map((c) => ({
+                    id: c.id,
+                    typology: c.typology,
+                    members: c.members,
+                    primary: c.primary,
+                    start: iso(c.start),
+                    end: iso(c.end),
+                  })),
+                }
+              : {}),
+          },
+        }),
+        'load labelled history',
+        200,
+      )
+    }
+    // Trained on the loaded window only: other seeders' transactions reach monitoring at today's
+    // time (through the ledger consumer, whenever it catches up), and a range stretched to today
+    // would put the validation split where there are no labels.
+    const window = { from: iso(data.start), to: iso(data.end) }
+    const res = must(
+      await a.request('POST', '/v1/risk/models/train', { body: { trees: 5, depth: 3, ...window } }),
+      'train a risk model',
+      200,
+    )
+    const id = String(field<{ id?: unknown }>(res, 'model')?.id)
+    add({ kind: 'risk model', resources: ['/v1/risk/models'], id, readPath: `/v1/risk/models/${id}` })
+  },
   async monitoringList(a, marker, add) {
     const name = `atk_${marker.slice(-12)}`.toLowerCase()
     must(
@@ -199,6 +250,30 @@ const SEEDERS: Record<string, Seeder> = {
       id: String(field(refund, 'id')),
       readPath: `/v1/payments/${captured.id}/refunds`,
     })
+  },
+  /**
+   * An asynchronous payment command (POST /v1/payments?async=true): B must not read it by id
+   * (GET /v1/payments/commands/:id answers 404). Its description carries the marker, so a leak of the
+   * stored request shows. Seeded once drained (or after 10 s still accepted, when no worker runs), so
+   * a worker completing it between the snapshots is not taken for B's doing.
+   */
+  async paymentCommands(a, marker, add) {
+    const res = must(
+      await a.request('POST', '/v1/payments?async=true', {
+        body: { amount: '1500', currency: 'USD', paymentMethod: 'pm_card_visa', description: marker },
+        idempotencyKey: idemKey(),
+      }),
+      'accept payment command',
+      202,
+    )
+    const id = String(field(res, 'commandId'))
+    const readPath = `/v1/payments/commands/${id}`
+    for (let waited = 0; waited < 10_000; waited += 250) {
+      if (field(must(await a.request('GET', readPath), 'read payment command', 200), 'status') !== 'accepted')
+        break
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    add({ kind: 'payment command', resources: ['/v1/payments/commands'], id, readPath })
   },
   async webhookEndpoints(a, marker, add) {
     const res = must(
@@ -337,6 +412,94 @@ const SEEDERS: Record<string, Seeder> = {
     // The export worker is off (MONETA_ANALYTICS_EXPORT_MS unset): there is no exported A data for B to
     // reach, so nothing to seed; the tenant-isolation e2e runs the worker and asserts this kind is seeded.
   },
+  // Billing: a product (named after the marker), its price, a customer's saved sandbox card, a
+  // subscription and the invoice its creation issued, so B probes every billing route with A's ids.
+  async billing(a, marker, add) {
+    const product = must(
+      await a.request('POST', '/v1/products', {
+        body: { name: `Atk ${marker}`, metadata: { marker } },
+        idempotencyKey: idemKey(),
+      }),
+      'create product',
+      201,
+    )
+    const productId = String(field(product, 'id'))
+    add({
+      kind: 'product',
+      resources: ['/v1/products'],
+      id: productId,
+      readPath: `/v1/products/${productId}`,
+    })
+    const price = must(
+      await a.request('POST', '/v1/prices', {
+        body: {
+          productId,
+          currency: 'USD',
+          model: { kind: 'fixed', amount: '4100' },
+          interval: { unit: 'month', count: 1 },
+        },
+        idempotencyKey: idemKey(),
+      }),
+      'create price',
+      201,
+    )
+    const priceId = String(field(price, 'id'))
+    add({ kind: 'price', resources: ['/v1/prices'], id: priceId, readPath: `/v1/prices/${priceId}` })
+    const party = must(
+      await a.request('POST', '/v1/parties', {
+        body: { kind: 'person', roles: ['customer'], names: [{ value: `Atk customer ${marker}` }] },
+        idempotencyKey: idemKey(),
+      }),
+      'onboard customer',
+      201,
+    )
+    const customerId = String(field<{ id: string }>(party, 'party')?.id)
+    const attached = must(
+      await a.request('POST', `/v1/customers/${customerId}/payment-methods`, {
+        body: { gateway: 'sandbox', paymentMethod: 'pm_card_visa' },
+        idempotencyKey: idemKey(),
+      }),
+      'save payment method',
+      201,
+    )
+    const methodId = String(field<{ id: string }>(attached, 'paymentMethod')?.id)
+    // The customer's id fills /v1/customers/{id}/…, the method's id …/payment-methods/{methodId}.
+    add({
+      kind: 'billing customer',
+      resources: ['/v1/customers'],
+      id: customerId,
+      readPath: `/v1/customers/${customerId}/payment-methods`,
+    })
+    add({ kind: 'payment method', resources: ['/payment-methods'], id: methodId, readPath: undefined })
+    const sub = must(
+      await a.request('POST', '/v1/subscriptions', {
+        body: { customerId, priceId },
+        idempotencyKey: idemKey(),
+      }),
+      'create subscription',
+      201,
+    )
+    const subscriptionId = String(field(sub, 'id'))
+    add({
+      kind: 'subscription',
+      resources: ['/v1/subscriptions'],
+      id: subscriptionId,
+      readPath: `/v1/subscriptions/${subscriptionId}`,
+    })
+    const invoices = must(
+      await a.request('GET', `/v1/invoices?subscriptionId=${subscriptionId}`),
+      'list invoices',
+      200,
+    )
+    const invoiceId = (invoices.body as { items?: { id?: string }[] } | undefined)?.items?.[0]?.id
+    if (!invoiceId) throw new Error('the subscription issued no invoice')
+    add({
+      kind: 'invoice',
+      resources: ['/v1/invoices'],
+      id: invoiceId,
+      readPath: `/v1/invoices/${invoiceId}`,
+    })
+  },
   // Last: its rule fires only on its own amount, so the seeders above never meet it.
   async cases(a, marker, add) {
     const rs = must(
@@ -386,18 +549,26 @@ const SEEDERS: Record<string, Seeder> = {
     must(await a.request('POST', `/v1/cases/${caseId}/comments`, { body: { text: marker } }), 'comment', 201)
     add({ kind: 'case', resources: ['/v1/cases'], id: caseId, readPath: `/v1/cases/${caseId}` })
   },
-  // After the parties seeder: A's own search finds A's party (named after the marker) once the indexer
-  // has consumed its event, so B's searches below are probes against data that is really indexed.
+  // Last: A's own search finds A's parties (named after the marker) once the indexer has consumed
+  // their events, so B's searches below are probes against data that is really indexed. It waits for
+  // every one of them — the search is a snapshot read, and a party indexed only between the two
+  // snapshots (seen in CI under load) would look like B's doing.
   async search(a, marker, add) {
+    const listed = must(await a.request('GET', '/v1/parties?limit=100'), 'list parties', 200)
+    const named = ((listed.body as { items?: { id: string; names?: { value?: string }[] }[] }).items ?? [])
+      .filter((p) => p.names?.some((n) => n.value?.includes(marker)))
+      .map((p) => p.id)
+    if (named.length === 0) throw new Error('no party named after the marker to search for')
     const path = `/v1/search?q=${encodeURIComponent(`Atk ${marker}`)}&type=party`
-    let id: string | undefined
-    for (let i = 0; i < 300 && !id; i++) {
+    let hits: string[] = []
+    for (let i = 0; i < 300 && !named.every((id) => hits.includes(id)); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100))
       const res = await a.request('GET', path)
-      id = (res.body as { hits?: { id?: string }[] } | undefined)?.hits?.[0]?.id
-      if (!id) await new Promise((r) => setTimeout(r, 100))
+      hits = ((res.body as { hits?: { id?: string }[] } | undefined)?.hits ?? []).map((h) => String(h.id))
     }
-    if (!id) throw new Error('the party was not searchable within 30 s (is the search indexer running?)')
-    add({ kind: 'search hit', resources: ['/v1/search'], id, readPath: path })
+    if (!named.every((id) => hits.includes(id)))
+      throw new Error('the parties were not searchable within 30 s (is the search indexer running?)')
+    add({ kind: 'search hit', resources: ['/v1/search'], id: named[0]!, readPath: path })
   },
 }
 

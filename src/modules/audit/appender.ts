@@ -20,7 +20,9 @@ export type AppendResult = { readonly appended: number } | 'busy'
  * tenant), commit. A crash before the commit leaves them in the intake for the next appender; after
  * it, they are gone from the intake and in the log — exactly once either way.
  */
-export function createAppender(deps: AppenderDeps): (opts: { wait: boolean; limit: number }) => Promise<AppendResult> {
+export function createAppender(
+  deps: AppenderDeps,
+): (opts: { wait: boolean; limit: number }) => Promise<AppendResult> {
   const entryMac = entryMacFactory(deps.keys.macKey)
 
   function byTenant(records: readonly TakenRecord[]): Map<string, TakenRecord[]> {
@@ -56,7 +58,14 @@ export function createAppender(deps: AppenderDeps): (opts: { wait: boolean; limi
         await updateHead(trx, tenant, { treeSize: frontier.size, frontier: frontier.encode() }, at)
         await insertCheckpoint(
           trx,
-          signCheckpoint(deps.keys.signingKey, deps.keys.keyId, tenant, frontier.size, frontier.root(), at.toISOString()),
+          signCheckpoint(
+            deps.keys.signingKey,
+            deps.keys.keyId,
+            tenant,
+            frontier.size,
+            frontier.root(),
+            at.toISOString(),
+          ),
         )
       }
       return { appended: taken.length }

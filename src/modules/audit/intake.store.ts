@@ -64,7 +64,9 @@ export async function intakeHigh(db: Exec): Promise<bigint> {
 
 /** Whether any committed record at or below `upTo` still waits. */
 export async function intakeWaiting(db: Exec, upTo: bigint): Promise<boolean> {
-  const r = await sql<{ one: number }>`SELECT 1 AS one FROM audit_intake WHERE seq <= ${upTo} LIMIT 1`.execute(db)
+  const r = await sql<{
+    one: number
+  }>`SELECT 1 AS one FROM audit_intake WHERE seq <= ${upTo} LIMIT 1`.execute(db)
   return r.rows.length > 0
 }
 

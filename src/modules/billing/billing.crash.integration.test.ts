@@ -17,6 +17,7 @@ import {
   type SavedMethodsGateway,
 } from '../payments/index.js'
 import { createBilling, type BillingDeps } from './index.js'
+import { catalogue, saveCard } from './test-support/fixtures.js'
 
 describeEachDb('billing: a charge pending at a crash', (target) => {
   let t: TestApp
@@ -69,25 +70,17 @@ describeEachDb('billing: a charge pending at a crash', (target) => {
 
     const b0 = t.app.services.billing
     await b0.scheduler.runTestClock(tenant, new Date('2026-05-01T00:00:00Z'), actor)
-    const product = await b0.catalog.createProduct(tenant, { name: 'Crash plan' }, actor)
-    const price = await b0.catalog.createPrice(
-      tenant,
-      {
-        productId: product.id,
+    const { price } = await catalogue(b0, tenant, actor, {
+      productName: 'Crash plan',
+      price: {
         currency: 'USD',
         model: { kind: 'fixed', amount: 4900n },
         interval: { unit: 'month', count: 1 },
         trialDays: 7,
       },
-      actor,
-    )
+    })
     const customer = await createCustomer(t.app, tenant, 'Edsger Dijkstra')
-    await b0.paymentMethods.attach(
-      tenant,
-      customer,
-      { gateway: 'sandbox', paymentMethod: 'pm_card_visa' },
-      actor,
-    )
+    await saveCard(b0, tenant, customer, actor)
     const sub = await b0.subscriptions.create(tenant, { customerId: customer, priceId: price.id }, actor)
     await b0.scheduler.runTestClock(tenant, new Date('2026-05-07T00:00:00Z'), actor)
 

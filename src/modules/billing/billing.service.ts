@@ -11,7 +11,7 @@ import type { IdGenerator } from '../../shared/ids.js'
 import type { FieldCipher } from '../crypto/index.js'
 import type { Outbox } from '../events/index.js'
 import type { Ledger } from '../ledger/index.js'
-import type { SavedMethod, SavedMethodsGateway, SetupSession } from '../payments/index.js'
+import type { SavedMethodsGateway, SetupSession, WebhookMethodsPort } from '../payments/index.js'
 import type { Actor, CreditNote, Invoice, PaymentMethod, Product, Subscription } from './billing.js'
 import { billingAccounts } from './billing.ledger.js'
 import {
@@ -42,14 +42,8 @@ import {
   type CustomersPort,
   type TaxPolicy,
 } from './context.js'
-import {
-  applyCardUpdate,
-  attachMethod,
-  detachMethod,
-  listMethods,
-  startSetup,
-  type AttachInput,
-} from './methods.js'
+import { afterMethodUpdate, applyMethodUpdate, findTenantsByMethodRefs } from './card-updates.js'
+import { attachMethod, detachMethod, listMethods, startSetup, type AttachInput } from './methods.js'
 import type { Price } from './pricing.js'
 import { runBilling, type RunReport } from './scheduler.js'
 import {
@@ -77,6 +71,8 @@ export interface BillingDeps {
   readonly batchSize?: number
   /** Gateway calls in flight during a run; default 32. */
   readonly chargeConcurrency?: number
+  /** Renew-and-charge lanes at once in a run; default 1 (PGlite has one connection, keep it 1). */
+  readonly runLanes?: number
   /** A charge still pending after this long (wall clock) is resent under its key; default 10 min. */
   readonly resendAfterMs?: number
 }
@@ -136,13 +132,13 @@ export interface BillingPaymentMethods {
   ): Promise<{ method: PaymentMethod; recovery: ChargeSummary }>
   list(tenant: string, customerId: string): Promise<PaymentMethod[]>
   detach(tenant: string, customerId: string, id: string, actor: Actor): Promise<PaymentMethod>
-  /** A card-updater event (from a gateway webhook): new token/expiry; past-due invoices retried. */
-  applyCardUpdate(
-    tenant: string,
-    update: { paymentMethodId: string; method: SavedMethod },
-    actor: Actor,
-  ): Promise<PaymentMethod>
 }
+
+/**
+ * Card-updater events from the gateway webhook inbox (payments' WebhookMethodsPort, which the app
+ * hands to the inbox): the saved method's token / expiry replaced, past-due invoices retried.
+ */
+export type BillingCardUpdates = WebhookMethodsPort
 
 export interface BillingScheduler {
   /** Everything due up to `until` (renewals, retries, dunning ends, revenue recognition). */
@@ -160,6 +156,7 @@ export interface Billing {
   readonly subscriptions: BillingSubscriptions
   readonly invoices: BillingInvoices
   readonly paymentMethods: BillingPaymentMethods
+  readonly cardUpdates: BillingCardUpdates
   readonly scheduler: BillingScheduler
 }
 
@@ -182,6 +179,7 @@ export function createBilling(deps: BillingDeps): Billing {
     accounts: billingAccounts(deps.ledger, gatewayNames),
     batchSize: deps.batchSize ?? 1000,
     chargeConcurrency: deps.chargeConcurrency ?? 32,
+    runLanes: Math.max(1, deps.runLanes ?? 1),
     resendAfterMs: deps.resendAfterMs ?? 600_000,
   }
   const db = deps.db
@@ -234,7 +232,11 @@ export function createBilling(deps: BillingDeps): Billing {
       attach: (t, c, i, a) => attachMethod(ctx, t, c, i, a),
       list: (t, c) => listMethods(ctx, t, c),
       detach: (t, c, id, a) => detachMethod(ctx, t, c, id, a),
-      applyCardUpdate: (t, u, a) => applyCardUpdate(ctx, t, u, a),
+    },
+    cardUpdates: {
+      findTenantsByMethodRefs: (g, refs) => findTenantsByMethodRefs(ctx, g, refs),
+      applyMethodUpdate: (t, g, e, { tx }) => applyMethodUpdate(ctx, tx, t, g, e),
+      afterMethodUpdate: (t, g, e) => afterMethodUpdate(ctx, t, g, e),
     },
     scheduler: {
       run: (t, until, a) => runBilling(ctx, t, until, a),

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../../../test/support/app.js'
 import { billingActor as actor, billingBalances, createCustomer } from '../../../test/support/billing.js'
 import { describeEachDb } from '../../../test/support/db.js'
+import { catalogue, saveCard } from './test-support/fixtures.js'
 
 describeEachDb('billing: a year on the test clock', (target) => {
   let t: TestApp
@@ -23,28 +24,20 @@ describeEachDb('billing: a year on the test clock', (target) => {
     const run = (at: string) => b.scheduler.runTestClock(tenant, new Date(at), actor)
     const balances = () => billingBalances(t.app, tenant, 'USD')
 
-    await run('2026-01-01T00:00:00Z')
-    const product = await b.catalog.createProduct(tenant, { name: 'Advisory' }, actor)
-    const price = await b.catalog.createPrice(
-      tenant,
-      {
-        productId: product.id,
+    const { price } = await catalogue(b, tenant, actor, {
+      clockAt: new Date('2026-01-01T00:00:00Z'),
+      productName: 'Advisory',
+      price: {
         currency: 'USD',
         model: { kind: 'per_unit', unitAmount: 1000n },
         interval: { unit: 'month', count: 1 },
         trialDays: 14,
         taxRateBps: 1000,
       },
-      actor,
-    )
+    })
     const customer = await createCustomer(t.app, tenant, 'Grace Hopper')
     // Works for three months from saving (until Apr 1), then declines for insufficient funds.
-    await b.paymentMethods.attach(
-      tenant,
-      customer,
-      { gateway: 'sandbox', paymentMethod: 'pm_card_declines_later' },
-      actor,
-    )
+    await saveCard(b, tenant, customer, actor, 'pm_card_declines_later')
     const sub = await b.subscriptions.create(tenant, { customerId: customer, priceId: price.id }, actor)
     expect(sub.status).toBe('trialing')
 

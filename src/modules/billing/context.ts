@@ -44,6 +44,8 @@ export interface BillingContext {
   readonly accounts: (tenant: string, currency: string) => Promise<void>
   /** Invoices per transaction in a billing run. */
   readonly batchSize: number
+  /** Renew-and-charge lanes at once in a run (PostgreSQL; PGlite has one connection: 1). */
+  readonly runLanes: number
   /** Gateway calls in flight at once during a run. */
   readonly chargeConcurrency: number
   /** A charge pending longer than this (wall clock) was left by a stopped process: resent (resend.ts). */

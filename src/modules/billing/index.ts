@@ -13,6 +13,7 @@ export type {
   BillingSubscriptions,
   BillingInvoices,
   BillingPaymentMethods,
+  BillingCardUpdates,
   BillingScheduler,
 } from './billing.service.js'
 export type {
@@ -41,3 +42,5 @@ export { BILLING_EVENTS, billingEvents } from './billing.events.js'
 export { billingAccount } from './billing.ledger.js'
 export { modelFromJson, modelToJson } from './billing.store.js'
 export { billingMigrations } from './billing.migrations.js'
+// Set-up shared by billing's tests and `npm run bench -- billing` (not used by the app).
+export * as billingFixtures from './test-support/fixtures.js'

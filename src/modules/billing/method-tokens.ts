@@ -35,6 +35,20 @@ export function methodFields(cipher: FieldCipher): MethodFields {
   return f
 }
 
+/** The blind-index scope of vendor tokens: platform-wide, since gateway webhooks name no tenant. */
+const REF_SCOPE = '_gateway'
+const REF_FIELD = { table: 'billing_payment_methods', column: 'vendor_ref_ix' }
+
+/**
+ * Keyed hash of a vendor token (card-updates.ts finds a method by it; 16 bytes; tokens are
+ * case-sensitive, so no normalisation).
+ */
+export const vendorRefIndex = (cipher: FieldCipher, gateway: string, token: string): Buffer =>
+  cipher.blindIndex(REF_SCOPE, REF_FIELD, `${gateway}:${token}`, {
+    bytes: 16,
+    normalize: (v) => v,
+  })
+
 export interface StoredToken {
   readonly gateway: string
   readonly customerRef: string

@@ -1,7 +1,8 @@
 /**
  * Saved payment methods per customer (party). The gateway keeps the card; we keep its vault token
  * and display data, encrypted. Saving a default method recovers the customer's past-due invoices at
- * once (one new attempt each), which is how a customer "updates their card" after a failed renewal.
+ * once (one new attempt each), which is how a customer "updates their card" after a failed renewal
+ * (a gateway's card updater does the same through card-updates.ts).
  */
 import { createHash } from 'node:crypto'
 import { sql } from 'kysely'
@@ -12,7 +13,7 @@ import { billingError } from './billing.errors.js'
 import { replayOf } from './billing.store.js'
 import { chargeInvoices, type ChargeSummary } from './charge.js'
 import { auditIn, billingNow, gatewayOf, type BillingContext } from './context.js'
-import { methodFields, type Display } from './method-tokens.js'
+import { methodFields, vendorRefIndex, type Display } from './method-tokens.js'
 
 export interface AttachInput {
   readonly gateway: string
@@ -138,8 +139,9 @@ export async function attachMethod(
       await sql`UPDATE billing_payment_methods SET is_default = false, updated_at = ${now}
         WHERE tenant_id = ${tenant} AND customer_id = ${customerId} AND is_default`.execute(tx)
     await sql`INSERT INTO billing_payment_methods (tenant_id, payment_method_id, customer_id, gateway, token_ct, display_ct,
-        kind, status, is_default, idempotency_key, request_hash, created_at, updated_at)
-      VALUES (${tenant}, ${id}, ${customerId}, ${input.gateway}, ${tokenCt}, ${displayCt}, ${saved.kind}, 'active',
+        vendor_ref_ix, kind, status, is_default, idempotency_key, request_hash, created_at, updated_at)
+      VALUES (${tenant}, ${id}, ${customerId}, ${input.gateway}, ${tokenCt}, ${displayCt},
+        ${vendorRefIndex(ctx.fieldCipher, input.gateway, saved.token)}, ${saved.kind}, 'active',
         ${makeDefault}, ${input.idempotencyKey ?? null}, ${hash}, ${now}, ${now})`.execute(tx)
     // Subscriptions pinned to another method of this customer follow the new default.
     if (makeDefault)
@@ -209,6 +211,8 @@ export async function listMethods(
   tenant: string,
   customerId: string,
 ): Promise<PaymentMethod[]> {
+  // Another tenant's customer id is "no such customer", as for every other object (not an empty list).
+  await requireCustomer(ctx, tenant, customerId)
   const r = await sql<Row>`SELECT * FROM billing_payment_methods
     WHERE tenant_id = ${tenant} AND customer_id = ${customerId} AND status <> 'detached'
     ORDER BY created_at, payment_method_id LIMIT 100`.execute(ctx.db)
@@ -233,58 +237,5 @@ export async function detachMethod(
       customerId,
     })
   })
-  return getMethod(ctx, tenant, customerId, id)
-}
-
-/**
- * A card-updater event (new expiry, replaced card) from a gateway webhook: the stored token and
- * display data are replaced in place, and the customer's past-due invoices get a new attempt.
- */
-export async function applyCardUpdate(
-  ctx: BillingContext,
-  tenant: string,
-  update: { paymentMethodId: string; method: SavedMethod },
-  actor: Actor,
-): Promise<PaymentMethod> {
-  const r = await sql<Row>`SELECT * FROM billing_payment_methods
-    WHERE tenant_id = ${tenant} AND payment_method_id = ${update.paymentMethodId}`.execute(ctx.db)
-  const row = r.rows[0]
-  if (!row) throw billingError('BILLING_PAYMENT_METHOD_NOT_FOUND', update.paymentMethodId)
-  const id = update.paymentMethodId
-  const customerId = row.customer_id as string
-  const f = methodFields(ctx.fieldCipher)
-  const old = JSON.parse(await f.token.decryptString(tenant, id, row.token_ct as Uint8Array)) as {
-    customerRef: string
-  }
-  const m = update.method
-  const tokenCt = await f.token.encrypt(
-    tenant,
-    id,
-    JSON.stringify({ customerRef: old.customerRef, token: m.token }),
-  )
-  const displayCt = await f.display.encrypt(
-    tenant,
-    id,
-    JSON.stringify({ brand: m.brand, last4: m.last4, expMonth: m.expMonth, expYear: m.expYear }),
-  )
-  const now = ctx.clock.now()
-  await ctx.db.transaction().execute(async (tx) => {
-    await sql`UPDATE billing_payment_methods SET token_ct = ${tokenCt}, display_ct = ${displayCt}, status = 'active',
-        updated_at = ${now} WHERE tenant_id = ${tenant} AND payment_method_id = ${id}`.execute(tx)
-    await ctx.outbox.enqueue(tx, [
-      {
-        tenantId: tenant,
-        topic: BILLING_EVENTS.paymentMethodUpdated,
-        key: customerId,
-        payload: { paymentMethodId: id, customerId, gateway: row.gateway as string, status: 'active' },
-      },
-    ])
-    await auditIn(ctx, tx, tenant, actor, 'billing.payment_method.card_update', `payment_method:${id}`, {
-      customerId,
-      expMonth: m.expMonth,
-      expYear: m.expYear,
-    })
-  })
-  await recoverCustomer(ctx, tenant, customerId, actor)
   return getMethod(ctx, tenant, customerId, id)
 }

@@ -47,24 +47,12 @@ export async function runBilling(
   // First what a stopped process left half done: its pending charges, resent under their keys.
   add(totals, await resendPending(ctx, tenant, await billingNow(ctx, tenant), actor))
   for (let t = await nextDue(ctx, tenant, until); t; t = await nextDue(ctx, tenant, until)) {
-    let progressed = false
-    // Renewals due by t. SKIP LOCKED first; when another process holds every due row, wait for it
-    // once (its commit moves the rows on, so the waiting query then finds them no longer due).
-    for (let wait = false; ;) {
-      const batch = await renewDue(ctx, tenant, t, actor, { wait })
-      if (batch.handled === 0) {
-        if (wait || progressed) break
-        wait = true
-        continue
-      }
-      progressed = true
-      totals.renewed += batch.handled
-      totals.invoices += batch.invoices.length
-      const due = batch.invoices
-        .filter((i) => i.amountDue > 0n)
-        .map((i) => ({ invoiceId: i.invoiceId, attempt: 1 }))
-      add(totals, await chargeInvoices(ctx, tenant, due, t, actor))
-    }
+    // Renewals due by t, in `runLanes` lanes at once: each lane renews a batch and charges it, so
+    // one lane's database work overlaps another's gateway calls and bookkeeping. The lanes split
+    // the rows as two processes would (SKIP LOCKED; the period key decides), so nothing changes for
+    // exactly-once.
+    const t0 = t
+    await Promise.all(Array.from({ length: ctx.runLanes }, () => renewLane(ctx, tenant, t0, actor, totals)))
     // Dunning retries due by t.
     for (;;) {
       const r = await sql<{
@@ -88,6 +76,35 @@ export async function runBilling(
   }
   const recognized = await recognizeUpTo(ctx, tenant, until)
   return { until: until.toISOString(), ...totals, recognized }
+}
+
+/**
+ * One lane of renewals due by t. SKIP LOCKED first; when another lane or process holds every due row,
+ * wait for it once (its commit moves the rows on, so the waiting query then finds them no longer due).
+ */
+async function renewLane(
+  ctx: BillingContext,
+  tenant: string,
+  t: Date,
+  actor: Actor,
+  totals: { renewed: number; invoices: number; charges: number; succeeded: number; failed: number },
+): Promise<void> {
+  let progressed = false
+  for (let wait = false; ;) {
+    const batch = await renewDue(ctx, tenant, t, actor, { wait })
+    if (batch.handled === 0) {
+      if (wait || progressed) return
+      wait = true
+      continue
+    }
+    progressed = true
+    totals.renewed += batch.handled
+    totals.invoices += batch.invoices.length
+    const due = batch.invoices
+      .filter((i) => i.amountDue > 0n)
+      .map((i) => ({ invoiceId: i.invoiceId, attempt: 1 }))
+    add(totals, await chargeInvoices(ctx, tenant, due, t, actor))
+  }
 }
 
 function add(

@@ -16,7 +16,10 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
 const obj = (v: unknown): Payload => (v !== null && typeof v === 'object' ? (v as Payload) : {})
 
-/** Monitoring: block → P1, score ≥ 70 → P2, else P3. Party: the customer on the alerted side. */
+/**
+ * Monitoring: block → P1, score ≥ 70 or the risk model's champion above its threshold → P2, else P3
+ * (the model ranks the rules' alerts). Party: the customer on the alerted side.
+ */
 function fromMonitoring(p: Payload, occurredAt: Date): CaseAlert | undefined {
   const alertId = str(p.alertId)
   const subject = str(p.subject)
@@ -26,7 +29,8 @@ function fromMonitoring(p: Payload, occurredAt: Date): CaseAlert | undefined {
   const partyId = str(p.partyId) ?? str(onDst ? txn.dstCustomer : txn.srcCustomer) ?? null
   const other = str(onDst ? txn.src : txn.dst)
   const score = num(p.score)
-  const priority: Priority = p.outcome === 'block' ? 1 : score >= 70 ? 2 : 3
+  const modelFlags = obj(obj(p.context).model).aboveThreshold === true
+  const priority: Priority = p.outcome === 'block' ? 1 : score >= 70 || modelFlags ? 2 : 3
   return {
     source: 'monitoring',
     alertId,

@@ -180,6 +180,9 @@ describeEachDb('cases service (integration)', (target) => {
     expect(page.cases[0]!.caseId).toBe(scr.caseId)
     const overdue = await cases.queue(tenant, { overdueAt: new Date('2026-04-02T00:00:00Z') })
     expect(overdue.cases.map((c) => c.caseId)).toEqual([scr.caseId])
+    expect((await cases.queue(tenant, { priority: 3 })).cases.map((c) => c.caseId)).toEqual([mon.caseId])
+    expect((await cases.queue(tenant, { priority: 1 })).cases.map((c) => c.caseId)).toEqual([scr.caseId])
+    expect((await cases.queue(tenant, { priority: 2 })).cases).toEqual([])
   })
 
   it('four eyes: a SAR closing waits for a second operator with cases:approve, never the proposer', async () => {

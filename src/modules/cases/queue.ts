@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import { casesError } from './cases.errors.js'
-import { type AlertSource, type Case, type CaseStatus } from './cases.js'
+import { type AlertSource, type Case, type CaseStatus, type Priority } from './cases.js'
 import { toCase } from './cases.store.js'
 
 /** The analyst's queue: filters, most urgent first (priority, then due date), keyset pages. */
@@ -12,6 +12,8 @@ export interface QueueFilter {
   /** Only cases nobody holds. */
   readonly unassigned?: boolean
   readonly kind?: AlertSource
+  /** Only cases of this priority (1 is the most urgent); the queue index leads with it. */
+  readonly priority?: Priority
   readonly partyId?: string
   /** Only cases past their due date at `now`. */
   readonly overdueAt?: Date
@@ -52,6 +54,7 @@ export async function listQueue(db: Db, tenant: string, f: QueueFilter): Promise
       ${f.assignee ? sql`AND assignee = ${f.assignee}` : sql``}
       ${f.unassigned ? sql`AND assignee IS NULL` : sql``}
       ${f.kind ? sql`AND kind = ${f.kind}` : sql``}
+      ${f.priority ? sql`AND priority = ${f.priority}` : sql``}
       ${f.partyId ? sql`AND party_id = ${f.partyId}` : sql``}
       ${f.overdueAt ? sql`AND due_at < ${f.overdueAt}` : sql``}
       ${after ? sql`AND (priority, due_at, case_id) > (${after.priority}, ${after.dueAt}::timestamptz, ${after.caseId})` : sql``}

@@ -37,4 +37,13 @@ describe('PAN helpers', () => {
     expect(maskPans('typo 4111111111111112')).toBe('typo 411111******1112')
     expect(maskPans('x5555555555554444y')).toBe('x555555******4444y')
   })
+  it('leaves digit runs inside a hex digest alone, and still masks a card beside one', () => {
+    // A SHA-256 digest whose digit run 4111111111111111 is Luhn-valid: masking it corrupted the value.
+    const digest = `ab${'4111111111111111'}cd${'0'.repeat(44)}`
+    expect(digest).toHaveLength(64)
+    expect(maskPans(`digest ${digest}`)).toBe(`digest ${digest}`)
+    expect(maskPans(`${digest} card 4111111111111111`)).toBe(`${digest} card 411111******1111`)
+    // A short hex-looking token is not a digest: a card glued to a few letters is still masked.
+    expect(maskPans('ab4111111111111111cd')).toBe('ab411111******1111cd')
+  })
 })

@@ -37,6 +37,24 @@ export function cardBrand(pan: string): string {
 // 12 or more digits, optionally grouped by single spaces or dashes, not inside a longer number.
 const PAN_LIKE = /(?<![\d])(?:\d[ -]?){11,}\d(?![\d])/g
 
+const HEX = /[0-9a-fA-F]/
+const HEX_LETTER = /[a-fA-F]/
+
+/**
+ * True when [from, to) lies inside a run of 32 or more hex characters with at least one letter: a
+ * SHA-256 digest, a key id or a hash. Its digit runs are not cards, and masking one would corrupt
+ * the value (an audit entry recording a report's digest could no longer be found by it).
+ */
+function insideHexDigest(text: string, from: number, to: number): boolean {
+  let start = from
+  let end = to
+  while (start > 0 && HEX.test(text[start - 1]!)) start--
+  while (end < text.length && HEX.test(text[end]!)) end++
+  if (end - start < 32) return false
+  const token = text.slice(start, end)
+  return !/[ -]/.test(token) && HEX_LETTER.test(token)
+}
+
 /**
  * Masks card numbers in free text: every Luhn-valid 12–19 digit run, and every run of 15 or more digits
  * starting with a card industry digit (2–6) even when the check digit is wrong (a mistyped card is
@@ -44,7 +62,8 @@ const PAN_LIKE = /(?<![\d])(?:\d[ -]?){11,}\d(?![\d])/g
  */
 export function maskPans(text: string): string {
   if (text.length < 12) return text
-  return text.replace(PAN_LIKE, (m) => {
+  return text.replace(PAN_LIKE, (m: string, at: number) => {
+    if (insideHexDigest(text, at, at + m.length)) return m
     const digits = m.replace(/[ -]/g, '')
     if (digits.length < 12) return m
     // Longer runs may be a card with extra digits typed or glued on: masked too.

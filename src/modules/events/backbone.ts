@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { DbHandle } from '../../shared/db/connect.js'
+import { createPostCommitNotifier } from '../../shared/db/notifier.js'
 import { createEventBus } from './bus.js'
 import {
   createCatalogue,
@@ -14,7 +15,7 @@ import { createInbox, type ConsumerInbox } from './inbox.js'
 import { createKafkaTransport, type KafkaTransportOptions } from './adapters/kafka.js'
 import { createMemoryTransport } from './adapters/memory.js'
 import { createRedisTransport, type RedisTransportOptions } from './adapters/redis-streams.js'
-import { createOutbox, type Outbox } from './outbox.js'
+import { createOutbox, OUTBOX_CHANNEL, type Outbox } from './outbox.js'
 import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js'
 
 export type BusConfig =
@@ -81,7 +82,10 @@ export function createEventBackbone(o: EventBackboneOptions): EventBackbone {
     catalogue,
     ...(o.logger ? { logger: o.logger } : {}),
   })
-  const outbox = createOutbox(catalogue, () => relay.kick())
+  // After a commit wrote events: on PostgreSQL a NOTIFY, which every process's relay hears (this
+  // one's too; the lanes' holder may be another process); PGlite has only this process's relay.
+  const notifier = createPostCommitNotifier(o.db, OUTBOX_CHANNEL, o.logger)
+  const outbox = createOutbox(catalogue, o.db.engine === 'postgres' ? notifier.notify : () => relay.kick())
   let recovery: Promise<number> = Promise.resolve(0)
   bus.onStreamLoss(({ since }) => {
     if (!since && o.republishOnUnknownLoss === false) return
@@ -113,6 +117,7 @@ export function createEventBackbone(o: EventBackboneOptions): EventBackbone {
     start: () => relay.start(),
     async close() {
       await relay.stop()
+      await notifier.settled()
       await bus.close()
     },
   }

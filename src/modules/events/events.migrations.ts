@@ -139,9 +139,25 @@ const relayCursor: Migration = {
   },
 }
 
+/**
+ * The INSERT trigger's NOTIFY made every transaction that wrote events take PostgreSQL's server-wide
+ * notify lock at commit and hold it across the commit's WAL flush: those commits ran one at a time
+ * (issue #18; the webhook inbox's trigger went the same way in 0541). The writer now wakes the relay
+ * after its transaction committed (Outbox, shared/db/commit-hooks.ts); the relay still polls.
+ */
+const notifyAfterCommit: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `DROP TRIGGER IF EXISTS event_outbox_notify ON event_outbox`,
+      `DROP FUNCTION IF EXISTS event_outbox_notify()`,
+    ])
+  },
+}
+
 export const eventsMigrations: NamedMigrations = {
   '0100_events_core': eventsCore,
   '0101_events_outbox_lean_indexes': outboxLeanIndexes,
   '0102_events_time_ordered_ids': timeOrderedEventIds,
   '0103_events_relay_cursor': relayCursor,
+  '0104_events_outbox_notify_after_commit': notifyAfterCommit,
 }

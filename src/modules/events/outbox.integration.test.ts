@@ -204,7 +204,7 @@ describeEachDb('outbox relay', (target) => {
       await bb.close()
     })
 
-    it('wakes on NOTIFY; one relay holds the lanes, a standby takes over when it stops (PostgreSQL)', async () => {
+    it("wakes on another process's NOTIFY after its commit; one relay holds the lanes, a standby takes over when it stops (PostgreSQL)", async () => {
       const db2 = await openTestDb(target)
       const tenantId = freshTenant()
       const a = backbone(tenantId, { pollMs: 60_000 })
@@ -218,9 +218,13 @@ describeEachDb('outbox relay', (target) => {
       await a.start()
       await vi.waitFor(() => expect(a.relay.stats().lanes).toBe(16))
       await b.start()
-      // Another connection inserts: only NOTIFY can wake relay A before its 60 s poll.
-      await sql`INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
-                VALUES (${tenantId}, ${PROBE}, 'n', '{"n":7}'::jsonb)`.execute(db2.db)
+      // Another process writes (its own pool) and wakes the relays after its commit: only its NOTIFY
+      // can wake relay A before A's 60 s poll.
+      await db2.db.transaction().execute(async (tx) => {
+        await sql`INSERT INTO event_outbox (tenant_id, topic, partition_key, payload)
+                  VALUES (${tenantId}, ${PROBE}, 'n', '{"n":7}'::jsonb)`.execute(tx)
+        await b.outbox.relayAfterCommit(tx)
+      })
       await vi.waitFor(() => expect(seenA).toHaveLength(1), { timeout: 5000 })
       expect(b.relay.stats().lanes).toBe(0)
       expect(await b.relay.runOnce()).toBe(0)

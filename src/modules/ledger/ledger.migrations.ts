@@ -84,7 +84,20 @@ const ledgerCore: Migration = {
   },
 }
 
-export const ledgerMigrations: NamedMigrations = { '0010_ledger_core': ledgerCore }
+/**
+ * A request hash only matters next to an idempotency key (a replay with another hash is a
+ * conflict): keyless creates store none, so the batch path neither computes nor writes one.
+ */
+const hashOnlyWithKey: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [`ALTER TABLE ledger_transactions ALTER COLUMN request_hash DROP NOT NULL`])
+  },
+}
+
+export const ledgerMigrations: NamedMigrations = {
+  '0010_ledger_core': ledgerCore,
+  '0011_ledger_hash_only_with_key': hashOnlyWithKey,
+}
 
 /** Applied (CREATE OR REPLACE) on every migrate, after the tables exist. */
 export const ledgerRoutines: readonly string[] = [LEDGER_APPLY_FUNCTION]

@@ -33,6 +33,12 @@ export interface LedgerDeps {
   readonly batchMax?: number
   /** Batches the in-process batcher keeps in flight (default 2). */
   readonly maxInFlight?: number
+  /**
+   * Wakes the outbox relay once a transaction that wrote ledger events has committed: ledger_apply
+   * and the account insert write event_outbox rows in their own SQL (the events module's Outbox fits).
+   * Without it the relay finds them by polling.
+   */
+  readonly outbox?: { relayAfterCommit<DB>(tx: Kysely<DB>): Promise<void> }
 }
 
 export interface ExecuteOptions extends CommandOptions {
@@ -114,11 +120,22 @@ const pageLimit = (limit: number | undefined) => {
   return n
 }
 
+/** A post's target: an id, or the transaction an earlier pending create of the same call makes. */
+function targetOf(target: string | { readonly item: number }, earlier: readonly ApplyItem[]): string {
+  if (typeof target === 'string') return target
+  const made = earlier[target.item]
+  // Only code names items (the API takes ids): a bad position is a bug, never input.
+  if (!made || made.op !== 'create' || !made.pending)
+    throw new Error(`a post names item ${target.item}, which is not an earlier pending create of its call`)
+  return made.id
+}
+
 export function createLedger(deps: LedgerDeps): Ledger {
   const store: LedgerStore = createPgLedgerStore(deps.db)
   const batchMax = deps.batchMax ?? 1000
 
-  function toItem(cmd: LedgerCommand): ApplyItem {
+  /** `earlier`: the call's items before this one, which a post may name by position. */
+  function toItem(cmd: LedgerCommand, earlier: readonly ApplyItem[] = []): ApplyItem {
     switch (cmd.op) {
       case 'create':
         validateCreate(cmd)
@@ -126,7 +143,9 @@ export function createLedger(deps: LedgerDeps): Ledger {
           op: 'create',
           id: deps.ids('txn'),
           key: cmd.idempotencyKey ?? null,
-          hash: requestHash(cmd),
+          // Only a key is ever compared with a hash: keyless creates skip hashing (client CPU in
+          // series with every batch) and store none.
+          hash: cmd.idempotencyKey === undefined ? null : requestHash(cmd),
           pending: cmd.pending ?? false,
           timeoutSeconds: cmd.timeoutSeconds ?? null,
           metadata: cmd.metadata ?? null,
@@ -137,7 +156,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
           throw invalid('INVALID_AMOUNT', 'Posted amounts cannot be negative.')
         return {
           op: 'post',
-          id: cmd.transactionId,
+          id: targetOf(cmd.transactionId, earlier),
           key: null,
           hash: null,
           pending: false,
@@ -149,7 +168,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
       case 'expire':
         return {
           op: cmd.op,
-          id: cmd.transactionId,
+          id: targetOf(cmd.transactionId, earlier),
           key: null,
           hash: null,
           pending: false,
@@ -158,6 +177,37 @@ export function createLedger(deps: LedgerDeps): Ledger {
           legs: [],
         }
     }
+  }
+
+  /**
+   * A post or void naming a create of the same call was sent the id made for that create. If the
+   * create was a replay (its key already used), it answered the earlier transaction instead, and the
+   * post missed: those are sent again naming it (an all-or-nothing batch, aborted by the miss, whole).
+   */
+  async function retargetReplays(
+    tenant: string,
+    commands: readonly LedgerCommand[],
+    items: readonly ApplyItem[],
+    rows: ApplyRow[],
+    opts: ExecuteOptions,
+  ): Promise<ApplyRow[]> {
+    const moved = new Map<number, string>()
+    commands.forEach((cmd, i) => {
+      if (cmd.op === 'create' || typeof cmd.transactionId === 'string') return
+      const made = rows[cmd.transactionId.item]
+      if (made?.replayed && made.transaction_id && made.transaction_id !== items[i]!.id)
+        moved.set(i, made.transaction_id)
+    })
+    if (moved.size === 0) return rows
+    const again = items.map((item, i) => ({ ...item, id: moved.get(i) ?? item.id }))
+    if (opts.atomic) return executeItems(tenant, again, opts)
+    const redo = [...moved.keys()]
+    const redone = await executeItems(
+      tenant,
+      redo.map((i) => again[i]!),
+      opts,
+    )
+    return rows.map((row, i) => (moved.has(i) ? { ...redone[redo.indexOf(i)]!, item: row.item } : row))
   }
 
   /** Calls the batch function, retrying deadlocks and serialization failures with jittered backoff. */
@@ -169,7 +219,9 @@ export function createLedger(deps: LedgerDeps): Ledger {
   ): Promise<ApplyRow[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await store.apply(tenant, deps.clock.now(), atomic, items, on)
+        const rows = await store.apply(tenant, deps.clock.now(), atomic, items, on)
+        await (on ? deps.outbox?.relayAfterCommit(on) : deps.outbox?.relayAfterCommit(deps.db))
+        return rows
       } catch (err) {
         const code = (err as { code?: string }).code
         // Inside a caller's transaction the whole transaction is aborted: the caller must retry it.
@@ -245,7 +297,10 @@ export function createLedger(deps: LedgerDeps): Ledger {
         throw invalid('INVALID_AMOUNT', 'creditLimit cannot be negative.')
       const id = input.id ?? deps.ids('acc')
       const created = await store.insertAccount(tenant, id, input, cur.exponent, deps.clock.now())
-      if (created) return created
+      if (created) {
+        await deps.outbox?.relayAfterCommit(deps.db)
+        return created
+      }
       const existing =
         (await store.getAccount(tenant, id)) ??
         (input.code ? await store.getAccountByCode(tenant, input.code) : undefined)
@@ -290,19 +345,22 @@ export function createLedger(deps: LedgerDeps): Ledger {
       if (commands.length === 0) return []
       if (commands.length > batchMax)
         throw invalid('LEDGER_BATCH_TOO_LARGE', `At most ${batchMax} items per batch.`)
-      const items = commands.map((cmd, i) => {
+      const items: ApplyItem[] = []
+      commands.forEach((cmd, i) => {
         try {
-          return toItem(cmd)
+          items.push(toItem(cmd, items))
         } catch (err) {
           if (err instanceof AppError) throw new AppError(err.code, err.kind, `items[${i}]: ${err.message}`)
           throw err
         }
       })
+      const run = async (o: ExecuteOptions) =>
+        retargetReplays(tenant, commands, items, await executeItems(tenant, items, o), o)
       if (opts.dryRun) {
         const rows = await deps.db
           .transaction()
           .execute(async (trx) => {
-            const r = await executeItems(tenant, items, { ...opts, tx: trx })
+            const r = await run({ ...opts, tx: trx })
             throw new DryRun(r)
           })
           .catch((e: unknown) => {
@@ -311,7 +369,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
           })
         return rows.map(toResult)
       }
-      return (await executeItems(tenant, items, opts)).map(toResult)
+      return (await run(opts)).map(toResult)
     },
 
     async submit(tenant, command) {

@@ -67,8 +67,18 @@ export type LedgerCommand =
       readonly metadata?: Record<string, unknown>
       readonly idempotencyKey?: string
     }
-  | { readonly op: 'post'; readonly transactionId: string; readonly amounts?: readonly bigint[] }
-  | { readonly op: 'void'; readonly transactionId: string }
+  | {
+      readonly op: 'post'
+      /**
+       * The pending transaction; or `{ item: i }`, the one made by item i of the same call (an
+       * earlier pending create), so a hold and its post cost one call (a post after a replayed
+       * create targets the transaction the replay answers).
+       */
+      readonly transactionId: string | { readonly item: number }
+      readonly amounts?: readonly bigint[]
+    }
+  /** `{ item: i }` as for a post. */
+  | { readonly op: 'void'; readonly transactionId: string | { readonly item: number } }
   | { readonly op: 'expire'; readonly transactionId: string }
 
 export type CommandResult =

@@ -113,6 +113,16 @@ export class MonitoringEngine {
     for (const a of alerts) this.openAlerts.set(a.key, a.at)
   }
 
+  /**
+   * Claims the dedup slot of an alert raised outside the rules (the risk model), sharing the rules'
+   * sliding window and restart memory: `open` is the key of an alert that absorbs this one.
+   */
+  claimAlert(ruleId: string, subject: string, at: number): { key: string; open: string | undefined } {
+    const r = dedupKey(this.openAlerts, ruleId, subject, at, this.dedupWindowMs)
+    if (r.open === undefined) this.openAlerts.set(r.key, at)
+    return r
+  }
+
   /** Evaluates a transaction, then (unless apply is false) folds it into the features. */
   process(input: MonTxn, opts: ProcessOptions = {}): ProcessResult {
     // Features assume time order; a late event is evaluated and recorded at the latest time seen.

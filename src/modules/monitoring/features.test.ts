@@ -39,6 +39,22 @@ function feature(
 }
 
 describe('feature store windows', () => {
+  it('tells senders new to an account in the window from recurring ones (a landlord\'s tenants)', () => {
+    const s = new FeatureStore()
+    // month 1: three tenants pay rent; month 2: the same three again, plus one new sender
+    for (const t of ['t1', 't2', 't3']) s.apply(txn(T0 + DAY_MS, t, 'landlord', 100000n))
+    let now = T0 + 2 * DAY_MS
+    expect(feature(s, 'landlord', 'in_distinct_7d', now)).toBe(3)
+    expect(feature(s, 'landlord', 'in_new_distinct_7d', now)).toBe(3)
+    for (const t of ['t1', 't2', 't3', 'stranger']) s.apply(txn(T0 + 31 * DAY_MS, t, 'landlord', 100000n))
+    now = T0 + 32 * DAY_MS
+    expect(feature(s, 'landlord', 'in_distinct_7d', now)).toBe(4)
+    expect(feature(s, 'landlord', 'in_new_distinct_7d', now)).toBe(1)
+    // over 90 days every relationship started inside the window: all four are new
+    expect(feature(s, 'landlord', 'in_new_distinct_90d', now)).toBe(4)
+    expect(feature(s, 'landlord', 'out_new_distinct_7d', now)).toBe(0)
+  })
+
   it('counts, sums, averages and maxes outgoing payments over sliding windows', () => {
     const s = new FeatureStore()
     s.apply(txn(T0, 'a', 'b', 1000n))

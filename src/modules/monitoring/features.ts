@@ -11,8 +11,8 @@ import { CASH, DAY_MS, currencyProfile, sameOwner, type MonTxn } from './monitor
  *  - day buckets (count, sum, max, round count per direction) for up to 181 days: the fallback
  *    for windows of a day or more when the ring no longer covers them (the window widened to whole
  *    UTC days: from the day its start falls in up to today, so it over-counts by < 1 day);
- *  - counterparties with their last-seen time, sorted by time (distinct counterparties in a window
- *    is a binary search), at most CP_MAX per direction (the least recently seen is evicted);
+ *  - counterparties with their last-seen and first-seen times, sorted by last seen (distinct
+ *    counterparties in a window is a binary search; "new" ones are those first seen in it too), at most CP_MAX per direction (the least recently seen is evicted);
  *  - running statistics of log amounts per direction (usual amount, z-score), first/last seen;
  *  - for accounts, the "origins" of money that recently flowed through them (cycle detection);
  *  - for accounts, the recent inflows as "lots" drained first-in first-out by outflows (funds
@@ -44,7 +44,7 @@ export const WINDOW_MS: readonly number[] = WINDOW_NAMES.map((w) => WINDOWS[w])
 export const DIRS = ['in', 'out', 'all'] as const
 export type Dir = (typeof DIRS)[number]
 export const AGG_METRICS = ['count', 'sum', 'avg', 'max', 'round_count'] as const
-export type AggMetric = (typeof AGG_METRICS)[number] | 'distinct'
+export type AggMetric = (typeof AGG_METRICS)[number] | 'distinct' | 'new_distinct'
 
 /** Entity slots a rule can read, with the entity kind whose store backs them. */
 export const ENTITY_SLOTS = [
@@ -92,8 +92,10 @@ export const ENTITY_FEATURES: ReadonlyMap<string, FeatureSpec> = (() => {
     for (const dir of DIRS) {
       for (const metric of AGG_METRICS)
         m.set(`${dir}_${metric}_${window}`, { kind: 'window', dir, metric, window })
-      if (dir !== 'all')
+      if (dir !== 'all') {
         m.set(`${dir}_distinct_${window}`, { kind: 'window', dir, metric: 'distinct', window })
+        m.set(`${dir}_new_distinct_${window}`, { kind: 'window', dir, metric: 'new_distinct', window })
+      }
     }
   }
   for (const field of Object.keys(HISTORY_FIELDS) as HistoryField[]) m.set(field, { kind: 'history', field })
@@ -166,48 +168,66 @@ export class Interner {
 }
 
 class CpList {
-  /** Interleaved (counterparty, last seen) pairs, sorted by last seen: one object, one cache line run. */
-  d = new Float64Array(8)
+  /**
+   * Interleaved (counterparty, last seen, first seen) triples, sorted by last seen: one object, one
+   * cache line run. First seen is when the relationship started (as far as the list remembers: an
+   * evicted counterparty starts again), which tells a recurring payer from a new one.
+   */
+  d = new Float64Array(12)
   n = 0
   /** Records a contact; returns true when the counterparty had not been seen (or was evicted). */
   touch(cp: number, at: number): boolean {
     const d = this.d
     let i = this.n - 1
-    while (i >= 0 && d[2 * i] !== cp) i--
+    while (i >= 0 && d[3 * i] !== cp) i--
     const isNew = i < 0
+    let first = at
     if (!isNew) {
       // move to the end (most recent); events arrive in time order, so the list stays sorted
-      d.copyWithin(2 * i, 2 * i + 2, 2 * this.n)
+      first = d[3 * i + 2]!
+      d.copyWithin(3 * i, 3 * i + 3, 3 * this.n)
       this.n--
     } else if (this.n === CP_MAX) {
-      d.copyWithin(0, 2, 2 * this.n)
+      d.copyWithin(0, 3, 3 * this.n)
       this.n--
-    } else if (2 * this.n === d.length) {
-      const d2 = new Float64Array(Math.min(2 * CP_MAX, d.length * 2))
+    } else if (3 * this.n === d.length) {
+      const d2 = new Float64Array(Math.min(3 * CP_MAX, d.length * 2))
       d2.set(d)
       this.d = d2
     }
-    this.d[2 * this.n] = cp
-    this.d[2 * this.n + 1] = at
+    this.d[3 * this.n] = cp
+    this.d[3 * this.n + 1] = at
+    this.d[3 * this.n + 2] = first
     this.n++
     return isNew
   }
   has(cp: number): boolean {
     const d = this.d
-    for (let i = this.n - 1; i >= 0; i--) if (d[2 * i] === cp) return true
+    for (let i = this.n - 1; i >= 0; i--) if (d[3 * i] === cp) return true
     return false
   }
-  /** Distinct counterparties seen at or after `since`. */
-  countSince(since: number): number {
+  /** Index of the first counterparty seen at or after `since`. */
+  private firstSince(since: number): number {
     let lo = 0
     let hi = this.n
     const d = this.d
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if (d[2 * mid + 1]! < since) lo = mid + 1
+      if (d[3 * mid + 1]! < since) lo = mid + 1
       else hi = mid
     }
-    return this.n - lo
+    return lo
+  }
+  /** Distinct counterparties seen at or after `since`. */
+  countSince(since: number): number {
+    return this.n - this.firstSince(since)
+  }
+  /** Of those, the ones first seen at or after `since` too (new relationships, not recurring ones). */
+  countNewSince(since: number): number {
+    const d = this.d
+    let c = 0
+    for (let i = this.firstSince(since); i < this.n; i++) if (d[3 * i + 2]! >= since) c++
+    return c
   }
 }
 
@@ -464,6 +484,14 @@ export class EntityState {
     if (dir === 'in') return this.cpIn.countSince(since + 1e-9)
     if (dir === 'out') return this.cpOut.countSince(since + 1e-9)
     return this.cpIn.countSince(since + 1e-9) + this.cpOut.countSince(since + 1e-9)
+  }
+
+  /** Distinct counterparties of the window whose relationship also started in it. */
+  newDistinct(now: number, windowMs: number, dir: Dir): number {
+    const since = now - windowMs + 1e-9
+    if (dir === 'in') return this.cpIn.countNewSince(since)
+    if (dir === 'out') return this.cpOut.countNewSince(since)
+    return this.cpIn.countNewSince(since) + this.cpOut.countNewSince(since)
   }
 
   history(field: HistoryField, now: number, out: boolean, amount: number, cp: number): number | boolean {

@@ -1,4 +1,4 @@
-import { CLASSIC_RANGES, type Range, type SchemeRanges } from './generator-configs.js'
+import { CLASSIC_RANGES, DEFAULT_LOOK_ALIKE_MIX, type Range, type SchemeRanges } from './generator-configs.js'
 import { CASH, currencyProfile, DAY_MS, type MonTxn, type Party, type TxnKind } from './monitoring.js'
 
 /**
@@ -468,16 +468,17 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
       }
       if (c.profile !== 'regular' || c.openedDay >= 0) continue
       const x = r()
-      if (x < 0.015) {
+      const mix = R.lookAlikeMix ?? DEFAULT_LOOK_ALIKE_MIX
+      if (x < mix.landlord) {
         // a landlord: several tenants pay round rents at the start of each month
-        const tenants = Array.from({ length: int(3, 8) }, () => `T${int(0, 1e7)}`)
+        const tenants = Array.from({ length: int(...mix.landlordTenants) }, () => `T${int(0, 1e7)}`)
         const rents = tenants.map(() => Math.round(uni(500, 1600) / 50) * 50)
         for (let day = 0; day < days; day++) {
           if (day % 30 !== 1) continue
           tenants.forEach((t, i) => push(at(day + int(0, 3)), 'transfer', t, c.id, whole(rents[i]!)))
           push(at(day + 4), 'transfer', c.id, `D${int(0, 500)}`, whole(int(2, 6) * 1000))
         }
-      } else if (x < 0.035) {
+      } else if (x < mix.student) {
         // a student: family sends money (some from abroad), spent within days
         for (let day = int(0, 10); day < days; day += int(10, 30)) {
           const a = uni(200, 1500)
@@ -491,7 +492,7 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
           )
           push(at(day + int(0, 2)), 'transfer', c.id, `D${int(0, 500)}`, cents(a * uni(0.5, 0.9)))
         }
-      } else if (x < 0.135) {
+      } else if (x < mix.savings) {
         // savings sweeps to and from the customer's own savings account (round amounts)
         const own = `${c.id}S`
         for (let day = int(0, 29); day < days; day += 30) {
@@ -504,7 +505,7 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
           push(at(d0, 6, 8), 'transfer', `P${int(0, 300)}`, c.id, cents(uni(5000, 12000)))
           push(at(d0, 9, 12), 'transfer', c.id, own, whole(int(4, 10) * 1000))
         }
-      } else if (x < 0.165) {
+      } else if (x < mix.travel) {
         // travel: a burst of card payments and cash withdrawals abroad
         const d0 = int(0, days - 6)
         for (let day = d0; day < d0 + int(2, 6); day++)
@@ -517,7 +518,7 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
               cents(logn(40, 0.9)),
               { dstCountry: pick(FOREIGN) },
             )
-      } else if (x < 0.175) {
+      } else if (x < mix.remittance) {
         // a remittance for a family event to a high-risk country, once
         push(
           at(int(0, days - 1)),
@@ -527,7 +528,7 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
           cents(uni(3000, 9000)),
           { dstCountry: pick(DEFAULT_HIGH_RISK) },
         )
-      } else if (x < 0.178) {
+      } else if (x < mix.property) {
         // a property sale: the proceeds arrive from a notary and leave for the next purchase
         const d0 = int(0, days - 6)
         const a = uni(80_000, 400_000)

@@ -10,6 +10,17 @@ export { generateTransactions, TYPOLOGIES, DEFAULT_HIGH_RISK } from './generator
 export type { GeneratedData, GeneratorOptions, PlantedCase, Typology } from './generator.js'
 export { backtest, Backtester, scoreAlerts } from './backtest.js'
 export type { BacktestReport, RuleSetReport, CaseLabel, LabelScore } from './backtest.js'
+export { MODEL_RULE_ID, withModel } from './decision-model.js'
+export type {
+  DecisionModelPort,
+  DecisionScorer,
+  DecisionScores,
+  ModelSideScores,
+  SideProbability,
+  ScoreExplanation,
+  FeatureContribution,
+  ModelFacts,
+} from './decision-model.js'
 export { createMonitoring, checkTxn, checkLabel, alertPayload } from './monitoring.service.js'
 export type {
   Monitoring,
@@ -30,5 +41,12 @@ export {
 } from './ledger-consumer.js'
 export { scoreCustomers } from './quality.js'
 export type { CustomerScore, TypologyRecall, TypologyPrecision, TypedAlert } from './quality.js'
-export { GENERATOR_CONFIGS, CLASSIC_RANGES, TUNING_RANGES, HOLDOUT_RANGES } from './generator-configs.js'
+export {
+  GENERATOR_CONFIGS,
+  CLASSIC_RANGES,
+  TUNING_RANGES,
+  HOLDOUT_RANGES,
+  HOLDOUT2_RANGES,
+  HOLDOUT3_RANGES,
+} from './generator-configs.js'
 export type { GeneratorConfig, SchemeRanges, Range } from './generator-configs.js'

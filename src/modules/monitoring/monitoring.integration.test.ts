@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import { fixedClock } from '../../shared/clock.js'
-import type { DbHandle } from '../../shared/db/connect.js'
+import { connect, type DbHandle } from '../../shared/db/connect.js'
 import { isAppError } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { createCatalogue, createEventBackbone, createOutbox, ledgerEvents } from '../events/index.js'
@@ -166,6 +166,42 @@ describeEachDb('monitoring service', (target) => {
     })
     expect((await m.evaluate(tenant, probe, { version: v2.version })).decision.outcome).toBe('allow')
   })
+
+  // Two sessions are needed: one holds the lock the loading engine waits on while the other decides.
+  it.skipIf(target.name !== 'postgres')(
+    'a transaction decided cold while the engine loads still counts in later features',
+    async () => {
+      const tenant = freshTenant()
+      await m.saveList(tenant, 'high_risk_countries', [])
+      await m.saveRuleSet(tenant, velocitySet)
+      await m.transition(tenant, 1, 'active')
+      await m.evaluate(tenant, pay(T0, { src: 'acc_c' }))
+      const restarted = createMonitoring({ db: h.db, clock, ids: (p) => newId(p) })
+      const blocker = await connect({ databaseUrl: target.url, poolSize: 1 })
+      try {
+        // the load reads its history, then waits on the alerts table: the cold decision lands after
+        // the history it read, as it did under load in CI
+        const cold = await blocker.db.transaction().execute(async (tx) => {
+          await sql`LOCK TABLE monitoring_alerts IN ACCESS EXCLUSIVE MODE`.execute(tx)
+          const decided = await restarted.evaluate(tenant, pay(T0 + 1000, { src: 'acc_c' }), {
+            budgetMs: 300,
+          })
+          await new Promise((resolve) => setTimeout(resolve, 100))
+          return decided
+        })
+        expect(cold.decision.degraded).toBe(true)
+        const probe = pay(T0 + 2000, { src: 'acc_c' })
+        const dry = await restarted.evaluate(tenant, probe, { dryRun: true })
+        expect(dry.explain!.find((e) => e.ruleId === 'velocity.out_1h')).toMatchObject({
+          fired: true,
+          features: { 'src.out_count_1h': 2 },
+        })
+        expect(dry.decision.outcome).toBe('review')
+      } finally {
+        await blocker.close()
+      }
+    },
+  )
 
   it('keeps lifetime activity beyond the replayed history: after a restart a long-dormant account is dormant, not new', async () => {
     const tenant = freshTenant()

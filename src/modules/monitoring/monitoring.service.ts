@@ -5,6 +5,12 @@ import type { Db } from '../../shared/db/connect.js'
 import type { IdGenerator } from '../../shared/ids.js'
 import type { Outbox } from '../events/index.js'
 import { Backtester, type BacktestReport, type CaseLabel } from './backtest.js'
+import {
+  withModel,
+  type DecisionModelPort,
+  type DecisionScorer,
+  type DecisionScores,
+} from './decision-model.js'
 import { MonitoringEngine, type ExplainEntry, type ShadowResult } from './engine.js'
 import {
   alertNotFound,
@@ -16,6 +22,7 @@ import {
   ruleSetNotFound,
 } from './monitoring.errors.js'
 import { MONITORING_EVENTS } from './monitoring.events.js'
+import { ColdDecisions, type ColdTracker } from './cold-decisions.js'
 import {
   DAY_MS,
   TXN_KINDS,
@@ -62,6 +69,8 @@ export interface MonitoringDeps {
   readonly budgetMs?: number
   /** Evaluates tenant-authored rule sets off the main thread before they are accepted (default: a worker). */
   readonly ruleProbe?: RuleProbe
+  /** The promoted risk model, scored in every decision (decision-model.ts); none when absent. */
+  readonly decisionModel?: DecisionModelPort
 }
 
 export interface EvaluateOptions {
@@ -181,6 +190,8 @@ interface TenantEngine {
   readonly engine: MonitoringEngine
   readonly compiled: Map<number, CompiledRuleSet>
   knownLists: Set<string>
+  /** Which cold-decided transactions the load read from history (see ColdDecisions). */
+  readonly coldRead: ColdTracker
 }
 
 export function createMonitoring(deps: MonitoringDeps): Monitoring {
@@ -188,6 +199,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
   const store = createMonitoringStore(db)
   const historyMs = (deps.historyDays ?? 180) * DAY_MS
   const engines = new Map<string, Promise<TenantEngine>>()
+  const cold = new ColdDecisions()
 
   async function listSnapshot(tenant: string): Promise<Map<string, Set<string>>> {
     const lists = await store.latestLists(tenant)
@@ -212,8 +224,10 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     }
     const now = clock.now().getTime()
     let n = 0
+    const coldRead = cold.tracker(tenant)
     for await (const t of store.transactions(tenant, now - historyMs, Date.UTC(9999, 0, 1))) {
       engine.learn(t)
+      coldRead.saw(t.id)
       n++
     }
     // lifetime activity beyond the replayed window (dormancy longer than the history kept in memory)
@@ -223,7 +237,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       { tenant, replayed: n, entities: engine.store.entityCount },
       'monitoring engine rebuilt',
     )
-    return { engine, compiled, knownLists }
+    return { engine, compiled, knownLists, coldRead }
   }
 
   function engineOf(tenant: string): Promise<TenantEngine> {
@@ -266,8 +280,10 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       alerts: readonly AlertDraft[]
       duplicates: readonly string[]
     }[],
+    model?: { scorer: DecisionScorer; scores: readonly DecisionScores[] },
   ): Promise<AlertRecord[]> {
     return db.transaction().execute(async (tx) => {
+      if (model && model.scores.length > 0) await model.scorer.record(tx, tenant, model.scores)
       await store.insertTransactions(
         tx,
         tenant,
@@ -294,6 +310,50 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       }
       return created
     })
+  }
+
+  /**
+   * The tenant's champion scorer if it is ready within `waitMs`: a model that is still loading, or
+   * failing to, never holds up or breaks a decision (the rules alone decide meanwhile).
+   */
+  async function scorerOf(tenant: string, waitMs: number): Promise<DecisionScorer | undefined> {
+    if (!deps.decisionModel) return undefined
+    let timer: NodeJS.Timeout | undefined
+    try {
+      return await Promise.race([
+        deps.decisionModel.scorer(tenant),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), Math.max(waitMs, 0))
+        }),
+      ])
+    } catch (err) {
+      deps.logger?.warn({ err, tenant }, 'risk model unavailable: the rules decide alone')
+      return undefined
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Runs the engine on one transaction with the champion scoring it, and merges the model's alerts. */
+  function decide(
+    te: TenantEngine,
+    txn: MonTxn,
+    scorer: DecisionScorer | undefined,
+    opts: { explain?: boolean; budgetMs?: number } = {},
+  ) {
+    let scores: DecisionScores | undefined
+    const res = te.engine.process(txn, {
+      ...(opts.explain ? { explain: true } : {}),
+      ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
+      ...(scorer ? { observe: (ctx, t) => (scores = scorer.score(ctx, t)) } : {}),
+    })
+    if (!scorer || !scores) return { res, alerts: res.alerts, duplicates: res.duplicates, scores }
+    const m = withModel(txn, res.alerts, res.duplicates, scores, scorer, {
+      ruleSetVersion: te.engine.active?.version ?? 0,
+      parties: te.engine.parties,
+      claim: (ruleId, subject, at) => te.engine.claimAlert(ruleId, subject, at),
+    })
+    return { res, alerts: m.alerts, duplicates: [...res.duplicates, ...m.duplicates], scores }
   }
 
   let ownProbe: RuleProbe | undefined
@@ -431,9 +491,22 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           elapsedMs: performance.now() - started,
         }
         if (!opts.dryRun && opts.version === undefined) {
-          await db
-            .transaction()
-            .execute((tx) => store.insertTransactions(tx, tenant, [txn], [{ outcome, score: 0 }]))
+          cold.register(tenant, txn)
+          let stored = false
+          try {
+            const fresh = await db
+              .transaction()
+              .execute((tx) => store.insertTransactions(tx, tenant, [txn], [{ outcome, score: 0 }]))
+            stored = fresh.has(txn.id)
+          } finally {
+            // chained before this call returns, so a later evaluate sees the engine only after it
+            loading.then(
+              (te) => {
+                if (cold.settle(tenant, txn.id, stored, te.coldRead)) te.engine.learn(txn)
+              },
+              () => cold.settle(tenant, txn.id, false),
+            )
+          }
         }
         return { decision, alerts: [], shadow: [], replayed: false, ruleSetVersion: null }
       }
@@ -473,13 +546,14 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           ruleSetVersion: engine.active?.version ?? null,
         }
       }
-      const res = engine.process(txn, {
-        ...(opts.explain ? { explain: true } : {}),
-        ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
-      })
-      const alerts = await persist(tenant, [
-        { txn, decision: res.decision, alerts: res.alerts, duplicates: res.duplicates },
-      ])
+      const scorer = await scorerOf(tenant, budget - (performance.now() - started))
+      const d = decide(te, txn, scorer, opts)
+      const res = d.res
+      const alerts = await persist(
+        tenant,
+        [{ txn, decision: res.decision, alerts: d.alerts, duplicates: d.duplicates }],
+        scorer && d.scores ? { scorer, scores: [d.scores] } : undefined,
+      )
       return {
         decision: res.decision,
         alerts,
@@ -493,6 +567,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     async ingest(tenant, txns) {
       for (const t of txns) checkTxn(t)
       const te = await engineOf(tenant)
+      // the asynchronous path waits for the model to load: no budget to keep here
+      const scorer = await scorerOf(tenant, 60_000)
       const sorted = [...txns].sort((a, b) => a.at - b.at)
       let replayed = 0
       let alerts = 0
@@ -503,16 +579,18 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
           WHERE tenant_id = ${tenant} AND txn_id = ANY(${chunk.map((t) => t.id)}::text[])`.execute(db)
         const known = new Set(seen.rows.map((r) => r.txn_id))
         const items = []
+        const scores: DecisionScores[] = []
         for (const t of chunk) {
           if (known.has(t.id)) {
             replayed++
             continue
           }
           known.add(t.id)
-          const res = te.engine.process(t)
-          items.push({ txn: t, decision: res.decision, alerts: res.alerts, duplicates: res.duplicates })
+          const d = decide(te, t, scorer)
+          if (d.scores) scores.push(d.scores)
+          items.push({ txn: t, decision: d.res.decision, alerts: d.alerts, duplicates: d.duplicates })
         }
-        alerts += (await persist(tenant, items)).length
+        alerts += (await persist(tenant, items, scorer ? { scorer, scores } : undefined)).length
       }
       return { evaluated: txns.length - replayed, replayed, alerts }
     },

@@ -366,7 +366,13 @@ export function createMonitoringStore(db: Db) {
     },
 
     /** An account's transactions (as payer or payee) in [from, to], oldest first (cases' SAR facts). */
-    async accountTransactions(tenant: string, account: string, from: Date, to: Date, limit: number): Promise<MonTxn[]> {
+    async accountTransactions(
+      tenant: string,
+      account: string,
+      from: Date,
+      to: Date,
+      limit: number,
+    ): Promise<MonTxn[]> {
       const r = await sql<TxnRow>`
         SELECT txn_id, at, amount, currency, kind, src, dst, src_country, dst_country, src_customer, dst_customer,
                device, card, address

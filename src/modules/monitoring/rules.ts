@@ -111,18 +111,21 @@ export class EntityView {
     }
   }
 
-  /** metric: 0 count, 1 sum, 2 max, 3 round count, 4 avg, 5 distinct counterparties. */
+  /** metric: 0 count, 1 sum, 2 max, 3 round count, 4 avg, 5 distinct counterparties, 6 new ones. */
   win(di: number, wi: number, metric: number): number {
     if (metric < 4) return this.aggregate(di, wi, metric)
     if (metric === 4) {
       const c = this.aggregate(di, wi, 0)
       return c === 0 ? 0 : this.aggregate(di, wi, 1) / c
     }
-    return this.state ? this.state.distinct(this.now, WINDOW_MS[wi]!, DIRS[di]!) : 0
+    if (!this.state) return 0
+    return metric === 5
+      ? this.state.distinct(this.now, WINDOW_MS[wi]!, DIRS[di]!)
+      : this.state.newDistinct(this.now, WINDOW_MS[wi]!, DIRS[di]!)
   }
 }
 
-const METRIC_CODE = { count: 0, sum: 1, max: 2, round_count: 3, avg: 4, distinct: 5 } as const
+const METRIC_CODE = { count: 0, sum: 1, max: 2, round_count: 3, avg: 4, distinct: 5, new_distinct: 6 } as const
 
 const entityFieldTypes: Record<string, string> = {}
 for (const [name, spec] of ENTITY_FEATURES) {
@@ -473,9 +476,7 @@ export function compileInternal(
     if (regexProblem) return
     // evaluation runs the source with `matches` replaced by the RE2 function
     const rewritten = rewriteMatches(rule.when, parsed.ast)
-    const cel = rewritten
-      ? (env.parse(rewritten) as unknown as CompiledFn & { ast: unknown })
-      : parsed
+    const cel = rewritten ? (env.parse(rewritten) as unknown as CompiledFn & { ast: unknown }) : parsed
     const fn = parsed
     const features = new Set<string>()
     const lists = new Set<string>()

@@ -38,12 +38,18 @@ export interface TypologyParams {
   readonly roundPriorCount: number
   readonly dormantDays: number
   readonly dormantMinAmount: number
-  readonly highRiskMinAmount: number
+  /** Outgoing: share of the currency's reporting threshold (a one-off family remittance stays below it). */
+  readonly highRiskOutShare: number
   readonly highRiskInMinAmount: number
   readonly velocityPayees: number
   readonly muleMaxAgeDays: number
   readonly muleSenders: number
+  /** Received in 7 days beyond the single largest inflow (several senders' money, not one salary). */
   readonly muleMinSum: number
+  /** Days an account must have been watched before a sender can be called new (cold start: every counterparty looks new). */
+  readonly fanInMinObservedDays: number
+  /** Smallest share of the week's inflow one onward payment must carry (gathered money may leave in several). */
+  readonly fanInMinPaymentShare: number
   readonly segments: Readonly<Record<Segment, SegmentParams>>
 }
 
@@ -56,16 +62,18 @@ export const DEFAULT_PARAMS: TypologyParams = {
   roundPriorCount: 2,
   dormantDays: 45,
   dormantMinAmount: 200_000,
-  highRiskMinAmount: 700_000,
+  highRiskOutShare: 1,
   highRiskInMinAmount: 250_000,
   velocityPayees: 6,
   muleMaxAgeDays: 60,
   muleSenders: 3,
-  muleMinSum: 100_000,
+  muleMinSum: 50_000,
+  fanInMinObservedDays: 14,
+  fanInMinPaymentShare: 0.08,
   segments: {
     individual: {
       structuringBand: 0.5,
-      fanInSenders: 4,
+      fanInSenders: 3,
       fanInMinSum: 300_000,
       fanOutRecipients: 4,
       fanOutMinSum: 800_000,
@@ -120,11 +128,12 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       id: sid('fan_in.many_senders', seg),
       typology: 'fan_in',
       subject: 'src',
-      description: `${who} account moving on most of what many senders paid it within 7 days (over any rail, in one or several payments).`,
+      description: `${who} account moving on most of what many NEW senders paid it within 7 days (over any rail, in one or several payments); senders who already paid it before the week (tenants, payroll, regular clients) are an established relationship, not gathering.`,
       when: `!txn.same_owner && src_party.segment == "${seg}"
-        && src.in_distinct_7d >= ${d(s.fanInSenders)} && src.in_sum_7d >= ${d(s.fanInMinSum)}
-        && txn.kind != "card" && double(txn.amount) >= 0.15 * src.in_sum_7d
-        && src.out_sum_7d + double(txn.amount) >= 0.7 * src.in_sum_7d && src.new_counterparty`,
+        && src.in_new_distinct_7d >= ${d(s.fanInSenders)} && src.in_sum_7d >= ${d(s.fanInMinSum)}
+        && txn.kind != "card" && double(txn.amount) >= ${d(p.fanInMinPaymentShare)} * src.in_sum_7d
+        && src.out_sum_7d + double(txn.amount) >= 0.7 * src.in_sum_7d && src.new_counterparty
+        && src.age_days >= ${d(p.fanInMinObservedDays)}`,
       outcome: 'review',
       score: 35,
       reason: 'Funds gathered from many senders and moved on',
@@ -218,8 +227,9 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       id: 'high_risk.jurisdiction_out',
       typology: 'high_risk_jurisdiction',
       subject: 'src',
-      description: 'A sizeable payment to a high-risk country.',
-      when: `in_list("high_risk_countries", txn.dst_country) && txn.amount >= ${p.highRiskMinAmount}`,
+      description:
+        "A payment to a high-risk country at or above a share of the currency's reporting threshold (a family remittance stays below it).",
+      when: `in_list("high_risk_countries", txn.dst_country) && double(txn.amount) >= ${d(p.highRiskOutShare)} * txn.report_threshold`,
       outcome: 'review',
       score: 30,
       reason: 'Sizeable payment to a high-risk jurisdiction',
@@ -240,7 +250,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       subject: 'dst',
       description: 'A recently opened account receiving from several distinct senders.',
       when: `!txn.same_owner && dst_party.known && dst_party.segment != "merchant" && dst_party.age_days < ${d(p.muleMaxAgeDays)}
-        && dst.in_distinct_7d >= ${d(p.muleSenders)} && dst.in_sum_7d >= ${d(p.muleMinSum)}`,
+        && dst.in_distinct_7d >= ${d(p.muleSenders)} && dst.in_sum_7d - dst.in_max_7d >= ${d(p.muleMinSum)}`,
       outcome: 'review',
       score: 40,
       reason: 'New account collecting funds from several senders (possible money mule)',
@@ -251,7 +261,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       subject: 'src',
       description: 'A recently opened account sending on what it just received from several senders.',
       when: `!txn.same_owner && src_party.known && src_party.segment != "merchant" && src_party.age_days < ${d(p.muleMaxAgeDays)}
-        && src.in_distinct_7d >= ${d(p.muleSenders)} && src.in_sum_7d >= ${d(p.muleMinSum)}
+        && src.in_distinct_7d >= ${d(p.muleSenders)} && src.in_sum_7d - src.in_max_7d >= ${d(p.muleMinSum)}
         && src.out_sum_7d + double(txn.amount) >= 0.5 * src.in_sum_7d`,
       outcome: 'review',
       score: 40,

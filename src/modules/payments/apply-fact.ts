@@ -19,7 +19,7 @@ import {
   type Plan,
 } from './payments.js'
 import { toJson } from './core/idempotency.js'
-import type { Dispute, Refund } from './payments.store.js'
+import { transitionOf, type Dispute, type Refund } from './payments.store.js'
 import type { PaymentsContext, Tx } from './core/context.js'
 
 export type FactOutcome = 'applied' | 'duplicate' | 'ignored'
@@ -89,6 +89,18 @@ export interface FactItem {
   readonly ctx?: FactContext
   readonly patch?: FactPatch
   readonly key?: string
+  /** What `key` answers when it is not the resulting payment (a refund's request answers the refund). */
+  readonly response?: object
+}
+
+/** Rows a caller settles together with the facts, in the same statement (a booking's refund answers). */
+export interface BookedWith {
+  /** Rows changed without a fact (an operation marked in flight), written with the others. */
+  readonly payments?: readonly Payment[]
+  readonly refunds?: readonly (Refund & { tenantId: string })[]
+  /** Refunds reserved by the facts (pending, before their gateway call). */
+  readonly newRefunds?: readonly (Refund & { tenantId: string })[]
+  readonly answers?: readonly { tenantId: string; key: string; response: unknown }[]
 }
 
 export type FactResult =
@@ -118,16 +130,16 @@ export async function applyFact(
 
 /**
  * The writer itself, for one fact or many (each on its own payment, all locked by the caller): one
- * ledger call per tenant and step round, one statement each for the payment rows, the reconciliation
- * facts, the events and the idempotency answers. The shared account rows are locked by the ledger
- * call, so everything that does not need the ledger's answer is written before it: the locks are held
- * for the fewest round trips. A fact plan() refuses is that item's error; a ledger refusal throws
+ * ledger call per tenant (a hold and its post included), then one statement for the payment rows, the reconciliation
+ * facts, the outbox events and transitions, the idempotency answers (and the caller's `also`). The shared account rows
+ * are locked by the ledger call and held to commit, so after it there is that one statement only. A fact plan() refuses is that item's error; a ledger refusal throws
  * (the caller's transaction rolls back; a batch is then retried one item at a time).
  */
 export async function applyFacts(
   c: PaymentsContext,
   tx: Tx,
   items: readonly FactItem[],
+  also: BookedWith = {},
 ): Promise<FactResult[]> {
   const { deps, store, now } = c
   const results: FactResult[] = new Array<FactResult>(items.length)
@@ -155,7 +167,7 @@ export async function applyFacts(
       next: { ...item.p, ...planned.next, ...patch, updatedAt: now() },
     })
   })
-  // Before the ledger call: audit entries and events (they do not need its answer).
+  // Before the ledger call: audit entries (they do not need its answer).
   if (deps.audit && applied.length > 0) {
     const audit = deps.audit
     // One statement for the whole batch: a round of 500 webhook captures is one insert, not 500.
@@ -169,32 +181,58 @@ export async function applyFacts(
       ),
     )
   }
-  if (deps.outbox) {
-    const events = applied.flatMap((a) =>
-      a.plan.events.map((e) => ({
-        tenantId: a.item.p.tenantId,
-        topic: EVENT_TOPIC[e],
-        key: a.item.p.id,
-        payload: eventPayload(e, a.next, a.next.gateway, a.item.ctx ?? {}),
-      })),
-    )
-    if (events.length > 0) await deps.outbox.enqueue(tx, events)
-  }
+  const events = applied.flatMap((a) =>
+    a.plan.events.map((e) => ({
+      tenantId: a.item.p.tenantId,
+      topic: EVENT_TOPIC[e],
+      key: a.item.p.id,
+      payload: eventPayload(e, a.next, a.next.gateway, a.item.ctx ?? {}),
+    })),
+  )
+  // Validated now (a bad payload fails before the ledger is asked), written in the last statement.
+  const eventsInsert = deps.outbox && events.length > 0 ? await deps.outbox.insertOf(tx, events) : undefined
   const facts = await postLedgerSteps(c, tx, applied, items.length === 1)
   for (const a of applied) results[a.index] = { ok: true, outcome: 'applied', payment: a.next }
-  await store.updatePayments(tx, [...touched, ...applied.map((a) => a.next)])
-  for (const [tenant, list] of groupBy(facts, (f) => f.tenantId)) await store.insertFacts(tx, tenant, list)
   const answers = items.flatMap((item, i) => {
     const r = results[i]!
-    return item.key && r.ok ? [{ tenantId: item.p.tenantId, key: item.key, response: toJson(r.payment) }] : []
+    return item.key && r.ok
+      ? [{ tenantId: item.p.tenantId, key: item.key, response: toJson(item.response ?? r.payment) }]
+      : []
   })
-  await store.completeKeys(tx, answers)
+  // The events, kept with the payment (the outbox forgets them after its retention).
+  const transitions = applied.flatMap((a) =>
+    a.plan.events.map((e) =>
+      transitionOf(
+        a.item.p.tenantId,
+        a.item.p.id,
+        EVENT_TOPIC[e],
+        eventPayload(e, a.next, a.next.gateway, a.item.ctx ?? {}),
+        a.next.updatedAt,
+      ),
+    ),
+  )
+  // One statement for the rows, the reconciliation facts, the events and transitions, the refunds and the answers:
+  // the ledger call above holds the merchant's account rows until commit, so each round trip here is
+  // one every other batch waits for, and one statement costs one round trip however much it writes.
+  await store.writeBooked(tx, {
+    payments: [...(also.payments ?? []), ...touched, ...applied.map((a) => a.next)],
+    facts,
+    answers: [...answers, ...(also.answers ?? [])],
+    transitions,
+    refunds: also.refunds ?? [],
+    newRefunds: also.newRefunds ?? [],
+    ...(eventsInsert ? { events: eventsInsert } : {}),
+  })
   return results
 }
 
 type BookedFact = LedgerFact & { id: string; tenantId: string }
 
-/** Posts the ledger steps of every applied fact: holds first (posts name their id), then the rest. */
+/**
+ * Posts the ledger steps of every applied fact in one ledger call per tenant, each fact's steps in
+ * order. A post of a hold made in the same call names it by position (its id is made by the ledger),
+ * so an automatic capture's hold and post are one call, not a round of holds and then the rest.
+ */
 async function postLedgerSteps(
   c: PaymentsContext,
   tx: Tx,
@@ -203,36 +241,38 @@ async function postLedgerSteps(
 ): Promise<BookedFact[]> {
   const { deps, now } = c
   const facts: BookedFact[] = []
-  for (const round of ['hold', 'rest'] as const) {
-    const work = applied.flatMap((a) =>
-      a.plan.ledger
-        .filter((step) => (step.kind === 'hold') === (round === 'hold'))
-        .map((step) => ({ a, step, mapped: mapStep(step, stepContext(a, step)) })),
+  const work = applied.flatMap((a) => a.plan.ledger.map((step) => ({ a, step })))
+  for (const [tenant, list] of groupBy(work, (w) => w.a.item.p.tenantId)) {
+    const holdAt = new Map<Planned, number>()
+    const mapped = list.map(({ a, step }, i) => {
+      if (step.kind === 'hold') holdAt.set(a, i)
+      const held = holdAt.get(a)
+      const hold = held === undefined ? {} : { holdTransactionId: { item: held } }
+      return mapStep(step, { ...stepContext(a, step), ...hold })
+    })
+    // One payment's steps are all-or-nothing; in a batch any refusal aborts the whole transaction.
+    const results = await deps.ledger.execute(
+      tenant,
+      mapped.map((m) => m.command),
+      { tx, atomic: single },
     )
-    for (const [tenant, list] of groupBy(work, (w) => w.a.item.p.tenantId)) {
-      // One payment's steps are all-or-nothing; in a batch any refusal aborts the whole transaction.
-      const results = await deps.ledger.execute(
-        tenant,
-        list.map((w) => w.mapped.command),
-        { tx, atomic: single },
-      )
-      list.forEach(({ a, step, mapped }, i) => {
-        const result = results[i]
-        if (!result?.ok)
-          throw ledgerRejected(
-            `The ledger refused the ${step.kind} of ${a.item.p.id}: ${result ? result.message : 'no result'}`,
-          )
-        if (step.kind === 'hold') a.next = { ...a.next, holdTransactionId: result.transactionId }
-        if (mapped.fact)
-          facts.push({
-            ...mapped.fact,
-            id: deps.ids('plf'),
-            tenantId: tenant,
-            ledgerTransactionId: result.transactionId,
-            at: now(),
-          })
-      })
-    }
+    list.forEach(({ a, step }, i) => {
+      const result = results[i]
+      if (!result?.ok)
+        throw ledgerRejected(
+          `The ledger refused the ${step.kind} of ${a.item.p.id}: ${result ? result.message : 'no result'}`,
+        )
+      if (step.kind === 'hold') a.next = { ...a.next, holdTransactionId: result.transactionId }
+      const fact = mapped[i]!.fact
+      if (fact)
+        facts.push({
+          ...fact,
+          id: deps.ids('plf'),
+          tenantId: tenant,
+          ledgerTransactionId: result.transactionId,
+          at: now(),
+        })
+    })
   }
   return facts
 }

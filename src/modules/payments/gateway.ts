@@ -127,7 +127,24 @@ export type GatewayEventType =
   | 'dispute.lost'
   | 'payout.paid'
   | 'payout.failed'
+  /** A saved payment method changed at the gateway (card updater: new expiry, replaced card). */
+  | 'payment_method.updated'
   | 'ignored'
+
+/**
+ * What a card-updater event says about a saved method: only the vault token and display data (the
+ * gateway keeps the card). `ref` is the token the method was saved under (to find it again); `token`
+ * is the token to charge from now on when the gateway replaced it (Stripe keeps the same id).
+ */
+export interface GatewayMethodUpdate {
+  readonly ref: string
+  readonly token?: string
+  readonly customerRef?: string
+  readonly brand?: string
+  readonly last4?: string
+  readonly expMonth?: number
+  readonly expYear?: number
+}
 
 export interface GatewayEvent {
   /** Vendor's event id (Stripe evt_…, Braintree: kind + subject id + timestamp); the inbox is unique on it. */
@@ -151,6 +168,8 @@ export interface GatewayEvent {
   readonly amount?: bigint
   readonly currency?: string
   readonly fee?: bigint
+  /** payment_method.updated: the saved method's new token / display data. */
+  readonly method?: GatewayMethodUpdate
   readonly occurredAt: Date
 }
 

@@ -15,12 +15,15 @@ export type {
   PayoutInput,
   WriteOptions,
   PaymentFilter,
+  PaymentSort,
 } from './ports.js'
+export { PAYMENT_SORTS } from './ports.js'
 export { PAYMENT_ERRORS, paymentError } from './payments.errors.js'
 export type { PaymentErrorCode } from './payments.errors.js'
 export type { Payment, PaymentStatus, CaptureMethod, Fact, PaymentState } from './payments.js'
 export { PAYMENT_STATUSES, amountCapturable, amountRefundable, plan, factOf } from './payments.js'
 export type { Refund, Dispute, Payout } from './payments.store.js'
+export { TRANSITION_FIELDS as PAYMENT_TRANSITION_FIELDS } from './payments.store.js'
 export { paymentsMigrations } from './payments.migrations.js'
 export { PAYMENT_EVENTS, paymentEvents } from './payments.events.js'
 export { chartOfAccounts } from './ledger-mapping.js'
@@ -46,6 +49,7 @@ export type {
   WebhookInbox,
   WebhookInboxDeps,
   WebhookPaymentsPort,
+  WebhookMethodsPort,
   WebhookVerifier,
   ReceiveResult,
   RoundResult,

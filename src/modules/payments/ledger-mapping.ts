@@ -71,7 +71,8 @@ export interface StepContext {
   /** The payment's gateway ref; for refunds and disputes the refund's or dispute's ref. */
   readonly gatewayRef: string
   readonly currency: string
-  readonly holdTransactionId: string | null
+  /** The payment's hold: its id, or its position among the commands of the same ledger call. */
+  readonly holdTransactionId: string | { readonly item: number } | null
   readonly chart: ChartOfAccounts
   /** Makes ledger idempotency keys unique per fact (refund id, dispute id…). */
   readonly factKey: string
@@ -111,7 +112,7 @@ export function mapStep(step: LedgerStep, ctx: StepContext): MappedStep {
     metadata: metadata(kind),
     idempotencyKey: `pay:${ctx.paymentId}:${kind}:${ctx.factKey}`,
   })
-  const hold = (): string => {
+  const hold = (): string | { readonly item: number } => {
     if (!ctx.holdTransactionId) throw new Error(`payment ${ctx.paymentId} has no ledger hold`)
     return ctx.holdTransactionId
   }

@@ -40,6 +40,7 @@ export const PAYMENT_ERRORS = {
   ],
   INVALID_REASON: ['invalid', 'reason is at most 500 characters.'],
   INVALID_LIMIT: ['invalid', 'limit must be from 1 to 1000.'],
+  INVALID_SORT: ['invalid', 'sort must be created, amount or status.'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>
 
 export type PaymentErrorCode = keyof typeof PAYMENT_ERRORS

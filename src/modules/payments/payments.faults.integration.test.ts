@@ -3,9 +3,10 @@
  * Idempotency-Keys, a booking that fails after the gateway acted, a webhook racing our own call, a
  * process that dies with a refund in flight. Each test fails on the code before issue 15's fixes.
  */
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb, testDbTargets } from '../../../test/support/db.js'
-import { paymentsHarness, type PaymentsHarness } from '../../../test/support/payments.js'
+import { harnessDyingDuring, paymentsHarness, type PaymentsHarness } from '../../../test/support/payments.js'
 import { fixedClock, type FixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { AppError, isAppError } from '../../shared/errors.js'
@@ -291,6 +292,94 @@ describeEachDb('payments under injected faults', (target) => {
       t.payments.commands.capture(tenant, p.id, undefined, { idempotencyKey: 'cap' }),
     )
     expect(again).toMatchObject({ id: p.id, status: 'succeeded', amountCaptured: 700n })
+    await t.close()
+  })
+})
+
+/**
+ * Creates share their opening transaction (core/opener.ts): the key's claim, bound to the payment,
+ * the payment already processing with its gateway named, and its `created` event commit together,
+ * before the gateway call; the answer, the ledger postings and the key's answer commit together after.
+ */
+describeEachDb('creates opened together', (target) => {
+  let h: DbHandle
+  beforeAll(async () => {
+    h = await openTestDb(target)
+  }, 180_000)
+  afterAll(async () => {
+    await h.close()
+  })
+  const card = { amount: 1_500n, currency: 'USD', paymentMethod: 'pm_card_visa' } as const
+  const paymentsOf = async (tenant: string) =>
+    (
+      await sql<{ payment_id: string; status: string }>`SELECT payment_id, status FROM payments
+        WHERE tenant_id = ${tenant}`.execute(h.db)
+    ).rows
+
+  it('concurrent creates with one key make one payment: the others replay it once it is answered', async () => {
+    const t = paymentsHarness(h, fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const tenant = freshTenant()
+    const all = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        withClientRetries(() => t.payments.commands.create(tenant, card, { idempotencyKey: 'same' })),
+      ),
+    )
+    expect(new Set(all.map((p) => p.id)).size).toBe(1)
+    expect(all.every((p) => p.status === 'succeeded')).toBe(true)
+    expect(await paymentsOf(tenant)).toHaveLength(1)
+    await expect(
+      t.payments.commands.create(tenant, { ...card, amount: 1_600n }, { idempotencyKey: 'same' }),
+    ).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' })
+    expect(await paymentsOf(tenant)).toHaveLength(1)
+    await t.close()
+  })
+
+  it('many creates of one merchant at once: each its own payment, key answer and ledger postings', async () => {
+    const t = paymentsHarness(h, fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const tenant = freshTenant()
+    const n = 40
+    const made = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        t.payments.commands.create(tenant, { ...card, amount: BigInt(100 + i) }, { idempotencyKey: `k${i}` }),
+      ),
+    )
+    expect(new Set(made.map((p) => p.id)).size).toBe(n)
+    made.forEach((p, i) => expect(p).toMatchObject({ status: 'succeeded', amountCaptured: BigInt(100 + i) }))
+    const replays = await Promise.all(
+      made.map((_, i) =>
+        t.payments.commands.create(tenant, { ...card, amount: BigInt(100 + i) }, { idempotencyKey: `k${i}` }),
+      ),
+    )
+    expect(replays.map((p) => p.id)).toEqual(made.map((p) => p.id))
+    const keys = await sql<{ idem_key: string; resource_id: string }>`SELECT idem_key, resource_id
+      FROM payment_idempotency WHERE tenant_id = ${tenant} AND response IS NOT NULL`.execute(h.db)
+    expect(new Map(keys.rows.map((k) => [k.idem_key, k.resource_id]))).toEqual(
+      new Map(made.map((p, i) => [`k${i}`, p.id])),
+    )
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+
+  it('a create whose process died during the gateway call is processing with its gateway; the retry resumes it', async () => {
+    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+    // The gateway authorises and captures, then the call never returns (the process died).
+    const t = harnessDyingDuring(h, clock, 'authorize')
+    const tenant = freshTenant()
+    void t.payments.commands.create(tenant, card, { idempotencyKey: 'died' })
+    await vi.waitFor(async () => expect(await paymentsOf(tenant)).toHaveLength(1))
+    const [row] = await paymentsOf(tenant)
+    expect(row!.status).toBe('processing')
+    expect(await t.payments.queries.get(tenant, row!.payment_id)).toMatchObject({ gateway: 'sandbox' })
+    // Within the takeover window the key is in progress; after it, the retry asks the gateway.
+    await expect(t.payments.commands.create(tenant, card, { idempotencyKey: 'died' })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_IN_PROGRESS',
+    })
+    t.revive()
+    clock.advance(120_000)
+    const resumed = await t.payments.commands.create(tenant, card, { idempotencyKey: 'died' })
+    expect(resumed).toMatchObject({ id: row!.payment_id, status: 'succeeded', amountCaptured: 1_500n })
+    expect(await paymentsOf(tenant)).toHaveLength(1)
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
     await t.close()
   })
 })

@@ -162,9 +162,38 @@ const refundSweep: Migration = {
   },
 }
 
+// Sorting a payments list by amount (GET /v1/payments?sort=amount): keyset pages on (amount, id) read
+// one index range per page instead of sorting the tenant's payments. Status has payments_by_status.
+const amountOrder: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [`CREATE INDEX payments_by_amount ON payments (tenant_id, amount, payment_id)`])
+  },
+}
+
+// What happened to each payment, kept as long as the payment: the outbox holds its events for 7 days
+// only, and the console's timeline must still show the state changes of a payment older than that.
+// One row per payment event, written with the event in the transition's transaction.
+const transitions: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE payment_transitions (
+        tenant_id  text NOT NULL,
+        payment_id text NOT NULL,
+        seq        bigint GENERATED ALWAYS AS IDENTITY,
+        topic      text NOT NULL,
+        details    jsonb NOT NULL,
+        at         timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, payment_id, seq)
+      )`,
+    ])
+  },
+}
+
 export const paymentsMigrations: NamedMigrations = {
   '0500_payments_core': core,
   '0501_payments_idempotency_resource': idempotencyResource,
   '0502_payments_fee_and_fixed_terms': feeAndFixedAmount,
   '0503_payments_refund_sweep': refundSweep,
+  '0504_payments_amount_order': amountOrder,
+  '0505_payments_transitions': transitions,
 }

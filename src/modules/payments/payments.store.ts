@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import type { Database } from '../../shared/db/schema.js'
 import type { LedgerFact } from './gateway.js'
@@ -48,6 +48,42 @@ export interface RoutingRuleRow {
   readonly createdAt: Date
 }
 
+/** One payment event as the payment's own history keeps it (the timeline's state changes). */
+export interface TransitionRow {
+  readonly tenantId: string
+  readonly paymentId: string
+  readonly topic: string
+  /** The event's facts a person reads: status, amounts, refund / dispute ids, decline code. */
+  readonly details: Readonly<Record<string, string>>
+  readonly at: Date
+}
+
+/** The fields of a payment event's payload kept in its transition row (no customer or references). */
+export const TRANSITION_FIELDS = [
+  'status',
+  'amount',
+  'amountCaptured',
+  'amountRefunded',
+  'refundId',
+  'disputeId',
+  'declineCode',
+] as const
+
+export function transitionOf(
+  tenantId: string,
+  paymentId: string,
+  topic: string,
+  payload: Record<string, unknown>,
+  at: Date,
+): TransitionRow {
+  const details: Record<string, string> = {}
+  for (const k of TRANSITION_FIELDS) {
+    const v = payload[k]
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') details[k] = v.toString()
+  }
+  return { tenantId, paymentId, topic, details, at }
+}
+
 export interface PaymentFilters {
   readonly status?: PaymentStatus
   readonly customer?: string
@@ -55,6 +91,8 @@ export interface PaymentFilters {
   readonly after?: string
   readonly limit: number
   readonly newestFirst?: boolean
+  /** The column ordered by before the id ('created' is the id alone). */
+  readonly sort?: 'created' | 'amount' | 'status'
 }
 
 interface PaymentRow {
@@ -183,6 +221,26 @@ export function createPaymentsStore(db: Db) {
           ${card.brand ?? null}, ${card.country ?? null}, ${p.createdAt}, ${p.updatedAt})`.execute(tx)
     },
 
+    /**
+     * Many new payments in one statement, each as it leaves the opening transaction (core/opener.ts):
+     * status, gateway and first attempt included, so no UPDATE follows the INSERT.
+     */
+    /** New payments with their first transitions (the opener's batch), in one statement. */
+    async insertOpened(
+      tx: Exec,
+      rows: readonly OpenedRow[],
+      transitions: readonly TransitionRow[] = [],
+      events?: RawBuilder<unknown>,
+    ): Promise<void> {
+      if (rows.length === 0) return
+      const parts = [
+        openedInsert(rows),
+        ...(transitions.length > 0 ? [transitionsInsert(transitions)] : []),
+        ...(events ? [events] : []),
+      ]
+      await inOneStatement(parts).execute(tx)
+    },
+
     async getPayment(ex: Exec, tenant: string, id: string, lock = false): Promise<Payment | undefined> {
       const r = await sql<PaymentRow>`SELECT ${PAYMENT_COLUMNS} FROM payments
         WHERE tenant_id = ${tenant} AND payment_id = ${id} ${lock ? sql`FOR UPDATE` : sql``}`.execute(ex)
@@ -228,26 +286,28 @@ export function createPaymentsStore(db: Db) {
     },
 
     /**
-     * For each event, the tenant's payment it is about: by our payment id when that payment exists,
-     * else by the gateway's reference (the single-event lookup of applyGatewayEvent, for a whole round).
+     * For each event of a round, the tenant's payment it is about — by our payment id when that
+     * payment exists, else by the gateway's reference (applyGatewayEvent's lookup, for a whole round)
+     * — locked in key order (no deadlock), in one statement; undefined where none. A payment named by several events is locked once and returned for each.
      */
-    async paymentIdsOfEvents(
-      ex: Exec,
+    async lockPaymentsOfEvents(
+      tx: Exec,
       items: readonly { tenantId: string; gateway: string; paymentId?: string; ref?: string }[],
-    ): Promise<(string | undefined)[]> {
+    ): Promise<(Payment | undefined)[]> {
       if (items.length === 0) return []
-      const r = await sql<{ i: string | number; payment_id: string | null }>`
-        SELECT x.i, coalesce(by_id.payment_id, by_ref.payment_id) AS payment_id
+      const r = await sql<PaymentRow & { i: string | number }>`
+        SELECT x.i, ${PAYMENT_COLUMNS}
         FROM unnest(${items.map((x) => x.tenantId)}::text[], ${items.map((x) => x.gateway)}::text[],
                     ${items.map((x) => x.paymentId ?? null)}::text[], ${items.map((x) => x.ref ?? null)}::text[])
              WITH ORDINALITY AS x(t, g, pid, ref, i)
-        LEFT JOIN payments by_id ON by_id.tenant_id = x.t AND by_id.payment_id = x.pid
-        LEFT JOIN LATERAL (SELECT payment_id FROM payments
-                           WHERE gateway = x.g AND gateway_ref = x.ref AND tenant_id = x.t LIMIT 1) by_ref ON true`.execute(
-        ex,
-      )
-      const out = new Array<string | undefined>(items.length).fill(undefined)
-      for (const row of r.rows) out[Number(row.i) - 1] = row.payment_id ?? undefined
+        JOIN LATERAL (SELECT coalesce(
+               (SELECT payment_id FROM payments WHERE tenant_id = x.t AND payment_id = x.pid),
+               (SELECT payment_id FROM payments
+                WHERE gateway = x.g AND gateway_ref = x.ref AND tenant_id = x.t LIMIT 1)) AS found) l ON true
+        JOIN payments ON payments.tenant_id = x.t AND payments.payment_id = l.found
+        ORDER BY payments.tenant_id, payments.payment_id FOR UPDATE OF payments`.execute(tx)
+      const out = new Array<Payment | undefined>(items.length).fill(undefined)
+      for (const row of r.rows) out[Number(row.i) - 1] = toPayment(row)
       return out
     },
 
@@ -274,27 +334,39 @@ export function createPaymentsStore(db: Db) {
     async updatePayments(tx: Exec, ps: readonly Payment[]): Promise<void> {
       if (ps.length === 1) return this.updatePayment(tx, ps[0]!)
       if (ps.length === 0) return
-      const col = <T>(f: (p: Payment) => T) => ps.map(f)
-      const big = (f: (p: Payment) => bigint) => ps.map((p) => f(p).toString())
-      await sql`UPDATE payments AS p SET status = x.status, gateway = x.gateway, gateway_ref = x.gateway_ref,
-          decline_code = x.decline_code, next_action = x.next_action::jsonb,
-          amount_authorized = x.amount_authorized::bigint, amount_captured = x.amount_captured::bigint,
-          amount_refunded = x.amount_refunded::bigint, amount_refund_pending = x.amount_refund_pending::bigint,
-          amount_disputed = x.amount_disputed::bigint, amount_fee = x.amount_fee::bigint,
-          hold_txn_id = x.hold_txn_id, in_flight = x.in_flight, metadata = x.metadata::jsonb,
-          updated_at = x.updated_at::timestamptz
-        FROM unnest(${col((p) => p.tenantId)}::text[], ${col((p) => p.id)}::text[], ${col((p) => p.status)}::text[],
-          ${col((p) => p.gateway)}::text[], ${col((p) => p.gatewayRef)}::text[], ${col((p) => p.declineCode)}::text[],
-          ${col((p) => (p.nextAction ? JSON.stringify(p.nextAction) : null))}::text[],
-          ${big((p) => p.amountAuthorized)}::text[], ${big((p) => p.amountCaptured)}::text[],
-          ${big((p) => p.amountRefunded)}::text[], ${big((p) => p.amountRefundPending)}::text[],
-          ${big((p) => p.amountDisputed)}::text[], ${big((p) => p.amountFee)}::text[],
-          ${col((p) => p.holdTransactionId)}::text[], ${col((p) => p.inFlight)}::text[],
-          ${col((p) => JSON.stringify(p.metadata))}::text[], ${col((p) => p.updatedAt.toISOString())}::text[])
-          AS x(tenant_id, payment_id, status, gateway, gateway_ref, decline_code, next_action, amount_authorized,
-            amount_captured, amount_refunded, amount_refund_pending, amount_disputed, amount_fee, hold_txn_id,
-            in_flight, metadata, updated_at)
-        WHERE p.tenant_id = x.tenant_id AND p.payment_id = x.payment_id`.execute(tx)
+      await paymentsUpdate(ps).execute(tx)
+    },
+
+    /**
+     * What a booking writes after its ledger call, in one statement (while the ledger call's locks on
+     * the merchant's accounts are held, every round trip counts): the payments' new states, their
+     * reconciliation facts, their transitions, the refunds they settle and the Idempotency-Key answers.
+     */
+    async writeBooked(
+      tx: Exec,
+      w: {
+        payments: readonly Payment[]
+        facts: readonly (LedgerFact & { id: string; tenantId: string })[]
+        answers: readonly { tenantId: string; key: string; response: unknown }[]
+        transitions?: readonly TransitionRow[]
+        refunds?: readonly (Refund & { tenantId: string })[]
+        newRefunds?: readonly (Refund & { tenantId: string })[]
+        /** The outbox's insert of the events (Outbox.insertOf). */
+        events?: RawBuilder<unknown>
+      },
+    ): Promise<void> {
+      const { transitions = [], refunds = [], newRefunds = [] } = w
+      const parts = [
+        ...(w.payments.length > 0 ? [paymentsUpdate(w.payments)] : []),
+        ...(w.facts.length > 0 ? [factsInsert(w.facts)] : []),
+        ...(w.answers.length > 0 ? [keysAnswer(w.answers)] : []),
+        ...(transitions.length > 0 ? [transitionsInsert(transitions)] : []),
+        ...(refunds.length > 0 ? [refundsUpdate(refunds)] : []),
+        ...(newRefunds.length > 0 ? [refundsInsert(newRefunds)] : []),
+        ...(w.events ? [w.events] : []),
+      ]
+      if (parts.length === 0) return
+      await inOneStatement(parts).execute(tx)
     },
 
     /** Locks several payments in one statement, in key order (so two batches never deadlock). */
@@ -335,13 +407,24 @@ export function createPaymentsStore(db: Db) {
     },
 
     async listPayments(tenant: string, f: PaymentFilters): Promise<Payment[]> {
+      const dir = f.newestFirst ? sql`DESC` : sql`ASC`
+      const cmp = f.newestFirst ? sql`<` : sql`>`
+      // Keyset on (sort column, id): the cursor is a payment id, whose own sort value is read in the same
+      // statement, so a shared URL needs no opaque token (an unknown cursor id gives an empty page).
+      const column = f.sort === 'amount' || f.sort === 'status' ? sql.ref(f.sort) : undefined
+      const after = !f.after
+        ? sql``
+        : column
+          ? sql`AND (${column}, payment_id) ${cmp} (SELECT ${column}, payment_id FROM payments
+              WHERE tenant_id = ${tenant} AND payment_id = ${f.after})`
+          : sql`AND payment_id ${cmp} ${f.after}`
       const r = await sql<PaymentRow>`SELECT ${PAYMENT_COLUMNS} FROM payments
         WHERE tenant_id = ${tenant}
           ${f.status ? sql`AND status = ${f.status}` : sql``}
           ${f.customer ? sql`AND customer = ${f.customer}` : sql``}
           ${f.gateway ? sql`AND gateway = ${f.gateway}` : sql``}
-          ${f.after ? (f.newestFirst ? sql`AND payment_id < ${f.after}` : sql`AND payment_id > ${f.after}`) : sql``}
-        ORDER BY payment_id ${f.newestFirst ? sql`DESC` : sql`ASC`} LIMIT ${f.limit}`.execute(db)
+          ${after}
+        ORDER BY ${column ? sql`${column} ${dir}, ` : sql``}payment_id ${dir} LIMIT ${f.limit}`.execute(db)
       return r.rows.map(toPayment)
     },
 
@@ -380,6 +463,24 @@ export function createPaymentsStore(db: Db) {
       const r = await sql<RefundRow>`SELECT * FROM payment_refunds
         WHERE tenant_id = ${tenant} AND refund_id = ${id}`.execute(ex)
       return r.rows[0] ? toRefund(r.rows[0]) : undefined
+    },
+
+    /** Several refunds in one statement, keyed "tenant\0id" (a booking round's). */
+    async getRefundsOf(
+      ex: Exec,
+      refs: readonly { tenantId: string; id: string }[],
+    ): Promise<Map<string, Refund>> {
+      if (refs.length === 0) return new Map()
+      const r = await sql<RefundRow & { tenant_id: string }>`SELECT * FROM payment_refunds
+        WHERE (tenant_id, refund_id) IN (SELECT * FROM unnest(${refs.map((x) => x.tenantId)}::text[],
+          ${refs.map((x) => x.id)}::text[]))`.execute(ex)
+      return new Map(r.rows.map((row) => [`${row.tenant_id}\u0000${row.refund_id}`, toRefund(row)]))
+    },
+
+    /** Several refunds' answers (status, gateway ref) in one statement. */
+    async updateRefunds(tx: Exec, rs: readonly (Refund & { tenantId: string })[]): Promise<void> {
+      if (rs.length === 0) return
+      await refundsUpdate(rs).execute(tx)
     },
 
     async refundByRef(ex: Exec, tenant: string, gateway: string, ref: string): Promise<Refund | undefined> {
@@ -492,6 +593,43 @@ export function createPaymentsStore(db: Db) {
       return Number(ins.numAffectedRows ?? 0n) === 1
     },
 
+    /**
+     * Claims many new keys, each already bound to the resource its request creates, in the
+     * resource's own transaction. Returns the claims that were new ("tenant\0key"); a key already
+     * known (a replay, a conflict, a request in progress) is left as it was, for the caller to examine.
+     */
+    async claimBoundKeys(
+      tx: Exec,
+      claims: readonly {
+        tenantId: string
+        key: string
+        operation: string
+        hash: string
+        resourceId: string
+      }[],
+      at: Date,
+    ): Promise<Set<string>> {
+      if (claims.length === 0) return new Set()
+      const col = <T>(f: (c: (typeof claims)[number]) => T) => claims.map(f)
+      const r = await sql<{ tenant_id: string; idem_key: string }>`
+        INSERT INTO payment_idempotency (tenant_id, idem_key, operation, request_hash, resource_id, created_at)
+        SELECT x.tenant_id, x.idem_key, x.operation, x.request_hash, x.resource_id, ${at}
+        FROM unnest(${col((c) => c.tenantId)}::text[], ${col((c) => c.key)}::text[],
+          ${col((c) => c.operation)}::text[], ${col((c) => c.hash)}::text[], ${col((c) => c.resourceId)}::text[])
+          AS x(tenant_id, idem_key, operation, request_hash, resource_id)
+        ON CONFLICT DO NOTHING RETURNING tenant_id, idem_key`.execute(tx)
+      return new Set(r.rows.map((row) => `${row.tenant_id}\u0000${row.idem_key}`))
+    },
+
+    /** Takes back claims this transaction made (for requests refused after their key was claimed). */
+    async dropClaims(tx: Exec, keys: readonly { tenantId: string; key: string }[]): Promise<void> {
+      if (keys.length === 0) return
+      await sql`DELETE FROM payment_idempotency WHERE (tenant_id, idem_key) IN
+        (SELECT * FROM unnest(${keys.map((k) => k.tenantId)}::text[], ${keys.map((k) => k.key)}::text[]))`.execute(
+        tx,
+      )
+    },
+
     async reclaimKey(tx: Exec, tenant: string, key: string, at: Date): Promise<void> {
       await sql`UPDATE payment_idempotency SET created_at = ${at}
         WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(tx)
@@ -514,10 +652,7 @@ export function createPaymentsStore(db: Db) {
       done: readonly { tenantId: string; key: string; response: unknown }[],
     ): Promise<void> {
       if (done.length === 0) return
-      await sql`UPDATE payment_idempotency AS k SET response = x.response::jsonb
-        FROM unnest(${done.map((d) => d.tenantId)}::text[], ${done.map((d) => d.key)}::text[],
-          ${done.map((d) => JSON.stringify(d.response))}::text[]) AS x(tenant_id, idem_key, response)
-        WHERE k.tenant_id = x.tenant_id AND k.idem_key = x.idem_key`.execute(ex)
+      await keysAnswer(done).execute(ex)
     },
 
     /** After an error: forgotten, unless bound to a resource; then free to retry at once. */
@@ -530,24 +665,19 @@ export function createPaymentsStore(db: Db) {
 
     // ---- ledger facts ----
 
+    /** The payment events of a transition, kept with the payment (migration 0505): one statement for a batch. */
+    async insertTransitions(tx: Exec, rows: readonly TransitionRow[]): Promise<void> {
+      if (rows.length === 0) return
+      await transitionsInsert(rows).execute(tx)
+    },
+
     async insertFacts(
       tx: Exec,
       tenant: string,
       facts: readonly (LedgerFact & { id: string })[],
     ): Promise<void> {
       if (facts.length === 0) return
-      const col = <T>(f: (x: LedgerFact & { id: string }) => T) => facts.map(f)
-      await sql`INSERT INTO payment_ledger_facts (tenant_id, fact_id, payment_id, gateway, gateway_ref, kind, amount,
-          currency, ledger_txn_id, at)
-        SELECT ${tenant}, x.fact_id, x.payment_id, x.gateway, x.gateway_ref, x.kind, x.amount::bigint, x.currency,
-          x.ledger_txn_id, x.at::timestamptz
-        FROM unnest(${col((f) => f.id)}::text[], ${col((f) => f.paymentId ?? null)}::text[],
-          ${col((f) => f.gateway)}::text[], ${col((f) => f.gatewayRef)}::text[], ${col((f) => f.kind)}::text[],
-          ${col((f) => f.amount.toString())}::text[], ${col((f) => f.currency)}::text[],
-          ${col((f) => f.ledgerTransactionId)}::text[], ${col((f) => f.at.toISOString())}::text[])
-          AS x(fact_id, payment_id, gateway, gateway_ref, kind, amount, currency, ledger_txn_id, at)`.execute(
-        tx,
-      )
+      await factsInsert(facts.map((f) => ({ ...f, tenantId: tenant }))).execute(tx)
     },
 
     async listFacts(tenant: string, gateway: string, from: Date, to: Date): Promise<LedgerFact[]> {
@@ -589,21 +719,30 @@ export function createPaymentsStore(db: Db) {
     },
 
     async listRules(tenant: string): Promise<RoutingRuleRow[]> {
+      return (await this.listRulesOf([tenant])).get(tenant) ?? []
+    },
+
+    /** Several tenants' rules in one statement (the creates of one moment share a read). */
+    async listRulesOf(tenants: readonly string[]): Promise<Map<string, RoutingRuleRow[]>> {
       const r = await sql<{
+        tenant_id: string
         rule_id: string
         priority: number
         match: Record<string, unknown>
         gateways: { gateway: string; weight: number }[]
         created_at: Date
-      }>`SELECT rule_id, priority, match, gateways, created_at FROM payment_routing_rules
-        WHERE tenant_id = ${tenant} ORDER BY priority, rule_id`.execute(db)
-      return r.rows.map((x) => ({
-        id: x.rule_id,
-        priority: x.priority,
-        match: x.match,
-        gateways: x.gateways,
-        createdAt: x.created_at,
-      }))
+      }>`SELECT tenant_id, rule_id, priority, match, gateways, created_at FROM payment_routing_rules
+        WHERE tenant_id = ANY(${[...tenants]}::text[]) ORDER BY tenant_id, priority, rule_id`.execute(db)
+      const out = new Map<string, RoutingRuleRow[]>(tenants.map((t) => [t, []]))
+      for (const x of r.rows)
+        out.get(x.tenant_id)?.push({
+          id: x.rule_id,
+          priority: x.priority,
+          match: x.match,
+          gateways: x.gateways,
+          createdAt: x.created_at,
+        })
+      return out
     },
 
     // ---- payouts ----
@@ -643,3 +782,115 @@ export function createPaymentsStore(db: Db) {
 }
 
 export type PaymentsStore = ReturnType<typeof createPaymentsStore>
+
+/** Many payments' new states in one statement. */
+function paymentsUpdate(ps: readonly Payment[]) {
+  const col = <T>(f: (p: Payment) => T) => ps.map(f)
+  const big = (f: (p: Payment) => bigint) => ps.map((p) => f(p).toString())
+  return sql`UPDATE payments AS p SET status = x.status, gateway = x.gateway, gateway_ref = x.gateway_ref,
+      decline_code = x.decline_code, next_action = x.next_action::jsonb,
+      amount_authorized = x.amount_authorized::bigint, amount_captured = x.amount_captured::bigint,
+      amount_refunded = x.amount_refunded::bigint, amount_refund_pending = x.amount_refund_pending::bigint,
+      amount_disputed = x.amount_disputed::bigint, amount_fee = x.amount_fee::bigint,
+      hold_txn_id = x.hold_txn_id, in_flight = x.in_flight, metadata = x.metadata::jsonb,
+      updated_at = x.updated_at::timestamptz
+    FROM unnest(${col((p) => p.tenantId)}::text[], ${col((p) => p.id)}::text[], ${col((p) => p.status)}::text[],
+      ${col((p) => p.gateway)}::text[], ${col((p) => p.gatewayRef)}::text[], ${col((p) => p.declineCode)}::text[],
+      ${col((p) => (p.nextAction ? JSON.stringify(p.nextAction) : null))}::text[],
+      ${big((p) => p.amountAuthorized)}::text[], ${big((p) => p.amountCaptured)}::text[],
+      ${big((p) => p.amountRefunded)}::text[], ${big((p) => p.amountRefundPending)}::text[],
+      ${big((p) => p.amountDisputed)}::text[], ${big((p) => p.amountFee)}::text[],
+      ${col((p) => p.holdTransactionId)}::text[], ${col((p) => p.inFlight)}::text[],
+      ${col((p) => JSON.stringify(p.metadata))}::text[], ${col((p) => p.updatedAt.toISOString())}::text[])
+      AS x(tenant_id, payment_id, status, gateway, gateway_ref, decline_code, next_action, amount_authorized,
+        amount_captured, amount_refunded, amount_refund_pending, amount_disputed, amount_fee, hold_txn_id,
+        in_flight, metadata, updated_at)
+    WHERE p.tenant_id = x.tenant_id AND p.payment_id = x.payment_id`
+}
+
+/** Writes as one statement (each a common table expression: one round trip, however many). */
+function inOneStatement(parts: readonly RawBuilder<unknown>[]): RawBuilder<unknown> {
+  if (parts.length === 1) return parts[0]!
+  const ctes = parts.map((part, i) => sql`${sql.raw(`w${i}`)} AS (${part})`)
+  return sql`WITH ${sql.join(ctes)} SELECT 1`
+}
+
+/** A payment as the opener writes it: its card for routing and its first gateway attempt. */
+type OpenedRow = { p: Payment; card: { brand?: string; country?: string }; attempt: object }
+
+/** New payments, in one statement. */
+function openedInsert(rows: readonly OpenedRow[]) {
+  const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f)
+  return sql`
+    INSERT INTO payments (tenant_id, payment_id, status, amount, currency, capture_method, payment_method,
+      customer, description, metadata, gateway, card_brand, card_country, attempts, created_at, updated_at)
+    SELECT x.tenant_id, x.payment_id, x.status, x.amount::bigint, x.currency, x.capture_method,
+      x.payment_method, x.customer, x.description, x.metadata::jsonb, x.gateway, x.card_brand,
+      x.card_country, x.attempts::jsonb, x.created_at::timestamptz, x.updated_at::timestamptz
+    FROM unnest(${col((r) => r.p.tenantId)}::text[], ${col((r) => r.p.id)}::text[],
+      ${col((r) => r.p.status)}::text[], ${col((r) => r.p.amount.toString())}::text[],
+      ${col((r) => r.p.currency)}::text[], ${col((r) => r.p.capture)}::text[],
+      ${col((r) => r.p.paymentMethod)}::text[], ${col((r) => r.p.customer)}::text[],
+      ${col((r) => r.p.description)}::text[], ${col((r) => JSON.stringify(r.p.metadata))}::text[],
+      ${col((r) => r.p.gateway)}::text[], ${col((r) => r.card.brand ?? null)}::text[],
+      ${col((r) => r.card.country ?? null)}::text[], ${col((r) => JSON.stringify([r.attempt]))}::text[],
+      ${col((r) => r.p.createdAt.toISOString())}::text[], ${col((r) => r.p.updatedAt.toISOString())}::text[])
+      AS x(tenant_id, payment_id, status, amount, currency, capture_method, payment_method, customer,
+        description, metadata, gateway, card_brand, card_country, attempts, created_at, updated_at)`
+}
+
+/** Payment events kept with their payments (payment_transitions), in one statement. */
+function transitionsInsert(rows: readonly TransitionRow[]) {
+  const col = <T>(f: (x: TransitionRow) => T) => rows.map(f)
+  return sql`INSERT INTO payment_transitions (tenant_id, payment_id, topic, details, at)
+    SELECT x.t, x.p, x.topic, x.d::jsonb, x.at::timestamptz
+    FROM unnest(${col((r) => r.tenantId)}::text[], ${col((r) => r.paymentId)}::text[],
+      ${col((r) => r.topic)}::text[], ${col((r) => JSON.stringify(r.details))}::text[],
+      ${col((r) => r.at.toISOString())}::text[]) AS x(t, p, topic, d, at)`
+}
+
+/** Refunds' answers (status, gateway ref), in one statement. */
+function refundsUpdate(rs: readonly (Refund & { tenantId: string })[]) {
+  return sql`UPDATE payment_refunds AS r SET status = x.status, gateway_ref = x.gateway_ref,
+      updated_at = x.updated_at::timestamptz
+    FROM unnest(${rs.map((x) => x.tenantId)}::text[], ${rs.map((x) => x.id)}::text[],
+      ${rs.map((x) => x.status)}::text[], ${rs.map((x) => x.gatewayRef)}::text[],
+      ${rs.map((x) => x.updatedAt.toISOString())}::text[]) AS x(tenant_id, refund_id, status, gateway_ref, updated_at)
+    WHERE r.tenant_id = x.tenant_id AND r.refund_id = x.refund_id`
+}
+
+/** New refunds (pending, reserved), of any payments, in one statement. */
+function refundsInsert(rs: readonly (Refund & { tenantId: string })[]) {
+  const col = <T>(f: (r: (typeof rs)[number]) => T) => rs.map(f)
+  return sql`INSERT INTO payment_refunds (tenant_id, refund_id, payment_id, amount, currency, status, reason,
+      gateway, gateway_ref, created_at, updated_at)
+    SELECT x.t, x.id, x.p, x.amount::bigint, x.currency, x.status, x.reason, x.gateway, x.ref,
+      x.at::timestamptz, x.at::timestamptz
+    FROM unnest(${col((r) => r.tenantId)}::text[], ${col((r) => r.id)}::text[], ${col((r) => r.paymentId)}::text[],
+      ${col((r) => r.amount.toString())}::text[], ${col((r) => r.currency)}::text[], ${col((r) => r.status)}::text[],
+      ${col((r) => r.reason)}::text[], ${col((r) => r.gateway)}::text[], ${col((r) => r.gatewayRef)}::text[],
+      ${col((r) => r.createdAt.toISOString())}::text[])
+      AS x(t, id, p, amount, currency, status, reason, gateway, ref, at)`
+}
+
+/** Reconciliation facts, of any tenants, in one statement. */
+function factsInsert(facts: readonly (LedgerFact & { id: string; tenantId: string })[]) {
+  const col = <T>(f: (x: (typeof facts)[number]) => T) => facts.map(f)
+  return sql`INSERT INTO payment_ledger_facts (tenant_id, fact_id, payment_id, gateway, gateway_ref, kind, amount,
+      currency, ledger_txn_id, at)
+    SELECT x.tenant_id, x.fact_id, x.payment_id, x.gateway, x.gateway_ref, x.kind, x.amount::bigint, x.currency,
+      x.ledger_txn_id, x.at::timestamptz
+    FROM unnest(${col((f) => f.tenantId)}::text[], ${col((f) => f.id)}::text[], ${col((f) => f.paymentId ?? null)}::text[],
+      ${col((f) => f.gateway)}::text[], ${col((f) => f.gatewayRef)}::text[], ${col((f) => f.kind)}::text[],
+      ${col((f) => f.amount.toString())}::text[], ${col((f) => f.currency)}::text[],
+      ${col((f) => f.ledgerTransactionId)}::text[], ${col((f) => f.at.toISOString())}::text[])
+      AS x(tenant_id, fact_id, payment_id, gateway, gateway_ref, kind, amount, currency, ledger_txn_id, at)`
+}
+
+/** Stores several requests' responses (in the transaction that made them). */
+function keysAnswer(done: readonly { tenantId: string; key: string; response: unknown }[]) {
+  return sql`UPDATE payment_idempotency AS k SET response = x.response::jsonb
+    FROM unnest(${done.map((d) => d.tenantId)}::text[], ${done.map((d) => d.key)}::text[],
+      ${done.map((d) => JSON.stringify(d.response))}::text[]) AS x(tenant_id, idem_key, response)
+    WHERE k.tenant_id = x.tenant_id AND k.idem_key = x.idem_key`
+}

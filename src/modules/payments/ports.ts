@@ -49,9 +49,19 @@ export interface PaymentFilter {
   readonly gateway?: string
   readonly after?: string
   readonly limit?: number
-  /** By id, which is creation time: 'asc' (default, oldest first) or 'desc' (newest first). */
+  /** 'asc' (default) or 'desc', on the sort key. */
   readonly order?: 'asc' | 'desc'
+  /**
+   * What the page is ordered by (ties broken by id, which is creation time): 'created' (default),
+   * 'amount' or 'status' (PAYMENT_SORTS). Anything else is INVALID_SORT. `after` stays a payment id
+   * whatever the sort: the page goes on after that payment's place in the order.
+   */
+  readonly sort?: string
 }
+
+/** The orders a payments list can be asked for (each has a keyset index: migration 0504). */
+export const PAYMENT_SORTS = ['created', 'amount', 'status'] as const
+export type PaymentSort = (typeof PAYMENT_SORTS)[number]
 
 /** What the HTTP API and the CLI command: every write is idempotent on its key. */
 export interface PaymentCommands {

@@ -43,11 +43,19 @@ export type {
   ScoreResult,
   SideScore,
   EvaluateReport,
+  MetricsQuery,
+  MetricsReport,
 } from './risk.service.js'
 export type { ModelRecord, RiskAlertRecord, ModelStatus } from './risk.store.js'
 export type { GateResult } from './training.js'
 export { promotionGate, timeSplit } from './training.js'
 export { RISK_ERRORS } from './risk.errors.js'
+export { PERIODS, periodMetrics, periodStart } from './metrics.js'
+export { changeReport, importance } from './change-report.js'
+export type { ChangeReport, MetricChange, ImportanceChange } from './change-report.js'
+export type { Period, PeriodMetrics } from './metrics.js'
+export { createDecisionScorer, summarise, EXPLAIN_TOP } from './decision.js'
+export type { ScoringModel } from './decision.js'
 export { riskMigrations } from './risk.migrations.js'
 export {
   alertedCustomers,

@@ -4,6 +4,7 @@ import { predictMargin, trainGbdt, type Ensemble, type Tree } from './gbdt.js'
 import { explainRow, modelFromJson, modelToJson, scoreRow, trainModel, type LabelledRows } from './model.js'
 import { drift, referenceBins } from './psi.js'
 import { baseValue, treeShap } from './treeshap.js'
+import { buildShapTables, tableShap } from './treeshap-tables.js'
 
 /** Seeded PRNG (mulberry32) so every run sees the same data. */
 function rng(seed: number): () => number {
@@ -110,6 +111,33 @@ describe('gradient-boosted trees', () => {
       for (let i = 0; i < 4; i++) expect(phi[i]).toBeCloseTo(brute[i]!, 9)
       const sum = phi.reduce((s, v) => s + v, 0)
       expect(sum).toBeCloseTo(predictMargin(m, x) - baseValue(m), 9)
+    }
+  })
+
+  it('table TreeSHAP (decision path) gives the same values as the recursive form and brute force', () => {
+    // depth 6 on 4 features: most paths test a feature more than once (the merged-feature case)
+    const m = trainGbdt({ ...data, w }, FEATURES, {
+      trees: 12,
+      depth: 6,
+      learningRate: 0.3,
+      lambda: 1,
+      minChildWeight: 1,
+      minGain: 0,
+      maxBins: 16,
+    })
+    const tables = buildShapTables(m)
+    expect(tables).toBeDefined()
+    const r = rng(7)
+    const phi = new Float64Array(4)
+    for (let k = 0; k < 40; k++) {
+      const x = [r(), r(), Math.floor(r() * 5), r()]
+      tableShap(tables!, x, phi)
+      const recursive = treeShap(m, x)
+      const brute = k < 5 ? bruteShapley(m, x) : undefined
+      for (let i = 0; i < 4; i++) {
+        expect(phi[i]).toBeCloseTo(recursive[i]!, 10)
+        if (brute) expect(phi[i]).toBeCloseTo(brute[i]!, 9)
+      }
     }
   })
 })

@@ -9,6 +9,7 @@ import {
 } from './gbdt.js'
 import { referenceBins, type FeatureBins } from './psi.js'
 import { baseValue, treeShap } from './treeshap.js'
+import { buildShapTables, tableShap, type ShapTables } from './treeshap-tables.js'
 
 /**
  * A trained risk model: the tree ensemble (margin = log-odds), its calibration, the training data's
@@ -176,8 +177,35 @@ export interface Explanation {
   readonly contributions: readonly Contribution[]
 }
 
+/** Each ensemble's TreeSHAP tables and their scratch, built once (null: too large, recursive form). */
+const shapTables = new WeakMap<Ensemble, { tables: ShapTables; pattern: Int32Array } | null>()
+
+function tablesOf(e: Ensemble): { tables: ShapTables; pattern: Int32Array } | null {
+  let t = shapTables.get(e)
+  if (t === undefined) {
+    const tables = buildShapTables(e)
+    t = tables ? { tables, pattern: new Int32Array(tables.nodeFeature.length) } : null
+    shapTables.set(e, t)
+  }
+  return t
+}
+
+/**
+ * Builds the model's TreeSHAP tables now (a fraction of a second for the default ensemble), so that
+ * the first alert explained in a monitoring decision does not pay for them.
+ */
+export function prepareExplanations(m: RiskModel): void {
+  tablesOf(m.ensemble)
+}
+
+/** Exact TreeSHAP values of one row: from the precomputed tables when the model has them. */
+export function shapValues(m: RiskModel, x: ArrayLike<number>): Float64Array {
+  const t = tablesOf(m.ensemble)
+  return t ? tableShap(t.tables, x, new Float64Array(t.tables.features), t.pattern) : treeShap(m.ensemble, x)
+}
+
 export function explainRow(m: RiskModel, x: ArrayLike<number>): Explanation {
-  const phi = treeShap(m.ensemble, x)
+  const phi = shapValues(m, x)
   const s = scoreRow(m, x)
   const contributions: Contribution[] = []
   m.ensemble.features.forEach((feature, i) => {

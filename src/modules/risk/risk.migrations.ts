@@ -48,6 +48,30 @@ const core: Migration = {
   },
 }
 
+/**
+ * Every model's scores in the monitoring decision (champion and challengers), per subject and day:
+ * the champion/challenger metrics over time read them (score.store.ts).
+ */
+const scores: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE risk_scores (
+        tenant_id        text NOT NULL,
+        model_id         text NOT NULL,
+        day              date NOT NULL,
+        subject          text NOT NULL,
+        max_probability  double precision NOT NULL,
+        scored           integer NOT NULL,
+        top_txn_id       text NOT NULL,
+        champion         boolean NOT NULL,
+        PRIMARY KEY (tenant_id, model_id, day, subject)
+      )`,
+      `CREATE INDEX risk_scores_champion ON risk_scores (tenant_id, day) WHERE champion`,
+    ])
+  },
+}
+
 export const riskMigrations: NamedMigrations = {
   '1400_risk_core': core,
+  '1401_risk_scores': scores,
 }

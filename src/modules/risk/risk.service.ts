@@ -7,6 +7,8 @@ import {
   DAY_MS,
   MonitoringEngine,
   type CaseLabel,
+  type DecisionModelPort,
+  type DecisionScorer,
   type EvalContext,
   type MonTxn,
   type StoredHistory,
@@ -22,10 +24,14 @@ import {
   type Explanation,
   type RiskModel,
 } from './model.js'
+import { periodMetrics, periodStart, type Period, type PeriodMetrics } from './metrics.js'
 import { drift, type DriftReport } from './psi.js'
 import { replay, type RiskLabel } from './replay.js'
 import { riskError } from './risk.errors.js'
+import { changeReport, type ChangeReport } from './change-report.js'
+import { createDecisionScorer, type ScoringModel } from './decision.js'
 import { createRiskStore, type ModelRecord, type RiskAlertRecord } from './risk.store.js'
+import { createScoreStore } from './score.store.js'
 import {
   historyRange,
   promotionGate,
@@ -111,7 +117,21 @@ export interface EvaluateReport {
 
 export interface Risk {
   /** RISK_NOT_ENOUGH_LABELS · RISK_INVALID_INPUT. The new model is a shadow model. */
-  train(tenant: string, req: TrainRequest, actor: string): Promise<{ model: ModelRecord; gate: GateResult }>
+  train(
+    tenant: string,
+    req: TrainRequest,
+    actor: string,
+  ): Promise<{ model: ModelRecord; gate: GateResult; changes: ChangeReport }>
+  /**
+   * The scheduled retrain (MONETA_RISK_RETRAIN_MS): a challenger on all stored history with its
+   * change report, then the champion's drift check (drifting features raise alerts).
+   */
+  retrain(
+    tenant: string,
+    actor: string,
+  ): Promise<{ model: ModelRecord; gate: GateResult; changes: ChangeReport; driftAlerts: number }>
+  /** Tenants with a model in the registry: those the scheduled retrain visits. */
+  tenantsWithModels(): Promise<string[]>
   listModels(tenant: string): Promise<ModelRecord[]>
   /** RISK_MODEL_NOT_FOUND. */
   getModel(tenant: string, modelId: string): Promise<ModelRecord>
@@ -126,7 +146,28 @@ export interface Risk {
   /** RISK_NO_LIVE_MODEL. Scores both sides of a transaction (no state change but a stored alert). */
   score(tenant: string, txn: MonTxn, opts?: { explain?: boolean }): Promise<ScoreResult>
   listAlerts(tenant: string, opts?: { subject?: string; limit?: number }): Promise<RiskAlertRecord[]>
+  /** RISK_MODEL_NOT_FOUND · RISK_INVALID_INPUT. Champion/challenger metrics per period (metrics.ts). */
+  metrics(tenant: string, modelId: string, q: MetricsQuery): Promise<MetricsReport>
+  /** What monitoring scores every decision with: the champion (and challengers) of a tenant. */
+  readonly decisionModel: DecisionModelPort
 }
+
+export interface MetricsQuery {
+  readonly period: Period
+  /** Epoch ms; default 12 periods before `to`. */
+  readonly from?: number
+  /** Epoch ms; default now. */
+  readonly to?: number
+}
+
+export interface MetricsReport {
+  readonly model: ModelRecord
+  readonly period: Period
+  readonly periods: readonly PeriodMetrics[]
+}
+
+/** A metrics query covers at most this long (one row per subject-day is read). */
+const METRICS_MAX_MS = 400 * DAY_MS
 
 const CONFIRMED = new Set(['true_positive', 'sar_filed'])
 /** How far before an alert a confirmed case's activity is taken to reach. */
@@ -135,14 +176,24 @@ const SCORER_HISTORY_MS = 180 * DAY_MS
 const DRIFT_DAYS = 7
 
 interface Scorer {
-  readonly engine: MonitoringEngine
+  /** Features of /v1/risk/score (a replica of monitoring's engine), built on its first use. */
+  engine: Promise<MonitoringEngine> | undefined
   readonly inputs: FeatureInputs
-  readonly live: { id: string; model: RiskModel; threshold: number }
-  readonly shadows: { id: string; model: RiskModel }[]
+  readonly live: ScoringModel
+  readonly shadows: ScoringModel[]
+  /** The same models and graph in monitoring's decision path. */
+  readonly decision: DecisionScorer
+  readonly builtAt: number
 }
+
+/** A running scorer is rebuilt this often (cases closed since mark new known-bad parties). */
+const SCORER_REFRESH_MS = 15 * 60_000
+/** "No model is promoted" is remembered this long (monitoring asks on every transaction). */
+const NO_MODEL_TTL_MS = 30_000
 
 export function createRisk(deps: RiskDeps): Risk {
   const store = createRiskStore(deps.db)
+  const scoreStore = createScoreStore(deps.db)
   const scorers = new Map<string, Promise<Scorer>>()
 
   async function labelsOf(tenant: string): Promise<RiskLabel[]> {
@@ -227,36 +278,90 @@ export function createRisk(deps: RiskDeps): Risk {
     if (!live) throw riskError('RISK_NO_LIVE_MODEL')
     const now = deps.clock.now().getTime()
     const h = await deps.history.history(tenant, now - SCORER_HISTORY_MS, Date.UTC(9999, 0, 1))
-    const engine = new MonitoringEngine({ lists: h.lists, parties: new Map(h.parties.map((p) => [p.id, p])) })
     const graph = new RiskGraph()
     for (const l of await labelsOf(tenant))
       if (l.positive && l.knownAt <= now) for (const a of l.accounts) graph.markBad(a)
-    for (const t of h.txns) {
-      engine.learn(t)
+    for (const t of h.txns)
       if (t.src !== CASH && t.dst !== CASH && t.srcCustomer !== t.dstCustomer) graph.link(t.src, t.dst)
-    }
-    const shadows: Scorer['shadows'] = []
+    const shadows: ScoringModel[] = []
     for (const r of await store.listModels(tenant))
-      if (r.status === 'shadow') shadows.push({ id: r.modelId, model: (await load(tenant, r.modelId)).model })
+      if (r.status === 'shadow')
+        shadows.push({
+          id: r.modelId,
+          version: r.version,
+          threshold: r.threshold,
+          model: (await load(tenant, r.modelId)).model,
+        })
+    const inputs: FeatureInputs = { highRisk: h.lists.get('high_risk_countries') ?? new Set(), graph }
+    const champion: ScoringModel = {
+      id: live.record.modelId,
+      version: live.record.version,
+      threshold: live.record.threshold,
+      model: live.model,
+    }
     return {
-      engine,
-      inputs: { highRisk: h.lists.get('high_risk_countries') ?? new Set(), graph },
-      live: { id: live.record.modelId, model: live.model, threshold: live.record.threshold },
+      engine: undefined,
+      inputs,
+      live: champion,
       shadows,
+      decision: createDecisionScorer(inputs, champion, shadows, scoreStore),
+      builtAt: now,
     }
   }
 
+  async function replicaEngine(tenant: string): Promise<MonitoringEngine> {
+    const now = deps.clock.now().getTime()
+    const h = await deps.history.history(tenant, now - SCORER_HISTORY_MS, Date.UTC(9999, 0, 1))
+    const engine = new MonitoringEngine({ lists: h.lists, parties: new Map(h.parties.map((p) => [p.id, p])) })
+    for (const t of h.txns) engine.learn(t)
+    return engine
+  }
+
+  /** Cached per tenant; a stale one keeps serving while its successor builds. */
   function scorer(tenant: string): Promise<Scorer> {
     let s = scorers.get(tenant)
     if (!s) {
       s = buildScorer(tenant)
       scorers.set(tenant, s)
       s.catch(() => scorers.delete(tenant))
+      return s
     }
-    return s
+    const current = s
+    void current.then(
+      (x) => {
+        if (deps.clock.now().getTime() - x.builtAt < SCORER_REFRESH_MS || scorers.get(tenant) !== current)
+          return
+        const next = buildScorer(tenant)
+        next.then(
+          () => scorers.get(tenant) === current && scorers.set(tenant, next),
+          () => undefined,
+        )
+      },
+      () => undefined,
+    )
+    return current
   }
 
-  return {
+  const noModelUntil = new Map<string, number>()
+  function invalidate(tenant: string): void {
+    scorers.delete(tenant)
+    noModelUntil.delete(tenant)
+  }
+
+  /** Monitoring's DecisionModelPort: the champion's scorer, or undefined when none is promoted. */
+  async function decisionScorer(tenant: string): Promise<DecisionScorer | undefined> {
+    const until = noModelUntil.get(tenant)
+    if (until !== undefined && deps.clock.now().getTime() < until) return undefined
+    try {
+      return (await scorer(tenant)).decision
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'RISK_NO_LIVE_MODEL') throw e
+      noModelUntil.set(tenant, deps.clock.now().getTime() + NO_MODEL_TTL_MS)
+      return undefined
+    }
+  }
+
+  const api: Risk = {
     async train(tenant, req, actor) {
       if (req.trees !== undefined && (!Number.isInteger(req.trees) || req.trees < 1 || req.trees > 500))
         throw riskError('RISK_INVALID_INPUT', 'trees is 1–500')
@@ -287,6 +392,20 @@ export function createRisk(deps: RiskDeps): Risk {
         live ? { model: live.model, threshold: live.record.threshold } : undefined,
       )
       const hold = rowsBetween(trained.replay, split.holdoutFrom, split.to + 1)
+      // what changed against the model it would replace: the champion, or the newest model
+      const newest = (await store.listModels(tenant))[0]
+      const previous = live ?? (newest ? await load(tenant, newest.modelId) : undefined)
+      const changes = changeReport(
+        { model: trained.model, threshold: trained.threshold, gate },
+        previous && {
+          model: previous.model,
+          threshold: previous.record.threshold,
+          modelId: previous.record.modelId,
+          version: previous.record.version,
+          status: previous.record.status,
+        },
+        hold.rows,
+      )
       const record = await store.insertModel({
         tenant,
         modelId: deps.ids('rmod'),
@@ -298,6 +417,7 @@ export function createRisk(deps: RiskDeps): Risk {
           ...trained.model.metrics,
           holdoutRows: hold.rows.rows,
           gateAtTraining: gate,
+          changes,
           drift: drift(trained.model.reference, hold.rows.x, hold.rows.rows).filter((d) => d.drifting),
         },
         model: modelToJson(trained.model),
@@ -305,9 +425,18 @@ export function createRisk(deps: RiskDeps): Risk {
         trainedBy: actor,
         trainedAt: deps.clock.now(),
       })
-      scorers.delete(tenant)
-      return { model: record, gate }
+      invalidate(tenant)
+      return { model: record, gate, changes }
     },
+
+    async retrain(tenant, actor) {
+      const trained = await api.train(tenant, {}, actor)
+      const live = await store.liveModelId(tenant)
+      const drift = live ? await api.evaluate(tenant, live) : undefined
+      return { ...trained, driftAlerts: drift?.driftAlerts ?? 0 }
+    },
+
+    tenantsWithModels: () => store.tenantsWithModels(),
 
     listModels: (tenant) => store.listModels(tenant),
 
@@ -355,12 +484,13 @@ export function createRisk(deps: RiskDeps): Risk {
       if (!gate.passed) throw riskError('RISK_PROMOTION_REFUSED', gate.reason, { gate })
       const record = await store.promote(tenant, modelId, by.actor, deps.clock.now(), { ...gate })
       if (!record) throw riskError('RISK_MODEL_NOT_SHADOW', modelId)
-      scorers.delete(tenant)
+      invalidate(tenant)
       return { model: record, gate }
     },
 
     async score(tenant, txn, opts = {}) {
       const s = await scorer(tenant)
+      const engine = await (s.engine ??= replicaEngine(tenant))
       const started = performance.now()
       const rows: { side: Side; subject: string; x: Float64Array }[] = []
       const observe = (ctx: EvalContext, t: MonTxn): void => {
@@ -372,7 +502,7 @@ export function createRisk(deps: RiskDeps): Risk {
           rows.push({ side, subject, x })
         }
       }
-      s.engine.process(txn, { apply: false, observe })
+      engine.process(txn, { apply: false, observe })
       const sides: SideScore[] = []
       for (const r of rows) {
         const p = scoreRow(s.live.model, r.x)
@@ -410,7 +540,35 @@ export function createRisk(deps: RiskDeps): Risk {
       }
     },
 
+    async metrics(tenant, modelId, q) {
+      const m = await load(tenant, modelId)
+      const to = q.to ?? deps.clock.now().getTime() + DAY_MS
+      let from = q.from ?? to
+      if (q.from === undefined) for (let i = 0; i < 12; i++) from = periodStart(from - 1, q.period)
+      if (!(from < to) || to - from > METRICS_MAX_MS)
+        throw riskError('RISK_INVALID_INPUT', 'from must be before to, at most 400 days apart')
+      const start = periodStart(from, q.period)
+      const [scores, championAlerts, labels] = await Promise.all([
+        scoreStore.subjectDays(tenant, modelId, start, to),
+        scoreStore.championDays(tenant, start, to),
+        labelsOf(tenant),
+      ])
+      const periods = periodMetrics({
+        scores,
+        championAlerts,
+        threshold: m.record.threshold,
+        labels,
+        period: q.period,
+        from: start,
+        to,
+      })
+      return { model: m.record, period: q.period, periods }
+    },
+
+    decisionModel: { scorer: decisionScorer },
+
     listAlerts: (tenant, opts = {}) =>
       store.listAlerts(tenant, opts.subject, Math.min(Math.max(opts.limit ?? 100, 1), 1000)),
   }
+  return api
 }

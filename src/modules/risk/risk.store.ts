@@ -119,6 +119,13 @@ export function createRiskStore(db: Db) {
       return row ? { record: toRecord(row), model: row.model } : undefined
     },
 
+    async tenantsWithModels(): Promise<string[]> {
+      const r = await sql<{
+        tenant_id: string
+      }>`SELECT DISTINCT tenant_id FROM risk_models ORDER BY tenant_id`.execute(db)
+      return r.rows.map((x) => x.tenant_id)
+    },
+
     async liveModelId(tenant: string): Promise<string | undefined> {
       const r = await sql<{ model_id: string }>`SELECT model_id FROM risk_models
         WHERE tenant_id = ${tenant} AND status = 'live'`.execute(db)

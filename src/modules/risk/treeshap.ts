@@ -11,14 +11,14 @@ import type { Ensemble, Tree } from './gbdt.js'
  * parent's (the reference implementation's layout), so nothing is allocated per node.
  */
 
-interface Path {
+export interface Path {
   feature: Int32Array
   zero: Float64Array
   one: Float64Array
   weight: Float64Array
 }
 
-function newPath(maxDepth: number): Path {
+export function newPath(maxDepth: number): Path {
   const size = ((maxDepth + 2) * (maxDepth + 3)) / 2 + 1
   return {
     feature: new Int32Array(size),
@@ -28,7 +28,7 @@ function newPath(maxDepth: number): Path {
   }
 }
 
-function extend(p: Path, o: number, depth: number, zero: number, one: number, feature: number): void {
+export function extend(p: Path, o: number, depth: number, zero: number, one: number, feature: number): void {
   p.feature[o + depth] = feature
   p.zero[o + depth] = zero
   p.one[o + depth] = one
@@ -59,7 +59,7 @@ function unwind(p: Path, o: number, depth: number, index: number): void {
   }
 }
 
-function unwoundSum(p: Path, o: number, depth: number, index: number): number {
+export function unwoundSum(p: Path, o: number, depth: number, index: number): number {
   const one = p.one[o + index]!
   const zero = p.zero[o + index]!
   let next = p.weight[o + depth]!

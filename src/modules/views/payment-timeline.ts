@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
+import { PAYMENT_TRANSITION_FIELDS } from '../payments/index.js'
 
 /** One thing that happened to a payment, from whichever table recorded it. */
 export interface TimelineItem {
@@ -42,10 +43,12 @@ const str = (v: unknown): string => {
 const SLACK_MS = 60_000
 
 /**
- * A payment's whole story, read from the tables that already record it — no second write path:
- * state changes (outbox events, refunds, disputes), gateway calls (the payment's attempts), gateway
- * webhooks received (the inbox), ledger postings (the hold and the reconciliation facts' transactions,
- * with their entries) and outgoing webhook deliveries of its events. Null when the payment is unknown.
+ * A payment's whole story, read from the tables that already record it, all kept as long as the
+ * payment: state changes (payment_transitions: its events, refunds, disputes), gateway calls (the
+ * payment's attempts), gateway webhooks received (the inbox), ledger postings (the hold and the
+ * reconciliation facts' transactions, with their entries) and outgoing webhook deliveries of its
+ * events (by the event's key, the payment id). The outbox, which keeps events for its retention only,
+ * is read for payments written before payment_transitions existed. Null when the payment is unknown.
  */
 export async function paymentTimeline(db: Db, tenant: string, id: string): Promise<TimelineItem[] | null> {
   const p = (
@@ -57,12 +60,20 @@ export async function paymentTimeline(db: Db, tenant: string, id: string): Promi
   const to = new Date(new Date(p.updated_at).getTime() + SLACK_MS)
   const items: TimelineItem[] = []
 
-  const events = (
-    await sql<{ event_id: string; topic: string; payload: Record<string, unknown>; created_at: Date }>`
-      SELECT event_id, topic, payload, created_at FROM event_outbox
-      WHERE tenant_id = ${tenant} AND partition_key = ${id} AND created_at BETWEEN ${from} AND ${to}
-      ORDER BY seq`.execute(db)
+  const transitions = (
+    await sql<{ topic: string; payload: Record<string, unknown>; created_at: Date }>`
+      SELECT topic, details AS payload, at AS created_at FROM payment_transitions
+      WHERE tenant_id = ${tenant} AND payment_id = ${id} ORDER BY seq`.execute(db)
   ).rows
+  const events =
+    transitions.length > 0
+      ? transitions.map((t) => ({ ...t, event_id: '' }))
+      : (
+          await sql<{ event_id: string; topic: string; payload: Record<string, unknown>; created_at: Date }>`
+            SELECT event_id, topic, payload, created_at FROM event_outbox
+            WHERE tenant_id = ${tenant} AND partition_key = ${id} AND created_at BETWEEN ${from} AND ${to}
+            ORDER BY seq`.execute(db)
+        ).rows
   if (events.length === 0)
     items.push({
       at: new Date(p.created_at),
@@ -75,15 +86,7 @@ export async function paymentTimeline(db: Db, tenant: string, id: string): Promi
       at: new Date(e.created_at),
       kind: 'state',
       title: e.topic.replace(/^payments\./, '').replace(/\.v\d+$/, ''),
-      details: pick(e.payload, [
-        'status',
-        'amount',
-        'amountCaptured',
-        'amountRefunded',
-        'refundId',
-        'disputeId',
-        'declineCode',
-      ]),
+      details: pick(e.payload, PAYMENT_TRANSITION_FIELDS),
     })
 
   for (const a of p.attempts ?? [])
@@ -117,8 +120,9 @@ export async function paymentTimeline(db: Db, tenant: string, id: string): Promi
 
   items.push(...(await ledgerPostings(db, tenant, id, p.hold_txn_id)))
 
-  const eventIds = events.map((e) => e.event_id)
-  if (eventIds.length > 0) {
+  // Deliveries carry their event's key since migration 0802; older ones are found by the outbox's event ids.
+  const eventIds = events.map((e) => e.event_id).filter(Boolean)
+  {
     const deliveries = (
       await sql<{
         delivery_id: string
@@ -130,7 +134,8 @@ export async function paymentTimeline(db: Db, tenant: string, id: string): Promi
         last_status_code: number | null
       }>`
         SELECT delivery_id, endpoint_id, event_type, status, attempts, created_at, last_status_code
-        FROM webhook_deliveries WHERE tenant_id = ${tenant} AND event_id = ANY(${eventIds}::text[])
+        FROM webhook_deliveries WHERE tenant_id = ${tenant}
+          AND ${eventIds.length > 0 ? sql`(event_key = ${id} OR event_id = ANY(${eventIds}::text[]))` : sql`event_key = ${id}`}
         ORDER BY created_at`.execute(db)
     ).rows
     for (const d of deliveries)

@@ -77,7 +77,20 @@ const deletedSecrets: Migration = {
   },
 }
 
+// The deliveries of one object's events (a payment's, for the console's timeline) without the event ids,
+// which the outbox forgets after its retention: the event's partition key, kept with each delivery.
+const eventKey: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `ALTER TABLE webhook_deliveries ADD COLUMN event_key text`,
+      `CREATE INDEX webhook_deliveries_by_event_key ON webhook_deliveries (tenant_id, event_key)
+        WHERE event_key IS NOT NULL`,
+    ])
+  },
+}
+
 export const webhooksMigrations: NamedMigrations = {
   '0800_webhooks_core': core,
   '0801_webhooks_deleted_secrets': deletedSecrets,
+  '0802_webhooks_delivery_event_key': eventKey,
 }

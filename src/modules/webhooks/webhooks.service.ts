@@ -477,6 +477,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
           eventType: m.topic,
           body,
           at,
+          eventKey: m.key,
         })
       }
     }

@@ -116,6 +116,8 @@ export interface NewDelivery {
   readonly at: Date
   readonly replayOf?: string
   readonly isTest?: boolean
+  /** The event's partition key (a payment's id for payment events): a replay takes its original's. */
+  readonly eventKey?: string
 }
 
 /** A claimed delivery with what the worker needs to send it. */
@@ -286,13 +288,15 @@ export function createWebhooksStore(db: Db) {
       if (rows.length === 0) return 0
       const r = await sql`
         INSERT INTO webhook_deliveries (tenant_id, delivery_id, endpoint_id, event_id, event_type, body,
-          status, next_attempt_at, created_at, replay_of, is_test)
-        SELECT t, d, e, ev, ty, b, 'pending', CASE WHEN it THEN NULL ELSE a END, a, rp, it
+          status, next_attempt_at, created_at, replay_of, is_test, event_key)
+        SELECT t, d, e, ev, ty, b, 'pending', CASE WHEN it THEN NULL ELSE a END, a, rp, it,
+          COALESCE(k, (SELECT o.event_key FROM webhook_deliveries o WHERE o.tenant_id = t AND o.delivery_id = rp))
         FROM unnest(${rows.map((x) => x.tenantId)}::text[], ${rows.map((x) => x.id)}::text[],
           ${rows.map((x) => x.endpointId)}::text[], ${rows.map((x) => x.eventId)}::text[],
           ${rows.map((x) => x.eventType)}::text[], ${rows.map((x) => x.body)}::text[],
           ${rows.map((x) => x.at.toISOString())}::timestamptz[], ${rows.map((x) => x.replayOf ?? null)}::text[],
-          ${rows.map((x) => x.isTest ?? false)}::boolean[]) AS x(t, d, e, ev, ty, b, a, rp, it)
+          ${rows.map((x) => x.isTest ?? false)}::boolean[], ${rows.map((x) => x.eventKey ?? null)}::text[])
+          AS x(t, d, e, ev, ty, b, a, rp, it, k)
         ON CONFLICT DO NOTHING`.execute(tx)
       return Number(r.numAffectedRows ?? 0)
     },

@@ -6,6 +6,7 @@ import { unaccent } from '@electric-sql/pglite/contrib/unaccent'
 import { Kysely, PostgresDialect } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
+import { withCommitHooks } from './commit-hooks.js'
 import type { Database } from './schema.js'
 
 export type Db = Kysely<Database>
@@ -57,7 +58,7 @@ export async function connect(opts: ConnectOptions): Promise<DbHandle> {
       throw new Error(`Cannot connect to PostgreSQL at ${redactUrl(opts.databaseUrl!)}: ${String(e)}`)
     })
     client.release()
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const db = new Kysely<Database>({ dialect: withCommitHooks(new PostgresDialect({ pool })) })
     return { db, engine: 'postgres', pool, close: () => db.destroy() }
   }
   // 'memory://' keeps the embedded database in memory (tests, demos).
@@ -68,7 +69,7 @@ export async function connect(opts: ConnectOptions): Promise<DbHandle> {
   const extensions = { pg_trgm, unaccent, fuzzystrmatch }
   const lite = new PGlite({ ...(inMemory || !opts.dataDir ? {} : { dataDir: opts.dataDir }), extensions })
   await lite.waitReady
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(lite) })
+  const db = new Kysely<Database>({ dialect: withCommitHooks(new PGliteDialect(lite)) })
   return { db, engine: 'pglite', close: () => db.destroy() }
 }
 

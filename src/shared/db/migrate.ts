@@ -27,7 +27,7 @@ export async function migrateToLatest<DB>(
     migrationTableName: 'moneta_migrations',
     allowUnorderedMigrations: true,
   })
-  const { error, results } = await migrator.migrateToLatest()
+  const { error, results } = await migrateRetryingIntrospection(migrator)
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')
     throw new Error(
@@ -37,6 +37,29 @@ export async function migrateToLatest<DB>(
   }
   await applyRoutines(db as Kysely<unknown>, routines)
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) }
+}
+
+/**
+ * Before it migrates, Kysely looks for its own tables by introspecting every table in the database,
+ * and its catalog query resolves each table by name: a table another process drops in between fails
+ * the whole migrate with 42P01 although nothing of ours is wrong (seen in CI, where suites share a
+ * database and one creates and drops a scratch table). Nothing has run at that point, so it is safe
+ * to look again.
+ */
+async function migrateRetryingIntrospection(
+  migrator: Migrator,
+): Promise<Awaited<ReturnType<Migrator['migrateToLatest']>>> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await migrator.migrateToLatest()
+    const beforeAnyMigration = outcome.results === undefined
+    if (!outcome.error || !beforeAnyMigration || !isUndefinedTable(outcome.error) || attempt >= 8)
+      return outcome
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
+  }
+}
+
+function isUndefinedTable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '42P01'
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto'
 
 type Json = Record<string, unknown>
 
@@ -68,6 +68,15 @@ export interface BraintreeServer {
   readonly publicKey: string
   readonly privateKey: string
   transaction(id: string): Transaction | undefined
+  /**
+   * The issuer renewed or replaced a vaulted card: the vault entry changes and the server returns the
+   * signed `payment_method_customer_data_updated` notification Braintree would POST (bt_signature /
+   * bt_payload, as the SDK's webhookNotification.parse reads them).
+   */
+  updateCard(
+    token: string,
+    change: { expMonth?: number; expYear?: number; last4?: string },
+  ): { bt_signature: string; bt_payload: string }
   fault(f: BraintreeFault): void
   clearFaults(): void
   readonly requests: number
@@ -141,7 +150,15 @@ export async function startBraintreeServer(opts: BraintreeServerOptions = {}): P
   const now = opts.now ?? (() => new Date())
   const transactions = new Map<string, Transaction>()
   const customers = new Map<string, { id: string; tokens: string[] }>()
-  const vault = new Map<string, { token: string; customerId: string; card: (typeof CARDS)[string] }>()
+  const vault = new Map<
+    string,
+    {
+      token: string
+      customerId: string
+      card: (typeof CARDS)[string]
+      expiry?: { month: string; year: string }
+    }
+  >()
   let faults: BraintreeFault[] = []
   let requestCount = 0
   const shortId = (): string => randomBytes(4).toString('hex')
@@ -562,6 +579,40 @@ export async function startBraintreeServer(opts: BraintreeServerOptions = {}): P
     publicKey,
     privateKey,
     transaction: (id) => transactions.get(id),
+    updateCard(token, change) {
+      const entry = vault.get(token)
+      if (!entry) throw new Error(`no vaulted payment method ${token}`)
+      const expiry = (entry.expiry ??= { month: '12', year: String(new Date().getUTCFullYear() + 3) })
+      if (change.expMonth !== undefined) expiry.month = String(change.expMonth).padStart(2, '0')
+      if (change.expYear !== undefined) expiry.year = String(change.expYear)
+      if (change.last4 !== undefined) entry.card = { ...entry.card, last4: change.last4 }
+      const subject = toXml('payment_method_customer_data_updated_metadata', {
+        token,
+        payment_method: {
+          credit_card: {
+            token,
+            customer_id: entry.customerId,
+            bin: entry.card.bin,
+            last_4: entry.card.last4,
+            card_type: entry.card.type,
+            expiration_month: expiry.month,
+            expiration_year: expiry.year,
+          },
+        },
+        datetime_updated: now(),
+      })
+      const xml = `<notification><timestamp type="datetime">${now()
+        .toISOString()
+        .replace(
+          /\.\d{3}Z$/,
+          'Z',
+        )}</timestamp><kind>payment_method_customer_data_updated</kind><subject>${subject}</subject></notification>`
+      // Braintree's signature: public key | hex HMAC-SHA1 of the payload under SHA-1(private key).
+      const payload = Buffer.from(xml).toString('base64') + '\n'
+      const key = createHash('sha1').update(privateKey).digest()
+      const signature = createHmac('sha1', key).update(payload).digest('hex')
+      return { bt_signature: `${publicKey}|${signature}`, bt_payload: payload }
+    },
     fault: (f) => faults.push(f),
     clearFaults: () => {
       faults = []

@@ -16,11 +16,20 @@ const STATUSES = [
   'unknown',
 ] as const
 const PAGE = 25
+/** The orders GET /v1/payments sorts by on the server (anything else is INVALID_SORT). */
+const SORTS = ['created', 'amount', 'status'] as const
+type Sort = (typeof SORTS)[number]
+const CAPTIONS: Record<Sort, [desc: string, asc: string]> = {
+  created: ['Newest first.', 'Oldest first.'],
+  amount: ['Largest amount first.', 'Smallest amount first.'],
+  status: ['By status, Z to A.', 'By status, A to Z.'],
+}
 
 /**
  * Payments: a search box (id, card last four, customer, gateway reference, description — GET /v1/search,
- * with an optional exact amount) or the filtered list (GET /v1/payments, keyset pages, sorted by creation
- * time either way). Everything — query, filters, order, page — is in the URL, so a view can be shared.
+ * with an optional exact amount; best match first) or the filtered list (GET /v1/payments, keyset pages,
+ * sorted on the server by creation time, amount or status, either way). Everything — query, filters,
+ * sort, order, page — is in the URL, so a view can be shared.
  */
 export function PaymentsList(props: { query: URLSearchParams }) {
   const q = props.query
@@ -56,6 +65,9 @@ export function PaymentsList(props: { query: URLSearchParams }) {
           />
         </label>
         <Choice label="Status" name="status" value={q.get('status') ?? ''} options={STATUSES} />
+        {/* A new filter keeps the list's order. */}
+        {q.get('sort') ? <input type="hidden" name="sort" value={q.get('sort') ?? ''} /> : null}
+        {q.get('order') ? <input type="hidden" name="order" value={q.get('order') ?? ''} /> : null}
         <label>
           Customer
           <input name="customer" value={q.get('customer') ?? ''} maxLength={255} />
@@ -136,31 +148,51 @@ function FilteredList(props: { query: URLSearchParams }) {
   const status = q.get('status') ?? ''
   const customer = q.get('customer') ?? ''
   const order = q.get('order') === 'asc' ? 'asc' : 'desc'
+  const sort: Sort = SORTS.find((s) => s === q.get('sort')) ?? 'created'
   const after = q.get('after') ?? ''
   const here = {
     status: status || undefined,
     customer: customer || undefined,
+    sort: sort === 'created' ? undefined : sort,
     order: order === 'asc' ? 'asc' : undefined,
   }
   const { data, error, loading } = useGet<{ items: Payment[]; next: string | null }>(
     href('/v1/payments', { ...here, order, limit: String(PAGE), after: after || undefined }),
   )
-  const flip = href('/payments', { ...here, order: order === 'asc' ? undefined : 'asc' })
+  // A column header sorts by it, newest / largest / Z first; on the sorted column it flips the order.
+  const header = (column: Sort, label: string, numeric = false) => {
+    const active = sort === column
+    const to = href('/payments', {
+      ...here,
+      sort: column === 'created' ? undefined : column,
+      order: active && order === 'desc' ? 'asc' : undefined,
+    })
+    return (
+      <th
+        scope="col"
+        {...(numeric ? { class: 'num' } : {})}
+        {...(active
+          ? { 'aria-sort': order === 'desc' ? ('descending' as const) : ('ascending' as const) }
+          : {})}
+      >
+        <Link to={to}>
+          {label}
+          {active ? (order === 'desc' ? ' ▼' : ' ▲') : ''}
+        </Link>
+      </th>
+    )
+  }
   return (
     <>
       <ErrorNote error={error} />
       <table aria-busy={loading}>
-        <caption>{order === 'desc' ? 'Newest first.' : 'Oldest first.'}</caption>
+        <caption>{CAPTIONS[sort][order === 'desc' ? 0 : 1]}</caption>
         <thead>
           <tr>
             <th scope="col">Payment</th>
-            <th scope="col" aria-sort={order === 'desc' ? 'descending' : 'ascending'}>
-              <Link to={flip}>Created {order === 'desc' ? '▼' : '▲'}</Link>
-            </th>
-            <th scope="col">Status</th>
-            <th scope="col" class="num">
-              Amount
-            </th>
+            {header('created', 'Created')}
+            {header('status', 'Status')}
+            {header('amount', 'Amount', true)}
             <th scope="col" class="num">
               Refunded
             </th>

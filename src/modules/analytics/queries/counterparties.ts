@@ -6,6 +6,10 @@ export const firstCounterpartyLarge = defineQuery({
   name: 'first_counterparty_large',
   description: 'Transfers ≥ min_amount to a counterparty the sender had never paid before',
   datasets: ['transactions'],
+  // Ordered by time, and a transfer's verdict depends only on earlier ones (the history bound
+  // p.occurred_at < :to is implied, written out so a reader can skip later row groups): the rows of
+  // the period [from, T) are exactly the first rows of [from, to).
+  timePrefix: { dataset: 'transactions', column: 'occurred_at' },
   params: {
     min_amount: { type: 'bigint', default: 500_000n, min: 1n, doc: 'minor units' },
   },
@@ -17,7 +21,7 @@ FROM ${src} t
 WHERE t.amount >= ${d.param('min_amount')} AND ${inPeriod(d, 't.occurred_at')}
   AND NOT EXISTS (
     SELECT 1 FROM ${src} p
-    WHERE p.src = t.src AND p.dst = t.dst
+    WHERE p.occurred_at < ${d.param('to')} AND p.src = t.src AND p.dst = t.dst
       AND (p.occurred_at < t.occurred_at OR (p.occurred_at = t.occurred_at AND ${d.bytes('p.txn_id')} < ${d.bytes('t.txn_id')})))
 ORDER BY t.occurred_at, ${d.bytes('t.txn_id')}
 LIMIT ${d.param('limit')}`

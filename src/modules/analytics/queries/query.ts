@@ -8,6 +8,12 @@ export interface FraudQuery {
   readonly description: string
   readonly datasets: readonly DatasetName[]
   readonly params: ParamSpecs
+  /**
+   * Set when the rows are ordered by `column` first and running the query with an earlier `to`
+   * returns exactly the rows before it: DuckDB may then answer from growing time windows and stop
+   * at the first that fills `limit` (progressive.ts), as PostgreSQL walks a time index and stops.
+   */
+  readonly timePrefix?: { readonly dataset: DatasetName; readonly column: string }
   /** The SQL text; its result rows are fully ordered, so both engines return the same list. */
   sql(d: Dialect): string
 }

@@ -16,9 +16,12 @@ import { accountProvisioner, type ChartOfAccounts } from '../ledger-mapping.js'
 import type { PaymentsAudit } from '../payments.audit.js'
 import { paymentNotFound } from '../payments.errors.js'
 import { invalidState, type Payment } from '../payments.js'
-import { createPaymentsStore, type PaymentsStore } from '../payments.store.js'
+import { createPaymentsStore, type PaymentsStore, type RoutingRuleRow } from '../payments.store.js'
+import { GroupCommit } from '../../../shared/group-commit.js'
 import type { GatewayRegistry } from '../routing.js'
 import { createBooker, type Booker } from './booker.js'
+import { createMarker, type Marker } from './marker.js'
+import { createOpener, type Opener } from './opener.js'
 
 export type Tx = Transaction<Database>
 
@@ -38,6 +41,10 @@ export interface PaymentsDeps {
   readonly keyTakeoverMs?: number
   /** Group commit of gateway answers (core/booker.ts): largest batch, batches in flight (256, 2). */
   readonly booking?: { readonly maxBatch?: number; readonly maxInFlight?: number }
+  /** Group commit of new payments before their gateway call (core/opener.ts): (256, 2). */
+  readonly opening?: { readonly maxBatch?: number; readonly maxInFlight?: number }
+  /** Group commit of captures' and refunds' writes before their gateway call (core/marker.ts): (256, 2). */
+  readonly marking?: { readonly maxBatch?: number; readonly maxInFlight?: number }
 }
 
 export interface PaymentsContext {
@@ -61,6 +68,18 @@ export interface PaymentsContext {
   asGatewayError(err: unknown): GatewayError
   /** Books a fact on a payment in a shared (group-committed) transaction; see core/booker.ts. */
   readonly book: Booker['book']
+  /** Settles a reserved refund with the gateway's answer in a shared transaction; see core/booker.ts. */
+  readonly bookRefund: Booker['bookRefund']
+  /**
+   * A tenant's routing rules as stored now. Reads asked for at the same moment share one statement
+   * (a group read: each waits for a read sent after it asked, so a rule change committed before the
+   * request is seen, as with a read of its own).
+   */
+  routingRules(tenant: string): Promise<RoutingRuleRow[]>
+  /** Writes a new payment, processing, in a shared (group-committed) transaction; see core/opener.ts. */
+  readonly open: Opener['open']
+  /** Marks a capture in flight or reserves a refund, claiming its new key, in a shared transaction; see core/marker.ts. */
+  readonly mark: Marker['mark']
   close(): Promise<void>
 }
 
@@ -71,6 +90,16 @@ export function createContext(deps: PaymentsDeps): PaymentsContext {
   const again = <T>(work: () => Promise<T>): Promise<T> =>
     retryTransient(work, { onConnectionLoss: true, onRetry })
   let booker: Booker | undefined
+  let opener: Opener | undefined
+  let marker: Marker | undefined
+  const ruleReads = new GroupCommit<string, RoutingRuleRow[]>({
+    maxBatch: 256,
+    maxInFlight: 2,
+    send: async (tenants) => {
+      const rules = await store.listRulesOf([...new Set(tenants)])
+      return tenants.map((t) => rules.get(t) ?? [])
+    },
+  })
   const ctx: PaymentsContext = {
     deps,
     store,
@@ -96,7 +125,16 @@ export function createContext(deps: PaymentsDeps): PaymentsContext {
       return new GatewayError('unknown', 'The gateway call failed unexpectedly.', { cause: err })
     },
     book: (b) => (booker ??= createBooker(ctx, deps.booking)).book(b),
-    close: () => booker?.close() ?? Promise.resolve(),
+    bookRefund: (b) => (booker ??= createBooker(ctx, deps.booking)).bookRefund(b),
+    routingRules: (tenant) => ruleReads.submit(tenant),
+    open: (o) => (opener ??= createOpener(ctx, deps.opening)).open(o),
+    mark: (m) => (marker ??= createMarker(ctx, deps.marking)).mark(m),
+    async close() {
+      await opener?.close()
+      await marker?.close()
+      await booker?.close()
+      await ruleReads.close()
+    },
   }
   return ctx
 }

@@ -19,6 +19,14 @@ export interface KeyContext {
   readonly answered: () => void
 }
 
+/** What a request without a key runs with: nothing to bind or answer. */
+const NO_KEY: KeyContext = {
+  resume: undefined,
+  bind: () => Promise.resolve(),
+  key: undefined,
+  answered: () => undefined,
+}
+
 type Json = Record<string, unknown>
 const BIG_FIELDS = [
   'amount',
@@ -71,13 +79,7 @@ export async function idempotent<T extends object>(
   run: (k: KeyContext) => Promise<T>,
 ): Promise<T> {
   const { store, deps, now } = ctx
-  if (key === undefined)
-    return run({
-      resume: undefined,
-      bind: () => Promise.resolve(),
-      key: undefined,
-      answered: () => undefined,
-    })
+  if (key === undefined) return run(NO_KEY)
   checkKey(key)
   const hash = requestHash(op, request)
   // A new key (the common case) is claimed by one autocommitted insert; a known one is examined locked.
@@ -94,11 +96,51 @@ export async function idempotent<T extends object>(
         return { resume: c.resourceId ?? undefined }
       })
   if ('replay' in claim) return fromJson<T>(claim.replay)
+  return runClaimed(ctx, tenant, key, claim.resume, run)
+}
+
+/**
+ * A request's new key as the fast paths claim it: already bound to `resourceId`, in the transaction
+ * that records what the request does (core/opener.ts, core/marker.ts). Undefined without a key.
+ */
+export function boundClaim(
+  key: string | undefined,
+  operation: string,
+  request: unknown,
+  resourceId: string,
+): { key: string; operation: string; hash: string; resourceId: string } | undefined {
+  if (key === undefined) return undefined
+  checkKey(key)
+  return { key, operation, hash: requestHash(operation, request), resourceId }
+}
+
+/** Goes on with a request whose key its fast path claimed (see boundClaim), or with none. */
+export function continueClaimed<T extends object>(
+  ctx: PaymentsContext,
+  tenant: string,
+  key: string | undefined,
+  run: (k: KeyContext) => Promise<T>,
+): Promise<T> {
+  return key === undefined ? run(NO_KEY) : runClaimed(ctx, tenant, key, undefined, run)
+}
+
+/**
+ * Runs `run` under a key this request holds (claimed, or taken over with `resume`): the result is
+ * stored unless `run` stored it itself; on an error the key is released unless bound to a resource.
+ */
+export async function runClaimed<T extends object>(
+  ctx: PaymentsContext,
+  tenant: string,
+  key: string,
+  resume: string | undefined,
+  run: (k: KeyContext) => Promise<T>,
+): Promise<T> {
+  const { store, deps } = ctx
   let result: T
   let answered = false
   try {
     result = await run({
-      resume: claim.resume,
+      resume,
       bind: (tx, id) => store.bindKey(tx, tenant, key, id),
       key,
       answered: () => (answered = true),

@@ -9,6 +9,7 @@ import { createLedger, type Ledger } from '../../ledger/index.js'
 import type { GatewayEvent } from '../gateway.js'
 import { createSandboxGateway } from '../gateways/sandbox/sandbox.js'
 import { retryDelayMs, UNROUTED_TENANT, type InboxOutcome } from './webhook-inbox.js'
+import { WEBHOOK_INBOX_CHANNEL } from './webhook-inbox.migrations.js'
 import { createWebhookInbox, type WebhookInbox, type WebhookPaymentsPort } from './webhook-inbox.service.js'
 
 const SECRET = `whsec_${Buffer.from('inbox-test-secret-32-bytes-long!').toString('base64')}`
@@ -160,6 +161,33 @@ describeEachDb('webhook inbox', (target) => {
       appliedTenantId: tenant,
     })
     expect(await ledgerEffects(h, tenant)).toBe(1)
+  })
+
+  it('wakes listening workers after the row committed (PostgreSQL: NOTIFY after the INSERT, not in it)', async () => {
+    if (!h.pool) return // PGlite: one process; receive() wakes its own loops
+    const ref = await newPayment()
+    const e = captured(ref)
+    const listener = await h.pool.connect()
+    try {
+      // What a worker's wake-up sees: the row must already be there when the notification arrives.
+      const seen = new Promise<number>((resolve) => {
+        listener.on('notification', () => {
+          void h.pool!
+            .query('SELECT count(*)::int AS n FROM payment_webhook_inbox WHERE event_id = $1', [e.id])
+            .then((r) => resolve((r.rows[0] as { n: number }).n))
+        })
+      })
+      await listener.query(`LISTEN ${WEBHOOK_INBOX_CHANNEL}`)
+      await deliver(e)
+      const rows = await Promise.race([
+        seen,
+        new Promise<string>((r) => setTimeout(() => r('no notification within 10 s'), 10_000)),
+      ])
+      expect(rows).toBe(1)
+    } finally {
+      await listener.query(`UNLISTEN ${WEBHOOK_INBOX_CHANNEL}`)
+      listener.release()
+    }
   })
 
   it('refuses forged, stale and malformed signatures and stores nothing', async () => {

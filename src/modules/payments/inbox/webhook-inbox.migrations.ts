@@ -52,6 +52,22 @@ const inbox: Migration = {
   },
 }
 
+/**
+ * The INSERT trigger's NOTIFY made every receipt batch's commit take PostgreSQL's server-wide notify
+ * lock and hold it across its WAL flush, so the API's batches in flight committed one after another
+ * (and queued behind every outbox commit). The API now notifies after its INSERT committed, in a
+ * statement of its own that writes nothing (webhook-inbox.service.ts), so the batches' flushes overlap.
+ */
+const notifyAfterCommit: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `DROP TRIGGER IF EXISTS payment_webhook_inbox_notify ON payment_webhook_inbox`,
+      `DROP FUNCTION IF EXISTS payment_webhook_inbox_notify()`,
+    ])
+  },
+}
+
 export const webhookInboxMigrations: NamedMigrations = {
   '0540_payments_webhook_inbox': inbox,
+  '0541_payments_webhook_inbox_notify_after_commit': notifyAfterCommit,
 }

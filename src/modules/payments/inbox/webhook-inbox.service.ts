@@ -19,6 +19,7 @@ import {
   type RetryPolicy,
 } from './webhook-inbox.js'
 import { GroupCommit } from '../../../shared/group-commit.js'
+import { createPostCommitNotifier } from '../../../shared/db/notifier.js'
 import {
   webhookEventNotDead,
   webhookGatewayUnknown,
@@ -75,6 +76,28 @@ export interface WebhookPaymentsPort {
   findTenantByPaymentId(paymentId: string): Promise<string | undefined>
 }
 
+/**
+ * What the inbox needs from billing for saved-method events (card updater: new expiry, replaced
+ * card). Defined here, by its consumer; billing implements it. Without it such events are ignored.
+ */
+export interface WebhookMethodsPort {
+  /** Owners of the saved methods with these gateway tokens: token → tenant (unambiguous ones only). */
+  findTenantsByMethodRefs(gateway: string, refs: readonly string[]): Promise<Map<string, string>>
+  /** Applies the update in the inbox row's transaction (idempotent). */
+  applyMethodUpdate(
+    tenant: string,
+    gateway: string,
+    event: GatewayEvent,
+    opts: { tx: Tx },
+  ): Promise<InboxOutcome>
+  /**
+   * After the round committed: what must not run inside it (charging the customer's open invoices
+   * again). Best effort: applyMethodUpdate already made those invoices due, so the scheduler retries
+   * them if this fails.
+   */
+  afterMethodUpdate(tenant: string, gateway: string, event: GatewayEvent): Promise<void>
+}
+
 export type WebhookVerifier = Pick<PaymentGateway, 'name' | 'verifyWebhook'>
 
 export interface WebhookInboxDeps {
@@ -84,9 +107,13 @@ export interface WebhookInboxDeps {
   /** The configured gateway of that name, or undefined. */
   readonly gateway: (name: string) => WebhookVerifier | undefined
   readonly payments: WebhookPaymentsPort
+  /** Billing's saved methods (card-updater events); optional: without it those events are ignored. */
+  readonly methods?: WebhookMethodsPort
   readonly retry?: Partial<RetryPolicy>
   /** Receipts written per INSERT (group commit). Default 500. */
   readonly batchMax?: number
+  /** While a receipt batch is in flight, another leaves only with this many (adaptive group commit). Default 32. */
+  readonly batchMinWhileBusy?: number
   /** Rows claimed per processing transaction (applied as one set). Default 500. */
   readonly claimBatch?: number
   /** Processing loops on PostgreSQL (PGlite: 1). 0: receive only (an API process; workers elsewhere). Default 2. */
@@ -137,6 +164,18 @@ export interface WebhookInbox {
   close(): Promise<void>
 }
 
+/** A round's set refused as a whole by payments: its transaction rolls back and the round is redone row by row. */
+class RoundAsSetFailed extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly rows: number,
+  ) {
+    super('webhook round failed as a set')
+  }
+}
+
+const isMethodUpdate = (row: ClaimedRow) => row.event.type === 'payment_method.updated'
+
 const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization'])
 
 const keptHeaders = (h: Readonly<Record<string, string | readonly string[] | undefined>>) => {
@@ -156,12 +195,22 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
   const loops = wanted === 0 ? 0 : db.engine === 'postgres' ? wanted : 1
   const pollMs = deps.pollMs ?? (db.engine === 'postgres' ? 1000 : 200)
 
+  // Wakes `moneta worker` processes (LISTEN) after new rows committed, never inside the INSERT's
+  // transaction (migration 0541). Not awaited: the gateway's answer waits for its row, not the wake-up.
+  const workersNotifier = createPostCommitNotifier(db, WEBHOOK_INBOX_CHANNEL, logger)
+  const wakeWorkers = workersNotifier.notify
+
   const batcher = new GroupCommit<NewInboxRow, boolean>({
     maxBatch: deps.batchMax ?? 500,
     maxInFlight: db.engine === 'postgres' ? 4 : 1,
+    // Under a burst, a few receipts leave beside a batch in flight only once enough wait; the rest
+    // join the next batch. Fewer, larger INSERTs: each one costs the API process a write to
+    // PostgreSQL and a wake-up, whatever its size (issue #18: receive cheaper per delivery).
+    minBatchWhileBusy: deps.batchMinWhileBusy ?? 32,
     closedMessage: 'webhook inbox is closed',
     async send(rows) {
       const fresh = await insertRows(db.db, rows)
+      if (fresh.size > 0) wakeWorkers()
       // A key repeated inside one batch is new only for its first occurrence.
       return rows.map((r) => fresh.delete(rowKey(r.tenantId, r.gateway, r.event.id)))
     },
@@ -197,21 +246,37 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
    */
   const resolveAll = async (rows: readonly ClaimedRow[]) => {
     const refsByGateway = new Map<string, string[]>()
+    const methodRefsByGateway = new Map<string, string[]>()
+    const push = (m: Map<string, string[]>, gateway: string, ref: string) =>
+      (m.get(gateway) ?? m.set(gateway, []).get(gateway)!).push(ref)
     for (const row of rows) {
       const ref = row.event.paymentRef
-      if (ref)
-        (refsByGateway.get(row.gateway) ?? refsByGateway.set(row.gateway, []).get(row.gateway)!).push(ref)
+      if (ref) push(refsByGateway, row.gateway, ref)
+      const methodRef = isMethodUpdate(row) ? row.event.method?.ref : undefined
+      if (methodRef) push(methodRefsByGateway, row.gateway, methodRef)
     }
     const owners = new Map<string, string>()
     for (const [gateway, refs] of refsByGateway) {
       for (const [ref, tenant] of await deps.payments.findTenantsByGatewayRefs(gateway, refs))
         owners.set(`${gateway}\u0000${ref}`, tenant)
     }
+    const methodOwners = new Map<string, string>()
+    for (const [gateway, refs] of methodRefsByGateway) {
+      for (const [ref, tenant] of (await deps.methods?.findTenantsByMethodRefs(gateway, refs)) ?? [])
+        methodOwners.set(`${gateway}\u0000${ref}`, tenant)
+    }
     const out = new Map<string, Resolved>()
     await Promise.all(
       rows.map(async (row) => {
         const event = fromStoredEvent(row.event)
         if (event.type === 'ignored') return
+        if (isMethodUpdate(row)) {
+          // A method we never saved (a one-off payment's card, another integration's): nothing to
+          // update, so the row stays unresolved and is settled as ignored.
+          const owner = methodOwners.get(`${row.gateway}\u0000${event.method?.ref ?? ''}`)
+          if (owner) out.set(rowKey(row.tenantId, row.gateway, row.eventId), { tenant: owner })
+          return
+        }
         out.set(
           rowKey(row.tenantId, row.gateway, row.eventId),
           await resolveTenant(row, event, owners).then(
@@ -256,14 +321,43 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
   }
 
   /**
-   * The rows to apply, as one set (one payments call). If that call fails as a whole, the set is
-   * rolled back and its rows are applied one at a time, each under a savepoint: a poisoned row is
-   * then rolled back alone and rescheduled, the others commit with their "processed" marks.
+   * Applies each row under its own savepoint: a row that throws is rolled back alone and marked for a
+   * retry, while the rows before and after it keep their effects and commit with their marks.
+   */
+  const eachUnderSavepoint = async (
+    tx: Tx,
+    work: readonly { row: ClaimedRow; tenant: string }[],
+    now: Date,
+    apply: (w: { row: ClaimedRow; tenant: string }, i: number) => Promise<InboxOutcome>,
+  ): Promise<{ done: ProcessedMark[]; failed: FailedMark[] }> => {
+    const done: ProcessedMark[] = []
+    const failed: FailedMark[] = []
+    for (const [i, w] of work.entries()) {
+      await sql`SAVEPOINT webhook_row`.execute(tx)
+      try {
+        const outcome = await apply(w, i)
+        await sql`RELEASE SAVEPOINT webhook_row`.execute(tx)
+        done.push({ row: w.row, outcome, appliedTenantId: w.tenant })
+      } catch (err) {
+        await sql`ROLLBACK TO SAVEPOINT webhook_row`.execute(tx)
+        failed.push(failure(w.row, err, now))
+      }
+    }
+    return { done, failed }
+  }
+
+  /**
+   * The rows to apply, as one set (one payments call). No savepoint guards the set: a set that fails
+   * as a whole throws RoundAsSetFailed, which rolls the round's transaction back, and processDue runs
+   * the round again applying its rows one at a time (`oneByOne`), each under a savepoint, so a
+   * poisoned row is rolled back alone and rescheduled while the others commit with their "processed"
+   * marks. The common round saves the SAVEPOINT and RELEASE round trips.
    */
   const applyRows = async (
     tx: Tx,
     work: readonly { row: ClaimedRow; tenant: string }[],
     now: Date,
+    oneByOne: boolean,
   ): Promise<{ done: ProcessedMark[]; failed: FailedMark[] }> => {
     const done: ProcessedMark[] = []
     const failed: FailedMark[] = []
@@ -273,48 +367,60 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
       gateway: w.row.gateway,
       event: fromStoredEvent(w.row.event),
     }))
-    await sql`SAVEPOINT webhook_round`.execute(tx)
-    try {
-      const results = await deps.payments.applyGatewayEvents(items, { tx })
-      await sql`RELEASE SAVEPOINT webhook_round`.execute(tx)
+    if (!oneByOne) {
+      let results: Awaited<ReturnType<WebhookPaymentsPort['applyGatewayEvents']>>
+      try {
+        results = await deps.payments.applyGatewayEvents(items, { tx })
+      } catch (err) {
+        throw new RoundAsSetFailed(err, work.length)
+      }
       results.forEach((r, i) => {
         const { row, tenant } = work[i]!
         if (r.ok) done.push({ row, outcome: r.outcome, appliedTenantId: tenant })
         else failed.push(failure(row, r.error, now))
       })
       return { done, failed }
-    } catch (err) {
-      await sql`ROLLBACK TO SAVEPOINT webhook_round`.execute(tx)
-      if (work.length > 1)
-        logger?.warn(
-          { err, rows: work.length },
-          'webhook round failed as a set; applying its rows one by one',
-        )
     }
-    for (const [i, { row, tenant }] of work.entries()) {
-      await sql`SAVEPOINT webhook_row`.execute(tx)
+    return eachUnderSavepoint(tx, work, now, ({ row, tenant }, i) =>
+      deps.payments.applyGatewayEvent(tenant, row.gateway, items[i]!.event, { tx }),
+    )
+  }
+
+  /** Saved-method updates, one at a time under a savepoint (they are rare next to payment events). */
+  const applyMethodRows = async (
+    tx: Tx,
+    work: readonly { row: ClaimedRow; tenant: string }[],
+    now: Date,
+  ): Promise<{ done: ProcessedMark[]; failed: FailedMark[] }> =>
+    eachUnderSavepoint(tx, work, now, async ({ row, tenant }) =>
+      deps.methods
+        ? deps.methods.applyMethodUpdate(tenant, row.gateway, fromStoredEvent(row.event), { tx })
+        : 'ignored',
+    )
+
+  const afterMethodUpdates = async (marks: readonly ProcessedMark[]) => {
+    for (const m of marks) {
       try {
-        const outcome = await deps.payments.applyGatewayEvent(tenant, row.gateway, items[i]!.event, { tx })
-        await sql`RELEASE SAVEPOINT webhook_row`.execute(tx)
-        done.push({ row, outcome, appliedTenantId: tenant })
+        await deps.methods?.afterMethodUpdate(m.appliedTenantId!, m.row.gateway, fromStoredEvent(m.row.event))
       } catch (err) {
-        await sql`ROLLBACK TO SAVEPOINT webhook_row`.execute(tx)
-        failed.push(failure(row, err, now))
+        logger?.warn(
+          { err, eventId: m.row.eventId, gateway: m.row.gateway },
+          'saved method updated; recovering its invoices failed (the billing scheduler retries them)',
+        )
       }
     }
-    return { done, failed }
   }
 
   const NOTHING: RoundResult = { claimed: 0, processed: 0, retried: 0, dead: 0 }
 
-  const processDue: WebhookInbox['processDue'] = async (opts = {}) => {
-    const now = clock.now()
-    // Tenants are looked up outside the round's transaction: on PGlite (one connection) a lookup
-    // through another handle inside it would wait for it forever.
-    const due = await peekDue(db.db, now, opts.limit ?? claimBatch, opts.only)
-    if (due.length === 0) return NOTHING
-    const tenants = await resolveAll(due)
-    return db.db.transaction().execute(async (tx) => {
+  /** One round's transaction: claim `due`, apply (as a set, or `oneByOne`), mark the rows. */
+  const runRound = async (
+    due: readonly ClaimedRow[],
+    tenants: ReadonlyMap<string, Resolved>,
+    now: Date,
+    oneByOne: boolean,
+  ): Promise<{ round: RoundResult; methodUpdates: ProcessedMark[] }> =>
+    db.db.transaction().execute(async (tx) => {
       const rows = await claimRows(tx, due, now)
       const done: ProcessedMark[] = []
       const failed: FailedMark[] = []
@@ -329,9 +435,21 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
           failed.push(failure(row, err, now))
         }
       }
-      const applied = await applyRows(tx, work, now)
+      const applied = await applyRows(
+        tx,
+        work.filter((w) => !isMethodUpdate(w.row)),
+        now,
+        oneByOne,
+      )
       done.push(...applied.done)
       failed.push(...applied.failed)
+      const methods = await applyMethodRows(
+        tx,
+        work.filter((w) => isMethodUpdate(w.row)),
+        now,
+      )
+      done.push(...methods.done)
+      failed.push(...methods.failed)
       await markProcessed(tx, done, now)
       for (const f of failed) {
         await markFailed(tx, f)
@@ -345,8 +463,34 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
         else logger?.warn({ ...log, retryAt: f.nextAttemptAt }, 'webhook event failed; will retry')
       }
       const dead = failed.filter((f) => f.dead).length
-      return { claimed: rows.length, processed: done.length, retried: failed.length - dead, dead }
+      return {
+        round: { claimed: rows.length, processed: done.length, retried: failed.length - dead, dead },
+        methodUpdates: methods.done.filter((d) => d.outcome === 'applied'),
+      }
     })
+
+  const processDue: WebhookInbox['processDue'] = async (opts = {}) => {
+    const now = clock.now()
+    // Tenants are looked up outside the round's transaction: on PGlite (one connection) a lookup
+    // through another handle inside it would wait for it forever.
+    const due = await peekDue(db.db, now, opts.limit ?? claimBatch, opts.only)
+    if (due.length === 0) return NOTHING
+    const tenants = await resolveAll(due)
+    let r: Awaited<ReturnType<typeof runRound>>
+    try {
+      r = await runRound(due, tenants, now, false)
+    } catch (err) {
+      if (!(err instanceof RoundAsSetFailed)) throw err
+      // Rolled back whole: nothing of the set was written and its rows are pending again.
+      if (err.rows > 1)
+        logger?.warn(
+          { err: err.cause, rows: err.rows },
+          'webhook round failed as a set; applying its rows one by one',
+        )
+      r = await runRound(due, tenants, now, true)
+    }
+    await afterMethodUpdates(r.methodUpdates)
+    return r.round
   }
 
   // ---- background loop ----
@@ -465,6 +609,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     async close() {
       await stop()
       await batcher.close()
+      await workersNotifier.settled()
     },
   }
 }

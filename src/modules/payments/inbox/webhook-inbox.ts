@@ -2,7 +2,7 @@
  * The gateway webhook inbox, domain side: what a stored event looks like, how its tenant key is
  * chosen and how long a failed one waits before the next attempt. Pure; no I/O.
  */
-import type { GatewayEvent, GatewayEventType, GatewayName } from '../gateway.js'
+import type { GatewayEvent, GatewayEventType, GatewayMethodUpdate, GatewayName } from '../gateway.js'
 
 /** Rows whose event names no tenant are kept under this key until the processor resolves one. */
 export const UNROUTED_TENANT = '_unrouted'
@@ -73,6 +73,8 @@ export interface StoredEvent {
   readonly amount?: string
   readonly currency?: string
   readonly fee?: string
+  /** payment_method.updated: tokens and display data only (the vendor keeps the card). */
+  readonly method?: GatewayMethodUpdate
   readonly occurredAt: string
 }
 

@@ -37,13 +37,14 @@ export async function applyGatewayEvent(
     case 'dispute.lost':
       return disputeEvent(c, tx, p, gateway, event)
     // Payment-level events were applied above. Payouts are recorded when we ask for them; the rest
-    // is stored by the inbox, not applied.
+    // is stored by the inbox, not applied; saved-method updates go to billing, not here.
     case 'payment.authorized':
     case 'payment.captured':
     case 'payment.failed':
     case 'payment.canceled':
     case 'payout.paid':
     case 'payout.failed':
+    case 'payment_method.updated':
     case 'ignored':
       return 'ignored'
   }
@@ -82,6 +83,7 @@ export function paymentFactOf(p: Payment, event: GatewayEvent): Fact | undefined
     case 'dispute.lost':
     case 'payout.paid':
     case 'payout.failed':
+    case 'payment_method.updated':
     case 'ignored':
       return undefined
   }

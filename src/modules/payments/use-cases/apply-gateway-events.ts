@@ -16,6 +16,7 @@ import { sql } from 'kysely'
 import type { GatewayEvent } from '../gateway.js'
 import { applyFacts, type FactItem, type FactOutcome } from '../apply-fact.js'
 import type { PaymentsContext, Tx } from '../core/context.js'
+import type { Payment } from '../payments.js'
 import { applyGatewayEvent, PAYMENT_FACT_EVENTS, paymentFactOf } from './apply-gateway-event.js'
 
 export interface GatewayEventItem {
@@ -41,7 +42,9 @@ export async function applyGatewayEvents(
   tx: Tx,
 ): Promise<GatewayEventResult[]> {
   const results = new Array<GatewayEventResult>(items.length).fill(IGNORED)
-  const ids = await c.store.paymentIdsOfEvents(
+  // The payments the events name, found and locked in one statement (the first round uses them as
+  // locked; a later round, for a payment's second event, reads it again after the first one's write).
+  const payments = await c.store.lockPaymentsOfEvents(
     tx,
     items.map(({ tenant, gateway, event }) => ({
       tenantId: tenant,
@@ -50,6 +53,7 @@ export async function applyGatewayEvents(
       ...(event.paymentRef ? { ref: event.paymentRef } : {}),
     })),
   )
+  const ids = payments.map((p) => p?.id)
   const simple: Located[] = []
   const oneByOne: Located[] = []
   items.forEach((item, index) => {
@@ -57,7 +61,8 @@ export async function applyGatewayEvents(
     if (!paymentId) return
     ;(PAYMENT_FACT_EVENTS.has(item.event.type) ? simple : oneByOne).push({ index, item, paymentId })
   })
-  for (const round of roundsOf(simple)) await applyRound(c, tx, round, results)
+  for (const [n, round] of roundsOf(simple).entries())
+    await applyRound(c, tx, round, results, n === 0 ? payments : undefined)
   for (const l of oneByOne) {
     await sql`SAVEPOINT payment_event`.execute(tx)
     try {
@@ -88,17 +93,23 @@ function roundsOf(located: readonly Located[]): Located[][] {
   return rounds
 }
 
-/** One round: one locking read of its payments (key order: no deadlock), then the single writer. */
+/**
+ * One round: its payments as locked (`lockedFirst`, per item of the call, for the first round), or
+ * one locking read of them (key order: no deadlock); then the single writer.
+ */
 async function applyRound(
   c: PaymentsContext,
   tx: Tx,
   round: readonly Located[],
   results: GatewayEventResult[],
+  lockedFirst: readonly (Payment | undefined)[] | undefined,
 ): Promise<void> {
-  const locked = await c.store.lockPayments(
-    tx,
-    round.map((l) => ({ tenantId: l.item.tenant, id: l.paymentId })),
-  )
+  const locked = lockedFirst
+    ? round.map((l) => lockedFirst[l.index]!)
+    : await c.store.lockPayments(
+        tx,
+        round.map((l) => ({ tenantId: l.item.tenant, id: l.paymentId })),
+      )
   const byRef = new Map(locked.map((p) => [`${p.tenantId}\u0000${p.id}`, p]))
   const facts: FactItem[] = []
   const indexes: number[] = []

@@ -5,12 +5,13 @@
 import { GatewayError } from '../gateway.js'
 import { applyFact, applyNow, paymentPayload } from '../apply-fact.js'
 import type { PaymentsContext, Tx } from '../core/context.js'
-import { idempotent, type KeyContext } from '../core/idempotency.js'
+import { checkKey, idempotent, requestHash, runClaimed, type KeyContext } from '../core/idempotency.js'
 import { validateAmount, validateMetadata } from '../core/validate.js'
 import { currency as lookupCurrency } from '../../../shared/money.js'
 import { noGateway, paymentError } from '../payments.errors.js'
 import { PAYMENT_EVENTS } from '../payments.events.js'
 import { factOf, type Fact, type Payment } from '../payments.js'
+import { transitionOf } from '../payments.store.js'
 import type { CreatePaymentInput, WriteOptions } from '../ports.js'
 import { route } from '../routing.js'
 import { answer, resolveWithGateway } from './in-flight.js'
@@ -64,13 +65,17 @@ export function cardFor(c: PaymentsContext, input: CreatePaymentInput) {
   return {}
 }
 
-export function createPayment(
+export async function createPayment(
   c: PaymentsContext,
   tenant: string,
   input: CreatePaymentInput,
   opts: WriteOptions = {},
 ): Promise<Payment> {
   validateCreate(input)
+  if (input.confirm !== false) {
+    const confirmed = await openAndConfirm(c, tenant, input, opts.idempotencyKey)
+    if (confirmed) return confirmed
+  }
   return idempotent(c, tenant, opts.idempotencyKey, 'create', input, async (k) => {
     if (k.resume) {
       // An earlier attempt made this payment, then could not confirm it (or died while the
@@ -98,12 +103,46 @@ export function createPayment(
       await c.deps.outbox?.enqueue(tx, [
         { tenantId: tenant, topic: PAYMENT_EVENTS.created, key: p.id, payload: paymentPayload(p) },
       ])
+      await c.store.insertTransitions(tx, [
+        transitionOf(tenant, p.id, PAYMENT_EVENTS.created, paymentPayload(p), p.createdAt),
+      ])
       return order.length > 0 ? markProcessing(c, tx, p, order[0]!) : p
     })
     if (input.confirm === false) return written
     if (order.length === 0) return confirmNow(c, tenant, p.id, k) // answers PAYMENT_NO_GATEWAY
     return authorizeInTurn(c, tenant, written, order, k)
   })
+}
+
+/**
+ * The common create — a new key (or none) and a gateway to ask — in the fewest round trips: the key's
+ * claim, bound to the payment, the payment already processing with that gateway, and its `created`
+ * event share one transaction with the creates arriving meanwhile (core/opener.ts); then the gateway
+ * is asked and its answer booked with the key's answer (core/booker.ts). Undefined when the key was
+ * not new (a replay, a conflict, a request in progress or to resume) or no gateway takes the payment:
+ * the general path above examines the key and answers those, having written nothing here.
+ */
+async function openAndConfirm(
+  c: PaymentsContext,
+  tenant: string,
+  input: CreatePaymentInput,
+  key: string | undefined,
+): Promise<Payment | undefined> {
+  if (key !== undefined) checkKey(key)
+  const p = newPayment(c, tenant, input)
+  const card = cardFor(c, input)
+  const order = await routeOf(c, tenant, p, card)
+  if (order.length === 0) return undefined
+  await c.provision(tenant, order[0]!, p.currency)
+  const r = await c.open({
+    p,
+    card,
+    gateway: order[0]!,
+    ...(key === undefined ? {} : { key: { key, operation: 'create', hash: requestHash('create', input) } }),
+  })
+  if ('known' in r) return undefined
+  if (key === undefined) return authorizeInTurn(c, tenant, r.opened, order)
+  return runClaimed(c, tenant, key, undefined, (k) => authorizeInTurn(c, tenant, r.opened, order, k))
 }
 
 export function confirmPayment(

@@ -5,7 +5,7 @@
  */
 import type { GatewayPaymentState } from '../gateway.js'
 import { applyNow } from '../apply-fact.js'
-import type { PaymentsContext } from '../core/context.js'
+import type { PaymentsContext, Tx } from '../core/context.js'
 import type { KeyContext } from '../core/idempotency.js'
 import { operationInProgress } from '../payments.errors.js'
 import { factOf, type Fact, type Payment } from '../payments.js'
@@ -20,15 +20,28 @@ export function setInFlight(
   bind?: KeyContext['bind'],
 ): Promise<Payment> {
   return c.transaction(async (tx) => {
-    const p = await c.mustGet(tx, tenant, id, true)
-    if (op !== null && p.inFlight) throw operationInProgress(p.inFlight)
-    check(p)
-    const next = { ...p, inFlight: op, updatedAt: c.now() }
-    await c.store.updatePayment(tx, next)
+    const next = await markInFlight(c, tx, tenant, id, op, check)
     // From here the gateway may act: the caller's key stays bound to the payment until it is known.
     await bind?.(tx, id)
     return next
   })
+}
+
+/** setInFlight's write, in the caller's transaction `tx` (which may have claimed the key already). */
+export async function markInFlight(
+  c: PaymentsContext,
+  tx: Tx,
+  tenant: string,
+  id: string,
+  op: string | null,
+  check: (p: Payment) => void,
+): Promise<Payment> {
+  const p = await c.mustGet(tx, tenant, id, true)
+  if (op !== null && p.inFlight) throw operationInProgress(p.inFlight)
+  check(p)
+  const next = { ...p, inFlight: op, updatedAt: c.now() }
+  await c.store.updatePayment(tx, next)
+  return next
 }
 
 /**

@@ -6,7 +6,7 @@ import type { RoutingAdmin } from '../ports.js'
 import { validateRules, type RoutingRule } from '../routing.js'
 
 export async function rulesOf(c: PaymentsContext, tenant: string): Promise<RoutingRule[]> {
-  return (await c.store.listRules(tenant)).map((r) => ({
+  return (await c.routingRules(tenant)).map((r) => ({
     id: r.id,
     priority: r.priority,
     match: {

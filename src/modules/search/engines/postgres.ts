@@ -10,9 +10,15 @@ import { searchError } from '../search.errors.js'
  * (identifiers one edit away rank high), and GIN array indexes for exact keys and sealed tokens.
  */
 
+/**
+ * Matches scored per query at most (twice: exact key matches, then the rest). Above the service's
+ * largest window (MAX_OFFSET + MAX_LIMIT = 1,100 hits) so a page never runs short of candidates.
+ */
+const CANDIDATE_CAP = 2000
 /** Word similarity at which a body matches (pg_trgm default 0.6 misses "jon smyth" in "john smith"). */
 const WORD_SIMILARITY = 0.45
 const UPSERT_BATCH = 1000
+const UPSERT_PARALLEL = 2
 
 /** 16 hex chars → a signed 64-bit integer as decimal text (the column is bigint[]). */
 const sealedInt = (hex: string): string => BigInt.asIntN(64, BigInt(`0x${hex}`)).toString()
@@ -21,10 +27,20 @@ const bigintArray = (values: readonly string[]): RawBuilder<unknown> =>
   sql`${`{${values.join(',')}}`}::bigint[]`
 const textArray = (values: readonly string[]): RawBuilder<unknown> => sql`${values}::text[]`
 
-/** `'piece':*` for every alphanumeric piece of every word, all required. */
-function prefixQuery(words: readonly string[]): string {
-  const pieces = words.flatMap((w) => w.split(/[^a-z0-9]+/)).filter((p) => p.length > 0)
-  return pieces.map((p) => `'${p}':*`).join(' & ')
+/**
+ * Every alphanumeric piece of every word, all required: the last piece of a word as a prefix
+ * (`'123':*`), the pieces before it whole (`'cus'`), since the word goes on after them. A prefix
+ * entry is read in full into a bitmap before the AND, and the head of an identifier (`pay`, `cus`,
+ * `ch`) starts a token of every such document: as a prefix it read 1M postings per search (p99
+ * 2.8 s at 1M payments); whole, the index skips through it to the rare piece's postings.
+ */
+export function prefixQuery(words: readonly string[]): string {
+  return words
+    .flatMap((w) => {
+      const pieces = w.split(/[^a-z0-9]+/).filter((p) => p.length > 0)
+      return pieces.map((p, i) => (i === pieces.length - 1 && !/[^a-z0-9]$/.test(w) ? `'${p}':*` : `'${p}'`))
+    })
+    .join(' & ')
 }
 
 interface Row {
@@ -63,39 +79,46 @@ export function createPostgresEngine(db: Db): SearchEngine {
   const fail = (err: unknown): never => {
     throw searchError('SEARCH_ENGINE_UNAVAILABLE', 'postgres', { cause: err })
   }
+  async function upsertChunk(chunk: readonly SearchDocument[], indexedAt: Date): Promise<void> {
+    const rows = chunk.map((d) => ({
+      tenant_id: d.tenantId,
+      doc_type: d.type,
+      doc_id: d.id,
+      title: d.title,
+      body: d.body,
+      sealed: d.sealed.map(sealedInt),
+      keys: d.keys,
+      occurred_at: d.occurredAt.toISOString(),
+      amount: d.amount === undefined ? null : d.amount.toString(),
+      currency: d.currency ?? null,
+      attributes: d.attributes,
+    }))
+    await sql`
+        INSERT INTO search_documents AS s (tenant_id, doc_type, doc_id, title, body, sealed, keys,
+          occurred_at, amount, currency, attributes, indexed_at)
+        SELECT r.tenant_id, r.doc_type, r.doc_id, r.title, unaccent(lower(r.body)), r.sealed, r.keys,
+          r.occurred_at, r.amount, r.currency, r.attributes, ${indexedAt}
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(tenant_id text, doc_type text,
+          doc_id text, title text, body text, sealed bigint[], keys text[], occurred_at timestamptz,
+          amount bigint, currency text, attributes jsonb)
+        ON CONFLICT (tenant_id, doc_type, doc_id) DO UPDATE SET title = excluded.title,
+          body = excluded.body, sealed = excluded.sealed, keys = excluded.keys,
+          occurred_at = excluded.occurred_at, amount = excluded.amount, currency = excluded.currency,
+          attributes = excluded.attributes, indexed_at = excluded.indexed_at`
+      .execute(db)
+      .catch(fail)
+  }
   return {
     name: 'postgres',
     async init() {},
     async upsert(docs, indexedAt) {
-      for (let i = 0; i < docs.length; i += UPSERT_BATCH) {
-        const rows = docs.slice(i, i + UPSERT_BATCH).map((d) => ({
-          tenant_id: d.tenantId,
-          doc_type: d.type,
-          doc_id: d.id,
-          title: d.title,
-          body: d.body,
-          sealed: d.sealed.map(sealedInt),
-          keys: d.keys,
-          occurred_at: d.occurredAt.toISOString(),
-          amount: d.amount === undefined ? null : d.amount.toString(),
-          currency: d.currency ?? null,
-          attributes: d.attributes,
-        }))
-        await sql`
-          INSERT INTO search_documents AS s (tenant_id, doc_type, doc_id, title, body, sealed, keys,
-            occurred_at, amount, currency, attributes, indexed_at)
-          SELECT r.tenant_id, r.doc_type, r.doc_id, r.title, unaccent(lower(r.body)), r.sealed, r.keys,
-            r.occurred_at, r.amount, r.currency, r.attributes, ${indexedAt}
-          FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(tenant_id text, doc_type text,
-            doc_id text, title text, body text, sealed bigint[], keys text[], occurred_at timestamptz,
-            amount bigint, currency text, attributes jsonb)
-          ON CONFLICT (tenant_id, doc_type, doc_id) DO UPDATE SET title = excluded.title,
-            body = excluded.body, sealed = excluded.sealed, keys = excluded.keys,
-            occurred_at = excluded.occurred_at, amount = excluded.amount, currency = excluded.currency,
-            attributes = excluded.attributes, indexed_at = excluded.indexed_at`
-          .execute(db)
-          .catch(fail)
-      }
+      const chunks: SearchDocument[][] = []
+      for (let i = 0; i < docs.length; i += UPSERT_BATCH) chunks.push(docs.slice(i, i + UPSERT_BATCH))
+      // Two statements at a time (two pooled connections on a server; PGlite serialises them): each
+      // document costs CPU in its index expressions (word filter, trigrams, tsvector) and one backend
+      // uses one core. Chunks hold distinct documents, so neither waits on the other's rows.
+      for (let i = 0; i < chunks.length; i += UPSERT_PARALLEL)
+        await Promise.all(chunks.slice(i, i + UPSERT_PARALLEL).map((c) => upsertChunk(c, indexedAt)))
     },
     async remove(tenantId, type, ids) {
       if (ids.length === 0) return
@@ -157,7 +180,20 @@ function searchSql(q: EngineQuery): RawBuilder<Row> {
       ? sql`(SELECT count(*) FROM unnest(sealed) t WHERE t = ANY(${bigintArray(allSealed.map(sealedInt))}))::float8 / ${allSealed.length}`
       : sql`0`
   const upper = q.keys[0] ?? ''
+  // Scoring costs a few µs a row (word similarity, key edit distance), so a term shared by half the
+  // tenant (a sandbox card's last four) would score every one of them. The candidates are capped:
+  // exact key matches first (they outrank everything else), then any other match, each at most
+  // CANDIDATE_CAP rows; above the cap, ties and near-ties are ranked among a sample of the matches.
+  const where = sql`${sql.join(filters, sql` AND `)} AND (${sql.join(matches, sql` OR `)})`
+  const exact =
+    q.keys.length > 0
+      ? sql`(SELECT * FROM search_documents WHERE ${sql.join(filters, sql` AND `)}
+              AND keys && ${textArray(q.keys)} LIMIT ${CANDIDATE_CAP}) UNION `
+      : sql``
   return sql<Row>`
+    WITH candidates AS MATERIALIZED (
+      ${exact}(SELECT * FROM search_documents WHERE ${where} LIMIT ${CANDIDATE_CAP})
+    )
     SELECT doc_type, doc_id, title, body, keys, occurred_at, amount, currency, attributes,
       GREATEST(
         word_similarity(${text}, body),
@@ -166,8 +202,7 @@ function searchSql(q: EngineQuery): RawBuilder<Row> {
              ELSE 0 END,
         CASE WHEN ${sealed ?? sql`false`} THEN 1.0 + ${sealedScore} ELSE 0 END
       ) AS score
-    FROM search_documents
-    WHERE ${sql.join(filters, sql` AND `)} AND (${sql.join(matches, sql` OR `)})
+    FROM candidates
     ORDER BY score DESC, doc_id
     LIMIT ${q.limit}`
 }

@@ -237,6 +237,21 @@ describe('Braintree webhooks', () => {
     })
   })
 
+  it("a vaulted card's new data → payment_method.updated; a Venmo account's → ignored", async () => {
+    const vaulted = await gw.vaultPaymentMethod!({ paymentMethod: 'fake-valid-visa-nonce' })
+    const form = server.updateCard(vaulted.token, { expMonth: 3, expYear: 2034 })
+    const body = new URLSearchParams(form)
+    expect(await gw.verifyWebhook(Buffer.from(body.toString()), {}, new Date())).toMatchObject({
+      type: 'payment_method.updated',
+      vendorType: 'payment_method_customer_data_updated',
+      method: { ref: vaulted.token, expMonth: 3, expYear: 2034 },
+    })
+    // The SDK's own sample is a Venmo account: no card data to show, nothing to update.
+    // (@types/braintree does not list this kind yet; the SDK does.)
+    const kind = 'payment_method_customer_data_updated' as braintree.WebhookNotificationKind
+    expect(await hook(kind, 'venmo1')).toMatchObject({ type: 'ignored' })
+  })
+
   it('event ids are stable for the same notification and differ between subjects', async () => {
     const a = await hook('dispute_opened', 'dpA')
     const b = await hook('dispute_opened', 'dpB')

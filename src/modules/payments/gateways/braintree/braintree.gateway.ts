@@ -140,9 +140,11 @@ function eventOf(n: BraintreeNotification): GatewayEvent {
     transaction?: BraintreeTransaction
     dispute?: DisputeSubject
     disbursement?: DisbursementSubject
+    paymentMethodCustomerDataUpdatedMetadata?: MethodUpdatedSubject
   }
   const occurredAt = new Date(raw.timestamp)
-  const subjectId = raw.transaction?.id ?? raw.dispute?.id ?? raw.disbursement?.id ?? 'none'
+  const updated = raw.paymentMethodCustomerDataUpdatedMetadata
+  const subjectId = raw.transaction?.id ?? raw.dispute?.id ?? raw.disbursement?.id ?? updated?.token ?? 'none'
   const base = {
     id: `${raw.kind}:${subjectId}:${occurredAt.toISOString()}`,
     vendorType: raw.kind,
@@ -199,7 +201,37 @@ function eventOf(n: BraintreeNotification): GatewayEvent {
       ...money(b.amount, b.currencyIsoCode ?? b.merchantAccount?.currencyIsoCode),
     }
   }
+  const card = updated?.paymentMethod
+  // A vaulted card's data changed (new expiry, replaced number): the vault token stays the same.
+  // Other vaulted kinds (Venmo, PayPal) have no card data to show, so they change nothing here.
+  if (updated?.token && raw.kind === 'payment_method_customer_data_updated' && card?.last4) {
+    return {
+      ...base,
+      type: 'payment_method.updated',
+      objectRef: updated.token,
+      method: {
+        ref: updated.token,
+        ...(card.customerId ? { customerRef: card.customerId } : {}),
+        ...(card.cardType ? { brand: card.cardType.toLowerCase() } : {}),
+        last4: card.last4,
+        ...(card.expirationMonth ? { expMonth: Number(card.expirationMonth) } : {}),
+        ...(card.expirationYear ? { expYear: Number(card.expirationYear) } : {}),
+      },
+    }
+  }
   return { ...base, type: 'ignored' }
+}
+
+/** The subject of `payment_method_customer_data_updated` as the SDK parses it. */
+interface MethodUpdatedSubject {
+  readonly token?: string
+  readonly paymentMethod?: {
+    readonly customerId?: string
+    readonly cardType?: string
+    readonly last4?: string
+    readonly expirationMonth?: string
+    readonly expirationYear?: string
+  }
 }
 
 export function createBraintreeGateway(opts: BraintreeGatewayOptions): PaymentGateway {

@@ -61,7 +61,7 @@ export function createBraintreeSavedMethods(opts: BraintreeClientOptions): Saved
 
   return {
     name: 'braintree',
-    capabilities: { clientToken: true, setupIntents: false, paypal: true, cardUpdater: false },
+    capabilities: { clientToken: true, setupIntents: false, paypal: true, cardUpdater: true },
     async startSetup(input) {
       const customerId = await ensureCustomer(input.customerRef)
       const result = await client.call('clientToken', (s) => s.clientToken.generate({ customerId }))

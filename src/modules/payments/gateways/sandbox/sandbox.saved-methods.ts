@@ -18,7 +18,7 @@
 /* eslint-disable @typescript-eslint/require-await -- in-memory adapter of an async port */
 import { createHash, randomBytes } from 'node:crypto'
 import type { Clock } from '../../../../shared/clock.js'
-import { GatewayError } from '../../gateway.js'
+import { GatewayError, type GatewayEvent } from '../../gateway.js'
 import type { OffSessionOutcome, SavedMethod, SavedMethodsGateway } from '../../saved-methods.js'
 
 const BEHAVIOURS = {
@@ -41,6 +41,11 @@ export const SANDBOX_SAVED_METHODS = Object.keys(BEHAVIOURS)
 export interface SandboxSavedMethods extends SavedMethodsGateway {
   /** A card-updater event as the sandbox would send it: the same card with a new expiry, a new token. */
   cardUpdate(token: string, expMonth: number, expYear: number): SavedMethod
+  /**
+   * The webhook event the sandbox's card updater sends for that update (sign it with the sandbox
+   * gateway's `webhookFor` and post it to the webhook inbox, as a real gateway would).
+   */
+  cardUpdateEvent(token: string, expMonth: number, expYear: number, at: Date): GatewayEvent
 }
 
 interface Card {
@@ -138,6 +143,24 @@ export function createSandboxSavedMethods(deps: { clock: Clock }): SandboxSavedM
       if (!card) throw new GatewayError('declined', 'Unknown sandbox vault token')
       const exp = { m: expMonth, y: expYear }
       return display(card.code, encode(card.code, exp, card.declinesFrom), 'sbxcus_updated', exp)
+    },
+    cardUpdateEvent(token, expMonth, expYear, at) {
+      const m = this.cardUpdate(token, expMonth, expYear)
+      return {
+        id: `evt_sbxpm_${randomBytes(8).toString('hex')}`,
+        type: 'payment_method.updated',
+        vendorType: 'payment_method.automatically_updated',
+        objectRef: token,
+        method: {
+          ref: token,
+          token: m.token,
+          ...(m.brand ? { brand: m.brand } : {}),
+          ...(m.last4 ? { last4: m.last4 } : {}),
+          expMonth,
+          expYear,
+        },
+        occurredAt: at,
+      }
     },
   }
 }

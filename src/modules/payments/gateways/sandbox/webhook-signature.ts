@@ -11,6 +11,7 @@ import {
   webhookSignatureInvalid,
   WEBHOOK_TOLERANCE_SECONDS,
   type GatewayEvent,
+  type GatewayMethodUpdate,
   type GatewayEventType,
 } from '../../gateway.js'
 
@@ -31,6 +32,7 @@ export interface SandboxWebhookBody {
     readonly amount?: string
     readonly currency?: string
     readonly fee?: string
+    readonly method?: GatewayMethodUpdate
   }
 }
 
@@ -46,6 +48,7 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set<GatewayEventType>([
   'dispute.lost',
   'payout.paid',
   'payout.failed',
+  'payment_method.updated',
 ])
 
 const keyOf = (secret: string): Buffer => Buffer.from(secret.replace(/^whsec_/, ''), 'base64')
@@ -97,6 +100,7 @@ export function sandboxWebhookBody(event: GatewayEvent): string {
       ...(event.amount === undefined ? {} : { amount: event.amount.toString() }),
       ...(event.currency === undefined ? {} : { currency: event.currency }),
       ...(event.fee === undefined ? {} : { fee: event.fee.toString() }),
+      ...(event.method === undefined ? {} : { method: event.method }),
     },
   }
   return JSON.stringify(body)
@@ -149,6 +153,39 @@ const optAmount = (v: unknown, name: string): bigint | undefined => {
   return BigInt(s)
 }
 
+const optMonth = (v: unknown, name: string, max: number): number | undefined => {
+  if (v === undefined) return undefined
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+    throw payloadInvalid(`${name} must be an integer from 1 to ${max}`)
+  return v
+}
+
+/** data.method of a payment_method.updated event: tokens and display data only. */
+function optMethod(v: unknown): GatewayMethodUpdate | undefined {
+  if (v === undefined) return undefined
+  if (!v || typeof v !== 'object') throw payloadInvalid('data.method must be an object')
+  const m = v as Record<string, unknown>
+  const ref = optString(m.ref, 'data.method.ref')
+  if (!ref) throw payloadInvalid('data.method.ref is missing')
+  const last4 = optString(m.last4, 'data.method.last4')
+  if (last4 !== undefined && !/^[0-9]{4}$/.test(last4))
+    throw payloadInvalid('data.method.last4 must be 4 digits')
+  const token = optString(m.token, 'data.method.token')
+  const customerRef = optString(m.customerRef, 'data.method.customerRef')
+  const brand = optString(m.brand, 'data.method.brand')
+  const expMonth = optMonth(m.expMonth, 'data.method.expMonth', 12)
+  const expYear = optMonth(m.expYear, 'data.method.expYear', 9999)
+  return {
+    ref,
+    ...(token === undefined ? {} : { token }),
+    ...(customerRef === undefined ? {} : { customerRef }),
+    ...(brand === undefined ? {} : { brand }),
+    ...(last4 === undefined ? {} : { last4 }),
+    ...(expMonth === undefined ? {} : { expMonth }),
+    ...(expYear === undefined ? {} : { expYear }),
+  }
+}
+
 /** Parses a verified sandbox body into the normalised event. */
 export function parseSandboxEvent(id: string, rawBody: Buffer): GatewayEvent {
   let body: unknown
@@ -172,6 +209,7 @@ export function parseSandboxEvent(id: string, rawBody: Buffer): GatewayEvent {
   const amount = optAmount(data.amount, 'data.amount')
   const currency = optString(data.currency, 'data.currency')
   const fee = optAmount(data.fee, 'data.fee')
+  const method = optMethod(data.method)
   return {
     id,
     type: KNOWN_TYPES.has(b.type) ? (b.type as GatewayEventType) : 'ignored',
@@ -185,6 +223,7 @@ export function parseSandboxEvent(id: string, rawBody: Buffer): GatewayEvent {
     ...(amount === undefined ? {} : { amount }),
     ...(currency === undefined ? {} : { currency }),
     ...(fee === undefined ? {} : { fee }),
+    ...(method === undefined ? {} : { method }),
   }
 }
 

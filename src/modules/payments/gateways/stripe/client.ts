@@ -13,6 +13,7 @@ export type StripePayout = Stripe.Payout
 export type StripeBalanceTransaction = Stripe.BalanceTransaction
 export type StripeDispute = Stripe.Dispute
 export type StripeEvent = Stripe.Event
+export type StripePaymentMethod = Stripe.PaymentMethod
 
 export interface StripeClientOptions {
   readonly secretKey: string

@@ -282,6 +282,18 @@ describe('Stripe webhooks', () => {
     expect(created).toMatchObject({ type: 'ignored', vendorType: 'payment_intent.created' })
   })
 
+  it('payment_method.automatically_updated → payment_method.updated with the new card data', async () => {
+    const saved = await gw.vaultPaymentMethod!({ paymentMethod: 'pm_card_visa' })
+    server.updateCard(saved.token, { expMonth: 9, expYear: 2033, last4: '5556' })
+    const event = await hook(lastEvent('payment_method.automatically_updated', saved.token))
+    expect(event).toMatchObject({
+      type: 'payment_method.updated',
+      vendorType: 'payment_method.automatically_updated',
+      method: { ref: saved.token, brand: 'visa', last4: '5556', expMonth: 9, expYear: 2033 },
+    })
+    expect(event.method?.token).toBeUndefined() // Stripe keeps the PaymentMethod id
+  })
+
   it('a signature from the future beyond the tolerance is refused', async () => {
     const now = new Date()
     const payload = JSON.stringify({ id: 'evt_1', type: 'x', created: 1, data: { object: { id: 'x' } } })

@@ -23,6 +23,7 @@ import {
   type StripeClientOptions,
   type StripeEvent,
   type StripePaymentIntent,
+  type StripePaymentMethod,
 } from './client.js'
 
 export type StripeGatewayOptions = StripeClientOptions
@@ -206,6 +207,27 @@ function eventOf(event: StripeEvent): GatewayEvent {
       return ofObject(
         object.status === 'won' ? 'dispute.won' : object.status === 'lost' ? 'dispute.lost' : 'ignored',
       )
+    // Card updater (the issuer renewed or replaced the card) and edits of a saved card: the
+    // PaymentMethod keeps its id, so `ref` is also the token to charge.
+    case 'payment_method.updated':
+    case 'payment_method.automatically_updated': {
+      const pm = object as unknown as StripePaymentMethod
+      if (!pm.card) return { ...base, type: 'ignored' }
+      const customer = typeof pm.customer === 'string' ? pm.customer : pm.customer?.id
+      return {
+        ...base,
+        type: 'payment_method.updated',
+        objectRef: pm.id,
+        method: {
+          ref: pm.id,
+          ...(customer ? { customerRef: customer } : {}),
+          brand: pm.card.brand,
+          last4: pm.card.last4,
+          expMonth: pm.card.exp_month,
+          expYear: pm.card.exp_year,
+        },
+      }
+    }
     case 'payout.paid':
     case 'payout.failed':
       return {

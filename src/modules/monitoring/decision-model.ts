@@ -1,0 +1,163 @@
+import type { Db } from '../../shared/db/connect.js'
+import { txnContext } from './engine.js'
+import type { AlertDraft, MonTxn, Party } from './monitoring.js'
+import type { EvalContext } from './rules.js'
+
+/**
+ * The learned risk model in the monitoring decision (issue 17), as monitoring sees it: a narrow port
+ * the risk module implements, so that neither module imports the other's service. When a tenant has
+ * a promoted (champion) model, every monitored transaction is scored in process from the same
+ * point-in-time features the rules just read; the champion may raise an alert the rules missed
+ * (at its threshold, chosen at the alert budget when it was trained), and its score and explanation
+ * are stored on every alert of the transaction so that analysts and the case queue can rank them.
+ * Challenger (shadow) models are scored too but raise nothing: their scores are kept for the
+ * champion/challenger comparison.
+ */
+
+/** The alerts the model raises carry this rule id (their dedup window is the rules' one). */
+export const MODEL_RULE_ID = 'risk_model'
+
+export interface SideProbability {
+  readonly side: 'out' | 'in'
+  readonly subject: string
+  readonly probability: number
+}
+
+export interface ModelSideScores {
+  readonly modelId: string
+  readonly version: number
+  readonly threshold: number
+  readonly sides: readonly SideProbability[]
+}
+
+/** One transaction's scores by the champion and each challenger. */
+export interface DecisionScores {
+  readonly txnId: string
+  readonly at: number
+  readonly champion: ModelSideScores
+  readonly challengers: readonly ModelSideScores[]
+}
+
+export interface FeatureContribution {
+  readonly feature: string
+  readonly value: number
+  /** Change in log-odds (positive: pushed the score up). */
+  readonly shap: number
+}
+
+/** An exact (TreeSHAP) explanation cut to the features that moved the score most each way. */
+export interface ScoreExplanation {
+  readonly baseValue: number
+  readonly probability: number
+  readonly up: readonly FeatureContribution[]
+  readonly down: readonly FeatureContribution[]
+}
+
+/** What an alert stores about the champion's score of its subject (`context.model`). */
+export interface ModelFacts {
+  readonly modelId: string
+  readonly version: number
+  readonly threshold: number
+  readonly probability: number
+  /** True when the champion alone would have raised an alert on this subject. */
+  readonly aboveThreshold: boolean
+  readonly explanation: ScoreExplanation | undefined
+}
+
+export interface DecisionScorer {
+  /**
+   * Synchronous, in process: scores both sides of `t` from the engine's context (taken before `t`
+   * is folded in), then folds `t` into the scorer's own state (the counterparty graph).
+   */
+  score(ctx: EvalContext, t: MonTxn): DecisionScores
+  /** The champion's explanation of one side (only for alerts: it costs more than a score). */
+  explain(scores: DecisionScores, subject: string): ScoreExplanation | undefined
+  /** Keeps every model's scores for champion/challenger metrics, in the alerts' transaction. */
+  record(tx: Db, tenant: string, scores: readonly DecisionScores[]): Promise<void>
+}
+
+export interface DecisionModelPort {
+  /** The tenant's champion scorer, or undefined when no model is promoted (the port caches it). */
+  scorer(tenant: string): Promise<DecisionScorer | undefined>
+}
+
+/** What the model adds to one transaction's alerts. */
+export interface ModelAlerts {
+  readonly alerts: AlertDraft[]
+  /** Model alerts absorbed by an open one (their hit count goes up). */
+  readonly duplicates: string[]
+}
+
+const subjectOfKey = (key: string): string | undefined => key.split('|')[1]
+
+/**
+ * Puts the champion's score and explanation on the rules' alerts of `t` and raises a model alert for
+ * each side above the threshold that no rule alert (new or still open) already covers.
+ */
+export function withModel(
+  t: MonTxn,
+  ruleAlerts: readonly AlertDraft[],
+  ruleDuplicates: readonly string[],
+  scores: DecisionScores,
+  scorer: Pick<DecisionScorer, 'explain'>,
+  env: {
+    readonly ruleSetVersion: number
+    readonly parties: ReadonlyMap<string, Party>
+    readonly claim: (ruleId: string, subject: string, at: number) => { key: string; open: string | undefined }
+  },
+): ModelAlerts {
+  const c = scores.champion
+  const facts = (subject: string): ModelFacts | undefined => {
+    const s = c.sides.find((x) => x.subject === subject)
+    if (!s) return undefined
+    return {
+      modelId: c.modelId,
+      version: c.version,
+      threshold: c.threshold,
+      probability: s.probability,
+      aboveThreshold: s.probability >= c.threshold,
+      explanation: scorer.explain(scores, subject),
+    }
+  }
+  const alerts: AlertDraft[] = ruleAlerts.map((a) => {
+    const m = facts(a.subject)
+    return m ? { ...a, context: { ...a.context, model: m } } : a
+  })
+  const covered = new Set([
+    ...ruleAlerts.map((a) => a.subject),
+    ...ruleDuplicates.map(subjectOfKey).filter((s): s is string => s !== undefined),
+  ])
+  const duplicates: string[] = []
+  for (const s of c.sides) {
+    if (s.probability < c.threshold || covered.has(s.subject)) continue
+    covered.add(s.subject)
+    const { key, open } = env.claim(MODEL_RULE_ID, s.subject, t.at)
+    if (open !== undefined) {
+      duplicates.push(open)
+      continue
+    }
+    const m = facts(s.subject)!
+    const drivers = (m.explanation?.up ?? []).slice(0, 3).map((x) => x.feature)
+    alerts.push({
+      dedupKey: key,
+      ruleSetVersion: env.ruleSetVersion,
+      ruleId: MODEL_RULE_ID,
+      typology: undefined,
+      subject: s.subject,
+      outcome: 'review',
+      score: Math.round(s.probability * 100),
+      reason:
+        `Risk model v${c.version} scored ${s.probability.toFixed(3)} (threshold ${c.threshold.toFixed(3)})` +
+        (drivers.length > 0 ? `; driven by ${drivers.join(', ')}` : ''),
+      txnId: t.id,
+      at: t.at,
+      context: {
+        txn: txnContext(t),
+        src_party: env.parties.get(t.src) ?? null,
+        dst_party: env.parties.get(t.dst) ?? null,
+        model: m,
+      },
+    })
+  }
+  return { alerts, duplicates }
+}

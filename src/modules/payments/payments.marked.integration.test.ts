@@ -1,0 +1,143 @@
+/**
+ * Captures and refunds share their marking transaction (core/marker.ts): the key's claim, bound to the
+ * payment or refund, and the in-flight mark or the refund's reservation commit together before the
+ * gateway call; the answer, the postings and the key's answer commit together after (core/booker.ts).
+ */
+import { sql } from 'kysely'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
+import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
+import { harnessDyingDuring, paymentsHarness } from '../../../test/support/payments.js'
+import { fixedClock } from '../../shared/clock.js'
+import type { DbHandle } from '../../shared/db/connect.js'
+import { isAppError } from '../../shared/errors.js'
+
+describeEachDb('captures and refunds marked together', (target) => {
+  let h: DbHandle
+  beforeAll(async () => {
+    h = await openTestDb(target)
+  }, 180_000)
+  afterAll(async () => {
+    await h.close()
+  })
+  const manual = {
+    amount: 1_000n,
+    currency: 'USD',
+    paymentMethod: 'pm_card_visa',
+    capture: 'manual',
+  } as const
+  const keysOf = async (tenant: string) =>
+    new Map(
+      (
+        await sql<{ idem_key: string; resource_id: string | null; answered: boolean }>`SELECT idem_key,
+          resource_id, response IS NOT NULL AS answered FROM payment_idempotency
+          WHERE tenant_id = ${tenant}`.execute(h.db)
+      ).rows.map((k) => [k.idem_key, k]),
+    )
+
+  it('many captures and refunds of one merchant at once: each once, with its key answered; a refused one frees its key', async () => {
+    const t = paymentsHarness(h, fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const tenant = freshTenant()
+    const n = 12
+    const authorised = await Promise.all(
+      Array.from({ length: 2 * n }, () => t.payments.commands.create(tenant, manual)),
+    )
+    const [toCapture, toRefund] = [authorised.slice(0, n), authorised.slice(n)]
+    await Promise.all(toRefund.map((p) => t.payments.commands.capture(tenant, p.id)))
+    // Captures of some payments and refunds of others at the same moment; one refund asks too much.
+    const captures = toCapture.map((p, i) =>
+      t.payments.commands.capture(tenant, p.id, 400n + BigInt(i), { idempotencyKey: `c${i}` }),
+    )
+    const refunds = toRefund.map((p, i) =>
+      t.payments.commands.refund(
+        tenant,
+        p.id,
+        { amount: i === 0 ? 5_000n : 100n + BigInt(i) },
+        { idempotencyKey: `r${i}` },
+      ),
+    )
+    const [captured, refunded] = await Promise.all([Promise.all(captures), Promise.allSettled(refunds)])
+    captured.forEach((p, i) =>
+      expect(p).toMatchObject({ status: 'succeeded', amountCaptured: 400n + BigInt(i) }),
+    )
+    expect(refunded[0]!.status).toBe('rejected')
+    const made = refunded.slice(1).map((r) => (r.status === 'fulfilled' ? r.value : undefined))
+    made.forEach((r, i) => expect(r).toMatchObject({ status: 'succeeded', amount: 101n + BigInt(i) }))
+    const keys = await keysOf(tenant)
+    captured.forEach((p, i) => expect(keys.get(`c${i}`)).toMatchObject({ resource_id: p.id, answered: true }))
+    made.forEach((r, i) =>
+      expect(keys.get(`r${i + 1}`)).toMatchObject({ resource_id: r!.id, answered: true }),
+    )
+    // The refused refund wrote nothing: no refund row, no reservation, and its key is free again.
+    expect(keys.has('r0')).toBe(false)
+    expect(await t.payments.queries.listRefunds(tenant, toRefund[0]!.id)).toEqual([])
+    expect(await t.payments.queries.get(tenant, toRefund[0]!.id)).toMatchObject({ amountRefundPending: 0n })
+    // Replays answer the stored results without a second capture or refund.
+    const again = await t.payments.commands.refund(
+      tenant,
+      toRefund[1]!.id,
+      { amount: 101n },
+      { idempotencyKey: 'r1' },
+    )
+    expect(again.id).toBe(made[0]!.id)
+    expect(await t.payments.queries.listRefunds(tenant, toRefund[1]!.id)).toHaveLength(1)
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+
+  it('concurrent refunds with one key make one refund: the others replay it once it is answered', async () => {
+    const t = paymentsHarness(h, fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const tenant = freshTenant()
+    const p = await t.payments.commands.create(tenant, { ...manual, capture: 'automatic' })
+    const once = async () => {
+      for (;;) {
+        try {
+          return await t.payments.commands.refund(tenant, p.id, { amount: 300n }, { idempotencyKey: 'same' })
+        } catch (e) {
+          if (!isAppError(e) || e.code !== 'IDEMPOTENCY_IN_PROGRESS') throw e
+          await new Promise((r) => setTimeout(r, 5))
+        }
+      }
+    }
+    const all = await Promise.all(Array.from({ length: 6 }, once))
+    expect(new Set(all.map((r) => r.id)).size).toBe(1)
+    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
+      amountRefunded: 300n,
+      amountRefundPending: 0n,
+    })
+    await t.close()
+  })
+
+  it('a refund whose process died during the gateway call is reserved with its key bound; the retry resumes it', async () => {
+    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+    // The gateway refunds, then the call never returns (the process died).
+    const t = harnessDyingDuring(h, clock, 'refund')
+    const tenant = freshTenant()
+    const p = await t.payments.commands.create(tenant, { ...manual, capture: 'automatic' })
+    void t.payments.commands.refund(tenant, p.id, { amount: 250n }, { idempotencyKey: 'died' })
+    await vi.waitFor(async () => expect(await t.payments.queries.listRefunds(tenant, p.id)).toHaveLength(1))
+    const [pending] = await t.payments.queries.listRefunds(tenant, p.id)
+    expect(pending).toMatchObject({ status: 'pending', amount: 250n })
+    expect((await keysOf(tenant)).get('died')).toMatchObject({ resource_id: pending!.id, answered: false })
+    await expect(
+      t.payments.commands.refund(tenant, p.id, { amount: 250n }, { idempotencyKey: 'died' }),
+    ).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' })
+    t.revive()
+    clock.advance(120_000)
+    const resumed = await t.payments.commands.refund(
+      tenant,
+      p.id,
+      { amount: 250n },
+      { idempotencyKey: 'died' },
+    )
+    expect(resumed).toMatchObject({ id: pending!.id, status: 'succeeded' })
+    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
+      amountRefunded: 250n,
+      amountRefundPending: 0n,
+    })
+    expect(
+      t.sandbox.events.filter((e) => e.type === 'refund.succeeded' && e.paymentRef === p.gatewayRef),
+    ).toHaveLength(1)
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+})

@@ -1,0 +1,90 @@
+import {
+  CASH,
+  type DecisionScorer,
+  type DecisionScores,
+  type EvalContext,
+  type MonTxn,
+  type ScoreExplanation,
+} from '../monitoring/index.js'
+import { extractRow, FEATURE_COUNT, type FeatureInputs, type Side } from './features.js'
+import { explainRow, prepareExplanations, scoreRow, type Explanation, type RiskModel } from './model.js'
+import type { ScoreStore } from './score.store.js'
+
+/**
+ * The risk module's side of monitoring's DecisionModelPort: scores a transaction's two sides with
+ * the champion and every challenger, from the context the monitoring engine just evaluated the rules
+ * on (no second feature computation), then links the payment into the counterparty graph so the
+ * next score sees it. Explanations are computed only when asked (an alert), kept as the top features
+ * each way.
+ */
+
+export interface ScoringModel {
+  readonly id: string
+  readonly version: number
+  readonly threshold: number
+  readonly model: RiskModel
+}
+
+/** Features listed in each direction of a stored explanation. */
+export const EXPLAIN_TOP = 5
+
+export function summarise(e: Explanation, top = EXPLAIN_TOP): ScoreExplanation {
+  return {
+    baseValue: e.baseValue,
+    probability: e.probability,
+    up: e.contributions.filter((c) => c.shap > 0).slice(0, top),
+    down: e.contributions.filter((c) => c.shap < 0).slice(0, top),
+  }
+}
+
+export function createDecisionScorer(
+  inputs: FeatureInputs,
+  champion: ScoringModel,
+  challengers: readonly ScoringModel[],
+  scores: ScoreStore,
+): DecisionScorer {
+  prepareExplanations(champion.model)
+  // The rows of the last scored transaction, one buffer per side reused across transactions:
+  // explain() reads them right after score(), and an explanation is computed once per subject even
+  // when several alerts of the transaction name it.
+  const rowBuffers = [new Float64Array(FEATURE_COUNT), new Float64Array(FEATURE_COUNT)] as const
+  let lastTxn = ''
+  let lastSubjects: string[] = []
+  let explained: (ScoreExplanation | undefined)[] = []
+  return {
+    score(ctx: EvalContext, t: MonTxn): DecisionScores {
+      const sides: { side: Side; subject: string; x: Float64Array }[] = []
+      for (const side of ['out', 'in'] as const) {
+        const subject = side === 'out' ? t.src : t.dst
+        if (subject === CASH || (sides.length > 0 && sides[0]!.subject === subject)) continue
+        const x = rowBuffers[sides.length]!
+        extractRow(ctx, t, side, inputs, x, 0)
+        sides.push({ side, subject, x })
+      }
+      if (t.src !== CASH && t.dst !== CASH && t.srcCustomer !== t.dstCustomer) inputs.graph.link(t.src, t.dst)
+      lastTxn = t.id
+      lastSubjects = sides.map((s) => s.subject)
+      explained = []
+      const of = (m: ScoringModel) => ({
+        modelId: m.id,
+        version: m.version,
+        threshold: m.threshold,
+        sides: sides.map((s) => ({
+          side: s.side,
+          subject: s.subject,
+          probability: scoreRow(m.model, s.x).probability,
+        })),
+      })
+      return { txnId: t.id, at: t.at, champion: of(champion), challengers: challengers.map(of) }
+    },
+
+    explain(s: DecisionScores, subject: string): ScoreExplanation | undefined {
+      if (s.txnId !== lastTxn) return undefined
+      const i = lastSubjects.indexOf(subject)
+      if (i < 0) return undefined
+      return (explained[i] ??= summarise(explainRow(champion.model, rowBuffers[i]!)))
+    },
+
+    record: (tx, tenant, list) => scores.record(tx, tenant, list),
+  }
+}

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { alertFromEvent, ALERT_TOPICS } from '../../src/modules/cases/index.js'
+import {
+  alertPayload,
+  DAY_MS,
+  defaultRuleSet,
+  generateTransactions,
+  MODEL_RULE_ID,
+  type AlertRecord,
+  type ModelFacts,
+} from '../../src/modules/monitoring/index.js'
+import type { ChangeReport } from '../../src/modules/risk/index.js'
+import { retrainRiskModels, RETRAIN_ACTOR } from '../../src/risk-retrain.js'
+import { createTestApp, type TestApp } from '../support/app.js'
+import { testDbTargets } from '../support/db.js'
+
+/**
+ * The promoted risk model inside monitoring's decision (issue 17): every ingested transaction is
+ * scored by the champion and the challenger; the champion's score and TreeSHAP explanation are stored
+ * on the rules' alerts and it raises alerts of its own above its threshold; both models' scores feed
+ * the champion/challenger metrics (GET /v1/risk/models/:id/metrics), kept apart per tenant.
+ */
+
+for (const target of testDbTargets()) {
+  describe(`risk model in the monitoring decision [${target.name}]`, () => {
+    let t: TestApp
+    const start = Math.floor(Date.now() / DAY_MS) * DAY_MS - 70 * DAY_MS
+    const data = generateTransactions({ customers: 500, days: 60, seed: 91, caseRate: 0.05, start })
+    const cutoff = start + 45 * DAY_MS
+    const later = data.txns.filter((x) => x.at >= cutoff)
+    let champion = ''
+    let challenger = ''
+    let alerts: AlertRecord[] = []
+
+    beforeAll(async () => {
+      t = await createTestApp(target)
+      const m = t.app.services.monitoring
+      await m.saveList(t.tenantId, 'high_risk_countries', [...data.highRiskCountries])
+      await m.saveList(t.tenantId, 'watchlist', [])
+      const rs = await m.saveRuleSet(t.tenantId, defaultRuleSet())
+      await m.transition(t.tenantId, rs.version, 'active')
+      await m.importHistory(t.tenantId, {
+        txns: data.txns.filter((x) => x.at < cutoff),
+        parties: data.parties,
+        labels: data.cases.filter((c) => c.end < cutoff).map((c) => ({ ...c })),
+      })
+      const risk = t.app.services.risk
+      const a = await risk.train(t.tenantId, { trees: 30, depth: 4 }, 'test')
+      await risk.promote(t.tenantId, a.model.modelId, { actor: 'operator:op_test', operator: true })
+      champion = a.model.modelId
+      challenger = (await risk.train(t.tenantId, { trees: 12, depth: 3 }, 'test')).model.modelId
+      await m.ingest(t.tenantId, later)
+      alerts = await m.listAlerts(t.tenantId, { limit: 5000 })
+    }, 600_000)
+    afterAll(async () => t?.close())
+
+    const call = (url: string, key?: string) =>
+      t.app.server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key ?? t.apiKey}` } })
+
+    it("stores the champion's score and explanation on the rules' alerts", () => {
+      const ruled = alerts.filter((a) => a.ruleId !== MODEL_RULE_ID)
+      expect(ruled.length).toBeGreaterThan(0)
+      for (const a of ruled) {
+        const m = a.context.model as ModelFacts
+        expect(m.modelId).toBe(champion)
+        expect(m.probability).toBeGreaterThanOrEqual(0)
+        expect(m.probability).toBeLessThanOrEqual(1)
+        expect(m.explanation).toBeDefined()
+      }
+    })
+
+    it('raises alerts of its own above the threshold, explained up and down', () => {
+      const own = alerts.filter((a) => a.ruleId === MODEL_RULE_ID)
+      expect(own.length).toBeGreaterThan(0)
+      for (const a of own) {
+        const m = a.context.model as ModelFacts
+        expect(m.probability).toBeGreaterThanOrEqual(m.threshold)
+        expect(m.aboveThreshold).toBe(true)
+        expect(m.explanation!.up.length).toBeGreaterThan(0)
+        expect(m.explanation!.up.every((c) => c.shap > 0)).toBe(true)
+        expect(m.explanation!.down.every((c) => c.shap < 0)).toBe(true)
+        expect(a.reason).toMatch(/^Risk model v\d+ scored/)
+      }
+      // the case queue ranks it with the model's score, its explanation travels in the payload
+      const c = alertFromEvent(ALERT_TOPICS.monitoring, alertPayload(own[0]!), new Date())!
+      expect(c.priority).toBe(2)
+      expect((c.payload.context as { model: ModelFacts }).model.explanation).toBeDefined()
+    })
+
+    it('compares champion and challenger per week at the same alert budget', async () => {
+      const q = `period=week&from=${new Date(cutoff).toISOString()}&to=${new Date(start + 61 * DAY_MS).toISOString()}`
+      const ch = await call(`/v1/risk/models/${champion}/metrics?${q}`)
+      expect(ch.statusCode, ch.body).toBe(200)
+      type P = {
+        role: string
+        subjects: number
+        alerts: number
+        budget: number
+        precisionAtBudget: number | null
+      }
+      const cp = ch.json<{ periods: P[] }>().periods
+      expect(cp.length).toBeGreaterThanOrEqual(2)
+      expect(cp.every((p) => p.role === 'champion' && p.subjects > 0)).toBe(true)
+      // the champion's own alerts are the budget
+      for (const p of cp) expect(p.alerts).toBe(p.budget)
+      const sh = await call(`/v1/risk/models/${challenger}/metrics?${q}`)
+      expect(sh.statusCode, sh.body).toBe(200)
+      const sp = sh.json<{ periods: P[] }>().periods
+      expect(sp.every((p) => p.role === 'challenger')).toBe(true)
+      expect(sp.map((p) => p.budget)).toEqual(cp.map((p) => p.budget))
+    })
+
+    it('retrains on schedule: a challenger with a report of what changed against the champion', async () => {
+      const services = t.app.services
+      const round = await retrainRiskModels({
+        ...services,
+        // this suite's tenant only (a shared PostgreSQL holds other suites' registries)
+        risk: { ...services.risk, tenantsWithModels: () => Promise.resolve([t.tenantId]) },
+      })
+      expect(round).toEqual({ trained: 1, skipped: 0 })
+      const newest = (await services.risk.listModels(t.tenantId))[0]!
+      expect(newest.status).toBe('shadow')
+      expect(newest.trainedBy).toBe(RETRAIN_ACTOR)
+      const changes = newest.metrics.changes as ChangeReport
+      expect(changes.against).toMatchObject({ modelId: champion, status: 'live' })
+      expect(changes.metrics.averagePrecision!.before).not.toBeNull()
+      expect(changes.metrics.averagePrecision!.delta).toBeCloseTo(
+        changes.metrics.averagePrecision!.after - changes.metrics.averagePrecision!.before!,
+        12,
+      )
+      expect(changes.importance.length).toBeGreaterThan(0)
+      for (const c of changes.importance) expect(c.after).toBeGreaterThanOrEqual(0)
+    }, 300_000)
+
+    it('answers bad queries 400 and other tenants 404', async () => {
+      const bad = await call(`/v1/risk/models/${champion}/metrics?period=year`)
+      expect(bad.statusCode).toBe(400)
+      const range = await call(
+        `/v1/risk/models/${champion}/metrics?from=2026-01-01T00:00:00Z&to=2025-01-01T00:00:00Z`,
+      )
+      expect(range.statusCode).toBe(400)
+      expect(range.json<{ error: { code: string } }>().error.code).toBe('RISK_INVALID_INPUT')
+      const other = await t.newTenant()
+      expect((await call(`/v1/risk/models/${champion}/metrics`, other.apiKey)).statusCode).toBe(404)
+    })
+  })
+}
