@@ -202,6 +202,8 @@ for (const target of testDbTargets()) {
         .select(['payload' as never])
         .where('topic' as never, '=', 'parties.party.screened.v1' as never)
         .where('partition_key' as never, '=', p.id as never)
+        // Heap order is not insertion order once vacuum frees space: the newest row is the highest seq.
+        .orderBy('seq' as never)
         .execute()) as { payload: Record<string, unknown> | string }[]
       const last = screened
         .map((r) =>
