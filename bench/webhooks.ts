@@ -17,8 +17,8 @@ import { EffectTracker } from './webhooks-effects.js'
  * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1]
  * Real PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/moneta_bench, created if
  * missing). Creates N manual-capture sandbox payments through the payments service, starts
- * `moneta start` (the API only, MONETA_START_WORKERS=false, unless `--api-only 0`) and `moneta worker`
- * as child processes, then sends each payment's signed
+ * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
+ * MONETA_START_WORKERS=false) and `moneta worker` as child processes, then sends each payment's signed
  * `payment.captured` webhook `copies` times, shuffled, over keep-alive HTTP from `concurrency`
  * clients (closed loop: each sends its next delivery once answered), or with `--rate N` at N
  * deliveries per second on a fixed schedule whatever the answers (open loop, as a gateway sends them;
@@ -175,9 +175,10 @@ export async function main(args: string[]): Promise<void> {
   const copies = arg(args, 'copies', 3)
   // Open loop when > 0: deliveries per second offered, on a fixed schedule.
   const rate = arg(args, 'rate', 0)
-  // 1 (default): `moneta start` serves the API only (MONETA_START_WORKERS=false) and the relay, the
-  // consumers and the inbox processor run in `moneta worker`; 0: the API process runs them too.
-  const apiOnly = arg(args, 'api-only', 1) !== 0
+  // 1: `moneta start` serves the API only (MONETA_START_WORKERS=false) and the relay and the
+  // consumers run in `moneta worker` only; 0 (default, as in earlier sessions): both processes run them.
+  // Session 10's A/B on a loaded machine did not show which is better for latency (docs/benchmarks/webhooks.md).
+  const apiOnly = arg(args, 'api-only', 0) !== 0
   const concurrency = arg(args, 'concurrency', rate > 0 ? 256 : 64)
   const port = arg(args, 'port', 4700 + Math.floor(Math.random() * 200))
   const url =
@@ -236,8 +237,7 @@ export async function main(args: string[]): Promise<void> {
   const before = await postedTransactions(services, tenant)
 
   // 2. As deployed on a multi-core host: an API process that receives and stores, and a worker
-  // process that applies the inbox and runs the relay and the consumers the effects' events feed
-  // (a Node process runs JavaScript on one core).
+  // process that applies the inbox (a Node process runs JavaScript on one core).
   const server = await startMoneta(
     'start',
     {
