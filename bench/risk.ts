@@ -121,7 +121,7 @@ function decisionPath(
 }
 
 /**
- * `npm run bench -- risk [--customers N] [--leave-out TYPOLOGY] [--eval-config holdout3] [--eval-seeds 3001,3002] [--decisions N]`
+ * `npm run bench -- risk [--customers N] [--leave-out TYPOLOGY] [--eval-config holdout3] [--eval-seeds 3001,3002] [--decisions N] [--target member|primary]`
  *
  * Honest figures for the risk model (issue 17 B):
  *  - TRAIN on the `tuning` generator configuration (seed 11), with one typology left out entirely
@@ -285,9 +285,13 @@ export async function main(args: string[]): Promise<void> {
   }
   const valRows = validationRows(model)
   const unreviewed = new Set(hidden.flatMap((c) => c.members))
-  const subjectCalibration = fitSubjectCalibration(subjectBest(valRows), seen, unreviewed)
-  const precision = rulePrecisions(ruleAlertsOf(tr), seen, unreviewed)
-  const baseCalibration = fitSubjectCalibration(subjectBest(validationRows(baseModel)), seen, unreviewed)
+  // --target primary: the customer-level calibration and the rules' precision count only a case's
+  // primary accounts (the ones whose alert detects it) as right; member (default): any member
+  const target = arg(args, '--target') ?? 'member'
+  const targets = target === 'primary' ? seen.map((c) => ({ ...c, members: c.primary })) : seen
+  const subjectCalibration = fitSubjectCalibration(subjectBest(valRows), targets, unreviewed)
+  const precision = rulePrecisions(ruleAlertsOf(tr), targets, unreviewed)
+  const baseCalibration = fitSubjectCalibration(subjectBest(validationRows(baseModel)), targets, unreviewed)
   // how rule precision and model score combine: chosen on tuning's validation period at the rules'
   // budget there (in-sample for both calibrations, the same for every choice), never on holdout
   const valBest = subjectBest(valRows)
@@ -468,6 +472,7 @@ export async function main(args: string[]): Promise<void> {
       alerts_per_1k_rules_plus_model: per1k(alertedCustomers(allCombined)),
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       combination: how,
+      target,
       left_out: leaveOut,
       customers,
       eval_seeds: evalSeeds,
