@@ -16,12 +16,16 @@ import {
 } from '../src/modules/monitoring/index.js'
 import {
   alertedCustomers,
-  chooseOperatingPoint,
-  combinedAlerts,
-  ruleAlertProbabilities,
+  alertsAtBudget,
+  COMBINATIONS,
+  fitSubjectCalibration,
+  rankSubjects,
+  rulePrecisions,
+  subjectBest,
   topShareRecall,
   type RowScores,
   type RuleAlert,
+  BASE_FEATURE_COUNT,
   FEATURE_COUNT,
   FEATURE_NAMES,
   replay,
@@ -123,12 +127,13 @@ function decisionPath(
  *  - TRAIN on the `tuning` generator configuration (seed 11), with one typology left out entirely
  *    (its cases give no positive rows and its members' rows during the case are dropped, so the
  *    model never sees it); time split inside it: rows of days 0–59 train the trees, days 60–89
- *    calibrate and choose the operating point (thresholds at the rules' alert budget);
+ *    calibrate (row and subject level; the rules' precision is measured on all of tuning);
  *  - EVALUATE on a held-out configuration (`holdout3` unless `--eval-config`, its first seed unless
  *    `--eval-seeds`: other seeds, planted patterns drawn from other and wider ranges), later period only: days 0–29 warm the features up, days 30–89 are scored; only
  *    cases confirmed before day 30 are known-bad in the graph;
- *  - rules = the default typology pack on the same replay; rules + model = kept rule alerts plus
- *    model alerts at the operating point chosen on `tuning` (never on holdout data).
+ *  - rules = the default typology pack on the same replay; rules + model = as many customers as the
+ *    rules alerted on, the top ones by the larger of their rules' precision and the model's
+ *    subject-level calibrated score, both measured on `tuning` (never on holdout data).
  * Per-typology recall is printed; the held-out typology is marked.
  */
 
@@ -247,32 +252,79 @@ export async function main(args: string[]): Promise<void> {
   log(
     `trained on ${model.metrics.trainRows} rows (${model.metrics.trainPositives} positive) in ${trainS.toFixed(1)} s; validation AP ${model.metrics.averagePrecision.toFixed(3)}`,
   )
+  // ablation, same rows: a model on the features before session 10's (the first BASE_FEATURE_COUNT
+  // columns; its trees never read the rest, so it scores the same full rows)
+  const baseX = new Float64Array(rows.rows * BASE_FEATURE_COUNT)
+  for (let r = 0; r < rows.rows; r++)
+    baseX.set(
+      rows.x.subarray(r * FEATURE_COUNT, r * FEATURE_COUNT + BASE_FEATURE_COUNT),
+      r * BASE_FEATURE_COUNT,
+    )
+  const baseModel = trainModel(
+    { ...rows, cols: BASE_FEATURE_COUNT, x: baseX },
+    FEATURE_NAMES.slice(0, BASE_FEATURE_COUNT),
+    { validationFrom, negativeRate: Number(arg(args, '--negative-rate') ?? 0.05) },
+  )
+  log(
+    `ablation: the same rows on the first ${BASE_FEATURE_COUNT} features, validation AP ${baseModel.metrics.averagePrecision.toFixed(3)}`,
+  )
 
-  // operating point on the tuning validation period (days 60–89), seen typologies only
-  const trScores = scoreRows(tr, model)
+  // What the combination learns on tuning (never on held-out data): the model's subject-level
+  // calibration on the validation period (days 60–89, which the trees never saw) and each rule's
+  // precision over the whole tuning period; the left-out typology's members are unreviewed in both.
   const valIdx: number[] = []
   for (let i = 0; i < tr.rows.rows; i++) if (tr.rows.at[i]! >= validationFrom) valIdx.push(i)
-  const valRows: RowScores = {
-    subjects: valIdx.map((i) => trScores.subjects[i]!),
-    txnIds: valIdx.map((i) => trScores.txnIds[i]!),
-    at: Float64Array.from(valIdx, (i) => trScores.at[i]!),
-    prob: Float64Array.from(valIdx, (i) => trScores.prob[i]!),
+  const validationRows = (m: RiskModel): RowScores => {
+    const sc = scoreRows(tr, m)
+    return {
+      subjects: valIdx.map((i) => sc.subjects[i]!),
+      txnIds: valIdx.map((i) => sc.txnIds[i]!),
+      at: Float64Array.from(valIdx, (i) => sc.at[i]!),
+      prob: Float64Array.from(valIdx, (i) => sc.prob[i]!),
+    }
   }
-  const valRules = ruleAlertsOf(tr).filter((a) => a.at >= validationFrom)
+  const valRows = validationRows(model)
+  const unreviewed = new Set(hidden.flatMap((c) => c.members))
+  const subjectCalibration = fitSubjectCalibration(subjectBest(valRows), seen, unreviewed)
+  const precision = rulePrecisions(ruleAlertsOf(tr), seen, unreviewed)
+  const baseCalibration = fitSubjectCalibration(subjectBest(validationRows(baseModel)), seen, unreviewed)
+  // how rule precision and model score combine: chosen on tuning's validation period at the rules'
+  // budget there (in-sample for both calibrations, the same for every choice), never on holdout
+  const valBest = subjectBest(valRows)
+  const valRules = ruleAlertsOf(tr).filter((a) => a.at >= validationFrom && !unreviewed.has(a.subject))
   const valCases = seen.filter((c) => c.end >= validationFrom)
-  const chosen = chooseOperatingPoint(valRows, valRules, valCases)
+  const onValidation = COMBINATIONS.map((how) => {
+    const ranked = rankSubjects(valBest, valRules, precision, subjectCalibration, how)
+    const sc = scoreCustomers(alertsAtBudget(ranked, valBest, valRules, alertedCustomers(valRules)), valCases)
+    log(`combination ${how} on tuning validation: recall ${pct(sc.recall)}, precision ${pct(sc.precision)}`)
+    return { how, sc }
+  })
+  const how = onValidation.reduce((a, b) =>
+    b.sc.detected > a.sc.detected || (b.sc.detected === a.sc.detected && b.sc.precision > a.sc.precision)
+      ? b
+      : a,
+  ).how
+  log(`combination chosen on tuning: ${how}`)
   // The decision-path measurement needs a champion that raises alerts of its own: the 99th percentile
   // of validation rows (a model alone flagging 1 % of rows; more explanations than the operating point)
   const sortedVal = Float64Array.from(valRows.prob).sort()
   const decisionThreshold = sortedVal[Math.floor(sortedVal.length * 0.99)] ?? 0.5
   log(
-    `operating point (tuning days 60–89): model ≥ ${chosen.point.modelThreshold.toFixed(4)}, rule alerts kept when model ≥ ${chosen.point.rulesThreshold.toFixed(4)}; validation recall ${pct(chosen.score.recall)} vs rules ${pct(chosen.rulesScore.recall)}`,
+    `rules' precision on tuning (left-out typology unreviewed): overall ${pct(precision.overall)}; ${[
+      ...precision.byRule,
+    ]
+      .sort((a, b) => a[1] - b[1])
+      .map(([r, p]) => `${r} ${pct(p)}`)
+      .join(', ')}`,
   )
 
   // ---- evaluation: held-out configuration, later period ----
   const evalCases: CaseLabel[] = []
   const allRules: RuleAlert[] = []
-  const allCombined: ReturnType<typeof combinedAlerts> = []
+  const allCombined: ReturnType<typeof alertsAtBudget> = []
+  const baseCombined: ReturnType<typeof alertsAtBudget> = []
+  let fromModel = 0
+  let baseTopHit = 0
   const latencies: number[] = []
   let evalCustomers = 0
   let topHit = 0
@@ -304,7 +356,39 @@ export async function main(args: string[]): Promise<void> {
     const scores = scoreRows(ev, model)
     const rules = ruleAlertsOf(ev)
     allRules.push(...rules)
-    allCombined.push(...combinedAlerts(scores, rules, ruleAlertProbabilities(scores, rules), chosen.point))
+    // the combined set: the rules' own number of alerted customers, filled by ranking
+    const best = subjectBest(scores)
+    const ranked = rankSubjects(best, rules, precision, subjectCalibration, how)
+    for (const other of COMBINATIONS.filter((h) => h !== how)) {
+      const alt = rankSubjects(best, rules, precision, subjectCalibration, other)
+      const sc = scoreCustomers(alertsAtBudget(alt, best, rules, alertedCustomers(rules)), cases)
+      log(`  (not chosen) combination ${other}: recall ${pct(sc.recall)}, precision ${pct(sc.precision)}`)
+    }
+    const budget = alertedCustomers(rules)
+    fromModel += ranked.slice(0, budget).filter((r) => r.source === 'model').length
+    allCombined.push(...alertsAtBudget(ranked, best, rules, budget))
+    const baseScores = scoreRows(ev, baseModel)
+    const baseBest = subjectBest(baseScores)
+    baseCombined.push(
+      ...alertsAtBudget(
+        rankSubjects(baseBest, rules, precision, baseCalibration, how),
+        baseBest,
+        rules,
+        budget,
+      ),
+    )
+    baseTopHit += Math.round(topShareRecall(baseScores, cases, customersHere).recall * cases.length)
+    // where the planted customers of the left-out and the dormancy typology rank (model alone)
+    const order = [...best.entries()].sort((a, b) => b[1].probability - a[1].probability)
+    const rankOf = new Map(order.map(([s], k) => [s, k + 1]))
+    for (const t of [leaveOut, 'dormant_reactivation'])
+      log(
+        `  ${t}: model rank of the primary customer ${cases
+          .filter((c) => c.typology === t)
+          .map((c) => Math.min(...c.primary.map((p) => rankOf.get(p) ?? Infinity)))
+          .sort((a, b) => a - b)
+          .join(', ')} (top 2 % = ${Math.floor(customersHere * 0.02)})`,
+      )
     const top = topShareRecall(scores, cases, customersHere)
     for (const [t, v] of Object.entries(top.byTypology)) {
       const r = (topBy[t] ??= { cases: 0, detected: 0 })
@@ -316,13 +400,19 @@ export async function main(args: string[]): Promise<void> {
   }
   const rulesScore = scoreCustomers(allRules, evalCases)
   const combined = scoreCustomers(allCombined, evalCases)
+  const baseScore = scoreCustomers(baseCombined, evalCases)
   const table = (label: string, s: CustomerScore): void => {
     log(
       `${label}: recall ${pct(s.recall)} (${s.detected}/${s.suspicious}), precision ${pct(s.precision)} (${s.truePositives}/${s.alerted})`,
     )
   }
   table(`rules (${hold.name}, days 30–89)`, rulesScore)
-  table('rules + model', combined)
+  table(
+    `rules + model (top ${alertedCustomers(allCombined)} subjects, ${fromModel} ranked in by the model)`,
+    combined,
+  )
+  table(`ablation, session 9's features, same ranking: rules + model`, baseScore)
+  log(`ablation: model top 2 % ${pct(evalCases.length ? baseTopHit / evalCases.length : 1)}`)
   log('recall per planted typology          rules   rules+model   model top 2 %')
   for (const t of Object.keys(rulesScore.recallByTypology).sort()) {
     const r = rulesScore.recallByTypology[t]!
@@ -336,13 +426,18 @@ export async function main(args: string[]): Promise<void> {
   const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0
   const lastSeed = evalSeeds[evalSeeds.length - 1]!
   t0 = performance.now()
-  const inDecision = decisionPath(
-    generateTransactions({ customers, days: 90, seed: lastSeed, ranges: hold.ranges }),
-    rs,
-    model,
-    decisionThreshold,
-    Number(arg(args, '--decisions') ?? 20_000),
-  )
+  const decisions = Number(arg(args, '--decisions') ?? 20_000)
+  // --decisions 0 skips it (one more replay of the held-out data: a quarter of an hour on a loaded machine)
+  const inDecision =
+    decisions > 0
+      ? decisionPath(
+          generateTransactions({ customers, days: 90, seed: lastSeed, ranges: hold.ranges }),
+          rs,
+          model,
+          decisionThreshold,
+          decisions,
+        )
+      : { decision_p99_ms: null, model_p99_ms: null, model_cpu_p99_ms: null, decisions: 0 }
   log(
     `in the decision (seed ${lastSeed}, last ${inDecision.decisions} txns, champion threshold ${decisionThreshold.toFixed(4)}): decision p99 ${inDecision.decision_p99_ms} ms, model part p99 ${inDecision.model_p99_ms} ms wall, ${inDecision.model_cpu_p99_ms} ms CPU time (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   )
@@ -372,6 +467,7 @@ export async function main(args: string[]): Promise<void> {
       alerts_per_1k_rules: per1k(alertedCustomers(allRules)),
       alerts_per_1k_rules_plus_model: per1k(alertedCustomers(allCombined)),
       top2pct_recall: round(topCases ? topHit / topCases : 1),
+      combination: how,
       left_out: leaveOut,
       customers,
       eval_seeds: evalSeeds,

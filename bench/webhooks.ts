@@ -14,12 +14,16 @@ import { ensureDatabase } from './args.js'
 import { EffectTracker } from './webhooks-effects.js'
 
 /**
- * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N] [--port N] [--worker-nice N]
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1]
  * Real PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/moneta_bench, created if
  * missing). Creates N manual-capture sandbox payments through the payments service, starts
- * `moneta start` as a child process (API + workers), then sends each payment's signed
+ * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
+ * MONETA_START_WORKERS=false) and `moneta worker` as child processes, then sends each payment's signed
  * `payment.captured` webhook `copies` times, shuffled, over keep-alive HTTP from `concurrency`
- * clients. Figures: deliveries per second and per-request latency (each answered after its inbox
+ * clients (closed loop: each sends its next delivery once answered), or with `--rate N` at N
+ * deliveries per second on a fixed schedule whatever the answers (open loop, as a gateway sends them;
+ * latency counted from the scheduled send time, up to `--concurrency` sockets, default 256 then).
+ * Figures: deliveries per second and per-request latency (each answered after its inbox
  * row committed), requests answered outside 2xx (`non_2xx`); each event's time from receipt to its
  * ledger effect (bench/webhooks-effects.ts) and the distinct events applied per second; then, once
  * the workers drained the inbox, the ledger transactions the events produced (must equal N) and
@@ -42,6 +46,36 @@ const cpuSeconds = (pid: number | undefined): number => {
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
 const round2 = (n: number) => Math.round(n * 100) / 100
+
+/**
+ * Open loop: item i is sent at start + i / rate whatever the earlier answers (a gateway emits
+ * webhooks at the rate its merchants' payments happen, not when we answer). `fn` gets the scheduled
+ * send time, so a request that waits — in the load generator's timer, in the agent's socket queue, in
+ * the server — counts that wait in its latency (no coordinated omission).
+ */
+async function openLoop<T>(
+  items: readonly T[],
+  rate: number,
+  fn: (item: T, scheduledAt: number) => Promise<void>,
+): Promise<void> {
+  const start = performance.now()
+  const gapMs = 1000 / rate
+  const answers: Promise<void>[] = []
+  let next = 0
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now()
+      while (next < items.length && start + next * gapMs <= now) {
+        answers.push(fn(items[next]!, start + next * gapMs))
+        next++
+      }
+      if (next >= items.length) return resolve()
+      setTimeout(tick, Math.max(0, start + next * gapMs - performance.now()))
+    }
+    tick()
+  })
+  await Promise.all(answers)
+}
 
 async function pool<T>(
   items: readonly T[],
@@ -139,7 +173,13 @@ const postedTransactions = async (s: AppServices, tenant: string): Promise<numbe
 export async function main(args: string[]): Promise<void> {
   const distinct = arg(args, 'distinct', 10_000)
   const copies = arg(args, 'copies', 3)
-  const concurrency = arg(args, 'concurrency', 64)
+  // Open loop when > 0: deliveries per second offered, on a fixed schedule.
+  const rate = arg(args, 'rate', 0)
+  // 1: `moneta start` serves the API only (MONETA_START_WORKERS=false) and the relay and the
+  // consumers run in `moneta worker` only; 0 (default, as in earlier sessions): both processes run them.
+  // Session 10's A/B on a loaded machine did not show which is better for latency (docs/benchmarks/webhooks.md).
+  const apiOnly = arg(args, 'api-only', 0) !== 0
+  const concurrency = arg(args, 'concurrency', rate > 0 ? 256 : 64)
   const port = arg(args, 'port', 4700 + Math.floor(Math.random() * 200))
   const url =
     process.env.DATABASE_URL ??
@@ -169,7 +209,8 @@ export async function main(args: string[]): Promise<void> {
   ).rows[0]!
   log(
     `webhooks bench: ${url.replace(/\/\/[^@]*@/, '//')} fsync=${settings.fsync} synchronous_commit=${settings.sc}; ` +
-      `${distinct} events × ${copies} deliveries, ${concurrency} clients`,
+      `${distinct} events × ${copies} deliveries, ` +
+      (rate > 0 ? `open loop at ${rate}/s (up to ${concurrency} sockets)` : `${concurrency} clients`),
   )
 
   // 1. Payments to capture: authorised, manual capture, on the sandbox.
@@ -199,7 +240,13 @@ export async function main(args: string[]): Promise<void> {
   // process that applies the inbox (a Node process runs JavaScript on one core).
   const server = await startMoneta(
     'start',
-    { ...env, PORT: String(port), HOST: '127.0.0.1', MONETA_GATEWAY_WEBHOOK_WORKERS: '0' },
+    {
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      MONETA_GATEWAY_WEBHOOK_WORKERS: '0',
+      MONETA_START_WORKERS: apiOnly ? 'false' : 'true',
+    },
     'listening',
   )
   // Applying is asynchronous by design: the worker runs at lower CPU priority than the API, so a
@@ -256,10 +303,9 @@ export async function main(args: string[]): Promise<void> {
     const workerCpu0 = cpuSeconds(worker.pid)
     const ownCpu0 = process.cpuUsage()
     t0 = performance.now()
-    await pool(deliveries, concurrency, async (d) => {
-      const start = performance.now()
+    const deliver = async (d: Delivery, sentAt: number) => {
       const r = await post(agent, port, d).catch((err: unknown) => ({ status: 0, body: String(err) }))
-      latencies.push(performance.now() - start)
+      latencies.push(performance.now() - sentAt)
       if (r.status < 200 || r.status > 299) non2xx++
       else if ((JSON.parse(r.body) as { duplicate: boolean }).duplicate === false) {
         fresh++
@@ -269,7 +315,9 @@ export async function main(args: string[]): Promise<void> {
         lastLog = performance.now()
         log(`  ${latencies.length}/${deliveries.length} delivered`)
       }
-    })
+    }
+    if (rate > 0) await openLoop(deliveries, rate, deliver)
+    else await pool(deliveries, concurrency, (d) => deliver(d, performance.now()))
     const seconds = (performance.now() - t0) / 1000
     const serverCpuUs = Math.round(((cpuSeconds(server.pid) - serverCpu0) * 1e6) / deliveries.length)
     const workerCpuUs = Math.round(((cpuSeconds(worker.pid) - workerCpu0) * 1e6) / deliveries.length)
@@ -312,6 +360,11 @@ export async function main(args: string[]): Promise<void> {
     log(
       JSON.stringify({
         bench: 'webhooks',
+        mode: rate > 0 ? 'open' : 'closed',
+        // Offered: the schedule's rate (open loop) or null (closed loop: clients wait for answers).
+        offered_eps: rate > 0 ? rate : null,
+        concurrency,
+        api_only: apiOnly,
         eps,
         p99_ms: p99,
         p50_ms: p50,

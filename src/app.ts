@@ -129,7 +129,13 @@ export interface App {
   readonly server: ApiApp
   /** Set on first start when no key existed: shown once, stored only hashed. */
   readonly generatedApiKey: string | undefined
+  /** Background workers (what `moneta worker` runs), and the sandbox's own webhook delivery. */
   startWorkers(): void
+  /**
+   * Only the sandbox's delivery of its events as signed webhooks to this process's endpoint (its
+   * simulated payments live in this process): an API-only `moneta start` (MONETA_START_WORKERS=false).
+   */
+  startSandboxWebhooks(): void
   close(): Promise<void>
 }
 
@@ -555,12 +561,33 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     bodyLimitBytes: config.bodyLimitBytes,
     logger: services.logger,
   })
+  const startSandboxWebhooks = () => {
+    // With a webhook secret, the sandbox sends its events (captures, refunds, disputes) as signed
+    // webhooks to our own endpoint, like a real gateway, so `npm start` exercises the whole path.
+    const sandbox = asSandbox(services.payments.gateways.get('sandbox'))
+    const sandboxSecret = config.payments.sandboxWebhookSecret
+    if (sandbox && sandboxSecret) {
+      sandbox.onEvent((event) => {
+        const { body, headers } = sandbox.webhookFor(event)
+        setTimeout(() => {
+          server
+            .inject({ method: 'POST', url: '/v1/webhooks/sandbox', headers, payload: body })
+            .then((r) => {
+              if (r.statusCode >= 300)
+                services.logger.warn({ status: r.statusCode, event: event.id }, 'sandbox webhook refused')
+            })
+            .catch((err: unknown) => services.logger.error({ err }, 'sandbox webhook delivery failed'))
+        }, 0)
+      })
+    }
+  }
   const timers: NodeJS.Timeout[] = []
   const subscriptions: { close(): Promise<void> }[] = []
   return {
     services,
     server,
     generatedApiKey,
+    startSandboxWebhooks,
     startWorkers() {
       // Audit appender: drains what this or a crashed process left in the intake into the Merkle log.
       services.audit.start()
@@ -593,24 +620,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           ),
         )
       }
-      // With a webhook secret, the sandbox sends its events (captures, refunds, disputes) as signed
-      // webhooks to our own endpoint, like a real gateway, so `npm start` exercises the whole path.
-      const sandbox = asSandbox(services.payments.gateways.get('sandbox'))
-      const sandboxSecret = config.payments.sandboxWebhookSecret
-      if (sandbox && sandboxSecret) {
-        sandbox.onEvent((event) => {
-          const { body, headers } = sandbox.webhookFor(event)
-          setTimeout(() => {
-            server
-              .inject({ method: 'POST', url: '/v1/webhooks/sandbox', headers, payload: body })
-              .then((r) => {
-                if (r.statusCode >= 300)
-                  services.logger.warn({ status: r.statusCode, event: event.id }, 'sandbox webhook refused')
-              })
-              .catch((err: unknown) => services.logger.error({ err }, 'sandbox webhook delivery failed'))
-          }, 0)
-        })
-      }
+      startSandboxWebhooks()
       // Gateway webhook inbox processor (also run by `moneta worker`).
       services.gatewayWebhooks
         .start()

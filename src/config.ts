@@ -29,6 +29,12 @@ export interface Config {
   readonly ledgerBatchMax: number
   /** How often expired pending transactions are voided. */
   readonly pendingSweepMs: number
+  /**
+   * `moneta start` also runs the background workers (outbox relay, consumers, sweeps, the webhook
+   * inbox processor). false: it serves the API only and `moneta worker` processes do the rest, so
+   * consumers reacting to events never share the event loop that answers requests.
+   */
+  readonly startWorkers: boolean
   /** Key-encryption key (32 bytes, hex or base64); else masterKeyFile; else <dataDir>/master.key. */
   readonly masterKey: Secret | undefined
   readonly masterKeyFile: string | undefined
@@ -331,6 +337,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   MONETA_LEDGER_BATCH_MAX: 'ledgerBatchMax',
   MONETA_PENDING_SWEEP_MS: 'pendingSweepMs',
+  MONETA_START_WORKERS: 'startWorkers',
   MONETA_MASTER_KEY: 'masterKey',
   MONETA_MASTER_KEY_FILE: 'masterKeyFile',
   MONETA_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
@@ -534,6 +541,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: int('MONETA_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     ledgerBatchMax: int('MONETA_LEDGER_BATCH_MAX', 1000, 1, 10_000),
     pendingSweepMs: int('MONETA_PENDING_SWEEP_MS', 1000, 50, 3_600_000),
+    startWorkers: bool('MONETA_START_WORKERS', true),
     masterKey: get('MONETA_MASTER_KEY') === undefined ? undefined : new Secret(get('MONETA_MASTER_KEY')!),
     masterKeyFile: get('MONETA_MASTER_KEY_FILE'),
     auditRetentionDays:

@@ -1,18 +1,21 @@
 import {
   DAY_MS,
+  LABEL_SLACK_MS,
   scoreCustomers,
   type CaseLabel,
-  type CustomerScore,
   type TypedAlert,
 } from '../monitoring/index.js'
+import { calibrate, fitIsotonic, type Calibration } from './calibration.js'
 
 /**
- * Rules and model together, at an alert budget. The model raises an alert of its own when a row's
- * calibrated probability reaches `modelThreshold`, and ranks the rules' alerts: a rule alert is
- * kept when the model's probability of that transaction's row for the alerted account reaches
- * `rulesThreshold` (0 keeps every rule alert). Both thresholds are chosen on a validation period so
- * that the alerted customers do not exceed what the rules alone alert on, then applied unchanged
- * to later data.
+ * Rules and model together, at the rules' own alert budget. Every subject gets one probability of
+ * being suspicious: for a subject a rule alerted on, the measured precision of that rule (the share
+ * of the customers it alerted on that turned out suspicious); from the model, its highest row score
+ * over the period, calibrated to the same subject level. The combined alert set is the top B
+ * subjects by the larger of the two, B being the number of subjects the rules alone alerted on. A
+ * rule whose alerts are rarely right can so give its place to a customer the model rates higher
+ * and the rules missed — which a fixed model threshold chosen on other data cannot do when it
+ * admits nothing. The same ranking is the promotion gate's (training.ts promotionGate).
  */
 
 export interface RowScores {
@@ -30,98 +33,144 @@ export interface RuleAlert {
   readonly typology?: string | undefined
 }
 
-export interface OperatingPoint {
-  readonly modelThreshold: number
-  readonly rulesThreshold: number
+/** A subject's highest row probability over some rows and when it was reached. */
+export interface SubjectBest {
+  readonly probability: number
+  readonly at: number
 }
 
-const DEDUP_MS = 30 * DAY_MS
-
-/** One alert per subject and 30-day bucket (as monitoring deduplicates). */
-function dedup(alerts: TypedAlert[]): TypedAlert[] {
-  const seen = new Set<string>()
-  return alerts.filter((a) => {
-    const k = `${a.subject}|${Math.floor(a.at / DEDUP_MS)}|${a.ruleId}`
-    if (seen.has(k)) return false
-    seen.add(k)
-    return true
-  })
+export function subjectBest(rows: RowScores): Map<string, SubjectBest> {
+  const best = new Map<string, SubjectBest>()
+  for (let i = 0; i < rows.prob.length; i++) {
+    const s = rows.subjects[i]!
+    const p = rows.prob[i]!
+    if ((best.get(s)?.probability ?? -1) < p) best.set(s, { probability: p, at: rows.at[i]! })
+  }
+  return best
 }
 
-export function modelAlerts(rows: RowScores, threshold: number): TypedAlert[] {
-  const out: TypedAlert[] = []
-  for (let i = 0; i < rows.prob.length; i++)
-    if (rows.prob[i]! >= threshold)
-      out.push({ subject: rows.subjects[i]!, at: rows.at[i]!, ruleId: 'risk.model', typology: 'model' })
-  return dedup(out)
+/** Whether `subject` took part in a labelled case around `at` (the window scoreCustomers counts). */
+function inCase(labels: readonly CaseLabel[]): (subject: string, at: number) => boolean {
+  const casesOf = new Map<string, CaseLabel[]>()
+  for (const c of labels) for (const m of c.members) casesOf.set(m, [...(casesOf.get(m) ?? []), c])
+  return (subject, at) =>
+    (casesOf.get(subject) ?? []).some((c) => at >= c.start - DAY_MS && at <= c.end + LABEL_SLACK_MS)
 }
 
-/** Probability of the row (transaction, subject) each rule alert is about. */
-export function ruleAlertProbabilities(rows: RowScores, alerts: readonly RuleAlert[]): Float64Array {
-  const index = new Map<string, number>()
-  for (let i = 0; i < rows.prob.length; i++) index.set(`${rows.txnIds[i]}|${rows.subjects[i]}`, i)
-  return Float64Array.from(alerts, (a) => {
-    const i = index.get(`${a.txnId}|${a.subject}`)
-    return i === undefined ? 0 : rows.prob[i]!
-  })
+/**
+ * Subject-level calibration of the model: isotonic regression of "the subject took part in a
+ * labelled case when its score peaked" on its highest row probability, over a period the trees never saw. Subjects in
+ * `unlabelled` (cases nobody reviewed: the typology left out of training) are neither.
+ */
+export function fitSubjectCalibration(
+  best: ReadonlyMap<string, SubjectBest>,
+  labels: readonly CaseLabel[],
+  unlabelled: ReadonlySet<string> = new Set(),
+): Calibration {
+  const positive = inCase(labels)
+  const p: number[] = []
+  const y: number[] = []
+  for (const [s, b] of best) {
+    if (unlabelled.has(s)) continue
+    p.push(b.probability)
+    y.push(positive(s, b.at) ? 1 : 0)
+  }
+  return fitIsotonic(p, y, new Float64Array(p.length).fill(1))
 }
 
-export function combinedAlerts(
-  rows: RowScores,
+/**
+ * Precision of each rule on labelled data, customer level (scoreCustomers): of the subjects it
+ * alerted on, the share in a labelled case at the time. Laplace-smoothed towards the rules' overall
+ * precision (`priorWeight` pseudo-alerts), so a rule that fired twice is not certain; a rule that
+ * never fired there gets the overall precision. Alerts on `unlabelled` subjects are left out.
+ */
+export function rulePrecisions(
+  alerts: readonly RuleAlert[],
+  labels: readonly CaseLabel[],
+  unlabelled: ReadonlySet<string> = new Set(),
+  priorWeight = 2,
+): { byRule: Map<string, number>; overall: number } {
+  const reviewed = alerts
+    .filter((a) => !unlabelled.has(a.subject))
+    .map((a) => ({ subject: a.subject, at: a.at, ruleId: a.ruleId, typology: a.ruleId }))
+  const score = scoreCustomers(reviewed, labels)
+  const overall = score.alerted === 0 ? 0 : score.precision
+  const byRule = new Map<string, number>()
+  for (const [rule, p] of Object.entries(score.precisionByTypology))
+    byRule.set(rule, (p.truePositives + priorWeight * overall) / (p.alerted + priorWeight))
+  return { byRule, overall }
+}
+
+export interface RankedSubject {
+  readonly subject: string
+  readonly probability: number
+  /** Where the probability came from: a rule's precision or the calibrated model. */
+  readonly source: 'rules' | 'model'
+}
+
+/**
+ * How a rule's precision r and the model's calibrated score m make one probability: `max` takes
+ * the stronger witness; `noisy_or` (1 − (1 − r)(1 − m)) treats them as independent ones, so a rule
+ * alert the model also rates high outranks one it does not.
+ */
+export type Combination = 'max' | 'noisy_or'
+export const COMBINATIONS: readonly Combination[] = ['max', 'noisy_or']
+
+/**
+ * The combined ranking of every subject, highest first (ties: the model's raw score, then the
+ * subject id, so the order is total).
+ */
+export function rankSubjects(
+  best: ReadonlyMap<string, SubjectBest>,
   rules: readonly RuleAlert[],
-  ruleProb: Float64Array,
-  op: OperatingPoint,
+  precision: { byRule: ReadonlyMap<string, number>; overall: number },
+  calibration: Calibration,
+  how: Combination = 'max',
+): RankedSubject[] {
+  const ruleP = new Map<string, number>()
+  for (const a of rules) {
+    const p = precision.byRule.get(a.ruleId) ?? precision.overall
+    if ((ruleP.get(a.subject) ?? -1) < p) ruleP.set(a.subject, p)
+  }
+  const subjects = new Set([...best.keys(), ...ruleP.keys()])
+  const raw = (s: string): number => best.get(s)?.probability ?? 0
+  return [...subjects]
+    .map((subject) => {
+      const m = best.has(subject) ? calibrate(calibration, raw(subject)) : 0
+      const r = ruleP.get(subject)
+      if (r === undefined) return { subject, probability: m, source: 'model' as const }
+      const p = how === 'max' ? Math.max(r, m) : 1 - (1 - r) * (1 - m)
+      return { subject, probability: p, source: r >= m ? ('rules' as const) : ('model' as const) }
+    })
+    .sort(
+      (a, b) =>
+        b.probability - a.probability ||
+        raw(b.subject) - raw(a.subject) ||
+        (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0),
+    )
+}
+
+/**
+ * The alerts of the top `budget` ranked subjects: the rules' alerts on them, and a model alert
+ * (rule id `risk.model`) at the time of the subject's highest score.
+ */
+export function alertsAtBudget(
+  ranked: readonly RankedSubject[],
+  best: ReadonlyMap<string, SubjectBest>,
+  rules: readonly RuleAlert[],
+  budget: number,
 ): TypedAlert[] {
-  const kept: TypedAlert[] = rules.filter((_, i) => ruleProb[i]! >= op.rulesThreshold)
-  return [...dedup(kept), ...modelAlerts(rows, op.modelThreshold)]
+  const chosen = new Set(ranked.slice(0, budget).map((r) => r.subject))
+  const out: TypedAlert[] = rules.filter((a) => chosen.has(a.subject))
+  for (const s of chosen) {
+    const b = best.get(s)
+    if (b) out.push({ subject: s, at: b.at, ruleId: 'risk.model', typology: 'model' })
+  }
+  return out
 }
 
 export const alertedCustomers = (alerts: readonly TypedAlert[]): number =>
   new Set(alerts.map((a) => a.subject)).size
-
-export interface ChosenPoint {
-  readonly point: OperatingPoint
-  readonly score: CustomerScore
-  readonly rulesScore: CustomerScore
-}
-
-/**
- * The operating point that detects the most labelled cases (then: the best precision) while
- * alerting on no more customers than the rules alone, searched over a grid of row-probability
- * quantiles.
- */
-export function chooseOperatingPoint(
-  rows: RowScores,
-  rules: readonly RuleAlert[],
-  labels: readonly CaseLabel[],
-): ChosenPoint {
-  const ruleProb = ruleAlertProbabilities(rows, rules)
-  const rulesScore = scoreCustomers(rules, labels)
-  const budget = alertedCustomers(rules)
-  const sorted = Float64Array.from(rows.prob).sort().reverse()
-  const modelGrid = [0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02]
-    .map((q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 1)
-    .concat([1.01])
-  const ruleSorted = Float64Array.from(ruleProb).sort()
-  const rulesGrid = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
-    .map((q) => ruleSorted[Math.floor(q * ruleSorted.length)] ?? 0)
-    .concat([1.01])
-  let best: ChosenPoint | undefined
-  for (const modelThreshold of modelGrid)
-    for (const rulesThreshold of rulesGrid) {
-      const point = { modelThreshold, rulesThreshold }
-      const alerts = combinedAlerts(rows, rules, ruleProb, point)
-      if (alertedCustomers(alerts) > budget) continue
-      const score = scoreCustomers(alerts, labels)
-      if (
-        !best ||
-        score.detected > best.score.detected ||
-        (score.detected === best.score.detected && score.precision > best.score.precision)
-      )
-        best = { point, score, rulesScore }
-    }
-  return best ?? { point: { modelThreshold: 1.01, rulesThreshold: 0 }, score: rulesScore, rulesScore }
-}
 
 /**
  * Share of labelled cases with a primary account among the top `share` of customers ranked by
@@ -133,15 +182,10 @@ export function topShareRecall(
   customers: number,
   share = 0.02,
 ): { recall: number; byTypology: Record<string, { cases: number; detected: number }> } {
-  const best = new Map<string, number>()
-  for (let i = 0; i < rows.prob.length; i++) {
-    const s = rows.subjects[i]!
-    const p = rows.prob[i]!
-    if ((best.get(s) ?? -1) < p) best.set(s, p)
-  }
+  const best = subjectBest(rows)
   const top = new Set(
     [...best.entries()]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .sort((a, b) => b[1].probability - a[1].probability || (a[0] < b[0] ? -1 : 1))
       .slice(0, Math.floor(customers * share))
       .map(([s]) => s),
   )

@@ -82,6 +82,44 @@ const SELF_WINDOWS = [
 const CUSTOMER_FEATURES = ['in_distinct_7d', 'out_distinct_7d', 'out_sum_7d', 'in_sum_7d'] as const
 const OTHER_FEATURES = ['history_count', 'age_days', 'in_distinct_7d', 'out_distinct_7d'] as const
 
+/** More of the subject's own features: one-sided silences, new senders, lifetime-long counts. */
+const EXTRA_SELF = [
+  'days_since_last_in',
+  'days_since_last_out',
+  'in_new_distinct_7d',
+  'out_new_distinct_7d',
+  'in_sum_30d',
+  'out_sum_30d',
+  'all_count_180d',
+] as const
+
+/**
+ * Scale-free features: the subject measured against itself. Absolute amounts, silences and counts
+ * carry the ranges of the data a model was trained on (a dormant account silent 60 days, mules
+ * receiving 2,000–9,000), and trees cannot extrapolate past them nor form a ratio of two features;
+ * these say "more than this customer usually does" whatever the scale, which is what carries
+ * across typologies and data sets.
+ */
+const RATIO_FEATURES = [
+  // this amount against the subject's usual amount in the same direction (0: no history)
+  'ratio.amount_vs_usual',
+  // paying out: this amount against what came in over 7 days (what share of the inflow leaves)
+  'ratio.amount_vs_in_7d',
+  // out over in over 7 and 30 days, this payment included (pass-through: near 1)
+  'ratio.out_vs_in_7d',
+  'ratio.out_vs_in_30d',
+  // distinct senders against distinct payees (fan-in > 1 > fan-out)
+  'ratio.in_vs_out_degree_30d',
+  // senders new in the week against all the week's senders (a collector of strangers)
+  'ratio.new_in_share_7d',
+  // the last 7 days' activity against the subject's lifetime weekly average (a burst after a silence)
+  'ratio.burst_7d',
+  // silence before this transaction against the account's observed age (dormancy, any scale)
+  'ratio.silence_vs_age',
+  // the week's inflow against the month's, this one included (money arriving all at once)
+  'ratio.in_7d_vs_30d',
+] as const
+
 export const FEATURE_NAMES: readonly string[] = [
   'txn.log_amount',
   'txn.kind',
@@ -111,9 +149,14 @@ export const FEATURE_NAMES: readonly string[] = [
   'graph.self_bad_distance',
   'graph.other_bad_distance',
   'graph.self_bad_neighbours',
+  // appended (session 10), so models stored before keep their feature indices
+  ...EXTRA_SELF.map((f) => `self.${f}`),
+  ...RATIO_FEATURES,
 ]
 
 export const FEATURE_COUNT = FEATURE_NAMES.length
+/** Features before session 10's additions: what a model stored before reads (and the bench's ablation). */
+export const BASE_FEATURE_COUNT = FEATURE_NAMES.indexOf(`self.${EXTRA_SELF[0]}`)
 
 type Bag = Record<string, number | boolean>
 const num = (v: number | boolean | undefined): number => (typeof v === 'boolean' ? (v ? 1 : 0) : (v ?? 0))
@@ -176,4 +219,23 @@ export function extractRow(
   out[k++] = inp.graph.distance(subject)
   out[k++] = inp.graph.distance(counterparty)
   out[k++] = inp.graph.badNeighbours(subject)
+  for (const f of EXTRA_SELF) out[k++] = num(self[f])
+  const ratio = (a: number, b: number, cap = 100): number => (b > 0 ? Math.min(cap, a / b) : 0)
+  const usual = num(self.usual_amount)
+  const inSum7 = num(self.in_sum_7d)
+  const outAdd = pays ? amount : 0
+  const inAdd = pays ? 0 : amount
+  const ageDays = num(self.age_days)
+  const history = num(self.history_count)
+  const count7 = num(self.in_count_7d) + num(self.out_count_7d)
+  out[k++] = ratio(amount, usual)
+  out[k++] = pays ? ratio(amount, inSum7, 10) : 0
+  out[k++] = ratio(num(self.out_sum_7d) + outAdd, inSum7 + inAdd, 10)
+  out[k++] = ratio(num(self.out_sum_30d) + outAdd, num(self.in_sum_30d) + inAdd, 10)
+  out[k++] = ratio(num(self.in_distinct_30d) + 1, num(self.out_distinct_30d) + 1)
+  out[k++] = ratio(num(self.in_new_distinct_7d), num(self.in_distinct_7d), 1)
+  // weekly average over the observed life (at least a week, so a new account is not a burst by itself)
+  out[k++] = history > 0 ? ratio(count7 + 1, (history * 7) / Math.max(7, ageDays)) : 0
+  out[k++] = ageDays > 0 ? ratio(num(self.days_since_last), ageDays, 1) : 0
+  out[k++] = ratio(inSum7 + inAdd, num(self.in_sum_30d) + inAdd, 1)
 }

@@ -10,7 +10,7 @@ export { fitIsotonic, calibrate } from './calibration.js'
 export type { Calibration } from './calibration.js'
 export { drift, psi, referenceBins, PSI_ALERT } from './psi.js'
 export type { DriftReport, FeatureBins } from './psi.js'
-export { FEATURE_NAMES, FEATURE_COUNT, RISK_REASON_BITS, extractRow } from './features.js'
+export { FEATURE_NAMES, FEATURE_COUNT, BASE_FEATURE_COUNT, RISK_REASON_BITS, extractRow } from './features.js'
 export type { Side, PartyAttributesPort, FeatureInputs } from './features.js'
 export { RiskGraph, MAX_DISTANCE, FAR } from './graph.js'
 export {
@@ -59,10 +59,12 @@ export type { ScoringModel } from './decision.js'
 export { riskMigrations } from './risk.migrations.js'
 export {
   alertedCustomers,
-  chooseOperatingPoint,
-  combinedAlerts,
-  modelAlerts,
-  ruleAlertProbabilities,
+  alertsAtBudget,
+  COMBINATIONS,
+  fitSubjectCalibration,
+  rankSubjects,
+  rulePrecisions,
+  subjectBest,
   topShareRecall,
 } from './combine.js'
-export type { RowScores, RuleAlert, OperatingPoint, ChosenPoint } from './combine.js'
+export type { RowScores, RuleAlert, SubjectBest, RankedSubject, Combination } from './combine.js'

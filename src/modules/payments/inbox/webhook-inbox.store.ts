@@ -89,8 +89,21 @@ export interface ListFilter {
  * Inserts a batch in one statement (one commit, one WAL flush for every waiting request).
  * Returns the keys that were new; the others were already in the inbox.
  */
-export async function insertRows(db: Db, rows: readonly NewInboxRow[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set()
+const keyOf = (r: NewInboxRow) => rowKey(r.tenantId, r.gateway, r.event.id)
+
+/**
+ * Stores the rows not yet in the inbox; returns the keys it stored. The rows are written in one
+ * order (their key) whatever order they came in: batches in flight at once that share keys (a
+ * gateway's retries of one event) then take the unique index's entries in the same order, so one
+ * waits for the other instead of the two deadlocking (each holding a key the other wants), which
+ * answered some deliveries 503 under a burst.
+ */
+export async function insertRows(db: Db, given: readonly NewInboxRow[]): Promise<Set<string>> {
+  if (given.length === 0) return new Set()
+  const rows = given
+    .map((r) => ({ r, key: keyOf(r) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((x) => x.r)
   const r = await sql<{ tenant_id: string; gateway: string; event_id: string }>`
     INSERT INTO payment_webhook_inbox (tenant_id, gateway, event_id, event_type, vendor_type, payment_ref, payment_id,
                                        event, raw_body, headers, received_at, next_attempt_at)

@@ -1,0 +1,51 @@
+/**
+ * Receipt batches written at once (the API's group commit keeps several in flight): a gateway's
+ * retries of one event can sit in two of them, in any order. Both must commit, each key stored once.
+ */
+import { sql } from 'kysely'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeEachDb, freshTenant, openTestDb } from '../../../../test/support/db.js'
+import type { DbHandle } from '../../../shared/db/connect.js'
+import { newId } from '../../../shared/ids.js'
+import { insertRows, rowKey, type NewInboxRow } from './webhook-inbox.store.js'
+
+describeEachDb('webhook inbox store: concurrent receipt batches', (target) => {
+  let h: DbHandle
+  beforeAll(async () => {
+    h = await openTestDb(target)
+  }, 180_000)
+  afterAll(async () => {
+    await h.close()
+  })
+
+  const row = (tenantId: string, eventId: string): NewInboxRow => ({
+    tenantId,
+    gateway: 'sandbox',
+    event: { id: eventId, type: 'ignored', vendorType: 'test.event', occurredAt: '2026-05-01T10:00:00.000Z' },
+    rawBody: Buffer.from(`{"id":"${eventId}"}`),
+    headers: { 'content-type': 'application/json' },
+    receivedAt: new Date('2026-05-01T10:00:00Z'),
+  })
+
+  it('two batches with the same events in opposite orders both commit, each event stored once', async () => {
+    // Opposite orders meet in the middle: written in the order given, each statement would hold the
+    // keys the other one waits for (PostgreSQL: "deadlock detected", a 503 to the gateway).
+    for (let round = 0; round < 3; round++) {
+      const tenant = freshTenant()
+      const ids = Array.from({ length: 1500 }, () => newId('evt'))
+      const forward = ids.map((id) => row(tenant, id))
+      const backward = [...forward].reverse()
+      try {
+        const [a, b] = await Promise.all([insertRows(h.db, forward), insertRows(h.db, backward)])
+        expect(a.size + b.size).toBe(ids.length)
+        for (const id of ids) {
+          const key = rowKey(tenant, 'sandbox', id)
+          expect(a.has(key) !== b.has(key)).toBe(true)
+        }
+      } finally {
+        // Pending rows would sit ahead of other suites' rows in their processing rounds (same database).
+        await sql`DELETE FROM payment_webhook_inbox WHERE tenant_id = ${tenant}`.execute(h.db)
+      }
+    }
+  }, 120_000)
+})
