@@ -180,6 +180,57 @@ describeEachDb('analytics export and fraud queries', (target) => {
     expect((await both('short_cycles', { min_amount: '2000000', ...spring })).length).toBeGreaterThan(0)
   }, 300_000)
 
+  it("velocity: DuckDB's two passes give PostgreSQL's one-pass rows at window edges and timestamp ties", async () => {
+    // DuckDB first keeps entities whose row N-1 places back is within the window (velocity.ts):
+    // rows exactly window_minutes apart, several rows at one instant, and min_count 1 are its edges.
+    const edge = freshTenant()
+    // card, minutes after 2025-02-01 00:00 UTC, amount
+    const rows: [string, number, number][] = [
+      ['c_tie', 0, 100],
+      ['c_tie', 0, 200],
+      ['c_tie', 0, 300],
+      ['c_edge', 0, 10],
+      ['c_edge', 60, 20],
+      ['c_edge', 120, 40],
+      ['c_edge', 121, 80],
+      ['c_spread', 0, 5],
+      ['c_spread', 61, 6],
+      ['c_spread', 122, 7],
+      ['c_mixed', 10, 1],
+      ['c_mixed', 70, 2],
+      ['c_mixed', 70, 3],
+      ['c_mixed', 130, 4],
+    ]
+    for (const [i, [card, minutes, amount]] of rows.entries())
+      await sql`INSERT INTO monitoring_transactions (tenant_id, txn_id, at, amount, currency, kind, src, dst,
+          src_country, dst_country, device, card, address, outcome, score)
+        VALUES (${edge}, ${`txn_edge_${i}`}, timestamptz '2025-02-01 00:00:00+00' + make_interval(mins => ${minutes}),
+          ${amount}, 'EUR', 'transfer', 'acc_a', 'acc_b', 'DE', 'DE', ${card}, ${card}, ${card}, 'allow', 1)`.execute(
+        h.db,
+      )
+    await exporter().exportOnce()
+    const q = createFraudQueries({ db: h.db, duck: () => Promise.resolve(duck), dir: join(dir, 'data') })
+    const run = async (name: string, params: Record<string, string>, engine: 'duckdb' | 'postgres') => {
+      const out: ResultRow[] = []
+      for await (const b of (await q.run(name, edge, params, engine)).batches) out.push(...b)
+      return out
+    }
+    let found = 0
+    for (const name of ['card_velocity', 'device_velocity', 'ip_velocity'])
+      for (const window_minutes of ['1', '60', '61', '1440'])
+        for (const min_count of ['1', '2', '3', '4', '5']) {
+          const params = { window_minutes, min_count }
+          const onDuck = await run(name, params, 'duckdb')
+          expect(onDuck).toEqual(await run(name, params, 'postgres'))
+          found += onDuck.length
+        }
+    expect(found).toBeGreaterThan(0)
+    // the ties count together: three rows at one instant reach 3 even in a 1-minute window
+    expect(await run('card_velocity', { window_minutes: '1', min_count: '3' }, 'duckdb')).toEqual([
+      { entity: 'c_tie', max_count: '3', max_amount: '600', transactions: '3' },
+    ])
+  }, 120_000)
+
   it('refuses unknown queries, unknown or out-of-range parameters, and unsafe tenant ids', async () => {
     const q = createFraudQueries({ db: h.db, duck: () => Promise.resolve(duck), dir: join(dir, 'data') })
     await expect(q.run('nope', tenant, {})).rejects.toMatchObject({ code: 'ANALYTICS_UNKNOWN_QUERY' })

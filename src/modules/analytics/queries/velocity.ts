@@ -4,6 +4,17 @@ import { defineQuery, inPeriod, type FraudQuery } from './query.js'
 /**
  * Per card / device / IP: the most transactions (and the largest amount) inside any sliding window
  * of `window_minutes` ending at one of its transactions — the classic card-testing signal.
+ *
+ * DuckDB runs two passes. An entity reaches min_count inside some window exactly
+ * when, in time order, some transaction is at most window_minutes after the one min_count − 1 rows
+ * before it (that row's window holds all of them; conversely the last row of a window of ≥ N rows
+ * has N − 1 in-window rows before it, ties in any order). `lag` over a plain row order finds those
+ * entities cheaply; the RANGE-framed count and sum — the expensive part (a frame search and a
+ * segment tree per row) — then run only over the rows of the entities that qualify. Rows identical
+ * to the one-pass form (the integration test and the bench compare both engines row for row).
+ * On DuckDB this takes 30–45 % less CPU per query (1M rows, load 11–15, measured alternately: card
+ * 1.08–1.19 → 0.69–0.86 CPU-s). PostgreSQL keeps the one-pass form, the faster one there (same rows,
+ * alternately: card 14.1 / 16.8 s one-pass, 19.0 / 21.2 s two-pass; docs/benchmarks/analytics.md).
  */
 function velocity(entity: 'card' | 'device' | 'ip', what: string): FraudQuery {
   return defineQuery({
@@ -22,18 +33,35 @@ function velocity(entity: 'card' | 'device' | 'ip', what: string): FraudQuery {
     },
     sql: (d: Dialect) => {
       const win = `PARTITION BY ${entity} ORDER BY occurred_at RANGE BETWEEN ${d.minutes(d.param('window_minutes'))} PRECEDING AND CURRENT ROW`
-      return `
-WITH w AS (
-  SELECT ${entity} AS entity, count(*) OVER (${win}) AS n, sum(amount) OVER (${win}) AS total
-  FROM ${d.source('transactions')} t
-  WHERE ${entity} IS NOT NULL AND ${inPeriod(d, 'occurred_at')}
-)
+      const busiest = (input: string) => `
 SELECT entity, max(n) AS max_count, CAST(max(total) AS BIGINT) AS max_amount, count(*) AS transactions
-FROM w
+FROM ${input}
 GROUP BY entity
 HAVING max(n) >= ${d.param('min_count')}
 ORDER BY max_count DESC, ${d.bytes('entity')}
 LIMIT ${d.param('limit')}`
+      if (d.engine === 'postgres')
+        return `
+WITH w AS (
+  SELECT ${entity} AS entity, count(*) OVER (${win}) AS n, sum(amount) OVER (${win}) AS total
+  FROM ${d.source('transactions')} t
+  WHERE ${entity} IS NOT NULL AND ${inPeriod(d, 'occurred_at')}
+)${busiest('w')}`
+      return `
+WITH reach AS (
+  SELECT ${entity} AS entity,
+         occurred_at - lag(occurred_at, ${d.param('min_count')} - 1) OVER (PARTITION BY ${entity} ORDER BY occurred_at) AS span
+  FROM ${d.source('transactions')} t
+  WHERE ${entity} IS NOT NULL AND ${inPeriod(d, 'occurred_at')}
+),
+candidates AS (
+  SELECT DISTINCT entity FROM reach WHERE span <= ${d.minutes(d.param('window_minutes'))}
+),
+w AS (
+  SELECT ${entity} AS entity, count(*) OVER (${win}) AS n, sum(amount) OVER (${win}) AS total
+  FROM ${d.source('transactions')} t
+  WHERE ${entity} IN (SELECT entity FROM candidates) AND ${inPeriod(d, 'occurred_at')}
+)${busiest('w')}`
     },
   })
 }
