@@ -85,14 +85,11 @@ export interface ListFilter {
   readonly limit?: number
 }
 
-/**
- * Inserts a batch in one statement (one commit, one WAL flush for every waiting request).
- * Returns the keys that were new; the others were already in the inbox.
- */
 const keyOf = (r: NewInboxRow) => rowKey(r.tenantId, r.gateway, r.event.id)
 
 /**
- * Stores the rows not yet in the inbox; returns the keys it stored. The rows are written in one
+ * Inserts a batch in one statement (one commit, one WAL flush for every waiting request).
+ * Returns the keys that were new; the others were already in the inbox. The rows are written in one
  * order (their key) whatever order they came in: batches in flight at once that share keys (a
  * gateway's retries of one event) then take the unique index's entries in the same order, so one
  * waits for the other instead of the two deadlocking (each holding a key the other wants), which
