@@ -381,14 +381,33 @@ export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
       },
     }
   },
-  // Promotion: a larger model on the same window, promoted by a signed-in analyst through the gate.
+  // Promotion: a candidate on the same window, promoted by a signed-in analyst through the gate. Whether a
+  // candidate beats the live model depends on the features and data of the day, and this walk checks the
+  // route's audit entry, not model quality: so it asks the gate (evaluate) and promotes the first shape that passes.
   'POST /v1/risk/models/:id/promote': async (a) => {
-    const m = await ok<{ model: { id: string } }>(a, 'POST', '/v1/risk/models/train', {
-      ...(await riskHistory(a)),
-      trees: 40,
-      depth: 4,
-    })
-    return { path: `/v1/risk/models/${m.model.id}/promote`, token: await analystSession(a) }
+    const window = await riskHistory(a)
+    const shapes = [
+      { trees: 40, depth: 4 },
+      { trees: 80, depth: 5 },
+      { trees: 20, depth: 2 },
+      { trees: 120, depth: 6 },
+    ]
+    const refused: string[] = []
+    for (const shape of shapes) {
+      const m = await ok<{ model: { id: string } }>(a, 'POST', '/v1/risk/models/train', {
+        ...window,
+        ...shape,
+      })
+      const e = await ok<{ gate: { passed: boolean; reason: string } }>(
+        a,
+        'POST',
+        `/v1/risk/models/${m.model.id}/evaluate`,
+      )
+      if (e.gate.passed)
+        return { path: `/v1/risk/models/${m.model.id}/promote`, token: await analystSession(a) }
+      refused.push(`${shape.trees}×${shape.depth}: ${e.gate.reason}`)
+    }
+    throw new Error(`walk recipe: no candidate passed the promotion gate (${refused.join('; ')})`)
   },
   'POST /v1/webhook-endpoints': () =>
     Promise.resolve({ path: '/v1/webhook-endpoints', body: { url: 'https://hooks.example.com/walk' } }),

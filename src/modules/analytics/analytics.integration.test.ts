@@ -115,8 +115,16 @@ describeEachDb('analytics export and fraud queries', (target) => {
     const second = await exporter().exportOnce()
     expect(second.resumed).toBe(true)
     expect(second.from).toBe(first.to)
-    expect(second.rows.transactions).toBe(30_000)
-    expect((await exporter().exportOnce()).rows.transactions).toBe(0) // nothing new
+    // Round totals count every tenant's rows: on PGlite the database is this suite's own, but on the
+    // shared PostgreSQL server other suites commit monitoring rows meanwhile, so there they are lower bounds
+    // and the per-tenant checks below (no duplicate, none missing) carry the proof.
+    const privateDb = target.name === 'pglite'
+    if (privateDb) expect(second.rows.transactions).toBe(30_000)
+    else expect(second.rows.transactions).toBeGreaterThanOrEqual(30_000)
+    const exported = await parquetStats('transactions', tenant, 'txn_id', 'amount')
+    const third = await exporter().exportOnce() // nothing new of ours
+    if (privateDb) expect(third.rows.transactions).toBe(0)
+    expect(await parquetStats('transactions', tenant, 'txn_id', 'amount')).toEqual(exported)
 
     for (const t of [tenant, other]) {
       const pg = await sql<{ n: bigint; total: bigint }>`SELECT count(*) AS n, sum(amount)::bigint AS total
