@@ -128,7 +128,7 @@ function decisionPath(
  *    (its cases give no positive rows and its members' rows during the case are dropped, so the
  *    model never sees it); time split inside it: rows of days 0–59 train the trees, days 60–89
  *    calibrate (row and subject level; the rules' precision is measured on all of tuning);
- *  - EVALUATE on a held-out configuration (`holdout3` unless `--eval-config`, its first seed unless
+ *  - EVALUATE on a held-out configuration (`holdout3` unless `--eval-config`; session 11 headline: `holdout4`, its first seed unless
  *    `--eval-seeds`: other seeds, planted patterns drawn from other and wider ranges), later period only: days 0–29 warm the features up, days 30–89 are scored; only
  *    cases confirmed before day 30 are known-bad in the graph;
  *  - rules = the default typology pack on the same replay; rules + model = as many customers as the
