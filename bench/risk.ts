@@ -327,6 +327,42 @@ export async function main(args: string[]): Promise<void> {
   log(
     `trained on the same rows with primary-only positives (${primaryModel.metrics.trainPositives} positive); validation AP ${primaryModel.metrics.averagePrecision.toFixed(3)}`,
   )
+  // ablation, same rows and target: the features before session 11's three (its trees never read
+  // the later columns, so it scores the same full rows)
+  const s10Cols = FEATURE_NAMES.indexOf('ratio.senders_per_week_of_age')
+  const s10X = new Float64Array(rows.rows * s10Cols)
+  for (let r = 0; r < rows.rows; r++)
+    s10X.set(rows.x.subarray(r * FEATURE_COUNT, r * FEATURE_COUNT + s10Cols), r * s10Cols)
+  const s10Model = trainModel(
+    { ...rows, y: yPrimary, cols: s10Cols, x: s10X },
+    FEATURE_NAMES.slice(0, s10Cols),
+    { validationFrom, negativeRate },
+  )
+  // per-feature look on tuning: the planted rows of the dormant and mule primaries (mule's are in
+  // the replay though never trained on) against all rows — median there, share of all rows at or
+  // above it (small: the feature singles them out)
+  for (const typ of ['dormant_reactivation', leaveOut]) {
+    const txnSet = new Set(trainCases.filter((c) => c.typology === typ).flatMap((c) => c.txnIds))
+    const prim = new Set(trainCases.filter((c) => c.typology === typ).flatMap((c) => c.primary))
+    const idx: number[] = []
+    for (let i = 0; i < tr.rows.rows; i++)
+      if (prim.has(tr.subjects[i]!) && txnSet.has(tr.txnIds[i]!)) idx.push(i)
+    const look = [
+      'ratio.senders_per_week_of_age',
+      'ratio.inflow_after_silence',
+      'ratio.drain_when_young',
+      'ratio.silence_vs_age',
+      'ratio.amount_vs_usual',
+    ].map((f) => {
+      const col = FEATURE_NAMES.indexOf(f)
+      const v = idx.map((i) => tr.rows.x[i * FEATURE_COUNT + col]!).sort((a, b) => a - b)
+      const med = v[Math.floor(v.length / 2)] ?? 0
+      let above = 0
+      for (let i = 0; i < tr.rows.rows; i++) if (tr.rows.x[i * FEATURE_COUNT + col]! >= med) above++
+      return `${f} median ${med.toFixed(2)} (${pct(above / tr.rows.rows)} of rows ≥)`
+    })
+    log(`per-feature look, ${typ} primaries' planted rows (${idx.length}): ${look.join('; ')}`)
+  }
 
   // What the combination learns on tuning (never on held-out data); the left-out typology's
   // members are unreviewed everywhere (neither right nor wrong).
@@ -335,7 +371,7 @@ export async function main(args: string[]): Promise<void> {
     t === 'primary' ? seen.map((c) => ({ ...c, members: c.primary })) : seen
   const trRules = ruleAlertsOf(tr)
   const trScores = new Map<RiskModel, RowScores>(
-    [memberModel, primaryModel].map((m) => [m, scoreRows(tr, m)] as const),
+    [memberModel, primaryModel, s10Model].map((m) => [m, scoreRows(tr, m)] as const),
   )
   const bestIn = (m: RiskModel, lo: number, hi: number): Map<string, SubjectBest> => {
     const sc = trScores.get(m)!
@@ -351,13 +387,8 @@ export async function main(args: string[]): Promise<void> {
   const modelOf = (t: Target): RiskModel => (t === 'primary' ? primaryModel : memberModel)
   // calibration (customer level, seed 11's validation days 60–89, which the trees never saw) and
   // the rules' precision (all of seed 11), per target
-  const calOf = (v: Variant): ReturnType<typeof fitSubjectCalibration> =>
-    fitSubjectCalibration(
-      bestIn(modelOf(v.target), validationFrom, Infinity),
-      targetsOf(v.target),
-      unreviewed,
-      v.shrink,
-    )
+  const calOf = (v: Variant, m = modelOf(v.target)): ReturnType<typeof fitSubjectCalibration> =>
+    fitSubjectCalibration(bestIn(m, validationFrom, Infinity), targetsOf(v.target), unreviewed, v.shrink)
   const precisionOf = (t: Target): ReturnType<typeof rulePrecisions> =>
     rulePrecisions(trRules, targetsOf(t), unreviewed)
   // The choice: another tuning seed (12 unless --choice-seed), days 30–89, scored like the held-out
@@ -442,6 +473,8 @@ export async function main(args: string[]): Promise<void> {
   let fromModel = 0
   let oldFromModel = 0
   let oldTopHit = 0
+  const s10Combined: ReturnType<typeof alertsAtBudget> = []
+  let s10TopHit = 0
   const latencies: number[] = []
   let evalCustomers = 0
   let topHit = 0
@@ -450,7 +483,7 @@ export async function main(args: string[]): Promise<void> {
   for (const seed of evalSeeds) {
     const data = generateTransactions({ customers, days: 90, seed, ranges: hold.ranges })
     t0 = performance.now()
-    const sl = heldOutSlice(data, `h${seed}`, rs, [model, memberModel], (row) => {
+    const sl = heldOutSlice(data, `h${seed}`, rs, [model, memberModel, s10Model], (row) => {
       const s = performance.now()
       scoreRow(model, row)
       latencies.push(performance.now() - s)
@@ -485,6 +518,25 @@ export async function main(args: string[]): Promise<void> {
     oldFromModel += oldRanked.slice(0, budget).filter((r) => r.source === 'model').length
     oldCombined.push(...alertsAtBudget(oldRanked, oldBest, rules, budget))
     oldTopHit += Math.round(topShareRecall(oldScores, cases, customersHere).recall * cases.length)
+    const s10Best = sl.best.get(s10Model)!
+    s10Combined.push(
+      ...alertsAtBudget(
+        rankSubjects(
+          s10Best,
+          rules,
+          newPrecision,
+          calOf({ ...variant, target: 'primary' }, s10Model),
+          variant.how,
+          variant.scheme ? sl.links : undefined,
+        ),
+        s10Best,
+        rules,
+        budget,
+      ),
+    )
+    s10TopHit += Math.round(
+      topShareRecall(sl.scores.get(s10Model)!, cases, customersHere).recall * cases.length,
+    )
     // where the planted customers of the left-out and the dormancy typology rank (model alone)
     const order = [...best.entries()].sort((a, b) => b[1].probability - a[1].probability)
     const rankOf = new Map(order.map(([s], k) => [s, k + 1]))
@@ -519,6 +571,9 @@ export async function main(args: string[]): Promise<void> {
     combined,
   )
   table(`session 10's combination, same data (${oldFromModel} ranked in by the model)`, oldScore)
+  const s10Score = scoreCustomers(s10Combined, evalCases)
+  table(`ablation, without session 11's three features (primary target, same combination)`, s10Score)
+  log(`ablation: model top 2 % ${pct(evalCases.length ? s10TopHit / evalCases.length : 1)}`)
   log(`session 10's model top 2 % ${pct(evalCases.length ? oldTopHit / evalCases.length : 1)}`)
   log('recall per planted typology          rules   rules+model  session 10   model top 2 %')
   for (const t of Object.keys(rulesScore.recallByTypology).sort()) {
@@ -578,6 +633,8 @@ export async function main(args: string[]): Promise<void> {
       alerts_per_1k_rules_plus_model: per1k(alertedCustomers(allCombined)),
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       top2pct_recall_session10: round(evalCases.length ? oldTopHit / evalCases.length : 1),
+      recall_rules_plus_model_without_s11_features: round(s10Score.recall),
+      top2pct_recall_without_s11_features: round(evalCases.length ? s10TopHit / evalCases.length : 1),
       combination: describe(variant),
       left_out: leaveOut,
       customers,
