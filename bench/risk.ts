@@ -134,9 +134,13 @@ function decisionPath(
  *    `--eval-seeds`: other seeds, planted patterns drawn from other and wider ranges), later period only: days 0–29 warm the features up, days 30–89 are scored; only
  *    cases confirmed before day 30 are known-bad in the graph;
  *  - rules = the default typology pack on the same replay; rules + model = as many customers as the
- *    rules alerted on, the top ones by the larger of their rules' precision and the model's
- *    subject-level calibrated score, both measured on `tuning` (never on holdout data).
- * Per-typology recall is printed; the held-out typology is marked.
+ *    rules alerted on, the top ones by their rules' precision and the model's subject-level
+ *    calibrated score (max or noisy-or), both measured on `tuning` seed 11 (never on holdout data);
+ *    target, calibration shrink, max/noisy-or and one-per-scheme are chosen on another tuning seed
+ *    (`--choice-seed`, 12), days 30–89 (`--variant NAME` forces one). Session 10's combination is
+ *    scored on the same held-out data beside it (A/B), and a model without session 11's features.
+ * Per-typology recall is printed; the held-out typology is marked. Session 11's headline is
+ * `--eval-config holdout4` (committed before that session's changes; measure it once).
  */
 
 const arg = (args: string[], name: string): string | undefined => {
