@@ -19,13 +19,15 @@ import {
   alertsAtBudget,
   COMBINATIONS,
   fitSubjectCalibration,
+  paymentNeighbours,
   rankSubjects,
   rulePrecisions,
   subjectBest,
   topShareRecall,
   type RowScores,
   type RuleAlert,
-  BASE_FEATURE_COUNT,
+  type Combination,
+  type SubjectBest,
   FEATURE_COUNT,
   FEATURE_NAMES,
   replay,
@@ -128,13 +130,17 @@ function decisionPath(
  *    (its cases give no positive rows and its members' rows during the case are dropped, so the
  *    model never sees it); time split inside it: rows of days 0–59 train the trees, days 60–89
  *    calibrate (row and subject level; the rules' precision is measured on all of tuning);
- *  - EVALUATE on a held-out configuration (`holdout3` unless `--eval-config`, its first seed unless
+ *  - EVALUATE on a held-out configuration (`holdout3` unless `--eval-config`; session 11 headline: `holdout4`, its first seed unless
  *    `--eval-seeds`: other seeds, planted patterns drawn from other and wider ranges), later period only: days 0–29 warm the features up, days 30–89 are scored; only
  *    cases confirmed before day 30 are known-bad in the graph;
  *  - rules = the default typology pack on the same replay; rules + model = as many customers as the
- *    rules alerted on, the top ones by the larger of their rules' precision and the model's
- *    subject-level calibrated score, both measured on `tuning` (never on holdout data).
- * Per-typology recall is printed; the held-out typology is marked.
+ *    rules alerted on, the top ones by their rules' precision and the model's subject-level
+ *    calibrated score (max or noisy-or), both measured on `tuning` seed 11 (never on holdout data);
+ *    target, calibration shrink, max/noisy-or and one-per-scheme are chosen on another tuning seed
+ *    (`--choice-seed`, 12), days 30–89 (`--variant NAME` forces one). Session 10's combination is
+ *    scored on the same held-out data beside it (A/B), and a model without session 11's features.
+ * Per-typology recall is printed; the held-out typology is marked. Session 11's headline is
+ * `--eval-config holdout4` (committed before that session's changes; measure it once).
  */
 
 const arg = (args: string[], name: string): string | undefined => {
@@ -175,6 +181,69 @@ function scoreRows(r: ReplayResult, model: ReturnType<typeof trainModel>): RowSc
   for (let i = 0; i < r.rows.rows; i++)
     prob[i] = scoreRow(model, r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)).probability
   return { subjects: r.subjects, txnIds: r.txnIds, at: r.rows.at, prob }
+}
+
+type Target = 'member' | 'primary'
+/** One way of combining rules and model, chosen on tuning (see main). */
+interface Variant {
+  /** Which planted rows are positive for the model, and which alerts count as right for calibration and rule precision. */
+  readonly target: Target
+  /** Pseudo-subjects of the earned calibration (0: session 10's isotonic blocks). */
+  readonly shrink: number
+  readonly how: Combination
+  /** At most one model place per scheme (combine.ts onePerScheme). */
+  readonly scheme: boolean
+}
+const SHRINKS = [0, 2, 8] as const
+const describe = (v: Variant): string =>
+  `${v.target}/shrink ${v.shrink}/${v.how}${v.scheme ? '/one per scheme' : ''}`
+
+/** Payment links between different customers' accounts from `from` on (not cash, not own accounts). */
+const neighboursOf = (txns: GeneratedData['txns'], from: number): Map<string, Set<string>> =>
+  paymentNeighbours(
+    txns
+      .filter((t) => t.at >= from && t.src !== CASH && t.dst !== CASH && t.srcCustomer !== t.dstCustomer)
+      .map((t) => [t.src, t.dst] as const),
+  )
+
+/**
+ * One later-period slice scored like held-out data: days 0–29 warm the features up, days 30–89 are
+ * scored; only cases confirmed before day 30 are known-bad in the graph.
+ */
+function heldOutSlice(
+  data: GeneratedData,
+  prefix: string,
+  rs: ReturnType<typeof compileRuleSet>,
+  models: readonly RiskModel[],
+  onRow?: (row: Float64Array) => void,
+): {
+  cases: Planted[]
+  rules: RuleAlert[]
+  scores: Map<RiskModel, RowScores>
+  best: Map<RiskModel, Map<string, SubjectBest>>
+  links: Map<string, Set<string>>
+  customers: number
+  rows: number
+} {
+  const from = data.start + 30 * DAY_MS
+  const all = asLabels(data.cases, prefix)
+  const ev = replay(data.txns, riskLabels(all, from), {
+    parties: data.parties,
+    highRisk: data.highRiskCountries,
+    ruleSet: rs,
+    keepFrom: from,
+    ...(onRow ? { onRow } : {}),
+  })
+  const scores = new Map(models.map((m) => [m, scoreRows(ev, m)] as const))
+  return {
+    cases: all.filter((c) => c.end >= from),
+    rules: ruleAlertsOf(ev),
+    scores,
+    best: new Map([...scores].map(([m, sc]) => [m, subjectBest(sc)] as const)),
+    links: neighboursOf(data.txns, from),
+    customers: data.parties.filter((p) => p.segment !== 'external').length,
+    rows: ev.rows.rows,
+  }
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`
@@ -242,80 +311,158 @@ export async function main(args: string[]): Promise<void> {
     rows.x.set(tr.rows.x.subarray(src * FEATURE_COUNT, (src + 1) * FEATURE_COUNT), r * FEATURE_COUNT),
   )
   const validationFrom = train.start + 60 * DAY_MS
+  const negativeRate = Number(arg(args, '--negative-rate') ?? 0.05)
   t0 = performance.now()
-  const model = trainModel(rows, FEATURE_NAMES, {
-    validationFrom,
-    negativeRate: Number(arg(args, '--negative-rate') ?? 0.05),
-  })
+  // session 10's model: every case member's planted transactions are positive rows
+  const memberModel = trainModel(rows, FEATURE_NAMES, { validationFrom, negativeRate })
   const trainS = (performance.now() - t0) / 1000
   const featuresS = (t0 - replayStarted) / 1000
   log(
-    `trained on ${model.metrics.trainRows} rows (${model.metrics.trainPositives} positive) in ${trainS.toFixed(1)} s; validation AP ${model.metrics.averagePrecision.toFixed(3)}`,
+    `trained on ${memberModel.metrics.trainRows} rows (${memberModel.metrics.trainPositives} positive) in ${trainS.toFixed(1)} s; validation AP ${memberModel.metrics.averagePrecision.toFixed(3)} (target: members)`,
   )
-  // ablation, same rows: a model on the features before session 10's (the first BASE_FEATURE_COUNT
-  // columns; its trees never read the rest, so it scores the same full rows)
-  const baseX = new Float64Array(rows.rows * BASE_FEATURE_COUNT)
-  for (let r = 0; r < rows.rows; r++)
-    baseX.set(
-      rows.x.subarray(r * FEATURE_COUNT, r * FEATURE_COUNT + BASE_FEATURE_COUNT),
-      r * BASE_FEATURE_COUNT,
-    )
-  const baseModel = trainModel(
-    { ...rows, cols: BASE_FEATURE_COUNT, x: baseX },
-    FEATURE_NAMES.slice(0, BASE_FEATURE_COUNT),
-    { validationFrom, negativeRate: Number(arg(args, '--negative-rate') ?? 0.05) },
+  // session 11's candidate: only the primary accounts' planted rows are positive (the alerted
+  // subject, which is what a production case outcome names); the other members' rows are ordinary
+  // (a fan-in's senders are ordinary customers paying someone)
+  const primaries = new Set(seen.flatMap((c) => c.primary))
+  const yPrimary = Uint8Array.from(rows.y, (y, r) =>
+    y === 1 && primaries.has(tr.subjects[keepRows[r]!]!) ? 1 : 0,
   )
+  const primaryModel = trainModel({ ...rows, y: yPrimary }, FEATURE_NAMES, { validationFrom, negativeRate })
   log(
-    `ablation: the same rows on the first ${BASE_FEATURE_COUNT} features, validation AP ${baseModel.metrics.averagePrecision.toFixed(3)}`,
+    `trained on the same rows with primary-only positives (${primaryModel.metrics.trainPositives} positive); validation AP ${primaryModel.metrics.averagePrecision.toFixed(3)}`,
   )
-
-  // What the combination learns on tuning (never on held-out data): the model's subject-level
-  // calibration on the validation period (days 60–89, which the trees never saw) and each rule's
-  // precision over the whole tuning period; the left-out typology's members are unreviewed in both.
-  const valIdx: number[] = []
-  for (let i = 0; i < tr.rows.rows; i++) if (tr.rows.at[i]! >= validationFrom) valIdx.push(i)
-  const validationRows = (m: RiskModel): RowScores => {
-    const sc = scoreRows(tr, m)
-    return {
-      subjects: valIdx.map((i) => sc.subjects[i]!),
-      txnIds: valIdx.map((i) => sc.txnIds[i]!),
-      at: Float64Array.from(valIdx, (i) => sc.at[i]!),
-      prob: Float64Array.from(valIdx, (i) => sc.prob[i]!),
-    }
+  // ablation, same rows and target: the features before session 11's three (its trees never read
+  // the later columns, so it scores the same full rows)
+  const s10Cols = FEATURE_NAMES.indexOf('ratio.senders_per_week_of_age')
+  const s10X = new Float64Array(rows.rows * s10Cols)
+  for (let r = 0; r < rows.rows; r++)
+    s10X.set(rows.x.subarray(r * FEATURE_COUNT, r * FEATURE_COUNT + s10Cols), r * s10Cols)
+  const s10Model = trainModel(
+    { ...rows, y: yPrimary, cols: s10Cols, x: s10X },
+    FEATURE_NAMES.slice(0, s10Cols),
+    { validationFrom, negativeRate },
+  )
+  // per-feature look on tuning: the planted rows of the dormant and mule primaries (mule's are in
+  // the replay though never trained on) against all rows — median there, share of all rows at or
+  // above it (small: the feature singles them out)
+  for (const typ of ['dormant_reactivation', leaveOut]) {
+    const txnSet = new Set(trainCases.filter((c) => c.typology === typ).flatMap((c) => c.txnIds))
+    const prim = new Set(trainCases.filter((c) => c.typology === typ).flatMap((c) => c.primary))
+    const idx: number[] = []
+    for (let i = 0; i < tr.rows.rows; i++)
+      if (prim.has(tr.subjects[i]!) && txnSet.has(tr.txnIds[i]!)) idx.push(i)
+    const look = [
+      'ratio.senders_per_week_of_age',
+      'ratio.inflow_after_silence',
+      'ratio.drain_when_young',
+      'ratio.silence_vs_age',
+      'ratio.amount_vs_usual',
+    ].map((f) => {
+      const col = FEATURE_NAMES.indexOf(f)
+      const v = idx.map((i) => tr.rows.x[i * FEATURE_COUNT + col]!).sort((a, b) => a - b)
+      const med = v[Math.floor(v.length / 2)] ?? 0
+      let above = 0
+      for (let i = 0; i < tr.rows.rows; i++) if (tr.rows.x[i * FEATURE_COUNT + col]! >= med) above++
+      return `${f} median ${med.toFixed(2)} (${pct(above / tr.rows.rows)} of rows ≥)`
+    })
+    log(`per-feature look, ${typ} primaries' planted rows (${idx.length}): ${look.join('; ')}`)
   }
-  const valRows = validationRows(model)
+
+  // What the combination learns on tuning (never on held-out data); the left-out typology's
+  // members are unreviewed everywhere (neither right nor wrong).
   const unreviewed = new Set(hidden.flatMap((c) => c.members))
-  // --target primary: the customer-level calibration and the rules' precision count only a case's
-  // primary accounts (the ones whose alert detects it) as right; member (default): any member
-  const target = arg(args, '--target') ?? 'member'
-  const targets = target === 'primary' ? seen.map((c) => ({ ...c, members: c.primary })) : seen
-  const subjectCalibration = fitSubjectCalibration(subjectBest(valRows), targets, unreviewed)
-  const precision = rulePrecisions(ruleAlertsOf(tr), targets, unreviewed)
-  const baseCalibration = fitSubjectCalibration(subjectBest(validationRows(baseModel)), targets, unreviewed)
-  // how rule precision and model score combine: chosen on tuning's validation period at the rules'
-  // budget there (in-sample for both calibrations, the same for every choice), never on holdout
-  const valBest = subjectBest(valRows)
-  const valRules = ruleAlertsOf(tr).filter((a) => a.at >= validationFrom && !unreviewed.has(a.subject))
-  const valCases = seen.filter((c) => c.end >= validationFrom)
-  const onValidation = COMBINATIONS.map((how) => {
-    const ranked = rankSubjects(valBest, valRules, precision, subjectCalibration, how)
-    const sc = scoreCustomers(alertsAtBudget(ranked, valBest, valRules, alertedCustomers(valRules)), valCases)
-    log(`combination ${how} on tuning validation: recall ${pct(sc.recall)}, precision ${pct(sc.precision)}`)
-    return { how, sc }
+  const targetsOf = (t: Target): readonly CaseLabel[] =>
+    t === 'primary' ? seen.map((c) => ({ ...c, members: c.primary })) : seen
+  const trRules = ruleAlertsOf(tr)
+  const trScores = new Map<RiskModel, RowScores>(
+    [memberModel, primaryModel, s10Model].map((m) => [m, scoreRows(tr, m)] as const),
+  )
+  const bestIn = (m: RiskModel, lo: number, hi: number): Map<string, SubjectBest> => {
+    const sc = trScores.get(m)!
+    const idx: number[] = []
+    for (let i = 0; i < sc.prob.length; i++) if (sc.at[i]! >= lo && sc.at[i]! < hi) idx.push(i)
+    return subjectBest({
+      subjects: idx.map((i) => sc.subjects[i]!),
+      txnIds: idx.map((i) => sc.txnIds[i]!),
+      at: Float64Array.from(idx, (i) => sc.at[i]!),
+      prob: Float64Array.from(idx, (i) => sc.prob[i]!),
+    })
+  }
+  const modelOf = (t: Target): RiskModel => (t === 'primary' ? primaryModel : memberModel)
+  // calibration (customer level, seed 11's validation days 60–89, which the trees never saw) and
+  // the rules' precision (all of seed 11), per target
+  const calOf = (v: Variant, m = modelOf(v.target)): ReturnType<typeof fitSubjectCalibration> =>
+    fitSubjectCalibration(bestIn(m, validationFrom, Infinity), targetsOf(v.target), unreviewed, v.shrink)
+  const precisionOf = (t: Target): ReturnType<typeof rulePrecisions> =>
+    rulePrecisions(trRules, targetsOf(t), unreviewed)
+  // The choice: another tuning seed (12 unless --choice-seed), days 30–89, scored like the held-out
+  // data — out of sample and out of time for the calibration (session 10 chose on the very days it
+  // had calibrated on, where the model's top customers were all right). The left-out typology
+  // stays unreviewed there too: nobody could have tuned on it.
+  const choiceSeed = Number(arg(args, '--choice-seed') ?? 12)
+  const choice = heldOutSlice(
+    generateTransactions({ customers, days: 90, seed: choiceSeed, ranges: tune.ranges }),
+    `c${choiceSeed}`,
+    rs,
+    [memberModel, primaryModel],
+  )
+  const choiceHidden = new Set(choice.cases.filter((c) => c.typology === leaveOut).flatMap((c) => c.members))
+  const choiceRules = choice.rules.filter((a) => !choiceHidden.has(a.subject))
+  const choiceCases = choice.cases.filter((c) => c.typology !== leaveOut)
+  const choiceBudget = alertedCustomers(choiceRules)
+  const rulesOnChoice = scoreCustomers(choiceRules, choiceCases)
+  log(
+    `tuning seed ${choiceSeed} days 30–89 (the choice): rules recall ${pct(rulesOnChoice.recall)} (${rulesOnChoice.detected}/${rulesOnChoice.suspicious}), precision ${pct(rulesOnChoice.precision)}, budget ${choiceBudget} customers`,
+  )
+  const variants: Variant[] = []
+  for (const target of ['member', 'primary'] as const)
+    for (const shrink of SHRINKS)
+      for (const how of COMBINATIONS)
+        for (const scheme of [false, true]) variants.push({ target, shrink, how, scheme })
+  const onChoice = variants.map((v) => {
+    const best = choice.best.get(modelOf(v.target))!
+    const ranked = rankSubjects(
+      best,
+      choiceRules,
+      precisionOf(v.target),
+      calOf(v),
+      v.how,
+      v.scheme ? choice.links : undefined,
+    )
+    const sc = scoreCustomers(alertsAtBudget(ranked, best, choiceRules, choiceBudget), choiceCases)
+    const fromModel = ranked.slice(0, choiceBudget).filter((r) => r.source === 'model').length
+    log(
+      `  ${describe(v).padEnd(44)} recall ${pct(sc.recall)} (${sc.detected}), precision ${pct(sc.precision)}, ${fromModel} places to the model`,
+    )
+    return { v, sc }
   })
-  const how = onValidation.reduce((a, b) =>
+  // most cases detected, then precision; ties keep the earlier (simpler) variant
+  const chosen = onChoice.reduce((a, b) =>
     b.sc.detected > a.sc.detected || (b.sc.detected === a.sc.detected && b.sc.precision > a.sc.precision)
       ? b
       : a,
-  ).how
-  log(`combination chosen on tuning: ${how}`)
+  ).v
+  const forced = arg(args, '--variant')
+  const variant = forced ? (variants.find((v) => describe(v) === forced) ?? chosen) : chosen
+  log(`combination chosen on tuning seed ${choiceSeed}: ${describe(variant)}${forced ? ' (forced)' : ''}`)
+  // the final calibrations and rule precisions: all of tuning's validation / all of tuning
+  const model = modelOf(variant.target)
+  const newCal = calOf(variant)
+  const newPrecision = precisionOf(variant.target)
+  // session 10's combination exactly, for the A/B on the same held-out data
+  const oldCal = calOf({ target: 'member', shrink: 0, how: 'noisy_or', scheme: false })
+  const oldPrecision = precisionOf('member')
+  log(
+    `model's earned confidence at its top (tuning validation): ${pct(newCal.p[newCal.p.length - 1] ?? 0)} (session 10: ${pct(oldCal.p[oldCal.p.length - 1] ?? 0)})`,
+  )
   // The decision-path measurement needs a champion that raises alerts of its own: the 99th percentile
   // of validation rows (a model alone flagging 1 % of rows; more explanations than the operating point)
-  const sortedVal = Float64Array.from(valRows.prob).sort()
+  const valProb = trScores.get(model)!
+  const sortedVal = Float64Array.from(valProb.prob.filter((_, i) => valProb.at[i]! >= validationFrom)).sort()
   const decisionThreshold = sortedVal[Math.floor(sortedVal.length * 0.99)] ?? 0.5
   log(
-    `rules' precision on tuning (left-out typology unreviewed): overall ${pct(precision.overall)}; ${[
-      ...precision.byRule,
+    `rules' precision on tuning (${variant.target} target, left-out typology unreviewed): overall ${pct(newPrecision.overall)}; ${[
+      ...newPrecision.byRule,
     ]
       .sort((a, b) => a[1] - b[1])
       .map(([r, p]) => `${r} ${pct(p)}`)
@@ -326,9 +473,12 @@ export async function main(args: string[]): Promise<void> {
   const evalCases: CaseLabel[] = []
   const allRules: RuleAlert[] = []
   const allCombined: ReturnType<typeof alertsAtBudget> = []
-  const baseCombined: ReturnType<typeof alertsAtBudget> = []
+  const oldCombined: ReturnType<typeof alertsAtBudget> = []
   let fromModel = 0
-  let baseTopHit = 0
+  let oldFromModel = 0
+  let oldTopHit = 0
+  const s10Combined: ReturnType<typeof alertsAtBudget> = []
+  let s10TopHit = 0
   const latencies: number[] = []
   let evalCustomers = 0
   let topHit = 0
@@ -336,52 +486,61 @@ export async function main(args: string[]): Promise<void> {
   const topBy: Record<string, { cases: number; detected: number }> = {}
   for (const seed of evalSeeds) {
     const data = generateTransactions({ customers, days: 90, seed, ranges: hold.ranges })
-    const evalFrom = data.start + 30 * DAY_MS
-    const cases = asLabels(data.cases, `h${seed}`).filter((c) => c.end >= evalFrom)
-    evalCases.push(...cases)
-    const customersHere = data.parties.filter((p) => p.segment !== 'external').length
-    evalCustomers += customersHere
     t0 = performance.now()
-    const ev = replay(data.txns, riskLabels(asLabels(data.cases, `h${seed}`), evalFrom), {
-      parties: data.parties,
-      highRisk: data.highRiskCountries,
-      ruleSet: rs,
-      keepFrom: evalFrom,
-      onRow: (row) => {
-        const s = performance.now()
-        scoreRow(model, row)
-        latencies.push(performance.now() - s)
-      },
+    const sl = heldOutSlice(data, `h${seed}`, rs, [model, memberModel, s10Model], (row) => {
+      const s = performance.now()
+      scoreRow(model, row)
+      latencies.push(performance.now() - s)
     })
+    const cases = sl.cases
+    const customersHere = sl.customers
+    evalCases.push(...cases)
+    evalCustomers += customersHere
     await new Promise((r) => setImmediate(r)) // let progress output flush between seeds
     log(
-      `eval seed ${seed}: ${data.txns.length} txns, ${ev.rows.rows} scored rows, ${cases.length} cases, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `eval seed ${seed}: ${data.txns.length} txns, ${sl.rows} scored rows, ${cases.length} cases, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     )
-    const scores = scoreRows(ev, model)
-    const rules = ruleAlertsOf(ev)
+    const scores = sl.scores.get(model)!
+    const rules = sl.rules
     allRules.push(...rules)
     // the combined set: the rules' own number of alerted customers, filled by ranking
-    const best = subjectBest(scores)
-    const ranked = rankSubjects(best, rules, precision, subjectCalibration, how)
-    for (const other of COMBINATIONS.filter((h) => h !== how)) {
-      const alt = rankSubjects(best, rules, precision, subjectCalibration, other)
-      const sc = scoreCustomers(alertsAtBudget(alt, best, rules, alertedCustomers(rules)), cases)
-      log(`  (not chosen) combination ${other}: recall ${pct(sc.recall)}, precision ${pct(sc.precision)}`)
-    }
     const budget = alertedCustomers(rules)
+    const best = sl.best.get(model)!
+    const ranked = rankSubjects(
+      best,
+      rules,
+      newPrecision,
+      newCal,
+      variant.how,
+      variant.scheme ? sl.links : undefined,
+    )
     fromModel += ranked.slice(0, budget).filter((r) => r.source === 'model').length
     allCombined.push(...alertsAtBudget(ranked, best, rules, budget))
-    const baseScores = scoreRows(ev, baseModel)
-    const baseBest = subjectBest(baseScores)
-    baseCombined.push(
+    const oldScores = sl.scores.get(memberModel)!
+    const oldBest = sl.best.get(memberModel)!
+    const oldRanked = rankSubjects(oldBest, rules, oldPrecision, oldCal, 'noisy_or')
+    oldFromModel += oldRanked.slice(0, budget).filter((r) => r.source === 'model').length
+    oldCombined.push(...alertsAtBudget(oldRanked, oldBest, rules, budget))
+    oldTopHit += Math.round(topShareRecall(oldScores, cases, customersHere).recall * cases.length)
+    const s10Best = sl.best.get(s10Model)!
+    s10Combined.push(
       ...alertsAtBudget(
-        rankSubjects(baseBest, rules, precision, baseCalibration, how),
-        baseBest,
+        rankSubjects(
+          s10Best,
+          rules,
+          newPrecision,
+          calOf({ ...variant, target: 'primary' }, s10Model),
+          variant.how,
+          variant.scheme ? sl.links : undefined,
+        ),
+        s10Best,
         rules,
         budget,
       ),
     )
-    baseTopHit += Math.round(topShareRecall(baseScores, cases, customersHere).recall * cases.length)
+    s10TopHit += Math.round(
+      topShareRecall(sl.scores.get(s10Model)!, cases, customersHere).recall * cases.length,
+    )
     // where the planted customers of the left-out and the dormancy typology rank (model alone)
     const order = [...best.entries()].sort((a, b) => b[1].probability - a[1].probability)
     const rankOf = new Map(order.map(([s], k) => [s, k + 1]))
@@ -404,7 +563,7 @@ export async function main(args: string[]): Promise<void> {
   }
   const rulesScore = scoreCustomers(allRules, evalCases)
   const combined = scoreCustomers(allCombined, evalCases)
-  const baseScore = scoreCustomers(baseCombined, evalCases)
+  const oldScore = scoreCustomers(oldCombined, evalCases)
   const table = (label: string, s: CustomerScore): void => {
     log(
       `${label}: recall ${pct(s.recall)} (${s.detected}/${s.suspicious}), precision ${pct(s.precision)} (${s.truePositives}/${s.alerted})`,
@@ -412,18 +571,22 @@ export async function main(args: string[]): Promise<void> {
   }
   table(`rules (${hold.name}, days 30–89)`, rulesScore)
   table(
-    `rules + model (top ${alertedCustomers(allCombined)} subjects, ${fromModel} ranked in by the model)`,
+    `rules + model, ${describe(variant)} (top ${alertedCustomers(allCombined)} subjects, ${fromModel} ranked in by the model)`,
     combined,
   )
-  table(`ablation, session 9's features, same ranking: rules + model`, baseScore)
-  log(`ablation: model top 2 % ${pct(evalCases.length ? baseTopHit / evalCases.length : 1)}`)
-  log('recall per planted typology          rules   rules+model   model top 2 %')
+  table(`session 10's combination, same data (${oldFromModel} ranked in by the model)`, oldScore)
+  const s10Score = scoreCustomers(s10Combined, evalCases)
+  table(`ablation, without session 11's three features (primary target, same combination)`, s10Score)
+  log(`ablation: model top 2 % ${pct(evalCases.length ? s10TopHit / evalCases.length : 1)}`)
+  log(`session 10's model top 2 % ${pct(evalCases.length ? oldTopHit / evalCases.length : 1)}`)
+  log('recall per planted typology          rules   rules+model  session 10   model top 2 %')
   for (const t of Object.keys(rulesScore.recallByTypology).sort()) {
     const r = rulesScore.recallByTypology[t]!
     const c = combined.recallByTypology[t]!
+    const o = oldScore.recallByTypology[t]!
     const top = topBy[t] ?? { cases: 0, detected: 0 }
     log(
-      `  ${(t + (t === leaveOut ? ' (left out of training)' : '')).padEnd(36)} ${pct(r.recall).padStart(7)}  ${pct(c.recall).padStart(11)}  ${pct(top.cases ? top.detected / top.cases : 1).padStart(13)}   (${r.suspicious} cases)`,
+      `  ${(t + (t === leaveOut ? ' (left out of training)' : '')).padEnd(36)} ${pct(r.recall).padStart(7)}  ${pct(c.recall).padStart(11)}  ${pct(o.recall).padStart(10)}  ${pct(top.cases ? top.detected / top.cases : 1).padStart(13)}   (${r.suspicious} cases)`,
     )
   }
   latencies.sort((a, b) => a - b)
@@ -468,11 +631,15 @@ export async function main(args: string[]): Promise<void> {
       precision_rules: round(rulesScore.precision),
       recall_rules_plus_model: round(combined.recall),
       precision_rules_plus_model: round(combined.precision),
+      recall_rules_plus_model_session10: round(oldScore.recall),
+      precision_rules_plus_model_session10: round(oldScore.precision),
       alerts_per_1k_rules: per1k(alertedCustomers(allRules)),
       alerts_per_1k_rules_plus_model: per1k(alertedCustomers(allCombined)),
       top2pct_recall: round(topCases ? topHit / topCases : 1),
-      combination: how,
-      target,
+      top2pct_recall_session10: round(evalCases.length ? oldTopHit / evalCases.length : 1),
+      recall_rules_plus_model_without_s11_features: round(s10Score.recall),
+      top2pct_recall_without_s11_features: round(evalCases.length ? s10TopHit / evalCases.length : 1),
+      combination: describe(variant),
       left_out: leaveOut,
       customers,
       eval_seeds: evalSeeds,

@@ -347,6 +347,68 @@ export const HOLDOUT3_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Fourth held-out set (session 11), written down and committed BEFORE any tuning of that session:
+ * `holdout3` was looked at while the model and its combination were changed in session 10, so it
+ * no longer is an honest held-out set for the risk model. Ranges are shifted and widened against
+ * both `tuning` and `holdout3`: smaller and larger dormant reactivations after longer silences,
+ * older and younger mule accounts with slower cash-outs and fewer or more senders, smaller
+ * structuring deposits over more days, longer pass-through delays, more business accounts and
+ * non-transfer rails, and more innocent look-alikes than any earlier set (landlords with up to 18
+ * tenants, students, savings sweeps, travel, remittances and property sales: 30 % of regular
+ * customers). Seeds 4001–4003. Never tune on it.
+ */
+export const HOLDOUT4_RANGES: SchemeRanges = {
+  structuringDeposits: [2, 12],
+  structuringShare: [0.4, 0.99],
+  structuringGapDays: [0.2, 7],
+  structuringSplitP: 0.55,
+  fanInSenders: [3, 20],
+  fanInAmount: [300, 9_000],
+  fanInSpreadDays: [0, 10],
+  fanInDelayDays: [0.1, 7],
+  fanInOutPayments: [1, 7],
+  fanOutRecipients: [3, 20],
+  fanOutTotal: [5_000, 90_000],
+  fanOutSpreadDays: [0.1, 8],
+  cycleLength: [3, 10],
+  cycleAmount: [2_000, 70_000],
+  cycleHopDays: [0.2, 8],
+  otherRailP: 0.65,
+  gatherMembers: [3, 12],
+  gatherAmount: [600, 14_000],
+  gatherDelayDays: [0.2, 8],
+  passRounds: [1, 5],
+  passAmount: [2_000, 70_000],
+  passDelayHours: [1, 140],
+  passOutPayments: [1, 7],
+  roundCount: [3, 10],
+  roundThousands: [1, 35],
+  roundGapDays: [0.5, 14],
+  dormantAmount: [1_200, 65_000],
+  dormantSilenceDays: [35, 720],
+  highRiskCount: [1, 7],
+  highRiskAmount: [1_200, 35_000],
+  velocityCount: [5, 50],
+  velocityAmount: [8, 1_400],
+  velocityHours: [0, 36],
+  muleSenders: [2, 12],
+  muleAmount: [120, 6_000],
+  muleDelayHours: [1, 130],
+  muleAgeDays: [2, 120],
+  businessP: 0.5,
+  lookAlikes: true,
+  lookAlikeMix: {
+    landlord: 0.045,
+    student: 0.095,
+    savings: 0.2,
+    travel: 0.245,
+    remittance: 0.28,
+    property: 0.3,
+    landlordTenants: [2, 18],
+  },
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -356,7 +418,7 @@ export interface GeneratorConfig {
 }
 
 export const GENERATOR_CONFIGS: Readonly<
-  Record<'classic' | 'tuning' | 'holdout' | 'holdout2' | 'holdout3', GeneratorConfig>
+  Record<'classic' | 'tuning' | 'holdout' | 'holdout2' | 'holdout3' | 'holdout4', GeneratorConfig>
 > = {
   classic: { name: 'classic', ranges: CLASSIC_RANGES, seeds: [42], customers: 10_000, days: 90 },
   tuning: { name: 'tuning', ranges: TUNING_RANGES, seeds: [11, 12, 13], customers: 10_000, days: 90 },
@@ -378,6 +440,13 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout3',
     ranges: HOLDOUT3_RANGES,
     seeds: [3001, 3002, 3003],
+    customers: 10_000,
+    days: 90,
+  },
+  holdout4: {
+    name: 'holdout4',
+    ranges: HOLDOUT4_RANGES,
+    seeds: [4001, 4002, 4003],
     customers: 10_000,
     days: 90,
   },

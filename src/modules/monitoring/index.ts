@@ -48,5 +48,6 @@ export {
   HOLDOUT_RANGES,
   HOLDOUT2_RANGES,
   HOLDOUT3_RANGES,
+  HOLDOUT4_RANGES,
 } from './generator-configs.js'
 export type { GeneratorConfig, SchemeRanges, Range } from './generator-configs.js'

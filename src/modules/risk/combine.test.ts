@@ -4,6 +4,7 @@ import {
   alertedCustomers,
   alertsAtBudget,
   fitSubjectCalibration,
+  paymentNeighbours,
   rankSubjects,
   rulePrecisions,
   subjectBest,
@@ -85,5 +86,70 @@ describe('rules and model at the rules’ alert budget', () => {
     const pq = both.find((r) => r.subject === 'q')!.probability
     expect(pa).toBeGreaterThan(pq)
     expect(pq).toBeCloseTo(0.1) // the model rates q at 0: the rule alone
+  })
+
+  it('caps the model’s confidence by what it earned, so a rule alert more precise than that is never dropped', () => {
+    // calibration period: the model's 10 top customers were all in cases, 990 others were not
+    const calBest = new Map<string, { probability: number; at: number }>()
+    const labels: CaseLabel[] = []
+    for (let i = 0; i < 1000; i++) {
+      calBest.set(`s${i}`, { probability: i < 10 ? 0.9 + i / 1000 : i / 2000, at: T })
+      if (i < 10) labels.push(kase(`k${i}`, `s${i}`))
+    }
+    const isotonic = fitSubjectCalibration(calBest, labels)
+    const earned = fitSubjectCalibration(calBest, labels, new Set(), 2)
+    // isotonic blocks say certain; the earned figure is 10 right of 10, shrunk by 2 pseudo-subjects
+    expect(isotonic.p[isotonic.p.length - 1]).toBe(1)
+    const top = earned.p[earned.p.length - 1]!
+    expect(top).toBeCloseTo((10 + 2 * 0.01) / 12, 6)
+    for (let j = 1; j < earned.p.length; j++) expect(earned.p[j]!).toBeGreaterThanOrEqual(earned.p[j - 1]!)
+    // held-out period: 30 customers the model rates at its top, 3 rule alerts of an 0.9-precise rule,
+    // a budget of 3 (the rules' own): the rule's alerts keep every place
+    const best = new Map<string, { probability: number; at: number }>()
+    for (let i = 0; i < 30; i++) best.set(`m${i}`, { probability: 0.99, at: T })
+    const rules = ['r1', 'r2', 'r3'].map((s) => rule(s, 'precise'))
+    const precision = { byRule: new Map([['precise', 0.9]]), overall: 0.5 }
+    for (const how of ['max', 'noisy_or'] as const) {
+      const kept = alertsAtBudget(rankSubjects(best, rules, precision, earned, how), best, rules, 3)
+      expect(new Set(kept.map((a) => a.subject))).toEqual(new Set(['r1', 'r2', 'r3']))
+    }
+    // with session 10's isotonic calibration the model took all three places
+    const crowded = alertsAtBudget(rankSubjects(best, rules, precision, isotonic, 'max'), best, rules, 3)
+    expect(crowded.some((a) => a.subject.startsWith('r'))).toBe(false)
+  })
+
+  it('gives a scheme one model place: linked model-only subjects move down, rule alerts stay', () => {
+    // p is a fan-in's primary, s1..s3 its senders; the model rates a sender highest; x stands alone
+    const best = new Map([
+      ['s1', { probability: 0.95, at: T }],
+      ['p', { probability: 0.9, at: T }],
+      ['s2', { probability: 0.85, at: T }],
+      ['s3', { probability: 0.8, at: T }],
+      ['x', { probability: 0.5, at: T }],
+      ['r', { probability: 0.01, at: T }],
+    ])
+    const links = paymentNeighbours([
+      ['s1', 'p'],
+      ['s2', 'p'],
+      ['p', 's3'],
+      ['s3', 's3'],
+    ])
+    expect(links.get('p')).toEqual(new Set(['s1', 's2', 's3']))
+    expect(links.get('s3')).toEqual(new Set(['p']))
+    const calibration = { kind: 'isotonic' as const, x: [0, 1], p: [0, 1] }
+    // r: a rule alert linked to x; it keeps its place whatever the links
+    const rules = [rule('r', 'weak')]
+    const withR = paymentNeighbours([
+      ...[...links].flatMap(([a, s]) => [...s].map((b) => [a, b] as const)),
+      ['r', 'x'],
+    ])
+    const precision = { byRule: new Map([['weak', 0.6]]), overall: 0.5 }
+    const plain = rankSubjects(best, rules, precision, calibration, 'max').map((r) => r.subject)
+    expect(plain.slice(0, 3)).toEqual(['s1', 'p', 's2'])
+    const onePer = rankSubjects(best, rules, precision, calibration, 'max', withR).map((r) => r.subject)
+    // s1 is placed; p, s2 and s3 are linked to s1 or p... p is linked to s1, so it moves too: the
+    // scheme keeps its highest-scoring account only; r (a rule alert) is placed, x is linked to r
+    expect(onePer.slice(0, 2)).toEqual(['s1', 'r'])
+    expect(onePer.slice(2)).toEqual(['p', 's2', 's3', 'x'])
   })
 })

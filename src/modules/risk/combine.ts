@@ -60,12 +60,14 @@ function inCase(labels: readonly CaseLabel[]): (subject: string, at: number) => 
 /**
  * Subject-level calibration of the model: isotonic regression of "the subject took part in a
  * labelled case when its score peaked" on its highest row probability, over a period the trees never saw. Subjects in
- * `unlabelled` (cases nobody reviewed: the typology left out of training) are neither.
+ * `unlabelled` (cases nobody reviewed: the typology left out of training) are neither. With
+ * `shrink` > 0, the earned (tail, shrunk, capped) calibration below instead of isotonic blocks.
  */
 export function fitSubjectCalibration(
   best: ReadonlyMap<string, SubjectBest>,
   labels: readonly CaseLabel[],
   unlabelled: ReadonlySet<string> = new Set(),
+  shrink = 0,
 ): Calibration {
   const positive = inCase(labels)
   const p: number[] = []
@@ -75,7 +77,71 @@ export function fitSubjectCalibration(
     p.push(b.probability)
     y.push(positive(s, b.at) ? 1 : 0)
   }
-  return fitIsotonic(p, y, new Float64Array(p.length).fill(1))
+  return shrink > 0
+    ? fitEarnedCalibration(p, y, shrink)
+    : fitIsotonic(p, y, new Float64Array(p.length).fill(1))
+}
+
+/**
+ * The confidence the model EARNED at each score: for a subject scoring s, the precision the model
+ * had over every subject scoring at least s (what alerting at threshold s got right), shrunk with
+ * `shrink` pseudo-subjects at the overall rate, made non-decreasing with the score (the best such
+ * figure at or below it). At the top it is the best precision the model reached at any threshold,
+ * shrunk: below 1 unless it was right very often. Why: isotonic blocks at the top hold a handful of subjects that
+ * were all right on the calibration period and say 1.0 — more than any rule's measured precision,
+ * so the model took nearly the whole budget on held-out data where it had not earned it (session
+ * 10: 144 of 147 places, rule recall lost). A rule's precision is the same kind of figure (the share
+ * of its alerted subjects that were right, smoothed the same way), so the two now compare fairly.
+ */
+function fitEarnedCalibration(prob: readonly number[], y: readonly number[], shrink: number): Calibration {
+  const order = prob.map((_, i) => i).sort((a, b) => prob[b]! - prob[a]!)
+  const rate = y.reduce((a, b) => a + b, 0) / Math.max(1, y.length)
+  // shrunk tail precision at each distinct score, from the top down
+  const xs: number[] = []
+  const ps: number[] = []
+  let k = 0
+  let n = 0
+  for (let j = 0; j < order.length; j++) {
+    const i = order[j]!
+    k += y[i]!
+    n++
+    if (j + 1 < order.length && prob[order[j + 1]!] === prob[i]) continue
+    xs.push(prob[i]!)
+    ps.push((k + shrink * rate) / (n + shrink))
+  }
+  xs.reverse()
+  ps.reverse()
+  // non-decreasing with the score: the best threshold at or below it (a handful of top subjects,
+  // heavily shrunk, do not pull the figure of the ones just below them down)
+  for (let j = 1; j < ps.length; j++) ps[j] = Math.max(ps[j]!, ps[j - 1]!)
+  // keep only the ends of each flat run (calibrate interpolates between the points kept)
+  const x: number[] = []
+  const p: number[] = []
+  for (let j = 0; j < xs.length; j++) {
+    if (j > 0 && j + 1 < xs.length && ps[j - 1] === ps[j] && ps[j + 1] === ps[j]) continue
+    x.push(xs[j]!)
+    p.push(ps[j]!)
+  }
+  return { kind: 'isotonic', x, p }
+}
+
+/**
+ * Accounts linked by a payment between two different customers (either direction), from the
+ * period's internal movements: the members of one planted scheme are linked to its primary.
+ */
+export function paymentNeighbours(links: Iterable<readonly [string, string]>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>()
+  const add = (a: string, b: string): void => {
+    let s = out.get(a)
+    if (!s) out.set(a, (s = new Set()))
+    s.add(b)
+  }
+  for (const [a, b] of links) {
+    if (a === b) continue
+    add(a, b)
+    add(b, a)
+  }
+  return out
 }
 
 /**
@@ -126,6 +192,7 @@ export function rankSubjects(
   precision: { byRule: ReadonlyMap<string, number>; overall: number },
   calibration: Calibration,
   how: Combination = 'max',
+  neighbours?: ReadonlyMap<string, ReadonlySet<string>>,
 ): RankedSubject[] {
   const ruleP = new Map<string, number>()
   for (const a of rules) {
@@ -134,7 +201,7 @@ export function rankSubjects(
   }
   const subjects = new Set([...best.keys(), ...ruleP.keys()])
   const raw = (s: string): number => best.get(s)?.probability ?? 0
-  return [...subjects]
+  const ranked = [...subjects]
     .map((subject) => {
       const m = best.has(subject) ? calibrate(calibration, raw(subject)) : 0
       const r = ruleP.get(subject)
@@ -148,6 +215,33 @@ export function rankSubjects(
         raw(b.subject) - raw(a.subject) ||
         (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0),
     )
+  return neighbours ? onePerScheme(ranked, neighbours, ruleP) : ranked
+}
+
+/**
+ * At most one model place per scheme: a subject the model alone ranks in, linked by a payment to a
+ * subject ranked above it (placed, or moved for the same reason), moves to the end (order kept). The senders into a fan-in or the
+ * payees of a fan-out are members of the scheme but detect no case; one alert on the account with
+ * the highest score among them is what an analyst needs, and the freed places go elsewhere. Rule
+ * alerts are never moved (the rules' own alerts stay as the rules raised them).
+ */
+function onePerScheme(
+  ranked: readonly RankedSubject[],
+  neighbours: ReadonlyMap<string, ReadonlySet<string>>,
+  ruleAlerted: ReadonlyMap<string, number>,
+): RankedSubject[] {
+  const placed = new Set<string>()
+  const kept: RankedSubject[] = []
+  const moved: RankedSubject[] = []
+  for (const r of ranked) {
+    const linked =
+      !ruleAlerted.has(r.subject) && [...(neighbours.get(r.subject) ?? [])].some((n) => placed.has(n))
+    // a moved subject still marks its scheme: a sender linked only to a moved primary moves too
+    placed.add(r.subject)
+    if (linked) moved.push(r)
+    else kept.push(r)
+  }
+  return [...kept, ...moved]
 }
 
 /**

@@ -118,6 +118,15 @@ const RATIO_FEATURES = [
   'ratio.silence_vs_age',
   // the week's inflow against the month's, this one included (money arriving all at once)
   'ratio.in_7d_vs_30d',
+  // (session 11, appended) distinct senders per week of the account's observed age, this one
+  // included: a young account collecting from several people at once (a mule), at any scale
+  'ratio.senders_per_week_of_age',
+  // receiving after a silence: this inflow against the usual inflow (100 if none), times the
+  // silence in months (capped at 1): a reactivation inflow large for this account's own lifetime history
+  'ratio.inflow_after_silence',
+  // paying out: the share of the latest large inflow gone, times how young the account is (a week
+  // over its age, capped at 1): a new account drained of what it received
+  'ratio.drain_when_young',
 ] as const
 
 export const FEATURE_NAMES: readonly string[] = [
@@ -238,4 +247,12 @@ export function extractRow(
   out[k++] = history > 0 ? ratio(count7 + 1, (history * 7) / Math.max(7, ageDays)) : 0
   out[k++] = ageDays > 0 ? ratio(num(self.days_since_last), ageDays, 1) : 0
   out[k++] = ratio(inSum7 + inAdd, num(self.in_sum_30d) + inAdd, 1)
+  const newSender = !pays && num(self.new_counterparty) > 0 ? 1 : 0
+  out[k++] = ageDays >= 0 ? ((num(self.in_distinct_30d) + newSender) * 7) / Math.max(7, ageDays) : 0
+  const silence = num(self.days_since_last)
+  // an account that never received before (a dormant one's history is its own spending) counts as
+  // the cap: the per-feature look on tuning found the plain ratio 0 on every dormant primary
+  const vsUsual = usual > 0 ? ratio(amount, usual) : 100
+  out[k++] = !pays && silence > 0 ? vsUsual * Math.min(1, silence / 30) : 0
+  out[k++] = pays && ageDays >= 0 ? num(self.flow_out_share) * Math.min(1, 7 / Math.max(1, ageDays)) : 0
 }

@@ -61,6 +61,7 @@ export {
   alertedCustomers,
   alertsAtBudget,
   COMBINATIONS,
+  paymentNeighbours,
   fitSubjectCalibration,
   rankSubjects,
   rulePrecisions,
