@@ -68,7 +68,13 @@ const POSTGRES_INDEXES = [
   `CREATE INDEX IF NOT EXISTS bench_pay_merchant ON payments (tenant_id, (metadata->>'merchant'))`,
 ]
 /** Indexes of earlier sessions that the covering ones replace (dropped on a kept data set). */
-const SUPERSEDED_INDEXES = ['bench_mt_card', 'bench_mt_device', 'bench_mt_address', 'bench_mt_src', 'bench_mt_dst']
+const SUPERSEDED_INDEXES = [
+  'bench_mt_card',
+  'bench_mt_device',
+  'bench_mt_address',
+  'bench_mt_src',
+  'bench_mt_dst',
+]
 
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b)
