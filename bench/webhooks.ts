@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import { cpus, loadavg } from 'node:os'
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { sql, type Kysely } from 'kysely'
 import pino from 'pino'
 import { createServices, type AppServices } from '../src/app.js'
@@ -11,10 +11,11 @@ import { loadConfig } from '../src/config.js'
 import { createSandboxGateway, type GatewayEvent } from '../src/modules/payments/index.js'
 import { newId } from '../src/shared/ids.js'
 import { ensureDatabase } from './args.js'
+import { RawClient, rawRequest } from './webhooks-client.js'
 import { EffectTracker } from './webhooks-effects.js'
 
 /**
- * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1]
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--client raw|http] [--linger MS]
  * Real PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/moneta_bench, created if
  * missing). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
@@ -27,7 +28,11 @@ import { EffectTracker } from './webhooks-effects.js'
  * row committed), requests answered outside 2xx (`non_2xx`); each event's time from receipt to its
  * ledger effect (bench/webhooks-effects.ts) and the distinct events applied per second; then, once
  * the workers drained the inbox, the ledger transactions the events produced (must equal N) and
- * `ledger verify`.
+ * `ledger verify`. The load generator (`--client raw`, default since session 11) writes pre-built
+ * requests on plain keep-alive sockets (bench/webhooks-client.ts); `--client http` is Node's
+ * http.Agent as before, for comparison. Diagnostics in the JSON line: the server's own view of the
+ * route's latency (`server_p50_ms`/`server_p99_ms`, histogram bucket bounds from /metrics), the
+ * server's and the generator's event-loop delay p99, and the generator's CPU per delivery.
  */
 const arg = (args: string[], name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`)
@@ -135,6 +140,43 @@ interface Delivery {
   readonly eventId: string
   readonly body: string
   readonly headers: Record<string, string>
+  /** The whole request, built before the run (raw client). */
+  readonly bytes: Buffer
+}
+
+/** Series of the Prometheus text format: `name{labels} value` → Map. */
+function parseMetrics(text: string): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue
+    const i = line.lastIndexOf(' ')
+    out.set(line.slice(0, i), Number(line.slice(i + 1)))
+  }
+  return out
+}
+
+/** A quantile (ms, bucket upper bound) of the webhook route's server-side latency between two scrapes. */
+function serverQuantile(before: Map<string, number>, after: Map<string, number>, q: number): number | null {
+  const prefix = 'moneta_http_request_duration_seconds_bucket{le="'
+  const suffix = '",method="POST",route="/v1/webhooks/:gateway"}'
+  const buckets: { le: number; n: number }[] = []
+  for (const [k, v] of after) {
+    if (!k.startsWith(prefix) || !k.endsWith(suffix)) continue
+    const le = k.slice(prefix.length, k.length - suffix.length)
+    buckets.push({ le: le === '+Inf' ? Infinity : Number(le), n: v - (before.get(k) ?? 0) })
+  }
+  buckets.sort((a, b) => a.le - b.le)
+  const total = buckets.at(-1)?.n ?? 0
+  const bucket = buckets.find((b) => b.n >= total * q)
+  return total > 0 && bucket ? bucket.le * 1000 : null
+}
+
+async function scrape(port: number, apiKey: string): Promise<Map<string, number>> {
+  const r = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    headers: { authorization: `Bearer ${apiKey}` },
+  })
+  if (r.status !== 200) throw new Error(`GET /metrics: HTTP ${r.status}`)
+  return parseMetrics(await r.text())
 }
 
 function post(agent: http.Agent, port: number, d: Delivery): Promise<{ status: number; body: string }> {
@@ -159,6 +201,21 @@ function post(agent: http.Agent, port: number, d: Delivery): Promise<{ status: n
   })
 }
 
+/** Pids of the PostgreSQL backends connected to the bench's database (all the processes' pools). */
+const backendPids = async (s: AppServices): Promise<number[]> =>
+  (
+    await sql<{ pid: number }>`
+      SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(s.db.db)
+  ).rows.map((r) => Number(r.pid))
+
+/** Transactions committed in the bench's database so far (pg_stat_database, all sessions). */
+const commits = async (s: AppServices): Promise<number> => {
+  await sql`SELECT pg_stat_clear_snapshot()`.execute(s.db.db)
+  const r = await sql<{ n: string | number }>`
+    SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`.execute(s.db.db)
+  return Number(r.rows[0]!.n)
+}
+
 /** Ledger transactions in force: a capture posts the payment's authorisation hold (one per event). */
 const postedTransactions = async (s: AppServices, tenant: string): Promise<number> =>
   Number(
@@ -179,6 +236,10 @@ export async function main(args: string[]): Promise<void> {
   // consumers run in `moneta worker` only; 0 (default, as in earlier sessions): both processes run them.
   // Session 10's A/B on a loaded machine did not show which is better for latency (docs/benchmarks/webhooks.md).
   const apiOnly = arg(args, 'api-only', 0) !== 0
+  const clientKind = args.includes('--client') ? args[args.indexOf('--client') + 1] : 'raw'
+  if (clientKind !== 'raw' && clientKind !== 'http') throw new Error('--client raw|http')
+  // The API's receipt batch linger (MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS); default: the config's.
+  const linger = arg(args, 'linger', -1)
   const concurrency = arg(args, 'concurrency', rate > 0 ? 256 : 64)
   const port = arg(args, 'port', 4700 + Math.floor(Math.random() * 200))
   const url =
@@ -246,6 +307,7 @@ export async function main(args: string[]): Promise<void> {
       HOST: '127.0.0.1',
       MONETA_GATEWAY_WEBHOOK_WORKERS: '0',
       MONETA_START_WORKERS: apiOnly ? 'false' : 'true',
+      ...(linger >= 0 ? { MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS: String(linger) } : {}),
     },
     'listening',
   )
@@ -258,18 +320,25 @@ export async function main(args: string[]): Promise<void> {
     arg(args, 'worker-nice', 10),
   )
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
+  const raw = clientKind === 'raw' ? new RawClient(port, concurrency) : undefined
+  const send = (d: Delivery) => (raw ? raw.request(d.bytes) : post(agent, port, d))
   try {
     const signer = createSandboxGateway({ webhookSecret: secret })
     const signed = (e: GatewayEvent): Delivery => {
       const w = signer.webhookFor(e, new Date())
-      return { eventId: e.id, body: w.body, headers: w.headers }
+      return {
+        eventId: e.id,
+        body: w.body,
+        headers: w.headers,
+        bytes: rawRequest(port, '/v1/webhooks/sandbox', w.headers, w.body),
+      }
     }
     // Warm-up: events of a type payments ignores (no effect), so the JIT and the pool are warm.
     const warm = Array.from({ length: 2000 }, () =>
       signed({ id: newId('evt'), type: 'ignored', vendorType: 'bench.warmup', occurredAt: new Date() }),
     )
     await pool(warm, concurrency, async (d) => {
-      const r = await post(agent, port, d)
+      const r = await send(d)
       if (r.status !== 200) throw new Error(`warm-up: HTTP ${r.status} ${r.body}`)
     })
 
@@ -302,12 +371,18 @@ export async function main(args: string[]): Promise<void> {
     const serverCpu0 = cpuSeconds(server.pid)
     const workerCpu0 = cpuSeconds(worker.pid)
     const ownCpu0 = process.cpuUsage()
+    const metrics0 = await scrape(port, env.MONETA_API_KEY)
+    const commits0 = await commits(services)
+    const pgPids = await backendPids(services)
+    const pgCpu0 = pgPids.map(cpuSeconds)
+    const ownDelay = monitorEventLoopDelay({ resolution: 10 })
+    ownDelay.enable()
     t0 = performance.now()
     const deliver = async (d: Delivery, sentAt: number) => {
-      const r = await post(agent, port, d).catch((err: unknown) => ({ status: 0, body: String(err) }))
+      const r = await send(d).catch((err: unknown) => ({ status: 0, body: String(err) }))
       latencies.push(performance.now() - sentAt)
       if (r.status < 200 || r.status > 299) non2xx++
-      else if ((JSON.parse(r.body) as { duplicate: boolean }).duplicate === false) {
+      else if (r.body.includes('"duplicate":false')) {
         fresh++
         effects.received(d.eventId)
       }
@@ -319,6 +394,30 @@ export async function main(args: string[]): Promise<void> {
     if (rate > 0) await openLoop(deliveries, rate, deliver)
     else await pool(deliveries, concurrency, (d) => deliver(d, performance.now()))
     const seconds = (performance.now() - t0) / 1000
+    ownDelay.disable()
+    const metrics1 = await scrape(port, env.MONETA_API_KEY)
+    // Every process's transactions in this database (receipt INSERTs, NOTIFYs, the worker's rounds,
+    // the effect poller's reads) per delivery: how well the receipts shared commits.
+    const commitsPerDelivery = round2(((await commits(services)) - commits0) / deliveries.length)
+    // PostgreSQL's CPU for this database: the backends that lived through the whole run.
+    const pgCpuUs = Math.round(
+      (pgPids.reduce((sum, pid, i) => {
+        const d = cpuSeconds(pid) - pgCpu0[i]!
+        return Number.isNaN(d) ? sum : sum + d
+      }, 0) *
+        1e6) /
+        deliveries.length,
+    )
+    const serverP50 = serverQuantile(metrics0, metrics1, 0.5)
+    const serverP99 = serverQuantile(metrics0, metrics1, 0.99)
+    // prom-client's event-loop delay histogram restarts at each scrape: this one covers the run.
+    const serverLagP99 = round2(
+      (metrics1.get('moneta_nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
+    )
+    const serverLagMax = round2(
+      (metrics1.get('moneta_nodejs_eventloop_lag_max_seconds') ?? Number.NaN) * 1000,
+    )
+    const clientLagP99 = round2(ownDelay.percentile(99) / 1e6)
     const serverCpuUs = Math.round(((cpuSeconds(server.pid) - serverCpu0) * 1e6) / deliveries.length)
     const workerCpuUs = Math.round(((cpuSeconds(worker.pid) - workerCpu0) * 1e6) / deliveries.length)
     const own = process.cpuUsage(ownCpu0)
@@ -335,8 +434,14 @@ export async function main(args: string[]): Promise<void> {
     // CPU per delivery is what the machine's load does not change: it bounds events/s per core.
     log(
       `CPU per delivery: API process ${serverCpuUs} µs, worker process ${workerCpuUs} µs (applying, meanwhile), ` +
-        `load generator ${clientCpuUs} µs; ` +
+        `load generator (${clientKind}) ${clientCpuUs} µs, PostgreSQL backends ${pgCpuUs} µs; ` +
         `load average ${load} on ${cpus().length} cores`,
+    )
+
+    log(
+      `server-side latency (bucket bounds) p50 ≤ ${serverP50} ms, p99 ≤ ${serverP99} ms; event-loop delay p99: ` +
+        `API ${serverLagP99} ms (max ${serverLagMax} ms), load generator ${clientLagP99} ms; ` +
+        `${commitsPerDelivery} transactions per delivery (all processes)`,
     )
 
     // 4. Wait for the workers to drain the bench's events (the tracker sees each effect land), then count effects.
@@ -378,12 +483,23 @@ export async function main(args: string[]): Promise<void> {
         effects: ledgerEffects,
         dead: counts.dead,
         server_cpu_us: serverCpuUs,
+        worker_cpu_us: workerCpuUs,
+        client: clientKind,
+        client_cpu_us: clientCpuUs,
+        pg_cpu_us: pgCpuUs,
+        server_p50_ms: serverP50,
+        server_p99_ms: serverP99,
+        server_lag_p99_ms: serverLagP99,
+        client_lag_p99_ms: clientLagP99,
+        commits_per_delivery: commitsPerDelivery,
+        linger_ms: linger >= 0 ? linger : 'default',
         load,
         verify: verify.ok ? 'ok' : 'failed',
       }),
     )
   } finally {
     agent.destroy()
+    raw?.close()
     await stop(server)
     await stop(worker)
     await services.ledger.close()

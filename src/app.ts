@@ -492,6 +492,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     methods: billing.cardUpdates,
     retry: { maxAttempts: config.gatewayWebhooks.maxAttempts, baseMs: config.gatewayWebhooks.retryBaseMs },
     workers: config.gatewayWebhooks.workers,
+    batchLingerMs: config.gatewayWebhooks.batchLingerMs,
   })
   return {
     config,

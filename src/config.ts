@@ -266,6 +266,11 @@ export interface GatewayWebhooksConfig {
    * stores (an API process), and `moneta worker` processes run with 1 or more.
    */
   readonly workers: number
+  /**
+   * Receipt group commit under steady arrivals: a batch leaves at most this often while requests
+   * keep coming (GroupCommit's lingerMs); adds at most this to a delivery's latency. 0: off.
+   */
+  readonly batchLingerMs: number
 }
 
 export interface WebhooksConfig {
@@ -351,6 +356,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_GATEWAY_WEBHOOK_MAX_ATTEMPTS: 'gatewayWebhookMaxAttempts',
   MONETA_GATEWAY_WEBHOOK_RETRY_BASE_MS: 'gatewayWebhookRetryBaseMs',
   MONETA_GATEWAY_WEBHOOK_WORKERS: 'gatewayWebhookWorkers',
+  MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS: 'gatewayWebhookBatchLingerMs',
   MONETA_PAYMENTS_SWEEP_MS: 'paymentsSweepMs',
   MONETA_PAYMENTS_SWEEP_AFTER_MS: 'paymentsSweepAfterMs',
   MONETA_PAYMENTS_KEY_TAKEOVER_MS: 'paymentsKeyTakeoverMs',
@@ -567,6 +573,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: int('MONETA_GATEWAY_WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
       retryBaseMs: int('MONETA_GATEWAY_WEBHOOK_RETRY_BASE_MS', 2000, 10, 3_600_000),
       workers: int('MONETA_GATEWAY_WEBHOOK_WORKERS', 2, 0, 32),
+      batchLingerMs: int('MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS', 5, 0, 100),
     },
     auth: {
       passwordMinLength: int('MONETA_PASSWORD_MIN_LENGTH', 12, 8, 128),

@@ -15,6 +15,8 @@ function recording(
     grouped?: boolean
     keyed?: boolean
     minBatchWhileBusy?: number
+    lingerMs?: number
+    sendMs?: number
   } = {},
 ) {
   const batches: number[][] = []
@@ -25,9 +27,10 @@ function recording(
     ...(opts.grouped ? { groupOf: (i: Item) => i.group } : {}),
     ...(opts.keyed ? { exclusiveKey: (i: Item) => i.key } : {}),
     ...(opts.minBatchWhileBusy ? { minBatchWhileBusy: opts.minBatchWhileBusy } : {}),
+    ...(opts.lingerMs ? { lingerMs: opts.lingerMs } : {}),
     async send(items) {
       batches.push(items.map((i) => i.n))
-      await new Promise((r) => setTimeout(r, 2))
+      await new Promise((r) => setTimeout(r, opts.sendMs ?? 2))
       return items.map((i) => i.n * 10)
     },
   })
@@ -128,5 +131,40 @@ describe('GroupCommit', () => {
     expect(await gc.submit(item(1))).toBe(10)
     expect(await gc.submit(item(2))).toBe(20)
     expect(batches).toEqual([[1], [2]])
+  })
+
+  it('lingerMs: requests arriving one by one, each after a fast commit, gather into shared batches', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+    const arrive = async (gc: GroupCommit<Item, number>) => {
+      const answers: Promise<number>[] = []
+      for (let n = 1; n <= 12; n++) {
+        answers.push(gc.submit(item(n)))
+        await sleep(5)
+      }
+      return Promise.all(answers)
+    }
+    // Without lingering, every request finds nothing in flight (the commit took 0 ms) and leaves alone.
+    const eager = recording({ maxInFlight: 4, minBatchWhileBusy: 32, sendMs: 0 })
+    await arrive(eager.gc)
+    expect(eager.batches).toHaveLength(12)
+    // With 40 ms: the first leaves at once, the next ones wait out the interval and leave together.
+    const lingering = recording({ maxInFlight: 4, minBatchWhileBusy: 32, sendMs: 0, lingerMs: 40 })
+    expect(await arrive(lingering.gc)).toEqual(Array.from({ length: 12 }, (_, i) => (i + 1) * 10))
+    await lingering.gc.idle()
+    expect(lingering.batches[0]).toEqual([1])
+    expect(lingering.batches.length).toBeLessThanOrEqual(4)
+    expect(lingering.batches.flat()).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+  })
+
+  it('lingerMs: a request after a quiet spell leaves at once; a full queue does not wait', async () => {
+    const { gc, batches } = recording({ maxInFlight: 4, minBatchWhileBusy: 3, sendMs: 0, lingerMs: 10_000 })
+    let t = performance.now()
+    expect(await gc.submit(item(1))).toBe(10)
+    expect(performance.now() - t).toBeLessThan(1000)
+    // Within the interval: 3 waiting (minBatchWhileBusy) leave without waiting it out.
+    t = performance.now()
+    expect(await Promise.all([2, 3, 4].map((n) => gc.submit(item(n))))).toEqual([20, 30, 40])
+    expect(performance.now() - t).toBeLessThan(1000)
+    expect(batches).toEqual([[1], [2, 3, 4]])
   })
 })

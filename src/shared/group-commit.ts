@@ -31,6 +31,17 @@ export interface GroupCommitOptions<T, R> {
    * a slot is free).
    */
   readonly minBatchWhileBusy?: number
+  /**
+   * Steady arrivals: with nothing in flight, a batch leaves at once only if the previous one left at
+   * least this long ago; otherwise it waits out the rest of that interval (or until
+   * `minBatchWhileBusy` items wait), gathering the requests that arrive meanwhile. A request after a
+   * quiet spell still leaves at once. Without it, requests arriving one by one (a gateway sending at
+   * a fixed rate, not in bursts) each left in a commit of their own whenever the previous commit was
+   * faster than the gap between them — one INSERT, one WAL flush, one wake-up per request, at a
+   * CPU cost per delivery about twice that of a burst (issue #18, docs/benchmarks/webhooks.md,
+   * session 11). Adds at most this much to a request's latency. Default 0 (off).
+   */
+  readonly lingerMs?: number
 }
 
 /**
@@ -44,6 +55,8 @@ export class GroupCommit<T, R> {
   #inFlight = 0
   #scheduled = false
   #closed = false
+  /** performance.now() when the last batch left. */
+  #lastSentAt = Number.NEGATIVE_INFINITY
 
   constructor(private readonly opts: GroupCommitOptions<T, R>) {}
 
@@ -73,11 +86,21 @@ export class GroupCommit<T, R> {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight >= this.opts.maxInFlight) return
     this.#scheduled = true
-    // setImmediate lets every request made in the current tick join the same batch.
-    setImmediate(() => {
+    const run = () => {
       this.#scheduled = false
       this.#flush()
-    })
+    }
+    const wait = this.#inFlight === 0 ? this.#lingerLeft() : 0
+    // setImmediate lets every request made in the current tick join the same batch.
+    if (wait > 0) setTimeout(run, wait)
+    else setImmediate(run)
+  }
+
+  /** How much longer a batch should gather before leaving with nothing in flight (lingerMs). */
+  #lingerLeft(): number {
+    const linger = this.opts.lingerMs ?? 0
+    if (linger <= 0 || this.#queue.length >= (this.opts.minBatchWhileBusy ?? 1)) return 0
+    return Math.max(0, this.#lastSentAt + linger - performance.now())
   }
 
   #flush(): void {
@@ -85,10 +108,11 @@ export class GroupCommit<T, R> {
     while (
       this.#queue.length > 0 &&
       this.#inFlight < this.opts.maxInFlight &&
-      (this.#inFlight === 0 || this.#queue.length >= fill)
+      (this.#inFlight === 0 ? this.#lingerLeft() <= 0 : this.#queue.length >= fill)
     ) {
       const batch = this.#take()
       this.#inFlight++
+      this.#lastSentAt = performance.now()
       this.opts
         .send(batch.map((w) => w.item))
         .then(
@@ -100,6 +124,8 @@ export class GroupCommit<T, R> {
           if (this.#queue.length > 0) this.#schedule()
         })
     }
+    // Gathering (lingerMs): nothing left, so a timer sends what waits once the interval is over.
+    if (this.#queue.length > 0 && this.#inFlight === 0) this.#schedule()
   }
 
   /** The next batch, oldest first; what cannot join it (other group, repeated key) keeps its place. */

@@ -114,6 +114,8 @@ export interface WebhookInboxDeps {
   readonly batchMax?: number
   /** While a receipt batch is in flight, another leaves only with this many (adaptive group commit). Default 32. */
   readonly batchMinWhileBusy?: number
+  /** With nothing in flight, a receipt batch leaves at most this often under steady arrivals (GroupCommit's lingerMs). Default 0. */
+  readonly batchLingerMs?: number
   /** Rows claimed per processing transaction (applied as one set). Default 500. */
   readonly claimBatch?: number
   /** Processing loops on PostgreSQL (PGlite: 1). 0: receive only (an API process; workers elsewhere). Default 2. */
@@ -207,6 +209,9 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     // join the next batch. Fewer, larger INSERTs: each one costs the API process a write to
     // PostgreSQL and a wake-up, whatever its size (issue #18: receive cheaper per delivery).
     minBatchWhileBusy: deps.batchMinWhileBusy ?? 32,
+    // A gateway sends at its merchants' pace, one request at a time, not in bursts: without this,
+    // each receipt found the previous commit done and left in an INSERT of its own (issue #18).
+    lingerMs: db.engine === 'postgres' ? (deps.batchLingerMs ?? 0) : 0,
     closedMessage: 'webhook inbox is closed',
     async send(rows) {
       const fresh = await insertRows(db.db, rows)
