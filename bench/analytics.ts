@@ -49,16 +49,31 @@ const PARAMS: Record<string, Record<string, string>> = {
   dormant_then_active: { limit: '1000' },
 }
 
-/** What a team running these on PostgreSQL would index (the OLTP schema has none of them). */
+/**
+ * What a team running these on PostgreSQL would index (the OLTP schema has none of them). Covering
+ * indexes (INCLUDE) where a query reads one more column or two: PostgreSQL then answers from the index
+ * alone (index-only scan) instead of fetching every row from the heap. Session 11, 1M rows, psql:
+ * card_velocity 5.6 s → 1.5 s with amount included (the heap fetches were 4.3 s of it).
+ */
 const POSTGRES_INDEXES = [
-  `CREATE INDEX IF NOT EXISTS bench_mt_card ON monitoring_transactions (tenant_id, card, at)`,
-  `CREATE INDEX IF NOT EXISTS bench_mt_device ON monitoring_transactions (tenant_id, device, at)`,
-  `CREATE INDEX IF NOT EXISTS bench_mt_address ON monitoring_transactions (tenant_id, address, at)`,
-  `CREATE INDEX IF NOT EXISTS bench_mt_src ON monitoring_transactions (tenant_id, src, at)`,
-  `CREATE INDEX IF NOT EXISTS bench_mt_dst ON monitoring_transactions (tenant_id, dst, src)`,
+  `CREATE INDEX IF NOT EXISTS bench_mt_card_cov ON monitoring_transactions (tenant_id, card, at) INCLUDE (amount)`,
+  `CREATE INDEX IF NOT EXISTS bench_mt_device_cov ON monitoring_transactions (tenant_id, device, at) INCLUDE (amount)`,
+  `CREATE INDEX IF NOT EXISTS bench_mt_address_cov ON monitoring_transactions (tenant_id, address, at) INCLUDE (amount)`,
+  // fan_out's per-account probe and dormant_then_active's backward probe (txn_id: the tie-break)
+  `CREATE INDEX IF NOT EXISTS bench_mt_src_cov ON monitoring_transactions (tenant_id, src, at) INCLUDE (dst, amount, txn_id)`,
+  // fan_in's per-account probe
+  `CREATE INDEX IF NOT EXISTS bench_mt_dst_cov ON monitoring_transactions (tenant_id, dst, src) INCLUDE (at, amount)`,
   `CREATE INDEX IF NOT EXISTS bench_mt_pair ON monitoring_transactions (tenant_id, src, dst, at)`,
   `CREATE INDEX IF NOT EXISTS bench_mt_amount ON monitoring_transactions (tenant_id, amount)`,
   `CREATE INDEX IF NOT EXISTS bench_pay_merchant ON payments (tenant_id, (metadata->>'merchant'))`,
+]
+/** Indexes of earlier sessions that the covering ones replace (dropped on a kept data set). */
+const SUPERSEDED_INDEXES = [
+  'bench_mt_card',
+  'bench_mt_device',
+  'bench_mt_address',
+  'bench_mt_src',
+  'bench_mt_dst',
 ]
 
 function median(xs: number[]): number {
@@ -129,10 +144,13 @@ export async function main(args: string[]): Promise<void> {
     })
     log(`generation: ${(gen.ms / 1000).toFixed(1)} s`)
     const idx = await timed(async () => {
+      for (const s of SUPERSEDED_INDEXES) await sql.raw(`DROP INDEX IF EXISTS ${s}`).execute(h.db)
       for (const s of POSTGRES_INDEXES) await sql.raw(s).execute(h.db)
-      await sql`ANALYZE monitoring_transactions, payments, ledger_entries`.execute(h.db)
+      // VACUUM, not only ANALYZE: index-only scans need the visibility map, which autovacuum keeps
+      // set on a real table's settled rows but a bulk load leaves empty.
+      await sql`VACUUM ANALYZE monitoring_transactions, payments, ledger_entries`.execute(h.db)
     })
-    log(`PostgreSQL indexes + ANALYZE: ${(idx.ms / 1000).toFixed(1)} s`)
+    log(`PostgreSQL indexes + VACUUM ANALYZE: ${(idx.ms / 1000).toFixed(1)} s`)
 
     const exporter = createAnalyticsExporter({
       db: h.db,

@@ -239,6 +239,43 @@ describeEachDb('analytics export and fraud queries', (target) => {
     ])
   }, 120_000)
 
+  it("dormant_then_active: PostgreSQL's index probe and DuckDB's ASOF join agree on gaps, ties and first transfers", async () => {
+    // Two large transfers of one sender at one instant: only the first by id has the long gap
+    // (the second's previous one is the first, a gap of zero); a sender's first transfer has no gap.
+    const t = freshTenant()
+    // txn id, sender, days after 2025-01-01, amount
+    const rows: [string, string, number, number][] = [
+      ['txn_d_0', 'acc_sleeper', 0, 50],
+      ['txn_d_b', 'acc_sleeper', 120, 300_000],
+      ['txn_d_a', 'acc_sleeper', 120, 300_000],
+      ['txn_d_c', 'acc_sleeper', 300, 300_000],
+      ['txn_d_1', 'acc_busy', 0, 50],
+      ['txn_d_2', 'acc_busy', 60, 300_000],
+      ['txn_d_3', 'acc_new', 200, 300_000],
+    ]
+    for (const [id, src, days, amount] of rows)
+      await sql`INSERT INTO monitoring_transactions (tenant_id, txn_id, at, amount, currency, kind, src, dst,
+          src_country, dst_country, device, card, address, outcome, score)
+        VALUES (${t}, ${id}, timestamptz '2025-01-01 00:00:00+00' + make_interval(days => ${days}),
+          ${amount}, 'EUR', 'transfer', ${src}, 'acc_x', 'DE', 'DE', 'd', 'c', 'a', 'allow', 1)`.execute(h.db)
+    await exporter().exportOnce()
+    const q = createFraudQueries({ db: h.db, duck: () => Promise.resolve(duck), dir: join(dir, 'data') })
+    const run = async (params: Record<string, string>, engine: 'duckdb' | 'postgres') => {
+      const out: ResultRow[] = []
+      for await (const b of (await q.run('dormant_then_active', t, params, engine)).batches) out.push(...b)
+      return out
+    }
+    for (const dormant_days of ['1', '59', '60', '61', '120', '180'])
+      for (const extra of [{}, { from: '2025-03-01' }, { to: '2025-05-01T00:00:00Z' }]) {
+        const params = { dormant_days, ...extra }
+        expect(await run(params, 'duckdb')).toEqual(await run(params, 'postgres'))
+      }
+    expect((await run({ dormant_days: '90' }, 'duckdb')).map((r) => r['txn_id'])).toEqual([
+      'txn_d_a',
+      'txn_d_c',
+    ])
+  }, 180_000)
+
   it('refuses unknown queries, unknown or out-of-range parameters, and unsafe tenant ids', async () => {
     const q = createFraudQueries({ db: h.db, duck: () => Promise.resolve(duck), dir: join(dir, 'data') })
     await expect(q.run('nope', tenant, {})).rejects.toMatchObject({ code: 'ANALYTICS_UNKNOWN_QUERY' })
