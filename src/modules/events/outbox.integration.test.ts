@@ -86,6 +86,25 @@ describeEachDb('outbox relay', (target) => {
     await bb.close()
   })
 
+  it('rounds asked at once run one after the other: each row is published once', async () => {
+    const tenantId = freshTenant()
+    const bb = backbone(tenantId)
+    const seen: EventMessage[] = []
+    await consume(bb, tenantId, seen)
+    await db.db.transaction().execute((tx) =>
+      bb.outbox.enqueue(
+        tx,
+        [0, 1, 2, 3].map((n) => ({ topic: PROBE, key: 'a', tenantId, payload: { n } })),
+      ),
+    )
+    // Without serialising, both rounds read the same cursor and both publish the four rows.
+    const published = await Promise.all([bb.relay.runOnce(), bb.relay.runOnce(), bb.relay.runOnce()])
+    expect(published.reduce((a, b) => a + b, 0)).toBe(4)
+    await vi.waitFor(() => expect(seen).toHaveLength(4))
+    expect(seen.map((m) => (m.payload as { n: number }).n)).toEqual([0, 1, 2, 3])
+    await bb.close()
+  })
+
   it('a relay started on a brand-new database relays the very first event', async () => {
     const fresh = target.name === 'pglite' ? await openTestDb(target) : db // PGlite: a new, empty database
     const tenantId = freshTenant()

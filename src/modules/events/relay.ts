@@ -382,10 +382,17 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     return { outbox: Number(outbox.numAffectedRows ?? 0n), inbox: Number(inbox.numAffectedRows ?? 0n) }
   }
 
-  const runOnce = async () => {
-    if (o.db.engine === 'postgres' && !listener) await connectListener()
-    await takeLanes()
-    return round()
+  // Rounds run one at a time: an explicit runOnce() (tests, the CLI) that met a round of the loop
+  // would read from the same cursor and publish the same rows twice.
+  let lastRound: Promise<unknown> = Promise.resolve()
+  const runOnce = (): Promise<{ published: number; more: boolean }> => {
+    const next = lastRound.then(async () => {
+      if (o.db.engine === 'postgres' && !listener) await connectListener()
+      await takeLanes()
+      return round()
+    })
+    lastRound = next.catch(() => undefined)
+    return next
   }
 
   const loop = async () => {
