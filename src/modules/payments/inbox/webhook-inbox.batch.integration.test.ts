@@ -67,6 +67,14 @@ describeEachDb('webhook inbox: set-based rounds on real payments', (target) => {
   }
   const merchantPosted = async (tenant: string) =>
     (await t.ledger.balances(tenant, chartOfAccounts('sandbox', 'USD').merchant)).posted
+  /** Voids a payment's hold behind the payments module's back: posting it is then refused by the ledger itself. */
+  const voidHoldBehindPayments = async (tenant: string, p: Payment) => {
+    const victim = await t.payments.queries.get(tenant, p.id)
+    const [voided] = await t.ledger.execute(tenant, [
+      { op: 'void', transactionId: victim.holdTransactionId! },
+    ])
+    expect(voided?.ok).toBe(true)
+  }
   const statusOf = async (e: GatewayEvent) => (await inbox.list({ eventId: e.id, gateway: 'sandbox' }))[0]
 
   it('applies a round of captures once each, duplicates and a second event of one payment included', async () => {
@@ -107,12 +115,7 @@ describeEachDb('webhook inbox: set-based rounds on real payments', (target) => {
   it('a row the ledger refuses fails alone: the round falls back to one row at a time', async () => {
     const tenant = freshTenant()
     const ps = await authorise(tenant, 4)
-    // Void the hold behind the payments module's back: posting it is then refused by the ledger itself.
-    const victim = await t.payments.queries.get(tenant, ps[1]!.id)
-    const [voided] = await t.ledger.execute(tenant, [
-      { op: 'void', transactionId: victim.holdTransactionId! },
-    ])
-    expect(voided?.ok).toBe(true)
+    await voidHoldBehindPayments(tenant, ps[1]!)
     const events = ps.map((p) => event(p, 'payment.captured', 1000n))
     for (const e of events) await deliver(e)
     const r = await inbox.processDue({ only: { gateway: 'sandbox' }, limit: 1000 })
@@ -122,5 +125,35 @@ describeEachDb('webhook inbox: set-based rounds on real payments', (target) => {
       expect(await statusOf(e)).toMatchObject({ status: 'processed', outcome: 'applied' })
     expect(await merchantPosted(tenant)).toBe(3000n)
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
+  })
+
+  it("a retried row the ledger refuses is applied alone: its retries do not send new rows' rounds one at a time", async () => {
+    // Before every other row in this (possibly shared) database: only this test's rows are due.
+    clock.set(new Date('2001-03-01T10:00:00Z'))
+    const tenant = freshTenant()
+    const ps = await authorise(tenant, 7)
+    await voidHoldBehindPayments(tenant, ps[0]!)
+    const poisoned = event(ps[0]!, 'payment.captured', 1000n)
+    const first = [poisoned, event(ps[1]!, 'payment.captured', 1000n)]
+    for (const e of first) await deliver(e)
+    // Its first failure costs its own round the fallback (both rows of it one at a time)…
+    const r1 = await inbox.processDue({ only: { gateway: 'sandbox' }, limit: 1000 })
+    expect(r1).toMatchObject({ claimed: 2, processed: 1, retried: 1, isolated: 2 })
+    // …but once it is a retry, the new rows of the round it is due in still go as a set.
+    clock.advance(60_000)
+    const later = ps.slice(2).map((p) => event(p, 'payment.captured', 1000n))
+    for (const e of later) await deliver(e)
+    const r2 = await inbox.processDue({ only: { gateway: 'sandbox' }, limit: 1000 })
+    expect(r2).toMatchObject({ claimed: 6, processed: 5, retried: 1, isolated: 1 })
+    expect(await statusOf(poisoned)).toMatchObject({ status: 'pending', attempts: 2 })
+    for (const e of later)
+      expect(await statusOf(e)).toMatchObject({ status: 'processed', outcome: 'applied' })
+    expect(await merchantPosted(tenant)).toBe(6000n)
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    // Its last attempt dead-letters it alone (and leaves nothing pending for other suites' rounds).
+    clock.advance(60_000)
+    const r3 = await inbox.processDue({ only: { gateway: 'sandbox' }, limit: 1000 })
+    expect(r3).toMatchObject({ claimed: 1, processed: 0, dead: 1, isolated: 1 })
+    expect(await statusOf(poisoned)).toMatchObject({ status: 'dead', attempts: 3 })
   })
 })

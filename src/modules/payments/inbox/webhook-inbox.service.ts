@@ -139,6 +139,11 @@ export interface RoundResult {
   readonly retried: number
   /** Failed for the last time and dead-lettered. */
   readonly dead: number
+  /**
+   * Payment events applied one at a time under a savepoint instead of in the round's set: those
+   * that failed before (retries) and, when the set itself failed, every one of the round.
+   */
+  readonly isolated: number
 }
 
 export interface WebhookInbox {
@@ -416,7 +421,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     }
   }
 
-  const NOTHING: RoundResult = { claimed: 0, processed: 0, retried: 0, dead: 0 }
+  const NOTHING: RoundResult = { claimed: 0, processed: 0, retried: 0, dead: 0, isolated: 0 }
 
   /** One round's transaction: claim `due`, apply (as a set, or `oneByOne`), mark the rows. */
   const runRound = async (
@@ -440,14 +445,20 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
           failed.push(failure(row, err, now))
         }
       }
-      const applied = await applyRows(
-        tx,
-        work.filter((w) => !isMethodUpdate(w.row)),
-        now,
-        oneByOne,
-      )
-      done.push(...applied.done)
-      failed.push(...applied.failed)
+      const payments = work.filter((w) => !isMethodUpdate(w.row))
+      // A row that failed before is applied on its own, under a savepoint, before the set (it is
+      // usually the older event): if it is the kind that fails a whole set (a ledger refusal aborts
+      // the statement), it would otherwise send every round it is retried in back to one row at a
+      // time. Only its own first failure costs its round that fallback.
+      const suspects = oneByOne ? payments : payments.filter((w) => w.row.attempts > 0)
+      const fresh = oneByOne ? [] : payments.filter((w) => w.row.attempts === 0)
+      for (const applied of [
+        await applyRows(tx, suspects, now, true),
+        await applyRows(tx, fresh, now, false),
+      ]) {
+        done.push(...applied.done)
+        failed.push(...applied.failed)
+      }
       const methods = await applyMethodRows(
         tx,
         work.filter((w) => isMethodUpdate(w.row)),
@@ -469,7 +480,13 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
       }
       const dead = failed.filter((f) => f.dead).length
       return {
-        round: { claimed: rows.length, processed: done.length, retried: failed.length - dead, dead },
+        round: {
+          claimed: rows.length,
+          processed: done.length,
+          retried: failed.length - dead,
+          dead,
+          isolated: suspects.length,
+        },
         methodUpdates: methods.done.filter((d) => d.outcome === 'applied'),
       }
     })
@@ -596,7 +613,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
         ...(filter.gateway ? { gateway: filter.gateway } : {}),
         ...(filter.eventId ? { eventId: filter.eventId } : {}),
       }
-      let round: RoundResult = { claimed: 0, processed: 0, retried: 0, dead: 0 }
+      let round: RoundResult = NOTHING
       for (let left = revived.length; left > 0;) {
         const r = await processDue({ limit: Math.min(left, claimBatch), only })
         round = {
@@ -604,6 +621,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
           processed: round.processed + r.processed,
           retried: round.retried + r.retried,
           dead: round.dead + r.dead,
+          isolated: round.isolated + r.isolated,
         }
         if (r.claimed === 0) break
         left -= r.claimed
