@@ -15,7 +15,7 @@ import { RawClient, rawRequest } from './webhooks-client.js'
 import { EffectTracker } from './webhooks-effects.js'
 
 /**
- * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--client raw|http] [--linger MS]
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--client raw|http] [--linger MS] [--apply 0|1]
  * Real PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/moneta_bench, created if
  * missing). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
@@ -235,7 +235,11 @@ export async function main(args: string[]): Promise<void> {
   // 1: `moneta start` serves the API only (MONETA_START_WORKERS=false) and the relay and the
   // consumers run in `moneta worker` only; 0 (default, as in earlier sessions): both processes run them.
   // Session 10's A/B on a loaded machine did not show which is better for latency (docs/benchmarks/webhooks.md).
-  const apiOnly = arg(args, 'api-only', 0) !== 0
+  // `--apply 0`: the intake alone — received, verified and persisted, the issue's words — with no
+  // worker and an API-only process: the events name payments that do not exist and nothing applies
+  // them. What the receive path reaches when the effects' work does not share its 2 cores.
+  const applyEffects = arg(args, 'apply', 1) !== 0
+  const apiOnly = !applyEffects || arg(args, 'api-only', 0) !== 0
   const clientKind = args.includes('--client') ? args[args.indexOf('--client') + 1] : 'raw'
   if (clientKind !== 'raw' && clientKind !== 'http') throw new Error('--client raw|http')
   // The API's receipt batch linger (MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS); default: the config's.
@@ -284,6 +288,7 @@ export async function main(args: string[]): Promise<void> {
     16,
     async (i) => {
       const amount = BigInt(100 + (i % 900))
+      if (!applyEffects) return void payments.push({ id: newId('pay'), ref: newId('ch_bench'), amount })
       const p = await services.payments.commands.create(
         tenant,
         { amount, currency: 'USD', paymentMethod: 'pm_card_visa', capture: 'manual' },
@@ -294,7 +299,7 @@ export async function main(args: string[]): Promise<void> {
       if (payments.length % 2000 === 0) log(`  ${payments.length} payments authorised`)
     },
   )
-  log(`${distinct} payments authorised in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  if (applyEffects) log(`${distinct} payments authorised in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   const before = await postedTransactions(services, tenant)
 
   // 2. As deployed on a multi-core host: an API process that receives and stores, and a worker
@@ -313,12 +318,14 @@ export async function main(args: string[]): Promise<void> {
   )
   // Applying is asynchronous by design: the worker runs at lower CPU priority than the API, so a
   // burst is received at full speed and applied as the CPU frees up (the inbox holds the backlog).
-  const worker = await startMoneta(
-    'worker',
-    { ...env, MONETA_GATEWAY_WEBHOOK_WORKERS: '2' },
-    'worker running',
-    arg(args, 'worker-nice', 10),
-  )
+  const worker = applyEffects
+    ? await startMoneta(
+        'worker',
+        { ...env, MONETA_GATEWAY_WEBHOOK_WORKERS: '2' },
+        'worker running',
+        arg(args, 'worker-nice', 10),
+      )
+    : undefined
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
   const raw = clientKind === 'raw' ? new RawClient(port, concurrency) : undefined
   const send = (d: Delivery) => (raw ? raw.request(d.bytes) : post(agent, port, d))
@@ -365,11 +372,11 @@ export async function main(args: string[]): Promise<void> {
     // Requests answered outside 2xx, or not answered at all (connection errors).
     let non2xx = 0
     const effects = new EffectTracker(services.db.db as unknown as Kysely<unknown>, 'sandbox')
-    effects.start()
+    if (applyEffects) effects.start()
     let lastLog = performance.now()
     const load0 = loadavg()[0]!
     const serverCpu0 = cpuSeconds(server.pid)
-    const workerCpu0 = cpuSeconds(worker.pid)
+    const workerCpu0 = cpuSeconds(worker?.pid)
     const ownCpu0 = process.cpuUsage()
     const metrics0 = await scrape(port, env.MONETA_API_KEY)
     const commits0 = await commits(services)
@@ -419,7 +426,7 @@ export async function main(args: string[]): Promise<void> {
     )
     const clientLagP99 = round2(ownDelay.percentile(99) / 1e6)
     const serverCpuUs = Math.round(((cpuSeconds(server.pid) - serverCpu0) * 1e6) / deliveries.length)
-    const workerCpuUs = Math.round(((cpuSeconds(worker.pid) - workerCpu0) * 1e6) / deliveries.length)
+    const workerCpuUs = Math.round(((cpuSeconds(worker?.pid) - workerCpu0) * 1e6) / deliveries.length)
     const own = process.cpuUsage(ownCpu0)
     const clientCpuUs = Math.round((own.user + own.system) / deliveries.length)
     const load = Math.round(((load0 + loadavg()[0]!) / 2) * 10) / 10
@@ -446,10 +453,11 @@ export async function main(args: string[]): Promise<void> {
 
     // 4. Wait for the workers to drain the bench's events (the tracker sees each effect land), then count effects.
     t0 = performance.now()
-    const unapplied = await effects.drain(900_000)
+    const unapplied = applyEffects ? await effects.drain(900_000) : fresh
     const applied = effects.figures()
-    const effectP50 = round2(quantile(applied.latencies, 0.5))
-    const effectP99 = round2(quantile(applied.latencies, 0.99))
+    // Not applied (`--apply 0`): no effect latency to report (null in the JSON line).
+    const effectP50 = applyEffects ? round2(quantile(applied.latencies, 0.5)) : null
+    const effectP99 = applyEffects ? round2(quantile(applied.latencies, 0.99)) : null
     log(
       `inbox drained in ${((performance.now() - t0) / 1000).toFixed(1)} s after the last delivery ` +
         `(${applied.latencies.length} applied, ${unapplied} left); receipt → ledger effect p50 ${effectP50} ms, ` +
@@ -470,6 +478,7 @@ export async function main(args: string[]): Promise<void> {
         offered_eps: rate > 0 ? rate : null,
         concurrency,
         api_only: apiOnly,
+        apply: applyEffects,
         eps,
         p99_ms: p99,
         p50_ms: p50,
@@ -501,7 +510,7 @@ export async function main(args: string[]): Promise<void> {
     agent.destroy()
     raw?.close()
     await stop(server)
-    await stop(worker)
+    if (worker) await stop(worker)
     await services.ledger.close()
     await services.db.close()
   }
