@@ -140,7 +140,8 @@ function decisionPath(
  *    (`--choice-seed`, 12), days 30–89 (`--variant NAME` forces one). Session 10's combination is
  *    scored on the same held-out data beside it (A/B), and a model without session 11's features.
  * Per-typology recall is printed; the held-out typology is marked. Session 11's headline is
- * `--eval-config holdout4` (committed before that session's changes; measure it once).
+ * `--eval-config holdout4` (committed before that session's changes); session 12's is
+ * `--eval-config holdout5` (committed before any of session 12's changes; measure it once).
  */
 
 const arg = (args: string[], name: string): string | undefined => {

@@ -49,5 +49,6 @@ export {
   HOLDOUT2_RANGES,
   HOLDOUT3_RANGES,
   HOLDOUT4_RANGES,
+  HOLDOUT5_RANGES,
 } from './generator-configs.js'
 export type { GeneratorConfig, SchemeRanges, Range } from './generator-configs.js'
