@@ -6,7 +6,7 @@ export type { CompiledRuleSet, RuleProblem, ListSnapshot, EvalContext } from './
 export { ENTITY_FEATURES, WINDOW_NAMES, FeatureStore } from './features.js'
 export { defaultRuleSet, typologyRules, scoringRules, DEFAULT_PARAMS } from './typologies.js'
 export type { TypologyParams } from './typologies.js'
-export { generateTransactions, TYPOLOGIES, DEFAULT_HIGH_RISK } from './generator.js'
+export { generateTransactions, rng, TYPOLOGIES, DEFAULT_HIGH_RISK } from './generator.js'
 export type { GeneratedData, GeneratorOptions, PlantedCase, Typology } from './generator.js'
 export { backtest, Backtester, scoreAlerts } from './backtest.js'
 export type { BacktestReport, RuleSetReport, CaseLabel, LabelScore } from './backtest.js'
