@@ -32,6 +32,8 @@ import {
   FEATURE_NAMES,
   replay,
   scoreRow,
+  scoresRow,
+  explainRow,
   trainModel,
   type ReplayResult,
   type RiskLabel,
@@ -140,7 +142,8 @@ function decisionPath(
  *    (`--choice-seed`, 12), days 30–89 (`--variant NAME` forces one). Session 10's combination is
  *    scored on the same held-out data beside it (A/B), and a model without session 11's features.
  * Per-typology recall is printed; the held-out typology is marked. Session 11's headline is
- * `--eval-config holdout4` (committed before that session's changes; measure it once).
+ * `--eval-config holdout4` (committed before that session's changes); session 12's is
+ * `--eval-config holdout5` (committed before any of session 12's changes; measure it once).
  */
 
 const arg = (args: string[], name: string): string | undefined => {
@@ -176,14 +179,30 @@ const ruleAlertsOf = (r: ReplayResult): RuleAlert[] =>
     typology: a.typology,
   }))
 
+/**
+ * Every row the model scores (a customers-only model: the customers' rows, as the decision path
+ * asks it about them only).
+ */
 function scoreRows(r: ReplayResult, model: ReturnType<typeof trainModel>): RowScores {
-  const prob = new Float64Array(r.rows.rows)
-  for (let i = 0; i < r.rows.rows; i++)
-    prob[i] = scoreRow(model, r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)).probability
-  return { subjects: r.subjects, txnIds: r.txnIds, at: r.rows.at, prob }
+  const idx: number[] = []
+  for (let i = 0; i < r.rows.rows; i++) if (scoresRow(model, r.rows.x, i * FEATURE_COUNT)) idx.push(i)
+  const prob = Float64Array.from(
+    idx,
+    (i) => scoreRow(model, r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)).probability,
+  )
+  return {
+    subjects: idx.map((i) => r.subjects[i]!),
+    txnIds: idx.map((i) => r.txnIds[i]!),
+    at: Float64Array.from(idx, (i) => r.rows.at[i]!),
+    prob,
+  }
 }
 
-type Target = 'member' | 'primary'
+/**
+ * member: session 10; primary: session 11; customers: primary target, trained on (and scoring) the
+ * customers' rows only; case: the same, each case weighing the same (session 12 candidates).
+ */
+type Target = 'member' | 'primary' | 'customers' | 'case'
 /** One way of combining rules and model, chosen on tuning (see main). */
 interface Variant {
   /** Which planted rows are positive for the model, and which alerts count as right for calibration and rule precision. */
@@ -215,7 +234,7 @@ function heldOutSlice(
   prefix: string,
   rs: ReturnType<typeof compileRuleSet>,
   models: readonly RiskModel[],
-  onRow?: (row: Float64Array) => void,
+  onRow?: (row: Float64Array, subject: string) => void,
 ): {
   cases: Planted[]
   rules: RuleAlert[]
@@ -306,6 +325,7 @@ export async function main(args: string[]): Promise<void> {
     x: new Float64Array(keepRows.length * FEATURE_COUNT),
     y: Uint8Array.from(keepRows, (i) => tr.rows.y[i]!),
     at: Float64Array.from(keepRows, (i) => tr.rows.at[i]!),
+    group: Int32Array.from(keepRows, (i) => tr.rows.group?.[i] ?? -1),
   }
   keepRows.forEach((src, r) =>
     rows.x.set(tr.rows.x.subarray(src * FEATURE_COUNT, (src + 1) * FEATURE_COUNT), r * FEATURE_COUNT),
@@ -331,15 +351,34 @@ export async function main(args: string[]): Promise<void> {
   log(
     `trained on the same rows with primary-only positives (${primaryModel.metrics.trainPositives} positive); validation AP ${primaryModel.metrics.averagePrecision.toFixed(3)}`,
   )
-  // ablation, same rows and target: the features before session 11's three (its trees never read
-  // the later columns, so it scores the same full rows)
-  const s10Cols = FEATURE_NAMES.indexOf('ratio.senders_per_week_of_age')
-  const s10X = new Float64Array(rows.rows * s10Cols)
+  // session 12's candidates. Customers only: a third of tuning's rows name an account outside the
+  // institution (no party: external payees and senders), which no case can name and which have 0–1
+  // payees; the trees learned "few payees = an outside account = never suspicious", and dormant and
+  // mule accounts have few payees (per-feature look, session 12). Then each case weighing the same.
+  const yRows = { ...rows, y: yPrimary }
+  const customersModel = trainModel(yRows, FEATURE_NAMES, {
+    validationFrom,
+    negativeRate,
+    customersOnly: true,
+  })
+  const caseModel = trainModel(yRows, FEATURE_NAMES, {
+    validationFrom,
+    negativeRate,
+    customersOnly: true,
+    perCase: true,
+  })
+  log(
+    `trained on the customers' rows only (${customersModel.metrics.trainRows} training rows, ${customersModel.metrics.trainPositives} positive): validation AP ${customersModel.metrics.averagePrecision.toFixed(3)}; each case weighing the same: ${caseModel.metrics.averagePrecision.toFixed(3)}`,
+  )
+  // ablation, same rows: session 11's model exactly (primary target, row weights, the features
+  // before session 12's two; its trees never read the later columns, so it scores the same full rows)
+  const s11Cols = FEATURE_NAMES.indexOf('ratio.senders_per_week_of_life')
+  const s11X = new Float64Array(rows.rows * s11Cols)
   for (let r = 0; r < rows.rows; r++)
-    s10X.set(rows.x.subarray(r * FEATURE_COUNT, r * FEATURE_COUNT + s10Cols), r * s10Cols)
-  const s10Model = trainModel(
-    { ...rows, y: yPrimary, cols: s10Cols, x: s10X },
-    FEATURE_NAMES.slice(0, s10Cols),
+    s11X.set(rows.x.subarray(r * FEATURE_COUNT, r * FEATURE_COUNT + s11Cols), r * s11Cols)
+  const s11Model = trainModel(
+    { ...rows, y: yPrimary, cols: s11Cols, x: s11X },
+    FEATURE_NAMES.slice(0, s11Cols),
     { validationFrom, negativeRate },
   )
   // per-feature look on tuning: the planted rows of the dormant and mule primaries (mule's are in
@@ -355,7 +394,10 @@ export async function main(args: string[]): Promise<void> {
       'ratio.senders_per_week_of_age',
       'ratio.inflow_after_silence',
       'ratio.drain_when_young',
+      'ratio.senders_per_week_of_life',
+      'ratio.drain_when_young_life',
       'ratio.silence_vs_age',
+      'ratio.burst_7d',
       'ratio.amount_vs_usual',
     ].map((f) => {
       const col = FEATURE_NAMES.indexOf(f)
@@ -372,10 +414,12 @@ export async function main(args: string[]): Promise<void> {
   // members are unreviewed everywhere (neither right nor wrong).
   const unreviewed = new Set(hidden.flatMap((c) => c.members))
   const targetsOf = (t: Target): readonly CaseLabel[] =>
-    t === 'primary' ? seen.map((c) => ({ ...c, members: c.primary })) : seen
+    t === 'member' ? seen : seen.map((c) => ({ ...c, members: c.primary }))
   const trRules = ruleAlertsOf(tr)
   const trScores = new Map<RiskModel, RowScores>(
-    [memberModel, primaryModel, s10Model].map((m) => [m, scoreRows(tr, m)] as const),
+    [memberModel, primaryModel, customersModel, caseModel, s11Model].map(
+      (m) => [m, scoreRows(tr, m)] as const,
+    ),
   )
   const bestIn = (m: RiskModel, lo: number, hi: number): Map<string, SubjectBest> => {
     const sc = trScores.get(m)!
@@ -388,7 +432,8 @@ export async function main(args: string[]): Promise<void> {
       prob: Float64Array.from(idx, (i) => sc.prob[i]!),
     })
   }
-  const modelOf = (t: Target): RiskModel => (t === 'primary' ? primaryModel : memberModel)
+  const modelOf = (t: Target): RiskModel =>
+    ({ member: memberModel, primary: primaryModel, customers: customersModel, case: caseModel })[t]
   // calibration (customer level, seed 11's validation days 60–89, which the trees never saw) and
   // the rules' precision (all of seed 11), per target
   const calOf = (v: Variant, m = modelOf(v.target)): ReturnType<typeof fitSubjectCalibration> =>
@@ -404,7 +449,7 @@ export async function main(args: string[]): Promise<void> {
     generateTransactions({ customers, days: 90, seed: choiceSeed, ranges: tune.ranges }),
     `c${choiceSeed}`,
     rs,
-    [memberModel, primaryModel],
+    [memberModel, primaryModel, customersModel, caseModel],
   )
   const choiceHidden = new Set(choice.cases.filter((c) => c.typology === leaveOut).flatMap((c) => c.members))
   const choiceRules = choice.rules.filter((a) => !choiceHidden.has(a.subject))
@@ -415,7 +460,7 @@ export async function main(args: string[]): Promise<void> {
     `tuning seed ${choiceSeed} days 30–89 (the choice): rules recall ${pct(rulesOnChoice.recall)} (${rulesOnChoice.detected}/${rulesOnChoice.suspicious}), precision ${pct(rulesOnChoice.precision)}, budget ${choiceBudget} customers`,
   )
   const variants: Variant[] = []
-  for (const target of ['member', 'primary'] as const)
+  for (const target of ['member', 'primary', 'customers', 'case'] as const)
     for (const shrink of SHRINKS)
       for (const how of COMBINATIONS)
         for (const scheme of [false, true]) variants.push({ target, shrink, how, scheme })
@@ -477,8 +522,15 @@ export async function main(args: string[]): Promise<void> {
   let fromModel = 0
   let oldFromModel = 0
   let oldTopHit = 0
-  const s10Combined: ReturnType<typeof alertsAtBudget> = []
-  let s10TopHit = 0
+  const s11Combined: ReturnType<typeof alertsAtBudget> = []
+  let s11TopHit = 0
+  // session 11's rule precisions (alerts on unreviewed subjects dropped, no prior for them), same
+  // model and combination: the A/B of combine.ts's prior for mostly-unreviewed rules
+  const s11Precision = rulePrecisions(
+    trRules.filter((a) => !unreviewed.has(a.subject)),
+    targetsOf(variant.target),
+  )
+  const s11PrecisionCombined: ReturnType<typeof alertsAtBudget> = []
   const latencies: number[] = []
   let evalCustomers = 0
   let topHit = 0
@@ -487,11 +539,30 @@ export async function main(args: string[]): Promise<void> {
   for (const seed of evalSeeds) {
     const data = generateTransactions({ customers, days: 90, seed, ranges: hold.ranges })
     t0 = performance.now()
-    const sl = heldOutSlice(data, `h${seed}`, rs, [model, memberModel, s10Model], (row) => {
-      const s = performance.now()
-      scoreRow(model, row)
-      latencies.push(performance.now() - s)
-    })
+    // the best row of each dormant and left-out primary, kept to explain why it ranks where it does
+    const watched = new Map(
+      data.cases
+        .filter((c) => c.typology === leaveOut || c.typology === 'dormant_reactivation')
+        .flatMap((c) => c.primary.map((p) => [p, c.typology] as const)),
+    )
+    const bestRow = new Map<string, { p: number; x: Float64Array }>()
+    // the session 12 candidates the choice did not pick are scored too (model alone, for the record)
+    const others = [customersModel, caseModel].filter((m) => m !== model)
+    const sl = heldOutSlice(
+      data,
+      `h${seed}`,
+      rs,
+      [model, memberModel, s11Model, ...others],
+      (row, subject) => {
+        // a customers-only model is not asked about outside accounts (as in the decision path)
+        if (!scoresRow(model, row)) return
+        const s = performance.now()
+        const { probability } = scoreRow(model, row)
+        latencies.push(performance.now() - s)
+        if (watched.has(subject) && (bestRow.get(subject)?.p ?? -1) < probability)
+          bestRow.set(subject, { p: probability, x: Float64Array.from(row) })
+      },
+    )
     const cases = sl.cases
     const customersHere = sl.customers
     evalCases.push(...cases)
@@ -522,36 +593,74 @@ export async function main(args: string[]): Promise<void> {
     oldFromModel += oldRanked.slice(0, budget).filter((r) => r.source === 'model').length
     oldCombined.push(...alertsAtBudget(oldRanked, oldBest, rules, budget))
     oldTopHit += Math.round(topShareRecall(oldScores, cases, customersHere).recall * cases.length)
-    const s10Best = sl.best.get(s10Model)!
-    s10Combined.push(
+    const s11Best = sl.best.get(s11Model)!
+    s11Combined.push(
       ...alertsAtBudget(
         rankSubjects(
-          s10Best,
+          s11Best,
           rules,
           newPrecision,
-          calOf({ ...variant, target: 'primary' }, s10Model),
+          calOf({ ...variant, target: 'primary' }, s11Model),
           variant.how,
           variant.scheme ? sl.links : undefined,
         ),
-        s10Best,
+        s11Best,
         rules,
         budget,
       ),
     )
-    s10TopHit += Math.round(
-      topShareRecall(sl.scores.get(s10Model)!, cases, customersHere).recall * cases.length,
+    s11TopHit += Math.round(
+      topShareRecall(sl.scores.get(s11Model)!, cases, customersHere).recall * cases.length,
+    )
+    s11PrecisionCombined.push(
+      ...alertsAtBudget(
+        rankSubjects(best, rules, s11Precision, newCal, variant.how, variant.scheme ? sl.links : undefined),
+        best,
+        rules,
+        budget,
+      ),
     )
     // where the planted customers of the left-out and the dormancy typology rank (model alone)
     const order = [...best.entries()].sort((a, b) => b[1].probability - a[1].probability)
     const rankOf = new Map(order.map(([s], k) => [s, k + 1]))
-    for (const t of [leaveOut, 'dormant_reactivation'])
+    const s11Order = [...s11Best.entries()].sort((a, b) => b[1].probability - a[1].probability)
+    const s11RankOf = new Map(s11Order.map(([s], k) => [s, k + 1]))
+    const ranks = (t: string, of: Map<string, number>): string =>
+      cases
+        .filter((c) => c.typology === t)
+        .map((c) => Math.min(...c.primary.map((p) => of.get(p) ?? Infinity)))
+        .sort((a, b) => a - b)
+        .join(', ')
+    for (const m of others) {
+      const o = [...sl.best.get(m)!.entries()].sort((a, b) => b[1].probability - a[1].probability)
+      const of = new Map(o.map(([s], k) => [s, k + 1]))
+      const name = m === caseModel ? 'case' : 'customers'
+      const top = topShareRecall(sl.scores.get(m)!, cases, customersHere).recall
       log(
-        `  ${t}: model rank of the primary customer ${cases
-          .filter((c) => c.typology === t)
-          .map((c) => Math.min(...c.primary.map((p) => rankOf.get(p) ?? Infinity)))
-          .sort((a, b) => a - b)
-          .join(', ')} (top 2 % = ${Math.floor(customersHere * 0.02)})`,
+        `  (not chosen) ${name} model alone: top 2 % ${pct(top)}; ${leaveOut} ranks ${ranks(leaveOut, of)}; dormant ranks ${ranks('dormant_reactivation', of)}`,
       )
+    }
+    for (const t of [leaveOut, 'dormant_reactivation']) {
+      log(
+        `  ${t}: model rank of the primary customer ${ranks(t, rankOf)} (top 2 % = ${Math.floor(customersHere * 0.02)}; session 11's model: ${ranks(t, s11RankOf)})`,
+      )
+      // why: at each primary's best row, the features that pushed its log-odds down most, and their
+      // mean push over these rows (the per-feature look at the cause)
+      const mean = new Map<string, number>()
+      const rowsOf = [...bestRow].filter(([p]) => watched.get(p) === t)
+      for (const [p, { x }] of rowsOf) {
+        const e = explainRow(model, x)
+        for (const c of e.contributions)
+          mean.set(c.feature, (mean.get(c.feature) ?? 0) + c.shap / rowsOf.length)
+        const down = e.contributions
+          .filter((c) => c.shap < 0)
+          .slice(0, 3)
+          .map((c) => `${c.feature}=${c.value.toFixed(2)} ${c.shap.toFixed(2)}`)
+        log(`    ${p} rank ${rankOf.get(p) ?? '-'} p ${e.probability.toFixed(4)}: down ${down.join(', ')}`)
+      }
+      const worst = [...mean].sort((a, b) => a[1] - b[1]).slice(0, 6)
+      log(`    mean push down: ${worst.map(([f, v]) => `${f} ${v.toFixed(2)}`).join(', ')}`)
+    }
     const top = topShareRecall(scores, cases, customersHere)
     for (const [t, v] of Object.entries(top.byTypology)) {
       const r = (topBy[t] ??= { cases: 0, detected: 0 })
@@ -575,9 +684,11 @@ export async function main(args: string[]): Promise<void> {
     combined,
   )
   table(`session 10's combination, same data (${oldFromModel} ranked in by the model)`, oldScore)
-  const s10Score = scoreCustomers(s10Combined, evalCases)
-  table(`ablation, without session 11's three features (primary target, same combination)`, s10Score)
-  log(`ablation: model top 2 % ${pct(evalCases.length ? s10TopHit / evalCases.length : 1)}`)
+  const s11Score = scoreCustomers(s11Combined, evalCases)
+  table(`ablation, session 11's model (its features, row weights; same combination)`, s11Score)
+  log(`ablation: session 11's model top 2 % ${pct(evalCases.length ? s11TopHit / evalCases.length : 1)}`)
+  const s11PrecisionScore = scoreCustomers(s11PrecisionCombined, evalCases)
+  table(`ablation, session 11's rule precisions (unreviewed alerts dropped; same model)`, s11PrecisionScore)
   log(`session 10's model top 2 % ${pct(evalCases.length ? oldTopHit / evalCases.length : 1)}`)
   log('recall per planted typology          rules   rules+model  session 10   model top 2 %')
   for (const t of Object.keys(rulesScore.recallByTypology).sort()) {
@@ -637,8 +748,11 @@ export async function main(args: string[]): Promise<void> {
       alerts_per_1k_rules_plus_model: per1k(alertedCustomers(allCombined)),
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       top2pct_recall_session10: round(evalCases.length ? oldTopHit / evalCases.length : 1),
-      recall_rules_plus_model_without_s11_features: round(s10Score.recall),
-      top2pct_recall_without_s11_features: round(evalCases.length ? s10TopHit / evalCases.length : 1),
+      recall_rules_plus_model_session11_model: round(s11Score.recall),
+      precision_rules_plus_model_session11_model: round(s11Score.precision),
+      top2pct_recall_session11_model: round(evalCases.length ? s11TopHit / evalCases.length : 1),
+      recall_rules_plus_model_session11_rule_precision: round(s11PrecisionScore.recall),
+      precision_rules_plus_model_session11_rule_precision: round(s11PrecisionScore.precision),
       combination: describe(variant),
       left_out: leaveOut,
       customers,

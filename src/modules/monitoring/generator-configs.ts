@@ -409,6 +409,71 @@ export const HOLDOUT4_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Fifth held-out set (session 12), written down and committed BEFORE any change of that session:
+ * `holdout4` was measured at the end of session 11 and `holdout3` before it, so neither is an
+ * honest held-out set for what session 12 changes. Seeds 5001–5003. Ranges are shifted against
+ * `tuning` and against `holdout4` rather than only widened: dormant reactivations after shorter AND
+ * much longer silences (20–900 days) with amounts down to 800, mule accounts from a day to five
+ * months old with 2–15 senders, small amounts and cash-outs of up to 6 days, pass-through and
+ * fan-in delays of up to a week, fewer rounds of round amounts at larger values, velocity bursts
+ * of 4–60 payments over up to two days, high-risk payments down to 1,000, the most business
+ * accounts and non-transfer rails of any set, and a look-alike mix with more landlords (up to 20
+ * tenants) and remittances but fewer savings sweeps than `holdout4` (32 % of regular customers).
+ * Structuring and round-amount gaps stay short enough that those schemes can still start after day
+ * 14 at different times (holdout4's pin them all at day 14). Never tune on it.
+ */
+export const HOLDOUT5_RANGES: SchemeRanges = {
+  structuringDeposits: [2, 10],
+  structuringShare: [0.35, 0.99],
+  structuringGapDays: [0.1, 6],
+  structuringSplitP: 0.6,
+  fanInSenders: [3, 22],
+  fanInAmount: [250, 10_000],
+  fanInSpreadDays: [0, 9],
+  fanInDelayDays: [0.1, 7],
+  fanInOutPayments: [1, 8],
+  fanOutRecipients: [3, 22],
+  fanOutTotal: [4_000, 100_000],
+  fanOutSpreadDays: [0.1, 9],
+  cycleLength: [3, 9],
+  cycleAmount: [1_500, 80_000],
+  cycleHopDays: [0.1, 7],
+  otherRailP: 0.7,
+  gatherMembers: [3, 13],
+  gatherAmount: [500, 16_000],
+  gatherDelayDays: [0.1, 8],
+  passRounds: [1, 5],
+  passAmount: [1_500, 80_000],
+  passDelayHours: [0.5, 160],
+  passOutPayments: [1, 8],
+  roundCount: [3, 8],
+  roundThousands: [2, 45],
+  roundGapDays: [0.3, 8],
+  dormantAmount: [800, 80_000],
+  dormantSilenceDays: [20, 900],
+  highRiskCount: [1, 8],
+  highRiskAmount: [1_000, 40_000],
+  velocityCount: [4, 60],
+  velocityAmount: [5, 1_600],
+  velocityHours: [0, 48],
+  muleSenders: [2, 15],
+  muleAmount: [100, 7_000],
+  muleDelayHours: [0.5, 150],
+  muleAgeDays: [1, 150],
+  businessP: 0.55,
+  lookAlikes: true,
+  lookAlikeMix: {
+    landlord: 0.06,
+    student: 0.11,
+    savings: 0.19,
+    travel: 0.24,
+    remittance: 0.3,
+    property: 0.32,
+    landlordTenants: [2, 20],
+  },
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -418,7 +483,10 @@ export interface GeneratorConfig {
 }
 
 export const GENERATOR_CONFIGS: Readonly<
-  Record<'classic' | 'tuning' | 'holdout' | 'holdout2' | 'holdout3' | 'holdout4', GeneratorConfig>
+  Record<
+    'classic' | 'tuning' | 'holdout' | 'holdout2' | 'holdout3' | 'holdout4' | 'holdout5',
+    GeneratorConfig
+  >
 > = {
   classic: { name: 'classic', ranges: CLASSIC_RANGES, seeds: [42], customers: 10_000, days: 90 },
   tuning: { name: 'tuning', ranges: TUNING_RANGES, seeds: [11, 12, 13], customers: 10_000, days: 90 },
@@ -447,6 +515,13 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout4',
     ranges: HOLDOUT4_RANGES,
     seeds: [4001, 4002, 4003],
+    customers: 10_000,
+    days: 90,
+  },
+  holdout5: {
+    name: 'holdout5',
+    ranges: HOLDOUT5_RANGES,
+    seeds: [5001, 5002, 5003],
     customers: 10_000,
     days: 90,
   },

@@ -6,7 +6,7 @@ export type { CompiledRuleSet, RuleProblem, ListSnapshot, EvalContext } from './
 export { ENTITY_FEATURES, WINDOW_NAMES, FeatureStore } from './features.js'
 export { defaultRuleSet, typologyRules, scoringRules, DEFAULT_PARAMS } from './typologies.js'
 export type { TypologyParams } from './typologies.js'
-export { generateTransactions, TYPOLOGIES, DEFAULT_HIGH_RISK } from './generator.js'
+export { generateTransactions, rng, TYPOLOGIES, DEFAULT_HIGH_RISK } from './generator.js'
 export type { GeneratedData, GeneratorOptions, PlantedCase, Typology } from './generator.js'
 export { backtest, Backtester, scoreAlerts } from './backtest.js'
 export type { BacktestReport, RuleSetReport, CaseLabel, LabelScore } from './backtest.js'
@@ -49,5 +49,6 @@ export {
   HOLDOUT2_RANGES,
   HOLDOUT3_RANGES,
   HOLDOUT4_RANGES,
+  HOLDOUT5_RANGES,
 } from './generator-configs.js'
 export type { GeneratorConfig, SchemeRanges, Range } from './generator-configs.js'

@@ -29,7 +29,7 @@ const rule = (subject: string, ruleId: string): RuleAlert => ({
 })
 
 describe('rules and model at the rules’ alert budget', () => {
-  it('measures each rule’s precision, smoothed towards the overall one, ignoring unreviewed subjects', () => {
+  it('measures each rule’s precision, smoothed towards the overall one; unreviewed subjects are neither right nor wrong', () => {
     const labels = [kase('c1', 'a'), kase('c2', 'b')]
     const alerts = [
       rule('a', 'good'),
@@ -41,7 +41,41 @@ describe('rules and model at the rules’ alert budget', () => {
     const p = rulePrecisions(alerts, labels, new Set(['m']), 2)
     expect(p.overall).toBe(0.5)
     expect(p.byRule.get('good')).toBeCloseTo((2 + 1) / 4)
-    expect(p.byRule.get('bad')).toBeCloseTo((0 + 1) / 4)
+    // m is unreviewed: not in the overall figure, one more pseudo-alert at it for 'bad'
+    expect(p.byRule.get('bad')).toBeCloseTo((0 + 3 * 0.5) / (2 + 3))
+  })
+
+  it('holds a rule measured mostly on unreviewed alerts near the overall precision, so the model does not take its places', () => {
+    // a, b: confirmed cases; c, d, x: reviewed, wrong; m1..m6: a typology nobody has reviewed yet
+    const labels = [kase('c1', 'a'), kase('c2', 'b')]
+    const fresh = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']
+    const alerts = [
+      rule('a', 'good'),
+      rule('b', 'good'),
+      rule('c', 'bad'),
+      rule('d', 'bad'),
+      rule('x', 'new'),
+      ...fresh.map((m) => rule(m, 'new')),
+      rule('m1', 'new'), // the same subject twice counts once
+    ]
+    const p = rulePrecisions(alerts, labels, new Set(fresh), 2)
+    expect(p.overall).toBeCloseTo(2 / 5)
+    // fully reviewed rules keep the plain smoothing
+    expect(p.byRule.get('good')).toBeCloseTo((2 + 2 * 0.4) / (2 + 2))
+    expect(p.byRule.get('bad')).toBeCloseTo((0 + 2 * 0.4) / (2 + 2))
+    // 'new': one reviewed misfire, six unreviewed subjects — the prior weighs 2 + 6, the misfire 1
+    // (measured on the misfire alone, as before, it would be (0 + 0.8) / 3 = 0.27)
+    expect(p.byRule.get('new')).toBeCloseTo((0 + 8 * 0.4) / (1 + 8))
+    // a rule whose every alert is unreviewed has the overall precision exactly
+    const only = rulePrecisions([rule('m1', 'unseen'), rule('m2', 'unseen')], labels, new Set(fresh), 2)
+    expect(only.byRule.get('unseen')).toBe(only.overall)
+    // at a budget of one: a new-typology alert on held-out data against a model-only customer the
+    // model rates at 0.3 (between the misfire-only figure and the shrunk one) — the rule keeps it
+    const best = new Map([['z', { probability: 0.5, at: T }]])
+    const calibration = { kind: 'isotonic' as const, x: [0, 1], p: [0, 0.6] }
+    const held = [rule('h', 'new')]
+    const ranked = rankSubjects(best, held, p, calibration, 'max')
+    expect(alertsAtBudget(ranked, best, held, 1).map((a) => a.subject)).toEqual(['h'])
   })
 
   it('lets a customer the model rates high replace a low-precision rule alert, at the same budget', () => {

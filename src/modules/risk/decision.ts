@@ -7,7 +7,14 @@ import {
   type ScoreExplanation,
 } from '../monitoring/index.js'
 import { extractRow, FEATURE_COUNT, type FeatureInputs, type Side } from './features.js'
-import { explainRow, prepareExplanations, scoreRow, type Explanation, type RiskModel } from './model.js'
+import {
+  explainRow,
+  prepareExplanations,
+  scoreRow,
+  scoresRow,
+  type Explanation,
+  type RiskModel,
+} from './model.js'
 import type { ScoreStore } from './score.store.js'
 
 /**
@@ -59,6 +66,9 @@ export function createDecisionScorer(
         if (subject === CASH || (sides.length > 0 && sides[0]!.subject === subject)) continue
         const x = rowBuffers[sides.length]!
         extractRow(ctx, t, side, inputs, x, 0)
+        // a customers-only champion is not asked about accounts outside the institution (it never
+        // learned about them); its challengers are scored on the same sides
+        if (!scoresRow(champion.model, x)) continue
         sides.push({ side, subject, x })
       }
       if (t.src !== CASH && t.dst !== CASH && t.srcCustomer !== t.dstCustomer) inputs.graph.link(t.src, t.dst)

@@ -127,6 +127,14 @@ const RATIO_FEATURES = [
   // paying out: the share of the latest large inflow gone, times how young the account is (a week
   // over its age, capped at 1): a new account drained of what it received
   'ratio.drain_when_young',
+  // (session 12, appended) the two above with the account's LIFE instead of its observed age:
+  // life = the larger of the time since it was first seen and the time since the customer
+  // relationship opened (KYC, known at the time). Why: observed age is short for EVERY account in
+  // the first weeks of the history a model is trained or scored on, so "young" fired on 37 % of all
+  // rows on tuning and singled out no mule (per-feature look, session 11); an account opened ten
+  // years ago is not young because monitoring first saw it last week.
+  'ratio.senders_per_week_of_life',
+  'ratio.drain_when_young_life',
 ] as const
 
 export const FEATURE_NAMES: readonly string[] = [
@@ -255,4 +263,7 @@ export function extractRow(
   const vsUsual = usual > 0 ? ratio(amount, usual) : 100
   out[k++] = !pays && silence > 0 ? vsUsual * Math.min(1, silence / 30) : 0
   out[k++] = pays && ageDays >= 0 ? num(self.flow_out_share) * Math.min(1, 7 / Math.max(1, ageDays)) : 0
+  const life = Math.max(ageDays, sp.age_days)
+  out[k++] = life >= 0 ? ((num(self.in_distinct_30d) + newSender) * 7) / Math.max(7, life) : 0
+  out[k++] = pays && life >= 0 ? num(self.flow_out_share) * Math.min(1, 7 / Math.max(1, life)) : 0
 }

@@ -16,6 +16,7 @@ export { RiskGraph, MAX_DISTANCE, FAR } from './graph.js'
 export {
   trainModel,
   scoreRow,
+  scoresRow,
   explainRow,
   averagePrecision,
   modelToJson,

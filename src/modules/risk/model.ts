@@ -26,6 +26,11 @@ export interface LabelledRows {
   readonly y: Uint8Array
   /** Epoch ms of each row's transaction. */
   readonly at: Float64Array
+  /**
+   * The confirmed case each positive row comes from (an index; -1 or absent: none known). When
+   * given and `perCase` is set, every case weighs the same in training, whatever its row count.
+   */
+  readonly group?: Int32Array
 }
 
 export interface ModelMetrics {
@@ -38,6 +43,10 @@ export interface ModelMetrics {
   /** Brier score of the calibrated probabilities on the validation split. */
   readonly brier: number
   readonly positiveWeight: number
+  /** Trained on (and so scores only) rows whose subject is a known party (TrainOptions.customersOnly). */
+  readonly customersOnly?: boolean
+  /** Each case weighed the same (TrainOptions.perCase). */
+  readonly perCase?: boolean
 }
 
 export interface RiskModel {
@@ -54,6 +63,22 @@ export interface TrainOptions {
   readonly params?: Partial<TrainParams>
   /** Share of negative training rows kept (weighted back up by 1 / rate). Default 1. */
   readonly negativeRate?: number
+  /**
+   * Split the positives' weight equally between cases (`data.group`), then between a case's rows.
+   * Why: the trees' loss counts rows, detection counts cases — a velocity burst plants 10–35 rows,
+   * a dormant reactivation 2–4, so row weights let the typologies with many rows shape the trees
+   * and a reactivation's few rows barely move a split. Total positive weight is unchanged.
+   */
+  readonly perCase?: boolean
+  /**
+   * Keep only rows whose subject is one of the institution's customers (`self_party.known`). Why: a
+   * third of the rows name an account outside it (an external payee or sender with no party
+   * record), which no case can name and which has 0–1 payees, so the trees learned "few payees:
+   * an outside account, never suspicious" — and a dormant account waking up or a new mule account
+   * has few payees too (session 12's per-feature look: `self.out_distinct_30d` pushed their best
+   * rows down by 0.9–2.1 log-odds). The model is about customers; it is asked only about them.
+   */
+  readonly customersOnly?: boolean
 }
 
 /** Deterministic per-row keep/drop for negative downsampling (a hash of the row index). */
@@ -74,7 +99,9 @@ export function trainModel(data: LabelledRows, features: readonly string[], opts
   const valIdx: number[] = []
   let pos = 0
   let neg = 0
+  const known = opts.customersOnly ? features.indexOf(CUSTOMER_FEATURE) : -1
   for (let i = 0; i < data.rows; i++) {
+    if (known >= 0 && data.x[i * cols + known] !== 1) continue
     if (data.at[i]! >= opts.validationFrom) valIdx.push(i)
     else if (data.y[i] === 1) {
       trainIdx.push(i)
@@ -94,6 +121,7 @@ export function trainModel(data: LabelledRows, features: readonly string[], opts
   // true probabilities afterwards
   const negWeight = 1 / rate
   const positiveWeight = Math.max(1, Math.sqrt((neg * negWeight) / pos))
+  const caseWeight = opts.perCase && data.group ? perCaseWeights(data.group, data.y, trainIdx) : undefined
   const n = trainIdx.length
   const x = new Float64Array(n * cols)
   const y = new Uint8Array(n)
@@ -101,7 +129,7 @@ export function trainModel(data: LabelledRows, features: readonly string[], opts
   trainIdx.forEach((src, r) => {
     x.set(data.x.subarray(src * cols, src * cols + cols), r * cols)
     y[r] = data.y[src]!
-    w[r] = y[r] === 1 ? positiveWeight : negWeight
+    w[r] = y[r] === 1 ? positiveWeight * (caseWeight?.get(src) ?? 1) : negWeight
   })
   const params = { ...DEFAULT_TRAIN, ...opts.params }
   const ensemble = trainGbdt({ rows: n, cols, x, y, w }, features, params)
@@ -128,8 +156,37 @@ export function trainModel(data: LabelledRows, features: readonly string[], opts
       averagePrecision: averagePrecision(vm, vy),
       brier: brier / Math.max(1, vm.length),
       positiveWeight,
+      ...(known >= 0 ? { customersOnly: true } : {}),
+      ...(caseWeight ? { perCase: true } : {}),
     },
   }
+}
+
+/** The feature that says a row's subject is a known party (features.ts). */
+const CUSTOMER_FEATURE = 'self_party.known'
+
+/** Whether a model scores this row: every row, or a customer's for a customers-only model. */
+export function scoresRow(m: RiskModel, x: ArrayLike<number>, offset = 0): boolean {
+  if (!m.metrics.customersOnly) return true
+  return x[offset + m.ensemble.features.indexOf(CUSTOMER_FEATURE)] === 1
+}
+
+/**
+ * Per positive training row, the factor that gives each case the same total weight (rows of no
+ * known case count as a case of their own), normalised so the factors average 1 over positives.
+ */
+function perCaseWeights(group: Int32Array, y: Uint8Array, rows: readonly number[]): Map<number, number> {
+  const size = new Map<number, number>()
+  const key = (i: number): number => (group[i]! >= 0 ? group[i]! : -1 - i)
+  let pos = 0
+  for (const i of rows)
+    if (y[i] === 1) {
+      size.set(key(i), (size.get(key(i)) ?? 0) + 1)
+      pos++
+    }
+  const out = new Map<number, number>()
+  for (const i of rows) if (y[i] === 1) out.set(i, pos / size.size / size.get(key(i))!)
+  return out
 }
 
 /** Area under the precision-recall curve by the step-wise (average precision) rule. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DAY_MS, generateTransactions, type MonTxn } from '../monitoring/index.js'
+import { DAY_MS, generateTransactions, type MonTxn, type Party } from '../monitoring/index.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import { FAR } from './graph.js'
 import { replay, type RiskLabel } from './replay.js'
@@ -62,5 +62,50 @@ describe('replay: the model sees the monitoring features as they were before eac
         Buffer.from(b.rows.x.buffer, 0, b.rows.x.byteLength),
       ),
     ).toBe(true)
+  })
+
+  it('measures "young" by the account’s life (first seen or opened, whichever is earlier), not by when the history starts', () => {
+    // two accounts first seen at the same moment, each paid by three people within a day: one
+    // opened ten years ago (the history simply starts late), one opened five days ago (a mule)
+    const now = Date.UTC(2026, 2, 1)
+    const party = (id: string, days: number): Party => ({
+      id,
+      segment: 'individual',
+      country: 'US',
+      risk: 'low',
+      openedAt: now - days * DAY_MS,
+    })
+    const parties = [
+      party('old', 3650),
+      party('new', 5),
+      party('s1', 900),
+      party('s2', 900),
+      party('s3', 900),
+    ]
+    const txns: MonTxn[] = ['old', 'new'].flatMap((to) =>
+      ['s1', 's2', 's3'].map((from, i) => ({
+        id: `${to}-${from}`,
+        at: now + i * 3_600_000,
+        amount: 50_000n,
+        currency: 'USD',
+        kind: 'transfer' as const,
+        src: from,
+        dst: to,
+      })),
+    )
+    const r = replay(txns, [], { parties })
+    const last = (subject: string, name: string): number => {
+      let v = Number.NaN
+      for (let i = 0; i < r.rows.rows; i++)
+        if (r.subjects[i] === subject && r.rows.at[i] === now + 2 * 3_600_000)
+          v = r.rows.x[i * FEATURE_COUNT + col(name)]!
+      return v
+    }
+    // observed age: both look brand new (three senders in the first week: 3 per week)
+    expect(last('old', 'ratio.senders_per_week_of_age')).toBe(3)
+    expect(last('new', 'ratio.senders_per_week_of_age')).toBe(3)
+    // life: only the account opened five days ago does
+    expect(last('new', 'ratio.senders_per_week_of_life')).toBe(3)
+    expect(last('old', 'ratio.senders_per_week_of_life')).toBeCloseTo((3 * 7) / 3650, 6)
   })
 })

@@ -65,6 +65,7 @@ export interface ReplayResult {
 class RowBuffer {
   x = new Float64Array(1024 * FEATURE_COUNT)
   y = new Uint8Array(1024)
+  group = new Int32Array(1024)
   at = new Float64Array(1024)
   subjects: string[] = []
   txnIds: string[] = []
@@ -79,6 +80,9 @@ class RowBuffer {
       const y = new Uint8Array(cap)
       y.set(this.y)
       this.y = y
+      const group = new Int32Array(cap)
+      group.set(this.group)
+      this.group = group
       const at = new Float64Array(cap)
       at.set(this.at)
       this.at = at
@@ -87,33 +91,38 @@ class RowBuffer {
   }
 }
 
-/** Positive rows: per account, its case intervals; and the (transaction, account) pairs named exactly. */
+/**
+ * Positive rows: per account, its case intervals; and the (transaction, account) pairs named
+ * exactly — each with the index of its label (the case a positive row comes from).
+ */
 export interface LabelIndex {
-  readonly intervals: Map<string, [number, number][]>
-  readonly exact: Set<string>
+  readonly intervals: Map<string, [number, number, number][]>
+  readonly exact: Map<string, number>
 }
 
 export function labelIndex(labels: readonly RiskLabel[]): LabelIndex {
-  const intervals = new Map<string, [number, number][]>()
-  const exact = new Set<string>()
-  for (const l of labels) {
-    if (!l.positive) continue
+  const intervals = new Map<string, [number, number, number][]>()
+  const exact = new Map<string, number>()
+  labels.forEach((l, k) => {
+    if (!l.positive) return
     for (const a of l.accounts) {
-      if (l.txnIds) for (const t of l.txnIds) exact.add(`${t}|${a}`)
+      if (l.txnIds) for (const t of l.txnIds) exact.set(`${t}|${a}`, k)
       else {
         const list = intervals.get(a) ?? []
-        list.push([l.from, l.to])
+        list.push([l.from, l.to, k])
         intervals.set(a, list)
       }
     }
-  }
+  })
   return { intervals, exact }
 }
 
-function isPositive(ix: LabelIndex, subject: string, t: MonTxn): boolean {
-  if (ix.exact.has(`${t.id}|${subject}`)) return true
-  const list = ix.intervals.get(subject)
-  return list !== undefined && list.some(([a, b]) => t.at >= a && t.at <= b)
+/** The label that makes this row positive, or -1. */
+function positiveLabel(ix: LabelIndex, subject: string, t: MonTxn): number {
+  const k = ix.exact.get(`${t.id}|${subject}`)
+  if (k !== undefined) return k
+  const hit = ix.intervals.get(subject)?.find(([a, b]) => t.at >= a && t.at <= b)
+  return hit ? hit[2] : -1
 }
 
 export function replay(
@@ -153,7 +162,9 @@ export function replay(
       if (subject === CASH) continue
       const r = buf.next()
       extractRow(ctx, t, side, inputs, buf.x, r * FEATURE_COUNT)
-      buf.y[r] = isPositive(index, subject, t) ? 1 : 0
+      const label = positiveLabel(index, subject, t)
+      buf.y[r] = label >= 0 ? 1 : 0
+      buf.group[r] = label
       buf.at[r] = t.at
       buf.subjects.push(subject)
       buf.txnIds.push(t.id)
@@ -174,6 +185,7 @@ export function replay(
       x: buf.x.subarray(0, buf.rows * FEATURE_COUNT),
       y: buf.y.subarray(0, buf.rows),
       at: buf.at.subarray(0, buf.rows),
+      group: buf.group.subarray(0, buf.rows),
     },
     subjects: buf.subjects,
     txnIds: buf.txnIds,
