@@ -1,0 +1,115 @@
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { analyticsError } from '../analytics.errors.js'
+import type { ObjectStore, StoredObject } from './object-store.js'
+
+/** The validated MONETA_ANALYTICS_STORAGE_URL / MONETA_ANALYTICS_S3_* settings (config.ts). */
+export interface S3StoreOptions {
+  readonly bucket: string
+  /** Key prefix without leading or trailing '/'; '' for the bucket's root. */
+  readonly prefix: string
+  /** An S3-compatible endpoint (MinIO, Ceph, R2…): addressed path-style. Unset: AWS's own. */
+  readonly endpoint: string | undefined
+  readonly region: string
+  /** Both or neither; neither: the SDK's default credential chain (environment, profile, role). */
+  readonly accessKeyId: string | undefined
+  readonly secretAccessKey: string | undefined
+}
+
+/** S3 through the official SDK: the only file that imports it (ARCHITECTURE.md §3). */
+export function createS3ObjectStore(o: S3StoreOptions): ObjectStore {
+  const client = new S3Client({
+    region: o.region,
+    ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
+    ...(o.accessKeyId && o.secretAccessKey
+      ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } }
+      : {}),
+    // Checksums only where S3 requires them (DeleteObjects): by default the SDK sends a streamed
+    // upload as aws-chunked with a trailing checksum, which several S3-compatible stores refuse.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
+  const root = o.prefix ? `${o.prefix}/` : ''
+  const describe = `s3://${o.bucket}/${o.prefix}`
+  const Bucket = o.bucket
+
+  /** Runs one call; any failure becomes ANALYTICS_STORAGE_FAILED naming the operation, key and vendor code. */
+  async function call<T>(op: string, key: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run()
+    } catch (e) {
+      const why =
+        e instanceof S3ServiceException
+          ? `${e.name} (HTTP ${e.$metadata.httpStatusCode ?? '?'})`
+          : e instanceof Error
+            ? e.message
+            : String(e)
+      throw analyticsError(
+        'ANALYTICS_STORAGE_FAILED',
+        `${op} ${describe}${describe.endsWith('/') ? '' : '/'}${key}: ${why}`,
+        e,
+      )
+    }
+  }
+
+  return {
+    describe,
+    list: (prefix) =>
+      call('ListObjectsV2', prefix, async () => {
+        const out: StoredObject[] = []
+        let token: string | undefined
+        do {
+          const page = await client.send(
+            new ListObjectsV2Command({ Bucket, Prefix: root + prefix, ContinuationToken: token }),
+          )
+          for (const c of page.Contents ?? [])
+            if (c.Key !== undefined) out.push({ key: c.Key.slice(root.length), size: c.Size ?? 0 })
+          token = page.IsTruncated ? page.NextContinuationToken : undefined
+        } while (token)
+        return out
+      }),
+    upload: (file, key) =>
+      call('PutObject', key, async () => {
+        const { size } = await stat(file)
+        await client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: root + key,
+            Body: createReadStream(file),
+            ContentLength: size,
+          }),
+        )
+      }),
+    download: (key, file) =>
+      call('GetObject', key, async () => {
+        const r = await client.send(new GetObjectCommand({ Bucket, Key: root + key }))
+        if (!(r.Body instanceof Readable)) throw new Error('GetObject returned no body stream')
+        await pipeline(r.Body, createWriteStream(file))
+      }),
+    remove: (keys) =>
+      call('DeleteObjects', keys[0] ?? '', async () => {
+        // at most 1,000 keys per request (S3's limit)
+        for (let i = 0; i < keys.length; i += 1000) {
+          const r = await client.send(
+            new DeleteObjectsCommand({
+              Bucket,
+              Delete: { Objects: keys.slice(i, i + 1000).map((k) => ({ Key: root + k })), Quiet: true },
+            }),
+          )
+          const failed = r.Errors?.[0]
+          if (failed) throw new Error(`DeleteObjects refused ${failed.Key ?? '?'}: ${failed.Code ?? '?'}`)
+        }
+      }),
+    close: () => client.destroy(),
+  }
+}
