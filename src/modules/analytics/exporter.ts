@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type pg from 'pg'
 import type { Db } from '../../shared/db/connect.js'
-import { analyticsError } from './analytics.errors.js'
+import { analyticsError, storageFailure } from './analytics.errors.js'
 import { DATASETS, type DatasetName } from './datasets.js'
 import { createExportStore, type ExportCursor } from './export.store.js'
 import { safeHorizon } from './horizon.js'
@@ -108,7 +108,7 @@ export function createAnalyticsExporter(deps: ExporterDeps): AnalyticsExporter {
       try {
         await deps.sink.put(file, relative(parquetDir, file))
       } catch (e) {
-        throw analyticsError('ANALYTICS_STORAGE_FAILED', deps.sink.kind, e)
+        throw storageFailure(deps.sink.kind, e)
       }
       step('published-file')
     }

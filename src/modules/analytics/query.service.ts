@@ -44,6 +44,11 @@ export interface FraudQueriesDeps {
   readonly duck: () => Promise<DuckDBInstance>
   /** The Parquet directory the export writes. */
   readonly dir: string
+  /**
+   * Runs before a DuckDB query reads the directory, with the datasets the query reads: the object-store
+   * mirror brings the tenant's files down (ADR 1201). Its failure rejects the query.
+   */
+  readonly beforeDuck?: (tenantId: string, datasets: readonly DatasetName[]) => Promise<void>
 }
 
 export function createFraudQueries(deps: FraudQueriesDeps): FraudQueries {
@@ -56,9 +61,13 @@ export function createFraudQueries(deps: FraudQueriesDeps): FraudQueries {
         const params = resolveParams(q.params, raw)
         assertPartitionSafe(tenantId)
         const shown = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]))
+        // runDuck lists the files when iterated, after beforeDuck has brought them down
         const batches =
           engine === 'duckdb' ? runDuck(deps, q, tenantId, params) : runPostgres(deps.db, q, tenantId, params)
-        return Promise.resolve({ query: name, engine, params: shown, batches })
+        const result: QueryResult = { query: name, engine, params: shown, batches }
+        return engine === 'duckdb' && deps.beforeDuck
+          ? deps.beforeDuck(tenantId, q.datasets).then(() => result)
+          : Promise.resolve(result)
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)))
       }

@@ -63,6 +63,26 @@ describe('S3 object store adapter', () => {
     expect(server.objects('analytics').size).toBe(keys.length - 1)
   })
 
+  it('retries an upload the store failed transiently with a fresh stream, and gives up after three attempts', async () => {
+    const s = open()
+    const file = join(dir, 'retried.parquet')
+    writeFileSync(file, Buffer.alloc(200_000, 7))
+    let puts = 0
+    server.fault = (op) => op === 'PutObject' && ++puts === 1
+    await s.upload(file, 'retried.parquet')
+    expect(puts).toBe(2)
+    expect(server.objects('analytics').get('team/a/retried.parquet')?.length).toBe(200_000)
+
+    puts = 0
+    server.fault = (op) => op === 'PutObject' && ++puts > 0
+    await expect(s.upload(file, 'refused.parquet')).rejects.toMatchObject({
+      code: 'ANALYTICS_STORAGE_FAILED',
+      message: expect.stringContaining('InternalError') as string,
+    })
+    expect(puts).toBe(3)
+    server.fault = undefined
+  })
+
   it('fails with ANALYTICS_STORAGE_FAILED naming the cause: missing key, wrong access key, no bucket, unreachable', async () => {
     await expect(open().download('nope.parquet', join(dir, 'x'))).rejects.toMatchObject({
       code: 'ANALYTICS_STORAGE_FAILED',

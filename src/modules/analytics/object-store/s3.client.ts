@@ -10,6 +10,7 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { setTimeout } from 'node:timers/promises'
 import { analyticsError } from '../analytics.errors.js'
 import type { ObjectStore, StoredObject } from './object-store.js'
 
@@ -25,6 +26,14 @@ export interface S3StoreOptions {
   readonly accessKeyId: string | undefined
   readonly secretAccessKey: string | undefined
 }
+
+const UPLOAD_ATTEMPTS = 3
+
+/** Worth another attempt: the store's 5xx or throttling, or no answer at all. */
+const transient = (e: unknown): boolean =>
+  e instanceof S3ServiceException
+    ? (e.$metadata.httpStatusCode ?? 500) >= 500 || e.name === 'SlowDown' || e.$retryable !== undefined
+    : true
 
 /** S3 through the official SDK: the only file that imports it (ARCHITECTURE.md §3). */
 export function createS3ObjectStore(o: S3StoreOptions): ObjectStore {
@@ -81,14 +90,24 @@ export function createS3ObjectStore(o: S3StoreOptions): ObjectStore {
     upload: (file, key) =>
       call('PutObject', key, async () => {
         const { size } = await stat(file)
-        await client.send(
-          new PutObjectCommand({
-            Bucket,
-            Key: root + key,
-            Body: createReadStream(file),
-            ContentLength: size,
-          }),
-        )
+        // The SDK does not retry a request whose body is a stream (it cannot rewind it): a transient
+        // failure is retried here with a fresh stream, as the SDK retries every other call.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.send(
+              new PutObjectCommand({
+                Bucket,
+                Key: root + key,
+                Body: createReadStream(file),
+                ContentLength: size,
+              }),
+            )
+            return
+          } catch (e) {
+            if (attempt >= UPLOAD_ATTEMPTS || !transient(e)) throw e
+            await setTimeout(100 * 2 ** attempt)
+          }
+        }
       }),
     download: (key, file) =>
       call('GetObject', key, async () => {

@@ -1,0 +1,51 @@
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { compactAll } from '../compaction.js'
+import { DATASETS } from '../datasets.js'
+import { isLayoutKey, keyOf, syncDown } from './mirror.js'
+import type { ObjectStore } from './object-store.js'
+
+/** A tenant directory's layout files: key → size. */
+function layoutFiles(dir: string, tenantDir: string): Map<string, number> {
+  const out = new Map<string, number>()
+  if (!existsSync(tenantDir)) return out
+  for (const n of readdirSync(tenantDir)) {
+    const sub = join(tenantDir, n)
+    if (!statSync(sub).isDirectory()) continue
+    for (const f of readdirSync(sub)) {
+      const key = keyOf(relative(dir, join(sub, f)))
+      if (isLayoutKey(key)) out.set(key, statSync(join(sub, f)).size)
+    }
+  }
+  return out
+}
+
+/**
+ * Compaction of a mirrored directory (ADR 1201), under the export lease: the mirror first takes every
+ * remote file of every dataset (the garbage too, so the local compaction deletes what the store
+ * holds); each tenant is compacted locally as without a store; then every compacted generation the
+ * store lacks is uploaded — this one, or an earlier one whose upload failed — before the store loses
+ * exactly the keys the local compaction deleted. Never "whatever the mirror lacks": another writer's
+ * objects stay. A failure leaves the store in its previous consistent state plus whole new files.
+ */
+export async function compactMirrored(
+  store: ObjectStore,
+  duck: DuckDBInstance,
+  dir: string,
+  upTo: bigint,
+): Promise<Record<string, number>> {
+  const remote = new Map<string, number>()
+  for (const d of DATASETS)
+    for (const o of await syncDown(store, dir, `${d.name}/`)) remote.set(o.key, o.size)
+  return compactAll(duck, dir, upTo, async (tenantDir, compact) => {
+    const before = layoutFiles(dir, tenantDir)
+    const r = await compact()
+    const after = layoutFiles(dir, tenantDir)
+    for (const [key, size] of after)
+      if (key.includes('/compacted=') && remote.get(key) !== size) await store.upload(join(dir, key), key)
+    const deleted = [...before.keys()].filter((k) => !after.has(k))
+    if (deleted.length > 0) await store.remove(deleted)
+    return r
+  })
+}
