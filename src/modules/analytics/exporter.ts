@@ -132,6 +132,13 @@ export function createAnalyticsExporter(deps: ExporterDeps): AnalyticsExporter {
         high = horizon - from > max ? from + max : horizon
         resumed = false
         await store.setPending(owner, high, 'reading')
+      } else if (deps.sink.discard) {
+        // staged again, perhaps by another process than the one that began publishing it
+        try {
+          await deps.sink.discard(high)
+        } catch (e) {
+          throw storageFailure(deps.sink.kind, e)
+        }
       }
       await stage(from, high, rows)
     }

@@ -8,6 +8,13 @@ import { dirname, join } from 'node:path'
 export interface ParquetSink {
   readonly kind: string
   put(stagedFile: string, key: string): Promise<void>
+  /**
+   * Removes what an interrupted attempt at round `high` may have published, before the round is
+   * staged again from the database: a new staging can split a partition into other files, and a file
+   * of the first attempt left beside them would hold its rows twice. Absent: nothing can be left (the
+   * local directory only ever receives a round from its own staging, which a resumed round reuses).
+   */
+  discard?(high: bigint): Promise<void>
 }
 
 /** The local directory DuckDB queries. A rename within one filesystem: atomic, and a repeat overwrites. */

@@ -1,5 +1,6 @@
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { existsSync, readdirSync, statSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { compactAll } from '../compaction.js'
 import { DATASETS } from '../datasets.js'
@@ -22,9 +23,9 @@ function layoutFiles(dir: string, tenantDir: string): Map<string, number> {
 }
 
 /**
- * Compaction of a mirrored directory (ADR 1201), under the export lease: the mirror first takes every
- * remote file of every dataset (the garbage too, so the local compaction deletes what the store
- * holds); each tenant is compacted locally as without a store; then every compacted generation the
+ * Compaction of a mirrored directory (ADR 1201), under the export lease: the mirror first becomes the
+ * store's copy — every remote file of every dataset (the garbage too, so the local compaction deletes
+ * what the store holds), and no local file the store lacks; each tenant is compacted locally as without a store; then every compacted generation the
  * store lacks is uploaded — this one, or an earlier one whose upload failed — before the store loses
  * exactly the keys the local compaction deleted. Never "whatever the mirror lacks": another writer's
  * objects stay. A failure leaves the store in its previous consistent state plus whole new files.
@@ -36,8 +37,17 @@ export async function compactMirrored(
   upTo: bigint,
 ): Promise<Record<string, number>> {
   const remote = new Map<string, number>()
-  for (const d of DATASETS)
+  for (const d of DATASETS) {
     for (const o of await syncDown(store, dir, `${d.name}/`)) remote.set(o.key, o.size)
+    // The mirror becomes the store's copy: a local file the store does not list (discarded by a
+    // resumed round, deleted by another node's compaction, a generation whose upload failed) would
+    // otherwise be folded into the new generation, or deleted from the store by its absence after.
+    const datasetDir = join(dir, d.name)
+    if (!existsSync(datasetDir)) continue
+    for (const t of readdirSync(datasetDir))
+      for (const key of layoutFiles(dir, join(datasetDir, t)).keys())
+        if (!remote.has(key)) await rm(join(dir, key), { force: true })
+  }
   return compactAll(duck, dir, upTo, async (tenantDir, compact) => {
     const before = layoutFiles(dir, tenantDir)
     const r = await compact()

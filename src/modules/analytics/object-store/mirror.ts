@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { selectCurrent } from '../compaction.js'
-import type { DatasetName } from '../datasets.js'
+import { DATASETS, type DatasetName } from '../datasets.js'
+import type { TenantFiles } from '../query.service.js'
 import type { ParquetSink } from '../sink.js'
 import type { ObjectStore, StoredObject } from './object-store.js'
 
@@ -21,10 +22,26 @@ export const isLayoutKey = (key: string): boolean => LAYOUT.test(key)
 /** A path relative to the directory, as a key. */
 export const keyOf = (relativePath: string): string => relativePath.split(sep).join('/')
 
-/** Publishes to the store first, then into the mirror: a failed upload leaves the file in staging for the resumed round. */
-export function mirroredSink(store: ObjectStore, local: ParquetSink): ParquetSink {
+/**
+ * Publishes to the store first, then into the mirror (`dir`, where `local` puts): a failed upload
+ * leaves the file in staging for the resumed round.
+ */
+export function mirroredSink(store: ObjectStore, local: ParquetSink, dir: string): ParquetSink {
   return {
     kind: store.describe,
+    // A round staged again from the database (its staging was another process's, or lost): one LIST
+    // of the whole store, only then, to remove the first attempt's files of that round everywhere.
+    async discard(high) {
+      const run = new RegExp(`/run-${high}_\\d+\\.parquet$`)
+      for (const d of DATASETS) {
+        const keys = (await store.list(`${d.name}/`))
+          .map((o) => o.key)
+          .filter((k) => isLayoutKey(k) && run.test(k))
+        if (keys.length === 0) continue
+        await store.remove(keys)
+        for (const k of keys) await rm(join(dir, ...k.split('/')), { force: true })
+      }
+    },
     async put(stagedFile, key) {
       await store.upload(stagedFile, keyOf(key))
       await local.put(stagedFile, key)
@@ -64,19 +81,24 @@ export async function syncDown(
 }
 
 /**
- * Before a DuckDB query: one LIST per dataset the query reads, under the tenant's prefix, and only
- * the files a reader uses (the newest generation and the day files after it) are downloaded.
+ * Before a DuckDB query: one LIST per dataset the query reads, under the tenant's prefix; only the
+ * files a reader uses (the newest generation and the day files after it) are downloaded, and those
+ * are what the query reads — never a local file the store no longer lists (one an interrupted round
+ * published and the resumed round discarded, or garbage of a compaction).
  */
 export async function syncTenant(
   store: ObjectStore,
   dir: string,
   tenantId: string,
   datasets: readonly DatasetName[],
-): Promise<void> {
+): Promise<TenantFiles> {
+  const files: TenantFiles = {}
   for (const d of new Set(datasets)) {
     const prefix = `${d}/tenant_id=${tenantId}/`
-    await syncDown(store, dir, prefix, (keys) =>
-      selectCurrent(keys.map((k) => k.slice(prefix.length))).map((p) => prefix + p),
-    )
+    const current = (keys: readonly string[]) =>
+      selectCurrent(keys.map((k) => k.slice(prefix.length))).map((p) => prefix + p)
+    const listed = await syncDown(store, dir, prefix, current)
+    files[d] = current(listed.map((o) => o.key)).map((k) => join(dir, ...k.split('/')))
   }
+  return files
 }

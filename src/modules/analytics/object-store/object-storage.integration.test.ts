@@ -176,12 +176,14 @@ describeEachDb('analytics on S3-compatible object storage', (target) => {
     await keeper.upload(notes, 'notes/keep.txt')
     keeper.close()
 
-    const first = await a.compact()
+    // the first compaction on a process with an empty directory (it takes the store's files first),
+    // the second on the exporting one (it takes the first's generation)
+    const first = await open('k').compact()
     expect(first.files['transactions']).toBeGreaterThan(0)
     expect(remoteKeys('transactions')).toContain(
       `${tenantPrefix('transactions')}compacted=${first.upTo}/part.parquet`,
     )
-    expect(remoteKeys('transactions')).toEqual(localKeys('a', 'transactions'))
+    expect(remoteKeys('transactions')).toEqual(localKeys('k', 'transactions'))
     const replaced = remoteKeys('transactions').filter((k) => k.includes('/day='))
     expect(replaced.length).toBeGreaterThan(0)
 
@@ -233,11 +235,37 @@ describeEachDb('analytics on S3-compatible object storage', (target) => {
     // PostgreSQL queries need no store
     expect(await rows(wrongKey, 'fan_in', 'postgres')).toEqual(await rows(opened[0]!, 'fan_in', 'postgres'))
 
-    // the refused round is exported by a process that can write (re-read from PostgreSQL: its staging was elsewhere)
-    await opened[0]!.exportOnce()
+    // Another process begins publishing the refused round and fails halfway; the round is then
+    // staged again by a third from PostgreSQL. A file of the first attempt that the new staging does
+    // not produce (planted: run-<high>_97, a copy of one it uploaded) must not be read beside it.
+    // (its 200 rows span ~6 days: the second of the tenant's transaction day files fails)
+    let puts = 0
+    server.fault = (op, key) =>
+      op === 'PutObject' && key.includes(`/transactions/tenant_id=${tenant}/`) && ++puts > 1
+    await expect(open('half').exportOnce()).rejects.toMatchObject(failure('InternalError'))
+    server.fault = undefined
+    const high = (await opened[0]!.exportStatus())!.pendingHigh!
+    const uploaded = remoteKeys('transactions').find((k) => k.includes(`/run-${high}_`))!
+    expect(uploaded).toBeDefined()
+    const planted = uploaded.replace(/run-(\d+)_\d+/, 'run-$1_97')
+    const copy = join(dir, 'planted.parquet')
+    writeFileSync(copy, server.objects(BUCKET).get(`${prefix}/${uploaded}`)!)
+    const s = storeAt()
+    await s.upload(copy, planted)
+    s.close()
+    await rows(opened[1]!, 'fan_in') // brings the planted file into b's mirror: its rows count twice
+    const seen = await mirrored('b', 'transactions', 'txn_id')
+    expect(seen.n).toBeGreaterThan(seen.keys)
+
+    const resumed = await opened[0]!.exportOnce()
+    expect(resumed).toMatchObject({ resumed: true, to: high })
+    expect(remoteKeys('transactions')).not.toContain(planted)
+    // b still holds the planted file, but reads what the store lists; a fresh process the same
     expect(await rows(opened[1]!, 'fan_in')).toEqual(await rows(opened[1]!, 'fan_in', 'postgres'))
-    expect((await mirrored('b', 'transactions', 'txn_id')).keys).toBe(
-      await pgCount('monitoring_transactions'),
-    )
+    expect(await rows(open('fresh'), 'fan_in')).toEqual(await rows(opened[1]!, 'fan_in', 'postgres'))
+    expect(await mirrored('fresh', 'transactions', 'txn_id')).toEqual({
+      n: await pgCount('monitoring_transactions'),
+      keys: await pgCount('monitoring_transactions'),
+    })
   }, 120_000)
 })
