@@ -65,7 +65,7 @@ export function createAnalytics(deps: AnalyticsDeps): Analytics {
   const getDuck = () => (duck ??= openDuckDb(deps.duck))
   const store = deps.objectStore
   const local = localSink(deps.dir)
-  const sink = deps.sink ?? (store ? mirroredSink(store, local, deps.dir) : local)
+  const sink = deps.sink ?? (store ? mirroredSink(store, local) : local)
   const stagingDir = deps.stagingDir ?? join(deps.dir, '_staging')
   const exportKey = deps.exportKey ?? 'default'
   const queries = createFraudQueries({

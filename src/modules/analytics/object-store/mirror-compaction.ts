@@ -23,12 +23,12 @@ function layoutFiles(dir: string, tenantDir: string): Map<string, number> {
 }
 
 /**
- * Compaction of a mirrored directory (ADR 1201), under the export lease: the mirror first becomes the
- * store's copy — every remote file of every dataset (the garbage too, so the local compaction deletes
- * what the store holds), and no local file the store lacks; each tenant is compacted locally as without a store; then every compacted generation the
- * store lacks is uploaded — this one, or an earlier one whose upload failed — before the store loses
- * exactly the keys the local compaction deleted. Never "whatever the mirror lacks": another writer's
- * objects stay. A failure leaves the store in its previous consistent state plus whole new files.
+ * Compaction of a mirrored directory (ADR 1201), under the export lease. The mirror first becomes the
+ * store's copy: every remote file of every dataset (the garbage too, so the local compaction deletes
+ * what the store holds) and no local file the store lacks. Each tenant is compacted locally as without
+ * a store; then the generation it wrote is uploaded, before the store loses exactly the keys the local
+ * compaction deleted — never "whatever the mirror lacks", so objects of other writers stay. A failure
+ * leaves the store as before plus whole new files; the next compaction starts again from the store.
  */
 export async function compactMirrored(
   store: ObjectStore,
@@ -39,9 +39,8 @@ export async function compactMirrored(
   const remote = new Map<string, number>()
   for (const d of DATASETS) {
     for (const o of await syncDown(store, dir, `${d.name}/`)) remote.set(o.key, o.size)
-    // The mirror becomes the store's copy: a local file the store does not list (discarded by a
-    // resumed round, deleted by another node's compaction, a generation whose upload failed) would
-    // otherwise be folded into the new generation, or deleted from the store by its absence after.
+    // A local file the store does not list (discarded by a resumed round, deleted by another node's
+    // compaction, a generation whose upload failed) would otherwise be folded into the new generation.
     const datasetDir = join(dir, d.name)
     if (!existsSync(datasetDir)) continue
     for (const t of readdirSync(datasetDir))
@@ -52,6 +51,7 @@ export async function compactMirrored(
     const before = layoutFiles(dir, tenantDir)
     const r = await compact()
     const after = layoutFiles(dir, tenantDir)
+    // every generation not in the store as it is here: after the pruning above, the one just written
     for (const [key, size] of after)
       if (key.includes('/compacted=') && remote.get(key) !== size) await store.upload(join(dir, key), key)
     const deleted = [...before.keys()].filter((k) => !after.has(k))

@@ -23,10 +23,10 @@ export const isLayoutKey = (key: string): boolean => LAYOUT.test(key)
 export const keyOf = (relativePath: string): string => relativePath.split(sep).join('/')
 
 /**
- * Publishes to the store first, then into the mirror (`dir`, where `local` puts): a failed upload
- * leaves the file in staging for the resumed round.
+ * Publishes to the store first, then into the mirror: a failed upload leaves the file in staging for
+ * the resumed round.
  */
-export function mirroredSink(store: ObjectStore, local: ParquetSink, dir: string): ParquetSink {
+export function mirroredSink(store: ObjectStore, local: ParquetSink): ParquetSink {
   return {
     kind: store.describe,
     // A round staged again from the database (its staging was another process's, or lost): one LIST
@@ -37,10 +37,9 @@ export function mirroredSink(store: ObjectStore, local: ParquetSink, dir: string
         const keys = (await store.list(`${d.name}/`))
           .map((o) => o.key)
           .filter((k) => isLayoutKey(k) && run.test(k))
-        if (keys.length === 0) continue
-        await store.remove(keys)
-        for (const k of keys) await rm(join(dir, ...k.split('/')), { force: true })
+        if (keys.length > 0) await store.remove(keys)
       }
+      await local.discard(high)
     },
     async put(stagedFile, key) {
       await store.upload(stagedFile, keyOf(key))

@@ -28,6 +28,8 @@ export interface S3StoreOptions {
 }
 
 const UPLOAD_ATTEMPTS = 3
+const quiet = (): void => undefined
+const SILENT = { debug: quiet, info: quiet, warn: quiet, error: quiet }
 
 /** Worth another attempt: the store's 5xx or throttling, or no answer at all. */
 const transient = (e: unknown): boolean =>
@@ -47,6 +49,9 @@ export function createS3ObjectStore(o: S3StoreOptions): ObjectStore {
     // upload as aws-chunked with a trailing checksum, which several S3-compatible stores refuse.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // Without a logger the SDK writes to the console when a streamed upload fails ("non-retryable
+    // streaming request"); `upload` retries it itself and failures surface as errors.
+    logger: SILENT,
   })
   const root = o.prefix ? `${o.prefix}/` : ''
   const describe = `s3://${o.bucket}/${o.prefix}`
