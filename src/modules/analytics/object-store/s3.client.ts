@@ -1,11 +1,4 @@
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3'
+import type * as S3 from '@aws-sdk/client-s3'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
@@ -31,39 +24,41 @@ const UPLOAD_ATTEMPTS = 3
 const quiet = (): void => undefined
 const SILENT = { debug: quiet, info: quiet, warn: quiet, error: quiet }
 
+// Loaded on first use: importing the SDK costs ~200 ms, which every process start (each CLI
+// command) would pay whether or not object storage is configured.
+let sdk: Promise<typeof S3> | undefined
+const loadSdk = () => (sdk ??= import('@aws-sdk/client-s3'))
+
 /** Worth another attempt: the store's 5xx or throttling, or no answer at all. */
-const transient = (e: unknown): boolean =>
-  e instanceof S3ServiceException
+const transient = (m: typeof S3, e: unknown): boolean =>
+  e instanceof m.S3ServiceException
     ? (e.$metadata.httpStatusCode ?? 500) >= 500 || e.name === 'SlowDown' || e.$retryable !== undefined
     : true
 
 /** S3 through the official SDK: the only file that imports it (ARCHITECTURE.md §3). */
 export function createS3ObjectStore(o: S3StoreOptions): ObjectStore {
-  const client = new S3Client({
-    region: o.region,
-    ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
-    ...(o.accessKeyId && o.secretAccessKey
-      ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } }
-      : {}),
-    // Checksums only where S3 requires them (DeleteObjects): by default the SDK sends a streamed
-    // upload as aws-chunked with a trailing checksum, which several S3-compatible stores refuse.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    // Without a logger the SDK writes to the console when a streamed upload fails ("non-retryable
-    // streaming request"); `upload` retries it itself and failures surface as errors.
-    logger: SILENT,
-  })
+  let opened: S3.S3Client | undefined
+  const open = async () => {
+    const m = await loadSdk()
+    opened ??= newClient(m, o)
+    return { m, client: opened }
+  }
   const root = o.prefix ? `${o.prefix}/` : ''
   const describe = `s3://${o.bucket}/${o.prefix}`
   const Bucket = o.bucket
 
   /** Runs one call; any failure becomes ANALYTICS_STORAGE_FAILED naming the operation, key and vendor code. */
-  async function call<T>(op: string, key: string, run: () => Promise<T>): Promise<T> {
+  async function call<T>(
+    op: string,
+    key: string,
+    run: (sdk: { m: typeof S3; client: S3.S3Client }) => Promise<T>,
+  ): Promise<T> {
     try {
-      return await run()
+      return await run(await open())
     } catch (e) {
+      const m = await sdk?.catch(() => undefined) // the SDK failing to load is a cause too
       const why =
-        e instanceof S3ServiceException
+        m && e instanceof m.S3ServiceException
           ? `${e.name} (HTTP ${e.$metadata.httpStatusCode ?? '?'})`
           : e instanceof Error
             ? e.message
@@ -79,12 +74,12 @@ export function createS3ObjectStore(o: S3StoreOptions): ObjectStore {
   return {
     describe,
     list: (prefix) =>
-      call('ListObjectsV2', prefix, async () => {
+      call('ListObjectsV2', prefix, async ({ m, client }) => {
         const out: StoredObject[] = []
         let token: string | undefined
         do {
           const page = await client.send(
-            new ListObjectsV2Command({ Bucket, Prefix: root + prefix, ContinuationToken: token }),
+            new m.ListObjectsV2Command({ Bucket, Prefix: root + prefix, ContinuationToken: token }),
           )
           for (const c of page.Contents ?? [])
             if (c.Key !== undefined) out.push({ key: c.Key.slice(root.length), size: c.Size ?? 0 })
@@ -93,14 +88,14 @@ export function createS3ObjectStore(o: S3StoreOptions): ObjectStore {
         return out
       }),
     upload: (file, key) =>
-      call('PutObject', key, async () => {
+      call('PutObject', key, async ({ m, client }) => {
         const { size } = await stat(file)
         // The SDK does not retry a request whose body is a stream (it cannot rewind it): a transient
         // failure is retried here with a fresh stream, as the SDK retries every other call.
         for (let attempt = 1; ; attempt++) {
           try {
             await client.send(
-              new PutObjectCommand({
+              new m.PutObjectCommand({
                 Bucket,
                 Key: root + key,
                 Body: createReadStream(file),
@@ -109,23 +104,23 @@ export function createS3ObjectStore(o: S3StoreOptions): ObjectStore {
             )
             return
           } catch (e) {
-            if (attempt >= UPLOAD_ATTEMPTS || !transient(e)) throw e
+            if (attempt >= UPLOAD_ATTEMPTS || !transient(m, e)) throw e
             await setTimeout(100 * 2 ** attempt)
           }
         }
       }),
     download: (key, file) =>
-      call('GetObject', key, async () => {
-        const r = await client.send(new GetObjectCommand({ Bucket, Key: root + key }))
+      call('GetObject', key, async ({ m, client }) => {
+        const r = await client.send(new m.GetObjectCommand({ Bucket, Key: root + key }))
         if (!(r.Body instanceof Readable)) throw new Error('GetObject returned no body stream')
         await pipeline(r.Body, createWriteStream(file))
       }),
     remove: (keys) =>
-      call('DeleteObjects', keys[0] ?? '', async () => {
+      call('DeleteObjects', keys[0] ?? '', async ({ m, client }) => {
         // at most 1,000 keys per request (S3's limit)
         for (let i = 0; i < keys.length; i += 1000) {
           const r = await client.send(
-            new DeleteObjectsCommand({
+            new m.DeleteObjectsCommand({
               Bucket,
               Delete: { Objects: keys.slice(i, i + 1000).map((k) => ({ Key: root + k })), Quiet: true },
             }),
@@ -134,6 +129,23 @@ export function createS3ObjectStore(o: S3StoreOptions): ObjectStore {
           if (failed) throw new Error(`DeleteObjects refused ${failed.Key ?? '?'}: ${failed.Code ?? '?'}`)
         }
       }),
-    close: () => client.destroy(),
+    close: () => opened?.destroy(),
   }
+}
+
+function newClient(m: typeof S3, o: S3StoreOptions): S3.S3Client {
+  return new m.S3Client({
+    region: o.region,
+    ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
+    ...(o.accessKeyId && o.secretAccessKey
+      ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } }
+      : {}),
+    // Checksums only where S3 requires them (DeleteObjects): by default the SDK sends a streamed
+    // upload as aws-chunked with a trailing checksum, which several S3-compatible stores refuse.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Without a logger the SDK writes to the console when a streamed upload fails ("non-retryable
+    // streaming request"); `upload` retries it itself and failures surface as errors.
+    logger: SILENT,
+  })
 }
