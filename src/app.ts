@@ -45,7 +45,7 @@ import {
 import { bankingEvents, type Banking } from './modules/banking/index.js'
 import { casesEvents, createCases, type Cases } from './modules/cases/index.js'
 import { createRisk, type Risk } from './modules/risk/index.js'
-import { createAnalytics, type Analytics } from './modules/analytics/index.js'
+import { createAnalytics, createS3ObjectStore, type Analytics } from './modules/analytics/index.js'
 import { createSearch, loadInstrumentReferences, type Search } from './modules/search/index.js'
 import { searchEngineOf } from './search-engines.js'
 import { createBankingServices } from './banking-providers.js'
@@ -525,10 +525,8 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       pool: db.pool,
       dir: config.analytics.dir,
       duck: { threads: config.analytics.threads || undefined, memoryLimit: config.analytics.memoryLimit },
-      objectStorage:
-        config.analytics.storage.kind === 's3'
-          ? `s3://${config.analytics.storage.bucket}/${config.analytics.storage.prefix}`
-          : undefined,
+      objectStore:
+        config.analytics.storage.kind === 's3' ? createS3ObjectStore(config.analytics.storage) : undefined,
     }),
     search,
     billing,

@@ -113,7 +113,7 @@ export const SECRET_SETTINGS: readonly string[] = [
 ]
 
 export interface AnalyticsConfig {
-  /** MONETA_ANALYTICS_DIR (default <dataDir>/analytics): Parquet files, partitioned by tenant and day. */
+  /** MONETA_ANALYTICS_DIR (default <dataDir>/analytics): Parquet files, partitioned by tenant and day (with object storage: this process's mirror of the store). */
   readonly dir: string
   /** MONETA_ANALYTICS_THREADS: DuckDB worker threads (0 = one per core). */
   readonly threads: number
@@ -129,8 +129,9 @@ export interface AnalyticsConfig {
  * MONETA_ANALYTICS_STORAGE_URL `s3://bucket[/prefix]` with MONETA_ANALYTICS_S3_ENDPOINT (http(s), for
  * S3-compatible stores), MONETA_ANALYTICS_S3_REGION (default us-east-1) and the key pair
  * MONETA_ANALYTICS_S3_ACCESS_KEY_ID / MONETA_ANALYTICS_S3_SECRET_ACCESS_KEY (both or neither: neither
- * means the environment's own credentials). Validated here; the analytics module then needs DuckDB's
- * httpfs extension, which @duckdb/node-api does not bundle (docs/analytics.md, "Object storage").
+ * means the environment's own credentials). An endpoint is addressed path-style (MinIO and other
+ * S3-compatible stores). The store holds the Parquet files and the analytics directory is a mirror
+ * DuckDB reads, reached through the AWS SDK (ADR 1201; app.ts builds the store).
  */
 export type AnalyticsStorageConfig =
   | { readonly kind: 'local' }

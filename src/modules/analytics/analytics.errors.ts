@@ -12,7 +12,7 @@ export const ANALYTICS_ERRORS = {
     'invalid',
     'Tenant ids used as Parquet partition names may hold only letters, digits, _ and -',
   ],
-  ANALYTICS_STORAGE_FAILED: ['unavailable', 'The analytics object storage could not be written'],
+  ANALYTICS_STORAGE_FAILED: ['unavailable', 'The analytics storage could not be read or written'],
   ANALYTICS_QUERY_FAILED: ['internal', 'The query failed while streaming its results'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>
 
@@ -26,4 +26,11 @@ export function analyticsError(code: AnalyticsErrorCode, detail?: string, cause?
     detail ? `${message}: ${detail}` : message,
     cause === undefined ? {} : { cause },
   )
+}
+
+/** ANALYTICS_STORAGE_FAILED for `e`, unless it is one already (the object store names its own cause). */
+export function storageFailure(detail: string, e: unknown): AppError {
+  return e instanceof AppError && e.code === 'ANALYTICS_STORAGE_FAILED'
+    ? e
+    : analyticsError('ANALYTICS_STORAGE_FAILED', detail, e)
 }

@@ -5,11 +5,14 @@ import type pg from 'pg'
 import type { Db } from '../../shared/db/connect.js'
 import type { EngineName } from './dialect.js'
 import { openDuckDb, type DuckOptions } from './duckdb.js'
-import { analyticsError } from './analytics.errors.js'
+import { analyticsError, storageFailure } from './analytics.errors.js'
 import { compactAll } from './compaction.js'
 import { createExportStore, type ExportCursor } from './export.store.js'
 import { createAnalyticsExporter, type ExportRound } from './exporter.js'
 import { createFraudQueries, listFraudQueries, type QueryResult, type QuerySummary } from './query.service.js'
+import { compactMirrored } from './object-store/mirror-compaction.js'
+import { mirroredSink, syncTenant } from './object-store/mirror.js'
+import type { ObjectStore } from './object-store/object-store.js'
 import { localSink, type ParquetSink } from './sink.js'
 
 /** Fraud analytics: the Parquet export and the query library over it (docs/analytics.md). */
@@ -47,62 +50,67 @@ export interface AnalyticsDeps {
   readonly sink?: ParquetSink
   readonly duck?: DuckOptions
   /**
-   * Object storage asked for by configuration (`s3://bucket/prefix`). Reading and writing it needs
-   * DuckDB's httpfs extension, which @duckdb/node-api does not bundle (it is downloaded by
-   * `INSTALL httpfs`): until it is present, every export and query refuses with
-   * ANALYTICS_STORAGE_FAILED rather than silently writing to the local directory.
+   * The durable copy, when configured (`s3://bucket/prefix`, ADR 1201): exports upload to it, queries
+   * and compaction bring the tenant's files down into `dir` first, which is then only a mirror that
+   * DuckDB reads. Its failures are ANALYTICS_STORAGE_FAILED; there is no fallback to `dir` alone.
    */
-  readonly objectStorage?: string | undefined
+  readonly objectStore?: ObjectStore | undefined
+  /** The export cursor's key (default 'default'); tests give their own. */
+  readonly exportKey?: string
 }
 
 export function createAnalytics(deps: AnalyticsDeps): Analytics {
   // DuckDB opens on first use: commands and processes that never query pay nothing for it.
   let duck: Promise<DuckDBInstance> | undefined
   const getDuck = () => (duck ??= openDuckDb(deps.duck))
-  const sink = deps.sink ?? localSink(deps.dir)
+  const store = deps.objectStore
+  const local = localSink(deps.dir)
+  const sink = deps.sink ?? (store ? mirroredSink(store, local) : local)
   const stagingDir = deps.stagingDir ?? join(deps.dir, '_staging')
-  const queries = createFraudQueries({ db: deps.db, duck: getDuck, dir: deps.dir })
-  const cursor = createExportStore(deps.db, 'default')
-  const storageMissing = () =>
-    analyticsError(
-      'ANALYTICS_STORAGE_FAILED',
-      `${deps.objectStorage} needs DuckDB's httpfs extension, which is not bundled with @duckdb/node-api and is not installed here`,
-    )
+  const exportKey = deps.exportKey ?? 'default'
+  const queries = createFraudQueries({
+    db: deps.db,
+    duck: getDuck,
+    dir: deps.dir,
+    ...(store ? { beforeDuck: (tenant, datasets) => syncTenant(store, deps.dir, tenant, datasets) } : {}),
+  })
+  const cursor = createExportStore(deps.db, exportKey)
   return {
     dir: deps.dir,
     queries: listFraudQueries,
-    query: (name, tenantId, params, engine = 'duckdb') =>
-      deps.objectStorage && engine === 'duckdb'
-        ? Promise.reject(storageMissing())
-        : queries.run(name, tenantId, params, engine),
+    query: (name, tenantId, params, engine = 'duckdb') => queries.run(name, tenantId, params, engine),
     async exportOnce(onProgress) {
-      if (deps.objectStorage) throw storageMissing()
       const exporter = createAnalyticsExporter({
         db: deps.db,
         pool: deps.pool,
         duck: await getDuck(),
         sink,
         stagingDir,
+        exportKey,
         ...(onProgress ? { onProgress } : {}),
       })
       return exporter.exportOnce()
     },
     exportStatus: () => cursor.read(),
     async compact() {
-      if (deps.objectStorage) throw storageMissing()
       const owner = `cmp_${randomUUID()}`
       const c = await cursor.acquire(owner, 600_000)
       if (!c) throw analyticsError('ANALYTICS_EXPORT_BUSY')
       try {
-        return { upTo: c.watermark, files: await compactAll(await getDuck(), deps.dir, c.watermark) }
+        const duckdb = await getDuck()
+        const files = store
+          ? await compactMirrored(store, duckdb, deps.dir, c.watermark)
+          : await compactAll(duckdb, deps.dir, c.watermark)
+        return { upTo: c.watermark, files }
       } catch (e) {
-        throw analyticsError('ANALYTICS_STORAGE_FAILED', 'compaction', e)
+        throw storageFailure('compaction', e)
       } finally {
         await cursor.release(owner)
       }
     },
     close() {
       if (duck) void duck.then((d) => d.closeSync())
+      store?.close()
     },
   }
 }

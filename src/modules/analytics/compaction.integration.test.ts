@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { exportFromNow } from '../../../test/support/analytics.js'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { newId } from '../../shared/ids.js'
@@ -66,11 +67,7 @@ describeEachDb('analytics compaction', (target) => {
     h = await openTestDb(target)
     duck = await openDuckDb({ threads: 1 })
     dir = mkdtempSync(join(tmpdir(), 'moneta-compact-'))
-    // this test's export starts after everything already in the (possibly shared) database
-    await sql`INSERT INTO analytics_export_cursors (export_key, watermark)
-      SELECT ${exportKey}, CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM analytics_seq_gen`.execute(
-      h.db,
-    )
+    await exportFromNow(h.db, exportKey)
     await generateFraudData(h.db, { tenantId: tenant, rows: 8_000, total: 16_000 })
   }, 120_000)
 

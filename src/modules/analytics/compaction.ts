@@ -58,12 +58,38 @@ function dayFiles(tenantDir: string, names: readonly string[], after: bigint, up
   return out
 }
 
+/** A tenant's Parquet files as paths relative to its directory ('/'-separated), both layouts. */
+function tenantPaths(tenantDir: string): string[] {
+  return readdirSync(tenantDir).flatMap((n) =>
+    n.startsWith('day=') || COMPACTED.test(n) ? readdirSync(join(tenantDir, n)).map((f) => `${n}/${f}`) : [],
+  )
+}
+
+/**
+ * Of a tenant's files (paths relative to its directory: `compacted=<C>/part.parquet`,
+ * `day=<d>/run-<high>_<i>.parquet`), those a reader uses: the newest compacted generation and the day
+ * files of rounds after it. Pure, so an object store's listing is read by the same rule (ADR 1201).
+ */
+export function selectCurrent(paths: readonly string[]): string[] {
+  const gen = (p: string) => /^compacted=(\d+)\/[^/]+\.parquet$/.exec(p)?.[1]
+  const newest = paths.reduce((best, p) => {
+    const g = gen(p)
+    return g !== undefined && BigInt(g) > best ? BigInt(g) : best
+  }, -1n)
+  return paths
+    .filter((p) => {
+      const g = gen(p)
+      if (g !== undefined) return BigInt(g) === newest
+      const run = /^day=[^/]+\/run-(\d+)_\d+\.parquet$/.exec(p)?.[1]
+      return run !== undefined && BigInt(run) > newest
+    })
+    .sort()
+}
+
 /** The files a reader uses for one tenant's dataset: the newest compacted generation and the day files after it. */
 export function currentFiles(tenantDir: string): string[] {
   if (!existsSync(tenantDir)) return []
-  const names = readdirSync(tenantDir)
-  const gen = newestGeneration(tenantDir, names)
-  return [...(gen.dir ? parquetIn(gen.dir) : []), ...dayFiles(tenantDir, names, gen.upTo, null)].sort()
+  return selectCurrent(tenantPaths(tenantDir)).map((p) => join(tenantDir, p))
 }
 
 const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`
@@ -107,11 +133,21 @@ export async function compactTenant(
   return { files: fresh.length }
 }
 
-/** Every tenant of every dataset under `dir`, up to `upTo`; returns the day files folded in per dataset. */
+/** Compaction of one tenant's dataset directory, as `compactAll` hands it to a wrapper. */
+export type TenantCompaction = (
+  tenantDir: string,
+  compact: () => Promise<{ files: number } | null>,
+) => Promise<{ files: number } | null>
+
+/**
+ * Every tenant of every dataset under `dir`, up to `upTo`; returns the day files folded in per dataset.
+ * `around` wraps each tenant's compaction (the object-store mirror uploads and deletes what it changed).
+ */
 export async function compactAll(
   duck: DuckDBInstance,
   dir: string,
   upTo: bigint,
+  around: TenantCompaction = (_, compact) => compact(),
 ): Promise<Record<string, number>> {
   const out: Record<string, number> = {}
   for (const d of DATASETS) {
@@ -120,7 +156,8 @@ export async function compactAll(
     if (!existsSync(datasetDir)) continue
     for (const t of readdirSync(datasetDir)) {
       if (!t.startsWith('tenant_id=')) continue
-      const r = await compactTenant(duck, d, join(datasetDir, t), upTo)
+      const tenantDir = join(datasetDir, t)
+      const r = await around(tenantDir, () => compactTenant(duck, d, tenantDir, upTo))
       out[d.name] = (out[d.name] ?? 0) + (r?.files ?? 0)
     }
   }

@@ -1,11 +1,11 @@
 import type { DuckDBInstance } from '@duckdb/node-api'
-import { randomUUID } from 'node:crypto'
+import { randomInt, randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type pg from 'pg'
 import type { Db } from '../../shared/db/connect.js'
-import { analyticsError } from './analytics.errors.js'
+import { analyticsError, storageFailure } from './analytics.errors.js'
 import { DATASETS, type DatasetName } from './datasets.js'
 import { createExportStore, type ExportCursor } from './export.store.js'
 import { safeHorizon } from './horizon.js'
@@ -64,6 +64,7 @@ export function createAnalyticsExporter(deps: ExporterDeps): AnalyticsExporter {
   async function stage(from: bigint, high: bigint, rows: Record<DatasetName, number>): Promise<void> {
     const dir = roundDir(high)
     await rm(dir, { recursive: true, force: true })
+    const attempt = String(randomInt(100_000_000, 1_000_000_000))
     // PostgreSQL reads the next dataset while DuckDB converts the previous one (two processes, two
     // cores). A failure on either side waits for the other to settle before it is thrown, so nothing
     // still writes into the round's directory when a resumed round clears it.
@@ -89,7 +90,7 @@ export function createAnalyticsExporter(deps: ExporterDeps): AnalyticsExporter {
         throw e
       }
       await converting
-      converting = csvToParquet(deps.duck, d, csvDir, join(dir, 'parquet', d.name), high).then(() =>
+      converting = csvToParquet(deps.duck, d, csvDir, join(dir, 'parquet', d.name), high, attempt).then(() =>
         rm(csvDir, { recursive: true, force: true }),
       )
       void converting.catch(() => undefined) // observed now; thrown where it is awaited
@@ -108,7 +109,7 @@ export function createAnalyticsExporter(deps: ExporterDeps): AnalyticsExporter {
       try {
         await deps.sink.put(file, relative(parquetDir, file))
       } catch (e) {
-        throw analyticsError('ANALYTICS_STORAGE_FAILED', deps.sink.kind, e)
+        throw storageFailure(deps.sink.kind, e)
       }
       step('published-file')
     }
@@ -132,6 +133,14 @@ export function createAnalyticsExporter(deps: ExporterDeps): AnalyticsExporter {
         high = horizon - from > max ? from + max : horizon
         resumed = false
         await store.setPending(owner, high, 'reading')
+      } else if (cursor.pendingPhase === 'staged') {
+        // Staged again, its staging gone (another process began publishing it, or the directory was
+        // lost). A round still 'reading' published nothing: nothing to discard.
+        try {
+          await deps.sink.discard(high)
+        } catch (e) {
+          throw storageFailure(deps.sink.kind, e)
+        }
       }
       await stage(from, high, rows)
     }

@@ -44,7 +44,15 @@ export interface FraudQueriesDeps {
   readonly duck: () => Promise<DuckDBInstance>
   /** The Parquet directory the export writes. */
   readonly dir: string
+  /**
+   * Runs before a DuckDB query, with the datasets the query reads: the object-store mirror brings the
+   * tenant's files down and says which to read (ADR 1201). Its failure rejects the query.
+   */
+  readonly beforeDuck?: (tenantId: string, datasets: readonly DatasetName[]) => Promise<TenantFiles>
 }
+
+/** Local files to read per dataset, instead of listing the directory. */
+export type TenantFiles = Partial<Record<DatasetName, readonly string[]>>
 
 export function createFraudQueries(deps: FraudQueriesDeps): FraudQueries {
   return {
@@ -56,9 +64,18 @@ export function createFraudQueries(deps: FraudQueriesDeps): FraudQueries {
         const params = resolveParams(q.params, raw)
         assertPartitionSafe(tenantId)
         const shown = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]))
-        const batches =
-          engine === 'duckdb' ? runDuck(deps, q, tenantId, params) : runPostgres(deps.db, q, tenantId, params)
-        return Promise.resolve({ query: name, engine, params: shown, batches })
+        const result = (files?: TenantFiles): QueryResult => ({
+          query: name,
+          engine,
+          params: shown,
+          batches:
+            engine === 'duckdb'
+              ? runDuck(deps, q, tenantId, params, files)
+              : runPostgres(deps.db, q, tenantId, params),
+        })
+        return engine === 'duckdb' && deps.beforeDuck
+          ? deps.beforeDuck(tenantId, q.datasets).then(result)
+          : Promise.resolve(result())
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)))
       }
@@ -74,8 +91,9 @@ async function* runDuck(
   q: FraudQuery,
   tenantId: string,
   params: Record<string, ParamValue>,
+  files: TenantFiles | undefined,
 ): AsyncIterable<ResultRow[]> {
-  const source = (ds: DatasetName) => duckdbSource(deps.dir, tenantId, ds)
+  const source = (ds: DatasetName) => duckdbSource(deps.dir, tenantId, ds, files?.[ds])
   const text = q.sql(duckdbDialect(q.params, source))
   const bound = (p: Record<string, ParamValue>, sql: string) =>
     Object.fromEntries(Object.entries(p).filter(([k]) => sql.includes(`$${k}`)))

@@ -13,21 +13,27 @@ export function assertPartitionSafe(tenantId: string): void {
 const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`
 
 /**
- * DuckDB relation over one tenant's Parquet files of a dataset: the path is the tenant scope (the
+ * DuckDB relation over one tenant's Parquet files of a dataset (`files`, or those the directory holds): the path is the tenant scope (the
  * files hold no other tenant's rows). Datasets whose rows change keep the latest version per key.
  */
-export function duckdbSource(dir: string, tenantId: string, name: DatasetName): string {
+export function duckdbSource(
+  dir: string,
+  tenantId: string,
+  name: DatasetName,
+  files?: readonly string[],
+): string {
   assertPartitionSafe(tenantId)
   const d = datasetNamed(name)
   // The newest compacted generation and the day files after it (compaction.ts): never a row twice.
-  const list = currentFiles(join(dir, name, `tenant_id=${tenantId}`))
+  // A mirror of object storage gives the files its store lists (ADR 1201), not what its directory holds.
+  const list = files ?? currentFiles(join(dir, name, `tenant_id=${tenantId}`))
   if (list.length === 0) {
     const cols = parquetColumns(d).map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${c.name}`)
     return `(SELECT ${cols.join(', ')} WHERE false)`
   }
-  const files = `read_parquet([${list.map(quote).join(', ')}], hive_partitioning = false)`
-  if (!d.key || onlyCompacted(list)) return files
-  return `(SELECT * FROM ${files} QUALIFY row_number() OVER (PARTITION BY ${d.key.join(', ')} ORDER BY analytics_seq DESC) = 1)`
+  const parquet = `read_parquet([${list.map(quote).join(', ')}], hive_partitioning = false)`
+  if (!d.key || onlyCompacted(list)) return parquet
+  return `(SELECT * FROM ${parquet} QUALIFY row_number() OVER (PARTITION BY ${d.key.join(', ')} ORDER BY analytics_seq DESC) = 1)`
 }
 
 /** PostgreSQL relation with the same columns, read from the source table for one tenant. */

@@ -107,13 +107,19 @@ export async function readToCsv(
   return rows
 }
 
-/** Converts a dataset's CSV files into Parquet partitioned by tenant and day, files named after the round. */
+/**
+ * Converts a dataset's CSV files into Parquet partitioned by tenant and day, files named after the
+ * round and the staging attempt (`run-<round>_<attempt><i>`, attempt of fixed width): a round staged
+ * twice never gives two different files one name, so a mirror's stale copy is never taken for the
+ * new one (ADR 1201).
+ */
 export async function csvToParquet(
   duck: DuckDBInstance,
   d: Dataset,
   csvDir: string,
   outDir: string,
   round: bigint,
+  attempt = '',
 ): Promise<void> {
   const files = (await readdir(csvDir)).filter((f) => f.endsWith('.csv'))
   if (files.length === 0) return
@@ -141,7 +147,7 @@ export async function csvToParquet(
         FROM read_csv([${list}], header = false, delim = ',', quote = '"', escape = '"',
                       allow_quoted_nulls = false, columns = {${csvColumns.join(', ')}})
       ) TO '${outDir.replaceAll("'", "''")}'
-      (FORMAT parquet, COMPRESSION lz4_raw, PARTITION_BY (tenant_id, day), FILENAME_PATTERN 'run-${round}_{i}', OVERWRITE_OR_IGNORE)`)
+      (FORMAT parquet, COMPRESSION lz4_raw, PARTITION_BY (tenant_id, day), FILENAME_PATTERN 'run-${round}_${attempt}{i}', OVERWRITE_OR_IGNORE)`)
   } finally {
     conn.closeSync()
   }
