@@ -446,15 +446,16 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
         }
       }
       const payments = work.filter((w) => !isMethodUpdate(w.row))
-      // A row that failed before is applied on its own, under a savepoint, before the set (it is
-      // usually the older event): if it is the kind that fails a whole set (a ledger refusal aborts
-      // the statement), it would otherwise send every round it is retried in back to one row at a
-      // time. Only its own first failure costs its round that fallback.
+      // A row that failed before is applied on its own, under a savepoint: if it is the kind that
+      // fails a whole set (a ledger refusal aborts the statement), it would otherwise send every
+      // round it is retried in back to one row at a time. Only its own first failure costs its round
+      // that fallback. It goes after the set: what a retry waited for (a refund for its capture, an
+      // event for its payment) usually arrives as a new row, which the set applies first.
       const suspects = oneByOne ? payments : payments.filter((w) => w.row.attempts > 0)
       const fresh = oneByOne ? [] : payments.filter((w) => w.row.attempts === 0)
       for (const applied of [
-        await applyRows(tx, suspects, now, true),
         await applyRows(tx, fresh, now, false),
+        await applyRows(tx, suspects, now, true),
       ]) {
         done.push(...applied.done)
         failed.push(...applied.failed)
