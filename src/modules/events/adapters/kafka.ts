@@ -69,6 +69,114 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
     }
   }
 
+  /**
+   * One group member that stays a member. kafkajs restarts a consumer after a retriable crash only; a
+   * non-retriable protocol error while joining (librdkafka's broker answers a SyncGroup racing a
+   * rebalance with INVALID_REQUEST) stops it for good, silently: the process keeps running with a
+   * member that consumes nothing. So a crash kafkajs does not restart is restarted here, with a fresh
+   * consumer and a growing pause, until the subscription is closed.
+   */
+  function superviseMember(o: TransportConsumeOptions, process: BatchHandler) {
+    const session = opts.sessionTimeoutMs ?? 6000
+    let current: Consumer | undefined
+    let assigned = 0
+    let stopped = false
+    let killed = false
+    let restarts = 0
+    let restartTimer: NodeJS.Timeout | undefined
+
+    const restartLater = (error: unknown) => {
+      if (stopped) return
+      const pauseMs = Math.min(5000, 100 * 2 ** Math.min(restarts++, 6))
+      opts.logger?.warn({ err: error, group: o.group, pauseMs }, 'kafka: group member crashed; restarting it')
+      restartTimer = setTimeout(() => {
+        restartTimer = undefined
+        start().catch(restartLater)
+      }, pauseMs)
+    }
+
+    const start = async () => {
+      if (stopped) return
+      const consumer = kafka.consumer({
+        groupId: `${prefix}${o.group}`,
+        sessionTimeout: session,
+        heartbeatInterval: Math.max(100, Math.floor(session / 10)),
+        rebalanceTimeout: session,
+        maxWaitTimeInMs: 50,
+        allowAutoTopicCreation: true,
+      })
+      current = consumer
+      consumers.add(consumer)
+      // Partitions are being reassigned: this member owns none until it has joined again. A crashed or
+      // stopped member owns none either (a restarted one joins again and reports its new share).
+      const ownNothing = () => {
+        if (current === consumer) assigned = 0
+      }
+      consumer.on(consumer.events.REBALANCING, ownNothing)
+      consumer.on(consumer.events.STOP, ownNothing)
+      consumer.on(consumer.events.CRASH, (e) => {
+        ownNothing()
+        if (e.payload.restart || current !== consumer) return
+        consumers.delete(consumer)
+        restartLater(e.payload.error)
+      })
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        if (current !== consumer) return
+        restarts = 0
+        assigned = Object.values(e.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0)
+      })
+      await consumer.connect()
+      await consumer.subscribe({ topics: o.topics.map(kTopic), fromBeginning: o.from === 'earliest' })
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async (payload) => {
+          const { batch } = payload
+          for (let i = 0; i < batch.messages.length; i += o.maxInFlight) {
+            if (killed || !payload.isRunning() || payload.isStale()) return
+            const chunk = batch.messages.slice(i, i + o.maxInFlight)
+            await process(chunk.map((m) => decode(batch.topic, batch.partition, m)))
+            if (killed) return
+            const last = chunk[chunk.length - 1]!
+            payload.resolveOffset(last.offset)
+            // Commit through the batch, not consumer.commitOffsets(): the latter wraps a "group is
+            // rebalancing" answer in a non-retriable error, which crashes the consumer (see above)
+            // while it still believes it owns its old partitions. The batch's commit throws the
+            // protocol error itself, so kafkajs rejoins the group; the uncommitted chunk is
+            // redelivered to the partition's next owner (the inbox makes that harmless).
+            await payload.commitOffsetsIfNecessary({
+              topics: [
+                {
+                  topic: batch.topic,
+                  partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+                },
+              ],
+            })
+            await payload.heartbeat()
+          }
+        },
+      })
+    }
+
+    return {
+      start,
+      assigned: () => assigned,
+      async stop(how: { killed?: boolean } = {}) {
+        stopped = true
+        if (how.killed) killed = true
+        if (restartTimer) clearTimeout(restartTimer)
+        assigned = 0
+        const consumer = current
+        current = undefined
+        if (!consumer) return
+        consumers.delete(consumer)
+        if (how.killed) await consumer.disconnect().catch(() => undefined)
+        else await consumer.disconnect()
+      },
+    }
+  }
+
   return {
     name: 'kafka',
     async publish(batch: readonly WireEvent[]) {
@@ -101,73 +209,15 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
       await admin.connect()
       await admin.fetchTopicMetadata({ topics: o.topics.map(kTopic) }).catch(() => undefined)
       await admin.disconnect()
-      const session = opts.sessionTimeoutMs ?? 6000
-      const consumer = kafka.consumer({
-        groupId: `${prefix}${o.group}`,
-        sessionTimeout: session,
-        heartbeatInterval: Math.max(100, Math.floor(session / 10)),
-        rebalanceTimeout: session,
-        maxWaitTimeInMs: 50,
-        allowAutoTopicCreation: true,
-      })
-      consumers.add(consumer)
-      let assigned = 0
-      let killed = false
-      // Partitions are being reassigned: this member owns none until it has joined again. A crashed or
-      // stopped member owns none either (a restarted one joins again and reports its new share).
-      const ownNothing = () => {
-        assigned = 0
-      }
-      consumer.on(consumer.events.REBALANCING, ownNothing)
-      consumer.on(consumer.events.CRASH, ownNothing)
-      consumer.on(consumer.events.STOP, ownNothing)
-      consumer.on(consumer.events.GROUP_JOIN, (e) => {
-        assigned = Object.values(e.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0)
-      })
-      await consumer.connect()
-      await consumer.subscribe({ topics: o.topics.map(kTopic), fromBeginning: o.from === 'earliest' })
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: async (payload) => {
-          const { batch } = payload
-          for (let i = 0; i < batch.messages.length; i += o.maxInFlight) {
-            if (killed || !payload.isRunning() || payload.isStale()) return
-            const chunk = batch.messages.slice(i, i + o.maxInFlight)
-            await process(chunk.map((m) => decode(batch.topic, batch.partition, m)))
-            if (killed) return
-            const last = chunk[chunk.length - 1]!
-            payload.resolveOffset(last.offset)
-            // Commit through the batch, not consumer.commitOffsets(): the latter wraps a "group is
-            // rebalancing" answer in a non-retriable error, which crashes the consumer for good (no
-            // restart, no rejoin) while it still believes it owns its old partitions. The batch's
-            // commit throws the protocol error itself, so kafkajs rejoins the group; the uncommitted
-            // chunk is redelivered to the partition's next owner (the inbox makes that harmless).
-            await payload.commitOffsetsIfNecessary({
-              topics: [
-                {
-                  topic: batch.topic,
-                  partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
-                },
-              ],
-            })
-            await payload.heartbeat()
-          }
-        },
-      })
+      const member = superviseMember(o, process)
+      await member.start()
       return {
         group: o.group,
         consumerName: o.consumerName,
-        assigned: () => assigned,
-        async close() {
-          await consumer.disconnect()
-          consumers.delete(consumer)
-        },
+        assigned: () => member.assigned(),
+        close: () => member.stop(),
         async kill() {
-          killed = true
-          consumers.delete(consumer)
-          await consumer.disconnect().catch(() => undefined)
+          await member.stop({ killed: true })
         },
       }
     },
