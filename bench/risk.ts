@@ -21,9 +21,11 @@ import {
   fitSubjectCalibration,
   paymentNeighbours,
   rankSubjects,
+  reserveForRules,
   rulePrecisions,
   subjectBest,
   topShareRecall,
+  unprovenRules,
   type RowScores,
   type RuleAlert,
   type Combination,
@@ -203,6 +205,9 @@ function scoreRows(r: ReplayResult, model: ReturnType<typeof trainModel>): RowSc
  * customers' rows only; case: the same, each case weighing the same (session 12 candidates).
  */
 type Target = 'member' | 'primary' | 'customers' | 'case'
+const TARGETS: readonly Target[] = ['member', 'primary', 'customers', 'case']
+/** How the bench picks the model and combination on tuning's choice seed (see main). */
+type ChoiceRule = 'budget' | 'budget_then_top' | 'top_then_budget'
 /** One way of combining rules and model, chosen on tuning (see main). */
 interface Variant {
   /** Which planted rows are positive for the model, and which alerts count as right for calibration and rule precision. */
@@ -460,7 +465,7 @@ export async function main(args: string[]): Promise<void> {
     `tuning seed ${choiceSeed} days 30–89 (the choice): rules recall ${pct(rulesOnChoice.recall)} (${rulesOnChoice.detected}/${rulesOnChoice.suspicious}), precision ${pct(rulesOnChoice.precision)}, budget ${choiceBudget} customers`,
   )
   const variants: Variant[] = []
-  for (const target of ['member', 'primary', 'customers', 'case'] as const)
+  for (const target of TARGETS)
     for (const shrink of SHRINKS)
       for (const how of COMBINATIONS)
         for (const scheme of [false, true]) variants.push({ target, shrink, how, scheme })
@@ -481,15 +486,47 @@ export async function main(args: string[]): Promise<void> {
     )
     return { v, sc }
   })
-  // most cases detected, then precision; ties keep the earlier (simpler) variant
-  const chosen = onChoice.reduce((a, b) =>
-    b.sc.detected > a.sc.detected || (b.sc.detected === a.sc.detected && b.sc.precision > a.sc.precision)
-      ? b
-      : a,
-  ).v
+  // the model alone on the choice seed: share of its cases whose primary is in the model's top 2 %
+  const choiceTop = new Map(
+    TARGETS.map(
+      (t) =>
+        [t, topShareRecall(choice.scores.get(modelOf(t))!, choiceCases, choice.customers).recall] as const,
+    ),
+  )
+  log(
+    `model alone on tuning seed ${choiceSeed} days 30–89, top 2 %: ${TARGETS.map((t) => `${t} ${pct(choiceTop.get(t)!)}`).join(', ')}`,
+  )
+  // the choice rules (session 13): `budget` is session 12's — most cases detected at the budget,
+  // then precision, ties keep the earlier (simpler) variant; `budget_then_top` breaks its ties by
+  // the model alone's top 2 % on the choice seed; `top_then_budget` takes the model with the best
+  // top 2 % there (ties: the earlier target) and its combination by the budget rule
+  const byBudget = (a: (typeof onChoice)[number], b: (typeof onChoice)[number]): number =>
+    b.sc.detected - a.sc.detected || b.sc.precision - a.sc.precision
+  const first = <T>(xs: readonly T[], cmp: (a: T, b: T) => number): T =>
+    xs.reduce((a, b) => (cmp(a, b) > 0 ? b : a))
+  const chooseBy: Record<ChoiceRule, () => Variant> = {
+    budget: () => first(onChoice, byBudget).v,
+    budget_then_top: () =>
+      first(onChoice, (a, b) => byBudget(a, b) || choiceTop.get(b.v.target)! - choiceTop.get(a.v.target)!).v,
+    top_then_budget: () => {
+      const target = first(TARGETS, (a, b) => choiceTop.get(b)! - choiceTop.get(a)!)
+      return first(
+        onChoice.filter((o) => o.v.target === target),
+        byBudget,
+      ).v
+    },
+  }
+  const choiceRule = (arg(args, '--choice-rule') ?? 'top_then_budget') as ChoiceRule
+  if (!Object.hasOwn(chooseBy, choiceRule))
+    throw new Error(`--choice-rule must be one of ${Object.keys(chooseBy).join(', ')}`)
+  const byRule = new Map((Object.keys(chooseBy) as ChoiceRule[]).map((r) => [r, chooseBy[r]()] as const))
+  for (const [r, v] of byRule) log(`  choice rule ${r.padEnd(16)} → ${describe(v)}`)
+  const chosen = byRule.get(choiceRule)!
   const forced = arg(args, '--variant')
   const variant = forced ? (variants.find((v) => describe(v) === forced) ?? chosen) : chosen
-  log(`combination chosen on tuning seed ${choiceSeed}: ${describe(variant)}${forced ? ' (forced)' : ''}`)
+  log(
+    `combination chosen on tuning seed ${choiceSeed} by ${choiceRule}: ${describe(variant)}${forced ? ' (forced)' : ''}`,
+  )
   // the final calibrations and rule precisions: all of tuning's validation / all of tuning
   const model = modelOf(variant.target)
   const newCal = calOf(variant)
@@ -513,6 +550,43 @@ export async function main(args: string[]): Promise<void> {
       .map(([r, p]) => `${r} ${pct(p)}`)
       .join(', ')}`,
   )
+
+  // a reserved share of the budget for rules whose precision nobody measured (session 13): which
+  // rules count as unproven on tuning (share of their alerted subjects left unreviewed)
+  const unprovenShare = Number(arg(args, '--unproven') ?? 0.5)
+  const reserveShare = Number(arg(args, '--reserve') ?? 0)
+  const RESERVES = [0, 0.05, 0.1, 0.2] as const
+  const UNPROVEN = [0.25, 0.5] as const
+  const unprovenAt = new Map(UNPROVEN.map((u) => [u, unprovenRules(trRules, unreviewed, u)] as const))
+  const unproven = unprovenRules(trRules, unreviewed, unprovenShare)
+  {
+    const per = new Map<string, { all: Set<string>; unrev: Set<string> }>()
+    for (const a of trRules) {
+      let x = per.get(a.ruleId)
+      if (!x) per.set(a.ruleId, (x = { all: new Set(), unrev: new Set() }))
+      x.all.add(a.subject)
+      if (unreviewed.has(a.subject)) x.unrev.add(a.subject)
+    }
+    log(
+      `rules' alerted subjects on tuning (unreviewed/all): ${[...per]
+        .sort((a, b) => b[1].unrev.size / b[1].all.size - a[1].unrev.size / a[1].all.size)
+        .map(([r, x]) => `${r} ${x.unrev.size}/${x.all.size}`)
+        .join(', ')}`,
+    )
+    log(
+      `unproven rules (≥ ${pct(unprovenShare)} unreviewed): ${[...unproven].join(', ') || 'none'}; reserved share of the budget ${pct(reserveShare)}`,
+    )
+  }
+  // the other choice rules' variants, scored beside the chosen one on the evaluation data
+  const altVariants = [
+    ...new Map([...byRule.values()].map((v) => [describe(v), v] as const)).values(),
+  ].filter((v) => describe(v) !== describe(variant))
+  const altCombined = new Map<string, ReturnType<typeof alertsAtBudget>>(
+    altVariants.map((v) => [describe(v), []] as const),
+  )
+  const reserveKey = (u: number, r: number): string => `unproven ≥ ${pct(u)}, reserve ${pct(r)}`
+  const reserveCombined = new Map<string, ReturnType<typeof alertsAtBudget>>()
+  const topOfTarget = new Map<Target, number>()
 
   // ---- evaluation: held-out configuration, later period ----
   const evalCases: CaseLabel[] = []
@@ -552,7 +626,7 @@ export async function main(args: string[]): Promise<void> {
       data,
       `h${seed}`,
       rs,
-      [model, memberModel, s11Model, ...others],
+      [...new Set([model, memberModel, s11Model, primaryModel, customersModel, caseModel])],
       (row, subject) => {
         // a customers-only model is not asked about outside accounts (as in the decision path)
         if (!scoresRow(model, row)) return
@@ -577,7 +651,7 @@ export async function main(args: string[]): Promise<void> {
     // the combined set: the rules' own number of alerted customers, filled by ranking
     const budget = alertedCustomers(rules)
     const best = sl.best.get(model)!
-    const ranked = rankSubjects(
+    const plain = rankSubjects(
       best,
       rules,
       newPrecision,
@@ -585,8 +659,40 @@ export async function main(args: string[]): Promise<void> {
       variant.how,
       variant.scheme ? sl.links : undefined,
     )
+    const ranked = reserveForRules(plain, rules, unproven, budget, reserveShare)
     fromModel += ranked.slice(0, budget).filter((r) => r.source === 'model').length
     allCombined.push(...alertsAtBudget(ranked, best, rules, budget))
+    for (const u of UNPROVEN)
+      for (const r of RESERVES) {
+        const k = reserveKey(u, r)
+        if (!reserveCombined.has(k)) reserveCombined.set(k, [])
+        reserveCombined
+          .get(k)!
+          .push(
+            ...alertsAtBudget(
+              reserveForRules(plain, rules, unprovenAt.get(u)!, budget, r),
+              best,
+              rules,
+              budget,
+            ),
+          )
+      }
+    for (const v of altVariants) {
+      const m = modelOf(v.target)
+      const b = sl.best.get(m)!
+      const rk = reserveForRules(
+        rankSubjects(b, rules, precisionOf(v.target), calOf(v), v.how, v.scheme ? sl.links : undefined),
+        rules,
+        unproven,
+        budget,
+        reserveShare,
+      )
+      altCombined.get(describe(v))!.push(...alertsAtBudget(rk, b, rules, budget))
+    }
+    for (const t of TARGETS) {
+      const hit = topShareRecall(sl.scores.get(modelOf(t))!, cases, customersHere).recall * cases.length
+      topOfTarget.set(t, (topOfTarget.get(t) ?? 0) + Math.round(hit))
+    }
     const oldScores = sl.scores.get(memberModel)!
     const oldBest = sl.best.get(memberModel)!
     const oldRanked = rankSubjects(oldBest, rules, oldPrecision, oldCal, 'noisy_or')
@@ -684,6 +790,18 @@ export async function main(args: string[]): Promise<void> {
     combined,
   )
   table(`session 10's combination, same data (${oldFromModel} ranked in by the model)`, oldScore)
+  for (const [k, a] of altCombined)
+    table(`  (other choice rules' variant) ${k}`, scoreCustomers(a, evalCases))
+  for (const [k, a] of reserveCombined) {
+    const sc = scoreCustomers(a, evalCases)
+    const lo = sc.recallByTypology[leaveOut]
+    log(
+      `  ${k.padEnd(34)} recall ${pct(sc.recall)} (${sc.detected}/${sc.suspicious}), precision ${pct(sc.precision)}; ${leaveOut} ${lo ? pct(lo.recall) : '-'}`,
+    )
+  }
+  log(
+    `model alone, top 2 % per target model: ${TARGETS.map((t) => `${t} ${pct(evalCases.length ? topOfTarget.get(t)! / evalCases.length : 1)}`).join(', ')}`,
+  )
   const s11Score = scoreCustomers(s11Combined, evalCases)
   table(`ablation, session 11's model (its features, row weights; same combination)`, s11Score)
   log(`ablation: session 11's model top 2 % ${pct(evalCases.length ? s11TopHit / evalCases.length : 1)}`)
@@ -754,6 +872,9 @@ export async function main(args: string[]): Promise<void> {
       recall_rules_plus_model_session11_rule_precision: round(s11PrecisionScore.recall),
       precision_rules_plus_model_session11_rule_precision: round(s11PrecisionScore.precision),
       combination: describe(variant),
+      choice_rule: choiceRule,
+      reserve: reserveShare,
+      unproven: [...unproven].sort(),
       left_out: leaveOut,
       customers,
       eval_seeds: evalSeeds,

@@ -65,8 +65,10 @@ export {
   paymentNeighbours,
   fitSubjectCalibration,
   rankSubjects,
+  reserveForRules,
   rulePrecisions,
   subjectBest,
   topShareRecall,
+  unprovenRules,
 } from './combine.js'
 export type { RowScores, RuleAlert, SubjectBest, RankedSubject, Combination } from './combine.js'
