@@ -37,6 +37,7 @@ import {
   scoresRow,
   explainRow,
   trainModel,
+  averagePrecision,
   type ReplayResult,
   type RiskLabel,
   type RiskModel,
@@ -145,7 +146,15 @@ function decisionPath(
  *    scored on the same held-out data beside it (A/B), and a model without session 11's features.
  * Per-typology recall is printed; the held-out typology is marked. Session 11's headline is
  * `--eval-config holdout4` (committed before that session's changes); session 12's is
- * `--eval-config holdout5` (committed before any of session 12's changes; measure it once).
+ * `--eval-config holdout5` (committed before any of session 12's changes); session 13's is
+ * `--eval-config holdout6` (committed before any of session 13's changes; measure it once).
+ *
+ * Session 13 (chosen on tuning, docs/risk.md): the choice pools tuning seeds 12 and 13
+ * (`--choice-seeds`); `--choice-rule top_then_budget` (default) takes the model whose customer
+ * ranking alone puts most cases' primaries in its top 2 % there (ties: the primaries' average
+ * precision), then its combination by cases detected at the budget (`budget`: session 12's rule;
+ * `budget_then_top`: that with the top 2 % as tie-break); `--reserve 0.05` keeps 5 % of the budget
+ * for rules whose alerted subjects on tuning were mostly unreviewed (`--unproven 0.5`).
  */
 
 const arg = (args: string[], name: string): string | undefined => {
@@ -445,56 +454,103 @@ export async function main(args: string[]): Promise<void> {
     fitSubjectCalibration(bestIn(m, validationFrom, Infinity), targetsOf(v.target), unreviewed, v.shrink)
   const precisionOf = (t: Target): ReturnType<typeof rulePrecisions> =>
     rulePrecisions(trRules, targetsOf(t), unreviewed)
-  // The choice: another tuning seed (12 unless --choice-seed), days 30–89, scored like the held-out
+  // The choice: other tuning seeds (12 and 13 unless --choice-seeds), days 30–89, scored like the held-out
   // data — out of sample and out of time for the calibration (session 10 chose on the very days it
   // had calibrated on, where the model's top customers were all right). The left-out typology
   // stays unreviewed there too: nobody could have tuned on it.
-  const choiceSeed = Number(arg(args, '--choice-seed') ?? 12)
-  const choice = heldOutSlice(
-    generateTransactions({ customers, days: 90, seed: choiceSeed, ranges: tune.ranges }),
-    `c${choiceSeed}`,
-    rs,
-    [memberModel, primaryModel, customersModel, caseModel],
-  )
-  const choiceHidden = new Set(choice.cases.filter((c) => c.typology === leaveOut).flatMap((c) => c.members))
-  const choiceRules = choice.rules.filter((a) => !choiceHidden.has(a.subject))
-  const choiceCases = choice.cases.filter((c) => c.typology !== leaveOut)
-  const choiceBudget = alertedCustomers(choiceRules)
-  const rulesOnChoice = scoreCustomers(choiceRules, choiceCases)
-  log(
-    `tuning seed ${choiceSeed} days 30–89 (the choice): rules recall ${pct(rulesOnChoice.recall)} (${rulesOnChoice.detected}/${rulesOnChoice.suspicious}), precision ${pct(rulesOnChoice.precision)}, budget ${choiceBudget} customers`,
-  )
+  // --choice-seeds 12,13 pools several tuning seeds (each scored at its own rules' budget)
+  const choiceSeeds = (arg(args, '--choice-seeds') ?? arg(args, '--choice-seed') ?? '12,13')
+    .split(',')
+    .map(Number)
+  const choiceSeed = choiceSeeds.join('+')
+  const slices = choiceSeeds.map((seed) => {
+    const choice = heldOutSlice(
+      generateTransactions({ customers, days: 90, seed, ranges: tune.ranges }),
+      `c${seed}`,
+      rs,
+      [memberModel, primaryModel, customersModel, caseModel],
+    )
+    const hiddenHere = new Set(choice.cases.filter((c) => c.typology === leaveOut).flatMap((c) => c.members))
+    const rules = choice.rules.filter((a) => !hiddenHere.has(a.subject))
+    const cases = choice.cases.filter((c) => c.typology !== leaveOut)
+    const budget = alertedCustomers(rules)
+    const onRules = scoreCustomers(rules, cases)
+    log(
+      `tuning seed ${seed} days 30–89 (the choice): rules recall ${pct(onRules.recall)} (${onRules.detected}/${onRules.suspicious}), precision ${pct(onRules.precision)}, budget ${budget} customers`,
+    )
+    return { choice, rules, cases, budget }
+  })
+  /** Detected cases and precision summed over the choice seeds. */
+  const pooled = (
+    scores: readonly CustomerScore[],
+  ): { detected: number; suspicious: number; precision: number } => {
+    const tp = scores.reduce((a, x) => a + x.truePositives, 0)
+    const alerted = scores.reduce((a, x) => a + x.alerted, 0)
+    return {
+      detected: scores.reduce((a, x) => a + x.detected, 0),
+      suspicious: scores.reduce((a, x) => a + x.suspicious, 0),
+      precision: alerted ? tp / alerted : 0,
+    }
+  }
   const variants: Variant[] = []
   for (const target of TARGETS)
     for (const shrink of SHRINKS)
       for (const how of COMBINATIONS)
         for (const scheme of [false, true]) variants.push({ target, shrink, how, scheme })
   const onChoice = variants.map((v) => {
-    const best = choice.best.get(modelOf(v.target))!
-    const ranked = rankSubjects(
-      best,
-      choiceRules,
-      precisionOf(v.target),
-      calOf(v),
-      v.how,
-      v.scheme ? choice.links : undefined,
+    let fromModel = 0
+    const sc = pooled(
+      slices.map(({ choice, rules, cases, budget }) => {
+        const best = choice.best.get(modelOf(v.target))!
+        const ranked = rankSubjects(
+          best,
+          rules,
+          precisionOf(v.target),
+          calOf(v),
+          v.how,
+          v.scheme ? choice.links : undefined,
+        )
+        fromModel += ranked.slice(0, budget).filter((r) => r.source === 'model').length
+        return scoreCustomers(alertsAtBudget(ranked, best, rules, budget), cases)
+      }),
     )
-    const sc = scoreCustomers(alertsAtBudget(ranked, best, choiceRules, choiceBudget), choiceCases)
-    const fromModel = ranked.slice(0, choiceBudget).filter((r) => r.source === 'model').length
     log(
-      `  ${describe(v).padEnd(44)} recall ${pct(sc.recall)} (${sc.detected}), precision ${pct(sc.precision)}, ${fromModel} places to the model`,
+      `  ${describe(v).padEnd(44)} recall ${pct(sc.detected / sc.suspicious)} (${sc.detected}), precision ${pct(sc.precision)}, ${fromModel} places to the model`,
     )
     return { v, sc }
   })
-  // the model alone on the choice seed: share of its cases whose primary is in the model's top 2 %
+  // the model alone on the choice seeds: share of their cases whose primary is in the model's top 2 %
   const choiceTop = new Map(
-    TARGETS.map(
-      (t) =>
-        [t, topShareRecall(choice.scores.get(modelOf(t))!, choiceCases, choice.customers).recall] as const,
-    ),
+    TARGETS.map((t) => {
+      let hit = 0
+      let all = 0
+      for (const { choice, cases } of slices) {
+        hit += Math.round(
+          topShareRecall(choice.scores.get(modelOf(t))!, cases, choice.customers).recall * cases.length,
+        )
+        all += cases.length
+      }
+      return [t, all ? hit / all : 1] as const
+    }),
+  )
+  // its tie-break (top 2 % moves in steps of one case of ~80 per seed): the average precision of the
+  // model alone's customer ranking against the cases' primary accounts, averaged over the seeds
+  const choiceAp = new Map(
+    TARGETS.map((t) => {
+      let sum = 0
+      for (const { choice, cases } of slices) {
+        const prim = new Set(cases.flatMap((c) => c.primary))
+        const order = [...choice.best.get(modelOf(t))!.entries()]
+        sum += averagePrecision(
+          order.map(([, b]) => b.probability),
+          order.map(([s]) => (prim.has(s) ? 1 : 0)),
+        )
+      }
+      return [t, sum / slices.length] as const
+    }),
   )
   log(
-    `model alone on tuning seed ${choiceSeed} days 30–89, top 2 %: ${TARGETS.map((t) => `${t} ${pct(choiceTop.get(t)!)}`).join(', ')}`,
+    `model alone on tuning seed ${choiceSeed} days 30–89, top 2 %: ${TARGETS.map((t) => `${t} ${pct(choiceTop.get(t)!)}`).join(', ')}; primaries' average precision: ${TARGETS.map((t) => `${t} ${choiceAp.get(t)!.toFixed(3)}`).join(', ')}`,
   )
   // the choice rules (session 13): `budget` is session 12's — most cases detected at the budget,
   // then precision, ties keep the earlier (simpler) variant; `budget_then_top` breaks its ties by
@@ -509,7 +565,10 @@ export async function main(args: string[]): Promise<void> {
     budget_then_top: () =>
       first(onChoice, (a, b) => byBudget(a, b) || choiceTop.get(b.v.target)! - choiceTop.get(a.v.target)!).v,
     top_then_budget: () => {
-      const target = first(TARGETS, (a, b) => choiceTop.get(b)! - choiceTop.get(a)!)
+      const target = first(
+        TARGETS,
+        (a, b) => choiceTop.get(b)! - choiceTop.get(a)! || choiceAp.get(b)! - choiceAp.get(a)!,
+      )
       return first(
         onChoice.filter((o) => o.v.target === target),
         byBudget,
@@ -554,7 +613,7 @@ export async function main(args: string[]): Promise<void> {
   // a reserved share of the budget for rules whose precision nobody measured (session 13): which
   // rules count as unproven on tuning (share of their alerted subjects left unreviewed)
   const unprovenShare = Number(arg(args, '--unproven') ?? 0.5)
-  const reserveShare = Number(arg(args, '--reserve') ?? 0)
+  const reserveShare = Number(arg(args, '--reserve') ?? 0.05)
   const RESERVES = [0, 0.05, 0.1, 0.2] as const
   const UNPROVEN = [0.25, 0.5] as const
   const unprovenAt = new Map(UNPROVEN.map((u) => [u, unprovenRules(trRules, unreviewed, u)] as const))
