@@ -22,6 +22,7 @@ import {
   paymentNeighbours,
   rankSubjects,
   reserveForRules,
+  ruleReviews,
   rulePrecisions,
   subjectBest,
   topShareRecall,
@@ -619,17 +620,11 @@ export async function main(args: string[]): Promise<void> {
   const unprovenAt = new Map(UNPROVEN.map((u) => [u, unprovenRules(trRules, unreviewed, u)] as const))
   const unproven = unprovenRules(trRules, unreviewed, unprovenShare)
   {
-    const per = new Map<string, { all: Set<string>; unrev: Set<string> }>()
-    for (const a of trRules) {
-      let x = per.get(a.ruleId)
-      if (!x) per.set(a.ruleId, (x = { all: new Set(), unrev: new Set() }))
-      x.all.add(a.subject)
-      if (unreviewed.has(a.subject)) x.unrev.add(a.subject)
-    }
+    const per = ruleReviews(trRules, unreviewed)
     log(
       `rules' alerted subjects on tuning (unreviewed/all): ${[...per]
-        .sort((a, b) => b[1].unrev.size / b[1].all.size - a[1].unrev.size / a[1].all.size)
-        .map(([r, x]) => `${r} ${x.unrev.size}/${x.all.size}`)
+        .sort((a, b) => b[1].unreviewed.size / b[1].all.size - a[1].unreviewed.size / a[1].all.size)
+        .map(([r, x]) => `${r} ${x.unreviewed.size}/${x.all.size}`)
         .join(', ')}`,
     )
     log(

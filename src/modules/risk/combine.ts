@@ -284,6 +284,21 @@ export function alertsAtBudget(
   return out
 }
 
+/** Per rule, the subjects it alerted on and those of them nobody reviewed (`unlabelled`). */
+export function ruleReviews(
+  alerts: readonly RuleAlert[],
+  unlabelled: ReadonlySet<string>,
+): Map<string, { all: Set<string>; unreviewed: Set<string> }> {
+  const out = new Map<string, { all: Set<string>; unreviewed: Set<string> }>()
+  for (const a of alerts) {
+    let s = out.get(a.ruleId)
+    if (!s) out.set(a.ruleId, (s = { all: new Set(), unreviewed: new Set() }))
+    s.all.add(a.subject)
+    if (unlabelled.has(a.subject)) s.unreviewed.add(a.subject)
+  }
+  return out
+}
+
 /**
  * Rules whose precision is not known yet: at least `share` of the subjects a rule alerted on were
  * never reviewed (`unlabelled`; in production, alerts no case has closed). A new typology's rule is
@@ -294,15 +309,8 @@ export function unprovenRules(
   unlabelled: ReadonlySet<string>,
   share = 0.5,
 ): Set<string> {
-  const subjects = new Map<string, { all: Set<string>; unreviewed: Set<string> }>()
-  for (const a of alerts) {
-    let s = subjects.get(a.ruleId)
-    if (!s) subjects.set(a.ruleId, (s = { all: new Set(), unreviewed: new Set() }))
-    s.all.add(a.subject)
-    if (unlabelled.has(a.subject)) s.unreviewed.add(a.subject)
-  }
   const out = new Set<string>()
-  for (const [rule, s] of subjects)
+  for (const [rule, s] of ruleReviews(alerts, unlabelled))
     if (s.unreviewed.size > 0 && s.unreviewed.size >= share * s.all.size) out.add(rule)
   return out
 }

@@ -66,6 +66,7 @@ export {
   fitSubjectCalibration,
   rankSubjects,
   reserveForRules,
+  ruleReviews,
   rulePrecisions,
   subjectBest,
   topShareRecall,
