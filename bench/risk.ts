@@ -21,9 +21,12 @@ import {
   fitSubjectCalibration,
   paymentNeighbours,
   rankSubjects,
+  reserveForRules,
+  ruleReviews,
   rulePrecisions,
   subjectBest,
   topShareRecall,
+  unprovenRules,
   type RowScores,
   type RuleAlert,
   type Combination,
@@ -35,6 +38,7 @@ import {
   scoresRow,
   explainRow,
   trainModel,
+  averagePrecision,
   type ReplayResult,
   type RiskLabel,
   type RiskModel,
@@ -143,7 +147,15 @@ function decisionPath(
  *    scored on the same held-out data beside it (A/B), and a model without session 11's features.
  * Per-typology recall is printed; the held-out typology is marked. Session 11's headline is
  * `--eval-config holdout4` (committed before that session's changes); session 12's is
- * `--eval-config holdout5` (committed before any of session 12's changes; measure it once).
+ * `--eval-config holdout5` (committed before any of session 12's changes); session 13's is
+ * `--eval-config holdout6` (committed before any of session 13's changes; measure it once).
+ *
+ * Session 13 (chosen on tuning, docs/risk.md): the choice pools tuning seeds 12 and 13
+ * (`--choice-seeds`); `--choice-rule top_then_budget` (default) takes the model whose customer
+ * ranking alone puts most cases' primaries in its top 2 % there (ties: the primaries' average
+ * precision), then its combination by cases detected at the budget (`budget`: session 12's rule;
+ * `budget_then_top`: that with the top 2 % as tie-break); `--reserve 0.05` keeps 5 % of the budget
+ * for rules whose alerted subjects on tuning were mostly unreviewed (`--unproven 0.5`).
  */
 
 const arg = (args: string[], name: string): string | undefined => {
@@ -203,6 +215,9 @@ function scoreRows(r: ReplayResult, model: ReturnType<typeof trainModel>): RowSc
  * customers' rows only; case: the same, each case weighing the same (session 12 candidates).
  */
 type Target = 'member' | 'primary' | 'customers' | 'case'
+const TARGETS: readonly Target[] = ['member', 'primary', 'customers', 'case']
+/** How the bench picks the model and combination on tuning's choice seed (see main). */
+type ChoiceRule = 'budget' | 'budget_then_top' | 'top_then_budget'
 /** One way of combining rules and model, chosen on tuning (see main). */
 interface Variant {
   /** Which planted rows are positive for the model, and which alerts count as right for calibration and rule precision. */
@@ -440,56 +455,138 @@ export async function main(args: string[]): Promise<void> {
     fitSubjectCalibration(bestIn(m, validationFrom, Infinity), targetsOf(v.target), unreviewed, v.shrink)
   const precisionOf = (t: Target): ReturnType<typeof rulePrecisions> =>
     rulePrecisions(trRules, targetsOf(t), unreviewed)
-  // The choice: another tuning seed (12 unless --choice-seed), days 30–89, scored like the held-out
+  // The choice: other tuning seeds (12 and 13 unless --choice-seeds), days 30–89, scored like the held-out
   // data — out of sample and out of time for the calibration (session 10 chose on the very days it
   // had calibrated on, where the model's top customers were all right). The left-out typology
   // stays unreviewed there too: nobody could have tuned on it.
-  const choiceSeed = Number(arg(args, '--choice-seed') ?? 12)
-  const choice = heldOutSlice(
-    generateTransactions({ customers, days: 90, seed: choiceSeed, ranges: tune.ranges }),
-    `c${choiceSeed}`,
-    rs,
-    [memberModel, primaryModel, customersModel, caseModel],
-  )
-  const choiceHidden = new Set(choice.cases.filter((c) => c.typology === leaveOut).flatMap((c) => c.members))
-  const choiceRules = choice.rules.filter((a) => !choiceHidden.has(a.subject))
-  const choiceCases = choice.cases.filter((c) => c.typology !== leaveOut)
-  const choiceBudget = alertedCustomers(choiceRules)
-  const rulesOnChoice = scoreCustomers(choiceRules, choiceCases)
-  log(
-    `tuning seed ${choiceSeed} days 30–89 (the choice): rules recall ${pct(rulesOnChoice.recall)} (${rulesOnChoice.detected}/${rulesOnChoice.suspicious}), precision ${pct(rulesOnChoice.precision)}, budget ${choiceBudget} customers`,
-  )
+  // --choice-seeds 12,13 pools several tuning seeds (each scored at its own rules' budget)
+  const choiceSeeds = (arg(args, '--choice-seeds') ?? arg(args, '--choice-seed') ?? '12,13')
+    .split(',')
+    .map(Number)
+  const choiceSeed = choiceSeeds.join('+')
+  const slices = choiceSeeds.map((seed) => {
+    const choice = heldOutSlice(
+      generateTransactions({ customers, days: 90, seed, ranges: tune.ranges }),
+      `c${seed}`,
+      rs,
+      [memberModel, primaryModel, customersModel, caseModel],
+    )
+    const hiddenHere = new Set(choice.cases.filter((c) => c.typology === leaveOut).flatMap((c) => c.members))
+    const rules = choice.rules.filter((a) => !hiddenHere.has(a.subject))
+    const cases = choice.cases.filter((c) => c.typology !== leaveOut)
+    const budget = alertedCustomers(rules)
+    const onRules = scoreCustomers(rules, cases)
+    log(
+      `tuning seed ${seed} days 30–89 (the choice): rules recall ${pct(onRules.recall)} (${onRules.detected}/${onRules.suspicious}), precision ${pct(onRules.precision)}, budget ${budget} customers`,
+    )
+    return { choice, rules, cases, budget }
+  })
+  /** Detected cases and precision summed over the choice seeds. */
+  const pooled = (
+    scores: readonly CustomerScore[],
+  ): { detected: number; suspicious: number; precision: number } => {
+    const tp = scores.reduce((a, x) => a + x.truePositives, 0)
+    const alerted = scores.reduce((a, x) => a + x.alerted, 0)
+    return {
+      detected: scores.reduce((a, x) => a + x.detected, 0),
+      suspicious: scores.reduce((a, x) => a + x.suspicious, 0),
+      precision: alerted ? tp / alerted : 0,
+    }
+  }
   const variants: Variant[] = []
-  for (const target of ['member', 'primary', 'customers', 'case'] as const)
+  for (const target of TARGETS)
     for (const shrink of SHRINKS)
       for (const how of COMBINATIONS)
         for (const scheme of [false, true]) variants.push({ target, shrink, how, scheme })
   const onChoice = variants.map((v) => {
-    const best = choice.best.get(modelOf(v.target))!
-    const ranked = rankSubjects(
-      best,
-      choiceRules,
-      precisionOf(v.target),
-      calOf(v),
-      v.how,
-      v.scheme ? choice.links : undefined,
+    let fromModel = 0
+    const sc = pooled(
+      slices.map(({ choice, rules, cases, budget }) => {
+        const best = choice.best.get(modelOf(v.target))!
+        const ranked = rankSubjects(
+          best,
+          rules,
+          precisionOf(v.target),
+          calOf(v),
+          v.how,
+          v.scheme ? choice.links : undefined,
+        )
+        fromModel += ranked.slice(0, budget).filter((r) => r.source === 'model').length
+        return scoreCustomers(alertsAtBudget(ranked, best, rules, budget), cases)
+      }),
     )
-    const sc = scoreCustomers(alertsAtBudget(ranked, best, choiceRules, choiceBudget), choiceCases)
-    const fromModel = ranked.slice(0, choiceBudget).filter((r) => r.source === 'model').length
     log(
-      `  ${describe(v).padEnd(44)} recall ${pct(sc.recall)} (${sc.detected}), precision ${pct(sc.precision)}, ${fromModel} places to the model`,
+      `  ${describe(v).padEnd(44)} recall ${pct(sc.detected / sc.suspicious)} (${sc.detected}), precision ${pct(sc.precision)}, ${fromModel} places to the model`,
     )
     return { v, sc }
   })
-  // most cases detected, then precision; ties keep the earlier (simpler) variant
-  const chosen = onChoice.reduce((a, b) =>
-    b.sc.detected > a.sc.detected || (b.sc.detected === a.sc.detected && b.sc.precision > a.sc.precision)
-      ? b
-      : a,
-  ).v
+  // the model alone on the choice seeds: share of their cases whose primary is in the model's top 2 %
+  const choiceTop = new Map(
+    TARGETS.map((t) => {
+      let hit = 0
+      let all = 0
+      for (const { choice, cases } of slices) {
+        hit += Math.round(
+          topShareRecall(choice.scores.get(modelOf(t))!, cases, choice.customers).recall * cases.length,
+        )
+        all += cases.length
+      }
+      return [t, all ? hit / all : 1] as const
+    }),
+  )
+  // its tie-break (top 2 % moves in steps of one case of ~80 per seed): the average precision of the
+  // model alone's customer ranking against the cases' primary accounts, averaged over the seeds
+  const choiceAp = new Map(
+    TARGETS.map((t) => {
+      let sum = 0
+      for (const { choice, cases } of slices) {
+        const prim = new Set(cases.flatMap((c) => c.primary))
+        const order = [...choice.best.get(modelOf(t))!.entries()]
+        sum += averagePrecision(
+          order.map(([, b]) => b.probability),
+          order.map(([s]) => (prim.has(s) ? 1 : 0)),
+        )
+      }
+      return [t, sum / slices.length] as const
+    }),
+  )
+  log(
+    `model alone on tuning seed ${choiceSeed} days 30–89, top 2 %: ${TARGETS.map((t) => `${t} ${pct(choiceTop.get(t)!)}`).join(', ')}; primaries' average precision: ${TARGETS.map((t) => `${t} ${choiceAp.get(t)!.toFixed(3)}`).join(', ')}`,
+  )
+  // the choice rules (session 13): `budget` is session 12's — most cases detected at the budget,
+  // then precision, ties keep the earlier (simpler) variant; `budget_then_top` breaks its ties by
+  // the model alone's top 2 % on the choice seed; `top_then_budget` takes the model with the best
+  // top 2 % there (ties: the earlier target) and its combination by the budget rule
+  const byBudget = (a: (typeof onChoice)[number], b: (typeof onChoice)[number]): number =>
+    b.sc.detected - a.sc.detected || b.sc.precision - a.sc.precision
+  const first = <T>(xs: readonly T[], cmp: (a: T, b: T) => number): T =>
+    xs.reduce((a, b) => (cmp(a, b) > 0 ? b : a))
+  const chooseBy: Record<ChoiceRule, () => Variant> = {
+    budget: () => first(onChoice, byBudget).v,
+    budget_then_top: () =>
+      first(onChoice, (a, b) => byBudget(a, b) || choiceTop.get(b.v.target)! - choiceTop.get(a.v.target)!).v,
+    top_then_budget: () => {
+      const target = first(
+        TARGETS,
+        (a, b) => choiceTop.get(b)! - choiceTop.get(a)! || choiceAp.get(b)! - choiceAp.get(a)!,
+      )
+      return first(
+        onChoice.filter((o) => o.v.target === target),
+        byBudget,
+      ).v
+    },
+  }
+  const choiceRule = (arg(args, '--choice-rule') ?? 'top_then_budget') as ChoiceRule
+  if (!Object.hasOwn(chooseBy, choiceRule))
+    throw new Error(`--choice-rule must be one of ${Object.keys(chooseBy).join(', ')}`)
+  const byRule = new Map((Object.keys(chooseBy) as ChoiceRule[]).map((r) => [r, chooseBy[r]()] as const))
+  for (const [r, v] of byRule) log(`  choice rule ${r.padEnd(16)} → ${describe(v)}`)
+  const chosen = byRule.get(choiceRule)!
   const forced = arg(args, '--variant')
   const variant = forced ? (variants.find((v) => describe(v) === forced) ?? chosen) : chosen
-  log(`combination chosen on tuning seed ${choiceSeed}: ${describe(variant)}${forced ? ' (forced)' : ''}`)
+  log(
+    `combination chosen on tuning seed ${choiceSeed} by ${choiceRule}: ${describe(variant)}${forced ? ' (forced)' : ''}`,
+  )
   // the final calibrations and rule precisions: all of tuning's validation / all of tuning
   const model = modelOf(variant.target)
   const newCal = calOf(variant)
@@ -513,6 +610,37 @@ export async function main(args: string[]): Promise<void> {
       .map(([r, p]) => `${r} ${pct(p)}`)
       .join(', ')}`,
   )
+
+  // a reserved share of the budget for rules whose precision nobody measured (session 13): which
+  // rules count as unproven on tuning (share of their alerted subjects left unreviewed)
+  const unprovenShare = Number(arg(args, '--unproven') ?? 0.5)
+  const reserveShare = Number(arg(args, '--reserve') ?? 0.05)
+  const RESERVES = [0, 0.05, 0.1, 0.2] as const
+  const UNPROVEN = [0.25, 0.5] as const
+  const unprovenAt = new Map(UNPROVEN.map((u) => [u, unprovenRules(trRules, unreviewed, u)] as const))
+  const unproven = unprovenRules(trRules, unreviewed, unprovenShare)
+  {
+    const per = ruleReviews(trRules, unreviewed)
+    log(
+      `rules' alerted subjects on tuning (unreviewed/all): ${[...per]
+        .sort((a, b) => b[1].unreviewed.size / b[1].all.size - a[1].unreviewed.size / a[1].all.size)
+        .map(([r, x]) => `${r} ${x.unreviewed.size}/${x.all.size}`)
+        .join(', ')}`,
+    )
+    log(
+      `unproven rules (≥ ${pct(unprovenShare)} unreviewed): ${[...unproven].join(', ') || 'none'}; reserved share of the budget ${pct(reserveShare)}`,
+    )
+  }
+  // the other choice rules' variants, scored beside the chosen one on the evaluation data
+  const altVariants = [
+    ...new Map([...byRule.values()].map((v) => [describe(v), v] as const)).values(),
+  ].filter((v) => describe(v) !== describe(variant))
+  const altCombined = new Map<string, ReturnType<typeof alertsAtBudget>>(
+    altVariants.map((v) => [describe(v), []] as const),
+  )
+  const reserveKey = (u: number, r: number): string => `unproven ≥ ${pct(u)}, reserve ${pct(r)}`
+  const reserveCombined = new Map<string, ReturnType<typeof alertsAtBudget>>()
+  const topOfTarget = new Map<Target, number>()
 
   // ---- evaluation: held-out configuration, later period ----
   const evalCases: CaseLabel[] = []
@@ -552,7 +680,7 @@ export async function main(args: string[]): Promise<void> {
       data,
       `h${seed}`,
       rs,
-      [model, memberModel, s11Model, ...others],
+      [...new Set([model, memberModel, s11Model, primaryModel, customersModel, caseModel])],
       (row, subject) => {
         // a customers-only model is not asked about outside accounts (as in the decision path)
         if (!scoresRow(model, row)) return
@@ -577,7 +705,7 @@ export async function main(args: string[]): Promise<void> {
     // the combined set: the rules' own number of alerted customers, filled by ranking
     const budget = alertedCustomers(rules)
     const best = sl.best.get(model)!
-    const ranked = rankSubjects(
+    const plain = rankSubjects(
       best,
       rules,
       newPrecision,
@@ -585,8 +713,40 @@ export async function main(args: string[]): Promise<void> {
       variant.how,
       variant.scheme ? sl.links : undefined,
     )
+    const ranked = reserveForRules(plain, rules, unproven, budget, reserveShare)
     fromModel += ranked.slice(0, budget).filter((r) => r.source === 'model').length
     allCombined.push(...alertsAtBudget(ranked, best, rules, budget))
+    for (const u of UNPROVEN)
+      for (const r of RESERVES) {
+        const k = reserveKey(u, r)
+        if (!reserveCombined.has(k)) reserveCombined.set(k, [])
+        reserveCombined
+          .get(k)!
+          .push(
+            ...alertsAtBudget(
+              reserveForRules(plain, rules, unprovenAt.get(u)!, budget, r),
+              best,
+              rules,
+              budget,
+            ),
+          )
+      }
+    for (const v of altVariants) {
+      const m = modelOf(v.target)
+      const b = sl.best.get(m)!
+      const rk = reserveForRules(
+        rankSubjects(b, rules, precisionOf(v.target), calOf(v), v.how, v.scheme ? sl.links : undefined),
+        rules,
+        unproven,
+        budget,
+        reserveShare,
+      )
+      altCombined.get(describe(v))!.push(...alertsAtBudget(rk, b, rules, budget))
+    }
+    for (const t of TARGETS) {
+      const hit = topShareRecall(sl.scores.get(modelOf(t))!, cases, customersHere).recall * cases.length
+      topOfTarget.set(t, (topOfTarget.get(t) ?? 0) + Math.round(hit))
+    }
     const oldScores = sl.scores.get(memberModel)!
     const oldBest = sl.best.get(memberModel)!
     const oldRanked = rankSubjects(oldBest, rules, oldPrecision, oldCal, 'noisy_or')
@@ -684,6 +844,18 @@ export async function main(args: string[]): Promise<void> {
     combined,
   )
   table(`session 10's combination, same data (${oldFromModel} ranked in by the model)`, oldScore)
+  for (const [k, a] of altCombined)
+    table(`  (other choice rules' variant) ${k}`, scoreCustomers(a, evalCases))
+  for (const [k, a] of reserveCombined) {
+    const sc = scoreCustomers(a, evalCases)
+    const lo = sc.recallByTypology[leaveOut]
+    log(
+      `  ${k.padEnd(34)} recall ${pct(sc.recall)} (${sc.detected}/${sc.suspicious}), precision ${pct(sc.precision)}; ${leaveOut} ${lo ? pct(lo.recall) : '-'}`,
+    )
+  }
+  log(
+    `model alone, top 2 % per target model: ${TARGETS.map((t) => `${t} ${pct(evalCases.length ? topOfTarget.get(t)! / evalCases.length : 1)}`).join(', ')}`,
+  )
   const s11Score = scoreCustomers(s11Combined, evalCases)
   table(`ablation, session 11's model (its features, row weights; same combination)`, s11Score)
   log(`ablation: session 11's model top 2 % ${pct(evalCases.length ? s11TopHit / evalCases.length : 1)}`)
@@ -754,6 +926,9 @@ export async function main(args: string[]): Promise<void> {
       recall_rules_plus_model_session11_rule_precision: round(s11PrecisionScore.recall),
       precision_rules_plus_model_session11_rule_precision: round(s11PrecisionScore.precision),
       combination: describe(variant),
+      choice_rule: choiceRule,
+      reserve: reserveShare,
+      unproven: [...unproven].sort(),
       left_out: leaveOut,
       customers,
       eval_seeds: evalSeeds,

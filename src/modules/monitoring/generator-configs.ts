@@ -474,6 +474,71 @@ export const HOLDOUT5_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Sixth held-out set (session 13), written down and committed BEFORE any change of that session:
+ * `holdout5` was measured at the end of session 12, so it no longer is an honest held-out set for
+ * what session 13 changes. Seeds 6001–6003. Shifted against `tuning` and against `holdout5`
+ * rather than only widened: dormant reactivations after silences of 25–1,000 days with amounts
+ * from 600 to 90,000, mule accounts from 1 day to 7 months old with 2–18 senders and cash-outs
+ * from 20 minutes to a week, fan-ins with up to 24 senders spread over up to 12 days, cycles of up
+ * to 10 hops at slower pace, pass-through chains of up to 6 rounds, round amounts at up to 50
+ * thousand spread over up to 10 days, velocity bursts of 4–70 payments over up to 3 days,
+ * structuring split across more deposits, a business share and a non-transfer share above
+ * `holdout5`'s, and a look-alike mix with fewer landlords but more tenants each (up to 24), more
+ * students and travel, and fewer property sales (about a third of regular customers). Never tune
+ * on it.
+ */
+export const HOLDOUT6_RANGES: SchemeRanges = {
+  structuringDeposits: [2, 13],
+  structuringShare: [0.3, 0.99],
+  structuringGapDays: [0.1, 7],
+  structuringSplitP: 0.65,
+  fanInSenders: [3, 24],
+  fanInAmount: [200, 11_000],
+  fanInSpreadDays: [0, 12],
+  fanInDelayDays: [0.05, 8],
+  fanInOutPayments: [1, 9],
+  fanOutRecipients: [3, 24],
+  fanOutTotal: [3_500, 110_000],
+  fanOutSpreadDays: [0.1, 10],
+  cycleLength: [3, 10],
+  cycleAmount: [1_200, 90_000],
+  cycleHopDays: [0.1, 9],
+  otherRailP: 0.72,
+  gatherMembers: [3, 14],
+  gatherAmount: [400, 18_000],
+  gatherDelayDays: [0.1, 9],
+  passRounds: [1, 6],
+  passAmount: [1_200, 90_000],
+  passDelayHours: [0.3, 170],
+  passOutPayments: [1, 9],
+  roundCount: [3, 9],
+  roundThousands: [1, 50],
+  roundGapDays: [0.3, 10],
+  dormantAmount: [600, 90_000],
+  dormantSilenceDays: [25, 1_000],
+  highRiskCount: [1, 9],
+  highRiskAmount: [800, 45_000],
+  velocityCount: [4, 70],
+  velocityAmount: [4, 1_800],
+  velocityHours: [0, 72],
+  muleSenders: [2, 18],
+  muleAmount: [80, 8_000],
+  muleDelayHours: [0.3, 168],
+  muleAgeDays: [1, 210],
+  businessP: 0.6,
+  lookAlikes: true,
+  lookAlikeMix: {
+    landlord: 0.04,
+    student: 0.13,
+    savings: 0.2,
+    travel: 0.265,
+    remittance: 0.3,
+    property: 0.31,
+    landlordTenants: [2, 24],
+  },
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -484,7 +549,7 @@ export interface GeneratorConfig {
 
 export const GENERATOR_CONFIGS: Readonly<
   Record<
-    'classic' | 'tuning' | 'holdout' | 'holdout2' | 'holdout3' | 'holdout4' | 'holdout5',
+    'classic' | 'tuning' | 'holdout' | 'holdout2' | 'holdout3' | 'holdout4' | 'holdout5' | 'holdout6',
     GeneratorConfig
   >
 > = {
@@ -522,6 +587,13 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout5',
     ranges: HOLDOUT5_RANGES,
     seeds: [5001, 5002, 5003],
+    customers: 10_000,
+    days: 90,
+  },
+  holdout6: {
+    name: 'holdout6',
+    ranges: HOLDOUT6_RANGES,
+    seeds: [6001, 6002, 6003],
     customers: 10_000,
     days: 90,
   },

@@ -6,8 +6,10 @@ import {
   fitSubjectCalibration,
   paymentNeighbours,
   rankSubjects,
+  reserveForRules,
   rulePrecisions,
   subjectBest,
+  unprovenRules,
   type RowScores,
   type RuleAlert,
 } from './combine.js'
@@ -185,5 +187,40 @@ describe('rules and model at the rules’ alert budget', () => {
     // scheme keeps its highest-scoring account only; r (a rule alert) is placed, x is linked to r
     expect(onePer.slice(0, 2)).toEqual(['s1', 'r'])
     expect(onePer.slice(2)).toEqual(['p', 's2', 's3', 'x'])
+  })
+
+  it('reserves a share of the budget for rules nobody has reviewed, moving the lowest other places down', () => {
+    // "new" alerted u1..u3, all unreviewed; "old" alerted o1, o2, reviewed; "half" one of each
+    const tuning = [
+      rule('u1', 'new'),
+      rule('u2', 'new'),
+      rule('u3', 'new'),
+      rule('o1', 'old'),
+      rule('o2', 'old'),
+      rule('u4', 'half'),
+      rule('o3', 'half'),
+    ]
+    const unlabelled = new Set(['u1', 'u2', 'u3', 'u4'])
+    expect(unprovenRules(tuning, unlabelled)).toEqual(new Set(['new', 'half']))
+    expect(unprovenRules(tuning, unlabelled, 0.75)).toEqual(new Set(['new']))
+    // held-out ranking: four model-only subjects above the new rule's two alerts, budget 4
+    const ranked = ['m1', 'm2', 'm3', 'm4', 'n1', 'n2', 'm5'].map((subject, i) => ({
+      subject,
+      probability: 1 - i / 10,
+      source: subject.startsWith('m') ? ('model' as const) : ('rules' as const),
+    }))
+    const rules = [rule('n1', 'new'), rule('n2', 'new')]
+    const order = (share: number): string[] =>
+      reserveForRules(ranked, rules, new Set(['new']), 4, share).map((r) => r.subject)
+    // no reserve: unchanged; a quarter (1 place): n1 replaces m4, which moves just below the cut
+    expect(order(0)).toEqual(['m1', 'm2', 'm3', 'm4', 'n1', 'n2', 'm5'])
+    expect(order(0.25)).toEqual(['m1', 'm2', 'm3', 'n1', 'm4', 'n2', 'm5'])
+    // half (2 places): both; a reserve larger than the rule's alerts takes only what there is
+    expect(order(0.5)).toEqual(['m1', 'm2', 'n1', 'n2', 'm3', 'm4', 'm5'])
+    expect(order(1).slice(0, 4)).toEqual(['m1', 'm2', 'n1', 'n2'])
+    // already inside the budget: nothing moves
+    expect(reserveForRules(ranked, rules, new Set(['new']), 6, 0.3).map((r) => r.subject)).toEqual(
+      ranked.map((r) => r.subject),
+    )
   })
 })

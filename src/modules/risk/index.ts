@@ -65,8 +65,11 @@ export {
   paymentNeighbours,
   fitSubjectCalibration,
   rankSubjects,
+  reserveForRules,
+  ruleReviews,
   rulePrecisions,
   subjectBest,
   topShareRecall,
+  unprovenRules,
 } from './combine.js'
 export type { RowScores, RuleAlert, SubjectBest, RankedSubject, Combination } from './combine.js'

@@ -1,7 +1,7 @@
 import { DAY_MS, type CompiledRuleSet, type MonTxn, type Party } from '../monitoring/index.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
-import { averagePrecision, scoreRow, trainModel, type LabelledRows, type RiskModel } from './model.js'
+import { averagePrecision, scoreRow, scoresRow, trainModel, type LabelledRows, type RiskModel } from './model.js'
 import { replay, type ReplayResult, type RiskLabel } from './replay.js'
 
 /**
@@ -64,9 +64,12 @@ export function subjectScores(
   const positives = new Set<string>()
   for (const i of index) {
     const s = r.subjects[i]!
-    const p = scoreRow(model, r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)).probability
-    if ((best.get(s) ?? -1) < p) best.set(s, p)
     if (r.rows.y[i] === 1) positives.add(s)
+    const x = r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
+    // a customers-only model is not asked about outside accounts (as in the decision path)
+    if (!scoresRow(model, x)) continue
+    const p = scoreRow(model, x).probability
+    if ((best.get(s) ?? -1) < p) best.set(s, p)
   }
   return { best, positives }
 }
