@@ -368,15 +368,17 @@ describeEachDb('audit log', (target) => {
     await Promise.all([b.close(), c.close()])
   })
 
-  it('a durable scope awaits records its code started without awaiting them', async () => {
+  it('durableSince awaits the records submitted since a mark, including those nobody awaited', async () => {
     const tenant = freshTenant()
-    const scope = audit.scope(() => {
-      setImmediate(() => void audit.record(rec(tenant, 'thing:fire-and-forget')))
-    })
+    const mark = audit.submitted()
+    setImmediate(() => void audit.record(rec(tenant, 'thing:fire-and-forget')))
     await new Promise((r) => setImmediate(r))
-    await scope.settled()
-    expect(await audit.pending()).toBeGreaterThanOrEqual(1) // in the intake before settled() resolved
+    expect(audit.submitted()).toBe(mark + 1)
+    await audit.durableSince(mark)
+    expect(await audit.pending()).toBeGreaterThanOrEqual(1) // in the intake before durableSince resolved
     await audit.flush()
     expect((await audit.entries(tenant, 0, 1))[0]?.entry?.resource).toBe('thing:fire-and-forget')
+    // Nothing submitted since: answered at once.
+    await audit.durableSince(audit.submitted())
   })
 })
