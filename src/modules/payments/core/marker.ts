@@ -104,7 +104,11 @@ async function markTogether(c: PaymentsContext, tx: Tx, batch: readonly Marking[
       rows.push(next)
       results.set(m, { ok: true, r: { marked: next } })
     } else
-      reserves.push({ m, item: { p, fact: mark.fact, ...(m.by ? { ctx: { by: m.by } } : {}) }, refund: mark.refund })
+      reserves.push({
+        m,
+        item: { p, fact: mark.fact, ...(m.by ? { ctx: { by: m.by } } : {}) },
+        refund: mark.refund,
+      })
   }
   await store.dropClaims(tx, refused)
   const applied = await applyFacts(
