@@ -18,8 +18,14 @@ export async function main(args: string[]): Promise<void> {
   const concurrency = arg(args, 'concurrency', 32)
   const secret = randomBytes(32)
   const app = Fastify({ logger: false })
-  app.addHook('onRequest', async () => undefined)
-  app.addHook('onSend', async (_req, _reply, payload) => payload)
+  // Async hooks, as Moneta's are: each one's promise is one more for the hooks to see.
+  app.addHook('onRequest', async () => {
+    await Promise.resolve()
+  })
+  app.addHook('onSend', async (_req, _reply, payload) => {
+    await Promise.resolve()
+    return payload
+  })
   app.post('/hook', async (req) => {
     const body = JSON.stringify(req.body)
     const sig = createHmac('sha256', secret).update(body).digest('hex')

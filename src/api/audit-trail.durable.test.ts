@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify from 'fastify'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testAuditKeys, thingRecord } from '../../test/support/audit.js'
 import { freshTenant, openTestDb } from '../../test/support/db.js'
-import { createCrypto, localKeyStore } from '../modules/crypto/index.js'
 import { createAudit, type Audit } from '../modules/audit/index.js'
 import { fixedClock } from '../shared/clock.js'
 import type { DbHandle } from '../shared/db/connect.js'
-import { systemIds } from '../shared/ids.js'
 import { registerAuditTrail } from './audit-trail.js'
 import { errorHandler } from './errors.js'
 import type { ApiApp } from './server.js'
@@ -25,15 +23,7 @@ describe('the HTTP edge and the audit writes of a request', () => {
   let app: ApiApp
   let late: { submitted: boolean; done?: Promise<void> } = { submitted: false }
   const tenant = freshTenant()
-  const rec = (resource: string) =>
-    ({
-      tenant,
-      actor: 'operator:op_1',
-      action: 'test.thing.change',
-      resource,
-      outcome: 'success',
-      origin: 'test',
-    }) as const
+  const rec = (resource: string) => thingRecord(tenant, resource)
   const intakeRows = async (resource: string) =>
     (
       await sql<{
@@ -44,23 +34,17 @@ describe('the HTTP edge and the audit writes of a request', () => {
   beforeAll(async () => {
     h = await openTestDb({ name: 'pglite' })
     const clock = fixedClock(new Date('2026-03-01T00:00:00Z'))
-    const crypto = await createCrypto({
-      db: h.db,
-      clock,
-      ids: systemIds,
-      keyStore: localKeyStore(randomBytes(32)),
-    })
     // No timed append: the entries stay in the intake, where the tests look for them.
-    audit = createAudit({ db: h.db, clock, keys: crypto.keyring.auditKeys(), flushMs: 60_000 })
+    audit = createAudit({ db: h.db, clock, keys: await testAuditKeys(h, clock), flushMs: 60_000 })
     app = Fastify().withTypeProvider<TypeBoxTypeProvider>()
     app.setErrorHandler(errorHandler)
     registerAuditTrail(app, { audit })
-    app.get('/unawaited/:id', async (req) => {
+    app.get('/unawaited/:id', (req, reply) => {
       // Started and forgotten: the edge must still hold the answer until it is durable.
       void audit.record(rec((req.params as { id: string }).id)).catch(() => undefined)
-      return { ok: true }
+      return reply.send({ ok: true })
     })
-    app.get('/after-answer', async () => {
+    app.get('/after-answer', (_req, reply) => {
       late = { submitted: false }
       late.done = new Promise((resolve) =>
         setTimeout(() => {
@@ -68,9 +52,9 @@ describe('the HTTP edge and the audit writes of a request', () => {
           void audit.record(rec('thing:after-answer')).finally(resolve)
         }, 300),
       )
-      return { ok: true }
+      return reply.send({ ok: true })
     })
-    app.get('/quiet', async () => ({ ok: true }))
+    app.get('/quiet', (_req, reply) => reply.send({ ok: true }))
     await app.ready()
   })
   afterAll(async () => {

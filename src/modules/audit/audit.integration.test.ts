@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { thingRecord } from '../../../test/support/audit.js'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
@@ -306,15 +307,7 @@ describeEachDb('audit log', (target) => {
     expect(r).toMatchObject({ ok: true, entries: 40, treeSize: 40 })
     await Promise.all([a.close(), b.close()])
   })
-  const rec = (tenant: string, resource: string) =>
-    ({
-      tenant,
-      actor: 'operator:op_1',
-      action: 'test.thing.change',
-      resource,
-      outcome: 'success',
-      origin: 'test',
-    }) as const
+  const rec = thingRecord
 
   it('recordIn writes with the change: a rolled-back transaction leaves no entry, a committed one does', async () => {
     const tenant = freshTenant()
