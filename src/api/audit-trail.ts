@@ -15,7 +15,7 @@ declare module 'fastify' {
     audit?: { readonly by: string }
   }
   interface FastifyRequest {
-    /** `audit.submitted()` when the request arrived: its answer waits for every write since (ADR 0212). */
+    /** `audit.submitted()` when the request arrived: its answer waits for every write since (ADR 0212); -1: none. */
     auditMark: number
   }
 }
@@ -47,7 +47,9 @@ export function registerAuditTrail(app: ApiApp, services: Pick<AppServices, 'aud
     if (methods.includes('GET')) reads.add(route.url)
   })
 
-  app.decorateRequest('auditMark', 0)
+  // -1: nothing to wait for — before onRequest notes the counter (a framework error ran no handler),
+  // and once onSend waited.
+  app.decorateRequest('auditMark', -1)
   app.addHook('onRequest', (req, _reply, done) => {
     req.auditMark = audit.submitted()
     if (req.headers[INTERNAL_HEADER] === secret) internalReads.add(req)
@@ -86,12 +88,12 @@ export function registerAuditTrail(app: ApiApp, services: Pick<AppServices, 'aud
     }
     // Nothing submitted while this request ran (a webhook, most reads): nothing to wait for.
     const mark = req.auditMark
-    if (audit.submitted() === mark) return payload
-    // The 503 below is sent through this hook again: it must not wait for (or fail on) the same writes.
-    req.auditMark = audit.submitted()
+    if (entry === undefined && (mark < 0 || audit.submitted() === mark)) return payload
+    // Waited for once: the 503 below is sent through this hook again and must not wait (or fail) again.
+    req.auditMark = -1
     try {
       await entry
-      await audit.durableSince(mark)
+      if (mark >= 0) await audit.durableSince(mark)
     } catch (err) {
       req.log.error({ err }, 'audit: an entry of this request could not be written')
       throw new AppError(
