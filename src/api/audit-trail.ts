@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AppServices } from '../app.js'
-import type { AuditScope } from '../modules/audit/index.js'
 import { AppError } from '../shared/errors.js'
 import { objectOf, summarize } from './audit-object.js'
 import type { ApiApp } from './server.js'
@@ -15,6 +14,10 @@ declare module 'fastify' {
      */
     audit?: { readonly by: string }
   }
+  interface FastifyRequest {
+    /** `audit.submitted()` when the request arrived: its answer waits for every write since (ADR 0212); -1: none. */
+    auditMark: number
+  }
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -23,17 +26,18 @@ const INTERNAL_HEADER = 'x-moneta-audit-read'
 
 /**
  * The net under every module's own entries (ADR 0211, docs/audit.md):
- *  - each request runs in a durable scope: every `audit.record()` it starts — awaited or not, in any
- *    module — is durable before the response is sent;
+ *  - every `audit.record()` a request starts — awaited or not, in any module — is durable before the
+ *    response is sent: the edge notes the audit's submit counter on arrival and, if it moved, awaits
+ *    every write submitted up to the answer (ADR 0212; conservative: others' writes of that moment
+ *    too, and a failure among them answers 503 as well);
  *  - each authenticated mutating /v1 request that succeeds writes an `api.<object>.<verb>` entry with
  *    the principal as actor, the object (type + id), the redacted request and before/after summaries
  *    (before: the object's own GET route read just before the handler, when it has one);
  *  - a mutating request refused for want of permission writes a `denied` entry.
  * A successful mutating request without an entry is a bug that src/api/audit-trail.walk.test.ts finds.
  */
-export function registerAuditTrail(app: ApiApp, services: AppServices): void {
+export function registerAuditTrail(app: ApiApp, services: Pick<AppServices, 'audit'>): void {
   const { audit } = services
-  const scopes = new WeakMap<FastifyRequest, AuditScope>()
   const before = new WeakMap<FastifyRequest, unknown>()
   const secret = randomBytes(24).toString('base64url')
   const reads = new Set<string>() // GET routes, to find an object's read route
@@ -43,17 +47,16 @@ export function registerAuditTrail(app: ApiApp, services: AppServices): void {
     if (methods.includes('GET')) reads.add(route.url)
   })
 
-  // Callback style: the rest of the request's hooks and its handler run inside the scope.
+  // -1: nothing to wait for — before onRequest notes the counter (a framework error ran no handler),
+  // and once onSend waited.
+  app.decorateRequest('auditMark', -1)
   app.addHook('onRequest', (req, _reply, done) => {
+    req.auditMark = audit.submitted()
     if (req.headers[INTERNAL_HEADER] === secret) internalReads.add(req)
-    scopes.set(
-      req,
-      audit.scope(() => done()),
-    )
+    done()
   })
 
   app.addHook('preHandler', async (req) => {
-    if (req.principal) scopes.get(req)?.identify(req.principal.actor, req.ip)
     if (!MUTATING.has(req.method) || !req.principal || !req.routeOptions.url) return
     const obj = objectOf(req.method, req.routeOptions.url, req.params as Record<string, string>)
     if (!obj.readUrl) return
@@ -83,10 +86,14 @@ export function registerAuditTrail(app: ApiApp, services: AppServices): void {
       const status = reply.statusCode
       if ((status >= 200 && status < 300) || status === 403) entry = recordRequest(req, reply, payload)
     }
-    const scope = scopes.get(req)
+    // Nothing submitted while this request ran (a webhook, most reads): nothing to wait for.
+    const mark = req.auditMark
+    if (entry === undefined && (mark < 0 || audit.submitted() === mark)) return payload
+    // Waited for once: the 503 below is sent through this hook again and must not wait (or fail) again.
+    req.auditMark = -1
     try {
       await entry
-      await scope?.settled()
+      if (mark >= 0) await audit.durableSince(mark)
     } catch (err) {
       req.log.error({ err }, 'audit: an entry of this request could not be written')
       throw new AppError(
@@ -95,8 +102,6 @@ export function registerAuditTrail(app: ApiApp, services: AppServices): void {
         'The change was not acknowledged because its audit entry could not be written; retry with the same Idempotency-Key.',
         { cause: err },
       )
-    } finally {
-      scope?.end()
     }
     return payload
   })

@@ -160,9 +160,14 @@ describe('audit coverage walk over every mutating route', () => {
     expect(transitions.length).toBeGreaterThan(0)
     for (const e of transitions) {
       expect(e.actor).toMatch(/^(apikey:|operator:|gateway:)/)
+      // A worker's (webhook, sweeper) names the gateway; a request's, its principal and address.
+      expect(e.origin === 'worker').toBe(e.actor.startsWith('gateway:'))
       expect(e.details).toHaveProperty('before.status')
       expect(e.details).toHaveProperty('after.status')
     }
+    // The principal is passed down from the route (ADR 0212), also through the batched create.
+    const byWalker = transitions.filter((e) => e.actor === actor).map((e) => e.action)
+    expect(byWalker).toContain('payments.payment.processing')
   })
 
   it('records the configuration at start, redacted', async () => {

@@ -302,7 +302,10 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       }
       // The customer party is checked before the payment exists and linked after (docs/parties.md).
       if (b.partyId) await services.parties.get(tenantOf(req), b.partyId)
-      const p = await payments.commands.create(tenantOf(req), input, { idempotencyKey: key })
+      const p = await payments.commands.create(tenantOf(req), input, {
+        idempotencyKey: key,
+        by: actorOf(req),
+      })
       if (b.partyId) await services.parties.link(tenantOf(req), b.partyId, 'payment', p.id, 'customer')
       return reply.status(201).send(paymentJson(p))
     },
@@ -366,6 +369,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       paymentJson(
         await payments.commands.updateMetadata(tenantOf(req), req.params.id, req.body.metadata, {
           idempotencyKey: keyOf(req),
+          by: actorOf(req),
         }),
       ),
   )
@@ -385,7 +389,10 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     },
     async (req) =>
       paymentJson(
-        await payments.commands.confirm(tenantOf(req), req.params.id, { idempotencyKey: keyOf(req) }),
+        await payments.commands.confirm(tenantOf(req), req.params.id, {
+          idempotencyKey: keyOf(req),
+          by: actorOf(req),
+        }),
       ),
   )
 
@@ -406,6 +413,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       paymentJson(
         await payments.commands.capture(tenantOf(req), req.params.id, amountOf(req.body.amount, 'amount'), {
           idempotencyKey: keyOf(req),
+          by: actorOf(req),
         }),
       ),
   )
@@ -425,7 +433,10 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     },
     async (req) =>
       paymentJson(
-        await payments.commands.cancel(tenantOf(req), req.params.id, { idempotencyKey: keyOf(req) }),
+        await payments.commands.cancel(tenantOf(req), req.params.id, {
+          idempotencyKey: keyOf(req),
+          by: actorOf(req),
+        }),
       ),
   )
 
@@ -451,7 +462,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
           ...(amount !== undefined ? { amount } : {}),
           ...(req.body.reason !== undefined ? { reason: req.body.reason } : {}),
         },
-        { idempotencyKey: keyOf(req) },
+        { idempotencyKey: keyOf(req), by: actorOf(req) },
       )
       return reply.status(201).send(refundJson(refund))
     },

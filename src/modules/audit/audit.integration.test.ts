@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { thingRecord } from '../../../test/support/audit.js'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
@@ -306,15 +307,7 @@ describeEachDb('audit log', (target) => {
     expect(r).toMatchObject({ ok: true, entries: 40, treeSize: 40 })
     await Promise.all([a.close(), b.close()])
   })
-  const rec = (tenant: string, resource: string) =>
-    ({
-      tenant,
-      actor: 'operator:op_1',
-      action: 'test.thing.change',
-      resource,
-      outcome: 'success',
-      origin: 'test',
-    }) as const
+  const rec = thingRecord
 
   it('recordIn writes with the change: a rolled-back transaction leaves no entry, a committed one does', async () => {
     const tenant = freshTenant()
@@ -368,15 +361,17 @@ describeEachDb('audit log', (target) => {
     await Promise.all([b.close(), c.close()])
   })
 
-  it('a durable scope awaits records its code started without awaiting them', async () => {
+  it('durableSince awaits the records submitted since a mark, including those nobody awaited', async () => {
     const tenant = freshTenant()
-    const scope = audit.scope(() => {
-      setImmediate(() => void audit.record(rec(tenant, 'thing:fire-and-forget')))
-    })
+    const mark = audit.submitted()
+    setImmediate(() => void audit.record(rec(tenant, 'thing:fire-and-forget')))
     await new Promise((r) => setImmediate(r))
-    await scope.settled()
-    expect(await audit.pending()).toBeGreaterThanOrEqual(1) // in the intake before settled() resolved
+    expect(audit.submitted()).toBe(mark + 1)
+    await audit.durableSince(mark)
+    expect(await audit.pending()).toBeGreaterThanOrEqual(1) // in the intake before durableSince resolved
     await audit.flush()
     expect((await audit.entries(tenant, 0, 1))[0]?.entry?.resource).toBe('thing:fire-and-forget')
+    // Nothing submitted since: answered at once.
+    await audit.durableSince(audit.submitted())
   })
 })

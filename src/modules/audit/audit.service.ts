@@ -15,7 +15,7 @@ import {
   pageEntries,
   readHeadSize,
 } from './audit.store.js'
-import { DurableScopes, type AuditScope } from './durable-scope.js'
+import { IntakeWatermark } from './intake-watermark.js'
 import { insertIntake, intakeCount, intakeHigh, intakeWaiting, type IntakeRecord } from './intake.store.js'
 import { consistencyProof, inclusionProof } from './merkle.js'
 import { verifyLog, type VerifyReport } from './verify.js'
@@ -50,20 +50,24 @@ export interface StoredAuditEntry {
  *   await audit.record(record)         // no transaction of yours: resolves once the entry is durable
  *
  * Both write a row to `audit_intake`; the appender moves rows, in order and exactly once, into the
- * per-tenant Merkle log (hash, MAC, signed checkpoint). On the HTTP edge every `record()` a request
- * starts is awaited before the response is sent (the request's durable scope), so a caller that does
- * not await is still never acknowledged ahead of its entry. `flush()` returns once everything
- * recorded so far (by any process) is in the Merkle log.
+ * per-tenant Merkle log (hash, MAC, signed checkpoint). On the HTTP edge every `record()` submitted
+ * while a request ran is awaited before its response is sent (`submitted()` / `durableSince()`, ADR
+ * 0212), so a caller that does not await is still never acknowledged ahead of its entry. `flush()`
+ * returns once everything recorded so far (by any process) is in the Merkle log.
  */
 export interface Audit {
   record(r: AuditRecord): Promise<void>
   recordIn(tx: Db, r: AuditRecord): Promise<void>
   /** Several entries in the change's transaction with one statement (a batch that touches many resources). */
   recordAllIn(tx: Db, rs: readonly AuditRecord[]): Promise<void>
-  /** Runs `fn` in a durable scope whose `settled()` awaits every `record()` started inside it. */
-  scope(fn: () => void): AuditScope
-  /** The principal the current scope's work is done for (set by the HTTP edge), else undefined. */
-  actor(): { readonly actor: string; readonly origin: string } | undefined
+  /** `record()` writes this process has submitted so far: a mark for `durableSince`. */
+  submitted(): number
+  /**
+   * Resolves once every `record()` this process submitted up to now is durable; rejects with
+   * AUDIT_UNAVAILABLE if any submitted after `mark` failed — anyone's, not only the caller's (ADR
+   * 0212). Nothing submitted since `mark`: resolves at once, waiting for nobody.
+   */
+  durableSince(mark: number): Promise<void>
   flush(): Promise<void>
   /** Records in the intake, not yet in the Merkle log (all processes). */
   pending(): Promise<number>
@@ -142,7 +146,7 @@ export function createAudit(deps: AuditDeps): Audit {
   let timer: NodeJS.Timeout | undefined
   let poll: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined
-  const scopes = new DurableScopes()
+  const watermark = new IntakeWatermark()
   const append = createAppender({ db, keys, now: () => clock.now() })
 
   /** Validated, redacted and stamped: what the intake stores (never a secret, PAN or personal field). */
@@ -244,7 +248,7 @@ export function createAudit(deps: AuditDeps): Audit {
   return {
     record(r) {
       const write = intake.submit(stamp(r))
-      scopes.track(write)
+      watermark.track(write)
       // A caller outside a request may not await it: its failure is logged, never an unhandled
       // rejection that ends the process (a caller that awaits still gets the error).
       write.catch((err: unknown) => deps.logger?.error({ err }, 'audit: an entry could not be written'))
@@ -259,8 +263,15 @@ export function createAudit(deps: AuditDeps): Audit {
       await insertIntake(tx, rs.map(stamp))
       schedule()
     },
-    scope: (fn) => scopes.run(fn),
-    actor: () => scopes.actor(),
+    submitted: () => watermark.submitted(),
+    async durableSince(mark) {
+      if (await watermark.settledSince(mark)) return
+      throw auditError(
+        AUDIT_ERRORS.UNAVAILABLE,
+        'unavailable',
+        'An audit entry recorded meanwhile could not be written; retry.',
+      )
+    },
     flush,
     pending: () => intakeCount(db),
     start() {

@@ -18,15 +18,14 @@
  * - `resource` is `type:id` (e.g. `payments:pay_…`); `details` carries `before`/`after` summaries.
  *   Details are redacted on the way in (secrets, tokens, PANs, names, emails…), but do not put
  *   personal data there in the first place.
- * - On the HTTP edge, every `record()` a request starts is awaited before the response is sent, even
- *   if the caller did not await it; and every successful mutating request gets an `api.*` entry from
+ * - On the HTTP edge, every `record()` submitted while a request ran is awaited before its response is
+ *   sent, even if the caller did not await it (ADR 0212); and every successful mutating request gets an `api.*` entry from
  *   src/api/audit-trail.ts (docs/audit.md says what a route must provide).
  * - `flush()` returns once everything recorded so far, by any process, is in the Merkle log.
  * Modules that only write define a narrow structural port, e.g. `{ recordIn(tx, r): Promise<void> }`.
  */
 export { createAudit } from './audit.service.js'
 export type { Audit, AuditDeps, InclusionProof, ConsistencyProof, StoredAuditEntry } from './audit.service.js'
-export type { AuditScope } from './durable-scope.js'
 export type { AuditRecord, AuditEntry, AuditOutcome, Checkpoint } from './audit.js'
 export { checkpointBody, verifyCheckpoint, encodeEntry } from './audit.js'
 export { leafHash, nodeHash, EMPTY_ROOT, verifyInclusion, verifyConsistency } from './merkle.js'

@@ -7,7 +7,7 @@
  */
 import type { LedgerFact } from './gateway.js'
 import { chartOfAccounts, mapStep } from './ledger-mapping.js'
-import { transitionRecord } from './payments.audit.js'
+import { transitionRecord, type Actor } from './payments.audit.js'
 import { ledgerRejected } from './payments.errors.js'
 import { PAYMENT_EVENTS } from './payments.events.js'
 import {
@@ -28,6 +28,8 @@ export type FactOutcome = 'applied' | 'duplicate' | 'ignored'
 export interface FactContext {
   readonly refund?: Refund
   readonly dispute?: Dispute
+  /** Who the fact is applied for, when not the context's (`c.by`): a batch mixes several requests. */
+  readonly by?: Actor
 }
 
 /** Fields a caller changes together with the fact (the gateway chosen, the in-flight mark). */
@@ -169,15 +171,17 @@ export async function applyFacts(
   })
   // Before the ledger call: audit entries (they do not need its answer).
   if (deps.audit && applied.length > 0) {
-    const audit = deps.audit
     // One statement for the whole batch: a round of 500 webhook captures is one insert, not 500.
-    await audit.recordAllIn(
+    await deps.audit.recordAllIn(
       tx,
       applied.map((a) =>
-        transitionRecord(audit, a.item.p, a.next, a.item.fact, {
-          refundId: a.item.ctx?.refund?.id,
-          disputeId: a.item.ctx?.dispute?.id,
-        }),
+        transitionRecord(
+          a.item.p,
+          a.next,
+          a.item.fact,
+          { refundId: a.item.ctx?.refund?.id, disputeId: a.item.ctx?.dispute?.id },
+          a.item.ctx?.by ?? c.by,
+        ),
       ),
     )
   }

@@ -8,8 +8,15 @@ export interface PaymentsAudit {
   recordIn(tx: Db, r: AuditRecord): Promise<void>
   /** Many entries in one statement (a batch of transitions, issue #18). */
   recordAllIn(tx: Db, rs: readonly AuditRecord[]): Promise<void>
-  /** Who caused the current work: the request's principal, or undefined in a worker. */
-  actor(): { readonly actor: string; readonly origin: string } | undefined
+}
+
+/**
+ * Who a transition is done for: the request's principal and the client's address, handed down from
+ * the route (WriteOptions.by), never guessed from an ambient context (ADR 0212).
+ */
+export interface Actor {
+  readonly actor: string
+  readonly origin: string
 }
 
 const state = (p: Payment) => ({
@@ -24,24 +31,23 @@ const state = (p: Payment) => ({
 
 /**
  * One entry per applied payment transition (written by the single writer, applyFact): the fact,
- * the state before and after, and who caused it — the request's principal, else the gateway whose
- * webhook or answer the worker applied (`gateway:NAME`).
+ * the state before and after, and who caused it — `by`, the request's principal, else the gateway
+ * whose webhook or answer a worker applied (`gateway:NAME`, origin `worker`).
  */
 export function transitionRecord(
-  audit: PaymentsAudit,
   before: Payment,
   after: Payment,
   fact: Fact,
   related: { readonly refundId?: string | undefined; readonly disputeId?: string | undefined },
+  by: Actor | undefined,
 ): AuditRecord {
-  const who = audit.actor()
   return {
     tenant: before.tenantId,
-    actor: who?.actor ?? `gateway:${after.gateway ?? 'unknown'}`,
+    actor: by?.actor ?? `gateway:${after.gateway ?? 'unknown'}`,
     action: `payments.payment.${fact.type}`,
     resource: `payments:${before.id}`,
     outcome: 'success',
-    origin: who?.origin ?? 'worker',
+    origin: by?.origin ?? 'worker',
     details: {
       currency: before.currency,
       gateway: after.gateway,

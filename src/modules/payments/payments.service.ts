@@ -2,7 +2,7 @@
  * Wires the payments use cases (use-cases/, one file each) to their dependencies and hands them out
  * as narrow facets (ports.ts). The single transition writer is apply-fact.ts.
  */
-import { createContext, type PaymentsDeps } from './core/context.js'
+import { actingFor, createContext, type PaymentsDeps } from './core/context.js'
 import type { Payments } from './ports.js'
 import { applyGatewayEvent } from './use-cases/apply-gateway-event.js'
 import { applyGatewayEvents } from './use-cases/apply-gateway-events.js'
@@ -23,13 +23,15 @@ export function createPayments(deps: PaymentsDeps): Payments {
   const findTenantByGatewayRef = (gateway: string, ref: string) => c.store.tenantByRef(gateway, ref)
   return {
     commands: {
-      create: (tenant, input, opts) => createPayment(c, tenant, input, opts),
-      confirm: (tenant, id, opts) => confirmPayment(c, tenant, id, opts),
-      capture: (tenant, id, amount, opts) => capturePayment(c, tenant, id, amount, opts),
-      cancel: (tenant, id, opts) => cancelPayment(c, tenant, id, opts),
-      refund: (tenant, id, input, opts) => refundPayment(c, tenant, id, input, opts),
-      updateMetadata: (tenant, id, metadata, opts) => updateMetadata(c, tenant, id, metadata, opts),
-      payout: (tenant, input, opts) => createPayout(c, tenant, input, opts),
+      // Each command runs as its caller (opts.by): the actor of the transitions it audits.
+      create: (tenant, input, opts) => createPayment(actingFor(c, opts?.by), tenant, input, opts),
+      confirm: (tenant, id, opts) => confirmPayment(actingFor(c, opts?.by), tenant, id, opts),
+      capture: (tenant, id, amount, opts) => capturePayment(actingFor(c, opts?.by), tenant, id, amount, opts),
+      cancel: (tenant, id, opts) => cancelPayment(actingFor(c, opts?.by), tenant, id, opts),
+      refund: (tenant, id, input, opts) => refundPayment(actingFor(c, opts?.by), tenant, id, input, opts),
+      updateMetadata: (tenant, id, metadata, opts) =>
+        updateMetadata(actingFor(c, opts?.by), tenant, id, metadata, opts),
+      payout: (tenant, input, opts) => createPayout(actingFor(c, opts?.by), tenant, input, opts),
     },
     queries: paymentQueries(c),
     webhooks: {

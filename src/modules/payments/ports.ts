@@ -7,6 +7,7 @@
 import type { DateRange, LedgerFact } from './gateway.js'
 import type { WebhookPaymentsPort } from './inbox/webhook-inbox.service.js'
 import type { CaptureMethod, Payment, PaymentStatus } from './payments.js'
+import type { Actor } from './payments.audit.js'
 import type { Payout, Refund } from './payments.store.js'
 import type { ReconciliationFacts } from './reconcile/reconcile.service.js'
 import type { GatewayRegistry, RoutingRule } from './routing.js'
@@ -30,6 +31,11 @@ export interface CreatePaymentInput {
 export interface WriteOptions {
   /** Same key + same request → the original result; same key + another request → IDEMPOTENCY_CONFLICT. */
   readonly idempotencyKey?: string
+  /**
+   * Who the change is made for — the request's principal and the client's address — named as the
+   * actor of its transitions' audit entries. Omitted (a worker): the gateway is named instead.
+   */
+  readonly by?: Actor
 }
 
 export interface RefundInput {

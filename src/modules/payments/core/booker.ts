@@ -9,6 +9,7 @@
 import { GroupCommit } from '../../../shared/group-commit.js'
 import { applyFacts, type FactItem, type FactPatch, type FactResult } from '../apply-fact.js'
 import { paymentNotFound } from '../payments.errors.js'
+import type { Actor } from '../payments.audit.js'
 import type { Fact, Payment } from '../payments.js'
 import type { Refund } from '../payments.store.js'
 import type { PaymentsContext, Tx } from './context.js'
@@ -31,6 +32,8 @@ export type Booking = {
    * refund as settled for a refund answer, also when its webhook or the sweeper settled it first).
    */
   readonly key?: string
+  /** Who the answer is booked for (the request's principal); a batch mixes several requests. */
+  readonly by?: Actor
 } & ({ readonly fact: Fact } | { readonly refund: RefundAnswer })
 
 type BookResult = FactResult & { readonly refund?: Refund }
@@ -72,8 +75,9 @@ async function applyBatch(c: PaymentsContext, tx: Tx, batch: readonly Booking[])
   for (const b of found) {
     const p = byRef.get(refOf(b))!
     const patch = b.patch ? { patch: b.patch } : {}
+    const by = b.by ? { by: b.by } : {}
     if ('fact' in b) {
-      items.push({ b, item: { p, fact: b.fact, ...patch, ...(b.key ? { key: b.key } : {}) } })
+      items.push({ b, item: { p, fact: b.fact, ctx: by, ...patch, ...(b.key ? { key: b.key } : {}) } })
       continue
     }
     const r = refunds.get(`${b.tenant}\u0000${b.refund.id}`)
@@ -102,7 +106,7 @@ async function applyBatch(c: PaymentsContext, tx: Tx, batch: readonly Booking[])
         item: {
           p,
           fact: { type: 'refunded', amount: r.amount, reserved: true },
-          ctx: { refund: next },
+          ctx: { refund: next, ...by },
           ...extra,
         },
         refund: next,
@@ -110,7 +114,7 @@ async function applyBatch(c: PaymentsContext, tx: Tx, batch: readonly Booking[])
     else if (next.status === 'failed')
       items.push({
         b,
-        item: { p, fact: { type: 'refund_released', amount: r.amount }, ...extra },
+        item: { p, fact: { type: 'refund_released', amount: r.amount }, ctx: by, ...extra },
         refund: next,
       })
     // pending at the gateway: stays reserved until its webhook (refund.succeeded / failed).

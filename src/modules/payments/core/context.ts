@@ -13,7 +13,7 @@ import type { Outbox } from '../../events/index.js'
 import type { Ledger } from '../../ledger/index.js'
 import { GatewayError, isGatewayError, type PaymentGateway } from '../gateway.js'
 import { accountProvisioner, type ChartOfAccounts } from '../ledger-mapping.js'
-import type { PaymentsAudit } from '../payments.audit.js'
+import type { Actor, PaymentsAudit } from '../payments.audit.js'
 import { paymentNotFound } from '../payments.errors.js'
 import { invalidState, type Payment } from '../payments.js'
 import { createPaymentsStore, type PaymentsStore, type RoutingRuleRow } from '../payments.store.js'
@@ -53,6 +53,11 @@ export interface PaymentsContext {
   readonly sweepAfterMs: number
   readonly keyTakeoverMs: number
   readonly now: () => Date
+  /**
+   * Who the work is done for: the request's principal (`actingFor`), named in the transitions' audit
+   * entries. Undefined in workers and webhooks: an entry then names the gateway (`gateway:NAME`).
+   */
+  readonly by?: Actor
   /** Creates the tenant's accounts for a gateway and currency on first use. */
   provision(tenant: string, gateway: string, currency: string): Promise<ChartOfAccounts>
   /** Work that checks its own effect first, so it may run again after contention or a lost connection. */
@@ -137,4 +142,22 @@ export function createContext(deps: PaymentsDeps): PaymentsContext {
     },
   }
   return ctx
+}
+
+/**
+ * The context of one request's use case: its transitions are audited under `by` — those it writes
+ * itself and those it hands to the shared group commits (opener, marker, booker), which mix requests
+ * and so carry each one's actor with its item. Passed explicitly: no ambient (AsyncLocalStorage)
+ * context, whose promise hooks cost every request of the process (ADR 0212).
+ */
+export function actingFor(c: PaymentsContext, by: Actor | undefined): PaymentsContext {
+  if (!by) return c
+  return {
+    ...c,
+    by,
+    book: (b) => c.book({ by, ...b }),
+    bookRefund: (b) => c.bookRefund({ by, ...b }),
+    open: (o) => c.open({ by, ...o }),
+    mark: (m) => c.mark({ by, ...m }),
+  }
 }

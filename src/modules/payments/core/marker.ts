@@ -10,6 +10,7 @@
  */
 import { GroupCommit } from '../../../shared/group-commit.js'
 import { applyFacts, type FactItem } from '../apply-fact.js'
+import type { Actor } from '../payments.audit.js'
 import { paymentNotFound } from '../payments.errors.js'
 import { plan, type Fact, type Payment } from '../payments.js'
 import type { Refund } from '../payments.store.js'
@@ -33,6 +34,8 @@ export interface Marking {
   }
   /** Checks the locked payment (throws to refuse: the key's claim is then taken back) and says what to write. */
   readonly prepare: (p: Payment) => Mark
+  /** Who the capture or refund is for (the request's principal); a batch mixes several requests. */
+  readonly by?: Actor
 }
 
 /** `marked`: the payment as written (and the refund reserved); `known`: the key was not new, nothing was written. */
@@ -100,7 +103,12 @@ async function markTogether(c: PaymentsContext, tx: Tx, batch: readonly Marking[
       const next = { ...p, inFlight: mark.inFlight, updatedAt: now() }
       rows.push(next)
       results.set(m, { ok: true, r: { marked: next } })
-    } else reserves.push({ m, item: { p, fact: mark.fact }, refund: mark.refund })
+    } else
+      reserves.push({
+        m,
+        item: { p, fact: mark.fact, ...(m.by ? { ctx: { by: m.by } } : {}) },
+        refund: mark.refund,
+      })
   }
   await store.dropClaims(tx, refused)
   const applied = await applyFacts(

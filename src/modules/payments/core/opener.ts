@@ -9,7 +9,7 @@
  */
 import { GroupCommit } from '../../../shared/group-commit.js'
 import { paymentPayload } from '../apply-fact.js'
-import { transitionRecord } from '../payments.audit.js'
+import { transitionRecord, type Actor } from '../payments.audit.js'
 import { PAYMENT_EVENTS } from '../payments.events.js'
 import type { Payment } from '../payments.js'
 import { transitionOf } from '../payments.store.js'
@@ -23,6 +23,8 @@ export interface Opening {
   readonly gateway: string
   /** The request's Idempotency-Key with its fingerprint; the claim is bound to `p`. */
   readonly key?: { readonly key: string; readonly operation: string; readonly hash: string }
+  /** Who the payment is created for (the request's principal); a batch mixes several requests. */
+  readonly by?: Actor
 }
 
 /** `opened`: the payment as written (processing); `known`: the key was not new, nothing was written. */
@@ -68,6 +70,7 @@ async function openTogether(c: PaymentsContext, batch: readonly Opening[]): Prom
     const fresh = batch.filter((o) => !o.key || claimed.has(keyOf(o.p.tenantId, o.key.key)))
     const rows = fresh.map((o) => ({
       created: o.p,
+      by: o.by,
       p: { ...o.p, status: 'processing' as const, gateway: o.gateway },
       card: o.card,
       attempt: { gateway: o.gateway, at: at.toISOString(), outcome: 'sent' },
@@ -89,10 +92,9 @@ async function openTogether(c: PaymentsContext, batch: readonly Opening[]): Prom
       deps.outbox && rows.length > 0 ? await deps.outbox.insertOf(tx, rows.map(created)) : undefined,
     )
     if (deps.audit && rows.length > 0) {
-      const audit = deps.audit
-      await audit.recordAllIn(
+      await deps.audit.recordAllIn(
         tx,
-        rows.map((r) => transitionRecord(audit, r.created, r.p, { type: 'processing' }, {})),
+        rows.map((r) => transitionRecord(r.created, r.p, { type: 'processing' }, {}, r.by)),
       )
     }
     const written = new Map(fresh.map((o, i) => [o, rows[i]!.p]))
