@@ -1,4 +1,12 @@
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+import {
+  DEFAULT_MIGRATION_LOCK_TABLE,
+  Migrator,
+  sql,
+  type DatabaseIntrospector,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely'
 
 /**
  * Every module contributes named migrations; names start with a sortable prefix
@@ -22,12 +30,12 @@ export async function migrateToLatest<DB>(
   // Modules own number ranges and their migrations are independent of each other's, so a module
   // that lands later with a lower range must still apply on an existing database (ADR 0005).
   const migrator = new Migrator({
-    db: db as Kysely<unknown>,
+    db: withOwnTablesIntrospection(db as Kysely<unknown>, [MIGRATION_TABLE, DEFAULT_MIGRATION_LOCK_TABLE]),
     provider,
-    migrationTableName: 'moneta_migrations',
+    migrationTableName: MIGRATION_TABLE,
     allowUnorderedMigrations: true,
   })
-  const { error, results } = await migrateRetryingIntrospection(migrator)
+  const { error, results } = await migrator.migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')
     throw new Error(
@@ -39,27 +47,39 @@ export async function migrateToLatest<DB>(
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) }
 }
 
-/**
- * Before it migrates, Kysely looks for its own tables by introspecting every table in the database,
- * and its catalog query resolves each table by name: a table another process drops in between fails
- * the whole migrate with 42P01 although nothing of ours is wrong (seen in CI, where suites share a
- * database and one creates and drops a scratch table). Nothing has run at that point, so it is safe
- * to look again.
- */
-async function migrateRetryingIntrospection(
-  migrator: Migrator,
-): Promise<Awaited<ReturnType<Migrator['migrateToLatest']>>> {
-  for (let attempt = 1; ; attempt++) {
-    const outcome = await migrator.migrateToLatest()
-    const beforeAnyMigration = outcome.results === undefined
-    if (!outcome.error || !beforeAnyMigration || !isUndefinedTable(outcome.error) || attempt >= 8)
-      return outcome
-    await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
-  }
-}
+const MIGRATION_TABLE = 'moneta_migrations'
 
-function isUndefinedTable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '42P01'
+/**
+ * Before it migrates, Kysely asks whether its two tables exist by introspecting every table and
+ * column of the database, and that catalog query resolves each table by name
+ * (`pg_get_serial_sequence`): a table another session drops meanwhile fails the whole migrate with
+ * 42P01 although nothing of ours is wrong. CI's suites share a database and create and drop scratch
+ * tables; retrying the introspection was not enough once that DDL was frequent (a lost CI run in
+ * session 13: eight attempts in a row overlapped a drop). The migrator only needs its own tables, so
+ * it gets a view of `db` whose introspection lists just those, by name, from pg_class — a query no
+ * other table's DDL can fail.
+ */
+function withOwnTablesIntrospection(db: Kysely<unknown>, names: readonly string[]): Kysely<unknown> {
+  const introspection: DatabaseIntrospector = {
+    getSchemas: () => db.introspection.getSchemas(),
+    getTables: async () => {
+      const { rows } = await sql<{ schema: string; name: string }>`
+        SELECT ns.nspname AS schema, c.relname AS name
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+        WHERE c.relname = ANY(${[...names]}) AND c.relkind IN ('r', 'p')
+          AND ns.nspname !~ '^pg_' AND ns.nspname <> 'information_schema'`.execute(db)
+      return rows.map((r) => ({ name: r.name, schema: r.schema, isView: false, columns: [] }))
+    },
+    getMetadata: async () => ({ tables: await introspection.getTables() }),
+  }
+  // Kysely's methods use private fields, so they run bound to the real instance.
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'introspection') return introspection
+      const value: unknown = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+    },
+  })
 }
 
 /**
