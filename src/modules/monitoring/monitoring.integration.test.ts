@@ -34,6 +34,11 @@ const velocitySet: RuleSetDef = {
   ],
 }
 
+// A restarted service's first decision waits for the engine's rebuild: the production budget (50 ms)
+// answers a cold engine with a degraded 'review' instead, and a loaded CI machine can take longer than
+// that to read back even a few rows (session 14's CI: the long-dormant test got [] from a cold engine).
+const AFTER_REBUILD = { dryRun: true, budgetMs: 60_000 } as const
+
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
     await p
@@ -159,7 +164,7 @@ describeEachDb('monitoring service', (target) => {
     expect(await m.listAlerts(tenant)).toHaveLength(0)
     // a fresh service (another process, a restart) rebuilds the same features from history
     const other = createMonitoring({ db: h.db, clock, ids: (p) => newId(p) })
-    const rebuilt = await other.evaluate(tenant, probe, { dryRun: true })
+    const rebuilt = await other.evaluate(tenant, probe, AFTER_REBUILD)
     expect(rebuilt.decision.outcome).toBe('review')
     const v2 = await m.saveRuleSet(tenant, {
       rules: [{ id: 'never', when: 'txn.amount > 1000000000', outcome: 'review', score: 1, reason: 'x' }],
@@ -191,7 +196,7 @@ describeEachDb('monitoring service', (target) => {
         })
         expect(cold.decision.degraded).toBe(true)
         const probe = pay(T0 + 2000, { src: 'acc_c' })
-        const dry = await restarted.evaluate(tenant, probe, { dryRun: true })
+        const dry = await restarted.evaluate(tenant, probe, AFTER_REBUILD)
         expect(dry.explain!.find((e) => e.ruleId === 'velocity.out_1h')).toMatchObject({
           fired: true,
           features: { 'src.out_count_1h': 2 },
@@ -225,9 +230,11 @@ describeEachDb('monitoring service', (target) => {
       ],
     })
     const restarted = createMonitoring({ db: h.db, clock, ids: (p) => newId(p), historyDays: 180 })
-    const r = await restarted.evaluate(tenant, pay(T0, { src: 'ext_1', dst: 'acc_old', amount: 500_000n }), {
-      dryRun: true,
-    })
+    const r = await restarted.evaluate(
+      tenant,
+      pay(T0, { src: 'ext_1', dst: 'acc_old', amount: 500_000n }),
+      AFTER_REBUILD,
+    )
     expect(r.decision.fired.map((f) => f.ruleId)).toEqual(['dormant.in'])
     expect(r.explain![0]!.features['dst.days_since_last']).toBeCloseTo(300, 3)
   })
