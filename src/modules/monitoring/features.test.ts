@@ -39,7 +39,7 @@ function feature(
 }
 
 describe('feature store windows', () => {
-  it('tells senders new to an account in the window from recurring ones (a landlord\'s tenants)', () => {
+  it("tells senders new to an account in the window from recurring ones (a landlord's tenants)", () => {
     const s = new FeatureStore()
     // month 1: three tenants pay rent; month 2: the same three again, plus one new sender
     for (const t of ['t1', 't2', 't3']) s.apply(txn(T0 + DAY_MS, t, 'landlord', 100000n))
@@ -198,6 +198,34 @@ describe('history features', () => {
     s.apply(txn(T0 + 1, 'a', 'b', 500_001n))
     s.apply(txn(T0 + 2, 'a', 'b', 100_000n))
     expect(feature(s, 'a', 'out_round_count_24h', T0 + 10)).toBe(2)
+  })
+})
+
+describe('cash deposit windows', () => {
+  it('count, sum and max only the cash paid in, over 7 and 30 days, before the current transaction', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'cash', 'a', 400_000n, 'cash_deposit'))
+    s.apply(txn(T0 + 10 * DAY_MS, 'cash', 'a', 300_000n, 'cash_deposit'))
+    s.apply(txn(T0 + 11 * DAY_MS, 'employer', 'a', 900_000n)) // a salary is not cash
+    s.apply(txn(T0 + 12 * DAY_MS, 'cash', 'a', 200_000n, 'cash_deposit'))
+    s.apply(txn(T0 + 12 * DAY_MS, 'a', 'cash', 50_000n, 'cash_withdrawal')) // nor is cash taken out
+    const now = T0 + 13 * DAY_MS
+    expect(feature(s, 'a', 'cash_in_count_7d', now)).toBe(2)
+    expect(feature(s, 'a', 'cash_in_sum_7d', now)).toBe(500_000)
+    expect(feature(s, 'a', 'cash_in_max_7d', now)).toBe(300_000)
+    expect(feature(s, 'a', 'cash_in_count_30d', now)).toBe(3)
+    expect(feature(s, 'a', 'cash_in_sum_30d', now)).toBe(900_000)
+    expect(feature(s, 'a', 'cash_in_max_30d', now)).toBe(400_000)
+    // 31 days after the first deposit it has left the 30-day window
+    expect(feature(s, 'a', 'cash_in_count_30d', T0 + 31 * DAY_MS)).toBe(2)
+    expect(feature(s, 'b', 'cash_in_sum_30d', now)).toBe(0)
+  })
+
+  it('keeps the most recent deposits when more arrive than it remembers', () => {
+    const s = new FeatureStore()
+    for (let i = 0; i < 40; i++) s.apply(txn(T0 + i * 3_600_000, 'cash', 'a', 1_000n, 'cash_deposit'))
+    expect(feature(s, 'a', 'cash_in_count_7d', T0 + 40 * 3_600_000)).toBe(32)
+    expect(feature(s, 'a', 'cash_in_max_7d', T0 + 40 * 3_600_000)).toBe(1_000)
   })
 })
 

@@ -16,7 +16,9 @@ import { CASH, DAY_MS, currencyProfile, sameOwner, type MonTxn } from './monitor
  *  - running statistics of log amounts per direction (usual amount, z-score), first/last seen;
  *  - for accounts, the "origins" of money that recently flowed through them (cycle detection);
  *  - for accounts, the recent inflows as "lots" drained first-in first-out by outflows (funds
- *    tracing: how much of a large inflow has left again, over several payments and days).
+ *    tracing: how much of a large inflow has left again, over several payments and days);
+ *  - for accounts, their recent cash deposits (time, amount): structuring is judged on what was
+ *    paid in cash over days, which the all-rail windows cannot separate from salaries and transfers.
  *
  * Every rail counts (transfer, wire, ACH, card, cash): money traced through a wire hop is the same
  * money. A move between two accounts of one customer (`srcCustomer === dstCustomer`) is not a
@@ -70,6 +72,12 @@ export const HISTORY_FIELDS = {
   flow_in_amount: 'double',
   flow_out_share: 'double',
   flow_hours: 'double',
+  cash_in_count_7d: 'double',
+  cash_in_sum_7d: 'double',
+  cash_in_max_7d: 'double',
+  cash_in_count_30d: 'double',
+  cash_in_sum_30d: 'double',
+  cash_in_max_30d: 'double',
 } as const
 export type HistoryField = keyof typeof HISTORY_FIELDS
 
@@ -114,6 +122,9 @@ const ORIGIN_MAX_DEPTH = 7
 const ORIGIN_MIN_SHARE = 0.3
 const ORIGIN_MAX_SHARE = 1.05
 const LOT_MAX = 16
+/** Cash deposits remembered per account: enough for a deposit a day over the 30-day window. */
+const CASH_MAX = 32
+const CASH_WINDOWS = { '7d': 7 * DAY_MS, '30d': 30 * DAY_MS } as const
 /** Inflows older than this are no longer traced (and no longer drained). */
 export const FLOW_WINDOW_MS = 7 * DAY_MS
 const DIR_IN = 0
@@ -268,6 +279,11 @@ export class EntityState {
   lLeft: Float64Array | undefined
   lHead = 0
   lN = 0
+  // recent cash deposits: time, amount; a ring of CASH_MAX
+  cAt: Float64Array | undefined
+  cAmt: Float64Array | undefined
+  cHead = 0
+  cN = 0
   // day-bucket aggregates of the days before `bucketCacheDay`, per (direction, window)
   bucketCache: Float64Array | undefined
   bucketCacheDay: Int32Array | undefined
@@ -523,7 +539,44 @@ export class EntityState {
       case 'flow_out_share':
       case 'flow_hours':
         return this.flow(field, now, out && cp >= 0 ? amount : 0)
+      case 'cash_in_count_7d':
+      case 'cash_in_sum_7d':
+      case 'cash_in_max_7d':
+      case 'cash_in_count_30d':
+      case 'cash_in_sum_30d':
+      case 'cash_in_max_30d':
+        return this.cashIn(field, now)
     }
+  }
+
+  /** Count, sum or largest of the cash deposits in the window (before the current transaction). */
+  cashIn(field: `cash_in_${'count' | 'sum' | 'max'}_${keyof typeof CASH_WINDOWS}`, now: number): number {
+    const since = now - CASH_WINDOWS[field.endsWith('7d') ? '7d' : '30d']
+    const metric = field.slice(8, field.lastIndexOf('_'))
+    let count = 0
+    let sum = 0
+    let max = 0
+    for (let k = 0; k < this.cN; k++) {
+      const i = (this.cHead - 1 - k + CASH_MAX) % CASH_MAX
+      if (this.cAt![i]! <= since) break
+      const a = this.cAmt![i]!
+      count++
+      sum += a
+      if (a > max) max = a
+    }
+    return metric === 'count' ? count : metric === 'sum' ? sum : max
+  }
+
+  /** A cash deposit to this account (remembered for the cash windows, oldest dropped). */
+  addCash(at: number, amount: number): void {
+    if (!this.cAt) {
+      this.cAt = new Float64Array(CASH_MAX)
+      this.cAmt = new Float64Array(CASH_MAX)
+    }
+    this.cAt[this.cHead] = at
+    this.cAmt![this.cHead] = amount
+    this.cHead = (this.cHead + 1) % CASH_MAX
+    if (this.cN < CASH_MAX) this.cN++
   }
 
   /**
@@ -734,6 +787,7 @@ export class FeatureStore {
       if (src && src.lN > 0) src.drainLots(t.at, amount)
       if (dst && dst.cp >= 0) dst.addLot(t.at, amount)
     }
+    if (dst && t.kind === 'cash_deposit') dst.addCash(t.at, amount)
     src?.record(t.at, amount, true, round, dstCp, ln)
     dst?.record(t.at, amount, false, round, srcCp, ln)
     srcCustomer?.record(t.at, amount, true, round, dstCp, ln)

@@ -539,6 +539,72 @@ export const HOLDOUT6_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Seventh held-out set (session 14), written down and committed BEFORE any change of that session:
+ * `holdout6` was measured at the end of session 13, so it no longer is an honest held-out set for
+ * what session 14 changes. Seeds 7001–7003. Shifted against `tuning` and against `holdout6` rather
+ * than copied: structuring over 2–11 deposits at 40–99.5 % of the threshold with gaps of up to 8
+ * days and most deposits split; fan-ins of 3–20 senders with amounts from 300 to 13,000 gathered
+ * over up to 14 days and paid out in up to 10 payments after up to 9 days; cycles and pass-through
+ * chains at slower and faster pace (delays from 15 minutes to 8 days, up to 10 outflows); round
+ * amounts at 1–60 thousand with gaps of up to 12 days; high-risk payments from 600 in up to 10
+ * payments; velocity bursts of 3–80 payments over up to four days; dormant reactivations after
+ * 15–1,200 days; mules from a day to eight months old with 2–20 senders; the highest business and
+ * non-transfer shares so far; and a look-alike mix with more landlords (up to 30 tenants), more
+ * savings sweeps and remittances, fewer students and travellers (about 36 % of regular customers).
+ * Never tune on it.
+ */
+export const HOLDOUT7_RANGES: SchemeRanges = {
+  structuringDeposits: [2, 11],
+  structuringShare: [0.4, 0.995],
+  structuringGapDays: [0.05, 8],
+  structuringSplitP: 0.7,
+  fanInSenders: [3, 20],
+  fanInAmount: [300, 13_000],
+  fanInSpreadDays: [0, 14],
+  fanInDelayDays: [0.03, 9],
+  fanInOutPayments: [1, 10],
+  fanOutRecipients: [3, 20],
+  fanOutTotal: [3_000, 130_000],
+  fanOutSpreadDays: [0.05, 12],
+  cycleLength: [3, 8],
+  cycleAmount: [1_000, 110_000],
+  cycleHopDays: [0.05, 8],
+  otherRailP: 0.78,
+  gatherMembers: [3, 12],
+  gatherAmount: [300, 20_000],
+  gatherDelayDays: [0.05, 10],
+  passRounds: [1, 5],
+  passAmount: [1_000, 110_000],
+  passDelayHours: [0.25, 192],
+  passOutPayments: [1, 10],
+  roundCount: [3, 8],
+  roundThousands: [1, 60],
+  roundGapDays: [0.2, 12],
+  dormantAmount: [500, 110_000],
+  dormantSilenceDays: [15, 1_200],
+  highRiskCount: [1, 10],
+  highRiskAmount: [600, 55_000],
+  velocityCount: [3, 80],
+  velocityAmount: [3, 2_000],
+  velocityHours: [0, 96],
+  muleSenders: [2, 20],
+  muleAmount: [60, 9_000],
+  muleDelayHours: [0.2, 192],
+  muleAgeDays: [1, 240],
+  businessP: 0.65,
+  lookAlikes: true,
+  lookAlikeMix: {
+    landlord: 0.07,
+    student: 0.1,
+    savings: 0.21,
+    travel: 0.24,
+    remittance: 0.34,
+    property: 0.36,
+    landlordTenants: [2, 30],
+  },
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -549,7 +615,15 @@ export interface GeneratorConfig {
 
 export const GENERATOR_CONFIGS: Readonly<
   Record<
-    'classic' | 'tuning' | 'holdout' | 'holdout2' | 'holdout3' | 'holdout4' | 'holdout5' | 'holdout6',
+    | 'classic'
+    | 'tuning'
+    | 'holdout'
+    | 'holdout2'
+    | 'holdout3'
+    | 'holdout4'
+    | 'holdout5'
+    | 'holdout6'
+    | 'holdout7',
     GeneratorConfig
   >
 > = {
@@ -594,6 +668,13 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout6',
     ranges: HOLDOUT6_RANGES,
     seeds: [6001, 6002, 6003],
+    customers: 10_000,
+    days: 90,
+  },
+  holdout7: {
+    name: 'holdout7',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [7001, 7002, 7003],
     customers: 10_000,
     days: 90,
   },

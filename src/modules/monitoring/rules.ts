@@ -107,6 +107,12 @@ export class EntityView {
       case 'amount_z':
       case 'flow_in_amount':
       case 'flow_out_share':
+      case 'cash_in_count_7d':
+      case 'cash_in_sum_7d':
+      case 'cash_in_max_7d':
+      case 'cash_in_count_30d':
+      case 'cash_in_sum_30d':
+      case 'cash_in_max_30d':
         return 0
     }
   }
@@ -125,7 +131,15 @@ export class EntityView {
   }
 }
 
-const METRIC_CODE = { count: 0, sum: 1, max: 2, round_count: 3, avg: 4, distinct: 5, new_distinct: 6 } as const
+const METRIC_CODE = {
+  count: 0,
+  sum: 1,
+  max: 2,
+  round_count: 3,
+  avg: 4,
+  distinct: 5,
+  new_distinct: 6,
+} as const
 
 const entityFieldTypes: Record<string, string> = {}
 for (const [name, spec] of ENTITY_FEATURES) {

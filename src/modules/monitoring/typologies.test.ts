@@ -71,6 +71,42 @@ describe('typology pack against look-alikes', () => {
     expect(mule).toEqual(expect.arrayContaining(['mule.new_account_collects', 'mule.new_account_drains']))
   })
 
+  it('structuring spread over days and split deposits, each below the band, is caught; a weekly cash wage and a one-off large deposit are not', () => {
+    const cash = (id: string, day: number, euros: number): MonTxn =>
+      txn(T0 + day * DAY_MS, 'cash', id, euros, { kind: 'cash_deposit' })
+    // a fresh engine per account: the engine takes events in time order only
+    const run = (id: string, deposits: Array<[number, number]>): string[] =>
+      alerted(
+        engine([party(id, 0)]),
+        deposits.map(([day, euros]) => cash(id, day, euros)),
+      )
+    // 3,500 + 2,900 the same day, then 4,900 two days later: no deposit reaches half the threshold
+    // after another did, but 11,300 in cash within 7 days is past it
+    const spread = run('spread', [
+      [0, 3_500],
+      [0.1, 2_900],
+      [2, 4_900],
+    ])
+    expect(spread).not.toContain('structuring.cash_below_threshold')
+    expect(spread).toContain('structuring.cash_spread')
+    // 4,000 every 5 days: never 10,000 in a week, but 24,000 over 30 days in 6 deposits
+    expect(
+      run(
+        'slow',
+        [0, 5, 10, 15, 20, 25].map((day) => [day, 4_000]),
+      ),
+    ).toContain('structuring.cash_spread')
+    // a weekly cash wage of up to 3,000: at most 15,000 in 30 days
+    expect(
+      run(
+        'weekly',
+        [0, 7, 14, 21, 28, 35].map((day) => [day, 3_000]),
+      ),
+    ).not.toContain('structuring.cash_spread')
+    // one large deposit below the threshold is not structuring on its own
+    expect(run('once', [[0, 9_900]])).not.toContain('structuring.cash_spread')
+  })
+
   it("high risk: a family remittance below the currency's reporting threshold is not alerted, one at it is", () => {
     const e = engine([party('a', T0 - 400 * DAY_MS)])
     const to = (euros: number, currency = 'EUR'): MonTxn =>

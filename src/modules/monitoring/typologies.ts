@@ -11,6 +11,11 @@ import type { RuleDef, RuleSetDef } from './monitoring.js'
 export interface SegmentParams {
   /** Structuring: lower edge of the band below the reporting threshold (0 = no structuring rule). */
   readonly structuringBand: number
+  /**
+   * Structuring spread over days and deposits: 1 = judge the cash paid in over 7 and 30 days, each
+   * deposit below the threshold (0 = no rule: a business's cash takings add up by design).
+   */
+  readonly structuringSpread: number
   /** Gathering: distinct senders and total in 7 days, then most of it moved on (0 senders = no rule). */
   readonly fanInSenders: number
   readonly fanInMinSum: number
@@ -50,6 +55,12 @@ export interface TypologyParams {
   readonly fanInMinObservedDays: number
   /** Smallest share of the week's inflow one onward payment must carry (gathered money may leave in several). */
   readonly fanInMinPaymentShare: number
+  /** Spread structuring: cash deposits in 7 days (this one included) and their total as a share of the threshold. */
+  readonly structuringWeekDeposits: number
+  readonly structuringWeekShare: number
+  /** The same over 30 days: more deposits, a larger total (a weekly cash wage stays below it). */
+  readonly structuringMonthDeposits: number
+  readonly structuringMonthShare: number
   readonly segments: Readonly<Record<Segment, SegmentParams>>
 }
 
@@ -70,9 +81,14 @@ export const DEFAULT_PARAMS: TypologyParams = {
   muleMinSum: 50_000,
   fanInMinObservedDays: 14,
   fanInMinPaymentShare: 0.08,
+  structuringWeekDeposits: 3,
+  structuringWeekShare: 1,
+  structuringMonthDeposits: 4,
+  structuringMonthShare: 2,
   segments: {
     individual: {
       structuringBand: 0.5,
+      structuringSpread: 1,
       fanInSenders: 3,
       fanInMinSum: 300_000,
       fanOutRecipients: 4,
@@ -82,6 +98,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
     },
     business: {
       structuringBand: 0.5,
+      structuringSpread: 0,
       fanInSenders: 0,
       fanInMinSum: 0,
       fanOutRecipients: 0,
@@ -91,6 +108,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
     },
     merchant: {
       structuringBand: 0,
+      structuringSpread: 0,
       fanInSenders: 0,
       fanInMinSum: 0,
       fanOutRecipients: 0,
@@ -122,6 +140,22 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       outcome: 'review',
       score: 40,
       reason: 'Repeated cash deposits just below the reporting threshold',
+    })
+  if (s.structuringSpread > 0)
+    rules.push({
+      id: sid('structuring.cash_spread', seg),
+      typology: 'structuring',
+      subject: 'dst',
+      description: `Cash deposits to ${who} account, each below the currency's reporting threshold, that together pass it within 7 days (or twice it within 30 days, over more deposits).`,
+      when: `txn.kind == "cash_deposit" && dst_party.segment == "${seg}" && double(txn.amount) < txn.report_threshold
+        && dst.cash_in_max_30d < txn.report_threshold
+        && ((dst.cash_in_count_7d + 1.0 >= ${d(p.structuringWeekDeposits)}
+             && dst.cash_in_sum_7d + double(txn.amount) >= ${d(p.structuringWeekShare)} * txn.report_threshold)
+          || (dst.cash_in_count_30d + 1.0 >= ${d(p.structuringMonthDeposits)}
+             && dst.cash_in_sum_30d + double(txn.amount) >= ${d(p.structuringMonthShare)} * txn.report_threshold))`,
+      outcome: 'review',
+      score: 40,
+      reason: 'Cash deposits below the reporting threshold adding up past it over days',
     })
   if (s.fanInSenders > 0)
     rules.push({

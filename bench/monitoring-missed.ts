@@ -1,0 +1,46 @@
+import { generateTransactions, GENERATOR_CONFIGS, DAY_MS } from '../src/modules/monitoring/index.js'
+
+/**
+ * The diagnosis behind session 14's rule change: prints the transactions of chosen planted cases of
+ * the TUNING configuration (never a held-out one), so that a case the pack missed
+ * (`npm run bench -- monitoring-tune --missed` names their primary accounts) can be read whole:
+ * the primary's segment and every payment to or from it from a day before the case to a day after.
+ *
+ *   npm run bench -- monitoring-missed --seed 13 --accounts A0009986,A0008331 [--customers N]
+ *   npm run bench -- monitoring-missed --seed 13 --typology structuring
+ */
+export async function main(args: string[]): Promise<void> {
+  const get = (name: string): string | undefined => {
+    const i = args.indexOf(`--${name}`)
+    return i >= 0 ? args[i + 1] : undefined
+  }
+  const cfg = GENERATOR_CONFIGS.tuning
+  const seed = Number(get('seed') ?? cfg.seeds[0])
+  if (!cfg.seeds.includes(seed)) throw new Error(`--seed must be a tuning seed (${cfg.seeds.join(', ')})`)
+  const accounts = new Set(get('accounts')?.split(',') ?? [])
+  const typology = get('typology')
+  const d = generateTransactions({
+    customers: Number(get('customers') ?? cfg.customers),
+    days: cfg.days,
+    seed,
+    ranges: cfg.ranges,
+  })
+  const segment = new Map(d.parties.map((p) => [p.id, p.segment]))
+  for (const c of d.cases) {
+    if (c.typology !== typology && !c.primary.some((p) => accounts.has(p))) continue
+    const p = c.primary[0]!
+    process.stdout.write(
+      `== ${c.typology} ${p} (${segment.get(p) ?? 'outside'}), ${c.members.length} members\n`,
+    )
+    for (const t of d.txns) {
+      if ((t.src !== p && t.dst !== p) || t.at < c.start - DAY_MS || t.at > c.end + DAY_MS) continue
+      const when = new Date(t.at).toISOString().slice(0, 16)
+      const amount = (Number(t.amount) / 100).toFixed(2).padStart(10)
+      const where = `${t.srcCountry ?? ''}${t.dstCountry ? `→${t.dstCountry}` : ''}`
+      process.stdout.write(
+        `  ${when} ${t.kind.padEnd(15)} ${t.src.padEnd(10)} → ${t.dst.padEnd(10)} ${amount} ${t.currency} ${where}\n`,
+      )
+    }
+  }
+  await Promise.resolve()
+}
