@@ -19,7 +19,7 @@ describe('lazy request logger', () => {
     const { lines, parent } = capture()
     let children = 0
     const child = parent.child.bind(parent)
-    parent.child = ((b, o) => (children++, child(b, o))) as typeof parent.child
+    parent.child = (b, o) => (children++, child(b, o))
     const log = lazyChildLogger(parent, { reqId: 'req-7' }, {})
     expect(children).toBe(0)
     expect(log.level).toBe('info')
