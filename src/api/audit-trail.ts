@@ -56,18 +56,9 @@ export function registerAuditTrail(app: ApiApp, services: Pick<AppServices, 'aud
     done()
   })
 
-  // Callback-style hooks with a synchronous fast path: most requests (every signed webhook, every
-  // read) need neither hook's work, and an async hook costs each request a promise and a microtask
-  // turn (issue #18, session 14).
-  app.addHook('preHandler', (req, _reply, done) => {
-    const url = req.routeOptions.url
-    if (!MUTATING.has(req.method) || !req.principal || !url) return done()
-    readBefore(req, url).then(() => done(), done)
-  })
-
-  /** The object's state before the change, from its own GET route, as the caller. */
-  async function readBefore(req: FastifyRequest, url: string): Promise<void> {
-    const obj = objectOf(req.method, url, req.params as Record<string, string>)
+  app.addHook('preHandler', async (req) => {
+    if (!MUTATING.has(req.method) || !req.principal || !req.routeOptions.url) return
+    const obj = objectOf(req.method, req.routeOptions.url, req.params as Record<string, string>)
     if (!obj.readUrl) return
     if (!reads.has(obj.readRoute!)) {
       before.set(req, { unavailable: 'the object has no read route' })
@@ -86,9 +77,9 @@ export function registerAuditTrail(app: ApiApp, services: Pick<AppServices, 'aud
           ? null
           : { unavailable: r.statusCode },
     )
-  }
+  })
 
-  app.addHook('onSend', (req, reply, payload, done) => {
+  app.addHook('onSend', async (req, reply, payload) => {
     const url = req.routeOptions.url
     let entry: Promise<void> | undefined
     if (url?.startsWith('/v1/') && MUTATING.has(req.method) && req.principal && !isAuditRead(req)) {
@@ -97,17 +88,9 @@ export function registerAuditTrail(app: ApiApp, services: Pick<AppServices, 'aud
     }
     // Nothing submitted while this request ran (a webhook, most reads): nothing to wait for.
     const mark = req.auditMark
-    if (entry === undefined && (mark < 0 || audit.submitted() === mark)) return done(null, payload)
+    if (entry === undefined && (mark < 0 || audit.submitted() === mark)) return payload
     // Waited for once: the 503 below is sent through this hook again and must not wait (or fail) again.
     req.auditMark = -1
-    awaitDurable(req, entry, mark).then(() => done(null, payload), done)
-  })
-
-  async function awaitDurable(
-    req: FastifyRequest,
-    entry: Promise<void> | undefined,
-    mark: number,
-  ): Promise<void> {
     try {
       await entry
       if (mark >= 0) await audit.durableSince(mark)
@@ -120,7 +103,8 @@ export function registerAuditTrail(app: ApiApp, services: Pick<AppServices, 'aud
         { cause: err },
       )
     }
-  }
+    return payload
+  })
 
   function recordRequest(req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<void> {
     const principal = req.principal!
