@@ -10,6 +10,7 @@ import { registerAuditTrail } from './audit-trail.js'
 import { registerConsole } from './console.js'
 import { errorHandler } from './errors.js'
 import { registerInputGuards } from './input-guard.js'
+import { lazyChildLogger } from './lazy-request-logger.js'
 import { registerRoutes } from './routes/index.js'
 
 declare module 'fastify' {
@@ -52,6 +53,8 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Per-request log lines cost throughput; errors are still logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // req.log's pino child is made only when a request logs (most never do): src/api/lazy-request-logger.ts.
+    childLoggerFactory: lazyChildLogger,
     // Malformed percent-encoding and over-long path parameters, answered in our shape with our codes.
     frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
   }).withTypeProvider<TypeBoxTypeProvider>()

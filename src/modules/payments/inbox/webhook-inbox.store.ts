@@ -101,17 +101,31 @@ export async function insertRows(db: Db, given: readonly NewInboxRow[]): Promise
     .map((r) => ({ r, key: keyOf(r) }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .map((x) => x.r)
+  // The batch travels as one JSON parameter (one JSON.stringify, native) rather than eleven text
+  // arrays: pg escapes every element of an array literal in JavaScript, and the event and headers
+  // were stringified once more inside them — together ~7 % of the intake's CPU (issue #18, session 14).
+  // json_to_recordset keeps the array's (sorted) order.
+  const batch = JSON.stringify(
+    rows.map((w) => ({
+      t: w.tenantId,
+      g: w.gateway,
+      e: w.event.id,
+      ty: w.event.type,
+      vt: w.event.vendorType,
+      pr: w.event.paymentRef ?? null,
+      pi: w.event.paymentId ?? null,
+      ev: w.event,
+      rb: w.rawBody.toString('base64'),
+      h: w.headers,
+      at: w.receivedAt,
+    })),
+  )
   const r = await sql<{ tenant_id: string; gateway: string; event_id: string }>`
     INSERT INTO payment_webhook_inbox (tenant_id, gateway, event_id, event_type, vendor_type, payment_ref, payment_id,
                                        event, raw_body, headers, received_at, next_attempt_at)
-    SELECT x.t, x.g, x.e, x.ty, x.vt, x.pr, x.pi, x.ev::jsonb, decode(x.rb, 'base64'), x.h::jsonb, x.at, x.at
-    FROM unnest(${rows.map((w) => w.tenantId)}::text[], ${rows.map((w) => w.gateway)}::text[],
-                ${rows.map((w) => w.event.id)}::text[], ${rows.map((w) => w.event.type)}::text[],
-                ${rows.map((w) => w.event.vendorType)}::text[], ${rows.map((w) => w.event.paymentRef ?? null)}::text[],
-                ${rows.map((w) => w.event.paymentId ?? null)}::text[], ${rows.map((w) => JSON.stringify(w.event))}::text[],
-                ${rows.map((w) => w.rawBody.toString('base64'))}::text[], ${rows.map((w) => JSON.stringify(w.headers))}::text[],
-                ${rows.map((w) => w.receivedAt.toISOString())}::timestamptz[])
-         AS x(t, g, e, ty, vt, pr, pi, ev, rb, h, at)
+    SELECT x.t, x.g, x.e, x.ty, x.vt, x.pr, x.pi, x.ev, decode(x.rb, 'base64'), x.h, x.at, x.at
+    FROM json_to_recordset(${batch}::json)
+         AS x(t text, g text, e text, ty text, vt text, pr text, pi text, ev jsonb, rb text, h jsonb, at timestamptz)
     ON CONFLICT DO NOTHING
     RETURNING tenant_id, gateway, event_id`.execute(db)
   return new Set(r.rows.map((row) => rowKey(row.tenant_id, row.gateway, row.event_id)))

@@ -78,14 +78,18 @@ export interface StoredEvent {
   readonly occurredAt: string
 }
 
+/** Fields whose stored form differs from the event's (bigint → string, Date → ISO-8601). */
+const CONVERTED: ReadonlySet<string> = new Set(['amount', 'fee', 'occurredAt'])
+
 export function toStoredEvent(e: GatewayEvent): StoredEvent {
-  const { amount, fee, occurredAt, ...rest } = e
-  return {
-    ...rest,
-    occurredAt: occurredAt.toISOString(),
-    ...(amount === undefined ? {} : { amount: amount.toString() }),
-    ...(fee === undefined ? {} : { fee: fee.toString() }),
-  }
+  // A copy by for-in rather than rest destructuring: once per delivery on the intake, where the
+  // destructuring's generic copy showed in the profile (issue #18, session 14). Same fields.
+  const out: Record<string, unknown> = {}
+  for (const k in e) if (!CONVERTED.has(k)) out[k] = e[k as keyof GatewayEvent]
+  out.occurredAt = e.occurredAt.toISOString()
+  if (e.amount !== undefined) out.amount = e.amount.toString()
+  if (e.fee !== undefined) out.fee = e.fee.toString()
+  return out as unknown as StoredEvent
 }
 
 export function fromStoredEvent(s: StoredEvent): GatewayEvent {

@@ -224,21 +224,24 @@ export function parseSandboxEvent(id: string, rawBody: Buffer): GatewayEvent {
   const currency = optString(data.currency, 'data.currency')
   const fee = optAmount(data.fee, 'data.fee')
   const method = optMethod(data.method)
-  return {
+  // Built by assignment, not by conditional spreads: one object of one shape per delivery instead of
+  // a dozen temporaries (the intake's profile, issue #18 session 14). Absent fields stay absent.
+  const event: { -readonly [K in keyof GatewayEvent]: GatewayEvent[K] } = {
     id,
     type: KNOWN_TYPES.has(b.type) ? (b.type as GatewayEventType) : 'ignored',
     vendorType: b.type,
     occurredAt,
-    ...(paymentRef === undefined ? {} : { paymentRef }),
-    ...(paymentId === undefined ? {} : { paymentId }),
-    ...(tenantId === undefined ? {} : { tenantId }),
-    ...(objectRef === undefined ? {} : { objectRef }),
-    ...(refundId === undefined ? {} : { refundId }),
-    ...(amount === undefined ? {} : { amount }),
-    ...(currency === undefined ? {} : { currency }),
-    ...(fee === undefined ? {} : { fee }),
-    ...(method === undefined ? {} : { method }),
   }
+  if (paymentRef !== undefined) event.paymentRef = paymentRef
+  if (paymentId !== undefined) event.paymentId = paymentId
+  if (tenantId !== undefined) event.tenantId = tenantId
+  if (objectRef !== undefined) event.objectRef = objectRef
+  if (refundId !== undefined) event.refundId = refundId
+  if (amount !== undefined) event.amount = amount
+  if (currency !== undefined) event.currency = currency
+  if (fee !== undefined) event.fee = fee
+  if (method !== undefined) event.method = method
+  return event
 }
 
 /** The sandbox gateway's `verifyWebhook`: signature on the raw bytes first, then the body. */
