@@ -50,7 +50,9 @@ export function registerAnalyticsCommands(program: Command): Command {
 
   analytics
     .command('compact')
-    .description('Fold exported day files into one sorted file per tenant and dataset (up to the watermark)')
+    .description(
+      'Fold exported day files into one sorted file per tenant and dataset (up to the watermark) and write its native DuckDB file',
+    )
     .action(async () =>
       withServices(async (s) => {
         const started = Date.now()

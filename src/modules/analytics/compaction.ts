@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DATASETS, parquetColumns, type Dataset } from './datasets.js'
+import { buildNative, ensureNative, NATIVE_FILE } from './native.js'
 
 /**
  * Compaction of a tenant's small day files into one sorted file, without readers ever seeing a row
@@ -19,9 +20,13 @@ import { DATASETS, parquetColumns, type Dataset } from './datasets.js'
 const COMPACTED = /^compacted=(\d+)$/
 const PART = 'part.parquet'
 
+/** A compacted generation's Parquet file (`…/compacted=<W>/part.parquet`). */
+export const isCompactedFile = (file: string): boolean =>
+  /(^|[\\/])compacted=\d+[\\/]part\.parquet$/.test(file)
+
 /** True when `files` is one compacted generation alone: keyed rows in it are already one per key. */
 export const onlyCompacted = (files: readonly string[]): boolean =>
-  files.length === 1 && /(^|[\\/])compacted=\d+[\\/]part\.parquet$/.test(files[0]!)
+  files.length === 1 && isCompactedFile(files[0]!)
 const RUN_FILE = /^run-(\d+)_\d+\.parquet$/
 
 interface Generation {
@@ -94,17 +99,32 @@ export function currentFiles(tenantDir: string): string[] {
 
 const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`
 
+export interface CompactOptions {
+  /**
+   * Also write the generation's native DuckDB file (native.ts, ADR 1202) for datasets with
+   * projections, and build it for a current generation that lacks one. Default true; false
+   * compacts to Parquet alone (the bench's A/B of the native file).
+   */
+  readonly native?: boolean
+}
+
 /** Compacts one tenant's dataset up to `upTo` (a committed watermark); null when there was nothing new. */
 export async function compactTenant(
   duck: DuckDBInstance,
   d: Dataset,
   tenantDir: string,
   upTo: bigint,
+  opts: CompactOptions = {},
 ): Promise<{ files: number } | null> {
+  const native = opts.native ?? true
   const names = readdirSync(tenantDir)
   const previous = newestGeneration(tenantDir, names)
   const fresh = dayFiles(tenantDir, names, previous.upTo, upTo)
-  if (fresh.length === 0 || upTo <= previous.upTo) return null
+  if (fresh.length === 0 || upTo <= previous.upTo) {
+    // a generation compacted without its native file (an older version, or native off) gets one now
+    if (native && previous.dir) await ensureNative(duck, d, previous.dir)
+    return null
+  }
   const inputs = [...(previous.dir ? parquetIn(previous.dir) : []), ...fresh]
   const work = join(tenantDir, `_compacting=${upTo}`)
   await rm(work, { recursive: true, force: true })
@@ -123,6 +143,8 @@ export async function compactTenant(
   } finally {
     conn.closeSync()
   }
+  // inside the generation's directory before it is renamed into place: never seen half-written
+  if (native) await buildNative(duck, d, join(work, PART), join(work, NATIVE_FILE))
   await rename(work, join(tenantDir, `compacted=${upTo}`))
   // Garbage of the previous switch: older generations and day files the previous generation covered.
   for (const n of names) {
@@ -148,6 +170,7 @@ export async function compactAll(
   dir: string,
   upTo: bigint,
   around: TenantCompaction = (_, compact) => compact(),
+  opts: CompactOptions = {},
 ): Promise<Record<string, number>> {
   const out: Record<string, number> = {}
   for (const d of DATASETS) {
@@ -157,7 +180,7 @@ export async function compactAll(
     for (const t of readdirSync(datasetDir)) {
       if (!t.startsWith('tenant_id=')) continue
       const tenantDir = join(datasetDir, t)
-      const r = await around(tenantDir, () => compactTenant(duck, d, tenantDir, upTo))
+      const r = await around(tenantDir, () => compactTenant(duck, d, tenantDir, upTo, opts))
       out[d.name] = (out[d.name] ?? 0) + (r?.files ?? 0)
     }
   }

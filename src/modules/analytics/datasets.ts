@@ -13,6 +13,20 @@ export interface Column {
   readonly type: ColumnType
 }
 
+/**
+ * A narrow copy of a compacted generation's rows, sorted for the queries that read it, in the
+ * generation's native DuckDB file (native.ts, ADR 1202): what a covering index is to PostgreSQL. Its
+ * columns are a subset of the dataset's, so a query written against it runs on the Parquet files too.
+ */
+export interface Projection {
+  readonly name: ProjectionName
+  readonly columns: readonly string[]
+  /** Absent: the generation's own order (`compactOrder`), kept as the Parquet file has it, unsorted again. */
+  readonly order?: readonly string[]
+}
+
+export type ProjectionName = 'by_amount' | 'by_card' | 'by_device' | 'by_ip' | 'by_src' | 'by_dst'
+
 export interface Dataset {
   readonly name: DatasetName
   readonly table: string
@@ -25,6 +39,11 @@ export interface Dataset {
    * DuckDB skips the row groups whose min/max rule a filter out, so the order decides what it can skip.
    */
   readonly compactOrder?: readonly string[]
+  /**
+   * Tables of the generation's native DuckDB file (none: no native file for this dataset). Only for
+   * append-only datasets (no `key`): a projection has no analytics_seq to keep a key's latest version.
+   */
+  readonly projections?: readonly Projection[]
   readonly columns: readonly Column[]
 }
 
@@ -60,6 +79,21 @@ export const DATASETS: readonly Dataset[] = [
     // columnar counterpart of PostgreSQL's (tenant_id, amount) index — while a time filter still
     // skips row groups inside every band (ADR 1200, "Layout").
     compactOrder: ['length(CAST(amount AS VARCHAR))', 'occurred_at', 'analytics_seq'],
+    // The native file's tables (ADR 1202), each the columns some queries read, sorted as they group
+    // or window them: velocity by entity then time, fan-out and dormancy by sender, fan-in by
+    // receiver; large-amount filters read the amount bands of by_amount, which zone maps skip.
+    projections: [
+      { name: 'by_amount', columns: ['txn_id', 'src', 'dst', 'amount', 'currency', 'occurred_at'] },
+      { name: 'by_card', columns: ['card', 'occurred_at', 'amount'], order: ['card', 'occurred_at'] },
+      { name: 'by_device', columns: ['device', 'occurred_at', 'amount'], order: ['device', 'occurred_at'] },
+      { name: 'by_ip', columns: ['ip', 'occurred_at', 'amount'], order: ['ip', 'occurred_at'] },
+      {
+        name: 'by_src',
+        columns: ['src', 'occurred_at', 'dst', 'amount', 'txn_id'],
+        order: ['src', 'occurred_at'],
+      },
+      { name: 'by_dst', columns: ['dst', 'src', 'occurred_at', 'amount'], order: ['dst', 'src'] },
+    ],
     columns: [
       col('txn_id', 'text'),
       col('occurred_at', 'timestamp', 'at'),

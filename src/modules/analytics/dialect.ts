@@ -1,4 +1,4 @@
-import type { DatasetName } from './datasets.js'
+import type { DatasetName, ProjectionName } from './datasets.js'
 import type { ParamSpecs } from './params.js'
 
 export type EngineName = 'duckdb' | 'postgres'
@@ -10,8 +10,13 @@ export type EngineName = 'duckdb' | 'postgres'
  */
 export interface Dialect {
   readonly engine: EngineName
-  /** A relation with the dataset's Parquet columns, already limited to the caller's tenant. */
-  source(name: DatasetName): string
+  /**
+   * A relation with the dataset's Parquet columns, already limited to the caller's tenant. With a
+   * projection, only that projection's columns may be used: DuckDB then reads its sorted table in
+   * the generation's native file when there is one (ADR 1202); PostgreSQL ignores it (its indexes
+   * play that part).
+   */
+  source(name: DatasetName, projection?: ProjectionName): string
   /** A typed placeholder for parameter `name`. */
   param(name: string): string
   /** An instant as `YYYY-MM-DDTHH:MM:SS.ffffffZ` text, identical on both engines. */
@@ -36,7 +41,7 @@ export function postgresDialect(
   return {
     engine: 'postgres',
     order,
-    source: sources,
+    source: (name) => sources(name),
     param(name) {
       let i = order.indexOf(name)
       if (i < 0) i = order.push(name) - 1
@@ -58,7 +63,10 @@ export function postgresDialect(
   }
 }
 
-export function duckdbDialect(specs: ParamSpecs, sources: (name: DatasetName) => string): Dialect {
+export function duckdbDialect(
+  specs: ParamSpecs,
+  sources: (name: DatasetName, projection?: ProjectionName) => string,
+): Dialect {
   return {
     engine: 'duckdb',
     source: sources,

@@ -3,11 +3,13 @@ import { CompiledQuery } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import { duckdbDialect, postgresDialect, type EngineName } from './dialect.js'
 import { resolveParams, type ParamSpec, type ParamValue } from './params.js'
-import type { DatasetName } from './datasets.js'
+import { datasetNamed, type DatasetName, type ProjectionName } from './datasets.js'
+import { isCompactedFile } from './compaction.js'
+import { leaseNative, nativeBeside, type NativeLease } from './native.js'
 import { firstRowsByTime } from './progressive.js'
 import { FRAUD_QUERIES, fraudQuery } from './queries/catalogue.js'
 import type { FraudQuery } from './queries/query.js'
-import { assertPartitionSafe, duckdbSource, postgresSource } from './sources.js'
+import { assertPartitionSafe, duckdbSource, postgresSource, tenantFiles } from './sources.js'
 
 /** A result cell: integers as decimal strings (house rule for amounts), text, non-integral doubles, or null. */
 export type Cell = string | number | boolean | null
@@ -49,6 +51,8 @@ export interface FraudQueriesDeps {
    * tenant's files down and says which to read (ADR 1201). Its failure rejects the query.
    */
   readonly beforeDuck?: (tenantId: string, datasets: readonly DatasetName[]) => Promise<TenantFiles>
+  /** Read the Parquet files only, never a generation's native file (the bench's A/B; tests). */
+  readonly parquetOnly?: boolean
 }
 
 /** Local files to read per dataset, instead of listing the directory. */
@@ -93,19 +97,40 @@ async function* runDuck(
   params: Record<string, ParamValue>,
   files: TenantFiles | undefined,
 ): AsyncIterable<ResultRow[]> {
-  const source = (ds: DatasetName) => duckdbSource(deps.dir, tenantId, ds, files?.[ds])
-  const text = q.sql(duckdbDialect(q.params, source))
-  const bound = (p: Record<string, ParamValue>, sql: string) =>
-    Object.fromEntries(Object.entries(p).filter(([k]) => sql.includes(`$${k}`)))
-  const conn = await (await deps.duck()).connect()
+  const duck = await deps.duck()
+  // The files of each dataset, listed once for the whole query (every reference to a dataset reads
+  // the same generation), and the native file of its compacted generation, attached if there is one.
+  const lists = new Map<DatasetName, readonly string[]>()
+  const leases = new Map<DatasetName, NativeLease>()
+  const conn = await duck.connect()
   try {
+    for (const ds of new Set(q.datasets)) {
+      const list = files?.[ds] ?? tenantFiles(deps.dir, tenantId, ds)
+      lists.set(ds, list)
+      const generation = list.find(isCompactedFile)
+      if (generation && datasetNamed(ds).projections?.length && !deps.parquetOnly)
+        leases.set(ds, await leaseNative(duck, nativeBeside(generation)))
+    }
+    const source = (ds: DatasetName, projection?: ProjectionName) => {
+      const alias = leases.get(ds)?.alias
+      return duckdbSource(
+        deps.dir,
+        tenantId,
+        ds,
+        lists.get(ds),
+        alias && projection ? { alias, projection } : undefined,
+      )
+    }
+    const text = q.sql(duckdbDialect(q.params, source))
+    const bound = (p: Record<string, ParamValue>, sql: string) =>
+      Object.fromEntries(Object.entries(p).filter(([k]) => sql.includes(`$${k}`)))
     if (!q.timePrefix) {
       const result = await conn.stream(text, bound(params, text))
       for await (const rows of result.yieldRowObjectJs()) yield rows.map(normaliseRow)
       return
     }
-    const { dataset, column } = q.timePrefix
-    const rangeSql = `SELECT epoch_us(min(${column})) AS lo, epoch_us(max(${column})) AS hi FROM ${source(dataset)} t
+    const { dataset, column, projection } = q.timePrefix
+    const rangeSql = `SELECT epoch_us(min(${column})) AS lo, epoch_us(max(${column})) AS hi FROM ${source(dataset, projection)} t
       WHERE ${column} >= CAST($from AS TIMESTAMP) AND ${column} < CAST($to AS TIMESTAMP)`
     yield [
       ...(await firstRowsByTime(params, {
@@ -122,6 +147,7 @@ async function* runDuck(
     ]
   } finally {
     conn.closeSync()
+    for (const l of leases.values()) l.release()
   }
 }
 

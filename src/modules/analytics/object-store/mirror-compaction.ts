@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { compactAll } from '../compaction.js'
 import { DATASETS } from '../datasets.js'
+import { nativeBeside } from '../native.js'
 import { isLayoutKey, keyOf, syncDown } from './mirror.js'
 import type { ObjectStore } from './object-store.js'
 
@@ -45,7 +46,11 @@ export async function compactMirrored(
     if (!existsSync(datasetDir)) continue
     for (const t of readdirSync(datasetDir))
       for (const key of layoutFiles(dir, join(datasetDir, t)).keys())
-        if (!remote.has(key)) await rm(join(dir, key), { force: true })
+        if (!remote.has(key)) {
+          await rm(join(dir, key), { force: true })
+          // and the native file derived from a generation the store does not hold (ADR 1202)
+          if (key.endsWith('/part.parquet')) await rm(nativeBeside(join(dir, key)), { force: true })
+        }
   }
   return compactAll(duck, dir, upTo, async (tenantDir, compact) => {
     const before = layoutFiles(dir, tenantDir)

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { selectCurrent } from '../compaction.js'
+import { nativeBeside } from '../native.js'
 import { DATASETS, type DatasetName } from '../datasets.js'
 import type { TenantFiles } from '../query.service.js'
 import type { ParquetSink } from '../sink.js'
@@ -71,6 +72,8 @@ export async function syncDown(
     const temp = join(incoming, randomUUID())
     try {
       await store.download(key, temp)
+      // a native file beside a generation's Parquet was built from the local copy this replaces
+      if (key.endsWith('/part.parquet')) await rm(nativeBeside(target), { force: true })
       await rename(temp, target)
     } finally {
       await rm(temp, { force: true })

@@ -70,11 +70,16 @@ describeEachDb('analytics on S3-compatible object storage', (target) => {
       .map((k) => k.slice(prefix.length + 1))
       .sort()
   /** The tenant's files of a dataset in a local directory, as keys. */
+  /** A mirror's Parquet files (its generations' native DuckDB files are local caches: ADR 1202). */
   const localKeys = (name: string, dataset: string): string[] => {
     const base = join(dir, name, dataset, `tenant_id=${tenant}`)
     if (!existsSync(base)) return []
     return readdirSync(base)
-      .flatMap((n) => readdirSync(join(base, n)).map((f) => `${tenantPrefix(dataset)}${n}/${f}`))
+      .flatMap((n) =>
+        readdirSync(join(base, n))
+          .filter((f) => f.endsWith('.parquet'))
+          .map((f) => `${tenantPrefix(dataset)}${n}/${f}`),
+      )
       .sort()
   }
   async function rows(
@@ -184,6 +189,13 @@ describeEachDb('analytics on S3-compatible object storage', (target) => {
       `${tenantPrefix('transactions')}compacted=${first.upTo}/part.parquet`,
     )
     expect(remoteKeys('transactions')).toEqual(localKeys('k', 'transactions'))
+    // the generation's native DuckDB file stays on the node that compacted: a cache, not uploaded
+    expect(
+      existsSync(
+        join(dir, 'k', 'transactions', `tenant_id=${tenant}`, `compacted=${first.upTo}`, 'native.duckdb'),
+      ),
+    ).toBe(true)
+    expect(remoteKeys('transactions').some((k) => k.endsWith('.duckdb'))).toBe(false)
     const replaced = remoteKeys('transactions').filter((k) => k.includes('/day='))
     expect(replaced.length).toBeGreaterThan(0)
 

@@ -9,12 +9,12 @@ export const firstCounterpartyLarge = defineQuery({
   // Ordered by time, and a transfer's verdict depends only on earlier ones (the history bound
   // p.occurred_at < :to is implied, written out so a reader can skip later row groups): the rows of
   // the period [from, T) are exactly the first rows of [from, to).
-  timePrefix: { dataset: 'transactions', column: 'occurred_at' },
+  timePrefix: { dataset: 'transactions', column: 'occurred_at', projection: 'by_amount' },
   params: {
     min_amount: { type: 'bigint', default: 500_000n, min: 1n, doc: 'minor units' },
   },
   sql: (d: Dialect) => {
-    const src = d.source('transactions')
+    const src = d.source('transactions', 'by_amount')
     return `
 SELECT t.txn_id, t.src, t.dst, t.amount, t.currency, ${d.iso('t.occurred_at')} AS occurred_at
 FROM ${src} t

@@ -17,7 +17,7 @@ export const shortCycles = defineQuery({
   sql: (d: Dialect) => {
     const span = d.days(d.param('max_days'))
     const min = d.param('min_amount')
-    const src = d.source('transactions')
+    const src = d.source('transactions', 'by_amount')
     const period = inPeriod(d, 't1.occurred_at')
     // Every hop is a large transfer: pick those out once (one scan, which reads only the top amount
     // bands of a compacted file) and join that small set three times, instead of three full scans.

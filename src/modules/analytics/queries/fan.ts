@@ -29,7 +29,8 @@ function fan(direction: 'in' | 'out'): FraudQuery {
       },
     },
     sql: (d: Dialect) => {
-      const src = d.source('transactions')
+      // sorted by the account in a native file (ADR 1202)
+      const src = d.source('transactions', direction === 'out' ? 'by_src' : 'by_dst')
       const busy = `
 WITH busy AS (
   SELECT ${self} AS account FROM ${src} t

@@ -1,4 +1,4 @@
-import type { DatasetName } from '../datasets.js'
+import type { DatasetName, ProjectionName } from '../datasets.js'
 import type { Dialect } from '../dialect.js'
 import { COMMON_PARAMS, type ParamSpecs } from '../params.js'
 
@@ -13,7 +13,12 @@ export interface FraudQuery {
    * returns exactly the rows before it: DuckDB may then answer from growing time windows and stop
    * at the first that fills `limit` (progressive.ts), as PostgreSQL walks a time index and stops.
    */
-  readonly timePrefix?: { readonly dataset: DatasetName; readonly column: string }
+  readonly timePrefix?: {
+    readonly dataset: DatasetName
+    readonly column: string
+    /** The projection the query reads the dataset through (see Dialect.source). */
+    readonly projection?: ProjectionName
+  }
   /** The SQL text; its result rows are fully ordered, so both engines return the same list. */
   sql(d: Dialect): string
 }
