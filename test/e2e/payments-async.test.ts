@@ -61,6 +61,18 @@ describe('asynchronous intake over HTTP [pglite]', () => {
     // The synchronous create under the same key is the same payment.
     const sync = await call('POST', '/v1/payments', body, 'async-pay-1')
     expect(sync.json()).toMatchObject({ id: c.resourceId })
+    // Its transitions, applied by the consumer, name the principal that submitted it, not the gateway.
+    const who = (await t.app.services.auth.authenticate(t.apiKey))!.actor
+    await t.app.services.audit.flush()
+    const entries = (await t.app.services.audit.entries(t.tenantId, 0, 10_000)).flatMap((e) =>
+      e.entry && e.entry.resource === `payments:${c.resourceId}` ? [e.entry] : [],
+    )
+    const transitions = entries.filter((e) => e.action.startsWith('payments.payment.'))
+    expect(transitions.map((e) => e.action)).toContain('payments.payment.processing')
+    for (const e of transitions) {
+      expect(e.actor).toBe(who)
+      expect(e.origin).not.toBe('worker')
+    }
   })
 
   it('queues a ledger bulk and refuses what it cannot honour', async () => {

@@ -16,6 +16,7 @@ import { AppError, invalid } from '../../shared/errors.js'
 import { currency, parseAmount } from '../../shared/money.js'
 import { MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
+import { actorOf } from './parties.js'
 import { AsyncQuery, CommandAcceptedSchema, acceptedJson, commandLocation } from './payment-commands.js'
 
 // ---- schemas (they validate requests and generate the OpenAPI document) ----
@@ -466,6 +467,7 @@ export function registerLedgerRoutes(app: ApiApp, { ledger, parties, paymentComm
           tenantOf(req),
           { commands, atomic },
           req.headers['idempotency-key'],
+          actorOf(req),
         )
         return reply.status(202).header('location', commandLocation(accepted.id)).send(acceptedJson(accepted))
       }

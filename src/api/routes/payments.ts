@@ -297,7 +297,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
         // The party link needs the payment, which exists only once a consumer applied the command.
         if (b.partyId)
           throw paymentError('PAYMENT_COMMAND_UNSUPPORTED_FIELD', 'partyId is not accepted with ?async=true.')
-        const accepted = await services.paymentCommands.acceptPayment(tenantOf(req), input, key)
+        const accepted = await services.paymentCommands.acceptPayment(tenantOf(req), input, key, actorOf(req))
         return reply.status(202).header('location', commandLocation(accepted.id)).send(acceptedJson(accepted))
       }
       // The customer party is checked before the payment exists and linked after (docs/parties.md).

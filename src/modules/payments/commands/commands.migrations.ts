@@ -31,6 +31,18 @@ const commands: Migration = {
   },
 }
 
+/**
+ * Who submitted the command (the request's principal and address), so the transitions a consumer
+ * applies later name that principal in the audit trail, as the synchronous route's do, instead of the
+ * gateway. Null on rows accepted before this column existed.
+ */
+const submittedBy: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [`ALTER TABLE payment_commands ADD COLUMN submitted_by jsonb`])
+  },
+}
+
 export const paymentCommandsMigrations: NamedMigrations = {
   '0545_payments_commands': commands,
+  '0546_payments_commands_submitted_by': submittedBy,
 }

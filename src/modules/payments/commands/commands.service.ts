@@ -25,6 +25,7 @@ import type { IdGenerator } from '../../../shared/ids.js'
 import type { EventBus, EventMessage, Outbox, Subscription } from '../../events/index.js'
 import type { Ledger, LedgerCommand } from '../../ledger/index.js'
 import { toJson } from '../core/idempotency.js'
+import type { Actor } from '../payments.audit.js'
 import { idempotencyConflict, paymentError } from '../payments.errors.js'
 import type { CreatePaymentInput, PaymentCommands } from '../ports.js'
 import { COMMAND_EVENTS } from './commands.events.js'
@@ -70,8 +71,17 @@ export interface AsyncCommandsDeps {
 }
 
 export interface AsyncCommands {
-  acceptPayment(tenant: string, input: CreatePaymentInput, key?: string): Promise<AcceptedCommand>
-  acceptLedgerBulk(tenant: string, request: LedgerBulkRequest, key?: string): Promise<AcceptedCommand>
+  /**
+   * `by`: the submitting principal, kept on the row so the payment's transitions, applied later by a
+   * consumer, name it in the audit trail (as the synchronous route's do), not the gateway.
+   */
+  acceptPayment(tenant: string, input: CreatePaymentInput, key?: string, by?: Actor): Promise<AcceptedCommand>
+  acceptLedgerBulk(
+    tenant: string,
+    request: LedgerBulkRequest,
+    key?: string,
+    by?: Actor,
+  ): Promise<AcceptedCommand>
   /** PAYMENT_COMMAND_NOT_FOUND unless this tenant accepted a command with this id. */
   get(tenant: string, id: string): Promise<StoredCommand>
   counts(tenant: string): Promise<Record<CommandStatus, number>>
@@ -153,7 +163,7 @@ export function createAsyncCommands(deps: AsyncCommandsDeps): AsyncCommands {
     },
   })
 
-  const accept = async (tenant: string, kind: CommandKind, request: unknown, key?: string) => {
+  const accept = async (tenant: string, kind: CommandKind, request: unknown, key?: string, by?: Actor) => {
     const id = deps.ids('cmd')
     const idempotencyKey = key ?? id
     if (idempotencyKey.length === 0 || idempotencyKey.length > 255)
@@ -167,6 +177,7 @@ export function createAsyncCommands(deps: AsyncCommandsDeps): AsyncCommands {
         requestJson: encode(request),
         requestHash: fingerprint(kind, request),
         acceptedAt: clock.now(),
+        submittedBy: by,
       },
     })
     if (r instanceof Error) throw r
@@ -178,6 +189,7 @@ export function createAsyncCommands(deps: AsyncCommandsDeps): AsyncCommands {
     try {
       const p = await deps.payments.create(c.tenantId, decode<CreatePaymentInput>(c.request), {
         idempotencyKey: c.idempotencyKey,
+        ...(c.submittedBy ? { by: c.submittedBy } : {}),
       })
       return {
         tenantId: c.tenantId,
@@ -267,8 +279,8 @@ export function createAsyncCommands(deps: AsyncCommandsDeps): AsyncCommands {
   }
 
   return {
-    acceptPayment: (tenant, input, key) => accept(tenant, 'payment.create', input, key),
-    acceptLedgerBulk: (tenant, request, key) => accept(tenant, 'ledger.bulk', request, key),
+    acceptPayment: (tenant, input, key, by) => accept(tenant, 'payment.create', input, key, by),
+    acceptLedgerBulk: (tenant, request, key, by) => accept(tenant, 'ledger.bulk', request, key, by),
     async get(tenant, id) {
       const c = await getCommand(db.db, tenant, id)
       if (!c) throw paymentError('PAYMENT_COMMAND_NOT_FOUND')

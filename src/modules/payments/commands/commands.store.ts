@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../../../shared/db/connect.js'
+import type { Actor } from '../payments.audit.js'
 
 export type CommandKind = 'payment.create' | 'ledger.bulk'
 export type CommandStatus = 'accepted' | 'succeeded' | 'failed'
@@ -18,6 +19,8 @@ export interface StoredCommand {
   readonly error: { readonly code: string; readonly message: string } | undefined
   readonly acceptedAt: Date
   readonly completedAt: Date | undefined
+  /** The principal that submitted it; undefined for rows accepted before this was kept. */
+  readonly submittedBy: Actor | undefined
 }
 
 export interface NewCommand {
@@ -29,6 +32,7 @@ export interface NewCommand {
   readonly requestJson: string
   readonly requestHash: string
   readonly acceptedAt: Date
+  readonly submittedBy: Actor | undefined
 }
 
 export interface Completion {
@@ -53,6 +57,7 @@ interface Row {
   error: { code: string; message: string } | null
   accepted_at: Date | string
   completed_at: Date | string | null
+  submitted_by: Actor | null
 }
 
 const toCommand = (r: Row): StoredCommand => ({
@@ -68,21 +73,25 @@ const toCommand = (r: Row): StoredCommand => ({
   error: r.error ?? undefined,
   acceptedAt: new Date(r.accepted_at),
   completedAt: r.completed_at === null ? undefined : new Date(r.completed_at),
+  submittedBy: r.submitted_by ?? undefined,
 })
 
 const COLUMNS = sql.raw(`tenant_id, command_id, kind, idem_key, request, request_hash, status, resource_id,
-  result, error, accepted_at, completed_at`)
+  result, error, accepted_at, completed_at, submitted_by`)
 
 /** Inserts a batch in one statement; returns the ids that were new (a key already used is skipped). */
 export async function insertCommands(tx: Db, rows: readonly NewCommand[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set()
   const r = await sql<{ command_id: string }>`
-    INSERT INTO payment_commands (tenant_id, command_id, idem_key, kind, request, request_hash, accepted_at)
-    SELECT x.t, x.c, x.k, x.kind, x.req::jsonb, x.h, x.at
+    INSERT INTO payment_commands (tenant_id, command_id, idem_key, kind, request, request_hash, accepted_at,
+      submitted_by)
+    SELECT x.t, x.c, x.k, x.kind, x.req::jsonb, x.h, x.at, x.by::jsonb
     FROM unnest(${rows.map((c) => c.tenantId)}::text[], ${rows.map((c) => c.id)}::text[],
                 ${rows.map((c) => c.idempotencyKey)}::text[], ${rows.map((c) => c.kind)}::text[],
                 ${rows.map((c) => c.requestJson)}::text[], ${rows.map((c) => c.requestHash)}::text[],
-                ${rows.map((c) => c.acceptedAt.toISOString())}::timestamptz[]) AS x(t, c, k, kind, req, h, at)
+                ${rows.map((c) => c.acceptedAt.toISOString())}::timestamptz[],
+                ${rows.map((c) => (c.submittedBy ? JSON.stringify(c.submittedBy) : null))}::text[])
+         AS x(t, c, k, kind, req, h, at, by)
     ON CONFLICT DO NOTHING
     RETURNING command_id`.execute(tx)
   return new Set(r.rows.map((row) => row.command_id))
