@@ -6,27 +6,26 @@ import { allMigrations, allRoutines } from '../src/migrations.js'
 import { createLedger, type LedgerCommand } from '../src/modules/ledger/index.js'
 import { systemClock } from '../src/shared/clock.js'
 import { systemIds } from '../src/shared/ids.js'
+import { arg, ensureDatabase, load, log, str } from './args.js'
 
 /**
- * npm run bench -- ledger [--seconds N] [--accounts N]
- * Against the PostgreSQL in DATABASE_URL. Scenarios: batches of 100 and 1,000 (uniform over 10,000
+ * npm run bench -- ledger [--seconds N] [--accounts N] [--postgres URL]
+ * Against the PostgreSQL in --postgres, else DATABASE_URL (created if missing). Until session 15
+ * the flag was ignored and every run went to the shared `test` database, which grows with every
+ * run and every suite (844 MB then, ledger entries alone 3× shared_buffers). Scenarios: batches of 100 and 1,000 (uniform over 10,000
  * accounts), single transfers from 16 concurrent clients (through the in-process batcher), the same
  * over 10 hot accounts, and every transfer touching 1 hot account. `verify` after each run.
  */
-const arg = (args: string[], name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : fallback
-}
-
-const log = (s: string) => process.stdout.write(`${s}\n`)
 
 export async function main(args: string[]): Promise<void> {
   const seconds = arg(args, 'seconds', 10)
   const nAccounts = arg(args, 'accounts', 10_000)
   const url =
+    str(args, 'postgres') ??
     process.env.DATABASE_URL ??
     process.env.MONETA_TEST_DATABASE_URL ??
     'postgres://postgres@127.0.0.1:5432/test'
+  await ensureDatabase(url)
   const h = await connect({ databaseUrl: url, poolSize: 20 })
   await migrateToLatest(h.db, allMigrations, allRoutines)
   const fsync = (
@@ -36,7 +35,7 @@ export async function main(args: string[]): Promise<void> {
     )
   ).rows[0]!
   log(
-    `ledger bench: ${url.replace(/\/\/[^@]*@/, '//')} fsync=${fsync.fsync} synchronous_commit=${fsync.synchronous_commit}, ${seconds}s per run`,
+    `ledger bench: ${url.replace(/\/\/[^@]*@/, '//')} fsync=${fsync.fsync} synchronous_commit=${fsync.synchronous_commit}, ${seconds}s per run, load ${load()}`,
   )
   const ledger = createLedger({
     db: h.db,

@@ -146,7 +146,8 @@ BEGIN
            t.ctid AS tid
     FROM unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
     JOIN (SELECT lt.transaction_id, lt.status, lt.timeout_at, lt.posted_amounts, lt.metadata, lt.ctid
-          FROM (SELECT DISTINCT y.id FROM unnest(p_ops, p_ids) AS y(op, id) WHERE y.op <> 'create' ORDER BY y.id) ids
+          FROM (SELECT DISTINCT y.id COLLATE "C" AS id FROM unnest(p_ops, p_ids) AS y(op, id)
+                WHERE y.op <> 'create' ORDER BY 1) ids
           CROSS JOIN LATERAL (
             SELECT l.transaction_id, l.status, l.timeout_at, l.posted_amounts, l.metadata, l.ctid
             FROM ledger_transactions l
@@ -193,13 +194,14 @@ BEGIN
   --    distinct id, in id order: the locking subquery is never flattened, so no plan can scan the
   --    tenant's whole account range and filter it against the ids (which the planner chose for
   --    "account_id = ANY (ids)" on a table without statistics: every account and its dead versions
-  --    read per batch).
+  --    read per batch). Ids sort byte-wise, as the primary key orders them since migration 0012 (so
+  --    the probes walk the index in order and the sort needs no strcoll); step 2 sorts the same way.
   acc_ids := w_srcid || w_dstid;
   SELECT array_agg(a.account_id), array_agg(a.currency), array_agg(a.flags), array_agg(a.credit_limit),
          array_agg(a.debits_pending), array_agg(a.debits_posted), array_agg(a.credits_pending),
          array_agg(a.credits_posted), array_agg(a.entry_seq), array_agg(a.last_entry_at), array_agg(a.ctid)
   INTO a_id, a_cur, a_flags, a_lim, a_dp, a_dpo, a_cp, a_cpo, a_seq, a_last, a_tid
-  FROM (SELECT DISTINCT u.id FROM unnest(acc_ids) AS u(id) ORDER BY u.id) ids
+  FROM (SELECT DISTINCT u.id COLLATE "C" AS id FROM unnest(acc_ids) AS u(id) ORDER BY 1) ids
   CROSS JOIN LATERAL (
     SELECT la.account_id, la.currency, la.flags, la.credit_limit, la.debits_pending, la.debits_posted,
            la.credits_pending, la.credits_posted, la.entry_seq, la.last_entry_at, la.ctid

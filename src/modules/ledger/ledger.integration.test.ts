@@ -79,6 +79,32 @@ describeEachDb('ledger', (target) => {
         code: 'LEDGER_ACCOUNT_NOT_FOUND',
       })
     })
+
+    it('keeps ids in byte order (COLLATE "C"): listing, history and a batch over mixed-case and non-ASCII ids', async () => {
+      const t = freshTenant()
+      const ids = ['b', 'Zeta', 'é-wallet', 'alpha', 'A_1', 'z']
+      for (const id of ids) await ledger.createAccount(t, { id, currency: USD, normalSide: 'debit' })
+      const byteOrder = [...ids].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)))
+      expect((await ledger.listAccounts(t)).items.map((a) => a.id)).toEqual(byteOrder)
+      // One batch touching every account: locked in that order, each entry seq gapless per account.
+      const res = await ledger.execute(
+        t,
+        ids.map((id, i) => ({
+          op: 'create' as const,
+          legs: [{ source: id, destination: ids[(i + 1) % ids.length]!, amount: 5n, currency: USD }],
+        })),
+      )
+      expect(res.every((r) => r.ok)).toBe(true)
+      for (const id of ids) expect((await ledger.getAccount(t, id)).entrySeq).toBe(2n)
+      expect((await ledger.verify(t)).ok).toBe(true)
+      const { rows } = await sql<{ table_name: string; column_name: string; collation_name: string | null }>`
+        SELECT table_name, column_name, collation_name FROM information_schema.columns
+        WHERE table_name IN ('ledger_accounts', 'ledger_transactions', 'ledger_entries')
+          AND column_name IN ('tenant_id', 'account_id', 'transaction_id')`.execute(h.db)
+      expect(rows).toHaveLength(7)
+      for (const r of rows)
+        expect([r.table_name, r.column_name, r.collation_name]).toEqual([r.table_name, r.column_name, 'C'])
+    })
   })
 
   describe('transfers and limits', () => {
