@@ -220,6 +220,36 @@ describeEachDb('ledger', (target) => {
       ok(r3)
       expect((await ledger.verify(t)).ok).toBe(true)
     })
+
+    it('keeps running balances exact near 2^62 and with the largest credit limit (bigint fast path bound)', async () => {
+      const t = freshTenant()
+      const accounts = [
+        { id: 'a', normalSide: 'debit' as const },
+        {
+          id: 'b',
+          normalSide: 'credit' as const,
+          debitsMustNotExceedCredits: true,
+          creditLimit: 2n ** 63n - 1n,
+        },
+        { id: 'c', normalSide: 'credit' as const },
+      ]
+      for (const a of accounts) await ledger.createAccount(t, { ...a, currency: USD })
+      const legs = (source: string, destination: string, amount: bigint) => ({
+        op: 'create' as const,
+        legs: [{ source, destination, amount, currency: USD }],
+      })
+      expect((await ledger.execute(t, [legs('a', 'b', 5n)]))[0]!.ok).toBe(true)
+      // b's limit alone passes 2^62: its no-overdraft check (credits + limit) would overflow bigint.
+      const r1 = await ledger.execute(t, [legs('b', 'c', 12n), legs('b', 'c', 2n ** 61n)])
+      expect(r1.every((r) => r.ok)).toBe(true)
+      // c passes 2^62 within one batch.
+      const r2 = await ledger.execute(t, [legs('a', 'c', 2n ** 62n - 10n), legs('a', 'c', 20n)])
+      expect(r2.every((r) => r.ok)).toBe(true)
+      expect((await ledger.getAccount(t, 'c')).balances.posted).toBe(2n ** 61n + 2n ** 62n + 22n)
+      expect((await ledger.getAccount(t, 'b')).balances.posted).toBe(-(2n ** 61n) - 7n)
+      expect((await ledger.getAccount(t, 'c')).entrySeq).toBe(4n)
+      expect((await ledger.verify(t)).ok).toBe(true)
+    })
   })
 
   describe('two-phase', () => {

@@ -116,10 +116,24 @@ const idsCollateC: Migration = {
   },
 }
 
+/**
+ * A running sum that stays bigint: sum(bigint) returns numeric, so the batch's running balances
+ * (four per entry) were numeric, converted back per entry and per account. int8pl raises on
+ * overflow; ledger_apply only uses this aggregate when the batch cannot overflow (see there).
+ */
+const runningSum: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE AGGREGATE ledger_running_sum(bigint) (SFUNC = int8pl, STYPE = bigint, INITCOND = '0')`,
+    ])
+  },
+}
+
 export const ledgerMigrations: NamedMigrations = {
   '0010_ledger_core': ledgerCore,
   '0011_ledger_hash_only_with_key': hashOnlyWithKey,
   '0012_ledger_ids_collate_c': idsCollateC,
+  '0013_ledger_running_sum': runningSum,
 }
 
 /** Applied (CREATE OR REPLACE) on every migrate, after the tables exist. */
