@@ -6,27 +6,30 @@ import { allMigrations, allRoutines } from '../src/migrations.js'
 import { createLedger, type LedgerCommand } from '../src/modules/ledger/index.js'
 import { systemClock } from '../src/shared/clock.js'
 import { systemIds } from '../src/shared/ids.js'
+import { arg, ensureDatabase, load, log, str } from './args.js'
 
 /**
- * npm run bench -- ledger [--seconds N] [--accounts N]
- * Against the PostgreSQL in DATABASE_URL. Scenarios: batches of 100 and 1,000 (uniform over 10,000
+ * npm run bench -- ledger [--seconds N] [--accounts N] [--postgres URL] [--workers-1000 N] [--only batched]
+ * Against the PostgreSQL in --postgres, else DATABASE_URL (created if missing). Until session 15
+ * the flag was ignored and every run went to the shared `test` database, which grows with every
+ * run and every suite (844 MB then, ledger entries alone 3× shared_buffers). Scenarios: batches of 100 and 1,000 (uniform over 10,000
  * accounts), single transfers from 16 concurrent clients (through the in-process batcher), the same
  * over 10 hot accounts, and every transfer touching 1 hot account. `verify` after each run.
  */
-const arg = (args: string[], name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : fallback
-}
-
-const log = (s: string) => process.stdout.write(`${s}\n`)
 
 export async function main(args: string[]): Promise<void> {
   const seconds = arg(args, 'seconds', 10)
   const nAccounts = arg(args, 'accounts', 10_000)
+  // How many 1,000-item batches are in flight at once (overlap of one batch's client work, round
+  // trip and commit with another's database work), and whether to skip the single-path runs.
+  const workers1000 = arg(args, 'workers-1000', 1)
+  const batchedOnly = str(args, 'only') === 'batched'
   const url =
+    str(args, 'postgres') ??
     process.env.DATABASE_URL ??
     process.env.MONETA_TEST_DATABASE_URL ??
     'postgres://postgres@127.0.0.1:5432/test'
+  await ensureDatabase(url)
   const h = await connect({ databaseUrl: url, poolSize: 20 })
   await migrateToLatest(h.db, allMigrations, allRoutines)
   const fsync = (
@@ -36,7 +39,7 @@ export async function main(args: string[]): Promise<void> {
     )
   ).rows[0]!
   log(
-    `ledger bench: ${url.replace(/\/\/[^@]*@/, '//')} fsync=${fsync.fsync} synchronous_commit=${fsync.synchronous_commit}, ${seconds}s per run`,
+    `ledger bench: ${url.replace(/\/\/[^@]*@/, '//')} fsync=${fsync.fsync} synchronous_commit=${fsync.synchronous_commit}, ${seconds}s per run, load ${load()}`,
   )
   const ledger = createLedger({
     db: h.db,
@@ -138,14 +141,22 @@ export async function main(args: string[]): Promise<void> {
 
   log('batched:')
   const b100 = await batched(100, 4)
-  // Large batches over shared accounts serialise on row locks; one in flight is the fastest way.
-  const b1000 = await batched(1000, 1)
-  log('single path (16 concurrent clients, in-process batcher):')
-  const uniform = await single('uniform over 10,000', 16, () => transfer(...pair(() => rand(nAccounts))))
-  const hot10 = await single('10 hot accounts', 16, () => transfer(...pair(() => rand(10))))
-  const hot1 = await single('1 hot account', 16, () =>
-    Math.random() < 0.5 ? transfer(0, 1 + rand(nAccounts - 1)) : transfer(1 + rand(nAccounts - 1), 0),
-  )
+  // Large batches over shared accounts serialise on row locks (session 1: two in flight were slower
+  // than one); --workers-1000 measures that again.
+  const b1000 = await batched(1000, workers1000)
+  const none = { tps: 0, p99: 0, p50: 0 }
+  if (!batchedOnly) log('single path (16 concurrent clients, in-process batcher):')
+  const uniform = batchedOnly
+    ? none
+    : await single('uniform over 10,000', 16, () => transfer(...pair(() => rand(nAccounts))))
+  const hot10 = batchedOnly
+    ? none
+    : await single('10 hot accounts', 16, () => transfer(...pair(() => rand(10))))
+  const hot1 = batchedOnly
+    ? none
+    : await single('1 hot account', 16, () =>
+        Math.random() < 0.5 ? transfer(0, 1 + rand(nAccounts - 1)) : transfer(1 + rand(nAccounts - 1), 0),
+      )
 
   await ledger.close()
   await h.close()
@@ -154,6 +165,7 @@ export async function main(args: string[]): Promise<void> {
     batched_tps: Math.round(Math.max(b100, b1000)),
     batch100_tps: Math.round(b100),
     batch1000_tps: Math.round(b1000),
+    workers_1000: workers1000,
     single_tps: Math.round(uniform.tps),
     single_p99_ms: Number(uniform.p99.toFixed(2)),
     hot10_tps: Math.round(hot10.tps),

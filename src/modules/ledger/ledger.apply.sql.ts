@@ -36,7 +36,7 @@ DECLARE
   e_acc integer[]; e_txn text[]; e_leg integer[]; e_kind text[]; e_side text[]; e_cur text[];
   e_pd bigint[]; e_pod bigint[]; e_seq bigint[]; e_at timestamptz[];
   e_dp bigint[]; e_dpo bigint[]; e_cp bigint[]; e_cpo bigint[];
-  e_accid text[]; acc_ids text[]; f_ids text[] := '{}';
+  e_accid text[]; acc_ids text[]; f_ids text[] := '{}'; a_max bigint; amt_abs numeric;
   has_other boolean; n_create integer; any_key boolean; fast_ok boolean := false;
   ne integer := 0; mark integer;
   i integer; l integer; e integer; s integer; d integer; x integer;
@@ -146,7 +146,8 @@ BEGIN
            t.ctid AS tid
     FROM unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
     JOIN (SELECT lt.transaction_id, lt.status, lt.timeout_at, lt.posted_amounts, lt.metadata, lt.ctid
-          FROM (SELECT DISTINCT y.id FROM unnest(p_ops, p_ids) AS y(op, id) WHERE y.op <> 'create' ORDER BY y.id) ids
+          FROM (SELECT DISTINCT y.id COLLATE "C" AS id FROM unnest(p_ops, p_ids) AS y(op, id)
+                WHERE y.op <> 'create' ORDER BY 1) ids
           CROSS JOIN LATERAL (
             SELECT l.transaction_id, l.status, l.timeout_at, l.posted_amounts, l.metadata, l.ctid
             FROM ledger_transactions l
@@ -193,13 +194,15 @@ BEGIN
   --    distinct id, in id order: the locking subquery is never flattened, so no plan can scan the
   --    tenant's whole account range and filter it against the ids (which the planner chose for
   --    "account_id = ANY (ids)" on a table without statistics: every account and its dead versions
-  --    read per batch).
+  --    read per batch). Ids sort byte-wise, as the primary key orders them since migration 0012 (so
+  --    the probes walk the index in order and the sort needs no strcoll); step 2 sorts the same way.
   acc_ids := w_srcid || w_dstid;
   SELECT array_agg(a.account_id), array_agg(a.currency), array_agg(a.flags), array_agg(a.credit_limit),
          array_agg(a.debits_pending), array_agg(a.debits_posted), array_agg(a.credits_pending),
-         array_agg(a.credits_posted), array_agg(a.entry_seq), array_agg(a.last_entry_at), array_agg(a.ctid)
-  INTO a_id, a_cur, a_flags, a_lim, a_dp, a_dpo, a_cp, a_cpo, a_seq, a_last, a_tid
-  FROM (SELECT DISTINCT u.id FROM unnest(acc_ids) AS u(id) ORDER BY u.id) ids
+         array_agg(a.credits_posted), array_agg(a.entry_seq), array_agg(a.last_entry_at), array_agg(a.ctid),
+         max(greatest(a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted, a.credit_limit))
+  INTO a_id, a_cur, a_flags, a_lim, a_dp, a_dpo, a_cp, a_cpo, a_seq, a_last, a_tid, a_max
+  FROM (SELECT DISTINCT u.id COLLATE "C" AS id FROM unnest(acc_ids) AS u(id) ORDER BY 1) ids
   CROSS JOIN LATERAL (
     SELECT la.account_id, la.currency, la.flags, la.credit_limit, la.debits_pending, la.debits_posted,
            la.credits_pending, la.credits_posted, la.entry_seq, la.last_entry_at, la.ctid
@@ -219,7 +222,15 @@ BEGIN
   --     entries and each account's final balances straight from the window (no arrays in between),
   --     and the loop is skipped. If a check fails, nothing is written and the loop decides. (An
   --     all-or-nothing batch with a conflicting key is aborted below, so it must not write here.)
-  IF NOT has_other AND NOT (p_atomic AND EXISTS (SELECT 1 FROM unnest(r_code) AS c WHERE c IS NOT NULL)) THEN
+  --     Running balances are bigint (ledger_running_sum, migration 0013), not numeric: no balance,
+  --     limit or sum of two of them can pass 2^63 - 1 while every balance and limit plus everything
+  --     the batch moves stays below 2^62. Batches near that bound take the loop, which checks
+  --     overflow per item.
+  IF NOT has_other THEN
+    SELECT sum(abs(u.a::numeric)) INTO amt_abs FROM unnest(p_leg_amount) AS u(a);
+  END IF;
+  IF NOT has_other AND coalesce(a_max, 0) + coalesce(amt_abs, 0) < 4611686018427387904
+     AND NOT (p_atomic AND EXISTS (SELECT 1 FROM unnest(r_code) AS c WHERE c IS NOT NULL)) THEN
     WITH lg AS (
       SELECT u.k, u.i, u.s, u.d, u.a, u.c, row_number() OVER (PARTITION BY u.i ORDER BY u.k) AS leg
       FROM unnest(p_leg_item, p_leg_src, p_leg_dst, p_leg_amount, p_leg_currency) WITH ORDINALITY AS u(i, s, d, a, c, k)
@@ -238,10 +249,10 @@ BEGIN
     ), run AS (
       SELECT mv.k, mv.i, mv.leg, mv.id, mv.pend, mv.side, mv.a, mv.c, mv.accid,
              acc.cur AS acur, acc.fl, acc.lim, acc.tid,
-             acc.dp::numeric + sum(CASE WHEN mv.side = 'D' AND mv.pend THEN mv.a ELSE 0 END) OVER w AS dp,
-             acc.dpo::numeric + sum(CASE WHEN mv.side = 'D' AND NOT mv.pend THEN mv.a ELSE 0 END) OVER w AS dpo,
-             acc.cp::numeric + sum(CASE WHEN mv.side = 'C' AND mv.pend THEN mv.a ELSE 0 END) OVER w AS cp,
-             acc.cpo::numeric + sum(CASE WHEN mv.side = 'C' AND NOT mv.pend THEN mv.a ELSE 0 END) OVER w AS cpo,
+             acc.dp + ledger_running_sum(CASE WHEN mv.side = 'D' AND mv.pend THEN mv.a ELSE 0 END) OVER w AS dp,
+             acc.dpo + ledger_running_sum(CASE WHEN mv.side = 'D' AND NOT mv.pend THEN mv.a ELSE 0 END) OVER w AS dpo,
+             acc.cp + ledger_running_sum(CASE WHEN mv.side = 'C' AND mv.pend THEN mv.a ELSE 0 END) OVER w AS cp,
+             acc.cpo + ledger_running_sum(CASE WHEN mv.side = 'C' AND NOT mv.pend THEN mv.a ELSE 0 END) OVER w AS cpo,
              acc.seq + row_number() OVER w AS seq,
              greatest(p_now, acc.last) AS at,
              lead(mv.i) OVER w IS DISTINCT FROM mv.i AS item_last,
@@ -250,7 +261,7 @@ BEGIN
       -- Partitioned by the account's position in the lock order (integers sort faster than ids).
       WINDOW w AS (PARTITION BY acc.idx ORDER BY mv.k, mv.side DESC)
     ), chk AS (
-      SELECT coalesce(bool_and(r.acur IS NOT NULL AND r.acur = r.c AND greatest(r.dp, r.dpo, r.cp, r.cpo) <= max_amt
+      SELECT coalesce(bool_and(r.acur IS NOT NULL AND r.acur = r.c
                AND (NOT r.item_last OR (
                  (r.fl & 1 = 0 OR r.dp + r.dpo <= r.cpo + r.lim) AND (r.fl & 2 = 0 OR r.cp + r.cpo <= r.dpo + r.lim)))),
                true) AS ok,
@@ -260,8 +271,7 @@ BEGIN
       -- Each account's new state is its last entry's balances-after. The rows are locked by this
       -- transaction since step 3, so their ctids cannot change: a TID scan instead of an index descent.
       UPDATE ledger_accounts la
-      SET debits_pending = least(r.dp, max_amt)::bigint, debits_posted = least(r.dpo, max_amt)::bigint,
-          credits_pending = least(r.cp, max_amt)::bigint, credits_posted = least(r.cpo, max_amt)::bigint,
+      SET debits_pending = r.dp, debits_posted = r.dpo, credits_pending = r.cp, credits_posted = r.cpo,
           entry_seq = r.seq, last_entry_at = r.at
       FROM run r, chk
       WHERE chk.ok AND r.acc_last AND la.ctid = r.tid
@@ -271,8 +281,7 @@ BEGIN
         analytics_seq)
       SELECT p_tenant, r.accid, r.seq, r.id, r.leg, CASE WHEN r.pend THEN 'hold' ELSE 'posted' END, r.side, r.c,
              CASE WHEN r.pend THEN r.a ELSE 0 END, CASE WHEN r.pend THEN 0 ELSE r.a END,
-             least(r.dp, max_amt)::bigint, least(r.dpo, max_amt)::bigint, least(r.cp, max_amt)::bigint,
-             least(r.cpo, max_amt)::bigint, r.at, nextval('analytics_seq_gen')
+             r.dp, r.dpo, r.cp, r.cpo, r.at, nextval('analytics_seq_gen')
       FROM run r, chk
       WHERE chk.ok
     )

@@ -79,6 +79,32 @@ describeEachDb('ledger', (target) => {
         code: 'LEDGER_ACCOUNT_NOT_FOUND',
       })
     })
+
+    it('keeps ids in byte order (COLLATE "C"): listing, history and a batch over mixed-case and non-ASCII ids', async () => {
+      const t = freshTenant()
+      const ids = ['b', 'Zeta', 'é-wallet', 'alpha', 'A_1', 'z']
+      for (const id of ids) await ledger.createAccount(t, { id, currency: USD, normalSide: 'debit' })
+      const byteOrder = [...ids].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)))
+      expect((await ledger.listAccounts(t)).items.map((a) => a.id)).toEqual(byteOrder)
+      // One batch touching every account: locked in that order, each entry seq gapless per account.
+      const res = await ledger.execute(
+        t,
+        ids.map((id, i) => ({
+          op: 'create' as const,
+          legs: [{ source: id, destination: ids[(i + 1) % ids.length]!, amount: 5n, currency: USD }],
+        })),
+      )
+      expect(res.every((r) => r.ok)).toBe(true)
+      for (const id of ids) expect((await ledger.getAccount(t, id)).entrySeq).toBe(2n)
+      expect((await ledger.verify(t)).ok).toBe(true)
+      const { rows } = await sql<{ table_name: string; column_name: string; collation_name: string | null }>`
+        SELECT table_name, column_name, collation_name FROM information_schema.columns
+        WHERE table_name IN ('ledger_accounts', 'ledger_transactions', 'ledger_entries')
+          AND column_name IN ('tenant_id', 'account_id', 'transaction_id')`.execute(h.db)
+      expect(rows).toHaveLength(7)
+      for (const r of rows)
+        expect([r.table_name, r.column_name, r.collation_name]).toEqual([r.table_name, r.column_name, 'C'])
+    })
   })
 
   describe('transfers and limits', () => {
@@ -192,6 +218,36 @@ describeEachDb('ledger', (target) => {
       ok(r1)
       expect(code(r2)).toBe('LEDGER_BALANCE_OVERFLOW')
       ok(r3)
+      expect((await ledger.verify(t)).ok).toBe(true)
+    })
+
+    it('keeps running balances exact near 2^62 and with the largest credit limit (bigint fast path bound)', async () => {
+      const t = freshTenant()
+      const accounts = [
+        { id: 'a', normalSide: 'debit' as const },
+        {
+          id: 'b',
+          normalSide: 'credit' as const,
+          debitsMustNotExceedCredits: true,
+          creditLimit: 2n ** 63n - 1n,
+        },
+        { id: 'c', normalSide: 'credit' as const },
+      ]
+      for (const a of accounts) await ledger.createAccount(t, { ...a, currency: USD })
+      const legs = (source: string, destination: string, amount: bigint) => ({
+        op: 'create' as const,
+        legs: [{ source, destination, amount, currency: USD }],
+      })
+      expect((await ledger.execute(t, [legs('a', 'b', 5n)]))[0]!.ok).toBe(true)
+      // b's limit alone passes 2^62: its no-overdraft check (credits + limit) would overflow bigint.
+      const r1 = await ledger.execute(t, [legs('b', 'c', 12n), legs('b', 'c', 2n ** 61n)])
+      expect(r1.every((r) => r.ok)).toBe(true)
+      // c passes 2^62 within one batch.
+      const r2 = await ledger.execute(t, [legs('a', 'c', 2n ** 62n - 10n), legs('a', 'c', 20n)])
+      expect(r2.every((r) => r.ok)).toBe(true)
+      expect((await ledger.getAccount(t, 'c')).balances.posted).toBe(2n ** 61n + 2n ** 62n + 22n)
+      expect((await ledger.getAccount(t, 'b')).balances.posted).toBe(-(2n ** 61n) - 7n)
+      expect((await ledger.getAccount(t, 'c')).entrySeq).toBe(4n)
       expect((await ledger.verify(t)).ok).toBe(true)
     })
   })

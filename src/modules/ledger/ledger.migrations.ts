@@ -94,9 +94,46 @@ const hashOnlyWithKey: Migration = {
   },
 }
 
+/**
+ * The ledger's id columns compare byte-wise (COLLATE "C"). Under the database's `C.UTF-8` every
+ * B-tree descent, sort and range check on an id went through strcoll; "C" is memcmp and lets sorts
+ * use abbreviated keys. Same order on our servers: glibc's C.UTF-8 orders by code point, which is
+ * UTF-8 byte order (a server whose default collation is a language's would now order ids byte-wise:
+ * ids are ASCII, and every reader orders them through these columns). Backend CPU per
+ * 1,000-transfer batch -16 to -27 % (docs/benchmarks/ledger.md, session 15). The three tables change
+ * together, so every join among them compares under one collation; comparisons with parameters and
+ * other tables' default-collation text take the columns' "C". Only the indexes are rebuilt (the
+ * type stays text), under an ACCESS EXCLUSIVE lock for the length of the rebuild.
+ */
+const idsCollateC: Migration = {
+  async up(db: Kysely<unknown>) {
+    const c = (col: string) => `ALTER COLUMN ${col} TYPE text COLLATE "C"`
+    await runStatements(db, [
+      `ALTER TABLE ledger_accounts ${c('tenant_id')}, ${c('account_id')}`,
+      `ALTER TABLE ledger_transactions ${c('tenant_id')}, ${c('transaction_id')}`,
+      `ALTER TABLE ledger_entries ${c('tenant_id')}, ${c('account_id')}, ${c('transaction_id')}`,
+    ])
+  },
+}
+
+/**
+ * A running sum that stays bigint: sum(bigint) returns numeric, so the batch's running balances
+ * (four per entry) were numeric, converted back per entry and per account. int8pl raises on
+ * overflow; ledger_apply only uses this aggregate when the batch cannot overflow (see there).
+ */
+const runningSum: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE AGGREGATE ledger_running_sum(bigint) (SFUNC = int8pl, STYPE = bigint, INITCOND = '0')`,
+    ])
+  },
+}
+
 export const ledgerMigrations: NamedMigrations = {
   '0010_ledger_core': ledgerCore,
   '0011_ledger_hash_only_with_key': hashOnlyWithKey,
+  '0012_ledger_ids_collate_c': idsCollateC,
+  '0013_ledger_running_sum': runningSum,
 }
 
 /** Applied (CREATE OR REPLACE) on every migrate, after the tables exist. */
