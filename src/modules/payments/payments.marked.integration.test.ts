@@ -10,6 +10,7 @@ import { harnessDyingDuring, paymentsHarness } from '../../../test/support/payme
 import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { isAppError } from '../../shared/errors.js'
+import { PAYMENT_EVENTS } from './payments.events.js'
 
 describeEachDb('captures and refunds marked together', (target) => {
   let h: DbHandle
@@ -137,6 +138,54 @@ describeEachDb('captures and refunds marked together', (target) => {
     expect(
       t.sandbox.events.filter((e) => e.type === 'refund.succeeded' && e.paymentRef === p.gatewayRef),
     ).toHaveLength(1)
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+
+  it('a batch stores awkward metadata, its transitions and key answers exactly as given (rows travel as one JSON parameter)', async () => {
+    const t = paymentsHarness(h, fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const tenant = freshTenant()
+    // What an array literal or a JSON text must escape: quotes, backslashes, braces, commas, NULL, unicode.
+    const awkward: Record<string, string>[] = [
+      { quote: 'say "hi"', slash: 'C:\\path\\', braces: '{a,b}', nul: 'NULL' },
+      { empty: '', unicode: 'café ☕ 𝄞', json: '{"a":[1,2]}', newline: 'line\nnext' },
+    ]
+    const input = (i: number) => ({
+      amount: 1_000n + BigInt(i),
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+      metadata: awkward[i % 2]!,
+    })
+    const made = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        t.payments.commands.create(tenant, input(i), { idempotencyKey: `m${i}` }),
+      ),
+    )
+    for (const [i, p] of made.entries()) {
+      expect(p).toMatchObject({
+        status: 'succeeded',
+        amountCaptured: 1_000n + BigInt(i),
+        metadata: awkward[i % 2],
+      })
+      expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
+        metadata: awkward[i % 2],
+        gateway: 'sandbox',
+      })
+      // The replay answers the stored response: the same payment, metadata included.
+      const again = await t.payments.commands.create(tenant, input(i), { idempotencyKey: `m${i}` })
+      expect(again).toEqual(p)
+    }
+    const transitions = await sql<{ topic: string; amount: string | null }>`SELECT topic,
+        details->>'amountCaptured' AS amount FROM payment_transitions
+      WHERE tenant_id = ${tenant} AND payment_id = ${made[3]!.id} ORDER BY at, topic`.execute(h.db)
+    const succeeded = transitions.rows.find((r) => r.topic === PAYMENT_EVENTS.captured)
+    expect(succeeded?.amount).toBe('1003')
+    const facts = await sql<{
+      kind: string
+      amount: string
+    }>`SELECT kind, amount::text FROM payment_ledger_facts
+      WHERE tenant_id = ${tenant} AND payment_id = ${made[3]!.id} ORDER BY kind`.execute(h.db)
+    expect(facts.rows.find((f) => f.kind === 'capture')?.amount).toBe('1003')
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
     await t.close()
   })
