@@ -13,14 +13,16 @@ import { newId } from '../src/shared/ids.js'
 import { ensureDatabase } from './args.js'
 import { RawClient, rawRequest } from './webhooks-client.js'
 import { EffectTracker } from './webhooks-effects.js'
+import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './webhooks-order.js'
 
 /**
- * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--client raw|http] [--linger MS] [--apply 0|1]
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--client raw|http] [--linger MS] [--apply 0|1] [--order retries|shuffle] [--retry-window MS]
  * Real PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/moneta_bench, created if
  * missing). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
  * MONETA_START_WORKERS=false) and `moneta worker` as child processes, then sends each payment's signed
- * `payment.captured` webhook `copies` times, shuffled, over keep-alive HTTP from `concurrency`
+ * `payment.captured` webhook `copies` times (the copies as retries within `--retry-window` ms of the
+ * original, or with `--order shuffle` all shuffled; bench/webhooks-order.ts), over keep-alive HTTP from `concurrency`
  * clients (closed loop: each sends its next delivery once answered), or with `--rate N` at N
  * deliveries per second on a fixed schedule whatever the answers (open loop, as a gateway sends them;
  * latency counted from the scheduled send time, up to `--concurrency` sockets, default 256 then).
@@ -245,6 +247,11 @@ export async function main(args: string[]): Promise<void> {
   // The API's receipt batch linger (MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS); default: the config's.
   const linger = arg(args, 'linger', -1)
   const concurrency = arg(args, 'concurrency', rate > 0 ? 256 : 64)
+  // `--order retries` (default, session 15): first copies at a steady pace, the others within
+  // `--retry-window` ms; `--order shuffle`: everything shuffled, as sessions 1–14 (bench/webhooks-order.ts).
+  const order = (args.includes('--order') ? args[args.indexOf('--order') + 1] : 'retries') as DeliveryOrder
+  if (order !== 'retries' && order !== 'shuffle') throw new Error('--order retries|shuffle')
+  const retryWindowMs = arg(args, 'retry-window', 1000)
   const port = arg(args, 'port', 4700 + Math.floor(Math.random() * 200))
   const url =
     process.env.DATABASE_URL ??
@@ -299,7 +306,8 @@ export async function main(args: string[]): Promise<void> {
       if (payments.length % 2000 === 0) log(`  ${payments.length} payments authorised`)
     },
   )
-  if (applyEffects) log(`${distinct} payments authorised in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  if (applyEffects)
+    log(`${distinct} payments authorised in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   const before = await postedTransactions(services, tenant)
 
   // 2. As deployed on a multi-core host: an API process that receives and stores, and a worker
@@ -349,7 +357,7 @@ export async function main(args: string[]): Promise<void> {
       if (r.status !== 200) throw new Error(`warm-up: HTTP ${r.status} ${r.body}`)
     })
 
-    // 3. Each capture event `copies` times, shuffled.
+    // 3. Each capture event `copies` times, in the chosen order.
     const events = payments.map((p) =>
       signed({
         id: newId('evt'),
@@ -362,11 +370,15 @@ export async function main(args: string[]): Promise<void> {
         occurredAt: new Date(),
       }),
     )
-    const deliveries = events.flatMap((e) => Array.from({ length: copies }, () => e))
-    for (let i = deliveries.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1))
-      ;[deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!]
-    }
+    const deliveries = orderDeliveries(events, copies, order, { rate, windowMs: retryWindowMs })
+    // Distinct events first sent in the busiest second of the schedule (open loop): the applier's peak load.
+    const firstCopyPeak = rate > 0 ? firstCopyPeakPerSecond(deliveries, rate) : null
+    log(
+      `order ${order}${order === 'retries' ? ` (copies within ${retryWindowMs} ms of the original)` : ''}` +
+        (firstCopyPeak !== null
+          ? `; distinct events first sent in the busiest second: ${firstCopyPeak}`
+          : ''),
+    )
     const latencies: number[] = []
     let fresh = 0
     // Requests answered outside 2xx, or not answered at all (connection errors).
@@ -476,6 +488,8 @@ export async function main(args: string[]): Promise<void> {
         mode: rate > 0 ? 'open' : 'closed',
         // Offered: the schedule's rate (open loop) or null (closed loop: clients wait for answers).
         offered_eps: rate > 0 ? rate : null,
+        order,
+        first_copy_peak_eps: firstCopyPeak,
         concurrency,
         api_only: apiOnly,
         apply: applyEffects,

@@ -228,6 +228,15 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
 
   // ---- processing ----
 
+  // A row's event, decoded once per round whatever asks for it (tenant lookup, settling, applying,
+  // the one-by-one retry of a set), keyed by the stored object the peek read (claimRows keeps it).
+  const decoded = new WeakMap<ClaimedRow['event'], GatewayEvent>()
+  const eventOf = (row: ClaimedRow): GatewayEvent => {
+    let e = decoded.get(row.event)
+    if (!e) decoded.set(row.event, (e = fromStoredEvent(row.event)))
+    return e
+  }
+
   const resolveTenant = async (
     row: ClaimedRow,
     event: GatewayEvent,
@@ -278,7 +287,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     const out = new Map<string, Resolved>()
     await Promise.all(
       rows.map(async (row) => {
-        const event = fromStoredEvent(row.event)
+        const event = eventOf(row)
         if (event.type === 'ignored') return
         if (isMethodUpdate(row)) {
           // A method we never saved (a one-off payment's card, another integration's): nothing to
@@ -304,7 +313,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     row: ClaimedRow,
     resolved: Resolved | undefined,
   ): ProcessedMark | undefined => {
-    const event = fromStoredEvent(row.event)
+    const event = eventOf(row)
     // Vendor events we do not map change nothing; they are kept for the operator.
     if (event.type === 'ignored' || !resolved) {
       const hint = row.tenantId === UNROUTED_TENANT ? undefined : row.tenantId
@@ -375,7 +384,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     const items = work.map((w) => ({
       tenant: w.tenant,
       gateway: w.row.gateway,
-      event: fromStoredEvent(w.row.event),
+      event: eventOf(w.row),
     }))
     if (!oneByOne) {
       let results: Awaited<ReturnType<WebhookPaymentsPort['applyGatewayEvents']>>
@@ -403,15 +412,13 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     now: Date,
   ): Promise<{ done: ProcessedMark[]; failed: FailedMark[] }> =>
     eachUnderSavepoint(tx, work, now, async ({ row, tenant }) =>
-      deps.methods
-        ? deps.methods.applyMethodUpdate(tenant, row.gateway, fromStoredEvent(row.event), { tx })
-        : 'ignored',
+      deps.methods ? deps.methods.applyMethodUpdate(tenant, row.gateway, eventOf(row), { tx }) : 'ignored',
     )
 
   const afterMethodUpdates = async (marks: readonly ProcessedMark[]) => {
     for (const m of marks) {
       try {
-        await deps.methods?.afterMethodUpdate(m.appliedTenantId!, m.row.gateway, fromStoredEvent(m.row.event))
+        await deps.methods?.afterMethodUpdate(m.appliedTenantId!, m.row.gateway, eventOf(m.row))
       } catch (err) {
         logger?.warn(
           { err, eventId: m.row.eventId, gateway: m.row.gateway },

@@ -1,5 +1,5 @@
 /**
- * Receipt batches written at once (the API's group commit keeps several in flight): a gateway's
+ * The inbox's statements. Receipt batches written at once (the API's group commit keeps several in flight): a gateway's
  * retries of one event can sit in two of them, in any order. Both must commit, each key stored once.
  */
 import { sql } from 'kysely'
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../../test/support/db.js'
 import type { DbHandle } from '../../../shared/db/connect.js'
 import { newId } from '../../../shared/ids.js'
-import { insertRows, rowKey, type NewInboxRow } from './webhook-inbox.store.js'
+import { claimRows, insertRows, peekDue, rowKey, type NewInboxRow } from './webhook-inbox.store.js'
 
 describeEachDb('webhook inbox store: concurrent receipt batches', (target) => {
   let h: DbHandle
@@ -48,4 +48,26 @@ describeEachDb('webhook inbox store: concurrent receipt batches', (target) => {
       }
     }
   }, 120_000)
+
+  it("a round's claim re-reads a row's attempts but reuses the event its peek read", async () => {
+    // The event never changes once stored, so the claim does not fetch it again (a detoast, a jsonb
+    // output and a JSON parse per row and round); the attempts may have moved since the peek.
+    const tenant = freshTenant()
+    const id = newId('evt')
+    try {
+      await insertRows(h.db, [row(tenant, id)])
+      const now = new Date('2026-05-01T10:00:01Z')
+      const [peeked] = await peekDue(h.db, now, 1, { gateway: 'sandbox', eventId: id })
+      expect(peeked?.attempts).toBe(0)
+      await sql`
+        UPDATE payment_webhook_inbox SET attempts = 2, event = event || '{"vendorType":"changed"}'::jsonb
+        WHERE tenant_id = ${tenant} AND event_id = ${id}`.execute(h.db)
+      const claimed = await h.db.transaction().execute((tx) => claimRows(tx, [peeked!], now))
+      expect(claimed).toHaveLength(1)
+      expect(claimed[0]!.attempts).toBe(2)
+      expect(claimed[0]!.event.vendorType).toBe('test.event')
+    } finally {
+      await sql`DELETE FROM payment_webhook_inbox WHERE tenant_id = ${tenant}`.execute(h.db)
+    }
+  })
 })

@@ -149,19 +149,26 @@ export async function peekDue(db: Db, now: Date, limit: number, only?: ListFilte
 
 /**
  * Locks those of `rows` that are still pending and due, skipping rows another worker holds.
- * Call inside the round's transaction; returns the rows as locked (attempts re-read).
+ * Call inside the round's transaction; returns the rows as locked (attempts re-read). The stored
+ * event is not read again: a row's event never changes once stored, so the peek's copy is reused —
+ * reading it twice cost PostgreSQL a detoast and a jsonb output, and the worker a JSON parse, per row
+ * and round (issue #18, session 15).
  */
 export async function claimRows(tx: Db, rows: readonly ClaimedRow[], now: Date): Promise<ClaimedRow[]> {
   if (rows.length === 0) return []
-  const r = await sql<ClaimRow>`
-    SELECT i.tenant_id, i.gateway, i.event_id, i.event, i.attempts FROM payment_webhook_inbox i
+  const peeked = new Map(rows.map((w) => [rowKey(w.tenantId, w.gateway, w.eventId), w]))
+  const r = await sql<{ tenant_id: string; gateway: string; event_id: string; attempts: number }>`
+    SELECT i.tenant_id, i.gateway, i.event_id, i.attempts FROM payment_webhook_inbox i
     JOIN unnest(${rows.map((w) => w.tenantId)}::text[], ${rows.map((w) => w.gateway)}::text[],
                 ${rows.map((w) => w.eventId)}::text[]) AS x(t, g, e)
       ON i.tenant_id = x.t AND i.gateway = x.g AND i.event_id = x.e
     WHERE i.status = 'pending' AND i.next_attempt_at <= ${now.toISOString()}::timestamptz
     ORDER BY i.next_attempt_at
     FOR UPDATE OF i SKIP LOCKED`.execute(tx)
-  return r.rows.map(toClaimed)
+  return r.rows.map((row) => ({
+    ...peeked.get(rowKey(row.tenant_id, row.gateway, row.event_id))!,
+    attempts: row.attempts,
+  }))
 }
 
 interface ClaimRow {
