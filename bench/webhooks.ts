@@ -203,12 +203,27 @@ function post(agent: http.Agent, port: number, d: Delivery): Promise<{ status: n
   })
 }
 
-/** Pids of the PostgreSQL backends connected to the bench's database (all the processes' pools). */
-const backendPids = async (s: AppServices): Promise<number[]> =>
+/** The database URL a process connects with, naming it (pg_stat_activity.application_name). */
+const named = (url: string, name: string): string => {
+  const u = new URL(url)
+  u.searchParams.set('application_name', name)
+  return u.toString()
+}
+/** Whose backend: the API process's pool, the worker's, or the bench's own (payments set-up, effect poller). */
+const BACKEND_OWNERS = { moneta_bench_api: 'api', moneta_bench_worker: 'worker' } as const
+type BackendOwner = 'api' | 'worker' | 'bench'
+
+/** The PostgreSQL backends connected to the bench's database (all the processes' pools), by owner. */
+const backendPids = async (s: AppServices): Promise<{ pid: number; owner: BackendOwner }[]> =>
   (
-    await sql<{ pid: number }>`
-      SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(s.db.db)
-  ).rows.map((r) => Number(r.pid))
+    await sql<{ pid: number; app: string }>`
+      SELECT pid, application_name AS app FROM pg_stat_activity WHERE datname = current_database()`.execute(
+      s.db.db,
+    )
+  ).rows.map((r) => ({
+    pid: Number(r.pid),
+    owner: BACKEND_OWNERS[r.app as keyof typeof BACKEND_OWNERS] ?? 'bench',
+  }))
 
 /** Transactions committed in the bench's database so far (pg_stat_database, all sessions). */
 const commits = async (s: AppServices): Promise<number> => {
@@ -316,6 +331,7 @@ export async function main(args: string[]): Promise<void> {
     'start',
     {
       ...env,
+      DATABASE_URL: named(url, 'moneta_bench_api'),
       PORT: String(port),
       HOST: '127.0.0.1',
       MONETA_GATEWAY_WEBHOOK_WORKERS: '0',
@@ -329,7 +345,7 @@ export async function main(args: string[]): Promise<void> {
   const worker = applyEffects
     ? await startMoneta(
         'worker',
-        { ...env, MONETA_GATEWAY_WEBHOOK_WORKERS: '2' },
+        { ...env, DATABASE_URL: named(url, 'moneta_bench_worker'), MONETA_GATEWAY_WEBHOOK_WORKERS: '2' },
         'worker running',
         arg(args, 'worker-nice', 10),
       )
@@ -393,7 +409,7 @@ export async function main(args: string[]): Promise<void> {
     const metrics0 = await scrape(port, env.MONETA_API_KEY)
     const commits0 = await commits(services)
     const pgPids = await backendPids(services)
-    const pgCpu0 = pgPids.map(cpuSeconds)
+    const pgCpu0 = pgPids.map((b) => cpuSeconds(b.pid))
     const ownDelay = monitorEventLoopDelay({ resolution: 10 })
     ownDelay.enable()
     t0 = performance.now()
@@ -418,15 +434,20 @@ export async function main(args: string[]): Promise<void> {
     // Every process's transactions in this database (receipt INSERTs, NOTIFYs, the worker's rounds,
     // the effect poller's reads) per delivery: how well the receipts shared commits.
     const commitsPerDelivery = round2(((await commits(services)) - commits0) / deliveries.length)
-    // PostgreSQL's CPU for this database: the backends that lived through the whole run.
-    const pgCpuUs = Math.round(
-      (pgPids.reduce((sum, pid, i) => {
-        const d = cpuSeconds(pid) - pgCpu0[i]!
-        return Number.isNaN(d) ? sum : sum + d
-      }, 0) *
-        1e6) /
-        deliveries.length,
-    )
+    // PostgreSQL's CPU for this database: the backends that lived through the whole run, in all
+    // and by whose pool they serve (session 15: the API's receipts and whatever else that process
+    // runs, the worker's rounds and consumers, the bench's own effect poller).
+    const pgCpuOf = (owner?: BackendOwner) =>
+      Math.round(
+        (pgPids.reduce((sum, b, i) => {
+          const d = cpuSeconds(b.pid) - pgCpu0[i]!
+          return Number.isNaN(d) || (owner && b.owner !== owner) ? sum : sum + d
+        }, 0) *
+          1e6) /
+          deliveries.length,
+      )
+    const pgCpuUs = pgCpuOf()
+    const pgCpuByOwner = { api: pgCpuOf('api'), worker: pgCpuOf('worker'), bench: pgCpuOf('bench') }
     const serverP50 = serverQuantile(metrics0, metrics1, 0.5)
     const serverP99 = serverQuantile(metrics0, metrics1, 0.99)
     // prom-client's event-loop delay histogram restarts at each scrape: this one covers the run.
@@ -453,7 +474,8 @@ export async function main(args: string[]): Promise<void> {
     // CPU per delivery is what the machine's load does not change: it bounds events/s per core.
     log(
       `CPU per delivery: API process ${serverCpuUs} µs, worker process ${workerCpuUs} µs (applying, meanwhile), ` +
-        `load generator (${clientKind}) ${clientCpuUs} µs, PostgreSQL backends ${pgCpuUs} µs; ` +
+        `load generator (${clientKind}) ${clientCpuUs} µs, PostgreSQL backends ${pgCpuUs} µs ` +
+        `(serving the API ${pgCpuByOwner.api}, the worker ${pgCpuByOwner.worker}, the bench ${pgCpuByOwner.bench}); ` +
         `load average ${load} on ${cpus().length} cores`,
     )
 
@@ -510,6 +532,9 @@ export async function main(args: string[]): Promise<void> {
         client: clientKind,
         client_cpu_us: clientCpuUs,
         pg_cpu_us: pgCpuUs,
+        pg_cpu_api_us: pgCpuByOwner.api,
+        pg_cpu_worker_us: pgCpuByOwner.worker,
+        pg_cpu_bench_us: pgCpuByOwner.bench,
         server_p50_ms: serverP50,
         server_p99_ms: serverP99,
         server_lag_p99_ms: serverLagP99,
