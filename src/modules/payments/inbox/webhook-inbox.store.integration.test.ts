@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../../test/support/db.js'
 import type { DbHandle } from '../../../shared/db/connect.js'
 import { newId } from '../../../shared/ids.js'
-import { claimRows, insertRows, peekDue, rowKey, type NewInboxRow } from './webhook-inbox.store.js'
+import { claimRows, insertRows, listRows, peekDue, rowKey, type NewInboxRow } from './webhook-inbox.store.js'
 
 describeEachDb('webhook inbox store: concurrent receipt batches', (target) => {
   let h: DbHandle
@@ -49,7 +49,7 @@ describeEachDb('webhook inbox store: concurrent receipt batches', (target) => {
     }
   }, 120_000)
 
-  it("a round's claim re-reads a row's attempts but reuses the event its peek read", async () => {
+  it("a round's claim marks the row as expected, re-reads its attempts and reuses the event its peek read", async () => {
     // The event never changes once stored, so the claim does not fetch it again (a detoast, a jsonb
     // output and a JSON parse per row and round); the attempts may have moved since the peek.
     const tenant = freshTenant()
@@ -62,10 +62,21 @@ describeEachDb('webhook inbox store: concurrent receipt batches', (target) => {
       await sql`
         UPDATE payment_webhook_inbox SET attempts = 2, event = event || '{"vendorType":"changed"}'::jsonb
         WHERE tenant_id = ${tenant} AND event_id = ${id}`.execute(h.db)
-      const claimed = await h.db.transaction().execute((tx) => claimRows(tx, [peeked!], now))
+      const claimed = await h.db
+        .transaction()
+        .execute((tx) => claimRows(tx, [{ row: peeked!, outcome: 'ignored', appliedTenantId: tenant }], now))
       expect(claimed).toHaveLength(1)
       expect(claimed[0]!.attempts).toBe(2)
       expect(claimed[0]!.event.vendorType).toBe('test.event')
+      // The claim marked the row with the outcome its round expects, in the round's transaction.
+      const [stored] = await listRows(h.db, { eventId: id, gateway: 'sandbox' })
+      expect(stored).toMatchObject({
+        status: 'processed',
+        outcome: 'ignored',
+        appliedTenantId: tenant,
+        attempts: 3,
+      })
+      expect(stored!.processedAt?.toISOString()).toBe(now.toISOString())
     } finally {
       await sql`DELETE FROM payment_webhook_inbox WHERE tenant_id = ${tenant}`.execute(h.db)
     }
