@@ -489,6 +489,23 @@ export async function main(args: string[]): Promise<void> {
     t0 = performance.now()
     const unapplied = applyEffects ? await effects.drain(900_000) : fresh
     const applied = effects.figures()
+    // CPU per delivery from the first delivery to the drain's end: the figures above stop at the last
+    // answer, so they hold more or less of the effects' work (and of the consumers of the events the
+    // effects emit) depending on how far the applier lagged — runs that drain differently compare
+    // only on these (session 15).
+    const perDelivery = (cpu: number) => Math.round((cpu * 1e6) / deliveries.length)
+    const drainedCpu = {
+      server: perDelivery(cpuSeconds(server.pid) - serverCpu0),
+      worker: perDelivery(cpuSeconds(worker?.pid) - workerCpu0),
+      pg: pgCpuOf(),
+      pgApi: pgCpuOf('api'),
+      pgWorker: pgCpuOf('worker'),
+    }
+    if (applyEffects)
+      log(
+        `CPU per delivery through the drain: API process ${drainedCpu.server} µs, worker ${drainedCpu.worker} µs, ` +
+          `PostgreSQL backends ${drainedCpu.pg} µs (serving the API ${drainedCpu.pgApi}, the worker ${drainedCpu.pgWorker})`,
+      )
     // Not applied (`--apply 0`): no effect latency to report (null in the JSON line).
     const effectP50 = applyEffects ? round2(quantile(applied.latencies, 0.5)) : null
     const effectP99 = applyEffects ? round2(quantile(applied.latencies, 0.99)) : null
@@ -535,6 +552,11 @@ export async function main(args: string[]): Promise<void> {
         pg_cpu_api_us: pgCpuByOwner.api,
         pg_cpu_worker_us: pgCpuByOwner.worker,
         pg_cpu_bench_us: pgCpuByOwner.bench,
+        drained_server_cpu_us: applyEffects ? drainedCpu.server : null,
+        drained_worker_cpu_us: applyEffects ? drainedCpu.worker : null,
+        drained_pg_cpu_us: applyEffects ? drainedCpu.pg : null,
+        drained_pg_cpu_api_us: applyEffects ? drainedCpu.pgApi : null,
+        drained_pg_cpu_worker_us: applyEffects ? drainedCpu.pgWorker : null,
         server_p50_ms: serverP50,
         server_p99_ms: serverP99,
         server_lag_p99_ms: serverLagP99,
