@@ -49,6 +49,34 @@ describeEachDb('webhook inbox store: concurrent receipt batches', (target) => {
     }
   }, 120_000)
 
+  it.skipIf(target.name === 'pglite')(
+    "a redelivery is answered while a worker's round holds its row updated, without waiting for that round",
+    async () => {
+      // A round writes its rows' marks and holds them until its commit; ON CONFLICT alone waits for
+      // such a transaction, and the receipt batch with the gateway's retry waited out the whole round.
+      const tenant = freshTenant()
+      const id = newId('evt')
+      const round = await h.pool!.connect()
+      try {
+        await insertRows(h.db, [row(tenant, id)])
+        await round.query('BEGIN')
+        await round.query(
+          `UPDATE payment_webhook_inbox SET status = 'processed', attempts = attempts + 1
+           WHERE tenant_id = $1 AND event_id = $2`,
+          [tenant, id],
+        )
+        const again = insertRows(h.db, [row(tenant, id)]).then((fresh) => fresh.size)
+        const waited = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 3000))
+        expect(await Promise.race([again, waited])).toBe(0)
+        await round.query('COMMIT')
+      } finally {
+        await round.query('ROLLBACK').catch(() => undefined)
+        round.release()
+        await sql`DELETE FROM payment_webhook_inbox WHERE tenant_id = ${tenant}`.execute(h.db)
+      }
+    },
+  )
+
   it("a round's claim marks the row as expected, re-reads its attempts and reuses the event its peek read", async () => {
     // The event never changes once stored, so the claim does not fetch it again (a detoast, a jsonb
     // output and a JSON parse per row and round); the attempts may have moved since the peek.

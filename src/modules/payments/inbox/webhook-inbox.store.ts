@@ -96,6 +96,12 @@ const keyOf = (r: NewInboxRow) => rowKey(r.tenantId, r.gateway, r.event.id)
  * answered some deliveries 503 under a burst.
  */
 export async function insertRows(db: Db, given: readonly NewInboxRow[]): Promise<Set<string>> {
+  // A redelivery of an event already stored is filtered by a plain read (NOT EXISTS) before the
+  // insert: ON CONFLICT alone waits for any transaction that has the existing row updated and not yet
+  // committed — a worker's round, which writes its rows' marks and holds them to its commit — so a
+  // whole receipt batch would wait out a round for one gateway retry (issue #18, session 15). The
+  // read sees the committed row and the key is skipped; ON CONFLICT still settles two receipt
+  // batches racing on a new key.
   if (given.length === 0) return new Set()
   const rows = given
     .map((r) => ({ r, key: keyOf(r) }))
@@ -126,6 +132,7 @@ export async function insertRows(db: Db, given: readonly NewInboxRow[]): Promise
     SELECT x.t, x.g, x.e, x.ty, x.vt, x.pr, x.pi, x.ev, decode(x.rb, 'base64'), x.h, x.at, x.at
     FROM json_to_recordset(${batch}::json)
          AS x(t text, g text, e text, ty text, vt text, pr text, pi text, ev jsonb, rb text, h jsonb, at timestamptz)
+    WHERE NOT EXISTS (SELECT 1 FROM payment_webhook_inbox i WHERE i.tenant_id = x.t AND i.gateway = x.g AND i.event_id = x.e)
     ON CONFLICT DO NOTHING
     RETURNING tenant_id, gateway, event_id`.execute(db)
   return new Set(r.rows.map((row) => rowKey(row.tenant_id, row.gateway, row.event_id)))
