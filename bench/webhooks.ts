@@ -21,8 +21,8 @@ import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './w
  * missing). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
  * MONETA_START_WORKERS=false) and `moneta worker` as child processes, then sends each payment's signed
- * `payment.captured` webhook `copies` times (the copies as retries within `--retry-window` ms of the
- * original, or with `--order shuffle` all shuffled; bench/webhooks-order.ts), over keep-alive HTTP from `concurrency`
+ * `payment.captured` webhook `copies` times (all shuffled, or with `--order retries` the copies as
+ * retries within `--retry-window` ms of the original; bench/webhooks-order.ts), over keep-alive HTTP from `concurrency`
  * clients (closed loop: each sends its next delivery once answered), or with `--rate N` at N
  * deliveries per second on a fixed schedule whatever the answers (open loop, as a gateway sends them;
  * latency counted from the scheduled send time, up to `--concurrency` sockets, default 256 then).
@@ -262,9 +262,9 @@ export async function main(args: string[]): Promise<void> {
   // The API's receipt batch linger (MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS); default: the config's.
   const linger = arg(args, 'linger', -1)
   const concurrency = arg(args, 'concurrency', rate > 0 ? 256 : 64)
-  // `--order retries` (default, session 15): first copies at a steady pace, the others within
-  // `--retry-window` ms; `--order shuffle`: everything shuffled, as sessions 1–14 (bench/webhooks-order.ts).
-  const order = (args.includes('--order') ? args[args.indexOf('--order') + 1] : 'retries') as DeliveryOrder
+  // `--order shuffle` (default): every delivery shuffled, as in sessions 1–14; `--order retries`
+  // (session 15): first copies at a steady pace, the others within `--retry-window` ms (bench/webhooks-order.ts).
+  const order = (args.includes('--order') ? args[args.indexOf('--order') + 1] : 'shuffle') as DeliveryOrder
   if (order !== 'retries' && order !== 'shuffle') throw new Error('--order retries|shuffle')
   const retryWindowMs = arg(args, 'retry-window', 1000)
   const port = arg(args, 'port', 4700 + Math.floor(Math.random() * 200))
