@@ -13,14 +13,16 @@ import { newId } from '../src/shared/ids.js'
 import { ensureDatabase } from './args.js'
 import { RawClient, rawRequest } from './webhooks-client.js'
 import { EffectTracker } from './webhooks-effects.js'
+import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './webhooks-order.js'
 
 /**
- * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--client raw|http] [--linger MS] [--apply 0|1]
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--client raw|http] [--linger MS] [--apply 0|1] [--order retries|shuffle] [--retry-window MS]
  * Real PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/moneta_bench, created if
  * missing). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
  * MONETA_START_WORKERS=false) and `moneta worker` as child processes, then sends each payment's signed
- * `payment.captured` webhook `copies` times, shuffled, over keep-alive HTTP from `concurrency`
+ * `payment.captured` webhook `copies` times (all shuffled, or with `--order retries` the copies as
+ * retries within `--retry-window` ms of the original; bench/webhooks-order.ts), over keep-alive HTTP from `concurrency`
  * clients (closed loop: each sends its next delivery once answered), or with `--rate N` at N
  * deliveries per second on a fixed schedule whatever the answers (open loop, as a gateway sends them;
  * latency counted from the scheduled send time, up to `--concurrency` sockets, default 256 then).
@@ -201,12 +203,27 @@ function post(agent: http.Agent, port: number, d: Delivery): Promise<{ status: n
   })
 }
 
-/** Pids of the PostgreSQL backends connected to the bench's database (all the processes' pools). */
-const backendPids = async (s: AppServices): Promise<number[]> =>
+/** The database URL a process connects with, naming it (pg_stat_activity.application_name). */
+const named = (url: string, name: string): string => {
+  const u = new URL(url)
+  u.searchParams.set('application_name', name)
+  return u.toString()
+}
+/** Whose backend: the API process's pool, the worker's, or the bench's own (payments set-up, effect poller). */
+const BACKEND_OWNERS = { moneta_bench_api: 'api', moneta_bench_worker: 'worker' } as const
+type BackendOwner = 'api' | 'worker' | 'bench'
+
+/** The PostgreSQL backends connected to the bench's database (all the processes' pools), by owner. */
+const backendPids = async (s: AppServices): Promise<{ pid: number; owner: BackendOwner }[]> =>
   (
-    await sql<{ pid: number }>`
-      SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(s.db.db)
-  ).rows.map((r) => Number(r.pid))
+    await sql<{ pid: number; app: string }>`
+      SELECT pid, application_name AS app FROM pg_stat_activity WHERE datname = current_database()`.execute(
+      s.db.db,
+    )
+  ).rows.map((r) => ({
+    pid: Number(r.pid),
+    owner: BACKEND_OWNERS[r.app as keyof typeof BACKEND_OWNERS] ?? 'bench',
+  }))
 
 /** Transactions committed in the bench's database so far (pg_stat_database, all sessions). */
 const commits = async (s: AppServices): Promise<number> => {
@@ -245,6 +262,11 @@ export async function main(args: string[]): Promise<void> {
   // The API's receipt batch linger (MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS); default: the config's.
   const linger = arg(args, 'linger', -1)
   const concurrency = arg(args, 'concurrency', rate > 0 ? 256 : 64)
+  // `--order shuffle` (default): every delivery shuffled, as in sessions 1–14; `--order retries`
+  // (session 15): first copies at a steady pace, the others within `--retry-window` ms (bench/webhooks-order.ts).
+  const order = (args.includes('--order') ? args[args.indexOf('--order') + 1] : 'shuffle') as DeliveryOrder
+  if (order !== 'retries' && order !== 'shuffle') throw new Error('--order retries|shuffle')
+  const retryWindowMs = arg(args, 'retry-window', 1000)
   const port = arg(args, 'port', 4700 + Math.floor(Math.random() * 200))
   const url =
     process.env.DATABASE_URL ??
@@ -299,7 +321,8 @@ export async function main(args: string[]): Promise<void> {
       if (payments.length % 2000 === 0) log(`  ${payments.length} payments authorised`)
     },
   )
-  if (applyEffects) log(`${distinct} payments authorised in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  if (applyEffects)
+    log(`${distinct} payments authorised in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   const before = await postedTransactions(services, tenant)
 
   // 2. As deployed on a multi-core host: an API process that receives and stores, and a worker
@@ -308,6 +331,7 @@ export async function main(args: string[]): Promise<void> {
     'start',
     {
       ...env,
+      DATABASE_URL: named(url, 'moneta_bench_api'),
       PORT: String(port),
       HOST: '127.0.0.1',
       MONETA_GATEWAY_WEBHOOK_WORKERS: '0',
@@ -321,7 +345,7 @@ export async function main(args: string[]): Promise<void> {
   const worker = applyEffects
     ? await startMoneta(
         'worker',
-        { ...env, MONETA_GATEWAY_WEBHOOK_WORKERS: '2' },
+        { ...env, DATABASE_URL: named(url, 'moneta_bench_worker'), MONETA_GATEWAY_WEBHOOK_WORKERS: '2' },
         'worker running',
         arg(args, 'worker-nice', 10),
       )
@@ -349,7 +373,7 @@ export async function main(args: string[]): Promise<void> {
       if (r.status !== 200) throw new Error(`warm-up: HTTP ${r.status} ${r.body}`)
     })
 
-    // 3. Each capture event `copies` times, shuffled.
+    // 3. Each capture event `copies` times, in the chosen order.
     const events = payments.map((p) =>
       signed({
         id: newId('evt'),
@@ -362,11 +386,15 @@ export async function main(args: string[]): Promise<void> {
         occurredAt: new Date(),
       }),
     )
-    const deliveries = events.flatMap((e) => Array.from({ length: copies }, () => e))
-    for (let i = deliveries.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1))
-      ;[deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!]
-    }
+    const deliveries = orderDeliveries(events, copies, order, { rate, windowMs: retryWindowMs })
+    // Distinct events first sent in the busiest second of the schedule (open loop): the applier's peak load.
+    const firstCopyPeak = rate > 0 ? firstCopyPeakPerSecond(deliveries, rate) : null
+    log(
+      `order ${order}${order === 'retries' ? ` (copies within ${retryWindowMs} ms of the original)` : ''}` +
+        (firstCopyPeak !== null
+          ? `; distinct events first sent in the busiest second: ${firstCopyPeak}`
+          : ''),
+    )
     const latencies: number[] = []
     let fresh = 0
     // Requests answered outside 2xx, or not answered at all (connection errors).
@@ -381,7 +409,7 @@ export async function main(args: string[]): Promise<void> {
     const metrics0 = await scrape(port, env.MONETA_API_KEY)
     const commits0 = await commits(services)
     const pgPids = await backendPids(services)
-    const pgCpu0 = pgPids.map(cpuSeconds)
+    const pgCpu0 = pgPids.map((b) => cpuSeconds(b.pid))
     const ownDelay = monitorEventLoopDelay({ resolution: 10 })
     ownDelay.enable()
     t0 = performance.now()
@@ -406,15 +434,20 @@ export async function main(args: string[]): Promise<void> {
     // Every process's transactions in this database (receipt INSERTs, NOTIFYs, the worker's rounds,
     // the effect poller's reads) per delivery: how well the receipts shared commits.
     const commitsPerDelivery = round2(((await commits(services)) - commits0) / deliveries.length)
-    // PostgreSQL's CPU for this database: the backends that lived through the whole run.
-    const pgCpuUs = Math.round(
-      (pgPids.reduce((sum, pid, i) => {
-        const d = cpuSeconds(pid) - pgCpu0[i]!
-        return Number.isNaN(d) ? sum : sum + d
-      }, 0) *
-        1e6) /
-        deliveries.length,
-    )
+    // PostgreSQL's CPU for this database: the backends that lived through the whole run, in all
+    // and by whose pool they serve (session 15: the API's receipts and whatever else that process
+    // runs, the worker's rounds and consumers, the bench's own effect poller).
+    const pgCpuOf = (owner?: BackendOwner) =>
+      Math.round(
+        (pgPids.reduce((sum, b, i) => {
+          const d = cpuSeconds(b.pid) - pgCpu0[i]!
+          return Number.isNaN(d) || (owner && b.owner !== owner) ? sum : sum + d
+        }, 0) *
+          1e6) /
+          deliveries.length,
+      )
+    const pgCpuUs = pgCpuOf()
+    const pgCpuByOwner = { api: pgCpuOf('api'), worker: pgCpuOf('worker'), bench: pgCpuOf('bench') }
     const serverP50 = serverQuantile(metrics0, metrics1, 0.5)
     const serverP99 = serverQuantile(metrics0, metrics1, 0.99)
     // prom-client's event-loop delay histogram restarts at each scrape: this one covers the run.
@@ -441,7 +474,8 @@ export async function main(args: string[]): Promise<void> {
     // CPU per delivery is what the machine's load does not change: it bounds events/s per core.
     log(
       `CPU per delivery: API process ${serverCpuUs} µs, worker process ${workerCpuUs} µs (applying, meanwhile), ` +
-        `load generator (${clientKind}) ${clientCpuUs} µs, PostgreSQL backends ${pgCpuUs} µs; ` +
+        `load generator (${clientKind}) ${clientCpuUs} µs, PostgreSQL backends ${pgCpuUs} µs ` +
+        `(serving the API ${pgCpuByOwner.api}, the worker ${pgCpuByOwner.worker}, the bench ${pgCpuByOwner.bench}); ` +
         `load average ${load} on ${cpus().length} cores`,
     )
 
@@ -455,6 +489,23 @@ export async function main(args: string[]): Promise<void> {
     t0 = performance.now()
     const unapplied = applyEffects ? await effects.drain(900_000) : fresh
     const applied = effects.figures()
+    // CPU per delivery from the first delivery to the drain's end: the figures above stop at the last
+    // answer, so they hold more or less of the effects' work (and of the consumers of the events the
+    // effects emit) depending on how far the applier lagged — runs that drain differently compare
+    // only on these (session 15).
+    const perDelivery = (cpu: number) => Math.round((cpu * 1e6) / deliveries.length)
+    const drainedCpu = {
+      server: perDelivery(cpuSeconds(server.pid) - serverCpu0),
+      worker: perDelivery(cpuSeconds(worker?.pid) - workerCpu0),
+      pg: pgCpuOf(),
+      pgApi: pgCpuOf('api'),
+      pgWorker: pgCpuOf('worker'),
+    }
+    if (applyEffects)
+      log(
+        `CPU per delivery through the drain: API process ${drainedCpu.server} µs, worker ${drainedCpu.worker} µs, ` +
+          `PostgreSQL backends ${drainedCpu.pg} µs (serving the API ${drainedCpu.pgApi}, the worker ${drainedCpu.pgWorker})`,
+      )
     // Not applied (`--apply 0`): no effect latency to report (null in the JSON line).
     const effectP50 = applyEffects ? round2(quantile(applied.latencies, 0.5)) : null
     const effectP99 = applyEffects ? round2(quantile(applied.latencies, 0.99)) : null
@@ -476,6 +527,8 @@ export async function main(args: string[]): Promise<void> {
         mode: rate > 0 ? 'open' : 'closed',
         // Offered: the schedule's rate (open loop) or null (closed loop: clients wait for answers).
         offered_eps: rate > 0 ? rate : null,
+        order,
+        first_copy_peak_eps: firstCopyPeak,
         concurrency,
         api_only: apiOnly,
         apply: applyEffects,
@@ -496,6 +549,14 @@ export async function main(args: string[]): Promise<void> {
         client: clientKind,
         client_cpu_us: clientCpuUs,
         pg_cpu_us: pgCpuUs,
+        pg_cpu_api_us: pgCpuByOwner.api,
+        pg_cpu_worker_us: pgCpuByOwner.worker,
+        pg_cpu_bench_us: pgCpuByOwner.bench,
+        drained_server_cpu_us: applyEffects ? drainedCpu.server : null,
+        drained_worker_cpu_us: applyEffects ? drainedCpu.worker : null,
+        drained_pg_cpu_us: applyEffects ? drainedCpu.pg : null,
+        drained_pg_cpu_api_us: applyEffects ? drainedCpu.pgApi : null,
+        drained_pg_cpu_worker_us: applyEffects ? drainedCpu.pgWorker : null,
         server_p50_ms: serverP50,
         server_p99_ms: serverP99,
         server_lag_p99_ms: serverLagP99,

@@ -32,11 +32,12 @@ import {
   countByStatus,
   insertRows,
   listRows,
+  correctOutcomes,
   markFailed,
-  markProcessed,
   reviveDead,
   rowKey,
   type ClaimedRow,
+  type ExpectedMark,
   type FailedMark,
   type ListFilter,
   type NewInboxRow,
@@ -46,6 +47,9 @@ import {
 type Tx = Transaction<Database>
 
 type Resolved = { tenant: string } | { error: unknown }
+
+/** A due row, before its round: settled without payments, applied for a tenant, or failed. */
+type RowPlan = { readonly settled: ProcessedMark } | { readonly tenant: string } | { readonly error: unknown }
 
 /** What the inbox needs from payments: the single writer of state transitions, and tenant lookups. */
 export interface WebhookPaymentsPort {
@@ -228,6 +232,15 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
 
   // ---- processing ----
 
+  // A row's event, decoded once per round whatever asks for it (tenant lookup, settling, applying,
+  // the one-by-one retry of a set), keyed by the stored object the peek read (claimRows keeps it).
+  const decoded = new WeakMap<ClaimedRow['event'], GatewayEvent>()
+  const eventOf = (row: ClaimedRow): GatewayEvent => {
+    let e = decoded.get(row.event)
+    if (!e) decoded.set(row.event, (e = fromStoredEvent(row.event)))
+    return e
+  }
+
   const resolveTenant = async (
     row: ClaimedRow,
     event: GatewayEvent,
@@ -278,7 +291,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     const out = new Map<string, Resolved>()
     await Promise.all(
       rows.map(async (row) => {
-        const event = fromStoredEvent(row.event)
+        const event = eventOf(row)
         if (event.type === 'ignored') return
         if (isMethodUpdate(row)) {
           // A method we never saved (a one-off payment's card, another integration's): nothing to
@@ -304,7 +317,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     row: ClaimedRow,
     resolved: Resolved | undefined,
   ): ProcessedMark | undefined => {
-    const event = fromStoredEvent(row.event)
+    const event = eventOf(row)
     // Vendor events we do not map change nothing; they are kept for the operator.
     if (event.type === 'ignored' || !resolved) {
       const hint = row.tenantId === UNROUTED_TENANT ? undefined : row.tenantId
@@ -375,7 +388,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     const items = work.map((w) => ({
       tenant: w.tenant,
       gateway: w.row.gateway,
-      event: fromStoredEvent(w.row.event),
+      event: eventOf(w.row),
     }))
     if (!oneByOne) {
       let results: Awaited<ReturnType<WebhookPaymentsPort['applyGatewayEvents']>>
@@ -403,15 +416,13 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     now: Date,
   ): Promise<{ done: ProcessedMark[]; failed: FailedMark[] }> =>
     eachUnderSavepoint(tx, work, now, async ({ row, tenant }) =>
-      deps.methods
-        ? deps.methods.applyMethodUpdate(tenant, row.gateway, fromStoredEvent(row.event), { tx })
-        : 'ignored',
+      deps.methods ? deps.methods.applyMethodUpdate(tenant, row.gateway, eventOf(row), { tx }) : 'ignored',
     )
 
   const afterMethodUpdates = async (marks: readonly ProcessedMark[]) => {
     for (const m of marks) {
       try {
-        await deps.methods?.afterMethodUpdate(m.appliedTenantId!, m.row.gateway, fromStoredEvent(m.row.event))
+        await deps.methods?.afterMethodUpdate(m.appliedTenantId!, m.row.gateway, eventOf(m.row))
       } catch (err) {
         logger?.warn(
           { err, eventId: m.row.eventId, gateway: m.row.gateway },
@@ -423,27 +434,59 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
 
   const NOTHING: RoundResult = { claimed: 0, processed: 0, retried: 0, dead: 0, isolated: 0 }
 
-  /** One round's transaction: claim `due`, apply (as a set, or `oneByOne`), mark the rows. */
+  /**
+   * What each due row needs, decided before the round's transaction from its event and tenant: settled
+   * here (ignored, no owner), applied for a tenant, or failed (its tenant cannot be told yet).
+   */
+  const planRows = (due: readonly ClaimedRow[], tenants: ReadonlyMap<string, Resolved>) => {
+    const plans = new Map<string, RowPlan>()
+    for (const row of due) {
+      const key = rowKey(row.tenantId, row.gateway, row.eventId)
+      try {
+        const settled = settleWithoutPayments(row, tenants.get(key))
+        const resolved = tenants.get(key) as { tenant: string } | undefined
+        plans.set(key, settled ? { settled } : { tenant: resolved!.tenant })
+      } catch (error) {
+        plans.set(key, { error })
+      }
+    }
+    return plans
+  }
+
+  /** The mark a row gets with its claim: what its plan expects if applying goes as usual. */
+  const expectedMark = (row: ClaimedRow, plan: RowPlan): ExpectedMark =>
+    'settled' in plan
+      ? { row, outcome: plan.settled.outcome, appliedTenantId: plan.settled.appliedTenantId }
+      : 'tenant' in plan
+        ? { row, outcome: 'applied', appliedTenantId: plan.tenant }
+        : { row, outcome: null, appliedTenantId: undefined }
+
+  /**
+   * One round's transaction: claim `due` and mark it as expected, apply (as a set, or `oneByOne`),
+   * then correct the few marks that turned out otherwise and reschedule the failures.
+   */
   const runRound = async (
     due: readonly ClaimedRow[],
-    tenants: ReadonlyMap<string, Resolved>,
+    plans: ReadonlyMap<string, RowPlan>,
     now: Date,
     oneByOne: boolean,
   ): Promise<{ round: RoundResult; methodUpdates: ProcessedMark[] }> =>
     db.db.transaction().execute(async (tx) => {
-      const rows = await claimRows(tx, due, now)
+      const expected = new Map(
+        due.map((row) => {
+          const key = rowKey(row.tenantId, row.gateway, row.eventId)
+          return [key, expectedMark(row, plans.get(key)!)]
+        }),
+      )
+      const rows = await claimRows(tx, [...expected.values()], now)
       const done: ProcessedMark[] = []
       const failed: FailedMark[] = []
       const work: { row: ClaimedRow; tenant: string }[] = []
       for (const row of rows) {
-        const resolved = tenants.get(rowKey(row.tenantId, row.gateway, row.eventId))
-        try {
-          const settled = settleWithoutPayments(row, resolved)
-          if (settled) done.push(settled)
-          else work.push({ row, tenant: (resolved as { tenant: string }).tenant })
-        } catch (err) {
-          failed.push(failure(row, err, now))
-        }
+        const plan = plans.get(rowKey(row.tenantId, row.gateway, row.eventId))!
+        if ('settled' in plan) done.push({ ...plan.settled, row })
+        else if ('tenant' in plan) work.push({ row, tenant: plan.tenant })
+        else failed.push(failure(row, plan.error, now))
       }
       const payments = work.filter((w) => !isMethodUpdate(w.row))
       // A row that failed before is applied on its own, under a savepoint: if it is the kind that
@@ -467,7 +510,14 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
       )
       done.push(...methods.done)
       failed.push(...methods.failed)
-      await markProcessed(tx, done, now)
+      // The claim marked every row as expected; only those settled otherwise are written again.
+      await correctOutcomes(
+        tx,
+        done.filter((d) => {
+          const e = expected.get(rowKey(d.row.tenantId, d.row.gateway, d.row.eventId))!
+          return e.outcome !== d.outcome || e.appliedTenantId !== d.appliedTenantId
+        }),
+      )
       for (const f of failed) {
         await markFailed(tx, f)
         const log = {
@@ -498,10 +548,10 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
     // through another handle inside it would wait for it forever.
     const due = await peekDue(db.db, now, opts.limit ?? claimBatch, opts.only)
     if (due.length === 0) return NOTHING
-    const tenants = await resolveAll(due)
+    const plans = planRows(due, await resolveAll(due))
     let r: Awaited<ReturnType<typeof runRound>>
     try {
-      r = await runRound(due, tenants, now, false)
+      r = await runRound(due, plans, now, false)
     } catch (err) {
       if (!(err instanceof RoundAsSetFailed)) throw err
       // Rolled back whole: nothing of the set was written and its rows are pending again.
@@ -510,7 +560,7 @@ export function createWebhookInbox(deps: WebhookInboxDeps): WebhookInbox {
           { err: err.cause, rows: err.rows },
           'webhook round failed as a set; applying its rows one by one',
         )
-      r = await runRound(due, tenants, now, true)
+      r = await runRound(due, plans, now, true)
     }
     await afterMethodUpdates(r.methodUpdates)
     return r.round

@@ -1,5 +1,5 @@
 /**
- * Receipt batches written at once (the API's group commit keeps several in flight): a gateway's
+ * The inbox's statements. Receipt batches written at once (the API's group commit keeps several in flight): a gateway's
  * retries of one event can sit in two of them, in any order. Both must commit, each key stored once.
  */
 import { sql } from 'kysely'
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../../test/support/db.js'
 import type { DbHandle } from '../../../shared/db/connect.js'
 import { newId } from '../../../shared/ids.js'
-import { insertRows, rowKey, type NewInboxRow } from './webhook-inbox.store.js'
+import { claimRows, insertRows, listRows, peekDue, rowKey, type NewInboxRow } from './webhook-inbox.store.js'
 
 describeEachDb('webhook inbox store: concurrent receipt batches', (target) => {
   let h: DbHandle
@@ -48,4 +48,65 @@ describeEachDb('webhook inbox store: concurrent receipt batches', (target) => {
       }
     }
   }, 120_000)
+
+  it.skipIf(target.name === 'pglite')(
+    "a redelivery is answered while a worker's round holds its row updated, without waiting for that round",
+    async () => {
+      // A round writes its rows' marks and holds them until its commit; ON CONFLICT alone waits for
+      // such a transaction, and the receipt batch with the gateway's retry waited out the whole round.
+      const tenant = freshTenant()
+      const id = newId('evt')
+      const round = await h.pool!.connect()
+      try {
+        await insertRows(h.db, [row(tenant, id)])
+        await round.query('BEGIN')
+        await round.query(
+          `UPDATE payment_webhook_inbox SET status = 'processed', attempts = attempts + 1
+           WHERE tenant_id = $1 AND event_id = $2`,
+          [tenant, id],
+        )
+        const again = insertRows(h.db, [row(tenant, id)]).then((fresh) => fresh.size)
+        const waited = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 3000))
+        expect(await Promise.race([again, waited])).toBe(0)
+        await round.query('COMMIT')
+      } finally {
+        await round.query('ROLLBACK').catch(() => undefined)
+        round.release()
+        await sql`DELETE FROM payment_webhook_inbox WHERE tenant_id = ${tenant}`.execute(h.db)
+      }
+    },
+  )
+
+  it("a round's claim marks the row as expected, re-reads its attempts and reuses the event its peek read", async () => {
+    // The event never changes once stored, so the claim does not fetch it again (a detoast, a jsonb
+    // output and a JSON parse per row and round); the attempts may have moved since the peek.
+    const tenant = freshTenant()
+    const id = newId('evt')
+    try {
+      await insertRows(h.db, [row(tenant, id)])
+      const now = new Date('2026-05-01T10:00:01Z')
+      const [peeked] = await peekDue(h.db, now, 1, { gateway: 'sandbox', eventId: id })
+      expect(peeked?.attempts).toBe(0)
+      await sql`
+        UPDATE payment_webhook_inbox SET attempts = 2, event = event || '{"vendorType":"changed"}'::jsonb
+        WHERE tenant_id = ${tenant} AND event_id = ${id}`.execute(h.db)
+      const claimed = await h.db
+        .transaction()
+        .execute((tx) => claimRows(tx, [{ row: peeked!, outcome: 'ignored', appliedTenantId: tenant }], now))
+      expect(claimed).toHaveLength(1)
+      expect(claimed[0]!.attempts).toBe(2)
+      expect(claimed[0]!.event.vendorType).toBe('test.event')
+      // The claim marked the row with the outcome its round expects, in the round's transaction.
+      const [stored] = await listRows(h.db, { eventId: id, gateway: 'sandbox' })
+      expect(stored).toMatchObject({
+        status: 'processed',
+        outcome: 'ignored',
+        appliedTenantId: tenant,
+        attempts: 3,
+      })
+      expect(stored!.processedAt?.toISOString()).toBe(now.toISOString())
+    } finally {
+      await sql`DELETE FROM payment_webhook_inbox WHERE tenant_id = ${tenant}`.execute(h.db)
+    }
+  })
 })

@@ -96,6 +96,12 @@ const keyOf = (r: NewInboxRow) => rowKey(r.tenantId, r.gateway, r.event.id)
  * answered some deliveries 503 under a burst.
  */
 export async function insertRows(db: Db, given: readonly NewInboxRow[]): Promise<Set<string>> {
+  // A redelivery of an event already stored is filtered by a plain read (NOT EXISTS) before the
+  // insert: ON CONFLICT alone waits for any transaction that has the existing row updated and not yet
+  // committed — a worker's round, which writes its rows' marks and holds them to its commit — so a
+  // whole receipt batch would wait out a round for one gateway retry (issue #18, session 15). The
+  // read sees the committed row and the key is skipped; ON CONFLICT still settles two receipt
+  // batches racing on a new key.
   if (given.length === 0) return new Set()
   const rows = given
     .map((r) => ({ r, key: keyOf(r) }))
@@ -126,6 +132,7 @@ export async function insertRows(db: Db, given: readonly NewInboxRow[]): Promise
     SELECT x.t, x.g, x.e, x.ty, x.vt, x.pr, x.pi, x.ev, decode(x.rb, 'base64'), x.h, x.at, x.at
     FROM json_to_recordset(${batch}::json)
          AS x(t text, g text, e text, ty text, vt text, pr text, pi text, ev jsonb, rb text, h jsonb, at timestamptz)
+    WHERE NOT EXISTS (SELECT 1 FROM payment_webhook_inbox i WHERE i.tenant_id = x.t AND i.gateway = x.g AND i.event_id = x.e)
     ON CONFLICT DO NOTHING
     RETURNING tenant_id, gateway, event_id`.execute(db)
   return new Set(r.rows.map((row) => rowKey(row.tenant_id, row.gateway, row.event_id)))
@@ -147,21 +154,49 @@ export async function peekDue(db: Db, now: Date, limit: number, only?: ListFilte
   return r.rows.map(toClaimed)
 }
 
+/** What a row will be marked with if its round applies it as expected (see claimRows). */
+export interface ExpectedMark {
+  readonly row: ClaimedRow
+  /** null: the row is expected to fail (its tenant could not be told); markFailed overwrites the mark. */
+  readonly outcome: InboxOutcome | null
+  readonly appliedTenantId: string | undefined
+}
+
 /**
- * Locks those of `rows` that are still pending and due, skipping rows another worker holds.
- * Call inside the round's transaction; returns the rows as locked (attempts re-read).
+ * Locks those of `expected` that are still pending and due, skipping rows another worker holds, and
+ * marks them processed with the outcome the round expects — in one statement, inside the round's
+ * transaction, so nothing of it is visible unless the round commits. The mark used to be written
+ * after the round's effects, while the round held its merchant's ledger accounts (locked from the
+ * ledger call to the commit, which every other round of that merchant waits for); now only rows
+ * whose outcome differs from the expected one are written there (`correctOutcomes`, usually none),
+ * and failures (`markFailed`). Returns the rows as locked, with the attempts they had before.
+ *
+ * The stored event is not read again: a row's event never changes once stored, so the peek's copy is
+ * reused — reading it twice cost PostgreSQL a detoast and a jsonb output, and the worker a JSON parse,
+ * per row and round (issue #18, session 15).
  */
-export async function claimRows(tx: Db, rows: readonly ClaimedRow[], now: Date): Promise<ClaimedRow[]> {
-  if (rows.length === 0) return []
-  const r = await sql<ClaimRow>`
-    SELECT i.tenant_id, i.gateway, i.event_id, i.event, i.attempts FROM payment_webhook_inbox i
-    JOIN unnest(${rows.map((w) => w.tenantId)}::text[], ${rows.map((w) => w.gateway)}::text[],
-                ${rows.map((w) => w.eventId)}::text[]) AS x(t, g, e)
-      ON i.tenant_id = x.t AND i.gateway = x.g AND i.event_id = x.e
-    WHERE i.status = 'pending' AND i.next_attempt_at <= ${now.toISOString()}::timestamptz
-    ORDER BY i.next_attempt_at
-    FOR UPDATE OF i SKIP LOCKED`.execute(tx)
-  return r.rows.map(toClaimed)
+export async function claimRows(tx: Db, expected: readonly ExpectedMark[], now: Date): Promise<ClaimedRow[]> {
+  if (expected.length === 0) return []
+  const peeked = new Map(expected.map((m) => [rowKey(m.row.tenantId, m.row.gateway, m.row.eventId), m.row]))
+  const at = now.toISOString()
+  const r = await sql<{ tenant_id: string; gateway: string; event_id: string; attempts: number }>`
+    UPDATE payment_webhook_inbox i
+    SET status = 'processed', outcome = c.o, applied_tenant_id = c.at, processed_at = ${at}::timestamptz,
+        attempts = i.attempts + 1, last_error = NULL
+    FROM (SELECT i.tenant_id, i.gateway, i.event_id, x.o, x.at FROM payment_webhook_inbox i
+          JOIN unnest(${expected.map((m) => m.row.tenantId)}::text[], ${expected.map((m) => m.row.gateway)}::text[],
+                      ${expected.map((m) => m.row.eventId)}::text[], ${expected.map((m) => m.outcome)}::text[],
+                      ${expected.map((m) => m.appliedTenantId ?? null)}::text[]) AS x(t, g, e, o, at)
+            ON i.tenant_id = x.t AND i.gateway = x.g AND i.event_id = x.e
+          WHERE i.status = 'pending' AND i.next_attempt_at <= ${at}::timestamptz
+          ORDER BY i.next_attempt_at
+          FOR UPDATE OF i SKIP LOCKED) c
+    WHERE i.tenant_id = c.tenant_id AND i.gateway = c.gateway AND i.event_id = c.event_id
+    RETURNING i.tenant_id, i.gateway, i.event_id, i.attempts - 1 AS attempts`.execute(tx)
+  return r.rows.map((row) => ({
+    ...peeked.get(rowKey(row.tenant_id, row.gateway, row.event_id))!,
+    attempts: row.attempts,
+  }))
 }
 
 interface ClaimRow {
@@ -180,23 +215,27 @@ const toClaimed = (row: ClaimRow): ClaimedRow => ({
   attempts: row.attempts,
 })
 
-export async function markProcessed(tx: Db, marks: readonly ProcessedMark[], at: Date): Promise<void> {
+/**
+ * Rows claimed with an expected outcome that the round settled otherwise (a duplicate, an event
+ * payments ignored): their outcome and tenant, in the round's transaction. Usually none.
+ */
+export async function correctOutcomes(tx: Db, marks: readonly ProcessedMark[]): Promise<void> {
   if (marks.length === 0) return
   await sql`
     UPDATE payment_webhook_inbox i
-    SET status = 'processed', outcome = x.o, applied_tenant_id = x.at, processed_at = ${at.toISOString()}::timestamptz,
-        attempts = i.attempts + 1, last_error = NULL
+    SET outcome = x.o, applied_tenant_id = x.at
     FROM unnest(${marks.map((m) => m.row.tenantId)}::text[], ${marks.map((m) => m.row.gateway)}::text[],
                 ${marks.map((m) => m.row.eventId)}::text[], ${marks.map((m) => m.outcome)}::text[],
                 ${marks.map((m) => m.appliedTenantId ?? null)}::text[]) AS x(t, g, e, o, at)
     WHERE i.tenant_id = x.t AND i.gateway = x.g AND i.event_id = x.e`.execute(tx)
 }
 
+/** A claimed row that failed: back to pending (or dead), as if the claim's mark had never been written. */
 export async function markFailed(tx: Db, m: FailedMark): Promise<void> {
   await sql`
     UPDATE payment_webhook_inbox
-    SET attempts = attempts + 1, last_error = ${m.error}, next_attempt_at = ${m.nextAttemptAt.toISOString()}::timestamptz,
-        status = ${m.dead ? 'dead' : 'pending'}
+    SET attempts = ${m.row.attempts + 1}, last_error = ${m.error}, next_attempt_at = ${m.nextAttemptAt.toISOString()}::timestamptz,
+        status = ${m.dead ? 'dead' : 'pending'}, outcome = NULL, applied_tenant_id = NULL, processed_at = NULL
     WHERE tenant_id = ${m.row.tenantId} AND gateway = ${m.row.gateway} AND event_id = ${m.row.eventId}`.execute(
     tx,
   )
