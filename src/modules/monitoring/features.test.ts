@@ -282,3 +282,13 @@ describe('session 15 features: monthly round payments, traced inflows', () => {
     expect(feature(b, 'b', 'flow_in_cross_border', T0 + 6 * DAY_MS)).toBe(false)
   })
 })
+
+describe('outsized inflows remembered for flow_in_prior_days', () => {
+  it("remembers an employer's weekly client wires though none is outsized against its usual inflow", () => {
+    const s = new FeatureStore()
+    for (let w = 0; w < 8; w++) s.apply(txn(T0 + w * 7 * DAY_MS, `K${w}`, 'e', 6_000_000n, 'wire'))
+    s.apply(txn(T0 + 8 * 7 * DAY_MS, 'K9', 'e', 7_000_000n, 'wire'))
+    // the ring keeps the last 8 remembered inflows: wires 1–7 before the ninth (wire 0 dropped out)
+    expect(feature(s, 'e', 'flow_in_prior_days', T0 + 57 * DAY_MS)).toBe(7)
+  })
+})

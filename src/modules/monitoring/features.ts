@@ -134,8 +134,9 @@ const PRIOR_MS = 60 * DAY_MS
 const PRIOR_SHARE = 0.3
 /**
  * Non-cash inflows remembered for `flow_in_prior_days`: the last BIG_MAX that were at least BIG_USUAL
- * times the account's usual inflow when they arrived (a shop's many small payments and its cash
- * takings would otherwise push a wholesaler's client wires out of a short ring).
+ * times the account's usual inflow when they arrived, or PRIOR_SHARE of the largest remembered (a
+ * shop's many small payments and its cash takings would otherwise push a wholesaler's client wires
+ * out of a short ring).
  */
 const BIG_MAX = 8
 const BIG_USUAL = 5
@@ -681,8 +682,13 @@ export class EntityState {
 
   /** A non-cash inflow from someone else: remembered when outsized for this account (before it is recorded). */
   noteInflow(at: number, amount: number): void {
-    const n = this.stat[0]!
-    if (n >= 5 && amount < BIG_USUAL * Math.exp(this.stat[1]!)) return
+    // outsized for the account, or comparable to one remembered (an employer whose inflows are all
+    // large client wires: none is outsized against its usual, each is like the last)
+    if (this.stat[0]! >= 5 && amount < BIG_USUAL * Math.exp(this.stat[1]!)) {
+      let max = 0
+      for (let k = 0; k < this.bN; k++) if (this.bAmt![k]! > max) max = this.bAmt![k]!
+      if (this.bN === 0 || amount < PRIOR_SHARE * max) return
+    }
     if (!this.bAt) {
       this.bAt = new Float64Array(BIG_MAX)
       this.bAmt = new Float64Array(BIG_MAX)
