@@ -209,4 +209,42 @@ describe('typology pack against look-alikes', () => {
     ])
     expect(gather).toContain('fan_in.many_senders.business')
   })
+
+  it('velocity: a busy day of friends, rent and favourite shops is not a spike; a burst to strangers is', () => {
+    const e = engine([party('busy', T0 - 900 * DAY_MS), party('burst', T0 - 900 * DAY_MS)])
+    const H = 3_600_000
+    const online = (at: number, src: string, dst: string, euros: number): MonTxn =>
+      txn(at, src, dst, euros, { device: `dev_${src}` })
+    const card = (at: number, src: string, dst: string, euros: number): MonTxn =>
+      txn(at, src, dst, euros, { kind: 'card', card: `card_${src}` })
+    // a month of the same friends, landlord and shops
+    const usual: MonTxn[] = []
+    for (let d = 0; d < 30; d += 3) {
+      usual.push(online(T0 + d * DAY_MS, 'busy', `friend${d % 4}`, 40))
+      usual.push(card(T0 + d * DAY_MS + H, 'busy', `shop${d % 5}`, 30))
+    }
+    usual.push(online(T0 + 29 * DAY_MS, 'busy', 'landlord', 900))
+    alerted(e, usual)
+    const day = T0 + 31 * DAY_MS
+    const busy = alerted(e, [
+      card(day, 'busy', 'shop0', 25),
+      card(day + H, 'busy', 'shop1', 25),
+      card(day + 2 * H, 'busy', 'shop2', 25),
+      online(day + 3 * H, 'busy', 'friend0', 40),
+      online(day + 4 * H, 'busy', 'friend1', 40),
+      online(day + 5 * H, 'busy', 'friend2', 40),
+      card(day + 6 * H, 'busy', 'newcafe', 12),
+      online(day + 7 * H, 'busy', 'friend3', 40),
+    ])
+    expect(busy).not.toContain('velocity.spike')
+    const burst = alerted(
+      e,
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0
+          ? online(day + i * 600_000, 'burst', `Z${i}`, 300)
+          : card(day + i * 600_000, 'burst', `Z${i}`, 300),
+      ),
+    )
+    expect(burst).toContain('velocity.spike')
+  })
 })

@@ -61,6 +61,11 @@ export interface TypologyParams {
   readonly highRiskOutShare: number
   readonly highRiskInMinAmount: number
   readonly velocityPayees: number
+  /**
+   * Of the 24 h's payees, how many must be new to the account (0 = no condition): a burst to
+   * strangers, not a busy day of friends, rent and favourite shops.
+   */
+  readonly velocityNewPayees: number
   readonly muleMaxAgeDays: number
   readonly muleSenders: number
   /** Received in 7 days beyond the single largest inflow (several senders' money, not one salary). */
@@ -91,6 +96,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
   highRiskOutShare: 1,
   highRiskInMinAmount: 250_000,
   velocityPayees: 6,
+  velocityNewPayees: 4,
   muleMaxAgeDays: 60,
   muleSenders: 3,
   muleMinSum: 50_000,
@@ -237,7 +243,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       subject: 'src',
       description: `${who} account making many online payments to many distinct payees within 24 hours.`,
       when: `txn.kind != "card" && src_party.segment == "${seg}" && device.out_count_24h >= ${d(s.velocityDevicePayments)}
-        && src.out_distinct_24h >= ${d(p.velocityPayees)}`,
+        && src.out_distinct_24h >= ${d(p.velocityPayees)}${p.velocityNewPayees > 0 ? ` && src.out_new_distinct_24h >= ${d(p.velocityNewPayees)}` : ''}`,
       outcome: 'review',
       score: 30,
       reason: 'Spike in outgoing payment velocity',
