@@ -246,3 +246,49 @@ describe('cycle detection', () => {
     expect(c.closesCycle(s.interner.get('a'), T0 + 40 * DAY_MS, 940_000)).toBe(0)
   })
 })
+
+describe('session 15 features: monthly round payments, traced inflows', () => {
+  it('does not count a round payment to a payee last paid 20–40 days before (a standing order) as round', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'a', 'landlord', 200_000n)) // a rent of 2,000: new payee, round
+    s.apply(txn(T0 + 30 * DAY_MS, 'a', 'landlord', 200_000n)) // a month later: monthly, not round
+    s.apply(txn(T0 + 31 * DAY_MS, 'a', 'shop', 300_000n)) // a new payee: round
+    s.apply(txn(T0 + 33 * DAY_MS, 'a', 'shop', 300_000n)) // again two days later: round
+    expect(feature(s, 'a', 'out_round_count_30d', T0 + 34 * DAY_MS)).toBe(2)
+    expect(feature(s, 'landlord', 'in_round_count_30d', T0 + 34 * DAY_MS)).toBe(0)
+  })
+
+  it('traces where an inflow came from, how many payments it left in, and whether the account saw its like before', () => {
+    const s = new FeatureStore()
+    const abroad = (t: MonTxn): MonTxn => ({ ...t, srcCountry: 'PL', dstCountry: 'DE' })
+    const home = (t: MonTxn): MonTxn => ({ ...t, srcCountry: 'DE', dstCountry: 'DE' })
+    // a routine client payment of 30,000 on day 0 and day 10, then one on day 20 from abroad
+    s.apply(home(txn(T0, 'k1', 'a', 3_000_000n)))
+    s.apply(home(txn(T0 + 10 * DAY_MS, 'k2', 'a', 2_000_000n)))
+    s.apply(abroad(txn(T0 + 20 * DAY_MS, 'k3', 'a', 3_000_000n)))
+    s.apply(txn(T0 + 20 * DAY_MS + 3_600_000, 'a', 's1', 1_000_000n))
+    const now = T0 + 21 * DAY_MS
+    expect(feature(s, 'a', 'flow_in_cross_border', now)).toBe(true)
+    // the payment being evaluated reaches the traced inflow: it counts
+    expect(feature(s, 'a', 'flow_out_payments', now, true, 1_000_000, 7)).toBe(2)
+    expect(feature(s, 'a', 'flow_out_payments', now, false)).toBe(1)
+    // days 0 and 10 brought an inflow at least half of 30,000
+    expect(feature(s, 'a', 'flow_in_prior_days', now)).toBe(2)
+    // a first large inflow has no like before it
+    const b = new FeatureStore()
+    b.apply(home(txn(T0, 'x', 'b', 50_000n)))
+    b.apply(home(txn(T0 + 5 * DAY_MS, 'n1', 'b', 3_000_000n)))
+    expect(feature(b, 'b', 'flow_in_prior_days', T0 + 6 * DAY_MS)).toBe(0)
+    expect(feature(b, 'b', 'flow_in_cross_border', T0 + 6 * DAY_MS)).toBe(false)
+  })
+})
+
+describe('outsized inflows remembered for flow_in_prior_days', () => {
+  it("remembers an employer's weekly client wires though none is outsized against its usual inflow", () => {
+    const s = new FeatureStore()
+    for (let w = 0; w < 8; w++) s.apply(txn(T0 + w * 7 * DAY_MS, `K${w}`, 'e', 6_000_000n, 'wire'))
+    s.apply(txn(T0 + 8 * 7 * DAY_MS, 'K9', 'e', 7_000_000n, 'wire'))
+    // the ring keeps the last 8 remembered inflows: wires 1–7 before the ninth (wire 0 dropped out)
+    expect(feature(s, 'e', 'flow_in_prior_days', T0 + 57 * DAY_MS)).toBe(7)
+  })
+})

@@ -72,6 +72,9 @@ export const HISTORY_FIELDS = {
   flow_in_amount: 'double',
   flow_out_share: 'double',
   flow_hours: 'double',
+  flow_in_cross_border: 'bool',
+  flow_out_payments: 'double',
+  flow_in_prior_days: 'double',
   cash_in_count_7d: 'double',
   cash_in_sum_7d: 'double',
   cash_in_max_7d: 'double',
@@ -80,6 +83,7 @@ export const HISTORY_FIELDS = {
   cash_in_max_30d: 'double',
 } as const
 export type HistoryField = keyof typeof HISTORY_FIELDS
+type FlowField = Extract<HistoryField, `flow_${string}`>
 
 export interface WindowFeature {
   readonly kind: 'window'
@@ -122,6 +126,20 @@ const ORIGIN_MAX_DEPTH = 7
 const ORIGIN_MIN_SHARE = 0.3
 const ORIGIN_MAX_SHARE = 1.05
 const LOT_MAX = 16
+/** Gap to the previous payment with the same counterparty that makes a round payment a monthly standing order. */
+const MONTHLY_MIN_MS = 20 * DAY_MS
+const MONTHLY_MAX_MS = 40 * DAY_MS
+/** `flow_in_prior_days` looks this far back before the traced inflow, for inflows at least PRIOR_SHARE of it. */
+const PRIOR_MS = 60 * DAY_MS
+const PRIOR_SHARE = 0.3
+/**
+ * Non-cash inflows remembered for `flow_in_prior_days`: the last BIG_MAX that were at least BIG_USUAL
+ * times the account's usual inflow when they arrived, or PRIOR_SHARE of the largest remembered (a
+ * shop's many small payments and its cash takings would otherwise push a wholesaler's client wires
+ * out of a short ring).
+ */
+const BIG_MAX = 8
+const BIG_USUAL = 5
 /** Cash deposits remembered per account: enough for a deposit a day over the 30-day window. */
 const CASH_MAX = 32
 const CASH_WINDOWS = { '7d': 7 * DAY_MS, '30d': 30 * DAY_MS } as const
@@ -213,9 +231,13 @@ class CpList {
     return isNew
   }
   has(cp: number): boolean {
+    return this.lastSeen(cp) >= 0
+  }
+  /** When the counterparty was last seen (-1: not in the list). */
+  lastSeen(cp: number): number {
     const d = this.d
-    for (let i = this.n - 1; i >= 0; i--) if (d[3 * i] === cp) return true
-    return false
+    for (let i = this.n - 1; i >= 0; i--) if (d[3 * i] === cp) return d[3 * i + 1]!
+    return -1
   }
   /** Index of the first counterparty seen at or after `since`. */
   private firstSince(since: number): number {
@@ -277,7 +299,14 @@ export class EntityState {
   lAt: Float64Array | undefined
   lAmt: Float64Array | undefined
   lLeft: Float64Array | undefined
+  /** Per lot: bit0 the inflow crossed a border; bits 1+ the payments that have drained it (capped). */
+  lFlags: Uint8Array | undefined
   lHead = 0
+  // outsized non-cash inflows: time, amount; a ring of BIG_MAX
+  bAt: Float64Array | undefined
+  bAmt: Float64Array | undefined
+  bHead = 0
+  bN = 0
   lN = 0
   // recent cash deposits: time, amount; a ring of CASH_MAX
   cAt: Float64Array | undefined
@@ -292,10 +321,18 @@ export class EntityState {
     at: number,
     amount: number,
     out: boolean,
-    round: boolean,
+    roundAmount: boolean,
     cp: number,
     lnAmount = Math.log(amount > 1 ? amount : 1),
   ): void {
+    // A round payment to (or from) a counterparty last dealt with 20–40 days ago is a monthly
+    // standing order (a rent, a savings plan, a landlord's own rent): not counted as round, so
+    // that `round_count` measures round amounts outside a monthly rhythm.
+    let round = roundAmount
+    if (round && cp >= 0) {
+      const last = (out ? this.cpOut : this.cpIn).lastSeen(cp)
+      if (last >= 0 && at - last >= MONTHLY_MIN_MS && at - last <= MONTHLY_MAX_MS) round = false
+    }
     // ring
     if (this.size === this.cap && this.size < RING_MAX) this.grow()
     const cap = this.cap
@@ -538,6 +575,9 @@ export class EntityState {
       case 'flow_in_amount':
       case 'flow_out_share':
       case 'flow_hours':
+      case 'flow_in_cross_border':
+      case 'flow_out_payments':
+      case 'flow_in_prior_days':
         return this.flow(field, now, out && cp >= 0 ? amount : 0)
       case 'cash_in_count_7d':
       case 'cash_in_sum_7d':
@@ -582,11 +622,15 @@ export class EntityState {
   /**
    * Funds tracing over the largest inflow received in the last 7 days (`flow_in_amount`): the
    * share of it that has left again, first in first out, counting this payment when the entity
-   * pays it (`flow_out_share`, 0–1), and the hours since it arrived (`flow_hours`, -1 if none).
+   * pays it (`flow_out_share`, 0–1), and the hours since it arrived (`flow_hours`, -1 if none);
+   * whether it came from another country (`flow_in_cross_border`), how many payments it has left
+   * in, this one included when it reaches it (`flow_out_payments`), and how many non-cash inflows
+   * of at least 30 % its size the account received in the 60 days before it (`flow_in_prior_days`:
+   * 0 = an inflow unlike anything before, not a wholesaler's routine client payment).
    */
-  flow(field: 'flow_in_amount' | 'flow_out_share' | 'flow_hours', now: number, paying: number): number {
+  flow(field: FlowField, now: number, paying: number): number | boolean {
     const n = this.lN
-    if (n === 0) return field === 'flow_hours' ? -1 : 0
+    if (n === 0) return field === 'flow_hours' ? -1 : field === 'flow_in_cross_border' ? false : 0
     const at = this.lAt!
     const amt = this.lAmt!
     const left = this.lLeft!
@@ -594,6 +638,7 @@ export class EntityState {
     let best = -1
     let reach = paying
     let bestShare = 0
+    let bestTake = 0
     for (let k = 0; k < n; k++) {
       const i = (this.lHead - n + k + LOT_MAX) % LOT_MAX
       const l = left[i]!
@@ -601,26 +646,72 @@ export class EntityState {
       if (now - at[i]! <= FLOW_WINDOW_MS && (best < 0 || amt[i]! > amt[best]!)) {
         best = i
         bestShare = (amt[i]! - l + take) / amt[i]!
+        bestTake = take
       }
       if (now - at[i]! <= FLOW_WINDOW_MS) reach -= take
     }
-    if (best < 0) return field === 'flow_hours' ? -1 : 0
-    if (field === 'flow_in_amount') return amt[best]!
-    if (field === 'flow_hours') return (now - at[best]!) / 3_600_000
-    return bestShare
+    if (best < 0) return field === 'flow_hours' ? -1 : field === 'flow_in_cross_border' ? false : 0
+    switch (field) {
+      case 'flow_in_amount':
+        return amt[best]!
+      case 'flow_hours':
+        return (now - at[best]!) / 3_600_000
+      case 'flow_out_share':
+        return bestShare
+      case 'flow_in_cross_border':
+        return (this.lFlags![best]! & 1) === 1
+      case 'flow_out_payments':
+        return (this.lFlags![best]! >> 1) + (bestTake > 0 ? 1 : 0)
+      case 'flow_in_prior_days':
+        return this.priorDays(at[best]!, amt[best]!)
+    }
+  }
+
+  /** Outsized non-cash inflows in the PRIOR_MS before `at` of at least PRIOR_SHARE × `amount`. */
+  private priorDays(at: number, amount: number): number {
+    let c = 0
+    for (let k = 0; k < this.bN; k++) {
+      const i = (this.bHead - 1 - k + BIG_MAX) % BIG_MAX
+      const t = this.bAt![i]!
+      if (t >= at) continue
+      if (t < at - PRIOR_MS) break
+      if (this.bAmt![i]! >= PRIOR_SHARE * amount) c++
+    }
+    return c
+  }
+
+  /** A non-cash inflow from someone else: remembered when outsized for this account (before it is recorded). */
+  noteInflow(at: number, amount: number): void {
+    // outsized for the account, or comparable to one remembered (an employer whose inflows are all
+    // large client wires: none is outsized against its usual, each is like the last)
+    if (this.stat[0]! >= 5 && amount < BIG_USUAL * Math.exp(this.stat[1]!)) {
+      let max = 0
+      for (let k = 0; k < this.bN; k++) if (this.bAmt![k]! > max) max = this.bAmt![k]!
+      if (this.bN === 0 || amount < PRIOR_SHARE * max) return
+    }
+    if (!this.bAt) {
+      this.bAt = new Float64Array(BIG_MAX)
+      this.bAmt = new Float64Array(BIG_MAX)
+    }
+    this.bAt[this.bHead] = at
+    this.bAmt![this.bHead] = amount
+    this.bHead = (this.bHead + 1) % BIG_MAX
+    if (this.bN < BIG_MAX) this.bN++
   }
 
   /** An inflow to trace (an account receiving from someone else). */
-  addLot(at: number, amount: number): void {
+  addLot(at: number, amount: number, crossBorder = false): void {
     if (!this.lAt) {
       this.lAt = new Float64Array(LOT_MAX)
       this.lAmt = new Float64Array(LOT_MAX)
       this.lLeft = new Float64Array(LOT_MAX)
+      this.lFlags = new Uint8Array(LOT_MAX)
     }
     const i = this.lHead
     this.lAt[i] = at
     this.lAmt![i] = amount
     this.lLeft![i] = amount
+    this.lFlags![i] = crossBorder ? 1 : 0
     this.lHead = (i + 1) % LOT_MAX
     if (this.lN < LOT_MAX) this.lN++
   }
@@ -635,6 +726,8 @@ export class EntityState {
       const l = this.lLeft![i]!
       const take = rest < l ? rest : l
       this.lLeft![i] = l - take
+      // one more payment this inflow left in (count capped at 127)
+      if (take > 0 && this.lFlags![i]! < 254) this.lFlags![i] = this.lFlags![i]! + 2
       rest -= take
     }
   }
@@ -703,6 +796,10 @@ export function isRound(minor: bigint, amount: number, currency: string): boolea
   const unit = currencyProfile(currency).roundUnit
   return amount <= Number.MAX_SAFE_INTEGER ? amount % unit === 0 : minor % BigInt(unit) === 0n
 }
+
+/** Both countries known and different (a feed that leaves one out says nothing about borders). */
+const crossBorder = (t: MonTxn): boolean =>
+  t.srcCountry !== undefined && t.dstCountry !== undefined && t.srcCountry !== t.dstCountry
 
 export const isTracked = (id: string | undefined): id is string =>
   id !== undefined && id !== '' && id !== CASH
@@ -785,7 +882,10 @@ export class FeatureStore {
       // every rail carries money along (a wire or ACH hop does not break the chain)
       if (src && dst) dst.inheritOrigins(src, srcCp, dstCp, t.at, amount)
       if (src && src.lN > 0) src.drainLots(t.at, amount)
-      if (dst && dst.cp >= 0) dst.addLot(t.at, amount)
+      if (dst && dst.cp >= 0) {
+        dst.addLot(t.at, amount, crossBorder(t))
+        if (t.kind !== 'cash_deposit') dst.noteInflow(t.at, amount)
+      }
     }
     if (dst && t.kind === 'cash_deposit') dst.addCash(t.at, amount)
     src?.record(t.at, amount, true, round, dstCp, ln)

@@ -102,11 +102,15 @@ export class EntityView {
         return this.cp >= 0
       case 'flow_hours':
         return -1
+      case 'flow_in_cross_border':
+        return false
       case 'history_count':
       case 'usual_amount':
       case 'amount_z':
       case 'flow_in_amount':
       case 'flow_out_share':
+      case 'flow_out_payments':
+      case 'flow_in_prior_days':
       case 'cash_in_count_7d':
       case 'cash_in_sum_7d':
       case 'cash_in_max_7d':

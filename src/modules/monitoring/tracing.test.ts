@@ -79,7 +79,8 @@ describe('funds tracing through every rail', () => {
 
   it('measures how much of a large inflow left again, across split payments and days', () => {
     const e = engine([person('P')])
-    e.process(t(T0, 'EXT', 'P', 2_000_000n, { kind: 'wire' }))
+    // from abroad: a personal pass-through needs a border crossed (session 15)
+    e.process(t(T0, 'EXT', 'P', 2_000_000n, { kind: 'wire', srcCountry: 'PL', dstCountry: 'DE' }))
     e.process(t(T0 + 30 * H, 'P', 'Y1', 700_000n, { kind: 'ach' }))
     const second = t(T0 + 50 * H, 'P', 'Y2', 600_000n)
     const f = explain(e, second, 'pass_through.rapid')

@@ -13,9 +13,9 @@ const T0 = Date.UTC(2026, 0, 1)
 const LISTS = new Set(['high_risk_countries', 'watchlist'])
 const RULES = compileRuleSet(defaultRuleSet(), 1, LISTS)
 
-const party = (id: string, openedAt: number): Party => ({
+const party = (id: string, openedAt: number, segment: Party['segment'] = 'individual'): Party => ({
   id,
-  segment: 'individual',
+  segment,
   country: 'DE',
   risk: 'low',
   openedAt,
@@ -127,5 +127,124 @@ describe('typology pack against look-alikes', () => {
     alerted(e, [txn(T0, 'landlord', 'shop', 30), txn(T0, 'hub', 'shop', 30)])
     expect(gather(e, 'landlord', T0 + 2 * DAY_MS)).not.toContain('fan_in.many_senders')
     expect(gather(e, 'hub', T0 + 20 * DAY_MS)).toContain('fan_in.many_senders')
+  })
+
+  it('round amounts: a landlord paying a round rent every month beside round payments is not alerted; three round payments to new payees in a week are', () => {
+    const e = engine([party('landlord', T0 - 900 * DAY_MS), party('r', T0 - 900 * DAY_MS)])
+    const day = (d: number): number => T0 + d * DAY_MS
+    const landlord = alerted(e, [
+      txn(day(1), 'landlord', 'L1', 2_000),
+      txn(day(4), 'landlord', 'D1', 4_000),
+      txn(day(31), 'landlord', 'L1', 2_000), // the same rent a month later: a standing order
+      txn(day(33), 'landlord', 'D2', 3_000),
+    ])
+    expect(landlord).not.toContain('round_amounts.repeated')
+    const r = alerted(e, [
+      txn(day(40), 'r', 'R1', 5_000),
+      txn(day(43), 'r', 'R2', 8_000),
+      txn(day(46), 'r', 'R1', 6_000),
+    ])
+    expect(r).toContain('round_amounts.repeated')
+  })
+
+  it('pass-through: a property sale passed on at home and savings spent are not alerted; money from abroad passed on is', () => {
+    const e = engine([
+      party('seller', T0 - 900 * DAY_MS),
+      party('saver', T0 - 900 * DAY_MS),
+      party('p', T0 - 900 * DAY_MS),
+    ])
+    const home = { srcCountry: 'DE', dstCountry: 'DE' }
+    const seller = alerted(e, [
+      txn(T0, 'N1', 'seller', 300_000, { kind: 'wire', ...home }),
+      txn(T0 + 3 * DAY_MS, 'seller', 'N2', 270_000, { kind: 'wire', ...home }),
+    ])
+    expect(seller).not.toContain('pass_through.rapid')
+    // a salary, then a purchase far larger than it: the balance is spent, not the salary passed on
+    const saver = alerted(e, [
+      txn(T0 + 4 * DAY_MS, 'P1', 'saver', 7_000, { ...home }),
+      txn(T0 + 5 * DAY_MS, 'saver', 'D1', 38_000, { srcCountry: 'DE', dstCountry: 'AT' }),
+    ])
+    expect(saver).not.toContain('pass_through.rapid')
+    const p = alerted(e, [
+      txn(T0 + 6 * DAY_MS, 'E1', 'p', 20_000, { kind: 'wire', srcCountry: 'PL', dstCountry: 'DE' }),
+      txn(T0 + 7 * DAY_MS, 'p', 'Y1', 9_000, { ...home }),
+      txn(T0 + 7 * DAY_MS + 3_600_000, 'p', 'Y2', 9_500, { ...home }),
+    ])
+    expect(p).toContain('pass_through.rapid')
+  })
+
+  it("business pass-through: a wholesaler's routine client payments passed to suppliers are not alerted; a first large inflow from abroad passed on is", () => {
+    const biz = (id: string): Party => party(id, T0 - 900 * DAY_MS, 'business')
+    const e = engine([biz('w'), biz('b')])
+    const abroad = { kind: 'wire' as const, srcCountry: 'PL', dstCountry: 'DE' }
+    const home = { srcCountry: 'DE', dstCountry: 'DE' }
+    const week = (id: string, d: number): MonTxn[] => [
+      txn(T0 + d * DAY_MS, `K${d}`, id, 30_000, abroad),
+      txn(T0 + (d + 1) * DAY_MS, id, `S${d}a`, 15_000, home),
+      txn(T0 + (d + 2) * DAY_MS, id, `S${d}b`, 12_500, home),
+    ]
+    const shopDays = (id: string): MonTxn[] =>
+      Array.from({ length: 30 }, (_, d) => txn(T0 + d * DAY_MS + 1, `c${id}${d}`, id, 120, home))
+    const all = [...week('w', 0), ...week('w', 7), ...week('w', 14), ...week('w', 21), ...shopDays('b')]
+    all.sort((x, y) => x.at - y.at)
+    expect(alerted(e, all)).not.toContain('pass_through.rapid.business')
+    const b = alerted(e, [
+      txn(T0 + 31 * DAY_MS, 'E1', 'b', 20_000, abroad),
+      txn(T0 + 32 * DAY_MS, 'b', 'Y1', 18_500, home),
+    ])
+    expect(b).toContain('pass_through.rapid.business')
+  })
+
+  it("business fan-in: a shop's ordinary week of new customers and supplier payments is not gathering; a surge from new senders moved on is", () => {
+    const e = engine([party('shop', T0 - 900 * DAY_MS, 'business')])
+    const days: MonTxn[] = []
+    for (let d = 0; d < 30; d++) {
+      for (let k = 0; k < 3; k++) days.push(txn(T0 + d * DAY_MS + k * 3_600_000, `c${d}_${k}`, 'shop', 300))
+      if (d % 7 === 3) days.push(txn(T0 + d * DAY_MS + 5 * 3_600_000, 'shop', `S${d}`, 6_000))
+    }
+    expect(alerted(e, days)).not.toContain('fan_in.many_senders.business')
+    const gather = alerted(e, [
+      ...[1, 2, 3, 4, 5, 6].map((i) => txn(T0 + 30 * DAY_MS + i * 3_600_000, `g${i}`, 'shop', 3_000)),
+      txn(T0 + 31 * DAY_MS, 'shop', 'X1', 16_000),
+    ])
+    expect(gather).toContain('fan_in.many_senders.business')
+  })
+
+  it('velocity: a busy day of friends, rent and favourite shops is not a spike; a burst to strangers is', () => {
+    const e = engine([party('busy', T0 - 900 * DAY_MS), party('burst', T0 - 900 * DAY_MS)])
+    const H = 3_600_000
+    const online = (at: number, src: string, dst: string, euros: number): MonTxn =>
+      txn(at, src, dst, euros, { device: `dev_${src}` })
+    const card = (at: number, src: string, dst: string, euros: number): MonTxn =>
+      txn(at, src, dst, euros, { kind: 'card', card: `card_${src}` })
+    // a month of the same friends, landlord and shops
+    const usual: MonTxn[] = []
+    for (let d = 0; d < 30; d += 3) {
+      usual.push(online(T0 + d * DAY_MS, 'busy', `friend${d % 4}`, 40))
+      usual.push(card(T0 + d * DAY_MS + H, 'busy', `shop${d % 5}`, 30))
+    }
+    usual.push(online(T0 + 29 * DAY_MS, 'busy', 'landlord', 900))
+    alerted(e, usual)
+    const day = T0 + 31 * DAY_MS
+    const busy = alerted(e, [
+      card(day, 'busy', 'shop0', 25),
+      card(day + H, 'busy', 'shop1', 25),
+      card(day + 2 * H, 'busy', 'shop2', 25),
+      online(day + 3 * H, 'busy', 'friend0', 40),
+      online(day + 4 * H, 'busy', 'friend1', 40),
+      online(day + 5 * H, 'busy', 'friend2', 40),
+      card(day + 6 * H, 'busy', 'newcafe', 12),
+      online(day + 7 * H, 'busy', 'friend3', 40),
+    ])
+    expect(busy).not.toContain('velocity.spike')
+    const burst = alerted(
+      e,
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0
+          ? online(day + i * 600_000, 'burst', `Z${i}`, 300)
+          : card(day + i * 600_000, 'burst', `Z${i}`, 300),
+      ),
+    )
+    expect(burst).toContain('velocity.spike')
   })
 })

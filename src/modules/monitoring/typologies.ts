@@ -19,11 +19,23 @@ export interface SegmentParams {
   /** Gathering: distinct senders and total in 7 days, then most of it moved on (0 senders = no rule). */
   readonly fanInSenders: number
   readonly fanInMinSum: number
+  /**
+   * Gathering must also be a surge (0 = no condition): the week's inflow beyond its largest single
+   * payment at least this many times the account's usual week (the 23 days before, or what it has
+   * been watched of them). Many new senders are a shop's ordinary week, not gathering.
+   */
+  readonly fanInSurge: number
   /** Scattering: distinct recipients and total in 48 h (0 = no rule). */
   readonly fanOutRecipients: number
   readonly fanOutMinSum: number
   /** Pass-through: smallest traced inflow (0 = no rule). */
   readonly passThroughMinAmount: number
+  /**
+   * Pass-through of an inflow unlike the account's past (-1 = no condition): at most this many
+   * non-cash inflows of 30 % its size or more in the 60 days before it (`flow_in_prior_days`: a
+   * wholesaler's routine client payment passed on to suppliers is not laundering; a first one is).
+   */
+  readonly passThroughMaxPriorDays: number
   /** Velocity: online (device) payments in 24 h to many distinct payees (0 = no rule). */
   readonly velocityDevicePayments: number
 }
@@ -38,6 +50,8 @@ export interface TypologyParams {
   readonly passThroughShare: number
   /** Hours within which it left. */
   readonly passThroughHours: number
+  /** The onward payment is at most this multiple of the traced inflow (beyond it, savings are being spent). */
+  readonly passThroughMaxPaymentShare: number
   readonly roundMinAmount: number
   /** Earlier round-amount payments in 30 days before the current one. */
   readonly roundPriorCount: number
@@ -47,6 +61,11 @@ export interface TypologyParams {
   readonly highRiskOutShare: number
   readonly highRiskInMinAmount: number
   readonly velocityPayees: number
+  /**
+   * Of the 24 h's payees, how many must be new to the account (0 = no condition): a burst to
+   * strangers, not a busy day of friends, rent and favourite shops.
+   */
+  readonly velocityNewPayees: number
   readonly muleMaxAgeDays: number
   readonly muleSenders: number
   /** Received in 7 days beyond the single largest inflow (several senders' money, not one salary). */
@@ -69,6 +88,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
   cycleMinAmount: 300_000,
   passThroughShare: 0.8,
   passThroughHours: 96,
+  passThroughMaxPaymentShare: 1.1,
   roundMinAmount: 200_000,
   roundPriorCount: 2,
   dormantDays: 45,
@@ -76,6 +96,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
   highRiskOutShare: 1,
   highRiskInMinAmount: 250_000,
   velocityPayees: 6,
+  velocityNewPayees: 4,
   muleMaxAgeDays: 60,
   muleSenders: 3,
   muleMinSum: 50_000,
@@ -91,19 +112,23 @@ export const DEFAULT_PARAMS: TypologyParams = {
       structuringSpread: 1,
       fanInSenders: 3,
       fanInMinSum: 300_000,
+      fanInSurge: 0,
       fanOutRecipients: 4,
       fanOutMinSum: 800_000,
       passThroughMinAmount: 400_000,
+      passThroughMaxPriorDays: -1,
       velocityDevicePayments: 3,
     },
     business: {
       structuringBand: 0.5,
       structuringSpread: 0,
-      fanInSenders: 0,
-      fanInMinSum: 0,
+      fanInSenders: 3,
+      fanInMinSum: 300_000,
+      fanInSurge: 3,
       fanOutRecipients: 0,
       fanOutMinSum: 0,
-      passThroughMinAmount: 0,
+      passThroughMinAmount: 400_000,
+      passThroughMaxPriorDays: 0,
       velocityDevicePayments: 0,
     },
     merchant: {
@@ -111,9 +136,11 @@ export const DEFAULT_PARAMS: TypologyParams = {
       structuringSpread: 0,
       fanInSenders: 0,
       fanInMinSum: 0,
+      fanInSurge: 0,
       fanOutRecipients: 0,
       fanOutMinSum: 0,
       passThroughMinAmount: 0,
+      passThroughMaxPriorDays: -1,
       velocityDevicePayments: 0,
     },
   },
@@ -167,7 +194,13 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
         && src.in_new_distinct_7d >= ${d(s.fanInSenders)} && src.in_sum_7d >= ${d(s.fanInMinSum)}
         && txn.kind != "card" && double(txn.amount) >= ${d(p.fanInMinPaymentShare)} * src.in_sum_7d
         && src.out_sum_7d + double(txn.amount) >= 0.7 * src.in_sum_7d && src.new_counterparty
-        && src.age_days >= ${d(p.fanInMinObservedDays)}`,
+        && src.age_days >= ${d(p.fanInMinObservedDays)}${
+          s.fanInSurge > 0
+            ? `
+        && src.in_sum_7d - src.in_max_7d >= ${d(s.fanInSurge)} * 7.0 * (src.in_sum_30d - src.in_sum_7d)
+           / (src.age_days >= 30.0 ? 23.0 : src.age_days - 7.0)`
+            : ''
+        }`,
       outcome: 'review',
       score: 35,
       reason: 'Funds gathered from many senders and moved on',
@@ -189,9 +222,16 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       id: sid('pass_through.rapid', seg),
       typology: 'pass_through',
       subject: 'src',
-      description: `Most of a large inflow to ${who} account leaves again within days, in one or several payments, over any rail.`,
+      description: `Most of a large inflow to ${who} account leaves again within days, in one or several payments, over any rail, with a border crossed on the way in or out; the payment is no larger than the inflow (spending savings is not passing money on)${s.passThroughMaxPriorDays >= 0 ? ", and the inflow is unlike the account's last 60 days" : ''}.`,
       when: `!txn.same_owner && src_party.segment == "${seg}" && src.flow_in_amount >= ${d(s.passThroughMinAmount)}
-        && src.flow_out_share >= ${d(p.passThroughShare)} && src.flow_hours <= ${d(p.passThroughHours)} && src.new_counterparty`,
+        && src.flow_out_share >= ${d(p.passThroughShare)} && src.flow_hours <= ${d(p.passThroughHours)} && src.new_counterparty
+        && double(txn.amount) <= ${d(p.passThroughMaxPaymentShare)} * src.flow_in_amount
+        && (src.flow_in_cross_border || (txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country))${
+          s.passThroughMaxPriorDays >= 0
+            ? `
+        && src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.age_days >= ${d(p.fanInMinObservedDays)}`
+            : ''
+        }`,
       outcome: 'review',
       score: 35,
       reason: 'Rapid pass-through of a large inflow',
@@ -203,7 +243,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       subject: 'src',
       description: `${who} account making many online payments to many distinct payees within 24 hours.`,
       when: `txn.kind != "card" && src_party.segment == "${seg}" && device.out_count_24h >= ${d(s.velocityDevicePayments)}
-        && src.out_distinct_24h >= ${d(p.velocityPayees)}`,
+        && src.out_distinct_24h >= ${d(p.velocityPayees)}${p.velocityNewPayees > 0 ? ` && src.out_new_distinct_24h >= ${d(p.velocityNewPayees)}` : ''}`,
       outcome: 'review',
       score: 30,
       reason: 'Spike in outgoing payment velocity',
