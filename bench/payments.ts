@@ -15,6 +15,7 @@ import {
 import { systemClock } from '../src/shared/clock.js'
 import { systemIds } from '../src/shared/ids.js'
 import { arg, load, log, pct, str } from './args.js'
+import { activitySince, pgActivity, type PgActivity } from './pg-activity.js'
 
 /**
  * npm run bench -- payments [--seconds N] [--clients 1,16,64] [--merchants 1000] [--only capture|lifecycle]
@@ -28,7 +29,9 @@ import { arg, load, log, pct, str } from './args.js'
  * idempotency key; `ledger.verify` runs after each scenario. After each warm-up the tables written
  * since their last ANALYZE are analysed, as autovacuum would in a deployment (CI's server runs
  * without it). Each line also tells the SQL statements and the bench process's CPU milliseconds per
- * operation (what a loaded machine changes least) and the load average. The last line is one JSON
+ * operation (what a loaded machine changes least), the server's WAL kilobytes per operation and the
+ * checkpoints that started during the run (a run overlapping one writes whole pages: not comparable
+ * with one that did not), and the load average. The last line is one JSON
  * object (capture_tps_64, capture_p99_ms_64, lifecycle_tps, single_p50_ms …).
  */
 /** Statements sent to PostgreSQL by this process (every pg client query: a round trip). */
@@ -98,6 +101,7 @@ export async function main(args: string[]): Promise<void> {
     const started = performance.now()
     const statementsBefore = statements
     const cpuBefore = process.cpuUsage()
+    const serverBefore: PgActivity | undefined = pglite ? undefined : await pgActivity(h.db)
     await Promise.all(
       Array.from({ length: workers }, async () => {
         while (performance.now() < end) {
@@ -114,6 +118,7 @@ export async function main(args: string[]): Promise<void> {
     const elapsed = (performance.now() - started) / 1000
     const cpu = process.cpuUsage(cpuBefore)
     const ops = Math.max(1, latencies.length)
+    const server = serverBefore && activitySince(serverBefore, await pgActivity(h.db), ops)
     const sqlPerOp = Number(((statements - statementsBefore) / ops).toFixed(1))
     const cpuMsPerOp = Number(((cpu.user + cpu.system) / 1000 / ops).toFixed(2))
     latencies.sort((a, b) => a - b)
@@ -128,11 +133,14 @@ export async function main(args: string[]): Promise<void> {
       ledgerOk: verify.ok,
       sqlPerOp,
       cpuMsPerOp,
+      walKbPerOp: server?.walKbPerOp ?? null,
+      checkpoints: server?.checkpoints ?? null,
       load: load(),
     }
     log(
       `${name}: ${r.perSecond}/s (${r.done} done, ${errors} errors), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ` +
-        `${pglite ? '' : `${sqlPerOp} SQL/op, `}${cpuMsPerOp} ms bench CPU/op, load ${r.load}, ledger ${verify.ok ? 'ok' : 'VIOLATIONS'}`,
+        `${pglite ? '' : `${sqlPerOp} SQL/op, ${r.walKbPerOp} KB WAL/op, ${r.checkpoints} checkpoint(s), `}` +
+        `${cpuMsPerOp} ms bench CPU/op, load ${r.load}, ledger ${verify.ok ? 'ok' : 'VIOLATIONS'}`,
     )
     return r
   }
