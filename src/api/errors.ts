@@ -10,6 +10,24 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> }
 }
 
+type ValidationIssue = NonNullable<FastifyError['validation']>[number]
+
+/**
+ * The values a field may take when it failed a fixed set: a union of literals fails each branch with
+ * `must be equal to constant` (one `const` issue per branch, at the same path) and an `enum` with
+ * its list. Without this the client reads "must be equal to constant" and has to guess which.
+ */
+export function allowedValues(
+  issues: readonly ValidationIssue[],
+  at: string | undefined,
+): string[] | undefined {
+  const here = issues.filter((i) => i.instancePath === (at ?? ''))
+  const fromEnum = here.find((i) => i.keyword === 'enum')?.params.allowedValues
+  if (Array.isArray(fromEnum)) return fromEnum.map(String)
+  const consts = here.filter((i) => i.keyword === 'const').map((i) => String(i.params.allowedValue))
+  return consts.length > 0 ? consts : undefined
+}
+
 /** Fastify's own errors, translated to stable codes that say what to fix. */
 function fromFastify(err: FastifyError): AppError | undefined {
   if (err.validation) {
@@ -22,6 +40,8 @@ function fromFastify(err: FastifyError): AppError | undefined {
     if (first?.keyword === 'additionalProperties') {
       message = `${path} has an unknown field "${String((first.params as { additionalProperty?: string }).additionalProperty)}"`
     }
+    const allowed = allowedValues(err.validation, first?.instancePath)
+    if (allowed) message = `${path} must be one of: ${allowed.join(', ')}`
     return new AppError('VALIDATION_ERROR', 'invalid', message)
   }
   switch (err.code) {

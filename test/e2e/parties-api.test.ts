@@ -16,7 +16,7 @@ interface PartyJson {
   version: number
 }
 interface ErrorJson {
-  error: { code: string; details?: { holdId?: string } }
+  error: { code: string; message: string; details?: { holdId?: string } }
 }
 
 for (const target of testDbTargets()) {
@@ -455,6 +455,14 @@ for (const target of testDbTargets()) {
           code,
         })
       }
+      // A value outside a fixed set names the values allowed, not "must be equal to constant".
+      const spelt = await call('POST', '/v1/parties', {
+        kind: 'organization',
+        roles: ['customer'],
+        names: [{ value: 'X Ltd' }],
+      })
+      expect(spelt.statusCode).toBe(400)
+      expect(spelt.json<ErrorJson>().error.message).toBe('body.kind must be one of: person, organisation')
       // The operator role's permissions do not include deciding.
       const op = await call('POST', '/v1/api-keys', { name: 'ops', scopes: [], role: 'operator' })
       const opKey = op.json<{ key: string }>().key
