@@ -108,6 +108,9 @@ for (const target of testDbTargets()) {
         // Identifiers only through blind indexes: the passport number finds the party exactly.
         expect((await search('X1234567')).hits[0]?.id).toBe(smithId)
         expect((await until('4242', payId, '&type=payment')).hits.map((h) => h.id)).toContain(payId)
+        // The amount as shown (12.50 EUR), and a name from an initial.
+        expect((await search('12.50', '&type=payment')).hits.map((h) => h.id)).toContain(payId)
+        expect((await search('J Smith')).hits[0]?.id).toBe(smithId)
         expect((await until('APPL', 'AAPL')).hits[0]?.title).toContain('Apple Inc.')
         expect((await search('US0378331005')).hits[0]?.id).toBe('AAPL')
 

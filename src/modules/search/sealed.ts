@@ -10,6 +10,8 @@ import { phoneticKey } from '../screening/index.js'
  *                 letter, two swapped letters — two strings within one edit share a variant)
  *   p:prefix      prefixes of 3..8 letters              (prefix search: "joh" finds "johnson")
  *   f:key         the screening phonetic key            (sound-alikes: "smyth" and "smith")
+ *   i:letter      the first letter                      (an initial: "J Smith" finds "John Smith";
+ *                                                        only a one-letter query word looks for it)
  *
  * A query word gives the features that would match it (`queryFeatures`); a document matches a query
  * word when they share a sealed token. What the index reveals is equality of features inside one
@@ -36,12 +38,14 @@ export function documentFeatures(word: string): string[] {
   for (let n = PREFIX_MIN; n <= Math.min(word.length, PREFIX_MAX); n++) out.add(`p:${word.slice(0, n)}`)
   const f = phoneticKey(word)
   if (f.length >= 2) out.add(`f:${f}`)
+  if (word.length > 1) out.add(`i:${word[0]}`)
   return [...out]
 }
 
 /** The plaintext features a query word matches a document's features with. */
 export function queryFeatures(word: string): string[] {
   const out = new Set<string>([`w:${word}`, `d:${word}`])
+  if (word.length === 1) out.add(`i:${word}`)
   if (word.length >= DELETE_MIN) for (const v of deletions(word)) out.add(`d:${v}`)
   if (word.length >= PREFIX_MIN) out.add(`p:${word.slice(0, PREFIX_MAX)}`)
   const f = phoneticKey(word)

@@ -153,6 +153,16 @@ export function searchEngineContract(name: string, open: () => Promise<EngineUnd
       expect((await top('maria garcia'))[0]?.id).toBe('pty_garcia')
     })
 
+    it('finds a name from an initial, and from one of two words only when no party matches both', async () => {
+      const initial = await top('J Smith')
+      expect(initial[0]?.id).toBe('pty_smith')
+      expect(initial.map((h) => h.id)).not.toContain('pty_smithers')
+      // "Liz" matches no name: the parties matching the other word, rather than nothing.
+      expect((await top('Liz Jones')).map((h) => h.id)).toEqual(['pty_jones'])
+      // A full match exists: parties matching one word only stay out.
+      expect((await top('Jon Smyth')).map((h) => h.id)).not.toContain('pty_jones')
+    })
+
     it('finds by prefix: "Jonath" → Jonathan Jones; "Smithe" → Waylon Smithers', async () => {
       expect((await top('Jonath'))[0]?.id).toBe('pty_jones')
       expect((await top('Smithe'))[0]?.id).toBe('pty_smithers')

@@ -90,7 +90,11 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       const eq = compile(tenantId, query, window)
       if (eq.words.length === 0 && eq.keys.length === 0)
         throw searchError('SEARCH_INVALID_QUERY', 'the query has no letters or digits')
-      const candidates = await deps.engine.search(eq)
+      let candidates = await deps.engine.search(eq)
+      // Two name words and nothing matches both ("Liz Thompson", "J. Smith" typed as "Jay Smith"):
+      // the documents matching one of them, ranked below any full match would have been.
+      if (candidates.length === 0 && eq.sealedGroups.length === 2)
+        candidates = await deps.engine.search({ ...eq, sealedMinimum: 1 })
       const titles = await revealTitles(tenantId, candidates)
       const keys = new Set(eq.keys)
       const ranked = candidates

@@ -64,12 +64,26 @@ export interface EngineQuery extends SearchFilters {
   readonly text: string
   /** Folded words of the query, in order. */
   readonly words: readonly string[]
-  /** Per query word, the keyed tokens that match it (sealed.ts `queryGroup`): a document must match every group. */
+  /** Per query word, the keyed tokens that match it (sealed.ts `queryGroup`): a document must match `sealedMinimum` groups. */
   readonly sealedGroups: readonly (readonly string[])[]
+  /**
+   * How many of the (non-empty) sealed groups a document must match; default `requiredSealedMatches`.
+   * The service lowers it when the default finds nothing ("Liz Thompson": no word but the surname matches).
+   */
+  readonly sealedMinimum?: number | undefined
   /** Exact identifier keys the query could be (whole query and each word). */
   readonly keys: readonly string[]
   /** How many candidates to return, best first by the engine's own score. */
   readonly limit: number
+}
+
+/**
+ * Sealed groups a document must match, the same in every engine: every query word when there are one
+ * or two; with more, all but one (a stray word such as a city or "ltd" does not hide the party).
+ */
+export function requiredSealedMatches(groupCount: number, minimum?: number): number {
+  const byDefault = groupCount <= 2 ? groupCount : groupCount - 1
+  return Math.max(1, Math.min(groupCount, minimum ?? byDefault))
 }
 
 /** A document an engine found, with its own score (comparable within one engine's answer only). */

@@ -1,5 +1,11 @@
 import type { SearchEngine } from '../engine.js'
-import type { Candidate, EngineQuery, SearchDocument, SearchType } from '../search.js'
+import {
+  requiredSealedMatches,
+  type Candidate,
+  type EngineQuery,
+  type SearchDocument,
+  type SearchType,
+} from '../search.js'
 import { searchError } from '../search.errors.js'
 
 /**
@@ -65,14 +71,17 @@ const docId = (tenant: string, type: string, id: string): string => `${tenant}:$
 
 const tenantFilter = (tenant: string) => ({ term: { tenant_id: tenant } })
 
-/** All of the groups, or all but one when there are three or more (as the PostgreSQL engine). */
-function sealedClause(groups: readonly (readonly string[])[]): object | undefined {
+/** At least `requiredSealedMatches` of the groups (as the PostgreSQL engine). */
+function sealedClause(
+  groups: readonly (readonly string[])[],
+  minimum: number | undefined,
+): object | undefined {
   const real = groups.filter((g) => g.length > 0)
   if (real.length === 0) return undefined
   return {
     bool: {
       should: real.map((g) => ({ terms: { sealed: g } })),
-      minimum_should_match: real.length <= 2 ? real.length : real.length - 1,
+      minimum_should_match: requiredSealedMatches(real.length, minimum),
     },
   }
 }
@@ -115,7 +124,7 @@ export function searchBody(q: EngineQuery): object {
     should.push({ match_bool_prefix: { body: { query: q.text, operator: 'and' } } })
   }
   if (q.keys.length > 0) should.push({ terms: { keys: q.keys, boost: 5 } })
-  const sealed = sealedClause(q.sealedGroups)
+  const sealed = sealedClause(q.sealedGroups, q.sealedMinimum)
   if (sealed) should.push(sealed)
   return {
     size: q.limit,

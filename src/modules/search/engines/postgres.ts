@@ -1,7 +1,13 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../../shared/db/connect.js'
 import type { SearchEngine } from '../engine.js'
-import type { Candidate, EngineQuery, SearchDocument, SearchType } from '../search.js'
+import {
+  requiredSealedMatches,
+  type Candidate,
+  type EngineQuery,
+  type SearchDocument,
+  type SearchType,
+} from '../search.js'
 import { searchError } from '../search.errors.js'
 
 /**
@@ -56,23 +62,26 @@ interface Row {
   score: number | string
 }
 
-function sealedCondition(groups: readonly (readonly string[])[]): RawBuilder<unknown> | undefined {
+function sealedCondition(
+  groups: readonly (readonly string[])[],
+  minimum: number | undefined,
+): RawBuilder<unknown> | undefined {
   const real = groups.filter((g) => g.length > 0)
   if (real.length === 0) return undefined
   const arrays = real.map((g) => bigintArray(g.map(sealedInt)))
-  // Every query word must match when there are one or two; with more, all but one (a stray word
-  // such as a city or "ltd" does not hide the party). The union gives the index a single probe.
-  if (arrays.length <= 2)
+  const required = requiredSealedMatches(real.length, minimum)
+  if (required === real.length)
     return sql`(${sql.join(
       arrays.map((a) => sql`sealed && ${a}`),
       sql` AND `,
     )})`
+  // The union gives the index a single probe; the count keeps the documents matching enough groups.
   const union = bigintArray(real.flat().map(sealedInt))
   const hits = sql.join(
     arrays.map((a) => sql`(sealed && ${a})::int`),
     sql` + `,
   )
-  return sql`(sealed && ${union} AND ${hits} >= ${arrays.length - 1})`
+  return sql`(sealed && ${union} AND ${hits} >= ${required})`
 }
 
 export function createPostgresEngine(db: Db): SearchEngine {
@@ -158,7 +167,7 @@ function searchSql(q: EngineQuery): RawBuilder<Row> {
   const prefix = prefixQuery(q.words)
   if (prefix) matches.push(sql`to_tsvector('simple', body) @@ to_tsquery('simple', ${prefix})`)
   if (q.keys.length > 0) matches.push(sql`keys && ${textArray(q.keys)}`)
-  const sealed = sealedCondition(q.sealedGroups)
+  const sealed = sealedCondition(q.sealedGroups, q.sealedMinimum)
   if (sealed) matches.push(sealed)
   const filters: RawBuilder<unknown>[] = [
     // The trigram threshold for this statement only, in one round trip (no BEGIN / SET LOCAL / COMMIT):

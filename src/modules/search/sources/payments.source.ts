@@ -30,20 +30,15 @@ function amountText(amount: bigint, code: string): string {
   }
 }
 
-/** A payment: id, amount, currency, card BIN and last four (vault or sandbox method), gateway reference, customer. */
+/** A payment: id, amount (as shown, exact), currency, card BIN and last four (vault or sandbox method), gateway reference, customer. */
 export function paymentDocument(tenant: string, r: PaymentRow): SearchDocument {
   const amount = BigInt(r.amount)
   const sandbox = SANDBOX_METHODS[r.payment_method]?.card
   const last4 = r.last4 ?? sandbox?.last4 ?? null
   const brand = r.card_brand ?? sandbox?.brand ?? null
   const card = [brand, r.bin, last4 ? `•••• ${last4}` : null].filter(Boolean).join(' ')
-  const title = [
-    r.payment_id,
-    `${amountText(amount, r.currency)} ${r.currency}`,
-    card,
-    r.customer,
-    r.gateway_ref,
-  ]
+  const shown = amountText(amount, r.currency)
+  const title = [r.payment_id, `${shown} ${r.currency}`, card, r.customer, r.gateway_ref]
     .filter(Boolean)
     .join(' · ')
   return {
@@ -57,7 +52,12 @@ export function paymentDocument(tenant: string, r: PaymentRow): SearchDocument {
         .join(' '),
     ),
     sealed: [],
-    keys: keysOf([r.payment_id, last4, r.bin, r.gateway_ref, r.customer], identifierKey),
+    // The amount as it is shown ("12.50": key 1250, also what "1250" in minor units gives) and, when
+    // whole, as it is usually typed ("99" for 99.00): support staff search by what the customer paid.
+    keys: keysOf(
+      [r.payment_id, last4, r.bin, r.gateway_ref, r.customer, shown, shown.replace(/[.,]0+$/, '')],
+      identifierKey,
+    ),
     occurredAt: new Date(r.created_at),
     amount,
     currency: r.currency,
