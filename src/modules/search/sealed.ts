@@ -10,6 +10,9 @@ import { phoneticKey } from '../screening/index.js'
  *                 letter, two swapped letters — two strings within one edit share a variant)
  *   p:prefix      prefixes of 3..8 letters              (prefix search: "joh" finds "johnson")
  *   f:key         the screening phonetic key            (sound-alikes: "smyth" and "smith")
+ *   v:key         the phonetic key with v and f as one  (transliterations of Russian -ов and German w:
+ *                                                        "Petroff", "Petrow" and "Petrov"; only for
+ *                                                        keys that hold either letter)
  *   i:letter      the first letter                      (an initial: "J Smith" finds "John Smith";
  *                                                        only a one-letter query word looks for it)
  *
@@ -31,13 +34,20 @@ function deletions(word: string): string[] {
   return out
 }
 
+/** The screening phonetic key, and its v/f-merged form when it holds either letter (both sides alike). */
+function addPhonetic(out: Set<string>, word: string): void {
+  const f = phoneticKey(word)
+  if (f.length < 2) return
+  out.add(`f:${f}`)
+  if (/[vf]/.test(f)) out.add(`v:${f.replace(/v/g, 'f')}`)
+}
+
 /** The plaintext features a document's word is indexed under. */
 export function documentFeatures(word: string): string[] {
   const out = new Set<string>([`w:${word}`, `d:${word}`])
   if (word.length >= DELETE_MIN) for (const v of deletions(word)) out.add(`d:${v}`)
   for (let n = PREFIX_MIN; n <= Math.min(word.length, PREFIX_MAX); n++) out.add(`p:${word.slice(0, n)}`)
-  const f = phoneticKey(word)
-  if (f.length >= 2) out.add(`f:${f}`)
+  addPhonetic(out, word)
   if (word.length > 1) out.add(`i:${word[0]}`)
   return [...out]
 }
@@ -48,8 +58,7 @@ export function queryFeatures(word: string): string[] {
   if (word.length === 1) out.add(`i:${word}`)
   if (word.length >= DELETE_MIN) for (const v of deletions(word)) out.add(`d:${v}`)
   if (word.length >= PREFIX_MIN) out.add(`p:${word.slice(0, PREFIX_MAX)}`)
-  const f = phoneticKey(word)
-  if (f.length >= 2) out.add(`f:${f}`)
+  addPhonetic(out, word)
   return [...out]
 }
 

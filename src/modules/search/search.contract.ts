@@ -146,9 +146,10 @@ export function searchEngineContract(name: string, open: () => Promise<EngineUnd
       expect(hits[0]?.title).toContain('John Smith')
     })
 
-    it('finds a name across scripts: "Ivan Petrov" → Иван Петров, "Hans Mueller" → Hans Müller', async () => {
+    it('finds a name across scripts and transliterations: "Ivan Petrov", "Iwan Petroff" → Иван Петров, "Hans Mueller" → Hans Müller', async () => {
       expect((await top('Ivan Petrov'))[0]?.id).toBe('pty_petrov')
       expect((await top('Иван Петров'))[0]?.id).toBe('pty_petrov')
+      expect((await top('Iwan Petroff'))[0]?.id).toBe('pty_petrov')
       expect((await top('Hans Mueller'))[0]?.id).toBe('pty_mueller')
       expect((await top('maria garcia'))[0]?.id).toBe('pty_garcia')
     })
