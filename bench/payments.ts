@@ -14,14 +14,15 @@ import {
 } from '../src/modules/payments/index.js'
 import { systemClock } from '../src/shared/clock.js'
 import { systemIds } from '../src/shared/ids.js'
-import { arg, load, log, pct, str } from './args.js'
+import { arg, benchDatabase, load, log, pct, str } from './args.js'
 import { activitySince, pgActivity, type PgActivity } from './pg-activity.js'
 
 /**
  * npm run bench -- payments [--seconds N] [--clients 1,16,64] [--merchants 1000] [--only capture|lifecycle]
- *                           [--postgres URL] [--pglite]
+ *                           [--postgres URL] [--keep] [--pglite]
  * Payments through the service and the sandbox gateway, against PostgreSQL (--postgres, else
- * DATABASE_URL or MONETA_TEST_DATABASE_URL), or embedded PGlite with --pglite. A merchant is a tenant
+ * DATABASE_URL or MONETA_TEST_DATABASE_URL, else a fresh database for this run, dropped after it
+ * unless --keep: args.ts `benchDatabase`), or embedded PGlite with --pglite. A merchant is a tenant
  * with its own chart of accounts. Scenarios: automatic capture from each client count on ONE merchant
  * (every payment posts to the same hot ledger accounts) and spread over --merchants merchants
  * (--merchants 0 skips those); the full manual lifecycle (authorise → partial capture → partial
@@ -53,12 +54,9 @@ export async function main(args: string[]): Promise<void> {
   const only = str(args, 'only')
   const pglite = args.includes('--pglite')
   if (!pglite) countStatements()
-  const url =
-    str(args, 'postgres') ??
-    process.env.DATABASE_URL ??
-    process.env.MONETA_TEST_DATABASE_URL ??
-    'postgres://postgres@127.0.0.1:5432/test'
-  const h = await connect(pglite ? {} : { databaseUrl: url, poolSize: clients + 4 })
+  const database = pglite ? undefined : await benchDatabase(args, 'payments')
+  const url = database?.url ?? ''
+  const h = await connect(database ? { databaseUrl: url, poolSize: clients + 4 } : {})
   await migrateToLatest(h.db, allMigrations, allRoutines)
   log(
     `payments bench: ${pglite ? 'pglite (memory)' : url.replace(/\/\/[^@]*@/, '//')}, ${seconds}s per run, ${clients} clients, load ${load()}\n` +
@@ -190,6 +188,7 @@ export async function main(args: string[]): Promise<void> {
   await payments.close()
   await ledger.close()
   await h.close()
+  await database?.release()
   const all = [...Object.values(capture), ...Object.values(life)]
   const top = capture[`one_${clients}`]
   process.stdout.write(
