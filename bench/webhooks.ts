@@ -10,13 +10,14 @@ import { createServices, type AppServices } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createSandboxGateway, type GatewayEvent } from '../src/modules/payments/index.js'
 import { newId } from '../src/shared/ids.js'
+import { DEFAULT_TENANT } from '../src/modules/platform/index.js'
 import { ensureDatabase } from './args.js'
 import { RawClient, rawRequest } from './webhooks-client.js'
 import { EffectTracker } from './webhooks-effects.js'
 import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './webhooks-order.js'
 
 /**
- * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--client raw|http] [--linger MS] [--apply 0|1] [--order retries|shuffle] [--retry-window MS]
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--apply 0|1] [--order retries|shuffle] [--retry-window MS]
  * Real PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/moneta_bench, created if
  * missing). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
@@ -49,6 +50,20 @@ const cpuSeconds = (pid: number | undefined): number => {
   } catch {
     return Number.NaN
   }
+}
+/** CPU seconds of a process and its child processes (`moneta intake --processes N`: the primary and its N). */
+const treeCpuSeconds = (pid: number | undefined): number => {
+  if (pid === undefined) return Number.NaN
+  let children: number[] = []
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number)
+  } catch {
+    // no /proc children list: the process alone
+  }
+  return children.reduce((sum, c) => sum + cpuSeconds(c), cpuSeconds(pid))
 }
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
@@ -99,17 +114,18 @@ async function pool<T>(
 
 /** Starts `moneta <command>` and resolves once it printed `ready` (stdout for start, stderr for worker). */
 function startMoneta(
-  command: 'start' | 'worker',
+  command: 'start' | 'worker' | 'intake',
   env: Record<string, string>,
   ready: string,
   niceness = 0,
+  extraArgs: readonly string[] = [],
 ): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const prof = process.env.WEBHOOKS_BENCH_CPU_PROF
       ? ['--cpu-prof', '--cpu-prof-dir', process.env.WEBHOOKS_BENCH_CPU_PROF]
       : []
     // `nice` execs node, so the child's pid is the node process's (its CPU is read from /proc).
-    const argv = [process.execPath, ...prof, 'bin/moneta.js', command]
+    const argv = [process.execPath, ...prof, 'bin/moneta.js', command, ...extraArgs]
     const child = spawn(
       niceness > 0 ? 'nice' : argv[0]!,
       niceness > 0 ? ['-n', String(niceness), ...argv] : argv.slice(1),
@@ -256,7 +272,10 @@ export async function main(args: string[]): Promise<void> {
   // worker and an API-only process: the events name payments that do not exist and nothing applies
   // them. What the receive path reaches when the effects' work does not share its 2 cores.
   const applyEffects = arg(args, 'apply', 1) !== 0
-  const apiOnly = !applyEffects || arg(args, 'api-only', 0) !== 0
+  // `--intake-processes N` (N ≥ 1): the webhooks go to `moneta intake --processes N` (gateway webhooks
+  // only, node:cluster, src/intake.ts) instead of `moneta start`; it runs no background work.
+  const intakeProcesses = arg(args, 'intake-processes', 0)
+  const apiOnly = !applyEffects || intakeProcesses > 0 || arg(args, 'api-only', 0) !== 0
   const clientKind = args.includes('--client') ? args[args.indexOf('--client') + 1] : 'raw'
   if (clientKind !== 'raw' && clientKind !== 'http') throw new Error('--client raw|http')
   // The API's receipt batch linger (MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS); default: the config's.
@@ -327,18 +346,27 @@ export async function main(args: string[]): Promise<void> {
 
   // 2. As deployed on a multi-core host: an API process that receives and stores, and a worker
   // process that applies the inbox (a Node process runs JavaScript on one core).
+  // `moneta intake` creates no API key: the one the bench scrapes /metrics with is made here.
+  if (intakeProcesses > 0) {
+    await services.platform.ensureTenant(DEFAULT_TENANT, 'Default tenant')
+    await services.platform.ensureApiKey(DEFAULT_TENANT, env.MONETA_API_KEY)
+    await services.auth.apiKeys.grantPlatformAdmin(env.MONETA_API_KEY)
+  }
   const server = await startMoneta(
-    'start',
+    intakeProcesses > 0 ? 'intake' : 'start',
     {
       ...env,
       DATABASE_URL: named(url, 'moneta_bench_api'),
       PORT: String(port),
+      MONETA_INTAKE_PORT: String(port),
       HOST: '127.0.0.1',
       MONETA_GATEWAY_WEBHOOK_WORKERS: '0',
       MONETA_START_WORKERS: apiOnly ? 'false' : 'true',
       ...(linger >= 0 ? { MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS: String(linger) } : {}),
     },
     'listening',
+    0,
+    intakeProcesses > 0 ? ['--processes', String(intakeProcesses)] : [],
   )
   // Applying is asynchronous by design: the worker runs at lower CPU priority than the API, so a
   // burst is received at full speed and applied as the CPU frees up (the inbox holds the backlog).
@@ -403,7 +431,7 @@ export async function main(args: string[]): Promise<void> {
     if (applyEffects) effects.start()
     let lastLog = performance.now()
     const load0 = loadavg()[0]!
-    const serverCpu0 = cpuSeconds(server.pid)
+    const serverCpu0 = treeCpuSeconds(server.pid)
     const workerCpu0 = cpuSeconds(worker?.pid)
     const ownCpu0 = process.cpuUsage()
     const metrics0 = await scrape(port, env.MONETA_API_KEY)
@@ -458,7 +486,7 @@ export async function main(args: string[]): Promise<void> {
       (metrics1.get('moneta_nodejs_eventloop_lag_max_seconds') ?? Number.NaN) * 1000,
     )
     const clientLagP99 = round2(ownDelay.percentile(99) / 1e6)
-    const serverCpuUs = Math.round(((cpuSeconds(server.pid) - serverCpu0) * 1e6) / deliveries.length)
+    const serverCpuUs = Math.round(((treeCpuSeconds(server.pid) - serverCpu0) * 1e6) / deliveries.length)
     const workerCpuUs = Math.round(((cpuSeconds(worker?.pid) - workerCpu0) * 1e6) / deliveries.length)
     const own = process.cpuUsage(ownCpu0)
     const clientCpuUs = Math.round((own.user + own.system) / deliveries.length)
@@ -495,7 +523,7 @@ export async function main(args: string[]): Promise<void> {
     // only on these (session 15).
     const perDelivery = (cpu: number) => Math.round((cpu * 1e6) / deliveries.length)
     const drainedCpu = {
-      server: perDelivery(cpuSeconds(server.pid) - serverCpu0),
+      server: perDelivery(treeCpuSeconds(server.pid) - serverCpu0),
       worker: perDelivery(cpuSeconds(worker?.pid) - workerCpu0),
       pg: pgCpuOf(),
       pgApi: pgCpuOf('api'),
@@ -531,6 +559,7 @@ export async function main(args: string[]): Promise<void> {
         first_copy_peak_eps: firstCopyPeak,
         concurrency,
         api_only: apiOnly,
+        intake_processes: intakeProcesses,
         apply: applyEffects,
         eps,
         p99_ms: p99,

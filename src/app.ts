@@ -750,17 +750,22 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       for (const t of timers) clearInterval(t)
       for (const sub of subscriptions) await sub.close()
       await server.close()
-      await services.gatewayWebhooks.close()
-      await services.paymentCommands.close()
-      await services.banking.idle()
-      await services.webhooks.close()
-      await services.market.close()
-      await services.events.close()
-      await services.search.engine.close()
-      await services.ledger.close()
-      await services.audit.close()
-      services.analytics.close()
-      await services.db.close()
+      await closeServices(services)
     },
   }
+}
+
+/** Closes what createServices opened, in dependency order: producers before the stores they write. */
+export async function closeServices(services: AppServices): Promise<void> {
+  await services.gatewayWebhooks.close()
+  await services.paymentCommands.close()
+  await services.banking.idle()
+  await services.webhooks.close()
+  await services.market.close()
+  await services.events.close()
+  await services.search.engine.close()
+  await services.ledger.close()
+  await services.audit.close()
+  services.analytics.close()
+  await services.db.close()
 }

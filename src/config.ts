@@ -35,6 +35,8 @@ export interface Config {
    * consumers reacting to events never share the event loop that answers requests.
    */
   readonly startWorkers: boolean
+  /** `moneta intake` (gateway webhooks only, src/intake.ts): its port and how many processes share it. */
+  readonly intake: { readonly port: number; readonly processes: number }
   /** Key-encryption key (32 bytes, hex or base64); else masterKeyFile; else <dataDir>/master.key. */
   readonly masterKey: Secret | undefined
   readonly masterKeyFile: string | undefined
@@ -344,6 +346,8 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_LEDGER_BATCH_MAX: 'ledgerBatchMax',
   MONETA_PENDING_SWEEP_MS: 'pendingSweepMs',
   MONETA_START_WORKERS: 'startWorkers',
+  MONETA_INTAKE_PORT: 'intakePort',
+  MONETA_INTAKE_PROCESSES: 'intakeProcesses',
   MONETA_MASTER_KEY: 'masterKey',
   MONETA_MASTER_KEY_FILE: 'masterKeyFile',
   MONETA_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
@@ -549,6 +553,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ledgerBatchMax: int('MONETA_LEDGER_BATCH_MAX', 1000, 1, 10_000),
     pendingSweepMs: int('MONETA_PENDING_SWEEP_MS', 1000, 50, 3_600_000),
     startWorkers: bool('MONETA_START_WORKERS', true),
+    intake: {
+      port: int('MONETA_INTAKE_PORT', 4001, 0, 65535),
+      processes: int('MONETA_INTAKE_PROCESSES', 1, 1, 64),
+    },
     masterKey: get('MONETA_MASTER_KEY') === undefined ? undefined : new Secret(get('MONETA_MASTER_KEY')!),
     masterKeyFile: get('MONETA_MASTER_KEY_FILE'),
     auditRetentionDays:

@@ -11,7 +11,7 @@ import { registerConsole } from './console.js'
 import { errorHandler } from './errors.js'
 import { registerInputGuards } from './input-guard.js'
 import { lazyChildLogger } from './lazy-request-logger.js'
-import { registerRoutes } from './routes/index.js'
+import { registerIntakeRoutes, registerRoutes } from './routes/index.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,7 +43,11 @@ export function tenantOf(req: { principal: Principal | undefined }): string {
   return req.principal.tenantId
 }
 
-export async function buildServer(services: AppServices, opts: ServerOptions): Promise<ApiApp> {
+/**
+ * The Fastify instance every server of ours starts from: strict JSON (no coercion, unknown fields are
+ * errors), our error shapes and codes, the input guards and the 404 body, no per-request log lines.
+ */
+function createBaseServer(services: AppServices, opts: ServerOptions): ApiApp {
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: opts.bodyLimitBytes,
@@ -68,7 +72,19 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
       error: { code: 'ROUTE_NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` },
     })
   })
+  return app
+}
 
+/** The edge every request crosses before its route: durable audit, then credentials and rate limits. */
+async function registerEdge(app: ApiApp, services: AppServices): Promise<void> {
+  // Before access control: a request's audit entries (even a refusal's) are durable before it is answered.
+  registerAuditTrail(app, services)
+  // Credentials, the route permission table and rate limits (src/api/access.ts, src/api/permissions.ts).
+  await registerAccessControl(app, services)
+}
+
+export async function buildServer(services: AppServices, opts: ServerOptions): Promise<ApiApp> {
+  const app = createBaseServer(services, opts)
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -78,14 +94,26 @@ export async function buildServer(services: AppServices, opts: ServerOptions): P
     },
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
-
-  // Before access control: a request's audit entries (even a refusal's) are durable before it is answered.
-  registerAuditTrail(app, services)
-  // Credentials, the route permission table and rate limits (src/api/access.ts, src/api/permissions.ts).
-  await registerAccessControl(app, services)
-
+  await registerEdge(app, services)
   registerRoutes(app, services)
   // The operator console's static pages (web/, built into dist/console).
   await registerConsole(app)
+  return app
+}
+
+/**
+ * `moneta intake`: gateway webhooks only (`POST /v1/webhooks/:gateway`), with `/health` and
+ * `/metrics`, behind the same edge as the API (input guards, the per-address webhook rate limit, the
+ * audit trail's durability wait, error shapes). Receiving needs only the gateway's secret and the
+ * database — not the sandbox's in-process payments — so this server can run as several processes on
+ * their own port while `moneta start` serves the API (docs/payments.md, "Scaling the intake").
+ */
+export async function buildIntakeServer(
+  services: AppServices,
+  opts: ServerOptions & { readonly metricsText?: () => Promise<string> },
+): Promise<ApiApp> {
+  const app = createBaseServer(services, opts)
+  await registerEdge(app, services)
+  registerIntakeRoutes(app, services, opts.metricsText)
   return app
 }

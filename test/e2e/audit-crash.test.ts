@@ -13,29 +13,26 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { monetaCli } from '../support/cli.js'
 import { monetaServer, type MonetaServer } from '../support/moneta-server.js'
+import { scratchDatabase } from '../support/scratch-db.js'
 
 const baseUrl = process.env.MONETA_TEST_DATABASE_URL
 
 describe.skipIf(!baseUrl)('audit entries survive SIGKILL of moneta start [postgres]', () => {
-  const dbName = `moneta_auditcrash_${randomBytes(4).toString('hex')}`
-  const dbUrl = baseUrl ? baseUrl.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`) : ''
+  const database = scratchDatabase(baseUrl, 'moneta_auditcrash')
+  const dbUrl = database.url
   const dataDir = mkdtempSync(join(tmpdir(), 'moneta-auditcrash-'))
   const apiKey = `auditcrash-${randomBytes(24).toString('hex')}`
-  let admin: pg.Client
   let server: MonetaServer
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: baseUrl })
-    await admin.connect()
-    await admin.query(`CREATE DATABASE ${dbName}`)
+    await database.create()
     server = await monetaServer({ DATABASE_URL: dbUrl, MONETA_DATA_DIR: dataDir, MONETA_API_KEY: apiKey })
     await server.start()
   }, 120_000)
 
   afterAll(async () => {
     await server?.kill('SIGKILL')
-    await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined)
-    await admin?.end()
+    await database.drop()
     rmSync(dataDir, { recursive: true, force: true })
   })
 

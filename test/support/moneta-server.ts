@@ -1,6 +1,7 @@
 /**
- * `moneta start` as deployed, in a child process (bin/moneta.js), for tests that kill it: started on
- * a free port with the given environment, killed with any signal, started again on the same port.
+ * `moneta start` (or another serving command, `moneta intake`) as deployed, in a child process
+ * (bin/moneta.js), for tests that kill it: started on a free port with the given environment, killed
+ * with any signal, started again on the same port.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { freePort } from './ports.js'
@@ -15,9 +16,15 @@ export interface MonetaServer {
   alive(): boolean
   /** The last lines of its output, for failure messages. */
   log(): string
+  /** The process id (of the primary, for a cluster); 0 before start. */
+  pid(): number
 }
 
-export async function monetaServer(env: Record<string, string>): Promise<MonetaServer> {
+/** `command`: the CLI's arguments (`moneta start` by default; `['intake', '--processes', '2']`…). */
+export async function monetaServer(
+  env: Record<string, string>,
+  command: readonly string[] = ['start'],
+): Promise<MonetaServer> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   let child: ChildProcess | undefined
@@ -30,14 +37,16 @@ export async function monetaServer(env: Record<string, string>): Promise<MonetaS
     url,
     alive,
     log: () => output,
+    pid: () => child?.pid ?? 0,
     async start() {
-      child = spawn('node', ['bin/moneta.js', 'start'], {
+      child = spawn('node', ['bin/moneta.js', ...command], {
         env: {
           ...process.env,
           MONETA_CONFIG_FILE: '',
           LOG_LEVEL: 'warn',
           ...env,
           PORT: String(port),
+          MONETA_INTAKE_PORT: String(port),
           HOST: '127.0.0.1',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,13 +54,13 @@ export async function monetaServer(env: Record<string, string>): Promise<MonetaS
       child.stdout?.on('data', keep)
       child.stderr?.on('data', keep)
       for (let i = 0; ; i++) {
-        if (!alive()) throw new Error(`moneta start exited:\n${output}`)
+        if (!alive()) throw new Error(`moneta ${command.join(' ')} exited:\n${output}`)
         const ok = await fetch(`${url}/health`).then(
           (r) => r.ok,
           () => false,
         )
         if (ok) return
-        if (i > 600) throw new Error(`moneta start did not answer /health:\n${output}`)
+        if (i > 600) throw new Error(`moneta ${command.join(' ')} did not answer /health:\n${output}`)
         await new Promise((r) => setTimeout(r, 100))
       }
     },

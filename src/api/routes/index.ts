@@ -29,12 +29,21 @@ import { registerConsoleScreeningRoutes } from './console-screening.js'
 import { registerBillingRoutes } from './billing.js'
 import { registerConsoleViewRoutes } from './console-views.js'
 
-/** Every route module, registered in one place. */
-export function registerRoutes(app: ApiApp, services: AppServices): void {
+/** What `moneta intake` serves: gateway webhooks, health and metrics (src/api/server.ts `buildIntakeServer`). */
+export function registerIntakeRoutes(
+  app: ApiApp,
+  services: AppServices,
+  metricsText?: () => Promise<string>,
+): void {
   registerGatewayWebhookRoutes(app, services)
   observeRequests(app, services)
   registerHealthRoutes(app, services)
-  registerMetricsRoutes(app, services)
+  registerMetricsRoutes(app, services, metricsText)
+}
+
+/** Every route module, registered in one place. */
+export function registerRoutes(app: ApiApp, services: AppServices): void {
+  registerIntakeRoutes(app, services)
   registerLedgerRoutes(app, services)
   registerMarketRoutes(app, services)
   registerVaultRoutes(app, services)

@@ -5,7 +5,12 @@ import type { ApiApp } from '../server.js'
  * GET /metrics in the Prometheus text format (docs/metrics.md). Platform-wide figures, so the route
  * needs `metrics:read`, which no wildcard implies and only the platform owner issues.
  */
-export function registerMetricsRoutes(app: ApiApp, services: AppServices): void {
+export function registerMetricsRoutes(
+  app: ApiApp,
+  services: AppServices,
+  // `moneta intake --processes N`: the figures of every process, gathered by the cluster's primary.
+  text: () => Promise<string> = () => services.metrics.registry.metrics(),
+): void {
   const { registry } = services.metrics
   app.get(
     '/metrics',
@@ -17,8 +22,7 @@ export function registerMetricsRoutes(app: ApiApp, services: AppServices): void 
       },
     },
     async (_req, reply) => {
-      const text = await registry.metrics()
-      return reply.type(registry.contentType).send(text)
+      return reply.type(registry.contentType).send(await text())
     },
   )
 }

@@ -3,6 +3,7 @@ import { describeConfig, loadConfig } from '../../config.js'
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
 import { CLI_GRANTOR, isRole, ROLES } from '../../modules/auth/index.js'
 import { start } from '../../main.js'
+import { startIntake } from '../../intake.js'
 import { withServices } from '../context.js'
 
 export function registerCoreCommands(program: Command): void {
@@ -10,6 +11,37 @@ export function registerCoreCommands(program: Command): void {
     .command('start')
     .description('Start the API and background workers')
     .action(async () => start())
+
+  program
+    .command('intake')
+    .description(
+      'Receive gateway webhooks only (POST /v1/webhooks/:gateway, /health, /metrics), in N processes on their own port; `moneta worker` applies them',
+    )
+    .option('--processes <n>', 'processes sharing the port (default MONETA_INTAKE_PROCESSES, 1)')
+    .option('--port <n>', 'port (default MONETA_INTAKE_PORT, 4001)')
+    .action(async (opts: { processes?: string; port?: string }) => {
+      const processes = opts.processes === undefined ? undefined : Number(opts.processes)
+      const port = opts.port === undefined ? undefined : Number(opts.port)
+      if (processes !== undefined && !(Number.isInteger(processes) && processes >= 1 && processes <= 64)) {
+        process.stderr.write('--processes must be a whole number from 1 to 64\n')
+        process.exitCode = 2
+        return
+      }
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+        process.stderr.write('--port must be a port number (0-65535)\n')
+        process.exitCode = 2
+        return
+      }
+      // Several processes, and a process beside `moneta start`, cannot share one embedded PGlite.
+      if (!loadConfig().databaseUrl) {
+        process.stderr.write(
+          'moneta intake needs PostgreSQL (DATABASE_URL): PGlite is one process’s database\n',
+        )
+        process.exitCode = 2
+        return
+      }
+      await startIntake({ processes, port })
+    })
 
   program
     .command('migrate')
