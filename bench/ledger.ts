@@ -6,11 +6,12 @@ import { allMigrations, allRoutines } from '../src/migrations.js'
 import { createLedger, type LedgerCommand } from '../src/modules/ledger/index.js'
 import { systemClock } from '../src/shared/clock.js'
 import { systemIds } from '../src/shared/ids.js'
-import { arg, ensureDatabase, load, log, str } from './args.js'
+import { arg, benchDatabase, load, log, str } from './args.js'
 
 /**
- * npm run bench -- ledger [--seconds N] [--accounts N] [--postgres URL] [--workers-1000 N] [--only batched]
- * Against the PostgreSQL in --postgres, else DATABASE_URL (created if missing). Until session 15
+ * npm run bench -- ledger [--seconds N] [--accounts N] [--postgres URL] [--keep] [--workers-1000 N] [--only batched]
+ * Against the PostgreSQL in --postgres, else DATABASE_URL or MONETA_TEST_DATABASE_URL (created if
+ * missing), else a fresh database for this run, dropped after it unless --keep. Until session 15
  * the flag was ignored and every run went to the shared `test` database, which grows with every
  * run and every suite (844 MB then, ledger entries alone 3× shared_buffers). Scenarios: batches of 100 and 1,000 (uniform over 10,000
  * accounts), single transfers from 16 concurrent clients (through the in-process batcher), the same
@@ -24,12 +25,8 @@ export async function main(args: string[]): Promise<void> {
   // trip and commit with another's database work), and whether to skip the single-path runs.
   const workers1000 = arg(args, 'workers-1000', 1)
   const batchedOnly = str(args, 'only') === 'batched'
-  const url =
-    str(args, 'postgres') ??
-    process.env.DATABASE_URL ??
-    process.env.MONETA_TEST_DATABASE_URL ??
-    'postgres://postgres@127.0.0.1:5432/test'
-  await ensureDatabase(url)
+  const database = await benchDatabase(args, 'ledger')
+  const url = database.url
   const h = await connect({ databaseUrl: url, poolSize: 20 })
   await migrateToLatest(h.db, allMigrations, allRoutines)
   const fsync = (
@@ -160,6 +157,7 @@ export async function main(args: string[]): Promise<void> {
 
   await ledger.close()
   await h.close()
+  await database.release()
   const figures = {
     bench: 'ledger',
     batched_tps: Math.round(Math.max(b100, b1000)),
