@@ -14,11 +14,12 @@ import { systemClock } from '../src/shared/clock.js'
 import { connect } from '../src/shared/db/connect.js'
 import { migrateToLatest } from '../src/shared/db/migrate.js'
 import { systemIds } from '../src/shared/ids.js'
-import { arg, load as loadAverage, log, pct, round } from './args.js'
+import { arg, benchDatabase, load as loadAverage, log, pct, round } from './args.js'
 
 /**
- * npm run bench -- payments-async [--commands 100000] [--clients 256] [--consumers 2] [--in-flight 256]
- * Asynchronous intake (issue #18 item 5) on PostgreSQL (DATABASE_URL, else MONETA_TEST_DATABASE_URL):
+ * npm run bench -- payments-async [--commands 100000] [--clients 256] [--consumers 2] [--in-flight 256] [--postgres URL] [--keep]
+ * Asynchronous intake (issue #18 item 5) on PostgreSQL (--postgres, DATABASE_URL, else
+ * MONETA_TEST_DATABASE_URL; else a fresh database for the run, dropped after it unless --keep):
  *  1. accept: `--commands` automatic-capture payment commands of ONE merchant, submitted by `--clients`
  *     concurrent callers of the intake service (the HTTP layer, with its per-request audit entry, is
  *     not in this figure), each with its own Idempotency-Key; accepted/s and accept latency;
@@ -34,10 +35,8 @@ export async function main(args: string[]): Promise<void> {
   const clients = arg(args, 'clients', 256)
   const consumers = arg(args, 'consumers', 2)
   const inFlight = arg(args, 'in-flight', 256)
-  const url =
-    process.env.DATABASE_URL ??
-    process.env.MONETA_TEST_DATABASE_URL ??
-    'postgres://postgres@127.0.0.1:5432/moneta_bench'
+  const database = await benchDatabase(args, 'payments_async')
+  const url = database.url
   const h = await connect({ databaseUrl: url, poolSize: 32 })
   await migrateToLatest(h.db, allMigrations, allRoutines)
   const fsync = (await sql<{ fsync: string }>`SHOW fsync`.execute(h.db)).rows[0]?.fsync
@@ -158,4 +157,5 @@ export async function main(args: string[]): Promise<void> {
   await events.close()
   await ledger.close()
   await h.close()
+  await database.release()
 }
