@@ -322,7 +322,7 @@ export class MonitoringEngine {
     const srcCp = own ? -1 : src ? src.cp : srcTracked ? store.interner.get(t.src) : -1
     const dstCp = own ? -1 : dst ? dst.cp : dstTracked ? store.interner.get(t.dst) : -1
     const at = t.at
-    ctx.txn.reset(t, src && dstCp >= 0 ? src.closesCycle(dstCp, at, amount) : 0, own)
+    ctx.txn.reset(t, src && dstCp >= 0 ? src.closesCycle(dstCp, at, amount) : 0, own, store.watchedDays(at))
     ctx.src.reset(src, at, true, amount, dstCp, epoch)
     ctx.dst.reset(dst, at, false, amount, srcCp, epoch)
     ctx.src_customer.reset(

@@ -292,3 +292,30 @@ describe('outsized inflows remembered for flow_in_prior_days', () => {
     expect(feature(s, 'e', 'flow_in_prior_days', T0 + 57 * DAY_MS)).toBe(7)
   })
 })
+
+describe('session 16: how long the store has watched (txn.watched_days)', () => {
+  it('counts days of continuous feed: isolated old events and lifetime snapshots are not watching', () => {
+    const s = new FeatureStore()
+    expect(s.watchedDays(T0)).toBe(0)
+    // one account's payment long before the feed (a generator's or an import's stray old event)
+    s.apply(txn(T0 - 600 * DAY_MS, 'a', 'b', 1000n))
+    s.apply(txn(T0 + 10 * DAY_MS, 'a', 'b', 1000n))
+    // a quiet account means nothing on a cold start: the store has watched 5 days, not 615
+    expect(s.watchedDays(T0 + 15 * DAY_MS)).toBe(5)
+    for (let d = 11; d <= 40; d += 3) s.apply(txn(T0 + d * DAY_MS, 'c', 'd', 1000n))
+    expect(s.watchedDays(T0 + 40 * DAY_MS)).toBe(30)
+    s.seedActivity({
+      kind: 'account',
+      id: 'a',
+      firstAt: T0 - 200 * DAY_MS,
+      lastAt: T0 - 150 * DAY_MS,
+      lastInAt: undefined,
+      lastOutAt: undefined,
+      events: 3,
+    })
+    expect(s.watchedDays(T0 + 40 * DAY_MS)).toBe(30)
+    // a feed that stopped for more than a week starts watching again
+    s.apply(txn(T0 + 60 * DAY_MS, 'c', 'd', 1000n))
+    expect(s.watchedDays(T0 + 62 * DAY_MS)).toBe(2)
+  })
+})

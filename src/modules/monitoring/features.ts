@@ -143,8 +143,13 @@ const BIG_USUAL = 5
 /** Cash deposits remembered per account: enough for a deposit a day over the 30-day window. */
 const CASH_MAX = 32
 const CASH_WINDOWS = { '7d': 7 * DAY_MS, '30d': 30 * DAY_MS } as const
-/** Inflows older than this are no longer traced (and no longer drained). */
-export const FLOW_WINDOW_MS = 7 * DAY_MS
+/** A pause in the whole feed longer than this starts a new watched period (FeatureStore.feedStart). */
+const FEED_GAP_MS = 7 * DAY_MS
+/**
+ * Inflows older than this are no longer traced (and no longer drained). Ten days (seven until
+ * session 16): money held for a week or more before it is passed on is still the same money.
+ */
+export const FLOW_WINDOW_MS = 10 * DAY_MS
 const DIR_IN = 0
 const DIR_OUT = 1
 
@@ -620,7 +625,7 @@ export class EntityState {
   }
 
   /**
-   * Funds tracing over the largest inflow received in the last 7 days (`flow_in_amount`): the
+   * Funds tracing over the largest inflow received in the last 10 days (`flow_in_amount`): the
    * share of it that has left again, first in first out, counting this payment when the entity
    * pays it (`flow_out_share`, 0–1), and the hours since it arrived (`flow_hours`, -1 if none);
    * whether it came from another country (`flow_in_cross_border`), how many payments it has left
@@ -716,7 +721,7 @@ export class EntityState {
     if (this.lN < LOT_MAX) this.lN++
   }
 
-  /** An outflow to someone else drains the traced inflows of the last 7 days, oldest first. */
+  /** An outflow to someone else drains the traced inflows of the last 10 days, oldest first. */
   drainLots(now: number, amount: number): void {
     const n = this.lN
     let rest = amount
@@ -815,6 +820,19 @@ export class FeatureStore {
   /** Latest applied transaction time: events must arrive in time order (older ones are rejected by the engine). */
   watermark = -Infinity
   applied = 0
+  /**
+   * Start of the continuous feed the store has watched: the first transaction applied after a gap
+   * of more than FEED_GAP_MS (or ever). An account quiet for weeks only means something once the
+   * store has watched those weeks: on a cold start every account looks quiet and every sender new.
+   * Isolated old events (an account's activity long before the feed, lifetime snapshots) do not
+   * count as watching.
+   */
+  feedStart = Infinity
+
+  /** Days of continuous feed before `now` (0 before anything was applied). */
+  watchedDays(now: number): number {
+    return this.feedStart === Infinity || now < this.feedStart ? 0 : (now - this.feedStart) / DAY_MS
+  }
 
   entity(map: Map<string, EntityState>, id: string | undefined, create: boolean): EntityState | undefined {
     if (!isTracked(id)) return undefined
@@ -896,6 +914,7 @@ export class FeatureStore {
     device?.record(t.at, amount, true, round, dstCp, ln)
     card?.record(t.at, amount, true, round, dstCp, ln)
     address?.record(t.at, amount, true, round, dstCp, ln)
+    if (this.watermark === -Infinity || t.at - this.watermark > FEED_GAP_MS) this.feedStart = t.at
     if (t.at > this.watermark) this.watermark = t.at
     this.applied++
   }

@@ -186,8 +186,10 @@ export class TxnView {
   round = false
   /** The currency's cash reporting threshold in minor units (CURRENCY_PROFILES). */
   report_threshold = 0
+  /** Days of activity the feature store has watched before this transaction (FeatureStore.watchedDays). */
+  watched_days = 0
 
-  reset(t: MonTxn, cycleLen: number, sameOwner = false): void {
+  reset(t: MonTxn, cycleLen: number, sameOwner = false, watchedDays = 0): void {
     this.id = t.id
     this.amount = t.amount
     this.currency = t.currency
@@ -201,6 +203,7 @@ export class TxnView {
     this.same_owner = sameOwner
     const profile = currencyProfile(t.currency)
     this.report_threshold = profile.reportThreshold
+    this.watched_days = watchedDays
     this.round = !sameOwner && isRound(t.amount, Number(t.amount), t.currency)
   }
 }
@@ -219,6 +222,7 @@ const txnFieldTypes = {
   same_owner: 'bool',
   round: 'bool',
   report_threshold: 'double',
+  watched_days: 'double',
 } as const
 
 /** KYC facts of one side (`src_party`, `dst_party`). Unknown parties: known = false, segment "unknown". */

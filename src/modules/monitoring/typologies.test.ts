@@ -71,6 +71,33 @@ describe('typology pack against look-alikes', () => {
     expect(mule).toEqual(expect.arrayContaining(['mule.new_account_collects', 'mule.new_account_drains']))
   })
 
+  it('mule in an old account: an account unused for weeks that collects from several senders and sends it on is caught; a busy account, savings kept and a cold start are not', () => {
+    const old = T0 - 400 * DAY_MS
+    const e = engine([party('quiet', old), party('keeper', old), party('busy', old), party('early', old)])
+    const H = 3_600_000
+    const collect = (id: string, at: number): MonTxn[] =>
+      [1, 2, 3, 4].map((i) => txn(at + i * H, `v${id}${i}`, id, 600 + 50 * i))
+    // cold start: on the store's second day every account looks unused
+    const early = alerted(e, [...collect('early', T0 + DAY_MS), txn(T0 + 2 * DAY_MS, 'early', 'Y0', 2_200)])
+    expect(early).not.toContain('mule.quiet_account_drains')
+    // a month of ordinary life for the busy account (and the store watching it)
+    const life: MonTxn[] = []
+    for (let d = 3; d < 40; d += 2) life.push(txn(T0 + d * DAY_MS, 'busy', `shop${d % 6}`, 40))
+    life.push(txn(T0 + 5 * DAY_MS, 'quiet', 'shop1', 25), txn(T0 + 6 * DAY_MS, 'keeper', 'shop1', 25))
+    alerted(e, life)
+    const day = T0 + 41 * DAY_MS
+    // savings kept: four family members' gifts stay on the account
+    const keeper = alerted(e, [...collect('keeper', day), txn(day + 2 * DAY_MS, 'keeper', 'shop1', 30)])
+    expect(keeper.filter((id) => id.startsWith('mule.'))).toEqual([])
+    // a busy (long-used) account receiving from friends and paying on is not a quiet account
+    const busy = alerted(e, [...collect('busy', day), txn(day + DAY_MS, 'busy', 'Y1', 2_200)])
+    expect(busy).not.toContain('mule.quiet_account_drains')
+    // 400 days old (past the new-account rules' 60 days), unused for weeks, then a mule
+    const quiet = alerted(e, [...collect('quiet', day), txn(day + DAY_MS, 'quiet', 'Y2', 2_200)])
+    expect(quiet).toContain('mule.quiet_account_drains')
+    expect(quiet).not.toContain('mule.new_account_drains')
+  })
+
   it('structuring spread over days and split deposits, each below the band, is caught; a weekly cash wage and a one-off large deposit are not', () => {
     const cash = (id: string, day: number, euros: number): MonTxn =>
       txn(T0 + day * DAY_MS, 'cash', id, euros, { kind: 'cash_deposit' })
@@ -171,6 +198,69 @@ describe('typology pack against look-alikes', () => {
       txn(T0 + 7 * DAY_MS + 3_600_000, 'p', 'Y2', 9_500, { ...home }),
     ])
     expect(p).toContain('pass_through.rapid')
+  })
+
+  it('fan-in split over many payments: gathered money leaving in fourteen payments of 6.5 % each is caught; a student paying rent and shops from three parents is not', () => {
+    const e = engine([party('splitter', T0 - 900 * DAY_MS), party('student', T0 - 900 * DAY_MS)])
+    alerted(e, [txn(T0, 'splitter', 'shop', 30), txn(T0, 'student', 'shop', 30)])
+    const day = T0 + 20 * DAY_MS
+    const student = alerted(e, [
+      ...[1, 2, 3].map((i) => txn(day + i * 3_600_000, `parent${i}`, 'student', 1_100)),
+      txn(day + DAY_MS, 'student', 'landlord', 900),
+      ...[2, 3, 4].map((d) => txn(day + d * DAY_MS, 'student', `M${d}`, 250)),
+    ])
+    expect(student.filter((id) => id.startsWith('fan_in.'))).toEqual([])
+    const split = alerted(e, [
+      ...[1, 2, 3, 4, 5].map((i) => txn(day + i * 3_600_000, `g${i}`, 'splitter', 2_000)),
+      ...Array.from({ length: 14 }, (_, k) => txn(day + DAY_MS + k * 1_800_000, 'splitter', `X${k}`, 650)),
+    ])
+    expect(split).toContain('fan_in.many_senders')
+  })
+
+  it('pass-through held for a week: money from abroad passed on after 7.5 days is caught; a salary from abroad spent at home over the month is not', () => {
+    const e = engine([party('slow', T0 - 900 * DAY_MS), party('frontier', T0 - 900 * DAY_MS)])
+    const abroad = { kind: 'wire' as const, srcCountry: 'PL', dstCountry: 'DE' }
+    const home = { srcCountry: 'DE', dstCountry: 'DE' }
+    // a cross-border worker: salary from abroad, then rent, card spending and one larger purchase
+    const frontier = alerted(e, [
+      txn(T0, 'P1', 'frontier', 5_200, abroad),
+      txn(T0 + 2 * DAY_MS, 'frontier', 'landlord', 1_100, home),
+      ...[3, 4, 5, 6, 7].map((d) => txn(T0 + d * DAY_MS, 'frontier', `M${d}`, 60, { kind: 'card', ...home })),
+      txn(T0 + 8 * DAY_MS, 'frontier', 'D1', 1_400, home),
+    ])
+    expect(frontier.filter((id) => id.startsWith('pass_through.'))).toEqual([])
+    const slow = alerted(e, [
+      txn(T0 + 10 * DAY_MS, 'E1', 'slow', 30_000, abroad),
+      // 7.5 days later (180 h; the limit was 96 h until session 16), in two payments
+      txn(T0 + 17 * DAY_MS, 'slow', 'Y1', 14_000, home),
+      txn(T0 + 17.5 * DAY_MS, 'slow', 'Y2', 13_500, home),
+    ])
+    expect(slow).toContain('pass_through.rapid')
+  })
+
+  it('fan-in over weeks: senders spread over twelve days and money held nine days is caught; a salary plus friends sharing a holiday is not', () => {
+    const e = engine([party('hub', T0 - 900 * DAY_MS), party('host', T0 - 900 * DAY_MS)])
+    const watch: MonTxn[] = []
+    for (let d = 0; d < 50; d += 5)
+      watch.push(txn(T0 + d * DAY_MS, 'hub', 'shop', 30), txn(T0 + d * DAY_MS, 'host', 'shop', 30))
+    alerted(e, watch)
+    const day = T0 + 50 * DAY_MS
+    // salary, three friends paying their share of a holiday, the holiday paid to a new agent
+    const host = alerted(e, [
+      txn(day, 'employer', 'host', 3_200),
+      ...[1, 2, 3].map((i) => txn(day + i * DAY_MS, `friend${i}`, 'host', 450)),
+      txn(day + 9 * DAY_MS, 'host', 'agency', 1_800),
+      txn(day + 10 * DAY_MS, 'host', 'landlord2', 1_000),
+    ])
+    expect(host.filter((id) => id.startsWith('fan_in.'))).toEqual([])
+    const hub = alerted(e, [
+      ...[0, 3, 6, 9, 12].map((d, i) => txn(day + d * DAY_MS, `g${i}`, 'hub', 1_500 + 100 * i)),
+      txn(day + 21 * DAY_MS, 'hub', 'X1', 2_800),
+      txn(day + 21 * DAY_MS + 3_600_000, 'hub', 'X2', 2_600),
+      txn(day + 22 * DAY_MS, 'hub', 'X3', 2_500),
+    ])
+    expect(hub).not.toContain('fan_in.many_senders')
+    expect(hub).toContain('fan_in.many_senders_30d')
   })
 
   it("business pass-through: a wholesaler's routine client payments passed to suppliers are not alerted; a first large inflow from abroad passed on is", () => {

@@ -36,6 +36,12 @@ export interface SegmentParams {
    * wholesaler's routine client payment passed on to suppliers is not laundering; a first one is).
    */
   readonly passThroughMaxPriorDays: number
+  /**
+   * Hours within which the traced inflow must have left, for this segment (0 = the pack's
+   * `passThroughHours`): a person holding money a week before passing it on is as suspicious as one
+   * passing it on at once, a wholesaler paying suppliers a week after its client paid is routine.
+   */
+  readonly passThroughHours: number
   /** Velocity: online (device) payments in 24 h to many distinct payees (0 = no rule). */
   readonly velocityDevicePayments: number
 }
@@ -70,10 +76,32 @@ export interface TypologyParams {
   readonly muleSenders: number
   /** Received in 7 days beyond the single largest inflow (several senders' money, not one salary). */
   readonly muleMinSum: number
+  /**
+   * Mules in older accounts (-1 = no rule): an account of any age whose activity before the week
+   * was at most this many events (bought or rented accounts, or ones kept aside for it), once the
+   * store has watched at least `fanInMinObservedDays` (on a cold start every account looks quiet).
+   */
+  readonly muleQuietEvents: number
   /** Days an account must have been watched before a sender can be called new (cold start: every counterparty looks new). */
   readonly fanInMinObservedDays: number
   /** Smallest share of the week's inflow one onward payment must carry (gathered money may leave in several). */
   readonly fanInMinPaymentShare: number
+  /**
+   * Gathering over a month (0 = no rule): the fan-in rule on 30-day windows, for senders spread over
+   * more than a week or money held longer before it leaves. The sum is what came in beyond the
+   * largest single inflow (a salary), the account must have been watched this many days (senders
+   * new in the month only mean something once the month before is known).
+   */
+  readonly fanInMonthObservedDays: number
+  /** Smallest share of the month's inflow one onward payment must carry. */
+  readonly fanInMonthPaymentShare: number
+  /**
+   * The month's inflow beyond its largest payment must be at least this many times the account's
+   * usual month (the 60 days before, or what was watched of them), for every segment (a business
+   * takes the larger of this and its `fanInSurge`): a landlord's new tenants and friends settling
+   * shared bills are an ordinary month, not gathering.
+   */
+  readonly fanInMonthSurge: number
   /** Spread structuring: cash deposits in 7 days (this one included) and their total as a share of the threshold. */
   readonly structuringWeekDeposits: number
   readonly structuringWeekShare: number
@@ -100,8 +128,12 @@ export const DEFAULT_PARAMS: TypologyParams = {
   muleMaxAgeDays: 60,
   muleSenders: 3,
   muleMinSum: 50_000,
+  muleQuietEvents: 5,
   fanInMinObservedDays: 14,
-  fanInMinPaymentShare: 0.08,
+  fanInMinPaymentShare: 0.05,
+  fanInMonthObservedDays: 44,
+  fanInMonthPaymentShare: 0.05,
+  fanInMonthSurge: 2,
   structuringWeekDeposits: 3,
   structuringWeekShare: 1,
   structuringMonthDeposits: 4,
@@ -117,6 +149,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanOutMinSum: 800_000,
       passThroughMinAmount: 400_000,
       passThroughMaxPriorDays: -1,
+      passThroughHours: 192,
       velocityDevicePayments: 3,
     },
     business: {
@@ -129,6 +162,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanOutMinSum: 0,
       passThroughMinAmount: 400_000,
       passThroughMaxPriorDays: 0,
+      passThroughHours: 0,
       velocityDevicePayments: 0,
     },
     merchant: {
@@ -141,6 +175,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanOutMinSum: 0,
       passThroughMinAmount: 0,
       passThroughMaxPriorDays: -1,
+      passThroughHours: 0,
       velocityDevicePayments: 0,
     },
   },
@@ -205,6 +240,27 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       score: 35,
       reason: 'Funds gathered from many senders and moved on',
     })
+  if (s.fanInSenders > 0 && p.fanInMonthObservedDays > 0)
+    rules.push({
+      id: sid('fan_in.many_senders_30d', seg),
+      typology: 'fan_in',
+      subject: 'src',
+      description: `${who} account moving on most of what many NEW senders paid it within 30 days, beyond its largest single inflow (senders spread over weeks, money held for days before it leaves).`,
+      when: `!txn.same_owner && src_party.segment == "${seg}"
+        && src.in_new_distinct_30d >= ${d(s.fanInSenders)} && src.in_sum_30d - src.in_max_30d >= ${d(s.fanInMinSum)}
+        && txn.kind != "card" && double(txn.amount) >= ${d(p.fanInMonthPaymentShare)} * src.in_sum_30d
+        && src.out_sum_30d + double(txn.amount) >= 0.7 * src.in_sum_30d && src.new_counterparty
+        && src.age_days >= ${d(p.fanInMonthObservedDays)}${
+          Math.max(s.fanInSurge, p.fanInMonthSurge) > 0
+            ? `
+        && src.in_sum_30d - src.in_max_30d >= ${d(Math.max(s.fanInSurge, p.fanInMonthSurge))} * 30.0 * (src.in_sum_90d - src.in_sum_30d)
+           / (src.age_days >= 90.0 ? 60.0 : src.age_days - 30.0)`
+            : ''
+        }`,
+      outcome: 'review',
+      score: 35,
+      reason: 'Funds gathered from many senders over weeks and moved on',
+    })
   if (s.fanOutRecipients > 0)
     rules.push({
       id: sid('fan_out.many_recipients', seg),
@@ -224,7 +280,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       subject: 'src',
       description: `Most of a large inflow to ${who} account leaves again within days, in one or several payments, over any rail, with a border crossed on the way in or out; the payment is no larger than the inflow (spending savings is not passing money on)${s.passThroughMaxPriorDays >= 0 ? ", and the inflow is unlike the account's last 60 days" : ''}.`,
       when: `!txn.same_owner && src_party.segment == "${seg}" && src.flow_in_amount >= ${d(s.passThroughMinAmount)}
-        && src.flow_out_share >= ${d(p.passThroughShare)} && src.flow_hours <= ${d(p.passThroughHours)} && src.new_counterparty
+        && src.flow_out_share >= ${d(p.passThroughShare)} && src.flow_hours <= ${d(s.passThroughHours > 0 ? s.passThroughHours : p.passThroughHours)} && src.new_counterparty
         && double(txn.amount) <= ${d(p.passThroughMaxPaymentShare)} * src.flow_in_amount
         && (src.flow_in_cross_border || (txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country))${
           s.passThroughMaxPriorDays >= 0
@@ -341,6 +397,24 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       score: 40,
       reason: 'New account moving on funds from several senders (possible money mule)',
     },
+    ...(p.muleQuietEvents >= 0
+      ? [
+          {
+            id: 'mule.quiet_account_drains',
+            typology: 'mule',
+            subject: 'src' as const,
+            description:
+              'An account of any age, almost unused before this week, sending on what it just received from several senders.',
+            when: `!txn.same_owner && src_party.known && src_party.segment != "merchant"
+        && txn.watched_days >= ${d(p.fanInMinObservedDays)} && src.history_count - src.all_count_7d <= ${d(p.muleQuietEvents)}
+        && src.in_distinct_7d >= ${d(p.muleSenders)} && src.in_sum_7d - src.in_max_7d >= ${d(p.muleMinSum)}
+        && src.out_sum_7d + double(txn.amount) >= 0.5 * src.in_sum_7d`,
+            outcome: 'review' as const,
+            score: 40,
+            reason: 'Account unused until now moving on funds from several senders (possible money mule)',
+          },
+        ]
+      : []),
     {
       id: 'watchlist.counterparty',
       typology: 'watchlist',
