@@ -1,6 +1,6 @@
 import type { DuckDBInstance } from '@duckdb/node-api'
 import { existsSync, readdirSync } from 'node:fs'
-import { mkdir, rename, rm } from 'node:fs/promises'
+import { mkdir, rename, rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DATASETS, parquetColumns, type Dataset } from './datasets.js'
 import { buildNative, ensureNative, NATIVE_FILE } from './native.js'
@@ -123,6 +123,11 @@ export async function compactTenant(
   if (fresh.length === 0 || upTo <= previous.upTo) {
     // a generation compacted without its native file (an older version, or native off) gets one now
     if (native && previous.dir) await ensureNative(duck, d, previous.dir)
+    // Nothing new to fold, but the switch to the current generation was a compaction ago: what it
+    // replaced is garbage now (the same rule as below). Without this, a tenant whose exports paused
+    // kept every replaced day file, and each query listed them all (session 16: a year of day
+    // directories cost 3.5–4.5 ms per dataset per query).
+    if (previous.dir) await collectGarbage(tenantDir, names, previous.upTo)
     return null
   }
   const inputs = [...(previous.dir ? parquetIn(previous.dir) : []), ...fresh]
@@ -146,13 +151,29 @@ export async function compactTenant(
   // inside the generation's directory before it is renamed into place: never seen half-written
   if (native) await buildNative(duck, d, join(work, PART), join(work, NATIVE_FILE))
   await rename(work, join(tenantDir, `compacted=${upTo}`))
-  // Garbage of the previous switch: older generations and day files the previous generation covered.
+  await collectGarbage(tenantDir, names, previous.upTo)
+  return { files: fresh.length }
+}
+
+/**
+ * Garbage of the previous switch (to generation `upTo`): older generations, the day files `upTo`
+ * covered, and the day directories that leaves empty — readers list every day directory, so empty
+ * ones cost each query a directory read forever (366 a year per tenant and dataset). Runs under the
+ * export lease: no round publishes into a day directory meanwhile.
+ */
+async function collectGarbage(tenantDir: string, names: readonly string[], upTo: bigint): Promise<void> {
+  if (upTo < 0n) return
   for (const n of names) {
     const m = COMPACTED.exec(n)
-    if (m && BigInt(m[1]!) < previous.upTo) await rm(join(tenantDir, n), { recursive: true, force: true })
+    if (m && BigInt(m[1]!) < upTo) await rm(join(tenantDir, n), { recursive: true, force: true })
   }
-  for (const f of dayFiles(tenantDir, names, -1n, previous.upTo)) await rm(f, { force: true })
-  return { files: fresh.length }
+  for (const f of dayFiles(tenantDir, names, -1n, upTo)) await rm(f, { force: true })
+  for (const n of names)
+    if (n.startsWith('day=')) {
+      const day = join(tenantDir, n)
+      // rmdir refuses a directory that still holds files (rounds after the generation): kept
+      if (existsSync(day) && readdirSync(day).length === 0) await rmdir(day).catch(() => undefined)
+    }
 }
 
 /** Compaction of one tenant's dataset directory, as `compactAll` hands it to a wrapper. */

@@ -25,7 +25,8 @@ export interface Projection {
   readonly order?: readonly string[]
 }
 
-export type ProjectionName = 'by_amount' | 'by_card' | 'by_device' | 'by_ip' | 'by_src' | 'by_dst'
+export type ProjectionName =
+  'by_amount' | 'by_card' | 'by_device' | 'by_ip' | 'by_src' | 'by_dst' | 'by_merchant'
 
 export interface Dataset {
   readonly name: DatasetName
@@ -40,8 +41,10 @@ export interface Dataset {
    */
   readonly compactOrder?: readonly string[]
   /**
-   * Tables of the generation's native DuckDB file (none: no native file for this dataset). Only for
-   * append-only datasets (no `key`): a projection has no analytics_seq to keep a key's latest version.
+   * Tables of the generation's native DuckDB file (none: no native file for this dataset). For a
+   * dataset with a `key`, every projection carries the key and analytics_seq: the generation holds
+   * one version per key, and a reader of it beside later day files keeps each key's latest version
+   * from both (sources.ts), as it does over Parquet.
    */
   readonly projections?: readonly Projection[]
   readonly columns: readonly Column[]
@@ -137,6 +140,23 @@ export const DATASETS: readonly Dataset[] = [
     table: 'payments',
     dayOf: 'created_at',
     key: ['payment_id'],
+    // merchant_ratios groups every payment by merchant: a narrow copy sorted by merchant reads no
+    // Parquet and groups runs of one merchant (session 16, 1M payments, raw SQL: CPU 54 → 37 ms).
+    projections: [
+      {
+        name: 'by_merchant',
+        columns: [
+          'payment_id',
+          'analytics_seq',
+          'merchant',
+          'created_at',
+          'amount_captured',
+          'amount_refunded',
+          'amount_disputed',
+        ],
+        order: ['merchant', 'created_at'],
+      },
+    ],
     columns: [
       col('payment_id', 'text'),
       col('status', 'text'),

@@ -86,12 +86,12 @@ describeEachDb('analytics native DuckDB file', (target) => {
     }
   }
 
-  /** The native files this DuckDB instance has attached. */
-  async function attached(instance = duck): Promise<string[]> {
+  /** The native files of a dataset's generations this DuckDB instance has attached. */
+  async function attached(instance = duck, dataset = 'transactions'): Promise<string[]> {
     const conn = await instance.connect()
     try {
       const r = await conn.runAndReadAll(
-        `SELECT path FROM duckdb_databases() WHERE path LIKE '%${NATIVE_FILE}' ORDER BY path`,
+        `SELECT path FROM duckdb_databases() WHERE path LIKE '%/${dataset}/%${NATIVE_FILE}' ORDER BY path`,
       )
       return r.getRowObjectsJS().map((x) => x['path'] as string)
     } finally {
@@ -153,6 +153,10 @@ describeEachDb('analytics native DuckDB file', (target) => {
     expect(await nativeCount(`compacted=${first.to}`)).toBe(await pg())
     await expectAllIdentical()
     expect(await attached()).toEqual([join(tenantDir('transactions'), `compacted=${first.to}`, NATIVE_FILE)])
+    // payments (keyed: one version per payment in the generation) has one too, read by merchant_ratios
+    expect(await attached(duck, 'payments')).toEqual([
+      join(tenantDir('payments'), `compacted=${first.to}`, NATIVE_FILE),
+    ])
 
     // more rows, exported by a round that crashes halfway through publishing and is resumed: the
     // generation's native file is unchanged and the new rows are read from the day files beside it

@@ -15,7 +15,7 @@ function query(instants: readonly bigint[], keep: (i: number) => boolean, limit:
   return {
     calls,
     windows: {
-      range: () => Promise.resolve(instants.length ? ([instants[0]!, instants.at(-1)!] as const) : null),
+      range: () => Promise.resolve(instants.length ? { lo: instants[0]!, hi: instants.at(-1)! } : null),
       run: (to: string) => {
         calls.push(to)
         return Promise.resolve(rowsBefore(microsOf(to)))
@@ -61,6 +61,55 @@ describe('firstRowsByTime', () => {
     expect(rows).toEqual(q.whole())
     expect(rows).toHaveLength(50)
     expect(q.calls.length).toBeGreaterThan(1)
+  })
+
+  /** The same query when it names its candidates (`cand`, a superset of the rows kept): TimeRange.nth. */
+  function withCandidates(keep: (i: number) => boolean, cand: (i: number) => boolean, limit: number) {
+    const q = query(instants, (i) => cand(i) && keep(i), limit)
+    const at = instants.filter((_, i) => cand(i))
+    return {
+      ...q,
+      windows: {
+        ...q.windows,
+        range: () =>
+          Promise.resolve(at.length ? { lo: at[0]!, hi: at.at(-1)!, nth: at[limit - 1] ?? null } : null),
+      },
+    }
+  }
+
+  it.each([1, 7, 100, 5_000, 200_000])(
+    'with candidates, still returns exactly the first %i rows when some candidates are not answers',
+    async (limit) => {
+      // candidates: every 11th row; answers: those of them not also a multiple of 3 (and ties)
+      const q = withCandidates(
+        (i) => i % 3 !== 0,
+        (i) => i % 11 === 0,
+        limit,
+      )
+      expect(await firstRowsByTime(params(limit), q.windows)).toEqual(q.whole())
+    },
+  )
+
+  it('with candidates, the first window ends just after the limit-th candidate', async () => {
+    const q = withCandidates(
+      () => true,
+      (i) => i % 50 === 0,
+      100,
+    )
+    const rows = await firstRowsByTime(params(100), q.windows)
+    expect(rows).toEqual(q.whole())
+    // the 100th candidate is row 4,950: one window, ending one microsecond after its instant
+    expect(q.calls).toEqual([literalOf(instants[4_950]! + 1n)])
+  })
+
+  it('with fewer candidates than the limit, runs the whole period at once', async () => {
+    const q = withCandidates(
+      () => true,
+      (i) => i % 10_000 === 0,
+      100,
+    )
+    expect(await firstRowsByTime(params(100), q.windows)).toEqual(q.whole())
+    expect(q.calls).toEqual(['9999-12-31 00:00:00.000000'])
   })
 
   it('runs the period as asked when there are no rows', async () => {

@@ -10,14 +10,27 @@ import type { ParamValue } from './params.js'
  * reads only the row groups before T. The answer is the same rows for any data; only the work differs.
  */
 
+/** Microseconds since the epoch: the first and last instant of the rows in [from, to). */
+export interface TimeRange {
+  readonly lo: bigint
+  readonly hi: bigint
+  /**
+   * When the query names its candidates (rows every answer is one of, FraudQuery.timePrefix) and
+   * lo/hi are theirs: the instant of the `limit`-th candidate in time order, or null when there are
+   * fewer than `limit`. No window ending before it can hold `limit` answers, so the first window
+   * ends just after it; with fewer candidates than `limit`, every answer is wanted.
+   */
+  readonly nth?: bigint | null
+}
+
 export interface TimeWindows<R> {
-  /** Microseconds since the epoch of the first and last instant in [from, to), or null: no rows. */
-  range(): Promise<readonly [bigint, bigint] | null>
+  /** The rows' (or candidates') time range in [from, to), or null: none. */
+  range(): Promise<TimeRange | null>
   /** The query's rows with `to` replaced. */
   run(to: string): Promise<readonly R[]>
 }
 
-/** The first window covers this fraction of the data's time range. */
+/** Without candidates (TimeRange.nth), the first window covers this fraction of the data's time range. */
 const FIRST_FRACTION = 64n
 /** Growth of a window that came back short: extrapolated from what it found, within [2, 16]. */
 const MIN_GROWTH = 2
@@ -30,9 +43,9 @@ export async function firstRowsByTime<R>(
   const limit = Number(params['limit'])
   const to = String(params['to'])
   const range = await w.range()
-  if (!range) return w.run(to)
-  const [lo, hi] = range
-  let span = (hi - lo) / FIRST_FRACTION + 1n
+  if (!range || range.nth === null) return w.run(to)
+  const { lo, hi, nth } = range
+  let span = nth === undefined ? (hi - lo) / FIRST_FRACTION + 1n : nth - lo + 1n
   for (;;) {
     const end = lo + span
     // past the last row, the window is the whole period: run it as asked

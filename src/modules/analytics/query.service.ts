@@ -129,15 +129,24 @@ async function* runDuck(
       for await (const rows of result.yieldRowObjectJs()) yield rows.map(normaliseRow)
       return
     }
-    const { dataset, column, projection } = q.timePrefix
-    const rangeSql = `SELECT epoch_us(min(${column})) AS lo, epoch_us(max(${column})) AS hi FROM ${source(dataset, projection)} t
-      WHERE ${column} >= CAST($from AS TIMESTAMP) AND ${column} < CAST($to AS TIMESTAMP)`
+    const { dataset, column, projection, candidates } = q.timePrefix
+    const inRange = `${column} >= CAST($from AS TIMESTAMP) AND ${column} < CAST($to AS TIMESTAMP)`
+    // With candidates, their range and the instant of the limit-th one (null: fewer than limit),
+    // read from the candidates only; without, the range of every row's time.
+    const rangeSql = candidates
+      ? `WITH c AS (SELECT ${column} AS instant FROM ${source(dataset, projection)} t
+          WHERE (${candidates(duckdbDialect(q.params, source))}) AND ${inRange})
+        SELECT epoch_us(min(instant)) AS lo, epoch_us(max(instant)) AS hi,
+          (SELECT epoch_us(instant) FROM c ORDER BY instant LIMIT 1 OFFSET CAST($limit AS INTEGER) - 1) AS nth FROM c`
+      : `SELECT epoch_us(min(${column})) AS lo, epoch_us(max(${column})) AS hi FROM ${source(dataset, projection)} t
+      WHERE ${inRange}`
     yield [
       ...(await firstRowsByTime(params, {
         async range() {
           const r = await conn.runAndReadAll(rangeSql, bound(params, rangeSql))
-          const [lo, hi] = r.getRows()[0] ?? []
-          return typeof lo === 'bigint' && typeof hi === 'bigint' ? [lo, hi] : null
+          const [lo, hi, nth] = r.getRows()[0] ?? []
+          if (typeof lo !== 'bigint' || typeof hi !== 'bigint') return null
+          return candidates ? { lo, hi, nth: typeof nth === 'bigint' ? nth : null } : { lo, hi }
         },
         async run(to) {
           const r = await conn.runAndReadAll(text, bound({ ...params, to }, text))

@@ -51,12 +51,15 @@ export function duckdbSource(
   // A mirror of object storage gives the files its store lists (ADR 1201), not what its directory holds.
   const list = files ?? currentFiles(join(dir, name, `tenant_id=${tenantId}`))
   const projection = native && d.projections?.find((p) => p.name === native.projection)
-  if (projection && !d.key && list.some(isCompactedFile)) {
+  if (projection && list.some(isCompactedFile)) {
     const cols = projection.columns.join(', ')
     const table = `${native.alias}.${projection.name}`
     const days = list.filter((f) => !isCompactedFile(f))
+    // the generation alone holds one version per key: no dedup, as for its Parquet file
     if (days.length === 0) return table
-    return `(SELECT ${cols} FROM ${table} UNION ALL SELECT ${cols} FROM read_parquet([${days.map(quote).join(', ')}], hive_partitioning = false))`
+    const both = `SELECT ${cols} FROM ${table} UNION ALL SELECT ${cols} FROM read_parquet([${days.map(quote).join(', ')}], hive_partitioning = false)`
+    if (!d.key) return `(${both})`
+    return `(SELECT * FROM (${both}) QUALIFY row_number() OVER (PARTITION BY ${d.key.join(', ')} ORDER BY analytics_seq DESC) = 1)`
   }
   if (list.length === 0) {
     const cols = parquetColumns(d).map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${c.name}`)

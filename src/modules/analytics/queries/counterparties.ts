@@ -9,7 +9,15 @@ export const firstCounterpartyLarge = defineQuery({
   // Ordered by time, and a transfer's verdict depends only on earlier ones (the history bound
   // p.occurred_at < :to is implied, written out so a reader can skip later row groups): the rows of
   // the period [from, T) are exactly the first rows of [from, to).
-  timePrefix: { dataset: 'transactions', column: 'occurred_at', projection: 'by_amount' },
+  // Every answer is a transfer of at least min_amount: no window ending before the limit-th such
+  // transfer can fill the limit, so the first one ends there (at 1M rows: one window instead of two,
+  // and no scan of every row's time for the range).
+  timePrefix: {
+    dataset: 'transactions',
+    column: 'occurred_at',
+    projection: 'by_amount',
+    candidates: (d) => `amount >= ${d.param('min_amount')}`,
+  },
   params: {
     min_amount: { type: 'bigint', default: 500_000n, min: 1n, doc: 'minor units' },
   },

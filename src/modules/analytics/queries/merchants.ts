@@ -23,7 +23,7 @@ WITH m AS (
   SELECT merchant, min(created_at) AS first_at, count(*) AS payments,
          count(*) FILTER (WHERE amount_refunded > 0) AS refunds,
          count(*) FILTER (WHERE amount_disputed > 0) AS chargebacks
-  FROM ${d.source('payments')} p
+  FROM ${d.source('payments', 'by_merchant')} p
   WHERE merchant IS NOT NULL AND amount_captured > 0
   GROUP BY merchant
 ), c AS (

@@ -18,6 +18,13 @@ export interface FraudQuery {
     readonly column: string
     /** The projection the query reads the dataset through (see Dialect.source). */
     readonly projection?: ProjectionName
+    /**
+     * A condition on the dataset's columns that every answer row meets (its candidates, e.g. the
+     * amount threshold): the first window then ends just after the `limit`-th candidate instead of
+     * at a fixed fraction of the period, and the range is read from the candidates alone (the top
+     * amount bands) instead of every row's time (progressive.ts).
+     */
+    readonly candidates?: (d: Dialect) => string
   }
   /** The SQL text; its result rows are fully ordered, so both engines return the same list. */
   sql(d: Dialect): string
