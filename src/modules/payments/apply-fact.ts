@@ -6,7 +6,8 @@
  * idempotent: a repeat plans as a duplicate and writes nothing.
  */
 import type { LedgerFact } from './gateway.js'
-import { chartOfAccounts, mapStep } from './ledger-mapping.js'
+import type { LedgerCommand } from '../ledger/index.js'
+import { chartOfAccounts, mapStep, type MappedStep } from './ledger-mapping.js'
 import { transitionRecord, type Actor } from './payments.audit.js'
 import { ledgerRejected } from './payments.errors.js'
 import { PAYMENT_EVENTS } from './payments.events.js'
@@ -132,10 +133,13 @@ export async function applyFact(
 
 /**
  * The writer itself, for one fact or many (each on its own payment, all locked by the caller): one
- * ledger call per tenant (a hold and its post included), then one statement for the payment rows, the reconciliation
- * facts, the outbox events and transitions, the idempotency answers (and the caller's `also`). The shared account rows
- * are locked by the ledger call and held to commit, so after it there is that one statement only. A fact plan() refuses is that item's error; a ledger refusal throws
- * (the caller's transaction rolls back; a batch is then retried one item at a time).
+ * ledger call per tenant (a hold and its post included) and one statement for the payment rows, the
+ * reconciliation facts, the outbox events and transitions, the idempotency answers (and the caller's
+ * `also`). The ledger call locks the merchant's shared account rows and holds them to commit, so it
+ * goes last when every step names an existing ledger transaction (a capture's post, a void): those
+ * ids are known before it. A fact plan() refuses is that item's error; a ledger refusal throws (the
+ * caller's transaction, or savepoint, rolls back everything written here; a batch is then retried
+ * one item at a time).
  */
 export async function applyFacts(
   c: PaymentsContext,
@@ -193,60 +197,87 @@ export async function applyFacts(
       payload: eventPayload(e, a.next, a.next.gateway, a.item.ctx ?? {}),
     })),
   )
-  // Validated now (a bad payload fails before the ledger is asked), written in the last statement.
+  // Validated now (a bad payload fails before the ledger is asked), written with the rows.
   const eventsInsert = deps.outbox && events.length > 0 ? await deps.outbox.insertOf(tx, events) : undefined
-  const facts = await postLedgerSteps(c, tx, applied, items.length === 1)
-  for (const a of applied) results[a.index] = { ok: true, outcome: 'applied', payment: a.next }
-  const answers = items.flatMap((item, i) => {
-    const r = results[i]!
-    return item.key && r.ok
-      ? [{ tenantId: item.p.tenantId, key: item.key, response: toJson(item.response ?? r.payment) }]
-      : []
-  })
-  // The events, kept with the payment (the outbox forgets them after its retention).
-  const transitions = applied.flatMap((a) =>
-    a.plan.events.map((e) =>
-      transitionOf(
-        a.item.p.tenantId,
-        a.item.p.id,
-        EVENT_TOPIC[e],
-        eventPayload(e, a.next, a.next.gateway, a.item.ctx ?? {}),
-        a.next.updatedAt,
+  const calls = ledgerCalls(applied)
+  // A post or void names a transaction that exists (the payment's hold): its id, and so every row
+  // below, is known before the ledger call. Then the rows are written first, and the ledger call —
+  // which locks the merchant's hot account rows until commit — is the transaction's last statement:
+  // every other batch of the merchant waits for those rows, and now waits for the ledger call and
+  // the commit only (session 16, docs/benchmarks/webhooks.md). A fact that creates a ledger
+  // transaction (a hold, a fee, a refund) needs the id the ledger makes, so its rows follow the call.
+  // One transaction either way: the order changes who waits, never what commits.
+  const first = calls.every((call) => call.mapped.every((m) => targetOf(m.command) !== undefined))
+  const write = (facts: readonly BookedFact[]) => {
+    for (const a of applied) results[a.index] = { ok: true, outcome: 'applied', payment: a.next }
+    const answers = items.flatMap((item, i) => {
+      const r = results[i]!
+      return item.key && r.ok
+        ? [{ tenantId: item.p.tenantId, key: item.key, response: toJson(item.response ?? r.payment) }]
+        : []
+    })
+    // The events, kept with the payment (the outbox forgets them after its retention).
+    const transitions = applied.flatMap((a) =>
+      a.plan.events.map((e) =>
+        transitionOf(
+          a.item.p.tenantId,
+          a.item.p.id,
+          EVENT_TOPIC[e],
+          eventPayload(e, a.next, a.next.gateway, a.item.ctx ?? {}),
+          a.next.updatedAt,
+        ),
       ),
-    ),
-  )
-  // One statement for the rows, the reconciliation facts, the events and transitions, the refunds and the answers:
-  // the ledger call above holds the merchant's account rows until commit, so each round trip here is
-  // one every other batch waits for, and one statement costs one round trip however much it writes.
-  await store.writeBooked(tx, {
-    payments: [...(also.payments ?? []), ...touched, ...applied.map((a) => a.next)],
-    facts,
-    answers: [...answers, ...(also.answers ?? [])],
-    transitions,
-    refunds: also.refunds ?? [],
-    newRefunds: also.newRefunds ?? [],
-    ...(eventsInsert ? { events: eventsInsert } : {}),
-  })
+    )
+    // One statement for the rows, the reconciliation facts, the events and transitions, the refunds and
+    // the answers: one statement costs one round trip however much it writes.
+    return store.writeBooked(tx, {
+      payments: [...(also.payments ?? []), ...touched, ...applied.map((a) => a.next)],
+      facts,
+      answers: [...answers, ...(also.answers ?? [])],
+      transitions,
+      refunds: also.refunds ?? [],
+      newRefunds: also.newRefunds ?? [],
+      ...(eventsInsert ? { events: eventsInsert } : {}),
+    })
+  }
+  if (first) {
+    await write(bookedFacts(c, calls, (call, i) => targetOf(call.mapped[i]!.command)!))
+    await postLedgerCalls(c, tx, calls, items.length === 1, (call, i, id) => {
+      // The ledger answers a post or void with the transaction it names; anything else is a bug.
+      if (id !== targetOf(call.mapped[i]!.command))
+        throw ledgerRejected(`The ledger answered ${id} for a step on ${targetOf(call.mapped[i]!.command)}.`)
+    })
+  } else {
+    const ids = await postLedgerCalls(c, tx, calls, items.length === 1)
+    await write(bookedFacts(c, calls, (call, i) => ids.get(call)![i]!))
+  }
   return results
 }
 
 type BookedFact = LedgerFact & { id: string; tenantId: string }
 
+/** One ledger call: a tenant's steps, each fact's in order, and their commands. */
+interface LedgerCall {
+  readonly tenant: string
+  readonly list: readonly { readonly a: Planned; readonly step: LedgerStep }[]
+  readonly mapped: readonly MappedStep[]
+}
+
+/** The transaction a post or void names by id (known before the call); undefined for a create. */
+function targetOf(command: LedgerCommand): string | undefined {
+  return (command.op === 'post' || command.op === 'void') && typeof command.transactionId === 'string'
+    ? command.transactionId
+    : undefined
+}
+
 /**
- * Posts the ledger steps of every applied fact in one ledger call per tenant, each fact's steps in
- * order. A post of a hold made in the same call names it by position (its id is made by the ledger),
- * so an automatic capture's hold and post are one call, not a round of holds and then the rest.
+ * The ledger steps of every applied fact, one call per tenant, each fact's steps in order. A post of
+ * a hold made in the same call names it by position (its id is made by the ledger), so an automatic
+ * capture's hold and post are one call, not a round of holds and then the rest.
  */
-async function postLedgerSteps(
-  c: PaymentsContext,
-  tx: Tx,
-  applied: readonly Planned[],
-  single: boolean,
-): Promise<BookedFact[]> {
-  const { deps, now } = c
-  const facts: BookedFact[] = []
+function ledgerCalls(applied: readonly Planned[]): LedgerCall[] {
   const work = applied.flatMap((a) => a.plan.ledger.map((step) => ({ a, step })))
-  for (const [tenant, list] of groupBy(work, (w) => w.a.item.p.tenantId)) {
+  return [...groupBy(work, (w) => w.a.item.p.tenantId)].map(([tenant, list]) => {
     const holdAt = new Map<Planned, number>()
     const mapped = list.map(({ a, step }, i) => {
       if (step.kind === 'hold') holdAt.set(a, i)
@@ -254,31 +285,65 @@ async function postLedgerSteps(
       const hold = held === undefined ? {} : { holdTransactionId: { item: held } }
       return mapStep(step, { ...stepContext(a, step), ...hold })
     })
-    // One payment's steps are all-or-nothing; in a batch any refusal aborts the whole transaction.
-    const results = await deps.ledger.execute(
-      tenant,
-      mapped.map((m) => m.command),
-      { tx, atomic: single },
-    )
-    list.forEach(({ a, step }, i) => {
-      const result = results[i]
-      if (!result?.ok)
-        throw ledgerRejected(
-          `The ledger refused the ${step.kind} of ${a.item.p.id}: ${result ? result.message : 'no result'}`,
-        )
-      if (step.kind === 'hold') a.next = { ...a.next, holdTransactionId: result.transactionId }
-      const fact = mapped[i]!.fact
-      if (fact)
+    return { tenant, list, mapped }
+  })
+}
+
+/** The reconciliation facts the calls record, with the ledger transaction of each step (`idOf`). */
+function bookedFacts(
+  c: PaymentsContext,
+  calls: readonly LedgerCall[],
+  idOf: (call: LedgerCall, i: number) => string,
+): BookedFact[] {
+  const facts: BookedFact[] = []
+  for (const call of calls)
+    call.mapped.forEach((m, i) => {
+      if (m.fact)
         facts.push({
-          ...fact,
-          id: deps.ids('plf'),
-          tenantId: tenant,
-          ledgerTransactionId: result.transactionId,
-          at: now(),
+          ...m.fact,
+          id: c.deps.ids('plf'),
+          tenantId: call.tenant,
+          ledgerTransactionId: idOf(call, i),
+          at: c.now(),
         })
     })
-  }
   return facts
+}
+
+/**
+ * Sends the calls; a refused step throws (the caller's transaction rolls back). Returns each step's
+ * ledger transaction id, and notes a hold's on its payment. `check` sees each answered id.
+ */
+async function postLedgerCalls(
+  c: PaymentsContext,
+  tx: Tx,
+  calls: readonly LedgerCall[],
+  single: boolean,
+  check?: (call: LedgerCall, i: number, id: string) => void,
+): Promise<Map<LedgerCall, string[]>> {
+  const ids = new Map<LedgerCall, string[]>()
+  for (const call of calls) {
+    // One payment's steps are all-or-nothing; in a batch any refusal aborts the whole transaction.
+    const results = await c.deps.ledger.execute(
+      call.tenant,
+      call.mapped.map((m) => m.command),
+      { tx, atomic: single },
+    )
+    ids.set(
+      call,
+      call.list.map(({ a, step }, i) => {
+        const result = results[i]
+        if (!result?.ok)
+          throw ledgerRejected(
+            `The ledger refused the ${step.kind} of ${a.item.p.id}: ${result ? result.message : 'no result'}`,
+          )
+        check?.(call, i, result.transactionId)
+        if (step.kind === 'hold') a.next = { ...a.next, holdTransactionId: result.transactionId }
+        return result.transactionId
+      }),
+    )
+  }
+  return ids
 }
 
 function stepContext(a: Planned, step: LedgerStep) {

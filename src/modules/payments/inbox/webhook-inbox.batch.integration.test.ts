@@ -124,6 +124,23 @@ describeEachDb('webhook inbox: set-based rounds on real payments', (target) => {
     for (const e of [events[0]!, events[2]!, events[3]!])
       expect(await statusOf(e)).toMatchObject({ status: 'processed', outcome: 'applied' })
     expect(await merchantPosted(tenant)).toBe(3000n)
+    // A capture's payment row, facts and events are written before its ledger call (the post names
+    // the hold, whose id is known): the refusal takes them back with it, nothing of it is left.
+    const refused = await t.payments.queries.get(tenant, ps[1]!.id)
+    expect(refused).toMatchObject({ status: 'requires_capture', amountCaptured: 0n })
+    expect(refused.updatedAt).toEqual(ps[1]!.updatedAt)
+    for (const p of [ps[0]!, ps[2]!, ps[3]!])
+      expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
+        status: 'succeeded',
+        amountCaptured: 1000n,
+      })
+    const captureFacts = (
+      await t.payments.facts.ledgerFacts(tenant, 'sandbox', {
+        from: new Date('2000-01-01T00:00:00Z'),
+        to: new Date('2100-01-01T00:00:00Z'),
+      })
+    ).filter((f) => f.kind === 'capture')
+    expect(captureFacts.map((f) => f.paymentId).sort()).toEqual([ps[0]!.id, ps[2]!.id, ps[3]!.id].sort())
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
   })
 

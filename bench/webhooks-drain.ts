@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { cpus, loadavg } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { sql } from 'kysely'
+import pino from 'pino'
+import { createServices } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { createSandboxGateway } from '../src/modules/payments/index.js'
+import { newId } from '../src/shared/ids.js'
+import { ensureDatabase } from './args.js'
+
+/**
+ * npm run bench -- webhooks-drain [--distinct N] [--loops N] [--batch N]
+ * The applier alone (issue #18 item 3, session 16): N manual-capture payments are authorised and
+ * their `payment.captured` events stored in the inbox (through `receive`, as the API does), then
+ * `loops` processing loops (the worker's default: 2) apply them, in this process, with nothing else
+ * running: no intake, no relay, no consumers. Figures: events applied per second, this process's CPU
+ * and PostgreSQL's per event (the backends of this database), rounds and statements (xact counts).
+ * What the applier can do when it has the machine; the webhooks bench measures it sharing it.
+ */
+const arg = (args: string[], name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? Number(args[i + 1]) : fallback
+}
+const log = (s: string) => process.stdout.write(`${s}\n`)
+const cpuSeconds = (pid: number): number => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
+export async function main(args: string[]): Promise<void> {
+  const distinct = arg(args, 'distinct', 10_000)
+  const loops = arg(args, 'loops', 2)
+  const batch = arg(args, 'batch', 500)
+  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/moneta_bench'
+  await ensureDatabase(url)
+  const secret = `whsec_${randomBytes(32).toString('base64')}`
+  const env = {
+    DATABASE_URL: url,
+    MONETA_SANDBOX_WEBHOOK_SECRET: secret,
+    MONETA_CONFIG_FILE: '',
+    LOG_LEVEL: 'warn',
+    REDIS_URL: '',
+    MONETA_EVENT_BUS: 'memory',
+    MONETA_GATEWAY_WEBHOOK_WORKERS: '0',
+  }
+  const services = await createServices(loadConfig({ ...process.env, ...env }), {
+    logger: pino({ level: 'warn' }),
+  })
+  const tenant = newId('ten_bench')
+  await services.platform.ensureTenant(tenant, 'webhooks drain bench')
+  const payments: { id: string; ref: string; amount: bigint }[] = []
+  let next = 0
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < distinct) {
+        const i = next++
+        const amount = BigInt(100 + (i % 900))
+        const p = await services.payments.commands.create(
+          tenant,
+          { amount, currency: 'USD', paymentMethod: 'pm_card_visa', capture: 'manual' },
+          { idempotencyKey: `bench-${tenant}-${i}` },
+        )
+        payments.push({ id: p.id, ref: p.gatewayRef!, amount })
+      }
+    }),
+  )
+  const signer = createSandboxGateway({ webhookSecret: secret })
+  let stored = 0
+  for (let i = 0; i < payments.length; i += 200) {
+    await Promise.all(
+      payments.slice(i, i + 200).map(async (p) => {
+        const w = signer.webhookFor(
+          {
+            id: newId('evt'),
+            type: 'payment.captured',
+            vendorType: 'charge.captured',
+            paymentRef: p.ref,
+            paymentId: p.id,
+            amount: p.amount,
+            currency: 'USD',
+            occurredAt: new Date(),
+          },
+          new Date(),
+        )
+        const r = await services.gatewayWebhooks.receive('sandbox', Buffer.from(w.body), w.headers)
+        if (!r.duplicate) stored++
+      }),
+    )
+  }
+  log(`${payments.length} payments authorised, ${stored} capture events stored; applying with ${loops} loops`)
+  const db = services.db.db
+  const backends = async () =>
+    (
+      await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(
+        db,
+      )
+    ).rows.map((r) => r.pid)
+  const xacts = async () =>
+    Number(
+      (
+        await sql<{
+          n: string
+        }>`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`.execute(
+          db,
+        )
+      ).rows[0]!.n,
+    )
+  // Warm the pool's connections so the backends measured are those that serve the rounds.
+  await Promise.all(Array.from({ length: loops + 2 }, () => sql`SELECT pg_sleep(0.05)`.execute(db)))
+  const pids = await backends()
+  const pg0 = pids.map(cpuSeconds)
+  const own0 = process.cpuUsage()
+  const x0 = await xacts()
+  const load0 = loadavg()[0]!
+  // WEBHOOKS_DRAIN_CPU_PROF=<file>: a CPU profile of this process during the drain only.
+  const profFile = process.env.WEBHOOKS_DRAIN_CPU_PROF
+  const inspector = profFile ? new Session() : undefined
+  if (inspector) {
+    inspector.connect()
+    await inspector.post('Profiler.enable')
+    await inspector.post('Profiler.start')
+  }
+  let rounds = 0
+  let applied = 0
+  const t0 = performance.now()
+  await Promise.all(
+    Array.from({ length: loops }, async () => {
+      for (;;) {
+        const r = await services.gatewayWebhooks.processDue({ limit: batch })
+        if (r.claimed === 0) return
+        rounds++
+        applied += r.processed
+      }
+    }),
+  )
+  const seconds = (performance.now() - t0) / 1000
+  if (inspector && profFile) {
+    const { profile } = await inspector.post('Profiler.stop')
+    writeFileSync(profFile, JSON.stringify(profile))
+    inspector.disconnect()
+  }
+  const own = process.cpuUsage(own0)
+  const pg = pids.reduce((s, p, i) => {
+    const d = cpuSeconds(p) - pg0[i]!
+    return Number.isNaN(d) ? s : s + d
+  }, 0)
+  const x = (await xacts()) - x0
+  const counts = await services.gatewayWebhooks.counts(tenant)
+  const verify = await services.ledger.verify(tenant)
+  const out = {
+    bench: 'webhooks-drain',
+    distinct,
+    loops,
+    batch,
+    applied,
+    rounds,
+    seconds: Math.round(seconds * 100) / 100,
+    applied_eps: Math.round(applied / seconds),
+    node_cpu_us: Math.round((own.user + own.system) / applied),
+    pg_cpu_us: Math.round((pg * 1e6) / applied),
+    xacts_per_round: Math.round((x / Math.max(1, rounds)) * 10) / 10,
+    processed: counts.processed,
+    verify: verify.ok ? 'ok' : 'FAILED',
+    load: Math.round(((load0 + loadavg()[0]!) / 2) * 10) / 10,
+    cores: cpus().length,
+  }
+  log(JSON.stringify(out))
+  await services.gatewayWebhooks.close()
+  await services.db.close()
+}
