@@ -1,15 +1,12 @@
-import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
-import pino from 'pino'
-import { createServices } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
 import { createSandboxGateway } from '../src/modules/payments/index.js'
 import { newId } from '../src/shared/ids.js'
-import { ensureDatabase } from './args.js'
+import { arg, ensureDatabase, log } from './args.js'
+import { benchServices, captureEventOf, cpuSeconds } from './webhooks.js'
 
 /**
  * npm run bench -- webhooks-drain [--distinct N] [--loops N] [--batch N]
@@ -20,39 +17,14 @@ import { ensureDatabase } from './args.js'
  * and PostgreSQL's per event (the backends of this database), rounds and statements (xact counts).
  * What the applier can do when it has the machine; the webhooks bench measures it sharing it.
  */
-const arg = (args: string[], name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : fallback
-}
-const log = (s: string) => process.stdout.write(`${s}\n`)
-const cpuSeconds = (pid: number): number => {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return Number.NaN
-  }
-}
-
 export async function main(args: string[]): Promise<void> {
   const distinct = arg(args, 'distinct', 10_000)
   const loops = arg(args, 'loops', 2)
   const batch = arg(args, 'batch', 500)
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/moneta_bench'
   await ensureDatabase(url)
-  const secret = `whsec_${randomBytes(32).toString('base64')}`
-  const env = {
-    DATABASE_URL: url,
-    MONETA_SANDBOX_WEBHOOK_SECRET: secret,
-    MONETA_CONFIG_FILE: '',
-    LOG_LEVEL: 'warn',
-    REDIS_URL: '',
-    MONETA_EVENT_BUS: 'memory',
-    MONETA_GATEWAY_WEBHOOK_WORKERS: '0',
-  }
-  const services = await createServices(loadConfig({ ...process.env, ...env }), {
-    logger: pino({ level: 'warn' }),
-  })
+  // Receive only: this process applies the inbox itself, below.
+  const { services, secret } = await benchServices(url, { MONETA_GATEWAY_WEBHOOK_WORKERS: '0' })
   const tenant = newId('ten_bench')
   await services.platform.ensureTenant(tenant, 'webhooks drain bench')
   const payments: { id: string; ref: string; amount: bigint }[] = []
@@ -76,19 +48,7 @@ export async function main(args: string[]): Promise<void> {
   for (let i = 0; i < payments.length; i += 200) {
     await Promise.all(
       payments.slice(i, i + 200).map(async (p) => {
-        const w = signer.webhookFor(
-          {
-            id: newId('evt'),
-            type: 'payment.captured',
-            vendorType: 'charge.captured',
-            paymentRef: p.ref,
-            paymentId: p.id,
-            amount: p.amount,
-            currency: 'USD',
-            occurredAt: new Date(),
-          },
-          new Date(),
-        )
+        const w = signer.webhookFor(captureEventOf(p), new Date())
         const r = await services.gatewayWebhooks.receive('sandbox', Buffer.from(w.body), w.headers)
         if (!r.duplicate) stored++
       }),

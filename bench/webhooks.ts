@@ -43,7 +43,7 @@ const arg = (args: string[], name: string, fallback: number) => {
 }
 const log = (s: string) => process.stdout.write(`${s}\n`)
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-const cpuSeconds = (pid: number | undefined): number => {
+export const cpuSeconds = (pid: number | undefined): number => {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
     return (Number(fields[11]) + Number(fields[12])) / 100
@@ -65,6 +65,34 @@ const treeCpuSeconds = (pid: number | undefined): number => {
   }
   return children.reduce((sum, c) => sum + cpuSeconds(c), cpuSeconds(pid))
 }
+/** The bench's settings (a fresh sandbox webhook secret) and the services in this process (shared with bench/webhooks-drain.ts). */
+export async function benchServices<E extends Record<string, string>>(url: string, extra: E) {
+  const secret = `whsec_${randomBytes(32).toString('base64')}`
+  const env = {
+    DATABASE_URL: url,
+    MONETA_SANDBOX_WEBHOOK_SECRET: secret,
+    MONETA_CONFIG_FILE: '',
+    LOG_LEVEL: 'warn',
+    REDIS_URL: '',
+    MONETA_EVENT_BUS: 'memory',
+    ...extra,
+  }
+  const services = await createServices(loadConfig({ ...process.env, ...env }), {
+    logger: pino({ level: 'warn' }),
+  })
+  return { services, env, secret }
+}
+/** The gateway's capture event of a bench payment (shared with bench/webhooks-drain.ts). */
+export const captureEventOf = (p: { id: string; ref: string; amount: bigint }): GatewayEvent => ({
+  id: newId('evt'),
+  type: 'payment.captured',
+  vendorType: 'charge.captured',
+  paymentRef: p.ref,
+  paymentId: p.id,
+  amount: p.amount,
+  currency: 'USD',
+  occurredAt: new Date(),
+})
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
 const round2 = (n: number) => Math.round(n * 100) / 100
@@ -292,20 +320,10 @@ export async function main(args: string[]): Promise<void> {
     process.env.MONETA_BENCH_DATABASE_URL ??
     'postgres://postgres@127.0.0.1:5432/moneta_bench'
   await ensureDatabase(url)
-  const secret = `whsec_${randomBytes(32).toString('base64')}`
-  const env = {
-    DATABASE_URL: url,
-    MONETA_SANDBOX_WEBHOOK_SECRET: secret,
-    MONETA_CONFIG_FILE: '',
+  const { services, env, secret } = await benchServices(url, {
     MONETA_API_KEY: `bench-${randomBytes(16).toString('hex')}`,
-    LOG_LEVEL: 'warn',
-    REDIS_URL: '',
-    MONETA_EVENT_BUS: 'memory',
     // The per-address webhook limit (20,000 a minute) would cut the load generator off.
     MONETA_RATE_LIMIT_WEBHOOKS: '100000000',
-  }
-  const services = await createServices(loadConfig({ ...process.env, ...env }), {
-    logger: pino({ level: 'warn' }),
   })
   const settings = (
     await sql<{ fsync: string; sc: string }>`
@@ -402,18 +420,7 @@ export async function main(args: string[]): Promise<void> {
     })
 
     // 3. Each capture event `copies` times, in the chosen order.
-    const events = payments.map((p) =>
-      signed({
-        id: newId('evt'),
-        type: 'payment.captured',
-        vendorType: 'charge.captured',
-        paymentRef: p.ref,
-        paymentId: p.id,
-        amount: p.amount,
-        currency: 'USD',
-        occurredAt: new Date(),
-      }),
-    )
+    const events = payments.map((p) => signed(captureEventOf(p)))
     const deliveries = orderDeliveries(events, copies, order, { rate, windowMs: retryWindowMs })
     // Distinct events first sent in the busiest second of the schedule (open loop): the applier's peak load.
     const firstCopyPeak = rate > 0 ? firstCopyPeakPerSecond(deliveries, rate) : null
