@@ -54,14 +54,19 @@ export interface BenchDatabase {
 }
 
 /**
- * `--postgres URL`, else `DATABASE_URL`, else `MONETA_TEST_DATABASE_URL` (created if missing, kept);
+ * `--postgres URL`, else `DATABASE_URL`, `MONETA_BENCH_DATABASE_URL` or `MONETA_TEST_DATABASE_URL` (created
+ * if missing, kept);
  * else a fresh database made for this run (`moneta_bench_<name>_<time>`), dropped at the end unless
  * `--keep`. A bench reusing one database across runs measures a database grown by every earlier run
  * (session 15: the ledger's 9,300/s on the shared `test` database against 11,700–13,400/s on fresh
  * ones), so a fresh clone's first command gives a figure that does not depend on what ran before.
  */
 export async function benchDatabase(args: readonly string[], name: string): Promise<BenchDatabase> {
-  const given = str(args, 'postgres') ?? process.env.DATABASE_URL ?? process.env.MONETA_TEST_DATABASE_URL
+  const given =
+    str(args, 'postgres') ??
+    process.env.DATABASE_URL ??
+    process.env.MONETA_BENCH_DATABASE_URL ??
+    process.env.MONETA_TEST_DATABASE_URL
   if (given) {
     await ensureDatabase(given)
     return { url: given, release: async () => {} }

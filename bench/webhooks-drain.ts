@@ -5,11 +5,11 @@ import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
 import { createSandboxGateway } from '../src/modules/payments/index.js'
 import { newId } from '../src/shared/ids.js'
-import { arg, ensureDatabase, log } from './args.js'
+import { arg, benchDatabase, log } from './args.js'
 import { benchServices, captureEventOf, cpuSeconds } from './webhooks.js'
 
 /**
- * npm run bench -- webhooks-drain [--distinct N] [--loops N] [--batch N]
+ * npm run bench -- webhooks-drain [--distinct N] [--loops N] [--batch N] [--postgres URL] [--keep]
  * The applier alone (issue #18 item 3, session 16): N manual-capture payments are authorised and
  * their `payment.captured` events stored in the inbox (through `receive`, as the API does), then
  * `loops` processing loops (the worker's default: 2) apply them, in this process, with nothing else
@@ -21,8 +21,8 @@ export async function main(args: string[]): Promise<void> {
   const distinct = arg(args, 'distinct', 10_000)
   const loops = arg(args, 'loops', 2)
   const batch = arg(args, 'batch', 500)
-  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/moneta_bench'
-  await ensureDatabase(url)
+  const database = await benchDatabase(args, 'webhooks_drain')
+  const url = database.url
   // Receive only: this process applies the inbox itself, below.
   const { services, secret } = await benchServices(url, { MONETA_GATEWAY_WEBHOOK_WORKERS: '0' })
   const tenant = newId('ten_bench')
@@ -134,4 +134,5 @@ export async function main(args: string[]): Promise<void> {
   log(JSON.stringify(out))
   await services.gatewayWebhooks.close()
   await services.db.close()
+  await database.release()
 }

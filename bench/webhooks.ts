@@ -11,15 +11,15 @@ import { loadConfig } from '../src/config.js'
 import { createSandboxGateway, type GatewayEvent } from '../src/modules/payments/index.js'
 import { newId } from '../src/shared/ids.js'
 import { DEFAULT_TENANT } from '../src/modules/platform/index.js'
-import { ensureDatabase } from './args.js'
+import { benchDatabase } from './args.js'
 import { RawClient, rawRequest } from './webhooks-client.js'
 import { EffectTracker } from './webhooks-effects.js'
 import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './webhooks-order.js'
 
 /**
  * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--apply 0|1] [--order retries|shuffle] [--retry-window MS]
- * Real PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/moneta_bench, created if
- * missing). Creates N manual-capture sandbox payments through the payments service, starts
+ * Real PostgreSQL (--postgres, DATABASE_URL or MONETA_BENCH_DATABASE_URL, created if missing; else a fresh
+ * database for the run, dropped after it unless --keep). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
  * MONETA_START_WORKERS=false) and `moneta worker` as child processes, then sends each payment's signed
  * `payment.captured` webhook `copies` times (all shuffled, or with `--order retries` the copies as
@@ -315,11 +315,8 @@ export async function main(args: string[]): Promise<void> {
   if (order !== 'retries' && order !== 'shuffle') throw new Error('--order retries|shuffle')
   const retryWindowMs = arg(args, 'retry-window', 1000)
   const port = arg(args, 'port', 4700 + Math.floor(Math.random() * 200))
-  const url =
-    process.env.DATABASE_URL ??
-    process.env.MONETA_BENCH_DATABASE_URL ??
-    'postgres://postgres@127.0.0.1:5432/moneta_bench'
-  await ensureDatabase(url)
+  const database = await benchDatabase(args, 'webhooks')
+  const url = database.url
   const { services, env, secret } = await benchServices(url, {
     MONETA_API_KEY: `bench-${randomBytes(16).toString('hex')}`,
     // The per-address webhook limit (20,000 a minute) would cut the load generator off.
@@ -610,5 +607,6 @@ export async function main(args: string[]): Promise<void> {
     if (worker) await stop(worker)
     await services.ledger.close()
     await services.db.close()
+    await database.release()
   }
 }
