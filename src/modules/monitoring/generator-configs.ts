@@ -624,7 +624,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout5'
     | 'holdout6'
     | 'holdout7'
-    | 'holdout8',
+    | 'holdout8'
+    | 'holdout9',
     GeneratorConfig
   >
 > = {
@@ -686,6 +687,17 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout8',
     ranges: HOLDOUT7_RANGES,
     seeds: [8001, 8002, 8003],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 16b: holdout8 had been measured twice in session 16 (main once, branch once), so it no
+  // longer is an honest held-out set. Same ranges and size as holdout7/holdout8 (figures comparable),
+  // seeds never used before; fixed before any session-16b change, measured once on main (baseline)
+  // and once at the end.
+  holdout9: {
+    name: 'holdout9',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [9001, 9002, 9003],
     customers: 10_000,
     days: 90,
   },
