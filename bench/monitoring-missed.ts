@@ -8,13 +8,18 @@ import { generateTransactions, GENERATOR_CONFIGS, DAY_MS } from '../src/modules/
  *
  *   npm run bench -- monitoring-missed --seed 13 --accounts A0009986,A0008331 [--customers N]
  *   npm run bench -- monitoring-missed --seed 13 --typology structuring
+ *   npm run bench -- monitoring-missed --config tuning_business --seed 16001 --typology gather_scatter
  */
 export async function main(args: string[]): Promise<void> {
   const get = (name: string): string | undefined => {
     const i = args.indexOf(`--${name}`)
     return i >= 0 ? args[i + 1] : undefined
   }
-  const cfg = GENERATOR_CONFIGS.tuning
+  // only tuning configurations: a held-out one's cases must never be read
+  const cfgName = get('config') ?? 'tuning'
+  if (cfgName !== 'tuning' && cfgName !== 'tuning_business')
+    throw new Error(`--config ${cfgName}: only tuning or tuning_business can be read`)
+  const cfg = GENERATOR_CONFIGS[cfgName]
   const seed = Number(get('seed') ?? cfg.seeds[0])
   if (!cfg.seeds.includes(seed)) throw new Error(`--seed must be a tuning seed (${cfg.seeds.join(', ')})`)
   const accounts = new Set(get('accounts')?.split(',') ?? [])

@@ -15,7 +15,7 @@ import { formatScore, runQuality } from './monitoring-quality.js'
  * (src/modules/monitoring/generator-configs.ts), optionally with parameters overridden, so that
  * every choice made for DEFAULT_PARAMS is reproducible and never looked at held-out data.
  *
- *   npm run bench -- monitoring-tune [--seeds 11,12,13] [--customers N] [--set name=value ...] [--fp]
+ *   npm run bench -- monitoring-tune [--config tuning|tuning_business] [--seeds 11,12,13] [--customers N] [--set name=value ...] [--fp]
  *   (a segment's parameter: --set segments.business.passThroughMinAmount=400000)
  *
  * `--fp` prints, per rule, who its false positives are: the alerted accounts outside every planted
@@ -27,11 +27,15 @@ import { formatScore, runQuality } from './monitoring-quality.js'
  * monitoring benchmark's (`npm run bench -- monitoring`), run once the parameters are chosen.
  */
 export async function main(args: string[]): Promise<void> {
-  const cfg = GENERATOR_CONFIGS.tuning
   const get = (name: string): string | undefined => {
     const i = args.indexOf(`--${name}`)
     return i >= 0 ? args[i + 1] : undefined
   }
+  // only tuning configurations: a held-out one must never be tuned on
+  const cfgName = get('config') ?? 'tuning'
+  if (cfgName !== 'tuning' && cfgName !== 'tuning_business')
+    throw new Error(`--config ${cfgName}: only tuning or tuning_business can be tuned on`)
+  const cfg = GENERATOR_CONFIGS[cfgName]
   const seeds = get('seeds')?.split(',').map(Number) ?? cfg.seeds
   const customers = Number(get('customers') ?? cfg.customers)
   // a deep copy, so that a segment's parameter can be set (--set segments.business.fanInSenders=4)
@@ -53,7 +57,7 @@ export async function main(args: string[]): Promise<void> {
   const run = await runQuality(cfg, defaultRuleSet(params as unknown as TypologyParams), {
     seeds,
     customers,
-    onSeed: (s, t, c) => process.stdout.write(`tuning seed ${s}: ${t} transactions, ${c} cases\n`),
+    onSeed: (s, t, c) => process.stdout.write(`${cfg.name} seed ${s}: ${t} transactions, ${c} cases\n`),
     ...(args.includes('--fp')
       ? { inspect: (d: GeneratedData, a: readonly AlertDraft[]) => falsePositives(d, a, fp) }
       : {}),
@@ -64,10 +68,10 @@ export async function main(args: string[]): Promise<void> {
     process.stdout.write(`  false positives of ${rule}: ${n}\n`)
     for (const [sig, c] of top) process.stdout.write(`    ${String(c).padStart(4)}  ${sig}\n`)
   }
-  process.stdout.write(`${formatScore(`tuning (seeds ${seeds.join(',')})`, run.score)}\n`)
+  process.stdout.write(`${formatScore(`${cfg.name} (seeds ${seeds.join(',')})`, run.score)}\n`)
   if (args.includes('--missed')) process.stdout.write(`  missed: ${run.score.missed.join(' ')}\n`)
   process.stdout.write(
-    `${JSON.stringify({ bench: 'monitoring-tune', config: 'tuning', seeds, recall: run.score.recall, precision: run.score.precision, alerts: run.alerts })}\n`,
+    `${JSON.stringify({ bench: 'monitoring-tune', config: cfg.name, seeds, recall: run.score.recall, precision: run.score.precision, alerts: run.alerts })}\n`,
   )
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { backtest } from './backtest.js'
 import { MonitoringEngine } from './engine.js'
 import { generateTransactions, TYPOLOGIES } from './generator.js'
+import { GENERATOR_CONFIGS } from './generator-configs.js'
 import { DAY_MS, type MonTxn } from './monitoring.js'
 import { compileRuleSet } from './rules.js'
 import { defaultRuleSet } from './typologies.js'
@@ -199,5 +200,31 @@ describe('generator and typology pack', () => {
     expect(report.diff!.onlyDraft).toBeGreaterThan(0)
     expect(Object.values(report.draft.alertsPerDay).reduce((a, b) => a + b, 0)).toBe(report.draft.alerts)
     expect(report.transactions).toBe(data.txns.length)
+  })
+})
+
+describe('tuning_business configuration (session 16b)', () => {
+  it('adds innocent business hubs only where asked, leaving other configurations draw for draw', () => {
+    const base = GENERATOR_CONFIGS.tuning.ranges
+    const opts = { customers: 1500, days: 40, seed: 5 }
+    const a = generateTransactions({ ...opts, ranges: base })
+    const zero = generateTransactions({ ...opts, ranges: { ...base, businessHubLookAlikes: 0 } })
+    expect(zero.txns).toEqual(a.txns)
+    const hubs = generateTransactions({ ...opts, ranges: { ...base, businessHubLookAlikes: 1 } })
+    // marketplaces pay sellers (J…); payroll bureaus are funded by client companies (K…) and pay staff
+    expect(hubs.txns.some((t) => t.dst.startsWith('J'))).toBe(true)
+    expect(a.txns.some((t) => t.dst.startsWith('J'))).toBe(false)
+    expect(hubs.txns.length).toBeGreaterThan(a.txns.length)
+  })
+
+  it('puts most gathering and pass-through hubs in business accounts', () => {
+    const cfg = GENERATOR_CONFIGS.tuning_business
+    const d = generateTransactions({ customers: 6000, days: 90, seed: 1, ranges: cfg.ranges })
+    const seg = new Map(d.parties.map((p) => [p.id, p.segment]))
+    const hubs = d.cases
+      .filter((c) => ['fan_in', 'gather_scatter', 'pass_through'].includes(c.typology))
+      .map((c) => seg.get(c.primary[0]!))
+    expect(hubs.length).toBeGreaterThan(10)
+    expect(hubs.filter((s) => s === 'business').length / hubs.length).toBeGreaterThan(0.6)
   })
 })

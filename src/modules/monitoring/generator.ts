@@ -542,6 +542,54 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     }
   }
 
+  // ---- innocent business hubs (only where a configuration asks: draws nothing otherwise, so that
+  // the data of every configuration written before this option is unchanged) ------------------
+  if (R.lookAlikes && (R.businessHubLookAlikes ?? 0) > 0) {
+    for (const c of businesses) {
+      if (!chance(R.businessHubLookAlikes!)) continue
+      if (chance(0.5)) {
+        // a marketplace: many buyers pay in, sellers are paid out in batches a few days later
+        const sellers = Array.from({ length: int(5, 25) }, () => `J${int(0, 1e6)}`)
+        for (let day = int(0, 3); day < days; day += int(3, 8)) {
+          let taken = 0
+          for (let k = int(4, 20); k > 0; k--) {
+            const a = logn(300, 0.9)
+            taken += a
+            push(at(day), 'transfer', pick(individuals).id, c.id, cents(a))
+          }
+          const payees = sellers.slice(0, int(3, sellers.length))
+          for (const s of payees)
+            push(
+              at(day + int(2, 5)),
+              chance(0.5) ? 'ach' : 'transfer',
+              c.id,
+              s,
+              cents((taken * 0.9) / payees.length),
+            )
+        }
+      } else {
+        // a payroll bureau: client companies fund their payroll, the bureau pays their staff a day later
+        const clients = Array.from({ length: int(2, 8) }, () => `K${int(0, 3000)}`)
+        const staff = Array.from({ length: int(8, 60) }, () => pick(individuals).id)
+        for (let m = 0; m * 30 < days; m++) {
+          const day = m * 30 + int(22, 26)
+          if (day >= days) break
+          const total = staff.length * logn(2500, 0.2)
+          for (const k of clients)
+            push(
+              at(day),
+              chance(0.5) ? 'ach' : 'wire',
+              k,
+              c.id,
+              cents((total / clients.length) * uni(0.8, 1.2)),
+            )
+          for (const e of staff)
+            push(at(day + 1, 6, 9), 'transfer', c.id, e, cents((total / staff.length) * uni(0.9, 1.1)))
+        }
+      }
+    }
+  }
+
   // ---- planted typologies ---------------------------------------------------------------------
   const caseCount = Math.max(TYPOLOGIES.length, Math.round(n * (opts.caseRate ?? 0.01)))
   const regularPool = individuals.filter((c) => c.openedDay < 0)
