@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import type { Command } from 'commander'
 import type { AppServices } from '../../app.js'
-import { CLI_GRANTOR, isRole, ROLES, type Operator } from '../../modules/auth/index.js'
+import { CLI_GRANTOR, generatePassword, isRole, ROLES, type Operator } from '../../modules/auth/index.js'
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
 import { AppError } from '../../shared/errors.js'
 import { withServices } from '../context.js'
@@ -59,7 +58,7 @@ export function registerOperatorCommands(program: Command): void {
     .action(async (opts: { email: string; role: string; tenant: string; passwordStdin?: boolean }) => {
       const role = opts.role
       if (badRole(role) || !isRole(role)) return
-      const generated = opts.passwordStdin ? undefined : randomBytes(18).toString('base64url')
+      const generated = opts.passwordStdin ? undefined : generatePassword()
       const password = generated ?? (await readStdin())
       await withServices(async (s) => {
         // A fresh install has its default tenant only once the server has started; create it here too.
@@ -158,7 +157,7 @@ export function registerOperatorCommands(program: Command): void {
     .option(...TENANT_OPTION)
     .option('--password-stdin', 'read the password from standard input')
     .action(async (email: string, opts: { tenant?: string; passwordStdin?: boolean }) => {
-      const generated = opts.passwordStdin ? undefined : randomBytes(18).toString('base64url')
+      const generated = opts.passwordStdin ? undefined : generatePassword()
       const password = generated ?? (await readStdin())
       await withServices(async (s) => {
         const op = await byEmail(s, email, opts.tenant)

@@ -32,6 +32,7 @@ export {
   DEFAULT_HASH_PARAMS,
   DEFAULT_PASSWORD_POLICY,
   passwordProblems,
+  generatePassword,
   createPasswordHasher,
 } from './passwords.js'
 export type { HashParams, PasswordPolicy } from './passwords.js'
