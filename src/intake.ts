@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { randomUUID } from 'node:crypto'
 import { AggregatorRegistry, type Registry } from 'prom-client'
-import type { Logger } from 'pino'
+import pino, { type Logger } from 'pino'
 import { closeServices, createServices } from './app.js'
 import { buildIntakeServer } from './api/server.js'
 import { loadConfig, type Config } from './config.js'
@@ -123,7 +123,6 @@ async function runPrimary(config: Config, opts: { processes: number; port: numbe
   const db = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 })
   await migrateToLatest(db.db, allMigrations, allRoutines)
   await db.close()
-  const { default: pino } = await import('pino')
   const logger: Logger = pino({ level: config.logLevel })
   const aggregator = new AggregatorRegistry()
   let stopping = false

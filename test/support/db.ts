@@ -1,4 +1,4 @@
-import { describe } from 'vitest'
+import { afterAll, beforeAll, describe } from 'vitest'
 import { connect, type DbHandle } from '../../src/shared/db/connect.js'
 import { migrateToLatest } from '../../src/shared/db/migrate.js'
 import { allMigrations, allRoutines } from '../../src/migrations.js'
@@ -25,6 +25,29 @@ export async function openTestDb(target: TestDbTarget, poolSize?: number): Promi
 /** Runs a suite once per configured database. */
 export function describeEachDb(title: string, suite: (target: TestDbTarget) => void): void {
   for (const target of testDbTargets()) describe(`${title} [${target.name}]`, () => suite(target))
+}
+
+/**
+ * describeEachDb with one migrated database per target, opened before the suite's tests and closed
+ * after them: `db()` is it (the open/close hooks every such suite otherwise repeats).
+ */
+export function describeEachOpenDb(
+  title: string,
+  suite: (db: () => DbHandle, target: TestDbTarget) => void,
+): void {
+  describeEachDb(title, (target) => {
+    let h: DbHandle | undefined
+    beforeAll(async () => {
+      h = await openTestDb(target)
+    }, 180_000)
+    afterAll(async () => {
+      await h?.close()
+    })
+    suite(() => {
+      if (!h) throw new Error('the test database is not open yet')
+      return h
+    }, target)
+  })
 }
 
 export const freshTenant = (): string => newId('ten')

@@ -11,7 +11,7 @@ import { fixedClock, type FixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { AppError, isAppError } from '../../shared/errors.js'
 import type { Ledger } from '../ledger/index.js'
-import type { GatewayEvent, RefundResult } from './gateway.js'
+import { GatewayError, type GatewayEvent, type RefundResult } from './gateway.js'
 
 const contended = () => new AppError('LEDGER_CONTENDED', 'unavailable', 'Too much contention; retry.')
 
@@ -381,5 +381,84 @@ describeEachDb('creates opened together', (target) => {
     expect(await paymentsOf(tenant)).toHaveLength(1)
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
     await t.close()
+  })
+
+  it('a retry that took over a slow attempt\'s key answers "retry" when that attempt moves the payment on under it', async () => {
+    // Seen in the crash test: attempt A waits on a gateway longer than the key takeover; its retry B,
+    // on another process, finds the gateway knows nothing (back to requires_confirmation) and goes to
+    // confirm it — and A's call then fails with an unknown outcome, putting the payment in `unknown`
+    // between B's read and B's lock. B used to answer 409 PAYMENT_INVALID_STATE, a final answer.
+    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+    let releaseA: () => void = () => undefined
+    const aWaits = new Promise<void>((r) => (releaseA = r))
+    const a = paymentsHarness(h, clock, {
+      sandbox: (s) => ({
+        ...s,
+        authorize: async () => {
+          await aWaits
+          throw new GatewayError('unknown', 'no answer in time')
+        },
+      }),
+    })
+    const tenant = freshTenant()
+    const first = a.payments.commands
+      .create(tenant, card, { idempotencyKey: 'slow' })
+      .catch((e: unknown) => e)
+    await vi.waitFor(async () => expect((await paymentsOf(tenant))[0]?.status).toBe('processing'))
+    clock.advance(120_000)
+    // B asks its gateway first (which knows nothing: back to requires_confirmation); routing then sends
+    // the payment to sandbox2, whose accounts B's process provisions just before it locks the payment
+    // to confirm it: that is where A's failure lands.
+    let rerouted = false
+    let armed = true
+    const b: PaymentsHarness = paymentsHarness(h, clock, {
+      sandbox: (s) => ({
+        ...s,
+        retrieve: async (input) => {
+          if (!rerouted) {
+            rerouted = true
+            const rule = {
+              id: 'second',
+              priority: 1,
+              match: {},
+              gateways: [{ gateway: 'sandbox2', weight: 1 }],
+            }
+            await b.payments.routing.setRoutingRules(tenant, [rule])
+          }
+          return s.retrieve(input)
+        },
+      }),
+      ledger: (l) => ({
+        ...l,
+        createAccount: async (...args: Parameters<Ledger['createAccount']>) => {
+          if (armed && JSON.stringify(args).includes('sandbox2')) {
+            armed = false
+            releaseA()
+            await vi.waitFor(async () => expect((await paymentsOf(tenant))[0]?.status).toBe('unknown'))
+          }
+          return l.createAccount(...args)
+        },
+      }),
+    })
+    const retry = await b.payments.commands
+      .create(tenant, card, { idempotencyKey: 'slow' })
+      .catch((e: unknown) => e)
+    expect(armed).toBe(false)
+    expect(retry).toMatchObject({ failure: 'unknown' })
+    expect(await first).toMatchObject({ status: 'unknown' })
+    // A's answer (outcome unknown) is the key's answer: the client's retry replays it, one payment,
+    // and the sweeper settles it by asking the gateway (B's has no record of it: failed).
+    const replay = await b.payments.commands.create(tenant, card, { idempotencyKey: 'slow' })
+    expect(replay).toMatchObject({ id: ((await first) as { id: string }).id, status: 'unknown' })
+    clock.advance(120_000)
+    expect(await b.payments.sweeper.sweep()).toBeGreaterThan(0)
+    expect(await b.payments.queries.get(tenant, replay.id)).toMatchObject({
+      status: 'failed',
+      declineCode: 'gateway_no_record',
+    })
+    expect(await paymentsOf(tenant)).toHaveLength(1)
+    expect((await b.ledger.verify(tenant)).ok).toBe(true)
+    await a.close()
+    await b.close()
   })
 })

@@ -278,10 +278,14 @@ export function createPaymentsStore(db: Db) {
      */
     async tenantsByRefs(gateway: string, refs: readonly string[]): Promise<Map<string, string>> {
       if (refs.length === 0) return new Map()
+      // One index probe per ref (lateral): with "gateway_ref = ANY(refs)" the planner read every
+      // payment of the gateway and filtered them (issue #18, session 17). Two rows tell an ambiguous ref.
       const r = await sql<{ gateway_ref: string; tenant_id: string; n: string | number }>`
-        SELECT gateway_ref, min(tenant_id) AS tenant_id, count(*) AS n FROM payments
-        WHERE gateway = ${gateway} AND gateway_ref = ANY(${[...new Set(refs)]}::text[])
-        GROUP BY gateway_ref`.execute(db)
+        SELECT r.ref AS gateway_ref, min(p.tenant_id) AS tenant_id, count(*) AS n
+        FROM unnest(${[...new Set(refs)]}::text[]) AS r(ref)
+        CROSS JOIN LATERAL (SELECT tenant_id FROM payments
+                            WHERE gateway = ${gateway} AND gateway_ref = r.ref LIMIT 2) p
+        GROUP BY r.ref`.execute(db)
       return new Map(r.rows.filter((x) => Number(x.n) === 1).map((x) => [x.gateway_ref, x.tenant_id]))
     },
 
@@ -295,17 +299,24 @@ export function createPaymentsStore(db: Db) {
       items: readonly { tenantId: string; gateway: string; paymentId?: string; ref?: string }[],
     ): Promise<(Payment | undefined)[]> {
       if (items.length === 0) return []
+      // Each payment is locked by a primary-key probe, in key order (no deadlock), and the locked set
+      // is joined back to the events once, by hash. Joined to the found ids as a set, the rows were
+      // read by a hash of the whole payments table — every payment of every tenant, per round — which
+      // the planner picks while it has few statistics or a round is large (issue #18, session 17).
       const r = await sql<PaymentRow & { i: string | number }>`
-        SELECT x.i, ${PAYMENT_COLUMNS}
-        FROM unnest(${items.map((x) => x.tenantId)}::text[], ${items.map((x) => x.gateway)}::text[],
-                    ${items.map((x) => x.paymentId ?? null)}::text[], ${items.map((x) => x.ref ?? null)}::text[])
-             WITH ORDINALITY AS x(t, g, pid, ref, i)
-        JOIN LATERAL (SELECT coalesce(
-               (SELECT payment_id FROM payments WHERE tenant_id = x.t AND payment_id = x.pid),
-               (SELECT payment_id FROM payments
-                WHERE gateway = x.g AND gateway_ref = x.ref AND tenant_id = x.t LIMIT 1)) AS found) l ON true
-        JOIN payments ON payments.tenant_id = x.t AND payments.payment_id = l.found
-        ORDER BY payments.tenant_id, payments.payment_id FOR UPDATE OF payments`.execute(tx)
+        WITH found AS MATERIALIZED (
+          SELECT x.i, x.t, coalesce(
+            (SELECT payment_id FROM payments WHERE tenant_id = x.t AND payment_id = x.pid),
+            (SELECT payment_id FROM payments
+             WHERE gateway = x.g AND gateway_ref = x.ref AND tenant_id = x.t LIMIT 1)) AS id
+          FROM unnest(${items.map((x) => x.tenantId)}::text[], ${items.map((x) => x.gateway)}::text[],
+                      ${items.map((x) => x.paymentId ?? null)}::text[], ${items.map((x) => x.ref ?? null)}::text[])
+               WITH ORDINALITY AS x(t, g, pid, ref, i)),
+        locked AS MATERIALIZED (
+          SELECT p.* FROM (SELECT DISTINCT t, id FROM found WHERE id IS NOT NULL ORDER BY t, id) k
+          CROSS JOIN LATERAL (SELECT ${PAYMENT_COLUMNS} FROM payments
+                              WHERE tenant_id = k.t AND payment_id = k.id FOR UPDATE) p)
+        SELECT f.i, l.* FROM found f JOIN locked l ON l.tenant_id = f.t AND l.payment_id = f.id`.execute(tx)
       const out = new Array<Payment | undefined>(items.length).fill(undefined)
       for (const row of r.rows) out[Number(row.i) - 1] = toPayment(row)
       return out

@@ -10,7 +10,7 @@ import { validateAmount, validateMetadata } from '../core/validate.js'
 import { currency as lookupCurrency } from '../../../shared/money.js'
 import { noGateway, paymentError } from '../payments.errors.js'
 import { PAYMENT_EVENTS } from '../payments.events.js'
-import { factOf, type Fact, type Payment } from '../payments.js'
+import { factOf, type Fact, type Payment, type PaymentStatus } from '../payments.js'
 import { transitionOf } from '../payments.store.js'
 import type { CreatePaymentInput, WriteOptions } from '../ports.js'
 import { route } from '../routing.js'
@@ -77,20 +77,7 @@ export async function createPayment(
     if (confirmed) return confirmed
   }
   return idempotent(c, tenant, opts.idempotencyKey, 'create', input, async (k) => {
-    if (k.resume) {
-      // An earlier attempt made this payment, then could not confirm it (or died while the
-      // gateway was being asked): learn what the gateway did, then carry on with it.
-      let earlier = await c.mustGet(c.deps.db, tenant, k.resume)
-      if (earlier.status === 'processing' || earlier.status === 'unknown')
-        earlier = await resolveWithGateway(c, earlier)
-      if (earlier.status === 'processing' || earlier.status === 'unknown')
-        throw new GatewayError(
-          'unknown',
-          'The gateway has not told us the outcome yet; retry with the same key.',
-        )
-      const again = input.confirm !== false && earlier.status === 'requires_confirmation'
-      return again ? confirmNow(c, tenant, earlier.id, k) : earlier
-    }
+    if (k.resume) return resumeCreate(c, tenant, input, k.resume, k)
     const p = newPayment(c, tenant, input)
     const card = cardFor(c, input)
     const order = input.confirm === false ? [] : await routeOf(c, tenant, p, card)
@@ -112,6 +99,31 @@ export async function createPayment(
     if (order.length === 0) return confirmNow(c, tenant, p.id, k) // answers PAYMENT_NO_GATEWAY
     return authorizeInTurn(c, tenant, written, order, k)
   })
+}
+
+const pending = (p: Payment) => p.status === 'processing' || p.status === 'unknown'
+const outcomePending = () =>
+  new GatewayError('unknown', 'The gateway has not told us the outcome yet; retry with the same key.')
+
+/**
+ * A retry whose key an earlier attempt bound to a payment before it failed (or died while the gateway
+ * was being asked): learn what the gateway did, then carry on with it. The earlier attempt may still
+ * be alive — its claim is taken over once it is older than the takeover time, and a gateway call can
+ * outlast that — so the payment is confirmed only if it is still unconfirmed under the lock; if that
+ * attempt moved it on meanwhile, what it became answers instead.
+ */
+async function resumeCreate(
+  c: PaymentsContext,
+  tenant: string,
+  input: CreatePaymentInput,
+  id: string,
+  k: KeyContext,
+): Promise<Payment> {
+  let earlier = await c.mustGet(c.deps.db, tenant, id)
+  if (pending(earlier)) earlier = await resolveWithGateway(c, earlier)
+  if (pending(earlier)) throw outcomePending()
+  if (input.confirm === false || earlier.status !== 'requires_confirmation') return earlier
+  return confirmNow(c, tenant, id, k, 'requires_confirmation')
 }
 
 /**
@@ -171,12 +183,16 @@ async function markProcessing(c: PaymentsContext, tx: Tx, p: Payment, gateway: s
   return r.payment
 }
 
-/** Sends the payment to the routed gateways in turn until one answers (failover on unavailable). */
+/**
+ * Sends the payment to the routed gateways in turn until one answers (failover on unavailable).
+ * With `onlyFrom`, a payment no longer in that status when locked is not sent: what it became answers.
+ */
 export async function confirmNow(
   c: PaymentsContext,
   tenant: string,
   id: string,
   k?: KeyAnswer,
+  onlyFrom?: PaymentStatus,
 ): Promise<Payment> {
   const { deps, store } = c
   const current = await c.mustGet(deps.db, tenant, id)
@@ -188,10 +204,16 @@ export async function confirmNow(
   if (order.length === 0)
     throw noGateway(`no configured gateway takes ${current.currency} with ${current.capture} capture`)
   await c.provision(tenant, order[0]!, current.currency)
-  const p = await deps.db
-    .transaction()
-    .execute(async (tx) => markProcessing(c, tx, await c.mustGet(tx, tenant, id, true), order[0]!))
-  return authorizeInTurn(c, tenant, p, order, k)
+  const marked = await deps.db.transaction().execute(async (tx) => {
+    const locked = await c.mustGet(tx, tenant, id, true)
+    if (onlyFrom !== undefined && locked.status !== onlyFrom) return { movedOn: locked }
+    return { processing: await markProcessing(c, tx, locked, order[0]!) }
+  })
+  if ('movedOn' in marked) {
+    if (pending(marked.movedOn)) throw outcomePending()
+    return marked.movedOn
+  }
+  return authorizeInTurn(c, tenant, marked.processing, order, k)
 }
 
 type KeyAnswer = Pick<KeyContext, 'key' | 'answered'>
