@@ -36,14 +36,23 @@ export function createOutbox(catalogue: EventCatalogue, wake?: () => void): Outb
       if (!e.key) throw invalidEvent(`Event ${e.topic} needs a partition key.`)
       catalogue.validate(e.topic, e.payload)
     }
+    // One JSON parameter for the batch: as text[] elements, every payload's quotes were escaped once
+    // more by pg in JavaScript (issue #18, session 17: a webhook round writes 500 events).
+    const batch = JSON.stringify(
+      events.map((e) => ({
+        t: e.tenantId,
+        tp: e.topic,
+        k: e.key,
+        p: e.payload,
+        h: e.headers ?? {},
+        id: e.id ?? null,
+      })),
+    )
     return sql<{ event_id: string }>`
       INSERT INTO event_outbox (tenant_id, topic, partition_key, payload, headers, event_id)
-      SELECT x.tenant_id, x.topic, x.partition_key, x.payload::jsonb, x.headers::jsonb,
-             coalesce(x.event_id, 'evt_' || replace(gen_random_uuid()::text, '-', ''))
-      FROM unnest(${events.map((e) => e.tenantId)}::text[], ${events.map((e) => e.topic)}::text[],
-                  ${events.map((e) => e.key)}::text[], ${events.map((e) => JSON.stringify(e.payload))}::text[],
-                  ${events.map((e) => JSON.stringify(e.headers ?? {}))}::text[], ${events.map((e) => e.id ?? null)}::text[])
-           WITH ORDINALITY AS x(tenant_id, topic, partition_key, payload, headers, event_id, n)
+      SELECT x.t, x.tp, x.k, x.p, x.h, coalesce(x.id, 'evt_' || replace(gen_random_uuid()::text, '-', ''))
+      FROM ROWS FROM (json_to_recordset(${batch}::json) AS (t text, tp text, k text, p jsonb, h jsonb, id text))
+           WITH ORDINALITY AS x(t, tp, k, p, h, id, n)
       ORDER BY x.n
       RETURNING event_id`
   }

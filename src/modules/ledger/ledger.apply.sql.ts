@@ -37,7 +37,7 @@ DECLARE
   e_pd bigint[]; e_pod bigint[]; e_seq bigint[]; e_at timestamptz[];
   e_dp bigint[]; e_dpo bigint[]; e_cp bigint[]; e_cpo bigint[];
   e_accid text[]; acc_ids text[]; f_ids text[] := '{}'; a_max bigint; amt_abs numeric;
-  has_other boolean; n_create integer; any_key boolean; fast_ok boolean := false;
+  has_other boolean; n_create integer; any_key boolean; fast_ok boolean := false; fast_try boolean;
   ne integer := 0; mark integer;
   i integer; l integer; e integer; s integer; d integer; x integer;
   op text; kind text; amt bigint; pd bigint; pod bigint; fail text; detail text; req text;
@@ -141,18 +141,23 @@ BEGIN
   --    are kept: locked by us, the rows stay where they are, so the later reads and the update of
   --    these rows are TID scans, which no estimate can turn into a scan of the tenant's range.
   IF has_other THEN
+  --    The locked rows are a materialised set joined to the items once (by hash): as a subquery
+  --    the planner put that join inside the loop over the ids, which read all n items again for
+  --    each id — n² rows, ~95 ms of a 500-post batch's ~250 (issue #18, session 17).
   FOR rec IN
+    WITH t AS MATERIALIZED (
+      SELECT lt.transaction_id, lt.status, lt.timeout_at, lt.posted_amounts, lt.metadata, lt.ctid
+      FROM (SELECT DISTINCT y.id COLLATE "C" AS id FROM unnest(p_ops, p_ids) AS y(op, id)
+            WHERE y.op <> 'create' ORDER BY 1) ids
+      CROSS JOIN LATERAL (
+        SELECT l.transaction_id, l.status, l.timeout_at, l.posted_amounts, l.metadata, l.ctid
+        FROM ledger_transactions l
+        WHERE l.tenant_id = p_tenant AND l.transaction_id = ids.id
+        FOR UPDATE) lt)
     SELECT x.i, t.status AS st, t.timeout_at AS tmo, t.posted_amounts::text AS posted, t.metadata AS meta,
            t.ctid AS tid
     FROM unnest(p_ops, p_ids) WITH ORDINALITY AS x(op, id, i)
-    JOIN (SELECT lt.transaction_id, lt.status, lt.timeout_at, lt.posted_amounts, lt.metadata, lt.ctid
-          FROM (SELECT DISTINCT y.id COLLATE "C" AS id FROM unnest(p_ops, p_ids) AS y(op, id)
-                WHERE y.op <> 'create' ORDER BY 1) ids
-          CROSS JOIN LATERAL (
-            SELECT l.transaction_id, l.status, l.timeout_at, l.posted_amounts, l.metadata, l.ctid
-            FROM ledger_transactions l
-            WHERE l.tenant_id = p_tenant AND l.transaction_id = ids.id
-            FOR UPDATE) lt) t ON t.transaction_id = x.id
+    JOIN t ON t.transaction_id = x.id
     WHERE x.op <> 'create'
   LOOP
     t_status[rec.i] := rec.st; t_timeout[rec.i] := rec.tmo; t_posted[rec.i] := rec.posted; t_meta[rec.i] := rec.meta;
@@ -217,29 +222,51 @@ BEGIN
   -- then read the sequence directly per row: the lock is held to the end of the transaction.
   PERFORM analytics_next_seq();
 
-  -- 4a. Fast path for batches of creates: running balances per account by window functions. If no
-  --     leg fails a check, the result equals the sequential loop's: one statement then writes the
-  --     entries and each account's final balances straight from the window (no arrays in between),
-  --     and the loop is skipped. If a check fails, nothing is written and the loop decides. (An
-  --     all-or-nothing batch with a conflicting key is aborted below, so it must not write here.)
+  -- 4a. Fast path: running balances per account by window functions. If no leg fails a check, the
+  --     result equals the sequential loop's: one statement then writes the entries and each
+  --     account's final balances straight from the window (no arrays in between), and the loop is
+  --     skipped. If a check fails, nothing is written and the loop decides. (An all-or-nothing batch
+  --     with a conflicting key is aborted below, so it must not write here.)
   --     Running balances are bigint (ledger_running_sum, migration 0013), not numeric: no balance,
   --     limit or sum of two of them can pass 2^63 - 1 while every balance and limit plus everything
   --     the batch moves stays below 2^62. Batches near that bound take the loop, which checks
   --     overflow per item.
-  IF NOT has_other THEN
-    SELECT sum(abs(u.a::numeric)) INTO amt_abs FROM unnest(p_leg_amount) AS u(a);
+  --     Posts, voids and expiries take it too when every one of them targets a distinct pending,
+  --     unexpired transaction and every posted amount is within its leg: then none of them can fail
+  --     in the loop (only creates check limits, and a post or void never raises what a limit bounds),
+  --     and each is one move per leg of -amount pending and +posted. A webhook round's 500 captures
+  --     went through the loop's ~40 assignments per item: about half of ledger_apply's time there
+  --     (issue #18, session 18). Anything else (a replay, an unknown or expired target) takes the loop.
+  SELECT sum(abs(w.a::numeric)) + coalesce(sum(abs(w.p::numeric)), 0) INTO amt_abs
+  FROM unnest(w_amt, w_post) AS w(a, p);
+  IF has_other THEN
+    SELECT NOT EXISTS (
+             SELECT 1 FROM unnest(p_ops, t_status, t_timeout) AS x(op, st, tmo)
+             WHERE x.op <> 'create'
+               AND (x.st IS DISTINCT FROM 'pending' OR (x.op <> 'expire' AND x.tmo IS NOT NULL AND x.tmo <= p_now)))
+           AND NOT EXISTS (
+             SELECT 1 FROM unnest(w_item, w_amt, w_post) AS w(i, a, p)
+             WHERE p_ops[w.i] = 'post' AND (w.p IS NULL OR w.p < 0 OR w.p > w.a))
+           AND (SELECT count(*) = count(DISTINCT x.id) FROM unnest(p_ops, p_ids) AS x(op, id) WHERE x.op <> 'create')
+    INTO fast_try;
+  ELSE
+    fast_try := true;
   END IF;
-  IF NOT has_other AND coalesce(a_max, 0) + coalesce(amt_abs, 0) < 4611686018427387904
+  IF fast_try AND coalesce(a_max, 0) + coalesce(amt_abs, 0) < 4611686018427387904
      AND NOT (p_atomic AND EXISTS (SELECT 1 FROM unnest(r_code) AS c WHERE c IS NOT NULL)) THEN
     WITH lg AS (
-      SELECT u.k, u.i, u.s, u.d, u.a, u.c, row_number() OVER (PARTITION BY u.i ORDER BY u.k) AS leg
-      FROM unnest(p_leg_item, p_leg_src, p_leg_dst, p_leg_amount, p_leg_currency) WITH ORDINALITY AS u(i, s, d, a, c, k)
+      SELECT u.k, u.i, u.s, u.d, u.a, u.p, u.c, row_number() OVER (PARTITION BY u.i ORDER BY u.k) AS leg
+      FROM unnest(w_item, w_srcid, w_dstid, w_amt, w_post, w_cur) WITH ORDINALITY AS u(i, s, d, a, p, c, k)
     ), live AS (
-      SELECT x.i, x.id, x.pend
-      FROM unnest(p_ids, p_pending, r_code, r_replayed) WITH ORDINALITY AS x(id, pend, code, rep, i)
+      SELECT x.i, x.id,
+             CASE x.op WHEN 'create' THEN CASE WHEN x.pend THEN 'hold' ELSE 'posted' END ELSE x.op END AS kind
+      FROM unnest(p_ids, p_ops, p_pending, r_code, r_replayed) WITH ORDINALITY AS x(id, op, pend, code, rep, i)
       WHERE x.code IS NULL AND NOT x.rep
     ), mv AS (
-      SELECT lg.k, lg.i, lg.leg, live.id, live.pend, m.side, lg.a, lg.c,
+      -- What the loop moves per leg: (pending, posted) deltas of the kind, on both sides.
+      SELECT lg.k, lg.i, lg.leg, live.id, live.kind, m.side, lg.c,
+             CASE live.kind WHEN 'hold' THEN lg.a WHEN 'posted' THEN 0 ELSE -lg.a END AS pd,
+             CASE live.kind WHEN 'posted' THEN lg.a WHEN 'post' THEN lg.p ELSE 0 END AS pod,
              CASE m.side WHEN 'D' THEN lg.s ELSE lg.d END AS accid
       FROM lg JOIN live ON live.i = lg.i CROSS JOIN (VALUES ('D'), ('C')) AS m(side)
     ), acc AS (
@@ -247,12 +274,12 @@ BEGIN
       FROM unnest(a_id, a_cur, a_flags, a_lim, a_dp, a_dpo, a_cp, a_cpo, a_seq, a_last, a_tid) WITH ORDINALITY
            AS ac(id, cur, fl, lim, dp, dpo, cp, cpo, seq, last, tid, idx)
     ), run AS (
-      SELECT mv.k, mv.i, mv.leg, mv.id, mv.pend, mv.side, mv.a, mv.c, mv.accid,
+      SELECT mv.k, mv.i, mv.leg, mv.id, mv.kind, mv.side, mv.pd, mv.pod, mv.c, mv.accid,
              acc.cur AS acur, acc.fl, acc.lim, acc.tid,
-             acc.dp + ledger_running_sum(CASE WHEN mv.side = 'D' AND mv.pend THEN mv.a ELSE 0 END) OVER w AS dp,
-             acc.dpo + ledger_running_sum(CASE WHEN mv.side = 'D' AND NOT mv.pend THEN mv.a ELSE 0 END) OVER w AS dpo,
-             acc.cp + ledger_running_sum(CASE WHEN mv.side = 'C' AND mv.pend THEN mv.a ELSE 0 END) OVER w AS cp,
-             acc.cpo + ledger_running_sum(CASE WHEN mv.side = 'C' AND NOT mv.pend THEN mv.a ELSE 0 END) OVER w AS cpo,
+             acc.dp + ledger_running_sum(CASE WHEN mv.side = 'D' THEN mv.pd ELSE 0 END) OVER w AS dp,
+             acc.dpo + ledger_running_sum(CASE WHEN mv.side = 'D' THEN mv.pod ELSE 0 END) OVER w AS dpo,
+             acc.cp + ledger_running_sum(CASE WHEN mv.side = 'C' THEN mv.pd ELSE 0 END) OVER w AS cp,
+             acc.cpo + ledger_running_sum(CASE WHEN mv.side = 'C' THEN mv.pod ELSE 0 END) OVER w AS cpo,
              acc.seq + row_number() OVER w AS seq,
              greatest(p_now, acc.last) AS at,
              lead(mv.i) OVER w IS DISTINCT FROM mv.i AS item_last,
@@ -262,7 +289,7 @@ BEGIN
       WINDOW w AS (PARTITION BY acc.idx ORDER BY mv.k, mv.side DESC)
     ), chk AS (
       SELECT coalesce(bool_and(r.acur IS NOT NULL AND r.acur = r.c
-               AND (NOT r.item_last OR (
+               AND (NOT r.item_last OR r.kind NOT IN ('hold', 'posted') OR (
                  (r.fl & 1 = 0 OR r.dp + r.dpo <= r.cpo + r.lim) AND (r.fl & 2 = 0 OR r.cp + r.cpo <= r.dpo + r.lim)))),
                true) AS ok,
              count(*)::integer AS moves
@@ -279,8 +306,7 @@ BEGIN
       INSERT INTO ledger_entries (tenant_id, account_id, seq, transaction_id, leg, kind, side, currency,
         pending_delta, posted_delta, debits_pending, debits_posted, credits_pending, credits_posted, created_at,
         analytics_seq)
-      SELECT p_tenant, r.accid, r.seq, r.id, r.leg, CASE WHEN r.pend THEN 'hold' ELSE 'posted' END, r.side, r.c,
-             CASE WHEN r.pend THEN r.a ELSE 0 END, CASE WHEN r.pend THEN 0 ELSE r.a END,
+      SELECT p_tenant, r.accid, r.seq, r.id, r.leg, r.kind, r.side, r.c, r.pd, r.pod,
              r.dp, r.dpo, r.cp, r.cpo, r.at, nextval('analytics_seq_gen')
       FROM run r, chk
       WHERE chk.ok
@@ -289,7 +315,9 @@ BEGIN
     IF fast_ok THEN
       FOR i IN 1 .. n LOOP
         IF r_code[i] IS NULL AND NOT r_replayed[i] THEN
-          r_txn[i] := p_ids[i]; r_status[i] := CASE WHEN p_pending[i] THEN 'pending' ELSE 'posted' END;
+          r_txn[i] := p_ids[i];
+          r_status[i] := CASE p_ops[i] WHEN 'create' THEN CASE WHEN p_pending[i] THEN 'pending' ELSE 'posted' END
+                                       WHEN 'post' THEN 'posted' WHEN 'void' THEN 'voided' ELSE 'expired' END;
         END IF;
       END LOOP;
     ELSE

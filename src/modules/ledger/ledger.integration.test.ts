@@ -6,7 +6,7 @@ import type { DbHandle } from '../../shared/db/connect.js'
 import { isAppError } from '../../shared/errors.js'
 import { systemIds } from '../../shared/ids.js'
 import { createCatalogue, ledgerEvents } from '../events/index.js'
-import { createLedger, type CommandResult, type Ledger } from './index.js'
+import { createLedger, type CommandResult, type Ledger, type LedgerCommand } from './index.js'
 
 const USD = 'USD'
 const ok = (r: CommandResult | undefined) => {
@@ -346,6 +346,65 @@ describeEachDb('ledger', (target) => {
         'LEDGER_TRANSACTION_NOT_FOUND',
       )
       expect((await ledger.verify(t)).ok).toBe(true)
+    })
+
+    it('a batch of posts and voids writes the same entries through the set path as through the per-item loop', async () => {
+      // Two tenants, the same holds, the same posts and void in one call each. The second call also
+      // names a missing transaction, which only the loop may refuse: that call takes the loop, the
+      // first the set path (issue #18, session 18). Their entries must not differ.
+      const run = async (extra: LedgerCommand[]) => {
+        const { t } = await setup(100n)
+        const held = await ledger.execute(
+          t,
+          [10n, 20n, 30n].map((amount) => ({
+            op: 'create' as const,
+            pending: true,
+            legs: [{ source: 'alice', destination: 'bob', amount, currency: USD }],
+          })),
+        )
+        const [a, b, c] = held.map((r) => ok(r).transactionId)
+        const results = await ledger.execute(t, [
+          { op: 'post', transactionId: a! },
+          ...extra,
+          { op: 'post', transactionId: b!, amounts: [7n] },
+          { op: 'void', transactionId: c! },
+        ])
+        const ids = new Map([
+          [a!, 'a'],
+          [b!, 'b'],
+          [c!, 'c'],
+        ])
+        const entries = async (account: string) =>
+          (await ledger.history(t, account, { limit: 100 })).items.map((e) => ({
+            ...e,
+            transactionId: ids.get(e.transactionId) ?? 'funding',
+            createdAt: undefined,
+          }))
+        return {
+          results: results.map((r) => (r.ok ? r.status : code(r))),
+          alice: await entries('alice'),
+          bob: await entries('bob'),
+          balances: [
+            (await ledger.getAccount(t, 'alice')).balances,
+            (await ledger.getAccount(t, 'bob')).balances,
+          ],
+          verify: (await ledger.verify(t)).ok,
+        }
+      }
+      const set = await run([])
+      const loop = await run([{ op: 'post', transactionId: 'txn_missing' }])
+      expect(set.results).toEqual(['posted', 'posted', 'voided'])
+      expect(loop.results).toEqual(['posted', 'LEDGER_TRANSACTION_NOT_FOUND', 'posted', 'voided'])
+      expect(set.alice).toEqual(loop.alice)
+      expect(set.bob).toEqual(loop.bob)
+      expect(set.balances).toEqual(loop.balances)
+      expect(set.alice.filter((e) => e.kind !== 'hold' && e.transactionId !== 'funding')).toMatchObject([
+        { transactionId: 'a', kind: 'post', pendingDelta: -10n, postedDelta: 10n },
+        { transactionId: 'b', kind: 'post', pendingDelta: -20n, postedDelta: 7n },
+        { transactionId: 'c', kind: 'void', pendingDelta: -30n, postedDelta: 0n },
+      ])
+      expect(set.balances[0]).toMatchObject({ debitsPending: 0n, debitsPosted: 17n })
+      expect(set.verify && loop.verify).toBe(true)
     })
 
     it('posts or voids a hold made earlier in the same call, also when that create is a replay', async () => {
