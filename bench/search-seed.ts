@@ -1,8 +1,28 @@
+import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import { performance } from 'node:perf_hooks'
-import type { FieldCipher } from '../src/modules/crypto/index.js'
-import type { Db } from '../src/shared/db/connect.js'
-import { newId } from '../src/shared/ids.js'
+import { allMigrations, allRoutines } from '../src/migrations.js'
+import { createCrypto, localKeyStore, type FieldCipher } from '../src/modules/crypto/index.js'
+import { createPostgresEngine, createSearch } from '../src/modules/search/index.js'
+import { systemClock } from '../src/shared/clock.js'
+import { connect, type Db } from '../src/shared/db/connect.js'
+import { migrateToLatest } from '../src/shared/db/migrate.js'
+import { newId, systemIds } from '../src/shared/ids.js'
+
+/** A migrated database (a server's URL, else PGlite), a throwaway master key, and search on PostgreSQL. */
+export async function openSearchBench(databaseUrl: string) {
+  const h = await connect(databaseUrl ? { databaseUrl, poolSize: 4 } : {})
+  await migrateToLatest(h.db, allMigrations, allRoutines)
+  const crypto = await createCrypto({
+    db: h.db,
+    clock: systemClock,
+    ids: systemIds,
+    keyStore: localKeyStore(randomBytes(32)),
+  })
+  const engine = createPostgresEngine(h.db)
+  const search = createSearch({ db: h.db, engine, fieldCipher: crypto.fieldCipher })
+  return { h, crypto, engine, search }
+}
 
 /**
  * Seeding for `npm run bench -- search` at 1M + 1M: the source tables are written in bulk (payments
@@ -103,7 +123,8 @@ export async function withIndexesDropped<T>(
 
 /**
  * The payments' documents, set-based: the same fields `paymentDocument` gives a sandbox card payment
- * with no description or metadata (the only kind `insertPaymentsSetBased` writes). `sampleMatches`
+ * with no description or metadata (the only kind `insertPaymentsSetBased` writes), amount keys
+ * included (the amount as shown, "12.50" → 1250, and a whole one as typed, "99"). `sampleMatches`
  * checks that claim against the indexer's own builder.
  */
 export async function projectPaymentsSetBased(db: Db, tenant: string, indexedAt: Date): Promise<number> {
@@ -115,7 +136,9 @@ export async function projectPaymentsSetBased(db: Db, tenant: string, indexedAt:
       unaccent(lower(concat_ws(' ', p.payment_id, p.customer, p.gateway_ref, c.brand, c.last4))),
       '{}'::bigint[],
       ARRAY(SELECT DISTINCT ON (k) k FROM unnest(ARRAY[upper(replace(p.payment_id, '_', '')), c.last4,
-        upper(replace(p.gateway_ref, '_', '')), upper(replace(p.customer, '_', ''))]) WITH ORDINALITY AS u(k, n) ORDER BY k, n),
+        upper(replace(p.gateway_ref, '_', '')), upper(replace(p.customer, '_', '')), p.amount::text,
+        CASE WHEN p.amount % 100 = 0 THEN (p.amount / 100)::text END]) WITH ORDINALITY AS u(k, n)
+        WHERE k IS NOT NULL ORDER BY k, n),
       p.created_at, p.amount, p.currency, jsonb_build_object('status', p.status, 'gateway', p.gateway), ${indexedAt}
     FROM payments p
     JOIN (VALUES ('pm_card_visa', 'visa', '4242'), ('pm_card_mastercard', 'mastercard', '4444')) AS c(method, brand, last4)
@@ -140,7 +163,10 @@ export async function sampleMatches(
       s.title === b.title &&
       s.body === b.body &&
       [...s.keys].sort().join(',') === [...b.keys].sort().join(',')
-    if (!same) differences.push(`${b.id}: stored ${JSON.stringify(s)} built ${JSON.stringify(b)}`)
+    // Built documents carry bigint amounts, which JSON.stringify refuses.
+    const text = (x: unknown) =>
+      JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
+    if (!same) differences.push(`${b.id}: stored ${text(s)} built ${text(b)}`)
   }
   return differences
 }

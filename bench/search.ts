@@ -1,17 +1,13 @@
-import { randomBytes } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
-import { allMigrations, allRoutines } from '../src/migrations.js'
-import { createCrypto, localKeyStore } from '../src/modules/crypto/index.js'
-import { createPostgresEngine, createSearch, explainSearch } from '../src/modules/search/index.js'
-import { systemClock } from '../src/shared/clock.js'
-import { connect, type Db } from '../src/shared/db/connect.js'
-import { migrateToLatest } from '../src/shared/db/migrate.js'
-import { newId, systemIds } from '../src/shared/ids.js'
+import { explainSearch } from '../src/modules/search/index.js'
+import type { Db } from '../src/shared/db/connect.js'
+import { newId } from '../src/shared/ids.js'
 import { measureBurst, type BurstFigures } from './search-burst.js'
 import {
   insertParties,
+  openSearchBench,
   insertPaymentsSetBased,
   projectPaymentsSetBased,
   sampleMatches,
@@ -129,16 +125,7 @@ export async function main(args: string[]): Promise<void> {
   const burst = Number(flag(args, '--burst', '10000'))
   const databaseUrl = flag(args, '--database-url', process.env.DATABASE_URL ?? '')
   const log = (s: string) => process.stderr.write(`${s}\n`)
-  const h = await connect(databaseUrl ? { databaseUrl, poolSize: 4 } : {})
-  await migrateToLatest(h.db, allMigrations, allRoutines)
-  const crypto = await createCrypto({
-    db: h.db,
-    clock: systemClock,
-    ids: systemIds,
-    keyStore: localKeyStore(randomBytes(32)),
-  })
-  const engine = createPostgresEngine(h.db)
-  const search = createSearch({ db: h.db, engine, fieldCipher: crypto.fieldCipher })
+  const { h, crypto, engine, search } = await openSearchBench(databaseUrl)
   // --tenant T: a tenant an earlier run left in this database (the bench deletes nothing): only the
   // burst again, on the same 1M + 1M documents, without the hour of seeding and indexing.
   const reuse = flag(args, '--tenant', '')

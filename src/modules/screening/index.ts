@@ -1,7 +1,8 @@
 export * from './screening.js'
-export { normalizeName, normalizeIdentifier, normalizeCryptoAddress } from './normalize.js'
+export { normalizeName, normalizeIdentifier, normalizeCryptoAddress, PARTICLES } from './normalize.js'
 export type { NormalizedName, NameToken } from './normalize.js'
 export { countryCode } from './countries.js'
+export { LEGAL_FORMS } from './legal-forms.js'
 export { jaroWinkler, editDistance, phoneticKey } from './similarity.js'
 export {
   ScreeningIndex,

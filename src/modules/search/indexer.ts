@@ -139,5 +139,7 @@ export async function reindex(
       VALUES (${tenant}, ${source.type}, ${started}, ${now()}, ${now()})
       ON CONFLICT (tenant_id, doc_type) DO UPDATE SET reindexed_at = excluded.reindexed_at`.execute(deps.db)
   }
+  if (Object.values(indexed).some((n) => n > 0) || Object.values(removed).some((n) => n > 0))
+    await deps.engine.afterReindex?.()
   return { indexed, removed }
 }

@@ -1,9 +1,11 @@
 import type { SearchEngine } from './engine.js'
-import { EXACT_KEY_SCORE, highlight, textScore } from './rank.js'
+import { EXACT_KEY_SCORE, highlight, nameScore, textScore } from './rank.js'
 import { sealQuery, type Sealer } from './sealed.js'
 import {
   foldText,
   identifierKey,
+  NAME_SEPARATOR,
+  requiredSealedMatches,
   wordsOf,
   type Candidate,
   type EngineQuery,
@@ -13,6 +15,7 @@ import {
   type SearchType,
 } from './search.js'
 import { searchError } from './search.errors.js'
+import { LEGAL_FORMS, PARTICLES } from '../screening/index.js'
 
 export const MAX_QUERY_LENGTH = 200
 export const MAX_QUERY_WORDS = 8
@@ -68,7 +71,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       tenantId,
       text: words.join(' '),
       words,
-      sealedGroups: wantsSealed ? sealQuery(words, deps.sealer(tenantId)) : [],
+      sealedGroups: wantsSealed ? optionalWords(words, sealQuery(words, deps.sealer(tenantId))) : [],
       keys: [...keys],
       types: query.types,
       from: query.from,
@@ -91,19 +94,29 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       if (eq.words.length === 0 && eq.keys.length === 0)
         throw searchError('SEARCH_INVALID_QUERY', 'the query has no letters or digits')
       let candidates = await deps.engine.search(eq)
-      // Two name words and nothing matches both ("Liz Thompson", "J. Smith" typed as "Jay Smith"):
-      // the documents matching one of them, ranked below any full match would have been.
-      if (candidates.length === 0 && eq.sealedGroups.length === 2)
-        candidates = await deps.engine.search({ ...eq, sealedMinimum: 1 })
+      // No document holds enough of the name words: the query says more than the record ("Akhtar
+      // Mohammad Mansour Shah Mohammed" for "Akhtar Mansour") or one word is wrong ("Liz Thompson" for
+      // Elizabeth). Then the documents matching fewer of them; a full match, when there is one, keeps
+      // them out.
+      const relaxed = relaxedMinimum(eq.sealedGroups)
+      if (candidates.length === 0 && relaxed !== undefined)
+        candidates = await deps.engine.search({ ...eq, sealedMinimum: relaxed })
       const titles = await revealTitles(tenantId, candidates)
       const keys = new Set(eq.keys)
       const ranked = candidates
         .map((c) => {
           const title = sealedTypes.has(c.doc.type) ? titles.get(c.doc.id) : c.doc.title
           if (title === undefined) return undefined
-          const docWords = wordsOf(foldText(`${title} ${c.doc.body}`))
           const exact = c.doc.keys.some((k) => keys.has(k))
-          const score = Math.max(exact ? EXACT_KEY_SCORE : 0, textScore(eq.words, docWords))
+          // A party's title is its names (partiesSource: legal name first, then aliases): scored as
+          // names, in both directions; its body (the id) as text.
+          const text = sealedTypes.has(c.doc.type)
+            ? Math.max(
+                nameScore(eq.words, title.split(NAME_SEPARATOR)),
+                textScore(eq.words, wordsOf(foldText(c.doc.body))),
+              )
+            : textScore(eq.words, wordsOf(foldText(`${title} ${c.doc.body}`)))
+          const score = Math.max(exact ? EXACT_KEY_SCORE : 0, text)
           return { c, title, score }
         })
         .filter((x): x is { c: Candidate; title: string; score: number } => x !== undefined)
@@ -140,6 +153,27 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       for (const [id, t] of await deps.reveal(tenantId, type, ids)) out.set(id, t)
     return out
   }
+}
+
+const optional = (w: string) => LEGAL_FORMS.has(w) || PARTICLES.has(w)
+
+/**
+ * A legal form in the query ("Ltd", "AG", "LLC") does not tell one organisation from another and is
+ * often written differently on the record ("Stripe LLC" for "Stripe Limited Liability Company"), and a
+ * particle (the screening normaliser's: "of", "the", "bin", "al", "van"…) is in too many names to narrow anything: such a word is not required (an
+ * empty group) while the query has another word; it still counts in ranking.
+ */
+function optionalWords(words: readonly string[], groups: string[][]): string[][] {
+  if (words.every(optional)) return groups
+  return groups.map((g, i) => (optional(words[i]!) ? [] : g))
+}
+
+/** The fewer name words a document may match when none matches the default: one of two, two of more. */
+function relaxedMinimum(groups: readonly (readonly string[])[]): number | undefined {
+  const n = groups.filter((g) => g.length > 0).length
+  if (n < 2) return undefined
+  const relaxed = n === 2 ? 1 : 2
+  return relaxed < requiredSealedMatches(n) ? relaxed : undefined
 }
 
 function validate(q: SearchQuery, limit: number, offset: number): void {

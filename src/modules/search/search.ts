@@ -57,6 +57,9 @@ export interface SearchQuery extends SearchFilters {
   readonly offset?: number | undefined
 }
 
+/** How a sealed document's revealed title joins its names (revealPartyNames). */
+export const NAME_SEPARATOR = ' · '
+
 /** What an engine is handed: the query already folded, split and sealed for this tenant. */
 export interface EngineQuery extends SearchFilters {
   readonly tenantId: string
@@ -64,7 +67,10 @@ export interface EngineQuery extends SearchFilters {
   readonly text: string
   /** Folded words of the query, in order. */
   readonly words: readonly string[]
-  /** Per query word, the keyed tokens that match it (sealed.ts `queryGroup`): a document must match `sealedMinimum` groups. */
+  /**
+   * Per query word, the keyed tokens that match it (sealed.ts `sealQuery`; the first is the word itself;
+   * empty for a word not required): a document must match `sealedMinimum` of the non-empty groups.
+   */
   readonly sealedGroups: readonly (readonly string[])[]
   /**
    * How many of the (non-empty) sealed groups a document must match; default `requiredSealedMatches`.

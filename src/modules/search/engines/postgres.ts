@@ -136,6 +136,9 @@ export function createPostgresEngine(db: Db): SearchEngine {
         .execute(db)
         .catch(fail)
     },
+    async afterReindex() {
+      await sql`ANALYZE search_documents`.execute(db).catch(fail)
+    },
     async removeStale(tenantId, type, before) {
       const r = await sql`DELETE FROM search_documents WHERE tenant_id = ${tenantId} AND doc_type = ${type}
         AND indexed_at < ${before}`
@@ -184,8 +187,12 @@ function searchSql(q: EngineQuery): RawBuilder<Row> {
   if (q.currency) filters.push(sql`currency = ${q.currency}`)
   if (matches.length === 0) matches.push(sql`false`)
   const allSealed = q.sealedGroups.flat()
-  const sealedScore =
-    allSealed.length > 0
+  const relaxedHits = groupHits(q)
+  // A relaxed search ranks by name words matched (as its candidates were kept); a default one by the
+  // share of the query's tokens the document holds (closer spellings share more of them).
+  const sealedScore = relaxedHits
+    ? sql`(${relaxedHits.hits})::float8 / ${relaxedHits.max}`
+    : allSealed.length > 0
       ? sql`(SELECT count(*) FROM unnest(sealed) t WHERE t = ANY(${bigintArray(allSealed.map(sealedInt))}))::float8 / ${allSealed.length}`
       : sql`0`
   const upper = q.keys[0] ?? ''
@@ -201,7 +208,7 @@ function searchSql(q: EngineQuery): RawBuilder<Row> {
       : sql``
   return sql<Row>`
     WITH candidates AS MATERIALIZED (
-      ${exact}(SELECT * FROM search_documents WHERE ${where} LIMIT ${CANDIDATE_CAP})
+      ${exact}(SELECT * FROM search_documents WHERE ${where} ${relaxedOrder(q)} LIMIT ${CANDIDATE_CAP})
     )
     SELECT doc_type, doc_id, title, body, keys, occurred_at, amount, currency, attributes,
       GREATEST(
@@ -214,6 +221,32 @@ function searchSql(q: EngineQuery): RawBuilder<Row> {
     FROM candidates
     ORDER BY score DESC, doc_id
     LIMIT ${q.limit}`
+}
+
+/**
+ * A relaxed search (`sealedMinimum` below the default) can match far more documents than the cap —
+ * every party sharing one of several name words — so the cap keeps those matching the most name
+ * words rather than any sample of them (the record with two of five query words was cut before).
+ * Each group counts once, and once more when the document has the query word exactly (a group's
+ * first token, sealQuery): "Mohammad" and "Mohammed" in one query both match every Mohammed, so the
+ * plain count ties them with the record holding two other query words exactly.
+ */
+function groupHits(q: EngineQuery): { hits: RawBuilder<unknown>; max: number } | undefined {
+  const real = q.sealedGroups.filter((g) => g.length > 0)
+  if (q.sealedMinimum === undefined || real.length < 2) return undefined
+  const hits = sql.join(
+    real.map(
+      (g) =>
+        sql`(sealed && ${bigintArray(g.map(sealedInt))})::int + (sealed && ${bigintArray([sealedInt(g[0]!)])})::int`,
+    ),
+    sql` + `,
+  )
+  return { hits, max: 2 * real.length }
+}
+
+function relaxedOrder(q: EngineQuery): RawBuilder<unknown> {
+  const g = groupHits(q)
+  return g ? sql`ORDER BY ${g.hits} DESC` : sql``
 }
 
 /** The plan PostgreSQL runs for an engine query, executed (EXPLAIN ANALYZE, BUFFERS): for the bench and diagnostics. */

@@ -2,8 +2,8 @@ import { sql } from 'kysely'
 import type { Db } from '../../../shared/db/connect.js'
 import type { FieldCipher } from '../../crypto/index.js'
 import { PARTIES_EVENTS, PARTY_DETAILS_FIELD, type PartyDetails } from '../../parties/index.js'
-import { sealWords, type Sealer } from '../sealed.js'
-import { foldText, identifierKey, wordsOf, type SearchDocument } from '../search.js'
+import { sealNames, type Sealer } from '../sealed.js'
+import { identifierKey, NAME_SEPARATOR, type SearchDocument } from '../search.js'
 import { refOf, type SearchSource } from './source.js'
 
 interface PartyRow {
@@ -56,10 +56,7 @@ export function partiesSource(deps: PartiesSourceDeps): SearchSource {
     id: r.party_id,
     title: '',
     body: r.party_id.toLowerCase(),
-    sealed: sealWords(
-      (await names(tenant, r)).flatMap((n) => wordsOf(foldText(n))),
-      deps.sealer(tenant),
-    ),
+    sealed: sealNames(await names(tenant, r), deps.sealer(tenant)),
     keys: [identifierKey(r.party_id), ...(r.identifiers ?? []).map(hexOf)],
     occurredAt: new Date(r.created_at),
     attributes: { kind: r.kind, status: r.status, riskLevel: r.risk_level },
@@ -107,7 +104,7 @@ export function revealPartyNames(deps: Pick<PartiesSourceDeps, 'db' | 'fieldCiph
     for (const row of r.rows)
       out.set(
         row.party_id,
-        (await partyNames(deps.fieldCipher, tenant, row.party_id, row.details_ct)).join(' · '),
+        (await partyNames(deps.fieldCipher, tenant, row.party_id, row.details_ct)).join(NAME_SEPARATOR),
       )
     return out
   }
