@@ -223,21 +223,29 @@ describeEachDb('analytics export and fraud queries', (target) => {
       for await (const b of (await q.run(name, edge, params, engine)).batches) out.push(...b)
       return out
     }
-    let found = 0
-    for (const name of ['card_velocity', 'device_velocity', 'ip_velocity'])
-      for (const window_minutes of ['1', '60', '61', '1440'])
-        for (const min_count of ['1', '2', '3', '4', '5']) {
-          const params = { window_minutes, min_count }
-          const onDuck = await run(name, params, 'duckdb')
-          expect(onDuck).toEqual(await run(name, params, 'postgres'))
-          found += onDuck.length
-        }
-    expect(found).toBeGreaterThan(0)
-    // the ties count together: three rows at one instant reach 3 even in a 1-minute window
-    expect(await run('card_velocity', { window_minutes: '1', min_count: '3' }, 'duckdb')).toEqual([
-      { entity: 'c_tie', max_count: '3', max_amount: '600', transactions: '3' },
-    ])
-  }, 120_000)
+    // on day files (partitioned windows), then on a compacted generation's native tables stored
+    // sorted by entity and time (streamed lag, session 17)
+    for (const layout of ['day files', 'native file']) {
+      if (layout === 'native file')
+        await compactAll(duck, join(dir, 'data'), (await exporter().status())!.watermark)
+      let found = 0
+      for (const name of ['card_velocity', 'device_velocity', 'ip_velocity'])
+        for (const window_minutes of ['1', '60', '61', '1440'])
+          for (const min_count of ['1', '2', '3', '4', '5']) {
+            const params = { window_minutes, min_count }
+            const onDuck = await run(name, params, 'duckdb')
+            expect(onDuck, `${layout} ${name} ${window_minutes} ${min_count}`).toEqual(
+              await run(name, params, 'postgres'),
+            )
+            found += onDuck.length
+          }
+      expect(found).toBeGreaterThan(0)
+      // the ties count together: three rows at one instant reach 3 even in a 1-minute window
+      expect(await run('card_velocity', { window_minutes: '1', min_count: '3' }, 'duckdb')).toEqual([
+        { entity: 'c_tie', max_count: '3', max_amount: '600', transactions: '3' },
+      ])
+    }
+  }, 180_000)
 
   it("dormant_then_active: PostgreSQL's index probe and DuckDB's ASOF join agree on gaps, ties and first transfers", async () => {
     // Two large transfers of one sender at one instant: only the first by id has the long gap
@@ -265,16 +273,24 @@ describeEachDb('analytics export and fraud queries', (target) => {
       for await (const b of (await q.run('dormant_then_active', t, params, engine)).batches) out.push(...b)
       return out
     }
-    for (const dormant_days of ['1', '59', '60', '61', '120', '180'])
-      for (const extra of [{}, { from: '2025-03-01' }, { to: '2025-05-01T00:00:00Z' }]) {
-        const params = { dormant_days, ...extra }
-        expect(await run(params, 'duckdb')).toEqual(await run(params, 'postgres'))
-      }
-    expect((await run({ dormant_days: '90' }, 'duckdb')).map((r) => r['txn_id'])).toEqual([
-      'txn_d_a',
-      'txn_d_c',
-    ])
-  }, 180_000)
+    // on day files (ASOF join), then on a compacted generation's sender table stored sorted by
+    // sender, time and id (streamed lag, session 17)
+    for (const layout of ['day files', 'native file']) {
+      if (layout === 'native file')
+        await compactAll(duck, join(dir, 'data'), (await exporter().status())!.watermark)
+      for (const dormant_days of ['1', '59', '60', '61', '120', '180'])
+        for (const extra of [{}, { from: '2025-03-01' }, { to: '2025-05-01T00:00:00Z' }]) {
+          const params = { dormant_days, ...extra }
+          expect(await run(params, 'duckdb'), `${layout} ${JSON.stringify(params)}`).toEqual(
+            await run(params, 'postgres'),
+          )
+        }
+      expect((await run({ dormant_days: '90' }, 'duckdb')).map((r) => r['txn_id'])).toEqual([
+        'txn_d_a',
+        'txn_d_c',
+      ])
+    }
+  }, 240_000)
 
   it('refuses unknown queries, unknown or out-of-range parameters, and unsafe tenant ids', async () => {
     const q = createFraudQueries({ db: h.db, duck: () => Promise.resolve(duck), dir: join(dir, 'data') })

@@ -93,7 +93,8 @@ export const DATASETS: readonly Dataset[] = [
       {
         name: 'by_src',
         columns: ['src', 'occurred_at', 'dst', 'amount', 'txn_id'],
-        order: ['src', 'occurred_at'],
+        // txn_id last: a sender's rows in (time, id) order, dormant_then_active's order of "previous"
+        order: ['src', 'occurred_at', 'txn_id'],
       },
       { name: 'by_dst', columns: ['dst', 'src', 'occurred_at', 'amount'], order: ['dst', 'src'] },
     ],

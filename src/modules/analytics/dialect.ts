@@ -17,6 +17,13 @@ export interface Dialect {
    * play that part).
    */
   source(name: DatasetName, projection?: ProjectionName): string
+  /**
+   * True when `source(name, projection)` is that projection's native table alone, stored in its
+   * `Projection.order` (ADR 1202, session 17): a window `OVER ()` over a plain scan of it then
+   * streams the rows in that order, so `lag(x, k) OVER ()` is the k-th previous row of the sort —
+   * without a partitioned sort. False on PostgreSQL, over Parquet, and beside later day files.
+   */
+  sorted(name: DatasetName, projection: ProjectionName): boolean
   /** A typed placeholder for parameter `name`. */
   param(name: string): string
   /** An instant as `YYYY-MM-DDTHH:MM:SS.ffffffZ` text, identical on both engines. */
@@ -42,6 +49,7 @@ export function postgresDialect(
     engine: 'postgres',
     order,
     source: (name) => sources(name),
+    sorted: () => false,
     param(name) {
       let i = order.indexOf(name)
       if (i < 0) i = order.push(name) - 1
@@ -66,10 +74,12 @@ export function postgresDialect(
 export function duckdbDialect(
   specs: ParamSpecs,
   sources: (name: DatasetName, projection?: ProjectionName) => string,
+  sorted: (name: DatasetName, projection: ProjectionName) => boolean = () => false,
 ): Dialect {
   return {
     engine: 'duckdb',
     source: sources,
+    sorted,
     param(name) {
       const type = specs[name]?.type
       return `CAST($${name} AS ${type === 'timestamp' ? 'TIMESTAMP' : type === 'int' ? 'INTEGER' : 'BIGINT'})`

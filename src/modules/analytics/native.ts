@@ -1,9 +1,9 @@
-import type { DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { randomUUID } from 'node:crypto'
 import { existsSync, statSync } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import type { Dataset } from './datasets.js'
+import type { Dataset, Projection, ProjectionName } from './datasets.js'
 
 /**
  * The native DuckDB file of a compacted generation (ADR 1202): `compacted=<W>/native.duckdb` beside
@@ -19,6 +19,16 @@ import type { Dataset } from './datasets.js'
  */
 
 export const NATIVE_FILE = 'native.duckdb'
+
+/**
+ * The table of a native file that records each projection's sort key, as written. A reader relies on
+ * a projection's physical order (`NativeLease.sorted`) only when the recorded key is the one the code
+ * asks for today: a file written by an older version (no such table, or another key) is still read,
+ * but never as sorted.
+ */
+const ORDERS_TABLE = 'projection_orders'
+
+const sortKey = (p: Projection): string | null => (p.order ? p.order.join(', ') : null)
 
 const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`
 
@@ -48,6 +58,11 @@ export async function buildNative(
         await conn.run(`CREATE TABLE ${alias}.${p.name} AS
           SELECT ${p.columns.join(', ')} FROM read_parquet(${quote(parquetFile)}, hive_partitioning = false)
           ${p.order ? `ORDER BY ${p.order.join(', ')}` : ''}`)
+      await conn.run(`CREATE TABLE ${alias}.${ORDERS_TABLE} (projection VARCHAR, sort_key VARCHAR)`)
+      for (const p of projections)
+        await conn.run(
+          `INSERT INTO ${alias}.${ORDERS_TABLE} VALUES (${quote(p.name)}, ${sortKey(p) ? quote(sortKey(p)!) : 'NULL'})`,
+        )
     } finally {
       // DETACH checkpoints: the file is complete and has no WAL beside it once this returns
       await conn.run(`DETACH ${alias}`)
@@ -73,8 +88,14 @@ export async function ensureNative(
   return true
 }
 
+/** An attached native file: its alias, and the projections stored in the order the code asks for. */
+interface Attached {
+  readonly alias: string
+  readonly sorted: ReadonlySet<ProjectionName>
+}
+
 interface Attachment {
-  readonly alias: Promise<string | null>
+  readonly alias: Promise<Attached | null>
   /** The generation's tenant directory (…/<dataset>/tenant_id=<t>): a newer generation there supersedes this one. */
   readonly owner: string
   users: number
@@ -92,10 +113,20 @@ let aliases = 0
 /** A lease on an attached native file: `alias` (null: none usable, read the Parquet) until `release`. */
 export interface NativeLease {
   readonly alias: string | null
+  /**
+   * The projections whose tables this file holds sorted by their `Projection.order` of today (recorded
+   * at build): a scan of such a table alone returns its rows in that order when it is not
+   * parallelised (DuckDB keeps a table's insertion order; a streaming window `OVER ()` scans in order).
+   */
+  readonly sorted: ReadonlySet<ProjectionName>
   release(): void
 }
 
-export async function leaseNative(duck: DuckDBInstance, file: string): Promise<NativeLease> {
+export async function leaseNative(
+  duck: DuckDBInstance,
+  file: string,
+  dataset: Dataset,
+): Promise<NativeLease> {
   let reg = registries.get(duck)
   if (!reg) registries.set(duck, (reg = new Map<string, Attachment>()))
   const registry = reg
@@ -115,11 +146,11 @@ export async function leaseNative(duck: DuckDBInstance, file: string): Promise<N
       }
     if (key === undefined) {
       await Promise.all(detached)
-      return { alias: null, release() {} }
+      return { alias: null, sorted: new Set(), release() {} }
     }
     const name = `native_${++aliases}`
     a = {
-      alias: Promise.all(detached).then(() => attach(duck, file, name)),
+      alias: Promise.all(detached).then(() => attach(duck, file, name, dataset)),
       owner,
       users: 0,
       superseded: false,
@@ -128,10 +159,11 @@ export async function leaseNative(duck: DuckDBInstance, file: string): Promise<N
   }
   const entry = a
   entry.users++
-  const alias = await entry.alias
+  const attached = await entry.alias
   let released = false
   return {
-    alias,
+    alias: attached?.alias ?? null,
+    sorted: attached?.sorted ?? new Set(),
     release() {
       if (released) return
       released = true
@@ -142,16 +174,43 @@ export async function leaseNative(duck: DuckDBInstance, file: string): Promise<N
 }
 
 /** ATTACH read-only; a file DuckDB cannot open (damaged, another storage version) is not used. */
-async function attach(duck: DuckDBInstance, file: string, alias: string): Promise<string | null> {
+async function attach(
+  duck: DuckDBInstance,
+  file: string,
+  alias: string,
+  dataset: Dataset,
+): Promise<Attached | null> {
   const conn = await duck.connect()
   try {
     await conn.run(`ATTACH ${quote(file)} AS ${alias} (READ_ONLY)`)
-    return alias
   } catch {
+    conn.closeSync()
     return null
+  }
+  try {
+    return { alias, sorted: await sortedProjections(conn, alias, dataset) }
   } finally {
     conn.closeSync()
   }
+}
+
+/** The projections whose recorded sort key is today's (none for a file written before keys were recorded). */
+async function sortedProjections(
+  conn: DuckDBConnection,
+  alias: string,
+  dataset: Dataset,
+): Promise<ReadonlySet<ProjectionName>> {
+  let recorded: Map<unknown, unknown>
+  try {
+    const r = await conn.runAndReadAll(`SELECT projection, sort_key FROM ${alias}.${ORDERS_TABLE}`)
+    recorded = new Map(r.getRows().map(([p, k]) => [p, k]))
+  } catch {
+    return new Set()
+  }
+  const sorted = new Set<ProjectionName>()
+  for (const p of dataset.projections ?? [])
+    if (sortKey(p) !== null && recorded.get(p.name) === sortKey(p)) sorted.add(p.name)
+  return sorted
 }
 
 async function detach(
@@ -161,7 +220,7 @@ async function detach(
   a: Attachment,
 ): Promise<void> {
   if (reg.get(key) === a) reg.delete(key)
-  const alias = await a.alias
+  const alias = (await a.alias)?.alias
   if (!alias) return
   const conn = await duck.connect()
   try {

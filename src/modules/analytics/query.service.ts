@@ -109,7 +109,7 @@ async function* runDuck(
       lists.set(ds, list)
       const generation = list.find(isCompactedFile)
       if (generation && datasetNamed(ds).projections?.length && !deps.parquetOnly)
-        leases.set(ds, await leaseNative(duck, nativeBeside(generation)))
+        leases.set(ds, await leaseNative(duck, nativeBeside(generation), datasetNamed(ds)))
     }
     const source = (ds: DatasetName, projection?: ProjectionName) => {
       const alias = leases.get(ds)?.alias
@@ -121,7 +121,12 @@ async function* runDuck(
         alias && projection ? { alias, projection } : undefined,
       )
     }
-    const text = q.sql(duckdbDialect(q.params, source))
+    // the projection's native table alone (no later day files): its scan can stream in its order
+    const sorted = (ds: DatasetName, projection: ProjectionName) => {
+      const lease = leases.get(ds)
+      return !!lease?.alias && lease.sorted.has(projection) && (lists.get(ds) ?? []).every(isCompactedFile)
+    }
+    const text = q.sql(duckdbDialect(q.params, source, sorted))
     const bound = (p: Record<string, ParamValue>, sql: string) =>
       Object.fromEntries(Object.entries(p).filter(([k]) => sql.includes(`$${k}`)))
     if (!q.timePrefix) {
@@ -135,7 +140,7 @@ async function* runDuck(
     // read from the candidates only; without, the range of every row's time.
     const rangeSql = candidates
       ? `WITH c AS (SELECT ${column} AS instant FROM ${source(dataset, projection)} t
-          WHERE (${candidates(duckdbDialect(q.params, source))}) AND ${inRange})
+          WHERE (${candidates(duckdbDialect(q.params, source, sorted))}) AND ${inRange})
         SELECT epoch_us(min(instant)) AS lo, epoch_us(max(instant)) AS hi,
           (SELECT epoch_us(instant) FROM c ORDER BY instant LIMIT 1 OFFSET CAST($limit AS INTEGER) - 1) AS nth FROM c`
       : `SELECT epoch_us(min(${column})) AS lo, epoch_us(max(${column})) AS hi FROM ${source(dataset, projection)} t

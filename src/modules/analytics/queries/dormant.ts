@@ -46,6 +46,22 @@ FROM (
   WHERE ${inPeriod(d, 't.occurred_at')} AND t.amount >= ${d.param('min_amount')}
 ) s
 WHERE occurred_at - previous_at >= ${d.days(d.param('dormant_days'))}${tail}`
+    // DuckDB over the sender table stored sorted by (src, time, id) (Dialect.sorted): the row before
+    // each one in the scan is its previous transfer when it has the same sender — lag() OVER ()
+    // streams the rows once in that order (no sort, no join), and the period and amount filters
+    // apply after it, to rows whose previous one may lie before the period, as in the other forms.
+    if (d.sorted('transactions', 'by_src'))
+      return `
+WITH s AS (
+  SELECT src, txn_id, amount, occurred_at,
+         lag(src) OVER () AS previous_src, lag(occurred_at) OVER () AS previous_at
+  FROM ${bySender} t
+  WHERE occurred_at < ${d.param('to')}
+)
+SELECT src AS account, txn_id, amount, ${d.iso('previous_at')} AS previous_at, ${d.iso('occurred_at')} AS reactivated_at
+FROM s
+WHERE ${inPeriod(d, 'occurred_at')} AND amount >= ${d.param('min_amount')} AND previous_src = src
+  AND occurred_at - previous_at >= ${d.days(d.param('dormant_days'))}${tail}`
     // DuckDB: the large transfers of the period (the top amount bands of a compacted file) joined
     // ASOF to their sender's latest strictly earlier instant, over the history of those senders only
     // (src, occurred_at: two columns, where lag() sorted every row with its id). A row at the same

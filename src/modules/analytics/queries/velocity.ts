@@ -50,12 +50,7 @@ WITH w AS (
   WHERE ${entity} IS NOT NULL AND ${inPeriod(d, 'occurred_at')}
 )${busiest('w')}`
       return `
-WITH reach AS (
-  SELECT ${entity} AS entity,
-         occurred_at - lag(occurred_at, ${d.param('min_count')} - 1) OVER (PARTITION BY ${entity} ORDER BY occurred_at) AS span
-  FROM ${src} t
-  WHERE ${entity} IS NOT NULL AND ${inPeriod(d, 'occurred_at')}
-),
+WITH ${d.sorted('transactions', `by_${entity}`) ? streamedReach(d, entity, src) : partitionedReach(d, entity, src)},
 candidates AS (
   SELECT DISTINCT entity FROM reach WHERE span <= ${d.minutes(d.param('window_minutes'))}
 ),
@@ -67,6 +62,32 @@ w AS (
     },
   })
 }
+
+/** `reach`: per in-period row, the time since the row min_count − 1 before it of the same entity. */
+const partitionedReach = (d: Dialect, entity: string, src: string): string => `reach AS (
+  SELECT ${entity} AS entity,
+         occurred_at - lag(occurred_at, ${d.param('min_count')} - 1) OVER (PARTITION BY ${entity} ORDER BY occurred_at) AS span
+  FROM ${src} t
+  WHERE ${entity} IS NOT NULL AND ${inPeriod(d, 'occurred_at')}
+)`
+
+/**
+ * The same `reach` over a native table stored sorted by (entity, time) (Dialect.sorted): the scan
+ * already yields each entity's in-period rows in time order, one entity after another, so the row
+ * min_count − 1 before in the scan is the one before in the entity's partition when it has the same
+ * entity (otherwise the entity has fewer rows before it: null span, as lag gives). A window `OVER ()`
+ * streams instead of hash-partitioning and sorting every row of the period.
+ */
+const streamedReach = (d: Dialect, entity: string, src: string): string => `ordered AS (
+  SELECT ${entity} AS entity, occurred_at,
+         lag(${entity}, ${d.param('min_count')} - 1) OVER () AS earlier_entity,
+         lag(occurred_at, ${d.param('min_count')} - 1) OVER () AS earlier_at
+  FROM ${src} t
+  WHERE ${entity} IS NOT NULL AND ${inPeriod(d, 'occurred_at')}
+),
+reach AS (
+  SELECT entity, occurred_at - earlier_at AS span FROM ordered WHERE earlier_entity = entity
+)`
 
 export const cardVelocity = velocity('card', 'card (token or fingerprint)')
 export const deviceVelocity = velocity('device', 'device')
