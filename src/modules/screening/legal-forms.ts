@@ -6,7 +6,8 @@ import { editDistance } from './similarity.js'
  * an unrecognised one is worse than useless: a word the lists never contain ("LIMTED") weighs as
  * the rarest word there is and drowns the distinctive name. So every spelling of a form is dropped
  * from organisation names (and kept in `removed` for the explanation), and a word within one typing
- * slip of a legal-form word (two for words of nine letters or more) counts as that word.
+ * slip of a legal-form word (two for long words) counts as that word, unless the form is so short
+ * that the slip is more likely another real word (see strictSlips).
  */
 
 /**
@@ -119,35 +120,71 @@ const FUZZY_TARGETS: readonly string[] = [
 
 const FUZZY_TARGETS_SET = new Set(FUZZY_TARGETS)
 
-const allowedSlips = (word: string): number => (word.length >= 9 ? 2 : word.length >= 4 ? 1 : 0)
+/** Slips tolerated between a word and a legal-form word: two when both are long, one from four letters. */
+const phraseSlips = (form: string, word: string): number =>
+  Math.min(form.length, word.length) >= 9 ? 2 : Math.min(form.length, word.length) >= 4 ? 1 : 0
+// Alone, one slip from a short legal-form word is usually another real word ("good" / "godo",
+// "core" / "corp", "point" / "joint", "into" / "intl"): part of a name. So a word is read as a form
+// it slips from only if that form has six letters or more, or is a five-letter form of its own
+// ("grup", "gnoup" for "group"); beside the rest of its phrase ("JIONT STOK COMPANY") any slip counts.
+const strictSlips = (form: string, word: string): number =>
+  form.length >= 6 || (form.length === 5 && LEGAL_FORMS.has(form)) ? phraseSlips(form, word) : 0
 
 /**
  * The legal-form word `w` is (itself, or misspelt by at most one slip; two for long words), or
- * undefined. Words of three letters or fewer are only recognised as written.
+ * undefined. Alone, a slip from a short form is not read as the form (strictSlips).
  */
 export function legalFormWord(w: string): string | undefined {
+  return nearestForm(w, strictSlips, strictMemo)
+}
+
+function nearestForm(w: string, slips: (form: string, word: string) => number, memo: Map<string, string>) {
   if (LEGAL_FORMS.has(w) || FUZZY_TARGETS_SET.has(w)) return w
   if (w.length < 4) return undefined
-  const memo = slipMemo.get(w)
-  if (memo !== undefined) return memo || undefined
-  if (slipMemo.size > 100_000) slipMemo.clear()
+  const known = memo.get(w)
+  if (known !== undefined) return known || undefined
+  if (memo.size > 100_000) memo.clear()
   let best: string | undefined
   let bestD = 3
   for (const t of FUZZY_TARGETS) {
     if (Math.abs(t.length - w.length) > 2 || (t[0] !== w[0] && t[1] !== w[1])) continue
     const d = editDistance(w, t)
-    if (d <= Math.min(allowedSlips(t), allowedSlips(w)) && d < bestD) {
+    if (d <= slips(t, w) && d < bestD) {
       best = t
       bestD = d
     }
   }
-  slipMemo.set(w, best ?? '')
+  memo.set(w, best ?? '')
   return best
 }
 /** Index builds look up the same words many times ('' = not a legal form). */
-const slipMemo = new Map<string, string>()
+const strictMemo = new Map<string, string>()
+const phraseMemo = new Map<string, string>()
 
-/** Words corrected to the legal-form word they slip from, so "LIMTED LIABILITY COMPNY" is read as the form it is. */
+/** Consecutive words of the multi-word forms ("joint stock", "stock company"). */
+const PHRASE_PAIRS: ReadonlySet<string> = new Set(
+  LEGAL_PHRASES.flatMap((p) => p.slice(1).map((w, i) => `${p[i]!} ${w}`)),
+)
+
+/**
+ * Words corrected to the legal-form word they slip from, so "LIMTED LIABILITY COMPNY" is read as the
+ * form it is. A short word is corrected only where it then continues or starts a multi-word form
+ * with its neighbour ("JIONT STOK COMPNAY"), repeated until nothing changes.
+ */
 export function correctLegalWords(words: readonly string[]): string[] {
-  return words.map((w) => legalFormWord(w) ?? w)
+  const out = words.map((w) => legalFormWord(w) ?? w)
+  const pairs = (a: string | undefined, b: string | undefined) =>
+    a !== undefined && b !== undefined && PHRASE_PAIRS.has(`${a} ${b}`)
+  for (let changed = true; changed;) {
+    changed = false
+    for (let i = 0; i < out.length; i++) {
+      const form = nearestForm(out[i]!, phraseSlips, phraseMemo)
+      if (form === undefined || form === out[i]) continue
+      if (pairs(out[i - 1], form) || pairs(form, out[i + 1])) {
+        out[i] = form
+        changed = true
+      }
+    }
+  }
+  return out
 }

@@ -46,6 +46,17 @@ describe('normalizeName', () => {
     expect(text('Acme Trading Co')).toBe('acme trading')
   })
 
+  it('recognises a misspelt long legal form, but keeps real words one slip from a short one', () => {
+    expect(text('Acme Trading LIMTED', 'entity')).toBe('acme trading')
+    expect(text('Acme Corporatoin', 'entity')).toBe('acme')
+    expect(text('Lazarus Grup', 'entity')).toBe('lazarus')
+    // "good" is one slip from "godo" (kaisha), "core" from "corp", "point" from "joint": names, not forms.
+    expect(text('Good Hope Shipping Ltd', 'entity')).toBe('good hope shipping')
+    expect(text('Core Capital Corp', 'entity')).toBe('core capital')
+    expect(text('Point Energy', 'entity')).toBe('point energy')
+    expect(text('Into Africa Trading', 'entity')).toBe('into africa trading')
+  })
+
   it('never strips a name to nothing', () => {
     expect(text('Limited', 'entity')).toBe('limited')
     expect(text('General')).toBe('general')
