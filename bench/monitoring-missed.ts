@@ -1,4 +1,6 @@
-import { generateTransactions, GENERATOR_CONFIGS, DAY_MS } from '../src/modules/monitoring/index.js'
+import { generateTransactions, DAY_MS } from '../src/modules/monitoring/index.js'
+import { str } from './args.js'
+import { tuningConfig } from './monitoring-quality.js'
 
 /**
  * The diagnosis behind session 14's rule change: prints the transactions of chosen planted cases of
@@ -11,15 +13,9 @@ import { generateTransactions, GENERATOR_CONFIGS, DAY_MS } from '../src/modules/
  *   npm run bench -- monitoring-missed --config tuning_business --seed 16001 --typology gather_scatter
  */
 export async function main(args: string[]): Promise<void> {
-  const get = (name: string): string | undefined => {
-    const i = args.indexOf(`--${name}`)
-    return i >= 0 ? args[i + 1] : undefined
-  }
-  // only tuning configurations: a held-out one's cases must never be read
-  const cfgName = get('config') ?? 'tuning'
-  if (cfgName !== 'tuning' && cfgName !== 'tuning_business')
-    throw new Error(`--config ${cfgName}: only tuning or tuning_business can be read`)
-  const cfg = GENERATOR_CONFIGS[cfgName]
+  const get = (name: string): string | undefined => str(args, name)
+  // only tuning configurations: a held-out one's data must never be read
+  const cfg = tuningConfig(get('config'))
   const seed = Number(get('seed') ?? cfg.seeds[0])
   if (!cfg.seeds.includes(seed)) throw new Error(`--seed must be a tuning seed (${cfg.seeds.join(', ')})`)
   const accounts = new Set(get('accounts')?.split(',') ?? [])

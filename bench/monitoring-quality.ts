@@ -1,6 +1,7 @@
 import {
   compileRuleSet,
   generateTransactions,
+  GENERATOR_CONFIGS,
   MonitoringEngine,
   scoreCustomers,
   type AlertDraft,
@@ -11,6 +12,16 @@ import {
   type PlantedCase,
   type RuleSetDef,
 } from '../src/modules/monitoring/index.js'
+
+/** The configurations the tuning scripts may read: a held-out one's data is never looked at. */
+const TUNING_CONFIGS = ['tuning', 'tuning_business', 'tuning_scatter'] as const
+
+/** The tuning configuration `--config` names (`tuning` by default); any other is refused. */
+export function tuningConfig(name = 'tuning'): GeneratorConfig {
+  const known = TUNING_CONFIGS.find((c) => c === name)
+  if (!known) throw new Error(`--config ${name}: only ${TUNING_CONFIGS.join(', ')} may be read (tuning data)`)
+  return GENERATOR_CONFIGS[known]
+}
 
 /**
  * Detection quality of a rule set on one generator configuration (every seed of it), at the

@@ -1,21 +1,21 @@
 import {
   defaultRuleSet,
   DEFAULT_PARAMS,
-  GENERATOR_CONFIGS,
   CASH,
   DAY_MS,
   type AlertDraft,
   type GeneratedData,
   type TypologyParams,
 } from '../src/modules/monitoring/index.js'
-import { formatScore, runQuality } from './monitoring-quality.js'
+import { str } from './args.js'
+import { formatScore, runQuality, tuningConfig } from './monitoring-quality.js'
 
 /**
  * The tuning script: evaluates the typology pack on the TUNING generator configuration only
  * (src/modules/monitoring/generator-configs.ts), optionally with parameters overridden, so that
  * every choice made for DEFAULT_PARAMS is reproducible and never looked at held-out data.
  *
- *   npm run bench -- monitoring-tune [--config tuning|tuning_business] [--seeds 11,12,13] [--customers N] [--set name=value ...] [--fp]
+ *   npm run bench -- monitoring-tune [--config tuning|tuning_business|tuning_scatter] [--seeds 11,12,13] [--customers N] [--set name=value ...] [--fp]
  *   (a segment's parameter: --set segments.business.passThroughMinAmount=400000)
  *
  * `--fp` prints, per rule, who its false positives are: the alerted accounts outside every planted
@@ -27,15 +27,9 @@ import { formatScore, runQuality } from './monitoring-quality.js'
  * monitoring benchmark's (`npm run bench -- monitoring`), run once the parameters are chosen.
  */
 export async function main(args: string[]): Promise<void> {
-  const get = (name: string): string | undefined => {
-    const i = args.indexOf(`--${name}`)
-    return i >= 0 ? args[i + 1] : undefined
-  }
-  // only tuning configurations: a held-out one must never be tuned on
-  const cfgName = get('config') ?? 'tuning'
-  if (cfgName !== 'tuning' && cfgName !== 'tuning_business')
-    throw new Error(`--config ${cfgName}: only tuning or tuning_business can be tuned on`)
-  const cfg = GENERATOR_CONFIGS[cfgName]
+  const get = (name: string): string | undefined => str(args, name)
+  // only tuning configurations: a held-out one's data must never be read
+  const cfg = tuningConfig(get('config'))
   const seeds = get('seeds')?.split(',').map(Number) ?? cfg.seeds
   const customers = Number(get('customers') ?? cfg.customers)
   // a deep copy, so that a segment's parameter can be set (--set segments.business.fanInSenders=4)

@@ -25,6 +25,7 @@ import {
   ruleReviews,
   rulePrecisions,
   subjectBest,
+  SUBJECT_TOP_ROWS,
   topShareRecall,
   unprovenRules,
   type RowScores,
@@ -156,6 +157,16 @@ function decisionPath(
  * precision), then its combination by cases detected at the budget (`budget`: session 12's rule;
  * `budget_then_top`: that with the top 2 % as tie-break); `--reserve 0.05` keeps 5 % of the budget
  * for rules whose alerted subjects on tuning were mostly unreviewed (`--unproven 0.5`).
+ *
+ * Session 17: every model is trained without `txn.hour` (trainModel's EXCLUDED_FEATURES, a generator
+ * artifact); the chosen model trained WITH it is scored beside it (`…_with_hour` in the JSON).
+ * Session 17's headline is `--eval-config holdout10` (committed alone before any session-17 change).
+ *
+ * Session 18: a customer's model score is the mean log-odds of its top 3 rows (combine.ts
+ * SUBJECT_TOP_ROWS; `--top-rows 1`: its highest row alone, sessions 10–17) — for the choice, the
+ * calibrations, the model alone's top 2 % and the combination alike; the chosen model and combination
+ * with the highest row alone are scored beside it (`…_top1_row` in the JSON). Session 18's headline
+ * is `--eval-config holdout11` (committed before any session-18 change).
  */
 
 const arg = (args: string[], name: string): string | undefined => {
@@ -198,17 +209,27 @@ const ruleAlertsOf = (r: ReplayResult): RuleAlert[] =>
 function scoreRows(r: ReplayResult, model: ReturnType<typeof trainModel>): RowScores {
   const idx: number[] = []
   for (let i = 0; i < r.rows.rows; i++) if (scoresRow(model, r.rows.x, i * FEATURE_COUNT)) idx.push(i)
-  const prob = Float64Array.from(
-    idx,
-    (i) => scoreRow(model, r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)).probability,
-  )
+  const prob = new Float64Array(idx.length)
+  const margin = new Float64Array(idx.length)
+  idx.forEach((i, k) => {
+    const sc = scoreRow(model, r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT))
+    prob[k] = sc.probability
+    margin[k] = sc.margin
+  })
   return {
     subjects: idx.map((i) => r.subjects[i]!),
     txnIds: idx.map((i) => r.txnIds[i]!),
     at: Float64Array.from(idx, (i) => r.rows.at[i]!),
     prob,
+    margin,
   }
 }
+
+/**
+ * How many of a customer's highest rows make its score (combine.ts SUBJECT_TOP_ROWS, session 18;
+ * `--top-rows 1`: the highest row alone, sessions 10–17). Set once in main.
+ */
+let topRows = SUBJECT_TOP_ROWS
 
 /**
  * member: session 10; primary: session 11; customers: primary target, trained on (and scoring) the
@@ -273,7 +294,7 @@ function heldOutSlice(
     cases: all.filter((c) => c.end >= from),
     rules: ruleAlertsOf(ev),
     scores,
-    best: new Map([...scores].map(([m, sc]) => [m, subjectBest(sc)] as const)),
+    best: new Map([...scores].map(([m, sc]) => [m, subjectBest(sc, topRows)] as const)),
     links: neighboursOf(data.txns, from),
     customers: data.parties.filter((p) => p.segment !== 'external').length,
     rows: ev.rows.rows,
@@ -293,6 +314,7 @@ export async function main(args: string[]): Promise<void> {
   const hold = GENERATOR_CONFIGS[evalName as keyof typeof GENERATOR_CONFIGS]
   const evalSeeds = (arg(args, '--eval-seeds') ?? String(hold.seeds[0])).split(',').map(Number)
   const trainSeed = Number(arg(args, '--train-seed') ?? 11)
+  topRows = Number(arg(args, '--top-rows') ?? SUBJECT_TOP_ROWS)
   const rs = compileRuleSet(defaultRuleSet(), 1, new Set(['high_risk_countries', 'watchlist']))
   log(
     `load average ${os
@@ -436,23 +458,27 @@ export async function main(args: string[]): Promise<void> {
       (m) => [m, scoreRows(tr, m)] as const,
     ),
   )
-  const bestIn = (m: RiskModel, lo: number, hi: number): Map<string, SubjectBest> => {
+  const bestIn = (m: RiskModel, lo: number, hi: number, k = topRows): Map<string, SubjectBest> => {
     const sc = trScores.get(m)!
     const idx: number[] = []
     for (let i = 0; i < sc.prob.length; i++) if (sc.at[i]! >= lo && sc.at[i]! < hi) idx.push(i)
-    return subjectBest({
-      subjects: idx.map((i) => sc.subjects[i]!),
-      txnIds: idx.map((i) => sc.txnIds[i]!),
-      at: Float64Array.from(idx, (i) => sc.at[i]!),
-      prob: Float64Array.from(idx, (i) => sc.prob[i]!),
-    })
+    return subjectBest(
+      {
+        subjects: idx.map((i) => sc.subjects[i]!),
+        txnIds: idx.map((i) => sc.txnIds[i]!),
+        at: Float64Array.from(idx, (i) => sc.at[i]!),
+        prob: Float64Array.from(idx, (i) => sc.prob[i]!),
+        margin: Float64Array.from(idx, (i) => sc.margin![i]!),
+      },
+      k,
+    )
   }
   const modelOf = (t: Target): RiskModel =>
     ({ member: memberModel, primary: primaryModel, customers: customersModel, case: caseModel })[t]
   // calibration (customer level, seed 11's validation days 60–89, which the trees never saw) and
   // the rules' precision (all of seed 11), per target
-  const calOf = (v: Variant, m = modelOf(v.target)): ReturnType<typeof fitSubjectCalibration> =>
-    fitSubjectCalibration(bestIn(m, validationFrom, Infinity), targetsOf(v.target), unreviewed, v.shrink)
+  const calOf = (v: Variant, m = modelOf(v.target), k = topRows): ReturnType<typeof fitSubjectCalibration> =>
+    fitSubjectCalibration(bestIn(m, validationFrom, Infinity, k), targetsOf(v.target), unreviewed, v.shrink)
   const precisionOf = (t: Target): ReturnType<typeof rulePrecisions> =>
     rulePrecisions(trRules, targetsOf(t), unreviewed)
   // The choice: other tuning seeds (12 and 13 unless --choice-seeds), days 30–89, scored like the held-out
@@ -527,7 +553,8 @@ export async function main(args: string[]): Promise<void> {
       let all = 0
       for (const { choice, cases } of slices) {
         hit += Math.round(
-          topShareRecall(choice.scores.get(modelOf(t))!, cases, choice.customers).recall * cases.length,
+          topShareRecall(choice.scores.get(modelOf(t))!, cases, choice.customers, 0.02, topRows).recall *
+            cases.length,
         )
         all += cases.length
       }
@@ -593,6 +620,18 @@ export async function main(args: string[]): Promise<void> {
   const newPrecision = precisionOf(variant.target)
   // session 10's combination exactly, for the A/B on the same held-out data
   const oldCal = calOf({ target: 'member', shrink: 0, how: 'noisy_or', scheme: false })
+  // ablation (session 17): the chosen model trained the same way but allowed to split on txn.hour,
+  // which trainModel now leaves out by default (EXCLUDED_FEATURES: our generator starts planted
+  // schemes at any hour, ordinary customers pay in waking hours — an artifact of our data)
+  const hourModel = trainModel(variant.target === 'member' ? rows : yRows, FEATURE_NAMES, {
+    validationFrom,
+    negativeRate,
+    ...(variant.target === 'customers' || variant.target === 'case' ? { customersOnly: true } : {}),
+    ...(variant.target === 'case' ? { perCase: true } : {}),
+    exclude: [],
+  })
+  trScores.set(hourModel, scoreRows(tr, hourModel))
+  const hourCal = calOf(variant, hourModel)
   const oldPrecision = precisionOf('member')
   log(
     `model's earned confidence at its top (tuning validation): ${pct(newCal.p[newCal.p.length - 1] ?? 0)} (session 10: ${pct(oldCal.p[oldCal.p.length - 1] ?? 0)})`,
@@ -651,6 +690,13 @@ export async function main(args: string[]): Promise<void> {
   let oldFromModel = 0
   let oldTopHit = 0
   const s11Combined: ReturnType<typeof alertsAtBudget> = []
+  const hourCombined: ReturnType<typeof alertsAtBudget> = []
+  // ablation (session 18): the chosen model and combination with each customer scored by its
+  // highest row alone (sessions 10–17), its calibration fitted the same way
+  const oneCombined: ReturnType<typeof alertsAtBudget> = []
+  const oneCal = calOf(variant, model, 1)
+  let oneTopHit = 0
+  const hourTopBy: Record<string, { cases: number; detected: number }> = {}
   let s11TopHit = 0
   // session 11's rule precisions (alerts on unreviewed subjects dropped, no prior for them), same
   // model and combination: the A/B of combine.ts's prior for mostly-unreviewed rules
@@ -680,7 +726,7 @@ export async function main(args: string[]): Promise<void> {
       data,
       `h${seed}`,
       rs,
-      [...new Set([model, memberModel, s11Model, primaryModel, customersModel, caseModel])],
+      [...new Set([model, memberModel, s11Model, primaryModel, customersModel, caseModel, hourModel])],
       (row, subject) => {
         // a customers-only model is not asked about outside accounts (as in the decision path)
         if (!scoresRow(model, row)) return
@@ -714,8 +760,26 @@ export async function main(args: string[]): Promise<void> {
       variant.scheme ? sl.links : undefined,
     )
     const ranked = reserveForRules(plain, rules, unproven, budget, reserveShare)
+    // the chosen combination (its ranking, reserve for the rules and budget) over other customer scores:
+    // the ablations below
+    const chosenAlerts = (b: Map<string, SubjectBest>, cal: typeof newCal) =>
+      alertsAtBudget(
+        reserveForRules(
+          rankSubjects(b, rules, newPrecision, cal, variant.how, variant.scheme ? sl.links : undefined),
+          rules,
+          unproven,
+          budget,
+          reserveShare,
+        ),
+        b,
+        rules,
+        budget,
+      )
     fromModel += ranked.slice(0, budget).filter((r) => r.source === 'model').length
     allCombined.push(...alertsAtBudget(ranked, best, rules, budget))
+    const oneBest = subjectBest(scores, 1)
+    oneCombined.push(...chosenAlerts(oneBest, oneCal))
+    oneTopHit += Math.round(topShareRecall(scores, cases, customersHere, 0.02, 1).recall * cases.length)
     for (const u of UNPROVEN)
       for (const r of RESERVES) {
         const k = reserveKey(u, r)
@@ -744,7 +808,8 @@ export async function main(args: string[]): Promise<void> {
       altCombined.get(describe(v))!.push(...alertsAtBudget(rk, b, rules, budget))
     }
     for (const t of TARGETS) {
-      const hit = topShareRecall(sl.scores.get(modelOf(t))!, cases, customersHere).recall * cases.length
+      const hit =
+        topShareRecall(sl.scores.get(modelOf(t))!, cases, customersHere, 0.02, topRows).recall * cases.length
       topOfTarget.set(t, (topOfTarget.get(t) ?? 0) + Math.round(hit))
     }
     const oldScores = sl.scores.get(memberModel)!
@@ -752,7 +817,9 @@ export async function main(args: string[]): Promise<void> {
     const oldRanked = rankSubjects(oldBest, rules, oldPrecision, oldCal, 'noisy_or')
     oldFromModel += oldRanked.slice(0, budget).filter((r) => r.source === 'model').length
     oldCombined.push(...alertsAtBudget(oldRanked, oldBest, rules, budget))
-    oldTopHit += Math.round(topShareRecall(oldScores, cases, customersHere).recall * cases.length)
+    oldTopHit += Math.round(
+      topShareRecall(oldScores, cases, customersHere, 0.02, topRows).recall * cases.length,
+    )
     const s11Best = sl.best.get(s11Model)!
     s11Combined.push(
       ...alertsAtBudget(
@@ -769,8 +836,17 @@ export async function main(args: string[]): Promise<void> {
         budget,
       ),
     )
+    const hourBest = sl.best.get(hourModel)!
+    hourCombined.push(...chosenAlerts(hourBest, hourCal))
+    for (const [t, v] of Object.entries(
+      topShareRecall(sl.scores.get(hourModel)!, cases, customersHere, 0.02, topRows).byTypology,
+    )) {
+      const r = (hourTopBy[t] ??= { cases: 0, detected: 0 })
+      r.cases += v.cases
+      r.detected += v.detected
+    }
     s11TopHit += Math.round(
-      topShareRecall(sl.scores.get(s11Model)!, cases, customersHere).recall * cases.length,
+      topShareRecall(sl.scores.get(s11Model)!, cases, customersHere, 0.02, topRows).recall * cases.length,
     )
     s11PrecisionCombined.push(
       ...alertsAtBudget(
@@ -795,7 +871,7 @@ export async function main(args: string[]): Promise<void> {
       const o = [...sl.best.get(m)!.entries()].sort((a, b) => b[1].probability - a[1].probability)
       const of = new Map(o.map(([s], k) => [s, k + 1]))
       const name = m === caseModel ? 'case' : 'customers'
-      const top = topShareRecall(sl.scores.get(m)!, cases, customersHere).recall
+      const top = topShareRecall(sl.scores.get(m)!, cases, customersHere, 0.02, topRows).recall
       log(
         `  (not chosen) ${name} model alone: top 2 % ${pct(top)}; ${leaveOut} ranks ${ranks(leaveOut, of)}; dormant ranks ${ranks('dormant_reactivation', of)}`,
       )
@@ -821,7 +897,7 @@ export async function main(args: string[]): Promise<void> {
       const worst = [...mean].sort((a, b) => a[1] - b[1]).slice(0, 6)
       log(`    mean push down: ${worst.map(([f, v]) => `${f} ${v.toFixed(2)}`).join(', ')}`)
     }
-    const top = topShareRecall(scores, cases, customersHere)
+    const top = topShareRecall(scores, cases, customersHere, 0.02, topRows)
     for (const [t, v] of Object.entries(top.byTypology)) {
       const r = (topBy[t] ??= { cases: 0, detected: 0 })
       r.cases += v.cases
@@ -856,12 +932,31 @@ export async function main(args: string[]): Promise<void> {
   log(
     `model alone, top 2 % per target model: ${TARGETS.map((t) => `${t} ${pct(evalCases.length ? topOfTarget.get(t)! / evalCases.length : 1)}`).join(', ')}`,
   )
+  const oneScore = scoreCustomers(oneCombined, evalCases)
+  table(
+    `ablation, each customer scored by its highest row alone (same model, combination, reserve)`,
+    oneScore,
+  )
+  log(
+    `ablation, highest row alone: model top 2 % ${pct(evalCases.length ? oneTopHit / evalCases.length : 1)} (customer score here: mean log-odds of the top ${topRows} rows)`,
+  )
   const s11Score = scoreCustomers(s11Combined, evalCases)
   table(`ablation, session 11's model (its features, row weights; same combination)`, s11Score)
   log(`ablation: session 11's model top 2 % ${pct(evalCases.length ? s11TopHit / evalCases.length : 1)}`)
   const s11PrecisionScore = scoreCustomers(s11PrecisionCombined, evalCases)
   table(`ablation, session 11's rule precisions (unreviewed alerts dropped; same model)`, s11PrecisionScore)
   log(`session 10's model top 2 % ${pct(evalCases.length ? oldTopHit / evalCases.length : 1)}`)
+  const hourScore = scoreCustomers(hourCombined, evalCases)
+  const hourTop = Object.values(hourTopBy).reduce((a, v) => a + v.detected, 0)
+  table(`ablation, the chosen model trained WITH txn.hour (same rows, combination, reserve)`, hourScore)
+  log(
+    `ablation, WITH txn.hour: model top 2 % ${pct(evalCases.length ? hourTop / evalCases.length : 1)}; per typology ${Object.entries(
+      hourTopBy,
+    )
+      .sort()
+      .map(([t, v]) => `${t} ${v.detected}/${v.cases}`)
+      .join(', ')}`,
+  )
   log('recall per planted typology          rules   rules+model  session 10   model top 2 %')
   for (const t of Object.keys(rulesScore.recallByTypology).sort()) {
     const r = rulesScore.recallByTypology[t]!
@@ -925,6 +1020,14 @@ export async function main(args: string[]): Promise<void> {
       top2pct_recall_session11_model: round(evalCases.length ? s11TopHit / evalCases.length : 1),
       recall_rules_plus_model_session11_rule_precision: round(s11PrecisionScore.recall),
       precision_rules_plus_model_session11_rule_precision: round(s11PrecisionScore.precision),
+      recall_rules_plus_model_with_hour: round(hourScore.recall),
+      precision_rules_plus_model_with_hour: round(hourScore.precision),
+      top2pct_recall_with_hour: round(evalCases.length ? hourTop / evalCases.length : 1),
+      recall_rules_plus_model_top1_row: round(oneScore.recall),
+      precision_rules_plus_model_top1_row: round(oneScore.precision),
+      top2pct_recall_top1_row: round(evalCases.length ? oneTopHit / evalCases.length : 1),
+      top_rows: topRows,
+      excluded_features: model.metrics.excluded ?? [],
       combination: describe(variant),
       choice_rule: choiceRule,
       reserve: reserveShare,

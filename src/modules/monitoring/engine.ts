@@ -271,6 +271,7 @@ export class MonitoringEngine {
         c.device.state,
         c.card.state,
         c.address.state,
+        c.src_party.segment === 'individual',
       )
     }
     const decision: Decision = {
@@ -303,7 +304,10 @@ export class MonitoringEngine {
 
   /** Folds a transaction into the features without evaluating it (rebuild from history). */
   learn(t: MonTxn): void {
-    this.store.apply(t.at < this.store.watermark ? { ...t, at: this.store.watermark } : t)
+    this.store.apply(
+      t.at < this.store.watermark ? { ...t, at: this.store.watermark } : t,
+      t.src !== CASH && this.parties.get(t.src)?.segment === 'individual',
+    )
   }
 
   /** Resolves the entities of a transaction (creating them when it will be applied) into the context. */

@@ -319,3 +319,98 @@ describe('session 16: how long the store has watched (txn.watched_days)', () => 
     expect(s.watchedDays(T0 + 62 * DAY_MS)).toBe(2)
   })
 })
+
+describe('session 17: sizeable payments from individuals (person_in_*)', () => {
+  it("counts new individuals paying a business many times its usual inflow; its customers' small sums, client companies and a regular payer are not counted", () => {
+    const s = new FeatureStore()
+    const H = 3_600_000
+    // a shop's month: customers pay it ~80 each, a client company wires 30,000 each week
+    for (let d = 0; d < 30; d++)
+      for (let k = 0; k < 3; k++) s.apply(txn(T0 + d * DAY_MS + k * H, `c${d}_${k}`, 'shop', 8_000n), true)
+    for (let w = 0; w < 4; w++) s.apply(txn(T0 + w * 7 * DAY_MS + 5 * H, `K${w}`, 'shop', 3_000_000n, 'wire'))
+    // a regular (individual) client who paid a large invoice before the window and pays again in it
+    s.apply(txn(T0 + 2 * DAY_MS, 'regular', 'shop', 500_000n), true)
+    s.apply(txn(T0 + 31 * DAY_MS, 'regular', 'shop', 500_000n), true)
+    let now = T0 + 31 * DAY_MS + H
+    expect(feature(s, 'shop', 'person_in_count_7d', now)).toBe(0)
+    // three new people pay it thousands each (one of them twice), in cash one more
+    s.apply(txn(T0 + 32 * DAY_MS, 'p1', 'shop', 900_000n), true)
+    s.apply(txn(T0 + 32 * DAY_MS + H, 'p2', 'shop', 1_200_000n), true)
+    s.apply(txn(T0 + 33 * DAY_MS, 'p3', 'shop', 700_000n), true)
+    s.apply(txn(T0 + 33 * DAY_MS + H, 'p1', 'shop', 400_000n), true)
+    s.apply(txn(T0 + 33 * DAY_MS + 2 * H, 'cash', 'shop', 800_000n, 'cash_deposit'), true)
+    now = T0 + 34 * DAY_MS
+    expect(feature(s, 'shop', 'person_in_count_7d', now)).toBe(3)
+    expect(feature(s, 'shop', 'person_in_sum_7d', now)).toBe(3_200_000)
+    expect(feature(s, 'shop', 'person_in_count_30d', now)).toBe(3)
+    // a week later they have left the 7-day window but not the 30-day one
+    now = T0 + 41 * DAY_MS
+    expect(feature(s, 'shop', 'person_in_count_7d', now)).toBe(0)
+    expect(feature(s, 'shop', 'person_in_sum_30d', now)).toBe(3_200_000)
+    // the same payments from client companies (not individuals) are not counted
+    const c = new FeatureStore()
+    for (let d = 0; d < 30; d++) c.apply(txn(T0 + d * DAY_MS, `c${d}`, 'bureau', 8_000n), true)
+    for (const k of ['K1', 'K2', 'K3']) c.apply(txn(T0 + 32 * DAY_MS, k, 'bureau', 900_000n, 'ach'))
+    expect(feature(c, 'bureau', 'person_in_count_7d', T0 + 33 * DAY_MS)).toBe(0)
+  })
+})
+
+describe('session 18: where a traced inflow went (new payees, later inflows)', () => {
+  it('counts the payees the traced inflow reached that the account had never paid, and their share of it', () => {
+    const s = new FeatureStore()
+    const H = 3_600_000
+    s.apply(txn(T0, 'a', 'rent', 50_000n)) // a known payee, paid before the inflow
+    s.apply(txn(T0 + DAY_MS, 'o', 'a', 1_000_000n)) // the inflow traced: 10,000
+    s.apply(txn(T0 + DAY_MS + H, 'a', 'rent', 200_000n)) // a known payee: drains it, not new
+    s.apply(txn(T0 + 2 * DAY_MS, 'a', 'r1', 300_000n)) // new payees, days apart
+    s.apply(txn(T0 + 5 * DAY_MS, 'a', 'r2', 250_000n))
+    s.apply(txn(T0 + 5 * DAY_MS + H, 'a', 'r2', 50_000n)) // r2 again: paid before, not new
+    const now = T0 + 6 * DAY_MS
+    expect(feature(s, 'a', 'flow_out_new_payments', now, false)).toBe(2)
+    expect(feature(s, 'a', 'flow_out_new_share', now, false)).toBeCloseTo(0.55, 6)
+    // the payment being evaluated counts when it goes to a new payee and reaches the inflow
+    const r1 = s.interner.get('r1')
+    expect(feature(s, 'a', 'flow_out_new_payments', now, true, 100_000, r1)).toBe(2)
+    expect(feature(s, 'a', 'flow_out_new_share', now, true, 100_000, r1)).toBeCloseTo(0.55, 6)
+    const r3 = s.interner.get('r3') // never paid by the account
+    expect(feature(s, 'a', 'flow_out_new_payments', now, true, 100_000, r3)).toBe(3)
+    expect(feature(s, 'a', 'flow_out_new_share', now, true, 100_000, r3)).toBeCloseTo(0.65, 6)
+  })
+
+  it('counts comparable inflows that arrived after the traced one (a wholesaler paid again before paying on)', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'k1', 'w', 4_000_000n)) // 40,000 traced
+    s.apply(txn(T0 + DAY_MS, 'c', 'w', 20_000n)) // a small payment after it does not count
+    expect(feature(s, 'w', 'flow_in_after', T0 + 2 * DAY_MS)).toBe(0)
+    s.apply(txn(T0 + 6 * DAY_MS, 'k2', 'w', 1_500_000n)) // 15,000 ≥ 30 % of 40,000
+    expect(feature(s, 'w', 'flow_in_amount', T0 + 7 * DAY_MS)).toBe(4_000_000)
+    expect(feature(s, 'w', 'flow_in_after', T0 + 7 * DAY_MS)).toBe(1)
+  })
+
+  it('does not count card purchases or cash withdrawals as payees, and remembers whether a stranger sent the inflow', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'employer', 'a', 250_000n))
+    s.apply(txn(T0 + 30 * DAY_MS, 'employer', 'a', 250_000n)) // the salary again: a known sender
+    s.apply(txn(T0 + 31 * DAY_MS, 'a', 'shop1', 40_000n, 'card'))
+    s.apply(txn(T0 + 31 * DAY_MS, 'a', 'atm1', 20_000n, 'cash_withdrawal'))
+    const now = T0 + 32 * DAY_MS
+    expect(feature(s, 'a', 'flow_in_new_sender', now)).toBe(false)
+    expect(feature(s, 'a', 'flow_out_new_payments', now, false)).toBe(0)
+    expect(feature(s, 'a', 'flow_out_new_share', now, false)).toBe(0)
+    s.apply(txn(T0 + 33 * DAY_MS, 'stranger', 'a', 900_000n, 'wire'))
+    expect(feature(s, 'a', 'flow_in_new_sender', T0 + 34 * DAY_MS)).toBe(true)
+  })
+
+  it("keeps a busy account's large inflow traced among many small receipts (they are merged, and still absorb outflows first)", () => {
+    const s = new FeatureStore()
+    const H = 3_600_000
+    s.apply(txn(T0, 'E1', 'shop', 4_000_000n, 'wire')) // 40,000
+    // five days of twelve receipts of 60-120: sixty inflows, the lot ring holds sixteen
+    for (let k = 0; k < 60; k++)
+      s.apply(txn(T0 + H + k * 2 * H, `c${k}`, 'shop', BigInt(6_000 + (k % 7) * 1_000)))
+    const now = T0 + 5 * DAY_MS
+    expect(feature(s, 'shop', 'flow_in_amount', now)).toBe(4_000_000)
+    s.apply(txn(now, 'shop', 'Y1', 3_600_000n)) // 36,000: the large inflow is the oldest, drained first
+    expect(feature(s, 'shop', 'flow_out_share', now + H)).toBeCloseTo(0.9, 6)
+  })
+})

@@ -75,15 +75,25 @@ export const HISTORY_FIELDS = {
   flow_in_cross_border: 'bool',
   flow_out_payments: 'double',
   flow_in_prior_days: 'double',
+  flow_out_new_share: 'double',
+  flow_out_new_payments: 'double',
+  flow_in_after: 'double',
+  flow_in_new_sender: 'bool',
+  flow_out_new_top_share: 'double',
   cash_in_count_7d: 'double',
   cash_in_sum_7d: 'double',
   cash_in_max_7d: 'double',
   cash_in_count_30d: 'double',
   cash_in_sum_30d: 'double',
   cash_in_max_30d: 'double',
+  person_in_count_7d: 'double',
+  person_in_sum_7d: 'double',
+  person_in_count_30d: 'double',
+  person_in_sum_30d: 'double',
 } as const
 export type HistoryField = keyof typeof HISTORY_FIELDS
 type FlowField = Extract<HistoryField, `flow_${string}`>
+type PersonField = Extract<HistoryField, `person_in_${string}`>
 
 export interface WindowFeature {
   readonly kind: 'window'
@@ -126,6 +136,8 @@ const ORIGIN_MAX_DEPTH = 7
 const ORIGIN_MIN_SHARE = 0.3
 const ORIGIN_MAX_SHARE = 1.05
 const LOT_MAX = 16
+/** With the lot ring full, neighbouring lots this small against the largest traced one are merged (addLot). */
+const COALESCE_SHARE = 0.1
 /** Gap to the previous payment with the same counterparty that makes a round payment a monthly standing order. */
 const MONTHLY_MIN_MS = 20 * DAY_MS
 const MONTHLY_MAX_MS = 40 * DAY_MS
@@ -143,6 +155,19 @@ const BIG_USUAL = 5
 /** Cash deposits remembered per account: enough for a deposit a day over the 30-day window. */
 const CASH_MAX = 32
 const CASH_WINDOWS = { '7d': 7 * DAY_MS, '30d': 30 * DAY_MS } as const
+/**
+ * Sizeable payments from individuals remembered per account (`person_in_*`): the last PERSON_MAX
+ * non-cash inflows from a person that were at least PERSON_USUAL times the account's usual inflow
+ * when they arrived. A shop's or a marketplace's customers pay it small sums; people paying a
+ * business thousands each, all new to it, are gathering money through it.
+ */
+const PERSON_MAX = 16
+const PERSON_USUAL = 10
+/** A payment to a payee (not a card purchase, not cash): what `flow_out_new_*` counts. */
+const isPayment = (kind: MonTxn['kind']): boolean => kind === 'transfer' || kind === 'wire' || kind === 'ach'
+/** A flow feature's value when no inflow is traced. */
+const flowNone = (field: string): number | boolean =>
+  field === 'flow_hours' ? -1 : field === 'flow_in_cross_border' || field === 'flow_in_new_sender' ? false : 0
 /** A pause in the whole feed longer than this starts a new watched period (FeatureStore.feedStart). */
 const FEED_GAP_MS = 7 * DAY_MS
 /**
@@ -244,6 +269,12 @@ class CpList {
     for (let i = this.n - 1; i >= 0; i--) if (d[3 * i] === cp) return d[3 * i + 1]!
     return -1
   }
+  /** When the relationship with the counterparty started (-1: not in the list). */
+  firstSeen(cp: number): number {
+    const d = this.d
+    for (let i = this.n - 1; i >= 0; i--) if (d[3 * i] === cp) return d[3 * i + 2]!
+    return -1
+  }
   /** Index of the first counterparty seen at or after `since`. */
   private firstSince(since: number): number {
     let lo = 0
@@ -306,6 +337,17 @@ export class EntityState {
   lLeft: Float64Array | undefined
   /** Per lot: bit0 the inflow crossed a border; bits 1+ the payments that have drained it (capped). */
   lFlags: Uint8Array | undefined
+  /**
+   * Per lot: the amount drained by payments to counterparties new to the account, and how many
+   * such payments (each one a distinct payee: once paid, a payee is no longer new). Money passed on
+   * or scattered goes to strangers; a wholesaler pays its usual suppliers, a salary its usual bills.
+   */
+  lNew: Float64Array | undefined
+  lNewN: Uint8Array | undefined
+  /** Per lot: the largest part of it one new payee took (scattering shares it out, a purchase does not). */
+  lNewTop: Float64Array | undefined
+  /** Per lot: 1 when its sender had never paid the account before (a stranger's money, not a salary). */
+  lSrcNew: Uint8Array | undefined
   lHead = 0
   // outsized non-cash inflows: time, amount; a ring of BIG_MAX
   bAt: Float64Array | undefined
@@ -318,6 +360,13 @@ export class EntityState {
   cAmt: Float64Array | undefined
   cHead = 0
   cN = 0
+  // sizeable inflows from individuals: time, amount, sender, when the sender was first seen; a ring of PERSON_MAX
+  pAt: Float64Array | undefined
+  pAmt: Float64Array | undefined
+  pCp: Int32Array | undefined
+  pFirst: Float64Array | undefined
+  pHead = 0
+  pN = 0
   // day-bucket aggregates of the days before `bucketCacheDay`, per (direction, window)
   bucketCache: Float64Array | undefined
   bucketCacheDay: Int32Array | undefined
@@ -583,7 +632,12 @@ export class EntityState {
       case 'flow_in_cross_border':
       case 'flow_out_payments':
       case 'flow_in_prior_days':
-        return this.flow(field, now, out && cp >= 0 ? amount : 0)
+      case 'flow_out_new_share':
+      case 'flow_out_new_payments':
+      case 'flow_in_after':
+      case 'flow_in_new_sender':
+      case 'flow_out_new_top_share':
+        return this.flow(field, now, out && cp >= 0 ? amount : 0, out && cp >= 0 && !this.cpOut.has(cp))
       case 'cash_in_count_7d':
       case 'cash_in_sum_7d':
       case 'cash_in_max_7d':
@@ -591,7 +645,55 @@ export class EntityState {
       case 'cash_in_sum_30d':
       case 'cash_in_max_30d':
         return this.cashIn(field, now)
+      case 'person_in_count_7d':
+      case 'person_in_sum_7d':
+      case 'person_in_count_30d':
+      case 'person_in_sum_30d':
+        return this.personIn(field, now)
     }
+  }
+
+  /**
+   * Sizeable inflows from individuals in the window whose relationship with the account also
+   * started in it (a regular client paying a large invoice every month is not new): the distinct
+   * senders (`count`) or the sum of those payments (`sum`).
+   */
+  personIn(field: PersonField, now: number): number {
+    const since = now - (field.endsWith('7d') ? CASH_WINDOWS['7d'] : CASH_WINDOWS['30d'])
+    const sum = field.startsWith('person_in_sum')
+    let count = 0
+    let total = 0
+    for (let k = 0; k < this.pN; k++) {
+      const i = (this.pHead - 1 - k + PERSON_MAX) % PERSON_MAX
+      if (this.pAt![i]! <= since) break
+      if (this.pFirst![i]! <= since) continue
+      total += this.pAmt![i]!
+      // distinct senders: counted at their most recent payment only
+      let seen = false
+      for (let j = 0; j < k && !seen; j++)
+        seen = this.pCp![(this.pHead - 1 - j + PERSON_MAX) % PERSON_MAX] === this.pCp![i]
+      if (!seen) count++
+    }
+    return sum ? total : count
+  }
+
+  /** A non-cash inflow from an individual (before it is recorded): remembered when sizeable for this account. */
+  notePersonInflow(at: number, amount: number, cp: number): void {
+    if (this.stat[0]! >= 5 && amount < PERSON_USUAL * Math.exp(this.stat[1]!)) return
+    if (!this.pAt) {
+      this.pAt = new Float64Array(PERSON_MAX)
+      this.pAmt = new Float64Array(PERSON_MAX)
+      this.pCp = new Int32Array(PERSON_MAX)
+      this.pFirst = new Float64Array(PERSON_MAX)
+    }
+    const first = this.cpIn.firstSeen(cp)
+    const i = this.pHead
+    this.pAt[i] = at
+    this.pAmt![i] = amount
+    this.pCp![i] = cp
+    this.pFirst![i] = first < 0 ? at : first
+    this.pHead = (i + 1) % PERSON_MAX
+    if (this.pN < PERSON_MAX) this.pN++
   }
 
   /** Count, sum or largest of the cash deposits in the window (before the current transaction). */
@@ -633,9 +735,9 @@ export class EntityState {
    * of at least 30 % its size the account received in the 60 days before it (`flow_in_prior_days`:
    * 0 = an inflow unlike anything before, not a wholesaler's routine client payment).
    */
-  flow(field: FlowField, now: number, paying: number): number | boolean {
+  flow(field: FlowField, now: number, paying: number, newPayee = false): number | boolean {
     const n = this.lN
-    if (n === 0) return field === 'flow_hours' ? -1 : field === 'flow_in_cross_border' ? false : 0
+    if (n === 0) return flowNone(field)
     const at = this.lAt!
     const amt = this.lAmt!
     const left = this.lLeft!
@@ -655,7 +757,7 @@ export class EntityState {
       }
       if (now - at[i]! <= FLOW_WINDOW_MS) reach -= take
     }
-    if (best < 0) return field === 'flow_hours' ? -1 : field === 'flow_in_cross_border' ? false : 0
+    if (best < 0) return flowNone(field)
     switch (field) {
       case 'flow_in_amount':
         return amt[best]!
@@ -669,6 +771,26 @@ export class EntityState {
         return (this.lFlags![best]! >> 1) + (bestTake > 0 ? 1 : 0)
       case 'flow_in_prior_days':
         return this.priorDays(at[best]!, amt[best]!)
+      case 'flow_out_new_share':
+        return (this.lNew![best]! + (newPayee ? bestTake : 0)) / amt[best]!
+      case 'flow_out_new_payments':
+        return this.lNewN![best]! + (newPayee && bestTake > 0 ? 1 : 0)
+      case 'flow_out_new_top_share': {
+        const top = this.lNewTop![best]!
+        return (newPayee && bestTake > top ? bestTake : top) / amt[best]!
+      }
+      case 'flow_in_new_sender':
+        return this.lSrcNew![best]! === 1
+      case 'flow_in_after': {
+        // inflows of a comparable size that arrived after it: an outflow now is as likely theirs
+        // (a wholesaler's next client payment), FIFO notwithstanding
+        let c = 0
+        for (let k = 0; k < n; k++) {
+          const i = (this.lHead - n + k + LOT_MAX) % LOT_MAX
+          if (at[i]! > at[best]! && amt[i]! >= PRIOR_SHARE * amt[best]!) c++
+        }
+        return c
+      }
     }
   }
 
@@ -705,24 +827,82 @@ export class EntityState {
   }
 
   /** An inflow to trace (an account receiving from someone else). */
-  addLot(at: number, amount: number, crossBorder = false): void {
+  addLot(at: number, amount: number, crossBorder = false, newSender = false): void {
     if (!this.lAt) {
       this.lAt = new Float64Array(LOT_MAX)
       this.lAmt = new Float64Array(LOT_MAX)
       this.lLeft = new Float64Array(LOT_MAX)
       this.lFlags = new Uint8Array(LOT_MAX)
+      this.lNew = new Float64Array(LOT_MAX)
+      this.lNewN = new Uint8Array(LOT_MAX)
+      this.lNewTop = new Float64Array(LOT_MAX)
+      this.lSrcNew = new Uint8Array(LOT_MAX)
     }
+    if (this.lN === LOT_MAX) this.makeRoom(at)
     const i = this.lHead
     this.lAt[i] = at
     this.lAmt![i] = amount
     this.lLeft![i] = amount
     this.lFlags![i] = crossBorder ? 1 : 0
+    this.lNew![i] = 0
+    this.lNewN![i] = 0
+    this.lNewTop![i] = 0
+    this.lSrcNew![i] = newSender ? 1 : 0
     this.lHead = (i + 1) % LOT_MAX
     if (this.lN < LOT_MAX) this.lN++
   }
 
-  /** An outflow to someone else drains the traced inflows of the last 10 days, oldest first. */
-  drainLots(now: number, amount: number): void {
+  /**
+   * With the ring full, the oldest lot is about to be dropped. When it is a large inflow still
+   * traced, two neighbouring small lots (each below COALESCE_SHARE of the largest traced) are merged
+   * instead, so a shop's or a busy account's many small receipts do not push a large inflow out
+   * of the ring within a day or two, before it has been passed on. The merged money keeps its place
+   * in the queue and still absorbs outflows first in first out.
+   */
+  private makeRoom(at: number): void {
+    const lot = (p: number): number => (this.lHead + p) % LOT_MAX
+    let max = 0
+    for (let i = 0; i < LOT_MAX; i++)
+      if (at - this.lAt![i]! <= FLOW_WINDOW_MS && this.lAmt![i]! > max) max = this.lAmt![i]!
+    const small = COALESCE_SHARE * max
+    const oldest = lot(0)
+    if (at - this.lAt![oldest]! > FLOW_WINDOW_MS || this.lAmt![oldest]! < small) return
+    for (let p = 1; p < LOT_MAX - 1; p++) {
+      const a = lot(p)
+      const b = lot(p + 1)
+      if (this.lAmt![a]! >= small || this.lAmt![b]! >= small) continue
+      // merge a into b (b takes a's arrival time), then move the lots older than a up by one:
+      // the oldest slot is free for the new lot and nothing large was lost
+      this.lAmt![b] = this.lAmt![b]! + this.lAmt![a]!
+      this.lLeft![b] = this.lLeft![b]! + this.lLeft![a]!
+      this.lAt![b] = this.lAt![a]!
+      this.lFlags![b] =
+        Math.max(this.lFlags![a]! & ~1, this.lFlags![b]! & ~1) | ((this.lFlags![a]! | this.lFlags![b]!) & 1)
+      this.lNew![b] = this.lNew![b]! + this.lNew![a]!
+      this.lNewN![b] = Math.min(255, this.lNewN![b]! + this.lNewN![a]!)
+      this.lNewTop![b] = Math.max(this.lNewTop![b]!, this.lNewTop![a]!)
+      this.lSrcNew![b] = this.lSrcNew![b]! & this.lSrcNew![a]!
+      for (let q = p; q > 0; q--) {
+        const to = lot(q)
+        const from = lot(q - 1)
+        this.lAt![to] = this.lAt![from]!
+        this.lAmt![to] = this.lAmt![from]!
+        this.lLeft![to] = this.lLeft![from]!
+        this.lFlags![to] = this.lFlags![from]!
+        this.lNew![to] = this.lNew![from]!
+        this.lNewN![to] = this.lNewN![from]!
+        this.lNewTop![to] = this.lNewTop![from]!
+        this.lSrcNew![to] = this.lSrcNew![from]!
+      }
+      return
+    }
+  }
+
+  /**
+   * An outflow to someone else drains the traced inflows of the last 10 days, oldest first;
+   * `newPayee`: the payee had never been paid by this account (counted per lot).
+   */
+  drainLots(now: number, amount: number, newPayee = false): void {
     const n = this.lN
     let rest = amount
     for (let k = 0; k < n && rest > 0; k++) {
@@ -733,6 +913,11 @@ export class EntityState {
       this.lLeft![i] = l - take
       // one more payment this inflow left in (count capped at 127)
       if (take > 0 && this.lFlags![i]! < 254) this.lFlags![i] = this.lFlags![i]! + 2
+      if (newPayee && take > 0) {
+        this.lNew![i] = this.lNew![i]! + take
+        if (this.lNewN![i]! < 255) this.lNewN![i] = this.lNewN![i]! + 1
+        if (take > this.lNewTop![i]!) this.lNewTop![i] = take
+      }
       rest -= take
     }
   }
@@ -855,8 +1040,11 @@ export class FeatureStore {
     return e
   }
 
-  /** Applies a transaction to every entity it touches. Call after evaluating it. */
-  apply(t: MonTxn): void {
+  /**
+   * Applies a transaction to every entity it touches. Call after evaluating it. `srcPerson`: the
+   * payer is an individual's account (the parties are the engine's, the store does not know them).
+   */
+  apply(t: MonTxn, srcPerson = false): void {
     const srcCp = isTracked(t.src) ? this.interner.get(t.src) : -1
     const dstCp = isTracked(t.dst) ? this.interner.get(t.dst) : -1
     this.applyResolved(
@@ -870,6 +1058,7 @@ export class FeatureStore {
       this.entity(this.devices, t.device, true),
       this.entity(this.cards, t.card, true),
       this.entity(this.addresses, t.address, true),
+      srcPerson,
     )
   }
 
@@ -885,6 +1074,7 @@ export class FeatureStore {
     device: EntityState | undefined,
     card: EntityState | undefined,
     address: EntityState | undefined,
+    srcPerson = false,
   ): void {
     let srcCp = srcCpIn
     let dstCp = dstCpIn
@@ -899,10 +1089,15 @@ export class FeatureStore {
     } else {
       // every rail carries money along (a wire or ACH hop does not break the chain)
       if (src && dst) dst.inheritOrigins(src, srcCp, dstCp, t.at, amount)
-      if (src && src.lN > 0) src.drainLots(t.at, amount)
+      // scattering goes to payees by transfer, wire or ACH; a card purchase or an ATM is spending
+      if (src && src.lN > 0)
+        src.drainLots(t.at, amount, dstCp >= 0 && isPayment(t.kind) && !src.cpOut.has(dstCp))
       if (dst && dst.cp >= 0) {
-        dst.addLot(t.at, amount, crossBorder(t))
-        if (t.kind !== 'cash_deposit') dst.noteInflow(t.at, amount)
+        dst.addLot(t.at, amount, crossBorder(t), srcCp >= 0 && !dst.cpIn.has(srcCp))
+        if (t.kind !== 'cash_deposit') {
+          dst.noteInflow(t.at, amount)
+          if (srcPerson && srcCp >= 0) dst.notePersonInflow(t.at, amount, srcCp)
+        }
       }
     }
     if (dst && t.kind === 'cash_deposit') dst.addCash(t.at, amount)

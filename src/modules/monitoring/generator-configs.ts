@@ -218,6 +218,29 @@ export const TUNING_BUSINESS_RANGES: SchemeRanges = {
 }
 
 /**
+ * Session 18, a tuning configuration (never held out): scattering and pass-through drawn from wider
+ * ranges than the pack's rules were written for, which `tuning` (5-14 recipients within 4 days,
+ * 12,000-60,000) and `tuning_business` (tuning's fan-out) never draw. Chosen from the issue's list of
+ * variants and fixed before tuning on it: one inflow scattered to 2-24 recipients over up to two
+ * weeks, 2,500-140,000 in all (a few hundred per recipient at the small end); pass-through of
+ * 1,500-120,000 per round in up to 5 rounds, held 15 minutes to 9 days, left in up to 12 payments;
+ * 60 % of hubs are businesses, 65 % of hops on other rails. Innocent business hubs as in
+ * `tuning_business` (wholesalers, marketplaces, payroll bureaus). Seeds 18001-18003.
+ */
+export const TUNING_SCATTER_RANGES: SchemeRanges = {
+  ...TUNING_BUSINESS_RANGES,
+  fanOutRecipients: [2, 24],
+  fanOutTotal: [2_500, 140_000],
+  fanOutSpreadDays: [0.05, 14],
+  passRounds: [1, 5],
+  passAmount: [1_500, 120_000],
+  passDelayHours: [0.25, 216],
+  passOutPayments: [1, 12],
+  otherRailP: 0.65,
+  businessP: 0.6,
+}
+
+/**
  * Held out: decided before tuning, never tuned on. Shifted against `tuning` in both directions
  * (longer delays and more split payments, smaller structuring deposits, fewer senders and
  * recipients, more business mules, more non-transfer rails, slower velocity bursts).
@@ -654,6 +677,7 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'classic'
     | 'tuning'
     | 'tuning_business'
+    | 'tuning_scatter'
     | 'holdout'
     | 'holdout2'
     | 'holdout3'
@@ -662,7 +686,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout6'
     | 'holdout7'
     | 'holdout8'
-    | 'holdout9',
+    | 'holdout9'
+    | 'holdout10'
+    | 'holdout11',
     GeneratorConfig
   >
 > = {
@@ -672,6 +698,13 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'tuning_business',
     ranges: TUNING_BUSINESS_RANGES,
     seeds: [16001, 16002, 16003],
+    customers: 10_000,
+    days: 90,
+  },
+  tuning_scatter: {
+    name: 'tuning_scatter',
+    ranges: TUNING_SCATTER_RANGES,
+    seeds: [18001, 18002, 18003],
     customers: 10_000,
     days: 90,
   },
@@ -742,6 +775,27 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout9',
     ranges: HOLDOUT7_RANGES,
     seeds: [9001, 9002, 9003],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 17: holdout9 was measured in session 16b and again after the merge, so it no longer is an
+  // honest held-out set. Same ranges and size as holdout7-9 (figures comparable), seeds never used
+  // before; fixed before any session-17 change, measured once per branch at the very end (after every
+  // decision) and once on main after the merge.
+  holdout10: {
+    name: 'holdout10',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [10001, 10002, 10003],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 18: holdout10 was measured in session 17 (risk17, model17, main). Same ranges and size as
+  // holdout7-10 (figures comparable), seeds never used before; fixed before any session-18 change,
+  // measured once per branch at the very end and once on main after the merge.
+  holdout11: {
+    name: 'holdout11',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [11001, 11002, 11003],
     customers: 10_000,
     days: 90,
   },

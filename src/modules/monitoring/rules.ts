@@ -103,6 +103,7 @@ export class EntityView {
       case 'flow_hours':
         return -1
       case 'flow_in_cross_border':
+      case 'flow_in_new_sender':
         return false
       case 'history_count':
       case 'usual_amount':
@@ -111,12 +112,20 @@ export class EntityView {
       case 'flow_out_share':
       case 'flow_out_payments':
       case 'flow_in_prior_days':
+      case 'flow_out_new_share':
+      case 'flow_out_new_payments':
+      case 'flow_in_after':
+      case 'flow_out_new_top_share':
       case 'cash_in_count_7d':
       case 'cash_in_sum_7d':
       case 'cash_in_max_7d':
       case 'cash_in_count_30d':
       case 'cash_in_sum_30d':
       case 'cash_in_max_30d':
+      case 'person_in_count_7d':
+      case 'person_in_sum_7d':
+      case 'person_in_count_30d':
+      case 'person_in_sum_30d':
         return 0
     }
   }

@@ -300,6 +300,58 @@ describe('typology pack against look-alikes', () => {
     expect(gather).toContain('fan_in.many_senders.business')
   })
 
+  it("business gathering from people: a shop's customers, a wholesaler's client wires and a payroll bureau's funding are not alerted; new people paying a business thousands each, moved on, are", () => {
+    const old = T0 - 900 * DAY_MS
+    const people = [
+      ...Array.from({ length: 40 }, (_, i) => party(`p${i}`, old)),
+      ...Array.from({ length: 4 }, (_, i) => party(`new${i}`, old)),
+      ...Array.from({ length: 250 }, (_, i) => party(`buyer${i}`, old)),
+    ]
+    const e = engine([
+      party('hub', old, 'business'),
+      party('shop', old, 'business'),
+      party('bureau', old, 'business'),
+      party('market', old, 'business'),
+      ...people,
+    ])
+    const H = 3_600_000
+    const month: MonTxn[] = []
+    for (let d = 0; d < 30; d++) {
+      // each business's ordinary customers pay it small sums
+      for (const b of ['hub', 'shop', 'bureau'])
+        for (let k = 0; k < 2; k++) month.push(txn(T0 + d * DAY_MS + k * H, `p${(d + k) % 40}`, b, 60 + d))
+      if (d % 7 === 3) month.push(txn(T0 + d * DAY_MS + 5 * H, 'shop', `S${d}`, 900))
+      // a marketplace: new buyers pay it ~300 each, sellers are paid every few days
+      for (let k = 0; k < 8; k++)
+        month.push(txn(T0 + d * DAY_MS + k * H, `buyer${(d * 8 + k) % 240}`, 'market', 250 + 20 * k))
+      if (d % 4 === 3) month.push(txn(T0 + d * DAY_MS + 6 * H, 'market', `J${d % 3}`, 5_000))
+    }
+    month.sort((x, y) => x.at - y.at)
+    alerted(e, month)
+    const day = T0 + 30 * DAY_MS
+    const innocent = alerted(e, [
+      // the shop's client companies wire it large sums, passed to new suppliers
+      ...['K1', 'K2', 'K3', 'K4'].map((k, i) => txn(day + i * H, k, 'shop', 25_000, { kind: 'wire' })),
+      txn(day + DAY_MS, 'shop', 'S90', 60_000),
+      txn(day + DAY_MS + H, 'shop', 'S91', 30_000),
+      // a payroll bureau: client companies fund a payroll, paid to (new) staff the next morning
+      ...['K5', 'K6', 'K7'].map((k, i) => txn(day + i * H, k, 'bureau', 20_000, { kind: 'ach' })),
+      ...Array.from({ length: 24 }, (_, i) => txn(day + DAY_MS + i * 60_000, 'bureau', `staff${i}`, 2_450)),
+      // four new buyers pay the marketplace 3,500-4,400 each (large orders, ~17 % of its month); it pays new sellers
+      ...[0, 1, 2, 3].map((i) => txn(day + i * DAY_MS + 7 * H, `buyer${240 + i}`, 'market', 3_500 + 300 * i)),
+      txn(day + 4 * DAY_MS, 'market', 'J7', 4_000),
+      txn(day + 4 * DAY_MS + H, 'market', 'J8', 4_000),
+    ])
+    expect(innocent.filter((id) => id === 'fan_in.many_people.business')).toEqual([])
+    // four people new to the hub pay it 4,000-9,000 each over eleven days; eight days later it pays out
+    const hub = alerted(e, [
+      ...[0, 4, 8, 11].map((d, i) => txn(day + d * DAY_MS, `new${i}`, 'hub', 4_000 + 1_600 * i)),
+      txn(day + 19 * DAY_MS, 'hub', 'X1', 12_000),
+      txn(day + 19 * DAY_MS + H, 'hub', 'X2', 11_000),
+    ])
+    expect(hub).toContain('fan_in.many_people.business')
+  })
+
   it('velocity: a busy day of friends, rent and favourite shops is not a spike; a burst to strangers is', () => {
     const e = engine([party('busy', T0 - 900 * DAY_MS), party('burst', T0 - 900 * DAY_MS)])
     const H = 3_600_000
@@ -336,5 +388,102 @@ describe('typology pack against look-alikes', () => {
       ),
     )
     expect(burst).toContain('velocity.spike')
+  })
+
+  it('fan-out traced from one inflow: money from abroad scattered to three new payees over a week, in sums the 48-hour rule ignores, is caught; a salary paying bills and one large purchase with small extras are not', () => {
+    const old = T0 - 900 * DAY_MS
+    // one engine per story: each starts on day 0
+    const e = (id: string): MonitoringEngine => engine([party(id, old)])
+    const abroad = { kind: 'wire' as const, srcCountry: 'TR', dstCountry: 'DE' }
+    const home = { srcCountry: 'DE', dstCountry: 'DE' }
+    // three weeks of ordinary life first (the account is watched, its payees known)
+    const life = (id: string): MonTxn[] => [
+      txn(T0, `P${id}`, id, 2_400, home),
+      txn(T0 + DAY_MS, id, `L${id}`, 800, home),
+      txn(T0 + 5 * DAY_MS, id, `U${id}`, 90, home),
+    ]
+    // a salary earner: the month's salary (like the last one) pays three new payees most of it
+    const earner = alerted(e('earner'), [
+      ...life('earner'),
+      txn(T0 + 30 * DAY_MS, 'Pearner', 'earner', 2_400, home),
+      txn(T0 + 31 * DAY_MS, 'earner', 'garage', 700, home),
+      txn(T0 + 33 * DAY_MS, 'earner', 'dentist', 500, home),
+      txn(T0 + 36 * DAY_MS, 'earner', 'school', 600, home),
+    ])
+    expect(earner.filter((id) => id.startsWith('fan_out.'))).toEqual([])
+    // a one-off sale from abroad spent on one car, then two small new payees
+    const buyer = alerted(e('buyer'), [
+      ...life('buyer'),
+      txn(T0 + 20 * DAY_MS, 'N1', 'buyer', 20_000, abroad),
+      txn(T0 + 21 * DAY_MS, 'buyer', 'dealer', 15_000, home),
+      txn(T0 + 22 * DAY_MS, 'buyer', 'insurer', 250, home),
+      txn(T0 + 23 * DAY_MS, 'buyer', 'tax', 120, home),
+    ])
+    expect(buyer.filter((id) => id.startsWith('fan_out.'))).toEqual([])
+    const hub = alerted(e('hub'), [
+      ...life('hub'),
+      txn(T0 + 20 * DAY_MS, 'O1', 'hub', 5_000, abroad),
+      txn(T0 + 21 * DAY_MS, 'hub', 'A1', 1_450, home),
+      txn(T0 + 24 * DAY_MS, 'hub', 'A2', 1_500, home),
+      txn(T0 + 27 * DAY_MS, 'hub', 'A3', 1_420, home),
+    ])
+    expect(hub).toContain('fan_out.traced_inflow')
+    expect(hub).not.toContain('fan_out.many_recipients')
+  })
+
+  it("business pass-through held for days: a shop's large inflow from abroad passed on after five days, between many small receipts, is caught; a wholesaler's client wire finished off by the next one's supplier payments, or paid to home suppliers days later, is not", () => {
+    const biz = (id: string): Party => party(id, T0 - 900 * DAY_MS, 'business')
+    const H = 3_600_000
+    const abroad = { kind: 'wire' as const, srcCountry: 'PL', dstCountry: 'DE' }
+    const home = { srcCountry: 'DE', dstCountry: 'DE' }
+    // a shop's takings: twelve small card-less payments a day (they used to push a large inflow out
+    // of the traced lots within a day and a half)
+    const takings = (id: string, days: number): MonTxn[] =>
+      Array.from({ length: days * 12 }, (_, k) =>
+        txn(
+          T0 + Math.floor(k / 12) * DAY_MS + (k % 12) * H + 7 * H,
+          `c${id}${k}`,
+          id,
+          60 + (k % 7) * 10,
+          home,
+        ),
+      )
+    const hub = alerted(
+      engine([biz('hub')]),
+      [
+        ...takings('hub', 30),
+        txn(T0 + 20 * DAY_MS + 30 * 60_000, 'E1', 'hub', 40_000, abroad),
+        // 118-144 hours later, beyond the 96 hours the business rule allowed until session 18
+        txn(T0 + 25 * DAY_MS, 'hub', 'Y1', 18_000, { srcCountry: 'DE', dstCountry: 'GB' }),
+        txn(T0 + 25 * DAY_MS + 5 * H, 'hub', 'Y2', 17_000, { srcCountry: 'DE', dstCountry: 'ES' }),
+        txn(T0 + 26 * DAY_MS, 'hub', 'Y3', 6_000, home),
+      ].sort((x, y) => x.at - y.at),
+    )
+    expect(hub).toContain('pass_through.rapid.business')
+    const w = alerted(
+      engine([biz('w')]),
+      [
+        ...takings('w', 26),
+        txn(T0 + 15 * DAY_MS, 'K1', 'w', 60_000, abroad),
+        txn(T0 + 16 * DAY_MS, 'w', 'S1', 24_000, home),
+        txn(T0 + 16 * DAY_MS + H, 'w', 'S2', 19_200, home),
+        // the next client pays before the last supplier payment: that payment is its money
+        txn(T0 + 19 * DAY_MS, 'K2', 'w', 25_000, abroad),
+        txn(T0 + 20 * DAY_MS, 'w', 'S3', 12_500, home),
+        txn(T0 + 20 * DAY_MS + H, 'w', 'S4', 10_000, home),
+      ].sort((x, y) => x.at - y.at),
+    )
+    expect(w).not.toContain('pass_through.rapid.business')
+    // a first large client wire paid on to home suppliers five days later: routine, not transit
+    const h = alerted(
+      engine([biz('h')]),
+      [
+        ...takings('h', 26),
+        txn(T0 + 15 * DAY_MS, 'K1', 'h', 40_000, abroad),
+        txn(T0 + 20 * DAY_MS, 'h', 'S1', 20_000, home),
+        txn(T0 + 20 * DAY_MS + H, 'h', 'S2', 16_000, home),
+      ].sort((x, y) => x.at - y.at),
+    )
+    expect(h).not.toContain('pass_through.rapid.business')
   })
 })

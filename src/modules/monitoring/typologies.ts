@@ -25,9 +25,23 @@ export interface SegmentParams {
    * been watched of them). Many new senders are a shop's ordinary week, not gathering.
    */
   readonly fanInSurge: number
+  /**
+   * Gathering from people (0 = no rule): this many distinct individuals, new to the account in
+   * 30 days, each paying it a sizeable sum (≥ 10 × its usual inflow: `person_in_*`), at least
+   * `fanInMinSum` together, then moved on. For businesses, whose own customers pay them small sums:
+   * the account's whole turnover (client wires, a payroll's funding) no longer hides the scheme.
+   */
+  readonly fanInPersons: number
   /** Scattering: distinct recipients and total in 48 h (0 = no rule). */
   readonly fanOutRecipients: number
   readonly fanOutMinSum: number
+  /**
+   * Scattering traced from one inflow (0 = no rule): the account's largest recent inflow, from a
+   * sender new to it (not a salary), has gone to at least this many payees it had never paid,
+   * over days and in amounts of any size (`flow_out_new_payments`, `flow_out_new_share`). The 48-hour
+   * rule sees only recipients paid close together and sizeable sums.
+   */
+  readonly fanOutTracedPayees: number
   /** Pass-through: smallest traced inflow (0 = no rule). */
   readonly passThroughMinAmount: number
   /**
@@ -42,6 +56,12 @@ export interface SegmentParams {
    * passing it on at once, a wholesaler paying suppliers a week after its client paid is routine.
    */
   readonly passThroughHours: number
+  /**
+   * Money held longer and then sent abroad again (0 = no such extension): up to this many hours
+   * when the payment crosses a border. A wholesaler pays its home suppliers a week after a client
+   * paid it; an inflow from abroad leaving abroad again days later is transit (session 18).
+   */
+  readonly passThroughTransitHours: number
   /** Velocity: online (device) payments in 24 h to many distinct payees (0 = no rule). */
   readonly velocityDevicePayments: number
 }
@@ -52,6 +72,11 @@ export interface TypologyParams {
   /** Share of the currency's reporting threshold a structuring deposit must reach (per segment band below). */
   readonly fanOutMinPayment: number
   readonly cycleMinAmount: number
+  /** Traced scattering: smallest traced inflow, and the share of it paid to new payees. */
+  readonly fanOutTracedMinAmount: number
+  readonly fanOutTracedShare: number
+  /** ... of which at least this share beyond the largest single new payee (a purchase is not scattering). */
+  readonly fanOutTracedSpread: number
   /** Share of a traced inflow that has left again (several payments may make it up). */
   readonly passThroughShare: number
   /** Hours within which it left. */
@@ -102,6 +127,14 @@ export interface TypologyParams {
    * shared bills are an ordinary month, not gathering.
    */
   readonly fanInMonthSurge: number
+  /** Smallest share of the people's sizeable payments one onward payment must carry (the hub may pay out to many). */
+  readonly fanInPersonPaymentShare: number
+  /**
+   * The people's sizeable payments must be at least this share of everything the account received
+   * in the 30 days: a marketplace's buyers now and then pay it a larger sum, but those are a small
+   * part of its takings; a hub's gathered money is most of its month.
+   */
+  readonly fanInPersonShare: number
   /** Spread structuring: cash deposits in 7 days (this one included) and their total as a share of the threshold. */
   readonly structuringWeekDeposits: number
   readonly structuringWeekShare: number
@@ -113,6 +146,9 @@ export interface TypologyParams {
 
 export const DEFAULT_PARAMS: TypologyParams = {
   fanOutMinPayment: 100_000,
+  fanOutTracedMinAmount: 200_000,
+  fanOutTracedShare: 0.6,
+  fanOutTracedSpread: 0.3,
   cycleMinAmount: 300_000,
   passThroughShare: 0.8,
   passThroughHours: 96,
@@ -134,6 +170,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
   fanInMonthObservedDays: 44,
   fanInMonthPaymentShare: 0.05,
   fanInMonthSurge: 2,
+  fanInPersonPaymentShare: 0.02,
+  fanInPersonShare: 0.25,
   structuringWeekDeposits: 3,
   structuringWeekShare: 1,
   structuringMonthDeposits: 4,
@@ -145,11 +183,14 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanInSenders: 3,
       fanInMinSum: 300_000,
       fanInSurge: 0,
+      fanInPersons: 0,
       fanOutRecipients: 4,
       fanOutMinSum: 800_000,
+      fanOutTracedPayees: 3,
       passThroughMinAmount: 400_000,
       passThroughMaxPriorDays: -1,
       passThroughHours: 192,
+      passThroughTransitHours: 0,
       velocityDevicePayments: 3,
     },
     business: {
@@ -158,11 +199,14 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanInSenders: 3,
       fanInMinSum: 300_000,
       fanInSurge: 3,
+      fanInPersons: 3,
       fanOutRecipients: 0,
       fanOutMinSum: 0,
+      fanOutTracedPayees: 0,
       passThroughMinAmount: 400_000,
       passThroughMaxPriorDays: 0,
       passThroughHours: 0,
+      passThroughTransitHours: 192,
       velocityDevicePayments: 0,
     },
     merchant: {
@@ -171,11 +215,14 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanInSenders: 0,
       fanInMinSum: 0,
       fanInSurge: 0,
+      fanInPersons: 0,
       fanOutRecipients: 0,
       fanOutMinSum: 0,
+      fanOutTracedPayees: 0,
       passThroughMinAmount: 0,
       passThroughMaxPriorDays: -1,
       passThroughHours: 0,
+      passThroughTransitHours: 0,
       velocityDevicePayments: 0,
     },
   },
@@ -261,6 +308,22 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       score: 35,
       reason: 'Funds gathered from many senders over weeks and moved on',
     })
+  if (s.fanInPersons > 0)
+    rules.push({
+      id: sid('fan_in.many_people', seg),
+      typology: 'fan_in',
+      subject: 'src',
+      description: `${who} account moving on what many individuals NEW to it paid it within 30 days, each a sizeable sum for this account (≥ 10 × its usual inflow): its own customers pay it small sums, and client companies' payments are not counted.`,
+      when: `!txn.same_owner && src_party.segment == "${seg}"
+        && src.person_in_count_30d >= ${d(s.fanInPersons)} && src.person_in_sum_30d >= ${d(s.fanInMinSum)}
+        && src.person_in_sum_30d >= ${d(p.fanInPersonShare)} * src.in_sum_30d
+        && txn.kind != "card" && double(txn.amount) >= ${d(p.fanInPersonPaymentShare)} * src.person_in_sum_30d
+        && src.out_sum_30d + double(txn.amount) >= 0.7 * src.person_in_sum_30d && src.new_counterparty
+        && src.age_days >= ${d(p.fanInMinObservedDays)}`,
+      outcome: 'review',
+      score: 35,
+      reason: 'Funds gathered from many people and moved on',
+    })
   if (s.fanOutRecipients > 0)
     rules.push({
       id: sid('fan_out.many_recipients', seg),
@@ -273,6 +336,29 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       score: 35,
       reason: 'Funds dispersed to many recipients',
     })
+  if (s.fanOutTracedPayees > 0)
+    rules.push({
+      id: sid('fan_out.traced_inflow', seg),
+      typology: 'fan_out',
+      subject: 'src',
+      description: `${who} account scattering one large inflow from a sender new to it to many payees it had never paid, shared out among them (not one purchase), in payments of any size over up to 10 days (any rail but card).`,
+      when: `!txn.same_owner && src_party.segment == "${seg}" && src.new_counterparty
+        && (txn.kind == "transfer" || txn.kind == "wire" || txn.kind == "ach")
+        && src.flow_in_amount >= ${d(p.fanOutTracedMinAmount)} && src.flow_in_new_sender && src.flow_in_after <= 0.0
+        && (src.flow_in_cross_border || src.age_days >= ${d(p.fanInMonthObservedDays)})
+        && src.flow_out_new_payments >= ${d(s.fanOutTracedPayees)} && src.flow_out_new_share >= ${d(p.fanOutTracedShare)}
+        && src.flow_out_new_share - src.flow_out_new_top_share >= ${d(p.fanOutTracedSpread)}
+        && src.age_days >= ${d(p.fanInMinObservedDays)}`,
+      outcome: 'review',
+      score: 35,
+      reason: 'One inflow scattered to many new payees',
+    })
+  const within = s.passThroughHours > 0 ? s.passThroughHours : p.passThroughHours
+  const abroad = 'txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country'
+  const hours =
+    s.passThroughTransitHours > within
+      ? `(src.flow_hours <= ${d(within)} || (src.flow_hours <= ${d(s.passThroughTransitHours)} && ${abroad}))`
+      : `src.flow_hours <= ${d(within)}`
   if (s.passThroughMinAmount > 0)
     rules.push({
       id: sid('pass_through.rapid', seg),
@@ -280,12 +366,12 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       subject: 'src',
       description: `Most of a large inflow to ${who} account leaves again within days, in one or several payments, over any rail, with a border crossed on the way in or out; the payment is no larger than the inflow (spending savings is not passing money on)${s.passThroughMaxPriorDays >= 0 ? ", and the inflow is unlike the account's last 60 days" : ''}.`,
       when: `!txn.same_owner && src_party.segment == "${seg}" && src.flow_in_amount >= ${d(s.passThroughMinAmount)}
-        && src.flow_out_share >= ${d(p.passThroughShare)} && src.flow_hours <= ${d(s.passThroughHours > 0 ? s.passThroughHours : p.passThroughHours)} && src.new_counterparty
+        && src.flow_out_share >= ${d(p.passThroughShare)} && ${hours} && src.new_counterparty
         && double(txn.amount) <= ${d(p.passThroughMaxPaymentShare)} * src.flow_in_amount
         && (src.flow_in_cross_border || (txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country))${
           s.passThroughMaxPriorDays >= 0
             ? `
-        && src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.age_days >= ${d(p.fanInMinObservedDays)}`
+        && src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0 && src.age_days >= ${d(p.fanInMinObservedDays)}`
             : ''
         }`,
       outcome: 'review',

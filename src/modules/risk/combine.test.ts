@@ -9,6 +9,8 @@ import {
   reserveForRules,
   rulePrecisions,
   subjectBest,
+  SUBJECT_TOP_ROWS,
+  topShareRecall,
   unprovenRules,
   type RowScores,
   type RuleAlert,
@@ -222,5 +224,37 @@ describe('rules and model at the rules’ alert budget', () => {
     expect(reserveForRules(ranked, rules, new Set(['new']), 6, 0.3).map((r) => r.subject)).toEqual(
       ranked.map((r) => r.subject),
     )
+  })
+
+  it('scores a customer by the mean log-odds of its top rows: a repeated pattern outranks one odd payment', () => {
+    expect(SUBJECT_TOP_ROWS).toBe(3)
+    // 'once': one payment at log-odds 2, the rest ordinary; 'hub': four payments at 1.5, 1.4, 1.3, -3;
+    // 'few': two rows only (its lowest repeats); 'x': an ordinary customer
+    const m = [2, -4, -4, -4, 1.5, -3, 1.4, 1.3, 1, 0.5, -2]
+    const subjects = ['once', 'once', 'once', 'once', 'hub', 'hub', 'hub', 'hub', 'few', 'few', 'x']
+    const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v))
+    const rows: RowScores = {
+      subjects,
+      txnIds: subjects.map((_, i) => String(i)),
+      at: subjects.map((_, i) => T + i * DAY_MS),
+      prob: Float64Array.from(m, sigmoid),
+      margin: Float64Array.from(m),
+    }
+    const byTop = subjectBest(rows)
+    expect(byTop.get('once')!.probability).toBeCloseTo(sigmoid((2 - 4 - 4) / 3), 12)
+    expect(byTop.get('hub')!.probability).toBeCloseTo(sigmoid((1.5 + 1.4 + 1.3) / 3), 12)
+    expect(byTop.get('few')!.probability).toBeCloseTo(sigmoid((1 + 0.5 + 0.5) / 3), 12)
+    // `at` stays the time of the subject's highest row
+    expect(byTop.get('hub')!.at).toBe(T + 4 * DAY_MS)
+    expect(byTop.get('once')!.at).toBe(T)
+    // the highest row alone (sessions 10–17, and any RowScores without margins) puts 'once' first
+    const byMax = subjectBest(rows, 1)
+    expect(byMax.get('once')!.probability).toBeCloseTo(sigmoid(2), 12)
+    const { margin: _unused, ...withoutMargins } = rows
+    expect(subjectBest(withoutMargins).get('once')!.probability).toBeCloseTo(sigmoid(2), 12)
+    // a top 2 % of 50 customers is one place: the hub's case is found only by the top-rows score
+    const labels = [{ ...kase('k', 'hub'), typology: 'fan_in' }]
+    expect(topShareRecall(rows, labels, 50).recall).toBe(1)
+    expect(topShareRecall(rows, labels, 50, 0.02, 1).recall).toBe(0)
   })
 })

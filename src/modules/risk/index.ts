@@ -69,6 +69,7 @@ export {
   ruleReviews,
   rulePrecisions,
   subjectBest,
+  SUBJECT_TOP_ROWS,
   topShareRecall,
   unprovenRules,
 } from './combine.js'

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { rng } from '../monitoring/index.js'
-import { modelFromJson, modelToJson, scoreRow, scoresRow, trainModel, type LabelledRows } from './model.js'
+import {
+  EXCLUDED_FEATURES,
+  explainRow,
+  modelFromJson,
+  modelToJson,
+  scoreRow,
+  scoresRow,
+  trainModel,
+  type LabelledRows,
+} from './model.js'
 
 /** Rows in time order from [features, label, case] triples (the last quarter validates). */
 function rowsOf(list: readonly (readonly [readonly number[], number, number])[]): LabelledRows {
@@ -69,5 +78,36 @@ describe('training weights and population', () => {
     expect(scoresRow(all, [0, 1])).toBe(true)
     // stored and loaded, it still knows
     expect(scoresRow(modelFromJson(modelToJson(customers)), [0, 1])).toBe(false)
+  })
+
+  it('never splits on an excluded feature (txn.hour by default), yet keeps its real drift reference', () => {
+    // the label is decided by the hour (an artifact) or, less sharply, by the amount
+    const r = rng(11)
+    const list: [number[], number, number][] = []
+    for (let i = 0; i < 4000; i++) {
+      const bad = r() < 0.05
+      const hour = bad ? Math.floor(r() * 5) : 7 + Math.floor(r() * 15)
+      list.push([[hour, bad ? 0.5 + r() * 0.5 : r() * 0.7], bad ? 1 : 0, -1])
+    }
+    const data = rowsOf(list)
+    const validationFrom = Math.floor(data.rows * 0.75)
+    const features = ['txn.hour', 'txn.log_amount']
+    expect(EXCLUDED_FEATURES).toContain('txn.hour')
+    const without = trainModel(data, features, { validationFrom, params })
+    const withHour = trainModel(data, features, { validationFrom, params, exclude: [] })
+    const splitsOn = (m: typeof without, f: number): boolean =>
+      m.ensemble.trees.some((t) => t.feature.some((x) => x === f))
+    expect(splitsOn(without, 0)).toBe(false)
+    expect(splitsOn(without, 1)).toBe(true)
+    expect(splitsOn(withHour, 0)).toBe(true)
+    expect(without.metrics.excluded).toEqual(['txn.hour'])
+    expect(withHour.metrics.excluded).toBeUndefined()
+    // the hour's TreeSHAP value is exactly 0 and the rest still sums to margin - base
+    const e = explainRow(without, [2, 0.8])
+    expect(e.contributions.find((c) => c.feature === 'txn.hour')).toBeUndefined()
+    const sum = e.contributions.reduce((a, c) => a + c.shap, 0)
+    expect(sum).toBeCloseTo(e.margin - e.baseValue, 9)
+    // drift is watched on the hour's real values, not the blanked training copy
+    expect(without.reference[0]!.edges.length).toBeGreaterThan(1)
   })
 })
