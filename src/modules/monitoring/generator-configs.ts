@@ -664,6 +664,68 @@ export const HOLDOUT7_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Twelfth held-out set, "x" for ranges nobody has measured (session 19), written down and committed
+ * BEFORE any change of that session. holdout7–11 share one set of ranges, measured in five sessions:
+ * choices made while looking at their figures may fit those ranges. This one moves every range
+ * again, in both directions: fewer and larger structuring deposits closer to the threshold, fan-ins
+ * of 4–25 senders gathered over up to 10 days, slower cycles, pass-through with 1–12 outflows after
+ * up to six days, round amounts of 2–90 thousand, velocity bursts of 4–60 payments over up to three
+ * days, mules up to a year old, a tenth of business accounts living as innocent hubs (marketplaces,
+ * payroll bureaux), and its own look-alike mix. Never tune on it.
+ */
+export const HOLDOUT12X_RANGES: SchemeRanges = {
+  structuringDeposits: [3, 9],
+  structuringShare: [0.55, 0.99],
+  structuringGapDays: [0.1, 6],
+  structuringSplitP: 0.5,
+  fanInSenders: [4, 25],
+  fanInAmount: [400, 9_000],
+  fanInSpreadDays: [0, 10],
+  fanInDelayDays: [0.05, 6],
+  fanInOutPayments: [1, 12],
+  fanOutRecipients: [4, 25],
+  fanOutTotal: [5_000, 90_000],
+  fanOutSpreadDays: [0.1, 9],
+  cycleLength: [3, 7],
+  cycleAmount: [2_000, 80_000],
+  cycleHopDays: [0.1, 10],
+  otherRailP: 0.7,
+  gatherMembers: [3, 10],
+  gatherAmount: [500, 15_000],
+  gatherDelayDays: [0.1, 8],
+  passRounds: [1, 4],
+  passAmount: [2_000, 80_000],
+  passDelayHours: [0.5, 144],
+  passOutPayments: [1, 12],
+  roundCount: [3, 7],
+  roundThousands: [2, 90],
+  roundGapDays: [0.5, 10],
+  dormantAmount: [1_000, 80_000],
+  dormantSilenceDays: [30, 900],
+  highRiskCount: [1, 8],
+  highRiskAmount: [900, 40_000],
+  velocityCount: [4, 60],
+  velocityAmount: [5, 1_500],
+  velocityHours: [0, 72],
+  muleSenders: [2, 15],
+  muleAmount: [100, 7_000],
+  muleDelayHours: [0.5, 144],
+  muleAgeDays: [1, 365],
+  businessP: 0.5,
+  businessHubLookAlikes: 0.1,
+  lookAlikes: true,
+  lookAlikeMix: {
+    landlord: 0.05,
+    student: 0.12,
+    savings: 0.2,
+    travel: 0.26,
+    remittance: 0.33,
+    property: 0.35,
+    landlordTenants: [2, 20],
+  },
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -688,7 +750,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout8'
     | 'holdout9'
     | 'holdout10'
-    | 'holdout11',
+    | 'holdout11'
+    | 'holdout12'
+    | 'holdout12x',
     GeneratorConfig
   >
 > = {
@@ -796,6 +860,24 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout11',
     ranges: HOLDOUT7_RANGES,
     seeds: [11001, 11002, 11003],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 19: holdout11 was measured in session 18 (mon18, model18, main). Same ranges and size as
+  // holdout7-11 (figures comparable), seeds never used before; fixed before any session-19 change.
+  holdout12: {
+    name: 'holdout12',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [12001, 12002, 12003],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 19: new ranges as well as new seeds (HOLDOUT12X_RANGES), the honest headline for data
+  // whose shape no session has looked at; measured once per branch at the very end and once on main.
+  holdout12x: {
+    name: 'holdout12x',
+    ranges: HOLDOUT12X_RANGES,
+    seeds: [12101, 12102, 12103],
     customers: 10_000,
     days: 90,
   },
