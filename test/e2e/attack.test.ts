@@ -20,6 +20,7 @@ for (const target of testDbTargets()) {
     let lateReplay: Awaited<ReturnType<typeof checkTotpReplay>>
     beforeAll(async () => {
       t = await createTestApp(target, {
+        ownDatabase: true,
         env: {
           MONETA_SANDBOX_WEBHOOK_SECRET: WEBHOOK_SECRET,
           // The login rate limit would answer 429 before the lockout shows; here the lockout is under test.

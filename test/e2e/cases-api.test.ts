@@ -14,7 +14,7 @@ for (const target of testDbTargets()) {
     let t: TestApp
     let url: string
     beforeAll(async () => {
-      t = await createTestApp(target)
+      t = await createTestApp(target, { ownDatabase: true })
       t.app.startWorkers()
       url = await t.app.server.listen({ port: 0, host: '127.0.0.1' })
     }, 180_000)

@@ -7,7 +7,7 @@ for (const target of testDbTargets()) {
   describe(`ledger postings reach monitoring through the event backbone [${target.name}]`, () => {
     let t: TestApp
     beforeAll(async () => {
-      t = await createTestApp(target)
+      t = await createTestApp(target, { ownDatabase: true })
       t.app.startWorkers()
     })
     afterAll(async () => t.close())

@@ -33,7 +33,10 @@ for (const target of testDbTargets()) {
         instruments,
         'symbol,name,isin,cusip,figi\nAAPL,Apple Inc.,US0378331005,037833100,BBG000B9XRY4\n',
       )
-      t = await createTestApp(target, { env: { MONETA_SEARCH_INSTRUMENTS: instruments } })
+      t = await createTestApp(target, {
+        env: { MONETA_SEARCH_INSTRUMENTS: instruments },
+        ownDatabase: true,
+      })
       other = await t.newTenant()
       t.app.startWorkers()
     }, 180_000) // migrating a fresh PGlite took more than the default minute on a loaded machine

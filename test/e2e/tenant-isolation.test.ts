@@ -34,6 +34,7 @@ for (const target of testDbTargets()) {
     beforeAll(async () => {
       analyticsDir = mkdtempSync(join(tmpdir(), 'moneta-isolation-analytics-'))
       t = await createTestApp(target, {
+        ownDatabase: true,
         // the export worker runs often, so A's monitored transaction reaches the fraud queries
         env: {
           MONETA_RATE_LIMIT_PER_KEY: '1000000',

@@ -37,6 +37,7 @@ for (const target of testDbTargets()) {
     beforeAll(async () => {
       // the receiver listens on loopback over plain http: both must be switched on by name
       t = await createTestApp(target, {
+        ownDatabase: true,
         env: { MONETA_WEBHOOKS_ALLOW_PRIVATE: 'true', MONETA_WEBHOOKS_ALLOW_HTTP: 'true' },
       })
       t.app.startWorkers()

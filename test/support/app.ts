@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js'
 import { newId } from '../../src/shared/ids.js'
 import type { Clock } from '../../src/shared/clock.js'
 import type { TestDbTarget } from './db.js'
+import { scratchDatabase } from './scratch-db.js'
 import { testRedisUrl } from './redis.js'
 
 export interface TestApp {
@@ -21,15 +22,29 @@ export interface TestApp {
 
 export async function createTestApp(
   target: TestDbTarget,
-  opts: { clock?: Clock; env?: Record<string, string> } = {},
+  opts: {
+    clock?: Clock
+    env?: Record<string, string>
+    /**
+     * On a PostgreSQL target, a database of this app's own (dropped on close). Every suite that
+     * starts background workers needs it: a worker serves every tenant of its database, so on the
+     * shared one it claims the gateway webhooks, retries and outbox rows that other suites drive
+     * by hand and assert on (CI once failed on an event another suite's worker had claimed but not
+     * yet applied when the gateway-webhooks suite looked).
+     */
+    ownDatabase?: boolean
+  } = {},
 ): Promise<TestApp> {
+  const own = opts.ownDatabase && target.url ? scratchDatabase(target.url, 'moneta_app') : undefined
+  await own?.create()
+  const databaseUrl = own?.url ?? target.url
   const bootstrapApiKey = `test-key-${newId('k')}`
   // Production uses the Redis bus whenever REDIS_URL is set, so the whole app runs on it in tests too
   // when MONETA_TEST_REDIS_URL is (CI sets it); each app gets its own key prefix on the shared Redis.
   const redisUrl = testRedisUrl()
   const redisPrefix = `test-${newId('app')}`
   const config = loadConfig({
-    ...(target.url ? { DATABASE_URL: target.url } : { MONETA_DATA_DIR: 'memory://' }),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { MONETA_DATA_DIR: 'memory://' }),
     ...(redisUrl ? { REDIS_URL: redisUrl, MONETA_REDIS_PREFIX: redisPrefix } : {}),
     MONETA_API_KEY: bootstrapApiKey,
     LOG_LEVEL: 'silent',
@@ -54,6 +69,7 @@ export async function createTestApp(
   const close = async () => {
     await app.close()
     if (config.redisUrl && config.redisPrefix === redisPrefix) await dropKeys(config.redisUrl, redisPrefix)
+    await own?.drop()
   }
   return { app, ...first, bootstrapApiKey, newTenant, close }
 }
