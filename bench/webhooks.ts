@@ -18,7 +18,7 @@ import { stageFigures, type StageFigures } from './webhooks-stages.js'
 import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './webhooks-order.js'
 
 /**
- * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--worker-loops N] [--apply 0|1] [--order retries|shuffle] [--retry-window MS]
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--worker-loops N] [--claim-batch N] [--apply 0|1] [--order retries|shuffle] [--retry-window MS]
  * Real PostgreSQL (--postgres, DATABASE_URL or MONETA_BENCH_DATABASE_URL, created if missing; else a fresh
  * database for the run, dropped after it unless --keep). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
@@ -141,11 +141,12 @@ async function pool<T>(
   )
 }
 
-/** The worker's rows per round (the inbox's default claimBatch; the bench's worker does not change it). */
-const INBOX_CLAIM_BATCH = 500
-
 /** Each applied event's receipt and round start (inbox row), with the moment its effect was seen. */
-async function stagesOf(services: AppServices, seen: ReadonlyMap<string, number>): Promise<StageFigures> {
+async function stagesOf(
+  services: AppServices,
+  seen: ReadonlyMap<string, number>,
+  claimBatch: number,
+): Promise<StageFigures> {
   const r = await sql<{ event_id: string; received_ms: number; round_ms: number }>`
     SELECT event_id, extract(epoch FROM received_at) * 1000 AS received_ms,
            extract(epoch FROM processed_at) * 1000 AS round_ms
@@ -157,7 +158,7 @@ async function stagesOf(services: AppServices, seen: ReadonlyMap<string, number>
       ? []
       : [{ receivedAt: Number(row.received_ms), roundAt: Number(row.round_ms), effectAt }]
   })
-  return stageFigures(samples, INBOX_CLAIM_BATCH)
+  return stageFigures(samples, claimBatch)
 }
 
 /** Starts `moneta <command>` and resolves once it printed `ready` (stdout for start, stderr for worker). */
@@ -330,6 +331,8 @@ export async function main(args: string[]): Promise<void> {
   const linger = arg(args, 'linger', -1)
   // The worker's processing loops (MONETA_GATEWAY_WEBHOOK_WORKERS; the bench's default, 2, is the config's).
   const workerLoops = arg(args, 'worker-loops', 2)
+  // Rows per round in the worker (MONETA_GATEWAY_WEBHOOK_CLAIM_BATCH; default: the config's, 500).
+  const claimBatch = arg(args, 'claim-batch', 500)
   const concurrency = arg(args, 'concurrency', rate > 0 ? 256 : 64)
   // `--order shuffle` (default): every delivery shuffled, as in sessions 1–14; `--order retries`
   // (session 15): first copies at a steady pace, the others within `--retry-window` ms (bench/webhooks-order.ts).
@@ -414,6 +417,7 @@ export async function main(args: string[]): Promise<void> {
           ...env,
           DATABASE_URL: named(url, 'moneta_bench_worker'),
           MONETA_GATEWAY_WEBHOOK_WORKERS: String(workerLoops),
+          MONETA_GATEWAY_WEBHOOK_CLAIM_BATCH: String(claimBatch),
         },
         'worker running',
         arg(args, 'worker-nice', 10),
@@ -573,13 +577,13 @@ export async function main(args: string[]): Promise<void> {
         `p99 ${effectP99} ms, max ${round2(applied.latencies.at(-1) ?? 0)} ms; ${applied.appliedPerSecond} events applied/s`,
     )
     // Receipt → round start → effect seen, per applied event (bench/webhooks-stages.ts).
-    const stages = applyEffects ? await stagesOf(services, effects.effectTimes()) : null
+    const stages = applyEffects ? await stagesOf(services, effects.effectTimes(), claimBatch) : null
     if (stages)
       log(
         `stages: receipt → round start p50 ${stages.toRoundP50Ms} ms, p99 ${stages.toRoundP99Ms} ms; ` +
           `round start → effect seen p50 ${stages.inRoundP50Ms} ms, p99 ${stages.inRoundP99Ms} ms; ` +
           `${stages.rounds} rounds of ${stages.meanRoundRows} rows on average, ` +
-          `${Math.round(stages.inFullRounds * 100)} % of the events in full rounds (${INBOX_CLAIM_BATCH} rows)`,
+          `${Math.round(stages.inFullRounds * 100)} % of the events in full rounds (${claimBatch} rows)`,
       )
     const counts = await services.gatewayWebhooks.counts(tenant)
     const ledgerEffects = (await postedTransactions(services, tenant)) - before
@@ -639,6 +643,7 @@ export async function main(args: string[]): Promise<void> {
         commits_per_delivery: commitsPerDelivery,
         linger_ms: linger >= 0 ? linger : 'default',
         worker_loops: applyEffects ? workerLoops : null,
+        claim_batch: applyEffects ? claimBatch : null,
         load,
         verify: verify.ok ? 'ok' : 'failed',
       }),
