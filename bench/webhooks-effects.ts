@@ -15,6 +15,8 @@ import { sql, type Kysely } from 'kysely'
 export class EffectTracker {
   readonly #received = new Map<string, number>()
   readonly #effectMs: number[] = []
+  /** Wall-clock time (epoch ms) each event's effect was seen, for bench/webhooks-stages.ts. */
+  readonly #effectAt = new Map<string, number>()
   #lastEffectAt = 0
   #firstReceiptAt = Number.POSITIVE_INFINITY
   #timer: NodeJS.Timeout | undefined
@@ -62,6 +64,11 @@ export class EffectTracker {
     return { latencies, appliedPerSecond: span > 0 ? Math.round(latencies.length / span) : 0 }
   }
 
+  /** Event id → the wall-clock time (epoch ms) its effect was seen. */
+  effectTimes(): ReadonlyMap<string, number> {
+    return this.#effectAt
+  }
+
   async #poll(): Promise<void> {
     if (this.#received.size === 0) return
     // Only events stored before the query began are surely in its snapshot.
@@ -74,6 +81,7 @@ export class EffectTracker {
     for (const [id, at] of this.#received) {
       if (at >= asked || pending.has(id)) continue
       this.#effectMs.push(now - at)
+      this.#effectAt.set(id, performance.timeOrigin + now)
       this.#received.delete(id)
       this.#lastEffectAt = now
     }

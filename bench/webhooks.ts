@@ -14,10 +14,11 @@ import { DEFAULT_TENANT } from '../src/modules/platform/index.js'
 import { benchDatabase } from './args.js'
 import { RawClient, rawRequest } from './webhooks-client.js'
 import { EffectTracker } from './webhooks-effects.js'
+import { stageFigures, type StageFigures } from './webhooks-stages.js'
 import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './webhooks-order.js'
 
 /**
- * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--apply 0|1] [--order retries|shuffle] [--retry-window MS]
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--worker-loops N] [--claim-batch N] [--apply 0|1] [--order retries|shuffle] [--retry-window MS]
  * Real PostgreSQL (--postgres, DATABASE_URL or MONETA_BENCH_DATABASE_URL, created if missing; else a fresh
  * database for the run, dropped after it unless --keep). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
@@ -138,6 +139,26 @@ async function pool<T>(
       while (next < items.length) await fn(items[next++]!)
     }),
   )
+}
+
+/** Each applied event's receipt and round start (inbox row), with the moment its effect was seen. */
+async function stagesOf(
+  services: AppServices,
+  seen: ReadonlyMap<string, number>,
+  claimBatch: number,
+): Promise<StageFigures> {
+  const r = await sql<{ event_id: string; received_ms: number; round_ms: number }>`
+    SELECT event_id, extract(epoch FROM received_at) * 1000 AS received_ms,
+           extract(epoch FROM processed_at) * 1000 AS round_ms
+    FROM payment_webhook_inbox
+    WHERE gateway = 'sandbox' AND status = 'processed' AND outcome = 'applied'`.execute(services.db.db)
+  const samples = r.rows.flatMap((row) => {
+    const effectAt = seen.get(row.event_id)
+    return effectAt === undefined
+      ? []
+      : [{ receivedAt: Number(row.received_ms), roundAt: Number(row.round_ms), effectAt }]
+  })
+  return stageFigures(samples, claimBatch)
 }
 
 /** Starts `moneta <command>` and resolves once it printed `ready` (stdout for start, stderr for worker). */
@@ -308,6 +329,10 @@ export async function main(args: string[]): Promise<void> {
   if (clientKind !== 'raw' && clientKind !== 'http') throw new Error('--client raw|http')
   // The API's receipt batch linger (MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS); default: the config's.
   const linger = arg(args, 'linger', -1)
+  // The worker's processing loops (MONETA_GATEWAY_WEBHOOK_WORKERS; the bench's default, 2, is the config's).
+  const workerLoops = arg(args, 'worker-loops', 2)
+  // Rows per round in the worker (MONETA_GATEWAY_WEBHOOK_CLAIM_BATCH; default: the config's, 500).
+  const claimBatch = arg(args, 'claim-batch', 500)
   const concurrency = arg(args, 'concurrency', rate > 0 ? 256 : 64)
   // `--order shuffle` (default): every delivery shuffled, as in sessions 1–14; `--order retries`
   // (session 15): first copies at a steady pace, the others within `--retry-window` ms (bench/webhooks-order.ts).
@@ -388,7 +413,12 @@ export async function main(args: string[]): Promise<void> {
   const worker = applyEffects
     ? await startMoneta(
         'worker',
-        { ...env, DATABASE_URL: named(url, 'moneta_bench_worker'), MONETA_GATEWAY_WEBHOOK_WORKERS: '2' },
+        {
+          ...env,
+          DATABASE_URL: named(url, 'moneta_bench_worker'),
+          MONETA_GATEWAY_WEBHOOK_WORKERS: String(workerLoops),
+          MONETA_GATEWAY_WEBHOOK_CLAIM_BATCH: String(claimBatch),
+        },
         'worker running',
         arg(args, 'worker-nice', 10),
       )
@@ -546,6 +576,15 @@ export async function main(args: string[]): Promise<void> {
         `(${applied.latencies.length} applied, ${unapplied} left); receipt → ledger effect p50 ${effectP50} ms, ` +
         `p99 ${effectP99} ms, max ${round2(applied.latencies.at(-1) ?? 0)} ms; ${applied.appliedPerSecond} events applied/s`,
     )
+    // Receipt → round start → effect seen, per applied event (bench/webhooks-stages.ts).
+    const stages = applyEffects ? await stagesOf(services, effects.effectTimes(), claimBatch) : null
+    if (stages)
+      log(
+        `stages: receipt → round start p50 ${stages.toRoundP50Ms} ms, p99 ${stages.toRoundP99Ms} ms; ` +
+          `round start → effect seen p50 ${stages.inRoundP50Ms} ms, p99 ${stages.inRoundP99Ms} ms; ` +
+          `${stages.rounds} rounds of ${stages.meanRoundRows} rows on average, ` +
+          `${Math.round(stages.inFullRounds * 100)} % of the events in full rounds (${claimBatch} rows)`,
+      )
     const counts = await services.gatewayWebhooks.counts(tenant)
     const ledgerEffects = (await postedTransactions(services, tenant)) - before
     const verify = await services.ledger.verify(tenant)
@@ -571,6 +610,13 @@ export async function main(args: string[]): Promise<void> {
         non_2xx: non2xx,
         effect_p50_ms: effectP50,
         effect_p99_ms: effectP99,
+        to_round_p50_ms: stages?.toRoundP50Ms ?? null,
+        to_round_p99_ms: stages?.toRoundP99Ms ?? null,
+        in_round_p50_ms: stages?.inRoundP50Ms ?? null,
+        in_round_p99_ms: stages?.inRoundP99Ms ?? null,
+        rounds: stages?.rounds ?? null,
+        mean_round_rows: stages?.meanRoundRows ?? null,
+        in_full_rounds: stages?.inFullRounds ?? null,
         applied_eps: applied.appliedPerSecond,
         deliveries: deliveries.length,
         distinct,
@@ -596,6 +642,8 @@ export async function main(args: string[]): Promise<void> {
         client_lag_p99_ms: clientLagP99,
         commits_per_delivery: commitsPerDelivery,
         linger_ms: linger >= 0 ? linger : 'default',
+        worker_loops: applyEffects ? workerLoops : null,
+        claim_batch: applyEffects ? claimBatch : null,
         load,
         verify: verify.ok ? 'ok' : 'failed',
       }),

@@ -493,6 +493,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     retry: { maxAttempts: config.gatewayWebhooks.maxAttempts, baseMs: config.gatewayWebhooks.retryBaseMs },
     workers: config.gatewayWebhooks.workers,
     batchLingerMs: config.gatewayWebhooks.batchLingerMs,
+    claimBatch: config.gatewayWebhooks.claimBatch,
   })
   return {
     config,

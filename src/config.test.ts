@@ -30,6 +30,16 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, MONETA_SANDBOX_BANK_WEBHOOK_SECRET: 'short' })).toThrow(/at least 32/)
   })
 
+  it('takes the webhook inbox round size (default 500) and refuses one outside 1..5000', () => {
+    expect(loadConfig(base).gatewayWebhooks.claimBatch).toBe(500)
+    expect(
+      loadConfig({ ...base, MONETA_GATEWAY_WEBHOOK_CLAIM_BATCH: '250' }).gatewayWebhooks.claimBatch,
+    ).toBe(250)
+    expect(() => loadConfig({ ...base, MONETA_GATEWAY_WEBHOOK_CLAIM_BATCH: '0' })).toThrow(
+      /MONETA_GATEWAY_WEBHOOK_CLAIM_BATCH/,
+    )
+  })
+
   it('collects every problem with a message that says what to fix', () => {
     try {
       loadConfig({

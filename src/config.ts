@@ -274,6 +274,12 @@ export interface GatewayWebhooksConfig {
    * keep coming (GroupCommit's lingerMs); adds at most this to a delivery's latency. 0: off.
    */
   readonly batchLingerMs: number
+  /**
+   * Rows a processing loop claims and applies in one transaction. Larger rounds share more of their
+   * fixed cost; every row of a round becomes visible only at its commit, so a round's length is also
+   * part of each of its events' time from receipt to effect.
+   */
+  readonly claimBatch: number
 }
 
 export interface WebhooksConfig {
@@ -362,6 +368,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_GATEWAY_WEBHOOK_RETRY_BASE_MS: 'gatewayWebhookRetryBaseMs',
   MONETA_GATEWAY_WEBHOOK_WORKERS: 'gatewayWebhookWorkers',
   MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS: 'gatewayWebhookBatchLingerMs',
+  MONETA_GATEWAY_WEBHOOK_CLAIM_BATCH: 'gatewayWebhookClaimBatch',
   MONETA_PAYMENTS_SWEEP_MS: 'paymentsSweepMs',
   MONETA_PAYMENTS_SWEEP_AFTER_MS: 'paymentsSweepAfterMs',
   MONETA_PAYMENTS_KEY_TAKEOVER_MS: 'paymentsKeyTakeoverMs',
@@ -583,6 +590,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: int('MONETA_GATEWAY_WEBHOOK_RETRY_BASE_MS', 2000, 10, 3_600_000),
       workers: int('MONETA_GATEWAY_WEBHOOK_WORKERS', 2, 0, 32),
       batchLingerMs: int('MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS', 5, 0, 100),
+      claimBatch: int('MONETA_GATEWAY_WEBHOOK_CLAIM_BATCH', 500, 1, 5000),
     },
     auth: {
       passwordMinLength: int('MONETA_PASSWORD_MIN_LENGTH', 12, 8, 128),
