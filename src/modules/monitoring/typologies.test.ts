@@ -486,4 +486,81 @@ describe('typology pack against look-alikes', () => {
     )
     expect(h).not.toContain('pass_through.rapid.business')
   })
+
+  it("velocity at cold start: on the store's first day a payday of rent, friends and shops, all new to the store, is not a spike; a burst to strangers once two weeks are watched is", () => {
+    const e = engine([party('payday', T0 - 900 * DAY_MS), party('burst', T0 - 900 * DAY_MS)])
+    const H = 3_600_000
+    const online = (at: number, src: string, dst: string, euros: number): MonTxn =>
+      txn(at, src, dst, euros, { device: `dev_${src}` })
+    const card = (at: number, src: string, dst: string, euros: number): MonTxn =>
+      txn(at, src, dst, euros, { kind: 'card', card: `card_${src}` })
+    // the first day watched: a landlord, two friends and three shops the store has never seen
+    const firstDay = alerted(e, [
+      card(T0 + 8 * H, 'payday', 'shop1', 20),
+      online(T0 + 9 * H, 'payday', 'friend1', 30),
+      card(T0 + 10 * H, 'payday', 'shop2', 55),
+      online(T0 + 11 * H, 'payday', 'friend2', 45),
+      card(T0 + 12 * H, 'payday', 'shop3', 18),
+      online(T0 + 13 * H, 'payday', 'friend3', 60),
+      online(T0 + 14 * H, 'payday', 'landlord', 850),
+    ])
+    expect(firstDay).not.toContain('velocity.spike')
+    // the feed goes on (other customers) for two weeks; then a burst to strangers
+    alerted(
+      e,
+      Array.from({ length: 15 }, (_, d) => card(T0 + (d + 1) * DAY_MS, 'payday', `shop${d % 3}`, 25)),
+    )
+    const day = T0 + 16 * DAY_MS
+    const burst = alerted(
+      e,
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0
+          ? online(day + i * 600_000, 'burst', `Z${i}`, 300)
+          : card(day + i * 600_000, 'burst', `Z${i}`, 300),
+      ),
+    )
+    expect(burst).toContain('velocity.spike')
+  })
+
+  it("business transit over nine days: a shop's large inflow from abroad sent abroad again in eight payments that pass 80 % after nine days is caught; an importer's routine client wire paid to a foreign supplier nine days later is not", () => {
+    const biz = (id: string): Party => party(id, T0 - 900 * DAY_MS, 'business')
+    const H = 3_600_000
+    const abroad = { kind: 'wire' as const, srcCountry: 'PL', dstCountry: 'DE' }
+    const out = (dst: string) => ({ srcCountry: 'DE', dstCountry: dst })
+    const takings = (id: string, days: number): MonTxn[] =>
+      Array.from({ length: days * 6 }, (_, k) =>
+        txn(T0 + Math.floor(k / 6) * DAY_MS + (k % 6) * 2 * H + 8 * H, `c${id}${k}`, id, 80 + (k % 5) * 15),
+      )
+    // 40,000 in at day 20; eight payments of 4,400 abroad, every 6 hours from 7.5 days on: the
+    // 80 % is passed at the eighth, 7.5 days + 42 hours = 222 hours after the inflow (the rule
+    // allowed 192 hours until session 19)
+    const hub = alerted(
+      engine([biz('hub')]),
+      [
+        ...takings('hub', 32),
+        txn(T0 + 20 * DAY_MS, 'E1', 'hub', 40_000, abroad),
+        ...Array.from({ length: 8 }, (_, i) =>
+          txn(T0 + 27.5 * DAY_MS + i * 6 * H, 'hub', `Y${i}`, 4_400, out(i % 2 === 0 ? 'GB' : 'RO')),
+        ),
+      ].sort((x, y) => x.at - y.at),
+    )
+    expect(hub).toContain('pass_through.rapid.business')
+    // an importer: a client wire from abroad every month, paid to a foreign supplier nine days
+    // later (the first one, with no month before it, is a first large inflow passed on: not judged)
+    const imp = engine([biz('imp')])
+    const wires = [5, 35, 65].flatMap((d, i) => [
+      txn(T0 + d * DAY_MS, `K${i}`, 'imp', 40_000 + 1_000 * i, abroad),
+      txn(T0 + (d + 9) * DAY_MS, 'imp', `S${i}`, 36_000 + 1_000 * i, out('CN')),
+    ])
+    const history = [...takings('imp', 80), ...wires].sort((x, y) => x.at - y.at)
+    alerted(
+      imp,
+      history.filter((t) => t.at < T0 + 30 * DAY_MS),
+    )
+    const routine = alerted(
+      imp,
+      history.filter((t) => t.at >= T0 + 30 * DAY_MS),
+    )
+    expect(routine).not.toContain('pass_through.rapid.business')
+  })
 })
