@@ -20,7 +20,7 @@ import { str } from './args.js'
  *   npm run bench -- risk-replay [--customers 10000] [--seed 11]
  *   node --cpu-prof --cpu-prof-dir /tmp/prof --import tsx bench/run.ts risk-replay   (a profile)
  */
-export async function main(args: string[]): Promise<void> {
+export function main(args: string[]): Promise<void> {
   const customers = Number(str(args, 'customers') ?? 10_000)
   const seed = Number(str(args, 'seed') ?? 11)
   const data = generateTransactions({ customers, days: 90, seed, ranges: GENERATOR_CONFIGS.tuning.ranges })
@@ -64,4 +64,5 @@ export async function main(args: string[]): Promise<void> {
     digest: h.digest('hex').slice(0, 16),
   }
   process.stdout.write(`${JSON.stringify(out)}\n`)
+  return Promise.resolve()
 }
