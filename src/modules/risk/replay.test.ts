@@ -30,6 +30,21 @@ describe('replay: the model sees the monitoring features as they were before eac
     expect(r.rows.y.reduce((a, b) => a + b, 0)).toBeGreaterThan(0)
   })
 
+  it('a label naming its transactions makes exactly those (transaction, account) rows positive, with its index', () => {
+    const named = data.cases.map((c) => ({ ...caseLabels([c], 2)[0]!, txnIds: c.txnIds }))
+    const r = replay(data.txns, named, { parties: data.parties, highRisk: data.highRiskCountries })
+    let positives = 0
+    for (let i = 0; i < r.rows.rows; i++) {
+      const k = named.findIndex((l) => l.txnIds.includes(r.txnIds[i]!) && l.accounts.includes(r.subjects[i]!))
+      expect(r.rows.y[i]).toBe(k >= 0 ? 1 : 0)
+      expect(r.rows.group![i]).toBe(
+        named.findLastIndex((l) => l.txnIds.includes(r.txnIds[i]!) && l.accounts.includes(r.subjects[i]!)),
+      )
+      if (k >= 0) positives++
+    }
+    expect(positives).toBeGreaterThan(0)
+  })
+
   it('an account becomes known-bad only once its case is confirmed', () => {
     const c = data.cases[0]!
     const member = c.members[0]!
