@@ -45,6 +45,8 @@ import {
   type RiskModel,
   RiskGraph,
   createDecisionScorer,
+  SubjectScores,
+  subjectTopRows,
 } from '../src/modules/risk/index.js'
 
 /**
@@ -78,7 +80,13 @@ function decisionPath(
   const noStore = { record: () => Promise.resolve() } as unknown as Parameters<typeof createDecisionScorer>[3]
   const scorer = createDecisionScorer(
     { highRisk: new Set(data.highRiskCountries), graph },
-    { id: 'bench', version: 1, threshold, model },
+    {
+      id: 'bench',
+      version: 1,
+      threshold,
+      model,
+      subjects: new SubjectScores(subjectTopRows(model), model.calibration),
+    },
     [],
     noStore,
   )

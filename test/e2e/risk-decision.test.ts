@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alertFromEvent, ALERT_TOPICS } from '../../src/modules/cases/index.js'
 import {
@@ -9,7 +10,7 @@ import {
   type AlertRecord,
   type ModelFacts,
 } from '../../src/modules/monitoring/index.js'
-import type { ChangeReport } from '../../src/modules/risk/index.js'
+import { SUBJECT_TOP_ROWS, type ChangeReport } from '../../src/modules/risk/index.js'
 import { retrainRiskModels, RETRAIN_ACTOR } from '../../src/risk-retrain.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { testDbTargets } from '../support/db.js'
@@ -85,6 +86,24 @@ for (const target of testDbTargets()) {
       const c = alertFromEvent(ALERT_TOPICS.monitoring, alertPayload(own[0]!), new Date())!
       expect(c.priority).toBe(2)
       expect((c.payload.context as { model: ModelFacts }).model.explanation).toBeDefined()
+    })
+
+    it("keeps each subject-day's highest row margins, which a rebuilt scorer starts from", async () => {
+      const r = await sql<{ model_id: string; top_margins: number[] | null }>`
+        SELECT model_id, top_margins FROM risk_scores WHERE tenant_id = ${t.tenantId}`.execute(
+        t.app.services.db.db,
+      )
+      for (const id of [champion, challenger]) {
+        const kept = r.rows.filter((x) => x.model_id === id && x.top_margins && x.top_margins.length > 0)
+        expect(kept.length).toBeGreaterThan(0)
+        for (const x of kept) {
+          const m = x.top_margins!.map(Number)
+          expect(m.length).toBeLessThanOrEqual(SUBJECT_TOP_ROWS)
+          expect(m).toEqual([...m].sort((a, b) => b - a))
+        }
+      }
+      // several rows of a day merged into the top few: some subject-day has more than one
+      expect(r.rows.some((x) => (x.top_margins?.length ?? 0) > 1)).toBe(true)
     })
 
     it('compares champion and challenger per week at the same alert budget', async () => {

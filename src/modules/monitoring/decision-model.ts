@@ -20,7 +20,14 @@ export const MODEL_RULE_ID = 'risk_model'
 export interface SideProbability {
   readonly side: 'out' | 'in'
   readonly subject: string
+  /**
+   * The subject's score after this transaction (what the threshold is compared with): for models
+   * trained since session 19 made of its highest recent rows, not of this row alone (the risk
+   * module's subject-score.ts says how).
+   */
   readonly probability: number
+  /** This transaction's row log-odds (the score store keeps each subject-day's highest). */
+  readonly margin?: number
 }
 
 export interface ModelSideScores {

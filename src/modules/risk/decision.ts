@@ -16,13 +16,16 @@ import {
   type RiskModel,
 } from './model.js'
 import type { ScoreStore } from './score.store.js'
+import type { SubjectScores } from './subject-score.js'
 
 /**
  * The risk module's side of monitoring's DecisionModelPort: scores a transaction's two sides with
  * the champion and every challenger, from the context the monitoring engine just evaluated the rules
  * on (no second feature computation), then links the payment into the counterparty graph so the
- * next score sees it. Explanations are computed only when asked (an alert), kept as the top features
- * each way.
+ * next score sees it. A side's probability is its subject's score — the subject's highest recent
+ * rows, this one included, under each model (SubjectScores) — and the threshold is compared with
+ * it; the explanation is of this transaction's row (the one that brought the score where it is).
+ * Explanations are computed only when asked (an alert), kept as the top features each way.
  */
 
 export interface ScoringModel {
@@ -30,6 +33,8 @@ export interface ScoringModel {
   readonly version: number
   readonly threshold: number
   readonly model: RiskModel
+  /** Each subject's recent top rows under this model: its score is made of them (subject-score.ts). */
+  readonly subjects: SubjectScores
 }
 
 /** Features listed in each direction of a stored explanation. */
@@ -79,11 +84,15 @@ export function createDecisionScorer(
         modelId: m.id,
         version: m.version,
         threshold: m.threshold,
-        sides: sides.map((s) => ({
-          side: s.side,
-          subject: s.subject,
-          probability: scoreRow(m.model, s.x).probability,
-        })),
+        sides: sides.map((s) => {
+          const margin = scoreRow(m.model, s.x).margin
+          return {
+            side: s.side,
+            subject: s.subject,
+            probability: m.subjects.add(s.subject, t.at, margin),
+            margin,
+          }
+        }),
       })
       return { txnId: t.id, at: t.at, champion: of(champion), challengers: challengers.map(of) }
     },

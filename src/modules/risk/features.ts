@@ -188,6 +188,9 @@ export interface FeatureInputs {
  * Writes the row of `side` into `out` at `offset`. `ctx` must be the context of `t` as the engine
  * prepared it (ProcessOptions.observe), before `t` was applied.
  */
+/** a / b capped, 0 when b is not positive (module level: extractRow runs twice per transaction). */
+const ratio = (a: number, b: number, cap = 100): number => (b > 0 ? Math.min(cap, a / b) : 0)
+
 export function extractRow(
   ctx: EvalContext,
   t: MonTxn,
@@ -237,7 +240,6 @@ export function extractRow(
   out[k++] = inp.graph.distance(counterparty)
   out[k++] = inp.graph.badNeighbours(subject)
   for (const f of EXTRA_SELF) out[k++] = num(self[f])
-  const ratio = (a: number, b: number, cap = 100): number => (b > 0 ? Math.min(cap, a / b) : 0)
   const usual = num(self.usual_amount)
   const inSum7 = num(self.in_sum_7d)
   const outAdd = pays ? amount : 0

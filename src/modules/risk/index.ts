@@ -17,6 +17,7 @@ export {
   trainModel,
   scoreRow,
   scoresRow,
+  subjectTopRows,
   explainRow,
   averagePrecision,
   modelToJson,
@@ -57,6 +58,7 @@ export type { ChangeReport, MetricChange, ImportanceChange } from './change-repo
 export type { Period, PeriodMetrics } from './metrics.js'
 export { createDecisionScorer, summarise, EXPLAIN_TOP } from './decision.js'
 export type { ScoringModel } from './decision.js'
+export { SubjectScores, SUBJECT_WINDOW_MS } from './subject-score.js'
 export { riskMigrations } from './risk.migrations.js'
 export {
   alertedCustomers,

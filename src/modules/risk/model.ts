@@ -49,6 +49,12 @@ export interface ModelMetrics {
   readonly perCase?: boolean
   /** Features the trees were not allowed to split on (TrainOptions.exclude). */
   readonly excluded?: readonly string[]
+  /**
+   * How many of a subject's highest rows make its score in production (SubjectScores, training's
+   * threshold, the promotion gate). Absent in models stored before session 19: their threshold was
+   * chosen on the highest row alone, so they keep being scored that way (subjectTopRows).
+   */
+  readonly subjectTopRows?: number
 }
 
 export interface RiskModel {
@@ -188,6 +194,9 @@ export function trainModel(data: LabelledRows, features: readonly string[], opts
 const CUSTOMER_FEATURE = 'self_party.known'
 
 /** Whether a model scores this row: every row, or a customer's for a customers-only model. */
+/** The number of highest rows a subject's score is made of for this model (1: the highest row). */
+export const subjectTopRows = (m: RiskModel): number => m.metrics.subjectTopRows ?? 1
+
 export function scoresRow(m: RiskModel, x: ArrayLike<number>, offset = 0): boolean {
   if (!m.metrics.customersOnly) return true
   return x[offset + m.ensemble.features.indexOf(CUSTOMER_FEATURE)] === 1

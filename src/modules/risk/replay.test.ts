@@ -2,21 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { DAY_MS, generateTransactions, type MonTxn, type Party } from '../monitoring/index.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import { FAR } from './graph.js'
-import { replay, type RiskLabel } from './replay.js'
+import { replay } from './replay.js'
+import { caseLabels } from './case-labels.fixture.js'
 
 const col = (name: string): number => FEATURE_NAMES.indexOf(name)
 
 describe('replay: the model sees the monitoring features as they were before each transaction', () => {
   const data = generateTransactions({ customers: 300, days: 30, seed: 5 })
-  const labels: RiskLabel[] = data.cases.map((c) => ({
-    id: c.id,
-    typology: c.typology,
-    accounts: c.members,
-    from: c.start,
-    to: c.end,
-    knownAt: c.end + 2 * DAY_MS,
-    positive: true,
-  }))
+  const labels = caseLabels(data.cases, 2)
 
   it('writes two rows per account-to-account transaction, with no look-ahead', () => {
     const r = replay(data.txns, labels, { parties: data.parties, highRisk: data.highRiskCountries })
@@ -35,6 +28,21 @@ describe('replay: the model sees the monitoring features as they were before eac
       }
     }
     expect(r.rows.y.reduce((a, b) => a + b, 0)).toBeGreaterThan(0)
+  })
+
+  it('a label naming its transactions makes exactly those (transaction, account) rows positive, with its index', () => {
+    const named = data.cases.map((c) => ({ ...caseLabels([c], 2)[0]!, txnIds: c.txnIds }))
+    const r = replay(data.txns, named, { parties: data.parties, highRisk: data.highRiskCountries })
+    let positives = 0
+    for (let i = 0; i < r.rows.rows; i++) {
+      const k = named.findIndex((l) => l.txnIds.includes(r.txnIds[i]!) && l.accounts.includes(r.subjects[i]!))
+      expect(r.rows.y[i]).toBe(k >= 0 ? 1 : 0)
+      expect(r.rows.group![i]).toBe(
+        named.findLastIndex((l) => l.txnIds.includes(r.txnIds[i]!) && l.accounts.includes(r.subjects[i]!)),
+      )
+      if (k >= 0) positives++
+    }
+    expect(positives).toBeGreaterThan(0)
   })
 
   it('an account becomes known-bad only once its case is confirmed', () => {

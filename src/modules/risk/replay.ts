@@ -61,15 +61,27 @@ export interface ReplayResult {
   readonly alerts: AlertDraft[]
 }
 
-/** Growable row-major matrix. */
+/**
+ * Growable row-major matrix. Sized at the start for two rows per transaction (the most a replay
+ * writes): a million transactions' rows are hundreds of megabytes, and growing by doubling copied
+ * them several times over.
+ */
 class RowBuffer {
-  x = new Float64Array(1024 * FEATURE_COUNT)
-  y = new Uint8Array(1024)
-  group = new Int32Array(1024)
-  at = new Float64Array(1024)
+  x: Float64Array
+  y: Uint8Array
+  group: Int32Array
+  at: Float64Array
   subjects: string[] = []
   txnIds: string[] = []
   rows = 0
+
+  constructor(capacity: number) {
+    const cap = Math.max(1024, capacity)
+    this.x = new Float64Array(cap * FEATURE_COUNT)
+    this.y = new Uint8Array(cap)
+    this.group = new Int32Array(cap)
+    this.at = new Float64Array(cap)
+  }
 
   next(): number {
     if (this.rows === this.y.length) {
@@ -97,16 +109,22 @@ class RowBuffer {
  */
 export interface LabelIndex {
   readonly intervals: Map<string, [number, number, number][]>
-  readonly exact: Map<string, number>
+  /** Transaction id → account → label (by transaction first: most transactions have none). */
+  readonly exact: Map<string, Map<string, number>>
 }
 
 export function labelIndex(labels: readonly RiskLabel[]): LabelIndex {
   const intervals = new Map<string, [number, number, number][]>()
-  const exact = new Map<string, number>()
+  const exact = new Map<string, Map<string, number>>()
   labels.forEach((l, k) => {
     if (!l.positive) return
     for (const a of l.accounts) {
-      if (l.txnIds) for (const t of l.txnIds) exact.set(`${t}|${a}`, k)
+      if (l.txnIds)
+        for (const t of l.txnIds) {
+          const named = exact.get(t) ?? new Map<string, number>()
+          named.set(a, k)
+          exact.set(t, named)
+        }
       else {
         const list = intervals.get(a) ?? []
         list.push([l.from, l.to, k])
@@ -119,7 +137,7 @@ export function labelIndex(labels: readonly RiskLabel[]): LabelIndex {
 
 /** The label that makes this row positive, or -1. */
 function positiveLabel(ix: LabelIndex, subject: string, t: MonTxn): number {
-  const k = ix.exact.get(`${t.id}|${subject}`)
+  const k = ix.exact.get(t.id)?.get(subject)
   if (k !== undefined) return k
   const hit = ix.intervals.get(subject)?.find(([a, b]) => t.at >= a && t.at <= b)
   return hit ? hit[2] : -1
@@ -151,7 +169,7 @@ export function replay(
     .flatMap((l) => l.accounts.map((a) => ({ a, at: l.knownAt })))
     .sort((p, q) => p.at - q.at)
   let nextConfirmation = 0
-  const buf = new RowBuffer()
+  const buf = new RowBuffer(2 * txns.length)
   const alerts: AlertDraft[] = []
   const keepFrom = opts.keepFrom ?? -Infinity
   const sorted = [...txns].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

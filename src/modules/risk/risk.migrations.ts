@@ -71,7 +71,19 @@ const scores: Migration = {
   },
 }
 
+/**
+ * Each subject-day's highest row log-odds (at most SUBJECT_DAY_MARGINS): a scorer rebuilt (every
+ * refresh, or after a restart) starts with each subject's recent top rows instead of none
+ * (subject-score.ts). Null on days recorded before.
+ */
+const topMargins: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [`ALTER TABLE risk_scores ADD COLUMN top_margins double precision[]`])
+  },
+}
+
 export const riskMigrations: NamedMigrations = {
   '1400_risk_core': core,
   '1401_risk_scores': scores,
+  '1402_risk_scores_top_margins': topMargins,
 }

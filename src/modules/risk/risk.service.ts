@@ -21,6 +21,7 @@ import {
   modelToJson,
   NotEnoughLabels,
   scoreRow,
+  subjectTopRows,
   type Explanation,
   type RiskModel,
 } from './model.js'
@@ -32,6 +33,7 @@ import { changeReport, type ChangeReport } from './change-report.js'
 import { createDecisionScorer, type ScoringModel } from './decision.js'
 import { createRiskStore, type ModelRecord, type RiskAlertRecord } from './risk.store.js'
 import { createScoreStore } from './score.store.js'
+import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
 import {
   historyRange,
   promotionGate,
@@ -283,22 +285,19 @@ export function createRisk(deps: RiskDeps): Risk {
       if (l.positive && l.knownAt <= now) for (const a of l.accounts) graph.markBad(a)
     for (const t of h.txns)
       if (t.src !== CASH && t.dst !== CASH && t.srcCustomer !== t.dstCustomer) graph.link(t.src, t.dst)
+    // each model's subjects start from their stored recent top rows (the decision path kept them)
+    const scoringModel = async (record: ModelRecord, model: RiskModel): Promise<ScoringModel> => {
+      const subjects = new SubjectScores(subjectTopRows(model), model.calibration)
+      subjects.warm(
+        await scoreStore.subjectMargins(tenant, record.modelId, now - SUBJECT_WINDOW_MS, now + DAY_MS),
+      )
+      return { id: record.modelId, version: record.version, threshold: record.threshold, model, subjects }
+    }
     const shadows: ScoringModel[] = []
     for (const r of await store.listModels(tenant))
-      if (r.status === 'shadow')
-        shadows.push({
-          id: r.modelId,
-          version: r.version,
-          threshold: r.threshold,
-          model: (await load(tenant, r.modelId)).model,
-        })
+      if (r.status === 'shadow') shadows.push(await scoringModel(r, (await load(tenant, r.modelId)).model))
     const inputs: FeatureInputs = { highRisk: h.lists.get('high_risk_countries') ?? new Set(), graph }
-    const champion: ScoringModel = {
-      id: live.record.modelId,
-      version: live.record.version,
-      threshold: live.record.threshold,
-      model: live.model,
-    }
+    const champion = await scoringModel(live.record, live.model)
     return {
       engine: undefined,
       inputs,
@@ -505,7 +504,11 @@ export function createRisk(deps: RiskDeps): Risk {
       engine.process(txn, { apply: false, observe })
       const sides: SideScore[] = []
       for (const r of rows) {
-        const p = scoreRow(s.live.model, r.x)
+        // the subject's score with this row, as the decision path would compute it (not kept: a
+        // what-if score must not change the subject's recent rows)
+        const score = (m: ScoringModel): number =>
+          m.subjects.peek(r.subject, txn.at, scoreRow(m.model, r.x).margin)
+        const p = { probability: score(s.live) }
         const alert = p.probability >= s.live.threshold
         const explanation = alert || opts.explain ? explainRow(s.live.model, r.x) : undefined
         let alertId: string | undefined
@@ -529,7 +532,7 @@ export function createRisk(deps: RiskDeps): Risk {
           alert,
           ...(alertId ? { alertId } : {}),
           ...(explanation ? { explanation } : {}),
-          shadow: s.shadows.map((m) => ({ modelId: m.id, probability: scoreRow(m.model, r.x).probability })),
+          shadow: s.shadows.map((m) => ({ modelId: m.id, probability: score(m) })),
         })
       }
       return {

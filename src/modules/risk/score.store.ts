@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import type { DecisionScores } from '../monitoring/index.js'
 import { DAY_MS } from '../monitoring/index.js'
+import { SUBJECT_TOP_ROWS } from './combine.js'
 
 /**
  * Every model's scores in the monitoring decision, kept per model, subject and day as the highest
@@ -17,6 +18,17 @@ export interface SubjectDay {
   readonly champion: boolean
 }
 
+/** A subject's highest row log-odds of one day (what a rebuilt scorer starts from). */
+export interface SubjectDayMargins {
+  readonly subject: string
+  readonly day: number
+  /** Highest first, at most SUBJECT_DAY_MARGINS. */
+  readonly margins: readonly number[]
+}
+
+/** Row margins kept per subject-day: a subject's score is made of its top SUBJECT_TOP_ROWS rows. */
+export const SUBJECT_DAY_MARGINS = SUBJECT_TOP_ROWS
+
 interface Agg {
   model: string
   day: string
@@ -25,6 +37,15 @@ interface Agg {
   n: number
   txn: string
   champion: boolean
+  margins: number[]
+}
+
+/** Keeps the SUBJECT_DAY_MARGINS highest of `into` and `m`, highest first. */
+function keepTop(into: number[], m: number | undefined): void {
+  if (m === undefined) return
+  into.push(m)
+  into.sort((a, b) => b - a)
+  if (into.length > SUBJECT_DAY_MARGINS) into.length = SUBJECT_DAY_MARGINS
 }
 
 export function createScoreStore(db: Db) {
@@ -49,9 +70,11 @@ export function createScoreStore(db: Db) {
                 n: 1,
                 txn: s.txnId,
                 champion,
+                margins: side.margin === undefined ? [] : [side.margin],
               })
             } else {
               a.n++
+              keepTop(a.margins, side.margin)
               if (side.probability > a.p) {
                 a.p = side.probability
                 a.txn = s.txnId
@@ -62,18 +85,43 @@ export function createScoreStore(db: Db) {
       }
       if (agg.size === 0) return
       const rows = [...agg.values()]
-      await sql`INSERT INTO risk_scores (tenant_id, model_id, day, subject, max_probability, scored, top_txn_id, champion)
-        SELECT ${tenant}, u.model_id, u.day::date, u.subject, u.p, u.n, u.txn, u.champion
+      // margins travel as one text literal per row ('{1.5,0.2}'): unnest flattens a 2-D array
+      const margins = rows.map((r) => `{${r.margins.join(',')}}`)
+      await sql`INSERT INTO risk_scores (tenant_id, model_id, day, subject, max_probability, scored, top_txn_id, champion, top_margins)
+        SELECT ${tenant}, u.model_id, u.day::date, u.subject, u.p, u.n, u.txn, u.champion, u.margins::float8[]
         FROM unnest(${rows.map((r) => r.model)}::text[], ${rows.map((r) => r.day)}::text[],
           ${rows.map((r) => r.subject)}::text[], ${rows.map((r) => r.p)}::float8[], ${rows.map((r) => r.n)}::int[],
-          ${rows.map((r) => r.txn)}::text[], ${rows.map((r) => r.champion)}::bool[])
-          AS u(model_id, day, subject, p, n, txn, champion)
+          ${rows.map((r) => r.txn)}::text[], ${rows.map((r) => r.champion)}::bool[], ${margins}::text[])
+          AS u(model_id, day, subject, p, n, txn, champion, margins)
         ON CONFLICT (tenant_id, model_id, day, subject) DO UPDATE SET
+          top_margins = (SELECT array_agg(m ORDER BY m DESC) FROM (
+            SELECT m FROM unnest(coalesce(risk_scores.top_margins, '{}') || excluded.top_margins) AS m
+            ORDER BY m DESC LIMIT ${SUBJECT_DAY_MARGINS}) AS top),
           scored = risk_scores.scored + excluded.scored,
           top_txn_id = CASE WHEN excluded.max_probability > risk_scores.max_probability
             THEN excluded.top_txn_id ELSE risk_scores.top_txn_id END,
           max_probability = greatest(risk_scores.max_probability, excluded.max_probability),
           champion = excluded.champion`.execute(tx)
+    },
+
+    /** A model's subjects' highest row margins per day of [from, to), oldest day first. */
+    async subjectMargins(
+      tenant: string,
+      modelId: string,
+      from: number,
+      to: number,
+    ): Promise<SubjectDayMargins[]> {
+      const r = await sql<{ subject: string; day: string; top_margins: number[] }>`
+        SELECT subject, to_char(day, 'YYYY-MM-DD') AS day, top_margins FROM risk_scores
+        WHERE tenant_id = ${tenant} AND model_id = ${modelId} AND cardinality(top_margins) > 0
+          AND day >= ${new Date(from).toISOString().slice(0, 10)}::date
+          AND day < ${new Date(to).toISOString().slice(0, 10)}::date
+        ORDER BY day, subject`.execute(db)
+      return r.rows.map((x) => ({
+        subject: x.subject,
+        day: Date.parse(`${x.day}T00:00:00Z`),
+        margins: x.top_margins.map(Number),
+      }))
     },
 
     /** A model's subject-days in [from, to), oldest first. */

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { compileRuleSet, DAY_MS, defaultRuleSet, generateTransactions } from '../monitoring/index.js'
-import type { RiskModel } from './model.js'
-import type { RiskLabel } from './replay.js'
-import { promotionGate, timeSplit, trainOnHistory } from './training.js'
+import { SUBJECT_TOP_ROWS } from './combine.js'
+import { FEATURE_COUNT } from './features.js'
+import { modelFromJson, modelToJson, scoreRow, type ModelJson, type RiskModel } from './model.js'
+import { SUBJECT_WINDOW_MS } from './subject-score.js'
+import { promotionGate, ruleSubjects, subjectScores, timeSplit, trainOnHistory } from './training.js'
+import { caseLabels } from './case-labels.fixture.js'
 
 /** The same trees with every leaf negated: it ranks the innocent first. */
 function inverted(m: RiskModel): RiskModel {
@@ -17,15 +20,7 @@ function inverted(m: RiskModel): RiskModel {
 
 describe('training on history and the promotion gate', () => {
   const data = generateTransactions({ customers: 1000, days: 60, seed: 21, caseRate: 0.04 })
-  const labels: RiskLabel[] = data.cases.map((c) => ({
-    id: c.id,
-    typology: c.typology,
-    accounts: c.members,
-    from: c.start,
-    to: c.end,
-    knownAt: c.end + 7 * DAY_MS,
-    positive: true,
-  }))
+  const labels = caseLabels(data.cases)
   const history = {
     txns: data.txns,
     parties: data.parties,
@@ -55,5 +50,50 @@ describe('training on history and the promotion gate', () => {
     const accepted = promotionGate(trained.replay, split, trained.model, { model: worse, threshold: 0.5 })
     expect(accepted.candidateDetected).toBeGreaterThanOrEqual(accepted.liveDetected)
     expect(accepted.passed).toBe(true)
+  }, 120_000)
+
+  it('chooses the threshold on customers scored by their top 3 rows, as the decision path scores them', () => {
+    expect(trained.model.metrics.subjectTopRows).toBe(SUBJECT_TOP_ROWS)
+    const r = trained.replay
+    const { best, positives } = subjectScores(trained.model, r, split.validationFrom, split.holdoutFrom)
+    const budget = Math.max(1, ruleSubjects(r, split.validationFrom, split.holdoutFrom).size, positives.size)
+    // the model alone alerts on the budget's worth of customers in the decision path (peak scores)
+    const alerted = [...best.values()].filter((p) => p >= trained.threshold).length
+    const tied = [...best.values()].filter((p) => p === trained.threshold).length
+    expect(alerted).toBeGreaterThanOrEqual(Math.min(budget, best.size))
+    expect(alerted - tied).toBeLessThan(budget)
+  }, 120_000)
+
+  it('keeps scoring a model stored before session 19 by its highest row alone (its threshold was chosen so)', () => {
+    const { subjectTopRows: _chosen, ...before } = trained.model.metrics
+    const stored = modelFromJson(
+      JSON.parse(JSON.stringify(modelToJson({ ...trained.model, metrics: before }))) as ModelJson,
+    )
+    const r = trained.replay
+    const { best } = subjectScores(stored, r, split.holdoutFrom, split.to + 1)
+    const highest = new Map<string, number>()
+    for (let i = 0; i < r.rows.rows; i++) {
+      if (r.rows.at[i]! < split.holdoutFrom) continue
+      const x = r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
+      const p = scoreRow(stored, x).probability
+      if ((highest.get(r.subjects[i]!) ?? -1) < p) highest.set(r.subjects[i]!, p)
+    }
+    expect(best).toEqual(highest)
+    // the new model's customer score is its top 3 rows of the window (which reaches back before the
+    // holdout): never above its highest row there, and below it for some
+    const windowHighest = new Map<string, number>()
+    for (let i = 0; i < r.rows.rows; i++) {
+      if (r.rows.at[i]! < split.holdoutFrom - SUBJECT_WINDOW_MS) continue
+      const x = r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
+      const p = scoreRow(stored, x).probability
+      if ((windowHighest.get(r.subjects[i]!) ?? -1) < p) windowHighest.set(r.subjects[i]!, p)
+    }
+    const top3 = subjectScores(trained.model, r, split.holdoutFrom, split.to + 1).best
+    let lower = 0
+    for (const [sub, p] of top3) {
+      expect(p).toBeLessThanOrEqual(windowHighest.get(sub)! + 1e-12)
+      if (p < highest.get(sub)! - 1e-9) lower++
+    }
+    expect(lower).toBeGreaterThan(0)
   }, 120_000)
 })

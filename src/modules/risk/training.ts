@@ -1,8 +1,18 @@
 import { DAY_MS, type CompiledRuleSet, type MonTxn, type Party } from '../monitoring/index.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
-import { averagePrecision, scoreRow, scoresRow, trainModel, type LabelledRows, type RiskModel } from './model.js'
+import { SUBJECT_TOP_ROWS } from './combine.js'
+import {
+  averagePrecision,
+  scoreRow,
+  scoresRow,
+  subjectTopRows,
+  trainModel,
+  type LabelledRows,
+  type RiskModel,
+} from './model.js'
 import { replay, type ReplayResult, type RiskLabel } from './replay.js'
+import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
 
 /**
  * Training on a tenant's stored history, time-split in three: the first half trains the trees, the
@@ -54,24 +64,41 @@ export function rowsBetween(
   }
 }
 
-/** Highest probability per subject over some rows. */
+/**
+ * Each subject's peak score over rows [lo, hi) as production would have computed it (SubjectScores:
+ * the model's `subjectTopRows` highest rows of the window so far), rows of the window before `lo`
+ * folded in first so the period starts warm — the score a subject reached in the decision path, so
+ * a threshold chosen on it alerts as many subjects there. `positives`: subjects with a labelled row
+ * in [lo, hi).
+ */
 export function subjectScores(
   model: RiskModel,
   r: ReplayResult,
-  index: readonly number[],
+  lo: number,
+  hi: number,
 ): { best: Map<string, number>; positives: Set<string> } {
   const best = new Map<string, number>()
   const positives = new Set<string>()
-  for (const i of index) {
+  const scores = new SubjectScores(subjectTopRows(model), model.calibration)
+  const order = rowsInTimeOrder(r, lo - SUBJECT_WINDOW_MS, hi)
+  for (const i of order) {
     const s = r.subjects[i]!
-    if (r.rows.y[i] === 1) positives.add(s)
+    const inPeriod = r.rows.at[i]! >= lo
+    if (inPeriod && r.rows.y[i] === 1) positives.add(s)
     const x = r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
     // a customers-only model is not asked about outside accounts (as in the decision path)
     if (!scoresRow(model, x)) continue
-    const p = scoreRow(model, x).probability
-    if ((best.get(s) ?? -1) < p) best.set(s, p)
+    const p = scores.add(s, r.rows.at[i]!, scoreRow(model, x).margin)
+    if (inPeriod && (best.get(s) ?? -1) < p) best.set(s, p)
   }
   return { best, positives }
+}
+
+/** Indices of the rows in [lo, hi), oldest first (stable: a transaction's sides keep their order). */
+function rowsInTimeOrder(r: ReplayResult, lo: number, hi: number): number[] {
+  const index: number[] = []
+  for (let i = 0; i < r.rows.rows; i++) if (r.rows.at[i]! >= lo && r.rows.at[i]! < hi) index.push(i)
+  return index.sort((a, b) => r.rows.at[a]! - r.rows.at[b]! || a - b)
 }
 
 /** Subjects the rules alerted on in [lo, hi). */
@@ -92,15 +119,18 @@ export function trainOnHistory(h: TrainingHistory, split: Split, params?: Partia
     ...(h.ruleSet ? { ruleSet: h.ruleSet } : {}),
   })
   const { rows } = rowsBetween(r, split.from, split.holdoutFrom)
-  const model = trainModel(rows, FEATURE_NAMES, {
+  const trees = trainModel(rows, FEATURE_NAMES, {
     validationFrom: split.validationFrom,
     negativeRate: rows.rows > 400_000 ? 0.25 : 1,
     ...(params ? { params } : {}),
   })
+  // a customer is scored by its top rows (combine.ts SUBJECT_TOP_ROWS) in the decision path, so the
+  // threshold below is chosen on that score; the model carries the choice so that it is scored the
+  // way its threshold was chosen (models stored before carry none: the highest row)
+  const model: RiskModel = { ...trees, metrics: { ...trees.metrics, subjectTopRows: SUBJECT_TOP_ROWS } }
   // threshold: the model alone alerts on as many subjects as the rules did on validation (at least
   // as many as there were suspicious subjects there)
-  const val = rowsBetween(r, split.validationFrom, split.holdoutFrom)
-  const { best, positives } = subjectScores(model, r, val.index)
+  const { best, positives } = subjectScores(model, r, split.validationFrom, split.holdoutFrom)
   const budget = Math.max(1, ruleSubjects(r, split.validationFrom, split.holdoutFrom).size, positives.size)
   const ranked = [...best.values()].sort((a, b) => b - a)
   const threshold = ranked[Math.min(budget, ranked.length) - 1] ?? 1
@@ -124,8 +154,9 @@ export interface GateResult {
  * The shadow gate on the holdout period. The live configuration (the rules' alerts plus the live
  * model's at its threshold; the rules alone when no model is live) alerts on B subjects. The
  * candidate configuration gets the same budget: rules and candidate together, the top B subjects by
- * the larger of the candidate's probability and, for subjects the rules alerted on, the rules'
- * precision measured on the validation period (the model can outrank a rule alert, and a rule alert
+ * the larger of the candidate's customer score (its peak over the holdout as the decision path
+ * computes it, subjectScores) and, for subjects the rules alerted on, the rules' precision measured
+ * on the validation period (the model can outrank a rule alert, and a rule alert
  * can outrank a weak score). It passes when it catches more suspicious subjects, or as many with a
  * better subject-level average precision.
  */
@@ -135,14 +166,13 @@ export function promotionGate(
   candidate: RiskModel,
   live: { model: RiskModel; threshold: number } | undefined,
 ): GateResult {
-  const hold = rowsBetween(r, split.holdoutFrom, split.to + 1)
-  const cand = subjectScores(candidate, r, hold.index)
+  const cand = subjectScores(candidate, r, split.holdoutFrom, split.to + 1)
   const positives = cand.positives
   const ruled = ruleSubjects(r, split.holdoutFrom, split.to + 1)
   const alerted = new Set(ruled)
   let liveScores: Map<string, number> | undefined
   if (live) {
-    liveScores = subjectScores(live.model, r, hold.index).best
+    liveScores = subjectScores(live.model, r, split.holdoutFrom, split.to + 1).best
     for (const [s, p] of liveScores) if (p >= live.threshold) alerted.add(s)
   }
   // how often a rule alert named a suspicious subject on validation (the rules' own probability)

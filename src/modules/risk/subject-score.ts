@@ -1,0 +1,117 @@
+import { DAY_MS } from '../monitoring/index.js'
+import { calibrate, type Calibration } from './calibration.js'
+
+/**
+ * A customer's model score, as production computes it one transaction at a time: the mean log-odds
+ * (trees' margin) of its `top` highest rows among its rows of the last SUBJECT_WINDOW_MS up to and
+ * including this one (fewer rows: the lowest repeats — subjectBest's rule in combine.ts), mapped
+ * through the model's row calibration (monotone, so the ranking is the margin mean's). With `top` 1
+ * (models stored before session 19) it is this row's probability alone, exactly the score before
+ * — their threshold was chosen so — and nothing is kept. Only rows already seen count: the score at
+ * a transaction never reads the future.
+ *
+ * Memory per subject is bounded: a row is dropped once `top` rows at least as high and no older
+ * exist (they leave the window after it and outrank it while they stay), so only the "skyline" of
+ * the window is kept; a subject whose margins fall steadily could grow it, so it is capped at
+ * MAX_KEPT rows (the lowest goes first — then, and only then, the score is approximate: a row that
+ * would have re-entered the top once the higher ones expired is missing). Subjects with no row in
+ * the window are swept once a day of transaction time. Rows are expected in time order (the engine's
+ * order); a late row is counted as if it were the newest.
+ */
+
+/** How far back a subject's rows count: the bench's evaluation period (days 30–89) is 60 days. */
+export const SUBJECT_WINDOW_MS = 60 * DAY_MS
+
+/** Rows kept per subject at most (see above; 3 suffice while margins do not fall steadily). */
+export const MAX_KEPT = 16
+
+interface Kept {
+  /** Kept rows, highest margin first. */
+  readonly margin: number[]
+  readonly at: number[]
+  /** How many kept rows are at least as high and no older (a row goes at `top`). */
+  readonly dominated: number[]
+  newest: number
+}
+
+export class SubjectScores {
+  private readonly kept = new Map<string, Kept>()
+  private nextSweep = -Infinity
+
+  constructor(
+    readonly top: number,
+    private readonly calibration: Calibration,
+    private readonly windowMs = SUBJECT_WINDOW_MS,
+  ) {}
+
+  /** Folds a row of `subject` at `at` in and returns the subject's score with it. */
+  add(subject: string, at: number, margin: number): number {
+    if (this.top <= 1) return calibrate(this.calibration, margin)
+    this.sweep(at)
+    let k = this.kept.get(subject)
+    if (!k) this.kept.set(subject, (k = { margin: [], at: [], dominated: [], newest: at }))
+    this.expire(k, at)
+    k.newest = Math.max(k.newest, at)
+    // the new row is the newest: it dominates every kept row it is at least as high as
+    let j = 0
+    while (j < k.margin.length && k.margin[j]! > margin) j++
+    for (let i = k.margin.length - 1; i >= j; i--) {
+      if (++k.dominated[i]! >= this.top) this.remove(k, i)
+    }
+    k.margin.splice(j, 0, margin)
+    k.at.splice(j, 0, at)
+    k.dominated.splice(j, 0, 0)
+    if (k.margin.length > MAX_KEPT) this.remove(k, k.margin.length - 1)
+    return this.scoreOf(k)
+  }
+
+  /**
+   * Starts from stored subject-days (the score store's highest row margins per day, oldest first):
+   * each day's rows count from the day's start, so they leave the window up to a day early.
+   */
+  warm(days: readonly { subject: string; day: number; margins: readonly number[] }[]): void {
+    for (const d of days) for (const m of d.margins) this.add(d.subject, d.day, m)
+  }
+
+  /** The score `subject` would have with this row, without keeping it (a what-if score). */
+  peek(subject: string, at: number, margin: number): number {
+    if (this.top <= 1) return calibrate(this.calibration, margin)
+    const k = this.kept.get(subject)
+    const high: number[] = [margin]
+    if (k)
+      for (let i = 0; i < k.margin.length; i++) if (k.at[i]! > at - this.windowMs) high.push(k.margin[i]!)
+    high.sort((a, b) => b - a)
+    return this.meanOfTop(high)
+  }
+
+  /** Subjects currently kept (for tests and metrics). */
+  get size(): number {
+    return this.kept.size
+  }
+
+  private scoreOf(k: Kept): number {
+    return this.meanOfTop(k.margin)
+  }
+
+  private meanOfTop(desc: readonly number[]): number {
+    let sum = 0
+    for (let j = 0; j < this.top; j++) sum += desc[Math.min(j, desc.length - 1)]!
+    return calibrate(this.calibration, sum / this.top)
+  }
+
+  private expire(k: Kept, now: number): void {
+    for (let i = k.margin.length - 1; i >= 0; i--) if (k.at[i]! <= now - this.windowMs) this.remove(k, i)
+  }
+
+  private remove(k: Kept, i: number): void {
+    k.margin.splice(i, 1)
+    k.at.splice(i, 1)
+    k.dominated.splice(i, 1)
+  }
+
+  private sweep(now: number): void {
+    if (now < this.nextSweep) return
+    this.nextSweep = now + DAY_MS
+    for (const [s, k] of this.kept) if (k.newest <= now - this.windowMs) this.kept.delete(s)
+  }
+}
