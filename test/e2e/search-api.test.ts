@@ -33,10 +33,10 @@ for (const target of testDbTargets()) {
         instruments,
         'symbol,name,isin,cusip,figi\nAAPL,Apple Inc.,US0378331005,037833100,BBG000B9XRY4\n',
       )
-      t = await createTestApp(target, {
-        env: { MONETA_SEARCH_INSTRUMENTS: instruments },
-        ownDatabase: true,
-      })
+      // Still on the shared database, unlike the other suites that start workers (test/support/app.ts
+      // ownDatabase): on a database of its own the indexer once never indexed the first party while
+      // other suites ran (1 of 3 local runs, session 19) — not understood yet, see the session note.
+      t = await createTestApp(target, { env: { MONETA_SEARCH_INSTRUMENTS: instruments } })
       other = await t.newTenant()
       t.app.startWorkers()
     }, 180_000) // migrating a fresh PGlite took more than the default minute on a loaded machine

@@ -355,15 +355,18 @@ export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
     path: '/v1/risk/models/train',
     body: { ...(await riskHistory(a)), trees: 10, depth: 3 },
   }),
-  // Scoring needs a live model: train one and promote it as a signed-in analyst (MFA enrolled).
+  // Scoring needs a live model: train one and promote it as a signed-in analyst (MFA enrolled). It is
+  // deliberately small (two stumps): the promotion recipe below needs a candidate that beats the live
+  // configuration at the gate, and a 10×3 live model trained on the same window was not reliably beaten
+  // once customers were scored by their top rows (session 19).
   'POST /v1/risk/score': async (a) => {
     const window = await riskHistory(a)
     const live = await ok<{ data: { status: string }[] }>(a, 'GET', '/v1/risk/models')
     if (!live.data.some((m) => m.status === 'live')) {
       const m = await ok<{ model: { id: string } }>(a, 'POST', '/v1/risk/models/train', {
         ...window,
-        trees: 10,
-        depth: 3,
+        trees: 2,
+        depth: 1,
       })
       await ok(a.as(await analystSession(a)), 'POST', `/v1/risk/models/${m.model.id}/promote`)
     }
