@@ -58,9 +58,10 @@ export function registerOperatorCommands(program: Command): void {
     .action(async (opts: { email: string; role: string; tenant: string; passwordStdin?: boolean }) => {
       const role = opts.role
       if (badRole(role) || !isRole(role)) return
-      const generated = opts.passwordStdin ? undefined : generatePassword()
-      const password = generated ?? (await readStdin())
+      const typed = opts.passwordStdin ? await readStdin() : undefined
       await withServices(async (s) => {
+        const generated = typed === undefined ? generatePassword(s.config.auth.passwordMinLength) : undefined
+        const password = typed ?? generated!
         // A fresh install has its default tenant only once the server has started; create it here too.
         if (opts.tenant === DEFAULT_TENANT) await s.platform.ensureTenant(DEFAULT_TENANT, 'Default tenant')
         const op = await s.auth.createOperator(
@@ -157,9 +158,10 @@ export function registerOperatorCommands(program: Command): void {
     .option(...TENANT_OPTION)
     .option('--password-stdin', 'read the password from standard input')
     .action(async (email: string, opts: { tenant?: string; passwordStdin?: boolean }) => {
-      const generated = opts.passwordStdin ? undefined : generatePassword()
-      const password = generated ?? (await readStdin())
+      const typed = opts.passwordStdin ? await readStdin() : undefined
       await withServices(async (s) => {
+        const generated = typed === undefined ? generatePassword(s.config.auth.passwordMinLength) : undefined
+        const password = typed ?? generated!
         const op = await byEmail(s, email, opts.tenant)
         await s.auth.resetPassword(op.tenantId, op.id, password, CLI_GRANTOR)
         await s.audit.flush()

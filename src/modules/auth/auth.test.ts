@@ -50,6 +50,9 @@ describe('password policy', () => {
     const drawn = Array.from({ length: 2_000 }, () => generatePassword())
     for (const p of drawn) expect(passwordProblems(p, DEFAULT_PASSWORD_POLICY)).toEqual([])
     expect(new Set(drawn).size).toBe(drawn.length)
+    // a server asking for more than 24 characters (MONETA_PASSWORD_MIN_LENGTH) gets a longer one
+    const long = generatePassword(40)
+    expect(passwordProblems(long, { ...DEFAULT_PASSWORD_POLICY, minLength: 40 })).toEqual([])
   })
 
   it('honours a configured minimum and can skip the list', () => {

@@ -133,13 +133,17 @@ export function passwordProblems(password: string, policy: PasswordPolicy, email
 }
 
 /**
- * A random password that the default policy accepts: 24 base64url characters (144 bits). About one
- * draw in 60 has no digit, which the policy refuses (PCI DSS 8.3.6), so it draws again until the
- * policy's own check passes: the generator can never hand out a password the server then rejects.
+ * A random password the policy accepts, for a policy asking at least `minLength` characters (the
+ * server's MONETA_PASSWORD_MIN_LENGTH): base64url of at least 18 random bytes (24 characters, 144
+ * bits), longer when the minimum is. About one draw in 60 has no digit, which the policy refuses (PCI
+ * DSS 8.3.6), so it draws again until the policy's own check passes: the generator never hands out a
+ * password the server then rejects.
  */
-export function generatePassword(policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): string {
+export function generatePassword(minLength = DEFAULT_PASSWORD_POLICY.minLength): string {
+  const policy: PasswordPolicy = { ...DEFAULT_PASSWORD_POLICY, minLength }
+  const bytes = Math.max(18, Math.ceil((minLength * 3) / 4))
   for (;;) {
-    const candidate = randomBytes(18).toString('base64url')
+    const candidate = randomBytes(bytes).toString('base64url')
     if (passwordProblems(candidate, policy).length === 0) return candidate
   }
 }
