@@ -726,6 +726,70 @@ export const HOLDOUT12X_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Thirteenth held-out set, "x" for ranges nobody has measured (session 20), written down and
+ * committed BEFORE any change of that session (holdout12x was measured in session 19). Moves every
+ * range again, in directions neither holdout7 nor holdout12x took: structuring of 2–7 deposits at
+ * 45–97 % of the threshold spread over up to 9 days with few split deposits; fan-ins of 5–30 small
+ * senders gathered within a week and paid out in up to 15 payments; fan-outs of 5–30 recipients;
+ * cycles of 3–6 hops, each up to 12 days; pass-through of 1–3 rounds held from 20 minutes to 9 days;
+ * round amounts of 3–40 thousand at long gaps; dormant reactivations after 60–600 days; velocity
+ * bursts of 5–40 payments over up to two days; mules up to 18 months old; more business accounts
+ * (and more innocent business hubs) than any set before; and its own look-alike mix with many
+ * remittances and property purchases. Never tune on it.
+ */
+export const HOLDOUT13X_RANGES: SchemeRanges = {
+  structuringDeposits: [2, 7],
+  structuringShare: [0.45, 0.97],
+  structuringGapDays: [0.2, 9],
+  structuringSplitP: 0.35,
+  fanInSenders: [5, 30],
+  fanInAmount: [200, 6_000],
+  fanInSpreadDays: [0, 7],
+  fanInDelayDays: [0.1, 7],
+  fanInOutPayments: [1, 15],
+  fanOutRecipients: [5, 30],
+  fanOutTotal: [4_000, 70_000],
+  fanOutSpreadDays: [0.2, 8],
+  cycleLength: [3, 6],
+  cycleAmount: [3_000, 60_000],
+  cycleHopDays: [0.2, 12],
+  otherRailP: 0.6,
+  gatherMembers: [4, 9],
+  gatherAmount: [700, 12_000],
+  gatherDelayDays: [0.2, 7],
+  passRounds: [1, 3],
+  passAmount: [3_000, 60_000],
+  passDelayHours: [0.33, 216],
+  passOutPayments: [1, 15],
+  roundCount: [3, 6],
+  roundThousands: [3, 40],
+  roundGapDays: [1, 14],
+  dormantAmount: [2_000, 60_000],
+  dormantSilenceDays: [60, 600],
+  highRiskCount: [2, 7],
+  highRiskAmount: [1_200, 30_000],
+  velocityCount: [5, 40],
+  velocityAmount: [10, 1_200],
+  velocityHours: [0, 48],
+  muleSenders: [3, 12],
+  muleAmount: [150, 5_000],
+  muleDelayHours: [1, 120],
+  muleAgeDays: [1, 540],
+  businessP: 0.7,
+  businessHubLookAlikes: 0.15,
+  lookAlikes: true,
+  lookAlikeMix: {
+    landlord: 0.04,
+    student: 0.09,
+    savings: 0.16,
+    travel: 0.22,
+    remittance: 0.34,
+    property: 0.38,
+    landlordTenants: [3, 15],
+  },
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -752,7 +816,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout10'
     | 'holdout11'
     | 'holdout12'
-    | 'holdout12x',
+    | 'holdout12x'
+    | 'holdout13'
+    | 'holdout13x',
     GeneratorConfig
   >
 > = {
@@ -878,6 +944,24 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout12x',
     ranges: HOLDOUT12X_RANGES,
     seeds: [12101, 12102, 12103],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 20: holdout12 and holdout12x were measured in session 19. Same ranges and size as
+  // holdout7-12 (figures comparable), seeds never used before; fixed before any session-20 change.
+  holdout13: {
+    name: 'holdout13',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [13001, 13002, 13003],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 20: new ranges as well as new seeds (HOLDOUT13X_RANGES); measured once per branch at the
+  // very end and once on main.
+  holdout13x: {
+    name: 'holdout13x',
+    ranges: HOLDOUT13X_RANGES,
+    seeds: [13101, 13102, 13103],
     customers: 10_000,
     days: 90,
   },
