@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { allMigrations, allRoutines } from '../src/migrations.js'
 import {
@@ -10,7 +9,7 @@ import {
   totpCode,
   type HashParams,
 } from '../src/modules/auth/index.js'
-import { createCrypto, localKeyStore } from '../src/modules/crypto/index.js'
+import { throwawayCrypto } from './throwaway-crypto.js'
 import { createPlatform } from '../src/modules/platform/index.js'
 import { fixedClock } from '../src/shared/clock.js'
 import { connect } from '../src/shared/db/connect.js'
@@ -64,12 +63,7 @@ export async function main(args: string[]): Promise<void> {
   const db = await connect({ dataDir: 'memory://' })
   await migrateToLatest(db.db, allMigrations, allRoutines)
   const clock = fixedClock(new Date())
-  const crypto = await createCrypto({
-    db: db.db,
-    clock,
-    ids: systemIds,
-    keyStore: localKeyStore(randomBytes(32)),
-  })
+  const crypto = await throwawayCrypto(db.db, clock)
   const platform = createPlatform(db.db, clock)
   const auth = createAuth({
     db: db.db,

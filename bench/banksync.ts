@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
 import { allMigrations, allRoutines } from '../src/migrations.js'
@@ -8,7 +7,7 @@ import {
   createPlaidProvider,
   createSandboxRail,
 } from '../src/modules/banking/index.js'
-import { createCrypto, localKeyStore } from '../src/modules/crypto/index.js'
+import { throwawayCrypto } from './throwaway-crypto.js'
 import { createCatalogue, createOutbox, ledgerEvents } from '../src/modules/events/index.js'
 import { createLedger } from '../src/modules/ledger/index.js'
 import { systemClock } from '../src/shared/clock.js'
@@ -58,12 +57,7 @@ export async function main(args: string[]): Promise<void> {
       worker.once('error', reject)
     },
   )
-  const crypto = await createCrypto({
-    db: h.db,
-    clock: systemClock,
-    ids: systemIds,
-    keyStore: localKeyStore(randomBytes(32)),
-  })
+  const crypto = await throwawayCrypto(h.db)
   const inner = createPlaidProvider({
     clientId: plaid.clientId,
     secret: plaid.secret,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
@@ -7,7 +6,7 @@ import pino from 'pino'
 import { allMigrations, allRoutines } from '../src/migrations.js'
 import { createAudit } from '../src/modules/audit/index.js'
 import { billingEvents, billingFixtures, createBilling } from '../src/modules/billing/index.js'
-import { createCrypto, localKeyStore } from '../src/modules/crypto/index.js'
+import { throwawayCrypto } from './throwaway-crypto.js'
 import { createCatalogue, createOutbox } from '../src/modules/events/index.js'
 import { createLedger } from '../src/modules/ledger/index.js'
 import { createSandboxSavedMethods } from '../src/modules/payments/index.js'
@@ -48,12 +47,7 @@ export async function main(args: string[]): Promise<void> {
   const h = await connect({ databaseUrl: url, poolSize: 10 })
   await migrateToLatest(h.db, allMigrations, allRoutines)
   const logger = pino({ level: 'warn' })
-  const crypto = await createCrypto({
-    db: h.db,
-    clock: systemClock,
-    ids: systemIds,
-    keyStore: localKeyStore(randomBytes(32)),
-  })
+  const crypto = await throwawayCrypto(h.db)
   const audit = createAudit({ db: h.db, clock: systemClock, logger, keys: crypto.keyring.auditKeys() })
   const ledger = createLedger({ db: h.db, clock: systemClock, ids: systemIds, batchMax: 1000 })
   const sandbox = createSandboxSavedMethods({ clock: systemClock })

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
 import { allMigrations, allRoutines } from '../src/migrations.js'
 import { createAudit } from '../src/modules/audit/index.js'
 import { casesEvents, createCases, ingestMessages, type QueueFilter } from '../src/modules/cases/index.js'
-import { createCrypto, localKeyStore } from '../src/modules/crypto/index.js'
+import { throwawayCrypto } from './throwaway-crypto.js'
 import {
   createCatalogue,
   createInbox,
@@ -139,12 +138,7 @@ export async function main(args: string[]): Promise<void> {
   const h = await connect({ databaseUrl: url, poolSize: 6 })
   log(`database: ${h.engine}`)
   await migrateToLatest(h.db, allMigrations, allRoutines)
-  const crypto = await createCrypto({
-    db: h.db,
-    clock: systemClock,
-    ids: systemIds,
-    keyStore: localKeyStore(randomBytes(32)),
-  })
+  const crypto = await throwawayCrypto(h.db)
   const audit = createAudit({ db: h.db, clock: systemClock, keys: crypto.keyring.auditKeys() })
   const cases = createCases({
     db: h.db,

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
 import { allMigrations, allRoutines } from '../src/migrations.js'
 import { createAudit } from '../src/modules/audit/index.js'
-import { createCrypto, localKeyStore } from '../src/modules/crypto/index.js'
+import { throwawayCrypto } from './throwaway-crypto.js'
 import { systemClock } from '../src/shared/clock.js'
 import { connect } from '../src/shared/db/connect.js'
 import { migrateToLatest } from '../src/shared/db/migrate.js'
@@ -71,12 +71,7 @@ export async function main(args: string[]): Promise<void> {
   await migrateToLatest(h.db, allMigrations, allRoutines)
   log(`crypto bench on ${h.engine}, node ${process.version}, ${seconds}s per throughput run`)
 
-  const crypto = await createCrypto({
-    db: h.db,
-    clock: systemClock,
-    ids: systemIds,
-    keyStore: localKeyStore(randomBytes(32)),
-  })
+  const crypto = await throwawayCrypto(h.db)
   const { fieldCipher } = crypto
   const tenant = systemIds('ten_bench')
   const plaintext = Buffer.from('Ada Lovelace, 12 St James Sq, London') // a typical personal field (36 bytes)

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import pino from 'pino'
 import { allMigrations, allRoutines } from '../src/migrations.js'
 import { createAudit } from '../src/modules/audit/index.js'
-import { createCrypto, localKeyStore } from '../src/modules/crypto/index.js'
+import { throwawayCrypto } from './throwaway-crypto.js'
 import { createCatalogue, createOutbox } from '../src/modules/events/index.js'
 import { createParties, partiesEvents } from '../src/modules/parties/index.js'
 import { createScreening, readListSource, screeningEvents } from '../src/modules/screening/index.js'
@@ -75,12 +74,7 @@ export async function measureOnboarding(opts: {
   try {
     await migrateToLatest(h.db, allMigrations, allRoutines)
     const logger = pino({ level: 'silent' })
-    const crypto = await createCrypto({
-      db: h.db,
-      clock: systemClock,
-      ids: systemIds,
-      keyStore: localKeyStore(randomBytes(32)),
-    })
+    const crypto = await throwawayCrypto(h.db)
     const audit = createAudit({ db: h.db, clock: systemClock, logger, keys: crypto.keyring.auditKeys() })
     const outbox = createOutbox(createCatalogue([...screeningEvents, ...partiesEvents]))
     const screening = createScreening({ db: h.db, clock: systemClock, ids: systemIds, logger, outbox })

@@ -1,24 +1,18 @@
-import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import { performance } from 'node:perf_hooks'
 import { allMigrations, allRoutines } from '../src/migrations.js'
-import { createCrypto, localKeyStore, type FieldCipher } from '../src/modules/crypto/index.js'
+import type { FieldCipher } from '../src/modules/crypto/index.js'
+import { throwawayCrypto } from './throwaway-crypto.js'
 import { createPostgresEngine, createSearch } from '../src/modules/search/index.js'
-import { systemClock } from '../src/shared/clock.js'
 import { connect, type Db } from '../src/shared/db/connect.js'
 import { migrateToLatest } from '../src/shared/db/migrate.js'
-import { newId, systemIds } from '../src/shared/ids.js'
+import { newId } from '../src/shared/ids.js'
 
 /** A migrated database (a server's URL, else PGlite), a throwaway master key, and search on PostgreSQL. */
 export async function openSearchBench(databaseUrl: string) {
   const h = await connect(databaseUrl ? { databaseUrl, poolSize: 4 } : {})
   await migrateToLatest(h.db, allMigrations, allRoutines)
-  const crypto = await createCrypto({
-    db: h.db,
-    clock: systemClock,
-    ids: systemIds,
-    keyStore: localKeyStore(randomBytes(32)),
-  })
+  const crypto = await throwawayCrypto(h.db)
   const engine = createPostgresEngine(h.db)
   const search = createSearch({ db: h.db, engine, fieldCipher: crypto.fieldCipher })
   return { h, crypto, engine, search }
