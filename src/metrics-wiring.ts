@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely'
+import { outboxBacklog } from './modules/events/index.js'
 import type { Ledger } from './modules/ledger/index.js'
 import type { Monitoring } from './modules/monitoring/index.js'
 import type { Screening } from './modules/screening/index.js'
@@ -51,10 +52,7 @@ export function registerDatabaseGauges(metrics: Metrics, db: Kysely<any>): void 
     metrics,
     { name: 'moneta_outbox_unsent_events', help: 'Outbox events committed but not yet relayed to the bus.' },
     async () => {
-      const [r] = await rows<{ n: number }>(
-        sql`SELECT count(*)::int AS n FROM event_outbox WHERE sent_at IS NULL`,
-      )
-      return [{ value: r?.n ?? 0 }]
+      return [{ value: (await outboxBacklog(db)).pending }]
     },
   )
   scrapedGauge(
@@ -64,10 +62,8 @@ export function registerDatabaseGauges(metrics: Metrics, db: Kysely<any>): void 
       help: 'Age of the oldest outbox event not yet relayed (0 when none): how far the relay is behind.',
     },
     async () => {
-      const [r] = await rows<{ age: number | null }>(
-        sql`SELECT extract(epoch FROM now() - min(created_at))::float8 AS age FROM event_outbox WHERE sent_at IS NULL`,
-      )
-      return [{ value: Math.max(0, r?.age ?? 0) }]
+      const { oldestCreatedAt } = await outboxBacklog(db)
+      return [{ value: oldestCreatedAt ? Math.max(0, (Date.now() - oldestCreatedAt.getTime()) / 1000) : 0 }]
     },
   )
   scrapedGauge(

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
+import { outboxBacklog } from '../events/index.js'
 
 export interface PaymentDay {
   readonly day: string
@@ -114,19 +115,18 @@ export interface PipelineLag {
   readonly failed: number
 }
 
-/** The tenant's event pipeline: what the relay has not yet published (its partial index holds only those). */
+/** The tenant's event pipeline: what the relays have not yet published (above their cursors). */
 export async function pipelineLag(db: Db, tenant: string, now: Date): Promise<PipelineLag> {
-  const r = (
-    await sql<{ pending: string; oldest: Date | null }>`SELECT count(*) AS pending, min(created_at) AS oldest
-      FROM event_outbox WHERE tenant_id = ${tenant} AND sent_at IS NULL AND failed_at IS NULL`.execute(db)
-  ).rows[0]!
+  const backlog = await outboxBacklog(db, tenant)
   const failed = (
     await sql<{ n: string }>`SELECT count(*) AS n FROM event_dead_letters
       WHERE tenant_id = ${tenant} AND retried_at IS NULL`.execute(db)
   ).rows[0]!
   return {
-    pending: Number(r.pending),
-    oldestPendingSeconds: r.oldest ? Math.max(0, (now.getTime() - new Date(r.oldest).getTime()) / 1000) : 0,
+    pending: backlog.pending,
+    oldestPendingSeconds: backlog.oldestCreatedAt
+      ? Math.max(0, (now.getTime() - backlog.oldestCreatedAt.getTime()) / 1000)
+      : 0,
     failed: Number(failed.n),
   }
 }
