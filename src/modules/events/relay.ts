@@ -115,6 +115,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let wake: (() => void) | undefined
   let loopDone: Promise<void> | undefined
   let listener: import('pg').PoolClient | undefined
+  /** Hands the listener's client back to the pool (once) with this relay's handlers off it. */
+  let releaseListener: ((broken: boolean) => void) | undefined
   let lastPurge = 0
   let lastProgress = 0
   /** The snapshot xmin seen by the last read: wide gaps are looked up once it has passed them. */
@@ -162,15 +164,36 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     const pool = o.db.pool
     if (!pool) return
     const client = await pool.connect()
-    client.on('notification', () => kick())
-    client.on('error', (err) => {
+    let released = false
+    // The handlers come off before the client goes back: once pooled, a failure of its connection is
+    // the pool's to handle. Left on, a backend that went away after stop() (a database dropped, a
+    // failover) made this handler release a client already in the pool: pg throws, uncaught.
+    const release = (broken: boolean) => {
+      if (released) return
+      released = true
+      client.off('notification', onNotification)
+      client.off('error', onError)
+      if (listener === client) {
+        listener = undefined
+        held = false
+      }
+      client.release(broken)
+    }
+    const onNotification = () => kick()
+    const onError = (err: Error) => {
       o.logger?.warn({ err }, 'outbox listener connection lost')
-      held = false
-      listener = undefined
-      client.release(true)
-    })
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`)
+      release(true)
+    }
+    client.on('notification', onNotification)
+    client.on('error', onError)
+    try {
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`)
+    } catch (err) {
+      release(true)
+      throw err
+    }
     listener = client
+    releaseListener = release
   }
 
   /**
@@ -444,12 +467,11 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       await loopDone
       await readAhead?.rows.catch(() => undefined)
       readAhead = undefined
-      if (listener) {
-        await listener.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined)
-        await listener.query('SELECT pg_advisory_unlock_all()').catch(() => undefined)
-        listener.release()
-        listener = undefined
-        held = false
+      const client = listener
+      if (client) {
+        await client.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined)
+        await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined)
+        releaseListener?.(false)
         cursor = undefined
       }
     },
