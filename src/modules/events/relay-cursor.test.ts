@@ -1,16 +1,23 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { afterGapCheck, afterScan, gapsToCheck, startCursor } from './relay-cursor.js'
+import { afterGapCheck, afterScan, gapsToCheck, opensGap, startCursor } from './relay-cursor.js'
 
 describe('relay cursor', () => {
   it('records the seqs missing between the rows it read as gaps, and holds the watermark below them', () => {
     const c = afterScan(startCursor(10n), [11n, 14n, 15n, 18n], 100n)
     expect(c.scanned).toBe(18n)
     expect(c.gaps).toEqual([
-      { from: 12n, to: 13n, xmax: 100n },
-      { from: 16n, to: 17n, xmax: 100n },
+      { from: 12n, to: 13n, xidCeiling: 100n },
+      { from: 16n, to: 17n, xidCeiling: 100n },
     ])
     expect(c.watermark).toBe(11n)
+  })
+
+  it('tells a read that leaves a seq missing from one that continues without a hole', () => {
+    expect(opensGap(startCursor(10n), [11n, 12n, 13n])).toBe(false)
+    expect(opensGap(startCursor(10n), [])).toBe(false)
+    expect(opensGap(startCursor(10n), [12n])).toBe(true)
+    expect(opensGap(startCursor(10n), [11n, 13n])).toBe(true)
   })
 
   it('a gap that commits later is relayed; one whose transaction ended unseen is dropped', () => {
@@ -19,7 +26,7 @@ describe('relay cursor', () => {
     expect(stillRunning.dead).toEqual([])
     expect(stillRunning.cursor.watermark).toBe(1n)
     const later = afterGapCheck(c, [3n], 100n) // 3 committed; 2's transaction has ended: rolled back
-    expect(later.dead).toEqual([{ from: 2n, to: 2n, xmax: 100n }])
+    expect(later.dead).toEqual([{ from: 2n, to: 2n, xidCeiling: 100n }])
     expect(later.cursor.gaps).toEqual([])
     expect(later.cursor.watermark).toBe(4n)
   })
@@ -70,7 +77,9 @@ describe('relay cursor', () => {
           }
           for (let step = 0; step < 80; step++) {
             if (!relayAt[step]) continue
-            const xmax = BigInt(Math.min(step, txs.length - 1) + 2) // next xid to hand out
+            // The ceiling is the next xid to hand out (the relay's own, taken after the read); a
+            // snapshot's xmax can be lower: one past the newest completed xid.
+            const ceiling = BigInt(Math.min(step, txs.length - 1) + 2)
             const found: bigint[] = []
             for (const g of cursor.gaps)
               for (let s = g.from; s <= g.to; s++) if (visible(s, step)) found.push(s)
@@ -78,8 +87,8 @@ describe('relay cursor', () => {
             for (const g of checked.dead) for (let s = g.from; s <= g.to; s++) dropped.add(s)
             published.push(...found)
             const seqs: bigint[] = []
-            for (let s = checked.cursor.scanned + 1n; s < xmax; s++) if (visible(s, step)) seqs.push(s)
-            cursor = afterScan(checked.cursor, seqs, xmax)
+            for (let s = checked.cursor.scanned + 1n; s < ceiling; s++) if (visible(s, step)) seqs.push(s)
+            cursor = afterScan(checked.cursor, seqs, ceiling)
             published.push(...seqs)
           }
           expect(new Set(published).size).toBe(published.length)

@@ -3,18 +3,23 @@
  *
  * Sequence values are handed out before commit, so a row with a lower seq can become visible after
  * one with a higher seq. The relay reads forward by seq and remembers every missing value below the
- * highest seq it has seen (a "gap") together with the snapshot's xmax at the time. Every outbox row
- * gets its transaction id before its seq (the column default `event_outbox_next_seq()` calls
- * `pg_current_xact_id()` first), so the transaction that holds a gap's seq has an xid below that xmax.
- * Once a later snapshot's xmin has passed that xmax, the transaction has ended: if the row is still not
- * visible, it rolled back and the gap is dead. A gap is therefore relayed when it commits, or dropped
- * only when it can never commit — never skipped while it still might.
+ * highest seq it has seen (a "gap") together with an xid ceiling: an xid handed out after the read
+ * (the relay's own, `pg_current_xact_id()`). Every outbox row gets its transaction id before its seq
+ * (the column default `event_outbox_next_seq()` calls `pg_current_xact_id()` first), so the
+ * transaction that holds a gap's seq has an xid below that ceiling. Once a later snapshot's xmin has
+ * passed the ceiling, the transaction has ended: if the row is still not visible, it rolled back and
+ * the gap is dead. A gap is therefore relayed when it commits, or dropped only when it can never
+ * commit — never skipped while it still might.
+ *
+ * The ceiling is not the reading snapshot's xmax: that is one past the newest *completed* xid, and a
+ * transaction still open may hold an xid at or above it (`pg_current_snapshot()` reads 7717:7717:
+ * while 7717 is in progress). With xmax, such a holder's gap was dropped before it committed.
  */
 export interface Gap {
   readonly from: bigint
   readonly to: bigint
-  /** xmax of the snapshot in which these seqs were first missed. */
-  readonly xmax: bigint
+  /** An xid handed out after these seqs were first missed: above every holder's xid. */
+  readonly xidCeiling: bigint
 }
 
 export interface RelayCursor {
@@ -29,13 +34,21 @@ export interface RelayCursor {
 
 export const startCursor = (watermark: bigint): RelayCursor => ({ watermark, scanned: watermark, gaps: [] })
 
-/** After reading `seqs` (ascending, all > cursor.scanned) in a snapshot with xmax `snapXmax`. */
-export function afterScan(cursor: RelayCursor, seqs: readonly bigint[], snapXmax: bigint): RelayCursor {
+/** Whether reading `seqs` (ascending, all > cursor.scanned) leaves a seq missing: a new gap. */
+export function opensGap(cursor: RelayCursor, seqs: readonly bigint[]): boolean {
+  return seqs.length > 0 && seqs[seqs.length - 1]! - cursor.scanned !== BigInt(seqs.length)
+}
+
+/**
+ * After reading `seqs` (ascending, all > cursor.scanned); `xidCeiling` is an xid handed out after
+ * the read (needed only when opensGap).
+ */
+export function afterScan(cursor: RelayCursor, seqs: readonly bigint[], xidCeiling: bigint): RelayCursor {
   if (seqs.length === 0) return cursor
   const gaps = [...cursor.gaps]
   let expected = cursor.scanned + 1n
   for (const seq of seqs) {
-    if (seq > expected) gaps.push({ from: expected, to: seq - 1n, xmax: snapXmax })
+    if (seq > expected) gaps.push({ from: expected, to: seq - 1n, xidCeiling })
     expected = seq + 1n
   }
   const scanned = seqs[seqs.length - 1]!
@@ -65,11 +78,11 @@ export function afterGapCheck(
     let from = gap.from
     for (const seq of sorted) {
       if (seq < from || seq > gap.to) continue
-      if (seq > from) rest.push({ from, to: seq - 1n, xmax: gap.xmax })
+      if (seq > from) rest.push({ from, to: seq - 1n, xidCeiling: gap.xidCeiling })
       from = seq + 1n
     }
-    if (from <= gap.to) rest.push({ from, to: gap.to, xmax: gap.xmax })
-    if (snapXmin >= gap.xmax) dead.push(...rest)
+    if (from <= gap.to) rest.push({ from, to: gap.to, xidCeiling: gap.xidCeiling })
+    if (snapXmin >= gap.xidCeiling) dead.push(...rest)
     else gaps.push(...rest)
   }
   return { cursor: { scanned: cursor.scanned, gaps, watermark: watermarkOf(cursor.scanned, gaps) }, dead }
@@ -85,7 +98,7 @@ export function gapsToCheck(cursor: RelayCursor, lastXmin: bigint, wide: bigint,
   const due: Gap[] = []
   for (const g of cursor.gaps) {
     if (due.length >= limit) break
-    if (g.to - g.from < wide || lastXmin >= g.xmax) due.push(g)
+    if (g.to - g.from < wide || lastXmin >= g.xidCeiling) due.push(g)
   }
   return due
 }

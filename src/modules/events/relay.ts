@@ -8,6 +8,7 @@ import {
   afterGapCheck,
   afterScan,
   gapsToCheck,
+  opensGap,
   startCursor,
   type Gap,
   type RelayCursor,
@@ -114,6 +115,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let wake: (() => void) | undefined
   let loopDone: Promise<void> | undefined
   let listener: import('pg').PoolClient | undefined
+  /** Hands the listener's client back to the pool (once) with this relay's handlers off it. */
+  let releaseListener: ((broken: boolean) => void) | undefined
   let lastPurge = 0
   let lastProgress = 0
   /** The snapshot xmin seen by the last read: wide gaps are looked up once it has passed them. */
@@ -161,15 +164,48 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     const pool = o.db.pool
     if (!pool) return
     const client = await pool.connect()
-    client.on('notification', () => kick())
-    client.on('error', (err) => {
+    let released = false
+    // The handlers come off before the client goes back: once pooled, a failure of its connection is
+    // the pool's to handle. Left on, a backend that went away after stop() (a database dropped, a
+    // failover) made this handler release a client already in the pool: pg throws, uncaught.
+    const release = (broken: boolean) => {
+      if (released) return
+      released = true
+      client.off('notification', onNotification)
+      client.off('error', onError)
+      if (listener === client) {
+        listener = undefined
+        held = false
+      }
+      client.release(broken)
+    }
+    const onNotification = () => kick()
+    const onError = (err: Error) => {
       o.logger?.warn({ err }, 'outbox listener connection lost')
-      held = false
-      listener = undefined
-      client.release(true)
-    })
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`)
+      release(true)
+    }
+    client.on('notification', onNotification)
+    client.on('error', onError)
+    try {
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`)
+    } catch (err) {
+      release(true)
+      throw err
+    }
     listener = client
+    releaseListener = release
+  }
+
+  /**
+   * An xid above that of every transaction holding a seq read so far: one handed out now, to this
+   * statement (it writes nothing, so its commit waits for no flush). A snapshot's xmax is not such a
+   * bound: it is one past the newest *completed* xid, so a transaction that took its xid after the
+   * newest one that ended is at or above it while still open — its gap was given up as dead before it
+   * committed (a fresh database's first event, whose transaction was the newest: search e2e, session 20).
+   */
+  const xidCeiling = async (): Promise<bigint> => {
+    const r = await sql<{ x: string }>`SELECT pg_current_xact_id()::text AS x`.execute(db)
+    return big(r.rows[0]!.x)
   }
 
   /**
@@ -184,17 +220,20 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       savedWatermark = big(saved.rows[0].watermark)
       return startCursor(savedWatermark)
     }
-    const r = await sql<{ first: string | null; last: string; xmax: string }>`
+    const r = await sql<{ first: string | null; last: string }>`
       SELECT (SELECT min(seq) FROM event_outbox o
               WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND ${inScope('o')})::text AS first,
              -- The last value handed out: a fresh (or setval'd, not yet called) sequence has not handed out last_value.
-             (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM event_outbox_seq_gen)::text AS last,
-             pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`.execute(db)
+             (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM event_outbox_seq_gen)::text AS last`.execute(
+      db,
+    )
     const row = r.rows[0]!
     const watermark = row.first !== null ? big(row.first) - 1n : big(row.last)
     const start = startCursor(watermark)
+    // The ceiling after the read: the sequence is read outside any snapshot, so its holders may even
+    // have taken their xids after this statement's snapshot.
     return watermark > 0n
-      ? { ...start, gaps: [{ from: 1n, to: watermark, xmax: big(row.xmax) }], watermark: 0n }
+      ? { ...start, gaps: [{ from: 1n, to: watermark, xidCeiling: await xidCeiling() }], watermark: 0n }
       : start
   }
 
@@ -233,10 +272,9 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
 
   /** The next rows past the cursor (every scope's, so other rows are not mistaken for gaps). */
   const scan = async (after: bigint) => {
-    const r = await sql<Row & { snap_xmax: string; snap_xmin: string }>`
-      WITH snap AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS snap_xmax,
-                           pg_snapshot_xmin(pg_current_snapshot())::text AS snap_xmin)
-      SELECT snap.snap_xmax, snap.snap_xmin, o.* FROM snap LEFT JOIN LATERAL (
+    const r = await sql<Row & { snap_xmin: string }>`
+      WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS snap_xmin)
+      SELECT snap.snap_xmin, o.* FROM snap LEFT JOIN LATERAL (
         SELECT o.seq::text AS seq, ${inScope('o')} AS mine,
                o.tenant_id, o.event_id, o.topic, o.partition_key, o.failed_at IS NOT NULL AS failed,
                CASE WHEN ${inScope('o')} THEN o.payload::text END AS payload,
@@ -245,9 +283,8 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
         WHERE o.seq > ${after.toString()}::bigint
         ORDER BY o.seq LIMIT ${batchSize}
       ) o ON true`.execute(db)
-    const xmax = big(r.rows[0]!.snap_xmax)
     lastXmin = big(r.rows[0]!.snap_xmin)
-    return { xmax, rows: r.rows.filter((row) => row.seq !== null) }
+    return { rows: r.rows.filter((row) => row.seq !== null) }
   }
 
   const publish = async (rows: readonly Row[]) => {
@@ -311,7 +348,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     let next = cursor ?? (await loadCursor())
     const out: Row[] = []
     const wide = BigInt(batchSize)
-    if (next.gaps.some((g) => g.to - g.from >= wide && g.xmax > lastXmin)) {
+    if (next.gaps.some((g) => g.to - g.from >= wide && g.xidCeiling > lastXmin)) {
       // A wide gap waits for its transactions to end: ask whether they have, now, in one small query.
       const r = await sql<{ x: string }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x`.execute(
         db,
@@ -334,12 +371,10 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     }
     const ahead = readAhead?.after === next.scanned ? readAhead.rows : undefined
     readAhead = undefined
-    const { xmax, rows } = await (ahead ?? scan(next.scanned))
-    next = afterScan(
-      next,
-      rows.map((r) => big(r.seq!)),
-      xmax,
-    )
+    const { rows } = await (ahead ?? scan(next.scanned))
+    const seqs = rows.map((r) => big(r.seq!))
+    // A ceiling only when the read left a seq missing: the holders took their seqs before the scan.
+    next = afterScan(next, seqs, opensGap(next, seqs) ? await xidCeiling() : 0n)
     out.push(...rows.filter((r) => r.mine && !r.failed))
     // A full batch means more is waiting: read the next one while this one is published (the cursor
     // logic takes a scan from any snapshot; only the order in which scans are applied matters).
@@ -432,12 +467,11 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       await loopDone
       await readAhead?.rows.catch(() => undefined)
       readAhead = undefined
-      if (listener) {
-        await listener.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined)
-        await listener.query('SELECT pg_advisory_unlock_all()').catch(() => undefined)
-        listener.release()
-        listener = undefined
-        held = false
+      const client = listener
+      if (client) {
+        await client.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined)
+        await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined)
+        releaseListener?.(false)
         cursor = undefined
       }
     },
