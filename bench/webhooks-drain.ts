@@ -162,7 +162,7 @@ async function tenantOf(db: Services['db']['db']): Promise<string> {
  * without a minute of authorising payments before each (session 17). The template is kept; drop it
  * by hand. Both sides of an A/B need the same master key (.moneta/master.key) to read it.
  */
-async function fromTemplate(url: string, template: string, distinct: number): Promise<void> {
+export async function fromTemplate(url: string, template: string, distinct: number): Promise<void> {
   const admin = new URL(url)
   admin.pathname = '/postgres'
   const c = new pg.Client({ connectionString: admin.toString() })

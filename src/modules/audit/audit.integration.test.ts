@@ -344,6 +344,36 @@ describeEachDb('audit log', (target) => {
     expect(got.map((e) => e.entry?.resource)).toEqual(['batch:a', 'batch:b', 'batch:c'])
   })
 
+  it('keeps a batch in one intake row per tenant, and appends it in order across appends, each entry once', async () => {
+    const [t1, t2] = [freshTenant(), freshTenant()]
+    const intakeRows = async (tenant: string) =>
+      (
+        await sql<{ n: number; e: number }>`SELECT count(*)::int AS n, coalesce(sum(entries), 0)::int AS e
+          FROM audit_intake WHERE tenant_id = ${tenant}`.execute(h.db)
+      ).rows[0]!
+    const before = await audit.pending()
+    // 12 records of one tenant interleaved with 3 of another, as a webhook round mixes tenants.
+    const batch = Array.from({ length: 15 }, (_, i) =>
+      i % 5 === 4 ? rec(t2, `other:${i}`) : rec(t1, `mine:${i}`),
+    )
+    await h.db.transaction().execute(async (tx) => audit.recordAllIn(tx, batch))
+    expect(await intakeRows(t1)).toEqual({ n: 1, e: 12 })
+    expect(await intakeRows(t2)).toEqual({ n: 1, e: 3 })
+    expect(await audit.pending()).toBe(before + 15)
+    // batchMax 7: the first tenant's row is split over appends, its tail kept until the next one.
+    await audit.flush()
+    expect(await intakeRows(t1)).toEqual({ n: 0, e: 0 })
+    const mine = await audit.entries(t1, 0, 100)
+    expect(mine.map((e) => e.entry?.resource)).toEqual(
+      batch.filter((r) => r.tenant === t1).map((r) => r.resource),
+    )
+    const other = await audit.entries(t2, 0, 100)
+    expect(other.map((e) => e.entry?.resource)).toEqual(['other:4', 'other:9', 'other:14'])
+    expect(await audit.verify(t1)).toMatchObject({ ok: true, entries: 12 })
+    // More than one signed checkpoint: no append took more than batchMax (7) entries.
+    expect((await audit.checkpoints(t1)).length).toBeGreaterThanOrEqual(2)
+  })
+
   it('loses nothing a crashed process recorded: another process appends its intake, each entry once', async () => {
     const tenant = freshTenant()
     // "Process" A records durably and dies before appending (never flushed, never closed).

@@ -58,7 +58,24 @@ const auditIntake: Migration = {
   },
 }
 
+/**
+ * One intake row per tenant per statement instead of one per record (issue #18): a round of 500
+ * webhook captures wrote 500 rows and 1,000 index entries here, then deleted the 500 in the append,
+ * for entries that only wait to be moved. `record` now holds either one record (rows written before
+ * this migration) or a JSON array of them, `entries` how many, so the appender can take about
+ * `limit` records and `pending()` can count them without parsing. A row is still taken (deleted)
+ * whole in the transaction that appends it: exactly once, as before.
+ */
+const intakeBatchRows: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `ALTER TABLE audit_intake ADD COLUMN entries integer NOT NULL DEFAULT 1 CHECK (entries > 0)`,
+    ])
+  },
+}
+
 export const auditMigrations: NamedMigrations = {
   '0210_audit_log': auditLog,
   '0220_audit_intake': auditIntake,
+  '0221_audit_intake_batch_rows': intakeBatchRows,
 }

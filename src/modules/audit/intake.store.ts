@@ -20,18 +20,31 @@ export interface TakenRecord extends IntakeRecord {
   readonly intakeSeq: bigint
 }
 
-/** Inserts records in `db` — the caller's transaction, or the pool for a group commit. */
+/**
+ * Inserts records in `db` — the caller's transaction, or the pool for a group commit: one row per
+ * tenant for the whole call (a JSON array of its records, in call order), not one per record. A
+ * round of 500 webhook captures is one row, not 500 rows and 1,000 index entries that the appender
+ * deletes again a moment later (issue #18). A single record keeps the old shape (a JSON object).
+ */
 export async function insertIntake(db: Exec, records: readonly IntakeRecord[]): Promise<void> {
   if (records.length === 0) return
+  const byTenant = new Map<string, IntakeRecord[]>()
+  for (const r of records) {
+    const list = byTenant.get(r.tenant)
+    if (list) list.push(r)
+    else byTenant.set(r.tenant, [r])
+  }
   // One JSON parameter for the batch: as a text[] of records, pg escaped every quote of every record
   // in JavaScript (a 500-capture webhook round's audit entries were ~8 % of the applier's CPU; issue
-  // #18, session 17). A `json` field keeps its text as sent, so `record` is the record's
-  // JSON.stringify, as before. json_to_recordset keeps the array's order.
-  const batch = JSON.stringify(records.map((r) => ({ t: r.tenant, r, a: r.ts })))
+  // #18, session 17). A `json` field keeps its text as sent, so `record` is the JSON.stringify of the
+  // record or of the tenant's array. json_to_recordset keeps the order; `a` is the first record's time.
+  const batch = JSON.stringify(
+    [...byTenant].map(([t, rs]) => ({ t, r: rs.length === 1 ? rs[0] : rs, a: rs[0]!.ts, e: rs.length })),
+  )
   await sql`
-    INSERT INTO audit_intake (tenant_id, record, recorded_at)
-    SELECT x.t, x.r::text, x.a::timestamptz
-    FROM ROWS FROM (json_to_recordset(${batch}::json) AS (t text, r json, a text)) WITH ORDINALITY AS x(t, r, a, n)
+    INSERT INTO audit_intake (tenant_id, record, recorded_at, entries)
+    SELECT x.t, x.r::text, x.a::timestamptz, x.e
+    FROM ROWS FROM (json_to_recordset(${batch}::json) AS (t text, r json, a text, e integer)) WITH ORDINALITY AS x(t, r, a, e, n)
     ORDER BY x.n`.execute(db)
 }
 
@@ -49,15 +62,42 @@ export async function lockAppender(trx: Exec, wait: boolean): Promise<boolean> {
   return r.rows[0]?.ok === true
 }
 
-/** Removes and returns the oldest `limit` committed records, in intake order (inside the append transaction). */
+/**
+ * Removes and returns the oldest `limit` committed records, in intake order (inside the append
+ * transaction, under the appender lock). Rows holding fewer records than are still wanted are
+ * deleted whole; the one that holds more gives its first records and keeps the rest, rewritten in
+ * the same transaction: a record leaves the intake exactly when it enters the log.
+ */
 export async function takeIntake(trx: Exec, limit: number): Promise<TakenRecord[]> {
-  const r = await sql<{ seq: bigint; record: string }>`
-    DELETE FROM audit_intake WHERE (tenant_id, seq) IN (
-      SELECT tenant_id, seq FROM audit_intake ORDER BY seq LIMIT ${limit})
-    RETURNING seq, record`.execute(trx)
-  return r.rows
-    .map((row) => ({ ...(JSON.parse(row.record) as IntakeRecord), intakeSeq: BigInt(row.seq) }))
-    .sort((a, b) => (a.intakeSeq < b.intakeSeq ? -1 : a.intakeSeq > b.intakeSeq ? 1 : 0))
+  const rows = (
+    await sql<{ tenant_id: string; seq: bigint | string; record: string }>`
+      SELECT tenant_id, seq, record FROM audit_intake ORDER BY seq LIMIT ${limit}`.execute(trx)
+  ).rows
+  const taken: TakenRecord[] = []
+  const whole: { tenant: string; seq: string }[] = []
+  for (const row of rows) {
+    const intakeSeq = BigInt(row.seq)
+    const parsed = JSON.parse(row.record) as IntakeRecord | IntakeRecord[]
+    const records = Array.isArray(parsed) ? parsed : [parsed]
+    const wanted = limit - taken.length
+    for (const rec of records.slice(0, wanted)) taken.push({ ...rec, intakeSeq })
+    if (records.length <= wanted) {
+      whole.push({ tenant: row.tenant_id, seq: intakeSeq.toString() })
+      if (records.length === wanted) break
+      continue
+    }
+    const rest = records.slice(wanted)
+    await sql`UPDATE audit_intake SET record = ${JSON.stringify(rest.length === 1 ? rest[0] : rest)},
+                entries = ${rest.length}
+              WHERE tenant_id = ${row.tenant_id} AND seq = ${intakeSeq.toString()}::bigint`.execute(trx)
+    break
+  }
+  if (whole.length > 0)
+    await sql`DELETE FROM audit_intake WHERE (tenant_id, seq) IN (
+        SELECT * FROM unnest(${whole.map((w) => w.tenant)}::text[], ${whole.map((w) => w.seq)}::bigint[]))`.execute(
+      trx,
+    )
+  return taken
 }
 
 /** The newest intake position committed so far (0n when empty): what `flush()` must drain up to. */
@@ -76,6 +116,6 @@ export async function intakeWaiting(db: Exec, upTo: bigint): Promise<boolean> {
 
 /** Records still waiting (for `pending()` and health). */
 export async function intakeCount(db: Exec): Promise<number> {
-  const r = await sql<{ n: bigint }>`SELECT count(*) AS n FROM audit_intake`.execute(db)
+  const r = await sql<{ n: bigint | null }>`SELECT sum(entries) AS n FROM audit_intake`.execute(db)
   return Number(r.rows[0]?.n ?? 0n)
 }
