@@ -563,4 +563,26 @@ describe('typology pack against look-alikes', () => {
     )
     expect(routine).not.toContain('pass_through.rapid.business')
   })
+
+  it("fan-in over a month needs a month before it: a salary and a one-off bonus swept to savings, with friends' small payments, on the 45th day watched is not gathering", () => {
+    const e = engine([party('earner', T0 - 900 * DAY_MS)])
+    const H = 3_600_000
+    const at = (d: number): number => T0 + d * DAY_MS
+    const life: MonTxn[] = []
+    for (let d = 0; d < 45; d += 2)
+      life.push(txn(at(d) + 12 * H, 'earner', `shop${d % 6}`, 30, { kind: 'card' }))
+    life.push(
+      // nothing came in during the first two weeks watched: the salary is paid on the 16th
+      txn(at(16) + 7 * H, 'employer', 'earner', 3_500),
+      txn(at(17) + 9 * H, 'earner', 'landlord', 1_200),
+      ...[20, 27, 33].map((d, i) => txn(at(d) + 19 * H, `friend${i}`, 'earner', 25 + 10 * i)),
+      // a one-off bonus from another payer, swept whole to the earner's own savings
+      txn(at(41) + 7 * H, 'P2', 'earner', 3_500),
+      txn(at(41) + 10 * H, 'earner', 'earner-savings', 3_500, { srcCustomer: 'cust', dstCustomer: 'cust' }),
+      // a share of a holiday paid to a new friend
+      txn(at(44.8), 'earner', 'friend9', 600),
+    )
+    life.sort((x, y) => x.at - y.at)
+    expect(alerted(e, life).filter((id) => id.startsWith('fan_in.'))).toEqual([])
+  })
 })
