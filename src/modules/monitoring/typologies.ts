@@ -207,7 +207,11 @@ export const DEFAULT_PARAMS: TypologyParams = {
     business: {
       structuringBand: 0.5,
       structuringSpread: 0,
-      fanInSenders: 3,
+      // no "many new senders" rule for businesses since session 20: a business's customers are new
+      // senders every week, and client companies' payments passed to staff or suppliers (a payroll
+      // bureau, a wholesaler) read as a surge of them every month; gathering through a business is
+      // judged on what people new to it paid it (`fanInPersons`)
+      fanInSenders: 0,
       fanInMinSum: 300_000,
       fanInSurge: 3,
       fanInPersons: 3,
