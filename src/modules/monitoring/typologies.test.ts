@@ -285,19 +285,50 @@ describe('typology pack against look-alikes', () => {
     expect(b).toContain('pass_through.rapid.business')
   })
 
-  it("business fan-in: a shop's ordinary week of new customers and supplier payments is not gathering; a surge from new senders moved on is", () => {
-    const e = engine([party('shop', T0 - 900 * DAY_MS, 'business')])
+  it("business fan-in: a shop's ordinary week of new customers and supplier payments is not gathering; new people paying it thousands each, moved on, are", () => {
+    const e = engine([
+      party('shop', T0 - 900 * DAY_MS, 'business'),
+      ...[1, 2, 3, 4, 5, 6].map((i) => party(`g${i}`, T0 - 900 * DAY_MS)),
+    ])
     const days: MonTxn[] = []
     for (let d = 0; d < 30; d++) {
       for (let k = 0; k < 3; k++) days.push(txn(T0 + d * DAY_MS + k * 3_600_000, `c${d}_${k}`, 'shop', 300))
       if (d % 7 === 3) days.push(txn(T0 + d * DAY_MS + 5 * 3_600_000, 'shop', `S${d}`, 6_000))
     }
-    expect(alerted(e, days)).not.toContain('fan_in.many_senders.business')
+    expect(alerted(e, days).filter((id) => id.startsWith('fan_in.'))).toEqual([])
     const gather = alerted(e, [
-      ...[1, 2, 3, 4, 5, 6].map((i) => txn(T0 + 30 * DAY_MS + i * 3_600_000, `g${i}`, 'shop', 3_000)),
-      txn(T0 + 31 * DAY_MS, 'shop', 'X1', 16_000),
+      ...[1, 2, 3, 4, 5, 6].map((i) =>
+        txn(T0 + 30 * DAY_MS + i * 3_600_000, `g${i}`, 'shop', 4_000 + 100 * i),
+      ),
+      txn(T0 + 31 * DAY_MS, 'shop', 'X1', 21_000),
     ])
-    expect(gather).toContain('fan_in.many_senders.business')
+    expect(gather).toContain('fan_in.many_people.business')
+  })
+
+  it('business fan-in from companies: a payroll bureau funded by six client companies and paying nine new staff the next morning is not gathering, in its first month or a later one', () => {
+    const H = 3_600_000
+    // a business's ordinary takings: three new customers a day paying it small sums, cash in the evening
+    const takings = (from: number, to: number): MonTxn[] =>
+      Array.from({ length: to - from }, (_, i) => from + i).flatMap((d) => [
+        ...[0, 1, 2].map((k) => txn(T0 + d * DAY_MS + (9 + 3 * k) * H, `c${d}_${k}`, 'bureau', 40 + 30 * k)),
+        txn(T0 + d * DAY_MS + 18 * H, 'cash', 'bureau', 1_200 + 40 * (d % 9), { kind: 'cash_deposit' }),
+      ])
+    // six client companies fund the payroll on day `d`; nine staff are paid 4,000 each the next morning
+    const payroll = (d: number, staff: string): MonTxn[] => [
+      ...[0, 1, 2, 3, 4, 5].map((k) =>
+        txn(T0 + d * DAY_MS + (7 + k) * H, `K${k}`, 'bureau', 6_000 + 250 * k, {
+          kind: k % 2 ? 'wire' : 'ach',
+        }),
+      ),
+      ...Array.from({ length: 9 }, (_, k) =>
+        txn(T0 + (d + 1) * DAY_MS + 6 * H + k * 600_000, 'bureau', `${staff}${k}`, 4_000),
+      ),
+    ]
+    const bureau = alerted(
+      engine([party('bureau', T0 - 900 * DAY_MS, 'business')]),
+      [...takings(0, 54), ...payroll(22, 'staff'), ...payroll(52, 'newstaff')].sort((x, y) => x.at - y.at),
+    )
+    expect(bureau.filter((id) => id.startsWith('fan_in.'))).toEqual([])
   })
 
   it("business gathering from people: a shop's customers, a wholesaler's client wires and a payroll bureau's funding are not alerted; new people paying a business thousands each, moved on, are", () => {
@@ -562,5 +593,27 @@ describe('typology pack against look-alikes', () => {
       history.filter((t) => t.at >= T0 + 30 * DAY_MS),
     )
     expect(routine).not.toContain('pass_through.rapid.business')
+  })
+
+  it("fan-in over a month needs a month before it: a salary and a one-off bonus swept to savings, with friends' small payments, on the 45th day watched is not gathering", () => {
+    const e = engine([party('earner', T0 - 900 * DAY_MS)])
+    const H = 3_600_000
+    const at = (d: number): number => T0 + d * DAY_MS
+    const life: MonTxn[] = []
+    for (let d = 0; d < 45; d += 2)
+      life.push(txn(at(d) + 12 * H, 'earner', `shop${d % 6}`, 30, { kind: 'card' }))
+    life.push(
+      // nothing came in during the first two weeks watched: the salary is paid on the 16th
+      txn(at(16) + 7 * H, 'employer', 'earner', 3_500),
+      txn(at(17) + 9 * H, 'earner', 'landlord', 1_200),
+      ...[20, 27, 33].map((d, i) => txn(at(d) + 19 * H, `friend${i}`, 'earner', 25 + 10 * i)),
+      // a one-off bonus from another payer, swept whole to the earner's own savings
+      txn(at(41) + 7 * H, 'P2', 'earner', 3_500),
+      txn(at(41) + 10 * H, 'earner', 'earner-savings', 3_500, { srcCustomer: 'cust', dstCustomer: 'cust' }),
+      // a share of a holiday paid to a new friend
+      txn(at(44.8), 'earner', 'friend9', 600),
+    )
+    life.sort((x, y) => x.at - y.at)
+    expect(alerted(e, life).filter((id) => id.startsWith('fan_in.'))).toEqual([])
   })
 })

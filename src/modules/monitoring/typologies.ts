@@ -117,9 +117,17 @@ export interface TypologyParams {
    * Gathering over a month (0 = no rule): the fan-in rule on 30-day windows, for senders spread over
    * more than a week or money held longer before it leaves. The sum is what came in beyond the
    * largest single inflow (a salary), the account must have been watched this many days (senders
-   * new in the month only mean something once the month before is known).
+   * new in the month only mean something once the month before is known). 60 days since session
+   * 20 (44 before): the usual month is read from the days watched before the month, and from two
+   * weeks a monthly salary or a one-off bonus beside it may be missing from it, so an ordinary
+   * month of pay and friends' small payments read as a surge.
    */
   readonly fanInMonthObservedDays: number
+  /**
+   * Traced scattering from a sender at home: days the account must have been watched before a
+   * sender can be called new to it (44, the month rule's own until session 20; from abroad at once).
+   */
+  readonly fanOutTracedObservedDays: number
   /** Smallest share of the month's inflow one onward payment must carry. */
   readonly fanInMonthPaymentShare: number
   /**
@@ -169,7 +177,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
   muleQuietEvents: 5,
   fanInMinObservedDays: 14,
   fanInMinPaymentShare: 0.05,
-  fanInMonthObservedDays: 44,
+  fanInMonthObservedDays: 60,
+  fanOutTracedObservedDays: 44,
   fanInMonthPaymentShare: 0.05,
   fanInMonthSurge: 2,
   fanInPersonPaymentShare: 0.02,
@@ -198,7 +207,11 @@ export const DEFAULT_PARAMS: TypologyParams = {
     business: {
       structuringBand: 0.5,
       structuringSpread: 0,
-      fanInSenders: 3,
+      // no "many new senders" rule for businesses since session 20: a business's customers are new
+      // senders every week, and client companies' payments passed to staff or suppliers (a payroll
+      // bureau, a wholesaler) read as a surge of them every month; gathering through a business is
+      // judged on what people new to it paid it (`fanInPersons`)
+      fanInSenders: 0,
       fanInMinSum: 300_000,
       fanInSurge: 3,
       fanInPersons: 3,
@@ -347,7 +360,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       when: `!txn.same_owner && src_party.segment == "${seg}" && src.new_counterparty
         && (txn.kind == "transfer" || txn.kind == "wire" || txn.kind == "ach")
         && src.flow_in_amount >= ${d(p.fanOutTracedMinAmount)} && src.flow_in_new_sender && src.flow_in_after <= 0.0
-        && (src.flow_in_cross_border || src.age_days >= ${d(p.fanInMonthObservedDays)})
+        && (src.flow_in_cross_border || src.age_days >= ${d(p.fanOutTracedObservedDays)})
         && src.flow_out_new_payments >= ${d(s.fanOutTracedPayees)} && src.flow_out_new_share >= ${d(p.fanOutTracedShare)}
         && src.flow_out_new_share - src.flow_out_new_top_share >= ${d(p.fanOutTracedSpread)}
         && src.age_days >= ${d(p.fanInMinObservedDays)}`,
