@@ -167,7 +167,8 @@ function decisionPath(
  * for rules whose alerted subjects on tuning were mostly unreviewed (`--unproven 0.5`).
  *
  * Session 17: every model is trained without `txn.hour` (trainModel's EXCLUDED_FEATURES, a generator
- * artifact); the chosen model trained WITH it is scored beside it (`…_with_hour` in the JSON).
+ * artifact); the chosen model trained WITH it is scored beside it (`…_with_hour` in the JSON; since
+ * session 20 that model may split on model.ts ABSOLUTE_SUMS too: it excludes nothing).
  * Session 17's headline is `--eval-config holdout10` (committed alone before any session-17 change).
  *
  * Session 18: a customer's model score is the mean log-odds of its top 3 rows (combine.ts
@@ -956,9 +957,12 @@ export async function main(args: string[]): Promise<void> {
   log(`session 10's model top 2 % ${pct(evalCases.length ? oldTopHit / evalCases.length : 1)}`)
   const hourScore = scoreCustomers(hourCombined, evalCases)
   const hourTop = Object.values(hourTopBy).reduce((a, v) => a + v.detected, 0)
-  table(`ablation, the chosen model trained WITH txn.hour (same rows, combination, reserve)`, hourScore)
+  table(
+    `ablation, the chosen model trained WITH txn.hour and the absolute sums (nothing excluded; same rows, combination, reserve)`,
+    hourScore,
+  )
   log(
-    `ablation, WITH txn.hour: model top 2 % ${pct(evalCases.length ? hourTop / evalCases.length : 1)}; per typology ${Object.entries(
+    `ablation, WITH txn.hour and the absolute sums: model top 2 % ${pct(evalCases.length ? hourTop / evalCases.length : 1)}; per typology ${Object.entries(
       hourTopBy,
     )
       .sort()

@@ -389,10 +389,12 @@ export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
   // route's audit entry, not model quality: so it asks the gate (evaluate) and promotes the first shape that passes.
   'POST /v1/risk/models/:id/promote': async (a) => {
     const window = await riskHistory(a)
+    // cheapest first: each try is a training and a gate replay under the client's 15 s timeout, and
+    // on a loaded machine two or three larger ones in a row ran past it (session 20)
     const shapes = [
+      { trees: 20, depth: 2 },
       { trees: 40, depth: 4 },
       { trees: 80, depth: 5 },
-      { trees: 20, depth: 2 },
       { trees: 120, depth: 6 },
     ]
     const refused: string[] = []

@@ -28,6 +28,12 @@ export interface SideProbability {
   readonly probability: number
   /** This transaction's row log-odds (the score store keeps each subject-day's highest). */
   readonly margin?: number
+  /**
+   * Whether this transaction raised the subject's score (its row entered the subject's highest
+   * rows). False: the score is what older rows made it — a model alert on them was raised already
+   * (and may have been closed), so this transaction raises no new one. Absent: always new evidence.
+   */
+  readonly raised?: boolean
 }
 
 export interface ModelSideScores {
@@ -99,7 +105,8 @@ const subjectOfKey = (key: string): string | undefined => key.split('|')[1]
 
 /**
  * Puts the champion's score and explanation on the rules' alerts of `t` and raises a model alert for
- * each side above the threshold that no rule alert (new or still open) already covers.
+ * each side above the threshold whose score this transaction raised and that no rule alert (new or
+ * still open) already covers.
  */
 export function withModel(
   t: MonTxn,
@@ -136,7 +143,10 @@ export function withModel(
   ])
   const duplicates: string[] = []
   for (const s of c.sides) {
-    if (s.probability < c.threshold || covered.has(s.subject)) continue
+    // a score above the threshold only because of older rows is not new evidence: without this, a
+    // customer whose model alert was closed as a false positive was alerted again on its next
+    // ordinary payment once the dedup window had passed (its top rows count for 60 days)
+    if (s.probability < c.threshold || s.raised === false || covered.has(s.subject)) continue
     covered.add(s.subject)
     const { key, open } = env.claim(MODEL_RULE_ID, s.subject, t.at)
     if (open !== undefined) {

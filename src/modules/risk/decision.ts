@@ -86,12 +86,8 @@ export function createDecisionScorer(
         threshold: m.threshold,
         sides: sides.map((s) => {
           const margin = scoreRow(m.model, s.x).margin
-          return {
-            side: s.side,
-            subject: s.subject,
-            probability: m.subjects.add(s.subject, t.at, margin),
-            margin,
-          }
+          const probability = m.subjects.add(s.subject, t.at, margin)
+          return { side: s.side, subject: s.subject, probability, margin, raised: m.subjects.lastRaised }
         }),
       })
       return { txnId: t.id, at: t.at, champion: of(champion), challengers: challengers.map(of) }

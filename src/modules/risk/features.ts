@@ -137,6 +137,48 @@ const RATIO_FEATURES = [
   'ratio.drain_when_young_life',
 ] as const
 
+/**
+ * Session 20, appended: the absolute sums said again against the account's own scale, so a hub
+ * moving 150,000 a round and a student moving 900 read alike when each does what it never did
+ * (session 17's look: the 30- and 90-day sums pushed pass-through and fan-in primaries down 1.1–1.6
+ * log-odds because the largest sums on the training data belong to innocent businesses). The sums
+ * themselves are no longer learned from (model.ts EXCLUDED_FEATURES).
+ */
+const SCALE_FREE = [
+  // the week's inflow / outflow against the account's weekly average over 90 days (of its observed life)
+  'ratio.in_7d_vs_weekly_90d',
+  'ratio.out_7d_vs_weekly_90d',
+  // the month's turnover against the quarter's, this transaction included
+  'ratio.all_30d_vs_90d',
+  // the month's inflow and outflow in units of the account's usual payment
+  'ratio.in_30d_vs_usual',
+  'ratio.out_30d_vs_usual',
+  // the week's largest inflow and outflow against the usual payment
+  'ratio.in_max_7d_vs_usual',
+  'ratio.out_max_7d_vs_usual',
+  // the traced inflow (largest of 10 days) against the usual payment and against the month's inflow
+  'ratio.flow_in_vs_usual',
+  'ratio.flow_in_vs_in_30d',
+  // the week's largest inflow's share of the week's inflow (one lump, not a salary and small change)
+  'ratio.in_max_share_7d',
+  // the month's mean payment against the usual one
+  'ratio.mean_30d_vs_usual',
+] as const
+
+/**
+ * Session 20, appended: how the traced inflow leaves — the funds-tracing features the pass-through
+ * and fan-out rules read (monitoring/features.ts flow), all counts, shares and flags, no amounts.
+ */
+const FLOW_SELF = [
+  'flow_out_payments',
+  'flow_in_prior_days',
+  'flow_out_new_share',
+  'flow_out_new_top_share',
+  'flow_in_after',
+  'flow_in_cross_border',
+  'flow_in_new_sender',
+] as const
+
 export const FEATURE_NAMES: readonly string[] = [
   'txn.log_amount',
   'txn.kind',
@@ -169,6 +211,8 @@ export const FEATURE_NAMES: readonly string[] = [
   // appended (session 10), so models stored before keep their feature indices
   ...EXTRA_SELF.map((f) => `self.${f}`),
   ...RATIO_FEATURES,
+  ...SCALE_FREE,
+  ...FLOW_SELF.map((f) => `self.${f}`),
 ]
 
 export const FEATURE_COUNT = FEATURE_NAMES.length
@@ -268,4 +312,25 @@ export function extractRow(
   const life = Math.max(ageDays, sp.age_days)
   out[k++] = life >= 0 ? ((num(self.in_distinct_30d) + newSender) * 7) / Math.max(7, life) : 0
   out[k++] = pays && life >= 0 ? num(self.flow_out_share) * Math.min(1, 7 / Math.max(1, life)) : 0
+  // SCALE_FREE: weekly averages over the part of 90 days the account has been seen (at least a week)
+  const weeks90 = Math.max(1, Math.min(90, ageDays) / 7)
+  const inSum30 = num(self.in_sum_30d) + inAdd
+  const outSum30 = num(self.out_sum_30d) + outAdd
+  const all90 = num(self.all_sum_90d) + amount
+  out[k++] = ratio(inSum7 + inAdd, (num(self.in_sum_90d) + inAdd) / weeks90)
+  out[k++] = ratio(num(self.out_sum_7d) + outAdd, (num(self.out_sum_90d) + outAdd) / weeks90)
+  out[k++] = ratio(num(self.all_sum_30d) + amount, all90, 1)
+  // no usual payment yet: the cap, as for ratio.inflow_after_silence (nothing to compare with is not "usual")
+  const vsUsualOf = (a: number, cap: number): number => (usual > 0 ? ratio(a, usual, cap) : a > 0 ? cap : 0)
+  out[k++] = vsUsualOf(inSum30, 1000)
+  out[k++] = vsUsualOf(outSum30, 1000)
+  out[k++] = vsUsualOf(Math.max(num(self.in_max_7d), inAdd), 100)
+  out[k++] = vsUsualOf(Math.max(num(self.out_max_7d), outAdd), 100)
+  const flowIn = num(self.flow_in_amount)
+  out[k++] = vsUsualOf(flowIn, 100)
+  out[k++] = ratio(flowIn, inSum30, 1)
+  out[k++] = ratio(Math.max(num(self.in_max_7d), inAdd), inSum7 + inAdd, 1)
+  const count30 = num(self.all_count_30d) + 1
+  out[k++] = vsUsualOf((num(self.all_sum_30d) + amount) / count30, 100)
+  for (const f of FLOW_SELF) out[k++] = num(self[f])
 }

@@ -37,6 +37,13 @@ interface Kept {
 export class SubjectScores {
   private readonly kept = new Map<string, Kept>()
   private nextSweep = -Infinity
+  /**
+   * Whether the last `add`'s row entered its subject's top rows, at least as high as the lowest of
+   * them (new evidence; the only way a score can rise). A later payment that scores lower leaves a high score where it was — raised by older
+   * rows, already looked at — and must not raise a new alert by itself (decision-model.ts withModel).
+   * With `top` 1 every row is its own score, so it is always new evidence.
+   */
+  lastRaised = true
 
   constructor(
     readonly top: number,
@@ -46,11 +53,17 @@ export class SubjectScores {
 
   /** Folds a row of `subject` at `at` in and returns the subject's score with it. */
   add(subject: string, at: number, margin: number): number {
-    if (this.top <= 1) return calibrate(this.calibration, margin)
+    if (this.top <= 1) {
+      this.lastRaised = true
+      return calibrate(this.calibration, margin)
+    }
     this.sweep(at)
     let k = this.kept.get(subject)
     if (!k) this.kept.set(subject, (k = { margin: [], at: [], dominated: [], newest: at }))
     this.expire(k, at)
+    // the row enters the subject's top rows (a tie included: a repeat of its most suspicious payment)
+    const n = k.margin.length
+    this.lastRaised = n === 0 || margin >= k.margin[Math.min(this.top, n) - 1]!
     k.newest = Math.max(k.newest, at)
     // the new row is the newest: it dominates every kept row it is at least as high as
     let j = 0
@@ -62,7 +75,7 @@ export class SubjectScores {
     k.at.splice(j, 0, at)
     k.dominated.splice(j, 0, 0)
     if (k.margin.length > MAX_KEPT) this.remove(k, k.margin.length - 1)
-    return this.scoreOf(k)
+    return this.meanOfTop(k.margin)
   }
 
   /**
@@ -89,14 +102,15 @@ export class SubjectScores {
     return this.kept.size
   }
 
-  private scoreOf(k: Kept): number {
-    return this.meanOfTop(k.margin)
+  private meanOfTop(desc: readonly number[]): number {
+    return calibrate(this.calibration, this.meanMargin(desc))
   }
 
-  private meanOfTop(desc: readonly number[]): number {
+  /** Mean of the `top` highest margins (highest first; fewer: the lowest repeats). */
+  private meanMargin(desc: readonly number[]): number {
     let sum = 0
     for (let j = 0; j < this.top; j++) sum += desc[Math.min(j, desc.length - 1)]!
-    return calibrate(this.calibration, sum / this.top)
+    return sum / this.top
   }
 
   private expire(k: Kept, now: number): void {
