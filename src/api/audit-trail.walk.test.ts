@@ -101,6 +101,8 @@ describe('audit coverage walk over every mutating route', () => {
           ...(body !== undefined ? { body } : {}),
           idempotencyKey: `walk-${op.method}-${op.path}-${Date.now()}`,
           retryRateLimited: true,
+          // Some routes train a model: 7–35 s under CI's load (session 20), past a probe's 15 s default.
+          timeoutMs: 120_000,
         })
         return { from, res }
       }

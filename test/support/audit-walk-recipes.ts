@@ -35,6 +35,9 @@ async function ok<T>(a: HttpClient, method: string, path: string, body?: unknown
     ...(body !== undefined ? { body } : {}),
     idempotencyKey: uid('walk'),
     retryRateLimited: true,
+    // Setup, not the call under test: a training and its gate replay took 7–35 s under CI's load
+    // (session 20), past the attack client's 15 s default for a probe.
+    timeoutMs: 180_000,
   })
   if (res.status < 200 || res.status >= 300)
     throw new Error(
@@ -389,8 +392,8 @@ export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
   // route's audit entry, not model quality: so it asks the gate (evaluate) and promotes the first shape that passes.
   'POST /v1/risk/models/:id/promote': async (a) => {
     const window = await riskHistory(a)
-    // cheapest first: each try is a training and a gate replay under the client's 15 s timeout, and
-    // on a loaded machine two or three larger ones in a row ran past it (session 20)
+    // cheapest first: each try is a training and a gate replay, and on a loaded machine two or three
+    // larger ones in a row took minutes (session 20)
     const shapes = [
       { trees: 20, depth: 2 },
       { trees: 40, depth: 4 },

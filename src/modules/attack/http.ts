@@ -20,6 +20,8 @@ export interface RequestOptions {
   readonly idempotencyKey?: string
   /** On 429, wait Retry-After and try again (default true); bulk guessing turns it off to count 429s. */
   readonly retryRateLimited?: boolean
+  /** How long to wait for the answer (default 15 s: a probe); a setup call that trains a model takes longer. */
+  readonly timeoutMs?: number
 }
 
 /** The attack talks to the target only through this: plain fetch, as an outside client would. */
@@ -59,7 +61,7 @@ export function createHttpClient(baseUrl: string, token: string | null): HttpCli
           headers,
           ...(body !== undefined ? { body } : {}),
           redirect: 'manual',
-          signal: AbortSignal.timeout(TIMEOUT_MS),
+          signal: AbortSignal.timeout(opts.timeoutMs ?? TIMEOUT_MS),
         })
         const text = await res.text()
         if (res.status === 429 && opts.retryRateLimited !== false && attempt < 5) {
