@@ -154,29 +154,10 @@ const notifyAfterCommit: Migration = {
   },
 }
 
-/**
- * The primary key leads with seq, and the separate seq index goes (issue #18): every outbox row
- * wrote two B-tree entries, (tenant_id, seq) and (seq), for one lookup shape. The relay reads across
- * tenants by seq (scan, gaps, republish) and every write by (tenant_id, seq) names one seq, so the
- * key (seq, tenant_id) serves both: one entry per row. tenant_id stays in the key (Citus requires the
- * distribution column in it; its place in the key does not matter there). A webhook round of 500
- * captures writes 1,000 outbox rows: 1,000 index entries fewer. ADR 0103.
- */
-const outboxSeqFirstKey: Migration = {
-  async up(db: Kysely<unknown>) {
-    await runStatements(db, [
-      `ALTER TABLE event_outbox DROP CONSTRAINT event_outbox_pkey`,
-      `ALTER TABLE event_outbox ADD CONSTRAINT event_outbox_pkey PRIMARY KEY (seq, tenant_id)`,
-      `DROP INDEX IF EXISTS event_outbox_seq`,
-    ])
-  },
-}
-
 export const eventsMigrations: NamedMigrations = {
   '0100_events_core': eventsCore,
   '0101_events_outbox_lean_indexes': outboxLeanIndexes,
   '0102_events_time_ordered_ids': timeOrderedEventIds,
   '0103_events_relay_cursor': relayCursor,
   '0104_events_outbox_notify_after_commit': notifyAfterCommit,
-  '0105_events_outbox_seq_first_key': outboxSeqFirstKey,
 }
