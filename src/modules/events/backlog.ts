@@ -25,7 +25,7 @@ export async function outboxBacklog(db: Kysely<any>, tenantId?: string): Promise
   const lanes = sql`string_to_array(split_part(c.relay_key, '|', 2), '.')::smallint[]`
   const servesTenant = (t: RawBuilder<unknown>) =>
     sql`(${tenants} = '*' OR ${t} = ANY(string_to_array(${tenants}, ',')))`
-  // The read starts above a bound the primary key serves: the lowest watermark of the relays that
+  // The read starts above a bound the seq index serves: the lowest watermark of the relays that
   // serve the tenant (every tenant, for the platform) when together they serve all 16 lanes — no
   // row they serve waits below it — else 0 (some rows have no relay: they wait from the start).
   const servesScope = servesTenant(tenant === null ? sql`NULL::text` : sql`${tenant}::text`)
