@@ -790,6 +790,69 @@ export const HOLDOUT13X_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Fourteenth held-out set, "x" for ranges nobody has measured (session 21), written down and
+ * committed BEFORE any change of that session (holdout13 and holdout13x were measured in session 20).
+ * Moves the ranges again: structuring of 3–9 deposits at 55–99 % of the threshold, often split, up to
+ * 8 days apart; fan-ins of 4–24 senders of 300–9,000 gathered over up to 10 days; fan-outs of 4–20
+ * recipients; cycles of 3–5 hops held up to 15 days, mostly on other rails; pass-through of 1–4 rounds
+ * held 2 hours to 10 days and left in up to 12 payments; round amounts of 2–60 thousand; dormant
+ * reactivations after 90–900 days; velocity bursts of 4–30 payments over up to three days; mules up
+ * to two years old; half of the schemes in business accounts, a fifth of businesses innocent hubs,
+ * and a look-alike mix heavy in landlords, students and savings sweeps. Never tune on it.
+ */
+export const HOLDOUT14X_RANGES: SchemeRanges = {
+  structuringDeposits: [3, 9],
+  structuringShare: [0.55, 0.99],
+  structuringGapDays: [0.1, 8],
+  structuringSplitP: 0.55,
+  fanInSenders: [4, 24],
+  fanInAmount: [300, 9_000],
+  fanInSpreadDays: [0, 10],
+  fanInDelayDays: [0.05, 9],
+  fanInOutPayments: [1, 12],
+  fanOutRecipients: [4, 20],
+  fanOutTotal: [3_000, 90_000],
+  fanOutSpreadDays: [0, 10],
+  cycleLength: [3, 5],
+  cycleAmount: [2_000, 80_000],
+  cycleHopDays: [0.1, 15],
+  otherRailP: 0.75,
+  gatherMembers: [3, 11],
+  gatherAmount: [500, 15_000],
+  gatherDelayDays: [0.1, 9],
+  passRounds: [1, 4],
+  passAmount: [2_000, 80_000],
+  passDelayHours: [2, 240],
+  passOutPayments: [1, 12],
+  roundCount: [2, 7],
+  roundThousands: [2, 60],
+  roundGapDays: [0.5, 11],
+  dormantAmount: [1_500, 80_000],
+  dormantSilenceDays: [90, 900],
+  highRiskCount: [1, 8],
+  highRiskAmount: [900, 40_000],
+  velocityCount: [4, 30],
+  velocityAmount: [20, 2_000],
+  velocityHours: [0, 72],
+  muleSenders: [2, 10],
+  muleAmount: [100, 7_000],
+  muleDelayHours: [0.5, 168],
+  muleAgeDays: [1, 730],
+  businessP: 0.5,
+  businessHubLookAlikes: 0.2,
+  lookAlikes: true,
+  lookAlikeMix: {
+    landlord: 0.08,
+    student: 0.16,
+    savings: 0.3,
+    travel: 0.36,
+    remittance: 0.44,
+    property: 0.47,
+    landlordTenants: [2, 20],
+  },
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -818,7 +881,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout12'
     | 'holdout12x'
     | 'holdout13'
-    | 'holdout13x',
+    | 'holdout13x'
+    | 'holdout14'
+    | 'holdout14x',
     GeneratorConfig
   >
 > = {
@@ -962,6 +1027,24 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout13x',
     ranges: HOLDOUT13X_RANGES,
     seeds: [13101, 13102, 13103],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 21: holdout13 and holdout13x were measured in session 20. Same ranges and size as
+  // holdout7-13 (figures comparable), seeds never used before; fixed before any session-21 change.
+  holdout14: {
+    name: 'holdout14',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [14001, 14002, 14003],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 21: new ranges as well as new seeds (HOLDOUT14X_RANGES); measured once on main and once
+  // per branch at the very end.
+  holdout14x: {
+    name: 'holdout14x',
+    ranges: HOLDOUT14X_RANGES,
+    seeds: [14101, 14102, 14103],
     customers: 10_000,
     days: 90,
   },
