@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { traceFigures } from '../../bench/webhooks-trace.js'
+
+describe('webhooks bench: the API process trace', () => {
+  it('splits each request at the receipt INSERT it joined: the last one answered before its answer', () => {
+    const data = {
+      // A warm-up request (skipped), then three: two join the INSERT sent at 12, one the INSERT at 40.
+      reqs: [0, 5, 10, 31, 11, 33, 30, 70],
+      // INSERT A: warm-up (1 → 4); B: 12 → 30; C: 40 → 65.
+      inserts: [1, 4, 12, 30, 40, 65],
+      // Iterations: 20 ms long with 18 ms CPU (a stall that runs code), 30 ms with 3 ms (waiting for a core).
+      gaps: [15, 20, 18, 45, 30, 3, 50, 4, 4],
+      gcs: [20, 6, 1, 46, 2, 1],
+    }
+    const f = traceFigures(data, 1)
+    expect(f.requests).toBe(3)
+    // Request 10 → 31: 2 ms to INSERT B, 18 ms in it, 1 ms after; request 30 → 70: 10 + 25 + 5.
+    expect(f.serverP99Ms).toBe(40)
+    expect(f.toInsertP99Ms).toBe(10)
+    expect(f.insertP99Ms).toBe(25)
+    expect(f.afterInsertP99Ms).toBe(5)
+    // The slowest 1 % of three requests is the slowest one.
+    expect(f.tail).toEqual({ totalMs: 40, toInsertMs: 10, insertMs: 25, afterInsertMs: 5 })
+    // Run from 10 to 70 ms: the two long iterations cover 50 of the 60 ms, on a core 21 of those 50.
+    expect(f.longIterations).toBe(2)
+    expect(f.longIterationWallShare).toBe(0.83)
+    expect(f.longIterationCpuShare).toBe(0.42)
+    expect(f.cpuBoundIterations).toBe(1)
+    expect(f.maxIterationCpuMs).toBe(18)
+    expect(f.gcs).toBe(2)
+    expect(f.gcWallShare).toBe(0.13)
+    expect(f.gcMaxMs).toBe(6)
+  })
+
+  it('leaves out a request whose batch cannot be told (no INSERT sent after it started)', () => {
+    const f = traceFigures({ reqs: [10, 20], inserts: [0, 15], gaps: [], gcs: [] }, 0)
+    expect(f.requests).toBe(0)
+    expect(f.serverP99Ms).toBe(0)
+    expect(f.longIterationCpuShare).toBe(0)
+  })
+})
