@@ -76,7 +76,7 @@ export function recordTrace(out: string): void {
   }, 1).unref()
   new PerformanceObserver((list) => {
     for (const e of list.getEntries())
-      data.gcs.push(e.startTime, e.duration, (e.detail as { kind?: number } | undefined)?.kind ?? 0)
+      data.gcs.push(e.startTime, e.duration, (e as { detail?: { kind?: number } }).detail?.kind ?? 0)
   }).observe({ entryTypes: ['gc'] })
   process.on('exit', () => writeFileSync(out, JSON.stringify(data)))
 }
@@ -93,7 +93,12 @@ export interface TraceFigures {
   /** INSERT answered → its answer written (the batch's answers are written one after another). */
   readonly afterInsertP99Ms: number
   /** The slowest 1 % of requests (server time): mean of each part, ms. */
-  readonly tail: { readonly totalMs: number; readonly toInsertMs: number; readonly insertMs: number; readonly afterInsertMs: number }
+  readonly tail: {
+    readonly totalMs: number
+    readonly toInsertMs: number
+    readonly insertMs: number
+    readonly afterInsertMs: number
+  }
   /** Event-loop iterations over 10 ms during the run: count, share of the run's wall time, and their CPU share. */
   readonly longIterations: number
   readonly longIterationWallShare: number
