@@ -31,6 +31,8 @@ export interface TraceData {
   readonly gaps: number[]
   /** Flat [start, length, kind, …] of the garbage collections (kind: 1 scavenge, 4 mark-compact…). */
   readonly gcs: number[]
+  /** process.hrtime in µs at performance.now() 0: maps the trace onto a `--cpu-prof` profile's clock. */
+  hrOffsetUs?: number
 }
 
 /** Installs the recorders in this process; writes the trace to `out` when it exits. */
@@ -78,7 +80,10 @@ export function recordTrace(out: string): void {
     for (const e of list.getEntries())
       data.gcs.push(e.startTime, e.duration, (e as { detail?: { kind?: number } }).detail?.kind ?? 0)
   }).observe({ entryTypes: ['gc'] })
-  process.on('exit', () => writeFileSync(out, JSON.stringify(data)))
+  process.on('exit', () => {
+    data.hrOffsetUs = Number(process.hrtime.bigint() / 1000n) - Math.round(performance.now() * 1000)
+    writeFileSync(out, JSON.stringify(data))
+  })
 }
 
 export interface TraceFigures {
