@@ -19,7 +19,7 @@ import { traceFigures, type TraceData } from './webhooks-trace.js'
 import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './webhooks-order.js'
 
 /**
- * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--worker-loops N] [--claim-batch N] [--apply 0|1] [--order retries|shuffle] [--retry-window MS] [--trace FILE]
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--worker-loops N] [--claim-batch N] [--apply 0|1] [--order retries|shuffle] [--retry-window MS] [--trace FILE] [--server-node-options 'FLAGS']
  * Real PostgreSQL (--postgres, DATABASE_URL or MONETA_BENCH_DATABASE_URL, created if missing; else a fresh
  * database for the run, dropped after it unless --keep). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
@@ -41,6 +41,8 @@ import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './w
  * `--trace FILE` (`moneta start` only): the API process records each webhook request, receipt INSERT,
  * long event-loop iteration and GC (bench/webhooks-trace.ts; a 1 ms timer and a hook on every pg
  * query, so a little CPU of its own) and a `trace:` line after the run splits the server's time.
+ * `--server-node-options 'FLAGS'`: Node/V8 flags for `moneta start` only (NODE_OPTIONS of that
+ * process), to compare e.g. garbage-collector settings on the API process alone.
  */
 const arg = (args: string[], name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`)
@@ -366,6 +368,9 @@ export async function main(args: string[]): Promise<void> {
   const traceFile = args.includes('--trace') ? args[args.indexOf('--trace') + 1] : undefined
   if (traceFile !== undefined && (!traceFile || intakeProcesses > 0))
     throw new Error('--trace FILE (with `moneta start`, not --intake-processes)')
+  const serverNodeOptions = args.includes('--server-node-options')
+    ? args[args.indexOf('--server-node-options') + 1]!
+    : ''
   // The client-side p99 of the run, for the trace's comparison once the server has exited.
   let clientP99: number | undefined
   const database = await benchDatabase(args, 'webhooks')
@@ -431,13 +436,18 @@ export async function main(args: string[]): Promise<void> {
       MONETA_GATEWAY_WEBHOOK_WORKERS: '0',
       MONETA_START_WORKERS: apiOnly ? 'false' : 'true',
       ...(linger >= 0 ? { MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS: String(linger) } : {}),
-      ...(traceFile
+      ...(traceFile ? { MONETA_BENCH_TRACE_OUT: traceFile } : {}),
+      ...(traceFile || serverNodeOptions
         ? {
-            MONETA_BENCH_TRACE_OUT: traceFile,
             NODE_OPTIONS: [
               process.env.NODE_OPTIONS ?? '',
-              '--import tsx',
-              `--import ${new URL('./webhooks-trace-preload.ts', import.meta.url).pathname}`,
+              serverNodeOptions,
+              ...(traceFile
+                ? [
+                    '--import tsx',
+                    `--import ${new URL('./webhooks-trace-preload.ts', import.meta.url).pathname}`,
+                  ]
+                : []),
             ].join(' '),
           }
         : {}),
@@ -681,6 +691,7 @@ export async function main(args: string[]): Promise<void> {
         client_lag_p99_ms: clientLagP99,
         commits_per_delivery: commitsPerDelivery,
         linger_ms: linger >= 0 ? linger : 'default',
+        server_node_options: serverNodeOptions || null,
         worker_loops: applyEffects ? workerLoops : null,
         claim_batch: applyEffects ? claimBatch : null,
         load,
