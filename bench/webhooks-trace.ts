@@ -184,3 +184,41 @@ export function traceFigures(data: TraceData, skip: number): TraceFigures {
     gcMaxMs: round(gcs.reduce((m, g) => Math.max(m, g.len), 0)),
   }
 }
+
+/** What a sampled backend was doing: `wait_event_type:wait_event`, or `CPU:` with no wait event. */
+export type WaitSample = string
+
+/**
+ * Shares of the sampled states of the backends running a receipt INSERT, grouped: the WAL flush its
+ * commit waits for (`IO:WALSync`, `IO:WALWrite`, `LWLock:WALWrite`: its own fsync, or another
+ * committer's it queues behind), running or waiting for a core (no wait event), a row lock (a
+ * duplicate key another in-flight batch inserted: waits for that batch's commit), anything else.
+ */
+export function waitShares(samples: readonly WaitSample[]): {
+  readonly samples: number
+  readonly walFlush: number
+  readonly cpu: number
+  readonly rowLock: number
+  readonly other: number
+  readonly top: readonly (readonly [string, number])[]
+} {
+  const counts = new Map<string, number>()
+  for (const s of samples) counts.set(s, (counts.get(s) ?? 0) + 1)
+  const n = samples.length
+  const share = (pred: (s: string) => boolean) =>
+    n === 0 ? 0 : round([...counts].reduce((a, [k, v]) => (pred(k) ? a + v : a), 0) / n)
+  const wal = (s: string) => s === 'IO:WALSync' || s === 'IO:WALWrite' || s === 'LWLock:WALWrite'
+  const cpu = (s: string) => s === 'CPU:'
+  const lock = (s: string) => s.startsWith('Lock:')
+  return {
+    samples: n,
+    walFlush: share(wal),
+    cpu: share(cpu),
+    rowLock: share(lock),
+    other: share((s) => !wal(s) && !cpu(s) && !lock(s)),
+    top: [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([k, v]) => [k, round(v / n)] as const),
+  }
+}

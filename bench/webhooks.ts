@@ -15,7 +15,7 @@ import { benchDatabase } from './args.js'
 import { RawClient, rawRequest } from './webhooks-client.js'
 import { EffectTracker } from './webhooks-effects.js'
 import { stageFigures, type StageFigures } from './webhooks-stages.js'
-import { traceFigures, type TraceData } from './webhooks-trace.js'
+import { traceFigures, waitShares, type TraceData, type WaitSample } from './webhooks-trace.js'
 import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './webhooks-order.js'
 
 /**
@@ -315,9 +315,32 @@ const postedTransactions = async (s: AppServices, tenant: string): Promise<numbe
     ).rows[0]!.n,
   )
 
+/**
+ * `--trace`: every 10 ms until `done`, the state of the API's backends that are running a receipt
+ * INSERT (pg_stat_activity: its wait event, or none while on a core or waiting for one).
+ */
+async function sampleReceiptWaits(s: AppServices, done: () => boolean): Promise<WaitSample[]> {
+  const out: WaitSample[] = []
+  while (!done()) {
+    const r = await sql<{ w: string }>`
+      SELECT coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '') AS w FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = 'moneta_bench_api' AND state = 'active'
+        AND query LIKE '%INSERT INTO payment_webhook_inbox%'`.execute(s.db.db)
+    for (const row of r.rows) out.push(row.w)
+    await new Promise((res) => setTimeout(res, 10))
+  }
+  return out
+}
+
 /** The `trace:` lines of `--trace` (bench/webhooks-trace.ts); the warm-up's 2,000 requests left out. */
-function logTrace(file: string, clientP99: number | undefined): void {
+function logTrace(file: string, clientP99: number | undefined, waits: readonly WaitSample[]): void {
   const t = traceFigures(JSON.parse(readFileSync(file, 'utf8')) as TraceData, 2000)
+  const w = waitShares(waits)
+  log(
+    `trace: the receipt INSERTs' PostgreSQL backends, ${w.samples} samples (every 10 ms): waiting for the WAL flush ` +
+      `${Math.round(w.walFlush * 100)} %, running or waiting for a core ${Math.round(w.cpu * 100)} %, row locks ` +
+      `${Math.round(w.rowLock * 100)} %, other ${Math.round(w.other * 100)} % (${w.top.map(([k, v]) => `${k} ${Math.round(v * 100)} %`).join(', ')})`,
+  )
   log(
     `trace (API process, ${t.requests} requests): server time p50 ${t.serverP50Ms} ms, p99 ${t.serverP99Ms} ms ` +
       `(client-side p99 ${clientP99 ?? '?'} ms: the rest is before Node's HTTP parser saw the request); ` +
@@ -331,7 +354,7 @@ function logTrace(file: string, clientP99: number | undefined): void {
       `${t.cpuBoundIterations} (longest ${t.maxIterationCpuMs} ms); GC ${t.gcs}× , ${Math.round(t.gcWallShare * 100)} % of wall ` +
       `time, longest ${t.gcMaxMs} ms`,
   )
-  log(JSON.stringify({ bench: 'webhooks-trace', client_p99_ms: clientP99 ?? null, ...t }))
+  log(JSON.stringify({ bench: 'webhooks-trace', client_p99_ms: clientP99 ?? null, ...t, insert_waits: w }))
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -373,6 +396,7 @@ export async function main(args: string[]): Promise<void> {
     : ''
   // The client-side p99 of the run, for the trace's comparison once the server has exited.
   let clientP99: number | undefined
+  let receiptWaits: WaitSample[] = []
   const database = await benchDatabase(args, 'webhooks')
   const url = database.url
   const { services, env, secret } = await benchServices(url, {
@@ -536,8 +560,12 @@ export async function main(args: string[]): Promise<void> {
         log(`  ${latencies.length}/${deliveries.length} delivered`)
       }
     }
+    let delivered = false
+    const sampling = traceFile ? sampleReceiptWaits(services, () => delivered) : Promise.resolve([])
     if (rate > 0) await openLoop(deliveries, rate, deliver)
     else await pool(deliveries, concurrency, (d) => deliver(d, performance.now()))
+    delivered = true
+    receiptWaits = await sampling
     const seconds = (performance.now() - t0) / 1000
     ownDelay.disable()
     const metrics1 = await scrape(port, env.MONETA_API_KEY)
@@ -702,7 +730,7 @@ export async function main(args: string[]): Promise<void> {
     agent.destroy()
     raw?.close()
     await stop(server)
-    if (traceFile) logTrace(traceFile, clientP99)
+    if (traceFile) logTrace(traceFile, clientP99, receiptWaits)
     if (worker) await stop(worker)
     await services.ledger.close()
     await services.db.close()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { traceFigures } from '../../bench/webhooks-trace.js'
+import { traceFigures, waitShares } from '../../bench/webhooks-trace.js'
 
 describe('webhooks bench: the API process trace', () => {
   it('splits each request at the receipt INSERT it joined: the last one answered before its answer', () => {
@@ -37,5 +37,30 @@ describe('webhooks bench: the API process trace', () => {
     expect(f.requests).toBe(0)
     expect(f.serverP99Ms).toBe(0)
     expect(f.longIterationCpuShare).toBe(0)
+  })
+})
+
+describe('webhooks bench: what the receipt INSERTs’ backends wait for', () => {
+  it('groups the WAL flush, running, row locks and the rest', () => {
+    const f = waitShares([
+      'IO:WALSync',
+      'IO:WALSync',
+      'LWLock:WALWrite',
+      'IO:WALWrite',
+      'CPU:',
+      'CPU:',
+      'Lock:transactionid',
+      'IO:DataFileExtend',
+    ])
+    expect(f.samples).toBe(8)
+    expect(f.walFlush).toBe(0.5)
+    expect(f.cpu).toBe(0.25)
+    expect(f.rowLock).toBe(0.13)
+    expect(f.other).toBe(0.13)
+    expect(f.top[0]).toEqual(['IO:WALSync', 0.25])
+  })
+
+  it('reports zeros when nothing was sampled', () => {
+    expect(waitShares([])).toMatchObject({ samples: 0, walFlush: 0, cpu: 0, rowLock: 0, other: 0 })
   })
 })
