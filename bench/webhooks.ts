@@ -15,10 +15,11 @@ import { benchDatabase } from './args.js'
 import { RawClient, rawRequest } from './webhooks-client.js'
 import { EffectTracker } from './webhooks-effects.js'
 import { stageFigures, type StageFigures } from './webhooks-stages.js'
+import { traceFigures, waitShares, type TraceData, type WaitSample } from './webhooks-trace.js'
 import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './webhooks-order.js'
 
 /**
- * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--worker-loops N] [--claim-batch N] [--apply 0|1] [--order retries|shuffle] [--retry-window MS]
+ * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--worker-loops N] [--claim-batch N] [--apply 0|1] [--order retries|shuffle] [--retry-window MS] [--trace FILE] [--server-node-options 'FLAGS']
  * Real PostgreSQL (--postgres, DATABASE_URL or MONETA_BENCH_DATABASE_URL, created if missing; else a fresh
  * database for the run, dropped after it unless --keep). Creates N manual-capture sandbox payments through the payments service, starts
  * `moneta start` (receiving only: MONETA_GATEWAY_WEBHOOK_WORKERS=0; with `--api-only 1` also
@@ -37,6 +38,11 @@ import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './w
  * http.Agent as before, for comparison. Diagnostics in the JSON line: the server's own view of the
  * route's latency (`server_p50_ms`/`server_p99_ms`, histogram bucket bounds from /metrics), the
  * server's and the generator's event-loop delay p99, and the generator's CPU per delivery.
+ * `--trace FILE` (`moneta start` only): the API process records each webhook request, receipt INSERT,
+ * long event-loop iteration and GC (bench/webhooks-trace.ts; a 1 ms timer and a hook on every pg
+ * query, so a little CPU of its own) and a `trace:` line after the run splits the server's time.
+ * `--server-node-options 'FLAGS'`: Node/V8 flags for `moneta start` only (NODE_OPTIONS of that
+ * process), to compare e.g. garbage-collector settings on the API process alone.
  */
 const arg = (args: string[], name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`)
@@ -309,6 +315,48 @@ const postedTransactions = async (s: AppServices, tenant: string): Promise<numbe
     ).rows[0]!.n,
   )
 
+/**
+ * `--trace`: every 10 ms until `done`, the state of the API's backends that are running a receipt
+ * INSERT (pg_stat_activity: its wait event, or none while on a core or waiting for one).
+ */
+async function sampleReceiptWaits(s: AppServices, done: () => boolean): Promise<WaitSample[]> {
+  const out: WaitSample[] = []
+  while (!done()) {
+    const r = await sql<{ w: string }>`
+      SELECT coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '') AS w FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = 'moneta_bench_api' AND state = 'active'
+        AND query LIKE '%INSERT INTO payment_webhook_inbox%'`.execute(s.db.db)
+    for (const row of r.rows) out.push(row.w)
+    await new Promise((res) => setTimeout(res, 10))
+  }
+  return out
+}
+
+/** The `trace:` lines of `--trace` (bench/webhooks-trace.ts); the warm-up's 2,000 requests left out. */
+function logTrace(file: string, clientP99: number | undefined, waits: readonly WaitSample[]): void {
+  const t = traceFigures(JSON.parse(readFileSync(file, 'utf8')) as TraceData, 2000)
+  const w = waitShares(waits)
+  log(
+    `trace: the receipt INSERTs' PostgreSQL backends, ${w.samples} samples (every 10 ms): waiting for the WAL flush ` +
+      `${Math.round(w.walFlush * 100)} %, running or waiting for a core ${Math.round(w.cpu * 100)} %, row locks ` +
+      `${Math.round(w.rowLock * 100)} %, other ${Math.round(w.other * 100)} % (${w.top.map(([k, v]) => `${k} ${Math.round(v * 100)} %`).join(', ')})`,
+  )
+  log(
+    `trace (API process, ${t.requests} requests): server time p50 ${t.serverP50Ms} ms, p99 ${t.serverP99Ms} ms ` +
+      `(client-side p99 ${clientP99 ?? '?'} ms: the rest is before Node's HTTP parser saw the request); ` +
+      `p99 of its parts: start → receipt INSERT sent ${t.toInsertP99Ms} ms, INSERT ${t.insertP99Ms} ms, ` +
+      `INSERT answered → answer written ${t.afterInsertP99Ms} ms; the slowest 1 %: ${t.tail.totalMs} ms = ` +
+      `${t.tail.toInsertMs} + ${t.tail.insertMs} + ${t.tail.afterInsertMs} ms`,
+  )
+  log(
+    `trace: event-loop iterations > 10 ms: ${t.longIterations}, ${Math.round(t.longIterationWallShare * 100)} % of the run's ` +
+      `wall time, the process on a core ${Math.round(t.longIterationCpuShare * 100)} % of it; iterations using ≥ 10 ms of CPU: ` +
+      `${t.cpuBoundIterations} (longest ${t.maxIterationCpuMs} ms); GC ${t.gcs}× , ${Math.round(t.gcWallShare * 100)} % of wall ` +
+      `time, longest ${t.gcMaxMs} ms`,
+  )
+  log(JSON.stringify({ bench: 'webhooks-trace', client_p99_ms: clientP99 ?? null, ...t, insert_waits: w }))
+}
+
 export async function main(args: string[]): Promise<void> {
   const distinct = arg(args, 'distinct', 10_000)
   const copies = arg(args, 'copies', 3)
@@ -340,6 +388,15 @@ export async function main(args: string[]): Promise<void> {
   if (order !== 'retries' && order !== 'shuffle') throw new Error('--order retries|shuffle')
   const retryWindowMs = arg(args, 'retry-window', 1000)
   const port = arg(args, 'port', 4700 + Math.floor(Math.random() * 200))
+  const traceFile = args.includes('--trace') ? args[args.indexOf('--trace') + 1] : undefined
+  if (traceFile !== undefined && (!traceFile || intakeProcesses > 0))
+    throw new Error('--trace FILE (with `moneta start`, not --intake-processes)')
+  const serverNodeOptions = args.includes('--server-node-options')
+    ? args[args.indexOf('--server-node-options') + 1]!
+    : ''
+  // The client-side p99 of the run, for the trace's comparison once the server has exited.
+  let clientP99: number | undefined
+  let receiptWaits: WaitSample[] = []
   const database = await benchDatabase(args, 'webhooks')
   const url = database.url
   const { services, env, secret } = await benchServices(url, {
@@ -403,6 +460,21 @@ export async function main(args: string[]): Promise<void> {
       MONETA_GATEWAY_WEBHOOK_WORKERS: '0',
       MONETA_START_WORKERS: apiOnly ? 'false' : 'true',
       ...(linger >= 0 ? { MONETA_GATEWAY_WEBHOOK_BATCH_LINGER_MS: String(linger) } : {}),
+      ...(traceFile ? { MONETA_BENCH_TRACE_OUT: traceFile } : {}),
+      ...(traceFile || serverNodeOptions
+        ? {
+            NODE_OPTIONS: [
+              process.env.NODE_OPTIONS ?? '',
+              serverNodeOptions,
+              ...(traceFile
+                ? [
+                    '--import tsx',
+                    `--import ${new URL('./webhooks-trace-preload.ts', import.meta.url).pathname}`,
+                  ]
+                : []),
+            ].join(' '),
+          }
+        : {}),
     },
     'listening',
     0,
@@ -488,8 +560,12 @@ export async function main(args: string[]): Promise<void> {
         log(`  ${latencies.length}/${deliveries.length} delivered`)
       }
     }
+    let delivered = false
+    const sampling = traceFile ? sampleReceiptWaits(services, () => delivered) : Promise.resolve([])
     if (rate > 0) await openLoop(deliveries, rate, deliver)
     else await pool(deliveries, concurrency, (d) => deliver(d, performance.now()))
+    delivered = true
+    receiptWaits = await sampling
     const seconds = (performance.now() - t0) / 1000
     ownDelay.disable()
     const metrics1 = await scrape(port, env.MONETA_API_KEY)
@@ -529,6 +605,7 @@ export async function main(args: string[]): Promise<void> {
     const eps = Math.round(deliveries.length / seconds)
     const p50 = round2(quantile(latencies, 0.5))
     const p99 = round2(quantile(latencies, 0.99))
+    clientP99 = p99
     log(
       `${deliveries.length} deliveries in ${seconds.toFixed(2)} s = ${eps}/s; latency p50 ${p50} ms, p99 ${p99} ms, ` +
         `max ${round2(latencies.at(-1) ?? 0)} ms; new rows ${fresh}, non-2xx ${non2xx}`,
@@ -642,6 +719,7 @@ export async function main(args: string[]): Promise<void> {
         client_lag_p99_ms: clientLagP99,
         commits_per_delivery: commitsPerDelivery,
         linger_ms: linger >= 0 ? linger : 'default',
+        server_node_options: serverNodeOptions || null,
         worker_loops: applyEffects ? workerLoops : null,
         claim_batch: applyEffects ? claimBatch : null,
         load,
@@ -652,6 +730,7 @@ export async function main(args: string[]): Promise<void> {
     agent.destroy()
     raw?.close()
     await stop(server)
+    if (traceFile) logTrace(traceFile, clientP99, receiptWaits)
     if (worker) await stop(worker)
     await services.ledger.close()
     await services.db.close()

@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import type { Db } from '../../../shared/db/connect.js'
 import { foldText, identifierKey, type SearchDocument } from '../search.js'
 import { keysOf, metadataText, refOf, type SearchSource } from './source.js'
+import { mapInSlices } from '../../../shared/time-slice.js'
 
 interface AccountRow {
   account_id: string
@@ -77,7 +78,7 @@ export function ledgerAccountsSource(db: Db): SearchSource {
         WHERE tenant_id = ${tenant} AND account_id = ANY(${ids}::text[])`.execute(db)
       const found = new Set(r.rows.map((x) => x.account_id))
       return {
-        upsert: r.rows.map((x) => accountDocument(tenant, x)),
+        upsert: await mapInSlices(r.rows, (x) => accountDocument(tenant, x)),
         removed: ids.filter((i) => !found.has(i)),
       }
     },
@@ -88,7 +89,7 @@ export function ledgerAccountsSource(db: Db): SearchSource {
       )
       const last = r.rows[r.rows.length - 1]
       return {
-        docs: r.rows.map((x) => accountDocument(tenant, x)),
+        docs: await mapInSlices(r.rows, (x) => accountDocument(tenant, x)),
         ...(r.rows.length === limit && last ? { next: last.account_id } : {}),
       }
     },
@@ -114,7 +115,7 @@ export function ledgerTransactionsSource(db: Db): SearchSource {
         WHERE tenant_id = ${tenant} AND transaction_id = ANY(${ids}::text[])`.execute(db)
       const found = new Set(r.rows.map((x) => x.transaction_id))
       return {
-        upsert: r.rows.map((x) => transactionDocument(tenant, x)),
+        upsert: await mapInSlices(r.rows, (x) => transactionDocument(tenant, x)),
         removed: ids.filter((i) => !found.has(i)),
       }
     },
@@ -125,7 +126,7 @@ export function ledgerTransactionsSource(db: Db): SearchSource {
       )
       const last = r.rows[r.rows.length - 1]
       return {
-        docs: r.rows.map((x) => transactionDocument(tenant, x)),
+        docs: await mapInSlices(r.rows, (x) => transactionDocument(tenant, x)),
         ...(r.rows.length === limit && last ? { next: last.transaction_id } : {}),
       }
     },

@@ -4,6 +4,7 @@ import { currency, formatMinor } from '../../../shared/money.js'
 import { PAYMENT_EVENTS, SANDBOX_METHODS } from '../../payments/index.js'
 import { foldText, identifierKey, type SearchDocument } from '../search.js'
 import { keysOf, metadataText, refOf, type SearchSource } from './source.js'
+import { mapInSlices } from '../../../shared/time-slice.js'
 
 interface PaymentRow {
   payment_id: string
@@ -92,7 +93,7 @@ export function paymentsSource(db: Db): SearchSource {
         WHERE p.tenant_id = ${tenant} AND p.payment_id = ANY(${ids}::text[])`.execute(db)
       const found = new Set(r.rows.map((x) => x.payment_id))
       return {
-        upsert: r.rows.map((x) => paymentDocument(tenant, x)),
+        upsert: await mapInSlices(r.rows, (x) => paymentDocument(tenant, x)),
         removed: ids.filter((id) => !found.has(id)),
       }
     },
@@ -102,7 +103,7 @@ export function paymentsSource(db: Db): SearchSource {
         ORDER BY p.payment_id LIMIT ${limit}`.execute(db)
       const last = r.rows[r.rows.length - 1]
       return {
-        docs: r.rows.map((x) => paymentDocument(tenant, x)),
+        docs: await mapInSlices(r.rows, (x) => paymentDocument(tenant, x)),
         ...(r.rows.length === limit && last ? { next: last.payment_id } : {}),
       }
     },
