@@ -223,9 +223,29 @@ describe('cash deposit windows', () => {
 
   it('keeps the most recent deposits when more arrive than it remembers', () => {
     const s = new FeatureStore()
-    for (let i = 0; i < 40; i++) s.apply(txn(T0 + i * 3_600_000, 'cash', 'a', 1_000n, 'cash_deposit'))
-    expect(feature(s, 'a', 'cash_in_count_7d', T0 + 40 * 3_600_000)).toBe(32)
-    expect(feature(s, 'a', 'cash_in_max_7d', T0 + 40 * 3_600_000)).toBe(1_000)
+    for (let i = 0; i < 70; i++) s.apply(txn(T0 + i * 3_600_000, 'cash', 'a', 1_000n, 'cash_deposit'))
+    expect(feature(s, 'a', 'cash_in_count_7d', T0 + 70 * 3_600_000)).toBe(64)
+    expect(feature(s, 'a', 'cash_in_max_7d', T0 + 70 * 3_600_000)).toBe(1_000)
+  })
+
+  it("reads the account's usual cash from the month before the week, and the week's deposits outsized against it", () => {
+    const s = new FeatureStore()
+    // a deposit a day for 35 days, 1,000 to 2,000 (in minor units ×100), then a week of larger ones
+    for (let day = 0; day < 35; day++)
+      s.apply(txn(T0 + day * DAY_MS, 'cash', 'a', BigInt(100_000 + (day % 11) * 10_000), 'cash_deposit'))
+    s.apply(txn(T0 + 35 * DAY_MS, 'cash', 'a', 450_000n, 'cash_deposit'))
+    s.apply(txn(T0 + 36 * DAY_MS, 'cash', 'a', 290_000n, 'cash_deposit')) // below 1.5 × 200,000
+    s.apply(txn(T0 + 37 * DAY_MS, 'cash', 'a', 600_000n, 'cash_deposit'))
+    s.apply(txn(T0 + 37 * DAY_MS, 'employer', 'a', 900_000n)) // a transfer is not cash
+    const now = T0 + 38 * DAY_MS
+    // the largest deposit of days 1 to 31 (the week before `now` left out): 200,000
+    expect(feature(s, 'a', 'cash_in_usual', now)).toBe(200_000)
+    expect(feature(s, 'a', 'cash_in_outsized_count_7d', now)).toBe(2)
+    expect(feature(s, 'a', 'cash_in_outsized_sum_7d', now)).toBe(1_050_000)
+    // the week's own deposits do not become the usual: a week on, they are what it is judged by
+    expect(feature(s, 'a', 'cash_in_usual', T0 + 45 * DAY_MS)).toBe(600_000)
+    // an account that never paid cash in: every deposit is outside its history
+    expect(feature(s, 'b', 'cash_in_usual', now)).toBe(0)
   })
 })
 

@@ -86,6 +86,9 @@ export const HISTORY_FIELDS = {
   cash_in_count_30d: 'double',
   cash_in_sum_30d: 'double',
   cash_in_max_30d: 'double',
+  cash_in_usual: 'double',
+  cash_in_outsized_count_7d: 'double',
+  cash_in_outsized_sum_7d: 'double',
   person_in_count_7d: 'double',
   person_in_sum_7d: 'double',
   person_in_count_30d: 'double',
@@ -152,9 +155,18 @@ const PRIOR_SHARE = 0.3
  */
 const BIG_MAX = 8
 const BIG_USUAL = 5
-/** Cash deposits remembered per account: enough for a deposit a day over the 30-day window. */
-const CASH_MAX = 32
+/**
+ * Cash deposits remembered per account: enough for a deposit a day over the 37 days `cash_in_usual`
+ * reads (the 30 days before the last week), with room for extra deposits (32 until session 21).
+ */
+const CASH_MAX = 64
 const CASH_WINDOWS = { '7d': 7 * DAY_MS, '30d': 30 * DAY_MS } as const
+/**
+ * A cash deposit is outsized for the account (`cash_in_outsized_*`) at this many times its largest
+ * deposit of the 30 days before the last week (`cash_in_usual`), about three times its typical one.
+ * A shop's daily takings stay within their month's range; a sale day passes it once, on one day.
+ */
+export const CASH_OUTSIZED = 1.5
 /**
  * Sizeable payments from individuals remembered per account (`person_in_*`): the last PERSON_MAX
  * non-cash inflows from a person that were at least PERSON_USUAL times the account's usual inflow
@@ -645,6 +657,11 @@ export class EntityState {
       case 'cash_in_sum_30d':
       case 'cash_in_max_30d':
         return this.cashIn(field, now)
+      case 'cash_in_usual':
+        return this.cashUsual(now)
+      case 'cash_in_outsized_count_7d':
+      case 'cash_in_outsized_sum_7d':
+        return this.cashOutsized(field === 'cash_in_outsized_sum_7d', now)
       case 'person_in_count_7d':
       case 'person_in_sum_7d':
       case 'person_in_count_30d':
@@ -712,6 +729,42 @@ export class EntityState {
       if (a > max) max = a
     }
     return metric === 'count' ? count : metric === 'sum' ? sum : max
+  }
+
+  /**
+   * The account's largest cash deposit in the 30 days before the last 7 (0 when it made none then:
+   * any deposit is outside its history). The week's own deposits are left out, so that a burst of
+   * them does not become the account's usual.
+   */
+  cashUsual(now: number): number {
+    const to = now - CASH_WINDOWS['7d']
+    const since = to - CASH_WINDOWS['30d']
+    let max = 0
+    for (let k = 0; k < this.cN; k++) {
+      const i = (this.cHead - 1 - k + CASH_MAX) % CASH_MAX
+      const t = this.cAt![i]!
+      if (t <= since) break
+      if (t <= to && this.cAmt![i]! > max) max = this.cAmt![i]!
+    }
+    return max
+  }
+
+  /** Count (or sum) of the cash deposits in the last 7 days of at least CASH_OUTSIZED × `cash_in_usual`. */
+  cashOutsized(sum: boolean, now: number): number {
+    if (this.cN === 0) return 0
+    const floor = CASH_OUTSIZED * this.cashUsual(now)
+    const since = now - CASH_WINDOWS['7d']
+    let count = 0
+    let total = 0
+    for (let k = 0; k < this.cN; k++) {
+      const i = (this.cHead - 1 - k + CASH_MAX) % CASH_MAX
+      if (this.cAt![i]! <= since) break
+      const a = this.cAmt![i]!
+      if (a < floor) continue
+      count++
+      total += a
+    }
+    return sum ? total : count
   }
 
   /** A cash deposit to this account (remembered for the cash windows, oldest dropped). */

@@ -122,6 +122,9 @@ export class EntityView {
       case 'cash_in_count_30d':
       case 'cash_in_sum_30d':
       case 'cash_in_max_30d':
+      case 'cash_in_usual':
+      case 'cash_in_outsized_count_7d':
+      case 'cash_in_outsized_sum_7d':
       case 'person_in_count_7d':
       case 'person_in_sum_7d':
       case 'person_in_count_30d':

@@ -134,6 +134,43 @@ describe('typology pack against look-alikes', () => {
     expect(run('once', [[0, 9_900]])).not.toContain('structuring.cash_spread')
   })
 
+  it("business structuring unlike the business's own cash is caught; a shop's takings, a sale day and a busy season are not", () => {
+    const DAY0 = T0 - 40 * DAY_MS
+    const cash = (id: string, day: number, euros: number): MonTxn =>
+      txn(DAY0 + day * DAY_MS + 18 * 3_600_000, 'cash', id, euros, { kind: 'cash_deposit' })
+    /** Six days a week of takings between 800 and 2,000 (the month's largest 2,000), from day 0 to `until`. */
+    const takings = (id: string, until: number, scale = 1): MonTxn[] =>
+      Array.from({ length: until }, (_, day) => day)
+        .filter((day) => day % 7 !== 6)
+        .map((day) => cash(id, day, scale * (800 + ((day * 37) % 13) * 100)))
+    const run = (id: string, txns: MonTxn[]): string[] =>
+      alerted(
+        engine([party(id, DAY0 - 400 * DAY_MS, 'business')]),
+        txns.sort((a, b) => a.at - b.at),
+      )
+    // 40 days of takings, then 4,200 and 3,800 the same evening and 4,600 two days later: none
+    // reaches the business band (half the threshold), 12,600 in a week at twice its largest deposit
+    const structured = run('shell', [
+      ...takings('shell', 44),
+      cash('shell', 40.1, 4_200),
+      cash('shell', 40.2, 3_800),
+      cash('shell', 42.1, 4_600),
+    ])
+    expect(structured).not.toContain('structuring.cash_below_threshold.business')
+    expect(structured).toContain('structuring.cash_unusual.business')
+    // a shop whose daily takings are always near the threshold (6,000 to 9,600): its own usual
+    expect(run('busy', takings('busy', 60, 7.5))).not.toContain('structuring.cash_unusual.business')
+    // a sale day at two and a half times the usual takings: one day, not several deposits
+    const sale = run('sale', [...takings('sale', 50), cash('sale', 45.1, 5_000)])
+    expect(sale.filter((r) => r.startsWith('structuring.'))).toEqual([])
+    // a busy season: a week of takings at 2,800 a day (1.4 times the month's largest), 16,800 in all
+    const season = run('season', [
+      ...takings('season', 40),
+      ...[40, 41, 42, 43, 44, 45].map((day) => cash('season', day, 2_800)),
+    ])
+    expect(season.filter((r) => r.startsWith('structuring.'))).toEqual([])
+  })
+
   it("high risk: a family remittance below the currency's reporting threshold is not alerted, one at it is", () => {
     const e = engine([party('a', T0 - 400 * DAY_MS)])
     const to = (euros: number, currency = 'EUR'): MonTxn =>

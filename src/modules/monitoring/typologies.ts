@@ -1,3 +1,4 @@
+import { CASH_OUTSIZED } from './features.js'
 import type { RuleDef, RuleSetDef } from './monitoring.js'
 
 /**
@@ -16,6 +17,14 @@ export interface SegmentParams {
    * deposit below the threshold (0 = no rule: a business's cash takings add up by design).
    */
   readonly structuringSpread: number
+  /**
+   * Structuring unlike the account's own cash (0 = no rule): cash deposits in 7 days, each at least
+   * this share of the reporting threshold and below it, each outsized for the account (at least 1.5
+   * times its largest deposit of the 30 days before the week: `cash_in_outsized_*`), at least
+   * `structuringUnusualDeposits` of them passing the threshold together. For businesses, whose cash
+   * takings add up by design: a shop's takings stay within their own range, a sale day is one day.
+   */
+  readonly structuringUnusualBand: number
   /** Gathering: distinct senders and total in 7 days, then most of it moved on (0 senders = no rule). */
   readonly fanInSenders: number
   readonly fanInMinSum: number
@@ -151,6 +160,8 @@ export interface TypologyParams {
   /** The same over 30 days: more deposits, a larger total (a weekly cash wage stays below it). */
   readonly structuringMonthDeposits: number
   readonly structuringMonthShare: number
+  /** Unusual structuring (`structuringUnusualBand`): outsized cash deposits in 7 days, this one included. */
+  readonly structuringUnusualDeposits: number
   readonly segments: Readonly<Record<Segment, SegmentParams>>
 }
 
@@ -187,10 +198,12 @@ export const DEFAULT_PARAMS: TypologyParams = {
   structuringWeekShare: 1,
   structuringMonthDeposits: 4,
   structuringMonthShare: 2,
+  structuringUnusualDeposits: 2,
   segments: {
     individual: {
       structuringBand: 0.5,
       structuringSpread: 1,
+      structuringUnusualBand: 0,
       fanInSenders: 3,
       fanInMinSum: 300_000,
       fanInSurge: 0,
@@ -207,6 +220,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
     business: {
       structuringBand: 0.5,
       structuringSpread: 0,
+      // session 21: a third of structuring schemes sat in business accounts, split below the band
+      structuringUnusualBand: 0.3,
       // no "many new senders" rule for businesses since session 20: a business's customers are new
       // senders every week, and client companies' payments passed to staff or suppliers (a payroll
       // bureau, a wholesaler) read as a surge of them every month; gathering through a business is
@@ -227,6 +242,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
     merchant: {
       structuringBand: 0,
       structuringSpread: 0,
+      structuringUnusualBand: 0,
       fanInSenders: 0,
       fanInMinSum: 0,
       fanInSurge: 0,
@@ -280,6 +296,22 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       outcome: 'review',
       score: 40,
       reason: 'Cash deposits below the reporting threshold adding up past it over days',
+    })
+  if (s.structuringUnusualBand > 0)
+    rules.push({
+      id: sid('structuring.cash_unusual', seg),
+      typology: 'structuring',
+      subject: 'dst',
+      description: `Cash deposits to ${who} account within 7 days, each below the currency's reporting threshold but near it and outsized for the account (1.5 times its largest deposit of the month before the week), that together pass the threshold.`,
+      when: `txn.kind == "cash_deposit" && dst_party.segment == "${seg}" && double(txn.amount) < txn.report_threshold
+        && double(txn.amount) >= ${d(s.structuringUnusualBand)} * txn.report_threshold
+        && double(txn.amount) >= ${d(CASH_OUTSIZED)} * dst.cash_in_usual && dst.cash_in_max_30d < txn.report_threshold
+        && dst.cash_in_outsized_count_7d + 1.0 >= ${d(p.structuringUnusualDeposits)}
+        && dst.cash_in_outsized_sum_7d + double(txn.amount) >= txn.report_threshold
+        && txn.watched_days >= ${d(p.fanInMinObservedDays)}`,
+      outcome: 'review',
+      score: 40,
+      reason: "Cash deposits near the reporting threshold, unlike the account's own cash",
     })
   if (s.fanInSenders > 0)
     rules.push({
