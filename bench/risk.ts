@@ -177,6 +177,11 @@ function decisionPath(
  * calibrations, the model alone's top 2 % and the combination alike; the chosen model and combination
  * with the highest row alone are scored beside it (`…_top1_row` in the JSON). Session 18's headline
  * is `--eval-config holdout11` (committed before any session-18 change).
+ *
+ * Session 21: that mean is discounted by ln(the customer's rows in the period) (combine.ts
+ * SUBJECT_ROW_DISCOUNT, 1; `--row-discount 0`: none, sessions 18–20) — for the choice, the
+ * calibrations, the model alone's top 2 % and the combination alike, as production scores customers
+ * (SubjectScores). The highest-row-alone ablation is never discounted.
  */
 
 const arg = (args: string[], name: string): string | undefined => {
