@@ -25,6 +25,7 @@ import {
   ruleReviews,
   rulePrecisions,
   subjectBest,
+  SUBJECT_ROW_DISCOUNT,
   SUBJECT_TOP_ROWS,
   topShareRecall,
   unprovenRules,
@@ -176,6 +177,11 @@ function decisionPath(
  * calibrations, the model alone's top 2 % and the combination alike; the chosen model and combination
  * with the highest row alone are scored beside it (`…_top1_row` in the JSON). Session 18's headline
  * is `--eval-config holdout11` (committed before any session-18 change).
+ *
+ * Session 21: that mean is discounted by ln(the customer's rows in the period) (combine.ts
+ * SUBJECT_ROW_DISCOUNT, 1; `--row-discount 0`: none, sessions 18–20) — for the choice, the
+ * calibrations, the model alone's top 2 % and the combination alike, as production scores customers
+ * (SubjectScores). The highest-row-alone ablation is never discounted.
  */
 
 const arg = (args: string[], name: string): string | undefined => {
@@ -239,6 +245,11 @@ function scoreRows(r: ReplayResult, model: ReturnType<typeof trainModel>): RowSc
  * `--top-rows 1`: the highest row alone, sessions 10–17). Set once in main.
  */
 let topRows = SUBJECT_TOP_ROWS
+/**
+ * Log-odds off a customer's score per ln(its rows in the period) (combine.ts SUBJECT_ROW_DISCOUNT,
+ * session 21; `--row-discount 0`: none, sessions 18–20). Set once in main.
+ */
+let rowDiscount = SUBJECT_ROW_DISCOUNT
 
 /**
  * member: session 10; primary: session 11; customers: primary target, trained on (and scoring) the
@@ -303,7 +314,7 @@ function heldOutSlice(
     cases: all.filter((c) => c.end >= from),
     rules: ruleAlertsOf(ev),
     scores,
-    best: new Map([...scores].map(([m, sc]) => [m, subjectBest(sc, topRows)] as const)),
+    best: new Map([...scores].map(([m, sc]) => [m, subjectBest(sc, topRows, rowDiscount)] as const)),
     links: neighboursOf(data.txns, from),
     customers: data.parties.filter((p) => p.segment !== 'external').length,
     rows: ev.rows.rows,
@@ -324,6 +335,7 @@ export async function main(args: string[]): Promise<void> {
   const evalSeeds = (arg(args, '--eval-seeds') ?? String(hold.seeds[0])).split(',').map(Number)
   const trainSeed = Number(arg(args, '--train-seed') ?? 11)
   topRows = Number(arg(args, '--top-rows') ?? SUBJECT_TOP_ROWS)
+  rowDiscount = Number(arg(args, '--row-discount') ?? SUBJECT_ROW_DISCOUNT)
   const rs = compileRuleSet(defaultRuleSet(), 1, new Set(['high_risk_countries', 'watchlist']))
   log(
     `load average ${os
@@ -467,7 +479,13 @@ export async function main(args: string[]): Promise<void> {
       (m) => [m, scoreRows(tr, m)] as const,
     ),
   )
-  const bestIn = (m: RiskModel, lo: number, hi: number, k = topRows): Map<string, SubjectBest> => {
+  const bestIn = (
+    m: RiskModel,
+    lo: number,
+    hi: number,
+    k = topRows,
+    discount = rowDiscount,
+  ): Map<string, SubjectBest> => {
     const sc = trScores.get(m)!
     const idx: number[] = []
     for (let i = 0; i < sc.prob.length; i++) if (sc.at[i]! >= lo && sc.at[i]! < hi) idx.push(i)
@@ -480,14 +498,25 @@ export async function main(args: string[]): Promise<void> {
         margin: Float64Array.from(idx, (i) => sc.margin![i]!),
       },
       k,
+      discount,
     )
   }
   const modelOf = (t: Target): RiskModel =>
     ({ member: memberModel, primary: primaryModel, customers: customersModel, case: caseModel })[t]
   // calibration (customer level, seed 11's validation days 60–89, which the trees never saw) and
   // the rules' precision (all of seed 11), per target
-  const calOf = (v: Variant, m = modelOf(v.target), k = topRows): ReturnType<typeof fitSubjectCalibration> =>
-    fitSubjectCalibration(bestIn(m, validationFrom, Infinity, k), targetsOf(v.target), unreviewed, v.shrink)
+  const calOf = (
+    v: Variant,
+    m = modelOf(v.target),
+    k = topRows,
+    discount = rowDiscount,
+  ): ReturnType<typeof fitSubjectCalibration> =>
+    fitSubjectCalibration(
+      bestIn(m, validationFrom, Infinity, k, discount),
+      targetsOf(v.target),
+      unreviewed,
+      v.shrink,
+    )
   const precisionOf = (t: Target): ReturnType<typeof rulePrecisions> =>
     rulePrecisions(trRules, targetsOf(t), unreviewed)
   // The choice: other tuning seeds (12 and 13 unless --choice-seeds), days 30–89, scored like the held-out
@@ -562,8 +591,8 @@ export async function main(args: string[]): Promise<void> {
       let all = 0
       for (const { choice, cases } of slices) {
         hit += Math.round(
-          topShareRecall(choice.scores.get(modelOf(t))!, cases, choice.customers, 0.02, topRows).recall *
-            cases.length,
+          topShareRecall(choice.scores.get(modelOf(t))!, cases, choice.customers, 0.02, topRows, rowDiscount)
+            .recall * cases.length,
         )
         all += cases.length
       }
@@ -818,7 +847,8 @@ export async function main(args: string[]): Promise<void> {
     }
     for (const t of TARGETS) {
       const hit =
-        topShareRecall(sl.scores.get(modelOf(t))!, cases, customersHere, 0.02, topRows).recall * cases.length
+        topShareRecall(sl.scores.get(modelOf(t))!, cases, customersHere, 0.02, topRows, rowDiscount).recall *
+        cases.length
       topOfTarget.set(t, (topOfTarget.get(t) ?? 0) + Math.round(hit))
     }
     const oldScores = sl.scores.get(memberModel)!
@@ -827,7 +857,7 @@ export async function main(args: string[]): Promise<void> {
     oldFromModel += oldRanked.slice(0, budget).filter((r) => r.source === 'model').length
     oldCombined.push(...alertsAtBudget(oldRanked, oldBest, rules, budget))
     oldTopHit += Math.round(
-      topShareRecall(oldScores, cases, customersHere, 0.02, topRows).recall * cases.length,
+      topShareRecall(oldScores, cases, customersHere, 0.02, topRows, rowDiscount).recall * cases.length,
     )
     const s11Best = sl.best.get(s11Model)!
     s11Combined.push(
@@ -848,14 +878,15 @@ export async function main(args: string[]): Promise<void> {
     const hourBest = sl.best.get(hourModel)!
     hourCombined.push(...chosenAlerts(hourBest, hourCal))
     for (const [t, v] of Object.entries(
-      topShareRecall(sl.scores.get(hourModel)!, cases, customersHere, 0.02, topRows).byTypology,
+      topShareRecall(sl.scores.get(hourModel)!, cases, customersHere, 0.02, topRows, rowDiscount).byTypology,
     )) {
       const r = (hourTopBy[t] ??= { cases: 0, detected: 0 })
       r.cases += v.cases
       r.detected += v.detected
     }
     s11TopHit += Math.round(
-      topShareRecall(sl.scores.get(s11Model)!, cases, customersHere, 0.02, topRows).recall * cases.length,
+      topShareRecall(sl.scores.get(s11Model)!, cases, customersHere, 0.02, topRows, rowDiscount).recall *
+        cases.length,
     )
     s11PrecisionCombined.push(
       ...alertsAtBudget(
@@ -880,7 +911,7 @@ export async function main(args: string[]): Promise<void> {
       const o = [...sl.best.get(m)!.entries()].sort((a, b) => b[1].probability - a[1].probability)
       const of = new Map(o.map(([s], k) => [s, k + 1]))
       const name = m === caseModel ? 'case' : 'customers'
-      const top = topShareRecall(sl.scores.get(m)!, cases, customersHere, 0.02, topRows).recall
+      const top = topShareRecall(sl.scores.get(m)!, cases, customersHere, 0.02, topRows, rowDiscount).recall
       log(
         `  (not chosen) ${name} model alone: top 2 % ${pct(top)}; ${leaveOut} ranks ${ranks(leaveOut, of)}; dormant ranks ${ranks('dormant_reactivation', of)}`,
       )
@@ -906,7 +937,7 @@ export async function main(args: string[]): Promise<void> {
       const worst = [...mean].sort((a, b) => a[1] - b[1]).slice(0, 6)
       log(`    mean push down: ${worst.map(([f, v]) => `${f} ${v.toFixed(2)}`).join(', ')}`)
     }
-    const top = topShareRecall(scores, cases, customersHere, 0.02, topRows)
+    const top = topShareRecall(scores, cases, customersHere, 0.02, topRows, rowDiscount)
     for (const [t, v] of Object.entries(top.byTypology)) {
       const r = (topBy[t] ??= { cases: 0, detected: 0 })
       r.cases += v.cases

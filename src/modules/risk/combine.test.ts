@@ -9,6 +9,7 @@ import {
   reserveForRules,
   rulePrecisions,
   subjectBest,
+  SUBJECT_ROW_DISCOUNT,
   SUBJECT_TOP_ROWS,
   topShareRecall,
   unprovenRules,
@@ -256,5 +257,37 @@ describe('rules and model at the rules’ alert budget', () => {
     const labels = [{ ...kase('k', 'hub'), typology: 'fan_in' }]
     expect(topShareRecall(rows, labels, 50).recall).toBe(1)
     expect(topShareRecall(rows, labels, 50, 0.02, 1).recall).toBe(0)
+  })
+
+  it('discounts a customer’s score by ln(its rows): a dormant account waking up outranks a busy business’s best rows (session 21)', () => {
+    expect(SUBJECT_ROW_DISCOUNT).toBe(1)
+    // 'busy': 400 ordinary payments and three at log-odds 1.6; 'woke': three rows in all at 0.8
+    const m: number[] = []
+    const subjects: string[] = []
+    for (let i = 0; i < 400; i++) {
+      m.push(-5)
+      subjects.push('busy')
+    }
+    m.push(1.6, 1.6, 1.6, 0.8, 0.8, 0.8)
+    subjects.push('busy', 'busy', 'busy', 'woke', 'woke', 'woke')
+    const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v))
+    const rows: RowScores = {
+      subjects,
+      txnIds: subjects.map((_, i) => String(i)),
+      at: subjects.map((_, i) => T + i * 3600_000),
+      prob: Float64Array.from(m, sigmoid),
+      margin: Float64Array.from(m),
+    }
+    const plain = subjectBest(rows)
+    expect(plain.get('busy')!.probability).toBeGreaterThan(plain.get('woke')!.probability)
+    const discounted = subjectBest(rows, SUBJECT_TOP_ROWS, SUBJECT_ROW_DISCOUNT)
+    expect(discounted.get('busy')!.probability).toBeCloseTo(sigmoid(1.6 - Math.log(403)), 12)
+    expect(discounted.get('woke')!.probability).toBeCloseTo(sigmoid(0.8 - Math.log(3)), 12)
+    // a top 2 % of 50 customers is one place: the reactivation is found only with the discount
+    const labels = [{ ...kase('k', 'woke'), typology: 'dormant_reactivation' }]
+    expect(topShareRecall(rows, labels, 50).recall).toBe(0)
+    expect(topShareRecall(rows, labels, 50, 0.02, SUBJECT_TOP_ROWS, SUBJECT_ROW_DISCOUNT).recall).toBe(1)
+    // the highest row alone (top 1) is never discounted: sessions 10–17's score exactly
+    expect(subjectBest(rows, 1, SUBJECT_ROW_DISCOUNT).get('busy')!.probability).toBeCloseTo(sigmoid(1.6), 12)
   })
 })

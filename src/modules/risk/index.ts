@@ -71,6 +71,7 @@ export {
   ruleReviews,
   rulePrecisions,
   subjectBest,
+  SUBJECT_ROW_DISCOUNT,
   SUBJECT_TOP_ROWS,
   topShareRecall,
   unprovenRules,

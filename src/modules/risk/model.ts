@@ -55,6 +55,12 @@ export interface ModelMetrics {
    * chosen on the highest row alone, so they keep being scored that way (subjectTopRows).
    */
   readonly subjectTopRows?: number
+  /**
+   * Log-odds taken off a subject's score per unit of ln(its rows in the window) (SubjectScores;
+   * combine.ts SUBJECT_ROW_DISCOUNT). Absent in models stored before session 21: no discount, as their
+   * threshold was chosen (subjectRowDiscount).
+   */
+  readonly subjectRowDiscount?: number
 }
 
 export interface RiskModel {
@@ -218,6 +224,8 @@ const CUSTOMER_FEATURE = 'self_party.known'
 /** Whether a model scores this row: every row, or a customer's for a customers-only model. */
 /** The number of highest rows a subject's score is made of for this model (1: the highest row). */
 export const subjectTopRows = (m: RiskModel): number => m.metrics.subjectTopRows ?? 1
+/** The discount per ln(rows) of this model's subject score (0: none, models stored before session 21). */
+export const subjectRowDiscount = (m: RiskModel): number => m.metrics.subjectRowDiscount ?? 0
 
 export function scoresRow(m: RiskModel, x: ArrayLike<number>, offset = 0): boolean {
   if (!m.metrics.customersOnly) return true

@@ -21,6 +21,7 @@ import {
   modelToJson,
   NotEnoughLabels,
   scoreRow,
+  subjectRowDiscount,
   subjectTopRows,
   type Explanation,
   type RiskModel,
@@ -287,7 +288,12 @@ export function createRisk(deps: RiskDeps): Risk {
       if (t.src !== CASH && t.dst !== CASH && t.srcCustomer !== t.dstCustomer) graph.link(t.src, t.dst)
     // each model's subjects start from their stored recent top rows (the decision path kept them)
     const scoringModel = async (record: ModelRecord, model: RiskModel): Promise<ScoringModel> => {
-      const subjects = new SubjectScores(subjectTopRows(model), model.calibration)
+      const subjects = new SubjectScores(
+        subjectTopRows(model),
+        model.calibration,
+        SUBJECT_WINDOW_MS,
+        subjectRowDiscount(model),
+      )
       subjects.warm(
         await scoreStore.subjectMargins(tenant, record.modelId, now - SUBJECT_WINDOW_MS, now + DAY_MS),
       )

@@ -24,6 +24,8 @@ export interface SubjectDayMargins {
   readonly day: number
   /** Highest first, at most SUBJECT_DAY_MARGINS. */
   readonly margins: readonly number[]
+  /** How many of the subject's rows the model scored that day (its score's row count, SubjectScores). */
+  readonly scored: number
 }
 
 /** Row margins kept per subject-day: a subject's score is made of its top SUBJECT_TOP_ROWS rows. */
@@ -111,8 +113,8 @@ export function createScoreStore(db: Db) {
       from: number,
       to: number,
     ): Promise<SubjectDayMargins[]> {
-      const r = await sql<{ subject: string; day: string; top_margins: number[] }>`
-        SELECT subject, to_char(day, 'YYYY-MM-DD') AS day, top_margins FROM risk_scores
+      const r = await sql<{ subject: string; day: string; top_margins: number[]; scored: number }>`
+        SELECT subject, to_char(day, 'YYYY-MM-DD') AS day, top_margins, scored FROM risk_scores
         WHERE tenant_id = ${tenant} AND model_id = ${modelId} AND cardinality(top_margins) > 0
           AND day >= ${new Date(from).toISOString().slice(0, 10)}::date
           AND day < ${new Date(to).toISOString().slice(0, 10)}::date
@@ -121,6 +123,7 @@ export function createScoreStore(db: Db) {
         subject: x.subject,
         day: Date.parse(`${x.day}T00:00:00Z`),
         margins: x.top_margins.map(Number),
+        scored: Number(x.scored),
       }))
     },
 

@@ -10,6 +10,13 @@ import { calibrate, type Calibration } from './calibration.js'
  * — their threshold was chosen so — and nothing is kept. Only rows already seen count: the score at
  * a transaction never reads the future.
  *
+ * Since session 21 the mean is discounted by `discount` × ln(the subject's rows in the window): a
+ * subject's strongest rows are the best of as many tries as it made payments, so an account with
+ * thousands of ordinary payments reaches a few high rows by chance, while a dormant account waking
+ * up or a pass-through hub makes its case in a handful (SUBJECT_ROW_DISCOUNT, combine.ts). Rows are
+ * counted per UTC day, a day counting whole while any of it lies in the window (at most 61 counts
+ * per subject; the score store keeps the same per-day counts for a warm start).
+ *
  * Memory per subject is bounded: a row is dropped once `top` rows at least as high and no older
  * exist (they leave the window after it and outrank it while they stay), so only the "skyline" of
  * the window is kept; a subject whose margins fall steadily could grow it, so it is capped at
@@ -26,6 +33,11 @@ export const SUBJECT_WINDOW_MS = 60 * DAY_MS
 export const MAX_KEPT = 16
 
 interface Kept {
+  /** The subject's row counts per UTC day (day index, oldest first) still in the window. */
+  readonly days: number[]
+  readonly counts: number[]
+  /** Sum of `counts`. */
+  rows: number
   /** Kept rows, highest margin first. */
   readonly margin: number[]
   readonly at: number[]
@@ -45,10 +57,15 @@ export class SubjectScores {
    */
   lastRaised = true
 
+  /**
+   * `discount`: log-odds taken off per unit of ln(rows in the window) — the model's
+   * `subjectRowDiscount` (combine.ts SUBJECT_ROW_DISCOUNT; 0 for models stored before session 21).
+   */
   constructor(
     readonly top: number,
     private readonly calibration: Calibration,
     private readonly windowMs = SUBJECT_WINDOW_MS,
+    readonly discount = 0,
   ) {}
 
   /** Folds a row of `subject` at `at` in and returns the subject's score with it. */
@@ -59,8 +76,13 @@ export class SubjectScores {
     }
     this.sweep(at)
     let k = this.kept.get(subject)
-    if (!k) this.kept.set(subject, (k = { margin: [], at: [], dominated: [], newest: at }))
+    if (!k)
+      this.kept.set(
+        subject,
+        (k = { days: [], counts: [], rows: 0, margin: [], at: [], dominated: [], newest: at }),
+      )
     this.expire(k, at)
+    this.count(k, at, 1)
     // the row enters the subject's top rows (a tie included: a repeat of its most suspicious payment)
     const n = k.margin.length
     this.lastRaised = n === 0 || margin >= k.margin[Math.min(this.top, n) - 1]!
@@ -75,15 +97,21 @@ export class SubjectScores {
     k.at.splice(j, 0, at)
     k.dominated.splice(j, 0, 0)
     if (k.margin.length > MAX_KEPT) this.remove(k, k.margin.length - 1)
-    return this.meanOfTop(k.margin)
+    return this.meanOfTop(k.margin, k.rows)
   }
 
   /**
-   * Starts from stored subject-days (the score store's highest row margins per day, oldest first):
-   * each day's rows count from the day's start, so they leave the window up to a day early.
+   * Starts from stored subject-days (the score store's highest row margins per day, oldest first,
+   * and how many rows the day had, `scored`; absent: its margins alone): each day's rows count from
+   * the day's start, so they leave the window up to a day early.
    */
-  warm(days: readonly { subject: string; day: number; margins: readonly number[] }[]): void {
-    for (const d of days) for (const m of d.margins) this.add(d.subject, d.day, m)
+  warm(days: readonly { subject: string; day: number; margins: readonly number[]; scored?: number }[]): void {
+    for (const d of days) {
+      for (const m of d.margins) this.add(d.subject, d.day, m)
+      const more = (d.scored ?? 0) - d.margins.length
+      const k = this.kept.get(d.subject)
+      if (k && more > 0 && this.top > 1) this.count(k, d.day, more)
+    }
   }
 
   /** The score `subject` would have with this row, without keeping it (a what-if score). */
@@ -91,10 +119,14 @@ export class SubjectScores {
     if (this.top <= 1) return calibrate(this.calibration, margin)
     const k = this.kept.get(subject)
     const high: number[] = [margin]
-    if (k)
+    let rows = 1
+    if (k) {
       for (let i = 0; i < k.margin.length; i++) if (k.at[i]! > at - this.windowMs) high.push(k.margin[i]!)
+      const first = this.firstDay(at)
+      for (let i = 0; i < k.days.length; i++) if (k.days[i]! >= first) rows += k.counts[i]!
+    }
     high.sort((a, b) => b - a)
-    return this.meanOfTop(high)
+    return this.meanOfTop(high, rows)
   }
 
   /** Subjects currently kept (for tests and metrics). */
@@ -102,8 +134,30 @@ export class SubjectScores {
     return this.kept.size
   }
 
-  private meanOfTop(desc: readonly number[]): number {
-    return calibrate(this.calibration, this.meanMargin(desc))
+  /** The calibrated mean of the top margins, less the discount for the subject's number of rows. */
+  private meanOfTop(desc: readonly number[], rows: number): number {
+    return calibrate(this.calibration, this.meanMargin(desc) - this.discount * Math.log(Math.max(1, rows)))
+  }
+
+  /**
+   * The first UTC day whose rows still count at `now`: a day counts whole while any of it lies in
+   * the window (the store keeps counts per day, so a rebuilt scorer counts the same way).
+   */
+  private firstDay(now: number): number {
+    return Math.floor((now - this.windowMs) / DAY_MS)
+  }
+
+  /** Adds `n` rows to the subject's count of the day of `at`. */
+  private count(k: Kept, at: number, n: number): void {
+    const day = Math.floor(at / DAY_MS)
+    const last = k.days.length - 1
+    if (last >= 0 && k.days[last]! >= day)
+      k.counts[last] = k.counts[last]! + n // a late row counts on the newest day
+    else {
+      k.days.push(day)
+      k.counts.push(n)
+    }
+    k.rows += n
   }
 
   /** Mean of the `top` highest margins (highest first; fewer: the lowest repeats). */
@@ -115,6 +169,13 @@ export class SubjectScores {
 
   private expire(k: Kept, now: number): void {
     for (let i = k.margin.length - 1; i >= 0; i--) if (k.at[i]! <= now - this.windowMs) this.remove(k, i)
+    const first = this.firstDay(now)
+    let gone = 0
+    while (gone < k.days.length && k.days[gone]! < first) k.rows -= k.counts[gone++]!
+    if (gone > 0) {
+      k.days.splice(0, gone)
+      k.counts.splice(0, gone)
+    }
   }
 
   private remove(k: Kept, i: number): void {

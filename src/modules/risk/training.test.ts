@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { compileRuleSet, DAY_MS, defaultRuleSet, generateTransactions } from '../monitoring/index.js'
-import { SUBJECT_TOP_ROWS } from './combine.js'
+import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
 import { FEATURE_COUNT } from './features.js'
 import { modelFromJson, modelToJson, scoreRow, type ModelJson, type RiskModel } from './model.js'
 import { SUBJECT_WINDOW_MS } from './subject-score.js'
@@ -95,5 +95,21 @@ describe('training on history and the promotion gate', () => {
       if (p < highest.get(sub)! - 1e-9) lower++
     }
     expect(lower).toBeGreaterThan(0)
+  }, 120_000)
+
+  it('discounts each customer’s score by ln(its rows), as the decision path does; a model stored before is not (session 21)', () => {
+    expect(trained.model.metrics.subjectRowDiscount).toBe(SUBJECT_ROW_DISCOUNT)
+    const r = trained.replay
+    const { subjectRowDiscount: _chosen, ...before } = trained.model.metrics
+    const stored: RiskModel = { ...trained.model, metrics: before }
+    const discounted = subjectScores(trained.model, r, split.holdoutFrom, split.to + 1).best
+    const plain = subjectScores(stored, r, split.holdoutFrom, split.to + 1).best
+    expect([...plain.keys()].sort()).toEqual([...discounted.keys()].sort())
+    let lower = 0
+    for (const [sub, p] of discounted) {
+      expect(p).toBeLessThanOrEqual(plain.get(sub)! + 1e-12)
+      if (p < plain.get(sub)! - 1e-9) lower++
+    }
+    expect(lower).toBeGreaterThan(discounted.size / 2) // nearly every customer has more than one row
   }, 120_000)
 })

@@ -1,11 +1,12 @@
 import { DAY_MS, type CompiledRuleSet, type MonTxn, type Party } from '../monitoring/index.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
-import { SUBJECT_TOP_ROWS } from './combine.js'
+import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
 import {
   averagePrecision,
   scoreRow,
   scoresRow,
+  subjectRowDiscount,
   subjectTopRows,
   trainModel,
   type LabelledRows,
@@ -79,7 +80,12 @@ export function subjectScores(
 ): { best: Map<string, number>; positives: Set<string> } {
   const best = new Map<string, number>()
   const positives = new Set<string>()
-  const scores = new SubjectScores(subjectTopRows(model), model.calibration)
+  const scores = new SubjectScores(
+    subjectTopRows(model),
+    model.calibration,
+    SUBJECT_WINDOW_MS,
+    subjectRowDiscount(model),
+  )
   const order = rowsInTimeOrder(r, lo - SUBJECT_WINDOW_MS, hi)
   for (const i of order) {
     const s = r.subjects[i]!
@@ -124,10 +130,18 @@ export function trainOnHistory(h: TrainingHistory, split: Split, params?: Partia
     negativeRate: rows.rows > 400_000 ? 0.25 : 1,
     ...(params ? { params } : {}),
   })
-  // a customer is scored by its top rows (combine.ts SUBJECT_TOP_ROWS) in the decision path, so the
-  // threshold below is chosen on that score; the model carries the choice so that it is scored the
-  // way its threshold was chosen (models stored before carry none: the highest row)
-  const model: RiskModel = { ...trees, metrics: { ...trees.metrics, subjectTopRows: SUBJECT_TOP_ROWS } }
+  // a customer is scored by its top rows (combine.ts SUBJECT_TOP_ROWS), discounted by its number of
+  // rows (SUBJECT_ROW_DISCOUNT), in the decision path, so the threshold below is chosen on that
+  // score; the model carries the choice so that it is scored the way its threshold was chosen
+  // (models stored before carry none: the highest row, no discount)
+  const model: RiskModel = {
+    ...trees,
+    metrics: {
+      ...trees.metrics,
+      subjectTopRows: SUBJECT_TOP_ROWS,
+      subjectRowDiscount: SUBJECT_ROW_DISCOUNT,
+    },
+  }
   // threshold: the model alone alerts on as many subjects as the rules did on validation (at least
   // as many as there were suspicious subjects there)
   const { best, positives } = subjectScores(model, r, split.validationFrom, split.holdoutFrom)
