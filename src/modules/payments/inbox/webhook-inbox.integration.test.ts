@@ -172,8 +172,8 @@ describeEachDb('webhook inbox', (target) => {
       // What a worker's wake-up sees: the row must already be there when the notification arrives.
       const seen = new Promise<number>((resolve) => {
         listener.on('notification', () => {
-          void h.pool!
-            .query('SELECT count(*)::int AS n FROM payment_webhook_inbox WHERE event_id = $1', [e.id])
+          void h
+            .pool!.query('SELECT count(*)::int AS n FROM payment_webhook_inbox WHERE event_id = $1', [e.id])
             .then((r) => resolve((r.rows[0] as { n: number }).n))
         })
       })
