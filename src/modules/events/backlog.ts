@@ -14,9 +14,11 @@ export interface OutboxBacklog {
  * for every row it relayed since: counting those counted the whole retention window, through a scan
  * of the outbox on every scrape. A row is out once a relay serving it has saved a watermark at or
  * above its seq. A relay's key says whom it serves: `tenants|lanes` ('*' for every tenant, lanes
- * joined by '.'). Rows written before ADR 0101 carry sent_at and stay counted as sent. Rows above a
- * gap still held by an open transaction may already be out: the count is high by at most one read
- * batch, and only while that transaction is open.
+ * joined by '.'). Rows written before ADR 0101 carry sent_at and stay counted as sent. The count
+ * can be high, never low: a relay holds its watermark below an open gap until the snapshot xmin has
+ * passed the gap's xid ceiling (relay-cursor.ts), and the xmin is the cluster's — any transaction
+ * older than the ceiling, in any database, holds it. Meanwhile rows it already published above the
+ * gap still count; a relay new to a scope that starts above seq 1 begins with such a gap below it.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function outboxBacklog(db: Kysely<any>, tenantId?: string): Promise<OutboxBacklog> {
