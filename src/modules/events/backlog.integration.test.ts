@@ -1,9 +1,9 @@
 import { sql } from 'kysely'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import { scratchDatabase, type ScratchDatabase } from '../../../test/support/scratch-db.js'
 import type { DbHandle } from '../../shared/db/connect.js'
-import { outboxBacklog, type OutboxBacklog } from './backlog.js'
+import { outboxBacklog } from './backlog.js'
 import { createEventBackbone } from './backbone.js'
 
 const PROBE = 'events.probe.sent.v1'
@@ -36,23 +36,20 @@ describeEachDb('outbox backlog', (target) => {
   }
   const relay = (tenants: string[]) =>
     createEventBackbone({ db, bus: { kind: 'memory' }, relay: { tenants }, delay: () => Promise.resolve() })
-  type Backbone = ReturnType<typeof createEventBackbone>
   /**
-   * Runs a relay's rounds until `done` holds (at most 60 s). A relay new to a scope that starts above
-   * seq 1 holds its watermark below one open gap until the snapshot xmin passes the gap's xid ceiling
-   * (relay-cursor.ts) — and xmin is cluster-wide: in CI another suite's open transaction, in another
-   * database, keeps the watermark down for a while, and the rows it published still count as waiting.
+   * Runs a relay's rounds until `expected` holds (at most 60 s). A relay new to a scope that starts
+   * above seq 1 holds its watermark below one open gap until the snapshot xmin passes the gap's xid
+   * ceiling (relay-cursor.ts) — and xmin is cluster-wide: in CI another suite's open transaction, in
+   * another database, keeps the watermark down for a while, and the rows it published still count.
    */
-  const settle = async (bb: Backbone, done: (b: OutboxBacklog) => boolean, tenantId?: string) => {
-    const deadline = Date.now() + 60_000
-    let last = await outboxBacklog(db.db, tenantId)
-    while (!done(last) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50))
-      await bb.relay.runOnce()
-      last = await outboxBacklog(db.db, tenantId)
-    }
-    return last
-  }
+  const settled = (bb: ReturnType<typeof relay>, expected: () => Promise<void>) =>
+    vi.waitFor(
+      async () => {
+        await bb.relay.runOnce()
+        await expected()
+      },
+      { timeout: 60_000, interval: 50 },
+    )
 
   it('counts what the relays serving a tenant have not published, not every row since ADR 0101', async () => {
     const a = freshTenant()
@@ -79,7 +76,9 @@ describeEachDb('outbox backlog', (target) => {
 
     const forB = relay([b])
     expect(await forB.relay.runOnce()).toBe(2)
-    expect(await settle(forB, (x) => x.pending === 0)).toEqual({ pending: 0, oldestCreatedAt: null })
+    await settled(forB, async () =>
+      expect(await outboxBacklog(db.db)).toEqual({ pending: 0, oldestCreatedAt: null }),
+    )
 
     await write(a, 1)
     expect((await outboxBacklog(db.db, a)).pending).toBe(1)
@@ -117,7 +116,7 @@ describeEachDb('outbox backlog', (target) => {
     const high = await sql<{ n: number }>`SELECT count(*)::int AS n FROM event_outbox
       WHERE tenant_id = ${d} AND lane >= 8`.execute(db.db)
     expect(high.rows[0]!.n).toBeGreaterThan(0)
-    expect((await settle(low, (x) => x.pending <= high.rows[0]!.n, d)).pending).toBe(high.rows[0]!.n)
+    await settled(low, async () => expect((await outboxBacklog(db.db, d)).pending).toBe(high.rows[0]!.n))
     await low.relay.stop()
   })
 })

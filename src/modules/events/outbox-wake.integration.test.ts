@@ -2,8 +2,8 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import type { DbHandle } from '../../shared/db/connect.js'
-import { newId } from '../../shared/ids.js'
-import { createEventBackbone, type EventBackbone } from './backbone.js'
+import { tenantRelay } from '../../../test/support/relay.js'
+import type { EventBackbone } from './backbone.js'
 import type { EventMessage } from './events.js'
 
 const PROBE = 'events.probe.sent.v1'
@@ -23,21 +23,7 @@ describeEachDb('outbox relay woken after commit', (target) => {
   })
 
   const started = async (tenantId: string) => {
-    const bb = createEventBackbone({
-      db,
-      bus: { kind: 'memory' },
-      relay: { pollMs: 60_000, tenants: [tenantId] },
-      delay: () => Promise.resolve(),
-    })
-    const seen: EventMessage[] = []
-    await bb.bus.subscribe({
-      group: newId('grp'),
-      topics: [PROBE],
-      batchHandler: (msgs) => {
-        seen.push(...msgs.filter((m) => m.tenantId === tenantId))
-        return Promise.resolve()
-      },
-    })
+    const { bb, seen } = await tenantRelay(db, tenantId, PROBE)
     await bb.start()
     // The start-up round has run and the relay sleeps: from here only a wake-up makes it read again.
     await vi.waitFor(() => expect(bb.relay.stats().rounds).toBeGreaterThan(0))

@@ -2,12 +2,11 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { freshTenant, openTestDb, testDbTargets } from '../../../test/support/db.js'
 import type { DbHandle } from '../../shared/db/connect.js'
-import { newId } from '../../shared/ids.js'
-import { createEventBackbone, type EventBackbone } from './backbone.js'
+import { tenantRelay } from '../../../test/support/relay.js'
+import type { EventBackbone } from './backbone.js'
 import type { EventMessage } from './events.js'
 
 const PROBE = 'events.probe.sent.v1'
-const immediate = () => Promise.resolve()
 
 /**
  * A row whose transaction took its xid after the newest transaction that has ended is still open
@@ -40,24 +39,7 @@ describe.skipIf(!postgres)('outbox relay and transactions still open at the newe
       `INSERT INTO event_outbox (tenant_id, topic, partition_key, payload) VALUES ($1, $2, $3, $4::jsonb)`,
       [tenantId, PROBE, `k${n}`, JSON.stringify({ n })],
     )
-  const relayed = async (tenantId: string): Promise<{ bb: EventBackbone; seen: EventMessage[] }> => {
-    const bb = createEventBackbone({
-      db,
-      bus: { kind: 'memory' },
-      relay: { pollMs: 60_000, tenants: [tenantId] },
-      delay: immediate,
-    })
-    const seen: EventMessage[] = []
-    await bb.bus.subscribe({
-      group: newId('grp'),
-      topics: [PROBE],
-      batchHandler: (msgs) => {
-        seen.push(...msgs.filter((m) => m.tenantId === tenantId))
-        return Promise.resolve()
-      },
-    })
-    return { bb, seen }
-  }
+  const relayed = (tenantId: string) => tenantRelay(db, tenantId, PROBE)
   const numbers = (seen: readonly EventMessage[]) => seen.map((m) => (m.payload as { n: number }).n)
   /** Rounds until `expected` arrived: an open gap as wide as the shared outbox waits for older transactions. */
   const relayedAll = (bb: EventBackbone, seen: readonly EventMessage[], expected: number[]) =>
