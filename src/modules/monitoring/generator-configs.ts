@@ -853,6 +853,69 @@ export const HOLDOUT14X_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Fifteenth held-out set, "x" for ranges nobody has measured (session 22), written down and
+ * committed BEFORE any change of that session (holdout14 and holdout14x were measured in session 21).
+ * Moves the ranges again: structuring of 2–8 deposits at 40–98 % of the threshold, up to 12 days
+ * apart; fan-ins of 3–20 senders of 250–14,000 gathered over up to 12 days; fan-outs of 3–25
+ * recipients; cycles of 2–6 hops held 1 hour to 11 days, half on other rails; pass-through of 1–5
+ * rounds held 1 hour to 7 days and left in up to 9 payments; round amounts of 1–80 thousand; dormant
+ * reactivations after 120–1,200 days; velocity bursts of 3–25 payments over up to four days; mules
+ * up to three years old; 40 % of the schemes in business accounts, a quarter of businesses innocent
+ * hubs, and a look-alike mix heavy in travel, remittances and property. Never tune on it.
+ */
+export const HOLDOUT15X_RANGES: SchemeRanges = {
+  structuringDeposits: [2, 8],
+  structuringShare: [0.4, 0.98],
+  structuringGapDays: [0.05, 12],
+  structuringSplitP: 0.45,
+  fanInSenders: [3, 20],
+  fanInAmount: [250, 14_000],
+  fanInSpreadDays: [0, 12],
+  fanInDelayDays: [0.04, 8],
+  fanInOutPayments: [1, 9],
+  fanOutRecipients: [3, 25],
+  fanOutTotal: [2_500, 110_000],
+  fanOutSpreadDays: [0, 12],
+  cycleLength: [2, 6],
+  cycleAmount: [1_500, 100_000],
+  cycleHopDays: [0.04, 11],
+  otherRailP: 0.5,
+  gatherMembers: [3, 14],
+  gatherAmount: [400, 20_000],
+  gatherDelayDays: [0.05, 11],
+  passRounds: [1, 5],
+  passAmount: [1_500, 100_000],
+  passDelayHours: [1, 168],
+  passOutPayments: [1, 9],
+  roundCount: [2, 8],
+  roundThousands: [1, 80],
+  roundGapDays: [0.3, 15],
+  dormantAmount: [1_000, 100_000],
+  dormantSilenceDays: [120, 1_200],
+  highRiskCount: [1, 10],
+  highRiskAmount: [700, 50_000],
+  velocityCount: [3, 25],
+  velocityAmount: [15, 2_500],
+  velocityHours: [0, 96],
+  muleSenders: [2, 14],
+  muleAmount: [80, 9_000],
+  muleDelayHours: [0.25, 200],
+  muleAgeDays: [1, 1_095],
+  businessP: 0.4,
+  businessHubLookAlikes: 0.25,
+  lookAlikes: true,
+  lookAlikeMix: {
+    landlord: 0.03,
+    student: 0.07,
+    savings: 0.12,
+    travel: 0.24,
+    remittance: 0.38,
+    property: 0.45,
+    landlordTenants: [2, 12],
+  },
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -883,7 +946,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout13'
     | 'holdout13x'
     | 'holdout14'
-    | 'holdout14x',
+    | 'holdout14x'
+    | 'holdout15'
+    | 'holdout15x',
     GeneratorConfig
   >
 > = {
@@ -1045,6 +1110,24 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout14x',
     ranges: HOLDOUT14X_RANGES,
     seeds: [14101, 14102, 14103],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 22: holdout14 and holdout14x were measured in session 21. Same ranges and size as
+  // holdout7-14 (figures comparable), seeds never used before; fixed before any session-22 change.
+  holdout15: {
+    name: 'holdout15',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [15001, 15002, 15003],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 22: new ranges as well as new seeds (HOLDOUT15X_RANGES); measured once on main and once
+  // after the session's merges.
+  holdout15x: {
+    name: 'holdout15x',
+    ranges: HOLDOUT15X_RANGES,
+    seeds: [15101, 15102, 15103],
     customers: 10_000,
     days: 90,
   },
