@@ -4,7 +4,7 @@ import type { PaymentsContext } from '../core/context.js'
 import { idempotent } from '../core/idempotency.js'
 import { invalidState, type Payment } from '../payments.js'
 import type { WriteOptions } from '../ports.js'
-import { resumeInFlight, setInFlight, settleInFlight } from './in-flight.js'
+import { afterUnknownResolved, resumeInFlight, setInFlight, settleInFlight } from './in-flight.js'
 
 export function cancelPayment(
   c: PaymentsContext,
@@ -12,6 +12,10 @@ export function cancelPayment(
   id: string,
   opts: WriteOptions = {},
 ): Promise<Payment> {
+  return afterUnknownResolved(c, tenant, id, () => cancelOnce(c, tenant, id, opts))
+}
+
+function cancelOnce(c: PaymentsContext, tenant: string, id: string, opts: WriteOptions): Promise<Payment> {
   return idempotent(c, tenant, opts.idempotencyKey, 'cancel', { id }, async (k) => {
     const { resume, bind } = k
     if (resume) {

@@ -6,9 +6,9 @@ import { validateAmount } from '../core/validate.js'
 import { captureExceedsAuthorized, operationInProgress } from '../payments.errors.js'
 import { amountCapturable, invalidState, type Payment } from '../payments.js'
 import type { WriteOptions } from '../ports.js'
-import { resumeInFlight, setInFlight, settleInFlight } from './in-flight.js'
+import { afterUnknownResolved, resumeInFlight, setInFlight, settleInFlight } from './in-flight.js'
 
-export async function capturePayment(
+export function capturePayment(
   c: PaymentsContext,
   tenant: string,
   id: string,
@@ -16,6 +16,16 @@ export async function capturePayment(
   opts: WriteOptions = {},
 ): Promise<Payment> {
   if (amount !== undefined) validateAmount(amount)
+  return afterUnknownResolved(c, tenant, id, () => captureOnce(c, tenant, id, amount, opts))
+}
+
+async function captureOnce(
+  c: PaymentsContext,
+  tenant: string,
+  id: string,
+  amount: bigint | undefined,
+  opts: WriteOptions,
+): Promise<Payment> {
   let toCapture = 0n
   const check = (p: Payment) => {
     if (p.status !== 'requires_capture') throw invalidState(p.status, 'capture')

@@ -7,6 +7,7 @@ import type { GatewayPaymentState } from '../gateway.js'
 import { applyNow } from '../apply-fact.js'
 import type { PaymentsContext, Tx } from '../core/context.js'
 import type { KeyContext } from '../core/idempotency.js'
+import { isAppError } from '../../../shared/errors.js'
 import { operationInProgress } from '../payments.errors.js'
 import { factOf, type Fact, type Payment } from '../payments.js'
 
@@ -112,4 +113,28 @@ export async function resumeInFlight(
   let p = await c.mustGet(c.deps.db, tenant, id)
   if (p.inFlight === op || p.status === 'unknown') p = await resolveWithGateway(c, p)
   return done(p) ? p : undefined
+}
+
+/**
+ * Runs a capture or cancel; if it is refused only because the payment's last outcome is `unknown`,
+ * asks the gateway what became of it first (as the sweeper would, a minute later) and runs it once
+ * more on the answer. A client retrying after a lost answer then gets the real outcome at once — a
+ * capture that never reached the gateway goes through, one that did is refused as already done —
+ * instead of a 409 for a state it cannot act on.
+ */
+export async function afterUnknownResolved<T>(
+  c: PaymentsContext,
+  tenant: string,
+  id: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    if (!isAppError(err) || err.code !== 'PAYMENT_INVALID_STATE' || err.details?.status !== 'unknown')
+      throw err
+    const p = await c.mustGet(c.deps.db, tenant, id)
+    if (p.status === 'unknown' && (await resolveWithGateway(c, p)).status === 'unknown') throw err
+    return run()
+  }
 }
