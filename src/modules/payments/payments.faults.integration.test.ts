@@ -315,7 +315,8 @@ describeEachDb('payments under injected faults', (target) => {
     await t.close()
   })
 
-  it('a capture whose answer was lost before the gateway acted: the next capture asks the gateway and goes through', async () => {
+  /** A payment authorised for 800 (manual capture) whose next capture's answer will be lost. */
+  async function authorisedWithLostCapture(when: 'before' | 'after') {
     const { t, faults } = harness()
     const tenant = freshTenant()
     const p = await t.payments.commands.create(tenant, {
@@ -324,7 +325,12 @@ describeEachDb('payments under injected faults', (target) => {
       paymentMethod: 'pm_card_visa',
       capture: 'manual',
     })
-    faults.loseCapture = 'before'
+    faults.loseCapture = when
+    return { t, p, tenant }
+  }
+
+  it('a capture whose answer was lost before the gateway acted: the next capture asks the gateway and goes through', async () => {
+    const { t, p, tenant } = await authorisedWithLostCapture('before')
     const first = await t.payments.commands.capture(tenant, p.id, undefined, { idempotencyKey: 'cap-1' })
     expect(first.status).toBe('unknown')
     const second = await t.payments.commands.capture(tenant, p.id, undefined, { idempotencyKey: 'cap-2' })
@@ -337,15 +343,7 @@ describeEachDb('payments under injected faults', (target) => {
   })
 
   it('a capture whose answer was lost after the gateway acted: a cancel learns it was captured and is refused for that', async () => {
-    const { t, faults } = harness()
-    const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 800n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-      capture: 'manual',
-    })
-    faults.loseCapture = 'after'
+    const { t, p, tenant } = await authorisedWithLostCapture('after')
     expect((await t.payments.commands.capture(tenant, p.id)).status).toBe('unknown')
     const cancel = await t.payments.commands
       .cancel(tenant, p.id, { idempotencyKey: 'cancel-1' })
