@@ -111,15 +111,6 @@ export const idempotencyKeysStore = {
       WHERE tenant_id = ${tenant} AND idem_key = ${key}`.execute(ex)
   },
 
-  /** Stores several requests' responses at once (in the transaction that made them). */
-  async completeKeys(
-    ex: Exec,
-    done: readonly { tenantId: string; key: string; response: unknown }[],
-  ): Promise<void> {
-    if (done.length === 0) return
-    await keysAnswer(done).execute(ex)
-  },
-
   /** After an error: forgotten, unless bound to a resource; then free to retry at once. */
   async releaseKey(ex: Exec, tenant: string, key: string): Promise<void> {
     await sql`DELETE FROM payment_idempotency

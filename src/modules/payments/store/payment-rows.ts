@@ -65,19 +65,6 @@ export const PAYMENT_COLUMNS =
   amount_captured, amount_refunded, amount_refund_pending, amount_disputed, amount_fee, hold_txn_id, in_flight,
   created_at, updated_at`)
 
-/** Writes the mutable state; amount, currency and capture method are never updated. */
-async function updatePayment(tx: Exec, p: Payment): Promise<void> {
-  await sql`UPDATE payments SET status = ${p.status}, gateway = ${p.gateway}, gateway_ref = ${p.gatewayRef},
-      decline_code = ${p.declineCode}, next_action = ${p.nextAction ? JSON.stringify(p.nextAction) : null},
-      amount_authorized = ${p.amountAuthorized.toString()}, amount_captured = ${p.amountCaptured.toString()},
-      amount_refunded = ${p.amountRefunded.toString()},
-      amount_refund_pending = ${p.amountRefundPending.toString()},
-      amount_disputed = ${p.amountDisputed.toString()}, amount_fee = ${p.amountFee.toString()},
-      hold_txn_id = ${p.holdTransactionId},
-      in_flight = ${p.inFlight}, metadata = ${JSON.stringify(p.metadata)}, updated_at = ${p.updatedAt}
-    WHERE tenant_id = ${p.tenantId} AND payment_id = ${p.id}`.execute(tx)
-}
-
 export const paymentRowsStore = {
   async insertPayment(tx: Exec, p: Payment, card: { brand?: string; country?: string }): Promise<void> {
     await sql`
@@ -94,13 +81,17 @@ export const paymentRowsStore = {
     return r.rows[0] ? toPayment(r.rows[0]) : undefined
   },
 
-  updatePayment,
-
-  /** Many payments' new states in one statement (the batched booking of applyFacts). */
-  async updatePayments(tx: Exec, ps: readonly Payment[]): Promise<void> {
-    if (ps.length === 1) return updatePayment(tx, ps[0]!)
-    if (ps.length === 0) return
-    await paymentsUpdate(ps).execute(tx)
+  /** Writes the mutable state; amount, currency and capture method are never updated. */
+  async updatePayment(tx: Exec, p: Payment): Promise<void> {
+    await sql`UPDATE payments SET status = ${p.status}, gateway = ${p.gateway}, gateway_ref = ${p.gatewayRef},
+        decline_code = ${p.declineCode}, next_action = ${p.nextAction ? JSON.stringify(p.nextAction) : null},
+        amount_authorized = ${p.amountAuthorized.toString()}, amount_captured = ${p.amountCaptured.toString()},
+        amount_refunded = ${p.amountRefunded.toString()},
+        amount_refund_pending = ${p.amountRefundPending.toString()},
+        amount_disputed = ${p.amountDisputed.toString()}, amount_fee = ${p.amountFee.toString()},
+        hold_txn_id = ${p.holdTransactionId},
+        in_flight = ${p.inFlight}, metadata = ${JSON.stringify(p.metadata)}, updated_at = ${p.updatedAt}
+      WHERE tenant_id = ${p.tenantId} AND payment_id = ${p.id}`.execute(tx)
   },
 
   /** Locks several payments in one statement, in key order (so two batches never deadlock). */

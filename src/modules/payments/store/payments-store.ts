@@ -18,7 +18,6 @@ import { transitionsStore } from './transitions.js'
 
 export function createPaymentsStore(db: Db) {
   return {
-    db,
     ...paymentRowsStore,
     ...batchedWritesStore,
     ...lookupsStore(db),

@@ -80,12 +80,6 @@ export function refundsStore(db: Db) {
       return new Map(r.rows.map((row) => [`${row.tenant_id}\u0000${row.refund_id}`, toRefund(row)]))
     },
 
-    /** Several refunds' answers (status, gateway ref) in one statement. */
-    async updateRefunds(tx: Exec, rs: readonly (Refund & { tenantId: string })[]): Promise<void> {
-      if (rs.length === 0) return
-      await refundsUpdate(rs).execute(tx)
-    },
-
     async refundByRef(ex: Exec, tenant: string, gateway: string, ref: string): Promise<Refund | undefined> {
       const r = await sql<RefundRow>`SELECT * FROM payment_refunds
         WHERE tenant_id = ${tenant} AND gateway = ${gateway} AND gateway_ref = ${ref}`.execute(ex)

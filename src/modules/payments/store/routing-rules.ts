@@ -23,10 +23,6 @@ export function routingRulesStore(db: Db) {
       })
     },
 
-    async listRules(tenant: string): Promise<RoutingRuleRow[]> {
-      return (await this.listRulesOf([tenant])).get(tenant) ?? []
-    },
-
     /** Several tenants' rules in one statement (the creates of one moment share a read). */
     async listRulesOf(tenants: readonly string[]): Promise<Map<string, RoutingRuleRow[]>> {
       const r = await sql<{
