@@ -1,3 +1,4 @@
+import { expect } from 'vitest'
 import { createCatalogue, createOutbox, ledgerEvents } from '../../src/modules/events/index.js'
 import { createLedger, type Ledger } from '../../src/modules/ledger/index.js'
 import {
@@ -5,13 +6,17 @@ import {
   createPayments,
   createSandboxGateway,
   paymentEvents,
+  type CreatePaymentInput,
+  type GatewayEvent,
   type GatewayRegistry,
+  type Payment,
   type PaymentGateway,
   type Payments,
   type SandboxGateway,
+  type WriteOptions,
 } from '../../src/modules/payments/index.js'
 import type { FixedClock } from '../../src/shared/clock.js'
-import type { DbHandle } from '../../src/shared/db/connect.js'
+import type { Db, DbHandle } from '../../src/shared/db/connect.js'
 import { systemIds } from '../../src/shared/ids.js'
 
 export const SANDBOX_SECRET = `whsec_${Buffer.from('moneta-test-sandbox-secret-32bytes!').toString('base64')}`
@@ -66,4 +71,44 @@ export function harnessDyingDuring(
     }),
   })
   return { ...harness, revive: () => (die = false) }
+}
+
+/**
+ * A payment made through `commands.create`: a visa card in USD unless `input` names another method
+ * or currency, so a test spells out only what it is about (the amount, a manual capture, a card).
+ */
+export function createCardPayment(
+  t: PaymentsHarness,
+  tenant: string,
+  input: Partial<CreatePaymentInput> & { readonly amount: bigint },
+  opts?: WriteOptions,
+): Promise<Payment> {
+  return t.payments.commands.create(
+    tenant,
+    { currency: 'USD', paymentMethod: 'pm_card_visa', ...input },
+    opts,
+  )
+}
+
+/** Applies a gateway's event to `tenant`'s payments in a transaction of its own, as the webhook inbox does. */
+export function gatewayEventApplier(db: Db, t: PaymentsHarness, tenant: string, gateway = 'sandbox') {
+  return (e: GatewayEvent) =>
+    db.transaction().execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, gateway, e, { tx }))
+}
+
+/** Refund events the gateway emitted for a payment ref (each one is money that left). */
+export const gatewayRefunds = (events: readonly GatewayEvent[], paymentRef: string) =>
+  events.filter((e) => e.type === 'refund.succeeded' && e.paymentRef === paymentRef)
+
+/** The payment has `amount` refunded and no refund still reserved. */
+export async function expectRefunded(
+  t: PaymentsHarness,
+  tenant: string,
+  paymentId: string,
+  amount: bigint,
+): Promise<void> {
+  expect(await t.payments.queries.get(tenant, paymentId)).toMatchObject({
+    amountRefunded: amount,
+    amountRefundPending: 0n,
+  })
 }

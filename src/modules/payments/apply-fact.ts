@@ -20,7 +20,9 @@ import {
   type Plan,
 } from './payments.js'
 import { toJson } from './core/idempotency.js'
-import { transitionOf, type Dispute, type Refund } from './payments.store.js'
+import type { Dispute } from './store/disputes.js'
+import type { Refund } from './store/refunds.js'
+import { transitionOf } from './store/transitions.js'
 import type { PaymentsContext, Tx } from './core/context.js'
 
 export type FactOutcome = 'applied' | 'duplicate' | 'ignored'

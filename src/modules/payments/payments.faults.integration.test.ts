@@ -5,13 +5,21 @@
  */
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { describeEachDb, freshTenant, openTestDb, testDbTargets } from '../../../test/support/db.js'
-import { harnessDyingDuring, paymentsHarness, type PaymentsHarness } from '../../../test/support/payments.js'
+import { describeEachOpenDb, freshTenant, openTestDb, testDbTargets } from '../../../test/support/db.js'
+import {
+  createCardPayment,
+  expectRefunded,
+  gatewayEventApplier,
+  gatewayRefunds,
+  harnessDyingDuring,
+  paymentsHarness,
+  type PaymentsHarness,
+} from '../../../test/support/payments.js'
 import { fixedClock, type FixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { AppError, isAppError } from '../../shared/errors.js'
 import type { Ledger } from '../ledger/index.js'
-import { GatewayError, type GatewayEvent, type RefundResult } from './gateway.js'
+import { GatewayError, type RefundResult } from './gateway.js'
 
 const contended = () => new AppError('LEDGER_CONTENDED', 'unavailable', 'Too much contention; retry.')
 
@@ -52,10 +60,6 @@ function flakyLedger(ledger: Ledger, state: { failures: number }): Ledger {
   }
 }
 
-/** Refund events the gateway emitted for a payment ref (each one is money that left). */
-const gatewayRefunds = (events: readonly GatewayEvent[], paymentRef: string) =>
-  events.filter((e) => e.type === 'refund.succeeded' && e.paymentRef === paymentRef)
-
 const postgres = testDbTargets().find((x) => x.name === 'postgres')
 
 describe.skipIf(!postgres)('refunds under real contention [postgres]', () => {
@@ -77,21 +81,8 @@ describe.skipIf(!postgres)('refunds under real contention [postgres]', () => {
     const payments = []
     const manual = []
     for (let i = 0; i < n; i++) {
-      payments.push(
-        await t.payments.commands.create(tenant, {
-          amount: 1_000n,
-          currency: 'USD',
-          paymentMethod: 'pm_card_visa',
-        }),
-      )
-      manual.push(
-        await t.payments.commands.create(tenant, {
-          amount: 1_000n,
-          currency: 'USD',
-          paymentMethod: 'pm_card_visa',
-          capture: 'manual',
-        }),
-      )
+      payments.push(await createCardPayment(t, tenant, { amount: 1_000n }))
+      manual.push(await createCardPayment(t, tenant, { amount: 1_000n, capture: 'manual' }))
     }
     // Two partial refunds per payment and the captures of as many others, all at once: every
     // booking posts to the same merchant rows, in two rounds for a capture (hold, then the rest).
@@ -111,8 +102,7 @@ describe.skipIf(!postgres)('refunds under real contention [postgres]', () => {
     ])
     for (const p of payments) {
       expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(2)
-      const after = await t.payments.queries.get(tenant, p.id)
-      expect(after).toMatchObject({ amountRefunded: 600n, amountRefundPending: 0n })
+      await expectRefunded(t, tenant, p.id, 600n)
       const refunds = await t.payments.queries.listRefunds(tenant, p.id)
       expect(refunds.map((r) => r.status)).toEqual(['succeeded', 'succeeded'])
     }
@@ -125,15 +115,8 @@ describe.skipIf(!postgres)('refunds under real contention [postgres]', () => {
   }, 120_000)
 })
 
-describeEachDb('payments under injected faults', (target) => {
-  let h: DbHandle
+describeEachOpenDb('payments under injected faults', (db) => {
   let clock: FixedClock
-  beforeAll(async () => {
-    h = await openTestDb(target)
-  }, 180_000)
-  afterAll(async () => {
-    await h.close()
-  })
 
   /**
    * A harness whose ledger fails `faults.failures` bookings and whose sandbox refund runs
@@ -150,7 +133,7 @@ describeEachDb('payments under injected faults', (target) => {
       failures: 0,
     }
     const lost = () => new Error('socket hang up')
-    const t = paymentsHarness(h, clock, {
+    const t = paymentsHarness(db(), clock, {
       ledger: (l) => flakyLedger(l, faults),
       sandbox: (s) => ({
         ...s,
@@ -171,35 +154,28 @@ describeEachDb('payments under injected faults', (target) => {
     return { t, faults }
   }
 
-  it('a refund the gateway made is booked although its booking met contention (no second refund on retry)', async () => {
+  /** A fresh harness and tenant, with a payment of 900 captured (what the refund tests start from). */
+  async function capturedPayment() {
     const { t, faults } = harness()
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 900n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-    })
+    const p = await createCardPayment(t, tenant, { amount: 900n })
+    return { t, faults, tenant, p }
+  }
+
+  it('a refund the gateway made is booked although its booking met contention (no second refund on retry)', async () => {
+    const { t, faults, tenant, p } = await capturedPayment()
     faults.failures = 3
     const r = await withClientRetries(() =>
       t.payments.commands.refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-1' }),
     )
     expect(r.status).toBe('succeeded')
     expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(1)
-    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
-      amountRefunded: 400n,
-      amountRefundPending: 0n,
-    })
+    await expectRefunded(t, tenant, p.id, 400n)
     await t.close()
   })
 
   it('a booking that keeps failing answers 503 and keeps the key: the retry books the same refund', async () => {
-    const { t, faults } = harness()
-    const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 900n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-    })
+    const { t, faults, tenant, p } = await capturedPayment()
     faults.failures = 1_000
     const first = await t.payments.commands
       .refund(tenant, p.id, { amount: 400n }, { idempotencyKey: 'refund-2' })
@@ -218,21 +194,12 @@ describeEachDb('payments under injected faults', (target) => {
     ).toEqual(again)
     expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(1)
     expect(await t.payments.queries.listRefunds(tenant, p.id)).toHaveLength(1)
-    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
-      amountRefunded: 400n,
-      amountRefundPending: 0n,
-    })
+    await expectRefunded(t, tenant, p.id, 400n)
     await t.close()
   })
 
   it('the webhook of a refund still in flight settles it instead of being refused as out of order', async () => {
-    const { t, faults } = harness()
-    const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 900n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-    })
+    const { t, faults, tenant, p } = await capturedPayment()
     // The gateway has acted, but our call has not returned yet: its webhook arrives first.
     let release!: () => void
     const held = new Promise<void>((r) => (release = r))
@@ -245,28 +212,17 @@ describeEachDb('payments under injected faults', (target) => {
     const call = t.payments.commands.refund(tenant, p.id, { amount: 250n }, { idempotencyKey: 'race' })
     await vi.waitFor(() => expect(called).toBe(true))
     const event = gatewayRefunds(t.sandbox.events, p.gatewayRef!)[0]!
-    const outcome = await h.db
-      .transaction()
-      .execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, 'sandbox', event, { tx }))
+    const outcome = await gatewayEventApplier(db().db, t, tenant)(event)
     expect(outcome).toBe('applied')
     release()
     const r = await call
     expect(r).toMatchObject({ status: 'succeeded', gatewayRef: event.objectRef })
-    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
-      amountRefunded: 250n,
-      amountRefundPending: 0n,
-    })
+    await expectRefunded(t, tenant, p.id, 250n)
     await t.close()
   })
 
   it('a refund in flight when the process died is settled by the sweeper, paid once', async () => {
-    const { t, faults } = harness()
-    const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 900n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-    })
+    const { t, faults, tenant, p } = await capturedPayment()
     // The gateway refunded, then the process died before the booking (the call never returned).
     faults.afterRefund = () => Promise.reject(new Error('process died'))
     await t.payments.commands.refund(tenant, p.id, { amount: 300n }).catch(() => undefined)
@@ -277,10 +233,7 @@ describeEachDb('payments under injected faults', (target) => {
     })
     clock.advance(120_000)
     expect(await t.payments.sweeper.sweep()).toBeGreaterThan(0)
-    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
-      amountRefunded: 300n,
-      amountRefundPending: 0n,
-    })
+    await expectRefunded(t, tenant, p.id, 300n)
     expect((await t.payments.queries.listRefunds(tenant, p.id)).map((r) => r.status)).toEqual(['succeeded'])
     expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(1)
     await t.close()
@@ -289,12 +242,7 @@ describeEachDb('payments under injected faults', (target) => {
   it('a capture answered 503 that was in fact applied answers its success on retry', async () => {
     const { t, faults } = harness()
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 700n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-      capture: 'manual',
-    })
+    const p = await createCardPayment(t, tenant, { amount: 700n, capture: 'manual' })
     faults.failures = 1_000
     const first = await t.payments.commands
       .capture(tenant, p.id, undefined, { idempotencyKey: 'cap' })
@@ -305,9 +253,7 @@ describeEachDb('payments under injected faults', (target) => {
     const captured = t.sandbox.events.find(
       (e) => e.type === 'payment.captured' && e.paymentRef === p.gatewayRef,
     )!
-    await h.db
-      .transaction()
-      .execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, 'sandbox', captured, { tx }))
+    await gatewayEventApplier(db().db, t, tenant)(captured)
     const again = await withClientRetries(() =>
       t.payments.commands.capture(tenant, p.id, undefined, { idempotencyKey: 'cap' }),
     )
@@ -319,12 +265,7 @@ describeEachDb('payments under injected faults', (target) => {
   async function authorisedWithLostCapture(when: 'before' | 'after') {
     const { t, faults } = harness()
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 800n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-      capture: 'manual',
-    })
+    const p = await createCardPayment(t, tenant, { amount: 800n, capture: 'manual' })
     faults.loseCapture = when
     return { t, p, tenant }
   }
@@ -364,23 +305,16 @@ describeEachDb('payments under injected faults', (target) => {
  * the payment already processing with its gateway named, and its `created` event commit together,
  * before the gateway call; the answer, the ledger postings and the key's answer commit together after.
  */
-describeEachDb('creates opened together', (target) => {
-  let h: DbHandle
-  beforeAll(async () => {
-    h = await openTestDb(target)
-  }, 180_000)
-  afterAll(async () => {
-    await h.close()
-  })
+describeEachOpenDb('creates opened together', (db) => {
   const card = { amount: 1_500n, currency: 'USD', paymentMethod: 'pm_card_visa' } as const
   const paymentsOf = async (tenant: string) =>
     (
       await sql<{ payment_id: string; status: string }>`SELECT payment_id, status FROM payments
-        WHERE tenant_id = ${tenant}`.execute(h.db)
+        WHERE tenant_id = ${tenant}`.execute(db().db)
     ).rows
 
   it('concurrent creates with one key make one payment: the others replay it once it is answered', async () => {
-    const t = paymentsHarness(h, fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const t = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:00:00Z')))
     const tenant = freshTenant()
     const all = await Promise.all(
       Array.from({ length: 6 }, () =>
@@ -398,7 +332,7 @@ describeEachDb('creates opened together', (target) => {
   })
 
   it('many creates of one merchant at once: each its own payment, key answer and ledger postings', async () => {
-    const t = paymentsHarness(h, fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const t = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:00:00Z')))
     const tenant = freshTenant()
     const n = 40
     const made = await Promise.all(
@@ -415,7 +349,7 @@ describeEachDb('creates opened together', (target) => {
     )
     expect(replays.map((p) => p.id)).toEqual(made.map((p) => p.id))
     const keys = await sql<{ idem_key: string; resource_id: string }>`SELECT idem_key, resource_id
-      FROM payment_idempotency WHERE tenant_id = ${tenant} AND response IS NOT NULL`.execute(h.db)
+      FROM payment_idempotency WHERE tenant_id = ${tenant} AND response IS NOT NULL`.execute(db().db)
     expect(new Map(keys.rows.map((k) => [k.idem_key, k.resource_id]))).toEqual(
       new Map(made.map((p, i) => [`k${i}`, p.id])),
     )
@@ -426,7 +360,7 @@ describeEachDb('creates opened together', (target) => {
   it('a create whose process died during the gateway call is processing with its gateway; the retry resumes it', async () => {
     const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
     // The gateway authorises and captures, then the call never returns (the process died).
-    const t = harnessDyingDuring(h, clock, 'authorize')
+    const t = harnessDyingDuring(db(), clock, 'authorize')
     const tenant = freshTenant()
     void t.payments.commands.create(tenant, card, { idempotencyKey: 'died' })
     await vi.waitFor(async () => expect(await paymentsOf(tenant)).toHaveLength(1))
@@ -454,7 +388,7 @@ describeEachDb('creates opened together', (target) => {
     const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
     let releaseA: () => void = () => undefined
     const aWaits = new Promise<void>((r) => (releaseA = r))
-    const a = paymentsHarness(h, clock, {
+    const a = paymentsHarness(db(), clock, {
       sandbox: (s) => ({
         ...s,
         authorize: async () => {
@@ -474,7 +408,7 @@ describeEachDb('creates opened together', (target) => {
     // to confirm it: that is where A's failure lands.
     let rerouted = false
     let armed = true
-    const b: PaymentsHarness = paymentsHarness(h, clock, {
+    const b: PaymentsHarness = paymentsHarness(db(), clock, {
       sandbox: (s) => ({
         ...s,
         retrieve: async (input) => {

@@ -2,7 +2,12 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
 import { balanceOr } from '../../../test/support/balances.js'
-import { paymentsHarness, type PaymentsHarness } from '../../../test/support/payments.js'
+import {
+  createCardPayment,
+  gatewayEventApplier,
+  paymentsHarness,
+  type PaymentsHarness,
+} from '../../../test/support/payments.js'
 import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { isAppError } from '../../shared/errors.js'
@@ -93,9 +98,8 @@ describeEachDb('payments service', (target) => {
 
   it('manual capture holds, captures part once and releases the rest', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
+    const p = await createCardPayment(t, tenant, {
       amount: 1000n,
-      currency: 'USD',
       paymentMethod: 'pm_card_mastercard',
       capture: 'manual',
     })
@@ -115,7 +119,7 @@ describeEachDb('payments service', (target) => {
 
   it('a decline fails the payment with the decline code and touches no account', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
+    const p = await createCardPayment(t, tenant, {
       amount: 500n,
       currency: 'EUR',
       paymentMethod: 'pm_card_insufficient_funds',
@@ -128,9 +132,8 @@ describeEachDb('payments service', (target) => {
 
   it('3-D Secure waits in requires_action, then a second confirm authorises', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
+    const p = await createCardPayment(t, tenant, {
       amount: 700n,
-      currency: 'USD',
       paymentMethod: 'pm_card_3ds',
       capture: 'manual',
     })
@@ -143,32 +146,18 @@ describeEachDb('payments service', (target) => {
 
   it('cancel voids the hold; canceling again is refused', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 900n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-      capture: 'manual',
-    })
+    const p = await createCardPayment(t, tenant, { amount: 900n, capture: 'manual' })
     const c = await t.payments.commands.cancel(tenant, p.id)
     expect(c.status).toBe('canceled')
     expect((await balances(tenant)).receivable).toEqual({ posted: 0n, pending: 0n })
     expect(await codeOf(t.payments.commands.cancel(tenant, p.id))).toBe('PAYMENT_INVALID_STATE')
-    const later = await t.payments.commands.create(tenant, {
-      amount: 5n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-      confirm: false,
-    })
+    const later = await createCardPayment(t, tenant, { amount: 5n, confirm: false })
     expect((await t.payments.commands.cancel(tenant, later.id)).status).toBe('canceled')
   })
 
   it('several partial refunds up to the captured amount, never beyond', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 1000n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-    })
+    const p = await createCardPayment(t, tenant, { amount: 1000n })
     const r1 = await t.payments.commands.refund(tenant, p.id, { amount: 300n, reason: 'damaged' })
     expect(r1).toMatchObject({ status: 'succeeded', amount: 300n, paymentId: p.id })
     await t.payments.commands.refund(tenant, p.id, { amount: 200n })
@@ -207,11 +196,7 @@ describeEachDb('payments service', (target) => {
 
   it('a timeout leaves the payment unknown until the sweeper asks the gateway', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 2500n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_timeout',
-    })
+    const p = await createCardPayment(t, tenant, { amount: 2500n, paymentMethod: 'pm_card_timeout' })
     expect(p.status).toBe('unknown')
     expect((await balances(tenant)).merchant.posted).toBe(0n)
     await t.payments.sweeper.sweep() // too recent: left alone
@@ -225,12 +210,7 @@ describeEachDb('payments service', (target) => {
 
   it('gateway events go through the same transitions: out of order, duplicated, racing the API', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
-      amount: 800n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-      capture: 'manual',
-    })
+    const p = await createCardPayment(t, tenant, { amount: 800n, capture: 'manual' })
     const event = (type: GatewayEvent['type'], extra: Partial<GatewayEvent> = {}): GatewayEvent => ({
       id: `evt_${type}_${Math.random()}`,
       type,
@@ -239,8 +219,7 @@ describeEachDb('payments service', (target) => {
       occurredAt: clock.now(),
       ...extra,
     })
-    const apply = (e: GatewayEvent) =>
-      h.db.transaction().execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, 'sandbox', e, { tx }))
+    const apply = gatewayEventApplier(h.db, t, tenant)
     // A refund before the capture is known must wait (retryable), not corrupt anything.
     expect(await codeOf(apply(event('refund.succeeded', { objectRef: 're_x', amount: 100n })))).toBe(
       'PAYMENT_EVENT_OUT_OF_ORDER',
@@ -266,15 +245,13 @@ describeEachDb('payments service', (target) => {
 
   it('captured before authorized: the capture implies the authorisation', async () => {
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, {
+    const p = await createCardPayment(t, tenant, {
       amount: 400n,
-      currency: 'USD',
       paymentMethod: 'pm_card_timeout',
       capture: 'manual',
     })
     expect(p.status).toBe('unknown')
-    const apply = (e: GatewayEvent) =>
-      h.db.transaction().execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, 'sandbox', e, { tx }))
+    const apply = gatewayEventApplier(h.db, t, tenant)
     const base = { vendorType: 'x', paymentId: p.id, occurredAt: clock.now() }
     expect(
       await apply({ ...base, id: 'e1', type: 'payment.captured', amount: 300n, paymentRef: 'sbx_pi_late' }),
@@ -303,15 +280,10 @@ describeEachDb('payments service', (target) => {
   it('a dispute opens after capture, and is won back; another is lost', async () => {
     const tenant = freshTenant()
     const seen = t.sandbox.events.length
-    const p = await t.payments.commands.create(tenant, {
-      amount: 3000n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_dispute',
-    })
+    const p = await createCardPayment(t, tenant, { amount: 3000n, paymentMethod: 'pm_card_dispute' })
     const opened = t.sandbox.events.slice(seen).find((e) => e.type === 'dispute.opened')!
     expect(opened).toMatchObject({ paymentId: p.id, amount: 3000n })
-    const apply = (e: GatewayEvent) =>
-      h.db.transaction().execute((tx) => t.payments.webhooks.applyGatewayEvent(tenant, 'sandbox', e, { tx }))
+    const apply = gatewayEventApplier(h.db, t, tenant)
     expect(await apply(opened)).toBe('applied')
     expect(await apply(opened)).toBe('duplicate')
     expect(await codeOf(t.payments.commands.refund(tenant, p.id, { amount: 1n }))).toBe(
@@ -353,11 +325,7 @@ describeEachDb('payments service', (target) => {
     ])
     t.sandbox.setDown(true)
     try {
-      const p = await t.payments.commands.create(tenant, {
-        amount: 100n,
-        currency: 'USD',
-        paymentMethod: 'pm_card_visa',
-      })
+      const p = await createCardPayment(t, tenant, { amount: 100n })
       expect(p).toMatchObject({ status: 'succeeded', gateway: 'sandbox2' })
       expect((await t.payments.queries.attempts(tenant, p.id)).map((a) => [a.gateway, a.outcome])).toEqual([
         ['sandbox', 'sent'],
@@ -369,9 +337,8 @@ describeEachDb('payments service', (target) => {
       t.sandbox.setDown(false)
     }
     // Everything down: the payment goes back to requires_confirmation and the error is retryable.
-    const q = await t.payments.commands.create(tenant, {
+    const q = await createCardPayment(t, tenant, {
       amount: 100n,
-      currency: 'USD',
       paymentMethod: 'pm_card_unavailable',
       confirm: false,
     })
@@ -411,11 +378,7 @@ describeEachDb('payments service', (target) => {
 
   it('pays out up to the gateway balance, never more', async () => {
     const tenant = freshTenant()
-    await t.payments.commands.create(tenant, {
-      amount: 10_000n,
-      currency: 'USD',
-      paymentMethod: 'pm_card_visa',
-    })
+    await createCardPayment(t, tenant, { amount: 10_000n })
     const net = 10_000n - sandboxFee(10_000n)
     expect(
       await codeOf(

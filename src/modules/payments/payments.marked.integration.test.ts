@@ -4,22 +4,20 @@
  * gateway call; the answer, the postings and the key's answer commit together after (core/booker.ts).
  */
 import { sql } from 'kysely'
-import { afterAll, beforeAll, expect, it, vi } from 'vitest'
-import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
-import { harnessDyingDuring, paymentsHarness } from '../../../test/support/payments.js'
+import { expect, it, vi } from 'vitest'
+import { describeEachOpenDb, freshTenant } from '../../../test/support/db.js'
+import {
+  createCardPayment,
+  expectRefunded,
+  gatewayRefunds,
+  harnessDyingDuring,
+  paymentsHarness,
+} from '../../../test/support/payments.js'
 import { fixedClock } from '../../shared/clock.js'
-import type { DbHandle } from '../../shared/db/connect.js'
 import { isAppError } from '../../shared/errors.js'
 import { PAYMENT_EVENTS } from './payments.events.js'
 
-describeEachDb('captures and refunds marked together', (target) => {
-  let h: DbHandle
-  beforeAll(async () => {
-    h = await openTestDb(target)
-  }, 180_000)
-  afterAll(async () => {
-    await h.close()
-  })
+describeEachOpenDb('captures and refunds marked together', (db) => {
   const manual = {
     amount: 1_000n,
     currency: 'USD',
@@ -31,12 +29,12 @@ describeEachDb('captures and refunds marked together', (target) => {
       (
         await sql<{ idem_key: string; resource_id: string | null; answered: boolean }>`SELECT idem_key,
           resource_id, response IS NOT NULL AS answered FROM payment_idempotency
-          WHERE tenant_id = ${tenant}`.execute(h.db)
+          WHERE tenant_id = ${tenant}`.execute(db().db)
       ).rows.map((k) => [k.idem_key, k]),
     )
 
   it('many captures and refunds of one merchant at once: each once, with its key answered; a refused one frees its key', async () => {
-    const t = paymentsHarness(h, fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const t = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:00:00Z')))
     const tenant = freshTenant()
     const n = 12
     const authorised = await Promise.all(
@@ -86,9 +84,9 @@ describeEachDb('captures and refunds marked together', (target) => {
   })
 
   it('concurrent refunds with one key make one refund: the others replay it once it is answered', async () => {
-    const t = paymentsHarness(h, fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const t = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:00:00Z')))
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, { ...manual, capture: 'automatic' })
+    const p = await createCardPayment(t, tenant, { amount: 1_000n })
     const once = async () => {
       for (;;) {
         try {
@@ -101,19 +99,16 @@ describeEachDb('captures and refunds marked together', (target) => {
     }
     const all = await Promise.all(Array.from({ length: 6 }, once))
     expect(new Set(all.map((r) => r.id)).size).toBe(1)
-    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
-      amountRefunded: 300n,
-      amountRefundPending: 0n,
-    })
+    await expectRefunded(t, tenant, p.id, 300n)
     await t.close()
   })
 
   it('a refund whose process died during the gateway call is reserved with its key bound; the retry resumes it', async () => {
     const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
     // The gateway refunds, then the call never returns (the process died).
-    const t = harnessDyingDuring(h, clock, 'refund')
+    const t = harnessDyingDuring(db(), clock, 'refund')
     const tenant = freshTenant()
-    const p = await t.payments.commands.create(tenant, { ...manual, capture: 'automatic' })
+    const p = await createCardPayment(t, tenant, { amount: 1_000n })
     void t.payments.commands.refund(tenant, p.id, { amount: 250n }, { idempotencyKey: 'died' })
     await vi.waitFor(async () => expect(await t.payments.queries.listRefunds(tenant, p.id)).toHaveLength(1))
     const [pending] = await t.payments.queries.listRefunds(tenant, p.id)
@@ -131,19 +126,14 @@ describeEachDb('captures and refunds marked together', (target) => {
       { idempotencyKey: 'died' },
     )
     expect(resumed).toMatchObject({ id: pending!.id, status: 'succeeded' })
-    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
-      amountRefunded: 250n,
-      amountRefundPending: 0n,
-    })
-    expect(
-      t.sandbox.events.filter((e) => e.type === 'refund.succeeded' && e.paymentRef === p.gatewayRef),
-    ).toHaveLength(1)
+    await expectRefunded(t, tenant, p.id, 250n)
+    expect(gatewayRefunds(t.sandbox.events, p.gatewayRef!)).toHaveLength(1)
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
     await t.close()
   })
 
   it('a batch stores awkward metadata, its transitions and key answers exactly as given (rows travel as one JSON parameter)', async () => {
-    const t = paymentsHarness(h, fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const t = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:00:00Z')))
     const tenant = freshTenant()
     // What an array literal or a JSON text must escape: quotes, backslashes, braces, commas, NULL, unicode.
     const awkward: Record<string, string>[] = [
@@ -177,14 +167,14 @@ describeEachDb('captures and refunds marked together', (target) => {
     }
     const transitions = await sql<{ topic: string; amount: string | null }>`SELECT topic,
         details->>'amountCaptured' AS amount FROM payment_transitions
-      WHERE tenant_id = ${tenant} AND payment_id = ${made[3]!.id} ORDER BY at, topic`.execute(h.db)
+      WHERE tenant_id = ${tenant} AND payment_id = ${made[3]!.id} ORDER BY at, topic`.execute(db().db)
     const succeeded = transitions.rows.find((r) => r.topic === PAYMENT_EVENTS.captured)
     expect(succeeded?.amount).toBe('1003')
     const facts = await sql<{
       kind: string
       amount: string
     }>`SELECT kind, amount::text FROM payment_ledger_facts
-      WHERE tenant_id = ${tenant} AND payment_id = ${made[3]!.id} ORDER BY kind`.execute(h.db)
+      WHERE tenant_id = ${tenant} AND payment_id = ${made[3]!.id} ORDER BY kind`.execute(db().db)
     expect(facts.rows.find((f) => f.kind === 'capture')?.amount).toBe('1003')
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
     await t.close()

@@ -11,7 +11,7 @@ import { applyFacts, type FactItem, type FactPatch, type FactResult } from '../a
 import { paymentNotFound } from '../payments.errors.js'
 import type { Actor } from '../payments.audit.js'
 import type { Fact, Payment } from '../payments.js'
-import type { Refund } from '../payments.store.js'
+import type { Refund } from '../store/refunds.js'
 import type { PaymentsContext, Tx } from './context.js'
 import { toJson } from './idempotency.js'
 

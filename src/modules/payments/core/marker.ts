@@ -13,7 +13,7 @@ import { applyFacts, type FactItem } from '../apply-fact.js'
 import type { Actor } from '../payments.audit.js'
 import { paymentNotFound } from '../payments.errors.js'
 import { plan, type Fact, type Payment } from '../payments.js'
-import type { Refund } from '../payments.store.js'
+import type { Refund } from '../store/refunds.js'
 import type { PaymentsContext, Tx } from './context.js'
 
 /** What a request writes on its payment once `prepare` has accepted the locked row. */

@@ -12,7 +12,7 @@ import { paymentPayload } from '../apply-fact.js'
 import { transitionRecord, type Actor } from '../payments.audit.js'
 import { PAYMENT_EVENTS } from '../payments.events.js'
 import type { Payment } from '../payments.js'
-import { transitionOf } from '../payments.store.js'
+import { transitionOf } from '../store/transitions.js'
 import type { PaymentsContext } from './context.js'
 
 export interface Opening {

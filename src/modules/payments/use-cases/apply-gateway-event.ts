@@ -7,7 +7,8 @@ import type { GatewayEvent } from '../gateway.js'
 import { applyFact, type FactOutcome } from '../apply-fact.js'
 import type { PaymentsContext, Tx } from '../core/context.js'
 import { outOfOrder, type Fact, type Payment } from '../payments.js'
-import type { Dispute, Refund } from '../payments.store.js'
+import type { Dispute } from '../store/disputes.js'
+import type { Refund } from '../store/refunds.js'
 import { settleRefund } from './refund.js'
 
 export async function applyGatewayEvent(

@@ -11,7 +11,7 @@ import { validateAmount } from '../core/validate.js'
 import { payoutCommand } from '../ledger-mapping.js'
 import { ledgerRejected, payoutExceedsBalance } from '../payments.errors.js'
 import { PAYMENT_EVENTS } from '../payments.events.js'
-import type { Payout } from '../payments.store.js'
+import type { Payout } from '../store/payouts.js'
 import type { PayoutInput, WriteOptions } from '../ports.js'
 
 export function createPayout(

@@ -9,7 +9,7 @@ import { boundClaim, continueClaimed, idempotent, type KeyContext } from '../cor
 import { validateAmount } from '../core/validate.js'
 import { paymentError } from '../payments.errors.js'
 import { amountRefundable, invalidState, type Payment } from '../payments.js'
-import type { Refund } from '../payments.store.js'
+import type { Refund } from '../store/refunds.js'
 import type { RefundInput, WriteOptions } from '../ports.js'
 
 export async function refundPayment(

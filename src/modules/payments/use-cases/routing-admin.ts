@@ -1,7 +1,7 @@
 /** A tenant's gateway routing rules: read, replace. */
 import { canonicalize } from '../../../shared/canonical-json.js'
 import type { PaymentsContext } from '../core/context.js'
-import type { RoutingRuleRow } from '../payments.store.js'
+import type { RoutingRuleRow } from '../store/routing-rules.js'
 import type { RoutingAdmin } from '../ports.js'
 import { validateRules, type RoutingRule } from '../routing.js'
 

@@ -6,9 +6,9 @@
  */
 import { sql } from 'kysely'
 import { expect, it } from 'vitest'
-import { describeEachOpenDb, freshTenant } from '../../../test/support/db.js'
-import { newId } from '../../shared/ids.js'
-import { createPaymentsStore } from './payments.store.js'
+import { describeEachOpenDb, freshTenant } from '../../../../test/support/db.js'
+import { newId } from '../../../shared/ids.js'
+import { lookupsStore } from './lookups.js'
 
 describeEachOpenDb('payments store: a webhook round lookups', (db) => {
   /** A sandbox payment of `tenant` with gateway reference `ref`; returns its id. */
@@ -27,7 +27,7 @@ describeEachOpenDb('payments store: a webhook round lookups', (db) => {
     const byId = await payment(a, refs[0]!)
     const byRef = await payment(a, refs[1]!)
     const others = await payment(b, refs[2]!)
-    const store = createPaymentsStore(db().db)
+    const store = lookupsStore(db().db)
     const found = await db()
       .db.transaction()
       .execute((tx) =>
@@ -57,7 +57,7 @@ describeEachOpenDb('payments store: a webhook round lookups', (db) => {
     await payment(b, theirs!)
     await payment(a, shared!)
     await payment(b, shared!)
-    const owners = await createPaymentsStore(db().db).tenantsByRefs('sandbox', [
+    const owners = await lookupsStore(db().db).tenantsByRefs('sandbox', [
       mine!,
       theirs!,
       shared!,
@@ -70,6 +70,6 @@ describeEachOpenDb('payments store: a webhook round lookups', (db) => {
         [theirs!, b],
       ]),
     )
-    expect(await createPaymentsStore(db().db).tenantsByRefs('other-gateway', [mine!])).toEqual(new Map())
+    expect(await lookupsStore(db().db).tenantsByRefs('other-gateway', [mine!])).toEqual(new Map())
   })
 })
