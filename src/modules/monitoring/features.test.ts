@@ -262,8 +262,9 @@ describe('cycle detection', () => {
     // a 2-cycle (paying back a friend) is not reported
     const b = s.accounts.get('b')!
     expect(b.closesCycle(s.interner.get('a'), T0 + 3 * DAY_MS, 990_000)).toBe(0)
-    // money that waited more than 30 days no longer counts
-    expect(c.closesCycle(s.interner.get('a'), T0 + 40 * DAY_MS, 940_000)).toBe(0)
+    // a cycle returning within 90 days counts (30 until session 22); later it no longer does
+    expect(c.closesCycle(s.interner.get('a'), T0 + 40 * DAY_MS, 940_000)).toBe(4)
+    expect(c.closesCycle(s.interner.get('a'), T0 + 91 * DAY_MS, 940_000)).toBe(0)
   })
 })
 

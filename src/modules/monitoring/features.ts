@@ -14,7 +14,8 @@ import { CASH, DAY_MS, currencyProfile, sameOwner, type MonTxn } from './monitor
  *  - counterparties with their last-seen and first-seen times, sorted by last seen (distinct
  *    counterparties in a window is a binary search; "new" ones are those first seen in it too), at most CP_MAX per direction (the least recently seen is evicted);
  *  - running statistics of log amounts per direction (usual amount, z-score), first/last seen;
- *  - for accounts, the "origins" of money that recently flowed through them (cycle detection);
+ *  - for accounts, the "origins" of money that recently flowed through them (cycle detection: each
+ *    account may hold it up to 21 days, the whole cycle up to 90);
  *  - for accounts, the recent inflows as "lots" drained first-in first-out by outflows (funds
  *    tracing: how much of a large inflow has left again, over several payments and days);
  *  - for accounts, their recent cash deposits (time, amount): structuring is judged on what was
@@ -80,6 +81,7 @@ export const HISTORY_FIELDS = {
   flow_in_after: 'double',
   flow_in_new_sender: 'bool',
   flow_out_new_top_share: 'double',
+  flow_out_abroad: 'bool',
   cash_in_count_7d: 'double',
   cash_in_sum_7d: 'double',
   cash_in_max_7d: 'double',
@@ -131,8 +133,14 @@ const RING_MAX = 64
 const CP_MAX = 128
 const DAY_BUCKETS = 181
 const ORIGIN_MAX = 12
-const ORIGIN_WINDOW_MS = 30 * DAY_MS
-const ORIGIN_HOP_MS = 10 * DAY_MS
+/**
+ * How long an origin is carried (from the cycle's first payment) and how long one account may hold
+ * the money before passing it on. 90 and 21 days since session 22 (30 and 10 before): cycles whose
+ * accounts each held the money one to two weeks, most hops by wire or ACH, took 20 to 70 days to
+ * return and escaped (tuning_rails). Amounts must still match hop by hop (ORIGIN_MIN/MAX_SHARE).
+ */
+export const ORIGIN_WINDOW_MS = 90 * DAY_MS
+export const ORIGIN_HOP_MS = 21 * DAY_MS
 const ORIGIN_MAX_DEPTH = 7
 /** A hop carries an origin along when it passes on at least this share of the original amount
  *  (one inflow may leave as several outflows) and at most a little more than it. */
@@ -179,7 +187,11 @@ const PERSON_USUAL = 10
 const isPayment = (kind: MonTxn['kind']): boolean => kind === 'transfer' || kind === 'wire' || kind === 'ach'
 /** A flow feature's value when no inflow is traced. */
 const flowNone = (field: string): number | boolean =>
-  field === 'flow_hours' ? -1 : field === 'flow_in_cross_border' || field === 'flow_in_new_sender' ? false : 0
+  field === 'flow_hours'
+    ? -1
+    : field === 'flow_in_cross_border' || field === 'flow_in_new_sender' || field === 'flow_out_abroad'
+      ? false
+      : 0
 /** A pause in the whole feed longer than this starts a new watched period (FeatureStore.feedStart). */
 const FEED_GAP_MS = 7 * DAY_MS
 /**
@@ -360,6 +372,8 @@ export class EntityState {
   lNewTop: Float64Array | undefined
   /** Per lot: 1 when its sender had never paid the account before (a stranger's money, not a salary). */
   lSrcNew: Uint8Array | undefined
+  /** Per lot: 1 when part of it has already left to another country (money in transit, not spent at home). */
+  lAbroad: Uint8Array | undefined
   lHead = 0
   // outsized non-cash inflows: time, amount; a ring of BIG_MAX
   bAt: Float64Array | undefined
@@ -649,6 +663,7 @@ export class EntityState {
       case 'flow_in_after':
       case 'flow_in_new_sender':
       case 'flow_out_new_top_share':
+      case 'flow_out_abroad':
         return this.flow(field, now, out && cp >= 0 ? amount : 0, out && cp >= 0 && !this.cpOut.has(cp))
       case 'cash_in_count_7d':
       case 'cash_in_sum_7d':
@@ -834,6 +849,8 @@ export class EntityState {
       }
       case 'flow_in_new_sender':
         return this.lSrcNew![best]! === 1
+      case 'flow_out_abroad':
+        return this.lAbroad![best]! === 1
       case 'flow_in_after': {
         // inflows of a comparable size that arrived after it: an outflow now is as likely theirs
         // (a wholesaler's next client payment), FIFO notwithstanding
@@ -890,6 +907,7 @@ export class EntityState {
       this.lNewN = new Uint8Array(LOT_MAX)
       this.lNewTop = new Float64Array(LOT_MAX)
       this.lSrcNew = new Uint8Array(LOT_MAX)
+      this.lAbroad = new Uint8Array(LOT_MAX)
     }
     if (this.lN === LOT_MAX) this.makeRoom(at)
     const i = this.lHead
@@ -901,6 +919,7 @@ export class EntityState {
     this.lNewN![i] = 0
     this.lNewTop![i] = 0
     this.lSrcNew![i] = newSender ? 1 : 0
+    this.lAbroad![i] = 0
     this.lHead = (i + 1) % LOT_MAX
     if (this.lN < LOT_MAX) this.lN++
   }
@@ -935,6 +954,7 @@ export class EntityState {
       this.lNewN![b] = Math.min(255, this.lNewN![b]! + this.lNewN![a]!)
       this.lNewTop![b] = Math.max(this.lNewTop![b]!, this.lNewTop![a]!)
       this.lSrcNew![b] = this.lSrcNew![b]! & this.lSrcNew![a]!
+      this.lAbroad![b] = this.lAbroad![b]! | this.lAbroad![a]!
       for (let q = p; q > 0; q--) {
         const to = lot(q)
         const from = lot(q - 1)
@@ -946,6 +966,7 @@ export class EntityState {
         this.lNewN![to] = this.lNewN![from]!
         this.lNewTop![to] = this.lNewTop![from]!
         this.lSrcNew![to] = this.lSrcNew![from]!
+        this.lAbroad![to] = this.lAbroad![from]!
       }
       return
     }
@@ -953,9 +974,10 @@ export class EntityState {
 
   /**
    * An outflow to someone else drains the traced inflows of the last 10 days, oldest first;
-   * `newPayee`: the payee had never been paid by this account (counted per lot).
+   * `newPayee`: the payee had never been paid by this account (counted per lot); `abroad`: the
+   * payment crosses a border (marks the lots it reaches as gone abroad in part).
    */
-  drainLots(now: number, amount: number, newPayee = false): void {
+  drainLots(now: number, amount: number, newPayee = false, abroad = false): void {
     const n = this.lN
     let rest = amount
     for (let k = 0; k < n && rest > 0; k++) {
@@ -966,6 +988,7 @@ export class EntityState {
       this.lLeft![i] = l - take
       // one more payment this inflow left in (count capped at 127)
       if (take > 0 && this.lFlags![i]! < 254) this.lFlags![i] = this.lFlags![i]! + 2
+      if (abroad && take > 0) this.lAbroad![i] = 1
       if (newPayee && take > 0) {
         this.lNew![i] = this.lNew![i]! + take
         if (this.lNewN![i]! < 255) this.lNewN![i] = this.lNewN![i]! + 1
@@ -1144,7 +1167,7 @@ export class FeatureStore {
       if (src && dst) dst.inheritOrigins(src, srcCp, dstCp, t.at, amount)
       // scattering goes to payees by transfer, wire or ACH; a card purchase or an ATM is spending
       if (src && src.lN > 0)
-        src.drainLots(t.at, amount, dstCp >= 0 && isPayment(t.kind) && !src.cpOut.has(dstCp))
+        src.drainLots(t.at, amount, dstCp >= 0 && isPayment(t.kind) && !src.cpOut.has(dstCp), crossBorder(t))
       if (dst && dst.cp >= 0) {
         dst.addLot(t.at, amount, crossBorder(t), srcCp >= 0 && !dst.cpIn.has(srcCp))
         if (t.kind !== 'cash_deposit') {

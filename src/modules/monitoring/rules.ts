@@ -104,6 +104,7 @@ export class EntityView {
         return -1
       case 'flow_in_cross_border':
       case 'flow_in_new_sender':
+      case 'flow_out_abroad':
         return false
       case 'history_count':
       case 'usual_amount':

@@ -68,6 +68,36 @@ describe('funds tracing through every rail', () => {
     expect(fired(e, t(T0 + 80 * H, 'C', 'A', 960_000n, { kind: 'wire' }))).toContain('cycle.closed_loop')
   })
 
+  it('closes a cycle whose accounts each held the money about two weeks, by wire, ACH and transfer (session 22)', () => {
+    const e = engine(['A', 'B', 'C', 'D'].map((id) => person(id)))
+    e.process(t(T0, 'A', 'B', 3_000_000n, { kind: 'wire' }))
+    e.process(t(T0 + 14 * DAY_MS, 'B', 'C', 2_950_000n, { kind: 'ach' }))
+    e.process(t(T0 + 27 * DAY_MS, 'C', 'D', 2_900_000n, { kind: 'wire' }))
+    // back to A 41 days after it left, every hop held 13-14 days (10 and 30 days until session 22)
+    const back = t(T0 + 41 * DAY_MS, 'D', 'A', 2_860_000n, { kind: 'ach' })
+    expect(explain(e, back, 'cycle.closed_loop')['txn.cycle_len']).toBe(4)
+    expect(fired(e, back)).toContain('cycle.closed_loop')
+  })
+
+  it('long holds are not cycles by themselves: a loan repaid after three weeks, money kept five weeks on the way, or a chain that never returns', () => {
+    const people = ['A', 'B', 'C', 'D', 'L', 'T', 'S'].map((id) => person(id))
+    // a friend's loan repaid three weeks later: two accounts, no cycle
+    let e = engine(people)
+    e.process(t(T0, 'A', 'B', 500_000n))
+    expect(fired(e, t(T0 + 21 * DAY_MS, 'B', 'A', 500_000n))).not.toContain('cycle.closed_loop')
+    // C kept the money five weeks (savings) before paying D, who pays A: not the same money
+    e = engine(people)
+    e.process(t(T0, 'A', 'C', 800_000n, { kind: 'wire' }))
+    e.process(t(T0 + 35 * DAY_MS, 'C', 'D', 790_000n, { kind: 'ach' }))
+    expect(fired(e, t(T0 + 37 * DAY_MS, 'D', 'A', 780_000n))).not.toContain('cycle.closed_loop')
+    // payroll and rent: an employer pays a salary, the employee pays a landlord, the landlord a
+    // tradesman — money moving on over weeks that never comes back to where it started
+    e = engine(people)
+    e.process(t(T0, 'S', 'T', 400_000n))
+    e.process(t(T0 + 15 * DAY_MS, 'T', 'L', 380_000n))
+    expect(fired(e, t(T0 + 30 * DAY_MS, 'L', 'D', 370_000n))).not.toContain('cycle.closed_loop')
+  })
+
   it('follows one inflow leaving as several outflows, over days, into a cycle', () => {
     const e = engine(['A', 'B', 'C'].map((id) => person(id)))
     e.process(t(T0, 'A', 'B', 1_000_000n))

@@ -555,6 +555,61 @@ describe('typology pack against look-alikes', () => {
     expect(h).not.toContain('pass_through.rapid.business')
   })
 
+  it("business transit finished at home (session 22): a large inflow from abroad, part of it sent abroad after five days and the rest to a new payee at home, is caught; a wholesaler's client wire paid to home suppliers, or to its usual suppliers after a foreign fee, is not", () => {
+    const biz = (id: string): Party => party(id, T0 - 900 * DAY_MS, 'business')
+    const H = 3_600_000
+    const abroad = { kind: 'wire' as const, srcCountry: 'PL', dstCountry: 'DE' }
+    const home = { srcCountry: 'DE', dstCountry: 'DE' }
+    const takings = (id: string, days: number): MonTxn[] =>
+      Array.from({ length: days * 8 }, (_, k) =>
+        txn(T0 + Math.floor(k / 8) * DAY_MS + (k % 8) * H + 8 * H, `c${id}${k}`, id, 70 + (k % 5) * 10, home),
+      )
+    // 40,000 in at day 20; 18,000 abroad after 118 hours (45 %), then 16,000 at home after 130 hours:
+    // the 80 % is passed by the home payment, beyond the 96 hours a home payment is allowed
+    const hub = alerted(
+      engine([biz('hub')]),
+      [
+        ...takings('hub', 27),
+        txn(T0 + 20 * DAY_MS + 30 * 60_000, 'E1', 'hub', 40_000, abroad),
+        txn(T0 + 25 * DAY_MS, 'hub', 'Y1', 18_000, { srcCountry: 'DE', dstCountry: 'GB' }),
+        txn(T0 + 25 * DAY_MS + 12 * H, 'hub', 'Y2', 16_000, home),
+      ].sort((x, y) => x.at - y.at),
+    )
+    expect(hub).toContain('pass_through.rapid.business')
+    // a first large client wire paid to new home suppliers five days later: nothing left abroad
+    const w = alerted(
+      engine([biz('w')]),
+      [
+        ...takings('w', 27),
+        txn(T0 + 20 * DAY_MS + 30 * 60_000, 'K1', 'w', 40_000, abroad),
+        txn(T0 + 25 * DAY_MS, 'w', 'S1', 18_000, home),
+        txn(T0 + 25 * DAY_MS + 12 * H, 'w', 'S2', 16_000, home),
+      ].sort((x, y) => x.at - y.at),
+    )
+    expect(w).not.toContain('pass_through.rapid.business')
+    // a foreign fee paid first, then its usual suppliers (paid before): not new payees
+    const u = engine([biz('u')])
+    alerted(
+      u,
+      [
+        ...takings('u', 19),
+        txn(T0 + 3 * DAY_MS, 'u', 'S1', 900, home),
+        txn(T0 + 4 * DAY_MS, 'u', 'S2', 800, home),
+      ].sort((x, y) => x.at - y.at),
+    )
+    const usual = alerted(
+      u,
+      [
+        ...takings('u', 27).filter((x) => x.at >= T0 + 19 * DAY_MS),
+        txn(T0 + 20 * DAY_MS + 30 * 60_000, 'K1', 'u', 40_000, abroad),
+        txn(T0 + 25 * DAY_MS, 'u', 'F1', 6_000, { srcCountry: 'DE', dstCountry: 'CN' }),
+        txn(T0 + 25 * DAY_MS + 6 * H, 'u', 'S1', 14_000, home),
+        txn(T0 + 25 * DAY_MS + 12 * H, 'u', 'S2', 14_000, home),
+      ].sort((x, y) => x.at - y.at),
+    )
+    expect(usual).not.toContain('pass_through.rapid.business')
+  })
+
   it("velocity at cold start: on the store's first day a payday of rent, friends and shops, all new to the store, is not a spike; a burst to strangers once two weeks are watched is", () => {
     const e = engine([party('payday', T0 - 900 * DAY_MS), party('burst', T0 - 900 * DAY_MS)])
     const H = 3_600_000

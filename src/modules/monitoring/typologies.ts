@@ -67,7 +67,9 @@ export interface SegmentParams {
   readonly passThroughHours: number
   /**
    * Money held longer and then sent abroad again (0 = no such extension): up to this many hours
-   * when the payment crosses a border. A wholesaler pays its home suppliers a week after a client
+   * when the payment crosses a border, or when the inflow came from abroad and part of it has
+   * already left abroad again (session 22: a hub paying on over days, abroad and at home, completes
+   * 80 % with a home payment; `flow_out_abroad`). A wholesaler pays its home suppliers a week after a client
    * paid it; an inflow from abroad leaving abroad again days later is transit (session 18). Business
    * default 240 h, the whole 10 days an inflow is traced (session 19, 192 h before): a hub paying on
    * in many payments over days passes 80 % of the inflow well after its first payment left.
@@ -404,7 +406,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
   const abroad = 'txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country'
   const hours =
     s.passThroughTransitHours > within
-      ? `(src.flow_hours <= ${d(within)} || (src.flow_hours <= ${d(s.passThroughTransitHours)} && ${abroad}))`
+      ? `(src.flow_hours <= ${d(within)} || (src.flow_hours <= ${d(s.passThroughTransitHours)} && (${abroad} || (src.flow_in_cross_border && src.flow_out_abroad))))`
       : `src.flow_hours <= ${d(within)}`
   if (s.passThroughMinAmount > 0)
     rules.push({
@@ -451,7 +453,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       typology: 'cycle',
       subject: 'src',
       description:
-        'A payment (any rail) that returns money to an account it came from through 2 or more hops (30 days).',
+        'A payment (any rail) that returns money to an account it came from through 2 or more hops (each hop held up to 21 days, 90 days in all).',
       when: `txn.cycle_len >= 3.0 && txn.amount >= ${p.cycleMinAmount}`,
       outcome: 'review',
       score: 50,
