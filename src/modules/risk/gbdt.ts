@@ -41,6 +41,15 @@ export interface TrainParams {
   /** Minimum loss reduction to split. */
   readonly minGain: number
   readonly maxBins: number
+  /**
+   * Share of the features each tree may split on (1: all; session 22). The subset is drawn per tree
+   * from a hash of the tree's and the feature's index, so training stays deterministic. Why: with
+   * every feature open to every tree, the ensemble leans on the few features that separate the
+   * training data best — often facts of that data's shape (session 17: `txn.hour`) — and other
+   * data without them loses most of the score; trees that must also work without them spread the
+   * evidence over several features.
+   */
+  readonly colsample?: number
 }
 
 export const DEFAULT_TRAIN: TrainParams = {
@@ -141,10 +150,38 @@ export function trainGbdt(
       g[i] = w * (p - d.y[i]!)
       h[i] = w * Math.max(p * (1 - p), 1e-16)
     }
-    const tree = grower.grow(g, h, d.w, margin)
+    const tree = grower.grow(g, h, d.w, margin, columnsOf(t, cols, params.colsample ?? 1))
     trees.push(tree)
   }
   return { base, trees, features: [...features] }
+}
+
+/** Deterministic hash of a tree and a feature index to [0, 1). */
+const unit = (t: number, f: number): number => {
+  let h = Math.imul(t ^ 0x27d4eb2f, 0x85ebca6b) ^ Math.imul(f + 0x165667b1, 0xc2b2ae35)
+  h ^= h >>> 15
+  h = Math.imul(h, 0x2c1b3c6d)
+  h ^= h >>> 12
+  h = Math.imul(h, 0x297a2d39)
+  h ^= h >>> 15
+  return (h >>> 0) / 4294967296
+}
+
+/**
+ * The features tree `t` may split on: each with probability `share` (TrainParams.colsample), at
+ * least one; undefined when all are allowed.
+ */
+export function columnsOf(t: number, cols: number, share: number): Uint8Array | undefined {
+  if (share >= 1) return undefined
+  const allowed = new Uint8Array(cols)
+  let any = false
+  for (let f = 0; f < cols; f++)
+    if (unit(t, f) < share) {
+      allowed[f] = 1
+      any = true
+    }
+  if (!any) allowed[Math.floor(unit(t, cols) * cols)] = 1
+  return allowed
 }
 
 interface Pending {
@@ -201,7 +238,13 @@ class TreeGrower {
     return hist
   }
 
-  grow(g: Float64Array, h: Float64Array, w: Float64Array, margin: Float64Array): Tree {
+  grow(
+    g: Float64Array,
+    h: Float64Array,
+    w: Float64Array,
+    margin: Float64Array,
+    allowed: Uint8Array | undefined,
+  ): Tree {
     const { depth: maxDepth, lambda, minChildWeight, minGain, learningRate } = this.p
     const maxNodes = 2 ** (maxDepth + 1) - 1
     const feature = new Int32Array(maxNodes).fill(-1)
@@ -234,7 +277,7 @@ class TreeGrower {
     while (queue.length > 0) {
       const n = queue.shift()!
       cover[n.node] = n.W
-      const split = n.depth < maxDepth ? this.bestSplit(n, lambda, minChildWeight) : undefined
+      const split = n.depth < maxDepth ? this.bestSplit(n, lambda, minChildWeight, allowed) : undefined
       if (!split || split.gain <= minGain) {
         leaf(n)
         continue
@@ -291,10 +334,12 @@ class TreeGrower {
     n: Pending,
     lambda: number,
     minChildWeight: number,
+    allowed: Uint8Array | undefined,
   ): { feature: number; bin: number; gain: number; lG: number; lH: number; lW: number } | undefined {
     const parent = (n.G * n.G) / (n.H + lambda)
     let best: { feature: number; bin: number; gain: number; lG: number; lH: number; lW: number } | undefined
     for (let f = 0; f < this.cols; f++) {
+      if (allowed && allowed[f] === 0) continue
       const nb = this.b.cuts[f]!.length
       let lG = 0
       let lH = 0

@@ -23,6 +23,7 @@ export {
   modelToJson,
   modelFromJson,
   NotEnoughLabels,
+  EXCLUDED_FEATURES,
 } from './model.js'
 export type {
   RiskModel,
@@ -32,6 +33,7 @@ export type {
   Explanation,
   Contribution,
   ModelJson,
+  TrainOptions,
 } from './model.js'
 export { replay, labelIndex } from './replay.js'
 export type { RiskLabel, ReplayOptions, ReplayResult } from './replay.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { calibrate, fitIsotonic } from './calibration.js'
-import { predictMargin, trainGbdt, type Ensemble, type Tree } from './gbdt.js'
+import { columnsOf, predictMargin, trainGbdt, type Ensemble, type Tree } from './gbdt.js'
 import { explainRow, modelFromJson, modelToJson, scoreRow, trainModel, type LabelledRows } from './model.js'
 import { drift, referenceBins } from './psi.js'
 import { baseValue, treeShap } from './treeshap.js'
@@ -75,22 +75,47 @@ describe('gradient-boosted trees', () => {
   const data = synthetic(4000, 7)
   const w = new Float64Array(data.rows).fill(1)
 
+  const base = {
+    trees: 30,
+    depth: 4,
+    learningRate: 0.2,
+    lambda: 1,
+    minChildWeight: 1,
+    minGain: 0,
+    maxBins: 32,
+  }
+
   it('learns the interaction and is deterministic bit for bit', () => {
-    const params = {
-      trees: 30,
-      depth: 4,
-      learningRate: 0.2,
-      lambda: 1,
-      minChildWeight: 1,
-      minGain: 0,
-      maxBins: 32,
-    }
+    const params = base
     const a = trainGbdt({ ...data, w }, FEATURES, params)
     const b = trainGbdt({ ...data, w }, FEATURES, params)
     expect(JSON.stringify(modelToJson(wrap(a)))).toBe(JSON.stringify(modelToJson(wrap(b))))
     const hot = predictMargin(a, [0.9, 0.9, 0, 0.5])
     const cold = predictMargin(a, [0.1, 0.1, 0, 0.5])
     expect(hot).toBeGreaterThan(cold + 2)
+  })
+
+  it('colsample: each tree splits only on its own feature subset, deterministically; 1 changes nothing', () => {
+    const params = { ...base, trees: 20, depth: 3 }
+    const sub = trainGbdt({ ...data, w }, FEATURES, { ...params, colsample: 0.5 })
+    const again = trainGbdt({ ...data, w }, FEATURES, { ...params, colsample: 0.5 })
+    expect(JSON.stringify(modelToJson(wrap(sub)))).toBe(JSON.stringify(modelToJson(wrap(again))))
+    let restricted = 0
+    sub.trees.forEach((t, k) => {
+      const allowed = columnsOf(k, FEATURES.length, 0.5)!
+      expect(allowed.some((a) => a === 1)).toBe(true)
+      if (allowed.some((a) => a === 0)) restricted++
+      for (const f of t.feature) if (f >= 0) expect(allowed[f]).toBe(1)
+    })
+    // the subsets differ between trees and leave features out of some of them
+    expect(restricted).toBeGreaterThan(0)
+    expect(
+      new Set(sub.trees.map((_, k) => columnsOf(k, FEATURES.length, 0.5)!.join(''))).size,
+    ).toBeGreaterThan(1)
+    const all = trainGbdt({ ...data, w }, FEATURES, { ...params, colsample: 1 })
+    const none = trainGbdt({ ...data, w }, FEATURES, params)
+    expect(JSON.stringify(modelToJson(wrap(all)))).toBe(JSON.stringify(modelToJson(wrap(none))))
+    expect(columnsOf(3, FEATURES.length, 1)).toBeUndefined()
   })
 
   it('TreeSHAP equals brute-force Shapley values and sums to margin − base value', () => {
@@ -173,6 +198,30 @@ describe('risk model', () => {
     )
     const x = [0.8, 0.9, 1, 0.2]
     expect(scoreRow(restored, x)).toEqual(scoreRow(model, x))
+  })
+
+  it('bags: the mean of ensembles fitted on different negative samples, as one ensemble', () => {
+    const opts = { validationFrom: 4500, params: { trees: 10, depth: 3 }, negativeRate: 0.3 }
+    const one = trainModel(data, FEATURES, opts)
+    // one bag is the single model exactly
+    expect(JSON.stringify(modelToJson(trainModel(data, FEATURES, { ...opts, bags: 1 })))).toBe(
+      JSON.stringify(modelToJson(one)),
+    )
+    const other = trainModel(data, FEATURES, { ...opts, sampleSeed: 1 })
+    // another sample gives another model
+    expect(JSON.stringify(other.ensemble.trees)).not.toBe(JSON.stringify(one.ensemble.trees))
+    const two = trainModel(data, FEATURES, { ...opts, bags: 2 })
+    expect(two.ensemble.trees).toHaveLength(20)
+    expect(two.metrics.bags).toBe(2)
+    const r = rng(11)
+    for (let k = 0; k < 50; k++) {
+      const x = [r(), r(), Math.floor(r() * 5), r()]
+      const mean = (predictMargin(one.ensemble, x) + predictMargin(other.ensemble, x)) / 2
+      expect(predictMargin(two.ensemble, x)).toBeCloseTo(mean, 12)
+      // the explanation stays exact over the averaged trees
+      const e = explainRow(two, x)
+      expect(e.contributions.reduce((a, c) => a + c.shap, 0)).toBeCloseTo(e.margin - e.baseValue, 9)
+    }
   })
 
   it('calibrates: probabilities are monotone in the margin and near the observed rate', () => {

@@ -4,7 +4,14 @@ import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
 import { FEATURE_COUNT } from './features.js'
 import { modelFromJson, modelToJson, scoreRow, type ModelJson, type RiskModel } from './model.js'
 import { SUBJECT_WINDOW_MS } from './subject-score.js'
-import { promotionGate, ruleSubjects, subjectScores, timeSplit, trainOnHistory } from './training.js'
+import {
+  negativeSampling,
+  promotionGate,
+  ruleSubjects,
+  subjectScores,
+  timeSplit,
+  trainOnHistory,
+} from './training.js'
 import { caseLabels } from './case-labels.fixture.js'
 
 /** The same trees with every leaf negated: it ranks the innocent first. */
@@ -17,6 +24,13 @@ function inverted(m: RiskModel): RiskModel {
     },
   }
 }
+
+describe('negative sampling', () => {
+  it('keeps every negative of a small history, and averages 4 quarter samples of a large one', () => {
+    expect(negativeSampling(400_000)).toEqual({ negativeRate: 1, bags: 1 })
+    expect(negativeSampling(400_001)).toEqual({ negativeRate: 0.25, bags: 4 })
+  })
+})
 
 describe('training on history and the promotion gate', () => {
   const data = generateTransactions({ customers: 1000, days: 60, seed: 21, caseRate: 0.04 })
