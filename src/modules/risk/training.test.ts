@@ -26,9 +26,9 @@ function inverted(m: RiskModel): RiskModel {
 }
 
 describe('negative sampling', () => {
-  it('keeps every negative of a small history, and averages 4 quarter samples of a large one', () => {
+  it('keeps every negative of a small history, and a quarter of a large one in one ensemble', () => {
     expect(negativeSampling(400_000)).toEqual({ negativeRate: 1, bags: 1 })
-    expect(negativeSampling(400_001)).toEqual({ negativeRate: 0.25, bags: 4 })
+    expect(negativeSampling(400_001)).toEqual({ negativeRate: 0.25, bags: 1 })
   })
 })
 
