@@ -941,6 +941,69 @@ export const HOLDOUT15X_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Sixteenth held-out set, "x" for ranges nobody has measured (session 23), written down and
+ * committed BEFORE any change of that session (holdout15 and holdout15x were measured in session 22).
+ * Moves the ranges again: structuring of 3–9 deposits at 50–99 % of the threshold, up to 9 days
+ * apart; fan-ins of 4–25 senders of 200–10,000 gathered over up to 9 days; fan-outs of 4–30
+ * recipients; cycles of 3–5 hops held 2 hours to 14 days, 60 % on other rails; pass-through of 1–4
+ * rounds held 2 hours to 9 days and left in up to 12 payments; round amounts of 2–60 thousand;
+ * dormant reactivations after 150–900 days; velocity bursts of 4–30 payments over up to five days;
+ * mules up to four years old; 35 % of the schemes in business accounts, 30 % of businesses innocent
+ * hubs, and a look-alike mix heavy in landlords, students and savings. Never tune on it.
+ */
+export const HOLDOUT16X_RANGES: SchemeRanges = {
+  structuringDeposits: [3, 9],
+  structuringShare: [0.5, 0.99],
+  structuringGapDays: [0.05, 9],
+  structuringSplitP: 0.35,
+  fanInSenders: [4, 25],
+  fanInAmount: [200, 10_000],
+  fanInSpreadDays: [0, 9],
+  fanInDelayDays: [0.05, 6],
+  fanInOutPayments: [1, 12],
+  fanOutRecipients: [4, 30],
+  fanOutTotal: [3_000, 90_000],
+  fanOutSpreadDays: [0, 9],
+  cycleLength: [3, 5],
+  cycleAmount: [2_000, 80_000],
+  cycleHopDays: [0.08, 14],
+  otherRailP: 0.6,
+  gatherMembers: [4, 18],
+  gatherAmount: [300, 15_000],
+  gatherDelayDays: [0.08, 9],
+  passRounds: [1, 4],
+  passAmount: [2_000, 90_000],
+  passDelayHours: [2, 216],
+  passOutPayments: [1, 12],
+  roundCount: [2, 9],
+  roundThousands: [2, 60],
+  roundGapDays: [0.5, 12],
+  dormantAmount: [1_500, 80_000],
+  dormantSilenceDays: [150, 900],
+  highRiskCount: [1, 8],
+  highRiskAmount: [900, 40_000],
+  velocityCount: [4, 30],
+  velocityAmount: [20, 2_000],
+  velocityHours: [0, 120],
+  muleSenders: [2, 16],
+  muleAmount: [100, 8_000],
+  muleDelayHours: [0.5, 240],
+  muleAgeDays: [1, 1_460],
+  businessP: 0.35,
+  businessHubLookAlikes: 0.3,
+  lookAlikes: true,
+  lookAlikeMix: {
+    landlord: 0.1,
+    student: 0.2,
+    savings: 0.32,
+    travel: 0.38,
+    remittance: 0.44,
+    property: 0.48,
+    landlordTenants: [2, 16],
+  },
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -974,7 +1037,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout14'
     | 'holdout14x'
     | 'holdout15'
-    | 'holdout15x',
+    | 'holdout15x'
+    | 'holdout16'
+    | 'holdout16x',
     GeneratorConfig
   >
 > = {
@@ -1161,6 +1226,25 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout15x',
     ranges: HOLDOUT15X_RANGES,
     seeds: [15101, 15102, 15103],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 23: holdout15 and holdout15x were measured in session 22. Same ranges and size as
+  // holdout7-15 (figures comparable); seeds never used before (16001-16003 belong to
+  // tuning_business, hence 162xx); fixed before any session-23 change.
+  holdout16: {
+    name: 'holdout16',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [16201, 16202, 16203],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 23: new ranges as well as new seeds (HOLDOUT16X_RANGES); measured once on main and once
+  // after the session's merges.
+  holdout16x: {
+    name: 'holdout16x',
+    ranges: HOLDOUT16X_RANGES,
+    seeds: [16301, 16302, 16303],
     customers: 10_000,
     days: 90,
   },
