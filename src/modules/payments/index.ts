@@ -49,6 +49,9 @@ export {
 export { createWebhookInbox } from './inbox/webhook-inbox.service.js'
 export type {
   WebhookInbox,
+  WebhookIntake,
+  WebhookInboxAdmin,
+  WebhookProcessor,
   WebhookInboxDeps,
   WebhookPaymentsPort,
   WebhookMethodsPort,

@@ -5,7 +5,7 @@
  * PaymentsSweeper. createPayments returns them together as `Payments`, one facet each.
  */
 import type { DateRange, LedgerFact } from './gateway.js'
-import type { WebhookPaymentsPort } from './inbox/webhook-inbox.service.js'
+import type { WebhookPaymentsPort } from './inbox/inbox.ports.js'
 import type { CaptureMethod, Payment, PaymentStatus } from './payments.js'
 import type { Actor } from './payments.audit.js'
 import type { Payout } from './store/payouts.js'
