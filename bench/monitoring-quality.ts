@@ -14,7 +14,13 @@ import {
 } from '../src/modules/monitoring/index.js'
 
 /** The configurations the tuning scripts may read: a held-out one's data is never looked at. */
-const TUNING_CONFIGS = ['tuning', 'tuning_business', 'tuning_scatter', 'tuning_rails'] as const
+const TUNING_CONFIGS = [
+  'tuning',
+  'tuning_business',
+  'tuning_scatter',
+  'tuning_rails',
+  'tuning_spread',
+] as const
 
 /** The tuning configuration `--config` names (`tuning` by default); any other is refused. */
 export function tuningConfig(name = 'tuning'): GeneratorConfig {

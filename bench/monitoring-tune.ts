@@ -15,7 +15,7 @@ import { formatScore, runQuality, tuningConfig } from './monitoring-quality.js'
  * (src/modules/monitoring/generator-configs.ts), optionally with parameters overridden, so that
  * every choice made for DEFAULT_PARAMS is reproducible and never looked at held-out data.
  *
- *   npm run bench -- monitoring-tune [--config tuning|tuning_business|tuning_scatter|tuning_rails] [--seeds 11,12,13] [--customers N] [--set name=value ...] [--fp]
+ *   npm run bench -- monitoring-tune [--config tuning|tuning_business|tuning_scatter|tuning_rails|tuning_spread] [--seeds 11,12,13] [--customers N] [--set name=value ...] [--fp]
  *   (a segment's parameter: --set segments.business.passThroughMinAmount=400000)
  *
  * `--fp` prints, per rule, who its false positives are: the alerted accounts outside every planted
