@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MonitoringEngine } from './engine.js'
 import { DAY_MS, type MonTxn, type Party } from './monitoring.js'
 import { compileRuleSet } from './rules.js'
-import { defaultRuleSet } from './typologies.js'
+import { DEFAULT_PARAMS, defaultRuleSet } from './typologies.js'
 
 /**
  * The typology pack against the innocent look-alikes that tripped it on the tuning data
@@ -21,7 +21,20 @@ const party = (id: string, openedAt: number, segment: Party['segment'] = 'indivi
   openedAt,
 })
 
-function engine(parties: Party[]): MonitoringEngine {
+/** The pack with the opt-in two-day velocity rule switched on (session 23). */
+const SPREAD_RULES = compileRuleSet(
+  defaultRuleSet({
+    ...DEFAULT_PARAMS,
+    segments: {
+      ...DEFAULT_PARAMS.segments,
+      individual: { ...DEFAULT_PARAMS.segments.individual, velocitySpreadPayees: 5 },
+    },
+  }),
+  1,
+  LISTS,
+)
+
+function engine(parties: Party[], rules = RULES): MonitoringEngine {
   const e = new MonitoringEngine({
     lists: new Map([
       ['high_risk_countries', new Set(['IR'])],
@@ -29,7 +42,7 @@ function engine(parties: Party[]): MonitoringEngine {
     ]),
     parties: new Map(parties.map((p) => [p.id, p])),
   })
-  e.active = RULES
+  e.active = rules
   return e
 }
 
@@ -491,9 +504,9 @@ describe('typology pack against look-alikes', () => {
     expect(burst).toContain('velocity.spike')
   })
 
-  it('velocity over two days (session 23): six strangers paid over 40 hours, by card and online, in sums far above the usual is caught; a Black Friday of small tickets at new shops and a trip abroad are not', () => {
+  it('velocity over two days (session 23, opt-in rule): six strangers paid over 40 hours, by card and online, in sums far above the usual is caught; a Black Friday of small tickets at new shops and a trip abroad are not', () => {
     const old = T0 - 900 * DAY_MS
-    const e = engine([party('shopper', old), party('tourist', old), party('burst', old)])
+    const e = engine([party('shopper', old), party('tourist', old), party('burst', old)], SPREAD_RULES)
     const H = 3_600_000
     const online = (
       at: number,

@@ -80,7 +80,8 @@ export interface SegmentParams {
   /**
    * Velocity over two days, on any rail (0 = no rule): payees new to the account within 48 hours,
    * this one included (session 23). A taken-over or rented account is emptied to strangers over
-   * a day or more, by card and transfer alike, in sums well above its usual payments.
+   * a day or more, by card and transfer alike, in sums well above its usual payments. Off by
+   * default: it costs innocent customers on the tuning data (docs/benchmarks/monitoring.md, session 23).
    */
   readonly velocitySpreadPayees: number
 }
@@ -242,7 +243,9 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughHours: 192,
       passThroughTransitHours: 0,
       velocityDevicePayments: 3,
-      velocitySpreadPayees: 5,
+      // opt-in (session 23): on `classic` it added 8 innocent customers (Black Friday and busy
+      // weeks whose tickets outgrew the usual payment); set 5 to use it
+      velocitySpreadPayees: 0,
     },
     business: {
       structuringBand: 0.5,
