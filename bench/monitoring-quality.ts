@@ -14,7 +14,13 @@ import {
 } from '../src/modules/monitoring/index.js'
 
 /** The configurations the tuning scripts may read: a held-out one's data is never looked at. */
-const TUNING_CONFIGS = ['tuning', 'tuning_business', 'tuning_scatter', 'tuning_rails'] as const
+const TUNING_CONFIGS = [
+  'tuning',
+  'tuning_business',
+  'tuning_scatter',
+  'tuning_rails',
+  'tuning_spread',
+] as const
 
 /** The tuning configuration `--config` names (`tuning` by default); any other is refused. */
 export function tuningConfig(name = 'tuning'): GeneratorConfig {
@@ -38,6 +44,8 @@ export interface QualityRun {
   readonly latencies: Float64Array
   readonly seconds: number
   readonly degraded: number
+  /** The score of `QualityOptions.compare` on the same data (an A/B run), when one was given. */
+  readonly compareScore?: CustomerScore
 }
 
 export interface QualityOptions {
@@ -47,6 +55,8 @@ export interface QualityOptions {
   readonly onSeed?: (seed: number, txns: number, cases: number) => void
   /** Called with each seed's data and the alerts raised on it (the tuning script's false-positive view). */
   readonly inspect?: (data: GeneratedData, alerts: readonly AlertDraft[]) => void
+  /** A second rule set evaluated by its own engine on the same data (A/B without generating twice). */
+  readonly compare?: RuleSetDef
 }
 
 export async function runQuality(
@@ -54,8 +64,11 @@ export async function runQuality(
   def: RuleSetDef,
   opts: QualityOptions = {},
 ): Promise<QualityRun> {
-  const rs = compileRuleSet(def, 1, new Set(['high_risk_countries', 'watchlist']))
+  const lists = new Set(['high_risk_countries', 'watchlist'])
+  const rs = compileRuleSet(def, 1, lists)
+  const rsB = opts.compare ? compileRuleSet(opts.compare, 2, lists) : undefined
   const alerts: AlertDraft[] = []
+  const alertsB: AlertDraft[] = []
   const cases: PlantedCase[] = []
   const lats: number[] = []
   let n = 0
@@ -70,14 +83,18 @@ export async function runQuality(
     })
     opts.onSeed?.(seed, data.txns.length, data.cases.length)
     for (const c of data.cases) cases.push({ ...c, id: `${seed}:${c.id}` })
-    const engine = new MonitoringEngine({
-      lists: new Map([
-        ['high_risk_countries', new Set(data.highRiskCountries)],
-        ['watchlist', new Set<string>()],
-      ]),
-      parties: new Map(data.parties.map((p) => [p.id, p])),
-    })
+    const newEngine = (): MonitoringEngine =>
+      new MonitoringEngine({
+        lists: new Map([
+          ['high_risk_countries', new Set(data.highRiskCountries)],
+          ['watchlist', new Set<string>()],
+        ]),
+        parties: new Map(data.parties.map((p) => [p.id, p])),
+      })
+    const engine = newEngine()
     engine.active = rs
+    const engineB = rsB ? newEngine() : undefined
+    if (engineB && rsB) engineB.active = rsB
     const txns: MonTxn[] = data.txns
     const t0 = performance.now()
     const first = alerts.length
@@ -87,6 +104,7 @@ export async function runQuality(
       lats.push(performance.now() - s)
       if (res.decision.degraded) degraded++
       for (const a of res.alerts) alerts.push(a)
+      if (engineB) for (const a of engineB.process(txns[i]!).alerts) alertsB.push(a)
       if ((i & 0x3ffff) === 0x3ffff) await new Promise((r) => setImmediate(r))
     }
     opts.inspect?.(data, alerts.slice(first))
@@ -102,6 +120,7 @@ export async function runQuality(
     latencies,
     seconds: busy / 1000,
     degraded,
+    ...(rsB ? { compareScore: scoreCustomers(alertsB, cases) } : {}),
   }
 }
 

@@ -15,7 +15,9 @@ import { formatScore, runQuality, tuningConfig } from './monitoring-quality.js'
  * (src/modules/monitoring/generator-configs.ts), optionally with parameters overridden, so that
  * every choice made for DEFAULT_PARAMS is reproducible and never looked at held-out data.
  *
- *   npm run bench -- monitoring-tune [--config tuning|tuning_business|tuning_scatter|tuning_rails] [--seeds 11,12,13] [--customers N] [--set name=value ...] [--fp]
+ *   npm run bench -- monitoring-tune [--config tuning|tuning_business|tuning_scatter|tuning_rails|tuning_spread] [--seeds 11,12,13] [--customers N] [--set name=value ...] [--before-set name=value ...] [--fp]
+ *   (`--before-set`: a second pack, DEFAULT_PARAMS with these values, evaluated on the same data and
+ *   printed first as BEFORE — how session 23 measured a change switched off by a parameter)
  *   (a segment's parameter: --set segments.business.passThroughMinAmount=400000)
  *
  * `--fp` prints, per rule, who its false positives are: the alerted accounts outside every planted
@@ -32,24 +34,13 @@ export async function main(args: string[]): Promise<void> {
   const cfg = tuningConfig(get('config'))
   const seeds = get('seeds')?.split(',').map(Number) ?? cfg.seeds
   const customers = Number(get('customers') ?? cfg.customers)
-  // a deep copy, so that a segment's parameter can be set (--set segments.business.fanInSenders=4)
-  const params = structuredClone(DEFAULT_PARAMS) as unknown as Record<string, unknown>
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] !== '--set') continue
-    const [path, v] = (args[i + 1] ?? '').split('=')
-    const keys = (path ?? '').split('.')
-    const last = keys.pop()!
-    const target = keys.reduce<Record<string, unknown> | undefined>(
-      (o, k) => (o?.[k] && typeof o[k] === 'object' ? (o[k] as Record<string, unknown>) : undefined),
-      params,
-    )
-    if (!target || typeof target[last] !== 'number' || !Number.isFinite(Number(v)))
-      throw new Error(`--set ${args[i + 1]}: unknown parameter or bad value`)
-    target[last] = Number(v)
-  }
+  const params = paramsWith(args, '--set')
+  // an A/B run: the pack as set by `--before-set` (e.g. a new guard switched off) on the same data
+  const before = args.includes('--before-set') ? paramsWith(args, '--before-set') : undefined
   const fp = new Map<string, Map<string, number>>()
-  const run = await runQuality(cfg, defaultRuleSet(params as unknown as TypologyParams), {
+  const run = await runQuality(cfg, defaultRuleSet(params), {
     seeds,
+    ...(before ? { compare: defaultRuleSet(before) } : {}),
     customers,
     onSeed: (s, t, c) => process.stdout.write(`${cfg.name} seed ${s}: ${t} transactions, ${c} cases\n`),
     ...(args.includes('--fp')
@@ -62,11 +53,35 @@ export async function main(args: string[]): Promise<void> {
     process.stdout.write(`  false positives of ${rule}: ${n}\n`)
     for (const [sig, c] of top) process.stdout.write(`    ${String(c).padStart(4)}  ${sig}\n`)
   }
+  if (run.compareScore)
+    process.stdout.write(
+      `${formatScore(`BEFORE ${cfg.name} (seeds ${seeds.join(',')})`, run.compareScore)}\n`,
+    )
   process.stdout.write(`${formatScore(`${cfg.name} (seeds ${seeds.join(',')})`, run.score)}\n`)
   if (args.includes('--missed')) process.stdout.write(`  missed: ${run.score.missed.join(' ')}\n`)
   process.stdout.write(
     `${JSON.stringify({ bench: 'monitoring-tune', config: cfg.name, seeds, recall: run.score.recall, precision: run.score.precision, alerts: run.alerts })}\n`,
   )
+}
+
+/** DEFAULT_PARAMS with every `FLAG name=value` of the arguments applied. */
+function paramsWith(args: string[], flag: string): TypologyParams {
+  // a deep copy, so that a segment's parameter can be set (--set segments.business.fanInSenders=4)
+  const params = structuredClone(DEFAULT_PARAMS) as unknown as Record<string, unknown>
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] !== flag) continue
+    const [path, v] = (args[i + 1] ?? '').split('=')
+    const keys = (path ?? '').split('.')
+    const last = keys.pop()!
+    const target = keys.reduce<Record<string, unknown> | undefined>(
+      (o, k) => (o?.[k] && typeof o[k] === 'object' ? (o[k] as Record<string, unknown>) : undefined),
+      params,
+    )
+    if (!target || typeof target[last] !== 'number' || !Number.isFinite(Number(v)))
+      throw new Error(`${flag} ${args[i + 1]}: unknown parameter or bad value`)
+    target[last] = Number(v)
+  }
+  return params as unknown as TypologyParams
 }
 
 /** Role letter of a generated counterparty id (A = a customer account, C = cash). */

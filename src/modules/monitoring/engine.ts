@@ -272,6 +272,7 @@ export class MonitoringEngine {
         c.card.state,
         c.address.state,
         c.src_party.segment === 'individual',
+        c.src_party.segment === 'business',
       )
     }
     const decision: Decision = {
@@ -307,6 +308,7 @@ export class MonitoringEngine {
     this.store.apply(
       t.at < this.store.watermark ? { ...t, at: this.store.watermark } : t,
       t.src !== CASH && this.parties.get(t.src)?.segment === 'individual',
+      t.src !== CASH && this.parties.get(t.src)?.segment === 'business',
     )
   }
 

@@ -435,3 +435,22 @@ describe('session 18: where a traced inflow went (new payees, later inflows)', (
     expect(feature(s, 'shop', 'flow_out_share', now + H)).toBeCloseTo(0.9, 6)
   })
 })
+
+describe('session 23: payments from companies (company_in_*)', () => {
+  it('counts the distinct companies that paid an account in 7 days and what they paid; people, cash and older payments are not counted', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'bureau1', 'worker', 230_000n), false, true)
+    s.apply(txn(T0 + DAY_MS, 'bureau2', 'worker', 210_000n), false, true)
+    s.apply(txn(T0 + 2 * DAY_MS, 'bureau1', 'worker', 50_000n), false, true)
+    s.apply(txn(T0 + 2 * DAY_MS, 'friend', 'worker', 3_500n), true, false)
+    s.apply(txn(T0 + 2 * DAY_MS, 'cash', 'worker', 90_000n, 'cash_deposit'), false, false)
+    const now = T0 + 3 * DAY_MS
+    expect(feature(s, 'worker', 'company_in_count_7d', now, false)).toBe(2)
+    expect(feature(s, 'worker', 'company_in_sum_7d', now, false)).toBe(490_000)
+    expect(feature(s, 'worker', 'in_distinct_7d', now, false)).toBe(3)
+    // a week after the first wage only the later two remain
+    expect(feature(s, 'worker', 'company_in_count_7d', T0 + 7.5 * DAY_MS, false)).toBe(2)
+    expect(feature(s, 'worker', 'company_in_sum_7d', T0 + 7.5 * DAY_MS, false)).toBe(260_000)
+    expect(feature(s, 'worker', 'company_in_count_7d', T0 + 10 * DAY_MS, false)).toBe(0)
+  })
+})

@@ -95,6 +95,8 @@ export const HISTORY_FIELDS = {
   person_in_sum_7d: 'double',
   person_in_count_30d: 'double',
   person_in_sum_30d: 'double',
+  company_in_count_7d: 'double',
+  company_in_sum_7d: 'double',
 } as const
 export type HistoryField = keyof typeof HISTORY_FIELDS
 type FlowField = Extract<HistoryField, `flow_${string}`>
@@ -183,6 +185,12 @@ export const CASH_OUTSIZED = 1.5
  */
 const PERSON_MAX = 16
 const PERSON_USUAL = 10
+/**
+ * Inflows from companies (a business party's account: an employer, a payroll firm) remembered per
+ * account (`company_in_*_7d`): the last COMPANY_MAX. A young account paid wages by several
+ * companies in a week is a worker with several jobs, not a mule collecting from victims.
+ */
+const COMPANY_MAX = 16
 /** A payment to a payee (not a card purchase, not cash): what `flow_out_new_*` counts. */
 const isPayment = (kind: MonTxn['kind']): boolean => kind === 'transfer' || kind === 'wire' || kind === 'ach'
 /** A flow feature's value when no inflow is traced. */
@@ -393,6 +401,12 @@ export class EntityState {
   pFirst: Float64Array | undefined
   pHead = 0
   pN = 0
+  // inflows from companies: time, amount, payer; a ring of COMPANY_MAX
+  wAt: Float64Array | undefined
+  wAmt: Float64Array | undefined
+  wCp: Int32Array | undefined
+  wHead = 0
+  wN = 0
   // day-bucket aggregates of the days before `bucketCacheDay`, per (direction, window)
   bucketCache: Float64Array | undefined
   bucketCacheDay: Int32Array | undefined
@@ -682,7 +696,42 @@ export class EntityState {
       case 'person_in_count_30d':
       case 'person_in_sum_30d':
         return this.personIn(field, now)
+      case 'company_in_count_7d':
+      case 'company_in_sum_7d':
+        return this.companyIn(field === 'company_in_sum_7d', now)
     }
+  }
+
+  /** Distinct companies that paid the account in the last 7 days (before this transaction), or what they paid. */
+  companyIn(sum: boolean, now: number): number {
+    const since = now - CASH_WINDOWS['7d']
+    let count = 0
+    let total = 0
+    for (let k = 0; k < this.wN; k++) {
+      const i = (this.wHead - 1 - k + COMPANY_MAX) % COMPANY_MAX
+      if (this.wAt![i]! <= since) break
+      total += this.wAmt![i]!
+      let seen = false
+      for (let j = 0; j < k && !seen; j++)
+        seen = this.wCp![(this.wHead - 1 - j + COMPANY_MAX) % COMPANY_MAX] === this.wCp![i]
+      if (!seen) count++
+    }
+    return sum ? total : count
+  }
+
+  /** A non-cash inflow from a company's account. */
+  noteCompanyInflow(at: number, amount: number, cp: number): void {
+    if (!this.wAt) {
+      this.wAt = new Float64Array(COMPANY_MAX)
+      this.wAmt = new Float64Array(COMPANY_MAX)
+      this.wCp = new Int32Array(COMPANY_MAX)
+    }
+    const i = this.wHead
+    this.wAt[i] = at
+    this.wAmt![i] = amount
+    this.wCp![i] = cp
+    this.wHead = (i + 1) % COMPANY_MAX
+    if (this.wN < COMPANY_MAX) this.wN++
   }
 
   /**
@@ -1118,9 +1167,10 @@ export class FeatureStore {
 
   /**
    * Applies a transaction to every entity it touches. Call after evaluating it. `srcPerson`: the
-   * payer is an individual's account (the parties are the engine's, the store does not know them).
+   * payer is an individual's account, `srcCompany` a business's (the parties are the engine's, the
+   * store does not know them).
    */
-  apply(t: MonTxn, srcPerson = false): void {
+  apply(t: MonTxn, srcPerson = false, srcCompany = false): void {
     const srcCp = isTracked(t.src) ? this.interner.get(t.src) : -1
     const dstCp = isTracked(t.dst) ? this.interner.get(t.dst) : -1
     this.applyResolved(
@@ -1135,6 +1185,7 @@ export class FeatureStore {
       this.entity(this.cards, t.card, true),
       this.entity(this.addresses, t.address, true),
       srcPerson,
+      srcCompany,
     )
   }
 
@@ -1151,6 +1202,7 @@ export class FeatureStore {
     card: EntityState | undefined,
     address: EntityState | undefined,
     srcPerson = false,
+    srcCompany = false,
   ): void {
     let srcCp = srcCpIn
     let dstCp = dstCpIn
@@ -1173,6 +1225,7 @@ export class FeatureStore {
         if (t.kind !== 'cash_deposit') {
           dst.noteInflow(t.at, amount)
           if (srcPerson && srcCp >= 0) dst.notePersonInflow(t.at, amount, srcCp)
+          if (srcCompany && srcCp >= 0) dst.noteCompanyInflow(t.at, amount, srcCp)
         }
       }
     }

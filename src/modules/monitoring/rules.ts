@@ -130,6 +130,8 @@ export class EntityView {
       case 'person_in_sum_7d':
       case 'person_in_count_30d':
       case 'person_in_sum_30d':
+      case 'company_in_count_7d':
+      case 'company_in_sum_7d':
         return 0
     }
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MonitoringEngine } from './engine.js'
 import { DAY_MS, type MonTxn, type Party } from './monitoring.js'
 import { compileRuleSet } from './rules.js'
-import { defaultRuleSet } from './typologies.js'
+import { DEFAULT_PARAMS, defaultRuleSet } from './typologies.js'
 
 /**
  * The typology pack against the innocent look-alikes that tripped it on the tuning data
@@ -21,7 +21,20 @@ const party = (id: string, openedAt: number, segment: Party['segment'] = 'indivi
   openedAt,
 })
 
-function engine(parties: Party[]): MonitoringEngine {
+/** The pack with the opt-in two-day velocity rule switched on (session 23). */
+const SPREAD_RULES = compileRuleSet(
+  defaultRuleSet({
+    ...DEFAULT_PARAMS,
+    segments: {
+      ...DEFAULT_PARAMS.segments,
+      individual: { ...DEFAULT_PARAMS.segments.individual, velocitySpreadPayees: 5 },
+    },
+  }),
+  1,
+  LISTS,
+)
+
+function engine(parties: Party[], rules = RULES): MonitoringEngine {
   const e = new MonitoringEngine({
     lists: new Map([
       ['high_risk_countries', new Set(['IR'])],
@@ -29,7 +42,7 @@ function engine(parties: Party[]): MonitoringEngine {
     ]),
     parties: new Map(parties.map((p) => [p.id, p])),
   })
-  e.active = RULES
+  e.active = rules
   return e
 }
 
@@ -69,6 +82,39 @@ describe('typology pack against look-alikes', () => {
       txn(T0 + DAY_MS, 'mule', 'x', 2_000),
     ])
     expect(mule).toEqual(expect.arrayContaining(['mule.new_account_collects', 'mule.new_account_drains']))
+  })
+
+  it('mule among wage earners (session 23): a young account paid wages by three payroll firms in a week, and spending them, is not a mule; three people paying it and sending it on is', () => {
+    const opened = T0 - 20 * DAY_MS
+    const e = engine([
+      party('worker', opened),
+      party('mule', opened),
+      party('bureau1', T0 - 900 * DAY_MS, 'business'),
+      party('bureau2', T0 - 900 * DAY_MS, 'business'),
+      party('bureau3', T0 - 900 * DAY_MS, 'business'),
+      party('p1', T0 - 900 * DAY_MS),
+      party('p2', T0 - 900 * DAY_MS),
+      party('p3', T0 - 900 * DAY_MS),
+    ])
+    const H = 3_600_000
+    // shifts for three agencies, each paying its staff on its own day, plus a friend's share of a meal
+    const worker = alerted(e, [
+      txn(T0 + 7 * H, 'bureau1', 'worker', 2_300),
+      txn(T0 + DAY_MS + 7 * H, 'bureau2', 'worker', 2_100),
+      txn(T0 + 2 * DAY_MS + 7 * H, 'bureau3', 'worker', 2_600),
+      txn(T0 + 2 * DAY_MS + 9 * H, 'friend', 'worker', 35),
+      txn(T0 + 3 * DAY_MS, 'worker', 'landlord', 1_200),
+      txn(T0 + 3 * DAY_MS + H, 'worker', 'car_dealer', 3_000),
+    ])
+    expect(worker.filter((id) => id.startsWith('mule.'))).toEqual([])
+    // the same account shape, paid by three people it never knew and sending the money on
+    const mule = alerted(e, [
+      txn(T0 + 7 * H, 'p1', 'mule', 900),
+      txn(T0 + DAY_MS + 7 * H, 'p2', 'mule', 800),
+      txn(T0 + 2 * DAY_MS + 7 * H, 'p3', 'mule', 1_000),
+      txn(T0 + 2 * DAY_MS + 9 * H, 'mule', 'Y', 2_400),
+    ])
+    expect(mule).toContain('mule.new_account_drains')
   })
 
   it('mule in an old account: an account unused for weeks that collects from several senders and sends it on is caught; a busy account, savings kept and a cold start are not', () => {
@@ -456,6 +502,60 @@ describe('typology pack against look-alikes', () => {
       ),
     )
     expect(burst).toContain('velocity.spike')
+  })
+
+  it('velocity over two days (session 23, opt-in rule): six strangers paid over 40 hours, by card and online, in sums far above the usual is caught; a Black Friday of small tickets at new shops and a trip abroad are not', () => {
+    const old = T0 - 900 * DAY_MS
+    const e = engine([party('shopper', old), party('tourist', old), party('burst', old)], SPREAD_RULES)
+    const H = 3_600_000
+    const online = (
+      at: number,
+      src: string,
+      dst: string,
+      euros: number,
+      extra: Partial<MonTxn> = {},
+    ): MonTxn => txn(at, src, dst, euros, { device: `dev_${src}`, ...extra })
+    const card = (at: number, src: string, dst: string, euros: number, extra: Partial<MonTxn> = {}): MonTxn =>
+      txn(at, src, dst, euros, { kind: 'card', card: `card_${src}`, ...extra })
+    // six weeks of the same friends, landlord and shops for each account
+    const usual: MonTxn[] = []
+    for (const who of ['shopper', 'tourist', 'burst'])
+      for (let d = 0; d < 42; d += 2) {
+        usual.push(card(T0 + d * DAY_MS, who, `shop${d % 5}`, 30 + (d % 7)))
+        if (d % 6 === 0) usual.push(online(T0 + d * DAY_MS + H, who, `friend${d % 4}`, 40))
+        if (d % 30 === 0) usual.push(online(T0 + d * DAY_MS + 2 * H, who, 'landlord', 900))
+      }
+    alerted(
+      e,
+      usual.sort((a, b) => a.at - b.at),
+    )
+    const day = T0 + 43 * DAY_MS
+    const velocity = (ids: string[]): string[] => ids.filter((id) => id.startsWith('velocity.'))
+    // Black Friday: eight shops it never used, ordinary tickets, in one afternoon
+    const shopper = alerted(
+      e,
+      Array.from({ length: 8 }, (_, i) => card(day + i * 1_800_000, 'shopper', `bf${i}`, 45 + 9 * i)),
+    )
+    expect(velocity(shopper)).toEqual([])
+    // a trip: restaurants, hotels and shops abroad over two days, some of them sizeable
+    const tourist = alerted(
+      e,
+      Array.from({ length: 10 }, (_, i) =>
+        card(day + DAY_MS + i * 4 * H, 'tourist', `es${i}`, i % 3 === 0 ? 400 : 80, { dstCountry: 'ES' }),
+      ),
+    )
+    expect(velocity(tourist)).toEqual([])
+    // emptied to six strangers over 40 hours, half by card, half online, never three online in a day
+    const burst = alerted(
+      e,
+      Array.from({ length: 6 }, (_, i) =>
+        i % 2 === 0
+          ? online(day + 3 * DAY_MS + i * 8 * H, 'burst', `Z${i}`, 300 + 100 * i)
+          : card(day + 3 * DAY_MS + i * 8 * H, 'burst', `Z${i}`, 300 + 100 * i),
+      ),
+    )
+    expect(burst).not.toContain('velocity.spike')
+    expect(burst).toContain('velocity.new_payees_48h')
   })
 
   it('fan-out traced from one inflow: money from abroad scattered to three new payees over a week, in sums the 48-hour rule ignores, is caught; a salary paying bills and one large purchase with small extras are not', () => {

@@ -77,6 +77,13 @@ export interface SegmentParams {
   readonly passThroughTransitHours: number
   /** Velocity: online (device) payments in 24 h to many distinct payees (0 = no rule). */
   readonly velocityDevicePayments: number
+  /**
+   * Velocity over two days, on any rail (0 = no rule): payees new to the account within 48 hours,
+   * this one included (session 23). A taken-over or rented account is emptied to strangers over
+   * a day or more, by card and transfer alike, in sums well above its usual payments. Off by
+   * default: it costs innocent customers on the tuning data (docs/benchmarks/monitoring.md, session 23).
+   */
+  readonly velocitySpreadPayees: number
 }
 
 export type Segment = 'individual' | 'business' | 'merchant'
@@ -110,6 +117,13 @@ export interface TypologyParams {
    * strangers, not a busy day of friends, rent and favourite shops.
    */
   readonly velocityNewPayees: number
+  /**
+   * The two-day velocity rule: the payments' average at least this many times the account's usual
+   * payment (a shopping spree of ordinary tickets is not an account being emptied), and the
+   * account known to the store for at least `velocitySpreadKnownDays` (before that every payee is new).
+   */
+  readonly velocitySpreadAmount: number
+  readonly velocitySpreadKnownDays: number
   readonly muleMaxAgeDays: number
   readonly muleSenders: number
   /** Received in 7 days beyond the single largest inflow (several senders' money, not one salary). */
@@ -120,6 +134,14 @@ export interface TypologyParams {
    * store has watched at least `fanInMinObservedDays` (on a cold start every account looks quiet).
    */
   readonly muleQuietEvents: number
+  /**
+   * 1: the mule rules count neither the senders nor the money that came from companies (a business
+   * party's account: an employer, a payroll firm); 0: every sender counts. Mules collect from
+   * victims and from other mules; a young account paid wages by several companies in a week is a
+   * worker with several jobs (session 23: most of the mule rules' innocent alerts on the tuning
+   * data, where payroll firms pay staff who bank here).
+   */
+  readonly muleNotFromCompanies: number
   /** Days an account must have been watched before a sender can be called new (cold start: every counterparty looks new). */
   readonly fanInMinObservedDays: number
   /** Smallest share of the week's inflow one onward payment must carry (gathered money may leave in several). */
@@ -184,10 +206,13 @@ export const DEFAULT_PARAMS: TypologyParams = {
   highRiskInMinAmount: 250_000,
   velocityPayees: 6,
   velocityNewPayees: 4,
+  velocitySpreadAmount: 4,
+  velocitySpreadKnownDays: 30,
   muleMaxAgeDays: 60,
   muleSenders: 3,
   muleMinSum: 50_000,
   muleQuietEvents: 5,
+  muleNotFromCompanies: 1,
   fanInMinObservedDays: 14,
   fanInMinPaymentShare: 0.05,
   fanInMonthObservedDays: 60,
@@ -218,6 +243,9 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughHours: 192,
       passThroughTransitHours: 0,
       velocityDevicePayments: 3,
+      // opt-in (session 23): on `classic` it added 8 innocent customers (Black Friday and busy
+      // weeks whose tickets outgrew the usual payment); set 5 to use it
+      velocitySpreadPayees: 0,
     },
     business: {
       structuringBand: 0.5,
@@ -240,6 +268,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughHours: 0,
       passThroughTransitHours: 240,
       velocityDevicePayments: 0,
+      velocitySpreadPayees: 0,
     },
     merchant: {
       structuringBand: 0,
@@ -257,6 +286,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughHours: 0,
       passThroughTransitHours: 0,
       velocityDevicePayments: 0,
+      velocitySpreadPayees: 0,
     },
   },
 }
@@ -441,8 +471,33 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       score: 30,
       reason: 'Spike in outgoing payment velocity',
     })
+  if (s.velocitySpreadPayees > 0)
+    rules.push({
+      id: sid('velocity.new_payees_48h', seg),
+      typology: 'velocity_spike',
+      subject: 'src',
+      description: `${who} account paying many payees new to it within 48 hours, by card or transfer, at home (a trip abroad is new shops by nature), in payments averaging several times its usual one, once the store has known the account for a month.`,
+      when: `src_party.segment == "${seg}" && txn.kind != "cash_withdrawal" && src.new_counterparty
+        && (txn.dst_country == "" || txn.dst_country == src_party.country)
+        && src.out_new_distinct_48h + 1.0 >= ${d(s.velocitySpreadPayees)}
+        && src.age_days >= ${d(p.velocitySpreadKnownDays)} && txn.watched_days >= ${d(p.fanInMinObservedDays)}
+        && src.out_sum_48h + double(txn.amount) >= ${d(p.velocitySpreadAmount)} * (src.out_count_48h + 1.0) * src.usual_amount`,
+      outcome: 'review',
+      score: 30,
+      reason: 'Many new payees within two days, in unusually large payments',
+    })
   return rules
 }
+
+/**
+ * The mule rules' senders and sum: several senders, and what they paid beyond the single largest
+ * inflow; since session 23 (`muleNotFromCompanies`) neither counting companies nor their payments.
+ */
+const muleSenders = (e: 'src' | 'dst', p: TypologyParams): string =>
+  p.muleNotFromCompanies > 0
+    ? `${e}.in_distinct_7d - ${e}.company_in_count_7d >= ${d(p.muleSenders)}
+        && ${e}.in_sum_7d - ${e}.company_in_sum_7d - ${e}.in_max_7d >= ${d(p.muleMinSum)}`
+    : `${e}.in_distinct_7d >= ${d(p.muleSenders)} && ${e}.in_sum_7d - ${e}.in_max_7d >= ${d(p.muleMinSum)}`
 
 /** Detection rules: each fires an alert (review) about the account named by `subject`. */
 export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
@@ -517,7 +572,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       subject: 'dst',
       description: 'A recently opened account receiving from several distinct senders.',
       when: `!txn.same_owner && dst_party.known && dst_party.segment != "merchant" && dst_party.age_days < ${d(p.muleMaxAgeDays)}
-        && dst.in_distinct_7d >= ${d(p.muleSenders)} && dst.in_sum_7d - dst.in_max_7d >= ${d(p.muleMinSum)}`,
+        && ${muleSenders('dst', p)}`,
       outcome: 'review',
       score: 40,
       reason: 'New account collecting funds from several senders (possible money mule)',
@@ -528,7 +583,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       subject: 'src',
       description: 'A recently opened account sending on what it just received from several senders.',
       when: `!txn.same_owner && src_party.known && src_party.segment != "merchant" && src_party.age_days < ${d(p.muleMaxAgeDays)}
-        && src.in_distinct_7d >= ${d(p.muleSenders)} && src.in_sum_7d - src.in_max_7d >= ${d(p.muleMinSum)}
+        && ${muleSenders('src', p)}
         && src.out_sum_7d + double(txn.amount) >= 0.5 * src.in_sum_7d`,
       outcome: 'review',
       score: 40,
@@ -544,7 +599,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
               'An account of any age, almost unused before this week, sending on what it just received from several senders.',
             when: `!txn.same_owner && src_party.known && src_party.segment != "merchant"
         && txn.watched_days >= ${d(p.fanInMinObservedDays)} && src.history_count - src.all_count_7d <= ${d(p.muleQuietEvents)}
-        && src.in_distinct_7d >= ${d(p.muleSenders)} && src.in_sum_7d - src.in_max_7d >= ${d(p.muleMinSum)}
+        && ${muleSenders('src', p)}
         && src.out_sum_7d + double(txn.amount) >= 0.5 * src.in_sum_7d`,
             outcome: 'review' as const,
             score: 40,
