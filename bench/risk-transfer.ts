@@ -57,6 +57,7 @@ import { riskLabels, scoreRows, type Planted } from './risk.js'
  *
  * Replays are cached in `--cache` (default /tmp/risk-transfer-cache), keyed by the configuration,
  * seed, size and a digest of the feature code, so that learning-method trials reuse them.
+ * `--replay-only 1` fills the cache and stops (run several at once, one per configuration).
  * Options: `--params JSON` (gbdt TrainParams), `--top-rows`, `--row-discount`, `--target case|customers`,
  * `--exclude +a,+b` (more features not learned from), `--leave-out TYPOLOGY`.
  */
@@ -92,6 +93,8 @@ const codeDigest = (): string => {
   const h = createHash('sha256')
   for (const f of [
     '../src/modules/risk/features.ts',
+    '../src/modules/risk/features-relative.ts',
+    '../src/modules/monitoring/relative.ts',
     '../src/modules/risk/graph.ts',
     '../src/modules/risk/replay.ts',
     '../src/modules/monitoring/features.ts',
@@ -172,13 +175,14 @@ function replayed(spec: Spec, kind: 'train' | 'eval', customers: number, dir: st
   }
   mkdirSync(dir, { recursive: true })
   const { rows, ...meta } = out
-  writeFileSync(`${base}.json`, JSON.stringify({ ...meta, n }))
+  // the rows first: the .json marks the entry as complete (another process may be reading the cache)
   writeFileSync(
     `${base}.bin`,
     Buffer.concat(
       [rows.x, rows.at, rows.group, rows.y].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)),
     ),
   )
+  writeFileSync(`${base}.json`, JSON.stringify({ ...meta, n }))
   log(`${key}: ${n} rows replayed in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   return out
 }
@@ -196,6 +200,12 @@ export function main(args: string[]): Promise<void> {
   const extraExclude = (str(args, 'exclude') ?? '').split(',').filter(Boolean)
   const shrink = 2
   const reserveShare = 0.05
+  if (str(args, 'replay-only') === '1') {
+    // fill the cache only (several processes can replay different configurations at once)
+    for (const s of str(args, 'train') === undefined ? [] : trainSpecs) replayed(s, 'train', customers, dir)
+    for (const s of evalSpecs) replayed(s, 'eval', customers, dir)
+    return Promise.resolve()
+  }
 
   const { model, cal, precision, unproven, trainS } = (() => {
     // ---- training rows: the training sets concatenated, the left-out typology's rows dropped ----
