@@ -3,6 +3,7 @@ import { MonitoringEngine } from './engine.js'
 import { DAY_MS, type MonTxn, type Party } from './monitoring.js'
 import { EPISODE_MS } from './relative.js'
 import { compileRuleSet } from './rules.js'
+import { txnBuilder } from './txn.fixture.js'
 
 /**
  * Session 23: scale-free pass-through episodes (relative.ts) — the stranger's money leaving for
@@ -12,17 +13,7 @@ import { compileRuleSet } from './rules.js'
 
 const T0 = Date.UTC(2026, 4, 4, 9)
 const H = 3_600_000
-let seq = 0
-const t = (at: number, src: string, dst: string, amount: bigint, over: Partial<MonTxn> = {}): MonTxn => ({
-  id: `r${seq++}`,
-  at,
-  amount,
-  currency: 'EUR',
-  kind: 'transfer',
-  src,
-  dst,
-  ...over,
-})
+const t = txnBuilder('r', 'EUR')
 const person = (id: string): Party => ({
   id,
   segment: 'business',
