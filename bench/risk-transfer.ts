@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import {
   CASH,
@@ -57,6 +57,7 @@ import { riskLabels, scoreRows, type Planted } from './risk.js'
  *
  * Replays are cached in `--cache` (default /tmp/risk-transfer-cache), keyed by the configuration,
  * seed, size and a digest of the feature code, so that learning-method trials reuse them.
+ * `--replay-only 1` fills the cache and stops (run several at once, one per configuration).
  * Options: `--params JSON` (gbdt TrainParams), `--top-rows`, `--row-discount`, `--target case|customers`,
  * `--exclude +a,+b` (more features not learned from), `--leave-out TYPOLOGY`.
  */
@@ -92,6 +93,8 @@ const codeDigest = (): string => {
   const h = createHash('sha256')
   for (const f of [
     '../src/modules/risk/features.ts',
+    '../src/modules/risk/features-relative.ts',
+    '../src/modules/monitoring/relative.ts',
     '../src/modules/risk/graph.ts',
     '../src/modules/risk/replay.ts',
     '../src/modules/monitoring/features.ts',
@@ -149,10 +152,10 @@ function replayed(spec: Spec, kind: 'train' | 'eval', customers: number, dir: st
     rows: {
       rows: n,
       cols: FEATURE_COUNT,
-      x: r.rows.x.slice(0, n * FEATURE_COUNT),
-      at: r.rows.at.slice(0, n),
+      x: r.rows.x.subarray(0, n * FEATURE_COUNT),
+      at: r.rows.at.subarray(0, n),
       group: (r.rows.group ?? new Int32Array(n).fill(-1)).slice(0, n),
-      y: r.rows.y.slice(0, n),
+      y: r.rows.y.subarray(0, n),
     },
     subjects: r.subjects.slice(0, n),
     txnIds: r.txnIds.slice(0, n),
@@ -172,13 +175,15 @@ function replayed(spec: Spec, kind: 'train' | 'eval', customers: number, dir: st
   }
   mkdirSync(dir, { recursive: true })
   const { rows, ...meta } = out
+  // the rows first: the .json marks the entry as complete (another process may be reading the cache)
+  // written piece by piece, without copies (a 10,000-customer replay holds ~2 GB of rows)
+  const fd = openSync(`${base}.bin`, 'w')
+  for (const a of [rows.x, rows.at, rows.group, rows.y]) {
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+    for (let o = 0; o < bytes.length;) o += writeSync(fd, bytes, o, Math.min(1 << 28, bytes.length - o))
+  }
+  closeSync(fd)
   writeFileSync(`${base}.json`, JSON.stringify({ ...meta, n }))
-  writeFileSync(
-    `${base}.bin`,
-    Buffer.concat(
-      [rows.x, rows.at, rows.group, rows.y].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)),
-    ),
-  )
   log(`${key}: ${n} rows replayed in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   return out
 }
@@ -196,6 +201,12 @@ export function main(args: string[]): Promise<void> {
   const extraExclude = (str(args, 'exclude') ?? '').split(',').filter(Boolean)
   const shrink = 2
   const reserveShare = 0.05
+  if (str(args, 'replay-only') === '1') {
+    // fill the cache only (several processes can replay different configurations at once)
+    for (const s of str(args, 'train') === undefined ? [] : trainSpecs) replayed(s, 'train', customers, dir)
+    for (const s of evalSpecs) replayed(s, 'eval', customers, dir)
+    return Promise.resolve()
+  }
 
   const { model, cal, precision, unproven, trainS } = (() => {
     // ---- training rows: the training sets concatenated, the left-out typology's rows dropped ----

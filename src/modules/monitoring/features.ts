@@ -1,4 +1,11 @@
 import { CASH, DAY_MS, currencyProfile, sameOwner, type MonTxn } from './monitoring.js'
+import {
+  isRelativeField,
+  noteEpisodes,
+  RELATIVE_FIELDS,
+  relativeNone,
+  type RelativeState,
+} from './relative.js'
 
 /**
  * The feature store: per-entity state maintained incrementally, one transaction at a time, in
@@ -97,6 +104,8 @@ export const HISTORY_FIELDS = {
   person_in_sum_30d: 'double',
   company_in_count_7d: 'double',
   company_in_sum_7d: 'double',
+  // session 23: scale-free pass-through episodes (relative.ts)
+  ...RELATIVE_FIELDS,
 } as const
 export type HistoryField = keyof typeof HISTORY_FIELDS
 type FlowField = Extract<HistoryField, `flow_${string}`>
@@ -410,6 +419,8 @@ export class EntityState {
   // day-bucket aggregates of the days before `bucketCacheDay`, per (direction, window)
   bucketCache: Float64Array | undefined
   bucketCacheDay: Int32Array | undefined
+  /** Stranger episodes (relative.ts), created at the first inflow from a new sender. */
+  rel: RelativeState | undefined = undefined
 
   record(
     at: number,
@@ -642,6 +653,10 @@ export class EntityState {
   }
 
   history(field: HistoryField, now: number, out: boolean, amount: number, cp: number): number | boolean {
+    if (isRelativeField(field)) {
+      if (!this.rel) return relativeNone(field)
+      return this.rel.feature(field, now, out && cp >= 0 && !this.cpOut.has(cp) ? amount : 0)
+    }
     switch (field) {
       case 'history_count':
         return this.total
@@ -1217,6 +1232,15 @@ export class FeatureStore {
     } else {
       // every rail carries money along (a wire or ACH hop does not break the chain)
       if (src && dst) dst.inheritOrigins(src, srcCp, dstCp, t.at, amount)
+      noteEpisodes(
+        t,
+        amount,
+        src,
+        dst && dst.cp >= 0 ? dst : undefined,
+        srcCp >= 0 && dst !== undefined && !dst.cpIn.has(srcCp),
+        dstCp >= 0 && src !== undefined && !src.cpOut.has(dstCp),
+        crossBorder(t),
+      )
       // scattering goes to payees by transfer, wire or ACH; a card purchase or an ATM is spending
       if (src && src.lN > 0)
         src.drainLots(t.at, amount, dstCp >= 0 && isPayment(t.kind) && !src.cpOut.has(dstCp), crossBorder(t))

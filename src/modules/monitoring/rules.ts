@@ -24,6 +24,7 @@ import {
   type RuleSetDef,
 } from './monitoring.js'
 import { RULE_COST_MAX, ruleCost } from './rule-cost.js'
+import { isRelativeField, relativeNone } from './relative.js'
 
 /**
  * Rules are CEL expressions compiled once per rule-set version against one typed environment:
@@ -92,6 +93,7 @@ export class EntityView {
   hist(field: HistoryField): number | boolean {
     const s = this.state
     if (s) return s.history(field, this.now, this.out, this.amount, this.cp)
+    if (isRelativeField(field)) return relativeNone(field)
     switch (field) {
       case 'days_since_last':
       case 'days_since_last_in':

@@ -1,4 +1,5 @@
 import type { EvalContext, MonTxn } from '../monitoring/index.js'
+import { RELATIVE_FEATURE_NAMES, writeRelative } from './features-relative.js'
 import type { RiskGraph } from './graph.js'
 
 /**
@@ -213,6 +214,8 @@ export const FEATURE_NAMES: readonly string[] = [
   ...RATIO_FEATURES,
   ...SCALE_FREE,
   ...FLOW_SELF.map((f) => `self.${f}`),
+  // session 23, appended: scale-free pass-through, structuring, round amounts, mules (features-relative.ts)
+  ...RELATIVE_FEATURE_NAMES,
 ]
 
 export const FEATURE_COUNT = FEATURE_NAMES.length
@@ -333,4 +336,5 @@ export function extractRow(
   const count30 = num(self.all_count_30d) + 1
   out[k++] = vsUsualOf((num(self.all_sum_30d) + amount) / count30, 100)
   for (const f of FLOW_SELF) out[k++] = num(self[f])
+  writeRelative(ctx, t, pays, self, out, k)
 }
