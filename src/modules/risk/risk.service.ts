@@ -39,6 +39,7 @@ import {
   historyRange,
   promotionGate,
   rowsBetween,
+  countSplit,
   timeSplit,
   trainOnHistory,
   type GateResult,
@@ -249,8 +250,11 @@ export function createRisk(deps: RiskDeps): Risk {
     return id ? load(tenant, id) : undefined
   }
 
+  // validation starts where training chose (metrics.validationFrom); models stored before it was kept
+  // were split at the window's midpoint
   const splitOf = (r: ModelRecord): Split => ({
     ...timeSplit(r.windowFrom.getTime(), r.windowTo.getTime()),
+    ...(typeof r.metrics.validationFrom === 'number' ? { validationFrom: r.metrics.validationFrom } : {}),
     holdoutFrom: r.holdoutFrom.getTime(),
   })
 
@@ -377,8 +381,12 @@ export function createRisk(deps: RiskDeps): Risk {
       const from = req.from ?? range.from
       const to = req.to ?? range.to
       if (!(to > from)) throw riskError('RISK_NOT_ENOUGH_LABELS', 'no stored transactions in the window')
-      const split = timeSplit(from, to)
       const h = await loadHistory(tenant, from, to)
+      const split = countSplit(
+        h.txns.map((t) => t.at),
+        from,
+        to,
+      )
       let trained
       try {
         trained = trainOnHistory(h, split, {
@@ -421,6 +429,7 @@ export function createRisk(deps: RiskDeps): Risk {
         metrics: {
           ...trained.model.metrics,
           holdoutRows: hold.rows.rows,
+          validationFrom: split.validationFrom,
           gateAtTraining: gate,
           changes,
           drift: drift(trained.model.reference, hold.rows.x, hold.rows.rows).filter((d) => d.drifting),
