@@ -47,7 +47,8 @@ export interface ModelSideScores {
 export interface DecisionScores {
   readonly txnId: string
   readonly at: number
-  readonly champion: ModelSideScores
+  /** Undefined while no model is promoted: the challengers (shadows) are scored all the same. */
+  readonly champion: ModelSideScores | undefined
   readonly challengers: readonly ModelSideScores[]
 }
 
@@ -90,7 +91,10 @@ export interface DecisionScorer {
 }
 
 export interface DecisionModelPort {
-  /** The tenant's champion scorer, or undefined when no model is promoted (the port caches it). */
+  /**
+   * The tenant's scorer — its champion and challengers, or its challengers alone before any model is
+   * promoted (they raise nothing) — or undefined when it has no model (the port caches it).
+   */
   scorer(tenant: string): Promise<DecisionScorer | undefined>
 }
 
@@ -121,6 +125,7 @@ export function withModel(
   },
 ): ModelAlerts {
   const c = scores.champion
+  if (!c) return { alerts: [...ruleAlerts], duplicates: [] } // shadows only: scored, nothing raised
   const facts = (subject: string): ModelFacts | undefined => {
     const s = c.sides.find((x) => x.subject === subject)
     if (!s) return undefined

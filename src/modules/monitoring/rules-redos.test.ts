@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isAppError } from '../../shared/errors.js'
 import { MATCH_INPUT_MAX, rewriteMatches } from './cel-regex.js'
@@ -85,6 +86,20 @@ describe('rule probe (worker with a hard deadline)', () => {
     expect(await probe.probe({ rules: [rule('txn.hour > 1.0')] }, new Set())).toEqual([])
   }, 30_000)
 })
+
+// `moneta start` run from another directory (a deployment's own): the worker once resolved tsx from
+// the working directory and every rule-set save answered 500 (found by the issue-17 checker flow).
+it('the probe starts whatever the working directory', async () => {
+  const before = process.cwd()
+  process.chdir(tmpdir())
+  const probe = createRuleProbe({ timeoutMs: 5_000 })
+  try {
+    expect(await probe.probe({ rules: [rule('txn.hour > 1.0')] }, new Set())).toEqual([])
+  } finally {
+    process.chdir(before)
+    await probe.close()
+  }
+}, 30_000)
 
 it('MONITORING_RULE_INVALID is the code for both', () => {
   try {

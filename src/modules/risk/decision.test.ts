@@ -54,7 +54,7 @@ describe('the decision path scores a customer by its recent top rows', () => {
     for (const t of data.txns) {
       let s: DecisionScores | undefined
       engine.process(t, { observe: (ctx, x) => (s = scorer.score(ctx, x)) })
-      for (const side of s!.champion.sides) {
+      for (const side of s!.champion!.sides) {
         sides++
         expect(side.margin).toBeDefined()
         expect(side.probability).toBeCloseTo(reference.add(side.subject, t.at, side.margin!), 12)

@@ -51,11 +51,11 @@ export function summarise(e: Explanation, top = EXPLAIN_TOP): ScoreExplanation {
 
 export function createDecisionScorer(
   inputs: FeatureInputs,
-  champion: ScoringModel,
+  champion: ScoringModel | undefined,
   challengers: readonly ScoringModel[],
   scores: ScoreStore,
 ): DecisionScorer {
-  prepareExplanations(champion.model)
+  if (champion) prepareExplanations(champion.model)
   // The rows of the last scored transaction, one buffer per side reused across transactions:
   // explain() reads them right after score(), and an explanation is computed once per subject even
   // when several alerts of the transaction name it.
@@ -73,7 +73,7 @@ export function createDecisionScorer(
         extractRow(ctx, t, side, inputs, x, 0)
         // a customers-only champion is not asked about accounts outside the institution (it never
         // learned about them); its challengers are scored on the same sides
-        if (!scoresRow(champion.model, x)) continue
+        if (champion && !scoresRow(champion.model, x)) continue
         sides.push({ side, subject, x })
       }
       if (t.src !== CASH && t.dst !== CASH && t.srcCustomer !== t.dstCustomer) inputs.graph.link(t.src, t.dst)
@@ -90,11 +90,16 @@ export function createDecisionScorer(
           return { side: s.side, subject: s.subject, probability, margin, raised: m.subjects.lastRaised }
         }),
       })
-      return { txnId: t.id, at: t.at, champion: of(champion), challengers: challengers.map(of) }
+      return {
+        txnId: t.id,
+        at: t.at,
+        champion: champion ? of(champion) : undefined,
+        challengers: challengers.map(of),
+      }
     },
 
     explain(s: DecisionScores, subject: string): ScoreExplanation | undefined {
-      if (s.txnId !== lastTxn) return undefined
+      if (s.txnId !== lastTxn || !champion) return undefined
       const i = lastSubjects.indexOf(subject)
       if (i < 0) return undefined
       return (explained[i] ??= summarise(explainRow(champion.model, rowBuffers[i]!)))

@@ -39,6 +39,7 @@ import {
   historyRange,
   promotionGate,
   rowsBetween,
+  countSplit,
   timeSplit,
   trainOnHistory,
   type GateResult,
@@ -182,7 +183,8 @@ interface Scorer {
   /** Features of /v1/risk/score (a replica of monitoring's engine), built on its first use. */
   engine: Promise<MonitoringEngine> | undefined
   readonly inputs: FeatureInputs
-  readonly live: ScoringModel
+  /** Undefined before any promotion: the shadows are scored in the decision path all the same. */
+  readonly live: ScoringModel | undefined
   readonly shadows: ScoringModel[]
   /** The same models and graph in monitoring's decision path. */
   readonly decision: DecisionScorer
@@ -249,8 +251,11 @@ export function createRisk(deps: RiskDeps): Risk {
     return id ? load(tenant, id) : undefined
   }
 
+  // validation starts where training chose (metrics.validationFrom); models stored before it was kept
+  // were split at the window's midpoint
   const splitOf = (r: ModelRecord): Split => ({
     ...timeSplit(r.windowFrom.getTime(), r.windowTo.getTime()),
+    ...(typeof r.metrics.validationFrom === 'number' ? { validationFrom: r.metrics.validationFrom } : {}),
     holdoutFrom: r.holdoutFrom.getTime(),
   })
 
@@ -278,7 +283,10 @@ export function createRisk(deps: RiskDeps): Risk {
 
   async function buildScorer(tenant: string): Promise<Scorer> {
     const live = await liveOf(tenant)
-    if (!live) throw riskError('RISK_NO_LIVE_MODEL')
+    const shadowRecords = (await store.listModels(tenant)).filter((r) => r.status === 'shadow')
+    // a tenant's first model runs in shadow too (scored, its metrics kept, nothing raised) before
+    // anyone promotes it; with no model at all there is nothing to score
+    if (!live && shadowRecords.length === 0) throw riskError('RISK_NO_LIVE_MODEL')
     const now = deps.clock.now().getTime()
     const h = await deps.history.history(tenant, now - SCORER_HISTORY_MS, Date.UTC(9999, 0, 1))
     const graph = new RiskGraph()
@@ -300,10 +308,9 @@ export function createRisk(deps: RiskDeps): Risk {
       return { id: record.modelId, version: record.version, threshold: record.threshold, model, subjects }
     }
     const shadows: ScoringModel[] = []
-    for (const r of await store.listModels(tenant))
-      if (r.status === 'shadow') shadows.push(await scoringModel(r, (await load(tenant, r.modelId)).model))
+    for (const r of shadowRecords) shadows.push(await scoringModel(r, (await load(tenant, r.modelId)).model))
     const inputs: FeatureInputs = { highRisk: h.lists.get('high_risk_countries') ?? new Set(), graph }
-    const champion = await scoringModel(live.record, live.model)
+    const champion = live ? await scoringModel(live.record, live.model) : undefined
     return {
       engine: undefined,
       inputs,
@@ -353,7 +360,7 @@ export function createRisk(deps: RiskDeps): Risk {
     noModelUntil.delete(tenant)
   }
 
-  /** Monitoring's DecisionModelPort: the champion's scorer, or undefined when none is promoted. */
+  /** Monitoring's DecisionModelPort: the champion and shadows' scorer, or undefined with no model at all. */
   async function decisionScorer(tenant: string): Promise<DecisionScorer | undefined> {
     const until = noModelUntil.get(tenant)
     if (until !== undefined && deps.clock.now().getTime() < until) return undefined
@@ -377,8 +384,12 @@ export function createRisk(deps: RiskDeps): Risk {
       const from = req.from ?? range.from
       const to = req.to ?? range.to
       if (!(to > from)) throw riskError('RISK_NOT_ENOUGH_LABELS', 'no stored transactions in the window')
-      const split = timeSplit(from, to)
       const h = await loadHistory(tenant, from, to)
+      const split = countSplit(
+        h.txns.map((t) => t.at),
+        from,
+        to,
+      )
       let trained
       try {
         trained = trainOnHistory(h, split, {
@@ -421,6 +432,7 @@ export function createRisk(deps: RiskDeps): Risk {
         metrics: {
           ...trained.model.metrics,
           holdoutRows: hold.rows.rows,
+          validationFrom: split.validationFrom,
           gateAtTraining: gate,
           changes,
           drift: drift(trained.model.reference, hold.rows.x, hold.rows.rows).filter((d) => d.drifting),
@@ -495,6 +507,9 @@ export function createRisk(deps: RiskDeps): Risk {
 
     async score(tenant, txn, opts = {}) {
       const s = await scorer(tenant)
+      const live = s.live
+      // shadows alone are scored in the decision path; a what-if score answers for the live model
+      if (!live) throw riskError('RISK_NO_LIVE_MODEL')
       const engine = await (s.engine ??= replicaEngine(tenant))
       const started = performance.now()
       const rows: { side: Side; subject: string; x: Float64Array }[] = []
@@ -514,16 +529,16 @@ export function createRisk(deps: RiskDeps): Risk {
         // what-if score must not change the subject's recent rows)
         const score = (m: ScoringModel): number =>
           m.subjects.peek(r.subject, txn.at, scoreRow(m.model, r.x).margin)
-        const p = { probability: score(s.live) }
-        const alert = p.probability >= s.live.threshold
-        const explanation = alert || opts.explain ? explainRow(s.live.model, r.x) : undefined
+        const p = { probability: score(live) }
+        const alert = p.probability >= live.threshold
+        const explanation = alert || opts.explain ? explainRow(live.model, r.x) : undefined
         let alertId: string | undefined
         if (alert) {
           alertId = deps.ids('ralt')
           await store.insertAlert(tenant, {
             alertId,
             kind: 'score',
-            modelId: s.live.id,
+            modelId: live.id,
             subject: r.subject,
             txnId: txn.id,
             probability: p.probability,
@@ -542,8 +557,8 @@ export function createRisk(deps: RiskDeps): Risk {
         })
       }
       return {
-        modelId: s.live.id,
-        threshold: s.live.threshold,
+        modelId: live.id,
+        threshold: live.threshold,
         sides,
         elapsedMs: performance.now() - started,
       }

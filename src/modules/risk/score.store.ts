@@ -57,7 +57,7 @@ export function createScoreStore(db: Db) {
       for (const s of list) {
         const day = new Date(Math.floor(s.at / DAY_MS) * DAY_MS).toISOString().slice(0, 10)
         for (const [m, champion] of [
-          [s.champion, true] as const,
+          ...(s.champion ? [[s.champion, true] as const] : []),
           ...s.challengers.map((c) => [c, false] as const),
         ]) {
           for (const side of m.sides) {

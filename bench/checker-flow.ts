@@ -1,0 +1,248 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import { stepAt, totpCode } from '../src/modules/auth/index.js'
+import { defaultRuleSet } from '../src/modules/monitoring/index.js'
+
+/**
+ * node --import tsx bench/checker-flow.ts --url http://127.0.0.1:4000 --key mk_… \
+ *   --tx tx.ndjson --parties parties.json --labels labels.json \
+ *   [--until ISO] [--steps load,cases,train,later,promote] [--state operators.json] [--operators A,B]
+ *
+ * Issue 17's checker, as a user, against a running `moneta start` through the HTTP API only (the
+ * default pack is the one `moneta rules export-default` prints): load lists, parties and labels;
+ * evaluate the transactions before --until through the decision path (the rules raise alerts that
+ * open cases); close every case from the labels (true positive under four eyes: analyst A proposes,
+ * analyst B approves; false positive otherwise); train a model from those outcomes; evaluate the
+ * rest (the model in shadow) and print its metrics; promote it through the gate as a signed-in
+ * operator (the gate compares rules + model with the rules at the same alert budget) and score one
+ * transaction. Each step is timed. Files: what `moneta generate transactions --out --labels
+ * --parties` writes (times as epoch ms or ISO). Operators' TOTP secrets are kept in --state so that
+ * a later run can sign in again.
+ */
+const argv = process.argv.slice(2)
+const arg = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`)
+  return i >= 0 ? argv[i + 1] : undefined
+}
+const need = (name: string): string => {
+  const v = arg(name)
+  if (v === undefined) throw new Error(`--${name} is required`)
+  return v
+}
+const url = arg('url') ?? 'http://127.0.0.1:4000'
+const key = need('key')
+const until = arg('until')
+const steps = new Set((arg('steps') ?? 'load,cases,train,later,promote').split(','))
+const stateFile = arg('state') ?? 'checker-operators.json'
+const [opA = 'flow-a@example.com', opB = 'flow-b@example.com'] = (arg('operators') ?? '')
+  .split(',')
+  .filter(Boolean)
+const log = (s: string): void => void process.stdout.write(`${s}\n`)
+const timings: Record<string, number> = {}
+
+type Body = Record<string, unknown>
+interface Answer {
+  readonly status: number
+  readonly body: Body
+}
+
+async function call(method: string, path: string, body?: unknown, token = key): Promise<Answer> {
+  const r = await fetch(url + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    // training and promotion are synchronous and took over 5 minutes on the loaded machine
+    signal: AbortSignal.timeout(30 * 60_000),
+  })
+  const text = await r.text()
+  if (r.status >= 400) throw new Error(`${method} ${path} → ${r.status} ${text.slice(0, 800)}`)
+  return { status: r.status, body: text ? (JSON.parse(text) as Body) : {} }
+}
+
+async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now()
+  const out = await fn()
+  timings[name] = Math.round(performance.now() - t0) / 1000
+  log(`${name}: ${timings[name]} s`)
+  return out
+}
+
+const iso = (v: unknown): string => (typeof v === 'number' ? new Date(v).toISOString() : String(v))
+const chunks = <T>(xs: readonly T[], n: number): T[][] =>
+  Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n))
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+interface Operator {
+  secret: string
+  step: number
+}
+const tokens = new Map<string, string>()
+
+/** An analyst created with the API key, enrolled in TOTP and signed in: its session token. */
+async function analyst(email: string): Promise<string> {
+  const known = tokens.get(email)
+  if (known) return known
+  const password = `Zq7-${email.length}-vault-Plum-2026`
+  await call('POST', '/v1/operators', { email, password, role: 'analyst' }).catch((e: unknown) => {
+    if (!String(e).includes(' 409 ')) throw e
+  })
+  const state = (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}) as Record<
+    string,
+    Operator
+  >
+  let token: string
+  const op = state[email]
+  if (op) {
+    // enrolled by an earlier run: a fresh code (each code is accepted once)
+    while (stepAt(new Date()) <= op.step) await sleep(1000)
+    op.step = stepAt(new Date())
+    const s = await call('POST', '/v1/auth/login', { email, password, code: totpCode(op.secret, op.step) })
+    token = String(s.body.token)
+  } else {
+    const s = await call('POST', '/v1/auth/login', { email, password })
+    token = String(s.body.token)
+    const en = await call('POST', '/v1/auth/mfa/enroll', {}, token)
+    const secret = String(en.body.secret)
+    const step = stepAt(new Date())
+    await call('POST', '/v1/auth/mfa/activate', { code: totpCode(secret, step) }, token)
+    state[email] = { secret, step }
+  }
+  writeFileSync(stateFile, JSON.stringify(state))
+  tokens.set(email, token)
+  return token
+}
+
+interface Label {
+  id: string
+  typology: string
+  members: string[]
+  primary: string[]
+  start: number | string
+  end: number | string
+}
+const labels = JSON.parse(readFileSync(need('labels'), 'utf8')) as Label[]
+
+/** Sends the transactions `keep` selects through the decision path, 2,000 a call (the route's limit). */
+async function evaluate(keep: (at: string) => boolean): Promise<void> {
+  const txns = readFileSync(need('tx'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { at: string })
+    .filter((t) => keep(t.at))
+  await timed(`evaluate ${txns.length} transactions (/v1/monitoring/events)`, async () => {
+    let alerts = 0
+    for (const c of chunks(txns, 2000))
+      alerts += Number((await call('POST', '/v1/monitoring/events', { transactions: c })).body.alerts)
+    log(`  alerts raised: ${alerts}`)
+  })
+}
+
+if (steps.has('load')) {
+  await timed('rules: lists, save, activate', async () => {
+    // the pack reads two lists, which the generator's files do not carry
+    const hr = (arg('high-risk') ?? 'AF,IR,KP,MM,SY,YE,HT,SS,VE').split(',')
+    await call('PUT', '/v1/monitoring/lists/high_risk_countries', { items: hr })
+    await call('PUT', '/v1/monitoring/lists/watchlist', { items: [] })
+    const saved = await call('POST', '/v1/monitoring/rule-sets', defaultRuleSet())
+    await call('POST', `/v1/monitoring/rule-sets/${Number(saved.body.version)}/activate`)
+  })
+  const parties = (JSON.parse(readFileSync(need('parties'), 'utf8')) as Body[]).map((p) => ({
+    ...p,
+    openedAt: iso(p.openedAt),
+  }))
+  await timed(`parties (${parties.length})`, async () => {
+    for (const c of chunks(parties, 5000)) await call('PUT', '/v1/monitoring/parties', { parties: c })
+  })
+  await timed(`labels (${labels.length})`, async () => {
+    const ls = labels.map((l) => ({ ...l, start: iso(l.start), end: iso(l.end), txnIds: undefined }))
+    for (const c of chunks(ls, 1000)) await call('POST', '/v1/monitoring/history', { labels: c })
+  })
+  await evaluate((at) => until === undefined || at < until)
+}
+
+/** The case is suspicious when its subject is a member of a labelled case. */
+const members = new Set(labels.flatMap((l) => l.members))
+
+if (steps.has('cases')) {
+  const a = await analyst(opA)
+  const b = await analyst(opB)
+  const open = await timed('cases: read the queue', async () => {
+    const all: { caseId: string; subject: string }[] = []
+    let cursor: string | undefined
+    do {
+      const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''
+      const page = await call('GET', `/v1/cases?limit=500${q}`, undefined, a)
+      all.push(...(page.body.cases as { caseId: string; subject: string }[]))
+      cursor = page.body.next as string | undefined
+    } while (cursor)
+    return all
+  })
+  let tp = 0
+  await timed(`cases: close ${open.length} (four eyes for true positives)`, async () => {
+    for (const c of open) {
+      const outcome = members.has(c.subject) ? 'true_positive' : 'false_positive'
+      if (outcome === 'true_positive') tp++
+      const r = await call('POST', `/v1/cases/${c.caseId}/close`, { outcome, reason: 'checker' }, a).catch(
+        (e: unknown) => {
+          if (String(e).includes(' 409 ')) return { status: 202 } // a proposal waits already
+          throw e
+        },
+      )
+      if (r.status === 202) await call('POST', `/v1/cases/${c.caseId}/approve`, { decision: 'approve' }, b)
+    }
+  })
+  log(`  true positive ${tp}, false positive ${open.length - tp}`)
+}
+
+let model: Body | undefined
+const shadow = async (): Promise<Body> =>
+  model ??
+  (model = ((await call('GET', '/v1/risk/models')).body.data as Body[]).find((m) => m.status === 'shadow')!)
+
+if (steps.has('train')) {
+  const r = await timed('train (/v1/risk/models/train)', () => call('POST', '/v1/risk/models/train', {}))
+  model = r.body.model as Body
+  log(
+    `  ${String(model.id)} v${Number(model.version)} ${String(model.status)}; gate ${JSON.stringify(r.body.gate)}`,
+  )
+}
+
+if (steps.has('later') && until !== undefined) {
+  await evaluate((at) => at >= until)
+  const m = await call(
+    'GET',
+    `/v1/risk/models/${String((await shadow()).id)}/metrics?period=week&from=${until}`,
+  )
+  log(`  in shadow, per week: ${JSON.stringify(m.body.periods)}`)
+}
+
+if (steps.has('promote')) {
+  const id = String((await shadow()).id)
+  const op = await analyst(opA)
+  const p = await timed('promote (/v1/risk/models/{id}/promote)', () =>
+    call('POST', `/v1/risk/models/${id}/promote`, {}, op).catch((e: unknown) => ({
+      status: 409,
+      body: { error: String(e) },
+    })),
+  )
+  log(`  ${JSON.stringify(p.body).slice(0, 1500)}`)
+  const src = labels[0]?.primary[0] ?? 'A0000000'
+  const s = await timed('score (/v1/risk/score)', () =>
+    call('POST', '/v1/risk/score', {
+      transaction: {
+        id: 'checker-1',
+        amount: '900000',
+        currency: 'EUR',
+        kind: 'transfer',
+        src,
+        dst: 'A0000001',
+      },
+      explain: true,
+    }).catch((e: unknown) => ({ status: 409, body: { error: String(e) } })),
+  )
+  log(`  ${JSON.stringify(s.body).slice(0, 600)}`)
+}
+log(JSON.stringify(timings))
