@@ -89,13 +89,11 @@ for (const target of testDbTargets()) {
       expect(modelId).not.toBe('')
       for (let i = 0; i < later.length; i += 2000) {
         // the API's shape of a transaction: ISO time, amount as a string, the rest as stored
-        const batch = later
-          .slice(i, i + 2000)
-          .map(({ at, amount, ...rest }) => ({
-            ...rest,
-            at: new Date(at).toISOString(),
-            amount: String(amount),
-          }))
+        const batch = later.slice(i, i + 2000).map(({ at, amount, ...rest }) => ({
+          ...rest,
+          at: new Date(at).toISOString(),
+          amount: String(amount),
+        }))
         const r = await call('POST', '/v1/monitoring/events', { transactions: batch })
         expect(r.statusCode, r.body).toBe(200)
       }
