@@ -21,7 +21,7 @@ export type {
   FeatureContribution,
   ModelFacts,
 } from './decision-model.js'
-export { createMonitoring, checkTxn, checkLabel, alertPayload } from './monitoring.service.js'
+export { createMonitoring, checkTxn, checkLabel, alertPayload, streamNow } from './monitoring.service.js'
 export type {
   Monitoring,
   MonitoringDeps,

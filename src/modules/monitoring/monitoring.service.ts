@@ -194,6 +194,15 @@ interface TenantEngine {
   readonly coldRead: ColdTracker
 }
 
+/**
+ * "Now" for the windows a tenant's state is rebuilt from: its latest stored transaction, or the wall
+ * clock when that is earlier or nothing is stored. Live, the two agree; on history loaded months
+ * after it happened, only the first keeps the window over the transactions.
+ */
+export function streamNow(wall: number, latest: number | undefined): number {
+  return latest === undefined ? wall : Math.min(wall, latest)
+}
+
 export function createMonitoring(deps: MonitoringDeps): Monitoring {
   const { db, clock, ids } = deps
   const store = createMonitoringStore(db)
@@ -222,7 +231,10 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       if (rs.status === 'active') engine.active = c
       else engine.shadows.push(c)
     }
-    const now = clock.now().getTime()
+    // the window ends where the tenant's transactions stand, not at the wall clock: a history loaded
+    // after the fact (importHistory, a backfill) lies wholly before a wall-clock window, and the
+    // rebuilt engine would have decided what follows it with no features at all (docs/monitoring.md)
+    const now = streamNow(clock.now().getTime(), await store.latestAt(tenant))
     let n = 0
     const coldRead = cold.tracker(tenant)
     for await (const t of store.transactions(tenant, now - historyMs, Date.UTC(9999, 0, 1))) {

@@ -343,6 +343,14 @@ export function createMonitoringStore(db: Db) {
       return r.rows.map(toActivity)
     },
 
+    /** The time of the tenant's latest stored transaction (index-only: monitoring_transactions_by_time). */
+    async latestAt(tenant: string): Promise<number | undefined> {
+      const r = await sql<{ hi: Date | null }>`
+        SELECT max(at) AS hi FROM monitoring_transactions WHERE tenant_id = ${tenant}`.execute(db)
+      const hi = r.rows[0]?.hi
+      return hi ? new Date(hi).getTime() : undefined
+    },
+
     /** Transactions in [from, to) in time order, read in pages. */
     async *transactions(tenant: string, from: number, to: number, page = 10_000): AsyncGenerator<MonTxn> {
       let afterAt = iso(from - 1)

@@ -76,7 +76,7 @@ export function createDecisionScorer(
         if (champion && !scoresRow(champion.model, x)) continue
         sides.push({ side, subject, x })
       }
-      if (t.src !== CASH && t.dst !== CASH && t.srcCustomer !== t.dstCustomer) inputs.graph.link(t.src, t.dst)
+      inputs.graph.linkPayment(t)
       lastTxn = t.id
       lastSubjects = sides.map((s) => s.subject)
       explained = []

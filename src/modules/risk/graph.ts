@@ -1,3 +1,5 @@
+import { CASH, sameOwner, type MonTxn } from '../monitoring/index.js'
+
 /**
  * The counterparty network as the model sees it: who has paid whom (moves between one customer's
  * own accounts excluded), and each account's distance in hops to a known-bad account — one named
@@ -32,6 +34,16 @@ export class RiskGraph {
     let c = 0
     for (const a of n) if (this.bad.has(a)) c++
     return c
+  }
+
+  /**
+   * Records a transaction's edge: both sides accounts (not cash) of different owners. The one rule
+   * for training's replay and the decision path: the decision path once linked only when the two
+   * customer ids differed, so payments between two accounts of unknown owners were edges in training
+   * and none in production (train/serve skew, found by test/e2e/risk-event-time.test.ts).
+   */
+  linkPayment(t: MonTxn): void {
+    if (t.src !== CASH && t.dst !== CASH && !sameOwner(t)) this.link(t.src, t.dst)
   }
 
   /** Records a payment between two accounts of different owners. */

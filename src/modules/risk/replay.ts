@@ -1,7 +1,6 @@
 import {
   CASH,
   MonitoringEngine,
-  sameOwner,
   type AlertDraft,
   type CompiledRuleSet,
   type EvalContext,
@@ -194,7 +193,7 @@ export function replay(
       graph.markBad(confirmations[nextConfirmation++]!.a)
     const res = engine.process(t, { observe: collect })
     if (t.at >= keepFrom) for (const a of res.alerts) alerts.push(a)
-    if (t.src !== CASH && t.dst !== CASH && !sameOwner(t)) graph.link(t.src, t.dst)
+    graph.linkPayment(t)
   }
   return {
     rows: {

@@ -82,8 +82,31 @@ const topMargins: Migration = {
   },
 }
 
+/**
+ * A model's subjects as its training left them (the last SUBJECT_WINDOW_MS of its window, per
+ * subject-day, like risk_scores' top_margins and scored, with each margin's transaction time so it
+ * leaves the window when its row would): what a new model's scorer starts from.
+ */
+const subjectSeeds: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE risk_subject_seeds (
+        tenant_id    text NOT NULL,
+        model_id     text NOT NULL,
+        day          date NOT NULL,
+        subject      text NOT NULL,
+        top_margins  double precision[] NOT NULL,
+        top_at       double precision[] NOT NULL,
+        scored       integer NOT NULL,
+        PRIMARY KEY (tenant_id, model_id, day, subject)
+      )`,
+    ])
+  },
+}
+
 export const riskMigrations: NamedMigrations = {
   '1400_risk_core': core,
   '1401_risk_scores': scores,
   '1402_risk_scores_top_margins': topMargins,
+  '1403_risk_subject_seeds': subjectSeeds,
 }

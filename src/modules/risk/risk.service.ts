@@ -6,6 +6,7 @@ import {
   compileRuleSet,
   DAY_MS,
   MonitoringEngine,
+  streamNow,
   type CaseLabel,
   type DecisionModelPort,
   type DecisionScorer,
@@ -40,6 +41,7 @@ import {
   promotionGate,
   rowsBetween,
   countSplit,
+  subjectSeeds,
   timeSplit,
   trainOnHistory,
   type GateResult,
@@ -281,19 +283,30 @@ export function createRisk(deps: RiskDeps): Risk {
     )
   }
 
+  /**
+   * The scorer's windows (the graph's history, the subjects' recent rows) end where the tenant's
+   * transactions stand (monitoring's streamNow), not at the wall clock: a history loaded months after
+   * it happened (a backfill, a labelled dataset) lay entirely before a wall-clock window, and a model
+   * scored what followed it with an empty graph and every subject cold (docs/risk.md, "Event time").
+   */
+  async function tenantNow(tenant: string): Promise<number> {
+    const range = (await deps.history.history(tenant, 0, 0)).range
+    return streamNow(deps.clock.now().getTime(), range?.to)
+  }
+
   async function buildScorer(tenant: string): Promise<Scorer> {
     const live = await liveOf(tenant)
     const shadowRecords = (await store.listModels(tenant)).filter((r) => r.status === 'shadow')
     // a tenant's first model runs in shadow too (scored, its metrics kept, nothing raised) before
     // anyone promotes it; with no model at all there is nothing to score
     if (!live && shadowRecords.length === 0) throw riskError('RISK_NO_LIVE_MODEL')
-    const now = deps.clock.now().getTime()
+    const builtAt = deps.clock.now().getTime()
+    const now = await tenantNow(tenant)
     const h = await deps.history.history(tenant, now - SCORER_HISTORY_MS, Date.UTC(9999, 0, 1))
     const graph = new RiskGraph()
     for (const l of await labelsOf(tenant))
       if (l.positive && l.knownAt <= now) for (const a of l.accounts) graph.markBad(a)
-    for (const t of h.txns)
-      if (t.src !== CASH && t.dst !== CASH && t.srcCustomer !== t.dstCustomer) graph.link(t.src, t.dst)
+    for (const t of h.txns) graph.linkPayment(t)
     // each model's subjects start from their stored recent top rows (the decision path kept them)
     const scoringModel = async (record: ModelRecord, model: RiskModel): Promise<ScoringModel> => {
       const subjects = new SubjectScores(
@@ -317,12 +330,12 @@ export function createRisk(deps: RiskDeps): Risk {
       live: champion,
       shadows,
       decision: createDecisionScorer(inputs, champion, shadows, scoreStore),
-      builtAt: now,
+      builtAt,
     }
   }
 
   async function replicaEngine(tenant: string): Promise<MonitoringEngine> {
-    const now = deps.clock.now().getTime()
+    const now = await tenantNow(tenant)
     const h = await deps.history.history(tenant, now - SCORER_HISTORY_MS, Date.UTC(9999, 0, 1))
     const engine = new MonitoringEngine({ lists: h.lists, parties: new Map(h.parties.map((p) => [p.id, p])) })
     for (const t of h.txns) engine.learn(t)
@@ -442,6 +455,7 @@ export function createRisk(deps: RiskDeps): Risk {
         trainedBy: actor,
         trainedAt: deps.clock.now(),
       })
+      await scoreStore.seed(tenant, record.modelId, subjectSeeds(trained.model, trained.replay, to))
       invalidate(tenant)
       return { model: record, gate, changes }
     },

@@ -24,12 +24,17 @@ export interface SubjectDayMargins {
   readonly day: number
   /** Highest first, at most SUBJECT_DAY_MARGINS. */
   readonly margins: readonly number[]
+  /** Each margin's transaction time, when kept (training seeds); else the day stands for them all. */
+  readonly at?: readonly number[]
   /** How many of the subject's rows the model scored that day (its score's row count, SubjectScores). */
   readonly scored: number
 }
 
 /** Row margins kept per subject-day: a subject's score is made of its top SUBJECT_TOP_ROWS rows. */
 export const SUBJECT_DAY_MARGINS = SUBJECT_TOP_ROWS
+
+/** Seed rows per INSERT (five parameters' arrays each). */
+const SEED_CHUNK = 5_000
 
 interface Agg {
   model: string
@@ -106,23 +111,59 @@ export function createScoreStore(db: Db) {
           champion = excluded.champion`.execute(tx)
     },
 
-    /** A model's subjects' highest row margins per day of [from, to), oldest day first. */
+    /**
+     * A model's training rows of its window's last SUBJECT_WINDOW_MS, per subject-day (training.ts
+     * subjectSeeds): its subjects start from them in the decision path, so a model promoted right
+     * after training does not score every subject as if it had never been seen. Kept apart from
+     * risk_scores, which the champion/challenger metrics read as what the decision path scored.
+     */
+    async seed(tenant: string, modelId: string, days: readonly SubjectDayMargins[]): Promise<void> {
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+      for (let i = 0; i < days.length; i += SEED_CHUNK) {
+        const rows = days.slice(i, i + SEED_CHUNK)
+        await sql`INSERT INTO risk_subject_seeds (tenant_id, model_id, day, subject, top_margins, top_at, scored)
+          SELECT ${tenant}, ${modelId}, u.day::date, u.subject, u.margins::float8[], u.at::float8[], u.n
+          FROM unnest(${rows.map((r) => day(r.day))}::text[], ${rows.map((r) => r.subject)}::text[],
+            ${rows.map((r) => `{${r.margins.join(',')}}`)}::text[],
+            ${rows.map((r) => `{${(r.at ?? []).join(',')}}`)}::text[], ${rows.map((r) => r.scored)}::int[])
+            AS u(day, subject, margins, at, n)
+          ON CONFLICT (tenant_id, model_id, day, subject) DO NOTHING`.execute(db)
+      }
+    },
+
+    /**
+     * A model's subjects' highest row margins per day of [from, to), oldest day first: its training
+     * seed and what the decision path scored (a subject-day may have both, each with its own rows).
+     */
     async subjectMargins(
       tenant: string,
       modelId: string,
       from: number,
       to: number,
     ): Promise<SubjectDayMargins[]> {
-      const r = await sql<{ subject: string; day: string; top_margins: number[]; scored: number }>`
-        SELECT subject, to_char(day, 'YYYY-MM-DD') AS day, top_margins, scored FROM risk_scores
-        WHERE tenant_id = ${tenant} AND model_id = ${modelId} AND cardinality(top_margins) > 0
-          AND day >= ${new Date(from).toISOString().slice(0, 10)}::date
-          AND day < ${new Date(to).toISOString().slice(0, 10)}::date
+      const lo = new Date(from).toISOString().slice(0, 10)
+      const hi = new Date(to).toISOString().slice(0, 10)
+      const r = await sql<{
+        subject: string
+        day: string
+        top_margins: number[]
+        top_at: number[] | null
+        scored: number
+      }>`
+        SELECT subject, to_char(day, 'YYYY-MM-DD') AS day, top_margins, top_at, scored FROM (
+          SELECT subject, day, top_margins, NULL::float8[] AS top_at, scored FROM risk_scores
+          WHERE tenant_id = ${tenant} AND model_id = ${modelId} AND cardinality(top_margins) > 0
+            AND day >= ${lo}::date AND day < ${hi}::date
+          UNION ALL
+          SELECT subject, day, top_margins, top_at, scored FROM risk_subject_seeds
+          WHERE tenant_id = ${tenant} AND model_id = ${modelId} AND day >= ${lo}::date AND day < ${hi}::date
+        ) AS kept
         ORDER BY day, subject`.execute(db)
       return r.rows.map((x) => ({
         subject: x.subject,
         day: Date.parse(`${x.day}T00:00:00Z`),
         margins: x.top_margins.map(Number),
+        ...(x.top_at ? { at: x.top_at.map(Number) } : {}),
         scored: Number(x.scored),
       }))
     },

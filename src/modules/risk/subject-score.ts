@@ -102,12 +102,22 @@ export class SubjectScores {
 
   /**
    * Starts from stored subject-days (the score store's highest row margins per day, oldest first,
-   * and how many rows the day had, `scored`; absent: its margins alone): each day's rows count from
-   * the day's start, so they leave the window up to a day early.
+   * and how many rows the day had, `scored`; absent: its margins alone): a margin counts from its
+   * row's time where the day keeps it (`at`, training seeds), else from the day's start, so it leaves
+   * the window up to a day early.
    */
-  warm(days: readonly { subject: string; day: number; margins: readonly number[]; scored?: number }[]): void {
+  warm(
+    days: readonly {
+      subject: string
+      day: number
+      margins: readonly number[]
+      at?: readonly number[]
+      scored?: number
+    }[],
+  ): void {
     for (const d of days) {
-      for (const m of d.margins) this.add(d.subject, d.day, m)
+      // highest first within a day: a later-added row never outranks (dominates) one of its own day
+      d.margins.forEach((m, i) => this.add(d.subject, d.at?.[i] ?? d.day, m))
       const more = (d.scored ?? 0) - d.margins.length
       const k = this.kept.get(d.subject)
       if (k && more > 0 && this.top > 1) this.count(k, d.day, more)

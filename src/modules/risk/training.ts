@@ -13,6 +13,7 @@ import {
   type RiskModel,
 } from './model.js'
 import { replay, type ReplayResult, type RiskLabel } from './replay.js'
+import { SUBJECT_DAY_MARGINS, type SubjectDayMargins } from './score.store.js'
 import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
 
 /**
@@ -116,6 +117,38 @@ export function subjectScores(
     if (inPeriod && (best.get(s) ?? -1) < p) best.set(s, p)
   }
   return { best, positives }
+}
+
+/**
+ * What a new model's subjects start from in the decision path: the replay's rows of the last
+ * SUBJECT_WINDOW_MS before `to` (whole UTC days) as the model scores them, per subject and day — the
+ * day's highest margins with their rows' times and how many rows it scored, the shape the score
+ * store keeps for the decision path's own rows. Without it a model's first weeks counted each subject's rows from zero:
+ * no row-count discount, a lone ordinary payment's margin standing for the subject's score — not the
+ * score its threshold was chosen on (subjectScores folds the window in first).
+ */
+export function subjectSeeds(model: RiskModel, r: ReplayResult, to: number): SubjectDayMargins[] {
+  const from = Math.floor((to - SUBJECT_WINDOW_MS) / DAY_MS) * DAY_MS
+  const days = new Map<string, { subject: string; day: number; rows: [number, number][]; scored: number }>()
+  for (let i = 0; i < r.rows.rows; i++) {
+    const at = r.rows.at[i]!
+    if (at < from || at >= to) continue
+    const x = r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
+    if (!scoresRow(model, x)) continue
+    const subject = r.subjects[i]!
+    const day = Math.floor(at / DAY_MS) * DAY_MS
+    const key = `${day}|${subject}`
+    let d = days.get(key)
+    if (!d) days.set(key, (d = { subject, day, rows: [], scored: 0 }))
+    d.scored++
+    d.rows.push([scoreRow(model, x).margin, at])
+  }
+  return [...days.values()]
+    .sort((a, b) => a.day - b.day || (a.subject < b.subject ? -1 : 1))
+    .map(({ subject, day, rows, scored }) => {
+      const top = rows.sort((a, b) => b[0] - a[0]).slice(0, SUBJECT_DAY_MARGINS)
+      return { subject, day, margins: top.map((r) => r[0]), at: top.map((r) => r[1]), scored }
+    })
 }
 
 /** Indices of the rows in [lo, hi), oldest first (stable: a transaction's sides keep their order). */
