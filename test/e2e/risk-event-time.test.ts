@@ -41,9 +41,12 @@ for (const target of testDbTargets()) {
     const online: Map<string, number>[] = []
     let model: ModelJson | undefined
 
+    /** The last run's tenant key and model (the wall clock a year after the history). */
+    let last = { apiKey: '', modelId: '' }
+
     async function decide(wallClock: number): Promise<Alert[]> {
       clock.set(new Date(wallClock))
-      const tenant = (await t.newTenant()).tenantId
+      const { tenantId: tenant, apiKey } = await t.newTenant()
       const m = t.app.services.monitoring
       await m.saveList(tenant, 'high_risk_countries', [...data.highRiskCountries])
       await m.saveList(tenant, 'watchlist', [])
@@ -58,6 +61,7 @@ for (const target of testDbTargets()) {
       const a = await risk.train(tenant, { trees: 30, depth: 4 }, 'test')
       await risk.promote(tenant, a.model.modelId, { actor: 'operator:op_test', operator: true })
       await m.ingest(tenant, later)
+      last = { apiKey, modelId: a.model.modelId }
       if (!model) {
         model = a.model.modelId ? await storedModel(tenant, a.model.modelId) : undefined
         for (let w = 0; w < WEEKS; w++) online.push(await weekScores(tenant, a.model.modelId, w))
@@ -105,6 +109,18 @@ for (const target of testDbTargets()) {
       expect(near.filter((a) => a.rule !== MODEL_RULE_ID).length).toBeGreaterThan(0)
       const key = (a: Alert) => `${a.rule}/${a.txnId}/${a.subject}`
       expect(far.map(key).sort()).toEqual(near.map(key).sort())
+    })
+
+    it("reports champion metrics by default over the tenant's own weeks, not the wall clock's", async () => {
+      const r = await t.app.server.inject({
+        method: 'GET',
+        url: `/v1/risk/models/${last.modelId}/metrics`,
+        headers: { authorization: `Bearer ${last.apiKey}` },
+      })
+      expect(r.statusCode, r.body).toBe(200)
+      const periods = r.json<{ periods: { from: string; subjects: number }[] }>().periods
+      // the four weeks the model scored are among the last 12 up to the latest transaction
+      expect(periods.filter((p) => p.subjects > 0).length).toBeGreaterThanOrEqual(WEEKS)
     })
 
     it('scores each subject as an offline replay of the whole history does, from the first week on', () => {

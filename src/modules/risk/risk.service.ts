@@ -580,7 +580,8 @@ export function createRisk(deps: RiskDeps): Risk {
 
     async metrics(tenant, modelId, q) {
       const m = await load(tenant, modelId)
-      const to = q.to ?? deps.clock.now().getTime() + DAY_MS
+      // by default the last 12 periods of the tenant's own transactions (a backfilled history included)
+      const to = q.to ?? (await tenantNow(tenant)) + DAY_MS
       let from = q.from ?? to
       if (q.from === undefined) for (let i = 0; i < 12; i++) from = periodStart(from - 1, q.period)
       if (!(from < to) || to - from > METRICS_MAX_MS)
