@@ -123,9 +123,9 @@ export function subjectScores(
  * What a new model's subjects start from in the decision path: the replay's rows of the last
  * SUBJECT_WINDOW_MS before `to` (whole UTC days) as the model scores them, per subject and day — the
  * day's highest margins with their rows' times and how many rows it scored, the shape the score
- * store keeps for the decision path's own rows. Without it a model's first weeks counted each subject's rows from zero:
- * no row-count discount, a lone ordinary payment's margin standing for the subject's score — not the
- * score its threshold was chosen on (subjectScores folds the window in first).
+ * store keeps for the decision path's own rows. Without it a model's first weeks counted each
+ * subject's rows from zero: no row-count discount, a lone ordinary payment's margin standing for the
+ * subject's score — not the score its threshold was chosen on (subjectScores folds the window in).
  */
 export function subjectSeeds(model: RiskModel, r: ReplayResult, to: number): SubjectDayMargins[] {
   const from = Math.floor((to - SUBJECT_WINDOW_MS) / DAY_MS) * DAY_MS
