@@ -226,6 +226,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     ids,
     history: {
       history: (tenant, from, to) => monitoring.history(tenant, from, to),
+      streamNow: (tenant) => monitoring.streamNow(tenant),
       listLabels: (tenant) => monitoring.listLabels(tenant),
     },
     cases: { labels: (tenant, opts) => cases.labels(tenant, opts) },

@@ -147,6 +147,8 @@ export interface Monitoring {
    * order, the account holders, the latest lists and the active rule set, and the time range stored.
    */
   history(tenant: string, from: number, to: number): Promise<StoredHistory>
+  /** Where the tenant's transactions stand: `streamNow` of the wall clock and its latest transaction. */
+  streamNow(tenant: string): Promise<number>
 }
 
 export interface StoredHistory {
@@ -210,6 +212,9 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
   const engines = new Map<string, Promise<TenantEngine>>()
   const cold = new ColdDecisions()
 
+  const tenantNow = async (tenant: string): Promise<number> =>
+    streamNow(clock.now().getTime(), await store.latestAt(tenant))
+
   async function listSnapshot(tenant: string): Promise<Map<string, Set<string>>> {
     const lists = await store.latestLists(tenant)
     return new Map(lists.map((l) => [l.name, new Set(l.items)]))
@@ -234,7 +239,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     // the window ends where the tenant's transactions stand, not at the wall clock: a history loaded
     // after the fact (importHistory, a backfill) lies wholly before a wall-clock window, and the
     // rebuilt engine would have decided what follows it with no features at all (docs/monitoring.md)
-    const now = streamNow(clock.now().getTime(), await store.latestAt(tenant))
+    const now = await tenantNow(tenant)
     let n = 0
     const coldRead = cold.tracker(tenant)
     for await (const t of store.transactions(tenant, now - historyMs, Date.UTC(9999, 0, 1))) {
@@ -651,6 +656,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     },
 
     listLabels: (tenant) => store.loadLabels(tenant),
+
+    streamNow: tenantNow,
 
     async history(tenant, from, to) {
       const txns: MonTxn[] = []

@@ -6,7 +6,6 @@ import {
   compileRuleSet,
   DAY_MS,
   MonitoringEngine,
-  streamNow,
   type CaseLabel,
   type DecisionModelPort,
   type DecisionScorer,
@@ -60,6 +59,8 @@ import {
 /** Monitoring, as the risk model reads it (a narrow port). */
 export interface RiskHistoryPort {
   history(tenant: string, from: number, to: number): Promise<StoredHistory>
+  /** Where the tenant's transactions stand (monitoring's streamNow): the scorer's windows end there. */
+  streamNow(tenant: string): Promise<number>
   listLabels(tenant: string): Promise<CaseLabel[]>
 }
 
@@ -289,10 +290,7 @@ export function createRisk(deps: RiskDeps): Risk {
    * it happened (a backfill, a labelled dataset) lay entirely before a wall-clock window, and a model
    * scored what followed it with an empty graph and every subject cold (docs/risk.md, "Event time").
    */
-  async function tenantNow(tenant: string): Promise<number> {
-    const range = (await deps.history.history(tenant, 0, 0)).range
-    return streamNow(deps.clock.now().getTime(), range?.to)
-  }
+  const tenantNow = (tenant: string): Promise<number> => deps.history.streamNow(tenant)
 
   async function buildScorer(tenant: string): Promise<Scorer> {
     const live = await liveOf(tenant)
