@@ -4,7 +4,6 @@ import { alertFromEvent, ALERT_TOPICS } from '../../src/modules/cases/index.js'
 import {
   alertPayload,
   DAY_MS,
-  defaultRuleSet,
   generateTransactions,
   MODEL_RULE_ID,
   type AlertRecord,
@@ -14,6 +13,7 @@ import { SUBJECT_TOP_ROWS, type ChangeReport } from '../../src/modules/risk/inde
 import { retrainRiskModels, RETRAIN_ACTOR } from '../../src/risk-retrain.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { testDbTargets } from '../support/db.js'
+import { loadMonitoredHistory } from '../support/monitoring.js'
 
 /**
  * The promoted risk model inside monitoring's decision (issue 17): every ingested transaction is
@@ -36,11 +36,7 @@ for (const target of testDbTargets()) {
     beforeAll(async () => {
       t = await createTestApp(target)
       const m = t.app.services.monitoring
-      await m.saveList(t.tenantId, 'high_risk_countries', [...data.highRiskCountries])
-      await m.saveList(t.tenantId, 'watchlist', [])
-      const rs = await m.saveRuleSet(t.tenantId, defaultRuleSet())
-      await m.transition(t.tenantId, rs.version, 'active')
-      await m.importHistory(t.tenantId, {
+      await loadMonitoredHistory(m, t.tenantId, data.highRiskCountries, {
         txns: data.txns.filter((x) => x.at < cutoff),
         parties: data.parties,
         labels: data.cases.filter((c) => c.end < cutoff).map((c) => ({ ...c })),

@@ -1,11 +1,6 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  DAY_MS,
-  defaultRuleSet,
-  generateTransactions,
-  MODEL_RULE_ID,
-} from '../../src/modules/monitoring/index.js'
+import { DAY_MS, generateTransactions, MODEL_RULE_ID } from '../../src/modules/monitoring/index.js'
 import {
   modelFromJson,
   replay,
@@ -16,6 +11,7 @@ import {
 import { fixedClock } from '../../src/shared/clock.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { testDbTargets } from '../support/db.js'
+import { loadMonitoredHistory } from '../support/monitoring.js'
 
 /**
  * A model's decisions follow the transactions' own time, not the wall clock (issue 17: the checker
@@ -48,11 +44,7 @@ for (const target of testDbTargets()) {
       clock.set(new Date(wallClock))
       const { tenantId: tenant, apiKey } = await t.newTenant()
       const m = t.app.services.monitoring
-      await m.saveList(tenant, 'high_risk_countries', [...data.highRiskCountries])
-      await m.saveList(tenant, 'watchlist', [])
-      const rs = await m.saveRuleSet(tenant, defaultRuleSet())
-      await m.transition(tenant, rs.version, 'active')
-      await m.importHistory(tenant, {
+      await loadMonitoredHistory(m, tenant, data.highRiskCountries, {
         txns: data.txns.filter((x) => x.at < cutoff),
         parties: data.parties,
         labels: data.cases.filter((c) => c.end < cutoff).map((c) => ({ ...c })),

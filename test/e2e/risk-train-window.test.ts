@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   DAY_MS,
-  defaultRuleSet,
   generateTransactions,
   MODEL_RULE_ID,
   type MonTxn,
 } from '../../src/modules/monitoring/index.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { testDbTargets } from '../support/db.js'
+import { loadMonitoredHistory } from '../support/monitoring.js'
 
 /**
  * Training's default window on history with a thin old tail (found by the issue-17 checker flow on
@@ -51,11 +51,7 @@ for (const target of testDbTargets()) {
     beforeAll(async () => {
       t = await createTestApp(target)
       const m = t.app.services.monitoring
-      await m.saveList(t.tenantId, 'high_risk_countries', [...data.highRiskCountries])
-      await m.saveList(t.tenantId, 'watchlist', [])
-      const rs = await m.saveRuleSet(t.tenantId, defaultRuleSet())
-      await m.transition(t.tenantId, rs.version, 'active')
-      await m.importHistory(t.tenantId, {
+      await loadMonitoredHistory(m, t.tenantId, data.highRiskCountries, {
         txns: [...tail, ...data.txns.filter((x) => x.at < cutoff)],
         parties: data.parties,
         labels: data.cases.map((c) => ({ ...c })),
