@@ -23,8 +23,11 @@ describeEachDb('gateway webhooks over HTTP', (target) => {
   let t: TestApp
 
   beforeAll(async () => {
+    // Its own database: other suites drain every due inbox row of theirs (processDue without a
+    // filter) on real clocks, and once claimed this suite's retried refund before its capture was in.
     t = await createTestApp(target, {
       clock,
+      ownDatabase: true,
       env: {
         MONETA_SANDBOX_WEBHOOK_SECRET: SECRET,
         MONETA_GATEWAY_WEBHOOK_MAX_ATTEMPTS: '3',
