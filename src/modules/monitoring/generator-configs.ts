@@ -1027,6 +1027,39 @@ export const HOLDOUT16X_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Session 25's new held-out ranges, chosen before any session-25 change and before looking at any
+ * result on them: longer and more split pass-through, bursts spread wider, more business schemes and
+ * more look-alikes than HOLDOUT16X_RANGES. Never tuned on.
+ */
+export const HOLDOUT17X_RANGES: SchemeRanges = {
+  ...HOLDOUT16X_RANGES,
+  structuringDeposits: [3, 11],
+  structuringShare: [0.45, 0.99],
+  structuringGapDays: [0.05, 11],
+  fanInSenders: [4, 30],
+  fanInAmount: [150, 12_000],
+  fanInSpreadDays: [0, 11],
+  fanOutRecipients: [4, 35],
+  cycleHopDays: [0.05, 16],
+  otherRailP: 0.7,
+  gatherMembers: [4, 20],
+  gatherDelayDays: [0.05, 11],
+  passRounds: [1, 5],
+  passAmount: [1_500, 120_000],
+  passDelayHours: [1, 264],
+  passOutPayments: [1, 15],
+  roundCount: [2, 10],
+  roundGapDays: [0.5, 14],
+  dormantSilenceDays: [140, 1_100],
+  velocityCount: [4, 35],
+  velocityHours: [0, 144],
+  muleSenders: [2, 20],
+  muleDelayHours: [0.5, 288],
+  businessP: 0.4,
+  businessHubLookAlikes: 0.35,
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -1063,7 +1096,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout15'
     | 'holdout15x'
     | 'holdout16'
-    | 'holdout16x',
+    | 'holdout16x'
+    | 'holdout17'
+    | 'holdout17x',
     GeneratorConfig
   >
 > = {
@@ -1276,6 +1311,24 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout16x',
     ranges: HOLDOUT16X_RANGES,
     seeds: [16301, 16302, 16303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 25: holdout16 was spent by monitoring in session 23 and by the risk bench in session 24.
+  // Same ranges and size as holdout7-16 (figures comparable), seeds never used before; fixed before
+  // any session-25 change.
+  holdout17: {
+    name: 'holdout17',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [17201, 17202, 17203],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 25: new ranges as well as new seeds (HOLDOUT17X_RANGES), fixed before any session-25 change.
+  holdout17x: {
+    name: 'holdout17x',
+    ranges: HOLDOUT17X_RANGES,
+    seeds: [17301, 17302, 17303],
     customers: 10_000,
     days: 90,
   },
