@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { stepAt, totpCode } from '../src/modules/auth/index.js'
 import { defaultRuleSet } from '../src/modules/monitoring/index.js'
@@ -47,19 +48,34 @@ interface Answer {
 }
 
 async function call(method: string, path: string, body?: unknown, token = key): Promise<Answer> {
-  const r = await fetch(url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    // training and promotion are synchronous and took over 5 minutes on the loaded machine
-    signal: AbortSignal.timeout(30 * 60_000),
+  const payload = body !== undefined ? JSON.stringify(body) : undefined
+  // node:http, not fetch: training and promotion are synchronous and take minutes on 1M transactions,
+  // past fetch's fixed 300 s wait for the answer's headers (session 25's promotion was cut off at
+  // 301 s while the server went on and promoted); this waits as long as the server works
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpRequest(
+      new URL(url + path),
+      {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(payload !== undefined
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(payload)
   })
-  const text = await r.text()
-  if (r.status >= 400) throw new Error(`${method} ${path} → ${r.status} ${text.slice(0, 800)}`)
-  return { status: r.status, body: text ? (JSON.parse(text) as Body) : {} }
+  if (status >= 400) throw new Error(`${method} ${path} → ${status} ${text.slice(0, 800)}`)
+  return { status, body: text ? (JSON.parse(text) as Body) : {} }
 }
 
 async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {

@@ -85,6 +85,9 @@ export class CompiledMismatch extends Error {}
 const EMPTY: readonly never[] = Object.freeze([])
 const nowMs = (): number => performance.now()
 
+/** An alert's rule and subject raise no new alert within this window of it (sliding). */
+export const DEDUP_WINDOW_MS = 30 * DAY_MS
+
 export class MonitoringEngine {
   readonly store = new FeatureStore()
   active: CompiledRuleSet | undefined
@@ -105,7 +108,7 @@ export class MonitoringEngine {
     this.verifyCompiled = opts.verifyCompiled === true
     this.lists = opts.lists ?? new Map()
     this.parties = new Map(opts.parties ?? [])
-    this.dedupWindowMs = opts.dedupWindowMs ?? 30 * DAY_MS
+    this.dedupWindowMs = opts.dedupWindowMs ?? DEDUP_WINDOW_MS
   }
 
   /** Marks dedup keys already present in storage (after a restart). */

@@ -1,5 +1,5 @@
 export * from './monitoring.js'
-export { MonitoringEngine } from './engine.js'
+export { MonitoringEngine, DEDUP_WINDOW_MS } from './engine.js'
 export type { ProcessResult, ProcessOptions, ExplainEntry, ShadowResult, EngineOptions } from './engine.js'
 export { compileRuleSet, checkRuleSet, describeFeatures } from './rules.js'
 export type { CompiledRuleSet, RuleProblem, ListSnapshot, EvalContext } from './rules.js'

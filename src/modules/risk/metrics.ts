@@ -4,11 +4,16 @@ import type { SubjectDay } from './score.store.js'
 
 /**
  * Champion/challenger metrics over time, from the scores kept in the decision path. For one model
- * and each period: the subjects it scored, the alerts it raised or would have raised (subjects whose
- * highest probability reached its threshold), how many of those a confirmed case or labelled history
- * names, and precision at the live budget — of its top-N subjects by probability, N being how many
- * the champion alerted on in that period, the share confirmed. That last figure compares a challenger
- * and the champion at the same number of analyst reviews.
+ * and each period: the subjects it scored, the alerts it raised or would have raised, how many of
+ * those a confirmed case or labelled history names, and precision at the live budget — of its top-N
+ * subjects by probability, N being how many the champion alerted on in that period, the share
+ * confirmed. That last figure compares a challenger and the champion at the same number of analyst
+ * reviews.
+ *
+ * An alert is counted as the decision path raises it: a subject at or above the threshold is alerted
+ * once per dedup window (monitoring's, 30 days), not again every period it stays there (session 25:
+ * a 10,000-customer tenant's first model showed ~60 "alerts" a week against the rules' ~15, most of
+ * them the same subjects week after week; `aboveThreshold` keeps that count).
  */
 
 export type Period = 'day' | 'week' | 'month'
@@ -20,7 +25,10 @@ export interface PeriodMetrics {
   /** champion, challenger, or mixed (promoted or retired within the period). */
   readonly role: 'champion' | 'challenger' | 'mixed'
   readonly subjects: number
+  /** Subjects alerted in the period: at or above the threshold, not alerted within the dedup window before. */
   readonly alerts: number
+  /** Subjects whose highest probability in the period reached the threshold (alerted or not). */
+  readonly aboveThreshold: number
   readonly confirmed: number
   /** confirmed / alerts (a subject nobody has confirmed yet counts against it). */
   readonly precision: number | null
@@ -52,17 +60,44 @@ function confirmedIn(labels: readonly RiskLabel[], subject: string, from: number
   )
 }
 
+/**
+ * The subject-days on which an alert is raised: the first day at or above the threshold, then the
+ * first again once `dedupMs` has passed since the last one (the engine's sliding dedup window).
+ * Days before the metrics' range are read only to know what is already open.
+ */
+export function raisedDays(
+  days: readonly SubjectDay[],
+  threshold: number,
+  dedupMs: number,
+): { subject: string; day: number }[] {
+  const last = new Map<string, number>()
+  const out: { subject: string; day: number }[] = []
+  const above = days.filter((d) => d.maxProbability >= threshold).sort((a, b) => a.day - b.day)
+  for (const d of above) {
+    const prev = last.get(d.subject)
+    if (prev !== undefined && d.day - prev < dedupMs) continue
+    last.set(d.subject, d.day)
+    out.push({ subject: d.subject, day: d.day })
+  }
+  return out
+}
+
 export function periodMetrics(input: {
+  /** The model's subject-days from `dedupMs` before `from` (earlier days only open alerts). */
   readonly scores: readonly SubjectDay[]
+  /** The champion's subject-days at or above its threshold, from `dedupMs` before `from`. */
   readonly championAlerts: readonly SubjectDay[]
   readonly threshold: number
   readonly labels: readonly RiskLabel[]
   readonly period: Period
   readonly from: number
   readonly to: number
+  readonly dedupMs: number
 }): PeriodMetrics[] {
   const out: PeriodMetrics[] = []
   const positive = input.labels.filter((l) => l.positive)
+  const raised = raisedDays(input.scores, input.threshold, input.dedupMs)
+  const championRaised = raisedDays(input.championAlerts, -Infinity, input.dedupMs)
   for (let start = periodStart(input.from, input.period); start < input.to;) {
     const end = nextPeriod(start, input.period)
     const best = new Map<string, number>()
@@ -74,13 +109,12 @@ export function periodMetrics(input: {
       if (s.champion) asChampion++
       if (s.maxProbability > (best.get(s.subject) ?? -1)) best.set(s.subject, s.maxProbability)
     }
-    const budget = new Set(
-      input.championAlerts.filter((s) => s.day >= start && s.day < end).map((s) => s.subject),
-    ).size
+    const inPeriod = (d: { day: number }) => d.day >= start && d.day < end
+    const budget = new Set(championRaised.filter(inPeriod).map((d) => d.subject)).size
     const ranked = [...best].sort((a, b) => b[1] - a[1])
     const isConfirmed = (subject: string) => confirmedIn(positive, subject, start, end)
-    const alerted = ranked.filter(([, p]) => p >= input.threshold)
-    const confirmed = alerted.filter(([s]) => isConfirmed(s)).length
+    const alerted = [...new Set(raised.filter(inPeriod).map((d) => d.subject))]
+    const confirmed = alerted.filter((s) => isConfirmed(s)).length
     const confirmedAtBudget = ranked.slice(0, budget).filter(([s]) => isConfirmed(s)).length
     if (days > 0)
       out.push({
@@ -89,6 +123,7 @@ export function periodMetrics(input: {
         role: asChampion === days ? 'champion' : asChampion === 0 ? 'challenger' : 'mixed',
         subjects: best.size,
         alerts: alerted.length,
+        aboveThreshold: ranked.filter(([, p]) => p >= input.threshold).length,
         confirmed,
         precision: alerted.length > 0 ? confirmed / alerted.length : null,
         budget,

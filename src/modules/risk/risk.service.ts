@@ -6,6 +6,7 @@ import {
   compileRuleSet,
   DAY_MS,
   MonitoringEngine,
+  DEDUP_WINDOW_MS,
   type CaseLabel,
   type DecisionModelPort,
   type DecisionScorer,
@@ -586,8 +587,9 @@ export function createRisk(deps: RiskDeps): Risk {
         throw riskError('RISK_INVALID_INPUT', 'from must be before to, at most 400 days apart')
       const start = periodStart(from, q.period)
       const [scores, championAlerts, labels] = await Promise.all([
-        scoreStore.subjectDays(tenant, modelId, start, to),
-        scoreStore.championDays(tenant, start, to),
+        // a dedup window earlier too: an alert open before the range is not raised again in it
+        scoreStore.subjectDays(tenant, modelId, start - DEDUP_WINDOW_MS, to),
+        scoreStore.championDays(tenant, start - DEDUP_WINDOW_MS, to),
         labelsOf(tenant),
       ])
       const periods = periodMetrics({
@@ -598,6 +600,7 @@ export function createRisk(deps: RiskDeps): Risk {
         period: q.period,
         from: start,
         to,
+        dedupMs: DEDUP_WINDOW_MS,
       })
       return { model: m.record, period: q.period, periods }
     },

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import { DAY_MS, DEDUP_WINDOW_MS } from '../monitoring/index.js'
+import { periodMetrics, raisedDays } from './metrics.js'
+import type { RiskLabel } from './replay.js'
+import type { SubjectDay } from './score.store.js'
+
+const WEEK0 = Date.UTC(2026, 2, 2) // a Monday
+const day = (n: number): number => WEEK0 + n * DAY_MS
+const scored = (subject: string, n: number, p: number, champion = false): SubjectDay => ({
+  subject,
+  day: day(n),
+  maxProbability: p,
+  champion,
+})
+
+describe('champion/challenger metrics count alerts as the decision path raises them', () => {
+  // A stays above the threshold for five weeks, B crosses it once in week 2, C never
+  const scores = [
+    ...Array.from({ length: 35 }, (_, n) => scored('A', n, 0.9)),
+    scored('B', 9, 0.7),
+    scored('B', 10, 0.2),
+    ...Array.from({ length: 35 }, (_, n) => scored('C', n, 0.1)),
+  ]
+  const labels: RiskLabel[] = [
+    { id: 'l1', typology: 'mule', accounts: ['B'], from: day(8), to: day(11), knownAt: day(12), positive: true },
+  ]
+
+  it('raises a subject once per dedup window, not in every period it stays above the threshold', () => {
+    expect(raisedDays(scores, 0.5, DEDUP_WINDOW_MS)).toEqual([
+      { subject: 'A', day: day(0) },
+      { subject: 'B', day: day(9) },
+      { subject: 'A', day: day(30) },
+    ])
+  })
+
+  it('per week: alerts raised, subjects above the threshold, confirmed among the raised', () => {
+    const weeks = periodMetrics({
+      scores,
+      championAlerts: [],
+      threshold: 0.5,
+      labels,
+      period: 'week',
+      from: WEEK0,
+      to: day(35),
+      dedupMs: DEDUP_WINDOW_MS,
+    })
+    expect(weeks.map((w) => [w.alerts, w.aboveThreshold, w.confirmed])).toEqual([
+      [1, 1, 0], // A raised
+      [1, 2, 1], // B raised (confirmed), A still open
+      [0, 1, 0],
+      [0, 1, 0],
+      [1, 1, 0], // A again, 30 days after its first alert
+    ])
+  })
+
+  it('an alert raised before the range stays open inside it', () => {
+    const weeks = periodMetrics({
+      scores,
+      championAlerts: [],
+      threshold: 0.5,
+      labels,
+      period: 'week',
+      from: day(7),
+      to: day(14),
+      dedupMs: DEDUP_WINDOW_MS,
+    })
+    expect(weeks).toHaveLength(1)
+    expect([weeks[0]!.alerts, weeks[0]!.aboveThreshold]).toEqual([1, 2])
+  })
+
+  it("the budget is the champion's alerts, deduplicated the same way", () => {
+    const champion = Array.from({ length: 14 }, (_, n) => scored('A', n, 0.9, true))
+    const weeks = periodMetrics({
+      scores,
+      championAlerts: champion,
+      threshold: 0.5,
+      labels,
+      period: 'week',
+      from: WEEK0,
+      to: day(14),
+      dedupMs: DEDUP_WINDOW_MS,
+    })
+    expect(weeks.map((w) => w.budget)).toEqual([1, 0])
+  })
+})
