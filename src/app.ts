@@ -228,6 +228,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       history: (tenant, from, to) => monitoring.history(tenant, from, to),
       streamNow: (tenant) => monitoring.streamNow(tenant),
       listLabels: (tenant) => monitoring.listLabels(tenant),
+      alertedSubjectDays: (tenant, from, to) => monitoring.alertedSubjectDays(tenant, from, to),
     },
     cases: { labels: (tenant, opts) => cases.labels(tenant, opts) },
   })

@@ -73,6 +73,21 @@ for (const target of testDbTargets()) {
       expect(bad.statusCode).toBe(400)
     }, 300_000)
 
+    it("the gate keeps training's figures while nothing it reads changed, and replays once something did, to the same figures", async () => {
+      const risk = t.app.services.risk
+      const { basis: _b, ...atTraining } = (await risk.getModel(t.tenantId, modelId)).metrics
+        .gateAtTraining as Record<string, unknown>
+      const unchanged = await risk.evaluate(t.tenantId, modelId)
+      expect(unchanged.gate.basis).toBe('unchanged since training')
+      expect(unchanged.gate).toEqual({ ...atTraining, basis: 'unchanged since training' })
+      // a list no rule reads: the inputs' digest differs, so the window is replayed — and a replay of
+      // the same transactions, parties and labels gives exactly the figures kept at training
+      await t.app.services.monitoring.saveList(t.tenantId, 'gate_probe_unused', ['XX'])
+      const replayed = await risk.evaluate(t.tenantId, modelId)
+      expect(replayed.gate.basis).toBe('replayed')
+      expect(replayed.gate).toEqual({ ...atTraining, basis: 'replayed' })
+    }, 300_000)
+
     it('promotion needs a signed-in operator; an API key is refused', async () => {
       const r = await call('POST', `/v1/risk/models/${modelId}/promote`)
       expect(r.statusCode).toBe(403)

@@ -111,13 +111,27 @@ for (const target of testDbTargets()) {
         subjects: number
         alerts: number
         budget: number
+        liveConfirmed: number
         precisionAtBudget: number | null
+        from: string
+        to: string
       }
       const cp = ch.json<{ periods: P[] }>().periods
       expect(cp.length).toBeGreaterThanOrEqual(2)
       expect(cp.every((p) => p.role === 'champion' && p.subjects > 0)).toBe(true)
-      // the champion's own alerts are the budget
-      for (const p of cp) expect(p.alerts).toBe(p.budget)
+      // the budget is what ran live: the rules' alerted subjects and the champion's own alerts
+      for (const p of cp) {
+        const ruled = await t.app.services.monitoring.listAlerts(t.tenantId, {
+          from: new Date(p.from),
+          to: new Date(p.to),
+          limit: 10_000,
+        })
+        const live = new Set(ruled.map((a) => a.subject)).size
+        expect(p.budget).toBeGreaterThanOrEqual(Math.max(live, p.alerts))
+        expect(p.budget).toBeLessThanOrEqual(live + p.alerts)
+        expect(p.liveConfirmed).toBeLessThanOrEqual(p.budget)
+      }
+      expect(cp.some((p) => p.budget > p.alerts)).toBe(true)
       const sh = await call(`/v1/risk/models/${challenger}/metrics?${q}`)
       expect(sh.statusCode, sh.body).toBe(200)
       const sp = sh.json<{ periods: P[] }>().periods

@@ -149,6 +149,12 @@ export interface Monitoring {
   history(tenant: string, from: number, to: number): Promise<StoredHistory>
   /** Where the tenant's transactions stand: `streamNow` of the wall clock and its latest transaction. */
   streamNow(tenant: string): Promise<number>
+  /**
+   * The subjects any rule (the champion model's `risk_model` included) alerted on, per day of
+   * [from, to) in transaction time: the live configuration's alert volume, which risk's
+   * champion/challenger metrics compare a model against.
+   */
+  alertedSubjectDays(tenant: string, from: number, to: number): Promise<{ subject: string; day: number }[]>
 }
 
 export interface StoredHistory {
@@ -658,6 +664,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     listLabels: (tenant) => store.loadLabels(tenant),
 
     streamNow: tenantNow,
+
+    alertedSubjectDays: (tenant, from, to) => store.alertedSubjectDays(tenant, from, to),
 
     async history(tenant, from, to) {
       const txns: MonTxn[] = []

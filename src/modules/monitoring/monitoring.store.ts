@@ -456,6 +456,20 @@ export function createMonitoringStore(db: Db) {
       return r.rows[0] ? toAlert(r.rows[0]) : undefined
     },
 
+    /** The subjects alerted on each day of [from, to) (by the alert's transaction time), one row per subject-day. */
+    async alertedSubjectDays(
+      tenant: string,
+      from: number,
+      to: number,
+    ): Promise<{ subject: string; day: number }[]> {
+      const r = await sql<{ subject: string; day: string }>`
+        SELECT DISTINCT subject, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM monitoring_alerts
+        WHERE tenant_id = ${tenant} AND at >= ${iso(from)}::timestamptz AND at < ${iso(to)}::timestamptz`.execute(
+        db,
+      )
+      return r.rows.map((x) => ({ subject: x.subject, day: Date.parse(`${x.day}T00:00:00Z`) }))
+    },
+
     async recentDedupKeys(tenant: string, since: number): Promise<{ key: string; at: number }[]> {
       const r = await sql<{ dedup_key: string; at: Date }>`
         SELECT dedup_key, at FROM monitoring_alerts WHERE tenant_id = ${tenant} AND at >= ${iso(since)}::timestamptz`.execute(

@@ -52,7 +52,14 @@ export type {
 } from './risk.service.js'
 export type { ModelRecord, RiskAlertRecord, ModelStatus } from './risk.store.js'
 export type { GateResult } from './training.js'
-export { promotionGate, timeSplit, countSplit, subjectScores, ruleSubjects, trainOnHistory } from './training.js'
+export {
+  promotionGate,
+  timeSplit,
+  countSplit,
+  subjectScores,
+  ruleSubjects,
+  trainOnHistory,
+} from './training.js'
 export { RISK_ERRORS } from './risk.errors.js'
 export { PERIODS, periodMetrics, periodStart } from './metrics.js'
 export { changeReport, importance } from './change-report.js'

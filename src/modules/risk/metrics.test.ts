@@ -22,7 +22,15 @@ describe('champion/challenger metrics count alerts as the decision path raises t
     ...Array.from({ length: 35 }, (_, n) => scored('C', n, 0.1)),
   ]
   const labels: RiskLabel[] = [
-    { id: 'l1', typology: 'mule', accounts: ['B'], from: day(8), to: day(11), knownAt: day(12), positive: true },
+    {
+      id: 'l1',
+      typology: 'mule',
+      accounts: ['B'],
+      from: day(8),
+      to: day(11),
+      knownAt: day(12),
+      positive: true,
+    },
   ]
 
   it('raises a subject once per dedup window, not in every period it stays above the threshold', () => {
@@ -37,6 +45,7 @@ describe('champion/challenger metrics count alerts as the decision path raises t
     const weeks = periodMetrics({
       scores,
       championAlerts: [],
+      liveAlerts: [],
       threshold: 0.5,
       labels,
       period: 'week',
@@ -57,6 +66,7 @@ describe('champion/challenger metrics count alerts as the decision path raises t
     const weeks = periodMetrics({
       scores,
       championAlerts: [],
+      liveAlerts: [],
       threshold: 0.5,
       labels,
       period: 'week',
@@ -73,6 +83,7 @@ describe('champion/challenger metrics count alerts as the decision path raises t
     const weeks = periodMetrics({
       scores,
       championAlerts: champion,
+      liveAlerts: [],
       threshold: 0.5,
       labels,
       period: 'week',
@@ -81,5 +92,46 @@ describe('champion/challenger metrics count alerts as the decision path raises t
       dedupMs: DEDUP_WINDOW_MS,
     })
     expect(weeks.map((w) => w.budget)).toEqual([1, 0])
+  })
+
+  it('before any promotion the budget is what the rules alerted on, and says how many of those were confirmed', () => {
+    // the rules alerted on B (twice in week 2: two rules) and on C in week 1; B is confirmed
+    const ruleAlerts = [
+      { subject: 'C', day: day(2) },
+      { subject: 'B', day: day(9) },
+      { subject: 'B', day: day(10) },
+    ]
+    const weeks = periodMetrics({
+      scores,
+      championAlerts: [],
+      liveAlerts: ruleAlerts,
+      threshold: 0.5,
+      labels,
+      period: 'week',
+      from: WEEK0,
+      to: day(14),
+      dedupMs: DEDUP_WINDOW_MS,
+    })
+    // week 2: one subject reviewed live (B, confirmed); the model's top one is A (0.9): not confirmed
+    expect(weeks.map((w) => [w.budget, w.liveConfirmed, w.confirmedAtBudget])).toEqual([
+      [1, 0, 0],
+      [1, 1, 0],
+    ])
+  })
+
+  it("the champion's alerts and the rules' on the same subject count once", () => {
+    const champion = [scored('B', 9, 0.7, true)]
+    const weeks = periodMetrics({
+      scores,
+      championAlerts: champion,
+      liveAlerts: [{ subject: 'B', day: day(9) }],
+      threshold: 0.5,
+      labels,
+      period: 'week',
+      from: day(7),
+      to: day(14),
+      dedupMs: DEDUP_WINDOW_MS,
+    })
+    expect([weeks[0]!.budget, weeks[0]!.liveConfirmed]).toEqual([1, 1])
   })
 })

@@ -6,9 +6,10 @@ import type { SubjectDay } from './score.store.js'
  * Champion/challenger metrics over time, from the scores kept in the decision path. For one model
  * and each period: the subjects it scored, the alerts it raised or would have raised, how many of
  * those a confirmed case or labelled history names, and precision at the live budget — of its top-N
- * subjects by probability, N being how many the champion alerted on in that period, the share
- * confirmed. That last figure compares a challenger and the champion at the same number of analyst
- * reviews.
+ * subjects by probability, N being how many subjects the live configuration (the rules and the
+ * champion) alerted on in that period, the share confirmed, beside how many of the live alerts were
+ * confirmed. Those two figures compare a model and what runs live at the same number of analyst
+ * reviews (until session 26 N counted the champion's alerts only: 0 before any promotion).
  *
  * An alert is counted as the decision path raises it: a subject at or above the threshold is alerted
  * once per dedup window (monitoring's, 30 days), not again every period it stays there (session 25:
@@ -32,8 +33,14 @@ export interface PeriodMetrics {
   readonly confirmed: number
   /** confirmed / alerts (a subject nobody has confirmed yet counts against it). */
   readonly precision: number | null
-  /** Subjects the champion alerted on in the period. */
+  /**
+   * Subjects the live configuration alerted on in the period: the rules' alerts and the champion's
+   * (before any promotion, the rules' alone). The analysts' review volume a model is compared at.
+   */
   readonly budget: number
+  /** Of those, confirmed: what the live configuration found with that many reviews. */
+  readonly liveConfirmed: number
+  /** Of the model's top `budget` subjects by probability, confirmed: what it would have found. */
   readonly confirmedAtBudget: number
   readonly precisionAtBudget: number | null
 }
@@ -87,6 +94,8 @@ export function periodMetrics(input: {
   readonly scores: readonly SubjectDay[]
   /** The champion's subject-days at or above its threshold, from `dedupMs` before `from`. */
   readonly championAlerts: readonly SubjectDay[]
+  /** The subjects monitoring alerted on (every rule, the champion's `risk_model` included), per day. */
+  readonly liveAlerts: readonly { readonly subject: string; readonly day: number }[]
   readonly threshold: number
   readonly labels: readonly RiskLabel[]
   readonly period: Period
@@ -110,7 +119,8 @@ export function periodMetrics(input: {
       if (s.maxProbability > (best.get(s.subject) ?? -1)) best.set(s.subject, s.maxProbability)
     }
     const inPeriod = (d: { day: number }) => d.day >= start && d.day < end
-    const budget = new Set(championRaised.filter(inPeriod).map((d) => d.subject)).size
+    const live = new Set([...championRaised, ...input.liveAlerts].filter(inPeriod).map((d) => d.subject))
+    const budget = live.size
     const ranked = [...best].sort((a, b) => b[1] - a[1])
     const isConfirmed = (subject: string) => confirmedIn(positive, subject, start, end)
     const alerted = [...new Set(raised.filter(inPeriod).map((d) => d.subject))]
@@ -127,6 +137,7 @@ export function periodMetrics(input: {
         confirmed,
         precision: alerted.length > 0 ? confirmed / alerted.length : null,
         budget,
+        liveConfirmed: [...live].filter((s) => isConfirmed(s)).length,
         confirmedAtBudget,
         precisionAtBudget: budget > 0 ? confirmedAtBudget / budget : null,
       })

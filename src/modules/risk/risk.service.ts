@@ -15,6 +15,7 @@ import {
   type StoredHistory,
 } from '../monitoring/index.js'
 import { extractRow, FEATURE_COUNT, FEATURE_NAMES, type FeatureInputs, type Side } from './features.js'
+import { gateInputsDigest } from './gate-inputs.js'
 import { RiskGraph } from './graph.js'
 import {
   explainRow,
@@ -63,6 +64,8 @@ export interface RiskHistoryPort {
   /** Where the tenant's transactions stand (monitoring's streamNow): the scorer's windows end there. */
   streamNow(tenant: string): Promise<number>
   listLabels(tenant: string): Promise<CaseLabel[]>
+  /** The subjects monitoring alerted on per day of [from, to) (every rule; the metrics' live budget). */
+  alertedSubjectDays(tenant: string, from: number, to: number): Promise<{ subject: string; day: number }[]>
 }
 
 /** Closed cases' outcomes (the cases module's `labels`). */
@@ -230,17 +233,24 @@ export function createRisk(deps: RiskDeps): Risk {
     ]
   }
 
-  async function loadHistory(tenant: string, from: number, to: number): Promise<TrainingHistory> {
+  /** The window's history as training and the gate replay it, and the digest of what that reads. */
+  async function loadHistory(
+    tenant: string,
+    from: number,
+    to: number,
+  ): Promise<TrainingHistory & { readonly digest: (liveModelId: string | undefined) => string }> {
     const h = await deps.history.history(tenant, from, to)
     const ruleSet = h.activeRuleSet
       ? compileRuleSet(h.activeRuleSet.definition, h.activeRuleSet.version, new Set(h.lists.keys()))
       : undefined
+    const labels = await labelsOf(tenant)
     return {
       txns: h.txns,
       parties: h.parties,
       highRisk: [...(h.lists.get('high_risk_countries') ?? [])],
-      labels: await labelsOf(tenant),
+      labels,
       ruleSet,
+      digest: (liveModelId) => gateInputsDigest(h, labels, liveModelId),
     }
   }
 
@@ -270,12 +280,16 @@ export function createRisk(deps: RiskDeps): Risk {
     const split = splitOf(cand.record)
     const h = await loadHistory(tenant, split.from, split.to)
     const live = await liveOf(tenant)
+    const atTraining = cand.record.metrics.gateAtTraining as GateResult | undefined
+    // nothing the gate reads changed since training: its figures then are the replay's now
+    if (atTraining && cand.record.metrics.gateInputs === h.digest(live?.record.modelId))
+      return { ...atTraining, basis: 'unchanged since training' }
     const r = replay(h.txns, h.labels, {
       parties: h.parties,
       highRisk: h.highRisk,
       ...(h.ruleSet ? { ruleSet: h.ruleSet } : {}),
     })
-    return promotionGate(
+    const gate = promotionGate(
       r,
       split,
       cand.model,
@@ -283,6 +297,7 @@ export function createRisk(deps: RiskDeps): Risk {
         ? { model: live.model, threshold: live.record.threshold }
         : undefined,
     )
+    return { ...gate, basis: 'replayed' }
   }
 
   /**
@@ -446,6 +461,7 @@ export function createRisk(deps: RiskDeps): Risk {
           holdoutRows: hold.rows.rows,
           validationFrom: split.validationFrom,
           gateAtTraining: gate,
+          gateInputs: h.digest(live?.record.modelId),
           changes,
           drift: drift(trained.model.reference, hold.rows.x, hold.rows.rows).filter((d) => d.drifting),
         },
@@ -586,15 +602,17 @@ export function createRisk(deps: RiskDeps): Risk {
       if (!(from < to) || to - from > METRICS_MAX_MS)
         throw riskError('RISK_INVALID_INPUT', 'from must be before to, at most 400 days apart')
       const start = periodStart(from, q.period)
-      const [scores, championAlerts, labels] = await Promise.all([
+      const [scores, championAlerts, liveAlerts, labels] = await Promise.all([
         // a dedup window earlier too: an alert open before the range is not raised again in it
         scoreStore.subjectDays(tenant, modelId, start - DEDUP_WINDOW_MS, to),
         scoreStore.championDays(tenant, start - DEDUP_WINDOW_MS, to),
+        deps.history.alertedSubjectDays(tenant, start, to),
         labelsOf(tenant),
       ])
       const periods = periodMetrics({
         scores,
         championAlerts,
+        liveAlerts,
         threshold: m.record.threshold,
         labels,
         period: q.period,

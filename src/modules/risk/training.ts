@@ -229,6 +229,12 @@ export interface GateResult {
   readonly liveAveragePrecision: number
   readonly live: 'model' | 'rules' | 'none'
   readonly reason: string
+  /**
+   * At promotion or evaluation: `replayed` (the window replayed now), or `unchanged since training`
+   * (nothing the gate reads changed since the model was trained, so these are the figures stored
+   * then; gate-inputs.ts). Absent on the gate computed at training.
+   */
+  readonly basis?: 'replayed' | 'unchanged since training'
 }
 
 /**

@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto'
+import type { StoredHistory } from '../monitoring/index.js'
+import { FEATURE_NAMES } from './features.js'
+import type { RiskLabel } from './replay.js'
+
+/**
+ * What the promotion gate reads, as one digest: the window's transactions, parties, lists and
+ * active rule set, the labels, which model is live, and this code's feature list. The gate is a pure
+ * function of these (a replay of the window, then promotionGate), so when a shadow model is promoted
+ * or evaluated and the digest equals the one taken at its training, the gate figures stored then are
+ * the figures a new replay would give, and the replay — minutes on a 1M-transaction history, past an
+ * HTTP client's patience (session 25's promotion was cut off at 300 s) — is skipped. Anything that
+ * changes the answer (a case closed since, a new rule set, another live model, a backfill into the
+ * window) changes the digest, and the gate is replayed as before.
+ */
+export function gateInputsDigest(
+  h: StoredHistory,
+  labels: readonly RiskLabel[],
+  liveModelId: string | undefined,
+): string {
+  const hash = createHash('sha256')
+  // a new code version that computes other features gives other figures
+  hash.update(`features:${FEATURE_NAMES.join(',')}\nlive:${liveModelId ?? ''}\n`)
+  hash.update(`rules:${json(h.activeRuleSet ?? null)}\n`)
+  for (const [name, members] of [...h.lists].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+    hash.update(`list:${name}:${[...members].sort().join(',')}\n`)
+  for (const p of h.parties) hash.update(`party:${json(p)}\n`)
+  hash.update(`labels:${json(labels)}\n`)
+  // the store reads the window in one order; each transaction's own fields, as stored
+  for (const t of h.txns) hash.update(`txn:${json(t)}\n`)
+  return hash.digest('hex')
+}
+
+/** JSON.stringify with bigint money written as its digits. */
+const json = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x))
