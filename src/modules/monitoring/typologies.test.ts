@@ -58,6 +58,11 @@ const txn = (at: number, src: string, dst: string, euros: number, extra: Partial
   ...extra,
 })
 
+/** Rule ids that fired over the sequence, whether or not an open alert absorbed them (dedup). */
+function fired(e: MonitoringEngine, txns: MonTxn[]): string[] {
+  return txns.flatMap((t) => e.process(t, { budgetMs: 60_000 }).decision.fired.map((f) => f.ruleId))
+}
+
 /** Rule ids of the alerts raised over the whole sequence. */
 function alerted(e: MonitoringEngine, txns: MonTxn[]): string[] {
   return txns.flatMap((t) => e.process(t, { budgetMs: 60_000 }).alerts.map((a) => a.ruleId))
@@ -653,6 +658,69 @@ describe('typology pack against look-alikes', () => {
       ].sort((x, y) => x.at - y.at),
     )
     expect(h).not.toContain('pass_through.rapid.business')
+  })
+
+  it("business pass-through in rounds (session 25): a third round of foreign money passed abroad is caught though the first two count as prior inflows; a wholesaler's fourth client wire in three weeks paid to new home suppliers is not", () => {
+    const biz = (id: string): Party => party(id, T0 - 900 * DAY_MS, 'business')
+    const H = 3_600_000
+    const abroad = { kind: 'wire' as const, srcCountry: 'US', dstCountry: 'DE' }
+    const home = { srcCountry: 'DE', dstCountry: 'DE' }
+    // a shop's takings, paid out to its usual supplier every evening (a till that is emptied)
+    const takings = (id: string, days: number): MonTxn[] =>
+      Array.from({ length: days }, (_, d) => [
+        ...Array.from({ length: 8 }, (_, k) =>
+          txn(T0 + d * DAY_MS + (8 + k) * H, `c${id}${d}-${k}`, id, 70 + (k % 5) * 10, home),
+        ),
+        txn(T0 + d * DAY_MS + 20 * H, id, 'S0', 700, home),
+      ]).flat()
+    // rounds at days 31, 38 and 45, each ~30,000 from a new foreign sender, passed to new payees
+    // abroad within three days: by the third, two earlier rounds are prior inflows of its size
+    const round = (id: string, d: number, k: number): MonTxn[] => [
+      txn(T0 + d * DAY_MS + 30 * 60_000, `E${k}`, id, 30_000 + 500 * k, abroad),
+      txn(T0 + (d + 2) * DAY_MS, id, `Y${k}a`, 17_000, { srcCountry: 'DE', dstCountry: 'AT' }),
+      txn(T0 + (d + 2) * DAY_MS + 2 * H, id, `Y${k}b`, 12_500, { srcCountry: 'DE', dstCountry: 'TR' }),
+    ]
+    const hub = engine([biz('hub')])
+    const early = alerted(
+      hub,
+      [
+        ...takings('hub', 48).filter((x) => x.at < T0 + 45 * DAY_MS),
+        ...round('hub', 31, 1),
+        ...round('hub', 38, 2),
+      ].sort((x, y) => x.at - y.at),
+    )
+    expect(early).toContain('pass_through.rapid.business') // the first round: nothing prior
+    // fired, not raised: the first round's alert is open for 30 days and absorbs this one
+    const third = fired(
+      hub,
+      [...takings('hub', 48).filter((x) => x.at >= T0 + 45 * DAY_MS), ...round('hub', 45, 3)].sort(
+        (x, y) => x.at - y.at,
+      ),
+    )
+    expect(third).toContain('pass_through.rapid.business')
+    // the same three rounds paid to new suppliers at home: the later rounds look like client wires
+    const homeRound = (id: string, d: number, k: number): MonTxn[] => [
+      txn(T0 + d * DAY_MS + 30 * 60_000, `K${k}`, id, 30_000 + 500 * k, abroad),
+      txn(T0 + (d + 2) * DAY_MS, id, `S${k}a`, 17_000, home),
+      txn(T0 + (d + 2) * DAY_MS + 2 * H, id, `S${k}b`, 12_500, home),
+    ]
+    const w = engine([biz('w')])
+    alerted(
+      w,
+      [
+        ...takings('w', 45),
+        ...homeRound('w', 24, 1),
+        ...homeRound('w', 31, 2),
+        ...homeRound('w', 38, 3),
+      ].sort((x, y) => x.at - y.at),
+    )
+    const fourth = fired(
+      w,
+      [...takings('w', 48).filter((x) => x.at >= T0 + 45 * DAY_MS), ...homeRound('w', 45, 4)].sort(
+        (x, y) => x.at - y.at,
+      ),
+    )
+    expect(fourth).not.toContain('pass_through.rapid.business')
   })
 
   it("business transit finished at home (session 22): a large inflow from abroad, part of it sent abroad after five days and the rest to a new payee at home, is caught; a wholesaler's client wire paid to home suppliers, or to its usual suppliers after a foreign fee, is not", () => {

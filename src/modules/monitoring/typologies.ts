@@ -60,6 +60,20 @@ export interface SegmentParams {
    */
   readonly passThroughMaxPriorDays: number
   /**
+   * The same, for a payment that takes the traced inflow abroad (it crosses a border itself, or part
+   * of the inflow already left abroad: `flow_out_abroad`); -1 = no more than `passThroughMaxPriorDays`.
+   * Session 25: business schemes passing foreign money on in two to four rounds had their own
+   * earlier rounds counted as prior inflows, and escaped; the innocent look-alike, a wholesaler
+   * passing client wires to its home suppliers every week or two, does not send them abroad.
+   */
+  readonly passThroughMaxPriorDaysAbroad: number
+  /**
+   * ...and only while the inflow is at most this many hours old: a scheme's rounds leave within the
+   * week; an importer paying a foreign supplier on terms, a month after the last client wire, is
+   * routine trade (typologies.test.ts).
+   */
+  readonly passThroughPriorAbroadHours: number
+  /**
    * Hours within which the traced inflow must have left, for this segment (0 = the pack's
    * `passThroughHours`): a person holding money a week before passing it on is as suspicious as one
    * passing it on at once, a wholesaler paying suppliers a week after its client paid is routine.
@@ -240,6 +254,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanOutTracedPayees: 3,
       passThroughMinAmount: 400_000,
       passThroughMaxPriorDays: -1,
+      passThroughMaxPriorDaysAbroad: -1,
+      passThroughPriorAbroadHours: 0,
       passThroughHours: 192,
       passThroughTransitHours: 0,
       velocityDevicePayments: 3,
@@ -265,6 +281,9 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanOutTracedPayees: 0,
       passThroughMinAmount: 400_000,
       passThroughMaxPriorDays: 0,
+      // up to 3 earlier rounds when the money goes abroad within a week (session 25)
+      passThroughMaxPriorDaysAbroad: 3,
+      passThroughPriorAbroadHours: 168,
       passThroughHours: 0,
       passThroughTransitHours: 240,
       velocityDevicePayments: 0,
@@ -283,6 +302,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanOutTracedPayees: 0,
       passThroughMinAmount: 0,
       passThroughMaxPriorDays: -1,
+      passThroughMaxPriorDaysAbroad: -1,
+      passThroughPriorAbroadHours: 0,
       passThroughHours: 0,
       passThroughTransitHours: 0,
       velocityDevicePayments: 0,
@@ -438,6 +459,10 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
     s.passThroughTransitHours > within
       ? `(src.flow_hours <= ${d(within)} || (src.flow_hours <= ${d(s.passThroughTransitHours)} && (${abroad} || (src.flow_in_cross_border && src.flow_out_abroad))))`
       : `src.flow_hours <= ${d(within)}`
+  const priorDays =
+    s.passThroughMaxPriorDaysAbroad > s.passThroughMaxPriorDays
+      ? `(src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} || (src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDaysAbroad)} && src.flow_hours <= ${d(s.passThroughPriorAbroadHours)} && (${abroad} || src.flow_out_abroad)))`
+      : `src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)}`
   if (s.passThroughMinAmount > 0)
     rules.push({
       id: sid('pass_through.rapid', seg),
@@ -450,7 +475,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
         && (src.flow_in_cross_border || (txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country))${
           s.passThroughMaxPriorDays >= 0
             ? `
-        && src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0 && src.age_days >= ${d(p.fanInMinObservedDays)}`
+        && ${priorDays} && src.flow_in_after <= 0.0 && src.age_days >= ${d(p.fanInMinObservedDays)}`
             : ''
         }`,
       outcome: 'review',
