@@ -80,6 +80,13 @@ for (const target of testDbTargets()) {
       const unchanged = await risk.evaluate(t.tenantId, modelId)
       expect(unchanged.gate.basis).toBe('unchanged since training')
       expect(unchanged.gate).toEqual({ ...atTraining, basis: 'unchanged since training' })
+      // a transaction that arrives after training, inside the window's last day, was not in the
+      // model's holdout and does not reopen it
+      const last = data.txns[data.txns.length - 1]!
+      await t.app.services.monitoring.importHistory(t.tenantId, {
+        txns: [{ ...last, id: 'after_training_1', at: last.at + 3_600_000 }],
+      })
+      expect((await risk.evaluate(t.tenantId, modelId)).gate.basis).toBe('unchanged since training')
       // a list no rule reads: the inputs' digest differs, so the window is replayed — and a replay of
       // the same transactions, parties and labels gives exactly the figures kept at training
       await t.app.services.monitoring.saveList(t.tenantId, 'gate_probe_unused', ['XX'])

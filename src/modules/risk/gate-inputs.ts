@@ -24,12 +24,15 @@ export function gateInputsDigest(
   hash.update(`rules:${json(h.activeRuleSet ?? null)}\n`)
   for (const [name, members] of [...h.lists].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
     hash.update(`list:${name}:${[...members].sort().join(',')}\n`)
-  for (const p of h.parties) hash.update(`party:${json(p)}\n`)
-  hash.update(`labels:${json(labels)}\n`)
+  // parties and labels in a fixed order: the store reads them in no defined order
+  for (const p of sortedLines(h.parties)) hash.update(`party:${p}\n`)
+  for (const l of sortedLines(labels)) hash.update(`label:${l}\n`)
   // the store reads the window in one order; each transaction's own fields, as stored
   for (const t of h.txns) hash.update(`txn:${json(t)}\n`)
   return hash.digest('hex')
 }
+
+const sortedLines = (xs: readonly unknown[]): string[] => xs.map(json).sort()
 
 /** JSON.stringify with bigint money written as its digits. */
 const json = (v: unknown): string =>

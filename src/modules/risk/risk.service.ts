@@ -278,7 +278,10 @@ export function createRisk(deps: RiskDeps): Risk {
     cand: { record: ModelRecord; model: RiskModel },
   ): Promise<GateResult> {
     const split = splitOf(cand.record)
-    const h = await loadHistory(tenant, split.from, split.to)
+    // the window as training read it: transactions stored later, even inside the window's last day
+    // (it ends a day after the last transaction), were not in the model's holdout
+    const seenTo = cand.record.metrics.gateTo
+    const h = await loadHistory(tenant, split.from, typeof seenTo === 'number' ? seenTo : split.to)
     const live = await liveOf(tenant)
     const atTraining = cand.record.metrics.gateAtTraining as GateResult | undefined
     // nothing the gate reads changed since training: its figures then are the replay's now
@@ -462,6 +465,7 @@ export function createRisk(deps: RiskDeps): Risk {
           validationFrom: split.validationFrom,
           gateAtTraining: gate,
           gateInputs: h.digest(live?.record.modelId),
+          gateTo: (h.txns.at(-1)?.at ?? from) + 1,
           changes,
           drift: drift(trained.model.reference, hold.rows.x, hold.rows.rows).filter((d) => d.drifting),
         },
