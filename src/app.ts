@@ -229,6 +229,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       streamNow: (tenant) => monitoring.streamNow(tenant),
       listLabels: (tenant) => monitoring.listLabels(tenant),
       alertedSubjectDays: (tenant, from, to) => monitoring.alertedSubjectDays(tenant, from, to),
+      observeWhatIf: (tenant, txn, observe) => monitoring.observeWhatIf(tenant, txn, observe),
     },
     cases: { labels: (tenant, opts) => cases.labels(tenant, opts) },
   })

@@ -96,16 +96,26 @@ for (const target of testDbTargets()) {
       const q = `period=day&from=${new Date(cutoff).toISOString()}&to=${new Date(data.end + DAY_MS).toISOString()}`
       const r = await call('GET', `/v1/risk/models/${modelId}/metrics?${q}`)
       expect(r.statusCode, r.body).toBe(200)
-      const periods = r.json<{ periods: { role: string; subjects: number; budget: number }[] }>().periods
+      const periods = r.json<{
+        periods: { role: string; subjects: number; budget: number; from: string; to: string }[]
+      }>().periods
       const scored = periods.filter((p) => p.subjects > 0)
       expect(scored.length).toBeGreaterThan(5)
-      for (const p of scored) {
-        expect(p.role).toBe('challenger')
-        expect(p.budget).toBe(0) // no champion: no live alert budget
-      }
       // a shadow raises nothing; the rules still do
       const alerts = await t.app.services.monitoring.listAlerts(t.tenantId, { limit: 5000 })
       expect(alerts.some((a) => a.ruleId === MODEL_RULE_ID)).toBe(false)
+      // no champion: the live alert budget a challenger is compared at is the rules' own, per period
+      const ruled = (p: { from: string; to: string }): number =>
+        new Set(
+          alerts
+            .filter((a) => a.at.getTime() >= Date.parse(p.from) && a.at.getTime() < Date.parse(p.to))
+            .map((a) => a.subject),
+        ).size
+      for (const p of scored) {
+        expect(p.role).toBe('challenger')
+        expect(p.budget).toBe(ruled(p))
+      }
+      expect(scored.some((p) => p.budget > 0)).toBe(true)
       // and a what-if score still needs a live model
       const s = await call('POST', '/v1/risk/score', {
         transaction: { id: 'w1', amount: '100', currency: 'EUR', kind: 'transfer', src: 'a', dst: 'b' },

@@ -46,6 +46,7 @@ import {
   compileRuleSet,
   ruleSetInvalid,
   type CompiledRuleSet,
+  type EvalContext,
   type RuleProblem,
 } from './rules.js'
 
@@ -155,6 +156,11 @@ export interface Monitoring {
    * champion/challenger metrics compare a model against.
    */
   alertedSubjectDays(tenant: string, from: number, to: number): Promise<{ subject: string; day: number }[]>
+  /**
+   * Hands `observe` the point-in-time features the tenant's engine would decide `txn` on, without
+   * deciding, storing or learning anything (risk's what-if score). Waits for the engine to load.
+   */
+  observeWhatIf(tenant: string, txn: MonTxn, observe: (ctx: EvalContext, t: MonTxn) => void): Promise<void>
 }
 
 export interface StoredHistory {
@@ -666,6 +672,11 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     streamNow: tenantNow,
 
     alertedSubjectDays: (tenant, from, to) => store.alertedSubjectDays(tenant, from, to),
+
+    async observeWhatIf(tenant, txn, observe) {
+      checkTxn(txn)
+      ;(await engineOf(tenant)).engine.process(txn, { apply: false, observe })
+    },
 
     async history(tenant, from, to) {
       const txns: MonTxn[] = []

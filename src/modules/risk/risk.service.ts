@@ -5,7 +5,6 @@ import {
   CASH,
   compileRuleSet,
   DAY_MS,
-  MonitoringEngine,
   DEDUP_WINDOW_MS,
   type CaseLabel,
   type DecisionModelPort,
@@ -66,6 +65,11 @@ export interface RiskHistoryPort {
   listLabels(tenant: string): Promise<CaseLabel[]>
   /** The subjects monitoring alerted on per day of [from, to) (every rule; the metrics' live budget). */
   alertedSubjectDays(tenant: string, from: number, to: number): Promise<{ subject: string; day: number }[]>
+  /**
+   * Hands `observe` the features monitoring's own engine would decide `txn` on, deciding and
+   * learning nothing (monitoring's observeWhatIf): a what-if score reads what the decision path reads.
+   */
+  observeWhatIf(tenant: string, txn: MonTxn, observe: (ctx: EvalContext, t: MonTxn) => void): Promise<void>
 }
 
 /** Closed cases' outcomes (the cases module's `labels`). */
@@ -187,8 +191,6 @@ const SCORER_HISTORY_MS = 180 * DAY_MS
 const DRIFT_DAYS = 7
 
 interface Scorer {
-  /** Features of /v1/risk/score (a replica of monitoring's engine), built on its first use. */
-  engine: Promise<MonitoringEngine> | undefined
   readonly inputs: FeatureInputs
   /** Undefined before any promotion: the shadows are scored in the decision path all the same. */
   readonly live: ScoringModel | undefined
@@ -342,21 +344,12 @@ export function createRisk(deps: RiskDeps): Risk {
     const inputs: FeatureInputs = { highRisk: h.lists.get('high_risk_countries') ?? new Set(), graph }
     const champion = live ? await scoringModel(live.record, live.model) : undefined
     return {
-      engine: undefined,
       inputs,
       live: champion,
       shadows,
       decision: createDecisionScorer(inputs, champion, shadows, scoreStore),
       builtAt,
     }
-  }
-
-  async function replicaEngine(tenant: string): Promise<MonitoringEngine> {
-    const now = await tenantNow(tenant)
-    const h = await deps.history.history(tenant, now - SCORER_HISTORY_MS, Date.UTC(9999, 0, 1))
-    const engine = new MonitoringEngine({ lists: h.lists, parties: new Map(h.parties.map((p) => [p.id, p])) })
-    for (const t of h.txns) engine.learn(t)
-    return engine
   }
 
   /** Cached per tenant; a stale one keeps serving while its successor builds. */
@@ -543,7 +536,6 @@ export function createRisk(deps: RiskDeps): Risk {
       const live = s.live
       // shadows alone are scored in the decision path; a what-if score answers for the live model
       if (!live) throw riskError('RISK_NO_LIVE_MODEL')
-      const engine = await (s.engine ??= replicaEngine(tenant))
       const started = performance.now()
       const rows: { side: Side; subject: string; x: Float64Array }[] = []
       const observe = (ctx: EvalContext, t: MonTxn): void => {
@@ -555,7 +547,7 @@ export function createRisk(deps: RiskDeps): Risk {
           rows.push({ side, subject, x })
         }
       }
-      engine.process(txn, { apply: false, observe })
+      await deps.history.observeWhatIf(tenant, txn, observe)
       const sides: SideScore[] = []
       for (const r of rows) {
         // the subject's score with this row, as the decision path would compute it (not kept: a
