@@ -33,6 +33,25 @@ describe('champion/challenger metrics count alerts as the decision path raises t
     },
   ]
 
+  /** Weekly metrics of the model's scores over [from, to), the champion's and the rules' alerts given. */
+  const weekly = (
+    from: number,
+    to: number,
+    championAlerts: SubjectDay[] = [],
+    liveAlerts: { subject: string; day: number }[] = [],
+  ) =>
+    periodMetrics({
+      scores,
+      championAlerts,
+      liveAlerts,
+      threshold: 0.5,
+      labels,
+      period: 'week',
+      from,
+      to,
+      dedupMs: DEDUP_WINDOW_MS,
+    })
+
   it('raises a subject once per dedup window, not in every period it stays above the threshold', () => {
     expect(raisedDays(scores, 0.5, DEDUP_WINDOW_MS)).toEqual([
       { subject: 'A', day: day(0) },
@@ -42,17 +61,7 @@ describe('champion/challenger metrics count alerts as the decision path raises t
   })
 
   it('per week: alerts raised, subjects above the threshold, confirmed among the raised', () => {
-    const weeks = periodMetrics({
-      scores,
-      championAlerts: [],
-      liveAlerts: [],
-      threshold: 0.5,
-      labels,
-      period: 'week',
-      from: WEEK0,
-      to: day(35),
-      dedupMs: DEDUP_WINDOW_MS,
-    })
+    const weeks = weekly(WEEK0, day(35))
     expect(weeks.map((w) => [w.alerts, w.aboveThreshold, w.confirmed])).toEqual([
       [1, 1, 0], // A raised
       [1, 2, 1], // B raised (confirmed), A still open
@@ -63,34 +72,14 @@ describe('champion/challenger metrics count alerts as the decision path raises t
   })
 
   it('an alert raised before the range stays open inside it', () => {
-    const weeks = periodMetrics({
-      scores,
-      championAlerts: [],
-      liveAlerts: [],
-      threshold: 0.5,
-      labels,
-      period: 'week',
-      from: day(7),
-      to: day(14),
-      dedupMs: DEDUP_WINDOW_MS,
-    })
+    const weeks = weekly(day(7), day(14))
     expect(weeks).toHaveLength(1)
     expect([weeks[0]!.alerts, weeks[0]!.aboveThreshold]).toEqual([1, 2])
   })
 
   it("the budget is the champion's alerts, deduplicated the same way", () => {
     const champion = Array.from({ length: 14 }, (_, n) => scored('A', n, 0.9, true))
-    const weeks = periodMetrics({
-      scores,
-      championAlerts: champion,
-      liveAlerts: [],
-      threshold: 0.5,
-      labels,
-      period: 'week',
-      from: WEEK0,
-      to: day(14),
-      dedupMs: DEDUP_WINDOW_MS,
-    })
+    const weeks = weekly(WEEK0, day(14), champion)
     expect(weeks.map((w) => w.budget)).toEqual([1, 0])
   })
 
@@ -101,17 +90,7 @@ describe('champion/challenger metrics count alerts as the decision path raises t
       { subject: 'B', day: day(9) },
       { subject: 'B', day: day(10) },
     ]
-    const weeks = periodMetrics({
-      scores,
-      championAlerts: [],
-      liveAlerts: ruleAlerts,
-      threshold: 0.5,
-      labels,
-      period: 'week',
-      from: WEEK0,
-      to: day(14),
-      dedupMs: DEDUP_WINDOW_MS,
-    })
+    const weeks = weekly(WEEK0, day(14), [], ruleAlerts)
     // week 2: one subject reviewed live (B, confirmed); the model's top one is A (0.9): not confirmed
     expect(weeks.map((w) => [w.budget, w.liveConfirmed, w.confirmedAtBudget])).toEqual([
       [1, 0, 0],
@@ -121,17 +100,7 @@ describe('champion/challenger metrics count alerts as the decision path raises t
 
   it("the champion's alerts and the rules' on the same subject count once", () => {
     const champion = [scored('B', 9, 0.7, true)]
-    const weeks = periodMetrics({
-      scores,
-      championAlerts: champion,
-      liveAlerts: [{ subject: 'B', day: day(9) }],
-      threshold: 0.5,
-      labels,
-      period: 'week',
-      from: day(7),
-      to: day(14),
-      dedupMs: DEDUP_WINDOW_MS,
-    })
+    const weeks = weekly(day(7), day(14), champion, [{ subject: 'B', day: day(9) }])
     expect([weeks[0]!.budget, weeks[0]!.liveConfirmed]).toEqual([1, 1])
   })
 })
