@@ -6,7 +6,7 @@ import {
   ruleSubjects,
   subjectScores,
   trainOnHistory,
-  type RiskLabel,
+  importedLabel,
 } from '../src/modules/risk/index.js'
 import { str } from './args.js'
 import { tuningConfig } from './monitoring-quality.js'
@@ -37,17 +37,7 @@ export async function main(args: string[]): Promise<void> {
   const until = t0 + Number(get('until-day') ?? 62) * DAY_MS
   const ruleSet = compileRuleSet(defaultRuleSet(), 1, new Set(['high_risk_countries', 'watchlist']))
   // every planted case, known a day after it ended (as `moneta monitoring import --labels` stores them)
-  const labels = d.cases.map(
-    (c): RiskLabel => ({
-      id: c.id,
-      typology: c.typology,
-      accounts: c.members,
-      from: c.start,
-      to: c.end,
-      knownAt: c.end + DAY_MS,
-      positive: true,
-    }),
-  )
+  const labels = d.cases.map(importedLabel)
   const before = d.txns.filter((t) => t.at < until)
   const from = before[0]!.at
   const split = countSplit(
@@ -71,7 +61,13 @@ export async function main(args: string[]): Promise<void> {
     const { best, positives } = subjectScores(trained.model, all, lo, hi)
     const above = [...best].filter(([, p]) => p >= trained.threshold)
     const rules = ruleSubjects(all, lo, hi)
-    weeks.push({ fromDay: day(lo), after: lo >= until, model: above.length, rules: rules.size, suspicious: positives.size })
+    weeks.push({
+      fromDay: day(lo),
+      after: lo >= until,
+      model: above.length,
+      rules: rules.size,
+      suspicious: positives.size,
+    })
     process.stdout.write(
       `days ${String(day(lo)).padStart(2)}–${String(day(hi)).padStart(2)}${lo >= until ? ' (after)' : ''}: model ${above.length} subjects (${above.filter(([s]) => positives.has(s)).length} suspicious), rules ${rules.size} (${[...rules].filter((s) => positives.has(s)).length}), suspicious ${positives.size}\n`,
     )

@@ -6,7 +6,7 @@ import {
   replay,
   subjectScores,
   type ModelJson,
-  type RiskLabel,
+  importedLabel,
 } from '../../src/modules/risk/index.js'
 import { fixedClock } from '../../src/shared/clock.js'
 import { createTestApp, type TestApp } from '../support/app.js'
@@ -118,17 +118,7 @@ for (const target of testDbTargets()) {
     it('scores each subject as an offline replay of the whole history does, from the first week on', () => {
       // the same features, model and subject scores computed in one pass over all the transactions:
       // what the decision path must reach although its model and state were built at the cutoff
-      const labels: RiskLabel[] = data.cases
-        .filter((c) => c.end < cutoff)
-        .map((c) => ({
-          id: c.id,
-          typology: c.typology,
-          accounts: c.members,
-          from: c.start,
-          to: c.end,
-          knownAt: c.end + DAY_MS,
-          positive: true,
-        }))
+      const labels = data.cases.filter((c) => c.end < cutoff).map(importedLabel)
       const r = replay(data.txns, labels, { parties: data.parties, highRisk: [...data.highRiskCountries] })
       const trained = modelFromJson(model!)
       for (let w = 0; w < WEEKS; w++) {

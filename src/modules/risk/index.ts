@@ -35,7 +35,7 @@ export type {
   ModelJson,
   TrainOptions,
 } from './model.js'
-export { replay, labelIndex } from './replay.js'
+export { replay, labelIndex, importedLabel } from './replay.js'
 export type { RiskLabel, ReplayOptions, ReplayResult } from './replay.js'
 export { createRisk } from './risk.service.js'
 export type {

@@ -1,5 +1,6 @@
 import {
   CASH,
+  DAY_MS,
   MonitoringEngine,
   type AlertDraft,
   type CompiledRuleSet,
@@ -38,6 +39,26 @@ export interface RiskLabel {
   /** When known (planted cases), only these transactions of the accounts are positive rows. */
   readonly txnIds?: readonly string[]
 }
+
+/**
+ * An imported labelled case (`moneta monitoring import --labels`, a generator's planted case) as the
+ * model learns from it: confirmed, its accounts known-bad a day after it ended.
+ */
+export const importedLabel = (c: {
+  readonly id: string
+  readonly typology: string
+  readonly members: readonly string[]
+  readonly start: number
+  readonly end: number
+}): RiskLabel => ({
+  id: c.id,
+  typology: c.typology,
+  accounts: c.members,
+  from: c.start,
+  to: c.end,
+  knownAt: c.end + DAY_MS,
+  positive: true,
+})
 
 export interface ReplayOptions {
   readonly parties?: readonly Party[]

@@ -29,7 +29,7 @@ import {
 } from './model.js'
 import { periodMetrics, periodStart, type Period, type PeriodMetrics } from './metrics.js'
 import { drift, type DriftReport } from './psi.js'
-import { replay, type RiskLabel } from './replay.js'
+import { importedLabel, replay, type RiskLabel } from './replay.js'
 import { riskError } from './risk.errors.js'
 import { changeReport, type ChangeReport } from './change-report.js'
 import { createDecisionScorer, type ScoringModel } from './decision.js'
@@ -211,15 +211,7 @@ export function createRisk(deps: RiskDeps): Risk {
   const scorers = new Map<string, Promise<Scorer>>()
 
   async function labelsOf(tenant: string): Promise<RiskLabel[]> {
-    const imported = (await deps.history.listLabels(tenant)).map((l): RiskLabel => ({
-      id: l.id,
-      typology: l.typology,
-      accounts: l.members,
-      from: l.start,
-      to: l.end,
-      knownAt: l.end + DAY_MS,
-      positive: true,
-    }))
+    const imported = (await deps.history.listLabels(tenant)).map(importedLabel)
     const outcomes = deps.cases ? await deps.cases.labels(tenant, { limit: 10_000 }) : []
     return [
       ...imported,
