@@ -110,7 +110,9 @@ describe('GroupCommit', () => {
   })
 
   it('while a batch is in flight, holds a small queue back so it leaves as one batch (adaptive)', async () => {
-    const { gc, batches } = recording({ maxInFlight: 4, minBatchWhileBusy: 3 })
+    // batch [1] stays in flight for 500 ms: with the default 2 ms a loaded CI machine finished it
+    // between two setImmediate turns, and 2 then left alone (19eba4c's clean-clone run)
+    const { gc, batches } = recording({ maxInFlight: 4, minBatchWhileBusy: 3, sendMs: 500 })
     const first = gc.submit(item(1))
     await new Promise((r) => setImmediate(r))
     // Batch [1] is in flight: 2 and 3 (fewer than 3) wait for it rather than leave one by one.
