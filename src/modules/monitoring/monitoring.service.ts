@@ -603,10 +603,10 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       let alerts = 0
       for (let i = 0; i < sorted.length; i += 2000) {
         const chunk = sorted.slice(i, i + 2000)
-        const seen = await sql<{ txn_id: string }>`
-          SELECT txn_id FROM monitoring_transactions
-          WHERE tenant_id = ${tenant} AND txn_id = ANY(${chunk.map((t) => t.id)}::text[])`.execute(db)
-        const known = new Set(seen.rows.map((r) => r.txn_id))
+        const known = await store.storedTxnIds(
+          tenant,
+          chunk.map((t) => t.id),
+        )
         const items = []
         const scores: DecisionScores[] = []
         for (const t of chunk) {

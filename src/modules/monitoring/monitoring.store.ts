@@ -1,7 +1,16 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import type { CaseLabel } from './backtest.js'
-import type { AlertDraft, MonTxn, Outcome, Party, RuleSetDef, RuleSetStatus, TxnKind } from './monitoring.js'
+import {
+  CASH,
+  type AlertDraft,
+  type MonTxn,
+  type Outcome,
+  type Party,
+  type RuleSetDef,
+  type RuleSetStatus,
+  type TxnKind,
+} from './monitoring.js'
 
 /** PostgreSQL / PGlite storage of the monitoring module (raw SQL through Kysely). */
 
@@ -174,16 +183,61 @@ const activitySource = (tenant: string, where: RawBuilder<unknown>): RawBuilder<
   UNION ALL SELECT 'customer', dst_customer, 'in', at FROM monitoring_transactions
     WHERE tenant_id = ${tenant} AND dst_customer IS NOT NULL AND ${where}`
 
+interface ActivityDelta {
+  readonly kind: 'account' | 'customer'
+  readonly id: string
+  firstAt: number
+  lastAt: number
+  lastInAt: number | null
+  lastOutAt: number | null
+  events: number
+}
+
+/**
+ * What a batch of transactions adds to each entity's lifetime activity: the rows activitySource
+ * would read back for them (an account side unless cash, a customer side when named), folded per
+ * entity in memory. Reading the just-inserted rows back through four index scans of a 1M-row table
+ * took most of an evaluation call's database time at 10,000 customers (docs/benchmarks.md).
+ */
+export function activityDeltas(txns: readonly MonTxn[]): ActivityDelta[] {
+  const out = new Map<string, ActivityDelta>()
+  const touch = (kind: 'account' | 'customer', id: string, dir: 'in' | 'out', at: number): void => {
+    const key = `${kind}|${id}`
+    let d = out.get(key)
+    if (!d)
+      out.set(key, (d = { kind, id, firstAt: at, lastAt: at, lastInAt: null, lastOutAt: null, events: 0 }))
+    d.firstAt = Math.min(d.firstAt, at)
+    d.lastAt = Math.max(d.lastAt, at)
+    if (dir === 'in') d.lastInAt = Math.max(d.lastInAt ?? at, at)
+    else d.lastOutAt = Math.max(d.lastOutAt ?? at, at)
+    d.events++
+  }
+  for (const t of txns) {
+    if (t.src !== CASH) touch('account', t.src, 'out', t.at)
+    if (t.dst !== CASH) touch('account', t.dst, 'in', t.at)
+    if (t.srcCustomer !== undefined) touch('customer', t.srcCustomer, 'out', t.at)
+    if (t.dstCustomer !== undefined) touch('customer', t.dstCustomer, 'in', t.at)
+  }
+  // key order: concurrent batches lock the rows they share in the same order
+  return [...out.values()].sort((a, b) =>
+    a.kind + a.id < b.kind + b.id ? -1 : a.kind + a.id > b.kind + b.id ? 1 : 0,
+  )
+}
+
 /** Folds newly stored transactions into the lifetime activity rows (same database transaction). */
-async function recordActivity(tx: Db, tenant: string, txnIds: readonly string[]): Promise<void> {
-  for (let i = 0; i < txnIds.length; i += 5000) {
-    const ids = txnIds.slice(i, i + 5000)
+async function recordActivity(tx: Db, tenant: string, txns: readonly MonTxn[]): Promise<void> {
+  const rows = activityDeltas(txns)
+  const at = (ms: number | null): string | null => (ms === null ? null : iso(ms))
+  for (let i = 0; i < rows.length; i += 5000) {
+    const c = rows.slice(i, i + 5000)
     await sql`
       INSERT INTO monitoring_entity_activity (tenant_id, kind, entity_id, first_at, last_at, last_in_at, last_out_at, events)
-      SELECT ${tenant}, kind, entity_id, min(at), max(at), max(at) FILTER (WHERE dir = 'in'),
-             max(at) FILTER (WHERE dir = 'out'), count(*)
-      FROM (${activitySource(tenant, sql`txn_id = ANY(${ids}::text[])`)}) x
-      GROUP BY kind, entity_id
+      SELECT ${tenant}, x.kind, x.id, x.first_at::timestamptz, x.last_at::timestamptz, x.last_in::timestamptz,
+             x.last_out::timestamptz, x.events
+      FROM unnest(${c.map((r) => r.kind)}::text[], ${c.map((r) => r.id)}::text[], ${c.map((r) => iso(r.firstAt))}::text[],
+                  ${c.map((r) => iso(r.lastAt))}::text[], ${c.map((r) => at(r.lastInAt))}::text[],
+                  ${c.map((r) => at(r.lastOutAt))}::text[], ${c.map((r) => r.events)}::int[])
+           AS x(kind, id, first_at, last_at, last_in, last_out, events)
       ON CONFLICT (tenant_id, kind, entity_id) DO UPDATE SET
         first_at = LEAST(monitoring_entity_activity.first_at, excluded.first_at),
         last_at = GREATEST(monitoring_entity_activity.last_at, excluded.last_at),
@@ -321,7 +375,15 @@ export function createMonitoringStore(db: Db) {
           RETURNING txn_id`.execute(tx)
         for (const row of r.rows) fresh.add(row.txn_id)
       }
-      if (fresh.size > 0) await recordActivity(tx, tenant, [...fresh])
+      // the first of a repeated id is the one stored (ON CONFLICT DO NOTHING keeps it)
+      if (fresh.size > 0) {
+        const pending = new Set(fresh)
+        await recordActivity(
+          tx,
+          tenant,
+          txns.filter((t) => pending.delete(t.id)),
+        )
+      }
       return fresh
     },
 
@@ -331,6 +393,22 @@ export function createMonitoringStore(db: Db) {
         SELECT kind, entity_id, first_at, last_at, last_in_at, last_out_at, events
         FROM monitoring_entity_activity WHERE tenant_id = ${tenant}`.execute(db)
       return r.rows.map(toActivity)
+    },
+
+    /**
+     * Which of `ids` are stored already: one primary-key probe per id. Written as `txn_id = ANY(ids)`,
+     * a table never analyzed (a server without autovacuum, or one bulk load ahead of it) was planned
+     * as a scan of the tenant's whole time index, filtering every stored transaction: 144 ms a call
+     * of 2,000 ids at 1M stored against 9 ms probed (docs/benchmarks.md, "Monitoring at 10,000
+     * customers"). The LIMIT keeps the lateral subquery from being flattened into a join the planner
+     * could plan the same way.
+     */
+    async storedTxnIds(tenant: string, ids: readonly string[]): Promise<Set<string>> {
+      const r = await sql<{ txn_id: string }>`
+        SELECT m.txn_id FROM unnest(${ids}::text[]) AS u(id)
+        CROSS JOIN LATERAL (SELECT txn_id FROM monitoring_transactions
+          WHERE tenant_id = ${tenant} AND txn_id = u.id LIMIT 1) AS m`.execute(db)
+      return new Set(r.rows.map((row) => row.txn_id))
     },
 
     /** The same, computed from the stored transactions before `before` (point-in-time, for backtests). */
