@@ -32,6 +32,13 @@ for (const target of testDbTargets()) {
     let champion = ''
     let challenger = ''
     let alerts: AlertRecord[] = []
+    // one of the later payments from a customer, again under a new id `h` hours after the cut-off
+    const probe = (id: string, h: number) => ({
+      ...later.find((x) => x.srcCustomer !== undefined)!,
+      id,
+      at: cutoff + h * 3_600_000,
+    })
+    let scoredRightAfterPromotion = -1
 
     beforeAll(async () => {
       t = await createTestApp(target)
@@ -42,17 +49,37 @@ for (const target of testDbTargets()) {
         labels: data.cases.filter((c) => c.end < cutoff).map((c) => ({ ...c })),
       })
       const risk = t.app.services.risk
+      // the rules' engine warm first, so that the tight-budget decision below waits on the model alone
+      await m.evaluate(t.tenantId, probe('probe-warm', 0), { dryRun: true, budgetMs: 60_000 })
       const a = await risk.train(t.tenantId, { trees: 30, depth: 4 }, 'test')
       await risk.promote(t.tenantId, a.model.modelId, { actor: 'operator:op_test', operator: true })
       champion = a.model.modelId
+      await m.evaluate(t.tenantId, probe('probe-after-promotion', 1), { budgetMs: 20 })
+      scoredRightAfterPromotion = await rowsOf(champion, 'probe-after-promotion')
       challenger = (await risk.train(t.tenantId, { trees: 12, depth: 3 }, 'test')).model.modelId
       await m.ingest(t.tenantId, later)
       alerts = await m.listAlerts(t.tenantId, { limit: 5000 })
     }, 600_000)
     afterAll(async () => t?.close())
 
+    /** The model's stored subject-days whose highest score was the transaction `txnId`. */
+    async function rowsOf(modelId: string, txnId: string): Promise<number> {
+      const r = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM risk_scores
+        WHERE tenant_id = ${t.tenantId} AND model_id = ${modelId} AND top_txn_id = ${txnId}`.execute(
+        t.app.services.db.db,
+      )
+      return r.rows[0]!.n
+    }
+
     const call = (url: string, key?: string) =>
       t.app.server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key ?? t.apiKey}` } })
+
+    it('decides with a promoted model from the moment the promotion returns', () => {
+      // the scorer is rebuilt inside promote(), not by the next decision: one on a 20 ms budget
+      // right after it was scored by the new champion (its row is what the metrics read)
+      expect(scoredRightAfterPromotion).toBeGreaterThan(0)
+    })
 
     it("stores the champion's score and explanation on the rules' alerts", () => {
       const ruled = alerts.filter((a) => a.ruleId !== MODEL_RULE_ID)

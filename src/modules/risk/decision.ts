@@ -54,6 +54,8 @@ export function createDecisionScorer(
   champion: ScoringModel | undefined,
   challengers: readonly ScoringModel[],
   scores: ScoreStore,
+  /** Told every payment linked into `inputs.graph` (a successor scorer being built catches up from it). */
+  onLink: (t: MonTxn) => void = () => undefined,
 ): DecisionScorer {
   if (champion) prepareExplanations(champion.model)
   // The rows of the last scored transaction, one buffer per side reused across transactions:
@@ -77,6 +79,7 @@ export function createDecisionScorer(
         sides.push({ side, subject, x })
       }
       inputs.graph.linkPayment(t)
+      onLink(t)
       lastTxn = t.id
       lastSubjects = sides.map((s) => s.subject)
       explained = []

@@ -198,6 +198,8 @@ interface Scorer {
   /** The same models and graph in monitoring's decision path. */
   readonly decision: DecisionScorer
   readonly builtAt: number
+  /** Listeners told every payment `decision` links into the graph (successors catching up). */
+  readonly linked: Set<(t: MonTxn) => void>
 }
 
 /** A running scorer is rebuilt this often (cases closed since mark new known-bad parties). */
@@ -305,7 +307,28 @@ export function createRisk(deps: RiskDeps): Risk {
    */
   const tenantNow = (tenant: string): Promise<number> => deps.history.streamNow(tenant)
 
-  async function buildScorer(tenant: string): Promise<Scorer> {
+  /**
+   * `previous`: the scorer that keeps deciding while this one builds. Payments it links from now on
+   * are caught and linked into the new graph once the history is in (a history read at the start of
+   * a build cannot hold what is decided during it), then forwarded as they come, so that a decision
+   * still holding `previous` (an ingest call's batch) leaves no hole in its successor's graph.
+   */
+  async function buildScorer(tenant: string, previous?: Scorer): Promise<Scorer> {
+    const caught: MonTxn[] = []
+    const catchUp = (t: MonTxn): void => void caught.push(t)
+    previous?.linked.add(catchUp)
+    try {
+      return await buildFromHistory(tenant, previous, caught)
+    } finally {
+      previous?.linked.delete(catchUp)
+    }
+  }
+
+  async function buildFromHistory(
+    tenant: string,
+    previous: Scorer | undefined,
+    caught: readonly MonTxn[],
+  ): Promise<Scorer> {
     const live = await liveOf(tenant)
     const shadowRecords = (await store.listModels(tenant)).filter((r) => r.status === 'shadow')
     // a tenant's first model runs in shadow too (scored, its metrics kept, nothing raised) before
@@ -335,12 +358,23 @@ export function createRisk(deps: RiskDeps): Risk {
     for (const r of shadowRecords) shadows.push(await scoringModel(r, (await load(tenant, r.modelId)).model))
     const inputs: FeatureInputs = { highRisk: h.lists.get('high_risk_countries') ?? new Set(), graph }
     const champion = live ? await scoringModel(live.record, live.model) : undefined
+    // no await from here on: nothing is decided between catching up and forwarding
+    for (const t of caught) graph.linkPayment(t)
+    const linked = new Set<(t: MonTxn) => void>()
+    const forward = (t: MonTxn): void => {
+      graph.linkPayment(t)
+      for (const f of linked) f(t)
+    }
+    previous?.linked.add(forward)
     return {
       inputs,
       live: champion,
       shadows,
-      decision: createDecisionScorer(inputs, champion, shadows, scoreStore),
+      decision: createDecisionScorer(inputs, champion, shadows, scoreStore, (t) => {
+        for (const f of linked) f(t)
+      }),
       builtAt,
+      linked,
     }
   }
 
@@ -358,7 +392,7 @@ export function createRisk(deps: RiskDeps): Risk {
       (x) => {
         if (deps.clock.now().getTime() - x.builtAt < SCORER_REFRESH_MS || scorers.get(tenant) !== current)
           return
-        const next = buildScorer(tenant)
+        const next = buildScorer(tenant, x)
         next.then(
           () => scorers.get(tenant) === current && scorers.set(tenant, next),
           () => undefined,
@@ -370,9 +404,23 @@ export function createRisk(deps: RiskDeps): Risk {
   }
 
   const noModelUntil = new Map<string, number>()
-  function invalidate(tenant: string): void {
-    scorers.delete(tenant)
+
+  /**
+   * After a training or a promotion: builds the tenant's scorer anew while the current one keeps
+   * deciding, and swaps it in, so the new model is in the decision path when the call returns.
+   * Dropping the cached scorer instead left the next decisions to wait for the build (~30 s at
+   * 10,000 customers: an ingest call stalled, a synchronous decision past its budget went without
+   * the model). A failed build leaves the build to the next decision, as before.
+   */
+  async function replaceScorer(tenant: string): Promise<void> {
     noModelUntil.delete(tenant)
+    const current = scorers.get(tenant)
+    const previous = current ? await current.catch(() => undefined) : undefined
+    try {
+      scorers.set(tenant, Promise.resolve(await buildScorer(tenant, previous)))
+    } catch {
+      scorers.delete(tenant)
+    }
   }
 
   /** Monitoring's DecisionModelPort: the champion and shadows' scorer, or undefined with no model at all. */
@@ -460,7 +508,7 @@ export function createRisk(deps: RiskDeps): Risk {
         trainedAt: deps.clock.now(),
       })
       await scoreStore.seed(tenant, record.modelId, subjectSeeds(trained.model, trained.replay, to))
-      invalidate(tenant)
+      await replaceScorer(tenant)
       return { model: record, gate, changes }
     },
 
@@ -519,7 +567,7 @@ export function createRisk(deps: RiskDeps): Risk {
       if (!gate.passed) throw riskError('RISK_PROMOTION_REFUSED', gate.reason, { gate })
       const record = await store.promote(tenant, modelId, by.actor, deps.clock.now(), { ...gate })
       if (!record) throw riskError('RISK_MODEL_NOT_SHADOW', modelId)
-      invalidate(tenant)
+      await replaceScorer(tenant)
       return { model: record, gate }
     },
 
