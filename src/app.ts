@@ -668,6 +668,15 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
           ),
         )
       }
+      // Monitoring engines and model scorers built now rather than by the first decision after a
+      // restart: a 10,000-customer tenant's rebuild takes seconds (180 days of history), and a
+      // synchronous decision past its budget meanwhile gets the cold fallback, without the model.
+      if (config.monitoring.warmTenants > 0) {
+        services.monitoring.warmUp(config.monitoring.warmTenants).then(
+          (tenants) => services.logger.info({ tenants }, 'monitoring warmed up'),
+          (err: unknown) => services.logger.warn({ err }, 'monitoring warm-up failed'),
+        )
+      }
       // Risk: a challenger retrained per tenant every MONETA_RISK_RETRAIN_MS, with its change report.
       if (config.risk.retrainMs > 0) {
         timers.push(

@@ -77,6 +77,8 @@ export interface Config {
    * default) = only `moneta risk train`.
    */
   readonly risk: { readonly retrainMs: number }
+  /** MONETA_MONITORING_WARM_TENANTS: tenants whose engine and model scorer `moneta start` builds at once. */
+  readonly monitoring: { readonly warmTenants: number }
   /** Search (docs/search.md): the engine and its address, instrument reference data. */
   readonly search: SearchConfig
 }
@@ -624,6 +626,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     lists: listsConfig(get, int, problems),
     risk: { retrainMs: int('MONETA_RISK_RETRAIN_MS', 0, 0, 30 * 86_400_000) },
+    monitoring: { warmTenants: int('MONETA_MONITORING_WARM_TENANTS', 20, 0, 10_000) },
     provenance: { configFile, secretsFromFile: secretsFromFile(env, file), nodeEnv: env.NODE_ENV },
     search: searchConfig(get, problems),
     billing: {

@@ -52,6 +52,8 @@ export async function createTestApp(
     // Operators' argon2id at test cost (the production default takes ~70 ms a hash).
     MONETA_ARGON2_MEMORY_KIB: '1024',
     MONETA_ARGON2_PASSES: '1',
+    // the shared test database holds every suite's tenants: warming them at start is work no test asks for
+    MONETA_MONITORING_WARM_TENANTS: '0',
     ...opts.env,
   })
   const app = await createApp(config, {

@@ -161,6 +161,16 @@ export interface Monitoring {
    * deciding, storing or learning anything (risk's what-if score). Waits for the engine to load.
    */
   observeWhatIf(tenant: string, txn: MonTxn, observe: (ctx: EvalContext, t: MonTxn) => void): Promise<void>
+  /**
+   * Builds the tenant's engine and waits for its risk model's scorer (if any): what the first
+   * decision would otherwise wait for, or answer by the cold fallback past its budget.
+   */
+  warm(tenant: string): Promise<void>
+  /**
+   * Warms, one after the other, at most `max` tenants with an active rule set, latest transaction
+   * first, and returns them: `moneta start` runs it so that decisions after a restart are not cold.
+   */
+  warmUp(max: number): Promise<string[]>
 }
 
 export interface StoredHistory {
@@ -413,6 +423,12 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     )
     const row = r.rows[0]
     return row ? { outcome: row.outcome ?? 'allow', score: Number(row.score ?? 0) } : undefined
+  }
+
+  async function warm(tenant: string): Promise<void> {
+    await engineOf(tenant)
+    // the asynchronous path's wait; a model that fails to load is logged by scorerOf
+    await scorerOf(tenant, 600_000)
   }
 
   return {
@@ -672,6 +688,17 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     streamNow: tenantNow,
 
     alertedSubjectDays: (tenant, from, to) => store.alertedSubjectDays(tenant, from, to),
+
+    async warmUp(max) {
+      const latest = new Map<string, number>()
+      for (const tenant of await store.tenantsWithActiveRuleSet())
+        latest.set(tenant, (await store.latestAt(tenant)) ?? 0)
+      const chosen = [...latest].sort((a, b) => b[1] - a[1]).slice(0, max)
+      for (const [tenant] of chosen) await warm(tenant)
+      return chosen.map(([tenant]) => tenant)
+    },
+
+    warm,
 
     async observeWhatIf(tenant, txn, observe) {
       checkTxn(txn)

@@ -267,6 +267,12 @@ export function createMonitoringStore(db: Db) {
       return toRuleSet(r.rows[0]!)
     },
 
+    async tenantsWithActiveRuleSet(): Promise<string[]> {
+      const r = await sql<{ tenant_id: string }>`
+        SELECT DISTINCT tenant_id FROM monitoring_rule_sets WHERE status = 'active'`.execute(db)
+      return r.rows.map((row) => row.tenant_id)
+    },
+
     async listRuleSets(tenant: string): Promise<RuleSetRecord[]> {
       const r = await sql<RuleSetRow>`
         SELECT version, status, definition, note, created_at, activated_at FROM monitoring_rule_sets
