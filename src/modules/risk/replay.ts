@@ -1,3 +1,4 @@
+import { forEachInSlices } from '../../shared/time-slice.js'
 import {
   CASH,
   DAY_MS,
@@ -163,11 +164,20 @@ function positiveLabel(ix: LabelIndex, subject: string, t: MonTxn): number {
   return hit ? hit[2] : -1
 }
 
-export function replay(
+/**
+ * The replay of `txns` in time order, one transaction a step: `replay` runs it in one go, and
+ * `replayInSlices` lets the event loop turn between slices (a server training on 1M transactions
+ * answered nothing else for the minute the replay took).
+ */
+function replayer(
   txns: readonly MonTxn[],
   labels: readonly RiskLabel[],
-  opts: ReplayOptions = {},
-): ReplayResult {
+  opts: ReplayOptions,
+): {
+  readonly sorted: readonly MonTxn[]
+  readonly step: (t: MonTxn) => void
+  readonly result: () => ReplayResult
+} {
   const highRisk = new Set(opts.highRisk ?? [])
   const engine = new MonitoringEngine({
     lists: new Map([
@@ -209,14 +219,14 @@ export function replay(
       opts.onRow?.(buf.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), subject, t, side)
     }
   }
-  for (const t of sorted) {
+  const step = (t: MonTxn): void => {
     while (nextConfirmation < confirmations.length && confirmations[nextConfirmation]!.at <= t.at)
       graph.markBad(confirmations[nextConfirmation++]!.a)
     const res = engine.process(t, { observe: collect })
     if (t.at >= keepFrom) for (const a of res.alerts) alerts.push(a)
     graph.linkPayment(t)
   }
-  return {
+  const result = (): ReplayResult => ({
     rows: {
       rows: buf.rows,
       cols: FEATURE_COUNT,
@@ -228,5 +238,27 @@ export function replay(
     subjects: buf.subjects,
     txnIds: buf.txnIds,
     alerts,
-  }
+  })
+  return { sorted, step, result }
+}
+
+export function replay(
+  txns: readonly MonTxn[],
+  labels: readonly RiskLabel[],
+  opts: ReplayOptions = {},
+): ReplayResult {
+  const r = replayer(txns, labels, opts)
+  for (const t of r.sorted) r.step(t)
+  return r.result()
+}
+
+/** `replay`, yielding to the event loop every few milliseconds (what the service runs). */
+export async function replayInSlices(
+  txns: readonly MonTxn[],
+  labels: readonly RiskLabel[],
+  opts: ReplayOptions = {},
+): Promise<ReplayResult> {
+  const r = replayer(txns, labels, opts)
+  await forEachInSlices(r.sorted, r.step)
+  return r.result()
 }

@@ -12,7 +12,7 @@ import {
   type LabelledRows,
   type RiskModel,
 } from './model.js'
-import { replay, type ReplayResult, type RiskLabel } from './replay.js'
+import { replay, type ReplayOptions, type ReplayResult, type RiskLabel } from './replay.js'
 import { SUBJECT_DAY_MARGINS, type SubjectDayMargins } from './score.store.js'
 import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
 
@@ -181,12 +181,17 @@ export interface Trained {
   readonly replay: ReplayResult
 }
 
-export function trainOnHistory(h: TrainingHistory, split: Split, params?: Partial<TrainParams>): Trained {
-  const r = replay(h.txns, h.labels, {
-    parties: h.parties,
-    highRisk: h.highRisk,
-    ...(h.ruleSet ? { ruleSet: h.ruleSet } : {}),
-  })
+/** What training replays `h` with (the service replays it in slices and hands the result in). */
+export function historyReplayOptions(h: TrainingHistory): ReplayOptions {
+  return { parties: h.parties, highRisk: h.highRisk, ...(h.ruleSet ? { ruleSet: h.ruleSet } : {}) }
+}
+
+export function trainOnHistory(
+  h: TrainingHistory,
+  split: Split,
+  params?: Partial<TrainParams>,
+  r: ReplayResult = replay(h.txns, h.labels, historyReplayOptions(h)),
+): Trained {
   const { rows } = rowsBetween(r, split.from, split.holdoutFrom)
   const trees = trainModel(rows, FEATURE_NAMES, {
     validationFrom: split.validationFrom,
