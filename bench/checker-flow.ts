@@ -8,6 +8,7 @@ import { defaultRuleSet } from '../src/modules/monitoring/index.js'
  * node --import tsx bench/checker-flow.ts --url http://127.0.0.1:4000 --key mk_… \
  *   --tx tx.ndjson --parties parties.json --labels labels.json \
  *   [--until ISO] [--steps load,cases,train,later,promote] [--state operators.json] [--operators A,B]
+ *   [--probe-ms N]
  *
  * Issue 17's checker, as a user, against a running `moneta start` through the HTTP API only (the
  * default pack is the one `moneta rules export-default` prints): load lists, parties and labels;
@@ -78,11 +79,31 @@ async function call(method: string, path: string, body?: unknown, token = key): 
   return { status, body: text ? (JSON.parse(text) as Body) : {} }
 }
 
+/**
+ * `--probe-ms N`: GET /health every N ms while a step runs, one at a time, and print the longest
+ * answer — how long the server kept everyone else waiting (session 27: training on 1M transactions
+ * held the event loop for its whole replay).
+ */
+const probeMs = Number(arg('probe-ms') ?? 0)
+async function probeHealth(running: () => boolean): Promise<number> {
+  let worst = 0
+  while (running()) {
+    const t0 = performance.now()
+    await call('GET', '/health')
+    worst = Math.max(worst, performance.now() - t0)
+    await sleep(probeMs)
+  }
+  return worst
+}
+
 async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now()
-  const out = await fn()
+  let running = true
+  const probe = probeMs > 0 ? probeHealth(() => running) : undefined
+  const out = await fn().finally(() => (running = false))
   timings[name] = Math.round(performance.now() - t0) / 1000
   log(`${name}: ${timings[name]} s`)
+  if (probe) log(`  longest /health answer meanwhile: ${Math.round(await probe)} ms`)
   return out
 }
 

@@ -37,3 +37,29 @@ export async function forEachInSlices<T>(
     }
   }
 }
+
+/**
+ * A long computation written as a generator that yields between its steps (a tree of a model, a
+ * few thousand rows): `runSteps` runs it in one go, `runStepsInSlices` lets the event loop turn
+ * whenever a slice of about `sliceMs` has passed. One body for both, so the two cannot drift apart.
+ */
+export type Steps<T> = Generator<void, T, void>
+
+export function runSteps<T>(steps: Steps<T>): T {
+  for (;;) {
+    const r = steps.next()
+    if (r.done) return r.value
+  }
+}
+
+export async function runStepsInSlices<T>(steps: Steps<T>, sliceMs: number = SLICE_MS): Promise<T> {
+  let since = performance.now()
+  for (;;) {
+    const r = steps.next()
+    if (r.done) return r.value
+    if (performance.now() - since >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      since = performance.now()
+    }
+  }
+}

@@ -1,3 +1,4 @@
+import { runSteps, type Steps } from '../../shared/time-slice.js'
 /**
  * A small exact gradient-boosted-trees learner for binary classification (log loss), histogram
  * based (LightGBM/XGBoost "hist"): features are cut into at most 255 quantile bins once, each
@@ -121,12 +122,21 @@ function lowerBound(edges: Float64Array, v: number): number {
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z))
 
-/** Trains an ensemble; `onTree` reports progress. */
+/** Trains an ensemble. */
 export function trainGbdt(
   d: Dataset,
   features: readonly string[],
   params: TrainParams = DEFAULT_TRAIN,
 ): Ensemble {
+  return runSteps(gbdtSteps(d, features, params))
+}
+
+/** trainGbdt, one step per tree (the service trains in slices between other requests). */
+export function* gbdtSteps(
+  d: Dataset,
+  features: readonly string[],
+  params: TrainParams = DEFAULT_TRAIN,
+): Steps<Ensemble> {
   if (features.length !== d.cols) throw new Error(`${features.length} feature names for ${d.cols} columns`)
   const { rows, cols } = d
   const binned = binDataset(d, Math.min(255, params.maxBins))
@@ -152,6 +162,7 @@ export function trainGbdt(
     }
     const tree = grower.grow(g, h, d.w, margin, columnsOf(t, cols, params.colsample ?? 1))
     trees.push(tree)
+    yield
   }
   return { base, trees, features: [...features] }
 }

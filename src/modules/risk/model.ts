@@ -1,8 +1,9 @@
+import { runSteps, type Steps } from '../../shared/time-slice.js'
 import { calibrate, fitIsotonic, type Calibration } from './calibration.js'
 import {
   DEFAULT_TRAIN,
   predictMargin,
-  trainGbdt,
+  gbdtSteps,
   type Ensemble,
   type TrainParams,
   type Tree,
@@ -161,6 +162,15 @@ const keep = (i: number, rate: number, bag = 0): boolean => {
 export class NotEnoughLabels extends Error {}
 
 export function trainModel(data: LabelledRows, features: readonly string[], opts: TrainOptions): RiskModel {
+  return runSteps(trainModelSteps(data, features, opts))
+}
+
+/** trainModel, one step per tree. */
+export function* trainModelSteps(
+  data: LabelledRows,
+  features: readonly string[],
+  opts: TrainOptions,
+): Steps<RiskModel> {
   const rate = opts.negativeRate ?? 1
   const bags = Math.max(1, Math.floor(opts.bags ?? 1))
   const seed = opts.sampleSeed ?? 0
@@ -224,7 +234,7 @@ export function trainModel(data: LabelledRows, features: readonly string[], opts
     // drift reference from the real values, before the excluded columns are blanked for the trees
     if (bag === 0) reference = referenceBins(x, n, cols, features)
     for (let r = 0; r < n; r++) for (const f of excluded) x[r * cols + f] = 0
-    fitted.push(trainGbdt({ rows: n, cols, x, y, w }, features, params))
+    fitted.push(yield* gbdtSteps({ rows: n, cols, x, y, w }, features, params))
   }
   const ensemble = averageEnsembles(fitted)
   // calibration and metrics on the later split, at true class proportions

@@ -1,7 +1,7 @@
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import type { IdGenerator } from '../../shared/ids.js'
-import { forEachInSlices } from '../../shared/time-slice.js'
+import { forEachInSlices, runStepsInSlices } from '../../shared/time-slice.js'
 import {
   CASH,
   compileRuleSet,
@@ -39,13 +39,13 @@ import { createScoreStore } from './score.store.js'
 import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
 import {
   historyRange,
-  promotionGate,
+  promotionGateSteps,
   rowsBetween,
   countSplit,
-  subjectSeeds,
+  subjectSeedsSteps,
   timeSplit,
   historyReplayOptions,
-  trainOnHistory,
+  trainOnHistorySteps,
   type GateResult,
   type Split,
   type TrainingHistory,
@@ -286,13 +286,15 @@ export function createRisk(deps: RiskDeps): Risk {
     if (atTraining && cand.record.metrics.gateInputs === h.digest(live?.record.modelId))
       return { ...atTraining, basis: 'unchanged since training' }
     const r = await replayInSlices(h.txns, h.labels, historyReplayOptions(h))
-    const gate = promotionGate(
-      r,
-      split,
-      cand.model,
-      live && live.record.modelId !== cand.record.modelId
-        ? { model: live.model, threshold: live.record.threshold }
-        : undefined,
+    const gate = await runStepsInSlices(
+      promotionGateSteps(
+        r,
+        split,
+        cand.model,
+        live && live.record.modelId !== cand.record.modelId
+          ? { model: live.model, threshold: live.record.threshold }
+          : undefined,
+      ),
     )
     return { ...gate, basis: 'replayed' }
   }
@@ -456,25 +458,25 @@ export function createRisk(deps: RiskDeps): Risk {
       const replayed = await replayInSlices(h.txns, h.labels, historyReplayOptions(h))
       let trained
       try {
-        trained = trainOnHistory(
-          h,
-          split,
-          {
+        // and fitted a tree at a time, for the same reason (the fit held it ~20 s at 1M)
+        trained = await runStepsInSlices(
+          trainOnHistorySteps(split, replayed, {
             ...(req.trees ? { trees: req.trees } : {}),
             ...(req.depth ? { depth: req.depth } : {}),
-          },
-          replayed,
+          }),
         )
       } catch (e) {
         if (e instanceof NotEnoughLabels) throw riskError('RISK_NOT_ENOUGH_LABELS', e.message)
         throw e
       }
       const live = await liveOf(tenant)
-      const gate = promotionGate(
-        trained.replay,
-        split,
-        trained.model,
-        live ? { model: live.model, threshold: live.record.threshold } : undefined,
+      const gate = await runStepsInSlices(
+        promotionGateSteps(
+          trained.replay,
+          split,
+          trained.model,
+          live ? { model: live.model, threshold: live.record.threshold } : undefined,
+        ),
       )
       const hold = rowsBetween(trained.replay, split.holdoutFrom, split.to + 1)
       // what changed against the model it would replace: the champion, or the newest model
@@ -513,7 +515,8 @@ export function createRisk(deps: RiskDeps): Risk {
         trainedBy: actor,
         trainedAt: deps.clock.now(),
       })
-      await scoreStore.seed(tenant, record.modelId, subjectSeeds(trained.model, trained.replay, to))
+      const seeds = await runStepsInSlices(subjectSeedsSteps(trained.model, trained.replay, to))
+      await scoreStore.seed(tenant, record.modelId, seeds)
       await replaceScorer(tenant)
       return { model: record, gate, changes }
     },

@@ -7,11 +7,16 @@ import { SUBJECT_WINDOW_MS } from './subject-score.js'
 import {
   negativeSampling,
   promotionGate,
+  promotionGateSteps,
   ruleSubjects,
   subjectScores,
+  subjectSeeds,
+  subjectSeedsSteps,
   timeSplit,
   trainOnHistory,
+  trainOnHistorySteps,
 } from './training.js'
+import { runStepsInSlices } from '../../shared/time-slice.js'
 import { caseLabels } from './case-labels.fixture.js'
 
 /** The same trees with every leaf negated: it ranks the innocent first. */
@@ -52,6 +57,23 @@ describe('training on history and the promotion gate', () => {
     const again = trainOnHistory(history, split, { trees: 30, depth: 4 })
     expect(again.threshold).toBe(trained.threshold)
     expect(again.model.metrics).toEqual(trained.model.metrics)
+  }, 120_000)
+
+  it('trains to the same model and gate in slices, between which the event loop turns', async () => {
+    let turns = 0
+    const tick = setInterval(() => turns++, 1)
+    const sliced = await runStepsInSlices(
+      trainOnHistorySteps(split, trained.replay, { trees: 30, depth: 4 }),
+    ).finally(() => clearInterval(tick))
+    expect(modelToJson(sliced.model)).toEqual(modelToJson(trained.model))
+    expect(sliced.threshold).toBe(trained.threshold)
+    const gate = await runStepsInSlices(promotionGateSteps(trained.replay, split, sliced.model, undefined))
+    expect(gate).toEqual(promotionGate(trained.replay, split, trained.model, undefined))
+    expect(await runStepsInSlices(subjectSeedsSteps(sliced.model, trained.replay, split.to))).toEqual(
+      subjectSeeds(trained.model, trained.replay, split.to),
+    )
+    // 30 trees over ~100,000 rows take many 4 ms slices
+    expect(turns).toBeGreaterThan(0)
   }, 120_000)
 
   it('refuses a worse model and lets a better one through, at the live configuration budget', () => {

@@ -1,3 +1,4 @@
+import { runSteps, type Steps } from '../../shared/time-slice.js'
 import { DAY_MS, type CompiledRuleSet, type MonTxn, type Party } from '../monitoring/index.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
@@ -8,7 +9,7 @@ import {
   scoresRow,
   subjectRowDiscount,
   subjectTopRows,
-  trainModel,
+  trainModelSteps,
   type LabelledRows,
   type RiskModel,
 } from './model.js'
@@ -97,6 +98,18 @@ export function subjectScores(
   lo: number,
   hi: number,
 ): { best: Map<string, number>; positives: Set<string> } {
+  return runSteps(subjectScoresSteps(model, r, lo, hi))
+}
+
+/** Rows scored between two steps of subjectScoresSteps. */
+const ROWS_PER_STEP = 4096
+
+function* subjectScoresSteps(
+  model: RiskModel,
+  r: ReplayResult,
+  lo: number,
+  hi: number,
+): Steps<{ best: Map<string, number>; positives: Set<string> }> {
   const best = new Map<string, number>()
   const positives = new Set<string>()
   const scores = new SubjectScores(
@@ -106,7 +119,9 @@ export function subjectScores(
     subjectRowDiscount(model),
   )
   const order = rowsInTimeOrder(r, lo - SUBJECT_WINDOW_MS, hi)
+  let n = 0
   for (const i of order) {
+    if (++n % ROWS_PER_STEP === 0) yield
     const s = r.subjects[i]!
     const inPeriod = r.rows.at[i]! >= lo
     if (inPeriod && r.rows.y[i] === 1) positives.add(s)
@@ -128,9 +143,19 @@ export function subjectScores(
  * subject's score — not the score its threshold was chosen on (subjectScores folds the window in).
  */
 export function subjectSeeds(model: RiskModel, r: ReplayResult, to: number): SubjectDayMargins[] {
+  return runSteps(subjectSeedsSteps(model, r, to))
+}
+
+/** subjectSeeds, in steps of a few thousand rows. */
+export function* subjectSeedsSteps(
+  model: RiskModel,
+  r: ReplayResult,
+  to: number,
+): Steps<SubjectDayMargins[]> {
   const from = Math.floor((to - SUBJECT_WINDOW_MS) / DAY_MS) * DAY_MS
   const days = new Map<string, { subject: string; day: number; rows: [number, number][]; scored: number }>()
   for (let i = 0; i < r.rows.rows; i++) {
+    if (i % ROWS_PER_STEP === ROWS_PER_STEP - 1) yield
     const at = r.rows.at[i]!
     if (at < from || at >= to) continue
     const x = r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
@@ -192,8 +217,17 @@ export function trainOnHistory(
   params?: Partial<TrainParams>,
   r: ReplayResult = replay(h.txns, h.labels, historyReplayOptions(h)),
 ): Trained {
+  return runSteps(trainOnHistorySteps(split, r, params))
+}
+
+/** trainOnHistory on a replay of its history, in steps (a tree, a few thousand rows scored). */
+export function* trainOnHistorySteps(
+  split: Split,
+  r: ReplayResult,
+  params?: Partial<TrainParams>,
+): Steps<Trained> {
   const { rows } = rowsBetween(r, split.from, split.holdoutFrom)
-  const trees = trainModel(rows, FEATURE_NAMES, {
+  const trees = yield* trainModelSteps(rows, FEATURE_NAMES, {
     validationFrom: split.validationFrom,
     ...negativeSampling(rows.rows),
     ...(params ? { params } : {}),
@@ -215,7 +249,7 @@ export function trainOnHistory(
   // on none). Until session 24 it was the larger of the two: on the issue-17 checker flow's tenant
   // (20 imported cases, rules 9/9 precise on validation) that chose a threshold for 58 subjects and
   // the model put ~45 subjects a week above it where the rules alerted on ~2 (docs/risk.md)
-  const { best, positives } = subjectScores(model, r, split.validationFrom, split.holdoutFrom)
+  const { best, positives } = yield* subjectScoresSteps(model, r, split.validationFrom, split.holdoutFrom)
   const ruled = ruleSubjects(r, split.validationFrom, split.holdoutFrom).size
   const budget = ruled > 0 ? ruled : Math.max(1, positives.size)
   const ranked = [...best.values()].sort((a, b) => b - a)
@@ -258,13 +292,23 @@ export function promotionGate(
   candidate: RiskModel,
   live: { model: RiskModel; threshold: number } | undefined,
 ): GateResult {
-  const cand = subjectScores(candidate, r, split.holdoutFrom, split.to + 1)
+  return runSteps(promotionGateSteps(r, split, candidate, live))
+}
+
+/** promotionGate, in steps of a few thousand rows scored. */
+export function* promotionGateSteps(
+  r: ReplayResult,
+  split: Split,
+  candidate: RiskModel,
+  live: { model: RiskModel; threshold: number } | undefined,
+): Steps<GateResult> {
+  const cand = yield* subjectScoresSteps(candidate, r, split.holdoutFrom, split.to + 1)
   const positives = cand.positives
   const ruled = ruleSubjects(r, split.holdoutFrom, split.to + 1)
   const alerted = new Set(ruled)
   let liveScores: Map<string, number> | undefined
   if (live) {
-    liveScores = subjectScores(live.model, r, split.holdoutFrom, split.to + 1).best
+    liveScores = (yield* subjectScoresSteps(live.model, r, split.holdoutFrom, split.to + 1)).best
     for (const [s, p] of liveScores) if (p >= live.threshold) alerted.add(s)
   }
   // how often a rule alert named a suspicious subject on validation (the rules' own probability)
