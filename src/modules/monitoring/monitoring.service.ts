@@ -690,6 +690,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     alertedSubjectDays: (tenant, from, to) => store.alertedSubjectDays(tenant, from, to),
 
     async warmUp(max) {
+      if (max <= 0) return []
       const latest = new Map<string, number>()
       for (const tenant of await store.tenantsWithActiveRuleSet())
         latest.set(tenant, (await store.latestAt(tenant)) ?? 0)

@@ -197,7 +197,8 @@ interface ActivityDelta {
  * What a batch of transactions adds to each entity's lifetime activity: the rows activitySource
  * would read back for them (an account side unless cash, a customer side when named), folded per
  * entity in memory. Reading the just-inserted rows back through four index scans of a 1M-row table
- * took most of an evaluation call's database time at 10,000 customers (docs/benchmarks.md).
+ * took most of an evaluation call's database time at 10,000 customers (docs/risk.md, "Session 27:
+ * the database, not the model, was the slow part").
  */
 export function activityDeltas(txns: readonly MonTxn[]): ActivityDelta[] {
   const out = new Map<string, ActivityDelta>()
@@ -405,8 +406,8 @@ export function createMonitoringStore(db: Db) {
      * Which of `ids` are stored already: one primary-key probe per id. Written as `txn_id = ANY(ids)`,
      * a table never analyzed (a server without autovacuum, or one bulk load ahead of it) was planned
      * as a scan of the tenant's whole time index, filtering every stored transaction: 144 ms a call
-     * of 2,000 ids at 1M stored against 9 ms probed (docs/benchmarks.md, "Monitoring at 10,000
-     * customers"). The LIMIT keeps the lateral subquery from being flattened into a join the planner
+     * of 2,000 ids at 1M stored against 9 ms probed (docs/risk.md, "Session 27: the database, not
+     * the model, was the slow part"). The LIMIT keeps the lateral subquery from being flattened into a join the planner
      * could plan the same way.
      */
     async storedTxnIds(tenant: string, ids: readonly string[]): Promise<Set<string>> {

@@ -1,4 +1,3 @@
-import { runSteps, type Steps } from '../../shared/time-slice.js'
 /**
  * A small exact gradient-boosted-trees learner for binary classification (log loss), histogram
  * based (LightGBM/XGBoost "hist"): features are cut into at most 255 quantile bins once, each
@@ -12,6 +11,8 @@ import { runSteps, type Steps } from '../../shared/time-slice.js'
  * `x[feature] <= threshold` go to `left[i]`, the rest to `right[i]`. `cover[i]` is the training
  * weight that reached the node (TreeSHAP's expectation weights).
  */
+
+import { runSteps, type Steps } from '../../shared/time-slice.js'
 
 export interface Tree {
   readonly feature: Int32Array
