@@ -225,7 +225,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     clock,
     ids,
     history: {
-      history: (tenant, from, to) => monitoring.history(tenant, from, to),
+      history: (tenant, from, to, opts) => monitoring.history(tenant, from, to, opts),
       streamNow: (tenant) => monitoring.streamNow(tenant),
       listLabels: (tenant) => monitoring.listLabels(tenant),
       alertedSubjectDays: (tenant, from, to) => monitoring.alertedSubjectDays(tenant, from, to),

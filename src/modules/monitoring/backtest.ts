@@ -1,4 +1,5 @@
 import { dedupKey, MonitoringEngine } from './engine.js'
+import type { EntityHabits } from './features.js'
 import { DAY_MS, LABEL_SLACK_MS, type MonTxn, type Party } from './monitoring.js'
 import { scoreCustomers, type CustomerScore } from './quality.js'
 import type { CompiledRuleSet, ListSnapshot } from './rules.js'
@@ -201,6 +202,11 @@ export class Backtester {
     })
     this.engine.active = opts.draft
     this.engine.shadows = opts.active ? [opts.active] : []
+  }
+
+  /** Usual amounts and counterparties formed before the replay starts (FeatureStore.seedHabits). */
+  seedHabits(rows: Iterable<EntityHabits>): void {
+    for (const h of rows) this.engine.store.seedHabits(h)
   }
 
   /** Lifetime activity before the replay starts (see FeatureStore.seedActivity). */

@@ -328,6 +328,39 @@ class CpList {
     }
     return lo
   }
+  /**
+   * Merges counterparties remembered from before what this list has seen (a restart's history
+   * shorter than the entity's life): one already listed keeps its last contact and takes the earlier
+   * first one; the rest go in by last contact, and only the CP_MAX most recent stay, as they would
+   * have in a list that had seen everything (touch evicts the least recently seen).
+   */
+  seed(entries: readonly CounterpartySeed[], intern: (id: string) => number): void {
+    const merged: { cp: number; last: number; first: number }[] = []
+    for (let i = 0; i < this.n; i++)
+      merged.push({ cp: this.d[3 * i]!, last: this.d[3 * i + 1]!, first: this.d[3 * i + 2]! })
+    const at = new Map(merged.map((m, i) => [m.cp, i]))
+    for (const e of entries) {
+      const cp = intern(e.cp)
+      const i = at.get(cp)
+      if (i === undefined) {
+        at.set(cp, merged.length)
+        merged.push({ cp, last: e.last, first: e.first })
+      } else {
+        const m = merged[i]!
+        m.first = Math.min(m.first, e.first)
+        m.last = Math.max(m.last, e.last)
+      }
+    }
+    merged.sort((a, b) => a.last - b.last)
+    const keep = merged.slice(Math.max(0, merged.length - CP_MAX))
+    if (keep.length * 3 > this.d.length) this.d = new Float64Array(keep.length * 3)
+    keep.forEach((m, i) => {
+      this.d[3 * i] = m.cp
+      this.d[3 * i + 1] = m.last
+      this.d[3 * i + 2] = m.first
+    })
+    this.n = keep.length
+  }
   /** Distinct counterparties seen at or after `since`. */
   countSince(since: number): number {
     return this.n - this.firstSince(since)
@@ -494,6 +527,22 @@ export class EntityState {
     st[k + 1] = mean
     st[k + 2] = st[k + 2]! + delta * (x - mean)
     if (cp >= 0) (out ? this.cpOut : this.cpIn).touch(cp, at)
+  }
+
+  /**
+   * Merges ln(amount) statistics of events this state has not seen (Chan et al.'s pairwise
+   * combination of Welford's n, mean and M2): seeded before a replay, the replay continues from them.
+   */
+  seedStat(dir: 'in' | 'out', n: number, mean: number, m2: number): void {
+    if (!(n > 0)) return
+    const st = this.stat
+    const k = (dir === 'out' ? DIR_OUT : DIR_IN) * 3
+    const na = st[k]!
+    const total = na + n
+    const delta = mean - st[k + 1]!
+    st[k + 1] = na === 0 ? mean : st[k + 1]! + (delta * n) / total
+    st[k + 2] = na === 0 ? m2 : st[k + 2]! + m2 + (delta * delta * na * n) / total
+    st[k] = total
   }
 
   private grow(): void {
@@ -1134,6 +1183,29 @@ const crossBorder = (t: MonTxn): boolean =>
 export const isTracked = (id: string | undefined): id is string =>
   id !== undefined && id !== '' && id !== CASH
 
+/** A counterparty an entity dealt with: its account and the first and last contact. */
+export interface CounterpartySeed {
+  readonly cp: string
+  readonly first: number
+  readonly last: number
+}
+
+/** One direction of an entity's habits: ln(amount) statistics (Welford's n, mean, M2) and counterparties. */
+export interface DirectionHabits {
+  readonly n: number
+  readonly mean: number
+  readonly m2: number
+  readonly counterparties: readonly CounterpartySeed[]
+}
+
+/** What an entity's long memory held before a time (FeatureStore.seedHabits). */
+export interface EntityHabits {
+  readonly kind: 'account' | 'customer'
+  readonly id: string
+  readonly in: DirectionHabits
+  readonly out: DirectionHabits
+}
+
 /** All entity stores of one tenant. */
 export class FeatureStore {
   readonly interner = new Interner()
@@ -1288,6 +1360,23 @@ export class FeatureStore {
     if (a.lastInAt !== undefined && a.lastInAt > e.lastInTs) e.lastInTs = a.lastInAt
     if (a.lastOutAt !== undefined && a.lastOutAt > e.lastOutTs) e.lastOutTs = a.lastOutAt
     if (a.events > e.total) e.total = a.events
+  }
+
+  /**
+   * Merges an entity's habits from before the replayed history (seedActivity's companion): its
+   * usual amounts and the counterparties it already knew. Without them a restarted engine, which
+   * replays only its window, read an account dormant for longer as a stranger to its old
+   * counterparties with a different usual amount than the engine that had run through (rules and
+   * the model decided differently after a restart; docs/monitoring.md, "Restarts").
+   */
+  seedHabits(h: EntityHabits): void {
+    const e = h.kind === 'account' ? this.account(h.id, true) : this.entity(this.customers, h.id, true)
+    if (!e) return
+    e.seedStat('in', h.in.n, h.in.mean, h.in.m2)
+    e.seedStat('out', h.out.n, h.out.mean, h.out.m2)
+    const intern = (id: string): number => this.interner.get(id)
+    if (h.in.counterparties.length > 0) e.cpIn.seed(h.in.counterparties, intern)
+    if (h.out.counterparties.length > 0) e.cpOut.seed(h.out.counterparties, intern)
   }
 
   get entityCount(): number {

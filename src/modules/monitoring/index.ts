@@ -29,6 +29,7 @@ export type {
   EvaluateResult,
   BacktestRequest,
   StoredHistory,
+  HistorySeeds,
 } from './monitoring.service.js'
 export type { AlertRecord, AlertFilter, RuleSetRecord } from './monitoring.store.js'
 export { monitoringMigrations } from './monitoring.migrations.js'

@@ -38,8 +38,10 @@ import {
   createMonitoringStore,
   type AlertFilter,
   type AlertRecord,
+  type EntityActivity,
   type RuleSetRecord,
 } from './monitoring.store.js'
+import type { EntityHabits } from './features.js'
 import { createRuleProbe, type RuleProbe } from './rule-probe.js'
 import {
   checkRuleSet,
@@ -146,8 +148,10 @@ export interface Monitoring {
   /**
    * What a model learns from (the risk module): the stored transactions of [from, to) in time
    * order, the account holders, the latest lists and the active rule set, and the time range stored.
+   * `seeds`: also what the entities had formed before `from` (a replay of the window seeds its engine
+   * with them, as a restarted one does).
    */
-  history(tenant: string, from: number, to: number): Promise<StoredHistory>
+  history(tenant: string, from: number, to: number, opts?: { seeds?: boolean }): Promise<StoredHistory>
   /** Where the tenant's transactions stand: `streamNow` of the wall clock and its latest transaction. */
   streamNow(tenant: string): Promise<number>
   /**
@@ -179,6 +183,14 @@ export interface StoredHistory {
   readonly lists: ReadonlyMap<string, ReadonlySet<string>>
   readonly activeRuleSet: { version: number; definition: RuleSetDef } | undefined
   readonly range: { from: number; to: number; count: number } | undefined
+  /** Asked for with `seeds`: lifetime activity and habits formed before the window. */
+  readonly seeds?: HistorySeeds
+}
+
+/** What an engine that replays from a time needs of what came before it (FeatureStore's seeds). */
+export interface HistorySeeds {
+  readonly activity: readonly EntityActivity[]
+  readonly habits: readonly EntityHabits[]
 }
 
 const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/
@@ -262,6 +274,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     // after the fact (importHistory, a backfill) lies wholly before a wall-clock window, and the
     // rebuilt engine would have decided what follows it with no features at all (docs/monitoring.md)
     const now = await tenantNow(tenant)
+    // what the window cannot show: usual amounts and known counterparties formed before it
+    for (const h of await store.habitsBefore(tenant, now - historyMs)) engine.store.seedHabits(h)
     let n = 0
     const coldRead = cold.tracker(tenant)
     for await (const t of store.transactions(tenant, now - historyMs, Date.UTC(9999, 0, 1))) {
@@ -679,6 +693,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       const warmup = (req.warmupDays ?? 90) * DAY_MS
       // lifetime activity as it was when the replay starts (no look-ahead)
       b.seedActivity(await store.activityBefore(tenant, from - warmup))
+      b.seedHabits(await store.habitsBefore(tenant, from - warmup))
       for await (const t of store.transactions(tenant, from - warmup, to)) if (!b.feed(t)) break
       return b.report()
     },
@@ -706,7 +721,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       ;(await engineOf(tenant)).engine.process(txn, { apply: false, observe })
     },
 
-    async history(tenant, from, to) {
+    async history(tenant, from, to, opts) {
       const txns: MonTxn[] = []
       for await (const t of store.transactions(tenant, from, to)) txns.push(t)
       const active = (await store.listRuleSets(tenant)).find((r) => r.status === 'active')
@@ -716,6 +731,14 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
         lists: await listSnapshot(tenant),
         activeRuleSet: active ? { version: active.version, definition: active.definition } : undefined,
         range: await store.txnRange(tenant),
+        ...(opts?.seeds
+          ? {
+              seeds: {
+                activity: await store.activityBefore(tenant, from),
+                habits: await store.habitsBefore(tenant, from),
+              },
+            }
+          : {}),
       }
     },
 

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import type { CaseLabel } from './backtest.js'
+import type { CounterpartySeed, EntityHabits } from './features.js'
 import {
   CASH,
   type AlertDraft,
@@ -172,16 +173,70 @@ const toActivity = (r: ActivityRow): EntityActivity => ({
   events: Number(r.events),
 })
 
-/** Every (entity, direction, time) a set of stored transactions touches. */
-const activitySource = (tenant: string, where: RawBuilder<unknown>): RawBuilder<unknown> => sql`
-  SELECT 'account' AS kind, src AS entity_id, 'out' AS dir, at FROM monitoring_transactions
+/**
+ * Every (entity, direction, time) a set of stored transactions touches, with the amount and the
+ * counterparty account the entity's features record (none for cash, nor between one customer's own
+ * accounts: FeatureStore.applyResolved).
+ */
+const activitySource = (tenant: string, where: RawBuilder<unknown>): RawBuilder<unknown> => {
+  // sameOwner: both sides name one customer (coalesce: a side with no customer compares as NULL)
+  const own = sql`coalesce(src_customer = dst_customer, false)`
+  const to = sql`CASE WHEN dst <> 'cash' AND NOT ${own} THEN dst END`
+  const from = sql`CASE WHEN src <> 'cash' AND NOT ${own} THEN src END`
+  return sql`
+  SELECT 'account' AS kind, src AS entity_id, 'out' AS dir, at, amount, ${to} AS cp FROM monitoring_transactions
     WHERE tenant_id = ${tenant} AND src <> 'cash' AND ${where}
-  UNION ALL SELECT 'account', dst, 'in', at FROM monitoring_transactions
+  UNION ALL SELECT 'account', dst, 'in', at, amount, ${from} FROM monitoring_transactions
     WHERE tenant_id = ${tenant} AND dst <> 'cash' AND ${where}
-  UNION ALL SELECT 'customer', src_customer, 'out', at FROM monitoring_transactions
+  UNION ALL SELECT 'customer', src_customer, 'out', at, amount, ${to} FROM monitoring_transactions
     WHERE tenant_id = ${tenant} AND src_customer IS NOT NULL AND ${where}
-  UNION ALL SELECT 'customer', dst_customer, 'in', at FROM monitoring_transactions
+  UNION ALL SELECT 'customer', dst_customer, 'in', at, amount, ${from} FROM monitoring_transactions
     WHERE tenant_id = ${tenant} AND dst_customer IS NOT NULL AND ${where}`
+}
+
+interface HabitStatRow {
+  kind: 'account' | 'customer'
+  entity_id: string
+  dir: 'in' | 'out'
+  n: bigint | number | string
+  mean: number | string
+  m2: number | string | null
+}
+
+interface HabitCpRow {
+  kind: 'account' | 'customer'
+  entity_id: string
+  dir: 'in' | 'out'
+  cp: string
+  first_at: Date | string
+  last_at: Date | string
+}
+
+/** Folds the per-direction statistics and counterparty rows into one EntityHabits per entity. */
+function toHabits(stats: readonly HabitStatRow[], cps: readonly HabitCpRow[]): EntityHabits[] {
+  type Dir = { n: number; mean: number; m2: number; counterparties: CounterpartySeed[] }
+  const out = new Map<string, { kind: 'account' | 'customer'; id: string; in: Dir; out: Dir }>()
+  const of = (kind: 'account' | 'customer', id: string) => {
+    const key = `${kind}|${id}`
+    let h = out.get(key)
+    const empty = (): Dir => ({ n: 0, mean: 0, m2: 0, counterparties: [] })
+    if (!h) out.set(key, (h = { kind, id, in: empty(), out: empty() }))
+    return h
+  }
+  for (const r of stats) {
+    const d = of(r.kind, r.entity_id)[r.dir]
+    d.n = Number(r.n)
+    d.mean = Number(r.mean)
+    d.m2 = Number(r.m2 ?? 0)
+  }
+  for (const r of cps)
+    of(r.kind, r.entity_id)[r.dir].counterparties.push({
+      cp: r.cp,
+      first: ms(r.first_at),
+      last: ms(r.last_at),
+    })
+  return [...out.values()]
+}
 
 interface ActivityDelta {
   readonly kind: 'account' | 'customer'
@@ -426,6 +481,28 @@ export function createMonitoringStore(db: Db) {
         FROM (${activitySource(tenant, sql`at < ${iso(before)}::timestamptz`)}) x
         GROUP BY kind, entity_id`.execute(db)
       return r.rows.map(toActivity)
+    },
+
+    /**
+     * The habits every account and customer had formed before `before` (FeatureStore.seedHabits):
+     * ln(amount) statistics per direction, as Welford's n, mean and M2, and the counterparties with
+     * their first and last contact. Aggregated from the stored transactions, so a restart (or a
+     * replay) that starts at a window seeds what the window cannot show; the cost is one scan of
+     * what lies before it.
+     */
+    async habitsBefore(tenant: string, before: number): Promise<EntityHabits[]> {
+      const where = sql`at < ${iso(before)}::timestamptz`
+      const stats = await sql<HabitStatRow>`
+        SELECT kind, entity_id, dir, count(*) AS n, avg(ln(amount::float8)) AS mean,
+               var_pop(ln(amount::float8)) * count(*) AS m2
+        FROM (${activitySource(tenant, where)}) x
+        GROUP BY kind, entity_id, dir`.execute(db)
+      const cps = await sql<HabitCpRow>`
+        SELECT kind, entity_id, dir, cp, min(at) AS first_at, max(at) AS last_at
+        FROM (${activitySource(tenant, where)}) x
+        WHERE cp IS NOT NULL
+        GROUP BY kind, entity_id, dir, cp`.execute(db)
+      return toHabits(stats.rows, cps.rows)
     },
 
     /** The time of the tenant's latest stored transaction (index-only: monitoring_transactions_by_time). */

@@ -29,6 +29,9 @@ export function gateInputsDigest(
   for (const l of sortedLines(labels)) hash.update(`label:${l}\n`)
   // the store reads the window in one order; each transaction's own fields, as stored
   for (const t of h.txns) hash.update(`txn:${json(t)}\n`)
+  // what came before the window seeds the replay's engine (a backfill there changes its features)
+  for (const a of sortedLines(h.seeds?.activity ?? [])) hash.update(`activity:${a}\n`)
+  for (const x of sortedLines(h.seeds?.habits ?? [])) hash.update(`habits:${x}\n`)
   return hash.digest('hex')
 }
 

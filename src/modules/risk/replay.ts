@@ -6,6 +6,7 @@ import {
   type AlertDraft,
   type CompiledRuleSet,
   type EvalContext,
+  type HistorySeeds,
   type MonTxn,
   type Party,
 } from '../monitoring/index.js'
@@ -67,6 +68,12 @@ export interface ReplayOptions {
   readonly attributes?: PartyAttributesPort
   /** Rules evaluated on the same features (their alerts are returned). */
   readonly ruleSet?: CompiledRuleSet
+  /**
+   * Lifetime activity and habits formed before the first transaction (monitoring's history with
+   * `seeds`): a window's replay then reads a long-dormant account as the live engine does (its last
+   * activity, usual amounts and old counterparties), not as one never seen.
+   */
+  readonly seeds?: HistorySeeds
   /** Only rows of transactions at or after this time are kept (earlier ones warm the features up). */
   readonly keepFrom?: number
   /** Called on every kept row with its subject, after the row is written (scoring during a replay). */
@@ -187,6 +194,8 @@ function replayer(
     parties: new Map((opts.parties ?? []).map((p) => [p.id, p])),
   })
   engine.active = opts.ruleSet
+  for (const a of opts.seeds?.activity ?? []) engine.store.seedActivity(a)
+  for (const h of opts.seeds?.habits ?? []) engine.store.seedHabits(h)
   const graph = new RiskGraph()
   const inputs: FeatureInputs = {
     highRisk,

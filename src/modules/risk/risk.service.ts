@@ -61,7 +61,7 @@ import {
 
 /** Monitoring, as the risk model reads it (a narrow port). */
 export interface RiskHistoryPort {
-  history(tenant: string, from: number, to: number): Promise<StoredHistory>
+  history(tenant: string, from: number, to: number, opts?: { seeds?: boolean }): Promise<StoredHistory>
   /** Where the tenant's transactions stand (monitoring's streamNow): the scorer's windows end there. */
   streamNow(tenant: string): Promise<number>
   listLabels(tenant: string): Promise<CaseLabel[]>
@@ -237,7 +237,7 @@ export function createRisk(deps: RiskDeps): Risk {
     from: number,
     to: number,
   ): Promise<TrainingHistory & { readonly digest: (liveModelId: string | undefined) => string }> {
-    const h = await deps.history.history(tenant, from, to)
+    const h = await deps.history.history(tenant, from, to, { seeds: true })
     const ruleSet = h.activeRuleSet
       ? compileRuleSet(h.activeRuleSet.definition, h.activeRuleSet.version, new Set(h.lists.keys()))
       : undefined
@@ -248,6 +248,7 @@ export function createRisk(deps: RiskDeps): Risk {
       highRisk: [...(h.lists.get('high_risk_countries') ?? [])],
       labels,
       ruleSet,
+      ...(h.seeds ? { seeds: h.seeds } : {}),
       digest: (liveModelId) => gateInputsDigest(h, labels, liveModelId),
     }
   }
@@ -546,6 +547,7 @@ export function createRisk(deps: RiskDeps): Risk {
       const r = await replayInSlices(h.txns, [], {
         parties: h.parties,
         highRisk: h.highRisk,
+        ...(h.seeds ? { seeds: h.seeds } : {}),
         keepFrom: end - DRIFT_DAYS * DAY_MS,
       })
       const report = r.rows.rows > 0 ? drift(cand.model.reference, r.rows.x, r.rows.rows) : []

@@ -1,5 +1,11 @@
 import { runSteps, type Steps } from '../../shared/time-slice.js'
-import { DAY_MS, type CompiledRuleSet, type MonTxn, type Party } from '../monitoring/index.js'
+import {
+  DAY_MS,
+  type CompiledRuleSet,
+  type HistorySeeds,
+  type MonTxn,
+  type Party,
+} from '../monitoring/index.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
@@ -29,6 +35,8 @@ export interface TrainingHistory {
   readonly highRisk: readonly string[]
   readonly labels: readonly RiskLabel[]
   readonly ruleSet?: CompiledRuleSet | undefined
+  /** What the entities had formed before the window (ReplayOptions.seeds). */
+  readonly seeds?: HistorySeeds | undefined
 }
 
 export interface Split {
@@ -208,7 +216,12 @@ export interface Trained {
 
 /** What training replays `h` with (the service replays it in slices and hands the result in). */
 export function historyReplayOptions(h: TrainingHistory): ReplayOptions {
-  return { parties: h.parties, highRisk: h.highRisk, ...(h.ruleSet ? { ruleSet: h.ruleSet } : {}) }
+  return {
+    parties: h.parties,
+    highRisk: h.highRisk,
+    ...(h.ruleSet ? { ruleSet: h.ruleSet } : {}),
+    ...(h.seeds ? { seeds: h.seeds } : {}),
+  }
 }
 
 export function trainOnHistory(
