@@ -13,6 +13,7 @@ import {
   createMonitoring,
   monitoringEvents,
   startLedgerConsumer,
+  txnSummary,
   type Monitoring,
 } from './modules/monitoring/index.js'
 import { createEventBackbone, type EventBackbone } from './modules/events/index.js'
@@ -421,17 +422,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     // A SAR describes the subject account's pattern: monitoring's stored history of that account.
     history: {
       ofAccount: async (tenant, account, from, to, limit) =>
-        (await monitoring.accountTransactions(tenant, account, from, to, limit)).map((t) => ({
-          id: t.id,
-          at: new Date(t.at).toISOString(),
-          amount: t.amount.toString(),
-          currency: t.currency,
-          kind: t.kind,
-          src: t.src,
-          dst: t.dst,
-          ...(t.srcCountry ? { srcCountry: t.srcCountry } : {}),
-          ...(t.dstCountry ? { dstCountry: t.dstCountry } : {}),
-        })),
+        (await monitoring.accountTransactions(tenant, account, from, to, limit)).map(txnSummary),
     },
     // Bundles are signed with the audit log's Ed25519 key: one pinned public key checks bundle and checkpoint.
     evidence: {
