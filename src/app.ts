@@ -1,4 +1,3 @@
-import { sign } from 'node:crypto'
 import pino, { type Logger, type LoggerOptions } from 'pino'
 import { buildServer, type ApiApp } from './api/server.js'
 import { hostname } from 'node:os'
@@ -6,7 +5,13 @@ import { describeConfig, type Config } from './config.js'
 import { allMigrations, allRoutines } from './migrations.js'
 import { createLedger, type Ledger } from './modules/ledger/index.js'
 import { createAudit, type Audit } from './modules/audit/index.js'
-import { createCrypto, loggerRedaction, masterKeyStore, type Crypto } from './modules/crypto/index.js'
+import {
+  auditSigner,
+  createCrypto,
+  loggerRedaction,
+  masterKeyStore,
+  type Crypto,
+} from './modules/crypto/index.js'
 import { createPlatform, DEFAULT_TENANT, generateApiKey, type Platform } from './modules/platform/index.js'
 import { createScreening, screeningEvents, type Screening } from './modules/screening/index.js'
 import {
@@ -427,14 +432,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     // Bundles are signed with the audit log's Ed25519 key: one pinned public key checks bundle and checkpoint.
     evidence: {
       audit,
-      signer: () => {
-        const keys = crypto.keyring.auditKeys()
-        return {
-          keyId: keys.keyId,
-          publicKey: keys.publicKeyRaw,
-          sign: (data) => sign(null, data, keys.signingKey),
-        }
-      },
+      signer: () => auditSigner(crypto.keyring.auditKeys()),
     },
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },
