@@ -348,14 +348,8 @@ export class MonitoringEngine {
 
 /** A rule's hit on a transaction, as the live decision and every shadow rule set report it. */
 function firedRule(d: RuleDef, t: MonTxn): FiredRule {
-  return {
-    ruleId: d.id,
-    outcome: d.outcome,
-    score: d.score,
-    reason: d.reason,
-    subject: d.subject === 'dst' ? t.dst : t.src,
-    typology: d.typology,
-  }
+  const { id: ruleId, outcome, score, reason, typology } = d
+  return { ruleId, outcome, score, reason, subject: d.subject === 'dst' ? t.dst : t.src, typology }
 }
 
 /**
@@ -378,18 +372,14 @@ export function dedupKey(
 }
 
 /** A transaction's movement as JSON: who paid whom how much, when, between which countries. */
-export interface TxnSummary {
-  readonly id: string
+export type TxnSummary = Pick<
+  MonTxn,
+  'id' | 'currency' | 'kind' | 'src' | 'dst' | 'srcCountry' | 'dstCountry'
+> & {
   /** ISO-8601. */
   readonly at: string
   /** Minor units, as an integer string. */
   readonly amount: string
-  readonly currency: string
-  readonly kind: string
-  readonly src: string
-  readonly dst: string
-  readonly srcCountry?: string
-  readonly dstCountry?: string
 }
 
 /** The movement alone, without the entities behind it: what a SAR lists of an account's history. */
