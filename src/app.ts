@@ -1,4 +1,3 @@
-import { sign } from 'node:crypto'
 import pino, { type Logger, type LoggerOptions } from 'pino'
 import { buildServer, type ApiApp } from './api/server.js'
 import { hostname } from 'node:os'
@@ -6,13 +5,20 @@ import { describeConfig, type Config } from './config.js'
 import { allMigrations, allRoutines } from './migrations.js'
 import { createLedger, type Ledger } from './modules/ledger/index.js'
 import { createAudit, type Audit } from './modules/audit/index.js'
-import { createCrypto, loggerRedaction, masterKeyStore, type Crypto } from './modules/crypto/index.js'
+import {
+  auditSigner,
+  createCrypto,
+  loggerRedaction,
+  masterKeyStore,
+  type Crypto,
+} from './modules/crypto/index.js'
 import { createPlatform, DEFAULT_TENANT, generateApiKey, type Platform } from './modules/platform/index.js'
 import { createScreening, screeningEvents, type Screening } from './modules/screening/index.js'
 import {
   createMonitoring,
   monitoringEvents,
   startLedgerConsumer,
+  txnSummary,
   type Monitoring,
 } from './modules/monitoring/index.js'
 import { createEventBackbone, type EventBackbone } from './modules/events/index.js'
@@ -421,29 +427,12 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     // A SAR describes the subject account's pattern: monitoring's stored history of that account.
     history: {
       ofAccount: async (tenant, account, from, to, limit) =>
-        (await monitoring.accountTransactions(tenant, account, from, to, limit)).map((t) => ({
-          id: t.id,
-          at: new Date(t.at).toISOString(),
-          amount: t.amount.toString(),
-          currency: t.currency,
-          kind: t.kind,
-          src: t.src,
-          dst: t.dst,
-          ...(t.srcCountry ? { srcCountry: t.srcCountry } : {}),
-          ...(t.dstCountry ? { dstCountry: t.dstCountry } : {}),
-        })),
+        (await monitoring.accountTransactions(tenant, account, from, to, limit)).map(txnSummary),
     },
     // Bundles are signed with the audit log's Ed25519 key: one pinned public key checks bundle and checkpoint.
     evidence: {
       audit,
-      signer: () => {
-        const keys = crypto.keyring.auditKeys()
-        return {
-          keyId: keys.keyId,
-          publicKey: keys.publicKeyRaw,
-          sign: (data) => sign(null, data, keys.signingKey),
-        }
-      },
+      signer: () => auditSigner(crypto.keyring.auditKeys()),
     },
     sla: config.cases.slaHours,
     fourEyes: { strongMatchScore: config.cases.strongMatchScore },

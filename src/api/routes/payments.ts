@@ -267,6 +267,31 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
   const { payments } = services
   const tags = ['payments']
 
+  // Confirm and cancel need nothing but the payment and the Idempotency-Key: one route shape serves both.
+  const postBodilessCommand = (path: string, summary: string, command: 'confirm' | 'cancel'): void => {
+    app.post(
+      path,
+      {
+        preValidation: emptyBodyIsEmptyObject,
+        schema: {
+          tags,
+          summary,
+          headers: IdempotencyHeaders,
+          params: IdParams,
+          body: Empty,
+          response: { 200: PaymentSchema, ...errors },
+        },
+      },
+      async (req) =>
+        paymentJson(
+          await payments.commands[command](tenantOf(req), req.params.id, {
+            idempotencyKey: keyOf(req),
+            by: actorOf(req),
+          }),
+        ),
+    )
+  }
+
   app.post(
     '/v1/payments',
     {
@@ -374,26 +399,10 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       ),
   )
 
-  app.post(
+  postBodilessCommand(
     '/v1/payments/:id/confirm',
-    {
-      preValidation: emptyBodyIsEmptyObject,
-      schema: {
-        tags,
-        summary: 'Send the payment to a gateway (again after 3-D Secure)',
-        headers: IdempotencyHeaders,
-        params: IdParams,
-        body: Empty,
-        response: { 200: PaymentSchema, ...errors },
-      },
-    },
-    async (req) =>
-      paymentJson(
-        await payments.commands.confirm(tenantOf(req), req.params.id, {
-          idempotencyKey: keyOf(req),
-          by: actorOf(req),
-        }),
-      ),
+    'Send the payment to a gateway (again after 3-D Secure)',
+    'confirm',
   )
 
   app.post(
@@ -418,26 +427,10 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
       ),
   )
 
-  app.post(
+  postBodilessCommand(
     '/v1/payments/:id/cancel',
-    {
-      preValidation: emptyBodyIsEmptyObject,
-      schema: {
-        tags,
-        summary: 'Cancel an unconfirmed or uncaptured payment; the hold is released',
-        headers: IdempotencyHeaders,
-        params: IdParams,
-        body: Empty,
-        response: { 200: PaymentSchema, ...errors },
-      },
-    },
-    async (req) =>
-      paymentJson(
-        await payments.commands.cancel(tenantOf(req), req.params.id, {
-          idempotencyKey: keyOf(req),
-          by: actorOf(req),
-        }),
-      ),
+    'Cancel an unconfirmed or uncaptured payment; the hold is released',
+    'cancel',
   )
 
   app.post(

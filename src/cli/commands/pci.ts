@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { sign } from 'node:crypto'
 import type { Command } from 'commander'
+import { auditSigner } from '../../modules/crypto/index.js'
 import {
   checkTerraform,
   findLoggedReport,
@@ -41,7 +41,6 @@ export function registerPciCommands(program: Command): void {
           ...(s.config.provenance.configFile ? [s.config.provenance.configFile] : []),
           ...(opts.scan ?? DEFAULT_SCAN.filter((p) => existsSync(p))),
         ]
-        const keys = s.crypto.keyring.auditKeys()
         const report = await generatePciReport({
           config: s.config,
           db: s.db.db,
@@ -51,11 +50,7 @@ export function registerPciCommands(program: Command): void {
           recorder: s.audit,
           loggerOptions: serverLoggerOptions(s.config),
           secrets: { scanner, paths },
-          signer: {
-            keyId: keys.keyId,
-            publicKey: keys.publicKeyRaw,
-            sign: (d) => sign(null, d, keys.signingKey),
-          },
+          signer: auditSigner(s.crypto.keyring.auditKeys()),
           actor: 'cli',
         })
         const text = formatReport(report, format)

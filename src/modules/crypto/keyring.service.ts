@@ -1,4 +1,4 @@
-import { createHash, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
+import { createHash, hkdfSync, randomBytes, sign, type KeyObject } from 'node:crypto'
 import { ed25519FromSeed } from './ed25519.js'
 import type { Logger } from 'pino'
 import type { Clock } from '../../shared/clock.js'
@@ -54,6 +54,22 @@ export interface AuditKeys {
   readonly publicKeyRaw: Buffer
   /** HMAC key that authenticates each audit entry to its position. */
   readonly macKey: Buffer
+}
+
+/** Signs with the audit key, so one pinned public key checks checkpoints, evidence bundles and PCI reports. */
+export interface AuditSigner {
+  readonly keyId: string
+  /** Raw 32-byte Ed25519 public key. */
+  readonly publicKey: Buffer
+  sign(data: Buffer): Buffer
+}
+
+export function auditSigner(keys: AuditKeys): AuditSigner {
+  return {
+    keyId: keys.keyId,
+    publicKey: keys.publicKeyRaw,
+    sign: (data) => sign(null, data, keys.signingKey),
+  }
 }
 
 export interface Keyring {

@@ -120,20 +120,22 @@ export async function reencryptField(
   let unavailable = 0
   let raced = 0
   let batches = 0
+  // What the run reports when it stops: cut short (maxBatches, signal), out of passes, or done.
+  const result = (remaining: number, finished: boolean): ReencryptResult => ({
+    field: name,
+    targetKeyId: target,
+    reencrypted,
+    unavailable,
+    raced,
+    remaining,
+    finished,
+    resumed,
+  })
   opts.onProgress?.({ field: name, total, done, pass })
 
   for (;;) {
     if ((opts.maxBatches !== undefined && batches >= opts.maxBatches) || opts.signal?.aborted) {
-      return {
-        field: name,
-        targetKeyId: target,
-        reencrypted,
-        unavailable,
-        raced,
-        remaining: await countRemaining(),
-        finished: false,
-        resumed,
-      }
+      return result(await countRemaining(), false)
     }
     const after = cursor ? sql`AND (tenant_id, ${idc}) > (${cursor.tenant}, ${cursor.row})` : sql``
     const page = await sql<Row>`
@@ -149,16 +151,7 @@ export async function reencryptField(
         await sql`
           UPDATE crypto_reencrypt_progress SET finished_at = ${finished ? clock.now() : null}, cursor_tenant = NULL, cursor_row = NULL, updated_at = ${clock.now()}
           WHERE tenant_id = ${SYSTEM_TENANT} AND job = ${job}`.execute(db)
-        return {
-          field: name,
-          targetKeyId: target,
-          reencrypted,
-          unavailable,
-          raced,
-          remaining: left,
-          finished,
-          resumed,
-        }
+        return result(left, finished)
       }
       // Writers in other processes may still have used the old key: sweep again.
       pass++

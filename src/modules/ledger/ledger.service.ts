@@ -130,6 +130,14 @@ function targetOf(target: string | { readonly item: number }, earlier: readonly 
   return made.id
 }
 
+/**
+ * A post, void or expire of a pending transaction: it has no idempotency key, hash or metadata of
+ * its own (the create holds them); a post's legs carry only the amounts posted.
+ */
+function pendingAction(op: 'post' | 'void' | 'expire', target: string, legs: ApplyItem['legs']): ApplyItem {
+  return { op, id: target, key: null, hash: null, pending: false, timeoutSeconds: null, metadata: null, legs }
+}
+
 export function createLedger(deps: LedgerDeps): Ledger {
   const store: LedgerStore = createPgLedgerStore(deps.db)
   const batchMax = deps.batchMax ?? 1000
@@ -154,28 +162,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
       case 'post':
         if (cmd.amounts?.some((a) => a < 0n))
           throw invalid('INVALID_AMOUNT', 'Posted amounts cannot be negative.')
-        return {
-          op: 'post',
-          id: targetOf(cmd.transactionId, earlier),
-          key: null,
-          hash: null,
-          pending: false,
-          timeoutSeconds: null,
-          metadata: null,
-          legs: (cmd.amounts ?? []).map((amount) => ({ source: '', destination: '', amount, currency: '' })),
-        }
+        return pendingAction(
+          'post',
+          targetOf(cmd.transactionId, earlier),
+          (cmd.amounts ?? []).map((amount) => ({ source: '', destination: '', amount, currency: '' })),
+        )
       case 'void':
       case 'expire':
-        return {
-          op: cmd.op,
-          id: targetOf(cmd.transactionId, earlier),
-          key: null,
-          hash: null,
-          pending: false,
-          timeoutSeconds: null,
-          metadata: null,
-          legs: [],
-        }
+        return pendingAction(cmd.op, targetOf(cmd.transactionId, earlier), [])
     }
   }
 

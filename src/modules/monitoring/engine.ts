@@ -9,6 +9,7 @@ import {
   type MonTxn,
   type Outcome,
   type Party,
+  type RuleDef,
   sameOwner,
 } from './monitoring.js'
 import {
@@ -162,14 +163,7 @@ export class MonitoringEngine {
         if (hit) {
           const d = rule.def
           fired ??= []
-          fired.push({
-            ruleId: d.id,
-            outcome: d.outcome,
-            score: d.score,
-            reason: d.reason,
-            subject: d.subject === 'dst' ? t.dst : t.src,
-            typology: d.typology,
-          })
+          fired.push(firedRule(d, t))
           score += d.score
           if (outcomeRank(d.outcome) > outcomeRank(outcome)) outcome = d.outcome
         }
@@ -212,14 +206,7 @@ export class MonitoringEngine {
           }
           if (!hit) continue
           const d = rule.def
-          ;(sf ??= []).push({
-            ruleId: d.id,
-            outcome: d.outcome,
-            score: d.score,
-            reason: d.reason,
-            subject: d.subject === 'dst' ? t.dst : t.src,
-            typology: d.typology,
-          })
+          ;(sf ??= []).push(firedRule(d, t))
           if (outcomeRank(d.outcome) > outcomeRank(so)) so = d.outcome
         }
         ;(shadow ??= []).push({ version: s.version, outcome: so, fired: sf ?? EMPTY })
@@ -359,6 +346,12 @@ export class MonitoringEngine {
   }
 }
 
+/** A rule's hit on a transaction, as the live decision and every shadow rule set report it. */
+function firedRule(d: RuleDef, t: MonTxn): FiredRule {
+  const { id: ruleId, outcome, score, reason, typology } = d
+  return { ruleId, outcome, score, reason, subject: d.subject === 'dst' ? t.dst : t.src, typology }
+}
+
 /**
  * Sliding deduplication: an alert opened less than one window ago (in this window-sized bucket or
  * the previous one) absorbs the hit (`open` is its key); otherwise `key` names a new alert.
@@ -378,7 +371,19 @@ export function dedupKey(
   return { key, open: prevAt !== undefined && at - prevAt < windowMs ? prevKey : undefined }
 }
 
-export function txnContext(t: MonTxn): Record<string, unknown> {
+/** A transaction's movement as JSON: who paid whom how much, when, between which countries. */
+export type TxnSummary = Pick<
+  MonTxn,
+  'id' | 'currency' | 'kind' | 'src' | 'dst' | 'srcCountry' | 'dstCountry'
+> & {
+  /** ISO-8601. */
+  readonly at: string
+  /** Minor units, as an integer string. */
+  readonly amount: string
+}
+
+/** The movement alone, without the entities behind it: what a SAR lists of an account's history. */
+export function txnSummary(t: MonTxn): TxnSummary {
   return {
     id: t.id,
     at: new Date(t.at).toISOString(),
@@ -389,6 +394,13 @@ export function txnContext(t: MonTxn): Record<string, unknown> {
     dst: t.dst,
     ...(t.srcCountry ? { srcCountry: t.srcCountry } : {}),
     ...(t.dstCountry ? { dstCountry: t.dstCountry } : {}),
+  }
+}
+
+/** The transaction in an alert's or event's context: its movement and the entities it involves. */
+export function txnContext(t: MonTxn): Record<string, unknown> {
+  return {
+    ...txnSummary(t),
     ...(t.srcCustomer ? { srcCustomer: t.srcCustomer } : {}),
     ...(t.dstCustomer ? { dstCustomer: t.dstCustomer } : {}),
     ...(t.device ? { device: t.device } : {}),

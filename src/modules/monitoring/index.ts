@@ -1,6 +1,13 @@
 export * from './monitoring.js'
-export { MonitoringEngine, DEDUP_WINDOW_MS } from './engine.js'
-export type { ProcessResult, ProcessOptions, ExplainEntry, ShadowResult, EngineOptions } from './engine.js'
+export { MonitoringEngine, DEDUP_WINDOW_MS, txnSummary } from './engine.js'
+export type {
+  ProcessResult,
+  ProcessOptions,
+  ExplainEntry,
+  ShadowResult,
+  EngineOptions,
+  TxnSummary,
+} from './engine.js'
 export { compileRuleSet, checkRuleSet, describeFeatures } from './rules.js'
 export type { CompiledRuleSet, RuleProblem, ListSnapshot, EvalContext } from './rules.js'
 export { ENTITY_FEATURES, WINDOW_NAMES, FeatureStore } from './features.js'

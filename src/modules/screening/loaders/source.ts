@@ -73,45 +73,37 @@ function single(src: ListSource): { name: string; text: string } {
   return { name: first[0], text: decode(first[0], first[1]) }
 }
 
+/** Every format but OFAC's CSV sets comes as one file, parsed from its text and file name. */
+const ONE_FILE_PARSERS: Readonly<
+  Record<Exclude<ListFormat, 'ofac-csv' | 'ofac-cons-csv'>, (text: string, file: string) => ParsedList>
+> = {
+  'un-xml': parseUnXml,
+  'csl-csv': parseCslCsv,
+  'eu-xml': parseEuXml,
+  'uk-csv': parseUkCsv,
+  'ofac-advanced-xml': parseOfacAdvancedXml,
+}
+
 export function parseListSource(src: ListSource, format: ListFormat = detectFormat(src)): ParsedList {
-  switch (format) {
-    case 'ofac-csv':
-    case 'ofac-cons-csv': {
-      const cons = format === 'ofac-cons-csv'
-      const primary =
-        pick(src, cons ? /^cons_prim.*\.csv$/ : /^sdn\.csv$/) ??
-        (src.files.size === 1 ? single(src) : undefined)
-      if (!primary) throw unknownFormat(src.name)
-      const alt = pick(src, cons ? /^cons_alt.*\.csv$/ : /^alt\.csv$/)
-      const add = pick(src, cons ? /^cons_add.*\.csv$/ : /^add\.csv$/)
-      const comments = pick(src, cons ? /^cons_comments.*\.csv$/ : /^sdn_comments\.csv$/)
-      const files: OfacCsvFiles = {
-        primary,
-        ...(alt ? { alt } : {}),
-        ...(add ? { add } : {}),
-        ...(comments ? { comments } : {}),
-      }
-      return parseOfacCsv(files, cons ? 'ofac_cons' : 'ofac_sdn')
-    }
-    case 'un-xml': {
-      const f = single(src)
-      return parseUnXml(f.text, f.name)
-    }
-    case 'csl-csv': {
-      const f = single(src)
-      return parseCslCsv(f.text, f.name)
-    }
-    case 'eu-xml': {
-      const f = single(src)
-      return parseEuXml(f.text, f.name)
-    }
-    case 'uk-csv': {
-      const f = single(src)
-      return parseUkCsv(f.text, f.name)
-    }
-    case 'ofac-advanced-xml': {
-      const f = single(src)
-      return parseOfacAdvancedXml(f.text, f.name)
-    }
+  if (format === 'ofac-csv' || format === 'ofac-cons-csv')
+    return parseOfacCsvSet(src, format === 'ofac-cons-csv')
+  const f = single(src)
+  return ONE_FILE_PARSERS[format](f.text, f.name)
+}
+
+/** An OFAC CSV set (SDN or consolidated): the primary file, and alt, add and comments when present. */
+function parseOfacCsvSet(src: ListSource, cons: boolean): ParsedList {
+  const primary =
+    pick(src, cons ? /^cons_prim.*\.csv$/ : /^sdn\.csv$/) ?? (src.files.size === 1 ? single(src) : undefined)
+  if (!primary) throw unknownFormat(src.name)
+  const alt = pick(src, cons ? /^cons_alt.*\.csv$/ : /^alt\.csv$/)
+  const add = pick(src, cons ? /^cons_add.*\.csv$/ : /^add\.csv$/)
+  const comments = pick(src, cons ? /^cons_comments.*\.csv$/ : /^sdn_comments\.csv$/)
+  const files: OfacCsvFiles = {
+    primary,
+    ...(alt ? { alt } : {}),
+    ...(add ? { add } : {}),
+    ...(comments ? { comments } : {}),
   }
+  return parseOfacCsv(files, cons ? 'ofac_cons' : 'ofac_sdn')
 }

@@ -50,6 +50,12 @@ const toStripeAmount = (amount: bigint): number => {
 
 const upper = (currency: string): string => currency.toUpperCase()
 
+/** A refund's or payout's status for the port: `done` when Stripe says so, failed or canceled is failed, else pending. */
+function finalStatus<Done extends string>(status: string | null, done: Done): Done | 'failed' | 'pending' {
+  if (status === done) return done
+  return status === 'failed' || status === 'canceled' ? 'failed' : 'pending'
+}
+
 function paymentState(pi: StripePaymentIntent): GatewayPaymentState {
   const charge = typeof pi.latest_charge === 'object' && pi.latest_charge ? pi.latest_charge : undefined
   const bt =
@@ -309,13 +315,12 @@ export function createStripeGateway(opts: StripeGatewayOptions): PaymentGateway 
           { idempotencyKey },
         ),
       )
-      const status: RefundResult['status'] =
-        re.status === 'succeeded'
-          ? 'succeeded'
-          : re.status === 'failed' || re.status === 'canceled'
-            ? 'failed'
-            : 'pending'
-      return { gatewayRef: re.id, status, amount: BigInt(re.amount), currency: upper(re.currency) }
+      return {
+        gatewayRef: re.id,
+        status: finalStatus(re.status, 'succeeded'),
+        amount: BigInt(re.amount),
+        currency: upper(re.currency),
+      }
     },
 
     async retrieve(ref) {
@@ -342,13 +347,12 @@ export function createStripeGateway(opts: StripeGatewayOptions): PaymentGateway 
           { idempotencyKey },
         ),
       )
-      const status: PayoutResult['status'] =
-        po.status === 'paid'
-          ? 'paid'
-          : po.status === 'failed' || po.status === 'canceled'
-            ? 'failed'
-            : 'pending'
-      return { gatewayRef: po.id, status, amount: BigInt(po.amount), currency: upper(po.currency) }
+      return {
+        gatewayRef: po.id,
+        status: finalStatus(po.status, 'paid'),
+        amount: BigInt(po.amount),
+        currency: upper(po.currency),
+      }
     },
 
     async vaultPaymentMethod(input) {
