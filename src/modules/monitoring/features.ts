@@ -1198,9 +1198,12 @@ export interface DirectionHabits {
   readonly counterparties: readonly CounterpartySeed[]
 }
 
+/** The kinds of entity the store keeps: accounts, customers, and the payer's device, card and address. */
+export type EntityKind = 'account' | 'customer' | 'device' | 'card' | 'address'
+
 /** What an entity's long memory held before a time (FeatureStore.seedHabits). */
 export interface EntityHabits {
-  readonly kind: 'account' | 'customer'
+  readonly kind: EntityKind
   readonly id: string
   readonly in: DirectionHabits
   readonly out: DirectionHabits
@@ -1239,6 +1242,15 @@ export class FeatureStore {
       map.set(id, e)
     }
     return e
+  }
+
+  /** The state of an entity named by kind (seeds), created on demand. */
+  private ofKind(kind: EntityKind, id: string): EntityState | undefined {
+    if (kind === 'account') return this.account(id, true)
+    const map = { customer: this.customers, device: this.devices, card: this.cards, address: this.addresses }[
+      kind
+    ]
+    return this.entity(map, id, true)
   }
 
   /** An account's state (with its interned counterparty number), created on demand. */
@@ -1345,7 +1357,7 @@ export class FeatureStore {
    * Safe before or after a replay: times merge by min / max, counts by max.
    */
   seedActivity(a: {
-    kind: 'account' | 'customer'
+    kind: EntityKind
     id: string
     firstAt: number
     lastAt: number
@@ -1353,7 +1365,7 @@ export class FeatureStore {
     lastOutAt: number | undefined
     events: number
   }): void {
-    const e = a.kind === 'account' ? this.account(a.id, true) : this.entity(this.customers, a.id, true)
+    const e = this.ofKind(a.kind, a.id)
     if (!e) return
     if (e.firstTs < 0 || a.firstAt < e.firstTs) e.firstTs = a.firstAt
     if (a.lastAt > e.lastTs) e.lastTs = a.lastAt
@@ -1370,7 +1382,7 @@ export class FeatureStore {
    * the model decided differently after a restart; docs/monitoring.md, "Restarts").
    */
   seedHabits(h: EntityHabits): void {
-    const e = h.kind === 'account' ? this.account(h.id, true) : this.entity(this.customers, h.id, true)
+    const e = this.ofKind(h.kind, h.id)
     if (!e) return
     e.seedStat('in', h.in.n, h.in.mean, h.in.m2)
     e.seedStat('out', h.out.n, h.out.mean, h.out.m2)

@@ -17,10 +17,10 @@ import type { EvalContext } from './rules.js'
  * (FeatureStore.seedHabits), not strangers to their old payees. Before the seeds a restart changed
  * the shadow model's alerts (docs/monitoring.md, "Restarts").
  */
-const SLOTS = ['src', 'dst', 'src_customer', 'dst_customer'] as const
+const SLOTS = ['src', 'dst', 'src_customer', 'dst_customer', 'device', 'card', 'address'] as const
 const HISTORY = Object.keys(HISTORY_FIELDS) as HistoryField[]
 
-/** Every entity feature of the four account and customer slots, by name. */
+/** Every entity feature of every slot (accounts, customers, the payer's device, card and address), by name. */
 function features(ctx: EvalContext): Map<string, number | boolean> {
   const out = new Map<string, number | boolean>()
   for (const slot of SLOTS) {
@@ -79,6 +79,12 @@ describeEachDb('monitoring after a restart', (target) => {
     const dormant = new Set(old.flatMap((t) => [t.src, t.dst]))
     const probes = later.filter((t) => dormant.has(t.src) || dormant.has(t.dst))
     expect(probes.length).toBeGreaterThan(20)
+    // and a device, card or address last used before the window, used again later
+    const oldTools = new Set(old.flatMap((t) => [t.device, t.card, t.address].filter((x) => x !== undefined)))
+    expect(
+      probes.filter((t) => [t.device, t.card, t.address].some((x) => x !== undefined && oldTools.has(x)))
+        .length,
+    ).toBeGreaterThan(0)
     const diffs: string[] = []
     for (const t of probes) {
       const d = differences(await featuresOf(everything, tenant, t), await featuresOf(restarted, tenant, t))

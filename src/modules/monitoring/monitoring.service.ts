@@ -275,7 +275,10 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     // rebuilt engine would have decided what follows it with no features at all (docs/monitoring.md)
     const now = await tenantNow(tenant)
     // what the window cannot show: usual amounts and known counterparties formed before it
-    for (const h of await store.habitsBefore(tenant, now - historyMs)) engine.store.seedHabits(h)
+    // and the activity of what the lifetime table does not keep (devices, cards, addresses)
+    const seeds = await store.seedsBefore(tenant, now - historyMs)
+    for (const h of seeds.habits) engine.store.seedHabits(h)
+    for (const a of seeds.activity) engine.store.seedActivity(a)
     let n = 0
     const coldRead = cold.tracker(tenant)
     for await (const t of store.transactions(tenant, now - historyMs, Date.UTC(9999, 0, 1))) {
@@ -692,8 +695,9 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       })
       const warmup = (req.warmupDays ?? 90) * DAY_MS
       // lifetime activity as it was when the replay starts (no look-ahead)
-      b.seedActivity(await store.activityBefore(tenant, from - warmup))
-      b.seedHabits(await store.habitsBefore(tenant, from - warmup))
+      const seeds = await store.seedsBefore(tenant, from - warmup)
+      b.seedActivity(seeds.activity)
+      b.seedHabits(seeds.habits)
       for await (const t of store.transactions(tenant, from - warmup, to)) if (!b.feed(t)) break
       return b.report()
     },
@@ -731,14 +735,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
         lists: await listSnapshot(tenant),
         activeRuleSet: active ? { version: active.version, definition: active.definition } : undefined,
         range: await store.txnRange(tenant),
-        ...(opts?.seeds
-          ? {
-              seeds: {
-                activity: await store.activityBefore(tenant, from),
-                habits: await store.habitsBefore(tenant, from),
-              },
-            }
-          : {}),
+        ...(opts?.seeds ? { seeds: await store.seedsBefore(tenant, from) } : {}),
       }
     },
 

@@ -6,7 +6,7 @@ import { createMonitoringStore, type EntityActivity } from './monitoring.store.j
 /**
  * The lifetime activity rows are folded from each stored batch in memory (activityDeltas) rather than
  * read back from the stored transactions; they must stay exactly what the stored transactions say
- * (`activityBefore`, computed from the table) — re-sent ids, ids repeated within a batch, cash sides,
+ * (`seedsBefore`, computed from the table) — re-sent ids, ids repeated within a batch, cash sides,
  * sides without a customer and a payment to oneself included.
  */
 const T0 = Date.UTC(2026, 0, 5, 9)
@@ -31,13 +31,16 @@ const txn = (
 
 const sorted = (a: readonly EntityActivity[]): EntityActivity[] =>
   [...a].sort((x, y) => (x.kind + x.id < y.kind + y.id ? -1 : 1))
+/** The seeds' activity of the kinds the lifetime table keeps (devices, cards and addresses it does not). */
+const tableKinds = (a: readonly EntityActivity[]): EntityActivity[] =>
+  sorted(a.filter((x) => x.kind === 'account' || x.kind === 'customer'))
 
 describeEachOpenDb('lifetime entity activity', (db) => {
   it('equals what the stored transactions say, batch after batch', async () => {
     const store = createMonitoringStore(db().db)
     const tenant = freshTenant()
     const first = [
-      txn('t1', 0, 'acc_a', 'acc_b', ['cus_a', 'cus_b']),
+      { ...txn('t1', 0, 'acc_a', 'acc_b', ['cus_a', 'cus_b']), device: 'dev_a' },
       txn('t2', 5, CASH, 'acc_a', [undefined, 'cus_a']),
       txn('t2', 6, 'acc_z', 'acc_y', ['cus_z', 'cus_y']), // same id again: not stored, not counted
       txn('t3', 30, 'acc_b', CASH, ['cus_b', undefined]),
@@ -46,21 +49,29 @@ describeEachOpenDb('lifetime entity activity', (db) => {
     const second = [
       txn('t1', 0, 'acc_a', 'acc_b', ['cus_a', 'cus_b']), // re-sent: already stored
       txn('t5', -48, 'acc_b', 'acc_d'), // no customer named // older than what is kept: first_at moves back
-      txn('t6', 24 * 40, 'acc_d', 'acc_a', [undefined, 'cus_a']),
+      { ...txn('t6', 24 * 40, 'acc_d', 'acc_a', [undefined, 'cus_a']), device: 'dev_a' },
     ]
     const stored1 = await db()
       .db.transaction()
       .execute((tx) => store.insertTransactions(tx, tenant, first))
     expect([...stored1].sort()).toEqual(['t1', 't2', 't3', 't4'])
     expect(sorted(await store.activity(tenant))).toEqual(
-      sorted(await store.activityBefore(tenant, T0 + 100 * DAY_MS)),
+      tableKinds((await store.seedsBefore(tenant, T0 + 100 * DAY_MS)).activity),
     )
     const stored2 = await db()
       .db.transaction()
       .execute((tx) => store.insertTransactions(tx, tenant, second))
     expect([...stored2].sort()).toEqual(['t5', 't6'])
     const kept = sorted(await store.activity(tenant))
-    expect(kept).toEqual(sorted(await store.activityBefore(tenant, T0 + 100 * DAY_MS)))
+    const seeded = (await store.seedsBefore(tenant, T0 + 100 * DAY_MS)).activity
+    expect(kept).toEqual(tableKinds(seeded))
+    // the payer's device is seeded from the stored transactions (outgoing only)
+    expect(seeded.find((a) => a.kind === 'device' && a.id === 'dev_a')).toMatchObject({
+      events: 2,
+      firstAt: T0,
+      lastOutAt: T0 + 24 * 40 * 3_600_000,
+      lastInAt: undefined,
+    })
     // spot checks that would fail if the fold and the read-back were wrong the same way
     const of = (kind: string, id: string) => kept.find((a) => a.kind === kind && a.id === id)
     expect(of('account', 'acc_c')).toMatchObject({ events: 2, lastInAt: T0 + 2 * 3_600_000 })

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import type { CaseLabel } from './backtest.js'
-import type { CounterpartySeed, EntityHabits } from './features.js'
+import type { CounterpartySeed, EntityHabits, EntityKind } from './features.js'
 import {
   CASH,
   type AlertDraft,
@@ -143,7 +143,7 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 
 /** Lifetime activity of one account or customer. */
 export interface EntityActivity {
-  readonly kind: 'account' | 'customer'
+  readonly kind: EntityKind
   readonly id: string
   readonly firstAt: number
   readonly lastAt: number
@@ -176,66 +176,88 @@ const toActivity = (r: ActivityRow): EntityActivity => ({
 /**
  * Every (entity, direction, time) a set of stored transactions touches, with the amount and the
  * counterparty account the entity's features record (none for cash, nor between one customer's own
- * accounts: FeatureStore.applyResolved).
+ * accounts): the payer's account, customer, device, card and address record it as outgoing, the
+ * payee's account and customer as incoming, and an id the engine does not track (none, empty, cash:
+ * `isTracked`) records nothing (FeatureStore.applyResolved). One read of the table, unpivoted.
  */
 const activitySource = (tenant: string, where: RawBuilder<unknown>): RawBuilder<unknown> => {
   // sameOwner: both sides name one customer (coalesce: a side with no customer compares as NULL)
-  const own = sql`coalesce(src_customer = dst_customer, false)`
-  const to = sql`CASE WHEN dst <> 'cash' AND NOT ${own} THEN dst END`
-  const from = sql`CASE WHEN src <> 'cash' AND NOT ${own} THEN src END`
+  const own = sql`coalesce(t.src_customer = t.dst_customer, false)`
+  const to = sql`CASE WHEN t.dst <> 'cash' AND NOT ${own} THEN t.dst END`
+  const from = sql`CASE WHEN t.src <> 'cash' AND NOT ${own} THEN t.src END`
   return sql`
-  SELECT 'account' AS kind, src AS entity_id, 'out' AS dir, at, amount, ${to} AS cp FROM monitoring_transactions
-    WHERE tenant_id = ${tenant} AND src <> 'cash' AND ${where}
-  UNION ALL SELECT 'account', dst, 'in', at, amount, ${from} FROM monitoring_transactions
-    WHERE tenant_id = ${tenant} AND dst <> 'cash' AND ${where}
-  UNION ALL SELECT 'customer', src_customer, 'out', at, amount, ${to} FROM monitoring_transactions
-    WHERE tenant_id = ${tenant} AND src_customer IS NOT NULL AND ${where}
-  UNION ALL SELECT 'customer', dst_customer, 'in', at, amount, ${from} FROM monitoring_transactions
-    WHERE tenant_id = ${tenant} AND dst_customer IS NOT NULL AND ${where}`
+  SELECT v.kind, v.entity_id, v.dir, t.at, t.amount, v.cp
+  FROM monitoring_transactions t
+  CROSS JOIN LATERAL (VALUES
+    ('account', t.src, 'out', ${to}), ('account', t.dst, 'in', ${from}),
+    ('customer', t.src_customer, 'out', ${to}), ('customer', t.dst_customer, 'in', ${from}),
+    ('device', t.device, 'out', ${to}), ('card', t.card, 'out', ${to}), ('address', t.address, 'out', ${to})
+  ) AS v(kind, entity_id, dir, cp)
+  WHERE t.tenant_id = ${tenant} AND ${where} AND v.entity_id IS NOT NULL AND v.entity_id NOT IN ('', 'cash')`
 }
 
-interface HabitStatRow {
-  kind: 'account' | 'customer'
+/** One (entity, direction, counterparty) group of the stored transactions before a time; cp NULL: none. */
+interface SeedGroupRow {
+  kind: EntityKind
   entity_id: string
   dir: 'in' | 'out'
+  cp: string | null
   n: bigint | number | string
   mean: number | string
   m2: number | string | null
-}
-
-interface HabitCpRow {
-  kind: 'account' | 'customer'
-  entity_id: string
-  dir: 'in' | 'out'
-  cp: string
   first_at: Date | string
   last_at: Date | string
 }
 
-/** Folds the per-direction statistics and counterparty rows into one EntityHabits per entity. */
-function toHabits(stats: readonly HabitStatRow[], cps: readonly HabitCpRow[]): EntityHabits[] {
-  type Dir = { n: number; mean: number; m2: number; counterparties: CounterpartySeed[] }
-  const out = new Map<string, { kind: 'account' | 'customer'; id: string; in: Dir; out: Dir }>()
-  const of = (kind: 'account' | 'customer', id: string) => {
-    const key = `${kind}|${id}`
-    let h = out.get(key)
-    const empty = (): Dir => ({ n: 0, mean: 0, m2: 0, counterparties: [] })
-    if (!h) out.set(key, (h = { kind, id, in: empty(), out: empty() }))
-    return h
+type HabitDir = { n: number; mean: number; m2: number; counterparties: CounterpartySeed[] }
+
+/**
+ * Folds the per-counterparty groups into each entity's lifetime activity and habits. The ln(amount)
+ * statistics of an entity's groups merge with Chan's pairwise formula (as EntityState.seedStat does),
+ * which keeps the merged mean and M2 as exact as one aggregate over all the rows.
+ */
+function toSeeds(rows: readonly SeedGroupRow[]): { activity: EntityActivity[]; habits: EntityHabits[] } {
+  const activity = new Map<string, { -readonly [K in keyof EntityActivity]: EntityActivity[K] }>()
+  const habits = new Map<string, { kind: EntityKind; id: string; in: HabitDir; out: HabitDir }>()
+  const empty = (): HabitDir => ({ n: 0, mean: 0, m2: 0, counterparties: [] })
+  for (const r of rows) {
+    const key = `${r.kind}|${r.entity_id}`
+    const n = Number(r.n)
+    const first = ms(r.first_at)
+    const last = ms(r.last_at)
+    const a = activity.get(key)
+    const lastIn = r.dir === 'in' ? last : undefined
+    const lastOut = r.dir === 'out' ? last : undefined
+    if (!a)
+      activity.set(key, {
+        kind: r.kind,
+        id: r.entity_id,
+        firstAt: first,
+        lastAt: last,
+        lastInAt: lastIn,
+        lastOutAt: lastOut,
+        events: n,
+      })
+    else {
+      a.firstAt = Math.min(a.firstAt, first)
+      a.lastAt = Math.max(a.lastAt, last)
+      if (lastIn !== undefined) a.lastInAt = Math.max(a.lastInAt ?? lastIn, lastIn)
+      if (lastOut !== undefined) a.lastOutAt = Math.max(a.lastOutAt ?? lastOut, lastOut)
+      a.events += n
+    }
+    let h = habits.get(key)
+    if (!h) habits.set(key, (h = { kind: r.kind, id: r.entity_id, in: empty(), out: empty() }))
+    const d = h[r.dir]
+    const mean = Number(r.mean)
+    const m2 = Number(r.m2 ?? 0)
+    const total = d.n + n
+    const delta = mean - d.mean
+    d.m2 = d.n === 0 ? m2 : d.m2 + m2 + (delta * delta * d.n * n) / total
+    d.mean = d.n === 0 ? mean : d.mean + (delta * n) / total
+    d.n = total
+    if (r.cp !== null) d.counterparties.push({ cp: r.cp, first, last })
   }
-  for (const r of stats) {
-    const d = of(r.kind, r.entity_id)[r.dir]
-    d.n = Number(r.n)
-    d.mean = Number(r.mean)
-    d.m2 = Number(r.m2 ?? 0)
-  }
-  for (const r of cps)
-    of(r.kind, r.entity_id)[r.dir].counterparties.push({
-      cp: r.cp,
-      first: ms(r.first_at),
-      last: ms(r.last_at),
-    })
-  return [...out.values()]
+  return { activity: [...activity.values()], habits: [...habits.values()] }
 }
 
 interface ActivityDelta {
@@ -473,36 +495,24 @@ export function createMonitoringStore(db: Db) {
       return new Set(r.rows.map((row) => row.txn_id))
     },
 
-    /** The same, computed from the stored transactions before `before` (point-in-time, for backtests). */
-    async activityBefore(tenant: string, before: number): Promise<EntityActivity[]> {
-      const r = await sql<ActivityRow>`
-        SELECT kind, entity_id, min(at) AS first_at, max(at) AS last_at, max(at) FILTER (WHERE dir = 'in') AS last_in_at,
-               max(at) FILTER (WHERE dir = 'out') AS last_out_at, count(*) AS events
-        FROM (${activitySource(tenant, sql`at < ${iso(before)}::timestamptz`)}) x
-        GROUP BY kind, entity_id`.execute(db)
-      return r.rows.map(toActivity)
-    },
-
     /**
-     * The habits every account and customer had formed before `before` (FeatureStore.seedHabits):
-     * ln(amount) statistics per direction, as Welford's n, mean and M2, and the counterparties with
-     * their first and last contact. Aggregated from the stored transactions, so a restart (or a
-     * replay) that starts at a window seeds what the window cannot show; the cost is one scan of
-     * what lies before it.
+     * What an engine replaying from `before` needs of what came before it (FeatureStore's seeds):
+     * every account's and customer's lifetime activity (as `activity` keeps it, point-in-time) and
+     * the habits it had formed: ln(amount) statistics per direction (Welford's n, mean and M2) and
+     * its counterparties with first and last contact. One aggregate over the stored transactions
+     * before `before`, grouped by entity, direction and counterparty (session 28 read them three
+     * times, once for the activity and twice for the habits).
      */
-    async habitsBefore(tenant: string, before: number): Promise<EntityHabits[]> {
-      const where = sql`at < ${iso(before)}::timestamptz`
-      const stats = await sql<HabitStatRow>`
-        SELECT kind, entity_id, dir, count(*) AS n, avg(ln(amount::float8)) AS mean,
-               var_pop(ln(amount::float8)) * count(*) AS m2
-        FROM (${activitySource(tenant, where)}) x
-        GROUP BY kind, entity_id, dir`.execute(db)
-      const cps = await sql<HabitCpRow>`
-        SELECT kind, entity_id, dir, cp, min(at) AS first_at, max(at) AS last_at
-        FROM (${activitySource(tenant, where)}) x
-        WHERE cp IS NOT NULL
+    async seedsBefore(
+      tenant: string,
+      before: number,
+    ): Promise<{ activity: EntityActivity[]; habits: EntityHabits[] }> {
+      const r = await sql<SeedGroupRow>`
+        SELECT kind, entity_id, dir, cp, count(*) AS n, avg(ln(amount::float8)) AS mean,
+               var_pop(ln(amount::float8)) * count(*) AS m2, min(at) AS first_at, max(at) AS last_at
+        FROM (${activitySource(tenant, sql`t.at < ${iso(before)}::timestamptz`)}) x
         GROUP BY kind, entity_id, dir, cp`.execute(db)
-      return toHabits(stats.rows, cps.rows)
+      return toSeeds(r.rows)
     },
 
     /** The time of the tenant's latest stored transaction (index-only: monitoring_transactions_by_time). */
