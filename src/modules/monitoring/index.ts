@@ -11,6 +11,7 @@ export type {
 export { compileRuleSet, checkRuleSet, describeFeatures } from './rules.js'
 export type { CompiledRuleSet, RuleProblem, ListSnapshot, EvalContext } from './rules.js'
 export { ENTITY_FEATURES, WINDOW_NAMES, FeatureStore } from './features.js'
+export type { EntityHabits, EntityKind } from './features.js'
 export { defaultRuleSet, typologyRules, scoringRules, DEFAULT_PARAMS } from './typologies.js'
 export type { TypologyParams } from './typologies.js'
 export { generateTransactions, rng, TYPOLOGIES, DEFAULT_HIGH_RISK } from './generator.js'

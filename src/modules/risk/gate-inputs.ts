@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { StoredHistory } from '../monitoring/index.js'
+import type { EntityHabits, StoredHistory } from '../monitoring/index.js'
 import { FEATURE_NAMES } from './features.js'
 import type { RiskLabel } from './replay.js'
 
@@ -31,11 +31,27 @@ export function gateInputsDigest(
   for (const t of h.txns) hash.update(`txn:${json(t)}\n`)
   // what came before the window seeds the replay's engine (a backfill there changes its features)
   for (const a of sortedLines(h.seeds?.activity ?? [])) hash.update(`activity:${a}\n`)
-  for (const x of sortedLines(h.seeds?.habits ?? [])) hash.update(`habits:${x}\n`)
+  for (const x of sortedLines((h.seeds?.habits ?? []).map(canonicalHabits))) hash.update(`habits:${x}\n`)
   return hash.digest('hex')
 }
 
 const sortedLines = (xs: readonly unknown[]): string[] => xs.map(json).sort()
+
+/**
+ * An entity's habits in a form that does not depend on how the database happened to aggregate
+ * them: counterparties in id order (the store hands them over in no defined order) and the
+ * ln(amount) statistics to 12 significant digits (a parallel plan sums the floats in another order
+ * from run to run, which moves the last bits). A difference below that is no change to the gate.
+ */
+function canonicalHabits(h: EntityHabits): unknown {
+  const dir = (d: EntityHabits['in']) => ({
+    n: d.n,
+    mean: Number(d.mean.toPrecision(12)),
+    m2: Number(d.m2.toPrecision(12)),
+    cps: [...d.counterparties].sort((a, b) => (a.cp < b.cp ? -1 : a.cp > b.cp ? 1 : 0)),
+  })
+  return { kind: h.kind, id: h.id, in: dir(h.in), out: dir(h.out) }
+}
 
 /** JSON.stringify with bigint money written as its digits. */
 const json = (v: unknown): string =>
