@@ -3,7 +3,6 @@ import { connect } from '../src/shared/db/connect.js'
 import { migrateToLatest } from '../src/shared/db/migrate.js'
 import { allMigrations, allRoutines } from '../src/migrations.js'
 import { createMonitoring, generateTransactions, TUNING_RANGES } from '../src/modules/monitoring/index.js'
-import { createMonitoringStore } from '../src/modules/monitoring/monitoring.store.js'
 import { fixedClock } from '../src/shared/clock.js'
 import { newId } from '../src/shared/ids.js'
 import { arg, benchDatabase, log, str } from './args.js'
@@ -11,7 +10,7 @@ import { arg, benchDatabase, log, str } from './args.js'
 /**
  * npm run bench -- monitoring-seeds [--customers 2000] [--runs 4] [--pglite] [--postgres URL] [--keep]
  * What a restarted monitoring engine reads of the history older than its window
- * (`monitoring.store.seedsBefore`: every entity's activity, ln-amount statistics and counterparties),
+ * (`history(…, { seeds: true })` of an empty window, i.e. `seedsBefore`: every entity's activity, ln-amount statistics and counterparties),
  * over a whole stored tuning history (`--customers` × 90 days, seed 11), so the read covers every
  * stored transaction: the largest it gets for that history. On PostgreSQL (a fresh database unless
  * --postgres/DATABASE_URL) or embedded PGlite (--pglite, the default engine). Ends with one JSON line.
@@ -37,13 +36,19 @@ export async function main(args: string[]): Promise<void> {
         })
       if (!pglite) await sql`ANALYZE monitoring_transactions`.execute(h.db)
     }
-    const store = createMonitoringStore(h.db)
+    // through the service: an empty window's history with its seeds is seedsBefore of everything
+    const monitoring = createMonitoring({
+      db: h.db,
+      clock: fixedClock(new Date(data.end + 86_400_000)),
+      ids: newId,
+    })
+    const end = data.end + 1
     const ms: number[] = []
     let entities = 0
     let counterparties = 0
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now()
-      const seeds = await store.seedsBefore(tenant, data.end + 1)
+      const seeds = (await monitoring.history(tenant, end, end, { seeds: true })).seeds!
       ms.push(Math.round(performance.now() - t0))
       entities = seeds.activity.length
       counterparties = seeds.habits.reduce(
