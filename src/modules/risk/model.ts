@@ -8,7 +8,7 @@ import {
   type TrainParams,
   type Tree,
 } from './gbdt.js'
-import { referenceBins, type FeatureBins } from './psi.js'
+import { referenceBinsSteps, type FeatureBins } from './psi.js'
 import { baseValue, treeShap } from './treeshap.js'
 import { buildShapTables, tableShap, type ShapTables } from './treeshap-tables.js'
 
@@ -165,7 +165,7 @@ export function trainModel(data: LabelledRows, features: readonly string[], opts
   return runSteps(trainModelSteps(data, features, opts))
 }
 
-/** trainModel, one step per tree. */
+/** trainModel in steps: rows copied, each feature's reference bins, then the trees' (gbdtSteps). */
 export function* trainModelSteps(
   data: LabelledRows,
   features: readonly string[],
@@ -198,7 +198,9 @@ export function* trainModelSteps(
     while (p < pos) out.push(posIdx[p++]!)
     return out
   }
+  yield
   const first = sampleOf(0)
+  yield
   const neg = first.length - pos
   const valPos = valIdx.reduce((s, i) => s + data.y[i]!, 0)
   if (pos < 2 || neg < 2)
@@ -226,13 +228,15 @@ export function* trainModelSteps(
     const x = new Float64Array(n * cols)
     const y = new Uint8Array(n)
     const w = new Float64Array(n)
-    trainIdx.forEach((src, r) => {
+    for (let r = 0; r < n; r++) {
+      const src = trainIdx[r]!
       x.set(data.x.subarray(src * cols, src * cols + cols), r * cols)
       y[r] = data.y[src]!
       w[r] = y[r] === 1 ? posWeight * (caseWeight?.get(src) ?? 1) : negWeight
-    })
+      if ((r & 16383) === 16383) yield
+    }
     // drift reference from the real values, before the excluded columns are blanked for the trees
-    if (bag === 0) reference = referenceBins(x, n, cols, features)
+    if (bag === 0) reference = yield* referenceBinsSteps(x, n, cols, features)
     for (let r = 0; r < n; r++) for (const f of excluded) x[r * cols + f] = 0
     fitted.push(yield* gbdtSteps({ rows: n, cols, x, y, w }, features, params))
   }
@@ -240,10 +244,12 @@ export function* trainModelSteps(
   // calibration and metrics on the later split, at true class proportions
   const vm = new Float64Array(valIdx.length)
   const vy = new Uint8Array(valIdx.length)
-  valIdx.forEach((src, r) => {
+  for (let r = 0; r < valIdx.length; r++) {
+    const src = valIdx[r]!
     vm[r] = predictMargin(ensemble, data.x.subarray(src * cols, src * cols + cols))
     vy[r] = data.y[src]!
-  })
+    if ((r & 4095) === 4095) yield
+  }
   const calibration = fitIsotonic(vm, vy, new Float64Array(valIdx.length).fill(1))
   let brier = 0
   for (let r = 0; r < vm.length; r++) brier += (calibrate(calibration, vm[r]!) - vy[r]!) ** 2

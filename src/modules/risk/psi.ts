@@ -1,3 +1,5 @@
+import { runSteps, type Steps } from '../../shared/time-slice.js'
+
 /**
  * Population stability index per feature: how far a feature's distribution in recent scoring has
  * moved from the training data. Bins are the training data's deciles (fixed with the model), so the
@@ -24,6 +26,17 @@ export function referenceBins(
   features: readonly string[],
   bins = 10,
 ): FeatureBins[] {
+  return runSteps(referenceBinsSteps(x, rows, cols, features, bins))
+}
+
+/** referenceBins, one step per column (a sort of every row's value: training yields between them). */
+export function* referenceBinsSteps(
+  x: Float64Array,
+  rows: number,
+  cols: number,
+  features: readonly string[],
+  bins = 10,
+): Steps<FeatureBins[]> {
   const out: FeatureBins[] = []
   const col = new Float64Array(rows)
   for (let f = 0; f < cols; f++) {
@@ -37,6 +50,7 @@ export function referenceBins(
     edges.push(Infinity)
     const counts = countBins(col, rows, edges)
     out.push({ feature: features[f]!, edges, expected: counts.map((c) => c / Math.max(1, rows)) })
+    yield
   }
   return out
 }
@@ -72,15 +86,28 @@ export interface DriftReport {
 
 /** PSI of every feature of a recent row-major sample against the model's reference bins. */
 export function drift(ref: readonly FeatureBins[], x: Float64Array, rows: number): DriftReport[] {
+  return runSteps(driftSteps(ref, x, rows))
+}
+
+/** drift, one step per feature (the service computes it in slices between other requests). */
+export function* driftSteps(
+  ref: readonly FeatureBins[],
+  x: Float64Array,
+  rows: number,
+): Steps<DriftReport[]> {
   const cols = ref.length
   const col = new Float64Array(rows)
-  return ref.map((r, f) => {
+  const out: DriftReport[] = []
+  for (let f = 0; f < cols; f++) {
+    const r = ref[f]!
     for (let i = 0; i < rows; i++) col[i] = x[i * cols + f]!
     const counts = countBins(col, rows, r.edges)
     const value = psi(
       r.expected,
       counts.map((c) => c / Math.max(1, rows)),
     )
-    return { feature: r.feature, psi: value, drifting: value > PSI_ALERT }
-  })
+    out.push({ feature: r.feature, psi: value, drifting: value > PSI_ALERT })
+    yield
+  }
+  return out
 }

@@ -15,7 +15,7 @@ import {
   type StoredHistory,
 } from '../monitoring/index.js'
 import { extractRow, FEATURE_COUNT, FEATURE_NAMES, type FeatureInputs, type Side } from './features.js'
-import { gateInputsDigest } from './gate-inputs.js'
+import { gateInputsDigestSteps } from './gate-inputs.js'
 import { RiskGraph } from './graph.js'
 import {
   explainRow,
@@ -29,10 +29,10 @@ import {
   type RiskModel,
 } from './model.js'
 import { periodMetrics, periodStart, type Period, type PeriodMetrics } from './metrics.js'
-import { drift, type DriftReport } from './psi.js'
+import { driftSteps, type DriftReport } from './psi.js'
 import { importedLabel, replayInSlices, type RiskLabel } from './replay.js'
 import { riskError } from './risk.errors.js'
-import { changeReport, type ChangeReport } from './change-report.js'
+import { changeReportSteps, type ChangeReport } from './change-report.js'
 import { createDecisionScorer, type ScoringModel } from './decision.js'
 import { createRiskStore, type ModelRecord, type RiskAlertRecord } from './risk.store.js'
 import { createScoreStore } from './score.store.js'
@@ -236,7 +236,7 @@ export function createRisk(deps: RiskDeps): Risk {
     tenant: string,
     from: number,
     to: number,
-  ): Promise<TrainingHistory & { readonly digest: (liveModelId: string | undefined) => string }> {
+  ): Promise<TrainingHistory & { readonly digest: (liveModelId: string | undefined) => Promise<string> }> {
     const h = await deps.history.history(tenant, from, to, { seeds: true })
     const ruleSet = h.activeRuleSet
       ? compileRuleSet(h.activeRuleSet.definition, h.activeRuleSet.version, new Set(h.lists.keys()))
@@ -249,7 +249,7 @@ export function createRisk(deps: RiskDeps): Risk {
       labels,
       ruleSet,
       ...(h.seeds ? { seeds: h.seeds } : {}),
-      digest: (liveModelId) => gateInputsDigest(h, labels, liveModelId),
+      digest: (liveModelId) => runStepsInSlices(gateInputsDigestSteps(h, labels, liveModelId)),
     }
   }
 
@@ -284,7 +284,7 @@ export function createRisk(deps: RiskDeps): Risk {
     const live = await liveOf(tenant)
     const atTraining = cand.record.metrics.gateAtTraining as GateResult | undefined
     // nothing the gate reads changed since training: its figures then are the replay's now
-    if (atTraining && cand.record.metrics.gateInputs === h.digest(live?.record.modelId))
+    if (atTraining && cand.record.metrics.gateInputs === (await h.digest(live?.record.modelId)))
       return { ...atTraining, basis: 'unchanged since training' }
     const r = await replayInSlices(h.txns, h.labels, historyReplayOptions(h))
     const gate = await runStepsInSlices(
@@ -483,16 +483,23 @@ export function createRisk(deps: RiskDeps): Risk {
       // what changed against the model it would replace: the champion, or the newest model
       const newest = (await store.listModels(tenant))[0]
       const previous = live ?? (newest ? await load(tenant, newest.modelId) : undefined)
-      const changes = changeReport(
-        { model: trained.model, threshold: trained.threshold, gate },
-        previous && {
-          model: previous.model,
-          threshold: previous.record.threshold,
-          modelId: previous.record.modelId,
-          version: previous.record.version,
-          status: previous.record.status,
-        },
-        hold.rows,
+      const changes = await runStepsInSlices(
+        changeReportSteps(
+          { model: trained.model, threshold: trained.threshold, gate },
+          previous && {
+            model: previous.model,
+            threshold: previous.record.threshold,
+            modelId: previous.record.modelId,
+            version: previous.record.version,
+            status: previous.record.status,
+          },
+          hold.rows,
+        ),
+      )
+      // the digest and the drift report in slices too: together ~400 ms at 140k transactions
+      const gateInputs = await h.digest(live?.record.modelId)
+      const driftNow = await runStepsInSlices(
+        driftSteps(trained.model.reference, hold.rows.x, hold.rows.rows),
       )
       const record = await store.insertModel({
         tenant,
@@ -506,10 +513,10 @@ export function createRisk(deps: RiskDeps): Risk {
           holdoutRows: hold.rows.rows,
           validationFrom: split.validationFrom,
           gateAtTraining: gate,
-          gateInputs: h.digest(live?.record.modelId),
+          gateInputs,
           gateTo: (h.txns.at(-1)?.at ?? from) + 1,
           changes,
-          drift: drift(trained.model.reference, hold.rows.x, hold.rows.rows).filter((d) => d.drifting),
+          drift: driftNow.filter((d) => d.drifting),
         },
         model: modelToJson(trained.model),
         threshold: trained.threshold,
@@ -550,7 +557,8 @@ export function createRisk(deps: RiskDeps): Risk {
         ...(h.seeds ? { seeds: h.seeds } : {}),
         keepFrom: end - DRIFT_DAYS * DAY_MS,
       })
-      const report = r.rows.rows > 0 ? drift(cand.model.reference, r.rows.x, r.rows.rows) : []
+      const report =
+        r.rows.rows > 0 ? await runStepsInSlices(driftSteps(cand.model.reference, r.rows.x, r.rows.rows)) : []
       const now = deps.clock.now()
       let driftAlerts = 0
       for (const d of report.filter((x) => x.drifting)) {

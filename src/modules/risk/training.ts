@@ -75,12 +75,26 @@ export function rowsBetween(
   lo: number,
   hi: number,
 ): { rows: LabelledRows; index: number[] } {
+  return runSteps(rowsBetweenSteps(r, lo, hi))
+}
+
+/** rowsBetween, a step every 16,384 rows read and copied. */
+function* rowsBetweenSteps(
+  r: ReplayResult,
+  lo: number,
+  hi: number,
+): Steps<{ rows: LabelledRows; index: number[] }> {
   const index: number[] = []
-  for (let i = 0; i < r.rows.rows; i++) if (r.rows.at[i]! >= lo && r.rows.at[i]! < hi) index.push(i)
+  for (let i = 0; i < r.rows.rows; i++) {
+    if (r.rows.at[i]! >= lo && r.rows.at[i]! < hi) index.push(i)
+    if ((i & 16383) === 16383) yield
+  }
   const x = new Float64Array(index.length * FEATURE_COUNT)
-  index.forEach((src, k) =>
-    x.set(r.rows.x.subarray(src * FEATURE_COUNT, (src + 1) * FEATURE_COUNT), k * FEATURE_COUNT),
-  )
+  for (let k = 0; k < index.length; k++) {
+    const src = index[k]!
+    x.set(r.rows.x.subarray(src * FEATURE_COUNT, (src + 1) * FEATURE_COUNT), k * FEATURE_COUNT)
+    if ((k & 16383) === 16383) yield
+  }
   return {
     rows: {
       rows: index.length,
@@ -239,7 +253,7 @@ export function* trainOnHistorySteps(
   r: ReplayResult,
   params?: Partial<TrainParams>,
 ): Steps<Trained> {
-  const { rows } = rowsBetween(r, split.from, split.holdoutFrom)
+  const { rows } = yield* rowsBetweenSteps(r, split.from, split.holdoutFrom)
   const trees = yield* trainModelSteps(rows, FEATURE_NAMES, {
     validationFrom: split.validationFrom,
     ...negativeSampling(rows.rows),
