@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
+import { mapInSlices } from '../../shared/time-slice.js'
 import type { DecisionScores } from '../monitoring/index.js'
 import { DAY_MS } from '../monitoring/index.js'
 import { SUBJECT_TOP_ROWS } from './combine.js'
@@ -159,7 +160,8 @@ export function createScoreStore(db: Db) {
           WHERE tenant_id = ${tenant} AND model_id = ${modelId} AND day >= ${lo}::date AND day < ${hi}::date
         ) AS kept
         ORDER BY day, subject`.execute(db)
-      return r.rows.map((x) => ({
+      // in slices: hundreds of thousands of subject-days on a scorer rebuild (session 29)
+      return mapInSlices(r.rows, (x) => ({
         subject: x.subject,
         day: Date.parse(`${x.day}T00:00:00Z`),
         margins: x.top_margins.map(Number),

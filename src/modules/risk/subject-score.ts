@@ -115,13 +115,22 @@ export class SubjectScores {
       scored?: number
     }[],
   ): void {
-    for (const d of days) {
-      // highest first within a day: a later-added row never outranks (dominates) one of its own day
-      d.margins.forEach((m, i) => this.add(d.subject, d.at?.[i] ?? d.day, m))
-      const more = (d.scored ?? 0) - d.margins.length
-      const k = this.kept.get(d.subject)
-      if (k && more > 0 && this.top > 1) this.count(k, d.day, more)
-    }
+    for (const d of days) this.warmDay(d)
+  }
+
+  /** One stored subject-day of warm (the scorer's rebuild folds them in slices between requests). */
+  warmDay(d: {
+    subject: string
+    day: number
+    margins: readonly number[]
+    at?: readonly number[]
+    scored?: number
+  }): void {
+    // highest first within a day: a later-added row never outranks (dominates) one of its own day
+    d.margins.forEach((m, i) => this.add(d.subject, d.at?.[i] ?? d.day, m))
+    const more = (d.scored ?? 0) - d.margins.length
+    const k = this.kept.get(d.subject)
+    if (k && more > 0 && this.top > 1) this.count(k, d.day, more)
   }
 
   /** The score `subject` would have with this row, without keeping it (a what-if score). */
