@@ -507,7 +507,7 @@ export function createMonitoringStore(db: Db) {
 
     /**
      * What an engine replaying from `before` needs of what came before it (FeatureStore's seeds):
-     * every account's and customer's lifetime activity (as `activity` keeps it, point-in-time) and
+     * every account's, customer's, device's, card's and address's activity (point-in-time) and
      * the habits it had formed: ln(amount) statistics per direction (Welford's n, mean and M2) and
      * its counterparties with first and last contact. One query over the stored transactions before
      * `before` (session 28 read them three times, once for the activity and twice for the habits).

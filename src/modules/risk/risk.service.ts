@@ -40,7 +40,7 @@ import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
 import {
   historyRange,
   promotionGateSteps,
-  rowsBetween,
+  rowsBetweenSteps,
   countSplit,
   subjectSeedsSteps,
   timeSplit,
@@ -485,7 +485,7 @@ export function createRisk(deps: RiskDeps): Risk {
           live ? { model: live.model, threshold: live.record.threshold } : undefined,
         ),
       )
-      const hold = rowsBetween(trained.replay, split.holdoutFrom, split.to + 1)
+      const hold = await runStepsInSlices(rowsBetweenSteps(trained.replay, split.holdoutFrom, split.to + 1))
       // what changed against the model it would replace: the champion, or the newest model
       const newest = (await store.listModels(tenant))[0]
       const previous = live ?? (newest ? await load(tenant, newest.modelId) : undefined)

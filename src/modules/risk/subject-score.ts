@@ -46,6 +46,15 @@ interface Kept {
   newest: number
 }
 
+/** A subject-day as the score store keeps it (SubjectScores.warm). */
+export interface StoredSubjectDay {
+  readonly subject: string
+  readonly day: number
+  readonly margins: readonly number[]
+  readonly at?: readonly number[]
+  readonly scored?: number
+}
+
 export class SubjectScores {
   private readonly kept = new Map<string, Kept>()
   private nextSweep = -Infinity
@@ -106,26 +115,12 @@ export class SubjectScores {
    * row's time where the day keeps it (`at`, training seeds), else from the day's start, so it leaves
    * the window up to a day early.
    */
-  warm(
-    days: readonly {
-      subject: string
-      day: number
-      margins: readonly number[]
-      at?: readonly number[]
-      scored?: number
-    }[],
-  ): void {
+  warm(days: readonly StoredSubjectDay[]): void {
     for (const d of days) this.warmDay(d)
   }
 
   /** One stored subject-day of warm (the scorer's rebuild folds them in slices between requests). */
-  warmDay(d: {
-    subject: string
-    day: number
-    margins: readonly number[]
-    at?: readonly number[]
-    scored?: number
-  }): void {
+  warmDay(d: StoredSubjectDay): void {
     // highest first within a day: a later-added row never outranks (dominates) one of its own day
     d.margins.forEach((m, i) => this.add(d.subject, d.at?.[i] ?? d.day, m))
     const more = (d.scored ?? 0) - d.margins.length

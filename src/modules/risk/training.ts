@@ -79,7 +79,7 @@ export function rowsBetween(
 }
 
 /** rowsBetween, a step every 16,384 rows read and copied. */
-function* rowsBetweenSteps(
+export function* rowsBetweenSteps(
   r: ReplayResult,
   lo: number,
   hi: number,
