@@ -1060,6 +1060,32 @@ export const HOLDOUT17X_RANGES: SchemeRanges = {
   businessHubLookAlikes: 0.35,
 }
 
+/**
+ * Session 30's new held-out ranges, chosen before any session-30 change and before looking at any
+ * result on them: bursts spread over up to a week, round amounts from 1 to 80 thousand more often
+ * apart, structuring over up to 12 deposits, mules up to 24 senders, and the most business schemes
+ * and look-alikes so far. Never tuned on.
+ */
+export const HOLDOUT18X_RANGES: SchemeRanges = {
+  ...HOLDOUT17X_RANGES,
+  structuringDeposits: [3, 12],
+  structuringShare: [0.45, 0.99],
+  structuringGapDays: [0.05, 12],
+  fanInSenders: [4, 32],
+  fanOutRecipients: [4, 40],
+  fanOutSpreadDays: [0, 12],
+  roundCount: [2, 12],
+  roundThousands: [1, 80],
+  roundGapDays: [0.5, 16],
+  velocityCount: [4, 40],
+  velocityAmount: [15, 2_500],
+  velocityHours: [0, 168],
+  muleSenders: [2, 24],
+  muleDelayHours: [0.5, 312],
+  businessP: 0.45,
+  businessHubLookAlikes: 0.4,
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -1098,7 +1124,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout16'
     | 'holdout16x'
     | 'holdout17'
-    | 'holdout17x',
+    | 'holdout17x'
+    | 'holdout18'
+    | 'holdout18x',
     GeneratorConfig
   >
 > = {
@@ -1329,6 +1357,23 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout17x',
     ranges: HOLDOUT17X_RANGES,
     seeds: [17301, 17302, 17303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 30: holdout17 and holdout17x were spent in sessions 25-26. Same ranges and size as
+  // holdout7-17 (figures comparable), seeds never used before; fixed before any session-30 change.
+  holdout18: {
+    name: 'holdout18',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [18201, 18202, 18203],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 30: new ranges as well as new seeds (HOLDOUT18X_RANGES), fixed before any session-30 change.
+  holdout18x: {
+    name: 'holdout18x',
+    ranges: HOLDOUT18X_RANGES,
+    seeds: [18301, 18302, 18303],
     customers: 10_000,
     days: 90,
   },
