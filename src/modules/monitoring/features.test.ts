@@ -454,3 +454,33 @@ describe('session 23: payments from companies (company_in_*)', () => {
     expect(feature(s, 'worker', 'company_in_count_7d', T0 + 10 * DAY_MS, false)).toBe(0)
   })
 })
+
+describe('session 30: payments to payees nobody had seen (unseen_out_*)', () => {
+  it('counts payments to payees with no event at all when paid; shops and friends others pay, cash, own accounts and older payments are not counted', () => {
+    const s = new FeatureStore()
+    // a shop and a friend other customers already deal with
+    s.apply(txn(T0, 'neighbour', 'shop', 5_000n, 'card'))
+    s.apply(txn(T0, 'neighbour', 'friend', 2_000n))
+    // the account's own week: the shop, the friend, cash, then three strangers' accounts
+    s.apply(txn(T0 + DAY_MS, 'victim', 'shop', 4_000n, 'card'))
+    s.apply(txn(T0 + DAY_MS, 'victim', 'friend', 3_000n))
+    s.apply(txn(T0 + DAY_MS, 'victim', 'cash', 20_000n, 'cash_withdrawal'))
+    s.apply(txn(T0 + 2 * DAY_MS, 'victim', 'Z1', 90_000n, 'card'))
+    s.apply(txn(T0 + 4 * DAY_MS, 'victim', 'Z2', 80_000n))
+    s.apply(txn(T0 + 4 * DAY_MS + 60 * MIN, 'victim', 'Z3', 70_000n))
+    // paid again, Z1 is no longer a stranger; a second payer of Z2 does not make it unseen for them
+    s.apply(txn(T0 + 4 * DAY_MS + 90 * MIN, 'victim', 'Z1', 10_000n))
+    s.apply(txn(T0 + 4 * DAY_MS + 90 * MIN, 'other', 'Z2', 10_000n))
+    let now = T0 + 4 * DAY_MS + 2 * 60 * MIN
+    expect(feature(s, 'victim', 'unseen_out_count_48h', now)).toBe(2)
+    expect(feature(s, 'victim', 'unseen_out_sum_48h', now)).toBe(150_000)
+    expect(feature(s, 'victim', 'unseen_out_count_7d', now)).toBe(3)
+    expect(feature(s, 'victim', 'unseen_out_sum_7d', now)).toBe(240_000)
+    expect(feature(s, 'other', 'unseen_out_count_7d', now)).toBe(0)
+    expect(feature(s, 'neighbour', 'unseen_out_count_7d', now)).toBe(2)
+    // a week and a half later all of it has left both windows
+    now = T0 + 12 * DAY_MS
+    expect(feature(s, 'victim', 'unseen_out_count_7d', now)).toBe(0)
+    expect(feature(s, 'victim', 'unseen_out_sum_48h', now)).toBe(0)
+  })
+})

@@ -104,6 +104,10 @@ export const HISTORY_FIELDS = {
   person_in_sum_30d: 'double',
   company_in_count_7d: 'double',
   company_in_sum_7d: 'double',
+  unseen_out_count_48h: 'double',
+  unseen_out_sum_48h: 'double',
+  unseen_out_count_7d: 'double',
+  unseen_out_sum_7d: 'double',
   // session 23: scale-free pass-through episodes (relative.ts)
   ...RELATIVE_FIELDS,
 } as const
@@ -193,6 +197,15 @@ export const CASH_OUTSIZED = 1.5
  * business thousands each, all new to it, are gathering money through it.
  */
 const PERSON_MAX = 16
+/**
+ * Payments at home (no border crossed) to payees the store had never seen at all (no event, as
+ * anyone's counterparty) remembered per account (`unseen_out_*`): the last UNSEEN_MAX. An account taken over is emptied to strangers'
+ * accounts opened for it; a shopping spree, even at shops new to the customer, pays shops other
+ * customers pay too. Windows of two and seven days: bursts are spread over days to stay below a
+ * 24-hour velocity rule.
+ */
+const UNSEEN_MAX = 32
+const UNSEEN_WINDOWS = { '48h': 2 * DAY_MS, '7d': 7 * DAY_MS } as const
 const PERSON_USUAL = 10
 /**
  * Inflows from companies (a business party's account: an employer, a payroll firm) remembered per
@@ -449,6 +462,11 @@ export class EntityState {
   wCp: Int32Array | undefined
   wHead = 0
   wN = 0
+  // payments to payees nobody had seen before: time, amount; a ring of UNSEEN_MAX
+  uAt: Float64Array | undefined
+  uAmt: Float64Array | undefined
+  uHead = 0
+  uN = 0
   // day-bucket aggregates of the days before `bucketCacheDay`, per (direction, window)
   bucketCache: Float64Array | undefined
   bucketCacheDay: Int32Array | undefined
@@ -763,7 +781,39 @@ export class EntityState {
       case 'company_in_count_7d':
       case 'company_in_sum_7d':
         return this.companyIn(field === 'company_in_sum_7d', now)
+      case 'unseen_out_count_48h':
+      case 'unseen_out_sum_48h':
+      case 'unseen_out_count_7d':
+      case 'unseen_out_sum_7d':
+        return this.unseenOut(field, now)
     }
+  }
+
+  /** Payments (before this transaction) in the window to payees nobody had seen when paid: how many, or their sum. */
+  unseenOut(field: `unseen_out_${'count' | 'sum'}_${keyof typeof UNSEEN_WINDOWS}`, now: number): number {
+    const since = now - UNSEEN_WINDOWS[field.endsWith('48h') ? '48h' : '7d']
+    const sum = field.startsWith('unseen_out_sum')
+    let count = 0
+    let total = 0
+    for (let k = 0; k < this.uN; k++) {
+      const i = (this.uHead - 1 - k + UNSEEN_MAX) % UNSEEN_MAX
+      if (this.uAt![i]! <= since) break
+      count++
+      total += this.uAmt![i]!
+    }
+    return sum ? total : count
+  }
+
+  /** A payment to a payee the store had never seen (its first event is this payment). */
+  noteUnseenPayee(at: number, amount: number): void {
+    if (!this.uAt) {
+      this.uAt = new Float64Array(UNSEEN_MAX)
+      this.uAmt = new Float64Array(UNSEEN_MAX)
+    }
+    this.uAt[this.uHead] = at
+    this.uAmt![this.uHead] = amount
+    this.uHead = (this.uHead + 1) % UNSEEN_MAX
+    if (this.uN < UNSEEN_MAX) this.uN++
   }
 
   /** Distinct companies that paid the account in the last 7 days (before this transaction), or what they paid. */
@@ -1338,6 +1388,10 @@ export class FeatureStore {
       }
     }
     if (dst && t.kind === 'cash_deposit') dst.addCash(t.at, amount)
+    // before dst records this payment: a payee with no event yet is one nobody has dealt with (at
+    // home only: a trip abroad pays shops and hotels no customer had paid, by nature)
+    if (!own && src && src.cp >= 0 && dst && dst.total === 0 && dstCp >= 0)
+      if (t.kind !== 'cash_withdrawal' && !crossBorder(t)) src.noteUnseenPayee(t.at, amount)
     src?.record(t.at, amount, true, round, dstCp, ln)
     dst?.record(t.at, amount, false, round, srcCp, ln)
     srcCustomer?.record(t.at, amount, true, round, dstCp, ln)

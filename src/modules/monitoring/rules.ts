@@ -134,6 +134,10 @@ export class EntityView {
       case 'person_in_sum_30d':
       case 'company_in_count_7d':
       case 'company_in_sum_7d':
+      case 'unseen_out_count_48h':
+      case 'unseen_out_sum_48h':
+      case 'unseen_out_count_7d':
+      case 'unseen_out_sum_7d':
         return 0
     }
   }

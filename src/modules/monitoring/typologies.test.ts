@@ -68,6 +68,58 @@ function alerted(e: MonitoringEngine, txns: MonTxn[]): string[] {
   return txns.flatMap((t) => e.process(t, { budgetMs: 60_000 }).alerts.map((a) => a.ruleId))
 }
 
+const H = 3_600_000
+const online = (at: number, src: string, dst: string, euros: number, extra: Partial<MonTxn> = {}): MonTxn =>
+  txn(at, src, dst, euros, { device: `dev_${src}`, ...extra })
+const card = (at: number, src: string, dst: string, euros: number, extra: Partial<MonTxn> = {}): MonTxn =>
+  txn(at, src, dst, euros, { kind: 'card', card: `card_${src}`, ...extra })
+const velocityRules = (ids: string[]): string[] => ids.filter((id) => id.startsWith('velocity.'))
+
+/** An engine that has seen six weeks of the same shops, friends and landlord for each account. */
+function velocityEngine(who: string[], rules = RULES): MonitoringEngine {
+  const e = engine(
+    who.map((id) => party(id, T0 - 900 * DAY_MS)),
+    rules,
+  )
+  const usual: MonTxn[] = []
+  for (const id of who)
+    for (let d = 0; d < 42; d += 2) {
+      usual.push(card(T0 + d * DAY_MS, id, `shop${d % 5}`, 30 + (d % 7)))
+      if (d % 6 === 0) usual.push(online(T0 + d * DAY_MS + H, id, `friend${d % 4}`, 40))
+      if (d % 30 === 0) usual.push(online(T0 + d * DAY_MS + 2 * H, id, 'landlord', 900))
+    }
+  alerted(
+    e,
+    usual.sort((a, b) => a.at - b.at),
+  )
+  return e
+}
+
+/** Black Friday at eight shops nobody had paid before (ordinary tickets), and a trip abroad: no velocity alert. */
+function expectSpreeAndTripQuiet(e: MonitoringEngine, day: number): void {
+  const shopper = alerted(
+    e,
+    Array.from({ length: 8 }, (_, i) => card(day + i * 1_800_000, 'shopper', `bf${i}`, 45 + 9 * i)),
+  )
+  expect(velocityRules(shopper)).toEqual([])
+  // restaurants, hotels and shops abroad over two days, some of them sizeable
+  const tourist = alerted(
+    e,
+    Array.from({ length: 10 }, (_, i) =>
+      card(day + DAY_MS + i * 4 * H, 'tourist', `es${i}`, i % 3 === 0 ? 400 : 80, { dstCountry: 'ES' }),
+    ),
+  )
+  expect(velocityRules(tourist)).toEqual([])
+}
+
+/** Six strangers' accounts paid `gap` apart from `from`, alternately online and by card, in sums far above the usual. */
+const strangersPaid = (src: string, from: number, gap: number): MonTxn[] =>
+  Array.from({ length: 6 }, (_, i) =>
+    i % 2 === 0
+      ? online(from + i * gap, src, `Z${src}${i}`, 300 + 100 * i)
+      : card(from + i * gap, src, `Z${src}${i}`, 300 + 100 * i),
+  )
+
 describe('typology pack against look-alikes', () => {
   it('mule: a new account paid one salary and small sums by friends is not a mule; four senders and sending it on is', () => {
     const opened = T0 - 10 * DAY_MS
@@ -510,57 +562,37 @@ describe('typology pack against look-alikes', () => {
   })
 
   it('velocity over two days (session 23, opt-in rule): six strangers paid over 40 hours, by card and online, in sums far above the usual is caught; a Black Friday of small tickets at new shops and a trip abroad are not', () => {
-    const old = T0 - 900 * DAY_MS
-    const e = engine([party('shopper', old), party('tourist', old), party('burst', old)], SPREAD_RULES)
-    const H = 3_600_000
-    const online = (
-      at: number,
-      src: string,
-      dst: string,
-      euros: number,
-      extra: Partial<MonTxn> = {},
-    ): MonTxn => txn(at, src, dst, euros, { device: `dev_${src}`, ...extra })
-    const card = (at: number, src: string, dst: string, euros: number, extra: Partial<MonTxn> = {}): MonTxn =>
-      txn(at, src, dst, euros, { kind: 'card', card: `card_${src}`, ...extra })
-    // six weeks of the same friends, landlord and shops for each account
-    const usual: MonTxn[] = []
-    for (const who of ['shopper', 'tourist', 'burst'])
-      for (let d = 0; d < 42; d += 2) {
-        usual.push(card(T0 + d * DAY_MS, who, `shop${d % 5}`, 30 + (d % 7)))
-        if (d % 6 === 0) usual.push(online(T0 + d * DAY_MS + H, who, `friend${d % 4}`, 40))
-        if (d % 30 === 0) usual.push(online(T0 + d * DAY_MS + 2 * H, who, 'landlord', 900))
-      }
-    alerted(
-      e,
-      usual.sort((a, b) => a.at - b.at),
-    )
+    const e = velocityEngine(['shopper', 'tourist', 'burst'], SPREAD_RULES)
     const day = T0 + 43 * DAY_MS
-    const velocity = (ids: string[]): string[] => ids.filter((id) => id.startsWith('velocity.'))
-    // Black Friday: eight shops it never used, ordinary tickets, in one afternoon
-    const shopper = alerted(
-      e,
-      Array.from({ length: 8 }, (_, i) => card(day + i * 1_800_000, 'shopper', `bf${i}`, 45 + 9 * i)),
-    )
-    expect(velocity(shopper)).toEqual([])
-    // a trip: restaurants, hotels and shops abroad over two days, some of them sizeable
-    const tourist = alerted(
-      e,
-      Array.from({ length: 10 }, (_, i) =>
-        card(day + DAY_MS + i * 4 * H, 'tourist', `es${i}`, i % 3 === 0 ? 400 : 80, { dstCountry: 'ES' }),
-      ),
-    )
-    expect(velocity(tourist)).toEqual([])
+    expectSpreeAndTripQuiet(e, day)
     // emptied to six strangers over 40 hours, half by card, half online, never three online in a day
-    const burst = alerted(
-      e,
-      Array.from({ length: 6 }, (_, i) =>
-        i % 2 === 0
-          ? online(day + 3 * DAY_MS + i * 8 * H, 'burst', `Z${i}`, 300 + 100 * i)
-          : card(day + 3 * DAY_MS + i * 8 * H, 'burst', `Z${i}`, 300 + 100 * i),
-      ),
-    )
+    const burst = alerted(e, strangersPaid('burst', day + 3 * DAY_MS, 8 * H))
     expect(burst).not.toContain('velocity.spike')
     expect(burst).toContain('velocity.new_payees_48h')
+  })
+
+  it('velocity to strangers (session 30): an account emptied over three days to accounts nobody had paid before is caught; new shops on Black Friday, a trip abroad, a deposit to a new landlord and a sweep to a new own account are not', () => {
+    const e = velocityEngine(['shopper', 'tourist', 'mover', 'saver', 'victim'])
+    const day = T0 + 43 * DAY_MS
+    expectSpreeAndTripQuiet(e, day)
+    // a move: a deposit and the first rent to a new landlord, a removal firm, all new to the bank
+    const mover = alerted(e, [
+      txn(day, 'mover', 'new_landlord', 2_400),
+      txn(day + 2 * H, 'mover', 'new_landlord', 800),
+      txn(day + DAY_MS, 'mover', 'removals', 900),
+    ])
+    expect(velocityRules(mover)).toEqual([])
+    // a sweep to savings accounts just opened by the same customer
+    const mine = { srcCustomer: 'cus_saver', dstCustomer: 'cus_saver' }
+    const saver = alerted(
+      e,
+      Array.from({ length: 5 }, (_, i) => txn(day + i * 6 * H, 'saver', `saver_pot${i}`, 1_000, mine)),
+    )
+    expect(velocityRules(saver)).toEqual([])
+    // taken over: six strangers' accounts paid over three days, half by card, never three online in a day
+    const victim = alerted(e, strangersPaid('victim', day, 12 * H))
+    expect(victim).not.toContain('velocity.spike')
+    expect(victim).toContain('velocity.unseen_payees')
   })
 
   it('fan-out traced from one inflow: money from abroad scattered to three new payees over a week, in sums the 48-hour rule ignores, is caught; a salary paying bills and one large purchase with small extras are not', () => {

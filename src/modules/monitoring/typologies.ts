@@ -98,6 +98,14 @@ export interface SegmentParams {
    * default: it costs innocent customers on the tuning data (docs/benchmarks/monitoring.md, session 23).
    */
   readonly velocitySpreadPayees: number
+  /**
+   * Velocity to strangers (0 = no rule; session 30): the K-th payment within 48 hours, this one
+   * included, to a payee nobody had ever dealt with (`unseen_out_count_48h`). An account taken over
+   * is emptied to accounts opened for it; a shopping spree pays shops other customers pay too.
+   */
+  readonly velocityUnseenPayees: number
+  /** The same over 7 days (0 = no condition over 7 days): bursts spread over most of a week. */
+  readonly velocityUnseenPayees7d: number
 }
 
 export type Segment = 'individual' | 'business' | 'merchant'
@@ -138,6 +146,10 @@ export interface TypologyParams {
    */
   readonly velocitySpreadAmount: number
   readonly velocitySpreadKnownDays: number
+  /** Velocity to strangers: those payments' average at least this many times the account's usual payment. */
+  readonly velocityUnseenAmount: number
+  /** ... and the account known to the store for at least this many days (its usual payment means something). */
+  readonly velocityUnseenKnownDays: number
   readonly muleMaxAgeDays: number
   readonly muleSenders: number
   /** Received in 7 days beyond the single largest inflow (several senders' money, not one salary). */
@@ -222,6 +234,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
   velocityNewPayees: 4,
   velocitySpreadAmount: 4,
   velocitySpreadKnownDays: 30,
+  velocityUnseenAmount: 4,
+  velocityUnseenKnownDays: 14,
   muleMaxAgeDays: 60,
   muleSenders: 3,
   muleMinSum: 50_000,
@@ -262,6 +276,9 @@ export const DEFAULT_PARAMS: TypologyParams = {
       // opt-in (session 23): on `classic` it added 8 innocent customers (Black Friday and busy
       // weeks whose tickets outgrew the usual payment); set 5 to use it
       velocitySpreadPayees: 0,
+      // session 30: payments to strangers nobody had paid (tuning_spread: velocity recall 70.8 → 100 %)
+      velocityUnseenPayees: 4,
+      velocityUnseenPayees7d: 0,
     },
     business: {
       structuringBand: 0.5,
@@ -288,6 +305,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughTransitHours: 240,
       velocityDevicePayments: 0,
       velocitySpreadPayees: 0,
+      velocityUnseenPayees: 0,
+      velocityUnseenPayees7d: 0,
     },
     merchant: {
       structuringBand: 0,
@@ -308,6 +327,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughTransitHours: 0,
       velocityDevicePayments: 0,
       velocitySpreadPayees: 0,
+      velocityUnseenPayees: 0,
+      velocityUnseenPayees7d: 0,
     },
   },
 }
@@ -511,6 +532,27 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       score: 30,
       reason: 'Many new payees within two days, in unusually large payments',
     })
+  if (s.velocityUnseenPayees > 0) {
+    // within 48 hours, or (when set) over the week
+    const within = (w: '48h' | '7d', k: number): string =>
+      `(src.unseen_out_count_${w} + 1.0 >= ${d(k)}
+          && src.unseen_out_sum_${w} + double(txn.amount) >= ${d(p.velocityUnseenAmount)} * (src.unseen_out_count_${w} + 1.0) * src.usual_amount)`
+    const windows = [within('48h', s.velocityUnseenPayees)]
+    if (s.velocityUnseenPayees7d > 0) windows.push(within('7d', s.velocityUnseenPayees7d))
+    rules.push({
+      id: sid('velocity.unseen_payees', seg),
+      typology: 'velocity_spike',
+      subject: 'src',
+      description: `${who} account paying, by card or transfer, several payees nobody had dealt with before (accounts opened for the purpose, not shops other customers use), at home, in payments averaging several times its usual one, once the store has known the account for a month.`,
+      when: `src_party.segment == "${seg}" && !txn.same_owner && txn.kind != "cash_withdrawal" && dst.history_count == 0.0
+        && (txn.dst_country == "" || txn.dst_country == src_party.country)
+        && src.age_days >= ${d(p.velocityUnseenKnownDays)} && txn.watched_days >= ${d(p.fanInMinObservedDays)}
+        && (${windows.join(' || ')})`,
+      outcome: 'review',
+      score: 30,
+      reason: 'Payments to several never-seen payees within days, unusually large',
+    })
+  }
   return rules
 }
 
