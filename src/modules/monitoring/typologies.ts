@@ -104,8 +104,6 @@ export interface SegmentParams {
    * is emptied to accounts opened for it; a shopping spree pays shops other customers pay too.
    */
   readonly velocityUnseenPayees: number
-  /** The same over 7 days (0 = no condition over 7 days): bursts spread over most of a week. */
-  readonly velocityUnseenPayees7d: number
 }
 
 export type Segment = 'individual' | 'business' | 'merchant'
@@ -278,7 +276,6 @@ export const DEFAULT_PARAMS: TypologyParams = {
       velocitySpreadPayees: 0,
       // session 30: payments to strangers nobody had paid (tuning_spread: velocity recall 70.8 → 100 %)
       velocityUnseenPayees: 4,
-      velocityUnseenPayees7d: 0,
     },
     business: {
       structuringBand: 0.5,
@@ -306,7 +303,6 @@ export const DEFAULT_PARAMS: TypologyParams = {
       velocityDevicePayments: 0,
       velocitySpreadPayees: 0,
       velocityUnseenPayees: 0,
-      velocityUnseenPayees7d: 0,
     },
     merchant: {
       structuringBand: 0,
@@ -328,7 +324,6 @@ export const DEFAULT_PARAMS: TypologyParams = {
       velocityDevicePayments: 0,
       velocitySpreadPayees: 0,
       velocityUnseenPayees: 0,
-      velocityUnseenPayees7d: 0,
     },
   },
 }
@@ -532,27 +527,21 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       score: 30,
       reason: 'Many new payees within two days, in unusually large payments',
     })
-  if (s.velocityUnseenPayees > 0) {
-    // within 48 hours, or (when set) over the week
-    const within = (w: '48h' | '7d', k: number): string =>
-      `(src.unseen_out_count_${w} + 1.0 >= ${d(k)}
-          && src.unseen_out_sum_${w} + double(txn.amount) >= ${d(p.velocityUnseenAmount)} * (src.unseen_out_count_${w} + 1.0) * src.usual_amount)`
-    const windows = [within('48h', s.velocityUnseenPayees)]
-    if (s.velocityUnseenPayees7d > 0) windows.push(within('7d', s.velocityUnseenPayees7d))
+  if (s.velocityUnseenPayees > 0)
     rules.push({
       id: sid('velocity.unseen_payees', seg),
       typology: 'velocity_spike',
       subject: 'src',
-      description: `${who} account paying, by card or transfer, several payees nobody had dealt with before (accounts opened for the purpose, not shops other customers use), at home, in payments averaging several times its usual one, once the store has known the account for a month.`,
+      description: `${who} account paying, by card or transfer, several payees nobody had dealt with before (accounts opened for the purpose, not shops other customers use), at home, in payments averaging several times its usual one, once the store has known the account for two weeks.`,
       when: `src_party.segment == "${seg}" && !txn.same_owner && txn.kind != "cash_withdrawal" && dst.history_count == 0.0
         && (txn.dst_country == "" || txn.dst_country == src_party.country)
         && src.age_days >= ${d(p.velocityUnseenKnownDays)} && txn.watched_days >= ${d(p.fanInMinObservedDays)}
-        && (${windows.join(' || ')})`,
+        && src.unseen_out_count_48h + 1.0 >= ${d(s.velocityUnseenPayees)}
+        && src.unseen_out_sum_48h + double(txn.amount) >= ${d(p.velocityUnseenAmount)} * (src.unseen_out_count_48h + 1.0) * src.usual_amount`,
       outcome: 'review',
       score: 30,
       reason: 'Payments to several never-seen payees within days, unusually large',
     })
-  }
   return rules
 }
 
