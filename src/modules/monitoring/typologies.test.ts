@@ -340,6 +340,31 @@ describe('typology pack against look-alikes', () => {
     expect(p).toContain('pass_through.rapid')
   })
 
+  it('pass-through in one payment by an account holding older money (session 30): the payment carries most of the inflow though first in, first out charges part of it to the salary; the same account paying its rent and shops is not', () => {
+    const e = engine([party('holder', T0 - 900 * DAY_MS)])
+    const home = { srcCountry: 'DE', dstCountry: 'DE' }
+    // a salary a week earlier, partly spent: the account holds older money
+    alerted(e, [
+      txn(T0, 'P1', 'holder', 4_800, home),
+      txn(T0 + DAY_MS, 'holder', 'landlord', 900, home),
+      txn(T0 + 2 * DAY_MS, 'holder', 'shop', 120, home),
+    ])
+    const day = T0 + 7 * DAY_MS
+    const inflow = txn(day, 'E1', 'holder', 15_300, { kind: 'wire', srcCountry: 'TR', dstCountry: 'DE' })
+    const ordinary = alerted(e, [
+      inflow,
+      txn(day + 2 * 3_600_000, 'holder', 'landlord', 900, home),
+      txn(day + 3 * 3_600_000, 'holder', 'shop', 95, home),
+    ])
+    expect(ordinary).not.toContain('pass_through.rapid')
+    // 13,900 of the 15,300 leave for a new payee abroad half a day later; first in, first out reads
+    // 3,800 of it as the salary's, so the inflow reads 68 % passed on
+    const passed = alerted(e, [
+      txn(day + 12 * 3_600_000, 'holder', 'Y1', 13_900, { kind: 'ach', srcCountry: 'DE', dstCountry: 'PL' }),
+    ])
+    expect(passed).toContain('pass_through.rapid')
+  })
+
   it('fan-in split over many payments: gathered money leaving in fourteen payments of 6.5 % each is caught; a student paying rent and shops from three parents is not', () => {
     const e = engine([party('splitter', T0 - 900 * DAY_MS), party('student', T0 - 900 * DAY_MS)])
     alerted(e, [txn(T0, 'splitter', 'shop', 30), txn(T0, 'student', 'shop', 30)])

@@ -119,6 +119,12 @@ export interface TypologyParams {
   readonly fanOutTracedSpread: number
   /** Share of a traced inflow that has left again (several payments may make it up). */
   readonly passThroughShare: number
+  /**
+   * Or: one payment alone carries at least this share of the traced inflow (0 = no such route;
+   * session 30). First in, first out charges the payment to the account's older money first, so an
+   * inflow passed on whole by an account holding a salary read 76 % passed on.
+   */
+  readonly passThroughOnePaymentShare: number
   /** Hours within which it left. */
   readonly passThroughHours: number
   /** The onward payment is at most this multiple of the traced inflow (beyond it, savings are being spent). */
@@ -220,6 +226,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
   fanOutTracedSpread: 0.3,
   cycleMinAmount: 300_000,
   passThroughShare: 0.8,
+  passThroughOnePaymentShare: 0.8,
   passThroughHours: 96,
   passThroughMaxPaymentShare: 1.1,
   roundMinAmount: 200_000,
@@ -479,6 +486,10 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
     s.passThroughMaxPriorDaysAbroad > s.passThroughMaxPriorDays
       ? `(src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} || (src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDaysAbroad)} && src.flow_hours <= ${d(s.passThroughPriorAbroadHours)} && (${abroad} || src.flow_out_abroad)))`
       : `src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)}`
+  const passedOn =
+    p.passThroughOnePaymentShare > 0
+      ? `(src.flow_out_share >= ${d(p.passThroughShare)} || double(txn.amount) >= ${d(p.passThroughOnePaymentShare)} * src.flow_in_amount)`
+      : `src.flow_out_share >= ${d(p.passThroughShare)}`
   if (s.passThroughMinAmount > 0)
     rules.push({
       id: sid('pass_through.rapid', seg),
@@ -486,7 +497,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       subject: 'src',
       description: `Most of a large inflow to ${who} account leaves again within days, in one or several payments, over any rail, with a border crossed on the way in or out; the payment is no larger than the inflow (spending savings is not passing money on)${s.passThroughMaxPriorDays >= 0 ? ", and the inflow is unlike the account's last 60 days" : ''}.`,
       when: `!txn.same_owner && src_party.segment == "${seg}" && src.flow_in_amount >= ${d(s.passThroughMinAmount)}
-        && src.flow_out_share >= ${d(p.passThroughShare)} && ${hours} && src.new_counterparty
+        && ${passedOn} && ${hours} && src.new_counterparty
         && double(txn.amount) <= ${d(p.passThroughMaxPaymentShare)} * src.flow_in_amount
         && (src.flow_in_cross_border || (txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country))${
           s.passThroughMaxPriorDays >= 0
