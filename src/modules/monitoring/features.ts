@@ -197,16 +197,16 @@ export const CASH_OUTSIZED = 1.5
  * business thousands each, all new to it, are gathering money through it.
  */
 const PERSON_MAX = 16
+const PERSON_USUAL = 10
 /**
  * Payments at home (no border crossed) to payees the store had never seen at all (no event, as
- * anyone's counterparty) remembered per account (`unseen_out_*`): the last UNSEEN_MAX. An account taken over is emptied to strangers'
- * accounts opened for it; a shopping spree, even at shops new to the customer, pays shops other
- * customers pay too. Windows of two and seven days: bursts are spread over days to stay below a
- * 24-hour velocity rule.
+ * anyone's counterparty), remembered per account (`unseen_out_*`): the last UNSEEN_MAX. An account
+ * taken over is emptied to strangers' accounts opened for it; a shopping spree, even at shops new to
+ * the customer, pays shops other customers pay too. Windows of two and seven days: bursts are spread
+ * over days to stay below a 24-hour velocity rule.
  */
 const UNSEEN_MAX = 32
 const UNSEEN_WINDOWS = { '48h': 2 * DAY_MS, '7d': 7 * DAY_MS } as const
-const PERSON_USUAL = 10
 /**
  * Inflows from companies (a business party's account: an employer, a payroll firm) remembered per
  * account (`company_in_*_7d`): the last COMPANY_MAX. A young account paid wages by several
