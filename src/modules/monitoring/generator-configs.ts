@@ -1086,6 +1086,25 @@ export const HOLDOUT18X_RANGES: SchemeRanges = {
   businessHubLookAlikes: 0.4,
 }
 
+/**
+ * Session 31's new held-out ranges, chosen before any session-31 change and before looking at any
+ * result on them: pass-through money leaving in up to 18 payments over up to two weeks, longer and
+ * slower cycles, high-risk flows of up to 14 payments, dormancy from four months, mule accounts up
+ * to a year old. Never tuned on.
+ */
+export const HOLDOUT19X_RANGES: SchemeRanges = {
+  ...HOLDOUT18X_RANGES,
+  passOutPayments: [1, 18],
+  passDelayHours: [1, 336],
+  cycleLength: [3, 9],
+  cycleHopDays: [0.05, 18],
+  highRiskCount: [1, 14],
+  highRiskAmount: [400, 70_000],
+  dormantSilenceDays: [120, 1_300],
+  muleAgeDays: [1, 365],
+  gatherMembers: [4, 22],
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -1126,7 +1145,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout17'
     | 'holdout17x'
     | 'holdout18'
-    | 'holdout18x',
+    | 'holdout18x'
+    | 'holdout19'
+    | 'holdout19x',
     GeneratorConfig
   >
 > = {
@@ -1374,6 +1395,23 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout18x',
     ranges: HOLDOUT18X_RANGES,
     seeds: [18301, 18302, 18303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 31: holdout18 and holdout18x were spent in session 30. Same ranges and size as
+  // holdout7-18 (figures comparable), seeds never used before; fixed before any session-31 change.
+  holdout19: {
+    name: 'holdout19',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [19201, 19202, 19203],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 31: new ranges as well as new seeds (HOLDOUT19X_RANGES), fixed before any session-31 change.
+  holdout19x: {
+    name: 'holdout19x',
+    ranges: HOLDOUT19X_RANGES,
+    seeds: [19301, 19302, 19303],
     customers: 10_000,
     days: 90,
   },
