@@ -1,4 +1,5 @@
 import { CASH, DAY_MS, currencyProfile, sameOwner, type MonTxn } from './monitoring.js'
+import { EventRing } from './event-ring.js'
 import {
   isRelativeField,
   noteEpisodes,
@@ -438,35 +439,17 @@ export class EntityState {
   /** Per lot: 1 when part of it has already left to another country (money in transit, not spent at home). */
   lAbroad: Uint8Array | undefined
   lHead = 0
-  // outsized non-cash inflows: time, amount; a ring of BIG_MAX
-  bAt: Float64Array | undefined
-  bAmt: Float64Array | undefined
-  bHead = 0
-  bN = 0
   lN = 0
-  // recent cash deposits: time, amount; a ring of CASH_MAX
-  cAt: Float64Array | undefined
-  cAmt: Float64Array | undefined
-  cHead = 0
-  cN = 0
-  // sizeable inflows from individuals: time, amount, sender, when the sender was first seen; a ring of PERSON_MAX
-  pAt: Float64Array | undefined
-  pAmt: Float64Array | undefined
-  pCp: Int32Array | undefined
-  pFirst: Float64Array | undefined
-  pHead = 0
-  pN = 0
-  // inflows from companies: time, amount, payer; a ring of COMPANY_MAX
-  wAt: Float64Array | undefined
-  wAmt: Float64Array | undefined
-  wCp: Int32Array | undefined
-  wHead = 0
-  wN = 0
-  // payments to payees nobody had seen before: time, amount; a ring of UNSEEN_MAX
-  uAt: Float64Array | undefined
-  uAmt: Float64Array | undefined
-  uHead = 0
-  uN = 0
+  /** Outsized non-cash inflows (BIG_MAX). */
+  big: EventRing | undefined
+  /** Recent cash deposits (CASH_MAX). */
+  cash: EventRing | undefined
+  /** Sizeable inflows from individuals, with the sender and when it was first seen (PERSON_MAX). */
+  person: EventRing | undefined
+  /** Inflows from companies, with the payer (COMPANY_MAX). */
+  company: EventRing | undefined
+  /** Payments to payees nobody had seen before (UNSEEN_MAX). */
+  unseen: EventRing | undefined
   // day-bucket aggregates of the days before `bucketCacheDay`, per (direction, window)
   bucketCache: Float64Array | undefined
   bucketCacheDay: Int32Array | undefined
@@ -792,60 +775,32 @@ export class EntityState {
   /** Payments (before this transaction) in the window to payees nobody had seen when paid: how many, or their sum. */
   unseenOut(field: `unseen_out_${'count' | 'sum'}_${keyof typeof UNSEEN_WINDOWS}`, now: number): number {
     const since = now - UNSEEN_WINDOWS[field.endsWith('48h') ? '48h' : '7d']
-    const sum = field.startsWith('unseen_out_sum')
-    let count = 0
-    let total = 0
-    for (let k = 0; k < this.uN; k++) {
-      const i = (this.uHead - 1 - k + UNSEEN_MAX) % UNSEEN_MAX
-      if (this.uAt![i]! <= since) break
-      count++
-      total += this.uAmt![i]!
-    }
-    return sum ? total : count
+    return this.unseen ? this.unseen.countOrSumAfter(since, field.startsWith('unseen_out_sum')) : 0
   }
 
   /** A payment to a payee the store had never seen (its first event is this payment). */
   noteUnseenPayee(at: number, amount: number): void {
-    if (!this.uAt) {
-      this.uAt = new Float64Array(UNSEEN_MAX)
-      this.uAmt = new Float64Array(UNSEEN_MAX)
-    }
-    this.uAt[this.uHead] = at
-    this.uAmt![this.uHead] = amount
-    this.uHead = (this.uHead + 1) % UNSEEN_MAX
-    if (this.uN < UNSEEN_MAX) this.uN++
+    ;(this.unseen ??= new EventRing(UNSEEN_MAX)).push(at, amount)
   }
 
   /** Distinct companies that paid the account in the last 7 days (before this transaction), or what they paid. */
   companyIn(sum: boolean, now: number): number {
     const since = now - CASH_WINDOWS['7d']
+    const r = this.company
     let count = 0
     let total = 0
-    for (let k = 0; k < this.wN; k++) {
-      const i = (this.wHead - 1 - k + COMPANY_MAX) % COMPANY_MAX
-      if (this.wAt![i]! <= since) break
-      total += this.wAmt![i]!
-      let seen = false
-      for (let j = 0; j < k && !seen; j++)
-        seen = this.wCp![(this.wHead - 1 - j + COMPANY_MAX) % COMPANY_MAX] === this.wCp![i]
-      if (!seen) count++
+    for (let k = 0; r && k < r.size; k++) {
+      const i = r.slot(k)
+      if (r.at[i]! <= since) break
+      total += r.amount[i]!
+      if (!r.counterpartySeenNewer(k)) count++
     }
     return sum ? total : count
   }
 
   /** A non-cash inflow from a company's account. */
   noteCompanyInflow(at: number, amount: number, cp: number): void {
-    if (!this.wAt) {
-      this.wAt = new Float64Array(COMPANY_MAX)
-      this.wAmt = new Float64Array(COMPANY_MAX)
-      this.wCp = new Int32Array(COMPANY_MAX)
-    }
-    const i = this.wHead
-    this.wAt[i] = at
-    this.wAmt![i] = amount
-    this.wCp![i] = cp
-    this.wHead = (i + 1) % COMPANY_MAX
-    if (this.wN < COMPANY_MAX) this.wN++
+    ;(this.company ??= new EventRing(COMPANY_MAX, true)).push(at, amount, cp)
   }
 
   /**
@@ -856,18 +811,16 @@ export class EntityState {
   personIn(field: PersonField, now: number): number {
     const since = now - (field.endsWith('7d') ? CASH_WINDOWS['7d'] : CASH_WINDOWS['30d'])
     const sum = field.startsWith('person_in_sum')
+    const r = this.person
     let count = 0
     let total = 0
-    for (let k = 0; k < this.pN; k++) {
-      const i = (this.pHead - 1 - k + PERSON_MAX) % PERSON_MAX
-      if (this.pAt![i]! <= since) break
-      if (this.pFirst![i]! <= since) continue
-      total += this.pAmt![i]!
+    for (let k = 0; r && k < r.size; k++) {
+      const i = r.slot(k)
+      if (r.at[i]! <= since) break
+      if (r.since![i]! <= since) continue
+      total += r.amount[i]!
       // distinct senders: counted at their most recent payment only
-      let seen = false
-      for (let j = 0; j < k && !seen; j++)
-        seen = this.pCp![(this.pHead - 1 - j + PERSON_MAX) % PERSON_MAX] === this.pCp![i]
-      if (!seen) count++
+      if (!r.counterpartySeenNewer(k)) count++
     }
     return sum ? total : count
   }
@@ -875,33 +828,22 @@ export class EntityState {
   /** A non-cash inflow from an individual (before it is recorded): remembered when sizeable for this account. */
   notePersonInflow(at: number, amount: number, cp: number): void {
     if (this.stat[0]! >= 5 && amount < PERSON_USUAL * Math.exp(this.stat[1]!)) return
-    if (!this.pAt) {
-      this.pAt = new Float64Array(PERSON_MAX)
-      this.pAmt = new Float64Array(PERSON_MAX)
-      this.pCp = new Int32Array(PERSON_MAX)
-      this.pFirst = new Float64Array(PERSON_MAX)
-    }
     const first = this.cpIn.firstSeen(cp)
-    const i = this.pHead
-    this.pAt[i] = at
-    this.pAmt![i] = amount
-    this.pCp![i] = cp
-    this.pFirst![i] = first < 0 ? at : first
-    this.pHead = (i + 1) % PERSON_MAX
-    if (this.pN < PERSON_MAX) this.pN++
+    ;(this.person ??= new EventRing(PERSON_MAX, true, true)).push(at, amount, cp, first < 0 ? at : first)
   }
 
   /** Count, sum or largest of the cash deposits in the window (before the current transaction). */
   cashIn(field: `cash_in_${'count' | 'sum' | 'max'}_${keyof typeof CASH_WINDOWS}`, now: number): number {
     const since = now - CASH_WINDOWS[field.endsWith('7d') ? '7d' : '30d']
     const metric = field.slice(8, field.lastIndexOf('_'))
+    const r = this.cash
     let count = 0
     let sum = 0
     let max = 0
-    for (let k = 0; k < this.cN; k++) {
-      const i = (this.cHead - 1 - k + CASH_MAX) % CASH_MAX
-      if (this.cAt![i]! <= since) break
-      const a = this.cAmt![i]!
+    for (let k = 0; r && k < r.size; k++) {
+      const i = r.slot(k)
+      if (r.at[i]! <= since) break
+      const a = r.amount[i]!
       count++
       sum += a
       if (a > max) max = a
@@ -917,27 +859,29 @@ export class EntityState {
   cashUsual(now: number): number {
     const to = now - CASH_WINDOWS['7d']
     const since = to - CASH_WINDOWS['30d']
+    const r = this.cash
     let max = 0
-    for (let k = 0; k < this.cN; k++) {
-      const i = (this.cHead - 1 - k + CASH_MAX) % CASH_MAX
-      const t = this.cAt![i]!
+    for (let k = 0; r && k < r.size; k++) {
+      const i = r.slot(k)
+      const t = r.at[i]!
       if (t <= since) break
-      if (t <= to && this.cAmt![i]! > max) max = this.cAmt![i]!
+      if (t <= to && r.amount[i]! > max) max = r.amount[i]!
     }
     return max
   }
 
   /** Count (or sum) of the cash deposits in the last 7 days of at least CASH_OUTSIZED × `cash_in_usual`. */
   cashOutsized(sum: boolean, now: number): number {
-    if (this.cN === 0) return 0
+    const r = this.cash
+    if (!r) return 0
     const floor = CASH_OUTSIZED * this.cashUsual(now)
     const since = now - CASH_WINDOWS['7d']
     let count = 0
     let total = 0
-    for (let k = 0; k < this.cN; k++) {
-      const i = (this.cHead - 1 - k + CASH_MAX) % CASH_MAX
-      if (this.cAt![i]! <= since) break
-      const a = this.cAmt![i]!
+    for (let k = 0; k < r.size; k++) {
+      const i = r.slot(k)
+      if (r.at[i]! <= since) break
+      const a = r.amount[i]!
       if (a < floor) continue
       count++
       total += a
@@ -947,14 +891,7 @@ export class EntityState {
 
   /** A cash deposit to this account (remembered for the cash windows, oldest dropped). */
   addCash(at: number, amount: number): void {
-    if (!this.cAt) {
-      this.cAt = new Float64Array(CASH_MAX)
-      this.cAmt = new Float64Array(CASH_MAX)
-    }
-    this.cAt[this.cHead] = at
-    this.cAmt![this.cHead] = amount
-    this.cHead = (this.cHead + 1) % CASH_MAX
-    if (this.cN < CASH_MAX) this.cN++
+    ;(this.cash ??= new EventRing(CASH_MAX)).push(at, amount)
   }
 
   /**
@@ -1029,13 +966,14 @@ export class EntityState {
 
   /** Outsized non-cash inflows in the PRIOR_MS before `at` of at least PRIOR_SHARE × `amount`. */
   private priorDays(at: number, amount: number): number {
+    const r = this.big
     let c = 0
-    for (let k = 0; k < this.bN; k++) {
-      const i = (this.bHead - 1 - k + BIG_MAX) % BIG_MAX
-      const t = this.bAt![i]!
+    for (let k = 0; r && k < r.size; k++) {
+      const i = r.slot(k)
+      const t = r.at[i]!
       if (t >= at) continue
       if (t < at - PRIOR_MS) break
-      if (this.bAmt![i]! >= PRIOR_SHARE * amount) c++
+      if (r.amount[i]! >= PRIOR_SHARE * amount) c++
     }
     return c
   }
@@ -1045,18 +983,9 @@ export class EntityState {
     // outsized for the account, or comparable to one remembered (an employer whose inflows are all
     // large client wires: none is outsized against its usual, each is like the last)
     if (this.stat[0]! >= 5 && amount < BIG_USUAL * Math.exp(this.stat[1]!)) {
-      let max = 0
-      for (let k = 0; k < this.bN; k++) if (this.bAmt![k]! > max) max = this.bAmt![k]!
-      if (this.bN === 0 || amount < PRIOR_SHARE * max) return
+      if (!this.big || amount < PRIOR_SHARE * this.big.maxAmount()) return
     }
-    if (!this.bAt) {
-      this.bAt = new Float64Array(BIG_MAX)
-      this.bAmt = new Float64Array(BIG_MAX)
-    }
-    this.bAt[this.bHead] = at
-    this.bAmt![this.bHead] = amount
-    this.bHead = (this.bHead + 1) % BIG_MAX
-    if (this.bN < BIG_MAX) this.bN++
+    ;(this.big ??= new EventRing(BIG_MAX)).push(at, amount)
   }
 
   /** An inflow to trace (an account receiving from someone else). */
