@@ -187,6 +187,11 @@ function decisionPath(
  * negatives (trainModel bags; default 1). Which 5 % sample of negatives a model is fitted on moved the
  * model alone's top 2 % by up to 11 of 83 cases on tuning_business (bench/risk-transfer.ts, the
  * leave-one-configuration-out runs): a difference of a few cases between two single runs is noise.
+ *
+ * Session 31: `--eval-from-day 14` scores from day 14 instead of 30 (the choice and the evaluation
+ * alike), so that every planted case lies wholly inside the scored period (`evalFromDay` says why);
+ * whatever the period, recall over the cases that started in it is printed beside the headline
+ * (`…_observed` in the JSON).
  */
 
 const arg = (args: string[], name: string): string | undefined => {
@@ -260,6 +265,16 @@ let topRows = SUBJECT_TOP_ROWS
  * session 21; `--row-discount 0`: none, sessions 18–20). Set once in main.
  */
 let rowDiscount = SUBJECT_ROW_DISCOUNT
+/**
+ * The first scored day of a held-out slice (`--eval-from-day`, 30 by default: sessions 6–31). The
+ * generator starts every scheme on day 14 or later, but a scheme that can run long (structuring,
+ * cycles, pass-through, round amounts at the held-out ranges) always starts on days 14–23: with 30,
+ * those cases are judged on their tail alone, the rules' alerts of their first days are not kept
+ * (and their dedup window hides the next ones), and the model is not asked about their start.
+ * 14: every planted case lies wholly inside the scored period, after two weeks of warm-up. Set once
+ * in main; the choice on tuning and the held-out evaluation read the same period.
+ */
+let evalFromDay = 30
 
 /**
  * member: session 10; primary: session 11; customers: primary target, trained on (and scoring) the
@@ -292,8 +307,8 @@ const neighboursOf = (txns: GeneratedData['txns'], from: number): Map<string, Se
   )
 
 /**
- * One later-period slice scored like held-out data: days 0–29 warm the features up, days 30–89 are
- * scored; only cases confirmed before day 30 are known-bad in the graph.
+ * One later-period slice scored like held-out data: days before `evalFromDay` (0–29 by default) warm
+ * the features up, the rest are scored; only cases confirmed before that day are known-bad in the graph.
  */
 function heldOutSlice(
   data: GeneratedData,
@@ -303,6 +318,8 @@ function heldOutSlice(
   onRow?: (row: Float64Array, subject: string) => void,
 ): {
   cases: Planted[]
+  /** The cases wholly inside the scored period (started on day 30 or later): see `observedCases`. */
+  observed: Planted[]
   rules: RuleAlert[]
   scores: Map<RiskModel, RowScores>
   best: Map<RiskModel, Map<string, SubjectBest>>
@@ -310,7 +327,7 @@ function heldOutSlice(
   customers: number
   rows: number
 } {
-  const from = data.start + 30 * DAY_MS
+  const from = data.start + evalFromDay * DAY_MS
   const all = asLabels(data.cases, prefix)
   const ev = replay(data.txns, riskLabels(all, from), {
     parties: data.parties,
@@ -322,6 +339,7 @@ function heldOutSlice(
   const scores = new Map(models.map((m) => [m, scoreRows(ev, m)] as const))
   return {
     cases: all.filter((c) => c.end >= from),
+    observed: all.filter((c) => c.start >= from),
     rules: ruleAlertsOf(ev),
     scores,
     best: new Map([...scores].map(([m, sc]) => [m, subjectBest(sc, topRows, rowDiscount)] as const)),
@@ -346,6 +364,10 @@ export async function main(args: string[]): Promise<void> {
   const trainSeed = Number(arg(args, '--train-seed') ?? 11)
   topRows = Number(arg(args, '--top-rows') ?? SUBJECT_TOP_ROWS)
   rowDiscount = Number(arg(args, '--row-discount') ?? SUBJECT_ROW_DISCOUNT)
+  evalFromDay = Number(arg(args, '--eval-from-day') ?? 30)
+  if (!Number.isInteger(evalFromDay) || evalFromDay < 1 || evalFromDay > 60)
+    throw new Error('--eval-from-day must be a whole day from 1 to 60')
+  const period = `days ${evalFromDay}–89`
   const rs = compileRuleSet(defaultRuleSet(), 1, new Set(['high_risk_countries', 'watchlist']))
   log(
     `load average ${os
@@ -537,7 +559,7 @@ export async function main(args: string[]): Promise<void> {
     )
   const precisionOf = (t: Target): ReturnType<typeof rulePrecisions> =>
     rulePrecisions(trRules, targetsOf(t), unreviewed)
-  // The choice: other tuning seeds (12 and 13 unless --choice-seeds), days 30–89, scored like the held-out
+  // The choice: other tuning seeds (12 and 13 unless --choice-seeds), days 30–89 (--eval-from-day), scored like the held-out
   // data — out of sample and out of time for the calibration (session 10 chose on the very days it
   // had calibrated on, where the model's top customers were all right). The left-out typology
   // stays unreviewed there too: nobody could have tuned on it.
@@ -559,7 +581,7 @@ export async function main(args: string[]): Promise<void> {
     const budget = alertedCustomers(rules)
     const onRules = scoreCustomers(rules, cases)
     log(
-      `tuning seed ${seed} days 30–89 (the choice): rules recall ${pct(onRules.recall)} (${onRules.detected}/${onRules.suspicious}), precision ${pct(onRules.precision)}, budget ${budget} customers`,
+      `tuning seed ${seed} ${period} (the choice): rules recall ${pct(onRules.recall)} (${onRules.detected}/${onRules.suspicious}), precision ${pct(onRules.precision)}, budget ${budget} customers`,
     )
     return { choice, rules, cases, budget }
   })
@@ -634,7 +656,7 @@ export async function main(args: string[]): Promise<void> {
     }),
   )
   log(
-    `model alone on tuning seed ${choiceSeed} days 30–89, top 2 %: ${TARGETS.map((t) => `${t} ${pct(choiceTop.get(t)!)}`).join(', ')}; primaries' average precision: ${TARGETS.map((t) => `${t} ${choiceAp.get(t)!.toFixed(3)}`).join(', ')}`,
+    `model alone on tuning seed ${choiceSeed} ${period}, top 2 %: ${TARGETS.map((t) => `${t} ${pct(choiceTop.get(t)!)}`).join(', ')}; primaries' average precision: ${TARGETS.map((t) => `${t} ${choiceAp.get(t)!.toFixed(3)}`).join(', ')}`,
   )
   // the choice rules (session 13): `budget` is session 12's — most cases detected at the budget,
   // then precision, ties keep the earlier (simpler) variant; `budget_then_top` breaks its ties by
@@ -740,6 +762,15 @@ export async function main(args: string[]): Promise<void> {
 
   // ---- evaluation: held-out configuration, later period ----
   const evalCases: CaseLabel[] = []
+  // Session 31: the cases that started in the scored period. `evalCases` also holds cases that began
+  // in the warm-up days and ran on past day 30; the rules often caught those in the warm-up, where
+  // alerts are not kept (nor is the model asked), so they count as missed by every method alike —
+  // on holdout18 seed 18201 the rules' recall over them was 73 % where the monitoring bench, over
+  // all 90 days, saw 95 %. Recall over these cases is the reading of a period observed whole;
+  // precision is unchanged (an alert on a member of any case running at the time is right).
+  const observedCases: CaseLabel[] = []
+  let topHitObserved = 0
+  const topByObserved: Record<string, { cases: number; detected: number }> = {}
   const allRules: RuleAlert[] = []
   const allCombined: ReturnType<typeof alertsAtBudget> = []
   const oldCombined: ReturnType<typeof alertsAtBudget> = []
@@ -797,6 +828,7 @@ export async function main(args: string[]): Promise<void> {
     const cases = sl.cases
     const customersHere = sl.customers
     evalCases.push(...cases)
+    observedCases.push(...sl.observed)
     evalCustomers += customersHere
     await new Promise((r) => setImmediate(r)) // let progress output flush between seeds
     log(
@@ -964,6 +996,14 @@ export async function main(args: string[]): Promise<void> {
       topHit += v.detected
       topCases += v.cases
     }
+    for (const [t, v] of Object.entries(
+      topShareRecall(scores, sl.observed, customersHere, 0.02, topRows, rowDiscount).byTypology,
+    )) {
+      const r = (topByObserved[t] ??= { cases: 0, detected: 0 })
+      r.cases += v.cases
+      r.detected += v.detected
+      topHitObserved += v.detected
+    }
   }
   const rulesScore = scoreCustomers(allRules, evalCases)
   const combined = scoreCustomers(allCombined, evalCases)
@@ -973,7 +1013,12 @@ export async function main(args: string[]): Promise<void> {
       `${label}: recall ${pct(s.recall)} (${s.detected}/${s.suspicious}), precision ${pct(s.precision)} (${s.truePositives}/${s.alerted})`,
     )
   }
-  table(`rules (${hold.name}, days 30–89)`, rulesScore)
+  table(`rules (${hold.name}, ${period})`, rulesScore)
+  const rulesObserved = scoreCustomers(allRules, observedCases)
+  const combinedObserved = scoreCustomers(allCombined, observedCases)
+  log(
+    `cases started in ${period} (${observedCases.length} of ${evalCases.length}): rules recall ${pct(rulesObserved.recall)} (${rulesObserved.detected}), rules + model ${pct(combinedObserved.recall)} (${combinedObserved.detected}), model top 2 % ${pct(observedCases.length ? topHitObserved / observedCases.length : 1)} (${topHitObserved})`,
+  )
   table(
     `rules + model, ${describe(variant)} (top ${alertedCustomers(allCombined)} subjects, ${fromModel} ranked in by the model)`,
     combined,
@@ -1019,14 +1064,20 @@ export async function main(args: string[]): Promise<void> {
       .map(([t, v]) => `${t} ${v.detected}/${v.cases}`)
       .join(', ')}`,
   )
-  log('recall per planted typology          rules   rules+model  session 10   model top 2 %')
+  log(
+    'recall per planted typology          rules   rules+model  session 10   model top 2 %   started in the period: rules, rules+model, top 2 %',
+  )
   for (const t of Object.keys(rulesScore.recallByTypology).sort()) {
     const r = rulesScore.recallByTypology[t]!
     const c = combined.recallByTypology[t]!
     const o = oldScore.recallByTypology[t]!
     const top = topBy[t] ?? { cases: 0, detected: 0 }
+    const ro = rulesObserved.recallByTypology[t]
+    const co = combinedObserved.recallByTypology[t]
+    const to = topByObserved[t]
+    const observed = ro && co && to ? `${ro.detected}, ${co.detected}, ${to.detected} of ${ro.suspicious}` : 'none'
     log(
-      `  ${(t + (t === leaveOut ? ' (left out of training)' : '')).padEnd(36)} ${pct(r.recall).padStart(7)}  ${pct(c.recall).padStart(11)}  ${pct(o.recall).padStart(10)}  ${pct(top.cases ? top.detected / top.cases : 1).padStart(13)}   (${r.suspicious} cases)`,
+      `  ${(t + (t === leaveOut ? ' (left out of training)' : '')).padEnd(36)} ${pct(r.recall).padStart(7)}  ${pct(c.recall).padStart(11)}  ${pct(o.recall).padStart(10)}  ${pct(top.cases ? top.detected / top.cases : 1).padStart(13)}   (${r.suspicious} cases)   ${observed}`,
     )
   }
   latencies.sort((a, b) => a - b)
@@ -1076,6 +1127,11 @@ export async function main(args: string[]): Promise<void> {
       alerts_per_1k_rules: per1k(alertedCustomers(allRules)),
       alerts_per_1k_rules_plus_model: per1k(alertedCustomers(allCombined)),
       top2pct_recall: round(topCases ? topHit / topCases : 1),
+      eval_from_day: evalFromDay,
+      observed_cases: observedCases.length,
+      recall_rules_observed: round(rulesObserved.recall),
+      recall_rules_plus_model_observed: round(combinedObserved.recall),
+      top2pct_recall_observed: round(observedCases.length ? topHitObserved / observedCases.length : 1),
       top2pct_recall_session10: round(evalCases.length ? oldTopHit / evalCases.length : 1),
       recall_rules_plus_model_session11_model: round(s11Score.recall),
       precision_rules_plus_model_session11_model: round(s11Score.precision),
