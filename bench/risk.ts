@@ -1075,7 +1075,8 @@ export async function main(args: string[]): Promise<void> {
     const ro = rulesObserved.recallByTypology[t]
     const co = combinedObserved.recallByTypology[t]
     const to = topByObserved[t]
-    const observed = ro && co && to ? `${ro.detected}, ${co.detected}, ${to.detected} of ${ro.suspicious}` : 'none'
+    const observed =
+      ro && co && to ? `${ro.detected}, ${co.detected}, ${to.detected} of ${ro.suspicious}` : 'none'
     log(
       `  ${(t + (t === leaveOut ? ' (left out of training)' : '')).padEnd(36)} ${pct(r.recall).padStart(7)}  ${pct(c.recall).padStart(11)}  ${pct(o.recall).padStart(10)}  ${pct(top.cases ? top.detected / top.cases : 1).padStart(13)}   (${r.suspicious} cases)   ${observed}`,
     )
