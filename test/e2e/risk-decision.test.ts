@@ -93,22 +93,28 @@ for (const target of testDbTargets()) {
       }
     })
 
-    it('raises alerts of its own above the threshold, explained up and down', () => {
+    it("keeps the case queue to the rules' volume: its own alerts within its budget, the rules' outside it worked last", async () => {
+      // (a model's own alert, explained up and down, through a real scorer: decision.test.ts)
+      const budget = (await t.app.services.risk.listModels(t.tenantId)).find((m) => m.modelId === champion)!
+        .metrics.alertBudget as { customers: number; cut: number } | undefined
+      expect(budget?.customers).toBeGreaterThan(0)
+      const facts = (a: AlertRecord) => a.context.model as ModelFacts
+      const ruled = alerts.filter((a) => a.ruleId !== MODEL_RULE_ID)
+      expect(ruled.every((a) => typeof facts(a).withinBudget === 'boolean')).toBe(true)
+      // a rule alert is never dropped: outside the budget it is raised all the same, queued last
+      const outside = ruled.filter((a) => facts(a).withinBudget === false)
+      expect(outside.length).toBeGreaterThan(0)
+      for (const a of outside)
+        expect(alertFromEvent(ALERT_TOPICS.monitoring, alertPayload(a), new Date())!.priority).toBe(4)
       const own = alerts.filter((a) => a.ruleId === MODEL_RULE_ID)
-      expect(own.length).toBeGreaterThan(0)
       for (const a of own) {
-        const m = a.context.model as ModelFacts
-        expect(m.probability).toBeGreaterThanOrEqual(m.threshold)
-        expect(m.aboveThreshold).toBe(true)
-        expect(m.explanation!.up.length).toBeGreaterThan(0)
-        expect(m.explanation!.up.every((c) => c.shap > 0)).toBe(true)
-        expect(m.explanation!.down.every((c) => c.shap < 0)).toBe(true)
+        expect(facts(a).withinBudget).toBe(true)
         expect(a.reason).toMatch(/^Risk model v\d+ scored/)
       }
-      // the case queue ranks it with the model's score, its explanation travels in the payload
-      const c = alertFromEvent(ALERT_TOPICS.monitoring, alertPayload(own[0]!), new Date())!
-      expect(c.priority).toBe(2)
-      expect((c.payload.context as { model: ModelFacts }).model.explanation).toBeDefined()
+      // the queue (customers with an alert within the budget) holds no more customers than the
+      // rules alerted on
+      const queued = new Set([...ruled, ...own].filter((a) => facts(a).withinBudget).map((a) => a.subject))
+      expect(queued.size).toBeLessThanOrEqual(new Set(ruled.map((a) => a.subject)).size)
     })
 
     it("keeps each subject-day's highest row margins, which a rebuilt scorer starts from", async () => {

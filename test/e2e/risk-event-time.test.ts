@@ -1,6 +1,11 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DAY_MS, generateTransactions, MODEL_RULE_ID } from '../../src/modules/monitoring/index.js'
+import {
+  DAY_MS,
+  generateTransactions,
+  MODEL_RULE_ID,
+  type ModelFacts,
+} from '../../src/modules/monitoring/index.js'
 import {
   modelFromJson,
   replay,
@@ -31,7 +36,8 @@ for (const target of testDbTargets()) {
     const data = generateTransactions({ customers: 300, days: 70, seed: 4711, caseRate: 0.05, start })
     const cutoff = start + 42 * DAY_MS
     const later = data.txns.filter((x) => x.at >= cutoff)
-    type Alert = { rule: string; txnId: string; subject: string; at: number }
+    /** `model`: the champion's facts on the alert (its score and whether the customer is within its alert budget). */
+    type Alert = { rule: string; txnId: string; subject: string; at: number; model: string }
     const runs = new Map<string, Alert[]>()
     /** Each subject's highest score per week after the cutoff, as the decision path stored it. */
     const online: Map<string, number>[] = []
@@ -59,7 +65,16 @@ for (const target of testDbTargets()) {
         for (let w = 0; w < WEEKS; w++) online.push(await weekScores(tenant, a.model.modelId, w))
       }
       const alerts = await m.listAlerts(tenant, { limit: 5000 })
-      return alerts.map((x) => ({ rule: x.ruleId, txnId: x.txnId, subject: x.subject, at: x.at.getTime() }))
+      return alerts.map((x) => {
+        const m = x.context.model as ModelFacts | undefined
+        return {
+          rule: x.ruleId,
+          txnId: x.txnId,
+          subject: x.subject,
+          at: x.at.getTime(),
+          model: m ? `${m.probability.toFixed(9)}/${String(m.withinBudget)}` : 'none',
+        }
+      })
     }
 
     const WEEKS = 4
@@ -96,10 +111,12 @@ for (const target of testDbTargets()) {
     it('raises the same alerts on the same transactions whatever the wall clock says', () => {
       const near = runs.get('same day')!
       const far = runs.get('a year later')!
-      // the rules' alerts (monitoring's engine rebuilt after the import) and the model's alike
-      expect(near.filter((a) => a.rule === MODEL_RULE_ID).length).toBeGreaterThan(0)
+      // the rules' alerts (monitoring's engine rebuilt after the import) and the model's decision on
+      // each (its score, within its alert budget or not) alike; the model raises its own alerts only
+      // within that budget (session 31)
       expect(near.filter((a) => a.rule !== MODEL_RULE_ID).length).toBeGreaterThan(0)
-      const key = (a: Alert) => `${a.rule}/${a.txnId}/${a.subject}`
+      expect(near.every((a) => a.model !== 'none')).toBe(true)
+      const key = (a: Alert) => `${a.rule}/${a.txnId}/${a.subject}/${a.model}`
       expect(far.map(key).sort()).toEqual(near.map(key).sort())
     })
 

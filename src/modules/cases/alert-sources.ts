@@ -17,8 +17,9 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 const obj = (v: unknown): Payload => (v !== null && typeof v === 'object' ? (v as Payload) : {})
 
 /**
- * Monitoring: block → P1, score ≥ 70 or the risk model's champion above its threshold → P2, else P3
- * (the model ranks the rules' alerts). Party: the customer on the alerted side.
+ * Monitoring: block → P1, outside the live model's alert budget → P4 (monitoring's AlertBudget),
+ * score ≥ 70 or the risk model's champion above its threshold → P2, else P3 (the model ranks the
+ * rules' alerts). Party: the customer on the alerted side.
  */
 function fromMonitoring(p: Payload, occurredAt: Date): CaseAlert | undefined {
   const alertId = str(p.alertId)
@@ -29,8 +30,12 @@ function fromMonitoring(p: Payload, occurredAt: Date): CaseAlert | undefined {
   const partyId = str(p.partyId) ?? str(onDst ? txn.dstCustomer : txn.srcCustomer) ?? null
   const other = str(onDst ? txn.src : txn.dst)
   const score = num(p.score)
-  const modelFlags = obj(obj(p.context).model).aboveThreshold === true
-  const priority: Priority = p.outcome === 'block' ? 1 : score >= 70 || modelFlags ? 2 : 3
+  const model = obj(obj(p.context).model)
+  const modelFlags = model.aboveThreshold === true
+  // outside the live model's alert budget (the rules alerted, the combined score ranks it below the
+  // rules' volume): worked after everything else, never dropped
+  const outsideBudget = model.withinBudget === false
+  const priority: Priority = p.outcome === 'block' ? 1 : outsideBudget ? 4 : score >= 70 || modelFlags ? 2 : 3
   return {
     source: 'monitoring',
     alertId,

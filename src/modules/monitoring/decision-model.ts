@@ -34,12 +34,48 @@ export interface SideProbability {
    * (and may have been closed), so this transaction raises no new one. Absent: always new evidence.
    */
   readonly raised?: boolean
+  /** With an alert budget (ModelSideScores.budget): the subject's confidence, comparable with the rules' precision. */
+  readonly confidence?: number
+}
+
+/**
+ * The alert budget of a model trained since session 31: rules and model together alert, in the
+ * case queue, on as many customers as the rules alone did on the validation period. Every customer
+ * gets one combined score — the model's confidence (SideProbability.confidence: the share of
+ * customers scoring so on validation that were suspicious), or for a customer a rule alerted on, the
+ * larger of that and the rules' precision on validation (the share of their alerted customers that
+ * were) — and the budget is the top as many customers as the rules alerted on. A model alert is raised within it
+ * only; a rule alert outside it is still raised (the model never silences a rule) but marked, and
+ * the case queue puts it last (cases' alert-sources.ts: priority 4).
+ */
+export interface AlertBudget {
+  /** Of the customers the rules alerted on in the validation period, the share that was suspicious. */
+  readonly rulesPrecision: number
+  /** The combined score of the last customer within the budget on validation. */
+  readonly cut: number
+  /** That customer's model score (`probability`): of the customers whose combined score equals `cut`, those below it are outside. */
+  readonly cutModel: number
+  /** Customers within the budget on validation (the rules' alerted customers there). */
+  readonly customers: number
+}
+
+/** Whether a customer of model score `probability` and `confidence` (with a rule alert, or not) is within the budget. */
+export function withinBudget(
+  b: AlertBudget,
+  confidence: number,
+  probability: number,
+  ruleAlerted: boolean,
+): boolean {
+  const combined = ruleAlerted ? Math.max(confidence, b.rulesPrecision) : confidence
+  return combined > b.cut || (combined === b.cut && probability >= b.cutModel)
 }
 
 export interface ModelSideScores {
   readonly modelId: string
   readonly version: number
   readonly threshold: number
+  /** Absent for models trained before session 31: the model alerts at `threshold`, beside every rule alert. */
+  readonly budget?: AlertBudget
   readonly sides: readonly SideProbability[]
 }
 
@@ -75,6 +111,13 @@ export interface ModelFacts {
   readonly probability: number
   /** True when the champion alone would have raised an alert on this subject. */
   readonly aboveThreshold: boolean
+  /**
+   * With an alert budget (AlertBudget): whether the subject is within it. False on a rule alert: the
+   * rules alerted, but on the combined score it falls outside the queue's budget (worked last).
+   */
+  readonly withinBudget?: boolean
+  /** With an alert budget: the share of customers scoring so on validation that were suspicious. */
+  readonly confidence?: number
   readonly explanation: ScoreExplanation | undefined
 }
 
@@ -126,7 +169,7 @@ export function withModel(
 ): ModelAlerts {
   const c = scores.champion
   if (!c) return { alerts: [...ruleAlerts], duplicates: [] } // shadows only: scored, nothing raised
-  const facts = (subject: string): ModelFacts | undefined => {
+  const facts = (subject: string, ruleAlerted: boolean): ModelFacts | undefined => {
     const s = c.sides.find((x) => x.subject === subject)
     if (!s) return undefined
     return {
@@ -135,13 +178,24 @@ export function withModel(
       threshold: c.threshold,
       probability: s.probability,
       aboveThreshold: s.probability >= c.threshold,
+      ...(c.budget
+        ? {
+            withinBudget: withinBudget(c.budget, s.confidence ?? s.probability, s.probability, ruleAlerted),
+            confidence: s.confidence ?? s.probability,
+          }
+        : {}),
       explanation: scorer.explain(scores, subject),
     }
   }
   const alerts: AlertDraft[] = ruleAlerts.map((a) => {
-    const m = facts(a.subject)
+    const m = facts(a.subject, true)
     return m ? { ...a, context: { ...a.context, model: m } } : a
   })
+  // with a budget, a model alert only within it; before session 31, at the model's own threshold
+  const modelAlerts = (s: SideProbability): boolean =>
+    c.budget
+      ? withinBudget(c.budget, s.confidence ?? s.probability, s.probability, false)
+      : s.probability >= c.threshold
   const covered = new Set([
     ...ruleAlerts.map((a) => a.subject),
     ...ruleDuplicates.map(subjectOfKey).filter((s): s is string => s !== undefined),
@@ -151,14 +205,14 @@ export function withModel(
     // a score above the threshold only because of older rows is not new evidence: without this, a
     // customer whose model alert was closed as a false positive was alerted again on its next
     // ordinary payment once the dedup window had passed (its top rows count for 60 days)
-    if (s.probability < c.threshold || s.raised === false || covered.has(s.subject)) continue
+    if (!modelAlerts(s) || s.raised === false || covered.has(s.subject)) continue
     covered.add(s.subject)
     const { key, open } = env.claim(MODEL_RULE_ID, s.subject, t.at)
     if (open !== undefined) {
       duplicates.push(open)
       continue
     }
-    const m = facts(s.subject)!
+    const m = facts(s.subject, false)!
     const drivers = (m.explanation?.up ?? []).slice(0, 3).map((x) => x.feature)
     alerts.push({
       dedupKey: key,

@@ -152,7 +152,7 @@ export function fitSubjectCalibration(
  * 10: 144 of 147 places, rule recall lost). A rule's precision is the same kind of figure (the share
  * of its alerted subjects that were right, smoothed the same way), so the two now compare fairly.
  */
-function fitEarnedCalibration(prob: readonly number[], y: readonly number[], shrink: number): Calibration {
+export function fitEarnedCalibration(prob: readonly number[], y: readonly number[], shrink: number): Calibration {
   const order = prob.map((_, i) => i).sort((a, b) => prob[b]! - prob[a]!)
   const rate = y.reduce((a, b) => a + b, 0) / Math.max(1, y.length)
   // shrunk tail precision at each distinct score, from the top down

@@ -4,9 +4,15 @@ import {
   DAY_MS,
   defaultRuleSet,
   generateTransactions,
+  MODEL_RULE_ID,
   MonitoringEngine,
+  withinBudget,
+  withModel,
+  type AlertDraft,
   type DecisionScores,
+  type ModelFacts,
 } from '../monitoring/index.js'
+import { confidenceOf } from './alert-budget.js'
 import { calibrate } from './calibration.js'
 import { createDecisionScorer } from './decision.js'
 import { RiskGraph } from './graph.js'
@@ -27,11 +33,10 @@ describe('the decision path scores a customer by its recent top rows', () => {
     ruleSet,
   }
 
-  it('reports each side as its subject’s score after this row, with the row’s margin beside it', () => {
-    const { model, threshold } = trainOnHistory(history, timeSplit(data.start, data.end + DAY_MS), {
-      trees: 12,
-      depth: 3,
-    })
+  let trained: ReturnType<typeof trainOnHistory> | undefined
+  const train = () =>
+    (trained ??= trainOnHistory(history, timeSplit(data.start, data.end + DAY_MS), { trees: 12, depth: 3 }))
+  const newEngine = () => {
     const engine = new MonitoringEngine({
       lists: new Map([
         ['high_risk_countries', new Set(data.highRiskCountries)],
@@ -40,6 +45,12 @@ describe('the decision path scores a customer by its recent top rows', () => {
       parties: new Map(data.parties.map((p) => [p.id, p])),
     })
     engine.active = ruleSet
+    return engine
+  }
+
+  it('reports each side as its subject’s score after this row, with the row’s margin beside it', () => {
+    const { model, threshold } = train()
+    const engine = newEngine()
     const subjects = new SubjectScores(3, model.calibration)
     const scorer = createDecisionScorer(
       { highRisk: new Set(data.highRiskCountries), graph: new RiskGraph() },
@@ -63,5 +74,48 @@ describe('the decision path scores a customer by its recent top rows', () => {
     }
     expect(sides).toBeGreaterThan(1000)
     expect(notTheRow).toBeGreaterThan(sides / 10)
+  }, 120_000)
+
+  it('raises its own alerts within its alert budget, each explained up and down; the rules’ marked by the same test', () => {
+    const { model, threshold } = train()
+    const trainedBudget = model.metrics.alertBudget!
+    // a budget whose cut admits about the customers the model alone would alert on (the trained
+    // one, on this small history, leaves the model no room above the rules' precision)
+    const alertBudget = { ...trainedBudget, cut: confidenceOf(trainedBudget, threshold), cutModel: threshold }
+    const budgeted = { ...model, metrics: { ...model.metrics, alertBudget } }
+    const engine = newEngine()
+    const scorer = createDecisionScorer(
+      { highRisk: new Set(data.highRiskCountries), graph: new RiskGraph() },
+      { id: 'm', version: 3, threshold, model: budgeted, subjects: new SubjectScores(3, model.calibration) },
+      [],
+      {} as ScoreStore,
+    )
+    const own: AlertDraft[] = []
+    const ruled: AlertDraft[] = []
+    for (const t of data.txns) {
+      let s: DecisionScores | undefined
+      const res = engine.process(t, { observe: (ctx, x) => (s = scorer.score(ctx, x)) })
+      const out = withModel(t, res.alerts, res.duplicates, s!, scorer, {
+        ruleSetVersion: 1,
+        parties: new Map(),
+        claim: (ruleId, subject, at) => engine.claimAlert(ruleId, subject, at),
+      })
+      for (const a of out.alerts) (a.ruleId === MODEL_RULE_ID ? own : ruled).push(a)
+    }
+    expect(own.length).toBeGreaterThan(0)
+    for (const a of own) {
+      const m = a.context.model as ModelFacts
+      expect(m.withinBudget).toBe(true)
+      expect(m.confidence).toBeGreaterThanOrEqual(alertBudget.cut)
+      expect(m.explanation!.up.length).toBeGreaterThan(0)
+      expect(m.explanation!.up.every((c) => c.shap > 0)).toBe(true)
+      expect(m.explanation!.down.every((c) => c.shap < 0)).toBe(true)
+      expect(a.reason).toMatch(/^Risk model v3 scored/)
+    }
+    const facts = ruled.map((a) => a.context.model as ModelFacts | undefined).filter((m) => m !== undefined)
+    expect(facts.length).toBeGreaterThan(0)
+    expect(
+      facts.every((m) => m.withinBudget === withinBudget(alertBudget, m.confidence!, m.probability, true)),
+    ).toBe(true)
   }, 120_000)
 })

@@ -15,6 +15,7 @@ import {
   type Explanation,
   type RiskModel,
 } from './model.js'
+import { confidenceOf } from './alert-budget.js'
 import type { ScoreStore } from './score.store.js'
 import type { SubjectScores } from './subject-score.js'
 
@@ -83,14 +84,24 @@ export function createDecisionScorer(
       lastTxn = t.id
       lastSubjects = sides.map((s) => s.subject)
       explained = []
+      const budget = (m: ScoringModel) => m.model.metrics.alertBudget
       const of = (m: ScoringModel) => ({
         modelId: m.id,
         version: m.version,
         threshold: m.threshold,
+        ...(budget(m) ? { budget: budget(m) } : {}),
         sides: sides.map((s) => {
           const margin = scoreRow(m.model, s.x).margin
           const probability = m.subjects.add(s.subject, t.at, margin)
-          return { side: s.side, subject: s.subject, probability, margin, raised: m.subjects.lastRaised }
+          const b = budget(m)
+          return {
+            side: s.side,
+            subject: s.subject,
+            probability,
+            margin,
+            raised: m.subjects.lastRaised,
+            ...(b ? { confidence: confidenceOf(b, probability) } : {}),
+          }
         }),
       })
       return {

@@ -1,4 +1,5 @@
 import { runSteps, type Steps } from '../../shared/time-slice.js'
+import type { TrainedAlertBudget } from './alert-budget.js'
 import { calibrate, fitIsotonic, type Calibration } from './calibration.js'
 import {
   DEFAULT_TRAIN,
@@ -64,6 +65,12 @@ export interface ModelMetrics {
   readonly subjectRowDiscount?: number
   /** Ensembles averaged (TrainOptions.bags); absent: one. */
   readonly bags?: number
+  /**
+   * Rules and model together keep to the rules' volume (alert-budget.ts, monitoring's AlertBudget).
+   * Absent in models trained before session 31, and when the rules alerted on nobody in validation:
+   * the model alerts at its threshold beside every rule alert.
+   */
+  readonly alertBudget?: TrainedAlertBudget
 }
 
 export interface RiskModel {

@@ -674,7 +674,8 @@ export function createRisk(deps: RiskDeps): Risk {
         scores,
         championAlerts,
         liveAlerts,
-        threshold: m.record.threshold,
+        // a model with an alert budget raises its own alerts from the budget's cut (session 31)
+        threshold: m.model.metrics.alertBudget?.ownAlertFrom ?? m.record.threshold,
         labels,
         period: q.period,
         from: start,

@@ -199,7 +199,10 @@ export function createScoreStore(db: Db) {
         WHERE s.tenant_id = ${tenant} AND s.champion
           AND s.day >= ${new Date(from).toISOString().slice(0, 10)}::date
           AND s.day < ${new Date(to).toISOString().slice(0, 10)}::date
-          AND s.max_probability >= m.threshold`.execute(db)
+          -- a model with an alert budget raises its own alerts from the budget's cut (session 31)
+          AND s.max_probability >= coalesce((m.metrics->'alertBudget'->>'ownAlertFrom')::float8, m.threshold)`.execute(
+        db,
+      )
       return r.rows.map((x) => ({
         subject: x.subject,
         day: Date.parse(`${x.day}T00:00:00Z`),

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { compileRuleSet, DAY_MS, defaultRuleSet, generateTransactions } from '../monitoring/index.js'
+import {
+  compileRuleSet,
+  DAY_MS,
+  defaultRuleSet,
+  generateTransactions,
+  withinBudget,
+} from '../monitoring/index.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
 import { FEATURE_COUNT } from './features.js'
 import { modelFromJson, modelToJson, scoreRow, type ModelJson, type RiskModel } from './model.js'
 import { SUBJECT_WINDOW_MS } from './subject-score.js'
+import { confidenceOf } from './alert-budget.js'
 import {
   negativeSampling,
   promotionGate,
@@ -104,6 +111,31 @@ describe('training on history and the promotion gate', () => {
     const tied = [...best.values()].filter((p) => p === trained.threshold).length
     expect(alerted).toBeGreaterThanOrEqual(Math.min(budget, best.size))
     expect(alerted - tied).toBeLessThan(budget)
+  }, 120_000)
+
+  it('stores an alert budget with which rules and model together alert on the rules’ volume on validation (session 31)', () => {
+    const b = trained.model.metrics.alertBudget!
+    const r = trained.replay
+    const { best, positives } = subjectScores(trained.model, r, split.validationFrom, split.holdoutFrom)
+    const ruledSet = ruleSubjects(r, split.validationFrom, split.holdoutFrom)
+    expect(b.customers).toBe(ruledSet.size)
+    const right = [...ruledSet].filter((s) => positives.has(s)).length
+    expect(b.rulesPrecision).toBe((right + 1) / (ruledSet.size + 2))
+    const unscored = [...ruledSet].filter((s) => !best.has(s)).length
+    const combined = (s: string, p: number) =>
+      ruledSet.has(s) ? Math.max(confidenceOf(b, p), b.rulesPrecision) : confidenceOf(b, p)
+    const within =
+      [...best].filter(([s, p]) => withinBudget(b, confidenceOf(b, p), p, ruledSet.has(s))).length + unscored
+    const tied = [...best].filter(([s, p]) => combined(s, p) === b.cut && p === b.cutModel).length
+    expect(within).toBeGreaterThanOrEqual(ruledSet.size)
+    expect(within - tied).toBeLessThan(ruledSet.size)
+    // the confidence is a customer-level calibration: non-decreasing in the score
+    const ps = [...best.values()].sort((x, y) => x - y)
+    for (let i = 1; i < ps.length; i++)
+      expect(confidenceOf(b, ps[i]!)).toBeGreaterThanOrEqual(confidenceOf(b, ps[i - 1]!))
+    // stored and read back with the model
+    const stored = modelFromJson(JSON.parse(JSON.stringify(modelToJson(trained.model))) as ModelJson)
+    expect(stored.metrics.alertBudget).toEqual(b)
   }, 120_000)
 
   it('keeps scoring a model stored before session 19 by its highest row alone (its threshold was chosen so)', () => {

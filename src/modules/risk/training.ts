@@ -5,7 +5,9 @@ import {
   type HistorySeeds,
   type MonTxn,
   type Party,
+  withinBudget,
 } from '../monitoring/index.js'
+import { alertBudgetOf, confidenceOf } from './alert-budget.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
@@ -281,11 +283,16 @@ export function* trainOnHistorySteps(
   // (20 imported cases, rules 9/9 precise on validation) that chose a threshold for 58 subjects and
   // the model put ~45 subjects a week above it where the rules alerted on ~2 (docs/risk.md)
   const { best, positives } = yield* subjectScoresSteps(model, r, split.validationFrom, split.holdoutFrom)
-  const ruled = ruleSubjects(r, split.validationFrom, split.holdoutFrom).size
+  const ruledSet = ruleSubjects(r, split.validationFrom, split.holdoutFrom)
+  const ruled = ruledSet.size
   const budget = ruled > 0 ? ruled : Math.max(1, positives.size)
   const ranked = [...best.values()].sort((a, b) => b - a)
   const threshold = ranked[Math.min(budget, ranked.length) - 1] ?? 1
-  return { model, threshold, replay: r }
+  // session 31: rules and model together keep to the rules' volume (alert-budget.ts); the threshold
+  // above stays what the model alone would alert at (metrics, the case queue's priority 2)
+  const alertBudget = alertBudgetOf(best, ruledSet, positives)
+  const budgeted: RiskModel = alertBudget ? { ...model, metrics: { ...model.metrics, alertBudget } } : model
+  return { model: budgeted, threshold, replay: r }
 }
 
 export interface GateResult {
@@ -340,7 +347,13 @@ export function* promotionGateSteps(
   let liveScores: Map<string, number> | undefined
   if (live) {
     liveScores = (yield* subjectScoresSteps(live.model, r, split.holdoutFrom, split.to + 1)).best
-    for (const [s, p] of liveScores) if (p >= live.threshold) alerted.add(s)
+    const b = live.model.metrics.alertBudget
+    // a live model with a budget: what the case queue works is the budget (rule alerts outside it
+    // are worked last), not every rule alert plus the model's own
+    const within = (s: string, p: number): boolean =>
+      withinBudget(b!, confidenceOf(b!, p), p, ruled.has(s))
+    if (b) for (const [s, p] of liveScores) if (!within(s, p)) alerted.delete(s)
+    for (const [s, p] of liveScores) if (b ? !ruled.has(s) && within(s, p) : p >= live.threshold) alerted.add(s)
   }
   // how often a rule alert named a suspicious subject on validation (the rules' own probability)
   // (the subjects only: copying the validation rows' features for it held the server ~1 s at 1.3M rows)
@@ -355,14 +368,21 @@ export function* promotionGateSteps(
   const rulesPrecision = valRuled.length
     ? valRuled.filter((s) => valPositives.has(s)).length / valRuled.length
     : 0
-  const combined = (scores: Map<string, number>): Map<string, number> => {
-    const out = new Map(scores)
-    for (const s of ruled) out.set(s, Math.max(out.get(s) ?? 0, rulesPrecision))
+  // a model with an alert budget (session 31) is compared as it would run: its customers' confidence
+  // against the rules' precision as its budget measured it (smoothed), ties broken by its score
+  const combined = (scores: Map<string, number>, b = candidate.metrics.alertBudget): Map<string, number> => {
+    const out = new Map(b ? [...scores].map(([s, p]) => [s, confidenceOf(b, p)] as const) : scores)
+    for (const s of ruled) out.set(s, Math.max(out.get(s) ?? 0, b ? b.rulesPrecision : rulesPrecision))
     return out
   }
   const candScores = combined(cand.best)
   const budget = alerted.size > 0 ? alerted.size : Math.max(1, positives.size)
-  const ranked = [...candScores.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+  const ranked = [...candScores.entries()].sort(
+    (a, b) =>
+      b[1] - a[1] ||
+      (cand.best.get(b[0]) ?? 0) - (cand.best.get(a[0]) ?? 0) ||
+      (a[0] < b[0] ? -1 : 1),
+  )
   const candidateDetected = ranked.slice(0, budget).filter(([s]) => positives.has(s)).length
   const liveDetected = [...alerted].filter((s) => positives.has(s)).length
   const subjects = [...candScores.keys()]
@@ -373,7 +393,9 @@ export function* promotionGateSteps(
     )
   const candidateAveragePrecision = ap(candScores)
   const liveAveragePrecision = ap(
-    liveScores ? combined(liveScores) : new Map([...alerted].map((s) => [s, 1] as [string, number])),
+    liveScores
+      ? combined(liveScores, live?.model.metrics.alertBudget)
+      : new Map([...alerted].map((s) => [s, 1] as [string, number])),
   )
   const passed =
     positives.size > 0 &&

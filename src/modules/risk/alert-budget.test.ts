@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest'
+import { alertFromEvent } from '../cases/index.js'
+import {
+  DAY_MS,
+  MODEL_RULE_ID,
+  MonitoringEngine,
+  withinBudget,
+  withModel,
+  type AlertBudget,
+  type AlertDraft,
+  type MonTxn,
+} from '../monitoring/index.js'
+import { alertBudgetOf, confidenceOf, type TrainedAlertBudget } from './alert-budget.js'
+
+describe('alertBudgetOf: rules and model together keep to the rules’ volume on validation', () => {
+  // validation: the rules alerted on r1–r4 (r1, r2 suspicious: precision (2 + 1) / (4 + 2) = 0.5,
+  // smoothed); the model scored them, m1–m3 whom the rules missed (m1, m2 suspicious), and forty
+  // ordinary customers low
+  const best = new Map<string, number>([
+    ['r1', 0.9],
+    ['r2', 0.15],
+    ['r3', 0.1],
+    ['r4', 0.05],
+    ['m1', 0.95],
+    ['m2', 0.92],
+    ['m3', 0.4],
+    ...Array.from({ length: 40 }, (_, i) => [`n${i}`, 0.001 * i] as [string, number]),
+  ])
+  const ruled = new Set(['r1', 'r2', 'r3', 'r4'])
+  const positives = new Set(['r1', 'r2', 'm1', 'm2'])
+  const within = (b: TrainedAlertBudget, rules = ruled) =>
+    [...best]
+      .filter(([s, m]) => withinBudget(b, confidenceOf(b, m), m, rules.has(s)))
+      .map(([s]) => s)
+      .sort()
+
+  it('maps model scores to the confidence the model earned: precision at that score, shrunk, never falling', () => {
+    const b = alertBudgetOf(best, ruled, positives)!
+    const grid = Array.from({ length: 101 }, (_, i) => confidenceOf(b, i / 100))
+    expect(grid).toEqual([...grid].sort((x, y) => x - y))
+    // ordinary customers earn about the overall rate (4 of 47), the top well above it, but not
+    // certainty: three of its top five were right
+    expect(confidenceOf(b, 0)).toBeLessThan(0.1)
+    expect(confidenceOf(b, 0.95)).toBeGreaterThan(0.5)
+    expect(confidenceOf(b, 0.95)).toBeLessThan(1)
+  })
+
+  it('ranks by the larger of the confidence and the rules’ precision, and keeps as many customers as the rules alerted on', () => {
+    const b = alertBudgetOf(best, ruled, positives)!
+    expect(b.rulesPrecision).toBe(0.5)
+    expect(b.customers).toBe(4)
+    const inside = within(b)
+    expect(inside).toHaveLength(4)
+    // the customer the rules missed at the model's top is in; the rules' customer the model rates
+    // lowest is out (its rule alert is kept, worked last); the ordinary customers are out
+    expect(inside).toContain('m1')
+    expect(inside).not.toContain('r4')
+    expect(inside.some((s) => s.startsWith('n'))).toBe(false)
+    const combined = (s: string) =>
+      ruled.has(s) ? Math.max(confidenceOf(b, best.get(s)!), 0.5) : confidenceOf(b, best.get(s)!)
+    const outside = [...best.keys()].filter((s) => !inside.includes(s))
+    for (const o of outside) for (const i of inside) expect(combined(o)).toBeLessThanOrEqual(combined(i))
+  })
+
+  it('says from which probability the model raises its own alerts (the cut on the probability scale)', () => {
+    const b = alertBudgetOf(best, ruled, positives)!
+    const from = b.ownAlertFrom
+    expect(from).toBeGreaterThan(0)
+    expect(from).toBeLessThanOrEqual(1)
+    for (let i = 0; i <= 100; i++) {
+      const p = i / 100
+      expect(withinBudget(b, confidenceOf(b, p), p, false)).toBe(p >= from)
+    }
+    // the customers the rules missed that the budget admits are exactly those scoring from it
+    for (const s of ['m1', 'm2', 'm3']) expect(within(b).includes(s)).toBe(best.get(s)! >= from)
+  })
+
+  it('keeps a place for each rule-alerted customer the model does not score (its alert is never marked)', () => {
+    const withOutside = new Set([...ruled, 'outside'])
+    const b = alertBudgetOf(best, withOutside, positives)!
+    expect(b.customers).toBe(5)
+    expect(within(b, withOutside)).toHaveLength(4) // 5 places, one taken by the unscored account
+  })
+
+  it('stores at most 256 points of the confidence curve, however many customers were scored', () => {
+    const many = new Map(Array.from({ length: 5000 }, (_, i) => [`c${i}`, i / 5000] as [string, number]))
+    const pos = new Set(Array.from({ length: 500 }, (_, i) => `c${4500 + i}`))
+    const b = alertBudgetOf(many, new Set(['c4999', 'c10']), pos)!
+    expect(b.confidence.x.length).toBeLessThanOrEqual(256)
+    expect(b.confidence.x[0]).toBe(0)
+    expect(b.confidence.x.at(-1)).toBe(4999 / 5000)
+    expect([...b.confidence.p]).toEqual([...b.confidence.p].sort((x, y) => x - y))
+  })
+
+  it('smooths the rules’ precision: always right on a few alerts is not certainty', () => {
+    const b = alertBudgetOf(best, new Set(['r1', 'r2']), positives)!
+    expect(b.rulesPrecision).toBe(0.75) // 2 of 2 → (2 + 1) / (2 + 2)
+  })
+
+  it('has no budget when the rules alerted on nobody (the model keeps its own threshold)', () => {
+    expect(alertBudgetOf(best, new Set(), positives)).toBeUndefined()
+  })
+
+  it('leaves no room for the model when unscored rule alerts take every place', () => {
+    const b = alertBudgetOf(new Map([['m1', 0.99]]), new Set(['x', 'y']), new Set())!
+    expect(withinBudget(b, 1, 0.99, false)).toBe(false)
+    expect(b.ownAlertFrom).toBe(2)
+    expect(JSON.parse(JSON.stringify(b))).toEqual(b) // stored with the model as JSON
+  })
+})
+
+describe('withModel with an alert budget', () => {
+  const budget: AlertBudget = { rulesPrecision: 0.5, cut: 0.6, cutModel: 0.6, customers: 10 }
+  const txn = (id: string, src: string): MonTxn => ({
+    id,
+    at: 10 * DAY_MS,
+    amount: 1000n,
+    currency: 'EUR',
+    kind: 'transfer',
+    src,
+    dst: 'shop',
+  })
+  const ruleAlert = (t: MonTxn): AlertDraft => ({
+    dedupKey: `fan_out|${t.src}`,
+    ruleSetVersion: 1,
+    ruleId: 'fan_out',
+    typology: 'fan_out',
+    subject: t.src,
+    outcome: 'review',
+    score: 60,
+    reason: 'r',
+    txnId: t.id,
+    at: t.at,
+    context: { txn: { src: t.src, dst: t.dst } },
+  })
+  const decide = (t: MonTxn, probability: number, rules: AlertDraft[], withBudget = true) =>
+    withModel(
+      t,
+      rules,
+      [],
+      {
+        txnId: t.id,
+        at: t.at,
+        champion: {
+          modelId: 'm',
+          version: 2,
+          threshold: 0.3,
+          ...(withBudget ? { budget } : {}),
+          sides: [{ side: 'out', subject: t.src, probability }],
+        },
+        challengers: [],
+      },
+      { explain: () => undefined },
+      {
+        ruleSetVersion: 1,
+        parties: new Map(),
+        claim: (ruleId, s, at) => new MonitoringEngine().claimAlert(ruleId, s, at),
+      },
+    ).alerts
+
+  const priorityOf = (a: AlertDraft): number | undefined =>
+    alertFromEvent(
+      'monitoring.alert.raised.v1',
+      { ...a, alertId: 'x', at: new Date(a.at).toISOString() },
+      new Date(),
+    )?.priority
+
+  it('raises a model alert within the budget only, not at the model’s own lower threshold', () => {
+    expect(decide(txn('t1', 'a'), 0.4, []).filter((a) => a.ruleId === MODEL_RULE_ID)).toHaveLength(0)
+    expect(decide(txn('t2', 'b'), 0.7, []).filter((a) => a.ruleId === MODEL_RULE_ID)).toHaveLength(1)
+    // a model trained before session 31 (no budget) alerts at its threshold, as before
+    expect(decide(txn('t3', 'c'), 0.4, [], false).filter((a) => a.ruleId === MODEL_RULE_ID)).toHaveLength(1)
+  })
+
+  it('keeps every rule alert, marking those outside the budget, which the case queue works last', () => {
+    const t = txn('t4', 'd')
+    const [low] = decide(t, 0.1, [ruleAlert(t)]) // combined 0.5 < cut 0.6
+    expect(low!.ruleId).toBe('fan_out')
+    expect((low!.context.model as { withinBudget: boolean }).withinBudget).toBe(false)
+    expect(priorityOf(low!)).toBe(4)
+    const [high] = decide(txn('t5', 'e'), 0.65, [ruleAlert(txn('t5', 'e'))])
+    expect((high!.context.model as { withinBudget: boolean }).withinBudget).toBe(true)
+    expect(priorityOf(high!)).toBe(2) // above the model's threshold, as before
+    const [old] = decide(t, 0.1, [ruleAlert(t)], false)
+    expect((old!.context.model as { withinBudget?: boolean }).withinBudget).toBeUndefined()
+    expect(priorityOf(old!)).toBe(3)
+  })
+})

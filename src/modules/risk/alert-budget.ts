@@ -1,0 +1,106 @@
+import { withinBudget, type AlertBudget } from '../monitoring/index.js'
+import { calibrate, type Calibration } from './calibration.js'
+import { fitEarnedCalibration } from './combine.js'
+
+/**
+ * Pseudo-customers at the overall rate the confidence is shrunk with (combine.ts
+ * fitEarnedCalibration): a handful of top customers all right on a small validation period do not
+ * make the model surer than the rules. The bench's shrink 2 (session 11).
+ */
+export const CONFIDENCE_SHRINK = 2
+
+/** The budget as the risk module stores it with the model: monitoring's figures and the confidence map. */
+export interface TrainedAlertBudget extends AlertBudget {
+  /**
+   * The model's earned confidence on the validation period: a customer's model score (the peak of
+   * its subject score, SubjectScores) → the precision alerting at that score reached over the
+   * customers (every customer scoring at least as high), shrunk (CONFIDENCE_SHRINK). The model's
+   * probabilities are calibrated per row; this puts them on the scale of the rules' precision, a
+   * share of alerted customers that were right, so that the two can be compared.
+   */
+  readonly confidence: Calibration
+  /**
+   * The lowest model probability at which a customer the rules did not alert on is within the budget
+   * (the model raises its own alert): the cut said on the probability scale, for the champion/challenger
+   * metrics that count the model's alerts from stored probabilities. 2 when no probability reaches it.
+   */
+  readonly ownAlertFrom: number
+}
+
+/** A customer's confidence under a stored budget (its model score mapped by the budget's calibration). */
+export const confidenceOf = (b: TrainedAlertBudget, probability: number): number =>
+  calibrate(b.confidence, probability)
+
+/**
+ * The alert budget a model is trained with (monitoring's AlertBudget says how the decision path
+ * uses it): on the validation period, every customer the model scored gets its combined score — its
+ * confidence, or for a customer the rules alerted on, the larger of that and the rules' precision
+ * there (smoothed) — and the budget is the top as many customers as the rules alerted on; the last
+ * of them sets the cut. A rule-alerted customer the model never scores (an account outside the
+ * institution, for a customers-only model) keeps its place: its rule alert is never marked.
+ *
+ * Undefined when the rules alerted on nobody in the period: there is no rules' volume to keep, and
+ * the model alerts at its own threshold as before.
+ */
+export function alertBudgetOf(
+  best: ReadonlyMap<string, number>,
+  ruled: ReadonlySet<string>,
+  positives: ReadonlySet<string>,
+): TrainedAlertBudget | undefined {
+  if (ruled.size === 0) return undefined
+  // smoothed (one right and one wrong pseudo-alert): 9 of 9 right on a small validation period
+  // is not certainty, and at 1.0 no model score could ever outrank a rule alert
+  const rulesPrecision = ([...ruled].filter((s) => positives.has(s)).length + 1) / (ruled.size + 2)
+  const scored = [...best]
+  const confidence = thinned(
+    fitEarnedCalibration(
+      scored.map(([, m]) => m),
+      scored.map(([s]) => (positives.has(s) ? 1 : 0)),
+      CONFIDENCE_SHRINK,
+    ),
+  )
+  const places = ruled.size - [...ruled].filter((s) => !best.has(s)).length
+  const ranked = scored.map(([s, m]) => {
+    const conf = calibrate(confidence, m)
+    return { m, c: ruled.has(s) ? Math.max(conf, rulesPrecision) : conf }
+  })
+  // by combined score, then by the model score itself (the calibration's blocks tie many customers)
+  ranked.sort((a, b) => b.c - a.c || b.m - a.m)
+  const last = ranked[Math.min(places, ranked.length) - 1]
+  // every place is taken by rule alerts the model does not score: nothing more fits (2 is above
+  // any probability; Infinity would not survive the model's JSON)
+  const cut = last ? { cut: last.c, cutModel: last.m } : { cut: 2, cutModel: 2 }
+  const budget = { rulesPrecision, ...cut, customers: ruled.size }
+  return { ...budget, confidence, ownAlertFrom: ownAlertFrom(budget, confidence) }
+}
+
+/**
+ * The lowest probability p with withinBudget(confidence(p), p, no rule alert): the predicate only
+ * turns from false to true as p grows (the confidence never falls), so bisection finds it.
+ */
+function ownAlertFrom(b: AlertBudget, confidence: Calibration): number {
+  const within = (p: number): boolean => withinBudget(b, calibrate(confidence, p), p, false)
+  if (!within(1)) return 2
+  if (within(0)) return 0
+  let lo = 0
+  let hi = 1
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2
+    if (within(mid)) hi = mid
+    else lo = mid
+  }
+  return hi
+}
+
+/** Points kept of the confidence curve: it is stored with every model (a point per distinct score otherwise). */
+const CONFIDENCE_POINTS = 256
+
+/** The curve through at most CONFIDENCE_POINTS of its points, evenly spread, both ends kept (still non-decreasing). */
+function thinned(c: Calibration): Calibration {
+  const n = c.x.length
+  if (n <= CONFIDENCE_POINTS) return c
+  const keep = Array.from({ length: CONFIDENCE_POINTS }, (_, i) =>
+    Math.round((i * (n - 1)) / (CONFIDENCE_POINTS - 1)),
+  )
+  return { kind: c.kind, x: keep.map((i) => c.x[i]!), p: keep.map((i) => c.p[i]!) }
+}
