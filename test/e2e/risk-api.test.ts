@@ -132,12 +132,26 @@ for (const target of testDbTargets()) {
       const r = await call('POST', '/v1/risk/score', scoreRequest)
       expect(r.statusCode, r.body).toBe(200)
       const body = r.json<{
+        threshold: number
+        ownAlertFrom?: number
         sides: {
           probability: number
+          confidence?: number
+          alert: boolean
           explanation: { baseValue: number; margin: number; contributions: { shap: number }[] }
         }[]
       }>()
       expect(body.sides.length).toBe(2)
+      // the model's own alert as the decision path raises it: from its alert budget's cut (session
+      // 31), or at its threshold when it has none (the rules alerted on nobody in validation)
+      const model = (await risk.listModels(t.tenantId)).find((m) => m.modelId === modelId)!
+      const budget = model.metrics.alertBudget as { ownAlertFrom: number } | undefined
+      expect(body.ownAlertFrom).toBe(budget?.ownAlertFrom)
+      for (const s of body.sides) {
+        expect(s.alert).toBe(s.probability >= (budget ? budget.ownAlertFrom : body.threshold))
+        if (budget) expect(s.confidence).toBeGreaterThanOrEqual(0)
+        else expect(s.confidence).toBeUndefined()
+      }
       for (const s of body.sides) {
         const sum = s.explanation.contributions.reduce((a, c) => a + c.shap, 0)
         expect(sum).toBeCloseTo(s.explanation.margin - s.explanation.baseValue, 6)

@@ -117,6 +117,19 @@ for (const target of testDbTargets()) {
       expect(queued.size).toBeLessThanOrEqual(new Set(ruled.map((a) => a.subject)).size)
     })
 
+    it('answers a what-if score as the decision path would: its own alert from the budget’s cut, with the confidence', async () => {
+      const budget = (await t.app.services.risk.listModels(t.tenantId)).find((m) => m.modelId === champion)!
+        .metrics.alertBudget as { ownAlertFrom: number }
+      const r = await t.app.services.risk.score(t.tenantId, probe('probe-what-if', 24 * 20))
+      expect(r.ownAlertFrom).toBe(budget.ownAlertFrom)
+      expect(r.sides.length).toBeGreaterThan(0)
+      for (const s of r.sides) {
+        expect(s.alert).toBe(s.probability >= budget.ownAlertFrom)
+        expect(s.confidence).toBeGreaterThanOrEqual(0)
+        expect(s.confidence).toBeLessThanOrEqual(1)
+      }
+    })
+
     it("keeps each subject-day's highest row margins, which a rebuilt scorer starts from", async () => {
       const r = await sql<{ model_id: string; top_margins: number[] | null }>`
         SELECT model_id, top_margins FROM risk_scores WHERE tenant_id = ${t.tenantId}`.execute(

@@ -1,6 +1,7 @@
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import type { IdGenerator } from '../../shared/ids.js'
+import { confidenceOf } from './alert-budget.js'
 import { forEachInSlices, runStepsInSlices } from '../../shared/time-slice.js'
 import {
   CASH,
@@ -112,6 +113,9 @@ export interface SideScore {
   readonly side: Side
   readonly subject: string
   readonly probability: number
+  /** With an alert budget: the customer's confidence, comparable with the rules' precision (alert-budget.ts). */
+  readonly confidence?: number
+  /** True when the model would raise its own alert on this side (a customer no rule alerts on). */
   readonly alert: boolean
   readonly alertId?: string
   readonly explanation?: Explanation
@@ -121,6 +125,8 @@ export interface SideScore {
 export interface ScoreResult {
   readonly modelId: string
   readonly threshold: number
+  /** With an alert budget: the probability from which the model raises its own alerts (`alert`). */
+  readonly ownAlertFrom?: number
   readonly sides: readonly SideScore[]
   readonly elapsedMs: number
 }
@@ -601,6 +607,7 @@ export function createRisk(deps: RiskDeps): Risk {
       const live = s.live
       // shadows alone are scored in the decision path; a what-if score answers for the live model
       if (!live) throw riskError('RISK_NO_LIVE_MODEL')
+      const budget = live.model.metrics.alertBudget
       const started = performance.now()
       const rows: { side: Side; subject: string; x: Float64Array }[] = []
       const observe = (ctx: EvalContext, t: MonTxn): void => {
@@ -620,7 +627,9 @@ export function createRisk(deps: RiskDeps): Risk {
         const score = (m: ScoringModel): number =>
           m.subjects.peek(r.subject, txn.at, scoreRow(m.model, r.x).margin)
         const p = { probability: score(live) }
-        const alert = p.probability >= live.threshold
+        // as the decision path raises the model's own alert on a customer no rule alerts on: within
+        // the alert budget (session 31), or at the threshold for a model stored before
+        const alert = p.probability >= (budget ? budget.ownAlertFrom : live.threshold)
         const explanation = alert || opts.explain ? explainRow(live.model, r.x) : undefined
         let alertId: string | undefined
         if (alert) {
@@ -640,6 +649,7 @@ export function createRisk(deps: RiskDeps): Risk {
           side: r.side,
           subject: r.subject,
           probability: p.probability,
+          ...(budget ? { confidence: confidenceOf(budget, p.probability) } : {}),
           alert,
           ...(alertId ? { alertId } : {}),
           ...(explanation ? { explanation } : {}),
@@ -649,6 +659,7 @@ export function createRisk(deps: RiskDeps): Risk {
       return {
         modelId: live.id,
         threshold: live.threshold,
+        ...(budget ? { ownAlertFrom: budget.ownAlertFrom } : {}),
         sides,
         elapsedMs: performance.now() - started,
       }
