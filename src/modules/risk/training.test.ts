@@ -138,6 +138,17 @@ describe('training on history and the promotion gate', () => {
     expect(stored.metrics.alertBudget).toEqual(b)
   }, 120_000)
 
+  it('judges the live configuration the same whatever the candidate: a live model without a budget keeps its own scores', () => {
+    const { alertBudget: _b, ...metrics } = trained.model.metrics
+    const old = { ...trained.model, metrics }
+    const live = { model: old, threshold: trained.threshold }
+    const withBudget = promotionGate(trained.replay, split, trained.model, live)
+    const without = promotionGate(trained.replay, split, old, live)
+    expect(withBudget.budget).toBe(without.budget)
+    expect(withBudget.liveDetected).toBe(without.liveDetected)
+    expect(withBudget.liveAveragePrecision).toBe(without.liveAveragePrecision)
+  }, 120_000)
+
   it('keeps scoring a model stored before session 19 by its highest row alone (its threshold was chosen so)', () => {
     const { subjectTopRows: _chosen, ...before } = trained.model.metrics
     const stored = modelFromJson(

@@ -7,7 +7,7 @@ import {
   type Party,
   withinBudget,
 } from '../monitoring/index.js'
-import { alertBudgetOf, confidenceOf } from './alert-budget.js'
+import { alertBudgetOf, confidenceOf, type TrainedAlertBudget } from './alert-budget.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
@@ -350,10 +350,10 @@ export function* promotionGateSteps(
     const b = live.model.metrics.alertBudget
     // a live model with a budget: what the case queue works is the budget (rule alerts outside it
     // are worked last), not every rule alert plus the model's own
-    const within = (s: string, p: number): boolean =>
-      withinBudget(b!, confidenceOf(b!, p), p, ruled.has(s))
+    const within = (s: string, p: number): boolean => withinBudget(b!, confidenceOf(b!, p), p, ruled.has(s))
     if (b) for (const [s, p] of liveScores) if (!within(s, p)) alerted.delete(s)
-    for (const [s, p] of liveScores) if (b ? !ruled.has(s) && within(s, p) : p >= live.threshold) alerted.add(s)
+    for (const [s, p] of liveScores)
+      if (b ? !ruled.has(s) && within(s, p) : p >= live.threshold) alerted.add(s)
   }
   // how often a rule alert named a suspicious subject on validation (the rules' own probability)
   // (the subjects only: copying the validation rows' features for it held the server ~1 s at 1.3M rows)
@@ -370,18 +370,17 @@ export function* promotionGateSteps(
     : 0
   // a model with an alert budget (session 31) is compared as it would run: its customers' confidence
   // against the rules' precision as its budget measured it (smoothed), ties broken by its score
-  const combined = (scores: Map<string, number>, b = candidate.metrics.alertBudget): Map<string, number> => {
+  // (the budget is passed, never defaulted: a live model stored before has none, the candidate may)
+  const combined = (scores: Map<string, number>, b: TrainedAlertBudget | undefined): Map<string, number> => {
     const out = new Map(b ? [...scores].map(([s, p]) => [s, confidenceOf(b, p)] as const) : scores)
     for (const s of ruled) out.set(s, Math.max(out.get(s) ?? 0, b ? b.rulesPrecision : rulesPrecision))
     return out
   }
-  const candScores = combined(cand.best)
+  const candScores = combined(cand.best, candidate.metrics.alertBudget)
   const budget = alerted.size > 0 ? alerted.size : Math.max(1, positives.size)
   const ranked = [...candScores.entries()].sort(
     (a, b) =>
-      b[1] - a[1] ||
-      (cand.best.get(b[0]) ?? 0) - (cand.best.get(a[0]) ?? 0) ||
-      (a[0] < b[0] ? -1 : 1),
+      b[1] - a[1] || (cand.best.get(b[0]) ?? 0) - (cand.best.get(a[0]) ?? 0) || (a[0] < b[0] ? -1 : 1),
   )
   const candidateDetected = ranked.slice(0, budget).filter(([s]) => positives.has(s)).length
   const liveDetected = [...alerted].filter((s) => positives.has(s)).length
