@@ -277,17 +277,34 @@ describe('rotation and re-encryption under write load', () => {
             n % 3 === 0 ? `row_new_${w}_${n}` : `row_${String((n * 7 + w * 13) % 150).padStart(4, '0')}`
           await write(id, `w${w}-${n}`)
           n++
-          writes++
+          counted()
           if (n % 5 === 0) await app.keyring.refresh() // as the periodic refresh does in the server
         }
       }
+      // Wait on the writers' own count, not on the clock: on a loaded CI machine the rotation can
+      // finish before the writers have done much, and the test must still interleave both.
+      // The writers wake the waiter themselves: on PGlite their awaits never yield to timers.
+      const waiting: Array<{ n: number; resolve: () => void }> = []
+      const untilWrites = (n: number): Promise<void> =>
+        writes >= n ? Promise.resolve() : new Promise((resolve) => waiting.push({ n, resolve }))
+      const counted = (): void => {
+        writes++
+        for (const w of waiting.filter((x) => writes >= x.n)) {
+          waiting.splice(waiting.indexOf(w), 1)
+          w.resolve()
+        }
+      }
       const writers = [writer(1), writer(2), writer(3)]
+      await untilWrites(10)
       const rotated = await ops.keyring.rotate('load test')
       const during = await ops.reencrypt({ field: `${table}.secret`, tenant, batchSize: 20, maxPasses: 2 })
+      const writesByEndOfPass = writes
+      // Writers that have not refreshed yet still write under the old key after the pass: the
+      // final re-encryption must catch those rows too.
+      await untilWrites(writesByEndOfPass + 20)
       stop = true
       await Promise.all(writers)
       const after = await ops.reencrypt({ field: `${table}.secret`, tenant, batchSize: 20 })
-      expect(writes).toBeGreaterThan(20)
       expect(during[0]!.reencrypted).toBeGreaterThan(0)
       expect(after[0]).toMatchObject({ finished: true, remaining: 0 })
 
