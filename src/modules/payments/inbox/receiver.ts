@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../../../shared/clock.js'
 import type { DbHandle } from '../../../shared/db/connect.js'
 import { createPostCommitNotifier } from '../../../shared/db/notifier.js'
+import { BoundedKeySet } from '../../../shared/bounded-key-set.js'
 import { GroupCommit } from '../../../shared/group-commit.js'
 import type { WebhookVerifier } from './inbox.ports.js'
 import { webhookGatewayUnknown, webhookInboxUnavailable } from './webhook-inbox.errors.js'
@@ -32,6 +33,8 @@ export interface ReceiverDeps {
   readonly batchMax?: number | undefined
   readonly batchMinWhileBusy?: number | undefined
   readonly batchLingerMs?: number | undefined
+  /** How many stored events' keys this process remembers to answer their redeliveries without a query. */
+  readonly storedKeysMax?: number | undefined
   /** A new row committed (this process's processing loops may sleep). */
   readonly onNew: () => void
 }
@@ -75,14 +78,23 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
       return rows.map((r) => fresh.delete(rowKey(r.tenantId, r.gateway, r.event.id)))
     },
   })
+  // Keys whose row this process saw committed (new or found). Inbox rows are never deleted, so a
+  // gateway's redelivery of one of them is answered as a duplicate without touching PostgreSQL: a
+  // retry storm (gateways resend until they get a 2xx, often several times) then costs the API a
+  // signature check, not an INSERT and a WAL flush each (issue #18). A key forgotten or never seen
+  // here (another intake process took the first copy) takes the INSERT path, which is still right.
+  const stored = new BoundedKeySet(deps.storedKeysMax ?? 100_000)
 
   return {
     async receive(gatewayName, rawBody, headers) {
       const gw = deps.gateway(gatewayName)
       if (!gw) throw webhookGatewayUnknown(gatewayName)
       const event = await gw.verifyWebhook(rawBody, headers, clock.now())
+      const tenantId = routingTenant(event)
+      const key = rowKey(tenantId, gw.name, event.id)
+      if (stored.has(key)) return { eventId: event.id, tenantId, duplicate: true }
       const row: NewInboxRow = {
-        tenantId: routingTenant(event),
+        tenantId,
         gateway: gw.name,
         event: toStoredEvent(event),
         rawBody,
@@ -96,6 +108,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
         logger?.error({ err, eventId: event.id }, 'webhook inbox insert failed')
         throw webhookInboxUnavailable(err)
       }
+      stored.add(key)
       if (isNew) deps.onNew()
       return { eventId: event.id, tenantId: row.tenantId, duplicate: !isNew }
     },

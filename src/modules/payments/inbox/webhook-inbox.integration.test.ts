@@ -325,6 +325,30 @@ describeEachDb('webhook inbox', (target) => {
     )
   })
 
+  it('answers a redelivery of an event it stored without a query, and still checks its signature', async () => {
+    const own = await openTestDb(target)
+    const intake = createWebhookInbox({ db: own, clock, gateway: () => sandbox, payments: t.port })
+    const e = captured(newId('sbx'))
+    const w = sandbox.webhookFor(e)
+    const resend = () => intake.receive('sandbox', Buffer.from(w.body), w.headers)
+    expect((await resend()).duplicate).toBe(false)
+    // With its database gone, this process can only answer from what it saw committed.
+    await own.close()
+    expect(await resend()).toEqual({ eventId: e.id, tenantId: UNROUTED_TENANT, duplicate: true })
+    const forged = { ...w.headers, 'webhook-signature': `v1,${Buffer.alloc(32, 7).toString('base64')}` }
+    expect(await codeOf(intake.receive('sandbox', Buffer.from(w.body), forged))).toBe(
+      'WEBHOOK_SIGNATURE_INVALID',
+    )
+    const other = sandbox.webhookFor(captured(newId('sbx')))
+    expect(await codeOf(intake.receive('sandbox', Buffer.from(other.body), other.headers))).toBe(
+      'WEBHOOK_INBOX_UNAVAILABLE',
+    )
+    if (!h.pool) return // PGlite: each handle is a database of its own
+    // Another process (here: this suite's inbox) learns it from the table, not from memory.
+    expect((await deliver(e)).duplicate).toBe(true)
+    expect(await rowsFor(e.id)).toHaveLength(1)
+  })
+
   it('keeps the raw body byte for byte', async () => {
     const ref = await newPayment()
     const e = captured(ref)
