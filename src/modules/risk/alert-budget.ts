@@ -32,6 +32,15 @@ export const confidenceOf = (b: TrainedAlertBudget, probability: number): number
   calibrate(b.confidence, probability)
 
 /**
+ * The share of the customers the rules alerted on that were suspicious, smoothed with one right and
+ * one wrong pseudo-alert: 9 of 9 right on a small validation period is not certainty, and at 1.0 no
+ * model score could ever outrank a rule alert. The one definition the budget and the gate share.
+ */
+export function rulesPrecisionOf(ruled: ReadonlySet<string>, positives: ReadonlySet<string>): number {
+  return ([...ruled].filter((s) => positives.has(s)).length + 1) / (ruled.size + 2)
+}
+
+/**
  * The alert budget a model is trained with (monitoring's AlertBudget says how the decision path
  * uses it): on the validation period, every customer the model scored gets its combined score — its
  * confidence, or for a customer the rules alerted on, the larger of that and the rules' precision
@@ -48,9 +57,7 @@ export function alertBudgetOf(
   positives: ReadonlySet<string>,
 ): TrainedAlertBudget | undefined {
   if (ruled.size === 0) return undefined
-  // smoothed (one right and one wrong pseudo-alert): 9 of 9 right on a small validation period
-  // is not certainty, and at 1.0 no model score could ever outrank a rule alert
-  const rulesPrecision = ([...ruled].filter((s) => positives.has(s)).length + 1) / (ruled.size + 2)
+  const rulesPrecision = rulesPrecisionOf(ruled, positives)
   const scored = [...best]
   const confidence = thinned(
     fitEarnedCalibration(

@@ -7,7 +7,7 @@ import {
   type Party,
   withinBudget,
 } from '../monitoring/index.js'
-import { alertBudgetOf, confidenceOf, type TrainedAlertBudget } from './alert-budget.js'
+import { alertBudgetOf, confidenceOf, rulesPrecisionOf, type TrainedAlertBudget } from './alert-budget.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
@@ -364,13 +364,12 @@ export function* promotionGateSteps(
       valPositives.add(r.subjects[i]!)
     if ((i & 16383) === 16383) yield
   }
-  const valRuled = [...ruleSubjects(r, split.validationFrom, split.holdoutFrom)]
-  const rulesPrecision = valRuled.length
-    ? valRuled.filter((s) => valPositives.has(s)).length / valRuled.length
-    : 0
+  const valRuled = ruleSubjects(r, split.validationFrom, split.holdoutFrom)
+  // the same definition as the budget's (smoothed); 0 when the rules alerted on nobody on validation
+  const rulesPrecision = valRuled.size ? rulesPrecisionOf(valRuled, valPositives) : 0
   // a model with an alert budget (session 31) is compared as it would run: its customers' confidence
-  // against the rules' precision as its budget measured it (smoothed), ties broken by its score
-  // (the budget is passed, never defaulted: a live model stored before has none, the candidate may)
+  // against the rules' precision as its budget stored it, ties broken by its score (the budget is
+  // passed, never defaulted: a live model stored before has none, the candidate may)
   const combined = (scores: Map<string, number>, b: TrainedAlertBudget | undefined): Map<string, number> => {
     const out = new Map(b ? [...scores].map(([s, p]) => [s, confidenceOf(b, p)] as const) : scores)
     for (const s of ruled) out.set(s, Math.max(out.get(s) ?? 0, b ? b.rulesPrecision : rulesPrecision))
