@@ -5,6 +5,7 @@ import {
   DAY_MS,
   MonitoringEngine,
   withModel,
+  MODEL_RULE_ID,
   defaultRuleSet,
   generateTransactions,
   GENERATOR_CONFIGS,
@@ -46,6 +47,7 @@ import {
   type RiskModel,
   RiskGraph,
   createDecisionScorer,
+  alertBudgetOf,
   SubjectScores,
   subjectTopRows,
 } from '../src/modules/risk/index.js'
@@ -63,7 +65,15 @@ function decisionPath(
   model: RiskModel,
   threshold: number,
   n: number,
-): { decision_p99_ms: number; model_p99_ms: number; model_cpu_p99_ms: number; decisions: number } {
+): {
+  decision_p99_ms: number
+  model_p99_ms: number
+  model_cpu_p99_ms: number
+  decisions: number
+  /** Alerts the measured decisions raised (each explained): the rules', and the model's own. */
+  rule_alerts: number
+  model_alerts: number
+} {
   const engine = new MonitoringEngine({
     lists: new Map([
       ['high_risk_countries', new Set(data.highRiskCountries)],
@@ -92,6 +102,8 @@ function decisionPath(
     noStore,
   )
   const total: number[] = []
+  let ruleAlerts = 0
+  let modelAlerts = 0
   const inModel: number[] = []
   // CPU time of the model's part as well: on a machine shared with other work the wall-clock p99
   // mostly measures how long the process waited for a core, not what the model costs
@@ -115,13 +127,17 @@ function decisionPath(
     // raise (and explain) a model alert where no rule alert covers a side above the threshold
     const ec0 = process.cpuUsage()
     const e0 = performance.now()
-    withModel(t, res.alerts, res.duplicates, sc!, scorer, {
+    const merged = withModel(t, res.alerts, res.duplicates, sc!, scorer, {
       ruleSetVersion: rs.version,
       parties: engine.parties,
       claim: (ruleId, subject, at) => engine.claimAlert(ruleId, subject, at),
     })
     const e = performance.now() - e0
     const eCpu = cpuMs(process.cpuUsage(ec0))
+    for (const a of merged.alerts) {
+      if (a.ruleId === MODEL_RULE_ID) modelAlerts++
+      else ruleAlerts++
+    }
     total.push(performance.now() - s0)
     inModel.push(m + e)
     inModelCpu.push(mCpu + eCpu)
@@ -135,6 +151,8 @@ function decisionPath(
     model_p99_ms: p99(inModel),
     model_cpu_p99_ms: p99(inModelCpu),
     decisions: total.length,
+    rule_alerts: ruleAlerts,
+    model_alerts: modelAlerts,
   }
 }
 
@@ -1087,18 +1105,35 @@ export async function main(args: string[]): Promise<void> {
   t0 = performance.now()
   const decisions = Number(arg(args, '--decisions') ?? 20_000)
   // --decisions 0 skips it (one more replay of the held-out data: a quarter of an hour on a loaded machine)
+  // The champion as training stores it since session 31: with the alert budget measured on the first
+  // choice seed (its customers' peak scores, the rules' alerted customers, the planted ones), so the
+  // path includes what production runs — a confidence per side and the within-budget test
+  const choiceBest = slices[0]!.choice.best.get(model)!
+  const alertBudget = alertBudgetOf(
+    new Map([...choiceBest].map(([s, b]) => [s, b.probability] as const)),
+    new Set(slices[0]!.rules.map((a) => a.subject)),
+    new Set(slices[0]!.cases.flatMap((c) => c.members)),
+  )
+  const champion: RiskModel = alertBudget ? { ...model, metrics: { ...model.metrics, alertBudget } } : model
   const inDecision =
     decisions > 0
       ? decisionPath(
           generateTransactions({ customers, days: 90, seed: lastSeed, ranges: hold.ranges }),
           rs,
-          model,
+          champion,
           decisionThreshold,
           decisions,
         )
-      : { decision_p99_ms: null, model_p99_ms: null, model_cpu_p99_ms: null, decisions: 0 }
+      : {
+          decision_p99_ms: null,
+          model_p99_ms: null,
+          model_cpu_p99_ms: null,
+          decisions: 0,
+          rule_alerts: null,
+          model_alerts: null,
+        }
   log(
-    `in the decision (seed ${lastSeed}, last ${inDecision.decisions} txns, champion threshold ${decisionThreshold.toFixed(4)}): decision p99 ${inDecision.decision_p99_ms} ms, model part p99 ${inDecision.model_p99_ms} ms wall, ${inDecision.model_cpu_p99_ms} ms CPU time (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    `in the decision (seed ${lastSeed}, last ${inDecision.decisions} txns, champion threshold ${decisionThreshold.toFixed(4)}): decision p99 ${inDecision.decision_p99_ms} ms, model part p99 ${inDecision.model_p99_ms} ms wall, ${inDecision.model_cpu_p99_ms} ms CPU time; ${alertBudget ? 'with the alert budget' : 'no alert budget (the rules alerted on nobody)'}: ${inDecision.rule_alerts} rule alerts and ${inDecision.model_alerts} model alerts raised, each explained (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   )
   const per1k = (n: number): number => Number(((n / evalCustomers) * 1000).toFixed(2))
   const round = (x: number): number => Number(x.toFixed(4))
@@ -1119,6 +1154,9 @@ export async function main(args: string[]): Promise<void> {
       decision_p99_ms: inDecision.decision_p99_ms,
       decision_model_p99_ms: inDecision.model_p99_ms,
       decision_model_cpu_p99_ms: inDecision.model_cpu_p99_ms,
+      decision_budget: alertBudget !== undefined,
+      decision_rule_alerts: inDecision.rule_alerts,
+      decision_model_alerts: inDecision.model_alerts,
       recall_rules: round(rulesScore.recall),
       precision_rules: round(rulesScore.precision),
       recall_rules_plus_model: round(combined.recall),

@@ -223,7 +223,12 @@ export function withModel(
       outcome: 'review',
       score: Math.round(s.probability * 100),
       reason:
-        `Risk model v${c.version} scored ${s.probability.toFixed(3)} (threshold ${c.threshold.toFixed(3)})` +
+        `Risk model v${c.version} scored ${s.probability.toFixed(3)} ` +
+        // with a budget the threshold did not decide: say what did, on the scale analysts compare
+        // with the rules (the share of customers scoring so that were suspicious)
+        (c.budget
+          ? `(confidence ${(m.confidence ?? s.probability).toFixed(3)}, within the alert budget: the rules' precision ${c.budget.rulesPrecision.toFixed(3)}, cut ${c.budget.cut.toFixed(3)})`
+          : `(threshold ${c.threshold.toFixed(3)})`) +
         (drivers.length > 0 ? `; driven by ${drivers.join(', ')}` : ''),
       txnId: t.id,
       at: t.at,

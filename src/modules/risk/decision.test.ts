@@ -110,7 +110,7 @@ describe('the decision path scores a customer by its recent top rows', () => {
       expect(m.explanation!.up.length).toBeGreaterThan(0)
       expect(m.explanation!.up.every((c) => c.shap > 0)).toBe(true)
       expect(m.explanation!.down.every((c) => c.shap < 0)).toBe(true)
-      expect(a.reason).toMatch(/^Risk model v3 scored/)
+      expect(a.reason).toMatch(/^Risk model v3 scored [\d.]+ \(confidence [\d.]+, within the alert budget/)
     }
     const facts = ruled.map((a) => a.context.model as ModelFacts | undefined).filter((m) => m !== undefined)
     expect(facts.length).toBeGreaterThan(0)
