@@ -1105,6 +1105,29 @@ export const HOLDOUT19X_RANGES: SchemeRanges = {
   gatherMembers: [4, 22],
 }
 
+/**
+ * Session 32's new held-out ranges, committed before any change they could judge and before looking
+ * at any result on them: fan-ins of smaller payments held up to two weeks, structuring over up to 14
+ * deposits two weeks apart, round amounts up to 100 thousand and three weeks apart, bursts over up to
+ * eight days, mules holding money up to 15 days, cycles of 1-80 thousand, half of the schemes through
+ * business accounts. Never tuned on.
+ */
+export const HOLDOUT20X_RANGES: SchemeRanges = {
+  ...HOLDOUT19X_RANGES,
+  fanInAmount: [100, 15_000],
+  fanInDelayDays: [0.03, 14],
+  structuringDeposits: [3, 14],
+  structuringGapDays: [0.05, 14],
+  roundThousands: [1, 100],
+  roundGapDays: [0.5, 20],
+  velocityHours: [0, 192],
+  muleDelayHours: [0.5, 360],
+  cycleAmount: [1_000, 80_000],
+  otherRailP: 0.75,
+  businessP: 0.5,
+  businessHubLookAlikes: 0.45,
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -1147,7 +1170,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout18'
     | 'holdout18x'
     | 'holdout19'
-    | 'holdout19x',
+    | 'holdout19x'
+    | 'holdout20'
+    | 'holdout20x',
     GeneratorConfig
   >
 > = {
@@ -1412,6 +1437,23 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout19x',
     ranges: HOLDOUT19X_RANGES,
     seeds: [19301, 19302, 19303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 32: holdout19 is spent for monitoring and the risk bench, holdout19x for monitoring.
+  // Same ranges and size as holdout7-19, seeds never used before; committed before the next change.
+  holdout20: {
+    name: 'holdout20',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [20201, 20202, 20203],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 32: new ranges as well as new seeds (HOLDOUT20X_RANGES), committed before the next change.
+  holdout20x: {
+    name: 'holdout20x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [20301, 20302, 20303],
     customers: 10_000,
     days: 90,
   },
