@@ -283,9 +283,11 @@ describe('session 15 features: monthly round payments, traced inflows', () => {
     const s = new FeatureStore()
     const abroad = (t: MonTxn): MonTxn => ({ ...t, srcCountry: 'PL', dstCountry: 'DE' })
     const home = (t: MonTxn): MonTxn => ({ ...t, srcCountry: 'DE', dstCountry: 'DE' })
-    // a routine client payment of 30,000 on day 0 and day 10, then one on day 20 from abroad
+    // a routine client payment of 30,000 on day 0 and of 20,000 on day 5, then one on day 20 from
+    // abroad (the earlier two are older than the 14 days an inflow is traced: the payment after
+    // it drains the day-20 inflow, not them)
     s.apply(home(txn(T0, 'k1', 'a', 3_000_000n)))
-    s.apply(home(txn(T0 + 10 * DAY_MS, 'k2', 'a', 2_000_000n)))
+    s.apply(home(txn(T0 + 5 * DAY_MS, 'k2', 'a', 2_000_000n)))
     s.apply(abroad(txn(T0 + 20 * DAY_MS, 'k3', 'a', 3_000_000n)))
     s.apply(txn(T0 + 20 * DAY_MS + 3_600_000, 'a', 's1', 1_000_000n))
     const now = T0 + 21 * DAY_MS
@@ -293,7 +295,7 @@ describe('session 15 features: monthly round payments, traced inflows', () => {
     // the payment being evaluated reaches the traced inflow: it counts
     expect(feature(s, 'a', 'flow_out_payments', now, true, 1_000_000, 7)).toBe(2)
     expect(feature(s, 'a', 'flow_out_payments', now, false)).toBe(1)
-    // days 0 and 10 brought an inflow at least half of 30,000
+    // days 0 and 5 brought an inflow at least half of 30,000
     expect(feature(s, 'a', 'flow_in_prior_days', now)).toBe(2)
     // a first large inflow has no like before it
     const b = new FeatureStore()

@@ -226,10 +226,12 @@ const flowNone = (field: string): number | boolean =>
 /** A pause in the whole feed longer than this starts a new watched period (FeatureStore.feedStart). */
 const FEED_GAP_MS = 7 * DAY_MS
 /**
- * Inflows older than this are no longer traced (and no longer drained). Ten days (seven until
- * session 16): money held for a week or more before it is passed on is still the same money.
+ * Inflows older than this are no longer traced (and no longer drained). Fourteen days (seven until
+ * session 16, ten until session 33): money held for a week or more before it is passed on is still
+ * the same money, and business hubs on tuning_rails held a large foreign inflow 11-13 days before
+ * sending it abroad in pieces (escaped at ten).
  */
-export const FLOW_WINDOW_MS = 10 * DAY_MS
+export const FLOW_WINDOW_MS = 14 * DAY_MS
 const DIR_IN = 0
 const DIR_OUT = 1
 
@@ -895,7 +897,7 @@ export class EntityState {
   }
 
   /**
-   * Funds tracing over the largest inflow received in the last 10 days (`flow_in_amount`): the
+   * Funds tracing over the largest inflow received in the last 14 days (FLOW_WINDOW_MS) (`flow_in_amount`): the
    * share of it that has left again, first in first out, counting this payment when the entity
    * pays it (`flow_out_share`, 0–1), and the hours since it arrived (`flow_hours`, -1 if none);
    * whether it came from another country (`flow_in_cross_border`), how many payments it has left
@@ -1065,7 +1067,7 @@ export class EntityState {
   }
 
   /**
-   * An outflow to someone else drains the traced inflows of the last 10 days, oldest first;
+   * An outflow to someone else drains the traced inflows of the last 14 days, oldest first;
    * `newPayee`: the payee had never been paid by this account (counted per lot); `abroad`: the
    * payment crosses a border (marks the lots it reaches as gone abroad in part).
    */

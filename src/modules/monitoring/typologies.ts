@@ -85,8 +85,9 @@ export interface SegmentParams {
    * already left abroad again (session 22: a hub paying on over days, abroad and at home, completes
    * 80 % with a home payment; `flow_out_abroad`). A wholesaler pays its home suppliers a week after a client
    * paid it; an inflow from abroad leaving abroad again days later is transit (session 18). Business
-   * default 240 h, the whole 10 days an inflow is traced (session 19, 192 h before): a hub paying on
-   * in many payments over days passes 80 % of the inflow well after its first payment left.
+   * default 336 h, the whole 14 days an inflow is traced (session 33; 240 h and 10 days from session
+   * 19, 192 h before): a hub paying on in many payments over days passes 80 % of the inflow well after
+   * its first payment left, and some hold the inflow for over a week before the first.
    */
   readonly passThroughTransitHours: number
   /** Velocity: online (device) payments in 24 h to many distinct payees (0 = no rule). */
@@ -306,7 +307,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughMaxPriorDaysAbroad: 3,
       passThroughPriorAbroadHours: 168,
       passThroughHours: 0,
-      passThroughTransitHours: 240,
+      passThroughTransitHours: 336,
       velocityDevicePayments: 0,
       velocitySpreadPayees: 0,
       velocityUnseenPayees: 0,
@@ -464,7 +465,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       id: sid('fan_out.traced_inflow', seg),
       typology: 'fan_out',
       subject: 'src',
-      description: `${who} account scattering one large inflow from a sender new to it to many payees it had never paid, shared out among them (not one purchase), in payments of any size over up to 10 days (any rail but card).`,
+      description: `${who} account scattering one large inflow from a sender new to it to many payees it had never paid, shared out among them (not one purchase), in payments of any size over up to 14 days (any rail but card).`,
       when: `!txn.same_owner && src_party.segment == "${seg}" && src.new_counterparty
         && (txn.kind == "transfer" || txn.kind == "wire" || txn.kind == "ach")
         && src.flow_in_amount >= ${d(p.fanOutTracedMinAmount)} && src.flow_in_new_sender && src.flow_in_after <= 0.0

@@ -157,7 +157,7 @@ const SCALE_FREE = [
   // the week's largest inflow and outflow against the usual payment
   'ratio.in_max_7d_vs_usual',
   'ratio.out_max_7d_vs_usual',
-  // the traced inflow (largest of 10 days) against the usual payment and against the month's inflow
+  // the traced inflow (largest of 14 days) against the usual payment and against the month's inflow
   'ratio.flow_in_vs_usual',
   'ratio.flow_in_vs_in_30d',
   // the week's largest inflow's share of the week's inflow (one lump, not a salary and small change)
