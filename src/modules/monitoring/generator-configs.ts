@@ -1172,7 +1172,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout19'
     | 'holdout19x'
     | 'holdout20'
-    | 'holdout20x',
+    | 'holdout20x'
+    | 'holdout21'
+    | 'holdout21x',
     GeneratorConfig
   >
 > = {
@@ -1454,6 +1456,22 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout20x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [20301, 20302, 20303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 33: holdout20 and holdout20x are spent for monitoring (the 14-day flow window). Same
+  // ranges as each, seeds never used before; committed before the next rule change.
+  holdout21: {
+    name: 'holdout21',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [21201, 21202, 21203],
+    customers: 10_000,
+    days: 90,
+  },
+  holdout21x: {
+    name: 'holdout21x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [21301, 21302, 21303],
     customers: 10_000,
     days: 90,
   },
