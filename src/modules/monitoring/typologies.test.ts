@@ -923,6 +923,38 @@ describe('typology pack against look-alikes', () => {
     expect(routineImporterAlerts(9, abroad)).not.toContain('pass_through.rapid.business')
   })
 
+  it("business transit while the next inflow arrives (session 33): a hub's foreign inflow sent abroad in pieces, with its next round coming in half-way, is caught; a wholesaler paying a client wire to home suppliers after the next one came in is not", () => {
+    const abroad = { kind: 'wire' as const, srcCountry: 'IT', dstCountry: 'DE' }
+    const out = (dst: string) => ({ srcCountry: 'DE', dstCountry: dst })
+    // 60,000 in at day 20; six payments of 8,500 from day 23, every 8 hours, half of them abroad; the
+    // next round's 55,000 comes in after the third (the traced inflow then has a comparable one after it)
+    const pieces = (id: string, dst: (i: number) => string): MonTxn[] =>
+      Array.from({ length: 6 }, (_, i) =>
+        txn(T0 + 23 * DAY_MS + i * 8 * H, id, `Y${id}${i}`, 8_500, out(dst(i))),
+      )
+    const hub = alerted(
+      engine([business('hub')]),
+      [
+        ...takings('hub', 40),
+        txn(T0 + 20 * DAY_MS, 'E1', 'hub', 60_000, abroad),
+        txn(T0 + 23 * DAY_MS + 17 * H, 'E2', 'hub', 55_000, abroad),
+        ...pieces('hub', (i) => (i % 2 === 0 ? 'RO' : 'DE')),
+      ].sort((x, y) => x.at - y.at),
+    )
+    expect(hub).toContain('pass_through.rapid.business')
+    // the same shape paid to new suppliers at home: a wholesaler, not transit
+    const wholesaler = alerted(
+      engine([business('w')]),
+      [
+        ...takings('w', 40),
+        txn(T0 + 20 * DAY_MS, 'K1', 'w', 60_000, abroad),
+        txn(T0 + 23 * DAY_MS + 17 * H, 'K2', 'w', 55_000, abroad),
+        ...pieces('w', () => 'DE'),
+      ].sort((x, y) => x.at - y.at),
+    )
+    expect(wholesaler).not.toContain('pass_through.rapid.business')
+  })
+
   it("business transit over thirteen days (session 33): a shop's large inflow from abroad held twelve days and then sent abroad in pieces is caught; an importer's routine client wire paid to a foreign supplier thirteen days later is not, nor an inflow passed on after the fortnight it is traced", () => {
     const abroad = { kind: 'wire' as const, srcCountry: 'IN', dstCountry: 'DE' }
     const out = (dst: string) => ({ srcCountry: 'DE', dstCountry: dst })

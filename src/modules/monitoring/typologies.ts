@@ -483,10 +483,14 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
     s.passThroughTransitHours > within
       ? `(src.flow_hours <= ${d(within)} || (src.flow_hours <= ${d(s.passThroughTransitHours)} && (${abroad} || (src.flow_in_cross_border && src.flow_out_abroad))))`
       : `src.flow_hours <= ${d(within)}`
-  const priorDays =
+  // Unlike the account's routine: no comparable inflow in the 60 days before the traced one and none
+  // after it (a wholesaler's next client wire finishing off the last one). When the money goes
+  // abroad within the week, a few of either are allowed (session 25: a scheme's own earlier rounds;
+  // session 33: its next round, or a client wire, arriving while this one is still being passed on)
+  const unlikeRoutine =
     s.passThroughMaxPriorDaysAbroad > s.passThroughMaxPriorDays
-      ? `(src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} || (src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDaysAbroad)} && src.flow_hours <= ${d(s.passThroughPriorAbroadHours)} && (${abroad} || src.flow_out_abroad)))`
-      : `src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)}`
+      ? `((src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0) || (src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDaysAbroad)} && src.flow_in_after <= ${d(s.passThroughMaxPriorDaysAbroad)} && src.flow_hours <= ${d(s.passThroughPriorAbroadHours)} && (${abroad} || src.flow_out_abroad)))`
+      : `src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0`
   const passedOn =
     p.passThroughOnePaymentShare > 0
       ? `(src.flow_out_share >= ${d(p.passThroughShare)} || double(txn.amount) >= ${d(p.passThroughOnePaymentShare)} * src.flow_in_amount)`
@@ -503,7 +507,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
         && (src.flow_in_cross_border || (txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country))${
           s.passThroughMaxPriorDays >= 0
             ? `
-        && ${priorDays} && src.flow_in_after <= 0.0 && src.age_days >= ${d(p.fanInMinObservedDays)}`
+        && ${unlikeRoutine} && src.age_days >= ${d(p.fanInMinObservedDays)}`
             : ''
         }`,
       outcome: 'review',
