@@ -897,9 +897,10 @@ export class EntityState {
   }
 
   /**
-   * Funds tracing over the largest inflow received in the last 14 days (FLOW_WINDOW_MS) (`flow_in_amount`): the
-   * share of it that has left again, first in first out, counting this payment when the entity
-   * pays it (`flow_out_share`, 0–1), and the hours since it arrived (`flow_hours`, -1 if none);
+   * Funds tracing over the largest inflow received in the last 14 days (`flow_in_amount`,
+   * FLOW_WINDOW_MS): the share of it that has left again, first in first out, counting this payment
+   * when the entity pays it (`flow_out_share`, 0–1), and the hours since it arrived (`flow_hours`,
+   * -1 if none);
    * whether it came from another country (`flow_in_cross_border`), how many payments it has left
    * in, this one included when it reaches it (`flow_out_payments`), and how many non-cash inflows
    * of at least 30 % its size the account received in the 60 days before it (`flow_in_prior_days`:

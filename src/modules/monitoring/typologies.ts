@@ -65,6 +65,8 @@ export interface SegmentParams {
    * Session 25: business schemes passing foreign money on in two to four rounds had their own
    * earlier rounds counted as prior inflows, and escaped; the innocent look-alike, a wholesaler
    * passing client wires to its home suppliers every week or two, does not send them abroad.
+   * Session 33: the same bound holds for comparable inflows AFTER the traced one (`flow_in_after`,
+   * otherwise 0): a scheme's next round, or a client wire, arriving while this one is still passed on.
    */
   readonly passThroughMaxPriorDaysAbroad: number
   /**
