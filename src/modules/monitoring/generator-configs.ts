@@ -1174,7 +1174,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout20'
     | 'holdout20x'
     | 'holdout21'
-    | 'holdout21x',
+    | 'holdout21x'
+    | 'holdout22'
+    | 'holdout22x',
     GeneratorConfig
   >
 > = {
@@ -1472,6 +1474,22 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout21x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [21301, 21302, 21303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 34: holdout21 and holdout21x are spent for monitoring (session 33's business transit
+  // change). Same ranges as each, seeds never used before; committed before the next rule change.
+  holdout22: {
+    name: 'holdout22',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [22201, 22202, 22203],
+    customers: 10_000,
+    days: 90,
+  },
+  holdout22x: {
+    name: 'holdout22x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [22301, 22302, 22303],
     customers: 10_000,
     days: 90,
   },
