@@ -48,11 +48,13 @@ import {
   type RiskModel,
   RiskGraph,
   createDecisionScorer,
+  AlertVolume,
   alertBudgetOf,
   confidenceOf,
   SubjectScores,
   subjectTopRows,
 } from '../src/modules/risk/index.js'
+import { queueOverTime, type QueuedAlert } from './risk-queue.js'
 
 /**
  * The model inside monitoring's decision, as production runs it (src/modules/risk/decision.ts): one
@@ -102,6 +104,9 @@ function decisionPath(
     },
     [],
     noStore,
+    undefined,
+    // as the service runs a champion with a budget: its cut refitted daily (alert-volume.ts)
+    model.metrics.alertBudget ? new AlertVolume(model.metrics.alertBudget) : undefined,
   )
   const total: number[] = []
   let ruleAlerts = 0
@@ -809,6 +814,13 @@ export async function main(args: string[]): Promise<void> {
   // alert raised (the rules' all, as production never silences one, plus the model's own)
   const productionQueue: ReturnType<typeof alertsAtBudget> = []
   const productionRaw: ReturnType<typeof alertsAtBudget> = []
+  // session 34: the queue replayed transaction by transaction (bench/risk-queue.ts), with the trained
+  // cut and with the cut refitted daily to the rules' volume of the window (AlertVolume, production)
+  const overTime = {
+    trained: [] as QueuedAlert[],
+    adapted: [] as QueuedAlert[],
+    adaptedRaw: [] as QueuedAlert[],
+  }
   const oldCombined: ReturnType<typeof alertsAtBudget> = []
   let fromModel = 0
   let oldFromModel = 0
@@ -919,6 +931,11 @@ export async function main(args: string[]): Promise<void> {
           productionQueue.push(own)
           productionRaw.push(own)
         }
+      const scoring = { top: topRows, discount: rowDiscount }
+      overTime.trained.push(...queueOverTime(scores, rules, alertBudget, scoring, false).queue)
+      const adapted = queueOverTime(scores, rules, alertBudget, scoring, true)
+      overTime.adapted.push(...adapted.queue)
+      overTime.adaptedRaw.push(...adapted.raised)
     }
     const oneBest = subjectBest(scores, 1)
     oneCombined.push(...chosenAlerts(oneBest, oneCal))
@@ -1080,12 +1097,25 @@ export async function main(args: string[]): Promise<void> {
   table(`session 10's combination, same data (${oldFromModel} ranked in by the model)`, oldScore)
   const queueScore = scoreCustomers(productionQueue, evalCases)
   const rawScore = scoreCustomers(productionRaw, evalCases)
+  const adaptedScore = scoreCustomers(overTime.adapted, evalCases)
   if (alertBudget) {
     table(
       `rules + model as production runs it (the budget fitted on choice seed ${choiceSeeds[0]}: rules' precision ${alertBudget.rulesPrecision.toFixed(3)}, cut ${alertBudget.cut.toFixed(3)}), the queue (${alertedCustomers(productionQueue)} customers)`,
       queueScore,
     )
     table(`  every alert raised, P4 included (${alertedCustomers(productionRaw)} customers)`, rawScore)
+    table(
+      `  the queue replayed over time, trained cut (${alertedCustomers(overTime.trained)} customers)`,
+      scoreCustomers(overTime.trained, evalCases),
+    )
+    table(
+      `  the queue replayed over time, cut refitted to the rules' volume daily (${alertedCustomers(overTime.adapted)} customers)`,
+      adaptedScore,
+    )
+    table(
+      `    every alert raised with it (${alertedCustomers(overTime.adaptedRaw)} customers)`,
+      scoreCustomers(overTime.adaptedRaw, evalCases),
+    )
   }
   for (const [k, a] of altCombined)
     table(`  (other choice rules' variant) ${k}`, scoreCustomers(a, evalCases))
@@ -1209,6 +1239,9 @@ export async function main(args: string[]): Promise<void> {
       recall_production_raw: alertBudget ? round(rawScore.recall) : null,
       precision_production_raw: alertBudget ? round(rawScore.precision) : null,
       alerts_per_1k_production_raw: alertBudget ? per1k(alertedCustomers(productionRaw)) : null,
+      recall_production_queue_adapted: alertBudget ? round(adaptedScore.recall) : null,
+      precision_production_queue_adapted: alertBudget ? round(adaptedScore.precision) : null,
+      alerts_per_1k_production_queue_adapted: alertBudget ? per1k(alertedCustomers(overTime.adapted)) : null,
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       eval_from_day: evalFromDay,
       observed_cases: observedCases.length,

@@ -67,6 +67,8 @@ export type { ChangeReport, MetricChange, ImportanceChange } from './change-repo
 export type { Period, PeriodMetrics } from './metrics.js'
 export { createDecisionScorer, summarise, EXPLAIN_TOP } from './decision.js'
 export { alertBudgetOf, confidenceOf, rulesPrecisionOf } from './alert-budget.js'
+export type { TrainedAlertBudget } from './alert-budget.js'
+export { AlertVolume, MIN_RULED, VOLUME_WINDOW_MS } from './alert-volume.js'
 export type { ScoringModel } from './decision.js'
 export { SubjectScores, SUBJECT_WINDOW_MS } from './subject-score.js'
 export { riskMigrations } from './risk.migrations.js'

@@ -35,6 +35,7 @@ import { importedLabel, replayInSlices, type RiskLabel } from './replay.js'
 import { riskError } from './risk.errors.js'
 import { changeReportSteps, type ChangeReport } from './change-report.js'
 import { createDecisionScorer, type ScoringModel } from './decision.js'
+import { AlertVolume } from './alert-volume.js'
 import { createRiskStore, type ModelRecord, type RiskAlertRecord } from './risk.store.js'
 import { createScoreStore } from './score.store.js'
 import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
@@ -219,6 +220,17 @@ export function createRisk(deps: RiskDeps): Risk {
   const store = createRiskStore(deps.db)
   const scoreStore = createScoreStore(deps.db)
   const scorers = new Map<string, Promise<Scorer>>()
+  /** Each tenant's champion budget refitted on its traffic (alert-volume.ts): kept across scorer rebuilds. */
+  const volumes = new Map<string, { modelId: string; volume: AlertVolume }>()
+  const volumeOf = (tenant: string, champion: ScoringModel | undefined): AlertVolume | undefined => {
+    const b = champion?.model.metrics.alertBudget
+    if (!champion || !b) return undefined
+    const kept = volumes.get(tenant)
+    if (kept?.modelId === champion.id) return kept.volume
+    const volume = new AlertVolume(b)
+    volumes.set(tenant, { modelId: champion.id, volume })
+    return volume
+  }
 
   async function labelsOf(tenant: string): Promise<RiskLabel[]> {
     const imported = (await deps.history.listLabels(tenant)).map(importedLabel)
@@ -384,9 +396,16 @@ export function createRisk(deps: RiskDeps): Risk {
       inputs,
       live: champion,
       shadows,
-      decision: createDecisionScorer(inputs, champion, shadows, scoreStore, (t) => {
-        for (const f of linked) f(t)
-      }),
+      decision: createDecisionScorer(
+        inputs,
+        champion,
+        shadows,
+        scoreStore,
+        (t) => {
+          for (const f of linked) f(t)
+        },
+        volumeOf(tenant, champion),
+      ),
       builtAt,
       linked,
     }
