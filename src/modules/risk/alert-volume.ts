@@ -1,4 +1,5 @@
 import { DAY_MS, type AlertBudget } from '../monitoring/index.js'
+import { confidenceOf, type TrainedAlertBudget } from './alert-budget.js'
 
 /**
  * Keeps the live queue at the rules' volume on the tenant's own traffic (docs/adr/1402).
@@ -13,9 +14,10 @@ import { DAY_MS, type AlertBudget } from '../monitoring/index.js'
  * score (AlertBudget) then model score; the last of them sets the cut. The rules' precision and the
  * confidence map stay the trained ones: only the volume adapts, never what a score means.
  *
- * Until the window holds MIN_RULED rule-alerted customers (a new champion, a restart: the state is
- * in memory) the trained cut applies. A subject's peak is the highest combined score seen since its
- * peak was last more than WINDOW_MS old (a coarse sliding maximum: one entry per subject).
+ * Until the window holds MIN_RULED rule-alerted customers the trained cut applies (the service
+ * starts a new one from the stored window: risk.service.ts volumeOf). A subject's peak is the
+ * highest combined score seen since its peak was last more than WINDOW_MS old (a coarse sliding
+ * maximum: one entry per subject).
  */
 
 /** The rules' volume is counted over this much transaction time (the validation period's length). */
@@ -66,6 +68,11 @@ export class AlertVolume {
     const p = this.peaks.get(subject)
     if (p) p.ruledAt = Math.max(p.ruledAt, at)
     else this.peaks.set(subject, { confidence: NaN, probability: NaN, at, ruledAt: at })
+  }
+
+  /** The budget in force: what the last decision used (the trained one before any). */
+  get inForce(): AlertBudget {
+    return this.current
   }
 
   /** The budget to decide with at `at`: the window's own cut, refitted once a day of transaction time. */
@@ -168,4 +175,23 @@ class TopPairs {
   lowest(): { c: number; m: number } {
     return { c: this.c[0]!, m: this.m[0]! }
   }
+}
+
+/**
+ * Starts `volume` from what is stored of the window: each subject-day's highest score (risk_scores,
+ * at the day's start: it leaves the window up to a day early) and the subjects the rules alerted on
+ * per day. `each` folds the days in slices (the service's forEachInSlices).
+ */
+export async function warmVolume(
+  volume: AlertVolume,
+  budget: TrainedAlertBudget,
+  days: readonly { readonly subject: string; readonly day: number; readonly maxProbability: number }[],
+  ruled: readonly { readonly subject: string; readonly day: number }[],
+  each: <T>(items: readonly T[], f: (x: T) => void) => Promise<void> = (items, f) =>
+    Promise.resolve(items.forEach(f)),
+): Promise<void> {
+  await each(days, (d) =>
+    volume.observe(d.subject, d.day, confidenceOf(budget, d.maxProbability), d.maxProbability),
+  )
+  await each(ruled, (r) => volume.ruled(r.subject, r.day))
 }
