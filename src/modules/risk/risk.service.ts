@@ -13,6 +13,7 @@ import {
   type DecisionScorer,
   type EvalContext,
   type MonTxn,
+  type Monitoring,
   type StoredHistory,
 } from '../monitoring/index.js'
 import { extractRow, FEATURE_COUNT, FEATURE_NAMES, type FeatureInputs, type Side } from './features.js'
@@ -71,12 +72,7 @@ export interface RiskHistoryPort {
    * The subjects monitoring alerted on per day of [from, to): every rule and the model (the metrics'
    * live budget), or the rules alone (`rulesOnly`: the rules' volume an AlertVolume starts from).
    */
-  alertedSubjectDays(
-    tenant: string,
-    from: number,
-    to: number,
-    opts?: { rulesOnly?: boolean },
-  ): Promise<{ subject: string; day: number }[]>
+  readonly alertedSubjectDays: Monitoring['alertedSubjectDays']
   /**
    * Hands `observe` the features monitoring's own engine would decide `txn` on, deciding and
    * learning nothing (monitoring's observeWhatIf): a what-if score reads what the decision path reads.
