@@ -1,6 +1,6 @@
 import { withinBudget } from '../src/modules/monitoring/index.js'
+import { AlertVolume } from './risk-alert-volume.js'
 import {
-  AlertVolume,
   confidenceOf,
   SUBJECT_WINDOW_MS,
   SubjectScores,
@@ -36,8 +36,9 @@ const COVERED_MS = 30 * 24 * 3_600_000
  * (session 34): each row's side is scored as production scores it (SubjectScores, the champion's
  * top rows and discount), a rule alert enters the queue when its subject is within the budget at
  * that moment, and the model raises its own alert on a row that raised its subject's score within
- * the budget with no recent rule alert on it. With `adapt`, the budget's cut is refitted once a day
- * from the window's own customers (AlertVolume, what the service runs); without, the trained cut.
+ * the budget with no recent rule alert on it. Without `adapt`, the trained cut (what the service
+ * runs); with it, the cut refitted once a day to the rules' volume of the window (AlertVolume, a
+ * rejected design: ADR 1402).
  * The older "production" reading of bench/risk.ts applies the trained cut to each customer's peak
  * over the whole period instead, which no decision ever saw at once.
  */

@@ -48,7 +48,6 @@ import {
   type RiskModel,
   RiskGraph,
   createDecisionScorer,
-  AlertVolume,
   alertBudgetOf,
   confidenceOf,
   SubjectScores,
@@ -104,9 +103,6 @@ function decisionPath(
     },
     [],
     noStore,
-    undefined,
-    // as the service runs a champion with a budget: its cut refitted daily (alert-volume.ts)
-    model.metrics.alertBudget ? new AlertVolume(model.metrics.alertBudget) : undefined,
   )
   const total: number[] = []
   let ruleAlerts = 0
@@ -814,10 +810,11 @@ export async function main(args: string[]): Promise<void> {
   // alert raised (the rules' all, as production never silences one, plus the model's own)
   const productionQueue: ReturnType<typeof alertsAtBudget> = []
   const productionRaw: ReturnType<typeof alertsAtBudget> = []
-  // session 34: the queue replayed transaction by transaction (bench/risk-queue.ts), with the trained
-  // cut and with the cut refitted daily to the rules' volume of the window (AlertVolume, production)
+  // session 34: the queue replayed transaction by transaction (bench/risk-queue.ts) with the trained
+  // cut, and with the cut refitted daily to the rules' volume of the window (ADR 1402, rejected)
   const overTime = {
     trained: [] as QueuedAlert[],
+    trainedRaw: [] as QueuedAlert[],
     adapted: [] as QueuedAlert[],
     adaptedRaw: [] as QueuedAlert[],
   }
@@ -932,7 +929,9 @@ export async function main(args: string[]): Promise<void> {
           productionRaw.push(own)
         }
       const scoring = { top: topRows, discount: rowDiscount }
-      overTime.trained.push(...queueOverTime(scores, rules, alertBudget, scoring, false).queue)
+      const trained = queueOverTime(scores, rules, alertBudget, scoring, false)
+      overTime.trained.push(...trained.queue)
+      overTime.trainedRaw.push(...trained.raised)
       const adapted = queueOverTime(scores, rules, alertBudget, scoring, true)
       overTime.adapted.push(...adapted.queue)
       overTime.adaptedRaw.push(...adapted.raised)
@@ -1097,7 +1096,7 @@ export async function main(args: string[]): Promise<void> {
   table(`session 10's combination, same data (${oldFromModel} ranked in by the model)`, oldScore)
   const queueScore = scoreCustomers(productionQueue, evalCases)
   const rawScore = scoreCustomers(productionRaw, evalCases)
-  const adaptedScore = scoreCustomers(overTime.adapted, evalCases)
+  const replayedScore = scoreCustomers(overTime.trained, evalCases)
   if (alertBudget) {
     table(
       `rules + model as production runs it (the budget fitted on choice seed ${choiceSeeds[0]}: rules' precision ${alertBudget.rulesPrecision.toFixed(3)}, cut ${alertBudget.cut.toFixed(3)}), the queue (${alertedCustomers(productionQueue)} customers)`,
@@ -1105,12 +1104,16 @@ export async function main(args: string[]): Promise<void> {
     )
     table(`  every alert raised, P4 included (${alertedCustomers(productionRaw)} customers)`, rawScore)
     table(
-      `  the queue replayed over time, trained cut (${alertedCustomers(overTime.trained)} customers)`,
-      scoreCustomers(overTime.trained, evalCases),
+      `  the queue replayed transaction by transaction, trained cut (${alertedCustomers(overTime.trained)} customers)`,
+      replayedScore,
     )
     table(
-      `  the queue replayed over time, cut refitted to the rules' volume daily (${alertedCustomers(overTime.adapted)} customers)`,
-      adaptedScore,
+      `    every alert raised with it (${alertedCustomers(overTime.trainedRaw)} customers)`,
+      scoreCustomers(overTime.trainedRaw, evalCases),
+    )
+    table(
+      `  rejected (ADR 1402): the cut refitted daily to the rules' volume of the window (${alertedCustomers(overTime.adapted)} customers)`,
+      scoreCustomers(overTime.adapted, evalCases),
     )
     table(
       `    every alert raised with it (${alertedCustomers(overTime.adaptedRaw)} customers)`,
@@ -1239,9 +1242,9 @@ export async function main(args: string[]): Promise<void> {
       recall_production_raw: alertBudget ? round(rawScore.recall) : null,
       precision_production_raw: alertBudget ? round(rawScore.precision) : null,
       alerts_per_1k_production_raw: alertBudget ? per1k(alertedCustomers(productionRaw)) : null,
-      recall_production_queue_adapted: alertBudget ? round(adaptedScore.recall) : null,
-      precision_production_queue_adapted: alertBudget ? round(adaptedScore.precision) : null,
-      alerts_per_1k_production_queue_adapted: alertBudget ? per1k(alertedCustomers(overTime.adapted)) : null,
+      recall_production_queue_replayed: alertBudget ? round(replayedScore.recall) : null,
+      precision_production_queue_replayed: alertBudget ? round(replayedScore.precision) : null,
+      alerts_per_1k_production_queue_replayed: alertBudget ? per1k(alertedCustomers(overTime.trained)) : null,
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       eval_from_day: evalFromDay,
       observed_cases: observedCases.length,

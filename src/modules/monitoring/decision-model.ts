@@ -129,11 +129,6 @@ export interface DecisionScorer {
   score(ctx: EvalContext, t: MonTxn): DecisionScores
   /** The champion's explanation of one side (only for alerts: it costs more than a score). */
   explain(scores: DecisionScores, subject: string): ScoreExplanation | undefined
-  /**
-   * Told the subjects the rules raised a new alert on in the transaction just scored: the champion's
-   * alert budget counts the rules' volume from them (risk's alert-volume.ts).
-   */
-  ruleAlerted?(scores: DecisionScores, subjects: readonly string[]): void
   /** Keeps every model's scores for champion/challenger metrics, in the alerts' transaction. */
   record(tx: Db, tenant: string, scores: readonly DecisionScores[]): Promise<void>
 }
@@ -165,7 +160,7 @@ export function withModel(
   ruleAlerts: readonly AlertDraft[],
   ruleDuplicates: readonly string[],
   scores: DecisionScores,
-  scorer: Pick<DecisionScorer, 'explain' | 'ruleAlerted'>,
+  scorer: Pick<DecisionScorer, 'explain'>,
   env: {
     readonly ruleSetVersion: number
     readonly parties: ReadonlyMap<string, Party>
@@ -174,7 +169,6 @@ export function withModel(
 ): ModelAlerts {
   const c = scores.champion
   if (!c) return { alerts: [...ruleAlerts], duplicates: [] } // shadows only: scored, nothing raised
-  if (ruleAlerts.length > 0) scorer.ruleAlerted?.(scores, [...new Set(ruleAlerts.map((a) => a.subject))])
   const facts = (subject: string, ruleAlerted: boolean): ModelFacts | undefined => {
     const s = c.sides.find((x) => x.subject === subject)
     if (!s) return undefined

@@ -159,12 +159,7 @@ export interface Monitoring {
    * [from, to) in transaction time: the live configuration's alert volume, which risk's
    * champion/challenger metrics compare a model against.
    */
-  alertedSubjectDays(
-    tenant: string,
-    from: number,
-    to: number,
-    opts?: { rulesOnly?: boolean },
-  ): Promise<{ subject: string; day: number }[]>
+  alertedSubjectDays(tenant: string, from: number, to: number): Promise<{ subject: string; day: number }[]>
   /**
    * Hands `observe` the point-in-time features the tenant's engine would decide `txn` on, without
    * deciding, storing or learning anything (risk's what-if score). Waits for the engine to load.
@@ -711,7 +706,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
 
     streamNow: tenantNow,
 
-    alertedSubjectDays: (tenant, from, to, opts) => store.alertedSubjectDays(tenant, from, to, opts),
+    alertedSubjectDays: (tenant, from, to) => store.alertedSubjectDays(tenant, from, to),
 
     async warmUp(max) {
       if (max <= 0) return []

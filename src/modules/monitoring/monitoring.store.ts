@@ -2,7 +2,6 @@ import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import type { CaseLabel } from './backtest.js'
 import type { CounterpartySeed, EntityHabits, EntityKind } from './features.js'
-import { MODEL_RULE_ID } from './decision-model.js'
 import {
   CASH,
   type AlertDraft,
@@ -651,12 +650,12 @@ export function createMonitoringStore(db: Db) {
       tenant: string,
       from: number,
       to: number,
-      opts: { rulesOnly?: boolean } = {},
     ): Promise<{ subject: string; day: number }[]> {
       const r = await sql<{ subject: string; day: string }>`
         SELECT DISTINCT subject, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM monitoring_alerts
-        WHERE tenant_id = ${tenant} AND at >= ${iso(from)}::timestamptz AND at < ${iso(to)}::timestamptz
-          ${opts.rulesOnly ? sql`AND rule_id <> ${MODEL_RULE_ID}` : sql``}`.execute(db)
+        WHERE tenant_id = ${tenant} AND at >= ${iso(from)}::timestamptz AND at < ${iso(to)}::timestamptz`.execute(
+        db,
+      )
       return r.rows.map((x) => ({ subject: x.subject, day: Date.parse(`${x.day}T00:00:00Z`) }))
     },
 

@@ -78,14 +78,14 @@ export function alertBudgetOf(
   // any probability; Infinity would not survive the model's JSON)
   const cut = last ? { cut: last.c, cutModel: last.m } : { cut: 2, cutModel: 2 }
   const budget = { rulesPrecision, ...cut, customers: ruled.size }
-  return { ...budget, confidence, ownAlertFrom: ownAlertFromOf(budget, confidence) }
+  return { ...budget, confidence, ownAlertFrom: ownAlertFrom(budget, confidence) }
 }
 
 /**
  * The lowest probability p with withinBudget(confidence(p), p, no rule alert): the predicate only
  * turns from false to true as p grows (the confidence never falls), so bisection finds it.
  */
-export function ownAlertFromOf(b: AlertBudget, confidence: Calibration): number {
+function ownAlertFrom(b: AlertBudget, confidence: Calibration): number {
   const within = (p: number): boolean => withinBudget(b, calibrate(confidence, p), p, false)
   if (!within(1)) return 2
   if (within(0)) return 0

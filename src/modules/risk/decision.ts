@@ -16,7 +16,6 @@ import {
   type RiskModel,
 } from './model.js'
 import { confidenceOf } from './alert-budget.js'
-import type { AlertVolume } from './alert-volume.js'
 import type { ScoreStore } from './score.store.js'
 import type { SubjectScores } from './subject-score.js'
 
@@ -58,11 +57,6 @@ export function createDecisionScorer(
   scores: ScoreStore,
   /** Told every payment linked into `inputs.graph` (a successor scorer being built catches up from it). */
   onLink: (t: MonTxn) => void = () => undefined,
-  /**
-   * The champion's budget refitted on the tenant's own traffic (alert-volume.ts); it outlives this
-   * scorer (a rebuild of the same champion keeps it). Without it the trained cut applies.
-   */
-  volume?: AlertVolume,
 ): DecisionScorer {
   if (champion) prepareExplanations(champion.model)
   // The rows of the last scored transaction, one buffer per side reused across transactions:
@@ -91,11 +85,15 @@ export function createDecisionScorer(
       lastSubjects = sides.map((s) => s.subject)
       explained = []
       const budget = (m: ScoringModel) => m.model.metrics.alertBudget
-      const of = (m: ScoringModel) => {
-        const b = budget(m)
-        const scored = sides.map((s) => {
+      const of = (m: ScoringModel) => ({
+        modelId: m.id,
+        version: m.version,
+        threshold: m.threshold,
+        ...(budget(m) ? { budget: budget(m) } : {}),
+        sides: sides.map((s) => {
           const margin = scoreRow(m.model, s.x).margin
           const probability = m.subjects.add(s.subject, t.at, margin)
+          const b = budget(m)
           return {
             side: s.side,
             subject: s.subject,
@@ -104,18 +102,8 @@ export function createDecisionScorer(
             raised: m.subjects.lastRaised,
             ...(b ? { confidence: confidenceOf(b, probability) } : {}),
           }
-        })
-        // the champion's queue keeps the rules' volume of its own window (challengers raise nothing)
-        const adapted = b && volume && m === champion
-        if (adapted) for (const s of scored) volume.observe(s.subject, t.at, s.confidence!, s.probability)
-        return {
-          modelId: m.id,
-          version: m.version,
-          threshold: m.threshold,
-          ...(b ? { budget: adapted ? volume.budgetAt(t.at) : b } : {}),
-          sides: scored,
-        }
-      }
+        }),
+      })
       return {
         txnId: t.id,
         at: t.at,
@@ -129,10 +117,6 @@ export function createDecisionScorer(
       const i = lastSubjects.indexOf(subject)
       if (i < 0) return undefined
       return (explained[i] ??= summarise(explainRow(champion.model, rowBuffers[i]!)))
-    },
-
-    ruleAlerted(s: DecisionScores, subjects: readonly string[]): void {
-      if (volume && champion?.model.metrics.alertBudget) for (const x of subjects) volume.ruled(x, s.at)
     },
 
     record: (tx, tenant, list) => scores.record(tx, tenant, list),

@@ -1,7 +1,7 @@
 import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import type { IdGenerator } from '../../shared/ids.js'
-import { confidenceOf, ownAlertFromOf } from './alert-budget.js'
+import { confidenceOf } from './alert-budget.js'
 import { forEachInSlices, runStepsInSlices } from '../../shared/time-slice.js'
 import {
   CASH,
@@ -13,7 +13,6 @@ import {
   type DecisionScorer,
   type EvalContext,
   type MonTxn,
-  type Monitoring,
   type StoredHistory,
 } from '../monitoring/index.js'
 import { extractRow, FEATURE_COUNT, FEATURE_NAMES, type FeatureInputs, type Side } from './features.js'
@@ -36,7 +35,6 @@ import { importedLabel, replayInSlices, type RiskLabel } from './replay.js'
 import { riskError } from './risk.errors.js'
 import { changeReportSteps, type ChangeReport } from './change-report.js'
 import { createDecisionScorer, type ScoringModel } from './decision.js'
-import { AlertVolume, VOLUME_WINDOW_MS, warmVolume } from './alert-volume.js'
 import { createRiskStore, type ModelRecord, type RiskAlertRecord } from './risk.store.js'
 import { createScoreStore } from './score.store.js'
 import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
@@ -68,11 +66,8 @@ export interface RiskHistoryPort {
   /** Where the tenant's transactions stand (monitoring's streamNow): the scorer's windows end there. */
   streamNow(tenant: string): Promise<number>
   listLabels(tenant: string): Promise<CaseLabel[]>
-  /**
-   * The subjects monitoring alerted on per day of [from, to): every rule and the model (the metrics'
-   * live budget), or the rules alone (`rulesOnly`: the rules' volume an AlertVolume starts from).
-   */
-  readonly alertedSubjectDays: Monitoring['alertedSubjectDays']
+  /** The subjects monitoring alerted on per day of [from, to) (every rule; the metrics' live budget). */
+  alertedSubjectDays(tenant: string, from: number, to: number): Promise<{ subject: string; day: number }[]>
   /**
    * Hands `observe` the features monitoring's own engine would decide `txn` on, deciding and
    * learning nothing (monitoring's observeWhatIf): a what-if score reads what the decision path reads.
@@ -130,7 +125,7 @@ export interface SideScore {
 export interface ScoreResult {
   readonly modelId: string
   readonly threshold: number
-  /** With an alert budget: the probability from which the model raises its own alerts (`alert`) under the cut in force (ADR 1402). */
+  /** With an alert budget: the probability from which the model raises its own alerts (`alert`). */
   readonly ownAlertFrom?: number
   readonly sides: readonly SideScore[]
   readonly elapsedMs: number
@@ -224,35 +219,6 @@ export function createRisk(deps: RiskDeps): Risk {
   const store = createRiskStore(deps.db)
   const scoreStore = createScoreStore(deps.db)
   const scorers = new Map<string, Promise<Scorer>>()
-  /** Each tenant's champion budget refitted on its traffic (alert-volume.ts): kept across scorer rebuilds. */
-  const volumes = new Map<string, { modelId: string; volume: AlertVolume }>()
-  /**
-   * The champion's AlertVolume: the one kept, or a new one that starts from the window's stored
-   * scores (risk_scores, a subject-day's highest) and the rules' alerts, so that a restart or a
-   * newly promoted champion does not fall back to the trained cut while the window fills again.
-   */
-  async function volumeOf(
-    tenant: string,
-    champion: ScoringModel | undefined,
-    now: number,
-  ): Promise<AlertVolume | undefined> {
-    const b = champion?.model.metrics.alertBudget
-    if (!champion || !b) return undefined
-    const kept = volumes.get(tenant)
-    if (kept?.modelId === champion.id) return kept.volume
-    const volume = new AlertVolume(b)
-    const from = now - VOLUME_WINDOW_MS
-    const [days, ruled] = await Promise.all([
-      scoreStore.subjectDays(tenant, champion.id, from, now + DAY_MS),
-      deps.history.alertedSubjectDays(tenant, from, now + DAY_MS, { rulesOnly: true }),
-    ])
-    await warmVolume(volume, b, days, ruled, forEachInSlices)
-    // another build may have kept one meanwhile: the first kept wins, so every scorer shares it
-    const again = volumes.get(tenant)
-    if (again?.modelId === champion.id) return again.volume
-    volumes.set(tenant, { modelId: champion.id, volume })
-    return volume
-  }
 
   async function labelsOf(tenant: string): Promise<RiskLabel[]> {
     const imported = (await deps.history.listLabels(tenant)).map(importedLabel)
@@ -406,7 +372,6 @@ export function createRisk(deps: RiskDeps): Risk {
     for (const r of shadowRecords) shadows.push(await scoringModel(r, (await load(tenant, r.modelId)).model))
     const inputs: FeatureInputs = { highRisk: h.lists.get('high_risk_countries') ?? new Set(), graph }
     const champion = live ? await scoringModel(live.record, live.model) : undefined
-    const volume = await volumeOf(tenant, champion, now)
     // no await from here on: nothing is decided between catching up and forwarding
     for (const t of caught) graph.linkPayment(t)
     const linked = new Set<(t: MonTxn) => void>()
@@ -419,16 +384,9 @@ export function createRisk(deps: RiskDeps): Risk {
       inputs,
       live: champion,
       shadows,
-      decision: createDecisionScorer(
-        inputs,
-        champion,
-        shadows,
-        scoreStore,
-        (t) => {
-          for (const f of linked) f(t)
-        },
-        volume,
-      ),
+      decision: createDecisionScorer(inputs, champion, shadows, scoreStore, (t) => {
+        for (const f of linked) f(t)
+      }),
       builtAt,
       linked,
     }
@@ -650,14 +608,6 @@ export function createRisk(deps: RiskDeps): Risk {
       // shadows alone are scored in the decision path; a what-if score answers for the live model
       if (!live) throw riskError('RISK_NO_LIVE_MODEL')
       const budget = live.model.metrics.alertBudget
-      // the cut in force in the decision path (refitted on the tenant's traffic, ADR 1402), as a
-      // probability from which the model raises its own alert
-      const kept = volumes.get(tenant)
-      const ownAlertFrom = budget
-        ? kept?.modelId === live.id
-          ? ownAlertFromOf(kept.volume.inForce, budget.confidence)
-          : budget.ownAlertFrom
-        : undefined
       const started = performance.now()
       const rows: { side: Side; subject: string; x: Float64Array }[] = []
       const observe = (ctx: EvalContext, t: MonTxn): void => {
@@ -679,7 +629,7 @@ export function createRisk(deps: RiskDeps): Risk {
         const p = { probability: score(live) }
         // as the decision path raises the model's own alert on a customer no rule alerts on: within
         // the alert budget (session 31), or at the threshold for a model stored before
-        const alert = p.probability >= (ownAlertFrom ?? live.threshold)
+        const alert = p.probability >= (budget ? budget.ownAlertFrom : live.threshold)
         const explanation = alert || opts.explain ? explainRow(live.model, r.x) : undefined
         let alertId: string | undefined
         if (alert) {
@@ -709,7 +659,7 @@ export function createRisk(deps: RiskDeps): Risk {
       return {
         modelId: live.id,
         threshold: live.threshold,
-        ...(ownAlertFrom !== undefined ? { ownAlertFrom } : {}),
+        ...(budget ? { ownAlertFrom: budget.ownAlertFrom } : {}),
         sides,
         elapsedMs: performance.now() - started,
       }

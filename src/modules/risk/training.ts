@@ -8,7 +8,6 @@ import {
   withinBudget,
 } from '../monitoring/index.js'
 import { alertBudgetOf, confidenceOf, rulesPrecisionOf, type TrainedAlertBudget } from './alert-budget.js'
-import { AlertVolume } from './alert-volume.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
@@ -334,23 +333,6 @@ export function promotionGate(
   return runSteps(promotionGateSteps(r, split, candidate, live))
 }
 
-/**
- * A trained budget with the cut the decision path would use at the end of a period: every subject's
- * peak score over it and the subjects the rules alerted on, folded into an AlertVolume as the
- * decision path folds them in (it keeps the trained cut below MIN_RULED rule-alerted customers).
- */
-function volumeBudgetOf(
-  trained: TrainedAlertBudget,
-  peaks: ReadonlyMap<string, number>,
-  ruled: ReadonlySet<string>,
-  end: number,
-): TrainedAlertBudget {
-  const volume = new AlertVolume(trained, Infinity)
-  for (const [s, p] of peaks) volume.observe(s, end, confidenceOf(trained, p), p)
-  for (const s of ruled) volume.ruled(s, end)
-  return { ...trained, ...volume.budgetAt(end) }
-}
-
 /** promotionGate, in steps of a few thousand rows scored. */
 export function* promotionGateSteps(
   r: ReplayResult,
@@ -365,12 +347,9 @@ export function* promotionGateSteps(
   let liveScores: Map<string, number> | undefined
   if (live) {
     liveScores = (yield* subjectScoresSteps(live.model, r, split.holdoutFrom, split.to + 1)).best
-    const trainedBudget = live.model.metrics.alertBudget
+    const b = live.model.metrics.alertBudget
     // a live model with a budget: what the case queue works is the budget (rule alerts outside it
-    // are worked last), not every rule alert plus the model's own — and the decision path refits
-    // its cut to the rules' volume of its own traffic (alert-volume.ts), so the gate does so on the
-    // holdout period
-    const b = trainedBudget && volumeBudgetOf(trainedBudget, liveScores, ruled, split.to)
+    // are worked last), not every rule alert plus the model's own
     const within = (s: string, p: number): boolean => withinBudget(b!, confidenceOf(b!, p), p, ruled.has(s))
     if (b) for (const [s, p] of liveScores) if (!within(s, p)) alerted.delete(s)
     for (const [s, p] of liveScores)

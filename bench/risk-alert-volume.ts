@@ -1,23 +1,17 @@
-import { DAY_MS, type AlertBudget } from '../monitoring/index.js'
-import { confidenceOf, type TrainedAlertBudget } from './alert-budget.js'
+import { DAY_MS, type AlertBudget } from '../src/modules/monitoring/index.js'
 
 /**
- * Keeps the live queue at the rules' volume on the tenant's own traffic (docs/adr/1402).
+ * A rejected design, kept to reproduce its measurement (docs/adr/1402-risk-alert-volume.md):
+ * the alert budget's cut refitted once a day of transaction time so that the queue holds as many of
+ * the window's customers as the rules alerted on in it.
  *
- * A model's alert budget (alert-budget.ts) is fitted on its validation period: the cut is the
- * combined score of the last of as many customers as the rules alerted on there. On data unlike
- * validation that cut keeps a different volume — on held-out sets the rules were less precise than
- * on validation, the cut sat above their precision, and the queue held a fifth fewer customers than
- * the rules alone, missing cases they caught (docs/risk.md, sessions 32–33). This refits the cut
- * once a day of transaction time from the window's own customers: of the customers the champion
- * scored in the last WINDOW_MS, as many as the rules alerted on in that window, ranked by combined
- * score (AlertBudget) then model score; the last of them sets the cut. The rules' precision and the
- * confidence map stay the trained ones: only the volume adapts, never what a score means.
- *
- * Until the window holds MIN_RULED rule-alerted customers the trained cut applies (the service
- * starts a new one from the stored window: risk.service.ts volumeOf). A subject's peak is the
- * highest combined score seen since its peak was last more than WINDOW_MS old (a coarse sliding
- * maximum: one entry per subject).
+ * The trained budget (src/modules/risk/alert-budget.ts) fixes its cut on the validation period. Here,
+ * of the customers the champion scored in the last WINDOW_MS, as many as the rules alerted on in that
+ * window are ranked by combined score (monitoring's AlertBudget) then model score, and the last of
+ * them sets the cut. The rules' precision and the confidence map stay the trained ones. Until the
+ * window holds MIN_RULED rule-alerted customers the trained cut applies. A subject's peak is the
+ * highest combined score seen since its peak was last more than WINDOW_MS old (one entry per
+ * subject). On holdout21 the queue it gives caught fewer cases than the trained cut's (ADR 1402).
  */
 
 /** The rules' volume is counted over this much transaction time (the validation period's length). */
@@ -175,23 +169,4 @@ class TopPairs {
   lowest(): { c: number; m: number } {
     return { c: this.c[0]!, m: this.m[0]! }
   }
-}
-
-/**
- * Starts `volume` from what is stored of the window: each subject-day's highest score (risk_scores,
- * at the day's start: it leaves the window up to a day early) and the subjects the rules alerted on
- * per day. `each` folds the days in slices (the service's forEachInSlices).
- */
-export async function warmVolume(
-  volume: AlertVolume,
-  budget: TrainedAlertBudget,
-  days: readonly { readonly subject: string; readonly day: number; readonly maxProbability: number }[],
-  ruled: readonly { readonly subject: string; readonly day: number }[],
-  each: <T>(items: readonly T[], f: (x: T) => void) => Promise<void> = (items, f) =>
-    Promise.resolve(items.forEach(f)),
-): Promise<void> {
-  await each(days, (d) =>
-    volume.observe(d.subject, d.day, confidenceOf(budget, d.maxProbability), d.maxProbability),
-  )
-  await each(ruled, (r) => volume.ruled(r.subject, r.day))
 }

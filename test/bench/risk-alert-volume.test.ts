@@ -1,8 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DAY_MS, withinBudget, type AlertBudget } from '../monitoring/index.js'
-import type { TrainedAlertBudget } from './alert-budget.js'
-import { AlertVolume, MIN_RULED, VOLUME_WINDOW_MS, warmVolume } from './alert-volume.js'
+import { DAY_MS, withinBudget, type AlertBudget } from '../../src/modules/monitoring/index.js'
+import { AlertVolume, MIN_RULED, VOLUME_WINDOW_MS } from '../../bench/risk-alert-volume.js'
 
 // A trained budget whose cut sits above the rules' precision, as fitted on a validation period where
 // the model's top customers were surer than the rules (sessions 32–33 saw 0.87 against 0.84).
@@ -43,7 +42,7 @@ const population = (ruled: number, others: number): Customer[] => [
   })),
 ]
 
-describe('the alert volume keeps the queue at the rules’ volume of the window', () => {
+describe('the rejected alert volume (ADR 1402) puts the rules’ count of the window in the queue', () => {
   it('queues as many customers as the rules alerted on, where the trained cut queued none', () => {
     const customers = population(40, 2_000)
     const v = new AlertVolume(TRAINED)
@@ -122,31 +121,5 @@ describe('the alert volume keeps the queue at the rules’ volume of the window'
     v.observe('c', T0, 0.99, 0.9)
     const b = v.budgetAt(T0 + DAY_MS)
     expect(withinBudget(b, 0.99, 0.9, false)).toBe(false)
-  })
-
-  it('starts from the stored window (subject-days’ highest scores, the rules’ alerted days) as from the traffic itself', async () => {
-    // a confidence map that is the identity, so that a customer's confidence is its probability
-    const trained: TrainedAlertBudget = {
-      ...TRAINED,
-      confidence: { kind: 'isotonic', x: [0, 1], p: [0, 1] },
-      ownAlertFrom: TRAINED.cut,
-    }
-    const customers = population(30, 400)
-    const live = new AlertVolume(trained)
-    feed(
-      live,
-      customers.map((c) => ({ ...c, confidence: c.probability })),
-      T0,
-    )
-    const stored = new AlertVolume(trained)
-    await warmVolume(
-      stored,
-      trained,
-      customers.map((c) => ({ subject: c.id, day: T0, maxProbability: c.probability })),
-      customers.filter((c) => c.ruled).map((c) => ({ subject: c.id, day: T0 })),
-    )
-    const expected = live.budgetAt(T0 + DAY_MS)
-    expect(expected.customers).toBe(30)
-    expect(stored.budgetAt(T0 + DAY_MS)).toEqual(expected)
   })
 })
