@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
-import { scratchDatabase } from '../../../test/support/scratch-db.js'
+import { describeEachDb, freshTenant } from '../../../test/support/db.js'
+import { openAnalyticsTestDb } from '../../../test/support/analytics.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { newId } from '../../shared/ids.js'
 import { compactAll } from './compaction.js'
@@ -14,7 +14,6 @@ import { openDuckDb } from './duckdb.js'
 import { createFraudQueries, type FraudQueries, type ResultRow } from './query.service.js'
 import { FRAUD_QUERIES } from './queries/catalogue.js'
 import { localSink } from './sink.js'
-import { POSTGRES_ANALYTICS_INDEXES } from './postgres-indexes.js'
 import { generateFraudData } from './synthetic.js'
 
 /** Parameters that make every query find something in 60,000 synthetic transactions. */
@@ -87,16 +86,8 @@ describeEachDb('analytics export and fraud queries', (target) => {
     }
   }
 
-  // On PostgreSQL a database of its own: it gets the indexes a team querying PostgreSQL would create
-  // (postgres-indexes.ts; the plans the PostgreSQL texts are written for), which the other suites'
-  // writes on the shared database should not pay for. Without them this suite's PostgreSQL side
-  // scanned the tenant's rows once per busy account: ~5 of its 6 minutes (session 34).
-  const own = target.url ? scratchDatabase(target.url, 'moneta_analytics') : undefined
-
   beforeAll(async () => {
-    await own?.create()
-    h = await openTestDb(own ? { ...target, url: own.url } : target)
-    for (const s of POSTGRES_ANALYTICS_INDEXES) await sql.raw(s).execute(h.db)
+    h = await openAnalyticsTestDb(target)
     duck = await openDuckDb({ threads: 1 })
     dir = mkdtempSync(join(tmpdir(), 'moneta-analytics-'))
     await generateFraudData(h.db, { tenantId: tenant, rows: 30_000 })
@@ -106,7 +97,6 @@ describeEachDb('analytics export and fraud queries', (target) => {
   afterAll(async () => {
     duck?.closeSync()
     await h?.close()
-    await own?.drop()
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { exportFromNow } from '../../../test/support/analytics.js'
-import { describeEachDb, freshTenant, openTestDb } from '../../../test/support/db.js'
+import { exportFromNow, openAnalyticsTestDb } from '../../../test/support/analytics.js'
+import { describeEachDb, freshTenant } from '../../../test/support/db.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { newId } from '../../shared/ids.js'
 import { compactAll } from './compaction.js'
@@ -121,7 +121,7 @@ describeEachDb('analytics native DuckDB file', (target) => {
   }
 
   beforeAll(async () => {
-    h = await openTestDb(target)
+    h = await openAnalyticsTestDb(target)
     duck = await openDuckDb({ threads: 2 })
     dir = mkdtempSync(join(tmpdir(), 'moneta-native-'))
     await exportFromNow(h.db, exportKey)

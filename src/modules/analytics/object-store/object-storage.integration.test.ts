@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { exportFromNow } from '../../../../test/support/analytics.js'
-import { describeEachDb, freshTenant, openTestDb } from '../../../../test/support/db.js'
+import { exportFromNow, openAnalyticsTestDb } from '../../../../test/support/analytics.js'
+import { describeEachDb, freshTenant } from '../../../../test/support/db.js'
 import { startS3Server, type S3TestServer } from '../../../../test/support/s3-server.js'
 import type { DbHandle } from '../../../shared/db/connect.js'
 import { newId } from '../../../shared/ids.js'
@@ -113,7 +113,7 @@ describeEachDb('analytics on S3-compatible object storage', (target) => {
   }
 
   beforeAll(async () => {
-    h = await openTestDb(target)
+    h = await openAnalyticsTestDb(target)
     server = await startS3Server({ accessKeyId: ACCESS_KEY, buckets: [BUCKET], pageSize: 2 })
     duck = await openDuckDb({ threads: 1 })
     dir = mkdtempSync(join(tmpdir(), 'moneta-s3-analytics-'))
