@@ -64,11 +64,6 @@ export class AlertVolume {
     else this.peaks.set(subject, { confidence: NaN, probability: NaN, at, ruledAt: at })
   }
 
-  /** The budget in force: what the last decision used (the trained one before any). */
-  get inForce(): AlertBudget {
-    return this.current
-  }
-
   /** The budget to decide with at `at`: the window's own cut, refitted once a day of transaction time. */
   budgetAt(at: number): AlertBudget {
     if (at >= this.nextRefresh) {

@@ -55,7 +55,11 @@ export function queueOverTime(
   const subjects = new SubjectScores(scoring.top, LOGISTIC, SUBJECT_WINDOW_MS, scoring.discount)
   const volume = adapt ? new AlertVolume(budget) : undefined
   const byTxn = new Map<string, RuleAlert[]>()
-  for (const a of rules) byTxn.set(a.txnId, [...(byTxn.get(a.txnId) ?? []), a])
+  for (const a of rules) {
+    const list = byTxn.get(a.txnId)
+    if (list) list.push(a)
+    else byTxn.set(a.txnId, [a])
+  }
   const queue: QueuedAlert[] = []
   const raised: QueuedAlert[] = []
   const lastRuled = new Map<string, number>()
