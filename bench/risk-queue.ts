@@ -28,6 +28,30 @@ const LOGISTIC: Calibration = (() => {
   return { kind: 'isotonic', x, p: x.map((v) => 1 / (1 + Math.exp(-v))) }
 })()
 
+/**
+ * Each subject's highest score over the slice as the decision path reaches it, row by row in time
+ * order (SubjectScores: the top rows of its last 60 days, discounted by their number) — what training
+ * fits the budget on (training.ts subjectScoresSteps). subjectBest's whole-period score discounts by
+ * every row of the period, so it sits below the running one: a budget fitted on it let the replayed
+ * queue grow past the rules' volume (session 35).
+ */
+export function runningPeaks(
+  rows: RowScores,
+  scoring: { readonly top: number; readonly discount: number },
+): Map<string, number> {
+  const margin = rows.margin
+  if (!margin) throw new Error('runningPeaks needs the rows’ margins')
+  const subjects = new SubjectScores(scoring.top, LOGISTIC, SUBJECT_WINDOW_MS, scoring.discount)
+  const peaks = new Map<string, number>()
+  const order = [...rows.prob.keys()].sort((i, j) => rows.at[i]! - rows.at[j]! || i - j)
+  for (const i of order) {
+    const subject = rows.subjects[i]!
+    const p = subjects.add(subject, rows.at[i]!, margin[i]!)
+    if ((peaks.get(subject) ?? -1) < p) peaks.set(subject, p)
+  }
+  return peaks
+}
+
 /** A model alert is not raised on a subject a rule alerted on this recently (the rules' dedup window). */
 const COVERED_MS = 30 * 24 * 3_600_000
 
@@ -89,15 +113,17 @@ export function queueOverTime(
     volume?.observe(subject, at, confidence, p)
     const b = volume ? volume.budgetAt(at) : budget
     const mine = (byTxn.get(rows.txnIds[i]!) ?? []).filter((a) => a.subject === subject)
+    // as the decision path judges them: with the best record among the rules alerting on this transaction
+    const ruleIds = mine.map((a) => a.ruleId)
     for (const a of mine) {
       handled.add(a)
       volume?.ruled(subject, at)
       lastRuled.set(subject, at)
       raised.push(a)
-      if (withinBudget(b, confidence, p, true)) queue.push(a)
+      if (withinBudget(b, confidence, p, ruleIds)) queue.push(a)
     }
     const covered = mine.length > 0 || at - (lastRuled.get(subject) ?? -Infinity) < COVERED_MS
-    if (!covered && fresh && withinBudget(b, confidence, p, false)) {
+    if (!covered && fresh && withinBudget(b, confidence, p, [])) {
       const own = { subject, at, ruleId: 'risk.model', typology: 'model' }
       queue.push(own)
       raised.push(own)

@@ -51,6 +51,13 @@ export interface SideProbability {
 export interface AlertBudget {
   /** Of the customers the rules alerted on in the validation period, the share that was suspicious. */
   readonly rulesPrecision: number
+  /**
+   * Per rule id, the same share over the customers that rule alerted on, shrunk towards
+   * `rulesPrecision` (session 35): a rule alert counts with its own rule's record, so a precise
+   * rule's alert stays in the queue and a noisy one's needs the model's support. A rule absent (new
+   * since training), or a budget stored before: `rulesPrecision`.
+   */
+  readonly rulePrecision?: Readonly<Record<string, number>>
   /** The combined score of the last customer within the budget on validation. */
   readonly cut: number
   /** That customer's model score (`probability`): of the customers whose combined score equals `cut`, those below it are outside. */
@@ -59,14 +66,30 @@ export interface AlertBudget {
   readonly customers: number
 }
 
-/** Whether a customer of model score `probability` and `confidence` (with a rule alert, or not) is within the budget. */
+/**
+ * The rules' witness for a customer under budget `b`: the best precision among the rules that alerted
+ * on it (`rules`: their ids; `true`: some rule, read at the pooled precision), undefined without one.
+ */
+export function rulesScoreOf(b: AlertBudget, rules: boolean | readonly string[]): number | undefined {
+  if (rules === false || (rules !== true && rules.length === 0)) return undefined
+  if (rules === true || !b.rulePrecision) return b.rulesPrecision
+  let best = 0
+  for (const id of rules) best = Math.max(best, b.rulePrecision[id] ?? b.rulesPrecision)
+  return best
+}
+
+/**
+ * Whether a customer of model score `probability` and `confidence` is within the budget, given the
+ * rules that alerted on it (`rules`: their ids, or only whether any did; rulesScoreOf).
+ */
 export function withinBudget(
   b: AlertBudget,
   confidence: number,
   probability: number,
-  ruleAlerted: boolean,
+  rules: boolean | readonly string[],
 ): boolean {
-  const combined = ruleAlerted ? Math.max(confidence, b.rulesPrecision) : confidence
+  const r = rulesScoreOf(b, rules)
+  const combined = r === undefined ? confidence : Math.max(confidence, r)
   return combined > b.cut || (combined === b.cut && probability >= b.cutModel)
 }
 
@@ -169,7 +192,7 @@ export function withModel(
 ): ModelAlerts {
   const c = scores.champion
   if (!c) return { alerts: [...ruleAlerts], duplicates: [] } // shadows only: scored, nothing raised
-  const facts = (subject: string, ruleAlerted: boolean): ModelFacts | undefined => {
+  const facts = (subject: string, rules: readonly string[]): ModelFacts | undefined => {
     const s = c.sides.find((x) => x.subject === subject)
     if (!s) return undefined
     return {
@@ -180,15 +203,18 @@ export function withModel(
       aboveThreshold: s.probability >= c.threshold,
       ...(c.budget
         ? {
-            withinBudget: withinBudget(c.budget, s.confidence ?? s.probability, s.probability, ruleAlerted),
+            withinBudget: withinBudget(c.budget, s.confidence ?? s.probability, s.probability, rules),
             confidence: s.confidence ?? s.probability,
           }
         : {}),
       explanation: scorer.explain(scores, subject),
     }
   }
+  // a subject's rule alerts on this transaction: each is judged with the best of their rules' records
+  const rulesOn = (subject: string): string[] =>
+    ruleAlerts.filter((a) => a.subject === subject).map((a) => a.ruleId)
   const alerts: AlertDraft[] = ruleAlerts.map((a) => {
-    const m = facts(a.subject, true)
+    const m = facts(a.subject, rulesOn(a.subject))
     return m ? { ...a, context: { ...a.context, model: m } } : a
   })
   // with a budget, a model alert only within it; before session 31, at the model's own threshold
@@ -212,7 +238,7 @@ export function withModel(
       duplicates.push(open)
       continue
     }
-    const m = facts(s.subject, false)!
+    const m = facts(s.subject, [])!
     const drivers = (m.explanation?.up ?? []).slice(0, 3).map((x) => x.feature)
     alerts.push({
       dedupKey: key,

@@ -10,7 +10,11 @@ import {
   type AlertDraft,
   type MonTxn,
 } from '../monitoring/index.js'
-import { alertBudgetOf, confidenceOf, type TrainedAlertBudget } from './alert-budget.js'
+import { alertBudgetOf, confidenceOf, rulePrecisionsOf, type TrainedAlertBudget } from './alert-budget.js'
+
+/** Customers alerted by one rule (`rule`), as alertBudgetOf takes them. */
+const byOneRule = (subjects: Iterable<string>): Map<string, string[]> =>
+  new Map([...subjects].map((s) => [s, ['rule']] as const))
 
 describe('alertBudgetOf: rules and model together keep to the rules’ volume on validation', () => {
   // validation: the rules alerted on r1–r4 (r1, r2 suspicious: precision (2 + 1) / (4 + 2) = 0.5,
@@ -26,11 +30,11 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
     ['m3', 0.4],
     ...Array.from({ length: 40 }, (_, i) => [`n${i}`, 0.001 * i] as [string, number]),
   ])
-  const ruled = new Set(['r1', 'r2', 'r3', 'r4'])
+  const ruled = byOneRule(['r1', 'r2', 'r3', 'r4'])
   const positives = new Set(['r1', 'r2', 'm1', 'm2'])
   const within = (b: TrainedAlertBudget, rules = ruled) =>
     [...best]
-      .filter(([s, m]) => withinBudget(b, confidenceOf(b, m), m, rules.has(s)))
+      .filter(([s, m]) => withinBudget(b, confidenceOf(b, m), m, rules.get(s) ?? []))
       .map(([s]) => s)
       .sort()
 
@@ -76,7 +80,7 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
   })
 
   it('keeps a place for each rule-alerted customer the model does not score (its alert is never marked)', () => {
-    const withOutside = new Set([...ruled, 'outside'])
+    const withOutside = byOneRule([...ruled.keys(), 'outside'])
     const b = alertBudgetOf(best, withOutside, positives)!
     expect(b.customers).toBe(5)
     expect(within(b, withOutside)).toHaveLength(4) // 5 places, one taken by the unscored account
@@ -85,7 +89,7 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
   it('stores at most 256 points of the confidence curve, however many customers were scored', () => {
     const many = new Map(Array.from({ length: 5000 }, (_, i) => [`c${i}`, i / 5000] as [string, number]))
     const pos = new Set(Array.from({ length: 500 }, (_, i) => `c${4500 + i}`))
-    const b = alertBudgetOf(many, new Set(['c4999', 'c10']), pos)!
+    const b = alertBudgetOf(many, byOneRule(['c4999', 'c10']), pos)!
     expect(b.confidence.x.length).toBeLessThanOrEqual(256)
     expect(b.confidence.x[0]).toBe(0)
     expect(b.confidence.x.at(-1)).toBe(4999 / 5000)
@@ -93,16 +97,51 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
   })
 
   it('smooths the rules’ precision: always right on a few alerts is not certainty', () => {
-    const b = alertBudgetOf(best, new Set(['r1', 'r2']), positives)!
+    const b = alertBudgetOf(best, byOneRule(['r1', 'r2']), positives)!
     expect(b.rulesPrecision).toBe(0.75) // 2 of 2 → (2 + 1) / (2 + 2)
   })
 
+  it('judges a rule alert by its own rule’s record: a precise rule’s alert stays, a noisy one’s needs the model (session 35)', () => {
+    // validation: rule "exact" alerted on p1–p4, all suspicious; rule "noisy" on q1–q6, one of them
+    // suspicious; the model rates them all alike, low, and a customer the rules missed (m1) high
+    const scores = new Map<string, number>([
+      ...['p1', 'p2', 'p3', 'p4', 'q1', 'q2', 'q3', 'q4', 'q5', 'q6'].map(
+        (s) => [s, 0.1] as [string, number],
+      ),
+      ['m1', 0.95],
+      ...Array.from({ length: 40 }, (_, i) => [`n${i}`, 0.001 * i] as [string, number]),
+    ])
+    const rules = new Map<string, string[]>([
+      ...['p1', 'p2', 'p3', 'p4'].map((s) => [s, ['exact']] as [string, string[]]),
+      ...['q1', 'q2', 'q3', 'q4', 'q5', 'q6'].map((s) => [s, ['noisy']] as [string, string[]]),
+    ])
+    const pos = new Set(['p1', 'p2', 'p3', 'p4', 'q1', 'm1'])
+    const b = alertBudgetOf(scores, rules, pos)!
+    // pooled (5 + 1) / (10 + 2) = 0.5; each rule shrunk towards it with 2 pseudo-customers
+    expect(b.rulesPrecision).toBe(0.5)
+    expect(b.rulePrecision).toEqual({ exact: (4 + 1) / 6, noisy: (1 + 1) / 8 })
+    expect(rulePrecisionsOf(rules, pos, 0.5)).toEqual(b.rulePrecision)
+    // ten places: the precise rule's four and the model's m1 before any of the noisy rule's
+    const inside = (budget: TrainedAlertBudget) =>
+      [...scores].filter(([s, m]) => withinBudget(budget, confidenceOf(budget, m), m, rules.get(s) ?? []))
+    for (const p of ['p1', 'p2', 'p3', 'p4', 'm1']) expect(inside(b).map(([s]) => s)).toContain(p)
+    expect(withinBudget(b, 0, 0, ['exact'])).toBe(true)
+    expect(withinBudget(b, 0, 0, ['noisy'])).toBe(b.cut <= b.rulePrecision!.noisy!)
+    // an alert by both rules counts with the better record; a rule unknown to the budget with the pooled one
+    expect(withinBudget(b, 0, 0, ['noisy', 'exact'])).toBe(true)
+    expect(withinBudget(b, 0, 0, ['new_rule'])).toBe(withinBudget(b, 0, 0, true))
+    // pooled (sessions 31–34): one precision for every rule, no per-rule record stored
+    const pooled = alertBudgetOf(scores, rules, pos, false)!
+    expect(pooled.rulePrecision).toBeUndefined()
+    expect(withinBudget(pooled, 0, 0, ['exact'])).toBe(withinBudget(pooled, 0, 0, ['noisy']))
+  })
+
   it('has no budget when the rules alerted on nobody (the model keeps its own threshold)', () => {
-    expect(alertBudgetOf(best, new Set(), positives)).toBeUndefined()
+    expect(alertBudgetOf(best, new Map(), positives)).toBeUndefined()
   })
 
   it('leaves no room for the model when unscored rule alerts take every place', () => {
-    const b = alertBudgetOf(new Map([['m1', 0.99]]), new Set(['x', 'y']), new Set())!
+    const b = alertBudgetOf(new Map([['m1', 0.99]]), byOneRule(['x', 'y']), new Set())!
     expect(withinBudget(b, 1, 0.99, false)).toBe(false)
     expect(b.ownAlertFrom).toBe(2)
     expect(JSON.parse(JSON.stringify(b))).toEqual(b) // stored with the model as JSON

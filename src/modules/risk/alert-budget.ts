@@ -1,4 +1,4 @@
-import { withinBudget, type AlertBudget } from '../monitoring/index.js'
+import { rulesScoreOf, withinBudget, type AlertBudget } from '../monitoring/index.js'
 import { calibrate, type Calibration } from './calibration.js'
 import { fitEarnedCalibration } from './combine.js'
 
@@ -40,24 +40,70 @@ export function rulesPrecisionOf(ruled: ReadonlySet<string>, positives: Readonly
   return ([...ruled].filter((s) => positives.has(s)).length + 1) / (ruled.size + 2)
 }
 
+/** Pseudo-customers at the pooled precision each rule's own precision is shrunk with (as combine.ts rulePrecisions). */
+export const RULE_PRECISION_PRIOR = 2
+
+/**
+ * Per rule, the share of the customers it alerted on that were suspicious, shrunk towards the
+ * pooled `overall` with RULE_PRECISION_PRIOR pseudo-customers: a rule with two alerts on validation
+ * says little of itself. `ruled`: each alerted customer's rule ids.
+ */
+export function rulePrecisionsOf(
+  ruled: ReadonlyMap<string, readonly string[]>,
+  positives: ReadonlySet<string>,
+  overall: number,
+): Record<string, number> {
+  const tally = new Map<string, { right: number; all: number }>()
+  for (const [subject, rules] of ruled)
+    for (const id of new Set(rules)) {
+      const t = tally.get(id) ?? { right: 0, all: 0 }
+      t.all++
+      if (positives.has(subject)) t.right++
+      tally.set(id, t)
+    }
+  const out: Record<string, number> = {}
+  for (const [id, t] of [...tally].sort(([a], [b]) => (a < b ? -1 : 1)))
+    out[id] = (t.right + RULE_PRECISION_PRIOR * overall) / (t.all + RULE_PRECISION_PRIOR)
+  return out
+}
+
+/** Each customer the alerts name, with the ids of the rules that alerted on it. */
+export function rulesBySubject(
+  alerts: Iterable<{ readonly subject: string; readonly ruleId: string }>,
+): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const a of alerts) {
+    const list = out.get(a.subject)
+    if (!list) out.set(a.subject, [a.ruleId])
+    else if (!list.includes(a.ruleId)) list.push(a.ruleId)
+  }
+  return out
+}
+
 /**
  * The alert budget a model is trained with (monitoring's AlertBudget says how the decision path
  * uses it): on the validation period, every customer the model scored gets its combined score — its
- * confidence, or for a customer the rules alerted on, the larger of that and the rules' precision
- * there (smoothed) — and the budget is the top as many customers as the rules alerted on; the last
- * of them sets the cut. A rule-alerted customer the model never scores (an account outside the
- * institution, for a customers-only model) keeps its place: its rule alert is never marked.
+ * confidence, or for a customer the rules alerted on, the larger of that and the best precision of
+ * the rules that alerted on it (each rule's own, shrunk towards the pooled one; with `perRule`
+ * false the pooled one for all, as sessions 31–34) — and the budget is the top as many customers as
+ * the rules alerted on; the last of them sets the cut. A rule-alerted customer the model never
+ * scores (an account outside the institution, for a customers-only model) keeps its place: its rule
+ * alert is never marked.
  *
  * Undefined when the rules alerted on nobody in the period: there is no rules' volume to keep, and
  * the model alerts at its own threshold as before.
  */
 export function alertBudgetOf(
   best: ReadonlyMap<string, number>,
-  ruled: ReadonlySet<string>,
+  ruled: ReadonlyMap<string, readonly string[]>,
   positives: ReadonlySet<string>,
+  perRule = true,
 ): TrainedAlertBudget | undefined {
   if (ruled.size === 0) return undefined
-  const rulesPrecision = rulesPrecisionOf(ruled, positives)
+  const rulesPrecision = rulesPrecisionOf(new Set(ruled.keys()), positives)
+  const rulePrecision = perRule ? rulePrecisionsOf(ruled, positives, rulesPrecision) : undefined
+  const pooled: AlertBudget = { rulesPrecision, cut: 0, cutModel: 0, customers: ruled.size }
+  const shape: AlertBudget = rulePrecision ? { ...pooled, rulePrecision } : pooled
   const scored = [...best]
   const confidence = thinned(
     fitEarnedCalibration(
@@ -66,10 +112,11 @@ export function alertBudgetOf(
       CONFIDENCE_SHRINK,
     ),
   )
-  const places = ruled.size - [...ruled].filter((s) => !best.has(s)).length
+  const places = ruled.size - [...ruled.keys()].filter((s) => !best.has(s)).length
   const ranked = scored.map(([s, m]) => {
     const conf = calibrate(confidence, m)
-    return { m, c: ruled.has(s) ? Math.max(conf, rulesPrecision) : conf }
+    const r = rulesScoreOf(shape, ruled.get(s) ?? [])
+    return { m, c: r === undefined ? conf : Math.max(conf, r) }
   })
   // by combined score, then by the model score itself (the calibration's blocks tie many customers)
   ranked.sort((a, b) => b.c - a.c || b.m - a.m)
@@ -77,7 +124,7 @@ export function alertBudgetOf(
   // every place is taken by rule alerts the model does not score: nothing more fits (2 is above
   // any probability; Infinity would not survive the model's JSON)
   const cut = last ? { cut: last.c, cutModel: last.m } : { cut: 2, cutModel: 2 }
-  const budget = { rulesPrecision, ...cut, customers: ruled.size }
+  const budget: AlertBudget = { ...shape, ...cut }
   return { ...budget, confidence, ownAlertFrom: ownAlertFrom(budget, confidence) }
 }
 

@@ -4,13 +4,14 @@ import {
   DAY_MS,
   defaultRuleSet,
   generateTransactions,
+  rulesScoreOf,
   withinBudget,
 } from '../monitoring/index.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
 import { FEATURE_COUNT } from './features.js'
 import { modelFromJson, modelToJson, scoreRow, type ModelJson, type RiskModel } from './model.js'
 import { SUBJECT_WINDOW_MS } from './subject-score.js'
-import { confidenceOf } from './alert-budget.js'
+import { confidenceOf, rulesBySubject } from './alert-budget.js'
 import {
   negativeSampling,
   promotionGate,
@@ -122,10 +123,18 @@ describe('training on history and the promotion gate', () => {
     const right = [...ruledSet].filter((s) => positives.has(s)).length
     expect(b.rulesPrecision).toBe((right + 1) / (ruledSet.size + 2))
     const unscored = [...ruledSet].filter((s) => !best.has(s)).length
+    const rulesOn = rulesBySubject(
+      r.alerts.filter((a) => a.at >= split.validationFrom && a.at < split.holdoutFrom),
+    )
+    // each rule alert counts with its rule's own precision (session 35), shrunk towards the pooled one
+    expect(Object.keys(b.rulePrecision ?? {}).sort()).toEqual(
+      [...new Set([...rulesOn.values()].flat())].sort(),
+    )
     const combined = (s: string, p: number) =>
-      ruledSet.has(s) ? Math.max(confidenceOf(b, p), b.rulesPrecision) : confidenceOf(b, p)
+      ruledSet.has(s) ? Math.max(confidenceOf(b, p), rulesScoreOf(b, rulesOn.get(s)!)!) : confidenceOf(b, p)
     const within =
-      [...best].filter(([s, p]) => withinBudget(b, confidenceOf(b, p), p, ruledSet.has(s))).length + unscored
+      [...best].filter(([s, p]) => withinBudget(b, confidenceOf(b, p), p, rulesOn.get(s) ?? [])).length +
+      unscored
     const tied = [...best].filter(([s, p]) => combined(s, p) === b.cut && p === b.cutModel).length
     expect(within).toBeGreaterThanOrEqual(ruledSet.size)
     expect(within - tied).toBeLessThan(ruledSet.size)

@@ -5,9 +5,16 @@ import {
   type HistorySeeds,
   type MonTxn,
   type Party,
+  rulesScoreOf,
   withinBudget,
 } from '../monitoring/index.js'
-import { alertBudgetOf, confidenceOf, rulesPrecisionOf, type TrainedAlertBudget } from './alert-budget.js'
+import {
+  alertBudgetOf,
+  confidenceOf,
+  rulesBySubject,
+  rulesPrecisionOf,
+  type TrainedAlertBudget,
+} from './alert-budget.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
@@ -215,6 +222,10 @@ function rowsInTimeOrder(r: ReplayResult, lo: number, hi: number): number[] {
 export const ruleSubjects = (r: ReplayResult, lo: number, hi: number): Set<string> =>
   new Set(r.alerts.filter((a) => a.at >= lo && a.at < hi).map((a) => a.subject))
 
+/** Subjects the rules alerted on in [lo, hi), each with the ids of the rules that did. */
+const rulesOnSubjects = (r: ReplayResult, lo: number, hi: number): Map<string, string[]> =>
+  rulesBySubject(r.alerts.filter((a) => a.at >= lo && a.at < hi))
+
 /**
  * How training samples negatives: all of them up to 400,000 rows; above, a quarter, in one ensemble.
  * Averaged bags (TrainOptions.bags) steadied the bench's leave-one-configuration-out runs, where the
@@ -290,7 +301,11 @@ export function* trainOnHistorySteps(
   const threshold = ranked[Math.min(budget, ranked.length) - 1] ?? 1
   // session 31: rules and model together keep to the rules' volume (alert-budget.ts); the threshold
   // above stays what the model alone would alert at (metrics, the case queue's priority 2)
-  const alertBudget = alertBudgetOf(best, ruledSet, positives)
+  const alertBudget = alertBudgetOf(
+    best,
+    rulesOnSubjects(r, split.validationFrom, split.holdoutFrom),
+    positives,
+  )
   const budgeted: RiskModel = alertBudget ? { ...model, metrics: { ...model.metrics, alertBudget } } : model
   return { model: budgeted, threshold, replay: r }
 }
@@ -342,7 +357,8 @@ export function* promotionGateSteps(
 ): Steps<GateResult> {
   const cand = yield* subjectScoresSteps(candidate, r, split.holdoutFrom, split.to + 1)
   const positives = cand.positives
-  const ruled = ruleSubjects(r, split.holdoutFrom, split.to + 1)
+  const rulesOn = rulesOnSubjects(r, split.holdoutFrom, split.to + 1)
+  const ruled = new Set(rulesOn.keys())
   const alerted = new Set(ruled)
   let liveScores: Map<string, number> | undefined
   if (live) {
@@ -350,7 +366,8 @@ export function* promotionGateSteps(
     const b = live.model.metrics.alertBudget
     // a live model with a budget: what the case queue works is the budget (rule alerts outside it
     // are worked last), not every rule alert plus the model's own
-    const within = (s: string, p: number): boolean => withinBudget(b!, confidenceOf(b!, p), p, ruled.has(s))
+    const within = (s: string, p: number): boolean =>
+      withinBudget(b!, confidenceOf(b!, p), p, rulesOn.get(s) ?? [])
     if (b) for (const [s, p] of liveScores) if (!within(s, p)) alerted.delete(s)
     for (const [s, p] of liveScores)
       if (b ? !ruled.has(s) && within(s, p) : p >= live.threshold) alerted.add(s)
@@ -372,7 +389,8 @@ export function* promotionGateSteps(
   // passed, never defaulted: a live model stored before has none, the candidate may)
   const combined = (scores: Map<string, number>, b: TrainedAlertBudget | undefined): Map<string, number> => {
     const out = new Map(b ? [...scores].map(([s, p]) => [s, confidenceOf(b, p)] as const) : scores)
-    for (const s of ruled) out.set(s, Math.max(out.get(s) ?? 0, b ? b.rulesPrecision : rulesPrecision))
+    for (const s of ruled)
+      out.set(s, Math.max(out.get(s) ?? 0, b ? rulesScoreOf(b, rulesOn.get(s)!)! : rulesPrecision))
     return out
   }
   const candScores = combined(cand.best, candidate.metrics.alertBudget)
