@@ -150,6 +150,8 @@ export interface CreateAppOptions {
   readonly logger?: Logger
   /** Tests and the CLI open the database without background workers. */
   readonly workers?: boolean
+  /** In-memory PGlite only: the data directory image it starts from (ConnectOptions.pgliteImage). */
+  readonly pgliteImage?: Blob
 }
 
 /** The server's logger settings: level and redaction (`moneta pci report` probes them, PCI DSS 3.5.1). */
@@ -164,6 +166,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
+    pgliteImage: opts.pgliteImage,
     onConnectionError: (err) => logger.warn({ err }, 'database connection lost; the pool reconnects'),
   })
   await migrateToLatest(db.db, allMigrations, allRoutines)

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   checkTotpReplay,
@@ -18,7 +21,9 @@ for (const target of testDbTargets()) {
     let t: TestApp
     let report: AttackReport
     let lateReplay: Awaited<ReturnType<typeof checkTotpReplay>>
+    let analyticsDir: string
     beforeAll(async () => {
+      analyticsDir = mkdtempSync(join(tmpdir(), 'moneta-attack-analytics-'))
       t = await createTestApp(target, {
         ownDatabase: true,
         env: {
@@ -26,6 +31,11 @@ for (const target of testDbTargets()) {
           // The login rate limit would answer 429 before the lockout shows; here the lockout is under test.
           MONETA_RATE_LIMIT_LOGIN: '1000000',
           MONETA_RATE_LIMIT_PER_ADDRESS: '1000000',
+          // The export worker runs often, so the cross-tenant check's analytics seeder finds A's
+          // monitored transaction in the fraud queries (and probes B against it) instead of polling
+          // them for its whole 8 s and seeding nothing.
+          MONETA_ANALYTICS_EXPORT_MS: '300',
+          MONETA_ANALYTICS_DIR: analyticsDir,
         },
       })
       // Webhooks are applied by the inbox worker, as in `moneta start`.
@@ -44,7 +54,10 @@ for (const target of testDbTargets()) {
         mfaGuesses: 300,
       })
     }, 600_000)
-    afterAll(async () => t.close())
+    afterAll(async () => {
+      await t?.close()
+      rmSync(analyticsDir, { recursive: true, force: true })
+    })
 
     const check = (id: string) => {
       const c = report.checks.find((x) => x.id === id)
@@ -83,6 +96,10 @@ for (const target of testDbTargets()) {
 
     it('the TOTP replay check holds for a victim enrolled minutes before it runs', () => {
       expect(lateReplay.ok, lateReplay.evidence.join('\n')).toBe(true)
+    })
+
+    it("seeded tenant A's exported analytics, so B's fraud queries were probed against it", () => {
+      expect(check('cross-tenant').evidence.some((e) => e.includes('fraud query fan_out'))).toBe(true)
     })
 
     it('probed every guarded operation of the OpenAPI document with every bad credential', () => {

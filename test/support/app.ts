@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js'
 import { newId } from '../../src/shared/ids.js'
 import type { Clock } from '../../src/shared/clock.js'
 import type { TestDbTarget } from './db.js'
+import { migratedPgliteImage } from './pglite-image.js'
 import { scratchDatabase } from './scratch-db.js'
 import { testRedisUrl } from './redis.js'
 
@@ -59,6 +60,7 @@ export async function createTestApp(
   const app = await createApp(config, {
     logger: pino({ level: 'silent' }),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(databaseUrl ? {} : { pgliteImage: await migratedPgliteImage() }),
   })
   await app.server.ready()
   const newTenant = async () => {

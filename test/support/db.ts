@@ -3,6 +3,7 @@ import { connect, type DbHandle } from '../../src/shared/db/connect.js'
 import { migrateToLatest } from '../../src/shared/db/migrate.js'
 import { allMigrations, allRoutines } from '../../src/migrations.js'
 import { newId } from '../../src/shared/ids.js'
+import { migratedPgliteImage } from './pglite-image.js'
 
 export interface TestDbTarget {
   readonly name: 'pglite' | 'postgres'
@@ -17,7 +18,11 @@ export function testDbTargets(): TestDbTarget[] {
 
 /** Opens a migrated database. Tests isolate themselves by tenant id, so a shared server is safe. */
 export async function openTestDb(target: TestDbTarget, poolSize?: number): Promise<DbHandle> {
-  const handle = await connect({ databaseUrl: target.url, ...(poolSize ? { poolSize } : {}) })
+  const handle = await connect({
+    databaseUrl: target.url,
+    ...(poolSize ? { poolSize } : {}),
+    ...(target.url ? {} : { pgliteImage: await migratedPgliteImage() }),
+  })
   await migrateToLatest(handle.db, allMigrations, allRoutines)
   return handle
 }

@@ -4,7 +4,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { exportFromNow, openAnalyticsTestDb } from '../../../test/support/analytics.js'
+import {
+  exportFromNow,
+  generateFraudDataAnalyzed,
+  openAnalyticsTestDb,
+} from '../../../test/support/analytics.js'
 import { describeEachDb, freshTenant } from '../../../test/support/db.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { newId } from '../../shared/ids.js'
@@ -13,7 +17,6 @@ import { openDuckDb } from './duckdb.js'
 import { createAnalyticsExporter } from './exporter.js'
 import { createFraudQueries, type ResultRow } from './query.service.js'
 import { localSink } from './sink.js'
-import { generateFraudData } from './synthetic.js'
 
 /**
  * Compaction folds the day files into one file per tenant and dataset; readers switch generation in
@@ -68,7 +71,7 @@ describeEachDb('analytics compaction', (target) => {
     duck = await openDuckDb({ threads: 1 })
     dir = mkdtempSync(join(tmpdir(), 'moneta-compact-'))
     await exportFromNow(h.db, exportKey)
-    await generateFraudData(h.db, { tenantId: tenant, rows: 8_000, total: 16_000 })
+    await generateFraudDataAnalyzed(h.db, { tenantId: tenant, rows: 8_000, total: 16_000 })
   }, 120_000)
 
   afterAll(async () => {
@@ -88,7 +91,7 @@ describeEachDb('analytics compaction', (target) => {
     expect(await parquetCount('transactions')).toBe(await pgCount())
 
     // a later round adds day files after the generation; they are read beside it, not twice
-    await generateFraudData(h.db, { tenantId: tenant, rows: 8_000, offset: 8_000, total: 16_000 })
+    await generateFraudDataAnalyzed(h.db, { tenantId: tenant, rows: 8_000, offset: 8_000, total: 16_000 })
     // payments updated after the first round: the second exports their new versions
     await sql`UPDATE payments SET amount_refunded = amount WHERE tenant_id = ${tenant}
       AND payment_id IN ('pay_0000000010', 'pay_0000000020')`.execute(h.db)

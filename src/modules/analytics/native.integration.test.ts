@@ -4,7 +4,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { exportFromNow, openAnalyticsTestDb } from '../../../test/support/analytics.js'
+import {
+  exportFromNow,
+  generateFraudDataAnalyzed,
+  openAnalyticsTestDb,
+} from '../../../test/support/analytics.js'
 import { describeEachDb, freshTenant } from '../../../test/support/db.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { newId } from '../../shared/ids.js'
@@ -16,7 +20,6 @@ import { NATIVE_FILE } from './native.js'
 import { FRAUD_QUERIES } from './queries/catalogue.js'
 import { createFraudQueries, type ResultRow } from './query.service.js'
 import { localSink } from './sink.js'
-import { generateFraudData } from './synthetic.js'
 
 /** Parameters under which every query finds rows in 16,000 synthetic transactions. */
 const PARAMS: Record<string, Record<string, string>> = {
@@ -125,7 +128,7 @@ describeEachDb('analytics native DuckDB file', (target) => {
     duck = await openDuckDb({ threads: 2 })
     dir = mkdtempSync(join(tmpdir(), 'moneta-native-'))
     await exportFromNow(h.db, exportKey)
-    await generateFraudData(h.db, { tenantId: tenant, rows: 8_000, total: 16_000 })
+    await generateFraudDataAnalyzed(h.db, { tenantId: tenant, rows: 8_000, total: 16_000 })
   }, 120_000)
 
   afterAll(async () => {
@@ -160,7 +163,7 @@ describeEachDb('analytics native DuckDB file', (target) => {
 
     // more rows, exported by a round that crashes halfway through publishing and is resumed: the
     // generation's native file is unchanged and the new rows are read from the day files beside it
-    await generateFraudData(h.db, { tenantId: tenant, rows: 8_000, offset: 8_000, total: 16_000 })
+    await generateFraudDataAnalyzed(h.db, { tenantId: tenant, rows: 8_000, offset: 8_000, total: 16_000 })
     await sql`UPDATE payments SET amount_refunded = amount WHERE tenant_id = ${tenant}
       AND payment_id IN ('pay_0000000010', 'pay_0000000020')`.execute(h.db)
     let seen = 0
@@ -189,7 +192,7 @@ describeEachDb('analytics native DuckDB file', (target) => {
   }, 300_000)
 
   it('is built for a generation compacted without it, and a missing or damaged one leaves the queries on Parquet', async () => {
-    await generateFraudData(h.db, { tenantId: tenant, rows: 2_000, offset: 16_000, total: 18_000 })
+    await generateFraudDataAnalyzed(h.db, { tenantId: tenant, rows: 2_000, offset: 16_000, total: 18_000 })
     const third = await exporter().exportOnce()
     await compactAll(duck, data(), third.to, undefined, { native: false })
     const generation = join(tenantDir('transactions'), `compacted=${third.to}`)

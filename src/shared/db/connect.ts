@@ -17,6 +17,11 @@ export interface DbHandle {
   readonly engine: 'postgres' | 'pglite'
   /** A raw pg pool (PostgreSQL only), for LISTEN/NOTIFY and other driver-level needs. */
   readonly pool?: pg.Pool
+  /**
+   * PGlite only: its data directory as an image (PGlite's dumpDataDir) that `pgliteImage` starts
+   * another embedded database from.
+   */
+  readonly image?: () => Promise<Blob>
   close(): Promise<void>
 }
 
@@ -26,6 +31,12 @@ export interface ConnectOptions {
   /** PGlite data directory; omitted or 'memory://' = in memory. */
   readonly dataDir?: string | undefined
   readonly poolSize?: number
+  /**
+   * An in-memory PGlite starts from this data directory image (DbHandle.image) instead of a new
+   * cluster: the test suites start each embedded database from one already migrated (~1.5 s, against
+   * ~5–9 s for the cluster's creation and the migrations on 2 busy cores).
+   */
+  readonly pgliteImage?: Blob | undefined
   /** Told about a pooled connection that died (default: ignored; the pool replaces it). */
   readonly onConnectionError?: (err: Error) => void
 }
@@ -67,10 +78,14 @@ export async function connect(opts: ConnectOptions): Promise<DbHandle> {
   // The contrib extensions search uses (trigram similarity, accent folding, edit distance) ship with
   // PGlite but must be loaded when the engine starts; a server has them as its contrib packages.
   const extensions = { pg_trgm, unaccent, fuzzystrmatch }
-  const lite = new PGlite({ ...(inMemory || !opts.dataDir ? {} : { dataDir: opts.dataDir }), extensions })
+  const lite = new PGlite({
+    ...(inMemory || !opts.dataDir ? {} : { dataDir: opts.dataDir }),
+    ...(inMemory && opts.pgliteImage ? { loadDataDir: opts.pgliteImage } : {}),
+    extensions,
+  })
   await lite.waitReady
   const db = new Kysely<Database>({ dialect: withCommitHooks(new PGliteDialect(lite)) })
-  return { db, engine: 'pglite', close: () => db.destroy() }
+  return { db, engine: 'pglite', image: () => lite.dumpDataDir('none'), close: () => db.destroy() }
 }
 
 export function redactUrl(url: string): string {

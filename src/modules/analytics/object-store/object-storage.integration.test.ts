@@ -4,7 +4,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { exportFromNow, openAnalyticsTestDb } from '../../../../test/support/analytics.js'
+import {
+  exportFromNow,
+  generateFraudDataAnalyzed,
+  openAnalyticsTestDb,
+} from '../../../../test/support/analytics.js'
 import { describeEachDb, freshTenant } from '../../../../test/support/db.js'
 import { startS3Server, type S3TestServer } from '../../../../test/support/s3-server.js'
 import type { DbHandle } from '../../../shared/db/connect.js'
@@ -14,7 +18,6 @@ import { currentFiles, selectCurrent } from '../compaction.js'
 import { openDuckDb } from '../duckdb.js'
 import { FRAUD_QUERIES } from '../queries/catalogue.js'
 import type { ResultRow } from '../query.service.js'
-import { generateFraudData } from '../synthetic.js'
 import { createS3ObjectStore, type S3StoreOptions } from './s3.client.js'
 
 const BUCKET = 'moneta-analytics'
@@ -118,7 +121,7 @@ describeEachDb('analytics on S3-compatible object storage', (target) => {
     duck = await openDuckDb({ threads: 1 })
     dir = mkdtempSync(join(tmpdir(), 'moneta-s3-analytics-'))
     await exportFromNow(h.db, exportKey)
-    await generateFraudData(h.db, { tenantId: tenant, rows: 6_000, total: 12_000 })
+    await generateFraudDataAnalyzed(h.db, { tenantId: tenant, rows: 6_000, total: 12_000 })
   }, 120_000)
 
   afterAll(async () => {
@@ -200,7 +203,7 @@ describeEachDb('analytics on S3-compatible object storage', (target) => {
     expect(replaced.length).toBeGreaterThan(0)
 
     // a second round and compaction: the first generation's day files are garbage now, in both places
-    await generateFraudData(h.db, { tenantId: tenant, rows: 6_000, offset: 6_000, total: 12_000 })
+    await generateFraudDataAnalyzed(h.db, { tenantId: tenant, rows: 6_000, offset: 6_000, total: 12_000 })
     await sql`UPDATE payments SET amount_refunded = amount WHERE tenant_id = ${tenant}
       AND payment_id IN ('pay_0000000010', 'pay_0000000020')`.execute(h.db)
     await a.exportOnce()
@@ -239,7 +242,7 @@ describeEachDb('analytics on S3-compatible object storage', (target) => {
       failure('InvalidAccessKeyId'),
     )
     await expect(wrongKey.compact()).rejects.toMatchObject(failure('InvalidAccessKeyId'))
-    await generateFraudData(h.db, { tenantId: tenant, rows: 200, offset: 12_000, total: 12_200 })
+    await generateFraudDataAnalyzed(h.db, { tenantId: tenant, rows: 200, offset: 12_000, total: 12_200 })
     await expect(wrongKey.exportOnce()).rejects.toMatchObject(failure('InvalidAccessKeyId'))
     await expect(
       open('nobucket', { bucket: 'no-such-bucket' }).query('fan_in', tenant, {}),
