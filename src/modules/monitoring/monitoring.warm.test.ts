@@ -54,9 +54,12 @@ describeEachDb('monitoring warm-up', (target) => {
     await monitored(service(h), tenant, [pay(T0), pay(T0 + DAY_MS)])
     const restarted = service(h)
     await restarted.warm(tenant)
-    // a 1 ms budget: only an engine already built can answer within it
+    // a 1 ms budget: only an engine already built can answer within it. Whether the engine's own
+    // rule evaluation also stayed under 1 ms of wall time is the machine's load, not the warm-up
+    // (it flaked on CI's 2 busy cores): what shows the warm engine decided is its rule set's version
+    // and its rule firing, where the cold fallback answers with neither
     const r = await restarted.evaluate(tenant, pay(T0 + 2 * DAY_MS, 200_000n), { budgetMs: 1 })
-    expect(r.decision.degraded).toBe(false)
+    expect(r.ruleSetVersion).not.toBeNull()
     expect(r.decision.fired.map((f) => f.ruleId)).toEqual(['big'])
   })
 })
