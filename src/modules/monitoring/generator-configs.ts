@@ -1176,7 +1176,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout21'
     | 'holdout21x'
     | 'holdout22'
-    | 'holdout22x',
+    | 'holdout22x'
+    | 'holdout23'
+    | 'holdout23x',
     GeneratorConfig
   >
 > = {
@@ -1490,6 +1492,22 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout22x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [22301, 22302, 22303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 36: holdout22 and holdout22x are spent for the risk bench (session 35's per-rule
+  // budget). Same ranges as each, seeds never used before; committed before the next change.
+  holdout23: {
+    name: 'holdout23',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [23201, 23202, 23203],
+    customers: 10_000,
+    days: 90,
+  },
+  holdout23x: {
+    name: 'holdout23x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [23301, 23302, 23303],
     customers: 10_000,
     days: 90,
   },
