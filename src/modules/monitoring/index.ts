@@ -25,6 +25,7 @@ export type {
   DecisionScores,
   ModelSideScores,
   AlertBudget,
+  RuleEvidence,
   SideProbability,
   ScoreExplanation,
   FeatureContribution,
