@@ -229,9 +229,14 @@ describeEachDb('outbox relay', (target) => {
         vi.waitFor(() => expect(seen.map((m) => (m.payload as { n: number }).n)).toEqual(ns), {
           timeout: 10_000,
         })
-      await delivered([2])
-      release()
-      await slow
+      try {
+        await delivered([2])
+      } finally {
+        // a failed wait must not leave the transaction open: the pool's close in afterAll would
+        // then wait on it forever (session 35's afterAll timeout followed this test's failure)
+        release()
+        await slow
+      }
       await bb.relay.runOnce()
       await delivered([2, 1])
       await bb.close()
