@@ -1178,7 +1178,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout22'
     | 'holdout22x'
     | 'holdout23'
-    | 'holdout23x',
+    | 'holdout23x'
+    | 'holdout24'
+    | 'holdout24x',
     GeneratorConfig
   >
 > = {
@@ -1508,6 +1510,22 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout23x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [23301, 23302, 23303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 36: holdout23 and holdout23x are spent for the risk bench (the noisy-or rule evidence,
+  // rejected). Same ranges as each, seeds never used before; committed before the next change.
+  holdout24: {
+    name: 'holdout24',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [24201, 24202, 24203],
+    customers: 10_000,
+    days: 90,
+  },
+  holdout24x: {
+    name: 'holdout24x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [24301, 24302, 24303],
     customers: 10_000,
     days: 90,
   },
