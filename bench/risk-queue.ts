@@ -87,8 +87,6 @@ export function queueOverTime(
   const queue: QueuedAlert[] = []
   const raised: QueuedAlert[] = []
   const lastRuled = new Map<string, number>()
-  // each subject's rules by the time of their latest alert on it (recentRules in the engine)
-  const recent = new Map<string, Map<string, number>>()
   const handled = new Set<RuleAlert>()
   const order = [...rows.prob.keys()].sort((i, j) => rows.at[i]! - rows.at[j]! || i - j)
   const ruleAlertsBefore = rules.slice().sort((a, b) => a.at - b.at)
@@ -115,19 +113,12 @@ export function queueOverTime(
     volume?.observe(subject, at, confidence, p)
     const b = volume ? volume.budgetAt(at) : budget
     const mine = (byTxn.get(rows.txnIds[i]!) ?? []).filter((a) => a.subject === subject)
-    // as the decision path judges them: with the records of the rules alerting on this transaction
-    // (with `noisy_or` evidence, also those that alerted on the subject within the dedup window)
+    // as the decision path judges them: with the best record among the rules alerting on this transaction
     const ruleIds = mine.map((a) => a.ruleId)
-    if (b.ruleEvidence === 'noisy_or' && mine.length > 0)
-      for (const [id, t] of recent.get(subject) ?? [])
-        if (at - t < COVERED_MS && !ruleIds.includes(id)) ruleIds.push(id)
     for (const a of mine) {
       handled.add(a)
       volume?.ruled(subject, at)
       lastRuled.set(subject, at)
-      const seen = recent.get(subject) ?? new Map<string, number>()
-      seen.set(a.ruleId, at)
-      recent.set(subject, seen)
       raised.push(a)
       if (withinBudget(b, confidence, p, ruleIds)) queue.push(a)
     }

@@ -827,15 +827,6 @@ export async function main(args: string[]): Promise<void> {
     )
   const alertBudget = budgetOf(true)
   const pooledBudget = budgetOf(false)
-  // Session 36: every rule that alerted on a customer within the window combined (noisy-or,
-  // AlertBudget.ruleEvidence) instead of the best of this transaction's, replayed beside it
-  const noisyBudget = alertBudgetOf(
-    customerScores(slices[0]!.choice),
-    rulesBySubject(slices[0]!.rules),
-    new Set(slices[0]!.cases.flatMap((c) => c.members)),
-    true,
-    'noisy_or',
-  )
   // Session 35: the budget as a tenant fits it on its own labelled past. Training fits the budget on
   // the validation period of the tenant's history, where the rules are as precise as they are on its
   // later traffic; the choice seed is tuning data, on which the rules were written (precision ~0.95
@@ -863,8 +854,7 @@ export async function main(args: string[]): Promise<void> {
     )
     const perRule = alertBudgetOf(best, ruled, positives, true)
     const pooled = alertBudgetOf(best, ruled, positives, false)
-    const noisy = alertBudgetOf(best, ruled, positives, true, 'noisy_or')
-    return perRule && pooled && noisy ? { perRule, pooled, noisy } : undefined
+    return perRule && pooled ? { perRule, pooled } : undefined
   })()
   // per held-out customer, at its peak score over the period: the queue (rule alerts within the
   // budget, or on subjects the model does not score, and the model's own within it) and every
@@ -884,10 +874,6 @@ export async function main(args: string[]): Promise<void> {
     tenantRaw: [] as QueuedAlert[],
     tenantPooled: [] as QueuedAlert[],
     tenantPooledRaw: [] as QueuedAlert[],
-    noisy: [] as QueuedAlert[],
-    noisyRaw: [] as QueuedAlert[],
-    tenantNoisy: [] as QueuedAlert[],
-    tenantNoisyRaw: [] as QueuedAlert[],
   }
   const oldCombined: ReturnType<typeof alertsAtBudget> = []
   let fromModel = 0
@@ -1011,15 +997,7 @@ export async function main(args: string[]): Promise<void> {
       const pooled = queueOverTime(scores, rules, pooledBudget, scoring, false)
       overTime.pooled.push(...pooled.queue)
       overTime.pooledRaw.push(...pooled.raised)
-      if (noisyBudget) {
-        const noisy = queueOverTime(scores, rules, noisyBudget, scoring, false)
-        overTime.noisy.push(...noisy.queue)
-        overTime.noisyRaw.push(...noisy.raised)
-      }
       if (tenantBudgets) {
-        const tenantNoisy = queueOverTime(scores, rules, tenantBudgets.noisy, scoring, false)
-        overTime.tenantNoisy.push(...tenantNoisy.queue)
-        overTime.tenantNoisyRaw.push(...tenantNoisy.raised)
         const tenant = queueOverTime(scores, rules, tenantBudgets.perRule, scoring, false)
         overTime.tenant.push(...tenant.queue)
         overTime.tenantRaw.push(...tenant.raised)
@@ -1192,8 +1170,6 @@ export async function main(args: string[]): Promise<void> {
   const pooledScore = scoreCustomers(overTime.pooled, evalCases)
   const tenantScore = tenantBudgets ? scoreCustomers(overTime.tenant, evalCases) : undefined
   const tenantPooledScore = tenantBudgets ? scoreCustomers(overTime.tenantPooled, evalCases) : undefined
-  const noisyScore = noisyBudget ? scoreCustomers(overTime.noisy, evalCases) : undefined
-  const tenantNoisyScore = tenantBudgets ? scoreCustomers(overTime.tenantNoisy, evalCases) : undefined
   if (alertBudget) {
     table(
       `rules + model as production runs it (the budget fitted on choice seed ${choiceSeeds[0]}: rules' precision ${alertBudget.rulesPrecision.toFixed(3)}, per rule ${Object.entries(
@@ -1222,16 +1198,6 @@ export async function main(args: string[]): Promise<void> {
       `    every alert raised with it (${alertedCustomers(overTime.pooledRaw)} customers)`,
       scoreCustomers(overTime.pooledRaw, evalCases),
     )
-    if (noisyBudget) {
-      table(
-        `  every rule alerting on the customer in the window combined (noisy-or, cut ${noisyBudget.cut.toFixed(3)}), replayed (${alertedCustomers(overTime.noisy)} customers)`,
-        noisyScore!,
-      )
-      table(
-        `    every alert raised with it (${alertedCustomers(overTime.noisyRaw)} customers)`,
-        scoreCustomers(overTime.noisyRaw, evalCases),
-      )
-    }
     if (tenantBudgets) {
       const tb = tenantBudgets.perRule
       table(
@@ -1253,14 +1219,6 @@ export async function main(args: string[]): Promise<void> {
       table(
         `    every alert raised with it (${alertedCustomers(overTime.tenantPooledRaw)} customers)`,
         scoreCustomers(overTime.tenantPooledRaw, evalCases),
-      )
-      table(
-        `  the tenant's budget, every rule alerting on the customer in the window combined (noisy-or, cut ${tenantBudgets.noisy.cut.toFixed(3)}), replayed (${alertedCustomers(overTime.tenantNoisy)} customers)`,
-        tenantNoisyScore!,
-      )
-      table(
-        `    every alert raised with it (${alertedCustomers(overTime.tenantNoisyRaw)} customers)`,
-        scoreCustomers(overTime.tenantNoisyRaw, evalCases),
       )
     }
     table(
@@ -1414,18 +1372,6 @@ export async function main(args: string[]): Promise<void> {
         : null,
       alerts_per_1k_tenant_pooled_budget_queue_replayed: tenantPooledScore
         ? per1k(alertedCustomers(overTime.tenantPooled))
-        : null,
-      recall_noisy_or_budget_queue_replayed: noisyScore ? round(noisyScore.recall) : null,
-      precision_noisy_or_budget_queue_replayed: noisyScore ? round(noisyScore.precision) : null,
-      alerts_per_1k_noisy_or_budget_queue_replayed: noisyScore
-        ? per1k(alertedCustomers(overTime.noisy))
-        : null,
-      recall_tenant_noisy_or_budget_queue_replayed: tenantNoisyScore ? round(tenantNoisyScore.recall) : null,
-      precision_tenant_noisy_or_budget_queue_replayed: tenantNoisyScore
-        ? round(tenantNoisyScore.precision)
-        : null,
-      alerts_per_1k_tenant_noisy_or_budget_queue_replayed: tenantNoisyScore
-        ? per1k(alertedCustomers(overTime.tenantNoisy))
         : null,
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       eval_from_day: evalFromDay,

@@ -58,14 +58,6 @@ export interface AlertBudget {
    * since training), or a budget stored before: `rulesPrecision`.
    */
   readonly rulePrecision?: Readonly<Record<string, number>>
-  /**
-   * How the records of several rules alerting on one customer combine (session 36): `best` (absent:
-   * every budget before) takes the best of the rules alerting in this transaction; `noisy_or` reads
-   * every distinct rule that alerted on the customer within the dedup window (this transaction's and
-   * earlier ones) as independent witnesses, 1 − Π(1 − precision): two middling rules agreeing on a
-   * customer say more than either alone.
-   */
-  readonly ruleEvidence?: RuleEvidence
   /** The combined score of the last customer within the budget on validation. */
   readonly cut: number
   /** That customer's model score (`probability`): of the customers whose combined score equals `cut`, those below it are outside. */
@@ -74,25 +66,15 @@ export interface AlertBudget {
   readonly customers: number
 }
 
-/** AlertBudget.ruleEvidence. */
-export type RuleEvidence = 'best' | 'noisy_or'
-
 /**
- * The rules' witness for a customer under budget `b` (`rules`: the ids of the rules that alerted on it;
- * `true`: some rule, read at the pooled precision), undefined without one: the best of their
- * precisions, or with `noisy_or` evidence all of them combined (AlertBudget.ruleEvidence).
+ * The rules' witness for a customer under budget `b`: the best precision among the rules that alerted
+ * on it (`rules`: their ids; `true`: some rule, read at the pooled precision), undefined without one.
  */
 export function rulesScoreOf(b: AlertBudget, rules: boolean | readonly string[]): number | undefined {
   if (rules === false || (rules !== true && rules.length === 0)) return undefined
   if (rules === true || !b.rulePrecision) return b.rulesPrecision
-  const precisionOf = (id: string): number => b.rulePrecision?.[id] ?? b.rulesPrecision
-  if (b.ruleEvidence === 'noisy_or') {
-    let missed = 1
-    for (const id of new Set(rules)) missed *= 1 - precisionOf(id)
-    return 1 - missed
-  }
   let best = 0
-  for (const id of rules) best = Math.max(best, precisionOf(id))
+  for (const id of rules) best = Math.max(best, b.rulePrecision[id] ?? b.rulesPrecision)
   return best
 }
 
@@ -206,8 +188,6 @@ export function withModel(
     readonly ruleSetVersion: number
     readonly parties: ReadonlyMap<string, Party>
     readonly claim: (ruleId: string, subject: string, at: number) => { key: string; open: string | undefined }
-    /** The rules that alerted on a subject within the dedup window before `at` (`noisy_or` evidence reads them). */
-    readonly recentRules?: (subject: string, at: number) => readonly string[]
   },
 ): ModelAlerts {
   const c = scores.champion
@@ -230,14 +210,9 @@ export function withModel(
       explanation: scorer.explain(scores, subject),
     }
   }
-  // a subject's rule alerts on this transaction: each is judged with their rules' records together
-  // (with `noisy_or` evidence, also those of the rules that alerted on it earlier in the window)
-  const rulesOn = (subject: string): string[] => {
-    const now = ruleAlerts.filter((a) => a.subject === subject).map((a) => a.ruleId)
-    if (c.budget?.ruleEvidence !== 'noisy_or' || !env.recentRules) return now
-    const earlier = env.recentRules(subject, t.at).filter((id) => id !== MODEL_RULE_ID)
-    return [...new Set([...now, ...earlier])]
-  }
+  // a subject's rule alerts on this transaction: each is judged with the best of their rules' records
+  const rulesOn = (subject: string): string[] =>
+    ruleAlerts.filter((a) => a.subject === subject).map((a) => a.ruleId)
   const alerts: AlertDraft[] = ruleAlerts.map((a) => {
     const m = facts(a.subject, rulesOn(a.subject))
     return m ? { ...a, context: { ...a.context, model: m } } : a

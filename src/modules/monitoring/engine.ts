@@ -98,8 +98,6 @@ export class MonitoringEngine {
   readonly dedupWindowMs: number
   /** Open alerts by dedup key → time the alert was raised. */
   private readonly openAlerts = new Map<string, number>()
-  /** The same alerts by subject: rule id → the time of its latest alert on the subject (recentRules). */
-  private readonly subjectRules = new Map<string, Map<string, number>>()
   private readonly ctx: EvalContext = newEvalContext()
   private epoch = 0
   /** Rule evaluation errors (e.g. division by zero) by rule id; such a rule counts as not fired. */
@@ -116,31 +114,7 @@ export class MonitoringEngine {
 
   /** Marks dedup keys already present in storage (after a restart). */
   rememberAlerts(alerts: Iterable<{ key: string; at: number }>): void {
-    for (const a of alerts) this.remember(a.key, a.at)
-  }
-
-  /**
-   * The rules whose alerts on `subject` were raised within the dedup window before `at` (the
-   * `noisy_or` alert budget reads them as witnesses beside this transaction's rules).
-   */
-  recentRules(subject: string, at: number): string[] {
-    const rules = this.subjectRules.get(subject)
-    if (!rules) return []
-    const out: string[] = []
-    for (const [ruleId, raised] of rules)
-      if (raised <= at && at - raised < this.dedupWindowMs) out.push(ruleId)
-    return out
-  }
-
-  private remember(key: string, at: number): void {
-    this.openAlerts.set(key, at)
-    // dedup keys are `rule|subject|bucket` (dedupKey); a subject id may itself hold '|'
-    const ruleEnd = key.indexOf('|')
-    const subject = key.slice(ruleEnd + 1, key.lastIndexOf('|'))
-    const ruleId = key.slice(0, ruleEnd)
-    let rules = this.subjectRules.get(subject)
-    if (!rules) this.subjectRules.set(subject, (rules = new Map<string, number>()))
-    if ((rules.get(ruleId) ?? -Infinity) < at) rules.set(ruleId, at)
+    for (const a of alerts) this.openAlerts.set(a.key, a.at)
   }
 
   /**
@@ -149,7 +123,7 @@ export class MonitoringEngine {
    */
   claimAlert(ruleId: string, subject: string, at: number): { key: string; open: string | undefined } {
     const r = dedupKey(this.openAlerts, ruleId, subject, at, this.dedupWindowMs)
-    if (r.open === undefined) this.remember(r.key, at)
+    if (r.open === undefined) this.openAlerts.set(r.key, at)
     return r
   }
 
@@ -250,7 +224,7 @@ export class MonitoringEngine {
           ;(duplicates ??= []).push(open)
           continue
         }
-        if (apply) this.remember(key, t.at)
+        if (apply) this.openAlerts.set(key, t.at)
         const rule = rs.rules.find((r) => r.def.id === f.ruleId)!
         ;(alerts ??= []).push({
           dedupKey: key,

@@ -25,7 +25,6 @@ export type {
   DecisionScores,
   ModelSideScores,
   AlertBudget,
-  RuleEvidence,
   SideProbability,
   ScoreExplanation,
   FeatureContribution,

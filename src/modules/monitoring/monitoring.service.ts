@@ -408,7 +408,6 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
       ruleSetVersion: te.engine.active?.version ?? 0,
       parties: te.engine.parties,
       claim: (ruleId, subject, at) => te.engine.claimAlert(ruleId, subject, at),
-      recentRules: (subject, at) => te.engine.recentRules(subject, at),
     })
     return { res, alerts: m.alerts, duplicates: [...res.duplicates, ...m.duplicates], scores }
   }

@@ -4,7 +4,6 @@ import {
   DAY_MS,
   MODEL_RULE_ID,
   MonitoringEngine,
-  rulesScoreOf,
   withinBudget,
   withModel,
   type AlertBudget,
@@ -137,37 +136,6 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
     expect(withinBudget(pooled, 0, 0, ['exact'])).toBe(withinBudget(pooled, 0, 0, ['noisy']))
   })
 
-  it('with noisy-or evidence, reads two middling rules agreeing on a customer above either alone (session 36)', () => {
-    // validation: rule "a" alerted on a1–a4 and rule "b" on b1–b4, half of each suspicious; both
-    // alerted on w1 and w2, suspicious; the model rates every one of them alike, low
-    const ids = ['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3', 'b4', 'w1', 'w2']
-    const scores = new Map<string, number>([
-      ...ids.map((s) => [s, 0.1] as [string, number]),
-      ...Array.from({ length: 40 }, (_, i) => [`n${i}`, 0.001 * i] as [string, number]),
-    ])
-    const rules = new Map<string, string[]>([
-      ...['a1', 'a2', 'a3', 'a4'].map((s) => [s, ['a']] as [string, string[]]),
-      ...['b1', 'b2', 'b3', 'b4'].map((s) => [s, ['b']] as [string, string[]]),
-      ['w1', ['a', 'b']],
-      ['w2', ['b', 'a']],
-    ])
-    const pos = new Set(['a1', 'a2', 'b1', 'b2', 'w1', 'w2'])
-    const best = alertBudgetOf(scores, rules, pos)!
-    const noisy = alertBudgetOf(scores, rules, pos, true, 'noisy_or')!
-    expect(best.ruleEvidence).toBeUndefined() // as every budget stored before
-    expect(noisy.ruleEvidence).toBe('noisy_or')
-    expect(noisy.rulePrecision).toEqual(best.rulePrecision)
-    const pa = noisy.rulePrecision!.a!
-    const pb = noisy.rulePrecision!.b!
-    expect(rulesScoreOf(best, ['a', 'b'])).toBe(Math.max(pa, pb))
-    expect(rulesScoreOf(noisy, ['a', 'b'])).toBeCloseTo(1 - (1 - pa) * (1 - pb), 12)
-    expect(rulesScoreOf(noisy, ['a', 'a'])).toBe(pa) // one rule twice is one witness
-    // the cut now sits where both rules together reach: one rule alone falls outside the budget
-    expect(withinBudget(noisy, 0, 0, ['a', 'b'])).toBe(true)
-    expect(withinBudget(noisy, 0, 0, ['a'])).toBe(false)
-    expect(withinBudget(noisy, 0, 0, ['b'])).toBe(false)
-  })
-
   it('has no budget when the rules alerted on nobody (the model keeps its own threshold)', () => {
     expect(alertBudgetOf(best, new Map(), positives)).toBeUndefined()
   })
@@ -241,58 +209,6 @@ describe('withModel with an alert budget', () => {
     expect(decide(txn('t2', 'b'), 0.7, []).filter((a) => a.ruleId === MODEL_RULE_ID)).toHaveLength(1)
     // a model trained before session 31 (no budget) alerts at its threshold, as before
     expect(decide(txn('t3', 'c'), 0.4, [], false).filter((a) => a.ruleId === MODEL_RULE_ID)).toHaveLength(1)
-  })
-
-  it('with noisy-or evidence, counts the rules that alerted on the subject earlier in the window (session 36)', () => {
-    const noisy: AlertBudget = {
-      rulesPrecision: 0.5,
-      rulePrecision: { fan_out: 0.5, structuring: 0.5 },
-      ruleEvidence: 'noisy_or',
-      cut: 0.6,
-      cutModel: 0.6,
-      customers: 10,
-    }
-    const engine = new MonitoringEngine()
-    const judged = (t: MonTxn): boolean | undefined => {
-      const [a] = withModel(
-        t,
-        [ruleAlert(t)],
-        [],
-        {
-          txnId: t.id,
-          at: t.at,
-          champion: {
-            modelId: 'm',
-            version: 2,
-            threshold: 0.3,
-            budget: noisy,
-            sides: [{ side: 'out', subject: t.src, probability: 0.1 }],
-          },
-          challengers: [],
-        },
-        { explain: () => undefined },
-        {
-          ruleSetVersion: 1,
-          parties: new Map(),
-          claim: (ruleId, s, at) => engine.claimAlert(ruleId, s, at),
-          recentRules: (s, at) => engine.recentRules(s, at),
-        },
-      ).alerts
-      return (a!.context.model as { withinBudget?: boolean }).withinBudget
-    }
-    const t = txn('t6', 'f')
-    expect(judged(t)).toBe(false) // fan_out alone: 0.5 < 0.6
-    // a structuring alert on f five days earlier: two witnesses, 1 − 0.5 · 0.5 = 0.75
-    engine.claimAlert('structuring', 'f', t.at - 5 * DAY_MS)
-    expect(engine.recentRules('f', t.at)).toEqual(['structuring'])
-    expect(judged(t)).toBe(true)
-    // one that alerted 40 days earlier is outside the dedup window: no witness any more
-    engine.claimAlert('structuring', 'g', t.at - 40 * DAY_MS)
-    expect(engine.recentRules('g', t.at)).toEqual([])
-    expect(judged(txn('t7', 'g'))).toBe(false)
-    // the model's own alerts are not a rule's witness
-    engine.claimAlert(MODEL_RULE_ID, 'h', t.at - DAY_MS)
-    expect(judged(txn('t8', 'h'))).toBe(false)
   })
 
   it('keeps every rule alert, marking those outside the budget, which the case queue works last', () => {

@@ -1,4 +1,4 @@
-import { rulesScoreOf, withinBudget, type AlertBudget, type RuleEvidence } from '../monitoring/index.js'
+import { rulesScoreOf, withinBudget, type AlertBudget } from '../monitoring/index.js'
 import { calibrate, type Calibration } from './calibration.js'
 import { fitEarnedCalibration } from './combine.js'
 
@@ -85,8 +85,7 @@ export function rulesBySubject(
  * uses it): on the validation period, every customer the model scored gets its combined score — its
  * confidence, or for a customer the rules alerted on, the larger of that and the best precision of
  * the rules that alerted on it (each rule's own, shrunk towards the pooled one; with `perRule`
- * false the pooled one for all, as sessions 31–34; with `evidence` `noisy_or`, every rule that
- * alerted on it in the period combined, AlertBudget.ruleEvidence) — and the budget is the top as many customers as
+ * false the pooled one for all, as sessions 31–34) — and the budget is the top as many customers as
  * the rules alerted on; the last of them sets the cut. A rule-alerted customer the model never
  * scores (an account outside the institution, for a customers-only model) keeps its place: its rule
  * alert is never marked.
@@ -99,14 +98,12 @@ export function alertBudgetOf(
   ruled: ReadonlyMap<string, readonly string[]>,
   positives: ReadonlySet<string>,
   perRule = true,
-  evidence: RuleEvidence = 'best',
 ): TrainedAlertBudget | undefined {
   if (ruled.size === 0) return undefined
   const rulesPrecision = rulesPrecisionOf(new Set(ruled.keys()), positives)
   const rulePrecision = perRule ? rulePrecisionsOf(ruled, positives, rulesPrecision) : undefined
   const pooled: AlertBudget = { rulesPrecision, cut: 0, cutModel: 0, customers: ruled.size }
-  const ruleEvidence = evidence === 'noisy_or' ? { ruleEvidence: evidence } : {}
-  const shape: AlertBudget = rulePrecision ? { ...pooled, rulePrecision, ...ruleEvidence } : pooled
+  const shape: AlertBudget = rulePrecision ? { ...pooled, rulePrecision } : pooled
   const scored = [...best]
   const confidence = thinned(
     fitEarnedCalibration(
