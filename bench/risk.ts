@@ -814,19 +814,24 @@ export async function main(args: string[]): Promise<void> {
   // whole`: sessions 32–34's fit, whose budget the replayed queue overran)
   const scoring = { top: topRows, discount: rowDiscount }
   const wholePeriod = arg(args, '--budget-score') === 'whole'
-  const customerScores = (sl: ReturnType<typeof heldOutSlice>): Map<string, number> =>
-    wholePeriod
-      ? new Map([...sl.best.get(model)!].map(([s, b]) => [s, b.probability] as const))
-      : runningPeaks(sl.scores.get(model)!, scoring)
-  const budgetOf = (perRule: boolean) =>
+  // Session 36: each rule-alerted customer also ranked at the score its rule alerts were judged with
+  // (`judgedAt`), not its later peak; the budget fitted so is replayed beside the session-35 one
+  const running = (sl: ReturnType<typeof heldOutSlice>) =>
+    runningPeaks(sl.scores.get(model)!, scoring, sl.rules)
+  const customerScores = (sl: ReturnType<typeof heldOutSlice>, run = running(sl)): Map<string, number> =>
+    wholePeriod ? new Map([...sl.best.get(model)!].map(([s, b]) => [s, b.probability] as const)) : run.peaks
+  const choiceRun = running(slices[0]!.choice)
+  const budgetOf = (perRule: boolean, judged = false) =>
     alertBudgetOf(
-      customerScores(slices[0]!.choice),
+      customerScores(slices[0]!.choice, choiceRun),
       rulesBySubject(slices[0]!.rules),
       new Set(slices[0]!.cases.flatMap((c) => c.members)),
       perRule,
+      judged ? choiceRun.judgedAt : undefined,
     )
   const alertBudget = budgetOf(true)
   const pooledBudget = budgetOf(false)
+  const judgedBudget = budgetOf(true, true)
   // Session 35: the budget as a tenant fits it on its own labelled past. Training fits the budget on
   // the validation period of the tenant's history, where the rules are as precise as they are on its
   // later traffic; the choice seed is tuning data, on which the rules were written (precision ~0.95
@@ -845,7 +850,8 @@ export async function main(args: string[]): Promise<void> {
       rs,
       [model],
     )
-    const best = customerScores(past)
+    const run = running(past)
+    const best = customerScores(past, run)
     const ruled = rulesBySubject(past.rules)
     const positives = new Set(past.cases.flatMap((c) => c.members))
     const onRules = scoreCustomers(past.rules, past.cases)
@@ -854,7 +860,8 @@ export async function main(args: string[]): Promise<void> {
     )
     const perRule = alertBudgetOf(best, ruled, positives, true)
     const pooled = alertBudgetOf(best, ruled, positives, false)
-    return perRule && pooled ? { perRule, pooled } : undefined
+    const judged = alertBudgetOf(best, ruled, positives, true, run.judgedAt)
+    return perRule && pooled && judged ? { perRule, pooled, judged } : undefined
   })()
   // per held-out customer, at its peak score over the period: the queue (rule alerts within the
   // budget, or on subjects the model does not score, and the model's own within it) and every
@@ -874,6 +881,10 @@ export async function main(args: string[]): Promise<void> {
     tenantRaw: [] as QueuedAlert[],
     tenantPooled: [] as QueuedAlert[],
     tenantPooledRaw: [] as QueuedAlert[],
+    judged: [] as QueuedAlert[],
+    judgedRaw: [] as QueuedAlert[],
+    tenantJudged: [] as QueuedAlert[],
+    tenantJudgedRaw: [] as QueuedAlert[],
   }
   const oldCombined: ReturnType<typeof alertsAtBudget> = []
   let fromModel = 0
@@ -997,7 +1008,15 @@ export async function main(args: string[]): Promise<void> {
       const pooled = queueOverTime(scores, rules, pooledBudget, scoring, false)
       overTime.pooled.push(...pooled.queue)
       overTime.pooledRaw.push(...pooled.raised)
+      if (judgedBudget) {
+        const judged = queueOverTime(scores, rules, judgedBudget, scoring, false)
+        overTime.judged.push(...judged.queue)
+        overTime.judgedRaw.push(...judged.raised)
+      }
       if (tenantBudgets) {
+        const tenantJudged = queueOverTime(scores, rules, tenantBudgets.judged, scoring, false)
+        overTime.tenantJudged.push(...tenantJudged.queue)
+        overTime.tenantJudgedRaw.push(...tenantJudged.raised)
         const tenant = queueOverTime(scores, rules, tenantBudgets.perRule, scoring, false)
         overTime.tenant.push(...tenant.queue)
         overTime.tenantRaw.push(...tenant.raised)
@@ -1170,6 +1189,13 @@ export async function main(args: string[]): Promise<void> {
   const pooledScore = scoreCustomers(overTime.pooled, evalCases)
   const tenantScore = tenantBudgets ? scoreCustomers(overTime.tenant, evalCases) : undefined
   const tenantPooledScore = tenantBudgets ? scoreCustomers(overTime.tenantPooled, evalCases) : undefined
+  const judgedScore = judgedBudget ? scoreCustomers(overTime.judged, evalCases) : undefined
+  const tenantJudgedScore = tenantBudgets ? scoreCustomers(overTime.tenantJudged, evalCases) : undefined
+  // recall over the cases that started in the scored period (precision needs every case running)
+  const observedRecall = (queue: readonly QueuedAlert[]): string => {
+    const o = scoreCustomers(queue, observedCases)
+    return `; of the ${observedCases.length} cases that started in the period ${pct(o.recall)} (${o.detected})`
+  }
   if (alertBudget) {
     table(
       `rules + model as production runs it (the budget fitted on choice seed ${choiceSeeds[0]}: rules' precision ${alertBudget.rulesPrecision.toFixed(3)}, per rule ${Object.entries(
@@ -1198,6 +1224,16 @@ export async function main(args: string[]): Promise<void> {
       `    every alert raised with it (${alertedCustomers(overTime.pooledRaw)} customers)`,
       scoreCustomers(overTime.pooledRaw, evalCases),
     )
+    if (judgedBudget) {
+      table(
+        `  each rule-alerted customer ranked at the score its rule alerts were judged with (cut ${judgedBudget.cut.toFixed(3)}), replayed (${alertedCustomers(overTime.judged)} customers)`,
+        judgedScore!,
+      )
+      table(
+        `    every alert raised with it (${alertedCustomers(overTime.judgedRaw)} customers)`,
+        scoreCustomers(overTime.judgedRaw, evalCases),
+      )
+    }
     if (tenantBudgets) {
       const tb = tenantBudgets.perRule
       table(
@@ -1220,6 +1256,17 @@ export async function main(args: string[]): Promise<void> {
         `    every alert raised with it (${alertedCustomers(overTime.tenantPooledRaw)} customers)`,
         scoreCustomers(overTime.tenantPooledRaw, evalCases),
       )
+      table(
+        `  the tenant's budget, each rule-alerted customer ranked at the score its rule alerts were judged with (cut ${tenantBudgets.judged.cut.toFixed(3)}), replayed (${alertedCustomers(overTime.tenantJudged)} customers)`,
+        tenantJudgedScore!,
+      )
+      table(
+        `    every alert raised with it (${alertedCustomers(overTime.tenantJudgedRaw)} customers)`,
+        scoreCustomers(overTime.tenantJudgedRaw, evalCases),
+      )
+      log(`  the tenant's budget, replayed${observedRecall(overTime.tenant)}`)
+      log(`  the tenant's budget, judged at alerts, replayed${observedRecall(overTime.tenantJudged)}`)
+      log(`  every rule and model alert raised (tenant)${observedRecall(overTime.tenantRaw)}`)
     }
     table(
       `  rejected (ADR 1402): the cut refitted daily to the rules' volume of the window (${alertedCustomers(overTime.adapted)} customers)`,
@@ -1372,6 +1419,18 @@ export async function main(args: string[]): Promise<void> {
         : null,
       alerts_per_1k_tenant_pooled_budget_queue_replayed: tenantPooledScore
         ? per1k(alertedCustomers(overTime.tenantPooled))
+        : null,
+      recall_judged_budget_queue_replayed: judgedScore ? round(judgedScore.recall) : null,
+      precision_judged_budget_queue_replayed: judgedScore ? round(judgedScore.precision) : null,
+      alerts_per_1k_judged_budget_queue_replayed: judgedScore
+        ? per1k(alertedCustomers(overTime.judged))
+        : null,
+      recall_tenant_judged_budget_queue_replayed: tenantJudgedScore ? round(tenantJudgedScore.recall) : null,
+      precision_tenant_judged_budget_queue_replayed: tenantJudgedScore
+        ? round(tenantJudgedScore.precision)
+        : null,
+      alerts_per_1k_tenant_judged_budget_queue_replayed: tenantJudgedScore
+        ? per1k(alertedCustomers(overTime.tenantJudged))
         : null,
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       eval_from_day: evalFromDay,
