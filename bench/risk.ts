@@ -396,7 +396,16 @@ export async function main(args: string[]): Promise<void> {
   evalFromDay = Number(arg(args, '--eval-from-day') ?? 30)
   if (!Number.isInteger(evalFromDay) || evalFromDay < 1 || evalFromDay > 60)
     throw new Error('--eval-from-day must be a whole day from 1 to 60')
-  const period = `days ${evalFromDay}–89`
+  const period = `days ${evalFromDay}–${hold.days - 1}`
+  // a held-out seed's data: the configuration's length, and its first day for schemes (holdout25w)
+  const heldOutData = (seed: number): GeneratedData =>
+    generateTransactions({
+      customers,
+      days: hold.days,
+      seed,
+      ranges: hold.ranges,
+      ...(hold.caseFromDay !== undefined ? { caseFromDay: hold.caseFromDay } : {}),
+    })
   const rs = compileRuleSet(defaultRuleSet(), 1, new Set(['high_risk_countries', 'watchlist']))
   log(
     `load average ${os
@@ -844,12 +853,7 @@ export async function main(args: string[]): Promise<void> {
   )
   const tenantBudgets = (() => {
     if (!budgetSeed) return undefined
-    const past = heldOutSlice(
-      generateTransactions({ customers, days: 90, seed: budgetSeed, ranges: hold.ranges }),
-      `b${budgetSeed}`,
-      rs,
-      [model],
-    )
+    const past = heldOutSlice(heldOutData(budgetSeed), `b${budgetSeed}`, rs, [model])
     const run = running(past)
     const best = customerScores(past, run)
     const ruled = rulesBySubject(past.rules)
@@ -912,7 +916,7 @@ export async function main(args: string[]): Promise<void> {
   let topCases = 0
   const topBy: Record<string, { cases: number; detected: number }> = {}
   for (const seed of evalSeeds) {
-    const data = generateTransactions({ customers, days: 90, seed, ranges: hold.ranges })
+    const data = heldOutData(seed)
     t0 = performance.now()
     // the best row of each dormant and left-out primary, kept to explain why it ranks where it does
     const watched = new Map(
@@ -1345,13 +1349,7 @@ export async function main(args: string[]): Promise<void> {
   const champion: RiskModel = alertBudget ? { ...model, metrics: { ...model.metrics, alertBudget } } : model
   const inDecision =
     decisions > 0
-      ? decisionPath(
-          generateTransactions({ customers, days: 90, seed: lastSeed, ranges: hold.ranges }),
-          rs,
-          champion,
-          decisionThreshold,
-          decisions,
-        )
+      ? decisionPath(heldOutData(lastSeed), rs, champion, decisionThreshold, decisions)
       : {
           decision_p99_ms: null,
           model_p99_ms: null,

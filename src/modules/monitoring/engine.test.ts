@@ -217,6 +217,17 @@ describe('tuning_business configuration (session 16b)', () => {
     expect(hubs.txns.length).toBeGreaterThan(a.txns.length)
   })
 
+  it('starts no planted scheme before caseFromDay, leaving the default draw for draw (session 36)', () => {
+    const opts = { customers: 1500, days: 90, seed: 5, ranges: GENERATOR_CONFIGS.holdout24x.ranges }
+    const a = generateTransactions(opts)
+    expect(generateTransactions({ ...opts, caseFromDay: 14 }).txns).toEqual(a.txns)
+    // the wide ranges' long schemes cannot fit after day 14 of 90: they all start on it
+    expect(a.cases.filter((c) => c.start < a.start + 15 * DAY_MS).length).toBeGreaterThan(0)
+    const late = generateTransactions({ ...opts, days: 150, caseFromDay: 30 })
+    expect(late.cases.length).toBe(a.cases.length)
+    for (const c of late.cases) expect(c.start).toBeGreaterThanOrEqual(late.start + 30 * DAY_MS)
+  })
+
   it('puts most gathering and pass-through hubs in business accounts', () => {
     const cfg = GENERATOR_CONFIGS.tuning_business
     const d = generateTransactions({ customers: 6000, days: 90, seed: 1, ranges: cfg.ranges })

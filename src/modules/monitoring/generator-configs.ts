@@ -1134,6 +1134,8 @@ export interface GeneratorConfig {
   readonly seeds: readonly number[]
   readonly customers: number
   readonly days: number
+  /** No planted scheme starts before this day (GeneratorOptions.caseFromDay; default 14). */
+  readonly caseFromDay?: number
 }
 
 export const GENERATOR_CONFIGS: Readonly<
@@ -1180,7 +1182,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout23'
     | 'holdout23x'
     | 'holdout24'
-    | 'holdout24x',
+    | 'holdout24x'
+    | 'holdout25w'
+    | 'holdout25xw',
     GeneratorConfig
   >
 > = {
@@ -1528,5 +1532,25 @@ export const GENERATOR_CONFIGS: Readonly<
     seeds: [24301, 24302, 24303],
     customers: 10_000,
     days: 90,
+  },
+  // Session 36: every scheme seen whole. With 90 days the wide ranges' long schemes (cycles,
+  // structuring, round amounts, pass-through, high-risk series) could only start on day 14, inside
+  // the risk bench's 30 warm-up days, so only their tails were scored. Here 150 days, no scheme
+  // before day 30; the same ranges as holdout24/24x, seeds never used before.
+  holdout25w: {
+    name: 'holdout25w',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [25201, 25202, 25203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  holdout25xw: {
+    name: 'holdout25xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [25301, 25302, 25303],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
   },
 }

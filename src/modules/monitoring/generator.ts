@@ -82,6 +82,12 @@ export interface GeneratorOptions {
   readonly currency?: string
   /** Parameter ranges of the planted schemes and look-alikes (default CLASSIC_RANGES). */
   readonly ranges?: SchemeRanges
+  /**
+   * No planted scheme starts before this day (default 14: two weeks of history). An evaluation that
+   * warms the features up for N days and scores the rest sets N, so that each scheme is scored whole
+   * rather than its tail (session 36: wide ranges' long schemes all started on day 14 otherwise).
+   */
+  readonly caseFromDay?: number
 }
 
 export interface GeneratedData {
@@ -149,6 +155,9 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
   const days = opts.days
   const currency = opts.currency ?? 'EUR'
   const R = opts.ranges ?? CLASSIC_RANGES
+  const caseFromDay = opts.caseFromDay ?? 14
+  // dormant cases wake late anyway: held to caseFromDay only when one is asked for (draws unchanged)
+  const dormantFrom = opts.caseFromDay ?? 0
   const threshold = currencyProfile(currency).reportThreshold / 100
   const txns: MonTxn[] = []
   const parties: Party[] = []
@@ -627,8 +636,8 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     // leave room for the whole scheme before the end of the data (a cycle cut short is no cycle)
     let day0 =
       typology === 'dormant_reactivation'
-        ? int(Math.min(70, days - 8), days - 6)
-        : int(14, Math.max(14, days - 2 - maxDays(typology, R)))
+        ? int(Math.max(dormantFrom, Math.min(70, days - 8)), Math.max(dormantFrom, days - 6))
+        : int(caseFromDay, Math.max(caseFromDay, days - 2 - maxDays(typology, R)))
     if (day0 < 0) day0 = 0
     let t0 = at(day0, 0, 24)
     let tEnd = t0
