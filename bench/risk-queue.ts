@@ -33,30 +33,23 @@ const LOGISTIC: Calibration = (() => {
  * order (SubjectScores: the top rows of its last 60 days, discounted by their number) — what training
  * fits the budget on (training.ts subjectScoresSteps). subjectBest's whole-period score discounts by
  * every row of the period, so it sits below the running one: a budget fitted on it let the replayed
- * queue grow past the rules' volume (session 35). With `rules`, also each rule-alerted subject's
- * highest score on the rows of its rule alerts' transactions (`judgedAt`: what the decision path
- * judged those alerts with; alertBudgetOf's `judgedAt`, session 36).
+ * queue grow past the rules' volume (session 35).
  */
 export function runningPeaks(
   rows: RowScores,
   scoring: { readonly top: number; readonly discount: number },
-  rules: readonly RuleAlert[] = [],
-): { peaks: Map<string, number>; judgedAt: Map<string, number> } {
+): Map<string, number> {
   const margin = rows.margin
   if (!margin) throw new Error('runningPeaks needs the rows’ margins')
   const subjects = new SubjectScores(scoring.top, LOGISTIC, SUBJECT_WINDOW_MS, scoring.discount)
-  const alerted = new Set(rules.map((a) => `${a.txnId}\u0000${a.subject}`))
   const peaks = new Map<string, number>()
-  const judgedAt = new Map<string, number>()
   const order = [...rows.prob.keys()].sort((i, j) => rows.at[i]! - rows.at[j]! || i - j)
   for (const i of order) {
     const subject = rows.subjects[i]!
     const p = subjects.add(subject, rows.at[i]!, margin[i]!)
     if ((peaks.get(subject) ?? -1) < p) peaks.set(subject, p)
-    if (alerted.has(`${rows.txnIds[i]}\u0000${subject}`) && (judgedAt.get(subject) ?? -1) < p)
-      judgedAt.set(subject, p)
   }
-  return { peaks, judgedAt }
+  return peaks
 }
 
 /** A model alert is not raised on a subject a rule alerted on this recently (the rules' dedup window). */

@@ -619,7 +619,7 @@ export async function main(args: string[]): Promise<void> {
     const budget = alertedCustomers(rules)
     const onRules = scoreCustomers(rules, cases)
     log(
-      `tuning seed ${seed} ${period} (the choice): rules recall ${pct(onRules.recall)} (${onRules.detected}/${onRules.suspicious}), precision ${pct(onRules.precision)}, budget ${budget} customers`,
+      `tuning seed ${seed} days ${evalFromDay}–89 (the choice): rules recall ${pct(onRules.recall)} (${onRules.detected}/${onRules.suspicious}), precision ${pct(onRules.precision)}, budget ${budget} customers`,
     )
     return { choice, rules, cases, budget }
   })
@@ -694,7 +694,7 @@ export async function main(args: string[]): Promise<void> {
     }),
   )
   log(
-    `model alone on tuning seed ${choiceSeed} ${period}, top 2 %: ${TARGETS.map((t) => `${t} ${pct(choiceTop.get(t)!)}`).join(', ')}; primaries' average precision: ${TARGETS.map((t) => `${t} ${choiceAp.get(t)!.toFixed(3)}`).join(', ')}`,
+    `model alone on tuning seed ${choiceSeed} days ${evalFromDay}–89, top 2 %: ${TARGETS.map((t) => `${t} ${pct(choiceTop.get(t)!)}`).join(', ')}; primaries' average precision: ${TARGETS.map((t) => `${t} ${choiceAp.get(t)!.toFixed(3)}`).join(', ')}`,
   )
   // the choice rules (session 13): `budget` is session 12's — most cases detected at the budget,
   // then precision, ties keep the earlier (simpler) variant; `budget_then_top` breaks its ties by
@@ -823,24 +823,19 @@ export async function main(args: string[]): Promise<void> {
   // whole`: sessions 32–34's fit, whose budget the replayed queue overran)
   const scoring = { top: topRows, discount: rowDiscount }
   const wholePeriod = arg(args, '--budget-score') === 'whole'
-  // Session 36: each rule-alerted customer also ranked at the score its rule alerts were judged with
-  // (`judgedAt`), not its later peak; the budget fitted so is replayed beside the session-35 one
-  const running = (sl: ReturnType<typeof heldOutSlice>) =>
-    runningPeaks(sl.scores.get(model)!, scoring, sl.rules)
-  const customerScores = (sl: ReturnType<typeof heldOutSlice>, run = running(sl)): Map<string, number> =>
-    wholePeriod ? new Map([...sl.best.get(model)!].map(([s, b]) => [s, b.probability] as const)) : run.peaks
-  const choiceRun = running(slices[0]!.choice)
-  const budgetOf = (perRule: boolean, judged = false) =>
+  const customerScores = (sl: ReturnType<typeof heldOutSlice>): Map<string, number> =>
+    wholePeriod
+      ? new Map([...sl.best.get(model)!].map(([s, b]) => [s, b.probability] as const))
+      : runningPeaks(sl.scores.get(model)!, scoring)
+  const budgetOf = (perRule: boolean) =>
     alertBudgetOf(
-      customerScores(slices[0]!.choice, choiceRun),
+      customerScores(slices[0]!.choice),
       rulesBySubject(slices[0]!.rules),
       new Set(slices[0]!.cases.flatMap((c) => c.members)),
       perRule,
-      judged ? choiceRun.judgedAt : undefined,
     )
   const alertBudget = budgetOf(true)
   const pooledBudget = budgetOf(false)
-  const judgedBudget = budgetOf(true, true)
   // Session 35: the budget as a tenant fits it on its own labelled past. Training fits the budget on
   // the validation period of the tenant's history, where the rules are as precise as they are on its
   // later traffic; the choice seed is tuning data, on which the rules were written (precision ~0.95
@@ -854,8 +849,7 @@ export async function main(args: string[]): Promise<void> {
   const tenantBudgets = (() => {
     if (!budgetSeed) return undefined
     const past = heldOutSlice(heldOutData(budgetSeed), `b${budgetSeed}`, rs, [model])
-    const run = running(past)
-    const best = customerScores(past, run)
+    const best = customerScores(past)
     const ruled = rulesBySubject(past.rules)
     const positives = new Set(past.cases.flatMap((c) => c.members))
     const onRules = scoreCustomers(past.rules, past.cases)
@@ -864,8 +858,7 @@ export async function main(args: string[]): Promise<void> {
     )
     const perRule = alertBudgetOf(best, ruled, positives, true)
     const pooled = alertBudgetOf(best, ruled, positives, false)
-    const judged = alertBudgetOf(best, ruled, positives, true, run.judgedAt)
-    return perRule && pooled && judged ? { perRule, pooled, judged } : undefined
+    return perRule && pooled ? { perRule, pooled } : undefined
   })()
   // per held-out customer, at its peak score over the period: the queue (rule alerts within the
   // budget, or on subjects the model does not score, and the model's own within it) and every
@@ -885,10 +878,6 @@ export async function main(args: string[]): Promise<void> {
     tenantRaw: [] as QueuedAlert[],
     tenantPooled: [] as QueuedAlert[],
     tenantPooledRaw: [] as QueuedAlert[],
-    judged: [] as QueuedAlert[],
-    judgedRaw: [] as QueuedAlert[],
-    tenantJudged: [] as QueuedAlert[],
-    tenantJudgedRaw: [] as QueuedAlert[],
   }
   const oldCombined: ReturnType<typeof alertsAtBudget> = []
   let fromModel = 0
@@ -1012,15 +1001,7 @@ export async function main(args: string[]): Promise<void> {
       const pooled = queueOverTime(scores, rules, pooledBudget, scoring, false)
       overTime.pooled.push(...pooled.queue)
       overTime.pooledRaw.push(...pooled.raised)
-      if (judgedBudget) {
-        const judged = queueOverTime(scores, rules, judgedBudget, scoring, false)
-        overTime.judged.push(...judged.queue)
-        overTime.judgedRaw.push(...judged.raised)
-      }
       if (tenantBudgets) {
-        const tenantJudged = queueOverTime(scores, rules, tenantBudgets.judged, scoring, false)
-        overTime.tenantJudged.push(...tenantJudged.queue)
-        overTime.tenantJudgedRaw.push(...tenantJudged.raised)
         const tenant = queueOverTime(scores, rules, tenantBudgets.perRule, scoring, false)
         overTime.tenant.push(...tenant.queue)
         overTime.tenantRaw.push(...tenant.raised)
@@ -1193,8 +1174,6 @@ export async function main(args: string[]): Promise<void> {
   const pooledScore = scoreCustomers(overTime.pooled, evalCases)
   const tenantScore = tenantBudgets ? scoreCustomers(overTime.tenant, evalCases) : undefined
   const tenantPooledScore = tenantBudgets ? scoreCustomers(overTime.tenantPooled, evalCases) : undefined
-  const judgedScore = judgedBudget ? scoreCustomers(overTime.judged, evalCases) : undefined
-  const tenantJudgedScore = tenantBudgets ? scoreCustomers(overTime.tenantJudged, evalCases) : undefined
   // recall over the cases that started in the scored period (precision needs every case running)
   const observedRecall = (queue: readonly QueuedAlert[]): string => {
     const o = scoreCustomers(queue, observedCases)
@@ -1228,16 +1207,6 @@ export async function main(args: string[]): Promise<void> {
       `    every alert raised with it (${alertedCustomers(overTime.pooledRaw)} customers)`,
       scoreCustomers(overTime.pooledRaw, evalCases),
     )
-    if (judgedBudget) {
-      table(
-        `  each rule-alerted customer ranked at the score its rule alerts were judged with (cut ${judgedBudget.cut.toFixed(3)}), replayed (${alertedCustomers(overTime.judged)} customers)`,
-        judgedScore!,
-      )
-      table(
-        `    every alert raised with it (${alertedCustomers(overTime.judgedRaw)} customers)`,
-        scoreCustomers(overTime.judgedRaw, evalCases),
-      )
-    }
     if (tenantBudgets) {
       const tb = tenantBudgets.perRule
       table(
@@ -1260,16 +1229,7 @@ export async function main(args: string[]): Promise<void> {
         `    every alert raised with it (${alertedCustomers(overTime.tenantPooledRaw)} customers)`,
         scoreCustomers(overTime.tenantPooledRaw, evalCases),
       )
-      table(
-        `  the tenant's budget, each rule-alerted customer ranked at the score its rule alerts were judged with (cut ${tenantBudgets.judged.cut.toFixed(3)}), replayed (${alertedCustomers(overTime.tenantJudged)} customers)`,
-        tenantJudgedScore!,
-      )
-      table(
-        `    every alert raised with it (${alertedCustomers(overTime.tenantJudgedRaw)} customers)`,
-        scoreCustomers(overTime.tenantJudgedRaw, evalCases),
-      )
       log(`  the tenant's budget, replayed${observedRecall(overTime.tenant)}`)
-      log(`  the tenant's budget, judged at alerts, replayed${observedRecall(overTime.tenantJudged)}`)
       log(`  every rule and model alert raised (tenant)${observedRecall(overTime.tenantRaw)}`)
     }
     table(
@@ -1417,18 +1377,6 @@ export async function main(args: string[]): Promise<void> {
         : null,
       alerts_per_1k_tenant_pooled_budget_queue_replayed: tenantPooledScore
         ? per1k(alertedCustomers(overTime.tenantPooled))
-        : null,
-      recall_judged_budget_queue_replayed: judgedScore ? round(judgedScore.recall) : null,
-      precision_judged_budget_queue_replayed: judgedScore ? round(judgedScore.precision) : null,
-      alerts_per_1k_judged_budget_queue_replayed: judgedScore
-        ? per1k(alertedCustomers(overTime.judged))
-        : null,
-      recall_tenant_judged_budget_queue_replayed: tenantJudgedScore ? round(tenantJudgedScore.recall) : null,
-      precision_tenant_judged_budget_queue_replayed: tenantJudgedScore
-        ? round(tenantJudgedScore.precision)
-        : null,
-      alerts_per_1k_tenant_judged_budget_queue_replayed: tenantJudgedScore
-        ? per1k(alertedCustomers(overTime.tenantJudged))
         : null,
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       eval_from_day: evalFromDay,

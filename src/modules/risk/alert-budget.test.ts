@@ -136,39 +136,6 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
     expect(withinBudget(pooled, 0, 0, ['exact'])).toBe(withinBudget(pooled, 0, 0, ['noisy']))
   })
 
-  it('ranks a rule-alerted customer at the score its rule alerts were judged with, not its later peak (session 36)', () => {
-    // validation: rule "r" alerted on a1–a4 (a1, a2 suspicious) while the model rated them low; a1
-    // and a3 rose high later in the period. m1, m2 (suspicious) and m3 the rules missed.
-    const peaks = new Map<string, number>([
-      ['a1', 0.9],
-      ['a2', 0.1],
-      ['a3', 0.9],
-      ['a4', 0.1],
-      ['m1', 0.95],
-      ['m2', 0.92],
-      ['m3', 0.4],
-      ...Array.from({ length: 40 }, (_, i) => [`n${i}`, 0.001 * i] as [string, number]),
-    ])
-    const judgedAt = new Map(['a1', 'a2', 'a3', 'a4'].map((s) => [s, 0.1] as const))
-    const rules = byOneRule(['a1', 'a2', 'a3', 'a4'])
-    const pos = new Set(['a1', 'a2', 'm1', 'm2'])
-    const atPeak = alertBudgetOf(peaks, rules, pos)!
-    const atAlerts = alertBudgetOf(peaks, rules, pos, true, judgedAt)!
-    // the confidence curve is the peaks' either way: the decision path maps running scores through it
-    expect(atAlerts.confidence).toEqual(atPeak.confidence)
-    const inside = (b: TrainedAlertBudget, score: (s: string) => number) =>
-      [...peaks.keys()].filter((s) =>
-        withinBudget(b, confidenceOf(b, score(s)), score(s), rules.get(s) ?? []),
-      )
-    // fitted on the peaks, the cut sits above what the rule alerts were judged with: replayed at
-    // their alert-time scores, fewer customers than the rules' four fill the budget
-    const judged = (s: string) => judgedAt.get(s) ?? peaks.get(s)!
-    expect(inside(atPeak, judged).length).toBeLessThan(4)
-    // fitted as they are judged, the same alerts fill it
-    expect(inside(atAlerts, judged).length).toBeGreaterThanOrEqual(4)
-    expect(atAlerts.cut).toBeLessThanOrEqual(atPeak.cut)
-  })
-
   it('has no budget when the rules alerted on nobody (the model keeps its own threshold)', () => {
     expect(alertBudgetOf(best, new Map(), positives)).toBeUndefined()
   })

@@ -92,18 +92,12 @@ export function rulesBySubject(
  *
  * Undefined when the rules alerted on nobody in the period: there is no rules' volume to keep, and
  * the model alerts at its own threshold as before.
- *
- * `judgedAt` (session 36): for a rule-alerted customer, the highest model score it had when one of
- * its rule alerts was judged (the decision path judges each at that moment, not at the customer's
- * later peak); it ranks that customer in place of its peak. The confidence curve is still fitted on
- * the peaks `best`, the scores the decision path maps through it.
  */
 export function alertBudgetOf(
   best: ReadonlyMap<string, number>,
   ruled: ReadonlyMap<string, readonly string[]>,
   positives: ReadonlySet<string>,
   perRule = true,
-  judgedAt?: ReadonlyMap<string, number>,
 ): TrainedAlertBudget | undefined {
   if (ruled.size === 0) return undefined
   const rulesPrecision = rulesPrecisionOf(new Set(ruled.keys()), positives)
@@ -119,10 +113,9 @@ export function alertBudgetOf(
     ),
   )
   const places = ruled.size - [...ruled.keys()].filter((s) => !best.has(s)).length
-  const ranked = scored.map(([s, peak]) => {
-    const r = rulesScoreOf(shape, ruled.get(s) ?? [])
-    const m = r === undefined ? peak : (judgedAt?.get(s) ?? peak)
+  const ranked = scored.map(([s, m]) => {
     const conf = calibrate(confidence, m)
+    const r = rulesScoreOf(shape, ruled.get(s) ?? [])
     return { m, c: r === undefined ? conf : Math.max(conf, r) }
   })
   // by combined score, then by the model score itself (the calibration's blocks tie many customers)

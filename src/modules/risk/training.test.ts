@@ -117,12 +117,7 @@ describe('training on history and the promotion gate', () => {
   it('stores an alert budget with which rules and model together alert on the rules’ volume on validation (session 31)', () => {
     const b = trained.model.metrics.alertBudget!
     const r = trained.replay
-    const { best, positives, judgedAt } = subjectScores(
-      trained.model,
-      r,
-      split.validationFrom,
-      split.holdoutFrom,
-    )
+    const { best, positives } = subjectScores(trained.model, r, split.validationFrom, split.holdoutFrom)
     const ruledSet = ruleSubjects(r, split.validationFrom, split.holdoutFrom)
     expect(b.customers).toBe(ruledSet.size)
     const right = [...ruledSet].filter((s) => positives.has(s)).length
@@ -135,17 +130,12 @@ describe('training on history and the promotion gate', () => {
     expect(Object.keys(b.rulePrecision ?? {}).sort()).toEqual(
       [...new Set([...rulesOn.values()].flat())].sort(),
     )
-    // a rule-alerted customer counts at the score its rule alerts were judged with (session 36), the
-    // others at their peak
-    const judged = [...best].map(([s, p]) => [s, ruledSet.has(s) ? (judgedAt.get(s) ?? p) : p] as const)
-    expect([...judgedAt.keys()].every((s) => ruledSet.has(s))).toBe(true)
-    expect(judged.some(([s, p]) => p < best.get(s)!)).toBe(true) // some alerts came before the peak
     const combined = (s: string, p: number) =>
       ruledSet.has(s) ? Math.max(confidenceOf(b, p), rulesScoreOf(b, rulesOn.get(s)!)!) : confidenceOf(b, p)
     const within =
-      judged.filter(([s, p]) => withinBudget(b, confidenceOf(b, p), p, rulesOn.get(s) ?? [])).length +
+      [...best].filter(([s, p]) => withinBudget(b, confidenceOf(b, p), p, rulesOn.get(s) ?? [])).length +
       unscored
-    const tied = judged.filter(([s, p]) => combined(s, p) === b.cut && p === b.cutModel).length
+    const tied = [...best].filter(([s, p]) => combined(s, p) === b.cut && p === b.cutModel).length
     expect(within).toBeGreaterThanOrEqual(ruledSet.size)
     expect(within - tied).toBeLessThan(ruledSet.size)
     // the confidence is a customer-level calibration: non-decreasing in the score

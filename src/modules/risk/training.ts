@@ -128,7 +128,7 @@ export function subjectScores(
   r: ReplayResult,
   lo: number,
   hi: number,
-): { best: Map<string, number>; positives: Set<string>; judgedAt: Map<string, number> } {
+): { best: Map<string, number>; positives: Set<string> } {
   return runSteps(subjectScoresSteps(model, r, lo, hi))
 }
 
@@ -140,15 +140,9 @@ function* subjectScoresSteps(
   r: ReplayResult,
   lo: number,
   hi: number,
-): Steps<{ best: Map<string, number>; positives: Set<string>; judgedAt: Map<string, number> }> {
+): Steps<{ best: Map<string, number>; positives: Set<string> }> {
   const best = new Map<string, number>()
   const positives = new Set<string>()
-  // each rule-alerted subject's highest score on the rows of its rule alerts' transactions: what the
-  // decision path judged those alerts with (alertBudgetOf's `judgedAt`)
-  const judgedAt = new Map<string, number>()
-  const alerted = new Set(
-    r.alerts.filter((a) => a.at >= lo && a.at < hi).map((a) => `${a.txnId}\u0000${a.subject}`),
-  )
   const scores = new SubjectScores(
     subjectTopRows(model),
     model.calibration,
@@ -167,9 +161,8 @@ function* subjectScoresSteps(
     if (!scoresRow(model, x)) continue
     const p = scores.add(s, r.rows.at[i]!, scoreRow(model, x).margin)
     if (inPeriod && (best.get(s) ?? -1) < p) best.set(s, p)
-    if (inPeriod && (judgedAt.get(s) ?? -1) < p && alerted.has(`${r.txnIds[i]}\u0000${s}`)) judgedAt.set(s, p)
   }
-  return { best, positives, judgedAt }
+  return { best, positives }
 }
 
 /**
@@ -300,12 +293,7 @@ export function* trainOnHistorySteps(
   // on none). Until session 24 it was the larger of the two: on the issue-17 checker flow's tenant
   // (20 imported cases, rules 9/9 precise on validation) that chose a threshold for 58 subjects and
   // the model put ~45 subjects a week above it where the rules alerted on ~2 (docs/risk.md)
-  const { best, positives, judgedAt } = yield* subjectScoresSteps(
-    model,
-    r,
-    split.validationFrom,
-    split.holdoutFrom,
-  )
+  const { best, positives } = yield* subjectScoresSteps(model, r, split.validationFrom, split.holdoutFrom)
   const ruledSet = ruleSubjects(r, split.validationFrom, split.holdoutFrom)
   const ruled = ruledSet.size
   const budget = ruled > 0 ? ruled : Math.max(1, positives.size)
@@ -317,8 +305,6 @@ export function* trainOnHistorySteps(
     best,
     rulesOnSubjects(r, split.validationFrom, split.holdoutFrom),
     positives,
-    true,
-    judgedAt,
   )
   const budgeted: RiskModel = alertBudget ? { ...model, metrics: { ...model.metrics, alertBudget } } : model
   return { model: budgeted, threshold, replay: r }
