@@ -80,6 +80,7 @@ export async function runQuality(
       days: config.days,
       seed,
       ranges: config.ranges,
+      ...(config.caseFromDay !== undefined ? { caseFromDay: config.caseFromDay } : {}),
     })
     opts.onSeed?.(seed, data.txns.length, data.cases.length)
     for (const c of data.cases) cases.push({ ...c, id: `${seed}:${c.id}` })

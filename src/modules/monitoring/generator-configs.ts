@@ -1184,7 +1184,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout24'
     | 'holdout24x'
     | 'holdout25w'
-    | 'holdout25xw',
+    | 'holdout25xw'
+    | 'holdout26w'
+    | 'holdout26xw',
     GeneratorConfig
   >
 > = {
@@ -1549,6 +1551,24 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout25xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [25301, 25302, 25303],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 36: holdout25w and holdout25xw are spent for the risk bench (the judged-score fit,
+  // rejected). Same shape, seeds never used before; committed before the next change.
+  holdout26w: {
+    name: 'holdout26w',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [26201, 26202, 26203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  holdout26xw: {
+    name: 'holdout26xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [26301, 26302, 26303],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
