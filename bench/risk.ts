@@ -827,15 +827,19 @@ export async function main(args: string[]): Promise<void> {
     wholePeriod
       ? new Map([...sl.best.get(model)!].map(([s, b]) => [s, b.probability] as const))
       : runningPeaks(sl.scores.get(model)!, scoring)
-  const budgetOf = (perRule: boolean) =>
+  const budgetOf = (perRule: boolean, combine: 'max' | 'noisy_or' = 'max') =>
     alertBudgetOf(
       customerScores(slices[0]!.choice),
       rulesBySubject(slices[0]!.rules),
       new Set(slices[0]!.cases.flatMap((c) => c.members)),
       perRule,
+      combine,
     )
   const alertBudget = budgetOf(true)
   const pooledBudget = budgetOf(false)
+  // Session 36: a rule alert's record and the model's confidence combined as two witnesses
+  // (noisy-or, AlertBudget.combine) instead of the larger, replayed beside the max
+  const noisyBudget = budgetOf(true, 'noisy_or')
   // Session 35: the budget as a tenant fits it on its own labelled past. Training fits the budget on
   // the validation period of the tenant's history, where the rules are as precise as they are on its
   // later traffic; the choice seed is tuning data, on which the rules were written (precision ~0.95
@@ -858,7 +862,8 @@ export async function main(args: string[]): Promise<void> {
     )
     const perRule = alertBudgetOf(best, ruled, positives, true)
     const pooled = alertBudgetOf(best, ruled, positives, false)
-    return perRule && pooled ? { perRule, pooled } : undefined
+    const noisy = alertBudgetOf(best, ruled, positives, true, 'noisy_or')
+    return perRule && pooled && noisy ? { perRule, pooled, noisy } : undefined
   })()
   // per held-out customer, at its peak score over the period: the queue (rule alerts within the
   // budget, or on subjects the model does not score, and the model's own within it) and every
@@ -878,6 +883,10 @@ export async function main(args: string[]): Promise<void> {
     tenantRaw: [] as QueuedAlert[],
     tenantPooled: [] as QueuedAlert[],
     tenantPooledRaw: [] as QueuedAlert[],
+    noisy: [] as QueuedAlert[],
+    noisyRaw: [] as QueuedAlert[],
+    tenantNoisy: [] as QueuedAlert[],
+    tenantNoisyRaw: [] as QueuedAlert[],
   }
   const oldCombined: ReturnType<typeof alertsAtBudget> = []
   let fromModel = 0
@@ -1001,7 +1010,15 @@ export async function main(args: string[]): Promise<void> {
       const pooled = queueOverTime(scores, rules, pooledBudget, scoring, false)
       overTime.pooled.push(...pooled.queue)
       overTime.pooledRaw.push(...pooled.raised)
+      if (noisyBudget) {
+        const noisy = queueOverTime(scores, rules, noisyBudget, scoring, false)
+        overTime.noisy.push(...noisy.queue)
+        overTime.noisyRaw.push(...noisy.raised)
+      }
       if (tenantBudgets) {
+        const tenantNoisy = queueOverTime(scores, rules, tenantBudgets.noisy, scoring, false)
+        overTime.tenantNoisy.push(...tenantNoisy.queue)
+        overTime.tenantNoisyRaw.push(...tenantNoisy.raised)
         const tenant = queueOverTime(scores, rules, tenantBudgets.perRule, scoring, false)
         overTime.tenant.push(...tenant.queue)
         overTime.tenantRaw.push(...tenant.raised)
@@ -1174,6 +1191,8 @@ export async function main(args: string[]): Promise<void> {
   const pooledScore = scoreCustomers(overTime.pooled, evalCases)
   const tenantScore = tenantBudgets ? scoreCustomers(overTime.tenant, evalCases) : undefined
   const tenantPooledScore = tenantBudgets ? scoreCustomers(overTime.tenantPooled, evalCases) : undefined
+  const noisyScore = noisyBudget ? scoreCustomers(overTime.noisy, evalCases) : undefined
+  const tenantNoisyScore = tenantBudgets ? scoreCustomers(overTime.tenantNoisy, evalCases) : undefined
   // recall over the cases that started in the scored period (precision needs every case running)
   const observedRecall = (queue: readonly QueuedAlert[]): string => {
     const o = scoreCustomers(queue, observedCases)
@@ -1207,6 +1226,16 @@ export async function main(args: string[]): Promise<void> {
       `    every alert raised with it (${alertedCustomers(overTime.pooledRaw)} customers)`,
       scoreCustomers(overTime.pooledRaw, evalCases),
     )
+    if (noisyBudget) {
+      table(
+        `  rule record and model confidence combined by noisy-or (cut ${noisyBudget.cut.toFixed(3)}), replayed (${alertedCustomers(overTime.noisy)} customers)`,
+        noisyScore!,
+      )
+      table(
+        `    every alert raised with it (${alertedCustomers(overTime.noisyRaw)} customers)`,
+        scoreCustomers(overTime.noisyRaw, evalCases),
+      )
+    }
     if (tenantBudgets) {
       const tb = tenantBudgets.perRule
       table(
@@ -1229,7 +1258,16 @@ export async function main(args: string[]): Promise<void> {
         `    every alert raised with it (${alertedCustomers(overTime.tenantPooledRaw)} customers)`,
         scoreCustomers(overTime.tenantPooledRaw, evalCases),
       )
+      table(
+        `  the tenant's budget, rule record and model confidence combined by noisy-or (cut ${tenantBudgets.noisy.cut.toFixed(3)}), replayed (${alertedCustomers(overTime.tenantNoisy)} customers)`,
+        tenantNoisyScore!,
+      )
+      table(
+        `    every alert raised with it (${alertedCustomers(overTime.tenantNoisyRaw)} customers)`,
+        scoreCustomers(overTime.tenantNoisyRaw, evalCases),
+      )
       log(`  the tenant's budget, replayed${observedRecall(overTime.tenant)}`)
+      log(`  the tenant's budget, noisy-or, replayed${observedRecall(overTime.tenantNoisy)}`)
       log(`  every rule and model alert raised (tenant)${observedRecall(overTime.tenantRaw)}`)
     }
     table(
@@ -1377,6 +1415,18 @@ export async function main(args: string[]): Promise<void> {
         : null,
       alerts_per_1k_tenant_pooled_budget_queue_replayed: tenantPooledScore
         ? per1k(alertedCustomers(overTime.tenantPooled))
+        : null,
+      recall_noisy_or_budget_queue_replayed: noisyScore ? round(noisyScore.recall) : null,
+      precision_noisy_or_budget_queue_replayed: noisyScore ? round(noisyScore.precision) : null,
+      alerts_per_1k_noisy_or_budget_queue_replayed: noisyScore
+        ? per1k(alertedCustomers(overTime.noisy))
+        : null,
+      recall_tenant_noisy_or_budget_queue_replayed: tenantNoisyScore ? round(tenantNoisyScore.recall) : null,
+      precision_tenant_noisy_or_budget_queue_replayed: tenantNoisyScore
+        ? round(tenantNoisyScore.precision)
+        : null,
+      alerts_per_1k_tenant_noisy_or_budget_queue_replayed: tenantNoisyScore
+        ? per1k(alertedCustomers(overTime.tenantNoisy))
         : null,
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       eval_from_day: evalFromDay,

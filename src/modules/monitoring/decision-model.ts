@@ -58,6 +58,13 @@ export interface AlertBudget {
    * since training), or a budget stored before: `rulesPrecision`.
    */
   readonly rulePrecision?: Readonly<Record<string, number>>
+  /**
+   * How a rule-alerted customer's rules' record and the model's confidence combine (session 36):
+   * `max` (absent: every budget before) takes the larger; `noisy_or` reads them as two witnesses,
+   * 1 − (1 − rules)(1 − confidence), so a noisy rule's alert that the model also leans towards
+   * outranks either alone — the combination the risk bench has chosen on tuning data since session 11.
+   */
+  readonly combine?: WitnessCombination
   /** The combined score of the last customer within the budget on validation. */
   readonly cut: number
   /** That customer's model score (`probability`): of the customers whose combined score equals `cut`, those below it are outside. */
@@ -78,6 +85,23 @@ export function rulesScoreOf(b: AlertBudget, rules: boolean | readonly string[])
   return best
 }
 
+/** AlertBudget.combine. */
+export type WitnessCombination = 'max' | 'noisy_or'
+
+/**
+ * A customer's combined score under budget `b`: its model confidence, combined with the rules'
+ * witness when rules alerted on it (`rules`: their ids, or only whether any did; rulesScoreOf).
+ */
+export function combinedScoreOf(
+  b: AlertBudget,
+  confidence: number,
+  rules: boolean | readonly string[],
+): number {
+  const r = rulesScoreOf(b, rules)
+  if (r === undefined) return confidence
+  return b.combine === 'noisy_or' ? 1 - (1 - confidence) * (1 - r) : Math.max(confidence, r)
+}
+
 /**
  * Whether a customer of model score `probability` and `confidence` is within the budget, given the
  * rules that alerted on it (`rules`: their ids, or only whether any did; rulesScoreOf).
@@ -88,8 +112,7 @@ export function withinBudget(
   probability: number,
   rules: boolean | readonly string[],
 ): boolean {
-  const r = rulesScoreOf(b, rules)
-  const combined = r === undefined ? confidence : Math.max(confidence, r)
+  const combined = combinedScoreOf(b, confidence, rules)
   return combined > b.cut || (combined === b.cut && probability >= b.cutModel)
 }
 

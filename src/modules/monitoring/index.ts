@@ -18,7 +18,7 @@ export { generateTransactions, rng, TYPOLOGIES, DEFAULT_HIGH_RISK } from './gene
 export type { GeneratedData, GeneratorOptions, PlantedCase, Typology } from './generator.js'
 export { backtest, Backtester, scoreAlerts } from './backtest.js'
 export type { BacktestReport, RuleSetReport, CaseLabel, LabelScore } from './backtest.js'
-export { MODEL_RULE_ID, rulesScoreOf, withModel, withinBudget } from './decision-model.js'
+export { MODEL_RULE_ID, combinedScoreOf, rulesScoreOf, withModel, withinBudget } from './decision-model.js'
 export type {
   DecisionModelPort,
   DecisionScorer,
@@ -26,6 +26,7 @@ export type {
   ModelSideScores,
   AlertBudget,
   SideProbability,
+  WitnessCombination,
   ScoreExplanation,
   FeatureContribution,
   ModelFacts,

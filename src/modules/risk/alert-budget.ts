@@ -1,4 +1,9 @@
-import { rulesScoreOf, withinBudget, type AlertBudget } from '../monitoring/index.js'
+import {
+  combinedScoreOf,
+  withinBudget,
+  type AlertBudget,
+  type WitnessCombination,
+} from '../monitoring/index.js'
 import { calibrate, type Calibration } from './calibration.js'
 import { fitEarnedCalibration } from './combine.js'
 
@@ -85,7 +90,8 @@ export function rulesBySubject(
  * uses it): on the validation period, every customer the model scored gets its combined score — its
  * confidence, or for a customer the rules alerted on, the larger of that and the best precision of
  * the rules that alerted on it (each rule's own, shrunk towards the pooled one; with `perRule`
- * false the pooled one for all, as sessions 31–34) — and the budget is the top as many customers as
+ * false the pooled one for all, as sessions 31–34; combined with the confidence as `combine` says,
+ * AlertBudget.combine) — and the budget is the top as many customers as
  * the rules alerted on; the last of them sets the cut. A rule-alerted customer the model never
  * scores (an account outside the institution, for a customers-only model) keeps its place: its rule
  * alert is never marked.
@@ -98,11 +104,18 @@ export function alertBudgetOf(
   ruled: ReadonlyMap<string, readonly string[]>,
   positives: ReadonlySet<string>,
   perRule = true,
+  combine: WitnessCombination = 'max',
 ): TrainedAlertBudget | undefined {
   if (ruled.size === 0) return undefined
   const rulesPrecision = rulesPrecisionOf(new Set(ruled.keys()), positives)
   const rulePrecision = perRule ? rulePrecisionsOf(ruled, positives, rulesPrecision) : undefined
-  const pooled: AlertBudget = { rulesPrecision, cut: 0, cutModel: 0, customers: ruled.size }
+  const pooled: AlertBudget = {
+    rulesPrecision,
+    cut: 0,
+    cutModel: 0,
+    customers: ruled.size,
+    ...(combine === 'noisy_or' ? { combine } : {}),
+  }
   const shape: AlertBudget = rulePrecision ? { ...pooled, rulePrecision } : pooled
   const scored = [...best]
   const confidence = thinned(
@@ -113,11 +126,10 @@ export function alertBudgetOf(
     ),
   )
   const places = ruled.size - [...ruled.keys()].filter((s) => !best.has(s)).length
-  const ranked = scored.map(([s, m]) => {
-    const conf = calibrate(confidence, m)
-    const r = rulesScoreOf(shape, ruled.get(s) ?? [])
-    return { m, c: r === undefined ? conf : Math.max(conf, r) }
-  })
+  const ranked = scored.map(([s, m]) => ({
+    m,
+    c: combinedScoreOf(shape, calibrate(confidence, m), ruled.get(s) ?? []),
+  }))
   // by combined score, then by the model score itself (the calibration's blocks tie many customers)
   ranked.sort((a, b) => b.c - a.c || b.m - a.m)
   const last = ranked[Math.min(places, ranked.length) - 1]

@@ -5,7 +5,7 @@ import {
   type HistorySeeds,
   type MonTxn,
   type Party,
-  rulesScoreOf,
+  combinedScoreOf,
   withinBudget,
 } from '../monitoring/index.js'
 import {
@@ -390,7 +390,10 @@ export function* promotionGateSteps(
   const combined = (scores: Map<string, number>, b: TrainedAlertBudget | undefined): Map<string, number> => {
     const out = new Map(b ? [...scores].map(([s, p]) => [s, confidenceOf(b, p)] as const) : scores)
     for (const s of ruled)
-      out.set(s, Math.max(out.get(s) ?? 0, b ? rulesScoreOf(b, rulesOn.get(s)!)! : rulesPrecision))
+      out.set(
+        s,
+        b ? combinedScoreOf(b, out.get(s) ?? 0, rulesOn.get(s)!) : Math.max(out.get(s) ?? 0, rulesPrecision),
+      )
     return out
   }
   const candScores = combined(cand.best, candidate.metrics.alertBudget)
