@@ -4,6 +4,7 @@ import {
   DAY_MS,
   MODEL_RULE_ID,
   MonitoringEngine,
+  combinedScoreOf,
   withinBudget,
   withModel,
   type AlertBudget,
@@ -134,6 +135,43 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
     const pooled = alertBudgetOf(scores, rules, pos, false)!
     expect(pooled.rulePrecision).toBeUndefined()
     expect(withinBudget(pooled, 0, 0, ['exact'])).toBe(withinBudget(pooled, 0, 0, ['noisy']))
+  })
+
+  it('with noisy-or, reads a rule’s record and the model’s confidence as two witnesses (session 36)', () => {
+    const b: AlertBudget = {
+      rulesPrecision: 0.5,
+      rulePrecision: { noisy: 0.5 },
+      combine: 'noisy_or',
+      cut: 0.7,
+      cutModel: 0.5,
+      customers: 10,
+    }
+    const max: AlertBudget = { ...b, combine: 'max' }
+    expect(combinedScoreOf(b, 0.5, ['noisy'])).toBe(0.75)
+    expect(combinedScoreOf(max, 0.5, ['noisy'])).toBe(0.5)
+    // a noisy rule's alert the model leans towards is within; either alone is not
+    expect(withinBudget(b, 0.5, 0.5, ['noisy'])).toBe(true)
+    expect(withinBudget(max, 0.5, 0.5, ['noisy'])).toBe(false)
+    expect(withinBudget(b, 0, 0, ['noisy'])).toBe(false)
+    expect(withinBudget(b, 0.5, 0.5, [])).toBe(false)
+    // without a rule alert the confidence alone counts, whatever the combination
+    expect(combinedScoreOf(b, 0.8, false)).toBe(combinedScoreOf(max, 0.8, false))
+    // fitted with it: stored, and the same customers fill the rules' places
+    const scores = new Map<string, number>([
+      ...['a1', 'a2', 'a3', 'a4'].map((s, i) => [s, 0.2 + 0.2 * i] as [string, number]),
+      ['m1', 0.95],
+      ...Array.from({ length: 40 }, (_, i) => [`n${i}`, 0.001 * i] as [string, number]),
+    ])
+    const rules = byOneRule(['a1', 'a2', 'a3', 'a4'])
+    const pos = new Set(['a3', 'a4', 'm1'])
+    const fitted = alertBudgetOf(scores, rules, pos, true, 'noisy_or')!
+    expect(fitted.combine).toBe('noisy_or')
+    expect(alertBudgetOf(scores, rules, pos)!.combine).toBeUndefined() // as every budget stored before
+    const inside = [...scores].filter(([s, m]) =>
+      withinBudget(fitted, confidenceOf(fitted, m), m, rules.get(s) ?? []),
+    )
+    expect(inside.length).toBeGreaterThanOrEqual(4)
+    expect(JSON.parse(JSON.stringify(fitted))).toEqual(fitted)
   })
 
   it('has no budget when the rules alerted on nobody (the model keeps its own threshold)', () => {

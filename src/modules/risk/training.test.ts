@@ -4,7 +4,7 @@ import {
   DAY_MS,
   defaultRuleSet,
   generateTransactions,
-  rulesScoreOf,
+  combinedScoreOf,
   withinBudget,
 } from '../monitoring/index.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
@@ -130,8 +130,10 @@ describe('training on history and the promotion gate', () => {
     expect(Object.keys(b.rulePrecision ?? {}).sort()).toEqual(
       [...new Set([...rulesOn.values()].flat())].sort(),
     )
+    // a rule alert's record and the model's confidence combine by noisy-or (session 36)
+    expect(b.combine).toBe('noisy_or')
     const combined = (s: string, p: number) =>
-      ruledSet.has(s) ? Math.max(confidenceOf(b, p), rulesScoreOf(b, rulesOn.get(s)!)!) : confidenceOf(b, p)
+      combinedScoreOf(b, confidenceOf(b, p), ruledSet.has(s) ? rulesOn.get(s)! : [])
     const within =
       [...best].filter(([s, p]) => withinBudget(b, confidenceOf(b, p), p, rulesOn.get(s) ?? [])).length +
       unscored
