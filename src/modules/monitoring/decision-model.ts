@@ -62,7 +62,8 @@ export interface AlertBudget {
    * How a rule-alerted customer's rules' record and the model's confidence combine (session 36):
    * `max` (absent: every budget before) takes the larger; `noisy_or` reads them as two witnesses,
    * 1 − (1 − rules)(1 − confidence), so a noisy rule's alert that the model also leans towards
-   * outranks either alone — the combination the risk bench has chosen on tuning data since session 11.
+   * outranks either alone — one of the combinations the risk bench chooses between on tuning data
+   * (session 11), the one it chose in every run of session 36 (docs/adr/1405).
    */
   readonly combine?: WitnessCombination
   /** The combined score of the last customer within the budget on validation. */
