@@ -1193,6 +1193,16 @@ export async function main(args: string[]): Promise<void> {
   const tenantPooledScore = tenantBudgets ? scoreCustomers(overTime.tenantPooled, evalCases) : undefined
   const noisyScore = noisyBudget ? scoreCustomers(overTime.noisy, evalCases) : undefined
   const tenantNoisyScore = tenantBudgets ? scoreCustomers(overTime.tenantNoisy, evalCases) : undefined
+  // a replayed queue's three JSON figures (`recall_NAME_queue_replayed`, …), null without that budget
+  const queueFigures = (
+    name: string,
+    score: ReturnType<typeof scoreCustomers> | undefined,
+    queue: readonly QueuedAlert[],
+  ): Record<string, number | null> => ({
+    [`recall_${name}_queue_replayed`]: score ? round(score.recall) : null,
+    [`precision_${name}_queue_replayed`]: score ? round(score.precision) : null,
+    [`alerts_per_1k_${name}_queue_replayed`]: score ? per1k(alertedCustomers(queue)) : null,
+  })
   // recall over the cases that started in the scored period (precision needs every case running)
   const observedRecall = (queue: readonly QueuedAlert[]): string => {
     const o = scoreCustomers(queue, observedCases)
@@ -1344,7 +1354,11 @@ export async function main(args: string[]): Promise<void> {
   // --decisions 0 skips it (one more replay of the held-out data: a quarter of an hour on a loaded machine)
   // The champion as training stores it, with the alert budget (above), so the decision path includes
   // what production runs — a confidence per side and the within-budget test
-  const champion: RiskModel = alertBudget ? { ...model, metrics: { ...model.metrics, alertBudget } } : model
+  // (since session 36 with the noisy-or combination training fits, ADR 1405)
+  const productionBudget = noisyBudget ?? alertBudget
+  const champion: RiskModel = productionBudget
+    ? { ...model, metrics: { ...model.metrics, alertBudget: productionBudget } }
+    : model
   const inDecision =
     decisions > 0
       ? decisionPath(heldOutData(lastSeed), rs, champion, decisionThreshold, decisions)
@@ -1398,36 +1412,12 @@ export async function main(args: string[]): Promise<void> {
       recall_production_queue_replayed: alertBudget ? round(replayedScore.recall) : null,
       precision_production_queue_replayed: alertBudget ? round(replayedScore.precision) : null,
       alerts_per_1k_production_queue_replayed: alertBudget ? per1k(alertedCustomers(overTime.trained)) : null,
-      recall_pooled_budget_queue_replayed: alertBudget ? round(pooledScore.recall) : null,
-      precision_pooled_budget_queue_replayed: alertBudget ? round(pooledScore.precision) : null,
-      alerts_per_1k_pooled_budget_queue_replayed: alertBudget
-        ? per1k(alertedCustomers(overTime.pooled))
-        : null,
+      ...queueFigures('pooled_budget', alertBudget ? pooledScore : undefined, overTime.pooled),
       budget_seed: budgetSeed || null,
-      recall_tenant_budget_queue_replayed: tenantScore ? round(tenantScore.recall) : null,
-      precision_tenant_budget_queue_replayed: tenantScore ? round(tenantScore.precision) : null,
-      alerts_per_1k_tenant_budget_queue_replayed: tenantScore
-        ? per1k(alertedCustomers(overTime.tenant))
-        : null,
-      recall_tenant_pooled_budget_queue_replayed: tenantPooledScore ? round(tenantPooledScore.recall) : null,
-      precision_tenant_pooled_budget_queue_replayed: tenantPooledScore
-        ? round(tenantPooledScore.precision)
-        : null,
-      alerts_per_1k_tenant_pooled_budget_queue_replayed: tenantPooledScore
-        ? per1k(alertedCustomers(overTime.tenantPooled))
-        : null,
-      recall_noisy_or_budget_queue_replayed: noisyScore ? round(noisyScore.recall) : null,
-      precision_noisy_or_budget_queue_replayed: noisyScore ? round(noisyScore.precision) : null,
-      alerts_per_1k_noisy_or_budget_queue_replayed: noisyScore
-        ? per1k(alertedCustomers(overTime.noisy))
-        : null,
-      recall_tenant_noisy_or_budget_queue_replayed: tenantNoisyScore ? round(tenantNoisyScore.recall) : null,
-      precision_tenant_noisy_or_budget_queue_replayed: tenantNoisyScore
-        ? round(tenantNoisyScore.precision)
-        : null,
-      alerts_per_1k_tenant_noisy_or_budget_queue_replayed: tenantNoisyScore
-        ? per1k(alertedCustomers(overTime.tenantNoisy))
-        : null,
+      ...queueFigures('tenant_budget', tenantScore, overTime.tenant),
+      ...queueFigures('tenant_pooled_budget', tenantPooledScore, overTime.tenantPooled),
+      ...queueFigures('noisy_or_budget', noisyScore, overTime.noisy),
+      ...queueFigures('tenant_noisy_or_budget', tenantNoisyScore, overTime.tenantNoisy),
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       eval_from_day: evalFromDay,
       observed_cases: observedCases.length,
