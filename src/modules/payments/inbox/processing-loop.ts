@@ -35,20 +35,31 @@ export function createProcessingLoop(deps: ProcessingLoopDeps): ProcessingLoop {
     kicked = true
     for (const wake of sleepers) wake()
   }
-  let listener: PoolClient | undefined
+  let listener: { client: PoolClient; release: (destroy: boolean) => void } | undefined
   const loopsDone: Promise<void>[] = []
 
   const listen = async () => {
     if (!db.pool || listener) return
     const client = await db.pool.connect()
-    client.on('notification', kick)
-    client.on('error', (err) => {
+    let released = false
+    const onError = (err: Error) => {
       logger?.warn({ err }, 'webhook inbox listener connection lost')
-      listener = undefined
-      client.release(true)
-    })
+      release(true)
+    }
+    // once only: an error after stop() gave the client back released it a second time, and
+    // pg-pool throws on that (an uncaught exception in a CI run, session 36)
+    const release = (destroy: boolean): void => {
+      if (released) return
+      released = true
+      if (listener?.client === client) listener = undefined
+      client.removeListener('notification', kick)
+      // onError stays: a later error on this client must still find a listener, and does nothing
+      client.release(destroy)
+    }
+    client.on('notification', kick)
+    client.on('error', onError)
     await client.query(`LISTEN ${WEBHOOK_INBOX_CHANNEL}`)
-    listener = client
+    listener = { client, release }
   }
 
   const sleep = () =>
@@ -88,10 +99,10 @@ export function createProcessingLoop(deps: ProcessingLoopDeps): ProcessingLoop {
       running = false
       kick()
       await Promise.all(loopsDone.splice(0))
-      if (listener) {
-        await listener.query(`UNLISTEN ${WEBHOOK_INBOX_CHANNEL}`).catch(() => undefined)
-        listener.release()
-        listener = undefined
+      const l = listener
+      if (l) {
+        await l.client.query(`UNLISTEN ${WEBHOOK_INBOX_CHANNEL}`).catch(() => undefined)
+        l.release(false)
       }
     },
   }
