@@ -241,6 +241,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
       observeWhatIf: (tenant, txn, observe) => monitoring.observeWhatIf(tenant, txn, observe),
     },
     cases: { labels: (tenant, opts) => cases.labels(tenant, opts) },
+    trainIn: config.risk.trainIn,
   })
   // Alerts go to the events outbox in the alert's transaction.
   const { monitoring, screening } = instrumentDecisions(

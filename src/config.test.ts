@@ -40,6 +40,12 @@ describe('config', () => {
     )
   })
 
+  it('trains risk models in a worker thread unless told process, and refuses anything else', () => {
+    expect(loadConfig(base).risk.trainIn).toBe('worker')
+    expect(loadConfig({ ...base, MONETA_RISK_TRAIN_IN: 'process' }).risk.trainIn).toBe('process')
+    expect(() => loadConfig({ ...base, MONETA_RISK_TRAIN_IN: 'thread' })).toThrow(/MONETA_RISK_TRAIN_IN/)
+  })
+
   it('collects every problem with a message that says what to fix', () => {
     try {
       loadConfig({

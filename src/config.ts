@@ -74,9 +74,10 @@ export interface Config {
   /**
    * Risk model (docs/risk.md). MONETA_RISK_RETRAIN_MS: every tenant with a model in the registry gets a
    * challenger trained on its history (with a change report) and its champion's drift checked; 0 (the
-   * default) = only `moneta risk train`.
+   * default) = only `moneta risk train`. MONETA_RISK_TRAIN_IN: `worker` (default) trains in a worker
+   * thread of its own; `process` on the server's thread, in slices (turns of up to ~0.7 s remain).
    */
-  readonly risk: { readonly retrainMs: number }
+  readonly risk: { readonly retrainMs: number; readonly trainIn: 'worker' | 'process' }
   /** MONETA_MONITORING_WARM_TENANTS: tenants whose engine and model scorer `moneta start` builds at once. */
   readonly monitoring: { readonly warmTenants: number }
   /** Search (docs/search.md): the engine and its address, instrument reference data. */
@@ -337,6 +338,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_ANALYTICS_MEMORY_LIMIT: 'analyticsMemoryLimit',
   MONETA_ANALYTICS_EXPORT_MS: 'analyticsExportMs',
   MONETA_RISK_RETRAIN_MS: 'riskRetrainMs',
+  MONETA_RISK_TRAIN_IN: 'riskTrainIn',
   MONETA_ANALYTICS_STORAGE_URL: 'analyticsStorageUrl',
   MONETA_ANALYTICS_S3_ENDPOINT: 'analyticsS3Endpoint',
   MONETA_ANALYTICS_S3_REGION: 'analyticsS3Region',
@@ -625,7 +627,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       storage: analyticsStorage(get, problems),
     },
     lists: listsConfig(get, int, problems),
-    risk: { retrainMs: int('MONETA_RISK_RETRAIN_MS', 0, 0, 30 * 86_400_000) },
+    risk: {
+      retrainMs: int('MONETA_RISK_RETRAIN_MS', 0, 0, 30 * 86_400_000),
+      trainIn: trainIn(get('MONETA_RISK_TRAIN_IN'), problems),
+    },
     monitoring: { warmTenants: int('MONETA_MONITORING_WARM_TENANTS', 20, 0, 10_000) },
     provenance: { configFile, secretsFromFile: secretsFromFile(env, file), nodeEnv: env.NODE_ENV },
     search: searchConfig(get, problems),
@@ -1077,4 +1082,11 @@ function listsConfig(
   if (refreshMs > 0 && refreshMs < 60_000)
     problems.push(`MONETA_LISTS_REFRESH_MS must be 0 (off) or at least 60000, got ${refreshMs}.`)
   return { sources, refreshMs, fetchTimeoutMs: int('MONETA_LISTS_FETCH_TIMEOUT_MS', 120_000, 1_000, 600_000) }
+}
+
+function trainIn(raw: string | undefined, problems: string[]): 'worker' | 'process' {
+  if (raw === undefined || raw === 'worker') return 'worker'
+  if (raw === 'process') return 'process'
+  problems.push(`MONETA_RISK_TRAIN_IN is "worker" or "process", got "${raw}".`)
+  return 'worker'
 }

@@ -34,8 +34,11 @@ export async function retrainRiskModels(
       trained++
     } catch (err) {
       // one tenant's failure must not starve the others of their retrain
-      if ((err as { code?: string }).code === 'RISK_NOT_ENOUGH_LABELS')
+      const code = (err as { code?: string }).code
+      if (code === 'RISK_NOT_ENOUGH_LABELS')
         services.logger.info({ tenant }, 'risk retrain skipped: not enough labelled history')
+      else if (code === 'RISK_TRAINING_IN_PROGRESS')
+        services.logger.info({ tenant }, 'risk retrain skipped: a training of this tenant is running')
       else services.logger.warn({ err, tenant }, 'risk retrain failed for a tenant')
       skipped++
     }

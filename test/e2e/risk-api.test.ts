@@ -57,8 +57,16 @@ for (const target of testDbTargets()) {
     })
 
     it('trains a shadow model on the imported history and lists it in the registry', async () => {
-      const r = await call('POST', '/v1/risk/models/train', { trees: 30, depth: 4 })
-      expect(r.statusCode, r.body).toBe(200)
+      // a second training of the same tenant while one runs is refused, not queued behind it
+      const both = await Promise.all([
+        call('POST', '/v1/risk/models/train', { trees: 30, depth: 4 }),
+        call('POST', '/v1/risk/models/train', { trees: 30, depth: 4 }),
+      ])
+      expect(both.map((x) => x.statusCode).sort()).toEqual([200, 409])
+      const r = both.find((x) => x.statusCode === 200)!
+      expect(both.find((x) => x.statusCode === 409)!.json<{ error: { code: string } }>().error.code).toBe(
+        'RISK_TRAINING_IN_PROGRESS',
+      )
       const body = r.json<{
         model: { id: string; status: string; trainedBy: string; metrics: Record<string, unknown> }
       }>()

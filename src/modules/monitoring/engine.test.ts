@@ -61,6 +61,28 @@ describe('engine decisions and alerts', () => {
     expect(e.process(pay(22, T0 + 2 * DAY_MS + 3)).alerts).toHaveLength(1)
   })
 
+  it('forgets the dedup keys of alerts no later hit can join, and only those', () => {
+    const e = new MonitoringEngine({ dedupWindowMs: DAY_MS })
+    e.active = velocity
+    const burst = (day: number, src: string): number => {
+      let alerts = 0
+      for (let i = 0; i < 3; i++)
+        alerts += e.process(pay(i, T0 + day * DAY_MS + i * 60_000, 100_000n, src), { budgetMs: 60_000 })
+          .alerts.length
+      return alerts
+    }
+    // a subject a day alerts for 10 days: the map keeps the last three buckets' keys, not all ten
+    for (let day = 0; day < 10; day++) expect(burst(day, `s${day}`)).toBe(1)
+    expect(e.openAlertCount).toBe(3)
+    // a key two buckets back is still there for a late model alert (claimAlert) to join
+    expect(e.claimAlert('v', 's7', T0 + 7 * DAY_MS + 3_600_000).open).toBe(
+      `v|s7|${Math.floor(T0 / DAY_MS) + 7}`,
+    )
+    // a forgotten subject alerts anew, and so does a remembered one once its window has passed
+    expect(burst(10, 's0')).toBe(1)
+    expect(burst(10, 's9')).toBe(1)
+  })
+
   it('turns a summed score into review and allows otherwise', () => {
     const e = new MonitoringEngine()
     e.active = velocity

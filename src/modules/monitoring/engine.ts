@@ -98,6 +98,8 @@ export class MonitoringEngine {
   readonly dedupWindowMs: number
   /** Open alerts by dedup key → time the alert was raised. */
   private readonly openAlerts = new Map<string, number>()
+  /** The dedup bucket up to which closed alerts were last forgotten (forgetClosedAlerts). */
+  private forgottenBucket = -Infinity
   private readonly ctx: EvalContext = newEvalContext()
   private epoch = 0
   /** Rule evaluation errors (e.g. division by zero) by rule id; such a rule counts as not fired. */
@@ -127,10 +129,30 @@ export class MonitoringEngine {
     return r
   }
 
+  /**
+   * Drops the dedup keys no later alert can meet: dedupKey reads a key's own window-sized bucket and
+   * the one before, so once time is two buckets past an alert it absorbs nothing. Kept until then
+   * with a bucket to spare, for a model alert claimed on a late transaction (claimAlert). Without
+   * this the map grew by every alerted subject for as long as the engine lived. Runs once per bucket.
+   */
+  private forgetClosedAlerts(at: number): void {
+    const bucket = Math.floor(at / this.dedupWindowMs)
+    if (bucket <= this.forgottenBucket) return
+    this.forgottenBucket = bucket
+    const keepFrom = (bucket - 2) * this.dedupWindowMs
+    for (const [key, raisedAt] of this.openAlerts) if (raisedAt < keepFrom) this.openAlerts.delete(key)
+  }
+
+  /** Dedup keys the engine still holds (tests: old ones are forgotten). */
+  get openAlertCount(): number {
+    return this.openAlerts.size
+  }
+
   /** Evaluates a transaction, then (unless apply is false) folds it into the features. */
   process(input: MonTxn, opts: ProcessOptions = {}): ProcessResult {
     // Features assume time order; a late event is evaluated and recorded at the latest time seen.
     const t = input.at < this.store.watermark ? { ...input, at: this.store.watermark } : input
+    this.forgetClosedAlerts(t.at)
     const timer = opts.timer ?? nowMs
     const started = timer()
     const rs = opts.ruleSet ?? this.active

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { spawnTsWorker } from '../../shared/ts-worker.js'
 import type { RuleSetDef } from './monitoring.js'
 import type { RuleProblem } from './rules.js'
 
@@ -29,28 +26,9 @@ interface Running {
   readonly ready: Promise<void>
 }
 
-/**
- * tsx's ESM API as a file URL, resolved from this module's own location. An eval'd worker resolves
- * bare specifiers from the process's working directory, so `import('tsx/esm/api')` there failed (500
- * on every rule-set save) whenever `moneta start` ran outside the project directory. tsx publishes
- * only a CommonJS build under `require`, which cannot register the ESM hooks, hence its package.json.
- */
-function tsxEsmApi(): string {
-  const pkgPath = createRequire(import.meta.url).resolve('tsx/package.json')
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
-    exports: Record<string, { import: { default: string } }>
-  }
-  return pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api']!.import.default)).href
-}
-
-/** Loads the worker through tsx (the sources are TypeScript; a worker does not inherit loaders). */
+/** The probe's worker, loaded through tsx (the sources are TypeScript). */
 function spawn(): Running {
-  const file = new URL('./rule-probe.worker.ts', import.meta.url).href
-  const api = tsxEsmApi()
-  const worker = new Worker(
-    `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(file)}) })`,
-    { eval: true },
-  )
+  const worker = spawnTsWorker(new URL('./rule-probe.worker.ts', import.meta.url))
   worker.unref() // an idle probe never keeps the process alive
   const ready = new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve())

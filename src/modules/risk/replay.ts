@@ -1,4 +1,4 @@
-import { forEachInSlices } from '../../shared/time-slice.js'
+import { runStepsInSlices, type Steps } from '../../shared/time-slice.js'
 import {
   CASH,
   DAY_MS,
@@ -261,13 +261,26 @@ export function replay(
   return r.result()
 }
 
+/** `replay` in steps of 16 transactions (a training job runs it in slices, or whole in a worker). */
+export function* replaySteps(
+  txns: readonly MonTxn[],
+  labels: readonly RiskLabel[],
+  opts: ReplayOptions = {},
+): Steps<ReplayResult> {
+  const r = replayer(txns, labels, opts)
+  const sorted = r.sorted
+  for (let i = 0; i < sorted.length; i++) {
+    r.step(sorted[i]!)
+    if ((i & 15) === 15) yield
+  }
+  return r.result()
+}
+
 /** `replay`, yielding to the event loop every few milliseconds (what the service runs). */
-export async function replayInSlices(
+export function replayInSlices(
   txns: readonly MonTxn[],
   labels: readonly RiskLabel[],
   opts: ReplayOptions = {},
 ): Promise<ReplayResult> {
-  const r = replayer(txns, labels, opts)
-  await forEachInSlices(r.sorted, r.step)
-  return r.result()
+  return runStepsInSlices(replaySteps(txns, labels, opts))
 }

@@ -9,6 +9,10 @@ export const RISK_ERRORS = {
     'Not enough labelled history to train (confirmed cases and imported labels, before and after the split)',
   ],
   RISK_INVALID_INPUT: ['invalid', 'The request is not valid'],
+  RISK_TRAINING_IN_PROGRESS: [
+    'conflict',
+    'A model is already being trained for this tenant: wait for it (GET /v1/risk/models lists it when done)',
+  ],
   RISK_PROMOTION_REFUSED: [
     'conflict',
     'The model does not beat the live configuration on the time-split holdout at the same alert budget',

@@ -5,7 +5,6 @@ import { confidenceOf } from './alert-budget.js'
 import { forEachInSlices, runStepsInSlices } from '../../shared/time-slice.js'
 import {
   CASH,
-  compileRuleSet,
   DAY_MS,
   DEDUP_WINDOW_MS,
   type CaseLabel,
@@ -33,20 +32,19 @@ import { periodMetrics, periodStart, type Period, type PeriodMetrics } from './m
 import { driftSteps, type DriftReport } from './psi.js'
 import { importedLabel, replayInSlices, type RiskLabel } from './replay.js'
 import { riskError } from './risk.errors.js'
-import { changeReportSteps, type ChangeReport } from './change-report.js'
+import type { ChangeReport } from './change-report.js'
 import { createDecisionScorer, type ScoringModel } from './decision.js'
 import { createRiskStore, type ModelRecord, type RiskAlertRecord } from './risk.store.js'
 import { createScoreStore } from './score.store.js'
+import { jobHistory, trainingHistory } from './training-job.js'
+import { runTrainingJob, type TrainingMode } from './training-runner.js'
 import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
 import {
   historyRange,
   promotionGateSteps,
-  rowsBetweenSteps,
   countSplit,
-  subjectSeedsSteps,
   timeSplit,
   historyReplayOptions,
-  trainOnHistorySteps,
   type GateResult,
   type Split,
   type TrainingHistory,
@@ -98,6 +96,8 @@ export interface RiskDeps {
   readonly ids: IdGenerator
   readonly history: RiskHistoryPort
   readonly cases?: RiskCaseOutcomesPort | undefined
+  /** Where training runs (training-runner.ts): a worker thread unless asked otherwise. */
+  readonly trainIn?: TrainingMode | undefined
 }
 
 export interface TrainRequest {
@@ -138,13 +138,18 @@ export interface EvaluateReport {
   readonly driftAlerts: number
 }
 
+export interface TrainResult {
+  readonly model: ModelRecord
+  readonly gate: GateResult
+  readonly changes: ChangeReport
+}
+
 export interface Risk {
-  /** RISK_NOT_ENOUGH_LABELS · RISK_INVALID_INPUT. The new model is a shadow model. */
-  train(
-    tenant: string,
-    req: TrainRequest,
-    actor: string,
-  ): Promise<{ model: ModelRecord; gate: GateResult; changes: ChangeReport }>
+  /**
+   * RISK_NOT_ENOUGH_LABELS · RISK_INVALID_INPUT · RISK_TRAINING_IN_PROGRESS. The new model is a
+   * shadow model. Trainings of different tenants run one after the other (one worker at a time).
+   */
+  train(tenant: string, req: TrainRequest, actor: string): Promise<TrainResult>
   /**
    * The scheduled retrain (MONETA_RISK_RETRAIN_MS): a challenger on all stored history with its
    * change report, then the champion's drift check (drifting features raise alerts).
@@ -218,6 +223,17 @@ const NO_MODEL_TTL_MS = 30_000
 export function createRisk(deps: RiskDeps): Risk {
   const store = createRiskStore(deps.db)
   const scoreStore = createScoreStore(deps.db)
+  const trainIn = deps.trainIn ?? 'worker'
+  /** Tenants with a training running. */
+  const training = new Set<string>()
+  // one training at a time in this process: each holds its window here and its features in a worker
+  // whose heap may grow as large as the server's
+  let trainingLane: Promise<unknown> = Promise.resolve()
+  const inLane = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = trainingLane.then(run)
+    trainingLane = next.catch(() => undefined)
+    return next
+  }
   const scorers = new Map<string, Promise<Scorer>>()
 
   async function labelsOf(tenant: string): Promise<RiskLabel[]> {
@@ -244,17 +260,9 @@ export function createRisk(deps: RiskDeps): Risk {
     to: number,
   ): Promise<TrainingHistory & { readonly digest: (liveModelId: string | undefined) => Promise<string> }> {
     const h = await deps.history.history(tenant, from, to, { seeds: true })
-    const ruleSet = h.activeRuleSet
-      ? compileRuleSet(h.activeRuleSet.definition, h.activeRuleSet.version, new Set(h.lists.keys()))
-      : undefined
     const labels = await labelsOf(tenant)
     return {
-      txns: h.txns,
-      parties: h.parties,
-      highRisk: [...(h.lists.get('high_risk_countries') ?? [])],
-      labels,
-      ruleSet,
-      ...(h.seeds ? { seeds: h.seeds } : {}),
+      ...trainingHistory(jobHistory(h, labels)),
       digest: (liveModelId) => runStepsInSlices(gateInputsDigestSteps(h, labels, liveModelId)),
     }
   }
@@ -450,95 +458,94 @@ export function createRisk(deps: RiskDeps): Risk {
     }
   }
 
+  /** A training of the tenant's window (api.train, once its request is checked and no other runs). */
+  async function trainNow(tenant: string, req: TrainRequest, actor: string): Promise<TrainResult> {
+    const stored = await deps.history.history(tenant, 0, 0)
+    const range = historyRange(stored.range)
+    const from = req.from ?? range.from
+    const to = req.to ?? range.to
+    if (!(to > from)) throw riskError('RISK_NOT_ENOUGH_LABELS', 'no stored transactions in the window')
+    const history = await deps.history.history(tenant, from, to, { seeds: true })
+    const labels = await labelsOf(tenant)
+    const split = countSplit(
+      history.txns.map((t) => t.at),
+      from,
+      to,
+    )
+    const live = await liveOf(tenant)
+    // what changed against the model it would replace: the champion, or the newest model
+    const newest = (await store.listModels(tenant))[0]
+    const previous = live ?? (newest ? await load(tenant, newest.modelId) : undefined)
+    // the digest of what the gate reads, taken from the window as loaded (in slices)
+    const gateInputs = await runStepsInSlices(gateInputsDigestSteps(history, labels, live?.record.modelId))
+    let trained
+    try {
+      trained = await runTrainingJob(
+        {
+          ...jobHistory(history, labels),
+          split,
+          params: {
+            ...(req.trees ? { trees: req.trees } : {}),
+            ...(req.depth ? { depth: req.depth } : {}),
+          },
+          live: live && { model: modelToJson(live.model), threshold: live.record.threshold },
+          previous: previous && {
+            model: modelToJson(previous.model),
+            threshold: previous.record.threshold,
+            modelId: previous.record.modelId,
+            version: previous.record.version,
+            status: previous.record.status,
+          },
+          to,
+        },
+        trainIn,
+      )
+    } catch (e) {
+      if (e instanceof NotEnoughLabels) throw riskError('RISK_NOT_ENOUGH_LABELS', e.message)
+      throw e
+    }
+    const record = await store.insertModel({
+      tenant,
+      modelId: deps.ids('rmod'),
+      windowFrom: new Date(from),
+      windowTo: new Date(to),
+      holdoutFrom: new Date(split.holdoutFrom),
+      features: FEATURE_NAMES,
+      metrics: {
+        ...trained.model.metrics,
+        holdoutRows: trained.holdoutRows,
+        validationFrom: split.validationFrom,
+        gateAtTraining: trained.gate,
+        gateInputs,
+        gateTo: (history.txns.at(-1)?.at ?? from) + 1,
+        changes: trained.changes,
+        drift: trained.drift,
+      },
+      model: trained.model,
+      threshold: trained.threshold,
+      trainedBy: actor,
+      trainedAt: deps.clock.now(),
+    })
+    const { gate, changes, seeds } = trained
+    await scoreStore.seed(tenant, record.modelId, seeds)
+    await replaceScorer(tenant)
+    return { model: record, gate, changes }
+  }
+
   const api: Risk = {
     async train(tenant, req, actor) {
       if (req.trees !== undefined && (!Number.isInteger(req.trees) || req.trees < 1 || req.trees > 500))
         throw riskError('RISK_INVALID_INPUT', 'trees is 1–500')
       if (req.depth !== undefined && (!Number.isInteger(req.depth) || req.depth < 1 || req.depth > 8))
         throw riskError('RISK_INVALID_INPUT', 'depth is 1–8')
-      const stored = await deps.history.history(tenant, 0, 0)
-      const range = historyRange(stored.range)
-      const from = req.from ?? range.from
-      const to = req.to ?? range.to
-      if (!(to > from)) throw riskError('RISK_NOT_ENOUGH_LABELS', 'no stored transactions in the window')
-      const h = await loadHistory(tenant, from, to)
-      const split = countSplit(
-        h.txns.map((t) => t.at),
-        from,
-        to,
-      )
-      // replayed in slices: a minute of features at 1M transactions would hold every other request
-      const replayed = await replayInSlices(h.txns, h.labels, historyReplayOptions(h))
-      let trained
+      // one training per tenant: each holds the tenant's window and a worker's heap for minutes
+      if (training.has(tenant)) throw riskError('RISK_TRAINING_IN_PROGRESS')
+      training.add(tenant)
       try {
-        // and fitted a tree at a time, for the same reason (the fit held it ~20 s at 1M)
-        trained = await runStepsInSlices(
-          trainOnHistorySteps(split, replayed, {
-            ...(req.trees ? { trees: req.trees } : {}),
-            ...(req.depth ? { depth: req.depth } : {}),
-          }),
-        )
-      } catch (e) {
-        if (e instanceof NotEnoughLabels) throw riskError('RISK_NOT_ENOUGH_LABELS', e.message)
-        throw e
+        return await inLane(() => trainNow(tenant, req, actor))
+      } finally {
+        training.delete(tenant)
       }
-      const live = await liveOf(tenant)
-      const gate = await runStepsInSlices(
-        promotionGateSteps(
-          trained.replay,
-          split,
-          trained.model,
-          live ? { model: live.model, threshold: live.record.threshold } : undefined,
-        ),
-      )
-      const hold = await runStepsInSlices(rowsBetweenSteps(trained.replay, split.holdoutFrom, split.to + 1))
-      // what changed against the model it would replace: the champion, or the newest model
-      const newest = (await store.listModels(tenant))[0]
-      const previous = live ?? (newest ? await load(tenant, newest.modelId) : undefined)
-      const changes = await runStepsInSlices(
-        changeReportSteps(
-          { model: trained.model, threshold: trained.threshold, gate },
-          previous && {
-            model: previous.model,
-            threshold: previous.record.threshold,
-            modelId: previous.record.modelId,
-            version: previous.record.version,
-            status: previous.record.status,
-          },
-          hold.rows,
-        ),
-      )
-      // the digest and the drift report in slices too: together ~400 ms at 140k transactions
-      const gateInputs = await h.digest(live?.record.modelId)
-      const driftNow = await runStepsInSlices(
-        driftSteps(trained.model.reference, hold.rows.x, hold.rows.rows),
-      )
-      const record = await store.insertModel({
-        tenant,
-        modelId: deps.ids('rmod'),
-        windowFrom: new Date(from),
-        windowTo: new Date(to),
-        holdoutFrom: new Date(split.holdoutFrom),
-        features: FEATURE_NAMES,
-        metrics: {
-          ...trained.model.metrics,
-          holdoutRows: hold.rows.rows,
-          validationFrom: split.validationFrom,
-          gateAtTraining: gate,
-          gateInputs,
-          gateTo: (h.txns.at(-1)?.at ?? from) + 1,
-          changes,
-          drift: driftNow.filter((d) => d.drifting),
-        },
-        model: modelToJson(trained.model),
-        threshold: trained.threshold,
-        trainedBy: actor,
-        trainedAt: deps.clock.now(),
-      })
-      const seeds = await runStepsInSlices(subjectSeedsSteps(trained.model, trained.replay, to))
-      await scoreStore.seed(tenant, record.modelId, seeds)
-      await replaceScorer(tenant)
-      return { model: record, gate, changes }
     },
 
     async retrain(tenant, actor) {
