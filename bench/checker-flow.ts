@@ -82,17 +82,23 @@ async function call(method: string, path: string, body?: unknown, token = key): 
 /**
  * `--probe-ms N`: GET /health every N ms while a step runs, one at a time, and print the longest
  * answer — how long the server kept everyone else waiting (session 27: training on 1M transactions
- * held the event loop for its whole replay).
+ * held the event loop for its whole replay). Answers slower than 100 ms are listed with the time
+ * they were asked, in seconds from the step's start, so a stall can be placed in the step.
  */
 const probeMs = Number(arg('probe-ms') ?? 0)
 async function probeHealth(running: () => boolean): Promise<number> {
   let worst = 0
+  const start = performance.now()
+  const slow: string[] = []
   while (running()) {
     const t0 = performance.now()
     await call('GET', '/health')
-    worst = Math.max(worst, performance.now() - t0)
+    const took = performance.now() - t0
+    worst = Math.max(worst, took)
+    if (took > 100) slow.push(`${((t0 - start) / 1000).toFixed(1)} s: ${Math.round(took)} ms`)
     await sleep(probeMs)
   }
+  if (slow.length > 0) log(`  answers over 100 ms (asked at): ${slow.join(', ')}`)
   return worst
 }
 

@@ -235,6 +235,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     ids,
     history: {
       history: (tenant, from, to, opts) => monitoring.history(tenant, from, to, opts),
+      transactionPages: (tenant, from, to) => monitoring.transactionPages(tenant, from, to),
       streamNow: (tenant) => monitoring.streamNow(tenant),
       listLabels: (tenant) => monitoring.listLabels(tenant),
       alertedSubjectDays: (tenant, from, to) => monitoring.alertedSubjectDays(tenant, from, to),

@@ -40,6 +40,7 @@ export type {
   BacktestRequest,
   StoredHistory,
   HistorySeeds,
+  HistoryOptions,
 } from './monitoring.service.js'
 export type { AlertRecord, AlertFilter, RuleSetRecord } from './monitoring.store.js'
 export { monitoringMigrations } from './monitoring.migrations.js'

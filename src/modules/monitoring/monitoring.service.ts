@@ -151,7 +151,9 @@ export interface Monitoring {
    * `seeds`: also what the entities had formed before `from` (a replay of the window seeds its engine
    * with them, as a restarted one does).
    */
-  history(tenant: string, from: number, to: number, opts?: { seeds?: boolean }): Promise<StoredHistory>
+  history(tenant: string, from: number, to: number, opts?: HistoryOptions): Promise<StoredHistory>
+  /** The transactions of [from, to) in time order, a page at a time (what `history` reads them with). */
+  transactionPages(tenant: string, from: number, to: number): AsyncIterable<MonTxn[]>
   /** Where the tenant's transactions stand: `streamNow` of the wall clock and its latest transaction. */
   streamNow(tenant: string): Promise<number>
   /**
@@ -185,6 +187,13 @@ export interface StoredHistory {
   readonly range: { from: number; to: number; count: number } | undefined
   /** Asked for with `seeds`: lifetime activity and habits formed before the window. */
   readonly seeds?: HistorySeeds
+}
+
+export interface HistoryOptions {
+  /** Also what the entities had formed before `from`. */
+  readonly seeds?: boolean
+  /** false: everything but the transactions (`txns` is empty; read them with transactionPages). */
+  readonly txns?: boolean
 }
 
 /** What an engine that replays from a time needs of what came before it (FeatureStore's seeds). */
@@ -727,7 +736,7 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
 
     async history(tenant, from, to, opts) {
       const txns: MonTxn[] = []
-      for await (const t of store.transactions(tenant, from, to)) txns.push(t)
+      if (opts?.txns !== false) for await (const t of store.transactions(tenant, from, to)) txns.push(t)
       const active = (await store.listRuleSets(tenant)).find((r) => r.status === 'active')
       return {
         txns,
@@ -738,6 +747,8 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
         ...(opts?.seeds ? { seeds: await store.seedsBefore(tenant, from) } : {}),
       }
     },
+
+    transactionPages: (tenant, from, to) => store.transactionPages(tenant, from, to),
 
     listAlerts: (tenant, filter = {}) => store.listAlerts(tenant, filter),
 

@@ -336,6 +336,33 @@ async function recordActivity(tx: Db, tenant: string, txns: readonly MonTxn[]): 
 }
 
 export function createMonitoringStore(db: Db) {
+  /** `transactions` a page at a time (risk training hands each page on, never holding the window). */
+  async function* transactionPages(
+    tenant: string,
+    from: number,
+    to: number,
+    page = 10_000,
+  ): AsyncGenerator<MonTxn[]> {
+    let afterAt = iso(from - 1)
+    let afterId = ''
+    let first = true
+    for (;;) {
+      const r = await sql<TxnRow>`
+        SELECT txn_id, at, amount, currency, kind, src, dst, src_country, dst_country, src_customer, dst_customer,
+               device, card, address
+        FROM monitoring_transactions
+        WHERE tenant_id = ${tenant} AND at < ${iso(to)}::timestamptz
+          AND ${first ? sql`at >= ${iso(from)}::timestamptz` : sql`(at, txn_id) > (${afterAt}::timestamptz, ${afterId})`}
+        ORDER BY at, txn_id LIMIT ${page}`.execute(db)
+      if (r.rows.length > 0) yield r.rows.map(toTxn)
+      if (r.rows.length < page) return
+      const last = r.rows[r.rows.length - 1]!
+      afterAt = new Date(last.at).toISOString()
+      afterId = last.txn_id
+      first = false
+    }
+  }
+
   return {
     async insertRuleSet(
       tx: Db,
@@ -542,25 +569,10 @@ export function createMonitoringStore(db: Db) {
 
     /** Transactions in [from, to) in time order, read in pages. */
     async *transactions(tenant: string, from: number, to: number, page = 10_000): AsyncGenerator<MonTxn> {
-      let afterAt = iso(from - 1)
-      let afterId = ''
-      let first = true
-      for (;;) {
-        const r = await sql<TxnRow>`
-          SELECT txn_id, at, amount, currency, kind, src, dst, src_country, dst_country, src_customer, dst_customer,
-                 device, card, address
-          FROM monitoring_transactions
-          WHERE tenant_id = ${tenant} AND at < ${iso(to)}::timestamptz
-            AND ${first ? sql`at >= ${iso(from)}::timestamptz` : sql`(at, txn_id) > (${afterAt}::timestamptz, ${afterId})`}
-          ORDER BY at, txn_id LIMIT ${page}`.execute(db)
-        for (const row of r.rows) yield toTxn(row)
-        if (r.rows.length < page) return
-        const last = r.rows[r.rows.length - 1]!
-        afterAt = new Date(last.at).toISOString()
-        afterId = last.txn_id
-        first = false
-      }
+      for await (const rows of transactionPages(tenant, from, to, page)) yield* rows
     },
+
+    transactionPages,
 
     /** An account's transactions (as payer or payee) in [from, to], oldest first (cases' SAR facts). */
     async accountTransactions(

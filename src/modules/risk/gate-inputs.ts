@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { runSteps, type Steps } from '../../shared/time-slice.js'
-import type { EntityHabits, StoredHistory } from '../monitoring/index.js'
+import type { EntityHabits, HistorySeeds, MonTxn, StoredHistory } from '../monitoring/index.js'
 import { FEATURE_NAMES } from './features.js'
 import type { RiskLabel } from './replay.js'
 
@@ -28,25 +28,49 @@ export function* gateInputsDigestSteps(
   labels: readonly RiskLabel[],
   liveModelId: string | undefined,
 ): Steps<string> {
-  const hash = createHash('sha256')
-  // a new code version that computes other features gives other figures
-  hash.update(`features:${FEATURE_NAMES.join(',')}\nlive:${liveModelId ?? ''}\n`)
-  hash.update(`rules:${json(h.activeRuleSet ?? null)}\n`)
-  for (const [name, members] of [...h.lists].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
-    hash.update(`list:${name}:${[...members].sort().join(',')}\n`)
-  // parties and labels in a fixed order: the store reads them in no defined order
-  for (const p of sortedLines(h.parties)) hash.update(`party:${p}\n`)
-  for (const l of sortedLines(labels)) hash.update(`label:${l}\n`)
-  // the store reads the window in one order; each transaction's own fields, as stored
-  let n = 0
-  for (const t of h.txns) {
-    hash.update(`txn:${json(t)}\n`)
-    if (++n % 4096 === 0) yield
+  const hash = new GateInputsHash(h, labels, liveModelId)
+  yield* hash.txnSteps(h.txns)
+  return hash.digest(h.seeds)
+}
+
+/**
+ * gateInputsDigest fed a page of the window at a time (training streams the window to its worker
+ * and never holds it whole): the head at construction, then every page in order, then the seeds.
+ */
+export class GateInputsHash {
+  private readonly hash = createHash('sha256')
+  private n = 0
+
+  constructor(
+    h: Pick<StoredHistory, 'activeRuleSet' | 'lists' | 'parties'>,
+    labels: readonly RiskLabel[],
+    liveModelId: string | undefined,
+  ) {
+    const hash = this.hash
+    // a new code version that computes other features gives other figures
+    hash.update(`features:${FEATURE_NAMES.join(',')}\nlive:${liveModelId ?? ''}\n`)
+    hash.update(`rules:${json(h.activeRuleSet ?? null)}\n`)
+    for (const [name, members] of [...h.lists].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+      hash.update(`list:${name}:${[...members].sort().join(',')}\n`)
+    // parties and labels in a fixed order: the store reads them in no defined order
+    for (const p of sortedLines(h.parties)) hash.update(`party:${p}\n`)
+    for (const l of sortedLines(labels)) hash.update(`label:${l}\n`)
   }
-  // what came before the window seeds the replay's engine (a backfill there changes its features)
-  for (const a of sortedLines(h.seeds?.activity ?? [])) hash.update(`activity:${a}\n`)
-  for (const x of sortedLines((h.seeds?.habits ?? []).map(canonicalHabits))) hash.update(`habits:${x}\n`)
-  return hash.digest('hex')
+
+  /** The next transactions in the store's order; each one's own fields, as stored. */
+  *txnSteps(txns: readonly MonTxn[]): Steps<void> {
+    for (const t of txns) {
+      this.hash.update(`txn:${json(t)}\n`)
+      if (++this.n % 4096 === 0) yield
+    }
+  }
+
+  /** What came before the window seeds the replay's engine (a backfill there changes its features). */
+  digest(seeds: HistorySeeds | undefined): string {
+    for (const a of sortedLines(seeds?.activity ?? [])) this.hash.update(`activity:${a}\n`)
+    for (const x of sortedLines((seeds?.habits ?? []).map(canonicalHabits))) this.hash.update(`habits:${x}\n`)
+    return this.hash.digest('hex')
+  }
 }
 
 const sortedLines = (xs: readonly unknown[]): string[] => xs.map(json).sort()

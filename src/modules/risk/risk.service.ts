@@ -12,10 +12,11 @@ import {
   type DecisionScorer,
   type EvalContext,
   type MonTxn,
+  type HistoryOptions,
   type StoredHistory,
 } from '../monitoring/index.js'
 import { extractRow, FEATURE_COUNT, FEATURE_NAMES, type FeatureInputs, type Side } from './features.js'
-import { gateInputsDigestSteps } from './gate-inputs.js'
+import { gateInputsDigestSteps, GateInputsHash } from './gate-inputs.js'
 import { RiskGraph } from './graph.js'
 import {
   explainRow,
@@ -37,7 +38,7 @@ import { createDecisionScorer, type ScoringModel } from './decision.js'
 import { createRiskStore, type ModelRecord, type RiskAlertRecord } from './risk.store.js'
 import { createScoreStore } from './score.store.js'
 import { jobHistory, trainingHistory } from './training-job.js'
-import { runTrainingJob, type TrainingMode } from './training-runner.js'
+import { startTraining, type TrainingMode } from './training-runner.js'
 import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
 import {
   historyRange,
@@ -60,7 +61,9 @@ import {
 
 /** Monitoring, as the risk model reads it (a narrow port). */
 export interface RiskHistoryPort {
-  history(tenant: string, from: number, to: number, opts?: { seeds?: boolean }): Promise<StoredHistory>
+  history(tenant: string, from: number, to: number, opts?: HistoryOptions): Promise<StoredHistory>
+  /** The window's transactions a page at a time, in `history`'s order (training hands each page on). */
+  transactionPages(tenant: string, from: number, to: number): AsyncIterable<MonTxn[]>
   /** Where the tenant's transactions stand (monitoring's streamNow): the scorer's windows end there. */
   streamNow(tenant: string): Promise<number>
   listLabels(tenant: string): Promise<CaseLabel[]>
@@ -351,12 +354,16 @@ export function createRisk(deps: RiskDeps): Risk {
     if (!live && shadowRecords.length === 0) throw riskError('RISK_NO_LIVE_MODEL')
     const builtAt = deps.clock.now().getTime()
     const now = await tenantNow(tenant)
-    const h = await deps.history.history(tenant, now - SCORER_HISTORY_MS, Date.UTC(9999, 0, 1))
+    const since = now - SCORER_HISTORY_MS
+    const end = Date.UTC(9999, 0, 1)
+    const h = await deps.history.history(tenant, since, end, { txns: false })
     const graph = new RiskGraph()
     for (const l of await labelsOf(tenant))
       if (l.positive && l.knownAt <= now) for (const a of l.accounts) graph.markBad(a)
-    // in slices: 1M payments took ~2 s of one event-loop turn, every 15 minutes
-    await forEachInSlices(h.txns, (t) => graph.linkPayment(t))
+    // in slices: 1M payments took ~2 s of one event-loop turn, every 15 minutes; and a page at a
+    // time, so the 180 days are never held whole (their major collections stalled the server ~2 s)
+    for await (const page of deps.history.transactionPages(tenant, since, end))
+      await forEachInSlices(page, (t) => graph.linkPayment(t))
     // each model's subjects start from their stored recent top rows (the decision path kept them)
     const scoringModel = async (record: ModelRecord, model: RiskModel): Promise<ScoringModel> => {
       const subjects = new SubjectScores(
@@ -465,24 +472,31 @@ export function createRisk(deps: RiskDeps): Risk {
     const from = req.from ?? range.from
     const to = req.to ?? range.to
     if (!(to > from)) throw riskError('RISK_NOT_ENOUGH_LABELS', 'no stored transactions in the window')
-    const history = await deps.history.history(tenant, from, to, { seeds: true })
+    // everything but the transactions: they go to the training a page at a time, so that this
+    // thread never holds the window (at 10,000 customers its major collections stalled it seconds)
+    const head = await deps.history.history(tenant, from, to, { seeds: true, txns: false })
     const labels = await labelsOf(tenant)
-    const split = countSplit(
-      history.txns.map((t) => t.at),
-      from,
-      to,
-    )
     const live = await liveOf(tenant)
     // what changed against the model it would replace: the champion, or the newest model
     const newest = (await store.listModels(tenant))[0]
     const previous = live ?? (newest ? await load(tenant, newest.modelId) : undefined)
-    // the digest of what the gate reads, taken from the window as loaded (in slices)
-    const gateInputs = await runStepsInSlices(gateInputsDigestSteps(history, labels, live?.record.modelId))
-    let trained
+    const session = await startTraining(trainIn)
     try {
-      trained = await runTrainingJob(
-        {
-          ...jobHistory(history, labels),
+      // the digest of what the gate reads, and the times the split is cut at, taken page by page
+      const hash = new GateInputsHash(head, labels, live?.record.modelId)
+      const ats: number[] = []
+      for await (const page of deps.history.transactionPages(tenant, from, to)) {
+        await runStepsInSlices(hash.txnSteps(page))
+        for (const t of page) ats.push(t.at)
+        await session.send(page)
+      }
+      const gateInputs = hash.digest(head.seeds)
+      const split = countSplit(ats, from, to)
+      const { txns: _none, ...window } = jobHistory(head, labels)
+      let trained
+      try {
+        trained = await session.run({
+          ...window,
           split,
           params: {
             ...(req.trees ? { trees: req.trees } : {}),
@@ -497,39 +511,40 @@ export function createRisk(deps: RiskDeps): Risk {
             status: previous.record.status,
           },
           to,
+        })
+      } catch (e) {
+        if (e instanceof NotEnoughLabels) throw riskError('RISK_NOT_ENOUGH_LABELS', e.message)
+        throw e
+      }
+      const record = await store.insertModel({
+        tenant,
+        modelId: deps.ids('rmod'),
+        windowFrom: new Date(from),
+        windowTo: new Date(to),
+        holdoutFrom: new Date(split.holdoutFrom),
+        features: FEATURE_NAMES,
+        metrics: {
+          ...trained.model.metrics,
+          holdoutRows: trained.holdoutRows,
+          validationFrom: split.validationFrom,
+          gateAtTraining: trained.gate,
+          gateInputs,
+          gateTo: (ats.at(-1) ?? from) + 1,
+          changes: trained.changes,
+          drift: trained.drift,
         },
-        trainIn,
-      )
-    } catch (e) {
-      if (e instanceof NotEnoughLabels) throw riskError('RISK_NOT_ENOUGH_LABELS', e.message)
-      throw e
+        model: trained.model,
+        threshold: trained.threshold,
+        trainedBy: actor,
+        trainedAt: deps.clock.now(),
+      })
+      // a chunk at a time, each asked for once the one before is stored
+      for await (const seeds of session.seeds()) await scoreStore.seed(tenant, record.modelId, seeds)
+      await replaceScorer(tenant)
+      return { model: record, gate: trained.gate, changes: trained.changes }
+    } finally {
+      await session.close()
     }
-    const record = await store.insertModel({
-      tenant,
-      modelId: deps.ids('rmod'),
-      windowFrom: new Date(from),
-      windowTo: new Date(to),
-      holdoutFrom: new Date(split.holdoutFrom),
-      features: FEATURE_NAMES,
-      metrics: {
-        ...trained.model.metrics,
-        holdoutRows: trained.holdoutRows,
-        validationFrom: split.validationFrom,
-        gateAtTraining: trained.gate,
-        gateInputs,
-        gateTo: (history.txns.at(-1)?.at ?? from) + 1,
-        changes: trained.changes,
-        drift: trained.drift,
-      },
-      model: trained.model,
-      threshold: trained.threshold,
-      trainedBy: actor,
-      trainedAt: deps.clock.now(),
-    })
-    const { gate, changes, seeds } = trained
-    await scoreStore.seed(tenant, record.modelId, seeds)
-    await replaceScorer(tenant)
-    return { model: record, gate, changes }
   }
 
   const api: Risk = {

@@ -2,37 +2,43 @@ import { parentPort } from 'node:worker_threads'
 import { runSteps } from '../../shared/time-slice.js'
 import type { MonTxn } from '../monitoring/index.js'
 import { NotEnoughLabels } from './model.js'
-import { trainingJobSteps, type TrainingJob } from './training-job.js'
+import type { SubjectDayMargins } from './score.store.js'
+import { trainingJobSteps } from './training-job.js'
 import { SEED_CHUNK, type FromTrainer, type ToTrainer } from './training-runner.js'
 
 /**
- * The worker half of training-runner.ts: receives a training job's transactions in chunks, then the
- * rest of the job, runs it in one go (this thread serves no request, so it need not yield) and
- * sends the outcome back, its subject seeds in chunks.
+ * The worker half of training-runner.ts: gathers the window's transactions as they come, runs the
+ * job in one go when asked (this thread serves no request, so it need not yield), answers with its
+ * figures, then hands the subject seeds back a chunk per request.
  */
 const port = parentPort!
 const send = (m: FromTrainer): void => port.postMessage(m)
 const txns: MonTxn[] = []
+let seeds: SubjectDayMargins[] = []
+let sent = 0
 
 port.on('message', (m: ToTrainer) => {
   if (m.kind === 'txns') {
     for (const t of m.txns) txns.push(t)
-    return
-  }
-  const job: TrainingJob = { ...m.job, txns }
-  try {
-    const { seeds, ...outcome } = runSteps(trainingJobSteps(job))
-    for (let i = 0; i < seeds.length; i += SEED_CHUNK)
-      send({ kind: 'seeds', seeds: seeds.slice(i, i + SEED_CHUNK) })
-    send({ kind: 'done', outcome })
-  } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e))
-    send({
-      kind: 'failed',
-      notEnoughLabels: e instanceof NotEnoughLabels,
-      message: err.message,
-      stack: err.stack,
-    })
+  } else if (m.kind === 'seeds') {
+    const chunk = seeds.slice(sent, sent + SEED_CHUNK)
+    sent += chunk.length
+    send({ kind: 'seeds', seeds: chunk, last: sent >= seeds.length })
+  } else {
+    try {
+      const { seeds: all, ...figures } = runSteps(trainingJobSteps({ ...m.settings, txns }))
+      txns.length = 0 // the replay is done with them
+      seeds = all
+      send({ kind: 'done', figures })
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e))
+      send({
+        kind: 'failed',
+        notEnoughLabels: e instanceof NotEnoughLabels,
+        message: err.message,
+        stack: err.stack,
+      })
+    }
   }
 })
 send({ kind: 'ready' })
