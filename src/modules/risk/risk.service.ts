@@ -16,7 +16,7 @@ import {
   type StoredHistory,
 } from '../monitoring/index.js'
 import { extractRow, FEATURE_COUNT, FEATURE_NAMES, type FeatureInputs, type Side } from './features.js'
-import { gateInputsDigestSteps, GateInputsHash } from './gate-inputs.js'
+import { GateInputsHash } from './gate-inputs.js'
 import { RiskGraph } from './graph.js'
 import {
   explainRow,
@@ -30,26 +30,17 @@ import {
   type RiskModel,
 } from './model.js'
 import { periodMetrics, periodStart, type Period, type PeriodMetrics } from './metrics.js'
-import { driftSteps, type DriftReport } from './psi.js'
-import { importedLabel, replayInSlices, type RiskLabel } from './replay.js'
+import type { DriftReport } from './psi.js'
+import { importedLabel, type RiskLabel } from './replay.js'
 import { riskError } from './risk.errors.js'
 import type { ChangeReport } from './change-report.js'
 import { createDecisionScorer, type ScoringModel } from './decision.js'
 import { createRiskStore, type ModelRecord, type RiskAlertRecord } from './risk.store.js'
 import { createScoreStore } from './score.store.js'
-import { jobHistory, trainingHistory } from './training-job.js'
-import { startTraining, type TrainingMode } from './training-runner.js'
+import { jobHistory } from './training-job.js'
+import { startTraining, type FiguresOf, type JobSettings, type TrainingMode } from './training-runner.js'
 import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
-import {
-  historyRange,
-  promotionGateSteps,
-  countSplit,
-  timeSplit,
-  historyReplayOptions,
-  type GateResult,
-  type Split,
-  type TrainingHistory,
-} from './training.js'
+import { historyRange, countSplit, timeSplit, type GateResult, type Split } from './training.js'
 
 /**
  * The risk service: trains models from a tenant's stored monitoring history and confirmed case
@@ -256,20 +247,6 @@ export function createRisk(deps: RiskDeps): Risk {
     ]
   }
 
-  /** The window's history as training and the gate replay it, and the digest of what that reads. */
-  async function loadHistory(
-    tenant: string,
-    from: number,
-    to: number,
-  ): Promise<TrainingHistory & { readonly digest: (liveModelId: string | undefined) => Promise<string> }> {
-    const h = await deps.history.history(tenant, from, to, { seeds: true })
-    const labels = await labelsOf(tenant)
-    return {
-      ...trainingHistory(jobHistory(h, labels)),
-      digest: (liveModelId) => runStepsInSlices(gateInputsDigestSteps(h, labels, liveModelId)),
-    }
-  }
-
   async function load(tenant: string, modelId: string): Promise<{ record: ModelRecord; model: RiskModel }> {
     const m = await store.getModel(tenant, modelId)
     if (!m) throw riskError('RISK_MODEL_NOT_FOUND', modelId)
@@ -297,24 +274,52 @@ export function createRisk(deps: RiskDeps): Risk {
     // the window as training read it: transactions stored later, even inside the window's last day
     // (it ends a day after the last transaction), were not in the model's holdout
     const seenTo = cand.record.metrics.gateTo
-    const h = await loadHistory(tenant, split.from, typeof seenTo === 'number' ? seenTo : split.to)
+    const to = typeof seenTo === 'number' ? seenTo : split.to
+    const head = await deps.history.history(tenant, split.from, to, { seeds: true, txns: false })
+    const labels = await labelsOf(tenant)
     const live = await liveOf(tenant)
     const atTraining = cand.record.metrics.gateAtTraining as GateResult | undefined
     // nothing the gate reads changed since training: its figures then are the replay's now
-    if (atTraining && cand.record.metrics.gateInputs === (await h.digest(live?.record.modelId)))
-      return { ...atTraining, basis: 'unchanged since training' }
-    const r = await replayInSlices(h.txns, h.labels, historyReplayOptions(h))
-    const gate = await runStepsInSlices(
-      promotionGateSteps(
-        r,
-        split,
-        cand.model,
+    if (atTraining) {
+      const hash = new GateInputsHash(head, labels, live?.record.modelId)
+      for await (const page of deps.history.transactionPages(tenant, split.from, to))
+        await runStepsInSlices(hash.txnSteps(page))
+      if (cand.record.metrics.gateInputs === hash.digest(head.seeds))
+        return { ...atTraining, basis: 'unchanged since training' }
+    }
+    const { txns: _none, ...window } = jobHistory(head, labels)
+    const gate = await onWindow(tenant, split.from, to, {
+      kind: 'gate',
+      ...window,
+      split,
+      candidate: modelToJson(cand.model),
+      live:
         live && live.record.modelId !== cand.record.modelId
-          ? { model: live.model, threshold: live.record.threshold }
+          ? { model: modelToJson(live.model), threshold: live.record.threshold }
           : undefined,
-      ),
-    )
+    })
     return { ...gate, basis: 'replayed' }
+  }
+
+  /**
+   * A gate or drift job on the window [from, to): its transactions streamed to where the job runs
+   * (a worker, unless MONETA_RISK_TRAIN_IN=process), one such job at a time in the process.
+   */
+  function onWindow<S extends Exclude<JobSettings, { kind: 'train' }>>(
+    tenant: string,
+    from: number,
+    to: number,
+    settings: S,
+  ): Promise<FiguresOf<S>> {
+    return inLane(async () => {
+      const session = await startTraining(trainIn)
+      try {
+        for await (const page of deps.history.transactionPages(tenant, from, to)) await session.send(page)
+        return await session.run(settings)
+      } finally {
+        await session.close()
+      }
+    })
   }
 
   /**
@@ -496,6 +501,7 @@ export function createRisk(deps: RiskDeps): Risk {
       let trained
       try {
         trained = await session.run({
+          kind: 'train',
           ...window,
           split,
           params: {
@@ -584,15 +590,17 @@ export function createRisk(deps: RiskDeps): Risk {
       // drift: the last DRIFT_DAYS of stored history (features warmed up on the 30 days before)
       const stored = await deps.history.history(tenant, 0, 0)
       const end = historyRange(stored.range).to
-      const h = await loadHistory(tenant, end - (DRIFT_DAYS + 30) * DAY_MS, end)
-      const r = await replayInSlices(h.txns, [], {
-        parties: h.parties,
-        highRisk: h.highRisk,
-        ...(h.seeds ? { seeds: h.seeds } : {}),
+      const from = end - (DRIFT_DAYS + 30) * DAY_MS
+      const head = await deps.history.history(tenant, from, end, { seeds: true, txns: false })
+      const r = await onWindow(tenant, from, end, {
+        kind: 'drift',
+        parties: head.parties,
+        highRisk: [...(head.lists.get('high_risk_countries') ?? [])],
+        seeds: head.seeds,
         keepFrom: end - DRIFT_DAYS * DAY_MS,
+        reference: cand.model.reference,
       })
-      const report =
-        r.rows.rows > 0 ? await runStepsInSlices(driftSteps(cand.model.reference, r.rows.x, r.rows.rows)) : []
+      const report = r.report
       const now = deps.clock.now()
       let driftAlerts = 0
       for (const d of report.filter((x) => x.drifting)) {
@@ -603,7 +611,7 @@ export function createRisk(deps: RiskDeps): Risk {
           subject: d.feature,
           txnId: null,
           probability: null,
-          details: { feature: d.feature, psi: d.psi, rows: r.rows.rows, days: DRIFT_DAYS },
+          details: { feature: d.feature, psi: d.psi, rows: r.rows, days: DRIFT_DAYS },
           createdAt: now,
         })
         driftAlerts++

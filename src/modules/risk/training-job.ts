@@ -10,7 +10,7 @@ import {
 import { changeReportSteps, type ChangeReport } from './change-report.js'
 import type { TrainParams } from './gbdt.js'
 import { modelFromJson, modelToJson, type ModelJson } from './model.js'
-import { driftSteps, type DriftReport } from './psi.js'
+import { driftSteps, type DriftReport, type FeatureBins } from './psi.js'
 import { replaySteps, type RiskLabel } from './replay.js'
 import type { SubjectDayMargins } from './score.store.js'
 import {
@@ -31,6 +31,7 @@ import {
  * trees, the gate, the reports, the subject seeds) is built where the job runs.
  */
 export interface TrainingJob {
+  readonly kind: 'train'
   readonly txns: readonly MonTxn[]
   readonly parties: readonly Party[]
   readonly highRisk: readonly string[]
@@ -47,6 +48,39 @@ export interface TrainingJob {
   /** The window's end: the subject seeds reach back from it. */
   readonly to: number
 }
+
+/**
+ * The promotion gate replayed on its own (promotion or evaluation once what it reads has changed):
+ * the candidate against the live configuration on the window's holdout.
+ */
+export interface GateJob extends JobHistory {
+  readonly kind: 'gate'
+  readonly split: Split
+  readonly candidate: ModelJson
+  readonly live?: { readonly model: ModelJson; readonly threshold: number } | undefined
+}
+
+/** The drift check: the rows of the window from `keepFrom` against the model's reference bins. */
+export interface DriftJob extends Pick<JobHistory, 'txns' | 'parties' | 'highRisk' | 'seeds'> {
+  readonly kind: 'drift'
+  /** Earlier transactions only warm the features up. */
+  readonly keepFrom: number
+  readonly reference: readonly FeatureBins[]
+}
+
+export interface DriftOutcome {
+  readonly report: DriftReport[]
+  /** Rows compared (none: no report). */
+  readonly rows: number
+}
+
+/** Everything the service replays a window for, each run where the window is (a worker, or here). */
+export type WindowJob = TrainingJob | GateJob | DriftJob
+export type OutcomeOf<J extends { kind: WindowJob['kind'] }> = J extends { kind: 'train' }
+  ? TrainingOutcome
+  : J extends { kind: 'gate' }
+    ? GateResult
+    : DriftOutcome
 
 export interface StoredRuleSet {
   readonly definition: RuleSetDef
@@ -99,6 +133,23 @@ export function trainingHistory(h: JobHistory): TrainingHistory {
     ruleSet: h.ruleSet && compileRuleSet(h.ruleSet.definition, h.ruleSet.version, new Set(h.ruleSet.lists)),
     seeds: h.seeds,
   }
+}
+
+export function* windowJobSteps(job: WindowJob): Steps<OutcomeOf<WindowJob>> {
+  if (job.kind === 'train') return yield* trainingJobSteps(job)
+  if (job.kind === 'gate') {
+    const replayed = yield* replaySteps(job.txns, job.labels, historyReplayOptions(trainingHistory(job)))
+    const live = job.live && { model: modelFromJson(job.live.model), threshold: job.live.threshold }
+    return yield* promotionGateSteps(replayed, job.split, modelFromJson(job.candidate), live)
+  }
+  const r = yield* replaySteps(job.txns, [], {
+    parties: job.parties,
+    highRisk: job.highRisk,
+    ...(job.seeds ? { seeds: job.seeds } : {}),
+    keepFrom: job.keepFrom,
+  })
+  const report = r.rows.rows > 0 ? yield* driftSteps(job.reference, r.rows.x, r.rows.rows) : []
+  return { report, rows: r.rows.rows }
 }
 
 export function* trainingJobSteps(job: TrainingJob): Steps<TrainingOutcome> {

@@ -6,7 +6,13 @@ import { spawnTsWorker } from '../../shared/ts-worker.js'
 import type { MonTxn } from '../monitoring/index.js'
 import { NotEnoughLabels } from './model.js'
 import type { SubjectDayMargins } from './score.store.js'
-import { trainingJobSteps, type TrainingJob, type TrainingOutcome } from './training-job.js'
+import {
+  windowJobSteps,
+  type OutcomeOf,
+  type TrainingJob,
+  type TrainingOutcome,
+  type WindowJob,
+} from './training-job.js'
 
 /**
  * Where a training runs. `worker` (the default): in a worker thread of its own, so the replay of
@@ -17,9 +23,12 @@ import { trainingJobSteps, type TrainingJob, type TrainingOutcome } from './trai
  */
 export type TrainingMode = 'worker' | 'process'
 
-/** The job's settings: everything but the window's transactions, which are sent a page at a time. */
-export type JobSettings = Omit<TrainingJob, 'txns'>
+type WithoutTxns<J> = J extends WindowJob ? Omit<J, 'txns'> : never
+/** A job's settings: everything but the window's transactions, which are sent a page at a time. */
+export type JobSettings = WithoutTxns<WindowJob>
 export type OutcomeFigures = Omit<TrainingOutcome, 'seeds'>
+/** What `run` answers: a training's seeds are taken back apart (TrainingSession.seeds). */
+export type FiguresOf<S extends JobSettings> = S extends { kind: 'train' } ? OutcomeFigures : OutcomeOf<S>
 
 /**
  * One training: the window's transactions handed over a page at a time (the server never holds
@@ -28,7 +37,7 @@ export type OutcomeFigures = Omit<TrainingOutcome, 'seeds'>
  */
 export interface TrainingSession {
   send(txns: readonly MonTxn[]): Promise<void>
-  run(settings: JobSettings): Promise<OutcomeFigures>
+  run<S extends JobSettings>(settings: S): Promise<FiguresOf<S>>
   seeds(): AsyncIterable<SubjectDayMargins[]> | Iterable<SubjectDayMargins[]>
   close(): Promise<void>
 }
@@ -45,7 +54,7 @@ export type ToTrainer =
 
 export type FromTrainer =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'done'; readonly figures: OutcomeFigures }
+  | { readonly kind: 'done'; readonly figures: FiguresOf<JobSettings> }
   | { readonly kind: 'seeds'; readonly seeds: SubjectDayMargins[]; readonly last: boolean }
   | {
       readonly kind: 'failed'
@@ -64,7 +73,7 @@ export async function runTrainingJob(job: TrainingJob, mode: TrainingMode): Prom
   try {
     const { txns, ...settings } = job
     for (let i = 0; i < txns.length; i += TXN_CHUNK) await session.send(txns.slice(i, i + TXN_CHUNK))
-    const figures = await session.run(settings)
+    const figures = await session.run({ ...settings, kind: 'train' as const })
     const seeds: SubjectDayMargins[] = []
     for await (const chunk of session.seeds()) for (const s of chunk) seeds.push(s)
     return { ...figures, seeds }
@@ -82,11 +91,12 @@ function threadSession(): TrainingSession {
       for (const t of page) txns.push(t)
       return Promise.resolve()
     },
-    async run(settings) {
-      const outcome = await runStepsInSlices(trainingJobSteps({ ...settings, txns }))
-      seeds = outcome.seeds
-      const { seeds: _s, ...figures } = outcome
-      return figures
+    async run<S extends JobSettings>(settings: S): Promise<FiguresOf<S>> {
+      const outcome = await runStepsInSlices(windowJobSteps({ ...settings, txns }))
+      if (settings.kind !== 'train') return outcome as FiguresOf<S>
+      const { seeds: kept, ...figures } = outcome as TrainingOutcome
+      seeds = kept
+      return figures as FiguresOf<S>
     },
     *seeds() {
       for (let i = 0; i < seeds.length; i += SEED_CHUNK) yield seeds.slice(i, i + SEED_CHUNK)
@@ -116,9 +126,9 @@ async function workerSession(): Promise<TrainingSession> {
         await turn()
       }
     },
-    async run(settings) {
+    async run<S extends JobSettings>(settings: S): Promise<FiguresOf<S>> {
       post({ kind: 'run', settings })
-      return (await replies.next('done')).figures
+      return (await replies.next('done')).figures as FiguresOf<S>
     },
     async *seeds() {
       for (;;) {

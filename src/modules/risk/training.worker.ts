@@ -3,7 +3,7 @@ import { runSteps } from '../../shared/time-slice.js'
 import type { MonTxn } from '../monitoring/index.js'
 import { NotEnoughLabels } from './model.js'
 import type { SubjectDayMargins } from './score.store.js'
-import { trainingJobSteps } from './training-job.js'
+import { windowJobSteps, type TrainingOutcome } from './training-job.js'
 import { SEED_CHUNK, type FromTrainer, type ToTrainer } from './training-runner.js'
 
 /**
@@ -26,10 +26,13 @@ port.on('message', (m: ToTrainer) => {
     send({ kind: 'seeds', seeds: chunk, last: sent >= seeds.length })
   } else {
     try {
-      const { seeds: all, ...figures } = runSteps(trainingJobSteps({ ...m.settings, txns }))
+      const outcome = runSteps(windowJobSteps({ ...m.settings, txns }))
       txns.length = 0 // the replay is done with them
-      seeds = all
-      send({ kind: 'done', figures })
+      if (m.settings.kind === 'train') {
+        const { seeds: all, ...figures } = outcome as TrainingOutcome
+        seeds = all
+        send({ kind: 'done', figures })
+      } else send({ kind: 'done', figures: outcome as Exclude<typeof outcome, TrainingOutcome> })
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e))
       send({
