@@ -243,6 +243,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
     },
     cases: { labels: (tenant, opts) => cases.labels(tenant, opts) },
     trainIn: config.risk.trainIn,
+    maxShadows: config.risk.maxShadows,
   })
   // Alerts go to the events outbox in the alert's transaction.
   const { monitoring, screening } = instrumentDecisions(

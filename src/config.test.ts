@@ -46,6 +46,12 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, MONETA_RISK_TRAIN_IN: 'thread' })).toThrow(/MONETA_RISK_TRAIN_IN/)
   })
 
+  it('keeps three shadow models per tenant unless told 1–20', () => {
+    expect(loadConfig(base).risk.maxShadows).toBe(3)
+    expect(loadConfig({ ...base, MONETA_RISK_MAX_SHADOWS: '1' }).risk.maxShadows).toBe(1)
+    expect(() => loadConfig({ ...base, MONETA_RISK_MAX_SHADOWS: '0' })).toThrow(/MONETA_RISK_MAX_SHADOWS/)
+  })
+
   it('collects every problem with a message that says what to fix', () => {
     try {
       loadConfig({

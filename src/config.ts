@@ -76,8 +76,13 @@ export interface Config {
    * challenger trained on its history (with a change report) and its champion's drift checked; 0 (the
    * default) = only `moneta risk train`. MONETA_RISK_TRAIN_IN: `worker` (default) trains in a worker
    * thread of its own; `process` on the server's thread, in slices (turns of up to ~0.7 s remain).
+   * MONETA_RISK_MAX_SHADOWS: shadows kept per tenant; a training retires the older ones.
    */
-  readonly risk: { readonly retrainMs: number; readonly trainIn: 'worker' | 'process' }
+  readonly risk: {
+    readonly retrainMs: number
+    readonly trainIn: 'worker' | 'process'
+    readonly maxShadows: number
+  }
   /** MONETA_MONITORING_WARM_TENANTS: tenants whose engine and model scorer `moneta start` builds at once. */
   readonly monitoring: { readonly warmTenants: number }
   /** Search (docs/search.md): the engine and its address, instrument reference data. */
@@ -339,6 +344,7 @@ const FILE_KEYS: Record<string, string> = {
   MONETA_ANALYTICS_EXPORT_MS: 'analyticsExportMs',
   MONETA_RISK_RETRAIN_MS: 'riskRetrainMs',
   MONETA_RISK_TRAIN_IN: 'riskTrainIn',
+  MONETA_RISK_MAX_SHADOWS: 'riskMaxShadows',
   MONETA_ANALYTICS_STORAGE_URL: 'analyticsStorageUrl',
   MONETA_ANALYTICS_S3_ENDPOINT: 'analyticsS3Endpoint',
   MONETA_ANALYTICS_S3_REGION: 'analyticsS3Region',
@@ -630,6 +636,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     risk: {
       retrainMs: int('MONETA_RISK_RETRAIN_MS', 0, 0, 30 * 86_400_000),
       trainIn: trainIn(get('MONETA_RISK_TRAIN_IN'), problems),
+      maxShadows: int('MONETA_RISK_MAX_SHADOWS', 3, 1, 20),
     },
     monitoring: { warmTenants: int('MONETA_MONITORING_WARM_TENANTS', 20, 0, 10_000) },
     provenance: { configFile, secretsFromFile: secretsFromFile(env, file), nodeEnv: env.NODE_ENV },

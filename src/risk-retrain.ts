@@ -29,6 +29,7 @@ export async function retrainRiskModels(
           gatePassed: r.gate.passed,
           against: r.changes.against?.modelId ?? null,
           driftAlerts: r.driftAlerts,
+          retired: r.retired,
         },
       })
       trained++

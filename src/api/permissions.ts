@@ -91,6 +91,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/risk/models/:id': 'monitoring:read',
   'POST /v1/risk/models/train': 'monitoring:write',
   'POST /v1/risk/models/:id/promote': 'monitoring:write',
+  // retiring a shadow only takes a challenger out of the decision path: written like training
+  'POST /v1/risk/models/:id/retire': 'monitoring:write',
   'POST /v1/risk/score': 'monitoring:write',
   'GET /v1/risk/alerts': 'monitoring:read',
   'GET /v1/risk/models/:id/metrics': 'monitoring:read',

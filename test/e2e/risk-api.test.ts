@@ -26,7 +26,8 @@ for (const target of testDbTargets()) {
     let modelId = ''
     const data = generateTransactions({ customers: 400, days: 40, seed: 77, caseRate: 0.05 })
     beforeAll(async () => {
-      t = await createTestApp(target)
+      // two shadows kept, so that the retirement test needs few trainings
+      t = await createTestApp(target, { env: { MONETA_RISK_MAX_SHADOWS: '2' } })
       const m = t.app.services.monitoring
       await m.saveList(t.tenantId, 'high_risk_countries', [...data.highRiskCountries])
       await m.importHistory(t.tenantId, {
@@ -173,6 +174,58 @@ for (const target of testDbTargets()) {
       )
     }, 300_000)
 
+    it('keeps the newest shadows: a training retires the oldest past the limit, and one is retired by hand', async () => {
+      type View = { id: string; status: string; retiredBy: string | null; retiredReason: string | null }
+      const models = async () => (await call('GET', '/v1/risk/models')).json<{ data: View[] }>().data
+      const train = async () => {
+        const r = await call('POST', '/v1/risk/models/train', { trees: 2, depth: 1 })
+        expect(r.statusCode, r.body).toBe(200)
+        return r.json<{ model: View; retired: string[] }>()
+      }
+      // up to the limit (the first model may be live or still a shadow, as the gate decided)
+      while ((await models()).filter((m) => m.status === 'shadow').length < 2) await train()
+      const shadowsBefore = (await models()).filter((m) => m.status === 'shadow').map((m) => m.id)
+      const next = await train()
+      // listed newest first: the oldest shadow leaves, the new one and the other stay
+      expect(next.retired).toEqual([shadowsBefore.at(-1)])
+      const after = await models()
+      expect(after.filter((m) => m.status === 'shadow').map((m) => m.id)).toEqual([
+        next.model.id,
+        shadowsBefore[0],
+      ])
+      const superseded = after.find((m) => m.id === shadowsBefore.at(-1))!
+      expect(superseded).toMatchObject({ status: 'retired', retiredReason: 'superseded' })
+      expect(superseded.retiredBy).toMatch(/^apikey:/)
+
+      const retired = await call('POST', `/v1/risk/models/${next.model.id}/retire`)
+      expect(retired.statusCode, retired.body).toBe(200)
+      expect(retired.json<{ model: View }>().model).toMatchObject({
+        status: 'retired',
+        retiredReason: 'operator',
+      })
+      const again = await call('POST', `/v1/risk/models/${next.model.id}/retire`)
+      expect(again.statusCode).toBe(409)
+      expect(again.json<{ error: { code: string } }>().error.code).toBe('RISK_MODEL_NOT_SHADOW')
+      expect((await call('POST', '/v1/risk/models/rmod_none/retire')).statusCode).toBe(404)
+      const live = after.find((m) => m.status === 'live')
+      if (live) {
+        expect((await call('POST', `/v1/risk/models/${live.id}/retire`)).statusCode).toBe(409)
+        // the decision path scores the shadows that are left, and no retired one
+        const last = data.txns[data.txns.length - 1]!
+        const scored = await t.app.services.risk.score(t.tenantId, { ...last, id: 'after_retire' })
+        for (const side of scored.sides) expect(side.shadow.map((x) => x.modelId)).toEqual([shadowsBefore[0]])
+      }
+      await t.app.services.audit.flush()
+      const audit = (await t.app.services.audit.entries(t.tenantId, 0, 10_000)).map((e) => e.entry)
+      expect(audit).toContainEqual(
+        expect.objectContaining({ action: 'risk.model.retire', resource: `risk_models:${next.model.id}` }),
+      )
+      const trainEntry = audit.find(
+        (e) => e?.action === 'risk.model.train' && e.resource === `risk_models:${next.model.id}`,
+      )
+      expect(trainEntry?.details).toMatchObject({ retired: next.retired })
+    }, 300_000)
+
     it('keeps tenants apart and follows the permission table', async () => {
       const other = await t.newTenant()
       expect((await call('GET', `/v1/risk/models/${modelId}`, undefined, other.apiKey)).statusCode).toBe(404)
@@ -187,6 +240,12 @@ for (const target of testDbTargets()) {
       expect((await call('POST', `/v1/risk/models/${modelId}/promote`, undefined, readOnly)).statusCode).toBe(
         403,
       )
+      expect((await call('POST', `/v1/risk/models/${modelId}/retire`, undefined, readOnly)).statusCode).toBe(
+        403,
+      )
+      expect(
+        (await call('POST', `/v1/risk/models/${modelId}/retire`, undefined, other.apiKey)).statusCode,
+      ).toBe(404)
     })
   })
 }

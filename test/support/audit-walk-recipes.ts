@@ -417,6 +417,20 @@ export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
     }
     throw new Error(`walk recipe: no candidate passed the promotion gate (${refused.join('; ')})`)
   },
+  // Retiring: a shadow from an earlier step of the walk if there is one, else a small one trained for it.
+  'POST /v1/risk/models/:id/retire': async (a) => {
+    const models = await ok<{ data: { id: string; status: string }[] }>(a, 'GET', '/v1/risk/models')
+    const shadow =
+      models.data.find((m) => m.status === 'shadow')?.id ??
+      (
+        await ok<{ model: { id: string } }>(a, 'POST', '/v1/risk/models/train', {
+          ...(await riskHistory(a)),
+          trees: 2,
+          depth: 1,
+        })
+      ).model.id
+    return { path: `/v1/risk/models/${shadow}/retire` }
+  },
   'POST /v1/webhook-endpoints': () =>
     Promise.resolve({ path: '/v1/webhook-endpoints', body: { url: 'https://hooks.example.com/walk' } }),
   'PATCH /v1/webhook-endpoints/:id': async (a) => ({

@@ -24,6 +24,12 @@ const ModelView = Type.Object({
   trainedAt: Type.String(),
   promotedBy: Type.Union([Type.String(), Type.Null()]),
   promotedAt: Type.Union([Type.String(), Type.Null()]),
+  retiredBy: Type.Union([Type.String(), Type.Null()]),
+  retiredAt: Type.Union([Type.String(), Type.Null()]),
+  retiredReason: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'superseded (newer trainings passed the shadow limit), replaced (another was promoted) or operator',
+  }),
 })
 
 const Gate = Type.Record(Type.String(), Type.Unknown())
@@ -42,6 +48,9 @@ const modelView = (m: ModelRecord) => ({
   trainedAt: m.trainedAt.toISOString(),
   promotedBy: m.promotedBy,
   promotedAt: m.promotedAt ? m.promotedAt.toISOString() : null,
+  retiredBy: m.retiredBy,
+  retiredAt: m.retiredAt ? m.retiredAt.toISOString() : null,
+  retiredReason: m.retiredReason,
 })
 
 const alertView = (a: RiskAlertRecord) => ({
@@ -101,7 +110,13 @@ export function registerRiskRoutes(app: ApiApp, services: AppServices): void {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ model: ModelView, gate: Gate }),
+          200: Type.Object({
+            model: ModelView,
+            gate: Gate,
+            retired: Type.Array(Type.String(), {
+              description: 'older shadows this training retired (MONETA_RISK_MAX_SHADOWS)',
+            }),
+          }),
           400: ErrorResponse,
           409: ErrorResponse,
         },
@@ -128,9 +143,9 @@ export function registerRiskRoutes(app: ApiApp, services: AppServices): void {
         resource: `risk_models:${r.model.modelId}`,
         outcome: 'success',
         origin: req.ip,
-        details: { version: r.model.version, gatePassed: r.gate.passed },
+        details: { version: r.model.version, gatePassed: r.gate.passed, retired: r.retired },
       })
-      return { model: modelView(r.model), gate: { ...r.gate } }
+      return { model: modelView(r.model), gate: { ...r.gate }, retired: [...r.retired] }
     },
   )
 
@@ -167,6 +182,33 @@ export function registerRiskRoutes(app: ApiApp, services: AppServices): void {
         details: { version: r.model.version, budget: r.gate.budget, detected: r.gate.candidateDetected },
       })
       return { model: modelView(r.model), gate: { ...r.gate } }
+    },
+  )
+
+  app.post(
+    '/v1/risk/models/:id/retire',
+    {
+      schema: {
+        tags,
+        summary: 'Take a shadow model out of the decision path; it stays in the registry with its metrics',
+        params: Type.Object({ id: Id }, { additionalProperties: false }),
+        response: { 200: Type.Object({ model: ModelView }), 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (req) => {
+      const tenant = tenantOf(req)
+      const actor = req.principal?.actor ?? 'unknown'
+      const model = await risk.retire(tenant, req.params.id, actor)
+      await services.audit.record({
+        tenant,
+        actor,
+        action: 'risk.model.retire',
+        resource: `risk_models:${model.modelId}`,
+        outcome: 'success',
+        origin: req.ip,
+        details: { version: model.version },
+      })
+      return { model: modelView(model) }
     },
   )
 

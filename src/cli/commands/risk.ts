@@ -62,6 +62,7 @@ export function registerRiskCommands(program: Command): Command {
         )
         await audit(s, o.tenant, 'cli', 'risk.model.train', `risk_models:${r.model.modelId}`, {
           version: r.model.version,
+          retired: r.retired,
         })
         // the change report: metrics and feature importance against the model it would replace
         print({ model: { ...r.model }, gate: r.gate, changes: r.changes })
@@ -101,6 +102,20 @@ export function registerRiskCommands(program: Command): Command {
           gate: { ...r.gate },
         })
         print(r)
+      }),
+    )
+
+  risk
+    .command('retire <modelId>')
+    .description('Take a shadow model out of the decision path (it stays in the registry)')
+    .option('--tenant <id>', 'tenant', DEFAULT_TENANT)
+    .action(async (modelId: string, o: { tenant: string }) =>
+      withServices(async (s) => {
+        const model = await s.risk.retire(o.tenant, modelId, 'cli')
+        await audit(s, o.tenant, 'cli', 'risk.model.retire', `risk_models:${modelId}`, {
+          version: model.version,
+        })
+        print({ model })
       }),
     )
 

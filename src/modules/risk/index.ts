@@ -50,7 +50,7 @@ export type {
   MetricsQuery,
   MetricsReport,
 } from './risk.service.js'
-export type { ModelRecord, RiskAlertRecord, ModelStatus } from './risk.store.js'
+export type { ModelRecord, RiskAlertRecord, ModelStatus, RetiredReason } from './risk.store.js'
 export type { GateResult } from './training.js'
 export {
   promotionGate,

@@ -17,7 +17,7 @@ export const RISK_ERRORS = {
     'conflict',
     'The model does not beat the live configuration on the time-split holdout at the same alert budget',
   ],
-  RISK_MODEL_NOT_SHADOW: ['conflict', 'Only a shadow model can be promoted'],
+  RISK_MODEL_NOT_SHADOW: ['conflict', 'Only a shadow model can be promoted or retired'],
   RISK_OPERATOR_REQUIRED: ['forbidden', 'Promoting a model needs a signed-in operator (not an API key)'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>
 

@@ -104,9 +104,25 @@ const subjectSeeds: Migration = {
   },
 }
 
+/**
+ * Who retired a model, when and why: a shadow is retired when newer trainings push it past the
+ * tenant's shadow limit (MONETA_RISK_MAX_SHADOWS) or by an operator; a live model when another is
+ * promoted. Every shadow is scored in the decision path, so shadows that pile up (one per scheduled
+ * retrain) cost every decision and every scorer rebuild.
+ */
+const retirement: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `ALTER TABLE risk_models ADD COLUMN retired_by text, ADD COLUMN retired_at timestamptz,
+        ADD COLUMN retired_reason text`,
+    ])
+  },
+}
+
 export const riskMigrations: NamedMigrations = {
   '1400_risk_core': core,
   '1401_risk_scores': scores,
   '1402_risk_scores_top_margins': topMargins,
   '1403_risk_subject_seeds': subjectSeeds,
+  '1404_risk_model_retirement': retirement,
 }

@@ -92,6 +92,8 @@ export interface RiskDeps {
   readonly cases?: RiskCaseOutcomesPort | undefined
   /** Where training runs (training-runner.ts): a worker thread unless asked otherwise. */
   readonly trainIn?: TrainingMode | undefined
+  /** Shadows kept per tenant (MONETA_RISK_MAX_SHADOWS): a training retires the older ones. Default 3. */
+  readonly maxShadows?: number | undefined
 }
 
 export interface TrainRequest {
@@ -136,6 +138,8 @@ export interface TrainResult {
   readonly model: ModelRecord
   readonly gate: GateResult
   readonly changes: ChangeReport
+  /** Older shadows this training pushed past the shadow limit (retired as `superseded`). */
+  readonly retired: readonly string[]
 }
 
 export interface Risk {
@@ -148,10 +152,7 @@ export interface Risk {
    * The scheduled retrain (MONETA_RISK_RETRAIN_MS): a challenger on all stored history with its
    * change report, then the champion's drift check (drifting features raise alerts).
    */
-  retrain(
-    tenant: string,
-    actor: string,
-  ): Promise<{ model: ModelRecord; gate: GateResult; changes: ChangeReport; driftAlerts: number }>
+  retrain(tenant: string, actor: string): Promise<TrainResult & { driftAlerts: number }>
   /** Tenants with a model in the registry: those the scheduled retrain visits. */
   tenantsWithModels(): Promise<string[]>
   listModels(tenant: string): Promise<ModelRecord[]>
@@ -165,6 +166,11 @@ export interface Risk {
     modelId: string,
     by: { actor: string; operator: boolean },
   ): Promise<{ model: ModelRecord; gate: GateResult }>
+  /**
+   * RISK_MODEL_NOT_FOUND · RISK_MODEL_NOT_SHADOW. Takes a shadow out of the decision path (a live
+   * model leaves only when another is promoted); it stays in the registry with its metrics.
+   */
+  retire(tenant: string, modelId: string, actor: string): Promise<ModelRecord>
   /** RISK_NO_LIVE_MODEL. Scores both sides of a transaction (no state change but a stored alert). */
   score(tenant: string, txn: MonTxn, opts?: { explain?: boolean }): Promise<ScoreResult>
   listAlerts(tenant: string, opts?: { subject?: string; limit?: number }): Promise<RiskAlertRecord[]>
@@ -211,6 +217,13 @@ interface Scorer {
 
 /** A running scorer is rebuilt this often (cases closed since mark new known-bad parties). */
 const SCORER_REFRESH_MS = 15 * 60_000
+/**
+ * Every shadow is scored on every decision and again at each scorer rebuild, and the scheduled
+ * retrain adds one per tenant each interval: the newest few are what an operator compares and
+ * promotes from.
+ */
+const DEFAULT_MAX_SHADOWS = 3
+
 /** "No model is promoted" is remembered this long (monitoring asks on every transaction). */
 const NO_MODEL_TTL_MS = 30_000
 
@@ -218,6 +231,7 @@ export function createRisk(deps: RiskDeps): Risk {
   const store = createRiskStore(deps.db)
   const scoreStore = createScoreStore(deps.db)
   const trainIn = deps.trainIn ?? 'worker'
+  const maxShadows = deps.maxShadows ?? DEFAULT_MAX_SHADOWS
   /** Tenants with a training running. */
   const training = new Set<string>()
   // one training at a time in this process: each holds its window here and its features in a worker
@@ -522,7 +536,7 @@ export function createRisk(deps: RiskDeps): Risk {
         if (e instanceof NotEnoughLabels) throw riskError('RISK_NOT_ENOUGH_LABELS', e.message)
         throw e
       }
-      const record = await store.insertModel({
+      const { record, retired } = await store.insertModel({
         tenant,
         modelId: deps.ids('rmod'),
         windowFrom: new Date(from),
@@ -543,11 +557,12 @@ export function createRisk(deps: RiskDeps): Risk {
         threshold: trained.threshold,
         trainedBy: actor,
         trainedAt: deps.clock.now(),
+        keepShadows: maxShadows,
       })
       // a chunk at a time, each asked for once the one before is stored
       for await (const seeds of session.seeds()) await scoreStore.seed(tenant, record.modelId, seeds)
       await replaceScorer(tenant)
-      return { model: record, gate: trained.gate, changes: trained.changes }
+      return { model: record, gate: trained.gate, changes: trained.changes, retired }
     } finally {
       await session.close()
     }
@@ -630,6 +645,17 @@ export function createRisk(deps: RiskDeps): Risk {
       if (!record) throw riskError('RISK_MODEL_NOT_SHADOW', modelId)
       await replaceScorer(tenant)
       return { model: record, gate }
+    },
+
+    async retire(tenant, modelId, actor) {
+      const found = await store.getModel(tenant, modelId)
+      if (!found) throw riskError('RISK_MODEL_NOT_FOUND', modelId)
+      if (found.record.status !== 'shadow')
+        throw riskError('RISK_MODEL_NOT_SHADOW', `${modelId} is ${found.record.status}`)
+      const record = await store.retireShadow(tenant, modelId, actor, deps.clock.now())
+      if (!record) throw riskError('RISK_MODEL_NOT_SHADOW', modelId)
+      await replaceScorer(tenant)
+      return record
     },
 
     async score(tenant, txn, opts = {}) {

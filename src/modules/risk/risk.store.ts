@@ -6,6 +6,9 @@ import type { ModelJson } from './model.js'
 
 export type ModelStatus = 'shadow' | 'live' | 'retired'
 
+/** Why a model left the decision path. */
+export type RetiredReason = 'superseded' | 'replaced' | 'operator'
+
 /** A registry entry without the trees (listing). */
 export interface ModelRecord {
   readonly modelId: string
@@ -22,6 +25,9 @@ export interface ModelRecord {
   readonly trainedAt: Date
   readonly promotedBy: string | null
   readonly promotedAt: Date | null
+  readonly retiredBy: string | null
+  readonly retiredAt: Date | null
+  readonly retiredReason: RetiredReason | null
 }
 
 export interface RiskAlertRecord {
@@ -49,6 +55,9 @@ interface ModelRow {
   trained_at: Date | string
   promoted_by: string | null
   promoted_at: Date | string | null
+  retired_by: string | null
+  retired_at: Date | string | null
+  retired_reason: RetiredReason | null
 }
 
 const date = (v: Date | string): Date => (v instanceof Date ? v : new Date(v))
@@ -67,10 +76,13 @@ const toRecord = (r: ModelRow): ModelRecord => ({
   trainedAt: date(r.trained_at),
   promotedBy: r.promoted_by,
   promotedAt: r.promoted_at === null ? null : date(r.promoted_at),
+  retiredBy: r.retired_by,
+  retiredAt: r.retired_at === null ? null : date(r.retired_at),
+  retiredReason: r.retired_reason,
 })
 
 const COLUMNS = sql`model_id, version, status, window_from, window_to, holdout_from, features, metrics, threshold,
-  trained_by, trained_at, promoted_by, promoted_at`
+  trained_by, trained_at, promoted_by, promoted_at, retired_by, retired_at, retired_reason`
 
 export function createRiskStore(db: Db) {
   return {
@@ -86,7 +98,9 @@ export function createRiskStore(db: Db) {
       threshold: number
       trainedBy: string
       trainedAt: Date
-    }): Promise<ModelRecord> {
+      /** Shadows kept, the new one included: older ones are retired in the same transaction. */
+      keepShadows: number
+    }): Promise<{ record: ModelRecord; retired: string[] }> {
       return db.transaction().execute(async (tx) => {
         // serialise version numbers per tenant
         await sql`SELECT pg_advisory_xact_lock(hashtext('risk_models'), hashtext(${m.tenant}))`.execute(tx)
@@ -99,8 +113,30 @@ export function createRiskStore(db: Db) {
             ${m.threshold}, ${m.trainedBy}, ${m.trainedAt.toISOString()}::timestamptz
           FROM risk_models WHERE tenant_id = ${m.tenant}
           RETURNING ${COLUMNS}`.execute(tx)
-        return toRecord(r.rows[0]!)
+        const retired = await sql<{ model_id: string }>`UPDATE risk_models
+          SET status = 'retired', retired_by = ${m.trainedBy}, retired_at = ${m.trainedAt.toISOString()}::timestamptz,
+              retired_reason = 'superseded'
+          WHERE tenant_id = ${m.tenant} AND status = 'shadow' AND version NOT IN (
+            SELECT version FROM risk_models WHERE tenant_id = ${m.tenant} AND status = 'shadow'
+            ORDER BY version DESC LIMIT ${m.keepShadows})
+          RETURNING model_id`.execute(tx)
+        return { record: toRecord(r.rows[0]!), retired: retired.rows.map((x) => x.model_id).sort() }
       })
+    },
+
+    /** A shadow leaves the decision path; undefined when it is not (or no longer) a shadow. */
+    async retireShadow(
+      tenant: string,
+      modelId: string,
+      by: string,
+      at: Date,
+    ): Promise<ModelRecord | undefined> {
+      const r = await sql<ModelRow>`UPDATE risk_models
+        SET status = 'retired', retired_by = ${by}, retired_at = ${at.toISOString()}::timestamptz,
+            retired_reason = 'operator'
+        WHERE tenant_id = ${tenant} AND model_id = ${modelId} AND status = 'shadow'
+        RETURNING ${COLUMNS}`.execute(db)
+      return r.rows[0] ? toRecord(r.rows[0]) : undefined
     },
 
     async listModels(tenant: string): Promise<ModelRecord[]> {
@@ -141,7 +177,8 @@ export function createRiskStore(db: Db) {
       gate: Record<string, unknown>,
     ): Promise<ModelRecord | undefined> {
       return db.transaction().execute(async (tx) => {
-        await sql`UPDATE risk_models SET status = 'retired'
+        await sql`UPDATE risk_models SET status = 'retired', retired_by = ${by},
+            retired_at = ${at.toISOString()}::timestamptz, retired_reason = 'replaced'
           WHERE tenant_id = ${tenant} AND status = 'live' AND model_id <> ${modelId}`.execute(tx)
         const r = await sql<ModelRow>`UPDATE risk_models
           SET status = 'live', promoted_by = ${by}, promoted_at = ${at.toISOString()}::timestamptz,
