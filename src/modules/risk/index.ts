@@ -49,7 +49,8 @@ export type {
   EvaluateReport,
   MetricsQuery,
   MetricsReport,
-} from './risk.service.js'
+  TrainResult,
+} from './risk.types.js'
 export type { ModelRecord, RiskAlertRecord, ModelStatus, RetiredReason } from './risk.store.js'
 export type { GateResult } from './training.js'
 export {
