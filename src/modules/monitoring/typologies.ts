@@ -60,7 +60,8 @@ export interface SegmentParams {
    */
   readonly passThroughMaxPriorDays: number
   /**
-   * The same, for a payment that takes the traced inflow abroad (it crosses a border itself, or part
+   * Days with comparable inflows before the traced one, and comparable inflows after it, allowed
+   * (each at most this many) for a payment that takes the traced inflow abroad (it crosses a border itself, or part
    * of the inflow already left abroad: `flow_out_abroad`); -1 = no more than `passThroughMaxPriorDays`.
    * Session 25: business schemes passing foreign money on in two to four rounds had their own
    * earlier rounds counted as prior inflows, and escaped; the innocent look-alike, a wholesaler
@@ -68,7 +69,7 @@ export interface SegmentParams {
    * Session 33: the same bound holds for comparable inflows AFTER the traced one (`flow_in_after`,
    * otherwise 0): a scheme's next round, or a client wire, arriving while this one is still passed on.
    */
-  readonly passThroughMaxPriorDaysAbroad: number
+  readonly passThroughMaxInflowDaysAbroad: number
   /**
    * ...and only while the inflow is at most this many hours old: a scheme's rounds leave within the
    * week; an importer paying a foreign supplier on terms, a month after the last client wire, is
@@ -276,7 +277,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanOutTracedPayees: 3,
       passThroughMinAmount: 400_000,
       passThroughMaxPriorDays: -1,
-      passThroughMaxPriorDaysAbroad: -1,
+      passThroughMaxInflowDaysAbroad: -1,
       passThroughPriorAbroadHours: 0,
       passThroughHours: 192,
       passThroughTransitHours: 0,
@@ -306,7 +307,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughMinAmount: 400_000,
       passThroughMaxPriorDays: 0,
       // up to 3 earlier rounds when the money goes abroad within a week (session 25)
-      passThroughMaxPriorDaysAbroad: 3,
+      passThroughMaxInflowDaysAbroad: 3,
       passThroughPriorAbroadHours: 168,
       passThroughHours: 0,
       passThroughTransitHours: 336,
@@ -327,7 +328,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       fanOutTracedPayees: 0,
       passThroughMinAmount: 0,
       passThroughMaxPriorDays: -1,
-      passThroughMaxPriorDaysAbroad: -1,
+      passThroughMaxInflowDaysAbroad: -1,
       passThroughPriorAbroadHours: 0,
       passThroughHours: 0,
       passThroughTransitHours: 0,
@@ -490,8 +491,8 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
   // abroad within the week, a few of either are allowed (session 25: a scheme's own earlier rounds;
   // session 33: its next round, or a client wire, arriving while this one is still being passed on)
   const unlikeRoutine =
-    s.passThroughMaxPriorDaysAbroad > s.passThroughMaxPriorDays
-      ? `((src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0) || (src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDaysAbroad)} && src.flow_in_after <= ${d(s.passThroughMaxPriorDaysAbroad)} && src.flow_hours <= ${d(s.passThroughPriorAbroadHours)} && (${abroad} || src.flow_out_abroad)))`
+    s.passThroughMaxInflowDaysAbroad > s.passThroughMaxPriorDays
+      ? `((src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0) || (src.flow_in_prior_days <= ${d(s.passThroughMaxInflowDaysAbroad)} && src.flow_in_after <= ${d(s.passThroughMaxInflowDaysAbroad)} && src.flow_hours <= ${d(s.passThroughPriorAbroadHours)} && (${abroad} || src.flow_out_abroad)))`
       : `src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0`
   const passedOn =
     p.passThroughOnePaymentShare > 0
