@@ -1,4 +1,5 @@
 import type { Clock } from '../../shared/clock.js'
+import { PromiseCache } from '../../shared/promise-cache.js'
 import { forEachInSlices } from '../../shared/time-slice.js'
 import { DAY_MS, type DecisionScorer, type MonTxn } from '../monitoring/index.js'
 import { createDecisionScorer, type ScoringModel } from './decision.js'
@@ -44,7 +45,7 @@ export interface ScorerCacheDeps {
  * while its successor builds. What monitoring's decision path and the what-if score read.
  */
 export class ScorerCache {
-  private readonly scorers = new Map<string, Promise<Scorer>>()
+  private readonly scorers = new PromiseCache<string, Scorer>()
   private readonly noModelUntil = new Map<string, number>()
 
   constructor(private readonly deps: ScorerCacheDeps) {}
@@ -61,24 +62,19 @@ export class ScorerCache {
 
   /** RISK_NO_LIVE_MODEL when the tenant has no model at all. Rebuilt in the background when stale. */
   get(tenant: string): Promise<Scorer> {
-    let s = this.scorers.get(tenant)
-    if (!s) {
-      s = this.build(tenant)
-      this.scorers.set(tenant, s)
-      s.catch(() => this.scorers.delete(tenant))
-      return s
-    }
-    const current = s
+    const cached = this.scorers.peek(tenant)
+    if (!cached) return this.scorers.getOrStart(tenant, () => this.build(tenant))
+    const current = cached
     void current.then(
       (x) => {
         if (
           this.deps.clock.now().getTime() - x.builtAt < SCORER_REFRESH_MS ||
-          this.scorers.get(tenant) !== current
+          this.scorers.peek(tenant) !== current
         )
           return
         const next = this.build(tenant, x)
         next.then(
-          () => this.scorers.get(tenant) === current && this.scorers.set(tenant, next),
+          () => this.scorers.peek(tenant) === current && this.scorers.set(tenant, next),
           () => undefined,
         )
       },
@@ -96,7 +92,7 @@ export class ScorerCache {
    */
   async replace(tenant: string): Promise<void> {
     this.noModelUntil.delete(tenant)
-    const current = this.scorers.get(tenant)
+    const current = this.scorers.peek(tenant)
     const previous = current ? await current.catch(() => undefined) : undefined
     try {
       this.scorers.set(tenant, Promise.resolve(await this.build(tenant, previous)))
