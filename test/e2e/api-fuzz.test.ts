@@ -93,7 +93,13 @@ const signers: Record<string, Signer> = {
       parsed = undefined
     }
     const object = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : { body }
-    return bankSandbox.webhook(object).headers
+    try {
+      return bankSandbox.webhook(object).headers
+    } catch {
+      // nested past JSON.stringify's stack (the raw 20,000-deep bodies): signed as a wrapper, so the
+      // server sees a signature that does not match, as for any other unsigned body
+      return bankSandbox.webhook({ body }).headers
+    }
   },
 }
 
