@@ -1186,7 +1186,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout25w'
     | 'holdout25xw'
     | 'holdout26w'
-    | 'holdout26xw',
+    | 'holdout26xw'
+    | 'holdout27w'
+    | 'holdout27xw',
     GeneratorConfig
   >
 > = {
@@ -1569,6 +1571,24 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout26xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [26301, 26302, 26303],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 39: holdout26w and holdout26xw are spent for the risk bench (session 36's noisy-or
+  // budget). Same shape, seeds never used before; committed before the next change.
+  holdout27w: {
+    name: 'holdout27w',
+    ranges: HOLDOUT7_RANGES,
+    seeds: [27201, 27202, 27203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  holdout27xw: {
+    name: 'holdout27xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [27301, 27302, 27303],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
