@@ -33,12 +33,13 @@ export async function retireModel(
   modelId: string,
   actor: string,
 ): Promise<ModelRecord> {
-  const found = await ctx.store.getModel(tenant, modelId)
-  if (!found) throw riskError('RISK_MODEL_NOT_FOUND', modelId)
-  if (found.record.status !== 'shadow')
-    throw riskError('RISK_MODEL_NOT_SHADOW', `${modelId} is ${found.record.status}`)
   const record = await ctx.store.retireShadow(tenant, modelId, actor, ctx.deps.clock.now())
-  if (!record) throw riskError('RISK_MODEL_NOT_SHADOW', modelId)
+  if (!record) {
+    // only a refused retirement pays for the second read, and it reads the status, not the trees
+    const status = await ctx.store.modelStatus(tenant, modelId)
+    if (!status) throw riskError('RISK_MODEL_NOT_FOUND', modelId)
+    throw riskError('RISK_MODEL_NOT_SHADOW', `${modelId} is ${status}`)
+  }
   await ctx.scorers.replace(tenant)
   return record
 }

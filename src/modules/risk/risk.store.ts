@@ -139,6 +139,13 @@ export function createRiskStore(db: Db) {
       return r.rows[0] ? toRecord(r.rows[0]) : undefined
     },
 
+    /** The model's status alone (no trees read): tells a missing model from one in another state. */
+    async modelStatus(tenant: string, modelId: string): Promise<ModelRecord['status'] | undefined> {
+      const r = await sql<{ status: ModelRecord['status'] }>`SELECT status FROM risk_models
+        WHERE tenant_id = ${tenant} AND model_id = ${modelId}`.execute(db)
+      return r.rows[0]?.status
+    },
+
     async listModels(tenant: string): Promise<ModelRecord[]> {
       const r = await sql<ModelRow>`SELECT ${COLUMNS} FROM risk_models WHERE tenant_id = ${tenant}
         ORDER BY version DESC LIMIT 200`.execute(db)

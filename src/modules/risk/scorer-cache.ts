@@ -64,23 +64,22 @@ export class ScorerCache {
   get(tenant: string): Promise<Scorer> {
     const cached = this.scorers.peek(tenant)
     if (!cached) return this.scorers.getOrStart(tenant, () => this.build(tenant))
-    const current = cached
-    void current.then(
+    void cached.then(
       (x) => {
         if (
           this.deps.clock.now().getTime() - x.builtAt < SCORER_REFRESH_MS ||
-          this.scorers.peek(tenant) !== current
+          this.scorers.peek(tenant) !== cached
         )
           return
         const next = this.build(tenant, x)
         next.then(
-          () => this.scorers.peek(tenant) === current && this.scorers.set(tenant, next),
+          () => this.scorers.peek(tenant) === cached && this.scorers.set(tenant, next),
           () => undefined,
         )
       },
       () => undefined,
     )
-    return current
+    return cached
   }
 
   /**
