@@ -149,13 +149,26 @@ export const ABSOLUTE_SUMS: readonly string[] = [
 ]
 
 /**
+ * How busy the account was over 30 days, as plain counts (session 39): not learned from by default
+ * either. Why (the bench's per-feature look, sessions 12 and 39): on the training data most planted
+ * customers are busy ones (fan-out, velocity, scatter), so the trees read "few payees, few payments"
+ * as innocent and pushed every quiet-account typology down — the left-out mules by −0.95 and −0.39
+ * log-odds on average at their best rows, dormant reactivations by −0.79 and −0.61 — however unusual
+ * the payment was for that account. The same activity reaches the trees as the account against
+ * itself (ratio.burst_7d, ratio.in_vs_out_degree_30d, the new-payee counts). Measured with
+ * `npm run bench -- risk-transfer` on tuning seeds (docs/risk.md, "Session 39") before the
+ * held-out sets were read.
+ */
+export const ABSOLUTE_ACTIVITY: readonly string[] = ['self.out_distinct_30d', 'self.all_count_30d']
+
+/**
  * Not learned from by default: `txn.hour`. Why (session 17, per-feature look on tuning): it was the
  * trees' strongest feature, +6 to +8 log-odds on the planted rows' best rows, because our generator
  * starts planted schemes at any hour while ordinary customers pay in waking hours (7–22) — a fact of
  * our generator, not of money laundering, which data generated elsewhere (the issue's check) need
  * not share. The rules' night-time rule still reads the hour; the model ranks on behaviour.
  */
-export const EXCLUDED_FEATURES: readonly string[] = ['txn.hour', ...ABSOLUTE_SUMS]
+export const EXCLUDED_FEATURES: readonly string[] = ['txn.hour', ...ABSOLUTE_SUMS, ...ABSOLUTE_ACTIVITY]
 
 /** Deterministic per-row keep/drop for negative downsampling (a hash of the row index). */
 const keep = (i: number, rate: number, bag = 0): boolean => {
