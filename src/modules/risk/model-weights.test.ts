@@ -64,7 +64,7 @@ describe('training weights and population', () => {
     }
     const data = rowsOf(list)
     const validationFrom = Math.floor(data.rows * 0.75)
-    const features = ['self_party.known', 'self.out_distinct_30d']
+    const features = ['self_party.known', 'self.out_distinct_7d']
     const all = trainModel(data, features, { validationFrom, params })
     const customers = trainModel(data, features, { validationFrom, params, customersOnly: true })
     const trainKnown = list.slice(0, validationFrom).filter(([f]) => f[0] === 1).length
@@ -93,6 +93,8 @@ describe('training weights and population', () => {
     const validationFrom = Math.floor(data.rows * 0.75)
     const features = ['txn.hour', 'txn.log_amount']
     expect(EXCLUDED_FEATURES).toContain('txn.hour')
+    // session 39: the account's plain 30-day activity counts taught "quiet = innocent"
+    expect(EXCLUDED_FEATURES).toEqual(expect.arrayContaining(['self.out_distinct_30d', 'self.all_count_30d']))
     const without = trainModel(data, features, { validationFrom, params })
     const withHour = trainModel(data, features, { validationFrom, params, exclude: [] })
     const splitsOn = (m: typeof without, f: number): boolean =>
