@@ -86,3 +86,24 @@ describe.skipIf(!postgres)('pooled connections terminated under us [postgres]', 
     expect(isConnectionLoss(bad)).toBe(false)
   })
 })
+
+describe.skipIf(!postgres)('session settings [postgres]', () => {
+  const jitOf = async (url: string) => {
+    const h = await connect({ databaseUrl: url, poolSize: 1 })
+    try {
+      return (await sql<{ jit: string }>`SHOW jit`.execute(h.db)).rows[0]?.jit
+    } finally {
+      await h.close()
+    }
+  }
+
+  it('turns JIT compilation off for our sessions (ADR 0009)', async () => {
+    expect(await jitOf(postgres!.url)).toBe('off')
+  })
+
+  it("leaves the operator's own server options alone", async () => {
+    const url = new URL(postgres!.url)
+    url.searchParams.set('options', '-c jit=on')
+    expect(await jitOf(url.toString())).toBe('on')
+  })
+})

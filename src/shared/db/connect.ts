@@ -55,6 +55,7 @@ export async function connect(opts: ConnectOptions): Promise<DbHandle> {
       connectionString: opts.databaseUrl,
       max: opts.poolSize ?? 10,
       types: pgTypes,
+      ...sessionOptions(opts.databaseUrl),
     })
     // A backend that goes away (failover, pg_terminate_backend, a network blip) makes its client
     // emit 'error'; unheard, that event would end the process. The pool drops the dead client and
@@ -86,6 +87,17 @@ export async function connect(opts: ConnectOptions): Promise<DbHandle> {
   await lite.waitReady
   const db = new Kysely<Database>({ dialect: withCommitHooks(new PGliteDialect(lite)) })
   return { db, engine: 'pglite', image: () => lite.dumpDataDir('none'), close: () => db.destroy() }
+}
+
+/**
+ * JIT compilation off for our sessions (ADR 0009), unless the operator sets server options
+ * themselves (`?options=` in the URL or PGOPTIONS). Every query here is short; a plan costed
+ * above jit_above_cost on a table without statistics was compiled for ~230 ms and then ran in
+ * 0.2 ms (the outbox backlog gauge, twice per metrics scrape).
+ */
+export function sessionOptions(databaseUrl: string): { options?: string } {
+  const own = new URL(databaseUrl).searchParams.has('options') || process.env.PGOPTIONS !== undefined
+  return own ? {} : { options: '-c jit=off' }
 }
 
 export function redactUrl(url: string): string {
