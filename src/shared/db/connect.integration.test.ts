@@ -98,11 +98,11 @@ describe.skipIf(!postgres)('session settings [postgres]', () => {
   }
 
   it('turns JIT compilation off for our sessions (ADR 0009)', async () => {
-    expect(await jitOf(postgres!.url)).toBe('off')
+    expect(await jitOf(postgres!.url!)).toBe('off')
   })
 
   it("leaves the operator's own server options alone", async () => {
-    const url = new URL(postgres!.url)
+    const url = new URL(postgres!.url!)
     url.searchParams.set('options', '-c jit=on')
     expect(await jitOf(url.toString())).toBe('on')
   })
