@@ -20,6 +20,7 @@ const TUNING_CONFIGS = [
   'tuning_scatter',
   'tuning_rails',
   'tuning_spread',
+  'tuning_networks',
 ] as const
 
 /** The tuning configuration `--config` names (`tuning` by default); any other is refused. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { backtest } from './backtest.js'
 import { MonitoringEngine } from './engine.js'
-import { generateTransactions, TYPOLOGIES } from './generator.js'
+import { generateTransactions, NETWORK_TYPOLOGIES, TYPOLOGIES } from './generator.js'
 import { GENERATOR_CONFIGS } from './generator-configs.js'
 import { DAY_MS, type MonTxn } from './monitoring.js'
 import { compileRuleSet } from './rules.js'
@@ -259,5 +259,45 @@ describe('tuning_business configuration (session 16b)', () => {
       .map((c) => seg.get(c.primary[0]!))
     expect(hubs.length).toBeGreaterThan(10)
     expect(hubs.filter((s) => s === 'business').length / hubs.length).toBeGreaterThan(0.6)
+  })
+})
+
+describe('hub-less networks (bipartite, layering)', () => {
+  const networks = { layerSize: [2, 4], layers: [2, 3], amount: [3000, 12000], hopHours: [2, 48] } as const
+  const data = generateTransactions({
+    customers: 3000,
+    days: 60,
+    seed: 5,
+    ranges: { ...GENERATOR_CONFIGS.tuning.ranges, networks },
+  })
+
+  it('are planted only where the ranges ask for them', () => {
+    const typologies = new Set(data.cases.map((c) => c.typology))
+    expect(typologies).toEqual(new Set([...TYPOLOGIES, ...NETWORK_TYPOLOGIES]))
+    const plain = generateTransactions({
+      customers: 3000,
+      days: 60,
+      seed: 5,
+      ranges: GENERATOR_CONFIGS.tuning.ranges,
+    })
+    expect(new Set(plain.cases.map((c) => c.typology))).toEqual(new Set(TYPOLOGIES))
+  })
+
+  it('move money in through every account of a layer and out of it, with no hub', () => {
+    const byId = new Map(data.txns.map((t) => [t.id, t]))
+    const nets = data.cases.filter((c) => (NETWORK_TYPOLOGIES as readonly string[]).includes(c.typology))
+    expect(nets.length).toBeGreaterThan(0)
+    for (const c of nets) {
+      const txns = c.txnIds.map((id) => byId.get(id)!)
+      expect(c.primary.length).toBeGreaterThanOrEqual(2)
+      for (const m of c.primary) {
+        // every account both receives and pays within the scheme
+        expect(txns.some((t) => t.dst === m)).toBe(true)
+        expect(txns.some((t) => t.src === m)).toBe(true)
+      }
+      // members pay each other (layer to layer), not only outsiders
+      const internal = txns.filter((t) => c.primary.includes(t.src) && c.primary.includes(t.dst))
+      expect(internal.length).toBeGreaterThanOrEqual(1)
+    }
   })
 })

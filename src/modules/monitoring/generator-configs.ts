@@ -18,6 +18,18 @@
 
 export type Range = readonly [number, number]
 
+/** Ranges of the hub-less networks (SchemeRanges.networks). */
+export interface NetworkRanges {
+  /** Accounts in each layer (a bipartite scheme has two: origins and beneficiaries). */
+  readonly layerSize: Range
+  /** Layers a layering scheme crosses between placement and exit. */
+  readonly layers: Range
+  /** Money placed into each first-layer account (major units). */
+  readonly amount: Range
+  /** Hours between a payment in and the payments out of an account. */
+  readonly hopHours: Range
+}
+
 export interface SchemeRanges {
   /** Cash deposits in a structuring scheme, their size as a share of the reporting threshold, days between them. */
   readonly structuringDeposits: Range
@@ -63,6 +75,11 @@ export interface SchemeRanges {
   readonly muleAgeDays: Range
   /** Share of fan-in, pass-through and mule schemes run through a business account. */
   readonly businessP: number
+  /**
+   * Hub-less networks (generator.ts NETWORK_TYPOLOGIES: bipartite, layering) planted beside the
+   * other typologies. Absent: none, and no random draw (earlier configurations' data unchanged).
+   */
+  readonly networks?: NetworkRanges
   /**
    * Share of (non-merchant) business accounts living as an innocent hub: a marketplace (many buyers
    * in, sellers paid in batches days later) or a payroll bureau (client companies fund payroll, staff
@@ -1128,6 +1145,21 @@ export const HOLDOUT20X_RANGES: SchemeRanges = {
   businessHubLookAlikes: 0.45,
 }
 
+/** Networks for development (session 40): two to four accounts a layer, two or three layers. */
+const TUNING_NETWORKS: NetworkRanges = {
+  layerSize: [2, 4],
+  layers: [2, 3],
+  amount: [3000, 12000],
+  hopHours: [2, 48],
+}
+/** Held out (session 40): wider layers, deeper stacks, smaller and larger sums, slower and faster hops. */
+const HOLDOUT_NETWORKS: NetworkRanges = {
+  layerSize: [2, 6],
+  layers: [2, 4],
+  amount: [1500, 20000],
+  hopHours: [1, 96],
+}
+
 export interface GeneratorConfig {
   readonly name: string
   readonly ranges: SchemeRanges
@@ -1188,7 +1220,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout26w'
     | 'holdout26xw'
     | 'holdout27w'
-    | 'holdout27xw',
+    | 'holdout27xw'
+    | 'tuning_networks'
+    | 'holdout28n',
     GeneratorConfig
   >
 > = {
@@ -1589,6 +1623,24 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout27xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [27301, 27302, 27303],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 40: the hub-less networks (bipartite, layering), which no rule or feature was written
+  // for. `tuning_networks` is for development; `holdout28n` was committed before any rule or
+  // feature was changed for them, with other seeds and wider, shifted network ranges.
+  tuning_networks: {
+    name: 'tuning_networks',
+    ranges: { ...TUNING_RANGES, networks: TUNING_NETWORKS },
+    seeds: [28001, 28002, 28003],
+    customers: 10_000,
+    days: 90,
+  },
+  holdout28n: {
+    name: 'holdout28n',
+    ranges: { ...HOLDOUT7_RANGES, networks: HOLDOUT_NETWORKS },
+    seeds: [28101, 28102, 28103],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,

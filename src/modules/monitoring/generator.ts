@@ -1,4 +1,10 @@
-import { CLASSIC_RANGES, DEFAULT_LOOK_ALIKE_MIX, type Range, type SchemeRanges } from './generator-configs.js'
+import {
+  CLASSIC_RANGES,
+  DEFAULT_LOOK_ALIKE_MIX,
+  type NetworkRanges,
+  type Range,
+  type SchemeRanges,
+} from './generator-configs.js'
 import { CASH, currencyProfile, DAY_MS, type MonTxn, type Party, type TxnKind } from './monitoring.js'
 
 /**
@@ -27,7 +33,16 @@ export const TYPOLOGIES = [
   'velocity_spike',
   'mule',
 ] as const
-export type Typology = (typeof TYPOLOGIES)[number]
+/**
+ * Networks with no hub, planted only where a configuration's ranges ask for them
+ * (SchemeRanges.networks): the rules and the model were written and tuned without them, so they
+ * measure how detection carries over to a typology nobody wrote for (session 40). `bipartite`:
+ * a few accounts, each funded from outside, pay several of a few others, who take the money out;
+ * `layering`: money placed in a first layer crosses two or three layers of accounts, each paying
+ * several of the next, and leaves abroad (AMLSim's bipartite and stack).
+ */
+export const NETWORK_TYPOLOGIES = ['bipartite', 'layering'] as const
+export type Typology = (typeof TYPOLOGIES)[number] | (typeof NETWORK_TYPOLOGIES)[number]
 
 /** Longest span (days) of each planted scheme, so that it fits before the end of the data. */
 function maxDays(t: Typology, R: SchemeRanges): number {
@@ -56,7 +71,20 @@ function maxDays(t: Typology, R: SchemeRanges): number {
       return 1
     case 'mule':
       return Math.ceil(R.muleSenders[1] * 1.2 + R.muleDelayHours[1] / 24 + 1)
+    case 'bipartite':
+    case 'layering': {
+      const n = R.networks ?? DEFAULT_NETWORKS
+      // placement, one hop per layer and the exit, each up to the longest delay, plus the spread
+      return Math.ceil(((n.layers[1] + 2) * n.hopHours[1]) / 24 + 2)
+    }
   }
+}
+
+const DEFAULT_NETWORKS: NetworkRanges = {
+  layerSize: [2, 4],
+  layers: [2, 3],
+  amount: [3000, 12000],
+  hopHours: [2, 48],
 }
 
 export interface PlantedCase {
@@ -600,7 +628,9 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
   }
 
   // ---- planted typologies ---------------------------------------------------------------------
-  const caseCount = Math.max(TYPOLOGIES.length, Math.round(n * (opts.caseRate ?? 0.01)))
+  // the hub-less networks join the rotation only where asked for (earlier configurations unchanged)
+  const rotation: readonly Typology[] = R.networks ? [...TYPOLOGIES, ...NETWORK_TYPOLOGIES] : TYPOLOGIES
+  const caseCount = Math.max(rotation.length, Math.round(n * (opts.caseRate ?? 0.01)))
   const regularPool = individuals.filter((c) => c.openedDay < 0)
   const businessPool = businesses.filter((c) => c.openedDay < 0)
   // a reactivation case needs an account that really stayed silent
@@ -628,7 +658,7 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
     return w.map((x) => (total * x) / sum)
   }
   for (let k = 0; k < caseCount; k++) {
-    const typology = TYPOLOGIES[k % TYPOLOGIES.length]!
+    const typology = rotation[k % rotation.length]!
     const ids: string[] = []
     const members: string[] = []
     const primary: string[] = []
@@ -897,6 +927,60 @@ export function generateTransactions(opts: GeneratorOptions): GeneratedData {
             })
           t += uni(0.1, 1.2) * DAY_MS
         }
+        break
+      }
+      case 'bipartite':
+      case 'layering': {
+        const N = R.networks ?? DEFAULT_NETWORKS
+        const depth = typology === 'bipartite' ? 2 : 1 + ri(N.layers)
+        const layers: string[][] = []
+        for (let l = 0; l < depth; l++) {
+          const layer: string[] = []
+          for (let i = ri(N.layerSize); i > 0; i--) {
+            const m = i === 1 && chance(R.businessP) ? hub() : someone()
+            if (m) layer.push(m)
+          }
+          if (layer.length > 0) layers.push(layer)
+        }
+        if (layers.length < 2) continue
+        primary.push(...layers.flat())
+        const hop = (): number => ru(N.hopHours) * 3_600_000
+        // placement: each first-layer account is funded from outside (a wire from abroad, or cash)
+        let held = layers[0]!.map((m) => {
+          const a = ru(N.amount)
+          const t = t0 + uni(0, 1) * DAY_MS
+          if (chance(0.5))
+            tx(t, chance(0.7) ? 'wire' : 'ach', ext('E'), m, cents(a), { srcCountry: pick(FOREIGN) })
+          else for (const part of split(a, int(1, 3))) tx(t, 'cash_deposit', CASH, m, cents(part))
+          return { at: t, amount: a }
+        })
+        // each layer pays several accounts of the next, the whole of what it holds less a cut
+        for (let l = 1; l < layers.length; l++) {
+          const next = layers[l]!
+          const got = next.map(() => ({ at: 0, amount: 0 }))
+          layers[l - 1]!.forEach((m, i) => {
+            const h = held[i]!
+            const payees = next.filter(() => chance(0.75))
+            if (payees.length === 0) payees.push(pick(next))
+            const parts = split(h.amount * uni(0.93, 0.99), payees.length)
+            payees.forEach((p, j) => {
+              const t = h.at + hop()
+              tx(t, rail(), m, p, cents(parts[j]!))
+              const g = got[next.indexOf(p)]!
+              g.amount += parts[j]!
+              g.at = Math.max(g.at, t)
+            })
+          })
+          held = got
+        }
+        // exit: abroad, or in cash
+        layers[layers.length - 1]!.forEach((m, i) => {
+          const h = held[i]!
+          if (h.amount <= 0) return
+          const t = h.at + hop()
+          if (chance(0.3)) tx(t, 'cash_withdrawal', m, CASH, whole(Math.floor((h.amount * 0.95) / 50) * 50))
+          else tx(t, rail(), m, ext('Y'), cents(h.amount * uni(0.9, 0.98)), { dstCountry: pick(FOREIGN) })
+        })
         break
       }
     }
