@@ -22,7 +22,7 @@ export type Range = readonly [number, number]
 export interface NetworkRanges {
   /** Accounts in each layer (a bipartite scheme has two: origins and beneficiaries). */
   readonly layerSize: Range
-  /** Layers a layering scheme crosses between placement and exit. */
+  /** Layers a layering scheme's money crosses after the first (the one it is placed in). */
   readonly layers: Range
   /** Money placed into each first-layer account (major units). */
   readonly amount: Range
@@ -1145,7 +1145,7 @@ export const HOLDOUT20X_RANGES: SchemeRanges = {
   businessHubLookAlikes: 0.45,
 }
 
-/** Networks for development (session 40): two to four accounts a layer, two or three layers. */
+/** Networks for development (session 40): two to four accounts a layer, two or three layers after the first. */
 const TUNING_NETWORKS: NetworkRanges = {
   layerSize: [2, 4],
   layers: [2, 3],

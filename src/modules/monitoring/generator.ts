@@ -38,8 +38,8 @@ export const TYPOLOGIES = [
  * (SchemeRanges.networks): the rules and the model were written and tuned without them, so they
  * measure how detection carries over to a typology nobody wrote for (session 40). `bipartite`:
  * a few accounts, each funded from outside, pay several of a few others, who take the money out;
- * `layering`: money placed in a first layer crosses two or three layers of accounts, each paying
- * several of the next, and leaves abroad (AMLSim's bipartite and stack).
+ * `layering`: money placed in a first layer crosses `networks.layers` more layers of accounts, each
+ * paying several of the next, and leaves abroad or in cash (AMLSim's bipartite and stack).
  */
 export const NETWORK_TYPOLOGIES = ['bipartite', 'layering'] as const
 export type Typology = (typeof TYPOLOGIES)[number] | (typeof NETWORK_TYPOLOGIES)[number]
