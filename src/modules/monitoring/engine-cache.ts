@@ -84,6 +84,9 @@ export class EngineCache {
     const seeds = await store.seedsBefore(tenant, now - historyMs)
     for (const h of seeds.habits) engine.store.seedHabits(h)
     for (const a of seeds.activity) engine.store.seedActivity(a)
+    // alerts before the replay: an inflow replayed from an account alerted on before it is kept
+    // (alerted_in_*) as it was when the engine saw it live
+    engine.rememberAlerts(await store.recentDedupKeys(tenant, now - 2 * engine.dedupWindowMs))
     let n = 0
     const coldRead = this.cold.tracker(tenant)
     for await (const t of store.transactions(tenant, now - historyMs, Date.UTC(9999, 0, 1))) {
@@ -93,7 +96,6 @@ export class EngineCache {
     }
     // lifetime activity beyond the replayed window (dormancy longer than the history kept in memory)
     for (const a of await store.activity(tenant)) engine.store.seedActivity(a)
-    engine.rememberAlerts(await store.recentDedupKeys(tenant, now - 2 * engine.dedupWindowMs))
     deps.logger?.debug(
       { tenant, replayed: n, entities: engine.store.entityCount },
       'monitoring engine rebuilt',

@@ -116,7 +116,13 @@ export class MonitoringEngine {
 
   /** Marks dedup keys already present in storage (after a restart). */
   rememberAlerts(alerts: Iterable<{ key: string; at: number }>): void {
-    for (const a of alerts) this.openAlerts.set(a.key, a.at)
+    for (const a of alerts) {
+      this.openAlerts.set(a.key, a.at)
+      // the key is `rule|subject|bucket` (dedupKey): the subject's alert time feeds alerted_in_*
+      const first = a.key.indexOf('|')
+      const last = a.key.lastIndexOf('|')
+      if (first >= 0 && last > first) this.store.alerted.note(a.key.slice(first + 1, last), a.at)
+    }
   }
 
   /**
@@ -125,7 +131,10 @@ export class MonitoringEngine {
    */
   claimAlert(ruleId: string, subject: string, at: number): { key: string; open: string | undefined } {
     const r = dedupKey(this.openAlerts, ruleId, subject, at, this.dedupWindowMs)
-    if (r.open === undefined) this.openAlerts.set(r.key, at)
+    if (r.open === undefined) {
+      this.openAlerts.set(r.key, at)
+      this.store.alerted.note(subject, at)
+    }
     return r
   }
 
@@ -141,6 +150,7 @@ export class MonitoringEngine {
     this.forgottenBucket = bucket
     const keepFrom = (bucket - 2) * this.dedupWindowMs
     for (const [key, raisedAt] of this.openAlerts) if (raisedAt < keepFrom) this.openAlerts.delete(key)
+    this.store.alerted.forgetBefore(keepFrom)
   }
 
   /** Dedup keys the engine still holds (tests: old ones are forgotten). */
@@ -246,7 +256,11 @@ export class MonitoringEngine {
           ;(duplicates ??= []).push(open)
           continue
         }
-        if (apply) this.openAlerts.set(key, t.at)
+        if (apply) {
+          this.openAlerts.set(key, t.at)
+          // before the transaction is folded in: its payee receives money from an alerted account
+          this.store.alerted.note(f.subject, t.at)
+        }
         const rule = rs.rules.find((r) => r.def.id === f.ruleId)!
         ;(alerts ??= []).push({
           dedupKey: key,

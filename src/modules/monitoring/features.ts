@@ -1,5 +1,6 @@
 import { CASH, DAY_MS, currencyProfile, sameOwner, type MonTxn } from './monitoring.js'
 import { EventRing } from './event-ring.js'
+import { AlertedAccounts, AlertedInflows } from './alerted-funds.js'
 import {
   isRelativeField,
   noteEpisodes,
@@ -109,6 +110,9 @@ export const HISTORY_FIELDS = {
   unseen_out_sum_48h: 'double',
   unseen_out_count_7d: 'double',
   unseen_out_sum_7d: 'double',
+  // session 40: money received from accounts alerted on, and how much of it left again (alerted-funds.ts)
+  alerted_in_72h: 'double',
+  alerted_in_passed: 'double',
   // session 23: scale-free pass-through episodes (relative.ts)
   ...RELATIVE_FIELDS,
 } as const
@@ -452,6 +456,8 @@ export class EntityState {
   company: EventRing | undefined
   /** Payments to payees nobody had seen before (UNSEEN_MAX). */
   unseen: EventRing | undefined
+  /** Inflows from accounts alerted on shortly before, with what left after each (alerted-funds.ts). */
+  alertedIn: AlertedInflows | undefined
   // day-bucket aggregates of the days before `bucketCacheDay`, per (direction, window)
   bucketCache: Float64Array | undefined
   bucketCacheDay: Int32Array | undefined
@@ -771,6 +777,10 @@ export class EntityState {
       case 'unseen_out_count_7d':
       case 'unseen_out_sum_7d':
         return this.unseenOut(field, now)
+      case 'alerted_in_72h':
+        return this.alertedIn ? this.alertedIn.received(now) : 0
+      case 'alerted_in_passed':
+        return this.alertedIn ? this.alertedIn.passed(now) : 0
     }
   }
 
@@ -1199,6 +1209,8 @@ export class FeatureStore {
   readonly devices = new Map<string, EntityState>()
   readonly cards = new Map<string, EntityState>()
   readonly addresses = new Map<string, EntityState>()
+  /** When accounts were alerted on (the engine notes each alert it raises or remembers). */
+  readonly alerted = new AlertedAccounts()
   /** Latest applied transaction time: events must arrive in time order (older ones are rejected by the engine). */
   watermark = -Infinity
   applied = 0
@@ -1307,6 +1319,10 @@ export class FeatureStore {
         dstCp >= 0 && src !== undefined && !src.cpOut.has(dstCp),
         crossBorder(t),
       )
+      // money from an account alerted on shortly before, and what of it leaves again (alerted-funds.ts)
+      src?.alertedIn?.paidOut(amount)
+      if (dst && t.src !== CASH && this.alerted.alertedBefore(t.src, t.at))
+        (dst.alertedIn ??= new AlertedInflows()).add(t.at, amount)
       // scattering goes to payees by transfer, wire or ACH; a card purchase or an ATM is spending
       if (src && src.lN > 0)
         src.drainLots(t.at, amount, dstCp >= 0 && isPayment(t.kind) && !src.cpOut.has(dstCp), crossBorder(t))

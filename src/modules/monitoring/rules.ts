@@ -114,6 +114,8 @@ export class EntityView {
       case 'flow_in_amount':
       case 'flow_out_share':
       case 'flow_out_payments':
+      case 'alerted_in_72h':
+      case 'alerted_in_passed':
       case 'flow_in_prior_days':
       case 'flow_out_new_share':
       case 'flow_out_new_payments':

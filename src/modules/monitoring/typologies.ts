@@ -133,6 +133,12 @@ export interface TypologyParams {
   readonly passThroughHours: number
   /** The onward payment is at most this multiple of the traced inflow (beyond it, savings are being spent). */
   readonly passThroughMaxPaymentShare: number
+  /**
+   * Money from alerted accounts (network.passes_on_alerted_funds, session 40): at least this much
+   * received in 72 hours from accounts alerted on shortly before, and this share of it passed on.
+   */
+  readonly networkMinAmount: number
+  readonly networkShare: number
   readonly roundMinAmount: number
   /** Earlier round-amount payments in 30 days before the current one. */
   readonly roundPriorCount: number
@@ -233,6 +239,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
   passThroughOnePaymentShare: 0.8,
   passThroughHours: 96,
   passThroughMaxPaymentShare: 1.1,
+  networkMinAmount: 100_000,
+  networkShare: 0.8,
   roundMinAmount: 200_000,
   roundPriorCount: 2,
   dormantDays: 45,
@@ -682,6 +690,18 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
           },
         ]
       : []),
+    {
+      id: 'network.passes_on_alerted_funds',
+      typology: 'layering',
+      subject: 'src',
+      description:
+        'Most of what the account received over the last 72 hours from accounts alerted on in the two weeks before (by any rule, or the model) leaves it again, by any rail but card: a layer of a network whose other accounts look ordinary.',
+      when: `!txn.same_owner && txn.kind != "card" && src.alerted_in_72h >= ${d(p.networkMinAmount)}
+        && src.alerted_in_passed + double(txn.amount) >= ${d(p.networkShare)} * src.alerted_in_72h`,
+      outcome: 'review',
+      score: 35,
+      reason: 'Passes on money received from an alerted account',
+    },
     {
       id: 'watchlist.counterparty',
       typology: 'watchlist',
