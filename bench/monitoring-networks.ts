@@ -26,16 +26,17 @@ export async function main(args: string[]): Promise<void> {
   const config = GENERATOR_CONFIGS[name]
   const networks: PlantedCase[] = []
   const alertsOf = new Map<string, AlertDraft[]>()
+  // every seed has the same account ids and dates: keys carry the seed's turn
+  let turn = 0
   await runQuality(config, defaultRuleSet(), {
     onSeed: (seed, txns) => process.stdout.write(`${name} seed ${seed}: ${txns} transactions\n`),
     inspect: (data, alerts) => {
-      const tag = `${data.start}:${networks.length}`
+      const tag = String(turn++)
       for (const c of data.cases)
         if ((NETWORK_TYPOLOGIES as readonly string[]).includes(c.typology))
           networks.push({ ...c, id: `${tag}:${c.id}` })
-      // seeds share account ids: alerts are keyed by the seed's data too
       for (const a of alerts) {
-        const key = `${data.start}|${a.subject}`
+        const key = `${tag}|${a.subject}`
         const l = alertsOf.get(key)
         if (l) l.push(a)
         else alertsOf.set(key, [a])
@@ -43,15 +44,24 @@ export async function main(args: string[]): Promise<void> {
     },
   })
   const rows = networks.map((c) => {
-    const start = Number(c.id.split(':')[0])
+    const tag = c.id.split(':')[0]!
     const seen = c.primary.map((p) =>
-      (alertsOf.get(`${start}|${p}`) ?? []).filter(
+      (alertsOf.get(`${tag}|${p}`) ?? []).filter(
         (a) => a.at >= c.start - DAY_MS && a.at <= c.end + LABEL_SLACK_MS,
       ),
     )
     const alerted = seen.filter((s) => s.length > 0).length
+    // the pack without the rule that follows alerted money: no other rule reads alerts, so its
+    // alerts are exactly the full pack's less that rule's (session 40's before/after in one run)
+    const alertedWithout = seen.filter((s) => s.some((a) => a.ruleId !== FOLLOW_RULE)).length
     const rules = new Set(seen.flat().map((a) => a.ruleId))
-    return { typology: c.typology, accounts: c.primary.length, alerted, rules: [...rules].sort() }
+    return {
+      typology: c.typology,
+      accounts: c.primary.length,
+      alerted,
+      alertedWithout,
+      rules: [...rules].sort(),
+    }
   })
   for (const t of NETWORK_TYPOLOGIES) {
     const of = rows.filter((r) => r.typology === t)
@@ -61,7 +71,8 @@ export async function main(args: string[]): Promise<void> {
     process.stdout.write(
       `${t}: ${of.length} networks, ${of.filter((r) => r.alerted > 0).length} with an account alerted; ` +
         `accounts alerted per network ${(mean(shares) * 100).toFixed(1)} % on average (min ${(Math.min(...shares) * 100).toFixed(0)} %), ` +
-        `${of.reduce((a, r) => a + r.alerted, 0)}/${of.reduce((a, r) => a + r.accounts, 0)} accounts\n` +
+        `${of.reduce((a, r) => a + r.alerted, 0)}/${of.reduce((a, r) => a + r.accounts, 0)} accounts ` +
+        `(without ${FOLLOW_RULE}: ${of.reduce((a, r) => a + r.alertedWithout, 0)})\n` +
         `  rules that alerted (networks): ${[...byRule]
           .sort((a, b) => b[1] - a[1])
           .map(([id, n]) => `${id} ${n}`)
@@ -77,10 +88,12 @@ export async function main(args: string[]): Promise<void> {
       detected: rows.filter((r) => r.alerted > 0).length,
       accounts: rows.reduce((a, r) => a + r.accounts, 0),
       accounts_alerted: rows.reduce((a, r) => a + r.alerted, 0),
+      accounts_alerted_without_follow_rule: rows.reduce((a, r) => a + r.alertedWithout, 0),
       mean_share_alerted: Math.round(mean(shares) * 1000) / 1000,
       min_share_alerted: Math.round(Math.min(...shares) * 1000) / 1000,
     })}\n`,
   )
 }
 
+const FOLLOW_RULE = 'network.passes_on_alerted_funds'
 const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
