@@ -1222,7 +1222,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout27w'
     | 'holdout27xw'
     | 'tuning_networks'
-    | 'holdout28n',
+    | 'holdout28n'
+    | 'holdout29xw',
     GeneratorConfig
   >
 > = {
@@ -1641,6 +1642,18 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout28n',
     ranges: { ...HOLDOUT7_RANGES, networks: HOLDOUT_NETWORKS },
     seeds: [28101, 28102, 28103],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 41: holdout27xw's ranges (round amounts from 1,000, 2 to 12 payments, gaps up to 20
+  // days; one customer in ten a landlord, against 1.5 % in tuning) with seeds never used before,
+  // committed before the next rule change (the round-amounts rule and monthly payees) so that
+  // change is judged on unseen data.
+  holdout29xw: {
+    name: 'holdout29xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [29301, 29302, 29303],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
