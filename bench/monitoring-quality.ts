@@ -21,6 +21,7 @@ const TUNING_CONFIGS = [
   'tuning_rails',
   'tuning_spread',
   'tuning_networks',
+  'tuning_round',
 ] as const
 
 /** The tuning configuration `--config` names (`tuning` by default); any other is refused. */

@@ -279,6 +279,32 @@ describe('session 15 features: monthly round payments, traced inflows', () => {
     expect(feature(s, 'landlord', 'in_round_count_30d', T0 + 34 * DAY_MS)).toBe(0)
   })
 
+  it('counts round payments of four weeks, so that one a month counts once (session 41)', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0 + 5 * DAY_MS + 18 * 3_600_000, 'a', 'd1', 300_000n)) // day 5, evening
+    s.apply(txn(T0 + 20 * DAY_MS, 'a', 'car', 3_100_000n)) // a one-off
+    const day35 = T0 + 35 * DAY_MS + 9 * 3_600_000 // a month after day 5, in the morning
+    // the 30-day window's day buckets reach back to day 5; four weeks reach day 8
+    expect(feature(s, 'a', 'out_round_count_30d', day35)).toBe(2)
+    expect(feature(s, 'a', 'round_out_count_4w', day35)).toBe(1)
+    // 27 days back is still within the four weeks
+    expect(feature(s, 'a', 'round_out_count_4w', T0 + 47 * DAY_MS)).toBe(1)
+    expect(feature(s, 'a', 'round_out_count_4w', T0 + 48 * DAY_MS)).toBe(0)
+  })
+
+  it('tells a payment to a payee last paid 20–40 days before (monthly_counterparty)', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'a', 'landlord', 200_000n))
+    const cp = s.accounts.get('landlord')!.cp
+    const other = s.accounts.get('a')!.cp
+    expect(feature(s, 'a', 'monthly_counterparty', T0 + 19 * DAY_MS, true, 2_000, cp)).toBe(false)
+    expect(feature(s, 'a', 'monthly_counterparty', T0 + 30 * DAY_MS, true, 2_000, cp)).toBe(true)
+    expect(feature(s, 'a', 'monthly_counterparty', T0 + 41 * DAY_MS, true, 2_000, cp)).toBe(false)
+    // the landlord received from `a`; as a payee it has paid nobody
+    expect(feature(s, 'landlord', 'monthly_counterparty', T0 + 30 * DAY_MS, false, 2_000, other)).toBe(true)
+    expect(feature(s, 'landlord', 'monthly_counterparty', T0 + 30 * DAY_MS, true, 2_000, other)).toBe(false)
+  })
+
   it('traces where an inflow came from, how many payments it left in, and whether the account saw its like before', () => {
     const s = new FeatureStore()
     const abroad = (t: MonTxn): MonTxn => ({ ...t, srcCountry: 'PL', dstCountry: 'DE' })

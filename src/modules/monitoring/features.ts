@@ -113,6 +113,11 @@ export const HISTORY_FIELDS = {
   // session 40: money received from accounts alerted on, and how much of it left again (alerted-funds.ts)
   alerted_in_72h: 'double',
   alerted_in_passed: 'double',
+  // session 41: this payment keeps a monthly rhythm with its counterparty (a rent, a savings plan)
+  monthly_counterparty: 'bool',
+  // round payments out of the last four weeks: a window shorter than any month, so that a monthly
+  // habit (one round payment a month, to whoever) counts once, as a 30-day window counts it twice
+  round_out_count_4w: 'double',
   // session 23: scale-free pass-through episodes (relative.ts)
   ...RELATIVE_FIELDS,
 } as const
@@ -475,11 +480,7 @@ export class EntityState {
     // A round payment to (or from) a counterparty last dealt with 20–40 days ago is a monthly
     // standing order (a rent, a savings plan, a landlord's own rent): not counted as round, so
     // that `round_count` measures round amounts outside a monthly rhythm.
-    let round = roundAmount
-    if (round && cp >= 0) {
-      const last = (out ? this.cpOut : this.cpIn).lastSeen(cp)
-      if (last >= 0 && at - last >= MONTHLY_MIN_MS && at - last <= MONTHLY_MAX_MS) round = false
-    }
+    const round = roundAmount && !this.monthlyWith(cp, at, out)
     // ring
     if (this.size === this.cap && this.size < RING_MAX) this.grow()
     const cap = this.cap
@@ -739,6 +740,10 @@ export class EntityState {
       }
       case 'new_counterparty':
         return cp < 0 ? false : !(out ? this.cpOut : this.cpIn).has(cp)
+      case 'monthly_counterparty':
+        return this.monthlyWith(cp, now, out)
+      case 'round_out_count_4w':
+        return this.roundOutSince(now, 27)
       case 'flow_in_amount':
       case 'flow_out_share':
       case 'flow_hours':
@@ -782,6 +787,28 @@ export class EntityState {
       case 'alerted_in_passed':
         return this.alertedIn ? this.alertedIn.passed(now) : 0
     }
+  }
+
+  /**
+   * Whether a payment to (or from) counterparty `cp` at `at` keeps a monthly rhythm: the account last
+   * dealt with it in that direction 20–40 days before. Such a payment is a standing order (a rent, a
+   * savings plan, a landlord's own rent), never a "round amount" pattern.
+   */
+  monthlyWith(cp: number, at: number, out: boolean): boolean {
+    if (cp < 0) return false
+    const last = (out ? this.cpOut : this.cpIn).lastSeen(cp)
+    return last >= 0 && at - last >= MONTHLY_MIN_MS && at - last <= MONTHLY_MAX_MS
+  }
+
+  /**
+   * Round payments out (standing orders left out) from `days` days before `now`'s day to `now`: day
+   * buckets, as the windows (27 → 28 calendar days, fewer than any month has).
+   */
+  roundOutSince(now: number, days: number): number {
+    const first = Math.floor(now / DAY_MS) - days
+    let n = 0
+    for (let k = this.nDays - 1; k >= 0 && this.days[k]! >= first; k--) n += this.buckets[k * 8 + 7]!
+    return n
   }
 
   /** Payments (before this transaction) in the window to payees nobody had seen when paid: how many, or their sum. */

@@ -1152,6 +1152,29 @@ const TUNING_NETWORKS: NetworkRanges = {
   amount: [3000, 12000],
   hopHours: [2, 48],
 }
+/**
+ * Round amounts for development (session 41): every tuning set so far drew round-amount schemes from
+ * tuning's narrow ranges (3-7 payments of 2-20 thousand, 1-6 days apart) among 1.5 % landlords,
+ * while every held-out set with wider ranges left the rule below the bar. Chosen here, not copied
+ * from a held-out set: 2-10 payments of 1-60 thousand, 0.3-16 days apart, and one customer in
+ * twelve a landlord (each of the other look-alikes as often as by default).
+ */
+const TUNING_ROUND_RANGES: SchemeRanges = {
+  ...TUNING_RANGES,
+  roundCount: [2, 10],
+  roundThousands: [1, 60],
+  roundGapDays: [0.3, 16],
+  lookAlikeMix: {
+    landlord: 0.08,
+    student: 0.1,
+    savings: 0.2,
+    travel: 0.23,
+    remittance: 0.24,
+    property: 0.243,
+    landlordTenants: [2, 14],
+  },
+}
+
 /** Held out (session 40): wider layers, deeper stacks, smaller and larger sums, slower and faster hops. */
 const HOLDOUT_NETWORKS: NetworkRanges = {
   layerSize: [2, 6],
@@ -1223,6 +1246,7 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout27xw'
     | 'tuning_networks'
     | 'holdout28n'
+    | 'tuning_round'
     | 'holdout29xw',
     GeneratorConfig
   >
@@ -1645,6 +1669,14 @@ export const GENERATOR_CONFIGS: Readonly<
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
+  },
+  // Session 41: round amounts for development (TUNING_ROUND_RANGES).
+  tuning_round: {
+    name: 'tuning_round',
+    ranges: TUNING_ROUND_RANGES,
+    seeds: [29001, 29002, 29003],
+    customers: 10_000,
+    days: 90,
   },
   // Session 41: holdout27xw's ranges (round amounts from 1,000, 2 to 12 payments, gaps up to 20
   // days; one customer in ten a landlord, against 1.5 % in tuning) with seeds never used before,

@@ -107,6 +107,7 @@ export class EntityView {
       case 'flow_in_cross_border':
       case 'flow_in_new_sender':
       case 'flow_out_abroad':
+      case 'monthly_counterparty':
         return false
       case 'history_count':
       case 'usual_amount':
@@ -116,6 +117,7 @@ export class EntityView {
       case 'flow_out_payments':
       case 'alerted_in_72h':
       case 'alerted_in_passed':
+      case 'round_out_count_4w':
       case 'flow_in_prior_days':
       case 'flow_out_new_share':
       case 'flow_out_new_payments':

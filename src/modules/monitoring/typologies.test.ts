@@ -346,6 +346,39 @@ describe('typology pack against look-alikes', () => {
     expect(r).toContain('round_amounts.repeated')
   })
 
+  it("round amounts: the month's rent itself is not the third round payment; a new payee paid the next day is", () => {
+    const e = engine([party('tenant', T0 - 900 * DAY_MS)])
+    const day = (d: number): number => T0 + d * DAY_MS
+    const before = alerted(e, [
+      txn(day(1), 'tenant', 'L1', 2_000),
+      txn(day(10), 'tenant', 'D1', 1_000), // round, too small to alert on, counted
+      txn(day(25), 'tenant', 'D2', 1_000),
+    ])
+    expect(before).not.toContain('round_amounts.repeated')
+    // the rent a month after the last one: two round payments before it, but a standing order
+    expect(alerted(e, [txn(day(31), 'tenant', 'L1', 2_000)])).not.toContain('round_amounts.repeated')
+    // a large round payment to someone new the next day is the pattern
+    expect(alerted(e, [txn(day(32), 'tenant', 'D3', 3_000)])).toContain('round_amounts.repeated')
+  })
+
+  it('round amounts: one round payment a month to whoever, beside a one-off, is a habit; three in four weeks are not', () => {
+    const e = engine([party('landlord', T0 - 900 * DAY_MS), party('r', T0 - 900 * DAY_MS)])
+    const day = (d: number, hour = 12): number => T0 + d * DAY_MS + hour * 3_600_000
+    const landlord = alerted(e, [
+      txn(day(5, 18), 'landlord', 'D1', 3_000), // each month's payment goes to someone new
+      txn(day(20), 'landlord', 'car', 31_000), // a one-off
+      txn(day(35, 9), 'landlord', 'D2', 4_000), // a 30-day window still holds D1
+      txn(day(65, 9), 'landlord', 'D3', 5_000),
+    ])
+    expect(landlord).not.toContain('round_amounts.repeated')
+    const r = alerted(e, [
+      txn(day(40), 'r', 'R1', 5_000),
+      txn(day(52), 'r', 'R2', 8_000),
+      txn(day(67), 'r', 'R3', 6_000), // 27 days after the first
+    ])
+    expect(r).toContain('round_amounts.repeated')
+  })
+
   it('pass-through: a property sale passed on at home and savings spent are not alerted; money from abroad passed on is', () => {
     const e = engine([
       party('seller', T0 - 900 * DAY_MS),

@@ -601,9 +601,14 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       id: 'round_amounts.repeated',
       typology: 'round_amounts',
       subject: 'src',
-      description: 'A third (or later) large round-amount payment within 30 days from a personal account.',
+      description:
+        'A third (or later) large round-amount payment within four weeks from a personal account, not a monthly payment to a payee last paid 20-40 days before.',
+      // Four weeks, not 30 days (session 41): a 30-day window holds two of any monthly habit (a
+      // landlord's round payment each month to whoever, beside one one-off, alerted). The prior
+      // payments already leave out standing orders (features.ts record); the payment itself must
+      // too, or a rent paid on the first of the month after two round one-offs fires.
       when: `txn.round && txn.amount >= ${p.roundMinAmount} && src_party.segment == "individual"
-        && src.out_round_count_30d >= ${d(p.roundPriorCount)}`,
+        && !src.monthly_counterparty && src.round_out_count_4w >= ${d(p.roundPriorCount)}`,
       outcome: 'review',
       score: 25,
       reason: 'Repeated large round-amount payments',
