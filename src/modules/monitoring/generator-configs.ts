@@ -1247,7 +1247,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'tuning_networks'
     | 'holdout28n'
     | 'tuning_round'
-    | 'holdout29xw',
+    | 'holdout29xw'
+    | 'holdout30x',
     GeneratorConfig
   >
 > = {
@@ -1689,5 +1690,15 @@ export const GENERATOR_CONFIGS: Readonly<
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
+  },
+  // Session 41: holdout29xw's ranges over 90 days, seeds never used before, committed unread for
+  // the next rule change (none was made after it in session 41), so that change is judged on data
+  // nobody has looked at.
+  holdout30x: {
+    name: 'holdout30x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [30301, 30302, 30303],
+    customers: 10_000,
+    days: 90,
   },
 }
