@@ -31,15 +31,14 @@ export async function main(args: string[]): Promise<void> {
   const baseAll: (AlertDraft & { subject: string })[] = []
   const casc: { subject: string; at: number; ruleId: string; typology: string; txnId: string }[] = []
   const cases: PlantedCase[] = []
-  // every seed has the same account ids and dates: keys carry the seed's turn
-  let turn = 0
+  // every seed has the same account ids and dates: keys carry the seed
   let acc = 0,
     cov0 = 0,
     cov1 = 0
   await runQuality(GENERATOR_CONFIGS[cfgName], defaultRuleSet(), {
     seeds,
-    inspect: (data, alerts) => {
-      const tag = String(turn++)
+    inspect: (data, alerts, seed) => {
+      const tag = String(seed)
       const first = new Map<string, number>()
       for (const a of alerts)
         if (!first.has(a.subject) || first.get(a.subject)! > a.at) first.set(a.subject, a.at)

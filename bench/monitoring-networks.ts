@@ -26,12 +26,11 @@ export async function main(args: string[]): Promise<void> {
   const config = GENERATOR_CONFIGS[name]
   const networks: PlantedCase[] = []
   const alertsOf = new Map<string, AlertDraft[]>()
-  // every seed has the same account ids and dates: keys carry the seed's turn
-  let turn = 0
+  // every seed has the same account ids and dates: keys carry the seed
   await runQuality(config, defaultRuleSet(), {
     onSeed: (seed, txns) => process.stdout.write(`${name} seed ${seed}: ${txns} transactions\n`),
-    inspect: (data, alerts) => {
-      const tag = String(turn++)
+    inspect: (data, alerts, seed) => {
+      const tag = String(seed)
       for (const c of data.cases)
         if ((NETWORK_TYPOLOGIES as readonly string[]).includes(c.typology))
           networks.push({ ...c, id: `${tag}:${c.id}` })

@@ -56,10 +56,23 @@ export interface QualityOptions {
   /** Called on each seed's data before it is evaluated (progress output). */
   readonly onSeed?: (seed: number, txns: number, cases: number) => void
   /** Called with each seed's data and the alerts raised on it (the tuning script's false-positive view). */
-  readonly inspect?: (data: GeneratedData, alerts: readonly AlertDraft[]) => void
+  readonly inspect?: (data: GeneratedData, alerts: readonly AlertDraft[], seed: number) => void
   /** A second rule set evaluated by its own engine on the same data (A/B without generating twice). */
   readonly compare?: RuleSetDef
 }
+
+/**
+ * A planted case with the seed in its id and account ids: every seed has the same account ids and
+ * dates, so scoring several seeds together needs them apart (session 40; before, an alert on A0123
+ * in one seed counted for a case of A0123 in another). Alerts' subjects take `bySeed` alike.
+ */
+export const bySeed = (seed: number, id: string): string => `${seed}:${id}`
+export const caseOfSeed = (seed: number, c: PlantedCase): PlantedCase => ({
+  ...c,
+  id: bySeed(seed, c.id),
+  members: c.members.map((m) => bySeed(seed, m)),
+  primary: c.primary.map((m) => bySeed(seed, m)),
+})
 
 export async function runQuality(
   config: GeneratorConfig,
@@ -85,11 +98,7 @@ export async function runQuality(
       ...(config.caseFromDay !== undefined ? { caseFromDay: config.caseFromDay } : {}),
     })
     opts.onSeed?.(seed, data.txns.length, data.cases.length)
-    // every seed has the same account ids and dates: scored with the seed in each id (session 40;
-    // before, an alert on A0123 in one seed counted for a case of A0123 in another)
-    const bySeed = (id: string): string => `${seed}:${id}`
-    for (const c of data.cases)
-      cases.push({ ...c, id: bySeed(c.id), members: c.members.map(bySeed), primary: c.primary.map(bySeed) })
+    for (const c of data.cases) cases.push(caseOfSeed(seed, c))
     const newEngine = (): MonitoringEngine =>
       new MonitoringEngine({
         lists: new Map([
@@ -113,13 +122,14 @@ export async function runQuality(
       if (res.decision.degraded) degraded++
       for (const a of res.alerts) {
         seedAlerts.push(a)
-        alerts.push({ ...a, subject: bySeed(a.subject) })
+        alerts.push({ ...a, subject: bySeed(seed, a.subject) })
       }
       if (engineB)
-        for (const a of engineB.process(txns[i]!).alerts) alertsB.push({ ...a, subject: bySeed(a.subject) })
+        for (const a of engineB.process(txns[i]!).alerts)
+          alertsB.push({ ...a, subject: bySeed(seed, a.subject) })
       if ((i & 0x3ffff) === 0x3ffff) await new Promise((r) => setImmediate(r))
     }
-    opts.inspect?.(data, seedAlerts)
+    opts.inspect?.(data, seedAlerts, seed)
     busy += performance.now() - t0
     n += txns.length
   }

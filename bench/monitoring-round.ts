@@ -6,7 +6,7 @@ import {
   type RuleDef,
 } from '../src/modules/monitoring/index.js'
 import { str } from './args.js'
-import { runQuality, tuningConfig } from './monitoring-quality.js'
+import { bySeed, caseOfSeed, runQuality, tuningConfig } from './monitoring-quality.js'
 
 /**
  * How session 41 chose the round-amounts rule: variants of `round_amounts.repeated`, each its own
@@ -35,28 +35,19 @@ export async function main(args: string[]): Promise<void> {
     variant('four_weeks_any_payee', base.when.replace(monthly, '')),
     variant('four_weeks', base.when),
   ]
-  // every variant's alerts come from one run; each is scored alone, per seed's ids (seeds share ids)
+  // every variant's alerts come from one run; each is scored alone, with the seed in every id
   const byRule = new Map<string, AlertDraft[]>()
   const cases: PlantedCase[] = []
-  let seedAt = 0
   await runQuality(
     cfg,
     { rules: variants, fallback: 'review', budgetMs: 50 },
     {
       seeds,
-      inspect: (data, alerts) => {
-        const seed = seeds[seedAt++]!
-        const bySeed = (id: string): string => `${seed}:${id}`
-        for (const c of data.cases)
-          cases.push({
-            ...c,
-            id: bySeed(c.id),
-            members: c.members.map(bySeed),
-            primary: c.primary.map(bySeed),
-          })
+      inspect: (data, alerts, seed) => {
+        for (const c of data.cases) cases.push(caseOfSeed(seed, c))
         for (const a of alerts) {
           const list = byRule.get(a.ruleId) ?? []
-          list.push({ ...a, subject: bySeed(a.subject) })
+          list.push({ ...a, subject: bySeed(seed, a.subject) })
           byRule.set(a.ruleId, list)
         }
       },
