@@ -22,6 +22,7 @@ const TUNING_CONFIGS = [
   'tuning_spread',
   'tuning_networks',
   'tuning_round',
+  'tuning_mule',
 ] as const
 
 /** The tuning configuration `--config` names (`tuning` by default); any other is refused. */

@@ -178,7 +178,8 @@ const COALESCE_SHARE = 0.1
 const MONTHLY_MIN_MS = 20 * DAY_MS
 const MONTHLY_MAX_MS = 40 * DAY_MS
 /** `flow_in_prior_days` looks this far back before the traced inflow, for inflows at least PRIOR_SHARE of it. */
-const PRIOR_MS = 60 * DAY_MS
+export const PRIOR_DAYS = 60
+const PRIOR_MS = PRIOR_DAYS * DAY_MS
 const PRIOR_SHARE = 0.3
 /**
  * Non-cash inflows remembered for `flow_in_prior_days`: the last BIG_MAX that were at least BIG_USUAL

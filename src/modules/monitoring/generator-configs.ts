@@ -1175,6 +1175,22 @@ const TUNING_ROUND_RANGES: SchemeRanges = {
   },
 }
 
+/**
+ * Mules for development (session 42): every tuning set so far has mules paying on within 5 days
+ * (`tuning_spread`: 1-120 hours) and never fewer than three senders, while the real variants the
+ * issue lists include money held for days and mules of any age. Chosen here, not copied from a
+ * held-out set: 2-12 senders of 100-5,000 each, each sum paid on 1-240 hours after it arrived, mules
+ * a day to 400 days old, 40 % of them businesses; every look-alike as in `tuning`.
+ */
+const TUNING_MULE_RANGES: SchemeRanges = {
+  ...TUNING_RANGES,
+  muleSenders: [2, 12],
+  muleAmount: [100, 5_000],
+  muleDelayHours: [1, 240],
+  muleAgeDays: [1, 400],
+  businessP: 0.4,
+}
+
 /** Held out (session 40): wider layers, deeper stacks, smaller and larger sums, slower and faster hops. */
 const HOLDOUT_NETWORKS: NetworkRanges = {
   layerSize: [2, 6],
@@ -1248,7 +1264,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout28n'
     | 'tuning_round'
     | 'holdout29xw'
-    | 'holdout30x',
+    | 'holdout30x'
+    | 'tuning_mule',
     GeneratorConfig
   >
 > = {
@@ -1698,6 +1715,14 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout30x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [30301, 30302, 30303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 42: mules for development (TUNING_MULE_RANGES).
+  tuning_mule: {
+    name: 'tuning_mule',
+    ranges: TUNING_MULE_RANGES,
+    seeds: [31001, 31002, 31003],
     customers: 10_000,
     days: 90,
   },

@@ -233,6 +233,37 @@ describe('typology pack against look-alikes', () => {
     expect(quiet).not.toContain('mule.new_account_drains')
   })
 
+  it('mule paying on over days (session 42): an old account quiet before this month, paid by eight senders over five days and emptied over nine, is caught once its first inflows are a week old; on a cold start it is not', () => {
+    const old = T0 - 300 * DAY_MS
+    // eight senders, one every 0.7 days; small payments on, then the bulk on day 9
+    const scheme = (id: string, day: number): MonTxn[] =>
+      [
+        ...Array.from({ length: 8 }, (_, i) => txn(T0 + (day + 0.7 * i) * DAY_MS, `v${id}${i}`, id, 1_000)),
+        ...[
+          [1, 300],
+          [3, 400],
+          [5, 500],
+          [6.5, 1_000],
+          [9, 3_000],
+        ].map(([d, euros]) => txn(T0 + (day + d!) * DAY_MS + 1, id, `Y${id}${d}`, euros!)),
+      ].sort((x, y) => x.at - y.at)
+    const run = (day: number): string[] => {
+      const e = engine([party('m', old), party('shop', old)])
+      // the store watches from day 0 (a shop's takings); three card payments 20-28 days before the scheme
+      const feed = Array.from({ length: day }, (_, d) => txn(T0 + d * DAY_MS + 2, `c${d}`, 'shop', 30))
+      for (const back of [28, 24, 20]) feed.push(txn(T0 + (day - back) * DAY_MS + 3, 'm', 'shop', 25))
+      alerted(
+        e,
+        feed.sort((x, y) => x.at - y.at),
+      )
+      return alerted(e, scheme('m', day))
+    }
+    // quiet before the week until day 7; by day 9 its first inflows and payment count as its past
+    expect(run(50)).toContain('mule.quiet_account_drains')
+    // paid on by day 39 of the store: quiet before this month means nothing yet
+    expect(run(30).filter((id) => id.startsWith('mule.'))).toEqual([])
+  })
+
   it('structuring spread over days and split deposits, each below the band, is caught; a weekly cash wage and a one-off large deposit are not', () => {
     const cash = (id: string, day: number, euros: number): MonTxn =>
       txn(T0 + day * DAY_MS, 'cash', id, euros, { kind: 'cash_deposit' })
@@ -510,9 +541,35 @@ describe('typology pack against look-alikes', () => {
     expect(alerted(e, all)).not.toContain('pass_through.rapid.business')
     const b = alerted(e, [
       txn(T0 + 31 * DAY_MS, 'E1', 'b', 20_000, abroad),
-      txn(T0 + 32 * DAY_MS, 'b', 'Y1', 18_500, home),
+      txn(T0 + 32 * DAY_MS, 'b', 'Y1', 18_500, { srcCountry: 'DE', dstCountry: 'LT' }),
     ])
     expect(b).toContain('pass_through.rapid.business')
+  })
+
+  it("business pass-through at cold start (session 42): a long-standing business's first wire from abroad passed to a home supplier in the store's first 60 days is not alerted (its earlier client wires are unseen); the same once 60 days are watched, or by a business opened since the store began, is", () => {
+    const abroad = { kind: 'wire' as const, srcCountry: 'PL', dstCountry: 'DE' }
+    const home = { srcCountry: 'DE', dstCountry: 'DE' }
+    const passedHome = (id: string, day: number): MonTxn[] => [
+      txn(T0 + day * DAY_MS, `E${id}`, id, 20_000, abroad),
+      txn(T0 + (day + 1) * DAY_MS, id, `Y${id}`, 18_500, home),
+    ]
+    const run = (b: Party, day: number): string[] => {
+      const e = engine([b, business('shop')])
+      // the store watches from a shop's first takings on day 6; the business's own from day 8
+      const takings = (id: string, from: number): MonTxn[] =>
+        Array.from({ length: day - from }, (_, d) =>
+          txn(T0 + (d + from) * DAY_MS + 1, `c${d}`, id, 120, home),
+        )
+      alerted(
+        e,
+        [...takings('shop', 6), ...takings('b', 8)].sort((x, y) => x.at - y.at),
+      )
+      return alerted(e, passedHome('b', day))
+    }
+    expect(run(business('b'), 31)).not.toContain('pass_through.rapid.business')
+    expect(run(business('b'), 67)).toContain('pass_through.rapid.business')
+    // opened two days after the store began: everything it ever received was watched
+    expect(run(party('b', T0 + 8 * DAY_MS, 'business'), 31)).toContain('pass_through.rapid.business')
   })
 
   it("business fan-in: a shop's ordinary week of new customers and supplier payments is not gathering; new people paying it thousands each, moved on, are", () => {

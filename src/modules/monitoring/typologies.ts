@@ -1,4 +1,4 @@
-import { CASH_OUTSIZED } from './features.js'
+import { CASH_OUTSIZED, PRIOR_DAYS } from './features.js'
 import type { RuleDef, RuleSetDef } from './monitoring.js'
 
 /**
@@ -498,10 +498,16 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
   // after it (a wholesaler's next client wire finishing off the last one). When the money goes
   // abroad within the week, a few of either are allowed (session 25: a scheme's own earlier rounds;
   // session 33: its next round, or a client wire, arriving while this one is still being passed on)
-  const unlikeRoutine =
+  const unlikePrior =
     s.passThroughMaxInflowDaysAbroad > s.passThroughMaxPriorDays
       ? `((src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0) || (src.flow_in_prior_days <= ${d(s.passThroughMaxInflowDaysAbroad)} && src.flow_in_after <= ${d(s.passThroughMaxInflowDaysAbroad)} && src.flow_hours <= ${d(s.passThroughPriorAbroadHours)} && (${abroad} || src.flow_out_abroad)))`
       : `src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0`
+  // No prior inflow means nothing while the store has watched less than those 60 days of an account
+  // older than that (the client wires of a business before the store started are unseen): then the
+  // money must leave abroad (session 42: on the tuning sets the business rule's innocent alerts were
+  // mostly such cold starts, a client wire from abroad passed to a home supplier)
+  const unlikeRoutine = `${unlikePrior}
+        && (txn.watched_days >= ${d(PRIOR_DAYS)} || txn.watched_days >= src_party.age_days || ${abroad} || src.flow_out_abroad)`
   const passedOn =
     p.passThroughOnePaymentShare > 0
       ? `(src.flow_out_share >= ${d(p.passThroughShare)} || double(txn.amount) >= ${d(p.passThroughOnePaymentShare)} * src.flow_in_amount)`
@@ -684,9 +690,14 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
             typology: 'mule',
             subject: 'src' as const,
             description:
-              'An account of any age, almost unused before this week, sending on what it just received from several senders.',
+              'An account of any age, almost unused before this week (or before this month), sending on what it just received from several senders.',
+            // session 42: "before this month" too, once the store has watched that month and two weeks
+            // before it: a mule paying on over days had its first inflows, older than the week,
+            // counted as its past (tuning_mule: one more case, no innocent customer more on any tuning set)
             when: `!txn.same_owner && src_party.known && src_party.segment != "merchant"
-        && txn.watched_days >= ${d(p.fanInMinObservedDays)} && src.history_count - src.all_count_7d <= ${d(p.muleQuietEvents)}
+        && txn.watched_days >= ${d(p.fanInMinObservedDays)}
+        && (src.history_count - src.all_count_7d <= ${d(p.muleQuietEvents)}
+          || txn.watched_days >= ${d(30 + p.fanInMinObservedDays)} && src.history_count - src.all_count_30d <= ${d(p.muleQuietEvents)})
         && ${muleSenders('src', p)}
         && src.out_sum_7d + double(txn.amount) >= 0.5 * src.in_sum_7d`,
             outcome: 'review' as const,
