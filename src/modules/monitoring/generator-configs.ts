@@ -1265,7 +1265,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'tuning_round'
     | 'holdout29xw'
     | 'holdout30x'
-    | 'tuning_mule',
+    | 'tuning_mule'
+    | 'holdout31xw'
+    | 'holdout31x',
     GeneratorConfig
   >
 > = {
@@ -1725,5 +1727,23 @@ export const GENERATOR_CONFIGS: Readonly<
     seeds: [31001, 31002, 31003],
     customers: 10_000,
     days: 90,
+  },
+  // Session 42: holdout30x is spent (the pass-through cold start and quiet mules). Fresh seeds,
+  // committed unread: a 90-day set for the next rule change, and a 150-day one (schemes from day 30)
+  // for the risk bench, whose 150-day sets are all spent.
+  holdout31x: {
+    name: 'holdout31x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [31301, 31302, 31303],
+    customers: 10_000,
+    days: 90,
+  },
+  holdout31xw: {
+    name: 'holdout31xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [31201, 31202, 31203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
   },
 }
