@@ -1,6 +1,4 @@
-import { defaultRuleSet, type RuleDef } from '../src/modules/monitoring/index.js'
-import { str } from './args.js'
-import { scoreRuleVariants } from './rule-variants.js'
+import { coldStartVariants, scoreRuleVariants } from './rule-variants.js'
 
 /**
  * How session 42 chose the pass-through rule's cold start: variants of `pass_through.rapid` for one
@@ -12,19 +10,8 @@ import { scoreRuleVariants } from './rule-variants.js'
  *   npm run bench -- monitoring-pass-through [--segment business] [--config tuning_round] [--seeds 29001]
  */
 export async function main(args: string[]): Promise<void> {
-  const segment = str(args, 'segment') ?? 'business'
-  const id = segment === 'individual' ? 'pass_through.rapid' : `pass_through.rapid.${segment}`
-  const base = defaultRuleSet().rules.find((r) => r.id === id)
-  if (!base) throw new Error(`--segment ${segment}: no rule ${id}`)
   // the rule as it is, and without its cold-start condition (session 41) as the variants' base
-  const cold = /\n\s*&& \(txn\.watched_days >= [^)]*\)/
-  if (!cold.test(base.when)) throw new Error(`${id} changed: update the variants`)
-  const before = base.when.replace(cold, '')
-  const variant = (name: string, extra: string): RuleDef => ({
-    ...base,
-    id: `pass_through.${name}`,
-    when: extra ? `${before} && (${extra})` : before,
-  })
+  const { base, variant } = coldStartVariants(args, 'pass_through.rapid', 'business')
   // the store has watched the account's last 60 days, or its whole life
   const seenAll = 'txn.watched_days >= 60.0 || txn.watched_days >= src_party.age_days'
   const abroad = '(txn.dst_country != "" && txn.dst_country != txn.src_country) || src.flow_out_abroad'

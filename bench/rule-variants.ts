@@ -1,4 +1,5 @@
 import {
+  defaultRuleSet,
   scoreCustomers,
   type AlertDraft,
   type PlantedCase,
@@ -72,4 +73,32 @@ export async function scoreRuleVariants(
   }
   process.stdout.write(`${JSON.stringify({ bench, config: cfg.name, seeds, ...out })}\n`)
   return out
+}
+
+/**
+ * A segment rule with a cold-start condition (session 42: `&& (txn.watched_days >= …)`), for
+ * `--segment S` (`defaultSegment` otherwise): the rule as it is, and `variant(name, extra)`, the rule
+ * without that condition and with `extra` instead (none when empty), named `PREFIX.name`.
+ */
+export function coldStartVariants(
+  args: string[],
+  ruleId: string,
+  defaultSegment: string,
+): { readonly base: RuleDef; readonly variant: (name: string, extra: string) => RuleDef } {
+  const segment = str(args, 'segment') ?? defaultSegment
+  const id = segment === 'individual' ? ruleId : `${ruleId}.${segment}`
+  const base = defaultRuleSet().rules.find((r) => r.id === id)
+  if (!base) throw new Error(`--segment ${segment}: no rule ${id}`)
+  const cold = /\n\s*&& \(txn\.watched_days >= [^)]*\)/
+  if (!cold.test(base.when)) throw new Error(`${id} changed: update the variants`)
+  const before = base.when.replace(cold, '')
+  const prefix = ruleId.split('.')[0]!
+  return {
+    base,
+    variant: (name, extra) => ({
+      ...base,
+      id: `${prefix}.${name}`,
+      when: extra ? `${before} && (${extra})` : before,
+    }),
+  }
 }

@@ -1267,7 +1267,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout30x'
     | 'tuning_mule'
     | 'holdout31xw'
-    | 'holdout31x',
+    | 'holdout31x'
+    | 'holdout32x',
     GeneratorConfig
   >
 > = {
@@ -1745,5 +1746,14 @@ export const GENERATOR_CONFIGS: Readonly<
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
+  },
+  // Session 42: holdout31x is spent (the fan-in cold start). Fresh seeds, committed unread for the
+  // next rule change.
+  holdout32x: {
+    name: 'holdout32x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [32301, 32302, 32303],
+    customers: 10_000,
+    days: 90,
   },
 }

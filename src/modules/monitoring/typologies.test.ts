@@ -359,6 +359,31 @@ describe('typology pack against look-alikes', () => {
     expect(gather(e, 'hub', T0 + 20 * DAY_MS)).toContain('fan_in.many_senders')
   })
 
+  it("fan-in before a month is watched (session 42): a long-standing customer's payday (salary, a parent, a friend), all new to the store, moved on is not gathering on day 20; three strangers' money moved on once 40 days are watched, or five senders on day 20, is", () => {
+    const payday = (who: string, day: number, senders: string[]): MonTxn[] => [
+      ...senders.map((s, i) => txn(T0 + day * DAY_MS + i * 3_600_000, s, who, 1_000 + 100 * i)),
+      // most of it moved on the next day
+      txn(
+        T0 + (day + 1) * DAY_MS,
+        who,
+        `car${who}`,
+        senders.reduce((sum, _, i) => sum + 900 + 90 * i, 0),
+      ),
+    ]
+    const run = (day: number, senders: string[]): string[] => {
+      const e = engine([party('c', T0 - 900 * DAY_MS)])
+      // the store watches from day 0: the customer's shopping every other day
+      alerted(
+        e,
+        Array.from({ length: day / 2 }, (_, d) => txn(T0 + 2 * d * DAY_MS, 'c', `shop${d % 3}`, 30)),
+      )
+      return alerted(e, payday('c', day, senders))
+    }
+    expect(run(20, ['employer', 'mother', 'friend'])).not.toContain('fan_in.many_senders')
+    expect(run(40, ['x1', 'x2', 'x3'])).toContain('fan_in.many_senders')
+    expect(run(20, ['x1', 'x2', 'x3', 'x4', 'x5'])).toContain('fan_in.many_senders')
+  })
+
   it('round amounts: a landlord paying a round rent every month beside round payments is not alerted; three round payments to new payees in a week are', () => {
     const e = engine([party('landlord', T0 - 900 * DAY_MS), party('r', T0 - 900 * DAY_MS)])
     const day = (d: number): number => T0 + d * DAY_MS
