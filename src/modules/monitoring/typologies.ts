@@ -410,7 +410,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       id: sid('fan_in.many_senders', seg),
       typology: 'fan_in',
       subject: 'src',
-      description: `${who} account moving on most of what many NEW senders paid it within 7 days (over any rail, in one or several payments); senders who already paid it before the week (tenants, payroll, regular clients) are an established relationship, not gathering.`,
+      description: `${who} account moving on most of what many NEW senders paid it within 7 days (over any rail, in one or several payments); senders who already paid it before the week (tenants, payroll, regular clients) are an established relationship, not gathering; until the store has watched a month, ${s.fanInSenders + 2} of them (a monthly salary looks new on the first payday watched).`,
       when: `!txn.same_owner && src_party.segment == "${seg}"
         && src.in_new_distinct_7d >= ${d(s.fanInSenders)} && src.in_sum_7d >= ${d(s.fanInMinSum)}
         && txn.kind != "card" && double(txn.amount) >= ${d(p.fanInMinPaymentShare)} * src.in_sum_7d
@@ -522,7 +522,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       id: sid('pass_through.rapid', seg),
       typology: 'pass_through',
       subject: 'src',
-      description: `Most of a large inflow to ${who} account leaves again within days, in one or several payments, over any rail, with a border crossed on the way in or out; the payment is no larger than the inflow (spending savings is not passing money on)${s.passThroughMaxPriorDays >= 0 ? ", and the inflow is unlike the account's last 60 days" : ''}.`,
+      description: `Most of a large inflow to ${who} account leaves again within days, in one or several payments, over any rail, with a border crossed on the way in or out; the payment is no larger than the inflow (spending savings is not passing money on)${s.passThroughMaxPriorDays >= 0 ? ", and the inflow is unlike the account's last 60 days (until the store has watched those days of an older account, the money must also leave abroad)" : ''}.`,
       when: `!txn.same_owner && src_party.segment == "${seg}" && src.flow_in_amount >= ${d(s.passThroughMinAmount)}
         && ${passedOn} && ${hours} && src.new_counterparty
         && double(txn.amount) <= ${d(p.passThroughMaxPaymentShare)} * src.flow_in_amount
