@@ -4,8 +4,8 @@ import { scoreRuleVariants } from './rule-variants.js'
 /**
  * How session 42 looked at mules that hold money for days: the mule rules as they are, as they were
  * in session 41 (an account "quiet" only before the last 7 days), and with the senders and the
- * balance of the quiet-account rule read over 30 days (rejected: on tuning_spread it alerted 47
- * more innocent customers for no case gained). Each variant's rules are scored together on a tuning
+ * balance of the quiet-account rule read over 30 days (rejected: 11 more innocent customers on
+ * tuning_mule for two more cases, 49 more on tuning_spread for none). Each variant's rules are scored together on a tuning
  * configuration (bench/rule-variants.ts).
  *
  *   npm run bench -- monitoring-mule [--config tuning_mule] [--seeds 31001]

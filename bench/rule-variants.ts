@@ -22,8 +22,9 @@ export interface VariantScore {
  * Variants of one rule, each its own rule in one engine over a TUNING configuration's seeds (never a
  * held-out one), scored alone at the customer level on `typology`. A variant of several rules (a
  * typology that several rules cover) names them `VARIANT--1`, `VARIANT--2`…, scored together. How
- * sessions 41 and 42 chose a rule's condition (bench/monitoring-round.ts, bench/monitoring-pass-through.ts). `--config` and
- * `--seeds` (comma-separated) pick the data; the last line is the bench's JSON.
+ * sessions 41 and 42 chose a rule's condition (bench/monitoring-round.ts, monitoring-pass-through.ts,
+ * monitoring-mule.ts, monitoring-fan-in.ts). `--config` and `--seeds` (comma-separated) pick the
+ * data; the last line is the bench's JSON.
  */
 export async function scoreRuleVariants(
   bench: string,
