@@ -1268,7 +1268,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'tuning_mule'
     | 'holdout31xw'
     | 'holdout31x'
-    | 'holdout32x',
+    | 'holdout32x'
+    | 'holdout33x',
     GeneratorConfig
   >
 > = {
@@ -1753,6 +1754,15 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout32x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [32301, 32302, 32303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 43: fresh seeds, committed unread before the velocity change was judged on holdout32x,
+  // for the change after it.
+  holdout33x: {
+    name: 'holdout33x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [33301, 33302, 33303],
     customers: 10_000,
     days: 90,
   },
