@@ -1017,6 +1017,26 @@ describe('typology pack against look-alikes', () => {
     expect(burst).toContain('velocity.spike')
   })
 
+  it("velocity on a busy day (session 43): four transfers to other people's accounts, new to the payer, beside new shops, is not a spike; the same day with two of the transfers to accounts nobody had dealt with, or five transfers, is", () => {
+    const e = velocityEngine(['busy', 'victim', 'busier', 'neighbour'])
+    // the payees and shops are known to the store: a neighbour paid each of them before
+    alerted(e, [
+      ...Array.from({ length: 6 }, (_, i) => online(T0 + 43 * DAY_MS + i * H, 'neighbour', `peer${i}`, 25)),
+      ...Array.from({ length: 3 }, (_, i) =>
+        card(T0 + 43 * DAY_MS + (7 + i) * H, 'neighbour', `mall${i}`, 15),
+      ),
+    ])
+    /** Three card purchases at shops new to the payer, then transfers to `payees` an hour apart. */
+    const day = (who: string, payees: string[]): string[] =>
+      alerted(e, [
+        ...[0, 1, 2].map((i) => card(T0 + 44 * DAY_MS + i * H, who, `mall${i}`, 20 + i)),
+        ...payees.map((to, i) => online(T0 + 44 * DAY_MS + (4 + i) * H, who, to, 35 + i)),
+      ])
+    expect(day('busy', ['peer0', 'peer1', 'peer2', 'peer3'])).not.toContain('velocity.spike')
+    expect(day('victim', ['peer0', 'peer1', 'Zvictim0', 'Zvictim1'])).toContain('velocity.spike')
+    expect(day('busier', ['peer0', 'peer1', 'peer2', 'peer3', 'peer4'])).toContain('velocity.spike')
+  })
+
   it("business transit over nine days: a shop's large inflow from abroad sent abroad again in eight payments that pass 80 % after nine days is caught; an importer's routine client wire paid to a foreign supplier nine days later is not", () => {
     const abroad = { kind: 'wire' as const, srcCountry: 'PL', dstCountry: 'DE' }
     const out = (dst: string) => ({ srcCountry: 'DE', dstCountry: dst })

@@ -154,6 +154,13 @@ export interface TypologyParams {
    */
   readonly velocityNewPayees: number
   /**
+   * Online payments the spike needs in 24 hours when fewer than two of its payments in 48 hours
+   * went to accounts nobody had dealt with (0 = no such condition; session 43). An ordinary busy day
+   * is three transfers to friends beside card purchases, most payees "new" in the store's first
+   * month; an account being emptied pays strangers, or pays many.
+   */
+  readonly velocityDevicePaymentsToKnown: number
+  /**
    * The two-day velocity rule: the payments' average at least this many times the account's usual
    * payment (a shopping spree of ordinary tickets is not an account being emptied), and the
    * account known to the store for at least `velocitySpreadKnownDays` (before that every payee is new).
@@ -249,6 +256,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
   highRiskInMinAmount: 250_000,
   velocityPayees: 6,
   velocityNewPayees: 4,
+  // session 43: busy days of three transfers to friends (docs/monitoring.md, session 43)
+  velocityDevicePaymentsToKnown: 4,
   velocitySpreadAmount: 4,
   velocitySpreadKnownDays: 30,
   velocityUnseenAmount: 4,
@@ -541,11 +550,20 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       id: sid('velocity.spike', seg),
       typology: 'velocity_spike',
       subject: 'src',
-      description: `${who} account making many online payments to many distinct payees within 24 hours, most of them new to it, once the store has watched its usual payees.`,
+      description: `${who} account making many online payments to many distinct payees within 24 hours, most of them new to it, once the store has watched its usual payees${p.velocityDevicePaymentsToKnown > s.velocityDevicePayments ? `; at the least number of online payments, two of the last two days' payments went to accounts nobody had dealt with` : ''}.`,
       // "new" payees mean nothing in the store's first days: every friend, shop and landlord is new
-      // then (session 19: most of the spike's innocent alerts on the tuning data fell there)
+      // then (session 19: most of the spike's innocent alerts on the tuning data fell there).
+      // Session 43: the remaining innocent alerts were busy days at the least number of online
+      // payments (transfers to friends, who are other customers, beside card purchases); an
+      // account being emptied pays more, or pays strangers (velocityDevicePaymentsToKnown)
       when: `txn.kind != "card" && src_party.segment == "${seg}" && device.out_count_24h >= ${d(s.velocityDevicePayments)}
-        && src.out_distinct_24h >= ${d(p.velocityPayees)}${p.velocityNewPayees > 0 ? ` && src.out_new_distinct_24h >= ${d(p.velocityNewPayees)} && txn.watched_days >= ${d(p.fanInMinObservedDays)}` : ''}`,
+        && src.out_distinct_24h >= ${d(p.velocityPayees)}${p.velocityNewPayees > 0 ? ` && src.out_new_distinct_24h >= ${d(p.velocityNewPayees)} && txn.watched_days >= ${d(p.fanInMinObservedDays)}` : ''}${
+          p.velocityDevicePaymentsToKnown > s.velocityDevicePayments
+            ? `
+        && (device.out_count_24h >= ${d(p.velocityDevicePaymentsToKnown)}
+          || src.unseen_out_count_48h + (dst.history_count == 0.0 ? 1.0 : 0.0) >= 2.0)`
+            : ''
+        }`,
       outcome: 'review',
       score: 30,
       reason: 'Spike in outgoing payment velocity',
