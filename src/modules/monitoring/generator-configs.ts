@@ -1269,7 +1269,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout31xw'
     | 'holdout31x'
     | 'holdout32x'
-    | 'holdout33x',
+    | 'holdout33x'
+    | 'holdout33xw',
     GeneratorConfig
   >
 > = {
@@ -1765,5 +1766,16 @@ export const GENERATOR_CONFIGS: Readonly<
     seeds: [33301, 33302, 33303],
     customers: 10_000,
     days: 90,
+  },
+  // Session 43: holdout31xw, the last unread 150-day set, is read by the risk bench this session
+  // (the model unchanged, the rules of sessions 42-43); fresh seeds, committed unread, for the next
+  // model change.
+  holdout33xw: {
+    name: 'holdout33xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [33201, 33202, 33203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
   },
 }
