@@ -23,6 +23,7 @@ const TUNING_CONFIGS = [
   'tuning_networks',
   'tuning_round',
   'tuning_mule',
+  'tuning_cycles',
 ] as const
 
 /** The tuning configuration `--config` names (`tuning` by default); any other is refused. */

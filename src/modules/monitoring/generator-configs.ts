@@ -1191,6 +1191,20 @@ const TUNING_MULE_RANGES: SchemeRanges = {
   businessP: 0.4,
 }
 
+/**
+ * Cycles for development (session 44): every tuning set so far drew cycles of 3 to 7 accounts, while
+ * held-out sets run up to 9 or 10 with hops up to 18 days apart, and cycle recall stayed near 75 % on
+ * them. Chosen here, not copied from a held-out set: 4 to 10 accounts, 1,500 to 50,000, each hop held
+ * half a day to 12 days, two hops in three by wire or ACH; every look-alike as in `tuning`.
+ */
+const TUNING_CYCLE_RANGES: SchemeRanges = {
+  ...TUNING_RANGES,
+  cycleLength: [4, 10],
+  cycleAmount: [1_500, 50_000],
+  cycleHopDays: [0.5, 12],
+  otherRailP: 0.65,
+}
+
 /** Held out (session 40): wider layers, deeper stacks, smaller and larger sums, slower and faster hops. */
 const HOLDOUT_NETWORKS: NetworkRanges = {
   layerSize: [2, 6],
@@ -1270,7 +1284,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout31x'
     | 'holdout32x'
     | 'holdout33x'
-    | 'holdout33xw',
+    | 'holdout33xw'
+    | 'tuning_cycles'
+    | 'holdout34x',
     GeneratorConfig
   >
 > = {
@@ -1777,5 +1793,22 @@ export const GENERATOR_CONFIGS: Readonly<
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
+  },
+  // Session 44: fresh seeds, committed unread before the cycle change was judged on holdout33x, for
+  // the change after it.
+  holdout34x: {
+    name: 'holdout34x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [34301, 34302, 34303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 44: cycles for development (TUNING_CYCLE_RANGES).
+  tuning_cycles: {
+    name: 'tuning_cycles',
+    ranges: TUNING_CYCLE_RANGES,
+    seeds: [44001, 44002, 44003],
+    customers: 10_000,
+    days: 90,
   },
 }
