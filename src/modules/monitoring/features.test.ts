@@ -266,6 +266,21 @@ describe('cycle detection', () => {
     expect(c.closesCycle(s.interner.get('a'), T0 + 40 * DAY_MS, 940_000)).toBe(4)
     expect(c.closesCycle(s.interner.get('a'), T0 + 91 * DAY_MS, 940_000)).toBe(0)
   })
+
+  it('closes a ring of 12 accounts, by wire and ACH hops a few days apart (8 until session 44)', () => {
+    const s = new FeatureStore()
+    const ring = Array.from({ length: 12 }, (_, i) => `r${i}`)
+    let amount = 1_000_000
+    for (let i = 0; i < 11; i++) {
+      s.apply(txn(T0 + i * 4 * DAY_MS, ring[i]!, ring[i + 1]!, BigInt(amount), i % 2 ? 'wire' : 'ach'))
+      amount = Math.round(amount * 0.97)
+    }
+    const last = s.accounts.get('r11')!
+    expect(last.closesCycle(s.interner.get('r0'), T0 + 45 * DAY_MS, amount)).toBe(12)
+    // the origin travels no further: a 13th account cannot close the ring
+    s.apply(txn(T0 + 46 * DAY_MS, 'r11', 'r12', BigInt(amount)))
+    expect(s.accounts.get('r12')!.closesCycle(s.interner.get('r0'), T0 + 47 * DAY_MS, amount)).toBe(0)
+  })
 })
 
 describe('session 15 features: monthly round payments, traced inflows', () => {

@@ -24,7 +24,7 @@ import {
  *    counterparties in a window is a binary search; "new" ones are those first seen in it too), at most CP_MAX per direction (the least recently seen is evicted);
  *  - running statistics of log amounts per direction (usual amount, z-score), first/last seen;
  *  - for accounts, the "origins" of money that recently flowed through them (cycle detection: each
- *    account may hold it up to 21 days, the whole cycle up to 90);
+ *    account may hold it up to 21 days, the whole cycle up to 90, up to 12 accounts);
  *  - for accounts, the recent inflows as "lots" drained first-in first-out by outflows (funds
  *    tracing: how much of a large inflow has left again, over several payments and days);
  *  - for accounts, their recent cash deposits (time, amount): structuring is judged on what was
@@ -166,7 +166,12 @@ const ORIGIN_MAX = 12
  */
 export const ORIGIN_WINDOW_MS = 90 * DAY_MS
 export const ORIGIN_HOP_MS = 21 * DAY_MS
-const ORIGIN_MAX_DEPTH = 7
+/**
+ * Hops an origin is carried: cycles of up to 12 accounts close (8 until session 44, when a cycle of
+ * 10 accounts on tuning_cycles, closed in 38 days, escaped). Deeper origins cost nothing in memory
+ * (ORIGIN_MAX slots per account either way).
+ */
+const ORIGIN_MAX_DEPTH = 11
 /** A hop carries an origin along when it passes on at least this share of the original amount
  *  (one inflow may leave as several outflows) and at most a little more than it. */
 const ORIGIN_MIN_SHARE = 0.3

@@ -115,6 +115,11 @@ export type Segment = 'individual' | 'business' | 'merchant'
 export interface TypologyParams {
   /** Share of the currency's reporting threshold a structuring deposit must reach (per segment band below). */
   readonly fanOutMinPayment: number
+  /**
+   * Smallest payment (minor units) that closes a cycle worth an alert: 1,000 since session 44 (3,000
+   * before, when rings of 2,500 on tuning_cycles escaped; no tuning set showed an innocent ring even
+   * at 500, so the floor is a judgement of what an analyst would open, not a figure tuned to data).
+   */
   readonly cycleMinAmount: number
   /** Traced scattering: smallest traced inflow, and the share of it paid to new payees. */
   readonly fanOutTracedMinAmount: number
@@ -241,7 +246,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
   fanOutTracedMinAmount: 200_000,
   fanOutTracedShare: 0.6,
   fanOutTracedSpread: 0.3,
-  cycleMinAmount: 300_000,
+  cycleMinAmount: 100_000,
   passThroughShare: 0.8,
   passThroughOnePaymentShare: 0.8,
   passThroughHours: 96,
@@ -619,8 +624,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       id: 'cycle.closed_loop',
       typology: 'cycle',
       subject: 'src',
-      description:
-        'A payment (any rail) that returns money to an account it came from through 2 or more hops (each hop held up to 21 days, 90 days in all).',
+      description: `A payment (any rail) of ${p.cycleMinAmount / 100} or more (minor units / 100) that returns money to an account it came from through 2 to 11 hops (each hop held up to 21 days, 90 days in all).`,
       when: `txn.cycle_len >= 3.0 && txn.amount >= ${p.cycleMinAmount}`,
       outcome: 'review',
       score: 50,
