@@ -24,25 +24,22 @@ export async function main(args: string[]): Promise<void> {
   const session42 = { ...spike, when: spike.when.replace(toKnown, '') }
   const named = (name: string, list: readonly RuleDef[]): RuleDef[] =>
     list.map((r, i) => ({ ...r, id: `velocity.${name}--${i + 1}` }))
-  // the pack with session 42's spike rule asking `extra` too (no spike rule when undefined)
-  const withSpike = (name: string, extra?: string): RuleDef[] =>
+  // the pack with the spike rule replaced by `spikeRules` (session 42's rule, or nothing)
+  const replacingSpike = (name: string, spikeRules: readonly RuleDef[]): RuleDef[] =>
     named(
       name,
-      rules.flatMap((r) =>
-        r !== spike
-          ? [r]
-          : extra === undefined
-            ? []
-            : [{ ...session42, when: extra ? `${session42.when} && (${extra})` : session42.when }],
-      ),
+      rules.flatMap((r) => (r === spike ? spikeRules : [r])),
     )
+  // the pack with session 42's spike rule asking `extra` too
+  const withSpike = (name: string, extra: string): RuleDef[] =>
+    replacingSpike(name, [{ ...session42, when: `${session42.when} && (${extra})` }])
   const seenMonth = 'txn.watched_days >= 37.0 || txn.watched_days >= src_party.age_days'
   // two of the 48 hours' payments, this one included, to accounts nobody had dealt with
   const unseen = 'src.unseen_out_count_48h + (dst.history_count == 0.0 ? 1.0 : 0.0) >= 2.0'
   await scoreRuleVariants('monitoring-velocity', args, 'tuning_rails', 'velocity_spike', [
     ...named('as_is', rules),
-    ...withSpike('session_42', ''),
-    ...withSpike('without_spike'),
+    ...replacingSpike('session_42', [session42]),
+    ...replacingSpike('without_spike', []),
     ...withSpike('seen_month', seenMonth),
     ...withSpike('seen_month_or_six_new', `${seenMonth} || src.out_new_distinct_24h >= 6.0`),
     ...withSpike('four_devices', 'device.out_count_24h >= 4.0'),
