@@ -262,9 +262,19 @@ describe('cycle detection', () => {
     // a 2-cycle (paying back a friend) is not reported
     const b = s.accounts.get('b')!
     expect(b.closesCycle(s.interner.get('a'), T0 + 3 * DAY_MS, 990_000)).toBe(0)
-    // a cycle returning within 90 days counts (30 until session 22); later it no longer does
-    expect(c.closesCycle(s.interner.get('a'), T0 + 40 * DAY_MS, 940_000)).toBe(4)
-    expect(c.closesCycle(s.interner.get('a'), T0 + 91 * DAY_MS, 940_000)).toBe(0)
+    // the closing account held the money 21 days at most, like every account before it (session 44)
+    expect(c.closesCycle(s.interner.get('a'), T0 + 23 * DAY_MS, 940_000)).toBe(4)
+    expect(c.closesCycle(s.interner.get('a'), T0 + 24 * DAY_MS, 940_000)).toBe(0)
+  })
+
+  it('counts a cycle returning within 90 days (30 until session 22), each account holding the money up to 21 days', () => {
+    const s = new FeatureStore()
+    const ring = ['a', 'b', 'c', 'd', 'e', 'f']
+    for (let i = 0; i < 5; i++)
+      s.apply(txn(T0 + i * 20 * DAY_MS, ring[i]!, ring[i + 1]!, BigInt(1_000_000 - i * 10_000), 'wire'))
+    const f = s.accounts.get('f')!
+    expect(f.closesCycle(s.interner.get('a'), T0 + 89 * DAY_MS, 940_000)).toBe(6)
+    expect(f.closesCycle(s.interner.get('a'), T0 + 91 * DAY_MS, 940_000)).toBe(0)
   })
 
   it('closes a ring of 12 accounts, by wire and ACH hops a few days apart (8 until session 44)', () => {

@@ -1145,7 +1145,8 @@ export class EntityState {
       if (cps[i] !== dstCp) continue
       const depth = this.oDepth![i]!
       if (depth < 2) continue
-      if (now - this.oStart![i]! > ORIGIN_WINDOW_MS) continue
+      // the closing account, too, held the money at most ORIGIN_HOP_MS (as every hop before it did)
+      if (now - this.oStart![i]! > ORIGIN_WINDOW_MS || now - this.oLast![i]! > ORIGIN_HOP_MS) continue
       const start = this.oAmt![i]!
       if (amount >= ORIGIN_MIN_SHARE * start && amount <= ORIGIN_MAX_SHARE * start) return depth + 1
     }
