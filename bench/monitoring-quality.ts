@@ -24,6 +24,7 @@ const TUNING_CONFIGS = [
   'tuning_round',
   'tuning_mule',
   'tuning_cycles',
+  'tuning_cycles_slow',
 ] as const
 
 /** The tuning configuration `--config` names (`tuning` by default); any other is refused. */

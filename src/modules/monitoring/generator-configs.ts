@@ -1205,6 +1205,15 @@ const TUNING_CYCLE_RANGES: SchemeRanges = {
   otherRailP: 0.65,
 }
 
+/**
+ * Slow rings for development (session 44): TUNING_CYCLE_RANGES with each hop held 1 to 16 days, over
+ * 150 days of data, so that rings may take longer than the 90 days a cycle's origin was carried.
+ */
+const TUNING_SLOW_CYCLE_RANGES: SchemeRanges = {
+  ...TUNING_CYCLE_RANGES,
+  cycleHopDays: [1, 16],
+}
+
 /** Held out (session 40): wider layers, deeper stacks, smaller and larger sums, slower and faster hops. */
 const HOLDOUT_NETWORKS: NetworkRanges = {
   layerSize: [2, 6],
@@ -1286,7 +1295,9 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout33x'
     | 'holdout33xw'
     | 'tuning_cycles'
-    | 'holdout34x',
+    | 'holdout34x'
+    | 'tuning_cycles_slow'
+    | 'holdout34xw',
     GeneratorConfig
   >
 > = {
@@ -1810,5 +1821,23 @@ export const GENERATOR_CONFIGS: Readonly<
     seeds: [44001, 44002, 44003],
     customers: 10_000,
     days: 90,
+  },
+  // Session 44: slow rings for development (TUNING_SLOW_CYCLE_RANGES), 150 days.
+  tuning_cycles_slow: {
+    name: 'tuning_cycles_slow',
+    ranges: TUNING_SLOW_CYCLE_RANGES,
+    seeds: [44101, 44102, 44103],
+    customers: 10_000,
+    days: 150,
+  },
+  // Session 44: a fresh 150-day set (schemes from day 30), committed unread, to judge the cycle
+  // window on; holdout33xw stays unread for the next model change.
+  holdout34xw: {
+    name: 'holdout34xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [34201, 34202, 34203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
   },
 }
