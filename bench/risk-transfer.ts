@@ -15,6 +15,7 @@ import {
   alertedCustomers,
   alertsAtBudget,
   EXCLUDED_FEATURES,
+  explainRow,
   FEATURE_COUNT,
   FEATURE_NAMES,
   fitSubjectCalibration,
@@ -59,7 +60,8 @@ import { riskLabels, scoreRows, type Planted } from './risk.js'
  * seed, size and a digest of the feature code, so that learning-method trials reuse them.
  * `--replay-only 1` fills the cache and stops (run several at once, one per configuration).
  * Options: `--params JSON` (gbdt TrainParams), `--top-rows`, `--row-discount`, `--target case|customers`,
- * `--exclude +a,+b` (more features not learned from), `--leave-out TYPOLOGY`.
+ * `--exclude +a,+b` (more features not learned from), `--leave-out TYPOLOGY`, `--misses 1` (where each
+ * case the model alone misses ranks, and why: explainMisses).
  */
 
 type Spec = { config: keyof typeof GENERATOR_CONFIGS; seed: number }
@@ -345,6 +347,7 @@ export function main(args: string[]): Promise<void> {
         .filter((m) => m.r < 0 || m.r > cut)
         .sort((a, b) => a.t.localeCompare(b.t) || a.r - b.r)
       log(`  missed (typology rank/rows): ${missed.map((m) => `${m.t} ${m.r}/${m.n}`).join(', ')}`)
+      explainMisses(ev, model, cases, rank, cut)
     }
     results.push({
       eval: name,
@@ -380,6 +383,51 @@ export function main(args: string[]): Promise<void> {
 }
 
 const r4 = (v: number): number => Number(v.toFixed(4))
+
+/**
+ * Why the model alone ranks a case's primary outside its top 2 %: at the primary's highest row, the
+ * three features that pushed its log-odds down most (TreeSHAP), and per typology the mean push of
+ * each feature over those rows — the per-feature look bench/risk.ts prints for dormant and mule
+ * primaries, here for every missed case of a development set.
+ */
+function explainMisses(
+  ev: Cached,
+  model: ReturnType<typeof trainModel>,
+  cases: readonly Planted[],
+  rank: ReadonlyMap<string, number>,
+  cut: number,
+): void {
+  const rowOf = new Map<string, { i: number; margin: number }>()
+  for (let i = 0; i < ev.rows.rows; i++) {
+    const x = ev.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
+    const m = scoreRow(model, x).margin
+    const s = ev.subjects[i]!
+    if (m > (rowOf.get(s)?.margin ?? -Infinity)) rowOf.set(s, { i, margin: m })
+  }
+  const push = new Map<string, Map<string, number>>()
+  const explained = new Map<string, number>()
+  for (const c of cases) {
+    const p = [...c.primary].sort((a, b) => (rank.get(a) ?? 1e9) - (rank.get(b) ?? 1e9))[0]!
+    const r = rank.get(p) ?? -1
+    const row = rowOf.get(p)
+    if ((r > 0 && r <= cut) || !row) continue
+    const e = explainRow(model, ev.rows.x.subarray(row.i * FEATURE_COUNT, (row.i + 1) * FEATURE_COUNT))
+    const byFeature = push.get(c.typology) ?? new Map<string, number>()
+    push.set(c.typology, byFeature)
+    explained.set(c.typology, (explained.get(c.typology) ?? 0) + 1)
+    for (const k of e.contributions) byFeature.set(k.feature, (byFeature.get(k.feature) ?? 0) + k.shap)
+    const down = e.contributions
+      .filter((k) => k.shap < 0)
+      .slice(0, 3)
+      .map((k) => `${k.feature}=${k.value.toFixed(2)} ${k.shap.toFixed(2)}`)
+    log(`    ${c.typology} ${p} rank ${r} p ${e.probability.toFixed(4)}: down ${down.join(', ')}`)
+  }
+  for (const [t, byFeature] of push) {
+    const n = explained.get(t)!
+    const worst = [...byFeature].sort((a, b) => a[1] - b[1]).slice(0, 6)
+    log(`    ${t} (${n}): mean push down ${worst.map(([f, v]) => `${f} ${(v / n).toFixed(2)}`).join(', ')}`)
+  }
+}
 const prefixOf = (s: Spec): string => `${s.config}:${s.seed}/`
 const prefixCase = (k: Planted, s: Spec): Planted => ({
   ...k,

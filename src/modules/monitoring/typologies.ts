@@ -624,7 +624,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       id: 'cycle.closed_loop',
       typology: 'cycle',
       subject: 'src',
-      description: `A payment (any rail) of ${p.cycleMinAmount / 100} or more (minor units / 100) that returns money to an account it came from through 2 to 11 hops (each hop held up to 21 days, 90 days in all).`,
+      description: `A payment (any rail) of ${p.cycleMinAmount.toLocaleString('en-US')} minor units or more (${(p.cycleMinAmount / 100).toLocaleString('en-US')} in a two-decimal currency such as USD) that returns money to an account it came from through 2 to 11 hops (each hop held up to 21 days, 90 days in all).`,
       when: `txn.cycle_len >= 3.0 && txn.amount >= ${p.cycleMinAmount}`,
       outcome: 'review',
       score: 50,
