@@ -1297,7 +1297,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'tuning_cycles'
     | 'holdout34x'
     | 'tuning_cycles_slow'
-    | 'holdout34xw',
+    | 'holdout34xw'
+    | 'holdout35x',
     GeneratorConfig
   >
 > = {
@@ -1839,5 +1840,14 @@ export const GENERATOR_CONFIGS: Readonly<
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
+  },
+  // Session 45: fresh seeds, committed unread when holdout34x was spent on main as it stood (no
+  // rule change), for the next rule change.
+  holdout35x: {
+    name: 'holdout35x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [35301, 35302, 35303],
+    customers: 10_000,
+    days: 90,
   },
 }
