@@ -101,6 +101,8 @@ const codeDigest = (): string => {
     '../src/modules/risk/replay.ts',
     '../src/modules/monitoring/features.ts',
     '../src/modules/monitoring/rules.ts',
+    // the rules' alerts are cached too (the budget and the rules' precision read them)
+    '../src/modules/monitoring/typologies.ts',
     '../src/modules/monitoring/generator.ts',
     '../src/modules/monitoring/generator-configs.ts',
   ])

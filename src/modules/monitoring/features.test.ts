@@ -291,6 +291,36 @@ describe('cycle detection', () => {
     s.apply(txn(T0 + 46 * DAY_MS, 'r11', 'r12', BigInt(amount)))
     expect(s.accounts.get('r12')!.closesCycle(s.interner.get('r0'), T0 + 47 * DAY_MS, amount)).toBe(0)
   })
+
+  it("keeps a ring's sum in flight through a busy member's small inflows and its origin's lunch money (session 45)", () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'a', 'b', 1_000_000n, 'wire'))
+    // while b holds the money: fifteen people pay it small sums (each an origin of its own), and the
+    // ring's first account pays it back for lunch
+    for (let i = 0; i < 15; i++) s.apply(txn(T0 + DAY_MS + i * 3_600_000, `p${i}`, 'b', 5_000n))
+    s.apply(txn(T0 + 2 * DAY_MS, 'a', 'b', 2_000n))
+    s.apply(txn(T0 + 10 * DAY_MS, 'b', 'c', 980_000n, 'ach'))
+    s.apply(txn(T0 + 12 * DAY_MS, 'c', 'd', 960_000n))
+    const d = s.accounts.get('d')!
+    expect(d.closesCycle(s.interner.get('a'), T0 + 14 * DAY_MS, 940_000)).toBe(4)
+    // the small sums still take the slots they can: b's latest small senders are remembered
+    const b = s.accounts.get('b')!
+    expect(b.closesCycle(s.interner.get('p14'), T0 + 11 * DAY_MS, 5_000)).toBe(0) // depth 1: not a cycle
+    s.apply(txn(T0 + 11 * DAY_MS, 'b', 'e', 5_000n))
+    s.apply(txn(T0 + 12 * DAY_MS, 'e', 'f', 4_900n))
+    expect(s.accounts.get('f')!.closesCycle(s.interner.get('p14'), T0 + 13 * DAY_MS, 4_800)).toBe(4)
+  })
+
+  it('lets an origin no longer carried give way before a smaller live one', () => {
+    const s = new FeatureStore()
+    s.apply(txn(T0, 'big', 'b', 5_000_000n))
+    // 25 days later the big sum has been held too long to be carried: eleven small origins and then
+    // a twelfth arrive; the expired big one gives way, not the small ones
+    for (let i = 0; i < 12; i++) s.apply(txn(T0 + 25 * DAY_MS + i * 3_600_000, `q${i}`, 'b', 10_000n))
+    s.apply(txn(T0 + 26 * DAY_MS, 'b', 'c', 10_000n))
+    s.apply(txn(T0 + 27 * DAY_MS, 'c', 'd', 9_800n))
+    expect(s.accounts.get('d')!.closesCycle(s.interner.get('q0'), T0 + 28 * DAY_MS, 9_700)).toBe(4)
+  })
 })
 
 describe('session 15 features: monthly round payments, traced inflows', () => {
