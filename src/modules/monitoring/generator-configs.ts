@@ -1298,7 +1298,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout34x'
     | 'tuning_cycles_slow'
     | 'holdout34xw'
-    | 'holdout35x',
+    | 'holdout35x'
+    | 'holdout36x',
     GeneratorConfig
   >
 > = {
@@ -1847,6 +1848,15 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout35x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [35301, 35302, 35303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 45: fresh seeds, committed unread once holdout35x had judged the origin table's
+  // eviction, for the next rule change.
+  holdout36x: {
+    name: 'holdout36x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [36301, 36302, 36303],
     customers: 10_000,
     days: 90,
   },
