@@ -1186,22 +1186,21 @@ export class EntityState {
       this.oStart = new Float64Array(ORIGIN_MAX)
       this.oLast = new Float64Array(ORIGIN_MAX)
     }
+    // no closure for "still carried": this runs for every origin a payment hands on (hot path)
     const amt = this.oAmt!
-    const carried = (i: number): boolean =>
-      last - this.oStart![i]! <= ORIGIN_WINDOW_MS && last - this.oLast![i]! <= ORIGIN_HOP_MS
+    const oStart = this.oStart!
+    const oLast = this.oLast!
     let slot = -1
     for (let i = 0; i < this.oN; i++) if (this.oCp[i] === cp) slot = i
     if (slot >= 0) {
-      if (amt[slot]! > amount && carried(slot)) return
+      const carried = last - oStart[slot]! <= ORIGIN_WINDOW_MS && last - oLast[slot]! <= ORIGIN_HOP_MS
+      if (amt[slot]! > amount && carried) return
     } else if (this.oN < ORIGIN_MAX) slot = this.oN++
     else {
       let smallest = 0
       for (let i = 0; i < this.oN && slot < 0; i++) {
-        if (!carried(i)) slot = i
-        else if (
-          amt[i]! < amt[smallest]! ||
-          (amt[i] === amt[smallest] && this.oLast![i]! < this.oLast![smallest]!)
-        )
+        if (last - oStart[i]! > ORIGIN_WINDOW_MS || last - oLast[i]! > ORIGIN_HOP_MS) slot = i
+        else if (amt[i]! < amt[smallest]! || (amt[i] === amt[smallest] && oLast[i]! < oLast[smallest]!))
           smallest = i
       }
       if (slot < 0) {
@@ -1212,9 +1211,9 @@ export class EntityState {
     }
     this.oCp[slot] = cp
     this.oDepth![slot] = depth
-    this.oAmt![slot] = amount
-    this.oStart![slot] = start
-    this.oLast![slot] = last
+    amt[slot] = amount
+    oStart[slot] = start
+    oLast[slot] = last
   }
 }
 
