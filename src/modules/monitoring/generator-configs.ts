@@ -1299,7 +1299,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'tuning_cycles_slow'
     | 'holdout34xw'
     | 'holdout35x'
-    | 'holdout36x',
+    | 'holdout36x'
+    | 'holdout37x',
     GeneratorConfig
   >
 > = {
@@ -1857,6 +1858,15 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout36x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [36301, 36302, 36303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 46: fresh seeds, committed unread once holdout36x had judged the quiet-mule cash-out
+  // share, for the next rule change.
+  holdout37x: {
+    name: 'holdout37x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [37301, 37302, 37303],
     customers: 10_000,
     days: 90,
   },

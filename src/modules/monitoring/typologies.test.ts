@@ -264,6 +264,27 @@ describe('typology pack against look-alikes', () => {
     expect(run(30).filter((id) => id.startsWith('mule.'))).toEqual([])
   })
 
+  it("mule holding the money for days (session 46): an old quiet account that has paid on 37 % of four senders' money by its first cash-out or wire abroad is caught; the same share paid at home is not", () => {
+    const old = T0 - 300 * DAY_MS
+    const run = (out: Partial<MonTxn>): string[] => {
+      const e = engine([party('m', old), party('shop', old)])
+      // the store watches from day 0 (a shop's takings); the account paid twice by card long before
+      const feed = Array.from({ length: 50 }, (_, d) => txn(T0 + d * DAY_MS + 2, `c${d}`, 'shop', 30))
+      feed.push(txn(T0 + 10 * DAY_MS + 3, 'm', 'shop', 25), txn(T0 + 12 * DAY_MS + 3, 'm', 'shop', 25))
+      alerted(
+        e,
+        feed.sort((x, y) => x.at - y.at),
+      )
+      const day = T0 + 50 * DAY_MS
+      // four senders over a day and a half; 1,500 of their 4,000 leaves three days after the first
+      const senders = [0, 0.5, 1, 1.5].map((d, i) => txn(day + d * DAY_MS, `v${i}`, 'm', 1_000))
+      return alerted(e, [...senders, txn(day + 3 * DAY_MS, 'm', 'Ym', 1_500, out)])
+    }
+    expect(run({ kind: 'cash_withdrawal' })).toContain('mule.quiet_account_drains')
+    expect(run({ srcCountry: 'DE', dstCountry: 'PL' })).toContain('mule.quiet_account_drains')
+    expect(run({ srcCountry: 'DE', dstCountry: 'DE' }).filter((id) => id.startsWith('mule.'))).toEqual([])
+  })
+
   it('structuring spread over days and split deposits, each below the band, is caught; a weekly cash wage and a one-off large deposit are not', () => {
     const cash = (id: string, day: number, euros: number): MonTxn =>
       txn(T0 + day * DAY_MS, 'cash', id, euros, { kind: 'cash_deposit' })

@@ -187,6 +187,14 @@ export interface TypologyParams {
    */
   readonly muleQuietEvents: number
   /**
+   * The quiet-account rule's share of the week's inflow drained when the payment leaves in cash or
+   * abroad (how mules pay on); any other payment needs half. Session 46: a quiet account holding
+   * money for days had paid on 37–45 % of the week's collection by its first cash-out or wire abroad,
+   * and by its next ones the first senders had left the week (tuning_mule: 2 more cases, no innocent
+   * customer more on any tuning set). 0.5 = no difference.
+   */
+  readonly muleCashOutShare: number
+  /**
    * 1: the mule rules count neither the senders nor the money that came from companies (a business
    * party's account: an employer, a payroll firm); 0: every sender counts. Mules collect from
    * victims and from other mules; a young account paid wages by several companies in a week is a
@@ -271,6 +279,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
   muleSenders: 3,
   muleMinSum: 50_000,
   muleQuietEvents: 5,
+  muleCashOutShare: 0.35,
   muleNotFromCompanies: 1,
   fanInMinObservedDays: 14,
   fanInMinPaymentShare: 0.05,
@@ -361,6 +370,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
   },
 }
 
+/** A payment from one country to another (both known). */
+const PAYS_ABROAD = 'txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country'
 const d = (x: number): string => (Number.isInteger(x) ? `${x}.0` : String(x))
 const SEGMENTS: readonly Segment[] = ['individual', 'business', 'merchant']
 /** The individual rule keeps the historical id; other segments get a suffix. */
@@ -508,7 +519,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       reason: 'One inflow scattered to many new payees',
     })
   const within = s.passThroughHours > 0 ? s.passThroughHours : p.passThroughHours
-  const abroad = 'txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country'
+  const abroad = PAYS_ABROAD
   const hours =
     s.passThroughTransitHours > within
       ? `(src.flow_hours <= ${d(within)} || (src.flow_hours <= ${d(s.passThroughTransitHours)} && (${abroad} || (src.flow_in_cross_border && src.flow_out_abroad))))`
@@ -540,7 +551,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       when: `!txn.same_owner && src_party.segment == "${seg}" && src.flow_in_amount >= ${d(s.passThroughMinAmount)}
         && ${passedOn} && ${hours} && src.new_counterparty
         && double(txn.amount) <= ${d(p.passThroughMaxPaymentShare)} * src.flow_in_amount
-        && (src.flow_in_cross_border || (txn.src_country != "" && txn.dst_country != "" && txn.dst_country != txn.src_country))${
+        && (src.flow_in_cross_border || (${PAYS_ABROAD}))${
           s.passThroughMaxPriorDays >= 0
             ? `
         && ${unlikeRoutine} && src.age_days >= ${d(p.fanInMinObservedDays)}`
@@ -605,6 +616,9 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
     })
   return rules
 }
+
+/** A payment leaving in cash or abroad: how mules pay on. */
+const CASH_OR_ABROAD = `(txn.kind == "cash_withdrawal" || ${PAYS_ABROAD})`
 
 /**
  * The mule rules' senders and sum: several senders, and what they paid beyond the single largest
@@ -717,7 +731,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
             typology: 'mule',
             subject: 'src' as const,
             description:
-              'An account of any age, almost unused before this week (or before this month), sending on what it just received from several senders.',
+              'An account of any age, almost unused before this week (or before this month), sending on what it just received from several senders: half of it, or 35 % when the payment leaves in cash or abroad.',
             // session 42: "before this month" too, once the store has watched that month and two weeks
             // before it: a mule paying on over days had its first inflows, older than the week,
             // counted as its past (tuning_mule: one more case, no innocent customer more on any tuning set)
@@ -726,7 +740,8 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
         && (src.history_count - src.all_count_7d <= ${d(p.muleQuietEvents)}
           || txn.watched_days >= ${d(30 + p.fanInMinObservedDays)} && src.history_count - src.all_count_30d <= ${d(p.muleQuietEvents)})
         && ${muleSenders('src', p)}
-        && src.out_sum_7d + double(txn.amount) >= 0.5 * src.in_sum_7d`,
+        && (src.out_sum_7d + double(txn.amount) >= 0.5 * src.in_sum_7d
+          || src.out_sum_7d + double(txn.amount) >= ${d(p.muleCashOutShare)} * src.in_sum_7d && ${CASH_OR_ABROAD})`,
             outcome: 'review' as const,
             score: 40,
             reason: 'Account unused until now moving on funds from several senders (possible money mule)',
