@@ -25,6 +25,7 @@ const TUNING_CONFIGS = [
   'tuning_mule',
   'tuning_cycles',
   'tuning_cycles_slow',
+  'tuning_structuring',
 ] as const
 
 /** The tuning configuration `--config` names (`tuning` by default); any other is refused. */

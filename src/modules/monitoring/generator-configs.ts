@@ -1214,6 +1214,22 @@ const TUNING_SLOW_CYCLE_RANGES: SchemeRanges = {
   cycleHopDays: [1, 16],
 }
 
+/**
+ * Sparse structuring for development (session 46): every tuning set draws deposits at most 3.5 days
+ * apart, so none held a scheme of three large deposits over three weeks, which no rule could see.
+ * Chosen here, not copied from a held-out set: 2 to 9 deposits of 40 to 99 % of the threshold, 0.2 to
+ * 13 days apart, a quarter of them split, 40 % of the schemes' hubs businesses; every look-alike as
+ * in `tuning`.
+ */
+const TUNING_SPARSE_STRUCTURING_RANGES: SchemeRanges = {
+  ...TUNING_RANGES,
+  structuringDeposits: [2, 9],
+  structuringShare: [0.4, 0.99],
+  structuringGapDays: [0.2, 13],
+  structuringSplitP: 0.25,
+  businessP: 0.4,
+}
+
 /** Held out (session 40): wider layers, deeper stacks, smaller and larger sums, slower and faster hops. */
 const HOLDOUT_NETWORKS: NetworkRanges = {
   layerSize: [2, 6],
@@ -1297,6 +1313,7 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'tuning_cycles'
     | 'holdout34x'
     | 'tuning_cycles_slow'
+    | 'tuning_structuring'
     | 'holdout34xw'
     | 'holdout35x'
     | 'holdout36x'
@@ -1832,6 +1849,13 @@ export const GENERATOR_CONFIGS: Readonly<
     seeds: [44101, 44102, 44103],
     customers: 10_000,
     days: 150,
+  },
+  tuning_structuring: {
+    name: 'tuning_structuring',
+    ranges: TUNING_SPARSE_STRUCTURING_RANGES,
+    seeds: [46001, 46002, 46003],
+    customers: 10_000,
+    days: 90,
   },
   // Session 44: a fresh 150-day set (schemes from day 30), committed unread, to judge the cycle
   // window on; holdout33xw stays unread for the next model change.
