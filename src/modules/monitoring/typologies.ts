@@ -519,10 +519,9 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       reason: 'One inflow scattered to many new payees',
     })
   const within = s.passThroughHours > 0 ? s.passThroughHours : p.passThroughHours
-  const abroad = PAYS_ABROAD
   const hours =
     s.passThroughTransitHours > within
-      ? `(src.flow_hours <= ${d(within)} || (src.flow_hours <= ${d(s.passThroughTransitHours)} && (${abroad} || (src.flow_in_cross_border && src.flow_out_abroad))))`
+      ? `(src.flow_hours <= ${d(within)} || (src.flow_hours <= ${d(s.passThroughTransitHours)} && (${PAYS_ABROAD} || (src.flow_in_cross_border && src.flow_out_abroad))))`
       : `src.flow_hours <= ${d(within)}`
   // Unlike the account's routine: no comparable inflow in the 60 days before the traced one and none
   // after it (a wholesaler's next client wire finishing off the last one). When the money goes
@@ -530,14 +529,14 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
   // session 33: its next round, or a client wire, arriving while this one is still being passed on)
   const unlikePrior =
     s.passThroughMaxInflowDaysAbroad > s.passThroughMaxPriorDays
-      ? `((src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0) || (src.flow_in_prior_days <= ${d(s.passThroughMaxInflowDaysAbroad)} && src.flow_in_after <= ${d(s.passThroughMaxInflowDaysAbroad)} && src.flow_hours <= ${d(s.passThroughPriorAbroadHours)} && (${abroad} || src.flow_out_abroad)))`
+      ? `((src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0) || (src.flow_in_prior_days <= ${d(s.passThroughMaxInflowDaysAbroad)} && src.flow_in_after <= ${d(s.passThroughMaxInflowDaysAbroad)} && src.flow_hours <= ${d(s.passThroughPriorAbroadHours)} && (${PAYS_ABROAD} || src.flow_out_abroad)))`
       : `src.flow_in_prior_days <= ${d(s.passThroughMaxPriorDays)} && src.flow_in_after <= 0.0`
   // No prior inflow means nothing while the store has watched less than those 60 days of an account
   // older than that (the client wires of a business before the store started are unseen): then the
   // money must leave abroad (session 42: on the tuning sets the business rule's innocent alerts were
   // mostly such cold starts, a client wire from abroad passed to a home supplier)
   const unlikeRoutine = `${unlikePrior}
-        && (txn.watched_days >= ${d(PRIOR_DAYS)} || txn.watched_days >= src_party.age_days || ${abroad} || src.flow_out_abroad)`
+        && (txn.watched_days >= ${d(PRIOR_DAYS)} || txn.watched_days >= src_party.age_days || ${PAYS_ABROAD} || src.flow_out_abroad)`
   const passedOn =
     p.passThroughOnePaymentShare > 0
       ? `(src.flow_out_share >= ${d(p.passThroughShare)} || double(txn.amount) >= ${d(p.passThroughOnePaymentShare)} * src.flow_in_amount)`
@@ -730,8 +729,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
             id: 'mule.quiet_account_drains',
             typology: 'mule',
             subject: 'src' as const,
-            description:
-              'An account of any age, almost unused before this week (or before this month), sending on what it just received from several senders: half of it, or 35 % when the payment leaves in cash or abroad.',
+            description: `An account of any age, almost unused before this week (or before this month), sending on what it just received from several senders: half of it, or ${Math.round(100 * p.muleCashOutShare)} % when the payment leaves in cash or abroad.`,
             // session 42: "before this month" too, once the store has watched that month and two weeks
             // before it: a mule paying on over days had its first inflows, older than the week,
             // counted as its past (tuning_mule: one more case, no innocent customer more on any tuning set)
