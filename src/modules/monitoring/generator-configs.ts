@@ -1317,7 +1317,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout34xw'
     | 'holdout35x'
     | 'holdout36x'
-    | 'holdout37x',
+    | 'holdout37x'
+    | 'holdout38x',
     GeneratorConfig
   >
 > = {
@@ -1891,6 +1892,15 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout37x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [37301, 37302, 37303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 47: fresh seeds, committed unread once holdout37x had judged the cash-moved-on
+  // structuring rule, for the next rule change.
+  holdout38x: {
+    name: 'holdout38x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [38301, 38302, 38303],
     customers: 10_000,
     days: 90,
   },

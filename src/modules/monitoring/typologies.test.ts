@@ -321,6 +321,66 @@ describe('typology pack against look-alikes', () => {
     expect(run('once', [[0, 9_900]])).not.toContain('structuring.cash_spread')
   })
 
+  it('structuring then placement (session 47): cash deposited twelve days apart, below every spread rule, then wired to someone new is caught; a cash wage spent on a purchase and one large deposit moved on are not', () => {
+    const run = (id: string, deposits: Array<[number, number]>, out: number, to = `new_${id}`): string[] => {
+      const e = engine([party(id, T0 - 400 * DAY_MS)])
+      const cash = deposits.map(([day, euros]) =>
+        txn(T0 + day * DAY_MS, 'cash', id, euros, { kind: 'cash_deposit' }),
+      )
+      // a payee it has paid before: the landlord, paid on day 1 and at the month's end
+      const rent = [1, 29].map((day) => txn(T0 + day * DAY_MS + 5, id, `landlord_${id}`, 900))
+      return alerted(
+        e,
+        [...cash, ...rent, txn(T0 + 30 * DAY_MS, id, to, out, { kind: 'wire' })].sort((a, b) => a.at - b.at),
+      )
+    }
+    const moved = run(
+      'placed',
+      [
+        [14, 4_500],
+        [26, 4_800],
+      ],
+      7_500,
+    )
+    expect(moved.filter((id) => id.startsWith('structuring.') && id !== 'structuring.cash_moved_on')).toEqual(
+      [],
+    )
+    expect(moved).toContain('structuring.cash_moved_on')
+    // the same cash, most of it paid to the landlord it always pays: not someone new
+    expect(
+      run(
+        'known',
+        [
+          [14, 4_500],
+          [26, 4_800],
+        ],
+        7_500,
+        'landlord_known',
+      ),
+    ).not.toContain('structuring.cash_moved_on')
+    // a weekly cash wage of 3,000 (four deposits, 12,000 in the month), 9,000 of it paid for a car
+    // to a new seller: routine cash income, not a few deposits
+    const wage = run(
+      'wage',
+      [8, 15, 22, 29].map((day) => [day, 3_000]),
+      9_000,
+    )
+    expect(wage).not.toContain('structuring.cash_moved_on')
+    // one large deposit below the threshold, then most of it paid on: one deposit is not structuring
+    expect(run('once', [[20, 9_500]], 8_000)).not.toContain('structuring.cash_moved_on')
+    // two deposits of 3,500 (70 % of the threshold in all), then 6,000 paid on: too little cash
+    expect(
+      run(
+        'small',
+        [
+          [14, 3_500],
+          [26, 3_500],
+        ],
+        6_000,
+      ),
+    ).not.toContain('structuring.cash_moved_on')
+  })
+
   it("business structuring unlike the business's own cash is caught; a shop's takings, a sale day and a busy season are not", () => {
     const DAY0 = T0 - 40 * DAY_MS
     const cash = (id: string, day: number, euros: number): MonTxn =>

@@ -246,6 +246,20 @@ export interface TypologyParams {
   readonly structuringMonthShare: number
   /** Unusual structuring (`structuringUnusualBand`): outsized cash deposits in 7 days, this one included. */
   readonly structuringUnusualDeposits: number
+  /**
+   * Structuring then placement (0 = no rule): cash deposits in 30 days, each below the reporting
+   * threshold and together at least `structuringCashOutSum` of it, then one payment to a new
+   * counterparty of at least `structuringCashOutShare` of that cash. Deposits spread too thin or too
+   * far apart for the week and month rules still end in the payment that moves the money on.
+   */
+  readonly structuringCashOutSum: number
+  readonly structuringCashOutShare: number
+  /**
+   * ... in at most this many deposits: a weekly cash wage is four or five deposits a month, and its
+   * earner buying a car from a new seller is not moving structured cash on (session 47: on
+   * tuning_business and tuning_rails every innocent customer the rule alerted was such an earner).
+   */
+  readonly structuringCashOutMaxDeposits: number
   readonly segments: Readonly<Record<Segment, SegmentParams>>
 }
 
@@ -294,6 +308,9 @@ export const DEFAULT_PARAMS: TypologyParams = {
   structuringMonthDeposits: 4,
   structuringMonthShare: 2,
   structuringUnusualDeposits: 2,
+  structuringCashOutSum: 0.8,
+  structuringCashOutShare: 0.6,
+  structuringCashOutMaxDeposits: 3,
   segments: {
     individual: {
       structuringBand: 0.5,
@@ -409,6 +426,23 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       outcome: 'review',
       score: 40,
       reason: 'Cash deposits below the reporting threshold adding up past it over days',
+    })
+  // Only where the spread rule is on (personal accounts): a business's cash takings add up by design
+  if (s.structuringSpread > 0 && p.structuringCashOutShare > 0)
+    rules.push({
+      id: sid('structuring.cash_moved_on', seg),
+      typology: 'structuring',
+      subject: 'src',
+      description: `${who} account paying a new counterparty at least ${Math.round(100 * p.structuringCashOutShare)} % of the cash paid into it in 30 days, in two to ${p.structuringCashOutMaxDeposits} deposits, each below the currency's reporting threshold and together at least ${Math.round(100 * p.structuringCashOutSum)} % of it.`,
+      when: `src_party.segment == "${seg}" && !txn.same_owner && src.new_counterparty
+        && txn.kind != "cash_withdrawal" && txn.kind != "card"
+        && src.cash_in_count_30d >= 2.0 && src.cash_in_count_30d <= ${d(p.structuringCashOutMaxDeposits)}
+        && src.cash_in_max_30d < txn.report_threshold
+        && src.cash_in_sum_30d >= ${d(p.structuringCashOutSum)} * txn.report_threshold
+        && double(txn.amount) >= ${d(p.structuringCashOutShare)} * src.cash_in_sum_30d`,
+      outcome: 'review',
+      score: 40,
+      reason: 'Cash deposited below the reporting threshold, then moved on to someone new',
     })
   if (s.structuringUnusualBand > 0)
     rules.push({
