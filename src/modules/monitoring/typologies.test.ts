@@ -21,6 +21,13 @@ const party = (id: string, openedAt: number, segment: Party['segment'] = 'indivi
   openedAt,
 })
 
+/** The pack with cash moved on judged only once the store has watched a month (opt-in, session 47). */
+const WATCHED_MONTH_RULES = compileRuleSet(
+  defaultRuleSet({ ...DEFAULT_PARAMS, structuringCashOutWatchedDays: 30 }),
+  1,
+  LISTS,
+)
+
 /** The pack with the opt-in two-day velocity rule switched on (session 23). */
 const SPREAD_RULES = compileRuleSet(
   defaultRuleSet({
@@ -321,43 +328,45 @@ describe('typology pack against look-alikes', () => {
     expect(run('once', [[0, 9_900]])).not.toContain('structuring.cash_spread')
   })
 
-  it('structuring then placement (session 47): cash deposited twelve days apart, below every spread rule, then wired to someone new is caught; a cash wage spent on a purchase and one large deposit moved on are not', () => {
-    const run = (id: string, deposits: Array<[number, number]>, out: number, to = `new_${id}`): string[] => {
-      const e = engine([party(id, T0 - 400 * DAY_MS)])
+  it('structuring then placement (session 47): cash deposited twelve days apart, below every spread rule, then wired to someone new is caught; a cash wage spent on a car, a house paid beside some cash, one large deposit and a cold start are not', () => {
+    // the store's first event is the landlord's rent on day 1; the scheme runs `start` days later
+    const run = (
+      id: string,
+      deposits: Array<[number, number]>,
+      out: number,
+      { to = `new_${id}`, start = 10, rules = RULES } = {},
+    ): string[] => {
+      const e = engine([party(id, T0 - 400 * DAY_MS)], rules)
       const cash = deposits.map(([day, euros]) =>
-        txn(T0 + day * DAY_MS, 'cash', id, euros, { kind: 'cash_deposit' }),
+        txn(T0 + (start + day) * DAY_MS, 'cash', id, euros, { kind: 'cash_deposit' }),
       )
-      // a payee it has paid before: the landlord, paid on day 1 and at the month's end
-      const rent = [1, 29].map((day) => txn(T0 + day * DAY_MS + 5, id, `landlord_${id}`, 900))
+      const life = [1, start + 29].map((day) => txn(T0 + day * DAY_MS + 5, id, `landlord_${id}`, 900))
+      // its groceries every other day: the store watches a feed without a week's pause
+      for (let day = 2; day < start + 30; day += 2) life.push(card(T0 + day * DAY_MS + 7, id, 'grocer', 40))
+      const wire = txn(T0 + (start + 30) * DAY_MS, id, to, out, { kind: 'wire' })
       return alerted(
         e,
-        [...cash, ...rent, txn(T0 + 30 * DAY_MS, id, to, out, { kind: 'wire' })].sort((a, b) => a.at - b.at),
+        [...cash, ...life, wire].sort((a, b) => a.at - b.at),
       )
     }
-    const moved = run(
-      'placed',
-      [
-        [14, 4_500],
-        [26, 4_800],
-      ],
-      7_500,
-    )
+    const scheme: Array<[number, number]> = [
+      [14, 4_500],
+      [26, 4_800],
+    ]
+    const moved = run('placed', scheme, 7_500)
     expect(moved.filter((id) => id.startsWith('structuring.') && id !== 'structuring.cash_moved_on')).toEqual(
       [],
     )
     expect(moved).toContain('structuring.cash_moved_on')
     // the same cash, most of it paid to the landlord it always pays: not someone new
-    expect(
-      run(
-        'known',
-        [
-          [14, 4_500],
-          [26, 4_800],
-        ],
-        7_500,
-        'landlord_known',
-      ),
-    ).not.toContain('structuring.cash_moved_on')
+    expect(run('known', scheme, 7_500, { to: 'landlord_known' })).not.toContain('structuring.cash_moved_on')
+    // the same scheme in the store's first month: alerted, unless the opt-in guard waits for a month
+    expect(run('early', scheme, 7_500, { start: 0 })).toContain('structuring.cash_moved_on')
+    expect(run('guarded', scheme, 7_500, { start: 0, rules: WATCHED_MONTH_RULES })).not.toContain(
+      'structuring.cash_moved_on',
+    )
+    // a house paid to a notary beside the same cash: the payment does not carry the cash on
+    expect(run('house', scheme, 60_000)).not.toContain('structuring.cash_moved_on')
     // a weekly cash wage of 3,000 (four deposits, 12,000 in the month), 9,000 of it paid for a car
     // to a new seller: routine cash income, not a few deposits
     const wage = run(

@@ -260,6 +260,20 @@ export interface TypologyParams {
    * tuning_business and tuning_rails every innocent customer the rule alerted was such an earner).
    */
   readonly structuringCashOutMaxDeposits: number
+  /**
+   * ... and the payment at most this many times that cash (0 = no limit): it carries the cash on, not
+   * a house's price paid from a sale or savings (session 47: a weekly earner paying a notary 303,794
+   * against 9,441 of cash, on the spent holdout37x).
+   */
+  readonly structuringCashOutMaxPaymentShare: number
+  /**
+   * ... once the store has watched this many days (0 = from the start): "few deposits in 30 days"
+   * means nothing before it has watched 30 (session 47: both innocent customers the rule alerted on
+   * the spent holdout37x were weekly earners with three deposits seen in the store's first weeks).
+   * Opt-in: at 30 it cost one scheme of tuning_structuring, placed and moved on in the store's
+   * first three weeks, and spared no innocent customer on any tuning set read.
+   */
+  readonly structuringCashOutWatchedDays: number
   readonly segments: Readonly<Record<Segment, SegmentParams>>
 }
 
@@ -311,6 +325,8 @@ export const DEFAULT_PARAMS: TypologyParams = {
   structuringCashOutSum: 0.8,
   structuringCashOutShare: 0.6,
   structuringCashOutMaxDeposits: 3,
+  structuringCashOutMaxPaymentShare: 1.5,
+  structuringCashOutWatchedDays: 0,
   segments: {
     individual: {
       structuringBand: 0.5,
@@ -394,6 +410,20 @@ const SEGMENTS: readonly Segment[] = ['individual', 'business', 'merchant']
 /** The individual rule keeps the historical id; other segments get a suffix. */
 const sid = (id: string, seg: Segment): string => (seg === 'individual' ? id : `${id}.${seg}`)
 
+/** The cash-moved-on rule's optional limits: the payment's size against the cash, a month watched. */
+function cashOutLimits(p: TypologyParams): string {
+  const limits = [
+    p.structuringCashOutMaxPaymentShare > 0
+      ? `double(txn.amount) <= ${d(p.structuringCashOutMaxPaymentShare)} * src.cash_in_sum_30d`
+      : '',
+    p.structuringCashOutWatchedDays > 0 ? `txn.watched_days >= ${d(p.structuringCashOutWatchedDays)}` : '',
+  ]
+  return limits
+    .filter((c) => c !== '')
+    .map((c) => `\n        && ${c}`)
+    .join('')
+}
+
 /** Segment-specific detection rules, one per segment whose parameters enable it. */
 function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDef[] {
   const rules: RuleDef[] = []
@@ -433,13 +463,13 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       id: sid('structuring.cash_moved_on', seg),
       typology: 'structuring',
       subject: 'src',
-      description: `${who} account paying a new counterparty at least ${Math.round(100 * p.structuringCashOutShare)} % of the cash paid into it in 30 days, in two to ${p.structuringCashOutMaxDeposits} deposits, each below the currency's reporting threshold and together at least ${Math.round(100 * p.structuringCashOutSum)} % of it.`,
+      description: `${who} account paying a new counterparty at least ${Math.round(100 * p.structuringCashOutShare)} % of the cash paid into it in 30 days, in two to ${p.structuringCashOutMaxDeposits} deposits, each below the currency's reporting threshold and together at least ${Math.round(100 * p.structuringCashOutSum)} % of it${p.structuringCashOutMaxPaymentShare > 0 ? `; the payment at most ${p.structuringCashOutMaxPaymentShare} times that cash` : ''}${p.structuringCashOutWatchedDays > 0 ? `; once the store has watched ${p.structuringCashOutWatchedDays} days` : ''}.`,
       when: `src_party.segment == "${seg}" && !txn.same_owner && src.new_counterparty
         && txn.kind != "cash_withdrawal" && txn.kind != "card"
         && src.cash_in_count_30d >= 2.0 && src.cash_in_count_30d <= ${d(p.structuringCashOutMaxDeposits)}
         && src.cash_in_max_30d < txn.report_threshold
         && src.cash_in_sum_30d >= ${d(p.structuringCashOutSum)} * txn.report_threshold
-        && double(txn.amount) >= ${d(p.structuringCashOutShare)} * src.cash_in_sum_30d`,
+        && double(txn.amount) >= ${d(p.structuringCashOutShare)} * src.cash_in_sum_30d${cashOutLimits(p)}`,
       outcome: 'review',
       score: 40,
       reason: 'Cash deposited below the reporting threshold, then moved on to someone new',
