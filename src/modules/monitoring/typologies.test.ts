@@ -328,7 +328,7 @@ describe('typology pack against look-alikes', () => {
     expect(run('once', [[0, 9_900]])).not.toContain('structuring.cash_spread')
   })
 
-  it('structuring then placement (session 47): cash deposited twelve days apart, below every spread rule, then wired to someone new is caught; a cash wage spent on a car, a house paid beside some cash, one large deposit and a cold start are not', () => {
+  it('structuring then placement (session 47): cash deposited twelve days apart, below every spread rule, then wired to someone new is caught; a cash wage spent on a car, a house paid beside some cash, one large deposit, and a cold start under the opt-in month guard are not', () => {
     // the store's first event is the landlord's rent on day 1; the scheme runs `start` days later
     const run = (
       id: string,
