@@ -26,6 +26,7 @@ const TUNING_CONFIGS = [
   'tuning_cycles',
   'tuning_cycles_slow',
   'tuning_structuring',
+  'tuning_round_pairs',
 ] as const
 
 /** The tuning configuration `--config` names (`tuning` by default); any other is refused. */

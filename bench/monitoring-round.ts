@@ -1,4 +1,4 @@
-import { defaultRuleSet, type RuleDef } from '../src/modules/monitoring/index.js'
+import { DEFAULT_PARAMS, defaultRuleSet, type RuleDef } from '../src/modules/monitoring/index.js'
 import { scoreRuleVariants } from './rule-variants.js'
 
 /**
@@ -6,10 +6,11 @@ import { scoreRuleVariants } from './rule-variants.js'
  * a tuning configuration (bench/rule-variants.ts): the round-amount cases each finds and the share
  * of the customers it alerts on that belong to a planted case.
  *
- *   npm run bench -- monitoring-round [--config tuning_round] [--seeds 29001,29002]
+ *   npm run bench -- monitoring-round [--config tuning_round|tuning_round_pairs] [--seeds 29001,29002]
  */
 export async function main(args: string[]): Promise<void> {
   const base = defaultRuleSet().rules.find((r) => r.id === 'round_amounts.repeated')!
+  const pair = defaultRuleSet().rules.find((r) => r.id === 'round_amounts.large_pair')!
   const fourWeeks = 'src.round_out_count_4w'
   const monthly = '&& !src.monthly_counterparty '
   if (!base.when.includes(fourWeeks) || !base.when.includes(monthly))
@@ -22,5 +23,10 @@ export async function main(args: string[]): Promise<void> {
     variant('thirty_days', thirtyDays),
     variant('four_weeks_any_payee', base.when.replace(monthly, '')),
     variant('four_weeks', base.when),
+    // session 48: a second round payment of any size, and the large pair at 50 % and 70 % (default)
+    // of the reporting threshold, each scored alone (not beside the rule above)
+    variant('second_four_weeks', base.when.replace(`${fourWeeks} >= 2.0`, `${fourWeeks} >= 1.0`)),
+    variant('large_pair_50', pair.when.replaceAll(`${DEFAULT_PARAMS.roundPairShare}`, '0.5')),
+    variant('large_pair_70', pair.when),
   ])
 }

@@ -1176,6 +1176,20 @@ const TUNING_ROUND_RANGES: SchemeRanges = {
 }
 
 /**
+ * Round amounts in two or three payments, for development (session 48): tuning_round draws 2-10
+ * payments, and none of its 24 schemes came out with fewer than three, so no tuning data showed a
+ * scheme the third-payment rule cannot reach. Chosen here, not copied from a held-out set: 2-3
+ * payments of 1-80 thousand, 0.5-25 days apart, to 1-3 payees, among tuning_round's look-alikes
+ * (one customer in twelve a landlord paying round sums each month).
+ */
+const TUNING_ROUND_PAIR_RANGES: SchemeRanges = {
+  ...TUNING_ROUND_RANGES,
+  roundCount: [2, 3],
+  roundThousands: [1, 80],
+  roundGapDays: [0.5, 25],
+}
+
+/**
  * Mules for development (session 42): every tuning set so far has mules paying on within 5 days
  * (`tuning_spread`: 1-120 hours) and never fewer than three senders, while the real variants the
  * issue lists include money held for days and mules of any age. Chosen here, not copied from a
@@ -1314,11 +1328,13 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout34x'
     | 'tuning_cycles_slow'
     | 'tuning_structuring'
+    | 'tuning_round_pairs'
     | 'holdout34xw'
     | 'holdout35x'
     | 'holdout36x'
     | 'holdout37x'
-    | 'holdout38x',
+    | 'holdout38x'
+    | 'holdout39x',
     GeneratorConfig
   >
 > = {
@@ -1858,6 +1874,14 @@ export const GENERATOR_CONFIGS: Readonly<
     customers: 10_000,
     days: 90,
   },
+  // Session 48: round amounts in two or three payments (TUNING_ROUND_PAIR_RANGES).
+  tuning_round_pairs: {
+    name: 'tuning_round_pairs',
+    ranges: TUNING_ROUND_PAIR_RANGES,
+    seeds: [48001, 48002, 48003],
+    customers: 10_000,
+    days: 90,
+  },
   // Session 44: a fresh 150-day set (schemes from day 30), committed unread, to judge the cycle
   // window on; holdout33xw stays unread for the next model change.
   holdout34xw: {
@@ -1901,6 +1925,15 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout38x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [38301, 38302, 38303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 48: fresh seeds, committed unread once holdout38x had judged the large round pair
+  // rule, for the next rule change.
+  holdout39x: {
+    name: 'holdout39x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [39301, 39302, 39303],
     customers: 10_000,
     days: 90,
   },

@@ -525,6 +525,53 @@ describe('typology pack against look-alikes', () => {
     expect(r).toContain('round_amounts.repeated')
   })
 
+  it("round amounts in two payments (session 48): two large round sums in three weeks are caught; a landlord's monthly few thousand beside a car bought outright, two small round sums, and large sums a month apart are not", () => {
+    // one engine per account: each sequence is fed in time order, as a live feed is
+    const run = (id: string, payments: Array<[number, string, number]>): string[] =>
+      fired(
+        engine([party(id, T0 - 900 * DAY_MS)]),
+        payments.map(([d, payee, euros]) => txn(T0 + d * DAY_MS, id, payee, euros)),
+      )
+    // a scheme of two payments: never the third that round_amounts.repeated needs
+    const pair = run('pair', [
+      [40, 'R1', 12_000],
+      [58, 'R2', 9_000],
+    ])
+    expect(pair).toContain('round_amounts.large_pair')
+    expect(pair).not.toContain('round_amounts.repeated')
+    // a landlord's repairs each month (a few thousand, round) and a car paid outright between them
+    const landlord = run('landlord', [
+      [5, 'D1', 4_000],
+      [20, 'car', 31_000],
+      [35, 'D2', 6_000],
+    ])
+    expect(landlord).not.toContain('round_amounts.large_pair')
+    // two round sums, each below 70 % of the EUR reporting threshold
+    expect(
+      run('small', [
+        [40, 'S1', 6_000],
+        [45, 'S2', 6_000],
+      ]),
+    ).not.toContain('round_amounts.large_pair')
+    // large round sums 35 days apart: the first has left both the four weeks and the 30 days
+    expect(
+      run('apart', [
+        [10, 'X1', 20_000],
+        [45, 'X2', 20_000],
+      ]),
+    ).not.toContain('round_amounts.large_pair')
+    // the rule's approximation: the earlier large payment need not be the round one (a large
+    // payment that was not round, beside a small round one, then a large round one)
+    const notary: Array<[number, string, number]> = [
+      [60, 'N1', 80_123.45],
+      [62, 'D9', 1_000],
+    ]
+    expect(run('notary', notary)).not.toContain('round_amounts.large_pair')
+    // ...but a large round sum after a large payment that was not round, with no round one, is not
+    expect(run('buyer', [notary[0]!, [64, 'car', 10_000]])).not.toContain('round_amounts.large_pair')
+    expect(run('notary', [...notary, [64, 'D10', 10_000]])).toContain('round_amounts.large_pair')
+  })
+
   it('pass-through: a property sale passed on at home and savings spent are not alerted; money from abroad passed on is', () => {
     const e = engine([
       party('seller', T0 - 900 * DAY_MS),

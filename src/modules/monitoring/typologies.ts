@@ -147,6 +147,12 @@ export interface TypologyParams {
   readonly roundMinAmount: number
   /** Earlier round-amount payments in 30 days before the current one. */
   readonly roundPriorCount: number
+  /**
+   * A second large round payment (round_amounts.large_pair, session 48): the payment, and an
+   * earlier one of the last 30 days, each at least this share of the currency's cash reporting
+   * threshold (0 = the rule is off).
+   */
+  readonly roundPairShare: number
   readonly dormantDays: number
   readonly dormantMinAmount: number
   /** Outgoing: share of the currency's reporting threshold (a one-off family remittance stays below it). */
@@ -291,6 +297,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
   networkShare: 0.8,
   roundMinAmount: 200_000,
   roundPriorCount: 2,
+  roundPairShare: 0.7,
   dormantDays: 45,
   dormantMinAmount: 200_000,
   highRiskOutShare: 1,
@@ -693,6 +700,31 @@ const muleSenders = (e: 'src' | 'dst', p: TypologyParams): string =>
         && ${e}.in_sum_7d - ${e}.company_in_sum_7d - ${e}.in_max_7d >= ${d(p.muleMinSum)}`
     : `${e}.in_distinct_7d >= ${d(p.muleSenders)} && ${e}.in_sum_7d - ${e}.in_max_7d >= ${d(p.muleMinSum)}`
 
+/**
+ * Two large round payments in a month (session 48): a scheme of only two payments never makes the
+ * third that round_amounts.repeated needs. Two round payments are household life when one is a few
+ * thousand (a landlord's monthly repairs, a savings transfer beside a car bought outright), so both
+ * must be large: this one round, and some payment of the last 30 days as large, beside a round one
+ * in four weeks (the windows record no largest round payment of their own).
+ */
+function roundPairRules(p: TypologyParams): RuleDef[] {
+  if (p.roundPairShare <= 0) return []
+  const large = `${d(p.roundPairShare)} * txn.report_threshold`
+  return [
+    {
+      id: 'round_amounts.large_pair',
+      typology: 'round_amounts',
+      subject: 'src',
+      description: `A second large round-amount payment within four weeks from a personal account: this one and an earlier payment of the last 30 days each at least ${Math.round(100 * p.roundPairShare)} % of the currency's cash reporting threshold, not a monthly payment to a payee last paid 20-40 days before.`,
+      when: `txn.round && double(txn.amount) >= ${large} && src_party.segment == "individual"
+        && !src.monthly_counterparty && src.round_out_count_4w >= 1.0 && src.out_max_30d >= ${large}`,
+      outcome: 'review',
+      score: 25,
+      reason: 'Two large round-amount payments in a month',
+    },
+  ]
+}
+
 /** Detection rules: each fires an alert (review) about the account named by `subject`. */
 export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
   return [
@@ -723,6 +755,7 @@ export function typologyRules(p: TypologyParams = DEFAULT_PARAMS): RuleDef[] {
       score: 25,
       reason: 'Repeated large round-amount payments',
     },
+    ...roundPairRules(p),
     {
       id: 'dormant.reactivation_in',
       typology: 'dormant_reactivation',
