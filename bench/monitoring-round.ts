@@ -10,7 +10,10 @@ import { scoreRuleVariants } from './rule-variants.js'
  */
 export async function main(args: string[]): Promise<void> {
   const base = defaultRuleSet().rules.find((r) => r.id === 'round_amounts.repeated')!
-  const pair = defaultRuleSet().rules.find((r) => r.id === 'round_amounts.large_pair')!
+  const pairAt = (share: number): string =>
+    defaultRuleSet({ ...DEFAULT_PARAMS, roundPairShare: share }).rules.find(
+      (r) => r.id === 'round_amounts.large_pair',
+    )!.when
   const fourWeeks = 'src.round_out_count_4w'
   const monthly = '&& !src.monthly_counterparty '
   if (!base.when.includes(fourWeeks) || !base.when.includes(monthly))
@@ -26,7 +29,7 @@ export async function main(args: string[]): Promise<void> {
     // session 48: a second round payment of any size, and the large pair at 50 % and 70 % (default)
     // of the reporting threshold, each scored alone (not beside the rule above)
     variant('second_four_weeks', base.when.replace(`${fourWeeks} >= 2.0`, `${fourWeeks} >= 1.0`)),
-    variant('large_pair_50', pair.when.replaceAll(`${DEFAULT_PARAMS.roundPairShare}`, '0.5')),
-    variant('large_pair_70', pair.when),
+    variant('large_pair_50', pairAt(0.5)),
+    variant('large_pair_70', pairAt(0.7)),
   ])
 }

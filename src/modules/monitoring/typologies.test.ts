@@ -560,15 +560,16 @@ describe('typology pack against look-alikes', () => {
         [45, 'X2', 20_000],
       ]),
     ).not.toContain('round_amounts.large_pair')
-    // the rule's approximation: the earlier large payment need not be the round one (a large
-    // payment that was not round, beside a small round one, then a large round one)
+    // a large payment that was not round and a small round one: no large round payment yet
     const notary: Array<[number, string, number]> = [
       [60, 'N1', 80_123.45],
       [62, 'D9', 1_000],
     ]
     expect(run('notary', notary)).not.toContain('round_amounts.large_pair')
-    // ...but a large round sum after a large payment that was not round, with no round one, is not
+    // a large round sum after a large payment that was not round, with no round one before it
     expect(run('buyer', [notary[0]!, [64, 'car', 10_000]])).not.toContain('round_amounts.large_pair')
+    // the rule's approximation: the earlier large payment need not be the round one, so the same
+    // large round sum after the notary's payment and the small round one fires
     expect(run('notary', [...notary, [64, 'D10', 10_000]])).toContain('round_amounts.large_pair')
   })
 
