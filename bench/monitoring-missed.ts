@@ -2,6 +2,7 @@ import {
   compileRuleSet,
   defaultRuleSet,
   generateTransactions,
+  generatorOptions,
   MonitoringEngine,
   DAY_MS,
   type ExplainEntry,
@@ -32,12 +33,8 @@ export async function main(args: string[]): Promise<void> {
   if (!cfg.seeds.includes(seed)) throw new Error(`--seed must be a tuning seed (${cfg.seeds.join(', ')})`)
   const accounts = new Set(get('accounts')?.split(',') ?? [])
   const typology = get('typology')
-  const d = generateTransactions({
-    customers: Number(get('customers') ?? cfg.customers),
-    days: cfg.days,
-    seed,
-    ranges: cfg.ranges,
-  })
+  const customers = get('customers')
+  const d = generateTransactions(generatorOptions(cfg, seed, customers ? Number(customers) : undefined))
   const segment = new Map(d.parties.map((p) => [p.id, p.segment]))
   const explained = explainSent(d, get('explain'), (t) =>
     d.cases.some(
@@ -93,7 +90,10 @@ function explainSent(
       continue
     }
     const r = engine.process(t, { explain: true })
-    out.set(t.id, (r.explain ?? []).filter((e) => e.ruleId.startsWith(prefix)))
+    out.set(
+      t.id,
+      (r.explain ?? []).filter((e) => e.ruleId.startsWith(prefix)),
+    )
   }
   return out
 }

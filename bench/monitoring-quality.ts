@@ -1,6 +1,7 @@
 import {
   compileRuleSet,
   generateTransactions,
+  generatorOptions,
   GENERATOR_CONFIGS,
   MonitoringEngine,
   scoreCustomers,
@@ -27,6 +28,7 @@ const TUNING_CONFIGS = [
   'tuning_cycles_slow',
   'tuning_structuring',
   'tuning_round_pairs',
+  'tuning_business_cash',
 ] as const
 
 /** The tuning configuration `--config` names (`tuning` by default); any other is refused. */
@@ -95,13 +97,7 @@ export async function runQuality(
   let degraded = 0
   let busy = 0
   for (const seed of opts.seeds ?? config.seeds) {
-    const data = generateTransactions({
-      customers: opts.customers ?? config.customers,
-      days: config.days,
-      seed,
-      ranges: config.ranges,
-      ...(config.caseFromDay !== undefined ? { caseFromDay: config.caseFromDay } : {}),
-    })
+    const data = generateTransactions(generatorOptions(config, seed, opts.customers))
     opts.onSeed?.(seed, data.txns.length, data.cases.length)
     for (const c of data.cases) cases.push(caseOfSeed(seed, c))
     const newEngine = (): MonitoringEngine =>

@@ -1,3 +1,5 @@
+import type { GeneratorOptions } from './generator.js'
+
 /**
  * Parameter ranges of the generator's planted schemes, and the named configurations quality
  * figures are measured on.
@@ -1244,6 +1246,24 @@ const TUNING_SPARSE_STRUCTURING_RANGES: SchemeRanges = {
   businessP: 0.4,
 }
 
+/**
+ * Structuring in business accounts for development (session 50): the structuring misses of the
+ * held-out sets hid among a business's daily cash takings, and the tuning sets hold few such schemes
+ * (a structuring scheme runs through a business at half `businessP`, at most 20 % of them so far).
+ * Chosen here, not copied from a held-out set: 2 to 12 deposits of 35 to 99 % of the threshold, 0.1
+ * to 12 days apart, 45 % of them split, half of the schemes in business accounts (`businessP` 1, so
+ * every other scheme's hub is a business too), every look-alike as in `tuning`; with twice the usual
+ * share of planted cases (`caseRate`), about 27 business structuring schemes over the three seeds.
+ */
+const TUNING_BUSINESS_CASH_RANGES: SchemeRanges = {
+  ...TUNING_RANGES,
+  structuringDeposits: [2, 12],
+  structuringShare: [0.35, 0.99],
+  structuringGapDays: [0.1, 12],
+  structuringSplitP: 0.45,
+  businessP: 1,
+}
+
 /** Held out (session 40): wider layers, deeper stacks, smaller and larger sums, slower and faster hops. */
 const HOLDOUT_NETWORKS: NetworkRanges = {
   layerSize: [2, 6],
@@ -1260,6 +1280,24 @@ export interface GeneratorConfig {
   readonly days: number
   /** No planted scheme starts before this day (GeneratorOptions.caseFromDay; default 14). */
   readonly caseFromDay?: number
+  /** Planted cases per customer (GeneratorOptions.caseRate; default 1 %). */
+  readonly caseRate?: number
+}
+
+/** The generator's options for one seed of a configuration (optionally at another size). */
+export function generatorOptions(
+  config: GeneratorConfig,
+  seed: number,
+  customers = config.customers,
+): GeneratorOptions {
+  return {
+    customers,
+    days: config.days,
+    seed,
+    ranges: config.ranges,
+    ...(config.caseFromDay !== undefined ? { caseFromDay: config.caseFromDay } : {}),
+    ...(config.caseRate !== undefined ? { caseRate: config.caseRate } : {}),
+  }
 }
 
 export const GENERATOR_CONFIGS: Readonly<
@@ -1329,12 +1367,14 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'tuning_cycles_slow'
     | 'tuning_structuring'
     | 'tuning_round_pairs'
+    | 'tuning_business_cash'
     | 'holdout34xw'
     | 'holdout35x'
     | 'holdout36x'
     | 'holdout37x'
     | 'holdout38x'
-    | 'holdout39x',
+    | 'holdout39x'
+    | 'holdout40x',
     GeneratorConfig
   >
 > = {
@@ -1882,6 +1922,15 @@ export const GENERATOR_CONFIGS: Readonly<
     customers: 10_000,
     days: 90,
   },
+  // Session 50: structuring among a business's cash takings (TUNING_BUSINESS_CASH_RANGES).
+  tuning_business_cash: {
+    name: 'tuning_business_cash',
+    ranges: TUNING_BUSINESS_CASH_RANGES,
+    seeds: [50001, 50002, 50003],
+    customers: 10_000,
+    days: 90,
+    caseRate: 0.02,
+  },
   // Session 44: a fresh 150-day set (schemes from day 30), committed unread, to judge the cycle
   // window on; holdout33xw stays unread for the next model change.
   holdout34xw: {
@@ -1934,6 +1983,15 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout39x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [39301, 39302, 39303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 50: fresh seeds, committed unread before holdout39x judged the business cash-moved-on
+  // rule, for the next rule change.
+  holdout40x: {
+    name: 'holdout40x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [40301, 40302, 40303],
     customers: 10_000,
     days: 90,
   },

@@ -55,6 +55,7 @@ export { scoreCustomers } from './quality.js'
 export type { CustomerScore, TypologyRecall, TypologyPrecision, TypedAlert } from './quality.js'
 export {
   GENERATOR_CONFIGS,
+  generatorOptions,
   CLASSIC_RANGES,
   TUNING_RANGES,
   HOLDOUT_RANGES,

@@ -427,6 +427,79 @@ describe('typology pack against look-alikes', () => {
     expect(season.filter((r) => r.startsWith('structuring.'))).toEqual([])
   })
 
+  it("business structuring moved on (session 50): cash placed among a shop's takings, then paid to someone new in a sum unlike any before, is caught; a known supplier, a wholesaler's client money, a smaller payment and a cold start are not", () => {
+    const RULE = 'structuring.cash_moved_on_outsized.business'
+    const at = (day: number, hour = 18): number => T0 + day * DAY_MS + hour * H
+    const cash = (id: string, day: number, euros: number, hour = 18): MonTxn =>
+      txn(at(day, hour), 'cash', id, euros, { kind: 'cash_deposit' })
+    /**
+     * A shop from day 0 to `until`: takings of 800 to 2,000 six evenings a week and a supplier paid
+     * 3,000 to 5,000 every Wednesday (one of three it always pays).
+     */
+    const shop = (id: string, until: number): MonTxn[] =>
+      Array.from({ length: until }, (_, day) => day).flatMap((day) => [
+        ...(day % 7 === 6 ? [] : [cash(id, day, 800 + ((day * 37) % 13) * 100)]),
+        ...(day % 7 === 3 ? [txn(at(day, 10), id, `S${id}${day % 3}`, 3_000 + ((day * 11) % 21) * 100)] : []),
+      ])
+    /** 4,000 to 4,600 in cash on five mornings from day `from`, three days apart (21,500 in all). */
+    const placed = (id: string, from: number): MonTxn[] =>
+      [4_000, 4_600, 4_200, 4_300, 4_400].map((euros, k) => cash(id, from + 3 * k, euros, 9))
+    const run = (id: string, txns: MonTxn[]): string[] =>
+      alerted(
+        engine([party(id, T0 - 400 * DAY_MS, 'business')]),
+        txns.sort((a, b) => a.at - b.at),
+      )
+    // 50 days of a shop, cash placed from day 30, then 17,000 wired to someone new on day 46
+    const moved = run('shell', [
+      ...shop('shell', 50),
+      ...placed('shell', 30),
+      txn(at(46, 12), 'shell', 'Xnew', 17_000, { kind: 'wire' }),
+    ])
+    expect(moved).toContain(RULE)
+    // the same, paid to a supplier the shop has paid for weeks: not a new counterparty
+    expect(
+      run('known', [
+        ...shop('known', 50),
+        ...placed('known', 30),
+        txn(at(46, 12), 'known', 'Sknown0', 17_000),
+      ]),
+    ).not.toContain(RULE)
+    // a wholesaler: the same takings, and a client wiring it 30,000 a week; a new supplier paid
+    // 17,000 out of that client money, not out of cash
+    const clientWires = [29, 36, 43].map((day) =>
+      txn(at(day, 11), 'Kclient', 'trader', 30_000, { kind: 'wire' }),
+    )
+    expect(
+      run('trader', [
+        ...shop('trader', 50),
+        ...placed('trader', 30),
+        ...clientWires,
+        txn(at(46, 12), 'trader', 'Xnew', 17_000),
+      ]),
+    ).not.toContain(RULE)
+    // below the reporting threshold: 9,500 to someone new
+    expect(
+      run('small', [...shop('small', 50), ...placed('small', 30), txn(at(46, 12), 'small', 'Xnew', 9_500)]),
+    ).not.toContain(RULE)
+    // a shop that has paid 12,000 to a supplier before: 17,000 is not 1.5 times its largest payment
+    expect(
+      run('big', [
+        ...shop('big', 50),
+        ...placed('big', 30),
+        txn(at(20, 10), 'big', 'Sbig1', 12_000),
+        txn(at(46, 12), 'big', 'Xnew', 17_000),
+      ]),
+    ).not.toContain(RULE)
+    // the same scheme inside the store's first three weeks: the shop's usual payments are not known yet
+    expect(
+      run('early', [
+        ...shop('early', 20),
+        ...placed('early', 2),
+        txn(at(18, 12), 'early', 'Xnew', 17_000, { kind: 'wire' }),
+      ]),
+    ).not.toContain(RULE)
+  })
+
   it("high risk: a family remittance below the currency's reporting threshold is not alerted, one at it is", () => {
     const e = engine([party('a', T0 - 400 * DAY_MS)])
     const to = (euros: number, currency = 'EUR'): MonTxn =>

@@ -25,6 +25,14 @@ export interface SegmentParams {
    * takings add up by design: a shop's takings stay within their own range, a sale day is one day.
    */
   readonly structuringUnusualBand: number
+  /**
+   * Cash placed among a business's takings, then moved on in one payment (0 = no rule; session 50):
+   * a payment to a new counterparty of at least the reporting threshold and at least this many times
+   * the account's largest payment of the 90 days before, its cash deposits of 30 days covering at
+   * least `structuringCashOutCover` of it. A shop's takings pay its suppliers in the sums they always
+   * were; structuring hidden among them ends in a payment the account never made before.
+   */
+  readonly structuringCashOutOutsized: number
   /** Gathering: distinct senders and total in 7 days, then most of it moved on (0 senders = no rule). */
   readonly fanInSenders: number
   readonly fanInMinSum: number
@@ -280,6 +288,16 @@ export interface TypologyParams {
    * first three weeks, and spared no innocent customer on any tuning set read.
    */
   readonly structuringCashOutWatchedDays: number
+  /** Share of the outsized payment the 30 days' cash must cover (`structuringCashOutOutsized`). */
+  readonly structuringCashOutCover: number
+  /**
+   * The outsized payment's other funding: the account's non-cash inflows of 30 days stay below this
+   * share of it (session 50: without it, 105-121 innocent businesses of tuning_business and
+   * tuning_business_cash, every one a wholesaler paying a supplier out of its client wires).
+   */
+  readonly structuringCashOutNonCashShare: number
+  /** Days the store must have watched before an outsized payment is judged (its 90 days' payments known). */
+  readonly structuringCashOutOutsizedDays: number
   readonly segments: Readonly<Record<Segment, SegmentParams>>
 }
 
@@ -334,11 +352,15 @@ export const DEFAULT_PARAMS: TypologyParams = {
   structuringCashOutMaxDeposits: 3,
   structuringCashOutMaxPaymentShare: 1.5,
   structuringCashOutWatchedDays: 0,
+  structuringCashOutCover: 0.5,
+  structuringCashOutNonCashShare: 0.5,
+  structuringCashOutOutsizedDays: 21,
   segments: {
     individual: {
       structuringBand: 0.5,
       structuringSpread: 1,
       structuringUnusualBand: 0,
+      structuringCashOutOutsized: 0,
       fanInSenders: 3,
       fanInMinSum: 300_000,
       fanInSurge: 0,
@@ -364,6 +386,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       structuringSpread: 0,
       // session 21: a third of structuring schemes sat in business accounts, split below the band
       structuringUnusualBand: 0.3,
+      structuringCashOutOutsized: 1.5,
       // no "many new senders" rule for businesses since session 20: a business's customers are new
       // senders every week, and client companies' payments passed to staff or suppliers (a payroll
       // bureau, a wholesaler) read as a surge of them every month; gathering through a business is
@@ -390,6 +413,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       structuringBand: 0,
       structuringSpread: 0,
       structuringUnusualBand: 0,
+      structuringCashOutOutsized: 0,
       fanInSenders: 0,
       fanInMinSum: 0,
       fanInSurge: 0,
@@ -480,6 +504,23 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       outcome: 'review',
       score: 40,
       reason: 'Cash deposited below the reporting threshold, then moved on to someone new',
+    })
+  if (s.structuringCashOutOutsized > 0 && p.structuringCashOutCover > 0)
+    rules.push({
+      id: sid('structuring.cash_moved_on_outsized', seg),
+      typology: 'structuring',
+      subject: 'src',
+      description: `${who} account paying a new counterparty at least the currency's reporting threshold and ${s.structuringCashOutOutsized} times its largest payment of the 90 days before, ${Math.round(100 * p.structuringCashOutCover)} % of it covered by the cash paid into the account in 30 days and less than ${Math.round(100 * p.structuringCashOutNonCashShare)} % by its other inflows; once the store has watched ${p.structuringCashOutOutsizedDays} days.`,
+      when: `src_party.segment == "${seg}" && !txn.same_owner && src.new_counterparty
+        && txn.kind != "cash_withdrawal" && txn.kind != "card"
+        && double(txn.amount) >= txn.report_threshold
+        && double(txn.amount) >= ${d(s.structuringCashOutOutsized)} * src.out_max_90d
+        && src.cash_in_sum_30d >= ${d(p.structuringCashOutCover)} * double(txn.amount)
+        && src.in_sum_30d - src.cash_in_sum_30d < ${d(p.structuringCashOutNonCashShare)} * double(txn.amount)
+        && txn.watched_days >= ${d(p.structuringCashOutOutsizedDays)}`,
+      outcome: 'review',
+      score: 40,
+      reason: 'Cash paid in among the takings, then moved on in a payment unlike any before',
     })
   if (s.structuringUnusualBand > 0)
     rules.push({
