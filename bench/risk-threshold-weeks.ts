@@ -1,4 +1,4 @@
-import { generateTransactions, DAY_MS } from '../src/modules/monitoring/index.js'
+import { generateTransactions, generatorOptions, DAY_MS } from '../src/modules/monitoring/index.js'
 import { compileRuleSet, defaultRuleSet } from '../src/modules/monitoring/index.js'
 import {
   countSplit,
@@ -25,12 +25,8 @@ export async function main(args: string[]): Promise<void> {
   const get = (name: string): string | undefined => str(args, name)
   const cfg = tuningConfig(get('config'))
   const seed = Number(get('seed') ?? cfg.seeds[0])
-  const d = generateTransactions({
-    customers: Number(get('customers') ?? cfg.customers),
-    days: cfg.days,
-    seed,
-    ranges: cfg.ranges,
-  })
+  const customers = get('customers')
+  const d = generateTransactions(generatorOptions(cfg, seed, customers ? Number(customers) : undefined))
   // day 0: where the generated period starts (a few seed payments lie years before it)
   const sortedAt = d.txns.map((t) => t.at).sort((a, b) => a - b)
   const t0 = Math.floor(sortedAt[Math.floor(sortedAt.length / 1000)]! / DAY_MS) * DAY_MS

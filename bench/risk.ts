@@ -9,6 +9,7 @@ import {
   MODEL_RULE_ID,
   defaultRuleSet,
   generateTransactions,
+  generatorOptions,
   GENERATOR_CONFIGS,
   scoreCustomers,
   type CaseLabel,
@@ -399,13 +400,7 @@ export async function main(args: string[]): Promise<void> {
   const period = `days ${evalFromDay}–${hold.days - 1}`
   // a held-out seed's data: the configuration's length, and its first day for schemes (holdout25w)
   const heldOutData = (seed: number): GeneratedData =>
-    generateTransactions({
-      customers,
-      days: hold.days,
-      seed,
-      ranges: hold.ranges,
-      ...(hold.caseFromDay !== undefined ? { caseFromDay: hold.caseFromDay } : {}),
-    })
+    generateTransactions(generatorOptions(hold, seed, customers))
   const rs = compileRuleSet(defaultRuleSet(), 1, new Set(['high_risk_countries', 'watchlist']))
   log(
     `load average ${os
