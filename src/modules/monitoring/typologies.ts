@@ -142,6 +142,12 @@ export interface TypologyParams {
    * inflow passed on whole by an account holding a salary read 76 % passed on.
    */
   readonly passThroughOnePaymentShare: number
+  /**
+   * Days the store must have watched an older account before "no comparable inflow in the 60 days
+   * before" counts for money passed on at home (session 42's cold-start guard; at most PRIOR_DAYS,
+   * the days `flow_in_prior_days` reads). A parameter since session 50, to try shorter guards.
+   */
+  readonly passThroughColdStartDays: number
   /** Hours within which it left. */
   readonly passThroughHours: number
   /** The onward payment is at most this multiple of the traced inflow (beyond it, savings are being spent). */
@@ -309,6 +315,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
   cycleMinAmount: 100_000,
   passThroughShare: 0.8,
   passThroughOnePaymentShare: 0.8,
+  passThroughColdStartDays: PRIOR_DAYS,
   passThroughHours: 96,
   passThroughMaxPaymentShare: 1.1,
   networkMinAmount: 100_000,
@@ -648,7 +655,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
   // money must leave abroad (session 42: on the tuning sets the business rule's innocent alerts were
   // mostly such cold starts, a client wire from abroad passed to a home supplier)
   const unlikeRoutine = `${unlikePrior}
-        && (txn.watched_days >= ${d(PRIOR_DAYS)} || txn.watched_days >= src_party.age_days || ${PAYS_ABROAD} || src.flow_out_abroad)`
+        && (txn.watched_days >= ${d(Math.min(p.passThroughColdStartDays, PRIOR_DAYS))} || txn.watched_days >= src_party.age_days || ${PAYS_ABROAD} || src.flow_out_abroad)`
   const passedOn =
     p.passThroughOnePaymentShare > 0
       ? `(src.flow_out_share >= ${d(p.passThroughShare)} || double(txn.amount) >= ${d(p.passThroughOnePaymentShare)} * src.flow_in_amount)`
