@@ -427,7 +427,7 @@ describe('typology pack against look-alikes', () => {
     expect(season.filter((r) => r.startsWith('structuring.'))).toEqual([])
   })
 
-  it("business structuring moved on (session 50): cash placed among a shop's takings, then paid to someone new in a sum unlike any before, is caught; a known supplier, a wholesaler's client money, a smaller payment and a cold start are not", () => {
+  it("business structuring moved on (session 50): cash placed among a shop's takings, then paid to someone new in a sum unlike any before, is caught; a known supplier, a wholesaler's client money, a payment below the threshold, a shop that paid nearly as much before and a cold start are not", () => {
     const RULE = 'structuring.cash_moved_on_outsized.business'
     const at = (day: number, hour = 18): number => T0 + day * DAY_MS + hour * H
     const cash = (id: string, day: number, euros: number, hour = 18): MonTxn =>
