@@ -451,6 +451,12 @@ describe('session 17: sizeable payments from individuals (person_in_*)', () => {
     now = T0 + 41 * DAY_MS
     expect(feature(s, 'shop', 'person_in_count_7d', now)).toBe(0)
     expect(feature(s, 'shop', 'person_in_sum_30d', now)).toBe(3_200_000)
+    // session 51: the fortnight still holds them a week later, not three weeks later (the month does)
+    expect(feature(s, 'shop', 'person_in_count_14d', now)).toBe(3)
+    expect(feature(s, 'shop', 'person_in_sum_14d', now)).toBe(3_200_000)
+    now = T0 + 50 * DAY_MS
+    expect(feature(s, 'shop', 'person_in_count_14d', now)).toBe(0)
+    expect(feature(s, 'shop', 'person_in_count_30d', now)).toBe(3)
     // the same payments from client companies (not individuals) are not counted
     const c = new FeatureStore()
     for (let d = 0; d < 30; d++) c.apply(txn(T0 + d * DAY_MS, `c${d}`, 'bureau', 8_000n), true)

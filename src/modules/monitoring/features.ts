@@ -102,6 +102,10 @@ export const HISTORY_FIELDS = {
   cash_in_outsized_sum_7d: 'double',
   person_in_count_7d: 'double',
   person_in_sum_7d: 'double',
+  // session 51: a fortnight, so that a burst of them spread over a week and moved on days later is
+  // still seen whole, and what came before it in the month (30d minus 14d) can be told apart
+  person_in_count_14d: 'double',
+  person_in_sum_14d: 'double',
   person_in_count_30d: 'double',
   person_in_sum_30d: 'double',
   company_in_count_7d: 'double',
@@ -214,6 +218,7 @@ export const CASH_OUTSIZED = 1.5
  */
 const PERSON_MAX = 16
 const PERSON_USUAL = 10
+const PERSON_WINDOWS = { '7d': 7 * DAY_MS, '14d': 14 * DAY_MS, '30d': 30 * DAY_MS } as const
 /**
  * Payments at home (no border crossed) to payees the store had never seen at all (no event, as
  * anyone's counterparty), remembered per account (`unseen_out_*`): the last UNSEEN_MAX. An account
@@ -777,6 +782,8 @@ export class EntityState {
         return this.cashOutsized(field === 'cash_in_outsized_sum_7d', now)
       case 'person_in_count_7d':
       case 'person_in_sum_7d':
+      case 'person_in_count_14d':
+      case 'person_in_sum_14d':
       case 'person_in_count_30d':
       case 'person_in_sum_30d':
         return this.personIn(field, now)
@@ -854,7 +861,7 @@ export class EntityState {
    * senders (`count`) or the sum of those payments (`sum`).
    */
   personIn(field: PersonField, now: number): number {
-    const since = now - (field.endsWith('7d') ? CASH_WINDOWS['7d'] : CASH_WINDOWS['30d'])
+    const since = now - PERSON_WINDOWS[field.slice(field.lastIndexOf('_') + 1) as keyof typeof PERSON_WINDOWS]
     const sum = field.startsWith('person_in_sum')
     const r = this.person
     let count = 0

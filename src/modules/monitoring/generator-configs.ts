@@ -1374,7 +1374,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout37x'
     | 'holdout38x'
     | 'holdout39x'
-    | 'holdout40x',
+    | 'holdout40x'
+    | 'holdout41x',
     GeneratorConfig
   >
 > = {
@@ -1992,6 +1993,15 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout40x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [40301, 40302, 40303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 51: fresh seeds, committed unread before holdout40x judged the business burst fan-in rule
+  // (fan_in.people_burst.business): the set for the next rule change.
+  holdout41x: {
+    name: 'holdout41x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [41301, 41302, 41303],
     customers: 10_000,
     days: 90,
   },

@@ -134,6 +134,8 @@ export class EntityView {
       case 'cash_in_outsized_sum_7d':
       case 'person_in_count_7d':
       case 'person_in_sum_7d':
+      case 'person_in_count_14d':
+      case 'person_in_sum_14d':
       case 'person_in_count_30d':
       case 'person_in_sum_30d':
       case 'company_in_count_7d':

@@ -258,6 +258,20 @@ export interface TypologyParams {
    * part of its takings; a hub's gathered money is most of its month.
    */
   readonly fanInPersonShare: number
+  /**
+   * Gathering from people in a burst (0 = no rule; for the segments with `fanInPersons`): at least
+   * this many individuals new to the account paid it sizeable sums (`person_in_*_14d`) within a
+   * fortnight after at most `fanInBurstPrior` such payers in the 16 days before. A busy business's
+   * client wires and cash takings make a hub's gathered money 10–25 % of its month, below
+   * `fanInPersonShare`, so a burst needs only `fanInBurstShare` of the month; a marketplace whose
+   * buyers now and then pay it a larger sum has such payers every week, before the fortnight too.
+   * Session 51: 10 of the 11 business fan-in misses on tuning_business_cash.
+   */
+  readonly fanInBurstPersons: number
+  readonly fanInBurstPrior: number
+  readonly fanInBurstShare: number
+  /** Days watched before a burst can be told from the usual (the fortnight and a week before it). */
+  readonly fanInBurstWatchedDays: number
   /** Spread structuring: cash deposits in 7 days (this one included) and their total as a share of the threshold. */
   readonly structuringWeekDeposits: number
   readonly structuringWeekShare: number
@@ -349,6 +363,10 @@ export const DEFAULT_PARAMS: TypologyParams = {
   fanInMonthSurge: 2,
   fanInPersonPaymentShare: 0.02,
   fanInPersonShare: 0.25,
+  fanInBurstPersons: 5,
+  fanInBurstPrior: 1,
+  fanInBurstShare: 0.1,
+  fanInBurstWatchedDays: 21,
   structuringWeekDeposits: 3,
   structuringWeekShare: 1,
   structuringMonthDeposits: 4,
@@ -607,6 +625,23 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       outcome: 'review',
       score: 35,
       reason: 'Funds gathered from many people and moved on',
+    })
+  if (s.fanInPersons > 0 && p.fanInBurstPersons > 0)
+    rules.push({
+      id: sid('fan_in.people_burst', seg),
+      typology: 'fan_in',
+      subject: 'src',
+      description: `${who} account moving on what a burst of individuals NEW to it paid it within 14 days, each a sizeable sum for this account (≥ 10 × its usual inflow), after hardly any such payer in the 16 days before: at least ${d(p.fanInBurstShare * 100)} % of the month's inflow, as a busy account's client wires and takings would hide the scheme from the month rule.`,
+      when: `!txn.same_owner && src_party.segment == "${seg}"
+        && src.person_in_count_14d >= ${d(p.fanInBurstPersons)} && src.person_in_sum_14d >= ${d(s.fanInMinSum)}
+        && src.person_in_count_30d - src.person_in_count_14d <= ${d(p.fanInBurstPrior)}
+        && src.person_in_sum_14d >= ${d(p.fanInBurstShare)} * src.in_sum_30d
+        && txn.kind != "card" && double(txn.amount) >= ${d(p.fanInPersonPaymentShare)} * src.person_in_sum_14d
+        && src.out_sum_30d + double(txn.amount) >= 0.7 * src.person_in_sum_14d && src.new_counterparty
+        && src.age_days >= ${d(p.fanInMinObservedDays)} && txn.watched_days >= ${d(p.fanInBurstWatchedDays)}`,
+      outcome: 'review',
+      score: 35,
+      reason: 'Funds gathered from a burst of people new to the account and moved on',
     })
   if (s.fanOutRecipients > 0)
     rules.push({
