@@ -91,6 +91,14 @@ export const HISTORY_FIELDS = {
   flow_in_new_sender: 'bool',
   flow_out_new_top_share: 'double',
   flow_out_abroad: 'bool',
+  // session 52: the inflow a payment follows (the latest at least about its size) and what left to
+  // new payees since it arrived, whichever money it was: a busy business's balance absorbs a wire
+  // passed on within hours in the first-in-first-out reading above
+  fresh_in_amount: 'double',
+  fresh_hours: 'double',
+  fresh_in_new_sender: 'bool',
+  fresh_in_after: 'double',
+  fresh_out_new_share: 'double',
   cash_in_count_7d: 'double',
   cash_in_sum_7d: 'double',
   cash_in_max_7d: 'double',
@@ -127,6 +135,7 @@ export const HISTORY_FIELDS = {
 } as const
 export type HistoryField = keyof typeof HISTORY_FIELDS
 type FlowField = Extract<HistoryField, `flow_${string}`>
+type FreshField = Extract<HistoryField, `fresh_${string}`>
 type PersonField = Extract<HistoryField, `person_in_${string}`>
 
 export interface WindowFeature {
@@ -238,11 +247,20 @@ const COMPANY_MAX = 16
 const isPayment = (kind: MonTxn['kind']): boolean => kind === 'transfer' || kind === 'wire' || kind === 'ach'
 /** A flow feature's value when no inflow is traced. */
 const flowNone = (field: string): number | boolean =>
-  field === 'flow_hours'
+  field === 'flow_hours' || field === 'fresh_hours'
     ? -1
-    : field === 'flow_in_cross_border' || field === 'flow_in_new_sender' || field === 'flow_out_abroad'
+    : field === 'flow_in_cross_border' ||
+        field === 'flow_in_new_sender' ||
+        field === 'flow_out_abroad' ||
+        field === 'fresh_in_new_sender'
       ? false
       : 0
+/**
+ * The inflow a payment follows (`fresh_*`): the latest traced one of at least this share of the
+ * payment. Money passed on leaves in one payment about its size or in several smaller ones; spending
+ * from a balance follows no inflow of its size.
+ */
+const FRESH_SHARE = 0.9
 /** A pause in the whole feed longer than this starts a new watched period (FeatureStore.feedStart). */
 const FEED_GAP_MS = 7 * DAY_MS
 /**
@@ -460,6 +478,8 @@ export class EntityState {
   lSrcNew: Uint8Array | undefined
   /** Per lot: 1 when part of it has already left to another country (money in transit, not spent at home). */
   lAbroad: Uint8Array | undefined
+  /** Per lot: what the account paid payees new to it since the lot arrived, whichever money it was (`fresh_out_new_share`). */
+  lSinceNew: Float64Array | undefined
   lHead = 0
   lN = 0
   /** Outsized non-cash inflows (BIG_MAX). */
@@ -768,6 +788,12 @@ export class EntityState {
       case 'flow_out_new_top_share':
       case 'flow_out_abroad':
         return this.flow(field, now, out && cp >= 0 ? amount : 0, out && cp >= 0 && !this.cpOut.has(cp))
+      case 'fresh_in_amount':
+      case 'fresh_hours':
+      case 'fresh_in_new_sender':
+      case 'fresh_in_after':
+      case 'fresh_out_new_share':
+        return this.fresh(field, now, out && cp >= 0 ? amount : 0, out && cp >= 0 && !this.cpOut.has(cp))
       case 'cash_in_count_7d':
       case 'cash_in_sum_7d':
       case 'cash_in_max_7d':
@@ -1004,17 +1030,57 @@ export class EntityState {
         return this.lSrcNew![best]! === 1
       case 'flow_out_abroad':
         return this.lAbroad![best]! === 1
-      case 'flow_in_after': {
-        // inflows of a comparable size that arrived after it: an outflow now is as likely theirs
-        // (a wholesaler's next client payment), FIFO notwithstanding
-        let c = 0
-        for (let k = 0; k < n; k++) {
-          const i = (this.lHead - n + k + LOT_MAX) % LOT_MAX
-          if (at[i]! > at[best]! && amt[i]! >= PRIOR_SHARE * amt[best]!) c++
-        }
-        return c
-      }
+      case 'flow_in_after':
+        return this.inflowsAfter(best)
     }
+  }
+
+  /**
+   * The inflow this payment (`paying`, 0 when the entity is not paying) follows: the latest traced
+   * one of at least FRESH_SHARE of it. Its amount, hours since it arrived, whether it came from a
+   * sender new to the account, the comparable inflows after it, and the share of it that payees new to the account were paid since it arrived,
+   * this payment included when it goes to one (`fresh_out_new_share`).
+   */
+  fresh(field: FreshField, now: number, paying: number, newPayee: boolean): number | boolean {
+    const n = this.lN
+    if (n === 0 || paying <= 0) return flowNone(field)
+    const at = this.lAt!
+    const amt = this.lAmt!
+    let lot = -1
+    for (let k = n - 1; k >= 0 && lot < 0; k--) {
+      const i = (this.lHead - n + k + LOT_MAX) % LOT_MAX
+      if (now - at[i]! > FLOW_WINDOW_MS) break
+      if (amt[i]! >= FRESH_SHARE * paying) lot = i
+    }
+    if (lot < 0) return flowNone(field)
+    switch (field) {
+      case 'fresh_in_amount':
+        return amt[lot]!
+      case 'fresh_hours':
+        return (now - at[lot]!) / 3_600_000
+      case 'fresh_in_new_sender':
+        return this.lSrcNew![lot]! === 1
+      case 'fresh_in_after':
+        return this.inflowsAfter(lot)
+      case 'fresh_out_new_share':
+        return (this.lSinceNew![lot]! + (newPayee ? paying : 0)) / amt[lot]!
+    }
+  }
+
+  /**
+   * Inflows of a comparable size that arrived after lot `lot`: an outflow now is as likely theirs
+   * (a wholesaler's next client payment), FIFO notwithstanding.
+   */
+  private inflowsAfter(lot: number): number {
+    const n = this.lN
+    const at = this.lAt!
+    const amt = this.lAmt!
+    let c = 0
+    for (let k = 0; k < n; k++) {
+      const i = (this.lHead - n + k + LOT_MAX) % LOT_MAX
+      if (at[i]! > at[lot]! && amt[i]! >= PRIOR_SHARE * amt[lot]!) c++
+    }
+    return c
   }
 
   /** Outsized non-cash inflows in the PRIOR_MS before `at` of at least PRIOR_SHARE × `amount`. */
@@ -1053,6 +1119,7 @@ export class EntityState {
       this.lNewTop = new Float64Array(LOT_MAX)
       this.lSrcNew = new Uint8Array(LOT_MAX)
       this.lAbroad = new Uint8Array(LOT_MAX)
+      this.lSinceNew = new Float64Array(LOT_MAX)
     }
     if (this.lN === LOT_MAX) this.makeRoom(at)
     const i = this.lHead
@@ -1065,6 +1132,7 @@ export class EntityState {
     this.lNewTop![i] = 0
     this.lSrcNew![i] = newSender ? 1 : 0
     this.lAbroad![i] = 0
+    this.lSinceNew![i] = 0
     this.lHead = (i + 1) % LOT_MAX
     if (this.lN < LOT_MAX) this.lN++
   }
@@ -1100,6 +1168,8 @@ export class EntityState {
       this.lNewTop![b] = Math.max(this.lNewTop![b]!, this.lNewTop![a]!)
       this.lSrcNew![b] = this.lSrcNew![b]! & this.lSrcNew![a]!
       this.lAbroad![b] = this.lAbroad![b]! | this.lAbroad![a]!
+      // the merged lot takes the older one's arrival, so what was paid since then
+      this.lSinceNew![b] = Math.max(this.lSinceNew![b]!, this.lSinceNew![a]!)
       for (let q = p; q > 0; q--) {
         const to = lot(q)
         const from = lot(q - 1)
@@ -1112,6 +1182,7 @@ export class EntityState {
         this.lNewTop![to] = this.lNewTop![from]!
         this.lSrcNew![to] = this.lSrcNew![from]!
         this.lAbroad![to] = this.lAbroad![from]!
+        this.lSinceNew![to] = this.lSinceNew![from]!
       }
       return
     }
@@ -1124,6 +1195,11 @@ export class EntityState {
    */
   drainLots(now: number, amount: number, newPayee = false, abroad = false): void {
     const n = this.lN
+    if (newPayee)
+      for (let k = 0; k < n; k++) {
+        const i = (this.lHead - n + k + LOT_MAX) % LOT_MAX
+        if (now - this.lAt![i]! <= FLOW_WINDOW_MS) this.lSinceNew![i] = this.lSinceNew![i]! + amount
+      }
     let rest = amount
     for (let k = 0; k < n && rest > 0; k++) {
       const i = (this.lHead - n + k + LOT_MAX) % LOT_MAX

@@ -103,10 +103,12 @@ export class EntityView {
       case 'new_counterparty':
         return this.cp >= 0
       case 'flow_hours':
+      case 'fresh_hours':
         return -1
       case 'flow_in_cross_border':
       case 'flow_in_new_sender':
       case 'flow_out_abroad':
+      case 'fresh_in_new_sender':
       case 'monthly_counterparty':
         return false
       case 'history_count':
@@ -123,6 +125,9 @@ export class EntityView {
       case 'flow_out_new_payments':
       case 'flow_in_after':
       case 'flow_out_new_top_share':
+      case 'fresh_in_amount':
+      case 'fresh_in_after':
+      case 'fresh_out_new_share':
       case 'cash_in_count_7d':
       case 'cash_in_sum_7d':
       case 'cash_in_max_7d':

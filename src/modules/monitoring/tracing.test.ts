@@ -121,6 +121,33 @@ describe('funds tracing through every rail', () => {
     expect(fired(e, t(T0 + 60 * H, 'P', 'Y3', 500_000n, { kind: 'wire' }))).toContain('pass_through.rapid')
   })
 
+  it('follows the inflow a payment is about the size of, and counts what new payees were paid since it arrived whatever money paid them (session 52)', () => {
+    const e = engine([person('B', 'business')])
+    e.process(t(T0, 'K1', 'B', 4_000_000n)) // a client's wire: the largest traced inflow
+    e.process(t(T0 + 2 * DAY_MS, 'B', 'Known', 100n))
+    e.process(t(T0 + 5 * DAY_MS, 'E1', 'B', 1_100_000n, { kind: 'wire', srcCountry: 'IT', dstCountry: 'DE' }))
+    e.process(t(T0 + 5 * DAY_MS + H, 'C1', 'B', 50_000n)) // a small takings payment after it
+    e.process(t(T0 + 5 * DAY_MS + 6 * H, 'B', 'Y1', 600_000n))
+    const second = t(T0 + 5 * DAY_MS + 9 * H, 'B', 'Y2', 450_000n)
+    const f = explain(e, second, 'pass_through.matched.business')
+    // the latest inflow of at least 90 % of 4,500 is the stranger's 11,000, not the takings after it
+    expect(f['src.fresh_in_amount']).toBe(1_100_000)
+    expect(f['src.fresh_hours']).toBeCloseTo(9, 5)
+    expect(f['src.fresh_in_new_sender']).toBe(true)
+    expect(f['src.fresh_in_after']).toBe(0)
+    // 6,000 + 4,500 to new payees since it arrived, though first in first out charges them to K1's wire
+    expect(f['src.fresh_out_new_share']).toBeCloseTo(10_500 / 11_000, 8)
+    expect(explain(e, second, 'pass_through.rapid.business')['src.flow_in_amount']).toBe(4_000_000)
+    // a payment larger than every recent inflow follows none of them
+    const big = explain(
+      e,
+      t(T0 + 5 * DAY_MS + 10 * H, 'B', 'Y3', 5_000_000n),
+      'pass_through.matched.business',
+    )
+    expect(big['src.fresh_in_amount']).toBe(0)
+    expect(big['src.fresh_hours']).toBe(-1)
+  })
+
   it('does not call it a pass-through when the money left long after it came', () => {
     const e = engine([person('P')])
     e.process(t(T0, 'EXT', 'P', 2_000_000n, { kind: 'wire' }))

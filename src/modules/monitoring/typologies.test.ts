@@ -1364,6 +1364,43 @@ describe('typology pack against look-alikes', () => {
     expect(routineImporterAlerts(13, abroad)).not.toContain('pass_through.rapid.business')
   })
 
+  it("business pass-through behind a balance (session 52): a stranger's wire paid on abroad to new payees within hours is caught although first in first out charges the payments to a client's wire of days before; the same paid at home (a wholesaler's new client paid to new suppliers), to the usual supplier, a tenth of it, or three days later is not", () => {
+    const abroad = { kind: 'wire' as const, srcCountry: 'IT', dstCountry: 'DE' }
+    const to = (country: string) => ({ srcCountry: 'DE', dstCountry: country })
+    /** A shop with takings and a client's wire of 40,000 on day 24, then a stranger's 11,000 on day 30 and `after`. */
+    const run = (id: string, after: (at: number) => MonTxn[]): string[] =>
+      alerted(
+        engine([business(id)]),
+        [
+          ...takings(id, 34),
+          txn(T0 + 2 * DAY_MS, id, 'Supplier', 900, to('DE')),
+          txn(T0 + 24 * DAY_MS, 'K1', id, 40_000),
+          txn(T0 + 30 * DAY_MS, 'E1', id, 11_000, abroad),
+          ...after(T0 + 30 * DAY_MS),
+        ].sort((x, y) => x.at - y.at),
+      )
+    /** Paid on in two payments 6 and 9 hours after it arrived. */
+    const twice =
+      (id: string, a: string, b: string, country = 'TR'): ((at: number) => MonTxn[]) =>
+      (at) => [txn(at + 6 * H, id, a, 6_000, to(country)), txn(at + 9 * H, id, b, 4_500, to(country))]
+    // the largest traced inflow is the client's wire, not yet 80 % drained: first in first out is silent
+    const passed = run('hub', twice('hub', 'Y1', 'Y2'))
+    expect(passed).toContain('pass_through.matched.business')
+    expect(passed).not.toContain('pass_through.rapid.business')
+    // at home the same reads as a wholesaler paying a new client's wire to new suppliers
+    expect(run('home', twice('home', 'Y1', 'Y2', 'DE'))).not.toContain('pass_through.matched.business')
+    // to the supplier it has paid for a month: trade
+    expect(run('shop', twice('shop', 'Supplier', 'Supplier'))).not.toContain('pass_through.matched.business')
+    // a new payee paid a tenth of it
+    expect(run('buyer', (at) => [txn(at + 6 * H, 'buyer', 'Y1', 1_100, to('TR'))])).not.toContain(
+      'pass_through.matched.business',
+    )
+    // paid on three days later: outside the 48 hours
+    expect(run('slow', (at) => twice('slow', 'Y1', 'Y2')(at + 66 * H))).not.toContain(
+      'pass_through.matched.business',
+    )
+  })
+
   it("fan-in over a month needs a month before it: a salary and a one-off bonus swept to savings, with friends' small payments, on the 45th day watched is not gathering", () => {
     const e = engine([party('earner', T0 - 900 * DAY_MS)])
     const H = 3_600_000

@@ -101,6 +101,14 @@ export interface SegmentParams {
    * its first payment left, and some hold the inflow for over a week before the first.
    */
   readonly passThroughTransitHours: number
+  /**
+   * Pass-through read as "paid on to new payees since it arrived" (0 = no rule; session 52): at
+   * least this share of the inflow a payment follows (`fresh_*`, the latest inflow about its size)
+   * went to payees new to the account within `passThroughMatchedHours`, whichever money the account
+   * paid it from. A busy business holds a balance, so first in first out charges a foreign wire
+   * passed on within hours to a client's wire of days before (tuning_mule: 3 of 5 misses).
+   */
+  readonly passThroughMatchedShare: number
   /** Velocity: online (device) payments in 24 h to many distinct payees (0 = no rule). */
   readonly velocityDevicePayments: number
   /**
@@ -152,6 +160,8 @@ export interface TypologyParams {
   readonly passThroughHours: number
   /** The onward payment is at most this multiple of the traced inflow (beyond it, savings are being spent). */
   readonly passThroughMaxPaymentShare: number
+  /** Hours within which the inflow a payment follows went on to new payees (`passThroughMatchedShare`). */
+  readonly passThroughMatchedHours: number
   /**
    * Money from alerted accounts (network.passes_on_alerted_funds, session 40): at least this much
    * received in 72 hours from accounts alerted on shortly before, and this share of it passed on.
@@ -333,6 +343,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
   passThroughColdStartDays: PRIOR_DAYS,
   passThroughHours: 96,
   passThroughMaxPaymentShare: 1.1,
+  passThroughMatchedHours: 48,
   networkMinAmount: 100_000,
   networkShare: 0.8,
   roundMinAmount: 200_000,
@@ -400,6 +411,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughPriorAbroadHours: 0,
       passThroughHours: 192,
       passThroughTransitHours: 0,
+      passThroughMatchedShare: 0,
       velocityDevicePayments: 3,
       // opt-in (session 23): on `classic` it added 8 innocent customers (Black Friday and busy
       // weeks whose tickets outgrew the usual payment); set 5 to use it
@@ -431,6 +443,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughPriorAbroadHours: 168,
       passThroughHours: 0,
       passThroughTransitHours: 336,
+      passThroughMatchedShare: 0.8,
       velocityDevicePayments: 0,
       velocitySpreadPayees: 0,
       velocityUnseenPayees: 0,
@@ -453,6 +466,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
       passThroughPriorAbroadHours: 0,
       passThroughHours: 0,
       passThroughTransitHours: 0,
+      passThroughMatchedShare: 0,
       velocityDevicePayments: 0,
       velocitySpreadPayees: 0,
       velocityUnseenPayees: 0,
@@ -714,6 +728,24 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       outcome: 'review',
       score: 35,
       reason: 'Rapid pass-through of a large inflow',
+    })
+  if (s.passThroughMatchedShare > 0 && s.passThroughMinAmount > 0)
+    rules.push({
+      id: sid('pass_through.matched', seg),
+      typology: 'pass_through',
+      subject: 'src',
+      description: `A large inflow to ${who} account from a sender new to it, with a border crossed on the way in or out, followed within ${d(p.passThroughMatchedHours)} hours by payments to payees new to the account of most of its amount, in one or several payments each no larger than it, whatever the account's balance; no comparable inflow arrived since.`,
+      // the inflow this payment follows, not the largest traced one: a client's wire of days before
+      // is what first in first out charges the payment to (session 52)
+      when: `!txn.same_owner && src_party.segment == "${seg}" && src.new_counterparty
+        && (txn.kind == "transfer" || txn.kind == "wire" || txn.kind == "ach")
+        && src.fresh_in_amount >= ${d(s.passThroughMinAmount)} && src.fresh_in_new_sender
+        && src.fresh_out_new_share >= ${d(s.passThroughMatchedShare)} && src.fresh_hours <= ${d(p.passThroughMatchedHours)}
+        && src.fresh_in_after <= 0.0 && ${PAYS_ABROAD}
+        && src.age_days >= ${d(p.fanInMinObservedDays)}`,
+      outcome: 'review',
+      score: 35,
+      reason: 'Large inflow from a stranger paid on to new payees within hours',
     })
   if (s.velocityDevicePayments > 0)
     rules.push({
