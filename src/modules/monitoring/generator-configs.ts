@@ -1375,7 +1375,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout38x'
     | 'holdout39x'
     | 'holdout40x'
-    | 'holdout41x',
+    | 'holdout41x'
+    | 'holdout42x',
     GeneratorConfig
   >
 > = {
@@ -2002,6 +2003,15 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout41x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [41301, 41302, 41303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 52: fresh seeds, committed unread before holdout41x judged the business pass-through
+  // followed by payments abroad (pass_through.matched.business): the set for the next rule change.
+  holdout42x: {
+    name: 'holdout42x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [42301, 42302, 42303],
     customers: 10_000,
     days: 90,
   },
