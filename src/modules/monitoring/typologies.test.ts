@@ -1364,7 +1364,7 @@ describe('typology pack against look-alikes', () => {
     expect(routineImporterAlerts(13, abroad)).not.toContain('pass_through.rapid.business')
   })
 
-  it("business pass-through behind a balance (session 52): a stranger's wire paid on abroad to new payees within hours is caught although first in first out charges the payments to a client's wire of days before; the same paid at home (a wholesaler's new client paid to new suppliers), to the usual supplier, a tenth of it, or three days later is not", () => {
+  it("business pass-through behind a balance (session 52): a stranger's wire paid on abroad to new payees within hours is caught although first in first out charges the payments to a client's wire of days before; the same paid at home (a wholesaler's new client paid to new suppliers), to the usual supplier, a tenth of it, or four days later is not", () => {
     const abroad = { kind: 'wire' as const, srcCountry: 'IT', dstCountry: 'DE' }
     const to = (country: string) => ({ srcCountry: 'DE', dstCountry: country })
     /** A shop with takings and a client's wire of 40,000 on day 24, then a stranger's 11,000 on day 30 and `after`. */
@@ -1395,8 +1395,8 @@ describe('typology pack against look-alikes', () => {
     expect(run('buyer', (at) => [txn(at + 6 * H, 'buyer', 'Y1', 1_100, to('TR'))])).not.toContain(
       'pass_through.matched.business',
     )
-    // paid on three days later: outside the 48 hours
-    expect(run('slow', (at) => twice('slow', 'Y1', 'Y2')(at + 66 * H))).not.toContain(
+    // paid on four days later: outside the 72 hours
+    expect(run('slow', (at) => twice('slow', 'Y1', 'Y2')(at + 90 * H))).not.toContain(
       'pass_through.matched.business',
     )
   })

@@ -160,7 +160,11 @@ export interface TypologyParams {
   readonly passThroughHours: number
   /** The onward payment is at most this multiple of the traced inflow (beyond it, savings are being spent). */
   readonly passThroughMaxPaymentShare: number
-  /** Hours within which the inflow a payment follows went on to new payees (`passThroughMatchedShare`). */
+  /**
+   * Hours within which the inflow a payment follows went on to new payees (`passThroughMatchedShare`):
+   * 72 (48 first, session 52: at 72 four more cases on tuning_business_cash and tuning_mule, schemes
+   * finishing abroad on the third day, and no innocent customer more on any tuning set run).
+   */
   readonly passThroughMatchedHours: number
   /**
    * Money from alerted accounts (network.passes_on_alerted_funds, session 40): at least this much
@@ -343,7 +347,7 @@ export const DEFAULT_PARAMS: TypologyParams = {
   passThroughColdStartDays: PRIOR_DAYS,
   passThroughHours: 96,
   passThroughMaxPaymentShare: 1.1,
-  passThroughMatchedHours: 48,
+  passThroughMatchedHours: 72,
   networkMinAmount: 100_000,
   networkShare: 0.8,
   roundMinAmount: 200_000,
@@ -734,7 +738,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
       id: sid('pass_through.matched', seg),
       typology: 'pass_through',
       subject: 'src',
-      description: `A large inflow to ${who} account from a sender new to it, with a border crossed on the way in or out, followed within ${d(p.passThroughMatchedHours)} hours by payments to payees new to the account of most of its amount, in one or several payments each no larger than it, whatever the account's balance; no comparable inflow arrived since.`,
+      description: `A large inflow to ${who} account from a sender new to it, followed within ${d(p.passThroughMatchedHours)} hours by payments to payees new to the account of most of its amount, in one or several payments each about its size or smaller, whatever the account's balance, this one abroad; no comparable inflow arrived since (at home the same is a wholesaler paying a new client's wire to new suppliers).`,
       // the inflow this payment follows, not the largest traced one: a client's wire of days before
       // is what first in first out charges the payment to (session 52)
       when: `!txn.same_owner && src_party.segment == "${seg}" && src.new_counterparty
