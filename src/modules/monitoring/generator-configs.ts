@@ -1376,7 +1376,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout39x'
     | 'holdout40x'
     | 'holdout41x'
-    | 'holdout42x',
+    | 'holdout42x'
+    | 'holdout43x',
     GeneratorConfig
   >
 > = {
@@ -2012,6 +2013,15 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout42x',
     ranges: HOLDOUT20X_RANGES,
     seeds: [42301, 42302, 42303],
+    customers: 10_000,
+    days: 90,
+  },
+  // Session 52: fresh seeds, committed unread before holdout42x judged the matched pass-through's
+  // 72 hours: the set for the next rule change.
+  holdout43x: {
+    name: 'holdout43x',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [43301, 43302, 43303],
     customers: 10_000,
     days: 90,
   },
