@@ -1038,8 +1038,9 @@ export class EntityState {
   /**
    * The inflow this payment (`paying`, 0 when the entity is not paying) follows: the latest traced
    * one of at least FRESH_SHARE of it. Its amount, hours since it arrived, whether it came from a
-   * sender new to the account, the comparable inflows after it, and the share of it that payees new to the account were paid since it arrived,
-   * this payment included when it goes to one (`fresh_out_new_share`).
+   * sender new to the account, the comparable inflows after it, and the share of it that payees
+   * new to the account were paid since it arrived, this payment included when it goes to one
+   * (`fresh_out_new_share`).
    */
   fresh(field: FreshField, now: number, paying: number, newPayee: boolean): number | boolean {
     const n = this.lN
@@ -1191,7 +1192,9 @@ export class EntityState {
   /**
    * An outflow to someone else drains the traced inflows of the last 14 days, oldest first;
    * `newPayee`: the payee had never been paid by this account (counted per lot); `abroad`: the
-   * payment crosses a border (marks the lots it reaches as gone abroad in part).
+   * payment crosses a border (marks the lots it reaches as gone abroad in part). A payment to a new
+   * payee is also added to what every traced lot has seen paid on since it arrived (`lSinceNew`),
+   * whichever lot first in first out charges it to.
    */
   drainLots(now: number, amount: number, newPayee = false, abroad = false): void {
     const n = this.lN

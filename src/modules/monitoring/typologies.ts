@@ -749,7 +749,7 @@ function segmentRules(seg: Segment, s: SegmentParams, p: TypologyParams): RuleDe
         && src.age_days >= ${d(p.fanInMinObservedDays)}`,
       outcome: 'review',
       score: 35,
-      reason: 'Large inflow from a stranger paid on to new payees within hours',
+      reason: "A stranger's inflow paid on to new payees within days, abroad",
     })
   if (s.velocityDevicePayments > 0)
     rules.push({
