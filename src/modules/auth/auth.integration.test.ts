@@ -14,6 +14,21 @@ import { CLI_GRANTOR } from './sessions.js'
 import { createPasswordHasher, type PasswordHasher } from './passwords.js'
 import { stepAt, totpCode } from './totp.js'
 
+/** A hasher whose verifications all wait until `n` have started: n sign-ins then race past the lock check. */
+function gatedHasher(inner: PasswordHasher, n: number): PasswordHasher {
+  let started = 0
+  let open!: () => void
+  const gate = new Promise<void>((r) => (open = r))
+  return {
+    ...inner,
+    async verify(hash, password) {
+      if (++started >= n) open()
+      await gate
+      return inner.verify(hash, password)
+    },
+  }
+}
+
 const PASSWORD = 'harbour-violet-otter-77'
 const CHEAP = { memoryKiB: 1024, passes: 1, parallelism: 1 }
 
@@ -21,6 +36,7 @@ const CHEAP = { memoryKiB: 1024, passes: 1, parallelism: 1 }
 describeEachDb('auth service (integration)', (target) => {
   let h: DbHandle
   let auth: Auth
+  let authDeps: () => Parameters<typeof createAuth>[0]
   const clock = fixedClock(new Date('2026-04-01T12:00:00Z'))
   beforeAll(async () => {
     // Twenty connections, so the concurrent requests below really race on PostgreSQL.
@@ -31,7 +47,7 @@ describeEachDb('auth service (integration)', (target) => {
       ids: systemIds,
       keyStore: localKeyStore(randomBytes(32)),
     })
-    auth = createAuth({
+    authDeps = () => ({
       db: h.db,
       clock,
       ids: systemIds,
@@ -40,6 +56,7 @@ describeEachDb('auth service (integration)', (target) => {
       outbox: createOutbox(createCatalogue(authEvents)),
       hashParams: CHEAP,
     })
+    auth = createAuth(authDeps())
   }, 180_000) // a whole app (or database) under a loaded CI machine
   afterAll(async () => h.close())
 
@@ -91,9 +108,13 @@ describeEachDb('auth service (integration)', (target) => {
 
   it('20 concurrent wrong passwords count 20 failures and lock the account twice (10, then 20)', async () => {
     const { tenant, op } = await newOperator('auditor')
+    // Every attempt has read "not locked" before any failure is counted: an attempt that starts after
+    // the lock counts only against its address, so without this gate a loaded machine let the first
+    // failures lock the account before the last attempts began (13 counted, one lockout).
+    const racing = createAuth({ ...authDeps(), hasher: gatedHasher(createPasswordHasher(CHEAP), 20) })
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
-        auth.login({ email: op.email, password: `wrong-${i}` }, `198.18.0.${i}`),
+        racing.login({ email: op.email, password: `wrong-${i}` }, `198.18.0.${i}`),
       ),
     )
     expect(results.every((r) => r.status === 'rejected')).toBe(true)
@@ -179,20 +200,7 @@ describeEachDb('auth service (integration)', (target) => {
       dummyVerify: (pw) => (calls.dummy++, real.dummyVerify(pw)),
       pace: () => (calls.pace++, real.pace()),
     }
-    const crypto = await createCrypto({
-      db: h.db,
-      clock,
-      ids: systemIds,
-      keyStore: localKeyStore(randomBytes(32)),
-    })
-    const counted = createAuth({
-      db: h.db,
-      clock,
-      ids: systemIds,
-      platform: createPlatform(h.db, clock),
-      fieldCipher: crypto.fieldCipher,
-      hasher: counting,
-    })
+    const counted = createAuth({ ...authDeps(), hasher: counting })
     const { op } = await newOperator('auditor')
     for (let i = 0; i < 10; i++) {
       await expect(counted.login({ email: op.email, password: `w-${i}` }, `198.20.0.${i}`)).rejects.toThrow()
