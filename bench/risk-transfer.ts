@@ -26,6 +26,7 @@ import {
   scoreRow,
   subjectBest,
   SUBJECT_ROW_DISCOUNT,
+  SUBJECT_SINGLE_ROW_HANDICAP,
   SUBJECT_TOP_ROWS,
   topShareRecall,
   trainModel,
@@ -59,9 +60,10 @@ import { riskLabels, scoreRows, type Planted } from './risk.js'
  * Replays are cached in `--cache` (default /tmp/risk-transfer-cache), keyed by the configuration,
  * seed, size and a digest of the feature code, so that learning-method trials reuse them.
  * `--replay-only 1` fills the cache and stops (run several at once, one per configuration).
- * Options: `--params JSON` (gbdt TrainParams), `--top-rows`, `--row-discount`, `--target case|customers`,
+ * Options: `--params JSON` (gbdt TrainParams), `--top-rows`, `--row-discount`, `--single-row-handicap`, `--target case|customers`,
  * `--exclude +a,+b` (more features not learned from), `--leave-out TYPOLOGY`, `--misses 1` (where each
- * case the model alone misses ranks, and why: explainMisses).
+ * case the model alone misses ranks, and why: explainMisses), `--top-innocents 1` (who else holds the
+ * top 2 %, and what lifted the customers in no case: explainTopInnocents).
  */
 
 type Spec = { config: keyof typeof GENERATOR_CONFIGS; seed: number }
@@ -200,6 +202,8 @@ export function main(args: string[]): Promise<void> {
   const evalSpecs = parseSpecs(str(args, 'eval') ?? 'tuning_business:16001,tuning_scatter:18001')
   const topRows = Number(str(args, 'top-rows') ?? SUBJECT_TOP_ROWS)
   const discount = Number(str(args, 'row-discount') ?? SUBJECT_ROW_DISCOUNT)
+  // `--single-row-handicap Infinity`: the mean of the top rows alone (before session 53)
+  const handicap = Number(str(args, 'single-row-handicap') ?? SUBJECT_SINGLE_ROW_HANDICAP)
   const target = str(args, 'target') ?? 'case'
   const params = JSON.parse(str(args, 'params') ?? '{}') as TrainOptions['params']
   const extraExclude = (str(args, 'exclude') ?? '').split(',').filter(Boolean)
@@ -281,7 +285,7 @@ export function main(args: string[]): Promise<void> {
     )
     const tr = { rows: { rows: n, cols: FEATURE_COUNT, x, y, at, group }, subjects, txnIds }
     const targets = seen.map((k) => ({ ...k, members: k.primary }))
-    const val = subjectBest(scoreRows(tr, model, validationFrom), topRows, discount)
+    const val = subjectBest(scoreRows(tr, model, validationFrom), topRows, discount, handicap)
     const cal = fitSubjectCalibration(val, shiftCases(targets, parts), hidden, shrink)
     const trRules: RuleAlert[] = parts.flatMap(({ spec, c }) =>
       c.alerts.map((a) => ({ ...a, subject: `${prefixOf(spec)}${a.subject}`, at: a.at - c.start })),
@@ -308,7 +312,7 @@ export function main(args: string[]): Promise<void> {
       scoreRow(model, ev.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT))
       lat.push(performance.now() - s)
     }
-    const best = subjectBest(scores, topRows, discount)
+    const best = subjectBest(scores, topRows, discount, handicap)
     const budget = alertedCustomers(rules)
     const ranked = reserveForRules(
       rankSubjects(best, rules, precision, cal, 'noisy_or'),
@@ -320,7 +324,7 @@ export function main(args: string[]): Promise<void> {
     const combined = alertsAtBudget(ranked, best, rules, budget)
     const onRules = scoreCustomers(rules, cases)
     const both = scoreCustomers(combined, cases)
-    const top = topShareRecall(scores, cases, ev.customers, 0.02, topRows, discount)
+    const top = topShareRecall(scores, cases, ev.customers, 0.02, topRows, discount, handicap)
     const name = `${spec.config}:${spec.seed}`
     log(
       `${name} (${cases.length} cases, budget ${budget}): rules ${pct(onRules.recall)} / ${pct(onRules.precision)}; rules + model ${pct(both.recall)} (${both.detected}) / ${pct(both.precision)}; model top 2 % ${pct(top.recall)} (${Math.round(top.recall * cases.length)})`,
@@ -351,6 +355,15 @@ export function main(args: string[]): Promise<void> {
       log(`  missed (typology rank/rows): ${missed.map((m) => `${m.t} ${m.r}/${m.n}`).join(', ')}`)
       explainMisses(ev, model, cases, rank, cut)
     }
+    if (str(args, 'top-innocents') === '1') {
+      const order = [...best.entries()].sort((a, b) => b[1].probability - a[1].probability)
+      explainTopInnocents(
+        ev,
+        model,
+        cases,
+        order.slice(0, Math.floor(ev.customers * 0.02)).map(([s]) => s),
+      )
+    }
     results.push({
       eval: name,
       cases: cases.length,
@@ -378,6 +391,7 @@ export function main(args: string[]): Promise<void> {
       negative_rate: Number(str(args, 'negative-rate') ?? 0.05),
       top_rows: topRows,
       row_discount: discount,
+      single_row_handicap: handicap,
       results,
     })}\n`,
   )
@@ -430,6 +444,49 @@ function explainMisses(
     log(`    ${t} (${n}): mean push down ${worst.map(([f, v]) => `${f} ${(v / n).toFixed(2)}`).join(', ')}`)
   }
 }
+/**
+ * Who holds the model alone's top 2 % besides the primaries: other members of a scheme (a fan-in's
+ * senders) and customers in no case at all. For the latter, what pushed their highest row up
+ * (TreeSHAP, summed per feature): the innocent look-alikes the model cannot yet tell apart.
+ */
+function explainTopInnocents(
+  ev: Cached,
+  model: ReturnType<typeof trainModel>,
+  cases: readonly Planted[],
+  top: readonly string[],
+): void {
+  const primaries = new Set(cases.flatMap((c) => c.primary))
+  const members = new Set(cases.flatMap((c) => c.members))
+  const innocent = top.filter((s) => !members.has(s))
+  log(
+    `  top 2 % (${top.length}): ${top.filter((s) => primaries.has(s)).length} primaries, ${top.filter((s) => members.has(s) && !primaries.has(s)).length} other members, ${innocent.length} in no case`,
+  )
+  const wanted = new Set(innocent)
+  const rowOf = new Map<string, { i: number; margin: number }>()
+  for (let i = 0; i < ev.rows.rows; i++) {
+    const s = ev.subjects[i]!
+    if (!wanted.has(s)) continue
+    const m = scoreRow(model, ev.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)).margin
+    if (m > (rowOf.get(s)?.margin ?? -Infinity)) rowOf.set(s, { i, margin: m })
+  }
+  const push = new Map<string, number>()
+  for (const s of innocent) {
+    const row = rowOf.get(s)
+    if (!row) continue
+    const e = explainRow(model, ev.rows.x.subarray(row.i * FEATURE_COUNT, (row.i + 1) * FEATURE_COUNT))
+    for (const k of e.contributions) if (k.shap > 0) push.set(k.feature, (push.get(k.feature) ?? 0) + k.shap)
+    const up = e.contributions
+      .filter((k) => k.shap > 0)
+      .slice(0, 3)
+      .map((k) => `${k.feature}=${k.value.toFixed(2)} +${k.shap.toFixed(2)}`)
+    log(`    innocent ${s} p ${e.probability.toFixed(4)}: up ${up.join(', ')}`)
+  }
+  const most = [...push].sort((a, b) => b[1] - a[1]).slice(0, 10)
+  log(
+    `    in no case: mean push up ${most.map(([f, v]) => `${f} ${(v / innocent.length).toFixed(2)}`).join(', ')}`,
+  )
+}
+
 const prefixOf = (s: Spec): string => `${s.config}:${s.seed}/`
 const prefixCase = (k: Planted, s: Spec): Planted => ({
   ...k,
