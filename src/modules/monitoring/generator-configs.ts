@@ -1377,7 +1377,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout40x'
     | 'holdout41x'
     | 'holdout42x'
-    | 'holdout43x',
+    | 'holdout43x'
+    | 'holdout53xw',
     GeneratorConfig
   >
 > = {
@@ -2024,5 +2025,15 @@ export const GENERATOR_CONFIGS: Readonly<
     seeds: [43301, 43302, 43303],
     customers: 10_000,
     days: 90,
+  },
+  // Session 53: holdout33xw, the unread 150-day set, is read by the risk bench this session (the
+  // customer score's single-row handicap); fresh seeds, committed unread, for the next model change.
+  holdout53xw: {
+    name: 'holdout53xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [53201, 53202, 53203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
   },
 }
