@@ -10,16 +10,6 @@ import {
   type TrainedAlertBudget,
 } from '../src/modules/risk/index.js'
 
-/** How the bench scores a customer from its rows (combine.ts SUBJECT_TOP_ROWS and its companions). */
-export interface SubjectScoring {
-  readonly top: number
-  readonly discount: number
-  readonly handicap?: number
-}
-
-const subjectScoresOf = (scoring: SubjectScoring): SubjectScores =>
-  new SubjectScores(scoring.top, LOGISTIC, SUBJECT_WINDOW_MS, scoring.discount, scoring.handicap)
-
 /** An alert as the bench's customer scoring reads it (monitoring's scoreCustomers). */
 export interface QueuedAlert {
   readonly subject: string
@@ -45,10 +35,13 @@ const LOGISTIC: Calibration = (() => {
  * every row of the period, so it sits below the running one: a budget fitted on it let the replayed
  * queue grow past the rules' volume (session 35).
  */
-export function runningPeaks(rows: RowScores, scoring: SubjectScoring): Map<string, number> {
+export function runningPeaks(
+  rows: RowScores,
+  scoring: { readonly top: number; readonly discount: number },
+): Map<string, number> {
   const margin = rows.margin
   if (!margin) throw new Error('runningPeaks needs the rows’ margins')
-  const subjects = subjectScoresOf(scoring)
+  const subjects = new SubjectScores(scoring.top, LOGISTIC, SUBJECT_WINDOW_MS, scoring.discount)
   const peaks = new Map<string, number>()
   const order = [...rows.prob.keys()].sort((i, j) => rows.at[i]! - rows.at[j]! || i - j)
   for (const i of order) {
@@ -78,12 +71,12 @@ export function queueOverTime(
   rules: readonly RuleAlert[],
   budget: TrainedAlertBudget,
   /** The bench's customer score (subjectBest's top rows and discount, on the logistic scale). */
-  scoring: SubjectScoring,
+  scoring: { readonly top: number; readonly discount: number },
   adapt: boolean,
 ): { queue: QueuedAlert[]; raised: QueuedAlert[] } {
   const margin = rows.margin
   if (!margin) throw new Error('queueOverTime needs the rows’ margins')
-  const subjects = subjectScoresOf(scoring)
+  const subjects = new SubjectScores(scoring.top, LOGISTIC, SUBJECT_WINDOW_MS, scoring.discount)
   const volume = adapt ? new AlertVolume(budget) : undefined
   const byTxn = new Map<string, RuleAlert[]>()
   for (const a of rules) {

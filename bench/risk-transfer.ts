@@ -26,7 +26,6 @@ import {
   scoreRow,
   subjectBest,
   SUBJECT_ROW_DISCOUNT,
-  SUBJECT_SINGLE_ROW_HANDICAP,
   SUBJECT_TOP_ROWS,
   topShareRecall,
   trainModel,
@@ -60,7 +59,7 @@ import { riskLabels, scoreRows, type Planted } from './risk.js'
  * Replays are cached in `--cache` (default /tmp/risk-transfer-cache), keyed by the configuration,
  * seed, size and a digest of the feature code, so that learning-method trials reuse them.
  * `--replay-only 1` fills the cache and stops (run several at once, one per configuration).
- * Options: `--params JSON` (gbdt TrainParams), `--top-rows`, `--row-discount`, `--single-row-handicap`, `--target case|customers`,
+ * Options: `--params JSON` (gbdt TrainParams), `--top-rows`, `--row-discount`, `--target case|customers`,
  * `--exclude +a,+b` (more features not learned from), `--leave-out TYPOLOGY`, `--misses 1` (where each
  * case the model alone misses ranks, and why: explainMisses), `--top-innocents 1` (who else holds the
  * top 2 %, and what lifted the customers in no case: explainTopInnocents).
@@ -202,8 +201,6 @@ export function main(args: string[]): Promise<void> {
   const evalSpecs = parseSpecs(str(args, 'eval') ?? 'tuning_business:16001,tuning_scatter:18001')
   const topRows = Number(str(args, 'top-rows') ?? SUBJECT_TOP_ROWS)
   const discount = Number(str(args, 'row-discount') ?? SUBJECT_ROW_DISCOUNT)
-  // `--single-row-handicap Infinity`: the mean of the top rows alone (before session 53)
-  const handicap = Number(str(args, 'single-row-handicap') ?? SUBJECT_SINGLE_ROW_HANDICAP)
   const target = str(args, 'target') ?? 'case'
   const params = JSON.parse(str(args, 'params') ?? '{}') as TrainOptions['params']
   const extraExclude = (str(args, 'exclude') ?? '').split(',').filter(Boolean)
@@ -285,7 +282,7 @@ export function main(args: string[]): Promise<void> {
     )
     const tr = { rows: { rows: n, cols: FEATURE_COUNT, x, y, at, group }, subjects, txnIds }
     const targets = seen.map((k) => ({ ...k, members: k.primary }))
-    const val = subjectBest(scoreRows(tr, model, validationFrom), topRows, discount, handicap)
+    const val = subjectBest(scoreRows(tr, model, validationFrom), topRows, discount)
     const cal = fitSubjectCalibration(val, shiftCases(targets, parts), hidden, shrink)
     const trRules: RuleAlert[] = parts.flatMap(({ spec, c }) =>
       c.alerts.map((a) => ({ ...a, subject: `${prefixOf(spec)}${a.subject}`, at: a.at - c.start })),
@@ -312,7 +309,7 @@ export function main(args: string[]): Promise<void> {
       scoreRow(model, ev.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT))
       lat.push(performance.now() - s)
     }
-    const best = subjectBest(scores, topRows, discount, handicap)
+    const best = subjectBest(scores, topRows, discount)
     const budget = alertedCustomers(rules)
     const ranked = reserveForRules(
       rankSubjects(best, rules, precision, cal, 'noisy_or'),
@@ -324,7 +321,7 @@ export function main(args: string[]): Promise<void> {
     const combined = alertsAtBudget(ranked, best, rules, budget)
     const onRules = scoreCustomers(rules, cases)
     const both = scoreCustomers(combined, cases)
-    const top = topShareRecall(scores, cases, ev.customers, 0.02, topRows, discount, handicap)
+    const top = topShareRecall(scores, cases, ev.customers, 0.02, topRows, discount)
     const name = `${spec.config}:${spec.seed}`
     log(
       `${name} (${cases.length} cases, budget ${budget}): rules ${pct(onRules.recall)} / ${pct(onRules.precision)}; rules + model ${pct(both.recall)} (${both.detected}) / ${pct(both.precision)}; model top 2 % ${pct(top.recall)} (${Math.round(top.recall * cases.length)})`,
@@ -391,7 +388,6 @@ export function main(args: string[]): Promise<void> {
       negative_rate: Number(str(args, 'negative-rate') ?? 0.05),
       top_rows: topRows,
       row_discount: discount,
-      single_row_handicap: handicap,
       results,
     })}\n`,
   )

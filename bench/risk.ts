@@ -29,7 +29,6 @@ import {
   rulePrecisions,
   subjectBest,
   SUBJECT_ROW_DISCOUNT,
-  SUBJECT_SINGLE_ROW_HANDICAP,
   SUBJECT_TOP_ROWS,
   topShareRecall,
   unprovenRules,
@@ -297,15 +296,6 @@ let topRows = SUBJECT_TOP_ROWS
  */
 let rowDiscount = SUBJECT_ROW_DISCOUNT
 /**
- * How far above the mean of its top rows a customer's highest row must stand to make its score alone
- * (combine.ts SUBJECT_SINGLE_ROW_HANDICAP, session 53; `--single-row-handicap Infinity`: the mean
- * alone, sessions 18–52). Set once in main.
- */
-let rowHandicap = SUBJECT_SINGLE_ROW_HANDICAP
-/** The model alone's top 2 %, customers scored as set in main. */
-const topShare = (scores: RowScores, cases: readonly CaseLabel[], customers: number) =>
-  topShareRecall(scores, cases, customers, 0.02, topRows, rowDiscount, rowHandicap)
-/**
  * The first scored day of a held-out slice (`--eval-from-day`, 30 by default: sessions 6–31). The
  * generator starts every scheme on day 14 or later, but a scheme that can run long (structuring,
  * cycles, pass-through, round amounts at the held-out ranges) always starts on days 14–23: with 30,
@@ -382,9 +372,7 @@ function heldOutSlice(
     observed: all.filter((c) => c.start >= from),
     rules: ruleAlertsOf(ev),
     scores,
-    best: new Map(
-      [...scores].map(([m, sc]) => [m, subjectBest(sc, topRows, rowDiscount, rowHandicap)] as const),
-    ),
+    best: new Map([...scores].map(([m, sc]) => [m, subjectBest(sc, topRows, rowDiscount)] as const)),
     links: neighboursOf(data.txns, from),
     customers: data.parties.filter((p) => p.segment !== 'external').length,
     rows: ev.rows.rows,
@@ -406,7 +394,6 @@ export async function main(args: string[]): Promise<void> {
   const trainSeed = Number(arg(args, '--train-seed') ?? 11)
   topRows = Number(arg(args, '--top-rows') ?? SUBJECT_TOP_ROWS)
   rowDiscount = Number(arg(args, '--row-discount') ?? SUBJECT_ROW_DISCOUNT)
-  rowHandicap = Number(arg(args, '--single-row-handicap') ?? SUBJECT_SINGLE_ROW_HANDICAP)
   evalFromDay = Number(arg(args, '--eval-from-day') ?? 30)
   if (!Number.isInteger(evalFromDay) || evalFromDay < 1 || evalFromDay > 60)
     throw new Error('--eval-from-day must be a whole day from 1 to 60')
@@ -571,7 +558,6 @@ export async function main(args: string[]): Promise<void> {
     hi: number,
     k = topRows,
     discount = rowDiscount,
-    handicap = rowHandicap,
   ): Map<string, SubjectBest> => {
     const sc = trScores.get(m)!
     const idx: number[] = []
@@ -586,7 +572,6 @@ export async function main(args: string[]): Promise<void> {
       },
       k,
       discount,
-      handicap,
     )
   }
   const modelOf = (t: Target): RiskModel =>
@@ -679,7 +664,8 @@ export async function main(args: string[]): Promise<void> {
       let all = 0
       for (const { choice, cases } of slices) {
         hit += Math.round(
-          topShare(choice.scores.get(modelOf(t))!, cases, choice.customers).recall * cases.length,
+          topShareRecall(choice.scores.get(modelOf(t))!, cases, choice.customers, 0.02, topRows, rowDiscount)
+            .recall * cases.length,
         )
         all += cases.length
       }
@@ -830,7 +816,7 @@ export async function main(args: string[]): Promise<void> {
   // Also since session 35, each customer's score is its running peak as the decision path reaches it
   // (runningPeaks, as training fits the budget), not the whole period's subjectBest (`--budget-score
   // whole`: sessions 32–34's fit, whose budget the replayed queue overran)
-  const scoring = { top: topRows, discount: rowDiscount, handicap: rowHandicap }
+  const scoring = { top: topRows, discount: rowDiscount }
   const wholePeriod = arg(args, '--budget-score') === 'whole'
   const customerScores = (sl: ReturnType<typeof heldOutSlice>): Map<string, number> =>
     wholePeriod
@@ -1067,7 +1053,9 @@ export async function main(args: string[]): Promise<void> {
       altCombined.get(describe(v))!.push(...alertsAtBudget(rk, b, rules, budget))
     }
     for (const t of TARGETS) {
-      const hit = topShare(sl.scores.get(modelOf(t))!, cases, customersHere).recall * cases.length
+      const hit =
+        topShareRecall(sl.scores.get(modelOf(t))!, cases, customersHere, 0.02, topRows, rowDiscount).recall *
+        cases.length
       topOfTarget.set(t, (topOfTarget.get(t) ?? 0) + Math.round(hit))
     }
     const oldScores = sl.scores.get(memberModel)!
@@ -1075,7 +1063,9 @@ export async function main(args: string[]): Promise<void> {
     const oldRanked = rankSubjects(oldBest, rules, oldPrecision, oldCal, 'noisy_or')
     oldFromModel += oldRanked.slice(0, budget).filter((r) => r.source === 'model').length
     oldCombined.push(...alertsAtBudget(oldRanked, oldBest, rules, budget))
-    oldTopHit += Math.round(topShare(oldScores, cases, customersHere).recall * cases.length)
+    oldTopHit += Math.round(
+      topShareRecall(oldScores, cases, customersHere, 0.02, topRows, rowDiscount).recall * cases.length,
+    )
     const s11Best = sl.best.get(s11Model)!
     s11Combined.push(
       ...alertsAtBudget(
@@ -1095,13 +1085,16 @@ export async function main(args: string[]): Promise<void> {
     const hourBest = sl.best.get(hourModel)!
     hourCombined.push(...chosenAlerts(hourBest, hourCal))
     for (const [t, v] of Object.entries(
-      topShare(sl.scores.get(hourModel)!, cases, customersHere).byTypology,
+      topShareRecall(sl.scores.get(hourModel)!, cases, customersHere, 0.02, topRows, rowDiscount).byTypology,
     )) {
       const r = (hourTopBy[t] ??= { cases: 0, detected: 0 })
       r.cases += v.cases
       r.detected += v.detected
     }
-    s11TopHit += Math.round(topShare(sl.scores.get(s11Model)!, cases, customersHere).recall * cases.length)
+    s11TopHit += Math.round(
+      topShareRecall(sl.scores.get(s11Model)!, cases, customersHere, 0.02, topRows, rowDiscount).recall *
+        cases.length,
+    )
     s11PrecisionCombined.push(
       ...alertsAtBudget(
         rankSubjects(best, rules, s11Precision, newCal, variant.how, variant.scheme ? sl.links : undefined),
@@ -1125,7 +1118,7 @@ export async function main(args: string[]): Promise<void> {
       const o = [...sl.best.get(m)!.entries()].sort((a, b) => b[1].probability - a[1].probability)
       const of = new Map(o.map(([s], k) => [s, k + 1]))
       const name = m === caseModel ? 'case' : 'customers'
-      const top = topShare(sl.scores.get(m)!, cases, customersHere).recall
+      const top = topShareRecall(sl.scores.get(m)!, cases, customersHere, 0.02, topRows, rowDiscount).recall
       log(
         `  (not chosen) ${name} model alone: top 2 % ${pct(top)}; ${leaveOut} ranks ${ranks(leaveOut, of)}; dormant ranks ${ranks('dormant_reactivation', of)}`,
       )
@@ -1151,7 +1144,7 @@ export async function main(args: string[]): Promise<void> {
       const worst = [...mean].sort((a, b) => a[1] - b[1]).slice(0, 6)
       log(`    mean push down: ${worst.map(([f, v]) => `${f} ${v.toFixed(2)}`).join(', ')}`)
     }
-    const top = topShare(scores, cases, customersHere)
+    const top = topShareRecall(scores, cases, customersHere, 0.02, topRows, rowDiscount)
     for (const [t, v] of Object.entries(top.byTypology)) {
       const r = (topBy[t] ??= { cases: 0, detected: 0 })
       r.cases += v.cases
@@ -1159,7 +1152,9 @@ export async function main(args: string[]): Promise<void> {
       topHit += v.detected
       topCases += v.cases
     }
-    for (const [t, v] of Object.entries(topShare(scores, sl.observed, customersHere).byTypology)) {
+    for (const [t, v] of Object.entries(
+      topShareRecall(scores, sl.observed, customersHere, 0.02, topRows, rowDiscount).byTypology,
+    )) {
       const r = (topByObserved[t] ??= { cases: 0, detected: 0 })
       r.cases += v.cases
       r.detected += v.detected
@@ -1437,7 +1432,6 @@ export async function main(args: string[]): Promise<void> {
       precision_rules_plus_model_top1_row: round(oneScore.precision),
       top2pct_recall_top1_row: round(evalCases.length ? oneTopHit / evalCases.length : 1),
       top_rows: topRows,
-      single_row_handicap: rowHandicap,
       excluded_features: model.metrics.excluded ?? [],
       combination: describe(variant),
       choice_rule: choiceRule,

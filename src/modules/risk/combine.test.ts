@@ -10,7 +10,6 @@ import {
   rulePrecisions,
   subjectBest,
   SUBJECT_ROW_DISCOUNT,
-  SUBJECT_SINGLE_ROW_HANDICAP,
   SUBJECT_TOP_ROWS,
   topShareRecall,
   unprovenRules,
@@ -19,16 +18,6 @@ import {
 } from './combine.js'
 
 const T = 100 * DAY_MS
-
-const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v))
-/** Row scores of `subjects` with these margins, one an hour from T. */
-const hourlyRows = (subjects: string[], m: number[]): RowScores => ({
-  subjects,
-  txnIds: subjects.map((_, i) => String(i)),
-  at: subjects.map((_, i) => T + i * 3600_000),
-  prob: Float64Array.from(m, sigmoid),
-  margin: Float64Array.from(m),
-})
 const kase = (id: string, member: string): CaseLabel => ({
   id,
   typology: 't',
@@ -244,6 +233,7 @@ describe('rules and model at the rules’ alert budget', () => {
     // 'few': two rows only (its lowest repeats); 'x': an ordinary customer
     const m = [2, -4, -4, -4, 1.5, -3, 1.4, 1.3, 1, 0.5, -2]
     const subjects = ['once', 'once', 'once', 'once', 'hub', 'hub', 'hub', 'hub', 'few', 'few', 'x']
+    const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v))
     const rows: RowScores = {
       subjects,
       txnIds: subjects.map((_, i) => String(i)),
@@ -280,7 +270,14 @@ describe('rules and model at the rules’ alert budget', () => {
     }
     m.push(1.6, 1.6, 1.6, 0.8, 0.8, 0.8)
     subjects.push('busy', 'busy', 'busy', 'woke', 'woke', 'woke')
-    const rows = hourlyRows(subjects, m)
+    const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v))
+    const rows: RowScores = {
+      subjects,
+      txnIds: subjects.map((_, i) => String(i)),
+      at: subjects.map((_, i) => T + i * 3600_000),
+      prob: Float64Array.from(m, sigmoid),
+      margin: Float64Array.from(m),
+    }
     const plain = subjectBest(rows)
     expect(plain.get('busy')!.probability).toBeGreaterThan(plain.get('woke')!.probability)
     const discounted = subjectBest(rows, SUBJECT_TOP_ROWS, SUBJECT_ROW_DISCOUNT)
@@ -292,29 +289,5 @@ describe('rules and model at the rules’ alert budget', () => {
     expect(topShareRecall(rows, labels, 50, 0.02, SUBJECT_TOP_ROWS, SUBJECT_ROW_DISCOUNT).recall).toBe(1)
     // the highest row alone (top 1) is never discounted: sessions 10–17's score exactly
     expect(subjectBest(rows, 1, SUBJECT_ROW_DISCOUNT).get('busy')!.probability).toBeCloseTo(sigmoid(1.6), 12)
-  })
-
-  it('lets one payment far above a customer’s other rows make its score alone, handicapped (session 53)', () => {
-    expect(SUBJECT_SINGLE_ROW_HANDICAP).toBe(5)
-    // 'wire': one sizeable wire to a high-risk country among ordinary payments; 'hub': three rows at 0.5;
-    // 'odd': one payment a little above its ordinary ones
-    const m = [7, -4, -4, -4, 0.5, 0.5, 0.5, 2, -1, -1]
-    const subjects = ['wire', 'wire', 'wire', 'wire', 'hub', 'hub', 'hub', 'odd', 'odd', 'odd']
-    const rows = hourlyRows(subjects, m)
-    const mean = subjectBest(rows, SUBJECT_TOP_ROWS, 0)
-    expect(mean.get('wire')!.probability).toBeCloseTo(sigmoid((7 - 8) / 3), 12)
-    const handicapped = subjectBest(rows, SUBJECT_TOP_ROWS, 0, SUBJECT_SINGLE_ROW_HANDICAP)
-    expect(handicapped.get('wire')!.probability).toBeCloseTo(sigmoid(7 - 5), 12)
-    // where the highest less the handicap is below the mean, the mean stands
-    expect(handicapped.get('hub')!.probability).toBeCloseTo(sigmoid(0.5), 12)
-    expect(handicapped.get('odd')!.probability).toBeCloseTo(sigmoid(0), 12)
-    const labels = [{ ...kase('k', 'wire'), typology: 'high_risk_jurisdiction' }]
-    expect(topShareRecall(rows, labels, 50, 0.02, SUBJECT_TOP_ROWS, 0).recall).toBe(0)
-    expect(
-      topShareRecall(rows, labels, 50, 0.02, SUBJECT_TOP_ROWS, 0, SUBJECT_SINGLE_ROW_HANDICAP).recall,
-    ).toBe(1)
-    // the discount applies after the choice: ln(4 rows) off the handicapped wire
-    const both = subjectBest(rows, SUBJECT_TOP_ROWS, 1, SUBJECT_SINGLE_ROW_HANDICAP)
-    expect(both.get('wire')!.probability).toBeCloseTo(sigmoid(2 - Math.log(4)), 12)
   })
 })

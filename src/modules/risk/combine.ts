@@ -63,42 +63,15 @@ export const SUBJECT_TOP_ROWS = 3
  */
 export const SUBJECT_ROW_DISCOUNT = 1
 
-/**
- * A subject's score is the higher of the mean of its top rows and its highest row alone less this
- * handicap (log-odds; both then less the row discount). Why (session 53, development data only): the
- * mean of the top rows asks a behaviour to repeat, and a typology made of one or two payments
- * cannot — a sizeable wire to a high-risk country by a customer with 90 ordinary rows scored p 0.5
- * on its own row and ranked 226–1,778 as a customer. The highest row alone ranks such customers,
- * but session 45 found it lost 30–38 cases elsewhere; here it counts only when it stands this far
- * above the mean (e^5 ≈ 150 times the odds). Trained on tuning seed 11 or tuning_business 16002 and
- * evaluated on three other tuning sets, two negative samples each (bench/risk-transfer.ts
- * `--single-row-handicap`), the model alone's top 2 % held 220 → 227, 225 → 229, 238 → 238 and
- * 235 → 239 cases (handicaps of 3–6 were tried; docs/risk.md "Session 53").
- */
-export const SUBJECT_SINGLE_ROW_HANDICAP = 5
-
-/** The pre-discount score of a subject whose top margins are `desc` (highest first; fewer: the lowest repeats). */
-export function topRowsMargin(desc: ArrayLike<number>, top: number, handicap = Infinity): number {
-  let sum = 0
-  for (let j = 0; j < top; j++) sum += desc[Math.min(j, desc.length - 1)]!
-  return Math.max(sum / top, desc[0]! - handicap)
-}
-
 const logistic = (m: number): number => 1 / (1 + Math.exp(-m))
 
 /**
  * Each subject's score over some rows. Without margins (or `top` 1): its highest row probability.
- * With margins: the logistic of the mean of its `top` highest row margins (or its highest less
- * `handicap`, when that is higher) less `discount` × ln(its number of rows) — a monotone score, not
- * a probability; it is calibrated at subject level before use (fitSubjectCalibration). `at` is the
- * time of its highest row either way.
+ * With margins: the logistic of the mean of its `top` highest row margins less `discount` × ln(its
+ * number of rows) — a monotone score, not a probability; it is calibrated at subject level before
+ * use (fitSubjectCalibration). `at` is the time of its highest row either way.
  */
-export function subjectBest(
-  rows: RowScores,
-  top = SUBJECT_TOP_ROWS,
-  discount = 0,
-  handicap = Infinity,
-): Map<string, SubjectBest> {
+export function subjectBest(rows: RowScores, top = SUBJECT_TOP_ROWS, discount = 0): Map<string, SubjectBest> {
   const best = new Map<string, SubjectBest>()
   const margin = rows.margin
   if (!margin || top <= 1) {
@@ -128,10 +101,9 @@ export function subjectBest(
     h.m[j] = v
   }
   for (const [s, h] of highest) {
-    best.set(s, {
-      probability: logistic(topRowsMargin(h.m, top, handicap) - discount * Math.log(h.n)),
-      at: h.at,
-    })
+    let sum = 0
+    for (let j = 0; j < top; j++) sum += h.m[Math.min(j, h.m.length - 1)]!
+    best.set(s, { probability: logistic(sum / top - discount * Math.log(h.n)), at: h.at })
   }
   return best
 }
@@ -180,11 +152,7 @@ export function fitSubjectCalibration(
  * 10: 144 of 147 places, rule recall lost). A rule's precision is the same kind of figure (the share
  * of its alerted subjects that were right, smoothed the same way), so the two now compare fairly.
  */
-export function fitEarnedCalibration(
-  prob: readonly number[],
-  y: readonly number[],
-  shrink: number,
-): Calibration {
+export function fitEarnedCalibration(prob: readonly number[], y: readonly number[], shrink: number): Calibration {
   const order = prob.map((_, i) => i).sort((a, b) => prob[b]! - prob[a]!)
   const rate = y.reduce((a, b) => a + b, 0) / Math.max(1, y.length)
   // shrunk tail precision at each distinct score, from the top down
@@ -457,7 +425,7 @@ export const alertedCustomers = (alerts: readonly TypedAlert[]): number =>
 
 /**
  * Share of labelled cases with a primary account among the top `share` of customers ranked by
- * their score (subjectBest with `topRows`, `discount`, `handicap`; customers with no row rank last).
+ * their score (subjectBest with `topRows`; customers with no row rank last).
  */
 export function topShareRecall(
   rows: RowScores,
@@ -466,9 +434,8 @@ export function topShareRecall(
   share = 0.02,
   topRows = SUBJECT_TOP_ROWS,
   discount = 0,
-  handicap = Infinity,
 ): { recall: number; byTypology: Record<string, { cases: number; detected: number }> } {
-  const best = subjectBest(rows, topRows, discount, handicap)
+  const best = subjectBest(rows, topRows, discount)
   const top = new Set(
     [...best.entries()]
       .sort((a, b) => b[1].probability - a[1].probability || (a[0] < b[0] ? -1 : 1))

@@ -63,12 +63,6 @@ export interface ModelMetrics {
    * threshold was chosen (subjectRowDiscount).
    */
   readonly subjectRowDiscount?: number
-  /**
-   * The highest row alone makes the subject's score when it stands this many log-odds above the mean
-   * of the top rows (SubjectScores; combine.ts SUBJECT_SINGLE_ROW_HANDICAP). Absent in models stored
-   * before session 53: the mean alone, as their threshold was chosen (subjectSingleRowHandicap).
-   */
-  readonly subjectSingleRowHandicap?: number
   /** Ensembles averaged (TrainOptions.bags); absent: one. */
   readonly bags?: number
   /**
@@ -323,9 +317,6 @@ const CUSTOMER_FEATURE = 'self_party.known'
 export const subjectTopRows = (m: RiskModel): number => m.metrics.subjectTopRows ?? 1
 /** The discount per ln(rows) of this model's subject score (0: none, models stored before session 21). */
 export const subjectRowDiscount = (m: RiskModel): number => m.metrics.subjectRowDiscount ?? 0
-/** The handicap of this model's highest row alone (Infinity: never alone, models stored before session 53). */
-export const subjectSingleRowHandicap = (m: RiskModel): number =>
-  m.metrics.subjectSingleRowHandicap ?? Infinity
 
 export function scoresRow(m: RiskModel, x: ArrayLike<number>, offset = 0): boolean {
   if (!m.metrics.customersOnly) return true

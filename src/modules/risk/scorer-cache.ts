@@ -5,7 +5,7 @@ import { DAY_MS, type DecisionScorer, type MonTxn } from '../monitoring/index.js
 import { createDecisionScorer, type ScoringModel } from './decision.js'
 import type { FeatureInputs } from './features.js'
 import { RiskGraph } from './graph.js'
-import { subjectRowDiscount, subjectSingleRowHandicap, subjectTopRows, type RiskModel } from './model.js'
+import { subjectRowDiscount, subjectTopRows, type RiskModel } from './model.js'
 import type { ModelRegistry } from './model-registry.js'
 import { riskError } from './risk.errors.js'
 import type { ModelRecord, RiskStore } from './risk.store.js'
@@ -190,7 +190,6 @@ export class ScorerCache {
       model.calibration,
       SUBJECT_WINDOW_MS,
       subjectRowDiscount(model),
-      subjectSingleRowHandicap(model),
     )
     // in slices: a month of a 10,000-customer tenant's subject-days held the event loop 1–2.7 s a
     // model (session 29)

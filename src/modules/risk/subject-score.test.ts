@@ -86,15 +86,6 @@ describe('a subject scored by its recent top rows (SubjectScores)', () => {
     const last = new Map<string, number>()
     subjects.forEach((sub, i) => last.set(sub, s.add(sub, at[i]!, margin[i]!)))
     for (const [sub, b] of period) expect(last.get(sub)).toBeCloseTo(b.probability, 12)
-    // with the single-row handicap and the row discount too ('b': 4 stands 5.5 above its mean of 1/3)
-    const args = { subjects, txnIds: subjects, at, prob: margin.map(sigmoid), margin }
-    const handicapped = subjectBest(args, 3, 1, 2)
-    const h = new SubjectScores(3, logistic, SUBJECT_WINDOW_MS, 1, 2)
-    const lastH = new Map<string, number>()
-    subjects.forEach((sub, i) => lastH.set(sub, h.add(sub, at[i]!, margin[i]!)))
-    for (const [sub, b] of handicapped) expect(lastH.get(sub)).toBeCloseTo(b.probability, 12)
-    expect(lastH.get('b')).toBeCloseTo(sigmoid(4 - 2 - Math.log(2)), 12)
-    expect(lastH.get('a')).toBeCloseTo(sigmoid(2 - Math.log(4)), 12) // the mean of 3, 2, 1 stands
   })
 
   it('peeks without keeping, forgets idle subjects, and starts warm from stored subject-days', () => {

@@ -1,12 +1,10 @@
 import { DAY_MS } from '../monitoring/index.js'
 import { calibrate, type Calibration } from './calibration.js'
-import { topRowsMargin } from './combine.js'
 
 /**
  * A customer's model score, as production computes it one transaction at a time: the mean log-odds
  * (trees' margin) of its `top` highest rows among its rows of the last SUBJECT_WINDOW_MS up to and
- * including this one (fewer rows: the lowest repeats — subjectBest's rule in combine.ts), or since
- * session 53 its highest row less `handicap` when that is higher (SUBJECT_SINGLE_ROW_HANDICAP), mapped
+ * including this one (fewer rows: the lowest repeats — subjectBest's rule in combine.ts), mapped
  * through the model's row calibration (monotone, so the ranking is the margin mean's). With `top` 1
  * (models stored before session 19) it is this row's probability alone, exactly the score before
  * — their threshold was chosen so — and nothing is kept. Only rows already seen count: the score at
@@ -77,8 +75,6 @@ export class SubjectScores {
     private readonly calibration: Calibration,
     private readonly windowMs = SUBJECT_WINDOW_MS,
     readonly discount = 0,
-    /** The highest row alone counts when above the mean by this much (combine.ts SUBJECT_SINGLE_ROW_HANDICAP). */
-    readonly handicap = Infinity,
   ) {}
 
   /** Folds a row of `subject` at `at` in and returns the subject's score with it. */
@@ -152,10 +148,9 @@ export class SubjectScores {
     return this.kept.size
   }
 
-  /** The calibrated mean of the top margins (or the handicapped highest), less the discount for the subject's number of rows. */
+  /** The calibrated mean of the top margins, less the discount for the subject's number of rows. */
   private meanOfTop(desc: readonly number[], rows: number): number {
-    const margin = topRowsMargin(desc, this.top, this.handicap)
-    return calibrate(this.calibration, margin - this.discount * Math.log(Math.max(1, rows)))
+    return calibrate(this.calibration, this.meanMargin(desc) - this.discount * Math.log(Math.max(1, rows)))
   }
 
   /**
@@ -177,6 +172,13 @@ export class SubjectScores {
       k.counts.push(n)
     }
     k.rows += n
+  }
+
+  /** Mean of the `top` highest margins (highest first; fewer: the lowest repeats). */
+  private meanMargin(desc: readonly number[]): number {
+    let sum = 0
+    for (let j = 0; j < this.top; j++) sum += desc[Math.min(j, desc.length - 1)]!
+    return sum / this.top
   }
 
   private expire(k: Kept, now: number): void {

@@ -7,7 +7,7 @@ import {
   combinedScoreOf,
   withinBudget,
 } from '../monitoring/index.js'
-import { SUBJECT_ROW_DISCOUNT, SUBJECT_SINGLE_ROW_HANDICAP, SUBJECT_TOP_ROWS } from './combine.js'
+import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
 import { FEATURE_COUNT } from './features.js'
 import { modelFromJson, modelToJson, scoreRow, type ModelJson, type RiskModel } from './model.js'
 import { SUBJECT_WINDOW_MS } from './subject-score.js'
@@ -207,22 +207,5 @@ describe('training on history and the promotion gate', () => {
       if (p < plain.get(sub)! - 1e-9) lower++
     }
     expect(lower).toBeGreaterThan(discounted.size / 2) // nearly every customer has more than one row
-  }, 120_000)
-
-  it('lets a customer’s highest row alone, handicapped, make its score; a model stored before keeps the mean (session 53)', () => {
-    expect(trained.model.metrics.subjectSingleRowHandicap).toBe(SUBJECT_SINGLE_ROW_HANDICAP)
-    const r = trained.replay
-    const { subjectSingleRowHandicap: _chosen, ...before } = trained.model.metrics
-    const stored: RiskModel = { ...trained.model, metrics: before }
-    // a handicap of 1 log-odds (this small history has no row 5 above its customer's mean)
-    const lenient: RiskModel = { ...trained.model, metrics: { ...before, subjectSingleRowHandicap: 1 } }
-    const now = subjectScores(lenient, r, split.holdoutFrom, split.to + 1).best
-    const mean = subjectScores(stored, r, split.holdoutFrom, split.to + 1).best
-    expect([...mean.keys()].sort()).toEqual([...now.keys()].sort())
-    // never lower than the mean; higher only for a customer whose highest row stands out
-    for (const [sub, p] of now) expect(p).toBeGreaterThanOrEqual(mean.get(sub)! - 1e-12)
-    const raised = [...now].filter(([sub, p]) => p > mean.get(sub)! + 1e-9).length
-    expect(raised).toBeGreaterThan(0)
-    expect(raised).toBeLessThan(now.size)
   }, 120_000)
 })

@@ -17,13 +17,12 @@ import {
 } from './alert-budget.js'
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
-import { SUBJECT_ROW_DISCOUNT, SUBJECT_SINGLE_ROW_HANDICAP, SUBJECT_TOP_ROWS } from './combine.js'
+import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
 import {
   averagePrecision,
   scoreRow,
   scoresRow,
   subjectRowDiscount,
-  subjectSingleRowHandicap,
   subjectTopRows,
   trainModelSteps,
   type LabelledRows,
@@ -149,7 +148,6 @@ function* subjectScoresSteps(
     model.calibration,
     SUBJECT_WINDOW_MS,
     subjectRowDiscount(model),
-    subjectSingleRowHandicap(model),
   )
   const order = rowsInTimeOrder(r, lo - SUBJECT_WINDOW_MS, hi)
   let n = 0
@@ -278,18 +276,16 @@ export function* trainOnHistorySteps(
     ...negativeSampling(rows.rows),
     ...(params ? { params } : {}),
   })
-  // a customer is scored by its top rows (combine.ts SUBJECT_TOP_ROWS, or its highest alone less
-  // SUBJECT_SINGLE_ROW_HANDICAP), discounted by its number of rows (SUBJECT_ROW_DISCOUNT), in the
-  // decision path, so the threshold below is chosen on that score; the model carries the choice so
-  // that it is scored the way its threshold was chosen (models stored before carry none of it: the
-  // highest row, no discount; or, before session 53, the mean of the top rows alone)
+  // a customer is scored by its top rows (combine.ts SUBJECT_TOP_ROWS), discounted by its number of
+  // rows (SUBJECT_ROW_DISCOUNT), in the decision path, so the threshold below is chosen on that
+  // score; the model carries the choice so that it is scored the way its threshold was chosen
+  // (models stored before carry none: the highest row, no discount)
   const model: RiskModel = {
     ...trees,
     metrics: {
       ...trees.metrics,
       subjectTopRows: SUBJECT_TOP_ROWS,
       subjectRowDiscount: SUBJECT_ROW_DISCOUNT,
-      subjectSingleRowHandicap: SUBJECT_SINGLE_ROW_HANDICAP,
     },
   }
   // threshold: the model alone alerts on as many subjects as the rules did on validation — the
