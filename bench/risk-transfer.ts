@@ -396,6 +396,22 @@ export function main(args: string[]): Promise<void> {
 
 const r4 = (v: number): number => Number(v.toFixed(4))
 
+/** Each subject's highest-scoring row (index and margin), of every subject or only of `only`. */
+function highestRows(
+  ev: Cached,
+  model: ReturnType<typeof trainModel>,
+  only?: ReadonlySet<string>,
+): Map<string, { i: number; margin: number }> {
+  const rowOf = new Map<string, { i: number; margin: number }>()
+  for (let i = 0; i < ev.rows.rows; i++) {
+    const s = ev.subjects[i]!
+    if (only && !only.has(s)) continue
+    const m = scoreRow(model, ev.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)).margin
+    if (m > (rowOf.get(s)?.margin ?? -Infinity)) rowOf.set(s, { i, margin: m })
+  }
+  return rowOf
+}
+
 /**
  * Why the model alone ranks a case's primary outside its top 2 %: at the primary's highest row, the
  * three features that pushed its log-odds down most (TreeSHAP), and per typology the mean push of
@@ -409,13 +425,7 @@ function explainMisses(
   rank: ReadonlyMap<string, number>,
   cut: number,
 ): void {
-  const rowOf = new Map<string, { i: number; margin: number }>()
-  for (let i = 0; i < ev.rows.rows; i++) {
-    const x = ev.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
-    const m = scoreRow(model, x).margin
-    const s = ev.subjects[i]!
-    if (m > (rowOf.get(s)?.margin ?? -Infinity)) rowOf.set(s, { i, margin: m })
-  }
+  const rowOf = highestRows(ev, model)
   const push = new Map<string, Map<string, number>>()
   const explained = new Map<string, number>()
   for (const c of cases) {
@@ -457,14 +467,7 @@ function explainTopInnocents(
   log(
     `  top 2 % (${top.length}): ${top.filter((s) => primaries.has(s)).length} primaries, ${top.filter((s) => members.has(s) && !primaries.has(s)).length} other members, ${innocent.length} in no case`,
   )
-  const wanted = new Set(innocent)
-  const rowOf = new Map<string, { i: number; margin: number }>()
-  for (let i = 0; i < ev.rows.rows; i++) {
-    const s = ev.subjects[i]!
-    if (!wanted.has(s)) continue
-    const m = scoreRow(model, ev.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)).margin
-    if (m > (rowOf.get(s)?.margin ?? -Infinity)) rowOf.set(s, { i, margin: m })
-  }
+  const rowOf = highestRows(ev, model, new Set(innocent))
   const push = new Map<string, number>()
   for (const s of innocent) {
     const row = rowOf.get(s)
