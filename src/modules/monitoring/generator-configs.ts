@@ -1378,7 +1378,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout41x'
     | 'holdout42x'
     | 'holdout43x'
-    | 'holdout53xw',
+    | 'holdout53xw'
+    | 'holdout54xw',
     GeneratorConfig
   >
 > = {
@@ -2032,6 +2033,16 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout53xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [53201, 53202, 53203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 54: holdout53xw is read by the risk bench on main (as trained on tuning, and as trained
+  // on its own other seeds); fresh seeds, committed unread, to judge this session's model change.
+  holdout54xw: {
+    name: 'holdout54xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [54201, 54202, 54203],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
