@@ -76,6 +76,44 @@ describe('the decision path scores a customer by its recent top rows', () => {
     expect(notTheRow).toBeGreaterThan(sides / 10)
   }, 120_000)
 
+  it('asks each model only about the sides it knows: a customers-only champion never about outside accounts, an all-rows challenger about both', () => {
+    const { model, threshold } = train()
+    // production trains customers-only (training.ts PRODUCTION_TARGET); a model stored before
+    // session 54 learned from every row and is still asked about every side
+    expect(model.metrics.customersOnly).toBe(true)
+    expect(model.metrics.perCase).toBe(true)
+    const { customersOnly: _only, ...allRows } = model.metrics
+    const engine = newEngine()
+    const scorer = createDecisionScorer(
+      { highRisk: new Set(data.highRiskCountries), graph: new RiskGraph() },
+      { id: 'champion', version: 1, threshold, model, subjects: new SubjectScores(3, model.calibration) },
+      [
+        {
+          id: 'challenger',
+          version: 1,
+          threshold,
+          model: { ...model, metrics: allRows },
+          subjects: new SubjectScores(3, model.calibration),
+        },
+      ],
+      {} as ScoreStore,
+    )
+    // the generator's customers hold the accounts named A…; the others are outside the institution
+    const isCustomer = (account: string): boolean => account.startsWith('A')
+    let outsideAsked = 0
+    for (const t of data.txns.slice(0, 20_000)) {
+      let s: DecisionScores | undefined
+      engine.process(t, { observe: (ctx, x) => (s = scorer.score(ctx, x)) })
+      for (const side of s!.champion!.sides) expect(isCustomer(side.subject)).toBe(true)
+      outsideAsked += s!.challengers[0]!.sides.filter((side) => !isCustomer(side.subject)).length
+      // the champion's sides are the challenger's customers
+      expect(s!.champion!.sides.map((x) => x.subject)).toEqual(
+        s!.challengers[0]!.sides.filter((x) => isCustomer(x.subject)).map((x) => x.subject),
+      )
+    }
+    expect(outsideAsked).toBeGreaterThan(100)
+  }, 120_000)
+
   it('raises its own alerts within its alert budget, each explained up and down; the rules’ marked by the same test', () => {
     const { model, threshold } = train()
     const trainedBudget = model.metrics.alertBudget!

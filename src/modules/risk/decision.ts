@@ -74,9 +74,6 @@ export function createDecisionScorer(
         if (subject === CASH || (sides.length > 0 && sides[0]!.subject === subject)) continue
         const x = rowBuffers[sides.length]!
         extractRow(ctx, t, side, inputs, x, 0)
-        // a customers-only champion is not asked about accounts outside the institution (it never
-        // learned about them); its challengers are scored on the same sides
-        if (champion && !scoresRow(champion.model, x)) continue
         sides.push({ side, subject, x })
       }
       inputs.graph.linkPayment(t)
@@ -85,24 +82,28 @@ export function createDecisionScorer(
       lastSubjects = sides.map((s) => s.subject)
       explained = []
       const budget = (m: ScoringModel) => m.model.metrics.alertBudget
+      // a customers-only model is not asked about accounts outside the institution (it never
+      // learned about them); each model, champion or challenger, is asked about the sides it knows
       const of = (m: ScoringModel) => ({
         modelId: m.id,
         version: m.version,
         threshold: m.threshold,
         ...(budget(m) ? { budget: budget(m) } : {}),
-        sides: sides.map((s) => {
-          const margin = scoreRow(m.model, s.x).margin
-          const probability = m.subjects.add(s.subject, t.at, margin)
-          const b = budget(m)
-          return {
-            side: s.side,
-            subject: s.subject,
-            probability,
-            margin,
-            raised: m.subjects.lastRaised,
-            ...(b ? { confidence: confidenceOf(b, probability) } : {}),
-          }
-        }),
+        sides: sides
+          .filter((s) => scoresRow(m.model, s.x))
+          .map((s) => {
+            const margin = scoreRow(m.model, s.x).margin
+            const probability = m.subjects.add(s.subject, t.at, margin)
+            const b = budget(m)
+            return {
+              side: s.side,
+              subject: s.subject,
+              probability,
+              margin,
+              raised: m.subjects.lastRaised,
+              ...(b ? { confidence: confidenceOf(b, probability) } : {}),
+            }
+          }),
       })
       return {
         txnId: t.id,
@@ -115,7 +116,7 @@ export function createDecisionScorer(
     explain(s: DecisionScores, subject: string): ScoreExplanation | undefined {
       if (s.txnId !== lastTxn || !champion) return undefined
       const i = lastSubjects.indexOf(subject)
-      if (i < 0) return undefined
+      if (i < 0 || !scoresRow(champion.model, rowBuffers[i]!)) return undefined
       return (explained[i] ??= summarise(explainRow(champion.model, rowBuffers[i]!)))
     },
 

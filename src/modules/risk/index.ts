@@ -60,6 +60,7 @@ export {
   subjectScores,
   ruleSubjects,
   trainOnHistory,
+  PRODUCTION_TARGET,
 } from './training.js'
 export { RISK_ERRORS } from './risk.errors.js'
 export { PERIODS, periodMetrics, periodStart } from './metrics.js'

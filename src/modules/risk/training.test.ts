@@ -9,7 +9,7 @@ import {
 } from '../monitoring/index.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
 import { FEATURE_COUNT } from './features.js'
-import { modelFromJson, modelToJson, scoreRow, type ModelJson, type RiskModel } from './model.js'
+import { modelFromJson, modelToJson, scoreRow, scoresRow, type ModelJson, type RiskModel } from './model.js'
 import { SUBJECT_WINDOW_MS } from './subject-score.js'
 import { confidenceOf, rulesBySubject } from './alert-budget.js'
 import {
@@ -171,6 +171,8 @@ describe('training on history and the promotion gate', () => {
     for (let i = 0; i < r.rows.rows; i++) {
       if (r.rows.at[i]! < split.holdoutFrom) continue
       const x = r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
+      // a customers-only model (production's since session 54) scores the customers' rows alone
+      if (!scoresRow(stored, x)) continue
       const p = scoreRow(stored, x).probability
       if ((highest.get(r.subjects[i]!) ?? -1) < p) highest.set(r.subjects[i]!, p)
     }
@@ -181,6 +183,7 @@ describe('training on history and the promotion gate', () => {
     for (let i = 0; i < r.rows.rows; i++) {
       if (r.rows.at[i]! < split.holdoutFrom - SUBJECT_WINDOW_MS) continue
       const x = r.rows.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
+      if (!scoresRow(stored, x)) continue
       const p = scoreRow(stored, x).probability
       if ((windowHighest.get(r.subjects[i]!) ?? -1) < p) windowHighest.set(r.subjects[i]!, p)
     }

@@ -111,6 +111,7 @@ export function* rowsBetweenSteps(
       x,
       y: Uint8Array.from(index, (i) => r.rows.y[i]!),
       at: Float64Array.from(index, (i) => r.rows.at[i]!),
+      ...(r.rows.group ? { group: Int32Array.from(index, (i) => r.rows.group![i]!) } : {}),
     },
     index,
   }
@@ -235,6 +236,17 @@ const rulesOnSubjects = (r: ReplayResult, lo: number, hi: number): Map<string, s
  * history that must train in under 5 minutes (features 61–120 s + fit 40 s × 4) and 4 times the
  * trees in the decision path (model part p99 0.41 ms against 0.15 ms). Kept at one until measured.
  */
+/**
+ * What production learns from (session 54, docs/adr/1408): the customers' rows only, each confirmed
+ * case weighing the same. Why: on development data (bench/risk-transfer.ts, three evaluation sets,
+ * two negative samples) this put 220–225 of 255 primaries in the model alone's top 2 % where every
+ * row at row weights put 204–214, with as many cases detected by rules + model; the accounts outside
+ * the institution (a third of the rows, never in a case) taught the trees that few payees means
+ * innocent, and a velocity burst's 10–35 rows outweighed a reactivation's 2–4. Sessions 12–13 chose
+ * otherwise on the features of then.
+ */
+export const PRODUCTION_TARGET = { customersOnly: true, perCase: true } as const
+
 export const negativeSampling = (rows: number): { negativeRate: number; bags: number } =>
   rows > 400_000 ? { negativeRate: 0.25, bags: 1 } : { negativeRate: 1, bags: 1 }
 
@@ -274,6 +286,7 @@ export function* trainOnHistorySteps(
   const trees = yield* trainModelSteps(rows, FEATURE_NAMES, {
     validationFrom: split.validationFrom,
     ...negativeSampling(rows.rows),
+    ...PRODUCTION_TARGET,
     ...(params ? { params } : {}),
   })
   // a customer is scored by its top rows (combine.ts SUBJECT_TOP_ROWS), discounted by its number of

@@ -2,7 +2,7 @@ import { CASH, type EvalContext, type MonTxn } from '../monitoring/index.js'
 import { confidenceOf } from './alert-budget.js'
 import type { ScoringModel } from './decision.js'
 import { extractRow, FEATURE_COUNT, type Side } from './features.js'
-import { explainRow, scoreRow } from './model.js'
+import { explainRow, scoreRow, scoresRow } from './model.js'
 import type { RiskContext } from './risk-context.js'
 import { riskError } from './risk.errors.js'
 import type { ScoreResult, SideScore } from './risk.types.js'
@@ -37,6 +37,8 @@ export async function whatIfScore(
   await ctx.deps.history.observeWhatIf(tenant, txn, observe)
   const sides: SideScore[] = []
   for (const r of rows) {
+    // as in the decision path, a customers-only model answers for the institution's customers only
+    if (!scoresRow(live.model, r.x)) continue
     // the subject's score with this row, as the decision path would compute it (not kept: a
     // what-if score must not change the subject's recent rows)
     const score = (m: ScoringModel): number =>
