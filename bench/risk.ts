@@ -185,7 +185,7 @@ function decisionPath(
  * `--eval-config holdout6` (committed before any of session 13's changes; measure it once).
  *
  * Session 13 (chosen on tuning, docs/risk.md): the choice pools tuning seeds 12 and 13
- * (`--choice-seeds`); `--choice-rule top_then_budget` (default) takes the model whose customer
+ * (`--choice-seeds`); `--choice-rule top_then_budget` (the default until session 54, now `production`) takes the model whose customer
  * ranking alone puts most cases' primaries in its top 2 % there (ties: the primaries' average
  * precision), then its combination by cases detected at the budget (`budget`: session 12's rule;
  * `budget_then_top`: that with the top 2 % as tie-break); `--reserve 0.05` keeps 5 % of the budget
