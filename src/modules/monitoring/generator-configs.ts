@@ -1379,7 +1379,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout42x'
     | 'holdout43x'
     | 'holdout53xw'
-    | 'holdout54xw',
+    | 'holdout54xw'
+    | 'holdout55xw',
     GeneratorConfig
   >
 > = {
@@ -2043,6 +2044,16 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout54xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [54201, 54202, 54203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 55: holdout54xw was read in session 54; fresh seeds, committed unread, to judge the
+  // queue's cap at the rules' volume.
+  holdout55xw: {
+    name: 'holdout55xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [55201, 55202, 55203],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
