@@ -1,4 +1,4 @@
-import { withinBudget } from '../src/modules/monitoring/index.js'
+import { QueueVolume, withinBudget } from '../src/modules/monitoring/index.js'
 import { AlertVolume } from './risk-alert-volume.js'
 import {
   confidenceOf,
@@ -63,6 +63,8 @@ const COVERED_MS = 30 * 24 * 3_600_000
  * the budget with no recent rule alert on it. Without `adapt`, the trained cut (what the service
  * runs); with it, the cut refitted once a day to the rules' volume of the window (AlertVolume, a
  * rejected design: ADR 1402).
+ * With `cap` (session 55, as the decision path since then: QueueVolume), the model raises its own
+ * alert only while fewer customers entered the queue in the last 30 days than the rules alerted on.
  * The older "production" reading of bench/risk.ts applies the trained cut to each customer's peak
  * over the whole period instead, which no decision ever saw at once.
  */
@@ -73,11 +75,13 @@ export function queueOverTime(
   /** The bench's customer score (subjectBest's top rows and discount, on the logistic scale). */
   scoring: { readonly top: number; readonly discount: number },
   adapt: boolean,
+  cap = false,
 ): { queue: QueuedAlert[]; raised: QueuedAlert[] } {
   const margin = rows.margin
   if (!margin) throw new Error('queueOverTime needs the rows’ margins')
   const subjects = new SubjectScores(scoring.top, LOGISTIC, SUBJECT_WINDOW_MS, scoring.discount)
   const volume = adapt ? new AlertVolume(budget) : undefined
+  const queueVolume = cap ? new QueueVolume() : undefined
   const byTxn = new Map<string, RuleAlert[]>()
   for (const a of rules) {
     const list = byTxn.get(a.txnId)
@@ -96,6 +100,7 @@ export function queueOverTime(
     handled.add(a)
     volume?.ruled(a.subject, a.at)
     lastRuled.set(a.subject, a.at)
+    queueVolume?.ruled(a.subject, a.at, true)
     queue.push(a)
     raised.push(a)
   }
@@ -120,10 +125,14 @@ export function queueOverTime(
       volume?.ruled(subject, at)
       lastRuled.set(subject, at)
       raised.push(a)
-      if (withinBudget(b, confidence, p, ruleIds)) queue.push(a)
+      const within = withinBudget(b, confidence, p, ruleIds)
+      queueVolume?.ruled(subject, at, within)
+      if (within) queue.push(a)
     }
     const covered = mine.length > 0 || at - (lastRuled.get(subject) ?? -Infinity) < COVERED_MS
-    if (!covered && fresh && withinBudget(b, confidence, p, [])) {
+    const room = !queueVolume || queueVolume.hasRoom(at)
+    if (!covered && fresh && room && withinBudget(b, confidence, p, [])) {
+      queueVolume?.modelQueued(subject, at)
       const own = { subject, at, ruleId: 'risk.model', typology: 'model' }
       queue.push(own)
       raised.push(own)

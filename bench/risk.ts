@@ -7,6 +7,7 @@ import {
   withModel,
   withinBudget,
   MODEL_RULE_ID,
+  QueueVolume,
   defaultRuleSet,
   generateTransactions,
   generatorOptions,
@@ -115,6 +116,9 @@ function decisionPath(
   // mostly measures how long the process waited for a core, not what the model costs
   const inModelCpu: number[] = []
   const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000
+  // the queue's volume as the decision path keeps it (session 55); it starts empty at the cut, so the
+  // first rule alerts open the places the model's own alerts may take
+  const queue = new QueueVolume()
   for (const t of data.txns.slice(cut)) {
     let m = 0
     let mCpu = 0
@@ -137,6 +141,7 @@ function decisionPath(
       ruleSetVersion: rs.version,
       parties: engine.parties,
       claim: (ruleId, subject, at) => engine.claimAlert(ruleId, subject, at),
+      queue,
     })
     const e = performance.now() - e0
     const eCpu = cpuMs(process.cpuUsage(ec0))
@@ -910,6 +915,10 @@ export async function main(args: string[]): Promise<void> {
     noisyRaw: [] as QueuedAlert[],
     tenantNoisy: [] as QueuedAlert[],
     tenantNoisyRaw: [] as QueuedAlert[],
+    // session 55: the same, with the model's own alerts capped at the rules' volume of the last 30
+    // days (monitoring's QueueVolume, as the decision path since then)
+    tenantNoisyCapped: [] as QueuedAlert[],
+    tenantNoisyCappedRaw: [] as QueuedAlert[],
   }
   const oldCombined: ReturnType<typeof alertsAtBudget> = []
   let fromModel = 0
@@ -1042,6 +1051,9 @@ export async function main(args: string[]): Promise<void> {
         const tenantNoisy = queueOverTime(scores, rules, tenantBudgets.noisy, scoring, false)
         overTime.tenantNoisy.push(...tenantNoisy.queue)
         overTime.tenantNoisyRaw.push(...tenantNoisy.raised)
+        const capped = queueOverTime(scores, rules, tenantBudgets.noisy, scoring, false, true)
+        overTime.tenantNoisyCapped.push(...capped.queue)
+        overTime.tenantNoisyCappedRaw.push(...capped.raised)
         const tenant = queueOverTime(scores, rules, tenantBudgets.perRule, scoring, false)
         overTime.tenant.push(...tenant.queue)
         overTime.tenantRaw.push(...tenant.raised)
@@ -1216,6 +1228,7 @@ export async function main(args: string[]): Promise<void> {
   const tenantPooledScore = tenantBudgets ? scoreCustomers(overTime.tenantPooled, evalCases) : undefined
   const noisyScore = noisyBudget ? scoreCustomers(overTime.noisy, evalCases) : undefined
   const tenantNoisyScore = tenantBudgets ? scoreCustomers(overTime.tenantNoisy, evalCases) : undefined
+  const cappedScore = tenantBudgets ? scoreCustomers(overTime.tenantNoisyCapped, evalCases) : undefined
   // a replayed queue's three JSON figures (`recall_NAME_queue_replayed`, …), null without that budget
   const queueFigures = (
     name: string,
@@ -1298,6 +1311,20 @@ export async function main(args: string[]): Promise<void> {
       table(
         `    every alert raised with it (${alertedCustomers(overTime.tenantNoisyRaw)} customers)`,
         scoreCustomers(overTime.tenantNoisyRaw, evalCases),
+      )
+      table(
+        `  **production since session 55**: the same, the model's own alerts capped at the rules' volume of the last 30 days (${alertedCustomers(overTime.tenantNoisyCapped)} customers)`,
+        cappedScore!,
+      )
+      table(
+        `    every alert raised with it (${alertedCustomers(overTime.tenantNoisyCappedRaw)} customers)`,
+        scoreCustomers(overTime.tenantNoisyCappedRaw, evalCases),
+      )
+      log(
+        `    per typology: ${Object.entries(cappedScore!.recallByTypology)
+          .sort()
+          .map(([t, v]) => `${t} ${v.detected}/${v.suspicious}`)
+          .join(', ')}`,
       )
       log(`  the tenant's budget, replayed${observedRecall(overTime.tenant)}`)
       log(`  the tenant's budget, noisy-or, replayed${observedRecall(overTime.tenantNoisy)}`)
@@ -1442,6 +1469,7 @@ export async function main(args: string[]): Promise<void> {
       ...queueFigures('tenant_pooled_budget', tenantPooledScore, overTime.tenantPooled),
       ...queueFigures('noisy_or_budget', noisyScore, overTime.noisy),
       ...queueFigures('tenant_noisy_or_budget', tenantNoisyScore, overTime.tenantNoisy),
+      ...queueFigures('production_capped', cappedScore, overTime.tenantNoisyCapped),
       top2pct_recall: round(topCases ? topHit / topCases : 1),
       eval_from_day: evalFromDay,
       observed_cases: observedCases.length,

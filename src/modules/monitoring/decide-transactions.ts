@@ -98,11 +98,16 @@ function decide(
     ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
     ...(scorer ? { observe: (ctx, t) => (scores = scorer.score(ctx, t)) } : {}),
   })
-  if (!scorer || !scores) return { res, alerts: res.alerts, duplicates: res.duplicates, scores }
+  if (!scorer || !scores) {
+    // the rules' volume is counted with or without a model: a model promoted later finds it
+    for (const a of res.alerts) te.queue.ruled(a.subject, txn.at, true)
+    return { res, alerts: res.alerts, duplicates: res.duplicates, scores }
+  }
   const m = withModel(txn, res.alerts, res.duplicates, scores, scorer, {
     ruleSetVersion: te.engine.active?.version ?? 0,
     parties: te.engine.parties,
     claim: (ruleId, subject, at) => te.engine.claimAlert(ruleId, subject, at),
+    queue: te.queue,
   })
   return { res, alerts: m.alerts, duplicates: [...res.duplicates, ...m.duplicates], scores }
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../../shared/db/connect.js'
 import { txnContext } from './engine.js'
 import type { AlertDraft, MonTxn, Party } from './monitoring.js'
+import type { QueueVolume } from './queue-volume.js'
 import type { EvalContext } from './rules.js'
 
 /**
@@ -212,10 +213,15 @@ export function withModel(
     readonly ruleSetVersion: number
     readonly parties: ReadonlyMap<string, Party>
     readonly claim: (ruleId: string, subject: string, at: number) => { key: string; open: string | undefined }
+    /** The tenant's queue volume: told every new alert, and asked before a model alert (QueueVolume). */
+    readonly queue?: QueueVolume
   },
 ): ModelAlerts {
   const c = scores.champion
-  if (!c) return { alerts: [...ruleAlerts], duplicates: [] } // shadows only: scored, nothing raised
+  if (!c) {
+    for (const a of ruleAlerts) env.queue?.ruled(a.subject, t.at, true)
+    return { alerts: [...ruleAlerts], duplicates: [] } // shadows only: scored, nothing raised
+  }
   const facts = (subject: string, rules: readonly string[]): ModelFacts | undefined => {
     const s = c.sides.find((x) => x.subject === subject)
     if (!s) return undefined
@@ -239,6 +245,7 @@ export function withModel(
     ruleAlerts.filter((a) => a.subject === subject).map((a) => a.ruleId)
   const alerts: AlertDraft[] = ruleAlerts.map((a) => {
     const m = facts(a.subject, rulesOn(a.subject))
+    env.queue?.ruled(a.subject, t.at, m?.withinBudget !== false)
     return m ? { ...a, context: { ...a.context, model: m } } : a
   })
   // with a budget, a model alert only within it; before session 31, at the model's own threshold
@@ -256,12 +263,15 @@ export function withModel(
     // customer whose model alert was closed as a false positive was alerted again on its next
     // ordinary payment once the dedup window had passed (its top rows count for 60 days)
     if (!modelAlerts(s) || s.raised === false || covered.has(s.subject)) continue
+    // with a budget, the queue holds the rules' volume: no room, no model alert (QueueVolume)
+    if (c.budget && env.queue && !env.queue.hasRoom(t.at)) continue
     covered.add(s.subject)
     const { key, open } = env.claim(MODEL_RULE_ID, s.subject, t.at)
     if (open !== undefined) {
       duplicates.push(open)
       continue
     }
+    env.queue?.modelQueued(s.subject, t.at)
     const m = facts(s.subject, [])!
     const drivers = (m.explanation?.up ?? []).slice(0, 3).map((x) => x.feature)
     alerts.push({

@@ -4,6 +4,7 @@ import { MonitoringEngine } from './engine.js'
 import { DAY_MS } from './monitoring.js'
 import type { MonitoringStore } from './monitoring.store.js'
 import type { MonitoringDeps } from './monitoring.service.js'
+import { QUEUE_VOLUME_WINDOW_MS, queueVolumeOf, type QueueVolume } from './queue-volume.js'
 import { compileRuleSet, type CompiledRuleSet } from './rules.js'
 import { streamNow } from './monitoring.checks.js'
 
@@ -14,6 +15,8 @@ export interface TenantEngine {
   knownLists: Set<string>
   /** Which cold-decided transactions the load read from history (see ColdDecisions). */
   readonly coldRead: ColdTracker
+  /** The case queue's volume against the rules' over the last month (a model alert needs room in it). */
+  readonly queue: QueueVolume
 }
 
 /**
@@ -87,6 +90,8 @@ export class EngineCache {
     // alerts before the replay: an inflow replayed from an account alerted on before it is kept
     // (alerted_in_*) as it was when the engine saw it live
     engine.rememberAlerts(await store.recentDedupKeys(tenant, now - 2 * engine.dedupWindowMs))
+    // the queue's volume of the last month, as the engine counted it before the restart
+    const queue = queueVolumeOf(await store.recentQueueAlerts(tenant, now - QUEUE_VOLUME_WINDOW_MS))
     let n = 0
     const coldRead = this.cold.tracker(tenant)
     for await (const t of store.transactions(tenant, now - historyMs, Date.UTC(9999, 0, 1))) {
@@ -100,6 +105,6 @@ export class EngineCache {
       { tenant, replayed: n, entities: engine.store.entityCount },
       'monitoring engine rebuilt',
     )
-    return { engine, compiled, knownLists, coldRead }
+    return { engine, compiled, knownLists, coldRead, queue }
   }
 }

@@ -19,6 +19,7 @@ export type { GeneratedData, GeneratorOptions, PlantedCase, Typology } from './g
 export { backtest, Backtester, scoreAlerts } from './backtest.js'
 export type { BacktestReport, RuleSetReport, CaseLabel, LabelScore } from './backtest.js'
 export { MODEL_RULE_ID, combinedScoreOf, rulesScoreOf, withModel, withinBudget } from './decision-model.js'
+export { QueueVolume, QUEUE_VOLUME_WINDOW_MS } from './queue-volume.js'
 export type {
   DecisionModelPort,
   DecisionScorer,

@@ -1,6 +1,8 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../shared/db/connect.js'
 import type { CaseLabel } from './backtest.js'
+import { MODEL_RULE_ID } from './decision-model.js'
+import type { QueuedAlertFact } from './queue-volume.js'
 import type { CounterpartySeed, EntityHabits, EntityKind } from './features.js'
 import {
   CASH,
@@ -669,6 +671,25 @@ export function createMonitoringStore(db: Db) {
         db,
       )
       return r.rows.map((x) => ({ subject: x.subject, day: Date.parse(`${x.day}T00:00:00Z`) }))
+    },
+
+    /**
+     * The alerts since `since` as the queue's volume counts them (QueueVolume), in time order: the
+     * model's own, or a rule's and whether it entered the queue (not marked outside the budget).
+     */
+    async recentQueueAlerts(
+      tenant: string,
+      since: number,
+    ): Promise<QueuedAlertFact[]> {
+      const r = await sql<{ subject: string; at: Date; rule_id: string; within: string | null }>`
+        SELECT subject, at, rule_id, context->'model'->>'withinBudget' AS within FROM monitoring_alerts
+        WHERE tenant_id = ${tenant} AND at >= ${iso(since)}::timestamptz ORDER BY at`.execute(db)
+      return r.rows.map((x) => ({
+        subject: x.subject,
+        at: new Date(x.at).getTime(),
+        model: x.rule_id === MODEL_RULE_ID,
+        queued: x.within !== 'false',
+      }))
     },
 
     async recentDedupKeys(tenant: string, since: number): Promise<{ key: string; at: number }[]> {

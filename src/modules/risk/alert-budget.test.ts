@@ -4,6 +4,7 @@ import {
   DAY_MS,
   MODEL_RULE_ID,
   MonitoringEngine,
+  QueueVolume,
   combinedScoreOf,
   withinBudget,
   withModel,
@@ -210,7 +211,13 @@ describe('withModel with an alert budget', () => {
     at: t.at,
     context: { txn: { src: t.src, dst: t.dst } },
   })
-  const decide = (t: MonTxn, probability: number, rules: AlertDraft[], withBudget = true) =>
+  const decide = (
+    t: MonTxn,
+    probability: number,
+    rules: AlertDraft[],
+    withBudget = true,
+    queue?: QueueVolume,
+  ) =>
     withModel(
       t,
       rules,
@@ -232,6 +239,7 @@ describe('withModel with an alert budget', () => {
         ruleSetVersion: 1,
         parties: new Map(),
         claim: (ruleId, s, at) => new MonitoringEngine().claimAlert(ruleId, s, at),
+        ...(queue ? { queue } : {}),
       },
     ).alerts
 
@@ -247,6 +255,22 @@ describe('withModel with an alert budget', () => {
     expect(decide(txn('t2', 'b'), 0.7, []).filter((a) => a.ruleId === MODEL_RULE_ID)).toHaveLength(1)
     // a model trained before session 31 (no budget) alerts at its threshold, as before
     expect(decide(txn('t3', 'c'), 0.4, [], false).filter((a) => a.ruleId === MODEL_RULE_ID)).toHaveLength(1)
+  })
+
+  it('raises a model alert only while the queue holds fewer customers than the rules alerted on', () => {
+    const queue = new QueueVolume()
+    const own = (t: MonTxn, rules: AlertDraft[] = []) =>
+      decide(t, rules.length ? 0.1 : 0.7, rules, true, queue).filter((a) => a.ruleId === MODEL_RULE_ID)
+    expect(own(txn('q1', 'a'))).toHaveLength(0) // the rules alerted on nobody yet: no room
+    // a rule alert the model rates low is raised but kept out of the queue: one place for the model
+    const t = txn('q2', 'r')
+    expect(decide(t, 0.1, [ruleAlert(t)], true, queue)).toHaveLength(1)
+    expect(own(txn('q3', 'b'))).toHaveLength(1)
+    expect(own(txn('q4', 'c'))).toHaveLength(0) // the place is taken
+    // a model trained before session 31 (no budget) alerts at its threshold, volume or not
+    expect(
+      decide(txn('q5', 'd'), 0.4, [], false, queue).filter((a) => a.ruleId === MODEL_RULE_ID),
+    ).toHaveLength(1)
   })
 
   it('keeps every rule alert, marking those outside the budget, which the case queue works last', () => {
