@@ -677,10 +677,7 @@ export function createMonitoringStore(db: Db) {
      * The alerts since `since` as the queue's volume counts them (QueueVolume), in time order: the
      * model's own, or a rule's and whether it entered the queue (not marked outside the budget).
      */
-    async recentQueueAlerts(
-      tenant: string,
-      since: number,
-    ): Promise<QueuedAlertFact[]> {
+    async recentQueueAlerts(tenant: string, since: number): Promise<QueuedAlertFact[]> {
       const r = await sql<{ subject: string; at: Date; rule_id: string; within: string | null }>`
         SELECT subject, at, rule_id, context->'model'->>'withinBudget' AS within FROM monitoring_alerts
         WHERE tenant_id = ${tenant} AND at >= ${iso(since)}::timestamptz ORDER BY at`.execute(db)
