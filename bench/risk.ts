@@ -1239,6 +1239,12 @@ export async function main(args: string[]): Promise<void> {
     [`precision_${name}_queue_replayed`]: score ? round(score.precision) : null,
     [`alerts_per_1k_${name}_queue_replayed`]: score ? per1k(alertedCustomers(queue)) : null,
   })
+  // each typology's detected cases of a queue, to tell which cases two queues differ on
+  const typologyCounts = (score: CustomerScore): string =>
+    Object.entries(score.recallByTypology)
+      .sort()
+      .map(([t, v]) => `${t} ${v.detected}/${v.suspicious}`)
+      .join(', ')
   // recall over the cases that started in the scored period (precision needs every case running)
   const observedRecall = (queue: readonly QueuedAlert[]): string => {
     const o = scoreCustomers(queue, observedCases)
@@ -1312,6 +1318,7 @@ export async function main(args: string[]): Promise<void> {
         `    every alert raised with it (${alertedCustomers(overTime.tenantNoisyRaw)} customers)`,
         scoreCustomers(overTime.tenantNoisyRaw, evalCases),
       )
+      log(`    the uncapped queue per typology: ${typologyCounts(tenantNoisyScore!)}`)
       table(
         `  **production since session 55**: the same, the model's own alerts capped at the rules' volume of the last 30 days (${alertedCustomers(overTime.tenantNoisyCapped)} customers)`,
         cappedScore!,
@@ -1320,12 +1327,7 @@ export async function main(args: string[]): Promise<void> {
         `    every alert raised with it (${alertedCustomers(overTime.tenantNoisyCappedRaw)} customers)`,
         scoreCustomers(overTime.tenantNoisyCappedRaw, evalCases),
       )
-      log(
-        `    per typology: ${Object.entries(cappedScore!.recallByTypology)
-          .sort()
-          .map(([t, v]) => `${t} ${v.detected}/${v.suspicious}`)
-          .join(', ')}`,
-      )
+      log(`    the capped queue per typology: ${typologyCounts(cappedScore!)}`)
       log(`  the tenant's budget, replayed${observedRecall(overTime.tenant)}`)
       log(`  the tenant's budget, noisy-or, replayed${observedRecall(overTime.tenantNoisy)}`)
       log(`  every rule and model alert raised (tenant)${observedRecall(overTime.tenantRaw)}`)
