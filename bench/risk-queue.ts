@@ -130,8 +130,9 @@ export function queueOverTime(
       if (within) queue.push(a)
     }
     const covered = mine.length > 0 || at - (lastRuled.get(subject) ?? -Infinity) < COVERED_MS
-    const room = !queueVolume || queueVolume.hasRoom(at)
-    if (!covered && fresh && room && withinBudget(b, confidence, p, [])) {
+    // room is asked last, as the decision path asks it: only for an alert the model would raise
+    const room = (): boolean => !queueVolume || queueVolume.hasRoom(at)
+    if (!covered && fresh && withinBudget(b, confidence, p, []) && room()) {
       queueVolume?.modelQueued(subject, at)
       const own = { subject, at, ruleId: 'risk.model', typology: 'model' }
       queue.push(own)

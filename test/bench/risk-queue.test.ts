@@ -60,4 +60,21 @@ describe('the risk bench replays the case queue transaction by transaction', () 
     const { queue } = queueOverTime(later, [rule('D', 't0', 0)], BUDGET, { top: 1, discount: 0 }, false)
     expect(queue.map((a) => a.ruleId)).toEqual(['risk.model'])
   })
+
+  it('with the cap, queues the model’s own alerts only while the rules’ volume of the month leaves room', () => {
+    const more = rowsOf([
+      ['D', 0, -2],
+      ['A', 1, 3],
+      ['B', 2, -1],
+      ['C', 3, 2], // room: queued {A} against ruled {D, A, B} (E's alert, at the same hour, comes after)
+      ['G', 6, 2], // room: queued {A, E, C}
+      ['H', 7, 2], // full: queued {A, E, C, G} against the rules' four
+    ])
+    const uncapped = queueOverTime(more, rules, BUDGET, { top: 1, discount: 0 }, false)
+    expect(uncapped.queue.map((a) => a.subject).sort()).toEqual(['A', 'C', 'E', 'G', 'H'])
+    const capped = queueOverTime(more, rules, BUDGET, { top: 1, discount: 0 }, false, true)
+    expect(capped.queue.map((a) => a.subject).sort()).toEqual(['A', 'C', 'E', 'G'])
+    // every rule alert is still raised
+    expect(capped.raised.filter((a) => a.ruleId === 'r')).toHaveLength(4)
+  })
 })
