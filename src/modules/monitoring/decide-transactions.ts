@@ -27,6 +27,24 @@ async function persist(
   }[],
   model?: { scorer: DecisionScorer; scores: readonly DecisionScores[] },
 ): Promise<AlertRecord[]> {
+  try {
+    return await persistInOneTransaction(ctx, tenant, items, model)
+  } catch (err) {
+    // the engine (features, open alerts' dedup claims, the queue's volume) and the model's scorer
+    // already hold these decisions: rebuilt from storage, a retry raises the alerts that did not
+    // commit instead of finding their claims open and counting them as repeats of nothing
+    ctx.engines.drop(tenant)
+    ctx.deps.decisionModel?.forget?.(tenant)
+    throw err
+  }
+}
+
+async function persistInOneTransaction(
+  ctx: MonitoringContext,
+  tenant: string,
+  items: Parameters<typeof persist>[2],
+  model: Parameters<typeof persist>[3],
+): Promise<AlertRecord[]> {
   const { deps, store } = ctx
   return deps.db.transaction().execute(async (tx) => {
     if (model && model.scores.length > 0) await model.scorer.record(tx, tenant, model.scores)

@@ -187,6 +187,11 @@ export interface DecisionModelPort {
    * promoted (they raise nothing) — or undefined when it has no model (the port caches it).
    */
   scorer(tenant: string): Promise<DecisionScorer | undefined>
+  /**
+   * Decisions the scorer folded in did not commit (their write failed): its state is rebuilt from
+   * storage. The current scorer keeps deciding meanwhile.
+   */
+  forget?(tenant: string): void
 }
 
 /** What the model adds to one transaction's alerts. */

@@ -72,7 +72,10 @@ export function createRisk(deps: RiskDeps): Risk {
     retire: (tenant, modelId, actor) => retireModel(ctx, tenant, modelId, actor),
     score: (tenant, txn, opts = {}) => whatIfScore(ctx, tenant, txn, opts),
     metrics: (tenant, modelId, q) => metricsReport(ctx, tenant, modelId, q),
-    decisionModel: { scorer: (tenant) => ctx.scorers.decisionScorer(tenant) },
+    decisionModel: {
+      scorer: (tenant) => ctx.scorers.decisionScorer(tenant),
+      forget: (tenant) => void ctx.scorers.replace(tenant),
+    },
     listAlerts: (tenant, opts = {}) =>
       store.listAlerts(tenant, opts.subject, Math.min(Math.max(opts.limit ?? 100, 1), 1000)),
   }
