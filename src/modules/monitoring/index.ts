@@ -43,7 +43,7 @@ export type {
   HistorySeeds,
   HistoryOptions,
 } from './monitoring.service.js'
-export type { AlertRecord, AlertFilter, RuleSetRecord } from './monitoring.store.js'
+export type { AlertRecord, AlertFilter, AlertedSubjectDay, RuleSetRecord } from './monitoring.store.js'
 export { monitoringMigrations } from './monitoring.migrations.js'
 export { MONITORING_EVENTS, monitoringEvents } from './monitoring.events.js'
 export {

@@ -13,6 +13,7 @@ import type { MonitoringContext } from './monitoring-context.js'
 import type { Decision, MonTxn, Outcome, Party, RuleSetDef, RuleSetStatus } from './monitoring.js'
 import {
   createMonitoringStore,
+  type AlertedSubjectDay,
   type AlertFilter,
   type AlertRecord,
   type EntityActivity,
@@ -143,9 +144,9 @@ export interface Monitoring {
   /**
    * The subjects any rule (the champion model's `risk_model` included) alerted on, per day of
    * [from, to) in transaction time: the live configuration's alert volume, which risk's
-   * champion/challenger metrics compare a model against.
+   * champion/challenger metrics compare a model against. A model's own alerts say which model.
    */
-  alertedSubjectDays(tenant: string, from: number, to: number): Promise<{ subject: string; day: number }[]>
+  alertedSubjectDays(tenant: string, from: number, to: number): Promise<AlertedSubjectDay[]>
   /**
    * Hands `observe` the point-in-time features the tenant's engine would decide `txn` on, without
    * deciding, storing or learning anything (risk's what-if score). Waits for the engine to load.

@@ -53,6 +53,13 @@ export interface AlertFilter {
   readonly limit?: number
 }
 
+/** A subject alerted on a day; `modelId` when it is a risk model's own alert (`risk_model`). */
+export interface AlertedSubjectDay {
+  readonly subject: string
+  readonly day: number
+  readonly modelId?: string
+}
+
 interface RuleSetRow {
   version: number
   status: RuleSetStatus
@@ -659,18 +666,23 @@ export function createMonitoringStore(db: Db) {
       return r.rows[0] ? toAlert(r.rows[0]) : undefined
     },
 
-    /** The subjects alerted on each day of [from, to) (by the alert's transaction time), one row per subject-day. */
-    async alertedSubjectDays(
-      tenant: string,
-      from: number,
-      to: number,
-    ): Promise<{ subject: string; day: number }[]> {
-      const r = await sql<{ subject: string; day: string }>`
-        SELECT DISTINCT subject, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM monitoring_alerts
+    /**
+     * The subjects alerted on each day of [from, to) (by the alert's transaction time), one row per
+     * subject-day, and one more where a risk model raised an alert of its own (`modelId`).
+     */
+    async alertedSubjectDays(tenant: string, from: number, to: number): Promise<AlertedSubjectDay[]> {
+      const r = await sql<{ subject: string; day: string; model_id: string | null }>`
+        SELECT DISTINCT subject, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+               CASE WHEN rule_id = ${MODEL_RULE_ID} THEN context->'model'->>'modelId' END AS model_id
+        FROM monitoring_alerts
         WHERE tenant_id = ${tenant} AND at >= ${iso(from)}::timestamptz AND at < ${iso(to)}::timestamptz`.execute(
         db,
       )
-      return r.rows.map((x) => ({ subject: x.subject, day: Date.parse(`${x.day}T00:00:00Z`) }))
+      return r.rows.map((x) => ({
+        subject: x.subject,
+        day: Date.parse(`${x.day}T00:00:00Z`),
+        ...(x.model_id !== null ? { modelId: x.model_id } : {}),
+      }))
     },
 
     /**

@@ -22,17 +22,16 @@ export async function metricsReport(
   if (!(from < to) || to - from > METRICS_MAX_MS)
     throw riskError('RISK_INVALID_INPUT', 'from must be before to, at most 400 days apart')
   const start = periodStart(from, q.period)
-  const [scores, championAlerts, liveAlerts, labels] = await Promise.all([
+  const [scores, liveAlerts, labels] = await Promise.all([
     // a dedup window earlier too: an alert open before the range is not raised again in it
     ctx.scoreStore.subjectDays(tenant, modelId, start - DEDUP_WINDOW_MS, to),
-    ctx.scoreStore.championDays(tenant, start - DEDUP_WINDOW_MS, to),
     ctx.deps.history.alertedSubjectDays(tenant, start, to),
     ctx.registry.labels(tenant),
   ])
   const periods = periodMetrics({
     scores,
-    championAlerts,
     liveAlerts,
+    modelId,
     // a model with an alert budget raises its own alerts from the budget's cut (session 31)
     threshold: m.model.metrics.alertBudget?.ownAlertFrom ?? m.record.threshold,
     labels,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DAY_MS, DEDUP_WINDOW_MS } from '../monitoring/index.js'
+import { DAY_MS, DEDUP_WINDOW_MS, type AlertedSubjectDay } from '../monitoring/index.js'
 import { periodMetrics, raisedDays } from './metrics.js'
 import type { RiskLabel } from './replay.js'
 import type { SubjectDay } from './score.store.js'
@@ -33,17 +33,17 @@ describe('champion/challenger metrics count alerts as the decision path raises t
     },
   ]
 
-  /** Weekly metrics of the model's scores over [from, to), the champion's and the rules' alerts given. */
+  /** Weekly metrics of model M's scores over [from, to), the stored alerts given (M's own: modelId M). */
   const weekly = (
     from: number,
     to: number,
-    championAlerts: SubjectDay[] = [],
-    liveAlerts: { subject: string; day: number }[] = [],
+    liveAlerts: AlertedSubjectDay[] = [],
+    modelScores: SubjectDay[] = scores,
   ) =>
     periodMetrics({
-      scores,
-      championAlerts,
+      scores: modelScores,
       liveAlerts,
+      modelId: 'M',
       threshold: 0.5,
       labels,
       period: 'week',
@@ -77,10 +77,22 @@ describe('champion/challenger metrics count alerts as the decision path raises t
     expect([weeks[0]!.alerts, weeks[0]!.aboveThreshold]).toEqual([1, 2])
   })
 
-  it("the budget is the champion's alerts, deduplicated the same way", () => {
-    const champion = Array.from({ length: 14 }, (_, n) => scored('A', n, 0.9, true))
-    const weeks = weekly(WEEK0, day(14), champion)
-    expect(weeks.map((w) => w.budget)).toEqual([1, 0])
+  it("as champion, a model's alerts are those it raised, not every day it stood above the threshold", () => {
+    // M is champion for two weeks with A above its cut throughout; it raised A once, in week 1. In
+    // week 2 B is above the cut too, but the queue was full (or a rule had alerted): nothing raised
+    const champion = [
+      ...Array.from({ length: 14 }, (_, n) => scored('A', n, 0.9, true)),
+      scored('B', 9, 0.7, true),
+    ]
+    const stored = [{ subject: 'A', day: day(1), modelId: 'M' }]
+    const weeks = weekly(WEEK0, day(14), stored, champion)
+    expect(weeks.map((w) => [w.role, w.alerts, w.aboveThreshold, w.budget])).toEqual([
+      ['champion', 1, 1, 1],
+      ['champion', 0, 2, 0],
+    ])
+    // another model's own alert is in the live budget, not among M's alerts
+    const other = weekly(WEEK0, day(7), [{ subject: 'C', day: day(3), modelId: 'other' }], champion)
+    expect([other[0]!.alerts, other[0]!.budget]).toEqual([0, 1])
   })
 
   it('before any promotion the budget is what the rules alerted on, and says how many of those were confirmed', () => {
@@ -90,7 +102,7 @@ describe('champion/challenger metrics count alerts as the decision path raises t
       { subject: 'B', day: day(9) },
       { subject: 'B', day: day(10) },
     ]
-    const weeks = weekly(WEEK0, day(14), [], ruleAlerts)
+    const weeks = weekly(WEEK0, day(14), ruleAlerts)
     // week 2: one subject reviewed live (B, confirmed); the model's top one is A (0.9): not confirmed
     expect(weeks.map((w) => [w.budget, w.liveConfirmed, w.confirmedAtBudget])).toEqual([
       [1, 0, 0],
@@ -99,8 +111,10 @@ describe('champion/challenger metrics count alerts as the decision path raises t
   })
 
   it("the champion's alerts and the rules' on the same subject count once", () => {
-    const champion = [scored('B', 9, 0.7, true)]
-    const weeks = weekly(day(7), day(14), champion, [{ subject: 'B', day: day(9) }])
+    const weeks = weekly(day(7), day(14), [
+      { subject: 'B', day: day(9), modelId: 'M' },
+      { subject: 'B', day: day(9) },
+    ])
     expect([weeks[0]!.budget, weeks[0]!.liveConfirmed]).toEqual([1, 1])
   })
 })

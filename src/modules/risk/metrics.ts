@@ -1,4 +1,4 @@
-import { DAY_MS, LABEL_SLACK_MS } from '../monitoring/index.js'
+import { DAY_MS, LABEL_SLACK_MS, type AlertedSubjectDay } from '../monitoring/index.js'
 import type { RiskLabel } from './replay.js'
 import type { SubjectDay } from './score.store.js'
 
@@ -15,6 +15,10 @@ import type { SubjectDay } from './score.store.js'
  * once per dedup window (monitoring's, 30 days), not again every period it stays there (session 25:
  * a 10,000-customer tenant's first model showed ~60 "alerts" a week against the rules' ~15, most of
  * them the same subjects week after week; `aboveThreshold` keeps that count).
+ * On the days a model was champion its alerts are the ones it raised, as stored (session 56): the
+ * decision path also holds one back when the queue is full (QueueVolume) or a rule alerted on the
+ * subject, which its scores cannot tell, so counting them at the threshold overstated a live model's
+ * alerts and the live budget.
  */
 
 export type Period = 'day' | 'week' | 'month'
@@ -92,10 +96,13 @@ export function raisedDays(
 export function periodMetrics(input: {
   /** The model's subject-days from `dedupMs` before `from` (earlier days only open alerts). */
   readonly scores: readonly SubjectDay[]
-  /** The champion's subject-days at or above its threshold, from `dedupMs` before `from`. */
-  readonly championAlerts: readonly SubjectDay[]
-  /** The subjects monitoring alerted on (every rule, the champion's `risk_model` included), per day. */
-  readonly liveAlerts: readonly { readonly subject: string; readonly day: number }[]
+  /**
+   * The subjects monitoring alerted on (every rule, the champion's `risk_model` included), per day;
+   * `modelId` on a model's own alerts.
+   */
+  readonly liveAlerts: readonly AlertedSubjectDay[]
+  /** The model whose metrics these are: its own stored alerts count on the days it was champion. */
+  readonly modelId: string
   readonly threshold: number
   readonly labels: readonly RiskLabel[]
   readonly period: Period
@@ -105,8 +112,15 @@ export function periodMetrics(input: {
 }): PeriodMetrics[] {
   const out: PeriodMetrics[] = []
   const positive = input.labels.filter((l) => l.positive)
-  const raised = raisedDays(input.scores, input.threshold, input.dedupMs)
-  const championRaised = raisedDays(input.championAlerts, -Infinity, input.dedupMs)
+  // as a challenger, what it would have raised; as champion, what it raised
+  const raised = [
+    ...raisedDays(
+      input.scores.filter((s) => !s.champion),
+      input.threshold,
+      input.dedupMs,
+    ),
+    ...input.liveAlerts.filter((a) => a.modelId === input.modelId),
+  ]
   for (let start = periodStart(input.from, input.period); start < input.to;) {
     const end = nextPeriod(start, input.period)
     const best = new Map<string, number>()
@@ -119,7 +133,7 @@ export function periodMetrics(input: {
       if (s.maxProbability > (best.get(s.subject) ?? -1)) best.set(s.subject, s.maxProbability)
     }
     const inPeriod = (d: { day: number }) => d.day >= start && d.day < end
-    const live = new Set([...championRaised, ...input.liveAlerts].filter(inPeriod).map((d) => d.subject))
+    const live = new Set(input.liveAlerts.filter(inPeriod).map((d) => d.subject))
     const budget = live.size
     const ranked = [...best].sort((a, b) => b[1] - a[1])
     const isConfirmed = (subject: string) => confirmedIn(positive, subject, start, end)

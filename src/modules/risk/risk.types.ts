@@ -2,6 +2,7 @@ import type { Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
 import type { IdGenerator } from '../../shared/ids.js'
 import type {
+  AlertedSubjectDay,
   CaseLabel,
   DecisionModelPort,
   EvalContext,
@@ -29,7 +30,7 @@ export interface RiskHistoryPort {
   streamNow(tenant: string): Promise<number>
   listLabels(tenant: string): Promise<CaseLabel[]>
   /** The subjects monitoring alerted on per day of [from, to) (every rule; the metrics' live budget). */
-  alertedSubjectDays(tenant: string, from: number, to: number): Promise<{ subject: string; day: number }[]>
+  alertedSubjectDays(tenant: string, from: number, to: number): Promise<AlertedSubjectDay[]>
   /**
    * Hands `observe` the features monitoring's own engine would decide `txn` on, deciding and
    * learning nothing (monitoring's observeWhatIf): a what-if score reads what the decision path reads.

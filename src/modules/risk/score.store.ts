@@ -185,31 +185,6 @@ export function createScoreStore(db: Db) {
         champion: x.champion,
       }))
     },
-
-    /** Subject-days of whichever model was champion on each day of [from, to) (the live budget). */
-    async championDays(tenant: string, from: number, to: number): Promise<SubjectDay[]> {
-      const r = await sql<{
-        subject: string
-        day: string
-        max_probability: number
-        threshold: number
-      }>`
-        SELECT s.subject, to_char(s.day, 'YYYY-MM-DD') AS day, s.max_probability, m.threshold FROM risk_scores s
-        JOIN risk_models m ON m.tenant_id = s.tenant_id AND m.model_id = s.model_id
-        WHERE s.tenant_id = ${tenant} AND s.champion
-          AND s.day >= ${new Date(from).toISOString().slice(0, 10)}::date
-          AND s.day < ${new Date(to).toISOString().slice(0, 10)}::date
-          -- a model with an alert budget raises its own alerts from the budget's cut (session 31)
-          AND s.max_probability >= coalesce((m.metrics->'alertBudget'->>'ownAlertFrom')::float8, m.threshold)`.execute(
-        db,
-      )
-      return r.rows.map((x) => ({
-        subject: x.subject,
-        day: Date.parse(`${x.day}T00:00:00Z`),
-        maxProbability: Number(x.max_probability),
-        champion: true,
-      }))
-    },
   }
 }
 
