@@ -2,13 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { stepAt, totpCode } from '../src/modules/auth/index.js'
-import { defaultRuleSet } from '../src/modules/monitoring/index.js'
+import { defaultRuleSet, scoreCustomers } from '../src/modules/monitoring/index.js'
 
 /**
  * node --import tsx bench/checker-flow.ts --url http://127.0.0.1:4000 --key mk_… \
  *   --tx tx.ndjson --parties parties.json --labels labels.json \
- *   [--until ISO] [--steps load,cases,train,later,promote] [--state operators.json] [--operators A,B]
- *   [--probe-ms N]
+ *   [--until ISO] [--live-from ISO] [--steps load,cases,train,later,promote,live|report] [--state operators.json]
+ *   [--operators A,B] [--probe-ms N]
  *
  * Issue 17's checker, as a user, against a running `moneta start` through the HTTP API only (the
  * default pack is the one `moneta rules export-default` prints): load lists, parties and labels;
@@ -17,7 +17,10 @@ import { defaultRuleSet } from '../src/modules/monitoring/index.js'
  * analyst B approves; false positive otherwise); train a model from those outcomes; evaluate the
  * rest (the model in shadow) and print its metrics; promote it through the gate as a signed-in
  * operator (the gate compares rules + model with the rules at the same alert budget) and score one
- * transaction. Each step is timed. Files: what `moneta generate transactions --out --labels
+ * transaction. With --live-from, `later` stops there and `live` evaluates the rest with the promoted
+ * model live, then reads the alerts back and compares, customer by customer against the labels, the
+ * case queue (rule alerts within the model's budget and its own alerts) with the rules alone
+ * (session 56: the queue's cap at the rules' volume, ADR 1409, had only been replayed in the bench). Each step is timed. Files: what `moneta generate transactions --out --labels
  * --parties` writes (times as epoch ms or ISO). Operators' TOTP secrets are kept in --state so that
  * a later run can sign in again.
  */
@@ -34,6 +37,7 @@ const need = (name: string): string => {
 const url = arg('url') ?? 'http://127.0.0.1:4000'
 const key = need('key')
 const until = arg('until')
+const liveFrom = arg('live-from')
 const steps = new Set((arg('steps') ?? 'load,cases,train,later,promote').split(','))
 const stateFile = arg('state') ?? 'checker-operators.json'
 const [opA = 'flow-a@example.com', opB = 'flow-b@example.com'] = (arg('operators') ?? '')
@@ -254,7 +258,7 @@ if (steps.has('train')) {
 }
 
 if (steps.has('later') && until !== undefined) {
-  await evaluate((at) => at >= until)
+  await evaluate((at) => at >= until && (liveFrom === undefined || at < liveFrom))
   const m = await call(
     'GET',
     `/v1/risk/models/${String((await shadow()).id)}/metrics?period=week&from=${until}`,
@@ -288,4 +292,80 @@ if (steps.has('promote')) {
   )
   log(`  ${JSON.stringify(s.body).slice(0, 600)}`)
 }
+if (steps.has('live') && liveFrom !== undefined) await evaluate((at) => at >= liveFrom)
+if ((steps.has('live') || steps.has('report')) && liveFrom !== undefined) {
+  log(`  ${JSON.stringify(await liveQueue(liveFrom), null, 1)}`)
+  // the live model's champion/challenger metrics over the same period: its top subjects at the live
+  // budget beside what the live configuration confirmed
+  const live = ((await call('GET', '/v1/risk/models')).body.data as Body[]).find((m) => m.status === 'live')
+  if (live) {
+    const m = await call('GET', `/v1/risk/models/${String(live.id)}/metrics?period=month&from=${liveFrom}`)
+    log(`  live model, per month: ${JSON.stringify(m.body.periods)}`)
+  }
+}
+
 log(JSON.stringify(timings))
+
+interface AlertView {
+  alertId: string
+  ruleId: string
+  subject: string
+  at: string
+  context: { model?: { withinBudget?: boolean } } | null
+}
+
+/** Every alert from `from` on, read back newest first a page at a time. */
+async function alertsSince(from: string): Promise<AlertView[]> {
+  const seen = new Map<string, AlertView>()
+  let to: string | undefined
+  for (;;) {
+    const q = `from=${encodeURIComponent(from)}&limit=1000${to ? `&to=${encodeURIComponent(to)}` : ''}`
+    const page = (await call('GET', `/v1/monitoring/alerts?${q}`)).body.data as AlertView[]
+    const before = seen.size
+    for (const a of page) seen.set(a.alertId, a)
+    if (page.length < 1000 || seen.size === before) break
+    // alerts at the page's oldest instant may straddle the page: ask again up to and including it
+    to = new Date(Date.parse(page[page.length - 1]!.at) + 1).toISOString()
+  }
+  return [...seen.values()]
+}
+
+/**
+ * Recall (each planted case active in the period once: a primary account alerted in its window) and
+ * customer-level precision of the live period, as the risk bench scores them (monitoring's
+ * scoreCustomers): the rules alone (every rule alert: the model never holds one back), the case
+ * queue (rule alerts not marked outside the model's budget, and the model's own), everything raised.
+ */
+async function liveQueue(from: string): Promise<Record<string, unknown>> {
+  const alerts = (await alertsSince(from)).map((a) => ({
+    ...a,
+    at: Date.parse(a.at),
+    withinBudget: a.context?.model?.withinBudget !== false,
+  }))
+  const start = Date.parse(from)
+  const cases = labels
+    .map((l) => ({ ...l, start: Date.parse(iso(l.start)), end: Date.parse(iso(l.end)) }))
+    .filter((l) => l.end >= start)
+  const customers = (JSON.parse(readFileSync(need('parties'), 'utf8')) as unknown[]).length
+  const model = alerts.filter((a) => a.ruleId === 'risk_model')
+  const rules = alerts.filter((a) => a.ruleId !== 'risk_model')
+  const figures = (subset: typeof alerts) => {
+    const s = scoreCustomers(subset, cases)
+    const pct = (x: number) => Math.round(x * 1000) / 10
+    return {
+      customers: s.alerted,
+      per1k: Math.round((s.alerted / customers) * 10_000) / 10,
+      recall: pct(s.recall),
+      precision: pct(s.precision),
+      missed: s.missed,
+    }
+  }
+  return {
+    cases: cases.length,
+    rules: figures(rules),
+    queue: figures([...rules.filter((a) => a.withinBudget), ...model]),
+    raised: figures(alerts),
+    modelAlerts: model.length,
+    ruleAlertsOutsideBudget: rules.filter((a) => !a.withinBudget).length,
+  }
+}
