@@ -1380,7 +1380,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout43x'
     | 'holdout53xw'
     | 'holdout54xw'
-    | 'holdout55xw',
+    | 'holdout55xw'
+    | 'holdout56xw',
     GeneratorConfig
   >
 > = {
@@ -2054,6 +2055,16 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout55xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [55201, 55202, 55203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 56: holdout55xw was read in session 55; fresh seeds, committed unread, for a second
+  // reading of the capped queue (session 55 had one set).
+  holdout56xw: {
+    name: 'holdout56xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [56201, 56202, 56203],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
