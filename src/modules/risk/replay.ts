@@ -284,3 +284,10 @@ export function replayInSlices(
 ): Promise<ReplayResult> {
   return runStepsInSlices(replaySteps(txns, labels, opts))
 }
+
+/** Indices of the rows in [lo, hi), oldest first (stable: a transaction's sides keep their order). */
+export function rowsInTimeOrder(r: ReplayResult, lo: number, hi: number): number[] {
+  const index: number[] = []
+  for (let i = 0; i < r.rows.rows; i++) if (r.rows.at[i]! >= lo && r.rows.at[i]! < hi) index.push(i)
+  return index.sort((a, b) => r.rows.at[a]! - r.rows.at[b]! || a - b)
+}

@@ -6,7 +6,6 @@ import {
   type MonTxn,
   type Party,
   combinedScoreOf,
-  withinBudget,
 } from '../monitoring/index.js'
 import {
   alertBudgetOf,
@@ -28,7 +27,8 @@ import {
   type LabelledRows,
   type RiskModel,
 } from './model.js'
-import { replay, type ReplayOptions, type ReplayResult, type RiskLabel } from './replay.js'
+import { liveQueueSteps } from './live-queue.js'
+import { replay, rowsInTimeOrder, type ReplayOptions, type ReplayResult, type RiskLabel } from './replay.js'
 import { SUBJECT_DAY_MARGINS, type SubjectDayMargins } from './score.store.js'
 import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
 
@@ -212,13 +212,6 @@ export function* subjectSeedsSteps(
   return out
 }
 
-/** Indices of the rows in [lo, hi), oldest first (stable: a transaction's sides keep their order). */
-function rowsInTimeOrder(r: ReplayResult, lo: number, hi: number): number[] {
-  const index: number[] = []
-  for (let i = 0; i < r.rows.rows; i++) if (r.rows.at[i]! >= lo && r.rows.at[i]! < hi) index.push(i)
-  return index.sort((a, b) => r.rows.at[a]! - r.rows.at[b]! || a - b)
-}
-
 /** Subjects the rules alerted on in [lo, hi). */
 export const ruleSubjects = (r: ReplayResult, lo: number, hi: number): Set<string> =>
   new Set(r.alerts.filter((a) => a.at >= lo && a.at < hi).map((a) => a.subject))
@@ -347,8 +340,11 @@ export interface GateResult {
 }
 
 /**
- * The shadow gate on the holdout period. The live configuration (the rules' alerts plus the live
- * model's at its threshold; the rules alone when no model is live) alerts on B subjects. The
+ * The shadow gate on the holdout period. The live configuration alerts on B subjects: the rules alone
+ * when no model is live; with a live model that has an alert budget, its case queue replayed as the
+ * decision path builds it (liveQueueSteps: rule alerts within the budget and its own alerts, held at
+ * the rules' volume since session 56); with an older live model, every rule alert and its own at
+ * its threshold. The
  * candidate configuration gets the same budget: rules and candidate together, the top B subjects by
  * the larger of the candidate's customer score (its peak over the holdout as the decision path
  * computes it, subjectScores) and, for subjects the rules alerted on, the rules' precision measured
@@ -376,18 +372,18 @@ export function* promotionGateSteps(
   const positives = cand.positives
   const rulesOn = rulesOnSubjects(r, split.holdoutFrom, split.to + 1)
   const ruled = new Set(rulesOn.keys())
-  const alerted = new Set(ruled)
+  let alerted = new Set(ruled)
   let liveScores: Map<string, number> | undefined
-  if (live) {
+  const b = live?.model.metrics.alertBudget
+  if (live && b) {
+    // a live model with a budget: what the case queue works (rule alerts outside the budget are
+    // worked last), replayed as the decision path builds it, its own alerts held at the rules' volume
+    const queue = yield* liveQueueSteps(live.model, b, r, split.holdoutFrom, split.to + 1)
+    liveScores = queue.best
+    alerted = queue.queued
+  } else if (live) {
     liveScores = (yield* subjectScoresSteps(live.model, r, split.holdoutFrom, split.to + 1)).best
-    const b = live.model.metrics.alertBudget
-    // a live model with a budget: what the case queue works is the budget (rule alerts outside it
-    // are worked last), not every rule alert plus the model's own
-    const within = (s: string, p: number): boolean =>
-      withinBudget(b!, confidenceOf(b!, p), p, rulesOn.get(s) ?? [])
-    if (b) for (const [s, p] of liveScores) if (!within(s, p)) alerted.delete(s)
-    for (const [s, p] of liveScores)
-      if (b ? !ruled.has(s) && within(s, p) : p >= live.threshold) alerted.add(s)
+    for (const [s, p] of liveScores) if (p >= live.threshold) alerted.add(s)
   }
   // how often a rule alert named a suspicious subject on validation (the rules' own probability)
   // (the subjects only: copying the validation rows' features for it held the server ~1 s at 1.3M rows)
