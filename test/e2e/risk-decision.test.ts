@@ -135,8 +135,10 @@ for (const target of testDbTargets()) {
       const r = await t.app.services.risk.score(t.tenantId, probe('probe-what-if', 24 * 20))
       expect(r.ownAlertFrom).toBe(budget.ownAlertFrom)
       expect(r.sides.length).toBeGreaterThan(0)
+      // and, since session 56, only while the case queue has room (ADR 1409), as the decision path asks
+      expect(typeof r.queueHasRoom).toBe('boolean')
       for (const s of r.sides) {
-        expect(s.alert).toBe(s.probability >= budget.ownAlertFrom)
+        expect(s.alert).toBe(s.probability >= budget.ownAlertFrom && r.queueHasRoom === true)
         expect(s.confidence).toBeGreaterThanOrEqual(0)
         expect(s.confidence).toBeLessThanOrEqual(1)
       }

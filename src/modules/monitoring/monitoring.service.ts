@@ -151,7 +151,11 @@ export interface Monitoring {
    * Hands `observe` the point-in-time features the tenant's engine would decide `txn` on, without
    * deciding, storing or learning anything (risk's what-if score). Waits for the engine to load.
    */
-  observeWhatIf(tenant: string, txn: MonTxn, observe: (ctx: EvalContext, t: MonTxn) => void): Promise<void>
+  observeWhatIf(
+    tenant: string,
+    txn: MonTxn,
+    observe: (ctx: EvalContext, t: MonTxn) => void,
+  ): Promise<{ readonly queueHasRoom: boolean }>
   /**
    * Builds the tenant's engine and waits for its risk model's scorer (if any): what the first
    * decision would otherwise wait for, or answer by the cold fallback past its budget.
@@ -222,7 +226,9 @@ export function createMonitoring(deps: MonitoringDeps): Monitoring {
     warm: (tenant) => warm(ctx, tenant),
     async observeWhatIf(tenant, txn, observe) {
       checkTxn(txn)
-      ;(await ctx.engines.get(tenant)).engine.process(txn, { apply: false, observe })
+      const te = await ctx.engines.get(tenant)
+      te.engine.process(txn, { apply: false, observe })
+      return { queueHasRoom: te.queue.wouldHaveRoom(txn.at) }
     },
     history: (tenant, from, to, opts) => readHistory(ctx, tenant, from, to, opts),
     transactionPages: (tenant, from, to) => store.transactionPages(tenant, from, to),

@@ -37,6 +37,19 @@ describe('QueueVolume: the model’s own alerts held at the rules’ volume', ()
     expect(q.hasRoom(QUEUE_VOLUME_WINDOW_MS + 2 * DAY_MS)).toBe(true) // queued {}, ruled {b}
   })
 
+  it('answers a what-if without moving the window: wouldHaveRoom agrees with hasRoom and changes nothing', () => {
+    const q = new QueueVolume()
+    q.ruled('a', 0, true)
+    q.ruled('b', 0, false)
+    expect(q.wouldHaveRoom(DAY_MS)).toBe(true) // queued {a} < ruled {a, b}
+    // asked for a time past the window, it answers for then (nothing left: no room) …
+    expect(q.wouldHaveRoom(QUEUE_VOLUME_WINDOW_MS + DAY_MS)).toBe(false)
+    // … and the decisions of now still find the room they had: hasRoom would have dropped them
+    expect(q.hasRoom(DAY_MS)).toBe(true)
+    q.modelQueued('m1', DAY_MS)
+    expect([q.wouldHaveRoom(DAY_MS), q.hasRoom(DAY_MS)]).toEqual([false, false])
+  })
+
   it('ignores an alert that arrives already outside the window', () => {
     const q = new QueueVolume()
     q.ruled('a', 40 * DAY_MS, true)

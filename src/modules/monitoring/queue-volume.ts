@@ -19,6 +19,13 @@ class SubjectsInWindow {
     this.events.push({ at, subject })
   }
 
+  /** Subjects last seen after `from`, without consuming anything (a what-if must not move the window). */
+  peekCountAfter(from: number): number {
+    let n = 0
+    for (const at of this.lastSeen.values()) if (at > from) n++
+    return n
+  }
+
   /** Subjects seen after `from`. */
   countAfter(from: number): number {
     while (this.head < this.events.length && this.events[this.head]!.at <= from) {
@@ -68,6 +75,12 @@ export class QueueVolume {
     this.advance(at)
     const from = this.latest - this.windowMs
     return this.queuedSubjects.countAfter(from) < this.ruledSubjects.countAfter(from)
+  }
+
+  /** hasRoom without its side effects: the what-if score asks it for a transaction not decided. */
+  wouldHaveRoom(at: number): boolean {
+    const from = Math.max(this.latest, at) - this.windowMs
+    return this.queuedSubjects.peekCountAfter(from) < this.ruledSubjects.peekCountAfter(from)
   }
 
   private advance(at: number): void {

@@ -41,7 +41,7 @@ describe("the live model's case queue, replayed for the promotion gate (session 
     cut: unruled.sort((a, b) => b - a)[20]!,
     cutModel: 0,
     rulesPrecision: 0,
-    rulePrecision: undefined,
+    rulePrecision: {},
   }
   const replayed = (alerts = r.alerts) => {
     const q = runSteps(liveQueueSteps(trained.model, lowered, { ...r, alerts }, lo, hi))

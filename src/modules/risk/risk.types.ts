@@ -34,8 +34,13 @@ export interface RiskHistoryPort {
   /**
    * Hands `observe` the features monitoring's own engine would decide `txn` on, deciding and
    * learning nothing (monitoring's observeWhatIf): a what-if score reads what the decision path reads.
+   * Answers whether the case queue has room for a model alert at the transaction's time (QueueVolume).
    */
-  observeWhatIf(tenant: string, txn: MonTxn, observe: (ctx: EvalContext, t: MonTxn) => void): Promise<void>
+  observeWhatIf(
+    tenant: string,
+    txn: MonTxn,
+    observe: (ctx: EvalContext, t: MonTxn) => void,
+  ): Promise<{ readonly queueHasRoom: boolean }>
 }
 
 /** Closed cases' outcomes (the cases module's `labels`). */
@@ -94,6 +99,11 @@ export interface ScoreResult {
   readonly threshold: number
   /** With an alert budget: the probability from which the model raises its own alerts (`alert`). */
   readonly ownAlertFrom?: number
+  /**
+   * With an alert budget: whether the case queue has room for a model alert of its own now (fewer
+   * customers queued in the last 30 days than the rules alerted on, ADR 1409); without, no `alert`.
+   */
+  readonly queueHasRoom?: boolean
   readonly sides: readonly SideScore[]
   readonly elapsedMs: number
 }

@@ -34,7 +34,7 @@ export async function whatIfScore(
       rows.push({ side, subject, x })
     }
   }
-  await ctx.deps.history.observeWhatIf(tenant, txn, observe)
+  const { queueHasRoom } = await ctx.deps.history.observeWhatIf(tenant, txn, observe)
   const sides: SideScore[] = []
   for (const r of rows) {
     // as in the decision path, a customers-only model answers for the institution's customers only
@@ -45,8 +45,11 @@ export async function whatIfScore(
       m.subjects.peek(r.subject, txn.at, scoreRow(m.model, r.x).margin)
     const p = { probability: score(live) }
     // as the decision path raises the model's own alert on a customer no rule alerts on: within
-    // the alert budget (session 31), or at the threshold for a model stored before
-    const alert = p.probability >= (budget ? budget.ownAlertFrom : live.threshold)
+    // the alert budget (session 31) while the queue has room (session 56, ADR 1409), or at the
+    // threshold for a model stored before
+    const alert = budget
+      ? p.probability >= budget.ownAlertFrom && queueHasRoom
+      : p.probability >= live.threshold
     const explanation = alert || opts.explain ? explainRow(live.model, r.x) : undefined
     let alertId: string | undefined
     if (alert) {
@@ -76,7 +79,7 @@ export async function whatIfScore(
   return {
     modelId: live.id,
     threshold: live.threshold,
-    ...(budget ? { ownAlertFrom: budget.ownAlertFrom } : {}),
+    ...(budget ? { ownAlertFrom: budget.ownAlertFrom, queueHasRoom } : {}),
     sides,
     elapsedMs: performance.now() - started,
   }
