@@ -352,19 +352,25 @@ async function liveQueue(from: string): Promise<Record<string, unknown>> {
   const customers = (JSON.parse(readFileSync(need('parties'), 'utf8')) as unknown[]).length
   const model = alerts.filter((a) => a.ruleId === 'risk_model')
   const rules = alerts.filter((a) => a.ruleId !== 'risk_model')
+  // cases that started in the period: one active before may have been alerted on before it, and
+  // monitoring does not alert again on an open alert (the dedup window)
+  const started = cases.filter((l) => l.start >= start)
   const figures = (subset: typeof alerts) => {
     const s = scoreCustomers(subset, cases)
+    const fresh = scoreCustomers(subset, started)
     const pct = (x: number) => Math.round(x * 1000) / 10
     return {
       customers: s.alerted,
       per1k: Math.round((s.alerted / customers) * 10_000) / 10,
       recall: pct(s.recall),
       precision: pct(s.precision),
+      recallOfCasesStartedInPeriod: pct(fresh.recall),
       missed: s.missed,
     }
   }
   return {
     cases: cases.length,
+    casesStartedInPeriod: started.length,
     rules: figures(rules),
     queue: figures([...rules.filter((a) => a.withinBudget), ...model]),
     raised: figures(alerts),
