@@ -74,7 +74,7 @@ export function createRisk(deps: RiskDeps): Risk {
     metrics: (tenant, modelId, q) => metricsReport(ctx, tenant, modelId, q),
     decisionModel: {
       scorer: (tenant) => ctx.scorers.decisionScorer(tenant),
-      forget: (tenant) => void ctx.scorers.replace(tenant),
+      forget: (tenant) => ctx.scorers.forget(tenant),
     },
     listAlerts: (tenant, opts = {}) =>
       store.listAlerts(tenant, opts.subject, Math.min(Math.max(opts.limit ?? 100, 1), 1000)),

@@ -47,6 +47,7 @@ export interface ScorerCacheDeps {
 export class ScorerCache {
   private readonly scorers = new PromiseCache<string, Scorer>()
   private readonly noModelUntil = new Map<string, number>()
+  private readonly forgetting = new Set<string>()
 
   constructor(private readonly deps: ScorerCacheDeps) {}
 
@@ -98,6 +99,17 @@ export class ScorerCache {
     } catch {
       this.scorers.delete(tenant)
     }
+  }
+
+  /**
+   * Decisions the current scorer folded in did not commit: rebuilt from storage in the background,
+   * at most one rebuild at a time per tenant (a database outage fails every decision, and each would
+   * otherwise start a build of its own).
+   */
+  forget(tenant: string): void {
+    if (this.forgetting.has(tenant)) return
+    this.forgetting.add(tenant)
+    void this.replace(tenant).finally(() => this.forgetting.delete(tenant))
   }
 
   /** Monitoring's DecisionModelPort: the champion and shadows' scorer, or undefined with no model at all. */
