@@ -73,6 +73,15 @@ export interface AlertBudget {
   readonly cutModel: number
   /** Customers within the budget on validation (the rules' alerted customers there). */
   readonly customers: number
+  /**
+   * Every rule alert is within the budget (session 57): on the validation period no trade was
+   * measured — the rules alerted on too few customers to tell which of their alerts a model may take
+   * places from (the risk module's MIN_RULED_TO_TRADE), or no customer without a rule alert ranked
+   * among them, so the cut was only the lowest rule-alerted customer's score. The cut still decides the model's own alerts, but with every rule alert in
+   * the queue, the queue's cap at the rules' volume (ADR 1409) leaves them no room: rules and model
+   * alert on exactly the rules' customers, and the model ranks them.
+   */
+  readonly keepsRuleAlerts?: boolean
 }
 
 /**
@@ -114,6 +123,7 @@ export function withinBudget(
   probability: number,
   rules: boolean | readonly string[],
 ): boolean {
+  if (b.keepsRuleAlerts && rulesScoreOf(b, rules) !== undefined) return true
   const combined = combinedScoreOf(b, confidence, rules)
   return combined > b.cut || (combined === b.cut && probability >= b.cutModel)
 }

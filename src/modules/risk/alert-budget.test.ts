@@ -11,8 +11,27 @@ import {
   type AlertBudget,
   type AlertDraft,
   type MonTxn,
+  type WitnessCombination,
 } from '../monitoring/index.js'
-import { alertBudgetOf, confidenceOf, rulePrecisionsOf, type TrainedAlertBudget } from './alert-budget.js'
+import {
+  alertBudgetOf,
+  confidenceOf,
+  MIN_RULED_TO_TRADE,
+  rulePrecisionsOf,
+  type TrainedAlertBudget,
+} from './alert-budget.js'
+
+/**
+ * alertBudgetOf allowed to trade rule alerts for model alerts however few customers the rules alerted
+ * on (these tests' validation periods hold a handful; MIN_RULED_TO_TRADE is tested on its own).
+ */
+const trading = (
+  best: ReadonlyMap<string, number>,
+  ruled: ReadonlyMap<string, readonly string[]>,
+  positives: ReadonlySet<string>,
+  perRule = true,
+  combine: WitnessCombination = 'max',
+): TrainedAlertBudget | undefined => alertBudgetOf(best, ruled, positives, perRule, combine, 0)
 
 /** Customers alerted by one rule (`rule`), as alertBudgetOf takes them. */
 const byOneRule = (subjects: Iterable<string>): Map<string, string[]> =>
@@ -41,7 +60,7 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
       .sort()
 
   it('maps model scores to the confidence the model earned: precision at that score, shrunk, never falling', () => {
-    const b = alertBudgetOf(best, ruled, positives)!
+    const b = trading(best, ruled, positives)!
     const grid = Array.from({ length: 101 }, (_, i) => confidenceOf(b, i / 100))
     expect(grid).toEqual([...grid].sort((x, y) => x - y))
     // ordinary customers earn about the overall rate (4 of 47), the top well above it, but not
@@ -52,7 +71,7 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
   })
 
   it('ranks by the larger of the confidence and the rules’ precision, and keeps as many customers as the rules alerted on', () => {
-    const b = alertBudgetOf(best, ruled, positives)!
+    const b = trading(best, ruled, positives)!
     expect(b.rulesPrecision).toBe(0.5)
     expect(b.customers).toBe(4)
     const inside = within(b)
@@ -69,7 +88,7 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
   })
 
   it('says from which probability the model raises its own alerts (the cut on the probability scale)', () => {
-    const b = alertBudgetOf(best, ruled, positives)!
+    const b = trading(best, ruled, positives)!
     const from = b.ownAlertFrom
     expect(from).toBeGreaterThan(0)
     expect(from).toBeLessThanOrEqual(1)
@@ -83,7 +102,7 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
 
   it('keeps a place for each rule-alerted customer the model does not score (its alert is never marked)', () => {
     const withOutside = byOneRule([...ruled.keys(), 'outside'])
-    const b = alertBudgetOf(best, withOutside, positives)!
+    const b = trading(best, withOutside, positives)!
     expect(b.customers).toBe(5)
     expect(within(b, withOutside)).toHaveLength(4) // 5 places, one taken by the unscored account
   })
@@ -91,7 +110,7 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
   it('stores at most 256 points of the confidence curve, however many customers were scored', () => {
     const many = new Map(Array.from({ length: 5000 }, (_, i) => [`c${i}`, i / 5000] as [string, number]))
     const pos = new Set(Array.from({ length: 500 }, (_, i) => `c${4500 + i}`))
-    const b = alertBudgetOf(many, byOneRule(['c4999', 'c10']), pos)!
+    const b = trading(many, byOneRule(['c4999', 'c10']), pos)!
     expect(b.confidence.x.length).toBeLessThanOrEqual(256)
     expect(b.confidence.x[0]).toBe(0)
     expect(b.confidence.x.at(-1)).toBe(4999 / 5000)
@@ -99,7 +118,7 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
   })
 
   it('smooths the rules’ precision: always right on a few alerts is not certainty', () => {
-    const b = alertBudgetOf(best, byOneRule(['r1', 'r2']), positives)!
+    const b = trading(best, byOneRule(['r1', 'r2']), positives)!
     expect(b.rulesPrecision).toBe(0.75) // 2 of 2 → (2 + 1) / (2 + 2)
   })
 
@@ -118,7 +137,7 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
       ...['q1', 'q2', 'q3', 'q4', 'q5', 'q6'].map((s) => [s, ['noisy']] as [string, string[]]),
     ])
     const pos = new Set(['p1', 'p2', 'p3', 'p4', 'q1', 'm1'])
-    const b = alertBudgetOf(scores, rules, pos)!
+    const b = trading(scores, rules, pos)!
     // pooled (5 + 1) / (10 + 2) = 0.5; each rule shrunk towards it with 2 pseudo-customers
     expect(b.rulesPrecision).toBe(0.5)
     expect(b.rulePrecision).toEqual({ exact: (4 + 1) / 6, noisy: (1 + 1) / 8 })
@@ -133,7 +152,7 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
     expect(withinBudget(b, 0, 0, ['noisy', 'exact'])).toBe(true)
     expect(withinBudget(b, 0, 0, ['new_rule'])).toBe(withinBudget(b, 0, 0, true))
     // pooled (sessions 31–34): one precision for every rule, no per-rule record stored
-    const pooled = alertBudgetOf(scores, rules, pos, false)!
+    const pooled = trading(scores, rules, pos, false)!
     expect(pooled.rulePrecision).toBeUndefined()
     expect(withinBudget(pooled, 0, 0, ['exact'])).toBe(withinBudget(pooled, 0, 0, ['noisy']))
   })
@@ -165,9 +184,9 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
     ])
     const rules = byOneRule(['a1', 'a2', 'a3', 'a4'])
     const pos = new Set(['a3', 'a4', 'm1'])
-    const fitted = alertBudgetOf(scores, rules, pos, true, 'noisy_or')!
+    const fitted = trading(scores, rules, pos, true, 'noisy_or')!
     expect(fitted.combine).toBe('noisy_or')
-    expect(alertBudgetOf(scores, rules, pos)!.combine).toBeUndefined() // as every budget stored before
+    expect(trading(scores, rules, pos)!.combine).toBeUndefined() // as every budget stored before
     const inside = [...scores].filter(([s, m]) =>
       withinBudget(fitted, confidenceOf(fitted, m), m, rules.get(s) ?? []),
     )
@@ -176,11 +195,62 @@ describe('alertBudgetOf: rules and model together keep to the rules’ volume on
   })
 
   it('has no budget when the rules alerted on nobody (the model keeps its own threshold)', () => {
-    expect(alertBudgetOf(best, new Map(), positives)).toBeUndefined()
+    expect(trading(best, new Map(), positives)).toBeUndefined()
+  })
+
+  it('keeps every rule alert when the rules alerted on too few customers to measure a trade (session 57)', () => {
+    // the first test's validation: four rule-alerted customers, the lowest-rated (r4) traded out
+    // when allowed; by default four are too few, and every rule alert stays
+    expect(MIN_RULED_TO_TRADE).toBeGreaterThan(ruled.size)
+    const b = alertBudgetOf(best, ruled, positives)!
+    expect(b.keepsRuleAlerts).toBe(true)
+    expect(within(trading(best, ruled, positives)!)).not.toContain('r4')
+    for (const s of ruled.keys()) expect(withinBudget(b, 0, 0, ruled.get(s)!)).toBe(true)
+    // the model's own alerts are still judged by the cut (the queue's cap then leaves them no room)
+    expect(b.cut).toBe(trading(best, ruled, positives)!.cut)
+    expect(b.ownAlertFrom).toBe(trading(best, ruled, positives)!.ownAlertFrom)
+    expect(b.ownAlertFrom).toBeGreaterThan(0)
+    for (let i = 0; i <= 100; i++)
+      expect(withinBudget(b, confidenceOf(b, i / 100), i / 100, false)).toBe(i / 100 >= b.ownAlertFrom)
+    // from MIN_RULED_TO_TRADE rule-alerted customers on, the budget trades as before
+    const many = byOneRule(Array.from({ length: MIN_RULED_TO_TRADE }, (_, i) => `n${i}`))
+    expect(alertBudgetOf(best, many, positives)!.keepsRuleAlerts).toBeUndefined()
+    const fewer = byOneRule(Array.from({ length: MIN_RULED_TO_TRADE - 1 }, (_, i) => `n${i}`))
+    expect(alertBudgetOf(best, fewer, positives)!.keepsRuleAlerts).toBe(true)
+    expect(JSON.parse(JSON.stringify(b))).toEqual(b)
+  })
+
+  it('keeps every rule alert when no customer without one made it into the budget: no trade was measured (session 57)', () => {
+    // twenty rule-alerted customers, all right, the model rating them above everyone else: the
+    // budget's places are exactly theirs, and its cut only the lowest of their scores
+    const ruledHigh = byOneRule(Array.from({ length: 20 }, (_, i) => `r${i}`))
+    const scores = new Map<string, number>([
+      ...Array.from({ length: 20 }, (_, i) => [`r${i}`, 0.5 + i * 0.02] as [string, number]),
+      ...Array.from({ length: 200 }, (_, i) => [`n${i}`, 0.001 * i] as [string, number]),
+    ])
+    const pos = new Set(ruledHigh.keys())
+    const b = alertBudgetOf(scores, ruledHigh, pos, true, 'noisy_or')!
+    expect(b.keepsRuleAlerts).toBe(true)
+    // a later rule alert the model rates below all twenty stays in the queue (with the cut alone, out)
+    expect(withinBudget(b, confidenceOf(b, 0.1), 0.1, ['rule'])).toBe(true)
+    expect(withinBudget({ ...b, keepsRuleAlerts: false }, confidenceOf(b, 0.1), 0.1, ['rule'])).toBe(false)
+    // most rule alerts wrong (4 of 20 right), and five customers the rules missed, all right, rated above them:
+    // they take places on validation, a measured trade
+    const withMissed = new Map([
+      ...scores,
+      ...Array.from({ length: 5 }, (_, i) => [`m${i}`, 0.99] as [string, number]),
+    ])
+    const right = new Set([
+      ...Array.from({ length: 4 }, (_, i) => `r${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `m${i}`),
+    ])
+    const traded = alertBudgetOf(withMissed, ruledHigh, right, true, 'noisy_or')!
+    expect(traded.keepsRuleAlerts).toBeUndefined()
+    expect(withinBudget(traded, confidenceOf(traded, 0.99), 0.99, false)).toBe(true)
   })
 
   it('leaves no room for the model when unscored rule alerts take every place', () => {
-    const b = alertBudgetOf(new Map([['m1', 0.99]]), byOneRule(['x', 'y']), new Set())!
+    const b = trading(new Map([['m1', 0.99]]), byOneRule(['x', 'y']), new Set())!
     expect(withinBudget(b, 1, 0.99, false)).toBe(false)
     expect(b.ownAlertFrom).toBe(2)
     expect(JSON.parse(JSON.stringify(b))).toEqual(b) // stored with the model as JSON

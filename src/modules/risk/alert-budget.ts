@@ -14,6 +14,18 @@ import { fitEarnedCalibration } from './combine.js'
  */
 export const CONFIDENCE_SHRINK = 2
 
+/**
+ * Rule-alerted customers the validation period must hold before the budget may move a rule alert out
+ * of the queue (session 57). The cut is the combined score of the last of as many customers as the
+ * rules alerted on there: with a handful, it is an extreme of the model's scores, not a measured
+ * trade. On tuning data at 2,000 customers, 90 days of history (bench/risk-small-tenant.ts) the
+ * validation quarter held 2–6 rule-alerted customers, and the queue the budget built over the next 60
+ * days caught a fraction of the rules' cases; at 10,000 customers it held 20–30 and the queue kept
+ * the rules' cases (docs/risk.md, "Session 57"). Below it the budget keeps every rule alert
+ * (AlertBudget.keepsRuleAlerts).
+ */
+export const MIN_RULED_TO_TRADE = 15
+
 /** The budget as the risk module stores it with the model: monitoring's figures and the confidence map. */
 export interface TrainedAlertBudget extends AlertBudget {
   /**
@@ -96,6 +108,10 @@ export function rulesBySubject(
  * scores (an account outside the institution, for a customers-only model) keeps its place: its rule
  * alert is never marked.
  *
+ * The budget keeps every rule alert (AlertBudget.keepsRuleAlerts) when the rules alerted on fewer
+ * than `minRuledToTrade` customers (MIN_RULED_TO_TRADE), or when no customer without a rule alert
+ * made it into the budget: no trade was measured, so none is made.
+ *
  * Undefined when the rules alerted on nobody in the period: there is no rules' volume to keep, and
  * the model alerts at its own threshold as before.
  */
@@ -105,6 +121,7 @@ export function alertBudgetOf(
   positives: ReadonlySet<string>,
   perRule = true,
   combine: WitnessCombination = 'max',
+  minRuledToTrade = MIN_RULED_TO_TRADE,
 ): TrainedAlertBudget | undefined {
   if (ruled.size === 0) return undefined
   const rulesPrecision = rulesPrecisionOf(new Set(ruled.keys()), positives)
@@ -129,14 +146,24 @@ export function alertBudgetOf(
   const ranked = scored.map(([s, m]) => ({
     m,
     c: combinedScoreOf(shape, calibrate(confidence, m), ruled.get(s) ?? []),
+    ruled: ruled.has(s),
   }))
   // by combined score, then by the model score itself (the calibration's blocks tie many customers)
   ranked.sort((a, b) => b.c - a.c || b.m - a.m)
-  const last = ranked[Math.min(places, ranked.length) - 1]
+  const within = ranked.slice(0, Math.max(0, places))
+  const last = within.at(-1)
+  // the customers of the model's own that took a rule alert's place on validation: none, and the
+  // cut is only the lowest of the rule-alerted customers' scores there — a later rule alert below
+  // it would leave its place empty, there being nobody the model rated better to take it
+  const traded = within.filter((x) => !x.ruled).length
   // every place is taken by rule alerts the model does not score: nothing more fits (2 is above
   // any probability; Infinity would not survive the model's JSON)
   const cut = last ? { cut: last.c, cutModel: last.m } : { cut: 2, cutModel: 2 }
-  const budget: AlertBudget = { ...shape, ...cut }
+  const budget: AlertBudget = {
+    ...shape,
+    ...cut,
+    ...(ruled.size < minRuledToTrade || traded === 0 ? { keepsRuleAlerts: true } : {}),
+  }
   return { ...budget, confidence, ownAlertFrom: ownAlertFrom(budget, confidence) }
 }
 

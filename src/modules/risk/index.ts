@@ -52,7 +52,7 @@ export type {
   TrainResult,
 } from './risk.types.js'
 export type { ModelRecord, RiskAlertRecord, ModelStatus, RetiredReason } from './risk.store.js'
-export type { GateResult } from './training.js'
+export type { GateResult, Split } from './training.js'
 export {
   promotionGate,
   timeSplit,
@@ -72,6 +72,7 @@ export { alertBudgetOf, confidenceOf, rulesBySubject, rulesPrecisionOf } from '.
 export type { TrainedAlertBudget } from './alert-budget.js'
 export type { ScoringModel } from './decision.js'
 export { SubjectScores, SUBJECT_WINDOW_MS } from './subject-score.js'
+export { liveQueueSteps } from './live-queue.js'
 export { riskMigrations } from './risk.migrations.js'
 export {
   alertedCustomers,
