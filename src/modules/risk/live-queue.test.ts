@@ -86,6 +86,12 @@ describe("the live model's case queue, replayed for the promotion gate (session 
     expect(gate.candidateDetected).toBe(caught(q.queued))
     expect(gate.liveDetected).toBe(caught(ruled))
     expect(gate.passed).toBe(false)
+    // a queue past the live one's size counts at most that many of its customers (the same budget)
+    const open = { ...shut, metrics: { ...shut.metrics, alertBudget: lowered } }
+    const wide = promotionGate(r, split, open, undefined)
+    const { q: wideQueue } = replayed()
+    expect(wide.candidateAlerted).toBe(wideQueue.queued.size)
+    expect(wide.candidateDetected).toBeLessThanOrEqual(Math.min(wide.budget, caught(wideQueue.queued)))
     // the same model keeping every rule alert builds the rules' queue
     const keeping = {
       ...shut,

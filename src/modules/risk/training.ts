@@ -328,7 +328,9 @@ export interface GateResult {
   /**
    * Subjects the candidate configuration alerts on: with an alert budget, its case queue replayed over
    * the holdout (rule alerts within the budget and its own, held at the rules' volume; session 57);
-   * without, the top `budget` by combined score. Absent from gates computed before session 57.
+   * without, the top `budget` by combined score. `candidateDetected` counts the suspicious among at
+   * most `budget` of them (a queue past it: its highest by combined score). Absent from gates
+   * computed before session 57.
    */
   readonly candidateAlerted?: number
   readonly candidateDetected: number
@@ -435,7 +437,16 @@ export function* promotionGateSteps(
     ? (yield* liveQueueSteps(candidate, cb, r, split.holdoutFrom, split.to + 1)).queued
     : undefined
   const candidateAlerted = candidateQueue ? [...candidateQueue] : ranked.slice(0, budget).map(([s]) => s)
-  const candidateDetected = candidateAlerted.filter((s) => positives.has(s)).length
+  // at the same budget: the cap holds the queue to the rules' volume of the last 30 days, so over the
+  // holdout it can run a little past the live queue's size; its excess, the lowest by combined score,
+  // catches nothing for it
+  const counted = candidateQueue
+    ? ranked
+        .filter(([s]) => candidateQueue.has(s))
+        .slice(0, budget)
+        .map(([s]) => s)
+    : candidateAlerted
+  const candidateDetected = counted.filter((s) => positives.has(s)).length
   const liveDetected = [...alerted].filter((s) => positives.has(s)).length
   const subjects = [...candScores.keys()]
   const ap = (scores: Map<string, number>): number =>
