@@ -6,7 +6,18 @@
 // esbuild (tsx's own compiler) into node_modules/.cache/moneta/cli.mjs, and later runs load that one
 // file. Packages stay external (resolved from node_modules as before). MONETA_CLI_BUNDLE=0, or any
 // failure to bundle, runs the sources through tsx exactly as before.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, utimesSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  utimesSync,
+} from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -22,6 +33,24 @@ function newest(dir) {
     m = Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs)
   }
   return m
+}
+
+/**
+ * The bundle's first line names the sources it was built from. It embeds their paths (below), so a
+ * bundle built by another checkout sharing this node_modules (a symlink, a hoisted install) must not
+ * be loaded here even when it is newer than these sources: it would run that checkout's code.
+ */
+const stamp = `// moneta-src: ${src}\n`
+
+function builtFromHere(path) {
+  const fd = openSync(path, 'r')
+  try {
+    const head = Buffer.alloc(Buffer.byteLength(stamp))
+    readSync(fd, head, 0, head.length, 0)
+    return head.toString() === stamp
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** `import.meta.url` keeps meaning the source file's own URL inside the bundle (files read beside it). */
@@ -44,7 +73,8 @@ async function bundled() {
   try {
     const lock = join(root, 'package-lock.json')
     const inputs = Math.max(newest(src), existsSync(lock) ? statSync(lock).mtimeMs : 0)
-    if (existsSync(bundlePath) && statSync(bundlePath).mtimeMs >= inputs) return bundlePath
+    if (existsSync(bundlePath) && statSync(bundlePath).mtimeMs >= inputs && builtFromHere(bundlePath))
+      return bundlePath
     // Stamped with the time the build started: a file saved while it runs triggers the next build.
     const started = new Date()
     const esbuild = await import('esbuild')
@@ -59,6 +89,7 @@ async function bundled() {
       packages: 'external',
       outfile: tmp,
       logLevel: 'silent',
+      banner: { js: stamp.trimEnd() },
       plugins: [sourceUrls],
     })
     utimesSync(tmp, started, started)
