@@ -60,6 +60,14 @@ describe("the live model's case queue, replayed for the promotion gate (session 
     expect([...ruled].some((s) => !q.queued.has(s))).toBe(true)
   }, 120_000)
 
+  it('finds the replay row of every rule alert it counts (one without a row would be skipped)', () => {
+    // the replay matches a rule alert to the row of its transaction and subject; the replay writes a
+    // row for every account side, and the rules alert on accounts
+    const rows = new Set(r.txnIds.map((t, i) => `${t}|${r.subjects[i]!}`))
+    expect(r.alerts.length).toBeGreaterThan(0)
+    expect(r.alerts.filter((a) => !rows.has(`${a.txnId}|${a.subject}`))).toEqual([])
+  }, 120_000)
+
   it('raises none of its own while the rules alert on nobody: the queue has no room', () => {
     expect([...peaks].filter(([s, p]) => !ruled.has(s) && within(p)).length).toBeGreaterThanOrEqual(20)
     expect(replayed([]).q.queued.size).toBe(0)
