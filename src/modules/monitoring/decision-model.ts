@@ -74,12 +74,13 @@ export interface AlertBudget {
   /** Customers within the budget on validation (the rules' alerted customers there). */
   readonly customers: number
   /**
-   * Every rule alert is within the budget (session 57): on the validation period no trade was
-   * measured — the rules alerted on too few customers to tell which of their alerts a model may take
-   * places from (the risk module's MIN_RULED_TO_TRADE), or no customer without a rule alert ranked
-   * among them, so the cut was only the lowest rule-alerted customer's score. The cut still decides the model's own alerts, but with every rule alert in
-   * the queue, the queue's cap at the rules' volume (ADR 1409) leaves them no room: rules and model
-   * alert on exactly the rules' customers, and the model ranks them.
+   * Every rule alert is within the budget (session 57, ADR 1410): on the validation period no trade
+   * was measured — the rules alerted on too few customers to tell which of their alerts a model may
+   * take places from (the risk module's MIN_RULED_TO_TRADE), or no customer without a rule alert
+   * ranked among them, so the cut was only the lowest rule-alerted customer's score. The cut still
+   * decides the model's own alerts, but with every rule alert in the queue, the queue's cap at the
+   * rules' volume (ADR 1409) leaves them no room: rules and model alert on exactly the rules'
+   * customers, and the model ranks them.
    */
   readonly keepsRuleAlerts?: boolean
 }

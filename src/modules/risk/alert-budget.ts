@@ -16,13 +16,13 @@ export const CONFIDENCE_SHRINK = 2
 
 /**
  * Rule-alerted customers the validation period must hold before the budget may move a rule alert out
- * of the queue (session 57). The cut is the combined score of the last of as many customers as the
- * rules alerted on there: with a handful, it is an extreme of the model's scores, not a measured
- * trade. On tuning data at 2,000 customers, 90 days of history (bench/risk-small-tenant.ts) the
- * validation quarter held 2–6 rule-alerted customers, and the queue the budget built over the next 60
- * days caught a fraction of the rules' cases; at 10,000 customers it held 20–30 and the queue kept
- * the rules' cases (docs/risk.md, "Session 57"). Below it the budget keeps every rule alert
- * (AlertBudget.keepsRuleAlerts).
+ * of the queue (session 57, ADR 1410). The cut is the combined score of the last of as many customers
+ * as the rules alerted on there: with a handful, it is an extreme of the model's scores, not a
+ * measured trade. On tuning data with 90 days of history (bench/risk-small-tenant.ts), the validation
+ * quarter held 4–10 rule-alerted customers at 2,000 customers, and the queue the budget built over the
+ * next 60 days caught 2–6 of the rules' 6–9 cases; at 5,000 it held 11 and 16, at 10,000 25, and the
+ * queue kept the rules' cases (docs/risk.md, "Session 57"). A floor on evidence, not a tuned figure.
+ * Below it the budget keeps every rule alert (AlertBudget.keepsRuleAlerts).
  */
 export const MIN_RULED_TO_TRADE = 15
 
