@@ -73,43 +73,6 @@ describe("the live model's case queue, replayed for the promotion gate (session 
     expect(replayed([]).q.queued.size).toBe(0)
   }, 120_000)
 
-  it('judges a candidate by the queue it would build live, not by its top customers (session 57)', () => {
-    // a cut no score reaches, rules read without their record: live, every scored customer's rule
-    // alert falls outside the budget and the queue keeps only those the model does not score
-    const shut = {
-      ...trained.model,
-      metrics: {
-        ...trained.model.metrics,
-        alertBudget: { ...lowered, cut: 2, cutModel: 2 },
-      },
-    }
-    const q = runSteps(liveQueueSteps(shut, shut.metrics.alertBudget, r, lo, hi))
-    const { positives } = subjectScores(trained.model, r, lo, hi)
-    const caught = (s: Set<string>) => [...s].filter((x) => positives.has(x)).length
-    expect(caught(ruled)).toBeGreaterThan(caught(q.queued))
-    const gate = promotionGate(r, split, shut, undefined)
-    expect(gate.live).toBe('rules')
-    expect(gate.budget).toBe(ruled.size)
-    expect(gate.candidateAlerted).toBe(q.queued.size)
-    expect(gate.candidateDetected).toBe(caught(q.queued))
-    expect(gate.liveDetected).toBe(caught(ruled))
-    expect(gate.passed).toBe(false)
-    // a queue past the live one's size counts at most that many of its customers (the same budget)
-    const open = { ...shut, metrics: { ...shut.metrics, alertBudget: lowered } }
-    const wide = promotionGate(r, split, open, undefined)
-    const { q: wideQueue } = replayed()
-    expect(wide.candidateAlerted).toBe(wideQueue.queued.size)
-    expect(wide.candidateDetected).toBeLessThanOrEqual(Math.min(wide.budget, caught(wideQueue.queued)))
-    // the same model keeping every rule alert builds the rules' queue
-    const keeping = {
-      ...shut,
-      metrics: { ...shut.metrics, alertBudget: { ...lowered, keepsRuleAlerts: true } },
-    }
-    const kept = promotionGate(r, split, keeping, undefined)
-    expect(kept.candidateAlerted).toBe(ruled.size)
-    expect(kept.candidateDetected).toBe(kept.liveDetected)
-  }, 120_000)
-
   it('gives the candidate as many places as the live queue holds', () => {
     const gate = promotionGate(r, split, trained.model, {
       model: trained.model,

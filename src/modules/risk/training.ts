@@ -325,14 +325,6 @@ export interface GateResult {
   /** Subjects alerted by the live configuration on the holdout = the candidate's budget. */
   readonly budget: number
   readonly suspicious: number
-  /**
-   * Subjects the candidate configuration alerts on: with an alert budget, its case queue replayed over
-   * the holdout (rule alerts within the budget and its own, held at the rules' volume; session 57);
-   * without, the top `budget` by combined score. `candidateDetected` counts the suspicious among at
-   * most `budget` of them (a queue past it: its highest by combined score). Absent from gates
-   * computed before session 57.
-   */
-  readonly candidateAlerted?: number
   readonly candidateDetected: number
   readonly liveDetected: number
   readonly candidateAveragePrecision: number
@@ -353,13 +345,12 @@ export interface GateResult {
  * decision path builds it (liveQueueSteps: rule alerts within the budget and its own alerts, held at
  * the rules' volume since session 56); with an older live model, every rule alert and its own at
  * its threshold. The
- * candidate configuration, with an alert budget (every model trained since session 31), is its own
- * case queue replayed the same way (session 57), so it alerts on at most about the rules' volume;
- * without one, the top B subjects by the larger of its customer score (its peak over the holdout as
- * the decision path computes it, subjectScores) and, for subjects the rules alerted on, the rules'
- * precision measured on the validation period. It passes when it catches more suspicious subjects,
- * or as many with a better subject-level average precision (every subject ranked by its combined
- * score, rules and model).
+ * candidate configuration gets the same budget: rules and candidate together, the top B subjects by
+ * the larger of the candidate's customer score (its peak over the holdout as the decision path
+ * computes it, subjectScores) and, for subjects the rules alerted on, the rules' precision measured
+ * on the validation period (the model can outrank a rule alert, and a rule alert
+ * can outrank a weak score). It passes when it catches more suspicious subjects, or as many with a
+ * better subject-level average precision.
  */
 export function promotionGate(
   r: ReplayResult,
@@ -409,15 +400,12 @@ export function* promotionGateSteps(
   // a model with an alert budget (session 31) is compared as it would run: its customers' confidence
   // against the rules' precision as its budget stored it, ties broken by its score (the budget is
   // passed, never defaulted: a live model stored before has none, the candidate may)
-  // a budget that keeps every rule alert ranks the rules' customers first (above 1: over any score)
   const combined = (scores: Map<string, number>, b: TrainedAlertBudget | undefined): Map<string, number> => {
     const out = new Map(b ? [...scores].map(([s, p]) => [s, confidenceOf(b, p)] as const) : scores)
     for (const s of ruled)
       out.set(
         s,
-        b
-          ? combinedScoreOf(b, out.get(s) ?? 0, rulesOn.get(s)!) + (b.keepsRuleAlerts ? 1 : 0)
-          : Math.max(out.get(s) ?? 0, rulesPrecision),
+        b ? combinedScoreOf(b, out.get(s) ?? 0, rulesOn.get(s)!) : Math.max(out.get(s) ?? 0, rulesPrecision),
       )
     return out
   }
@@ -427,26 +415,7 @@ export function* promotionGateSteps(
     (a, b) =>
       b[1] - a[1] || (cand.best.get(b[0]) ?? 0) - (cand.best.get(a[0]) ?? 0) || (a[0] < b[0] ? -1 : 1),
   )
-  // a candidate with a budget is judged by the queue it would build live, replayed as the decision
-  // path builds it (session 57). Its top `budget` customers by combined score had looked as good as
-  // the rules where, live, a cut fitted on a handful of validation alerts moved most rule alerts out
-  // of the queue (bench/risk-small-tenant.ts: 2,000 customers, gates passed 9 vs 9, the queue then
-  // caught 4 of the rules' 9 cases)
-  const cb = candidate.metrics.alertBudget
-  const candidateQueue = cb
-    ? (yield* liveQueueSteps(candidate, cb, r, split.holdoutFrom, split.to + 1)).queued
-    : undefined
-  const candidateAlerted = candidateQueue ? [...candidateQueue] : ranked.slice(0, budget).map(([s]) => s)
-  // at the same budget: the cap holds the queue to the rules' volume of the last 30 days, so over the
-  // holdout it can run a little past the live queue's size; its excess, the lowest by combined score,
-  // catches nothing for it
-  const counted = candidateQueue
-    ? ranked
-        .filter(([s]) => candidateQueue.has(s))
-        .slice(0, budget)
-        .map(([s]) => s)
-    : candidateAlerted
-  const candidateDetected = counted.filter((s) => positives.has(s)).length
+  const candidateDetected = ranked.slice(0, budget).filter(([s]) => positives.has(s)).length
   const liveDetected = [...alerted].filter((s) => positives.has(s)).length
   const subjects = [...candScores.keys()]
   const ap = (scores: Map<string, number>): number =>
@@ -469,7 +438,6 @@ export function* promotionGateSteps(
     passed,
     budget,
     suspicious: positives.size,
-    candidateAlerted: candidateAlerted.length,
     candidateDetected,
     liveDetected,
     candidateAveragePrecision,
@@ -478,7 +446,7 @@ export function* promotionGateSteps(
     reason:
       positives.size === 0
         ? 'no suspicious subject in the holdout period: nothing to compare on'
-        : `rules + candidate alert on ${candidateAlerted.length} subjects and catch ${candidateDetected} of ${positives.size}, the live configuration (${liveKind === 'model' ? 'rules + live model' : liveKind}) on ${budget} catches ${liveDetected}`,
+        : `at ${budget} alerted subjects rules + candidate catch ${candidateDetected} of ${positives.size}, the live configuration (${liveKind === 'model' ? 'rules + live model' : liveKind}) ${liveDetected}`,
   }
 }
 
