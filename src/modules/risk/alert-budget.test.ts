@@ -22,8 +22,9 @@ import {
 } from './alert-budget.js'
 
 /**
- * alertBudgetOf allowed to trade rule alerts for model alerts however few customers the rules alerted
- * on (these tests' validation periods hold a handful; MIN_RULED_TO_TRADE is tested on its own).
+ * alertBudgetOf with the evidence floor at 0: these tests' validation periods hold a handful of
+ * rule-alerted customers (MIN_RULED_TO_TRADE is tested on its own). The other guard, no customer
+ * without a rule alert among the budget's places, still applies.
  */
 const trading = (
   best: ReadonlyMap<string, number>,
