@@ -34,6 +34,13 @@ export function* gateInputsDigestSteps(
 }
 
 /**
+ * How the gate judges, in the digest: a gate stored by a model trained under an older method is
+ * replayed at promotion, not reused. 2 since session 58: a candidate with an alert budget is judged
+ * by its own case queue replayed (ADR 1411), where before it was its top customers by combined score.
+ */
+export const GATE_METHOD = 2
+
+/**
  * gateInputsDigest fed a page of the window at a time (training streams the window to its worker
  * and never holds it whole): the head at construction, then every page in order, then the seeds.
  */
@@ -48,7 +55,7 @@ export class GateInputsHash {
   ) {
     const hash = this.hash
     // a new code version that computes other features gives other figures
-    hash.update(`features:${FEATURE_NAMES.join(',')}\nlive:${liveModelId ?? ''}\n`)
+    hash.update(`features:${FEATURE_NAMES.join(',')}\nlive:${liveModelId ?? ''}\ngate:${GATE_METHOD}\n`)
     hash.update(`rules:${json(h.activeRuleSet ?? null)}\n`)
     for (const [name, members] of [...h.lists].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
       hash.update(`list:${name}:${[...members].sort().join(',')}\n`)

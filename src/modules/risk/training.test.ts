@@ -24,7 +24,8 @@ import {
   trainOnHistory,
   trainOnHistorySteps,
 } from './training.js'
-import { runStepsInSlices } from '../../shared/time-slice.js'
+import { runSteps, runStepsInSlices } from '../../shared/time-slice.js'
+import { liveQueueSteps } from './live-queue.js'
 import { caseLabels } from './case-labels.fixture.js'
 
 /** The same trees with every leaf negated: it ranks the innocent first. */
@@ -96,6 +97,32 @@ describe('training on history and the promotion gate', () => {
     const accepted = promotionGate(trained.replay, split, trained.model, { model: worse, threshold: 0.5 })
     expect(accepted.candidateDetected).toBeGreaterThanOrEqual(accepted.liveDetected)
     expect(accepted.passed).toBe(true)
+  }, 120_000)
+
+  it('judges a candidate with a budget by the case queue it would build live, not its top customers (session 58)', () => {
+    const r = trained.replay
+    const b = trained.model.metrics.alertBudget!
+    const gate = promotionGate(r, split, trained.model, undefined)
+    const queue = runSteps(liveQueueSteps(trained.model, b, r, split.holdoutFrom, split.to + 1)).queued
+    const positives = subjectScores(trained.model, r, split.holdoutFrom, split.to + 1).positives
+    expect(gate.candidateAlerted).toBe(queue.size)
+    // the queue counted up to the live configuration's size (here it holds no more than that)
+    expect(queue.size).toBeLessThanOrEqual(gate.budget)
+    expect(gate.candidateDetected).toBe([...queue].filter((s) => positives.has(s)).length)
+    // a cut no customer reaches, trading rule alerts: its top customers by combined score are the
+    // same as the trained model's, but live it would move every scored rule alert out of the queue
+    // and raise none of its own; the gate sees that and refuses it
+    const cutAbove: RiskModel = {
+      ...trained.model,
+      metrics: {
+        ...trained.model.metrics,
+        alertBudget: { ...b, cut: 2, cutModel: 2, keepsRuleAlerts: false },
+      },
+    }
+    const refused = promotionGate(r, split, cutAbove, undefined)
+    expect(refused.candidateDetected).toBeLessThan(gate.candidateDetected)
+    expect(refused.candidateDetected).toBeLessThan(refused.liveDetected)
+    expect(refused.passed).toBe(false)
   }, 120_000)
 
   it('chooses the threshold on customers scored by their top 3 rows, as the decision path scores them', () => {

@@ -325,6 +325,12 @@ export interface GateResult {
   /** Subjects alerted by the live configuration on the holdout = the candidate's budget. */
   readonly budget: number
   readonly suspicious: number
+  /**
+   * Subjects the candidate configuration alerts on: with an alert budget, its case queue replayed over
+   * the holdout as the decision path builds it (session 58, ADR 1411); without one, the top `budget`
+   * by combined score. Absent from gates computed before session 58.
+   */
+  readonly candidateAlerted?: number
   readonly candidateDetected: number
   readonly liveDetected: number
   readonly candidateAveragePrecision: number
@@ -345,12 +351,13 @@ export interface GateResult {
  * decision path builds it (liveQueueSteps: rule alerts within the budget and its own alerts, held at
  * the rules' volume since session 56); with an older live model, every rule alert and its own at
  * its threshold. The
- * candidate configuration gets the same budget: rules and candidate together, the top B subjects by
- * the larger of the candidate's customer score (its peak over the holdout as the decision path
- * computes it, subjectScores) and, for subjects the rules alerted on, the rules' precision measured
- * on the validation period (the model can outrank a rule alert, and a rule alert
- * can outrank a weak score). It passes when it catches more suspicious subjects, or as many with a
- * better subject-level average precision.
+ * candidate configuration with an alert budget (every model trained since session 31) is its own
+ * case queue replayed the same way (session 58, ADR 1411), counted up to B subjects (its highest by
+ * combined score); without one, the top B subjects by the larger of its customer score (its peak
+ * over the holdout as the decision path computes it, subjectScores) and, for subjects the rules
+ * alerted on, the rules' precision measured on the validation period. It passes when it catches
+ * more suspicious subjects, or as many with a better subject-level average precision (every subject
+ * ranked by its combined score, rules and model).
  */
 export function promotionGate(
   r: ReplayResult,
@@ -415,7 +422,18 @@ export function* promotionGateSteps(
     (a, b) =>
       b[1] - a[1] || (cand.best.get(b[0]) ?? 0) - (cand.best.get(a[0]) ?? 0) || (a[0] < b[0] ? -1 : 1),
   )
-  const candidateDetected = ranked.slice(0, budget).filter(([s]) => positives.has(s)).length
+  // a candidate with a budget is judged by the queue it would build live (session 58, ADR 1411): its
+  // top B customers by combined score had counted customers that, live, its cut moves out of the
+  // queue or its cap leaves no room for (the 10,000-customer checker flow: a tie at the gate, one
+  // case fewer live). Over the holdout the cap (the rules' volume of the last 30 days) can run a
+  // little past the live queue's size; the excess, the lowest by combined score, counts for nothing.
+  const cb = candidate.metrics.alertBudget
+  const candidateQueue = cb
+    ? (yield* liveQueueSteps(candidate, cb, r, split.holdoutFrom, split.to + 1)).queued
+    : undefined
+  const counted = (candidateQueue ? ranked.filter(([s]) => candidateQueue.has(s)) : ranked).slice(0, budget)
+  const candidateAlerted = candidateQueue ? candidateQueue.size : counted.length
+  const candidateDetected = counted.filter(([s]) => positives.has(s)).length
   const liveDetected = [...alerted].filter((s) => positives.has(s)).length
   const subjects = [...candScores.keys()]
   const ap = (scores: Map<string, number>): number =>
@@ -438,6 +456,7 @@ export function* promotionGateSteps(
     passed,
     budget,
     suspicious: positives.size,
+    candidateAlerted,
     candidateDetected,
     liveDetected,
     candidateAveragePrecision,
@@ -446,7 +465,7 @@ export function* promotionGateSteps(
     reason:
       positives.size === 0
         ? 'no suspicious subject in the holdout period: nothing to compare on'
-        : `at ${budget} alerted subjects rules + candidate catch ${candidateDetected} of ${positives.size}, the live configuration (${liveKind === 'model' ? 'rules + live model' : liveKind}) ${liveDetected}`,
+        : `rules + candidate alert on ${candidateAlerted} subjects and catch ${candidateDetected} of ${positives.size}, the live configuration (${liveKind === 'model' ? 'rules + live model' : liveKind}) on ${budget} catches ${liveDetected}`,
   }
 }
 
