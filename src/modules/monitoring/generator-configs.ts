@@ -1381,7 +1381,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout53xw'
     | 'holdout54xw'
     | 'holdout55xw'
-    | 'holdout56xw',
+    | 'holdout56xw'
+    | 'holdout58xw',
     GeneratorConfig
   >
 > = {
@@ -2065,6 +2066,16 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout56xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [56201, 56202, 56203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 58: holdout56xw was read in session 56; fresh seeds, committed unread, for the next
+  // model or queue measurement (session 57 read none).
+  holdout58xw: {
+    name: 'holdout58xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [58201, 58202, 58203],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
