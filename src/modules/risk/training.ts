@@ -25,6 +25,7 @@ import {
   subjectTopRows,
   trainModelSteps,
   type LabelledRows,
+  type TrainOptions,
   type RiskModel,
 } from './model.js'
 import { liveQueueSteps } from './live-queue.js'
@@ -265,8 +266,9 @@ export function trainOnHistory(
   split: Split,
   params?: Partial<TrainParams>,
   r: ReplayResult = replay(h.txns, h.labels, historyReplayOptions(h)),
+  start?: TrainOptions['start'],
 ): Trained {
-  return runSteps(trainOnHistorySteps(split, r, params))
+  return runSteps(trainOnHistorySteps(split, r, params, start))
 }
 
 /** trainOnHistory on a replay of its history, in steps (a tree, a few thousand rows scored). */
@@ -274,6 +276,7 @@ export function* trainOnHistorySteps(
   split: Split,
   r: ReplayResult,
   params?: Partial<TrainParams>,
+  start?: TrainOptions['start'],
 ): Steps<Trained> {
   const { rows } = yield* rowsBetweenSteps(r, split.from, split.holdoutFrom)
   const trees = yield* trainModelSteps(rows, FEATURE_NAMES, {
@@ -281,6 +284,7 @@ export function* trainOnHistorySteps(
     ...negativeSampling(rows.rows),
     ...PRODUCTION_TARGET,
     ...(params ? { params } : {}),
+    ...(start ? { start } : {}),
   })
   // a customer is scored by its top rows (combine.ts SUBJECT_TOP_ROWS), discounted by its number of
   // rows (SUBJECT_ROW_DISCOUNT), in the decision path, so the threshold below is chosen on that
@@ -356,8 +360,8 @@ export interface GateResult {
  * combined score); without one, the top B subjects by the larger of its customer score (its peak
  * over the holdout as the decision path computes it, subjectScores) and, for subjects the rules
  * alerted on, the rules' precision measured on the validation period. It passes when it catches
- * more suspicious subjects, or as many with a better subject-level average precision (every subject
- * ranked by its combined score, rules and model).
+ * more suspicious subjects, or as many on no more alerts (its queue no larger than B) with a better
+ * subject-level average precision (every subject ranked by its combined score, rules and model).
  */
 export function promotionGate(
   r: ReplayResult,
@@ -447,10 +451,15 @@ export function* promotionGateSteps(
       ? combined(liveScores, live?.model.metrics.alertBudget)
       : new Map([...alerted].map((s) => [s, 1] as [string, number])),
   )
+  // as many caught is a tie, won by a better ranking only with no more alerts than the live queue:
+  // a larger queue catching as many is a lower precision (the 10,000-customer checker flow of
+  // session 58: 24 = 24 on 34 subjects against 32, passed on ranking, and cost a case live)
   const passed =
     positives.size > 0 &&
     (candidateDetected > liveDetected ||
-      (candidateDetected === liveDetected && candidateAveragePrecision > liveAveragePrecision))
+      (candidateDetected === liveDetected &&
+        candidateAlerted <= budget &&
+        candidateAveragePrecision > liveAveragePrecision))
   const liveKind = live ? 'model' : alerted.size > 0 ? 'rules' : 'none'
   return {
     passed,
