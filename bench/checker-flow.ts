@@ -9,7 +9,7 @@ import { defaultRuleSet, scoreCustomers } from '../src/modules/monitoring/index.
  * node --import tsx bench/checker-flow.ts --url http://127.0.0.1:4000 --key mk_… \
  *   --tx tx.ndjson --parties parties.json --labels labels.json \
  *   [--until ISO] [--live-from ISO] [--steps load,cases,train,later,promote,live|report] [--state operators.json]
- *   [--operators A,B] [--probe-ms N]
+ *   [--operators A,B] [--probe-ms N] [--starting-model bundled|none]
  *
  * Issue 17's checker, as a user, against a running `moneta start` through the HTTP API only (the
  * default pack is the one `moneta rules export-default` prints): load lists, parties and labels;
@@ -253,7 +253,11 @@ const shadow = async (): Promise<Body> =>
   (model = ((await call('GET', '/v1/risk/models')).body.data as Body[]).find((m) => m.status === 'shadow')!)
 
 if (steps.has('train')) {
-  const r = await timed('train (/v1/risk/models/train)', () => call('POST', '/v1/risk/models/train', {}))
+  // --starting-model none: train from the tenant's cases alone (before session 58, ADR 1412)
+  const startingModel = arg('starting-model')
+  const r = await timed('train (/v1/risk/models/train)', () =>
+    call('POST', '/v1/risk/models/train', startingModel ? { startingModel } : {}),
+  )
   model = r.body.model as Body
   log(
     `  ${String(model.id)} v${Number(model.version)} ${String(model.status)}; gate ${JSON.stringify(r.body.gate)}`,

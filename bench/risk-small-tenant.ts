@@ -7,8 +7,10 @@ import {
   generatorOptions,
 } from '../src/modules/monitoring/index.js'
 import {
+  bundledStartingModel,
   importedLabel,
   liveQueueSteps,
+  START_PARAMS,
   promotionGate,
   replay,
   ruleSubjects,
@@ -34,7 +36,10 @@ import { tuningConfig } from './monitoring-quality.js'
  * Every planted case is imported as a label, as the checker's flow imports them.
  *
  *   npm run bench -- risk-small-tenant [--config tuning] [--seeds 57001,57002] [--customers 10000]
- *     [--days 150] [--until-day 90] [--cuts 0.5/0.75,0.75/1]
+ *     [--days 150] [--until-day 90] [--cuts 0.5/0.75,0.75/1] [--starting-model bundled|none]
+ *
+ * `--starting-model` (session 58, ADR 1412): boost from the bundled starting model as production
+ * does now (`bundled`, default), or train from the tenant's cases alone (`none`, before session 58).
  */
 export function main(args: string[]): Promise<void> {
   const cfg = tuningConfig(str(args, 'config'))
@@ -45,6 +50,7 @@ export function main(args: string[]): Promise<void> {
   const cuts = (str(args, 'cuts') ?? '0.5/0.75,0.75/1')
     .split(',')
     .map((c) => c.split('/').map(Number) as [number, number])
+  const start = str(args, 'starting-model') === 'none' ? undefined : bundledStartingModel()
   const ruleSet = compileRuleSet(defaultRuleSet(), 1, new Set(['high_risk_countries', 'watchlist']))
   const results: Record<string, unknown>[] = []
   for (const seed of seeds) {
@@ -73,8 +79,9 @@ export function main(args: string[]): Promise<void> {
       const trained = trainOnHistory(
         { txns: [], parties: d.parties, highRisk: d.highRiskCountries, labels, ruleSet },
         split,
-        undefined,
+        start ? START_PARAMS : undefined,
         r,
+        start,
       )
       const trainS = Math.round((performance.now() - t) / 1000)
       // the gate on the window's holdout, where the cut leaves one
@@ -114,6 +121,16 @@ export function main(args: string[]): Promise<void> {
       results.push(row)
     }
   }
-  log(JSON.stringify({ bench: 'risk-small-tenant', config: cfg.name, customers, days, untilDay, results }))
+  log(
+    JSON.stringify({
+      bench: 'risk-small-tenant',
+      config: cfg.name,
+      customers,
+      days,
+      untilDay,
+      startingModel: start?.name ?? 'none',
+      results,
+    }),
+  )
   return Promise.resolve()
 }

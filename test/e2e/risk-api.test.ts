@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS, generateTransactions } from '../../src/modules/monitoring/index.js'
-import { RISK_ERRORS } from '../../src/modules/risk/index.js'
+import { bundledStartingModel, RISK_ERRORS } from '../../src/modules/risk/index.js'
 import { isAppError } from '../../src/shared/errors.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { testDbTargets } from '../support/db.js'
@@ -74,12 +74,16 @@ for (const target of testDbTargets()) {
       expect(body.model.status).toBe('shadow')
       expect(body.model.trainedBy).toMatch(/^apikey:/)
       expect(body.model.metrics.trainPositives).toBeGreaterThan(0)
+      // boosted from the bundled starting model (ADR 1412): its 80 trees, then the tenant's
+      expect(body.model.metrics.startedFrom).toEqual({ name: bundledStartingModel()!.name, trees: 80 })
       modelId = body.model.id
       const list = await call('GET', '/v1/risk/models')
       expect(list.json<{ data: { id: string }[] }>().data.map((m) => m.id)).toContain(modelId)
       expect((await call('GET', `/v1/risk/models/${modelId}`)).statusCode).toBe(200)
       const bad = await call('POST', '/v1/risk/models/train', { trees: 0 })
       expect(bad.statusCode).toBe(400)
+      const unknownStart = await call('POST', '/v1/risk/models/train', { startingModel: 'other' })
+      expect(unknownStart.statusCode).toBe(400)
     }, 300_000)
 
     it("the gate keeps training's figures while nothing it reads changed, and replays once something did, to the same figures", async () => {

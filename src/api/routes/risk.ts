@@ -106,6 +106,12 @@ export function registerRiskRoutes(app: ApiApp, services: AppServices): void {
             to: Type.Optional(Type.String({ format: 'date-time' })),
             trees: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
             depth: Type.Optional(Type.Integer({ minimum: 1, maximum: 8 })),
+            startingModel: Type.Optional(
+              Type.Union([Type.Literal('bundled'), Type.Literal('none')], {
+                description:
+                  'bundled (default): boost from the starting model Moneta ships, trained on generated typologies; none: from this tenant’s cases alone',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -133,6 +139,7 @@ export function registerRiskRoutes(app: ApiApp, services: AppServices): void {
           ...(b.to ? { to: Date.parse(b.to) } : {}),
           ...(b.trees ? { trees: b.trees } : {}),
           ...(b.depth ? { depth: b.depth } : {}),
+          ...(b.startingModel ? { startingModel: b.startingModel } : {}),
         },
         actor,
       )

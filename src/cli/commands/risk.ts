@@ -46,27 +46,37 @@ export function registerRiskCommands(program: Command): Command {
     .option('--to <iso>', 'window end (default: a day after the last)')
     .option('--trees <n>', 'trees (1–500)')
     .option('--depth <n>', 'tree depth (1–8)')
-    .action(async (o: { tenant: string; from?: string; to?: string; trees?: string; depth?: string }) =>
-      withServices(async (s) => {
-        const from = time(o.from, '--from')
-        const to = time(o.to, '--to')
-        const r = await s.risk.train(
-          o.tenant,
-          {
-            ...(from !== undefined ? { from } : {}),
-            ...(to !== undefined ? { to } : {}),
-            ...(o.trees ? { trees: Number(o.trees) } : {}),
-            ...(o.depth ? { depth: Number(o.depth) } : {}),
-          },
-          'cli',
-        )
-        await audit(s, o.tenant, 'cli', 'risk.model.train', `risk_models:${r.model.modelId}`, {
-          version: r.model.version,
-          retired: r.retired,
-        })
-        // the change report: metrics and feature importance against the model it would replace
-        print({ model: { ...r.model }, gate: r.gate, changes: r.changes })
-      }),
+    .option('--starting-model <name>', 'bundled (default: boost from the model Moneta ships) or none')
+    .action(
+      async (o: {
+        tenant: string
+        from?: string
+        to?: string
+        trees?: string
+        depth?: string
+        startingModel?: string
+      }) =>
+        withServices(async (s) => {
+          const from = time(o.from, '--from')
+          const to = time(o.to, '--to')
+          const r = await s.risk.train(
+            o.tenant,
+            {
+              ...(from !== undefined ? { from } : {}),
+              ...(to !== undefined ? { to } : {}),
+              ...(o.trees ? { trees: Number(o.trees) } : {}),
+              ...(o.depth ? { depth: Number(o.depth) } : {}),
+              ...(o.startingModel ? { startingModel: o.startingModel as 'bundled' | 'none' } : {}),
+            },
+            'cli',
+          )
+          await audit(s, o.tenant, 'cli', 'risk.model.train', `risk_models:${r.model.modelId}`, {
+            version: r.model.version,
+            retired: r.retired,
+          })
+          // the change report: metrics and feature importance against the model it would replace
+          print({ model: { ...r.model }, gate: r.gate, changes: r.changes })
+        }),
     )
 
   risk

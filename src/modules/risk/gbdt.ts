@@ -133,8 +133,9 @@ export function trainGbdt(
   d: Dataset,
   features: readonly string[],
   params: TrainParams = DEFAULT_TRAIN,
+  start?: Ensemble,
 ): Ensemble {
-  return runSteps(gbdtSteps(d, features, params))
+  return runSteps(gbdtSteps(d, features, params, start))
 }
 
 /**
@@ -145,8 +146,11 @@ export function* gbdtSteps(
   d: Dataset,
   features: readonly string[],
   params: TrainParams = DEFAULT_TRAIN,
+  start?: Ensemble,
 ): Steps<Ensemble> {
   if (features.length !== d.cols) throw new Error(`${features.length} feature names for ${d.cols} columns`)
+  if (start && start.features.join(',') !== features.join(','))
+    throw new Error('the starting ensemble was trained on other features')
   const { rows, cols } = d
   const binned = yield* binDatasetSteps(d, Math.min(255, params.maxBins))
   let sw = 0
@@ -156,8 +160,15 @@ export function* gbdtSteps(
     swy += d.w[i]! * d.y[i]!
   }
   const prior = Math.min(Math.max(swy / sw, 1e-6), 1 - 1e-6)
-  const base = Math.log(prior / (1 - prior))
+  // boosting from a starting ensemble: each row starts at its margin, and the new trees fit what it
+  // got wrong on this data; the result is its trees followed by the new ones
+  const base = start ? start.base : Math.log(prior / (1 - prior))
   const margin = new Float64Array(rows).fill(base)
+  if (start)
+    for (let i = 0; i < rows; i++) {
+      margin[i] = predictMargin(start, d.x.subarray(i * cols, (i + 1) * cols))
+      if ((i & 16383) === 16383) yield
+    }
   const g = new Float64Array(rows)
   const h = new Float64Array(rows)
   const trees: Tree[] = []
@@ -171,7 +182,7 @@ export function* gbdtSteps(
     }
     trees.push(yield* grower.grow(g, h, d.w, margin, columnsOf(t, cols, params.colsample ?? 1)))
   }
-  return { base, trees, features: [...features] }
+  return { base, trees: [...(start?.trees ?? []), ...trees], features: [...features] }
 }
 
 /** Deterministic hash of a tree and a feature index to [0, 1). */

@@ -36,6 +36,7 @@ export type {
   TrainOptions,
 } from './model.js'
 export { replay, labelIndex, importedLabel } from './replay.js'
+export { bundledStartingModel, START_PARAMS, type StartingModel } from './starting-model.js'
 export type { RiskLabel, ReplayOptions, ReplayResult } from './replay.js'
 export { createRisk } from './risk.service.js'
 export type {

@@ -66,6 +66,11 @@ export interface ModelMetrics {
   /** Ensembles averaged (TrainOptions.bags); absent: one. */
   readonly bags?: number
   /**
+   * The starting model its trees were boosted from (TrainOptions.start): its name and how many of
+   * the ensemble's first trees are its. Absent: trained from nothing.
+   */
+  readonly startedFrom?: { readonly name: string; readonly trees: number }
+  /**
    * Rules and model together keep to the rules' volume (alert-budget.ts, monitoring's AlertBudget).
    * Absent in models trained before session 31, and when the rules alerted on nobody in validation:
    * the model alerts at its threshold beside every rule alert.
@@ -124,6 +129,13 @@ export interface TrainOptions {
    * vary it to measure how much the sample alone moves a figure.
    */
   readonly sampleSeed?: number
+  /**
+   * A starting model (starting-model.ts): the trees are boosted from its margin on each row, and the
+   * model is its trees followed by the new ones. Why (session 58): a tenant's first models learn from
+   * a few dozen cases, and on tuning data they ranked few of the later suspicious customers in their
+   * top 2 %; a model trained on many generated cases starts them from what it knows.
+   */
+  readonly start?: { readonly name: string; readonly ensemble: Ensemble }
 }
 
 /**
@@ -258,7 +270,7 @@ export function* trainModelSteps(
     // drift reference from the real values, before the excluded columns are blanked for the trees
     if (bag === 0) reference = yield* referenceBinsSteps(x, n, cols, features)
     for (let r = 0; r < n; r++) for (const f of excluded) x[r * cols + f] = 0
-    fitted.push(yield* gbdtSteps({ rows: n, cols, x, y, w }, features, params))
+    fitted.push(yield* gbdtSteps({ rows: n, cols, x, y, w }, features, params, opts.start?.ensemble))
   }
   const ensemble = averageEnsembles(fitted)
   // calibration and metrics on the later split, at true class proportions
@@ -290,6 +302,9 @@ export function* trainModelSteps(
       ...(caseWeighted ? { perCase: true } : {}),
       ...(excluded.length ? { excluded: excluded.map((f) => features[f]!) } : {}),
       ...(bags > 1 ? { bags } : {}),
+      ...(opts.start
+        ? { startedFrom: { name: opts.start.name, trees: opts.start.ensemble.trees.length } }
+        : {}),
     },
   }
 }

@@ -79,6 +79,11 @@ export interface TrainRequest {
   readonly to?: number
   readonly trees?: number
   readonly depth?: number
+  /**
+   * `bundled` (default): the trees are boosted from the starting model bundled with Moneta
+   * (starting-model.ts, ADR 1412); `none`: trained from the tenant's cases alone.
+   */
+  readonly startingModel?: 'bundled' | 'none'
 }
 
 export interface SideScore {

@@ -14,6 +14,8 @@ export function checkTrainRequest(req: TrainRequest): void {
     throw riskError('RISK_INVALID_INPUT', 'trees is 1–500')
   if (req.depth !== undefined && (!Number.isInteger(req.depth) || req.depth < 1 || req.depth > 8))
     throw riskError('RISK_INVALID_INPUT', 'depth is 1–8')
+  if (req.startingModel !== undefined && req.startingModel !== 'bundled' && req.startingModel !== 'none')
+    throw riskError('RISK_INVALID_INPUT', 'startingModel is bundled or none')
 }
 
 /**
@@ -61,6 +63,7 @@ export async function trainShadowModel(
         kind: 'train',
         ...window,
         split,
+        startFromBundled: req.startingModel !== 'none',
         params: {
           ...(req.trees ? { trees: req.trees } : {}),
           ...(req.depth ? { depth: req.depth } : {}),

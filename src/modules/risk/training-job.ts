@@ -1,4 +1,5 @@
 import type { Steps } from '../../shared/time-slice.js'
+import { bundledStartingModel, START_PARAMS } from './starting-model.js'
 import {
   compileRuleSet,
   type HistorySeeds,
@@ -41,6 +42,11 @@ export interface TrainingJob {
   readonly seeds?: HistorySeeds | undefined
   readonly split: Split
   readonly params?: Partial<TrainParams> | undefined
+  /**
+   * Boost the trees from the bundled starting model (ADR 1412), loaded where the job runs; the new
+   * trees' shape defaults to START_PARAMS (a caller's trees and depth override). Absent: from nothing.
+   */
+  readonly startFromBundled?: boolean | undefined
   /** The champion, which the promotion gate compares the new model with. */
   readonly live?: { readonly model: ModelJson; readonly threshold: number } | undefined
   /** The model the change report compares with: the champion, or else the newest model. */
@@ -154,7 +160,9 @@ export function* windowJobSteps(job: WindowJob): Steps<OutcomeOf<WindowJob>> {
 
 export function* trainingJobSteps(job: TrainingJob): Steps<TrainingOutcome> {
   const replayed = yield* replaySteps(job.txns, job.labels, historyReplayOptions(trainingHistory(job)))
-  const trained = yield* trainOnHistorySteps(job.split, replayed, job.params)
+  const start = job.startFromBundled ? bundledStartingModel() : undefined
+  const params = start ? { ...START_PARAMS, ...job.params } : job.params
+  const trained = yield* trainOnHistorySteps(job.split, replayed, params, start)
   const live = job.live && { model: modelFromJson(job.live.model), threshold: job.live.threshold }
   const gate = yield* promotionGateSteps(trained.replay, job.split, trained.model, live)
   const hold = yield* rowsBetweenSteps(trained.replay, job.split.holdoutFrom, job.split.to + 1)
