@@ -56,11 +56,10 @@ for (const target of testDbTargets()) {
         labels: data.cases.filter((c) => c.end < cutoff).map((c) => ({ ...c })),
       })
       const risk = t.app.services.risk
-      // from the tenant's cases alone: with the bundled starting model's trees (ADR 1412), 10–21 of
-      // ~290 customers a week scored differently online than in the offline replay (session 58; the
-      // starting model splits most on self.age_days and graph.self_bad_distance, which this model
-      // does not use) — a skew found, not yet explained, noted in docs/risk.md "Session 58"
-      const a = await risk.train(tenant, { trees: 30, depth: 4, startingModel: 'none' }, 'test')
+      // boosted from the bundled starting model (ADR 1412), which splits on the known-bad graph's
+      // distances: its trees found that the scorer never learned of a case confirmed after it was
+      // built (session 58; RiskGraph.markBadAt)
+      const a = await risk.train(tenant, { trees: 30, depth: 4 }, 'test')
       await risk.promote(tenant, a.model.modelId, { actor: 'operator:op_test', operator: true })
       await m.ingest(tenant, later)
       last = { apiKey, modelId: a.model.modelId }

@@ -69,6 +69,8 @@ export function createDecisionScorer(
   return {
     score(ctx: EvalContext, t: MonTxn): DecisionScores {
       const sides: { side: Side; subject: string; x: Float64Array }[] = []
+      // cases confirmed by now count, as the replay counts them before the transaction is read
+      inputs.graph.advanceTo(t.at)
       for (const side of ['out', 'in'] as const) {
         const subject = side === 'out' ? t.src : t.dst
         if (subject === CASH || (sides.length > 0 && sides[0]!.subject === subject)) continue

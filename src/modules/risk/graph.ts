@@ -19,6 +19,9 @@ export class RiskGraph {
   private readonly neighbours = new Map<string, string[]>()
   private readonly dist = new Map<string, number>()
   private readonly bad = new Set<string>()
+  /** Confirmations not reached yet, oldest first (markBadAt), and how many of them were applied. */
+  private readonly pending: { account: string; at: number }[] = []
+  private applied = 0
 
   distance(account: string): number {
     return this.dist.get(account) ?? FAR
@@ -43,6 +46,7 @@ export class RiskGraph {
    * and none in production (train/serve skew, found by test/e2e/risk-event-time.test.ts).
    */
   linkPayment(t: MonTxn): void {
+    this.advanceTo(t.at)
     if (t.src !== CASH && t.dst !== CASH && !sameOwner(t)) this.link(t.src, t.dst)
   }
 
@@ -55,6 +59,27 @@ export class RiskGraph {
     const db = this.distance(b)
     if (da + 1 < db) this.relax(b, da + 1)
     else if (db + 1 < da) this.relax(a, db + 1)
+  }
+
+  /**
+   * An account named in a case confirmed at `at`: distance 0 once the graph reaches that time
+   * (advanceTo). The one way training's replay and the decision path learn of confirmations: the
+   * scorer once marked only the cases confirmed before it was built, so a case confirmed a day
+   * later never reached its graph, where the replay marked it on the day (train/serve skew, found
+   * by test/e2e/risk-event-time.test.ts in session 58).
+   */
+  markBadAt(account: string, at: number): void {
+    this.pending.push({ account, at })
+    if (this.pending.length - this.applied > 1 && this.pending.at(-2)!.at > at) {
+      const rest = this.pending.splice(this.applied).sort((a, b) => a.at - b.at)
+      this.pending.push(...rest)
+    }
+  }
+
+  /** Marks bad every account confirmed at or before `at`: before a transaction at `at` is read. */
+  advanceTo(at: number): void {
+    while (this.applied < this.pending.length && this.pending[this.applied]!.at <= at)
+      this.markBad(this.pending[this.applied++]!.account)
   }
 
   /** An account named in a confirmed case: distance 0 from now on. */

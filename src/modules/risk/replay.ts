@@ -203,11 +203,7 @@ function replayer(
     ...(opts.attributes ? { attributes: opts.attributes } : {}),
   }
   const index = labelIndex(labels)
-  const confirmations = labels
-    .filter((l) => l.positive)
-    .flatMap((l) => l.accounts.map((a) => ({ a, at: l.knownAt })))
-    .sort((p, q) => p.at - q.at)
-  let nextConfirmation = 0
+  for (const l of labels) if (l.positive) for (const a of l.accounts) graph.markBadAt(a, l.knownAt)
   const buf = new RowBuffer(2 * txns.length)
   const alerts: AlertDraft[] = []
   const keepFrom = opts.keepFrom ?? -Infinity
@@ -229,8 +225,7 @@ function replayer(
     }
   }
   const step = (t: MonTxn): void => {
-    while (nextConfirmation < confirmations.length && confirmations[nextConfirmation]!.at <= t.at)
-      graph.markBad(confirmations[nextConfirmation++]!.a)
+    graph.advanceTo(t.at)
     const res = engine.process(t, { observe: collect })
     if (t.at >= keepFrom) for (const a of res.alerts) alerts.push(a)
     graph.linkPayment(t)

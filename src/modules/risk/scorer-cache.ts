@@ -160,7 +160,8 @@ export class ScorerCache {
     const h = await history.history(tenant, since, end, { txns: false })
     const graph = new RiskGraph()
     for (const l of await registry.labels(tenant))
-      if (l.positive && l.knownAt <= now) for (const a of l.accounts) graph.markBad(a)
+      if (l.positive) for (const a of l.accounts) graph.markBadAt(a, l.knownAt)
+    graph.advanceTo(now)
     // in slices: 1M payments took ~2 s of one event-loop turn, every 15 minutes; and a page at a
     // time, so the 180 days are never held whole (their major collections stalled the server ~2 s)
     for await (const page of history.transactionPages(tenant, since, end))
