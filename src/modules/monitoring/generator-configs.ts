@@ -1382,7 +1382,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout54xw'
     | 'holdout55xw'
     | 'holdout56xw'
-    | 'holdout58xw',
+    | 'holdout58xw'
+    | 'holdout59xw',
     GeneratorConfig
   >
 > = {
@@ -2076,6 +2077,16 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout58xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [58201, 58202, 58203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 59: holdout58xw was read by session 58's checker flow; fresh seeds, committed unread,
+  // for the next model or queue measurement.
+  holdout59xw: {
+    name: 'holdout59xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [59201, 59202, 59203],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
