@@ -9,7 +9,7 @@ import { defaultRuleSet, scoreCustomers } from '../src/modules/monitoring/index.
  * node --import tsx bench/checker-flow.ts --url http://127.0.0.1:4000 --key mk_… \
  *   --tx tx.ndjson --parties parties.json --labels labels.json \
  *   [--until ISO] [--live-from ISO] [--steps load,cases,train,later,promote,live|report] [--state operators.json]
- *   [--operators A,B] [--probe-ms N] [--starting-model bundled|none]
+ *   [--operators A,B] [--probe-ms N] [--starting-model bundled|none] [--drop-rules PREFIX,…]
  *
  * Issue 17's checker, as a user, against a running `moneta start` through the HTTP API only (the
  * default pack is the one `moneta rules export-default` prints): load lists, parties and labels;
@@ -196,7 +196,13 @@ if (steps.has('load')) {
     const hr = (arg('high-risk') ?? 'AF,IR,KP,MM,SY,YE,HT,SS,VE').split(',')
     await call('PUT', '/v1/monitoring/lists/high_risk_countries', { items: hr })
     await call('PUT', '/v1/monitoring/lists/watchlist', { items: [] })
-    const saved = await call('POST', '/v1/monitoring/rule-sets', defaultRuleSet())
+    // --drop-rules mule.,dormant.: the pack without the rules whose ids start so — a tenant whose
+    // rules were not written for a typology, which its labelled history and the model must then find
+    const drop = (arg('drop-rules') ?? '').split(',').filter(Boolean)
+    const pack = defaultRuleSet()
+    const rules = pack.rules.filter((r) => !drop.some((d) => r.id.startsWith(d)))
+    if (drop.length) log(`  rules dropped: ${pack.rules.length - rules.length} (${drop.join(', ')})`)
+    const saved = await call('POST', '/v1/monitoring/rule-sets', { ...pack, rules })
     await call('POST', `/v1/monitoring/rule-sets/${Number(saved.body.version)}/activate`)
   })
   const parties = (JSON.parse(readFileSync(need('parties'), 'utf8')) as Body[]).map((p) => ({
