@@ -35,6 +35,11 @@ export interface SideProbability {
    * (and may have been closed), so this transaction raises no new one. Absent: always new evidence.
    */
   readonly raised?: boolean
+  /**
+   * The subject is named in a case already confirmed (the risk model's graph holds it as known
+   * bad): the model raises no alert of its own on it — its case is known, and the rules still alert.
+   */
+  readonly confirmed?: boolean
   /** With an alert budget (ModelSideScores.budget): the subject's confidence, comparable with the rules' precision. */
   readonly confidence?: number
 }
@@ -278,7 +283,7 @@ export function withModel(
     // a score above the threshold only because of older rows is not new evidence: without this, a
     // customer whose model alert was closed as a false positive was alerted again on its next
     // ordinary payment once the dedup window had passed (its top rows count for 60 days)
-    if (!modelAlerts(s) || s.raised === false || covered.has(s.subject)) continue
+    if (!modelAlerts(s) || s.raised === false || s.confirmed === true || covered.has(s.subject)) continue
     // with a budget, the queue holds the rules' volume: no room, no model alert (QueueVolume)
     if (c.budget && env.queue && !env.queue.hasRoom(t.at)) continue
     covered.add(s.subject)

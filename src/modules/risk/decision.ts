@@ -6,7 +6,7 @@ import {
   type MonTxn,
   type ScoreExplanation,
 } from '../monitoring/index.js'
-import { extractRow, FEATURE_COUNT, type FeatureInputs, type Side } from './features.js'
+import { confirmedInRow, extractRow, FEATURE_COUNT, type FeatureInputs, type Side } from './features.js'
 import {
   explainRow,
   prepareExplanations,
@@ -103,6 +103,7 @@ export function createDecisionScorer(
               probability,
               margin,
               raised: m.subjects.lastRaised,
+              ...(confirmedInRow(s.x) ? { confirmed: true } : {}),
               ...(b ? { confidence: confidenceOf(b, probability) } : {}),
             }
           }),

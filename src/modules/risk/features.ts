@@ -219,6 +219,19 @@ export const FEATURE_NAMES: readonly string[] = [
 ]
 
 export const FEATURE_COUNT = FEATURE_NAMES.length
+
+const SELF_BAD_DISTANCE = FEATURE_NAMES.indexOf('graph.self_bad_distance')
+
+/**
+ * Whether the row's subject is itself named in a confirmed case (true positive, SAR filed or an
+ * imported label) that the graph held when the row was read: its distance to known-bad is 0. The
+ * model raises no alert of its own on such a subject (session 59, ADR 1413): its case is known, the
+ * rules go on alerting on it, and on a tuning tenant 7 of the 12 customers above the model's alert
+ * cut in the live period were old confirmed cases, ahead of the current ones in time.
+ * Read from the row so that the decision path and every replay of it (the gate, the budget) agree.
+ */
+export const confirmedInRow = (x: ArrayLike<number>, offset = 0): boolean =>
+  x[offset + SELF_BAD_DISTANCE] === 0
 /** Features before session 10's additions: what a model stored before reads (and the bench's ablation). */
 export const BASE_FEATURE_COUNT = FEATURE_NAMES.indexOf(`self.${EXTRA_SELF[0]}`)
 

@@ -8,6 +8,7 @@ import {
   withinBudget,
 } from '../monitoring/index.js'
 import { confidenceOf } from './alert-budget.js'
+import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import { caseLabels } from './case-labels.fixture.js'
 import { liveQueueSteps } from './live-queue.js'
 import { promotionGate, ruleSubjects, subjectScores, timeSplit, trainOnHistory } from './training.js'
@@ -33,7 +34,7 @@ describe("the live model's case queue, replayed for the promotion gate (session 
   // without a rule alert above it at their peak) and rules read without their record (the model's
   // confidence alone decides a rule alert's place), so that some rule alerts fall outside and free
   // places for the model's own
-  const peaks = subjectScores(trained.model, r, lo, hi).best
+  const peaks = subjectScores(trained.model, r, lo, hi, true).best
   const ruled = ruleSubjects(r, lo, hi)
   const unruled = [...peaks].filter(([s]) => !ruled.has(s)).map(([, p]) => confidenceOf(budget, p))
   const lowered = {
@@ -58,6 +59,26 @@ describe("the live model's case queue, replayed for the promotion gate (session 
     for (const s of own) expect(within(q.best.get(s)!)).toBe(true)
     // some rule alerts fell outside: the places the model's own took
     expect([...ruled].some((s) => !q.queued.has(s))).toBe(true)
+  }, 120_000)
+
+  it('raises none of its own on a customer already confirmed, and ranks it nowhere (session 59)', () => {
+    const { own } = replayed()
+    const confirmed = own[0]!
+    // the same history with the customer named in a case confirmed before the holdout: every row
+    // of it reads distance 0 to known-bad, as the graph would write it
+    const x = Float64Array.from(r.rows.x)
+    const col = FEATURE_NAMES.indexOf('graph.self_bad_distance')
+    r.subjects.forEach((s, i) => {
+      if (s === confirmed) x[i * FEATURE_COUNT + col] = 0
+    })
+    const q = runSteps(liveQueueSteps(trained.model, lowered, { ...r, rows: { ...r.rows, x } }, lo, hi))
+    expect(q.queued.has(confirmed)).toBe(false)
+    expect(q.best.has(confirmed)).toBe(false)
+    expect(
+      subjectScores(trained.model, { ...r, rows: { ...r.rows, x } }, lo, hi, true).best.has(confirmed),
+    ).toBe(false)
+    // the others keep their places as before (the queue's room is counted as before)
+    expect([...q.queued].filter((s) => !ruled.has(s)).length).toBeGreaterThan(0)
   }, 120_000)
 
   it('finds the replay row of every rule alert it counts (one without a row would be skipped)', () => {

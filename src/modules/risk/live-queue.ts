@@ -1,7 +1,7 @@
 import type { Steps } from '../../shared/time-slice.js'
 import { DEDUP_WINDOW_MS, QUEUE_VOLUME_WINDOW_MS, QueueVolume, withinBudget } from '../monitoring/index.js'
 import { confidenceOf, type TrainedAlertBudget } from './alert-budget.js'
-import { FEATURE_COUNT } from './features.js'
+import { confirmedInRow, FEATURE_COUNT } from './features.js'
 import { scoreRow, scoresRow, subjectRowDiscount, subjectTopRows, type RiskModel } from './model.js'
 import { rowsInTimeOrder, type ReplayResult } from './replay.js'
 import { SUBJECT_WINDOW_MS, SubjectScores } from './subject-score.js'
@@ -66,7 +66,10 @@ export function* liveQueueSteps(
     const p = scored ? scores.add(subject, at, scoreRow(model, x).margin) : undefined
     const fresh = scores.lastRaised
     const inPeriod = at >= lo
-    if (p !== undefined && inPeriod && (best.get(subject) ?? -1) < p) best.set(subject, p)
+    // a confirmed subject is scored (its recent rows stay as the decision path keeps them) but is
+    // no candidate for the model's own alert
+    const confirmed = confirmedInRow(x)
+    if (p !== undefined && !confirmed && inPeriod && (best.get(subject) ?? -1) < p) best.set(subject, p)
     const counted = at >= lo - QUEUE_VOLUME_WINDOW_MS
     const rules = alertsOf.get(`${r.txnIds[i]!}|${subject}`)
     if (rules && counted) {
@@ -77,7 +80,7 @@ export function* liveQueueSteps(
       if (within && inPeriod) queued.add(subject)
       continue
     }
-    if (p === undefined || !fresh || !counted) continue
+    if (p === undefined || !fresh || !counted || confirmed) continue
     if (at - (lastRuled.get(subject) ?? -Infinity) < DEDUP_WINDOW_MS) continue
     if (!withinBudget(budget, confidenceOf(budget, p), p, []) || !queue.hasRoom(at)) continue
     // an own alert still open takes the hit (a repeat, not a new alert in the queue)

@@ -17,6 +17,7 @@ function decide(
   subject: string,
   day: number,
   margin: number,
+  confirmed = false,
 ) {
   const t: MonTxn = {
     id: `t${day}`,
@@ -35,7 +36,16 @@ function decide(
       modelId: 'm',
       version: 1,
       threshold: THRESHOLD,
-      sides: [{ side: 'out' as const, subject, probability, margin, raised: subjects.lastRaised }],
+      sides: [
+        {
+          side: 'out' as const,
+          subject,
+          probability,
+          margin,
+          raised: subjects.lastRaised,
+          ...(confirmed ? { confirmed } : {}),
+        },
+      ],
     },
     challengers: [],
   }
@@ -85,6 +95,18 @@ describe('a model alert is raised on new evidence, not again on the score older 
     const crossing = decide(engine, subjects, 'b', 3, 1)
     expect(crossing.probability).toBeGreaterThan(THRESHOLD)
     expect(crossing.alerts).toHaveLength(1)
+  })
+
+  it('raises no alert of its own on a customer whose case is already confirmed (session 59)', () => {
+    const engine = new MonitoringEngine()
+    const subjects = new SubjectScores(3, logistic)
+    // the same new evidence as above, on a customer the graph holds as known bad
+    const known = decide(engine, subjects, 'c', 0, 3, true)
+    expect(known.probability).toBeGreaterThan(THRESHOLD)
+    expect(known.alerts).toHaveLength(0)
+    expect(known.duplicates).toHaveLength(0)
+    // and the customer beside it, not confirmed, is alerted on the same evidence
+    expect(decide(engine, new SubjectScores(3, logistic), 'd', 0, 3).alerts).toHaveLength(1)
   })
 
   it('reports whether each row raised its subject’s score (always, for a highest-row-alone model)', () => {

@@ -128,7 +128,7 @@ describe('training on history and the promotion gate', () => {
   it('chooses the threshold on customers scored by their top 3 rows, as the decision path scores them', () => {
     expect(trained.model.metrics.subjectTopRows).toBe(SUBJECT_TOP_ROWS)
     const r = trained.replay
-    const { best, positives } = subjectScores(trained.model, r, split.validationFrom, split.holdoutFrom)
+    const { best, positives } = subjectScores(trained.model, r, split.validationFrom, split.holdoutFrom, true)
     const ruled = ruleSubjects(r, split.validationFrom, split.holdoutFrom).size
     // the rules' volume on validation, the gate's budget (the suspicious count only without rule alerts)
     const budget = ruled > 0 ? ruled : Math.max(1, positives.size)
@@ -144,7 +144,7 @@ describe('training on history and the promotion gate', () => {
   it('stores an alert budget with which rules and model together alert on the rules’ volume on validation (session 31)', () => {
     const b = trained.model.metrics.alertBudget!
     const r = trained.replay
-    const { best, positives } = subjectScores(trained.model, r, split.validationFrom, split.holdoutFrom)
+    const { best, positives } = subjectScores(trained.model, r, split.validationFrom, split.holdoutFrom, true)
     const ruledSet = ruleSubjects(r, split.validationFrom, split.holdoutFrom)
     expect(b.customers).toBe(ruledSet.size)
     const right = [...ruledSet].filter((s) => positives.has(s)).length

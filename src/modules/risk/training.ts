@@ -14,7 +14,7 @@ import {
   rulesPrecisionOf,
   type TrainedAlertBudget,
 } from './alert-budget.js'
-import { FEATURE_COUNT, FEATURE_NAMES } from './features.js'
+import { confirmedInRow, FEATURE_COUNT, FEATURE_NAMES } from './features.js'
 import type { TrainParams } from './gbdt.js'
 import { SUBJECT_ROW_DISCOUNT, SUBJECT_TOP_ROWS } from './combine.js'
 import {
@@ -123,15 +123,18 @@ export function* rowsBetweenSteps(
  * the model's `subjectTopRows` highest rows of the window so far), rows of the window before `lo`
  * folded in first so the period starts warm — the score a subject reached in the decision path, so
  * a threshold chosen on it alerts as many subjects there. `positives`: subjects with a labelled row
- * in [lo, hi).
+ * in [lo, hi). `candidates`: only the rows on which the model could raise an alert of its own count
+ * for the peak (not a subject already confirmed: confirmedInRow, ADR 1413) — what the threshold, the
+ * alert budget and the gate rank; without it, every score the decision path stores.
  */
 export function subjectScores(
   model: RiskModel,
   r: ReplayResult,
   lo: number,
   hi: number,
+  candidates = false,
 ): { best: Map<string, number>; positives: Set<string> } {
-  return runSteps(subjectScoresSteps(model, r, lo, hi))
+  return runSteps(subjectScoresSteps(model, r, lo, hi, candidates))
 }
 
 /** Rows scored between two steps of subjectScoresSteps. */
@@ -142,6 +145,7 @@ function* subjectScoresSteps(
   r: ReplayResult,
   lo: number,
   hi: number,
+  candidates: boolean,
 ): Steps<{ best: Map<string, number>; positives: Set<string> }> {
   const best = new Map<string, number>()
   const positives = new Set<string>()
@@ -162,6 +166,9 @@ function* subjectScoresSteps(
     // a customers-only model is not asked about outside accounts (as in the decision path)
     if (!scoresRow(model, x)) continue
     const p = scores.add(s, r.rows.at[i]!, scoreRow(model, x).margin)
+    // a subject already confirmed is no candidate for the model's own alert (confirmedInRow): its
+    // later rows neither set the threshold nor count as the model's places in the budget
+    if (candidates && confirmedInRow(x)) continue
     if (inPeriod && (best.get(s) ?? -1) < p) best.set(s, p)
   }
   return { best, positives }
@@ -303,7 +310,13 @@ export function* trainOnHistorySteps(
   // on none). Until session 24 it was the larger of the two: on the issue-17 checker flow's tenant
   // (20 imported cases, rules 9/9 precise on validation) that chose a threshold for 58 subjects and
   // the model put ~45 subjects a week above it where the rules alerted on ~2 (docs/risk.md)
-  const { best, positives } = yield* subjectScoresSteps(model, r, split.validationFrom, split.holdoutFrom)
+  const { best, positives } = yield* subjectScoresSteps(
+    model,
+    r,
+    split.validationFrom,
+    split.holdoutFrom,
+    true,
+  )
   const ruledSet = ruleSubjects(r, split.validationFrom, split.holdoutFrom)
   const ruled = ruledSet.size
   const budget = ruled > 0 ? ruled : Math.max(1, positives.size)
@@ -379,7 +392,7 @@ export function* promotionGateSteps(
   candidate: RiskModel,
   live: { model: RiskModel; threshold: number } | undefined,
 ): Steps<GateResult> {
-  const cand = yield* subjectScoresSteps(candidate, r, split.holdoutFrom, split.to + 1)
+  const cand = yield* subjectScoresSteps(candidate, r, split.holdoutFrom, split.to + 1, true)
   const positives = cand.positives
   const rulesOn = rulesOnSubjects(r, split.holdoutFrom, split.to + 1)
   const ruled = new Set(rulesOn.keys())
@@ -393,7 +406,7 @@ export function* promotionGateSteps(
     liveScores = queue.best
     alerted = queue.queued
   } else if (live) {
-    liveScores = (yield* subjectScoresSteps(live.model, r, split.holdoutFrom, split.to + 1)).best
+    liveScores = (yield* subjectScoresSteps(live.model, r, split.holdoutFrom, split.to + 1, true)).best
     for (const [s, p] of liveScores) if (p >= live.threshold) alerted.add(s)
   }
   // how often a rule alert named a suspicious subject on validation (the rules' own probability)

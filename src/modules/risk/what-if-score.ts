@@ -1,7 +1,7 @@
 import { CASH, type EvalContext, type MonTxn } from '../monitoring/index.js'
 import { confidenceOf } from './alert-budget.js'
 import type { ScoringModel } from './decision.js'
-import { extractRow, FEATURE_COUNT, type Side } from './features.js'
+import { confirmedInRow, extractRow, FEATURE_COUNT, type Side } from './features.js'
 import { explainRow, scoreRow, scoresRow } from './model.js'
 import type { RiskContext } from './risk-context.js'
 import { riskError } from './risk.errors.js'
@@ -47,9 +47,9 @@ export async function whatIfScore(
     // as the decision path raises the model's own alert on a customer no rule alerts on: within
     // the alert budget (session 31) while the queue has room (session 56, ADR 1409), or at the
     // threshold for a model stored before
-    const alert = budget
-      ? p.probability >= budget.ownAlertFrom && queueHasRoom
-      : p.probability >= live.threshold
+    const alert =
+      !confirmedInRow(r.x) &&
+      (budget ? p.probability >= budget.ownAlertFrom && queueHasRoom : p.probability >= live.threshold)
     const explanation = alert || opts.explain ? explainRow(live.model, r.x) : undefined
     let alertId: string | undefined
     if (alert) {
