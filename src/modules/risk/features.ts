@@ -230,8 +230,7 @@ const SELF_BAD_DISTANCE = FEATURE_NAMES.indexOf('graph.self_bad_distance')
  * cut in the live period were old confirmed cases, ahead of the current ones in time.
  * Read from the row so that the decision path and every replay of it (the gate, the budget) agree.
  */
-export const confirmedInRow = (x: ArrayLike<number>, offset = 0): boolean =>
-  x[offset + SELF_BAD_DISTANCE] === 0
+export const confirmedInRow = (x: ArrayLike<number>): boolean => x[SELF_BAD_DISTANCE] === 0
 /** Features before session 10's additions: what a model stored before reads (and the bench's ablation). */
 export const BASE_FEATURE_COUNT = FEATURE_NAMES.indexOf(`self.${EXTRA_SELF[0]}`)
 
