@@ -1383,7 +1383,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout55xw'
     | 'holdout56xw'
     | 'holdout58xw'
-    | 'holdout59xw',
+    | 'holdout59xw'
+    | 'holdout60xw',
     GeneratorConfig
   >
 > = {
@@ -2087,6 +2088,16 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout59xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [59201, 59202, 59203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 60: holdout59xw was read by session 59's checker flow; fresh seeds, committed unread,
+  // to judge this session's queue change.
+  holdout60xw: {
+    name: 'holdout60xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [60201, 60202, 60203],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
