@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import pg from 'pg'
-import { DAY_MS, LABEL_SLACK_MS } from '../src/modules/monitoring/index.js'
+import { inCaseWindow } from '../src/modules/monitoring/index.js'
+import { str } from './args.js'
 
 /**
  * node --import tsx bench/checker-flow-diagnose.ts --database-url postgres://…/flow \
@@ -17,8 +18,7 @@ import { DAY_MS, LABEL_SLACK_MS } from '../src/modules/monitoring/index.js'
  */
 const argv = process.argv.slice(2)
 const need = (name: string): string => {
-  const i = argv.indexOf(`--${name}`)
-  const v = i >= 0 ? argv[i + 1] : undefined
+  const v = str(argv, name)
   if (v === undefined) throw new Error(`--${name} is required`)
   return v
 }
@@ -61,12 +61,7 @@ const rank = new Map(ranked.map((s, i) => [s, i + 1]))
 const top = Math.floor(0.02 * customers)
 const day = (t: number): string => new Date(t).toISOString().slice(0, 10)
 const rows = active.map((c) => {
-  const inWindow = alerts.filter(
-    (a) =>
-      c.primary.includes(a.subject) &&
-      a.at.getTime() >= c.start - DAY_MS &&
-      a.at.getTime() <= c.end + LABEL_SLACK_MS,
-  )
+  const inWindow = alerts.filter((a) => c.primary.includes(a.subject) && inCaseWindow(c, a.at.getTime()))
   const before = inWindow.filter((a) => a.at.getTime() < liveFrom)
   const during = inWindow.filter((a) => a.at.getTime() >= liveFrom)
   const best = Math.min(...c.primary.map((p) => rank.get(p) ?? Infinity))

@@ -52,7 +52,7 @@ export {
   LEDGER_POSTED,
   LEDGER_CONSUMER_GROUP,
 } from './ledger-consumer.js'
-export { scoreCustomers } from './quality.js'
+export { inCaseWindow, scoreCustomers } from './quality.js'
 export type { CustomerScore, TypologyRecall, TypologyPrecision, TypedAlert } from './quality.js'
 export {
   GENERATOR_CONFIGS,

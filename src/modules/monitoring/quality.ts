@@ -49,12 +49,19 @@ export interface TypedAlert extends AlertLike {
 
 const ratio = (a: number, b: number): number => (b === 0 ? 1 : a / b)
 
+/** Whether an alert at `at` falls in case `c`'s window: from a day before it starts to `slackMs` after it ends. */
+export const inCaseWindow = (
+  c: Pick<CaseLabel, 'start' | 'end'>,
+  at: number,
+  slackMs = LABEL_SLACK_MS,
+): boolean => at >= c.start - DAY_MS && at <= c.end + slackMs
+
 export function scoreCustomers(
   alerts: readonly TypedAlert[],
   labels: readonly CaseLabel[],
   slackMs = LABEL_SLACK_MS,
 ): CustomerScore {
-  const inWindow = (c: CaseLabel, at: number): boolean => at >= c.start - DAY_MS && at <= c.end + slackMs
+  const inWindow = (c: CaseLabel, at: number): boolean => inCaseWindow(c, at, slackMs)
   const casesOf = new Map<string, CaseLabel[]>()
   for (const c of labels)
     for (const m of c.members) {
