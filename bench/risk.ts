@@ -559,6 +559,7 @@ export async function main(args: string[]): Promise<void> {
     bags,
     customersOnly: true,
     perCase: true,
+    unconfirmedOnly: PRODUCTION_TARGET.unconfirmedOnly,
     ...started,
   })
   log(
@@ -805,7 +806,7 @@ export async function main(args: string[]): Promise<void> {
     negativeRate,
     bags,
     ...(variant.target === 'customers' || variant.target === 'case' ? { customersOnly: true } : {}),
-    ...(variant.target === 'case' ? { perCase: true } : {}),
+    ...(variant.target === 'case' ? { perCase: true, unconfirmedOnly: PRODUCTION_TARGET.unconfirmedOnly } : {}),
     exclude: [],
     ...started,
   })

@@ -66,6 +66,17 @@ export const SUBJECT_ROW_DISCOUNT = 1
 const logistic = (m: number): number => 1 / (1 + Math.exp(-m))
 
 /**
+ * A subject's score in log-odds from its highest row margins (`desc`, highest first, at least one):
+ * the mean of the `top` highest (fewer: the lowest of them repeats) less `discount` × ln(its rows).
+ * The one definition behind subjectBest, the decision path's SubjectScores and the flow diagnosis.
+ */
+export function subjectMargin(desc: readonly number[], top: number, discount: number, rows: number): number {
+  let sum = 0
+  for (let j = 0; j < top; j++) sum += desc[Math.min(j, desc.length - 1)]!
+  return sum / top - discount * Math.log(Math.max(1, rows))
+}
+
+/**
  * Each subject's score over some rows. Without margins (or `top` 1): its highest row probability.
  * With margins: the logistic of the mean of its `top` highest row margins less `discount` × ln(its
  * number of rows) — a monotone score, not a probability; it is calibrated at subject level before
@@ -101,9 +112,7 @@ export function subjectBest(rows: RowScores, top = SUBJECT_TOP_ROWS, discount = 
     h.m[j] = v
   }
   for (const [s, h] of highest) {
-    let sum = 0
-    for (let j = 0; j < top; j++) sum += h.m[Math.min(j, h.m.length - 1)]!
-    best.set(s, { probability: logistic(sum / top - discount * Math.log(h.n)), at: h.at })
+    best.set(s, { probability: logistic(subjectMargin(h.m, top, discount, h.n)), at: h.at })
   }
   return best
 }

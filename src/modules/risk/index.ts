@@ -86,6 +86,7 @@ export {
   ruleReviews,
   rulePrecisions,
   subjectBest,
+  subjectMargin,
   SUBJECT_ROW_DISCOUNT,
   SUBJECT_TOP_ROWS,
   topShareRecall,

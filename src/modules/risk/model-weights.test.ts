@@ -80,6 +80,35 @@ describe('training weights and population', () => {
     expect(scoresRow(modelFromJson(modelToJson(customers)), [0, 1])).toBe(false)
   })
 
+  it('learns nothing from being known-bad when confirmed rows are left out (unconfirmedOnly)', () => {
+    // a confirmed subject (distance 0) goes on with the same burst, but no new case covers it, so
+    // all its rows are negative: trained on them, the trees learn "known-bad: innocent"
+    const r = rng(13)
+    const list: [number[], number, number][] = []
+    for (let i = 0; i < 6000; i++) {
+      list.push([[4, r() * 0.8], 0, -1])
+      if (i % 40 === 0) list.push([[4, 0.9 + r() * 0.1], 1, i])
+      if (i % 10 === 5) list.push([[0, 0.9 + r() * 0.1], 0, -1])
+    }
+    const data = rowsOf(list)
+    const validationFrom = Math.floor(data.rows * 0.75)
+    const features = ['graph.self_bad_distance', 'ratio.burst_7d']
+    const all = trainModel(data, features, { validationFrom, params })
+    const unconfirmed = trainModel(data, features, { validationFrom, params, unconfirmedOnly: true })
+    const trainUnconfirmed = list.slice(0, validationFrom).filter(([f]) => f[0] !== 0).length
+    expect(unconfirmed.metrics.trainRows).toBe(trainUnconfirmed)
+    expect(unconfirmed.metrics.unconfirmedOnly).toBe(true)
+    expect(all.metrics.unconfirmedOnly).toBeUndefined()
+    // the same burst by a confirmed subject: pushed far down by the artifact, ranked as the burst
+    // it is without it (the unconfirmed model never saw distance 0, so it reads it as the nearest)
+    const burst = [0, 0.95]
+    const sameBurstUnknown = [4, 0.95]
+    expect(scoreRow(all, burst).margin).toBeLessThan(scoreRow(all, sameBurstUnknown).margin - 1)
+    expect(scoreRow(unconfirmed, burst).margin).toBeCloseTo(scoreRow(unconfirmed, sameBurstUnknown).margin, 6)
+    // still scored: it is a ranking question, not a population one
+    expect(scoresRow(unconfirmed, burst)).toBe(true)
+  })
+
   it('never splits on an excluded feature (txn.hour by default), yet keeps its real drift reference', () => {
     // the label is decided by the hour (an artifact) or, less sharply, by the amount
     const r = rng(11)

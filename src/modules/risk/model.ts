@@ -49,6 +49,8 @@ export interface ModelMetrics {
   readonly customersOnly?: boolean
   /** Each case weighed the same (TrainOptions.perCase). */
   readonly perCase?: boolean
+  /** Learned without the rows of subjects already confirmed (TrainOptions.unconfirmedOnly). */
+  readonly unconfirmedOnly?: boolean
   /** Features the trees were not allowed to split on (TrainOptions.exclude). */
   readonly excluded?: readonly string[]
   /**
@@ -108,6 +110,17 @@ export interface TrainOptions {
    * rows down by 0.9–2.1 log-odds). The model is about customers; it is asked only about them.
    */
   readonly customersOnly?: boolean
+  /**
+   * Leave out the rows (training and calibration) whose subject was already named in a confirmed
+   * case when the row was read (`graph.self_bad_distance` 0). Why (session 61): such a row is
+   * positive only if a *new* case covers it, and analysts open none on a customer already confirmed,
+   * so the trees learned that being known-bad makes a customer innocent — on holdout60xw that feature
+   * took 2.85–2.95 log-odds off confirmed schemes still running, and 4 of the 6 active cases below
+   * the model alone's top 2 % were such schemes. Without those rows the trees never split on 0, and a
+   * confirmed customer is scored on what it does (as a neighbour of known-bad, the nearest value
+   * they saw). Its own alerts stay off (confirmedInRow, ADR 1413): this changes its rank, not that.
+   */
+  readonly unconfirmedOnly?: boolean
   /**
    * Features the trees may not split on (held constant in the training copy, so no tree reads them
    * and their TreeSHAP value is 0). Default EXCLUDED_FEATURES. The row keeps every column, so stored
@@ -211,8 +224,10 @@ export function* trainModelSteps(
   const negIdx: number[] = []
   const valIdx: number[] = []
   const known = opts.customersOnly ? features.indexOf(CUSTOMER_FEATURE) : -1
+  const badDistance = opts.unconfirmedOnly ? features.indexOf(BAD_DISTANCE_FEATURE) : -1
   for (let i = 0; i < data.rows; i++) {
     if (known >= 0 && data.x[i * cols + known] !== 1) continue
+    if (badDistance >= 0 && data.x[i * cols + badDistance] === 0) continue
     if (data.at[i]! >= opts.validationFrom) valIdx.push(i)
     else if (data.y[i] === 1) posIdx.push(i)
     else negIdx.push(i)
@@ -300,6 +315,7 @@ export function* trainModelSteps(
       positiveWeight,
       ...(known >= 0 ? { customersOnly: true } : {}),
       ...(caseWeighted ? { perCase: true } : {}),
+      ...(badDistance >= 0 ? { unconfirmedOnly: true } : {}),
       ...(excluded.length ? { excluded: excluded.map((f) => features[f]!) } : {}),
       ...(bags > 1 ? { bags } : {}),
       ...(opts.start
@@ -326,6 +342,8 @@ export function averageEnsembles(list: readonly Ensemble[]): Ensemble {
 
 /** The feature that says a row's subject is a known party (features.ts). */
 const CUSTOMER_FEATURE = 'self_party.known'
+/** The subject's hops to known-bad: 0 when it is itself confirmed (features.ts confirmedInRow). */
+const BAD_DISTANCE_FEATURE = 'graph.self_bad_distance'
 
 /** Whether a model scores this row: every row, or a customer's for a customers-only model. */
 /** The number of highest rows a subject's score is made of for this model (1: the highest row). */

@@ -1,5 +1,6 @@
 import { DAY_MS } from '../monitoring/index.js'
 import { calibrate, type Calibration } from './calibration.js'
+import { subjectMargin } from './combine.js'
 
 /**
  * A customer's model score, as production computes it one transaction at a time: the mean log-odds
@@ -150,7 +151,7 @@ export class SubjectScores {
 
   /** The calibrated mean of the top margins, less the discount for the subject's number of rows. */
   private meanOfTop(desc: readonly number[], rows: number): number {
-    return calibrate(this.calibration, this.meanMargin(desc) - this.discount * Math.log(Math.max(1, rows)))
+    return calibrate(this.calibration, subjectMargin(desc, this.top, this.discount, rows))
   }
 
   /**
@@ -175,12 +176,6 @@ export class SubjectScores {
   }
 
   /** Mean of the `top` highest margins (highest first; fewer: the lowest repeats). */
-  private meanMargin(desc: readonly number[]): number {
-    let sum = 0
-    for (let j = 0; j < this.top; j++) sum += desc[Math.min(j, desc.length - 1)]!
-    return sum / this.top
-  }
-
   private expire(k: Kept, now: number): void {
     for (let i = k.margin.length - 1; i >= 0; i--) if (k.at[i]! <= now - this.windowMs) this.remove(k, i)
     const first = this.firstDay(now)

@@ -246,7 +246,7 @@ const rulesOnSubjects = (r: ReplayResult, lo: number, hi: number): Map<string, s
  * innocent, and a velocity burst's 10–35 rows outweighed a reactivation's 2–4. Sessions 12–13 chose
  * otherwise on the features of then.
  */
-export const PRODUCTION_TARGET = { customersOnly: true, perCase: true } as const
+export const PRODUCTION_TARGET = { customersOnly: true, perCase: true, unconfirmedOnly: true } as const
 
 export const negativeSampling = (rows: number): { negativeRate: number; bags: number } =>
   rows > 400_000 ? { negativeRate: 0.25, bags: 1 } : { negativeRate: 1, bags: 1 }
