@@ -1384,7 +1384,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout56xw'
     | 'holdout58xw'
     | 'holdout59xw'
-    | 'holdout60xw',
+    | 'holdout60xw'
+    | 'holdout61xw',
     GeneratorConfig
   >
 > = {
@@ -2098,6 +2099,16 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout60xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [60201, 60202, 60203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 61: holdout60xw was read by session 60's checker flow; fresh seeds, committed unread,
+  // to judge ADR 1414 (training without the rows of customers already confirmed).
+  holdout61xw: {
+    name: 'holdout61xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [61201, 61202, 61203],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
