@@ -6,7 +6,7 @@ import { str } from './args.js'
 
 /**
  * node --import tsx bench/checker-flow-diagnose.ts --database-url postgres://…/flow \
- *   --labels labels.json --parties parties.json --live-from ISO
+ *   --labels labels.json --parties parties.json --live-from ISO [--model-id rmod_…]
  *
  * After `bench/checker-flow.ts … --steps …,live` (session 60): reads the flow's database (one tenant)
  * and says, for every planted case active in the live period, where its primaries were alerted on —
@@ -51,25 +51,31 @@ const alerts = (
   )
 ).rows
 const liveDay = new Date(liveFrom).toISOString().slice(0, 10)
-// the champion's highest customer score per subject over the period, best first
+// --model-id: that model's scores (a shadow, e.g. one the gate refused, so no champion scored the
+// period), else the champion's
+const modelId = str(argv, 'model-id') ?? null
+const scoredBy = `CASE WHEN $2::text IS NULL THEN champion ELSE model_id = $2 END`
+// the model's highest customer score per subject over the period, best first
 const ranked = (
   await db.query<{ subject: string }>(
-    `SELECT subject FROM risk_scores WHERE champion AND day >= $1::date
+    `SELECT subject FROM risk_scores WHERE ${scoredBy} AND day >= $1::date
      GROUP BY subject ORDER BY max(max_probability) DESC, subject`,
-    [liveDay],
+    [liveDay, modelId],
   )
 ).rows.map((r) => r.subject)
 const live = (
   await db.query<{ metrics: { subjectTopRows?: number; subjectRowDiscount?: number } }>(
-    `SELECT metrics FROM risk_models WHERE status = 'live' ORDER BY promoted_at DESC NULLS LAST LIMIT 1`,
+    `SELECT metrics FROM risk_models WHERE CASE WHEN $1::text IS NULL THEN status = 'live' ELSE model_id = $1 END
+     ORDER BY promoted_at DESC NULLS LAST LIMIT 1`,
+    [modelId],
   )
 ).rows[0]?.metrics
 // each subject's highest row margins and rows scored over the period, gathered from its days
 const subjectDays = (
   await db.query<{ subject: string; top_margins: number[]; scored: string }>(
     `SELECT subject, top_margins, scored FROM risk_scores
-     WHERE champion AND day >= $1::date AND cardinality(top_margins) > 0`,
-    [liveDay],
+     WHERE ${scoredBy} AND day >= $1::date AND cardinality(top_margins) > 0`,
+    [liveDay, modelId],
   )
 ).rows
 const subjectRows = new Map<string, { margins: number[]; scored: number }>()
