@@ -11,10 +11,11 @@ import { str } from './args.js'
  * After `bench/checker-flow.ts … --steps …,live` (session 60): reads the flow's database (one tenant)
  * and says, for every planted case active in the live period, where its primaries were alerted on —
  * before the period, in it, or never (inside the case's window, as scoreCustomers counts) — and
- * where the live champion ranked them, two ways, from `risk_scores` (the decision path's own
- * record): `modelRank`, each customer's highest row over the period, and `subjectRank` (session 61),
- * the customer score the model defines (the mean of its top rows' log-odds less the discount per
- * ln(rows scored), combine.ts subjectBest, with the live model's own settings). Ends with one JSON
+ * where the live champion (or `--model-id`'s model, a shadow the gate refused) ranked them, two
+ * ways, from `risk_scores` (the decision path's own record): `modelRank`, each customer's highest
+ * row over the period, and `subjectRank` (session 61), the customer score the model defines (the
+ * mean of its top rows' log-odds less the discount per ln(rows scored), combine.ts subjectMargin,
+ * with that model's own settings). Ends with one JSON
  * line: how many active cases the model alone holds in its top 2 % of customers, each way, for all
  * of them, those started in the period, and those no alert had named before it. Reads only;
  * diagnosis, not a figure to tune on.
