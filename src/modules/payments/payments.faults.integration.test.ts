@@ -313,6 +313,25 @@ describeEachOpenDb('creates opened together', (db) => {
         WHERE tenant_id = ${tenant}`.execute(db().db)
     ).rows
 
+  /**
+   * Attempt A's process: its gateway call waits until `releaseA()`, then times out without having
+   * reached the gateway (an unknown outcome, and no record at the gateway).
+   */
+  function attemptTimingOut(clock: FixedClock) {
+    let releaseA: () => void = () => undefined
+    const aWaits = new Promise<void>((r) => (releaseA = r))
+    const a = paymentsHarness(db(), clock, {
+      sandbox: (s) => ({
+        ...s,
+        authorize: async () => {
+          await aWaits
+          throw new GatewayError('unknown', 'no answer in time')
+        },
+      }),
+    })
+    return { a, releaseA: () => releaseA() }
+  }
+
   it('concurrent creates with one key make one payment: the others replay it once it is answered', async () => {
     const t = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:00:00Z')))
     const tenant = freshTenant()
@@ -386,17 +405,7 @@ describeEachOpenDb('creates opened together', (db) => {
     // confirm it — and A's call then fails with an unknown outcome, putting the payment in `unknown`
     // between B's read and B's lock. B used to answer 409 PAYMENT_INVALID_STATE, a final answer.
     const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
-    let releaseA: () => void = () => undefined
-    const aWaits = new Promise<void>((r) => (releaseA = r))
-    const a = paymentsHarness(db(), clock, {
-      sandbox: (s) => ({
-        ...s,
-        authorize: async () => {
-          await aWaits
-          throw new GatewayError('unknown', 'no answer in time')
-        },
-      }),
-    })
+    const { a, releaseA } = attemptTimingOut(clock)
     const tenant = freshTenant()
     const first = a.payments.commands
       .create(tenant, card, { idempotencyKey: 'slow' })
@@ -444,14 +453,55 @@ describeEachOpenDb('creates opened together', (db) => {
     expect(retry).toMatchObject({ failure: 'unknown' })
     expect(await first).toMatchObject({ status: 'unknown' })
     // A's answer (outcome unknown) is the key's answer: the client's retry replays it, one payment,
-    // and the sweeper settles it by asking the gateway (B's has no record of it: failed).
+    // and the sweeper settles it by asking the gateway. B's has no record of it: nothing happened, so
+    // it is back to requires_confirmation (not a terminal failure), and confirming it charges once.
     const replay = await b.payments.commands.create(tenant, card, { idempotencyKey: 'slow' })
     expect(replay).toMatchObject({ id: ((await first) as { id: string }).id, status: 'unknown' })
     clock.advance(120_000)
     expect(await b.payments.sweeper.sweep()).toBeGreaterThan(0)
     expect(await b.payments.queries.get(tenant, replay.id)).toMatchObject({
-      status: 'failed',
-      declineCode: 'gateway_no_record',
+      status: 'requires_confirmation',
+      declineCode: null,
+    })
+    const confirmed = await b.payments.commands.confirm(tenant, replay.id, { idempotencyKey: 'confirm' })
+    expect(confirmed).toMatchObject({ status: 'succeeded', amountCaptured: 1_500n, gateway: 'sandbox2' })
+    expect(b.sandbox2.events.filter((e) => e.type === 'payment.captured')).toHaveLength(1)
+    expect(await paymentsOf(tenant)).toHaveLength(1)
+    expect((await b.ledger.verify(tenant)).ok).toBe(true)
+    await a.close()
+    await b.close()
+  })
+
+  it('a create whose call timed out before reaching the gateway is sent again by its retry, not failed', async () => {
+    // Seen in the crash test under CI load: attempt A's gateway call timed out without reaching the
+    // gateway, after its client had given up and its retry B had taken over the key. B asked the
+    // gateway, which had no record, and used to fail the payment (`gateway_no_record`): the client's
+    // retry answered a failure for a payment that was never sent. Now B sends it again.
+    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+    const { a, releaseA } = attemptTimingOut(clock)
+    const tenant = freshTenant()
+    const first = a.payments.commands.create(tenant, card, { idempotencyKey: 'timed-out' })
+    await vi.waitFor(async () => expect((await paymentsOf(tenant))[0]?.status).toBe('processing'))
+    clock.advance(120_000)
+    // B's gateway is asked while A's call is still out; A's timeout lands before B's answer does.
+    const b = paymentsHarness(db(), clock, {
+      sandbox: (s) => ({
+        ...s,
+        retrieve: async (input) => {
+          releaseA()
+          await vi.waitFor(async () => expect((await paymentsOf(tenant))[0]?.status).toBe('unknown'))
+          return s.retrieve(input)
+        },
+      }),
+    })
+    const retried = await b.payments.commands.create(tenant, card, { idempotencyKey: 'timed-out' })
+    expect(await first).toMatchObject({ status: 'unknown' })
+    expect(retried).toMatchObject({ id: (await first).id, status: 'succeeded', amountCaptured: 1_500n })
+    expect(b.sandbox.events.filter((e) => e.type === 'payment.captured')).toHaveLength(1)
+    // The key answers what B found, and nothing else was created.
+    expect(await b.payments.commands.create(tenant, card, { idempotencyKey: 'timed-out' })).toMatchObject({
+      id: retried.id,
+      status: 'succeeded',
     })
     expect(await paymentsOf(tenant)).toHaveLength(1)
     expect((await b.ledger.verify(tenant)).ok).toBe(true)

@@ -24,6 +24,7 @@ const amount = fc.bigInt({ min: -5n, max: 1200n })
 const factArb: fc.Arbitrary<Fact> = fc.oneof(
   fc.constant<Fact>({ type: 'processing' }),
   fc.constant<Fact>({ type: 'unavailable' }),
+  fc.constant<Fact>({ type: 'no_record' }),
   fc.constant<Fact>({ type: 'requires_action', gatewayRef: 'ref' }),
   fc.constant<Fact>({ type: 'unknown' }),
   amount.map<Fact>((a) => ({ type: 'authorized', amount: a, gatewayRef: 'ref' })),
@@ -227,6 +228,20 @@ describe('payment state machine', () => {
       next: { status: 'requires_capture' },
       ledger: [],
     })
+  })
+
+  it('no record at the gateway: a payment never authorised may be confirmed again; one authorised fails', () => {
+    for (const status of ['processing', 'unknown'] as const)
+      expect(plan(fresh({ status }), { type: 'no_record' })).toMatchObject({
+        outcome: 'applied',
+        next: { status: 'requires_confirmation', declineCode: null },
+        ledger: [],
+      })
+    expect(
+      plan(fresh({ status: 'unknown', amountAuthorized: 1000n }), { type: 'no_record' }),
+    ).toMatchObject({ outcome: 'applied', next: { status: 'failed', declineCode: 'gateway_no_record' } })
+    for (const status of ['requires_capture', 'succeeded', 'failed', 'requires_confirmation'] as const)
+      expect(plan(fresh({ status }), { type: 'no_record' }).outcome).toBe('ignored')
   })
 
   it('maps gateway states to facts', () => {

@@ -97,6 +97,11 @@ export type Fact =
   | { readonly type: 'unknown'; readonly gatewayRef?: string }
   /** Every gateway was unavailable: nothing happened, the client may confirm again. */
   | { readonly type: 'unavailable' }
+  /**
+   * The gateway asked (by the sweeper or a retry) has no record of a payment it was sent: the request
+   * never reached it, nothing happened, and the client may confirm again.
+   */
+  | { readonly type: 'no_record' }
   | { readonly type: 'refund_reserved'; readonly amount: bigint }
   | { readonly type: 'refund_released'; readonly amount: bigint }
   | { readonly type: 'refunded'; readonly amount: bigint; readonly reserved: boolean }
@@ -173,6 +178,17 @@ export function plan(p: PaymentState, fact: Fact): Plan {
         ledger: [],
         events: [],
       }
+
+    // Also from `unknown` (a call that timed out before reaching the gateway), not only `processing`:
+    // back to requires_confirmation, not failed, so the client's retry with its key sends it again
+    // (under the same gateway idempotency key), and a request that still arrives late is applied by
+    // its webhook instead of being ignored on a terminal payment. A payment with an authorisation is
+    // one the gateway knew: losing it is not "never sent", and fails it as before.
+    case 'no_record':
+      if (p.status === 'processing' || (p.status === 'unknown' && p.amountAuthorized === 0n))
+        return { outcome: 'applied', next: { ...p, status: 'requires_confirmation' }, ledger: [], events: [] }
+      if (p.status === 'unknown') return plan(p, { type: 'failed', declineCode: 'gateway_no_record' })
+      return ignored(p)
 
     case 'requires_action':
       if (p.status !== 'processing' && p.status !== 'unknown')

@@ -88,13 +88,13 @@ export async function resolveWithGateway(c: PaymentsContext, p: Payment): Promis
   const state: GatewayPaymentState | undefined = await c.deps.gateways
     .require(p.gateway)
     .retrieve({ ...(p.gatewayRef ? { gatewayRef: p.gatewayRef } : {}), paymentId: p.id })
+  // No record: a payment sent for authorisation was never received (payments.ts, `no_record`); an
+  // operation in flight on one the gateway knows has an outcome we cannot learn here.
   const fact: Fact = state
     ? factOf(state)
-    : p.status === 'processing'
-      ? { type: 'unavailable' }
-      : p.status === 'unknown'
-        ? { type: 'failed', declineCode: 'gateway_no_record' }
-        : { type: 'unknown' }
+    : p.status === 'processing' || p.status === 'unknown'
+      ? { type: 'no_record' }
+      : { type: 'unknown' }
   if (state?.status === 'processing') return p
   return applyNow(c, p.tenantId, p.id, fact, { inFlight: null })
 }
