@@ -35,6 +35,7 @@ export interface PaymentsHarness {
 export interface HarnessFaults {
   readonly ledger?: (ledger: Ledger) => Ledger
   readonly sandbox?: (sandbox: SandboxGateway) => PaymentGateway
+  readonly sandbox2?: (sandbox: SandboxGateway) => PaymentGateway
 }
 
 /** The payments service wired as app.ts does, on a test database, with two sandbox instances. */
@@ -44,7 +45,7 @@ export function paymentsHarness(h: DbHandle, clock: FixedClock, faults: HarnessF
   const sandbox2 = createSandboxGateway({ clock, webhookSecret: SANDBOX_SECRET, id: 'sandbox2' })
   const registry = createGatewayRegistry()
   registry.register(faults.sandbox ? faults.sandbox(sandbox) : sandbox, 'sandbox')
-  registry.register(sandbox2, 'sandbox2')
+  registry.register(faults.sandbox2 ? faults.sandbox2(sandbox2) : sandbox2, 'sandbox2')
   const outbox = createOutbox(createCatalogue([...ledgerEvents, ...paymentEvents]))
   const ledger = faults.ledger ? faults.ledger(realLedger) : realLedger
   const payments = createPayments({ db: h.db, clock, ids: systemIds, ledger, gateways: registry, outbox })

@@ -508,4 +508,35 @@ describeEachOpenDb('creates opened together', (db) => {
     await a.close()
     await b.close()
   })
+
+  it('a payment sent again goes first to the gateway it was last sent to, not to where routing starts', async () => {
+    // sandbox (routing's first) is down, so the create fails over to sandbox2, whose call times out
+    // unsent. Sent again to sandbox, the payment would be charged there, and sandbox2 could still
+    // charge the late request: only sandbox2 knows the `<id>:authorize` key it came with.
+    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+    let timeOut = true
+    const t = paymentsHarness(db(), clock, {
+      sandbox2: (s) => ({
+        ...s,
+        authorize: async (input) => {
+          if (!timeOut) return s.authorize(input)
+          timeOut = false
+          throw new GatewayError('unknown', 'no answer in time')
+        },
+      }),
+    })
+    const tenant = freshTenant()
+    t.sandbox.setDown(true)
+    const first = await t.payments.commands.create(tenant, card, { idempotencyKey: 'k' })
+    expect(first).toMatchObject({ status: 'unknown', gateway: 'sandbox2' })
+    t.sandbox.setDown(false)
+    clock.advance(120_000)
+    await t.payments.sweeper.sweep()
+    expect(await t.payments.queries.get(tenant, first.id)).toMatchObject({ status: 'requires_confirmation' })
+    const confirmed = await t.payments.commands.confirm(tenant, first.id)
+    expect(confirmed).toMatchObject({ status: 'succeeded', gateway: 'sandbox2', amountCaptured: 1_500n })
+    expect(t.sandbox.events.filter((e) => e.type === 'payment.captured')).toHaveLength(0)
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
 })

@@ -176,6 +176,17 @@ function routeOf(c: PaymentsContext, tenant: string, p: Payment, card: { brand?:
   return rulesOf(c, tenant).then((rules) => route(rules, c.deps.gateways, { ...p, card }))
 }
 
+/**
+ * A payment sent before (its call failed, timed out unsent, or its process died) goes back first to
+ * the gateway it was last sent to, while routing still offers it: the same gateway idempotency key
+ * (`<id>:authorize`) then makes that gateway charge once even if the earlier request reaches it late,
+ * which a second gateway could not know (ADR 0505).
+ */
+function sentBeforeFirst(order: readonly string[], sentTo: string | null): readonly string[] {
+  if (!sentTo || !order.includes(sentTo)) return order
+  return [sentTo, ...order.filter((g) => g !== sentTo)]
+}
+
 /** processing, with the gateway about to be asked, on the payment `tx` holds. */
 async function markProcessing(c: PaymentsContext, tx: Tx, p: Payment, gateway: string): Promise<Payment> {
   const r = await applyFact(c, tx, p, { type: 'processing' }, {}, { gateway })
@@ -200,7 +211,7 @@ export async function confirmNow(
   const order =
     current.gateway && current.status === 'requires_action'
       ? [current.gateway] // 3-D Secure continues where it started
-      : await routeOf(c, tenant, current, card)
+      : sentBeforeFirst(await routeOf(c, tenant, current, card), current.gateway)
   if (order.length === 0)
     throw noGateway(`no configured gateway takes ${current.currency} with ${current.capture} capture`)
   await c.provision(tenant, order[0]!, current.currency)
