@@ -539,4 +539,30 @@ describeEachOpenDb('creates opened together', (db) => {
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
     await t.close()
   })
+
+  it("an attempt's late timeout does not make the payment its retry authorised unknown again", async () => {
+    // A's authorisation call outlasts the key takeover; B takes over, finds no record, sends the
+    // payment again and gets it authorised (manual capture). A's timeout, booked after that, used to
+    // move the payment from requires_capture to unknown and answer the key `unknown`.
+    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+    const { a, releaseA } = attemptTimingOut(clock)
+    const tenant = freshTenant()
+    const manual = { ...card, capture: 'manual' } as const
+    const first = a.payments.commands.create(tenant, manual, { idempotencyKey: 'late' })
+    await vi.waitFor(async () => expect((await paymentsOf(tenant))[0]?.status).toBe('processing'))
+    clock.advance(120_000)
+    const b = paymentsHarness(db(), clock)
+    const retried = await b.payments.commands.create(tenant, manual, { idempotencyKey: 'late' })
+    expect(retried).toMatchObject({ status: 'requires_capture', amountAuthorized: 1_500n })
+    releaseA()
+    expect(await first).toMatchObject({ id: retried.id, status: 'requires_capture' })
+    expect(await b.payments.queries.get(tenant, retried.id)).toMatchObject({ status: 'requires_capture' })
+    expect(await b.payments.commands.create(tenant, manual, { idempotencyKey: 'late' })).toMatchObject({
+      id: retried.id,
+      status: 'requires_capture',
+    })
+    expect((await b.ledger.verify(tenant)).ok).toBe(true)
+    await a.close()
+    await b.close()
+  })
 })

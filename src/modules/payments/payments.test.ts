@@ -27,6 +27,7 @@ const factArb: fc.Arbitrary<Fact> = fc.oneof(
   fc.constant<Fact>({ type: 'no_record' }),
   fc.constant<Fact>({ type: 'requires_action', gatewayRef: 'ref' }),
   fc.constant<Fact>({ type: 'unknown' }),
+  fc.constant<Fact>({ type: 'unknown', ofAuthorization: true }),
   amount.map<Fact>((a) => ({ type: 'authorized', amount: a, gatewayRef: 'ref' })),
   fc
     .tuple(
@@ -237,11 +238,28 @@ describe('payment state machine', () => {
         next: { status: 'requires_confirmation', declineCode: null },
         ledger: [],
       })
-    expect(
-      plan(fresh({ status: 'unknown', amountAuthorized: 1000n }), { type: 'no_record' }),
-    ).toMatchObject({ outcome: 'applied', next: { status: 'failed', declineCode: 'gateway_no_record' } })
+    expect(plan(fresh({ status: 'unknown', amountAuthorized: 1000n }), { type: 'no_record' })).toMatchObject({
+      outcome: 'applied',
+      next: { status: 'failed', declineCode: 'gateway_no_record' },
+    })
     for (const status of ['requires_capture', 'succeeded', 'failed', 'requires_confirmation'] as const)
       expect(plan(fresh({ status }), { type: 'no_record' }).outcome).toBe('ignored')
+  })
+
+  it("an authorisation's timeout booked late leaves an authorised payment as it is; a capture's does not", () => {
+    const authorised = fresh({ status: 'requires_capture', amountAuthorized: 1000n })
+    expect(plan(authorised, { type: 'unknown', ofAuthorization: true })).toMatchObject({
+      outcome: 'duplicate',
+      next: { status: 'requires_capture' },
+    })
+    expect(plan(authorised, { type: 'unknown' })).toMatchObject({
+      outcome: 'applied',
+      next: { status: 'unknown' },
+    })
+    expect(plan(fresh(), { type: 'unknown', ofAuthorization: true })).toMatchObject({
+      outcome: 'applied',
+      next: { status: 'unknown' },
+    })
   })
 
   it('maps gateway states to facts', () => {

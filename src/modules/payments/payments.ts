@@ -94,7 +94,15 @@ export type Fact =
     }
   | { readonly type: 'failed'; readonly gatewayRef?: string; readonly declineCode?: string }
   | { readonly type: 'canceled' }
-  | { readonly type: 'unknown'; readonly gatewayRef?: string }
+  | {
+      readonly type: 'unknown'
+      readonly gatewayRef?: string
+      /**
+       * The call whose outcome is unknown was the authorisation (a create or confirm). Booked late,
+       * after another attempt with the key learnt the outcome, it changes nothing.
+       */
+      readonly ofAuthorization?: true
+    }
   /** Every gateway was unavailable: nothing happened, the client may confirm again. */
   | { readonly type: 'unavailable' }
   /**
@@ -207,6 +215,9 @@ export function plan(p: PaymentState, fact: Fact): Plan {
     case 'unknown':
       if (TERMINAL.has(p.status) && p.status !== 'succeeded') return ignored(p)
       if (p.status === 'succeeded' || p.status === 'unknown') return same(p)
+      // A stale authorisation timeout must not make an authorised payment unknown (and answer its
+      // key so): only a capture's timeout does that (requires_capture --> unknown).
+      if (fact.ofAuthorization && p.amountAuthorized > 0n) return same(p)
       return {
         outcome: 'applied',
         next: { ...withRef(p, fact.gatewayRef), status: 'unknown' },

@@ -290,7 +290,7 @@ async function authorizeInTurn(
           type: 'failed',
           ...(e.vendorCode ? { declineCode: e.vendorCode } : { declineCode: 'declined' }),
         }
-      else if (e.failure === 'unknown') fact = { type: 'unknown' }
+      else if (e.failure === 'unknown') fact = { type: 'unknown', ofAuthorization: true }
       else {
         await applyNow(c, tenant, id, { type: 'unavailable' })
         throw e
