@@ -108,12 +108,12 @@ function decide(
   te: TenantEngine,
   txn: MonTxn,
   scorer: DecisionScorer | undefined,
-  opts: { explain?: boolean; budgetMs?: number } = {},
+  opts: { explain?: boolean; budgetMs?: number | true } = {},
 ) {
   let scores: DecisionScores | undefined
   const res = te.engine.process(txn, {
     ...(opts.explain ? { explain: true } : {}),
-    ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
+    ...(opts.budgetMs !== undefined ? { budgetMs: opts.budgetMs } : {}),
     ...(scorer ? { observe: (ctx, t) => (scores = scorer.score(ctx, t)) } : {}),
   })
   if (!scorer || !scores) {
@@ -201,7 +201,7 @@ export async function evaluateTransaction(
       apply: false,
       explain: opts.explain ?? true,
       ...(rs ? { ruleSet: rs } : {}),
-      ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
+      budgetMs: opts.budgetMs ?? true,
     })
     return {
       decision: res.decision,
@@ -230,7 +230,8 @@ export async function evaluateTransaction(
     }
   }
   const scorer = await scorerOf(ctx, tenant, budget - (performance.now() - started))
-  const d = decide(te, txn, scorer, opts)
+  // someone waits on this answer: the rule set's latency budget applies (the paths below have none)
+  const d = decide(te, txn, scorer, { ...opts, budgetMs: opts.budgetMs ?? true })
   const res = d.res
   const alerts = await persist(
     ctx,

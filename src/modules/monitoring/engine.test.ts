@@ -91,7 +91,7 @@ describe('engine decisions and alerts', () => {
     expect(r.alerts).toHaveLength(0) // allow rules score, they do not alert
   })
 
-  it('applies the fallback when the latency budget runs out', () => {
+  it('applies the fallback when the synchronous decision runs out of its latency budget', () => {
     const e = new MonitoringEngine()
     e.active = compileRuleSet(
       {
@@ -110,11 +110,55 @@ describe('engine decisions and alerts', () => {
     )
     let now = 0
     const slowTimer = () => (now += 3) // every reading of the clock costs 3 ms
-    const r = e.process(pay(0, T0), { timer: slowTimer })
+    const r = e.process(pay(0, T0), { timer: slowTimer, budgetMs: true })
     expect(r.decision.degraded).toBe(true)
     expect(r.decision.outcome).toBe('block')
-    const fast = e.process(pay(1, T0 + 1), { timer: () => 0 }) // a clock that never moves: within budget
+    const fast = e.process(pay(1, T0 + 1), { timer: () => 0, budgetMs: true }) // a clock that never moves
     expect(fast.decision).toMatchObject({ degraded: false, outcome: 'allow' })
+  })
+
+  it('without a budget (events, backtests, replays) a slow clock skips no rule: the last one still alerts', () => {
+    // Seen on the checker's flow: the same transactions through POST /v1/monitoring/events raised
+    // different alerts from run to run, as GC pauses and a busy machine ran decisions past 50 ms.
+    const e = new MonitoringEngine()
+    e.active = compileRuleSet(
+      {
+        rules: [
+          ...Array.from({ length: 20 }, (_, i) => ({
+            id: `r${i}`,
+            when: 'false',
+            outcome: 'allow' as const,
+            score: 0,
+            reason: 'x',
+          })),
+          { id: 'last', when: 'true', outcome: 'review' as const, score: 10, reason: 'the last rule' },
+        ],
+        fallback: 'block',
+        budgetMs: 5,
+      },
+      1,
+      LISTS,
+    )
+    let now = 0
+    const r = e.process(pay(0, T0), { timer: () => (now += 3) })
+    expect(r.decision).toMatchObject({ degraded: false, outcome: 'review' })
+    expect(r.alerts.map((a) => a.ruleId)).toEqual(['last'])
+  })
+
+  it('a dry run dated months later forgets no open alert: the next hit still joins it', () => {
+    // Seen on the checker's flow: POST /v1/risk/score (a what-if, dated now) on a tenant whose stream
+    // stood in April made the engine forget April's open alerts, and 3 customers were alerted again.
+    const e = new MonitoringEngine()
+    e.active = velocity
+    const hit = (i: number, at: number) => e.process(pay(i, at, 100_000n, 'a'))
+    hit(0, T0)
+    hit(1, T0 + 60_000)
+    expect(hit(2, T0 + 120_000).alerts).toHaveLength(1)
+    e.process(pay(3, T0 + 200 * DAY_MS, 100_000n, 'b'), { apply: false })
+    expect(e.openAlertCount).toBe(1)
+    const later = hit(4, T0 + 180_000)
+    expect(later.alerts).toHaveLength(0)
+    expect(later.duplicates).toHaveLength(1)
   })
 
   it('dry runs do not touch features or dedup state; shadow sets are evaluated alongside', () => {

@@ -39,8 +39,13 @@ export interface ExplainEntry {
 }
 
 export interface ProcessOptions {
-  /** Latency budget (ms) for this decision; defaults to the rule set's budgetMs. */
-  readonly budgetMs?: number
+  /**
+   * The synchronous decision's latency budget: `true` for the rule set's `budgetMs`, a number for
+   * that many ms. Past it the remaining rules are skipped and the rule set's fallback decides.
+   * Absent, every rule is evaluated: a path with no one waiting (events, backtests, the model's
+   * replays) must not let a GC pause or a busy machine decide which rules ran.
+   */
+  readonly budgetMs?: number | true
   /** Evaluate every rule and report each one with the feature values it saw. */
   readonly explain?: boolean
   /** Update the feature store and dedup state (default true). Dry runs pass false. */
@@ -162,7 +167,10 @@ export class MonitoringEngine {
   process(input: MonTxn, opts: ProcessOptions = {}): ProcessResult {
     // Features assume time order; a late event is evaluated and recorded at the latest time seen.
     const t = input.at < this.store.watermark ? { ...input, at: this.store.watermark } : input
-    this.forgetClosedAlerts(t.at)
+    // Only a transaction that is folded in moves the engine's time on. A dry run or a what-if dated
+    // later (POST /v1/risk/score without `at` reads the wall clock, months past a backfilled stream)
+    // forgot every open alert and every alerted account: the next hits raised alerts anew.
+    if (opts.apply !== false) this.forgetClosedAlerts(t.at)
     const timer = opts.timer ?? nowMs
     const started = timer()
     const rs = opts.ruleSet ?? this.active
@@ -174,7 +182,8 @@ export class MonitoringEngine {
     let decided = 0
     let explain: ExplainEntry[] | undefined = opts.explain ? [] : undefined
     if (rs) {
-      const budget = opts.budgetMs ?? rs.budgetMs
+      const budget =
+        opts.budgetMs === undefined ? Infinity : opts.budgetMs === true ? rs.budgetMs : opts.budgetMs
       const rules = rs.rules
       for (let i = 0; i < rules.length; i++) {
         if ((i & 15) === 15 && timer() - started > budget) {
