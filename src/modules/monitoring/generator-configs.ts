@@ -1385,7 +1385,8 @@ export const GENERATOR_CONFIGS: Readonly<
     | 'holdout58xw'
     | 'holdout59xw'
     | 'holdout60xw'
-    | 'holdout61xw',
+    | 'holdout61xw'
+    | 'holdout62xw',
     GeneratorConfig
   >
 > = {
@@ -2109,6 +2110,16 @@ export const GENERATOR_CONFIGS: Readonly<
     name: 'holdout61xw',
     ranges: HOLDOUT20X_RANGES,
     seeds: [61201, 61202, 61203],
+    customers: 10_000,
+    days: 150,
+    caseFromDay: 30,
+  },
+  // Session 62: holdout61xw was read by sessions 61 and 62 (all three seeds); fresh seeds, committed
+  // unread, for the next change to the model or the queue.
+  holdout62xw: {
+    name: 'holdout62xw',
+    ranges: HOLDOUT20X_RANGES,
+    seeds: [62201, 62202, 62203],
     customers: 10_000,
     days: 150,
     caseFromDay: 30,
