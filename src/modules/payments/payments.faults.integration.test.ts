@@ -565,4 +565,36 @@ describeEachOpenDb('creates opened together', (db) => {
     await a.close()
     await b.close()
   })
+
+  it('a request that reaches the gateway after it answered "no record" is still booked, by its webhook', async () => {
+    // ADR 0505: the sweeper found no record and sent the payment back to requires_confirmation; the
+    // timed-out request then arrives and is charged. Its webhook books the charge on the payment,
+    // which a terminal `failed` would have ignored (money taken on a failed payment).
+    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+    let late: Parameters<PaymentsHarness['sandbox']['authorize']>[0] | undefined
+    const t = paymentsHarness(db(), clock, {
+      sandbox: (s) => ({
+        ...s,
+        authorize: (input) => {
+          late = input
+          return Promise.reject(new GatewayError('unknown', 'no answer in time'))
+        },
+      }),
+    })
+    const tenant = freshTenant()
+    const first = await t.payments.commands.create(tenant, card, { idempotencyKey: 'late-arrival' })
+    expect(first.status).toBe('unknown')
+    clock.advance(120_000)
+    await t.payments.sweeper.sweep()
+    expect(await t.payments.queries.get(tenant, first.id)).toMatchObject({ status: 'requires_confirmation' })
+    await t.sandbox.authorize(late!) // the request arrives after all
+    const charged = t.sandbox.events.find((e) => e.type === 'payment.captured')!
+    expect(await gatewayEventApplier(db().db, t, tenant)(charged)).toBe('applied')
+    expect(await t.payments.queries.get(tenant, first.id)).toMatchObject({
+      status: 'succeeded',
+      amountCaptured: 1_500n,
+    })
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
 })
