@@ -8,6 +8,7 @@ import {
   type Payout,
   type Refund,
   type RoutingRule,
+  type StrayCharge,
 } from '../../modules/payments/index.js'
 import { AppError } from '../../shared/errors.js'
 import { parseAmount } from '../../shared/money.js'
@@ -77,6 +78,26 @@ const RefundSchema = Type.Object({
   reason: Nullable(Type.String()),
   gatewayRef: Nullable(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
+})
+const StrayChargeSchema = Type.Object({
+  id: Type.String(),
+  paymentId: Type.String(),
+  gateway: Type.String({ description: 'The gateway that charged; the payment is booked at another one.' }),
+  gatewayRef: Type.String(),
+  amount: Amount,
+  currency: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('reversed'), Type.Literal('failed')]),
+  reversal: Nullable(
+    Type.Union([Type.Literal('canceled'), Type.Literal('refunded'), Type.Literal('none')], {
+      description:
+        'canceled: the authorisation was voided; refunded: the capture was; none: nothing was held.',
+    }),
+  ),
+  reversalRef: Nullable(Type.String()),
+  attempts: Type.Integer(),
+  lastError: Nullable(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
 })
 const PayoutSchema = Type.Object({
   id: Type.String(),
@@ -217,6 +238,13 @@ const refundJson = (r: Refund): Static<typeof RefundSchema> => ({
   reason: r.reason,
   gatewayRef: r.gatewayRef,
   createdAt: r.createdAt.toISOString(),
+})
+
+const strayChargeJson = (s: StrayCharge): Static<typeof StrayChargeSchema> => ({
+  ...s,
+  amount: s.amount.toString(),
+  createdAt: s.createdAt.toISOString(),
+  updatedAt: s.updatedAt.toISOString(),
 })
 
 const payoutJson = (p: Payout): Static<typeof PayoutSchema> => ({
@@ -473,6 +501,21 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     },
     async (req) => ({
       items: (await payments.queries.listRefunds(tenantOf(req), req.params.id)).map(refundJson),
+    }),
+  )
+
+  app.get(
+    '/v1/payments/:id/stray-charges',
+    {
+      schema: {
+        tags,
+        summary: 'Charges a gateway made for this payment where it is not booked, and their reversal',
+        params: IdParams,
+        response: { 200: Type.Object({ items: Type.Array(StrayChargeSchema) }), ...errors },
+      },
+    },
+    async (req) => ({
+      items: (await payments.queries.listStrayCharges(tenantOf(req), req.params.id)).map(strayChargeJson),
     }),
   )
 

@@ -14,6 +14,9 @@ export const PAYMENT_EVENTS = {
   disputeWon: 'payments.dispute.won.v1',
   disputeLost: 'payments.dispute.lost.v1',
   payoutCreated: 'payments.payout.created.v1',
+  strayChargeDetected: 'payments.stray_charge.detected.v1',
+  strayChargeReversed: 'payments.stray_charge.reversed.v1',
+  strayChargeReversalFailed: 'payments.stray_charge.reversal_failed.v1',
 } as const
 
 const Amount = Type.String({ pattern: '^[0-9]+$', description: 'integer minor units' })
@@ -68,6 +71,23 @@ const PayoutPayload = Type.Object(
   },
   { additionalProperties: false },
 )
+/** A charge a gateway made for a payment booked elsewhere (ADR 0506), and what became of it. */
+const StrayChargePayload = Type.Object(
+  {
+    strayChargeId: Type.String(),
+    paymentId: Type.String(),
+    amount: Amount,
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+    gateway: Type.String(),
+    gatewayRef: Type.String(),
+    paymentGateway: Nullable(Type.String()),
+    status: Type.String(),
+    reversal: Nullable(Type.String()),
+    reversalRef: Nullable(Type.String()),
+    error: Nullable(Type.String()),
+  },
+  { additionalProperties: false },
+)
 
 /** Partition key: the payment id (a payment's events stay in order); the payout id for payouts. */
 export const paymentEvents: readonly EventDefinition[] = [
@@ -108,6 +128,21 @@ export const paymentEvents: readonly EventDefinition[] = [
     PAYMENT_EVENTS.payoutCreated,
     'Funds were paid out from a gateway balance to the bank.',
     PayoutPayload,
+  ),
+  defineEvent(
+    PAYMENT_EVENTS.strayChargeDetected,
+    'A gateway charged for a payment that is booked at another gateway (a late request); it will be reversed.',
+    StrayChargePayload,
+  ),
+  defineEvent(
+    PAYMENT_EVENTS.strayChargeReversed,
+    'A stray charge was reversed at its gateway (authorisation voided or capture refunded).',
+    StrayChargePayload,
+  ),
+  defineEvent(
+    PAYMENT_EVENTS.strayChargeReversalFailed,
+    'A stray charge could not be reversed at its gateway; an operator must act.',
+    StrayChargePayload,
   ),
   // Asynchronous intake (`?async=true`): the accepted-commands topic and the outcome events.
   ...paymentCommandEvents,

@@ -189,6 +189,37 @@ const transitions: Migration = {
   },
 }
 
+// Money a gateway took for one of our payments that the payment is not booked at: a request that
+// reached a gateway late, after the payment went to another one (ADR 0506). Recorded once per charge
+// by the webhook that tells of it; the sweeper reverses the pending ones at that gateway.
+const strayCharges: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE payment_stray_charges (
+        tenant_id     text NOT NULL,
+        stray_id      text NOT NULL,
+        payment_id    text NOT NULL,
+        gateway       text NOT NULL,
+        gateway_ref   text NOT NULL,
+        amount        bigint NOT NULL CHECK (amount > 0),
+        currency      text NOT NULL,
+        status        text NOT NULL CHECK (status IN ('pending', 'reversed', 'failed')),
+        reversal      text CHECK (reversal IN ('canceled', 'refunded', 'none')),
+        reversal_ref  text,
+        attempts      integer NOT NULL DEFAULT 0,
+        last_error    text,
+        created_at    timestamptz NOT NULL,
+        updated_at    timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, stray_id),
+        UNIQUE (tenant_id, gateway, gateway_ref)
+      )`,
+      `CREATE INDEX payment_stray_charges_pending ON payment_stray_charges (updated_at) WHERE status = 'pending'`,
+      // Reconciliation and webhook routing find a charge's tenant from the vendor's id, as for payments.
+      `CREATE INDEX payment_stray_charges_by_ref ON payment_stray_charges (gateway, gateway_ref)`,
+    ])
+  },
+}
+
 export const paymentsMigrations: NamedMigrations = {
   '0500_payments_core': core,
   '0501_payments_idempotency_resource': idempotencyResource,
@@ -196,4 +227,5 @@ export const paymentsMigrations: NamedMigrations = {
   '0503_payments_refund_sweep': refundSweep,
   '0504_payments_amount_order': amountOrder,
   '0505_payments_transitions': transitions,
+  '0506_payments_stray_charges': strayCharges,
 }

@@ -44,6 +44,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
     facts: {
       ledgerFacts: (tenant, gateway, range) => c.store.listFacts(tenant, gateway, range.from, range.to),
       findTenantByGatewayRef,
+      strayCharges: (tenant, gateway, refs) => c.store.strayChargesByRefs(tenant, gateway, refs),
     },
     routing: routingAdmin(c),
     sweeper: { sweep: () => sweep(c) },

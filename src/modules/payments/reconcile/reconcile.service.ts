@@ -25,6 +25,16 @@ import { createReconciliationStore, type ReconciliationRun } from './reconcile.s
 
 export type { ReconciliationRun } from './reconcile.store.js'
 
+function strayNote(s: StrayChargeRef): string {
+  const fate =
+    s.status === 'reversed'
+      ? `reversed (${s.reversal ?? 'done'}${s.reversalRef ? ` ${s.reversalRef}` : ''})`
+      : s.status === 'pending'
+        ? 'its reversal is pending'
+        : 'its reversal failed: an operator must act'
+  return `It is stray charge ${s.id} of payment ${s.paymentId}, which is booked at another gateway (ADR 0506); ${fate}.`
+}
+
 /** What reconciliation needs from payments (pay-core's Payments interface has both). */
 export interface ReconciliationFacts {
   ledgerFacts(tenant: string, gateway: string, range: DateRange): Promise<LedgerFact[]>
@@ -32,6 +42,21 @@ export interface ReconciliationFacts {
     gateway: string,
     gatewayRef: string,
   ): Promise<{ tenantId: string; paymentId: string } | undefined>
+  /**
+   * Charges the gateway made for payments booked elsewhere (ADR 0506) whose charge or reversal ref is
+   * one of `refs`: their records are never in the ledger, and their lines say so.
+   */
+  strayCharges?(tenant: string, gateway: string, refs: readonly string[]): Promise<readonly StrayChargeRef[]>
+}
+
+/** What a reconciliation line needs to know about a stray charge. */
+export interface StrayChargeRef {
+  readonly id: string
+  readonly paymentId: string
+  readonly gatewayRef: string
+  readonly reversalRef: string | null
+  readonly status: 'pending' | 'reversed' | 'failed'
+  readonly reversal: string | null
 }
 
 export interface ReconciliationDeps {
@@ -149,6 +174,25 @@ export function createReconciliation(deps: ReconciliationDeps): Reconciliation {
     return { mine, others, platformOnly }
   }
 
+  /** Lines about a stray charge's records name its payment and what became of the charge. */
+  const explainStrayCharges = async (
+    input: RunInput,
+    lines: ReconciliationLine[],
+  ): Promise<ReconciliationLine[]> => {
+    const refs = lines.filter((l) => l.status !== 'matched').map((l) => l.gatewayRef)
+    const strays = (await deps.facts.strayCharges?.(input.tenant, input.gateway, refs)) ?? []
+    if (strays.length === 0) return lines
+    const byRef = new Map<string, StrayChargeRef>()
+    for (const s of strays) {
+      byRef.set(s.gatewayRef, s)
+      if (s.reversalRef) byRef.set(s.reversalRef, s)
+    }
+    return lines.map((l) => {
+      const s = l.status === 'matched' ? undefined : byRef.get(l.gatewayRef)
+      return s ? { ...l, paymentId: s.paymentId, explanation: `${l.explanation} ${strayNote(s)}` } : l
+    })
+  }
+
   const save = async (run: ReconciliationRun, lines: readonly ReconciliationLine[]): Promise<void> => {
     const differences = lines.filter((l) => l.status !== 'matched')
     await deps.db.transaction().execute(async (tx) => {
@@ -213,7 +257,7 @@ export function createReconciliation(deps: ReconciliationDeps): Reconciliation {
         return { run, lines: [] }
       }
       const { mine, others, platformOnly } = await attribute(input, records, facts)
-      const lines = matchSettlements(mine, facts, { range: input })
+      const lines = await explainStrayCharges(input, matchSettlements(mine, facts, { range: input }))
       const counts = countLines(lines)
       const run: ReconciliationRun = {
         ...base,

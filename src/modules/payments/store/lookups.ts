@@ -21,6 +21,7 @@ export function lookupsStore(db: Db) {
       return r.rows[0]?.payment_id
     },
 
+    /** The payment a vendor id names: its booking, or a stray charge made for it elsewhere (ADR 0506). */
     async tenantByRef(
       gateway: string,
       ref: string,
@@ -28,8 +29,10 @@ export function lookupsStore(db: Db) {
       const r = await sql<{
         tenant_id: string
         payment_id: string
-      }>`SELECT tenant_id, payment_id FROM payments
-        WHERE gateway = ${gateway} AND gateway_ref = ${ref} LIMIT 2`.execute(db)
+      }>`SELECT tenant_id, payment_id FROM payments WHERE gateway = ${gateway} AND gateway_ref = ${ref}
+        UNION ALL
+        SELECT tenant_id, payment_id FROM payment_stray_charges WHERE gateway = ${gateway} AND gateway_ref = ${ref}
+        LIMIT 2`.execute(db)
       // A ref seen under two tenants cannot be routed safely.
       if (r.rows.length !== 1) return undefined
       return { tenantId: r.rows[0]!.tenant_id, paymentId: r.rows[0]!.payment_id }

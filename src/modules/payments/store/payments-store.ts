@@ -14,6 +14,7 @@ import { paymentRowsStore } from './payment-rows.js'
 import { payoutsStore } from './payouts.js'
 import { refundsStore } from './refunds.js'
 import { routingRulesStore } from './routing-rules.js'
+import { strayChargesStore } from './stray-charges.js'
 import { transitionsStore } from './transitions.js'
 
 export function createPaymentsStore(db: Db) {
@@ -30,6 +31,7 @@ export function createPaymentsStore(db: Db) {
     ...ledgerFactsStore(db),
     ...routingRulesStore(db),
     ...payoutsStore,
+    ...strayChargesStore(db),
   }
 }
 

@@ -10,6 +10,7 @@ import { outOfOrder, type Fact, type Payment } from '../payments.js'
 import type { Dispute } from '../store/disputes.js'
 import type { Refund } from '../store/refunds.js'
 import { settleRefund } from './refund.js'
+import { isStrayCharge, recordStrayCharge } from './stray-charges.js'
 
 export async function applyGatewayEvent(
   c: PaymentsContext,
@@ -26,6 +27,7 @@ export async function applyGatewayEvent(
     (event.paymentRef ? await store.paymentIdByRef(tx, tenant, gateway, event.paymentRef) : undefined)
   if (!paymentId) return 'ignored'
   const p = await c.mustGet(tx, tenant, paymentId, true)
+  if (isStrayCharge(p, gateway, event)) return recordStrayCharge(c, tx, p, gateway, event)
   if (p.gateway !== gateway) return 'ignored'
   const fact = paymentFactOf(p, event)
   if (fact) return (await applyFact(c, tx, p, fact)).outcome

@@ -18,6 +18,7 @@ import { applyFacts, type FactItem, type FactOutcome } from '../apply-fact.js'
 import type { PaymentsContext, Tx } from '../core/context.js'
 import type { Payment } from '../payments.js'
 import { applyGatewayEvent, PAYMENT_FACT_EVENTS, paymentFactOf } from './apply-gateway-event.js'
+import { isStrayCharge, recordStrayCharge } from './stray-charges.js'
 
 export interface GatewayEventItem {
   readonly tenant: string
@@ -115,6 +116,13 @@ async function applyRound(
   const indexes: number[] = []
   for (const l of round) {
     const p = byRef.get(`${l.item.tenant}\u0000${l.paymentId}`)
+    if (p && isStrayCharge(p, l.item.gateway, l.item.event)) {
+      results[l.index] = {
+        ok: true,
+        outcome: await recordStrayCharge(c, tx, p, l.item.gateway, l.item.event),
+      }
+      continue
+    }
     if (!p || p.gateway !== l.item.gateway) continue
     const fact = paymentFactOf(p, l.item.event)
     if (!fact) continue

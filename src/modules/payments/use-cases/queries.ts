@@ -30,6 +30,10 @@ export function paymentQueries(c: PaymentsContext): PaymentQueries {
       await c.mustGet(deps.db, tenant, id)
       return store.listRefunds(deps.db, tenant, id)
     },
+    async listStrayCharges(tenant, id) {
+      await c.mustGet(deps.db, tenant, id)
+      return store.listStrayCharges(deps.db, tenant, id)
+    },
     attempts: (tenant, id) => store.attempts(tenant, id),
     async getPayout(tenant, id) {
       const p = await store.getPayout(deps.db, tenant, id)

@@ -1,10 +1,12 @@
 /**
  * The sweeper: payments whose gateway outcome is unknown (timeouts, a process that died mid-call)
- * and refunds whose call never returned are settled by asking the gateway, through the single writer.
+ * and refunds whose call never returned are settled by asking the gateway, through the single writer;
+ * stray charges (a gateway charged a payment booked elsewhere, ADR 0506) are reversed there.
  */
 import type { PaymentsContext } from '../core/context.js'
 import { resolveWithGateway } from './in-flight.js'
 import { driveRefund } from './refund.js'
+import { reverseStrayCharges } from './stray-charges.js'
 
 async function sweepOne(c: PaymentsContext, tenant: string, id: string): Promise<boolean> {
   const p = await c.mustGet(c.deps.db, tenant, id)
@@ -29,7 +31,10 @@ async function sweepRefunds(c: PaymentsContext, olderThan: Date): Promise<number
   return changed
 }
 
-/** Asks the gateway about payments in unknown / processing / in-flight states; returns how many changed. */
+/**
+ * Asks the gateway about payments in unknown / processing / in-flight states and reverses stray
+ * charges; returns how many changed.
+ */
 export async function sweep(c: PaymentsContext): Promise<number> {
   const olderThan = new Date(c.now().getTime() - c.sweepAfterMs)
   const due = await c.store.toSweep(olderThan, 100)
@@ -40,6 +45,12 @@ export async function sweep(c: PaymentsContext): Promise<number> {
     } catch (err) {
       c.deps.logger?.warn({ err, tenantId, paymentId }, 'payment sweep: gateway not reachable, will retry')
     }
+  }
+  // A stray charge is never wanted, so it is reversed at once, not after the sweeper's wait.
+  try {
+    changed += await reverseStrayCharges(c)
+  } catch (err) {
+    c.deps.logger?.warn({ err }, 'stray charges: not reversed this time, will retry')
   }
   return changed
 }

@@ -182,11 +182,15 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
     amount: bigint,
     fee: bigint,
     currency: string,
+    paymentRef?: string,
   ): void {
     settlements.push({
       id: `sbx_txn_${digest(`${id}:${settlements.length}:${sourceRef}`)}`,
       type,
       sourceRef,
+      // Like Stripe's balance transactions: the payment behind a record, so reconciliation can tell
+      // whose it is when the ledger has not booked it.
+      ...(paymentRef ? { paymentRef } : {}),
       amount,
       fee,
       currency,
@@ -212,7 +216,7 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
     p.captured = amount
     p.fee = sandboxFee(amount)
     p.status = 'captured'
-    settle('charge', p.ref, amount, p.fee, p.currency)
+    settle('charge', p.ref, amount, p.fee, p.currency, p.ref)
     emit('payment.captured', 'charge.captured', p, { amount, fee: p.fee })
     if (p.paymentMethod === 'pm_card_dispute') openDispute(p.ref)
   }
@@ -238,7 +242,7 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
       currency: p.currency,
       status: 'opened',
     })
-    settle('dispute', disputeRef, -amt, 0n, p.currency)
+    settle('dispute', disputeRef, -amt, 0n, p.currency, p.ref)
     return emit('dispute.opened', 'dispute.created', p, { objectRef: disputeRef, amount: amt })
   }
 
@@ -371,7 +375,7 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
         currency,
       }
       refunds.set(idempotencyKey, result)
-      settle('refund', result.gatewayRef, -amount, 0n, currency)
+      settle('refund', result.gatewayRef, -amount, 0n, currency, p.ref)
       // Like Stripe's refund metadata, the event names our refund (the idempotency key is its id).
       emit('refund.succeeded', 'charge.refunded', p, {
         objectRef: result.gatewayRef,
@@ -431,7 +435,7 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
       if (!d) throw new Error(`No sandbox dispute ${disputeRef}`)
       d.status = outcome
       const p = byRef.get(d.paymentRef)
-      if (outcome === 'won') settle('dispute_reversal', disputeRef, d.amount, 0n, d.currency)
+      if (outcome === 'won') settle('dispute_reversal', disputeRef, d.amount, 0n, d.currency, d.paymentRef)
       return emit(outcome === 'won' ? 'dispute.won' : 'dispute.lost', `dispute.closed.${outcome}`, p, {
         objectRef: disputeRef,
         amount: d.amount,

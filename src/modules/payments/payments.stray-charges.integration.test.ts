@@ -1,0 +1,203 @@
+/**
+ * Stray charges (ADR 0506): a request that reaches a gateway late, after the payment was booked at
+ * another one, charges the customer a second time. Its webhook records the charge and the sweeper
+ * reverses it at that gateway. Each test fails on the code before, where the webhook was ignored and
+ * the money stayed taken.
+ */
+import { sql } from 'kysely'
+import { expect, it } from 'vitest'
+import { describeEachOpenDb, freshTenant } from '../../../test/support/db.js'
+import { gatewayEventApplier, paymentsHarness, type PaymentsHarness } from '../../../test/support/payments.js'
+import { fixedClock } from '../../shared/clock.js'
+import type { DbHandle } from '../../shared/db/connect.js'
+import { systemIds } from '../../shared/ids.js'
+import { createCatalogue, createOutbox } from '../events/index.js'
+import { createReconciliation, reconciliationEvents } from './index.js'
+import { GatewayError, type AuthorizeInput, type GatewayEvent } from './gateway.js'
+
+const card = { amount: 1_500n, currency: 'USD', paymentMethod: 'pm_card_visa' } as const
+
+/**
+ * A payment booked at sandbox although sandbox2 got its first request: routing sends it to sandbox2
+ * (sandbox is down), whose call times out unsent; the sweeper finds no record there; sandbox2 is then
+ * down when the payment is confirmed again, so it goes to sandbox. `late` is sandbox2's first request,
+ * which a test delivers when it likes (the request that was only late).
+ */
+async function bookedAfterALateRequest(db: () => DbHandle, capture: 'automatic' | 'manual') {
+  const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+  let late: AuthorizeInput | undefined
+  const t = paymentsHarness(db(), clock, {
+    sandbox2: (s) => ({
+      ...s,
+      authorize: (input) => {
+        if (late) return s.authorize(input)
+        late = input
+        return Promise.reject(new GatewayError('unknown', 'no answer in time'))
+      },
+    }),
+  })
+  const tenant = freshTenant()
+  t.sandbox.setDown(true)
+  const first = await t.payments.commands.create(tenant, { ...card, capture }, { idempotencyKey: 'k' })
+  expect(first).toMatchObject({ status: 'unknown', gateway: 'sandbox2' })
+  t.sandbox.setDown(false)
+  clock.advance(120_000)
+  await t.payments.sweeper.sweep()
+  t.sandbox2.setDown(true)
+  const booked = await t.payments.commands.confirm(tenant, first.id)
+  expect(booked).toMatchObject({ gateway: 'sandbox', amountAuthorized: 1_500n })
+  t.sandbox2.setDown(false)
+  await t.sandbox2.authorize(late!) // the late request arrives and is charged
+  return { t, tenant, booked }
+}
+
+/** sandbox2's events about the payment, applied as its webhooks would be. */
+async function applyLateEvents(db: () => DbHandle, t: PaymentsHarness, tenant: string, paymentId: string) {
+  const apply = gatewayEventApplier(db().db, t, tenant, 'sandbox2')
+  const outcomes: string[] = []
+  for (const e of t.sandbox2.events.filter((x: GatewayEvent) => x.paymentId === paymentId))
+    outcomes.push(await apply(e))
+  return outcomes
+}
+
+const topicsOf = async (db: () => DbHandle, tenant: string, paymentId: string) =>
+  (
+    await sql<{ topic: string }>`SELECT topic FROM payment_transitions
+      WHERE tenant_id = ${tenant} AND payment_id = ${paymentId} ORDER BY seq`.execute(db().db)
+  ).rows.map((r) => r.topic)
+
+describeEachOpenDb('stray charges', (db) => {
+  it('a late capture at a gateway the payment has left is refunded there, once', async () => {
+    const { t, tenant, booked } = await bookedAfterALateRequest(db, 'automatic')
+    expect(booked.status).toBe('succeeded')
+    // authorised, then captured: one stray charge, recorded by the first event.
+    expect(await applyLateEvents(db, t, tenant, booked.id)).toEqual(['applied', 'duplicate'])
+    expect(await t.payments.queries.get(tenant, booked.id)).toMatchObject({
+      status: 'succeeded',
+      gateway: 'sandbox',
+      amountCaptured: 1_500n,
+      amountRefunded: 0n,
+    })
+    const [stray] = await t.payments.queries.listStrayCharges(tenant, booked.id)
+    expect(stray).toMatchObject({ status: 'pending', gateway: 'sandbox2', amount: 1_500n, currency: 'USD' })
+
+    await t.payments.sweeper.sweep()
+    const lateRef = stray!.gatewayRef
+    const refunds = () =>
+      t.sandbox2.events.filter((e) => e.type === 'refund.succeeded' && e.paymentRef === lateRef)
+    expect(refunds()).toHaveLength(1)
+    expect(refunds()[0]!.amount).toBe(1_500n)
+    expect(await t.payments.queries.listStrayCharges(tenant, booked.id)).toEqual([
+      expect.objectContaining({
+        status: 'reversed',
+        reversal: 'refunded',
+        reversalRef: refunds()[0]!.objectRef,
+      }),
+    ])
+    // The refund's own webhook does not touch the payment booked at sandbox, and a later sweep
+    // refunds nothing more.
+    expect(await applyLateEvents(db, t, tenant, booked.id)).toEqual(['duplicate', 'duplicate', 'ignored'])
+    await t.payments.sweeper.sweep()
+    expect(refunds()).toHaveLength(1)
+    expect(await t.payments.queries.get(tenant, booked.id)).toMatchObject({ amountRefunded: 0n })
+    expect(await topicsOf(db, tenant, booked.id)).toEqual(
+      expect.arrayContaining(['payments.stray_charge.detected.v1', 'payments.stray_charge.reversed.v1']),
+    )
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+
+  it("reconciliation names a stray charge's records after its payment and its reversal", async () => {
+    const { t, tenant, booked } = await bookedAfterALateRequest(db, 'automatic')
+    await applyLateEvents(db, t, tenant, booked.id)
+    await t.payments.sweeper.sweep()
+    const [stray] = await t.payments.queries.listStrayCharges(tenant, booked.id)
+    const rec = createReconciliation({
+      db: db().db,
+      gateways: t.registry,
+      facts: t.payments.facts,
+      outbox: createOutbox(createCatalogue([...reconciliationEvents])),
+      clock: fixedClock(new Date('2026-05-02T01:00:00Z')),
+      ids: systemIds,
+    })
+    const day = { from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-05-02T00:00:00Z') }
+    // The payment's own gateway agrees with the ledger.
+    expect((await rec.run({ tenant, gateway: 'sandbox', ...day })).run.status).toBe('reconciled')
+    // At sandbox2 the charge, its refund and the fee kept are in no ledger, and each line says why.
+    const { lines } = await rec.run({ tenant, gateway: 'sandbox2', ...day })
+    const strayLines = lines.filter((l) => l.explanation.includes(`stray charge ${stray!.id}`))
+    expect(strayLines.map((l) => [l.kind, l.status, l.gatewayRef]).sort()).toEqual(
+      [
+        ['capture', 'missing_in_ledger', stray!.gatewayRef],
+        ['fee', 'fee_mismatch', stray!.gatewayRef],
+        ['refund', 'missing_in_ledger', stray!.reversalRef],
+      ].sort(),
+    )
+    for (const l of strayLines) expect(l).toMatchObject({ paymentId: booked.id })
+    expect(strayLines[0]!.explanation).toContain('reversed (refunded')
+    await t.close()
+  })
+
+  it('a late authorisation is voided, and a webhook round applies the rest as usual', async () => {
+    const { t, tenant, booked } = await bookedAfterALateRequest(db, 'manual')
+    expect(booked.status).toBe('requires_capture')
+    const lateEvent = t.sandbox2.events.find(
+      (e) => e.type === 'payment.authorized' && e.paymentId === booked.id,
+    )!
+    const ownEvent = t.sandbox.events.find(
+      (e) => e.type === 'payment.authorized' && e.paymentId === booked.id,
+    )!
+    // The inbox's batched path, with the payment's own (repeated) authorisation in the same round.
+    const results = await db()
+      .db.transaction()
+      .execute((tx) =>
+        t.payments.webhooks.applyGatewayEvents(
+          [
+            { tenant, gateway: 'sandbox2', event: lateEvent },
+            { tenant, gateway: 'sandbox', event: ownEvent },
+          ],
+          { tx },
+        ),
+      )
+    expect(results).toEqual([
+      { ok: true, outcome: 'applied' },
+      { ok: true, outcome: 'duplicate' },
+    ])
+    expect(await t.payments.sweeper.sweep()).toBeGreaterThanOrEqual(1)
+    const [stray] = await t.payments.queries.listStrayCharges(tenant, booked.id)
+    expect(stray).toMatchObject({ status: 'reversed', reversal: 'canceled' })
+    expect(await t.sandbox2.retrieve({ gatewayRef: stray!.gatewayRef, paymentId: booked.id })).toMatchObject({
+      status: 'canceled',
+    })
+    // The payment itself is still held at sandbox and captures as usual.
+    expect(await t.payments.commands.capture(tenant, booked.id)).toMatchObject({
+      status: 'succeeded',
+      amountCaptured: 1_500n,
+    })
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+
+  it("a payment's failure or cancelation at a gateway it has left changes nothing and records nothing", async () => {
+    const { t, tenant, booked } = await bookedAfterALateRequest(db, 'manual')
+    const apply = gatewayEventApplier(db().db, t, tenant, 'sandbox2')
+    const at = new Date('2026-05-01T10:05:00Z')
+    const base = { paymentId: booked.id, paymentRef: 'sbx_other', vendorType: 'x', occurredAt: at }
+    expect(await apply({ ...base, id: 'evt_f', type: 'payment.failed' })).toBe('ignored')
+    expect(await apply({ ...base, id: 'evt_c', type: 'payment.canceled' })).toBe('ignored')
+    expect(await t.payments.queries.listStrayCharges(tenant, booked.id)).toEqual([])
+    expect(await t.payments.queries.get(tenant, booked.id)).toMatchObject({ status: 'requires_capture' })
+    await t.close()
+  })
+
+  it('is read per tenant: another tenant naming the payment gets PAYMENT_NOT_FOUND', async () => {
+    const t = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const a = freshTenant()
+    const p = await t.payments.commands.create(a, card)
+    await expect(t.payments.queries.listStrayCharges(freshTenant(), p.id)).rejects.toMatchObject({
+      code: 'PAYMENT_NOT_FOUND',
+    })
+    expect(await t.payments.queries.listStrayCharges(a, p.id)).toEqual([])
+    await t.close()
+  })
+})

@@ -1,0 +1,133 @@
+/**
+ * Stray charges (payment_stray_charges, migration 0506): money a gateway took for one of our payments
+ * that the payment is not booked at — a late request at a gateway the payment has since left. Each is
+ * recorded by the webhook that tells of it and reversed at that gateway by the sweeper (ADR 0506).
+ */
+import { sql } from 'kysely'
+import type { Db } from '../../../shared/db/connect.js'
+import { big, type Exec } from './statements.js'
+
+export type StrayChargeStatus = 'pending' | 'reversed' | 'failed'
+
+/** How a stray charge was undone: its authorisation voided, its capture refunded, or nothing was left held. */
+export type StrayReversal = 'canceled' | 'refunded' | 'none'
+
+export interface StrayCharge {
+  readonly id: string
+  readonly paymentId: string
+  readonly gateway: string
+  readonly gatewayRef: string
+  readonly amount: bigint
+  readonly currency: string
+  readonly status: StrayChargeStatus
+  readonly reversal: StrayReversal | null
+  readonly reversalRef: string | null
+  readonly attempts: number
+  readonly lastError: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+interface StrayRow {
+  tenant_id: string
+  stray_id: string
+  payment_id: string
+  gateway: string
+  gateway_ref: string
+  amount: bigint | string
+  currency: string
+  status: StrayChargeStatus
+  reversal: StrayReversal | null
+  reversal_ref: string | null
+  attempts: number
+  last_error: string | null
+  created_at: Date
+  updated_at: Date
+}
+
+const toStray = (r: StrayRow): StrayCharge => ({
+  id: r.stray_id,
+  paymentId: r.payment_id,
+  gateway: r.gateway,
+  gatewayRef: r.gateway_ref,
+  amount: big(r.amount),
+  currency: r.currency,
+  status: r.status,
+  reversal: r.reversal,
+  reversalRef: r.reversal_ref,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+})
+
+/** What one reversal attempt left: settled (reversed or failed for good), or still pending with a count. */
+export interface StrayOutcome {
+  readonly status: StrayChargeStatus
+  readonly reversal?: StrayReversal
+  readonly reversalRef?: string
+  readonly error?: string
+  readonly at: Date
+}
+
+export function strayChargesStore(db: Db) {
+  return {
+    /**
+     * Records a stray charge once per (gateway, ref): a second webhook about the same charge (its
+     * capture after its authorisation, a redelivery) finds it recorded. True when this call recorded it.
+     */
+    async insertStrayCharge(tx: Exec, tenant: string, s: StrayCharge): Promise<boolean> {
+      const r = await sql<{ stray_id: string }>`INSERT INTO payment_stray_charges (tenant_id, stray_id,
+          payment_id, gateway, gateway_ref, amount, currency, status, attempts, created_at, updated_at)
+        VALUES (${tenant}, ${s.id}, ${s.paymentId}, ${s.gateway}, ${s.gatewayRef}, ${s.amount.toString()},
+          ${s.currency}, 'pending', 0, ${s.createdAt}, ${s.updatedAt})
+        ON CONFLICT (tenant_id, gateway, gateway_ref) DO NOTHING
+        RETURNING stray_id`.execute(tx)
+      return r.rows.length > 0
+    },
+
+    /** Pending stray charges of every tenant, oldest attempt first: the sweeper's list. */
+    async strayChargesToReverse(limit: number): Promise<{ tenantId: string; stray: StrayCharge }[]> {
+      const r = await sql<StrayRow>`SELECT * FROM payment_stray_charges WHERE status = 'pending'
+        ORDER BY updated_at LIMIT ${limit}`.execute(db)
+      return r.rows.map((x) => ({ tenantId: x.tenant_id, stray: toStray(x) }))
+    },
+
+    /**
+     * Writes one attempt's outcome on a charge still pending (another sweeper may have settled it
+     * meanwhile: then nothing is written and undefined comes back).
+     */
+    async settleStrayCharge(
+      tx: Exec,
+      tenant: string,
+      id: string,
+      o: StrayOutcome,
+    ): Promise<StrayCharge | undefined> {
+      const r = await sql<StrayRow>`UPDATE payment_stray_charges SET status = ${o.status},
+          reversal = ${o.reversal ?? null}, reversal_ref = ${o.reversalRef ?? null},
+          attempts = attempts + 1, last_error = ${o.error ?? null}, updated_at = ${o.at}
+        WHERE tenant_id = ${tenant} AND stray_id = ${id} AND status = 'pending'
+        RETURNING *`.execute(tx)
+      return r.rows[0] ? toStray(r.rows[0]) : undefined
+    },
+
+    /** The tenant's stray charges at `gateway` whose charge or reversal carries one of `refs`. */
+    async strayChargesByRefs(
+      tenant: string,
+      gateway: string,
+      refs: readonly string[],
+    ): Promise<StrayCharge[]> {
+      if (refs.length === 0) return []
+      const r = await sql<StrayRow>`SELECT * FROM payment_stray_charges
+        WHERE tenant_id = ${tenant} AND gateway = ${gateway}
+          AND (gateway_ref = ANY(${refs}::text[]) OR reversal_ref = ANY(${refs}::text[]))`.execute(db)
+      return r.rows.map(toStray)
+    },
+
+    async listStrayCharges(ex: Exec, tenant: string, paymentId: string): Promise<StrayCharge[]> {
+      const r = await sql<StrayRow>`SELECT * FROM payment_stray_charges
+        WHERE tenant_id = ${tenant} AND payment_id = ${paymentId} ORDER BY created_at, stray_id`.execute(ex)
+      return r.rows.map(toStray)
+    },
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Stray charges (ADR 0506): a gateway tells us it authorised or captured one of our payments, but the
+ * payment is booked at another gateway. That happens when a request reached a gateway late — it timed
+ * out, the gateway had no record of it yet, and the payment was sent again elsewhere (ADR 0505), or a
+ * failover followed an error after which the first gateway charged anyway. The customer has then paid
+ * twice. The webhook records the charge; the sweeper reverses it at its gateway: an authorisation is
+ * voided, a capture refunded, under idempotency keys of its own so a repeat reverses once.
+ */
+import type { GatewayEvent, GatewayPaymentState, PaymentGateway } from '../gateway.js'
+import type { FactOutcome } from '../apply-fact.js'
+import type { PaymentsContext, Tx } from '../core/context.js'
+import { PAYMENT_EVENTS } from '../payments.events.js'
+import type { Payment } from '../payments.js'
+import type { StrayCharge, StrayOutcome } from '../store/stray-charges.js'
+import { transitionOf } from '../store/transitions.js'
+
+/** Reversal attempts that find no record of the charge before an operator is asked to look. */
+const MAX_ATTEMPTS_WITHOUT_RECORD = 10
+
+const CHARGE_EVENTS: ReadonlySet<GatewayEvent['type']> = new Set(['payment.authorized', 'payment.captured'])
+
+/** True when `event` from `gateway` tells of money taken for `p` where `p` is not booked. */
+export const isStrayCharge = (p: Payment, gateway: string, event: GatewayEvent): boolean =>
+  p.gateway !== gateway && CHARGE_EVENTS.has(event.type) && !!event.paymentRef
+
+/**
+ * Records the charge `event` tells of, in the webhook's transaction, with its audit entry, its event
+ * and a line in the payment's timeline. The payment itself is not touched: its booking stands.
+ */
+export async function recordStrayCharge(
+  c: PaymentsContext,
+  tx: Tx,
+  p: Payment,
+  gateway: string,
+  event: GatewayEvent,
+): Promise<FactOutcome> {
+  const at = c.now()
+  const stray: StrayCharge = {
+    id: c.deps.ids('stc'),
+    paymentId: p.id,
+    gateway,
+    gatewayRef: event.paymentRef!,
+    amount: event.amount && event.amount > 0n ? event.amount : p.amount,
+    currency: event.currency ?? p.currency,
+    status: 'pending',
+    reversal: null,
+    reversalRef: null,
+    attempts: 0,
+    lastError: null,
+    createdAt: at,
+    updatedAt: at,
+  }
+  if (!(await c.store.insertStrayCharge(tx, p.tenantId, stray))) return 'duplicate'
+  c.deps.logger?.warn(
+    { tenantId: p.tenantId, paymentId: p.id, gateway, gatewayRef: stray.gatewayRef, bookedAt: p.gateway },
+    'stray charge: a gateway charged a payment booked elsewhere; it will be reversed',
+  )
+  await writeStrayChange(c, tx, p.tenantId, stray, p.gateway, PAYMENT_EVENTS.strayChargeDetected, {
+    actor: `gateway:${gateway}`,
+  })
+  return 'applied'
+}
+
+/** Reverses pending stray charges at their gateways; returns how many were settled (reversed or failed). */
+export async function reverseStrayCharges(c: PaymentsContext): Promise<number> {
+  let settled = 0
+  for (const { tenantId, stray } of await c.store.strayChargesToReverse(100)) {
+    const outcome = await reverseAtGateway(c, stray)
+    const after = await c.transaction(async (tx) => {
+      const s = await c.store.settleStrayCharge(tx, tenantId, stray.id, outcome)
+      if (!s || s.status === 'pending') return s
+      const topic =
+        s.status === 'reversed'
+          ? PAYMENT_EVENTS.strayChargeReversed
+          : PAYMENT_EVENTS.strayChargeReversalFailed
+      await writeStrayChange(c, tx, tenantId, s, null, topic, { actor: 'system:sweeper' })
+      return s
+    })
+    if (after && after.status !== 'pending') settled++
+  }
+  return settled
+}
+
+/** One attempt: what the gateway holds for the charge decides what undoes it. */
+async function reverseAtGateway(c: PaymentsContext, s: StrayCharge): Promise<StrayOutcome> {
+  const at = c.now()
+  const gateway = c.deps.gateways.get(s.gateway)
+  if (!gateway) return { status: 'failed', error: `gateway ${s.gateway} is no longer configured`, at }
+  try {
+    const state = await gateway.retrieve({ gatewayRef: s.gatewayRef, paymentId: s.paymentId })
+    if (!state) {
+      const error = `${s.gateway} has no record of ${s.gatewayRef}`
+      return s.attempts + 1 >= MAX_ATTEMPTS_WITHOUT_RECORD
+        ? { status: 'failed', error, at }
+        : pending(error, at)
+    }
+    return await undo(gateway, s, state, at)
+  } catch (err) {
+    const e = c.asGatewayError(err)
+    // Unavailable or unknown: the next sweep asks again (the keys make a repeat safe).
+    if (e.retryable || e.failure === 'unknown') return pending(e.message, at)
+    return { status: 'failed', error: e.message, at }
+  }
+}
+
+const pending = (error: string, at: Date): StrayOutcome => ({ status: 'pending', error, at })
+
+async function undo(
+  gateway: PaymentGateway,
+  s: StrayCharge,
+  state: GatewayPaymentState,
+  at: Date,
+): Promise<StrayOutcome> {
+  switch (state.status) {
+    case 'authorized': {
+      const voided = await gateway.cancel(s.gatewayRef, `${s.id}:cancel`)
+      if (voided.status === 'canceled') return { status: 'reversed', reversal: 'canceled', at }
+      // Captured meanwhile (an automatic capture): the next sweep refunds it.
+      return pending(`the void found the charge ${voided.status}`, at)
+    }
+    case 'captured': {
+      const refund = await gateway.refund(
+        s.gatewayRef,
+        state.amountCaptured,
+        state.currency,
+        `${s.id}:refund`,
+      )
+      if (refund.status === 'failed') return { status: 'failed', error: 'the gateway refused the refund', at }
+      return { status: 'reversed', reversal: 'refunded', reversalRef: refund.gatewayRef, at }
+    }
+    case 'canceled':
+    case 'declined':
+      return { status: 'reversed', reversal: 'none', at }
+    case 'processing':
+    case 'requires_action':
+      return pending(`the charge is still ${state.status}`, at)
+  }
+}
+
+async function writeStrayChange(
+  c: PaymentsContext,
+  tx: Tx,
+  tenant: string,
+  s: StrayCharge,
+  paymentGateway: string | null,
+  topic: string,
+  by: { actor: string },
+): Promise<void> {
+  const payload = {
+    strayChargeId: s.id,
+    paymentId: s.paymentId,
+    amount: s.amount.toString(),
+    currency: s.currency,
+    gateway: s.gateway,
+    gatewayRef: s.gatewayRef,
+    paymentGateway,
+    status: s.status,
+    reversal: s.reversal,
+    reversalRef: s.reversalRef,
+    error: s.lastError,
+  }
+  await c.deps.audit?.recordIn(tx, {
+    tenant,
+    actor: by.actor,
+    action: topic.replace(/\.v1$/, ''),
+    resource: `payments:${s.paymentId}`,
+    outcome: s.status === 'failed' ? 'failure' : 'success',
+    origin: 'worker',
+    details: payload,
+  })
+  await c.deps.outbox?.enqueue(tx, [{ tenantId: tenant, topic, key: s.paymentId, payload }])
+  await c.store.insertTransitions(tx, [transitionOf(tenant, s.paymentId, topic, payload, s.updatedAt)])
+}
