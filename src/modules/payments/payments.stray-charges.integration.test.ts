@@ -190,6 +190,72 @@ describeEachOpenDb('stray charges', (db) => {
     await t.close()
   })
 
+  /**
+   * sandbox charges the payment and then answers 503 (a vendor 5xx it had processed): create fails
+   * over to sandbox2. `beforeFailover` runs between the charge and the error answer.
+   */
+  function chargedThen503(beforeFailover: (t: PaymentsHarness, paymentId: string) => Promise<void>) {
+    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+    const holder: { t?: PaymentsHarness } = {}
+    const t = paymentsHarness(db(), clock, {
+      sandbox: (s) => ({
+        ...s,
+        authorize: async (input) => {
+          await s.authorize(input)
+          await beforeFailover(holder.t!, input.paymentId)
+          throw new GatewayError('unavailable', 'Stripe error 500 (processed after all)')
+        },
+      }),
+    })
+    holder.t = t
+    return t
+  }
+
+  it('a 5xx the first gateway had processed: its charge is refunded there once the second one is paid', async () => {
+    const t = chargedThen503(() => Promise.resolve())
+    const tenant = freshTenant()
+    const p = await t.payments.commands.create(tenant, card, { idempotencyKey: 'five-hundred' })
+    expect(p).toMatchObject({ status: 'succeeded', gateway: 'sandbox2', amountCaptured: 1_500n })
+    // sandbox's webhooks arrive after the failover.
+    const apply = gatewayEventApplier(db().db, t, tenant, 'sandbox')
+    const outcomes: string[] = []
+    for (const e of t.sandbox.events.filter((x) => x.paymentId === p.id)) outcomes.push(await apply(e))
+    expect(outcomes).toEqual(['applied', 'duplicate'])
+    await t.payments.sweeper.sweep()
+    const [stray] = await t.payments.queries.listStrayCharges(tenant, p.id)
+    expect(stray).toMatchObject({ gateway: 'sandbox', status: 'reversed', reversal: 'refunded' })
+    expect(t.sandbox.events.filter((e) => e.type === 'refund.succeeded')).toHaveLength(1)
+    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
+      gateway: 'sandbox2',
+      amountRefunded: 0n,
+    })
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+
+  it('a 5xx the first gateway had processed, whose webhook is booked first: no other gateway is asked', async () => {
+    const tenant = freshTenant()
+    const t = chargedThen503(async (h, paymentId) => {
+      const apply = gatewayEventApplier(db().db, h, tenant, 'sandbox')
+      for (const e of h.sandbox.events.filter((x) => x.paymentId === paymentId)) await apply(e)
+    })
+    const p = await t.payments.commands.create(tenant, card, { idempotencyKey: 'booked-first' })
+    expect(p).toMatchObject({ status: 'succeeded', gateway: 'sandbox', amountCaptured: 1_500n })
+    expect(t.sandbox2.calls.authorize ?? 0).toBe(0)
+    expect(await t.payments.queries.get(tenant, p.id)).toMatchObject({
+      gateway: 'sandbox',
+      gatewayRef: p.gatewayRef,
+    })
+    // The key answers the payment as it is.
+    expect(await t.payments.commands.create(tenant, card, { idempotencyKey: 'booked-first' })).toMatchObject({
+      id: p.id,
+      status: 'succeeded',
+      gateway: 'sandbox',
+    })
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+
   it('is read per tenant: another tenant naming the payment gets PAYMENT_NOT_FOUND', async () => {
     const t = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:00:00Z')))
     const a = freshTenant()

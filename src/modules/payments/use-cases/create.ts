@@ -244,11 +244,16 @@ async function authorizeInTurn(
     const gateway = deps.gateways.require(gatewayId)
     if (i > 0) {
       await c.provision(tenant, gatewayId, p.currency)
-      await deps.db.transaction().execute(async (tx) => {
+      const movedOn = await deps.db.transaction().execute(async (tx) => {
         const locked = await c.mustGet(tx, tenant, id, true)
+        // The gateway that failed may have charged after all (a 5xx it had processed) and its webhook
+        // already booked that: the payment is paid, so no other gateway is asked (ADR 0506).
+        if (locked.status !== 'processing') return locked
         await store.updatePayment(tx, { ...locked, gateway: gatewayId, updatedAt: now() })
         await store.appendAttempt(tx, tenant, id, sent(c, gatewayId))
+        return undefined
       })
+      if (movedOn) return movedOn // the key's wrapper stores it as the answer
     }
     let fact: Fact
     try {
