@@ -207,6 +207,10 @@ export interface PaymentGateway {
   refund(gatewayRef: string, amount: bigint, currency: string, idempotencyKey: string): Promise<RefundResult>
   /** The sweeper's question for payments in status `unknown`; by our payment id when no ref came back. */
   retrieve(ref: { gatewayRef?: string; paymentId: string }): Promise<GatewayPaymentState | undefined>
+  /**
+   * Pays out from the gateway balance. A repeat with the same key must pay out once (Stripe's
+   * Idempotency-Key): a payout whose answer was lost is asked again by the retry or the sweeper.
+   */
   payout?(amount: bigint, currency: string, idempotencyKey: string): Promise<PayoutResult>
   clientToken?(customerId?: string): Promise<string>
   /** Card brand and country a payment-method token tells before any call (for routing), if known. */

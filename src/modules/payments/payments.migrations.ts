@@ -220,6 +220,16 @@ const strayCharges: Migration = {
   },
 }
 
+// Payouts whose gateway call was never answered (a timeout, a crash) are found by the sweeper, which
+// asks again under the payout's own key and books the answer once.
+const payoutSweep: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE INDEX payment_payouts_to_sweep ON payment_payouts (updated_at) WHERE status = 'pending'`,
+    ])
+  },
+}
+
 export const paymentsMigrations: NamedMigrations = {
   '0500_payments_core': core,
   '0501_payments_idempotency_resource': idempotencyResource,
@@ -228,4 +238,5 @@ export const paymentsMigrations: NamedMigrations = {
   '0504_payments_amount_order': amountOrder,
   '0505_payments_transitions': transitions,
   '0506_payments_stray_charges': strayCharges,
+  '0507_payments_payout_sweep': payoutSweep,
 }

@@ -61,6 +61,24 @@ export const payoutsStore = {
     return r.rows[0] ? toPayout(r.rows[0]) : undefined
   },
 
+  /** The payout, locked: its answer is booked by one attempt only (a retry, the sweeper). */
+  async lockPayout(tx: Exec, tenant: string, id: string): Promise<Payout | undefined> {
+    const r = await sql<PayoutRow>`SELECT * FROM payment_payouts
+      WHERE tenant_id = ${tenant} AND payout_id = ${id} FOR UPDATE`.execute(tx)
+    return r.rows[0] ? toPayout(r.rows[0]) : undefined
+  },
+
+  /** Payouts of every tenant whose gateway call has not been answered for a while: the sweeper's list. */
+  async payoutsToSweep(
+    ex: Exec,
+    olderThan: Date,
+    limit: number,
+  ): Promise<{ tenantId: string; payout: Payout }[]> {
+    const r = await sql<PayoutRow & { tenant_id: string }>`SELECT * FROM payment_payouts
+      WHERE status = 'pending' AND updated_at <= ${olderThan} ORDER BY updated_at LIMIT ${limit}`.execute(ex)
+    return r.rows.map((x) => ({ tenantId: x.tenant_id, payout: toPayout(x) }))
+  },
+
   /** Serialises payouts of one tenant, gateway and currency (the balance check must not race). */
   async lockPayouts(tx: Exec, tenant: string, gateway: string, currency: string): Promise<void> {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${`payout:${tenant}:${gateway}:${currency}`}))`.execute(

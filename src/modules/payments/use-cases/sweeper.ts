@@ -1,10 +1,11 @@
 /**
  * The sweeper: payments whose gateway outcome is unknown (timeouts, a process that died mid-call)
- * and refunds whose call never returned are settled by asking the gateway, through the single writer;
+ * and refunds and payouts whose call never returned are settled by asking the gateway (again);
  * stray charges (a gateway charged a payment booked elsewhere, ADR 0506) are reversed there.
  */
 import type { PaymentsContext } from '../core/context.js'
 import { resolveWithGateway } from './in-flight.js'
+import { drivePayout } from './payout.js'
 import { driveRefund } from './refund.js'
 import { reverseStrayCharges } from './stray-charges.js'
 
@@ -31,6 +32,19 @@ async function sweepRefunds(c: PaymentsContext, olderThan: Date): Promise<number
   return changed
 }
 
+/** Repeats the gateway call of payouts whose answer never came back, under the payout's own key. */
+async function sweepPayouts(c: PaymentsContext, olderThan: Date): Promise<number> {
+  let changed = 0
+  for (const { tenantId, payout } of await c.store.payoutsToSweep(c.deps.db, olderThan, 100)) {
+    try {
+      if ((await drivePayout(c, tenantId, payout)).status !== 'pending') changed++
+    } catch (err) {
+      c.deps.logger?.warn({ err, tenantId, payoutId: payout.id }, 'payout sweep: not settled, will retry')
+    }
+  }
+  return changed
+}
+
 /**
  * Asks the gateway about payments in unknown / processing / in-flight states and reverses stray
  * charges; returns how many changed.
@@ -38,7 +52,7 @@ async function sweepRefunds(c: PaymentsContext, olderThan: Date): Promise<number
 export async function sweep(c: PaymentsContext): Promise<number> {
   const olderThan = new Date(c.now().getTime() - c.sweepAfterMs)
   const due = await c.store.toSweep(olderThan, 100)
-  let changed = await sweepRefunds(c, olderThan)
+  let changed = (await sweepRefunds(c, olderThan)) + (await sweepPayouts(c, olderThan))
   for (const { tenantId, paymentId } of due) {
     try {
       if (await sweepOne(c, tenantId, paymentId)) changed++
