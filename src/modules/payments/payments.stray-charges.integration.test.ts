@@ -178,6 +178,48 @@ describeEachOpenDb('stray charges', (db) => {
     await t.close()
   })
 
+  it('a late charge at the gateway of a payment canceled meanwhile is refunded there', async () => {
+    // The create times out unsent, the sweeper finds no record, the client cancels the payment
+    // (requires_confirmation → canceled); then the request arrives and the gateway charges it.
+    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+    let late: AuthorizeInput | undefined
+    const t = paymentsHarness(db(), clock, {
+      sandbox: (s) => ({
+        ...s,
+        authorize: (input) => {
+          late = input
+          return Promise.reject(new GatewayError('unknown', 'no answer in time'))
+        },
+      }),
+    })
+    const tenant = freshTenant()
+    const first = await t.payments.commands.create(tenant, card, { idempotencyKey: 'then-canceled' })
+    clock.advance(120_000)
+    await t.payments.sweeper.sweep()
+    expect(await t.payments.commands.cancel(tenant, first.id)).toMatchObject({ status: 'canceled' })
+    await t.sandbox.authorize(late!)
+    const apply = gatewayEventApplier(db().db, t, tenant, 'sandbox')
+    const outcomes: string[] = []
+    for (const e of t.sandbox.events.filter((x) => x.paymentId === first.id)) outcomes.push(await apply(e))
+    expect(outcomes).toEqual(['applied', 'duplicate'])
+    await t.payments.sweeper.sweep()
+    expect(await t.payments.queries.listStrayCharges(tenant, first.id)).toEqual([
+      expect.objectContaining({
+        gateway: 'sandbox',
+        status: 'reversed',
+        reversal: 'refunded',
+        amount: 1_500n,
+      }),
+    ])
+    expect(t.sandbox.events.filter((e) => e.type === 'refund.succeeded')).toHaveLength(1)
+    expect(await t.payments.queries.get(tenant, first.id)).toMatchObject({
+      status: 'canceled',
+      amountCaptured: 0n,
+    })
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+
   it("a payment's failure or cancelation at a gateway it has left changes nothing and records nothing", async () => {
     const { t, tenant, booked } = await bookedAfterALateRequest(db, 'manual')
     const apply = gatewayEventApplier(db().db, t, tenant, 'sandbox2')

@@ -1,6 +1,6 @@
 /**
  * Stray charges (ADR 0506): a gateway tells us it authorised or captured one of our payments, but the
- * payment is booked at another gateway. That happens when a request reached a gateway late — it timed
+ * payment is booked at another gateway (or ended canceled or failed, never authorised). That happens when a request reached a gateway late — it timed
  * out, the gateway had no record of it yet, and the payment was sent again elsewhere (ADR 0505), or a
  * failover followed an error after which the first gateway charged anyway. The customer has then paid
  * twice. The webhook records the charge; the sweeper reverses it at its gateway: an authorisation is
@@ -19,9 +19,15 @@ const MAX_ATTEMPTS_WITHOUT_RECORD = 10
 
 const CHARGE_EVENTS: ReadonlySet<GatewayEvent['type']> = new Set(['payment.authorized', 'payment.captured'])
 
-/** True when `event` from `gateway` tells of money taken for `p` where `p` is not booked. */
+/**
+ * True when `event` from `gateway` tells of money taken for `p` that `p` will not book: at a gateway
+ * it has left, or on a payment that ended canceled or failed without ever being authorised (a late
+ * request that reached its own gateway after the payment was canceled).
+ */
 export const isStrayCharge = (p: Payment, gateway: string, event: GatewayEvent): boolean =>
-  p.gateway !== gateway && CHARGE_EVENTS.has(event.type) && !!event.paymentRef
+  CHARGE_EVENTS.has(event.type) &&
+  !!event.paymentRef &&
+  (p.gateway !== gateway || (p.amountAuthorized === 0n && (p.status === 'canceled' || p.status === 'failed')))
 
 /**
  * Records the charge `event` tells of, in the webhook's transaction, with its audit entry, its event
