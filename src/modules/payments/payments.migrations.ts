@@ -230,6 +230,18 @@ const payoutSweep: Migration = {
   },
 }
 
+// The sweepers' work list for stray charges: a sweeper leases a charge (attempt_after moves past the
+// lease), so several worker processes never reverse the same charge at once.
+const strayChargeLease: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `ALTER TABLE payment_stray_charges ADD COLUMN attempt_after timestamptz NOT NULL DEFAULT 'epoch'`,
+      `DROP INDEX payment_stray_charges_pending`,
+      `CREATE INDEX payment_stray_charges_due ON payment_stray_charges (attempt_after) WHERE status = 'pending'`,
+    ])
+  },
+}
+
 export const paymentsMigrations: NamedMigrations = {
   '0500_payments_core': core,
   '0501_payments_idempotency_resource': idempotencyResource,
@@ -239,4 +251,5 @@ export const paymentsMigrations: NamedMigrations = {
   '0505_payments_transitions': transitions,
   '0506_payments_stray_charges': strayCharges,
   '0507_payments_payout_sweep': payoutSweep,
+  '0508_payments_stray_charge_lease': strayChargeLease,
 }

@@ -107,6 +107,21 @@ describeEachOpenDb('stray charges', (db) => {
     await t.close()
   })
 
+  it('two sweepers at once reverse a stray charge once', async () => {
+    const { t, tenant, booked } = await bookedAfterALateRequest(db, 'automatic')
+    await applyLateEvents(db, t, tenant, booked.id)
+    // A second worker process, talking to the same gateway.
+    const other = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:02:00Z')), {
+      sandbox2: () => t.sandbox2,
+    })
+    await Promise.all([t.payments.sweeper.sweep(), other.payments.sweeper.sweep()])
+    expect(t.sandbox2.calls.refund).toBe(1)
+    const topics = await topicsOf(db, tenant, booked.id)
+    expect(topics.filter((x) => x === 'payments.stray_charge.reversed.v1')).toHaveLength(1)
+    await other.close()
+    await t.close()
+  })
+
   it("reconciliation names a stray charge's records after its payment and its reversal", async () => {
     const { t, tenant, booked } = await bookedAfterALateRequest(db, 'automatic')
     await applyLateEvents(db, t, tenant, booked.id)

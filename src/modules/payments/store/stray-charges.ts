@@ -78,18 +78,32 @@ export function strayChargesStore(db: Db) {
      */
     async insertStrayCharge(tx: Exec, tenant: string, s: StrayCharge): Promise<boolean> {
       const r = await sql<{ stray_id: string }>`INSERT INTO payment_stray_charges (tenant_id, stray_id,
-          payment_id, gateway, gateway_ref, amount, currency, status, attempts, created_at, updated_at)
+          payment_id, gateway, gateway_ref, amount, currency, status, attempts, attempt_after, created_at,
+          updated_at)
         VALUES (${tenant}, ${s.id}, ${s.paymentId}, ${s.gateway}, ${s.gatewayRef}, ${s.amount.toString()},
-          ${s.currency}, 'pending', 0, ${s.createdAt}, ${s.updatedAt})
+          ${s.currency}, 'pending', 0, ${s.createdAt}, ${s.createdAt}, ${s.updatedAt})
         ON CONFLICT (tenant_id, gateway, gateway_ref) DO NOTHING
         RETURNING stray_id`.execute(tx)
       return r.rows.length > 0
     },
 
-    /** Pending stray charges of every tenant, oldest attempt first: the sweeper's list. */
-    async strayChargesToReverse(limit: number): Promise<{ tenantId: string; stray: StrayCharge }[]> {
-      const r = await sql<StrayRow>`SELECT * FROM payment_stray_charges WHERE status = 'pending'
-        ORDER BY updated_at LIMIT ${limit}`.execute(db)
+    /**
+     * Pending stray charges of every tenant that are due, leased to this sweeper until `leaseUntil`:
+     * another sweeper skips them (locked rows, then a lease in the future), so a charge is not
+     * reversed by two processes at once. A charge still pending after this attempt is due again
+     * when the lease ends.
+     */
+    async leaseStrayCharges(
+      now: Date,
+      leaseUntil: Date,
+      limit: number,
+    ): Promise<{ tenantId: string; stray: StrayCharge }[]> {
+      const r = await sql<StrayRow>`UPDATE payment_stray_charges s SET attempt_after = ${leaseUntil}
+        FROM (SELECT tenant_id, stray_id FROM payment_stray_charges
+              WHERE status = 'pending' AND attempt_after <= ${now}
+              ORDER BY attempt_after LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
+        WHERE s.tenant_id = due.tenant_id AND s.stray_id = due.stray_id
+        RETURNING s.*`.execute(db)
       return r.rows.map((x) => ({ tenantId: x.tenant_id, stray: toStray(x) }))
     },
 

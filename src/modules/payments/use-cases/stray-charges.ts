@@ -14,6 +14,9 @@ import type { Payment } from '../payments.js'
 import type { StrayCharge, StrayOutcome } from '../store/stray-charges.js'
 import { transitionOf } from '../store/transitions.js'
 
+/** How long a sweeper holds a charge it is reversing; one left pending is tried again after it. */
+const REVERSAL_LEASE_MS = 60_000
+
 /** Reversal attempts that find no record of the charge before an operator is asked to look. */
 const MAX_ATTEMPTS_WITHOUT_RECORD = 10
 
@@ -70,7 +73,9 @@ export async function recordStrayCharge(
 /** Reverses pending stray charges at their gateways; returns how many were settled (reversed or failed). */
 export async function reverseStrayCharges(c: PaymentsContext): Promise<number> {
   let settled = 0
-  for (const { tenantId, stray } of await c.store.strayChargesToReverse(100)) {
+  const now = c.now()
+  const leaseUntil = new Date(now.getTime() + REVERSAL_LEASE_MS)
+  for (const { tenantId, stray } of await c.store.leaseStrayCharges(now, leaseUntil, 100)) {
     const outcome = await reverseAtGateway(c, stray)
     const after = await c.transaction(async (tx) => {
       const s = await c.store.settleStrayCharge(tx, tenantId, stray.id, outcome)
