@@ -125,6 +125,13 @@ export function strayChargesStore(db: Db) {
       return r.rows[0] ? toStray(r.rows[0]) : undefined
     },
 
+    /** True when `ref` at `gateway` is a stray charge of the tenant's (its refund is not the payment's). */
+    async isStrayChargeRef(ex: Exec, tenant: string, gateway: string, ref: string): Promise<boolean> {
+      const r = await sql<{ one: number }>`SELECT 1 AS one FROM payment_stray_charges
+        WHERE tenant_id = ${tenant} AND gateway = ${gateway} AND gateway_ref = ${ref}`.execute(ex)
+      return r.rows.length > 0
+    },
+
     /** The tenant's stray charges at `gateway` whose charge or reversal carries one of `refs`. */
     async strayChargesByRefs(
       tenant: string,

@@ -31,6 +31,13 @@ export async function applyGatewayEvent(
   if (p.gateway !== gateway) return 'ignored'
   const fact = paymentFactOf(p, event)
   if (fact) return (await applyFact(c, tx, p, fact)).outcome
+  // A refund or dispute of a stray charge (its reversal's own webhook) is not one of the payment's.
+  if (
+    event.paymentRef &&
+    event.paymentRef !== p.gatewayRef &&
+    (await c.store.isStrayChargeRef(tx, tenant, gateway, event.paymentRef))
+  )
+    return 'ignored'
   switch (event.type) {
     case 'refund.succeeded':
     case 'refund.failed':
