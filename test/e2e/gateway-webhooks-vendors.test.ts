@@ -154,4 +154,50 @@ describeEachDb('vendor webhooks through the inbox', (target) => {
     expect([after.status, after.amountCaptured]).toEqual(['succeeded', 10000n])
     expect((await captured('braintree')) - before).toBe(10000n)
   })
+  it('Stripe: a late charge for a payment booked on the sandbox is refunded at Stripe (ADR 0506)', async () => {
+    const p = await payOn('sandbox', '1800', 'pm_card_visa')
+    // The request that reached Stripe late, under the payment's own gateway key and metadata.
+    const late = await t.app.services.payments.gateways.require('stripe').authorize({
+      paymentId: p.id,
+      tenantId: t.tenantId,
+      amount: 1800n,
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+      capture: 'automatic',
+      idempotencyKey: `${p.id}:authorize`,
+      metadata: { moneta_tenant: t.tenantId, moneta_payment: p.id },
+    })
+    expect(late.status).toBe('captured')
+    const event = stripeServer.events.find(
+      (e) =>
+        e.type === 'payment_intent.succeeded' &&
+        (e.data as { object: { id: string } }).object.id === late.gatewayRef,
+    )
+    const payload = JSON.stringify(event)
+    const stripe = new Stripe(stripeServer.secretKey)
+    const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_WEBHOOK_SECRET })
+    const headers = { 'content-type': 'application/json', 'stripe-signature': signature }
+    expect((await deliver('stripe', headers, payload)).status).toBe(200)
+    await drain()
+    await t.app.services.payments.sweeper.sweep()
+    const r = await t.app.server.inject({
+      method: 'GET',
+      url: `/v1/payments/${p.id}/stray-charges`,
+      headers: { authorization: `Bearer ${t.apiKey}` },
+    })
+    expect(r.statusCode).toBe(200)
+    const [stray] = r.json<{
+      items: { gatewayRef: string; status: string; reversal: string; reversalRef: string }[]
+    }>().items
+    expect(stray).toMatchObject({ gatewayRef: late.gatewayRef, status: 'reversed', reversal: 'refunded' })
+    const refund = await new Stripe(stripeServer.secretKey, {
+      host: stripeServer.host,
+      port: stripeServer.port,
+      protocol: 'http',
+    }).refunds.retrieve(stray!.reversalRef)
+    expect(refund).toMatchObject({ payment_intent: late.gatewayRef, amount: 1800, status: 'succeeded' })
+    // The payment itself is untouched at the sandbox.
+    const after = await t.app.services.payments.queries.get(t.tenantId, p.id)
+    expect([after.gateway, after.status, after.amountRefunded]).toEqual(['sandbox', 'requires_capture', 0n])
+  })
 })
