@@ -76,13 +76,14 @@ export function registerPaymentCommands(program: Command): void {
 
   payments
     .command('get <id>')
-    .description('Print a payment with its refunds and gateway attempts')
+    .description('Print a payment with its refunds, gateway attempts and stray charges')
     .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
     .action(async (id: string, opts: { tenant: string }) => {
       const out = await withServices(async (s) => ({
         ...(await s.payments.queries.get(opts.tenant, id)),
         refunds: await s.payments.queries.listRefunds(opts.tenant, id),
         attempts: await s.payments.queries.attempts(opts.tenant, id),
+        strayCharges: await s.payments.queries.listStrayCharges(opts.tenant, id),
       }))
       process.stdout.write(json(out))
     })
@@ -90,11 +91,11 @@ export function registerPaymentCommands(program: Command): void {
   payments
     .command('sweep')
     .description(
-      'Ask the gateways about payments in unknown / processing states now (the server does this continuously)',
+      'Ask the gateways about payments in unknown / processing states, lost refund and payout answers, and reverse stray charges now (the server does this continuously)',
     )
     .action(async () => {
       const n = await withServices((s) => s.payments.sweeper.sweep())
-      process.stdout.write(`sweep: ${n} payment(s) settled\n`)
+      process.stdout.write(`sweep: ${n} settled\n`)
     })
 
   const routing = payments.command('routing').description("A tenant's gateway routing rules")
