@@ -175,6 +175,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /v1/payments/:id/refunds': 'payments:write',
   'GET /v1/payments/:id/refunds': 'payments:read',
   'GET /v1/payments/:id/stray-charges': 'payments:read',
+  'GET /v1/stray-charges': 'payments:read',
   // The console's timeline: events, attempts, inbox, ledger postings and deliveries of one payment (ADR 1702)
   'GET /v1/payments/:id/timeline': 'payments:read',
   'GET /v1/payments/stats': 'payments:read',

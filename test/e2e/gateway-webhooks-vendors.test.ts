@@ -196,6 +196,19 @@ describeEachDb('vendor webhooks through the inbox', (target) => {
       protocol: 'http',
     }).refunds.retrieve(stray!.reversalRef)
     expect(refund).toMatchObject({ payment_intent: late.gatewayRef, amount: 1800, status: 'succeeded' })
+    // The tenant's work list: reversed, none failed; bad input is a 400; another tenant sees nothing.
+    const list = async (query: string, apiKey = t.apiKey) =>
+      t.app.server.inject({
+        method: 'GET',
+        url: `/v1/stray-charges${query}`,
+        headers: { authorization: `Bearer ${apiKey}` },
+      })
+    expect((await list('?status=reversed')).json<{ items: { id: string }[] }>().items).toHaveLength(1)
+    expect((await list('?status=failed')).json<{ items: unknown[] }>().items).toEqual([])
+    expect((await list('?status=lost')).statusCode).toBe(400)
+    expect((await list('?limit=0')).json<{ error: { code: string } }>().error.code).toBe('INVALID_LIMIT')
+    const other = await t.newTenant()
+    expect((await list('', other.apiKey)).json<{ items: unknown[] }>().items).toEqual([])
     // The payment itself is untouched at the sandbox.
     const after = await t.app.services.payments.queries.get(t.tenantId, p.id)
     expect([after.gateway, after.status, after.amountRefunded]).toEqual(['sandbox', 'requires_capture', 0n])

@@ -520,6 +520,35 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
   )
 
   app.get(
+    '/v1/stray-charges',
+    {
+      schema: {
+        tags,
+        summary:
+          "The tenant's stray charges, newest first: charges a gateway made for payments booked elsewhere (ADR 0506); status=failed lists those an operator must reverse by hand",
+        querystring: Type.Object(
+          {
+            status: Type.Optional(
+              Type.Union([Type.Literal('pending'), Type.Literal('reversed'), Type.Literal('failed')]),
+            ),
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(StrayChargeSchema) }), ...errors },
+      },
+    },
+    async (req) => ({
+      items: (
+        await payments.queries.strayCharges(tenantOf(req), {
+          ...(req.query.status ? { status: req.query.status } : {}),
+          ...(req.query.limit !== undefined ? { limit: Number(req.query.limit) } : {}),
+        })
+      ).map(strayChargeJson),
+    }),
+  )
+
+  app.get(
     '/v1/routing-rules',
     {
       schema: {

@@ -80,6 +80,15 @@ describeEachOpenDb('stray charges', (db) => {
     })
     const [stray] = await t.payments.queries.listStrayCharges(tenant, booked.id)
     expect(stray).toMatchObject({ status: 'pending', gateway: 'sandbox2', amount: 1_500n, currency: 'USD' })
+    // The tenant's work list, by status.
+    expect((await t.payments.queries.strayCharges(tenant, { status: 'pending' })).map((x) => x.id)).toEqual([
+      stray!.id,
+    ])
+    expect(await t.payments.queries.strayCharges(tenant, { status: 'failed' })).toEqual([])
+    expect(await t.payments.queries.strayCharges(freshTenant())).toEqual([])
+    await expect(t.payments.queries.strayCharges(tenant, { limit: 0 })).rejects.toMatchObject({
+      code: 'INVALID_LIMIT',
+    })
 
     await t.payments.sweeper.sweep()
     const lateRef = stray!.gatewayRef

@@ -10,7 +10,7 @@ import type { CaptureMethod, Payment, PaymentStatus } from './payments.js'
 import type { Actor } from './payments.audit.js'
 import type { Payout } from './store/payouts.js'
 import type { Refund } from './store/refunds.js'
-import type { StrayCharge } from './store/stray-charges.js'
+import type { StrayCharge, StrayChargeStatus } from './store/stray-charges.js'
 import type { ReconciliationFacts } from './reconcile/reconcile.service.js'
 import type { GatewayRegistry, RoutingRule } from './routing.js'
 
@@ -98,6 +98,11 @@ export interface PaymentQueries {
   listRefunds(tenant: string, id: string): Promise<readonly Refund[]>
   /** Charges a gateway made for the payment where it is not booked, and their reversal (ADR 0506). */
   listStrayCharges(tenant: string, id: string): Promise<readonly StrayCharge[]>
+  /** The tenant's stray charges, newest first (limit 1..1000, default 100); `failed` ones need an operator. */
+  strayCharges(
+    tenant: string,
+    filter?: { status?: StrayChargeStatus; limit?: number },
+  ): Promise<readonly StrayCharge[]>
   /** Gateway attempts of a payment (routing and failover trail). */
   attempts(tenant: string, id: string): Promise<readonly Record<string, string>[]>
   getPayout(tenant: string, id: string): Promise<Payout>

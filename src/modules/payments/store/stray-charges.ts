@@ -145,6 +145,17 @@ export function strayChargesStore(db: Db) {
       return r.rows.map(toStray)
     },
 
+    /** The tenant's stray charges, newest first, optionally of one status (an operator's work list). */
+    async listTenantStrayCharges(
+      tenant: string,
+      filter: { status?: StrayChargeStatus; limit: number },
+    ): Promise<StrayCharge[]> {
+      const r = await sql<StrayRow>`SELECT * FROM payment_stray_charges
+        WHERE tenant_id = ${tenant} AND (${filter.status ?? null}::text IS NULL OR status = ${filter.status ?? null})
+        ORDER BY created_at DESC, stray_id DESC LIMIT ${filter.limit}`.execute(db)
+      return r.rows.map(toStray)
+    },
+
     async listStrayCharges(ex: Exec, tenant: string, paymentId: string): Promise<StrayCharge[]> {
       const r = await sql<StrayRow>`SELECT * FROM payment_stray_charges
         WHERE tenant_id = ${tenant} AND payment_id = ${paymentId} ORDER BY created_at, stray_id`.execute(ex)

@@ -34,6 +34,14 @@ export function paymentQueries(c: PaymentsContext): PaymentQueries {
       await c.mustGet(deps.db, tenant, id)
       return store.listStrayCharges(deps.db, tenant, id)
     },
+    async strayCharges(tenant, filter = {}) {
+      const limit = filter.limit ?? 100
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw paymentError('INVALID_LIMIT')
+      return store.listTenantStrayCharges(tenant, {
+        ...(filter.status ? { status: filter.status } : {}),
+        limit,
+      })
+    },
     attempts: (tenant, id) => store.attempts(tenant, id),
     async getPayout(tenant, id) {
       const p = await store.getPayout(deps.db, tenant, id)
