@@ -5,7 +5,9 @@ import {
   createGatewayRegistry,
   createPayments,
   createSandboxGateway,
+  GatewayError,
   paymentEvents,
+  type AuthorizeInput,
   type CreatePaymentInput,
   type GatewayEvent,
   type GatewayRegistry,
@@ -72,6 +74,36 @@ export function harnessDyingDuring(
     }),
   })
   return { ...harness, revive: () => (die = false) }
+}
+
+/**
+ * A harness whose `gateway` (sandbox or sandbox2) lets its first authorisation time out before
+ * reaching it (an unknown outcome, no record at the gateway); later calls go through. `late()` is
+ * that first request, for a test to deliver when it likes (the request that was only late).
+ */
+export function harnessWithLateAuthorize(
+  h: DbHandle,
+  clock: FixedClock,
+  gateway: 'sandbox' | 'sandbox2' = 'sandbox',
+): PaymentsHarness & { late(): AuthorizeInput } {
+  let late: AuthorizeInput | undefined
+  const harness = paymentsHarness(h, clock, {
+    [gateway]: (s: SandboxGateway) => ({
+      ...s,
+      authorize: (input: AuthorizeInput) => {
+        if (late) return s.authorize(input)
+        late = input
+        return Promise.reject(new GatewayError('unknown', 'no answer in time'))
+      },
+    }),
+  })
+  return {
+    ...harness,
+    late: () => {
+      if (!late) throw new Error(`${gateway} has not been asked yet`)
+      return late
+    },
+  }
 }
 
 /**

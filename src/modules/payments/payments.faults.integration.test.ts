@@ -12,6 +12,7 @@ import {
   gatewayEventApplier,
   gatewayRefunds,
   harnessDyingDuring,
+  harnessWithLateAuthorize,
   paymentsHarness,
   type PaymentsHarness,
 } from '../../../test/support/payments.js'
@@ -571,23 +572,14 @@ describeEachOpenDb('creates opened together', (db) => {
     // timed-out request then arrives and is charged. Its webhook books the charge on the payment,
     // which a terminal `failed` would have ignored (money taken on a failed payment).
     const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
-    let late: Parameters<PaymentsHarness['sandbox']['authorize']>[0] | undefined
-    const t = paymentsHarness(db(), clock, {
-      sandbox: (s) => ({
-        ...s,
-        authorize: (input) => {
-          late = input
-          return Promise.reject(new GatewayError('unknown', 'no answer in time'))
-        },
-      }),
-    })
+    const t = harnessWithLateAuthorize(db(), clock)
     const tenant = freshTenant()
     const first = await t.payments.commands.create(tenant, card, { idempotencyKey: 'late-arrival' })
     expect(first.status).toBe('unknown')
     clock.advance(120_000)
     await t.payments.sweeper.sweep()
     expect(await t.payments.queries.get(tenant, first.id)).toMatchObject({ status: 'requires_confirmation' })
-    await t.sandbox.authorize(late!) // the request arrives after all
+    await t.sandbox.authorize(t.late()) // the request arrives after all
     const charged = t.sandbox.events.find((e) => e.type === 'payment.captured')!
     expect(await gatewayEventApplier(db().db, t, tenant)(charged)).toBe('applied')
     expect(await t.payments.queries.get(tenant, first.id)).toMatchObject({

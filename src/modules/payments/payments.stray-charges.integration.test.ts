@@ -7,13 +7,18 @@
 import { sql } from 'kysely'
 import { expect, it } from 'vitest'
 import { describeEachOpenDb, freshTenant } from '../../../test/support/db.js'
-import { gatewayEventApplier, paymentsHarness, type PaymentsHarness } from '../../../test/support/payments.js'
+import {
+  gatewayEventApplier,
+  harnessWithLateAuthorize,
+  paymentsHarness,
+  type PaymentsHarness,
+} from '../../../test/support/payments.js'
 import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { systemIds } from '../../shared/ids.js'
 import { createCatalogue, createOutbox } from '../events/index.js'
 import { createReconciliation, reconciliationEvents } from './index.js'
-import { GatewayError, type AuthorizeInput, type GatewayEvent } from './gateway.js'
+import { GatewayError, type GatewayEvent } from './gateway.js'
 
 const card = { amount: 1_500n, currency: 'USD', paymentMethod: 'pm_card_visa' } as const
 
@@ -25,17 +30,7 @@ const card = { amount: 1_500n, currency: 'USD', paymentMethod: 'pm_card_visa' } 
  */
 async function bookedAfterALateRequest(db: () => DbHandle, capture: 'automatic' | 'manual') {
   const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
-  let late: AuthorizeInput | undefined
-  const t = paymentsHarness(db(), clock, {
-    sandbox2: (s) => ({
-      ...s,
-      authorize: (input) => {
-        if (late) return s.authorize(input)
-        late = input
-        return Promise.reject(new GatewayError('unknown', 'no answer in time'))
-      },
-    }),
-  })
+  const t = harnessWithLateAuthorize(db(), clock, 'sandbox2')
   const tenant = freshTenant()
   t.sandbox.setDown(true)
   const first = await t.payments.commands.create(tenant, { ...card, capture }, { idempotencyKey: 'k' })
@@ -47,15 +42,21 @@ async function bookedAfterALateRequest(db: () => DbHandle, capture: 'automatic' 
   const booked = await t.payments.commands.confirm(tenant, first.id)
   expect(booked).toMatchObject({ gateway: 'sandbox', amountAuthorized: 1_500n })
   t.sandbox2.setDown(false)
-  await t.sandbox2.authorize(late!) // the late request arrives and is charged
+  await t.sandbox2.authorize(t.late()) // the late request arrives and is charged
   return { t, tenant, booked }
 }
 
-/** sandbox2's events about the payment, applied as its webhooks would be. */
-async function applyLateEvents(db: () => DbHandle, t: PaymentsHarness, tenant: string, paymentId: string) {
-  const apply = gatewayEventApplier(db().db, t, tenant, 'sandbox2')
+/** A gateway's events about the payment (sandbox2's unless told), applied as its webhooks would be. */
+async function applyLateEvents(
+  db: () => DbHandle,
+  t: PaymentsHarness,
+  tenant: string,
+  paymentId: string,
+  gateway: 'sandbox' | 'sandbox2' = 'sandbox2',
+) {
+  const apply = gatewayEventApplier(db().db, t, tenant, gateway)
   const outcomes: string[] = []
-  for (const e of t.sandbox2.events.filter((x: GatewayEvent) => x.paymentId === paymentId))
+  for (const e of t[gateway].events.filter((x: GatewayEvent) => x.paymentId === paymentId))
     outcomes.push(await apply(e))
   return outcomes
 }
@@ -206,26 +207,14 @@ describeEachOpenDb('stray charges', (db) => {
     // The create times out unsent, the sweeper finds no record, the client cancels the payment
     // (requires_confirmation → canceled); then the request arrives and the gateway charges it.
     const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
-    let late: AuthorizeInput | undefined
-    const t = paymentsHarness(db(), clock, {
-      sandbox: (s) => ({
-        ...s,
-        authorize: (input) => {
-          late = input
-          return Promise.reject(new GatewayError('unknown', 'no answer in time'))
-        },
-      }),
-    })
+    const t = harnessWithLateAuthorize(db(), clock)
     const tenant = freshTenant()
     const first = await t.payments.commands.create(tenant, card, { idempotencyKey: 'then-canceled' })
     clock.advance(120_000)
     await t.payments.sweeper.sweep()
     expect(await t.payments.commands.cancel(tenant, first.id)).toMatchObject({ status: 'canceled' })
-    await t.sandbox.authorize(late!)
-    const apply = gatewayEventApplier(db().db, t, tenant, 'sandbox')
-    const outcomes: string[] = []
-    for (const e of t.sandbox.events.filter((x) => x.paymentId === first.id)) outcomes.push(await apply(e))
-    expect(outcomes).toEqual(['applied', 'duplicate'])
+    await t.sandbox.authorize(t.late())
+    expect(await applyLateEvents(db, t, tenant, first.id, 'sandbox')).toEqual(['applied', 'duplicate'])
     await t.payments.sweeper.sweep()
     expect(await t.payments.queries.listStrayCharges(tenant, first.id)).toEqual([
       expect.objectContaining({
@@ -238,7 +227,7 @@ describeEachOpenDb('stray charges', (db) => {
     expect(t.sandbox.events.filter((e) => e.type === 'refund.succeeded')).toHaveLength(1)
     // The reversal's own webhook comes from the payment's gateway: it is not a refund of the payment.
     const refundEvent = t.sandbox.events.find((e) => e.type === 'refund.succeeded')!
-    expect(await apply(refundEvent)).toBe('ignored')
+    expect(await gatewayEventApplier(db().db, t, tenant, 'sandbox')(refundEvent)).toBe('ignored')
     expect(await t.payments.queries.get(tenant, first.id)).toMatchObject({
       status: 'canceled',
       amountCaptured: 0n,
@@ -286,10 +275,7 @@ describeEachOpenDb('stray charges', (db) => {
     const p = await t.payments.commands.create(tenant, card, { idempotencyKey: 'five-hundred' })
     expect(p).toMatchObject({ status: 'succeeded', gateway: 'sandbox2', amountCaptured: 1_500n })
     // sandbox's webhooks arrive after the failover.
-    const apply = gatewayEventApplier(db().db, t, tenant, 'sandbox')
-    const outcomes: string[] = []
-    for (const e of t.sandbox.events.filter((x) => x.paymentId === p.id)) outcomes.push(await apply(e))
-    expect(outcomes).toEqual(['applied', 'duplicate'])
+    expect(await applyLateEvents(db, t, tenant, p.id, 'sandbox')).toEqual(['applied', 'duplicate'])
     await t.payments.sweeper.sweep()
     const [stray] = await t.payments.queries.listStrayCharges(tenant, p.id)
     expect(stray).toMatchObject({ gateway: 'sandbox', status: 'reversed', reversal: 'refunded' })
