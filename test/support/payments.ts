@@ -17,9 +17,10 @@ import {
   type SandboxGateway,
   type WriteOptions,
 } from '../../src/modules/payments/index.js'
-import type { FixedClock } from '../../src/shared/clock.js'
+import { fixedClock, type FixedClock } from '../../src/shared/clock.js'
 import type { Db, DbHandle } from '../../src/shared/db/connect.js'
 import { systemIds } from '../../src/shared/ids.js'
+import { freshTenant } from './db.js'
 
 export const SANDBOX_SECRET = `whsec_${Buffer.from('moneta-test-sandbox-secret-32bytes!').toString('base64')}`
 
@@ -51,7 +52,44 @@ export function paymentsHarness(h: DbHandle, clock: FixedClock, faults: HarnessF
   const outbox = createOutbox(createCatalogue([...ledgerEvents, ...paymentEvents]))
   const ledger = faults.ledger ? faults.ledger(realLedger) : realLedger
   const payments = createPayments({ db: h.db, clock, ids: systemIds, ledger, gateways: registry, outbox })
-  return { payments, ledger: realLedger, sandbox, sandbox2, registry, close: () => realLedger.close() }
+  return {
+    payments: sweepingOnlyItsOwn(payments),
+    ledger: realLedger,
+    sandbox,
+    sandbox2,
+    registry,
+    close: () => realLedger.close(),
+  }
+}
+
+/**
+ * The payments service whose sweeper sweeps only the tenants this harness has served (unless a test
+ * names them). Test files share one PostgreSQL server and each harness has gateways of its own: a
+ * sweep across every tenant asked this harness's sandbox about another test's payments, which it
+ * has no record of, and moved them on under that test (a payment still being created, a refund in
+ * flight), with a clock hours ahead of theirs.
+ */
+function sweepingOnlyItsOwn(payments: Payments): Payments {
+  const served = new Set<string>()
+  const noting = <T extends object>(facet: T): T =>
+    new Proxy(facet, {
+      get(target, name, receiver) {
+        const member: unknown = Reflect.get(target, name, receiver)
+        if (typeof member !== 'function') return member
+        return (...args: unknown[]) => {
+          if (typeof args[0] === 'string') served.add(args[0])
+          return (member as (...a: unknown[]) => unknown).apply(target, args)
+        }
+      },
+    })
+  return {
+    ...payments,
+    commands: noting(payments.commands),
+    webhooks: noting(payments.webhooks),
+    routing: noting(payments.routing),
+    sweeper: { sweep: (scope) => payments.sweeper.sweep(scope ?? { tenants: [...served] }) },
+    close: () => payments.close(),
+  }
 }
 
 /**
@@ -104,6 +142,69 @@ export function harnessWithLateAuthorize(
       return late
     },
   }
+}
+
+/**
+ * A payment whose create timed out before reaching sandbox, then found unknown there by the sweeper
+ * two minutes later: back in requires_confirmation, its first request (`late()`) still to deliver.
+ */
+export async function awaitingConfirmationAfterNoRecord(h: DbHandle, amount: bigint, idempotencyKey: string) {
+  const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+  const t = harnessWithLateAuthorize(h, clock)
+  const tenant = freshTenant()
+  const first = await createCardPayment(t, tenant, { amount }, { idempotencyKey })
+  clock.advance(120_000)
+  await t.payments.sweeper.sweep()
+  expect(await t.payments.queries.get(tenant, first.id)).toMatchObject({ status: 'requires_confirmation' })
+  return { t, tenant, first, clock }
+}
+
+/**
+ * A payment booked at sandbox although sandbox2 got its first request: routing sends it to sandbox2
+ * (sandbox is down), whose call times out unsent; the sweeper finds no record there; sandbox2 is then
+ * down when the payment is confirmed again, so it goes to sandbox. Then sandbox2's first request
+ * arrives after all and is charged, and nothing has told us yet (no webhook applied).
+ */
+export async function bookedAfterALateRequest(h: DbHandle, capture: 'automatic' | 'manual') {
+  const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+  const t = harnessWithLateAuthorize(h, clock, 'sandbox2')
+  const tenant = freshTenant()
+  t.sandbox.setDown(true)
+  const first = await createCardPayment(t, tenant, { amount: 1_500n, capture }, { idempotencyKey: 'k' })
+  expect(first).toMatchObject({ status: 'unknown', gateway: 'sandbox2' })
+  t.sandbox.setDown(false)
+  clock.advance(120_000)
+  await t.payments.sweeper.sweep()
+  t.sandbox2.setDown(true)
+  const booked = await t.payments.commands.confirm(tenant, first.id)
+  expect(booked).toMatchObject({ gateway: 'sandbox', amountAuthorized: 1_500n })
+  t.sandbox2.setDown(false)
+  await t.sandbox2.authorize(t.late()) // the late request arrives and is charged
+  return { t, tenant, booked, clock }
+}
+
+/**
+ * sandbox charges the payment and then answers 503 (a vendor 5xx it had processed): a create fails
+ * over to sandbox2. `beforeFailover` runs between the charge and the error answer.
+ */
+export function harnessChargedThen503(
+  h: DbHandle,
+  beforeFailover: (t: PaymentsHarness, paymentId: string) => Promise<void>,
+): PaymentsHarness & { clock: FixedClock } {
+  const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
+  const holder: { t?: PaymentsHarness } = {}
+  const t = paymentsHarness(h, clock, {
+    sandbox: (s) => ({
+      ...s,
+      authorize: async (input) => {
+        await s.authorize(input)
+        await beforeFailover(holder.t!, input.paymentId)
+        throw new GatewayError('unavailable', 'Stripe error 500 (processed after all)')
+      },
+    }),
+  })
+  holder.t = t
+  return { ...t, clock }
 }
 
 /**

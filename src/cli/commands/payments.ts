@@ -91,10 +91,12 @@ export function registerPaymentCommands(program: Command): void {
   payments
     .command('sweep')
     .description(
-      'Ask the gateways about payments in unknown / processing states, lost refund and payout answers, and reverse stray charges now (the server does this continuously)',
+      'Ask the gateways about payments in unknown / processing states, lost refund and payout answers and late requests in doubt, and reverse stray charges now (the server does this continuously)',
     )
-    .action(async () => {
-      const n = await withServices((s) => s.payments.sweeper.sweep())
+    .option('--tenant <id...>', "only these tenants' (default: every tenant's)")
+    .action(async (opts: { tenant?: string[] }) => {
+      const scope = opts.tenant ? { tenants: opts.tenant } : undefined
+      const n = await withServices((s) => s.payments.sweeper.sweep(scope))
       process.stdout.write(`sweep: ${n} settled\n`)
     })
 

@@ -242,6 +242,29 @@ const strayChargeLease: Migration = {
   },
 }
 
+// Gateways a payment left with a request whose fate was unknown (a "no record" answer, a failover):
+// the sweeper asks each again later whether the request landed after all, since a webhook is not
+// guaranteed to tell (ADR 0507). The row is the check's schedule and, once closed, what it found.
+const lateChecks: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `CREATE TABLE payment_late_checks (
+        tenant_id   text NOT NULL,
+        payment_id  text NOT NULL,
+        gateway     text NOT NULL,
+        reason      text NOT NULL CHECK (reason IN ('no_record', 'failover')),
+        checks      integer NOT NULL DEFAULT 0,
+        due_at      timestamptz NOT NULL,
+        outcome     text CHECK (outcome IN ('no_charge', 'charge_known', 'charge_applied')),
+        created_at  timestamptz NOT NULL,
+        updated_at  timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, payment_id, gateway)
+      )`,
+      `CREATE INDEX payment_late_checks_due ON payment_late_checks (due_at) WHERE outcome IS NULL`,
+    ])
+  },
+}
+
 export const paymentsMigrations: NamedMigrations = {
   '0500_payments_core': core,
   '0501_payments_idempotency_resource': idempotencyResource,
@@ -252,4 +275,5 @@ export const paymentsMigrations: NamedMigrations = {
   '0506_payments_stray_charges': strayCharges,
   '0507_payments_payout_sweep': payoutSweep,
   '0508_payments_stray_charge_lease': strayChargeLease,
+  '0509_payments_late_checks': lateChecks,
 }

@@ -47,7 +47,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
       strayCharges: (tenant, gateway, refs) => c.store.strayChargesByRefs(tenant, gateway, refs),
     },
     routing: routingAdmin(c),
-    sweeper: { sweep: () => sweep(c) },
+    sweeper: { sweep: (scope) => sweep(c, scope?.tenants) },
     gateways: deps.gateways,
     close: () => c.close(),
   }

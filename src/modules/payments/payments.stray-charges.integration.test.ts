@@ -8,8 +8,10 @@ import { sql } from 'kysely'
 import { expect, it } from 'vitest'
 import { describeEachOpenDb, freshTenant } from '../../../test/support/db.js'
 import {
+  awaitingConfirmationAfterNoRecord,
+  bookedAfterALateRequest,
   gatewayEventApplier,
-  harnessWithLateAuthorize,
+  harnessChargedThen503,
   paymentsHarness,
   type PaymentsHarness,
 } from '../../../test/support/payments.js'
@@ -18,33 +20,9 @@ import type { DbHandle } from '../../shared/db/connect.js'
 import { systemIds } from '../../shared/ids.js'
 import { createCatalogue, createOutbox } from '../events/index.js'
 import { createReconciliation, reconciliationEvents } from './index.js'
-import { GatewayError, type GatewayEvent } from './gateway.js'
+import type { GatewayEvent } from './gateway.js'
 
 const card = { amount: 1_500n, currency: 'USD', paymentMethod: 'pm_card_visa' } as const
-
-/**
- * A payment booked at sandbox although sandbox2 got its first request: routing sends it to sandbox2
- * (sandbox is down), whose call times out unsent; the sweeper finds no record there; sandbox2 is then
- * down when the payment is confirmed again, so it goes to sandbox. `late` is sandbox2's first request,
- * which a test delivers when it likes (the request that was only late).
- */
-async function bookedAfterALateRequest(db: () => DbHandle, capture: 'automatic' | 'manual') {
-  const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
-  const t = harnessWithLateAuthorize(db(), clock, 'sandbox2')
-  const tenant = freshTenant()
-  t.sandbox.setDown(true)
-  const first = await t.payments.commands.create(tenant, { ...card, capture }, { idempotencyKey: 'k' })
-  expect(first).toMatchObject({ status: 'unknown', gateway: 'sandbox2' })
-  t.sandbox.setDown(false)
-  clock.advance(120_000)
-  await t.payments.sweeper.sweep()
-  t.sandbox2.setDown(true)
-  const booked = await t.payments.commands.confirm(tenant, first.id)
-  expect(booked).toMatchObject({ gateway: 'sandbox', amountAuthorized: 1_500n })
-  t.sandbox2.setDown(false)
-  await t.sandbox2.authorize(t.late()) // the late request arrives and is charged
-  return { t, tenant, booked }
-}
 
 /** A gateway's events about the payment (sandbox2's unless told), applied as its webhooks would be. */
 async function applyLateEvents(
@@ -69,7 +47,7 @@ const topicsOf = async (db: () => DbHandle, tenant: string, paymentId: string) =
 
 describeEachOpenDb('stray charges', (db) => {
   it('a late capture at a gateway the payment has left is refunded there, once', async () => {
-    const { t, tenant, booked } = await bookedAfterALateRequest(db, 'automatic')
+    const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'automatic')
     expect(booked.status).toBe('succeeded')
     // authorised, then captured: one stray charge, recorded by the first event.
     expect(await applyLateEvents(db, t, tenant, booked.id)).toEqual(['applied', 'duplicate'])
@@ -118,13 +96,13 @@ describeEachOpenDb('stray charges', (db) => {
   })
 
   it('two sweepers at once reverse a stray charge once', async () => {
-    const { t, tenant, booked } = await bookedAfterALateRequest(db, 'automatic')
+    const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'automatic')
     await applyLateEvents(db, t, tenant, booked.id)
     // A second worker process, talking to the same gateway.
     const other = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:02:00Z')), {
       sandbox2: () => t.sandbox2,
     })
-    await Promise.all([t.payments.sweeper.sweep(), other.payments.sweeper.sweep()])
+    await Promise.all([t.payments.sweeper.sweep(), other.payments.sweeper.sweep({ tenants: [tenant] })])
     expect(t.sandbox2.calls.refund).toBe(1)
     const topics = await topicsOf(db, tenant, booked.id)
     expect(topics.filter((x) => x === 'payments.stray_charge.reversed.v1')).toHaveLength(1)
@@ -133,7 +111,7 @@ describeEachOpenDb('stray charges', (db) => {
   })
 
   it("reconciliation names a stray charge's records after its payment and its reversal", async () => {
-    const { t, tenant, booked } = await bookedAfterALateRequest(db, 'automatic')
+    const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'automatic')
     await applyLateEvents(db, t, tenant, booked.id)
     await t.payments.sweeper.sweep()
     const [stray] = await t.payments.queries.listStrayCharges(tenant, booked.id)
@@ -164,7 +142,7 @@ describeEachOpenDb('stray charges', (db) => {
   })
 
   it('a late authorisation is voided, and a webhook round applies the rest as usual', async () => {
-    const { t, tenant, booked } = await bookedAfterALateRequest(db, 'manual')
+    const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'manual')
     expect(booked.status).toBe('requires_capture')
     const lateEvent = t.sandbox2.events.find(
       (e) => e.type === 'payment.authorized' && e.paymentId === booked.id,
@@ -206,12 +184,7 @@ describeEachOpenDb('stray charges', (db) => {
   it('a late charge at the gateway of a payment canceled meanwhile is refunded there', async () => {
     // The create times out unsent, the sweeper finds no record, the client cancels the payment
     // (requires_confirmation → canceled); then the request arrives and the gateway charges it.
-    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
-    const t = harnessWithLateAuthorize(db(), clock)
-    const tenant = freshTenant()
-    const first = await t.payments.commands.create(tenant, card, { idempotencyKey: 'then-canceled' })
-    clock.advance(120_000)
-    await t.payments.sweeper.sweep()
+    const { t, tenant, first } = await awaitingConfirmationAfterNoRecord(db(), 1_500n, 'then-canceled')
     expect(await t.payments.commands.cancel(tenant, first.id)).toMatchObject({ status: 'canceled' })
     await t.sandbox.authorize(t.late())
     expect(await applyLateEvents(db, t, tenant, first.id, 'sandbox')).toEqual(['applied', 'duplicate'])
@@ -237,7 +210,7 @@ describeEachOpenDb('stray charges', (db) => {
   })
 
   it("a payment's failure or cancelation at a gateway it has left changes nothing and records nothing", async () => {
-    const { t, tenant, booked } = await bookedAfterALateRequest(db, 'manual')
+    const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'manual')
     const apply = gatewayEventApplier(db().db, t, tenant, 'sandbox2')
     const at = new Date('2026-05-01T10:05:00Z')
     const base = { paymentId: booked.id, paymentRef: 'sbx_other', vendorType: 'x', occurredAt: at }
@@ -248,29 +221,8 @@ describeEachOpenDb('stray charges', (db) => {
     await t.close()
   })
 
-  /**
-   * sandbox charges the payment and then answers 503 (a vendor 5xx it had processed): create fails
-   * over to sandbox2. `beforeFailover` runs between the charge and the error answer.
-   */
-  function chargedThen503(beforeFailover: (t: PaymentsHarness, paymentId: string) => Promise<void>) {
-    const clock = fixedClock(new Date('2026-05-01T10:00:00Z'))
-    const holder: { t?: PaymentsHarness } = {}
-    const t = paymentsHarness(db(), clock, {
-      sandbox: (s) => ({
-        ...s,
-        authorize: async (input) => {
-          await s.authorize(input)
-          await beforeFailover(holder.t!, input.paymentId)
-          throw new GatewayError('unavailable', 'Stripe error 500 (processed after all)')
-        },
-      }),
-    })
-    holder.t = t
-    return t
-  }
-
   it('a 5xx the first gateway had processed: its charge is refunded there once the second one is paid', async () => {
-    const t = chargedThen503(() => Promise.resolve())
+    const t = harnessChargedThen503(db(), () => Promise.resolve())
     const tenant = freshTenant()
     const p = await t.payments.commands.create(tenant, card, { idempotencyKey: 'five-hundred' })
     expect(p).toMatchObject({ status: 'succeeded', gateway: 'sandbox2', amountCaptured: 1_500n })
@@ -290,7 +242,7 @@ describeEachOpenDb('stray charges', (db) => {
 
   it('a 5xx the first gateway had processed, whose webhook is booked first: no other gateway is asked', async () => {
     const tenant = freshTenant()
-    const t = chargedThen503(async (h, paymentId) => {
+    const t = harnessChargedThen503(db(), async (h, paymentId) => {
       const apply = gatewayEventApplier(db().db, h, tenant, 'sandbox')
       for (const e of h.sandbox.events.filter((x) => x.paymentId === paymentId)) await apply(e)
     })

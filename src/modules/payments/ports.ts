@@ -120,8 +120,12 @@ export interface RoutingAdmin {
 }
 
 export interface PaymentsSweeper {
-  /** Asks the gateway about payments in unknown / processing / in-flight states; returns how many changed. */
-  sweep(): Promise<number>
+  /**
+   * Asks the gateways about payments in unknown / processing / in-flight states, refunds and payouts
+   * never answered, late requests in doubt, and reverses stray charges; returns how many changed.
+   * Every tenant's, unless `tenants` names some.
+   */
+  sweep(scope?: { readonly tenants?: readonly string[] }): Promise<number>
 }
 
 /** The payments module, one facet per consumer. */

@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import type { Db } from '../../../shared/db/connect.js'
 import type { Payment, PaymentStatus } from '../payments.js'
 import { PAYMENT_COLUMNS, toPayment, type PaymentRow } from './payment-rows.js'
+import { inScope, type TenantScope } from './statements.js'
 
 export interface PaymentFilters {
   readonly status?: PaymentStatus
@@ -40,12 +41,17 @@ export function listsStore(db: Db) {
     },
 
     /** Payments whose outcome the gateway must be asked about, oldest first, across tenants. */
-    async toSweep(olderThan: Date, limit: number): Promise<{ tenantId: string; paymentId: string }[]> {
+    async toSweep(
+      olderThan: Date,
+      limit: number,
+      tenants?: TenantScope,
+    ): Promise<{ tenantId: string; paymentId: string }[]> {
       const r = await sql<{
         tenant_id: string
         payment_id: string
       }>`SELECT tenant_id, payment_id FROM payments
         WHERE (status IN ('unknown', 'processing') OR in_flight IS NOT NULL) AND updated_at <= ${olderThan}
+          ${inScope(tenants)}
         ORDER BY updated_at LIMIT ${limit}`.execute(db)
       return r.rows.map((x) => ({ tenantId: x.tenant_id, paymentId: x.payment_id }))
     },

@@ -7,6 +7,7 @@ import { attemptsStore } from './attempts.js'
 import { batchedWritesStore } from './batched-writes.js'
 import { disputesStore } from './disputes.js'
 import { idempotencyKeysStore } from './idempotency-keys.js'
+import { lateChecksStore } from './late-checks.js'
 import { ledgerFactsStore } from './ledger-facts.js'
 import { listsStore } from './lists.js'
 import { lookupsStore } from './lookups.js'
@@ -32,6 +33,7 @@ export function createPaymentsStore(db: Db) {
     ...routingRulesStore(db),
     ...payoutsStore,
     ...strayChargesStore(db),
+    ...lateChecksStore(db),
   }
 }
 

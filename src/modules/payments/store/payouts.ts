@@ -1,6 +1,6 @@
 /** Payouts of a gateway balance to the bank (payment_payouts). */
 import { sql } from 'kysely'
-import { big, type Exec } from './statements.js'
+import { big, inScope, type Exec, type TenantScope } from './statements.js'
 
 export interface Payout {
   readonly id: string
@@ -73,9 +73,11 @@ export const payoutsStore = {
     ex: Exec,
     olderThan: Date,
     limit: number,
+    tenants?: TenantScope,
   ): Promise<{ tenantId: string; payout: Payout }[]> {
     const r = await sql<PayoutRow & { tenant_id: string }>`SELECT * FROM payment_payouts
-      WHERE status = 'pending' AND updated_at <= ${olderThan} ORDER BY updated_at LIMIT ${limit}`.execute(ex)
+      WHERE status = 'pending' AND updated_at <= ${olderThan} ${inScope(tenants)}
+      ORDER BY updated_at LIMIT ${limit}`.execute(ex)
     return r.rows.map((x) => ({ tenantId: x.tenant_id, payout: toPayout(x) }))
   },
 

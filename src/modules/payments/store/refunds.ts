@@ -1,7 +1,7 @@
 /** Refunds (payment_refunds): reserved pending before the gateway call, settled by its answer. */
 import { sql } from 'kysely'
 import type { Db } from '../../../shared/db/connect.js'
-import { big, type Exec } from './statements.js'
+import { big, inScope, type Exec, type TenantScope } from './statements.js'
 
 export interface Refund {
   readonly id: string
@@ -87,9 +87,13 @@ export function refundsStore(db: Db) {
     },
 
     /** Refunds whose gateway call never came back (no ref yet), untouched since `olderThan`: the sweeper's. */
-    async refundsToSweep(olderThan: Date, limit: number): Promise<{ tenantId: string; refund: Refund }[]> {
+    async refundsToSweep(
+      olderThan: Date,
+      limit: number,
+      tenants?: TenantScope,
+    ): Promise<{ tenantId: string; refund: Refund }[]> {
       const r = await sql<RefundRow & { tenant_id: string }>`SELECT * FROM payment_refunds
-        WHERE status = 'pending' AND gateway_ref IS NULL AND updated_at <= ${olderThan}
+        WHERE status = 'pending' AND gateway_ref IS NULL AND updated_at <= ${olderThan} ${inScope(tenants)}
         ORDER BY updated_at LIMIT ${limit}`.execute(db)
       return r.rows.map((x) => ({ tenantId: x.tenant_id, refund: toRefund(x) }))
     },

@@ -1,8 +1,18 @@
 /** What every part of the payments store shares: where a statement runs, amounts, batches as JSON. */
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../../../shared/db/schema.js'
 
 export type Exec = Kysely<Database> | Transaction<Database>
+
+/**
+ * The tenants a sweeper works on: every tenant unless it names some (`moneta payments sweep
+ * --tenant`, and each test, whose harness has gateways of its own and must not sweep another's).
+ */
+export type TenantScope = readonly string[] | undefined
+
+/** `AND tenant_id IN (…)` for a sweeper scoped to some tenants (none: nothing); empty for one that sweeps all. */
+export const inScope = (tenants: TenantScope) =>
+  tenants === undefined ? sql`` : sql`AND tenant_id IN (${sql.join(tenants.length > 0 ? tenants : [''])})`
 
 export const big = (v: bigint | string | number): bigint => BigInt(v)
 

@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely'
 import type { Db } from '../../../shared/db/connect.js'
-import { big, type Exec } from './statements.js'
+import { big, inScope, type Exec, type TenantScope } from './statements.js'
 
 export type StrayChargeStatus = 'pending' | 'reversed' | 'failed'
 
@@ -97,10 +97,11 @@ export function strayChargesStore(db: Db) {
       now: Date,
       leaseUntil: Date,
       limit: number,
+      tenants?: TenantScope,
     ): Promise<{ tenantId: string; stray: StrayCharge }[]> {
       const r = await sql<StrayRow>`UPDATE payment_stray_charges s SET attempt_after = ${leaseUntil}
         FROM (SELECT tenant_id, stray_id FROM payment_stray_charges
-              WHERE status = 'pending' AND attempt_after <= ${now}
+              WHERE status = 'pending' AND attempt_after <= ${now} ${inScope(tenants)}
               ORDER BY attempt_after LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
         WHERE s.tenant_id = due.tenant_id AND s.stray_id = due.stray_id
         RETURNING s.*`.execute(db)

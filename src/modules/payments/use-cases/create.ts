@@ -15,6 +15,7 @@ import { transitionOf } from '../store/transitions.js'
 import type { CreatePaymentInput, WriteOptions } from '../ports.js'
 import { route } from '../routing.js'
 import { answer, resolveWithGateway } from './in-flight.js'
+import { watchForLateRequest } from './late-requests.js'
 import { rulesOf } from './routing-admin.js'
 
 export function validateCreate(input: CreatePaymentInput): void {
@@ -251,6 +252,13 @@ async function authorizeInTurn(
         if (locked.status !== 'processing') return locked
         await store.updatePayment(tx, { ...locked, gateway: gatewayId, updatedAt: now() })
         await store.appendAttempt(tx, tenant, id, sent(c, gatewayId))
+        // The gateway left may have taken the request after all, and its webhook may never come.
+        await watchForLateRequest(c, tx, {
+          tenantId: tenant,
+          paymentId: id,
+          gateway: order[i - 1]!,
+          reason: 'failover',
+        })
         return undefined
       })
       if (movedOn) return movedOn // the key's wrapper stores it as the answer

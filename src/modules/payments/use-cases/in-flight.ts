@@ -10,6 +10,7 @@ import type { KeyContext } from '../core/idempotency.js'
 import { isAppError } from '../../../shared/errors.js'
 import { operationInProgress } from '../payments.errors.js'
 import { factOf, type Fact, type Payment } from '../payments.js'
+import { watchForLateRequest } from './late-requests.js'
 
 /** Marks `op` in flight (or clears the mark with null) after `check` accepts the locked payment. */
 export function setInFlight(
@@ -96,6 +97,15 @@ export async function resolveWithGateway(c: PaymentsContext, p: Payment): Promis
       ? { type: 'no_record' }
       : { type: 'unknown' }
   if (state?.status === 'processing') return p
+  // "No record" is the gateway's answer now; the request may still land there: it is asked again
+  // later (ADR 0507). Opened before the answer is booked, so a crash between leaves a check, not a gap.
+  if (fact.type === 'no_record' && p.amountAuthorized === 0n)
+    await watchForLateRequest(c, undefined, {
+      tenantId: p.tenantId,
+      paymentId: p.id,
+      gateway: p.gateway,
+      reason: 'no_record',
+    })
   return applyNow(c, p.tenantId, p.id, fact, { inFlight: null })
 }
 

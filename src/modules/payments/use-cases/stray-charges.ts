@@ -11,6 +11,7 @@ import type { FactOutcome } from '../apply-fact.js'
 import type { PaymentsContext, Tx } from '../core/context.js'
 import { PAYMENT_EVENTS } from '../payments.events.js'
 import type { Payment } from '../payments.js'
+import type { TenantScope } from '../store/statements.js'
 import type { StrayCharge, StrayOutcome } from '../store/stray-charges.js'
 import { transitionOf } from '../store/transitions.js'
 
@@ -71,11 +72,11 @@ export async function recordStrayCharge(
 }
 
 /** Reverses pending stray charges at their gateways; returns how many were settled (reversed or failed). */
-export async function reverseStrayCharges(c: PaymentsContext): Promise<number> {
+export async function reverseStrayCharges(c: PaymentsContext, tenants?: TenantScope): Promise<number> {
   let settled = 0
   const now = c.now()
   const leaseUntil = new Date(now.getTime() + REVERSAL_LEASE_MS)
-  for (const { tenantId, stray } of await c.store.leaseStrayCharges(now, leaseUntil, 100)) {
+  for (const { tenantId, stray } of await c.store.leaseStrayCharges(now, leaseUntil, 100, tenants)) {
     const outcome = await reverseAtGateway(c, stray)
     const after = await c.transaction(async (tx) => {
       const s = await c.store.settleStrayCharge(tx, tenantId, stray.id, outcome)
