@@ -14,6 +14,7 @@ import {
   type Payment,
   type PaymentGateway,
   type Payments,
+  type PaymentsDeps,
   type SandboxGateway,
   type WriteOptions,
 } from '../../src/modules/payments/index.js'
@@ -39,6 +40,8 @@ export interface HarnessFaults {
   readonly ledger?: (ledger: Ledger) => Ledger
   readonly sandbox?: (sandbox: SandboxGateway) => PaymentGateway
   readonly sandbox2?: (sandbox: SandboxGateway) => PaymentGateway
+  /** Where the service's audit entries go (nowhere unless a test reads them). */
+  readonly audit?: PaymentsDeps['audit']
 }
 
 /** The payments service wired as app.ts does, on a test database, with two sandbox instances. */
@@ -51,7 +54,15 @@ export function paymentsHarness(h: DbHandle, clock: FixedClock, faults: HarnessF
   registry.register(faults.sandbox2 ? faults.sandbox2(sandbox2) : sandbox2, 'sandbox2')
   const outbox = createOutbox(createCatalogue([...ledgerEvents, ...paymentEvents]))
   const ledger = faults.ledger ? faults.ledger(realLedger) : realLedger
-  const payments = createPayments({ db: h.db, clock, ids: systemIds, ledger, gateways: registry, outbox })
+  const payments = createPayments({
+    db: h.db,
+    clock,
+    ids: systemIds,
+    ledger,
+    gateways: registry,
+    outbox,
+    ...(faults.audit ? { audit: faults.audit } : {}),
+  })
   return {
     payments: sweepingOnlyItsOwn(payments),
     ledger: realLedger,

@@ -10,6 +10,7 @@ import { expect, it } from 'vitest'
 import { describeEachOpenDb, freshTenant } from '../../../test/support/db.js'
 import { createCardPayment, paymentsHarness, type PaymentsHarness } from '../../../test/support/payments.js'
 import { fixedClock, type FixedClock } from '../../shared/clock.js'
+import type { AuditRecord } from '../audit/index.js'
 import { GatewayError } from './gateway.js'
 import { sandboxFee } from './index.js'
 
@@ -88,13 +89,30 @@ describeEachOpenDb('payouts under faults', (db) => {
     )
     await expect.poll(() => paidOut(t).length).toBe(1)
     // Another process (its sandbox answers) sweeps once the payout has waited long enough.
-    const other = paymentsHarness(db(), clock, { sandbox: () => t.sandbox })
+    const audited: AuditRecord[] = []
+    const other = paymentsHarness(db(), clock, {
+      sandbox: () => t.sandbox,
+      audit: {
+        recordIn: (_tx, r) => Promise.resolve(void audited.push(r)),
+        recordAllIn: (_tx, rs) => Promise.resolve(void audited.push(...rs)),
+      },
+    })
     expect(await other.payments.sweeper.sweep({ tenants: [tenant] })).toBe(0) // not yet: it may still be answered
     clock.advance(120_000)
     expect(await other.payments.sweeper.sweep({ tenants: [tenant] })).toBe(1)
     expect(paidOut(t)).toHaveLength(1)
     expect(await other.payments.sweeper.sweep({ tenants: [tenant] })).toBe(0)
     expect(await bookedPayouts(tenant)).toEqual([-net])
+    // The settlement no request made is audited for the sweeper.
+    expect(audited).toEqual([
+      expect.objectContaining({
+        tenant,
+        actor: 'system:sweeper',
+        action: 'payments.payout.paid',
+        origin: 'worker',
+        details: expect.objectContaining({ amount: net.toString(), currency: 'USD', gateway: 'sandbox' }),
+      }),
+    ])
     expect((await other.ledger.verify(tenant)).ok).toBe(true)
     await other.close()
     await t.close()

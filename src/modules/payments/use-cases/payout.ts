@@ -7,12 +7,13 @@
 import { sql } from 'kysely'
 import { currency as lookupCurrency } from '../../../shared/money.js'
 import { GatewayError, type LedgerFact, type PayoutResult } from '../gateway.js'
-import type { PaymentsContext } from '../core/context.js'
+import type { PaymentsContext, Tx } from '../core/context.js'
 import { idempotent } from '../core/idempotency.js'
 import { validateAmount } from '../core/validate.js'
 import { payoutCommand } from '../ledger-mapping.js'
 import { ledgerRejected, payoutExceedsBalance, payoutNotFound } from '../payments.errors.js'
 import { PAYMENT_EVENTS } from '../payments.events.js'
+import type { Actor } from '../payments.audit.js'
 import type { Payout } from '../store/payouts.js'
 import type { PayoutInput, WriteOptions } from '../ports.js'
 
@@ -29,7 +30,7 @@ export function createPayout(
   if (!gw.payout || !gw.capabilities.payouts)
     throw new GatewayError('not_supported', `${input.gateway} does not do payouts.`)
   return idempotent(c, tenant, opts.idempotencyKey, 'payout', input, async (k) => {
-    if (k.resume) return resumePayout(c, tenant, k.resume)
+    if (k.resume) return resumePayout(c, tenant, k.resume, opts.by)
     await c.provision(tenant, input.gateway, input.currency)
     const at = now()
     const payout: Payout = {
@@ -58,23 +59,29 @@ export function createPayout(
       // (the same gateway key) instead of paying out a second time.
       await k.bind(tx, payout.id)
     })
-    return drivePayout(c, tenant, payout)
+    return drivePayout(c, tenant, payout, opts.by)
   })
 }
 
 /** A retry whose key an earlier attempt bound to a payout: carry on with it, or answer what it became. */
-async function resumePayout(c: PaymentsContext, tenant: string, id: string): Promise<Payout> {
+async function resumePayout(c: PaymentsContext, tenant: string, id: string, by?: Actor): Promise<Payout> {
   const payout = await c.store.getPayout(c.deps.db, tenant, id)
   if (!payout) throw payoutNotFound(id)
-  return payout.status === 'pending' ? drivePayout(c, tenant, payout) : payout
+  return payout.status === 'pending' ? drivePayout(c, tenant, payout, by) : payout
 }
 
 /**
  * Asks the gateway to pay `payout` out — again, for a retry or the sweeper: under the payout's id as
  * its idempotency key the gateway pays once — and books the answer once. An unknown outcome leaves
- * the payout pending (its amount stays reserved) for the retry or the sweeper.
+ * the payout pending (its amount stays reserved) for the retry or the sweeper. The settlement is
+ * audited for `by`, the request that drove it, or for the sweeper.
  */
-export async function drivePayout(c: PaymentsContext, tenant: string, payout: Payout): Promise<Payout> {
+export async function drivePayout(
+  c: PaymentsContext,
+  tenant: string,
+  payout: Payout,
+  by?: Actor,
+): Promise<Payout> {
   const gw = c.deps.gateways.require(payout.gateway)
   if (!gw.payout) throw new GatewayError('not_supported', `${payout.gateway} does not do payouts.`)
   let result: PayoutResult
@@ -85,12 +92,39 @@ export async function drivePayout(c: PaymentsContext, tenant: string, payout: Pa
     if (e.failure !== 'unknown')
       await c.deps.db.transaction().execute(async (tx) => {
         const current = await c.store.lockPayout(tx, tenant, payout.id)
-        if (current?.status === 'pending')
-          await c.store.updatePayout(tx, tenant, payout.id, 'failed', null, c.now())
+        if (current?.status !== 'pending') return
+        await c.store.updatePayout(tx, tenant, payout.id, 'failed', null, c.now())
+        await auditSettled(c, tx, tenant, { ...payout, status: 'failed' }, by, e.message)
       })
     throw e
   }
-  return bookPayout(c, tenant, payout, result)
+  return bookPayout(c, tenant, payout, result, by)
+}
+
+/** The audit entry of a payout's settlement (paid or failed), in the transaction that writes it. */
+function auditSettled(
+  c: PaymentsContext,
+  tx: Tx,
+  tenant: string,
+  payout: Payout,
+  by: Actor | undefined,
+  error?: string,
+): Promise<void> | undefined {
+  return c.deps.audit?.recordIn(tx, {
+    tenant,
+    actor: by?.actor ?? 'system:sweeper',
+    action: `payments.payout.${payout.status}`,
+    resource: `payments:${payout.id}`,
+    outcome: payout.status === 'paid' ? 'success' : 'failure',
+    origin: by?.origin ?? 'worker',
+    details: {
+      gateway: payout.gateway,
+      gatewayRef: payout.gatewayRef,
+      amount: payout.amount.toString(),
+      currency: payout.currency,
+      ...(error ? { error } : {}),
+    },
+  })
 }
 
 /** The gateway's answer, booked unless another attempt (a retry, the sweeper) booked it first. */
@@ -99,6 +133,7 @@ async function bookPayout(
   tenant: string,
   payout: Payout,
   result: PayoutResult,
+  by: Actor | undefined,
 ): Promise<Payout> {
   const { deps, store, now } = c
   const chart = await c.provision(tenant, payout.gateway, payout.currency)
@@ -109,6 +144,7 @@ async function bookPayout(
     const status = result.status === 'failed' ? 'failed' : 'paid'
     await store.updatePayout(tx, tenant, payout.id, status, result.gatewayRef, now())
     const done: Payout = { ...payout, status, gatewayRef: result.gatewayRef, updatedAt: now() }
+    await auditSettled(c, tx, tenant, done, by)
     if (status === 'failed') return done
     const [res] = await deps.ledger.execute(
       tenant,
