@@ -8,6 +8,7 @@
  *   pay.fees.<CUR>          debit-normal   gateway fees (expense)
  *   pay.disputes.<CUR>      debit-normal   amounts the gateway withdrew while a dispute is open
  *   pay.bank.<CUR>          debit-normal   the merchant's bank account (payouts land here)
+ *   pay.strays.<CUR>        credit-normal  stray charges a gateway took, owed back to the customer (ADR 0506)
  *
  * Money moves from source (debited) to destination (credited).
  */
@@ -21,6 +22,7 @@ export interface ChartOfAccounts {
   readonly fees: string
   readonly disputes: string
   readonly bank: string
+  readonly strays: string
 }
 
 export function chartOfAccounts(gateway: string, currency: string): ChartOfAccounts {
@@ -30,6 +32,7 @@ export function chartOfAccounts(gateway: string, currency: string): ChartOfAccou
     fees: `pay.fees.${currency}`,
     disputes: `pay.disputes.${currency}`,
     bank: `pay.bank.${currency}`,
+    strays: `pay.strays.${currency}`,
   }
 }
 
@@ -47,6 +50,7 @@ function accountInputs(chart: ChartOfAccounts, currency: string): AccountInput[]
     account(chart.fees, 'debit', 'fees'),
     account(chart.disputes, 'debit', 'disputes'),
     account(chart.bank, 'debit', 'bank'),
+    account(chart.strays, 'credit', 'stray_charges'),
   ]
 }
 
@@ -164,6 +168,41 @@ export function mapStep(step: LedgerStep, ctx: StepContext): MappedStep {
     case 'dispute_loss':
       // No money moves at the gateway (it already took the amount); the merchant bears the loss.
       return { command: posted(chart.merchant, chart.disputes, step.amount, 'dispute_loss') }
+  }
+}
+
+/**
+ * A stray charge refunded at its gateway (ADR 0506): the charge came into the gateway balance owed to
+ * the customer, the refund took it back out, and the fee the gateway kept is an expense. Booked so the
+ * gateway balance in the ledger is what the gateway holds, and reconciliation matches the three.
+ */
+export function strayRefundCommand(
+  chart: ChartOfAccounts,
+  stray: { id: string; paymentId: string; gateway: string; gatewayRef: string; currency: string },
+  refund: { gatewayRef: string; amount: bigint; fee: bigint },
+): LedgerCommand {
+  const leg = (source: string, destination: string, amount: bigint) => ({
+    source,
+    destination,
+    amount,
+    currency: stray.currency,
+  })
+  return {
+    op: 'create',
+    legs: [
+      leg(chart.receivable, chart.strays, refund.amount),
+      leg(chart.strays, chart.receivable, refund.amount),
+      ...(refund.fee > 0n ? [leg(chart.fees, chart.receivable, refund.fee)] : []),
+    ],
+    metadata: {
+      strayChargeId: stray.id,
+      paymentId: stray.paymentId,
+      gateway: stray.gateway,
+      gatewayRef: stray.gatewayRef,
+      refundRef: refund.gatewayRef,
+      kind: 'stray_refund',
+    },
+    idempotencyKey: `stray:${stray.id}:refund`,
   }
 }
 

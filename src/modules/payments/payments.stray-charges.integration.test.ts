@@ -19,7 +19,7 @@ import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
 import { systemIds } from '../../shared/ids.js'
 import { createCatalogue, createOutbox } from '../events/index.js'
-import { createReconciliation, reconciliationEvents } from './index.js'
+import { chartOfAccounts, createReconciliation, reconciliationEvents, sandboxFee } from './index.js'
 import type { GatewayEvent } from './gateway.js'
 
 const card = { amount: 1_500n, currency: 'USD', paymentMethod: 'pm_card_visa' } as const
@@ -110,10 +110,9 @@ describeEachOpenDb('stray charges', (db) => {
     await t.close()
   })
 
-  it("reconciliation names a stray charge's records after its payment and its reversal", async () => {
+  it('reconciliation names a pending stray charge after its payment; once refunded, the ledger books it and the fee kept', async () => {
     const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'automatic')
     await applyLateEvents(db, t, tenant, booked.id)
-    await t.payments.sweeper.sweep()
     const [stray] = await t.payments.queries.listStrayCharges(tenant, booked.id)
     const rec = createReconciliation({
       db: db().db,
@@ -126,18 +125,35 @@ describeEachOpenDb('stray charges', (db) => {
     const day = { from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-05-02T00:00:00Z') }
     // The payment's own gateway agrees with the ledger.
     expect((await rec.run({ tenant, gateway: 'sandbox', ...day })).run.status).toBe('reconciled')
-    // At sandbox2 the charge, its refund and the fee kept are in no ledger, and each line says why.
+    // Before the sweeper refunds it, sandbox2's charge and the fee kept are in no ledger, and the
+    // lines say whose charge it is and that its reversal is pending.
     const { lines } = await rec.run({ tenant, gateway: 'sandbox2', ...day })
     const strayLines = lines.filter((l) => l.explanation.includes(`stray charge ${stray!.id}`))
     expect(strayLines.map((l) => [l.kind, l.status, l.gatewayRef]).sort()).toEqual(
       [
         ['capture', 'missing_in_ledger', stray!.gatewayRef],
         ['fee', 'fee_mismatch', stray!.gatewayRef],
-        ['refund', 'missing_in_ledger', stray!.reversalRef],
       ].sort(),
     )
     for (const l of strayLines) expect(l).toMatchObject({ paymentId: booked.id })
-    expect(strayLines[0]!.explanation).toContain('reversed (refunded')
+    expect(strayLines[0]!.explanation).toContain('its reversal is pending')
+    // Refunded: the charge, its refund and the fee kept are booked, and sandbox2 reconciles.
+    await t.payments.sweeper.sweep()
+    const after = await rec.run({ tenant, gateway: 'sandbox2', ...day })
+    expect(after.run.status).toBe('reconciled')
+    // (the fee is compared with the charge record's fee, and agrees: no line of its own)
+    expect(after.lines.map((l) => [l.kind, l.status]).sort()).toEqual([
+      ['capture', 'matched'],
+      ['refund', 'matched'],
+    ])
+    const fee = sandboxFee(1_500n)
+    const chart = chartOfAccounts('sandbox2', 'USD')
+    expect((await t.ledger.balances(tenant, chart.receivable)).posted).toBe(-fee)
+    expect((await t.ledger.balances(tenant, chart.strays)).posted).toBe(0n)
+    // The merchant's balance is the payment booked at sandbox alone; both gateways' fees are expenses.
+    expect((await t.ledger.balances(tenant, chart.merchant)).posted).toBe(1_500n)
+    expect((await t.ledger.balances(tenant, chart.fees)).posted).toBe(fee + sandboxFee(1_500n))
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
     await t.close()
   })
 

@@ -6,9 +6,11 @@
  * twice. The webhook records the charge; the sweeper reverses it at its gateway: an authorisation is
  * voided, a capture refunded, under idempotency keys of its own so a repeat reverses once.
  */
-import type { GatewayEvent, GatewayPaymentState, PaymentGateway } from '../gateway.js'
+import type { GatewayEvent, GatewayPaymentState, LedgerFact, PaymentGateway } from '../gateway.js'
 import type { FactOutcome } from '../apply-fact.js'
 import type { PaymentsContext, Tx } from '../core/context.js'
+import { strayRefundCommand, type ChartOfAccounts } from '../ledger-mapping.js'
+import { ledgerRejected } from '../payments.errors.js'
 import { PAYMENT_EVENTS } from '../payments.events.js'
 import type { Payment } from '../payments.js'
 import type { TenantScope } from '../store/statements.js'
@@ -78,9 +80,12 @@ export async function reverseStrayCharges(c: PaymentsContext, tenants?: TenantSc
   const leaseUntil = new Date(now.getTime() + REVERSAL_LEASE_MS)
   for (const { tenantId, stray } of await c.store.leaseStrayCharges(now, leaseUntil, 100, tenants)) {
     const outcome = await reverseAtGateway(c, stray)
+    const chart = outcome.refunded ? await c.provision(tenantId, stray.gateway, stray.currency) : undefined
     const after = await c.transaction(async (tx) => {
       const s = await c.store.settleStrayCharge(tx, tenantId, stray.id, outcome)
       if (!s || s.status === 'pending') return s
+      if (chart && outcome.refunded && s.reversalRef)
+        await bookStrayRefund(c, tx, tenantId, chart, s, { ...outcome.refunded, gatewayRef: s.reversalRef })
       const topic =
         s.status === 'reversed'
           ? PAYMENT_EVENTS.strayChargeReversed
@@ -93,8 +98,46 @@ export async function reverseStrayCharges(c: PaymentsContext, tenants?: TenantSc
   return settled
 }
 
+/**
+ * What one reversal attempt left; a capture refunded also carries the amount refunded and the fee the
+ * gateway kept on the charge (0 when it did not say), for the ledger.
+ */
+type ReversalOutcome = StrayOutcome & { readonly refunded?: { amount: bigint; fee: bigint } }
+
+/**
+ * Books a refunded stray charge in the transaction that settles it: the charge in and out of the
+ * gateway balance (owed to the customer meanwhile) and the fee kept, with their reconciliation facts.
+ */
+async function bookStrayRefund(
+  c: PaymentsContext,
+  tx: Tx,
+  tenant: string,
+  chart: ChartOfAccounts,
+  s: StrayCharge,
+  refund: { amount: bigint; fee: bigint; gatewayRef: string },
+): Promise<void> {
+  const [res] = await c.deps.ledger.execute(tenant, [strayRefundCommand(chart, s, refund)], { tx })
+  if (!res?.ok) throw ledgerRejected(`The ledger refused the refund of stray charge ${s.id}.`)
+  const fact = (kind: LedgerFact['kind'], gatewayRef: string, amount: bigint) => ({
+    id: c.deps.ids('plf'),
+    kind,
+    gateway: s.gateway as LedgerFact['gateway'],
+    gatewayRef,
+    paymentId: s.paymentId,
+    ledgerTransactionId: res.transactionId,
+    amount,
+    currency: s.currency,
+    at: c.now(),
+  })
+  await c.store.insertFacts(tx, tenant, [
+    fact('capture', s.gatewayRef, refund.amount),
+    fact('refund', refund.gatewayRef, -refund.amount),
+    ...(refund.fee > 0n ? [fact('fee', s.gatewayRef, -refund.fee)] : []),
+  ])
+}
+
 /** One attempt: what the gateway holds for the charge decides what undoes it. */
-async function reverseAtGateway(c: PaymentsContext, s: StrayCharge): Promise<StrayOutcome> {
+async function reverseAtGateway(c: PaymentsContext, s: StrayCharge): Promise<ReversalOutcome> {
   const at = c.now()
   const gateway = c.deps.gateways.get(s.gateway)
   if (!gateway) return { status: 'failed', error: `gateway ${s.gateway} is no longer configured`, at }
@@ -122,7 +165,7 @@ async function undo(
   s: StrayCharge,
   state: GatewayPaymentState,
   at: Date,
-): Promise<StrayOutcome> {
+): Promise<ReversalOutcome> {
   switch (state.status) {
     case 'authorized': {
       const voided = await gateway.cancel(s.gatewayRef, `${s.id}:cancel`)
@@ -138,7 +181,13 @@ async function undo(
         `${s.id}:refund`,
       )
       if (refund.status === 'failed') return { status: 'failed', error: 'the gateway refused the refund', at }
-      return { status: 'reversed', reversal: 'refunded', reversalRef: refund.gatewayRef, at }
+      return {
+        status: 'reversed',
+        reversal: 'refunded',
+        reversalRef: refund.gatewayRef,
+        at,
+        refunded: { amount: state.amountCaptured, fee: state.fee ?? 0n },
+      }
     }
     case 'canceled':
     case 'declined':
