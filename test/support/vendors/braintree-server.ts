@@ -349,8 +349,10 @@ export async function startBraintreeServer(opts: BraintreeServerOptions = {}): P
         const amount = requested === undefined ? remaining : cents(requested)
         if (amount > remaining) throw validation('91521', 'amount', 'Refund amount is too large.')
         const card = { bin: t.credit_card.bin, last4: t.credit_card.last_4, type: t.credit_card.card_type }
+        // A refund takes the order id it is given, else the sale's (as Braintree does).
+        const orderId = ((body.transaction ?? {}) as Json).order_id as string | undefined
         const credit = newTx('credit', money(amount), card, {
-          order_id: t.order_id,
+          order_id: orderId ?? t.order_id,
           refunded_transaction_id: t.id,
         })
         transition(credit, 'submitted_for_settlement')

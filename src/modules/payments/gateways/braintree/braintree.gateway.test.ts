@@ -185,6 +185,20 @@ describe('Braintree operations', () => {
     })
   })
 
+  it('a refund repeated with its key (its answer was lost) answers the first refund, not a second one', async () => {
+    const paid = await pay('fake-valid-visa-nonce', 'automatic', 5000n)
+    await sdk.testing.settle(paid.gatewayRef)
+    const key = `re_${randomUUID()}`
+    const first = await gw.refund(paid.gatewayRef, 1000n, 'USD', key)
+    const again = await gw.refund(paid.gatewayRef, 1000n, 'USD', key)
+    expect(again).toEqual(first)
+    // Another key is another refund.
+    const other = await gw.refund(paid.gatewayRef, 1000n, 'USD', `re_${randomUUID()}`)
+    expect(other.gatewayRef).not.toBe(first.gatewayRef)
+    expect(server.transaction(paid.gatewayRef)?.refund_ids).toEqual([first.gatewayRef, other.gatewayRef])
+    expect(server.transaction(first.gatewayRef)?.order_id).toBe(key)
+  })
+
   it('a failed settlement search throws (never an empty list)', async () => {
     server.fault({ match: (_m, p) => p.startsWith('/transactions/advanced_search'), status: 500 })
     const err = await gatewayFailure(gw.listSettlements({ from: new Date(0), to: new Date() }))

@@ -22,6 +22,7 @@ import {
 } from '../../gateway.js'
 import {
   createBraintreeClient,
+  refundWithOptions,
   type BraintreeClientOptions,
   type BraintreeNotification,
   type BraintreeTransaction,
@@ -234,6 +235,18 @@ interface MethodUpdatedSubject {
   }
 }
 
+/** A refund (credit) transaction as the port answers it. */
+function refundResult(t: BraintreeTransaction): RefundResult {
+  // Card refunds accepted for settlement do not fail later in practice; declines come back at once.
+  const status: RefundResult['status'] = DECLINED.has(t.status) ? 'failed' : 'succeeded'
+  return {
+    gatewayRef: t.id,
+    status,
+    amount: toMinor(t.amount, t.currencyIsoCode),
+    currency: t.currencyIsoCode,
+  }
+}
+
 export function createBraintreeGateway(opts: BraintreeGatewayOptions): PaymentGateway {
   const client = createBraintreeClient(opts)
 
@@ -244,6 +257,16 @@ export function createBraintreeGateway(opts: BraintreeGatewayOptions): PaymentGa
       if (err instanceof GatewayError && err.vendorCode === 'notFoundError') return undefined
       throw err
     }
+  }
+
+  /** The refund of sale `saleRef` made under order id `orderId`, if there is one. */
+  const refundOrderedAs = async (saleRef: string, orderId: string) => {
+    const sale = await find(saleRef)
+    for (const id of sale?.refundIds ?? []) {
+      const refund = await find(id)
+      if (refund?.orderId === orderId) return refund
+    }
+    return undefined
   }
 
   return {
@@ -289,19 +312,16 @@ export function createBraintreeGateway(opts: BraintreeGatewayOptions): PaymentGa
       return paymentState(result.transaction)
     },
 
-    async refund(gatewayRef, amount, currency): Promise<RefundResult> {
-      const result = await client.call('refund', (s) =>
-        s.transaction.refund(gatewayRef, toDecimal(amount, currency)),
-      )
-      const t = result.transaction
-      // Card refunds accepted for settlement do not fail later in practice; declines come back at once.
-      const status: RefundResult['status'] = DECLINED.has(t.status) ? 'failed' : 'succeeded'
-      return {
-        gatewayRef: t.id,
-        status,
-        amount: toMinor(t.amount, t.currencyIsoCode),
-        currency: t.currencyIsoCode,
-      }
+    async refund(gatewayRef, amount, currency, idempotencyKey): Promise<RefundResult> {
+      // Braintree keeps no idempotency key, so a refund carries ours as its order id and a repeat
+      // (the retry of an answer that was lost) finds it among the sale's refunds instead of refunding
+      // again, which Braintree would refuse as too large or, for a partial refund, make twice.
+      const orderId = idempotencyKey.slice(0, 255)
+      const earlier = await refundOrderedAs(gatewayRef, orderId)
+      if (earlier) return refundResult(earlier)
+      const options = { amount: toDecimal(amount, currency), orderId }
+      const result = await client.call('refund', (s) => refundWithOptions(s.transaction, gatewayRef, options))
+      return refundResult(result.transaction)
     },
 
     async retrieve(ref) {

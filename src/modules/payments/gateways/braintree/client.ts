@@ -11,6 +11,24 @@ export type BraintreeTransaction = braintree.Transaction
 export type BraintreeNotification = braintree.WebhookNotification
 export type BraintreeTransactionStatus = braintree.TransactionStatus
 
+/**
+ * `transaction.refund` with options: the SDK sends an object as the refund's fields (amount, order
+ * id), though its type names only an amount.
+ */
+export function refundWithOptions(
+  transactions: braintree.TransactionGateway,
+  id: string,
+  options: { amount: string; orderId: string },
+): Promise<braintree.ValidatedResponse<BraintreeTransaction>> {
+  const withOptions = transactions as unknown as {
+    refund(
+      id: string,
+      options: { amount: string; orderId: string },
+    ): Promise<braintree.ValidatedResponse<BraintreeTransaction>>
+  }
+  return withOptions.refund(id, options)
+}
+
 export interface BraintreeClientOptions {
   readonly merchantId: string
   readonly publicKey: string
