@@ -15,6 +15,7 @@ import { IdleWarning } from './IdleWarning'
 import { Monitoring } from './monitoring/Monitoring'
 import { PaymentsList } from './payments/PaymentsList'
 import { PaymentView } from './payments/PaymentView'
+import { StrayCharges } from './payments/StrayCharges'
 import { navigate, useLocation } from './router'
 import { SignIn } from './SignIn'
 
@@ -113,6 +114,9 @@ function route(path: string, query: URLSearchParams, session: Session, allowed: 
   if (caseMatch && allowed.includes('/cases'))
     return <CaseView id={decodeURIComponent(caseMatch[1]!)} session={session} />
   if (path === '/cases' && allowed.includes('/cases')) return <CasesQueue query={query} session={session} />
+  // Before a payment's own address, which would take "stray-charges" for an id (payment ids are pay_…).
+  if (path === '/payments/stray-charges' && allowed.includes('/payments'))
+    return <StrayCharges query={query} />
   const paymentMatch = /^\/payments\/([^/]+)$/.exec(path)
   if (paymentMatch && allowed.includes('/payments'))
     return <PaymentView id={decodeURIComponent(paymentMatch[1]!)} canWrite={can(session, 'payments:write')} />

@@ -3,6 +3,7 @@ import { ErrorNote, Head, Link, when } from '../components'
 import { money } from '../money'
 import { useGet } from '../useApi'
 import { PaymentActions } from './PaymentActions'
+import { PaymentStrayCharges } from './PaymentStrayCharges'
 import type { Payment, TimelineItem } from './types'
 
 const KIND_LABEL: Record<TimelineItem['kind'], string> = {
@@ -62,6 +63,7 @@ export function PaymentView(props: { id: string; canWrite: boolean }) {
           }}
         />
       ) : null}
+      {p ? <PaymentStrayCharges paymentId={props.id} reload={reload} /> : null}
       <section aria-labelledby="timeline-title">
         <h2 id="timeline-title">Timeline</h2>
         <ErrorNote error={timeline.error} />

@@ -2,6 +2,7 @@ import { Choice, ErrorNote, Link, Pager, when } from '../components'
 import { minorOf, money } from '../money'
 import { href } from '../router'
 import { useGet } from '../useApi'
+import { PaymentsTabs } from './PaymentsTabs'
 import type { Payment, SearchHit } from './types'
 
 const STATUSES = [
@@ -37,6 +38,7 @@ export function PaymentsList(props: { query: URLSearchParams }) {
   return (
     <section aria-labelledby="payments-title">
       <h1 id="payments-title">Payments</h1>
+      <PaymentsTabs current="payments" />
       <form
         class="filters"
         role="search"

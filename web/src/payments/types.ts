@@ -30,6 +30,25 @@ export interface TimelineItem {
   }[]
 }
 
+/** A charge a gateway made for a payment booked elsewhere (or canceled), and its reversal (ADR 0506). */
+export interface StrayCharge {
+  readonly id: string
+  readonly paymentId: string
+  /** The gateway that charged; the payment is booked at another one (or nowhere). */
+  readonly gateway: string
+  readonly gatewayRef: string
+  readonly amount: string
+  readonly currency: string
+  /** failed: the sweeper could not reverse it, so an operator must do it by hand at that gateway. */
+  readonly status: 'pending' | 'reversed' | 'failed'
+  readonly reversal: 'canceled' | 'refunded' | 'none' | null
+  readonly reversalRef: string | null
+  readonly attempts: number
+  readonly lastError: string | null
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
 export interface SearchHit {
   readonly type: string
   readonly id: string
