@@ -11,6 +11,7 @@ import { newId } from '../../src/shared/ids.js'
 import { createTestApp, type TestApp } from '../support/app.js'
 import { describeEachDb } from '../support/db.js'
 import { startBraintreeServer, type BraintreeServer } from '../support/vendors/braintree-server.js'
+import { vendorGatewayEnv } from '../support/vendors/gateway-env.js'
 import { startStripeServer, type StripeServer } from '../support/vendors/stripe-server.js'
 
 const STRIPE_WEBHOOK_SECRET = 'whsec_e2e_gateway_webhooks_stripe'
@@ -33,16 +34,7 @@ describeEachDb('vendor webhooks through the inbox', (target) => {
     btServer = await startBraintreeServer()
     t = await createTestApp(target, {
       ownDatabase: true, // it drains every due inbox row: others' rows must not be among them
-      env: {
-        MONETA_STRIPE_SECRET_KEY: stripeServer.secretKey,
-        MONETA_STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET,
-        MONETA_STRIPE_API_URL: `http://${stripeServer.host}:${stripeServer.port}`,
-        MONETA_BRAINTREE_MERCHANT_ID: btServer.merchantId,
-        MONETA_BRAINTREE_PUBLIC_KEY: btServer.publicKey,
-        MONETA_BRAINTREE_PRIVATE_KEY: btServer.privateKey,
-        MONETA_BRAINTREE_ENVIRONMENT: 'sandbox',
-        MONETA_BRAINTREE_API_URL: btServer.url,
-      },
+      env: vendorGatewayEnv(stripeServer, btServer, STRIPE_WEBHOOK_SECRET),
     })
   })
   afterAll(async () => {

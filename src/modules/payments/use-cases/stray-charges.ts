@@ -6,7 +6,13 @@
  * twice. The webhook records the charge; the sweeper reverses it at its gateway: an authorisation is
  * voided, a capture refunded, under idempotency keys of its own so a repeat reverses once.
  */
-import type { GatewayEvent, GatewayPaymentState, LedgerFact, PaymentGateway } from '../gateway.js'
+import {
+  isGatewayError,
+  type GatewayEvent,
+  type GatewayPaymentState,
+  type LedgerFact,
+  type PaymentGateway,
+} from '../gateway.js'
 import type { FactOutcome } from '../apply-fact.js'
 import type { PaymentsContext, Tx } from '../core/context.js'
 import { strayRefundCommand, type ChartOfAccounts } from '../ledger-mapping.js'
@@ -174,12 +180,10 @@ async function undo(
       return pending(`the void found the charge ${voided.status}`, at)
     }
     case 'captured': {
-      const refund = await gateway.refund(
-        s.gatewayRef,
-        state.amountCaptured,
-        state.currency,
-        `${s.id}:refund`,
-      )
+      const refund = await gateway
+        .refund(s.gatewayRef, state.amountCaptured, state.currency, `${s.id}:refund`)
+        .catch((err: unknown) => voidUnsettled(gateway, s, at, err))
+      if ('reversal' in refund) return refund
       if (refund.status === 'failed') return { status: 'failed', error: 'the gateway refused the refund', at }
       return {
         status: 'reversed',
@@ -196,6 +200,19 @@ async function undo(
     case 'requires_action':
       return pending(`the charge is still ${state.status}`, at)
   }
+}
+
+/**
+ * A capture some gateways will not refund until it settles (Braintree: "submitted for settlement")
+ * can still be voided, which is what undoes it then. Tried only after a refusal (not after an
+ * unreachable gateway or a lost answer, which the next sweep asks about again); if the void is
+ * refused too, the refund's refusal stands.
+ */
+async function voidUnsettled(gateway: PaymentGateway, s: StrayCharge, at: Date, err: unknown) {
+  if (!isGatewayError(err) || err.retryable || err.failure === 'unknown') throw err
+  const voided = await gateway.cancel(s.gatewayRef, `${s.id}:cancel`).catch(() => undefined)
+  if (voided?.status !== 'canceled') throw err
+  return { status: 'reversed', reversal: 'canceled', at } as const satisfies StrayOutcome
 }
 
 async function writeStrayChange(
