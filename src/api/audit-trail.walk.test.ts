@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../../test/support/app.js'
 import { WALK_RECIPES, type WalkContext } from '../../test/support/audit-walk-recipes.js'
+import { makeStrayCharge } from '../../test/support/stray-charges.js'
 import {
   createHttpClient,
   fillPath,
@@ -70,6 +71,12 @@ describe('audit coverage walk over every mutating route', () => {
   const context: WalkContext = {
     platformKey: '',
     keyWithScopes: (scopes) => t.app.services.platform.createApiKey(t.tenantId, { scopes }),
+    async failedStrayCharge() {
+      const made = await makeStrayCharge(t, 500n, true)
+      await t.app.services.payments.sweeper.sweep({ tenants: [t.tenantId] })
+      const [stray] = await t.app.services.payments.queries.listStrayCharges(t.tenantId, made.paymentId)
+      return { id: stray!.id, refundRef: made.refundedByHand! }
+    },
   }
 
   const idFor = (param: string, collection: string): string =>

@@ -176,6 +176,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/payments/:id/refunds': 'payments:read',
   'GET /v1/payments/:id/stray-charges': 'payments:read',
   'GET /v1/stray-charges': 'payments:read',
+  'POST /v1/stray-charges/:id/resolve': 'payments:write',
   // The console's timeline: events, attempts, inbox, ledger postings and deliveries of one payment (ADR 1702)
   'GET /v1/payments/:id/timeline': 'payments:read',
   'GET /v1/payments/stats': 'payments:read',

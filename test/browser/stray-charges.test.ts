@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { asSandbox } from '../../src/modules/payments/index.js'
+import { makeStrayCharge } from '../support/stray-charges.js'
 import {
   HAS_CHROMIUM,
   consoleFixture,
@@ -9,40 +9,9 @@ import {
   type Console,
 } from './harness.js'
 
-/**
- * A stray charge (ADR 0506) made the way it happens: a payment is canceled before it was ever sent, then
- * a request for it reaches the sandbox after all and is charged. The sandbox's events about it are
- * applied through the same service call the webhook inbox makes (this app has no sandbox webhook secret,
- * so its signed endpoint is not open), and the sweeper reverses the charge. `refundedElsewhere` first
- * refunds it at the gateway by another hand (the vendor's dashboard): the sweeper's own refund is then
- * refused and the charge is left failed, for an operator.
- */
-async function strayCharge(c: Console, amount: string, refundedElsewhere: boolean): Promise<string> {
-  const payment = await c.call('POST', '/v1/payments', {
-    amount,
-    currency: 'USD',
-    paymentMethod: 'pm_card_visa',
-    confirm: false,
-  })
-  const id = String(payment.id)
-  expect((await c.call('POST', `/v1/payments/${id}/cancel`, {})).status).toBe('canceled')
-  const { payments, db } = c.t.app.services
-  const sandbox = asSandbox(payments.gateways.get('sandbox'))!
-  const charge = await sandbox.authorize({
-    paymentId: id,
-    tenantId: c.t.tenantId,
-    amount: BigInt(amount),
-    currency: 'USD',
-    paymentMethod: 'pm_card_visa',
-    capture: 'automatic',
-    idempotencyKey: `late-${id}`,
-  })
-  if (refundedElsewhere) await sandbox.refund(charge.gatewayRef, BigInt(amount), 'USD', `dashboard-${id}`)
-  for (const e of sandbox.events.filter((x) => x.paymentId === id && x.type.startsWith('payment.')))
-    await db.db
-      .transaction()
-      .execute((tx) => payments.webhooks.applyGatewayEvent(c.t.tenantId, 'sandbox', e, { tx }))
-  return id
+/** A stray charge in the console's app; see makeStrayCharge. */
+function strayCharge(c: Console, amount: string, refundedElsewhere: boolean) {
+  return makeStrayCharge(c.t, BigInt(amount), refundedElsewhere)
 }
 
 /** The stray charges' statuses once the sweeper (this call's, or the app's own worker) has settled them. */
@@ -62,7 +31,9 @@ async function settled(c: Console, ids: readonly string[]): Promise<string[]> {
  * The stray-charges screen in Chromium: empty, it says there is nothing to act on; an operator opens it
  * from Payments, sees the charge whose reversal failed (the default filter), filters by status, and
  * follows the link to the payment, whose screen lists the charge; a payment without one shows no such
- * section.
+ * section. Once refunded at the gateway by hand, the operator marks the failed charge reversed: a blank
+ * note is refused with its code, a proper one empties the work list and shows under Reversed and on the
+ * payment, with who did it.
  */
 describe('console stray charges screen in Chromium', () => {
   const fixture = consoleFixture()
@@ -83,8 +54,8 @@ describe('console stray charges screen in Chromium', () => {
       await signIn(page, c, '/payments/stray-charges', 'sam.stray@example.com', totp)
       await page.getByText('Nothing to act on').waitFor()
 
-      const failed = await strayCharge(c, '1500', true)
-      const reversed = await strayCharge(c, '2750', false)
+      const { paymentId: failed, chargeRef, refundedByHand } = await strayCharge(c, '1500', true)
+      const { paymentId: reversed } = await strayCharge(c, '2750', false)
       await expect
         .poll(() => settled(c, [failed, reversed]), { timeout: 30_000 })
         .toEqual(['failed', 'reversed'])
@@ -132,6 +103,8 @@ describe('console stray charges screen in Chromium', () => {
       await expect.poll(() => section.getByRole('row').count()).toBe(2)
       expect(await section.getByRole('row').nth(1).textContent()).toMatch(/15\.00 USD.*failed/)
       expect(await section.getByRole('columnheader', { name: 'Payment' }).count()).toBe(0)
+      // An operator may write payments, so the payment's section offers the resolution too.
+      expect(await section.getByRole('button', { name: /^Mark reversed by hand/ }).count()).toBe(1)
       expect(await seriousViolations(page)).toEqual([])
 
       // A payment with no stray charge has no such section once its list has answered.
@@ -142,6 +115,72 @@ describe('console stray charges screen in Chromium', () => {
       expect((await answered).status()).toBe(200)
       await page.getByTestId('payment-status').waitFor()
       expect(await page.getByRole('heading', { name: 'Stray charges' }).count()).toBe(0)
+
+      // Refunded at the gateway by hand (the dashboard refund makeStrayCharge made): the operator says so.
+      const posted: string[] = []
+      page.on('request', (r) => {
+        if (r.method() === 'POST' && r.url().endsWith('/resolve')) posted.push(r.url())
+      })
+      await page.goto(`${c.url}/console/payments/stray-charges`)
+      await expect.poll(() => rows.count()).toBe(2)
+      await rows
+        .nth(1)
+        .getByRole('button', { name: `Mark reversed by hand: ${chargeRef}` })
+        .click()
+      const form = page.getByRole('form', { name: `Mark ${chargeRef} reversed by hand` })
+      await form.waitFor()
+      expect(await seriousViolations(page)).toEqual([])
+      // Empty, the browser holds it back (a choice and a note are required): nothing reaches the API.
+      const submit = form.getByRole('button', { name: 'Mark reversed', exact: true })
+      await submit.click()
+      expect(await form.locator('textarea[name=note]:invalid').count()).toBe(1)
+      expect(await form.locator('select[name=reversal]:invalid').count()).toBe(1)
+      expect(posted).toEqual([])
+      // A note of spaces passes the browser; the API refuses it, and its code is shown.
+      await form.getByLabel('Done at sandbox').selectOption('refunded')
+      await form.getByLabel('Gateway refund or void id').fill(refundedByHand!)
+      await form.getByLabel('Note').fill('   ')
+      await submit.click()
+      await expect.poll(() => form.getByRole('alert').textContent()).toContain('(INVALID_NOTE)')
+      expect(posted).toHaveLength(1)
+      expect(await seriousViolations(page)).toEqual([])
+
+      const note = 'Refunded in the sandbox dashboard before the sweeper tried.'
+      await form.getByLabel('Note').fill(note)
+      await submit.click()
+      await page.getByText('Nothing to act on').waitFor()
+      expect(await page.getByRole('status').textContent()).toContain(`${chargeRef} of payment ${failed}`)
+      const { items } = (await c.call('GET', `/v1/payments/${failed}/stray-charges`)) as {
+        items: { status: string; reversal: string; reversalRef: string; note: string; resolvedBy: string }[]
+      }
+      expect(items).toEqual([
+        expect.objectContaining({
+          status: 'reversed',
+          reversal: 'refunded',
+          reversalRef: refundedByHand,
+          note,
+        }),
+      ])
+      const by = items[0]!.resolvedBy
+      expect(by).toMatch(/^operator:/)
+
+      // Under Reversed, with the sweeper's own: the one reversed by hand says how, and who did it.
+      await page.getByRole('link', { name: 'Reversed', exact: true }).click()
+      await expect.poll(() => rows.count()).toBe(3)
+      const byHand = await rows.nth(2).textContent()
+      expect(byHand).toContain(failed)
+      expect(byHand).toMatch(/15\.00 USD.*reversed.*capture refunded/)
+      expect(byHand).toContain(refundedByHand)
+      expect(byHand).toContain(`by hand: ${note} (${by})`)
+      expect(await rows.nth(1).textContent()).not.toContain('by hand')
+      expect(await page.getByRole('button', { name: /^Mark reversed by hand/ }).count()).toBe(0)
+      expect(await seriousViolations(page)).toEqual([])
+
+      // The payment's section says the same, with nothing left to do.
+      await page.getByRole('link', { name: failed }).click()
+      await page.getByRole('heading', { name: `Payment ${failed}` }).waitFor()
+      await expect.poll(() => section.getByRole('row').nth(1).textContent()).toContain(`by hand: ${note}`)
+      expect(await section.getByRole('button', { name: /^Mark reversed by hand/ }).count()).toBe(0)
       await page.close()
     },
   )

@@ -25,6 +25,11 @@ export interface WalkContext {
   readonly platformKey: string
   /** A key of the walking tenant with exactly these scopes (some scopes only the platform may grant). */
   keyWithScopes(scopes: string[]): Promise<string>
+  /**
+   * A stray charge of the walking tenant whose reversal failed, and the refund made at the gateway by
+   * hand: the API cannot make one (it takes a gateway charging a payment late), so the app does.
+   */
+  failedStrayCharge(): Promise<{ id: string; refundRef: string }>
 }
 export type Recipe = (a: HttpClient, ctx: WalkContext) => Promise<WalkCall>
 
@@ -504,6 +509,13 @@ export const WALK_RECIPES: Readonly<Record<string, Recipe>> = {
     path: '/v1/banking/transfers',
     body: { accountId: await linkedBankAccount(a), direction: 'debit', amount: '1000', currency: 'USD' },
   }),
+  'POST /v1/stray-charges/:id/resolve': async (_a, ctx) => {
+    const stray = await ctx.failedStrayCharge()
+    return {
+      path: `/v1/stray-charges/${stray.id}/resolve`,
+      body: { reversal: 'refunded', reversalRef: stray.refundRef, note: 'refunded by hand (audit walk)' },
+    }
+  },
   'POST /v1/payments/:id/confirm': async (a) => {
     const p = await ok<{ id: string }>(a, 'POST', '/v1/payments', {
       amount: '1000',

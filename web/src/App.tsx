@@ -116,7 +116,7 @@ function route(path: string, query: URLSearchParams, session: Session, allowed: 
   if (path === '/cases' && allowed.includes('/cases')) return <CasesQueue query={query} session={session} />
   // Before a payment's own address, which would take "stray-charges" for an id (payment ids are pay_…).
   if (path === '/payments/stray-charges' && allowed.includes('/payments'))
-    return <StrayCharges query={query} />
+    return <StrayCharges query={query} canWrite={can(session, 'payments:write')} />
   const paymentMatch = /^\/payments\/([^/]+)$/.exec(path)
   if (paymentMatch && allowed.includes('/payments'))
     return <PaymentView id={decodeURIComponent(paymentMatch[1]!)} canWrite={can(session, 'payments:write')} />

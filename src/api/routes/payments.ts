@@ -96,6 +96,10 @@ const StrayChargeSchema = Type.Object({
   reversalRef: Nullable(Type.String()),
   attempts: Type.Integer(),
   lastError: Nullable(Type.String()),
+  resolvedBy: Nullable(
+    Type.String({ description: 'Who marked it reversed by hand, after its automatic reversal failed.' }),
+  ),
+  note: Nullable(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 })
@@ -546,6 +550,45 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
         })
       ).map(strayChargeJson),
     }),
+  )
+
+  app.post(
+    '/v1/stray-charges/:id/resolve',
+    {
+      schema: {
+        tags,
+        summary:
+          'Mark a stray charge whose reversal failed as reversed by hand at its gateway (refunded or voided there), with a note; a refund is booked',
+        params: IdParams,
+        body: Type.Object(
+          {
+            reversal: Type.Union([Type.Literal('refunded'), Type.Literal('canceled')], {
+              description:
+                'refunded: the capture was refunded at the gateway; canceled: the authorisation voided',
+            }),
+            reversalRef: Type.Optional(
+              Type.String({ description: "The gateway's id of the refund or void (required for refunded)" }),
+            ),
+            note: Type.String({ description: 'Why and how, for the audit trail (1 to 500 characters)' }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: StrayChargeSchema, ...errors },
+      },
+    },
+    async (req) =>
+      strayChargeJson(
+        await payments.commands.resolveStrayCharge(
+          tenantOf(req),
+          req.params.id,
+          {
+            reversal: req.body.reversal,
+            note: req.body.note,
+            ...(req.body.reversalRef !== undefined ? { reversalRef: req.body.reversalRef } : {}),
+          },
+          { by: actorOf(req) },
+        ),
+      ),
   )
 
   app.get(

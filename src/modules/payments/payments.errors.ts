@@ -21,6 +21,11 @@ export const PAYMENT_ERRORS = {
   PAYMENT_ROUTING_RULE_INVALID: ['invalid', 'Invalid routing rule'],
   PAYMENT_LEDGER_REJECTED: ['internal', 'The ledger refused a payment posting'],
   PAYOUT_EXCEEDS_BALANCE: ['conflict', 'The payout exceeds the gateway balance'],
+  STRAY_CHARGE_NOT_FOUND: ['not_found', 'Stray charge not found'],
+  STRAY_CHARGE_NOT_FAILED: [
+    'conflict',
+    'Only a stray charge whose reversal failed is resolved by hand; the sweeper is still on this one, or it is reversed.',
+  ],
   GATEWAY_UNKNOWN: ['invalid', 'No such gateway is configured'],
   IDEMPOTENCY_CONFLICT: [
     'conflict',
@@ -39,6 +44,11 @@ export const PAYMENT_ERRORS = {
     'paymentMethod is a token, nonce or saved method id (1 to 255 characters).',
   ],
   INVALID_REASON: ['invalid', 'reason is at most 500 characters.'],
+  INVALID_NOTE: ['invalid', 'note is 1 to 500 characters and not only spaces.'],
+  INVALID_REVERSAL_REF: [
+    'invalid',
+    'reversalRef is the gateway id of the refund or void, 1 to 255 characters.',
+  ],
   INVALID_LIMIT: ['invalid', 'limit must be from 1 to 1000.'],
   INVALID_SORT: ['invalid', 'sort must be created, amount or status.'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>

@@ -17,6 +17,7 @@ export const PAYMENT_EVENTS = {
   strayChargeDetected: 'payments.stray_charge.detected.v1',
   strayChargeReversed: 'payments.stray_charge.reversed.v1',
   strayChargeReversalFailed: 'payments.stray_charge.reversal_failed.v1',
+  strayChargeResolved: 'payments.stray_charge.resolved.v1',
 } as const
 
 const Amount = Type.String({ pattern: '^[0-9]+$', description: 'integer minor units' })
@@ -85,6 +86,8 @@ const StrayChargePayload = Type.Object(
     reversal: Nullable(Type.String()),
     reversalRef: Nullable(Type.String()),
     error: Nullable(Type.String()),
+    resolvedBy: Type.Optional(Type.String()),
+    note: Type.Optional(Nullable(Type.String())),
   },
   { additionalProperties: false },
 )
@@ -142,6 +145,11 @@ export const paymentEvents: readonly EventDefinition[] = [
   defineEvent(
     PAYMENT_EVENTS.strayChargeReversalFailed,
     'A stray charge could not be reversed at its gateway; an operator must act.',
+    StrayChargePayload,
+  ),
+  defineEvent(
+    PAYMENT_EVENTS.strayChargeResolved,
+    'An operator reversed a stray charge by hand at its gateway (its automatic reversal had failed) and marked it so.',
     StrayChargePayload,
   ),
   // Asynchronous intake (`?async=true`): the accepted-commands topic and the outcome events.

@@ -265,6 +265,17 @@ const lateChecks: Migration = {
   },
 }
 
+// A stray charge whose reversal failed is reversed by an operator at the gateway and then marked so,
+// with who did it and why (POST /v1/stray-charges/:id/resolve): the failed list is the work still open.
+const strayChargeResolution: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [
+      `ALTER TABLE payment_stray_charges ADD COLUMN resolved_by text`,
+      `ALTER TABLE payment_stray_charges ADD COLUMN note text`,
+    ])
+  },
+}
+
 export const paymentsMigrations: NamedMigrations = {
   '0500_payments_core': core,
   '0501_payments_idempotency_resource': idempotencyResource,
@@ -276,4 +287,5 @@ export const paymentsMigrations: NamedMigrations = {
   '0507_payments_payout_sweep': payoutSweep,
   '0508_payments_stray_charge_lease': strayChargeLease,
   '0509_payments_late_checks': lateChecks,
+  '0510_payments_stray_charge_resolution': strayChargeResolution,
 }

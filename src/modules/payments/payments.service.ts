@@ -13,6 +13,7 @@ import { createPayout } from './use-cases/payout.js'
 import { paymentQueries } from './use-cases/queries.js'
 import { refundPayment } from './use-cases/refund.js'
 import { routingAdmin } from './use-cases/routing-admin.js'
+import { resolveStrayCharge } from './use-cases/resolve-stray-charge.js'
 import { sweep } from './use-cases/sweeper.js'
 import { updateMetadata } from './use-cases/update-metadata.js'
 
@@ -32,6 +33,8 @@ export function createPayments(deps: PaymentsDeps): Payments {
       updateMetadata: (tenant, id, metadata, opts) =>
         updateMetadata(actingFor(c, opts?.by), tenant, id, metadata, opts),
       payout: (tenant, input, opts) => createPayout(actingFor(c, opts?.by), tenant, input, opts),
+      resolveStrayCharge: (tenant, id, input, opts) =>
+        resolveStrayCharge(c, tenant, id, input, opts?.by ?? { actor: 'system', origin: 'internal' }),
     },
     queries: paymentQueries(c),
     webhooks: {

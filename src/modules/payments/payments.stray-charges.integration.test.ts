@@ -279,6 +279,68 @@ describeEachOpenDb('stray charges', (db) => {
     await t.close()
   })
 
+  it('a stray charge whose reversal failed is resolved by hand once: marked, audited, its refund booked', async () => {
+    const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'automatic')
+    // Someone refunded the charge in the vendor's dashboard first: the sweeper's refund is refused.
+    const charge = t.sandbox2.events.find((e) => e.type === 'payment.captured' && e.paymentId === booked.id)!
+    const byHand = await t.sandbox2.refund(charge.paymentRef!, 1_500n, 'USD', 'dashboard')
+    await applyLateEvents(db, t, tenant, booked.id)
+    await t.payments.sweeper.sweep()
+    const [failed] = await t.payments.queries.listStrayCharges(tenant, booked.id)
+    expect(failed).toMatchObject({ status: 'failed', resolvedBy: null })
+    const resolve: typeof t.payments.commands.resolveStrayCharge = (...a) =>
+      t.payments.commands.resolveStrayCharge(...a)
+    const by = { by: { actor: 'operator:op_1', origin: '10.0.0.1' } }
+    const input = { reversal: 'refunded' as const, reversalRef: byHand.gatewayRef, note: 'refunded by hand' }
+    // Bad input, another tenant, an unknown id: nothing is written.
+    await expect(resolve(tenant, failed!.id, { ...input, note: '  ' }, by)).rejects.toMatchObject({
+      code: 'INVALID_NOTE',
+    })
+    await expect(
+      resolve(tenant, failed!.id, { reversal: 'refunded', note: 'no ref' }, by),
+    ).rejects.toMatchObject({ code: 'INVALID_REVERSAL_REF' })
+    await expect(resolve(freshTenant(), failed!.id, input, by)).rejects.toMatchObject({
+      code: 'STRAY_CHARGE_NOT_FOUND',
+    })
+    await expect(resolve(tenant, 'stc_unknown', input, by)).rejects.toMatchObject({
+      code: 'STRAY_CHARGE_NOT_FOUND',
+    })
+    const resolved = await resolve(tenant, failed!.id, input, by)
+    expect(resolved).toMatchObject({
+      status: 'reversed',
+      reversal: 'refunded',
+      reversalRef: byHand.gatewayRef,
+      resolvedBy: 'operator:op_1',
+      note: 'refunded by hand',
+    })
+    // Once: a second resolution is a conflict, and the failed list is empty.
+    await expect(resolve(tenant, failed!.id, input, by)).rejects.toMatchObject({
+      code: 'STRAY_CHARGE_NOT_FAILED',
+    })
+    expect(await t.payments.queries.strayCharges(tenant, { status: 'failed' })).toEqual([])
+    expect(await topicsOf(db, tenant, booked.id)).toContain('payments.stray_charge.resolved.v1')
+    // The refund made by hand is booked: the charge in and out of sandbox2's balance.
+    const chart = chartOfAccounts('sandbox2', 'USD')
+    expect((await t.ledger.balances(tenant, chart.strays)).posted).toBe(0n)
+    expect((await t.ledger.balances(tenant, chart.receivable)).posted).toBe(0n)
+    expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+
+  it("a pending stray charge is the sweeper's: resolving it by hand is a conflict", async () => {
+    const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'automatic')
+    await applyLateEvents(db, t, tenant, booked.id)
+    const [pending] = await t.payments.queries.listStrayCharges(tenant, booked.id)
+    await expect(
+      t.payments.commands.resolveStrayCharge(tenant, pending!.id, { reversal: 'canceled', note: 'voided' }),
+    ).rejects.toMatchObject({ code: 'STRAY_CHARGE_NOT_FAILED', details: { status: 'pending' } })
+    expect((await t.payments.queries.listStrayCharges(tenant, booked.id))[0]).toMatchObject({
+      status: 'pending',
+      resolvedBy: null,
+    })
+    await t.close()
+  })
+
   it('is read per tenant: another tenant naming the payment gets PAYMENT_NOT_FOUND', async () => {
     const t = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:00:00Z')))
     const a = freshTenant()

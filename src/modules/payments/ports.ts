@@ -11,6 +11,7 @@ import type { Actor } from './payments.audit.js'
 import type { Payout } from './store/payouts.js'
 import type { Refund } from './store/refunds.js'
 import type { StrayCharge, StrayChargeStatus } from './store/stray-charges.js'
+import type { ResolveStrayChargeInput } from './use-cases/resolve-stray-charge.js'
 import type { ReconciliationFacts } from './reconcile/reconcile.service.js'
 import type { GatewayRegistry, RoutingRule } from './routing.js'
 
@@ -90,6 +91,16 @@ export interface PaymentCommands {
     opts?: WriteOptions,
   ): Promise<Payment>
   payout(tenant: string, input: PayoutInput, opts?: WriteOptions): Promise<Payout>
+  /**
+   * Marks a stray charge whose reversal failed as reversed by hand at its gateway (ADR 0506), for
+   * `opts.by`. Errors: STRAY_CHARGE_NOT_FOUND, STRAY_CHARGE_NOT_FAILED, INVALID_NOTE, INVALID_REVERSAL_REF.
+   */
+  resolveStrayCharge(
+    tenant: string,
+    id: string,
+    input: ResolveStrayChargeInput,
+    opts?: WriteOptions,
+  ): Promise<StrayCharge>
 }
 
 export interface PaymentQueries {

@@ -5,9 +5,14 @@ import type { StrayCharge } from './types'
 
 /**
  * A payment's stray charges (ADR 0506) and their reversal. Most payments have none, and then nothing is
- * shown: the section is there to explain a second charge the customer asks about.
+ * shown: the section is there to explain a second charge the customer asks about. `onResolved` (an
+ * operator who can write payments) offers to mark a failed one reversed by hand.
  */
-export function PaymentStrayCharges(props: { paymentId: string; reload: number }) {
+export function PaymentStrayCharges(props: {
+  paymentId: string
+  reload: number
+  onResolved?: (resolved: StrayCharge) => void
+}) {
   const { data, error, loading } = useGet<{ items: StrayCharge[] }>(
     `/v1/payments/${encodeURIComponent(props.paymentId)}/stray-charges`,
     props.reload,
@@ -20,6 +25,7 @@ export function PaymentStrayCharges(props: { paymentId: string; reload: number }
       <StrayChargesTable
         items={data.items}
         loading={loading}
+        {...(props.onResolved ? { onResolved: props.onResolved } : {})}
         caption="Charged at a gateway this payment is not booked at, and how each charge was reversed there."
       />
     </section>

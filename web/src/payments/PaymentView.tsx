@@ -4,7 +4,7 @@ import { money } from '../money'
 import { useGet } from '../useApi'
 import { PaymentActions } from './PaymentActions'
 import { PaymentStrayCharges } from './PaymentStrayCharges'
-import type { Payment, TimelineItem } from './types'
+import type { Payment, StrayCharge, TimelineItem } from './types'
 
 const KIND_LABEL: Record<TimelineItem['kind'], string> = {
   state: 'State',
@@ -22,6 +22,11 @@ export function PaymentView(props: { id: string; canWrite: boolean }) {
   const payment = useGet<Payment>(path, reload)
   const timeline = useGet<{ items: TimelineItem[] }>(`${path}/timeline`, reload)
   const p = payment.data
+  // The whole screen reloads, as after a payment action: a refund made by hand is booked in the ledger.
+  const strayResolved = (r: StrayCharge) => {
+    setDone(`Stray charge ${r.gatewayRef} is marked reversed by hand.`)
+    setReload((n) => n + 1)
+  }
   return (
     <section aria-labelledby="payment-title">
       <p>
@@ -63,7 +68,13 @@ export function PaymentView(props: { id: string; canWrite: boolean }) {
           }}
         />
       ) : null}
-      {p ? <PaymentStrayCharges paymentId={props.id} reload={reload} /> : null}
+      {p ? (
+        <PaymentStrayCharges
+          paymentId={props.id}
+          reload={reload}
+          {...(props.canWrite ? { onResolved: strayResolved } : {})}
+        />
+      ) : null}
       <section aria-labelledby="timeline-title">
         <h2 id="timeline-title">Timeline</h2>
         <ErrorNote error={timeline.error} />

@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks'
 import { ErrorNote, Link } from '../components'
 import { href } from '../router'
 import { useGet } from '../useApi'
@@ -28,14 +29,23 @@ const LIMIT = 200
 /**
  * Stray charges (ADR 0506): money a gateway took for a payment booked at another gateway, or canceled.
  * The sweeper reverses each one there; those it could not are the operator's work list. The filter is
- * in the URL, like every list's.
+ * in the URL, like every list's. An operator who can write payments marks one reversed by hand once it
+ * is done at the gateway; the list then reloads, and under "failed" it is gone.
  */
-export function StrayCharges(props: { query: URLSearchParams }) {
+/** `canWrite` only offers the action: the API refuses it anyway without payments:write. */
+export function StrayCharges(props: { query: URLSearchParams; canWrite: boolean }) {
   const filter: Filter = FILTERS.find((f) => f.id === props.query.get('status'))?.id ?? 'failed'
+  const [reload, setReload] = useState(0)
+  const [done, setDone] = useState<string | null>(null)
   const { data, error, loading } = useGet<{ items: StrayCharge[] }>(
     href('/v1/stray-charges', { status: filter === 'all' ? undefined : filter, limit: String(LIMIT) }),
+    reload,
   )
   const items = data?.items ?? []
+  const onResolved = (r: StrayCharge) => {
+    setDone(`Stray charge ${r.gatewayRef} of payment ${r.paymentId} is marked reversed by hand.`)
+    setReload((n) => n + 1)
+  }
   return (
     <section aria-labelledby="stray-charges-title">
       <h1 id="stray-charges-title">Stray charges</h1>
@@ -43,7 +53,7 @@ export function StrayCharges(props: { query: URLSearchParams }) {
       <p>
         A gateway charged a payment that is booked at another gateway, or was canceled: the customer paid
         twice. The sweeper voids or refunds the charge at that gateway. When it fails, void or refund it there
-        by hand; the last error says what the gateway answered.
+        by hand (the last error says what the gateway answered), then mark it reversed here.
       </p>
       <nav aria-label="Stray charges by status" class="tabs">
         {FILTERS.map((f) => (
@@ -57,6 +67,11 @@ export function StrayCharges(props: { query: URLSearchParams }) {
         ))}
       </nav>
       <ErrorNote error={error} />
+      {done ? (
+        <p role="status" class="ok">
+          {done}
+        </p>
+      ) : null}
       {data && items.length === 0 ? (
         <p>{EMPTY[filter]}</p>
       ) : (
@@ -64,6 +79,7 @@ export function StrayCharges(props: { query: URLSearchParams }) {
           items={items}
           loading={loading}
           withPayment
+          {...(props.canWrite ? { onResolved } : {})}
           caption={`Newest first${items.length === LIMIT ? `; only the newest ${LIMIT} are shown` : ''}.`}
         />
       )}

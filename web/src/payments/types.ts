@@ -45,6 +45,9 @@ export interface StrayCharge {
   readonly reversalRef: string | null
   readonly attempts: number
   readonly lastError: string | null
+  /** Who marked it reversed by hand after its automatic reversal failed, and their note. */
+  readonly resolvedBy: string | null
+  readonly note: string | null
   readonly createdAt: string
   readonly updatedAt: string
 }

@@ -24,6 +24,9 @@ export interface StrayCharge {
   readonly reversalRef: string | null
   readonly attempts: number
   readonly lastError: string | null
+  /** Who marked a failed reversal as done by hand at the gateway, and their note; null otherwise. */
+  readonly resolvedBy: string | null
+  readonly note: string | null
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -41,6 +44,8 @@ interface StrayRow {
   reversal_ref: string | null
   attempts: number
   last_error: string | null
+  resolved_by: string | null
+  note: string | null
   created_at: Date
   updated_at: Date
 }
@@ -57,6 +62,8 @@ const toStray = (r: StrayRow): StrayCharge => ({
   reversalRef: r.reversal_ref,
   attempts: r.attempts,
   lastError: r.last_error,
+  resolvedBy: r.resolved_by,
+  note: r.note,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 })
@@ -155,6 +162,30 @@ export function strayChargesStore(db: Db) {
         WHERE tenant_id = ${tenant} AND (${filter.status ?? null}::text IS NULL OR status = ${filter.status ?? null})
         ORDER BY created_at DESC, stray_id DESC LIMIT ${filter.limit}`.execute(db)
       return r.rows.map(toStray)
+    },
+
+    /**
+     * Marks a failed stray charge reversed by hand (`reversal` says how), with who did it and why;
+     * undefined when it is not failed (pending, or already reversed).
+     */
+    async resolveStrayCharge(
+      tx: Exec,
+      tenant: string,
+      id: string,
+      r: { reversal: StrayReversal; reversalRef: string | null; resolvedBy: string; note: string; at: Date },
+    ): Promise<StrayCharge | undefined> {
+      const res = await sql<StrayRow>`UPDATE payment_stray_charges SET status = 'reversed',
+          reversal = ${r.reversal}, reversal_ref = ${r.reversalRef}, resolved_by = ${r.resolvedBy},
+          note = ${r.note}, updated_at = ${r.at}
+        WHERE tenant_id = ${tenant} AND stray_id = ${id} AND status = 'failed'
+        RETURNING *`.execute(tx)
+      return res.rows[0] ? toStray(res.rows[0]) : undefined
+    },
+
+    async getStrayCharge(ex: Exec, tenant: string, id: string): Promise<StrayCharge | undefined> {
+      const r = await sql<StrayRow>`SELECT * FROM payment_stray_charges
+        WHERE tenant_id = ${tenant} AND stray_id = ${id}`.execute(ex)
+      return r.rows[0] ? toStray(r.rows[0]) : undefined
     },
 
     async listStrayCharges(ex: Exec, tenant: string, paymentId: string): Promise<StrayCharge[]> {

@@ -15,6 +15,7 @@ import {
 } from '../gateway.js'
 import type { FactOutcome } from '../apply-fact.js'
 import type { PaymentsContext, Tx } from '../core/context.js'
+import type { Actor } from '../payments.audit.js'
 import { strayRefundCommand, type ChartOfAccounts } from '../ledger-mapping.js'
 import { ledgerRejected } from '../payments.errors.js'
 import { PAYMENT_EVENTS } from '../payments.events.js'
@@ -65,6 +66,8 @@ export async function recordStrayCharge(
     reversalRef: null,
     attempts: 0,
     lastError: null,
+    resolvedBy: null,
+    note: null,
     createdAt: at,
     updatedAt: at,
   }
@@ -75,6 +78,7 @@ export async function recordStrayCharge(
   )
   await writeStrayChange(c, tx, p.tenantId, stray, p.gateway, PAYMENT_EVENTS.strayChargeDetected, {
     actor: `gateway:${gateway}`,
+    origin: 'worker',
   })
   return 'applied'
 }
@@ -96,7 +100,7 @@ export async function reverseStrayCharges(c: PaymentsContext, tenants?: TenantSc
         s.status === 'reversed'
           ? PAYMENT_EVENTS.strayChargeReversed
           : PAYMENT_EVENTS.strayChargeReversalFailed
-      await writeStrayChange(c, tx, tenantId, s, null, topic, { actor: 'system:sweeper' })
+      await writeStrayChange(c, tx, tenantId, s, null, topic, { actor: 'system:sweeper', origin: 'worker' })
       return s
     })
     if (after && after.status !== 'pending') settled++
@@ -114,7 +118,7 @@ type ReversalOutcome = StrayOutcome & { readonly refunded?: { amount: bigint; fe
  * Books a refunded stray charge in the transaction that settles it: the charge in and out of the
  * gateway balance (owed to the customer meanwhile) and the fee kept, with their reconciliation facts.
  */
-async function bookStrayRefund(
+export async function bookStrayRefund(
   c: PaymentsContext,
   tx: Tx,
   tenant: string,
@@ -215,14 +219,14 @@ async function voidUnsettled(gateway: PaymentGateway, s: StrayCharge, at: Date, 
   return { status: 'reversed', reversal: 'canceled', at } as const satisfies StrayOutcome
 }
 
-async function writeStrayChange(
+export async function writeStrayChange(
   c: PaymentsContext,
   tx: Tx,
   tenant: string,
   s: StrayCharge,
   paymentGateway: string | null,
   topic: string,
-  by: { actor: string },
+  by: Actor,
 ): Promise<void> {
   const payload = {
     strayChargeId: s.id,
@@ -236,6 +240,7 @@ async function writeStrayChange(
     reversal: s.reversal,
     reversalRef: s.reversalRef,
     error: s.lastError,
+    ...(s.resolvedBy ? { resolvedBy: s.resolvedBy, note: s.note } : {}),
   }
   await c.deps.audit?.recordIn(tx, {
     tenant,
@@ -243,7 +248,7 @@ async function writeStrayChange(
     action: topic.replace(/\.v1$/, ''),
     resource: `payments:${s.paymentId}`,
     outcome: s.status === 'failed' ? 'failure' : 'success',
-    origin: 'worker',
+    origin: by.origin,
     details: payload,
   })
   await c.deps.outbox?.enqueue(tx, [{ tenantId: tenant, topic, key: s.paymentId, payload }])
