@@ -52,8 +52,18 @@ export class GatewayError extends AppError {
   readonly failure: GatewayFailure
   /** Vendor's own code (e.g. Stripe decline_code "insufficient_funds", Braintree processor code). */
   readonly vendorCode: string | undefined
+  /**
+   * True when the gateway certainly did not act on the request (the connection was refused, a rate
+   * limit answered, a simulated outage): nothing can land there later, so a failover from it leaves
+   * nothing to watch (ADR 0507). False when it may have (a 5xx it could have processed).
+   */
+  readonly unprocessed: boolean
 
-  constructor(failure: GatewayFailure, message: string, opts: { vendorCode?: string; cause?: unknown } = {}) {
+  constructor(
+    failure: GatewayFailure,
+    message: string,
+    opts: { vendorCode?: string; cause?: unknown; unprocessed?: boolean } = {},
+  ) {
     const [code, kind] = FAILURE_CODES[failure]
     super(code, kind, message, {
       ...(opts.cause === undefined ? {} : { cause: opts.cause }),
@@ -61,6 +71,7 @@ export class GatewayError extends AppError {
     })
     this.failure = failure
     this.vendorCode = opts.vendorCode
+    this.unprocessed = opts.unprocessed ?? false
   }
 
   get retryable(): boolean {

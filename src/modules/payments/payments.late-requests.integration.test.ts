@@ -14,6 +14,7 @@ import {
   gatewayEventApplier,
   harnessChargedThen503,
   harnessWithLateAuthorize,
+  paymentsHarness,
 } from '../../../test/support/payments.js'
 import { fixedClock } from '../../shared/clock.js'
 import type { DbHandle } from '../../shared/db/connect.js'
@@ -41,9 +42,8 @@ describeEachOpenDb('late requests with no webhook', (db) => {
     expect(await t.payments.queries.listStrayCharges(tenant, booked.id)).toEqual([
       expect.objectContaining({ gateway: 'sandbox2', status: 'reversed', reversal: 'refunded' }),
     ])
-    // sandbox was down when the payment was created (it failed over from there): asked as well.
+    // sandbox was down (refused) when the payment was created and failed over: nothing to ask there.
     expect(await checksOf(db(), tenant, booked.id)).toEqual([
-      { gateway: 'sandbox', reason: 'failover', checks: 1, outcome: 'charge_known' },
       { gateway: 'sandbox2', reason: 'no_record', checks: 1, outcome: 'charge_applied' },
     ])
     // The payment booked at sandbox is untouched, and later sweeps ask and refund nothing more.
@@ -100,7 +100,6 @@ describeEachOpenDb('late requests with no webhook', (db) => {
       expect(asked() - before, `asks by +${at} min`).toBe(expected)
     }
     expect(await checksOf(db(), tenant, first.id)).toEqual([
-      { gateway: 'sandbox', reason: 'failover', checks: 4, outcome: 'no_charge' },
       { gateway: 'sandbox2', reason: 'no_record', checks: 4, outcome: 'no_charge' },
     ])
     expect(await t.payments.queries.listStrayCharges(tenant, first.id)).toEqual([])
@@ -161,6 +160,16 @@ describeEachOpenDb('late requests with no webhook', (db) => {
       amountRefunded: 0n,
     })
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    await t.close()
+  })
+
+  it('a failover from a gateway that certainly did not act (a refused connection) opens no check', async () => {
+    const t = paymentsHarness(db(), fixedClock(new Date('2026-05-01T10:00:00Z')))
+    const tenant = freshTenant()
+    t.sandbox.setDown(true) // the connection is refused: the request never left
+    const p = await createCardPayment(t, tenant, { amount: 500n }, { idempotencyKey: 'refused' })
+    expect(p).toMatchObject({ status: 'succeeded', gateway: 'sandbox2' })
+    expect(await checksOf(db(), tenant, p.id)).toEqual([])
     await t.close()
   })
 

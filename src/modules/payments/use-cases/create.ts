@@ -252,13 +252,15 @@ async function authorizeInTurn(
         if (locked.status !== 'processing') return locked
         await store.updatePayment(tx, { ...locked, gateway: gatewayId, updatedAt: now() })
         await store.appendAttempt(tx, tenant, id, sent(c, gatewayId))
-        // The gateway left may have taken the request after all, and its webhook may never come.
-        await watchForLateRequest(c, tx, {
-          tenantId: tenant,
-          paymentId: id,
-          gateway: order[i - 1]!,
-          reason: 'failover',
-        })
+        // The gateway left may have taken the request after all (a 5xx it had processed), and its
+        // webhook may never come; one that certainly did not act on it (refused, rate limited) is not asked.
+        if (!lastError?.unprocessed)
+          await watchForLateRequest(c, tx, {
+            tenantId: tenant,
+            paymentId: id,
+            gateway: order[i - 1]!,
+            reason: 'failover',
+          })
         return undefined
       })
       if (movedOn) return movedOn // the key's wrapper stores it as the answer

@@ -76,6 +76,8 @@ describe('Braintree error translation', () => {
       expect(err.failure).toBe(failure)
       expect(err.vendorCode).toBe(vendorCode)
       expect(err.retryable).toBe(failure === 'unavailable')
+      // Only a rate limit is certainly not acted on; a 5xx may have been (ADR 0507).
+      expect(err.unprocessed).toBe(status === 429)
     })
   }
 
@@ -116,7 +118,7 @@ describe('Braintree error translation', () => {
       apiUrl: `http://127.0.0.1:${port}`,
     })
     const refused = await gatewayFailure(closed.cancel('abc', randomUUID()))
-    expect(refused).toMatchObject({ failure: 'unavailable', vendorCode: 'ECONNREFUSED' })
+    expect(refused).toMatchObject({ failure: 'unavailable', vendorCode: 'ECONNREFUSED', unprocessed: true })
     const timedOut = await gatewayFailure(pay('fake-timeout-nonce'))
     expect(timedOut.failure).toBe('unknown')
   })

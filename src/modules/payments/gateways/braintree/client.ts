@@ -65,12 +65,18 @@ export function translateBraintreeError(err: unknown, operation: string): Gatewa
   const message = err instanceof Error ? err.message : String(err)
   if (typeof type === 'string' && HTTP_FAILURES[type]) {
     const [failure, text] = HTTP_FAILURES[type]
-    return new GatewayError(failure, `${where}: ${text}`, { vendorCode: type, cause: err })
+    // A rate limit is answered before anything is done; a 5xx may have been processed.
+    return new GatewayError(failure, `${where}: ${text}`, {
+      vendorCode: type,
+      cause: err,
+      unprocessed: type === 'tooManyRequestsError',
+    })
   }
   if (type === 'unexpectedError' && NOT_SENT.test(message)) {
     return new GatewayError('unavailable', `${where}: cannot reach Braintree (${message})`, {
       vendorCode: NOT_SENT.exec(message)![0],
       cause: err,
+      unprocessed: true,
     })
   }
   // Timed out, connection cut, unreadable answer: Braintree may have acted on the request.

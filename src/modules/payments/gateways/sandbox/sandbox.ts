@@ -151,7 +151,10 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
 
   function count(method: string): void {
     calls[method] = (calls[method] ?? 0) + 1
-    if (down) throw new GatewayError('unavailable', `The ${id} gateway is down (simulated outage).`)
+    if (down)
+      throw new GatewayError('unavailable', `The ${id} gateway is down (simulated outage).`, {
+        unprocessed: true,
+      })
   }
 
   function emit(
@@ -282,7 +285,9 @@ export function createSandboxGateway(opts: SandboxOptions = {}): SandboxGateway 
       }
       const magic = input.paymentMethod
       if (magic === 'pm_card_unavailable')
-        throw new GatewayError('unavailable', 'The sandbox acquirer is unavailable (pm_card_unavailable).')
+        throw new GatewayError('unavailable', 'The sandbox acquirer is unavailable (pm_card_unavailable).', {
+          unprocessed: true,
+        })
       if (magic === 'pm_card_misconfigured')
         throw new GatewayError('misconfigured', 'Sandbox credentials rejected (pm_card_misconfigured).')
       if (!magic.startsWith('pm_') && !magic.startsWith('tok_') && !magic.startsWith('nonce_'))

@@ -41,7 +41,11 @@ export function translateStripeError(err: unknown, operation: string): GatewayEr
   if (err instanceof Stripe.errors.StripeCardError)
     return new GatewayError('declined', `${where}: ${err.message}`, { vendorCode, cause: err })
   if (err instanceof Stripe.errors.StripeRateLimitError)
-    return new GatewayError('unavailable', `${where}: rate limited`, { vendorCode, cause: err })
+    return new GatewayError('unavailable', `${where}: rate limited`, {
+      vendorCode,
+      cause: err,
+      unprocessed: true,
+    })
   if (
     err instanceof Stripe.errors.StripeAuthenticationError ||
     err instanceof Stripe.errors.StripePermissionError
@@ -62,6 +66,7 @@ export function translateStripeError(err: unknown, operation: string): GatewayEr
       return new GatewayError('unavailable', `${where}: cannot reach Stripe (${code})`, {
         vendorCode: code,
         cause: err,
+        unprocessed: true,
       })
     // Timed out or cut off after the request was sent: Stripe may have acted on it.
     return new GatewayError('unknown', `${where}: no answer from Stripe (${err.message}); outcome unknown`, {

@@ -115,6 +115,8 @@ describe('Stripe error translation', () => {
       expect(err.failure).toBe(failure)
       expect(err.vendorCode).toBe(vendorCode)
       expect(err.retryable).toBe(failure === 'unavailable')
+      // Only a rate limit is certainly not acted on; a 5xx may have been (ADR 0507).
+      expect(err.unprocessed).toBe(vendorCode === 'rate_limit')
     })
   }
 
@@ -149,6 +151,7 @@ describe('Stripe error translation', () => {
     const err = await gatewayFailure(closed.cancel('pi_1', randomUUID()))
     expect(err.failure).toBe('unavailable')
     expect(err.vendorCode).toBe('ECONNREFUSED')
+    expect(err.unprocessed).toBe(true)
   })
 
   it('timeout after the request was sent → unknown (the charge did happen)', async () => {
