@@ -1,6 +1,8 @@
 import pino from 'pino'
 import type { AppServices } from '../app.js'
 import { loadConfig } from '../config.js'
+import type { Operator } from '../modules/auth/index.js'
+import { cliInvalid } from './output.js'
 
 /**
  * Opens the configured database (migrated) for one CLI command and closes it afterwards.
@@ -20,4 +22,18 @@ export async function withServices<T>(fn: (services: AppServices) => Promise<T>)
     services.analytics.close()
     await services.db.close()
   }
+}
+
+/**
+ * The operator a CLI command acts as (`--as EMAIL`), so its audit entries name that operator rather
+ * than `cli`; refused when there is no such operator in the tenant.
+ */
+export async function operatorIn(
+  services: AppServices,
+  tenant: string,
+  email: string,
+): Promise<{ readonly id: string; readonly role: Operator['role'] }> {
+  const op = await services.auth.findOperator({ email })
+  if (!op || op.tenantId !== tenant) throw cliInvalid(`No operator ${email} in tenant ${tenant}.`)
+  return op
 }

@@ -7,6 +7,7 @@ import { createServices } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { DEFAULT_TENANT } from '../../src/modules/platform/index.js'
 import { monetaCli } from '../support/cli.js'
+import { makeStrayCharge } from '../support/stray-charges.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'moneta-payments-'))
 const data = join(dir, 'data')
@@ -15,6 +16,7 @@ const moneta = monetaCli({ MONETA_DATA_DIR: data })
 // Each command starts a process that opens and migrates the embedded database: slow on a busy machine.
 describe('moneta payments (embedded PGlite)', { timeout: 240_000 }, () => {
   let paymentId = ''
+  let stray: Awaited<ReturnType<typeof makeStrayCharge>>
   beforeAll(async () => {
     // Payments made through the services on the same data directory, then the process exits.
     const s = await createServices(
@@ -36,6 +38,10 @@ describe('moneta payments (embedded PGlite)', { timeout: 240_000 }, () => {
         paymentMethod: 'pm_card_declined',
       })
       paymentId = p.id
+      // A stray charge the sweeper cannot refund (refunded in the gateway's dashboard first): failed,
+      // an operator's to mark. Made here because the sandbox keeps its charges in this process only.
+      stray = await makeStrayCharge({ app: { services: s }, tenantId: DEFAULT_TENANT }, 700n, true)
+      await s.payments.sweeper.sweep({ tenants: [DEFAULT_TENANT] })
     } finally {
       await s.ledger.close()
       await s.db.close()
@@ -49,7 +55,7 @@ describe('moneta payments (embedded PGlite)', { timeout: 240_000 }, () => {
     expect(list.out).toMatch(
       new RegExp(`${paymentId} +succeeded +2500 USD +captured=2500 refunded=500 +sandbox`),
     )
-    expect(list.out).toMatch(/2 payment\(s\)/)
+    expect(list.out).toMatch(/3 payment\(s\)/)
     const failed = await moneta('payments', 'list', '--status', 'failed', '--json')
     expect(JSON.parse(failed.out)).toMatchObject([{ status: 'failed', declineCode: 'generic_decline' }])
     const got = await moneta('payments', 'get', paymentId)
@@ -61,6 +67,67 @@ describe('moneta payments (embedded PGlite)', { timeout: 240_000 }, () => {
     })
     const bad = await moneta('payments', 'list', '--status', 'paid')
     expect(bad.code).not.toBe(0)
+  })
+
+  it('lists stray charges and marks a failed one reversed by hand, once, audited as the operator', async () => {
+    const failed = await moneta('payments', 'stray-charges', '--status', 'failed', '--json')
+    expect(failed.code, failed.err).toBe(0)
+    const [charge] = JSON.parse(failed.out) as { id: string; paymentId: string; status: string }[]
+    expect(charge).toMatchObject({ paymentId: stray.paymentId, status: 'failed', amount: '700' })
+    const id = charge!.id
+    const resolve = (...extra: string[]) => moneta('payments', 'resolve-stray', id, ...extra)
+
+    const noRef = await resolve('--reversal', 'refunded', '--note', 'refunded in the dashboard')
+    expect(noRef.code).not.toBe(0)
+    expect(noRef.err).toMatch(/INVALID_REVERSAL_REF/)
+    const badKind = await resolve('--reversal', 'written_off', '--note', 'x')
+    expect(badKind.err).toMatch(/CLI_INVALID_ARGUMENT/)
+    const nobody = await resolve('--reversal', 'canceled', '--note', 'x', '--as', 'nobody@example.com')
+    expect(nobody.err).toMatch(/CLI_INVALID_ARGUMENT.*nobody@example.com/s)
+    expect(JSON.parse((await moneta('payments', 'stray-charges', '--json')).out)).toMatchObject([
+      { id, status: 'failed' },
+    ])
+
+    const op = await moneta('operators', 'create', '--email', 'ops@example.com', '--role', 'admin')
+    expect(op.code, op.err).toBe(0)
+    const args = [
+      '--reversal',
+      'refunded',
+      '--ref',
+      stray.refundedByHand!,
+      '--note',
+      'refunded in the dashboard',
+    ]
+    const done = await resolve(...args, '--as', 'ops@example.com')
+    expect(done.code, done.err).toBe(0)
+    expect(done.out).toMatch(
+      new RegExp(`${id} +reversed +700 USD .*resolved by operator:\\S+: refunded in the dashboard`),
+    )
+    const again = await resolve(...args)
+    expect(again.err).toMatch(/STRAY_CHARGE_NOT_FAILED/)
+    expect((await moneta('payments', 'stray-charges', '--status', 'failed')).out).toMatch(
+      /^0 stray charge\(s\)/m,
+    )
+    const unknown = await moneta('payments', 'stray-charges', '--status', 'lost')
+    expect(unknown.err).toMatch(/CLI_INVALID_ARGUMENT/)
+
+    // The operator's resolution is in the audit log, and the hand refund keeps the ledger whole.
+    const s = await createServices(
+      loadConfig({ MONETA_DATA_DIR: data, MONETA_CONFIG_FILE: '', LOG_LEVEL: 'silent' }),
+      { logger: pino({ level: 'silent' }) },
+    )
+    try {
+      // The CLI's audit entries were written with the change (the audit intake); the log takes them in.
+      await s.audit.flush()
+      const entries = (await s.audit.entries(DEFAULT_TENANT, 0, 10_000))
+        .map((e) => e.entry)
+        .filter((e) => e?.action === 'payments.stray_charge.resolved')
+      expect(entries.map((e) => [/^operator:/.test(e?.actor ?? ''), e?.origin])).toEqual([[true, 'cli']])
+      expect((await s.ledger.verify(DEFAULT_TENANT)).ok).toBe(true)
+    } finally {
+      await s.ledger.close()
+      await s.db.close()
+    }
   })
 
   it('sets and shows routing rules from a file, refusing an unknown gateway', async () => {

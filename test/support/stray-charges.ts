@@ -1,5 +1,5 @@
 import { asSandbox } from '../../src/modules/payments/index.js'
-import type { TestApp } from './app.js'
+import type { AppServices } from '../../src/app.js'
 
 /**
  * A stray charge (ADR 0506) made the way it happens, in the app's sandbox: a payment is canceled before
@@ -8,10 +8,11 @@ import type { TestApp } from './app.js'
  * sandbox webhook secret, so its signed endpoint is not open). With `refundedElsewhere` the charge is
  * first refunded at the gateway by another hand (the vendor's dashboard): the sweeper's own refund is
  * then refused and the charge is left failed, for an operator. Returns the payment's id; the caller
- * sweeps when it wants the reversal tried.
+ * sweeps when it wants the reversal tried. `t` is a test app, or any services with a tenant (the CLI's
+ * tests make one on an embedded data directory).
  */
 export async function makeStrayCharge(
-  t: TestApp,
+  t: { readonly app: { readonly services: AppServices }; readonly tenantId: string },
   amount: bigint,
   refundedElsewhere: boolean,
 ): Promise<{ paymentId: string; chargeRef: string; refundedByHand?: string }> {

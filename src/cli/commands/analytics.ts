@@ -1,10 +1,8 @@
 import type { Command } from 'commander'
 import { writeRows, type EngineName, type OutputFormat } from '../../modules/analytics/index.js'
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
-import { AppError } from '../../shared/errors.js'
 import { withServices } from '../context.js'
-
-const bad = (message: string): AppError => new AppError('CLI_INVALID_ARGUMENT', 'invalid', message)
+import { cliInvalid as bad } from '../output.js'
 
 /** `--params k=v k=v` or `--params k=v,k=v` into an object. */
 function parseParams(list: readonly string[] | undefined): Record<string, string> {

@@ -4,10 +4,8 @@ import type { AppServices } from '../../app.js'
 import { ROLE_GRANTS } from '../../modules/auth/index.js'
 import { CASE_OUTCOMES, type Actor, type Case, type CaseOutcome } from '../../modules/cases/index.js'
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
-import { AppError } from '../../shared/errors.js'
-import { withServices } from '../context.js'
-
-const bad = (message: string): AppError => new AppError('CLI_INVALID_ARGUMENT', 'invalid', message)
+import { operatorIn, withServices } from '../context.js'
+import { cliInvalid as bad } from '../output.js'
 
 /**
  * Who acts from the CLI: `--as EMAIL` acts as that operator (its id and role's grants), so four-eyes
@@ -16,8 +14,7 @@ const bad = (message: string): AppError => new AppError('CLI_INVALID_ARGUMENT', 
  */
 async function actorFor(s: AppServices, tenant: string, as: string | undefined): Promise<Actor> {
   if (!as) return { id: 'cli', grants: ['cases:*'], origin: 'cli' }
-  const op = await s.auth.findOperator({ email: as })
-  if (!op || op.tenantId !== tenant) throw bad(`No operator ${as} in tenant ${tenant}.`)
+  const op = await operatorIn(s, tenant, as)
   return { id: `operator:${op.id}`, grants: ROLE_GRANTS[op.role], origin: 'cli' }
 }
 

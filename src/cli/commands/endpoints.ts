@@ -1,15 +1,14 @@
 import type { Command } from 'commander'
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
 import type { Delivery, DeliveryStatus, Endpoint } from '../../modules/webhooks/index.js'
-import { AppError } from '../../shared/errors.js'
 import { withServices } from '../context.js'
+import { cliInvalid as bad } from '../output.js'
 
 /**
  * `moneta endpoints …`: tenants' outgoing-webhook endpoints and their delivery log
  * (`moneta webhooks …` is the incoming gateway-webhook inbox).
  */
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed', 'cancelled']
-const bad = (message: string): AppError => new AppError('CLI_INVALID_ARGUMENT', 'invalid', message)
 const out = (line: string) => process.stdout.write(`${line}\n`)
 
 const endpointLine = (e: Endpoint): string =>

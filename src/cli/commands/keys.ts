@@ -1,6 +1,7 @@
 import { SingleBar, Presets } from 'cli-progress'
 import type { Command } from 'commander'
 import { withServices } from '../context.js'
+import { jsonText } from '../output.js'
 
 /** `moneta keys status|rotate|reencrypt`: data-key lifecycle. */
 export function registerKeysCommands(program: Command): void {
@@ -16,9 +17,7 @@ export function registerKeysCommands(program: Command): void {
       withServices(async (s) => {
         const st = await s.crypto.status()
         if (opts.json) {
-          process.stdout.write(
-            `${JSON.stringify(st, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
-          )
+          process.stdout.write(jsonText(st))
           return
         }
         process.stdout.write(

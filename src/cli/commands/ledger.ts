@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
 import { withServices } from '../context.js'
+import { jsonText } from '../output.js'
 
 export function registerLedgerCommands(program: Command): void {
   const ledger = program.command('ledger').description('Ledger operations')
@@ -42,8 +43,6 @@ export function registerLedgerCommands(program: Command): void {
       const b = await withServices((s) =>
         s.ledger.balances(opts.tenant, accountId, opts.at ? new Date(opts.at) : undefined),
       )
-      process.stdout.write(
-        `${JSON.stringify(b, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
-      )
+      process.stdout.write(jsonText(b))
     })
 }

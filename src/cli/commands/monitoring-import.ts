@@ -3,10 +3,8 @@ import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
 import type { CaseLabel, MonTxn, Party } from '../../modules/monitoring/index.js'
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
-import { AppError } from '../../shared/errors.js'
 import { withServices } from '../context.js'
-
-const bad = (message: string): AppError => new AppError('CLI_INVALID_ARGUMENT', 'invalid', message)
+import { cliInvalid as bad } from '../output.js'
 
 function readJsonArray(file: string, what: string): Record<string, unknown>[] {
   let parsed: unknown

@@ -14,8 +14,7 @@ import { DEFAULT_TENANT } from '../../modules/platform/index.js'
 import { AppError } from '../../shared/errors.js'
 import { withServices } from '../context.js'
 import { registerMonitoringImport } from './monitoring-import.js'
-
-const bad = (message: string): AppError => new AppError('CLI_INVALID_ARGUMENT', 'invalid', message)
+import { cliInvalid as bad } from '../output.js'
 
 function int(value: string, name: string, min = 0): number {
   const n = Number(value)

@@ -9,10 +9,9 @@ import {
   type ScreenOutcome,
 } from '../../modules/parties/index.js'
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
-import { AppError } from '../../shared/errors.js'
 import { withServices } from '../context.js'
+import { cliInvalid as bad } from '../output.js'
 
-const bad = (message: string): AppError => new AppError('CLI_INVALID_ARGUMENT', 'invalid', message)
 /** The CLI holds the database and acts as itself in audit entries. */
 const CLI = { actor: 'cli', origin: 'cli' } as const
 const collect = (v: string, acc: string[]): string[] => [...acc, v]

@@ -4,9 +4,8 @@ import { PAYMENT_STATUSES, type PaymentStatus, type RoutingRule } from '../../mo
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
 import { invalid } from '../../shared/errors.js'
 import { withServices } from '../context.js'
-
-const json = (value: unknown): string =>
-  `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`
+import { jsonText as json } from '../output.js'
+import { registerStrayChargeCommands } from './stray-charges.js'
 
 /** Rules as the API takes them (amounts as integer strings), from a JSON file. */
 function readRules(path: string): RoutingRule[] {
@@ -32,7 +31,10 @@ function readRules(path: string): RoutingRule[] {
 }
 
 export function registerPaymentCommands(program: Command): void {
-  const payments = program.command('payments').description('Payments: inspect, sweep, routing rules')
+  const payments = program
+    .command('payments')
+    .description('Payments: inspect, sweep, stray charges, routing rules')
+  registerStrayChargeCommands(payments)
 
   payments
     .command('list')

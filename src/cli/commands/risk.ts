@@ -3,10 +3,8 @@ import type { Command } from 'commander'
 import type { AppServices } from '../../app.js'
 import type { MonTxn } from '../../modules/monitoring/index.js'
 import { DEFAULT_TENANT } from '../../modules/platform/index.js'
-import { AppError } from '../../shared/errors.js'
 import { withServices } from '../context.js'
-
-const bad = (message: string): AppError => new AppError('CLI_INVALID_ARGUMENT', 'invalid', message)
+import { cliInvalid as bad } from '../output.js'
 
 const time = (v: string | undefined, what: string): number | undefined => {
   if (v === undefined) return undefined

@@ -7,7 +7,9 @@ import { sql } from 'kysely'
 import type { Db } from '../../../shared/db/connect.js'
 import { big, inScope, type Exec, type TenantScope } from './statements.js'
 
-export type StrayChargeStatus = 'pending' | 'reversed' | 'failed'
+/** pending: the sweeper is reversing it; reversed: undone; failed: an operator must undo it by hand. */
+export const STRAY_CHARGE_STATUSES = ['pending', 'reversed', 'failed'] as const
+export type StrayChargeStatus = (typeof STRAY_CHARGE_STATUSES)[number]
 
 /** How a stray charge was undone: its authorisation voided, its capture refunded, or nothing was left held. */
 export type StrayReversal = 'canceled' | 'refunded' | 'none'
