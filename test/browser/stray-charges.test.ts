@@ -147,17 +147,32 @@ describe('console stray charges screen in Chromium', () => {
 
       const note = 'Refunded in the sandbox dashboard before the sweeper tried.'
       await form.getByLabel('Note').fill(note)
+      // The fee the gateway kept, as read off its dashboard: not an amount stays in the browser.
+      const fee = form.getByLabel('Fee the gateway kept (USD, optional)')
+      await fee.fill('45 cents')
+      await submit.click()
+      await expect.poll(() => form.getByRole('alert').textContent()).toContain('Fee: write an amount')
+      expect(posted).toHaveLength(1)
+      await fee.fill('0.45')
       await submit.click()
       await page.getByText('Nothing to act on').waitFor()
       expect(await page.getByRole('status').textContent()).toContain(`${chargeRef} of payment ${failed}`)
       const { items } = (await c.call('GET', `/v1/payments/${failed}/stray-charges`)) as {
-        items: { status: string; reversal: string; reversalRef: string; note: string; resolvedBy: string }[]
+        items: {
+          status: string
+          reversal: string
+          reversalRef: string
+          reversalFee: string
+          note: string
+          resolvedBy: string
+        }[]
       }
       expect(items).toEqual([
         expect.objectContaining({
           status: 'reversed',
           reversal: 'refunded',
           reversalRef: refundedByHand,
+          reversalFee: '45',
           note,
         }),
       ])
@@ -171,6 +186,7 @@ describe('console stray charges screen in Chromium', () => {
       expect(byHand).toContain(failed)
       expect(byHand).toMatch(/15\.00 USD.*reversed.*capture refunded/)
       expect(byHand).toContain(refundedByHand)
+      expect(byHand).toContain('fee kept 0.45 USD')
       expect(byHand).toContain(`by hand: ${note} (${by})`)
       expect(await rows.nth(1).textContent()).not.toContain('by hand')
       expect(await page.getByRole('button', { name: /^Mark reversed by hand/ }).count()).toBe(0)

@@ -80,6 +80,8 @@ describe('moneta payments (embedded PGlite)', { timeout: 240_000 }, () => {
     const noRef = await resolve('--reversal', 'refunded', '--note', 'refunded in the dashboard')
     expect(noRef.code).not.toBe(0)
     expect(noRef.err).toMatch(/INVALID_REVERSAL_REF/)
+    const badFee = await resolve('--reversal', 'refunded', '--ref', 'r', '--note', 'x', '--fee', '0.21')
+    expect(badFee.err).toMatch(/CLI_INVALID_ARGUMENT/)
     const badKind = await resolve('--reversal', 'written_off', '--note', 'x')
     expect(badKind.err).toMatch(/CLI_INVALID_ARGUMENT/)
     const nobody = await resolve('--reversal', 'canceled', '--note', 'x', '--as', 'nobody@example.com')
@@ -98,10 +100,12 @@ describe('moneta payments (embedded PGlite)', { timeout: 240_000 }, () => {
       '--note',
       'refunded in the dashboard',
     ]
-    const done = await resolve(...args, '--as', 'ops@example.com')
+    const done = await resolve(...args, '--fee', '21', '--as', 'ops@example.com')
     expect(done.code, done.err).toBe(0)
     expect(done.out).toMatch(
-      new RegExp(`${id} +reversed +700 USD .*resolved by operator:\\S+: refunded in the dashboard`),
+      new RegExp(
+        `${id} +reversed +700 USD .*fee kept 21 .*resolved by operator:\\S+: refunded in the dashboard`,
+      ),
     )
     const again = await resolve(...args)
     expect(again.err).toMatch(/STRAY_CHARGE_NOT_FAILED/)

@@ -13,6 +13,7 @@ interface StrayJson {
   status: string
   reversal: string | null
   reversalRef: string | null
+  reversalFee: string | null
   resolvedBy: string | null
   note: string | null
 }
@@ -61,19 +62,26 @@ describeEachDb('stray charges resolved by hand over HTTP', (target) => {
     ])
     expect((await call('POST', url, { ...body, reversal: 'written_off' })).statusCode).toBe(400)
     expect((await call('POST', url, { ...body, extra: 1 })).statusCode).toBe(400)
+    // A fee is minor units, at most the charge, and only with a refund.
+    expect((await call('POST', url, { ...body, fee: '0.45' })).statusCode).toBe(400)
+    expect(await code(call('POST', url, { ...body, fee: '1201' }))).toEqual([400, 'INVALID_FEE'])
+    expect(
+      await code(call('POST', url, { reversal: 'canceled', reversalRef: 'x', note: 'voided', fee: '0' })),
+    ).toEqual([400, 'INVALID_FEE'])
     const other = await t.newTenant()
     expect(await code(call('POST', url, body, other.apiKey))).toEqual([404, 'STRAY_CHARGE_NOT_FOUND'])
     const reader = await t.app.services.platform.createApiKey(t.tenantId, { scopes: ['payments:read'] })
     expect((await call('POST', url, body, reader)).statusCode).toBe(403)
     expect((await straysOf(failed.paymentId))[0]).toMatchObject({ status: 'failed' })
 
-    const ok = await call('POST', url, body)
+    const ok = await call('POST', url, { ...body, fee: '36' })
     expect(ok.statusCode).toBe(200)
     expect(ok.json<StrayJson>()).toMatchObject({
       id: stray!.id,
       status: 'reversed',
       reversal: 'refunded',
       reversalRef: failed.refundedByHand,
+      reversalFee: '36',
       note: 'refunded in the dashboard',
     })
     expect(ok.json<StrayJson>().resolvedBy).toMatch(/^apikey:/)

@@ -94,6 +94,9 @@ const StrayChargeSchema = Type.Object({
     }),
   ),
   reversalRef: Nullable(Type.String()),
+  reversalFee: Nullable(
+    Type.String({ description: 'The fee the gateway kept on a refunded charge (booked as an expense).' }),
+  ),
   attempts: Type.Integer(),
   lastError: Nullable(Type.String()),
   resolvedBy: Nullable(
@@ -247,6 +250,7 @@ const refundJson = (r: Refund): Static<typeof RefundSchema> => ({
 const strayChargeJson = (s: StrayCharge): Static<typeof StrayChargeSchema> => ({
   ...s,
   amount: s.amount.toString(),
+  reversalFee: s.reversalFee?.toString() ?? null,
   createdAt: s.createdAt.toISOString(),
   updatedAt: s.updatedAt.toISOString(),
 })
@@ -569,6 +573,12 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
             reversalRef: Type.Optional(
               Type.String({ description: "The gateway's id of the refund or void (required for refunded)" }),
             ),
+            fee: Type.Optional(
+              MinorUnits({
+                description:
+                  "With refunded: the fee the gateway kept on the charge, booked as an expense so the gateway reconciles (0 to the charge's amount)",
+              }),
+            ),
             note: Type.String({ description: 'Why and how, for the audit trail (1 to 500 characters)' }),
           },
           { additionalProperties: false },
@@ -585,6 +595,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
             reversal: req.body.reversal,
             note: req.body.note,
             ...(req.body.reversalRef !== undefined ? { reversalRef: req.body.reversalRef } : {}),
+            ...(req.body.fee !== undefined ? { fee: BigInt(req.body.fee) } : {}),
           },
           { by: actorOf(req) },
         ),

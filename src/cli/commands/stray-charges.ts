@@ -12,7 +12,7 @@ const REVERSALS = ['refunded', 'canceled'] as const
 
 const line = (c: StrayCharge): string =>
   `${c.id}  ${c.status.padEnd(8)} ${c.amount} ${c.currency}  ${c.gateway} ${c.gatewayRef}  payment ${c.paymentId}` +
-  `${c.lastError ? `  last error: ${c.lastError}` : ''}${c.resolvedBy ? `  resolved by ${c.resolvedBy}: ${c.note ?? ''}` : ''}\n`
+  `${c.reversalFee !== null ? `  fee kept ${c.reversalFee}` : ''}${c.lastError ? `  last error: ${c.lastError}` : ''}${c.resolvedBy ? `  resolved by ${c.resolvedBy}: ${c.note ?? ''}` : ''}\n`
 
 /**
  * `moneta payments stray-charges` and `moneta payments resolve-stray`: the operator's side of ADR
@@ -53,22 +53,30 @@ export function registerStrayChargeCommands(payments: Command): void {
       'refunded (the capture refunded) | canceled (the authorisation voided)',
     )
     .option('--ref <id>', "the gateway's id of the refund or void (required for refunded)")
+    .option('--fee <minor>', 'with refunded: the fee the gateway kept, in minor units (booked as an expense)')
     .requiredOption('--note <text>', 'why and how, for the audit trail (1 to 500 characters)')
     .option('--tenant <id>', 'tenant id', DEFAULT_TENANT)
     .option('--as <email>', 'act as this operator (the audit entry names them; default: cli)')
     .action(
       async (
         id: string,
-        opts: { reversal: string; ref?: string; note: string; tenant: string; as?: string },
+        opts: { reversal: string; ref?: string; fee?: string; note: string; tenant: string; as?: string },
       ) => {
         const reversal = REVERSALS.find((r) => r === opts.reversal)
         if (!reversal) throw bad(`--reversal must be one of ${REVERSALS.join(', ')}.`)
+        if (opts.fee !== undefined && !/^[0-9]{1,19}$/.test(opts.fee))
+          throw bad('--fee is a whole number of minor units.')
         const done = await withServices(async (s) => {
           const actor = opts.as ? `operator:${(await operatorIn(s, opts.tenant, opts.as)).id}` : 'cli'
           return s.payments.commands.resolveStrayCharge(
             opts.tenant,
             id,
-            { reversal, note: opts.note, ...(opts.ref !== undefined ? { reversalRef: opts.ref } : {}) },
+            {
+              reversal,
+              note: opts.note,
+              ...(opts.ref !== undefined ? { reversalRef: opts.ref } : {}),
+              ...(opts.fee !== undefined ? { fee: BigInt(opts.fee) } : {}),
+            },
             { by: { actor, origin: 'cli' } },
           )
         })

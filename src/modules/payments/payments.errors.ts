@@ -49,6 +49,10 @@ export const PAYMENT_ERRORS = {
     'invalid',
     'reversalRef is the gateway id of the refund or void, 1 to 255 characters.',
   ],
+  INVALID_FEE: [
+    'invalid',
+    "fee is minor units from 0 to the charge's amount, and only for a reversal that refunded it.",
+  ],
   INVALID_LIMIT: ['invalid', 'limit must be from 1 to 1000.'],
   INVALID_SORT: ['invalid', 'sort must be created, amount or status.'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>

@@ -85,6 +85,8 @@ const StrayChargePayload = Type.Object(
     status: Type.String(),
     reversal: Nullable(Type.String()),
     reversalRef: Nullable(Type.String()),
+    // minor units as a string: the fee the gateway kept on a refunded charge (absent otherwise)
+    reversalFee: Type.Optional(Type.String()),
     error: Nullable(Type.String()),
     resolvedBy: Type.Optional(Type.String()),
     note: Type.Optional(Nullable(Type.String())),

@@ -276,6 +276,14 @@ const strayChargeResolution: Migration = {
   },
 }
 
+// The fee a gateway kept on a refunded stray charge (booked as an expense with the refund): from the
+// gateway's refund when the sweeper refunds, from the operator when the refund was made by hand.
+const strayChargeFee: Migration = {
+  async up(db: Kysely<unknown>) {
+    await runStatements(db, [`ALTER TABLE payment_stray_charges ADD COLUMN reversal_fee bigint`])
+  },
+}
+
 export const paymentsMigrations: NamedMigrations = {
   '0500_payments_core': core,
   '0501_payments_idempotency_resource': idempotencyResource,
@@ -288,4 +296,5 @@ export const paymentsMigrations: NamedMigrations = {
   '0508_payments_stray_charge_lease': strayChargeLease,
   '0509_payments_late_checks': lateChecks,
   '0510_payments_stray_charge_resolution': strayChargeResolution,
+  '0511_payments_stray_charge_fee': strayChargeFee,
 }

@@ -45,6 +45,19 @@ const topicsOf = async (db: () => DbHandle, tenant: string, paymentId: string) =
       WHERE tenant_id = ${tenant} AND payment_id = ${paymentId} ORDER BY seq`.execute(db().db)
   ).rows.map((r) => r.topic)
 
+/** Reconciliation of the harness's gateways for 2026-05-01, run the morning after. */
+const reconcilerOf = (db: () => DbHandle, t: PaymentsHarness) => ({
+  rec: createReconciliation({
+    db: db().db,
+    gateways: t.registry,
+    facts: t.payments.facts,
+    outbox: createOutbox(createCatalogue([...reconciliationEvents])),
+    clock: fixedClock(new Date('2026-05-02T01:00:00Z')),
+    ids: systemIds,
+  }),
+  day: { from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-05-02T00:00:00Z') },
+})
+
 describeEachOpenDb('stray charges', (db) => {
   it('a late capture at a gateway the payment has left is refunded there, once', async () => {
     const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'automatic')
@@ -114,15 +127,7 @@ describeEachOpenDb('stray charges', (db) => {
     const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'automatic')
     await applyLateEvents(db, t, tenant, booked.id)
     const [stray] = await t.payments.queries.listStrayCharges(tenant, booked.id)
-    const rec = createReconciliation({
-      db: db().db,
-      gateways: t.registry,
-      facts: t.payments.facts,
-      outbox: createOutbox(createCatalogue([...reconciliationEvents])),
-      clock: fixedClock(new Date('2026-05-02T01:00:00Z')),
-      ids: systemIds,
-    })
-    const day = { from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-05-02T00:00:00Z') }
+    const { rec, day } = reconcilerOf(db, t)
     // The payment's own gateway agrees with the ledger.
     expect((await rec.run({ tenant, gateway: 'sandbox', ...day })).run.status).toBe('reconciled')
     // Before the sweeper refunds it, sandbox2's charge and the fee kept are in no ledger, and the
@@ -147,6 +152,11 @@ describeEachOpenDb('stray charges', (db) => {
       ['refund', 'matched'],
     ])
     const fee = sandboxFee(1_500n)
+    expect((await t.payments.queries.listStrayCharges(tenant, booked.id))[0]).toMatchObject({
+      status: 'reversed',
+      reversal: 'refunded',
+      reversalFee: fee,
+    })
     const chart = chartOfAccounts('sandbox2', 'USD')
     expect((await t.ledger.balances(tenant, chart.receivable)).posted).toBe(-fee)
     expect((await t.ledger.balances(tenant, chart.strays)).posted).toBe(0n)
@@ -279,7 +289,7 @@ describeEachOpenDb('stray charges', (db) => {
     await t.close()
   })
 
-  it('a stray charge whose reversal failed is resolved by hand once: marked, audited, its refund booked', async () => {
+  it('a stray charge whose reversal failed is resolved by hand once: marked, audited, its refund and fee booked', async () => {
     const { t, tenant, booked } = await bookedAfterALateRequest(db(), 'automatic')
     // Someone refunded the charge in the vendor's dashboard first: the sweeper's refund is refused.
     const charge = t.sandbox2.events.find((e) => e.type === 'payment.captured' && e.paymentId === booked.id)!
@@ -299,17 +309,29 @@ describeEachOpenDb('stray charges', (db) => {
     await expect(
       resolve(tenant, failed!.id, { reversal: 'refunded', note: 'no ref' }, by),
     ).rejects.toMatchObject({ code: 'INVALID_REVERSAL_REF' })
+    const fee = sandboxFee(1_500n)
+    for (const bad of [
+      { ...input, fee: 1_501n },
+      { ...input, fee: -1n },
+      { reversal: 'canceled' as const, note: 'voided', fee: 0n },
+    ])
+      await expect(resolve(tenant, failed!.id, bad, by)).rejects.toMatchObject({ code: 'INVALID_FEE' })
     await expect(resolve(freshTenant(), failed!.id, input, by)).rejects.toMatchObject({
       code: 'STRAY_CHARGE_NOT_FOUND',
     })
     await expect(resolve(tenant, 'stc_unknown', input, by)).rejects.toMatchObject({
       code: 'STRAY_CHARGE_NOT_FOUND',
     })
-    const resolved = await resolve(tenant, failed!.id, input, by)
+    expect((await t.payments.queries.listStrayCharges(tenant, booked.id))[0]).toMatchObject({
+      status: 'failed',
+      reversalFee: null,
+    })
+    const resolved = await resolve(tenant, failed!.id, { ...input, fee }, by)
     expect(resolved).toMatchObject({
       status: 'reversed',
       reversal: 'refunded',
       reversalRef: byHand.gatewayRef,
+      reversalFee: fee,
       resolvedBy: 'operator:op_1',
       note: 'refunded by hand',
     })
@@ -319,11 +341,20 @@ describeEachOpenDb('stray charges', (db) => {
     })
     expect(await t.payments.queries.strayCharges(tenant, { status: 'failed' })).toEqual([])
     expect(await topicsOf(db, tenant, booked.id)).toContain('payments.stray_charge.resolved.v1')
-    // The refund made by hand is booked: the charge in and out of sandbox2's balance.
+    // The refund made by hand is booked: the charge in and out of sandbox2's balance, and the fee
+    // the operator read off the gateway as an expense — so sandbox2 reconciles with no line left.
     const chart = chartOfAccounts('sandbox2', 'USD')
     expect((await t.ledger.balances(tenant, chart.strays)).posted).toBe(0n)
-    expect((await t.ledger.balances(tenant, chart.receivable)).posted).toBe(0n)
+    expect((await t.ledger.balances(tenant, chart.receivable)).posted).toBe(-fee)
+    expect((await t.ledger.balances(tenant, chart.fees)).posted).toBe(fee + sandboxFee(1_500n))
     expect((await t.ledger.verify(tenant)).ok).toBe(true)
+    const { rec, day } = reconcilerOf(db, t)
+    const after = await rec.run({ tenant, gateway: 'sandbox2', ...day })
+    expect(after.run.status).toBe('reconciled')
+    expect(after.lines.map((l) => [l.kind, l.status]).sort()).toEqual([
+      ['capture', 'matched'],
+      ['refund', 'matched'],
+    ])
     await t.close()
   })
 

@@ -66,6 +66,7 @@ export function StrayChargesTable(props: {
               <td>
                 {s.reversal ? REVERSAL_LABEL[s.reversal] : '—'}{' '}
                 {s.reversalRef ? <code>{s.reversalRef}</code> : null}
+                {s.reversalFee !== null ? ` fee kept ${money(s.reversalFee, s.currency)}` : null}
                 {s.resolvedBy ? (
                   <div class="note">
                     by hand: {s.note} (<code>{s.resolvedBy}</code>)

@@ -43,6 +43,8 @@ export interface StrayCharge {
   readonly status: 'pending' | 'reversed' | 'failed'
   readonly reversal: 'canceled' | 'refunded' | 'none' | null
   readonly reversalRef: string | null
+  /** Minor units: the fee the gateway kept on a refunded charge (booked as an expense). */
+  readonly reversalFee: string | null
   readonly attempts: number
   readonly lastError: string | null
   /** Who marked it reversed by hand after its automatic reversal failed, and their note. */

@@ -24,6 +24,8 @@ export interface StrayCharge {
   readonly status: StrayChargeStatus
   readonly reversal: StrayReversal | null
   readonly reversalRef: string | null
+  /** The fee the gateway kept on a refunded charge, booked as an expense; null when not refunded. */
+  readonly reversalFee: bigint | null
   readonly attempts: number
   readonly lastError: string | null
   /** Who marked a failed reversal as done by hand at the gateway, and their note; null otherwise. */
@@ -44,6 +46,7 @@ interface StrayRow {
   status: StrayChargeStatus
   reversal: StrayReversal | null
   reversal_ref: string | null
+  reversal_fee: bigint | string | null
   attempts: number
   last_error: string | null
   resolved_by: string | null
@@ -62,6 +65,7 @@ const toStray = (r: StrayRow): StrayCharge => ({
   status: r.status,
   reversal: r.reversal,
   reversalRef: r.reversal_ref,
+  reversalFee: r.reversal_fee === null ? null : big(r.reversal_fee),
   attempts: r.attempts,
   lastError: r.last_error,
   resolvedBy: r.resolved_by,
@@ -75,6 +79,8 @@ export interface StrayOutcome {
   readonly status: StrayChargeStatus
   readonly reversal?: StrayReversal
   readonly reversalRef?: string
+  /** With a refund: the fee the gateway kept. */
+  readonly fee?: bigint
   readonly error?: string
   readonly at: Date
 }
@@ -129,7 +135,7 @@ export function strayChargesStore(db: Db) {
     ): Promise<StrayCharge | undefined> {
       const r = await sql<StrayRow>`UPDATE payment_stray_charges SET status = ${o.status},
           reversal = ${o.reversal ?? null}, reversal_ref = ${o.reversalRef ?? null},
-          attempts = attempts + 1, last_error = ${o.error ?? null}, updated_at = ${o.at}
+          reversal_fee = ${o.fee ?? null}, attempts = attempts + 1, last_error = ${o.error ?? null}, updated_at = ${o.at}
         WHERE tenant_id = ${tenant} AND stray_id = ${id} AND status = 'pending'
         RETURNING *`.execute(tx)
       return r.rows[0] ? toStray(r.rows[0]) : undefined
@@ -174,10 +180,18 @@ export function strayChargesStore(db: Db) {
       tx: Exec,
       tenant: string,
       id: string,
-      r: { reversal: StrayReversal; reversalRef: string | null; resolvedBy: string; note: string; at: Date },
+      r: {
+        reversal: StrayReversal
+        reversalRef: string | null
+        fee: bigint | null
+        resolvedBy: string
+        note: string
+        at: Date
+      },
     ): Promise<StrayCharge | undefined> {
       const res = await sql<StrayRow>`UPDATE payment_stray_charges SET status = 'reversed',
-          reversal = ${r.reversal}, reversal_ref = ${r.reversalRef}, resolved_by = ${r.resolvedBy},
+          reversal = ${r.reversal}, reversal_ref = ${r.reversalRef}, reversal_fee = ${r.fee},
+          resolved_by = ${r.resolvedBy},
           note = ${r.note}, updated_at = ${r.at}
         WHERE tenant_id = ${tenant} AND stray_id = ${id} AND status = 'failed'
         RETURNING *`.execute(tx)

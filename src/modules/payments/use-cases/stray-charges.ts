@@ -64,6 +64,7 @@ export async function recordStrayCharge(
     status: 'pending',
     reversal: null,
     reversalRef: null,
+    reversalFee: null,
     attempts: 0,
     lastError: null,
     resolvedBy: null,
@@ -92,7 +93,12 @@ export async function reverseStrayCharges(c: PaymentsContext, tenants?: TenantSc
     const outcome = await reverseAtGateway(c, stray)
     const chart = outcome.refunded ? await c.provision(tenantId, stray.gateway, stray.currency) : undefined
     const after = await c.transaction(async (tx) => {
-      const s = await c.store.settleStrayCharge(tx, tenantId, stray.id, outcome)
+      const s = await c.store.settleStrayCharge(
+        tx,
+        tenantId,
+        stray.id,
+        outcome.refunded ? { ...outcome, fee: outcome.refunded.fee } : outcome,
+      )
       if (!s || s.status === 'pending') return s
       if (chart && outcome.refunded && s.reversalRef)
         await bookStrayRefund(c, tx, tenantId, chart, s, { ...outcome.refunded, gatewayRef: s.reversalRef })
@@ -239,6 +245,7 @@ export async function writeStrayChange(
     status: s.status,
     reversal: s.reversal,
     reversalRef: s.reversalRef,
+    ...(s.reversalFee !== null ? { reversalFee: s.reversalFee.toString() } : {}),
     error: s.lastError,
     ...(s.resolvedBy ? { resolvedBy: s.resolvedBy, note: s.note } : {}),
   }
