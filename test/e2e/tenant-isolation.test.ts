@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,6 +24,8 @@ import { testDbTargets } from '../support/db.js'
  * same afterwards.
  */
 for (const target of testDbTargets()) {
+  const SANDBOX_SECRET = `whsec_${randomBytes(32).toString('base64')}`
+
   describe(`tenant isolation over every OpenAPI route [${target.name}]`, () => {
     let t: TestApp
     let seed: TenantSeed
@@ -40,6 +43,8 @@ for (const target of testDbTargets()) {
           MONETA_RATE_LIMIT_PER_KEY: '1000000',
           MONETA_ANALYTICS_EXPORT_MS: '300',
           MONETA_ANALYTICS_DIR: analyticsDir,
+          // the sandbox's signed webhooks are accepted, so A gets a stray charge as a late charge makes one
+          MONETA_SANDBOX_WEBHOOK_SECRET: SANDBOX_SECRET,
         },
       })
       // Some objects only exist once a worker has made them (a case opens when the monitoring alert
@@ -48,7 +53,7 @@ for (const target of testDbTargets()) {
       const url = await t.app.server.listen({ port: 0, host: '127.0.0.1' })
       const a = createHttpClient(url, t.apiKey)
       const b = createHttpClient(url, (await t.newTenant()).apiKey)
-      seed = await seedTenant(a)
+      seed = await seedTenant(a, { sandboxWebhookSecret: SANDBOX_SECRET })
       before = await snapshot(a, seed)
       ops = await listOperations(a)
       probes = await sweep(b, ops, seed)
@@ -71,6 +76,7 @@ for (const target of testDbTargets()) {
         'payment',
         'refund',
         'payment command',
+        'stray charge',
         'operator',
         'API key',
         'webhook endpoint',

@@ -62,7 +62,11 @@ export async function runAttack(opts: AttackOptions): Promise<AttackReport> {
     {
       id: 'cross-tenant',
       title: "tenant B's key on tenant A's objects → 404, A unchanged",
-      run: withAdmin(async (a) => checkCrossTenant(a, a.as((await createSecondTenant(a)).apiKey))),
+      run: withAdmin(async (a) =>
+        checkCrossTenant(a, a.as((await createSecondTenant(a)).apiKey), {
+          ...(opts.sandboxWebhookSecret ? { sandboxWebhookSecret: opts.sandboxWebhookSecret } : {}),
+        }),
+      ),
     },
     {
       id: 'payment-tampering',

@@ -8,4 +8,12 @@ export { createHttpClient, type HttpClient } from './http.js'
 export { createVictim, type Victim } from './operators.js'
 export { checkTotpReplay } from './checks/mfa.js'
 export { listOperations, fillPath, sampleBody, type Operation } from './openapi.js'
-export { seedTenant, snapshot, sweep, badOutcome, type Probe, type TenantSeed } from './isolation.js'
+export {
+  seedTenant,
+  snapshot,
+  sweep,
+  badOutcome,
+  type Probe,
+  type SeedOptions,
+  type TenantSeed,
+} from './isolation.js'

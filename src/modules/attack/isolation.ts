@@ -3,6 +3,7 @@ import { describe, field, idemKey, type Exchange, type HttpClient } from './http
 import { fillPath, sampleBody, type Operation } from './openapi.js'
 import { generateTransactions, type MonTxn } from '../monitoring/index.js'
 import { createAuthorisedPayment } from './payments.js'
+import { postSandboxEvent } from './sandbox-webhook.js'
 
 /** One object made in tenant A through the API, with where it lives and how A reads it back. */
 export interface SeededObject {
@@ -22,7 +23,21 @@ export interface TenantSeed {
   readonly failures: string[]
 }
 
-type Seeder = (a: HttpClient, marker: string, add: (o: SeededObject) => void) => Promise<void>
+/** What seeding may use beyond tenant A's key. */
+export interface SeedOptions {
+  /**
+   * The target's MONETA_SANDBOX_WEBHOOK_SECRET: with it, A also gets a stray charge (only a gateway's
+   * webhook makes one); without it that kind is not seeded.
+   */
+  readonly sandboxWebhookSecret?: string
+}
+
+type Seeder = (
+  a: HttpClient,
+  marker: string,
+  add: (o: SeededObject) => void,
+  opts: SeedOptions,
+) => Promise<void>
 
 function must(res: Exchange, what: string, ...ok: number[]): Exchange {
   if (!ok.includes(res.status))
@@ -212,6 +227,55 @@ const SEEDERS: Record<string, Seeder> = {
       id: name,
       readPath: '/v1/monitoring/lists',
     })
+  },
+  /**
+   * A stray charge (ADR 0506): A's payment canceled before it was ever sent, then a charge for it
+   * reported by the sandbox's signed webhook, as a late request brings one. B must not list it, nor
+   * resolve it by id — a 409 "not failed" for A's id would tell B that it exists.
+   */
+  async strayCharge(a, marker, add, opts) {
+    if (!opts.sandboxWebhookSecret) return
+    const created = must(
+      await a.request('POST', '/v1/payments', {
+        body: {
+          amount: '700',
+          currency: 'USD',
+          paymentMethod: 'pm_card_visa',
+          confirm: false,
+          metadata: { marker },
+        },
+        idempotencyKey: idemKey(),
+      }),
+      'create unconfirmed payment',
+      201,
+    )
+    const paymentId = String(field(created, 'id'))
+    must(
+      await a.request('POST', `/v1/payments/${paymentId}/cancel`, { idempotencyKey: idemKey() }),
+      'cancel payment',
+      200,
+    )
+    const charge = {
+      id: `atk_evt_${randomBytes(8).toString('hex')}`,
+      type: 'payment.captured',
+      created: new Date().toISOString(),
+      data: {
+        paymentId,
+        paymentRef: `atk_ch_${randomBytes(8).toString('hex')}`,
+        amount: '700',
+        currency: 'USD',
+      },
+    }
+    must(await postSandboxEvent(a, opts.sandboxWebhookSecret, charge), 'late charge webhook', 200, 202)
+    // The inbox applies the webhook in the background: wait for the stray charge it records.
+    const readPath = `/v1/payments/${paymentId}/stray-charges`
+    for (let i = 0; i < 100; i++) {
+      const [stray] = field<{ id: string }[]>(await a.request('GET', readPath), 'items') ?? []
+      if (stray)
+        return add({ kind: 'stray charge', resources: ['/v1/stray-charges'], id: stray.id, readPath })
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    throw new Error(`no stray charge recorded for ${paymentId} 10 s after its webhook`)
   },
   async payments(a, marker, add) {
     const p = await createAuthorisedPayment(a, '1000')
@@ -582,13 +646,13 @@ const QUERY_PROBES: Readonly<Record<string, (seed: TenantSeed) => string[]>> = {
 }
 
 /** Makes one object of each kind in tenant A, through the API only. */
-export async function seedTenant(a: HttpClient): Promise<TenantSeed> {
+export async function seedTenant(a: HttpClient, opts: SeedOptions = {}): Promise<TenantSeed> {
   const marker = `atkmark${randomBytes(8).toString('hex')}`
   const objects: SeededObject[] = []
   const failures: string[] = []
   for (const [name, seed] of Object.entries(SEEDERS)) {
     try {
-      await seed(a, marker, (o) => objects.push(o))
+      await seed(a, marker, (o) => objects.push(o), opts)
     } catch (e) {
       failures.push(`${name}: ${(e as Error).message}`)
     }
@@ -647,6 +711,8 @@ function bodyFor(op: Operation, seed: TenantSeed): unknown {
   if (key === 'PATCH /v1/payments/{id}') return { metadata: { stolen: 'yes' } }
   if (key === 'PATCH /v1/accounts/{id}') return { metadata: { stolen: 'yes' } }
   if (key.endsWith('/capture') || key.endsWith('/refunds')) return { amount: '1' }
+  // Valid as far as the body goes, so the charge is looked up (and must not be found) in B's tenant.
+  if (key === 'POST /v1/stray-charges/{id}/resolve') return { reversal: 'canceled', note: 'attack' }
   if (key === 'POST /v1/analytics/queries/{name}') return FRAUD_QUERY_PROBE
   return op.hasBody ? sampleBody(op.bodySchema) : undefined
 }

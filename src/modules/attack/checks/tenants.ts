@@ -1,5 +1,5 @@
 import { describe, field, type HttpClient } from '../http.js'
-import { badOutcome, seedTenant, snapshot, sweep, type Outcome } from '../isolation.js'
+import { badOutcome, seedTenant, snapshot, sweep, type Outcome, type SeedOptions } from '../isolation.js'
 import { listOperations } from '../openapi.js'
 import { SetupError } from '../operators.js'
 import { Findings, type Verdict } from '../report.js'
@@ -17,9 +17,15 @@ export async function createSecondTenant(admin: HttpClient): Promise<{ id: strin
  * Tenant A (the admin key's) makes one object of each kind; tenant B's key then calls every route of
  * the OpenAPI document with A's ids. Nothing may find, leak or change A's objects.
  */
-export async function checkCrossTenant(a: HttpClient, b: HttpClient): Promise<Verdict> {
+export async function checkCrossTenant(
+  a: HttpClient,
+  b: HttpClient,
+  opts: SeedOptions = {},
+): Promise<Verdict> {
   const f = new Findings()
-  const seed = await seedTenant(a)
+  const seed = await seedTenant(a, opts)
+  if (!opts.sandboxWebhookSecret)
+    f.note('no stray charge seeded: pass --sandbox-webhook-secret (only a gateway webhook makes one)')
   for (const failure of seed.failures) f.expect(false, `could not make tenant A's object: ${failure}`)
   f.note(`tenant A objects: ${seed.objects.map((o) => `${o.kind} ${o.id}`).join(', ')}`)
   const before = await snapshot(a, seed)

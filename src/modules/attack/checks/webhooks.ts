@@ -1,20 +1,10 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { describe, errorCode, field, idemKey, type HttpClient } from '../http.js'
 import { createAuthorisedPayment, getPayment, moneyOf, type PaymentView } from '../payments.js'
 import { Findings, type Verdict } from '../report.js'
+import { sandboxWebhookHeaders } from '../sandbox-webhook.js'
 
-/** Standard Webhooks: "v1,<base64 HMAC-SHA256(id.timestamp.body)>" keyed with the bytes after whsec_. */
-export function signStandardWebhook(secret: string, id: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64')
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`
-}
-
-const headersFor = (secret: string, id: string, timestamp: number, body: string): Record<string, string> => ({
-  'content-type': 'application/json',
-  'webhook-id': id,
-  'webhook-timestamp': String(timestamp),
-  'webhook-signature': signStandardWebhook(secret, id, timestamp, body),
-})
+const headersFor = sandboxWebhookHeaders
 
 const invalidSignature = (status: number, code: string | undefined): boolean =>
   status === 400 && code === 'WEBHOOK_SIGNATURE_INVALID'
