@@ -146,6 +146,57 @@ describeEachDb('vendor webhooks through the inbox', (target) => {
     expect([after.status, after.amountCaptured]).toEqual(['succeeded', 10000n])
     expect((await captured('braintree')) - before).toBe(10000n)
   })
+  it('Braintree: a second sale for a booked payment (a retried sale) is refunded there; the booking stands', async () => {
+    // Braintree keeps no idempotency key: a sale whose answer was lost and its retry are two sales
+    // under one order id. The payment books one; the other's settlement webhook used to pass as a
+    // duplicate capture, and the customer stayed charged twice.
+    const p = await payOn('braintree', '3000', 'fake-valid-visa-nonce')
+    const captured = await t.app.server.inject({
+      method: 'POST',
+      url: `/v1/payments/${p.id}/capture`,
+      headers: { authorization: `Bearer ${t.apiKey}`, 'idempotency-key': newId('k') },
+      payload: {},
+    })
+    expect(captured.json<PaymentJson>().status).toBe('succeeded')
+    const second = await t.app.services.payments.gateways.require('braintree').authorize({
+      paymentId: p.id,
+      tenantId: t.tenantId,
+      amount: 3000n,
+      currency: 'USD',
+      paymentMethod: 'fake-valid-visa-nonce',
+      capture: 'automatic',
+      idempotencyKey: `${p.id}:authorize`,
+    })
+    expect(second.gatewayRef).not.toBe(p.gatewayRef)
+    const headers = { 'content-type': 'application/x-www-form-urlencoded' }
+    for (const sale of [p.gatewayRef, second.gatewayRef]) {
+      const n = btServer.settle(sale)
+      const form = new URLSearchParams({ bt_signature: n.bt_signature, bt_payload: n.bt_payload })
+      expect((await deliver('braintree', headers, form.toString())).status).toBe(200)
+    }
+    await drain()
+    const strays = () => t.app.services.payments.queries.listStrayCharges(t.tenantId, p.id)
+    expect(await strays()).toEqual([
+      expect.objectContaining({ gatewayRef: second.gatewayRef, status: 'pending', amount: 3000n }),
+    ])
+    await t.app.services.payments.sweeper.sweep({ tenants: [t.tenantId] })
+    const [stray] = await strays()
+    expect(stray).toMatchObject({ status: 'reversed', reversal: 'refunded' })
+    const refund = btServer.transaction(stray!.reversalRef!)
+    expect(refund).toMatchObject({
+      type: 'credit',
+      refunded_transaction_id: second.gatewayRef,
+      amount: '30.00',
+    })
+    expect(await t.app.services.payments.queries.get(t.tenantId, p.id)).toMatchObject({
+      status: 'succeeded',
+      gatewayRef: p.gatewayRef,
+      amountCaptured: 3000n,
+      amountRefunded: 0n,
+    })
+    expect((await t.app.services.ledger.verify(t.tenantId)).ok).toBe(true)
+  })
+
   it('Stripe: a late charge for a payment booked on the sandbox is refunded at Stripe (ADR 0506)', async () => {
     const p = await payOn('sandbox', '1800', 'pm_card_visa')
     // The request that reached Stripe late, under the payment's own gateway key and metadata.

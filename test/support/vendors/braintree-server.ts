@@ -77,6 +77,12 @@ export interface BraintreeServer {
     token: string,
     change: { expMonth?: number; expYear?: number; last4?: string },
   ): { bt_signature: string; bt_payload: string }
+  /**
+   * Settles a sale submitted for settlement (as the day's batch does) and returns the signed
+   * `transaction_settled` notification Braintree then POSTs: the whole transaction, order id
+   * included (the SDK's `webhookTesting.sampleNotification` carries no order id).
+   */
+  settle(id: string): { bt_signature: string; bt_payload: string }
   fault(f: BraintreeFault): void
   clearFaults(): void
   readonly requests: number
@@ -195,6 +201,18 @@ export async function startBraintreeServer(opts: BraintreeServerOptions = {}): P
     t.status = status
     t.updated_at = now()
     t.status_history.push({ timestamp: now(), status, amount: t.amount })
+  }
+
+  /** A signed webhook notification: public key | hex HMAC-SHA1 of the payload under SHA-1(private key). */
+  const notification = (kind: string, subject: string): { bt_signature: string; bt_payload: string } => {
+    const at = now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z')
+    const xml = `<notification><timestamp type="datetime">${at}</timestamp><kind>${kind}</kind><subject>${subject}</subject></notification>`
+    const payload = Buffer.from(xml).toString('base64') + '\n'
+    const key = createHash('sha1').update(privateKey).digest()
+    const signature = createHmac('sha1', key).update(payload).digest('hex')
+    return { bt_signature: `${publicKey}|${signature}`, bt_payload: payload }
   }
 
   const requireTx = (id: string): Transaction => {
@@ -603,17 +621,14 @@ export async function startBraintreeServer(opts: BraintreeServerOptions = {}): P
         },
         datetime_updated: now(),
       })
-      const xml = `<notification><timestamp type="datetime">${now()
-        .toISOString()
-        .replace(
-          /\.\d{3}Z$/,
-          'Z',
-        )}</timestamp><kind>payment_method_customer_data_updated</kind><subject>${subject}</subject></notification>`
-      // Braintree's signature: public key | hex HMAC-SHA1 of the payload under SHA-1(private key).
-      const payload = Buffer.from(xml).toString('base64') + '\n'
-      const key = createHash('sha1').update(privateKey).digest()
-      const signature = createHmac('sha1', key).update(payload).digest('hex')
-      return { bt_signature: `${publicKey}|${signature}`, bt_payload: payload }
+      return notification('payment_method_customer_data_updated', subject)
+    },
+    settle(id) {
+      const t = requireTx(id)
+      if (t.status !== 'submitted_for_settlement') throw new Error(`sale ${id} is ${t.status}`)
+      transition(t, 'settled')
+      t.settled_at = now()
+      return notification('transaction_settled', txXml(t))
     },
     fault: (f) => faults.push(f),
     clearFaults: () => {

@@ -34,13 +34,18 @@ const CHARGE_EVENTS: ReadonlySet<GatewayEvent['type']> = new Set(['payment.autho
 
 /**
  * True when `event` from `gateway` tells of money taken for `p` that `p` will not book: at a gateway
- * it has left, or on a payment that ended canceled or failed without ever being authorised (a late
- * request that reached its own gateway after the payment was canceled).
+ * it has left; on a payment that ended canceled or failed without ever being authorised (a late
+ * request that reached its own gateway after the payment was canceled); or at its own gateway under
+ * another reference than the one it booked — the gateway took the request twice (a retried sale:
+ * Braintree keeps no idempotency key, so a sale whose answer was lost and a retry are two charges),
+ * and the customer was charged once more than the payment says.
  */
 export const isStrayCharge = (p: Payment, gateway: string, event: GatewayEvent): boolean =>
   CHARGE_EVENTS.has(event.type) &&
   !!event.paymentRef &&
-  (p.gateway !== gateway || (p.amountAuthorized === 0n && (p.status === 'canceled' || p.status === 'failed')))
+  (p.gateway !== gateway ||
+    (p.amountAuthorized === 0n && (p.status === 'canceled' || p.status === 'failed')) ||
+    (p.gatewayRef !== null && event.paymentRef !== p.gatewayRef))
 
 /**
  * Records the charge `event` tells of, in the webhook's transaction, with its audit entry, its event
