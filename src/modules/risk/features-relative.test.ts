@@ -46,10 +46,31 @@ function values(txns: MonTxn[], parties: Party[], subject: string, name: string)
 
 describe('scale-free features (session 23)', () => {
   it('are appended after every earlier feature, so stored models keep their indices', () => {
-    expect(FEATURE_NAMES.slice(-RELATIVE_FEATURE_NAMES.length)).toEqual(RELATIVE_FEATURE_NAMES)
-    expect(FEATURE_NAMES.indexOf('self.flow_in_new_sender')).toBe(
-      FEATURE_COUNT - RELATIVE_FEATURE_NAMES.length - 1,
-    )
+    const first = FEATURE_NAMES.indexOf(RELATIVE_FEATURE_NAMES[0]!)
+    expect(FEATURE_NAMES.slice(first, first + RELATIVE_FEATURE_NAMES.length)).toEqual(RELATIVE_FEATURE_NAMES)
+    expect(FEATURE_NAMES.indexOf('self.flow_in_new_sender')).toBe(first - 1)
+    // session 65's come last
+    expect(FEATURE_NAMES.slice(first + RELATIVE_FEATURE_NAMES.length)).toEqual([
+      'self.unseen_out_count_48h',
+      'self.unseen_out_count_7d',
+      'ratio.unseen_out_share_7d',
+    ])
+    expect(FEATURE_COUNT).toBe(first + RELATIVE_FEATURE_NAMES.length + 3)
+  })
+
+  it('payees nobody had seen (session 65): counted over two and seven days, and as a share of the week', () => {
+    // B pays the landlord first; then A pays four strangers' accounts within hours, then the landlord.
+    const txns = [
+      tx(T0, 'B', 'LANDLORD', 90_000n),
+      ...[1, 2, 3, 4].map((i) => tx(T0 + i * H, 'A', `STRANGER${i}`, 40_000n)),
+      tx(T0 + 5 * H, 'A', 'LANDLORD', 90_000n),
+      tx(T0 + 3 * DAY_MS, 'A', 'LANDLORD', 90_000n),
+    ]
+    const parties = [party('A'), party('B')]
+    // each row reads the account before its own payment: the strangers so far, not the landlord
+    expect(values(txns, parties, 'A', 'self.unseen_out_count_48h')).toEqual([0, 1, 2, 3, 4, 0])
+    expect(values(txns, parties, 'A', 'self.unseen_out_count_7d')).toEqual([0, 1, 2, 3, 4, 4])
+    expect(values(txns, parties, 'A', 'ratio.unseen_out_share_7d')).toEqual([0, 1, 1, 1, 1, 0.8])
   })
 
   it('structuring: the week’s cash against the currency’s reporting threshold, this deposit included', () => {

@@ -180,6 +180,16 @@ const FLOW_SELF = [
   'flow_in_new_sender',
 ] as const
 
+/**
+ * Session 65, appended: payments at home to payees nobody in the store had ever seen (monitoring's
+ * `unseen_out_*`, which the velocity rule for strangers reads), over two and seven days, and their
+ * share of the week's payments out. An account emptied to strangers' accounts opened for it pays
+ * payees no one else pays; a spree, a payroll or a landlord's bills pay payees others pay too. The
+ * rules read these and the model did not: a held-out velocity spike of 26 such payments in 10 hours
+ * ranked 918th, pushed down by its plain count of distinct payees (docs/risk.md, "Session 65").
+ */
+const UNSEEN_SELF = ['unseen_out_count_48h', 'unseen_out_count_7d'] as const
+
 export const FEATURE_NAMES: readonly string[] = [
   'txn.log_amount',
   'txn.kind',
@@ -216,6 +226,8 @@ export const FEATURE_NAMES: readonly string[] = [
   ...FLOW_SELF.map((f) => `self.${f}`),
   // session 23, appended: scale-free pass-through, structuring, round amounts, mules (features-relative.ts)
   ...RELATIVE_FEATURE_NAMES,
+  ...UNSEEN_SELF.map((f) => `self.${f}`),
+  'ratio.unseen_out_share_7d',
 ]
 
 export const FEATURE_COUNT = FEATURE_NAMES.length
@@ -348,5 +360,7 @@ export function extractRow(
   const count30 = num(self.all_count_30d) + 1
   out[k++] = vsUsualOf((num(self.all_sum_30d) + amount) / count30, 100)
   for (const f of FLOW_SELF) out[k++] = num(self[f])
-  writeRelative(ctx, t, pays, self, out, k)
+  k = writeRelative(ctx, t, pays, self, out, k)
+  for (const f of UNSEEN_SELF) out[k++] = num(self[f])
+  out[k++] = ratio(num(self.unseen_out_count_7d), num(self.out_count_7d), 1)
 }
