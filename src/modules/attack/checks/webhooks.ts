@@ -4,8 +4,6 @@ import { createAuthorisedPayment, getPayment, moneyOf, type PaymentView } from '
 import { Findings, type Verdict } from '../report.js'
 import { sandboxWebhookHeaders } from '../sandbox-webhook.js'
 
-const headersFor = sandboxWebhookHeaders
-
 const invalidSignature = (status: number, code: string | undefined): boolean =>
   status === 400 && code === 'WEBHOOK_SIGNATURE_INVALID'
 
@@ -60,13 +58,13 @@ export async function checkWebhookForgery(http: HttpClient, secret: string | und
     `unsigned: ${describe(unsigned)} (want 400 WEBHOOK_SIGNATURE_INVALID)`,
   )
   const wrongSecret = `whsec_${randomBytes(32).toString('base64')}`
-  const forged = await post(headersFor(wrongSecret, eventId, now, body))
+  const forged = await post(sandboxWebhookHeaders(wrongSecret, eventId, now, body))
   f.expect(
     invalidSignature(forged.status, errorCode(forged)),
     `signed with a wrong secret: ${describe(forged)} (want 400 WEBHOOK_SIGNATURE_INVALID)`,
   )
   const garbage = await post({
-    ...headersFor(wrongSecret, eventId, now, body),
+    ...sandboxWebhookHeaders(wrongSecret, eventId, now, body),
     'webhook-signature': 'v1,not-base64!!',
   })
   f.expect(
@@ -81,17 +79,17 @@ export async function checkWebhookForgery(http: HttpClient, secret: string | und
     )
     return f.verdict()
   }
-  const stale = await post(headersFor(secret, eventId, now - 3600, body))
+  const stale = await post(sandboxWebhookHeaders(secret, eventId, now - 3600, body))
   f.expect(
     invalidSignature(stale.status, errorCode(stale)),
     `right secret, timestamp 1 h old: ${describe(stale)} (want 400)`,
   )
-  const future = await post(headersFor(secret, eventId, now + 3600, body))
+  const future = await post(sandboxWebhookHeaders(secret, eventId, now + 3600, body))
   f.expect(
     invalidSignature(future.status, errorCode(future)),
     `right secret, timestamp 1 h ahead: ${describe(future)} (want 400)`,
   )
-  const signed = headersFor(secret, eventId, now, body)
+  const signed = sandboxWebhookHeaders(secret, eventId, now, body)
   const tampered = await post(signed, body.replace('"amount":"100"', '"amount":"900"'))
   f.expect(
     invalidSignature(tampered.status, errorCode(tampered)),
@@ -117,7 +115,12 @@ export async function checkWebhookForgery(http: HttpClient, secret: string | und
   )
   const redelivered = `${eventId}`
   const again = await post(
-    headersFor(secret, `msg_${randomBytes(6).toString('hex')}`, Math.floor(Date.now() / 1000), body),
+    sandboxWebhookHeaders(
+      secret,
+      `msg_${randomBytes(6).toString('hex')}`,
+      Math.floor(Date.now() / 1000),
+      body,
+    ),
   )
   f.expect(
     again.status < 300 || again.status === 400,
