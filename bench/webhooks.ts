@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
@@ -17,6 +16,7 @@ import { EffectTracker } from './webhooks-effects.js'
 import { stageFigures, type StageFigures } from './webhooks-stages.js'
 import { traceFigures, waitShares, type TraceData, type WaitSample } from './webhooks-trace.js'
 import { firstCopyPeakPerSecond, orderDeliveries, type DeliveryOrder } from './webhooks-order.js'
+import { startMoneta, stopMoneta } from './moneta-process.js'
 
 /**
  * npm run bench -- webhooks [--distinct N] [--copies N] [--concurrency N | --rate N] [--port N] [--worker-nice N] [--api-only 0|1] [--intake-processes N] [--client raw|http] [--linger MS] [--worker-loops N] [--claim-batch N] [--apply 0|1] [--order retries|shuffle] [--retry-window MS] [--trace FILE] [--server-node-options 'FLAGS']
@@ -165,48 +165,6 @@ async function stagesOf(
       : [{ receivedAt: Number(row.received_ms), roundAt: Number(row.round_ms), effectAt }]
   })
   return stageFigures(samples, claimBatch)
-}
-
-/** Starts `moneta <command>` and resolves once it printed `ready` (stdout for start, stderr for worker). */
-function startMoneta(
-  command: 'start' | 'worker' | 'intake',
-  env: Record<string, string>,
-  ready: string,
-  niceness = 0,
-  extraArgs: readonly string[] = [],
-): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const prof = process.env.WEBHOOKS_BENCH_CPU_PROF
-      ? ['--cpu-prof', '--cpu-prof-dir', process.env.WEBHOOKS_BENCH_CPU_PROF]
-      : []
-    // `nice` execs node, so the child's pid is the node process's (its CPU is read from /proc).
-    const argv = [process.execPath, ...prof, 'bin/moneta.js', command, ...extraArgs]
-    const child = spawn(
-      niceness > 0 ? 'nice' : argv[0]!,
-      niceness > 0 ? ['-n', String(niceness), ...argv] : argv.slice(1),
-      {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
-    const timer = setTimeout(() => reject(new Error(`moneta ${command} did not start within 180 s`)), 180_000)
-    const watch = (chunk: Buffer, out: NodeJS.WriteStream) => {
-      out.write(chunk)
-      if (chunk.toString().includes(ready)) {
-        clearTimeout(timer)
-        resolve(child)
-      }
-    }
-    child.stdout.on('data', (c: Buffer) => watch(c, process.stdout))
-    child.stderr.on('data', (c: Buffer) => watch(c, process.stderr))
-    child.once('exit', (code) => reject(new Error(`moneta ${command} exited with ${code}`)))
-  })
-}
-
-const stop = async (child: ChildProcess) => {
-  if (child.exitCode !== null) return
-  child.kill('SIGTERM')
-  await new Promise((res) => child.once('exit', res))
 }
 
 interface Delivery {
@@ -749,9 +707,9 @@ export async function main(args: string[]): Promise<void> {
   } finally {
     agent.destroy()
     raw?.close()
-    await stop(server)
+    await stopMoneta(server)
     if (traceFile) logTrace(traceFile, clientP99, receiptWaits)
-    if (worker) await stop(worker)
+    if (worker) await stopMoneta(worker)
     await services.ledger.close()
     await services.db.close()
     await database.release()

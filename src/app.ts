@@ -172,7 +172,7 @@ export async function createServices(config: Config, opts: CreateAppOptions = {}
   await migrateToLatest(db.db, allMigrations, allRoutines)
   const clock = opts.clock ?? systemClock
   const ids = systemIds
-  const platform = createPlatform(db.db, clock)
+  const platform = createPlatform(db.db, clock, { apiKeyCacheMs: config.auth.apiKeyCacheMs })
   // Metrics wrap the interfaces every other module is handed (docs/metrics.md).
   const metrics = createMetrics()
   registerDatabaseGauges(metrics, db.db)

@@ -174,6 +174,7 @@ export function createApiKeys(deps: {
         })
         return next
       })
+      deps.platform.forgetApiKeys()
       return created
     },
 
@@ -191,6 +192,7 @@ export function createApiKeys(deps: {
         if (Number(r.numAffectedRows ?? 0n) !== 1) throw apiKeyNotFound(keyId)
         await audit(tx, tenant, creator.actor, 'auth.api_key.revoke', keyId)
       })
+      deps.platform.forgetApiKeys()
     },
 
     /** Revokes every key an operator created (offboarding); returns how many. */
@@ -225,6 +227,7 @@ export function createApiKeys(deps: {
         UPDATE api_keys SET scopes = array_append(scopes, 'platform:admin')
         WHERE key_hash = ${hashApiKey(plaintext)} AND tenant_id = ${DEFAULT_TENANT}
           AND NOT ('platform:admin' = ANY (scopes))`.execute(db)
+      deps.platform.forgetApiKeys()
     },
   }
 }

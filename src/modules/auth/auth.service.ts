@@ -168,6 +168,7 @@ export function createAuth(deps: AuthDeps): Auth {
     failures,
     revokeSessions: (tenant, operatorId, tx, except) => sessions.revokeAll(tenant, operatorId, tx, except),
     revokeKeysCreatedBy: (tenant, actor, tx) => apiKeys.revokeCreatedBy(tenant, actor, tx),
+    forgetApiKeys: () => deps.platform.forgetApiKeys(),
     record,
     recordIn: async (tx, r) => {
       await recordIn(tx, r)

@@ -40,6 +40,8 @@ export interface OperatorAdminDeps {
   readonly failures: ReturnType<typeof createFailureCounter>
   readonly revokeSessions: (tenant: string, operatorId: string, tx: Db, except?: string) => Promise<number>
   readonly revokeKeysCreatedBy: (tenant: string, actor: string, tx: Db) => Promise<number>
+  /** After the revocations commit: this process stops answering those keys from memory. */
+  readonly forgetApiKeys: () => void
   /** Writes what changes no state (a refused password change). */
   readonly record: (r: AuditEntryInput) => void
   /** Writes a change's entry in the change's own transaction. */
@@ -107,6 +109,7 @@ export function createOperatorAdmin(deps: OperatorAdminDeps): OperatorAdmin {
         })
         return { sessions, apiKeys }
       })
+      deps.forgetApiKeys()
       return result
     },
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
 import { systemClock, type Clock } from '../../shared/clock.js'
 import type { Db } from '../../shared/db/connect.js'
@@ -25,7 +26,23 @@ export interface Platform {
   countApiKeys(tenantId: string): Promise<number>
   authenticate(plaintext: string): Promise<ApiKeyPrincipal | undefined>
   revokeApiKey(tenantId: string, keyId: string): Promise<boolean>
+  /**
+   * Drops every key this process remembers from `authenticate`: called by whatever changes a stored
+   * key (revocation, rotation, offboarding, scopes), so this process reads the change at once.
+   */
+  forgetApiKeys(): void
 }
+
+export interface PlatformOptions {
+  /**
+   * How long `authenticate` may answer a key it found from memory instead of PostgreSQL (ms; 0: read
+   * every request). Another process's revocation reaches this one within that time.
+   */
+  readonly apiKeyCacheMs?: number
+}
+
+/** At most this many keys remembered; past it the memory starts over (keys are few, clients many). */
+const API_KEY_CACHE_MAX = 10_000
 
 /** API keys are 192-bit random, so a fast hash is enough: there is nothing to brute-force. */
 export const hashApiKey = (key: string): Buffer => createHash('sha256').update(key).digest()
@@ -35,8 +52,11 @@ export function generateApiKey(): string {
   return `mk_${randomBytes(24).toString('base64url')}`
 }
 
-export function createPlatform(db: Db, clock: Clock = systemClock): Platform {
+export function createPlatform(db: Db, clock: Clock = systemClock, opts: PlatformOptions = {}): Platform {
   const q = <T>(query: ReturnType<typeof sql<T>>) => query.execute(db)
+  const cacheMs = opts.apiKeyCacheMs ?? 0
+  // Found keys only: an unknown or revoked key is read again each time, so a new key works at once.
+  const known = new Map<string, { principal: ApiKeyPrincipal; expiresAt: Date | null; readAt: number }>()
   return {
     async ensureTenant(tenantId, name) {
       await q(sql`INSERT INTO tenants (tenant_id, name) VALUES (${tenantId}, ${name}) ON CONFLICT DO NOTHING`)
@@ -68,6 +88,13 @@ export function createPlatform(db: Db, clock: Clock = systemClock): Platform {
     },
     async authenticate(plaintext) {
       const hash = hashKey(plaintext)
+      const now = clock.now()
+      // Every authenticated request used to read its key: one round trip in each, ~a third of the
+      // round trips of an asynchronous payment's 202 (issue #18). The memory keeps the key's expiry,
+      // so a rotated key still stops at the end of its overlap.
+      const memo = cacheMs > 0 ? known.get(hash.toString('base64')) : undefined
+      if (memo && performance.now() - memo.readAt < cacheMs && (!memo.expiresAt || memo.expiresAt > now))
+        return memo.principal
       // expires_at and role are added by auth's migration 0601 (a rotated key works until its overlap ends).
       const r = await q<{
         tenant_id: string
@@ -75,20 +102,38 @@ export function createPlatform(db: Db, clock: Clock = systemClock): Platform {
         key_hash: Buffer
         scopes: string[]
         role: string | null
+        expires_at: Date | null
       }>(sql`
-        SELECT tenant_id, key_id, key_hash, scopes, role FROM api_keys
+        SELECT tenant_id, key_id, key_hash, scopes, role, expires_at FROM api_keys
         WHERE key_hash = ${hash} AND revoked_at IS NULL
-          AND (expires_at IS NULL OR expires_at > ${clock.now()}) LIMIT 1`)
+          AND (expires_at IS NULL OR expires_at > ${now}) LIMIT 1`)
       const row = r.rows[0]
       // The index lookup already matched; compare again in constant time so a future change
       // to prefix lookups cannot turn this into a timing oracle.
       if (!row || !timingSafeEqual(Buffer.from(row.key_hash), hash)) return undefined
-      return { tenantId: row.tenant_id, keyId: row.key_id, scopes: row.scopes, role: row.role ?? undefined }
+      const principal = {
+        tenantId: row.tenant_id,
+        keyId: row.key_id,
+        scopes: row.scopes,
+        role: row.role ?? undefined,
+      }
+      if (cacheMs > 0) {
+        if (known.size >= API_KEY_CACHE_MAX) known.clear()
+        known.set(hash.toString('base64'), {
+          principal,
+          expiresAt: row.expires_at,
+          readAt: performance.now(),
+        })
+      }
+      return principal
     },
     async revokeApiKey(tenantId, keyId) {
+      known.clear()
       const r = await q(sql`
         UPDATE api_keys SET revoked_at = now() WHERE tenant_id = ${tenantId} AND key_id = ${keyId} AND revoked_at IS NULL`)
+      known.clear()
       return (r.numAffectedRows ?? 0n) > 0n
     },
+    forgetApiKeys: () => known.clear(),
   }
 }
