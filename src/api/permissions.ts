@@ -182,6 +182,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /v1/payments/stats': 'payments:read',
   // Asynchronous commands (?async=true on POST /v1/payments and POST /v1/transactions/bulk).
   'GET /v1/payments/commands/:id': 'payments:read',
+  // Up to 1,000 payment commands accepted in one request (each its own key), applied as ?async=true.
+  'POST /v1/payments/commands': 'payments:write',
   'POST /v1/payouts': 'payments:write',
   'GET /v1/payouts/:id': 'payments:read',
   // Which gateway gets a payment: changes where money flows.

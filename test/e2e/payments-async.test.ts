@@ -75,6 +75,66 @@ describe('asynchronous intake over HTTP [pglite]', () => {
     }
   })
 
+  it('accepts many payment commands in one request, one result per item, each applied once', async () => {
+    const item = (key: string, amount: string) => ({
+      idempotencyKey: key,
+      amount,
+      currency: 'USD',
+      paymentMethod: 'pm_card_visa',
+    })
+    // An earlier command under the key the batch reuses for another amount: that item alone is refused.
+    const earlier = await call(
+      'POST',
+      '/v1/payments?async=true',
+      { amount: '5', currency: 'USD', paymentMethod: 'pm_card_visa' },
+      'bulk-taken',
+    )
+    expect(earlier.statusCode).toBe(202)
+    const items = [
+      item('bulk-1', '101'),
+      item('bulk-2', '102'),
+      item('bulk-taken', '999'),
+      item('bulk-1', '101'),
+    ]
+    const r = await call('POST', '/v1/payments/commands', { items }, null)
+    expect(r.statusCode, r.body).toBe(202)
+    const out = r.json<{
+      items: { commandId?: string; idempotencyKey: string; duplicate?: boolean; error?: { code: string } }[]
+    }>().items
+    expect(out.map((x) => x.idempotencyKey)).toEqual(['bulk-1', 'bulk-2', 'bulk-taken', 'bulk-1'])
+    expect(out[0]).toMatchObject({ status: 'accepted', duplicate: false })
+    expect(out[1]).toMatchObject({ status: 'accepted', duplicate: false })
+    expect(out[2]).toMatchObject({ error: { code: 'IDEMPOTENCY_CONFLICT' } })
+    // The same key twice in one request is one command.
+    expect(out[3]).toMatchObject({ commandId: out[0]!.commandId, duplicate: true })
+    const amounts: string[] = []
+    for (const x of out.slice(0, 2)) {
+      const c = await settled(x.commandId!)
+      expect(c.status).toBe('succeeded')
+      const p = await call('GET', `/v1/payments/${c.resourceId}`)
+      amounts.push(p.json<{ amountCaptured: string }>().amountCaptured)
+    }
+    expect(amounts).toEqual(['101', '102'])
+    // A resend of the whole request is all duplicates of the same commands.
+    const again = (await call('POST', '/v1/payments/commands', { items: items.slice(0, 2) }, null)).json<{
+      items: { commandId: string; duplicate: boolean }[]
+    }>().items
+    expect(again.map((x) => [x.commandId, x.duplicate])).toEqual([
+      [out[0]!.commandId, true],
+      [out[1]!.commandId, true],
+    ])
+    for (const [body, code] of [
+      [{ items: [] }, 'VALIDATION_ERROR'],
+      [{ items: [{ ...item('bulk-x', '1'), partyId: `pty_${'0'.repeat(32)}` }] }, 'VALIDATION_ERROR'],
+      [{ items: [{ amount: '1', currency: 'USD', paymentMethod: 'pm_card_visa' }] }, 'VALIDATION_ERROR'],
+      [{ items: Array.from({ length: 1001 }, (_, i) => item(`bulk-many-${i}`, '1')) }, 'VALIDATION_ERROR'],
+    ] as const) {
+      const bad = await call('POST', '/v1/payments/commands', body, null)
+      expect(bad.statusCode).toBe(400)
+      expect(bad.json()).toMatchObject({ error: { code } })
+    }
+  })
+
   it('queues a ledger bulk and refuses what it cannot honour', async () => {
     for (const [id, side] of [
       ['async_src', 'debit'],

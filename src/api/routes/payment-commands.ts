@@ -6,8 +6,11 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { AppServices } from '../../app.js'
 import type { AcceptedCommand, StoredCommand } from '../../modules/payments/index.js'
+import { AppError } from '../../shared/errors.js'
 import { tenantOf, type ApiApp } from '../server.js'
 import { ErrorResponse } from '../error-schema.js'
+import { actorOf } from './parties.js'
+import { CreateBody, createInputOf } from './payment-create-body.js'
 
 /** `?async=true`: accept now, apply later (202 with the command id). */
 export const AsyncQuery = Type.Object(
@@ -64,7 +67,65 @@ const commandJson = (c: StoredCommand): Static<typeof CommandSchema> => ({
   completedAt: c.completedAt?.toISOString() ?? null,
 })
 
+/** Commands per `POST /v1/payments/commands`: 1,000 plain items are ~150 KB, well inside the 1 MiB body limit. */
+export const MAX_COMMANDS_PER_REQUEST = 1000
+
+// A payment's creation (partyId aside: the link needs the payment, which exists once applied) and its key.
+const CommandItem = Type.Object(
+  {
+    idempotencyKey: Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'Unique per command; reused only to retry it',
+    }),
+    ...Type.Omit(CreateBody, ['partyId']).properties,
+  },
+  { additionalProperties: false },
+)
+const CommandsBody = Type.Object(
+  { items: Type.Array(CommandItem, { minItems: 1, maxItems: MAX_COMMANDS_PER_REQUEST }) },
+  { additionalProperties: false },
+)
+const RefusedItem = Type.Object({
+  idempotencyKey: Type.String(),
+  error: Type.Object({ code: Type.String(), message: Type.String() }),
+})
+
 export function registerPaymentCommandRoutes(app: ApiApp, services: AppServices): void {
+  app.post(
+    '/v1/payments/commands',
+    {
+      schema: {
+        tags: ['payments'],
+        summary:
+          'Accept up to 1,000 payment commands in one request, each under its own idempotencyKey (202; one result per item, in order: accepted, a duplicate of an earlier command, or refused); applied by consumers as with ?async=true',
+        body: CommandsBody,
+        response: {
+          202: Type.Object({ items: Type.Array(Type.Union([CommandAcceptedSchema, RefusedItem])) }),
+          400: ErrorResponse,
+        },
+      },
+    },
+    async (req, reply) => {
+      const items = req.body.items.map((item, i) => {
+        try {
+          return { input: createInputOf(item), key: item.idempotencyKey }
+        } catch (err) {
+          if (err instanceof AppError) throw new AppError(err.code, err.kind, `items[${i}]: ${err.message}`)
+          throw err
+        }
+      })
+      const results = await services.paymentCommands.acceptPayments(tenantOf(req), items, actorOf(req))
+      return reply.status(202).send({
+        items: results.map((r, i) =>
+          r instanceof AppError
+            ? { idempotencyKey: items[i]!.key, error: { code: r.code, message: r.message } }
+            : acceptedJson(r),
+        ),
+      })
+    },
+  )
+
   app.get(
     '/v1/payments/commands/:id',
     {

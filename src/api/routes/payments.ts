@@ -12,23 +12,18 @@ import {
 } from '../../modules/payments/index.js'
 import { AppError } from '../../shared/errors.js'
 import { parseAmount } from '../../shared/money.js'
-import { MAX_PAYMENT_AMOUNT, MinorUnits } from '../schemas.js'
 import { tenantOf, type ApiApp } from '../server.js'
 import { actorOf } from './parties.js'
 import { AsyncQuery, CommandAcceptedSchema, acceptedJson, commandLocation } from './payment-commands.js'
 import { ErrorResponse } from '../error-schema.js'
+import { MinorUnits } from '../schemas.js'
+import { CreateBody, createInputOf, CurrencyCode, Metadata, RequestAmount } from './payment-create-body.js'
 
 // ---- schemas ----
 
 const Amount = Type.String({
   pattern: '^[0-9]{1,20}$',
   description: 'Integer minor units, e.g. "1050" = 10.50 USD',
-})
-// What a caller may ask to move: bounded so that no single payment can fill a ledger account.
-const RequestAmount = MinorUnits({ positive: true, max: MAX_PAYMENT_AMOUNT })
-const CurrencyCode = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' })
-const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String({ maxLength: 500 }), {
-  maxProperties: 50,
 })
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 const IdempotencyHeaders = Type.Object({
@@ -116,29 +111,6 @@ const PayoutSchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   partyId: Type.Optional(Type.String()),
 })
-const CreateBody = Type.Object(
-  {
-    amount: RequestAmount,
-    currency: CurrencyCode,
-    paymentMethod: Type.String({
-      minLength: 1,
-      maxLength: 255,
-      description: 'Token, nonce or saved method id',
-    }),
-    capture: Type.Optional(Type.Union([Type.Literal('automatic'), Type.Literal('manual')])),
-    confirm: Type.Optional(Type.Boolean()),
-    customer: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    description: Type.Optional(Type.String({ maxLength: 1000 })),
-    metadata: Type.Optional(Metadata),
-    partyId: Type.Optional(
-      Type.String({
-        pattern: '^pty_[0-9a-f]{32}$',
-        description: 'The paying customer party (must exist; linked to the payment)',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-)
 const Empty = Type.Object({}, { additionalProperties: false })
 const CaptureBody = Type.Object({ amount: Type.Optional(RequestAmount) }, { additionalProperties: false })
 const RefundBody = Type.Object(
@@ -344,16 +316,7 @@ export function registerPaymentRoutes(app: ApiApp, services: AppServices): void 
     async (req, reply) => {
       const key = keyOf(req)
       const b = req.body
-      const input = {
-        amount: parseAmount(b.amount),
-        currency: b.currency,
-        paymentMethod: b.paymentMethod,
-        ...(b.capture ? { capture: b.capture } : {}),
-        ...(b.confirm !== undefined ? { confirm: b.confirm } : {}),
-        ...(b.customer ? { customer: b.customer } : {}),
-        ...(b.description !== undefined ? { description: b.description } : {}),
-        ...(b.metadata ? { metadata: b.metadata } : {}),
-      }
+      const input = createInputOf(b)
       if (req.query.async === 'true') {
         // The party link needs the payment, which exists only once a consumer applied the command.
         if (b.partyId)

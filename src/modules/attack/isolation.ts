@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { describe, field, idemKey, type Exchange, type HttpClient } from './http.js'
 import { fillPath, sampleBody, type Operation } from './openapi.js'
 import { generateTransactions, type MonTxn } from '../monitoring/index.js'
@@ -46,6 +46,19 @@ function must(res: Exchange, what: string, ...ok: number[]): Exchange {
 }
 
 const sampleListBody = (marker: string) => ({ items: [marker] })
+/**
+ * A's asynchronous payment command and its Idempotency-Key, both known to the sweep: B sends the same
+ * request under the same key, which must be a new command of B's, not A's (keys are per tenant).
+ */
+const commandRequestOf = (marker: string) => ({
+  amount: '1500',
+  currency: 'USD',
+  paymentMethod: 'pm_card_visa',
+  description: marker,
+})
+// Not the marker itself: B's own answer echoes the key, and the marker in an answer reads as a leak.
+const commandKeyOf = (marker: string) =>
+  `command-${createHash('sha256').update(marker).digest('hex').slice(0, 32)}`
 
 /** Transactions per POST /v1/monitoring/history (the route's documented batch limit). */
 const HISTORY_BATCH = 2000
@@ -324,8 +337,8 @@ const SEEDERS: Record<string, Seeder> = {
   async paymentCommands(a, marker, add) {
     const res = must(
       await a.request('POST', '/v1/payments?async=true', {
-        body: { amount: '1500', currency: 'USD', paymentMethod: 'pm_card_visa', description: marker },
-        idempotencyKey: idemKey(),
+        body: commandRequestOf(marker),
+        idempotencyKey: commandKeyOf(marker),
       }),
       'accept payment command',
       202,
@@ -637,6 +650,9 @@ const SEEDERS: Record<string, Seeder> = {
 }
 
 /** Query strings B sends to search-like routes: A's marker (in A's names and metadata) and A's ids. */
+/** Routes whose body carries A's idempotency keys (each item its own), not A's ids. */
+const KEY_PROBES: ReadonlySet<string> = new Set(['POST /v1/payments/commands'])
+
 const QUERY_PROBES: Readonly<Record<string, (seed: TenantSeed) => string[]>> = {
   'GET /v1/search': (seed) => [
     `q=${encodeURIComponent(seed.marker)}`,
@@ -714,6 +730,8 @@ function bodyFor(op: Operation, seed: TenantSeed): unknown {
   // Valid as far as the body goes, so the charge is looked up (and must not be found) in B's tenant.
   if (key === 'POST /v1/stray-charges/{id}/resolve') return { reversal: 'canceled', note: 'attack' }
   if (key === 'POST /v1/analytics/queries/{name}') return FRAUD_QUERY_PROBE
+  if (KEY_PROBES.has(key))
+    return { items: [{ idempotencyKey: commandKeyOf(seed.marker), ...commandRequestOf(seed.marker) }] }
   return op.hasBody ? sampleBody(op.bodySchema) : undefined
 }
 
@@ -730,6 +748,12 @@ function classify(
   // A search answer that names one of A's objects (ids are never echoed back from the query).
   if (QUERY_PROBES[`${op.method} ${op.path}`] && seed.objects.some((o) => text.includes(`"${o.id}"`)))
     return 'LEAK'
+  // A's key sent by B: A's command named back (a duplicate of it) leaks it; a conflict with it tells
+  // B that A used the key.
+  if (KEY_PROBES.has(`${op.method} ${op.path}`)) {
+    if (seed.objects.some((o) => text.includes(`"${o.id}"`))) return 'LEAK'
+    if (text.includes('IDEMPOTENCY_CONFLICT')) return 'ORACLE'
+  }
   if (res.status === 404 || res.status === 403) return 'refused'
   if (res.status === 400 || res.status === 415) return 'not reached'
   if (res.status === 409 || res.status === 422) return pathHasAId ? 'ORACLE' : 'not reached'

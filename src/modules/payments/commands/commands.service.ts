@@ -19,7 +19,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../../../shared/clock.js'
 import { canonicalJson } from '../../../shared/canonical-json.js'
 import type { DbHandle } from '../../../shared/db/connect.js'
-import { isAppError } from '../../../shared/errors.js'
+import { isAppError, type AppError } from '../../../shared/errors.js'
 import { GroupCommit } from '../../../shared/group-commit.js'
 import type { IdGenerator } from '../../../shared/ids.js'
 import type { EventBus, EventMessage, Outbox, Subscription } from '../../events/index.js'
@@ -76,6 +76,16 @@ export interface AsyncCommands {
    * consumer, name it in the audit trail (as the synchronous route's do), not the gateway.
    */
   acceptPayment(tenant: string, input: CreatePaymentInput, key?: string, by?: Actor): Promise<AcceptedCommand>
+  /**
+   * Many payment commands at once, each under its own key (`POST /v1/payments/commands`): one result
+   * per item, in order. An item the request is at fault for (its key used before for another
+   * request) is that item's error; the others are accepted. They share the intake's group commits.
+   */
+  acceptPayments(
+    tenant: string,
+    items: readonly { readonly input: CreatePaymentInput; readonly key: string }[],
+    by?: Actor,
+  ): Promise<(AcceptedCommand | AppError)[]>
   acceptLedgerBulk(
     tenant: string,
     request: LedgerBulkRequest,
@@ -280,6 +290,18 @@ export function createAsyncCommands(deps: AsyncCommandsDeps): AsyncCommands {
 
   return {
     acceptPayment: (tenant, input, key, by) => accept(tenant, 'payment.create', input, key, by),
+    async acceptPayments(tenant, items, by) {
+      const settled = await Promise.allSettled(
+        items.map((i) => accept(tenant, 'payment.create', i.input, i.key, by)),
+      )
+      return settled.map((r) => {
+        if (r.status === 'fulfilled') return r.value
+        // Anything but the item's own fault (the database gone) fails the whole request, to be retried.
+        if (isAppError(r.reason) && (r.reason.kind === 'invalid' || r.reason.kind === 'conflict'))
+          return r.reason
+        throw r.reason
+      })
+    },
     acceptLedgerBulk: (tenant, request, key, by) => accept(tenant, 'ledger.bulk', request, key, by),
     async get(tenant, id) {
       const c = await getCommand(db.db, tenant, id)
